@@ -1,0 +1,78 @@
+"""Admin pieces shared by every app: every change made in the admin is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models, transaction
+from django.forms import ModelForm
+from django.forms.models import model_to_dict
+from django.http import HttpRequest
+
+from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.models import AuditEvent
+
+
+def _snapshot(obj: models.Model) -> dict[str, Any]:
+    return {
+        key: (value if not isinstance(value, list) else [getattr(v, "pk", v) for v in value])
+        for key, value in model_to_dict(obj).items()
+    }
+
+
+class AuditedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by many models
+    """Writes an audit event (before → after) for every save and delete in the admin."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool) -> None:
+        with transaction.atomic():
+            before = None
+            if change and obj.pk is not None:
+                previous = type(obj).objects.filter(pk=obj.pk).first()
+                before = _snapshot(previous) if previous is not None else None
+            super().save_model(request, obj, form, change)
+            record_audit_event(
+                actor=Actor.staff(request.user),
+                action=f"admin.{'change' if change else 'add'}",
+                subject_type=obj._meta.label,
+                subject_id=obj.pk,
+                before=before,
+                after=_snapshot(obj),
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            before, pk = _snapshot(obj), obj.pk
+            super().delete_model(request, obj)
+            record_audit_event(
+                actor=Actor.staff(request.user),
+                action="admin.delete",
+                subject_type=obj._meta.label,
+                subject_id=pk,
+                before=before,
+            )
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # read-only view
+    list_display = ("id", "at", "actor", "action", "subject_type", "subject_id")
+    list_filter = ("action", "subject_type")
+    search_fields = ("actor", "subject_id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+admin.site.site_header = "madoguchi 管理画面"
+admin.site.site_title = "madoguchi"
+admin.site.index_title = "設定"

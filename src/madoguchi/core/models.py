@@ -1,0 +1,56 @@
+"""Shared models: the append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NoReturn
+
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Somebody tried to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One change of state: who did what to which record, from what to what, and when.
+
+    Each event carries the hash of the previous one, so any edit or removal inside the chain
+    shows up in `madoguchi audit-verify`. Rows are written only by `core.audit.record_audit_event`.
+    """
+
+    at = models.DateTimeField("日時")
+    actor = models.CharField("操作者", max_length=150)
+    action = models.CharField("操作", max_length=80)
+    subject_type = models.CharField("対象の種類", max_length=80)
+    subject_id = models.CharField("対象", max_length=80)
+    before = models.JSONField("変更前", null=True, blank=True)
+    after = models.JSONField("変更後", null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]  # a manager built from the queryset is the manager
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "監査ログ"
+        verbose_name_plural = "監査ログ"
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")

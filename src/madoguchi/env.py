@@ -1,0 +1,124 @@
+"""Typed helpers that read configuration from the environment.
+
+Every helper names the variable in its error, so garbage in the environment stops start-up with a
+message an operator can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class EnvError(ValueError):
+    """A configuration variable holds a value that cannot be used."""
+
+    def __init__(self, name: str, value: str, expected: str) -> None:
+        super().__init__(f"環境変数 {name} の値 {value!r} は使えません（{expected}）。")
+        self.name = name
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    source = os.environ if environ is None else environ
+    value = source.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """The variable as text, or `default` when unset or blank."""
+    value = _raw(name, environ)
+    return default if value is None else value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    """The variable as a boolean (1/0, true/false, yes/no, on/off); raises EnvError otherwise."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise EnvError(name, value, "true か false を指定してください")
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """The variable as an integer inside [minimum, maximum]; raises EnvError otherwise."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise EnvError(name, value, "整数を指定してください") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise EnvError(name, value, f"{minimum} から {maximum} までの整数を指定してください")
+    return number
+
+
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], *, environ: Mapping[str, str] | None = None
+) -> str:
+    """The variable, which must be one of `choices`; raises EnvError otherwise."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    if value not in choices:
+        raise EnvError(name, value, " / ".join(choices) + " のいずれかを指定してください")
+    return value
+
+
+def env_list(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """A comma-separated list; blank items are dropped."""
+    value = _raw(name, environ)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_database_url(
+    name: str, default: str, *, environ: Mapping[str, str] | None = None
+) -> str:
+    """A database URL: `postgres://…`, `postgresql://…` or `sqlite:///path`."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    if not value.startswith(("postgres://", "postgresql://", "sqlite:///")):
+        raise EnvError(name, value, "postgres://… または sqlite:///パス の形で指定してください")
+    return value
+
+
+def env_secret(
+    name: str, file_name: str, default: str, *, environ: Mapping[str, str] | None = None
+) -> str:
+    """A secret from `name`, or read from the file named by `file_name`; `default` when neither."""
+    value = _raw(name, environ)
+    if value is not None:
+        return value
+    path = _raw(file_name, environ)
+    if path is None:
+        return default
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise EnvError(file_name, path, f"ファイルを読めません: {error.strerror}") from None
+    if not secret:
+        raise EnvError(file_name, path, "ファイルが空です")
+    return secret

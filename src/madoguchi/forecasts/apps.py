@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ForecastsConfig(AppConfig):
+    name = "madoguchi.forecasts"
+    label = "forecasts"
+    verbose_name = "需要予測"

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+
+from madoguchi.core.admin import AuditedModelAdmin
+from madoguchi.offices.models import (
+    Closure,
+    Counter,
+    Municipality,
+    OpeningSession,
+    Procedure,
+    Site,
+    SpecialOpening,
+    Terminal,
+)
+
+
+class SiteForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
+    class Meta:
+        model = Site
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
+        refused = [p.name for p in cleaned.get("procedures") or [] if kind and not p.allowed_at(kind)]
+        if refused:
+            self.add_error(
+                "procedures",
+                f"この種類の窓口では取り扱えない手続きです: {'、'.join(refused)}",
+            )
+        return cleaned
+
+
+class CounterInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Counter
+    extra = 0
+
+
+class TerminalInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Terminal
+    extra = 0
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(AuditedModelAdmin):
+    list_display = ("name", "code")
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(AuditedModelAdmin):
+    list_display = ("name", "code", "duration_minutes", "needs_terminal", "proxy_allowed")
+
+
+@admin.register(Site)
+class SiteAdmin(AuditedModelAdmin):
+    form = SiteForm
+    list_display = ("name", "kind", "municipality", "open_from", "open_until", "is_active")
+    list_filter = ("kind", "municipality")
+    filter_horizontal = ("procedures",)
+    inlines = [CounterInline, TerminalInline]
+
+
+@admin.register(OpeningSession)
+class OpeningSessionAdmin(AuditedModelAdmin):
+    list_display = ("site", "weekday", "kind", "starts_at_time", "ends_at_time", "counters_open")
+    list_filter = ("site", "kind", "weekday")
+
+
+@admin.register(Closure)
+class ClosureAdmin(AuditedModelAdmin):
+    list_display = ("first_day", "last_day", "kind", "reason", "site", "recurs_yearly")
+    list_filter = ("kind",)
+
+
+@admin.register(SpecialOpening)
+class SpecialOpeningAdmin(AuditedModelAdmin):
+    list_display = ("day", "site", "starts_at_time", "ends_at_time", "counters_open", "reason")

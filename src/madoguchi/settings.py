@@ -1,0 +1,184 @@
+"""The one settings module. Everything configurable comes from the environment (see .env.example).
+
+Safe laptop defaults: SQLite under ./var, a secret key generated once into the data directory,
+DEBUG off, both zones served.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.env import (
+    env_bool,
+    env_choice,
+    env_database_url,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("MADOGUCHI_DATA_DIR", "var")).resolve()
+
+DEBUG = env_bool("MADOGUCHI_DEBUG", False)
+ZONE = env_choice("MADOGUCHI_ZONE", "all", ("all", "public", "staff"))
+ALLOWED_HOSTS = env_list("MADOGUCHI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("MADOGUCHI_CSRF_TRUSTED_ORIGINS", [])
+
+
+def _laptop_secret_key() -> str:
+    """A random key kept in the data directory, so sessions survive a restart on a laptop."""
+    path = DATA_DIR / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = env_secret("MADOGUCHI_SECRET_KEY", "MADOGUCHI_SECRET_KEY_FILE", "") or (
+    _laptop_secret_key()
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "madoguchi.core",
+    "madoguchi.staff",
+    "madoguchi.offices",
+    "madoguchi.reservations",
+    "madoguchi.walkins",
+    "madoguchi.issuance",
+    "madoguchi.forecasts",
+    "madoguchi.resident_site",
+    "madoguchi.counter_console",
+    "madoguchi.queue_board",
+    "madoguchi.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "madoguchi.urls"
+WSGI_APPLICATION = "madoguchi.wsgi.application"
+AUTH_USER_MODEL = "staff.StaffUser"
+LOGIN_URL = "/staff/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "madoguchi.core.context_processors.zone",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # Writers queue on the lock instead of failing; IMMEDIATE takes the write lock at
+            # BEGIN so two bookings never deadlock on a lock upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        }
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    return config
+
+
+DATABASE_URL = env_database_url(
+    "DATABASE_URL", f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}"
+)
+DATABASES = {"default": _database(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        # The database cache keeps rate-limit counters shared between workers, on SQLite too.
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "madoguchi_cache",
+    }
+}
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("MADOGUCHI_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+EMAIL_HOST = env_str("MADOGUCHI_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("MADOGUCHI_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("MADOGUCHI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("MADOGUCHI_EMAIL_PASSWORD", "MADOGUCHI_EMAIL_PASSWORD_FILE", "")
+EMAIL_USE_TLS = env_bool("MADOGUCHI_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("MADOGUCHI_EMAIL_FROM", "madoguchi@localhost")
+EMAIL_BACKEND = env_str(
+    "MADOGUCHI_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("MADOGUCHI_EMAIL_HOST", "")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+
+PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
+WORKERS = env_int("MADOGUCHI_WORKERS", 3, minimum=1, maximum=64)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("MADOGUCHI_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StaffConfig(AppConfig):
+    name = "madoguchi.staff"
+    label = "staff"
+    verbose_name = "職員"
