@@ -301,7 +301,7 @@ def years_of_days(days: npt.ArrayLike) -> npt.NDArray[np.int16]:
 
 
 def age_on_days(birth_days: npt.ArrayLike, on_days: npt.ArrayLike) -> npt.NDArray[np.int16]:
-    """Return each person's calendar age in whole years on ``on_days``; -1 where a date is missing."""
+    """Return each person's calendar age (years) on ``on_days``; -1 where a date is missing."""
     birth, birth_present = _fill_missing(_as_days(birth_days))
     on, on_present = _fill_missing(_as_days(on_days))
     birth_index = birth - _FIRST_DAY
