@@ -5,19 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from madoguchi.offices.calendar import SiteCalendar, SiteDay
-from madoguchi.offices.models import Procedure, Site
+from madoguchi.offices.models import Procedure, Site, SiteKind
+
+
+KIND_ORDER = [
+    SiteKind.MAIN_OFFICE,
+    SiteKind.BRANCH_OFFICE,
+    SiteKind.TEMPORARY,
+    SiteKind.POST_OFFICE,
+    SiteKind.OUTREACH,
+]
 
 
 def active_sites() -> QuerySet[Site]:
-    """Sites in service, with their procedures prefetched."""
+    """Sites in service, main office first, with their procedures prefetched."""
+    kind_rank = Case(
+        *(When(kind=kind, then=Value(rank)) for rank, kind in enumerate(KIND_ORDER)),
+        output_field=IntegerField(),
+    )
     return (
         Site.objects.filter(is_active=True)
         .select_related("municipality")
         .prefetch_related(Prefetch("procedures", queryset=Procedure.objects.order_by("sort_order")))
-        .order_by("municipality_id", "kind", "name")
+        .order_by("municipality_id", kind_rank, "name")
     )
 
 

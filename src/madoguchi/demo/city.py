@@ -1,0 +1,334 @@
+"""The demo city: a realistic, clearly synthetic municipality (デモ市) to try madoguchi on.
+
+Deterministic by seed and idempotent: loading twice leaves the same rows. Dates are laid out
+relative to `today`, so the calendar always shows the coming weeks. Every person in it is
+fictitious (see madoguchi.planning.synthetic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.forecasts.models import RegisterRecord
+from madoguchi.offices.models import (
+    Closure,
+    ClosureKind,
+    Counter,
+    Municipality,
+    OpeningSession,
+    Procedure,
+    SessionKind,
+    Site,
+    SiteKind,
+    SpecialOpening,
+    Terminal,
+)
+from madoguchi.planning.rules import NO_DATE
+from madoguchi.planning.synthetic import generate_synthetic_register
+from madoguchi.staff.models import Role, StaffUser
+
+DEMO_MUNICIPALITY_CODE = "999997"  # 99xxx is no real municipality; check digit valid
+DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 — the published password of the synthetic demo only
+DEMO_STAFF = (
+    ("demo-manager", Role.MANAGER, "管理", "花子", True),
+    ("demo-official", Role.OFFICIAL, "窓口", "太郎", False),
+    ("demo-contractor", Role.CONTRACTOR, "委託", "次郎", False),
+)
+
+_ALL_BUT_POST = [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]
+
+PROCEDURES = (
+    {
+        "code": "card_pickup",
+        "name": "マイナンバーカードの受け取り",
+        "name_en": "Card pick-up",
+        "duration_minutes": 20,
+        "needs_terminal": True,
+        "allowed_site_kinds": _ALL_BUT_POST,
+        "proxy_allowed": True,
+        "documents": "交付通知書、本人確認書類（写真付き1点、または写真なし2点）、"
+        "今お持ちのマイナンバーカード（住民基本台帳カード・通知カード）",
+        "proxy_documents": "委任欄に記入した交付通知書、代理の理由を証明する書類、"
+        "ご本人の本人確認書類、代理人の本人確認書類、今お持ちのカード",
+        "sort_order": 1,
+    },
+    {
+        "code": "cert_renewal",
+        "name": "電子証明書の更新",
+        "name_en": "E-certificate renewal",
+        "duration_minutes": 10,
+        "needs_terminal": True,
+        "allowed_site_kinds": [],
+        "proxy_allowed": True,
+        "documents": "マイナンバーカード、暗証番号（署名用・利用者証明用）",
+        "proxy_documents": "ご本人のマイナンバーカード、J-LISから届いた照会書（封をしたもの）、"
+        "代理人の本人確認書類。照会書がない場合は2回の来庁が必要です。",
+        "sort_order": 2,
+    },
+    {
+        "code": "card_application",
+        "name": "マイナンバーカードの申請（窓口で申請）",
+        "name_en": "Card application at the counter",
+        "duration_minutes": 15,
+        "needs_terminal": False,
+        "allowed_site_kinds": [],
+        "proxy_allowed": False,
+        "documents": "本人確認書類、今お持ちのカード、顔写真（窓口で撮影することもできます）",
+        "proxy_documents": "",
+        "sort_order": 3,
+    },
+    {
+        "code": "pin_reset",
+        "name": "暗証番号の再設定",
+        "name_en": "PIN reset",
+        "duration_minutes": 10,
+        "needs_terminal": True,
+        "allowed_site_kinds": [],
+        "proxy_allowed": False,
+        "documents": "マイナンバーカード、本人確認書類",
+        "proxy_documents": "",
+        "sort_order": 4,
+    },
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    municipality: Municipality
+    sites: int
+    residents: int
+    staff_usernames: tuple[str, ...]
+
+
+def _weekly(site: Site, weekdays: range | tuple[int, ...], kind: str, start: str, end: str, counters: int) -> None:
+    for weekday in weekdays:
+        OpeningSession.objects.update_or_create(
+            site=site,
+            weekday=weekday,
+            starts_at_time=dt.time.fromisoformat(start),
+            defaults={
+                "kind": kind,
+                "ends_at_time": dt.time.fromisoformat(end),
+                "counters_open": counters,
+            },
+        )
+
+
+def _site(
+    municipality: Municipality,
+    *,
+    name: str,
+    kind: str,
+    address: str,
+    postal_code: str,
+    access_notes: str,
+    counters: int,
+    terminals: int,
+    procedures: list[Procedure],
+    open_from: dt.date | None = None,
+    open_until: dt.date | None = None,
+) -> Site:
+    site, _ = Site.objects.update_or_create(
+        municipality=municipality,
+        name=name,
+        defaults={
+            "kind": kind,
+            "address": address,
+            "postal_code": postal_code,
+            "access_notes": access_notes,
+            "open_from": open_from,
+            "open_until": open_until,
+        },
+    )
+    site.procedures.set(procedures)
+    for number in range(1, counters + 1):
+        Counter.objects.get_or_create(site=site, name=f"{number}番窓口")
+    for number in range(1, terminals + 1):
+        Terminal.objects.get_or_create(site=site, name=f"端末{number}")
+    return site
+
+
+def _next_weekday(day: dt.date, weekday: int) -> dt.date:
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+@transaction.atomic
+def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary:
+    """Create or refresh the demo city; returns what it holds. Idempotent for equal arguments."""
+    municipality, _ = Municipality.objects.update_or_create(
+        code=DEMO_MUNICIPALITY_CODE,
+        defaults={
+            "name": "デモ市（架空）",
+            "name_en": "Demo City (fictitious)",
+            "closes_sunday_after_third_saturday": True,
+        },
+    )
+    procedures = {}
+    for spec in PROCEDURES:
+        procedure, _ = Procedure.objects.update_or_create(
+            code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"}
+        )
+        procedures[procedure.code] = procedure
+    everything = list(procedures.values())
+
+    main = _site(
+        municipality,
+        name="デモ市役所 本庁舎",
+        kind=SiteKind.MAIN_OFFICE,
+        address="デモ市中央一丁目1番1号 本庁舎1階 市民課",
+        postal_code="123-4501",
+        access_notes="デモ駅北口から徒歩8分。駐車場あり（2時間無料）。",
+        counters=6,
+        terminals=4,
+        procedures=everything,
+    )
+    _weekly(main, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 6)
+    _weekly(main, (3,), SessionKind.EVENING, "17:15", "19:00", 2)
+
+    for name, address, postal, notes in (
+        ("デモ市 北支所", "デモ市北町二丁目3番4号", "123-4601", "北町バス停すぐ。"),
+        ("デモ市 南支所", "デモ市南台五丁目6番7号", "123-4701", "南台駅から徒歩5分。"),
+    ):
+        branch = _site(
+            municipality,
+            name=name,
+            kind=SiteKind.BRANCH_OFFICE,
+            address=address,
+            postal_code=postal,
+            access_notes=notes,
+            counters=2,
+            terminals=2,
+            procedures=everything,
+        )
+        _weekly(branch, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 2)
+
+    temporary = _site(
+        municipality,
+        name="デモ駅前 臨時窓口",
+        kind=SiteKind.TEMPORARY,
+        address="デモ市駅前二丁目8番 デモ駅前ビル2階",
+        postal_code="123-4801",
+        access_notes="デモ駅南口直結。平日夜間と土日に開設します。",
+        counters=3,
+        terminals=3,
+        procedures=[procedures["card_pickup"], procedures["cert_renewal"]],
+        open_from=today - dt.timedelta(days=30),
+        open_until=today + dt.timedelta(days=120),
+    )
+    _weekly(temporary, range(0, 5), SessionKind.EVENING, "16:00", "19:30", 2)
+    _weekly(temporary, (5, 6), SessionKind.WEEKEND, "10:00", "17:00", 3)
+
+    post = _site(
+        municipality,
+        name="デモ中央郵便局",
+        kind=SiteKind.POST_OFFICE,
+        address="デモ市中央三丁目2番1号",
+        postal_code="123-4502",
+        access_notes="郵便窓口の隣の専用カウンターです。カードの受け取りはできません。",
+        counters=1,
+        terminals=1,
+        procedures=[procedures["cert_renewal"], procedures["pin_reset"]],
+    )
+    _weekly(post, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
+
+    Closure.objects.update_or_create(
+        municipality=municipality,
+        site=None,
+        kind=ClosureKind.LOCAL_HOLIDAY,
+        reason="デモ市 市民の日",
+        defaults={"first_day": dt.date(2000, 6, 23), "recurs_yearly": True},
+    )
+    outage_day = _next_weekday(today + dt.timedelta(days=21), 2)
+    Closure.objects.update_or_create(
+        municipality=municipality,
+        site=None,
+        kind=ClosureKind.SYSTEM_OUTAGE,
+        reason="J-LISシステム計画停止（デモ）",
+        defaults={"first_day": outage_day, "recurs_yearly": False},
+    )
+    sunday = _next_weekday(today + dt.timedelta(days=14), 6)
+    SpecialOpening.objects.update_or_create(
+        site=main,
+        reason="休日開庁（カード受け取り）",
+        defaults={
+            "day": sunday,
+            "starts_at_time": dt.time(9, 0),
+            "ends_at_time": dt.time(12, 0),
+            "counters_open": 4,
+        },
+    )
+
+    usernames = []
+    for username, role, last, first, is_admin in DEMO_STAFF:
+        user, created = StaffUser.objects.get_or_create(
+            username=username,
+            defaults={"last_name": last, "first_name": first, "role": role},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.municipality = municipality
+        user.is_staff = is_admin
+        user.is_superuser = is_admin
+        user.save()
+        if role in (Role.OFFICIAL, Role.CONTRACTOR):
+            user.sites.set([main, temporary])
+        usernames.append(username)
+
+    register_count = _load_register(municipality, residents=residents, seed=seed, today=today)
+    record_audit_event(
+        actor=Actor.system("demo"),
+        action="demo.load",
+        subject_type="offices.Municipality",
+        subject_id=municipality.pk,
+        after={"residents": register_count, "seed": seed},
+    )
+    return DemoSummary(
+        municipality=municipality,
+        sites=municipality.sites.count(),
+        residents=register_count,
+        staff_usernames=tuple(usernames),
+    )
+
+
+def _load_register(municipality: Municipality, *, residents: int, seed: int, today: dt.date) -> int:
+    """The synthetic register, regenerated only when its size or seed changed."""
+    existing = RegisterRecord.objects.filter(municipality=municipality)
+    marker = f"D{seed:04d}-"
+    if existing.count() == residents and existing.filter(person_id__startswith=marker).exists():
+        return residents
+    existing.delete()
+    register = generate_synthetic_register(people=residents, seed=seed, as_of=today)
+    epoch = dt.date(1970, 1, 1)
+
+    def as_date(day: int) -> dt.date | None:
+        return None if day == NO_DATE else epoch + dt.timedelta(days=int(day))
+
+    rows = (
+        RegisterRecord(
+            municipality=municipality,
+            person_id=f"{marker}{index:07d}",
+            birth_date=epoch + dt.timedelta(days=int(birth)),
+            card_issued_on=as_date(card),
+            cert_issued_on=as_date(cert),
+        )
+        for index, (birth, card, cert) in enumerate(
+            zip(
+                register.birth_day.tolist(),
+                register.card_issued_day.tolist(),
+                register.cert_issued_day.tolist(),
+                strict=True,
+            )
+        )
+    )
+    batch: list[RegisterRecord] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 5000:
+            RegisterRecord.objects.bulk_create(batch)
+            batch = []
+    RegisterRecord.objects.bulk_create(batch)
+    return residents
