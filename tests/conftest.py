@@ -1,0 +1,148 @@
+"""Fixtures shared by the whole suite: real PostgreSQL, real Chromium, real SMTP.
+
+A test that needs a component the machine lacks is skipped with the reason — except in CI
+(`CI` set), where a missing component fails the test: nothing is skipped there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    reason = "needs PostgreSQL: set MADOGUCHI_TEST_DATABASE_URL and run `make test`"
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# --- browser ---------------------------------------------------------------------------------
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("MADOGUCHI_CHROMIUM")
+    if configured:
+        return configured
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    executable = chromium_path()
+    if executable is None:
+        _missing("Chromium not found (apt-get install chromium, or set MADOGUCHI_CHROMIUM)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - dev extra not installed
+        _missing("playwright is not installed")
+    # Playwright's sync API keeps an event loop running in this thread; the Django ORM calls
+    # the tests make between browser steps are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) in the page; return its violations."""
+    if not AXE_JS.exists():
+        _missing("axe-core not installed (run `npm install`, which `make test` does)")
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', "
+        "values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpInbox:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_inbox(settings: Any) -> Iterator[SmtpInbox]:
+    """A real local SMTP server; Django's mail goes to it over a real SMTP conversation."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox(host="127.0.0.1", port=_free_port())
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 — aiosmtpd's hook name
+            inbox.messages.append(message_from_bytes(envelope.content))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Handler(), hostname=inbox.host, port=inbox.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = inbox.host
+    settings.EMAIL_PORT = inbox.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()
