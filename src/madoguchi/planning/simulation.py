@@ -1,0 +1,768 @@
+"""Fast discrete-event simulation of a counter site.
+
+Two engines share one way of drawing random numbers (numpy ``Generator``, vectorised up front):
+
+* :func:`simulate_mmc` — the bare first-come-first-served M/M/c (or M/G/c) kernel for the
+  stationary case. Each customer in arrival order takes the counter that frees first, held in a
+  heap: one ``heapreplace`` per customer, about a million customers a second.
+* :func:`simulate_site` / :func:`simulate_continuous_site` — a small event loop for a real site over
+  days: opening sessions with their counter counts, card terminals, booked appointments (with
+  no-shows and early or late arrival), walk-ins at an hourly rate, service times by procedure, a
+  calling policy, and the end of the day (no new walk-ins after closing; the queue is served in
+  overtime up to a limit, anyone still waiting then is counted unserved).
+
+Everything is deterministic for a given ``seed``. Times are minutes: within a day, minutes after
+midnight; across days, ``day × 1440 + minute``.
+
+Waiting time is measured from the moment a visitor may be called: a walk-in from arrival; a booked
+visitor from the later of arrival and the slot's start (coming early is not waiting).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "CALLING_POLICIES",
+    "AppointmentPlan",
+    "CallingPolicy",
+    "Procedure",
+    "Session",
+    "SimulationReport",
+    "SiteModel",
+    "StationaryRun",
+    "VisitLog",
+    "WaitSummary",
+    "fcfs_waits",
+    "simulate_continuous_site",
+    "simulate_mmc",
+    "simulate_site",
+]
+
+FloatArray = npt.NDArray[np.float64]
+CallingPolicy = Literal["appointments_first", "fcfs"]
+CALLING_POLICIES: tuple[CallingPolicy, ...] = ("appointments_first", "fcfs")
+ServiceDistribution = Literal["exponential", "lognormal"]
+MINUTES_PER_DAY = 1440
+
+
+# --------------------------------------------------------------------------------------------
+# Random service times
+# --------------------------------------------------------------------------------------------
+
+
+def _draw_service_minutes(
+    rng: np.random.Generator,
+    mean_minutes: float,
+    cv: float,
+    distribution: ServiceDistribution,
+    size: int,
+) -> FloatArray:
+    if distribution == "exponential":
+        return rng.exponential(mean_minutes, size)
+    if distribution == "lognormal":
+        if cv == 0:
+            return np.full(size, float(mean_minutes))
+        sigma2 = math.log1p(cv * cv)
+        return rng.lognormal(math.log(mean_minutes) - sigma2 / 2.0, math.sqrt(sigma2), size)
+    raise ValueError(f"unknown service distribution {distribution!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Bare stationary kernel
+# --------------------------------------------------------------------------------------------
+
+
+def fcfs_waits(
+    arrival_minutes: Sequence[float] | FloatArray,
+    service_minutes: Sequence[float] | FloatArray,
+    counters: int,
+) -> FloatArray:
+    """Return each customer's wait (minutes) in a first-come-first-served queue with c counters.
+
+    ``arrival_minutes`` must be non-decreasing; ``service_minutes`` are the matching service
+    durations. Each customer takes the counter that becomes free first (Kiefer–Wolfowitz
+    recursion with a heap). Raises ValueError on mismatched lengths or counters < 1.
+    """
+    if counters < 1:
+        raise ValueError(f"counters must be ≥ 1, got {counters}")
+    arrivals = np.asarray(arrival_minutes, dtype=np.float64).tolist()
+    services = np.asarray(service_minutes, dtype=np.float64).tolist()
+    if len(arrivals) != len(services):
+        raise ValueError("arrival_minutes and service_minutes differ in length")
+    free_at = [0.0] * counters  # a valid heap
+    waits: list[float] = []
+    record = waits.append
+    heapreplace = heapq.heapreplace
+    for arrival, service in zip(arrivals, services, strict=True):
+        first_free = free_at[0]
+        if first_free > arrival:
+            record(first_free - arrival)
+            heapreplace(free_at, first_free + service)
+        else:
+            record(0.0)
+            heapreplace(free_at, arrival + service)
+    return np.asarray(waits, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class StationaryRun:
+    """Result of one stationary M/M/c (or M/G/c) run. Waits in minutes, in arrival order."""
+
+    counters: int
+    customers: int
+    waits_minutes: FloatArray = field(repr=False)
+    mean_wait_minutes: float
+    p90_wait_minutes: float
+    max_wait_minutes: float
+    utilization: float
+
+
+def simulate_mmc(
+    *,
+    counters: int,
+    arrivals_per_hour: float,
+    service_time_minutes: float,
+    customers: int,
+    seed: int,
+    service_distribution: ServiceDistribution = "exponential",
+    service_time_cv: float = 1.0,
+) -> StationaryRun:
+    """Simulate an FCFS queue with Poisson arrivals and c counters, starting empty.
+
+    Service times are exponential (M/M/c, comparable with Erlang C) or lognormal with the given
+    mean and coefficient of variation. ``utilization`` is busy counter-time over
+    ``counters × (last departure)``. Deterministic for a seed. Raises ValueError on non-positive
+    arguments.
+    """
+    if customers < 1 or counters < 1:
+        raise ValueError("customers and counters must be ≥ 1")
+    if arrivals_per_hour <= 0 or service_time_minutes <= 0:
+        raise ValueError("arrivals_per_hour and service_time_minutes must be positive")
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(60.0 / arrivals_per_hour, customers))
+    services = _draw_service_minutes(
+        rng, service_time_minutes, service_time_cv, service_distribution, customers
+    )
+    waits = fcfs_waits(arrivals, services, counters)
+    last_departure = float(np.max(arrivals + waits + services))
+    return StationaryRun(
+        counters=counters,
+        customers=customers,
+        waits_minutes=waits,
+        mean_wait_minutes=float(waits.mean()),
+        p90_wait_minutes=float(np.quantile(waits, 0.9)),
+        max_wait_minutes=float(waits.max()),
+        utilization=float(services.sum()) / (counters * last_departure),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Site model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """A counter procedure: mean service time (minutes), its spread, and whether it needs a
+    card terminal (PIN setting) for the whole service."""
+
+    code: str
+    service_time_minutes: float
+    service_time_cv: float = 0.4
+    needs_terminal: bool = False
+    distribution: ServiceDistribution = "lognormal"
+
+    def __post_init__(self) -> None:
+        if not self.service_time_minutes > 0:
+            raise ValueError(f"procedure {self.code}: service_time_minutes must be positive")
+        if not self.service_time_cv >= 0:
+            raise ValueError(f"procedure {self.code}: service_time_cv must be ≥ 0")
+        if self.distribution not in ("exponential", "lognormal"):
+            raise ValueError(f"procedure {self.code}: unknown distribution {self.distribution!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """An opening session within a day: [start_minute, end_minute) after midnight, counters open."""
+
+    start_minute: float
+    end_minute: float
+    counters: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY:
+            raise ValueError(
+                f"session {self.start_minute}–{self.end_minute} must lie within one day "
+                "and end after it starts"
+            )
+        if self.counters < 0:
+            raise ValueError("session counters must be ≥ 0")
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentPlan:
+    """Booked visits: every ``slot_minutes`` within each session, ``bookings_per_slot`` visitors.
+
+    Each booked visitor fails to come with probability ``no_show_rate``; the others arrive at the
+    slot start plus a normal offset (mean ``arrival_offset_mean_minutes``, negative = early;
+    standard deviation ``arrival_offset_sd_minutes``). ``procedure_mix`` gives the share of each
+    procedure (same order as the site's procedures; normalised).
+    """
+
+    slot_minutes: float
+    bookings_per_slot: int
+    no_show_rate: float = 0.1
+    arrival_offset_mean_minutes: float = -5.0
+    arrival_offset_sd_minutes: float = 5.0
+    procedure_mix: tuple[float, ...] = (1.0,)
+
+    def __post_init__(self) -> None:
+        if not self.slot_minutes > 0:
+            raise ValueError("appointments: slot_minutes must be positive")
+        if self.bookings_per_slot < 0:
+            raise ValueError("appointments: bookings_per_slot must be ≥ 0")
+        if not 0 <= self.no_show_rate <= 1:
+            raise ValueError("appointments: no_show_rate must be between 0 and 1")
+        if not self.arrival_offset_sd_minutes >= 0:
+            raise ValueError("appointments: arrival_offset_sd_minutes must be ≥ 0")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteModel:
+    """Everything the site simulation needs.
+
+    ``sessions_by_day`` has one tuple of sessions per simulated day (an empty tuple is a closed
+    day). ``walkin_arrivals_per_hour`` holds 24 hourly Poisson rates by hour of day, applied only
+    while a session is open. ``terminals=None`` means terminals never limit.
+    ``overtime_limit_minutes`` is how long after the day's last session the queue may still be
+    served; visitors not called by then are unserved.
+    """
+
+    procedures: tuple[Procedure, ...]
+    sessions_by_day: tuple[tuple[Session, ...], ...]
+    walkin_arrivals_per_hour: tuple[float, ...] = (0.0,) * 24
+    walkin_procedure_mix: tuple[float, ...] = (1.0,)
+    appointments: AppointmentPlan | None = None
+    terminals: int | None = None
+    policy: CallingPolicy = "appointments_first"
+    overtime_limit_minutes: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not self.procedures:
+            raise ValueError("a site needs at least one procedure")
+        if len(self.walkin_arrivals_per_hour) != 24:
+            raise ValueError("walkin_arrivals_per_hour needs 24 hourly rates")
+        if any(not rate >= 0 for rate in self.walkin_arrivals_per_hour):
+            raise ValueError("walk-in arrival rates must be ≥ 0")
+        _check_mix("walkin_procedure_mix", self.walkin_procedure_mix, len(self.procedures))
+        if self.appointments is not None:
+            _check_mix(
+                "appointments.procedure_mix",
+                self.appointments.procedure_mix,
+                len(self.procedures),
+            )
+        if self.terminals is not None and self.terminals < 0:
+            raise ValueError("terminals must be ≥ 0")
+        if self.policy not in CALLING_POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(CALLING_POLICIES)}")
+        if not self.overtime_limit_minutes >= 0:
+            raise ValueError("overtime_limit_minutes must be ≥ 0")
+        for day in self.sessions_by_day:
+            ordered = sorted(day, key=lambda s: s.start_minute)
+            for before, after in itertools.pairwise(ordered):
+                if after.start_minute < before.end_minute:
+                    raise ValueError("sessions of one day must not overlap")
+
+
+def _check_mix(name: str, mix: Sequence[float], procedures: int) -> None:
+    if len(mix) != procedures:
+        raise ValueError(f"{name} needs one share per procedure ({procedures})")
+    if any(not share >= 0 for share in mix) or sum(mix) <= 0:
+        raise ValueError(f"{name}: shares must be ≥ 0 and not all zero")
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WaitSummary:
+    """Waits of one group of visitors who came. Minutes; NaN when nobody was served."""
+
+    arrived: int
+    served: int
+    unserved: int
+    mean_wait_minutes: float
+    p90_wait_minutes: float
+    max_wait_minutes: float
+
+
+@dataclass(frozen=True, slots=True)
+class VisitLog:
+    """One row per visitor who came (arrays of equal length), in no particular order.
+
+    Absolute minutes (``day × 1440 + minute``); ``call_minutes`` is NaN for the unserved;
+    ``slot_minutes`` is NaN for walk-ins; ``procedure`` indexes the site's procedures.
+    """
+
+    arrival_minutes: FloatArray
+    slot_minutes: FloatArray
+    call_minutes: FloatArray
+    service_minutes: FloatArray
+    procedure: npt.NDArray[np.intp]
+    is_walk_in: npt.NDArray[np.bool_]
+    day: npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationReport:
+    """What a simulated period looked like.
+
+    ``utilization`` is busy counter-minutes over scheduled counter-minutes (it can exceed what the
+    sessions alone allow by the overtime work). ``overtime_minutes`` sums, over days, how long the
+    last service ran past the day's last session. ``unserved`` counts visitors who came but were
+    never called (still queued when the overtime limit passed, or booked visitors arriving after
+    closing). ``no_shows`` are booked visitors who never came.
+    """
+
+    overall: WaitSummary
+    by_procedure: Mapping[str, WaitSummary]
+    by_arrival_type: Mapping[str, WaitSummary]
+    no_shows: int
+    utilization: float
+    overtime_minutes: float
+    scheduled_counter_minutes: float
+    busy_counter_minutes: float
+    days: int
+    waits_minutes: FloatArray = field(repr=False)
+    visits: VisitLog = field(repr=False)
+
+    @property
+    def served(self) -> int:
+        """Visitors called to a counter."""
+        return self.overall.served
+
+    @property
+    def unserved(self) -> int:
+        """Visitors who came but were never called."""
+        return self.overall.unserved
+
+    @property
+    def mean_wait_minutes(self) -> float:
+        """Mean wait of those served, minutes."""
+        return self.overall.mean_wait_minutes
+
+    @property
+    def p90_wait_minutes(self) -> float:
+        """90th percentile wait of those served, minutes."""
+        return self.overall.p90_wait_minutes
+
+    @property
+    def max_wait_minutes(self) -> float:
+        """Longest wait of those served, minutes."""
+        return self.overall.max_wait_minutes
+
+
+def _summarise(waits: FloatArray, mask: npt.NDArray[np.bool_]) -> WaitSummary:
+    group = waits[mask]
+    served_waits = group[~np.isnan(group)]
+    served = int(served_waits.size)
+    if served == 0:
+        return WaitSummary(int(group.size), 0, int(group.size), math.nan, math.nan, math.nan)
+    return WaitSummary(
+        arrived=int(group.size),
+        served=served,
+        unserved=int(group.size) - served,
+        mean_wait_minutes=float(served_waits.mean()),
+        p90_wait_minutes=float(np.quantile(served_waits, 0.9)),
+        max_wait_minutes=float(served_waits.max()),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Event loop
+# --------------------------------------------------------------------------------------------
+
+
+def _event_loop(
+    entry: list[float],
+    service: list[float],
+    queue_index: list[int],
+    boundaries: list[tuple[float, int, bool]],
+    terminals: int,
+    appointments_first: bool,
+) -> list[float]:
+    """Return each customer's call time (NaN = never called).
+
+    Customers are given in order of ``entry`` (the moment they may be called). ``queue_index`` is
+    ``2·is_walk_in + needs_terminal``. ``boundaries`` are (time, counters open from then on,
+    flush the queue) in time order. Ties: completions, then boundaries, then entries.
+    """
+    inf = math.inf
+    n = len(entry)
+    call = [math.nan] * n
+    queues: list[deque[int]] = [deque(), deque(), deque(), deque()]
+    booked_plain, booked_term, walk_plain, walk_term = queues
+    done_plain: list[float] = []
+    done_term: list[float] = []
+    heappush = heapq.heappush
+    heappop = heapq.heappop
+    boundary_count = len(boundaries)
+    next_entry = 0
+    next_boundary = 0
+    open_counters = 0
+    busy = 0
+    terminals_free = terminals
+    queued = 0
+    while True:
+        t_entry = entry[next_entry] if next_entry < n else inf
+        t_plain = done_plain[0] if done_plain else inf
+        t_term = done_term[0] if done_term else inf
+        t_bound = boundaries[next_boundary][0] if next_boundary < boundary_count else inf
+        if t_plain <= t_term and t_plain <= t_bound and t_plain <= t_entry:
+            if t_plain == inf:
+                break
+            now = heappop(done_plain)
+            busy -= 1
+        elif t_term <= t_bound and t_term <= t_entry:
+            now = heappop(done_term)
+            busy -= 1
+            terminals_free += 1
+        elif t_bound <= t_entry:
+            now, open_counters, flush = boundaries[next_boundary]
+            next_boundary += 1
+            if flush:
+                for queue in queues:
+                    queue.clear()
+                queued = 0
+        else:
+            now = t_entry
+            queues[queue_index[next_entry]].append(next_entry)
+            next_entry += 1
+            queued += 1
+        while queued and busy < open_counters:
+            best = -1
+            best_entry = inf
+            if booked_plain:
+                best, best_entry = 0, entry[booked_plain[0]]
+            if booked_term and terminals_free and entry[booked_term[0]] < best_entry:
+                best, best_entry = 1, entry[booked_term[0]]
+            if best < 0 or not appointments_first:
+                if walk_plain and entry[walk_plain[0]] < best_entry:
+                    best, best_entry = 2, entry[walk_plain[0]]
+                if walk_term and terminals_free and entry[walk_term[0]] < best_entry:
+                    best, best_entry = 3, entry[walk_term[0]]
+            if best < 0:
+                break
+            chosen = queues[best].popleft()
+            call[chosen] = now
+            busy += 1
+            queued -= 1
+            if best & 1:
+                terminals_free -= 1
+                heappush(done_term, now + service[chosen])
+            else:
+                heappush(done_plain, now + service[chosen])
+        if next_entry >= n and not queued:
+            break
+    return call
+
+
+@dataclass(frozen=True, slots=True)
+class _Visitors:
+    arrival: FloatArray  # absolute minutes
+    slot_start: FloatArray  # absolute minutes; NaN for walk-ins
+    procedure: npt.NDArray[np.intp]
+    is_walk_in: npt.NDArray[np.bool_]
+    day: npt.NDArray[np.intp]
+    service: FloatArray
+
+
+def _draw_services(
+    rng: np.random.Generator, procedures: Sequence[Procedure], procedure: npt.NDArray[np.intp]
+) -> FloatArray:
+    service = np.empty(procedure.size, dtype=np.float64)
+    for index, proc in enumerate(procedures):
+        mask = procedure == index
+        service[mask] = _draw_service_minutes(
+            rng,
+            proc.service_time_minutes,
+            proc.service_time_cv,
+            proc.distribution,
+            int(mask.sum()),
+        )
+    return service
+
+
+def _choose_procedures(
+    rng: np.random.Generator, mix: Sequence[float], size: int
+) -> npt.NDArray[np.intp]:
+    if len(mix) == 1:
+        return np.zeros(size, dtype=np.intp)
+    shares = np.asarray(mix, dtype=np.float64)
+    return rng.choice(len(mix), size=size, p=shares / shares.sum()).astype(np.intp)
+
+
+def _generate_visitors(model: SiteModel, rng: np.random.Generator) -> tuple[_Visitors, int]:
+    """Draw walk-ins and booked visitors for every day; return them and the no-show count."""
+    rates = model.walkin_arrivals_per_hour
+    seg_start: list[float] = []
+    seg_length: list[float] = []
+    seg_rate: list[float] = []
+    seg_day: list[int] = []
+    slot_times: list[float] = []
+    slot_day: list[int] = []
+    for day, sessions in enumerate(model.sessions_by_day):
+        base = day * MINUTES_PER_DAY
+        for session in sessions:
+            if session.counters == 0:
+                continue
+            hour = int(session.start_minute // 60)
+            while hour * 60 < session.end_minute:
+                start = max(session.start_minute, hour * 60.0)
+                end = min(session.end_minute, hour * 60.0 + 60.0)
+                if end > start and rates[hour] > 0:
+                    seg_start.append(base + start)
+                    seg_length.append(end - start)
+                    seg_rate.append(rates[hour])
+                    seg_day.append(day)
+                hour += 1
+            plan = model.appointments
+            if plan is not None and plan.bookings_per_slot > 0:
+                slot = session.start_minute
+                while slot + plan.slot_minutes <= session.end_minute + 1e-9:
+                    slot_times.append(base + slot)
+                    slot_day.append(day)
+                    slot += plan.slot_minutes
+    lengths = np.asarray(seg_length, dtype=np.float64)
+    counts = rng.poisson(np.asarray(seg_rate, dtype=np.float64) * lengths / 60.0)
+    walk_arrival = np.repeat(np.asarray(seg_start, dtype=np.float64), counts) + rng.random(
+        int(counts.sum())
+    ) * np.repeat(lengths, counts)
+    walk_day = np.repeat(np.asarray(seg_day, dtype=np.intp), counts)
+    order = np.argsort(walk_arrival, kind="stable")
+    walk_arrival, walk_day = walk_arrival[order], walk_day[order]
+    walk_procedure = _choose_procedures(rng, model.walkin_procedure_mix, walk_arrival.size)
+
+    plan = model.appointments
+    no_shows = 0
+    if plan is not None and slot_times:
+        booked_slot = np.repeat(np.asarray(slot_times, dtype=np.float64), plan.bookings_per_slot)
+        booked_day = np.repeat(np.asarray(slot_day, dtype=np.intp), plan.bookings_per_slot)
+        shows = rng.random(booked_slot.size) >= plan.no_show_rate
+        no_shows = int(booked_slot.size - shows.sum())
+        booked_slot, booked_day = booked_slot[shows], booked_day[shows]
+        offset = rng.normal(
+            plan.arrival_offset_mean_minutes, plan.arrival_offset_sd_minutes, booked_slot.size
+        )
+        booked_arrival = np.maximum(booked_slot + offset, booked_day * float(MINUTES_PER_DAY))
+        booked_procedure = _choose_procedures(rng, plan.procedure_mix, booked_slot.size)
+    else:
+        booked_slot = np.empty(0, dtype=np.float64)
+        booked_arrival = np.empty(0, dtype=np.float64)
+        booked_day = np.empty(0, dtype=np.intp)
+        booked_procedure = np.empty(0, dtype=np.intp)
+
+    procedure = np.concatenate([walk_procedure, booked_procedure])
+    visitors = _Visitors(
+        arrival=np.concatenate([walk_arrival, booked_arrival]),
+        slot_start=np.concatenate([np.full(walk_arrival.size, np.nan), booked_slot]),
+        procedure=procedure,
+        is_walk_in=np.concatenate(
+            [np.ones(walk_arrival.size, dtype=bool), np.zeros(booked_slot.size, dtype=bool)]
+        ),
+        day=np.concatenate([walk_day, booked_day]),
+        service=_draw_services(rng, model.procedures, procedure),
+    )
+    return visitors, no_shows
+
+
+def _day_boundaries(
+    sessions_by_day: Sequence[Sequence[Session]], overtime_limit_minutes: float
+) -> tuple[list[tuple[float, int, bool]], FloatArray, float]:
+    """Return (boundaries, close time per day (NaN if closed), scheduled counter-minutes)."""
+    boundaries: list[tuple[float, int, bool]] = []
+    closes = np.full(len(sessions_by_day), np.nan)
+    scheduled = 0.0
+    for day, sessions in enumerate(sessions_by_day):
+        ordered = sorted(sessions, key=lambda s: s.start_minute)
+        if not ordered:
+            continue
+        base = day * MINUTES_PER_DAY
+        for session in ordered:
+            boundaries.append((base + session.start_minute, session.counters, False))
+            boundaries.append((base + session.end_minute, 0, False))
+            scheduled += session.counters * (session.end_minute - session.start_minute)
+        close = base + ordered[-1].end_minute
+        closes[day] = close
+        # After closing the last session's counters keep serving the queue, up to the limit.
+        boundaries[-1] = (close, ordered[-1].counters, False)
+        boundaries.append((close + overtime_limit_minutes, 0, True))
+    # Back-to-back sessions: the "end" of one and the "start" of the next share a time; the
+    # start must win, so order by time with closing entries first.
+    boundaries.sort(key=lambda b: (b[0], b[1] != 0 or b[2]))
+    return boundaries, closes, scheduled
+
+
+def _report(
+    *,
+    visitors: _Visitors,
+    call: FloatArray,
+    procedures: Sequence[Procedure],
+    closes: FloatArray,
+    scheduled_counter_minutes: float,
+    no_shows: int,
+) -> SimulationReport:
+    origin = np.where(
+        visitors.is_walk_in, visitors.arrival, np.fmax(visitors.arrival, visitors.slot_start)
+    )
+    waits = call - origin
+    served = ~np.isnan(call)
+    busy = float(visitors.service[served].sum())
+    overtime = 0.0
+    if closes.size and served.any():
+        last_end = np.full(closes.size, -np.inf)
+        np.maximum.at(last_end, visitors.day[served], (call + visitors.service)[served])
+        overtime = float(np.nansum(np.clip(last_end - closes, 0.0, None)[np.isfinite(last_end)]))
+    everyone = np.ones(waits.size, dtype=bool)
+    return SimulationReport(
+        overall=_summarise(waits, everyone),
+        by_procedure={
+            proc.code: _summarise(waits, visitors.procedure == index)
+            for index, proc in enumerate(procedures)
+        },
+        by_arrival_type={
+            "appointment": _summarise(waits, ~visitors.is_walk_in),
+            "walk_in": _summarise(waits, visitors.is_walk_in),
+        },
+        no_shows=no_shows,
+        utilization=busy / scheduled_counter_minutes if scheduled_counter_minutes else math.nan,
+        overtime_minutes=overtime,
+        scheduled_counter_minutes=scheduled_counter_minutes,
+        busy_counter_minutes=busy,
+        days=closes.size,
+        waits_minutes=waits[served],
+        visits=VisitLog(
+            arrival_minutes=visitors.arrival,
+            slot_minutes=visitors.slot_start,
+            call_minutes=call,
+            service_minutes=visitors.service,
+            procedure=visitors.procedure,
+            is_walk_in=visitors.is_walk_in,
+            day=visitors.day,
+        ),
+    )
+
+
+def _run(
+    visitors: _Visitors,
+    procedures: Sequence[Procedure],
+    boundaries: list[tuple[float, int, bool]],
+    terminals: int | None,
+    policy: CallingPolicy,
+    closes: FloatArray,
+) -> FloatArray:
+    """Order visitors by entry time, run the loop, return call times in the visitors' order."""
+    booked = ~visitors.is_walk_in
+    if policy == "appointments_first":
+        # A booked visitor becomes due at the slot start (or on arrival, if late).
+        entry = np.where(booked, np.fmax(visitors.arrival, visitors.slot_start), visitors.arrival)
+    else:
+        entry = visitors.arrival
+    needs_terminal = np.asarray([p.needs_terminal for p in procedures], dtype=bool)
+    queue_index = 2 * visitors.is_walk_in.astype(np.intp) + needs_terminal[visitors.procedure]
+    # Booked visitors who arrive after the day's last session are turned away.
+    too_late = np.zeros(entry.size, dtype=bool)
+    if closes.size:
+        too_late = booked & ~(visitors.arrival <= closes[visitors.day])
+    admitted = np.flatnonzero(~too_late)
+    order = admitted[np.argsort(entry[admitted], kind="stable")]
+    call_sorted = _event_loop(
+        entry[order].tolist(),
+        visitors.service[order].tolist(),
+        queue_index[order].tolist(),
+        boundaries,
+        terminals if terminals is not None else 1 << 60,
+        policy == "appointments_first",
+    )
+    call = np.full(entry.size, np.nan)
+    call[order] = call_sorted
+    return call
+
+
+def simulate_site(model: SiteModel, *, seed: int) -> SimulationReport:
+    """Simulate a site over ``len(model.sessions_by_day)`` days and report waits and workload.
+
+    Deterministic for a seed. The queue does not carry over to the next day. Raises ValueError
+    (from the model's own checks) on an inconsistent model.
+    """
+    rng = np.random.default_rng(seed)
+    visitors, no_shows = _generate_visitors(model, rng)
+    boundaries, closes, scheduled = _day_boundaries(
+        model.sessions_by_day, model.overtime_limit_minutes
+    )
+    call = _run(visitors, model.procedures, boundaries, model.terminals, model.policy, closes)
+    return _report(
+        visitors=visitors,
+        call=call,
+        procedures=model.procedures,
+        closes=closes,
+        scheduled_counter_minutes=scheduled,
+        no_shows=no_shows,
+    )
+
+
+def simulate_continuous_site(
+    *,
+    counters: int,
+    walkin_arrivals_per_hour: float,
+    procedures: Sequence[Procedure],
+    customers: int,
+    seed: int,
+    walkin_procedure_mix: Sequence[float] = (1.0,),
+    terminals: int | None = None,
+) -> SimulationReport:
+    """Simulate one never-closing session with Poisson walk-ins through the site event loop.
+
+    With a single exponential procedure and no terminal limit this is the M/M/c model and draws
+    the same random numbers as :func:`simulate_mmc`, so both give identical waits for a seed.
+    ``utilization`` is busy time over ``counters × last departure``. Raises ValueError on
+    non-positive sizes or rates.
+    """
+    if customers < 1 or counters < 1 or walkin_arrivals_per_hour <= 0:
+        raise ValueError("customers, counters and walkin_arrivals_per_hour must be positive")
+    _check_mix("walkin_procedure_mix", walkin_procedure_mix, len(procedures))
+    rng = np.random.default_rng(seed)
+    arrival = np.cumsum(rng.exponential(60.0 / walkin_arrivals_per_hour, customers))
+    procedure = _choose_procedures(rng, walkin_procedure_mix, customers)
+    visitors = _Visitors(
+        arrival=arrival,
+        slot_start=np.full(customers, np.nan),
+        procedure=procedure,
+        is_walk_in=np.ones(customers, dtype=bool),
+        day=np.zeros(customers, dtype=np.intp),
+        service=_draw_services(rng, procedures, procedure),
+    )
+    closes = np.empty(0)
+    call = _run(visitors, procedures, [(0.0, counters, False)], terminals, "fcfs", closes)
+    served = ~np.isnan(call)
+    makespan = float(np.max((call + visitors.service)[served])) if served.any() else 0.0
+    return _report(
+        visitors=visitors,
+        call=call,
+        procedures=procedures,
+        closes=closes,
+        scheduled_counter_minutes=counters * makespan,
+        no_shows=0,
+    )
