@@ -1,0 +1,65 @@
+"""Small builders for offices data in tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from madoguchi.offices.models import (
+    Counter,
+    Municipality,
+    OpeningSession,
+    Procedure,
+    SessionKind,
+    Site,
+    SiteKind,
+    Terminal,
+)
+
+
+def municipality(**overrides: Any) -> Municipality:
+    fields: dict[str, Any] = {"code": "131041", "name": "テスト区"}
+    fields.update(overrides)
+    return Municipality.objects.create(**fields)
+
+
+def procedure(code: str = "card_pickup", **overrides: Any) -> Procedure:
+    defaults: dict[str, Any] = {
+        "card_pickup": {"name": "カードの受け取り", "duration_minutes": 20, "proxy_allowed": True,
+                        "allowed_site_kinds": [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]},
+        "cert_renewal": {"name": "電子証明書の更新", "duration_minutes": 10},
+        "card_application": {"name": "カードの申請", "duration_minutes": 15, "needs_terminal": False},
+        "pin_reset": {"name": "暗証番号の再設定", "duration_minutes": 10},
+    }.get(code, {"name": code, "duration_minutes": 15})
+    defaults.update(overrides)
+    obj, _ = Procedure.objects.update_or_create(code=code, defaults=defaults)
+    return obj
+
+
+def site(
+    owner: Municipality,
+    *,
+    kind: str = SiteKind.MAIN_OFFICE,
+    counters: int = 2,
+    terminals: int = 2,
+    weekday_hours: tuple[str, str] | None = ("08:30", "17:15"),
+    **overrides: Any,
+) -> Site:
+    fields: dict[str, Any] = {"name": f"{kind} site", "kind": kind, "address": "テスト区1-1"}
+    fields.update(overrides)
+    created = Site.objects.create(municipality=owner, **fields)
+    for n in range(counters):
+        Counter.objects.create(site=created, name=f"{n + 1}番")
+    for n in range(terminals):
+        Terminal.objects.create(site=created, name=f"端末{n + 1}")
+    if weekday_hours:
+        for weekday in range(5):
+            OpeningSession.objects.create(
+                site=created,
+                weekday=weekday,
+                kind=SessionKind.WEEKDAY,
+                starts_at_time=dt.time.fromisoformat(weekday_hours[0]),
+                ends_at_time=dt.time.fromisoformat(weekday_hours[1]),
+                counters_open=counters,
+            )
+    return created

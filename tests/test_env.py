@@ -1,0 +1,80 @@
+"""Configuration comes from the environment; garbage stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from madoguchi.env import (
+    EnvError,
+    env_bool,
+    env_choice,
+    env_database_url,
+    env_int,
+    env_list,
+    env_secret,
+)
+
+
+def test_unset_and_blank_variables_take_the_default() -> None:
+    assert env_int("X", 8000, environ={}) == 8000
+    assert env_int("X", 8000, environ={"X": "  "}) == 8000
+    assert env_bool("X", False, environ={"X": ""}) is False
+
+
+def test_valid_values_are_parsed() -> None:
+    assert env_int("P", 1, minimum=1, maximum=65535, environ={"P": "8080"}) == 8080
+    assert env_bool("D", False, environ={"D": "yes"}) is True
+    assert env_bool("D", True, environ={"D": "0"}) is False
+    assert env_choice("Z", "all", ("all", "public", "staff"), environ={"Z": "staff"}) == "staff"
+    assert env_list("H", [], environ={"H": "a.example, b.example,"}) == ["a.example", "b.example"]
+    assert env_database_url("U", "", environ={"U": "postgres://u@h/db"}) == "postgres://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: env_int("MADOGUCHI_PORT", 1, environ={"MADOGUCHI_PORT": "eighty"}), "MADOGUCHI_PORT"),
+        (
+            lambda: env_int("MADOGUCHI_PORT", 1, minimum=1, maximum=65535, environ={"MADOGUCHI_PORT": "70000"}),
+            "MADOGUCHI_PORT",
+        ),
+        (lambda: env_bool("MADOGUCHI_DEBUG", False, environ={"MADOGUCHI_DEBUG": "maybe"}), "MADOGUCHI_DEBUG"),
+        (
+            lambda: env_choice("MADOGUCHI_ZONE", "all", ("all", "public", "staff"), environ={"MADOGUCHI_ZONE": "dmz"}),
+            "MADOGUCHI_ZONE",
+        ),
+        (lambda: env_database_url("DATABASE_URL", "", environ={"DATABASE_URL": "mysql://x"}), "DATABASE_URL"),
+    ],
+)
+def test_garbage_is_rejected_naming_the_variable(call, name: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(EnvError) as caught:
+        call()
+    assert caught.value.name == name
+    assert name in str(caught.value)
+
+
+def test_secret_file_is_read_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    assert env_secret("K", "K_FILE", "", environ={"K_FILE": str(secret)}) == "s3cret"
+    with pytest.raises(EnvError, match="K_FILE"):
+        env_secret("K", "K_FILE", "", environ={"K_FILE": str(tmp_path / "missing")})
+
+
+def test_the_console_script_refuses_to_start_on_garbage(tmp_path: Path) -> None:
+    env = {**os.environ, "MADOGUCHI_DEBUG": "perhaps", "MADOGUCHI_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from madoguchi.cli import main; main(['madoguchi', 'check'])"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "MADOGUCHI_DEBUG" in result.stderr
