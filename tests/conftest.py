@@ -130,7 +130,7 @@ def smtp_inbox(settings: Any) -> Iterator[SmtpInbox]:
     inbox = SmtpInbox(host="127.0.0.1", port=_free_port())
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 — aiosmtpd's hook name
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             inbox.messages.append(message_from_bytes(envelope.content))
             return "250 Message accepted for delivery"
 

@@ -38,17 +38,33 @@ def test_valid_values_are_parsed() -> None:
 @pytest.mark.parametrize(
     ("call", "name"),
     [
-        (lambda: env_int("MADOGUCHI_PORT", 1, environ={"MADOGUCHI_PORT": "eighty"}), "MADOGUCHI_PORT"),
         (
-            lambda: env_int("MADOGUCHI_PORT", 1, minimum=1, maximum=65535, environ={"MADOGUCHI_PORT": "70000"}),
+            lambda: env_int("MADOGUCHI_PORT", 1, environ={"MADOGUCHI_PORT": "eighty"}),
             "MADOGUCHI_PORT",
         ),
-        (lambda: env_bool("MADOGUCHI_DEBUG", False, environ={"MADOGUCHI_DEBUG": "maybe"}), "MADOGUCHI_DEBUG"),
         (
-            lambda: env_choice("MADOGUCHI_ZONE", "all", ("all", "public", "staff"), environ={"MADOGUCHI_ZONE": "dmz"}),
+            lambda: env_int(
+                "MADOGUCHI_PORT", 1, minimum=1, maximum=65535, environ={"MADOGUCHI_PORT": "70000"}
+            ),
+            "MADOGUCHI_PORT",
+        ),
+        (
+            lambda: env_bool("MADOGUCHI_DEBUG", False, environ={"MADOGUCHI_DEBUG": "maybe"}),
+            "MADOGUCHI_DEBUG",
+        ),
+        (
+            lambda: env_choice(
+                "MADOGUCHI_ZONE",
+                "all",
+                ("all", "public", "staff"),
+                environ={"MADOGUCHI_ZONE": "dmz"},
+            ),
             "MADOGUCHI_ZONE",
         ),
-        (lambda: env_database_url("DATABASE_URL", "", environ={"DATABASE_URL": "mysql://x"}), "DATABASE_URL"),
+        (
+            lambda: env_database_url("DATABASE_URL", "", environ={"DATABASE_URL": "mysql://x"}),
+            "DATABASE_URL",
+        ),
     ],
 )
 def test_garbage_is_rejected_naming_the_variable(call, name: str) -> None:  # type: ignore[no-untyped-def]

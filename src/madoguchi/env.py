@@ -93,9 +93,7 @@ def env_list(
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_database_url(
-    name: str, default: str, *, environ: Mapping[str, str] | None = None
-) -> str:
+def env_database_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
     """A database URL: `postgres://…`, `postgresql://…` or `sqlite:///path`."""
     value = _raw(name, environ)
     if value is None:

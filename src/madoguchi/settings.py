@@ -120,9 +120,7 @@ def _database(url: str) -> dict[str, Any]:
     return config
 
 
-DATABASE_URL = env_database_url(
-    "DATABASE_URL", f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}"
-)
+DATABASE_URL = env_database_url("DATABASE_URL", f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,10 @@ def test_editing_an_event_is_refused_by_the_application() -> None:
 
 def test_verification_names_the_first_tampered_event() -> None:
     events = _three_events()
-    _tamper("UPDATE core_auditevent SET after = %s WHERE id = %s", ['{"status": "destroyed"}', events[1].pk])
+    _tamper(
+        "UPDATE core_auditevent SET after = %s WHERE id = %s",
+        ['{"status": "destroyed"}', events[1].pk],
+    )
     report = verify_audit_chain()
     assert not report.intact
     assert report.first_bad_id == events[1].pk

@@ -14,7 +14,8 @@ def test_check_digit_of_the_published_example() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["123456789018", "１２３４５６７８９０１８", "1234-5678-9018", "番号 1234 5678 9018 です"]
+    "text",
+    ["123456789018", "１２３４５６７８９０１８", "1234-5678-9018", "番号 1234 5678 9018 です"],
 )
 def test_individual_numbers_are_recognised_in_any_spelling(text: str) -> None:
     assert contains_individual_number(text)

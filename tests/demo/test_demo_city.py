@@ -36,8 +36,15 @@ def test_loading_the_demo_twice_gives_the_same_rows() -> None:
 def test_the_demo_city_has_the_sites_the_brief_asks_for() -> None:
     build_demo_city(residents=10, seed=1, today=TODAY)
     kinds = sorted(Site.objects.values_list("kind", flat=True))
-    assert kinds == sorted([SiteKind.MAIN_OFFICE, SiteKind.BRANCH_OFFICE, SiteKind.BRANCH_OFFICE,
-                            SiteKind.TEMPORARY, SiteKind.POST_OFFICE])
+    assert kinds == sorted(
+        [
+            SiteKind.MAIN_OFFICE,
+            SiteKind.BRANCH_OFFICE,
+            SiteKind.BRANCH_OFFICE,
+            SiteKind.TEMPORARY,
+            SiteKind.POST_OFFICE,
+        ]
+    )
     post = Site.objects.get(kind=SiteKind.POST_OFFICE)
     assert sorted(post.procedures.values_list("code", flat=True)) == ["cert_renewal", "pin_reset"]
 

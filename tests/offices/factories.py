@@ -25,10 +25,18 @@ def municipality(**overrides: Any) -> Municipality:
 
 def procedure(code: str = "card_pickup", **overrides: Any) -> Procedure:
     defaults: dict[str, Any] = {
-        "card_pickup": {"name": "カードの受け取り", "duration_minutes": 20, "proxy_allowed": True,
-                        "allowed_site_kinds": [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]},
+        "card_pickup": {
+            "name": "カードの受け取り",
+            "duration_minutes": 20,
+            "proxy_allowed": True,
+            "allowed_site_kinds": [k for k in SiteKind.values if k != SiteKind.POST_OFFICE],
+        },
         "cert_renewal": {"name": "電子証明書の更新", "duration_minutes": 10},
-        "card_application": {"name": "カードの申請", "duration_minutes": 15, "needs_terminal": False},
+        "card_application": {
+            "name": "カードの申請",
+            "duration_minutes": 15,
+            "needs_terminal": False,
+        },
         "pin_reset": {"name": "暗証番号の再設定", "duration_minutes": 10},
     }.get(code, {"name": code, "duration_minutes": 15})
     defaults.update(overrides)

@@ -13,7 +13,14 @@ from madoguchi.offices.calendar import (
     procedure_periods,
     site_offers,
 )
-from madoguchi.offices.models import Closure, ClosureKind, OpeningSession, SessionKind, SiteKind, SpecialOpening
+from madoguchi.offices.models import (
+    Closure,
+    ClosureKind,
+    OpeningSession,
+    SessionKind,
+    SiteKind,
+    SpecialOpening,
+)
 from tests.offices import factories
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +54,19 @@ def test_a_substitute_holiday_closes_the_site(city) -> None:  # type: ignore[no-
     assert not day.is_open
 
 
-@pytest.mark.parametrize("day", [dt.date(2026, 12, 29), dt.date(2026, 12, 30), dt.date(2027, 1, 4 - 1)])
+@pytest.mark.parametrize(
+    "day", [dt.date(2026, 12, 29), dt.date(2026, 12, 30), dt.date(2027, 1, 4 - 1)]
+)
 def test_year_end_closure_runs_from_29_december_to_3_january(city, day: dt.date) -> None:  # type: ignore[no-untyped-def]
     site = factories.site(city)
     for weekday in (5, 6):  # even a site open at weekends is closed then
-        OpeningSession.objects.create(site=site, weekday=weekday, kind=SessionKind.WEEKEND,
-                                      starts_at_time=dt.time(9), ends_at_time=dt.time(12))
+        OpeningSession.objects.create(
+            site=site,
+            weekday=weekday,
+            kind=SessionKind.WEEKEND,
+            starts_at_time=dt.time(9),
+            ends_at_time=dt.time(12),
+        )
     result = SiteCalendar.load(site).day(day)
     assert not result.is_open
     assert result.closed_reason in ("年末年始", "元日")
@@ -73,8 +87,14 @@ def test_a_municipality_may_keep_its_offices_open_at_year_end(city) -> None:  # 
 
 def test_a_special_opening_overrides_a_holiday(city) -> None:  # type: ignore[no-untyped-def]
     site = factories.site(city)
-    SpecialOpening.objects.create(site=site, day=dt.date(2027, 1, 11), starts_at_time=dt.time(9),
-                                  ends_at_time=dt.time(12), counters_open=1, reason="休日開庁")
+    SpecialOpening.objects.create(
+        site=site,
+        day=dt.date(2027, 1, 11),
+        starts_at_time=dt.time(9),
+        ends_at_time=dt.time(12),
+        counters_open=1,
+        reason="休日開庁",
+    )
     day = SiteCalendar.load(site).day(dt.date(2027, 1, 11))
     assert day.is_open
     (period,) = day.periods
@@ -84,8 +104,13 @@ def test_a_special_opening_overrides_a_holiday(city) -> None:  # type: ignore[no
 
 def test_local_holiday_recurs_every_year_for_every_site(city) -> None:  # type: ignore[no-untyped-def]
     site = factories.site(city)
-    Closure.objects.create(municipality=city, kind=ClosureKind.LOCAL_HOLIDAY,
-                           first_day=dt.date(2000, 6, 23), recurs_yearly=True, reason="慰霊の日")
+    Closure.objects.create(
+        municipality=city,
+        kind=ClosureKind.LOCAL_HOLIDAY,
+        first_day=dt.date(2000, 6, 23),
+        recurs_yearly=True,
+        reason="慰霊の日",
+    )
     day = SiteCalendar.load(site).day(dt.date(2027, 6, 23))  # a Wednesday
     assert not day.is_open
     assert day.closed_reason == "慰霊の日"
@@ -93,8 +118,14 @@ def test_local_holiday_recurs_every_year_for_every_site(city) -> None:  # type: 
 
 def test_a_system_outage_closes_only_its_site(city) -> None:  # type: ignore[no-untyped-def]
     closed_site, other_site = factories.site(city, name="A"), factories.site(city, name="B")
-    Closure.objects.create(municipality=city, site=closed_site, kind=ClosureKind.SYSTEM_OUTAGE,
-                           first_day=dt.date(2026, 12, 2), last_day=dt.date(2026, 12, 3), reason="J-LIS停止")
+    Closure.objects.create(
+        municipality=city,
+        site=closed_site,
+        kind=ClosureKind.SYSTEM_OUTAGE,
+        first_day=dt.date(2026, 12, 2),
+        last_day=dt.date(2026, 12, 3),
+        reason="J-LIS停止",
+    )
     assert not SiteCalendar.load(closed_site).day(dt.date(2026, 12, 3)).is_open
     assert SiteCalendar.load(other_site).day(dt.date(2026, 12, 3)).is_open
 
@@ -103,16 +134,25 @@ def test_sunday_after_the_third_saturday_is_closed_when_configured(city) -> None
     city.closes_sunday_after_third_saturday = True
     city.save()
     site = factories.site(city, weekday_hours=None)
-    OpeningSession.objects.create(site=site, weekday=6, kind=SessionKind.WEEKEND,
-                                  starts_at_time=dt.time(9), ends_at_time=dt.time(12))
+    OpeningSession.objects.create(
+        site=site,
+        weekday=6,
+        kind=SessionKind.WEEKEND,
+        starts_at_time=dt.time(9),
+        ends_at_time=dt.time(12),
+    )
     assert is_sunday_after_third_saturday(dt.date(2026, 12, 20))  # 3rd Saturday is 19 Dec
     assert not SiteCalendar.load(site).day(dt.date(2026, 12, 20)).is_open
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 13)).is_open
 
 
 def test_a_temporary_counter_is_closed_outside_its_dates(city) -> None:  # type: ignore[no-untyped-def]
-    site = factories.site(city, kind=SiteKind.TEMPORARY, open_from=dt.date(2026, 12, 1),
-                          open_until=dt.date(2026, 12, 25))
+    site = factories.site(
+        city,
+        kind=SiteKind.TEMPORARY,
+        open_from=dt.date(2026, 12, 1),
+        open_until=dt.date(2026, 12, 25),
+    )
     calendar = SiteCalendar.load(site)
     assert calendar.day(dt.date(2026, 12, 1)).is_open
     assert calendar.day(dt.date(2026, 12, 25)).is_open

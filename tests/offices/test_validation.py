@@ -40,9 +40,15 @@ def admin_client(db: None) -> Client:
 def test_admin_refuses_an_invalid_municipality_code(admin_client: Client) -> None:
     response = admin_client.post(
         "/admin/offices/municipality/add/",
-        {"code": "131042", "name": "誤り市", "booking_window_min_days": 3,
-         "booking_window_max_days": 45, "cancellation_cutoff_days": 2, "walkin_share_percent": 20,
-         "official_required_steps": "[]"},
+        {
+            "code": "131042",
+            "name": "誤り市",
+            "booking_window_min_days": 3,
+            "booking_window_max_days": 45,
+            "cancellation_cutoff_days": 2,
+            "walkin_share_percent": 20,
+            "official_required_steps": "[]",
+        },
     )
     assert response.status_code == 200
     assert "検査数字" in response.content.decode()
@@ -50,8 +56,14 @@ def test_admin_refuses_an_invalid_municipality_code(admin_client: Client) -> Non
 
 
 def _session_form(site: Site, **overrides: str) -> dict[str, str]:
-    form = {"site": str(site.pk), "weekday": "0", "kind": "weekday", "starts_at_time": "08:30",
-            "ends_at_time": "17:15", "counters_open": "1"}
+    form = {
+        "site": str(site.pk),
+        "weekday": "0",
+        "kind": "weekday",
+        "starts_at_time": "08:30",
+        "ends_at_time": "17:15",
+        "counters_open": "1",
+    }
     form.update(overrides)
     return form
 
@@ -65,9 +77,13 @@ def _session_form(site: Site, **overrides: str) -> dict[str, str]:
         ({"counters_open": "9"}, "窓口は 2 か所"),
     ],
 )
-def test_admin_refuses_invalid_sessions(admin_client: Client, overrides: dict[str, str], message: str) -> None:
+def test_admin_refuses_invalid_sessions(
+    admin_client: Client, overrides: dict[str, str], message: str
+) -> None:
     site = factories.site(factories.municipality(), weekday_hours=None)
-    response = admin_client.post("/admin/offices/openingsession/add/", _session_form(site, **overrides))
+    response = admin_client.post(
+        "/admin/offices/openingsession/add/", _session_form(site, **overrides)
+    )
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not OpeningSession.objects.exists()
@@ -97,10 +113,19 @@ def test_admin_refuses_a_temporary_counter_closing_before_it_opens(admin_client:
     city = factories.municipality()
     response = admin_client.post(
         "/admin/offices/site/add/",
-        {"municipality": str(city.pk), "name": "駅前臨時窓口", "kind": SiteKind.TEMPORARY,
-         "address": "駅前1", "open_from": "2027-01-31", "open_until": "2027-01-01", "is_active": "on",
-         "counters-TOTAL_FORMS": "0", "counters-INITIAL_FORMS": "0",
-         "terminals-TOTAL_FORMS": "0", "terminals-INITIAL_FORMS": "0"},
+        {
+            "municipality": str(city.pk),
+            "name": "駅前臨時窓口",
+            "kind": SiteKind.TEMPORARY,
+            "address": "駅前1",
+            "open_from": "2027-01-31",
+            "open_until": "2027-01-01",
+            "is_active": "on",
+            "counters-TOTAL_FORMS": "0",
+            "counters-INITIAL_FORMS": "0",
+            "terminals-TOTAL_FORMS": "0",
+            "terminals-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     assert "閉設日が開設日より前" in response.content.decode()
@@ -112,10 +137,18 @@ def test_admin_refuses_card_hand_over_at_a_post_office(admin_client: Client) -> 
     card = factories.procedure("card_pickup")
     response = admin_client.post(
         "/admin/offices/site/add/",
-        {"municipality": str(city.pk), "name": "中央郵便局", "kind": SiteKind.POST_OFFICE,
-         "address": "中央1", "procedures": [str(card.pk)], "is_active": "on",
-         "counters-TOTAL_FORMS": "0", "counters-INITIAL_FORMS": "0",
-         "terminals-TOTAL_FORMS": "0", "terminals-INITIAL_FORMS": "0"},
+        {
+            "municipality": str(city.pk),
+            "name": "中央郵便局",
+            "kind": SiteKind.POST_OFFICE,
+            "address": "中央1",
+            "procedures": [str(card.pk)],
+            "is_active": "on",
+            "counters-TOTAL_FORMS": "0",
+            "counters-INITIAL_FORMS": "0",
+            "terminals-TOTAL_FORMS": "0",
+            "terminals-INITIAL_FORMS": "0",
+        },
     )
     assert "取り扱えない手続き" in response.content.decode()
     assert not Site.objects.exists()
@@ -137,5 +170,10 @@ def test_the_database_refuses_a_session_past_20_even_without_the_admin(db: None)
 
     site = factories.site(factories.municipality(), weekday_hours=None)
     with pytest.raises(IntegrityError), transaction.atomic():
-        OpeningSession.objects.create(site=site, weekday=2, kind="evening",
-                                      starts_at_time=dt.time(18), ends_at_time=dt.time(21))
+        OpeningSession.objects.create(
+            site=site,
+            weekday=2,
+            kind="evening",
+            starts_at_time=dt.time(18),
+            ends_at_time=dt.time(21),
+        )

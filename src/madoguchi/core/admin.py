@@ -24,7 +24,9 @@ def _snapshot(obj: models.Model) -> dict[str, Any]:
 class AuditedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by many models
     """Writes an audit event (before → after) for every save and delete in the admin."""
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool
+    ) -> None:
         with transaction.atomic():
             before = None
             if change and obj.pk is not None:

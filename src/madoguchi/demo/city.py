@@ -104,7 +104,9 @@ class DemoSummary:
     staff_usernames: tuple[str, ...]
 
 
-def _weekly(site: Site, weekdays: range | tuple[int, ...], kind: str, start: str, end: str, counters: int) -> None:
+def _weekly(
+    site: Site, weekdays: range | tuple[int, ...], kind: str, start: str, end: str, counters: int
+) -> None:
     for weekday in weekdays:
         OpeningSession.objects.update_or_create(
             site=site,

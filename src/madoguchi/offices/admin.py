@@ -21,12 +21,26 @@ from madoguchi.offices.models import (
 class SiteForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
     class Meta:
         model = Site
-        fields = "__all__"
+        fields = [
+            "municipality",
+            "name",
+            "name_en",
+            "kind",
+            "postal_code",
+            "address",
+            "access_notes",
+            "open_from",
+            "open_until",
+            "procedures",
+            "is_active",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         kind = cleaned.get("kind")
-        refused = [p.name for p in cleaned.get("procedures") or [] if kind and not p.allowed_at(kind)]
+        refused = [
+            p.name for p in cleaned.get("procedures") or [] if kind and not p.allowed_at(kind)
+        ]
         if refused:
             self.add_error(
                 "procedures",

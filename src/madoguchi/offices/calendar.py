@@ -170,7 +170,9 @@ def site_offers(site: Site, procedure: Procedure) -> bool:
     return site.procedures.filter(pk=procedure.pk).exists()
 
 
-def procedure_periods(calendar: SiteCalendar, procedure: Procedure, day: dt.date) -> list[OpenPeriod]:
+def procedure_periods(
+    calendar: SiteCalendar, procedure: Procedure, day: dt.date
+) -> list[OpenPeriod]:
     """The periods on `day` in which `procedure` can be done at the calendar's site."""
     if not procedure.allowed_at(calendar.site.kind):
         return []

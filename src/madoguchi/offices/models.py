@@ -38,9 +38,7 @@ class Municipality(models.Model):
     )
     name = models.CharField("名称", max_length=100)
     name_en = models.CharField("名称（英語）", max_length=100, blank=True)
-    year_end_closure = models.BooleanField(
-        "年末年始（12月29日〜1月3日）は閉庁", default=True
-    )
+    year_end_closure = models.BooleanField("年末年始（12月29日〜1月3日）は閉庁", default=True)
     closes_sunday_after_third_saturday = models.BooleanField(
         "第3土曜日の翌日曜日はカード事務を行わない（システム保守）", default=False
     )
@@ -48,7 +46,9 @@ class Municipality(models.Model):
         "予約受付：何日後から", default=3, validators=[MaxValueValidator(60)]
     )
     booking_window_max_days = models.PositiveSmallIntegerField(
-        "予約受付：何日後まで", default=45, validators=[MinValueValidator(1), MaxValueValidator(120)]
+        "予約受付：何日後まで",
+        default=45,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
     )
     cancellation_cutoff_days = models.PositiveSmallIntegerField(
         "本人による取消・変更の締切（何日前まで）", default=2, validators=[MaxValueValidator(30)]
@@ -94,9 +94,7 @@ class Procedure(models.Model):
         "所要時間（分）", validators=[MinValueValidator(1), MaxValueValidator(240)]
     )
     needs_terminal = models.BooleanField("カード端末が必要", default=True)
-    needs_card_system = models.BooleanField(
-        "国のシステムが必要（20:00まで）", default=True
-    )
+    needs_card_system = models.BooleanField("国のシステムが必要（20:00まで）", default=True)
     allowed_site_kinds = models.JSONField(
         "取り扱える窓口の種類", default=list, help_text="空のときはすべての種類"
     )
@@ -271,9 +269,7 @@ class OpeningSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.get_weekday_display()} {self.starts_at_time:%H:%M}–{self.ends_at_time:%H:%M}"
-        )
+        return f"{self.get_weekday_display()} {self.starts_at_time:%H:%M}–{self.ends_at_time:%H:%M}"
 
     def applies_on(self, day: dt.date) -> bool:
         if day.weekday() != self.weekday:
@@ -289,7 +285,9 @@ class OpeningSession(models.Model):
         if self.weekday is not None and self.kind:
             is_weekend_day = self.weekday >= Weekday.SATURDAY
             if is_weekend_day != (self.kind == SessionKind.WEEKEND):
-                errors["kind"] = "土曜日・日曜日は「休日」、平日は「平日」か「夜間」を選んでください。"
+                errors["kind"] = (
+                    "土曜日・日曜日は「休日」、平日は「平日」か「夜間」を選んでください。"
+                )
         if not errors and self.site_id is not None:
             errors.update(self._overlap_errors())
         if not errors and self.site_id is not None:
@@ -309,10 +307,10 @@ class OpeningSession(models.Model):
             ends_at_time__gt=self.starts_at_time,
         ).exclude(pk=self.pk)
         for other in others:
-            if _periods_overlap(self.valid_from, self.valid_until, other.valid_from, other.valid_until):
-                return {
-                    "starts_at_time": f"同じ曜日の開庁時間（{other}）と重なっています。"
-                }
+            if _periods_overlap(
+                self.valid_from, self.valid_until, other.valid_from, other.valid_until
+            ):
+                return {"starts_at_time": f"同じ曜日の開庁時間（{other}）と重なっています。"}
         return {}
 
 
@@ -368,9 +366,13 @@ class Closure(models.Model):
     def clean(self) -> None:
         if self.last_day and self.first_day and self.last_day < self.first_day:
             raise ValidationError({"last_day": "終了日が開始日より前になっています。"})
-        if self.site_id is not None and self.municipality_id is not None:
-            if self.site.municipality_id != self.municipality_id:
-                raise ValidationError({"site": "この自治体の窓口を選んでください。"})
+        site = self.site if self.site_id is not None else None
+        if (
+            site is not None
+            and self.municipality_id is not None
+            and site.municipality_id != self.municipality_id
+        ):
+            raise ValidationError({"site": "この自治体の窓口を選んでください。"})
 
     def covers(self, day: dt.date) -> bool:
         last = self.last_day or self.first_day

@@ -10,7 +10,6 @@ from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from madoguchi.offices.calendar import SiteCalendar, SiteDay
 from madoguchi.offices.models import Procedure, Site, SiteKind
 
-
 KIND_ORDER = [
     SiteKind.MAIN_OFFICE,
     SiteKind.BRANCH_OFFICE,
