@@ -1,0 +1,218 @@
+"""Reads of the walk-in queue, shaped for the board, the phone page, the staff page and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from madoguchi.core import clock
+from madoguchi.offices.calendar import SiteCalendar
+from madoguchi.offices.models import Counter, Procedure, Site
+from madoguchi.walkins.estimates import blended_service_minutes, wait_minutes
+from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueTicket, TicketStatus
+
+OBSERVATION_DAYS = 14
+"""Finished services from this many past days (and today) inform the service-time estimate."""
+OBSERVATIONS_PER_PROCEDURE = 20
+"""The most recent finished services per procedure used; older ones are ignored."""
+
+
+@dataclass(frozen=True)
+class CounterView:
+    """A counter on the board: its name and the ticket it is calling or serving, if any."""
+
+    counter: Counter
+    ticket: QueueTicket | None
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """A site's queue today."""
+
+    site: Site
+    business_day: dt.date
+    waiting: list[QueueTicket]
+    at_counters: list[QueueTicket]
+    counters: list[CounterView]
+    estimated_wait_minutes: int
+    """For somebody taking a ticket now (behind everyone waiting)."""
+
+    @property
+    def waiting_count(self) -> int:
+        return len(self.waiting)
+
+    @property
+    def serving_numbers(self) -> list[int]:
+        """Numbers being called or served, lowest first."""
+        return sorted(t.number for t in self.at_counters)
+
+    @property
+    def called(self) -> list[QueueTicket]:
+        return [t for t in self.at_counters if t.status == TicketStatus.CALLED]
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """One ticket as its holder sees it."""
+
+    ticket: QueueTicket
+    position: int | None
+    """1 = next to be called; None once the ticket is no longer waiting."""
+    estimated_wait_minutes: int | None
+    serving_numbers: list[int]
+
+
+def _minutes(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 60
+
+
+def service_minutes_by_procedure(site: Site, procedures: set[int]) -> dict[int, float]:
+    """Expected service minutes per procedure id at `site`: plan blended with recent services."""
+    since = clock.today() - dt.timedelta(days=OBSERVATION_DAYS)
+    finished = (
+        QueueTicket.objects.filter(
+            site=site,
+            procedure_id__in=procedures,
+            status=TicketStatus.DONE,
+            business_day__gte=since,
+            served_at__isnull=False,
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("procedure_id", "served_at", "finished_at")
+    )
+    observed: dict[int, list[float]] = defaultdict(list)
+    for procedure_id, served_at, finished_at in finished[: OBSERVATIONS_PER_PROCEDURE * 10]:
+        if served_at and finished_at and len(observed[procedure_id]) < OBSERVATIONS_PER_PROCEDURE:
+            observed[procedure_id].append(_minutes(finished_at - served_at))
+    planned = dict(
+        Procedure.objects.filter(pk__in=procedures).values_list("pk", "duration_minutes")
+    )
+    return {pk: blended_service_minutes(planned[pk], observed[pk]) for pk in planned}
+
+
+def _planned_counters(site: Site, now: dt.datetime) -> tuple[int, float]:
+    """Counters the calendar opens now (or at today's next opening) and minutes until open."""
+    periods = SiteCalendar.load(site).day(now.date()).periods
+    current = [p for p in periods if p.starts_at <= now < p.ends_at]
+    if current:
+        return max(p.counters for p in current), 0.0
+    upcoming = [p for p in periods if p.starts_at > now]
+    if upcoming:
+        first = upcoming[0]
+        return first.counters, _minutes(first.starts_at - now)
+    return 0, 0.0
+
+
+def _estimate(
+    *,
+    site: Site,
+    now: dt.datetime,
+    ahead: list[QueueTicket],
+    at_counters: list[QueueTicket],
+    service: dict[int, float],
+    planned: tuple[int, float],
+) -> int:
+    counters, minutes_until_open = planned
+    busy_remaining = []
+    for ticket in at_counters:
+        expected = service[ticket.procedure_id]
+        if ticket.status == TicketStatus.SERVING and ticket.served_at is not None:
+            expected -= _minutes(now - ticket.served_at)
+        busy_remaining.append(max(0.0, expected))
+    if counters == 0:
+        counters = Counter.objects.filter(site=site, is_active=True).count()
+    return wait_minutes(
+        counters=max(counters, len(at_counters)),
+        busy_remaining_minutes=busy_remaining,
+        ahead_service_minutes=[service[t.procedure_id] for t in ahead],
+        minutes_until_open=minutes_until_open,
+    )
+
+
+def _today_active(site: Site, day: dt.date) -> tuple[list[QueueTicket], list[QueueTicket]]:
+    tickets = list(
+        QueueTicket.objects.filter(
+            site=site,
+            business_day=day,
+            status__in=[TicketStatus.WAITING, *AT_COUNTER_STATUSES],
+        )
+        .select_related("counter", "procedure")
+        .order_by("number")
+    )
+    waiting = [t for t in tickets if t.status == TicketStatus.WAITING]
+    at_counters = [t for t in tickets if t.status != TicketStatus.WAITING]
+    return waiting, at_counters
+
+
+def queue_state(site: Site) -> QueueState:
+    """`site`'s queue today: who waits, who is at which counter, and the wait for a newcomer.
+
+    The estimate is explained in `walkins.estimates`; the number of counters at work is what the
+    calendar opens now (before opening: what it opens first today, counting the minutes until
+    then), never fewer than the counters busy, and the site's active counters on a day without
+    hours. Runs a fixed number of queries.
+    """
+    now = clock.now()
+    waiting, at_counters = _today_active(site, now.date())
+    procedure_ids = {t.procedure_id for t in waiting + at_counters}
+    service = service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {}
+    by_counter = {t.counter_id: t for t in at_counters}
+    counters = [
+        CounterView(counter=c, ticket=by_counter.get(c.pk))
+        for c in Counter.objects.filter(site=site, is_active=True).order_by("name")
+    ]
+    estimate = _estimate(
+        site=site,
+        now=now,
+        ahead=waiting,
+        at_counters=at_counters,
+        service=service,
+        planned=_planned_counters(site, now),
+    )
+    return QueueState(
+        site=site,
+        business_day=now.date(),
+        waiting=waiting,
+        at_counters=at_counters,
+        counters=counters,
+        estimated_wait_minutes=estimate,
+    )
+
+
+def ticket_by_token(token: str) -> QueueTicket | None:
+    """The ticket behind a status-page token, or None."""
+    return (
+        QueueTicket.objects.select_related("site", "procedure", "counter")
+        .filter(token=token)
+        .first()
+    )
+
+
+def ticket_view(ticket: QueueTicket) -> TicketView:
+    """Where `ticket` stands: its position among those waiting and its estimated wait."""
+    if ticket.status != TicketStatus.WAITING or ticket.business_day != clock.today():
+        serving: list[int] = []
+        if ticket.business_day == clock.today():
+            serving = queue_state(ticket.site).serving_numbers
+        return TicketView(ticket, None, None, serving)
+    now = clock.now()
+    waiting, at_counters = _today_active(ticket.site, ticket.business_day)
+    ahead = [t for t in waiting if t.number < ticket.number]
+    procedure_ids = {t.procedure_id for t in ahead + at_counters} | {ticket.procedure_id}
+    service = service_minutes_by_procedure(ticket.site, procedure_ids)
+    estimate = _estimate(
+        site=ticket.site,
+        now=now,
+        ahead=ahead,
+        at_counters=at_counters,
+        service=service,
+        planned=_planned_counters(ticket.site, now),
+    )
+    return TicketView(
+        ticket=ticket,
+        position=len(ahead) + 1,
+        estimated_wait_minutes=estimate,
+        serving_numbers=sorted(t.number for t in at_counters),
+    )

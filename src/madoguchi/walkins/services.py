@@ -1,0 +1,223 @@
+"""Every write to the walk-in queue: issuing, calling, serving, finishing, no-shows, cancelling.
+
+Each function is atomic, checks `TICKET_TRANSITIONS` before changing a status, and writes one
+audit event (DESIGN.md invariant 3). Staff scope (which sites a person may work at) is checked by
+the interfaces before they call in here; the services check everything that is about the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.errors import DomainError
+from madoguchi.core.transitions import check_transition, table
+from madoguchi.offices.calendar import SiteCalendar, procedure_periods, site_offers
+from madoguchi.offices.models import Counter, Procedure, Site
+from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueDay, QueueTicket, TicketStatus
+
+TICKET_TRANSITIONS = table(
+    waiting={TicketStatus.CALLED, TicketStatus.CANCELLED},
+    called={TicketStatus.SERVING, TicketStatus.NO_SHOW, TicketStatus.CANCELLED},
+    serving={TicketStatus.DONE},
+    done=set(),
+    no_show=set(),
+    cancelled=set(),
+)
+"""waiting → called → serving → done; a called visitor who does not come is a no-show; a
+ticket can be cancelled until service starts."""
+
+SUBJECT_TYPE = "walkins.QueueTicket"
+
+
+def _audit_state(ticket: QueueTicket) -> dict[str, object]:
+    # Never the token: it is the bearer secret of the ticket's public status page.
+    return {
+        "site": ticket.site_id,
+        "business_day": ticket.business_day.isoformat(),
+        "number": ticket.number,
+        "procedure": ticket.procedure_id,
+        "status": ticket.status,
+        "counter": ticket.counter_id,
+    }
+
+
+def allocate_ticket_number(*, site: Site, business_day: dt.date) -> int:
+    """The next number of `site`'s sequence on `business_day`: 1, 2, 3, … without gaps.
+
+    One conditional UPDATE increments the day's counter row; on PostgreSQL the row lock it takes
+    is held until the issuing transaction ends, so a concurrent issuer waits and then reads the
+    incremented value (SQLite's IMMEDIATE transactions admit one writer anyway). The first
+    ticket of the day creates the row; a concurrent creator loses on the unique constraint and
+    falls back to the UPDATE. Must run inside a transaction.
+    """
+    day_rows = QueueDay.objects.filter(site=site, business_day=business_day)
+    if not day_rows.update(last_number=F("last_number") + 1):
+        try:
+            with transaction.atomic():
+                QueueDay.objects.create(site=site, business_day=business_day, last_number=1)
+            return 1
+        except IntegrityError:
+            day_rows.update(last_number=F("last_number") + 1)
+    return day_rows.values_list("last_number", flat=True).get()
+
+
+def _ensure_open_for(site: Site, procedure: Procedure) -> None:
+    if not site.is_active or not site_offers(site, procedure):
+        raise DomainError(
+            "procedure_not_offered",
+            f"{site.name}では「{procedure.name}」の受付をしていません。",
+            status=422,
+        )
+    now = clock.now()
+    periods = procedure_periods(SiteCalendar.load(site), procedure, now.date())
+    if not periods or now >= periods[-1].ends_at:
+        raise DomainError(
+            "site_closed",
+            f"{site.name}の本日の受付は終了しているか、本日は受付をしていません。",
+            status=409,
+        )
+
+
+@transaction.atomic
+def issue_ticket(*, site: Site, procedure: Procedure, actor: Actor) -> QueueTicket:
+    """Give a walk-in visitor the next number of `site`'s queue today.
+
+    Tickets can be taken on a day the site offers `procedure`, from the morning until the end of
+    the day's last opening period. Raises DomainError `procedure_not_offered` (422) or
+    `site_closed` (409). Returns the new waiting ticket.
+    """
+    _ensure_open_for(site, procedure)
+    now = clock.now()
+    business_day = now.date()
+    ticket = QueueTicket.objects.create(
+        site=site,
+        procedure=procedure,
+        business_day=business_day,
+        number=allocate_ticket_number(site=site, business_day=business_day),
+        status=TicketStatus.WAITING,
+        issued_at=now,
+    )
+    record_audit_event(
+        actor=actor,
+        action="ticket.issued",
+        subject_type=SUBJECT_TYPE,
+        subject_id=ticket.pk,
+        before=None,
+        after=_audit_state(ticket),
+    )
+    return ticket
+
+
+def _locked(ticket: QueueTicket) -> QueueTicket:
+    return QueueTicket.objects.select_for_update().select_related("counter").get(pk=ticket.pk)
+
+
+def _move(
+    ticket: QueueTicket, target: TicketStatus, *, actor: Actor, action: str, **changes: object
+) -> QueueTicket:
+    """Lock, check the transition, apply, audit. The only place a ticket's status is assigned."""
+    locked = _locked(ticket)
+    check_transition(TICKET_TRANSITIONS, locked.status, target, what="整理券")
+    before = _audit_state(locked)
+    locked.status = target
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=["status", *changes])
+    record_audit_event(
+        actor=actor,
+        action=action,
+        subject_type=SUBJECT_TYPE,
+        subject_id=locked.pk,
+        before=before,
+        after=_audit_state(locked),
+    )
+    return locked
+
+
+@transaction.atomic
+def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTicket | None:
+    """Call the longest-waiting visitor of `site`'s queue today to `counter`.
+
+    First come, first served by number. Two counters calling at once never get the same ticket:
+    the ticket row is locked (`SKIP LOCKED` on PostgreSQL) and moved with the transition check.
+    Returns the called ticket, or None when nobody is waiting. Raises DomainError
+    `counter_not_at_site` (422) or `counter_busy` (409, the counter still has a visitor).
+    """
+    if counter.site_id != site.pk or not counter.is_active:
+        raise DomainError(
+            "counter_not_at_site", "この窓口（受付台）はこの庁舎で使われていません。", status=422
+        )
+    if QueueTicket.objects.filter(counter=counter, status__in=AT_COUNTER_STATUSES).exists():
+        raise DomainError(
+            "counter_busy",
+            f"{counter.name}には対応中の方がいます。終了してから次の方を呼んでください。",
+            status=409,
+        )
+    waiting = QueueTicket.objects.filter(
+        site=site, business_day=clock.today(), status=TicketStatus.WAITING
+    ).order_by("number")
+    candidate = waiting.select_for_update(skip_locked=True).first()
+    if candidate is None:
+        return None
+    return _move(
+        candidate,
+        TicketStatus.CALLED,
+        actor=actor,
+        action="ticket.called",
+        counter=counter,
+        called_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def start_serving(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+    """The called visitor has arrived at the counter: service starts now.
+
+    Raises DomainError `invalid_transition` (409) unless the ticket is called.
+    """
+    return _move(
+        ticket, TicketStatus.SERVING, actor=actor, action="ticket.serving", served_at=clock.now()
+    )
+
+
+@transaction.atomic
+def finish_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+    """Service is over; the counter is free for the next visitor.
+
+    Its duration (served_at → finished_at) feeds the wait estimates. Raises DomainError
+    `invalid_transition` (409) unless the ticket is being served.
+    """
+    return _move(
+        ticket, TicketStatus.DONE, actor=actor, action="ticket.done", finished_at=clock.now()
+    )
+
+
+@transaction.atomic
+def mark_ticket_no_show(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+    """The called visitor did not come to the counter; the counter is free again.
+
+    Raises DomainError `invalid_transition` (409) unless the ticket is called.
+    """
+    return _move(
+        ticket, TicketStatus.NO_SHOW, actor=actor, action="ticket.no_show", finished_at=clock.now()
+    )
+
+
+@transaction.atomic
+def cancel_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+    """The visitor gives up their place (or staff cancel it) before service starts.
+
+    Raises DomainError `invalid_transition` (409) once service has started or the ticket ended.
+    """
+    return _move(
+        ticket,
+        TicketStatus.CANCELLED,
+        actor=actor,
+        action="ticket.cancelled",
+        finished_at=clock.now(),
+    )
