@@ -1,0 +1,270 @@
+"""Card records from J-LIS deliveries, their stages, the notices mailed for them, and the policy.
+
+A card's status only changes through `madoguchi.issuance.services` (house rule 6); the allowed
+moves are `CARD_TRANSITIONS`. No field here can hold an Individual Number: the import rejects any
+file that carries one (DESIGN.md invariant 2).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from madoguchi.core.transitions import table
+
+
+class CardStatus(models.TextChoices):
+    DELIVERED = "delivered", "到着"
+    INSPECTED = "inspected", "検品済み"
+    DEFECTIVE = "defective", "不良"
+    RETURNED_TO_JLIS = "returned_to_jlis", "J-LISへ返送"
+    SETUP_DONE = "setup_done", "交付前設定済み"
+    NOTICE_ISSUED = "notice_issued", "交付通知書発送済み"
+    BOOKED = "booked", "予約済み"
+    HANDED_OVER = "handed_over", "交付済み"
+    REMINDED = "reminded", "再通知済み"
+    DESTROYED = "destroyed", "廃棄"
+
+
+S = CardStatus
+CARD_TRANSITIONS = table(
+    delivered={S.INSPECTED, S.DEFECTIVE},
+    inspected={S.SETUP_DONE, S.DEFECTIVE},
+    defective={S.RETURNED_TO_JLIS},
+    setup_done={S.NOTICE_ISSUED},
+    notice_issued={S.BOOKED, S.REMINDED, S.HANDED_OVER},
+    reminded={S.BOOKED, S.DESTROYED, S.HANDED_OVER},
+    booked={S.NOTICE_ISSUED, S.HANDED_OVER},
+)
+"""delivered → inspected → setup_done → notice_issued → booked → handed_over; a defect goes back to
+J-LIS; an unclaimed card is reminded, then destroyed. Cancelling a booking returns the card to
+notice_issued. A resident who comes with the notice but no booking (or after the reminder) may
+still be handed the card."""
+
+BOOKABLE_STATUSES = (S.NOTICE_ISSUED, S.REMINDED, S.BOOKED)
+"""Cards a booking site may find by notice number and birth date."""
+
+OPEN_STATUSES = (S.DELIVERED, S.INSPECTED, S.SETUP_DONE)
+"""Cards that arrived and still wait for their notice (the 7/14-day watch)."""
+
+
+class ApplicationKind(models.TextChoices):
+    NEW = "new", "新規"
+    RENEWAL = "renewal", "更新"
+    REISSUE = "reissue", "再交付"
+
+
+class IdDocumentClass(models.TextChoices):
+    ONE_PHOTO = "one_photo", "写真付き本人確認書類1点"
+    TWO_OTHER = "two_other", "写真なし本人確認書類2点"
+
+
+class DestroyRule(models.TextChoices):
+    AFTER_REMINDER = "after_reminder", "再通知から一定期間後"
+    AFTER_FIRST_NOTICE = "after_first_notice", "最初の通知から一定期間後"
+
+
+class IssuancePolicy(models.Model):
+    """A municipality's deadlines and pacing settings for card issuance (one per municipality)."""
+
+    municipality = models.OneToOneField(
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="issuance_policy",
+        verbose_name="自治体",
+    )
+    notice_target_days = models.PositiveSmallIntegerField(
+        "到着から通知書発送までの目標（日）", default=7, validators=[MinValueValidator(1)]
+    )
+    notice_limit_days = models.PositiveSmallIntegerField(
+        "到着から通知書発送までの期限（日）", default=14, validators=[MinValueValidator(1)]
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(
+        "通知書発送から再通知までの目安（日）", default=60, validators=[MinValueValidator(1)]
+    )
+    destroy_rule = models.CharField(
+        "未受領カードを廃棄できる時期",
+        max_length=20,
+        choices=DestroyRule,
+        default=DestroyRule.AFTER_REMINDER,
+    )
+    destroy_months_after_reminder = models.PositiveSmallIntegerField(
+        "再通知から廃棄までの期間（月）", default=3, validators=[MinValueValidator(1)]
+    )
+    destroy_months_after_first_notice = models.PositiveSmallIntegerField(
+        "最初の通知から廃棄までの期間（月）", default=12, validators=[MinValueValidator(1)]
+    )
+    pacing_horizon_weeks = models.PositiveSmallIntegerField(
+        "通知の発送数を決めるときに見る予約枠（週）",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(26)],
+    )
+    typical_production_lag_days = models.PositiveSmallIntegerField(
+        "申請からカード到着までの標準日数（申請日が不明なとき）", default=30
+    )
+
+    class Meta:
+        verbose_name = "交付の設定"
+        verbose_name_plural = "交付の設定"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice_limit_days__gte=models.F("notice_target_days")),
+                name="issuance_limit_not_before_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"交付の設定（{self.municipality_id}）"
+
+
+class DeliveryImport(models.Model):
+    """One accepted J-LIS delivery file. Rejected files leave no row (nothing is stored)."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.PROTECT, related_name="delivery_imports"
+    )
+    file_name = models.CharField("ファイル名", max_length=255)
+    file_sha256 = models.CharField("ファイルのSHA-256", max_length=64, db_index=True)
+    encoding = models.CharField("文字コード", max_length=20)
+    rows = models.PositiveIntegerField("行数", default=0)
+    created_rows = models.PositiveIntegerField("新規", default=0)
+    unchanged_rows = models.PositiveIntegerField("登録済み（変更なし）", default=0)
+    imported_at = models.DateTimeField("取込日時")
+    imported_by = models.CharField("取込者", max_length=200)
+
+    class Meta:
+        ordering = ["-imported_at"]
+        verbose_name = "J-LIS到着リストの取込"
+        verbose_name_plural = "J-LIS到着リストの取込"
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.created_rows}件）"
+
+
+class NoticeBatch(models.Model):
+    """One run of notices: which cards, how the number was paced, who ran it."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.PROTECT, related_name="notice_batches"
+    )
+    created_at = models.DateTimeField("作成日時")
+    created_by = models.CharField("作成者", max_length=200)
+    cards = models.PositiveIntegerField("枚数", default=0)
+    pacing = models.JSONField("発送数の計算", default=dict)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "交付通知書の発送"
+        verbose_name_plural = "交付通知書の発送"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}（{self.cards}件）"
+
+
+class CardRecord(models.Model):
+    """One card delivered by J-LIS, from its arrival to hand-over (or return, or destruction)."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.PROTECT, related_name="cards"
+    )
+    application_id = models.CharField("申請書ID", max_length=23, unique=True)
+    family_name = models.CharField("氏", max_length=100)
+    given_name = models.CharField("名", max_length=100, blank=True)
+    family_name_kana = models.CharField("氏（カナ）", max_length=100)
+    given_name_kana = models.CharField("名（カナ）", max_length=100, blank=True)
+    birth_date = models.DateField("生年月日")
+    postal_code = models.CharField("郵便番号", max_length=8)
+    address = models.CharField("住所", max_length=200)
+    application_kind = models.CharField("申請の種類", max_length=10, choices=ApplicationKind)
+    applied_on = models.DateField("申請日", null=True, blank=True)
+    previous_card_expires_on = models.DateField(
+        "今のカード・証明書の有効期限", null=True, blank=True
+    )
+    delivered_on = models.DateField("到着日", db_index=True)
+    delivery_import = models.ForeignKey(
+        DeliveryImport, on_delete=models.PROTECT, null=True, blank=True, related_name="cards"
+    )
+
+    status = models.CharField(
+        "状態", max_length=20, choices=CardStatus, default=CardStatus.DELIVERED, db_index=True
+    )
+    notice_number = models.CharField("予約番号", max_length=9, unique=True, null=True, blank=True)
+    notice_batch = models.ForeignKey(
+        NoticeBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="card_records"
+    )
+    reservation_code = models.CharField("予約番号（予約）", max_length=40, blank=True)
+    defect_reason = models.CharField("不良の内容", max_length=200, blank=True)
+    setup_terminal = models.ForeignKey(
+        "offices.Terminal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="交付前設定の端末",
+    )
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="交付した職員",
+    )
+    is_proxy = models.BooleanField("代理人への交付", null=True, blank=True)
+    id_document_class = models.CharField(
+        "本人確認書類", max_length=10, choices=IdDocumentClass, blank=True
+    )
+
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    inspected_at = models.DateTimeField("検品日時", null=True, blank=True)
+    defective_at = models.DateTimeField("不良判定日時", null=True, blank=True)
+    returned_at = models.DateTimeField("返送日時", null=True, blank=True)
+    setup_done_at = models.DateTimeField("交付前設定日時", null=True, blank=True)
+    notice_issued_at = models.DateTimeField("通知書発送日時", null=True, blank=True)
+    first_notice_issued_at = models.DateTimeField("最初の通知日時", null=True, blank=True)
+    booked_at = models.DateTimeField("予約日時", null=True, blank=True)
+    reminded_at = models.DateTimeField("再通知日時", null=True, blank=True)
+    handed_over_at = models.DateTimeField("交付日時", null=True, blank=True)
+    destroyed_at = models.DateTimeField("廃棄日時", null=True, blank=True)
+
+    class Meta:
+        ordering = ["delivered_on", "application_id"]
+        verbose_name = "カード"
+        verbose_name_plural = "カード"
+        indexes = [models.Index(fields=["municipality", "status", "delivered_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(application_id__regex=r"^[0-9]{23}$"),
+                name="card_application_id_23_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(notice_number__isnull=True)
+                | Q(notice_number__regex=r"^[2-9A-HJ-NP-Z]{3}[0-9]{6}$"),
+                name="card_notice_number_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="handed_over")
+                | (Q(handed_over_at__isnull=False) & Q(is_proxy__isnull=False)),
+                name="card_handover_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name} {self.given_name}（{self.application_id}）"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name}　{self.given_name}".strip("　")
+
+    @property
+    def full_name_kana(self) -> str:
+        return f"{self.family_name_kana}　{self.given_name_kana}".strip("　")
+
+    @property
+    def notice_number_display(self) -> str:
+        """The booking number as printed: `K7Q-482913`."""
+        number = self.notice_number or ""
+        return f"{number[:3]}-{number[3:]}" if number else ""

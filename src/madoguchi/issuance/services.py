@@ -1,0 +1,400 @@
+"""Every change of a card's stage: one service per transition, checked and audited.
+
+Each service is atomic, checks `CARD_TRANSITIONS`, stamps the step's time from the one clock and
+writes one audit event per card (who, when, from → to). Bulk variants lock their cards in one
+query and still write one event per card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.errors import DomainError
+from madoguchi.core.transitions import check_transition
+from madoguchi.issuance.models import (
+    CARD_TRANSITIONS,
+    CardRecord,
+    CardStatus,
+    DestroyRule,
+    IdDocumentClass,
+    IssuancePolicy,
+    NoticeBatch,
+)
+from madoguchi.issuance.numbers import generate_notice_number
+from madoguchi.offices.models import Municipality, Terminal
+from madoguchi.staff.models import Role, StaffUser
+
+SUBJECT = "issuance.CardRecord"
+WHAT = "カード"
+_STAMP = {
+    CardStatus.INSPECTED: "inspected_at",
+    CardStatus.DEFECTIVE: "defective_at",
+    CardStatus.RETURNED_TO_JLIS: "returned_at",
+    CardStatus.SETUP_DONE: "setup_done_at",
+    CardStatus.NOTICE_ISSUED: "notice_issued_at",
+    CardStatus.BOOKED: "booked_at",
+    CardStatus.REMINDED: "reminded_at",
+    CardStatus.HANDED_OVER: "handed_over_at",
+    CardStatus.DESTROYED: "destroyed_at",
+}
+_DESTROYERS = (Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR)
+
+
+def policy_for(municipality: Municipality | int) -> IssuancePolicy:
+    """The municipality's issuance policy, created with the defaults on first use."""
+    municipality_id = municipality if isinstance(municipality, int) else municipality.pk
+    policy, _ = IssuancePolicy.objects.get_or_create(municipality_id=municipality_id)
+    return policy
+
+
+def _move(
+    card: CardRecord,
+    target: CardStatus,
+    *,
+    actor: Actor,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    audit_extra: dict[str, Any] | None = None,
+) -> CardRecord:
+    """Lock, check, change, save and audit one card; `card` is refreshed in place."""
+    locked = CardRecord.objects.select_for_update().get(pk=card.pk)
+    check_transition(CARD_TRANSITIONS, locked.status, target, what=WHAT)
+    before = locked.status
+    now = clock.now()
+    fields = {"status": target, _STAMP[target]: now, **(changes or {})}
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*fields, "updated_at"])
+    record_audit_event(
+        actor=actor,
+        action=action,
+        subject_type=SUBJECT,
+        subject_id=locked.pk,
+        before={"status": before},
+        after={"status": str(target), **(audit_extra or {})},
+    )
+    card.__dict__.update(locked.__dict__)
+    return card
+
+
+def _move_many(
+    cards: Iterable[CardRecord],
+    target: CardStatus,
+    *,
+    actor: Actor,
+    action: str,
+    changes: dict[str, Any] | None = None,
+) -> list[CardRecord]:
+    """The bulk form of `_move`: all or none; one audit event per card."""
+    ids = [c.pk for c in cards]
+    locked = list(CardRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(locked) != len(set(ids)):
+        raise DomainError("card_not_found", "対象のカードが見つかりません。", status=404)
+    now = clock.now()
+    fields = {"status": target, _STAMP[target]: now, **(changes or {})}
+    befores = []
+    for card in locked:
+        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT)
+        befores.append(card.status)
+        for name, value in fields.items():
+            setattr(card, name, value)
+        card.updated_at = now
+    CardRecord.objects.bulk_update(locked, [*fields, "updated_at"], batch_size=1000)
+    for card, before in zip(locked, befores, strict=True):
+        record_audit_event(
+            actor=actor,
+            action=action,
+            subject_type=SUBJECT,
+            subject_id=card.pk,
+            before={"status": before},
+            after={"status": str(target)},
+        )
+    return locked
+
+
+@transaction.atomic
+def inspect_card(*, card: CardRecord, actor: Actor) -> CardRecord:
+    """Print and chip checked, no defect: delivered → inspected."""
+    return _move(card, CardStatus.INSPECTED, actor=actor, action="card.inspect")
+
+
+@transaction.atomic
+def inspect_cards(*, cards: Sequence[CardRecord], actor: Actor) -> list[CardRecord]:
+    """Bulk `inspect_card`: every card moves, or none (DomainError names the refusal)."""
+    return _move_many(cards, CardStatus.INSPECTED, actor=actor, action="card.inspect")
+
+
+@transaction.atomic
+def mark_card_defective(*, card: CardRecord, reason: str, actor: Actor) -> CardRecord:
+    """A defect found at inspection or set-up: → defective, with the reason (required)."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("reason_required", "不良の内容を入力してください。")
+    return _move(
+        card,
+        CardStatus.DEFECTIVE,
+        actor=actor,
+        action="card.defective",
+        changes={"defect_reason": reason[:200]},
+        audit_extra={"reason": reason[:200]},
+    )
+
+
+@transaction.atomic
+def return_card_to_jlis(*, card: CardRecord, actor: Actor) -> CardRecord:
+    """A defective card is sent back to J-LIS: defective → returned_to_jlis (final)."""
+    return _move(card, CardStatus.RETURNED_TO_JLIS, actor=actor, action="card.return")
+
+
+@transaction.atomic
+def record_card_setup(*, card: CardRecord, terminal: Terminal | None, actor: Actor) -> CardRecord:
+    """Pre-issuance set-up (交付前設定) done on `terminal`: inspected → setup_done."""
+    return _move(
+        card,
+        CardStatus.SETUP_DONE,
+        actor=actor,
+        action="card.setup",
+        changes={"setup_terminal": terminal},
+        audit_extra={"terminal": terminal.pk if terminal else None},
+    )
+
+
+@transaction.atomic
+def record_cards_setup(
+    *, cards: Sequence[CardRecord], terminal: Terminal | None, actor: Actor
+) -> list[CardRecord]:
+    """Bulk `record_card_setup`: every card moves, or none."""
+    return _move_many(
+        cards,
+        CardStatus.SETUP_DONE,
+        actor=actor,
+        action="card.setup",
+        changes={"setup_terminal": terminal},
+    )
+
+
+def _fresh_numbers(count: int) -> list[str]:
+    """`count` random booking numbers not yet used by any card (collisions are redrawn)."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        wanted = {generate_notice_number() for _ in range(count - len(numbers))} - numbers
+        taken = set(
+            CardRecord.objects.filter(notice_number__in=wanted).values_list(
+                "notice_number", flat=True
+            )
+        )
+        numbers |= wanted - taken
+    return list(numbers)
+
+
+@transaction.atomic
+def issue_notices(
+    *,
+    cards: Sequence[CardRecord],
+    actor: Actor,
+    municipality: Municipality,
+    pacing: dict[str, Any] | None = None,
+) -> NoticeBatch:
+    """Give each set-up card a booking number and mark its notice issued (setup_done →
+    notice_issued), as one batch recording the pacing arithmetic. All or none; raises
+    DomainError when a card is not set up."""
+    now = clock.now()
+    batch = NoticeBatch.objects.create(
+        municipality=municipality,
+        created_at=now,
+        created_by=actor.label,
+        cards=len(cards),
+        pacing=pacing or {},
+    )
+    ids = [c.pk for c in cards]
+    locked = list(CardRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    numbers = _fresh_numbers(len(locked))
+    for card, number in zip(locked, numbers, strict=True):
+        check_transition(CARD_TRANSITIONS, card.status, CardStatus.NOTICE_ISSUED, what=WHAT)
+        card.status = CardStatus.NOTICE_ISSUED
+        card.notice_number = number
+        card.notice_batch = batch
+        card.notice_issued_at = now
+        card.first_notice_issued_at = now
+        card.updated_at = now
+    try:
+        CardRecord.objects.bulk_update(
+            locked,
+            [
+                "status",
+                "notice_number",
+                "notice_batch",
+                "notice_issued_at",
+                "first_notice_issued_at",
+                "updated_at",
+            ],
+            batch_size=1000,
+        )
+    except IntegrityError as error:  # pragma: no cover - a concurrent run drew the same number
+        raise DomainError(
+            "notice_number_collision",
+            "予約番号が重なりました。もう一度実行してください。",
+            status=409,
+        ) from error
+    for card in locked:
+        record_audit_event(
+            actor=actor,
+            action="card.notice",
+            subject_type=SUBJECT,
+            subject_id=card.pk,
+            before={"status": CardStatus.SETUP_DONE},
+            after={"status": CardStatus.NOTICE_ISSUED, "batch": batch.pk},
+        )
+    return batch
+
+
+@transaction.atomic
+def mark_card_booked(*, card: CardRecord, reservation_code: str, actor: Actor) -> CardRecord:
+    """A card_pickup reservation was made for this card: notice_issued (or reminded) → booked.
+
+    Call it inside the booking transaction. Raises DomainError 409 `card_not_bookable` when the
+    card is already booked, handed over, or otherwise not waiting for a booking.
+    """
+    locked = CardRecord.objects.select_for_update().get(pk=card.pk)
+    if locked.status not in (CardStatus.NOTICE_ISSUED, CardStatus.REMINDED):
+        raise DomainError(
+            "card_not_bookable",
+            "このカードはすでに予約済みか、予約できない状態です。",
+            status=409,
+        )
+    return _move(
+        card,
+        CardStatus.BOOKED,
+        actor=actor,
+        action="card.book",
+        changes={"reservation_code": reservation_code[:40]},
+        audit_extra={"reservation": reservation_code[:40]},
+    )
+
+
+@transaction.atomic
+def mark_card_unbooked(*, card: CardRecord, actor: Actor) -> CardRecord:
+    """The card's reservation was cancelled (or moved to no slot): booked → notice_issued.
+
+    The card can be booked again with the same number. Raises DomainError 409 when not booked.
+    """
+    return _move(
+        card,
+        CardStatus.NOTICE_ISSUED,
+        actor=actor,
+        action="card.unbook",
+        changes={"reservation_code": "", "booked_at": None},
+    )
+
+
+@transaction.atomic
+def hand_over_card(
+    *,
+    card: CardRecord,
+    actor: Actor,
+    staff_user: StaffUser,
+    is_proxy: bool,
+    id_document_class: str,
+) -> CardRecord:
+    """The card is handed to the holder (or a proxy): → handed_over, recording who, proxy or
+    not, and the ID-document class (`one_photo` / `two_other`).
+
+    Raises DomainError 403 `official_required` when `staff_user` is not a municipal official
+    and the municipality keeps the hand-over decision (or, for a proxy, the proxy-eligibility
+    decision) with officials; 422 on an unknown document class; 409 on a wrong status.
+    """
+    if id_document_class not in IdDocumentClass.values:
+        raise DomainError(
+            "id_document_class",
+            "本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。",
+        )
+    if staff_user.role == Role.AUDITOR:
+        raise DomainError("forbidden", "監査担当はカードを交付できません。", status=403)
+    required = set(card.municipality.official_required_steps or [])
+    needed = {"handover_decision"} | ({"proxy_eligibility"} if is_proxy else set())
+    if not staff_user.is_municipal_official and required & needed:
+        raise DomainError(
+            "official_required",
+            "交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が行います。"
+            "職員に交代してください。",
+            status=403,
+        )
+    return _move(
+        card,
+        CardStatus.HANDED_OVER,
+        actor=actor,
+        action="card.hand_over",
+        changes={
+            "handed_over_by": staff_user,
+            "is_proxy": is_proxy,
+            "id_document_class": id_document_class,
+        },
+        audit_extra={
+            "by": staff_user.pk,
+            "is_proxy": is_proxy,
+            "id_document_class": id_document_class,
+        },
+    )
+
+
+@transaction.atomic
+def send_reminder(*, card: CardRecord, actor: Actor) -> CardRecord:
+    """An unclaimed card's reminder was mailed: notice_issued → reminded."""
+    return _move(card, CardStatus.REMINDED, actor=actor, action="card.remind")
+
+
+@transaction.atomic
+def send_reminders(*, cards: Sequence[CardRecord], actor: Actor) -> list[CardRecord]:
+    """Bulk `send_reminder`: every card moves, or none."""
+    return _move_many(cards, CardStatus.REMINDED, actor=actor, action="card.remind")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` plus `months` calendar months, clamped to the month end (31 Jan + 1 → 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def destroy_due_on(card: CardRecord, policy: IssuancePolicy) -> dt.date | None:
+    """The first date an unclaimed card may be destroyed under `policy`, or None (not yet
+    reminded / never noticed)."""
+    if policy.destroy_rule == DestroyRule.AFTER_FIRST_NOTICE:
+        start = card.first_notice_issued_at
+        months = policy.destroy_months_after_first_notice
+    else:
+        start = card.reminded_at
+        months = policy.destroy_months_after_reminder
+    if start is None:
+        return None
+    return add_months(clock.to_jst(start).date(), months)
+
+
+@transaction.atomic
+def destroy_card(*, card: CardRecord, actor: Actor, staff_user: StaffUser | None) -> CardRecord:
+    """An unclaimed, reminded card is destroyed once the municipality's period has passed.
+
+    Raises DomainError 403 for contractors and auditors (least privilege), 409 when the card
+    was not reminded or its period has not passed yet.
+    """
+    if staff_user is not None and staff_user.role not in _DESTROYERS:
+        raise DomainError("forbidden", "カードの廃棄は市区町村の職員が行います。", status=403)
+    due = destroy_due_on(card, policy_for(card.municipality_id))
+    if card.status == CardStatus.REMINDED and (due is None or clock.today() < due):
+        raise DomainError(
+            "not_due",
+            f"このカードはまだ廃棄できません（廃棄できる日: {due or '未定'}）。",
+            status=409,
+        )
+    return _move(card, CardStatus.DESTROYED, actor=actor, action="card.destroy")
