@@ -33,7 +33,7 @@ def cube_for(columns: RegisterColumns, start: dt.date, months: int, lead: int = 
 
 # Each row: (birth, card issued, card printed, cert issued, cert printed) and why.
 ROWS = [
-    # adult card 2016-02-15 → card 2025-03-31; cert 5th birthday 2021-03-31 (before horizon)
+    # adult card 2016-02-15 → card 2025-03-31; cert 5th birthday 2020-03-31 (before horizon)
     ("1989-03-31", "2016-02-15", None, "2016-02-15", None),
     # cert renewed 2021-04-10 → 5th birthday 2026-03-31, capped by the card 2025-03-31: counted once
     ("1989-03-31", "2016-02-15", None, "2021-04-10", None),
