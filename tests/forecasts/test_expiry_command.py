@@ -42,6 +42,7 @@ def test_adds_expiry_dates_and_keeps_the_input_columns(tmp_path: Path) -> None:
         ("2025-12-31", ""),
     ]
     assert rows[1]["memo"] == "minor before 2022-04"
+    assert "R3,1975-04-04,,,,,no card\n" in out
 
 
 def test_cp932_and_bom_files_and_out_file(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from madoguchi.planning.rules import NO_DATE, card_expiry_days, cert_expiry_days
 
 
 def _date_strings(name: str, days: npt.NDArray[np.int32]) -> pl.Series:
-    """Day numbers as YYYY-MM-DD strings, empty where there is no date."""
+    """Day numbers as YYYY-MM-DD strings, null (an empty CSV field) where there is no date."""
     column = pl.col(name)
     frame = pl.DataFrame({name: days}).select(
         pl.when(column == int(NO_DATE))
@@ -24,7 +24,6 @@ def _date_strings(name: str, days: npt.NDArray[np.int32]) -> pl.Series:
         .otherwise(column)
         .cast(pl.Date)
         .cast(pl.String)
-        .fill_null("")
         .alias(name)
     )
     return frame.to_series()
@@ -59,7 +58,10 @@ class Command(BaseCommand):
         frame = loaded.frame.with_columns(
             _date_strings("card_expires_on", card), _date_strings("cert_expires_on", cert)
         )
-        text = frame.write_csv()
+        # empty cells are written as bare empty fields, not as ""
+        text = frame.with_columns(
+            pl.when(pl.col(pl.String) != "").then(pl.col(pl.String)).name.keep()
+        ).write_csv()
         if options.get("out"):
             Path(options["out"]).write_text(text, encoding="utf-8")
         else:
