@@ -1,0 +1,228 @@
+"""The J-LIS delivery import: every bad file is refused whole, with a row-numbered report."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.models import AuditEvent
+from madoguchi.issuance.imports import ImportReport, import_deliveries
+from madoguchi.issuance.models import CardRecord, DeliveryImport
+from madoguchi.offices.models import Municipality
+from tests.issuance import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
+        yield
+
+
+SAMPLE = Path("/work/shared/examples/deliveries-sample.csv")
+HEADER = (
+    "application_id,delivered_on,family_name,given_name,family_name_kana,given_name_kana,"
+    "birth_date,postal_code,address,application_kind"
+)
+ROW_1 = (
+    "90210358112040000000101,2026-11-20,山田,花子,ヤマダ,ハナコ,1986-04-12,123-4567,"
+    "デモ市中央一丁目2番3号,renewal"
+)
+ROW_2 = (
+    "90210358112040000000102,2026-11-20,佐藤,一郎,サトウ,イチロウ,1949-10-30,1234568,"
+    "デモ市北町5番地の1,renewal"
+)
+SYSTEM = Actor.system("test")
+
+
+def run(data: bytes | str, *, encoding: str = "utf-8") -> ImportReport:
+    raw = data.encode(encoding) if isinstance(data, str) else data
+    owner = factories.municipality()
+    return import_deliveries(io.BytesIO(raw), file_name="t.csv", municipality=owner, actor=SYSTEM)
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def assert_rejected_without_change(report: ImportReport, *expected: str) -> None:
+    assert not report.accepted
+    text = "\n".join(report.lines())
+    for fragment in expected:
+        assert fragment in text, text
+    assert "取り込みませんでした" in text
+    assert CardRecord.objects.count() == 0
+    assert DeliveryImport.objects.count() == 0
+
+
+def test_a_good_file_creates_one_card_per_row_in_status_delivered() -> None:
+    report = run(csv_text(ROW_1, ROW_2))
+    assert report.accepted, report.lines()
+    assert (report.rows, report.created) == (2, 2)
+    sato = CardRecord.objects.get(application_id="90210358112040000000102")
+    assert sato.status == "delivered"
+    assert sato.postal_code == "123-4568"
+    assert str(sato.birth_date) == "1949-10-30"
+    assert AuditEvent.objects.filter(action="card.import").count() == 1
+
+
+def test_the_shared_sample_file_imports() -> None:
+    owner = factories.municipality()
+    with SAMPLE.open("rb") as stream:
+        report = import_deliveries(stream, file_name="s.csv", municipality=owner, actor=SYSTEM)
+    assert report.accepted, report.lines()
+    assert CardRecord.objects.get(family_name="GARCIA").family_name_kana == "ガルシア"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_utf8_with_or_without_bom_and_cp932_are_all_read(encoding: str) -> None:
+    report = run(csv_text(ROW_1), encoding=encoding)
+    assert report.accepted, report.lines()
+    assert CardRecord.objects.get().family_name == "山田"
+
+
+def test_half_width_kana_and_full_width_digits_are_normalised() -> None:
+    full_width_id = "90210358112040000000101".translate({c: c + 0xFEE0 for c in range(48, 58)})
+    row = (
+        f"{full_width_id},２０２６-１１-２０,山田,太郎,"
+        "ﾔﾏﾀﾞ,ﾀﾛｳ,1986-04-12,１２３－４５６７,デモ市南台３－４－５,RENEWAL"
+    )
+    report = run(csv_text(row))
+    assert report.accepted, report.lines()
+    card = CardRecord.objects.get()
+    assert (card.family_name_kana, card.given_name_kana) == ("ヤマダ", "タロウ")
+    assert card.application_id == "90210358112040000000101"
+    assert card.postal_code == "123-4567"
+    assert card.address == "デモ市南台3-4-5"
+    assert card.application_kind == "renewal"
+
+
+def test_importing_the_same_file_twice_changes_nothing() -> None:
+    data = csv_text(ROW_1, ROW_2)
+    run(data)
+    events = AuditEvent.objects.count()
+    before = list(CardRecord.objects.values())
+    again = run(data)
+    assert again.accepted
+    assert (again.created, again.unchanged) == (0, 2)
+    assert list(CardRecord.objects.values()) == before
+    assert DeliveryImport.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_changed_row_for_a_known_id_is_reported_never_overwritten() -> None:
+    run(csv_text(ROW_1))
+    changed = ROW_1.replace("デモ市中央一丁目2番3号", "デモ市北町1番")
+    report = run(csv_text(changed, ROW_2))
+    assert not report.accepted
+    assert any("2行目" in p and "住所" in p and "上書きはしません" in p for p in report.problems)
+    assert CardRecord.objects.get().address == "デモ市中央一丁目2番3号"
+    assert CardRecord.objects.count() == 1  # ROW_2 was not imported either
+
+
+def test_a_file_carrying_an_individual_number_is_rejected_whole() -> None:
+    header = HEADER + ",memo"
+    rows = [ROW_1 + ",", ROW_2 + ",1234 5678 9018"]  # 123456789018 has a valid check digit
+    report = run(csv_text(*rows, header=header))
+    assert_rejected_without_change(report, "3行目", "memo", "個人番号")
+    assert "123456789018" not in "\n".join(report.lines())
+
+
+def test_twelve_digit_numbers_without_a_valid_check_digit_are_not_individual_numbers() -> None:
+    report = run(csv_text(ROW_1 + ",123456789012", header=HEADER + ",memo"))
+    assert report.accepted, report.lines()
+
+
+def test_extra_columns_are_ignored_and_a_missing_column_rejects_the_file() -> None:
+    assert run(csv_text(ROW_1 + ",x", header=HEADER + ",note")).accepted
+    CardRecord.objects.all().delete()
+    DeliveryImport.objects.all().delete()
+    header = HEADER.replace(",postal_code", "")
+    row = ROW_1.replace(",123-4567", "")
+    assert_rejected_without_change(run(csv_text(row, header=header)), "postal_code（郵便番号）")
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "fragment"),
+    [
+        (ROW_2.replace("1949-10-30", "1949/10/30"), "YYYY-MM-DD"),
+        (ROW_2.replace("1949-10-30", "1949-02-30"), "存在しない日付"),
+        (ROW_2.replace("サトウ", "さとう"), "カタカナ"),
+        (ROW_2.replace("サトウ", "Sato"), "カタカナ"),
+        (ROW_2.replace("1234568", "12345"), "郵便番号"),
+        (ROW_2.replace("90210358112040000000102", "9021035811204000000010"), "23桁"),
+        (ROW_2.replace(",renewal", ",lost"), "申請の種類"),
+        (ROW_2.replace("2026-11-20", "2026-12-20"), "未来"),
+        (ROW_1, "重複"),
+    ],
+)
+def test_a_bad_row_rejects_the_whole_file_with_its_row_number(bad_row: str, fragment: str) -> None:
+    assert_rejected_without_change(run(csv_text(ROW_1, bad_row)), "3行目", fragment)
+
+
+def test_an_empty_file_and_a_header_only_file_are_rejected() -> None:
+    assert_rejected_without_change(run(b""), "空です")
+    assert_rejected_without_change(run(HEADER + "\n"), "データの行がありません")
+
+
+def test_a_truncated_last_line_is_reported() -> None:
+    data = csv_text(ROW_1) + ROW_2[:40]
+    assert_rejected_without_change(run(data), "3行目", "途中で切れている")
+
+
+def test_an_unterminated_quote_is_reported() -> None:
+    data = csv_text(ROW_1) + ROW_2.replace("デモ市北町", '"デモ市北町')
+    assert_rejected_without_change(run(data), "CSV")
+
+
+def test_mixed_encodings_are_refused_with_the_line_where_they_change() -> None:
+    data = csv_text(ROW_1).encode("utf-8") + (ROW_2 + "\n").encode("cp932")
+    assert_rejected_without_change(run(data), "3行目", "混在")
+    data = csv_text(ROW_1).encode("cp932") + (ROW_2 + "\n").encode("utf-8")
+    assert_rejected_without_change(run(data), "3行目", "混在")
+
+
+def test_undecodable_bytes_are_refused() -> None:
+    data = csv_text(ROW_1).encode("utf-8") + b"\xff\xfe\xfa,broken\n"
+    assert_rejected_without_change(run(data), "文字コード")
+
+
+def test_a_rejected_file_leaves_already_stored_cards_untouched() -> None:
+    run(csv_text(ROW_1))
+    before = list(CardRecord.objects.values())
+    report = run(csv_text(ROW_2, ROW_2.replace("1949-10-30", "bad")))
+    assert not report.accepted
+    assert list(CardRecord.objects.values()) == before
+
+
+def test_the_command_exits_0_on_success_and_2_with_the_report_on_stderr(tmp_path: Path) -> None:
+    factories.municipality()
+    good = tmp_path / "good.csv"
+    shutil.copy(SAMPLE, good)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_deliveries", str(good), stdout=out, stderr=err)
+    assert "新規 4件" in out.getvalue()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_text(ROW_1.replace("2026-11-20", "20261120")), encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        call_command("import_deliveries", str(bad), stdout=out, stderr=err)
+    assert exited.value.code == 2
+    assert "2行目" in err.getvalue()
+
+
+def test_the_command_needs_a_municipality_when_there_are_several(tmp_path: Path) -> None:
+    factories.municipality()
+    Municipality.objects.create(code="999997", name="デモ市")
+    with pytest.raises(SystemExit) as exited:
+        call_command("import_deliveries", str(SAMPLE), stderr=io.StringIO())
+    assert exited.value.code == 2
+    call_command("import_deliveries", str(SAMPLE), "--municipality", "999997", stdout=io.StringIO())
+    assert CardRecord.objects.filter(municipality__code="999997").count() == 4
