@@ -1,0 +1,333 @@
+"""Backlog early warning: project week by week how long a resident waits for a free slot.
+
+The model, per site and per week ``w`` of the horizon:
+- booking requests ``demand[w] = share × take_up × notices[w]`` (plus, in week 0, the notices
+  already mailed and not yet booked), where ``notices[w] = arrivals[w − notice_delay_weeks]``;
+- free bookable seats ``seats[w]`` (already net of existing bookings);
+- requests are served first come, first served, each by the earliest free seat.
+
+A request made in week ``w`` (taken at mid-week) is the ``D(w)``-th request so far (cumulative);
+it is served in the first week ``v`` with cumulative seats ``S(v) ≥ D(w)``, at the fraction ``f``
+of week ``v`` where that seat falls. Its lead time is ``(v − w + f) × 7 − 3.5`` days, never less
+than the booking window's first day. Resolution is a week; days are an interpolation, which is
+what a manager needs to see a backlog coming, not a promise to a resident.
+
+When the projected lead time passes the target inside the horizon, `propose_openings` adds
+sessions from the options it is given (cheapest per seat first, earliest weeks first) until every
+week meets the target or the options run out. Pure: numpy and dataclasses only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = [
+    "BacklogInput",
+    "BacklogProjection",
+    "OpeningOption",
+    "OpeningProposal",
+    "ProposalResult",
+    "SiteSupply",
+    "project_backlog",
+    "propose_openings",
+]
+
+NEVER = math.inf
+"""Lead time of a request no seat inside the horizon can serve."""
+
+
+@dataclass(frozen=True)
+class SiteSupply:
+    """One site's free `card_pickup` seats per week and its share of the booking demand."""
+
+    site_id: int
+    name: str
+    weekly_seats: Sequence[float]
+    demand_share: float
+
+
+@dataclass(frozen=True)
+class BacklogInput:
+    """Everything the projection needs; all per-week sequences have the horizon's length.
+
+    `arrivals`: cards arriving from J-LIS per week. `notices_in_hand`: notices already mailed
+    whose holders have not booked yet (they book from week 0). `take_up`: share of notified
+    residents who book (the rest come another way or late). `min_lead_days`: the booking
+    window's first day (nobody can book sooner).
+    """
+
+    arrivals: Sequence[float]
+    sites: Sequence[SiteSupply]
+    notices_in_hand: float = 0.0
+    notice_delay_weeks: int = 1
+    take_up: float = 1.0
+    min_lead_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        weeks = len(self.arrivals)
+        if weeks == 0:
+            raise ValueError("the horizon needs at least one week")
+        for site in self.sites:
+            if len(site.weekly_seats) != weeks:
+                raise ValueError(
+                    f"site {site.site_id}: {len(site.weekly_seats)} weeks of seats, "
+                    f"expected {weeks}"
+                )
+            if site.demand_share < 0 or any(s < 0 for s in site.weekly_seats):
+                raise ValueError(f"site {site.site_id}: negative seats or share")
+        shares = sum(site.demand_share for site in self.sites)
+        if self.sites and not math.isclose(shares, 1.0, abs_tol=1e-6):
+            raise ValueError(f"demand shares must add up to 1, got {shares:.4f}")
+        if not 0 <= self.take_up <= 1:
+            raise ValueError("take_up must be between 0 and 1")
+        if (
+            self.notice_delay_weeks < 0
+            or self.notices_in_hand < 0
+            or any(a < 0 for a in self.arrivals)
+        ):
+            raise ValueError("arrivals, notices in hand and the notice delay must be ≥ 0")
+
+    @property
+    def weeks(self) -> int:
+        return len(self.arrivals)
+
+
+@dataclass(frozen=True)
+class BacklogProjection:
+    """Per site (rows, in input order) and week (columns): demand, seats, lead time in days."""
+
+    site_ids: tuple[int, ...]
+    demand: FloatArray
+    seats: FloatArray
+    lead_days: FloatArray
+    unserved_at_end: FloatArray
+
+    def worst_lead_days(self) -> FloatArray:
+        """The longest projected lead time per site over the horizon (inf: beyond it)."""
+        worst: FloatArray = np.max(self.lead_days, axis=1)
+        return worst
+
+    def first_breach(self, target_days: float) -> tuple[int, int] | None:
+        """(site row, week) of the earliest week whose lead time passes `target_days`."""
+        return _first(self.lead_days, target_days)
+
+
+def _booking_demand(data: BacklogInput) -> FloatArray:
+    arrivals = np.asarray(data.arrivals, dtype=np.float64)
+    notices = np.zeros(data.weeks)
+    delay = data.notice_delay_weeks
+    if delay < data.weeks:
+        notices[delay:] = arrivals[: data.weeks - delay]
+    notices[0] += data.notices_in_hand
+    return notices * data.take_up
+
+
+@dataclass(frozen=True)
+class _Served:
+    lead_days: FloatArray
+    pending_after: FloatArray
+    unserved: float
+
+
+def _serve(demand: FloatArray, seats: FloatArray, min_lead_days: float) -> _Served:
+    """First come, first served with perishable seats: a week's unused seats are lost."""
+    weeks = demand.size
+    lead = np.full(weeks, NEVER)
+    pending_after = np.zeros(weeks)
+    queue: list[list[float]] = []  # [cohort week, requests still waiting]
+    for week in range(weeks):
+        if demand[week] > 0:
+            queue.append([float(week), float(demand[week])])
+        else:
+            lead[week] = min_lead_days
+        free = float(seats[week])
+        while queue and free > 1e-9:
+            cohort = queue[0]
+            taken = min(free, cohort[1])
+            cohort[1] -= taken
+            free -= taken
+            if cohort[1] <= 1e-9:
+                fraction = 1.0 - free / seats[week]
+                cohort_week = int(cohort[0])
+                lead[cohort_week] = max(min_lead_days, (week - cohort_week + fraction) * 7 - 3.5)
+                queue.pop(0)
+        pending_after[week] = sum(c[1] for c in queue)
+    return _Served(lead, pending_after, float(pending_after[-1]))
+
+
+def project_backlog(data: BacklogInput) -> BacklogProjection:
+    """Project booking demand, seats and lead time per site and week (see the module's model)."""
+    total = _booking_demand(data)
+    rows = len(data.sites)
+    demand = np.zeros((rows, data.weeks))
+    seats = np.zeros((rows, data.weeks))
+    lead = np.zeros((rows, data.weeks))
+    unserved = np.zeros(rows)
+    for row, site in enumerate(data.sites):
+        demand[row] = total * site.demand_share
+        seats[row] = np.asarray(site.weekly_seats, dtype=np.float64)
+        served = _serve(demand[row], seats[row], data.min_lead_days)
+        lead[row], unserved[row] = served.lead_days, served.unserved
+    return BacklogProjection(
+        site_ids=tuple(site.site_id for site in data.sites),
+        demand=demand,
+        seats=seats,
+        lead_days=lead,
+        unserved_at_end=unserved,
+    )
+
+
+@dataclass(frozen=True)
+class OpeningOption:
+    """A kind of extra opening a site can add: e.g. a Saturday morning with 3 counters.
+
+    `seats` is what one such session adds to the site's `card_pickup` seats; at most
+    `max_per_week` of them a week, from week `first_week` on (staff need notice).
+    """
+
+    site_id: int
+    session_kind: str
+    seats: float
+    cost: float
+    max_per_week: int = 1
+    first_week: int = 1
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.seats <= 0 or self.cost < 0 or self.max_per_week < 1 or self.first_week < 0:
+            raise ValueError("an opening option needs seats > 0, cost ≥ 0, max_per_week ≥ 1")
+
+
+@dataclass(frozen=True)
+class OpeningProposal:
+    """Add `sessions` sessions of `option` in week `week` (0 = the horizon's first week)."""
+
+    option: OpeningOption
+    week: int
+    sessions: int
+
+    @property
+    def seats(self) -> float:
+        return self.option.seats * self.sessions
+
+    @property
+    def cost(self) -> float:
+        return self.option.cost * self.sessions
+
+
+@dataclass(frozen=True)
+class ProposalResult:
+    before: BacklogProjection
+    after: BacklogProjection
+    proposals: tuple[OpeningProposal, ...]
+    resolved: bool
+    unresolved_site_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def cost(self) -> float:
+        return sum(p.cost for p in self.proposals)
+
+
+def _deadline_week(week: int, target_days: float) -> int:
+    """The last week whose seats still serve a mid-week-`week` request within `target_days`."""
+    return week + max(0, math.floor((target_days + 3.5) / 7) - 1)
+
+
+def propose_openings(
+    data: BacklogInput,
+    options: Sequence[OpeningOption],
+    *,
+    target_days: float = 14.0,
+    max_rounds: int = 10_000,
+) -> ProposalResult:
+    """Sessions to add so the projected lead time stays within `target_days` at every site.
+
+    Greedy and explainable: take the earliest breach; add the cheapest-per-seat option of that
+    site in the earliest allowed week up to the breach's deadline that still has room; repeat.
+    A site whose options cannot fix it is reported in `unresolved_site_ids`.
+    """
+    before = project_backlog(data)
+    added: dict[tuple[int, int], int] = {}
+    by_site: dict[int, list[OpeningOption]] = {}
+    for option in sorted(options, key=lambda o: (o.cost / o.seats, o.first_week)):
+        by_site.setdefault(option.site_id, []).append(option)
+    current = data
+    gave_up: set[int] = set()
+    for _ in range(max_rounds):
+        projection = project_backlog(current)
+        lead = projection.lead_days.copy()
+        for row, site in enumerate(current.sites):
+            if site.site_id in gave_up:
+                lead[row] = 0
+        breach = _first(lead, target_days)
+        if breach is None:
+            break
+        row, week = breach
+        site = current.sites[row]
+        deadline = min(_deadline_week(week, target_days), current.weeks - 1)
+        served = _serve(projection.demand[row], projection.seats[row], current.min_lead_days)
+        earliest = _busy_period_start(served.pending_after, week)
+        choice = _next_slot(by_site.get(site.site_id, []), added, earliest, deadline)
+        if choice is None:
+            gave_up.add(site.site_id)
+            continue
+        option_index, option_week = choice
+        option = by_site[site.site_id][option_index]
+        added[(id(option), option_week)] = added.get((id(option), option_week), 0) + 1
+        seats = list(site.weekly_seats)
+        seats[option_week] += option.seats
+        sites = list(current.sites)
+        sites[row] = replace(site, weekly_seats=seats)
+        current = replace(current, sites=sites)
+    proposals = tuple(
+        OpeningProposal(option=option, week=week, sessions=count)
+        for site_options in by_site.values()
+        for option in site_options
+        for (key, week), count in sorted(added.items(), key=lambda kv: kv[0][1])
+        if key == id(option)
+    )
+    after = project_backlog(current)
+    return ProposalResult(
+        before=before,
+        after=after,
+        proposals=tuple(sorted(proposals, key=lambda p: (p.week, p.option.site_id))),
+        resolved=not gave_up and after.first_breach(target_days) is None,
+        unresolved_site_ids=tuple(sorted(gave_up)),
+    )
+
+
+def _first(lead: FloatArray, target_days: float) -> tuple[int, int] | None:
+    breaches = np.argwhere(lead > target_days)
+    if breaches.size == 0:
+        return None
+    row, week = min(((int(r), int(w)) for r, w in breaches), key=lambda rw: (rw[1], rw[0]))
+    return row, week
+
+
+def _busy_period_start(pending_after: FloatArray, week: int) -> int:
+    """First week of the unbroken backlog reaching `week`: seats added from it on get used."""
+    start = week
+    while start > 0 and pending_after[start - 1] > 1e-9:
+        start -= 1
+    return start
+
+
+def _next_slot(
+    options: Sequence[OpeningOption],
+    added: dict[tuple[int, int], int],
+    earliest: int,
+    deadline: int,
+) -> tuple[int, int] | None:
+    """The cheapest option (they are sorted) with room in the earliest useful week."""
+    for index, option in enumerate(options):
+        for week in range(max(option.first_week, earliest), deadline + 1):
+            if added.get((id(option), week), 0) < option.max_per_week:
+                return index, week
+    return None

@@ -1,0 +1,110 @@
+"""Backlog projection and the openings it proposes."""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from madoguchi.planning.backlog import (
+    BacklogInput,
+    OpeningOption,
+    SiteSupply,
+    project_backlog,
+    propose_openings,
+)
+
+
+def _one_site(arrivals: list[float], seats: list[float], **kwargs: float) -> BacklogInput:
+    return BacklogInput(
+        arrivals=arrivals,
+        sites=[SiteSupply(site_id=1, name="本庁舎", weekly_seats=seats, demand_share=1.0)],
+        notice_delay_weeks=0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_enough_seats_every_week_means_booking_within_the_week() -> None:
+    projection = project_backlog(_one_site([100] * 6, [100] * 6))
+    assert np.all(projection.lead_days <= 3.5)
+    assert projection.unserved_at_end[0] == 0
+
+
+def test_a_shortfall_grows_the_lead_time_week_after_week() -> None:
+    projection = project_backlog(_one_site([120] * 8, [100] * 8))
+    lead = projection.lead_days[0]
+    assert all(later >= earlier for earlier, later in pairwise(lead))
+    # 20 extra requests a week pile up: by week 5 the backlog (100) is a full week of seats.
+    assert lead[5] > 7
+    assert projection.unserved_at_end[0] == pytest.approx(160)
+
+
+def test_unused_seats_do_not_carry_over_to_later_weeks() -> None:
+    # Week 0 has 100 idle seats; they cannot serve week 1's requests.
+    projection = project_backlog(_one_site([0, 200, 0], [100, 100, 100]))
+    assert projection.lead_days[0][1] == pytest.approx((2 - 1 + 1.0) * 7 - 3.5)
+
+
+def test_requests_beyond_the_horizon_have_no_lead_time() -> None:
+    projection = project_backlog(_one_site([0, 0, 500], [10, 10, 10]))
+    assert math.isinf(projection.lead_days[0][2])
+
+
+def test_notices_in_hand_book_in_the_first_week_and_arrivals_after_the_notice_delay() -> None:
+    data = BacklogInput(
+        arrivals=[50, 0, 0],
+        sites=[SiteSupply(1, "A", [1000, 1000, 1000], 1.0)],
+        notices_in_hand=30,
+        notice_delay_weeks=1,
+        take_up=0.8,
+    )
+    projection = project_backlog(data)
+    assert projection.demand[0].tolist() == pytest.approx([24, 40, 0])
+
+
+def test_demand_is_split_between_sites_by_share() -> None:
+    data = BacklogInput(
+        arrivals=[100, 100],
+        sites=[SiteSupply(1, "A", [70, 70], 0.7), SiteSupply(2, "B", [10, 10], 0.3)],
+        notice_delay_weeks=0,
+    )
+    projection = project_backlog(data)
+    assert projection.lead_days[0].max() <= 3.5
+    assert projection.lead_days[1].max() > 7
+
+
+def test_bad_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="shares"):
+        BacklogInput(arrivals=[1], sites=[SiteSupply(1, "A", [1], 0.5)])
+    with pytest.raises(ValueError, match="weeks of seats"):
+        BacklogInput(arrivals=[1, 2], sites=[SiteSupply(1, "A", [1], 1.0)])
+
+
+def test_proposals_bring_every_week_back_under_the_target() -> None:
+    data = _one_site([130] * 10, [100] * 10)
+    saturday = OpeningOption(
+        site_id=1, session_kind="weekend", seats=27, cost=3.0, label="土曜午前"
+    )
+    evening = OpeningOption(site_id=1, session_kind="evening", seats=12, cost=1.0, max_per_week=2)
+    result = propose_openings(data, [saturday, evening], target_days=14)
+    assert result.before.first_breach(14) is not None
+    assert result.resolved
+    assert result.after.first_breach(14) is None
+    assert result.proposals
+    # Evenings are cheaper per seat (1/12 < 3/27), so they are used first and up to their limit.
+    evening_weeks = [p for p in result.proposals if p.option is evening]
+    assert evening_weeks and all(p.sessions <= 2 for p in evening_weeks)
+    assert all(p.week >= 1 for p in result.proposals)  # never this week: staff need notice
+
+
+def test_no_proposal_when_nothing_is_wrong() -> None:
+    result = propose_openings(_one_site([50] * 4, [100] * 4), [OpeningOption(1, "weekend", 20, 1)])
+    assert result.resolved and result.proposals == ()
+
+
+def test_a_site_without_options_is_reported_unresolved() -> None:
+    result = propose_openings(_one_site([300] * 6, [100] * 6), [], target_days=14)
+    assert not result.resolved
+    assert result.unresolved_site_ids == (1,)
