@@ -1,0 +1,126 @@
+"""Slots (bookable seats at a site for one procedure) and reservations.
+
+Capacity rule (DESIGN.md invariant 1): `Slot.booked` counts the slot's active reservations and is
+only ever changed by a conditional UPDATE in `services` (`… WHERE booked < capacity`); the CHECK
+constraints below are the database's last word, so no code path can oversell a slot.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from madoguchi.offices.models import Procedure, Site
+
+
+class Slot(models.Model):
+    """`capacity` seats for `procedure` at `site` from `starts_at` to `ends_at`.
+
+    `is_offered` is False for a slot that no longer fits the calendar after a regeneration; it is
+    kept (never deleted) while reservations point at it, and listed as a conflict while it still
+    holds active bookings.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="slots")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="slots")
+    starts_at = models.DateTimeField("開始")
+    ends_at = models.DateTimeField("終了")
+    capacity = models.PositiveIntegerField("定員")
+    booked = models.PositiveIntegerField("予約数", default=0)
+    is_offered = models.BooleanField("受付中", default=True)
+    conflict_reason = models.CharField("要対応の理由", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["site", "starts_at", "procedure"]
+        verbose_name = "予約枠"
+        verbose_name_plural = "予約枠"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="slot_not_overbooked"
+            ),
+            models.CheckConstraint(condition=Q(booked__gte=0), name="slot_booked_not_negative"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_it_starts"
+            ),
+            models.UniqueConstraint(
+                fields=["site", "procedure", "starts_at"], name="slot_unique_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["procedure", "starts_at"], name="slot_procedure_start")]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.starts_at:%Y-%m-%d %H:%M} {self.procedure.code}"
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.capacity - self.booked) if self.is_offered else 0
+
+
+class ReservationStatus(models.TextChoices):
+    BOOKED = "booked", "予約済み"
+    CHECKED_IN = "checked_in", "受付済み"
+    SERVED = "served", "完了"
+    NO_SHOW = "no_show", "来庁なし"
+    CANCELLED = "cancelled", "取消"
+
+
+ACTIVE_STATUSES = (ReservationStatus.BOOKED, ReservationStatus.CHECKED_IN)
+"""Statuses that hold a seat and count as "the person's booking" for the one-per-procedure rule."""
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "インターネット"
+    API = "api", "API"
+    PHONE = "phone", "電話"
+    COUNTER = "counter", "窓口"
+
+
+class Reservation(models.Model):
+    """One person's booking of one seat. Family bookings share a `group_code`.
+
+    `person_key` identifies the person for the one-active-booking-per-procedure rule: the notice
+    number for a card pick-up, otherwise kana name + birth date (never an Individual Number).
+    """
+
+    code = models.CharField("予約番号", max_length=16, unique=True)
+    group_code = models.CharField("同時予約の番号", max_length=16, db_index=True)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="reservations")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="reservations")
+    status = models.CharField(
+        "状態", max_length=12, choices=ReservationStatus.choices, default=ReservationStatus.BOOKED
+    )
+    channel = models.CharField(
+        "受付経路", max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    person_key = models.CharField("本人の識別", max_length=120)
+    birth_date = models.DateField("生年月日")
+    family_name_kana = models.CharField("姓（カナ）", max_length=60, blank=True)
+    given_name_kana = models.CharField("名（カナ）", max_length=60, blank=True)
+    email = models.EmailField("メールアドレス", blank=True)
+    phone = models.CharField("電話番号", max_length=20, blank=True)
+    notice_number = models.CharField("交付通知書の予約番号", max_length=12, blank=True)
+    is_proxy = models.BooleanField("代理人が来庁", default=False)
+    created_at = models.DateTimeField("予約日時")
+    updated_at = models.DateTimeField("更新日時")
+    checked_in_at = models.DateTimeField("受付日時", null=True, blank=True)
+    finished_at = models.DateTimeField("完了・来庁なし・取消の日時", null=True, blank=True)
+
+    class Meta:
+        ordering = ["slot__starts_at", "id"]
+        verbose_name = "予約"
+        verbose_name_plural = "予約"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_key", "procedure"],
+                condition=Q(status__in=["booked", "checked_in"]),
+                name="one_active_reservation_per_person_and_procedure",
+            ),
+        ]
+        indexes = [models.Index(fields=["slot", "status"], name="reservation_slot_status")]
+
+    def __str__(self) -> str:
+        return f"{self.code}（{self.get_status_display()}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

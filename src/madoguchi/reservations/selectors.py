@@ -1,0 +1,170 @@
+"""Reads about slots and reservations, shaped for the booking pages, the API and the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet, Sum
+
+from madoguchi.core import clock
+from madoguchi.core.errors import DomainError
+from madoguchi.offices.models import Municipality
+from madoguchi.reservations import normalize
+from madoguchi.reservations.models import Reservation, Slot
+from madoguchi.reservations.services import not_found
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    """The first and last business dates a resident may book today (inclusive)."""
+
+    first: dt.date
+    last: dt.date
+
+
+def booking_window(municipality: Municipality, *, today: dt.date | None = None) -> BookingWindow:
+    """Today + `booking_window_min_days` … today + `booking_window_max_days`."""
+    day = today or clock.today()
+    return BookingWindow(
+        first=day + dt.timedelta(days=municipality.booking_window_min_days),
+        last=day + dt.timedelta(days=municipality.booking_window_max_days),
+    )
+
+
+def bookable_slots(
+    *, site_id: int, procedure_code: str, date_from: dt.date, date_to: dt.date
+) -> QuerySet[Slot]:
+    """Offered slots of one site and procedure between two dates (inclusive), clipped to the
+    booking window and to the future, in time order. Full slots are included (remaining 0), so
+    a calendar can show them as ×."""
+    municipality = Municipality.objects.filter(sites__pk=site_id).first()
+    if municipality is None:
+        return Slot.objects.none()
+    window = booking_window(municipality)
+    first = max(date_from, window.first)
+    last = min(date_to, window.last)
+    return (
+        Slot.objects.filter(
+            site_id=site_id,
+            procedure__code=procedure_code,
+            is_offered=True,
+            starts_at__gte=max(clock.at(first, dt.time(0)), clock.now()),
+            starts_at__lt=clock.at(last + dt.timedelta(days=1), dt.time(0)),
+        )
+        .select_related("procedure")
+        .order_by("starts_at")
+    )
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    day: dt.date
+    capacity: int
+    remaining: int
+
+    @property
+    def mark(self) -> str:
+        """○ plenty (over a third free), △ a few, × none."""
+        if self.remaining <= 0:
+            return "×"
+        return "○" if self.remaining * 3 > self.capacity else "△"
+
+
+def availability_by_day(
+    *, site_id: int, procedure_code: str, date_from: dt.date, date_to: dt.date
+) -> list[DayAvailability]:
+    """Seats and free seats per date (only dates that have slots), for a month view."""
+    totals: dict[dt.date, list[int]] = {}
+    for slot in bookable_slots(
+        site_id=site_id, procedure_code=procedure_code, date_from=date_from, date_to=date_to
+    ).only("starts_at", "capacity", "booked", "is_offered"):
+        day = clock.to_jst(slot.starts_at).date()
+        entry = totals.setdefault(day, [0, 0])
+        entry[0] += slot.capacity
+        entry[1] += slot.remaining
+    return [DayAvailability(day, c, r) for day, (c, r) in sorted(totals.items())]
+
+
+def nearest_free_slots(*, slot: Slot, seats: int = 1, limit: int = 5) -> list[Slot]:
+    """Up to `limit` offered slots of the same site and procedure with `seats` free, inside the
+    booking window, closest in time to `slot` first (earlier ones win ties)."""
+    window = booking_window(slot.site.municipality)
+    free = Slot.objects.filter(
+        site_id=slot.site_id,
+        procedure_id=slot.procedure_id,
+        is_offered=True,
+        booked__lte=F("capacity") - seats,
+        starts_at__gte=max(clock.at(window.first, dt.time(0)), clock.now()),
+        starts_at__lt=clock.at(window.last + dt.timedelta(days=1), dt.time(0)),
+    ).exclude(pk=slot.pk)
+    after = list(free.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:limit])
+    before = list(free.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[:limit])
+    both = sorted(
+        after + before,
+        key=lambda s: (abs((s.starts_at - slot.starts_at).total_seconds()), s.starts_at),
+    )
+    return both[:limit]
+
+
+def find_reservation_for_resident(*, code: str, birth_date: dt.date) -> Reservation:
+    """The reservation with this code and birth date; the uniform 404 `not_found` otherwise
+    (the same answer for a wrong code and a wrong birth date)."""
+    normalized = normalize.normalize_reservation_code(code)
+    reservation = (
+        Reservation.objects.select_related("slot__site", "procedure")
+        .filter(code=normalized)
+        .first()
+        if normalized
+        else None
+    )
+    if reservation is None or reservation.birth_date != birth_date:
+        raise not_found()
+    return reservation
+
+
+def group_members(reservation: Reservation) -> QuerySet[Reservation]:
+    """Everyone booked together with `reservation` (itself included)."""
+    return Reservation.objects.filter(group_code=reservation.group_code).order_by("id")
+
+
+def site_day_reservations(*, site_id: int, day: dt.date) -> QuerySet[Reservation]:
+    """All reservations (any status) at a site on one business date, by time (day view)."""
+    return (
+        Reservation.objects.filter(
+            slot__site_id=site_id,
+            slot__starts_at__gte=clock.at(day, dt.time(0)),
+            slot__starts_at__lt=clock.at(day + dt.timedelta(days=1), dt.time(0)),
+        )
+        .select_related("slot", "procedure")
+        .order_by("slot__starts_at", "id")
+    )
+
+
+def slot_conflicts(*, site_id: int | None = None) -> QuerySet[Slot]:
+    """Slots that hold bookings the calendar no longer supports (closed hours, or more bookings
+    than the new capacity): staff must move or contact these residents."""
+    query = Slot.objects.filter(booked__gt=0).exclude(conflict_reason="")
+    if site_id is not None:
+        query = query.filter(site_id=site_id)
+    return query.select_related("site", "procedure").order_by("starts_at")
+
+
+def seats_summary(*, site_id: int, day: dt.date) -> dict[str, int]:
+    """Capacity and booked seats of a site's slots on one date (for staff dashboards)."""
+    totals = Slot.objects.filter(
+        site_id=site_id,
+        starts_at__gte=clock.at(day, dt.time(0)),
+        starts_at__lt=clock.at(day + dt.timedelta(days=1), dt.time(0)),
+    ).aggregate(capacity=Sum("capacity"), booked=Sum("booked"))
+    return {"capacity": totals["capacity"] or 0, "booked": totals["booked"] or 0}
+
+
+def require_offered_slot(slot_id: int) -> Slot:
+    """An offered slot by id, or 422 `invalid_slot`."""
+    slot = (
+        Slot.objects.select_related("site", "procedure").filter(pk=slot_id, is_offered=True).first()
+    )
+    if slot is None:
+        raise DomainError("invalid_slot", "選ばれた枠が見つかりません。")
+    return slot

@@ -1,0 +1,564 @@
+"""Every write to reservations: booking, cancelling, rescheduling, check-in, served, no-show.
+
+Each service is atomic, checks `RESERVATION_TRANSITIONS`, and records an audit event (DESIGN.md
+invariant 3). Seats are claimed with one conditional UPDATE (`… WHERE booked + n <= capacity`)
+inside the booking transaction, backed by CHECK constraints on the slot (invariant 1).
+
+`Slot.booked` counts the slot's reservations that are not cancelled (booked, checked in, served,
+no-show): only a cancellation or a reschedule gives a seat back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.errors import DomainError
+from madoguchi.core.transitions import check_transition, table
+from madoguchi.issuance.models import CardRecord
+from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
+from madoguchi.issuance.services import mark_card_booked, mark_card_unbooked
+from madoguchi.offices.models import Procedure
+from madoguchi.reservations import normalize
+from madoguchi.reservations.models import (
+    ACTIVE_STATUSES,
+    Channel,
+    Reservation,
+    ReservationStatus,
+    Slot,
+)
+
+S = ReservationStatus
+RESERVATION_TRANSITIONS = table(
+    booked={S.CHECKED_IN, S.CANCELLED, S.NO_SHOW},
+    checked_in={S.SERVED, S.NO_SHOW},
+)
+"""booked → checked_in → served | no_show; booked → cancelled | no_show (reschedule: booked)."""
+
+MAX_GROUP_SIZE = 6
+STAFF_CHANNELS = (Channel.PHONE, Channel.COUNTER)
+
+NOT_FOUND_MESSAGE = (
+    "入力された番号と生年月日に一致するものが見つかりません。番号と生年月日をご確認ください。"
+)
+
+
+def not_found() -> DomainError:
+    """The one uniform 404: the same body whether the code, notice or birth date was wrong."""
+    return DomainError("not_found", NOT_FOUND_MESSAGE, status=404)
+
+
+class SlotFullError(DomainError):
+    """409 `slot_full`, carrying the nearest free slots to offer instead."""
+
+    def __init__(self, alternatives: list[Slot]) -> None:
+        super().__init__(
+            "slot_full",
+            "申し訳ありません。この時間の予約枠はいっぱいです。近い時間の空いている枠からお選びください。",
+            status=409,
+        )
+        self.alternatives = alternatives
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """One person in a booking, as typed (services normalise it)."""
+
+    birth_date: dt.date
+    notice_number: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    email: str = ""
+    phone: str = ""
+    is_proxy: bool = False
+
+
+# --- the issuance seam ----------------------------------------------------------------------
+
+
+def _card_for_notice(
+    *, notice_number: str, birth_date: dt.date, municipality_id: int
+) -> CardRecord | None:
+    """The card this notice number and birth date unlock at this municipality, or None (the
+    caller answers with the uniform 404)."""
+    card = find_card_for_booking(notice_number=notice_number, birth_date=birth_date)
+    if card is None or card.municipality_id != municipality_id:
+        return None
+    return card
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def new_reservation_code() -> str:
+    """10 characters from a 26-symbol alphabet without look-alikes (~47 bits): unguessable,
+    and never 12 digits (it holds at most 10 characters)."""
+    return "".join(secrets.choice(normalize.CODE_ALPHABET) for _ in range(10))
+
+
+def _days_ahead(slot: Slot) -> int:
+    return (clock.to_jst(slot.starts_at).date() - clock.today()).days
+
+
+def _check_window(slot: Slot, *, channel: str) -> None:
+    municipality = slot.site.municipality
+    if slot.starts_at <= clock.now():
+        raise DomainError(
+            "slot_in_past", "過ぎた時間の枠は予約できません。別の枠をお選びください。"
+        )
+    if not slot.is_offered:
+        raise DomainError("invalid_slot", "この枠は現在予約を受け付けていません。")
+    days = _days_ahead(slot)
+    minimum = 0 if channel in STAFF_CHANNELS else municipality.booking_window_min_days
+    if days < minimum or days > municipality.booking_window_max_days:
+        raise DomainError(
+            "outside_window",
+            f"予約は{municipality.booking_window_min_days}日後から"
+            f"{municipality.booking_window_max_days}日後までの枠でお受けしています。",
+        )
+
+
+def _check_cutoff(reservation: Reservation, *, actor: Actor) -> None:
+    """Residents may cancel or change until `cancellation_cutoff_days` before the visit day."""
+    if not actor.label.startswith("resident"):
+        return
+    cutoff = reservation.slot.site.municipality.cancellation_cutoff_days
+    if _days_ahead(reservation.slot) < cutoff:
+        raise DomainError(
+            "past_cutoff",
+            f"ご予約日の{cutoff}日前を過ぎたため、インターネットでは取消・変更できません。"
+            "お手数ですが窓口までお電話ください。",
+            status=409,
+        )
+
+
+@dataclass(frozen=True)
+class _Person:
+    applicant: Applicant
+    person_key: str
+
+
+def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
+    normalize.refuse_individual_number(
+        applicant.notice_number,
+        applicant.family_name_kana,
+        applicant.given_name_kana,
+        applicant.email,
+        applicant.phone,
+    )
+    today = clock.today()
+    if applicant.birth_date > today or applicant.birth_date < dt.date(1900, 1, 1):
+        raise DomainError("invalid_birth_date", "生年月日を正しく入力してください。")
+    if applicant.is_proxy and not procedure.proxy_allowed:
+        raise DomainError(
+            "proxy_not_allowed", f"「{procedure.name}」は代理人による手続きができません。"
+        )
+    notice = family = given = email = phone = ""
+    if applicant.family_name_kana:
+        family = normalize.normalize_kana(applicant.family_name_kana, field="姓（カナ）")
+    if applicant.given_name_kana:
+        given = normalize.normalize_kana(applicant.given_name_kana, field="名（カナ）")
+    if applicant.email:
+        email = normalize.normalize_email(applicant.email)
+    if applicant.phone:
+        phone = normalize.normalize_phone(applicant.phone)
+    if procedure.code == "card_pickup":
+        if not applicant.notice_number:
+            raise DomainError(
+                "notice_number_required", "カードの受け取りには交付通知書の予約番号が必要です。"
+            )
+        notice = normalize.normalize_notice_number(applicant.notice_number)
+        key = f"notice:{notice}"
+    else:
+        if applicant.notice_number:
+            notice = normalize.normalize_notice_number(applicant.notice_number)
+        if not family or not given:
+            raise DomainError(
+                "kana_name_required", "お名前（カナ）を姓と名に分けて入力してください。"
+            )
+        if not email and not phone:
+            raise DomainError(
+                "contact_required", "ご連絡先としてメールアドレスか電話番号を入力してください。"
+            )
+        key = f"kana:{family}:{given}:{applicant.birth_date.isoformat()}"
+    cleaned = replace(
+        applicant,
+        notice_number=notice,
+        family_name_kana=family,
+        given_name_kana=given,
+        email=email,
+        phone=phone,
+    )
+    return _Person(cleaned, key)
+
+
+def _claim_seats(slot_id: int, seats: int, *, unsafe_read_then_write: bool = False) -> bool:
+    """Take `seats` seats of the slot, or none: ONE conditional UPDATE (invariant 1)."""
+    if unsafe_read_then_write:
+        # Negative control for the concurrency tests only: read, think, write without a
+        # condition. Concurrent bookings overwrite each other's counts (lost updates).
+        current = Slot.objects.values_list("booked", "capacity").get(pk=slot_id)
+        if current[0] + seats > current[1]:
+            return False
+        time.sleep(0.05)
+        Slot.objects.filter(pk=slot_id).update(booked=current[0] + seats)
+        return True
+    if seats == 1:
+        claimed = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
+            booked=F("booked") + 1
+        )
+    else:
+        claimed = Slot.objects.filter(pk=slot_id, booked__lte=F("capacity") - seats).update(
+            booked=F("booked") + seats
+        )
+    return claimed == 1
+
+
+def _release_card(reservation: Reservation, *, actor: Actor) -> None:
+    """A cancelled or missed pick-up lets the card be booked again with the same notice."""
+    card = card_by_reservation(reservation.code)
+    if card is not None:
+        mark_card_unbooked(card=card, actor=actor)
+
+
+def _release_seat(slot_id: int) -> None:
+    Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def _audit(reservation: Reservation, *, actor: Actor, action: str, before: Any, after: Any) -> None:
+    record_audit_event(
+        actor=actor,
+        action=action,
+        subject_type="reservations.Reservation",
+        subject_id=reservation.code,
+        before=before,
+        after=after,
+    )
+
+
+def _snapshot(reservation: Reservation) -> dict[str, Any]:
+    return {"status": reservation.status, "slot": reservation.slot_id}
+
+
+def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
+    slot = Slot.objects.select_related("site__municipality", "procedure").filter(pk=slot_id).first()
+    if slot is None or slot.procedure.code != procedure_code:
+        raise DomainError(
+            "invalid_slot", "選ばれた枠が見つかりません。もう一度枠をお選びください。"
+        )
+    return slot, slot.procedure
+
+
+# --- booking -----------------------------------------------------------------------------------
+
+
+def book_reservation(
+    *,
+    slot_id: int,
+    procedure_code: str,
+    applicant: Applicant,
+    actor: Actor,
+    channel: str = Channel.WEB,
+    _unsafe_read_then_write: bool = False,
+) -> Reservation:
+    """Book one seat of slot `slot_id` for `applicant`; returns the reservation.
+
+    Idempotent: if the same person already holds an active booking of this procedure in this
+    slot, that reservation is returned and nothing is written (a double submit books once).
+    Staff channels (`phone`, `counter`, with `Actor.staff(user)`) may book from today on;
+    residents only inside the municipality's booking window.
+
+    Raises DomainError: 422 (`individual_number`, `invalid_*`, `outside_window`, `slot_in_past`,
+    `*_required`), 404 `not_found` (notice number and birth date do not match a card),
+    409 `already_booked` (an active booking of this procedure in another slot),
+    409 `slot_full` (a `SlotFullError` with `alternatives`).
+    """
+    (reservation,) = book_group_reservation(
+        slot_id=slot_id,
+        procedure_code=procedure_code,
+        applicants=[applicant],
+        actor=actor,
+        channel=channel,
+        _unsafe_read_then_write=_unsafe_read_then_write,
+    )
+    return reservation
+
+
+def book_group_reservation(
+    *,
+    slot_id: int,
+    procedure_code: str,
+    applicants: Sequence[Applicant],
+    actor: Actor,
+    channel: str = Channel.WEB,
+    _unsafe_read_then_write: bool = False,
+) -> list[Reservation]:
+    """Book one seat each for several people (a family) in one slot: all of them or none.
+
+    Each applicant brings their own notice number or kana name and birth date; they share a
+    `group_code` (the first member's code). Seats are claimed with one conditional UPDATE for
+    the whole group. Same rules and errors as `book_reservation`; a group larger than
+    `MAX_GROUP_SIZE` or naming one person twice is refused (422 `invalid_group`).
+    """
+    if not applicants or len(applicants) > MAX_GROUP_SIZE:
+        raise DomainError("invalid_group", f"一度に予約できるのは{MAX_GROUP_SIZE}人までです。")
+    slot, procedure = _load_slot(slot_id, procedure_code)
+    people = [_normalise(a, procedure) for a in applicants]
+    if len({p.person_key for p in people}) != len(people):
+        raise DomainError("invalid_group", "同じ方が2回入力されています。")
+    _check_window(slot, channel=channel)
+    cards: list[CardRecord | None] = []
+    for person in people:
+        card = None
+        if procedure.code == "card_pickup":
+            card = _card_for_notice(
+                notice_number=person.applicant.notice_number,
+                birth_date=person.applicant.birth_date,
+                municipality_id=slot.site.municipality_id,
+            )
+            if card is None:
+                raise not_found()
+        cards.append(card)
+    replay = _replayed_booking(people, slot, procedure)
+    if replay is not None:
+        return replay
+    try:
+        return _insert_booking(
+            slot=slot,
+            procedure=procedure,
+            people=people,
+            cards=cards,
+            actor=actor,
+            channel=channel,
+            unsafe=_unsafe_read_then_write,
+        )
+    except IntegrityError:
+        # A concurrent double submit won the race for the same person (partial unique index).
+        replay = _replayed_booking(people, slot, procedure)
+        if replay is not None:
+            return replay
+        raise _already_booked() from None
+
+
+def _already_booked() -> DomainError:
+    return DomainError(
+        "already_booked",
+        "この手続きはすでにご予約があります。日時を変える場合は、予約の変更をご利用ください。",
+        status=409,
+    )
+
+
+def _replayed_booking(
+    people: list[_Person], slot: Slot, procedure: Procedure
+) -> list[Reservation] | None:
+    existing = {
+        r.person_key: r
+        for r in Reservation.objects.filter(
+            person_key__in=[p.person_key for p in people],
+            procedure=procedure,
+            status__in=ACTIVE_STATUSES,
+        )
+    }
+    if not existing:
+        return None
+    if len(existing) == len(people) and all(r.slot_id == slot.pk for r in existing.values()):
+        return [existing[p.person_key] for p in people]
+    raise _already_booked()
+
+
+def _insert_booking(
+    *,
+    slot: Slot,
+    procedure: Procedure,
+    people: list[_Person],
+    cards: list[CardRecord | None],
+    actor: Actor,
+    channel: str,
+    unsafe: bool,
+) -> list[Reservation]:
+    now = clock.now()
+    with transaction.atomic():
+        if not _claim_seats(slot.pk, len(people), unsafe_read_then_write=unsafe):
+            from madoguchi.reservations.selectors import nearest_free_slots
+
+            raise SlotFullError(nearest_free_slots(slot=slot, seats=len(people)))
+        group_code = new_reservation_code()
+        reservations = []
+        for index, person in enumerate(people):
+            a = person.applicant
+            reservations.append(
+                Reservation(
+                    code=group_code if index == 0 else new_reservation_code(),
+                    group_code=group_code,
+                    slot=slot,
+                    procedure=procedure,
+                    status=ReservationStatus.BOOKED,
+                    channel=channel,
+                    person_key=person.person_key,
+                    birth_date=a.birth_date,
+                    family_name_kana=a.family_name_kana,
+                    given_name_kana=a.given_name_kana,
+                    email=a.email,
+                    phone=a.phone,
+                    notice_number=a.notice_number,
+                    is_proxy=a.is_proxy,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        if len(reservations) == 1:
+            reservations[0].save(force_insert=True)
+        else:
+            Reservation.objects.bulk_create(reservations)
+        for reservation, card in zip(reservations, cards, strict=True):
+            if card is not None:
+                mark_card_booked(card=card, reservation_code=reservation.code, actor=actor)
+        for reservation in reservations:
+            _audit(
+                reservation,
+                actor=actor,
+                action="reservation.book",
+                before=None,
+                after={**_snapshot(reservation), "channel": channel, "group": group_code},
+            )
+    return reservations
+
+
+# --- changes by the resident (or staff on their behalf) ----------------------------------------
+
+
+def _locked(code: str) -> Reservation:
+    query = Reservation.objects.select_related("slot__site__municipality", "procedure")
+    reservation = query.select_for_update(of=("self",)).filter(code=code).first()
+    if reservation is None:
+        raise not_found()
+    return reservation
+
+
+def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
+    """Cancel a booked reservation and give its seat back; returns it (status `cancelled`).
+
+    Residents (`Actor.resident`) may cancel until `cancellation_cutoff_days` before the visit
+    day; staff at any time before check-in. Raises 404 `not_found`, 409 `past_cutoff`,
+    409 `invalid_transition` (already checked in, served, cancelled…).
+    """
+    with transaction.atomic():
+        reservation = _locked(code)
+        check_transition(
+            RESERVATION_TRANSITIONS, reservation.status, ReservationStatus.CANCELLED, what="予約"
+        )
+        _check_cutoff(reservation, actor=actor)
+        before = _snapshot(reservation)
+        _release_seat(reservation.slot_id)
+        now = clock.now()
+        reservation.status = ReservationStatus.CANCELLED
+        reservation.finished_at = now
+        reservation.updated_at = now
+        reservation.save(update_fields=["status", "finished_at", "updated_at"])
+        _release_card(reservation, actor=actor)
+        _audit(
+            reservation,
+            actor=actor,
+            action="reservation.cancel",
+            before=before,
+            after=_snapshot(reservation),
+        )
+    return reservation
+
+
+def reschedule_reservation(
+    *, code: str, slot_id: int, actor: Actor, channel: str = Channel.WEB
+) -> Reservation:
+    """Move a booked reservation to slot `slot_id` (same procedure) in one transaction.
+
+    The new seat is claimed with the conditional UPDATE before the old one is given back, so
+    the resident never ends up with neither. Same window rules as booking; residents also need
+    the old booking to be before its cut-off. Moving to the same slot changes nothing.
+    Raises 404 `not_found`, 409 `slot_full` (with alternatives), 409 `past_cutoff`,
+    409 `invalid_transition`, 422 `invalid_slot` / `outside_window` / `slot_in_past`.
+    """
+    with transaction.atomic():
+        reservation = _locked(code)
+        if reservation.status != ReservationStatus.BOOKED:
+            check_transition(
+                RESERVATION_TRANSITIONS, reservation.status, "rescheduled", what="予約"
+            )
+        if reservation.slot_id == slot_id:
+            return reservation
+        _check_cutoff(reservation, actor=actor)
+        slot, _procedure = _load_slot(slot_id, reservation.procedure.code)
+        _check_window(slot, channel=channel)
+        if not _claim_seats(slot.pk, 1):
+            from madoguchi.reservations.selectors import nearest_free_slots
+
+            raise SlotFullError(nearest_free_slots(slot=slot, seats=1))
+        before = _snapshot(reservation)
+        _release_seat(reservation.slot_id)
+        reservation.slot = slot
+        reservation.updated_at = clock.now()
+        reservation.save(update_fields=["slot", "updated_at"])
+        _audit(
+            reservation,
+            actor=actor,
+            action="reservation.reschedule",
+            before=before,
+            after=_snapshot(reservation),
+        )
+    return reservation
+
+
+# --- counter console ----------------------------------------------------------------------------
+
+
+def _move(code: str, target: str, *, actor: Actor, action: str) -> Reservation:
+    with transaction.atomic():
+        reservation = _locked(code)
+        check_transition(RESERVATION_TRANSITIONS, reservation.status, target, what="予約")
+        before = _snapshot(reservation)
+        now = clock.now()
+        if target == ReservationStatus.CHECKED_IN:
+            if clock.to_jst(reservation.slot.starts_at).date() != clock.today():
+                raise DomainError("not_today", "受付できるのは予約日当日だけです。", status=409)
+            reservation.checked_in_at = now
+        elif target == ReservationStatus.NO_SHOW and reservation.slot.starts_at > now:
+            raise DomainError("too_early", "予約時刻の前に「来庁なし」にはできません。", status=409)
+        else:
+            reservation.finished_at = now
+        if target == ReservationStatus.NO_SHOW:
+            _release_card(reservation, actor=actor)
+        reservation.status = target
+        reservation.updated_at = now
+        reservation.save(update_fields=["status", "checked_in_at", "finished_at", "updated_at"])
+        _audit(reservation, actor=actor, action=action, before=before, after=_snapshot(reservation))
+    return reservation
+
+
+def check_in_reservation(*, code: str, actor: Actor) -> Reservation:
+    """The booked visitor has arrived (on the day of the slot): booked → checked_in.
+
+    Raises 404 `not_found`, 409 `invalid_transition`, 409 `not_today`.
+    """
+    return _move(code, ReservationStatus.CHECKED_IN, actor=actor, action="reservation.check_in")
+
+
+def mark_served(*, code: str, actor: Actor) -> Reservation:
+    """The visit is done: checked_in → served. Raises 404 `not_found`, 409 `invalid_transition`."""
+    return _move(code, ReservationStatus.SERVED, actor=actor, action="reservation.serve")
+
+
+def mark_no_show(*, code: str, actor: Actor) -> Reservation:
+    """Nobody came: booked (or checked_in) → no_show, only once the slot has started.
+
+    The seat is not given back (the slot's time is spent). Raises 404 `not_found`,
+    409 `invalid_transition`, 409 `too_early`.
+    """
+    return _move(code, ReservationStatus.NO_SHOW, actor=actor, action="reservation.no_show")

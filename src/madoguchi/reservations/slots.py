@@ -1,0 +1,240 @@
+"""Slot generation from each site's calendar, counters and terminals.
+
+How many seats a slot gets (see docs in `planned_slots`):
+
+1. **Positions**: the counters open in that period; for a procedure that needs a card terminal,
+   at most the site's active terminals (`min(counters, terminals)`).
+2. **Walk-in share**: the municipality's `walkin_share_percent` of the positions is held back.
+3. **Fair split between procedures**: a site's bookable positions are shared by the procedures it
+   offers in proportion to a weight (`MADOGUCHI_SLOT_WEIGHTS`, default card_pickup 50,
+   cert_renewal 30, card_application 20, anything else 10).
+4. The result is fractional (e.g. 0.8 positions); slot lengths equal the procedure's duration, and
+   the fraction is carried from slot to slot through the day (error diffusion), so a procedure
+   with 0.8 positions gets 4 seats in every 5 slots and the day's total matches its share of
+   counter time within one seat.
+
+Regeneration never drops a reservation: a slot that no longer fits keeps its bookings, stops
+being offered, and is listed by `selectors.slot_conflicts` for staff to resolve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Greatest
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.offices.calendar import SiteCalendar, procedure_periods
+from madoguchi.offices.models import Procedure, Site, Terminal
+from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.reservations.models import Slot
+
+DEFAULT_SLOT_WEIGHTS = {"card_pickup": 50, "cert_renewal": 30, "card_application": 20}
+OTHER_PROCEDURE_WEIGHT = 10
+
+CONFLICT_NOT_IN_CALENDAR = "カレンダー変更により、この時間は受付時間外になりました"
+CONFLICT_OVER_CAPACITY = "カレンダー変更により、予約数が定員を超えています"
+
+
+def slot_weights() -> dict[str, int]:
+    """Per-procedure weights for the fair split (settings override the defaults)."""
+    configured: dict[str, int] = getattr(settings, "MADOGUCHI_SLOT_WEIGHTS", {})
+    return {**DEFAULT_SLOT_WEIGHTS, **configured}
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    procedure_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+
+
+@dataclass
+class GenerationReport:
+    """What one regeneration did, per site."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    conflicts: int = 0
+
+    def add(self, other: GenerationReport) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.removed += other.removed
+        self.conflicts += other.conflicts
+
+
+def planned_slots(
+    calendar: SiteCalendar,
+    procedures: list[Procedure],
+    first: dt.date,
+    last: dt.date,
+    *,
+    terminals: int,
+    walkin_share_percent: int,
+) -> list[PlannedSlot]:
+    """The slots the calendar calls for between `first` and `last` (inclusive), capacity ≥ 1.
+
+    Pure apart from reading the loaded calendar: positions per period come from the counters
+    open (and `terminals` for terminal procedures), minus the walk-in share, split between
+    `procedures` by weight; fractions carry over from slot to slot within a day.
+    """
+    weights = slot_weights()
+    weight_of = {p.pk: weights.get(p.code, OTHER_PROCEDURE_WEIGHT) for p in procedures}
+    total_weight = sum(weight_of.values())
+    if total_weight <= 0:
+        return []
+    bookable_share = (100 - walkin_share_percent) / 100
+    planned: list[PlannedSlot] = []
+    day = first
+    while day <= last:
+        for procedure in procedures:
+            share = weight_of[procedure.pk] / total_weight
+            carry = 0.0
+            step = dt.timedelta(minutes=procedure.duration_minutes)
+            for period in procedure_periods(calendar, procedure, day):
+                positions = period.counters
+                if procedure.needs_terminal:
+                    positions = min(positions, terminals)
+                seats_per_slot = positions * bookable_share * share
+                starts = period.starts_at
+                while starts + step <= period.ends_at:
+                    carry += seats_per_slot
+                    seats = math.floor(carry + 1e-9)
+                    carry -= seats
+                    if seats > 0:
+                        planned.append(PlannedSlot(procedure.pk, starts, starts + step, seats))
+                    starts += step
+        day += dt.timedelta(days=1)
+    return planned
+
+
+def regenerate_site_slots(
+    *, site: Site, first: dt.date, last: dt.date, actor: Actor
+) -> GenerationReport:
+    """Make `site`'s slots between `first` and `last` match its calendar; atomic and audited.
+
+    Creates missing slots, updates capacities, removes slots that no longer fit and were never
+    booked; a slot that no longer fits but has reservations (or would fall below its bookings)
+    is kept with its bookings and flagged as a conflict (`conflicts` in the report).
+    Capacity is changed with one UPDATE per slot that never goes below `booked`, so a booking
+    committed concurrently is never lost.
+    """
+    procedures = offered_procedures(site)
+    calendar = SiteCalendar.load(site)
+    terminals = Terminal.objects.filter(site=site, is_active=True).count()
+    plan = planned_slots(
+        calendar,
+        procedures,
+        first,
+        last,
+        terminals=terminals,
+        walkin_share_percent=site.municipality.walkin_share_percent,
+    )
+    wanted = {(p.procedure_id, p.starts_at): p for p in plan}
+    report = GenerationReport()
+    window_start = calendar_start(first)
+    window_end = calendar_start(last + dt.timedelta(days=1))
+    with transaction.atomic():
+        existing = {
+            (s.procedure_id, s.starts_at): s
+            for s in Slot.objects.filter(
+                site=site, starts_at__gte=window_start, starts_at__lt=window_end
+            )
+        }
+        new = [
+            Slot(
+                site=site,
+                procedure_id=p.procedure_id,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                capacity=p.capacity,
+            )
+            for key, p in wanted.items()
+            if key not in existing
+        ]
+        Slot.objects.bulk_create(new, batch_size=1000)
+        report.created = len(new)
+        for key, slot in existing.items():
+            target = wanted.get(key)
+            if target is None:
+                report.add(_withdraw(slot))
+            elif (
+                slot.capacity != target.capacity
+                or slot.ends_at != target.ends_at
+                or not slot.is_offered
+                or slot.conflict_reason
+            ):
+                report.add(_resize(slot, target))
+        if report.created or report.updated or report.removed:
+            record_audit_event(
+                actor=actor,
+                action="slots.regenerate",
+                subject_type="offices.Site",
+                subject_id=site.pk,
+                after={
+                    "first": first.isoformat(),
+                    "last": last.isoformat(),
+                    "created": report.created,
+                    "updated": report.updated,
+                    "removed": report.removed,
+                    "conflicts": report.conflicts,
+                },
+            )
+    return report
+
+
+def calendar_start(day: dt.date) -> dt.datetime:
+    """Midnight (JST) at the start of business date `day`."""
+    return clock.at(day, dt.time(0, 0))
+
+
+def _withdraw(slot: Slot) -> GenerationReport:
+    if not slot.reservations.exists():
+        # Nothing ever pointed at it: the row can go. The filter makes the delete a no-op if a
+        # booking raced in (then it is withdrawn like any booked slot on the next run).
+        deleted, _ = Slot.objects.filter(pk=slot.pk, booked=0).delete()
+        if deleted:
+            return GenerationReport(removed=1)
+    # Close it to new bookings; the bookings stay. `capacity = booked` keeps the CHECK true.
+    Slot.objects.filter(pk=slot.pk).update(
+        is_offered=False,
+        capacity=F("booked"),
+        conflict_reason=Case(
+            When(booked__gt=0, then=Value(CONFLICT_NOT_IN_CALENDAR)), default=Value("")
+        ),
+    )
+    slot.refresh_from_db()
+    return GenerationReport(updated=1, conflicts=1 if slot.booked > 0 else 0)
+
+
+def _resize(slot: Slot, target: PlannedSlot) -> GenerationReport:
+    Slot.objects.filter(pk=slot.pk).update(
+        ends_at=target.ends_at,
+        is_offered=True,
+        capacity=Greatest(Value(target.capacity), F("booked")),
+        conflict_reason=Case(
+            When(booked__gt=target.capacity, then=Value(CONFLICT_OVER_CAPACITY)), default=Value("")
+        ),
+    )
+    slot.refresh_from_db()
+    return GenerationReport(updated=1, conflicts=1 if slot.conflict_reason else 0)
+
+
+def regenerate_slots(
+    *, first: dt.date, last: dt.date, actor: Actor, sites: Iterable[Site] | None = None
+) -> GenerationReport:
+    """Regenerate every active site's slots (or `sites`') between `first` and `last`."""
+    total = GenerationReport()
+    for site in sites if sites is not None else active_sites():
+        total.add(regenerate_site_slots(site=site, first=first, last=last, actor=actor))
+    return total

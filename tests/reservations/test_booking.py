@@ -1,0 +1,332 @@
+"""Booking rules: window, identity, one booking per person, families, idempotency, changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.core.models import AuditEvent
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
+from madoguchi.reservations.services import (
+    SlotFullError,
+    book_group_reservation,
+    book_reservation,
+    cancel_reservation,
+    check_in_reservation,
+    mark_no_show,
+    mark_served,
+    reschedule_reservation,
+)
+from madoguchi.staff.models import StaffUser
+from tests.reservations import factories
+from tests.reservations.factories import VISIT_DAY, pickup, renewal
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+RESIDENT = Actor.resident()
+
+
+@pytest.fixture(autouse=True)
+def cards(city):  # type: ignore[no-untyped-def]
+    """Cards waiting for pick-up, one per notice number the tests use."""
+    for notice in ("ABC123456", "ABC000001", "ABC000010", "ABC000011", "XYZ999999"):
+        factories.card(city, notice)
+    factories.card(city, "ABC000002", birth=dt.date(2015, 1, 1))
+
+
+def _book(slot: Slot, applicant: services.Applicant | None = None, **kw: Any) -> Reservation:
+    return book_reservation(
+        slot_id=slot.pk,
+        procedure_code=slot.procedure.code,
+        applicant=applicant or pickup(),
+        actor=kw.pop("actor", RESIDENT),
+        **kw,
+    )
+
+
+def _error(call: Any) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        call()
+    return caught.value
+
+
+def test_booking_takes_one_seat_and_writes_an_audit_event(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup, capacity=2)
+    reservation = _book(slot)
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    assert reservation.status == ReservationStatus.BOOKED
+    assert reservation.notice_number == "ABC123456"
+    assert len(reservation.code) == 10 and not reservation.code.isdigit()
+    event = AuditEvent.objects.get(action="reservation.book")
+    assert event.subject_id == reservation.code
+    assert event.actor == "resident:web"
+
+
+def test_a_full_slot_refuses_with_409_and_offers_the_nearest_free_slots(
+    main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    full = factories.slot(main_office, card_pickup, time="10:00", capacity=1, booked=1)
+    later = factories.slot(main_office, card_pickup, time="10:20", capacity=1)
+    far = factories.slot(main_office, card_pickup, time="15:00", capacity=1)
+    earlier = factories.slot(main_office, card_pickup, time="09:40", capacity=1)
+    factories.slot(main_office, card_pickup, time="09:20", capacity=1, booked=1)
+    with pytest.raises(SlotFullError) as caught:
+        _book(full)
+    assert caught.value.status == 409 and caught.value.code == "slot_full"
+    assert [s.pk for s in caught.value.alternatives] == [earlier.pk, later.pk, far.pk]
+    assert Reservation.objects.count() == 0
+
+
+def test_notice_numbers_are_normalised_from_full_width_and_hyphens(
+    main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup)
+    reservation = _book(slot, pickup(notice="ａｂｃ－１２３４５６"))
+    assert reservation.notice_number == "ABC123456"
+
+
+@pytest.mark.parametrize("notice", ["AB123456", "ABCD12345", "ABC12345X", "", "あいう123456"])
+def test_malformed_notice_numbers_are_refused(main_office, card_pickup, notice) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup)
+    error = _error(lambda: _book(slot, pickup(notice=notice)))
+    assert error.status == 422
+    assert error.code in ("invalid_notice_number", "notice_number_required")
+
+
+def test_kana_names_accept_hiragana_and_half_width_katakana(main_office, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, cert_renewal)
+    reservation = _book(slot, renewal(family="やまだ", given="ﾊﾅｺ"))
+    assert (reservation.family_name_kana, reservation.given_name_kana) == ("ヤマダ", "ハナコ")
+
+
+def test_an_individual_number_in_any_field_is_refused_and_nothing_is_stored(
+    main_office, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, cert_renewal)
+    for field in ("phone", "email", "family_name_kana"):
+        values = {"phone": "", "email": "a@example.jp", "family_name_kana": "ヤマダ"}
+        values[field] = "1234 5678 9018"  # a valid check digit
+        applicant = services.Applicant(
+            birth_date=dt.date(1975, 3, 3), given_name_kana="ハナコ", **values
+        )
+        error = _error(lambda a=applicant: _book(slot, a))
+        assert (error.status, error.code) == (422, "individual_number")
+        assert "個人番号" in error.message
+    assert Reservation.objects.count() == 0
+
+
+def test_cert_renewal_needs_a_kana_name_and_a_contact(main_office, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, cert_renewal)
+    assert _error(lambda: _book(slot, renewal(email=""))).code == "contact_required"
+    assert _error(lambda: _book(slot, renewal(given=""))).code == "kana_name_required"
+
+
+def test_past_slots_and_slots_outside_the_window_are_refused(
+    main_office, card_pickup, frozen
+) -> None:  # type: ignore[no-untyped-def]
+    too_soon = factories.slot(main_office, card_pickup, day=dt.date(2026, 12, 3))
+    too_late = factories.slot(main_office, card_pickup, day=dt.date(2027, 1, 20))
+    past = factories.slot(main_office, card_pickup, day=dt.date(2026, 11, 30))
+    assert _error(lambda: _book(too_soon)).code == "outside_window"
+    assert _error(lambda: _book(too_late)).code == "outside_window"
+    assert _error(lambda: _book(past)).code == "slot_in_past"
+
+
+def test_staff_can_book_by_phone_for_tomorrow_through_the_same_service(
+    main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    user = StaffUser.objects.create(username="clerk")
+    tomorrow = factories.slot(main_office, card_pickup, day=dt.date(2026, 12, 2))
+    reservation = _book(tomorrow, actor=Actor.staff(user), channel="phone")
+    assert reservation.channel == "phone"
+    assert AuditEvent.objects.get(action="reservation.book").actor.startswith("staff:")
+
+
+def test_a_double_submit_returns_the_same_reservation(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup, capacity=3)
+    first = _book(slot)
+    again = _book(slot, pickup(notice="abc123456"))
+    slot.refresh_from_db()
+    assert again.pk == first.pk
+    assert slot.booked == 1
+
+
+def test_one_person_holds_at_most_one_active_booking_per_procedure(
+    main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    first_slot = factories.slot(main_office, card_pickup, time="10:00")
+    other_slot = factories.slot(main_office, card_pickup, time="11:00")
+    _book(first_slot)
+    error = _error(lambda: _book(other_slot))
+    assert (error.status, error.code) == (409, "already_booked")
+
+
+def test_the_same_kana_name_and_birth_date_is_one_person(main_office, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    first_slot = factories.slot(main_office, cert_renewal, time="10:00")
+    other_slot = factories.slot(main_office, cert_renewal, time="11:00")
+    _book(first_slot, renewal())
+    assert _error(lambda: _book(other_slot, renewal(family="ﾔﾏﾀﾞ"))).code == "already_booked"
+
+
+def test_a_family_books_together_or_not_at_all(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup, capacity=3)
+    family = [pickup("ABC000001"), pickup("ABC000002", birth=dt.date(2015, 1, 1))]
+    members = book_group_reservation(
+        slot_id=slot.pk, procedure_code="card_pickup", applicants=family, actor=RESIDENT
+    )
+    assert len({m.group_code for m in members}) == 1
+    assert members[0].code == members[0].group_code
+    three_more = [pickup(f"ABC00001{n}") for n in range(2)]
+    with pytest.raises(SlotFullError):
+        book_group_reservation(
+            slot_id=slot.pk, procedure_code="card_pickup", applicants=three_more, actor=RESIDENT
+        )
+    slot.refresh_from_db()
+    assert slot.booked == 2
+    assert Reservation.objects.count() == 2
+
+
+def test_cancelled_reservation_frees_its_seat(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup, capacity=1)
+    reservation = _book(slot)
+    cancelled = cancel_reservation(code=reservation.code, actor=RESIDENT)
+    slot.refresh_from_db()
+    assert cancelled.status == ReservationStatus.CANCELLED
+    assert slot.booked == 0
+    assert _book(slot, pickup("XYZ999999")).status == ReservationStatus.BOOKED
+
+
+def test_residents_cannot_cancel_after_the_cutoff_but_staff_can(
+    main_office, card_pickup, frozen
+) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup)
+    reservation = _book(slot)
+    frozen.move_to(dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    error = _error(lambda: cancel_reservation(code=reservation.code, actor=RESIDENT))
+    assert (error.status, error.code) == (409, "past_cutoff")
+    user = StaffUser.objects.create(username="clerk")
+    assert cancel_reservation(code=reservation.code, actor=Actor.staff(user)).status == "cancelled"
+
+
+def test_a_cancelled_reservation_cannot_be_cancelled_again(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    reservation = _book(factories.slot(main_office, card_pickup))
+    cancel_reservation(code=reservation.code, actor=RESIDENT)
+    error = _error(lambda: cancel_reservation(code=reservation.code, actor=RESIDENT))
+    assert (error.status, error.code) == (409, "invalid_transition")
+
+
+def test_reschedule_moves_the_seat_in_one_step(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    old = factories.slot(main_office, card_pickup, time="10:00")
+    new = factories.slot(main_office, card_pickup, time="14:00")
+    reservation = _book(old)
+    moved = reschedule_reservation(code=reservation.code, slot_id=new.pk, actor=RESIDENT)
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert moved.slot_id == new.pk
+    assert (old.booked, new.booked) == (0, 1)
+    assert AuditEvent.objects.filter(action="reservation.reschedule").count() == 1
+
+
+def test_reschedule_to_a_full_slot_keeps_the_old_booking(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    old = factories.slot(main_office, card_pickup, time="10:00")
+    full = factories.slot(main_office, card_pickup, time="14:00", capacity=1, booked=1)
+    reservation = _book(old)
+    with pytest.raises(SlotFullError):
+        reschedule_reservation(code=reservation.code, slot_id=full.pk, actor=RESIDENT)
+    reservation.refresh_from_db()
+    old.refresh_from_db()
+    assert reservation.slot_id == old.pk and old.booked == 1
+
+
+def test_reschedule_refuses_a_slot_of_another_procedure(
+    main_office, card_pickup, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    reservation = _book(factories.slot(main_office, card_pickup))
+    other = factories.slot(main_office, cert_renewal, time="15:00")
+    error = _error(
+        lambda: reschedule_reservation(code=reservation.code, slot_id=other.pk, actor=RESIDENT)
+    )
+    assert error.code == "invalid_slot"
+
+
+def test_the_counter_checks_in_and_serves_on_the_day(main_office, card_pickup, frozen) -> None:  # type: ignore[no-untyped-def]
+    reservation = _book(factories.slot(main_office, card_pickup))
+    staff = Actor.staff(StaffUser.objects.create(username="clerk"))
+    assert (
+        _error(lambda: check_in_reservation(code=reservation.code, actor=staff)).code == "not_today"
+    )
+    frozen.move_to(dt.datetime(2026, 12, 7, 9, 55, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    assert check_in_reservation(code=reservation.code, actor=staff).status == "checked_in"
+    served = mark_served(code=reservation.code, actor=staff)
+    assert served.status == "served" and served.finished_at is not None
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert actions[-2:] == ["reservation.check_in", "reservation.serve"]
+
+
+def test_no_show_only_after_the_slot_started_and_keeps_the_seat(
+    main_office, card_pickup, frozen
+) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup)
+    reservation = _book(slot)
+    staff = Actor.staff(StaffUser.objects.create(username="clerk"))
+    assert _error(lambda: mark_no_show(code=reservation.code, actor=staff)).code == "too_early"
+    frozen.move_to(dt.datetime(2026, 12, 7, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    assert mark_no_show(code=reservation.code, actor=staff).status == "no_show"
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    assert (
+        _error(lambda: mark_served(code=reservation.code, actor=staff)).code == "invalid_transition"
+    )
+
+
+def test_a_served_person_may_book_the_same_procedure_again(
+    main_office, cert_renewal, frozen
+) -> None:  # type: ignore[no-untyped-def]
+    reservation = _book(factories.slot(main_office, cert_renewal), renewal())
+    staff = Actor.staff(StaffUser.objects.create(username="clerk"))
+    frozen.move_to(dt.datetime(2026, 12, 7, 9, 55, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    check_in_reservation(code=reservation.code, actor=staff)
+    mark_served(code=reservation.code, actor=staff)
+    later = factories.slot(main_office, cert_renewal, day=dt.date(2026, 12, 14))
+    assert _book(later, renewal()).pk != reservation.pk
+
+
+def test_the_check_constraint_refuses_an_overbooked_slot(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    from django.db import IntegrityError, transaction
+
+    slot = factories.slot(main_office, card_pickup, capacity=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Slot.objects.filter(pk=slot.pk).update(booked=2)
+
+
+def test_an_unknown_notice_and_a_wrong_birth_date_get_the_same_404(
+    main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup)
+    unknown = _error(lambda: _book(slot, pickup(notice="QQQ111111")))
+    wrong_birth = _error(lambda: _book(slot, pickup(birth=dt.date(1980, 5, 18))))
+    for error in (unknown, wrong_birth):
+        assert (error.status, error.code, error.message) == (
+            404,
+            "not_found",
+            services.NOT_FOUND_MESSAGE,
+        )
+
+
+def test_booking_a_pickup_marks_the_card_booked_and_cancelling_frees_it(
+    main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    from madoguchi.issuance.models import CardRecord
+
+    reservation = _book(factories.slot(main_office, card_pickup))
+    card = CardRecord.objects.get(notice_number="ABC123456")
+    assert (card.status, card.reservation_code) == ("booked", reservation.code)
+    cancel_reservation(code=reservation.code, actor=RESIDENT)
+    card.refresh_from_db()
+    assert card.status == "notice_issued"
+    assert VISIT_DAY

@@ -1,0 +1,128 @@
+"""Slot generation: counters, terminals, walk-in share and the split; safe regeneration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.offices.models import OpeningSession, SessionKind, Terminal
+from madoguchi.reservations.models import Slot
+from madoguchi.reservations.selectors import slot_conflicts
+from madoguchi.reservations.services import book_reservation
+from madoguchi.reservations.slots import regenerate_site_slots
+from tests.offices import factories as offices
+from tests.reservations.factories import VISIT_DAY, renewal
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+SYSTEM = Actor.system("test")
+
+
+def _generate(site, day=VISIT_DAY):  # type: ignore[no-untyped-def]
+    return regenerate_site_slots(site=site, first=day, last=day, actor=SYSTEM)
+
+
+def test_slots_follow_the_opening_hours_and_the_procedure_duration(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city, counters=5, terminals=5, weekday_hours=("09:00", "12:00"))
+    site.procedures.set([cert_renewal])
+    city.walkin_share_percent = 20
+    city.save()
+    _generate(site)
+    slots = list(Slot.objects.filter(site=site).order_by("starts_at"))
+    assert len(slots) == 18  # 3 hours of 10-minute slots
+    assert slots[0].starts_at == clock.at(VISIT_DAY, dt.time(9, 0))
+    assert slots[-1].ends_at == clock.at(VISIT_DAY, dt.time(12, 0))
+    assert {s.capacity for s in slots} == {4}  # 5 counters minus 20% for walk-ins
+
+
+def test_terminals_limit_procedures_that_need_one(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city, counters=4, terminals=1, weekday_hours=("09:00", "10:00"))
+    site.procedures.set([cert_renewal])
+    city.walkin_share_percent = 0
+    city.save()
+    _generate(site)
+    assert {s.capacity for s in Slot.objects.filter(site=site)} == {1}
+
+
+def test_shared_counters_are_split_by_weight_within_one_seat_over_the_day(
+    city, card_pickup, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city, counters=2, terminals=2)  # 08:30–17:15
+    site.procedures.set([card_pickup, cert_renewal])
+    _generate(site)
+    minutes = {"card_pickup": 0, "cert_renewal": 0}
+    for slot in Slot.objects.filter(site=site).select_related("procedure"):
+        minutes[slot.procedure.code] += slot.capacity * slot.procedure.duration_minutes
+    open_minutes = 2 * 0.8 * (8 * 60 + 45)  # counters × (1 − walk-in share) × opening time
+    assert minutes["card_pickup"] == pytest.approx(open_minutes * 50 / 80, abs=20)
+    assert minutes["cert_renewal"] == pytest.approx(open_minutes * 30 / 80, abs=10)
+
+
+def test_closed_days_get_no_slots(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city)
+    site.procedures.set([cert_renewal])
+    regenerate_site_slots(
+        site=site, first=dt.date(2026, 12, 5), last=dt.date(2026, 12, 6), actor=SYSTEM
+    )
+    assert not Slot.objects.exists()
+
+
+def test_regenerating_twice_changes_nothing(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city)
+    site.procedures.set([cert_renewal])
+    first = _generate(site)
+    again = _generate(site)
+    assert first.created > 0
+    assert (again.created, again.updated, again.removed) == (0, 0, 0)
+
+
+def test_regeneration_after_a_closure_keeps_booked_slots_and_lists_them_as_conflicts(
+    city, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city, counters=2, terminals=2, weekday_hours=("09:00", "12:00"))
+    site.procedures.set([cert_renewal])
+    _generate(site)
+    booked_slot = Slot.objects.filter(site=site).order_by("starts_at")[3]
+    reservation = book_reservation(
+        slot_id=booked_slot.pk,
+        procedure_code="cert_renewal",
+        applicant=renewal(),
+        actor=Actor.resident(),
+    )
+    OpeningSession.objects.filter(site=site).update(
+        starts_at_time=dt.time(13, 0), ends_at_time=dt.time(16, 0)
+    )
+    report = _generate(site)
+    assert report.conflicts == 1
+    booked_slot.refresh_from_db()
+    assert not booked_slot.is_offered and booked_slot.booked == 1
+    assert list(slot_conflicts(site_id=site.pk)) == [booked_slot]
+    assert Slot.objects.filter(pk=booked_slot.pk, reservations=reservation).exists()
+    assert not Slot.objects.filter(site=site, booked=0, starts_at__hour=9).exists()
+
+
+def test_a_capacity_cut_below_the_bookings_keeps_them_and_flags_the_slot(
+    city, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    site = offices.site(city, counters=5, terminals=5, weekday_hours=("09:00", "10:00"))
+    site.procedures.set([cert_renewal])
+    city.walkin_share_percent = 0
+    city.save()
+    _generate(site)
+    slot = Slot.objects.filter(site=site).order_by("starts_at").first()
+    assert slot is not None and slot.capacity == 5
+    for n, family in enumerate(["アオキ", "イトウ", "ウエダ"]):
+        book_reservation(
+            slot_id=slot.pk,
+            procedure_code="cert_renewal",
+            applicant=renewal(family=family, email=f"{n}@example.jp"),
+            actor=Actor.resident(),
+        )
+    Terminal.objects.filter(site=site).exclude(name="端末1").update(is_active=False)
+    report = _generate(site)
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked, report.conflicts) == (3, 3, 1)
+    assert slot.conflict_reason
+    assert SessionKind.WEEKDAY
