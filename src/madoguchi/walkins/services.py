@@ -114,7 +114,7 @@ def issue_ticket(*, site: Site, procedure: Procedure, actor: Actor) -> QueueTick
 
 
 def _locked(ticket: QueueTicket) -> QueueTicket:
-    return QueueTicket.objects.select_for_update().select_related("counter").get(pk=ticket.pk)
+    return QueueTicket.objects.select_for_update().get(pk=ticket.pk)
 
 
 def _move(
