@@ -1,15 +1,490 @@
+"""Residents' booking pages: views translate input, call one service or selector, and render.
+
+Flow (every step a plain link or form, complete without JavaScript):
+procedure → site → month (○△×) → time → who is coming → confirm → reservation page (.ics).
+Look-up, cancellation and rescheduling need the reservation code and the birth date; once given
+(or right after booking) the session remembers them, so the resident is not asked again.
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from madoguchi.core import clock
-from madoguchi.offices.selectors import site_hours
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.offices.models import Procedure, Site
+from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
+from madoguchi.reservations.selectors import booking_window, find_reservation_for_resident
+from madoguchi.resident_site import availability, mail
+from madoguchi.resident_site.forms import IdentifyForm, LookupForm
+from madoguchi.resident_site.ics import visit_calendar
+from madoguchi.resident_site.visit import Visit, documents_to_bring
 
 HOME_WEEKS = 2
+SESSION_ACCESS = "resident_reservations"
+SESSION_TOKENS = "resident_booking_tokens"
+
+FIELD_OF_ERROR = {
+    "invalid_notice_number": "notice_number",
+    "notice_number_required": "notice_number",
+    "invalid_kana": "family_name_kana",
+    "kana_name_required": "family_name_kana",
+    "invalid_phone": "phone",
+    "invalid_email": "email",
+    "contact_required": "email",
+    "invalid_birth_date": "birth_date",
+    "proxy_not_allowed": "is_proxy",
+}
+"""Which form field a service's DomainError belongs next to (others: the summary only)."""
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The public home page: every site, what it offers, and its hours for the coming weeks."""
     sites = site_hours(clock.today(), HOME_WEEKS * 7)
     return render(request, "resident_site/home.html", {"sites": sites})
+
+
+# --- booking flow -----------------------------------------------------------------------------
+
+
+def _carry(request: HttpRequest) -> str:
+    """The query string carrying a notice number (from the notice's QR code) through the flow."""
+    notice = request.GET.get("notice", "").strip()[:40]
+    return "?" + urlencode({"notice": notice}) if notice else ""
+
+
+def _procedure(code: str) -> Procedure:
+    return get_object_or_404(Procedure, code=code)
+
+
+def _site_offering(procedure: Procedure, site_id: int) -> Site:
+    site = active_sites().filter(pk=site_id).first()
+    if site is None or procedure not in offered_procedures(site):
+        raise Http404("この窓口では、この手続きを受け付けていません。")
+    return site
+
+
+def procedures(request: HttpRequest) -> HttpResponse:
+    """Step 1: which procedure (only those some active site offers)."""
+    offered = {p for site in active_sites() for p in offered_procedures(site)}
+    ordered = sorted(offered, key=lambda p: (p.sort_order, p.code))
+    return render(
+        request, "resident_site/procedures.html", {"procedures": ordered, "carry": _carry(request)}
+    )
+
+
+def sites(request: HttpRequest, procedure: str) -> HttpResponse:
+    """Step 2: where — sites offering the procedure, with kind, address and this week's hours."""
+    chosen = _procedure(procedure)
+    entries = [e for e in site_hours(clock.today(), 7) if chosen in e.procedures]
+    return render(
+        request,
+        "resident_site/sites.html",
+        {"procedure": chosen, "sites": entries, "carry": _carry(request)},
+    )
+
+
+def _month_context(
+    request: HttpRequest,
+    site: Site,
+    procedure: Procedure,
+    day_url: Callable[[dt.date], str],
+    page_url: str,
+) -> dict[str, Any]:
+    window = booking_window(site.municipality)
+    months = availability.months_between(window.first, window.last)
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+    except ValueError:
+        year, month = months[0]
+    if (year, month) not in months:
+        year, month = months[0]
+    index = months.index((year, month))
+    extra = {k: str(v) for k, v in request.GET.items() if k != "month"}
+
+    def month_link(ym: tuple[int, int]) -> str:
+        return page_url + "?" + urlencode({**extra, "month": f"{ym[0]:04d}-{ym[1]:02d}"})
+
+    grid = availability.month_grid(site.pk, procedure.code, year, month)
+    return {
+        "site": site,
+        "procedure": procedure,
+        "weeks": [
+            [{"cell": c, "url": day_url(c.day) if c.bookable else ""} for c in week]
+            for week in grid
+        ],
+        "month_start": dt.date(year, month, 1),
+        "window_first": window.first,
+        "window_last": window.last,
+        "previous_url": month_link(months[index - 1]) if index > 0 else "",
+        "next_url": month_link(months[index + 1]) if index + 1 < len(months) else "",
+        "levels": list(availability.Level),
+    }
+
+
+def month(request: HttpRequest, procedure: str, site_id: int) -> HttpResponse:
+    """Step 3: a month of days with ○ △ × (and words) for the chosen procedure and site."""
+    chosen = _procedure(procedure)
+    site = _site_offering(chosen, site_id)
+    carry = _carry(request)
+
+    def day_url(day: dt.date) -> str:
+        return reverse("resident_site:day", args=[chosen.code, site.pk, day.isoformat()]) + carry
+
+    page_url = reverse("resident_site:month", args=[chosen.code, site.pk])
+    context = _month_context(request, site, chosen, day_url, page_url)
+    return render(request, "resident_site/month.html", {**context, "carry": carry})
+
+
+def _parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise Http404("日付が正しくありません。") from error
+
+
+def _time_links(
+    times: list[availability.TimeChoice], url: Callable[[availability.TimeChoice], str]
+) -> list[dict[str, Any]]:
+    return [{"time": t, "url": url(t) if t.remaining else ""} for t in times]
+
+
+def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpResponse:
+    """Step 4: the times on one day, each a link to the next step (full times shown, not links)."""
+    chosen = _procedure(procedure)
+    site = _site_offering(chosen, site_id)
+    visit_day = _parse_day(date)
+    carry = _carry(request)
+    times = _time_links(
+        availability.day_times(site.pk, chosen.code, visit_day),
+        lambda t: reverse("resident_site:identify", args=[chosen.code, t.slot_id]) + carry,
+    )
+    month_query = {"month": f"{visit_day:%Y-%m}", **{k: str(v) for k, v in request.GET.items()}}
+    return render(
+        request,
+        "resident_site/day.html",
+        {
+            "procedure": chosen,
+            "site": site,
+            "day": visit_day,
+            "times": times,
+            "month_url": reverse("resident_site:month", args=[chosen.code, site.pk])
+            + "?"
+            + urlencode(month_query),
+        },
+    )
+
+
+def _slot(procedure: Procedure, slot_id: int) -> Slot:
+    return get_object_or_404(
+        Slot.objects.select_related("site__municipality", "procedure"),
+        pk=slot_id,
+        procedure=procedure,
+    )
+
+
+def _remember(request: HttpRequest, code: str, birth_date: dt.date) -> None:
+    access = dict(request.session.get(SESSION_ACCESS, {}))
+    access[code] = birth_date.isoformat()
+    request.session[SESSION_ACCESS] = access
+
+
+def _attach_service_error(form: IdentifyForm, error: DomainError) -> None:
+    field = FIELD_OF_ERROR.get(error.code)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+@require_http_methods(["GET", "POST"])
+def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse:
+    """Steps 5 and 6: who is coming, then a confirmation page; the second POST books.
+
+    The confirmation page carries the entered values as hidden fields and a one-time token:
+    the same token again (a double tap, a reload) shows the booking already made. The service
+    is idempotent for the same person and slot too, so even two racing requests book once.
+    """
+    chosen = _procedure(procedure)
+    slot = _slot(chosen, slot_id)
+    context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
+    if request.method == "GET":
+        form = IdentifyForm(
+            procedure=chosen, initial={"notice_number": request.GET.get("notice", "")}
+        )
+        return render(request, "resident_site/identify.html", {**context, "form": form})
+
+    step = request.POST.get("step", "")
+    token = request.POST.get("token", "")
+    done = request.session.get(SESSION_TOKENS, {})
+    if step == "confirm" and token in done:
+        return redirect("resident_site:reservation", code=done[token])
+    if step == "edit":
+        form = IdentifyForm(procedure=chosen, initial=_initial_from(request, chosen))
+        return render(request, "resident_site/identify.html", {**context, "form": form})
+    form = IdentifyForm(request.POST, procedure=chosen)
+    if not form.is_valid():
+        return render(request, "resident_site/identify.html", {**context, "form": form}, status=422)
+    if step != "confirm":
+        documents = documents_to_bring(chosen, is_proxy=bool(form.cleaned_data.get("is_proxy")))
+        return render(
+            request,
+            "resident_site/confirm.html",
+            {**context, "form": form, "token": secrets.token_urlsafe(16), "documents": documents},
+        )
+    try:
+        booked = _book(form, slot)
+    except services.SlotFullError as full:
+        carry = "?" + urlencode({"notice": form.cleaned_data.get("notice_number", "")})
+        nearest = _time_links(
+            availability.time_choices(full.alternatives),
+            lambda t: reverse("resident_site:identify", args=[chosen.code, t.slot_id]) + carry,
+        )
+        return render(
+            request,
+            "resident_site/full.html",
+            {**context, "message": full.message, "nearest": nearest},
+            status=409,
+        )
+    except DomainError as error:
+        _attach_service_error(form, error)
+        return render(
+            request, "resident_site/identify.html", {**context, "form": form}, status=error.status
+        )
+    request.session[SESSION_TOKENS] = {**done, token: booked.code}
+    _remember(request, booked.code, booked.birth_date)
+    return redirect("resident_site:reservation", code=booked.code)
+
+
+def _initial_from(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
+    """The values sent back from the confirmation page, to edit them (no errors shown)."""
+    bound = IdentifyForm(request.POST, procedure=procedure)
+    initial: dict[str, Any] = {name: request.POST.get(name, "") for name in bound.fields}
+    initial["is_proxy"] = bool(request.POST.get("is_proxy"))
+    try:
+        initial["birth_date"] = dt.date(
+            int(request.POST.get("birth_date_year", "")),
+            int(request.POST.get("birth_date_month", "")),
+            int(request.POST.get("birth_date_day", "")),
+        )
+    except ValueError:
+        initial.pop("birth_date")
+    return initial
+
+
+def _book(form: IdentifyForm, slot: Slot) -> Reservation:
+    """Book through the reservations service; the confirmation mail leaves after the commit."""
+    with transaction.atomic():
+        booked = services.book_reservation(
+            slot_id=slot.pk,
+            procedure_code=slot.procedure.code,
+            applicant=services.Applicant(**form.booking_arguments()),
+            actor=Actor.resident(),
+        )
+        send_confirmation_on_commit(booked)
+    return booked
+
+
+def send_confirmation_on_commit(booked: Reservation) -> None:
+    """Queue the confirmation mail for after the booking's transaction commits (if any e-mail)."""
+    if not booked.email:
+        return
+    visit = Visit.of(booked)
+    address = booked.email
+    transaction.on_commit(lambda: mail.send_confirmation(visit, address))
+
+
+# --- the reservation: look-up, page, .ics, cancel, reschedule ---------------------------------
+
+
+def _known(request: HttpRequest, code: str) -> tuple[Reservation, dt.date] | None:
+    """The reservation if this session proved its code and birth date; None otherwise."""
+    birth = request.session.get(SESSION_ACCESS, {}).get(code)
+    if birth is None:
+        return None
+    birth_date = dt.date.fromisoformat(birth)
+    try:
+        found = find_reservation_for_resident(code=code, birth_date=birth_date)
+    except DomainError:
+        return None
+    return found, birth_date
+
+
+def _to_lookup(code: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("resident_site:lookup") + "?" + urlencode({"code": code}))
+
+
+@require_http_methods(["GET", "POST"])
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Find a reservation by its code and birth date (the same message for either mistake)."""
+    if request.method == "GET":
+        form = LookupForm(initial={"code": request.GET.get("code", "")})
+        return render(request, "resident_site/lookup.html", {"form": form})
+    form = LookupForm(request.POST)
+    if form.is_valid():
+        try:
+            found = find_reservation_for_resident(
+                code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            _remember(request, found.code, found.birth_date)
+            return redirect("resident_site:reservation", code=found.code)
+    return render(request, "resident_site/lookup.html", {"form": form}, status=422)
+
+
+def _policy(booked: Reservation) -> dict[str, Any]:
+    """Until when the resident may change or cancel online (the service enforces it)."""
+    municipality = booked.slot.site.municipality
+    starts_on = clock.to_jst(booked.slot.starts_at).date()
+    cutoff = starts_on - dt.timedelta(days=municipality.cancellation_cutoff_days)
+    return {
+        "cutoff_on": cutoff,
+        "can_change": booked.status == ReservationStatus.BOOKED and clock.today() <= cutoff,
+    }
+
+
+def _visit_context(booked: Reservation) -> dict[str, Any]:
+    return {"reservation": booked, "visit": Visit.of(booked), **_policy(booked)}
+
+
+def reservation(request: HttpRequest, code: str) -> HttpResponse:
+    """The reservation page: code, date and time, site, what to bring, .ics, change and cancel."""
+    known = _known(request, code)
+    if known is None:
+        return _to_lookup(code)
+    return render(request, "resident_site/reservation.html", _visit_context(known[0]))
+
+
+def reservation_ics(request: HttpRequest, code: str) -> HttpResponse:
+    """The visit as an .ics file for the resident's calendar."""
+    known = _known(request, code)
+    if known is None:
+        return _to_lookup(code)
+    response = HttpResponse(
+        visit_calendar(Visit.of(known[0])), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="madoguchi-{known[0].code}.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, code: str) -> HttpResponse:
+    """Ask once more, then cancel through the service (refused after the cut-off)."""
+    known = _known(request, code)
+    if known is None:
+        return _to_lookup(code)
+    context = _visit_context(known[0])
+    if request.method == "GET":
+        return render(request, "resident_site/cancel.html", context)
+    try:
+        services.cancel_reservation(code=known[0].code, actor=Actor.resident())
+    except DomainError as error:
+        return render(
+            request,
+            "resident_site/cancel.html",
+            {**context, "error": error.message},
+            status=error.status,
+        )
+    messages.success(request, _("予約を取り消しました。"))
+    return redirect("resident_site:reservation", code=known[0].code)
+
+
+def reschedule(request: HttpRequest, code: str) -> HttpResponse:
+    """Pick another day at the same site for the same procedure (month view)."""
+    known = _known(request, code)
+    if known is None:
+        return _to_lookup(code)
+    booked = known[0]
+
+    def day_url(day: dt.date) -> str:
+        return reverse("resident_site:reschedule_day", args=[booked.code, day.isoformat()])
+
+    page_url = reverse("resident_site:reschedule", args=[booked.code])
+    context = _month_context(request, booked.slot.site, booked.procedure, day_url, page_url)
+    return render(
+        request,
+        "resident_site/month.html",
+        {**context, **_visit_context(booked), "rescheduling": True},
+    )
+
+
+def reschedule_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
+    """The times on one day for the new visit."""
+    known = _known(request, code)
+    if known is None:
+        return _to_lookup(code)
+    booked = known[0]
+    visit_day = _parse_day(date)
+    times = _time_links(
+        [
+            t
+            for t in availability.day_times(booked.slot.site_id, booked.procedure.code, visit_day)
+            if t.slot_id != booked.slot_id
+        ],
+        lambda t: reverse("resident_site:reschedule_confirm", args=[booked.code, t.slot_id]),
+    )
+    return render(
+        request,
+        "resident_site/day.html",
+        {
+            "procedure": booked.procedure,
+            "site": booked.slot.site,
+            "day": visit_day,
+            "times": times,
+            "rescheduling": True,
+            "month_url": reverse("resident_site:reschedule", args=[booked.code])
+            + "?"
+            + urlencode({"month": f"{visit_day:%Y-%m}"}),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
+    """Show the old and the new time; the POST moves the booking through the service."""
+    known = _known(request, code)
+    if known is None:
+        return _to_lookup(code)
+    booked = known[0]
+    slot = _slot(booked.procedure, slot_id)
+    context = {**_visit_context(booked), "slot": slot}
+    if request.method == "GET":
+        return render(request, "resident_site/reschedule_confirm.html", context)
+    try:
+        moved = services.reschedule_reservation(
+            code=booked.code, slot_id=slot.pk, actor=Actor.resident()
+        )
+    except services.SlotFullError as full:
+        nearest = _time_links(
+            availability.time_choices(s for s in full.alternatives if s.pk != booked.slot_id),
+            lambda t: reverse("resident_site:reschedule_confirm", args=[booked.code, t.slot_id]),
+        )
+        return render(
+            request,
+            "resident_site/reschedule_confirm.html",
+            {**context, "error": full.message, "nearest": nearest},
+            status=409,
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "resident_site/reschedule_confirm.html",
+            {**context, "error": error.message},
+            status=error.status,
+        )
+    messages.success(request, _("予約の日時を変更しました。"))
+    return redirect("resident_site:reservation", code=moved.code)

@@ -1,0 +1,138 @@
+"""Slot availability shaped for the booking pages: the month grid and the list of times.
+
+The numbers come from `reservations.selectors`; this module only lays them out. ○ / △ / ×
+always come with words (「空きあり」「残りわずか」「空きなし」) so neither colour nor symbol alone
+carries the meaning (JIS X 8341-3 / WCAG 1.4.1).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.core import clock
+from madoguchi.reservations.models import Slot
+from madoguchi.reservations.selectors import bookable_slots
+
+
+class Level(Enum):
+    """How free a day or a time is, as a symbol and in words."""
+
+    MANY = "many"
+    FEW = "few"
+    NONE = "none"
+    CLOSED = "closed"
+
+    @property
+    def symbol(self) -> str:
+        return {"many": "○", "few": "△", "none": "×", "closed": "－"}[self.value]
+
+    @property
+    def words(self) -> Promise:
+        return {
+            "many": _("空きあり"),
+            "few": _("残りわずか"),
+            "none": _("空きなし"),
+            "closed": _("受付なし"),
+        }[self.value]
+
+
+def level_of(remaining: int, capacity: int) -> Level:
+    """○ when more than a third is free, △ when less, × when full (the selectors' rule)."""
+    if capacity <= 0:
+        return Level.CLOSED
+    if remaining <= 0:
+        return Level.NONE
+    return Level.MANY if remaining * 3 > capacity else Level.FEW
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One cell of the month grid."""
+
+    day: dt.date
+    in_month: bool
+    level: Level
+
+    @property
+    def bookable(self) -> bool:
+        return self.in_month and self.level in (Level.MANY, Level.FEW)
+
+
+def month_grid(site_id: int, procedure_code: str, year: int, month: int) -> list[list[CalendarDay]]:
+    """Weeks (Sunday first, as Japanese calendars print) of the month with each day's level.
+
+    One query over `bookable_slots` (the booking window and the future already applied); seats
+    are summed per business date here.
+    """
+    weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(year, month)
+    seats: dict[dt.date, list[int]] = {}
+    slots = bookable_slots(
+        site_id=site_id,
+        procedure_code=procedure_code,
+        date_from=weeks[0][0],
+        date_to=weeks[-1][-1],
+    ).values_list("starts_at", "capacity", "booked")
+    for starts_at, capacity, booked in slots:
+        entry = seats.setdefault(clock.to_jst(starts_at).date(), [0, 0])
+        entry[0] += max(0, capacity - booked)
+        entry[1] += capacity
+    return [
+        [
+            CalendarDay(
+                day=day,
+                in_month=day.month == month,
+                level=level_of(*seats[day]) if day in seats else Level.CLOSED,
+            )
+            for day in week
+        ]
+        for week in weeks
+    ]
+
+
+@dataclass(frozen=True)
+class TimeChoice:
+    """One offered time with its free seats."""
+
+    slot_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    remaining: int
+    level: Level
+
+
+def time_choices(slots: Iterable[Slot]) -> list[TimeChoice]:
+    """Slots as times a resident can pick (full ones included, shown as ×)."""
+    return [
+        TimeChoice(
+            slot_id=slot.pk,
+            starts_at=clock.to_jst(slot.starts_at),
+            ends_at=clock.to_jst(slot.ends_at),
+            remaining=slot.remaining,
+            level=level_of(slot.remaining, slot.capacity),
+        )
+        for slot in slots
+    ]
+
+
+def day_times(site_id: int, procedure_code: str, day: dt.date) -> list[TimeChoice]:
+    """Every offered time on `day` inside the booking window."""
+    return time_choices(
+        bookable_slots(site_id=site_id, procedure_code=procedure_code, date_from=day, date_to=day)
+    )
+
+
+def months_between(first_day: dt.date, last_day: dt.date) -> list[tuple[int, int]]:
+    """(year, month) pairs from `first_day`'s month to `last_day`'s, for month navigation."""
+    months = []
+    year, month = first_day.year, first_day.month
+    while (year, month) <= (last_day.year, last_day.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months

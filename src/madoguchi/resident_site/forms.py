@@ -1,0 +1,206 @@
+"""Forms of the residents' booking site: they parse and check input shape; services decide.
+
+Messages are Japanese and say what to do. Normalisation of full-width digits and kana variants is
+the services' job; the forms only refuse what can never be right (a date that does not exist, a
+notice number of the wrong shape), so the resident hears about it next to the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.forms.widgets import SelectDateWidget
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.core import clock
+from madoguchi.core.errors import DomainError
+from madoguchi.core.validators import validate_no_individual_number
+from madoguchi.reservations.normalize import (
+    normalize_kana,
+    normalize_notice_number,
+    normalize_phone,
+)
+
+OLDEST_AGE_YEARS = 120
+
+
+def _normalised(normalise: Callable[[str], str], value: str) -> str:
+    """`value` through a reservations normaliser; its DomainError becomes a field error."""
+    try:
+        return normalise(value)
+    except DomainError as error:
+        raise forms.ValidationError(error.message, code=error.code) from error
+
+
+class BirthDateWidget(SelectDateWidget):
+    """Year, month and day as three selects: the easiest birth-date input on a phone, no JS.
+
+    Always year → month → day (the Japanese order, whatever the interface language), each
+    select with its own visible label (年・月・日).
+    """
+
+    template_name = "resident_site/widgets/birth_date.html"
+
+    @staticmethod
+    def _parse_date_fmt() -> Any:
+        return iter(("year", "month", "day"))
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        this_year = clock.today().year
+        super().__init__(
+            attrs=attrs,
+            years=range(this_year, this_year - OLDEST_AGE_YEARS - 1, -1),
+            empty_label=("----", "--", "--"),
+        )
+
+
+class BirthDateField(forms.DateField):
+    """A birth date from three selects, refusing impossible and future dates."""
+
+    widget = BirthDateWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("生年月日"))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": _("生年月日の年・月・日をすべて選んでください。"),
+                "invalid": _("生年月日が正しくありません。存在する日付を選んでください。"),
+            },
+        )
+        super().__init__(**kwargs)
+
+    def validate(self, value: dt.date | None) -> None:
+        super().validate(value)
+        if value is not None and value > clock.today():
+            raise forms.ValidationError(_("生年月日に未来の日付は選べません。"), code="future")
+
+
+class IdentifyForm(forms.Form):
+    """Who is coming: what each procedure needs to identify the resident (CONTRACT.md)."""
+
+    notice_number = forms.CharField(
+        label=_("交付通知書の予約番号"),
+        max_length=40,
+        required=False,
+        help_text=_("交付通知書に印刷された9桁の番号です（英数字3桁＋数字6桁、例：ABC123456）。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    family_name_kana = forms.CharField(
+        label=_("氏（フリガナ）"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    given_name_kana = forms.CharField(
+        label=_("名（フリガナ）"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    birth_date = BirthDateField()
+    email = forms.EmailField(
+        label=_("メールアドレス"),
+        required=False,
+        help_text=_("予約の確認メールと前日のお知らせをお送りします。"),
+        error_messages={
+            "invalid": _("メールアドレスの形が正しくありません（例：taro@example.jp）。")
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("電話番号"),
+        max_length=20,
+        required=False,
+        help_text=_("ハイフンはあってもなくてもかまいません。"),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+    )
+    is_proxy = forms.BooleanField(label=_("代理人が来庁します"), required=False)
+
+    def __init__(self, *args: Any, procedure: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.procedure = procedure
+        if self.needs_notice:
+            for name in ("family_name_kana", "given_name_kana", "email", "phone"):
+                del self.fields[name]
+        else:
+            del self.fields["notice_number"]
+        if not procedure.proxy_allowed:
+            del self.fields["is_proxy"]
+        for name, field in self.fields.items():
+            if name != "birth_date":
+                field.validators.append(validate_no_individual_number)
+
+    @property
+    def needs_notice(self) -> bool:
+        """`card_pickup` identifies by notice number; other procedures by kana name and contact."""
+        return bool(self.procedure.code == "card_pickup")
+
+    def clean_notice_number(self) -> str:
+        value = str(self.cleaned_data.get("notice_number", "")).strip()
+        if not value:
+            message = _("交付通知書の予約番号を入力してください。")
+            raise forms.ValidationError(message, code="required")
+        return _normalised(normalize_notice_number, value)
+
+    def clean_family_name_kana(self) -> str:
+        value = str(self.cleaned_data.get("family_name_kana", "")).strip()
+        if not value:
+            message = _("氏をフリガナ（カタカナ）で入力してください。")
+            raise forms.ValidationError(message, code="required")
+        return _normalised(lambda v: normalize_kana(v, field="氏（フリガナ）"), value)
+
+    def clean_given_name_kana(self) -> str:
+        value = str(self.cleaned_data.get("given_name_kana", "")).strip()
+        if not value:
+            message = _("名をフリガナ（カタカナ）で入力してください。")
+            raise forms.ValidationError(message, code="required")
+        return _normalised(lambda v: normalize_kana(v, field="名（フリガナ）"), value)
+
+    def clean_phone(self) -> str:
+        value = str(self.cleaned_data.get("phone", "")).strip()
+        return _normalised(normalize_phone, value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        missing_contact = not cleaned.get("email") and not cleaned.get("phone")
+        contact_errors = "email" in self.errors or "phone" in self.errors
+        if not self.needs_notice and missing_contact and not contact_errors:
+            self.add_error("email", _("メールアドレスか電話番号のどちらかを入力してください。"))
+        return cleaned
+
+    def booking_arguments(self) -> dict[str, Any]:
+        """The cleaned values under the names `book_reservation` takes (CONTRACT.md fields)."""
+        data = self.cleaned_data
+        arguments: dict[str, Any] = {
+            "birth_date": data["birth_date"],
+            "is_proxy": bool(data.get("is_proxy", False)),
+        }
+        if self.needs_notice:
+            arguments["notice_number"] = data["notice_number"]
+        else:
+            arguments["family_name_kana"] = data["family_name_kana"]
+            arguments["given_name_kana"] = data["given_name_kana"]
+            arguments["email"] = data.get("email") or ""
+            arguments["phone"] = data.get("phone") or ""
+        return arguments
+
+
+class LookupForm(forms.Form):
+    """Find a reservation again: its code and the birth date given when booking."""
+
+    code = forms.CharField(
+        label=_("予約番号"),
+        max_length=40,
+        help_text=_("予約のときに表示された番号です（確認メールにも書かれています）。"),
+        error_messages={"required": _("予約番号を入力してください。")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    birth_date = BirthDateField()
+
+    def clean_code(self) -> str:
+        return unicodedata.normalize("NFKC", str(self.cleaned_data["code"])).strip().upper()

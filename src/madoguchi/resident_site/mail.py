@@ -1,0 +1,47 @@
+"""Confirmation and day-before reminder e-mails to residents (Japanese, plain text).
+
+Composition only: which reservations get a reminder, and marking them, is the command's job.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from madoguchi.resident_site.visit import Visit
+
+
+def _message(kind: str, visit: Visit, to: str) -> EmailMessage:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    context = {
+        "visit": visit,
+        "lookup_url": base + reverse("resident_site:lookup") + f"?code={visit.code}",
+    }
+    # Residents' mail is Japanese whatever language the sending request (or command) used.
+    with translation.override("ja"):
+        subject = render_to_string(f"resident_site/mail/{kind}_subject.txt", context)
+        body = render_to_string(f"resident_site/mail/{kind}_body.txt", context)
+    return EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
+
+
+def confirmation_message(visit: Visit, to: str) -> EmailMessage:
+    """The 「予約を受け付けました」 mail: code, date and time, site, what to bring."""
+    return _message("confirmation", visit, to)
+
+
+def reminder_message(visit: Visit, to: str) -> EmailMessage:
+    """The day-before 「明日はご予約の日です」 mail with the same facts."""
+    return _message("reminder", visit, to)
+
+
+def send_confirmation(visit: Visit, to: str) -> None:
+    """Send the confirmation; call it from `transaction.on_commit` (nothing leaves on rollback)."""
+    confirmation_message(visit, to).send(fail_silently=False)
+
+
+def send_reminder(visit: Visit, to: str) -> None:
+    """Send the day-before reminder."""
+    reminder_message(visit, to).send(fail_silently=False)

@@ -1,0 +1,84 @@
+"""What a resident needs to know about one booked visit, in one plain shape.
+
+Pages, the .ics file and the e-mails all read from `Visit`, so they can never disagree about the
+date, the place or what to bring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from madoguchi.core import clock
+
+_ITEM_SEPARATORS = re.compile(r"[、\n]+")
+
+
+def documents_to_bring(procedure: Any, *, is_proxy: bool) -> tuple[str, ...]:
+    """The procedure's list of documents (the proxy variant when `is_proxy`), one item each.
+
+    The offices admin keeps the list as one sentence separated by 「、」 or line breaks; a proxy
+    visit falls back to the holder's list when no proxy list is configured.
+    """
+    text = (procedure.proxy_documents if is_proxy else "") or procedure.documents or ""
+    # Brackets may hold 「、」 themselves: split only outside （…）.
+    items: list[str] = []
+    depth = 0
+    current = ""
+    for char in text:
+        if char in "（(":
+            depth += 1
+        elif char in "）)":
+            depth = max(0, depth - 1)
+        if depth == 0 and _ITEM_SEPARATORS.fullmatch(char):
+            if current.strip():
+                items.append(current.strip().rstrip("。"))
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current.strip().rstrip("。"))
+    return tuple(items)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One booked visit as the resident sees it."""
+
+    code: str
+    procedure_code: str
+    procedure_name: str
+    site_name: str
+    site_address: str
+    site_access_notes: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    is_proxy: bool
+    documents: tuple[str, ...]
+
+    @property
+    def day(self) -> dt.date:
+        """The business date (Asia/Tokyo) of the visit."""
+        return clock.to_jst(self.starts_at).date()
+
+    @classmethod
+    def of(cls, reservation: Any) -> Visit:
+        """The visit of a `reservations.Reservation` (slot, site and procedure loaded)."""
+        slot = reservation.slot
+        procedure = reservation.procedure
+        site = slot.site
+        address = f"〒{site.postal_code} {site.address}" if site.postal_code else site.address
+        return cls(
+            code=reservation.code,
+            procedure_code=procedure.code,
+            procedure_name=procedure.name,
+            site_name=site.name,
+            site_address=address,
+            site_access_notes=site.access_notes,
+            starts_at=clock.to_jst(slot.starts_at),
+            ends_at=clock.to_jst(slot.ends_at),
+            is_proxy=bool(reservation.is_proxy),
+            documents=documents_to_bring(procedure, is_proxy=bool(reservation.is_proxy)),
+        )

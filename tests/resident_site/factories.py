@@ -1,0 +1,98 @@
+"""A small city for booking-page tests: one municipality, two procedures, one site, slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from madoguchi.core import clock
+from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.offices.models import Municipality, OpeningSession, Procedure, SessionKind, Site
+from madoguchi.reservations.models import Slot
+from tests.issuance.factories import card as issuance_card
+from tests.offices import factories as offices
+
+NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=clock.JST)  # a Monday; no holiday in June
+VISIT_DAY = dt.date(2026, 6, 10)  # a Wednesday, 9 days ahead: inside the 3..45-day window
+NOTICE = "ABC123456"
+BIRTH = dt.date(1980, 5, 17)
+
+PICKUP_DOCUMENTS = "交付通知書、本人確認書類（写真付き1点、または写真なし2点）、今お持ちのカード"
+PICKUP_PROXY_DOCUMENTS = (
+    "委任欄に記入した交付通知書、代理の理由を証明する書類、代理人の本人確認書類"
+)
+
+
+@dataclass
+class City:
+    municipality: Municipality
+    site: Site
+    pickup: Procedure
+    renewal: Procedure
+
+
+def city(*, saturday_hours: bool = False) -> City:
+    owner = offices.municipality()
+    pickup = offices.procedure(
+        "card_pickup",
+        name="マイナンバーカードの受け取り",
+        documents=PICKUP_DOCUMENTS,
+        proxy_documents=PICKUP_PROXY_DOCUMENTS,
+    )
+    renewal = offices.procedure(
+        "cert_renewal",
+        name="電子証明書の更新",
+        proxy_allowed=True,
+        documents="マイナンバーカード、暗証番号",
+        proxy_documents="ご本人のマイナンバーカード、照会書、代理人の本人確認書類",
+    )
+    site = offices.site(
+        owner, name="テスト区役所 本庁舎", address="テスト区中央1-1", postal_code="123-4567"
+    )
+    site.procedures.set([pickup, renewal])
+    if saturday_hours:
+        OpeningSession.objects.create(
+            site=site,
+            weekday=5,
+            kind=SessionKind.WEEKEND,
+            starts_at_time=dt.time(9, 0),
+            ends_at_time=dt.time(12, 0),
+            counters_open=1,
+        )
+    return City(owner, site, pickup, renewal)
+
+
+def slot(
+    site: Site,
+    procedure: Procedure,
+    *,
+    day: dt.date = VISIT_DAY,
+    time: str = "10:00",
+    capacity: int = 3,
+    booked: int = 0,
+) -> Slot:
+    starts = clock.at(day, dt.time.fromisoformat(time))
+    return Slot.objects.create(
+        site=site,
+        procedure=procedure,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=procedure.duration_minutes),
+        capacity=capacity,
+        booked=booked,
+    )
+
+
+def notice_card(owner: Municipality, notice: str = NOTICE, birth: dt.date = BIRTH) -> CardRecord:
+    """A card whose notice was mailed: bookable with `notice` and `birth`."""
+    return issuance_card(
+        owner, status=CardStatus.NOTICE_ISSUED, notice_number=notice, birth_date=birth
+    )
+
+
+def birth_fields(day: dt.date = BIRTH, prefix: str = "birth_date") -> dict[str, str]:
+    """The three selects' POST values for a birth date."""
+    return {
+        f"{prefix}_year": str(day.year),
+        f"{prefix}_month": str(day.month),
+        f"{prefix}_day": str(day.day),
+    }

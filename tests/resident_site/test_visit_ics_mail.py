@@ -1,0 +1,107 @@
+"""What to bring, the .ics file and the e-mails say the same facts about a visit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.header import decode_header, make_header
+from email.message import Message
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+from madoguchi.core import clock
+from madoguchi.resident_site import mail
+from madoguchi.resident_site.ics import visit_calendar
+from madoguchi.resident_site.visit import Visit, documents_to_bring
+from tests.resident_site import factories
+
+
+def _visit(**overrides: Any) -> Visit:
+    fields: dict[str, Any] = {
+        "code": "ACDEFGHJKL",
+        "procedure_code": "card_pickup",
+        "procedure_name": "マイナンバーカードの受け取り",
+        "site_name": "テスト区役所 本庁舎",
+        "site_address": "〒123-4567 テスト区中央1-1",
+        "site_access_notes": "テスト駅から徒歩5分",
+        "starts_at": clock.at(factories.VISIT_DAY, dt.time(10, 0)),
+        "ends_at": clock.at(factories.VISIT_DAY, dt.time(10, 20)),
+        "is_proxy": False,
+        "documents": ("交付通知書", "本人確認書類（写真付き1点、または写真なし2点）"),
+    }
+    fields.update(overrides)
+    return Visit(**fields)
+
+
+def subject_of(message: Message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+class _Procedure:
+    documents = "交付通知書、本人確認書類（写真付き1点、または写真なし2点）、今お持ちのカード"
+    proxy_documents = "委任欄に記入した交付通知書、代理人の本人確認書類"
+
+
+def test_documents_are_split_into_items_but_not_inside_brackets() -> None:
+    assert documents_to_bring(_Procedure, is_proxy=False) == (
+        "交付通知書",
+        "本人確認書類（写真付き1点、または写真なし2点）",
+        "今お持ちのカード",
+    )
+
+
+def test_a_proxy_visit_lists_the_proxy_documents() -> None:
+    assert documents_to_bring(_Procedure, is_proxy=True) == (
+        "委任欄に記入した交付通知書",
+        "代理人の本人確認書類",
+    )
+
+
+def test_ics_holds_one_event_at_the_visit_time_with_the_code_and_what_to_bring() -> None:
+    calendar = Calendar.from_ical(visit_calendar(_visit()))
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == clock.at(factories.VISIT_DAY, dt.time(10, 0))
+    assert event.decoded("dtend") == clock.at(factories.VISIT_DAY, dt.time(10, 20))
+    assert str(event["uid"]) == "reservation-ACDEFGHJKL@madoguchi"
+    assert "テスト区役所 本庁舎" in str(event["location"])
+    description = str(event["description"])
+    assert "ACDEFGHJKL" in description
+    assert "・交付通知書" in description
+    assert event.walk("VALARM"), "a reminder the day before"
+
+
+@pytest.mark.django_db
+def test_confirmation_mail_arrives_over_smtp_in_japanese(smtp_inbox: Any) -> None:
+    mail.send_confirmation(_visit(), "hanako@example.jp")
+
+    (message,) = smtp_inbox.messages
+    assert message["To"] == "hanako@example.jp"
+    assert subject_of(message) == (
+        "【予約受付】マイナンバーカードの受け取り 6月10日 10:00（予約番号 ACDEFGHJKL）"
+    )
+    body = body_of(message)
+    assert "予約を受け付けました" in body
+    assert "予約番号: ACDEFGHJKL" in body
+    assert "日時: 2026年6月10日（水）10:00〜10:20" in body
+    assert "場所: テスト区役所 本庁舎" in body
+    assert "・本人確認書類（写真付き1点、または写真なし2点）" in body
+    assert "/lookup/?code=ACDEFGHJKL" in body
+    assert "&lt;" not in body and "&amp;" not in body, "plain text is not HTML-escaped"
+
+
+@pytest.mark.django_db
+def test_reminder_mail_says_tomorrow(smtp_inbox: Any) -> None:
+    mail.send_reminder(_visit(is_proxy=True), "hanako@example.jp")
+
+    (message,) = smtp_inbox.messages
+    assert subject_of(message).startswith("【明日のご予約】")
+    body = body_of(message)
+    assert "明日はマイナンバーカード窓口のご予約の日です" in body
+    assert "（代理人が来庁）" in body
