@@ -16,11 +16,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 if settings.ZONE in ("all", "public"):
     urlpatterns += [
+        path("queue/", include("madoguchi.queue_board.urls")),
         path("", include("madoguchi.resident_site.urls")),
     ]
 
 if settings.ZONE in ("all", "staff"):
     urlpatterns += [
+        path("staff/queue/", include("madoguchi.walkins.urls")),
         path("staff/", include("madoguchi.counter_console.urls")),
         path("admin/", admin.site.urls),
     ]

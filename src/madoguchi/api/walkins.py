@@ -1,0 +1,165 @@
+"""Walk-in ticket and queue endpoints: `POST /sites/{site_id}/tickets`, `GET /sites/{site_id}/queue`
+and the ticket's own status, `GET /tickets/{token}` (the `status_url` a ticket carries).
+
+This router is mounted at the API root, so it declares full paths. Errors are `DomainError`s;
+the API turns them into `{"error", "message"}` with their status. Views translate, services
+decide: numbering, opening hours and estimates live in `madoguchi.walkins`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Path, Router, Schema, Status
+from pydantic import Field
+
+from madoguchi.api.public import client_ip
+from madoguchi.api.schemas import MAX_ID, ErrorOut, ValidationErrorOut
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.core.ratelimit import hit
+from madoguchi.offices.models import Procedure, Site
+from madoguchi.offices.selectors import active_sites
+from madoguchi.walkins.models import TicketStatus
+from madoguchi.walkins.selectors import queue_state, ticket_by_token, ticket_view
+from madoguchi.walkins.services import issue_ticket
+
+router = Router(tags=["walk-ins"])
+
+API_ACTOR = Actor.resident("api")
+ERRORS = {404: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
+
+
+def _ticket_not_found() -> DomainError:
+    return DomainError(
+        "ticket_not_found", "整理券が見つかりません。番号札の案内をご確認ください。", status=404
+    )
+
+
+class SiteId(Schema):
+    site_id: int = Field(ge=1, le=MAX_ID)
+
+
+class TicketToken(Schema):
+    token: str = Field(min_length=16, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class TicketIn(Schema):
+    procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+
+
+class TicketCreatedOut(Schema):
+    number: int = Field(description="受付番号: 1, 2, 3, … per site and business day")
+    position: int = Field(description="1 = next to be called")
+    estimated_wait_minutes: int
+    status_url: str = Field(description="this ticket's status (JSON); keep it private")
+    status_page_url: str = Field(description="the same status as a phone page")
+
+
+class QueueOut(Schema):
+    site_id: int
+    waiting: int = Field(description="tickets waiting to be called")
+    serving: list[int] = Field(description="numbers being called or served at a counter")
+    estimated_wait_minutes: int = Field(description="for somebody taking a ticket now")
+
+
+class TicketOut(Schema):
+    number: int
+    status: str = Field(description="waiting | called | serving | done | no_show | cancelled")
+    status_label: str
+    site_id: int
+    site_name: str
+    procedure: str
+    business_day: dt.date
+    issued_at: dt.datetime
+    position: int | None = Field(description="while waiting; 1 = next")
+    estimated_wait_minutes: int | None = Field(description="while waiting")
+    counter: str | None = Field(description="the counter to go to, once called")
+    serving: list[int]
+
+
+def _site(site_id: int) -> Site:
+    site = active_sites().filter(pk=site_id).first()
+    if site is None:
+        raise DomainError("site_not_found", "窓口が見つかりません。", status=404)
+    return site
+
+
+@router.post(
+    "/sites/{site_id}/tickets",
+    response={201: TicketCreatedOut, 409: ErrorOut, **ERRORS},
+    summary="Take a walk-in ticket",
+)
+def take_ticket(
+    request: HttpRequest, path: Path[SiteId], body: TicketIn
+) -> Status[TicketCreatedOut]:
+    """A numbered place in the site's queue today (409 `site_closed` outside today's hours)."""
+    hit("ip", client_ip(request))
+    hit("ip_write", client_ip(request))
+    site = _site(path.site_id)
+    procedure = Procedure.objects.filter(code=body.procedure).first()
+    if procedure is None:
+        raise DomainError(
+            "procedure_not_offered", "この窓口では選ばれた手続きの受付をしていません。", status=422
+        )
+    ticket = issue_ticket(site=site, procedure=procedure, actor=API_ACTOR)
+    view = ticket_view(ticket)
+    return Status(
+        201,
+        TicketCreatedOut(
+            number=ticket.number,
+            position=view.position or 1,
+            estimated_wait_minutes=view.estimated_wait_minutes or 0,
+            status_url=request.build_absolute_uri(
+                reverse("api_v1:walkin_ticket", kwargs={"token": ticket.token})
+            ),
+            status_page_url=request.build_absolute_uri(
+                reverse("queue_board:ticket", kwargs={"token": ticket.token})
+            ),
+        ),
+    )
+
+
+@router.get("/sites/{site_id}/queue", response={200: QueueOut, **ERRORS}, summary="Queue now")
+def site_queue(request: HttpRequest, path: Path[SiteId]) -> QueueOut:
+    """How many wait, which numbers are at the counters, and the wait for a newcomer."""
+    hit("ip", client_ip(request))
+    state = queue_state(_site(path.site_id))
+    return QueueOut(
+        site_id=state.site.pk,
+        waiting=state.waiting_count,
+        serving=state.serving_numbers,
+        estimated_wait_minutes=state.estimated_wait_minutes,
+    )
+
+
+@router.get(
+    "/tickets/{token}",
+    response={200: TicketOut, **ERRORS},
+    url_name="walkin_ticket",
+    summary="One ticket's status",
+)
+def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
+    """Position and estimated wait of the ticket behind `token` (404 for unknown tokens)."""
+    hit("ip", client_ip(request))
+    ticket = ticket_by_token(path.token)
+    if ticket is None:
+        raise _ticket_not_found()
+    view = ticket_view(ticket)
+    at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
+    return TicketOut(
+        number=ticket.number,
+        status=ticket.status,
+        status_label=ticket.get_status_display(),
+        site_id=ticket.site_id,
+        site_name=ticket.site.name,
+        procedure=ticket.procedure.code,
+        business_day=ticket.business_day,
+        issued_at=ticket.issued_at,
+        position=view.position,
+        estimated_wait_minutes=view.estimated_wait_minutes,
+        counter=ticket.counter.name if at_counter and ticket.counter else None,
+        serving=view.serving_numbers,
+    )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from madoguchi.offices.models import Procedure
+
+
+class TakeTicketForm(forms.Form):
+    procedure = forms.ModelChoiceField(
+        label="ご用件",
+        queryset=Procedure.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "ご用件を選んでください。"},
+    )
+
+    def __init__(self, *args: Any, procedures: list[Procedure], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["procedure"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Procedure.objects.filter(pk__in=[p.pk for p in procedures])

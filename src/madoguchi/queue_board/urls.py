@@ -1,0 +1,13 @@
+from django.urls import path
+
+from madoguchi.queue_board import views
+
+app_name = "queue_board"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("sites/<int:site_id>/", views.board, name="board"),
+    path("sites/<int:site_id>/take/", views.take_ticket, name="take"),
+    path("tickets/<str:token>/", views.ticket, name="ticket"),
+    path("tickets/<str:token>/cancel/", views.cancel, name="cancel"),
+]
