@@ -16,12 +16,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 if settings.ZONE in ("all", "public"):
     urlpatterns += [
+        path("api/v1/", include("madoguchi.api.urls")),
         path("queue/", include("madoguchi.queue_board.urls")),
         path("", include("madoguchi.resident_site.urls")),
     ]
 
 if settings.ZONE in ("all", "staff"):
     urlpatterns += [
+        path("staff/planning/", include("madoguchi.forecasts.urls")),
         path("staff/queue/", include("madoguchi.walkins.urls")),
         path("staff/", include("madoguchi.counter_console.urls")),
         path("admin/", admin.site.urls),

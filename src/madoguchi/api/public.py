@@ -1,0 +1,229 @@
+"""Public booking endpoints: views translate, services decide (house rule 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Path, Query, Router, Schema, Status
+from pydantic import Field
+
+from madoguchi.api.schemas import (
+    MAX_ID,
+    BirthDateIn,
+    ErrorOut,
+    MemberIn,
+    ProcedureOut,
+    RescheduleIn,
+    ReservationCreatedOut,
+    ReservationIn,
+    ReservationOut,
+    SiteOut,
+    SlotFullOut,
+    SlotOut,
+    ValidationErrorOut,
+)
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.core.ratelimit import hit
+from madoguchi.offices.models import Procedure
+from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.reservations import normalize
+from madoguchi.reservations.models import Channel, Reservation, Slot
+from madoguchi.reservations.selectors import bookable_slots, find_reservation_for_resident
+from madoguchi.reservations.services import (
+    Applicant,
+    book_group_reservation,
+    cancel_reservation,
+    reschedule_reservation,
+)
+
+router = Router(tags=["booking"])
+
+ERRORS = {404: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
+API_ACTOR = Actor.resident("api")
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def _limit(request: HttpRequest, *, write: bool = False) -> None:
+    hit("ip", client_ip(request))
+    if write:
+        hit("ip_write", client_ip(request))
+
+
+def slot_out(slot: Slot) -> SlotOut:
+    return SlotOut(
+        id=slot.pk,
+        starts_at=clock.to_jst(slot.starts_at),
+        ends_at=clock.to_jst(slot.ends_at),
+        remaining=slot.remaining,
+    )
+
+
+def reservation_out(reservation: Reservation) -> ReservationOut:
+    slot = reservation.slot
+    cutoff = slot.site.municipality.cancellation_cutoff_days
+    return ReservationOut(
+        code=reservation.code,
+        status=reservation.status,
+        slot_id=slot.pk,
+        site_id=slot.site_id,
+        site_name=slot.site.name,
+        procedure=reservation.procedure.code,
+        procedure_name=reservation.procedure.name,
+        starts_at=clock.to_jst(slot.starts_at),
+        ends_at=clock.to_jst(slot.ends_at),
+        is_proxy=reservation.is_proxy,
+        group_code=reservation.group_code,
+        self_service_changes_until=clock.to_jst(slot.starts_at).date() - dt.timedelta(days=cutoff),
+    )
+
+
+@router.get("/procedures", response={200: list[ProcedureOut], 429: ErrorOut})
+def list_procedures(request: HttpRequest) -> list[ProcedureOut]:
+    _limit(request)
+    return [
+        ProcedureOut(code=p.code, name=p.name, duration_minutes=p.duration_minutes)
+        for p in Procedure.objects.order_by("sort_order", "code")
+    ]
+
+
+@router.get("/sites", response={200: list[SiteOut], 429: ErrorOut})
+def list_sites(request: HttpRequest) -> list[SiteOut]:
+    _limit(request)
+    return [
+        SiteOut(
+            id=site.pk,
+            name=site.name,
+            kind=site.kind,
+            procedures=[p.code for p in offered_procedures(site)],
+        )
+        for site in active_sites()
+    ]
+
+
+class SiteId(Schema):
+    site_id: int = Field(ge=1, le=MAX_ID)
+
+
+class SlotQuery(Schema):
+    procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@router.get("/sites/{site_id}/slots", response={200: list[SlotOut], **ERRORS})
+def list_slots(request: HttpRequest, path: Path[SiteId], query: Query[SlotQuery]) -> list[SlotOut]:
+    """Offered slots inside the booking window (full ones with remaining 0)."""
+    _limit(request)
+    if not active_sites().filter(pk=path.site_id).exists():
+        raise DomainError("site_not_found", "窓口が見つかりません。", status=404)
+    today = clock.today()
+    date_from = query.date_from or today
+    date_to = query.date_to or date_from + dt.timedelta(days=31)
+    slots = bookable_slots(
+        site_id=path.site_id,
+        procedure_code=query.procedure,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    return [slot_out(s) for s in slots]
+
+
+def _applicant(member: MemberIn) -> Applicant:
+    return Applicant(
+        birth_date=member.birth_date,
+        notice_number=member.notice_number or "",
+        family_name_kana=member.family_name_kana or "",
+        given_name_kana=member.given_name_kana or "",
+        email=member.email or "",
+        phone=member.phone or "",
+        is_proxy=member.is_proxy,
+    )
+
+
+@router.post(
+    "/reservations",
+    response={201: ReservationCreatedOut, 409: SlotFullOut, **ERRORS},
+)
+def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[ReservationCreatedOut]:
+    """Book a seat (and one for each family member, all or none). A double submit answers with
+    the same reservation."""
+    _limit(request, write=True)
+    members = [body, *body.family_members]
+    for member in members:
+        if member.notice_number:
+            hit("notice", normalize.nfkc(member.notice_number).upper())
+    reservations = book_group_reservation(
+        slot_id=body.slot_id,
+        procedure_code=body.procedure,
+        applicants=[_applicant(m) for m in members],
+        actor=API_ACTOR,
+        channel=Channel.API,
+    )
+    first = reservations[0]
+    return Status(
+        201,
+        ReservationCreatedOut(
+            code=first.code,
+            slot_id=first.slot_id,
+            site_id=first.slot.site_id,
+            procedure=first.procedure.code,
+            starts_at=clock.to_jst(first.slot.starts_at),
+            group_code=first.group_code,
+            member_codes=[r.code for r in reservations],
+        ),
+    )
+
+
+class CodePath(Schema):
+    code: str = Field(max_length=40)
+
+
+class BirthDateQuery(Schema):
+    birth_date: dt.date
+
+
+def _found(
+    request: HttpRequest, code: str, birth_date: dt.date, *, write: bool = False
+) -> Reservation:
+    _limit(request, write=write)
+    hit("code", normalize.nfkc(code).upper())
+    return find_reservation_for_resident(code=code, birth_date=birth_date)
+
+
+@router.get("/reservations/{code}", response={200: ReservationOut, **ERRORS})
+def get_reservation(
+    request: HttpRequest, path: Path[CodePath], query: Query[BirthDateQuery]
+) -> ReservationOut:
+    """The reservation for this code and birth date; one uniform 404 otherwise."""
+    return reservation_out(_found(request, path.code, query.birth_date))
+
+
+@router.post(
+    "/reservations/{code}/cancel",
+    response={200: ReservationOut, 409: ErrorOut, **ERRORS},
+)
+def cancel(request: HttpRequest, path: Path[CodePath], body: BirthDateIn) -> ReservationOut:
+    """Cancel before the cut-off (409 `past_cutoff` after it)."""
+    reservation = _found(request, path.code, body.birth_date, write=True)
+    return reservation_out(cancel_reservation(code=reservation.code, actor=API_ACTOR))
+
+
+@router.post(
+    "/reservations/{code}/reschedule",
+    response={200: ReservationOut, 409: SlotFullOut, **ERRORS},
+)
+def reschedule(request: HttpRequest, path: Path[CodePath], body: RescheduleIn) -> ReservationOut:
+    """Move to another slot of the same procedure (409 `slot_full` with alternatives)."""
+    reservation = _found(request, path.code, body.birth_date, write=True)
+    moved = reschedule_reservation(
+        code=reservation.code, slot_id=body.slot_id, actor=API_ACTOR, channel=Channel.API
+    )
+    return reservation_out(
+        Reservation.objects.select_related("slot__site__municipality", "procedure").get(pk=moved.pk)
+    )

@@ -1,0 +1,87 @@
+"""The JSON API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json).
+
+Every error, including validation errors and unknown URLs, is JSON: `{"error": code,
+"message": Japanese sentence}` (plus `details` for validation, `alternatives` for slot_full).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, URLResolver, path, re_path
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from madoguchi.api import public, walkins
+from madoguchi.core.errors import DomainError
+from madoguchi.core.ratelimit import RateLimited
+from madoguchi.reservations.services import SlotFullError
+
+api = NinjaAPI(
+    title="madoguchi API",
+    version="1",
+    description="予約・窓口の公開API。エラーは {error, message} のJSONで返します。",
+    urls_namespace="api_v1",
+    docs_url=None,  # the interactive docs load scripts from a CDN: not on municipal networks
+)
+api.add_router("/", public.router)
+api.add_router("/", walkins.router)
+
+NOT_FOUND_BODY = {"error": "not_found", "message": "指定されたページまたはデータが見つかりません。"}
+INVALID_MESSAGE = "入力内容に誤りがあります。項目をご確認ください。"
+
+
+def _field(loc: Any) -> str:
+    parts = [str(p) for p in (loc or []) if p not in ("body", "query", "path", "payload")]
+    return ".".join(parts) or "request"
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
+    if isinstance(exc, SlotFullError):
+        body["alternatives"] = [
+            public.slot_out(s).model_dump(mode="json") for s in exc.alternatives
+        ]
+    response = api.create_response(request, body, status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [
+        {"field": _field(e.get("loc")), "message": str(e.get("msg", ""))[:200]} for e in exc.errors
+    ]
+    return api.create_response(
+        request, {"error": "invalid", "message": INVALID_MESSAGE, "details": details}, status=422
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, NOT_FOUND_BODY, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    body = {"error": "unauthenticated", "message": "ログインが必要です。"}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    body = {"error": "bad_request", "message": "リクエストの形式が正しくありません。"}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+def unknown_path(request: HttpRequest, rest: str = "") -> JsonResponse:
+    return JsonResponse(NOT_FOUND_BODY, status=404, json_dumps_params={"ensure_ascii": False})
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", api.urls),
+    re_path(r"^(?P<rest>.*)$", unknown_path),
+]

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+
+from madoguchi.offices.models import Site
+from madoguchi.reservations.models import Slot
+from tests.offices import factories as offices
+from tests.reservations import factories
+from tests.reservations.factories import NOW
+
+
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def no_rate_limits(settings: Any) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {}
+
+
+@pytest.fixture
+def site(db: None) -> Site:
+    city = offices.municipality()
+    pickup = offices.procedure("card_pickup")
+    renewal = offices.procedure("cert_renewal", proxy_allowed=True)
+    site = offices.site(city, counters=2, terminals=2)
+    site.procedures.set([pickup, renewal])
+    factories.card(city, "ABC123456", birth=dt.date(1980, 5, 17))
+    return site
+
+
+@pytest.fixture
+def slot(site: Site) -> Slot:
+    return factories.slot(site, site.procedures.get(code="card_pickup"), capacity=2)

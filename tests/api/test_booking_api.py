@@ -1,0 +1,164 @@
+"""The public JSON API, as CONTRACT.md describes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from madoguchi.reservations.models import Reservation, Slot
+from madoguchi.reservations.services import NOT_FOUND_MESSAGE
+from tests.reservations import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+BIRTH = "1980-05-17"
+
+
+def _post(client: Client, url: str, body: dict[str, Any]) -> Any:
+    return client.post(url, body, content_type="application/json")
+
+
+def _book(client: Client, slot: Slot, **extra: Any) -> Any:
+    body = {
+        "slot_id": slot.pk,
+        "procedure": "card_pickup",
+        "birth_date": BIRTH,
+        "notice_number": "ABC123456",
+    }
+    return _post(client, "/api/v1/reservations", {**body, **extra})
+
+
+def test_lists_procedures_sites_and_slots(client: Client, slot: Slot) -> None:
+    procedures = client.get("/api/v1/procedures").json()
+    assert {"code": "card_pickup", "name": "カードの受け取り", "duration_minutes": 20} in procedures
+    (site,) = client.get("/api/v1/sites").json()
+    assert site["id"] == slot.site_id and "card_pickup" in site["procedures"]
+    slots = client.get(
+        f"/api/v1/sites/{slot.site_id}/slots",
+        {"procedure": "card_pickup", "date_from": "2026-12-07", "date_to": "2026-12-07"},
+    ).json()
+    assert slots == [
+        {
+            "id": slot.pk,
+            "starts_at": "2026-12-07T10:00:00+09:00",
+            "ends_at": "2026-12-07T10:20:00+09:00",
+            "remaining": 2,
+        }
+    ]
+
+
+def test_book_look_up_reschedule_and_cancel(client: Client, slot: Slot) -> None:
+    created = _book(client, slot)
+    assert created.status_code == 201, created.content
+    code = created.json()["code"]
+    assert created.json()["site_id"] == slot.site_id
+    detail = client.get(f"/api/v1/reservations/{code.lower()}", {"birth_date": BIRTH})
+    assert detail.status_code == 200 and detail.json()["status"] == "booked"
+    other = factories.slot(slot.site, slot.procedure, time="14:00")
+    moved = _post(
+        client,
+        f"/api/v1/reservations/{code}/reschedule",
+        {"birth_date": BIRTH, "slot_id": other.pk},
+    )
+    assert moved.status_code == 200 and moved.json()["slot_id"] == other.pk
+    cancelled = _post(client, f"/api/v1/reservations/{code}/cancel", {"birth_date": BIRTH})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+
+def test_a_wrong_code_and_a_wrong_birth_date_get_the_same_404(client: Client, slot: Slot) -> None:
+    code = _book(client, slot).json()["code"]
+    wrong_birth = client.get(f"/api/v1/reservations/{code}", {"birth_date": "1980-05-18"})
+    wrong_code = client.get("/api/v1/reservations/AAAAAAAAAA", {"birth_date": BIRTH})
+    unknown_notice = _book(client, slot, notice_number="QQQ999999")
+    assert wrong_birth.status_code == wrong_code.status_code == unknown_notice.status_code == 404
+    assert wrong_birth.json() == wrong_code.json() == unknown_notice.json()
+    assert wrong_birth.json() == {"error": "not_found", "message": NOT_FOUND_MESSAGE}
+
+
+def test_a_full_slot_answers_409_with_alternatives(client: Client, slot: Slot) -> None:
+    Slot.objects.filter(pk=slot.pk).update(booked=2)
+    free = factories.slot(slot.site, slot.procedure, time="11:00")
+    response = _book(client, slot)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["error"] == "slot_full" and body["message"]
+    assert [a["id"] for a in body["alternatives"]] == [free.pk]
+
+
+def test_validation_errors_are_json_in_the_house_shape(client: Client, slot: Slot) -> None:
+    response = _post(client, "/api/v1/reservations", {"slot_id": "x", "procedure": "card_pickup"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid" and body["message"]
+    assert {d["field"] for d in body["details"]} >= {"slot_id", "birth_date"}
+
+
+def test_malformed_json_and_unknown_urls_answer_json(client: Client, slot: Slot) -> None:
+    bad = client.post("/api/v1/reservations", "{not json", content_type="application/json")
+    assert bad.status_code in (400, 422) and "error" in bad.json()
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+def test_an_individual_number_is_refused_with_a_clear_message(client: Client, slot: Slot) -> None:
+    response = _book(client, slot, notice_number="123456789018")
+    assert response.status_code == 422
+    assert response.json()["error"] == "individual_number"
+    assert "個人番号" in response.json()["message"]
+
+
+def test_full_width_notice_numbers_and_a_double_submit_book_once(
+    client: Client, slot: Slot
+) -> None:
+    first = _book(client, slot, notice_number="ａｂｃ－１２３４５６")
+    again = _book(client, slot)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["code"] == again.json()["code"]
+    assert Reservation.objects.count() == 1
+
+
+def test_outside_the_window_is_422(client: Client, slot: Slot) -> None:
+    soon = factories.slot(slot.site, slot.procedure, day=dt.date(2026, 12, 2))
+    response = _book(client, soon)
+    assert (response.status_code, response.json()["error"]) == (422, "outside_window")
+
+
+def test_cancelling_after_the_cutoff_is_409(client: Client, slot: Slot, frozen: Any) -> None:
+    code = _book(client, slot).json()["code"]
+    frozen.move_to(dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    response = _post(client, f"/api/v1/reservations/{code}/cancel", {"birth_date": BIRTH})
+    assert (response.status_code, response.json()["error"]) == (409, "past_cutoff")
+
+
+def test_a_family_books_in_one_request(client: Client, slot: Slot) -> None:
+    factories.card(slot.site.municipality, "ABC000002", birth=dt.date(2015, 1, 1))
+    response = _book(
+        client, slot, family_members=[{"birth_date": "2015-01-01", "notice_number": "ABC000002"}]
+    )
+    assert response.status_code == 201
+    assert len(response.json()["member_codes"]) == 2
+
+
+def test_guessing_birth_dates_for_one_code_is_rate_limited(
+    client: Client, slot: Slot, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"code": (3, 600)}
+    statuses = [
+        client.get("/api/v1/reservations/AAAAAAAAAA", {"birth_date": f"1980-01-0{n}"}).status_code
+        for n in range(1, 6)
+    ]
+    assert statuses == [404, 404, 404, 429, 429]
+    limited = client.get("/api/v1/reservations/AAAAAAAAAA", {"birth_date": "1980-01-01"})
+    assert limited.json()["error"] == "rate_limited" and limited["Retry-After"]
+
+
+def test_requests_per_ip_are_rate_limited(client: Client, slot: Slot, settings: Any) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"ip": (2, 60)}
+    assert [client.get("/api/v1/procedures").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_openapi_document_is_served(client: Client, db: None) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/reservations" in schema["paths"]
