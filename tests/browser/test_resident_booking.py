@@ -1,0 +1,134 @@
+"""Done-when: a resident books, reschedules and cancels in Debian's Chromium, every page at zero
+axe-core violations (JIS X 8341-3 AA); and a phone with JavaScript off completes a booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+
+from madoguchi.core.audit import Actor
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.reservations.slots import regenerate_site_slots
+from tests.conftest import axe_violations
+from tests.resident_site import factories
+from tests.resident_site.factories import BIRTH, NOTICE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def city(live_server: Any) -> Iterator[factories.City]:
+    # tick=True: the clock runs on from NOW, so the browser's timeouts behave normally.
+    with time_machine.travel(factories.NOW, tick=True):
+        built = factories.city()
+        regenerate_site_slots(
+            site=built.site,
+            first=dt.date(2026, 6, 4),
+            last=dt.date(2026, 6, 30),
+            actor=Actor.system("test"),
+        )
+        factories.notice_card(built.municipality)
+        yield built
+
+
+def accessible(page: Any) -> None:
+    """The page in front of the resident has no WCAG 2.0/2.1 A or AA violation."""
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def fill_birth_date(page: Any) -> None:
+    page.select_option("#id_birth_date_year", str(BIRTH.year))
+    page.select_option("#id_birth_date_month", str(BIRTH.month))
+    page.select_option("#id_birth_date_day", str(BIRTH.day))
+
+
+def test_resident_books_reschedules_and_cancels(
+    live_server: Any, page: Any, city: factories.City
+) -> None:
+    page.goto(live_server.url + "/")
+    accessible(page)
+    page.goto(live_server.url + "/book/")
+    accessible(page)
+
+    # The notice's QR code opens the booking with the procedure and the notice number.
+    page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
+    accessible(page)
+    page.get_by_role("link", name="テスト区役所 本庁舎で予約する").click()
+    accessible(page)  # month view
+    page.locator("table.month a").first.click()
+    accessible(page)  # times of the day
+    page.locator("a.time-choice").first.click()
+    accessible(page)  # who is coming
+    assert page.input_value("#id_notice_number") == NOTICE
+
+    # A mistake first: the error summary and the field say what to fix, still accessible.
+    page.fill("#id_notice_number", "AB12")
+    fill_birth_date(page)
+    page.get_by_role("button", name="確認画面へ進む").click()
+    assert page.get_by_role("alert").is_visible()
+    accessible(page)
+
+    page.fill("#id_notice_number", "ａｂｃ１２３４５６")  # full-width, as a phone may type it
+    fill_birth_date(page)
+    page.get_by_role("button", name="確認画面へ進む").click()
+    accessible(page)  # confirmation
+    page.get_by_role("button", name="この内容で予約する").click()
+    accessible(page)  # the reservation
+
+    booked = Reservation.objects.get()
+    assert page.locator(".summary .code").inner_text() == booked.code
+    first_slot = booked.slot_id
+    assert "交付通知書" in page.locator(".documents").inner_text()
+
+    page.get_by_role("link", name="日時を変更する").click()
+    accessible(page)
+    page.locator("table.month a").nth(1).click()
+    accessible(page)
+    page.locator("a.time-choice").first.click()
+    accessible(page)
+    page.get_by_role("button", name="この日時に変更する").click()
+    assert page.get_by_text("予約の日時を変更しました。").is_visible()
+    accessible(page)
+    booked.refresh_from_db()
+    assert booked.slot_id != first_slot
+
+    page.get_by_role("link", name="予約を取り消す").click()
+    accessible(page)
+    page.get_by_role("button", name="予約を取り消す").click()
+    assert page.get_by_role("heading", name="この予約は取り消されています").is_visible()
+    accessible(page)
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.CANCELLED
+
+    page.goto(f"{live_server.url}/lookup/?code={booked.code}")
+    accessible(page)
+
+
+def test_booking_completes_with_javascript_disabled(
+    live_server: Any, chromium: Any, city: factories.City
+) -> None:
+    context = chromium.new_context(
+        java_script_enabled=False, locale="ja-JP", viewport={"width": 390, "height": 844}
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/book/")
+        page.get_by_role("link", name="マイナンバーカードの受け取り").click()
+        page.get_by_role("link", name="テスト区役所 本庁舎で予約する").click()
+        page.locator("table.month a").first.click()
+        page.locator("a.time-choice").first.click()
+        page.fill("#id_notice_number", NOTICE)
+        fill_birth_date(page)
+        page.get_by_role("button", name="確認画面へ進む").click()
+        page.get_by_role("button", name="この内容で予約する").click()
+
+        booked = Reservation.objects.get()
+        assert page.locator(".summary .code").inner_text() == booked.code
+        assert booked.status == ReservationStatus.BOOKED
+    finally:
+        context.close()
