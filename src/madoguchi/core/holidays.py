@@ -12,12 +12,15 @@ from functools import lru_cache
 import jpholiday
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=64)
+def _holidays_of(year: int) -> dict[dt.date, str]:
+    return {day: str(name) for day, name in jpholiday.year_holidays(year)}
+
+
 def national_holiday_name(day: dt.date) -> str | None:
     """The name of the national holiday on `day` (振替休日 included), or None.
 
-    Cached: the library recomputes a year's holidays on every call, and calendars ask for the
-    same days again and again.
+    A year's holidays are computed once per process: the library recomputes them on every
+    call, and calendars ask about hundreds of days at a time.
     """
-    name = jpholiday.is_holiday_name(day)
-    return str(name) if name else None
+    return _holidays_of(day.year).get(day)
