@@ -13,4 +13,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="/staff/login/"), name="logout"),
+    path("sites/<int:site_id>/", views.site_day, name="site_day"),
+    path("sites/<int:site_id>/phone-booking/", views.phone_booking, name="phone_booking"),
+    path("reservations/<str:code>/check-in/", views.check_in, name="check_in"),
+    path("reservations/<str:code>/served/", views.served, name="served"),
+    path("reservations/<str:code>/no-show/", views.no_show, name="no_show"),
 ]

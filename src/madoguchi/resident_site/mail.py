@@ -5,8 +5,11 @@ Composition only: which reservations get a reminder, and marking them, is the co
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -45,3 +48,15 @@ def send_confirmation(visit: Visit, to: str) -> None:
 def send_reminder(visit: Visit, to: str) -> None:
     """Send the day-before reminder."""
     reminder_message(visit, to).send(fail_silently=False)
+
+
+def send_confirmation_on_commit(booked: Any) -> None:
+    """Queue the confirmation of reservation `booked` for after its transaction commits.
+
+    Nothing is queued without an e-mail address; on rollback nothing is sent.
+    """
+    if not booked.email:
+        return
+    visit = Visit.of(booked)
+    address = booked.email
+    transaction.on_commit(lambda: send_confirmation(visit, address))

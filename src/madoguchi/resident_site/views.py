@@ -293,17 +293,8 @@ def _book(form: IdentifyForm, slot: Slot) -> Reservation:
             applicant=services.Applicant(**form.booking_arguments()),
             actor=Actor.resident(),
         )
-        send_confirmation_on_commit(booked)
+        mail.send_confirmation_on_commit(booked)
     return booked
-
-
-def send_confirmation_on_commit(booked: Reservation) -> None:
-    """Queue the confirmation mail for after the booking's transaction commits (if any e-mail)."""
-    if not booked.email:
-        return
-    visit = Visit.of(booked)
-    address = booked.email
-    transaction.on_commit(lambda: mail.send_confirmation(visit, address))
 
 
 # --- the reservation: look-up, page, .ics, cancel, reschedule ---------------------------------

@@ -1,0 +1,195 @@
+"""Counter console v1: the day view, check-in / served / no-show, and bookings by phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.core.models import AuditEvent
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Channel, Reservation, ReservationStatus
+from madoguchi.staff.models import Role, StaffUser
+from tests.resident_site import factories
+from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY, birth_fields
+
+pytestmark = pytest.mark.django_db
+
+ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 55))
+
+
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    with time_machine.travel(factories.NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def city(frozen: Any) -> factories.City:
+    return factories.city()
+
+
+@pytest.fixture
+def official(city: factories.City) -> StaffUser:
+    user = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
+    user.sites.set([city.site])
+    return user
+
+
+@pytest.fixture
+def console(official: StaffUser) -> Client:
+    client = Client()
+    client.force_login(official)
+    return client
+
+
+def book(city: factories.City, time: str = "10:00", n: int = 0) -> Reservation:
+    notice = f"ABC{123456 + n}"
+    factories.notice_card(city.municipality, notice=notice)
+    slot = factories.slot(city.site, city.pickup, time=time)
+    return services.book_reservation(
+        slot_id=slot.pk,
+        procedure_code="card_pickup",
+        applicant=services.Applicant(birth_date=BIRTH, notice_number=notice),
+        actor=Actor.resident(),
+    )
+
+
+def day_url(city: factories.City) -> str:
+    return f"/staff/sites/{city.site.pk}/?day={VISIT_DAY.isoformat()}"
+
+
+def test_console_needs_a_login(city: factories.City) -> None:
+    response = Client().get(f"/staff/sites/{city.site.pk}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/")
+
+
+def test_staff_only_see_sites_they_work_at(city: factories.City) -> None:
+    other = StaffUser.objects.create_user("elsewhere", password="x", role=Role.CONTRACTOR)
+    client = Client()
+    client.force_login(other)
+    assert client.get(f"/staff/sites/{city.site.pk}/").status_code == 403
+    assert client.post(f"/staff/sites/{city.site.pk}/phone-booking/").status_code == 403
+
+
+def test_day_view_lists_bookings_by_time_with_their_status(
+    city: factories.City, console: Client
+) -> None:
+    late = book(city, "11:00", n=1)
+    early = book(city, "10:00", n=2)
+    page = console.get(day_url(city)).content.decode()
+    assert page.index(early.code) < page.index(late.code)
+    assert "予約済み 2" in page
+    assert "10:00" in page and "11:00" in page
+
+
+def test_day_view_query_count_does_not_grow_with_bookings(
+    city: factories.City, console: Client, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(12):
+        book(city, f"{9 + n // 3:02d}:{(n % 3) * 20:02d}", n=n)
+    # session + user, the site, the scope check, the bookings (one query with slot and procedure)
+    with django_assert_max_num_queries(6):
+        response = console.get(day_url(city))
+    assert response.status_code == 200
+    assert response.content.decode().count('action="/staff/reservations/') == 12
+
+
+def test_check_in_then_served_on_the_day(
+    city: factories.City, console: Client, frozen: Any
+) -> None:
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+
+    response = console.post(f"/staff/reservations/{booked.code}/check-in/", {"next": day_url(city)})
+    assert response["Location"] == day_url(city)
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.CHECKED_IN
+    assert "受付しました" in console.get(day_url(city)).content.decode()
+
+    console.post(f"/staff/reservations/{booked.code}/served/")
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.SERVED
+    assert AuditEvent.objects.filter(
+        subject_id=booked.code, action="reservation.serve", actor__startswith="staff:"
+    ).exists()
+
+
+def test_check_in_on_another_day_is_refused_with_the_reason(
+    city: factories.City, console: Client
+) -> None:
+    booked = book(city)
+    response = console.post(f"/staff/reservations/{booked.code}/check-in/", follow=True)
+    assert "受付できるのは予約日当日だけです。" in response.content.decode()
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.BOOKED
+
+
+def test_no_show_after_the_slot_started(city: factories.City, console: Client, frozen: Any) -> None:
+    booked = book(city)
+    frozen.move_to(clock.at(VISIT_DAY, dt.time(10, 30)))
+    assert "来庁なし" in console.get(day_url(city)).content.decode()
+    console.post(f"/staff/reservations/{booked.code}/no-show/")
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.NO_SHOW
+
+
+def test_actions_are_post_only(city: factories.City, console: Client) -> None:
+    booked = book(city)
+    assert console.get(f"/staff/reservations/{booked.code}/check-in/").status_code == 405
+
+
+def test_phone_booking_goes_through_the_booking_service_as_staff(
+    city: factories.City, console: Client, official: StaffUser
+) -> None:
+    factories.notice_card(city.municipality)
+    tomorrow = dt.date(2026, 6, 2)  # inside the residents' 3-day minimum: staff may book it
+    slot = factories.slot(city.site, city.pickup, day=tomorrow, time="14:00")
+    form = console.get(
+        f"/staff/sites/{city.site.pk}/phone-booking/?procedure=card_pickup&day={tomorrow}"
+    ).content.decode()
+    assert "14:00（残り3）" in form
+
+    response = console.post(
+        f"/staff/sites/{city.site.pk}/phone-booking/",
+        {
+            "procedure": "card_pickup",
+            "day": tomorrow.isoformat(),
+            "slot": str(slot.pk),
+            "notice_number": NOTICE,
+            **birth_fields(),
+        },
+    )
+
+    booked = Reservation.objects.get()
+    assert response.status_code == 302
+    assert booked.channel == Channel.PHONE
+    assert AuditEvent.objects.get(subject_id=booked.code).actor == f"staff:{official.pk}:official"
+    page = console.get(response["Location"]).content.decode()
+    assert f"予約番号 {booked.code} をお伝えください" in page
+
+
+def test_phone_booking_errors_are_shown_and_nothing_is_written(
+    city: factories.City, console: Client
+) -> None:
+    slot = factories.slot(city.site, city.pickup)
+    response = console.post(
+        f"/staff/sites/{city.site.pk}/phone-booking/",
+        {
+            "procedure": "card_pickup",
+            "day": VISIT_DAY.isoformat(),
+            "slot": str(slot.pk),
+            "notice_number": NOTICE,  # no card behind this notice
+            **birth_fields(),
+        },
+    )
+    assert response.status_code == 422
+    assert "一致するものが見つかりません" in response.content.decode()
+    assert not Reservation.objects.exists()
