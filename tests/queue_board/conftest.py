@@ -1,0 +1,3 @@
+from tests.walkins.conftest import hall, traveller
+
+__all__ = ["hall", "traveller"]

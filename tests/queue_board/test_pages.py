@@ -1,0 +1,126 @@
+"""The waiting-room display, taking a ticket, and the ticket's phone page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+
+from madoguchi.core.audit import Actor
+from madoguchi.walkins.models import QueueTicket, TicketStatus
+from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests.walkins.conftest import Hall, jst
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+
+CLERK = Actor("staff:1:clerk")
+
+
+def issue(hall: Hall, n: int) -> list[QueueTicket]:
+    return [
+        issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
+        for _ in range(n)
+    ]
+
+
+def text(html: bytes) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.decode()))
+
+
+def test_the_board_shows_called_numbers_with_counters_and_the_next_numbers(
+    client: Client, hall: Hall
+) -> None:
+    issue(hall, 14)
+    call_next_ticket(site=hall.site, counter=hall.counter_2, actor=CLERK)
+    response = client.get(f"/queue/sites/{hall.site.pk}/")
+    assert response.status_code == 200
+    page = text(response.content)
+    assert "1 2番窓口 お越しください" in page
+    assert "次にお呼びする番号 2 3 4 5 6 7 8 9 10 11 お待ちの人数" in page  # the next ten
+    assert "お待ちの人数 13 人" in page
+    assert "10:00 現在" in page
+
+
+def test_the_board_reloads_itself_every_ten_seconds_unless_stopped(
+    client: Client, hall: Hall
+) -> None:
+    refresh = b'<meta http-equiv="refresh" content="10">'
+    assert refresh in client.get(f"/queue/sites/{hall.site.pk}/").content
+    stopped = client.get(f"/queue/sites/{hall.site.pk}/?auto=0").content
+    assert refresh not in stopped and "自動更新を再開する" in stopped.decode()
+
+
+def test_an_empty_board_says_so(client: Client, hall: Hall) -> None:
+    page = text(client.get(f"/queue/sites/{hall.site.pk}/").content)
+    assert "ただいまお呼び出し中の番号はありません" in page
+    assert "お待ちの方はいません" in page
+
+
+def test_an_unknown_site_has_no_board(client: Client, hall: Hall) -> None:
+    assert client.get("/queue/sites/999999/").status_code == 404
+
+
+def test_taking_a_ticket_on_the_phone_leads_to_its_own_page(client: Client, hall: Hall) -> None:
+    issue(hall, 2)
+    response = client.post(f"/queue/sites/{hall.site.pk}/take/", {"procedure": hall.card_pickup.pk})
+    ticket = QueueTicket.objects.get(number=3)
+    assert response.status_code == 302
+    assert response["Location"] == f"/queue/tickets/{ticket.token}/"
+    assert ticket.procedure == hall.card_pickup
+
+
+def test_taking_a_ticket_after_hours_explains_why(
+    client: Client, hall: Hall, traveller: time_machine.Coordinates
+) -> None:
+    traveller.move_to(jst(17, 30))
+    response = client.post(
+        f"/queue/sites/{hall.site.pk}/take/", {"procedure": hall.cert_renewal.pk}
+    )
+    assert response.status_code == 422
+    assert "本日の受付は終了" in response.content.decode()
+    assert not QueueTicket.objects.exists()
+
+
+def test_the_ticket_page_shows_the_position_and_estimated_wait(client: Client, hall: Hall) -> None:
+    *_, mine = issue(hall, 5)
+    response = client.get(f"/queue/tickets/{mine.token}/")
+    page = text(response.content)
+    assert "受付番号 5" in page
+    assert "あなたの前に 4 人お待ちです" in page
+    assert "待ち時間の目安：約 20 分" in page
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert b'http-equiv="refresh"' not in response.content
+
+
+def test_the_ticket_page_reloads_itself_only_when_asked(client: Client, hall: Hall) -> None:
+    (mine,) = issue(hall, 1)
+    page = client.get(f"/queue/tickets/{mine.token}/?auto=1").content
+    assert b'<meta http-equiv="refresh" content="30">' in page
+    assert "自動更新を止める" in page.decode()
+
+
+def test_a_called_ticket_page_says_which_counter_to_go_to(client: Client, hall: Hall) -> None:
+    (mine,) = issue(hall, 1)
+    call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    page = text(client.get(f"/queue/tickets/{mine.token}/").content)
+    assert "お呼び出し中です。1番窓口へお越しください。" in page
+    assert "取り消す" not in page
+
+
+def test_the_holder_can_cancel_a_waiting_ticket(client: Client, hall: Hall) -> None:
+    (mine,) = issue(hall, 1)
+    response = client.post(f"/queue/tickets/{mine.token}/cancel/", follow=True)
+    mine.refresh_from_db()
+    assert mine.status == TicketStatus.CANCELLED
+    assert "整理券を取り消しました" in response.content.decode()
+
+
+def test_an_unknown_ticket_page_is_404(client: Client, hall: Hall) -> None:
+    assert client.get("/queue/tickets/not-a-real-token-at-all/").status_code == 404
+
+
+def test_the_index_links_every_sites_board(client: Client, hall: Hall) -> None:
+    page = client.get("/queue/").content.decode()
+    assert f'href="/queue/sites/{hall.site.pk}/"' in page

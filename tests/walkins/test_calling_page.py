@@ -1,0 +1,122 @@
+"""The staff calling page: log-in, site scope, and each button doing one service call."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.models import AuditEvent
+from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins.models import QueueTicket, TicketStatus
+from madoguchi.walkins.services import issue_ticket
+from tests.walkins.conftest import Hall, make_hall
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+
+
+@pytest.fixture
+def clerk(hall: Hall) -> StaffUser:
+    user = StaffUser.objects.create_user("tanaka", role=Role.OFFICIAL)
+    user.sites.add(hall.site)
+    return user
+
+
+@pytest.fixture
+def staff_client(client: Client, clerk: StaffUser) -> Client:
+    client.force_login(clerk)
+    return client
+
+
+def issue(hall: Hall, n: int) -> list[QueueTicket]:
+    return [
+        issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
+        for _ in range(n)
+    ]
+
+
+def test_the_calling_page_needs_a_login(client: Client, hall: Hall) -> None:
+    response = client.get(f"/staff/queue/sites/{hall.site.pk}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/")
+
+
+def test_staff_only_see_the_queues_of_their_own_sites(staff_client: Client, hall: Hall) -> None:
+    other = make_hall("北支所")
+    assert staff_client.get(f"/staff/queue/sites/{other.site.pk}/").status_code == 404
+    page = staff_client.get("/staff/queue/").content.decode()
+    assert "本庁舎" in page and "北支所" not in page
+    issue(other, 1)
+    response = staff_client.post(
+        f"/staff/queue/sites/{other.site.pk}/counters/{other.counter_1.pk}/call/"
+    )
+    assert response.status_code == 404
+    assert not QueueTicket.objects.filter(status=TicketStatus.CALLED).exists()
+
+
+def test_staff_cannot_move_tickets_of_another_site(staff_client: Client, hall: Hall) -> None:
+    other = make_hall("北支所")
+    (ticket,) = issue(other, 1)
+    assert staff_client.post(f"/staff/queue/tickets/{ticket.pk}/cancel/").status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.WAITING
+
+
+def test_call_serve_finish_from_the_page(
+    staff_client: Client, hall: Hall, clerk: StaffUser
+) -> None:
+    issue(hall, 2)
+    base = f"/staff/queue/sites/{hall.site.pk}/"
+    response = staff_client.post(f"{base}counters/{hall.counter_1.pk}/call/", follow=True)
+    assert "1番を1番窓口にお呼びしました。" in response.content.decode()
+    ticket = QueueTicket.objects.get(number=1)
+    assert (ticket.status, ticket.counter) == ("called", hall.counter_1)
+    staff_client.post(f"/staff/queue/tickets/{ticket.pk}/serve/")
+    staff_client.post(f"/staff/queue/tickets/{ticket.pk}/finish/")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.DONE
+    actors = set(
+        AuditEvent.objects.filter(subject_id=str(ticket.pk))
+        .exclude(action="ticket.issued")
+        .values_list("actor", flat=True)
+    )
+    assert actors == {f"staff:{clerk.pk}:tanaka"}
+
+
+def test_a_no_show_from_the_page(staff_client: Client, hall: Hall) -> None:
+    issue(hall, 1)
+    staff_client.post(f"/staff/queue/sites/{hall.site.pk}/counters/{hall.counter_2.pk}/call/")
+    ticket = QueueTicket.objects.get(number=1)
+    staff_client.post(f"/staff/queue/tickets/{ticket.pk}/no-show/")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NO_SHOW
+
+
+def test_a_refused_move_is_shown_as_a_message_not_an_error_page(
+    staff_client: Client, hall: Hall
+) -> None:
+    (ticket,) = issue(hall, 1)
+    response = staff_client.post(f"/staff/queue/tickets/{ticket.pk}/finish/", follow=True)
+    assert response.status_code == 200
+    assert "変えることはできません" in response.content.decode()
+
+
+def test_calling_with_nobody_waiting_says_so(staff_client: Client, hall: Hall) -> None:
+    response = staff_client.post(
+        f"/staff/queue/sites/{hall.site.pk}/counters/{hall.counter_1.pk}/call/", follow=True
+    )
+    assert "お待ちの方はいません。" in response.content.decode()
+
+
+def test_changes_need_post(staff_client: Client, hall: Hall) -> None:
+    (ticket,) = issue(hall, 1)
+    assert staff_client.get(f"/staff/queue/tickets/{ticket.pk}/cancel/").status_code == 405
+
+
+def test_the_page_lists_counters_and_waiting_tickets(staff_client: Client, hall: Hall) -> None:
+    issue(hall, 3)
+    staff_client.post(f"/staff/queue/sites/{hall.site.pk}/counters/{hall.counter_1.pk}/call/")
+    page = staff_client.get(f"/staff/queue/sites/{hall.site.pk}/").content.decode()
+    assert "1番の対応を開始" in page
+    assert "2番窓口に次の方を呼ぶ" in page
+    assert "3番を取り消す" in page
