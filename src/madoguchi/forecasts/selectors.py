@@ -1,0 +1,367 @@
+"""The one adapter between the database and `madoguchi.planning`: reads live data into the
+engine's plain arrays and dataclasses, and shapes its answers for the staff pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Count, Max
+
+from madoguchi.core.clock import JST
+from madoguchi.forecasts.models import RegisterRecord
+from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.offices.calendar import SiteCalendar, procedure_periods
+from madoguchi.offices.models import Municipality, Procedure, Site
+from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.planning.backlog import BacklogInput, OpeningOption, SiteSupply
+from madoguchi.planning.demand import (
+    DemandForecast,
+    DemandOptions,
+    ExpiryCube,
+    RegisterColumns,
+    build_expiry_cube,
+    cube_range_for,
+    forecast_demand,
+)
+from madoguchi.planning.rules import NO_DATE
+from madoguchi.reservations.models import Slot
+from madoguchi.reservations.slots import planned_slots
+
+EPOCH = dt.date(1970, 1, 1)
+CARD_PICKUP = "card_pickup"
+CERT_RENEWAL = "cert_renewal"
+CUBE_MONTHS = 36
+"""The cached expiry cube covers three years from the month it was built in."""
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The 1st of the month `months` after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def week_monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+# --- forecast ----------------------------------------------------------------------------------
+
+
+def _day_numbers(values: Sequence[dt.date | None]) -> npt.NDArray[np.int32]:
+    return np.array([NO_DATE if v is None else (v - EPOCH).days for v in values], dtype=np.int32)
+
+
+def register_columns(municipality_id: int) -> RegisterColumns:
+    """The municipality's register extract as the engine's day-number arrays."""
+    rows = list(
+        RegisterRecord.objects.filter(municipality_id=municipality_id)
+        .values_list(
+            "birth_date", "card_issued_on", "card_expires_on", "cert_issued_on", "cert_expires_on"
+        )
+        .iterator(chunk_size=20_000)
+    )
+    columns: list[Sequence[dt.date | None]] = (
+        [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], [], [], []]
+    )
+    birth, card, card_expires, cert, cert_expires = (_day_numbers(c) for c in columns)
+    return RegisterColumns(
+        birth_day=birth,
+        card_issued_day=card,
+        cert_issued_day=cert,
+        card_expires_day=card_expires,
+        cert_expires_day=cert_expires,
+    )
+
+
+_CUBES: dict[tuple[int, int, int, dt.date], ExpiryCube] = {}
+
+
+def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
+    """The register scanned once into an expiry cube; rebuilt only when the register changes.
+
+    Cached in the process by (municipality, row count, highest id, first month), so what-if
+    questions never touch the rows again.
+    """
+    stats = RegisterRecord.objects.filter(municipality_id=municipality_id).aggregate(
+        rows=Count("id"), last=Max("id")
+    )
+    key = (municipality_id, stats["rows"] or 0, stats["last"] or 0, first_month)
+    if key not in _CUBES:
+        first_day, last_day = cube_range_for(first_month, CUBE_MONTHS, by="week", early_periods=13)
+        _CUBES.clear()
+        _CUBES[key] = build_expiry_cube(
+            [register_columns(municipality_id)], first_day=first_day, last_day=last_day
+        )
+    return _CUBES[key]
+
+
+def municipality_forecast(
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    by: str = "month",
+    options: DemandOptions | None = None,
+) -> DemandForecast:
+    """Renewal demand from the municipality's register, CONTRACT semantics by default."""
+    cube = expiry_cube(municipality.pk, first_month=start.replace(day=1))
+    if by == "week":
+        return forecast_demand(cube, start=start, months=months, by="week", options=options)
+    return forecast_demand(cube, start=start, months=months, by="month", options=options)
+
+
+# --- capacity and what-if ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Changes a manager tries before committing to them.
+
+    `extra_counters`: counters added to every session of a site; `saturday_counters`: a Saturday
+    09:00–12:00 session with that many counters at a site; `temporary_counters` at a temporary
+    counter open `temporary_weeks` weeks from `temporary_from`, `temporary_hours_per_week` a week.
+    """
+
+    extra_counters: dict[int, int] = field(default_factory=dict)
+    saturday_counters: dict[int, int] = field(default_factory=dict)
+    temporary_counters: int = 0
+    temporary_from: dt.date | None = None
+    temporary_weeks: int = 0
+    temporary_hours_per_week: float = 0.0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.extra_counters or self.saturday_counters or self.temporary_counters)
+
+
+SATURDAY_SESSION_MINUTES = 180
+
+
+def monthly_counter_hours(
+    municipality: Municipality, *, start: dt.date, months: int, what_if: WhatIf | None = None
+) -> npt.NDArray[np.float64]:
+    """Counter-hours available for card work per month (rows: months), calendar-based.
+
+    A session's positions are its counters, capped by the site's terminals for card work.
+    """
+    what_if = what_if or WhatIf()
+    end = add_months(start, months)
+    hours = np.zeros(months)
+    card = Procedure.objects.filter(code=CARD_PICKUP).first()
+    for site in active_sites().filter(municipality=municipality):
+        procedures = offered_procedures(site)
+        if not procedures:
+            continue
+        reference = card if card in procedures else procedures[0]
+        calendar = SiteCalendar.load(site)
+        terminals = site.terminals.filter(is_active=True).count()
+        extra = what_if.extra_counters.get(site.pk, 0)
+        saturday = what_if.saturday_counters.get(site.pk, 0)
+        day = start
+        while day < end:
+            month = (day.year - start.year) * 12 + day.month - start.month
+            periods = procedure_periods(calendar, reference, day)
+            for period in periods:
+                positions = period.counters + extra
+                if reference.needs_terminal:
+                    positions = min(positions, max(terminals, 1) + extra)
+                hours[month] += positions * period.minutes / 60
+            if saturday and day.weekday() == 5 and calendar.closed_reason(day) is None:
+                hours[month] += saturday * SATURDAY_SESSION_MINUTES / 60
+            day += dt.timedelta(days=1)
+    if what_if.temporary_counters and what_if.temporary_from and what_if.temporary_weeks:
+        for week in range(what_if.temporary_weeks):
+            monday = what_if.temporary_from + dt.timedelta(weeks=week)
+            if start <= monday < end:
+                month = (monday.year - start.year) * 12 + monday.month - start.month
+                hours[month] += what_if.temporary_counters * what_if.temporary_hours_per_week
+    return hours
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    """Months of demand (counter-hours of renewals) against capacity, with the carried backlog."""
+
+    labels: list[str]
+    card_renewals: npt.NDArray[np.float64]
+    cert_renewals: npt.NDArray[np.float64]
+    demand_hours: npt.NDArray[np.float64]
+    capacity_hours: npt.NDArray[np.float64]
+    backlog_hours: npt.NDArray[np.float64]
+    wait_days: npt.NDArray[np.float64]
+
+
+def capacity_plan(
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    take_up: float = 1.0,
+    what_if: WhatIf | None = None,
+) -> CapacityPlan:
+    """Renewal workload per month against counter capacity, and what is left over.
+
+    Workload = card renewals × the hand-over time + certificate renewals × their time. What a
+    month cannot serve carries into the next; the wait is that backlog over the next month's
+    capacity, in days (30-day months).
+    """
+    forecast = municipality_forecast(
+        municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
+    )
+    minutes = dict(Procedure.objects.values_list("code", "duration_minutes"))
+    demand = (
+        forecast.card_renewals * minutes.get(CARD_PICKUP, 20)
+        + forecast.cert_renewals * minutes.get(CERT_RENEWAL, 10)
+    ) / 60
+    capacity = monthly_counter_hours(municipality, start=start, months=months, what_if=what_if)
+    backlog = np.zeros(months)
+    wait = np.zeros(months)
+    carried = 0.0
+    for month in range(months):
+        carried = max(0.0, carried + demand[month] - capacity[month])
+        backlog[month] = carried
+        following = capacity[month + 1] if month + 1 < months else capacity[month]
+        wait[month] = (
+            np.inf if following <= 0 and carried > 0 else carried / max(following, 1e-9) * 30
+        )
+    return CapacityPlan(
+        labels=forecast.labels,
+        card_renewals=forecast.card_renewals,
+        cert_renewals=forecast.cert_renewals,
+        demand_hours=demand,
+        capacity_hours=capacity,
+        backlog_hours=backlog,
+        wait_days=wait,
+    )
+
+
+# --- backlog early warning -----------------------------------------------------------------------
+
+HORIZON_WEEKS = 12
+ARRIVAL_HISTORY_WEEKS = 4
+EVENING_COST, WEEKEND_COST = 1.25, 1.5
+"""Cost of one counter-hour in an evening or weekend session, relative to a weekday one."""
+
+
+@dataclass(frozen=True)
+class BacklogView:
+    week_starts: list[dt.date]
+    sites: list[Site]
+    data: BacklogInput
+    options: list[OpeningOption]
+    expected_arrivals_per_week: float
+    waiting_for_notice: int
+
+
+def _free_seats_by_week(
+    site: Site, procedure: Procedure, weeks: list[dt.date], walkin_share: int
+) -> list[float]:
+    """Free `procedure` seats per week: generated slots where they exist, the calendar beyond."""
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    slots = Slot.objects.filter(
+        site=site,
+        procedure=procedure,
+        is_offered=True,
+        starts_at__date__gte=first,
+        starts_at__date__lte=last,
+    ).values_list("starts_at", "capacity", "booked")
+    seats = [0.0] * len(weeks)
+    covered: set[dt.date] = set()
+    for starts_at, capacity, booked in slots:
+        local = starts_at.astimezone(JST).date()
+        covered.add(local)
+        seats[(local - first).days // 7] += max(0, capacity - booked)
+    calendar = SiteCalendar.load(site)
+    terminals = site.terminals.filter(is_active=True).count()
+    procedures = offered_procedures(site)
+    for planned in planned_slots(
+        calendar, procedures, first, last, terminals=terminals, walkin_share_percent=walkin_share
+    ):
+        day = planned.starts_at.date()
+        if planned.procedure_id == procedure.pk and day not in covered:
+            seats[(day - first).days // 7] += planned.capacity
+    return seats
+
+
+def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
+    """Live inputs for the backlog projection and the openings a site could add."""
+    procedure = Procedure.objects.get(code=CARD_PICKUP)
+    monday = week_monday(today)
+    weeks = [monday + dt.timedelta(weeks=w) for w in range(HORIZON_WEEKS)]
+    sites = [
+        site
+        for site in active_sites().filter(municipality=municipality)
+        if procedure in offered_procedures(site)
+    ]
+    cards = CardRecord.objects.filter(municipality=municipality)
+    since = monday - dt.timedelta(weeks=ARRIVAL_HISTORY_WEEKS)
+    recent = cards.filter(delivered_on__gte=since, delivered_on__lt=monday).count()
+    expected = recent / ARRIVAL_HISTORY_WEEKS
+    waiting = cards.filter(
+        status__in=(CardStatus.DELIVERED, CardStatus.INSPECTED, CardStatus.SETUP_DONE)
+    ).count()
+    in_hand = cards.filter(status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)).count()
+    seats = {
+        site.pk: _free_seats_by_week(site, procedure, weeks, municipality.walkin_share_percent)
+        for site in sites
+    }
+    total_seats = sum(sum(s) for s in seats.values())
+    supplies = [
+        SiteSupply(
+            site_id=site.pk,
+            name=site.name,
+            weekly_seats=seats[site.pk],
+            demand_share=(sum(seats[site.pk]) / total_seats) if total_seats else 1 / len(sites),
+        )
+        for site in sites
+    ]
+    arrivals = [expected] * HORIZON_WEEKS
+    arrivals[0] += waiting
+    options = []
+    bookable = (100 - municipality.walkin_share_percent) / 100
+    for site in sites:
+        counters = site.counters.filter(is_active=True).count()
+        terminals = site.terminals.filter(is_active=True).count()
+        positions = max(1, min(counters, terminals or counters))
+        per_session = positions * SATURDAY_SESSION_MINUTES / procedure.duration_minutes * bookable
+        options.append(
+            OpeningOption(
+                site_id=site.pk,
+                session_kind="weekend",
+                seats=per_session,
+                cost=WEEKEND_COST * positions * SATURDAY_SESSION_MINUTES / 60,
+                label="土曜 9:00〜12:00",
+            )
+        )
+        evening = positions * 105 / procedure.duration_minutes * bookable
+        options.append(
+            OpeningOption(
+                site_id=site.pk,
+                session_kind="evening",
+                seats=evening,
+                cost=EVENING_COST * positions * 105 / 60,
+                max_per_week=2,
+                label="平日夜間 17:15〜19:00（火・木）",
+            )
+        )
+    data = BacklogInput(
+        arrivals=arrivals,
+        sites=supplies,
+        notices_in_hand=in_hand,
+        notice_delay_weeks=1,
+        take_up=0.9,
+        min_lead_days=municipality.booking_window_min_days,
+    )
+    return BacklogView(
+        week_starts=weeks,
+        sites=sites,
+        data=data,
+        options=options,
+        expected_arrivals_per_week=expected,
+        waiting_for_notice=waiting,
+    )

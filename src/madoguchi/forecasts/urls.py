@@ -1,0 +1,10 @@
+from django.urls import path
+
+from madoguchi.forecasts import views
+
+app_name = "forecasts"
+
+urlpatterns = [
+    path("", views.planning, name="planning"),
+    path("apply/", views.apply_proposals, name="apply"),
+]

@@ -1,0 +1,224 @@
+"""Planning pages for managers: the wave, capacity against demand, the backlog and what to open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.forecasts import charts
+from madoguchi.forecasts.forms import WhatIfForm
+from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
+from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
+from madoguchi.offices.models import Municipality, Site
+from madoguchi.planning.backlog import propose_openings
+from madoguchi.staff.models import Role, StaffUser
+
+VIEW_ROLES = (Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR)
+APPLY_ROLES = (Role.MANAGER, Role.ADMINISTRATOR)
+TARGET_LEAD_DAYS = 14
+COLORS = ("#0b5394", "#e69138", "#38761d", "#990000", "#674ea7", "#45818e")
+
+
+def _municipality(user: StaffUser) -> Municipality:
+    if user.role not in VIEW_ROLES and not user.is_superuser:
+        raise PermissionDenied("計画の画面は管理職・監査担当・システム管理者のみ利用できます。")
+    municipality = user.municipality or Municipality.objects.order_by("pk").first()
+    if municipality is None:
+        raise PermissionDenied("自治体が登録されていません。")
+    return municipality
+
+
+def _what_if(form: WhatIfForm) -> WhatIf:
+    data = form.cleaned_data
+    site = data.get("site")
+    return WhatIf(
+        extra_counters={site.pk: data["extra_counters"]}
+        if site and data.get("extra_counters")
+        else {},
+        saturday_counters=(
+            {site.pk: data["saturday_counters"]} if site and data.get("saturday_counters") else {}
+        ),
+        temporary_counters=data.get("temporary_counters") or 0,
+        temporary_from=data.get("temporary_from"),
+        temporary_weeks=data.get("temporary_weeks") or 0,
+        temporary_hours_per_week=float(data.get("temporary_hours_per_week") or 0),
+    )
+
+
+def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, Any]:
+    view = backlog_view(municipality, today=today)
+    result = propose_openings(view.data, view.options, target_days=TARGET_LEAD_DAYS)
+    labels = [f"{d.month}/{d.day}" for d in view.week_starts]
+    names = {site.pk: site.name for site in view.sites}
+    lead_series = [
+        charts.Series(
+            f"{view.sites[row].name}", list(result.before.lead_days[row]), COLORS[row % 6]
+        )
+        for row in range(len(view.sites))
+    ]
+    rows = [
+        {
+            "site": view.sites[row].name,
+            "weeks": [
+                {
+                    "label": labels[w],
+                    "demand": result.before.demand[row][w],
+                    "seats": result.before.seats[row][w],
+                    "lead": result.before.lead_days[row][w],
+                    "late": result.before.lead_days[row][w] > TARGET_LEAD_DAYS,
+                }
+                for w in range(len(view.week_starts))
+            ],
+        }
+        for row in range(len(view.sites))
+    ]
+    proposals = [
+        {
+            "site": names[p.option.site_id],
+            "site_id": p.option.site_id,
+            "week_start": view.week_starts[p.week],
+            "label": p.option.label,
+            "kind": p.option.session_kind,
+            "sessions": p.sessions,
+            "seats": p.seats,
+        }
+        for p in result.proposals
+    ]
+    return {
+        "backlog": view,
+        "week_labels": labels,
+        "backlog_rows": rows,
+        "lead_chart": charts.line_chart(
+            title="予約の待ち日数の見通し（窓口別・週別）",
+            summary=f"今後{len(labels)}週間、各窓口で最初に空いている予約枠までの日数の見通し。"
+            f"目標は{TARGET_LEAD_DAYS}日以内。",
+            labels=labels,
+            series=lead_series,
+            unit="日",
+            threshold=TARGET_LEAD_DAYS,
+            threshold_label=f"目標 {TARGET_LEAD_DAYS}日",
+        ),
+        "proposals": proposals,
+        "proposal_resolved": result.resolved,
+        "unresolved": [names[s] for s in result.unresolved_site_ids],
+        "breach": result.before.first_breach(TARGET_LEAD_DAYS) is not None,
+        "target_days": TARGET_LEAD_DAYS,
+    }
+
+
+@login_required
+def planning(request: HttpRequest) -> HttpResponse:
+    """The planning dashboard; the what-if form answers through GET (bookmarkable)."""
+    user: StaffUser = request.user  # type: ignore[assignment]  # login_required
+    municipality = _municipality(user)
+    today = clock.today()
+    start = today.replace(day=1)
+    sites = Site.objects.filter(municipality=municipality, is_active=True)
+    form = WhatIfForm(request.GET or None, sites=sites)
+    what_if = WhatIf()
+    months, take_up = 12, 0.9
+    if form.is_bound and form.is_valid():
+        what_if = _what_if(form)
+        months, take_up = form.cleaned_data["months"], form.cleaned_data["take_up"] / 100
+    plan = capacity_plan(municipality, start=start, months=months, take_up=take_up)
+    tried = (
+        capacity_plan(municipality, start=start, months=months, take_up=take_up, what_if=what_if)
+        if not what_if.is_empty
+        else None
+    )
+    labels = plan.labels
+    capacity_series = [
+        charts.Series("需要（窓口時間）", list(plan.demand_hours), COLORS[1]),
+        charts.Series("現在の体制", list(plan.capacity_hours), COLORS[0]),
+    ]
+    if tried is not None:
+        capacity_series.append(
+            charts.Series("試算の体制", list(tried.capacity_hours), COLORS[2], True)
+        )
+    context = {
+        "municipality": municipality,
+        "form": form,
+        "plan": plan,
+        "tried": tried,
+        "months": [
+            {
+                "label": label,
+                "card": plan.card_renewals[i],
+                "cert": plan.cert_renewals[i],
+                "demand": plan.demand_hours[i],
+                "capacity": plan.capacity_hours[i],
+                "backlog": plan.backlog_hours[i],
+                "wait": plan.wait_days[i],
+                "tried_capacity": tried.capacity_hours[i] if tried is not None else None,
+                "tried_wait": tried.wait_days[i] if tried is not None else None,
+            }
+            for i, label in enumerate(labels)
+        ],
+        "forecast_chart": charts.bar_chart(
+            title="更新の見込み（月別）",
+            summary="住民台帳から計算した、カードと電子証明書の有効期限による更新件数の見込み。",
+            labels=labels,
+            series=[
+                charts.Series("カード更新", list(plan.card_renewals), COLORS[0]),
+                charts.Series("電子証明書の更新", list(plan.cert_renewals), COLORS[1]),
+            ],
+            unit="件",
+        ),
+        "capacity_chart": charts.line_chart(
+            title="窓口の処理能力と需要（月別、窓口時間）",
+            summary="更新の需要を窓口で必要な時間に換算し、開庁時間と窓口数から計算した処理能力と比べたもの。",
+            labels=labels,
+            series=capacity_series,
+            unit="時間",
+        ),
+        "can_apply": user.role in APPLY_ROLES or user.is_superuser,
+    }
+    context.update(_backlog_context(municipality, today))
+    return render(request, "forecasts/planning.html", context)
+
+
+@login_required
+@require_POST
+def apply_proposals(request: HttpRequest) -> HttpResponse:
+    """Apply the proposed openings in one action (recomputed here, never taken from the form)."""
+    user: StaffUser = request.user  # type: ignore[assignment]  # login_required
+    municipality = _municipality(user)
+    if user.role not in APPLY_ROLES and not user.is_superuser:
+        raise PermissionDenied("臨時開庁の追加は管理職のみ行えます。")
+    today = clock.today()
+    view = backlog_view(municipality, today=today)
+    result = propose_openings(view.data, view.options, target_days=TARGET_LEAD_DAYS)
+    proposals = [
+        ProposedOpening(
+            site_id=p.option.site_id,
+            week_start=view.week_starts[p.week],
+            session_kind=p.option.session_kind,
+            sessions=p.sessions,
+        )
+        for p in result.proposals
+    ]
+    try:
+        applied = apply_opening_proposals(proposals=proposals, actor=Actor.staff(user), today=today)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("forecasts:planning")
+    messages.success(
+        request,
+        f"臨時開庁を {len(applied.created)} 件追加し、予約枠を作成しました。"
+        + (
+            f"（{len(applied.skipped)} 件は空いている日がなく見送りました）"
+            if applied.skipped
+            else ""
+        ),
+    )
+    return redirect("forecasts:planning")

@@ -1,0 +1,110 @@
+"""The planning pages: the demo city's wave, capacity against demand, the backlog warning."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from madoguchi.core.audit import Actor
+from madoguchi.demo.city import build_demo_city
+from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
+from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.offices.models import Site, SiteKind, SpecialOpening
+from madoguchi.planning.backlog import propose_openings
+from madoguchi.reservations.models import Slot
+from madoguchi.reservations.slots import regenerate_slots
+from madoguchi.staff.models import StaffUser
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture
+def city(time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+    summary = build_demo_city(residents=400, seed=3, today=TODAY)
+    return summary.municipality
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(StaffUser.objects.get(username=username))
+    return client
+
+
+def _notified_cards(municipality, count: int) -> None:  # type: ignore[no-untyped-def]
+    CardRecord.objects.bulk_create(
+        CardRecord(
+            municipality=municipality,
+            application_id=f"{90000000000000000000000 + n:023d}",
+            family_name="試験",
+            family_name_kana="シケン",
+            birth_date=dt.date(1980, 1, 1),
+            postal_code="123-4567",
+            address="デモ市",
+            application_kind="renewal",
+            delivered_on=TODAY - dt.timedelta(days=10),
+            status=CardStatus.NOTICE_ISSUED,
+        )
+        for n in range(count)
+    )
+
+
+def test_the_planning_page_shows_the_wave_and_the_capacity(city) -> None:  # type: ignore[no-untyped-def]
+    response = _client("demo-manager").get("/staff/planning/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "更新の見込み（月別）" in html
+    assert html.count("<svg") == 3
+    assert "2026-11" in html
+
+
+def test_officials_and_contractors_cannot_open_the_planning_page(city) -> None:  # type: ignore[no-untyped-def]
+    assert _client("demo-contractor").get("/staff/planning/").status_code == 403
+    assert _client("demo-official").get("/staff/planning/").status_code == 403
+
+
+def test_what_if_more_counters_raises_capacity(city) -> None:  # type: ignore[no-untyped-def]
+    main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
+    base = capacity_plan(city, start=dt.date(2026, 12, 1), months=3)
+    more = capacity_plan(
+        city, start=dt.date(2026, 12, 1), months=3, what_if=WhatIf(saturday_counters={main.pk: 4})
+    )
+    # December 2026 has four Saturdays before the year-end closure: 4 × 3 h × 4 counters.
+    assert more.capacity_hours[0] - base.capacity_hours[0] == pytest.approx(48)
+    page = _client("demo-manager").get(
+        "/staff/planning/",
+        {"months": 6, "take_up": 90, "site": main.pk, "saturday_counters": 4},
+    )
+    assert "試算の能力" in page.content.decode()
+
+
+def test_what_if_form_rejects_counters_without_a_site(city) -> None:  # type: ignore[no-untyped-def]
+    page = _client("demo-manager").get(
+        "/staff/planning/", {"months": 6, "take_up": 90, "extra_counters": 2}
+    )
+    assert "対象の窓口を選んでください" in page.content.decode()
+
+
+def test_a_pile_of_notices_triggers_the_warning_and_applying_the_proposal_fixes_it(city) -> None:  # type: ignore[no-untyped-def]
+    _notified_cards(city, 4000)
+    regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
+    view = backlog_view(city, today=TODAY)
+    before = propose_openings(view.data, view.options, target_days=14)
+    assert before.before.first_breach(14) is not None
+    assert before.proposals
+
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert "目標（14日以内）を超える週があります" in page
+    openings, slots = SpecialOpening.objects.count(), Slot.objects.count()
+    response = _client("demo-manager").post("/staff/planning/apply/")
+    assert response.status_code == 302
+    assert SpecialOpening.objects.count() > openings
+    assert Slot.objects.count() > slots
+
+
+def test_only_managers_apply_proposals(city) -> None:  # type: ignore[no-untyped-def]
+    assert _client("demo-official").post("/staff/planning/apply/").status_code == 403
