@@ -1,0 +1,113 @@
+"""Invariant 1 under real concurrency: N threads, each on its own database connection, race for
+the last K seats of a slot. Exactly K succeed, the others get 409 slot_full, and the slot's
+counter equals its reservations. The negative control switches the conditional UPDATE off
+(read, wait, write) and must oversell — proving these tests can see an oversell at all.
+
+On SQLite the IMMEDIATE transactions serialise the writers (the test proves the guard holds
+there too); the control needs PostgreSQL's real parallelism, so it is marked `postgres`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
+from madoguchi.reservations.services import book_reservation
+from tests.reservations import factories
+from tests.reservations.factories import renewal
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+def _person(n: int) -> Any:
+    # distinct katakana given names (ァ U+30A1 onwards), one person per thread
+    given = chr(0x30A1 + n % 80) + chr(0x30A1 + n // 80)
+    return renewal(given=given, email=f"p{n}@example.jp")
+
+
+def _race(slot: Slot, people: range, *, unsafe: bool = False) -> Counter[str]:
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(people))
+
+    def attempt(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            book_reservation(
+                slot_id=slot.pk,
+                procedure_code=slot.procedure.code,
+                applicant=_person(n),
+                actor=Actor.resident(),
+                _unsafe_read_then_write=unsafe,
+            )
+            outcome = "booked"
+        except DomainError as error:
+            outcome = f"{error.status} {error.code}"
+        except Exception as error:  # reported in the assertion, never swallowed
+            outcome = f"crash {type(error).__name__}: {error}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def _seats_taken(slot: Slot) -> int:
+    return Reservation.objects.filter(slot=slot).exclude(status=ReservationStatus.CANCELLED).count()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("free_seats", "contenders"), [(3, 16), (1, 12)])
+def test_parallel_bookings_for_the_last_seats_never_oversell(
+    main_office: Any, cert_renewal: Any, free_seats: int, contenders: int
+) -> None:
+    capacity = 8
+    slot = factories.slot(main_office, cert_renewal, capacity=capacity)
+    already = capacity - free_seats
+    for n in range(100, 100 + already):  # the earlier bookings, made one by one
+        book_reservation(
+            slot_id=slot.pk,
+            procedure_code="cert_renewal",
+            applicant=_person(n),
+            actor=Actor.resident(),
+        )
+
+    outcomes = _race(slot, range(contenders))
+
+    assert outcomes == Counter({"booked": free_seats, "409 slot_full": contenders - free_seats})
+    slot.refresh_from_db()
+    assert slot.booked == slot.capacity == _seats_taken(slot)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_negative_control_without_the_conditional_update_the_slot_oversells(
+    main_office: Any, cert_renewal: Any
+) -> None:
+    """Read-then-write (the guard switched off) loses updates: more reservations than seats.
+
+    This test passes when the oversell HAPPENS: it shows the race is real and that the
+    concurrency test above would catch a broken guard.
+    """
+    slot = factories.slot(main_office, cert_renewal, capacity=3)
+
+    outcomes = _race(slot, range(10), unsafe=True)
+
+    slot.refresh_from_db()
+    taken = _seats_taken(slot)
+    assert outcomes["booked"] > slot.capacity, outcomes
+    assert taken > slot.capacity  # an oversell in reality …
+    assert slot.booked != taken  # … that the lost-update counter does not even show
