@@ -22,6 +22,7 @@ from madoguchi.planning.rules import (
 )
 
 D = dt.date.fromisoformat
+N = int(NO_DATE)
 
 # (why, birth, card issued, printed expiry or None, expected card expiry)
 CARD_CASES = [
@@ -300,3 +301,34 @@ def test_expiry_properties(person: tuple[dt.date, dt.date, dt.date]) -> None:
     uncapped = cert_expiry_date(birth_on=birth, cert_issued_on=cert_issued, card_expires_on=None)
     assert uncapped > cert_issued
     assert cert == min(uncapped, card)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(people(), st.sampled_from([None, D("2026-01-31")]), st.booleans()),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_fused_kernel_equals_the_separate_rules(
+    rows: list[tuple[tuple[dt.date, dt.date, dt.date], dt.date | None, bool]],
+) -> None:
+    birth = np.array([day_number(p[0]) for p, _, _ in rows], dtype=np.int32)
+    card_issued = np.array([day_number(p[1]) for p, _, _ in rows], dtype=np.int32)
+    cert_issued = np.array(
+        [day_number(p[2]) if has_cert else N for p, _, has_cert in rows], dtype=np.int32
+    )
+    printed = np.array([day_number(x) if x else N for _, x, _ in rows], dtype=np.int32)
+    card = card_expiry_days(birth, card_issued, printed)
+    cert = cert_expiry_days(birth, cert_issued, card, printed_days=printed[::-1].copy())
+    fused = rules.card_and_cert_expiries(
+        birth, card_issued, cert_issued, printed, printed[::-1].copy()
+    )
+    assert fused[0].tolist() == card.tolist()
+    assert fused[1].tolist() == cert.tolist()
+    for i, (person, _, _) in enumerate(rows):
+        birth_year = person[0].year
+        assert fused[2][i] == date_from_day_number(int(card[i])).year - birth_year
+        if cert[i] != NO_DATE:
+            assert fused[3][i] == date_from_day_number(int(cert[i])).year - birth_year

@@ -16,7 +16,10 @@ builds the same cube from monthly issue counts by age band.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -32,11 +35,9 @@ from madoguchi.planning.rules import (
     MINOR_CARD_YEARS,
     NO_DATE,
     DayArray,
-    card_expiry_days,
-    cert_expiry_days,
+    card_and_cert_expiries,
     date_from_day_number,
     day_number,
-    years_of_days,
 )
 
 __all__ = [
@@ -63,6 +64,10 @@ AGE_BAND_COUNT: Final = 21
 CARD: Final = 0
 CERT: Final = 1
 _KINDS: Final = 2
+_BAND_OF_AGE: Final = np.minimum(np.arange(512) // AGE_BAND_YEARS, AGE_BAND_COUNT - 1).astype(
+    np.int32
+)
+_SLICE_ROWS: Final = 1 << 17  # rows per inner step: temporaries stay in the CPU cache
 
 Period = Literal["month", "week"]
 ProgressCallback = Callable[[int], None]
@@ -118,6 +123,7 @@ class ExpiryCubeBuilder:
     """Accumulates register chunks into an :class:`ExpiryCube` covering [first_day, last_day].
 
     Expiries outside the range are dropped (they do not belong to any forecast made from the cube).
+    :meth:`add` may be called from several threads at once (numpy releases the GIL while it works).
     """
 
     def __init__(self, *, first_day: int, last_day: int) -> None:
@@ -127,31 +133,47 @@ class ExpiryCubeBuilder:
         self.days = last_day - first_day + 1
         self._bins = self.days * _KINDS * AGE_BAND_COUNT
         self._counts = np.zeros(self._bins + 1, dtype=np.int64)  # last bin: out of range
+        self._lock = threading.Lock()
         self.rows = 0
 
-    def _bin(
-        self, expiry: DayArray, birth_year: npt.NDArray[np.int64], kind: int
-    ) -> npt.NDArray[np.int64]:
-        offset = expiry.astype(np.int64) - self.first_day
-        in_range = (offset >= 0) & (offset < self.days)
-        band = years_of_days(expiry).astype(np.int64) - birth_year
-        np.clip(band // AGE_BAND_YEARS, 0, AGE_BAND_COUNT - 1, out=band)
-        index = (offset * _KINDS + kind) * AGE_BAND_COUNT + band
-        return np.where(in_range, index, self._bins)
+    def _index(
+        self,
+        expiry: DayArray,
+        age: npt.NDArray[np.int32],
+        kind: int,
+        counted: npt.NDArray[np.bool_],
+    ) -> npt.NDArray[np.int32]:
+        # NO_DATE - first_day wraps around to a huge unsigned offset: out of range like the rest
+        offset = expiry - np.int32(self.first_day)
+        keep = (offset.view(np.uint32) < self.days) & counted
+        band = np.take(_BAND_OF_AGE, age, mode="clip")
+        index = offset * np.int32(_KINDS * AGE_BAND_COUNT) + (band + kind * AGE_BAND_COUNT)
+        return np.where(keep, index, np.int32(self._bins))
 
     def add(self, chunk: RegisterColumns) -> None:
         """Compute the expiries of one chunk and add them. Raises as the rules functions do."""
-        card = card_expiry_days(chunk.birth_day, chunk.card_issued_day, chunk.card_expires_day)
-        cert = cert_expiry_days(
-            chunk.birth_day, chunk.cert_issued_day, card, printed_days=chunk.cert_expires_day
-        )
-        birth_year = years_of_days(chunk.birth_day).astype(np.int64)
-        card_index = self._bin(card, birth_year, CARD)
-        cert_alone = (cert != NO_DATE) & ((card == NO_DATE) | (cert < card))
-        cert_index = np.where(cert_alone, self._bin(cert, birth_year, CERT), self._bins)
-        self._counts += np.bincount(card_index, minlength=self._bins + 1)
-        self._counts += np.bincount(cert_index, minlength=self._bins + 1)
-        self.rows += chunk.row_count
+        counts = np.zeros(self._bins + 1, dtype=np.int64)
+        for start in range(0, chunk.row_count, _SLICE_ROWS):
+            part = slice(start, start + _SLICE_ROWS)
+            card, cert, card_age, cert_age = card_and_cert_expiries(
+                chunk.birth_day[part],
+                chunk.card_issued_day[part],
+                chunk.cert_issued_day[part],
+                None if chunk.card_expires_day is None else chunk.card_expires_day[part],
+                None if chunk.cert_expires_day is None else chunk.cert_expires_day[part],
+            )
+            every = np.ones(len(card), dtype=bool)
+            counts += np.bincount(
+                self._index(card, card_age, CARD, every), minlength=self._bins + 1
+            )
+            # certificates only when they end strictly before their card (or there is no card)
+            alone = (cert < card) | (card == NO_DATE)
+            counts += np.bincount(
+                self._index(cert, cert_age, CERT, alone), minlength=self._bins + 1
+            )
+        with self._lock:
+            self._counts += counts
+            self.rows += chunk.row_count
 
     def cube(self) -> ExpiryCube:
         """Return the cube of everything added so far."""
@@ -169,17 +191,43 @@ def build_expiry_cube(
     first_day: int,
     last_day: int,
     progress: ProgressCallback | None = None,
+    workers: int = 2,
 ) -> ExpiryCube:
     """Scan register chunks once into an :class:`ExpiryCube` covering [first_day, last_day].
 
-    ``progress`` is called after each chunk with the rows processed so far. Raises ValueError for
-    dates outside the supported years (see :mod:`madoguchi.planning.rules`).
+    Chunks are computed on ``workers`` threads while the next chunk is being read. ``progress``
+    is called (from this thread, in order) with the rows processed so far. Raises ValueError for
+    dates outside the supported years (see :mod:`madoguchi.planning.rules`) and whatever the
+    chunk iterator raises.
     """
     builder = ExpiryCubeBuilder(first_day=first_day, last_day=last_day)
-    for chunk in chunks:
-        builder.add(chunk)
-        if progress is not None:
-            progress(builder.rows)
+    if workers <= 1:
+        for chunk in chunks:
+            builder.add(chunk)
+            if progress is not None:
+                progress(builder.rows)
+        return builder.cube()
+    pending: deque[tuple[Future[None], int]] = deque()
+    done_rows = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for chunk in chunks:
+                pending.append((pool.submit(builder.add, chunk), chunk.row_count))
+                while len(pending) >= workers:
+                    future, rows = pending.popleft()
+                    future.result()
+                    done_rows += rows
+                    if progress is not None:
+                        progress(done_rows)
+            while pending:
+                future, rows = pending.popleft()
+                future.result()
+                done_rows += rows
+                if progress is not None:
+                    progress(done_rows)
+        finally:
+            for future, _ in pending:
+                future.cancel()
     return builder.cube()
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "DayArray",
     "age_on_days",
     "birthday_in_year",
+    "card_and_cert_expiries",
     "card_expiry_date",
     "card_expiry_days",
     "cert_expiry_date",
@@ -408,3 +409,91 @@ def renewal_window_opens_days(expiry_days: npt.ArrayLike) -> DayArray:
     month_length = _MONTH_START[month_index + 1] - month_start
     opens = month_start + np.minimum(dom, month_length) - 1 + 1
     return np.where(present, opens, NO_DATE).astype(np.int32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused kernel for the national scan (same rules, fewer passes over the rows)
+# ---------------------------------------------------------------------------------------------
+
+# int32 copies of the tables, in "index" units (day number - _FIRST_DAY), so the hot path needs
+# no dtype conversions and no re-basing of gathered days.
+_YEAR_I32: Final = _DAY_YEAR.astype(np.int32)
+_MD_SLOT_I32: Final = _DAY_MD_SLOT.astype(np.int32)
+_BIRTHDAY_INDEX: Final = (_BIRTHDAY_FLAT - _FIRST_DAY).astype(np.int32)
+_SAFE_INDEX: Final = np.int32(_SAFE_DAY - _FIRST_DAY)
+_THRESHOLD_INDEX: Final = np.int32(_THRESHOLD_DAY - _FIRST_DAY)
+_LAST_INPUT_INDEX: Final = _LAST_INPUT_DAY - _FIRST_DAY
+_YEAR_BASE: Final = np.int32(FIRST_SUPPORTED_YEAR)
+
+
+def _indices(days: npt.ArrayLike) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+    """(day - first table day, with NO_DATE → a safe stand-in; present mask). Checks the range."""
+    raw = _as_days(days)
+    present = raw != NO_DATE
+    index = np.where(present, raw - np.int32(_FIRST_DAY), _SAFE_INDEX)
+    if index.size and (int(index.min()) < 0 or int(index.max()) > _LAST_INPUT_INDEX):
+        raise ValueError(
+            f"day numbers must lie in {FIRST_SUPPORTED_YEAR}-01-01.."
+            f"{LAST_SUPPORTED_YEAR - 11}-12-31"
+        )
+    return index, present
+
+
+def card_and_cert_expiries(
+    birth_days: npt.ArrayLike,
+    card_issued_days: npt.ArrayLike,
+    cert_issued_days: npt.ArrayLike,
+    card_printed_days: npt.ArrayLike | None = None,
+    cert_printed_days: npt.ArrayLike | None = None,
+) -> tuple[DayArray, DayArray, npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Card and certificate expiries of a register chunk in one pass (the forecast's hot path).
+
+    Returns ``(card_expiry, cert_expiry, card_age, cert_age)``: the expiries exactly as
+    :func:`card_expiry_days` and :func:`cert_expiry_days` (5th-birthday rule, capped by the card,
+    printed dates win; :data:`NO_DATE` where none) and the holder's age reached in the year of each
+    expiry (undefined where the expiry is :data:`NO_DATE`). Raises as :func:`card_expiry_days`.
+    """
+    birth, birth_present = _indices(birth_days)
+    birth_year = _YEAR_I32[birth]
+    md_slot = _MD_SLOT_I32[birth]
+
+    def nth_birthday(
+        issued_days: npt.ArrayLike, minor_threshold: bool
+    ) -> tuple[DayArray, npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+        issued, present = _indices(issued_days)
+        present &= birth_present
+        year = _YEAR_I32[issued]
+        base = (year - _YEAR_BASE) * _MD_PER_YEAR + md_slot
+        ahead = (_BIRTHDAY_INDEX[base] > issued).astype(np.int32)
+        age = year - birth_year - ahead  # age on the issue day
+        if minor_threshold:
+            threshold = np.where(issued < _THRESHOLD_INDEX, ADULT_AGE_BEFORE, ADULT_AGE_FROM)
+            years = np.where(age >= threshold, ADULT_CARD_YEARS, MINOR_CARD_YEARS).astype(np.int32)
+        else:
+            years = np.full_like(age, CERT_YEARS)
+        expiry_index = _BIRTHDAY_INDEX[base + (years - ahead) * _MD_PER_YEAR]
+        expiry = np.where(present, expiry_index + np.int32(_FIRST_DAY), NO_DATE).astype(np.int32)
+        return expiry, age + years, present
+
+    card, card_age, _ = nth_birthday(card_issued_days, True)
+    if card_printed_days is not None:
+        card, card_age = _apply_printed(card, card_age, card_printed_days, birth_year)
+    cert, cert_age, _ = nth_birthday(cert_issued_days, False)
+    capped = (card != NO_DATE) & (card < cert)
+    cert = np.where(capped, card, cert)
+    cert_age = np.where(capped, card_age, cert_age)
+    if cert_printed_days is not None:
+        cert, cert_age = _apply_printed(cert, cert_age, cert_printed_days, birth_year)
+    return card, cert, card_age, cert_age
+
+
+def _apply_printed(
+    expiry: DayArray,
+    age: npt.NDArray[np.int32],
+    printed_days: npt.ArrayLike,
+    birth_year: npt.NDArray[np.int32],
+) -> tuple[DayArray, npt.NDArray[np.int32]]:
+    printed, present = _indices(printed_days)
+    expiry = np.where(present, printed + np.int32(_FIRST_DAY), expiry).astype(np.int32)
+    age = np.where(present, _YEAR_I32[printed] - birth_year, age).astype(np.int32)
+    return expiry, age
