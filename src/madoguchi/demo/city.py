@@ -29,6 +29,7 @@ from madoguchi.offices.models import (
 )
 from madoguchi.planning.rules import NO_DATE
 from madoguchi.planning.synthetic import generate_synthetic_register
+from madoguchi.reservations.slots import regenerate_slots
 from madoguchi.staff.models import Role, StaffUser
 
 DEMO_MUNICIPALITY_CODE = "999997"  # 99xxx is no real municipality; check digit valid
@@ -281,6 +282,12 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         usernames.append(username)
 
     register_count = _load_register(municipality, residents=residents, seed=seed, today=today)
+    regenerate_slots(  # bookable slots for the next 8 weeks (covers the 45-day window)
+        first=today,
+        last=today + dt.timedelta(weeks=8),
+        actor=Actor.system("demo"),
+        sites=municipality.sites.filter(is_active=True),
+    )
     record_audit_event(
         actor=Actor.system("demo"),
         action="demo.load",
