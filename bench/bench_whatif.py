@@ -11,7 +11,6 @@ the bare forecast from the cached cube, and the calendar capacity computation al
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import tempfile
