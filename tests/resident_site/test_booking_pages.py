@@ -379,3 +379,17 @@ def test_reschedule_moves_the_booking_to_another_time(city: factories.City, clie
     page = client.get(response["Location"]).content.decode()
     assert "予約の日時を変更しました。" in page
     assert "2026年6月11日（木） 14:00" in page
+
+
+def test_english_interface_translates_the_booking_pages(
+    city: factories.City, client: Client
+) -> None:
+    client.post("/i18n/setlang/", {"language": "en", "next": "/book/"})
+    page = client.get("/book/").content.decode()
+    assert '<html lang="en">' in page
+    assert "Book a visit: Choose a procedure" in page
+    month = client.get(f"/book/card_pickup/{city.site.pk}/").content.decode()
+    assert ">Sun</th>" in month, "weekday headers use their own context, not the date labels"
+    slot = factories.slot(city.site, city.pickup)
+    form = client.get(identify_url(slot)).content.decode()
+    assert "Date of birth" in form and ">Year</label>" in form
