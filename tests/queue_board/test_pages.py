@@ -124,3 +124,15 @@ def test_an_unknown_ticket_page_is_404(client: Client, hall: Hall) -> None:
 def test_the_index_links_every_sites_board(client: Client, hall: Hall) -> None:
     page = client.get("/queue/").content.decode()
     assert f'href="/queue/sites/{hall.site.pk}/"' in page
+
+
+def test_taking_tickets_on_the_web_is_rate_limited(
+    client: Client, hall: Hall, settings: object
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"ip_write": (1, 60)}  # type: ignore[attr-defined]  # pytest-django settings fixture
+    url = f"/queue/sites/{hall.site.pk}/take/"
+    assert client.post(url, {"procedure": hall.cert_renewal.pk}).status_code == 302
+    refused = client.post(url, {"procedure": hall.cert_renewal.pk})
+    assert refused.status_code == 422
+    assert "しばらく待ってから" in refused.content.decode()
+    assert QueueTicket.objects.count() == 1
