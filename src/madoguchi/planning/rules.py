@@ -69,6 +69,7 @@ AGE_THRESHOLD_CHANGED_ON: Final = dt.date(2022, 4, 1)
 
 ADULT_AGE_BEFORE: Final = 20
 ADULT_AGE_FROM: Final = 18
+assert ADULT_AGE_BEFORE - ADULT_AGE_FROM == 2  # the fused kernel relies on it
 ADULT_CARD_YEARS: Final = 10
 MINOR_CARD_YEARS: Final = 5
 CERT_YEARS: Final = 5
@@ -464,11 +465,12 @@ def card_and_cert_expiries(
         present &= birth_present
         year = _YEAR_I32[issued]
         base = (year - _YEAR_BASE) * _MD_PER_YEAR + md_slot
-        ahead = (_BIRTHDAY_INDEX[base] > issued).astype(np.int32)
+        ahead = _BIRTHDAY_INDEX[base] > issued
         age = year - birth_year - ahead  # age on the issue day
         if minor_threshold:
-            threshold = np.where(issued < _THRESHOLD_INDEX, ADULT_AGE_BEFORE, ADULT_AGE_FROM)
-            years = np.where(age >= threshold, ADULT_CARD_YEARS, MINOR_CARD_YEARS).astype(np.int32)
+            # adult from 20 before 2022-04-01, from 18 after: compare age - 2·(before) with 18
+            adult = (age - 2 * (issued < _THRESHOLD_INDEX)) >= ADULT_AGE_FROM
+            years = np.where(adult, ADULT_CARD_YEARS, MINOR_CARD_YEARS).astype(np.int32)
         else:
             years = np.full_like(age, CERT_YEARS)
         expiry_index = _BIRTHDAY_INDEX[base + (years - ahead) * _MD_PER_YEAR]
