@@ -38,6 +38,8 @@ from madoguchi.resident_site.visit import Visit, documents_to_bring
 HOME_WEEKS = 2
 SESSION_ACCESS = "resident_reservations"
 SESSION_TOKENS = "resident_booking_tokens"
+KEPT_TOKENS = 10
+"""How many used one-time tokens a session remembers (enough for a family booking in a row)."""
 
 FIELD_OF_ERROR = {
     "invalid_notice_number": "notice_number",
@@ -263,7 +265,8 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
         return render(
             request, "resident_site/identify.html", {**context, "form": form}, status=error.status
         )
-    request.session[SESSION_TOKENS] = {**done, token: booked.code}
+    recent = list(done.items())[-(KEPT_TOKENS - 1) :]
+    request.session[SESSION_TOKENS] = {**dict(recent), token: booked.code}
     _remember(request, booked.code, booked.birth_date)
     return redirect("resident_site:reservation", code=booked.code)
 
