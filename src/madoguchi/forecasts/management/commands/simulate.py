@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tomllib
@@ -107,7 +108,8 @@ class Command(BaseCommand):
         self._print_table(scenario, report)
 
     def _print_table(self, scenario: Scenario, report: SimulationReport) -> None:
-        console = Console(file=self.stdout, width=100, force_terminal=False, no_color=True)
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=100, force_terminal=False, no_color=True)
         title = (
             f"{scenario.customers} customers, continuous"
             if scenario.continuous
@@ -140,6 +142,7 @@ class Command(BaseCommand):
         exact = scenario.erlang_c_mean_wait_minutes
         if exact is not None:
             console.print(f"Erlang C mean wait {exact:.2f} min (steady state)")
+        self.stdout.write(buffer.getvalue(), ending="")
 
     def _reject(self, lines: list[str]) -> NoReturn:
         for line in lines:
