@@ -1,0 +1,58 @@
+"""The counter console in Chromium: log in, see the day, check a visitor in; zero axe issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import axe_violations
+from tests.resident_site import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def booked(live_server: Any) -> Iterator[Reservation]:
+    with time_machine.travel(factories.NOW, tick=True) as traveller:
+        city = factories.city()
+        factories.notice_card(city.municipality)
+        slot = factories.slot(city.site, city.pickup)
+        reservation = services.book_reservation(
+            slot_id=slot.pk,
+            procedure_code="card_pickup",
+            applicant=services.Applicant(
+                birth_date=factories.BIRTH, notice_number=factories.NOTICE
+            ),
+            actor=Actor.resident(),
+        )
+        user = StaffUser.objects.create_user(
+            "official", password="pw-for-tests", role=Role.OFFICIAL
+        )
+        user.sites.set([city.site])
+        traveller.move_to(clock.at(factories.VISIT_DAY, dt.time(9, 50)))
+        yield reservation
+
+
+def test_official_checks_a_visitor_in(live_server: Any, page: Any, booked: Reservation) -> None:
+    page.goto(f"{live_server.url}/staff/")
+    assert axe_violations(page) == []
+    page.fill("#id_username", "official")
+    page.fill("#id_password", "pw-for-tests")
+    page.get_by_role("button", name="ログイン").click()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="今日の予約").first.click()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=f"受付 {booked.code}").click()
+    assert page.get_by_text(f"{booked.code}：受付しました").is_visible()
+    assert axe_violations(page) == []
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.CHECKED_IN
