@@ -393,3 +393,20 @@ def test_english_interface_translates_the_booking_pages(
     slot = factories.slot(city.site, city.pickup)
     form = client.get(identify_url(slot)).content.decode()
     assert "Date of birth" in form and ">Year</label>" in form
+
+
+def test_reschedule_into_a_full_time_offers_the_nearest_free_ones(
+    city: factories.City, client: Client
+) -> None:
+    booked = booked_pickup(city, client)
+    full = factories.slot(city.site, city.pickup, time="14:00", capacity=1, booked=1)
+    free = factories.slot(city.site, city.pickup, time="14:20")
+
+    response = client.post(f"/reservation/{booked.code}/reschedule/slot/{full.pk}/")
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "予約枠はいっぱいです" in page
+    assert f"/reservation/{booked.code}/reschedule/slot/{free.pk}/" in page
+    booked.refresh_from_db()
+    assert booked.slot_id != full.pk
