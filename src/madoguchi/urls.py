@@ -23,6 +23,7 @@ if settings.ZONE in ("all", "public"):
 
 if settings.ZONE in ("all", "staff"):
     urlpatterns += [
+        path("staff/issuance/", include("madoguchi.issuance.urls")),
         path("staff/planning/", include("madoguchi.forecasts.urls")),
         path("staff/queue/", include("madoguchi.walkins.urls")),
         path("staff/", include("madoguchi.counter_console.urls")),

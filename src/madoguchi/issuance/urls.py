@@ -1,0 +1,14 @@
+from django.urls import path
+
+from madoguchi.issuance import views
+
+app_name = "issuance"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("import/", views.upload, name="upload"),
+    path("advance/", views.advance, name="advance"),
+    path("notices/", views.issue, name="issue"),
+    path("notices/<int:batch_id>/notices.pdf", views.batch_pdf, name="batch_pdf"),
+    path("notices/<int:batch_id>/mailing.csv", views.batch_csv, name="batch_csv"),
+]

@@ -1,0 +1,196 @@
+"""Staff pages for the card pipeline: views parse input, call one service or selector, render."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.issuance import deadlines, services
+from madoguchi.issuance.imports import import_deliveries
+from madoguchi.issuance.models import CardStatus, DeliveryImport, NoticeBatch
+from madoguchi.issuance.notices import (
+    batch_cards,
+    issue_paced_batch,
+    notice_context,
+    render_notices_pdf,
+    write_mailing_csv,
+)
+from madoguchi.issuance.pacing import propose_batch
+from madoguchi.issuance.selectors import cards_in_status
+from madoguchi.offices.models import Municipality
+from madoguchi.staff.models import Role, StaffUser
+
+READERS = frozenset(Role.values)
+WORKERS = frozenset({Role.OFFICIAL, Role.CONTRACTOR, Role.MANAGER, Role.ADMINISTRATOR})
+OFFICIALS = frozenset({Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR})
+UPLOAD_MAX_BYTES = int(getattr(settings, "MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+BULK_STEP = 500
+View = Callable[..., HttpResponse | FileResponse]
+
+
+def _staff(request: HttpRequest) -> StaffUser:
+    user = request.user
+    assert isinstance(user, StaffUser)  # login_required has run
+    return user
+
+
+def roles(allowed: frozenset[str]) -> Callable[[View], View]:
+    """login_required plus a role check (least privilege): 403 for other roles."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | FileResponse:
+            if _staff(request).role not in allowed:
+                return HttpResponseForbidden("この操作を行う権限がありません。")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _municipality(request: HttpRequest) -> Municipality:
+    user = _staff(request)
+    if user.municipality_id is not None:
+        return get_object_or_404(Municipality, pk=user.municipality_id)
+    return get_object_or_404(Municipality.objects.order_by("pk")[:1])
+
+
+@roles(READERS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Counts by stage, the deadline watch, pacing arithmetic and the weekly summary."""
+    municipality = _municipality(request)
+    counts = dict(
+        municipality.cards.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    stages = [(s.value, s.label, counts.get(s.value, 0)) for s in CardStatus]
+    watch = deadlines.deadline_watch(municipality)
+    context = {
+        "municipality": municipality,
+        "stages": stages,
+        "watch": watch,
+        "watch_rows": watch.cards[:50],
+        "expiring": deadlines.expiring_before_pickup(municipality)[:50],
+        "proposal": propose_batch(municipality=municipality),
+        "summary": deadlines.weekly_summary(municipality),
+        "batches": NoticeBatch.objects.filter(municipality=municipality)[:10],
+        "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
+        "can_work": _staff(request).role in WORKERS,
+        "is_official": _staff(request).role in OFFICIALS,
+    }
+    return render(request, "issuance/dashboard.html", context)
+
+
+@roles(OFFICIALS)
+def upload(request: HttpRequest) -> HttpResponse:
+    """Upload a J-LIS delivery file; the report is shown whatever the outcome."""
+    report = None
+    error = ""
+    if request.method == "POST":
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            error = "ファイルを選んでください。"
+        elif uploaded.size is not None and uploaded.size > UPLOAD_MAX_BYTES:
+            error = (
+                f"ファイルが大きすぎます（上限 {UPLOAD_MAX_BYTES // (1024 * 1024)}MB）。"
+                "大きなファイルは `madoguchi import-deliveries` で取り込んでください。"
+            )
+        else:
+            report = import_deliveries(
+                uploaded,
+                file_name=uploaded.name or "upload.csv",
+                municipality=_municipality(request),
+                actor=Actor.staff(_staff(request)),
+            )
+    return render(
+        request,
+        "issuance/upload.html",
+        {"report": report, "error": error, "max_mb": UPLOAD_MAX_BYTES // (1024 * 1024)},
+        status=400 if error or (report and not report.accepted) else 200,
+    )
+
+
+_STEPS: dict[str, tuple[str, frozenset[str]]] = {
+    "inspect": (CardStatus.DELIVERED, WORKERS),
+    "setup": (CardStatus.INSPECTED, WORKERS),
+    "remind": (CardStatus.NOTICE_ISSUED, OFFICIALS),
+}
+
+
+@require_POST
+@roles(WORKERS)
+def advance(request: HttpRequest) -> HttpResponse:
+    """Move the oldest cards of one stage forward in bulk (inspect, set-up, remind)."""
+    step = request.POST.get("step", "")
+    if step not in _STEPS:
+        return HttpResponse("不明な操作です。", status=400)
+    source, allowed = _STEPS[step]
+    user = _staff(request)
+    if user.role not in allowed:
+        return HttpResponseForbidden("この操作を行う権限がありません。")
+    cards = list(cards_in_status(_municipality(request).pk, source)[:BULK_STEP])
+    actor = Actor.staff(user)
+    try:
+        if step == "inspect":
+            services.inspect_cards(cards=cards, actor=actor)
+        elif step == "setup":
+            services.record_cards_setup(cards=cards, terminal=None, actor=actor)
+        else:
+            services.send_reminders(cards=cards, actor=actor)
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{len(cards)}枚を処理しました。")
+    return redirect("issuance:dashboard")
+
+
+@require_POST
+@roles(WORKERS)
+def issue(request: HttpRequest) -> HttpResponse:
+    """Issue the paced batch of notices, then offer its PDF and mailing CSV."""
+    issued = issue_paced_batch(
+        municipality=_municipality(request), actor=Actor.staff(_staff(request))
+    )
+    if issued.batch_id is None:
+        messages.info(
+            request, "発送できる交付通知書はありません（空き枠または対象カードがありません）。"
+        )
+    else:
+        messages.success(request, f"交付通知書 {len(issued.cards)}通を発行しました。")
+    return redirect("issuance:dashboard")
+
+
+@roles(WORKERS)
+def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponse | FileResponse:
+    """The batch's notices as PDF (re-rendered from the stored cards)."""
+    batch = get_object_or_404(NoticeBatch, pk=batch_id, municipality=_municipality(request))
+    out = io.BytesIO()
+    render_notices_pdf(batch_cards(batch.pk), out, context=notice_context(batch.municipality.name))
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=f"notices-{batch.pk}.pdf")
+
+
+@roles(WORKERS)
+def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The batch's list for the mailing house (UTF-8 with BOM)."""
+    batch = get_object_or_404(NoticeBatch, pk=batch_id, municipality=_municipality(request))
+    text = io.StringIO()
+    write_mailing_csv(batch_cards(batch.pk), text)
+    response = HttpResponse(
+        ("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="mailing-{batch.pk}.csv"'
+    return response

@@ -1,0 +1,90 @@
+"""Staff pages: login and least privilege; upload, bulk steps and notices work in the browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from madoguchi.issuance import deadlines
+from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.staff.models import Role
+from tests.issuance import factories
+
+pytestmark = pytest.mark.django_db
+SAMPLE = "/work/shared/examples/deliveries-sample.csv"
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
+        yield
+
+
+def client_for(role: str) -> Client:
+    owner = factories.municipality()
+    client = Client()
+    client.force_login(factories.staff(role, owner))
+    return client
+
+
+def upload(client: Client) -> int:
+    with open(SAMPLE, "rb") as f:
+        data = SimpleUploadedFile("d.csv", f.read(), content_type="text/csv")
+    return client.post("/staff/issuance/import/", {"file": data}).status_code
+
+
+def test_pages_need_a_login() -> None:
+    response = Client().get("/staff/issuance/")
+    assert response.status_code == 302 and "/staff/login/" in response["Location"]
+
+
+def test_an_official_uploads_and_advances_cards_through_the_stages() -> None:
+    client = client_for(Role.OFFICIAL)
+    assert upload(client) == 200
+    assert CardRecord.objects.count() == 4
+    for step in ("inspect", "setup"):
+        assert client.post("/staff/issuance/advance/", {"step": step}).status_code == 302
+    assert CardRecord.objects.filter(status=CardStatus.SETUP_DONE).count() == 4
+    page = client.get("/staff/issuance/")
+    assert page.status_code == 200
+    assert "今回の発送数: 0通" in page.content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.CONTRACTOR, Role.AUDITOR])
+def test_contractors_and_auditors_cannot_upload(role: str) -> None:
+    client = client_for(role)
+    assert upload(client) == 403
+    assert CardRecord.objects.count() == 0
+
+
+def test_auditors_read_but_cannot_change() -> None:
+    client = client_for(Role.AUDITOR)
+    assert client.get("/staff/issuance/").status_code == 200
+    assert client.post("/staff/issuance/advance/", {"step": "inspect"}).status_code == 403
+    assert client.post("/staff/issuance/notices/").status_code == 403
+
+
+def test_contractors_cannot_send_reminders() -> None:
+    client = client_for(Role.CONTRACTOR)
+    assert client.post("/staff/issuance/advance/", {"step": "remind"}).status_code == 403
+
+
+def test_the_watch_lists_late_cards_first_then_at_risk() -> None:
+    owner = factories.municipality()
+    today = dt.date(2026, 11, 27)
+    fresh = factories.card(owner, delivered_on=today - dt.timedelta(days=2))
+    late = factories.card(owner, delivered_on=today - dt.timedelta(days=20))
+    risky = factories.card(
+        owner, status=CardStatus.SETUP_DONE, delivered_on=today - dt.timedelta(days=9)
+    )
+    factories.card(
+        owner, status=CardStatus.NOTICE_ISSUED, delivered_on=today - dt.timedelta(days=30)
+    )
+    watch = deadlines.deadline_watch(owner, today=today)
+    assert [r.card for r in watch.cards] == [late, risky, fresh]
+    assert (watch.late, watch.at_risk, watch.on_track) == (1, 1, 1)
