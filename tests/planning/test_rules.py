@@ -260,7 +260,7 @@ def people(draw: st.DrawFn) -> tuple[dt.date, dt.date, dt.date]:
     return birth, card, cert
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(people(), min_size=1, max_size=40), st.booleans())
 def test_vectorised_rules_equal_the_scalar_reference(
     rows: list[tuple[dt.date, dt.date, dt.date]], in_window: bool
@@ -281,7 +281,7 @@ def test_vectorised_rules_equal_the_scalar_reference(
         assert date_from_day_number(int(window[i])) == renewal_window_opens_date(card_on)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(people())
 def test_expiry_properties(person: tuple[dt.date, dt.date, dt.date]) -> None:
     birth, card_issued, cert_issued = person
@@ -303,7 +303,7 @@ def test_expiry_properties(person: tuple[dt.date, dt.date, dt.date]) -> None:
     assert cert == min(uncapped, card)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.lists(
         st.tuples(people(), st.sampled_from([None, D("2026-01-31")]), st.booleans()),

@@ -16,7 +16,7 @@ TODAY = day_number(AS_OF)
 
 @pytest.fixture(scope="module")
 def register() -> SyntheticRegister:
-    return generate_synthetic_register(people=200_000, seed=7, as_of=AS_OF)
+    return generate_synthetic_register(people=100_000, seed=7, as_of=AS_OF)
 
 
 def test_same_seed_gives_the_same_register() -> None:
