@@ -49,13 +49,12 @@ def hit(scope: str, key: str) -> None:
     bucket = now // window
     digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
     cache_key = f"rl:{scope}:{bucket}:{digest}"
-    if cache.add(cache_key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 1)
-            count = 1
+    # incr first: the common case (a known client) costs one read and one write; a new key is
+    # added. The database cache's incr is read-then-write, so concurrent hits may undercount a
+    # little — acceptable for a rate limit, unlike for seats.
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        count = 1 if cache.add(cache_key, 1, timeout=window + 1) else cache.incr(cache_key)
     if count > requests:
         raise RateLimited(retry_after_seconds=(bucket + 1) * window - now)
