@@ -111,3 +111,37 @@ def test_negative_control_without_the_conditional_update_the_slot_oversells(
     assert outcomes["booked"] > slot.capacity, outcomes
     assert taken > slot.capacity  # an oversell in reality …
     assert slot.booked != taken  # … that the lost-update counter does not even show
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_racing_itself_books_once(main_office: Any, cert_renewal: Any) -> None:
+    """Eight identical submissions at the same instant (a resident tapping 予約する repeatedly):
+    one reservation, one seat, and every submission answers with that same reservation."""
+    slot = factories.slot(main_office, cert_renewal, capacity=5)
+    codes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=30)
+            reservation = book_reservation(
+                slot_id=slot.pk,
+                procedure_code="cert_renewal",
+                applicant=_person(1),
+                actor=Actor.resident(),
+            )
+            with lock:
+                codes.append(reservation.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    slot.refresh_from_db()
+    assert len(codes) == 8 and len(set(codes)) == 1
+    assert slot.booked == 1 == _seats_taken(slot)
