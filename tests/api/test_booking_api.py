@@ -109,6 +109,13 @@ def test_an_individual_number_is_refused_with_a_clear_message(client: Client, sl
     assert "個人番号" in response.json()["message"]
 
 
+def test_an_individual_number_as_a_reservation_code_is_refused_not_looked_up(
+    client: Client, slot: Slot
+) -> None:
+    response = client.get("/api/v1/reservations/１２３４５６７８９０１８", {"birth_date": BIRTH})
+    assert (response.status_code, response.json()["error"]) == (422, "individual_number")
+
+
 def test_full_width_notice_numbers_and_a_double_submit_book_once(
     client: Client, slot: Slot
 ) -> None:

@@ -154,6 +154,7 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
     """Book a seat (and one for each family member, all or none). A double submit answers with
     the same reservation."""
     _limit(request, write=True)
+    normalize.refuse_individual_number(body.procedure)
     members = [body, *body.family_members]
     for member in members:
         if member.notice_number:
@@ -192,6 +193,7 @@ def _found(
     request: HttpRequest, code: str, birth_date: dt.date, *, write: bool = False
 ) -> Reservation:
     _limit(request, write=write)
+    normalize.refuse_individual_number(code)
     hit("code", normalize.nfkc(code).upper())
     return find_reservation_for_resident(code=code, birth_date=birth_date)
 
