@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.demo.pipeline import load_demo_pipeline
 from madoguchi.forecasts.models import RegisterRecord
 from madoguchi.offices.models import (
     Closure,
@@ -295,6 +296,7 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         subject_id=municipality.pk,
         after={"residents": register_count, "seed": seed},
     )
+    load_demo_pipeline(municipality=municipality, seed=seed, today=today)
     return DemoSummary(
         municipality=municipality,
         sites=municipality.sites.count(),

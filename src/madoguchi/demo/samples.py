@@ -1,0 +1,20 @@
+"""Sample booking numbers printed by `madoguchi demo` (cards whose notice went out, not booked)."""
+
+from __future__ import annotations
+
+from madoguchi.demo.pipeline import PREFIX
+from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.issuance.numbers import format_notice_number
+
+
+def sample_notice_lines(count: int = 3) -> list[str]:
+    """A few notice numbers with birth dates of demo cards ready to book."""
+    cards = CardRecord.objects.filter(
+        application_id__startswith=PREFIX, status=CardStatus.NOTICE_ISSUED
+    ).order_by("pk")[:count]
+    lines = [
+        f"  予約番号 {format_notice_number(c.notice_number or '')}"
+        f"  生年月日 {c.birth_date:%Y-%m-%d}"
+        for c in cards
+    ]
+    return ["カード受け取り予約の試し用（/book/card_pickup/）:", *lines] if lines else []
