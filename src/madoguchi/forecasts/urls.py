@@ -1,10 +1,11 @@
 from django.urls import path
 
-from madoguchi.forecasts import views
+from madoguchi.forecasts import staffing_views, views
 
 app_name = "forecasts"
 
 urlpatterns = [
     path("", views.planning, name="planning"),
     path("apply/", views.apply_proposals, name="apply"),
+    path("staffing/", staffing_views.staffing, name="staffing"),
 ]

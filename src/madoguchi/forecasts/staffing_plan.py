@@ -1,0 +1,296 @@
+"""Adapter for the weekly staffing plan: live data → `planning.staffing.StaffingProblem` → a plan.
+
+Reads the register forecast, each site's calendar, counters and terminals; the optimiser in
+`madoguchi.planning.staffing` decides. Conventions (what a reviewer will ask about):
+
+* The plan covers whole ISO weeks from next Monday: this week's roster is already set, and a
+  week starting on or after the 1st of this month is never cut short by the forecast horizon.
+* Workload in counter-hours = card renewals × the card hand-over minutes + certificate renewals ×
+  the certificate minutes (no allowance for idle time, as on the capacity page).
+* Each procedure's work in a week is split between the sites offering it in proportion to their
+  calendar capacity for it that week (open minutes × counters, capped by terminals): a post office
+  takes only certificate work, a temporary site only work in the weeks it is open.
+* The optimiser has one set of session kinds for all sites. Each kind's hours come from the
+  calendars — the first site (main office first) with a weekly session of that kind — clamped to
+  20:00, and its days per week are the most any site opens that kind; a kind no calendar has
+  uses `default_session_kinds()`. So the plan may propose, say, a Saturday at the main office.
+* A site opens at most its active counters at once, capped by its active terminals (every renewal
+  needs a terminal); a site is open in a week if its opening period covers any day of it.
+* Costs are relative: a weekday counter-hour is 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter as Tally
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from madoguchi.forecasts.selectors import (
+    CARD_PICKUP,
+    CERT_RENEWAL,
+    municipality_forecast,
+    week_monday,
+)
+from madoguchi.offices.calendar import SiteCalendar, procedure_periods
+from madoguchi.offices.models import Municipality, OpeningSession, Procedure, Site
+from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.planning.demand import DemandOptions
+from madoguchi.planning.staffing import (
+    CARD_SYSTEM_CLOSES_HOUR,
+    SessionKind,
+    StaffingError,
+    StaffingInfeasibleError,
+    StaffingPlan,
+    StaffingProblem,
+    default_session_kinds,
+    solve_staffing,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+KIND_NAMES = ("weekday", "evening", "weekend")
+KIND_LABELS = {"weekday": "平日", "evening": "夜間", "weekend": "休日"}
+DEFAULT_TIME_LIMIT_SECONDS = 5.0
+MIP_REL_GAP = 0.01
+
+
+@dataclass(frozen=True)
+class StaffingSettings:
+    """What the manager chooses: horizon in weeks, take-up, lead-time target, relative costs."""
+
+    weeks: int = 26
+    take_up: float = 0.9
+    lead_time_weeks: float = 2.0
+    weekday_cost: float = 1.0
+    evening_cost: float = 1.25
+    weekend_cost: float = 1.5
+
+
+@dataclass(frozen=True)
+class StaffingInput:
+    """The problem handed to the optimiser, with what the page needs to explain it.
+
+    ``card_hours`` / ``cert_hours`` are [week, site] counter-hours of each kind of work (their sum
+    is ``problem.demand_hours``); ``card_renewals`` / ``cert_renewals`` the weekly forecast.
+    """
+
+    problem: StaffingProblem
+    week_starts: list[dt.date]
+    sites: list[Site]
+    card_renewals: FloatArray
+    cert_renewals: FloatArray
+    card_hours: FloatArray
+    cert_hours: FloatArray
+
+
+@dataclass(frozen=True)
+class StaffingOutcome:
+    """A solved plan, or a Japanese message saying why there is none (``plan`` is then None)."""
+
+    staffing: StaffingInput
+    plan: StaffingPlan | None
+    error: str | None
+
+
+def _minutes(code: str, fallback: int) -> int:
+    value = Procedure.objects.filter(code=code).values_list("duration_minutes", flat=True).first()
+    return int(value) if value else fallback
+
+
+def _weekly_capacity_hours(
+    calendar: SiteCalendar, procedure: Procedure, week_starts: list[dt.date], terminals: int
+) -> FloatArray:
+    """Counter-hours `procedure` can be served per week by the site's calendar."""
+    hours = np.zeros(len(week_starts))
+    for index, monday in enumerate(week_starts):
+        for offset in range(7):
+            for period in procedure_periods(calendar, procedure, monday + dt.timedelta(offset)):
+                positions = period.counters
+                if procedure.needs_terminal:
+                    positions = min(positions, terminals)
+                hours[index] += positions * period.minutes / 60
+    return hours
+
+
+def _split(total: FloatArray, capacity: FloatArray) -> FloatArray:
+    """Share each week's `total` [week] between sites in proportion to `capacity` [week, site].
+
+    A week in which no site offers the work (e.g. every site closed) uses the sites' shares over
+    the whole horizon, so no work is lost; with no capacity at all, nothing is assigned.
+    """
+    weekly = capacity.sum(axis=1, keepdims=True)
+    overall = capacity.sum(axis=0)
+    fallback = overall / overall.sum() if overall.sum() > 0 else np.zeros_like(overall)
+    shares = np.where(weekly > 0, capacity / np.where(weekly > 0, weekly, 1.0), fallback)
+    result: FloatArray = total[:, None] * shares
+    return result
+
+
+def _hour(value: dt.time) -> float:
+    return value.hour + value.minute / 60
+
+
+def session_kinds_from_calendars(
+    sessions_by_site: list[list[OpeningSession]], settings: StaffingSettings
+) -> tuple[SessionKind, ...]:
+    """Weekday, evening and weekend kinds with hours from the calendars (see module docstring)."""
+    costs = {
+        "weekday": settings.weekday_cost,
+        "evening": settings.evening_cost,
+        "weekend": settings.weekend_cost,
+    }
+    defaults = {kind.name: kind for kind in default_session_kinds()}
+    kinds = []
+    for name in KIND_NAMES:
+        found = [
+            [s for s in sessions if s.kind == name and s.valid_until is None]
+            or [s for s in sessions if s.kind == name]
+            for sessions in sessions_by_site
+        ]
+        with_kind = [sessions for sessions in found if sessions]
+        if with_kind:
+            common = Tally((s.starts_at_time, s.ends_at_time) for s in with_kind[0])
+            (starts, ends), _ = common.most_common(1)[0]
+            start_hour = _hour(starts)
+            end_hour = min(_hour(ends), CARD_SYSTEM_CLOSES_HOUR)
+            days = max(len({s.weekday for s in sessions}) for sessions in with_kind)
+        else:
+            default = defaults[name]
+            start_hour, end_hour, days = (
+                default.start_hour,
+                default.end_hour,
+                int(default.days_per_week),
+            )
+        kinds.append(SessionKind(name, start_hour, end_hour, days, costs[name]))
+    return tuple(kinds)
+
+
+def staffing_input(
+    municipality: Municipality, *, today: dt.date, settings: StaffingSettings
+) -> StaffingInput:
+    """Build the staffing problem for `municipality` from live data (see module docstring).
+
+    Raises ValueError when the horizon or take-up is out of range, StaffingError when the
+    municipality has no site offering renewals.
+    """
+    if not 1 <= settings.weeks <= 104:
+        raise ValueError("weeks must be within 1..104")
+    first_monday = week_monday(today) + dt.timedelta(weeks=1)
+    week_starts = [first_monday + dt.timedelta(weeks=w) for w in range(settings.weeks)]
+    start = today.replace(day=1)
+    last_day = week_starts[-1] + dt.timedelta(days=6)
+    months = (last_day.year - start.year) * 12 + last_day.month - start.month + 1
+    forecast = municipality_forecast(
+        municipality,
+        start=start,
+        months=months,
+        by="week",
+        options=DemandOptions(take_up=settings.take_up),
+    )
+    first_index = forecast.labels.index(first_monday.isoformat())
+    card = np.asarray(forecast.card_renewals[first_index : first_index + settings.weeks])
+    cert = np.asarray(forecast.cert_renewals[first_index : first_index + settings.weeks])
+
+    procedures = {p.code: p for p in Procedure.objects.filter(code__in=(CARD_PICKUP, CERT_RENEWAL))}
+    sites: list[Site] = []
+    card_capacity: list[FloatArray] = []
+    cert_capacity: list[FloatArray] = []
+    max_counters: list[int] = []
+    open_weeks: list[list[bool]] = []
+    sessions_by_site: list[list[OpeningSession]] = []
+    for site in active_sites().filter(municipality=municipality):
+        offered = [p for p in offered_procedures(site) if p.code in procedures]
+        if not offered:
+            continue
+        calendar = SiteCalendar.load(site)
+        counters = site.counters.filter(is_active=True).count()
+        terminals = site.terminals.filter(is_active=True).count()
+        capacity = {
+            p.code: _weekly_capacity_hours(calendar, p, week_starts, terminals) for p in offered
+        }
+        sites.append(site)
+        card_capacity.append(capacity.get(CARD_PICKUP, np.zeros(settings.weeks)))
+        cert_capacity.append(capacity.get(CERT_RENEWAL, np.zeros(settings.weeks)))
+        max_counters.append(min(counters, terminals))
+        open_weeks.append(
+            [
+                any(site.is_open_on_date(monday + dt.timedelta(d)) for d in range(7))
+                for monday in week_starts
+            ]
+        )
+        sessions_by_site.append(calendar.sessions)
+    if not sites:
+        raise StaffingError("no active site offers card or certificate renewals")
+
+    card_hours = _split(card * _minutes(CARD_PICKUP, 20) / 60, np.array(card_capacity).T)
+    cert_hours = _split(cert * _minutes(CERT_RENEWAL, 10) / 60, np.array(cert_capacity).T)
+    problem = StaffingProblem(
+        site_names=tuple(site.name for site in sites),
+        demand_hours=card_hours + cert_hours,
+        max_counters=np.array(max_counters, dtype=np.int64),
+        session_kinds=session_kinds_from_calendars(sessions_by_site, settings),
+        open_weeks=np.array(open_weeks, dtype=np.bool_).T,
+        lead_time_weeks=settings.lead_time_weeks,
+    )
+    return StaffingInput(
+        problem=problem,
+        week_starts=week_starts,
+        sites=sites,
+        card_renewals=card,
+        cert_renewals=cert,
+        card_hours=card_hours,
+        cert_hours=cert_hours,
+    )
+
+
+_INFEASIBLE = re.compile(
+    r"site (?P<site>'.*'|\".*\") cannot keep its lead time of (?P<lead>[\d.]+) weeks by week "
+    r"(?P<week>\d+): (?P<due>\d+) counter-hours due, at most (?P<available>\d+) available"
+)
+
+
+def infeasible_message(error: StaffingInfeasibleError, week_starts: list[dt.date]) -> str:
+    """The optimiser's diagnosis in Japanese, naming the site and the week (its Monday)."""
+    match = _INFEASIBLE.search(str(error))
+    if match is None:
+        return (
+            "需要・待ちの目標・窓口数の制約をすべて満たす計画がありません。"
+            "待ちの目標（週）を長くするか、窓口を増やしてください。"
+        )
+    week = int(match["week"])
+    monday = week_starts[week - 1] if 0 < week <= len(week_starts) else None
+    when = f"{monday.month}月{monday.day}日の週" if monday else f"{week}週目"
+    return (
+        f"「{match['site'][1:-1]}」は{when}までに、待ちを{match['lead']}週分以内に収められません"
+        f"（その時点で処理が必要な窓口時間 {match['due']} 時間に対し、"
+        f"開ける窓口をすべて開いても最大 {match['available']} 時間）。"
+        "待ちの目標（週）を長くするか、この窓口の窓口数・端末数を増やしてください。"
+    )
+
+
+def solve_staffing_plan(
+    staffing: StaffingInput, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS
+) -> StaffingOutcome:
+    """Solve to a 1% gap or the time limit; infeasibility and solver failure become messages."""
+    try:
+        plan = solve_staffing(
+            staffing.problem, time_limit_seconds=time_limit_seconds, mip_rel_gap=MIP_REL_GAP
+        )
+    except StaffingInfeasibleError as error:
+        return StaffingOutcome(staffing, None, infeasible_message(error, staffing.week_starts))
+    except StaffingError as error:
+        return StaffingOutcome(
+            staffing, None, f"計画を作れませんでした（最適化の途中で停止しました: {error}）。"
+        )
+    return StaffingOutcome(staffing, plan, None)
+
+
+def planned_hours(plan: StaffingPlan, kinds: tuple[SessionKind, ...]) -> FloatArray:
+    """Counter-hours the plan opens, [week, site] (counter-sessions × session hours)."""
+    hours = np.array([k.session_hours for k in kinds])
+    result: FloatArray = plan.counter_sessions @ hours
+    return result

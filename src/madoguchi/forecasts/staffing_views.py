@@ -1,0 +1,180 @@
+"""The staffing plan page: how many counters to open per site, week and session kind."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from madoguchi.core import clock
+from madoguchi.forecasts import charts
+from madoguchi.forecasts.staffing_plan import (
+    DEFAULT_TIME_LIMIT_SECONDS,
+    KIND_LABELS,
+    MIP_REL_GAP,
+    StaffingInput,
+    StaffingSettings,
+    planned_hours,
+    solve_staffing_plan,
+    staffing_input,
+)
+from madoguchi.forecasts.views import COLORS, _municipality
+from madoguchi.planning.staffing import StaffingError, StaffingPlan
+from madoguchi.staff.models import StaffUser
+
+
+class StaffingForm(forms.Form):
+    """Horizon, take-up, lead-time target and relative costs of evening and weekend hours."""
+
+    weeks = forms.IntegerField(label="期間（週）", min_value=4, max_value=52, initial=26)
+    take_up = forms.IntegerField(
+        label="更新する人の割合（％）", min_value=0, max_value=100, initial=90
+    )
+    lead_time_weeks = forms.IntegerField(
+        label="待ちの目標（週）", min_value=0, max_value=12, initial=2
+    )
+    weekday_cost = forms.DecimalField(
+        label="平日1時間の費用（基準）", min_value=0, max_value=10, decimal_places=2, initial=1
+    )
+    evening_cost = forms.DecimalField(
+        label="夜間1時間の費用（平日比）", min_value=0, max_value=10, decimal_places=2, initial=1.25
+    )
+    weekend_cost = forms.DecimalField(
+        label="休日1時間の費用（平日比）", min_value=0, max_value=10, decimal_places=2, initial=1.5
+    )
+
+
+def _settings(form: StaffingForm) -> StaffingSettings:
+    data = form.cleaned_data
+    return StaffingSettings(
+        weeks=data["weeks"],
+        take_up=data["take_up"] / 100,
+        lead_time_weeks=float(data["lead_time_weeks"]),
+        weekday_cost=float(data["weekday_cost"]),
+        evening_cost=float(data["evening_cost"]),
+        weekend_cost=float(data["weekend_cost"]),
+    )
+
+
+def _status(plan: StaffingPlan) -> dict[str, Any]:
+    gap = plan.mip_gap * 100 if math.isfinite(plan.mip_gap) else None
+    if plan.status == "optimal":
+        label = f"最適（費用の下限との差 {MIP_REL_GAP * 100:g}% 以内を確認済み）"
+    else:
+        label = f"時間切れ（{DEFAULT_TIME_LIMIT_SECONDS:g}秒）: 暫定の計画です。" + (
+            f"費用の下限との差は最大 {gap:.1f}% です。" if gap is not None else ""
+        )
+    return {
+        "status": plan.status,
+        "status_label": label,
+        "gap_percent": gap,
+        "cost": plan.cost,
+        "solve_seconds": plan.solve_seconds,
+    }
+
+
+def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]:
+    problem = staffing.problem
+    labels = [f"{d.month}/{d.day}" for d in staffing.week_starts]
+    hours = planned_hours(plan, problem.session_kinds)
+    workload = problem.demand_hours.sum(axis=1)
+    open_weeks = problem.open_weeks
+    sites = []
+    for s, site in enumerate(staffing.sites):
+        rows = [
+            {
+                "label": labels[w],
+                "week_start": staffing.week_starts[w],
+                "open": bool(open_weeks[w, s]) if open_weeks is not None else True,
+                "sessions": [
+                    int(plan.counter_sessions[w, s, k]) for k in range(len(problem.session_kinds))
+                ],
+                "planned": hours[w, s],
+                "card": staffing.card_hours[w, s],
+                "cert": staffing.cert_hours[w, s],
+                "backlog": plan.backlog_hours[w, s],
+            }
+            for w in range(problem.weeks)
+        ]
+        sites.append(
+            {
+                "name": site.name,
+                "kind": site.get_kind_display(),
+                "max_counters": int(problem.max_counters[s]),
+                "total_sessions": int(plan.counter_sessions[:, s, :].sum()),
+                "rows": rows,
+            }
+        )
+    return {
+        **_status(plan),
+        "sites": sites,
+        "weeks": [
+            {
+                "label": labels[w],
+                "card": staffing.card_renewals[w],
+                "cert": staffing.cert_renewals[w],
+                "workload": workload[w],
+                "planned": hours[w].sum(),
+            }
+            for w in range(problem.weeks)
+        ],
+        "chart": charts.line_chart(
+            title="計画した窓口時間と需要（週別）",
+            summary=f"今後{problem.weeks}週間、全窓口で計画した窓口時間（窓口数×時間）と、"
+            "更新の需要を窓口時間に換算したもの。",
+            labels=labels,
+            series=[
+                charts.Series("需要（窓口時間）", list(workload), COLORS[1]),
+                charts.Series("計画した窓口時間", list(hours.sum(axis=1)), COLORS[0]),
+            ],
+            unit="時間",
+        ),
+    }
+
+
+@login_required
+def staffing(request: HttpRequest) -> HttpResponse:
+    """The staffing plan; the form answers through GET (bookmarkable)."""
+    user: StaffUser = request.user  # type: ignore[assignment]  # login_required
+    municipality = _municipality(user)
+    form = StaffingForm(request.GET or None)
+    context: dict[str, Any] = {"municipality": municipality, "form": form}
+    if form.is_bound and not form.is_valid():
+        return render(request, "forecasts/staffing.html", context)
+    settings = _settings(form) if form.is_bound else StaffingSettings()
+    try:
+        staffing_data = staffing_input(municipality, today=clock.today(), settings=settings)
+    except StaffingError:
+        context["error"] = "カードや電子証明書の更新を受け付ける窓口が登録されていません。"
+        return render(request, "forecasts/staffing.html", context)
+    outcome = solve_staffing_plan(staffing_data)
+    kinds = staffing_data.problem.session_kinds
+    context.update(
+        {
+            "settings": settings,
+            "first_week": staffing_data.week_starts[0],
+            "kinds": [
+                {
+                    "label": KIND_LABELS.get(k.name, k.name),
+                    "hours": f"{_clock(k.start_hour)}〜{_clock(k.end_hour)}",
+                    "days": k.days_per_week,
+                    "cost": k.cost_per_counter_hour,
+                }
+                for k in kinds
+            ],
+            "kind_labels": [KIND_LABELS.get(k.name, k.name) for k in kinds],
+            "error": outcome.error,
+        }
+    )
+    if outcome.plan is not None:
+        context.update(_plan_context(staffing_data, outcome.plan))
+    return render(request, "forecasts/staffing.html", context)
+
+
+def _clock(hour: float) -> str:
+    minutes = round(hour * 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"

@@ -1,0 +1,116 @@
+"""The staffing plan page: the demo city's weekly counter plan from live data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from madoguchi.demo.city import build_demo_city
+from madoguchi.forecasts.selectors import municipality_forecast
+from madoguchi.forecasts.staffing_plan import (
+    StaffingSettings,
+    solve_staffing_plan,
+    staffing_input,
+)
+from madoguchi.offices.models import SiteKind
+from madoguchi.planning.demand import DemandOptions
+from madoguchi.staff.models import StaffUser
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 26)
+SHORT = StaffingSettings(weeks=22)  # the temporary counter closes after week 17 of 22
+
+
+@pytest.fixture
+def city(time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+    return build_demo_city(residents=150, seed=3, today=TODAY).municipality
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(StaffUser.objects.get(username=username))
+    return client
+
+
+def _index(staffing, kind: str) -> int:  # type: ignore[no-untyped-def]
+    return next(i for i, site in enumerate(staffing.sites) if site.kind == kind)
+
+
+def test_the_demo_citys_plan_from_live_data(city) -> None:  # type: ignore[no-untyped-def]
+    """Workload = cards × minutes + certificates × minutes; post offices take only certificate
+    work; the temporary counter gets no work and no sessions once closed; the plan is solved."""
+    staffing = staffing_input(city, today=TODAY, settings=SHORT)
+    forecast = municipality_forecast(
+        city, start=dt.date(2026, 11, 1), months=6, by="week", options=DemandOptions(take_up=0.9)
+    )
+    first = forecast.labels.index("2026-11-30")
+    weeks = slice(first, first + SHORT.weeks)
+    expected = (
+        forecast.card_renewals[weeks].sum() * 20 + forecast.cert_renewals[weeks].sum() * 10
+    ) / 60
+    assert expected > 0
+    assert staffing.problem.demand_hours.sum() == pytest.approx(expected)
+
+    post = _index(staffing, SiteKind.POST_OFFICE)
+    temporary = _index(staffing, SiteKind.TEMPORARY)
+    main = _index(staffing, SiteKind.MAIN_OFFICE)
+    assert staffing.card_hours[:, post].sum() == 0
+    assert staffing.cert_hours[:, post].sum() > 0
+    closed = ~staffing.problem.open_weeks[:, temporary]
+    assert closed.any() and not closed[0]
+    assert staffing.problem.demand_hours[closed, temporary].sum() == 0
+    assert all(kind.end_hour <= 20 for kind in staffing.problem.session_kinds)
+
+    outcome = solve_staffing_plan(staffing)
+    plan = outcome.plan
+    assert plan is not None and outcome.error is None
+    assert plan.status in ("optimal", "time_limit")
+    assert plan.counter_sessions[:, main, :].sum() > 0
+    assert plan.counter_sessions[closed, temporary, :].sum() == 0
+    # the post office's sessions serve exactly the certificate work it is given, nothing else
+    assert plan.served_hours[:, post].sum() == pytest.approx(staffing.cert_hours[:, post].sum())
+    assert plan.spilled_hours.sum() == 0
+
+    flooded = dataclasses.replace(
+        staffing,
+        problem=dataclasses.replace(
+            staffing.problem, demand_hours=staffing.problem.demand_hours + 10_000.0
+        ),
+    )
+    impossible = solve_staffing_plan(flooded)
+    assert impossible.plan is None and impossible.error is not None
+    # lead time 2 weeks: the third week (14 December) is the first that must be served
+    assert "「デモ市役所 本庁舎」は12月14日の週までに" in impossible.error
+
+
+def test_the_staffing_page_shows_the_plan_to_managers_only(city) -> None:  # type: ignore[no-untyped-def]
+    manager = _client("demo-manager")
+    planning = manager.get("/staff/planning/").content.decode()
+    assert 'href="/staff/planning/staffing/"' in planning
+    response = manager.get(
+        "/staff/planning/staffing/",
+        {
+            "weeks": 6,
+            "take_up": 90,
+            "lead_time_weeks": 2,
+            "weekday_cost": "1",
+            "evening_cost": "1.25",
+            "weekend_cost": "1.5",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "窓口の配置計画" in html
+    assert "最適" in html or "時間切れ" in html
+    assert html.count("<svg") == 1
+    assert "デモ市役所 本庁舎" in html and 'scope="row"' in html
+
+    bad = manager.get("/staff/planning/staffing/", {"weeks": 99}).content.decode()
+    assert "入力を確認してください" in bad and "<svg" not in bad
+
+    assert _client("demo-contractor").get("/staff/planning/staffing/").status_code == 403
