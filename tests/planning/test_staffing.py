@@ -153,3 +153,25 @@ def test_workload_hours_weights_visits_by_service_time() -> None:
     assert hours[0, 0] == pytest.approx((60 * 17 + 30 * 10) / 60)
     with pytest.raises(StaffingError):
         workload_hours(visits, [17.0])
+
+
+def test_a_site_never_gets_a_session_kind_it_cannot_hold() -> None:
+    # The second site may only open at weekends: although weekday counter-hours are cheaper,
+    # none may be planned there.
+    kinds = default_session_kinds()
+    names = [k.name for k in kinds]
+    only_weekend = [k.days_per_week if k.name == "weekend" else 0.0 for k in kinds]
+    problem = StaffingProblem(
+        site_names=("本庁舎", "臨時窓口"),
+        demand_hours=np.full((4, 2), 12.0),
+        max_counters=np.array([4, 2]),
+        session_kinds=kinds,
+        site_kind_days=np.array([[k.days_per_week for k in kinds], only_weekend]),
+    )
+    plan = solve_staffing(problem)
+    weekend = names.index("weekend")
+    assert plan.counter_sessions[:, 1, weekend].sum() > 0
+    assert plan.counter_sessions[:, 1, [i for i in range(len(kinds)) if i != weekend]].sum() == 0
+    # The control: without the restriction the cheaper weekday sessions are used there.
+    free = solve_staffing(dataclasses.replace(problem, site_kind_days=None))
+    assert free.counter_sessions[:, 1, names.index("weekday")].sum() > 0

@@ -13,7 +13,10 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
 * The optimiser has one set of session kinds for all sites. Each kind's hours come from the
   calendars — the first site (main office first) with a weekly session of that kind — clamped to
   20:00, and its days per week are the most any site opens that kind; a kind no calendar has
-  uses `default_session_kinds()`. So the plan may propose, say, a Saturday at the main office.
+  uses `default_session_kinds()`. Per site, the plan may use a kind on as many days a week as
+  its calendar has it; a main or branch office may also add up to `EXTRA_DAYS_AT_OFFICES` (two
+  evenings, one Saturday) — the levers the national guidance names — while a post office or a
+  temporary counter keeps to its own calendar (no evenings at a post office).
 * A site opens at most its active counters at once, capped by its active terminals (every renewal
   needs a terminal); a site is open in a week if its opening period covers any day of it.
 * Costs are relative: a weekday counter-hour is 1.
@@ -36,7 +39,7 @@ from madoguchi.forecasts.selectors import (
     week_monday,
 )
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
-from madoguchi.offices.models import Municipality, OpeningSession, Procedure, Site
+from madoguchi.offices.models import Municipality, OpeningSession, Procedure, Site, SiteKind
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.planning.staffing import (
@@ -169,6 +172,23 @@ def session_kinds_from_calendars(
     return tuple(kinds)
 
 
+EXTRA_DAYS_AT_OFFICES = {"weekday": 0, "evening": 2, "weekend": 1}
+"""Days a week of each kind a main or branch office may add beyond its calendar."""
+
+
+def site_kind_days(
+    site: Site, sessions: list[OpeningSession], kinds: tuple[SessionKind, ...]
+) -> list[float]:
+    """Days a week `site` may hold each session kind (see the module docstring)."""
+    days = []
+    for kind in kinds:
+        existing = len({s.weekday for s in sessions if s.kind == kind.name})
+        if site.kind in (SiteKind.MAIN_OFFICE, SiteKind.BRANCH_OFFICE):
+            existing = max(existing, EXTRA_DAYS_AT_OFFICES.get(kind.name, 0))
+        days.append(float(min(existing, kind.days_per_week)))
+    return days
+
+
 def staffing_input(
     municipality: Municipality, *, today: dt.date, settings: StaffingSettings
 ) -> StaffingInput:
@@ -228,12 +248,20 @@ def staffing_input(
 
     card_hours = _split(card * _minutes(CARD_PICKUP, 20) / 60, np.array(card_capacity).T)
     cert_hours = _split(cert * _minutes(CERT_RENEWAL, 10) / 60, np.array(cert_capacity).T)
+    kinds = session_kinds_from_calendars(sessions_by_site, settings)
     problem = StaffingProblem(
         site_names=tuple(site.name for site in sites),
         demand_hours=card_hours + cert_hours,
         max_counters=np.array(max_counters, dtype=np.int64),
-        session_kinds=session_kinds_from_calendars(sessions_by_site, settings),
+        session_kinds=kinds,
         open_weeks=np.array(open_weeks, dtype=np.bool_).T,
+        site_kind_days=np.array(
+            [
+                site_kind_days(site, sessions, kinds)
+                for site, sessions in zip(sites, sessions_by_site, strict=True)
+            ],
+            dtype=np.float64,
+        ),
         lead_time_weeks=settings.lead_time_weeks,
     )
     return StaffingInput(

@@ -149,7 +149,9 @@ class StaffingProblem:
     :func:`workload_hours`). ``max_counters`` — counters a site can open at once (desks with
     terminals). ``staff_hours_per_week`` — counter-hours its staff can cover per week (inf = no
     limit). ``open_weeks`` — False where the site is closed (temporary sites outside their
-    period); default all open. ``temporary_fixed_cost`` — cost of using a temporary site at all
+    period); default all open. ``site_kind_days`` — [site, kind] days a week the site can hold
+    that kind of session (0: never, e.g. no evenings at a post office); default the kind's own
+    ``days_per_week`` everywhere. ``temporary_fixed_cost`` — cost of using a temporary site at all
     (NaN for permanent sites). ``spill`` — allowed (from_site, to_site) pairs: work arising at one
     site may be served at the other. ``lead_time_weeks`` — the backlog left at a week's end may be
     at most this many weeks of that week's demand (0 = all served in its week).
@@ -167,6 +169,7 @@ class StaffingProblem:
     session_kinds: tuple[SessionKind, ...] = field(default_factory=default_session_kinds)
     staff_hours_per_week: FloatArray | None = None
     open_weeks: BoolArray | None = None
+    site_kind_days: FloatArray | None = None
     temporary_fixed_cost: FloatArray | None = None
     spill: tuple[tuple[int, int], ...] = ()
     lead_time_weeks: float = 2.0
@@ -202,6 +205,11 @@ class StaffingProblem:
                 raise StaffingError(f"{name} must hold one value per site")
         if self.open_weeks is not None and self.open_weeks.shape != (weeks, sites):
             raise StaffingError("open_weeks must be (weeks, sites)")
+        if self.site_kind_days is not None and (
+            self.site_kind_days.shape != (sites, len(self.session_kinds))
+            or (self.site_kind_days < 0).any()
+        ):
+            raise StaffingError("site_kind_days must be (sites, kinds) and ≥ 0")
         if not self.session_kinds:
             raise StaffingError("at least one session kind is needed")
         for origin, target in self.spill:
@@ -244,9 +252,12 @@ class StaffingPlan:
         return result
 
 
-def _diagnose(problem: StaffingProblem, hours: FloatArray) -> str:
-    """Name the first site and week whose demand can't be met even at full capacity."""
-    capacity = problem.max_counters.astype(np.float64) * hours.sum()
+def _diagnose(problem: StaffingProblem, site_week_hours: FloatArray) -> str:
+    """Name the first site and week whose demand can't be met even at full capacity.
+
+    `site_week_hours` — per site, counter-hours one counter offers in a full week.
+    """
+    capacity = problem.max_counters.astype(np.float64) * site_week_hours
     if problem.staff_hours_per_week is not None:
         capacity = np.minimum(capacity, problem.staff_hours_per_week)
     weekly = np.broadcast_to(capacity, problem.demand_hours.shape).copy()
@@ -299,6 +310,11 @@ def solve_staffing(
     weeks, sites, kinds = problem.weeks, problem.sites, len(problem.session_kinds)
     hours = np.array([k.session_hours for k in problem.session_kinds])
     days = np.array([k.days_per_week for k in problem.session_kinds])
+    site_days = (
+        problem.site_kind_days
+        if problem.site_kind_days is not None
+        else np.broadcast_to(days, (sites, kinds))
+    )
     hourly_cost = np.array([k.cost_per_counter_hour for k in problem.session_kinds])
     demand = problem.demand_hours
     fixed = (
@@ -338,7 +354,7 @@ def solve_staffing(
     site_cap = np.broadcast_to(problem.max_counters.astype(np.float64), (weeks, sites)).copy()
     if problem.open_weeks is not None:
         site_cap[~problem.open_weeks] = 0.0
-    upper[x0:y0] = np.floor((site_cap[:, :, None] * days[None, None, :]).ravel() + 1e-9)
+    upper[x0:y0] = np.floor((site_cap[:, :, None] * site_days[None, :, :]).ravel() + 1e-9)
     upper[y0:f0] = 1.0
     upper[b0:] = (problem.lead_time_weeks * demand).ravel()
     integrality = np.zeros(n_vars, dtype=np.int64)
@@ -402,7 +418,10 @@ def solve_staffing(
         add(
             temp_rows,
             y0 + j_g,
-            -np.floor(problem.max_counters[temporary_sites[j_g]] * days[k_g] + 1e-9),
+            -np.floor(
+                problem.max_counters[temporary_sites[j_g]] * site_days[temporary_sites[j_g], k_g]
+                + 1e-9
+            ),
         )
         row_lower.append(np.full(w_g.size, -np.inf))
         row_upper.append(np.zeros(w_g.size))
@@ -422,7 +441,7 @@ def solve_staffing(
     )
     elapsed = time.perf_counter() - started
     if result.status == 2:
-        raise StaffingInfeasibleError(_diagnose(problem, hours * days))
+        raise StaffingInfeasibleError(_diagnose(problem, (site_days * hours).sum(axis=1)))
     if result.x is None:
         raise StaffingError(f"the solver stopped without a plan: {result.message}")
 
