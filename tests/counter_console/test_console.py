@@ -193,3 +193,16 @@ def test_phone_booking_errors_are_shown_and_nothing_is_written(
     assert response.status_code == 422
     assert "一致するものが見つかりません" in response.content.decode()
     assert not Reservation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_staff_menu_links_every_staff_page_the_role_may_use() -> None:
+    manager = StaffUser.objects.create_user("m", password="pw", role=Role.MANAGER)
+    contractor = StaffUser.objects.create_user("c", password="pw", role=Role.CONTRACTOR)
+    client = Client()
+    client.force_login(manager)
+    html = client.get("/staff/").content.decode()
+    assert "/staff/queue/" in html and "/staff/issuance/" in html and "/staff/planning/" in html
+    client.force_login(contractor)
+    html = client.get("/staff/").content.decode()
+    assert "/staff/queue/" in html and "/staff/planning/" not in html

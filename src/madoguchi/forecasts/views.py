@@ -23,14 +23,13 @@ from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import propose_openings
 from madoguchi.staff.models import Role, StaffUser
 
-VIEW_ROLES = (Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR)
 APPLY_ROLES = (Role.MANAGER, Role.ADMINISTRATOR)
 TARGET_LEAD_DAYS = 14
 COLORS = ("#0b5394", "#e69138", "#38761d", "#990000", "#674ea7", "#45818e")
 
 
 def _municipality(user: StaffUser) -> Municipality:
-    if user.role not in VIEW_ROLES and not user.is_superuser:
+    if not user.can_see_planning:
         raise PermissionDenied("計画の画面は管理職・監査担当・システム管理者のみ利用できます。")
     municipality = user.municipality or Municipality.objects.order_by("pk").first()
     if municipality is None:

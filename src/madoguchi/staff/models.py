@@ -43,6 +43,11 @@ class StaffUser(AbstractUser):
         """Officials, managers and administrators are municipal staff; contractors are not."""
         return self.role in (Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR)
 
+    @property
+    def can_see_planning(self) -> bool:
+        """Managers, auditors and administrators read the planning pages."""
+        return self.is_superuser or self.role in (Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR)
+
     def can_work_at(self, site_id: int) -> bool:
         """Least privilege: officials and contractors only at their assigned sites."""
         if self.role in (Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR):
