@@ -28,6 +28,13 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits_unless_a_test_sets_them(settings: Any) -> None:
+    """Rate-limit counters live in the database cache, which outlives transactional tests; a
+    suite making many requests from 127.0.0.1 would trip them. Tests of the limits set theirs."""
+    settings.MADOGUCHI_RATE_LIMITS = {}
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must provide this: {reason}")

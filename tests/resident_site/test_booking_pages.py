@@ -410,3 +410,36 @@ def test_reschedule_into_a_full_time_offers_the_nearest_free_ones(
     assert f"/reservation/{booked.code}/reschedule/slot/{free.pk}/" in page
     booked.refresh_from_db()
     assert booked.slot_id != full.pk
+
+
+def test_guessing_birth_dates_for_a_notice_is_stopped(
+    city: factories.City, client: Client, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"notice": (3, 600)}
+    factories.notice_card(city.municipality)
+    slot = factories.slot(city.site, city.pickup)
+    statuses = [
+        confirm(client, slot, pickup_post(slot, **birth_fields(dt.date(1980, 5, day)))).status_code
+        for day in range(10, 15)
+    ]
+    assert statuses == [404, 404, 404, 429, 429]
+    # The right birth date is refused too while the notice is locked: guessing gains nothing.
+    locked = confirm(client, slot, pickup_post(slot))
+    assert locked.status_code == 429
+    assert "しばらく待って" in locked.content.decode()
+    assert not Reservation.objects.exists()
+
+
+def test_guessing_birth_dates_for_a_code_is_stopped(
+    city: factories.City, client: Client, settings: Any
+) -> None:
+    booked = booked_pickup(city, client)
+    settings.MADOGUCHI_RATE_LIMITS = {"code": (2, 600)}
+    stranger = Client()
+    statuses = [
+        stranger.post(
+            "/lookup/", {"code": booked.code, **birth_fields(dt.date(1980, 5, day))}
+        ).status_code
+        for day in range(10, 14)
+    ]
+    assert statuses == [422, 422, 429, 429]

@@ -26,7 +26,7 @@ from madoguchi.api.schemas import (
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.core.ratelimit import hit
+from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import normalize
@@ -43,10 +43,6 @@ router = Router(tags=["booking"])
 
 ERRORS = {404: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
 API_ACTOR = Actor.resident("api")
-
-
-def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def _limit(request: HttpRequest, *, write: bool = False) -> None:

@@ -15,11 +15,10 @@ from django.urls import reverse
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
-from madoguchi.api.public import client_ip
 from madoguchi.api.schemas import MAX_ID, ErrorOut, ValidationErrorOut
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.core.ratelimit import hit
+from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites
 from madoguchi.walkins.models import TicketStatus

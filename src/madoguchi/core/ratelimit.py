@@ -12,6 +12,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
@@ -37,6 +38,11 @@ class RateLimited(DomainError):
             status=429,
         )
         self.retry_after_seconds = retry_after_seconds
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address as the server sees it (a proxy in front sets REMOTE_ADDR right)."""
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def hit(scope: str, key: str) -> None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.core.ratelimit import hit
+from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.queue_board.forms import TakeTicketForm
@@ -71,7 +71,7 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
     if request.method == "POST" and form.is_valid():
         try:
-            hit("ip_write", str(request.META.get("REMOTE_ADDR") or "unknown"))
+            hit("ip_write", client_ip(request))
             ticket = issue_ticket(
                 site=site, procedure=form.cleaned_data["procedure"], actor=Actor.resident("web")
             )

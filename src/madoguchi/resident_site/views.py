@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
 from madoguchi.reservations import services
@@ -247,6 +248,9 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
             {**context, "form": form, "token": secrets.token_urlsafe(16), "documents": documents},
         )
     try:
+        hit("ip_write", client_ip(request))
+        if form.cleaned_data.get("notice_number"):
+            hit("notice", str(form.cleaned_data["notice_number"]).upper())
         booked = _book(form, slot)
     except services.SlotFullError as full:
         carry = "?" + urlencode({"notice": form.cleaned_data.get("notice_number", "")})
@@ -327,17 +331,21 @@ def lookup(request: HttpRequest) -> HttpResponse:
         form = LookupForm(initial={"code": request.GET.get("code", "")})
         return render(request, "resident_site/lookup.html", {"form": form})
     form = LookupForm(request.POST)
+    status = 422
     if form.is_valid():
         try:
+            hit("ip_write", client_ip(request))
+            hit("code", str(form.cleaned_data["code"]).upper())
             found = find_reservation_for_resident(
                 code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
             )
         except DomainError as error:
             form.add_error(None, error.message)
+            status = error.status if error.status == 429 else 422
         else:
             _remember(request, found.code, found.birth_date)
             return redirect("resident_site:reservation", code=found.code)
-    return render(request, "resident_site/lookup.html", {"form": form}, status=422)
+    return render(request, "resident_site/lookup.html", {"form": form}, status=status)
 
 
 def _policy(booked: Reservation) -> dict[str, Any]:
