@@ -2,7 +2,7 @@
 
 The display reloads itself every 10 seconds (a wall screen nobody operates); the phone page
 reloads only when its holder turns that on, because a page that reloads by itself under a
-screen reader breaks WCAG 2.2.1 (docs/decisions/walkin-queue.md).
+screen reader breaks WCAG 2.2.1 (docs/decisions/0005-walkin-queue.md).
 """
 
 from __future__ import annotations

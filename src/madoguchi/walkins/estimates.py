@@ -7,7 +7,7 @@ work. So the estimate replays the queue deterministically: every counter becomes
 current visitor is expected to finish; each person ahead, in number order, goes to the counter
 that frees first and keeps it for their procedure's expected service time; our wait is the
 moment the first counter frees after them. This is exact when service times are exact, and it
-gives 0 when a counter is idle. (docs/decisions/walkin-queue.md)
+gives 0 when a counter is idle. (docs/decisions/0005-walkin-queue.md)
 
 Service times blend the procedure's planned duration with what the site recently observed, so a
 slow day shows in the estimate without one unusual visitor swinging it.

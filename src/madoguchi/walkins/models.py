@@ -37,7 +37,7 @@ class QueueDay(models.Model):
 
     Ticket numbers are allocated by incrementing `last_number` with one UPDATE inside the
     issuing transaction: the row lock serialises concurrent issuers, so numbers are unique
-    and gap-free (docs/decisions/walkin-queue.md).
+    and gap-free (docs/decisions/0005-walkin-queue.md).
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="queue_days")
