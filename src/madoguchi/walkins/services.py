@@ -221,3 +221,28 @@ def cancel_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
         action="ticket.cancelled",
         finished_at=clock.now(),
     )
+
+
+def close_past_queue_days(*, before: dt.date, actor: Actor) -> dict[str, int]:
+    """End every ticket left open on a business day before `before` (the nightly clean-up).
+
+    Waiting tickets are cancelled, called ones become no-shows, one still being served is
+    finished — each through its own service, so each change is checked and audited. Returns
+    counts by the status set. Idempotent: a second run finds nothing open.
+    """
+    counts = {TicketStatus.CANCELLED: 0, TicketStatus.NO_SHOW: 0, TicketStatus.DONE: 0}
+    open_tickets = QueueTicket.objects.filter(
+        business_day__lt=before,
+        status__in=(TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING),
+    ).order_by("pk")
+    for ticket in open_tickets:
+        if ticket.status == TicketStatus.WAITING:
+            cancel_ticket(ticket=ticket, actor=actor)
+            counts[TicketStatus.CANCELLED] += 1
+        elif ticket.status == TicketStatus.CALLED:
+            mark_ticket_no_show(ticket=ticket, actor=actor)
+            counts[TicketStatus.NO_SHOW] += 1
+        else:
+            finish_ticket(ticket=ticket, actor=actor)
+            counts[TicketStatus.DONE] += 1
+    return {str(status): count for status, count in counts.items()}
