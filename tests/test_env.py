@@ -94,3 +94,20 @@ def test_the_console_script_refuses_to_start_on_garbage(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "MADOGUCHI_DEBUG" in result.stderr
+
+
+def test_rate_limits_and_weights_are_read_from_the_environment() -> None:
+    from madoguchi.env import env_rate_limits, env_weights
+
+    base = {"ip": (120, 60)}
+    assert env_rate_limits("R", base, environ={"R": "notice=5/300"}) == {
+        "ip": (120, 60),
+        "notice": (5, 300),
+    }
+    assert env_rate_limits("R", base, environ={"R": "off"}) == {}
+    assert env_weights("W", {"a": 1}, environ={"W": "b=3"}) == {"a": 1, "b": 3}
+    for bad in ("notice=5", "notice=five/60", "notice=5/0", "notice"):
+        with pytest.raises(EnvError, match="R"):
+            env_rate_limits("R", base, environ={"R": bad})
+    with pytest.raises(EnvError, match="W"):
+        env_weights("W", {}, environ={"W": "a=-1"})

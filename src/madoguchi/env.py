@@ -120,3 +120,51 @@ def env_secret(
     if not secret:
         raise EnvError(file_name, path, "ファイルが空です")
     return secret
+
+
+def env_mapping(
+    name: str, default: dict[str, str], *, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`key=value,key=value` pairs; a pair without `=` raises EnvError."""
+    value = _raw(name, environ)
+    if value is None:
+        return dict(default)
+    result: dict[str, str] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise EnvError(name, value, "キー=値 をカンマで区切って指定してください")
+        result[key.strip()] = val.strip()
+    return result
+
+
+def env_rate_limits(
+    name: str, default: dict[str, tuple[int, int]], *, environ: Mapping[str, str] | None = None
+) -> dict[str, tuple[int, int]]:
+    """Rate limits as `scope=REQUESTS/SECONDS,…` (e.g. `notice=10/600`); `off` switches all off."""
+    value = _raw(name, environ)
+    if value is None:
+        return dict(default)
+    if value.lower() == "off":
+        return {}
+    limits = dict(default)
+    for scope, spec in env_mapping(name, {}, environ=environ).items():
+        requests, sep, seconds = spec.partition("/")
+        if not sep or not requests.isdigit() or not seconds.isdigit() or int(seconds) == 0:
+            raise EnvError(name, value, "scope=回数/秒 の形で指定してください（例 notice=10/600）")
+        limits[scope] = (int(requests), int(seconds))
+    return limits
+
+
+def env_weights(
+    name: str, default: dict[str, int], *, environ: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """Integer weights as `key=N,…` (e.g. `card_pickup=50,cert_renewal=30`)."""
+    weights = dict(default)
+    for key, val in env_mapping(name, {}, environ=environ).items():
+        if not val.isdigit():
+            raise EnvError(name, str(_raw(name, environ)), "重みは0以上の整数で指定してください")
+        weights[key] = int(val)
+    return weights

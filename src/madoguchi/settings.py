@@ -20,8 +20,10 @@ from madoguchi.env import (
     env_database_url,
     env_int,
     env_list,
+    env_rate_limits,
     env_secret,
     env_str,
+    env_weights,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -173,6 +175,16 @@ EMAIL_BACKEND = env_str(
     "django.core.mail.backends.smtp.EmailBackend"
     if env_str("MADOGUCHI_EMAIL_HOST", "")
     else "django.core.mail.backends.console.EmailBackend",
+)
+
+# Public rate limits (scope=requests/seconds); see core/ratelimit.py for the scopes.
+MADOGUCHI_RATE_LIMITS = env_rate_limits(
+    "MADOGUCHI_RATE_LIMITS",
+    {"ip": (120, 60), "ip_write": (20, 60), "notice": (10, 600), "code": (20, 600)},
+)
+# How a site's bookable counter time is shared between procedures (weights).
+MADOGUCHI_SLOT_WEIGHTS = env_weights(
+    "MADOGUCHI_SLOT_WEIGHTS", {"card_pickup": 50, "cert_renewal": 30, "card_application": 20}
 )
 
 PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
