@@ -105,3 +105,13 @@ def test_an_unreachable_mail_server_fails_the_run_and_is_retried_next_time(
 def test_a_bad_date_option_is_refused() -> None:
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         run(date="2026/06/10")
+
+
+def test_a_reminder_is_claimed_by_one_run_only(city: factories.City, frozen: Any) -> None:
+    booked = renewal(city, email="hanako@example.jp", family="ヤマダ")
+    assert services.claim_reminder(code=booked.code, visit_on=VISIT_DAY)
+    assert not services.claim_reminder(code=booked.code, visit_on=VISIT_DAY)
+    services.release_reminder(code=booked.code, visit_on=VISIT_DAY)
+    assert services.claim_reminder(code=booked.code, visit_on=VISIT_DAY)
+    # A new visit date is a new reminder.
+    assert services.claim_reminder(code=booked.code, visit_on=VISIT_DAY + dt.timedelta(days=1))

@@ -104,6 +104,7 @@ class Reservation(models.Model):
     updated_at = models.DateTimeField("更新日時")
     checked_in_at = models.DateTimeField("受付日時", null=True, blank=True)
     finished_at = models.DateTimeField("完了・来庁なし・取消の日時", null=True, blank=True)
+    reminder_sent_for = models.DateField("前日のお知らせを送った来庁日", null=True, blank=True)
 
     class Meta:
         ordering = ["slot__starts_at", "id"]

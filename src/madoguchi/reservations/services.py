@@ -562,3 +562,22 @@ def mark_no_show(*, code: str, actor: Actor) -> Reservation:
     409 `invalid_transition`, 409 `too_early`.
     """
     return _move(code, ReservationStatus.NO_SHOW, actor=actor, action="reservation.no_show")
+
+
+def claim_reminder(*, code: str, visit_on: dt.date) -> bool:
+    """Claim the day-before reminder for the visit on `visit_on`; True for exactly one caller.
+
+    One conditional UPDATE: two reminder runs at the same moment never both send. A reservation
+    moved to another day can be reminded again for its new date.
+    """
+    claimed = (
+        Reservation.objects.filter(code=code, status=ReservationStatus.BOOKED)
+        .exclude(reminder_sent_for=visit_on)
+        .update(reminder_sent_for=visit_on)
+    )
+    return claimed == 1
+
+
+def release_reminder(*, code: str, visit_on: dt.date) -> None:
+    """Give a claimed reminder back after the mail failed, so the next run tries again."""
+    Reservation.objects.filter(code=code, reminder_sent_for=visit_on).update(reminder_sent_for=None)

@@ -1,12 +1,10 @@
 """Day-before reminder mails: which reservations get one, sending, and remembering it was sent.
 
-Idempotent: each sent reminder is recorded as an audit event (`reservation.remind`), and a
-reservation with such an event is never reminded again, so running the command twice a day (or
-after a crash) sends nothing twice. A reservation moved to another day is reminded again for
-its new date (the event records the visit date it was for).
-
-The Reservation model has no `reminder_sent_at` field yet; with one, `pending_reminders` would
-claim rows with a conditional UPDATE instead (see the lead's note in the issue).
+Idempotent and race-free: each reminder is claimed with a conditional UPDATE of
+`Reservation.reminder_sent_for` (the visit date it was sent for) before the mail leaves, so two
+runs at once, or a second run the same day, send nothing twice. A failed mail gives the claim
+back for the next run. A reservation moved to another day is reminded again for its new date.
+Each sent reminder is also an audit event (`reservation.remind`).
 """
 
 from __future__ import annotations
@@ -17,8 +15,8 @@ from dataclasses import dataclass
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
-from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.reservations.services import claim_reminder, release_reminder
 from madoguchi.resident_site import mail
 from madoguchi.resident_site.visit import Visit
 
@@ -26,16 +24,9 @@ REMIND_ACTION = "reservation.remind"
 SUBJECT_TYPE = "reservations.Reservation"
 
 
-def _already_reminded(codes: list[str], day: dt.date) -> set[str]:
-    events = AuditEvent.objects.filter(
-        action=REMIND_ACTION, subject_type=SUBJECT_TYPE, subject_id__in=codes
-    ).values_list("subject_id", "after")
-    return {code for code, after in events if (after or {}).get("visit_on") == day.isoformat()}
-
-
 def pending_reminders(day: dt.date) -> list[Reservation]:
     """Booked reservations on business date `day` with an e-mail address, not yet reminded."""
-    candidates = list(
+    return list(
         Reservation.objects.select_related("slot__site", "procedure")
         .filter(
             status=ReservationStatus.BOOKED,
@@ -43,10 +34,9 @@ def pending_reminders(day: dt.date) -> list[Reservation]:
             slot__starts_at__lt=clock.at(day + dt.timedelta(days=1), dt.time(0)),
         )
         .exclude(email="")
+        .exclude(reminder_sent_for=day)
         .order_by("slot__starts_at", "id")
     )
-    done = _already_reminded([r.code for r in candidates], day)
-    return [r for r in candidates if r.code not in done]
 
 
 @dataclass(frozen=True)
@@ -65,9 +55,12 @@ def send_day_before_reminders(*, day: dt.date | None = None) -> Iterator[Reminde
     visit_on = day or clock.today() + dt.timedelta(days=1)
     actor = Actor.system("send_reminders")
     for booked in pending_reminders(visit_on):
+        if not claim_reminder(code=booked.code, visit_on=visit_on):
+            continue  # another run took it
         try:
             mail.send_reminder(Visit.of(booked), booked.email)
         except OSError as error:  # SMTP failures are OSError subclasses (smtplib, socket)
+            release_reminder(code=booked.code, visit_on=visit_on)
             yield ReminderResult(booked.code, sent=False, error=str(error))
             continue
         record_audit_event(
