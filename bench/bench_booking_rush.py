@@ -224,7 +224,6 @@ def main() -> None:
     gunicorn = None
     try:
         _run([str(BIN / "madoguchi"), "migrate", "--no-input", "-v", "0"], env)
-        _run([str(BIN / "madoguchi"), "createcachetable"], env)
         cards = CLIENTS * REQUESTS_PER_CLIENT
         header = f"HOT, SEATS, CARDS = {HOT_SLOTS}, {SEATS_PER_SLOT}, {cards}"
         seed = f"import django, json\ndjango.setup()\n{header}\n{SEED}"

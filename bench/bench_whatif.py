@@ -41,7 +41,6 @@ def main() -> None:
     from madoguchi.staff.models import StaffUser
 
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     today = clock.today()
     start = today.replace(day=1)
     summary = build_demo_city(residents=args.residents, seed=1, today=today)

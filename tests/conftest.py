@@ -30,8 +30,8 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_rate_limits_unless_a_test_sets_them(settings: Any) -> None:
-    """Rate-limit counters live in the database cache, which outlives transactional tests; a
-    suite making many requests from 127.0.0.1 would trip them. Tests of the limits set theirs."""
+    """Every test client is 127.0.0.1 and makes many requests in seconds, which real limits
+    would stop; tests of the limits set their own."""
     settings.MADOGUCHI_RATE_LIMITS = {}
 
 

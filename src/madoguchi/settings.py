@@ -131,14 +131,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        # The database cache keeps rate-limit counters shared between workers, on SQLite too.
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "madoguchi_cache",
-    }
-}
-
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

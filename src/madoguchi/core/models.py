@@ -54,3 +54,18 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events are append-only")
+
+
+class RateCounter(models.Model):
+    """One fixed-window rate-limit counter: requests seen for a hashed key in one window."""
+
+    key = models.CharField(max_length=80, unique=True)
+    window_ends_at = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "アクセス回数（制限用）"
+        verbose_name_plural = "アクセス回数（制限用）"
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.count}"

@@ -1,5 +1,8 @@
-"""Fixed-window rate limits kept in Django's cache (the database cache: shared by every worker,
-and it works on SQLite too).
+"""Fixed-window rate limits kept in the database (shared by every worker; SQLite too).
+
+One counter row per key and window, incremented with a single atomic upsert
+(`INSERT … ON CONFLICT DO UPDATE … RETURNING`), so concurrent hits never undercount and a hit
+costs one statement. Expired windows are swept now and then.
 
 Limits come from `settings.MADOGUCHI_RATE_LIMITS`: {scope: (requests, window_seconds)}; a scope
 missing from it (or the whole setting set to {}) is not limited. Keys (IP addresses, notice
@@ -8,14 +11,20 @@ numbers, reservation codes) are hashed before they reach the cache.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import secrets
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
+from madoguchi.core.models import RateCounter
+
+SWEEP_ONE_IN = 500
+"""About one hit in this many also deletes counters of windows that have ended."""
 
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "ip": (120, 60),  # any public API request, per client address
@@ -51,16 +60,28 @@ def hit(scope: str, key: str) -> None:
     if limit is None or not key:
         return
     requests, window = limit
-    now = int(clock.now().timestamp())
-    bucket = now // window
+    now = clock.now()
+    stamp = int(now.timestamp())
+    bucket = stamp // window
     digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{bucket}:{digest}"
-    # incr first: the common case (a known client) costs one read and one write; a new key is
-    # added. The database cache's incr is read-then-write, so concurrent hits may undercount a
-    # little — acceptable for a rate limit, unlike for seats.
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        count = 1 if cache.add(cache_key, 1, timeout=window + 1) else cache.incr(cache_key)
+    counter_key = f"{scope}:{bucket}:{digest}"
+    window_ends_at = dt.datetime.fromtimestamp((bucket + 1) * window, tz=dt.UTC)
+    q = connection.ops.quote_name
+    table, key_, ends, count_ = (
+        q(RateCounter._meta.db_table),
+        q("key"),
+        q("window_ends_at"),
+        q("count"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_}, {ends}, {count_}) VALUES (%s, %s, 1) "  # noqa: S608 — names from the model, values bound
+            f"ON CONFLICT ({key_}) DO UPDATE SET {count_} = {table}.{count_} + 1 "
+            f"RETURNING {count_}",
+            [counter_key, window_ends_at],
+        )
+        count = int(cursor.fetchone()[0])
+    if secrets.randbelow(SWEEP_ONE_IN) == 0:
+        RateCounter.objects.filter(window_ends_at__lt=now).delete()
     if count > requests:
-        raise RateLimited(retry_after_seconds=(bucket + 1) * window - now)
+        raise RateLimited(retry_after_seconds=(bucket + 1) * window - stamp)

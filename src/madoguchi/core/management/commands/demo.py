@@ -21,7 +21,6 @@ class Command(BaseCommand):
             self.stderr.write("--residents は 0 以上にしてください。")
             raise SystemExit(2)
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
         self.stdout.write("デモ市を準備しています…")
         summary = build_demo_city(
             residents=options["residents"], seed=options["seed"], today=clock.today()
