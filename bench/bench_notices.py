@@ -1,0 +1,85 @@
+"""10,000 issuance notices rendered to one PDF (target ≤ 60 s on 2 cores).
+
+Baseline from the same run: a loop of blank reportlab pages with the same Japanese CID fonts
+registered. No database: the cards are unsaved model instances.
+
+    .venv/bin/python bench/bench_notices.py [PAGES]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import sys
+import time
+
+import django
+
+PAGES = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10_000
+TARGET_SECONDS = 60.0
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
+    django.setup()
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    from madoguchi.issuance.models import CardRecord
+    from madoguchi.issuance.notices import NoticeContext, SiteLines, render_notices_pdf
+    from madoguchi.issuance.numbers import generate_notice_number
+
+    context = NoticeContext(
+        "デモ市（架空）",
+        (
+            SiteLines(
+                "デモ市役所 本庁舎",
+                "デモ市中央一丁目1番1号",
+                "月・火・水・金 8:30〜17:15 ／ 木 8:30〜19:00",
+            ),
+            SiteLines("デモ駅前 臨時窓口", "デモ市駅前二丁目8番", "土・日 10:00〜17:00"),
+        ),
+        "交付通知書、本人確認書類（写真付き1点、または写真なし2点）、今お持ちのカード",
+        "委任欄に記入した交付通知書、代理の理由を証明する書類、ご本人と代理人の本人確認書類",
+        dt.date(2026, 11, 27),
+    )
+    cards = [
+        CardRecord(
+            pk=i,
+            application_id=f"{90210358112040000000000 + i:023d}",
+            family_name="山田",
+            given_name="花子",
+            family_name_kana="ヤマダ",
+            given_name_kana="ハナコ",
+            postal_code="123-4567",
+            address=f"デモ市中央一丁目{i % 30 + 1}番3号 グリーンハイツ201",
+            notice_number=generate_notice_number(),
+        )
+        for i in range(PAGES)
+    ]
+    start = time.perf_counter()
+    blank = Canvas(io.BytesIO(), pagesize=A4)
+    for _ in range(PAGES):
+        blank.showPage()
+    blank.save()
+    base = time.perf_counter() - start
+    out = io.BytesIO()
+    start = time.perf_counter()
+    render_notices_pdf(cards, out, context=context)
+    seconds = time.perf_counter() - start
+    met = seconds <= TARGET_SECONDS
+    size_mb = len(out.getvalue()) / 1e6
+    load = os.getloadavg()[0]
+    print(f"Issuance notices: {PAGES:,} pages, {size_mb:.1f} MB, load {load:.1f}")
+    print(f"baseline blank reportlab pages: {base:8.2f} s")
+    verdict = "met" if met else "MISSED"
+    print(
+        f"notices (QR on 2 worker procs): {seconds:8.2f} s  {PAGES / seconds:,.0f} pages/s  "
+        f"{seconds / base:.1f}x baseline  target <= {TARGET_SECONDS:.0f} s: {verdict}"
+    )
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()
