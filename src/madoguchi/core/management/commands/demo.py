@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from madoguchi.core import clock
 from madoguchi.demo.city import DEMO_PASSWORD, build_demo_city
+from madoguchi.demo.samples import sample_notice_lines
 
 
 class Command(BaseCommand):
@@ -32,17 +33,8 @@ class Command(BaseCommand):
         self.stdout.write("職員用デモログイン（/staff/login/）:")
         for username in summary.staff_usernames:
             self.stdout.write(f"  ユーザー名 {username}  パスワード {DEMO_PASSWORD}")
-        for line in _sample_lines():
+        for line in sample_notice_lines():
             self.stdout.write(line)
         if not options["no_serve"]:
             serve_options = {} if options["port"] is None else {"port": options["port"]}
             call_command("serve", **serve_options)
-
-
-def _sample_lines() -> list[str]:
-    """Sample notice numbers with birth dates, once the issuance pipeline provides them."""
-    try:
-        from madoguchi.demo.samples import sample_notice_lines
-    except ImportError:
-        return []
-    return sample_notice_lines()
