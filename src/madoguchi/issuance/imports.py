@@ -499,6 +499,13 @@ def _insert(
         for row in rows
     ]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY streams the rows in one command; a multi-row INSERT makes psycopg split and
+            # bind thousands of placeholders client-side (most of the import's time there).
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+            return
         for first in range(0, len(params), ROWS_PER_INSERT):
             part = params[first : first + ROWS_PER_INSERT]
             values = ", ".join([f"({placeholders})"] * len(part))
