@@ -10,7 +10,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance import selectors, services
-from madoguchi.issuance.models import CardStatus, IdDocumentClass
+from madoguchi.issuance.models import CardStatus, IdDocumentClass, ProxyReason
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.staff.models import Role
 from tests.issuance import factories
@@ -95,6 +95,7 @@ def test_an_official_hands_over_a_booked_card_recording_proxy_and_documents() ->
         staff_user=official,
         is_proxy=True,
         id_document_class=IdDocumentClass.TWO_OTHER,
+        proxy_reason=ProxyReason.HOSPITAL_OR_CARE,
     )
     card.refresh_from_db()
     assert card.status == CardStatus.HANDED_OVER

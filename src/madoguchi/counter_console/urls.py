@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from madoguchi.counter_console import views
+from madoguchi.counter_console import handover, views
 
 app_name = "counter_console"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("reservations/<str:code>/check-in/", views.check_in, name="check_in"),
     path("reservations/<str:code>/served/", views.served, name="served"),
     path("reservations/<str:code>/no-show/", views.no_show, name="no_show"),
+    path("reservations/<str:code>/hand-over/", handover.hand_over, name="hand_over"),
 ]

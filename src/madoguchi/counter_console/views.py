@@ -25,6 +25,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.counter_console.forms import PhoneBookingForm
 from madoguchi.counter_console.selectors import day_view, staff_bookable_slots
+from madoguchi.issuance.models import IdDocumentClass, ProxyReason
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
@@ -80,6 +81,8 @@ def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
             "next_day": day + dt.timedelta(days=1),
             "is_today": day == clock.today(),
             "now": clock.now(),
+            "proxy_reasons": ProxyReason.choices,
+            "id_document_classes": IdDocumentClass.choices,
         },
     )
 

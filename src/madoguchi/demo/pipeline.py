@@ -14,7 +14,7 @@ import random
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance import services
-from madoguchi.issuance.models import CardRecord, IdDocumentClass
+from madoguchi.issuance.models import CardRecord, IdDocumentClass, ProxyReason
 from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import StaffUser
 
@@ -106,6 +106,7 @@ def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date)
                 id_document_class=(
                     IdDocumentClass.TWO_OTHER if card.pk % 7 == 0 else IdDocumentClass.ONE_PHOTO
                 ),
+                proxy_reason=ProxyReason.AGED_75_OR_OLDER if card.pk % 11 == 0 else "",
             )
     unclaimed = [c for c in noticed if age[c.pk] > 60 and c not in handed]
     services.send_reminders(cards=unclaimed, actor=actor)

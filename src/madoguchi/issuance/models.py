@@ -61,6 +61,19 @@ class IdDocumentClass(models.TextChoices):
     TWO_OTHER = "two_other", "写真なし本人確認書類2点"
 
 
+class ProxyReason(models.TextChoices):
+    """Accepted reasons for a hand-over to a proxy (DOMAIN.md "Proxies"); "busy at work" is not
+    one. A fixed list on purpose: no free text that could carry personal data."""
+
+    AGED_75_OR_OLDER = "aged_75", "75歳以上"
+    CHILD_OR_STUDENT = "child_student", "未就学児・児童・生徒・学生"
+    HOSPITAL_OR_CARE = "hospital_care", "長期入院・介護施設への入所"
+    DISABILITY = "disability", "障害がある"
+    PREGNANCY = "pregnancy", "妊娠中"
+    LONG_STAY_ABROAD = "abroad", "長期の海外滞在"
+    OTHER_ACCEPTED = "other", "その他の認められた理由"
+
+
 class DestroyRule(models.TextChoices):
     AFTER_REMINDER = "after_reminder", "再通知から一定期間後"
     AFTER_FIRST_NOTICE = "after_first_notice", "最初の通知から一定期間後"

@@ -25,6 +25,7 @@ from madoguchi.issuance.models import (
     IdDocumentClass,
     IssuancePolicy,
     NoticeBatch,
+    ProxyReason,
 )
 from madoguchi.issuance.numbers import generate_notice_number
 from madoguchi.offices.models import Municipality, Terminal
@@ -301,19 +302,29 @@ def hand_over_card(
     staff_user: StaffUser,
     is_proxy: bool,
     id_document_class: str,
+    proxy_reason: str = "",
 ) -> CardRecord:
     """The card is handed to the holder (or a proxy): → handed_over, recording who, proxy or
-    not, and the ID-document class (`one_photo` / `two_other`).
+    not, the ID-document class (`one_photo` / `two_other`) and, for a proxy, the accepted
+    reason (a `ProxyReason` value; kept in the audit event, the card has no field for it).
 
     Raises DomainError 403 `official_required` when `staff_user` is not a municipal official
     and the municipality keeps the hand-over decision (or, for a proxy, the proxy-eligibility
-    decision) with officials; 422 on an unknown document class; 409 on a wrong status.
+    decision) with officials; 422 on an unknown document class, on a proxy without an accepted
+    reason (`proxy_reason_required`) or a reason without a proxy; 409 on a wrong status.
     """
     if id_document_class not in IdDocumentClass.values:
         raise DomainError(
             "id_document_class",
             "本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。",
         )
+    if is_proxy and proxy_reason not in ProxyReason.values:
+        raise DomainError(
+            "proxy_reason_required",
+            "代理人に交付するときは、認められた代理の理由を選んでください。",
+        )
+    if not is_proxy and proxy_reason:
+        raise DomainError("proxy_reason_unexpected", "本人への交付に代理の理由は不要です。")
     if staff_user.role == Role.AUDITOR:
         raise DomainError("forbidden", "監査担当はカードを交付できません。", status=403)
     required = set(card.municipality.official_required_steps or [])
@@ -339,6 +350,7 @@ def hand_over_card(
             "by": staff_user.pk,
             "is_proxy": is_proxy,
             "id_document_class": id_document_class,
+            **({"proxy_reason": proxy_reason} if is_proxy else {}),
         },
     )
 

@@ -1,0 +1,128 @@
+"""Card hand-over at the counter: closes a checked-in `card_pickup` visit.
+
+The form only parses; `issuance.services.hand_over_card` decides (officials where the
+municipality requires them, the proxy reason, the document class) and
+`reservations.services.mark_served` closes the visit — both in one transaction, so the card
+is never handed over while the visit stays open, nor the visit closed without the card.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.counter_console.views import _site_for, _staff
+from madoguchi.issuance.models import IdDocumentClass, ProxyReason
+from madoguchi.issuance.selectors import card_by_reservation
+from madoguchi.issuance.services import hand_over_card
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.reservations.services import mark_served
+
+PICKUP = "card_pickup"
+
+
+class HandOverForm(forms.Form):
+    """What the counter records at hand-over. No free text: nothing that could carry personal
+    data beyond the fixed choices."""
+
+    is_proxy = forms.TypedChoiceField(
+        label="受け取る人",
+        choices=[("0", "ご本人"), ("1", "代理人")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": "ご本人か代理人かを選んでください。"},
+    )
+    proxy_reason = forms.ChoiceField(
+        label="代理の理由",
+        choices=[("", "（代理人のときに選ぶ）"), *ProxyReason.choices],
+        required=False,
+        error_messages={"invalid_choice": "代理の理由を一覧から選んでください。"},
+    )
+    id_document_class = forms.ChoiceField(
+        label="本人確認書類",
+        choices=IdDocumentClass.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。"
+        },
+    )
+    identity_checked = forms.BooleanField(
+        label="本人確認を行いました",
+        error_messages={"required": "本人確認を行ってから「交付する」を押してください。"},
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("is_proxy") and not data.get("proxy_reason"):
+            self.add_error("proxy_reason", "代理人に交付するときは、代理の理由を選んでください。")
+        if data.get("is_proxy") is False:
+            data["proxy_reason"] = ""
+        return data
+
+
+def _refusal(reservation: Reservation) -> str:
+    """Why this visit cannot be closed by a hand-over, or "" when it can."""
+    if reservation.procedure.code != PICKUP:
+        return "この予約はカードの受け取りではありません。"
+    if reservation.status != ReservationStatus.CHECKED_IN:
+        return "カードを交付できるのは、受付済みの予約だけです。先に「受付」をしてください。"
+    return ""
+
+
+@login_required
+@require_POST
+def hand_over(request: HttpRequest, code: str) -> HttpResponse:
+    """POST: hand the booked card over and mark the visit served, atomically (both or neither).
+
+    Refusals — the form, the visit's state, or the service's own (for example a contractor where
+    the municipality keeps the decision with officials) — are shown on the day view and change
+    nothing.
+    """
+    reservation = get_object_or_404(
+        Reservation.objects.select_related("slot", "procedure"), code=code
+    )
+    site = _site_for(request, reservation.slot.site_id)
+    day = clock.to_jst(reservation.slot.starts_at).date()
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("counter_console:site_day", args=[site.pk]) + f"?day={day}"
+
+    form = HandOverForm(request.POST)
+    refusal = _refusal(reservation)
+    card = card_by_reservation(reservation.code) if not refusal else None
+    if not refusal and card is None:
+        refusal = "この予約に結びついた交付待ちのカードが見つかりません。"
+    if not refusal and not form.is_valid():
+        refusal = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if refusal or card is None:
+        messages.error(request, f"{reservation.code}：{refusal}")
+        return redirect(target)
+
+    user = _staff(request)
+    actor = Actor.staff(user)
+    try:
+        with transaction.atomic():
+            hand_over_card(
+                card=card,
+                actor=actor,
+                staff_user=user,
+                is_proxy=form.cleaned_data["is_proxy"],
+                id_document_class=form.cleaned_data["id_document_class"],
+                proxy_reason=form.cleaned_data["proxy_reason"],
+            )
+            mark_served(code=reservation.code, actor=actor)
+    except DomainError as error:
+        messages.error(request, f"{reservation.code}：{error.message}")
+    else:
+        messages.success(request, f"{reservation.code}：カードを交付し、完了にしました")
+    return redirect(target)

@@ -1,0 +1,201 @@
+"""Hand-over at the counter: the card is handed over and the visit served, both or neither."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.core.models import AuditEvent
+from madoguchi.counter_console import handover
+from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.staff.models import Role, StaffUser
+from tests.resident_site import factories
+from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY
+
+pytestmark = pytest.mark.django_db
+
+ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 55))
+HOLDER = {"is_proxy": "0", "id_document_class": "one_photo", "identity_checked": "on"}
+PROXY = {
+    "is_proxy": "1",
+    "proxy_reason": "hospital_care",
+    "id_document_class": "two_other",
+    "identity_checked": "on",
+}
+
+
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    with time_machine.travel(factories.NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def city(frozen: Any) -> factories.City:
+    return factories.city()
+
+
+def worker(city: factories.City, role: str = Role.OFFICIAL) -> tuple[StaffUser, Client]:
+    user = StaffUser.objects.create_user(f"{role}-desk", password="x", role=role)
+    user.sites.set([city.site])
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+@pytest.fixture
+def booked(city: factories.City, frozen: Any) -> Reservation:
+    factories.notice_card(city.municipality)
+    slot = factories.slot(city.site, city.pickup)
+    reservation = services.book_reservation(
+        slot_id=slot.pk,
+        procedure_code="card_pickup",
+        applicant=services.Applicant(birth_date=BIRTH, notice_number=NOTICE),
+        actor=Actor.resident(),
+    )
+    frozen.move_to(ON_THE_DAY)
+    return reservation
+
+
+@pytest.fixture
+def checked_in(booked: Reservation) -> Reservation:
+    return services.check_in_reservation(code=booked.code, actor=Actor.system("test"))
+
+
+def card() -> CardRecord:
+    return CardRecord.objects.get(notice_number=NOTICE)
+
+
+def url(reservation: Reservation) -> str:
+    return f"/staff/reservations/{reservation.code}/hand-over/"
+
+
+def page_after(client: Client, reservation: Reservation, data: dict[str, str]) -> str:
+    return client.post(url(reservation), data, follow=True).content.decode()
+
+
+def test_the_day_view_offers_the_hand_over_form_for_a_checked_in_pickup(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    _, client = worker(city)
+    page = client.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY}").content.decode()
+    assert f'action="{url(checked_in)}"' in page
+    assert "本人確認を行いました" in page
+    assert "長期入院・介護施設への入所" in page
+
+
+def test_an_official_hands_over_the_card_and_the_visit_is_served(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    official, client = worker(city)
+    page = page_after(client, checked_in, PROXY)
+
+    assert "カードを交付し、完了にしました" in page
+    handed = card()
+    assert handed.status == CardStatus.HANDED_OVER
+    assert handed.is_proxy is True
+    assert handed.id_document_class == "two_other"
+    assert handed.handed_over_by == official
+    checked_in.refresh_from_db()
+    assert checked_in.status == ReservationStatus.SERVED
+    event = AuditEvent.objects.get(action="card.hand_over", subject_id=str(handed.pk))
+    assert event.actor.startswith(f"staff:{official.pk}:")
+    assert (event.after or {})["proxy_reason"] == "hospital_care"
+    assert AuditEvent.objects.filter(
+        action="reservation.serve", subject_id=checked_in.code
+    ).exists()
+
+
+def test_a_holder_hand_over_records_no_proxy_reason(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    _, client = worker(city)
+    page_after(client, checked_in, HOLDER)
+    handed = card()
+    assert handed.is_proxy is False
+    assert handed.id_document_class == "one_photo"
+    event = AuditEvent.objects.get(action="card.hand_over", subject_id=str(handed.pk))
+    assert "proxy_reason" not in (event.after or {})
+
+
+def test_a_contractor_is_refused_where_an_official_must_decide_and_nothing_changes(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    _, client = worker(city, Role.CONTRACTOR)
+    events = AuditEvent.objects.count()
+
+    page = page_after(client, checked_in, HOLDER)
+
+    assert "交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が行います。" in page
+    assert card().status == CardStatus.BOOKED
+    checked_in.refresh_from_db()
+    assert checked_in.status == ReservationStatus.CHECKED_IN
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_proxy_needs_an_accepted_reason(city: factories.City, checked_in: Reservation) -> None:
+    _, client = worker(city)
+    page = page_after(client, checked_in, {**PROXY, "proxy_reason": ""})
+    assert "代理の理由を選んでください" in page
+    assert card().status == CardStatus.BOOKED
+
+    page = page_after(client, checked_in, {**PROXY, "proxy_reason": "busy_at_work"})
+    assert "代理の理由を一覧から選んでください。" in page
+    assert card().status == CardStatus.BOOKED
+
+
+def test_the_identity_check_must_be_confirmed(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    _, client = worker(city)
+    page = page_after(client, checked_in, {**HOLDER, "identity_checked": ""})
+    assert "本人確認を行ってから" in page
+    assert card().status == CardStatus.BOOKED
+
+
+def test_a_reservation_not_checked_in_is_refused(city: factories.City, booked: Reservation) -> None:
+    _, client = worker(city)
+    page = page_after(client, booked, HOLDER)
+    assert "受付済みの予約だけです" in page
+    assert card().status == CardStatus.BOOKED
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.BOOKED
+
+
+def test_when_closing_the_visit_fails_the_card_is_not_handed_over(
+    city: factories.City, checked_in: Reservation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(**_: Any) -> Reservation:
+        raise DomainError("invalid_transition", "完了にできませんでした。", status=409)
+
+    monkeypatch.setattr(handover, "mark_served", refuse)
+    _, client = worker(city)
+    page = page_after(client, checked_in, HOLDER)
+    assert "完了にできませんでした。" in page
+    assert card().status == CardStatus.BOOKED
+    assert not AuditEvent.objects.filter(action="card.hand_over").exists()
+
+
+def test_staff_of_another_site_cannot_hand_over(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    stranger = StaffUser.objects.create_user("elsewhere", password="x", role=Role.OFFICIAL)
+    client = Client()
+    client.force_login(stranger)
+    assert client.post(url(checked_in), HOLDER).status_code == 403
+    assert card().status == CardStatus.BOOKED
+
+
+def test_hand_over_is_post_only(city: factories.City, checked_in: Reservation) -> None:
+    _, client = worker(city)
+    assert client.get(url(checked_in)).status_code == 405
