@@ -128,6 +128,9 @@ class ImportReport:
 # --- normalisation -----------------------------------------------------------------------------
 
 
+_APPLICATION_KINDS = frozenset(ApplicationKind.values)  # built once: `.values` builds a list
+
+
 def normalize_kana(text: str) -> str:
     """Half-width katakana → full-width (dakuten composed), full-width spaces kept as one."""
     text = _HALF_WIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
@@ -144,6 +147,8 @@ def normalize_text(text: str) -> str:
 
 
 def _ascii(text: str) -> str:
+    if text.isascii():  # the common case; NFKC leaves ASCII as it is
+        return text.strip()
     return unicodedata.normalize("NFKC", text).strip()
 
 
@@ -205,7 +210,7 @@ def normalize_row(raw: dict[str, str], today: dt.date) -> tuple[dict[str, Any], 
             "入力してください。"
         )
     kind = _ascii(raw["application_kind"]).lower()
-    if kind not in ApplicationKind.values:
+    if kind not in _APPLICATION_KINDS:
         errors.append(f"申請の種類「{kind}」は new・renewal・reissue のいずれかです。")
     values["application_kind"] = kind
     return values, errors
