@@ -74,6 +74,14 @@ class ProxyReason(models.TextChoices):
     OTHER_ACCEPTED = "other", "その他の認められた理由"
 
 
+class DefectReason(models.TextChoices):
+    """The defects staff pick from on the card page (stored as the label in `defect_reason`)."""
+
+    PRINT = "print", "券面の印字不良"
+    CHIP = "chip", "ICチップの不良"
+    OTHER = "other", "その他の不良"
+
+
 class DestroyRule(models.TextChoices):
     AFTER_REMINDER = "after_reminder", "再通知から一定期間後"
     AFTER_FIRST_NOTICE = "after_first_notice", "最初の通知から一定期間後"

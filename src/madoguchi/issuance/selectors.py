@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
 from madoguchi.issuance.numbers import normalize_notice_number
+
+SEARCH_LIMIT = 20
 
 
 def find_card_for_booking(*, notice_number: str, birth_date: dt.date) -> CardRecord | None:
@@ -51,3 +56,57 @@ def cards_in_status(municipality_id: int, status: str) -> QuerySet[CardRecord]:
     return CardRecord.objects.filter(municipality_id=municipality_id, status=status).order_by(
         "delivered_on", "pk"
     )
+
+
+def search_cards(municipality_id: int, query: str) -> list[CardRecord]:
+    """Cards of one municipality whose application ID (23 digits, or its first 8 or more) or
+    booking number (`K7Q-482913`, any width or case) matches `query`; at most SEARCH_LIMIT."""
+    text = unicodedata.normalize("NFKC", query).strip().replace("-", "").replace(" ", "")
+    if not text:
+        return []
+    cards = CardRecord.objects.filter(municipality_id=municipality_id)
+    if text.isdigit() and len(text) >= 8:
+        return list(cards.filter(application_id__startswith=text)[:SEARCH_LIMIT])
+    number = normalize_notice_number(text)
+    if not number:
+        return []
+    return list(cards.filter(notice_number=number)[:SEARCH_LIMIT])
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step a card went through, with when it happened (a date for the arrival)."""
+
+    label: str
+    at: dt.datetime | dt.date
+
+
+_HISTORY = (
+    ("inspected_at", CardStatus.INSPECTED.label),
+    ("defective_at", CardStatus.DEFECTIVE.label),
+    ("returned_at", CardStatus.RETURNED_TO_JLIS.label),
+    ("setup_done_at", CardStatus.SETUP_DONE.label),
+    ("first_notice_issued_at", "最初の交付通知書発送"),
+    ("booked_at", CardStatus.BOOKED.label),
+    ("reminded_at", CardStatus.REMINDED.label),
+    ("handed_over_at", CardStatus.HANDED_OVER.label),
+    ("destroyed_at", CardStatus.DESTROYED.label),
+)
+
+
+def card_stage_history(card: CardRecord) -> list[Stage]:
+    """The card's stages in the order they happened, from its stored stamps (no query)."""
+    stamped: list[tuple[dt.datetime, str]] = [
+        (at, label) for field, label in _HISTORY if (at := getattr(card, field)) is not None
+    ]
+    stamped.sort(key=lambda pair: pair[0])
+    return [Stage(CardStatus.DELIVERED.label, card.delivered_on)] + [
+        Stage(label, at) for at, label in stamped
+    ]
+
+
+def card_audit_trail(card_id: int) -> QuerySet[AuditEvent]:
+    """Every audited change of one card, oldest first: who moved it, when, from → to."""
+    return AuditEvent.objects.filter(
+        subject_type="issuance.CardRecord", subject_id=str(card_id)
+    ).order_by("id")

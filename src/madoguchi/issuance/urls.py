@@ -1,12 +1,15 @@
 from django.urls import path
 
-from madoguchi.issuance import views
+from madoguchi.issuance import card_views, views
 
 app_name = "issuance"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("import/", views.upload, name="upload"),
+    path("cards/", card_views.card_search, name="card_search"),
+    path("cards/<int:card_id>/", card_views.card_detail, name="card"),
+    path("cards/<int:card_id>/act/", card_views.card_act, name="card_act"),
     path("advance/", views.advance, name="advance"),
     path("notices/", views.issue, name="issue"),
     path("notices/<int:batch_id>/notices.pdf", views.batch_pdf, name="batch_pdf"),
