@@ -87,6 +87,7 @@ ROOT_URLCONF = "madoguchi.urls"
 WSGI_APPLICATION = "madoguchi.wsgi.application"
 AUTH_USER_MODEL = "staff.StaffUser"
 LOGIN_URL = "/staff/login/"
+LOGIN_REDIRECT_URL = "/staff/"
 
 TEMPLATES = [
     {
