@@ -10,7 +10,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from madoguchi.core.admin import AuditedModelAdmin
-from madoguchi.issuance.models import CardRecord, DeliveryImport, IssuancePolicy, NoticeBatch
+from madoguchi.issuance.models import (
+    ApplicationCount,
+    CardRecord,
+    DeliveryImport,
+    IssuancePolicy,
+    NoticeBatch,
+)
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by three models
@@ -43,6 +49,12 @@ class DeliveryImportAdmin(_ReadOnlyAdmin):
 @admin.register(NoticeBatch)
 class NoticeBatchAdmin(_ReadOnlyAdmin):
     list_display = ("created_at", "created_by", "cards", "municipality")
+    list_filter = ("municipality",)
+
+
+@admin.register(ApplicationCount)
+class ApplicationCountAdmin(_ReadOnlyAdmin):
+    list_display = ("week", "applications", "municipality", "updated_at")
     list_filter = ("municipality",)
 
 

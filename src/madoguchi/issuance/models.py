@@ -184,6 +184,31 @@ class NoticeBatch(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M}（{self.cards}件）"
 
 
+class ApplicationCount(models.Model):
+    """How many card applications a municipality's residents made in one week (for the expected
+    arrivals). `week` is that week's Monday."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.CASCADE, related_name="application_counts"
+    )
+    week = models.DateField("週（月曜日）")
+    applications = models.PositiveIntegerField("申請件数")
+    updated_at = models.DateTimeField("更新日時")
+
+    class Meta:
+        ordering = ["municipality", "week"]
+        verbose_name = "週ごとの申請件数"
+        verbose_name_plural = "週ごとの申請件数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "week"], name="one_application_count_per_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week:%Y-%m-%d}: {self.applications}件"
+
+
 class CardRecord(models.Model):
     """One card delivered by J-LIS, from its arrival to hand-over (or return, or destruction)."""
 

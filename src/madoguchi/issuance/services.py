@@ -19,6 +19,7 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
     CARD_TRANSITIONS,
+    ApplicationCount,
     CardRecord,
     CardStatus,
     DestroyRule,
@@ -410,3 +411,49 @@ def destroy_card(*, card: CardRecord, actor: Actor, staff_user: StaffUser | None
             status=409,
         )
     return _move(card, CardStatus.DESTROYED, actor=actor, action="card.destroy")
+
+
+@transaction.atomic
+def store_application_counts(
+    *, municipality: Municipality, counts: dict[dt.date, int], actor: Actor, file_name: str = ""
+) -> int:
+    """Store weekly application counts (week = Monday → applications), replacing the count of
+    any week already stored; other weeks are kept. Returns the number of weeks written.
+
+    Raises DomainError when a week is not a Monday or a count is negative (the reader already
+    refuses both; this keeps the table clean whoever calls)."""
+    if any(week.weekday() != 0 for week in counts) or any(n < 0 for n in counts.values()):
+        raise DomainError("bad_counts", "週は月曜日、申請件数は0以上で指定してください。")
+    now = clock.now()
+    existing = {
+        row.week: row
+        for row in ApplicationCount.objects.select_for_update().filter(
+            municipality=municipality, week__in=list(counts)
+        )
+    }
+    for week, applications in counts.items():
+        row = existing.get(week)
+        if row is None:
+            existing[week] = ApplicationCount(
+                municipality=municipality, week=week, applications=applications, updated_at=now
+            )
+        else:
+            row.applications, row.updated_at = applications, now
+    ApplicationCount.objects.bulk_create([r for r in existing.values() if r.pk is None])
+    ApplicationCount.objects.bulk_update(
+        [r for r in existing.values() if r.pk is not None], ["applications", "updated_at"]
+    )
+    record_audit_event(
+        actor=actor,
+        action="applications.store",
+        subject_type="issuance.ApplicationCount",
+        subject_id=municipality.pk,
+        after={
+            "file_name": file_name,
+            "weeks": len(counts),
+            "first_week": min(counts) if counts else None,
+            "last_week": max(counts) if counts else None,
+            "applications": sum(counts.values()),
+        },
+    )
+    return len(counts)

@@ -7,6 +7,7 @@ app_name = "issuance"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("import/", views.upload, name="upload"),
+    path("applications/", views.upload_applications, name="upload_applications"),
     path("cards/", card_views.card_search, name="card_search"),
     path("cards/<int:card_id>/", card_views.card_detail, name="card"),
     path("cards/<int:card_id>/act/", card_views.card_act, name="card_act"),

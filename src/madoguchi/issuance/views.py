@@ -18,6 +18,11 @@ from django.views.decorators.http import require_POST
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance import deadlines, services
+from madoguchi.issuance.applications import (
+    project_arrivals,
+    read_application_counts,
+    stored_counts,
+)
 from madoguchi.issuance.imports import import_deliveries
 from madoguchi.issuance.models import CardStatus, DeliveryImport, NoticeBatch
 from madoguchi.issuance.notices import (
@@ -88,6 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "summary": deadlines.weekly_summary(municipality),
         "batches": NoticeBatch.objects.filter(municipality=municipality)[:10],
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
+        "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
         "can_work": _staff(request).role in WORKERS,
         "is_official": _staff(request).role in OFFICIALS,
     }
@@ -194,3 +200,30 @@ def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="mailing-{batch.pk}.csv"'
     return response
+
+
+@require_POST
+@roles(OFFICIALS)
+def upload_applications(request: HttpRequest) -> HttpResponse:
+    """Upload weekly application counts (`week,applications`); the dashboard then shows the
+    expected arrivals. A bad file changes nothing and its report is shown."""
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        messages.error(request, "ファイルを選んでください。")
+        return redirect("issuance:dashboard")
+    if uploaded.size is not None and uploaded.size > UPLOAD_MAX_BYTES:
+        messages.error(request, "ファイルが大きすぎます。")
+        return redirect("issuance:dashboard")
+    report = read_application_counts(uploaded, file_name=uploaded.name or "applications.csv")
+    if not report.accepted:
+        for line in report.lines():
+            messages.error(request, line)
+        return redirect("issuance:dashboard")
+    services.store_application_counts(
+        municipality=_municipality(request),
+        counts=report.counts,
+        actor=Actor.staff(_staff(request)),
+        file_name=report.file_name,
+    )
+    messages.success(request, report.lines()[0])
+    return redirect("issuance:dashboard")
