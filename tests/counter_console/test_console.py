@@ -102,7 +102,7 @@ def test_day_view_query_count_does_not_grow_with_bookings(
     assert response.content.decode().count('action="/staff/reservations/') == 12
 
 
-def test_check_in_then_served_on_the_day(
+def test_check_in_on_the_day_and_a_card_pickup_ends_only_with_the_hand_over(
     city: factories.City, console: Client, frozen: Any
 ) -> None:
     booked = book(city)
@@ -114,12 +114,14 @@ def test_check_in_then_served_on_the_day(
     assert booked.status == ReservationStatus.CHECKED_IN
     assert "受付しました" in console.get(day_url(city)).content.decode()
 
-    console.post(f"/staff/reservations/{booked.code}/served/")
+    # A card pick-up has no plain "done" button: it ends with the hand-over form.
+    page = console.get(day_url(city)).content.decode()
+    assert f"/staff/reservations/{booked.code}/served/" not in page
+    assert f"/staff/reservations/{booked.code}/hand-over/" in page
+    refused = console.post(f"/staff/reservations/{booked.code}/served/", follow=True)
+    assert "カードの交付がまだ記録されていません" in refused.content.decode()
     booked.refresh_from_db()
-    assert booked.status == ReservationStatus.SERVED
-    assert AuditEvent.objects.filter(
-        subject_id=booked.code, action="reservation.serve", actor__startswith="staff:"
-    ).exists()
+    assert booked.status == ReservationStatus.CHECKED_IN
 
 
 def test_check_in_on_another_day_is_refused_with_the_reason(

@@ -121,9 +121,26 @@ def test_a_contractor_may_not_decide_a_hand_over_where_officials_must() -> None:
     assert card.status == CardStatus.BOOKED
 
 
-def test_a_contractor_may_hand_over_where_the_municipality_delegates_it() -> None:
+def test_a_contractor_may_not_hand_over_where_officials_keep_the_identity_judgement() -> None:
     owner = factories.municipality(code="999997", name="デモ市")
     owner.official_required_steps = ["identity_judgement"]
+    owner.save()
+    card = factories.card(owner, status=CardStatus.BOOKED)
+    contractor = factories.staff(Role.CONTRACTOR)
+    with pytest.raises(DomainError) as refused:
+        services.hand_over_card(
+            card=card,
+            actor=Actor.staff(contractor),
+            staff_user=contractor,
+            is_proxy=False,
+            id_document_class=IdDocumentClass.ONE_PHOTO,
+        )
+    assert refused.value.code == "official_required"
+
+
+def test_a_contractor_may_hand_over_where_the_municipality_delegates_it() -> None:
+    owner = factories.municipality(code="999997", name="デモ市")
+    owner.official_required_steps = ["proxy_eligibility"]  # only proxies need an official
     owner.save()
     card = factories.card(owner, status=CardStatus.BOOKED)
     contractor = factories.staff(Role.CONTRACTOR)

@@ -10,6 +10,8 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
+from madoguchi.issuance.selectors import card_by_reservation
+from madoguchi.issuance.services import hand_over_card
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import (
@@ -262,10 +264,22 @@ def test_the_counter_checks_in_and_serves_on_the_day(main_office, card_pickup, f
     )
     frozen.move_to(dt.datetime(2026, 12, 7, 9, 55, tzinfo=dt.timezone(dt.timedelta(hours=9))))
     assert check_in_reservation(code=reservation.code, actor=staff).status == "checked_in"
+    # A card pick-up is done only once the card is handed over.
+    assert _error(lambda: mark_served(code=reservation.code, actor=staff)).code == (
+        "card_not_handed_over"
+    )
+    clerk = StaffUser.objects.get(username="clerk")
+    hand_over_card(
+        card=card_by_reservation(reservation.code),  # type: ignore[arg-type]  # the booked card
+        actor=staff,
+        staff_user=clerk,
+        is_proxy=False,
+        id_document_class="one_photo",
+    )
     served = mark_served(code=reservation.code, actor=staff)
     assert served.status == "served" and served.finished_at is not None
     actions = list(AuditEvent.objects.values_list("action", flat=True))
-    assert actions[-2:] == ["reservation.check_in", "reservation.serve"]
+    assert actions[-3:] == ["reservation.check_in", "card.hand_over", "reservation.serve"]
 
 
 def test_no_show_only_after_the_slot_started_and_keeps_the_seat(

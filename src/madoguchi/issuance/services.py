@@ -329,12 +329,15 @@ def hand_over_card(
     if staff_user.role == Role.AUDITOR:
         raise DomainError("forbidden", "監査担当はカードを交付できません。", status=403)
     required = set(card.municipality.official_required_steps or [])
-    needed = {"handover_decision"} | ({"proxy_eligibility"} if is_proxy else set())
+    # The identity check at hand-over is an identity judgement too (DOMAIN.md, Outsourcing).
+    needed = {"identity_judgement", "handover_decision"} | (
+        {"proxy_eligibility"} if is_proxy else set()
+    )
     if not staff_user.is_municipal_official and required & needed:
         raise DomainError(
             "official_required",
-            "交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が行います。"
-            "職員に交代してください。",
+            "本人確認の判断と交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が"
+            "行います。職員に交代してください。",
             status=403,
         )
     return _move(

@@ -551,7 +551,18 @@ def check_in_reservation(*, code: str, actor: Actor) -> Reservation:
 
 
 def mark_served(*, code: str, actor: Actor) -> Reservation:
-    """The visit is done: checked_in → served. Raises 404 `not_found`, 409 `invalid_transition`."""
+    """The visit is done: checked_in → served.
+
+    A card pick-up whose card is still waiting (booked) is not done until the card is handed
+    over (`issuance.services.hand_over_card` first). Raises 404 `not_found`, 409
+    `invalid_transition`, 409 `card_not_handed_over`.
+    """
+    if card_by_reservation(code) is not None:
+        raise DomainError(
+            "card_not_handed_over",
+            "カードの交付がまだ記録されていません。交付の画面から手続きしてください。",
+            status=409,
+        )
     return _move(code, ReservationStatus.SERVED, actor=actor, action="reservation.serve")
 
 
