@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.resident_site.forms import IdentifyForm
 
@@ -12,7 +13,7 @@ from madoguchi.resident_site.forms import IdentifyForm
 class PhoneBookingForm(IdentifyForm):
     """A booking taken by phone: the slot chosen from a list, then the resident's details."""
 
-    slot = forms.TypedChoiceField(label="時間", coerce=int, empty_value=None)
+    slot = forms.TypedChoiceField(label=_("時間"), coerce=int, empty_value=None)
 
     field_order = ["slot"]
 
@@ -20,6 +21,6 @@ class PhoneBookingForm(IdentifyForm):
         super().__init__(*args, **kwargs)
         slot = self.fields["slot"]
         assert isinstance(slot, forms.TypedChoiceField)
-        slot.choices = [("", "選んでください"), *slot_choices]
-        slot.error_messages["required"] = "時間を選んでください。"
+        slot.choices = [("", _("選んでください")), *slot_choices]
+        slot.error_messages["required"] = _("時間を選んでください。")
         self.order_fields(["slot"])

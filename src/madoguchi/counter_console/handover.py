@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.core import clock
@@ -36,35 +38,37 @@ class HandOverForm(forms.Form):
     data beyond the fixed choices."""
 
     is_proxy = forms.TypedChoiceField(
-        label="受け取る人",
-        choices=[("0", "ご本人"), ("1", "代理人")],
+        label=_("受け取る人"),
+        choices=[("0", _("ご本人")), ("1", _("代理人"))],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
-        error_messages={"required": "ご本人か代理人かを選んでください。"},
+        error_messages={"required": _("ご本人か代理人かを選んでください。")},
     )
     proxy_reason = forms.ChoiceField(
-        label="代理の理由",
-        choices=[("", "（代理人のときに選ぶ）"), *ProxyReason.choices],
+        label=_("代理の理由"),
+        choices=[("", _("（代理人のときに選ぶ）")), *ProxyReason.choices],
         required=False,
-        error_messages={"invalid_choice": "代理の理由を一覧から選んでください。"},
+        error_messages={"invalid_choice": _("代理の理由を一覧から選んでください。")},
     )
     id_document_class = forms.ChoiceField(
-        label="本人確認書類",
+        label=_("本人確認書類"),
         choices=IdDocumentClass.choices,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。"
+            "required": _("本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。")
         },
     )
     identity_checked = forms.BooleanField(
-        label="本人確認を行いました",
-        error_messages={"required": "本人確認を行ってから「交付する」を押してください。"},
+        label=_("本人確認を行いました"),
+        error_messages={"required": _("本人確認を行ってから「交付する」を押してください。")},
     )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("is_proxy") and not data.get("proxy_reason"):
-            self.add_error("proxy_reason", "代理人に交付するときは、代理の理由を選んでください。")
+            self.add_error(
+                "proxy_reason", _("代理人に交付するときは、代理の理由を選んでください。")
+            )
         if data.get("is_proxy") is False:
             data["proxy_reason"] = ""
         return data
@@ -73,9 +77,11 @@ class HandOverForm(forms.Form):
 def _refusal(reservation: Reservation) -> str:
     """Why this visit cannot be closed by a hand-over, or "" when it can."""
     if reservation.procedure.code != PICKUP:
-        return "この予約はカードの受け取りではありません。"
+        return gettext("この予約はカードの受け取りではありません。")
     if reservation.status != ReservationStatus.CHECKED_IN:
-        return "カードを交付できるのは、受付済みの予約だけです。先に「受付」をしてください。"
+        return gettext(
+            "カードを交付できるのは、受付済みの予約だけです。先に「受付」をしてください。"
+        )
     return ""
 
 
@@ -101,7 +107,7 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
     refusal = _refusal(reservation)
     card = card_by_reservation(reservation.code) if not refusal else None
     if not refusal and card is None:
-        refusal = "この予約に結びついた交付待ちのカードが見つかりません。"
+        refusal = gettext("この予約に結びついた交付待ちのカードが見つかりません。")
     if not refusal and not form.is_valid():
         refusal = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if refusal or card is None:
@@ -124,5 +130,8 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, f"{reservation.code}：{error.message}")
     else:
-        messages.success(request, f"{reservation.code}：カードを交付し、完了にしました")
+        messages.success(
+            request,
+            gettext("%(code)s：カードを交付し、完了にしました") % {"code": reservation.code},
+        )
     return redirect(target)

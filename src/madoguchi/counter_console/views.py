@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.core import clock
@@ -100,7 +101,7 @@ def _transition(
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"{booked.code}：{done}")
+            messages.success(request, f"{booked.code}：{gettext(done)}")
         day = clock.to_jst(booked.slot.starts_at).date()
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -111,9 +112,9 @@ def _transition(
     return view
 
 
-check_in = _transition(services.check_in_reservation, "受付しました")
-served = _transition(services.mark_served, "完了にしました")
-no_show = _transition(services.mark_no_show, "来庁なしにしました")
+check_in = _transition(services.check_in_reservation, gettext_noop("受付しました"))
+served = _transition(services.mark_served, gettext_noop("完了にしました"))
+no_show = _transition(services.mark_no_show, gettext_noop("来庁なしにしました"))
 
 
 @login_required
@@ -131,7 +132,11 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     day = _parse_day(data.get("day"))
     slots = list(staff_bookable_slots(site_id=site.pk, procedure_id=chosen.pk, day=day))
     choices = [
-        (s.pk, f"{clock.to_jst(s.starts_at):%H:%M}（残り{s.remaining}）")
+        (
+            s.pk,
+            gettext("%(time)s（残り%(remaining)s）")
+            % {"time": f"{clock.to_jst(s.starts_at):%H:%M}", "remaining": s.remaining},
+        )
         for s in slots
         if s.remaining > 0
     ]
@@ -161,8 +166,11 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"予約しました。予約番号 {booked.code} をお伝えください"
-                f"（{clock.to_jst(booked.slot.starts_at):%-m月%-d日 %H:%M}）。",
+                gettext("予約しました。予約番号 %(code)s をお伝えください（%(when)s）。")
+                % {
+                    "code": booked.code,
+                    "when": f"{clock.to_jst(booked.slot.starts_at):%-m月%-d日 %H:%M}",
+                },
             )
             day_url = reverse("counter_console:site_day", args=[site.pk])
             return redirect(f"{day_url}?day={clock.to_jst(booked.slot.starts_at).date()}")

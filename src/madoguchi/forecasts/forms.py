@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.offices.models import Site
 
@@ -10,30 +11,32 @@ from madoguchi.offices.models import Site
 class WhatIfForm(forms.Form):
     """A manager's what-if: more counters, Saturday sessions, a temporary counter."""
 
-    months = forms.IntegerField(label="期間（月）", min_value=1, max_value=36, initial=12)
+    months = forms.IntegerField(label=_("期間（月）"), min_value=1, max_value=36, initial=12)
     take_up = forms.IntegerField(
-        label="更新する人の割合（％）", min_value=0, max_value=100, initial=90
+        label=_("更新する人の割合（％）"), min_value=0, max_value=100, initial=90
     )
-    site = forms.ModelChoiceField(label="対象の窓口", queryset=Site.objects.none(), required=False)
+    site = forms.ModelChoiceField(
+        label=_("対象の窓口"), queryset=Site.objects.none(), required=False
+    )
     extra_counters = forms.IntegerField(
-        label="窓口を増やす数（全時間帯）", min_value=0, max_value=20, initial=0, required=False
+        label=_("窓口を増やす数（全時間帯）"), min_value=0, max_value=20, initial=0, required=False
     )
     saturday_counters = forms.IntegerField(
-        label="土曜午前（9:00〜12:00）に開く窓口数",
+        label=_("土曜午前（9:00〜12:00）に開く窓口数"),
         min_value=0,
         max_value=20,
         initial=0,
         required=False,
     )
     temporary_counters = forms.IntegerField(
-        label="臨時窓口の窓口数", min_value=0, max_value=20, initial=0, required=False
+        label=_("臨時窓口の窓口数"), min_value=0, max_value=20, initial=0, required=False
     )
-    temporary_from = forms.DateField(label="臨時窓口の開設週（月曜日）", required=False)
+    temporary_from = forms.DateField(label=_("臨時窓口の開設週（月曜日）"), required=False)
     temporary_weeks = forms.IntegerField(
-        label="臨時窓口の開設週数", min_value=0, max_value=104, initial=0, required=False
+        label=_("臨時窓口の開設週数"), min_value=0, max_value=104, initial=0, required=False
     )
     temporary_hours_per_week = forms.IntegerField(
-        label="臨時窓口の週あたり開設時間", min_value=0, max_value=84, initial=0, required=False
+        label=_("臨時窓口の週あたり開設時間"), min_value=0, max_value=84, initial=0, required=False
     )
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
@@ -45,13 +48,14 @@ class WhatIfForm(forms.Form):
         if (cleaned.get("extra_counters") or cleaned.get("saturday_counters")) and not cleaned.get(
             "site"
         ):
-            self.add_error("site", "窓口を増やす場合は対象の窓口を選んでください。")
+            self.add_error("site", _("窓口を増やす場合は対象の窓口を選んでください。"))
         if cleaned.get("temporary_counters") and not (
             cleaned.get("temporary_from")
             and cleaned.get("temporary_weeks")
             and cleaned.get("temporary_hours_per_week")
         ):
             self.add_error(
-                "temporary_from", "臨時窓口は開設週・週数・週あたり時間をすべて入力してください。"
+                "temporary_from",
+                _("臨時窓口は開設週・週数・週あたり時間をすべて入力してください。"),
             )
         return cleaned

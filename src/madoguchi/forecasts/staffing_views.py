@@ -9,6 +9,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
 from madoguchi.forecasts import charts
@@ -30,21 +32,29 @@ from madoguchi.staff.models import StaffUser
 class StaffingForm(forms.Form):
     """Horizon, take-up, lead-time target and relative costs of evening and weekend hours."""
 
-    weeks = forms.IntegerField(label="期間（週）", min_value=4, max_value=52, initial=26)
+    weeks = forms.IntegerField(label=_("期間（週）"), min_value=4, max_value=52, initial=26)
     take_up = forms.IntegerField(
-        label="更新する人の割合（％）", min_value=0, max_value=100, initial=90
+        label=_("更新する人の割合（％）"), min_value=0, max_value=100, initial=90
     )
     lead_time_weeks = forms.IntegerField(
-        label="待ちの目標（週）", min_value=0, max_value=12, initial=2
+        label=_("待ちの目標（週）"), min_value=0, max_value=12, initial=2
     )
     weekday_cost = forms.DecimalField(
-        label="平日1時間の費用（基準）", min_value=0, max_value=10, decimal_places=2, initial=1
+        label=_("平日1時間の費用（基準）"), min_value=0, max_value=10, decimal_places=2, initial=1
     )
     evening_cost = forms.DecimalField(
-        label="夜間1時間の費用（平日比）", min_value=0, max_value=10, decimal_places=2, initial=1.25
+        label=_("夜間1時間の費用（平日比）"),
+        min_value=0,
+        max_value=10,
+        decimal_places=2,
+        initial=1.25,
     )
     weekend_cost = forms.DecimalField(
-        label="休日1時間の費用（平日比）", min_value=0, max_value=10, decimal_places=2, initial=1.5
+        label=_("休日1時間の費用（平日比）"),
+        min_value=0,
+        max_value=10,
+        decimal_places=2,
+        initial=1.5,
     )
 
 
@@ -63,10 +73,16 @@ def _settings(form: StaffingForm) -> StaffingSettings:
 def _status(plan: StaffingPlan) -> dict[str, Any]:
     gap = plan.mip_gap * 100 if math.isfinite(plan.mip_gap) else None
     if plan.status == "optimal":
-        label = f"最適（費用の下限との差 {MIP_REL_GAP * 100:g}% 以内を確認済み）"
+        label = gettext("最適（費用の下限との差 %(gap)s%% 以内を確認済み）") % {
+            "gap": f"{MIP_REL_GAP * 100:g}"
+        }
     else:
-        label = f"時間切れ（{DEFAULT_TIME_LIMIT_SECONDS:g}秒）: 暫定の計画です。" + (
-            f"費用の下限との差は最大 {gap:.1f}% です。" if gap is not None else ""
+        label = gettext("時間切れ（%(seconds)s秒）: 暫定の計画です。") % {
+            "seconds": f"{DEFAULT_TIME_LIMIT_SECONDS:g}"
+        } + (
+            gettext("費用の下限との差は最大 %(gap)s%% です。") % {"gap": f"{gap:.1f}"}
+            if gap is not None
+            else ""
         )
     return {
         "status": plan.status,

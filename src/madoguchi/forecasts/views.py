@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.core import clock
@@ -213,9 +214,9 @@ def apply_proposals(request: HttpRequest) -> HttpResponse:
         return redirect("forecasts:planning")
     messages.success(
         request,
-        f"臨時開庁を {len(applied.created)} 件追加し、予約枠を作成しました。"
+        gettext("臨時開庁を %(n)s 件追加し、予約枠を作成しました。") % {"n": len(applied.created)}
         + (
-            f"（{len(applied.skipped)} 件は空いている日がなく見送りました）"
+            gettext("（%(n)s 件は空いている日がなく見送りました）") % {"n": len(applied.skipped)}
             if applied.skipped
             else ""
         ),

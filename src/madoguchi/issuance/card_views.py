@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.audit import Actor
@@ -32,12 +33,12 @@ class CardAction:
 
 
 ACTIONS = (
-    CardAction("inspect", CardStatus.INSPECTED, "検品済みにする", WORKERS),
-    CardAction("setup", CardStatus.SETUP_DONE, "交付前設定済みにする", WORKERS),
-    CardAction("defective", CardStatus.DEFECTIVE, "不良にする", WORKERS),
-    CardAction("return", CardStatus.RETURNED_TO_JLIS, "J-LISへ返送した", WORKERS),
-    CardAction("remind", CardStatus.REMINDED, "再通知を送った", OFFICIALS),
-    CardAction("destroy", CardStatus.DESTROYED, "廃棄する", OFFICIALS),
+    CardAction("inspect", CardStatus.INSPECTED, gettext_noop("検品済みにする"), WORKERS),
+    CardAction("setup", CardStatus.SETUP_DONE, gettext_noop("交付前設定済みにする"), WORKERS),
+    CardAction("defective", CardStatus.DEFECTIVE, gettext_noop("不良にする"), WORKERS),
+    CardAction("return", CardStatus.RETURNED_TO_JLIS, gettext_noop("J-LISへ返送した"), WORKERS),
+    CardAction("remind", CardStatus.REMINDED, gettext_noop("再通知を送った"), OFFICIALS),
+    CardAction("destroy", CardStatus.DESTROYED, gettext_noop("廃棄する"), OFFICIALS),
 )
 _BY_NAME = {action.name: action for action in ACTIONS}
 
@@ -109,7 +110,9 @@ def card_act(request: HttpRequest, card_id: int) -> HttpResponse:
     except DomainError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"「{card.get_status_display()}」にしました。")
+        messages.success(
+            request, gettext("「%(status)s」にしました。") % {"status": card.get_status_display()}
+        )
     return redirect("issuance:card", card_id=card.pk)
 
 

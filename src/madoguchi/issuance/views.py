@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.audit import Actor
@@ -108,12 +109,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         uploaded = request.FILES.get("file")
         if uploaded is None:
-            error = "ファイルを選んでください。"
+            error = gettext("ファイルを選んでください。")
         elif uploaded.size is not None and uploaded.size > UPLOAD_MAX_BYTES:
-            error = (
-                f"ファイルが大きすぎます（上限 {UPLOAD_MAX_BYTES // (1024 * 1024)}MB）。"
+            error = gettext(
+                "ファイルが大きすぎます（上限 %(max_mb)sMB）。"
                 "大きなファイルは `madoguchi import-deliveries` で取り込んでください。"
-            )
+            ) % {"max_mb": UPLOAD_MAX_BYTES // (1024 * 1024)}
         else:
             report = import_deliveries(
                 uploaded,
@@ -159,7 +160,7 @@ def advance(request: HttpRequest) -> HttpResponse:
     except DomainError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{len(cards)}枚を処理しました。")
+        messages.success(request, gettext("%(n)s枚を処理しました。") % {"n": len(cards)})
     return redirect("issuance:dashboard")
 
 
@@ -172,10 +173,13 @@ def issue(request: HttpRequest) -> HttpResponse:
     )
     if issued.batch_id is None:
         messages.info(
-            request, "発送できる交付通知書はありません（空き枠または対象カードがありません）。"
+            request,
+            gettext("発送できる交付通知書はありません（空き枠または対象カードがありません）。"),
         )
     else:
-        messages.success(request, f"交付通知書 {len(issued.cards)}通を発行しました。")
+        messages.success(
+            request, gettext("交付通知書 %(n)s通を発行しました。") % {"n": len(issued.cards)}
+        )
     return redirect("issuance:dashboard")
 
 
@@ -209,10 +213,10 @@ def upload_applications(request: HttpRequest) -> HttpResponse:
     expected arrivals. A bad file changes nothing and its report is shown."""
     uploaded = request.FILES.get("file")
     if uploaded is None:
-        messages.error(request, "ファイルを選んでください。")
+        messages.error(request, gettext("ファイルを選んでください。"))
         return redirect("issuance:dashboard")
     if uploaded.size is not None and uploaded.size > UPLOAD_MAX_BYTES:
-        messages.error(request, "ファイルが大きすぎます。")
+        messages.error(request, gettext("ファイルが大きすぎます。"))
         return redirect("issuance:dashboard")
     report = read_application_counts(uploaded, file_name=uploaded.name or "applications.csv")
     if not report.accepted:

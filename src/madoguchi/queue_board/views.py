@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.core import clock
@@ -118,5 +119,5 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "整理券を取り消しました。")
+        messages.success(request, gettext("整理券を取り消しました。"))
     return redirect("queue_board:ticket", token=token)

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.audit import Actor
@@ -30,10 +31,10 @@ from madoguchi.walkins.services import (
 )
 
 TICKET_MOVES: dict[str, tuple[Callable[..., QueueTicket], str]] = {
-    "serve": (start_serving, "{number}番の対応を始めました。"),
-    "finish": (finish_ticket, "{number}番の対応を終了しました。"),
-    "no-show": (mark_ticket_no_show, "{number}番を不在にしました。"),
-    "cancel": (cancel_ticket, "{number}番を取り消しました。"),
+    "serve": (start_serving, gettext_noop("{number}番の対応を始めました。")),
+    "finish": (finish_ticket, gettext_noop("{number}番の対応を終了しました。")),
+    "no-show": (mark_ticket_no_show, gettext_noop("{number}番を不在にしました。")),
+    "cancel": (cancel_ticket, gettext_noop("{number}番を取り消しました。")),
 }
 
 
@@ -79,9 +80,13 @@ def call_next(request: HttpRequest, site_id: int, counter_id: int) -> HttpRespon
         messages.error(request, error.message)
     else:
         if ticket is None:
-            messages.info(request, "お待ちの方はいません。")
+            messages.info(request, gettext("お待ちの方はいません。"))
         else:
-            messages.success(request, f"{ticket.number}番を{counter.name}にお呼びしました。")
+            messages.success(
+                request,
+                gettext("%(number)s番を%(counter)sにお呼びしました。")
+                % {"number": ticket.number, "counter": counter.name},
+            )
     return redirect("walkins:calling", site_id=site.pk)
 
 
@@ -99,5 +104,5 @@ def move_ticket(request: HttpRequest, ticket_id: int, action: str) -> HttpRespon
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done.format(number=ticket.number))
+        messages.success(request, gettext(done).format(number=ticket.number))
     return redirect("walkins:calling", site_id=site.pk)
