@@ -227,3 +227,72 @@ def test_aggregate_input_is_validated() -> None:
             first_day=0,
             last_day=1,
         )
+
+
+def _awkward_register(rows: int, seed: int) -> RegisterColumns:
+    """Births on 29 February, issue days on/around birthdays and the 2022-04-01 threshold,
+    empty issue dates and issue dates before the birth — the corners of the binned kernel."""
+    rng = np.random.default_rng(seed)
+    birth = rng.integers(day_number(D("1900-01-01")), day_number(D("2025-03-31")), rows)
+    feb_29 = [day_number(dt.date(year, 2, 29)) for year in range(1904, 2025, 4)]
+    leap = rng.random(rows) < 0.1
+    birth[leap] = rng.choice(feb_29, int(leap.sum()))
+    birth = birth.astype(np.int32)
+
+    def issued() -> np.ndarray:
+        years = rng.integers(0, 60, rows)
+        birthday = (birth.astype("datetime64[D]") + (years * 365.2425).astype(int)).astype(np.int64)
+        values = birth + rng.integers(-400, 40_000, rows)
+        near = rng.random(rows) < 0.3
+        values[near] = (birthday + rng.integers(-2, 3, rows))[near]
+        threshold = rng.random(rows) < 0.05
+        values[threshold] = day_number(D("2022-04-01")) + rng.integers(-1, 2, rows)[threshold]
+        values[rng.random(rows) < 0.3] = N
+        return values.astype(np.int32)
+
+    return RegisterColumns(birth, issued(), issued())
+
+
+@pytest.mark.parametrize(
+    ("start", "months"), [("2025-04-01", 36), ("1990-01-01", 900), ("2030-02-01", 1)]
+)
+def test_binned_kernel_counts_as_the_rules_functions(start: str, months: int) -> None:
+    register = _awkward_register(150_000, seed=len(start) + months)
+    first, last = cube_range_for(D(start), months)
+    no_printed = np.full(register.row_count, N, dtype=np.int32)
+    # printed-expiry columns (all empty) take the general path through card_and_cert_expiries
+    general = RegisterColumns(
+        register.birth_day,
+        register.card_issued_day,
+        register.cert_issued_day,
+        card_expires_day=no_printed,
+        cert_expires_day=no_printed,
+    )
+    binned = build_expiry_cube([register], first_day=first, last_day=last)
+    reference = build_expiry_cube([general], first_day=first, last_day=last)
+    assert binned.counts.sum() > 0
+    assert np.array_equal(binned.counts, reference.counts)
+
+
+def test_binned_kernel_falls_back_on_rows_it_does_not_handle() -> None:
+    register = _awkward_register(100_000, seed=3)
+    birth = register.birth_day.copy()
+    birth[70_000] = N  # a missing birth: no expiries for that row
+    first, last = cube_range_for(D("2025-04-01"), 36)
+    with_gap = RegisterColumns(birth, register.card_issued_day, register.cert_issued_day)
+    no_printed = np.full(register.row_count, N, dtype=np.int32)
+    reference = RegisterColumns(
+        birth, register.card_issued_day, register.cert_issued_day, no_printed, no_printed
+    )
+    assert np.array_equal(
+        build_expiry_cube([with_gap], first_day=first, last_day=last).counts,
+        build_expiry_cube([reference], first_day=first, last_day=last).counts,
+    )
+    too_early = register.card_issued_day.copy()
+    too_early[5] = day_number(D("1800-01-01"))
+    with pytest.raises(ValueError, match="day numbers must lie"):
+        build_expiry_cube(
+            [RegisterColumns(register.birth_day, too_early, register.cert_issued_day)],
+            first_day=first,
+            last_day=last,
+        )

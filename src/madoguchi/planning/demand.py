@@ -32,6 +32,15 @@ from madoguchi.planning.rules import (
     ADULT_CARD_YEARS,
     AGE_THRESHOLD_CHANGED_ON,
     CERT_YEARS,
+    KERNEL_BIRTH_CODE,
+    KERNEL_BIRTHDAYS,
+    KERNEL_DAY_BASE,
+    KERNEL_ISSUE_CODE,
+    KERNEL_LAST_INDEX,
+    KERNEL_MISSING_EXPIRES_FROM,
+    KERNEL_SLOT_MASK,
+    KERNEL_THRESHOLD_INDEX,
+    KERNEL_YEAR_SHIFT,
     MINOR_CARD_YEARS,
     NO_DATE,
     DayArray,
@@ -67,7 +76,9 @@ _KINDS: Final = 2
 _BAND_OF_AGE: Final = np.minimum(np.arange(512) // AGE_BAND_YEARS, AGE_BAND_COUNT - 1).astype(
     np.int32
 )
-_SLICE_ROWS: Final = 1 << 17  # rows per inner step: temporaries stay in the CPU cache
+_SLICE_ROWS: Final = 1 << 16  # rows per inner step: temporaries stay in the CPU caches
+_SLICES_PER_BINCOUNT: Final = 4
+_BINS_PER_DAY: Final = _KINDS * AGE_BAND_COUNT
 
 Period = Literal["month", "week"]
 ProgressCallback = Callable[[int], None]
@@ -124,6 +135,9 @@ class ExpiryCubeBuilder:
 
     Expiries outside the range are dropped (they do not belong to any forecast made from the cube).
     :meth:`add` may be called from several threads at once (numpy releases the GIL while it works).
+
+    Bins are ``row * 42 + kind * 21 + band`` where row 0 holds expiries before the range, rows
+    1..days the range and row days + 1 those after it (and uncounted certificates).
     """
 
     def __init__(self, *, first_day: int, last_day: int) -> None:
@@ -131,10 +145,15 @@ class ExpiryCubeBuilder:
             raise ValueError("last_day must not be before first_day")
         self.first_day = first_day
         self.days = last_day - first_day + 1
-        self._bins = self.days * _KINDS * AGE_BAND_COUNT
-        self._counts = np.zeros(self._bins + 1, dtype=np.int64)  # last bin: out of range
+        self._width = (self.days + 2) * _BINS_PER_DAY
+        self._counts = np.zeros(self._width, dtype=np.int64)
         self._lock = threading.Lock()
         self.rows = 0
+        # the binned kernel: birthday code → first bin of its cube row (0 / days + 1 outside)
+        self._row_bins: npt.NDArray[np.int32] | None = None
+        if last_day < KERNEL_MISSING_EXPIRES_FROM:
+            rows = np.clip(KERNEL_BIRTHDAYS + (KERNEL_DAY_BASE - first_day + 1), 0, self.days + 1)
+            self._row_bins = (rows * _BINS_PER_DAY).astype(np.int32)
 
     def _index(
         self,
@@ -147,40 +166,130 @@ class ExpiryCubeBuilder:
         offset = expiry - np.int32(self.first_day)
         keep = (offset.view(np.uint32) < self.days) & counted
         band = np.take(_BAND_OF_AGE, age, mode="clip")
-        index = offset * np.int32(_KINDS * AGE_BAND_COUNT) + (band + kind * AGE_BAND_COUNT)
-        return np.where(keep, index, np.int32(self._bins))
+        index = (offset + 1) * np.int32(_BINS_PER_DAY) + (band + kind * AGE_BAND_COUNT)
+        return np.where(keep, index, np.int32(0))
+
+    def _add_general(
+        self, chunk: RegisterColumns, part: slice, counts: npt.NDArray[np.int64]
+    ) -> None:
+        card, cert, card_age, cert_age = card_and_cert_expiries(
+            chunk.birth_day[part],
+            chunk.card_issued_day[part],
+            chunk.cert_issued_day[part],
+            None if chunk.card_expires_day is None else chunk.card_expires_day[part],
+            None if chunk.cert_expires_day is None else chunk.cert_expires_day[part],
+        )
+        every = np.ones(len(card), dtype=bool)
+        counts += np.bincount(self._index(card, card_age, CARD, every), minlength=self._width)
+        # certificates only when they end strictly before their card (or there is no card)
+        alone = (cert < card) | (card == NO_DATE)
+        counts += np.bincount(self._index(cert, cert_age, CERT, alone), minlength=self._width)
+
+    def _binned(
+        self,
+        birth: DayArray,
+        card_issued: DayArray,
+        cert_issued: DayArray,
+        out: npt.NDArray[np.int32],
+    ) -> bool:
+        """Write the card bins then the certificate bins of one slice into ``out`` (2 × rows).
+
+        The same rules as :func:`card_and_cert_expiries` with one gather per date: False (nothing
+        written) when a date is outside what the kernel handles (a missing or out-of-range birth,
+        an issue date outside the tables) — the caller then takes the general path.
+        """
+        assert self._row_bins is not None
+        u32 = np.uint32
+        base = np.int32(KERNEL_DAY_BASE)
+        last = u32(KERNEL_LAST_INDEX)
+        birth_index = (birth - base).view(u32)
+        if birth_index.min() < 1 or birth_index.max() > last:
+            return False
+        birth_code = np.take(KERNEL_BIRTH_CODE, birth_index, mode="wrap")
+        birth_year = birth_code >> KERNEL_YEAR_SHIFT
+        slot = birth_code & KERNEL_SLOT_MASK
+        del birth_code
+        missing = u32(np.int64(NO_DATE) - KERNEL_DAY_BASE + (1 << 32))
+        rows = len(birth)
+        expiry_bins = []
+        for kind, issued in ((CARD, card_issued), (CERT, cert_issued)):
+            # a missing date (NO_DATE) becomes the last input day: its expiry lies past the cube
+            index = (issued - base).view(u32)
+            if index.min() < 1 or index.max() > missing or issued.max() > KERNEL_LAST_INDEX + base:
+                return False
+            np.minimum(index, last, out=index)
+            code = np.take(KERNEL_ISSUE_CODE, index, mode="wrap")
+            year = code >> KERNEL_YEAR_SHIFT
+            code &= KERNEL_SLOT_MASK
+            ahead = code < slot  # this year's birthday is after the issue day
+            if kind == CARD:
+                age = year - birth_year
+                age -= ahead  # age on the issue day
+                # adult from 20 before 2022-04-01, from 18 after
+                threshold = (index < u32(KERNEL_THRESHOLD_INDEX)) * np.int32(
+                    ADULT_AGE_BEFORE - ADULT_AGE_FROM
+                )
+                threshold += np.int32(ADULT_AGE_FROM)
+                years = (age >= threshold) * np.int32(ADULT_CARD_YEARS - MINOR_CARD_YEARS)
+                years += np.int32(MINOR_CARD_YEARS)
+                year += years
+            else:
+                year += np.int32(CERT_YEARS)
+            year -= ahead  # the expiry year
+            band = year - birth_year  # age reached in it
+            band //= np.int32(AGE_BAND_YEARS)
+            np.minimum(band, np.int32(AGE_BAND_COUNT - 1), out=band)
+            np.maximum(band, np.int32(0), out=band)  # as _BAND_OF_AGE (issue before birth)
+            year <<= KERNEL_YEAR_SHIFT
+            year |= slot
+            expiry_bin = np.take(self._row_bins, year, mode="wrap")
+            expiry_bins.append(expiry_bin)
+            target = out[kind * rows : (kind + 1) * rows]
+            np.add(expiry_bin, band, out=target)
+            if kind == CERT:
+                # certificates only when they end strictly before their card (or there is none):
+                # the others go to bin 0
+                target += np.int32(AGE_BAND_COUNT)
+                target *= expiry_bin < expiry_bins[0]
+        return True
 
     def add(self, chunk: RegisterColumns) -> None:
         """Compute the expiries of one chunk and add them. Raises as the rules functions do."""
-        counts = np.zeros(self._bins + 1, dtype=np.int64)
+        counts = np.zeros(self._width, dtype=np.int64)
+        fast = (
+            self._row_bins is not None
+            and chunk.card_expires_day is None
+            and chunk.cert_expires_day is None
+        )
+        binned = np.empty(2 * _SLICE_ROWS * _SLICES_PER_BINCOUNT if fast else 0, dtype=np.int32)
+        filled = 0
         for start in range(0, chunk.row_count, _SLICE_ROWS):
             part = slice(start, start + _SLICE_ROWS)
-            card, cert, card_age, cert_age = card_and_cert_expiries(
+            rows = len(chunk.birth_day[part])
+            if fast and self._binned(
                 chunk.birth_day[part],
                 chunk.card_issued_day[part],
                 chunk.cert_issued_day[part],
-                None if chunk.card_expires_day is None else chunk.card_expires_day[part],
-                None if chunk.cert_expires_day is None else chunk.cert_expires_day[part],
-            )
-            every = np.ones(len(card), dtype=bool)
-            counts += np.bincount(
-                self._index(card, card_age, CARD, every), minlength=self._bins + 1
-            )
-            # certificates only when they end strictly before their card (or there is no card)
-            alone = (cert < card) | (card == NO_DATE)
-            counts += np.bincount(
-                self._index(cert, cert_age, CERT, alone), minlength=self._bins + 1
-            )
+                binned[filled : filled + 2 * rows],
+            ):
+                filled += 2 * rows
+                if filled + 2 * _SLICE_ROWS > len(binned):
+                    counts += np.bincount(binned[:filled], minlength=self._width)
+                    filled = 0
+            else:
+                self._add_general(chunk, part, counts)
+        if filled:
+            counts += np.bincount(binned[:filled], minlength=self._width)
         with self._lock:
             self._counts += counts
             self.rows += chunk.row_count
 
     def cube(self) -> ExpiryCube:
         """Return the cube of everything added so far."""
-        counts = self._counts[: self._bins].astype(np.float64)
+        inside = self._counts[_BINS_PER_DAY : (self.days + 1) * _BINS_PER_DAY]
         return ExpiryCube(
             first_day=self.first_day,
-            counts=counts.reshape(self.days, _KINDS, AGE_BAND_COUNT),
+            counts=inside.astype(np.float64).reshape(self.days, _KINDS, AGE_BAND_COUNT),
             rows_scanned=self.rows,
         )
 

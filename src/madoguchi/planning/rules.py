@@ -499,3 +499,51 @@ def _apply_printed(
     expiry = np.where(present, printed + np.int32(_FIRST_DAY), expiry).astype(np.int32)
     age = np.where(present, _YEAR_I32[printed] - birth_year, age).astype(np.int32)
     return expiry, age
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables of the binned national kernel (demand.ExpiryCubeBuilder): one gather per date
+# ---------------------------------------------------------------------------------------------
+
+KERNEL_YEAR_SHIFT: Final = 9
+"""Codes pack ``(year - FIRST_SUPPORTED_YEAR) << 9 | slot`` (slots < 512)."""
+KERNEL_SLOT_MASK: Final = (1 << KERNEL_YEAR_SHIFT) - 1
+KERNEL_DAY_BASE: Final = _FIRST_DAY - 1
+"""Kernel tables are indexed by ``day - KERNEL_DAY_BASE`` (1 = the first table day)."""
+KERNEL_LAST_INDEX: Final = _LAST_INPUT_DAY - KERNEL_DAY_BASE
+"""Largest index an input date may have; a missing date is read as this day (see below)."""
+KERNEL_THRESHOLD_INDEX: Final = _THRESHOLD_DAY - KERNEL_DAY_BASE
+KERNEL_MISSING_EXPIRES_FROM: Final = day_number(dt.date(LAST_SUPPORTED_YEAR - 6, 1, 1))
+"""Expiries computed from the stand-in of a missing issue date (the last input day) fall on or
+after this day: a cube ending before it never counts them, and a real certificate inside it
+always ends before such a card (so it counts, as one without a card must)."""
+
+
+def _kernel_tables() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    years = _DAY_YEAR.astype(np.int32) - FIRST_SUPPORTED_YEAR
+    slots = _DAY_MD_SLOT.astype(np.int32)
+    n_years = LAST_SUPPORTED_YEAR + 1 - FIRST_SUPPORTED_YEAR
+    birthdays = _BIRTHDAY_FLAT.reshape(n_years, _MD_PER_YEAR) - KERNEL_DAY_BASE
+    # rank of a day: the last slot whose birthday (in the day's year) is on or before it, so
+    # "the birthday of slot s is still ahead of day d" ⇔ rank(d) < s — 29 February birthdays in
+    # common years included, whatever FEB_29_IN_COMMON_YEARS says.
+    rank = np.full(len(years) + 1, -1, dtype=np.int32)
+    np.maximum.at(
+        rank,
+        birthdays.reshape(-1),
+        np.tile(np.arange(_MD_PER_YEAR, dtype=np.int32), n_years),
+    )
+    birth_code = np.zeros(len(years) + 1, dtype=np.int32)
+    birth_code[1:] = (years << KERNEL_YEAR_SHIFT) | slots
+    issue_code = np.zeros(len(years) + 1, dtype=np.int32)
+    issue_code[1:] = (years << KERNEL_YEAR_SHIFT) | rank[1:]
+    wide = np.zeros((n_years + 1, KERNEL_SLOT_MASK + 1), dtype=np.int32)
+    wide[:n_years, :_MD_PER_YEAR] = birthdays
+    wide[n_years, :] = len(years)  # never reached from supported input; keeps gathers in range
+    return birth_code, issue_code, wide.reshape(-1)
+
+
+KERNEL_BIRTH_CODE, KERNEL_ISSUE_CODE, KERNEL_BIRTHDAYS = _kernel_tables()
+"""``KERNEL_BIRTH_CODE[i]``: year and month-day slot of the birth day with index i;
+``KERNEL_ISSUE_CODE[i]``: year and rank of an issue day; ``KERNEL_BIRTHDAYS[code]``: index of the
+birthday of slot ``code & KERNEL_SLOT_MASK`` in year ``code >> KERNEL_YEAR_SHIFT``."""

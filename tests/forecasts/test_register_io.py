@@ -1,0 +1,91 @@
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from madoguchi.forecasts.register_io import (
+    RegisterError,
+    _chunk_is_clean,
+    _date32_days,
+    _Errors,
+    _validate,
+    iter_register_chunks,
+)
+from madoguchi.planning.rules import NO_DATE, day_number
+
+N = int(NO_DATE)
+TODAY = dt.date(2025, 3, 31)
+
+
+def test_date32_days_reads_the_buffers_with_offsets_and_nulls() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.integers(-40_000, 80_000, 100_003).astype(np.int32)
+    nulls = rng.random(len(values)) < 0.3
+    column = pa.array(values, type=pa.int32(), mask=nulls).cast(pa.date32())
+    for start, stop in ((0, len(values)), (5, 99_990), (13, 13), (70_001, 70_009)):
+        part = column.slice(start, stop - start)
+        expected = np.where(nulls[start:stop], N, values[start:stop])
+        assert np.array_equal(_date32_days(part), expected)
+    whole = pa.array(values, type=pa.int32()).cast(pa.date32()).slice(3)
+    assert np.array_equal(_date32_days(whole), values[3:])
+
+
+def test_quick_check_agrees_with_the_row_checks() -> None:
+    rng = np.random.default_rng(2)
+    rows = 2_000
+    clean = 0
+    for trial in range(200):
+        birth = rng.integers(day_number(dt.date(1900, 1, 1)), day_number(TODAY), rows)
+        days = {
+            "birth_date": birth.astype(np.int32),
+            "card_issued_on": (birth + rng.integers(0, 30_000, rows)).astype(np.int32),
+            "cert_issued_on": (birth + rng.integers(0, 30_000, rows)).astype(np.int32),
+        }
+        for name in ("card_issued_on", "cert_issued_on"):
+            days[name][rng.random(rows) < 0.2] = N
+        # one kind of trouble per trial (or none)
+        row = int(rng.integers(rows))
+        name = ("birth_date", "card_issued_on", "cert_issued_on")[trial % 3]
+        kind = trial % 7
+        if kind == 1:
+            days[name][row] = day_number(dt.date(1849, 12, 31))
+        elif kind == 2:
+            days[name][row] = day_number(dt.date(2201, 1, 1))
+        elif kind == 3:
+            days["birth_date"][row] = day_number(TODAY) + 1
+        elif kind == 5:
+            days["birth_date"][row] = N
+        elif kind == 4 and name != "birth_date":
+            days["birth_date"][row] = day_number(dt.date(1990, 1, 1))
+            days[name][row] = day_number(dt.date(1989, 12, 31))
+        nulls = {name: int(np.count_nonzero(days[name] == N)) for name in days}
+        errors = _Errors()
+        _validate(days, TODAY, 0, errors)
+        assert _chunk_is_clean(days, nulls, TODAY) == (errors.total == 0), (trial, errors.messages)
+        clean += errors.total == 0
+    assert 50 < clean < 150
+
+
+def test_parquet_person_ids_holding_individual_numbers_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "register.parquet"
+    birth = pa.array([day_number(dt.date(1990, 1, 1))] * 3, type=pa.int32()).cast(pa.date32())
+    empty = pa.array([None] * 3, type=pa.date32())
+    # 123456789018 is a valid Individual Number (check digit 8); 123456789012 is not
+    person_ids = pa.array([1, 123456789018, 123456789012], type=pa.int64())
+    pq.write_table(
+        pa.table(
+            {
+                "person_id": person_ids,
+                "birth_date": birth,
+                "card_issued_on": empty,
+                "cert_issued_on": empty,
+            }
+        ),
+        path,
+    )
+    with pytest.raises(RegisterError) as caught:
+        list(iter_register_chunks(path, today=TODAY))
+    assert [line.split(":")[0] for line in caught.value.errors] == ["3行目"]
