@@ -428,9 +428,16 @@ def _flush(
     if not chunk:
         return
     ids = [values["application_id"] for _, values in chunk]
+    known_ids = CardRecord.objects.filter(application_id__in=ids)
+    if connection.vendor == "postgresql":
+        # One array parameter instead of thousands of placeholders (psycopg binds them
+        # client-side, and the server plans a long IN list).
+        known_ids = CardRecord.objects.extra(  # noqa: S610 — fixed SQL, the ids are a bound array
+            where=["application_id = ANY(%s)"], params=[ids]
+        )
     stored = {
         row["application_id"]: row
-        for row in CardRecord.objects.filter(application_id__in=ids).values(
+        for row in known_ids.values(
             "application_id", "municipality_id", "delivery_import_id", *COMPARED_FIELDS[1:]
         )
     }
