@@ -432,9 +432,7 @@ def _flush(
     if connection.vendor == "postgresql":
         # One array parameter instead of thousands of placeholders (psycopg binds them
         # client-side, and the server plans a long IN list).
-        known_ids = CardRecord.objects.extra(
-            where=["application_id = ANY(%s)"], params=[ids]
-        )
+        known_ids = CardRecord.objects.extra(where=["application_id = ANY(%s)"], params=[ids])
     stored = {
         row["application_id"]: row
         for row in known_ids.values(
