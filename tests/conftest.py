@@ -20,6 +20,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SHARED_EXAMPLES = REPO.parent / "shared" / "examples"
+"""The brief's sample files (CI lays shared/ beside the clone); tests make their own data too."""
 
 
 @pytest.fixture(autouse=True)

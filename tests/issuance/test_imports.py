@@ -16,6 +16,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.imports import ImportReport, import_deliveries
 from madoguchi.issuance.models import CardRecord, DeliveryImport
 from madoguchi.offices.models import Municipality
+from tests.conftest import SHARED_EXAMPLES
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def frozen_clock() -> Iterator[None]:
         yield
 
 
-SAMPLE = Path("/work/shared/examples/deliveries-sample.csv")
+SAMPLE = SHARED_EXAMPLES / "deliveries-sample.csv"
 HEADER = (
     "application_id,delivered_on,family_name,given_name,family_name_kana,given_name_kana,"
     "birth_date,postal_code,address,application_kind"
@@ -226,3 +227,45 @@ def test_the_command_needs_a_municipality_when_there_are_several(tmp_path: Path)
     assert exited.value.code == 2
     call_command("import_deliveries", str(SAMPLE), "--municipality", "999997", stdout=io.StringIO())
     assert CardRecord.objects.filter(municipality__code="999997").count() == 4
+
+
+class _LineStream(io.RawIOBase):
+    """A file that can only be read line by line, and counts how much is held at once."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self.largest_piece = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._lines:
+            self.largest_piece = max(self.largest_piece, len(line))
+            yield line
+
+    def read(self, size: int = -1) -> bytes:  # pragma: no cover - failing here is the point
+        raise AssertionError("the import must not read the whole file at once")
+
+
+def test_a_big_file_is_streamed_line_by_line_and_a_bad_last_line_still_rejects_it_whole() -> None:
+    rows = 20_000
+
+    def lines() -> Iterator[bytes]:
+        yield (HEADER + "\n").encode()
+        for n in range(rows):
+            yield (
+                f"{90210358112040000100000 + n:023d},2026-11-20,山田,花子,ヤマダ,ハナコ,"
+                "1986-04-12,123-4567,デモ市中央一丁目2番3号,renewal\n"
+            ).encode()
+        yield b"90210358112040000099999,2026-11-20,\xe5\xb1\xb1"  # truncated mid-character
+
+    stream = _LineStream(lines())
+    report = import_deliveries(
+        stream,  # type: ignore[arg-type]  # a binary stream that only iterates
+        file_name="big.csv",
+        municipality=factories.municipality(),
+        actor=SYSTEM,
+    )
+    assert stream.largest_piece < 200  # never more than one line in hand
+    assert_rejected_without_change(report, f"{rows + 2}行目")

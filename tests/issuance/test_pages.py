@@ -13,10 +13,11 @@ from django.test import Client
 from madoguchi.issuance import deadlines
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
+from tests.conftest import SHARED_EXAMPLES
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
-SAMPLE = "/work/shared/examples/deliveries-sample.csv"
+SAMPLE = SHARED_EXAMPLES / "deliveries-sample.csv"
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +89,20 @@ def test_the_watch_lists_late_cards_first_then_at_risk() -> None:
     watch = deadlines.deadline_watch(owner, today=today)
     assert [r.card for r in watch.cards] == [late, risky, fresh]
     assert (watch.late, watch.at_risk, watch.on_track) == (1, 1, 1)
+
+
+def test_an_oversized_upload_is_refused_with_a_pointer_to_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from madoguchi.issuance import views
+
+    monkeypatch.setattr(views, "UPLOAD_MAX_BYTES", 100)
+    client = client_for(Role.OFFICIAL)
+    response = client.post(
+        "/staff/issuance/import/",
+        {"file": SimpleUploadedFile("big.csv", SAMPLE.read_bytes(), content_type="text/csv")},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "ファイルが大きすぎます" in page and "madoguchi import-deliveries" in page
+    assert not CardRecord.objects.exists()
