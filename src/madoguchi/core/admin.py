@@ -59,11 +59,8 @@ class AuditedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared b
             self.delete_model(request, obj)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # read-only view
-    list_display = ("id", "at", "actor", "action", "subject_type", "subject_id")
-    list_filter = ("action", "subject_type")
-    search_fields = ("actor", "subject_id")
+class ReadOnlyModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by many models
+    """Look, never touch: records that change only through their services (or never)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -73,6 +70,13 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # read-only 
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    list_display = ("id", "at", "actor", "action", "subject_type", "subject_id")
+    list_filter = ("action", "subject_type")
+    search_fields = ("actor", "subject_id")
 
 
 admin.site.site_header = "madoguchi 管理画面"

@@ -4,12 +4,9 @@ audited by `AuditedModelAdmin`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from madoguchi.core.admin import AuditedModelAdmin
+from madoguchi.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from madoguchi.issuance.models import (
     ApplicationCount,
     CardRecord,
@@ -19,19 +16,8 @@ from madoguchi.issuance.models import (
 )
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by three models
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(CardRecord)
-class CardRecordAdmin(_ReadOnlyAdmin):
+class CardRecordAdmin(ReadOnlyModelAdmin):
     list_display = ("application_id", "status", "delivered_on", "notice_number", "municipality")
     list_filter = ("status",)
     search_fields = ("application_id", "notice_number")
@@ -41,19 +27,19 @@ class CardRecordAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(DeliveryImport)
-class DeliveryImportAdmin(_ReadOnlyAdmin):
+class DeliveryImportAdmin(ReadOnlyModelAdmin):
     list_display = ("file_name", "imported_at", "imported_by", "rows", "created_rows")
     list_filter = ("municipality",)
 
 
 @admin.register(NoticeBatch)
-class NoticeBatchAdmin(_ReadOnlyAdmin):
+class NoticeBatchAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "created_by", "cards", "municipality")
     list_filter = ("municipality",)
 
 
 @admin.register(ApplicationCount)
-class ApplicationCountAdmin(_ReadOnlyAdmin):
+class ApplicationCountAdmin(ReadOnlyModelAdmin):
     list_display = ("week", "applications", "municipality", "updated_at")
     list_filter = ("municipality",)
 

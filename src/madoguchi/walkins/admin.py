@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from madoguchi.core.admin import ReadOnlyModelAdmin
 from madoguchi.walkins.models import QueueDay, QueueTicket
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by both models
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(QueueTicket)
-class QueueTicketAdmin(ReadOnlyAdmin):
+class QueueTicketAdmin(ReadOnlyModelAdmin):
     list_display = (
         "business_day",
         "site",
@@ -43,7 +30,7 @@ class QueueTicketAdmin(ReadOnlyAdmin):
 
 
 @admin.register(QueueDay)
-class QueueDayAdmin(ReadOnlyAdmin):
+class QueueDayAdmin(ReadOnlyModelAdmin):
     list_display = (
         "business_day",
         "site",
