@@ -11,6 +11,7 @@ from madoguchi.offices.models import Municipality, OpeningSession, Procedure, Se
 from madoguchi.reservations.models import Slot
 from tests.issuance.factories import card as issuance_card
 from tests.offices import factories as offices
+from tests.reservations import factories as reservations_factories
 
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=clock.JST)  # a Monday; no holiday in June
 VISIT_DAY = dt.date(2026, 6, 10)  # a Wednesday, 9 days ahead: inside the 3..45-day window
@@ -71,14 +72,8 @@ def slot(
     capacity: int = 3,
     booked: int = 0,
 ) -> Slot:
-    starts = clock.at(day, dt.time.fromisoformat(time))
-    return Slot.objects.create(
-        site=site,
-        procedure=procedure,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(minutes=procedure.duration_minutes),
-        capacity=capacity,
-        booked=booked,
+    return reservations_factories.slot(
+        site, procedure, day=day, time=time, capacity=capacity, booked=booked
     )
 
 
