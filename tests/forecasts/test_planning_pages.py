@@ -108,3 +108,16 @@ def test_a_pile_of_notices_triggers_the_warning_and_applying_the_proposal_fixes_
 
 def test_only_managers_apply_proposals(city) -> None:  # type: ignore[no-untyped-def]
     assert _client("demo-official").post("/staff/planning/apply/").status_code == 403
+
+
+def test_uploaded_application_counts_drive_the_expected_arrivals(city) -> None:  # type: ignore[no-untyped-def]
+    from madoguchi.issuance.services import store_application_counts
+
+    before = backlog_view(city, today=TODAY).data.arrivals
+    # 10,000 applications a week for the last eight weeks arrive over the next weeks.
+    monday = TODAY - dt.timedelta(days=TODAY.weekday())
+    counts = {monday - dt.timedelta(weeks=w): 10_000 for w in range(1, 9)}
+    store_application_counts(municipality=city, counts=counts, actor=Actor.system("test"))
+    after = backlog_view(city, today=TODAY).data.arrivals
+    assert after[1] > before[1] + 5_000
+    assert sum(after) > sum(before) + 40_000

@@ -14,6 +14,7 @@ from django.db.models import Count, Max
 
 from madoguchi.core.clock import JST
 from madoguchi.forecasts.models import RegisterRecord
+from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import Municipality, Procedure, Site
@@ -289,7 +290,12 @@ def _free_seats_by_week(
 
 
 def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
-    """Live inputs for the backlog projection and the openings a site could add."""
+    """Live inputs for the backlog projection and the openings a site could add.
+
+    Arrivals per week: the expected arrivals from uploaded application counts where they
+    exist, else the average of the last four weeks' deliveries; cards delivered but without a
+    notice yet are added to the first week.
+    """
     procedure = Procedure.objects.get(code=CARD_PICKUP)
     monday = week_monday(today)
     weeks = [monday + dt.timedelta(weeks=w) for w in range(HORIZON_WEEKS)]
@@ -321,6 +327,15 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         for site in sites
     ]
     arrivals = [expected] * HORIZON_WEEKS
+    # Where weekly application counts were uploaded, their projection through the production
+    # lag replaces the recent average for the weeks it covers.
+    projected = {
+        week.week: week.expected_arrivals
+        for week in project_arrivals(stored_counts(municipality.pk))
+    }
+    for index, monday in enumerate(weeks):
+        if monday in projected:
+            arrivals[index] = projected[monday]
     arrivals[0] += waiting
     options = []
     bookable = (100 - municipality.walkin_share_percent) / 100
