@@ -100,6 +100,10 @@ def test_malformed_json_and_unknown_urls_answer_json(client: Client, slot: Slot)
     assert bad.status_code in (400, 422) and "error" in bad.json()
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong_method = client.delete("/api/v1/procedures")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "method_not_allowed"
+    assert "GET" in wrong_method["Allow"]
 
 
 def test_an_individual_number_is_refused_with_a_clear_message(client: Client, slot: Slot) -> None:

@@ -12,13 +12,23 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from madoguchi.api import public, walkins
 from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import RateLimited
 from madoguchi.reservations.services import SlotFullError
 
+
+class ReadableJSONRenderer(JSONRenderer):
+    """UTF-8 JSON with Japanese as written, not as \\u escapes (same bytes on the wire, readable
+    in logs and by people debugging with curl)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=ReadableJSONRenderer(),
     title="madoguchi API",
     version="1",
     description="予約・窓口の公開API。エラーは {error, message} のJSONで返します。",
