@@ -21,7 +21,7 @@ from madoguchi.reservations.services import SlotFullError
 
 
 class ReadableJSONRenderer(JSONRenderer):
-    """UTF-8 JSON with Japanese as written, not as \\u escapes (same bytes on the wire, readable
+    """UTF-8 JSON with Japanese as written, not as \\u escapes (the same data, readable
     in logs and by people debugging with curl)."""
 
     json_dumps_params = {"ensure_ascii": False}
