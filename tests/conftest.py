@@ -24,6 +24,14 @@ SHARED_EXAMPLES = REPO.parent / "shared" / "examples"
 """The brief's sample files (CI lays shared/ beside the clone); tests make their own data too."""
 
 
+def shared_example(name: str) -> Path:
+    """A sample file from ../shared/examples; skipped where the checkout has none beside it."""
+    path = SHARED_EXAMPLES / name
+    if not path.exists():
+        _missing(f"{path} not found (shared/ is laid beside the clone in CI)")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Staff passwords in tests need no brute-force resistance; hashing them costs seconds."""

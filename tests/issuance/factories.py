@@ -62,3 +62,21 @@ def staff(role: str = Role.OFFICIAL, owner: Municipality | None = None, **kw: An
         username=name, password="pw-for-tests", role=role, municipality=owner, **kw
     )
     return user
+
+
+DELIVERIES_CSV = "\n".join(
+    [
+        "application_id,delivered_on,family_name,given_name,family_name_kana,given_name_kana,"
+        "birth_date,postal_code,address,application_kind",
+        "90210358112040000000101,2026-11-20,山田,花子,ヤマダ,ハナコ,1986-04-12,123-4567,"
+        "デモ市中央一丁目2番3号,renewal",
+        "90210358112040000000102,2026-11-20,佐藤,一郎,サトウ,イチロウ,1949-10-30,1234568,"
+        "デモ市北町5番地の1,renewal",
+        "90210358112040000000103,2026-11-20,鈴木,陽菜,ｽｽﾞｷ,ﾋﾅ,2019-02-07,123-4569,"
+        "デモ市南台3-4-5 グリーンハイツ201,new",
+        "90210358112040000000104,2026-11-20,GARCIA,MARIA,ガルシア,マリア,1990-08-21,123-4560,"
+        "デモ市駅前二丁目8番,reissue",
+        "",
+    ]
+)
+"""Four synthetic delivery rows in the contract's format (one with half-width kana)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.imports import ImportReport, import_deliveries
 from madoguchi.issuance.models import CardRecord, DeliveryImport
 from madoguchi.offices.models import Municipality
-from tests.conftest import SHARED_EXAMPLES
+from tests.conftest import shared_example
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,6 @@ def frozen_clock() -> Iterator[None]:
         yield
 
 
-SAMPLE = SHARED_EXAMPLES / "deliveries-sample.csv"
 HEADER = (
     "application_id,delivered_on,family_name,given_name,family_name_kana,given_name_kana,"
     "birth_date,postal_code,address,application_kind"
@@ -77,7 +75,7 @@ def test_a_good_file_creates_one_card_per_row_in_status_delivered() -> None:
 
 def test_the_shared_sample_file_imports() -> None:
     owner = factories.municipality()
-    with SAMPLE.open("rb") as stream:
+    with shared_example("deliveries-sample.csv").open("rb") as stream:
         report = import_deliveries(stream, file_name="s.csv", municipality=owner, actor=SYSTEM)
     assert report.accepted, report.lines()
     assert CardRecord.objects.get(family_name="GARCIA").family_name_kana == "ガルシア"
@@ -207,7 +205,7 @@ def test_a_rejected_file_leaves_already_stored_cards_untouched() -> None:
 def test_the_command_exits_0_on_success_and_2_with_the_report_on_stderr(tmp_path: Path) -> None:
     factories.municipality()
     good = tmp_path / "good.csv"
-    shutil.copy(SAMPLE, good)
+    good.write_text(factories.DELIVERIES_CSV, encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     call_command("import_deliveries", str(good), stdout=out, stderr=err)
     assert "新規 4件" in out.getvalue()
@@ -220,12 +218,14 @@ def test_the_command_exits_0_on_success_and_2_with_the_report_on_stderr(tmp_path
 
 
 def test_the_command_needs_a_municipality_when_there_are_several(tmp_path: Path) -> None:
+    sample = tmp_path / "deliveries.csv"
+    sample.write_text(factories.DELIVERIES_CSV, encoding="utf-8")
     factories.municipality()
     Municipality.objects.create(code="999997", name="デモ市")
     with pytest.raises(SystemExit) as exited:
-        call_command("import_deliveries", str(SAMPLE), stderr=io.StringIO())
+        call_command("import_deliveries", str(sample), stderr=io.StringIO())
     assert exited.value.code == 2
-    call_command("import_deliveries", str(SAMPLE), "--municipality", "999997", stdout=io.StringIO())
+    call_command("import_deliveries", str(sample), "--municipality", "999997", stdout=io.StringIO())
     assert CardRecord.objects.filter(municipality__code="999997").count() == 4
 
 

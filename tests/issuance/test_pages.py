@@ -13,11 +13,10 @@ from django.test import Client
 from madoguchi.issuance import deadlines
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
-from tests.conftest import SHARED_EXAMPLES
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
-SAMPLE = SHARED_EXAMPLES / "deliveries-sample.csv"
+SAMPLE = factories.DELIVERIES_CSV.encode()
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +33,7 @@ def client_for(role: str) -> Client:
 
 
 def upload(client: Client) -> int:
-    with open(SAMPLE, "rb") as f:
-        data = SimpleUploadedFile("d.csv", f.read(), content_type="text/csv")
+    data = SimpleUploadedFile("d.csv", SAMPLE, content_type="text/csv")
     return client.post("/staff/issuance/import/", {"file": data}).status_code
 
 
@@ -100,7 +98,7 @@ def test_an_oversized_upload_is_refused_with_a_pointer_to_the_command(
     client = client_for(Role.OFFICIAL)
     response = client.post(
         "/staff/issuance/import/",
-        {"file": SimpleUploadedFile("big.csv", SAMPLE.read_bytes(), content_type="text/csv")},
+        {"file": SimpleUploadedFile("big.csv", SAMPLE, content_type="text/csv")},
     )
     assert response.status_code == 400
     page = response.content.decode()
