@@ -63,10 +63,19 @@ def _move(
     action: str,
     changes: dict[str, Any] | None = None,
     audit_extra: dict[str, Any] | None = None,
+    refusal: DomainError | None = None,
 ) -> CardRecord:
-    """Lock, check, change, save and audit one card; `card` is refreshed in place."""
+    """Lock, check, change, save and audit one card; `card` is refreshed in place.
+
+    `refusal` replaces the generic `invalid_transition` error when the move is not allowed.
+    """
     locked = CardRecord.objects.select_for_update().get(pk=card.pk)
-    check_transition(CARD_TRANSITIONS, locked.status, target, what=WHAT)
+    try:
+        check_transition(CARD_TRANSITIONS, locked.status, target, what=WHAT)
+    except DomainError:
+        if refusal is None:
+            raise
+        raise refusal from None
     before = locked.status
     now = clock.now()
     fields = {"status": target, _STAMP[target]: now, **(changes or {})}
@@ -263,13 +272,6 @@ def mark_card_booked(*, card: CardRecord, reservation_code: str, actor: Actor) -
     Call it inside the booking transaction. Raises DomainError 409 `card_not_bookable` when the
     card is already booked, handed over, or otherwise not waiting for a booking.
     """
-    locked = CardRecord.objects.select_for_update().get(pk=card.pk)
-    if locked.status not in (CardStatus.NOTICE_ISSUED, CardStatus.REMINDED):
-        raise DomainError(
-            "card_not_bookable",
-            "このカードはすでに予約済みか、予約できない状態です。",
-            status=409,
-        )
     return _move(
         card,
         CardStatus.BOOKED,
@@ -277,6 +279,11 @@ def mark_card_booked(*, card: CardRecord, reservation_code: str, actor: Actor) -
         action="card.book",
         changes={"reservation_code": reservation_code[:40]},
         audit_extra={"reservation": reservation_code[:40]},
+        refusal=DomainError(
+            "card_not_bookable",
+            "このカードはすでに予約済みか、予約できない状態です。",
+            status=409,
+        ),
     )
 
 
