@@ -43,28 +43,20 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False, sort_keys=True))
 
 
-def _canonical(
-    *,
-    at: dt.datetime,
-    actor: str,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    before: Any,
-    after: Any,
-    previous_hash: str,
-) -> bytes:
+def _digest(event: AuditEvent) -> str:
+    """SHA-256 of the event's canonical JSON (time in UTC with microseconds), link included."""
     payload = {
-        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "before": before,
-        "after": after,
-        "previous_hash": previous_hash,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "before": event.before,
+        "after": event.after,
+        "previous_hash": event.previous_hash,
     }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def record_audit_event(
@@ -88,32 +80,17 @@ def record_audit_event(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        previous_hash = last or GENESIS_HASH
-        at = clock.now().astimezone(dt.UTC)
-        before_json, after_json = _jsonable(before), _jsonable(after)
-        digest = hashlib.sha256(
-            _canonical(
-                at=at,
-                actor=actor.label,
-                action=action,
-                subject_type=subject_type,
-                subject_id=str(subject_id),
-                before=before_json,
-                after=after_json,
-                previous_hash=previous_hash,
-            )
-        ).hexdigest()
         event = AuditEvent(
-            at=at,
+            at=clock.now().astimezone(dt.UTC),
             actor=actor.label,
             action=action,
             subject_type=subject_type,
             subject_id=str(subject_id),
-            before=before_json,
-            after=after_json,
-            previous_hash=previous_hash,
-            hash=digest,
+            before=_jsonable(before),
+            after=_jsonable(after),
+            previous_hash=last or GENESIS_HASH,
         )
+        event.hash = _digest(event)
         event.save()
         return event
 
@@ -140,19 +117,7 @@ def verify_audit_chain() -> ChainReport:
     for event in _events():
         if event.previous_hash != previous_hash:
             return ChainReport(checked, event.pk, "前の記録とのつながりが切れています")
-        expected = hashlib.sha256(
-            _canonical(
-                at=event.at,
-                actor=event.actor,
-                action=event.action,
-                subject_type=event.subject_type,
-                subject_id=event.subject_id,
-                before=event.before,
-                after=event.after,
-                previous_hash=event.previous_hash,
-            )
-        ).hexdigest()
-        if expected != event.hash:
+        if _digest(event) != event.hash:
             return ChainReport(checked, event.pk, "内容が書き換えられています")
         previous_hash = event.hash
         checked += 1

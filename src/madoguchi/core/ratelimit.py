@@ -26,17 +26,13 @@ from madoguchi.core.models import RateCounter
 SWEEP_ONE_IN = 500
 """About one hit in this many also deletes counters of windows that have ended."""
 
-DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
-    "ip": (120, 60),  # any public API request, per client address
-    "ip_write": (20, 60),  # bookings, cancellations, reschedules per client address
-    "notice": (10, 600),  # attempts per notice number (guessing birth dates)
-    "code": (20, 600),  # look-ups and changes per reservation code
-}
-
 
 def rate_limits() -> dict[str, tuple[int, int]]:
-    configured: dict[str, tuple[int, int]] | None = getattr(settings, "MADOGUCHI_RATE_LIMITS", None)
-    return dict(DEFAULT_RATE_LIMITS) if configured is None else dict(configured)
+    """{scope: (requests, window_seconds)} from settings (`MADOGUCHI_RATE_LIMITS`, where the
+    defaults live): `ip` any public API request and `ip_write` any write, per client address;
+    `notice` attempts per notice number; `code` look-ups and changes per reservation code."""
+    configured: dict[str, tuple[int, int]] = settings.MADOGUCHI_RATE_LIMITS
+    return dict(configured)
 
 
 class RateLimited(DomainError):

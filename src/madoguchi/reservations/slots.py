@@ -36,7 +36,6 @@ from madoguchi.offices.models import Procedure, Site, Terminal
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations.models import Slot
 
-DEFAULT_SLOT_WEIGHTS = {"card_pickup": 50, "cert_renewal": 30, "card_application": 20}
 OTHER_PROCEDURE_WEIGHT = 10
 
 CONFLICT_NOT_IN_CALENDAR = "カレンダー変更により、この時間は受付時間外になりました"
@@ -44,9 +43,10 @@ CONFLICT_OVER_CAPACITY = "カレンダー変更により、予約数が定員を
 
 
 def slot_weights() -> dict[str, int]:
-    """Per-procedure weights for the fair split (settings override the defaults)."""
-    configured: dict[str, int] = getattr(settings, "MADOGUCHI_SLOT_WEIGHTS", {})
-    return {**DEFAULT_SLOT_WEIGHTS, **configured}
+    """Per-procedure weights for the fair split (`MADOGUCHI_SLOT_WEIGHTS`, where the defaults
+    live; a procedure not named there weighs `OTHER_PROCEDURE_WEIGHT`)."""
+    configured: dict[str, int] = settings.MADOGUCHI_SLOT_WEIGHTS
+    return dict(configured)
 
 
 @dataclass(frozen=True)
