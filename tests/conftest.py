@@ -45,6 +45,18 @@ def _no_rate_limits_unless_a_test_sets_them(settings: Any) -> None:
     settings.MADOGUCHI_RATE_LIMITS = {}
 
 
+@pytest.fixture(autouse=True)
+def _seal_audit_events_right_after_commit(settings: Any) -> None:
+    """Deterministic chains: no background timer (its own tests switch it on)."""
+    settings.MADOGUCHI_AUDIT_SEAL_MS = 0
+
+
+@pytest.fixture(autouse=True)
+def _no_reference_cache(settings: Any) -> None:
+    """Each test builds its own sites (primary keys repeat after a rollback on SQLite)."""
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 0
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must provide this: {reason}")

@@ -181,6 +181,16 @@ MADOGUCHI_SLOT_WEIGHTS = env_weights(
     "MADOGUCHI_SLOT_WEIGHTS", {"card_pickup": 50, "cert_renewal": 30, "card_application": 20}
 )
 
+# Audit events are sealed into the hash chain by one background timer per process within this
+# many milliseconds of their commit; 0 seals right after each commit (decision 0008).
+MADOGUCHI_AUDIT_SEAL_MS = env_int("MADOGUCHI_AUDIT_SEAL_MS", 500, minimum=0, maximum=60_000)
+
+# Sites, municipalities and procedures are kept this many seconds per process for the booking
+# path (a change made elsewhere takes effect within it); 0 reads them on every booking.
+MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
+    "MADOGUCHI_REFERENCE_CACHE_SECONDS", 10, minimum=0, maximum=3600
+)
+
 PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
 WORKERS = env_int("MADOGUCHI_WORKERS", 3, minimum=1, maximum=64)

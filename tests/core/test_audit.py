@@ -1,19 +1,34 @@
-"""The audit log is append-only and hash-chained; `audit-verify` names the first bad entry."""
+"""The audit log is append-only and hash-chained; `audit-verify` names the first bad entry.
+
+Events are appended unsealed and linked into the chain by the sealer (decision 0008).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection, connections, transaction
 
-from madoguchi.core.audit import Actor, record_audit_event, verify_audit_chain
+from madoguchi.core.audit import (
+    Actor,
+    PendingEvent,
+    record_audit_event,
+    record_audit_events,
+    seal_audit_events,
+    verify_audit_chain,
+)
 from madoguchi.core.models import AppendOnlyError, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 
 def _three_events() -> list[AuditEvent]:
-    return [
+    """Three events, sealed, as read back from the database."""
+    events = [
         record_audit_event(
             actor=Actor.system("test"),
             action="card.inspected",
@@ -24,6 +39,8 @@ def _three_events() -> list[AuditEvent]:
         )
         for n in range(3)
     ]
+    assert seal_audit_events() == 3
+    return [AuditEvent.objects.get(pk=e.pk) for e in events]
 
 
 def _tamper(sql: str, params: list[object]) -> None:
@@ -38,8 +55,52 @@ def _tamper(sql: str, params: list[object]) -> None:
 
 def test_each_event_links_to_the_previous_one() -> None:
     first, second, third = _three_events()
+    assert [first.seq, second.seq, third.seq] == [1, 2, 3]
+    assert first.previous_hash == "0" * 64
     assert second.previous_hash == first.hash
     assert third.previous_hash == second.hash
+    assert verify_audit_chain().intact
+
+
+def test_events_are_appended_unsealed_and_the_sealer_links_them_once() -> None:
+    events = record_audit_events(
+        actor=Actor.system("test"),
+        events=[PendingEvent("a", "x", 1), PendingEvent("b", "x", 2, after={"k": "値"})],
+    )
+    assert all(AuditEvent.objects.get(pk=e.pk).seq is None for e in events)
+    report = verify_audit_chain()
+    assert (report.intact, report.checked, report.pending) == (True, 0, 2)
+    assert seal_audit_events() == 2
+    assert seal_audit_events() == 0  # nothing left: sealing twice changes nothing
+    report = verify_audit_chain()
+    assert (report.intact, report.checked, report.pending) == (True, 2, 0)
+    more = record_audit_event(
+        actor=Actor.system("test"), action="c", subject_type="x", subject_id=3
+    )
+    seal_audit_events()
+    last = AuditEvent.objects.get(pk=more.pk)
+    assert last.seq == 3
+    assert last.previous_hash == AuditEvent.objects.get(pk=events[1].pk).hash
+
+
+def test_the_database_lets_sealing_through_once_and_nothing_else() -> None:
+    unsealed = record_audit_event(
+        actor=Actor.system("test"), action="probe", subject_type="x", subject_id=1
+    )
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        # sealing that also edits the content
+        cursor.execute(
+            "UPDATE core_auditevent SET seq = 99, hash = 'h', actor = 'mallory' WHERE id = %s",
+            [unsealed.pk],
+        )
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET actor = 'mallory' WHERE id = %s", [unsealed.pk])
+    seal_audit_events()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        # re-sealing a sealed event (to rewrite history) is refused
+        cursor.execute(
+            "UPDATE core_auditevent SET seq = 7, hash = 'h' WHERE id = %s", [unsealed.pk]
+        )
     assert verify_audit_chain().intact
 
 
@@ -66,6 +127,18 @@ def test_verification_names_the_first_tampered_event() -> None:
     assert report.checked == 1
 
 
+def test_a_forged_seal_on_a_pending_event_breaks_the_chain() -> None:
+    events = _three_events()
+    forged = record_audit_event(actor=Actor.system("x"), action="d", subject_type="x", subject_id=9)
+    with connection.cursor() as cursor:  # allowed by the trigger, but with a made-up hash
+        cursor.execute(
+            "UPDATE core_auditevent SET seq = 4, previous_hash = %s, hash = %s WHERE id = %s",
+            [events[2].hash, "f" * 64, forged.pk],
+        )
+    report = verify_audit_chain()
+    assert report.first_bad_id == forged.pk
+
+
 def test_removing_an_event_breaks_the_chain() -> None:
     events = _three_events()
     _tamper("DELETE FROM core_auditevent WHERE id = %s", [events[1].pk])
@@ -82,3 +155,63 @@ def test_audit_verify_command_exit_status(capsys: pytest.CaptureFixture[str]) ->
         call_command("audit_verify")
     assert exited.value.code == 1
     assert f"#{events[2].pk}" in capsys.readouterr().err
+
+
+def test_audit_verify_reports_events_waiting_for_the_sealer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _three_events()
+    record_audit_event(actor=Actor.system("t"), action="e", subject_type="x", subject_id=4)
+    call_command("audit_verify")
+    out = capsys.readouterr().out
+    assert "3 件" in out and "封印待ち 1 件" in out
+    call_command("audit_seal")
+    assert "1 件" in capsys.readouterr().out
+    assert verify_audit_chain().pending == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_commit_events_are_sealed_by_the_background_timer(settings: Any) -> None:
+    settings.MADOGUCHI_AUDIT_SEAL_MS = 50
+    with transaction.atomic():
+        event = record_audit_event(
+            actor=Actor.system("t"), action="timer", subject_type="x", subject_id=1
+        )
+    deadline = time.monotonic() + 10
+    while AuditEvent.objects.get(pk=event.pk).seq is None:
+        assert time.monotonic() < deadline, "the timer never sealed the event"
+        time.sleep(0.02)
+    assert verify_audit_chain().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_and_sealers_make_one_chain_with_every_event() -> None:
+    """Writers commit in any order while sealers run: no event is lost, the chain never forks."""
+    writers, per_writer = 6, 15
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(per_writer):
+                with transaction.atomic():
+                    record_audit_events(
+                        actor=Actor.system(f"w{n}"),
+                        events=[PendingEvent("a", "x", i), PendingEvent("b", "x", i)],
+                    )
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    seal_audit_events()
+    report = verify_audit_chain()
+    assert report.intact
+    assert (report.checked, report.pending) == (writers * per_writer * 2, 0)
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))

@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+import logging
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django import db
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 
-from madoguchi.core import clock
+from madoguchi.core import clock, sql
 from madoguchi.core.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 7_404_030_201  # any constant: one advisory lock for the one chain
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,17 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """One event to append, for `record_audit_events` (several in one INSERT)."""
+
+    action: str
+    subject_type: str
+    subject_id: object
+    before: Any = None
+    after: Any = None
+
+
 def record_audit_event(
     *,
     actor: Actor,
@@ -68,31 +84,132 @@ def record_audit_event(
     before: Any = None,
     after: Any = None,
 ) -> AuditEvent:
-    """Append one event to the chain; call it inside the service's transaction.
+    """Append one event; call it inside the service's transaction (see `record_audit_events`)."""
+    (event,) = record_audit_events(
+        actor=actor,
+        events=[PendingEvent(action, subject_type, subject_id, before, after)],
+    )
+    return event
 
-    Appends are serialised (an advisory lock on PostgreSQL; SQLite's IMMEDIATE transactions
-    already admit one writer), so the chain never forks.
+
+def record_audit_events(*, actor: Actor, events: Sequence[PendingEvent]) -> list[AuditEvent]:
+    """Append events in one INSERT, inside the caller's transaction; they commit or vanish with it.
+
+    Appending takes no lock and reads nothing: events are written unsealed, and the sealer
+    (`seal_audit_events`) links them into the hash chain in the order their transactions became
+    visible, right after commit (decision 0008). Until then the database triggers already refuse
+    any change to them.
     """
-    # No savepoint: an event that cannot be written must fail the caller's whole transaction
-    # anyway, and two fewer statements per event matter on the booking path.
-    with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
+    at = clock.now().astimezone(dt.UTC)
+    values = [
+        {
+            "at": at,
+            "actor": actor.label,
+            "action": e.action,
+            "subject_type": e.subject_type,
+            "subject_id": str(e.subject_id),
+            "before": _jsonable(e.before),
+            "after": _jsonable(e.after),
+            "previous_hash": "",  # set by the sealer
+            "hash": "",
+        }
+        for e in events
+    ]
+    ids = sql.insert_rows(AuditEvent, values)  # one statement on every path (core/sql.py)
+    rows = []
+    for pk, value in zip(ids, values, strict=True):
+        event = AuditEvent(pk=pk, **value)
+        event._state.adding = False
+        rows.append(event)
+    transaction.on_commit(_seal_after_commit)
+    return rows
+
+
+# --- sealing: linking appended events into the chain ------------------------------------------
+
+
+def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int:
+    """Link every visible unsealed event into the chain; returns how many were sealed.
+
+    Sealers are serialised (an advisory lock on PostgreSQL; SQLite's IMMEDIATE transactions
+    admit one writer), so the chain never forks. With `wait=False` a sealer that finds another
+    one at work returns 0 at once. Events of transactions still open are sealed by a later call.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT {function}(%s)", [_CHAIN_LOCK_KEY])
+                    row = cursor.fetchone()
+                if not wait and not (row and row[0]):
+                    return sealed
+            # Read only after the lock: the previous sealer's work is committed and visible.
+            last = (
+                AuditEvent.objects.filter(seq__isnull=False)
+                .order_by("-seq")
+                .values_list("seq", "hash")
+                .first()
+            )
+            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            if not pending:
+                return sealed
+            seq, previous_hash = last if last else (0, GENESIS_HASH)
+            updates = []
+            for event in pending:
+                seq += 1
+                event.previous_hash = previous_hash
+                event.hash = previous_hash = _digest(event)
+                updates.append((seq, event.previous_hash, event.hash, event.pk))
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            at=clock.now().astimezone(dt.UTC),
-            actor=actor.label,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            before=_jsonable(before),
-            after=_jsonable(after),
-            previous_hash=last or GENESIS_HASH,
-        )
-        event.hash = _digest(event)
-        event.save()
-        return event
+                cursor.executemany(
+                    "UPDATE core_auditevent SET seq = %s, previous_hash = %s, hash = %s "
+                    "WHERE id = %s AND seq IS NULL",
+                    updates,
+                )
+        sealed += len(pending)
+        if len(pending) < batch:
+            return sealed
+
+
+_timer_lock = threading.Lock()
+_timer: threading.Timer | None = None
+
+
+def _seal_after_commit() -> None:
+    """Seal now (interval 0: tests, small sites) or within the configured interval.
+
+    With an interval, one background timer per process seals everything written meanwhile, so
+    a booking rush pays for sealing once per interval instead of once per request, and no
+    request waits for the chain.
+    """
+    interval = settings.MADOGUCHI_AUDIT_SEAL_MS / 1000
+    if interval <= 0:
+        try:
+            seal_audit_events()
+        except DatabaseError:  # the caller's work is committed; a later sealer links these
+            logger.exception("audit events could not be sealed; the next sealer will retry")
+        return
+    global _timer
+    with _timer_lock:
+        if _timer is not None:
+            return
+        _timer = threading.Timer(interval, _seal_in_background)
+        _timer.daemon = True  # an event left unsealed at shutdown is sealed by the next sealer
+        _timer.start()
+
+
+def _seal_in_background() -> None:
+    global _timer
+    with _timer_lock:
+        _timer = None
+    try:
+        seal_audit_events()
+    except DatabaseError:
+        logger.exception("audit events could not be sealed; the next sealer will retry")
+    finally:
+        db.connections.close_all()  # this thread's connections only
 
 
 @dataclass(frozen=True)
@@ -100,6 +217,8 @@ class ChainReport:
     checked: int
     first_bad_id: int | None
     reason: str
+    pending: int = 0
+    """Events appended but not sealed yet (their transactions just committed, or no sealer ran)."""
 
     @property
     def intact(self) -> bool:
@@ -107,18 +226,20 @@ class ChainReport:
 
 
 def _events() -> Iterator[AuditEvent]:
-    return AuditEvent.objects.order_by("id").iterator(chunk_size=5000)
+    return AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=5000)
 
 
 def verify_audit_chain() -> ChainReport:
-    """Recompute every hash in order; report the first event whose link or content is wrong."""
+    """Recompute every sealed hash in chain order; report the first event whose link or content
+    is wrong, and how many events still wait for the sealer."""
     previous_hash = GENESIS_HASH
     checked = 0
+    pending = AuditEvent.objects.filter(seq__isnull=True).count()
     for event in _events():
         if event.previous_hash != previous_hash:
-            return ChainReport(checked, event.pk, "前の記録とのつながりが切れています")
+            return ChainReport(checked, event.pk, "前の記録とのつながりが切れています", pending)
         if _digest(event) != event.hash:
-            return ChainReport(checked, event.pk, "内容が書き換えられています")
+            return ChainReport(checked, event.pk, "内容が書き換えられています", pending)
         previous_hash = event.hash
         checked += 1
-    return ChainReport(checked, None, "")
+    return ChainReport(checked, None, "", pending)

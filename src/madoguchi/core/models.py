@@ -22,8 +22,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One change of state: who did what to which record, from what to what, and when.
 
-    Each event carries the hash of the previous one, so any edit or removal inside the chain
-    shows up in `madoguchi audit-verify`. Rows are written only by `core.audit.record_audit_event`.
+    Rows are written only by `core.audit.record_audit_events`, unsealed (`seq` empty); the sealer
+    then gives each its place in the chain (`seq`) and the hash of the previous one, so any
+    edit or removal inside the chain shows up in `madoguchi audit-verify` (decision 0008). The
+    database refuses every other change: sealing, once, is the only update it lets through.
     """
 
     at = models.DateTimeField("日時")
@@ -33,8 +35,9 @@ class AuditEvent(models.Model):
     subject_id = models.CharField("対象", max_length=80)
     before = models.JSONField("変更前", null=True, blank=True)
     after = models.JSONField("変更後", null=True, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField("チェーン上の順番", null=True, blank=True, unique=True)
+    previous_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]  # a manager built from the queryset is the manager
 
@@ -42,7 +45,12 @@ class AuditEvent(models.Model):
         ordering = ["id"]
         verbose_name = "監査ログ"
         verbose_name_plural = "監査ログ"
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="core_audit_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.errors import DomainError
+from madoguchi.core.sql import update_row
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
     CARD_TRANSITIONS,
@@ -64,12 +65,14 @@ def _move(
     changes: dict[str, Any] | None = None,
     audit_extra: dict[str, Any] | None = None,
     refusal: DomainError | None = None,
+    already_locked: bool = False,
 ) -> CardRecord:
     """Lock, check, change, save and audit one card; `card` is refreshed in place.
 
-    `refusal` replaces the generic `invalid_transition` error when the move is not allowed.
+    `refusal` replaces the generic `invalid_transition` error when the move is not allowed;
+    `already_locked` says the caller read `card` with `select_for_update` in this transaction.
     """
-    locked = CardRecord.objects.select_for_update().get(pk=card.pk)
+    locked = card if already_locked else CardRecord.objects.select_for_update().get(pk=card.pk)
     try:
         check_transition(CARD_TRANSITIONS, locked.status, target, what=WHAT)
     except DomainError:
@@ -79,9 +82,10 @@ def _move(
     before = locked.status
     now = clock.now()
     fields = {"status": target, _STAMP[target]: now, **(changes or {})}
+    fields["updated_at"] = now
     for name, value in fields.items():
         setattr(locked, name, value)
-    locked.save(update_fields=[*fields, "updated_at"])
+    update_row(CardRecord, locked.pk, fields)
     record_audit_event(
         actor=actor,
         action=action,
@@ -265,11 +269,14 @@ def issue_notices(
     return batch
 
 
-@transaction.atomic
-def mark_card_booked(*, card: CardRecord, reservation_code: str, actor: Actor) -> CardRecord:
+@transaction.atomic(savepoint=False)
+def mark_card_booked(
+    *, card: CardRecord, reservation_code: str, actor: Actor, already_locked: bool = False
+) -> CardRecord:
     """A card_pickup reservation was made for this card: notice_issued (or reminded) → booked.
 
-    Call it inside the booking transaction. Raises DomainError 409 `card_not_bookable` when the
+    Call it inside the booking transaction (`already_locked` when the card was read there with
+    `find_card_for_booking(lock=True)`). Raises DomainError 409 `card_not_bookable` when the
     card is already booked, handed over, or otherwise not waiting for a booking.
     """
     return _move(
@@ -284,6 +291,7 @@ def mark_card_booked(*, card: CardRecord, reservation_code: str, actor: Actor) -
             "このカードはすでに予約済みか、予約できない状態です。",
             status=409,
         ),
+        already_locked=already_locked,
     )
 
 

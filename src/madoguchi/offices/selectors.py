@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import Case, IntegerField, Model, Prefetch, QuerySet, Value, When
+from django.db.models.signals import post_delete, post_save
 
 from madoguchi.offices.calendar import SiteCalendar, SiteDay
-from madoguchi.offices.models import Procedure, Site, SiteKind
+from madoguchi.offices.models import Municipality, Procedure, Site, SiteKind
 
 KIND_ORDER = [
     SiteKind.MAIN_OFFICE,
@@ -17,6 +22,51 @@ KIND_ORDER = [
     SiteKind.POST_OFFICE,
     SiteKind.OUTREACH,
 ]
+
+
+# --- reference data for the booking path -------------------------------------------------------
+#
+# A booking needs its slot's site, municipality (booking rules) and procedure. They change a few
+# times a year, yet reading them costs a query per booking; so each process keeps them for
+# MADOGUCHI_REFERENCE_CACHE_SECONDS. Saving one of them clears this process's copies at once;
+# other processes see the change within that time. Callers must not modify what they get.
+
+T = TypeVar("T", bound=Model)
+_reference: dict[tuple[str, int], tuple[float, Any]] = {}
+
+
+def _cached(kind: str, pk: int, load: Callable[[int], T]) -> T:
+    ttl = settings.MADOGUCHI_REFERENCE_CACHE_SECONDS
+    if ttl <= 0:
+        return load(pk)
+    now = time.monotonic()
+    hit = _reference.get((kind, pk))
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]  # type: ignore[no-any-return]
+    value = load(pk)
+    _reference[(kind, pk)] = (now, value)
+    return value
+
+
+def site_for_booking(site_id: int) -> Site:
+    """The site with its municipality (cached, read-only)."""
+    return _cached(
+        "site", site_id, lambda pk: Site.objects.select_related("municipality").get(pk=pk)
+    )
+
+
+def procedure_for_booking(procedure_id: int) -> Procedure:
+    """The procedure (cached, read-only)."""
+    return _cached("procedure", procedure_id, lambda pk: Procedure.objects.get(pk=pk))
+
+
+def forget_reference_data(**_: object) -> None:
+    _reference.clear()
+
+
+for _model in (Municipality, Site, Procedure):
+    post_save.connect(forget_reference_data, sender=_model, dispatch_uid=f"ref-save-{_model}")
+    post_delete.connect(forget_reference_data, sender=_model, dispatch_uid=f"ref-del-{_model}")
 
 
 def active_sites() -> QuerySet[Site]:

@@ -17,17 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
+from madoguchi.core.sql import insert_rows, select_rows
 from madoguchi.core.transitions import check_transition, table
-from madoguchi.issuance.models import CardRecord
+from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
 from madoguchi.issuance.services import mark_card_booked, mark_card_unbooked
 from madoguchi.offices.models import Procedure
+from madoguchi.offices.selectors import procedure_for_booking, site_for_booking
 from madoguchi.reservations import normalize
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
@@ -80,20 +82,6 @@ class Applicant:
     email: str = ""
     phone: str = ""
     is_proxy: bool = False
-
-
-# --- the issuance seam ----------------------------------------------------------------------
-
-
-def _card_for_notice(
-    *, notice_number: str, birth_date: dt.date, municipality_id: int
-) -> CardRecord | None:
-    """The card this notice number and birth date unlock at this municipality, or None (the
-    caller answers with the uniform 404)."""
-    card = find_card_for_booking(notice_number=notice_number, birth_date=birth_date)
-    if card is None or card.municipality_id != municipality_id:
-        return None
-    return card
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -201,6 +189,14 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     return _Person(cleaned, key)
 
 
+CLAIM_SEATS_SQL = (
+    "UPDATE reservations_slot SET booked = booked + %s WHERE id = %s AND booked + %s <= capacity"
+)
+"""The one conditional UPDATE that claims seats (the bench's pgbench script runs it too)."""
+
+_INSERTED = [f for f in Reservation._meta.concrete_fields if not f.primary_key]
+
+
 def _claim_seats(slot_id: int, seats: int, *, unsafe_read_then_write: bool = False) -> bool:
     """Take `seats` seats of the slot, or none: ONE conditional UPDATE (invariant 1)."""
     if unsafe_read_then_write:
@@ -212,15 +208,9 @@ def _claim_seats(slot_id: int, seats: int, *, unsafe_read_then_write: bool = Fal
         time.sleep(0.05)
         Slot.objects.filter(pk=slot_id).update(booked=current[0] + seats)
         return True
-    if seats == 1:
-        claimed = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
-            booked=F("booked") + 1
-        )
-    else:
-        claimed = Slot.objects.filter(pk=slot_id, booked__lte=F("capacity") - seats).update(
-            booked=F("booked") + seats
-        )
-    return claimed == 1
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SEATS_SQL, [seats, slot_id, seats])
+        return bool(cursor.rowcount == 1)
 
 
 def _release_card(reservation: Reservation, *, actor: Actor) -> None:
@@ -234,11 +224,14 @@ def _release_seat(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
 
+SUBJECT = "reservations.Reservation"
+
+
 def _audit(reservation: Reservation, *, actor: Actor, action: str, before: Any, after: Any) -> None:
     record_audit_event(
         actor=actor,
         action=action,
-        subject_type="reservations.Reservation",
+        subject_type=SUBJECT,
         subject_id=reservation.code,
         before=before,
         after=after,
@@ -250,12 +243,18 @@ def _snapshot(reservation: Reservation) -> dict[str, Any]:
 
 
 def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
-    slot = Slot.objects.select_related("site__municipality", "procedure").filter(pk=slot_id).first()
-    if slot is None or slot.procedure.code != procedure_code:
+    """The slot with its site, municipality and procedure (the latter three from the reference
+    cache, `offices.selectors`)."""
+    rows = select_rows(Slot, "id = %s", [slot_id]) if 0 < slot_id < 2**63 else []
+    slot = rows[0] if rows else None
+    procedure = procedure_for_booking(slot.procedure_id) if slot is not None else None
+    if slot is None or procedure is None or procedure.code != procedure_code:
         raise DomainError(
             "invalid_slot", "選ばれた枠が見つかりません。もう一度枠をお選びください。"
         )
-    return slot, slot.procedure
+    slot.procedure = procedure
+    slot.site = site_for_booking(slot.site_id)
+    return slot, procedure
 
 
 # --- booking -----------------------------------------------------------------------------------
@@ -316,37 +315,41 @@ def book_group_reservation(
     if len({p.person_key for p in people}) != len(people):
         raise DomainError("invalid_group", "同じ方が2回入力されています。")
     _check_window(slot, channel=channel)
-    cards: list[CardRecord | None] = []
-    for person in people:
-        card = None
-        if procedure.code == "card_pickup":
-            card = _card_for_notice(
-                notice_number=person.applicant.notice_number,
-                birth_date=person.applicant.birth_date,
-                municipality_id=slot.site.municipality_id,
-            )
-            if card is None:
-                raise not_found()
-        cards.append(card)
-    replay = _replayed_booking(people, slot, procedure)
-    if replay is not None:
-        return replay
     try:
         return _insert_booking(
             slot=slot,
             procedure=procedure,
             people=people,
-            cards=cards,
             actor=actor,
             channel=channel,
             unsafe=_unsafe_read_then_write,
         )
-    except IntegrityError:
-        # A concurrent double submit won the race for the same person (partial unique index).
+    except _SlotFull:
+        from madoguchi.reservations.selectors import nearest_free_slots
+
+        raise SlotFullError(nearest_free_slots(slot=slot, seats=len(people))) from None
+    except (IntegrityError, _HeldElsewhere) as error:
+        # The person already holds an active booking of this procedure (the partial unique
+        # index, or their card is booked): a double submit gets its own booking back, a booking
+        # elsewhere is refused (409 `already_booked`, raised by `_replayed_booking`).
         replay = _replayed_booking(people, slot, procedure)
         if replay is not None:
             return replay
-        raise _already_booked() from None
+        if isinstance(error, _HeldElsewhere):
+            raise DomainError(
+                "card_not_bookable",
+                "このカードはすでに予約済みか、予約できない状態です。",
+                status=409,
+            ) from None
+        raise  # an integrity error that is not about this person's bookings: a real fault
+
+
+class _SlotFull(Exception):
+    """Inside the booking transaction: the conditional UPDATE found too few seats."""
+
+
+class _HeldElsewhere(Exception):
+    """Inside the booking transaction: a card is already booked (a replay, or a conflict)."""
 
 
 def _already_booked() -> DomainError:
@@ -375,22 +378,42 @@ def _replayed_booking(
     raise _already_booked()
 
 
+def _lock_cards(
+    people: list[_Person], procedure: Procedure, municipality_id: int
+) -> list[CardRecord | None]:
+    """Each card_pickup applicant's card, locked (in notice order, so groups never deadlock);
+    the uniform 404 when a notice number and birth date do not unlock a card here."""
+    if procedure.code != "card_pickup":
+        return [None] * len(people)
+    cards: dict[str, CardRecord] = {}
+    for person in sorted(people, key=lambda p: p.applicant.notice_number):
+        card = find_card_for_booking(
+            notice_number=person.applicant.notice_number,
+            birth_date=person.applicant.birth_date,
+            lock=True,
+        )
+        if card is None or card.municipality_id != municipality_id:
+            raise not_found()
+        cards[person.person_key] = card
+    return [cards[p.person_key] for p in people]
+
+
 def _insert_booking(
     *,
     slot: Slot,
     procedure: Procedure,
     people: list[_Person],
-    cards: list[CardRecord | None],
     actor: Actor,
     channel: str,
     unsafe: bool,
 ) -> list[Reservation]:
+    """The booking transaction. Its order keeps the hot slot row locked for the shortest time:
+    cards, reservations and audit events first, the seat claim last, then commit."""
     now = clock.now()
     with transaction.atomic():
-        if not _claim_seats(slot.pk, len(people), unsafe_read_then_write=unsafe):
-            from madoguchi.reservations.selectors import nearest_free_slots
-
-            raise SlotFullError(nearest_free_slots(slot=slot, seats=len(people)))
+        cards = _lock_cards(people, procedure, slot.site.municipality_id)
+        if any(card is not None and card.status == CardStatus.BOOKED for card in cards):
+            raise _HeldElsewhere  # the card's booking is looked up after the rollback
         group_code = new_reservation_code()
         reservations = []
         for index, person in enumerate(people):
@@ -415,21 +438,35 @@ def _insert_booking(
                     updated_at=now,
                 )
             )
-        if len(reservations) == 1:
-            reservations[0].save(force_insert=True)
-        else:
-            Reservation.objects.bulk_create(reservations)
+        ids = insert_rows(
+            Reservation,
+            [{f.attname: getattr(r, f.attname) for f in _INSERTED} for r in reservations],
+        )
+        for reservation, pk in zip(reservations, ids, strict=True):
+            reservation.pk = pk
+            reservation._state.adding = False
         for reservation, card in zip(reservations, cards, strict=True):
             if card is not None:
-                mark_card_booked(card=card, reservation_code=reservation.code, actor=actor)
-        for reservation in reservations:
-            _audit(
-                reservation,
-                actor=actor,
-                action="reservation.book",
-                before=None,
-                after={**_snapshot(reservation), "channel": channel, "group": group_code},
-            )
+                mark_card_booked(
+                    card=card,
+                    reservation_code=reservation.code,
+                    actor=actor,
+                    already_locked=True,
+                )
+        record_audit_events(
+            actor=actor,
+            events=[
+                PendingEvent(
+                    action="reservation.book",
+                    subject_type=SUBJECT,
+                    subject_id=r.code,
+                    after={**_snapshot(r), "channel": channel, "group": group_code},
+                )
+                for r in reservations
+            ],
+        )
+        if not _claim_seats(slot.pk, len(people), unsafe_read_then_write=unsafe):
+            raise _SlotFull
     return reservations
 
 

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         report = verify_audit_chain()
         if report.intact:
-            self.stdout.write(f"監査ログは正常です（{report.checked} 件を確認）。")
+            waiting = f"、封印待ち {report.pending} 件" if report.pending else ""
+            self.stdout.write(f"監査ログは正常です（{report.checked} 件を確認{waiting}）。")
             return
         self.stderr.write(
             f"監査ログが破損しています: 記録 #{report.first_bad_id} — {report.reason}"
