@@ -54,7 +54,10 @@ def _seal_audit_events_right_after_commit(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _no_reference_cache(settings: Any) -> None:
     """Each test builds its own sites (primary keys repeat after a rollback on SQLite)."""
+    from madoguchi.offices.selectors import forget_reference_data
+
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 0
+    forget_reference_data()
 
 
 def _missing(reason: str) -> None:

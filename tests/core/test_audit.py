@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 
+from madoguchi.core import audit
 from madoguchi.core.audit import (
     Actor,
     PendingEvent,
@@ -177,10 +178,13 @@ def test_after_commit_events_are_sealed_by_the_background_timer(settings: Any) -
         event = record_audit_event(
             actor=Actor.system("t"), action="timer", subject_type="x", subject_id=1
         )
-    deadline = time.monotonic() + 10
-    while AuditEvent.objects.get(pk=event.pk).seq is None:
-        assert time.monotonic() < deadline, "the timer never sealed the event"
-        time.sleep(0.02)
+    try:
+        deadline = time.monotonic() + 10
+        while AuditEvent.objects.get(pk=event.pk).seq is None:
+            assert time.monotonic() < deadline, "the background sealer never sealed the event"
+            time.sleep(0.02)
+    finally:
+        audit._sealer.stop()  # its connection must not outlive the test database
     assert verify_audit_chain().intact
 
 

@@ -10,6 +10,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
+from madoguchi.issuance.models import CardStatus
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import hand_over_card
 from madoguchi.reservations import services
@@ -344,3 +345,48 @@ def test_booking_a_pickup_marks_the_card_booked_and_cancelling_frees_it(
     card.refresh_from_db()
     assert card.status == "notice_issued"
     assert VISIT_DAY
+
+
+def test_a_card_booked_without_a_reservation_is_refused_and_nothing_is_written(
+    city, main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.issuance.factories import card as issuance_card
+
+    issuance_card(
+        city,
+        status=CardStatus.BOOKED,
+        notice_number="ABD222222",
+        birth_date=dt.date(1980, 5, 17),
+    )
+    slot = factories.slot(main_office, card_pickup, capacity=2)
+    events = AuditEvent.objects.count()
+    error = _error(lambda: _book(slot, pickup(notice="ABD222222")))
+    assert (error.status, error.code) == (409, "card_not_bookable")
+    slot.refresh_from_db()
+    assert slot.booked == 0
+    assert not Reservation.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_booking_rules_saved_by_staff_apply_at_once_with_the_reference_cache_on(
+    settings, city, main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
+    slot = factories.slot(main_office, card_pickup, capacity=5)  # 6 days ahead
+    _book(slot)  # reads and caches the site, municipality and procedure
+    city.booking_window_min_days = 10
+    city.save()
+    error = _error(lambda: _book(slot, pickup(notice="ABC000001")))
+    assert error.code == "outside_window"
+
+
+def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
+    main_office, card_pickup, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """The booking path is the rush's hot path (decision 0008): slot, site and procedure reads
+    (the latter two cached in production), then card lock, reservation, card, two audit events
+    and the seat claim — the claim last, inside one savepoint here (one transaction in a request).
+    """
+    slot = factories.slot(main_office, card_pickup, capacity=2)
+    with django_assert_num_queries(3 + 2 + 6):
+        _book(slot)

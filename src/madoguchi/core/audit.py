@@ -7,11 +7,11 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django import db
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
@@ -128,12 +128,13 @@ def record_audit_events(*, actor: Actor, events: Sequence[PendingEvent]) -> list
 # --- sealing: linking appended events into the chain ------------------------------------------
 
 
-def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int:
+def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int | None:
     """Link every visible unsealed event into the chain; returns how many were sealed.
 
     Sealers are serialised (an advisory lock on PostgreSQL; SQLite's IMMEDIATE transactions
     admit one writer), so the chain never forks. With `wait=False` a sealer that finds another
-    one at work returns 0 at once. Events of transactions still open are sealed by a later call.
+    one at work returns None at once. Events of transactions still open are sealed by a later
+    call.
     """
     sealed = 0
     while True:
@@ -144,7 +145,7 @@ def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int:
                     cursor.execute(f"SELECT {function}(%s)", [_CHAIN_LOCK_KEY])
                     row = cursor.fetchone()
                 if not wait and not (row and row[0]):
-                    return sealed
+                    return sealed or None
             # Read only after the lock: the previous sealer's work is committed and visible.
             last = (
                 AuditEvent.objects.filter(seq__isnull=False)
@@ -155,61 +156,108 @@ def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int:
             pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
             if not pending:
                 return sealed
-            seq, previous_hash = last if last else (0, GENESIS_HASH)
-            updates = []
+            seq, previous_hash = (int(last[0] or 0), last[1]) if last else (0, GENESIS_HASH)
+            links = []
             for event in pending:
                 seq += 1
                 event.previous_hash = previous_hash
                 event.hash = previous_hash = _digest(event)
-                updates.append((seq, event.previous_hash, event.hash, event.pk))
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "UPDATE core_auditevent SET seq = %s, previous_hash = %s, hash = %s "
-                    "WHERE id = %s AND seq IS NULL",
-                    updates,
-                )
+                links.append((event.pk, seq, event.previous_hash, event.hash))
+            _write_links(links)
         sealed += len(pending)
         if len(pending) < batch:
             return sealed
 
 
-_timer_lock = threading.Lock()
-_timer: threading.Timer | None = None
+def _write_links(links: list[tuple[int, int, str, str]]) -> None:
+    """Set (seq, previous_hash, hash) on each (id, …): one statement on PostgreSQL."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(links))
+            statement = (  # only placeholders are joined in
+                "UPDATE core_auditevent AS e SET seq = v.seq, previous_hash = v.previous, "  # noqa: S608
+                f"hash = v.hash FROM (VALUES {values}) AS v(id, seq, previous, hash) "
+                "WHERE e.id = v.id AND e.seq IS NULL"
+            )
+            cursor.execute(statement, [value for link in links for value in link])
+        else:
+            cursor.executemany(
+                "UPDATE core_auditevent SET seq = %s, previous_hash = %s, hash = %s "
+                "WHERE id = %s AND seq IS NULL",
+                [(seq, previous, digest, pk) for pk, seq, previous, digest in links],
+            )
+
+
+class _BackgroundSealer:
+    """One thread per process that seals within the interval after a commit appended events.
+
+    It keeps its own database connection, and uses the non-blocking lock: when another process
+    is sealing (and may have missed our events), it simply tries again one interval later.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Seal what is pending, close the thread's connection and end it (tests, shutdown)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._stopping = True
+        self._wake.set()
+        thread.join(timeout=30)
+        self._stopping = False
+
+    def poke(self) -> None:
+        self._wake.set()
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    # daemon: an event left unsealed at shutdown is sealed by the next sealer
+                    self._thread = threading.Thread(
+                        target=self._run, name="audit-sealer", daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            if not self._wake.wait(timeout=60):
+                connection.close()  # idle for a minute: give the connection back
+                continue
+            if not self._stopping:
+                time.sleep(settings.MADOGUCHI_AUDIT_SEAL_MS / 1000)
+            self._wake.clear()
+            try:
+                connection.close_if_unusable_or_obsolete()
+                if seal_audit_events(wait=not self._stopping) is None:
+                    self._wake.set()  # someone else is sealing: look again next interval
+            except DatabaseError:
+                logger.exception("audit events could not be sealed; retrying")
+                connection.close()
+                self._wake.set()
+        connection.close()
+
+
+_sealer = _BackgroundSealer()
 
 
 def _seal_after_commit() -> None:
     """Seal now (interval 0: tests, small sites) or within the configured interval.
 
-    With an interval, one background timer per process seals everything written meanwhile, so
+    With an interval, the process's background sealer links everything written meanwhile, so
     a booking rush pays for sealing once per interval instead of once per request, and no
     request waits for the chain.
     """
-    interval = settings.MADOGUCHI_AUDIT_SEAL_MS / 1000
-    if interval <= 0:
+    if settings.MADOGUCHI_AUDIT_SEAL_MS <= 0:
         try:
             seal_audit_events()
         except DatabaseError:  # the caller's work is committed; a later sealer links these
             logger.exception("audit events could not be sealed; the next sealer will retry")
         return
-    global _timer
-    with _timer_lock:
-        if _timer is not None:
-            return
-        _timer = threading.Timer(interval, _seal_in_background)
-        _timer.daemon = True  # an event left unsealed at shutdown is sealed by the next sealer
-        _timer.start()
-
-
-def _seal_in_background() -> None:
-    global _timer
-    with _timer_lock:
-        _timer = None
-    try:
-        seal_audit_events()
-    except DatabaseError:
-        logger.exception("audit events could not be sealed; the next sealer will retry")
-    finally:
-        db.connections.close_all()  # this thread's connections only
+    _sealer.poke()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from django.db import connection, models
 M = TypeVar("M", bound=models.Model)
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+def _q(name: str | None) -> str:
+    return connection.ops.quote_name(str(name))
 
 
 def _prep(field: Any, value: Any) -> Any:
@@ -34,11 +34,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     """INSERT `rows` (attribute name → value; all rows with the same keys) in one statement;
     returns the new primary keys in order."""
     names = list(rows[0])
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(_q(f.column) for f in fields)  # type: ignore[union-attr]
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(_q(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params = [_prep(f, row[name]) for row in rows for name, f in zip(names, fields, strict=True)]
-    pk = _q(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = _q(model._meta.pk.column)
     values = ", ".join([one] * len(rows))
     sql = f"INSERT INTO {_q(model._meta.db_table)} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -49,10 +49,10 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
 
 def update_row(model: type[models.Model], pk: int, values: Mapping[str, Any]) -> int:
     """UPDATE one row by primary key; returns the number of rows changed (0 or 1)."""
-    fields = [model._meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{_q(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    fields: list[Any] = [model._meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{_q(f.column)} = %s" for f in fields)
     params = [_prep(f, value) for f, value in zip(fields, values.values(), strict=True)]
-    pk_column = _q(model._meta.pk.column)  # type: ignore[union-attr]
+    pk_column = _q(model._meta.pk.column)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_q(model._meta.db_table)} SET {assignments} WHERE {pk_column} = %s",  # noqa: S608

@@ -31,6 +31,7 @@ from madoguchi.issuance.services import mark_card_booked, mark_card_unbooked
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import procedure_for_booking, site_for_booking
 from madoguchi.reservations import normalize
+from madoguchi.reservations.claims import CLAIM_SEATS_SQL
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -188,11 +189,6 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     )
     return _Person(cleaned, key)
 
-
-CLAIM_SEATS_SQL = (
-    "UPDATE reservations_slot SET booked = booked + %s WHERE id = %s AND booked + %s <= capacity"
-)
-"""The one conditional UPDATE that claims seats (the bench's pgbench script runs it too)."""
 
 _INSERTED = [f for f in Reservation._meta.concrete_fields if not f.primary_key]
 

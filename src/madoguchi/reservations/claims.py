@@ -1,0 +1,7 @@
+"""The one statement that claims seats (DESIGN.md invariant 1), kept free of Django imports so
+the booking-rush benchmark hands pgbench exactly the statement the service runs."""
+
+CLAIM_SEATS_SQL = (
+    "UPDATE reservations_slot SET booked = booked + %s WHERE id = %s AND booked + %s <= capacity"
+)
+"""Parameters: seats, slot id, seats. Matches no row when the seats are not free."""

@@ -1,0 +1,97 @@
+"""The plain-statement helpers read and write rows exactly as the ORM would, on every backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+
+from madoguchi.core import clock
+from madoguchi.core.sql import insert_rows, select_rows, update_row
+from madoguchi.issuance.models import CardRecord
+from madoguchi.offices.models import Procedure
+from madoguchi.reservations.models import Reservation, Slot
+from madoguchi.staff.models import StaffUser
+from tests.offices import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def slot() -> Slot:
+    site = factories.site(factories.municipality(), counters=1)
+    procedure = factories.procedure("card_pickup")
+    starts = clock.at(dt.date(2026, 12, 7), dt.time(10, 0))
+    return Slot.objects.create(
+        site=site,
+        procedure=procedure,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=20),
+        capacity=3,
+    )
+
+
+def _reservation_values(slot: Slot, code: str) -> dict[str, object]:
+    now = clock.now()
+    return {
+        "code": code,
+        "group_code": "G1",
+        "slot_id": slot.pk,
+        "procedure": Procedure.objects.get(pk=slot.procedure_id),  # a related object by name
+        "status": "booked",
+        "channel": "web",
+        "person_key": f"kana:{code}",
+        "birth_date": dt.date(1980, 5, 17),
+        "family_name_kana": "ヤマダ",
+        "given_name_kana": "ハナコ",
+        "email": "",
+        "phone": "",
+        "notice_number": "",
+        "is_proxy": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def test_inserted_rows_read_back_through_the_orm_unchanged(slot: Slot) -> None:
+    ids = insert_rows(
+        Reservation, [_reservation_values(slot, "AAAA"), _reservation_values(slot, "BBBB")]
+    )
+    first, second = (Reservation.objects.get(pk=pk) for pk in ids)
+    assert (first.code, second.code) == ("AAAA", "BBBB")  # ids come back in VALUES order
+    assert first.procedure_id == slot.procedure_id
+    assert first.birth_date == dt.date(1980, 5, 17)
+    assert first.family_name_kana == "ヤマダ"
+    assert first.created_at.tzinfo is not None
+
+
+def test_selected_rows_are_the_orm_s_instances_with_converted_columns(slot: Slot) -> None:
+    (read,) = select_rows(Slot, "id = %s", [slot.pk])
+    expected = Slot.objects.get(pk=slot.pk)
+    for field in Slot._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.starts_at.tzinfo is not None  # SQLite's text datetimes are converted
+    assert not read._state.adding
+    assert select_rows(Slot, "id = %s", [slot.pk + 1000]) == []
+    with transaction.atomic():
+        (locked,) = select_rows(Slot, "id = %s", [slot.pk], lock=True)
+    assert locked.pk == slot.pk
+
+
+def test_update_row_changes_only_the_named_columns(slot: Slot) -> None:
+    user = StaffUser.objects.create_user(username="clerk", password="x")
+    from tests.issuance.factories import card
+
+    record = card(slot.site.municipality)
+    now = clock.now()
+    changed = update_row(
+        CardRecord,
+        record.pk,
+        {"reservation_code": "R-1", "updated_at": now, "handed_over_by": user},
+    )
+    assert changed == 1
+    fresh = CardRecord.objects.get(pk=record.pk)
+    assert (fresh.reservation_code, fresh.handed_over_by_id) == ("R-1", user.pk)
+    assert fresh.family_name == record.family_name
+    assert update_row(CardRecord, record.pk + 1000, {"reservation_code": "R-2"}) == 0
