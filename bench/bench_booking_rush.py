@@ -144,7 +144,7 @@ end
 
 PGBENCH_SCRIPT = """\\set slot random({first}, {last})
 \\set card random(1, {pg_cards})
-SELECT {slot_columns} FROM reservations_slot WHERE id = :slot;
+SELECT {slot_columns} FROM reservations_slot WHERE id = :slot::bigint;
 BEGIN;
 SELECT {card_columns} FROM issuance_cardrecord
  WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0') AND birth_date = '1980-01-01'
@@ -153,8 +153,8 @@ INSERT INTO reservations_reservation
   (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
    family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, checked_in_at,
    finished_at, reminder_sent_for, created_at, updated_at)
-VALUES (substr(md5(random()::text), 1, 10), 'PGBENCH', :slot, {procedure}, 'booked', 'api',
-        'pgbench:' || md5(random()::text), '1980-01-01', '', '', '', '',
+VALUES (substr(md5(random()::text), 1, 10), 'PGBENCH', :slot::bigint, {procedure}, 'booked', 'api',
+        'pgbench' || md5(random()::text), '1980-01-01', '', '', '', '',
         'PGB' || lpad(:card::text, 6, '0'), false, NULL, NULL, NULL, now(), now())
 RETURNING id;
 UPDATE issuance_cardrecord
@@ -162,13 +162,14 @@ UPDATE issuance_cardrecord
  WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0');
 INSERT INTO core_auditevent
   (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-VALUES (now(), 'resident:api', 'card.book', 'issuance.CardRecord', :card,
+VALUES (now(), 'resident' || chr(58) || 'api', 'card.book', 'issuance.CardRecord', :card::text,
         '{{"status": "notice_issued"}}', '{{"status": "booked", "reservation": "PGBENCH"}}',
         '', '')
 RETURNING id;
 INSERT INTO core_auditevent
   (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-VALUES (now(), 'resident:api', 'reservation.book', 'reservations.Reservation', 'PGBENCH', NULL,
+VALUES (now(), 'resident' || chr(58) || 'api', 'reservation.book', 'reservations.Reservation',
+        'PGBENCH', NULL,
         '{{"status": "booked", "slot": 1, "channel": "api", "group": "PGBENCH"}}', '', '')
 RETURNING id;
 {claim};
@@ -176,8 +177,15 @@ COMMIT;
 """
 
 
+PG_LOAD = ["-j", "2", "-T", "10"]
+
+
 def _pgbench(script: Path, env: dict[str, str]) -> tuple[float, str]:
-    out = _run([PGBENCH, "-n", "-f", str(script), "-c", str(CLIENTS), "-j", "2", "-T", "10"], env)
+    # The simple query protocol, as psycopg's client-side binding cursors (Django's default).
+    out = _run(
+        [PGBENCH, "-n", "-f", str(script), "-c", str(CLIENTS), *PG_LOAD],
+        env,
+    )
     tps = re.search(r"tps = ([0-9.]+)", out)
     latency = re.search(r"latency average = ([0-9.]+) ms", out)
     return (float(tps.group(1)) if tps else float("nan")), (latency.group(1) if latency else "?")
@@ -227,6 +235,23 @@ def _wait_for(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
+
+
+def _cpu_seconds(match: str) -> tuple[float, float]:
+    """User + system CPU seconds of the processes whose command line contains `match`, from
+    /proc (Linux; 0 elsewhere). A diagnostic: where a booking's CPU goes."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    user = system = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if match not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            user += int(fields[11])
+            system += int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return user / ticks, system / ticks
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -355,17 +380,24 @@ def main() -> None:
                 f"--worker-class={WORKER_CLASS}",
                 f"--threads={THREADS}",
                 "--backlog=2048",
+                "--preload",  # as `madoguchi serve`: workers forked warm
                 "--log-level=warning",
+                *os.environ.get("BENCH_GUNICORN_ARGS", "").split(),
             ],
             env=env,
             cwd=REPO,
         )
         _wait_for(port)
         driver = "wrk" if shutil.which("wrk") else "python threads"
+        cpu_before = {name: _cpu_seconds(name) for name in ("gunicorn", "postgres")}
         if driver == "wrk":
             result = _drive_with_wrk(port, ids["http"], workdir)
         else:
             result = _drive_with_threads(port, ids["http"])
+        cpu = {
+            name: tuple(a - b for a, b in zip(_cpu_seconds(name), cpu_before[name], strict=True))
+            for name in cpu_before
+        }
         time.sleep(1.5)  # let the background sealers finish the last events
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -391,7 +423,11 @@ def main() -> None:
             unsealed = conn.execute(
                 "SELECT count(*) FROM core_auditevent WHERE seq IS NULL"
             ).fetchone()
-        claim = CLAIM_SEATS_SQL.replace("%s", "1", 1).replace("%s", ":slot", 1).replace("%s", "1")
+        claim = (
+            CLAIM_SEATS_SQL.replace("%s", "1", 1)
+            .replace("%s", ":slot::bigint", 1)
+            .replace("%s", "1")
+        )
         script = workdir / "booking.sql"
         script.write_text(
             PGBENCH_SCRIPT.format(
@@ -458,6 +494,14 @@ def main() -> None:
                 f"{pg_tps:.0f} tps (avg {pg_avg} ms)",
             ),
             ("ratio HTTP bookings/s ÷ pgbench tps", f"{http_rate / pg_tps:.1%}"),
+            (
+                "CPU per request (user + system): gunicorn / PostgreSQL",
+                " / ".join(
+                    f"{cpu[n][0] / result['REQUESTS'] * 1000:.1f} + "
+                    f"{cpu[n][1] / result['REQUESTS'] * 1000:.1f} ms"
+                    for n in ("gunicorn", "postgres")
+                ),
+            ),
             (
                 "small slots filled to capacity",
                 f"{small_full[0] if small_full else '?'} of {len(ids['small'])}",

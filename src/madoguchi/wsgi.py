@@ -1,8 +1,16 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn.
+
+The URLconf (and with it every view module, the planning engine, numpy and scipy) is imported
+here rather than on each worker's first request: with `gunicorn --preload` (as `madoguchi serve`
+runs it) the workers are forked with everything loaded, so the first residents of a rush do not
+wait seconds while a worker imports.
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
 application = get_wsgi_application()
+get_resolver().url_patterns  # noqa: B018 — import every URL module now, before the fork

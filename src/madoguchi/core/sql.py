@@ -12,36 +12,56 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 # Table and column names below come from model metadata, quoted by the backend; values always
 # travel as parameters (hence the `noqa: S608`s). `where` strings are constants of the callers.
 
 M = TypeVar("M", bound=models.Model)
 
+# Statement texts and field lists are built once per model, column set and backend: quoting a
+# name goes through the connection proxy, which costs more than the statement's own work here.
+_statements: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
-def _q(name: str | None) -> str:
-    return connection.ops.quote_name(str(name))
+
+def _db() -> BaseDatabaseWrapper:
+    return connections[DEFAULT_DB_ALIAS]
 
 
-def _prep(field: Any, value: Any) -> Any:
+def _prep(db: BaseDatabaseWrapper, field: Any, value: Any) -> Any:
     if isinstance(value, models.Model):  # a related object given by name: store its key
         value = value.pk
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(value, db)
+
+
+def _insert_statement(
+    db: BaseDatabaseWrapper, model: type[models.Model], names: tuple[str, ...], count: int
+) -> tuple[str, list[Any]]:
+    key = ("insert", model, names, count, db.vendor)
+    found = _statements.get(key)
+    if found is None:
+        q = db.ops.quote_name
+        fields: list[Any] = [model._meta.get_field(name) for name in names]
+        columns = ", ".join(q(f.column) for f in fields)
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        pk = q(str(model._meta.pk.column))
+        values = ", ".join([one] * count)
+        sql = f"INSERT INTO {q(model._meta.db_table)} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608
+        found = _statements[key] = (sql, fields)
+    return found
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """INSERT `rows` (attribute name → value; all rows with the same keys) in one statement;
     returns the new primary keys in order."""
-    names = list(rows[0])
-    fields: list[Any] = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(_q(f.column) for f in fields)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [_prep(f, row[name]) for row in rows for name, f in zip(names, fields, strict=True)]
-    pk = _q(model._meta.pk.column)
-    values = ", ".join([one] * len(rows))
-    sql = f"INSERT INTO {_q(model._meta.db_table)} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608
-    with connection.cursor() as cursor:
+    db = _db()
+    names = tuple(rows[0])
+    sql, fields = _insert_statement(db, model, names, len(rows))
+    params = [
+        _prep(db, f, row[name]) for row in rows for name, f in zip(names, fields, strict=True)
+    ]
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [int(row[0]) for row in cursor.fetchall()]
     return ids  # RETURNING lists the rows in VALUES order on PostgreSQL and SQLite
@@ -49,37 +69,47 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
 
 def update_row(model: type[models.Model], pk: int, values: Mapping[str, Any]) -> int:
     """UPDATE one row by primary key; returns the number of rows changed (0 or 1)."""
-    fields: list[Any] = [model._meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{_q(f.column)} = %s" for f in fields)
-    params = [_prep(f, value) for f, value in zip(fields, values.values(), strict=True)]
-    pk_column = _q(model._meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_q(model._meta.db_table)} SET {assignments} WHERE {pk_column} = %s",  # noqa: S608
-            [*params, pk],
-        )
+    db = _db()
+    names = tuple(values)
+    key = ("update", model, names, db.vendor)
+    found = _statements.get(key)
+    if found is None:
+        q = db.ops.quote_name
+        fields: list[Any] = [model._meta.get_field(name) for name in names]
+        assignments = ", ".join(f"{q(f.column)} = %s" for f in fields)
+        pk_column = q(str(model._meta.pk.column))
+        sql = f"UPDATE {q(model._meta.db_table)} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608
+        found = _statements[key] = (sql, fields)
+    sql, fields = found
+    params = [_prep(db, f, value) for f, value in zip(fields, values.values(), strict=True)]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*params, pk])
         return int(cursor.rowcount)
 
 
-def _reader(model: type[models.Model]) -> tuple[str, list[str], list[tuple[int, Any, list[Any]]]]:
-    """The column list, attribute names and per-column converters for reading `model` rows on
-    this connection (what the ORM applies; e.g. SQLite returns datetimes as text)."""
-    key = (model, connection.vendor)
+def _reader(
+    db: BaseDatabaseWrapper, model: type[models.Model]
+) -> tuple[str, list[str], list[tuple[int, Any, list[Any]]]]:
+    """The SELECT head, attribute names and per-column converters for reading `model` rows on
+    this backend (what the ORM applies; e.g. SQLite returns datetimes as text)."""
+    key = ("select", model, db.vendor)
     reader = _readers.get(key)
     if reader is None:
+        q = db.ops.quote_name
         fields = list(model._meta.concrete_fields)
         converters = []
         for index, field in enumerate(fields):
             col = field.cached_col
-            found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            found = db.ops.get_db_converters(col) + field.get_db_converters(db)
             if found:
                 converters.append((index, col, found))
-        columns = ", ".join(_q(f.column) for f in fields)
-        reader = _readers[key] = (columns, [f.attname for f in fields], converters)
+        columns = ", ".join(q(str(f.column)) for f in fields)
+        head = f"SELECT {columns} FROM {q(model._meta.db_table)} WHERE "  # noqa: S608
+        reader = _readers[key] = (head, [f.attname for f in fields], converters)
     return reader
 
 
-_readers: dict[tuple[type[models.Model], str], Any] = {}
+_readers: dict[tuple[Any, ...], Any] = {}
 
 
 def select_rows(
@@ -88,11 +118,12 @@ def select_rows(
     """Model instances for `SELECT … WHERE <where>` (columns converted as the ORM would),
     with `FOR UPDATE` when `lock` and the backend has it (SQLite's IMMEDIATE transactions
     already hold the database)."""
-    columns, names, converters = _reader(model)
-    sql = f"SELECT {columns} FROM {_q(model._meta.db_table)} WHERE {where}"  # noqa: S608
-    if lock and connection.features.has_select_for_update:
+    db = _db()
+    head, names, converters = _reader(db, model)
+    sql = head + where
+    if lock and db.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     instances = []
@@ -100,6 +131,6 @@ def select_rows(
         values = list(row)
         for index, col, functions in converters:
             for convert in functions:
-                values[index] = convert(values[index], col, connection)
-        instances.append(model.from_db(connection.alias, names, values))
+                values[index] = convert(values[index], col, db)
+        instances.append(model.from_db(db.alias, names, values))
     return instances

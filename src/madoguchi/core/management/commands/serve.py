@@ -27,6 +27,7 @@ class Command(BaseCommand):
             bind,
             "--workers",
             str(options["workers"]),
+            "--preload",  # load the app once, then fork: workers start warm (see wsgi.py)
             "--access-logfile",
             "-",
         ]
