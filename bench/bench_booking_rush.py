@@ -149,30 +149,38 @@ BEGIN;
 SELECT {card_columns} FROM issuance_cardrecord
  WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0') AND birth_date = '1980-01-01'
    AND status IN ('notice_issued', 'reminded', 'booked') FOR UPDATE;
-INSERT INTO reservations_reservation
-  (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
-   family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, checked_in_at,
-   finished_at, reminder_sent_for, created_at, updated_at)
-VALUES (substr(md5(random()::text), 1, 10), 'PGBENCH', :slot::bigint, {procedure}, 'booked', 'api',
-        'pgbench' || md5(random()::text), '1980-01-01', '', '', '', '',
-        'PGB' || lpad(:card::text, 6, '0'), false, NULL, NULL, NULL, now(), now())
-RETURNING id;
-UPDATE issuance_cardrecord
-   SET status = 'booked', booked_at = now(), reservation_code = 'PGBENCH', updated_at = now()
- WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0');
-INSERT INTO core_auditevent
-  (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-VALUES (now(), 'resident' || chr(58) || 'api', 'card.book', 'issuance.CardRecord', :card::text,
-        '{{"status": "notice_issued"}}', '{{"status": "booked", "reservation": "PGBENCH"}}',
-        '', '')
-RETURNING id;
-INSERT INTO core_auditevent
-  (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-VALUES (now(), 'resident' || chr(58) || 'api', 'reservation.book', 'reservations.Reservation',
-        'PGBENCH', NULL,
-        '{{"status": "booked", "slot": 1, "channel": "api", "group": "PGBENCH"}}', '', '')
-RETURNING id;
-{claim};
+WITH w0 AS (
+  INSERT INTO reservations_reservation
+    (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
+     family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, checked_in_at,
+     finished_at, reminder_sent_for, created_at, updated_at)
+  VALUES (substr(md5(random()::text), 1, 10), 'PGBENCH', :slot::bigint, {procedure}, 'booked',
+          'api', 'pgbench' || md5(random()::text), '1980-01-01', '', '', '', '',
+          'PGB' || lpad(:card::text, 6, '0'), false, NULL, NULL, NULL, now(), now())
+  RETURNING id
+), w1 AS (
+  UPDATE issuance_cardrecord
+     SET status = 'booked', booked_at = now(), reservation_code = 'PGBENCH', updated_at = now()
+   WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0')
+), w2 AS (
+  INSERT INTO core_auditevent
+    (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
+  VALUES (now(), 'resident' || chr(58) || 'api', 'card.book', 'issuance.CardRecord',
+          :card::text, '{{"status": "notice_issued"}}',
+          '{{"status": "booked", "reservation": "PGBENCH"}}', '', '')
+  RETURNING id
+), w3 AS (
+  INSERT INTO core_auditevent
+    (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
+  VALUES (now(), 'resident' || chr(58) || 'api', 'reservation.book',
+          'reservations.Reservation', 'PGBENCH', NULL,
+          '{{"status": "booked", "slot": 1, "channel": "api", "group": "PGBENCH"}}', '', '')
+  RETURNING id
+), w4 AS (
+  {claim} RETURNING id
+)
+SELECT 0, id FROM w0 UNION ALL SELECT 2, id FROM w2 UNION ALL SELECT 3, id FROM w3
+UNION ALL SELECT 4, id FROM w4;
 COMMIT;
 """
 

@@ -95,3 +95,49 @@ def test_update_row_changes_only_the_named_columns(slot: Slot) -> None:
     assert (fresh.reservation_code, fresh.handed_over_by_id) == ("R-1", user.pk)
     assert fresh.family_name == record.family_name
     assert update_row(CardRecord, record.pk + 1000, {"reservation_code": "R-2"}) == 0
+
+
+def test_a_write_batch_runs_every_write_once_and_returns_their_keys(slot: Slot) -> None:
+    from madoguchi.core.sql import WriteBatch
+
+    batch = WriteBatch()
+    inserted = batch.insert(
+        Reservation, [_reservation_values(slot, "CCCC"), _reservation_values(slot, "DDDD")]
+    )
+    batch.update(Slot, slot.pk, {"conflict_reason": "テスト"})
+    claim = batch.execute(
+        "UPDATE reservations_slot SET booked = booked + 1 WHERE id = %s AND booked < capacity",
+        [
+            Slot.objects.create(
+                site=slot.site,
+                procedure=slot.procedure,
+                capacity=1,
+                starts_at=slot.ends_at,
+                ends_at=slot.ends_at + dt.timedelta(minutes=20),
+            ).pk
+        ],
+        returning="id",
+    )
+    results = batch.run()
+    codes = [Reservation.objects.get(pk=pk).code for pk in results[inserted]]
+    assert codes == ["CCCC", "DDDD"]
+    (claimed,) = results[claim]
+    assert Slot.objects.get(pk=claimed).booked == 1
+    slot.refresh_from_db()
+    assert slot.conflict_reason == "テスト"
+
+
+def test_a_failing_write_fails_the_whole_batch(slot: Slot) -> None:
+    from django.db import IntegrityError
+
+    from madoguchi.core.sql import WriteBatch
+
+    batch = WriteBatch()
+    batch.update(Slot, slot.pk, {"conflict_reason": "テスト"})
+    batch.insert(Reservation, [_reservation_values(slot, "EEEE")])
+    batch.insert(Reservation, [_reservation_values(slot, "EEEE")])  # the same code twice
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch.run()
+    slot.refresh_from_db()
+    assert slot.conflict_reason == ""
+    assert not Reservation.objects.filter(code="EEEE").exists()

@@ -92,8 +92,13 @@ def record_audit_event(
     return event
 
 
-def record_audit_events(*, actor: Actor, events: Sequence[PendingEvent]) -> list[AuditEvent]:
+def record_audit_events(
+    *, actor: Actor, events: Sequence[PendingEvent], batch: sql.WriteBatch | None = None
+) -> list[AuditEvent]:
     """Append events in one INSERT, inside the caller's transaction; they commit or vanish with it.
+
+    With `batch`, the INSERT joins the caller's other writes (`core.sql.WriteBatch`) and the
+    returned events carry no id.
 
     Appending takes no lock and reads nothing: events are written unsealed, and the sealer
     (`seal_audit_events`) links them into the hash chain in the order their transactions became
@@ -115,11 +120,16 @@ def record_audit_events(*, actor: Actor, events: Sequence[PendingEvent]) -> list
         }
         for e in events
     ]
-    ids = sql.insert_rows(AuditEvent, values)  # one statement on every path (core/sql.py)
+    ids: list[int | None]
+    if batch is not None:
+        batch.insert(AuditEvent, values)
+        ids = [None] * len(values)
+    else:
+        ids = list(sql.insert_rows(AuditEvent, values))  # one statement (core/sql.py)
     rows = []
     for pk, value in zip(ids, values, strict=True):
         event = AuditEvent(pk=pk, **value)
-        event._state.adding = False
+        event._state.adding = pk is None
         rows.append(event)
     transaction.on_commit(_seal_after_commit)
     return rows

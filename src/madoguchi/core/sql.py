@@ -52,24 +52,39 @@ def _insert_statement(
     return found
 
 
-def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """INSERT `rows` (attribute name → value; all rows with the same keys) in one statement;
-    returns the new primary keys in order."""
-    db = _db()
+def _insert(
+    db: BaseDatabaseWrapper, model: type[models.Model], rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, list[Any]]:
     names = tuple(rows[0])
     sql, fields = _insert_statement(db, model, names, len(rows))
     params = [
         _prep(db, f, row[name]) for row in rows for name, f in zip(names, fields, strict=True)
     ]
+    return sql, params
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """INSERT `rows` (attribute name → value; all rows with the same keys) in one statement;
+    returns the new primary keys in order."""
+    db = _db()
+    sql, params = _insert(db, model, rows)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = [int(row[0]) for row in cursor.fetchall()]
-    return ids  # RETURNING lists the rows in VALUES order on PostgreSQL and SQLite
+        return sorted(int(row[0]) for row in cursor.fetchall())  # keys grow in VALUES order
 
 
 def update_row(model: type[models.Model], pk: int, values: Mapping[str, Any]) -> int:
     """UPDATE one row by primary key; returns the number of rows changed (0 or 1)."""
     db = _db()
+    sql, params = _update(db, model, pk, values)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _update(
+    db: BaseDatabaseWrapper, model: type[models.Model], pk: int, values: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
     names = tuple(values)
     key = ("update", model, names, db.vendor)
     found = _statements.get(key)
@@ -82,9 +97,70 @@ def update_row(model: type[models.Model], pk: int, values: Mapping[str, Any]) ->
         found = _statements[key] = (sql, fields)
     sql, fields = found
     params = [_prep(db, f, value) for f, value in zip(fields, values.values(), strict=True)]
-    with db.cursor() as cursor:
-        cursor.execute(sql, [*params, pk])
-        return int(cursor.rowcount)
+    return sql, [*params, pk]
+
+
+class WriteBatch:
+    """Writes that do not read each other's results, sent together when `run()` is called.
+
+    On PostgreSQL they become ONE statement — each write a data-modifying WITH query, all
+    executed exactly once against the same snapshot, row locks and re-checks as if run alone —
+    so a transaction's writes cost one round trip and one statement's overhead instead of one
+    each. Elsewhere (SQLite) they run one after another. Any failure fails them all (and the
+    caller's transaction). Each write may return the primary keys it touched (`RETURNING`).
+    Never queue two writes to the same row: in one statement only one of them would apply.
+    """
+
+    def __init__(self) -> None:
+        self._db = _db()
+        self._writes: list[tuple[str, list[Any], bool]] = []
+
+    def insert(self, model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
+        """Queue an INSERT of `rows`; returns the write's index (its new keys, from `run()`)."""
+        sql, params = _insert(self._db, model, rows)
+        self._writes.append((sql, params, True))
+        return len(self._writes) - 1
+
+    def update(self, model: type[models.Model], pk: int, values: Mapping[str, Any]) -> None:
+        """Queue an UPDATE of one row by primary key."""
+        sql, params = _update(self._db, model, pk, values)
+        self._writes.append((sql, params, False))
+
+    def execute(self, sql: str, params: Sequence[Any], *, returning: str = "") -> int:
+        """Queue a hand-written INSERT/UPDATE; with `returning` (a column), `run()` gives the
+        values of the rows it touched — e.g. the id of a slot whose seats were claimed."""
+        if returning:
+            sql = f"{sql} RETURNING {returning}"
+        self._writes.append((sql, list(params), bool(returning)))
+        return len(self._writes) - 1
+
+    def run(self) -> list[list[int]]:
+        """Send the writes; returns, per write, the keys it returned (sorted), else []."""
+        results: list[list[int]] = [[] for _ in self._writes]
+        if not self._writes:
+            return results
+        with self._db.cursor() as cursor:
+            if self._db.vendor == "postgresql":
+                parts = [f"w{i} AS ({sql})" for i, (sql, _, _) in enumerate(self._writes)]
+                selects = [
+                    f"SELECT {i}, {self._returned(sql)} FROM w{i}"  # noqa: S608
+                    for i, (sql, _, returning) in enumerate(self._writes)
+                    if returning
+                ] or ["SELECT NULL::int, NULL::bigint WHERE false"]
+                statement = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
+                cursor.execute(statement, [p for _, params, _ in self._writes for p in params])
+                for index, value in cursor.fetchall():
+                    results[index].append(int(value))
+            else:
+                for i, (sql, params, returning) in enumerate(self._writes):
+                    cursor.execute(sql, params)
+                    if returning:
+                        results[i] = [int(row[0]) for row in cursor.fetchall()]
+        return [sorted(r) for r in results]  # keys grow in VALUES order
+
+    @staticmethod
+    def _returned(sql: str) -> str:
+        return sql.rsplit(" RETURNING ", 1)[1]
 
 
 def _reader(

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import update_row
+from madoguchi.core.sql import WriteBatch, update_row
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
     CARD_TRANSITIONS,
@@ -66,11 +66,13 @@ def _move(
     audit_extra: dict[str, Any] | None = None,
     refusal: DomainError | None = None,
     already_locked: bool = False,
+    batch: WriteBatch | None = None,
 ) -> CardRecord:
     """Lock, check, change, save and audit one card; `card` is refreshed in place.
 
     `refusal` replaces the generic `invalid_transition` error when the move is not allowed;
-    `already_locked` says the caller read `card` with `select_for_update` in this transaction.
+    `already_locked` says the caller read `card` with `select_for_update` in this transaction;
+    with `batch` the row update and its audit event join the caller's writes.
     """
     locked = card if already_locked else CardRecord.objects.select_for_update().get(pk=card.pk)
     try:
@@ -85,15 +87,18 @@ def _move(
     fields["updated_at"] = now
     for name, value in fields.items():
         setattr(locked, name, value)
-    update_row(CardRecord, locked.pk, fields)
-    record_audit_event(
-        actor=actor,
+    event = PendingEvent(
         action=action,
         subject_type=SUBJECT,
         subject_id=locked.pk,
         before={"status": before},
         after={"status": str(target), **(audit_extra or {})},
     )
+    if batch is not None:
+        batch.update(CardRecord, locked.pk, fields)
+    else:
+        update_row(CardRecord, locked.pk, fields)
+    record_audit_events(actor=actor, events=[event], batch=batch)
     card.__dict__.update(locked.__dict__)
     return card
 
@@ -271,13 +276,19 @@ def issue_notices(
 
 @transaction.atomic(savepoint=False)
 def mark_card_booked(
-    *, card: CardRecord, reservation_code: str, actor: Actor, already_locked: bool = False
+    *,
+    card: CardRecord,
+    reservation_code: str,
+    actor: Actor,
+    already_locked: bool = False,
+    batch: WriteBatch | None = None,
 ) -> CardRecord:
     """A card_pickup reservation was made for this card: notice_issued (or reminded) → booked.
 
     Call it inside the booking transaction (`already_locked` when the card was read there with
-    `find_card_for_booking(lock=True)`). Raises DomainError 409 `card_not_bookable` when the
-    card is already booked, handed over, or otherwise not waiting for a booking.
+    `find_card_for_booking(lock=True)`; `batch` to send the writes with the booking's own).
+    Raises DomainError 409 `card_not_bookable` when the card is already booked, handed over,
+    or otherwise not waiting for a booking.
     """
     return _move(
         card,
@@ -292,6 +303,7 @@ def mark_card_booked(
             status=409,
         ),
         already_locked=already_locked,
+        batch=batch,
     )
 
 

@@ -23,7 +23,7 @@ from django.db.models import F
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import insert_rows, select_rows
+from madoguchi.core.sql import WriteBatch, select_rows
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
@@ -403,8 +403,9 @@ def _insert_booking(
     channel: str,
     unsafe: bool,
 ) -> list[Reservation]:
-    """The booking transaction. Its order keeps the hot slot row locked for the shortest time:
-    cards, reservations and audit events first, the seat claim last, then commit."""
+    """The booking transaction: lock the cards, then every write — reservations, card moves,
+    audit events and, last, the seat claim — as one `WriteBatch` (one statement on PostgreSQL,
+    so the hot slot row stays locked only until the commit right after it)."""
     now = clock.now()
     with transaction.atomic():
         cards = _lock_cards(people, procedure, slot.site.municipality_id)
@@ -434,13 +435,11 @@ def _insert_booking(
                     updated_at=now,
                 )
             )
-        ids = insert_rows(
+        batch = WriteBatch()
+        inserted = batch.insert(
             Reservation,
             [{f.attname: getattr(r, f.attname) for f in _INSERTED} for r in reservations],
         )
-        for reservation, pk in zip(reservations, ids, strict=True):
-            reservation.pk = pk
-            reservation._state.adding = False
         for reservation, card in zip(reservations, cards, strict=True):
             if card is not None:
                 mark_card_booked(
@@ -448,6 +447,7 @@ def _insert_booking(
                     reservation_code=reservation.code,
                     actor=actor,
                     already_locked=True,
+                    batch=batch,
                 )
         record_audit_events(
             actor=actor,
@@ -460,9 +460,21 @@ def _insert_booking(
                 )
                 for r in reservations
             ],
+            batch=batch,
         )
-        if not _claim_seats(slot.pk, len(people), unsafe_read_then_write=unsafe):
+        if unsafe:  # the negative control claims on its own, read-then-write
+            results = batch.run()
+            claimed = _claim_seats(slot.pk, len(people), unsafe_read_then_write=True)
+        else:
+            seats = len(people)
+            claim = batch.execute(CLAIM_SEATS_SQL, [seats, slot.pk, seats], returning="id")
+            results = batch.run()  # every write of the booking in one statement on PostgreSQL
+            claimed = len(results[claim]) == 1
+        if not claimed:
             raise _SlotFull
+        for reservation, pk in zip(reservations, results[inserted], strict=True):
+            reservation.pk = pk
+            reservation._state.adding = False
     return reservations
 
 
