@@ -396,3 +396,16 @@ def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
         _book(slot)
     slot.refresh_from_db()
     assert slot.booked == 1
+
+
+def test_a_cached_slot_that_stops_being_offered_takes_no_more_bookings(
+    settings, main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
+    slot = factories.slot(main_office, card_pickup, capacity=5)
+    _book(slot)  # the slot is now cached as offered
+    Slot.objects.filter(pk=slot.pk).update(is_offered=False)  # a regeneration, no signal
+    error = _error(lambda: _book(slot, pickup(notice="ABC000001")))
+    assert (error.status, error.code) == (422, "invalid_slot")
+    slot.refresh_from_db()
+    assert slot.booked == 1

@@ -31,33 +31,37 @@ KIND_ORDER = [
 # MADOGUCHI_REFERENCE_CACHE_SECONDS. Saving one of them clears this process's copies at once;
 # other processes see the change within that time. Callers must not modify what they get.
 
-T = TypeVar("T", bound=Model)
+T = TypeVar("T", bound=Model | None)
 _reference: dict[tuple[str, int], tuple[float, Any]] = {}
 
 
-def _cached(kind: str, pk: int, load: Callable[[int], T]) -> T:
+def cached_for_booking(kind: str, pk: int, load: Callable[[int], T]) -> T:
+    """`load(pk)`, kept per process for MADOGUCHI_REFERENCE_CACHE_SECONDS (read-only!)."""
     ttl = settings.MADOGUCHI_REFERENCE_CACHE_SECONDS
     if ttl <= 0:
         return load(pk)
+    if len(_reference) > 20_000:  # a long day's worth of slots: start afresh
+        _reference.clear()
     now = time.monotonic()
     hit = _reference.get((kind, pk))
     if hit is not None and now - hit[0] < ttl:
         return hit[1]  # type: ignore[no-any-return]
     value = load(pk)
-    _reference[(kind, pk)] = (now, value)
+    if value is not None:  # what does not exist yet may exist in a moment
+        _reference[(kind, pk)] = (now, value)
     return value
 
 
 def site_for_booking(site_id: int) -> Site:
     """The site with its municipality (cached, read-only)."""
-    return _cached(
+    return cached_for_booking(
         "site", site_id, lambda pk: Site.objects.select_related("municipality").get(pk=pk)
     )
 
 
 def procedure_for_booking(procedure_id: int) -> Procedure:
     """The procedure (cached, read-only)."""
-    return _cached("procedure", procedure_id, lambda pk: Procedure.objects.get(pk=pk))
+    return cached_for_booking("procedure", procedure_id, lambda pk: Procedure.objects.get(pk=pk))
 
 
 def forget_reference_data(**_: object) -> None:

@@ -2,6 +2,8 @@
 the booking-rush benchmark hands pgbench exactly the statement the service runs."""
 
 CLAIM_SEATS_SQL = (
-    "UPDATE reservations_slot SET booked = booked + %s WHERE id = %s AND booked + %s <= capacity"
+    "UPDATE reservations_slot SET booked = booked + %s"
+    " WHERE id = %s AND booked + %s <= capacity AND is_offered"
 )
-"""Parameters: seats, slot id, seats. Matches no row when the seats are not free."""
+"""Parameters: seats, slot id, seats. Matches no row when the seats are not free or the slot
+is no longer offered (a booking may have read the slot from a cache)."""

@@ -29,7 +29,11 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
 from madoguchi.issuance.services import mark_card_booked, mark_card_unbooked
 from madoguchi.offices.models import Procedure
-from madoguchi.offices.selectors import procedure_for_booking, site_for_booking
+from madoguchi.offices.selectors import (
+    cached_for_booking,
+    procedure_for_booking,
+    site_for_booking,
+)
 from madoguchi.reservations import normalize
 from madoguchi.reservations.claims import CLAIM_SEATS_SQL
 from madoguchi.reservations.models import (
@@ -238,11 +242,17 @@ def _snapshot(reservation: Reservation) -> dict[str, Any]:
     return {"status": reservation.status, "slot": reservation.slot_id}
 
 
-def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
-    """The slot with its site, municipality and procedure (the latter three from the reference
-    cache, `offices.selectors`)."""
+def _read_slot(slot_id: int) -> Slot | None:
     rows = select_rows(Slot, "id = %s", [slot_id]) if 0 < slot_id < 2**63 else []
-    slot = rows[0] if rows else None
+    return rows[0] if rows else None
+
+
+def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
+    """The slot with its site, municipality and procedure, all from the per-process cache
+    (`offices.selectors.cached_for_booking`). A slot's time, site and procedure never change;
+    its seats are never read from here (the claim counts them) and the claim re-checks
+    `is_offered`, so a cached slot cannot let a booking through that the database would not."""
+    slot = cached_for_booking("slot", slot_id, _read_slot)
     procedure = procedure_for_booking(slot.procedure_id) if slot is not None else None
     if slot is None or procedure is None or procedure.code != procedure_code:
         raise DomainError(
@@ -323,6 +333,9 @@ def book_group_reservation(
     except _SlotFull:
         from madoguchi.reservations.selectors import nearest_free_slots
 
+        fresh = _read_slot(slot.pk)  # the cached slot may have stopped being offered
+        if fresh is None or not fresh.is_offered:
+            raise DomainError("invalid_slot", "この枠は現在予約を受け付けていません。") from None
         raise SlotFullError(nearest_free_slots(slot=slot, seats=len(people))) from None
     except (IntegrityError, _HeldElsewhere) as error:
         # The person already holds an active booking of this procedure (the partial unique
