@@ -10,7 +10,8 @@ which spend much of the 2 cores themselves.
 Baseline, in the same run: pgbench drives the same booking transaction the API runs — BEGIN;
 the card read FOR UPDATE; then the reservation INSERT, card UPDATE, two audit INSERTs and the
 conditional seat claim as ONE statement (the app's `WriteBatch` on PostgreSQL); COMMIT — with
-`-c 64 -j 2`. (The slot itself comes from the app's per-process cache, so it is not read.) Prints bookings/s, p50/p99 latency, the ratio,
+`-c 64 -j 2`. (The slot itself comes from the app's per-process cache, so it is not read.)
+Prints bookings/s, p50/p99 latency, the ratio,
 and checks that no slot holds more reservations than its capacity (and that `booked` equals the
 count of active reservations).
 
