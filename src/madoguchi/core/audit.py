@@ -97,8 +97,8 @@ def record_audit_events(
 ) -> list[AuditEvent]:
     """Append events in one INSERT, inside the caller's transaction; they commit or vanish with it.
 
-    With `batch`, the INSERT joins the caller's other writes (`core.sql.WriteBatch`) and the
-    returned events carry no id.
+    With `batch`, the INSERT joins the caller's other writes (`core.sql.WriteBatch`) and nothing
+    is returned.
 
     Appending takes no lock and reads nothing: events are written unsealed, and the sealer
     (`seal_audit_events`) links them into the hash chain in the order their transactions became
@@ -123,7 +123,8 @@ def record_audit_events(
     ids: list[int | None]
     if batch is not None:
         batch.insert(AuditEvent, values)
-        ids = [None] * len(values)
+        transaction.on_commit(_seal_after_commit)
+        return []  # the batch has not run yet: there is nothing to hand back
     else:
         ids = list(sql.insert_rows(AuditEvent, values))  # one statement (core/sql.py)
     rows = []
