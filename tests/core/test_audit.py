@@ -219,3 +219,38 @@ def test_concurrent_appends_and_sealers_make_one_chain_with_every_event() -> Non
     assert (report.checked, report.pending) == (writers * per_writer * 2, 0)
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed() -> None:
+    """Management commands exit within the sealing interval; the exit hook seals."""
+    import os
+    import subprocess
+    import sys
+
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    code = (
+        "import django; django.setup()\n"
+        "from django.db import transaction\n"
+        "from madoguchi.core.audit import Actor, record_audit_event\n"
+        "with transaction.atomic():\n"
+        "    record_audit_event(actor=Actor.system('cmd'), action='exit', subject_type='x',"
+        " subject_id=1)\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MADOGUCHI_AUDIT_SEAL_MS": "2000",
+        "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, timeout=60, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    event = AuditEvent.objects.get(action="exit")
+    assert event.seq is not None
+    assert verify_audit_chain().intact

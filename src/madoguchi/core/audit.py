@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import json
@@ -211,6 +212,7 @@ class _BackgroundSealer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._exit_hook = False
 
     def stop(self) -> None:
         """Seal what is pending, close the thread's connection and end it (tests, shutdown)."""
@@ -227,6 +229,9 @@ class _BackgroundSealer:
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
                 if self._thread is None or not self._thread.is_alive():
+                    if not self._exit_hook:  # a command that ends seals what it wrote
+                        atexit.register(self.stop)
+                        self._exit_hook = True
                     # daemon: an event left unsealed at shutdown is sealed by the next sealer
                     self._thread = threading.Thread(
                         target=self._run, name="audit-sealer", daemon=True

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from madoguchi.core import clock
+from madoguchi.core.audit import seal_audit_events
 from madoguchi.demo.city import DEMO_PASSWORD, build_demo_city
 from madoguchi.demo.samples import sample_notice_lines
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  ユーザー名 {username}  パスワード {DEMO_PASSWORD}")
         for line in sample_notice_lines():
             self.stdout.write(line)
+        seal_audit_events()  # the server replaces this process: leave no event unsealed
         if not options["no_serve"]:
             serve_options = {} if options["port"] is None else {"port": options["port"]}
             call_command("serve", **serve_options)
