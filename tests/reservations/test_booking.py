@@ -409,3 +409,20 @@ def test_a_cached_slot_that_stops_being_offered_takes_no_more_bookings(
     assert (error.status, error.code) == (422, "invalid_slot")
     slot.refresh_from_db()
     assert slot.booked == 1
+
+
+def test_rescheduling_to_a_withdrawn_cached_slot_is_refused_and_keeps_the_booking(
+    settings, main_office, card_pickup
+) -> None:  # type: ignore[no-untyped-def]
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
+    first = factories.slot(main_office, card_pickup, time="10:00")
+    target = factories.slot(main_office, card_pickup, time="11:00")
+    reservation = _book(first)
+    _book(target, pickup(notice="ABC000001"))  # caches the target slot as offered
+    Slot.objects.filter(pk=target.pk).update(is_offered=False)
+    error = _error(
+        lambda: reschedule_reservation(code=reservation.code, slot_id=target.pk, actor=RESIDENT)
+    )
+    assert (error.status, error.code) == (422, "invalid_slot")
+    reservation.refresh_from_db()
+    assert reservation.slot_id == first.pk

@@ -242,6 +242,17 @@ def _snapshot(reservation: Reservation) -> dict[str, Any]:
     return {"status": reservation.status, "slot": reservation.slot_id}
 
 
+def _unclaimed(slot: Slot, *, seats: int) -> DomainError:
+    """Why the claim found no seats: the slot was withdrawn (the cached copy said offered), or
+    it is full — then with the nearest free slots to offer instead."""
+    from madoguchi.reservations.selectors import nearest_free_slots
+
+    fresh = _read_slot(slot.pk)
+    if fresh is None or not fresh.is_offered:
+        return DomainError("invalid_slot", "この枠は現在予約を受け付けていません。")
+    return SlotFullError(nearest_free_slots(slot=slot, seats=seats))
+
+
 def _read_slot(slot_id: int) -> Slot | None:
     rows = select_rows(Slot, "id = %s", [slot_id]) if 0 < slot_id < 2**63 else []
     return rows[0] if rows else None
@@ -331,12 +342,7 @@ def book_group_reservation(
             unsafe=_unsafe_read_then_write,
         )
     except _SlotFull:
-        from madoguchi.reservations.selectors import nearest_free_slots
-
-        fresh = _read_slot(slot.pk)  # the cached slot may have stopped being offered
-        if fresh is None or not fresh.is_offered:
-            raise DomainError("invalid_slot", "この枠は現在予約を受け付けていません。") from None
-        raise SlotFullError(nearest_free_slots(slot=slot, seats=len(people))) from None
+        raise _unclaimed(slot, seats=len(people)) from None
     except (IntegrityError, _HeldElsewhere) as error:
         # The person already holds an active booking of this procedure (the partial unique
         # index, or their card is booked): a double submit gets its own booking back, a booking
@@ -556,9 +562,7 @@ def reschedule_reservation(
         slot, _procedure = _load_slot(slot_id, reservation.procedure.code)
         _check_window(slot, channel=channel)
         if not _claim_seats(slot.pk, 1):
-            from madoguchi.reservations.selectors import nearest_free_slots
-
-            raise SlotFullError(nearest_free_slots(slot=slot, seats=1))
+            raise _unclaimed(slot, seats=1)
         before = _snapshot(reservation)
         _release_seat(reservation.slot_id)
         reservation.slot = slot
