@@ -362,7 +362,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
     (workdir / "bench_settings.py").write_text(
         "from madoguchi.settings import *  # noqa: F403\nMADOGUCHI_RATE_LIMITS = {}\n"
-        + os.environ.get("BENCH_EXTRA_SETTINGS", "")
     )
     env = {
         **os.environ,
@@ -434,6 +433,7 @@ def main() -> None:
                 "--backlog=2048",
                 "--preload",  # as `madoguchi serve`: workers forked warm
                 "--log-level=warning",
+                # e.g. "-c profile.py" with post_worker_init/worker_exit hooks to profile a worker
                 *os.environ.get("BENCH_GUNICORN_ARGS", "").split(),
             ],
             env=env,

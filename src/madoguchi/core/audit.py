@@ -121,17 +121,15 @@ def record_audit_events(
         }
         for e in events
     ]
-    ids: list[int | None]
     if batch is not None:
         batch.insert(AuditEvent, values)
         transaction.on_commit(_seal_after_commit)
         return []  # the batch has not run yet: there is nothing to hand back
-    else:
-        ids = list(sql.insert_rows(AuditEvent, values))  # one statement (core/sql.py)
+    ids = sql.insert_rows(AuditEvent, values)  # one statement (core/sql.py)
     rows = []
     for pk, value in zip(ids, values, strict=True):
         event = AuditEvent(pk=pk, **value)
-        event._state.adding = pk is None
+        event._state.adding = False
         rows.append(event)
     transaction.on_commit(_seal_after_commit)
     return rows

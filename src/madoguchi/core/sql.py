@@ -118,25 +118,26 @@ class WriteBatch:
 
     def __init__(self) -> None:
         self._db = _db()
-        self._writes: list[tuple[str, list[Any], bool]] = []
+        # (statement, parameters, the column it RETURNs or "")
+        self._writes: list[tuple[str, list[Any], str]] = []
 
     def insert(self, model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
         """Queue an INSERT of `rows`; returns the write's index (its new keys, from `run()`)."""
-        sql, params = _insert(self._db, model, rows)
-        self._writes.append((sql, params, True))
+        sql, params = _insert(self._db, model, rows)  # ends in RETURNING the primary key
+        self._writes.append((sql, params, self._db.ops.quote_name(str(model._meta.pk.column))))
         return len(self._writes) - 1
 
     def update(self, model: type[models.Model], pk: int, values: Mapping[str, Any]) -> None:
         """Queue an UPDATE of one row by primary key."""
         sql, params = _update(self._db, model, pk, values)
-        self._writes.append((sql, params, False))
+        self._writes.append((sql, params, ""))
 
     def execute(self, sql: str, params: Sequence[Any], *, returning: str = "") -> int:
         """Queue a hand-written INSERT/UPDATE; with `returning` (a column), `run()` gives the
         values of the rows it touched — e.g. the id of a slot whose seats were claimed."""
         if returning:
             sql = f"{sql} RETURNING {returning}"
-        self._writes.append((sql, list(params), bool(returning)))
+        self._writes.append((sql, list(params), returning))
         return len(self._writes) - 1
 
     def run(self) -> list[list[int]]:
@@ -148,8 +149,8 @@ class WriteBatch:
             if self._db.vendor == "postgresql":
                 parts = [f"w{i} AS ({sql})" for i, (sql, _, _) in enumerate(self._writes)]
                 selects = [
-                    f"SELECT {i}, {self._returned(sql)} FROM w{i}"  # noqa: S608
-                    for i, (sql, _, returning) in enumerate(self._writes)
+                    f"SELECT {i}, {returning} FROM w{i}"  # noqa: S608
+                    for i, (_, _, returning) in enumerate(self._writes)
                     if returning
                 ] or ["SELECT NULL::int, NULL::bigint WHERE false"]
                 statement = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
@@ -162,10 +163,6 @@ class WriteBatch:
                     if returning:
                         results[i] = [int(row[0]) for row in cursor.fetchall()]
         return [sorted(r) for r in results]  # keys grow in VALUES order
-
-    @staticmethod
-    def _returned(sql: str) -> str:
-        return sql.rsplit(" RETURNING ", 1)[1]
 
 
 def _reader(

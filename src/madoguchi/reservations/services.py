@@ -25,7 +25,7 @@ from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record
 from madoguchi.core.errors import DomainError
 from madoguchi.core.sql import WriteBatch, select_rows
 from madoguchi.core.transitions import check_transition, table
-from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
 from madoguchi.issuance.services import mark_card_booked, mark_card_unbooked
 from madoguchi.offices.models import Procedure
@@ -343,28 +343,21 @@ def book_group_reservation(
         )
     except _SlotFull:
         raise _unclaimed(slot, seats=len(people)) from None
-    except (IntegrityError, _HeldElsewhere) as error:
+    except (IntegrityError, DomainError) as error:
         # The person already holds an active booking of this procedure (the partial unique
-        # index, or their card is booked): a double submit gets its own booking back, a booking
-        # elsewhere is refused (409 `already_booked`, raised by `_replayed_booking`).
+        # index, or `mark_card_booked` refusing a card that is booked): a double submit gets
+        # its own booking back, a booking elsewhere is refused (409 `already_booked`, raised by
+        # `_replayed_booking`). Anything else is re-raised as it came.
+        if isinstance(error, DomainError) and error.code != "card_not_bookable":
+            raise
         replay = _replayed_booking(people, slot, procedure)
         if replay is not None:
             return replay
-        if isinstance(error, _HeldElsewhere):
-            raise DomainError(
-                "card_not_bookable",
-                "このカードはすでに予約済みか、予約できない状態です。",
-                status=409,
-            ) from None
-        raise  # an integrity error that is not about this person's bookings: a real fault
+        raise
 
 
 class _SlotFull(Exception):
     """Inside the booking transaction: the conditional UPDATE found too few seats."""
-
-
-class _HeldElsewhere(Exception):
-    """Inside the booking transaction: a card is already booked (a replay, or a conflict)."""
 
 
 def _already_booked() -> DomainError:
@@ -428,8 +421,6 @@ def _insert_booking(
     now = clock.now()
     with transaction.atomic():
         cards = _lock_cards(people, procedure, slot.site.municipality_id)
-        if any(card is not None and card.status == CardStatus.BOOKED for card in cards):
-            raise _HeldElsewhere  # the card's booking is looked up after the rollback
         group_code = new_reservation_code()
         reservations = []
         for index, person in enumerate(people):
