@@ -10,7 +10,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
-from madoguchi.issuance.models import CardStatus
+from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import hand_over_card
 from madoguchi.reservations import services
@@ -336,7 +336,6 @@ def test_an_unknown_notice_and_a_wrong_birth_date_get_the_same_404(
 def test_booking_a_pickup_marks_the_card_booked_and_cancelling_frees_it(
     main_office, card_pickup
 ) -> None:  # type: ignore[no-untyped-def]
-    from madoguchi.issuance.models import CardRecord
 
     reservation = _book(factories.slot(main_office, card_pickup))
     card = CardRecord.objects.get(notice_number="ABC123456")
@@ -396,6 +395,30 @@ def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
         _book(slot)
     slot.refresh_from_db()
     assert slot.booked == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_in_a_request_the_booking_transaction_is_two_round_trips(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    """Outside a test's atomic block, as in a request: after the reads, BEGIN travels with the
+    card lock and COMMIT with the one write statement (`core.sql.ShortTransaction`)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slot = factories.slot(main_office, card_pickup, capacity=2)
+    with CaptureQueriesContext(connection) as queries:
+        reservation = _book(slot)
+    sent = [q["sql"] for q in queries.captured_queries]
+    reads, (lock, writes), after = sent[:3], sent[3:5], sent[5:]
+    assert all(r.startswith("SELECT") for r in reads)  # slot, procedure, site (cache off)
+    assert lock.startswith("BEGIN; SELECT") and lock.endswith("FOR UPDATE")
+    assert writes.startswith("WITH g AS (UPDATE") and writes.endswith("; COMMIT")
+    assert after[:1] == ["BEGIN"]  # the audit sealer's own transaction, after the commit
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    card = CardRecord.objects.get(notice_number="ABC123456")
+    assert (card.status, card.reservation_code) == ("booked", reservation.code)
+    assert AuditEvent.objects.filter(action__in=["card.book", "reservation.book"]).count() == 2
 
 
 def test_a_cached_slot_that_stops_being_offered_takes_no_more_bookings(

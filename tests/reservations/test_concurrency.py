@@ -18,10 +18,12 @@ from django.db import connections
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.models import AuditEvent
+from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import book_reservation
 from tests.reservations import factories
-from tests.reservations.factories import renewal
+from tests.reservations.factories import pickup, renewal
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -32,7 +34,13 @@ def _person(n: int) -> Any:
     return renewal(given=given, email=f"p{n}@example.jp")
 
 
-def _race(slot: Slot, people: range, *, unsafe: bool = False) -> Counter[str]:
+def _pickup(n: int) -> Any:
+    return pickup(notice=f"RCE{n:06d}")
+
+
+def _race(
+    slot: Slot, people: range, *, unsafe: bool = False, applicant: Any = _person
+) -> Counter[str]:
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
     barrier = threading.Barrier(len(people))
@@ -43,7 +51,7 @@ def _race(slot: Slot, people: range, *, unsafe: bool = False) -> Counter[str]:
             book_reservation(
                 slot_id=slot.pk,
                 procedure_code=slot.procedure.code,
-                applicant=_person(n),
+                applicant=applicant(n),
                 actor=Actor.resident(),
                 _unsafe_read_then_write=unsafe,
             )
@@ -90,6 +98,33 @@ def test_parallel_bookings_for_the_last_seats_never_oversell(
     assert outcomes == Counter({"booked": free_seats, "409 slot_full": contenders - free_seats})
     slot.refresh_from_db()
     assert slot.booked == slot.capacity == _seats_taken(slot)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_card_pickups_for_the_last_seats_never_oversell(
+    city: Any, main_office: Any, card_pickup: Any
+) -> None:
+    """The card path: each contender's card row locked first (BEGIN travels with that
+    statement on PostgreSQL), then the guarded writes with COMMIT. Losers keep their card."""
+    slot = factories.slot(main_office, card_pickup, capacity=3)
+    for n in range(12):
+        factories.card(city, f"RCE{n:06d}")
+    factories.card(city, "RCE000099")
+    book_reservation(  # one seat taken before the race
+        slot_id=slot.pk, procedure_code="card_pickup", applicant=_pickup(99), actor=Actor.resident()
+    )
+
+    outcomes = _race(slot, range(12), applicant=_pickup)
+
+    assert outcomes == Counter({"booked": 2, "409 slot_full": 10})
+    slot.refresh_from_db()
+    assert slot.booked == slot.capacity == _seats_taken(slot)
+    booked = CardRecord.objects.filter(status=CardStatus.BOOKED)
+    assert booked.count() == 3
+    assert set(booked.values_list("reservation_code", flat=True)) == set(
+        Reservation.objects.filter(slot=slot).values_list("code", flat=True)
+    )
+    assert AuditEvent.objects.filter(action="card.book").count() == 3
 
 
 @pytest.mark.postgres
@@ -145,3 +180,42 @@ def test_a_double_submit_racing_itself_books_once(main_office: Any, cert_renewal
     slot.refresh_from_db()
     assert len(codes) == 8 and len(set(codes)) == 1
     assert slot.booked == 1 == _seats_taken(slot)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_card_pickup_double_submit_racing_itself_books_once(
+    city: Any, main_office: Any, card_pickup: Any
+) -> None:
+    """The same notice number submitted six times at once: the card lock serialises them, one
+    reservation is made and every submission answers with it."""
+    slot = factories.slot(main_office, card_pickup, capacity=5)
+    factories.card(city, "RCE000001")
+    codes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=30)
+            reservation = book_reservation(
+                slot_id=slot.pk,
+                procedure_code="card_pickup",
+                applicant=_pickup(1),
+                actor=Actor.resident(),
+            )
+            with lock:
+                codes.append(reservation.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    slot.refresh_from_db()
+    assert len(codes) == 6 and len(set(codes)) == 1
+    assert slot.booked == 1 == _seats_taken(slot)
+    card = CardRecord.objects.get(notice_number="RCE000001")
+    assert (card.status, card.reservation_code) == (CardStatus.BOOKED, codes[0])

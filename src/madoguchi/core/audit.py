@@ -123,7 +123,7 @@ def record_audit_events(
     ]
     if batch is not None:
         batch.insert(AuditEvent, values)
-        transaction.on_commit(_seal_after_commit)
+        batch.after_commit(_seal_after_commit)
         return []  # the batch has not run yet: there is nothing to hand back
     ids = sql.insert_rows(AuditEvent, values)  # one statement (core/sql.py)
     rows = []

@@ -9,16 +9,19 @@ benchmark shows the need; everything else goes through the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 # Table and column names below come from model metadata, quoted by the backend; values always
 # travel as parameters (hence the `noqa: S608`s). `where` strings are constants of the callers.
 
 M = TypeVar("M", bound=models.Model)
+logger = logging.getLogger(__name__)
 
 # Statement texts and field lists are built once per model, column set and backend: quoting a
 # name goes through the connection proxy, which costs more than the statement's own work here.
@@ -114,23 +117,41 @@ class WriteBatch:
     each. Elsewhere (SQLite) they run one after another. Any failure fails them all (and the
     caller's transaction). Each write may return the primary keys it touched (`RETURNING`).
     Never queue two writes to the same row: in one statement only one of them would apply.
+
+    A batch may have one `guard`: a conditional write (e.g. the seat claim) that every other
+    write depends on. It runs first; when it touches no row, nothing else is written — so the
+    batch can be committed in the same round trip without looking at its result first
+    (`ShortTransaction.commit`).
     """
 
     def __init__(self) -> None:
         self._db = _db()
         # (statement, parameters, the column it RETURNs or "")
         self._writes: list[tuple[str, list[Any], str]] = []
+        # per write, its rows (inserts) as (columns, row parameters), for the guarded form
+        self._rows: dict[int, tuple[str, list[list[Any]]]] = {}
+        self._updates: set[int] = set()  # writes queued by `update` (one row by key)
+        self._guard: int | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     def insert(self, model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
         """Queue an INSERT of `rows`; returns the write's index (its new keys, from `run()`)."""
         sql, params = _insert(self._db, model, rows)  # ends in RETURNING the primary key
-        self._writes.append((sql, params, self._db.ops.quote_name(str(model._meta.pk.column))))
+        pk = self._db.ops.quote_name(str(model._meta.pk.column))
+        self._writes.append((sql, params, pk))
+        width = len(params) // len(rows)
+        head = sql[: sql.index(" VALUES ")]
+        self._rows[len(self._writes) - 1] = (
+            head,
+            [params[i : i + width] for i in range(0, len(params), width)],
+        )
         return len(self._writes) - 1
 
     def update(self, model: type[models.Model], pk: int, values: Mapping[str, Any]) -> None:
         """Queue an UPDATE of one row by primary key."""
         sql, params = _update(self._db, model, pk, values)
         self._writes.append((sql, params, ""))
+        self._updates.add(len(self._writes) - 1)
 
     def execute(self, sql: str, params: Sequence[Any], *, returning: str = "") -> int:
         """Queue a hand-written INSERT/UPDATE; with `returning` (a column), `run()` gives the
@@ -140,29 +161,215 @@ class WriteBatch:
         self._writes.append((sql, list(params), returning))
         return len(self._writes) - 1
 
+    def guard(self, sql: str, params: Sequence[Any], *, returning: str) -> int:
+        """Queue the conditional write the whole batch depends on (an UPDATE … WHERE …): run
+        first, and when it touches no row nothing else in the batch is written. At most one."""
+        if self._guard is not None:
+            raise ValueError("a write batch has at most one guard")
+        self._guard = self.execute(sql, params, returning=returning)
+        return self._guard
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once after the transaction that runs this batch commits."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
     def run(self) -> list[list[int]]:
-        """Send the writes; returns, per write, the keys it returned (sorted), else []."""
+        """Send the writes, inside the caller's transaction (`transaction.atomic()`); returns,
+        per write, the keys it returned (in row order for inserts), else []."""
+        results = self._send()
+        for callback in self._after_commit:
+            transaction.on_commit(callback)
+        return results
+
+    def _send(self, *, suffix: str = "", prefix: str = "") -> list[list[int]]:
+        """Run the writes; on PostgreSQL with `prefix`/`suffix` statements (BEGIN, COMMIT) in
+        the same round trip."""
         results: list[list[int]] = [[] for _ in self._writes]
         if not self._writes:
             return results
         with self._db.cursor() as cursor:
             if self._db.vendor == "postgresql":
-                parts = [f"w{i} AS ({sql})" for i, (sql, _, _) in enumerate(self._writes)]
-                selects = [
-                    f"SELECT {i}, {returning} FROM w{i}"  # noqa: S608
-                    for i, (_, _, returning) in enumerate(self._writes)
-                    if returning
-                ] or ["SELECT NULL::int, NULL::bigint WHERE false"]
-                statement = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
-                cursor.execute(statement, [p for _, params, _ in self._writes for p in params])
-                for index, value in cursor.fetchall():
+                statement, params = self._statement()
+                cursor.execute(prefix + statement + suffix, params)
+                if prefix:
+                    cursor.nextset()  # past BEGIN's own result
+                for index, _, value in sorted(cursor.fetchall()):
                     results[index].append(int(value))
-            else:
-                for i, (sql, params, returning) in enumerate(self._writes):
-                    cursor.execute(sql, params)
-                    if returning:
-                        results[i] = [int(row[0]) for row in cursor.fetchall()]
+                return results
+            order = list(range(len(self._writes)))
+            if self._guard is not None:  # the guard first; nothing else when it found no row
+                order.remove(self._guard)
+                order.insert(0, self._guard)
+            for i in order:
+                sql, params, returning = self._writes[i]
+                cursor.execute(sql, params)
+                if returning:
+                    results[i] = [int(row[0]) for row in cursor.fetchall()]
+                if i == self._guard and not results[i]:
+                    break
         return [sorted(r) for r in results]  # keys grow in VALUES order
+
+    def _statement(self) -> tuple[str, list[Any]]:
+        """The PostgreSQL form: one WITH query per write (per row for guarded inserts), then a
+        SELECT of (write, row, key) for every write that returns keys."""
+        parts: list[str] = []
+        params: list[Any] = []
+        selects: list[str] = []
+        guarded = self._guard is not None
+        if guarded:
+            sql, guard_params, returning = self._writes[self._guard]  # type: ignore[index]
+            parts.append(f"g AS ({sql})")
+            params.extend(guard_params)
+            selects.append(f"SELECT {self._guard}, 0, {returning} FROM g")  # noqa: S608
+        for i, (sql, write_params, returning) in enumerate(self._writes):
+            if i == self._guard:
+                continue
+            if not guarded:
+                parts.append(f"w{i} AS ({sql})")
+                params.extend(write_params)
+                if returning:
+                    # multi-row VALUES get keys in row order: ordered by key below
+                    selects.append(f"SELECT {i}, {returning}, {returning} FROM w{i}")  # noqa: S608
+                continue
+            if i in self._rows:  # INSERT … SELECT <row> WHERE EXISTS: one query per row
+                head, rows = self._rows[i]
+                for r, row in enumerate(rows):
+                    values = ", ".join(["%s"] * len(row))
+                    parts.append(
+                        f"w{i}_{r} AS ({head} SELECT {values} "  # noqa: S608
+                        f"WHERE EXISTS (SELECT 1 FROM g) RETURNING {returning})"
+                    )
+                    params.extend(row)
+                    selects.append(f"SELECT {i}, {r}, {returning} FROM w{i}_{r}")  # noqa: S608
+                continue
+            if i not in self._updates:  # a hand-written WHERE could bind looser than AND
+                raise ValueError("a guarded batch holds `insert` and `update` writes only")
+            # `update` ends in "WHERE pk = %s"; the guard joins it
+            parts.append(f"w{i} AS ({sql} AND EXISTS (SELECT 1 FROM g))")  # noqa: S608
+            params.extend(write_params)
+        if not selects:
+            selects = ["SELECT NULL::int, NULL::bigint, NULL::bigint WHERE false"]
+        return f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}", params
+
+
+class ShortTransaction:
+    """A short write transaction that costs two round trips on PostgreSQL instead of four.
+
+    `transaction.atomic()` sends BEGIN and COMMIT as statements of their own (psycopg begins
+    in a round trip before the first query); on the booking path those two cost about as much
+    as the booking's own statements (bench/README.md "Booking rush"). Here BEGIN travels with
+    the first statement and COMMIT with the last: `tx.select_rows(…, lock=True)` reads and
+    locks, Python decides, `tx.commit(batch)` sends every write as one guarded `WriteBatch`
+    statement followed by COMMIT. Leaving the block any other way — an exception, a refusal,
+    no commit — rolls back.
+
+    While it is open nothing else may use the connection: any other statement (an ORM query,
+    a nested `transaction.atomic()`) is refused with an error rather than run inside it.
+    Inside an atomic block already (tests), on SQLite, or with `compact=False` it is an
+    ordinary `transaction.atomic()` and the same calls run one by one.
+    """
+
+    def __init__(self, db: BaseDatabaseWrapper, *, compact: bool) -> None:
+        self._db = db
+        self.compact = compact
+        self._begun = False
+        self._open = True
+        self._own = False
+
+    def select_rows(
+        self, model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+    ) -> list[M]:
+        """`select_rows` inside this transaction (the first statement also begins it)."""
+        self._check_open()
+        if not self.compact:
+            return select_rows(model, where, params, lock=lock)
+        sql = _select_sql(self._db, model, where, lock=lock)
+        prefix = self._begin()
+        with self._own_statement(), self._db.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            if prefix:
+                cursor.nextset()  # past BEGIN's own result
+            rows = cursor.fetchall()
+        return _instances(self._db, model, rows)
+
+    def commit(self, batch: WriteBatch) -> list[list[int]]:
+        """Run `batch` and commit; returns what `WriteBatch.run` returns. The commit does not
+        wait to look at the results: give the batch a `guard` when part of it may not apply."""
+        self._check_open()
+        if not self.compact:
+            self._open = False
+            return batch.run()  # committed when the atomic block ends
+        with self._own_statement():
+            if batch._writes:
+                results = batch._send(prefix=self._begin(), suffix="; COMMIT")
+            else:
+                results = []
+                if self._begun:
+                    with self._db.cursor() as cursor:
+                        cursor.execute("COMMIT")
+        self._open = False
+        for callback in batch._after_commit:
+            callback()
+        return results
+
+    def _begin(self) -> str:
+        if self._begun:
+            return ""
+        self._begun = True
+        level = getattr(self._db.connection, "isolation_level", None)
+        return f"BEGIN ISOLATION LEVEL {level.name.replace('_', ' ')}; " if level else "BEGIN; "
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("the short transaction has already committed")
+
+    @contextmanager
+    def _own_statement(self) -> Iterator[None]:
+        self._own = True
+        try:
+            yield
+        finally:
+            self._own = False
+
+    def _refuse_others(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self._open and not self._own:
+            raise RuntimeError(
+                "no other statement may run inside a short transaction: "
+                "use tx.select_rows and tx.commit, or transaction.atomic()"
+            )
+        return execute(sql, params, many, context)
+
+    def _end(self) -> None:
+        """Roll back what is still open (an exception, or no commit)."""
+        import psycopg  # compact transactions exist on PostgreSQL only
+
+        self._open = False
+        raw = self._db.connection
+        if raw is None or raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            return
+        try:
+            raw.execute("ROLLBACK")
+        except psycopg.Error:  # a broken connection: Django discards it after the request
+            logger.warning("rollback of a short transaction failed", exc_info=True)
+
+
+@contextmanager
+def short_transaction(*, compact: bool = True) -> Iterator[ShortTransaction]:
+    """Open a `ShortTransaction` (see there)."""
+    db = _db()
+    if not (
+        compact and db.vendor == "postgresql" and db.get_autocommit() and not db.in_atomic_block
+    ):
+        with transaction.atomic():
+            yield ShortTransaction(db, compact=False)
+        return
+    tx = ShortTransaction(db, compact=True)
+    with db.execute_wrapper(tx._refuse_others):
+        try:
+            yield tx
+        finally:
+            tx._end()
 
 
 def _reader(
@@ -190,20 +397,17 @@ def _reader(
 _readers: dict[tuple[Any, ...], Any] = {}
 
 
-def select_rows(
-    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
-) -> list[M]:
-    """Model instances for `SELECT … WHERE <where>` (columns converted as the ORM would),
-    with `FOR UPDATE` when `lock` and the backend has it (SQLite's IMMEDIATE transactions
-    already hold the database)."""
-    db = _db()
-    head, names, converters = _reader(db, model)
-    sql = head + where
+def _select_sql(
+    db: BaseDatabaseWrapper, model: type[models.Model], where: str, *, lock: bool
+) -> str:
+    sql = _reader(db, model)[0] + where
     if lock and db.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql
+
+
+def _instances(db: BaseDatabaseWrapper, model: type[M], rows: Sequence[Sequence[Any]]) -> list[M]:
+    _, names, converters = _reader(db, model)
     instances = []
     for row in rows:
         values = list(row)
@@ -212,3 +416,16 @@ def select_rows(
                 values[index] = convert(values[index], col, db)
         instances.append(model.from_db(db.alias, names, values))
     return instances
+
+
+def select_rows(
+    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+) -> list[M]:
+    """Model instances for `SELECT … WHERE <where>` (columns converted as the ORM would),
+    with `FOR UPDATE` when `lock` and the backend has it (SQLite's IMMEDIATE transactions
+    already hold the database)."""
+    db = _db()
+    with db.cursor() as cursor:
+        cursor.execute(_select_sql(db, model, where, lock=lock), params)
+        rows = cursor.fetchall()
+    return _instances(db, model, rows)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from madoguchi.core.models import AuditEvent
-from madoguchi.core.sql import select_rows
+from madoguchi.core.sql import ShortTransaction, select_rows
 from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
 from madoguchi.issuance.numbers import normalize_notice_number
 
@@ -17,7 +17,11 @@ SEARCH_LIMIT = 20
 
 
 def find_card_for_booking(
-    *, notice_number: str, birth_date: dt.date, lock: bool = False
+    *,
+    notice_number: str,
+    birth_date: dt.date,
+    lock: bool = False,
+    tx: ShortTransaction | None = None,
 ) -> CardRecord | None:
     """The card behind a booking number typed by a resident, if the birth date matches.
 
@@ -25,14 +29,14 @@ def find_card_for_booking(
     waiting for or holding a booking are found (notice_issued, reminded, booked); anything else
     — unknown number, wrong birth date, card handed over — is None, so callers can answer with
     one uniform message. `lock=True` (inside a transaction) also locks the card's row, so a
-    booking can move it without reading it again.
+    booking can move it without reading it again; `tx` reads inside that short transaction.
     """
     number = normalize_notice_number(notice_number)
     if not number:
         return None
     if lock:  # the booking path: one plain statement (core/sql.py)
         statuses = ", ".join(["%s"] * len(BOOKABLE_STATUSES))
-        rows = select_rows(
+        rows = (tx.select_rows if tx is not None else select_rows)(
             CardRecord,
             f"notice_number = %s AND birth_date = %s AND status IN ({statuses})",
             [number, birth_date, *BOOKABLE_STATUSES],

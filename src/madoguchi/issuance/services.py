@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -274,7 +275,6 @@ def issue_notices(
     return batch
 
 
-@transaction.atomic(savepoint=False)
 def mark_card_booked(
     *,
     card: CardRecord,
@@ -286,11 +286,13 @@ def mark_card_booked(
     """A card_pickup reservation was made for this card: notice_issued (or reminded) → booked.
 
     Call it inside the booking transaction (`already_locked` when the card was read there with
-    `find_card_for_booking(lock=True)`; `batch` to send the writes with the booking's own).
+    `find_card_for_booking(lock=True)`; `batch` to send the writes with the booking's own —
+    then nothing touches the database here, so it also fits a `core.sql.ShortTransaction`).
     Raises DomainError 409 `card_not_bookable` when the card is already booked, handed over,
     or otherwise not waiting for a booking.
     """
-    return _move(
+    move = partial(
+        _move,
         card,
         CardStatus.BOOKED,
         actor=actor,
@@ -305,6 +307,10 @@ def mark_card_booked(
         already_locked=already_locked,
         batch=batch,
     )
+    if batch is not None and already_locked:
+        return move()
+    with transaction.atomic(savepoint=False):
+        return move()
 
 
 @transaction.atomic

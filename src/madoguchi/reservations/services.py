@@ -23,7 +23,7 @@ from django.db.models import F
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import WriteBatch, select_rows
+from madoguchi.core.sql import ShortTransaction, WriteBatch, select_rows, short_transaction
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
@@ -387,7 +387,7 @@ def _replayed_booking(
 
 
 def _lock_cards(
-    people: list[_Person], procedure: Procedure, municipality_id: int
+    tx: ShortTransaction, people: list[_Person], procedure: Procedure, municipality_id: int
 ) -> list[CardRecord | None]:
     """Each card_pickup applicant's card, locked (in notice order, so groups never deadlock);
     the uniform 404 when a notice number and birth date do not unlock a card here."""
@@ -399,6 +399,7 @@ def _lock_cards(
             notice_number=person.applicant.notice_number,
             birth_date=person.applicant.birth_date,
             lock=True,
+            tx=tx,
         )
         if card is None or card.municipality_id != municipality_id:
             raise not_found()
@@ -415,12 +416,13 @@ def _insert_booking(
     channel: str,
     unsafe: bool,
 ) -> list[Reservation]:
-    """The booking transaction: lock the cards, then every write — reservations, card moves,
-    audit events and, last, the seat claim — as one `WriteBatch` (one statement on PostgreSQL,
-    so the hot slot row stays locked only until the commit right after it)."""
+    """The booking transaction, two round trips on PostgreSQL (`core.sql.ShortTransaction`):
+    BEGIN and the card locks; then every write — the seat claim as the batch's guard, so that
+    nothing is written without a seat, then reservations, card moves and audit events — as one
+    `WriteBatch` statement with COMMIT (the hot slot row stays locked only within it)."""
     now = clock.now()
-    with transaction.atomic():
-        cards = _lock_cards(people, procedure, slot.site.municipality_id)
+    with short_transaction(compact=not unsafe) as tx:
+        cards = _lock_cards(tx, people, procedure, slot.site.municipality_id)
         group_code = new_reservation_code()
         reservations = []
         for index, person in enumerate(people):
@@ -477,8 +479,8 @@ def _insert_booking(
             claimed = _claim_seats(slot.pk, len(people), unsafe_read_then_write=True)
         else:
             seats = len(people)
-            claim = batch.execute(CLAIM_SEATS_SQL, [seats, slot.pk, seats], returning="id")
-            results = batch.run()  # every write of the booking in one statement on PostgreSQL
+            claim = batch.guard(CLAIM_SEATS_SQL, [seats, slot.pk, seats], returning="id")
+            results = tx.commit(batch)  # one statement, COMMIT included, on PostgreSQL
             claimed = len(results[claim]) == 1
         if not claimed:
             raise _SlotFull
