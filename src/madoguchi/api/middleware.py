@@ -1,10 +1,14 @@
-"""Keep the API's promise that every error is JSON, for the one ninja answers in plain text."""
+"""Middleware for the JSON API: its own short lane past the page middleware, and the promise
+that every error is JSON, for the one ninja answers in plain text."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import resolve
+from django.utils import translation
 
 API_PREFIX = "/api/"
 
@@ -28,4 +32,32 @@ class JsonMethodNotAllowedMiddleware:
             )
             json["Allow"] = response.get("Allow", "")
             return json
+        return response
+
+
+class ApiLaneMiddleware:
+    """API requests go straight to their view; pages continue down the middleware list.
+
+    The public JSON API uses no cookie, session, signed-in user, flash message, page language or
+    CSRF token (its views are CSRF-exempt: nothing ambient authenticates them), so the page
+    middleware listed after this one would only cost time — a quarter of a millisecond per
+    request, measured on the booking rush's hot path (bench/README.md). Everything listed
+    before it (security headers, static files, JSON 405s) applies to both. Messages are
+    answered in the site's default language, whatever a previous request in this worker chose.
+
+    An API view that ever needs a session or a signed-in user (a staff API with cookie sign-in)
+    must move this lane's prefix or the middleware it needs above it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it for pages
+        match = resolve(request.path_info)  # Resolver404 → the usual 404 handling
+        request.resolver_match = match
+        with translation.override(settings.LANGUAGE_CODE):
+            response: HttpResponse = match.func(request, *match.args, **match.kwargs)
         return response
