@@ -140,7 +140,8 @@ function done(summary, latency, requests)
   io.write(string.format("P50 %.3f\\nP99 %.3f\\nREQUESTS %d\\nSECONDS %.3f\\n",
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.requests, summary.duration / 1e6))
-  io.write(string.format("DIST p1 %.0f p10 %.0f p25 %.0f p50 %.0f p75 %.0f p90 %.0f p99 %.0f p99.9 %.0f max %.0f mean %.0f sd %.0f ms\\n",
+  io.write(string.format("DIST p1 %.0f p10 %.0f p25 %.0f p50 %.0f p75 %.0f p90 %.0f " ..
+    "p99 %.0f p99.9 %.0f max %.0f mean %.0f sd %.0f ms\\n",
     latency:percentile(1) / 1000, latency:percentile(10) / 1000, latency:percentile(25) / 1000,
     latency:percentile(50) / 1000, latency:percentile(75) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000,

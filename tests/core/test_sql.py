@@ -141,3 +141,15 @@ def test_a_failing_write_fails_the_whole_batch(slot: Slot) -> None:
     slot.refresh_from_db()
     assert slot.conflict_reason == ""
     assert not Reservation.objects.filter(code="EEEE").exists()
+
+
+def test_selected_rows_with_only_read_those_columns_and_defer_the_rest(slot: Slot) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        (read,) = select_rows(Slot, "id = %s", [slot.pk], only=("capacity", "starts_at"))
+    assert '"booked"' not in queries.captured_queries[0]["sql"]
+    assert (read.pk, read.capacity, read.starts_at) == (slot.pk, 3, slot.starts_at)
+    assert read.get_deferred_fields() >= {"booked", "site_id", "procedure_id"}
+    assert read.booked == 0  # a deferred column is read on first use, as the ORM does

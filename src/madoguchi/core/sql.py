@@ -278,20 +278,26 @@ class ShortTransaction:
         self._own = False
 
     def select_rows(
-        self, model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+        self,
+        model: type[M],
+        where: str,
+        params: Sequence[Any],
+        *,
+        lock: bool = False,
+        only: tuple[str, ...] = (),
     ) -> list[M]:
         """`select_rows` inside this transaction (the first statement also begins it)."""
         self._check_open()
         if not self.compact:
-            return select_rows(model, where, params, lock=lock)
-        sql = _select_sql(self._db, model, where, lock=lock)
+            return select_rows(model, where, params, lock=lock, only=only)
+        sql = _select_sql(self._db, model, where, lock=lock, only=only)
         prefix = self._begin()
         with self._own_statement(), self._db.cursor() as cursor:
             cursor.execute(prefix + sql, params)
             if prefix:
                 cursor.nextset()  # past BEGIN's own result
             rows = cursor.fetchall()
-        return _instances(self._db, model, rows)
+        return _instances(self._db, model, rows, only)
 
     def commit(self, batch: WriteBatch) -> list[list[int]]:
         """Run `batch` and commit; returns what `WriteBatch.run` returns. The commit does not
@@ -373,15 +379,18 @@ def short_transaction(*, compact: bool = True) -> Iterator[ShortTransaction]:
 
 
 def _reader(
-    db: BaseDatabaseWrapper, model: type[models.Model]
+    db: BaseDatabaseWrapper, model: type[models.Model], only: tuple[str, ...] = ()
 ) -> tuple[str, list[str], list[tuple[int, Any, list[Any]]]]:
     """The SELECT head, attribute names and per-column converters for reading `model` rows on
-    this backend (what the ORM applies; e.g. SQLite returns datetimes as text)."""
-    key = ("select", model, db.vendor)
+    this backend (what the ORM applies; e.g. SQLite returns datetimes as text). With `only`
+    (attribute names), just those columns and the primary key; the rest stay deferred."""
+    key = ("select", model, db.vendor, only)
     reader = _readers.get(key)
     if reader is None:
         q = db.ops.quote_name
-        fields = list(model._meta.concrete_fields)
+        fields = [
+            f for f in model._meta.concrete_fields if not only or f.primary_key or f.attname in only
+        ]
         converters = []
         for index, field in enumerate(fields):
             col = field.cached_col
@@ -398,16 +407,26 @@ _readers: dict[tuple[Any, ...], Any] = {}
 
 
 def _select_sql(
-    db: BaseDatabaseWrapper, model: type[models.Model], where: str, *, lock: bool
+    db: BaseDatabaseWrapper,
+    model: type[models.Model],
+    where: str,
+    *,
+    lock: bool,
+    only: tuple[str, ...] = (),
 ) -> str:
-    sql = _reader(db, model)[0] + where
+    sql = _reader(db, model, only)[0] + where
     if lock and db.features.has_select_for_update:
         sql += " FOR UPDATE"
     return sql
 
 
-def _instances(db: BaseDatabaseWrapper, model: type[M], rows: Sequence[Sequence[Any]]) -> list[M]:
-    _, names, converters = _reader(db, model)
+def _instances(
+    db: BaseDatabaseWrapper,
+    model: type[M],
+    rows: Sequence[Sequence[Any]],
+    only: tuple[str, ...] = (),
+) -> list[M]:
+    _, names, converters = _reader(db, model, only)
     instances = []
     for row in rows:
         values = list(row)
@@ -419,13 +438,18 @@ def _instances(db: BaseDatabaseWrapper, model: type[M], rows: Sequence[Sequence[
 
 
 def select_rows(
-    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    *,
+    lock: bool = False,
+    only: tuple[str, ...] = (),
 ) -> list[M]:
     """Model instances for `SELECT … WHERE <where>` (columns converted as the ORM would),
     with `FOR UPDATE` when `lock` and the backend has it (SQLite's IMMEDIATE transactions
-    already hold the database)."""
+    already hold the database); with `only`, just those attributes and the primary key."""
     db = _db()
     with db.cursor() as cursor:
-        cursor.execute(_select_sql(db, model, where, lock=lock), params)
+        cursor.execute(_select_sql(db, model, where, lock=lock, only=only), params)
         rows = cursor.fetchall()
-    return _instances(db, model, rows)
+    return _instances(db, model, rows, only)

@@ -14,6 +14,8 @@ from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
 from madoguchi.issuance.numbers import normalize_notice_number
 
 SEARCH_LIMIT = 20
+BOOKING_FIELDS = ("municipality_id", "status", "notice_number", "birth_date", "reservation_code")
+"""What the booking path reads of a locked card; the other columns stay deferred (unread)."""
 
 
 def find_card_for_booking(
@@ -29,7 +31,8 @@ def find_card_for_booking(
     waiting for or holding a booking are found (notice_issued, reminded, booked); anything else
     — unknown number, wrong birth date, card handed over — is None, so callers can answer with
     one uniform message. `lock=True` (inside a transaction) also locks the card's row, so a
-    booking can move it without reading it again; `tx` reads inside that short transaction.
+    booking can move it without reading it again (only `BOOKING_FIELDS` are read then); `tx`
+    reads inside that short transaction.
     """
     number = normalize_notice_number(notice_number)
     if not number:
@@ -41,6 +44,7 @@ def find_card_for_booking(
             f"notice_number = %s AND birth_date = %s AND status IN ({statuses})",
             [number, birth_date, *BOOKABLE_STATUSES],
             lock=True,
+            only=BOOKING_FIELDS,
         )
         return rows[0] if rows else None
     return (
