@@ -8,11 +8,12 @@ BENCH_SECONDS. Without `wrk` on PATH (Debian package `wrk`) it falls back to 64 
 which spend much of the 2 cores themselves.
 
 Baseline, in the same run (10 s before and 10 s after the HTTP phase, averaged): pgbench drives
-the same booking transaction the API runs — BEGIN;
-the card read FOR UPDATE; then the reservation INSERT, card UPDATE, two audit INSERTs and the
-conditional seat claim as ONE statement (the app's `WriteBatch` on PostgreSQL); COMMIT — with
-`-c 64 -j 2`. (The slot itself comes from the app's per-process cache, so it is not read.)
-Prints bookings/s, p50/p99 latency, the ratio,
+the same booking transaction the API runs, in the same two round trips (decision 0009) —
+`BEGIN \\; <card read FOR UPDATE>`, then ONE statement (the app's guarded `WriteBatch`: the
+conditional seat claim first, the reservation INSERT, card UPDATE and two audit INSERTs
+depending on it) `\\; COMMIT` — with `-c 64 -j 2`. (The slot itself comes from the app's
+per-process cache, so it is not read.) Prints bookings/s, p50/p99 latency and wrk's latency
+distribution, the ratio,
 and checks that no slot holds more reservations than its capacity (and that `booked` equals the
 count of active reservations).
 
