@@ -92,10 +92,9 @@ def test_a_guarded_batch_writes_everything_or_nothing(free: bool) -> None:
         assert (slot.booked, _other(slot).conflict_reason) == (2, "")
 
 
+@pytest.mark.postgres  # the guarded statement is PostgreSQL's form
 @pytest.mark.django_db
 def test_a_guarded_batch_refuses_hand_written_writes_besides_its_guard() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the guarded statement is PostgreSQL's form")
     slot = _slot()
     batch = _claiming_batch(slot, _rows(slot, "G2AA"))
     batch.execute("UPDATE reservations_slot SET booked = 0 WHERE id = %s OR true", [slot.pk])
