@@ -11,26 +11,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from madoguchi.core import clock
 from madoguchi.core.sql import WriteBatch, short_transaction
 from madoguchi.reservations.claims import CLAIM_SEATS_SQL
 from madoguchi.reservations.models import Reservation, Slot
 from tests.core.test_sql import _reservation_values
-from tests.offices import factories
-
-
-def _slot(capacity: int = 3, booked: int = 0) -> Slot:
-    site = factories.site(factories.municipality(), counters=1)
-    procedure = factories.procedure("card_pickup")
-    starts = clock.at(dt.date(2026, 12, 7), dt.time(10, 0))
-    return Slot.objects.create(
-        site=site,
-        procedure=procedure,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(minutes=20),
-        capacity=capacity,
-        booked=booked,
-    )
+from tests.core.test_sql import make_slot as _slot
 
 
 def _claiming_batch(

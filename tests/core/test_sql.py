@@ -18,8 +18,7 @@ from tests.offices import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def slot() -> Slot:
+def make_slot(capacity: int = 3, booked: int = 0) -> Slot:
     site = factories.site(factories.municipality(), counters=1)
     procedure = factories.procedure("card_pickup")
     starts = clock.at(dt.date(2026, 12, 7), dt.time(10, 0))
@@ -28,8 +27,14 @@ def slot() -> Slot:
         procedure=procedure,
         starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=20),
-        capacity=3,
+        capacity=capacity,
+        booked=booked,
     )
+
+
+@pytest.fixture
+def slot() -> Slot:
+    return make_slot()
 
 
 def _reservation_values(slot: Slot, code: str) -> dict[str, object]:

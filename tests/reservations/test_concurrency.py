@@ -148,22 +148,19 @@ def test_negative_control_without_the_conditional_update_the_slot_oversells(
     assert slot.booked != taken  # … that the lost-update counter does not even show
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_double_submit_racing_itself_books_once(main_office: Any, cert_renewal: Any) -> None:
-    """Eight identical submissions at the same instant (a resident tapping 予約する repeatedly):
-    one reservation, one seat, and every submission answers with that same reservation."""
-    slot = factories.slot(main_office, cert_renewal, capacity=5)
+def _submit_together(slot: Slot, applicant: Any, times: int) -> list[str]:
+    """The same booking submitted `times` times at the same instant; the codes answered."""
     codes: list[str] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(times)
 
     def submit() -> None:
         try:
             barrier.wait(timeout=30)
             reservation = book_reservation(
                 slot_id=slot.pk,
-                procedure_code="cert_renewal",
-                applicant=_person(1),
+                procedure_code=slot.procedure.code,
+                applicant=applicant,
                 actor=Actor.resident(),
             )
             with lock:
@@ -171,11 +168,21 @@ def test_a_double_submit_racing_itself_books_once(main_office: Any, cert_renewal
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=submit) for _ in range(8)]
+    threads = [threading.Thread(target=submit) for _ in range(times)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    return codes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_racing_itself_books_once(main_office: Any, cert_renewal: Any) -> None:
+    """Eight identical submissions at the same instant (a resident tapping 予約する repeatedly):
+    one reservation, one seat, and every submission answers with that same reservation."""
+    slot = factories.slot(main_office, cert_renewal, capacity=5)
+
+    codes = _submit_together(slot, _person(1), 8)
 
     slot.refresh_from_db()
     assert len(codes) == 8 and len(set(codes)) == 1
@@ -190,29 +197,8 @@ def test_a_card_pickup_double_submit_racing_itself_books_once(
     reservation is made and every submission answers with it."""
     slot = factories.slot(main_office, card_pickup, capacity=5)
     factories.card(city, "RCE000001")
-    codes: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(6)
 
-    def submit() -> None:
-        try:
-            barrier.wait(timeout=30)
-            reservation = book_reservation(
-                slot_id=slot.pk,
-                procedure_code="card_pickup",
-                applicant=_pickup(1),
-                actor=Actor.resident(),
-            )
-            with lock:
-                codes.append(reservation.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=submit) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    codes = _submit_together(slot, _pickup(1), 6)
 
     slot.refresh_from_db()
     assert len(codes) == 6 and len(set(codes)) == 1

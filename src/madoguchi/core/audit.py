@@ -51,35 +51,15 @@ def _jsonable(value: Any) -> Any:
 
 def _digest(event: AuditEvent) -> str:
     """SHA-256 of the event's canonical JSON (time in UTC with microseconds), link included."""
-    return _digest_of(
-        (
-            event.at,
-            event.actor,
-            event.action,
-            event.subject_type,
-            event.subject_id,
-            event.before,
-            event.after,
-        ),
-        event.previous_hash,
-    )
-
-
-_DIGESTED = ("at", "actor", "action", "subject_type", "subject_id", "before", "after")
-
-
-def _digest_of(values: Sequence[Any], previous_hash: str) -> str:
-    """`_digest` from the `_DIGESTED` values in that order (the sealer reads plain rows)."""
-    at, actor, action, subject_type, subject_id, before, after = values
     payload = {
-        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "before": before,
-        "after": after,
-        "previous_hash": previous_hash,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "before": event.before,
+        "after": event.after,
+        "previous_hash": event.previous_hash,
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -183,20 +163,16 @@ def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int | None:
                 .values_list("seq", "hash")
                 .first()
             )
-            pending = list(  # plain rows: a pass may seal thousands
-                AuditEvent.objects.filter(seq__isnull=True)
-                .order_by("id")
-                .values_list("id", *_DIGESTED)[:batch]
-            )
+            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
             if not pending:
                 return sealed
             seq, previous_hash = (int(last[0] or 0), last[1]) if last else (0, GENESIS_HASH)
             links = []
-            for row in pending:
+            for event in pending:
                 seq += 1
-                digest = _digest_of(row[1:], previous_hash)
-                links.append((row[0], seq, previous_hash, digest))
-                previous_hash = digest
+                event.previous_hash = previous_hash
+                event.hash = previous_hash = _digest(event)
+                links.append((event.pk, seq, event.previous_hash, event.hash))
             _write_links(links)
         sealed += len(pending)
         if len(pending) < batch:

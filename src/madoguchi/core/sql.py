@@ -128,8 +128,7 @@ class WriteBatch:
         self._db = _db()
         # (statement, parameters, the column it RETURNs or "")
         self._writes: list[tuple[str, list[Any], str]] = []
-        # per write, its rows (inserts) as (columns, row parameters), for the guarded form
-        self._rows: dict[int, tuple[str, list[list[Any]]]] = {}
+        self._row_counts: dict[int, int] = {}  # writes queued by `insert`: their row count
         self._updates: set[int] = set()  # writes queued by `update` (one row by key)
         self._guard: int | None = None
         self._after_commit: list[Callable[[], None]] = []
@@ -139,12 +138,7 @@ class WriteBatch:
         sql, params = _insert(self._db, model, rows)  # ends in RETURNING the primary key
         pk = self._db.ops.quote_name(str(model._meta.pk.column))
         self._writes.append((sql, params, pk))
-        width = len(params) // len(rows)
-        head = sql[: sql.index(" VALUES ")]
-        self._rows[len(self._writes) - 1] = (
-            head,
-            [params[i : i + width] for i in range(0, len(params), width)],
-        )
+        self._row_counts[len(self._writes) - 1] = len(rows)
         return len(self._writes) - 1
 
     def update(self, model: type[models.Model], pk: int, values: Mapping[str, Any]) -> None:
@@ -232,10 +226,12 @@ class WriteBatch:
                     # multi-row VALUES get keys in row order: ordered by key below
                     selects.append(f"SELECT {i}, {returning}, {returning} FROM w{i}")  # noqa: S608
                 continue
-            if i in self._rows:  # INSERT … SELECT <row> WHERE EXISTS: one query per row
-                head, rows = self._rows[i]
-                for r, row in enumerate(rows):
-                    values = ", ".join(["%s"] * len(row))
+            if i in self._row_counts:  # INSERT … SELECT <row> WHERE EXISTS: one query per row
+                head = sql[: sql.index(" VALUES ")]
+                width = len(write_params) // self._row_counts[i]
+                for r in range(self._row_counts[i]):
+                    row = write_params[r * width : (r + 1) * width]
+                    values = ", ".join(["%s"] * width)
                     parts.append(
                         f"w{i}_{r} AS ({head} SELECT {values} "  # noqa: S608
                         f"WHERE EXISTS (SELECT 1 FROM g) RETURNING {returning})"
