@@ -44,15 +44,17 @@ from urllib.parse import urlparse, urlunparse
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
+from madoguchi.env import default_workers  # noqa: E402  serve's own default
 from madoguchi.reservations.claims import CLAIM_SEATS_SQL  # noqa: E402  the app's own claim
 
 BIN = Path(sys.executable).parent
 PGBENCH = os.environ.get("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "64"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
-# `madoguchi serve`'s kind of server: sync workers, two per core (they queue fairly on one
-# accept queue: gthread's keep-alive connections gave p99 four times higher here).
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1))))
+# `madoguchi serve`'s kind of server: sync workers (they queue fairly on one accept queue:
+# gthread's keep-alive connections gave p99 four times higher here), as many as serve starts by
+# default for this database (env.default_workers: one per core beside a local PostgreSQL).
+WORKERS_SETTING = os.environ.get("BENCH_WORKERS", "")
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
 HTTP_CARDS = int(os.environ.get("BENCH_HTTP_CARDS", "40000"))
@@ -369,6 +371,7 @@ def _drive_with_threads(port: int, slots: list[int]) -> dict[str, float]:
 
 def main() -> None:
     admin_url, bench_url, bench_name = _database_urls()
+    workers = int(WORKERS_SETTING) if WORKERS_SETTING else default_workers(bench_url)
     _psql(admin_url, f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
     _psql(admin_url, f'CREATE DATABASE "{bench_name}"')
     workdir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
@@ -439,7 +442,7 @@ def main() -> None:
                 str(BIN / "gunicorn"),
                 "madoguchi.wsgi:application",
                 f"--bind=127.0.0.1:{port}",
-                f"--workers={WORKERS}",
+                f"--workers={workers}",
                 f"--worker-class={WORKER_CLASS}",
                 f"--threads={THREADS}",
                 "--backlog=2048",
@@ -497,7 +500,7 @@ def main() -> None:
         print()
         print(
             f"Booking rush: {CLIENTS} clients ({driver}) for {seconds:.0f} s, gunicorn "
-            f"{WORKERS} {WORKER_CLASS} workers × {THREADS} threads, PostgreSQL, "
+            f"{workers} {WORKER_CLASS} workers × {THREADS} threads, PostgreSQL, "
             f"{os.cpu_count()} cores"
         )
         rows = [

@@ -11,6 +11,8 @@ import pytest
 
 from madoguchi.env import (
     EnvError,
+    database_is_local,
+    default_workers,
     env_bool,
     env_choice,
     env_database_url,
@@ -111,3 +113,40 @@ def test_rate_limits_and_weights_are_read_from_the_environment() -> None:
             env_rate_limits("R", base, environ={"R": bad})
     with pytest.raises(EnvError, match="W"):
         env_weights("W", {}, environ={"W": "a=-1"})
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("sqlite:///var/madoguchi.sqlite3", True),
+        ("postgres://madoguchi@127.0.0.1:54329/madoguchi", True),
+        ("postgres://madoguchi@localhost/madoguchi", True),
+        ("postgresql://u@[::1]:5432/db", True),
+        ("postgres:///madoguchi", True),
+        ("postgres://u@%2Frun%2Fpostgresql/db", True),
+        ("postgres://u@/db?host=/run/postgresql", True),
+        ("postgres://u@db.internal:5432/madoguchi", False),
+        ("postgres://u@10.0.0.5/madoguchi", False),
+        ("postgres://u@localhost.example.jp/madoguchi", False),
+    ],
+)
+def test_database_is_local(url: str, local: bool) -> None:
+    assert database_is_local(url) is local
+
+
+def test_default_workers_one_per_core_beside_the_database_else_twice_plus_one() -> None:
+    assert default_workers("postgres://u@127.0.0.1/db", cores=2) == 2
+    assert default_workers("sqlite:///x.sqlite3", cores=8) == 8
+    assert default_workers("postgres://u@db.internal/db", cores=2) == 5
+    assert default_workers("postgres://u@db.internal/db", cores=None) >= 3
+
+
+def test_madoguchi_workers_overrides_the_default() -> None:
+    code = "from django.conf import settings; import django; django.setup(); print(settings.WORKERS)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "madoguchi.settings"}
+    env.update(DATABASE_URL="postgres://u@db.internal/db", MADOGUCHI_WORKERS="7")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "7", out.stderr
+    env.pop("MADOGUCHI_WORKERS")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == str(2 * (os.cpu_count() or 1) + 1), out.stderr

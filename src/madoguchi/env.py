@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 class EnvError(ValueError):
@@ -168,3 +169,28 @@ def env_weights(
             raise EnvError(name, str(_raw(name, environ)), "重みは0以上の整数で指定してください")
         weights[key] = int(val)
     return weights
+
+
+def database_is_local(database_url: str) -> bool:
+    """Whether the database runs on this machine: SQLite, or PostgreSQL on localhost, a
+    loopback address or a Unix socket (`postgres:///db`, `?host=/run/postgresql`)."""
+    if database_url.startswith("sqlite"):
+        return True
+    parsed = urlsplit(database_url)
+    query_host = parse_qs(parsed.query).get("host", [""])[0]
+    host = unquote(query_host or parsed.hostname or "")
+    return host in ("", "localhost", "::1") or host.startswith(("/", "127."))
+
+
+def default_workers(database_url: str, cores: int | None = None) -> int:
+    """gunicorn sync workers for `madoguchi serve` when MADOGUCHI_WORKERS is unset.
+
+    With the database on this machine, one per core: half of each request's work is then the
+    database's, on the same cores, so a worker waiting for it leaves its core to the database
+    and more workers only pre-empt each other (measured: bench/README.md "Booking rush",
+    "Workers"). With a remote
+    database the cores idle while workers wait on the network: twice the cores plus one,
+    gunicorn's own rule of thumb.
+    """
+    count = cores if cores is not None else (os.cpu_count() or 1)
+    return count if database_is_local(database_url) else 2 * count + 1

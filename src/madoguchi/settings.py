@@ -15,6 +15,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.env import (
+    default_workers,
     env_bool,
     env_choice,
     env_database_url,
@@ -194,7 +195,9 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
 
 PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
-WORKERS = env_int("MADOGUCHI_WORKERS", 3, minimum=1, maximum=64)
+# gunicorn sync workers for `madoguchi serve`: one per core with the database on this machine,
+# 2 × cores + 1 with a remote one (env.default_workers has the measurement).
+WORKERS = env_int("MADOGUCHI_WORKERS", default_workers(DATABASE_URL), minimum=1, maximum=64)
 
 LOGGING = {
     "version": 1,
