@@ -142,7 +142,7 @@ def test_default_workers_one_per_core_beside_the_database_else_twice_plus_one() 
 
 
 def test_madoguchi_workers_overrides_the_default() -> None:
-    code = "from django.conf import settings; import django; django.setup(); print(settings.WORKERS)"
+    code = "from django.conf import settings; print(settings.WORKERS)"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "madoguchi.settings"}
     env.update(DATABASE_URL="postgres://u@db.internal/db", MADOGUCHI_WORKERS="7")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
