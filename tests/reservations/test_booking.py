@@ -85,6 +85,35 @@ def test_a_full_slot_refuses_with_409_and_offers_the_nearest_free_slots(
     assert Reservation.objects.count() == 0
 
 
+def test_nearest_free_slots_skip_what_cannot_take_the_booking(
+    city, main_office, card_pickup, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    from madoguchi.reservations.selectors import nearest_free_slots
+    from tests.offices.factories import site
+
+    full = factories.slot(main_office, card_pickup, time="10:00", capacity=2, booked=2)
+    one_seat = factories.slot(main_office, card_pickup, time="10:20", capacity=2, booked=1)
+    two_seats = factories.slot(main_office, card_pickup, time="11:40", capacity=3, booked=1)
+    withdrawn = factories.slot(main_office, card_pickup, time="09:40", capacity=2)
+    Slot.objects.filter(pk=withdrawn.pk).update(is_offered=False)
+    factories.slot(main_office, cert_renewal, time="10:40", capacity=2)  # other procedure
+    elsewhere = site(city, name="北支所")
+    elsewhere.procedures.set([card_pickup])
+    factories.slot(elsewhere, card_pickup, time="10:40", capacity=2)  # other site
+    too_soon = VISIT_DAY - dt.timedelta(days=5)  # tomorrow: before the 3-day minimum
+    too_late = VISIT_DAY + dt.timedelta(days=60)  # past the 45-day window
+    factories.slot(main_office, card_pickup, day=too_soon, capacity=2)
+    factories.slot(main_office, card_pickup, day=too_late, capacity=2)
+    next_day = factories.slot(
+        main_office, card_pickup, day=VISIT_DAY + dt.timedelta(days=1), capacity=2
+    )
+    full.site = main_office
+    assert [s.pk for s in nearest_free_slots(slot=full)] == [one_seat.pk, two_seats.pk, next_day.pk]
+    assert [s.pk for s in nearest_free_slots(slot=full, seats=2)] == [two_seats.pk, next_day.pk]
+    assert [s.pk for s in nearest_free_slots(slot=full, limit=1)] == [one_seat.pk]
+    assert nearest_free_slots(slot=full)[0].remaining == 1
+
+
 def test_notice_numbers_are_normalised_from_full_width_and_hyphens(
     main_office, card_pickup
 ) -> None:  # type: ignore[no-untyped-def]
