@@ -95,8 +95,8 @@ _FREE = (
     "site_id = %s AND procedure_id = %s AND is_offered AND booked <= capacity - %s"
     " AND starts_at >= %s AND starts_at < %s AND id <> %s"
 )
-_NEAREST = (
-    f"id IN (SELECT id FROM (SELECT id FROM reservations_slot WHERE {_FREE} AND starts_at >= %s"
+_NEAREST = (  # constants only: values travel as parameters
+    f"id IN (SELECT id FROM (SELECT id FROM reservations_slot WHERE {_FREE} AND starts_at >= %s"  # noqa: S608
     " ORDER BY starts_at, id LIMIT %s) AS later"
     f" UNION ALL SELECT id FROM (SELECT id FROM reservations_slot WHERE {_FREE}"
     " AND starts_at < %s ORDER BY starts_at DESC, id LIMIT %s) AS earlier)"
