@@ -82,9 +82,14 @@ class Reservation(models.Model):
     number for a card pick-up, otherwise kana name + birth date (never an Individual Number).
     """
 
-    code = models.CharField("予約番号", max_length=16, unique=True)
-    group_code = models.CharField("同時予約の番号", max_length=16, db_index=True)
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="reservations")
+    # Unique and indexed through Meta, not `unique=True` / `db_index=True`: those add a second
+    # LIKE-pattern index on PostgreSQL that no query uses, and every booking writes each index.
+    code = models.CharField("予約番号", max_length=16)
+    group_code = models.CharField("同時予約の番号", max_length=16)
+    # db_index=False: the (slot, status) index below starts with the slot and serves its lookups.
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="reservations", db_index=False
+    )
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="reservations")
     status = models.CharField(
         "状態", max_length=12, choices=ReservationStatus.choices, default=ReservationStatus.BOOKED
@@ -116,8 +121,12 @@ class Reservation(models.Model):
                 condition=Q(status__in=["booked", "checked_in"]),
                 name="one_active_reservation_per_person_and_procedure",
             ),
+            models.UniqueConstraint(fields=["code"], name="reservation_code_unique"),
         ]
-        indexes = [models.Index(fields=["slot", "status"], name="reservation_slot_status")]
+        indexes = [
+            models.Index(fields=["slot", "status"], name="reservation_slot_status"),
+            models.Index(fields=["group_code"], name="reservation_group_code"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}（{self.get_status_display()}）"
