@@ -478,3 +478,14 @@ def test_rescheduling_to_a_withdrawn_cached_slot_is_refused_and_keeps_the_bookin
     assert (error.status, error.code) == (422, "invalid_slot")
     reservation.refresh_from_db()
     assert reservation.slot_id == first.pk
+
+
+def test_reservation_codes_use_the_whole_alphabet_in_every_position() -> None:
+    from madoguchi.reservations.normalize import CODE_ALPHABET
+    from madoguchi.reservations.services import new_reservation_code
+
+    codes = [new_reservation_code() for _ in range(3000)]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) == 10 and set(code) <= set(CODE_ALPHABET) for code in codes)
+    for position in range(10):  # ~115 draws per symbol and position: none can be missing
+        assert {code[position] for code in codes} == set(CODE_ALPHABET)

@@ -58,6 +58,8 @@ class ApiLaneMiddleware:
         request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it for pages
         match = resolve(request.path_info)  # Resolver404 → the usual 404 handling
         request.resolver_match = match
+        if translation.get_language() == settings.LANGUAGE_CODE:  # as it is in most requests
+            return match.func(request, *match.args, **match.kwargs)  # type: ignore[no-any-return]
         with translation.override(settings.LANGUAGE_CODE):
             response: HttpResponse = match.func(request, *match.args, **match.kwargs)
         return response

@@ -223,7 +223,8 @@ class _BackgroundSealer:
         self._stopping = False
 
     def poke(self) -> None:
-        self._wake.set()
+        if not self._wake.is_set():  # in a rush it mostly is: setting it again costs a lock
+            self._wake.set()
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
                 if self._thread is None or not self._thread.is_alive():

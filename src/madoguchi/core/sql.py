@@ -176,21 +176,17 @@ class WriteBatch:
             transaction.on_commit(callback)
         return results
 
-    def _send(self, *, suffix: str = "", prefix: str = "") -> list[list[int]]:
+    def _send(self, *, suffix: str = "", prefix: str = "", cursor: Any = None) -> list[list[int]]:
         """Run the writes; on PostgreSQL with `prefix`/`suffix` statements (BEGIN, COMMIT) in
-        the same round trip."""
+        the same round trip, on `cursor` when given."""
         results: list[list[int]] = [[] for _ in self._writes]
         if not self._writes:
             return results
+        if cursor is not None and self._db.vendor == "postgresql":
+            return self._send_one(cursor, results, prefix, suffix)
         with self._db.cursor() as cursor:
             if self._db.vendor == "postgresql":
-                statement, params = self._statement()
-                cursor.execute(prefix + statement + suffix, params)
-                if prefix:
-                    cursor.nextset()  # past BEGIN's own result
-                for index, _, value in sorted(cursor.fetchall()):
-                    results[index].append(int(value))
-                return results
+                return self._send_one(cursor, results, prefix, suffix)
             order = list(range(len(self._writes)))
             if self._guard is not None:  # the guard first; nothing else when it found no row
                 order.remove(self._guard)
@@ -203,6 +199,17 @@ class WriteBatch:
                 if i == self._guard and not results[i]:
                     break
         return [sorted(r) for r in results]  # keys grow in VALUES order
+
+    def _send_one(
+        self, cursor: Any, results: list[list[int]], prefix: str, suffix: str
+    ) -> list[list[int]]:
+        statement, params = self._statement()
+        cursor.execute(prefix + statement + suffix, params)
+        if prefix:
+            cursor.nextset()  # past BEGIN's own result
+        for index, _, value in sorted(cursor.fetchall()):
+            results[index].append(int(value))
+        return results
 
     def _statement(self) -> tuple[str, list[Any]]:
         """The PostgreSQL form: one WITH query per write (per row for guarded inserts), then a
@@ -272,6 +279,13 @@ class ShortTransaction:
         self._begun = False
         self._open = True
         self._own = False
+        self._committed = False
+        self._cursor: Any = None  # one cursor for the transaction's two statements
+
+    def _cursor_for_statement(self) -> Any:
+        if self._cursor is None:
+            self._cursor = self._db.cursor()
+        return self._cursor
 
     def select_rows(
         self,
@@ -288,7 +302,8 @@ class ShortTransaction:
             return select_rows(model, where, params, lock=lock, only=only)
         sql = _select_sql(self._db, model, where, lock=lock, only=only)
         prefix = self._begin()
-        with self._own_statement(), self._db.cursor() as cursor:
+        with self._own_statement():
+            cursor = self._cursor_for_statement()
             cursor.execute(prefix + sql, params)
             if prefix:
                 cursor.nextset()  # past BEGIN's own result
@@ -303,14 +318,15 @@ class ShortTransaction:
             self._open = False
             return batch.run()  # committed when the atomic block ends
         with self._own_statement():
+            cursor = self._cursor_for_statement()
             if batch._writes:
-                results = batch._send(prefix=self._begin(), suffix="; COMMIT")
+                results = batch._send(prefix=self._begin(), suffix="; COMMIT", cursor=cursor)
             else:
                 results = []
                 if self._begun:
-                    with self._db.cursor() as cursor:
-                        cursor.execute("COMMIT")
+                    cursor.execute("COMMIT")
         self._open = False
+        self._committed = True
         for callback in batch._after_commit:
             callback()
         return results
@@ -347,6 +363,10 @@ class ShortTransaction:
         import psycopg  # compact transactions exist on PostgreSQL only
 
         self._open = False
+        if self._cursor is not None:
+            self._cursor.close()
+        if self._committed:  # the COMMIT went out with the last statement and succeeded
+            return
         raw = self._db.connection
         if raw is None or raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
             return

@@ -95,7 +95,13 @@ class Applicant:
 def new_reservation_code() -> str:
     """10 characters from a 26-symbol alphabet without look-alikes (~47 bits): unguessable,
     and never 12 digits (it holds at most 10 characters)."""
-    return "".join(secrets.choice(normalize.CODE_ALPHABET) for _ in range(10))
+    alphabet = normalize.CODE_ALPHABET
+    number = secrets.randbelow(len(alphabet) ** 10)  # one draw from the OS, not ten
+    symbols = []
+    for _ in range(10):
+        number, digit = divmod(number, len(alphabet))
+        symbols.append(alphabet[digit])
+    return "".join(symbols)
 
 
 def _days_ahead(slot: Slot) -> int:
