@@ -84,6 +84,18 @@ def test_events_are_appended_unsealed_and_the_sealer_links_them_once() -> None:
     assert last.previous_hash == AuditEvent.objects.get(pk=events[1].pk).hash
 
 
+def test_sealing_in_several_passes_keeps_one_chain_in_event_order() -> None:
+    events = record_audit_events(
+        actor=Actor.system("test"),
+        events=[PendingEvent("a", "x", n, after={"n": n, "名": "値"}) for n in range(5)],
+    )
+    assert seal_audit_events(batch=2) == 5  # passes of 2, 2 and 1
+    sealed = [AuditEvent.objects.get(pk=e.pk) for e in events]
+    assert [e.seq for e in sealed] == [1, 2, 3, 4, 5]
+    assert all(b.previous_hash == a.hash for a, b in zip(sealed, sealed[1:], strict=False))
+    assert verify_audit_chain().intact
+
+
 def test_the_database_lets_sealing_through_once_and_nothing_else() -> None:
     unsealed = record_audit_event(
         actor=Actor.system("test"), action="probe", subject_type="x", subject_id=1

@@ -51,15 +51,37 @@ def _jsonable(value: Any) -> Any:
 
 def _digest(event: AuditEvent) -> str:
     """SHA-256 of the event's canonical JSON (time in UTC with microseconds), link included."""
+    return _digest_of(
+        event.at,
+        event.actor,
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        event.before,
+        event.after,
+        event.previous_hash,
+    )
+
+
+def _digest_of(
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    before: Any,
+    after: Any,
+    previous_hash: str,
+) -> str:
     payload = {
-        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor": event.actor,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "before": event.before,
-        "after": event.after,
-        "previous_hash": event.previous_hash,
+        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "before": before,
+        "after": after,
+        "previous_hash": previous_hash,
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -138,6 +160,9 @@ def record_audit_events(
 # --- sealing: linking appended events into the chain ------------------------------------------
 
 
+_DIGESTED = ("id", "at", "actor", "action", "subject_type", "subject_id", "before", "after")
+
+
 def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int | None:
     """Link every visible unsealed event into the chain; returns how many were sealed.
 
@@ -163,16 +188,22 @@ def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int | None:
                 .values_list("seq", "hash")
                 .first()
             )
-            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            pending = list(  # plain rows: the digest needs no model instance
+                AuditEvent.objects.filter(seq__isnull=True)
+                .order_by("id")
+                .values_list(*_DIGESTED)[:batch]
+            )
             if not pending:
                 return sealed
             seq, previous_hash = (int(last[0] or 0), last[1]) if last else (0, GENESIS_HASH)
             links = []
-            for event in pending:
+            for pk, at, actor, action, subject_type, subject_id, before, after in pending:
                 seq += 1
-                event.previous_hash = previous_hash
-                event.hash = previous_hash = _digest(event)
-                links.append((event.pk, seq, event.previous_hash, event.hash))
+                digest = _digest_of(
+                    at, actor, action, subject_type, subject_id, before, after, previous_hash
+                )
+                links.append((pk, seq, previous_hash, digest))
+                previous_hash = digest
             _write_links(links)
         sealed += len(pending)
         if len(pending) < batch:
@@ -183,13 +214,15 @@ def _write_links(links: list[tuple[int, int, str, str]]) -> None:
     """Set (seq, previous_hash, hash) on each (id, …): one statement on PostgreSQL."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(links))
-            statement = (  # only placeholders are joined in
-                "UPDATE core_auditevent AS e SET seq = v.seq, previous_hash = v.previous, "  # noqa: S608
-                f"hash = v.hash FROM (VALUES {values}) AS v(id, seq, previous, hash) "
-                "WHERE e.id = v.id AND e.seq IS NULL"
+            # Four arrays, not a VALUES list of 4 × N parameters: a pass of a few hundred events
+            # then costs the client no statement splitting and the server no long parse.
+            ids, seqs, previous, digests = (list(column) for column in zip(*links, strict=True))
+            cursor.execute(
+                "UPDATE core_auditevent AS e SET seq = v.seq, previous_hash = v.previous, "
+                "hash = v.hash FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
+                "AS v(id, seq, previous, hash) WHERE e.id = v.id AND e.seq IS NULL",
+                [ids, seqs, previous, digests],
             )
-            cursor.execute(statement, [value for link in links for value in link])
         else:
             cursor.executemany(
                 "UPDATE core_auditevent SET seq = %s, previous_hash = %s, hash = %s "
