@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -92,7 +93,7 @@ def test_sealing_in_several_passes_keeps_one_chain_in_event_order() -> None:
     assert seal_audit_events(batch=2) == 5  # passes of 2, 2 and 1
     sealed = [AuditEvent.objects.get(pk=e.pk) for e in events]
     assert [e.seq for e in sealed] == [1, 2, 3, 4, 5]
-    assert all(b.previous_hash == a.hash for a, b in zip(sealed, sealed[1:], strict=False))
+    assert all(b.previous_hash == a.hash for a, b in pairwise(sealed))
     assert verify_audit_chain().intact
 
 
