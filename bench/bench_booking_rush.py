@@ -447,6 +447,7 @@ def main() -> None:
                 f"--threads={THREADS}",
                 "--backlog=2048",
                 "--preload",  # as `madoguchi serve`: workers forked warm
+                f"--access-logfile={workdir / 'access.log'}",  # serve logs every request too
                 "--log-level=warning",
                 # e.g. "-c profile.py" with post_worker_init/worker_exit hooks to profile a worker
                 *os.environ.get("BENCH_GUNICORN_ARGS", "").split(),
