@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Field, Schema
+from pydantic import BaseModel, Field
+
+# Plain pydantic models, not ninja's `Schema`: that one reads every field through a Python-level
+# getter meant for ORM objects (these are built from dicts and keywords only), which cost ~7 % of
+# a booking's CPU. The OpenAPI document is the same either way.
 
 MAX_ID = 2**62
 """Ids above this are refused by validation (they could never exist, and overflow bigint)."""
 
 
-class ErrorOut(Schema):
+class ErrorOut(BaseModel):
     error: str = Field(description="stable machine code, e.g. slot_full, not_found, invalid")
     message: str = Field(description="a sentence for the resident (Japanese)")
 
 
-class FieldErrorOut(Schema):
+class FieldErrorOut(BaseModel):
     field: str
     message: str
 
@@ -24,20 +28,20 @@ class ValidationErrorOut(ErrorOut):
     details: list[FieldErrorOut] = []
 
 
-class ProcedureOut(Schema):
+class ProcedureOut(BaseModel):
     code: str
     name: str
     duration_minutes: int
 
 
-class SiteOut(Schema):
+class SiteOut(BaseModel):
     id: int
     name: str
     kind: str
     procedures: list[str]
 
 
-class SlotOut(Schema):
+class SlotOut(BaseModel):
     id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -48,7 +52,7 @@ class SlotFullOut(ErrorOut):
     alternatives: list[SlotOut] = Field(default=[], description="nearest free slots")
 
 
-class MemberIn(Schema):
+class MemberIn(BaseModel):
     """Another family member booked into the same slot (optional; all or none)."""
 
     birth_date: dt.date
@@ -66,7 +70,7 @@ class ReservationIn(MemberIn):
     family_members: list[MemberIn] = Field(default=[], max_length=5)
 
 
-class ReservationCreatedOut(Schema):
+class ReservationCreatedOut(BaseModel):
     code: str
     slot_id: int
     site_id: int
@@ -76,7 +80,7 @@ class ReservationCreatedOut(Schema):
     member_codes: list[str]
 
 
-class ReservationOut(Schema):
+class ReservationOut(BaseModel):
     code: str
     status: str
     slot_id: int
@@ -93,7 +97,7 @@ class ReservationOut(Schema):
     )
 
 
-class BirthDateIn(Schema):
+class BirthDateIn(BaseModel):
     birth_date: dt.date
 
 
