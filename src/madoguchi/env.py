@@ -187,8 +187,7 @@ def default_workers(database_url: str, cores: int | None = None) -> int:
 
     With the database on this machine, one per core: half of each request's work is then the
     database's, on the same cores, so a worker waiting for it leaves its core to the database
-    and more workers only pre-empt each other (measured: bench/README.md "Booking rush",
-    "Workers"). With a remote
+    and more workers only pre-empt each other (measured: decision 0010). With a remote
     database the cores idle while workers wait on the network: twice the cores plus one,
     gunicorn's own rule of thumb.
     """
