@@ -185,7 +185,7 @@ def database_is_local(database_url: str) -> bool:
 def default_workers(database_url: str, cores: int | None = None) -> int:
     """gunicorn sync workers for `madoguchi serve` when MADOGUCHI_WORKERS is unset.
 
-    With the database on this machine, one per core: half of each request's work is then the
+    With the database on this machine, one per core: a third of each request's work is then the
     database's, on the same cores, so a worker waiting for it leaves its core to the database
     and more workers only pre-empt each other (measured: decision 0010). With a remote
     database the cores idle while workers wait on the network: twice the cores plus one,
