@@ -96,7 +96,7 @@ def new_reservation_code() -> str:
     """10 characters from a 26-symbol alphabet without look-alikes (~47 bits): unguessable,
     and never 12 digits (it holds at most 10 characters)."""
     alphabet = normalize.CODE_ALPHABET
-    number = secrets.randbelow(len(alphabet) ** 10)  # one draw from the OS, not ten
+    number = secrets.randbelow(len(alphabet) ** 10)  # one OS draw (seldom two), not ten
     symbols = []
     for _ in range(10):
         number, digit = divmod(number, len(alphabet))
