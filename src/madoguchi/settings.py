@@ -196,7 +196,7 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
 PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
 # gunicorn sync workers for `madoguchi serve`: one per core with the database on this machine,
-# 2 × cores + 1 with a remote one (env.default_workers has the measurement).
+# 2 × cores + 1 with a remote one (env.default_workers, decision 0010).
 WORKERS = env_int("MADOGUCHI_WORKERS", default_workers(DATABASE_URL), minimum=1, maximum=64)
 
 LOGGING = {

@@ -4,6 +4,7 @@ that every error is JSON, for the one ninja answers in plain text."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -58,8 +59,8 @@ class ApiLaneMiddleware:
         request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it for pages
         match = resolve(request.path_info)  # Resolver404 → the usual 404 handling
         request.resolver_match = match
-        if translation.get_language() == settings.LANGUAGE_CODE:  # as it is in most requests
-            return match.func(request, *match.args, **match.kwargs)  # type: ignore[no-any-return]
-        with translation.override(settings.LANGUAGE_CODE):
+        default = settings.LANGUAGE_CODE  # already active in most requests: nothing to switch
+        active = translation.get_language() == default
+        with nullcontext() if active else translation.override(default):
             response: HttpResponse = match.func(request, *match.args, **match.kwargs)
         return response

@@ -7,8 +7,8 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 # Plain pydantic models, not ninja's `Schema`: that one reads every field through a Python-level
-# getter meant for ORM objects (these are built from dicts and keywords only), which cost ~7 % of
-# a booking's CPU. The OpenAPI document is the same either way.
+# getter meant for ORM objects, and these are built from dicts and keywords only (decision 0010).
+# The OpenAPI document is the same either way.
 
 MAX_ID = 2**62
 """Ids above this are refused by validation (they could never exist, and overflow bigint)."""

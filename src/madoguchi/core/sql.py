@@ -182,11 +182,12 @@ class WriteBatch:
         results: list[list[int]] = [[] for _ in self._writes]
         if not self._writes:
             return results
-        if cursor is not None and self._db.vendor == "postgresql":
-            return self._send_one(cursor, results, prefix, suffix)
-        with self._db.cursor() as cursor:
-            if self._db.vendor == "postgresql":
+        if self._db.vendor == "postgresql":
+            if cursor is not None:
                 return self._send_one(cursor, results, prefix, suffix)
+            with self._db.cursor() as own:
+                return self._send_one(own, results, prefix, suffix)
+        with self._db.cursor() as cursor:
             order = list(range(len(self._writes)))
             if self._guard is not None:  # the guard first; nothing else when it found no row
                 order.remove(self._guard)
