@@ -8,14 +8,13 @@ BENCH_SECONDS. Without `wrk` on PATH (Debian package `wrk`) it falls back to 64 
 which spend much of the 2 cores themselves.
 
 Baseline, in the same run (10 s before and 10 s after the HTTP phase, averaged): pgbench drives
-the same booking transaction the API runs, in the same two round trips (decision 0009) —
-`BEGIN \\; <card read FOR UPDATE>`, then ONE statement (the app's guarded `WriteBatch`: the
-conditional seat claim first, the reservation INSERT, card UPDATE and two audit INSERTs
-depending on it) `\\; COMMIT` — with `-c 64 -j 2`. (The slot itself comes from the app's
-per-process cache, so it is not read.) Prints bookings/s, p50/p99 latency and wrk's latency
-distribution, the ratio,
-and checks that no slot holds more reservations than its capacity (and that `booked` equals the
-count of active reservations).
+the same booking transaction the API runs, in the same ONE round trip (decision 0011) —
+`BEGIN \\;` ONE statement (the app's guarded `WriteBatch`: the card locked first, the
+conditional seat claim requiring it ready, the reservation INSERT, card UPDATE and two audit
+INSERTs depending on the claim) `\\; COMMIT` — with `-c 64 -j 2`. (The slot itself comes from
+the app's per-process cache, so it is not read.) Prints bookings/s, p50/p99 latency and wrk's
+latency distribution, the ratio, and checks that no slot holds more reservations than its
+capacity (and that `booked` equals the count of active reservations).
 
     MADOGUCHI_TEST_DATABASE_URL=postgres://madoguchi@127.0.0.1:54329/madoguchi \\
         .venv/bin/python bench/bench_booking_rush.py
@@ -106,7 +105,7 @@ with connection.cursor() as cursor:
         )
     cursor.execute("ANALYZE")
 print(json.dumps({"http": [s.pk for s in http], "small": [s.pk for s in http[LARGE:]],
-                  "pg": [s.pk for s in pg], "procedure": pickup.pk}))
+                  "pg": [s.pk for s in pg], "procedure": pickup.pk, "municipality": city.pk}))
 """
 
 WRK_SCRIPT = """
@@ -157,12 +156,29 @@ end
 PGBENCH_SCRIPT = """\\set slot random({first}, {last})
 \\set card random(1, {pg_cards})
 BEGIN \\;
-SELECT {card_columns} FROM issuance_cardrecord
- WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0') AND birth_date = '1980-01-01'
-   AND status IN ('notice_issued', 'reminded', 'booked') FOR UPDATE;
-WITH g AS (
-  {claim} RETURNING id
-), w0_0 AS (
+WITH l0 AS MATERIALIZED (
+  SELECT id, status IN ('notice_issued', 'reminded') AS ready, status, notice_number
+    FROM issuance_cardrecord
+   WHERE municipality_id = {municipality} AND status IN ('notice_issued', 'reminded', 'booked')
+     AND (notice_number, birth_date) IN (('PGB' || lpad(:card::text, 6, '0'), '1980-01-01'))
+   ORDER BY notice_number FOR UPDATE
+), g AS (
+  {claim} AND (SELECT count(*) FROM l0 WHERE ready) = 1 RETURNING id
+), w1 AS (
+  UPDATE issuance_cardrecord
+     SET status = 'booked', booked_at = now(), reservation_code = 'PGBENCH', updated_at = now()
+   WHERE id = (SELECT id FROM l0 WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0')
+                 AND ready)
+     AND EXISTS (SELECT 1 FROM g)
+), w2 AS (
+  INSERT INTO core_auditevent
+    (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
+  SELECT now(), 'resident' || chr(58) || 'api', 'card.book', 'issuance.CardRecord',
+         (id)::text, jsonb_build_object('status', status),
+         '{{"reservation": "PGBENCH", "status": "booked"}}'::jsonb, '', ''
+    FROM l0 WHERE (notice_number = 'PGB' || lpad(:card::text, 6, '0') AND ready)
+     AND EXISTS (SELECT 1 FROM g)
+), w3_0 AS (
   INSERT INTO reservations_reservation
     (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
      family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, checked_in_at,
@@ -172,19 +188,7 @@ WITH g AS (
          'PGB' || lpad(:card::text, 6, '0'), false, NULL, NULL, NULL, now(), now()
   WHERE EXISTS (SELECT 1 FROM g)
   RETURNING id
-), w1 AS (
-  UPDATE issuance_cardrecord
-     SET status = 'booked', booked_at = now(), reservation_code = 'PGBENCH', updated_at = now()
-   WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0') AND EXISTS (SELECT 1 FROM g)
-), w2_0 AS (
-  INSERT INTO core_auditevent
-    (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-  SELECT now(), 'resident' || chr(58) || 'api', 'card.book', 'issuance.CardRecord',
-         :card::text, '{{"status": "notice_issued"}}',
-         '{{"status": "booked", "reservation": "PGBENCH"}}', '', ''
-  WHERE EXISTS (SELECT 1 FROM g)
-  RETURNING id
-), w3_0 AS (
+), w4_0 AS (
   INSERT INTO core_auditevent
     (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
   SELECT now(), 'resident' || chr(58) || 'api', 'reservation.book',
@@ -193,8 +197,8 @@ WITH g AS (
   WHERE EXISTS (SELECT 1 FROM g)
   RETURNING id
 )
-SELECT 4, 0, id FROM g UNION ALL SELECT 0, 0, id FROM w0_0 UNION ALL SELECT 2, 0, id FROM w2_0
-UNION ALL SELECT 3, 0, id FROM w3_0 \\;
+SELECT 0, id, ready::int FROM l0 UNION ALL SELECT 5, 0, id FROM g
+UNION ALL SELECT 3, 0, id FROM w3_0 UNION ALL SELECT 4, 0, id FROM w4_0 \\;
 COMMIT;
 """
 
@@ -396,14 +400,6 @@ def main() -> None:
 
         import psycopg
 
-        with psycopg.connect(bench_url) as conn:
-            card_columns = ", ".join(
-                r[0]
-                for r in conn.execute(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_name = 'issuance_cardrecord' ORDER BY ordinal_position"
-                )
-            )
         claim = (
             CLAIM_SEATS_SQL.replace("%s", "1", 1)
             .replace("%s", ":slot::bigint", 1)
@@ -416,7 +412,7 @@ def main() -> None:
                 last=max(ids["pg"]),
                 procedure=ids["procedure"],
                 pg_cards=PG_CARDS,
-                card_columns=card_columns,
+                municipality=ids["municipality"],
                 claim=claim,
             )
         )

@@ -1,6 +1,7 @@
-"""`ShortTransaction`: BEGIN with the first statement and COMMIT with the last (two round trips
-on PostgreSQL), everything rolled back otherwise, nothing else allowed inside; and the guarded
-`WriteBatch` that lets it commit without looking first."""
+"""`ShortTransaction`: BEGIN with the first statement and COMMIT with the last (one or two round
+trips on PostgreSQL), everything rolled back otherwise, nothing else allowed inside; and the
+guarded `WriteBatch` that lets it commit without looking first — with locking reads, deciding
+in the same statement."""
 
 from __future__ import annotations
 
@@ -128,6 +129,70 @@ def test_a_full_slot_commits_nothing_and_runs_the_callbacks_harmlessly() -> None
     slot.refresh_from_db()
     assert slot.booked == 1
     assert _other(slot).conflict_reason == ""
+
+
+def _locking_batch(slot: Slot, rows: list[dict[str, Any]]) -> tuple[WriteBatch, int, int]:
+    """Lock the site's other slot (ready while it has no conflict), claim seats only if it is
+    ready, and — depending on the guard — insert the rows and mark the locked slot."""
+    batch = WriteBatch()
+    lock, name = batch.lock(
+        "SELECT id, conflict_reason = '' AS ready FROM reservations_slot WHERE id = %s FOR UPDATE",
+        [_other(slot).pk],
+    )
+    batch.insert(Reservation, rows)
+    batch.depend(
+        f"UPDATE reservations_slot SET conflict_reason = %s WHERE id = (SELECT id FROM {name})"
+        " AND EXISTS (SELECT 1 FROM g)",
+        ["読んだ"],
+    )
+    claim = batch.guard(
+        CLAIM_SEATS_SQL + f" AND (SELECT count(*) FROM {name} WHERE ready) = 1",
+        [1, slot.pk, 1],
+        returning="id",
+    )
+    return batch, lock, claim
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("ready", [True, False])
+def test_a_locking_read_decides_the_guard_in_the_same_round_trip(ready: bool) -> None:
+    slot = _slot(capacity=2)
+    rows = _rows(slot, "L1AA")
+    other = _other(slot)
+    if not ready:
+        Slot.objects.filter(pk=other.pk).update(conflict_reason="競合")
+    batch, lock, claim = _locking_batch(slot, rows)
+    with CaptureQueriesContext(connection) as queries, short_transaction() as tx:
+        results = tx.commit(batch)
+    (sent,) = [q["sql"] for q in queries.captured_queries]
+    assert sent.startswith("BEGIN; WITH l0 AS MATERIALIZED (SELECT") and sent.endswith("COMMIT")
+    assert results[lock] == [(other.pk, ready)]
+    slot.refresh_from_db()
+    other.refresh_from_db()
+    if ready:
+        assert results[claim] == [slot.pk] and slot.booked == 1
+        assert other.conflict_reason == "読んだ"
+        assert Reservation.objects.get().code == "L1AA"
+    else:
+        assert results[claim] == [] and slot.booked == 0
+        assert other.conflict_reason == "競合"
+        assert not Reservation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_locking_reads_and_dependent_writes_need_postgresql_and_a_guard() -> None:
+    slot = _slot()
+    if connection.vendor != "postgresql":
+        with pytest.raises(NotImplementedError, match="PostgreSQL"):
+            WriteBatch().lock("SELECT id, true AS ready FROM reservations_slot FOR UPDATE", [])
+        return
+    with pytest.raises(ValueError, match="require the guard"):
+        WriteBatch().depend("UPDATE reservations_slot SET booked = 0 WHERE id = %s", [slot.pk])
+    unguarded = WriteBatch()
+    unguarded.lock("SELECT id, true AS ready FROM reservations_slot WHERE id = %s", [slot.pk])
+    with pytest.raises(ValueError, match="guarded batch"), transaction.atomic():
+        unguarded.run()
 
 
 class _Refused(Exception):

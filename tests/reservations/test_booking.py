@@ -411,16 +411,16 @@ def test_booking_rules_saved_by_staff_apply_at_once_with_the_reference_cache_on(
 def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
     main_office, card_pickup, django_assert_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
-    """The booking path is the rush's hot path (decision 0008): slot, site and procedure reads
-    (the latter two cached in production), then the card lock and every write — reservation,
-    card, two audit events, the seat claim last — as ONE statement on PostgreSQL (one after
-    another on SQLite), inside one savepoint here (one transaction in a request).
+    """The booking path is the rush's hot path (decisions 0008, 0011): slot, site and procedure
+    reads (the latter two cached in production), then on PostgreSQL ONE statement — card lock,
+    seat claim, reservation, card move, two audit events — and on SQLite the card lock and the
+    five writes one after another; inside one savepoint here (one transaction in a request).
     """
     from django.db import connection
 
     slot = factories.slot(main_office, card_pickup, capacity=2)
-    writes = 1 if connection.vendor == "postgresql" else 5
-    with django_assert_num_queries(3 + 2 + 1 + writes):
+    transaction = 1 if connection.vendor == "postgresql" else 1 + 5
+    with django_assert_num_queries(3 + 2 + transaction):
         _book(slot)
     slot.refresh_from_db()
     assert slot.booked == 1
@@ -428,9 +428,10 @@ def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_in_a_request_the_booking_transaction_is_two_round_trips(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
-    """Outside a test's atomic block, as in a request: after the reads, BEGIN travels with the
-    card lock and COMMIT with the one write statement (`core.sql.ShortTransaction`)."""
+def test_in_a_request_the_booking_transaction_is_one_round_trip(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    """Outside a test's atomic block, as in a request: after the reads, BEGIN, the one
+    statement (card lock first, then the seat claim guarding every write) and COMMIT travel
+    together (`core.sql.ShortTransaction`)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -438,16 +439,69 @@ def test_in_a_request_the_booking_transaction_is_two_round_trips(main_office, ca
     with CaptureQueriesContext(connection) as queries:
         reservation = _book(slot)
     sent = [q["sql"] for q in queries.captured_queries]
-    reads, (lock, writes), after = sent[:3], sent[3:5], sent[5:]
+    reads, (booking,), after = sent[:3], sent[3:4], sent[4:]
     assert all(r.startswith("SELECT") for r in reads)  # slot, procedure, site (cache off)
-    assert lock.startswith("BEGIN; SELECT") and lock.endswith("FOR UPDATE")
-    assert writes.startswith("WITH g AS (UPDATE") and writes.endswith("; COMMIT")
+    assert booking.startswith("BEGIN; WITH l0 AS MATERIALIZED (SELECT")
+    assert "FOR UPDATE), g AS (UPDATE" in booking and booking.endswith("; COMMIT")
     assert after[:1] == ["BEGIN"]  # the audit sealer's own transaction, after the commit
     slot.refresh_from_db()
     assert slot.booked == 1
     card = CardRecord.objects.get(notice_number="ABC123456")
     assert (card.status, card.reservation_code) == ("booked", reservation.code)
     assert AuditEvent.objects.filter(action__in=["card.book", "reservation.book"]).count() == 2
+
+
+@pytest.mark.parametrize("status", [CardStatus.NOTICE_ISSUED, CardStatus.REMINDED])
+def test_the_card_event_records_the_status_the_booking_found(
+    city, main_office, card_pickup, status
+) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the card's event is written from the row the statement locked: the same
+    event as the step-by-step path writes on SQLite, and the chain verifies."""
+    from madoguchi.core.audit import seal_audit_events, verify_audit_chain
+
+    CardRecord.objects.filter(notice_number="ABC123456").update(status=status)
+    reservation = _book(factories.slot(main_office, card_pickup))
+    card = CardRecord.objects.get(notice_number="ABC123456")
+    event = AuditEvent.objects.get(action="card.book")
+    assert (event.subject_type, event.subject_id, event.actor) == (
+        "issuance.CardRecord",
+        str(card.pk),
+        RESIDENT.label,
+    )
+    assert event.before == {"status": status}
+    assert event.after == {"status": "booked", "reservation": reservation.code}
+    assert card.booked_at is not None and card.updated_at == card.booked_at
+    seal_audit_events()
+    report = verify_audit_chain()
+    assert report.intact and report.checked >= 2 and report.pending == 0
+
+
+def test_a_card_of_another_municipality_gets_the_uniform_404(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    from tests.offices.factories import municipality
+
+    elsewhere = municipality(code="011002", name="札幌市")
+    factories.card(elsewhere, "ELS111111")
+    slot = factories.slot(main_office, card_pickup)
+    error = _error(lambda: _book(slot, pickup(notice="ELS111111")))
+    assert (error.status, error.code) == (404, "not_found")
+    assert CardRecord.objects.get(notice_number="ELS111111").status == CardStatus.NOTICE_ISSUED
+    slot.refresh_from_db()
+    assert slot.booked == 0 and not Reservation.objects.exists()
+
+
+def test_a_family_with_one_unknown_notice_writes_nothing(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+    slot = factories.slot(main_office, card_pickup, capacity=3)
+    events = AuditEvent.objects.count()
+    family = [pickup("ABC000001"), pickup("QQQ111111")]
+    with pytest.raises(DomainError) as caught:
+        book_group_reservation(
+            slot_id=slot.pk, procedure_code="card_pickup", applicants=family, actor=RESIDENT
+        )
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    slot.refresh_from_db()
+    assert slot.booked == 0 and not Reservation.objects.exists()
+    assert CardRecord.objects.get(notice_number="ABC000001").status == CardStatus.NOTICE_ISSUED
+    assert AuditEvent.objects.count() == events
 
 
 def test_a_cached_slot_that_stops_being_offered_takes_no_more_bookings(

@@ -205,3 +205,67 @@ def test_a_card_pickup_double_submit_racing_itself_books_once(
     assert slot.booked == 1 == _seats_taken(slot)
     card = CardRecord.objects.get(notice_number="RCE000001")
     assert (card.status, card.reservation_code) == (CardStatus.BOOKED, codes[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_families_sharing_members_race_and_exactly_one_books(
+    city: Any, main_office: Any, card_pickup: Any
+) -> None:
+    """Two families name the same two children, typed in opposite order, and submit at once,
+    four times over: each time one family books and the other is told the children are booked
+    already (409 `already_booked`); each shared card is booked exactly once, nothing crashes.
+
+    The booking's statement locks cards `ORDER BY notice_number`, so groups cannot deadlock.
+    No control shows a deadlock without it: PostgreSQL's index scan on the unique notice
+    number returns the rows in that order anyway (tried: the test passes without the ORDER BY
+    too) — the ORDER BY makes the order a guarantee rather than a property of the plan."""
+    for n in range(1, 17):
+        factories.card(city, f"RCE{n:06d}")
+    for round_ in range(4):
+        slot = factories.slot(main_office, card_pickup, capacity=10, time=f"{10 + round_}:00")
+        a, b, c, d = (_pickup(4 * round_ + n) for n in range(1, 5))
+        families = [[a, b, c], [d, c, b]]  # b and c in both, in opposite order
+        outcomes = _race_groups(slot, families)
+
+        assert outcomes == Counter({"booked": 1, "409 already_booked": 1}), outcomes
+        slot.refresh_from_db()
+        assert slot.booked == 3 == _seats_taken(slot)
+        for shared in (b, c):
+            card = CardRecord.objects.get(notice_number=shared.notice_number)
+            assert card.status == CardStatus.BOOKED
+            assert Reservation.objects.filter(notice_number=shared.notice_number).count() == 1
+
+
+def _race_groups(slot: Slot, groups: list[list[Any]]) -> Counter[str]:
+    """Each group booked together, all groups submitted at the same instant."""
+    from madoguchi.reservations.services import book_group_reservation
+
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(groups))
+
+    def submit(group: list[Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            book_group_reservation(
+                slot_id=slot.pk,
+                procedure_code=slot.procedure.code,
+                applicants=group,
+                actor=Actor.resident(),
+            )
+            outcome = "booked"
+        except DomainError as error:
+            outcome = f"{error.status} {error.code}"
+        except Exception as error:  # a deadlock would surface here, never swallowed
+            outcome = f"crash {type(error).__name__}: {error}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=submit, args=(g,)) for g in groups]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes

@@ -157,6 +157,41 @@ def record_audit_events(
     return rows
 
 
+def record_audit_events_per_row(
+    *,
+    actor: Actor,
+    batch: sql.WriteBatch,
+    action: str,
+    subject_type: str,
+    source: str,
+    where: str,
+    params: Sequence[Any],
+    subject_id: str,
+    before: str,
+    after: Any,
+) -> None:
+    """Queue one event per row of `source` matching `where` — a guarded batch's `lock`, read
+    in the same statement (PostgreSQL only) — written only when the batch's guard applies.
+
+    For writes whose subject Python never read (`WriteBatch.lock`): `subject_id` and `before`
+    are SQL expressions over the locked row (the state the write changes), `after` a value.
+    Appended unsealed like `record_audit_events`; the sealer links them after commit.
+    """
+    at = clock.now().astimezone(dt.UTC)
+    q = connection.ops.quote_name
+    fields = {f.name: f for f in AuditEvent._meta.concrete_fields}
+    names = ("at", "actor", "action", "subject_type", "subject_id", "before", "after")
+    columns = ", ".join(q(str(fields[n].column)) for n in (*names, "previous_hash", "hash"))
+    statement = (
+        f"INSERT INTO {q(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT %s, %s, %s, %s, ({subject_id})::text, {before}, %s::jsonb, '', '' "
+        f"FROM {source} WHERE ({where}) AND EXISTS (SELECT 1 FROM {sql.WriteBatch.GUARD})"
+    )
+    after_json = json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True)
+    batch.depend(statement, [at, actor.label, action, subject_type, after_json, *params])
+    batch.after_commit(_seal_after_commit)
+
+
 # --- sealing: linking appended events into the chain ------------------------------------------
 
 

@@ -122,7 +122,15 @@ class WriteBatch:
     write depends on. It runs first; when it touches no row, nothing else is written — so the
     batch can be committed in the same round trip without looking at its result first
     (`ShortTransaction.commit`).
+
+    On PostgreSQL a guarded batch may also begin with locking reads (`lock`) that the guard and
+    hand-written writes (`depend`) read by name: what Python would otherwise read in a round
+    trip of its own to decide — e.g. whether a card may be booked — is decided in the same
+    statement, and `run()` reports what the lock found so Python can say why nothing applied.
     """
+
+    GUARD = "g"
+    """The guard's name in the statement: `depend` writes read it (`EXISTS (SELECT 1 FROM g)`)."""
 
     def __init__(self) -> None:
         self._db = _db()
@@ -131,6 +139,8 @@ class WriteBatch:
         self._row_counts: dict[int, int] = {}  # writes queued by `insert`: their row count
         self._updates: set[int] = set()  # writes queued by `update` (one row by key)
         self._guard: int | None = None
+        self._locks: set[int] = set()  # writes queued by `lock` (locking reads, not writes)
+        self._depends: set[int] = set()  # writes queued by `depend`
         self._after_commit: list[Callable[[], None]] = []
 
     def insert(self, model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
@@ -163,23 +173,49 @@ class WriteBatch:
         self._guard = self.execute(sql, params, returning=returning)
         return self._guard
 
+    def lock(self, sql: str, params: Sequence[Any]) -> tuple[int, str]:
+        """PostgreSQL only. Queue a locking read — `SELECT id, <condition> AS ready, … FOR
+        UPDATE` — run before the guard (so its row locks come first, in its ORDER BY), for the
+        guard and `depend` writes to read by the returned name. `run()` gives its rows as
+        (id, ready) pairs at the returned index."""
+        self._require_postgresql("lock")
+        self._writes.append((sql, list(params), ""))
+        index = len(self._writes) - 1
+        self._locks.add(index)
+        return index, f"l{index}"
+
+    def depend(self, sql: str, params: Sequence[Any], *, returning: str = "") -> int:
+        """PostgreSQL only. Queue a hand-written write of a guarded batch whose text itself
+        requires the guard (`… AND EXISTS (SELECT 1 FROM g)`), e.g. one that reads a `lock`."""
+        self._require_postgresql("depend")
+        if f"FROM {WriteBatch.GUARD}" not in sql:
+            raise ValueError("a dependent write must require the guard in its own text")
+        index = self.execute(sql, params, returning=returning)
+        self._depends.add(index)
+        return index
+
+    def _require_postgresql(self, what: str) -> None:
+        if self._db.vendor != "postgresql":
+            raise NotImplementedError(f"WriteBatch.{what} needs PostgreSQL (one WITH statement)")
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once after the transaction that runs this batch commits."""
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
-    def run(self) -> list[list[int]]:
+    def run(self) -> list[list[Any]]:
         """Send the writes, inside the caller's transaction (`transaction.atomic()`); returns,
-        per write, the keys it returned (in row order for inserts), else []."""
+        per write, the keys it returned (in row order for inserts), else [] — for a `lock`,
+        its rows' (id, ready) pairs."""
         results = self._send()
         for callback in self._after_commit:
             transaction.on_commit(callback)
         return results
 
-    def _send(self, *, suffix: str = "", prefix: str = "", cursor: Any = None) -> list[list[int]]:
+    def _send(self, *, suffix: str = "", prefix: str = "", cursor: Any = None) -> list[list[Any]]:
         """Run the writes; on PostgreSQL with `prefix`/`suffix` statements (BEGIN, COMMIT) in
         the same round trip, on `cursor` when given."""
-        results: list[list[int]] = [[] for _ in self._writes]
+        results: list[list[Any]] = [[] for _ in self._writes]
         if not self._writes:
             return results
         if self._db.vendor == "postgresql":
@@ -202,14 +238,17 @@ class WriteBatch:
         return [sorted(r) for r in results]  # keys grow in VALUES order
 
     def _send_one(
-        self, cursor: Any, results: list[list[int]], prefix: str, suffix: str
-    ) -> list[list[int]]:
+        self, cursor: Any, results: list[list[Any]], prefix: str, suffix: str
+    ) -> list[list[Any]]:
         statement, params = self._statement()
         cursor.execute(prefix + statement + suffix, params)
         if prefix:
             cursor.nextset()  # past BEGIN's own result
-        for index, _, value in sorted(cursor.fetchall()):
-            results[index].append(int(value))
+        for index, row, value in sorted(cursor.fetchall()):
+            if index in self._locks:
+                results[index].append((int(row), bool(value)))
+            else:
+                results[index].append(int(value))
         return results
 
     def _statement(self) -> tuple[str, list[Any]]:
@@ -219,13 +258,26 @@ class WriteBatch:
         params: list[Any] = []
         selects: list[str] = []
         guarded = self._guard is not None
+        if (self._locks or self._depends) and not guarded:
+            raise ValueError("locking reads and dependent writes belong to a guarded batch")
+        for i in sorted(self._locks):  # first: their locks before the guard's
+            sql, lock_params, _ = self._writes[i]
+            parts.append(f"l{i} AS MATERIALIZED ({sql})")
+            params.extend(lock_params)
+            selects.append(f"SELECT {i}, id, ready::int FROM l{i}")  # noqa: S608
         if guarded:
             sql, guard_params, returning = self._writes[self._guard]  # type: ignore[index]
             parts.append(f"g AS ({sql})")
             params.extend(guard_params)
             selects.append(f"SELECT {self._guard}, 0, {returning} FROM g")  # noqa: S608
         for i, (sql, write_params, returning) in enumerate(self._writes):
-            if i == self._guard:
+            if i == self._guard or i in self._locks:
+                continue
+            if i in self._depends:  # its own text requires the guard
+                parts.append(f"w{i} AS ({sql})")
+                params.extend(write_params)
+                if returning:
+                    selects.append(f"SELECT {i}, {returning}, {returning} FROM w{i}")  # noqa: S608
                 continue
             if not guarded:
                 parts.append(f"w{i} AS ({sql})")
@@ -311,7 +363,7 @@ class ShortTransaction:
             rows = cursor.fetchall()
         return _instances(self._db, model, rows, only)
 
-    def commit(self, batch: WriteBatch) -> list[list[int]]:
+    def commit(self, batch: WriteBatch) -> list[list[Any]]:
         """Run `batch` and commit; returns what `WriteBatch.run` returns. The commit does not
         wait to look at the results: give the batch a `guard` when part of it may not apply."""
         self._check_open()

@@ -15,11 +15,18 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
+from madoguchi.core.audit import (
+    Actor,
+    PendingEvent,
+    record_audit_event,
+    record_audit_events,
+    record_audit_events_per_row,
+)
 from madoguchi.core.errors import DomainError
 from madoguchi.core.sql import WriteBatch, update_row
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
+    BOOKABLE_STATUSES,
     CARD_TRANSITIONS,
     ApplicationCount,
     CardRecord,
@@ -275,6 +282,13 @@ def issue_notices(
     return batch
 
 
+def card_not_bookable() -> DomainError:
+    """409 `card_not_bookable`: the card is booked already, handed over, or not yet noticed."""
+    return DomainError(
+        "card_not_bookable", "このカードはすでに予約済みか、予約できない状態です。", status=409
+    )
+
+
 def mark_card_booked(
     *,
     card: CardRecord,
@@ -299,11 +313,7 @@ def mark_card_booked(
         action="card.book",
         changes={"reservation_code": reservation_code[:40]},
         audit_extra={"reservation": reservation_code[:40]},
-        refusal=DomainError(
-            "card_not_bookable",
-            "このカードはすでに予約済みか、予約できない状態です。",
-            status=409,
-        ),
+        refusal=card_not_bookable(),
         already_locked=already_locked,
         batch=batch,
     )
@@ -311,6 +321,69 @@ def mark_card_booked(
         return move()
     with transaction.atomic(savepoint=False):
         return move()
+
+
+READY_FOR_BOOKING = tuple(s for s in BOOKABLE_STATUSES if CardStatus.BOOKED in CARD_TRANSITIONS[s])
+"""Statuses a booking may move to booked (notice_issued, reminded)."""
+
+
+def queue_card_bookings(
+    batch: WriteBatch,
+    *,
+    holders: Sequence[tuple[str, dt.date, str]],
+    municipality_id: int,
+    actor: Actor,
+) -> tuple[int, str]:
+    """`mark_card_booked` for a card_pickup booking's cards, folded into the booking's one
+    statement (PostgreSQL; `WriteBatch.lock`) — no round trip of its own.
+
+    `holders` are (normalised notice number, birth date, reservation code). The batch locks
+    every card those numbers and birth dates find in this municipality among `BOOKABLE_STATUSES`
+    (in notice order, as `find_card_for_booking` callers do, so groups never deadlock); a card
+    is `ready` when it waits for a booking (`READY_FOR_BOOKING`). Only if the batch's guard
+    applies, each card moves to booked with its reservation code and gets its `card.book` event
+    (`before`: the status the lock read). Returns the lock's (index, name): the guard must
+    require `len(holders)` ready cards in it. From `run()`, the lock's (id, ready) pairs tell
+    why nothing applied — fewer cards than holders: a number or birth date did not match (the
+    uniform 404); a card not ready: already booked (`card_not_bookable`).
+    """
+    table = CardRecord._meta.db_table
+    ready = ", ".join(["%s"] * len(READY_FOR_BOOKING))
+    statuses = ", ".join(["%s"] * len(BOOKABLE_STATUSES))
+    pairs = ", ".join(["(%s, %s)"] * len(holders))
+    lock_index, name = batch.lock(
+        f"SELECT id, status IN ({ready}) AS ready, status, notice_number FROM {table}"  # noqa: S608
+        f" WHERE municipality_id = %s AND status IN ({statuses})"
+        f" AND (notice_number, birth_date) IN ({pairs}) ORDER BY notice_number FOR UPDATE",
+        [
+            *READY_FOR_BOOKING,
+            municipality_id,
+            *BOOKABLE_STATUSES,
+            *(value for number, birth_date, _ in holders for value in (number, birth_date)),
+        ],
+    )
+    now = clock.now()
+    for number, _, code in holders:
+        batch.depend(
+            f"UPDATE {table} SET status = %s, {_STAMP[CardStatus.BOOKED]} = %s,"  # noqa: S608
+            " reservation_code = %s, updated_at = %s"
+            f" WHERE id = (SELECT id FROM {name} WHERE notice_number = %s AND ready)"
+            f" AND EXISTS (SELECT 1 FROM {WriteBatch.GUARD})",
+            [CardStatus.BOOKED, now, code[:40], now, number],
+        )
+        record_audit_events_per_row(
+            actor=actor,
+            batch=batch,
+            action="card.book",
+            subject_type=SUBJECT,
+            source=name,
+            where="notice_number = %s AND ready",
+            params=[number],
+            subject_id="id",
+            before="jsonb_build_object('status', status)",
+            after={"status": str(CardStatus.BOOKED), "reservation": code[:40]},
+        )
+    return lock_index, name
 
 
 @transaction.atomic

@@ -27,7 +27,12 @@ from madoguchi.core.sql import ShortTransaction, WriteBatch, select_rows, short_
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
-from madoguchi.issuance.services import mark_card_booked, mark_card_unbooked
+from madoguchi.issuance.services import (
+    card_not_bookable,
+    mark_card_booked,
+    mark_card_unbooked,
+    queue_card_bookings,
+)
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import (
     cached_for_booking,
@@ -35,7 +40,7 @@ from madoguchi.offices.selectors import (
     site_for_booking,
 )
 from madoguchi.reservations import normalize
-from madoguchi.reservations.claims import CLAIM_SEATS_SQL
+from madoguchi.reservations.claims import CARDS_READY_SQL, CLAIM_SEATS_SQL
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -422,13 +427,22 @@ def _insert_booking(
     channel: str,
     unsafe: bool,
 ) -> list[Reservation]:
-    """The booking transaction, two round trips on PostgreSQL (`core.sql.ShortTransaction`):
-    BEGIN and the card locks; then every write — the seat claim as the batch's guard, so that
-    nothing is written without a seat, then reservations, card moves and audit events — as one
-    `WriteBatch` statement with COMMIT (the hot slot row stays locked only within it)."""
+    """The booking transaction. On PostgreSQL ONE round trip (`core.sql.ShortTransaction`):
+    BEGIN, one `WriteBatch` statement, COMMIT. The statement locks a card_pickup's cards first
+    (`issuance.services.queue_card_bookings`), then claims the seats as the batch's guard — only
+    if every card was found and waits for a booking — and only then writes the reservations,
+    card moves and audit events; the hot slot row stays locked only within it. Python learns
+    from the statement's result why nothing was written (404, card booked, slot full).
+    Elsewhere (SQLite) and for the negative control, the cards are locked and checked first.
+    """
     now = clock.now()
+    pickup = procedure.code == "card_pickup"
+    folded = pickup and connection.vendor == "postgresql" and not unsafe
     with short_transaction(compact=not unsafe) as tx:
-        cards = _lock_cards(tx, people, procedure, slot.site.municipality_id)
+        if folded:
+            cards: list[CardRecord | None] = [None] * len(people)
+        else:
+            cards = _lock_cards(tx, people, procedure, slot.site.municipality_id)
         group_code = new_reservation_code()
         reservations = []
         for index, person in enumerate(people):
@@ -454,6 +468,18 @@ def _insert_booking(
                 )
             )
         batch = WriteBatch()
+        seats = len(people)
+        claim_sql, claim_params = CLAIM_SEATS_SQL, [seats, slot.pk, seats]
+        card_lock = None
+        if folded:
+            card_lock, locked = queue_card_bookings(
+                batch,
+                holders=[(r.notice_number, r.birth_date, r.code) for r in reservations],
+                municipality_id=slot.site.municipality_id,
+                actor=actor,
+            )
+            claim_sql += CARDS_READY_SQL.format(lock=locked)
+            claim_params.append(seats)
         inserted = batch.insert(
             Reservation,
             [{f.attname: getattr(r, f.attname) for f in _INSERTED} for r in reservations],
@@ -482,18 +508,29 @@ def _insert_booking(
         )
         if unsafe:  # the negative control claims on its own, read-then-write
             results = batch.run()
-            claimed = _claim_seats(slot.pk, len(people), unsafe_read_then_write=True)
+            claimed = _claim_seats(slot.pk, seats, unsafe_read_then_write=True)
         else:
-            seats = len(people)
-            claim = batch.guard(CLAIM_SEATS_SQL, [seats, slot.pk, seats], returning="id")
+            claim = batch.guard(claim_sql, claim_params, returning="id")
             results = tx.commit(batch)  # one statement, COMMIT included, on PostgreSQL
             claimed = len(results[claim]) == 1
         if not claimed:
+            if card_lock is not None:
+                _refuse_cards(results[card_lock], seats)
             raise _SlotFull
         for reservation, pk in zip(reservations, results[inserted], strict=True):
             reservation.pk = pk
             reservation._state.adding = False
     return reservations
+
+
+def _refuse_cards(found: list[tuple[int, bool]], wanted: int) -> None:
+    """After a folded booking wrote nothing: the uniform 404 when a notice number and birth
+    date found no card here, `card_not_bookable` when a card is booked already (the caller
+    turns a double submit into its own booking). Returns when the cards were not the reason."""
+    if len(found) < wanted:
+        raise not_found()
+    if not all(ready for _, ready in found):
+        raise card_not_bookable()
 
 
 # --- changes by the resident (or staff on their behalf) ----------------------------------------
