@@ -158,3 +158,12 @@ def test_selected_rows_with_only_read_those_columns_and_defer_the_rest(slot: Slo
     assert (read.pk, read.capacity, read.starts_at) == (slot.pk, 3, slot.starts_at)
     assert read.get_deferred_fields() >= {"booked", "site_id", "procedure_id"}
     assert read.booked == 0  # a deferred column is read on first use, as the ORM does
+
+
+def test_constants_are_quoted_and_refuse_anything_but_plain_names() -> None:
+    from madoguchi.core.sql import constants
+
+    assert constants("notice_issued", "reminded") == "'notice_issued', 'reminded'"
+    for bad in ("it's", "a b", "x'; DROP TABLE y; --", "ｂｏｏｋｅｄ"):
+        with pytest.raises(ValueError, match="plain constant"):
+            constants("booked", bad)

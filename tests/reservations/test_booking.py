@@ -451,6 +451,30 @@ def test_in_a_request_the_booking_transaction_is_one_round_trip(main_office, car
     assert AuditEvent.objects.filter(action__in=["card.book", "reservation.book"]).count() == 2
 
 
+@pytest.mark.postgres
+def test_the_booking_statement_stays_inside_psycopgs_parse_cache(
+    main_office, card_pickup, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """psycopg re-parses a statement on every call once it has more than 50 parameters or 4 KiB
+    of text; the booking's one statement must stay under both (decision 0011)."""
+    from psycopg import _queries
+
+    from madoguchi.core import sql
+
+    built = []
+    statement = sql.WriteBatch._statement
+
+    def spy(batch: sql.WriteBatch) -> tuple[str, list[Any]]:
+        built.append(statement(batch))
+        return built[-1]
+
+    monkeypatch.setattr(sql.WriteBatch, "_statement", spy)
+    _book(factories.slot(main_office, card_pickup))
+    ((text, params),) = built
+    assert len(params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    assert len(text.encode()) + len("BEGIN; ; COMMIT") <= _queries.MAX_CACHED_STATEMENT_LENGTH
+
+
 @pytest.mark.parametrize("status", [CardStatus.NOTICE_ISSUED, CardStatus.REMINDED])
 def test_the_card_event_records_the_status_the_booking_found(
     city, main_office, card_pickup, status

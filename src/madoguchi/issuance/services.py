@@ -23,7 +23,7 @@ from madoguchi.core.audit import (
     record_audit_events_per_row,
 )
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import WriteBatch, update_row
+from madoguchi.core.sql import WriteBatch, constants, update_row
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
     BOOKABLE_STATUSES,
@@ -348,28 +348,25 @@ def queue_card_bookings(
     uniform 404); a card not ready: already booked (`card_not_bookable`).
     """
     table = CardRecord._meta.db_table
-    ready = ", ".join(["%s"] * len(READY_FOR_BOOKING))
-    statuses = ", ".join(["%s"] * len(BOOKABLE_STATUSES))
     pairs = ", ".join(["(%s, %s)"] * len(holders))
+    # statuses are constants in the text: few parameters keep psycopg's parse cache (sql.constants)
     lock_index, name = batch.lock(
-        f"SELECT id, status IN ({ready}) AS ready, status, notice_number FROM {table}"  # noqa: S608
-        f" WHERE municipality_id = %s AND status IN ({statuses})"
+        f"SELECT id, status IN ({constants(*READY_FOR_BOOKING)}) AS ready, status, notice_number"  # noqa: S608
+        f" FROM {table} WHERE municipality_id = %s AND status IN ({constants(*BOOKABLE_STATUSES)})"
         f" AND (notice_number, birth_date) IN ({pairs}) ORDER BY notice_number FOR UPDATE",
         [
-            *READY_FOR_BOOKING,
             municipality_id,
-            *BOOKABLE_STATUSES,
             *(value for number, birth_date, _ in holders for value in (number, birth_date)),
         ],
     )
     now = clock.now()
     for number, _, code in holders:
         batch.depend(
-            f"UPDATE {table} SET status = %s, {_STAMP[CardStatus.BOOKED]} = %s,"  # noqa: S608
-            " reservation_code = %s, updated_at = %s"
+            f"UPDATE {table} SET status = {constants(CardStatus.BOOKED)},"  # noqa: S608
+            f" {_STAMP[CardStatus.BOOKED]} = %s, reservation_code = %s, updated_at = %s"
             f" WHERE id = (SELECT id FROM {name} WHERE notice_number = %s AND ready)"
             f" AND EXISTS (SELECT 1 FROM {WriteBatch.GUARD})",
-            [CardStatus.BOOKED, now, code[:40], now, number],
+            [now, code[:40], now, number],
         )
         record_audit_events_per_row(
             actor=actor,
