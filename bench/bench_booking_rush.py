@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -288,6 +289,7 @@ def _percentile(values: list[float], q: float) -> float:
 def _drive_with_wrk(port: int, slots: list[int], workdir: Path) -> dict[str, float]:
     script = workdir / "booking.lua"
     script.write_text(WRK_SCRIPT.format(slots=", ".join(map(str, slots)), stride=HTTP_CARDS // 2))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [
             "wrk",
@@ -318,6 +320,9 @@ def _drive_with_wrk(port: int, slots: list[int], workdir: Path) -> dict[str, flo
         elif parts and parts[0] in ("P50", "P99", "REQUESTS", "SECONDS", "ERRORS"):
             result[parts[0]] = float(parts[1])
     result["other"] += result.get("ERRORS", 0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's own CPU, on the same cores
+    result["wrk_user"] = after.ru_utime - before.ru_utime
+    result["wrk_system"] = after.ru_stime - before.ru_stime
     return result
 
 
@@ -462,6 +467,10 @@ def main() -> None:
             name: tuple(a - b for a, b in zip(_cpu_seconds(name), cpu_before[name], strict=True))
             for name in cpu_before
         }
+        cpu["driver"] = (
+            result.get("wrk_user", float("nan")),
+            result.get("wrk_system", float("nan")),
+        )
         time.sleep(1.5)  # let the background sealers finish the last events
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -515,11 +524,11 @@ def main() -> None:
             ),
             ("ratio HTTP bookings/s ÷ pgbench tps", f"{http_rate / pg_tps:.1%}"),
             (
-                "CPU per request (user + system): gunicorn / PostgreSQL",
+                "CPU per request (user + system): gunicorn / PostgreSQL / load generator",
                 " / ".join(
                     f"{cpu[n][0] / result['REQUESTS'] * 1000:.1f} + "
                     f"{cpu[n][1] / result['REQUESTS'] * 1000:.1f} ms"
-                    for n in ("gunicorn", "postgres")
+                    for n in ("gunicorn", "postgres", "driver")
                 ),
             ),
             (

@@ -167,3 +167,35 @@ def test_constants_are_quoted_and_refuse_anything_but_plain_names() -> None:
     for bad in ("it's", "a b", "x'; DROP TABLE y; --", "ｂｏｏｋｅｄ"):
         with pytest.raises(ValueError, match="plain constant"):
             constants("booked", bad)
+
+
+@pytest.mark.django_db
+def test_value_preparation_gives_what_the_orm_would_on_this_backend() -> None:
+    """`_prep`'s shortcuts (plain values; aware datetimes and dates on PostgreSQL) return
+    exactly what the field's own `get_db_prep_save` returns, and everything else goes there."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from madoguchi.core import clock
+    from madoguchi.core.models import AuditEvent
+    from madoguchi.core.sql import _prep
+    from madoguchi.reservations.models import Reservation
+
+    field = Reservation._meta.get_field
+    aware = dt.datetime(2026, 12, 1, 10, 0, 5, 123456, tzinfo=clock.JST)
+    cases = [
+        (field("created_at"), aware),
+        (field("created_at"), aware.astimezone(dt.UTC)),
+        (field("birth_date"), dt.date(1980, 5, 17)),
+        (field("birth_date"), aware),  # a datetime given to a date field: converted, not kept
+        (field("reminder_sent_for"), None),
+        (field("code"), "K7Q2M9XW4P"),
+        (field("is_proxy"), True),
+        (AuditEvent._meta.get_field("after"), {"status": "booked"}),
+    ]
+    for f, value in cases:
+        ours, orm = _prep(connection, f, value), f.get_db_prep_save(value, connection)
+        assert type(ours) is type(orm), (f.name, value)
+        if f.name != "after":  # psycopg's Jsonb wrapper has no value equality; its type is checked
+            assert ours == orm, (f.name, value)

@@ -157,6 +157,9 @@ def record_audit_events(
     return rows
 
 
+_per_row_statements: dict[tuple[str, ...], str] = {}  # built once per shape (quoting costs)
+
+
 def record_audit_events_per_row(
     *,
     actor: Actor,
@@ -178,15 +181,18 @@ def record_audit_events_per_row(
     Appended unsealed like `record_audit_events`; the sealer links them after commit.
     """
     at = clock.now().astimezone(dt.UTC)
-    q = connection.ops.quote_name
-    fields = {f.name: f for f in AuditEvent._meta.concrete_fields}
-    names = ("at", "actor", "action", "subject_type", "subject_id", "before", "after")
-    columns = ", ".join(q(str(fields[n].column)) for n in (*names, "previous_hash", "hash"))
-    statement = (
-        f"INSERT INTO {q(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT %s, %s, %s, %s, ({subject_id})::text, {before}, %s::jsonb, '', '' "
-        f"FROM {source} WHERE ({where}) AND EXISTS (SELECT 1 FROM {sql.WriteBatch.GUARD})"
-    )
+    key = (source, where, subject_id, before)
+    statement = _per_row_statements.get(key)
+    if statement is None:
+        q = connection.ops.quote_name
+        fields = {f.name: f for f in AuditEvent._meta.concrete_fields}
+        names = ("at", "actor", "action", "subject_type", "subject_id", "before", "after")
+        columns = ", ".join(q(str(fields[n].column)) for n in (*names, "previous_hash", "hash"))
+        statement = _per_row_statements[key] = (
+            f"INSERT INTO {q(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT %s, %s, %s, %s, ({subject_id})::text, {before}, %s::jsonb, '', '' "
+            f"FROM {source} WHERE ({where}) AND EXISTS (SELECT 1 FROM {sql.WriteBatch.GUARD})"
+        )
     after_json = json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True)
     batch.depend(statement, [at, actor.label, action, subject_type, after_json, *params])
     batch.after_commit(_seal_after_commit)

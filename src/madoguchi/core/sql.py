@@ -9,6 +9,7 @@ benchmark shows the need; everything else goes through the ORM.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import DateField, DateTimeField
 
 # Table and column names below come from model metadata, quoted by the backend; values always
 # travel as parameters (hence the `noqa: S608`s). `where` strings are constants of the callers.
@@ -55,8 +57,14 @@ _PLAIN = (str, int, bool)
 def _prep(db: BaseDatabaseWrapper, field: Any, value: Any) -> Any:
     if isinstance(value, models.Model):  # a related object given by name: store its key
         value = value.pk
-    if (value is None or type(value) in _PLAIN) and not isinstance(field, models.JSONField):
+    kind = type(value)
+    if (value is None or kind in _PLAIN) and not isinstance(field, models.JSONField):
         return value  # what get_db_prep_save would return for these, at a fraction of the cost
+    if db.vendor == "postgresql" and (
+        (kind is dt.datetime and value.tzinfo is not None and isinstance(field, DateTimeField))
+        or (kind is dt.date and type(field) is DateField)
+    ):
+        return value  # the same: PostgreSQL's adapters take aware datetimes and dates as they are
     return field.get_db_prep_save(value, db)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -327,6 +327,26 @@ READY_FOR_BOOKING = tuple(s for s in BOOKABLE_STATUSES if CardStatus.BOOKED in C
 """Statuses a booking may move to booked (notice_issued, reminded)."""
 
 
+@cache
+def _card_booking_statements(holders: int) -> tuple[str, str]:
+    """The lock for `holders` cards and the per-card UPDATE (`{lock}`: the lock's name). Statuses
+    are constants in the text: few parameters keep psycopg's parse cache (`sql.constants`)."""
+    table = CardRecord._meta.db_table
+    pairs = ", ".join(["(%s, %s)"] * holders)
+    lock = (
+        f"SELECT id, status IN ({constants(*READY_FOR_BOOKING)}) AS ready, status, notice_number"  # noqa: S608
+        f" FROM {table} WHERE municipality_id = %s AND status IN ({constants(*BOOKABLE_STATUSES)})"
+        f" AND (notice_number, birth_date) IN ({pairs}) ORDER BY notice_number FOR UPDATE"
+    )
+    update = (
+        f"UPDATE {table} SET status = {constants(CardStatus.BOOKED)},"  # noqa: S608
+        f" {_STAMP[CardStatus.BOOKED]} = %s, reservation_code = %s, updated_at = %s"
+        " WHERE id = (SELECT id FROM {lock} WHERE notice_number = %s AND ready)"
+        f" AND EXISTS (SELECT 1 FROM {WriteBatch.GUARD})"
+    )
+    return lock, update
+
+
 def queue_card_bookings(
     batch: WriteBatch,
     *,
@@ -347,13 +367,9 @@ def queue_card_bookings(
     why nothing applied — fewer cards than holders: a number or birth date did not match (the
     uniform 404); a card not ready: already booked (`card_not_bookable`).
     """
-    table = CardRecord._meta.db_table
-    pairs = ", ".join(["(%s, %s)"] * len(holders))
-    # statuses are constants in the text: few parameters keep psycopg's parse cache (sql.constants)
+    lock_sql, update_sql = _card_booking_statements(len(holders))
     lock_index, name = batch.lock(
-        f"SELECT id, status IN ({constants(*READY_FOR_BOOKING)}) AS ready, status, notice_number"  # noqa: S608
-        f" FROM {table} WHERE municipality_id = %s AND status IN ({constants(*BOOKABLE_STATUSES)})"
-        f" AND (notice_number, birth_date) IN ({pairs}) ORDER BY notice_number FOR UPDATE",
+        lock_sql,
         [
             municipality_id,
             *(value for number, birth_date, _ in holders for value in (number, birth_date)),
@@ -361,13 +377,7 @@ def queue_card_bookings(
     )
     now = clock.now()
     for number, _, code in holders:
-        batch.depend(
-            f"UPDATE {table} SET status = {constants(CardStatus.BOOKED)},"  # noqa: S608
-            f" {_STAMP[CardStatus.BOOKED]} = %s, reservation_code = %s, updated_at = %s"
-            f" WHERE id = (SELECT id FROM {name} WHERE notice_number = %s AND ready)"
-            f" AND EXISTS (SELECT 1 FROM {WriteBatch.GUARD})",
-            [now, code[:40], now, number],
-        )
+        batch.depend(update_sql.format(lock=name), [now, code[:40], now, number])
         record_audit_events_per_row(
             actor=actor,
             batch=batch,
