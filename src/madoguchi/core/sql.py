@@ -335,15 +335,16 @@ class WriteBatch:
 
 
 class ShortTransaction:
-    """A short write transaction that costs two round trips on PostgreSQL instead of four.
+    """A short write transaction in one or two round trips on PostgreSQL instead of three or four.
 
     `transaction.atomic()` sends BEGIN and COMMIT as statements of their own (psycopg begins
     in a round trip before the first query); on the booking path those two cost about as much
     as the booking's own statements (bench/README.md "Booking rush"). Here BEGIN travels with
     the first statement and COMMIT with the last: `tx.select_rows(…, lock=True)` reads and
     locks, Python decides, `tx.commit(batch)` sends every write as one guarded `WriteBatch`
-    statement followed by COMMIT. Leaving the block any other way — an exception, a refusal,
-    no commit — rolls back.
+    statement followed by COMMIT — or, with the reads folded into the batch as `lock`s, the
+    commit alone is the transaction's one round trip (decision 0011). Leaving the block any
+    other way — an exception, a refusal, no commit — rolls back.
 
     While it is open nothing else may use the connection: any other statement (an ORM query,
     a nested `transaction.atomic()`) is refused with an error rather than run inside it.
