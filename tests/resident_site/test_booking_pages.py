@@ -265,6 +265,32 @@ def test_past_slot_and_outside_window_are_refused_in_japanese(
     assert not Reservation.objects.exists()
 
 
+def test_refusals_are_explained_in_english_when_the_page_is_english(
+    city: factories.City, client: Client
+) -> None:
+    """The services' messages follow the page's language (Japanese is only the default)."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    factories.notice_card(city.municipality)
+    too_soon = factories.slot(city.site, city.pickup, day=dt.date(2026, 6, 2))
+    slot = factories.slot(city.site, city.pickup, time="10:00", capacity=1)
+    wrong_birth = confirm(client, slot, pickup_post(slot, **birth_fields(dt.date(1980, 5, 18))))
+    assert wrong_birth.status_code == 404
+    assert "Nothing matches the number and date of birth you entered" in (
+        wrong_birth.content.decode()
+    )
+    outside = confirm(client, too_soon, pickup_post(too_soon)).content.decode()
+    assert "Bookings are taken for time slots from 3 to 45 days ahead." in outside
+    Slot.objects.filter(pk=slot.pk).update(booked=1)
+    full = confirm(client, slot, pickup_post(slot))
+    assert full.status_code == 409
+    assert "this time slot is full" in full.content.decode()
+    malformed = client.post(identify_url(slot), pickup_post(slot, notice_number="AB12"))
+    assert "3 letters or digits and 6 digits" in malformed.content.decode()
+    assert not Reservation.objects.exists()
+
+
 def test_renewal_needs_kana_and_a_contact(city: factories.City, client: Client) -> None:
     slot = factories.slot(city.site, city.renewal)
     page = client.post(identify_url(slot), birth_fields()).content.decode()

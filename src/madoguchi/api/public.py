@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
@@ -117,7 +118,7 @@ def list_slots(request: HttpRequest, path: Path[SiteId], query: Query[SlotQuery]
     """Offered slots inside the booking window (full ones with remaining 0)."""
     _limit(request)
     if not active_sites().filter(pk=path.site_id).exists():
-        raise DomainError("site_not_found", "窓口が見つかりません。", status=404)
+        raise DomainError("site_not_found", _("窓口が見つかりません。"), status=404)
     today = clock.today()
     date_from = query.date_from or today
     date_to = query.date_to or date_from + dt.timedelta(days=31)

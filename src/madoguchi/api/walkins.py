@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
@@ -33,7 +34,7 @@ ERRORS = {404: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
 
 def _ticket_not_found() -> DomainError:
     return DomainError(
-        "ticket_not_found", "整理券が見つかりません。番号札の案内をご確認ください。", status=404
+        "ticket_not_found", _("整理券が見つかりません。番号札の案内をご確認ください。"), status=404
     )
 
 
@@ -82,7 +83,7 @@ class TicketOut(Schema):
 def _site(site_id: int) -> Site:
     site = active_sites().filter(pk=site_id).first()
     if site is None:
-        raise DomainError("site_not_found", "窓口が見つかりません。", status=404)
+        raise DomainError("site_not_found", _("窓口が見つかりません。"), status=404)
     return site
 
 
@@ -101,7 +102,9 @@ def take_ticket(
     procedure = Procedure.objects.filter(code=body.procedure).first()
     if procedure is None:
         raise DomainError(
-            "procedure_not_offered", "この窓口では選ばれた手続きの受付をしていません。", status=422
+            "procedure_not_offered",
+            _("この窓口では選ばれた手続きの受付をしていません。"),
+            status=422,
         )
     ticket = issue_ticket(site=site, procedure=procedure, actor=API_ACTOR)
     view = ticket_view(ticket)

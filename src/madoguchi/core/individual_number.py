@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext_noop
+
 _TWELVE_DIGITS = re.compile(r"(?<!\d)(\d{4})[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
 
 
@@ -42,7 +44,7 @@ def contains_individual_number(text: str) -> bool:
     return False
 
 
-INDIVIDUAL_NUMBER_REFUSAL = (
+INDIVIDUAL_NUMBER_REFUSAL = gettext_noop(
     "個人番号（マイナンバー）と思われる12桁の番号が含まれています。"
     "この窓口では個人番号をお預かりしません。入力内容をご確認ください。"
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
+
 from madoguchi.core.errors import DomainError
 
 TransitionTable = Mapping[str, frozenset[str]]
@@ -14,7 +16,8 @@ def check_transition(table: TransitionTable, current: str, target: str, *, what:
     if target not in table.get(current, frozenset()):
         raise DomainError(
             "invalid_transition",
-            f"{what}の状態を「{current}」から「{target}」に変えることはできません。",
+            _("%(what)sの状態を「%(current)s」から「%(target)s」に変えることはできません。")
+            % {"what": _(what), "current": current, "target": target},
             status=409,
         )
 

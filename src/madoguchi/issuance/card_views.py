@@ -99,7 +99,9 @@ def card_act(request: HttpRequest, card_id: int) -> HttpResponse:
         elif action.name == "defective":
             reason = request.POST.get("reason", "")
             if reason not in DefectReason.values:
-                raise DomainError("reason_required", "不良の内容を一覧から選んでください。")
+                raise DomainError(
+                    "reason_required", gettext("不良の内容を一覧から選んでください。")
+                )
             services.mark_card_defective(card=card, reason=DefectReason(reason).label, actor=actor)
         elif action.name == "return":
             services.return_card_to_jlis(card=card, actor=actor)

@@ -13,6 +13,8 @@ from functools import cache, partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.audit import (
@@ -42,7 +44,7 @@ from madoguchi.offices.models import Municipality, Terminal
 from madoguchi.staff.models import Role, StaffUser
 
 SUBJECT = "issuance.CardRecord"
-WHAT = "カード"
+WHAT = gettext_noop("カード")
 _STAMP = {
     CardStatus.INSPECTED: "inspected_at",
     CardStatus.DEFECTIVE: "defective_at",
@@ -60,7 +62,7 @@ _DESTROYERS = (Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR)
 def policy_for(municipality: Municipality | int) -> IssuancePolicy:
     """The municipality's issuance policy, created with the defaults on first use."""
     municipality_id = municipality if isinstance(municipality, int) else municipality.pk
-    policy, _ = IssuancePolicy.objects.get_or_create(municipality_id=municipality_id)
+    policy, _created = IssuancePolicy.objects.get_or_create(municipality_id=municipality_id)
     return policy
 
 
@@ -123,7 +125,7 @@ def _move_many(
     ids = [c.pk for c in cards]
     locked = list(CardRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if len(locked) != len(set(ids)):
-        raise DomainError("card_not_found", "対象のカードが見つかりません。", status=404)
+        raise DomainError("card_not_found", _("対象のカードが見つかりません。"), status=404)
     now = clock.now()
     fields = {"status": target, _STAMP[target]: now, **(changes or {})}
     befores = []
@@ -163,7 +165,7 @@ def mark_card_defective(*, card: CardRecord, reason: str, actor: Actor) -> CardR
     """A defect found at inspection or set-up: → defective, with the reason (required)."""
     reason = reason.strip()
     if not reason:
-        raise DomainError("reason_required", "不良の内容を入力してください。")
+        raise DomainError("reason_required", _("不良の内容を入力してください。"))
     return _move(
         card,
         CardStatus.DEFECTIVE,
@@ -267,7 +269,7 @@ def issue_notices(
     except IntegrityError as error:  # pragma: no cover - a concurrent run drew the same number
         raise DomainError(
             "notice_number_collision",
-            "予約番号が重なりました。もう一度実行してください。",
+            _("予約番号が重なりました。もう一度実行してください。"),
             status=409,
         ) from error
     for card in locked:
@@ -285,7 +287,7 @@ def issue_notices(
 def card_not_bookable() -> DomainError:
     """409 `card_not_bookable`: the card is booked already, handed over, or not yet noticed."""
     return DomainError(
-        "card_not_bookable", "このカードはすでに予約済みか、予約できない状態です。", status=409
+        "card_not_bookable", _("このカードはすでに予約済みか、予約できない状態です。"), status=409
     )
 
 
@@ -372,11 +374,11 @@ def queue_card_bookings(
         lock_sql,
         [
             municipality_id,
-            *(value for number, birth_date, _ in holders for value in (number, birth_date)),
+            *(value for number, birth_date, _code in holders for value in (number, birth_date)),
         ],
     )
     now = clock.now()
-    for number, _, code in holders:
+    for number, _birth_date, code in holders:
         batch.depend(update_sql.format(lock=name), [now, code[:40], now, number])
         record_audit_events_per_row(
             actor=actor,
@@ -430,17 +432,17 @@ def hand_over_card(
     if id_document_class not in IdDocumentClass.values:
         raise DomainError(
             "id_document_class",
-            "本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。",
+            _("本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。"),
         )
     if is_proxy and proxy_reason not in ProxyReason.values:
         raise DomainError(
             "proxy_reason_required",
-            "代理人に交付するときは、認められた代理の理由を選んでください。",
+            _("代理人に交付するときは、認められた代理の理由を選んでください。"),
         )
     if not is_proxy and proxy_reason:
-        raise DomainError("proxy_reason_unexpected", "本人への交付に代理の理由は不要です。")
+        raise DomainError("proxy_reason_unexpected", _("本人への交付に代理の理由は不要です。"))
     if staff_user.role == Role.AUDITOR:
-        raise DomainError("forbidden", "監査担当はカードを交付できません。", status=403)
+        raise DomainError("forbidden", _("監査担当はカードを交付できません。"), status=403)
     required = set(card.municipality.official_required_steps or [])
     # The identity check at hand-over is an identity judgement too (DOMAIN.md, Outsourcing).
     needed = {"identity_judgement", "handover_decision"} | (
@@ -449,8 +451,10 @@ def hand_over_card(
     if not staff_user.is_municipal_official and required & needed:
         raise DomainError(
             "official_required",
-            "本人確認の判断と交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が"
-            "行います。職員に交代してください。",
+            _(
+                "本人確認の判断と交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が"
+                "行います。職員に交代してください。"
+            ),
             status=403,
         )
     return _move(
@@ -518,12 +522,13 @@ def destroy_card(*, card: CardRecord, actor: Actor, staff_user: StaffUser | None
     was not reminded or its period has not passed yet.
     """
     if staff_user is not None and staff_user.role not in _DESTROYERS:
-        raise DomainError("forbidden", "カードの廃棄は市区町村の職員が行います。", status=403)
+        raise DomainError("forbidden", _("カードの廃棄は市区町村の職員が行います。"), status=403)
     due = destroy_due_on(card, policy_for(card.municipality_id))
     if card.status == CardStatus.REMINDED and (due is None or clock.today() < due):
         raise DomainError(
             "not_due",
-            f"このカードはまだ廃棄できません（廃棄できる日: {due or '未定'}）。",
+            _("このカードはまだ廃棄できません（廃棄できる日: %(due)s）。")
+            % {"due": due or _("未定")},
             status=409,
         )
     return _move(card, CardStatus.DESTROYED, actor=actor, action="card.destroy")
@@ -539,7 +544,7 @@ def store_application_counts(
     Raises DomainError when a week is not a Monday or a count is negative (the reader already
     refuses both; this keeps the table clean whoever calls)."""
     if any(week.weekday() != 0 for week in counts) or any(n < 0 for n in counts.values()):
-        raise DomainError("bad_counts", "週は月曜日、申請件数は0以上で指定してください。")
+        raise DomainError("bad_counts", _("週は月曜日、申請件数は0以上で指定してください。"))
     now = clock.now()
     existing = {
         row.week: row

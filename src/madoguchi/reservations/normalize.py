@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from madoguchi.core.errors import DomainError
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, contains_individual_number
 
@@ -23,7 +25,7 @@ def refuse_individual_number(*values: str | None) -> None:
     """Raise 422 `individual_number` when any value carries a 12-digit Individual Number."""
     for value in values:
         if value and contains_individual_number(value):
-            raise DomainError("individual_number", INDIVIDUAL_NUMBER_REFUSAL)
+            raise DomainError("individual_number", _(INDIVIDUAL_NUMBER_REFUSAL))
 
 
 def nfkc(value: str) -> str:
@@ -37,7 +39,7 @@ def normalize_notice_number(value: str) -> str:
     if not NOTICE_NUMBER.match(text):
         raise DomainError(
             "invalid_notice_number",
-            "交付通知書の予約番号は、英数字3文字と数字6桁（例：ABC123456）で入力してください。",
+            _("交付通知書の予約番号は、英数字3文字と数字6桁（例：ABC123456）で入力してください。"),
         )
     return text
 
@@ -51,7 +53,8 @@ def normalize_kana(value: str, *, field: str) -> str:
     )
     if not text or len(text) > 60 or not _KATAKANA_NAME.match(text):
         raise DomainError(
-            "invalid_kana", f"{field}はカタカナ（またはひらがな）で入力してください。"
+            "invalid_kana",
+            _("%(field)sはカタカナ（またはひらがな）で入力してください。") % {"field": _(field)},
         )
     return text
 
@@ -62,7 +65,7 @@ def normalize_phone(value: str) -> str:
     text = re.sub(r"[\s\-‐－ー()（）]", "", nfkc(value))
     if not _PHONE.match(text):
         raise DomainError(
-            "invalid_phone", "電話番号は0から始まる10桁または11桁の数字で入力してください。"
+            "invalid_phone", _("電話番号は0から始まる10桁または11桁の数字で入力してください。")
         )
     return text
 
@@ -71,7 +74,7 @@ def normalize_email(value: str) -> str:
     """Lower-cased domain, NFKC; raises 422 `invalid_email` on anything that is not an address."""
     refuse_individual_number(value)
     text = nfkc(value)
-    local, _, domain = text.rpartition("@")
+    local, _at, domain = text.rpartition("@")
     if (
         not local
         or not domain
@@ -79,7 +82,7 @@ def normalize_email(value: str) -> str:
         or len(text) > 254
         or re.search(r"[\s<>\"(),;:\\\[\]]", text)
     ):
-        raise DomainError("invalid_email", "メールアドレスの形式が正しくありません。")
+        raise DomainError("invalid_email", _("メールアドレスの形式が正しくありません。"))
     return f"{local}@{domain.lower()}"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
@@ -184,5 +185,5 @@ def require_offered_slot(slot_id: int) -> Slot:
         Slot.objects.select_related("site", "procedure").filter(pk=slot_id, is_offered=True).first()
     )
     if slot is None:
-        raise DomainError("invalid_slot", "選ばれた枠が見つかりません。")
+        raise DomainError("invalid_slot", _("選ばれた枠が見つかりません。"))
     return slot

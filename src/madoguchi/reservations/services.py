@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
@@ -59,14 +61,15 @@ RESERVATION_TRANSITIONS = table(
 MAX_GROUP_SIZE = 6
 STAFF_CHANNELS = (Channel.PHONE, Channel.COUNTER)
 
-NOT_FOUND_MESSAGE = (
+NOT_FOUND_MESSAGE = gettext_noop(
     "入力された番号と生年月日に一致するものが見つかりません。番号と生年月日をご確認ください。"
 )
+WHAT = gettext_noop("予約")
 
 
 def not_found() -> DomainError:
     """The one uniform 404: the same body whether the code, notice or birth date was wrong."""
-    return DomainError("not_found", NOT_FOUND_MESSAGE, status=404)
+    return DomainError("not_found", _(NOT_FOUND_MESSAGE), status=404)
 
 
 class SlotFullError(DomainError):
@@ -75,7 +78,10 @@ class SlotFullError(DomainError):
     def __init__(self, alternatives: list[Slot]) -> None:
         super().__init__(
             "slot_full",
-            "申し訳ありません。この時間の予約枠はいっぱいです。近い時間の空いている枠からお選びください。",
+            _(
+                "申し訳ありません。この時間の予約枠はいっぱいです。"
+                "近い時間の空いている枠からお選びください。"
+            ),
             status=409,
         )
         self.alternatives = alternatives
@@ -103,7 +109,7 @@ def new_reservation_code() -> str:
     alphabet = normalize.CODE_ALPHABET
     number = secrets.randbelow(len(alphabet) ** 10)  # one OS draw (seldom two), not ten
     symbols = []
-    for _ in range(10):
+    for _position in range(10):
         number, digit = divmod(number, len(alphabet))
         symbols.append(alphabet[digit])
     return "".join(symbols)
@@ -117,17 +123,20 @@ def _check_window(slot: Slot, *, channel: str) -> None:
     municipality = slot.site.municipality
     if slot.starts_at <= clock.now():
         raise DomainError(
-            "slot_in_past", "過ぎた時間の枠は予約できません。別の枠をお選びください。"
+            "slot_in_past", _("過ぎた時間の枠は予約できません。別の枠をお選びください。")
         )
     if not slot.is_offered:
-        raise DomainError("invalid_slot", "この枠は現在予約を受け付けていません。")
+        raise DomainError("invalid_slot", _("この枠は現在予約を受け付けていません。"))
     days = _days_ahead(slot)
     minimum = 0 if channel in STAFF_CHANNELS else municipality.booking_window_min_days
     if days < minimum or days > municipality.booking_window_max_days:
         raise DomainError(
             "outside_window",
-            f"予約は{municipality.booking_window_min_days}日後から"
-            f"{municipality.booking_window_max_days}日後までの枠でお受けしています。",
+            _("予約は%(min)s日後から%(max)s日後までの枠でお受けしています。")
+            % {
+                "min": municipality.booking_window_min_days,
+                "max": municipality.booking_window_max_days,
+            },
         )
 
 
@@ -139,8 +148,11 @@ def _check_cutoff(reservation: Reservation, *, actor: Actor) -> None:
     if _days_ahead(reservation.slot) < cutoff:
         raise DomainError(
             "past_cutoff",
-            f"ご予約日の{cutoff}日前を過ぎたため、インターネットでは取消・変更できません。"
-            "お手数ですが窓口までお電話ください。",
+            _(
+                "ご予約日の%(days)s日前を過ぎたため、インターネットでは取消・変更できません。"
+                "お手数ですが窓口までお電話ください。"
+            )
+            % {"days": cutoff},
             status=409,
         )
 
@@ -161,16 +173,22 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     )
     today = clock.today()
     if applicant.birth_date > today or applicant.birth_date < dt.date(1900, 1, 1):
-        raise DomainError("invalid_birth_date", "生年月日を正しく入力してください。")
+        raise DomainError("invalid_birth_date", _("生年月日を正しく入力してください。"))
     if applicant.is_proxy and not procedure.proxy_allowed:
         raise DomainError(
-            "proxy_not_allowed", f"「{procedure.name}」は代理人による手続きができません。"
+            "proxy_not_allowed",
+            _("「%(procedure)s」は代理人による手続きができません。")
+            % {"procedure": procedure.name},
         )
     notice = family = given = email = phone = ""
     if applicant.family_name_kana:
-        family = normalize.normalize_kana(applicant.family_name_kana, field="姓（カナ）")
+        family = normalize.normalize_kana(
+            applicant.family_name_kana, field=gettext_noop("姓（カナ）")
+        )
     if applicant.given_name_kana:
-        given = normalize.normalize_kana(applicant.given_name_kana, field="名（カナ）")
+        given = normalize.normalize_kana(
+            applicant.given_name_kana, field=gettext_noop("名（カナ）")
+        )
     if applicant.email:
         email = normalize.normalize_email(applicant.email)
     if applicant.phone:
@@ -178,7 +196,7 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     if procedure.code == "card_pickup":
         if not applicant.notice_number:
             raise DomainError(
-                "notice_number_required", "カードの受け取りには交付通知書の予約番号が必要です。"
+                "notice_number_required", _("カードの受け取りには交付通知書の予約番号が必要です。")
             )
         notice = normalize.normalize_notice_number(applicant.notice_number)
         key = f"notice:{notice}"
@@ -187,11 +205,11 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
             notice = normalize.normalize_notice_number(applicant.notice_number)
         if not family or not given:
             raise DomainError(
-                "kana_name_required", "お名前（カナ）を姓と名に分けて入力してください。"
+                "kana_name_required", _("お名前（カナ）を姓と名に分けて入力してください。")
             )
         if not email and not phone:
             raise DomainError(
-                "contact_required", "ご連絡先としてメールアドレスか電話番号を入力してください。"
+                "contact_required", _("ご連絡先としてメールアドレスか電話番号を入力してください。")
             )
         key = f"kana:{family}:{given}:{applicant.birth_date.isoformat()}"
     cleaned = replace(
@@ -260,7 +278,7 @@ def _unclaimed(slot: Slot, *, seats: int) -> DomainError:
 
     fresh = _read_slot(slot.pk)
     if fresh is None or not fresh.is_offered:
-        return DomainError("invalid_slot", "この枠は現在予約を受け付けていません。")
+        return DomainError("invalid_slot", _("この枠は現在予約を受け付けていません。"))
     return SlotFullError(nearest_free_slots(slot=slot, seats=seats))
 
 
@@ -278,7 +296,7 @@ def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
     procedure = procedure_for_booking(slot.procedure_id) if slot is not None else None
     if slot is None or procedure is None or procedure.code != procedure_code:
         raise DomainError(
-            "invalid_slot", "選ばれた枠が見つかりません。もう一度枠をお選びください。"
+            "invalid_slot", _("選ばれた枠が見つかりません。もう一度枠をお選びください。")
         )
     slot.procedure = procedure
     slot.site = site_for_booking(slot.site_id)
@@ -337,11 +355,14 @@ def book_group_reservation(
     `MAX_GROUP_SIZE` or naming one person twice is refused (422 `invalid_group`).
     """
     if not applicants or len(applicants) > MAX_GROUP_SIZE:
-        raise DomainError("invalid_group", f"一度に予約できるのは{MAX_GROUP_SIZE}人までです。")
+        raise DomainError(
+            "invalid_group",
+            _("一度に予約できるのは%(count)s人までです。") % {"count": MAX_GROUP_SIZE},
+        )
     slot, procedure = _load_slot(slot_id, procedure_code)
     people = [_normalise(a, procedure) for a in applicants]
     if len({p.person_key for p in people}) != len(people):
-        raise DomainError("invalid_group", "同じ方が2回入力されています。")
+        raise DomainError("invalid_group", _("同じ方が2回入力されています。"))
     _check_window(slot, channel=channel)
     try:
         return _insert_booking(
@@ -374,7 +395,7 @@ class _SlotFull(Exception):
 def _already_booked() -> DomainError:
     return DomainError(
         "already_booked",
-        "この手続きはすでにご予約があります。日時を変える場合は、予約の変更をご利用ください。",
+        _("この手続きはすでにご予約があります。日時を変える場合は、予約の変更をご利用ください。"),
         status=409,
     )
 
@@ -554,7 +575,7 @@ def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
     with transaction.atomic():
         reservation = _locked(code)
         check_transition(
-            RESERVATION_TRANSITIONS, reservation.status, ReservationStatus.CANCELLED, what="予約"
+            RESERVATION_TRANSITIONS, reservation.status, ReservationStatus.CANCELLED, what=WHAT
         )
         _check_cutoff(reservation, actor=actor)
         before = _snapshot(reservation)
@@ -589,9 +610,7 @@ def reschedule_reservation(
     with transaction.atomic():
         reservation = _locked(code)
         if reservation.status != ReservationStatus.BOOKED:
-            check_transition(
-                RESERVATION_TRANSITIONS, reservation.status, "rescheduled", what="予約"
-            )
+            check_transition(RESERVATION_TRANSITIONS, reservation.status, "rescheduled", what=WHAT)
         if reservation.slot_id == slot_id:
             return reservation
         _check_cutoff(reservation, actor=actor)
@@ -620,15 +639,17 @@ def reschedule_reservation(
 def _move(code: str, target: str, *, actor: Actor, action: str) -> Reservation:
     with transaction.atomic():
         reservation = _locked(code)
-        check_transition(RESERVATION_TRANSITIONS, reservation.status, target, what="予約")
+        check_transition(RESERVATION_TRANSITIONS, reservation.status, target, what=WHAT)
         before = _snapshot(reservation)
         now = clock.now()
         if target == ReservationStatus.CHECKED_IN:
             if clock.to_jst(reservation.slot.starts_at).date() != clock.today():
-                raise DomainError("not_today", "受付できるのは予約日当日だけです。", status=409)
+                raise DomainError("not_today", _("受付できるのは予約日当日だけです。"), status=409)
             reservation.checked_in_at = now
         elif target == ReservationStatus.NO_SHOW and reservation.slot.starts_at > now:
-            raise DomainError("too_early", "予約時刻の前に「来庁なし」にはできません。", status=409)
+            raise DomainError(
+                "too_early", _("予約時刻の前に「来庁なし」にはできません。"), status=409
+            )
         else:
             reservation.finished_at = now
         if target == ReservationStatus.NO_SHOW:
@@ -658,7 +679,7 @@ def mark_served(*, code: str, actor: Actor) -> Reservation:
     if card_by_reservation(code) is not None:
         raise DomainError(
             "card_not_handed_over",
-            "カードの交付がまだ記録されていません。交付の画面から手続きしてください。",
+            _("カードの交付がまだ記録されていません。交付の画面から手続きしてください。"),
             status=409,
         )
     return _move(code, ReservationStatus.SERVED, actor=actor, action="reservation.serve")

@@ -11,6 +11,8 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
@@ -70,7 +72,8 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
     if not site.is_active or not site_offers(site, procedure):
         raise DomainError(
             "procedure_not_offered",
-            f"{site.name}では「{procedure.name}」の受付をしていません。",
+            _("%(site)sでは「%(procedure)s」の受付をしていません。")
+            % {"site": site.name, "procedure": procedure.name},
             status=422,
         )
     now = clock.now()
@@ -78,7 +81,8 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
     if not periods or now >= periods[-1].ends_at:
         raise DomainError(
             "site_closed",
-            f"{site.name}の本日の受付は終了しているか、本日は受付をしていません。",
+            _("%(site)sの本日の受付は終了しているか、本日は受付をしていません。")
+            % {"site": site.name},
             status=409,
         )
 
@@ -122,7 +126,7 @@ def _move(
 ) -> QueueTicket:
     """Lock, check the transition, apply, audit. The only place a ticket's status is assigned."""
     locked = _locked(ticket)
-    check_transition(TICKET_TRANSITIONS, locked.status, target, what="整理券")
+    check_transition(TICKET_TRANSITIONS, locked.status, target, what=gettext_noop("整理券"))
     before = _audit_state(locked)
     locked.status = target
     for field, value in changes.items():
@@ -150,12 +154,13 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
     """
     if counter.site_id != site.pk or not counter.is_active:
         raise DomainError(
-            "counter_not_at_site", "この窓口（受付台）はこの庁舎で使われていません。", status=422
+            "counter_not_at_site", _("この窓口（受付台）はこの庁舎で使われていません。"), status=422
         )
     if QueueTicket.objects.filter(counter=counter, status__in=AT_COUNTER_STATUSES).exists():
         raise DomainError(
             "counter_busy",
-            f"{counter.name}には対応中の方がいます。終了してから次の方を呼んでください。",
+            _("%(counter)sには対応中の方がいます。終了してから次の方を呼んでください。")
+            % {"counter": counter.name},
             status=409,
         )
     waiting = QueueTicket.objects.filter(
