@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -38,39 +40,57 @@ def _pickup(n: int) -> Any:
     return pickup(notice=f"RCE{n:06d}")
 
 
-def _race(
-    slot: Slot, people: range, *, unsafe: bool = False, applicant: Any = _person
-) -> Counter[str]:
-    outcomes: Counter[str] = Counter()
+def _together(attempts: list[Callable[[], Any]]) -> list[Any]:
+    """Run every attempt on its own thread and database connection, all released at the same
+    instant; each attempt's result, or for a refusal "<status> <code>", for anything else
+    "crash <type>: <error>" (reported in the assertions, never swallowed)."""
+    results: list[Any] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(len(people))
+    barrier = threading.Barrier(len(attempts))
 
-    def attempt(n: int) -> None:
+    def run(attempt: Callable[[], Any]) -> None:
         try:
             barrier.wait(timeout=30)
-            book_reservation(
-                slot_id=slot.pk,
-                procedure_code=slot.procedure.code,
-                applicant=applicant(n),
-                actor=Actor.resident(),
-                _unsafe_read_then_write=unsafe,
-            )
-            outcome = "booked"
+            result = attempt()
         except DomainError as error:
-            outcome = f"{error.status} {error.code}"
-        except Exception as error:  # reported in the assertion, never swallowed
-            outcome = f"crash {type(error).__name__}: {error}"
+            result = f"{error.status} {error.code}"
+        except Exception as error:
+            result = f"crash {type(error).__name__}: {error}"
         finally:
             connections.close_all()
         with lock:
-            outcomes[outcome] += 1
+            results.append(result)
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in people]
+    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    return outcomes
+    return results
+
+
+def _outcomes(results: list[Any]) -> Counter[str]:
+    return Counter(r if isinstance(r, str) else "booked" for r in results)
+
+
+def _race(
+    slot: Slot, people: range, *, unsafe: bool = False, applicant: Any = _person
+) -> Counter[str]:
+    return _outcomes(
+        _together(
+            [
+                partial(
+                    book_reservation,
+                    slot_id=slot.pk,
+                    procedure_code=slot.procedure.code,
+                    applicant=applicant(n),
+                    actor=Actor.resident(),
+                    _unsafe_read_then_write=unsafe,
+                )
+                for n in people
+            ]
+        )
+    )
 
 
 def _seats_taken(slot: Slot) -> int:
@@ -150,30 +170,14 @@ def test_negative_control_without_the_conditional_update_the_slot_oversells(
 
 def _submit_together(slot: Slot, applicant: Any, times: int) -> list[str]:
     """The same booking submitted `times` times at the same instant; the codes answered."""
-    codes: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(times)
-
-    def submit() -> None:
-        try:
-            barrier.wait(timeout=30)
-            reservation = book_reservation(
-                slot_id=slot.pk,
-                procedure_code=slot.procedure.code,
-                applicant=applicant,
-                actor=Actor.resident(),
-            )
-            with lock:
-                codes.append(reservation.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=submit) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return codes
+    book = partial(
+        book_reservation,
+        slot_id=slot.pk,
+        procedure_code=slot.procedure.code,
+        applicant=applicant,
+        actor=Actor.resident(),
+    )
+    return [r.code for r in _together([book] * times) if isinstance(r, Reservation)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -240,32 +244,17 @@ def _race_groups(slot: Slot, groups: list[list[Any]]) -> Counter[str]:
     """Each group booked together, all groups submitted at the same instant."""
     from madoguchi.reservations.services import book_group_reservation
 
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(groups))
-
-    def submit(group: list[Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            book_group_reservation(
-                slot_id=slot.pk,
-                procedure_code=slot.procedure.code,
-                applicants=group,
-                actor=Actor.resident(),
-            )
-            outcome = "booked"
-        except DomainError as error:
-            outcome = f"{error.status} {error.code}"
-        except Exception as error:  # a deadlock would surface here, never swallowed
-            outcome = f"crash {type(error).__name__}: {error}"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=submit, args=(g,)) for g in groups]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    return _outcomes(
+        _together(
+            [
+                partial(
+                    book_group_reservation,
+                    slot_id=slot.pk,
+                    procedure_code=slot.procedure.code,
+                    applicants=group,
+                    actor=Actor.resident(),
+                )
+                for group in groups
+            ]
+        )
+    )

@@ -191,7 +191,7 @@ def record_audit_events_per_row(
         statement = _per_row_statements[key] = (
             f"INSERT INTO {q(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
             f"SELECT %s, %s, %s, %s, ({subject_id})::text, {before}, %s::jsonb, '', '' "
-            f"FROM {source} WHERE ({where}) AND EXISTS (SELECT 1 FROM {sql.WriteBatch.GUARD})"
+            f"FROM {source} WHERE ({where}) AND {sql.WriteBatch.GUARD_APPLIED}"
         )
     after_json = json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True)
     batch.depend(statement, [at, actor.label, action, subject_type, after_json, *params])

@@ -39,7 +39,7 @@ def constants(*values: str) -> str:
 
     For the hot statements: psycopg caches the parsing of a statement only while it has at most
     50 parameters (`psycopg._queries.MAX_CACHED_STATEMENT_PARAMS`); past that it re-parses the
-    whole text on every call, which cost the booking more than a round trip (decision 0011).
+    whole text on every call — the booking's largest item in a profile (decision 0011).
     Constants written into the text keep the parameters for the values that vary."""
     for value in values:
         if not _CONSTANT.fullmatch(value):
@@ -155,7 +155,9 @@ class WriteBatch:
     """
 
     GUARD = "g"
-    """The guard's name in the statement: `depend` writes read it (`EXISTS (SELECT 1 FROM g)`)."""
+    """The guard's name in the statement."""
+    GUARD_APPLIED = f"EXISTS (SELECT 1 FROM {GUARD})"  # noqa: S608  a constant
+    """The condition every other write of a guarded batch carries (`depend`s in their text)."""
 
     def __init__(self) -> None:
         self._db = _db()
@@ -207,13 +209,13 @@ class WriteBatch:
         self._writes.append((sql, list(params), ""))
         index = len(self._writes) - 1
         self._locks.add(index)
-        return index, f"l{index}"
+        return index, _lock_name(index)
 
     def depend(self, sql: str, params: Sequence[Any], *, returning: str = "") -> int:
         """PostgreSQL only. Queue a hand-written write of a guarded batch whose text itself
-        requires the guard (`… AND EXISTS (SELECT 1 FROM g)`), e.g. one that reads a `lock`."""
+        requires the guard (`… AND {GUARD_APPLIED}`), e.g. one that reads a `lock`."""
         self._require_postgresql("depend")
-        if f"FROM {WriteBatch.GUARD}" not in sql:
+        if WriteBatch.GUARD_APPLIED not in sql:
             raise ValueError("a dependent write must require the guard in its own text")
         index = self.execute(sql, params, returning=returning)
         self._depends.add(index)
@@ -287,24 +289,18 @@ class WriteBatch:
             raise ValueError("locking reads and dependent writes belong to a guarded batch")
         for i in sorted(self._locks):  # first: their locks before the guard's
             sql, lock_params, _ = self._writes[i]
-            parts.append(f"l{i} AS MATERIALIZED ({sql})")
+            parts.append(f"{_lock_name(i)} AS MATERIALIZED ({sql})")
             params.extend(lock_params)
-            selects.append(f"SELECT {i}, id, ready::int FROM l{i}")  # noqa: S608
+            selects.append(f"SELECT {i}, id, ready::int FROM {_lock_name(i)}")  # noqa: S608
         if guarded:
             sql, guard_params, returning = self._writes[self._guard]  # type: ignore[index]
-            parts.append(f"g AS ({sql})")
+            parts.append(f"{self.GUARD} AS ({sql})")
             params.extend(guard_params)
-            selects.append(f"SELECT {self._guard}, 0, {returning} FROM g")  # noqa: S608
+            selects.append(f"SELECT {self._guard}, 0, {returning} FROM {self.GUARD}")  # noqa: S608
         for i, (sql, write_params, returning) in enumerate(self._writes):
             if i == self._guard or i in self._locks:
                 continue
-            if i in self._depends:  # its own text requires the guard
-                parts.append(f"w{i} AS ({sql})")
-                params.extend(write_params)
-                if returning:
-                    selects.append(f"SELECT {i}, {returning}, {returning} FROM w{i}")  # noqa: S608
-                continue
-            if not guarded:
+            if not guarded or i in self._depends:  # a `depend`'s own text requires the guard
                 parts.append(f"w{i} AS ({sql})")
                 params.extend(write_params)
                 if returning:
@@ -318,8 +314,8 @@ class WriteBatch:
                     row = write_params[r * width : (r + 1) * width]
                     values = ", ".join(["%s"] * width)
                     parts.append(
-                        f"w{i}_{r} AS ({head} SELECT {values} "  # noqa: S608
-                        f"WHERE EXISTS (SELECT 1 FROM g) RETURNING {returning})"
+                        f"w{i}_{r} AS ({head} SELECT {values} "
+                        f"WHERE {self.GUARD_APPLIED} RETURNING {returning})"
                     )
                     params.extend(row)
                     selects.append(f"SELECT {i}, {r}, {returning} FROM w{i}_{r}")  # noqa: S608
@@ -327,11 +323,16 @@ class WriteBatch:
             if i not in self._updates:  # a hand-written WHERE could bind looser than AND
                 raise ValueError("a guarded batch holds `insert` and `update` writes only")
             # `update` ends in "WHERE pk = %s"; the guard joins it
-            parts.append(f"w{i} AS ({sql} AND EXISTS (SELECT 1 FROM g))")  # noqa: S608
+            parts.append(f"w{i} AS ({sql} AND {self.GUARD_APPLIED})")
             params.extend(write_params)
         if not selects:
             selects = ["SELECT NULL::int, NULL::bigint, NULL::bigint WHERE false"]
         return f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}", params
+
+
+def _lock_name(index: int) -> str:
+    """A `WriteBatch.lock`'s name inside the statement."""
+    return f"l{index}"
 
 
 class ShortTransaction:
@@ -359,7 +360,7 @@ class ShortTransaction:
         self._open = True
         self._own = False
         self._committed = False
-        self._cursor: Any = None  # one cursor for the transaction's two statements
+        self._cursor: Any = None  # one cursor for the transaction's statements
 
     def _cursor_for_statement(self) -> Any:
         if self._cursor is None:

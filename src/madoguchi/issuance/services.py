@@ -344,7 +344,7 @@ def _card_booking_statements(holders: int) -> tuple[str, str]:
         f"UPDATE {table} SET status = {constants(CardStatus.BOOKED)},"  # noqa: S608
         f" {_STAMP[CardStatus.BOOKED]} = %s, reservation_code = %s, updated_at = %s"
         " WHERE id = (SELECT id FROM {lock} WHERE notice_number = %s AND ready)"
-        f" AND EXISTS (SELECT 1 FROM {WriteBatch.GUARD})"
+        f" AND {WriteBatch.GUARD_APPLIED}"
     )
     return lock, update
 

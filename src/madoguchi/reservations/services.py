@@ -457,8 +457,7 @@ def _insert_booking(
     Elsewhere (SQLite) and for the negative control, the cards are locked and checked first.
     """
     now = clock.now()
-    pickup = procedure.code == "card_pickup"
-    folded = pickup and connection.vendor == "postgresql" and not unsafe
+    folded = procedure.code == "card_pickup" and connection.vendor == "postgresql" and not unsafe
     with short_transaction(compact=not unsafe) as tx:
         if folded:
             cards: list[CardRecord | None] = [None] * len(people)
