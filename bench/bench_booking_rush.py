@@ -28,6 +28,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import platform
 import random
 import re
 import resource
@@ -507,7 +508,7 @@ def main() -> None:
         print(
             f"Booking rush: {CLIENTS} clients ({driver}) for {seconds:.0f} s, gunicorn "
             f"{workers} {WORKER_CLASS} workers × {THREADS} threads, PostgreSQL, "
-            f"{os.cpu_count()} cores"
+            f"{os.cpu_count()} cores; Python {platform.python_version()} from {sys.base_prefix}"
         )
         rows = [
             (
