@@ -1,7 +1,8 @@
 """Counter console v1 (staff): a day view per site, check-in / served / no-show, phone bookings.
 
 Every page needs a login and checks the person's site scope (`StaffUser.can_work_at`); every
-change goes through `reservations.services` with `Actor.staff(user)`.
+change goes through `reservations.services` with `Actor.staff(user)` — check-in through
+`walkins.services.check_in_booked_visitor`, which also gives the visitor a queue ticket.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from madoguchi.reservations import services
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.resident_site.mail import send_confirmation_on_commit
 from madoguchi.staff.models import StaffUser
+from madoguchi.walkins.models import QueueTicket
+from madoguchi.walkins.services import check_in_booked_visitor
 
 
 def _staff(request: HttpRequest) -> StaffUser:
@@ -89,19 +92,23 @@ def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
 
 
 def _transition(
-    action: Callable[..., Reservation], done: str
+    action: Callable[..., object], done: str
 ) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST view that applies `action` to one reservation and says `done` (a msgid that may
+    use `%(number)s`, the queue ticket's number when `action` returns a ticket)."""
+
     @login_required
     @require_POST
     def view(request: HttpRequest, code: str) -> HttpResponse:
         booked = get_object_or_404(Reservation.objects.select_related("slot"), code=code)
         site = _site_for(request, booked.slot.site_id)
         try:
-            action(code=booked.code, actor=Actor.staff(_staff(request)))
+            result = action(code=booked.code, actor=Actor.staff(_staff(request)))
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"{booked.code}：{gettext(done)}")
+            number = result.number if isinstance(result, QueueTicket) else ""
+            messages.success(request, f"{booked.code}：{gettext(done) % {'number': number}}")
         day = clock.to_jst(booked.slot.starts_at).date()
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -112,7 +119,10 @@ def _transition(
     return view
 
 
-check_in = _transition(services.check_in_reservation, gettext_noop("受付しました"))
+check_in = _transition(
+    check_in_booked_visitor,
+    gettext_noop("受付しました（受付番号 %(number)s、予約の方として先にお呼びします）"),
+)
 served = _transition(services.mark_served, gettext_noop("完了にしました"))
 no_show = _transition(services.mark_no_show, gettext_noop("来庁なしにしました"))
 

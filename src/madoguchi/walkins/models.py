@@ -28,6 +28,13 @@ class TicketStatus(models.TextChoices):
     CANCELLED = "cancelled", "取消"
 
 
+class TicketPriority(models.IntegerChoices):
+    """Who is called first: booked visitors who have checked in, then walk-ins (each by number)."""
+
+    APPOINTMENT = 0, "予約の方"
+    WALK_IN = 1, "予約なしの方"
+
+
 ACTIVE_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
 AT_COUNTER_STATUSES = (TicketStatus.CALLED, TicketStatus.SERVING)
 
@@ -56,7 +63,8 @@ class QueueDay(models.Model):
 
 
 class QueueTicket(models.Model):
-    """One walk-in visitor's place in a site's queue on one business day."""
+    """One visitor's place in a site's queue on one business day: a walk-in's numbered ticket,
+    or the ticket a booked visitor gets on checking in (`reservation` set, called first)."""
 
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, related_name="queue_tickets", verbose_name="窓口（庁舎）"
@@ -80,6 +88,17 @@ class QueueTicket(models.Model):
         blank=True,
         verbose_name="窓口（受付台）",
     )
+    priority = models.PositiveSmallIntegerField(
+        "呼出の優先度", choices=TicketPriority.choices, default=TicketPriority.WALK_IN
+    )
+    reservation = models.OneToOneField(
+        "reservations.Reservation",
+        on_delete=models.PROTECT,
+        related_name="queue_ticket",
+        null=True,
+        blank=True,
+        verbose_name="予約",
+    )
     issued_at = models.DateTimeField("発券日時")
     called_at = models.DateTimeField("呼出日時", null=True, blank=True)
     served_at = models.DateTimeField("対応開始日時", null=True, blank=True)
@@ -94,6 +113,12 @@ class QueueTicket(models.Model):
                 fields=["site", "business_day", "number"], name="queue_ticket_number_unique"
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="queue_ticket_number_positive"),
+            # A booked visitor's ticket, and only theirs, is called before the walk-ins.
+            models.CheckConstraint(
+                condition=Q(priority=0, reservation__isnull=False)
+                | Q(priority=1, reservation__isnull=True),
+                name="queue_ticket_priority_matches_reservation",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["waiting", "cancelled"]) | Q(counter__isnull=False),
                 name="queue_ticket_called_has_counter",
@@ -105,7 +130,12 @@ class QueueTicket(models.Model):
                 name="queue_ticket_one_per_counter",
             ),
         )
-        indexes = (models.Index(fields=["site", "business_day", "status", "number"]),)
+        indexes = (
+            models.Index(
+                fields=["site", "business_day", "status", "priority", "number"],
+                name="queue_ticket_calling_order",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.site} {self.business_day} {self.number}番"

@@ -139,7 +139,7 @@ def _today_active(site: Site, day: dt.date) -> tuple[list[QueueTicket], list[Que
             status__in=[TicketStatus.WAITING, *AT_COUNTER_STATUSES],
         )
         .select_related("counter", "procedure")
-        .order_by("number")
+        .order_by("priority", "number")
     )
     waiting = [t for t in tickets if t.status == TicketStatus.WAITING]
     at_counters = [t for t in tickets if t.status != TicketStatus.WAITING]
@@ -199,7 +199,7 @@ def ticket_view(ticket: QueueTicket) -> TicketView:
         return TicketView(ticket, None, None, serving)
     now = clock.now()
     waiting, at_counters = _today_active(ticket.site, ticket.business_day)
-    ahead = [t for t in waiting if t.number < ticket.number]
+    ahead = [t for t in waiting if (t.priority, t.number) < (ticket.priority, ticket.number)]
     procedure_ids = {t.procedure_id for t in ahead + at_counters} | {ticket.procedure_id}
     service = service_minutes_by_procedure(ticket.site, procedure_ids)
     estimate = _estimate(

@@ -1,4 +1,5 @@
-"""Every write to the walk-in queue: issuing, calling, serving, finishing, no-shows, cancelling.
+"""Every write to the queue: issuing walk-in tickets, checking booked visitors in, calling,
+serving, finishing, no-shows, cancelling.
 
 Each function is atomic, checks `TICKET_TRANSITIONS` before changing a status, and writes one
 audit event (DESIGN.md invariant 3). Staff scope (which sites a person may work at) is checked by
@@ -20,7 +21,14 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods, site_offers
 from madoguchi.offices.models import Counter, Procedure, Site
-from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueDay, QueueTicket, TicketStatus
+from madoguchi.reservations.services import check_in_reservation
+from madoguchi.walkins.models import (
+    AT_COUNTER_STATUSES,
+    QueueDay,
+    QueueTicket,
+    TicketPriority,
+    TicketStatus,
+)
 
 TICKET_TRANSITIONS = table(
     waiting={TicketStatus.CALLED, TicketStatus.CANCELLED},
@@ -45,6 +53,7 @@ def _audit_state(ticket: QueueTicket) -> dict[str, object]:
         "procedure": ticket.procedure_id,
         "status": ticket.status,
         "counter": ticket.counter_id,
+        "priority": ticket.priority,
     }
 
 
@@ -117,6 +126,41 @@ def issue_ticket(*, site: Site, procedure: Procedure, actor: Actor) -> QueueTick
     return ticket
 
 
+@transaction.atomic
+def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
+    """A booked visitor has arrived: check the reservation in and give them a queue ticket.
+
+    The reservation moves booked → checked_in (`reservations.services.check_in_reservation`,
+    on the slot's day only) and the visitor gets the next number of the slot's site today,
+    marked as an appointment: `call_next_ticket` calls them before any walk-in. Both happen or
+    neither. Raises what `check_in_reservation` raises (404 `not_found`, 409
+    `invalid_transition` — e.g. already checked in —, 409 `not_today`).
+    """
+    reservation = check_in_reservation(code=code, actor=actor)
+    now = clock.now()
+    business_day = now.date()
+    site = reservation.slot.site
+    ticket = QueueTicket.objects.create(
+        site=site,
+        procedure_id=reservation.procedure_id,
+        business_day=business_day,
+        number=allocate_ticket_number(site=site, business_day=business_day),
+        status=TicketStatus.WAITING,
+        priority=TicketPriority.APPOINTMENT,
+        reservation=reservation,
+        issued_at=now,
+    )
+    record_audit_event(
+        actor=actor,
+        action="ticket.issued",
+        subject_type=SUBJECT_TYPE,
+        subject_id=ticket.pk,
+        before=None,
+        after={**_audit_state(ticket), "reservation": reservation.code},
+    )
+    return ticket
+
+
 def _locked(ticket: QueueTicket) -> QueueTicket:
     return QueueTicket.objects.select_for_update().get(pk=ticket.pk)
 
@@ -145,9 +189,10 @@ def _move(
 
 @transaction.atomic
 def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTicket | None:
-    """Call the longest-waiting visitor of `site`'s queue today to `counter`.
+    """Call the next visitor of `site`'s queue today to `counter`.
 
-    First come, first served by number. Two counters calling at once never get the same ticket:
+    Booked visitors who have checked in come first, then walk-ins; each first come, first served
+    by number. Two counters calling at once never get the same ticket:
     the ticket row is locked (`SKIP LOCKED` on PostgreSQL) and moved with the transition check.
     Returns the called ticket, or None when nobody is waiting. Raises DomainError
     `counter_not_at_site` (422) or `counter_busy` (409, the counter still has a visitor).
@@ -165,7 +210,7 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
         )
     waiting = QueueTicket.objects.filter(
         site=site, business_day=clock.today(), status=TicketStatus.WAITING
-    ).order_by("number")
+    ).order_by("priority", "number")
     candidate = waiting.select_for_update(skip_locked=True).first()
     if candidate is None:
         return None

@@ -1,0 +1,203 @@
+"""Booked visitors checking in: a queue ticket of their own, called before the walk-ins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+from django.test import Client
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.core.errors import DomainError
+from madoguchi.core.models import AuditEvent
+from madoguchi.offices.models import Counter
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
+from madoguchi.walkins.selectors import queue_state, ticket_view
+from madoguchi.walkins.services import call_next_ticket, check_in_booked_visitor, issue_ticket
+from tests.resident_site import factories
+from tests.resident_site.factories import BIRTH, VISIT_DAY
+
+pytestmark = pytest.mark.django_db
+
+CLERK = Actor.system("clerk")
+KIOSK = Actor.resident("kiosk")
+ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 50))
+
+
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    with time_machine.travel(factories.NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def city(frozen: Any) -> factories.City:
+    return factories.city()
+
+
+def book(city: factories.City, n: int = 0, time: str = "10:00") -> Reservation:
+    notice = f"ABC{123456 + n}"
+    factories.notice_card(city.municipality, notice=notice)
+    slot = factories.slot(city.site, city.pickup, time=time)
+    return services.book_reservation(
+        slot_id=slot.pk,
+        procedure_code="card_pickup",
+        applicant=services.Applicant(birth_date=BIRTH, notice_number=notice),
+        actor=Actor.resident(),
+    )
+
+
+def walk_in(city: factories.City) -> QueueTicket:
+    return issue_ticket(site=city.site, procedure=city.renewal, actor=KIOSK)
+
+
+def counter(city: factories.City, n: int) -> Counter:
+    return Counter.objects.filter(site=city.site).order_by("name")[n]
+
+
+def test_checking_in_moves_the_reservation_and_gives_the_next_number_as_an_appointment(
+    city: factories.City, frozen: Any
+) -> None:
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+    first = walk_in(city)
+
+    ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)
+
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.CHECKED_IN
+    assert (ticket.number, ticket.status, ticket.priority) == (
+        first.number + 1,
+        TicketStatus.WAITING,
+        TicketPriority.APPOINTMENT,
+    )
+    assert (ticket.site_id, ticket.procedure_id, ticket.business_day) == (
+        city.site.pk,
+        city.pickup.pk,
+        VISIT_DAY,
+    )
+    assert ticket.reservation_id == booked.pk
+    issued = AuditEvent.objects.get(
+        subject_type="walkins.QueueTicket", subject_id=str(ticket.pk), action="ticket.issued"
+    )
+    assert (issued.actor, issued.after["reservation"], issued.after["priority"]) == (
+        "system:clerk",
+        booked.code,
+        TicketPriority.APPOINTMENT,
+    )
+    assert ticket.token not in str(issued.after)
+    assert AuditEvent.objects.filter(action="reservation.check_in", subject_id=booked.code).exists()
+
+
+def test_a_checked_in_booked_visitor_is_called_before_walk_ins_who_came_earlier(
+    city: factories.City, frozen: Any
+) -> None:
+    early, late = book(city, 0, "10:00"), book(city, 1, "10:30")
+    frozen.move_to(ON_THE_DAY)
+    walk_ins = [walk_in(city), walk_in(city)]
+    second_booked = check_in_booked_visitor(code=late.code, actor=CLERK)
+    first_booked = check_in_booked_visitor(code=early.code, actor=CLERK)
+
+    called = [
+        call_next_ticket(site=city.site, counter=counter(city, 0), actor=CLERK),
+        call_next_ticket(site=city.site, counter=counter(city, 1), actor=CLERK),
+    ]
+    assert [t.pk for t in called if t] == [second_booked.pk, first_booked.pk]  # by number
+
+    for ticket in called:
+        assert ticket is not None
+        QueueTicket.objects.filter(pk=ticket.pk).update(status=TicketStatus.NO_SHOW)
+    again = call_next_ticket(site=city.site, counter=counter(city, 0), actor=CLERK)
+    assert again is not None and again.pk == walk_ins[0].pk
+
+
+def test_positions_and_waits_count_the_booked_visitors_ahead_of_walk_ins(
+    city: factories.City, frozen: Any
+) -> None:
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+    walker = walk_in(city)
+    appointment = check_in_booked_visitor(code=booked.code, actor=CLERK)
+
+    assert ticket_view(appointment).position == 1
+    assert ticket_view(walker).position == 2
+    state = queue_state(city.site)
+    assert [t.pk for t in state.waiting] == [appointment.pk, walker.pk]
+
+
+def test_a_second_check_in_is_refused_and_leaves_one_ticket(
+    city: factories.City, frozen: Any
+) -> None:
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+    check_in_booked_visitor(code=booked.code, actor=CLERK)
+    with pytest.raises(DomainError) as refused:
+        check_in_booked_visitor(code=booked.code, actor=CLERK)
+    assert refused.value.code == "invalid_transition"
+    assert QueueTicket.objects.filter(reservation=booked).count() == 1
+
+
+def test_a_check_in_on_another_day_writes_nothing(city: factories.City) -> None:
+    booked = book(city)  # the clock stands nine days before the visit
+    with pytest.raises(DomainError) as refused:
+        check_in_booked_visitor(code=booked.code, actor=CLERK)
+    assert refused.value.code == "not_today"
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.BOOKED
+    assert not QueueTicket.objects.exists()
+
+
+def test_a_failed_ticket_rolls_the_check_in_back(
+    city: factories.City, frozen: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+
+    def no_number(**_: object) -> int:
+        raise DomainError("numbering_failed", "採番できません", status=500)
+
+    monkeypatch.setattr("madoguchi.walkins.services.allocate_ticket_number", no_number)
+    with pytest.raises(DomainError):
+        check_in_booked_visitor(code=booked.code, actor=CLERK)
+    booked.refresh_from_db()
+    assert booked.status == ReservationStatus.BOOKED
+    assert not AuditEvent.objects.filter(action="reservation.check_in").exists()
+
+
+def test_the_database_refuses_a_priority_that_does_not_match_the_reservation(
+    city: factories.City, frozen: Any
+) -> None:
+    frozen.move_to(ON_THE_DAY)
+    ticket = walk_in(city)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(priority=TicketPriority.APPOINTMENT)
+
+
+def test_the_console_check_in_tells_the_number_and_the_calling_page_marks_it(
+    city: factories.City, frozen: Any
+) -> None:
+    official = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
+    official.sites.set([city.site])
+    console = Client()
+    console.force_login(official)
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+    walk_in(city)
+
+    response = console.post(f"/staff/reservations/{booked.code}/check-in/", follow=True)
+
+    ticket = QueueTicket.objects.get(reservation=booked)
+    assert ticket.number == 2
+    assert f"受付番号 {ticket.number}、予約の方として先にお呼びします" in response.content.decode()
+    page = console.get(f"/staff/queue/sites/{city.site.pk}/").content.decode()
+    assert f"<td>{ticket.number} <strong>予約</strong></td>" in page
+    assert "<td>1</td>" in page
+    assert page.index(f"<td>{ticket.number} <strong>") < page.index("<td>1</td>")
