@@ -23,8 +23,9 @@ class DayView:
 
 
 def day_view(*, site_id: int, day: dt.date) -> DayView:
-    """Every booking at the site on `day` (one query), and how many are in each status."""
-    rows = list(site_day_reservations(site_id=site_id, day=day))
+    """Every booking at the site on `day` with its queue ticket once checked in (one query),
+    and how many are in each status."""
+    rows = list(site_day_reservations(site_id=site_id, day=day).select_related("queue_ticket"))
     return DayView(day=day, reservations=rows, counts=dict(Counter(r.status for r in rows)))
 
 
