@@ -11,6 +11,8 @@ from django.test import Client
 from django.urls import clear_url_caches
 
 import madoguchi.urls
+from madoguchi.resident_site import mail
+from tests.resident_site import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +55,15 @@ def test_one_deployment_serves_both_by_default(zone: Any) -> None:
     zone("all")
     assert _status("/") == 200
     assert _status("/staff/login/") == 200
+
+
+def test_mail_sent_by_the_staff_zone_links_to_the_public_site(zone: Any, settings: Any) -> None:
+    """Phone bookings and the reminder job run on the staff deployment, whose URLconf has no
+    resident pages: their mails must still link to the public site."""
+    settings.PUBLIC_BASE_URL = "https://yoyaku.example.lg.jp/"
+    zone("staff")
+    body = mail.confirmation_message(factories.visit(), "hanako@example.jp").body
+    assert "https://yoyaku.example.lg.jp/lookup/?code=ACDEFGHJKL" in body
+    assert "https://yoyaku.example.lg.jp/lookup/?code=ACDEFGHJKL" in (
+        mail.reminder_message(factories.visit(), "hanako@example.jp").body
+    )

@@ -10,16 +10,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from madoguchi.public_urls import urlpatterns as public_urlpatterns
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 if settings.ZONE in ("all", "public"):
-    urlpatterns += [
-        path("api/v1/", include("madoguchi.api.urls")),
-        path("queue/", include("madoguchi.queue_board.urls")),
-        path("", include("madoguchi.resident_site.urls")),
-    ]
+    urlpatterns += public_urlpatterns
 
 if settings.ZONE in ("all", "staff"):
     urlpatterns += [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from madoguchi.core import clock
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, OpeningSession, Procedure, SessionKind, Site
 from madoguchi.reservations.models import Slot
+from madoguchi.resident_site.visit import Visit
 from tests.issuance.factories import card as issuance_card
 from tests.offices import factories as offices
 from tests.reservations import factories as reservations_factories
@@ -91,3 +93,21 @@ def birth_fields(day: dt.date = BIRTH, prefix: str = "birth_date") -> dict[str, 
         f"{prefix}_month": str(day.month),
         f"{prefix}_day": str(day.day),
     }
+
+
+def visit(**overrides: Any) -> Visit:
+    """A visit as the mails and the .ics see it (no database needed)."""
+    fields: dict[str, Any] = {
+        "code": "ACDEFGHJKL",
+        "procedure_code": "card_pickup",
+        "procedure_name": "マイナンバーカードの受け取り",
+        "site_name": "テスト区役所 本庁舎",
+        "site_address": "〒123-4567 テスト区中央1-1",
+        "site_access_notes": "テスト駅から徒歩5分",
+        "starts_at": clock.at(VISIT_DAY, dt.time(10, 0)),
+        "ends_at": clock.at(VISIT_DAY, dt.time(10, 20)),
+        "is_proxy": False,
+        "documents": ("交付通知書", "本人確認書類（写真付き1点、または写真なし2点）"),
+    }
+    fields.update(overrides)
+    return Visit(**fields)

@@ -13,25 +13,8 @@ from icalendar import Calendar
 from madoguchi.core import clock
 from madoguchi.resident_site import mail
 from madoguchi.resident_site.ics import visit_calendar
-from madoguchi.resident_site.visit import Visit, documents_to_bring
+from madoguchi.resident_site.visit import documents_to_bring
 from tests.resident_site import factories
-
-
-def _visit(**overrides: Any) -> Visit:
-    fields: dict[str, Any] = {
-        "code": "ACDEFGHJKL",
-        "procedure_code": "card_pickup",
-        "procedure_name": "マイナンバーカードの受け取り",
-        "site_name": "テスト区役所 本庁舎",
-        "site_address": "〒123-4567 テスト区中央1-1",
-        "site_access_notes": "テスト駅から徒歩5分",
-        "starts_at": clock.at(factories.VISIT_DAY, dt.time(10, 0)),
-        "ends_at": clock.at(factories.VISIT_DAY, dt.time(10, 20)),
-        "is_proxy": False,
-        "documents": ("交付通知書", "本人確認書類（写真付き1点、または写真なし2点）"),
-    }
-    fields.update(overrides)
-    return Visit(**fields)
 
 
 def subject_of(message: Message) -> str:
@@ -65,7 +48,7 @@ def test_a_proxy_visit_lists_the_proxy_documents() -> None:
 
 
 def test_ics_holds_one_event_at_the_visit_time_with_the_code_and_what_to_bring() -> None:
-    calendar = Calendar.from_ical(visit_calendar(_visit()))
+    calendar = Calendar.from_ical(visit_calendar(factories.visit()))
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == clock.at(factories.VISIT_DAY, dt.time(10, 0))
     assert event.decoded("dtend") == clock.at(factories.VISIT_DAY, dt.time(10, 20))
@@ -79,7 +62,7 @@ def test_ics_holds_one_event_at_the_visit_time_with_the_code_and_what_to_bring()
 
 @pytest.mark.django_db
 def test_confirmation_mail_arrives_over_smtp_in_japanese(smtp_inbox: Any) -> None:
-    mail.send_confirmation(_visit(), "hanako@example.jp")
+    mail.send_confirmation(factories.visit(), "hanako@example.jp")
 
     (message,) = smtp_inbox.messages
     assert message["To"] == "hanako@example.jp"
@@ -98,7 +81,7 @@ def test_confirmation_mail_arrives_over_smtp_in_japanese(smtp_inbox: Any) -> Non
 
 @pytest.mark.django_db
 def test_reminder_mail_says_tomorrow(smtp_inbox: Any) -> None:
-    mail.send_reminder(_visit(is_proxy=True), "hanako@example.jp")
+    mail.send_reminder(factories.visit(is_proxy=True), "hanako@example.jp")
 
     (message,) = smtp_inbox.messages
     assert subject_of(message).startswith("【明日のご予約】")

@@ -7,22 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 
+from madoguchi.core.links import public_url
 from madoguchi.resident_site.visit import Visit
 
 
 def _message(kind: str, visit: Visit, to: str) -> EmailMessage:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    context = {
-        "visit": visit,
-        "lookup_url": base + reverse("resident_site:lookup") + f"?code={visit.code}",
-    }
+    context = {"visit": visit, "lookup_url": public_url("resident_site:lookup", code=visit.code)}
     # Residents' mail is Japanese whatever language the sending request (or command) used.
     with translation.override("ja"):
         subject = render_to_string(f"resident_site/mail/{kind}_subject.txt", context)
