@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import segno
 import time_machine
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -203,3 +204,44 @@ def test_the_console_check_in_tells_the_number_and_the_calling_page_marks_it(
     assert f"<td>{ticket.number} <strong>予約</strong></td>" in page
     assert "<td>1</td>" in page
     assert page.index(f"<td>{ticket.number} <strong>") < page.index("<td>1</td>")
+
+
+def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
+    city: factories.City, frozen: Any, settings: Any
+) -> None:
+    settings.PUBLIC_BASE_URL = "https://madoguchi.example.lg.jp"
+    official = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
+    official.sites.set([city.site])
+    console = Client()
+    console.force_login(official)
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+    ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)
+
+    day = console.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY.isoformat()}")
+    assert f'href="/staff/queue/tickets/{ticket.pk}/slip/"' in day.content.decode()
+    response = console.get(f"/staff/queue/tickets/{ticket.pk}/slip/")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    page = response.content.decode()
+    path = f"/queue/tickets/{ticket.token}/"
+    assert f'<p class="number" id="slip-number">{ticket.number}</p>' in page
+    assert f"予約番号 {booked.code}" in page
+    assert f"https://madoguchi.example.lg.jp{path}" in page
+    expected_qr = segno.make(f"https://madoguchi.example.lg.jp{path}", error="m")
+    assert (
+        expected_qr.svg_inline(scale=4, title="待ち状況のページ（QRコード）", svgclass="qr") in page
+    )
+    assert Client().get(path).status_code == 200  # the link is the resident's ticket page
+
+
+def test_a_slip_is_only_for_staff_of_the_tickets_site(city: factories.City, frozen: Any) -> None:
+    frozen.move_to(ON_THE_DAY)
+    ticket = walk_in(city)
+    elsewhere = StaffUser.objects.create_user("elsewhere", password="x", role=Role.OFFICIAL)
+    client = Client()
+    client.force_login(elsewhere)
+    assert client.get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 404
+    assert Client().get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 302  # login

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.links import public_url
 from madoguchi.offices.models import Counter, Site
 from madoguchi.offices.selectors import active_sites
 from madoguchi.staff.models import StaffUser
@@ -66,6 +69,29 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
     """One site's queue with a button per counter."""
     site = _site_for(request, site_id)
     return render(request, "walkins/calling.html", {"site": site, "state": queue_state(site)})
+
+
+@login_required
+def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """A printable slip for a visitor (受付票): the number, and a QR code of the ticket's phone
+    page on the public site — handed to a booked visitor on check-in, or to anybody who wants
+    to follow the queue on their phone."""
+    ticket = get_object_or_404(
+        QueueTicket.objects.select_related("site", "procedure", "reservation"), pk=ticket_id
+    )
+    _site_for(request, ticket.site_id)
+    status_page = public_url("queue_board:ticket", kwargs={"token": ticket.token})
+    qr = segno.make(status_page, error="m").svg_inline(
+        scale=4, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
+    )
+    response = render(
+        request,
+        "walkins/slip.html",
+        {"ticket": ticket, "status_page": status_page, "qr": mark_safe(qr)},  # noqa: S308 segno's own SVG
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the page carries the ticket's token
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
