@@ -1,4 +1,5 @@
-"""The counter console in Chromium: log in, see the day, check a visitor in; zero axe issues."""
+"""The counter console in Chromium: log in, see the day, check a visitor in, open their queue
+slip and the calling page; zero axe issues."""
 
 from __future__ import annotations
 
@@ -56,3 +57,12 @@ def test_official_checks_a_visitor_in(live_server: Any, page: Any, booked: Reser
     assert axe_violations(page) == []
     booked.refresh_from_db()
     assert booked.status == ReservationStatus.CHECKED_IN
+
+    # The day view links the visitor's queue slip: number and QR code, printable.
+    page.get_by_role("link", name=f"受付票 {booked.code}").click()
+    assert page.locator("#slip-number").inner_text() == str(booked.queue_ticket.number)
+    assert page.locator("svg.qr").is_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="呼び出しの画面に戻る").click()
+    assert page.get_by_text("予約", exact=True).is_visible()
+    assert axe_violations(page) == []
