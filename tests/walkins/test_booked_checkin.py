@@ -245,3 +245,19 @@ def test_a_slip_is_only_for_staff_of_the_tickets_site(city: factories.City, froz
     client.force_login(elsewhere)
     assert client.get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 404
     assert Client().get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 302  # login
+
+
+def test_the_waiting_room_board_lists_booked_visitors_first_and_says_why(
+    city: factories.City, frozen: Any
+) -> None:
+    booked = book(city)
+    frozen.move_to(ON_THE_DAY)
+    walk_in(city)
+    board = f"/queue/sites/{city.site.pk}/"
+    assert "ご予約の方を優先して" not in Client().get(board).content.decode()
+
+    ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)
+
+    page = Client().get(board).content.decode()
+    assert f'<ol class="next-numbers">\n    <li>{ticket.number}</li><li>1</li>' in page
+    assert "ご予約の方を優先してお呼びしています。" in page

@@ -60,6 +60,8 @@ def board(request: HttpRequest, site_id: int) -> HttpResponse:
             "site": site,
             "state": state,
             "next_waiting": state.waiting[:NEXT_NUMBERS_SHOWN],
+            # Booked visitors are called first: say so, or the order looks unfair.
+            "appointments_first": any(t.reservation_id for t in state.waiting),
             "refresh_seconds": BOARD_REFRESH_SECONDS if auto else None,
             "updated_at": clock.now(),
         },
