@@ -1,8 +1,9 @@
 # The two set-up commands: `make demo` and `make test`. `make check` is every gate CI trusts.
 SHELL := /bin/bash
 # The venv's interpreter: the distribution's CPython 3.11 when it is there (Debian and Ubuntu build
-# it with PGO and LTO; pyenv's default source build has neither and costs 15–28 % more CPU per
-# request — decision 0012), else python3 from PATH. Override with `make PYTHON=…`.
+# it with PGO and LTO; pyenv's default source build has neither: the booking-rush benchmark's
+# server used a median 15 % more CPU per booking on it — decision 0012), else python3 from
+# PATH. Override with `make PYTHON=…`.
 PYTHON ?= $(shell for p in /usr/bin/python3.11 python3; do \
 	  $$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	  && { echo $$p; break; }; done)

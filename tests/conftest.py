@@ -60,6 +60,26 @@ def _no_reference_cache(settings: Any) -> None:
     forget_reference_data()
 
 
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    """Time frozen on the residents' factories' "now" (a Monday, 9 days before the visit day);
+    move it with `frozen.move_to(…)`. Some directories (reservations/, api/) have their own."""
+    import time_machine
+
+    from tests.resident_site import factories
+
+    with time_machine.travel(factories.NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def city(db: None, frozen: Any) -> Any:
+    """The residents' factories' test city (`tests.resident_site.factories.City`)."""
+    from tests.resident_site import factories
+
+    return factories.city()
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must provide this: {reason}")

@@ -11,8 +11,6 @@ import pytest
 import time_machine
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor
-from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import axe_violations
@@ -25,16 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def booked(live_server: Any) -> Iterator[Reservation]:
     with time_machine.travel(factories.NOW, tick=True) as traveller:
         city = factories.city()
-        factories.notice_card(city.municipality)
-        slot = factories.slot(city.site, city.pickup)
-        reservation = services.book_reservation(
-            slot_id=slot.pk,
-            procedure_code="card_pickup",
-            applicant=services.Applicant(
-                birth_date=factories.BIRTH, notice_number=factories.NOTICE
-            ),
-            actor=Actor.resident(),
-        )
+        reservation = factories.book_card_pickup(city)
         user = StaffUser.objects.create_user(
             "official", password="pw-for-tests", role=Role.OFFICIAL
         )

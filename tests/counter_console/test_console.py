@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
-from madoguchi.reservations import services
 from madoguchi.reservations.models import Channel, Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY, birth_fields
+from tests.resident_site.factories import NOTICE, VISIT_DAY, birth_fields
 
 pytestmark = pytest.mark.django_db
 
 ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 55))
-
-
-@pytest.fixture
-def frozen() -> Iterator[Any]:
-    with time_machine.travel(factories.NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def city(frozen: Any) -> factories.City:
-    return factories.city()
 
 
 @pytest.fixture
@@ -49,16 +34,7 @@ def console(official: StaffUser) -> Client:
     return client
 
 
-def book(city: factories.City, time: str = "10:00", n: int = 0) -> Reservation:
-    notice = f"ABC{123456 + n}"
-    factories.notice_card(city.municipality, notice=notice)
-    slot = factories.slot(city.site, city.pickup, time=time)
-    return services.book_reservation(
-        slot_id=slot.pk,
-        procedure_code="card_pickup",
-        applicant=services.Applicant(birth_date=BIRTH, notice_number=notice),
-        actor=Actor.resident(),
-    )
+book = factories.book_card_pickup
 
 
 def day_url(city: factories.City) -> str:

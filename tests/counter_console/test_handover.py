@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 
 from madoguchi.core import clock
@@ -20,7 +18,7 @@ from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY
+from tests.resident_site.factories import NOTICE, VISIT_DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -34,17 +32,6 @@ PROXY = {
 }
 
 
-@pytest.fixture
-def frozen() -> Iterator[Any]:
-    with time_machine.travel(factories.NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def city(frozen: Any) -> factories.City:
-    return factories.city()
-
-
 def worker(city: factories.City, role: str = Role.OFFICIAL) -> tuple[StaffUser, Client]:
     user = StaffUser.objects.create_user(f"{role}-desk", password="x", role=role)
     user.sites.set([city.site])
@@ -55,14 +42,7 @@ def worker(city: factories.City, role: str = Role.OFFICIAL) -> tuple[StaffUser, 
 
 @pytest.fixture
 def booked(city: factories.City, frozen: Any) -> Reservation:
-    factories.notice_card(city.municipality)
-    slot = factories.slot(city.site, city.pickup)
-    reservation = services.book_reservation(
-        slot_id=slot.pk,
-        procedure_code="card_pickup",
-        applicant=services.Applicant(birth_date=BIRTH, notice_number=NOTICE),
-        actor=Actor.resident(),
-    )
+    reservation = factories.book_card_pickup(city)
     frozen.move_to(ON_THE_DAY)
     return reservation
 

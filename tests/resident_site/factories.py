@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from madoguchi.core import clock
+from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, OpeningSession, Procedure, SessionKind, Site
-from madoguchi.reservations.models import Slot
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.resident_site.visit import Visit
 from tests.issuance.factories import card as issuance_card
 from tests.offices import factories as offices
@@ -83,6 +85,20 @@ def notice_card(owner: Municipality, notice: str = NOTICE, birth: dt.date = BIRT
     """A card whose notice was mailed: bookable with `notice` and `birth`."""
     return issuance_card(
         owner, status=CardStatus.NOTICE_ISSUED, notice_number=notice, birth_date=birth
+    )
+
+
+def book_card_pickup(city: City, time: str = "10:00", n: int = 0) -> Reservation:
+    """A resident's card pick-up on VISIT_DAY at `time`, with a card of its own (the notice
+    number is ABC123456 + n)."""
+    notice = f"ABC{123456 + n}"
+    notice_card(city.municipality, notice=notice)
+    slot_ = slot(city.site, city.pickup, time=time)
+    return services.book_reservation(
+        slot_id=slot_.pk,
+        procedure_code="card_pickup",
+        applicant=services.Applicant(birth_date=BIRTH, notice_number=notice),
+        actor=Actor.resident(),
     )
 
 

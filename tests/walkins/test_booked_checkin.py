@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import segno
-import time_machine
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -17,14 +15,13 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.offices.models import Counter
-from madoguchi.reservations import services
-from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.reservations.models import ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
 from madoguchi.walkins.selectors import queue_state, ticket_view
 from madoguchi.walkins.services import call_next_ticket, check_in_booked_visitor, issue_ticket
 from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, VISIT_DAY
+from tests.resident_site.factories import VISIT_DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -33,27 +30,16 @@ KIOSK = Actor.resident("kiosk")
 ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 50))
 
 
-@pytest.fixture
-def frozen() -> Iterator[Any]:
-    with time_machine.travel(factories.NOW, tick=False) as traveller:
-        yield traveller
+book = factories.book_card_pickup
 
 
-@pytest.fixture
-def city(frozen: Any) -> factories.City:
-    return factories.city()
-
-
-def book(city: factories.City, n: int = 0, time: str = "10:00") -> Reservation:
-    notice = f"ABC{123456 + n}"
-    factories.notice_card(city.municipality, notice=notice)
-    slot = factories.slot(city.site, city.pickup, time=time)
-    return services.book_reservation(
-        slot_id=slot.pk,
-        procedure_code="card_pickup",
-        applicant=services.Applicant(birth_date=BIRTH, notice_number=notice),
-        actor=Actor.resident(),
-    )
+def console_for(city: factories.City) -> Client:
+    """A signed-in official of the city's site."""
+    official = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
+    official.sites.set([city.site])
+    console = Client()
+    console.force_login(official)
+    return console
 
 
 def walk_in(city: factories.City) -> QueueTicket:
@@ -101,7 +87,7 @@ def test_checking_in_moves_the_reservation_and_gives_the_next_number_as_an_appoi
 def test_a_checked_in_booked_visitor_is_called_before_walk_ins_who_came_earlier(
     city: factories.City, frozen: Any
 ) -> None:
-    early, late = book(city, 0, "10:00"), book(city, 1, "10:30")
+    early, late = book(city, "10:00", n=0), book(city, "10:30", n=1)
     frozen.move_to(ON_THE_DAY)
     walk_ins = [walk_in(city), walk_in(city)]
     second_booked = check_in_booked_visitor(code=late.code, actor=CLERK)
@@ -185,10 +171,7 @@ def test_the_database_refuses_a_priority_that_does_not_match_the_reservation(
 def test_the_console_check_in_tells_the_number_and_the_calling_page_marks_it(
     city: factories.City, frozen: Any
 ) -> None:
-    official = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
-    official.sites.set([city.site])
-    console = Client()
-    console.force_login(official)
+    console = console_for(city)
     booked = book(city)
     frozen.move_to(ON_THE_DAY)
     walk_in(city)
@@ -210,10 +193,7 @@ def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
     city: factories.City, frozen: Any, settings: Any
 ) -> None:
     settings.PUBLIC_BASE_URL = "https://madoguchi.example.lg.jp"
-    official = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
-    official.sites.set([city.site])
-    console = Client()
-    console.force_login(official)
+    console = console_for(city)
     booked = book(city)
     frozen.move_to(ON_THE_DAY)
     ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)

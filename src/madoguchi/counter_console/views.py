@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.core import clock
@@ -36,6 +36,8 @@ from madoguchi.resident_site.mail import send_confirmation_on_commit
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import check_in_booked_visitor
+
+Done = TypeVar("Done")
 
 
 def _staff(request: HttpRequest) -> StaffUser:
@@ -92,10 +94,9 @@ def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
 
 
 def _transition(
-    action: Callable[..., object], done: str
+    action: Callable[..., Done], done: Callable[[Done], str]
 ) -> Callable[[HttpRequest, str], HttpResponse]:
-    """A POST view that applies `action` to one reservation and says `done` (a msgid that may
-    use `%(number)s`, the queue ticket's number when `action` returns a ticket)."""
+    """A POST view that applies `action` to one reservation and says `done(result)`."""
 
     @login_required
     @require_POST
@@ -107,24 +108,26 @@ def _transition(
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            number = result.number if isinstance(result, QueueTicket) else ""
-            messages.success(request, f"{booked.code}：{gettext(done) % {'number': number}}")
+            messages.success(request, f"{booked.code}：{done(result)}")
         day = clock.to_jst(booked.slot.starts_at).date()
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("counter_console:site_day", args=[site.pk]) + f"?day={day}"
         return redirect(target)
 
-    view.__doc__ = f"POST: {done}（reservations.services.{action.__name__}）"
+    view.__doc__ = f"POST: {action.__module__}.{action.__name__}"
     return view
 
 
-check_in = _transition(
-    check_in_booked_visitor,
-    gettext_noop("受付しました（受付番号 %(number)s、予約の方として先にお呼びします）"),
-)
-served = _transition(services.mark_served, gettext_noop("完了にしました"))
-no_show = _transition(services.mark_no_show, gettext_noop("来庁なしにしました"))
+def _checked_in(ticket: QueueTicket) -> str:
+    return gettext("受付しました（受付番号 %(number)s、予約の方として先にお呼びします）") % {
+        "number": ticket.number
+    }
+
+
+check_in = _transition(check_in_booked_visitor, _checked_in)
+served = _transition(services.mark_served, lambda _: gettext("完了にしました"))
+no_show = _transition(services.mark_no_show, lambda _: gettext("来庁なしにしました"))
 
 
 @login_required

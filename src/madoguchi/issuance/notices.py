@@ -16,8 +16,8 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import urlencode
 
-from django.conf import settings
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -26,6 +26,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.core import clock
+from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
@@ -55,10 +56,10 @@ def _fonts() -> None:
             pdfmetrics.registerFont(UnicodeCIDFont(name))
 
 
-def booking_url(notice_number: str) -> str:
-    """The booking page with the number filled in (built by the resident pages)."""
-    base = str(settings.PUBLIC_BASE_URL).rstrip("/")
-    return f"{base}/book/card_pickup/?notice={notice_number}"
+def booking_urls(notice_numbers: Sequence[str]) -> list[str]:
+    """The residents' card pick-up booking page with each number filled in (one reverse)."""
+    page = public_url("resident_site:sites", kwargs={"procedure": "card_pickup"})
+    return [f"{page}?{urlencode({'notice': number})}" for number in notice_numbers]
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def _qr_codes(payloads: Sequence[str]) -> Iterator[tuple[int, str]]:
         yield from pool.imap(qr_path_literal, payloads, chunksize=250)
 
 
-def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str]) -> None:
+def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str], payload: str) -> None:
     top = PAGE_HEIGHT - 20 * mm
     number = card.notice_number or ""
     # Address block (window envelope position).
@@ -244,7 +245,6 @@ def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str]) -> 
     canvas.setFont(MINCHO, 7.5)
     canvas.drawString(box_x + 4 * mm, box_y + 3 * mm, f"申請書ID {card.application_id}")
     # QR code with its payload printed underneath and attached as a link.
-    payload = booking_url(number)
     qr_size = 30 * mm
     qr_x, qr_y = PAGE_WIDTH - LEFT - qr_size, top - 130 * mm
     _draw_qr(canvas, code, qr_x, qr_y, qr_size)
@@ -270,10 +270,11 @@ def render_notices_pdf(
     canvas.beginForm("notice_static")
     _draw_static(canvas, context)
     canvas.endForm()
-    codes = _qr_codes([booking_url(card.notice_number or "") for card in cards])
-    for card, code in zip(cards, codes, strict=True):
+    payloads = booking_urls([card.notice_number or "" for card in cards])
+    codes = _qr_codes(payloads)
+    for card, code, payload in zip(cards, codes, payloads, strict=True):
         canvas.doForm("notice_static")
-        _draw_card_page(canvas, card, code)
+        _draw_card_page(canvas, card, code, payload)
         canvas.showPage()
     if not cards:
         canvas.setFont(GOTHIC, 12)

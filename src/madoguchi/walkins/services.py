@@ -21,6 +21,7 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods, site_offers
 from madoguchi.offices.models import Counter, Procedure, Site
+from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.services import check_in_reservation
 from madoguchi.walkins.models import (
     AT_COUNTER_STATUSES,
@@ -96,6 +97,36 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
         )
 
 
+def _new_ticket(
+    *, site: Site, procedure: Procedure, actor: Actor, reservation: Reservation | None = None
+) -> QueueTicket:
+    """The next number of `site`'s queue today, waiting; a booked visitor's is an appointment."""
+    now = clock.now()
+    business_day = now.date()
+    ticket = QueueTicket.objects.create(
+        site=site,
+        procedure=procedure,
+        business_day=business_day,
+        number=allocate_ticket_number(site=site, business_day=business_day),
+        status=TicketStatus.WAITING,
+        priority=TicketPriority.WALK_IN if reservation is None else TicketPriority.APPOINTMENT,
+        reservation=reservation,
+        issued_at=now,
+    )
+    after = _audit_state(ticket)
+    if reservation is not None:
+        after["reservation"] = reservation.code
+    record_audit_event(
+        actor=actor,
+        action="ticket.issued",
+        subject_type=SUBJECT_TYPE,
+        subject_id=ticket.pk,
+        before=None,
+        after=after,
+    )
+    return ticket
+
+
 @transaction.atomic
 def issue_ticket(*, site: Site, procedure: Procedure, actor: Actor) -> QueueTicket:
     """Give a walk-in visitor the next number of `site`'s queue today.
@@ -105,25 +136,7 @@ def issue_ticket(*, site: Site, procedure: Procedure, actor: Actor) -> QueueTick
     `site_closed` (409). Returns the new waiting ticket.
     """
     _ensure_open_for(site, procedure)
-    now = clock.now()
-    business_day = now.date()
-    ticket = QueueTicket.objects.create(
-        site=site,
-        procedure=procedure,
-        business_day=business_day,
-        number=allocate_ticket_number(site=site, business_day=business_day),
-        status=TicketStatus.WAITING,
-        issued_at=now,
-    )
-    record_audit_event(
-        actor=actor,
-        action="ticket.issued",
-        subject_type=SUBJECT_TYPE,
-        subject_id=ticket.pk,
-        before=None,
-        after=_audit_state(ticket),
-    )
-    return ticket
+    return _new_ticket(site=site, procedure=procedure, actor=actor)
 
 
 @transaction.atomic
@@ -137,28 +150,12 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
     `invalid_transition` — e.g. already checked in —, 409 `not_today`).
     """
     reservation = check_in_reservation(code=code, actor=actor)
-    now = clock.now()
-    business_day = now.date()
-    site = reservation.slot.site
-    ticket = QueueTicket.objects.create(
-        site=site,
-        procedure_id=reservation.procedure_id,
-        business_day=business_day,
-        number=allocate_ticket_number(site=site, business_day=business_day),
-        status=TicketStatus.WAITING,
-        priority=TicketPriority.APPOINTMENT,
-        reservation=reservation,
-        issued_at=now,
-    )
-    record_audit_event(
+    return _new_ticket(
+        site=reservation.slot.site,
+        procedure=reservation.procedure,
         actor=actor,
-        action="ticket.issued",
-        subject_type=SUBJECT_TYPE,
-        subject_id=ticket.pk,
-        before=None,
-        after={**_audit_state(ticket), "reservation": reservation.code},
+        reservation=reservation,
     )
-    return ticket
 
 
 def _locked(ticket: QueueTicket) -> QueueTicket:
