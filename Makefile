@@ -8,17 +8,39 @@ PYTHON ?= $(shell for p in /usr/bin/python3.11 python3; do \
 	  $$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	  && { echo $$p; break; }; done)
 VENV ?= .venv
+SERVER_VENV ?= .venv-server
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck migrations-check bench clean
+.PHONY: demo test test-sqlite test-postgres check lint typecheck migrations-check bench clean lock server-env
 
-$(STAMP): pyproject.toml package.json
+# Every package comes from the hashed lock files in requirements/ (`make lock` refreshes them
+# from pyproject.toml); madoguchi itself is installed without build isolation, so pip fetches
+# nothing that is not pinned and hashed.
+LOCKS := requirements/build.txt requirements/base.txt requirements/dev.txt
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11
+
+$(STAMP): pyproject.toml $(LOCKS) package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund; fi
+	$(BIN)/pip install --quiet --require-hashes -r requirements/build.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund; fi
 	touch $(STAMP)
+
+# The server's environment: runtime packages only (no test or lint tools), madoguchi not editable.
+server-env:
+	test -x $(SERVER_VENV)/bin/python || $(PYTHON) -m venv $(SERVER_VENV)
+	$(SERVER_VENV)/bin/pip install --quiet --require-hashes -r requirements/build.txt
+	$(SERVER_VENV)/bin/pip install --quiet --require-hashes -r requirements/base.txt
+	$(SERVER_VENV)/bin/pip install --quiet --no-deps --no-build-isolation .
+
+# Re-resolve the lock files after changing a dependency in pyproject.toml or requirements/build.in
+# (`make lock UPGRADE=--upgrade` also moves unpinned transitive packages to their newest).
+lock: $(STAMP)
+	$(UV_COMPILE) $(UPGRADE) requirements/build.in -o requirements/build.txt
+	$(UV_COMPILE) $(UPGRADE) pyproject.toml -o requirements/base.txt
+	$(UV_COMPILE) $(UPGRADE) pyproject.toml --extra dev -c requirements/base.txt -o requirements/dev.txt
 
 demo: $(STAMP)
 	$(BIN)/madoguchi demo
@@ -50,4 +72,4 @@ bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SERVER_VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
