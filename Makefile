@@ -12,7 +12,7 @@ SERVER_VENV ?= .venv-server
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres check lint typecheck migrations-check bench clean lock server-env
+.PHONY: demo test test-sqlite test-postgres check lint typecheck migrations-check bench clean lock server-env bench-smoke
 
 # Every package comes from the hashed lock files in requirements/ (`make lock` refreshes them
 # from pyproject.toml); madoguchi itself is installed without build isolation, so pip fetches
@@ -70,6 +70,10 @@ check: lint typecheck migrations-check test
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Every benchmark at a small size (bench/smoke.py): proves each still starts and finishes.
+bench-smoke: $(STAMP)
+	for b in bench/bench_*.py; do echo "== $$b"; BENCH_SMOKE=1 $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(SERVER_VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

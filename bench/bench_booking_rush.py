@@ -47,19 +47,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 from madoguchi.env import default_workers  # noqa: E402  serve's own default
 from madoguchi.reservations.claims import CLAIM_SEATS_SQL  # noqa: E402  the app's own claim
+from smoke import size  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PGBENCH = os.environ.get("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "64"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", str(size(64, 8))))
+SECONDS = int(os.environ.get("BENCH_SECONDS", str(size(20, 2))))
 # `madoguchi serve`'s kind of server: sync workers (they queue fairly on one accept queue:
 # gthread's keep-alive connections gave p99 four times higher here), as many as serve starts by
 # default for this database (env.default_workers: one per core beside a local PostgreSQL).
 WORKERS_SETTING = os.environ.get("BENCH_WORKERS", "")
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
-HTTP_CARDS = int(os.environ.get("BENCH_HTTP_CARDS", "40000"))
-PG_CARDS = 100_000
+HTTP_CARDS = int(os.environ.get("BENCH_HTTP_CARDS", str(size(40_000, 2_000))))
+PG_CARDS = size(100_000, 5_000)
 LARGE_SLOTS, SMALL_SLOTS, SMALL_SEATS = 48, 2, 25
 
 SEED = r"""

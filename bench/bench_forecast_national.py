@@ -32,6 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from smoke import SMOKE, size
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -154,10 +156,12 @@ def run_phase(phase: str, path: Path, months: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=124_000_000)
+    parser.add_argument("--rows", type=int, default=size(124_000_000, 200_000))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--months", type=int, default=36)
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each phase; best is kept")
+    parser.add_argument(
+        "--repeat", type=int, default=size(2, 1), help="runs of each phase; best is kept"
+    )
     parser.add_argument("--no-readme", action="store_true", help="do not append to README")
     parser.add_argument("--phase", choices=["floor", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -198,7 +202,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     print(summary)
-    if not args.no_readme:
+    if not (args.no_readme or SMOKE):
         command = "python bench/bench_forecast_national.py" + (
             "" if args.rows == 124_000_000 else f" --rows {args.rows}"
         )

@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-ROWS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100_000
+from smoke import finish, size
+
+ROWS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else size(100_000, 2_000)
 TARGET_SECONDS = 10.0
 HEADER = (
     "application_id,delivered_on,family_name,given_name,family_name_kana,given_name_kana,"
@@ -136,7 +138,7 @@ def main() -> None:
             f"{label:<34}{seconds:>9.2f}{ROWS / seconds:>11,.0f}{seconds / base:>8.1f}×"
             f"  {'met' if met else 'MISSED'}"
         )
-    sys.exit(0 if ok else 1)
+    finish(ok)
 
 
 if __name__ == "__main__":

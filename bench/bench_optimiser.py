@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from madoguchi.planning.staffing import StaffingProblem, default_session_kinds, solve_staffing
+from smoke import size
 
 WEEKS, SITES, TEMPORARY = 52, 50, 10
 
@@ -62,7 +63,7 @@ def synthetic_problem(seed: int) -> StaffingProblem:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--time-limit", type=float, default=size(10.0, 2.0))
     parser.add_argument("--gap", type=float, default=0.01)
     args = parser.parse_args()
     problem = synthetic_problem(args.seed)

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from madoguchi.planning.queueing import erlang_c
 from madoguchi.planning.simulation import Procedure, simulate_continuous_site, simulate_mmc
+from smoke import size
 
 COUNTERS = 6
 ARRIVALS_PER_HOUR = 20.4
@@ -89,7 +90,7 @@ def with_simpy(customers: int, seed: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=300_000)
+    parser.add_argument("--customers", type=int, default=size(300_000, 5_000))
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     exact = erlang_c(COUNTERS, ARRIVALS_PER_HOUR, SERVICE_MINUTES).mean_wait_minutes

@@ -16,11 +16,13 @@ import statistics
 import tempfile
 import time
 
+from smoke import size
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--residents", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--residents", type=int, default=size(100_000, 5_000))
+    parser.add_argument("--repeat", type=int, default=size(5, 1))
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="madoguchi-bench-whatif-")

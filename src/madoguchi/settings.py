@@ -189,6 +189,10 @@ MADOGUCHI_AUDIT_SEAL_MS = env_int("MADOGUCHI_AUDIT_SEAL_MS", 500, minimum=0, max
 
 # Sites, municipalities and procedures are kept this many seconds per process for the booking
 # path (a change made elsewhere takes effect within it); 0 reads them on every booking.
+# The largest J-LIS delivery file the staff upload page takes (bigger ones: `import-deliveries`)
+MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES = env_int(
+    "MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31
+)
 MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
     "MADOGUCHI_REFERENCE_CACHE_SECONDS", 10, minimum=0, maximum=3600
 )

@@ -41,7 +41,7 @@ from madoguchi.staff.models import Role, StaffUser
 READERS = frozenset(Role.values)
 WORKERS = frozenset({Role.OFFICIAL, Role.CONTRACTOR, Role.MANAGER, Role.ADMINISTRATOR})
 OFFICIALS = frozenset({Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR})
-UPLOAD_MAX_BYTES = int(getattr(settings, "MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+UPLOAD_MAX_BYTES = settings.MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES
 BULK_STEP = 500
 View = Callable[..., HttpResponse | FileResponse]
 
