@@ -90,7 +90,7 @@ def test_the_ticket_page_shows_the_position_and_estimated_wait(client: Client, h
     assert "受付番号 5" in page
     assert "あなたの前に 4 人お待ちです" in page
     assert "待ち時間の目安：約 20 分" in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert b'http-equiv="refresh"' not in response.content
 
 

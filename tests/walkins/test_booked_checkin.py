@@ -204,7 +204,7 @@ def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     page = response.content.decode()
     path = f"/queue/tickets/{ticket.token}/"
     assert f'<p class="number" id="slip-number">{ticket.number}</p>' in page

@@ -108,7 +108,9 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
             "can_cancel": view.ticket.status == TicketStatus.WAITING and active,
         },
     )
-    response["Referrer-Policy"] = "no-referrer"  # the token is the ticket: never leak it
+    # The token is the ticket: never sent to another site. `same-origin` still lets the
+    # browser send the Origin header the page's own forms (cancel, language) need (0013).
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

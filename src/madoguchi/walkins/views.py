@@ -89,7 +89,8 @@ def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "walkins/slip.html",
         {"ticket": ticket, "status_page": status_page, "qr": mark_safe(qr)},  # noqa: S308 segno's own SVG
     )
-    response["Referrer-Policy"] = "no-referrer"  # the page carries the ticket's token
+    # The page carries the ticket's token: never sent to another site (decision 0013).
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 
