@@ -95,8 +95,8 @@ def test_tickets_are_refused_for_a_procedure_the_site_does_not_offer(hall: Hall)
 def test_the_transition_table_allows_exactly_the_documented_moves() -> None:
     assert {state: set(targets) for state, targets in TICKET_TRANSITIONS.items()} == {
         "waiting": {"called", "cancelled"},
-        "called": {"serving", "no_show", "cancelled"},
-        "serving": {"done"},
+        "called": {"serving", "no_show", "cancelled", "waiting"},  # waiting: transferred
+        "serving": {"done", "waiting"},
         "done": set(),
         "no_show": set(),
         "cancelled": set(),

@@ -180,6 +180,18 @@ class Counter(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="counters")
     name = models.CharField("名称", max_length=50)
     is_active = models.BooleanField("使用中", default=True)
+    has_terminal = models.BooleanField(
+        "カード端末あり",
+        default=True,
+        help_text="カード端末が必要な手続き（カードの交付・申請など）は、端末のある窓口だけが呼び出します。",
+    )
+    procedures = models.ManyToManyField(
+        Procedure,
+        blank=True,
+        related_name="counters",
+        verbose_name="扱う手続き",
+        help_text="空欄のときは、庁舎で扱うすべての手続き（端末の条件は上のとおり）。",
+    )
 
     class Meta:
         ordering = ["site", "name"]
@@ -189,6 +201,15 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.name}"
+
+    def can_serve(self, procedure: Procedure, skills: set[int] | None = None) -> bool:
+        """Whether this counter takes visitors for `procedure` (its skills, see the fields).
+
+        `skills` is the counter's own procedure ids when the caller already has them."""
+        if procedure.needs_terminal and not self.has_terminal:
+            return False
+        own = skills if skills is not None else {p.pk for p in self.procedures.all()}
+        return not own or procedure.pk in own
 
 
 class Terminal(models.Model):

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from madoguchi.core.admin import ReadOnlyModelAdmin
-from madoguchi.walkins.models import QueueDay, QueueTicket
+from madoguchi.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
+from madoguchi.walkins.models import QueueDay, QueuePrefix, QueueSettings, QueueTicket
+
+
+@admin.register(QueueSettings)
+class QueueSettingsAdmin(AuditedModelAdmin):
+    """Per site: the booked visitors' early window and late grace, recalls before a no-show."""
+
+    list_display = ("site", "early_minutes", "late_grace_minutes", "recalls_before_no_show")
+
+
+@admin.register(QueuePrefix)
+class QueuePrefixAdmin(AuditedModelAdmin):
+    """Per site and procedure: the letter its numbers carry (one sequence per letter)."""
+
+    list_display = ("site", "procedure", "prefix")
+    list_filter = ("site",)
 
 
 @admin.register(QueueTicket)
@@ -13,8 +28,10 @@ class QueueTicketAdmin(ReadOnlyModelAdmin):
     list_display = (
         "business_day",
         "site",
+        "prefix",
         "number",
         "procedure",
+        "channel",
         "status",
         "counter",
         "issued_at",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -29,10 +30,24 @@ class TicketStatus(models.TextChoices):
 
 
 class TicketPriority(models.IntegerChoices):
-    """Who is called first: booked visitors who have checked in, then walk-ins (each by number)."""
+    """Who is called first: booked visitors at their time (see `walkins.calling`), then
+    walk-ins by number. A booked visitor who checks in after the late grace is a walk-in."""
 
     APPOINTMENT = 0, "予約の方"
     WALK_IN = 1, "予約なしの方"
+
+
+class TicketChannel(models.TextChoices):
+    """Where the ticket was issued."""
+
+    PHONE = "phone", "スマートフォン"
+    KIOSK = "kiosk", "受付端末（キオスク）"
+    STAFF = "staff", "職員による発券"
+    CHECK_IN = "check_in", "予約の受付"
+    API = "api", "API"
+
+
+PREFIX_VALIDATOR = RegexValidator(r"^[A-Z]{0,2}$", "英大文字1〜2字で入力してください。")
 
 
 ACTIVE_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
@@ -49,17 +64,93 @@ class QueueDay(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="queue_days")
     business_day = models.DateField("営業日")
+    prefix = models.CharField("番号の頭文字", max_length=2, blank=True, default="")
     last_number = models.PositiveIntegerField("最後に発行した番号", default=0)
 
     class Meta:
         verbose_name = "受付番号の採番"
         verbose_name_plural = "受付番号の採番"
         constraints = (
-            models.UniqueConstraint(fields=["site", "business_day"], name="queue_day_unique"),
+            models.UniqueConstraint(
+                fields=["site", "business_day", "prefix"], name="queue_day_prefix_unique"
+            ),
         )
 
     def __str__(self) -> str:
-        return f"{self.site} {self.business_day} ({self.last_number})"
+        return f"{self.site} {self.business_day} {self.prefix}({self.last_number})"
+
+
+class QueueSettings(models.Model):
+    """How one site's queue calls booked visitors and gives up on absent ones.
+
+    A site without a row uses the defaults (`QueueSettings.defaults_for`)."""
+
+    site = models.OneToOneField(
+        Site, on_delete=models.CASCADE, related_name="queue_settings", verbose_name="窓口（庁舎）"
+    )
+    early_minutes = models.PositiveSmallIntegerField(
+        "予約時刻より前に優先する分数",
+        default=15,
+        validators=[MaxValueValidator(120)],
+        help_text="予約の方は予約時刻のこの分数前から、予約なしの方より先にお呼びします。",
+    )
+    late_grace_minutes = models.PositiveSmallIntegerField(
+        "予約時刻に遅れても優先する分数",
+        default=5,
+        validators=[MaxValueValidator(60)],
+        help_text="これより遅れて受付した予約の方は、予約なしの方と同じ順番でお呼びします。",
+    )
+    recalls_before_no_show = models.PositiveSmallIntegerField(
+        "不在とするまでの再呼出の回数",
+        default=2,
+        validators=[MaxValueValidator(10)],
+        help_text="この回数だけ再呼出してもお見えにならないとき、次の再呼出で不在になります。",
+    )
+
+    class Meta:
+        verbose_name = "当日受付の設定"
+        verbose_name_plural = "当日受付の設定"
+
+    def __str__(self) -> str:
+        return f"{self.site} の当日受付の設定"
+
+    @classmethod
+    def defaults_for(cls, site: Site) -> QueueSettings:
+        """The site's settings, or the defaults (unsaved) when it has none."""
+        found = cls.objects.filter(site=site).first()
+        return found if found is not None else cls(site=site)
+
+
+class QueuePrefix(models.Model):
+    """The letter a procedure's numbers carry at one site (A for card work, B for certificates…).
+
+    Procedures with the same letter form one group with one number sequence (A1, A2, …); a
+    procedure without a row is numbered without a letter."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="queue_prefixes", verbose_name="窓口（庁舎）"
+    )
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="queue_prefixes", verbose_name="手続き"
+    )
+    prefix = models.CharField(
+        "番号の頭文字", max_length=2, validators=[PREFIX_VALIDATOR], help_text="例: A、B"
+    )
+
+    class Meta:
+        verbose_name = "受付番号の頭文字"
+        verbose_name_plural = "受付番号の頭文字"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["site", "procedure"], name="queue_prefix_one_per_procedure"
+            ),
+            models.CheckConstraint(
+                condition=Q(prefix__regex=r"^[A-Z]{1,2}$"), name="queue_prefix_letters"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.procedure}: {self.prefix}"
 
 
 class QueueTicket(models.Model):
@@ -73,6 +164,7 @@ class QueueTicket(models.Model):
         Procedure, on_delete=models.PROTECT, related_name="queue_tickets", verbose_name="手続き"
     )
     business_day = models.DateField("営業日")
+    prefix = models.CharField("番号の頭文字", max_length=2, blank=True, default="")
     number = models.PositiveIntegerField("受付番号")
     token = models.CharField(
         "確認用トークン", max_length=32, unique=True, default=new_ticket_token, editable=False
@@ -99,8 +191,25 @@ class QueueTicket(models.Model):
         blank=True,
         verbose_name="予約",
     )
+    channel = models.CharField(
+        "発券の経路", max_length=10, choices=TicketChannel.choices, default=TicketChannel.PHONE
+    )
+    appointment_at = models.DateTimeField("予約時刻", null=True, blank=True)
+    transfer_counter = models.ForeignKey(
+        Counter,
+        on_delete=models.PROTECT,
+        related_name="transferred_tickets",
+        null=True,
+        blank=True,
+        verbose_name="回付先の窓口",
+    )
+    recall_count = models.PositiveSmallIntegerField("再呼出の回数", default=0)
+    estimated_wait_minutes = models.PositiveIntegerField(
+        "発券時の待ち時間の目安（分）", null=True, blank=True
+    )
     issued_at = models.DateTimeField("発券日時")
     called_at = models.DateTimeField("呼出日時", null=True, blank=True)
+    recalled_at = models.DateTimeField("最後の再呼出の日時", null=True, blank=True)
     served_at = models.DateTimeField("対応開始日時", null=True, blank=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
 
@@ -110,14 +219,16 @@ class QueueTicket(models.Model):
         verbose_name_plural = "整理券"
         constraints = (
             models.UniqueConstraint(
-                fields=["site", "business_day", "number"], name="queue_ticket_number_unique"
+                fields=["site", "business_day", "prefix", "number"],
+                name="queue_ticket_number_unique_per_prefix",
             ),
             models.CheckConstraint(condition=Q(number__gte=1), name="queue_ticket_number_positive"),
-            # A booked visitor's ticket, and only theirs, is called before the walk-ins.
+            # Only a booked visitor's ticket is called before the walk-ins (one who came after
+            # the late grace is in the walk-in order, priority 1, reservation kept).
             models.CheckConstraint(
-                condition=Q(priority=0, reservation__isnull=False)
-                | Q(priority=1, reservation__isnull=True),
-                name="queue_ticket_priority_matches_reservation",
+                condition=Q(priority=0, reservation__isnull=False, appointment_at__isnull=False)
+                | Q(priority=1),
+                name="queue_ticket_priority_needs_appointment",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["waiting", "cancelled"]) | Q(counter__isnull=False),
@@ -138,7 +249,12 @@ class QueueTicket(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"{self.site} {self.business_day} {self.number}番"
+        return f"{self.site} {self.business_day} {self.label}番"
+
+    @property
+    def label(self) -> str:
+        """The number as shown and called: prefix and number, e.g. A12."""
+        return f"{self.prefix}{self.number}"
 
     @property
     def is_active(self) -> bool:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from madoguchi.core import clock
 from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Counter, Procedure, Site
+from madoguchi.walkins.calling import order_key
 from madoguchi.walkins.estimates import blended_service_minutes, wait_minutes
-from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueTicket, TicketStatus
+from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueSettings, QueueTicket, TicketStatus
 
 OBSERVATION_DAYS = 14
 """Finished services from this many past days (and today) inform the service-time estimate."""
@@ -48,6 +49,11 @@ class QueueState:
         return sorted(t.number for t in self.at_counters)
 
     @property
+    def serving_labels(self) -> list[str]:
+        """Numbers being called or served as shown (with their prefix), by counter."""
+        return [t.label for t in self.at_counters]
+
+    @property
     def called(self) -> list[QueueTicket]:
         return [t for t in self.at_counters if t.status == TicketStatus.CALLED]
 
@@ -61,6 +67,7 @@ class TicketView:
     """1 = next to be called; None once the ticket is no longer waiting."""
     estimated_wait_minutes: int | None
     serving_numbers: list[int]
+    serving_labels: list[str]
 
 
 def _minutes(delta: dt.timedelta) -> float:
@@ -131,19 +138,26 @@ def _estimate(
     )
 
 
-def _today_active(site: Site, day: dt.date) -> tuple[list[QueueTicket], list[QueueTicket]]:
+def _today_active(site: Site, now: dt.datetime) -> tuple[list[QueueTicket], list[QueueTicket], int]:
+    """Waiting tickets in the calling order, tickets at counters (by counter), and the
+    site's early window."""
+    early = QueueSettings.defaults_for(site).early_minutes
     tickets = list(
         QueueTicket.objects.filter(
             site=site,
-            business_day=day,
+            business_day=now.date(),
             status__in=[TicketStatus.WAITING, *AT_COUNTER_STATUSES],
-        )
-        .select_related("counter", "procedure")
-        .order_by("priority", "number")
+        ).select_related("counter", "procedure")
     )
-    waiting = [t for t in tickets if t.status == TicketStatus.WAITING]
-    at_counters = [t for t in tickets if t.status != TicketStatus.WAITING]
-    return waiting, at_counters
+    waiting = sorted(
+        (t for t in tickets if t.status == TicketStatus.WAITING),
+        key=lambda t: order_key(t, now=now, early_minutes=early),
+    )
+    at_counters = sorted(
+        (t for t in tickets if t.status != TicketStatus.WAITING),
+        key=lambda t: (t.counter.name if t.counter else "", t.pk),
+    )
+    return waiting, at_counters, early
 
 
 def queue_state(site: Site) -> QueueState:
@@ -155,7 +169,7 @@ def queue_state(site: Site) -> QueueState:
     hours. Runs a fixed number of queries.
     """
     now = clock.now()
-    waiting, at_counters = _today_active(site, now.date())
+    waiting, at_counters, _early = _today_active(site, now)
     procedure_ids = {t.procedure_id for t in waiting + at_counters}
     service = service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {}
     by_counter = {t.counter_id: t for t in at_counters}
@@ -193,13 +207,14 @@ def ticket_by_token(token: str) -> QueueTicket | None:
 def ticket_view(ticket: QueueTicket) -> TicketView:
     """Where `ticket` stands: its position among those waiting and its estimated wait."""
     if ticket.status != TicketStatus.WAITING or ticket.business_day != clock.today():
-        serving: list[int] = []
-        if ticket.business_day == clock.today():
-            serving = queue_state(ticket.site).serving_numbers
-        return TicketView(ticket, None, None, serving)
+        if ticket.business_day != clock.today():
+            return TicketView(ticket, None, None, [], [])
+        state = queue_state(ticket.site)
+        return TicketView(ticket, None, None, state.serving_numbers, state.serving_labels)
     now = clock.now()
-    waiting, at_counters = _today_active(ticket.site, ticket.business_day)
-    ahead = [t for t in waiting if (t.priority, t.number) < (ticket.priority, ticket.number)]
+    waiting, at_counters, early = _today_active(ticket.site, now)
+    mine = order_key(ticket, now=now, early_minutes=early)
+    ahead = [t for t in waiting if order_key(t, now=now, early_minutes=early) < mine]
     procedure_ids = {t.procedure_id for t in ahead + at_counters} | {ticket.procedure_id}
     service = service_minutes_by_procedure(ticket.site, procedure_ids)
     estimate = _estimate(
@@ -215,4 +230,5 @@ def ticket_view(ticket: QueueTicket) -> TicketView:
         position=len(ahead) + 1,
         estimated_wait_minutes=estimate,
         serving_numbers=sorted(t.number for t in at_counters),
+        serving_labels=[t.label for t in at_counters],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -23,24 +23,35 @@ from madoguchi.offices.calendar import SiteCalendar, procedure_periods, site_off
 from madoguchi.offices.models import Counter, Procedure, Site
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.services import check_in_reservation
+from madoguchi.walkins.calling import call_order
 from madoguchi.walkins.models import (
+    ACTIVE_STATUSES,
     AT_COUNTER_STATUSES,
     QueueDay,
+    QueuePrefix,
+    QueueSettings,
     QueueTicket,
+    TicketChannel,
     TicketPriority,
     TicketStatus,
 )
 
 TICKET_TRANSITIONS = table(
     waiting={TicketStatus.CALLED, TicketStatus.CANCELLED},
-    called={TicketStatus.SERVING, TicketStatus.NO_SHOW, TicketStatus.CANCELLED},
-    serving={TicketStatus.DONE},
+    called={
+        TicketStatus.SERVING,
+        TicketStatus.NO_SHOW,
+        TicketStatus.CANCELLED,
+        TicketStatus.WAITING,
+    },
+    serving={TicketStatus.DONE, TicketStatus.WAITING},
     done=set(),
     no_show=set(),
     cancelled=set(),
 )
 """waiting → called → serving → done; a called visitor who does not come is a no-show; a
-ticket can be cancelled until service starts."""
+ticket can be cancelled until service starts; a visitor transferred to another counter or
+procedure goes back to waiting, keeping their place (called/serving → waiting)."""
 
 SUBJECT_TYPE = "walkins.QueueTicket"
 
@@ -50,16 +61,19 @@ def _audit_state(ticket: QueueTicket) -> dict[str, object]:
     return {
         "site": ticket.site_id,
         "business_day": ticket.business_day.isoformat(),
-        "number": ticket.number,
+        "number": ticket.label,
         "procedure": ticket.procedure_id,
         "status": ticket.status,
         "counter": ticket.counter_id,
         "priority": ticket.priority,
+        "transfer_counter": ticket.transfer_counter_id,
+        "recall_count": ticket.recall_count,
     }
 
 
-def allocate_ticket_number(*, site: Site, business_day: dt.date) -> int:
-    """The next number of `site`'s sequence on `business_day`: 1, 2, 3, … without gaps.
+def allocate_ticket_number(*, site: Site, business_day: dt.date, prefix: str = "") -> int:
+    """The next number of `site`'s sequence for `prefix` on `business_day`: 1, 2, 3, … without
+    gaps (each prefix — A, B, … or none — is its own sequence).
 
     One conditional UPDATE increments the day's counter row; on PostgreSQL the row lock it takes
     is held until the issuing transaction ends, so a concurrent issuer waits and then reads the
@@ -67,11 +81,13 @@ def allocate_ticket_number(*, site: Site, business_day: dt.date) -> int:
     ticket of the day creates the row; a concurrent creator loses on the unique constraint and
     falls back to the UPDATE. Must run inside a transaction.
     """
-    day_rows = QueueDay.objects.filter(site=site, business_day=business_day)
+    day_rows = QueueDay.objects.filter(site=site, business_day=business_day, prefix=prefix)
     if not day_rows.update(last_number=F("last_number") + 1):
         try:
             with transaction.atomic():
-                QueueDay.objects.create(site=site, business_day=business_day, last_number=1)
+                QueueDay.objects.create(
+                    site=site, business_day=business_day, prefix=prefix, last_number=1
+                )
             return 1
         except IntegrityError:
             day_rows.update(last_number=F("last_number") + 1)
@@ -97,23 +113,56 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
         )
 
 
+def prefix_for(site: Site, procedure: Procedure) -> str:
+    """The letter `procedure`'s numbers carry at `site` ("" when none is configured)."""
+    found = QueuePrefix.objects.filter(site=site, procedure=procedure).values_list(
+        "prefix", flat=True
+    )
+    return next(iter(found), "")
+
+
 def _new_ticket(
-    *, site: Site, procedure: Procedure, actor: Actor, reservation: Reservation | None = None
+    *,
+    site: Site,
+    procedure: Procedure,
+    actor: Actor,
+    channel: str,
+    reservation: Reservation | None = None,
 ) -> QueueTicket:
-    """The next number of `site`'s queue today, waiting; a booked visitor's is an appointment."""
+    """The next number of `site`'s queue today, waiting, with the wait estimate it was given.
+
+    A booked visitor's ticket is an appointment (called at their time) unless they checked in
+    later than the site's late grace: then they join the walk-in order."""
+    from madoguchi.walkins.selectors import ticket_view  # selectors read what services write
+
     now = clock.now()
     business_day = now.date()
+    prefix = prefix_for(site, procedure)
+    priority = TicketPriority.WALK_IN
+    appointment_at = None
+    if reservation is not None:
+        appointment_at = reservation.slot.starts_at
+        grace = dt.timedelta(minutes=QueueSettings.defaults_for(site).late_grace_minutes)
+        if now <= appointment_at + grace:
+            priority = TicketPriority.APPOINTMENT
     ticket = QueueTicket.objects.create(
         site=site,
         procedure=procedure,
         business_day=business_day,
-        number=allocate_ticket_number(site=site, business_day=business_day),
+        prefix=prefix,
+        number=allocate_ticket_number(site=site, business_day=business_day, prefix=prefix),
         status=TicketStatus.WAITING,
-        priority=TicketPriority.WALK_IN if reservation is None else TicketPriority.APPOINTMENT,
+        priority=priority,
         reservation=reservation,
+        appointment_at=appointment_at,
+        channel=channel,
         issued_at=now,
     )
+    ticket.estimated_wait_minutes = ticket_view(ticket).estimated_wait_minutes
+    ticket.save(update_fields=["estimated_wait_minutes"])
     after = _audit_state(ticket)
+    after["channel"] = channel
+    after["estimated_wait_minutes"] = ticket.estimated_wait_minutes
     if reservation is not None:
         after["reservation"] = reservation.code
     record_audit_event(
@@ -128,15 +177,18 @@ def _new_ticket(
 
 
 @transaction.atomic
-def issue_ticket(*, site: Site, procedure: Procedure, actor: Actor) -> QueueTicket:
-    """Give a walk-in visitor the next number of `site`'s queue today.
+def issue_ticket(
+    *, site: Site, procedure: Procedure, actor: Actor, channel: str = TicketChannel.PHONE
+) -> QueueTicket:
+    """Give a walk-in visitor the next number of `site`'s queue today (of the procedure's
+    prefix group), issued on a phone, at the kiosk or by staff (`channel`).
 
     Tickets can be taken on a day the site offers `procedure`, from the morning until the end of
     the day's last opening period. Raises DomainError `procedure_not_offered` (422) or
     `site_closed` (409). Returns the new waiting ticket.
     """
     _ensure_open_for(site, procedure)
-    return _new_ticket(site=site, procedure=procedure, actor=actor)
+    return _new_ticket(site=site, procedure=procedure, actor=actor, channel=channel)
 
 
 @transaction.atomic
@@ -145,7 +197,8 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
 
     The reservation moves booked → checked_in (`reservations.services.check_in_reservation`,
     on the slot's day only) and the visitor gets the next number of the slot's site today,
-    marked as an appointment: `call_next_ticket` calls them before any walk-in. Both happen or
+    marked as an appointment: `call_next_ticket` calls them at their time before the walk-ins
+    (`walkins.calling`; after the late grace they join the walk-in order). Both happen or
     neither. Raises what `check_in_reservation` raises (404 `not_found`, 409
     `invalid_transition` — e.g. already checked in —, 409 `not_today`).
     """
@@ -154,6 +207,7 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
         site=reservation.slot.site,
         procedure=reservation.procedure,
         actor=actor,
+        channel=TicketChannel.CHECK_IN,
         reservation=reservation,
     )
 
@@ -184,15 +238,24 @@ def _move(
     return locked
 
 
+def _counter_procedures(site: Site, counter: Counter) -> list[int]:
+    """Ids of the procedures `counter` takes (its skills, among those `site` offers)."""
+    skills = {p.pk for p in counter.procedures.all()}
+    return [p.pk for p in site.procedures.all() if counter.can_serve(p, skills)]
+
+
 @transaction.atomic
 def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTicket | None:
     """Call the next visitor of `site`'s queue today to `counter`.
 
-    Booked visitors who have checked in come first, then walk-ins; each first come, first served
-    by number. Two counters calling at once never get the same ticket:
-    the ticket row is locked (`SKIP LOCKED` on PostgreSQL) and moved with the transition check.
-    Returns the called ticket, or None when nobody is waiting. Raises DomainError
-    `counter_not_at_site` (422) or `counter_busy` (409, the counter still has a visitor).
+    The order is `walkins.calling`'s (a visitor transferred to this counter, booked visitors at
+    their time, walk-ins by the time they took their ticket, early booked visitors), among the
+    procedures this counter takes (`Counter.can_serve`: card work only where a terminal is).
+    Two counters calling at once never get the same ticket: the ticket row is locked
+    (`SKIP LOCKED` on PostgreSQL) and moved with the transition check.
+    Returns the called ticket, or None when nobody is waiting for this counter. Raises
+    DomainError `counter_not_at_site` (422) or `counter_busy` (409, the counter still has a
+    visitor).
     """
     if counter.site_id != site.pk or not counter.is_active:
         raise DomainError(
@@ -205,10 +268,21 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
             % {"counter": counter.name},
             status=409,
         )
+    now = clock.now()
     waiting = QueueTicket.objects.filter(
-        site=site, business_day=clock.today(), status=TicketStatus.WAITING
-    ).order_by("priority", "number")
-    candidate = waiting.select_for_update(skip_locked=True).first()
+        Q(transfer_counter__isnull=True) | Q(transfer_counter=counter),
+        site=site,
+        business_day=now.date(),
+        status=TicketStatus.WAITING,
+        procedure_id__in=_counter_procedures(site, counter),
+    )
+    ordered = call_order(
+        waiting,
+        now=now,
+        early_minutes=QueueSettings.defaults_for(site).early_minutes,
+        counter=counter,
+    )
+    candidate = ordered.select_for_update(skip_locked=True, of=("self",)).first()
     if candidate is None:
         return None
     return _move(
@@ -217,8 +291,134 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
         actor=actor,
         action="ticket.called",
         counter=counter,
-        called_at=clock.now(),
+        transfer_counter=None,
+        called_at=candidate.called_at or now,
+        recalled_at=None,
+        recall_count=0,
     )
+
+
+def _finished(ticket: QueueTicket, message: str) -> DomainError:
+    return DomainError("ticket_finished", message % {"number": ticket.label}, status=409)
+
+
+@transaction.atomic
+def recall_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+    """Call a called visitor again (再呼出): the display shows the number as new once more.
+
+    After the site's `recalls_before_no_show` recalls, the next recall marks the ticket a no-show
+    instead (`mark_ticket_no_show`) and frees the counter. Raises DomainError `ticket_finished`
+    (409) for a ticket that has ended and `not_called` (409) for one that is not being called;
+    nothing changes then.
+    """
+    locked = _locked(ticket)
+    if locked.status not in ACTIVE_STATUSES:
+        raise _finished(locked, _("%(number)s番はすでに終了しているため、再呼出できません。"))
+    if locked.status != TicketStatus.CALLED:
+        raise DomainError(
+            "not_called",
+            _("%(number)s番はお呼び出し中ではないため、再呼出できません。")
+            % {"number": locked.label},
+            status=409,
+        )
+    limit = QueueSettings.defaults_for(locked.site).recalls_before_no_show
+    if locked.recall_count >= limit:
+        return mark_ticket_no_show(ticket=locked, actor=actor)
+    before = _audit_state(locked)
+    locked.recall_count += 1
+    locked.recalled_at = clock.now()
+    locked.save(update_fields=["recall_count", "recalled_at"])
+    record_audit_event(
+        actor=actor,
+        action="ticket.recalled",
+        subject_type=SUBJECT_TYPE,
+        subject_id=locked.pk,
+        before=before,
+        after=_audit_state(locked),
+    )
+    return locked
+
+
+@transaction.atomic
+def transfer_ticket(
+    *,
+    ticket: QueueTicket,
+    actor: Actor,
+    counter: Counter | None = None,
+    procedure: Procedure | None = None,
+) -> QueueTicket:
+    """Send a visitor to another counter and/or procedure, keeping their place in the queue.
+
+    The ticket keeps its number and the time it was issued (its place in `walkins.calling`'s
+    order); a visitor at a counter goes back to waiting (called/serving → waiting). With a
+    `counter`, only that counter calls them, and before anyone else. Raises DomainError
+    `ticket_finished` (409) for a ticket that has ended, `procedure_not_offered` (422),
+    `counter_not_at_site` (422), `counter_cannot_serve` (422) or `nothing_to_transfer` (422);
+    nothing changes then.
+    """
+    locked = _locked(ticket)
+    if locked.status not in ACTIVE_STATUSES:
+        raise _finished(locked, _("%(number)s番はすでに終了しているため、回付できません。"))
+    site = locked.site
+    target_procedure = procedure or locked.procedure
+    if procedure is not None and not site_offers(site, procedure):
+        raise DomainError(
+            "procedure_not_offered",
+            _("%(site)sでは「%(procedure)s」の受付をしていません。")
+            % {"site": site.name, "procedure": procedure.name},
+            status=422,
+        )
+    if counter is not None:
+        if counter.site_id != site.pk or not counter.is_active:
+            raise DomainError(
+                "counter_not_at_site",
+                _("この窓口（受付台）はこの庁舎で使われていません。"),
+                status=422,
+            )
+        if not counter.can_serve(target_procedure):
+            raise DomainError(
+                "counter_cannot_serve",
+                _("%(counter)sでは「%(procedure)s」を扱いません。")
+                % {"counter": counter.name, "procedure": target_procedure.name},
+                status=422,
+            )
+    same_counter = counter is None or counter.pk == locked.counter_id
+    if procedure in (None, locked.procedure) and same_counter and locked.transfer_counter is None:
+        raise DomainError(
+            "nothing_to_transfer",
+            _("回付先の窓口か手続きを、今と違うものにしてください。"),
+            status=422,
+        )
+    before = _audit_state(locked)
+    if locked.status != TicketStatus.WAITING:
+        check_transition(
+            TICKET_TRANSITIONS, locked.status, TicketStatus.WAITING, what=gettext_noop("整理券")
+        )
+        locked.status = TicketStatus.WAITING
+    locked.counter = None
+    locked.procedure = target_procedure
+    locked.transfer_counter = counter
+    locked.recall_count = 0
+    locked.recalled_at = None
+    locked.save(
+        update_fields=[
+            "status",
+            "counter",
+            "procedure",
+            "transfer_counter",
+            "recall_count",
+            "recalled_at",
+        ]
+    )
+    record_audit_event(
+        actor=actor,
+        action="ticket.transferred",
+        subject_type=SUBJECT_TYPE,
+        subject_id=locked.pk,
+        before=before,
+        after=_audit_state(locked),
+    )
+    return locked
 
 
 @transaction.atomic
@@ -227,8 +427,14 @@ def start_serving(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
 
     Raises DomainError `invalid_transition` (409) unless the ticket is called.
     """
+    served_at = QueueTicket.objects.filter(pk=ticket.pk).values_list("served_at", flat=True)
     return _move(
-        ticket, TicketStatus.SERVING, actor=actor, action="ticket.serving", served_at=clock.now()
+        ticket,
+        TicketStatus.SERVING,
+        actor=actor,
+        action="ticket.serving",
+        # A transferred visitor's service started at the first counter.
+        served_at=next(iter(served_at), None) or clock.now(),
     )
 
 
