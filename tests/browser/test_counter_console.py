@@ -25,7 +25,7 @@ def booked(live_server: Any) -> Iterator[Reservation]:
         city = factories.city()
         reservation = factories.book_card_pickup(city)
         user = StaffUser.objects.create_user(
-            "official", password="pw-for-tests", role=Role.OFFICIAL
+            "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
         )
         user.sites.set([city.site])
         traveller.move_to(clock.at(factories.VISIT_DAY, dt.time(9, 50)))

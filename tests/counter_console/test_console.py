@@ -22,7 +22,9 @@ ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 55))
 
 @pytest.fixture
 def official(city: factories.City) -> StaffUser:
-    user = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
+    user = StaffUser.objects.create_user(
+        "official", password="x", role=Role.OFFICIAL, municipality=city.municipality
+    )
     user.sites.set([city.site])
     return user
 
@@ -48,7 +50,9 @@ def test_console_needs_a_login(city: factories.City) -> None:
 
 
 def test_staff_only_see_sites_they_work_at(city: factories.City) -> None:
-    other = StaffUser.objects.create_user("elsewhere", password="x", role=Role.CONTRACTOR)
+    other = StaffUser.objects.create_user(
+        "elsewhere", password="x", role=Role.CONTRACTOR, municipality=city.municipality
+    )
     client = Client()
     client.force_login(other)
     assert client.get(f"/staff/sites/{city.site.pk}/").status_code == 403
@@ -173,10 +177,14 @@ def test_phone_booking_errors_are_shown_and_nothing_is_written(
     assert not Reservation.objects.exists()
 
 
-@pytest.mark.django_db
-def test_the_staff_menu_links_every_staff_page_the_role_may_use() -> None:
-    manager = StaffUser.objects.create_user("m", password="pw", role=Role.MANAGER)
-    contractor = StaffUser.objects.create_user("c", password="pw", role=Role.CONTRACTOR)
+def test_the_staff_menu_links_every_staff_page_the_role_may_use(city: factories.City) -> None:
+    owner = city.municipality
+    manager = StaffUser.objects.create_user(
+        "m", password="pw", role=Role.MANAGER, municipality=owner
+    )
+    contractor = StaffUser.objects.create_user(
+        "c", password="pw", role=Role.CONTRACTOR, municipality=owner
+    )
     client = Client()
     client.force_login(manager)
     html = client.get("/staff/").content.decode()

@@ -33,7 +33,9 @@ PROXY = {
 
 
 def worker(city: factories.City, role: str = Role.OFFICIAL) -> tuple[StaffUser, Client]:
-    user = StaffUser.objects.create_user(f"{role}-desk", password="x", role=role)
+    user = StaffUser.objects.create_user(
+        f"{role}-desk", password="x", role=role, municipality=city.municipality
+    )
     user.sites.set([city.site])
     client = Client()
     client.force_login(user)
@@ -169,7 +171,9 @@ def test_when_closing_the_visit_fails_the_card_is_not_handed_over(
 def test_staff_of_another_site_cannot_hand_over(
     city: factories.City, checked_in: Reservation
 ) -> None:
-    stranger = StaffUser.objects.create_user("elsewhere", password="x", role=Role.OFFICIAL)
+    stranger = StaffUser.objects.create_user(
+        "elsewhere", password="x", role=Role.OFFICIAL, municipality=city.municipality
+    )
     client = Client()
     client.force_login(stranger)
     assert client.post(url(checked_in), HOLDER).status_code == 403

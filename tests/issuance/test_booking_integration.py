@@ -88,7 +88,7 @@ def test_a_booked_card_cannot_be_booked_twice() -> None:
 
 def test_an_official_hands_over_a_booked_card_recording_proxy_and_documents() -> None:
     card = factories.card(status=CardStatus.BOOKED, reservation_code="R-1")
-    official = factories.staff(Role.OFFICIAL)
+    official = factories.staff(Role.OFFICIAL, card.municipality)
     services.hand_over_card(
         card=card,
         actor=Actor.staff(official),
@@ -107,7 +107,7 @@ def test_an_official_hands_over_a_booked_card_recording_proxy_and_documents() ->
 
 def test_a_contractor_may_not_decide_a_hand_over_where_officials_must() -> None:
     card = factories.card(status=CardStatus.BOOKED)
-    contractor = factories.staff(Role.CONTRACTOR)
+    contractor = factories.staff(Role.CONTRACTOR, card.municipality)
     with pytest.raises(DomainError) as refused:
         services.hand_over_card(
             card=card,
@@ -126,7 +126,7 @@ def test_a_contractor_may_not_hand_over_where_officials_keep_the_identity_judgem
     owner.official_required_steps = ["identity_judgement"]
     owner.save()
     card = factories.card(owner, status=CardStatus.BOOKED)
-    contractor = factories.staff(Role.CONTRACTOR)
+    contractor = factories.staff(Role.CONTRACTOR, card.municipality)
     with pytest.raises(DomainError) as refused:
         services.hand_over_card(
             card=card,
@@ -143,7 +143,7 @@ def test_a_contractor_may_hand_over_where_the_municipality_delegates_it() -> Non
     owner.official_required_steps = ["proxy_eligibility"]  # only proxies need an official
     owner.save()
     card = factories.card(owner, status=CardStatus.BOOKED)
-    contractor = factories.staff(Role.CONTRACTOR)
+    contractor = factories.staff(Role.CONTRACTOR, card.municipality)
     services.hand_over_card(
         card=card,
         actor=Actor.staff(contractor),
@@ -157,7 +157,7 @@ def test_a_contractor_may_hand_over_where_the_municipality_delegates_it() -> Non
 
 def test_an_unknown_id_document_class_is_refused() -> None:
     card = factories.card(status=CardStatus.BOOKED)
-    official = factories.staff()
+    official = factories.staff(owner=card.municipality)
     with pytest.raises(DomainError):
         services.hand_over_card(
             card=card,

@@ -56,8 +56,12 @@ def test_the_page_shows_each_stage_with_its_time() -> None:
 
 
 def test_offered_moves_follow_the_transition_table_and_the_role() -> None:
+    owner = factories.municipality()
+    people = {role: factories.staff(role, owner) for role in Role.values}
+
     def names(status: str, role: str) -> list[str]:
-        return [a.name for a in actions_for(status, role)]
+        card = CardRecord(municipality=owner, status=status)
+        return [a.name for a in actions_for(card, people[role])]
 
     assert names(CardStatus.DELIVERED, Role.OFFICIAL) == ["inspect", "defective"]
     assert names(CardStatus.INSPECTED, Role.CONTRACTOR) == ["setup", "defective"]
@@ -150,11 +154,13 @@ def test_auditors_read_the_page_but_change_nothing() -> None:
     assert card.status == CardStatus.DELIVERED
 
 
-def test_a_card_of_another_municipality_is_not_found() -> None:
+def test_a_card_of_another_municipality_is_refused_like_a_missing_one() -> None:
     elsewhere = factories.card(factories.municipality(code="999997", name="よそ市"))
-    assert (
-        client_for(Role.OFFICIAL).get(f"/staff/issuance/cards/{elsewhere.pk}/").status_code == 404
-    )
+    client = client_for(Role.OFFICIAL)
+    foreign = client.get(f"/staff/issuance/cards/{elsewhere.pk}/")
+    missing = client.get(f"/staff/issuance/cards/{elsewhere.pk + 1000}/")
+    assert foreign.status_code == missing.status_code == 403
+    assert elsewhere.application_id not in foreign.content.decode()
 
 
 def test_search_by_notice_number_opens_the_card() -> None:

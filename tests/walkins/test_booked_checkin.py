@@ -35,7 +35,9 @@ book = factories.book_card_pickup
 
 def console_for(city: factories.City) -> Client:
     """A signed-in official of the city's site."""
-    official = StaffUser.objects.create_user("official", password="x", role=Role.OFFICIAL)
+    official = StaffUser.objects.create_user(
+        "official", password="x", role=Role.OFFICIAL, municipality=city.municipality
+    )
     official.sites.set([city.site])
     console = Client()
     console.force_login(official)
@@ -206,7 +208,7 @@ def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
     response = console.get(f"/staff/queue/tickets/{ticket.pk}/slip/")
 
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert "no-store" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "same-origin"
     page = response.content.decode()
     path = f"/queue/tickets/{ticket.token}/"
@@ -223,10 +225,12 @@ def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
 def test_a_slip_is_only_for_staff_of_the_tickets_site(city: factories.City, frozen: Any) -> None:
     frozen.move_to(ON_THE_DAY)
     ticket = walk_in(city)
-    elsewhere = StaffUser.objects.create_user("elsewhere", password="x", role=Role.OFFICIAL)
+    elsewhere = StaffUser.objects.create_user(
+        "elsewhere", password="x", role=Role.OFFICIAL, municipality=city.municipality
+    )
     client = Client()
     client.force_login(elsewhere)
-    assert client.get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 404
+    assert client.get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 403
     assert Client().get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 302  # login
 
 

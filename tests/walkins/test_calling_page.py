@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
 
 @pytest.fixture
 def clerk(hall: Hall) -> StaffUser:
-    user = StaffUser.objects.create_user("tanaka", role=Role.OFFICIAL)
+    user = StaffUser.objects.create_user(
+        "tanaka", role=Role.OFFICIAL, municipality=hall.site.municipality
+    )
     user.sites.add(hall.site)
     return user
 
@@ -43,21 +45,21 @@ def test_the_calling_page_needs_a_login(client: Client, hall: Hall) -> None:
 
 def test_staff_only_see_the_queues_of_their_own_sites(staff_client: Client, hall: Hall) -> None:
     other = make_hall("北支所")
-    assert staff_client.get(f"/staff/queue/sites/{other.site.pk}/").status_code == 404
+    assert staff_client.get(f"/staff/queue/sites/{other.site.pk}/").status_code == 403
     page = staff_client.get("/staff/queue/").content.decode()
     assert "本庁舎" in page and "北支所" not in page
     issue(other, 1)
     response = staff_client.post(
         f"/staff/queue/sites/{other.site.pk}/counters/{other.counter_1.pk}/call/"
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert not QueueTicket.objects.filter(status=TicketStatus.CALLED).exists()
 
 
 def test_staff_cannot_move_tickets_of_another_site(staff_client: Client, hall: Hall) -> None:
     other = make_hall("北支所")
     (ticket,) = issue(other, 1)
-    assert staff_client.post(f"/staff/queue/tickets/{ticket.pk}/cancel/").status_code == 404
+    assert staff_client.post(f"/staff/queue/tickets/{ticket.pk}/cancel/").status_code == 403
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.WAITING
 

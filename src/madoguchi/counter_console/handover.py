@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
@@ -23,12 +22,14 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.counter_console.views import _site_for, _staff
+from madoguchi.counter_console.views import _reservation, _staff
 from madoguchi.issuance.models import IdDocumentClass, ProxyReason
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import hand_over_card
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.reservations.services import mark_served
+from madoguchi.staff import access
+from madoguchi.staff.access import Action, staff_view
 
 PICKUP = "card_pickup"
 
@@ -85,19 +86,22 @@ def _refusal(reservation: Reservation) -> str:
     return ""
 
 
-@login_required
+@staff_view(Action.HAND_OVER)
 @require_POST
 def hand_over(request: HttpRequest, code: str) -> HttpResponse:
     """POST: hand the booked card over and mark the visit served, atomically (both or neither).
 
-    Refusals — the form, the visit's state, or the service's own (for example a contractor where
-    the municipality keeps the decision with officials) — are shown on the day view and change
-    nothing.
+    Who may: the access rule (403) — the site, and the judgements the municipality keeps for its
+    officials (a contractor is refused there). Other refusals — the form, the visit's state, the
+    service's own — are shown on the day view and change nothing.
     """
-    reservation = get_object_or_404(
-        Reservation.objects.select_related("slot", "procedure"), code=code
+    reservation = _reservation(request, code, Action.HAND_OVER)
+    site = reservation.slot.site
+    kept = access.official_step_refusal(
+        request.user, site.municipality, access.hand_over_steps(is_proxy=False)
     )
-    site = _site_for(request, reservation.slot.site_id)
+    if kept:
+        raise access.AccessDenied(kept)
     day = clock.to_jst(reservation.slot.starts_at).date()
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -110,6 +114,12 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
         refusal = gettext("この予約に結びついた交付待ちのカードが見つかりません。")
     if not refusal and not form.is_valid():
         refusal = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if not refusal and form.cleaned_data["is_proxy"]:
+        kept = access.official_step_refusal(
+            request.user, site.municipality, access.hand_over_steps(is_proxy=True)
+        )
+        if kept:
+            raise access.AccessDenied(kept)
     if refusal or card is None:
         messages.error(request, f"{reservation.code}：{refusal}")
         return redirect(target)

@@ -1,6 +1,7 @@
 """Counter console v1 (staff): a day view per site, check-in / served / no-show, phone bookings.
 
-Every page needs a login and checks the person's site scope (`StaffUser.can_work_at`); every
+Every page goes through the staff access rule (`staff.access`: sign-in, role, site scope, 403
+otherwise, no-store); every
 change goes through `reservations.services` with `Actor.staff(user)` — check-in through
 `walkins.services.check_in_booked_visitor`, which also gives the visitor a queue ticket.
 """
@@ -12,11 +13,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
@@ -28,11 +28,13 @@ from madoguchi.core.errors import DomainError
 from madoguchi.counter_console.forms import PhoneBookingForm
 from madoguchi.counter_console.selectors import day_view, staff_bookable_slots
 from madoguchi.issuance.models import IdDocumentClass, ProxyReason
-from madoguchi.offices.models import Procedure, Site
+from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.resident_site.mail import send_confirmation_on_commit
+from madoguchi.staff import access
+from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import check_in_booked_visitor
@@ -41,17 +43,23 @@ Done = TypeVar("Done")
 
 
 def _staff(request: HttpRequest) -> StaffUser:
-    user = request.user
-    if not isinstance(user, StaffUser):  # login_required ran first: this is a signed-in user
-        raise PermissionDenied
-    return user
+    """The signed-in staff member (`access.staff_view` has checked the standing)."""
+    return access.require(request.user, Action.SEE_SITE).user
 
 
-def _site_for(request: HttpRequest, site_id: int) -> Site:
-    site = get_object_or_404(Site.objects.select_related("municipality"), pk=site_id)
-    if not _staff(request).can_work_at(site.pk):
-        raise PermissionDenied("この窓口の担当ではありません。")
-    return site
+def _reservation(request: HttpRequest, code: str, action: Action) -> Reservation:
+    """The booking with this code if the person may do `action` at its site (403 otherwise,
+    also for a code that does not exist: codes cannot be probed)."""
+    booked = Reservation.objects.select_related("slot__site", "procedure").filter(code=code).first()
+    access.require(
+        request.user,
+        action,
+        site=booked.slot.site if booked is not None else None,
+        present=booked is not None,
+    )
+    if booked is None:  # require() refused it already; this narrows the type
+        raise access.AccessDenied("")
+    return booked
 
 
 def _parse_day(value: str | None) -> dt.date:
@@ -63,20 +71,31 @@ def _parse_day(value: str | None) -> dt.date:
         raise Http404("日付が正しくありません。") from error
 
 
-@login_required
+@staff_view(Action.SEE_SITE)
 def home(request: HttpRequest) -> HttpResponse:
     """The staff start page: the sites this person may work at, each linking to today."""
-    user = _staff(request)
-    sites = [s for s in active_sites() if user.can_work_at(s.pk)]
-    return render(request, "counter_console/home.html", {"sites": sites, "today": clock.today()})
+    user = request.user
+    sites = access.in_scope(user, Action.SEE_SITE, active_sites())
+    return render(
+        request,
+        "counter_console/home.html",
+        {
+            "sites": sites,
+            "bookable": {s.pk for s in sites if access.allows(user, Action.COUNTER, site=s)},
+            "can_plan": access.allows(user, Action.SEE_PLANNING),
+            "today": clock.today(),
+        },
+    )
 
 
-@login_required
+@staff_view(Action.SEE_SITE)
 def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
-    """The day view: the site's bookings by time (?day=YYYY-MM-DD, default today)."""
-    site = _site_for(request, site_id)
+    """The day view: the site's bookings by time (?day=YYYY-MM-DD, default today). Residents'
+    names: every reading is an access record."""
+    site = access.site_for(request.user, Action.SEE_SITE, site_id)
     day = _parse_day(request.GET.get("day"))
     view = day_view(site_id=site.pk, day=day)
+    access.record_read(request.user, "day_view", site, day=day.isoformat())
     return render(
         request,
         "counter_console/day.html",
@@ -89,20 +108,22 @@ def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
             "now": clock.now(),
             "proxy_reasons": ProxyReason.choices,
             "id_document_classes": IdDocumentClass.choices,
+            "can_work": access.allows(request.user, Action.COUNTER, site=site),
+            "can_hand_over": access.allows(request.user, Action.HAND_OVER, site=site),
         },
     )
 
 
 def _transition(
     action: Callable[..., Done], done: Callable[[Done], str]
-) -> Callable[[HttpRequest, str], HttpResponse]:
+) -> Callable[..., HttpResponseBase]:
     """A POST view that applies `action` to one reservation and says `done(result)`."""
 
-    @login_required
+    @staff_view(Action.COUNTER)
     @require_POST
     def view(request: HttpRequest, code: str) -> HttpResponse:
-        booked = get_object_or_404(Reservation.objects.select_related("slot"), code=code)
-        site = _site_for(request, booked.slot.site_id)
+        booked = _reservation(request, code, Action.COUNTER)
+        site = booked.slot.site
         try:
             result = action(code=booked.code, actor=Actor.staff(_staff(request)))
         except DomainError as error:
@@ -130,7 +151,7 @@ served = _transition(services.mark_served, lambda _: gettext("完了にしまし
 no_show = _transition(services.mark_no_show, lambda _: gettext("来庁なしにしました"))
 
 
-@login_required
+@staff_view(Action.COUNTER)
 @require_http_methods(["GET", "POST"])
 def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     """Book by phone on a resident's behalf through the same `book_reservation` service.
@@ -138,7 +159,7 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     GET ?procedure=…&day=… lists the free times; POST books (channel `phone`, staff actor) and
     shows the code to read out.
     """
-    site = _site_for(request, site_id)
+    site = access.site_for(request.user, Action.COUNTER, site_id)
     procedures = offered_procedures(site)
     data = request.POST if request.method == "POST" else request.GET
     chosen = _chosen_procedure(procedures, data.get("procedure"))

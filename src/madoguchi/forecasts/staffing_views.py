@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -26,7 +25,7 @@ from madoguchi.forecasts.staffing_plan import (
 )
 from madoguchi.forecasts.views import COLORS, _municipality
 from madoguchi.planning.staffing import StaffingError, StaffingPlan
-from madoguchi.staff.models import StaffUser
+from madoguchi.staff.access import Action, staff_view
 
 
 class StaffingForm(forms.Form):
@@ -152,11 +151,10 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
     }
 
 
-@login_required
+@staff_view(Action.SEE_PLANNING)
 def staffing(request: HttpRequest) -> HttpResponse:
     """The staffing plan; the form answers through GET (bookmarkable)."""
-    user: StaffUser = request.user  # type: ignore[assignment]  # login_required
-    municipality = _municipality(user)
+    municipality = _municipality(request)
     form = StaffingForm(request.GET or None)
     context: dict[str, Any] = {"municipality": municipality, "form": form}
     if form.is_bound and not form.is_valid():

@@ -6,8 +6,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -22,20 +20,16 @@ from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
 from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
 from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import propose_openings
-from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff import access
+from madoguchi.staff.access import Action, staff_view
 
-APPLY_ROLES = (Role.MANAGER, Role.ADMINISTRATOR)
 TARGET_LEAD_DAYS = 14
 COLORS = ("#0b5394", "#e69138", "#38761d", "#990000", "#674ea7", "#45818e")
 
 
-def _municipality(user: StaffUser) -> Municipality:
-    if not user.can_see_planning:
-        raise PermissionDenied("計画の画面は管理職・監査担当・システム管理者のみ利用できます。")
-    municipality = user.municipality or Municipality.objects.order_by("pk").first()
-    if municipality is None:
-        raise PermissionDenied("自治体が登録されていません。")
-    return municipality
+def _municipality(request: HttpRequest, action: Action = Action.SEE_PLANNING) -> Municipality:
+    """The person's own municipality, if the access rule lets them do `action` (403 else)."""
+    return access.municipality(request.user, action)
 
 
 def _what_if(form: WhatIfForm) -> WhatIf:
@@ -116,11 +110,10 @@ def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, An
     }
 
 
-@login_required
+@staff_view(Action.SEE_PLANNING)
 def planning(request: HttpRequest) -> HttpResponse:
     """The planning dashboard; the what-if form answers through GET (bookmarkable)."""
-    user: StaffUser = request.user  # type: ignore[assignment]  # login_required
-    municipality = _municipality(user)
+    municipality = _municipality(request)
     today = clock.today()
     start = today.replace(day=1)
     sites = Site.objects.filter(municipality=municipality, is_active=True)
@@ -181,20 +174,18 @@ def planning(request: HttpRequest) -> HttpResponse:
             series=capacity_series,
             unit="時間",
         ),
-        "can_apply": user.role in APPLY_ROLES or user.is_superuser,
+        "can_apply": access.allows(request.user, Action.CHANGE_PLANNING),
     }
     context.update(_backlog_context(municipality, today))
     return render(request, "forecasts/planning.html", context)
 
 
-@login_required
+@staff_view(Action.CHANGE_PLANNING)
 @require_POST
 def apply_proposals(request: HttpRequest) -> HttpResponse:
     """Apply the proposed openings in one action (recomputed here, never taken from the form)."""
-    user: StaffUser = request.user  # type: ignore[assignment]  # login_required
-    municipality = _municipality(user)
-    if user.role not in APPLY_ROLES and not user.is_superuser:
-        raise PermissionDenied("臨時開庁の追加は管理職のみ行えます。")
+    municipality = _municipality(request, Action.CHANGE_PLANNING)
+    user = request.user
     today = clock.today()
     view = backlog_view(municipality, today=today)
     result = propose_openings(view.data, view.options, target_days=TARGET_LEAD_DAYS)

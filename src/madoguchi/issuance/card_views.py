@@ -1,7 +1,7 @@
 """The per-card staff page: its stage history and the moves `CARD_TRANSITIONS` allows from here.
 
-Views parse and call one service; the roles follow the dashboard's (auditors read, contractors
-work but neither remind nor destroy) and the services check again.
+Views parse and call one service; who may do what is the staff access rule (`staff.access`:
+auditors read, contractors work but neither remind nor destroy) and the services check again.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,9 @@ from madoguchi.core.errors import DomainError
 from madoguchi.issuance import services
 from madoguchi.issuance.models import CARD_TRANSITIONS, CardRecord, CardStatus, DefectReason
 from madoguchi.issuance.selectors import card_audit_trail, card_stage_history, search_cards
-from madoguchi.issuance.views import OFFICIALS, READERS, WORKERS, _municipality, _staff, roles
+from madoguchi.issuance.views import _municipality
+from madoguchi.staff import access
+from madoguchi.staff.access import Action, staff_view
 
 
 @dataclass(frozen=True)
@@ -29,42 +31,65 @@ class CardAction:
     name: str
     target: CardStatus
     button: str
-    allowed: frozenset[str]
+    needs: Action
 
 
 ACTIONS = (
-    CardAction("inspect", CardStatus.INSPECTED, gettext_noop("検品済みにする"), WORKERS),
-    CardAction("setup", CardStatus.SETUP_DONE, gettext_noop("交付前設定済みにする"), WORKERS),
-    CardAction("defective", CardStatus.DEFECTIVE, gettext_noop("不良にする"), WORKERS),
-    CardAction("return", CardStatus.RETURNED_TO_JLIS, gettext_noop("J-LISへ返送した"), WORKERS),
-    CardAction("remind", CardStatus.REMINDED, gettext_noop("再通知を送った"), OFFICIALS),
-    CardAction("destroy", CardStatus.DESTROYED, gettext_noop("廃棄する"), OFFICIALS),
+    CardAction("inspect", CardStatus.INSPECTED, gettext_noop("検品済みにする"), Action.CARD_WORK),
+    CardAction(
+        "setup", CardStatus.SETUP_DONE, gettext_noop("交付前設定済みにする"), Action.CARD_WORK
+    ),
+    CardAction("defective", CardStatus.DEFECTIVE, gettext_noop("不良にする"), Action.CARD_WORK),
+    CardAction(
+        "return", CardStatus.RETURNED_TO_JLIS, gettext_noop("J-LISへ返送した"), Action.CARD_WORK
+    ),
+    CardAction("remind", CardStatus.REMINDED, gettext_noop("再通知を送った"), Action.CARD_OFFICIAL),
+    CardAction("destroy", CardStatus.DESTROYED, gettext_noop("廃棄する"), Action.CARD_OFFICIAL),
 )
 _BY_NAME = {action.name: action for action in ACTIONS}
 
 
-def actions_for(status: str, role: str) -> list[CardAction]:
-    """The page's moves that CARD_TRANSITIONS allows from `status` and `role` may make.
+def actions_for(card: CardRecord, user: object) -> list[CardAction]:
+    """The page's moves that CARD_TRANSITIONS allows from the card's status and the access
+    rule lets `user` make on it.
 
     Booking, notices and hand-over are not here: they happen through the booking site, the
     paced notice batch and the counter console."""
-    targets = CARD_TRANSITIONS.get(status, frozenset())
-    return [a for a in ACTIONS if a.target in targets and role in a.allowed]
+    targets = CARD_TRANSITIONS.get(card.status, frozenset())
+    return [
+        a
+        for a in ACTIONS
+        if a.target in targets
+        and access.allows(user, a.needs, municipality_id=card.municipality_id)
+    ]
 
 
-def _card(request: HttpRequest, card_id: int) -> CardRecord:
-    return get_object_or_404(
-        CardRecord.objects.select_related("municipality", "handed_over_by", "setup_terminal"),
-        pk=card_id,
-        municipality=_municipality(request),
+def _card(request: HttpRequest, card_id: int, action: Action) -> CardRecord:
+    """The card, if the person may do `action` on it (403 otherwise, also for an id that does
+    not exist: another municipality's card is not told apart from none)."""
+    card = (
+        CardRecord.objects.select_related("municipality", "handed_over_by", "setup_terminal")
+        .filter(pk=card_id)
+        .first()
     )
+    access.require(
+        request.user,
+        action,
+        municipality_id=card.municipality_id if card is not None else None,
+        present=card is not None,
+    )
+    if card is None:  # require() refused it already; this narrows the type
+        raise access.AccessDenied("")
+    return card
 
 
-@roles(READERS)
+@staff_view(Action.SEE_CARDS)
 def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
-    """One card: its details, stage history with times, audit trail and the allowed moves."""
-    card = _card(request, card_id)
+    """One card: its details, stage history with times, audit trail and the allowed moves.
+    Personal data: every reading is an access record."""
+    card = _card(request, card_id, Action.SEE_CARDS)
     policy = services.policy_for(card.municipality_id)
+    access.record_read(request.user, "card_page", card)
     return render(
         request,
         "issuance/card.html",
@@ -72,24 +97,23 @@ def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
             "card": card,
             "history": card_stage_history(card),
             "trail": card_audit_trail(card.pk),
-            "actions": actions_for(card.status, _staff(request).role),
+            "actions": actions_for(card, request.user),
             "defect_reasons": DefectReason.choices,
             "destroy_due_on": services.destroy_due_on(card, policy),
         },
     )
 
 
+@staff_view(Action.CARD_WORK)
 @require_POST
-@roles(WORKERS)
 def card_act(request: HttpRequest, card_id: int) -> HttpResponse:
-    """POST `action` (and `reason` for a defect): one service call; refusals shown on the page."""
-    card = _card(request, card_id)
-    user = _staff(request)
+    """POST `action` (and `reason` for a defect): one service call; the access rule refuses with
+    403, the services' own refusals are shown on the page."""
     action = _BY_NAME.get(request.POST.get("action", ""))
+    card = _card(request, card_id, action.needs if action is not None else Action.CARD_WORK)
     if action is None:
-        return HttpResponse("不明な操作です。", status=400)
-    if user.role not in action.allowed:
-        return HttpResponseForbidden("この操作を行う権限がありません。")
+        return HttpResponse(gettext("不明な操作です。"), status=400)
+    user = access.require(request.user, action.needs).user
     actor = Actor.staff(user)
     try:
         if action.name == "inspect":
@@ -118,12 +142,17 @@ def card_act(request: HttpRequest, card_id: int) -> HttpResponse:
     return redirect("issuance:card", card_id=card.pk)
 
 
-@roles(READERS)
+@staff_view(Action.SEE_CARDS)
 def card_search(request: HttpRequest) -> HttpResponse:
     """Find cards by application ID (or its first 8+ digits) or booking number; one hit opens
-    its page."""
+    its page. The person's own municipality only; a search with hits is an access record."""
     query = request.GET.get("q", "").strip()
-    found = search_cards(_municipality(request).pk, query) if query else []
+    municipality = _municipality(request)
+    found = search_cards(municipality.pk, query) if query else []
+    if found:
+        access.record_read(
+            request.user, "card_search", municipality, cards=[card.pk for card in found]
+        )
     if len(found) == 1:
         return redirect("issuance:card", card_id=found[0].pk)
     return render(request, "issuance/card_search.html", {"query": query, "found": found})

@@ -41,7 +41,9 @@ from madoguchi.issuance.models import (
 )
 from madoguchi.issuance.numbers import generate_notice_number
 from madoguchi.offices.models import Municipality, Terminal
-from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff import access
+from madoguchi.staff.access import Action
+from madoguchi.staff.models import StaffUser
 
 SUBJECT = "issuance.CardRecord"
 WHAT = gettext_noop("カード")
@@ -56,7 +58,6 @@ _STAMP = {
     CardStatus.HANDED_OVER: "handed_over_at",
     CardStatus.DESTROYED: "destroyed_at",
 }
-_DESTROYERS = (Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR)
 
 
 def policy_for(municipality: Municipality | int) -> IssuancePolicy:
@@ -441,22 +442,15 @@ def hand_over_card(
         )
     if not is_proxy and proxy_reason:
         raise DomainError("proxy_reason_unexpected", _("本人への交付に代理の理由は不要です。"))
-    if staff_user.role == Role.AUDITOR:
-        raise DomainError("forbidden", _("監査担当はカードを交付できません。"), status=403)
-    required = set(card.municipality.official_required_steps or [])
+    refused = access.refusal(staff_user, Action.HAND_OVER, municipality_id=card.municipality_id)
+    if refused:
+        raise DomainError("forbidden", refused, status=403)
     # The identity check at hand-over is an identity judgement too (DOMAIN.md, Outsourcing).
-    needed = {"identity_judgement", "handover_decision"} | (
-        {"proxy_eligibility"} if is_proxy else set()
+    kept = access.official_step_refusal(
+        staff_user, card.municipality, access.hand_over_steps(is_proxy=is_proxy)
     )
-    if not staff_user.is_municipal_official and required & needed:
-        raise DomainError(
-            "official_required",
-            _(
-                "本人確認の判断と交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が"
-                "行います。職員に交代してください。"
-            ),
-            status=403,
-        )
+    if kept:
+        raise DomainError("official_required", kept, status=403)
     return _move(
         card,
         CardStatus.HANDED_OVER,
@@ -521,8 +515,12 @@ def destroy_card(*, card: CardRecord, actor: Actor, staff_user: StaffUser | None
     Raises DomainError 403 for contractors and auditors (least privilege), 409 when the card
     was not reminded or its period has not passed yet.
     """
-    if staff_user is not None and staff_user.role not in _DESTROYERS:
-        raise DomainError("forbidden", _("カードの廃棄は市区町村の職員が行います。"), status=403)
+    if staff_user is not None:
+        refused = access.refusal(
+            staff_user, Action.CARD_OFFICIAL, municipality_id=card.municipality_id
+        )
+        if refused:
+            raise DomainError("forbidden", refused, status=403)
     due = destroy_due_on(card, policy_for(card.municipality_id))
     if card.status == CardStatus.REMINDED and (due is None or clock.today() < due):
         raise DomainError(

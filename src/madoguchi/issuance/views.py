@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -36,46 +32,25 @@ from madoguchi.issuance.notices import (
 from madoguchi.issuance.pacing import propose_batch
 from madoguchi.issuance.selectors import cards_in_status
 from madoguchi.offices.models import Municipality
-from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff import access
+from madoguchi.staff.access import Action, staff_view
+from madoguchi.staff.models import StaffUser
 
-READERS = frozenset(Role.values)
-WORKERS = frozenset({Role.OFFICIAL, Role.CONTRACTOR, Role.MANAGER, Role.ADMINISTRATOR})
-OFFICIALS = frozenset({Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR})
 UPLOAD_MAX_BYTES = settings.MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES
 BULK_STEP = 500
-View = Callable[..., HttpResponse | FileResponse]
 
 
 def _staff(request: HttpRequest) -> StaffUser:
-    user = request.user
-    assert isinstance(user, StaffUser)  # login_required has run
-    return user
-
-
-def roles(allowed: frozenset[str]) -> Callable[[View], View]:
-    """login_required plus a role check (least privilege): 403 for other roles."""
-
-    def decorate(view: View) -> View:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | FileResponse:
-            if _staff(request).role not in allowed:
-                return HttpResponseForbidden("この操作を行う権限がありません。")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
+    """The signed-in staff member (`access.staff_view` has checked the standing)."""
+    return access.require(request.user, Action.SEE_CARDS).user
 
 
 def _municipality(request: HttpRequest) -> Municipality:
-    user = _staff(request)
-    if user.municipality_id is not None:
-        return get_object_or_404(Municipality, pk=user.municipality_id)
-    return get_object_or_404(Municipality.objects.order_by("pk")[:1])
+    """The person's own municipality: every page here shows and changes only its cards."""
+    return access.municipality(request.user, Action.SEE_CARDS)
 
 
-@roles(READERS)
+@staff_view(Action.SEE_CARDS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Counts by stage, the deadline watch, pacing arithmetic and the weekly summary."""
     municipality = _municipality(request)
@@ -95,13 +70,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "batches": NoticeBatch.objects.filter(municipality=municipality)[:10],
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
         "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
-        "can_work": _staff(request).role in WORKERS,
-        "is_official": _staff(request).role in OFFICIALS,
+        "can_work": access.allows(request.user, Action.CARD_WORK),
+        "is_official": access.allows(request.user, Action.CARD_OFFICIAL),
+        "can_export": access.allows(request.user, Action.EXPORT_NOTICES),
     }
+    access.record_read(request.user, "card_dashboard", municipality)
     return render(request, "issuance/dashboard.html", context)
 
 
-@roles(OFFICIALS)
+@staff_view(Action.CARD_OFFICIAL)
 def upload(request: HttpRequest) -> HttpResponse:
     """Upload a J-LIS delivery file; the report is shown whatever the outcome."""
     report = None
@@ -130,24 +107,22 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-_STEPS: dict[str, tuple[str, frozenset[str]]] = {
-    "inspect": (CardStatus.DELIVERED, WORKERS),
-    "setup": (CardStatus.INSPECTED, WORKERS),
-    "remind": (CardStatus.NOTICE_ISSUED, OFFICIALS),
+_STEPS: dict[str, tuple[str, Action]] = {
+    "inspect": (CardStatus.DELIVERED, Action.CARD_WORK),
+    "setup": (CardStatus.INSPECTED, Action.CARD_WORK),
+    "remind": (CardStatus.NOTICE_ISSUED, Action.CARD_OFFICIAL),
 }
 
 
+@staff_view(Action.CARD_WORK)
 @require_POST
-@roles(WORKERS)
 def advance(request: HttpRequest) -> HttpResponse:
     """Move the oldest cards of one stage forward in bulk (inspect, set-up, remind)."""
     step = request.POST.get("step", "")
     if step not in _STEPS:
         return HttpResponse("不明な操作です。", status=400)
-    source, allowed = _STEPS[step]
-    user = _staff(request)
-    if user.role not in allowed:
-        return HttpResponseForbidden("この操作を行う権限がありません。")
+    source, needed = _STEPS[step]
+    user = access.require(request.user, needed).user
     cards = list(cards_in_status(_municipality(request).pk, source)[:BULK_STEP])
     actor = Actor.staff(user)
     try:
@@ -164,8 +139,8 @@ def advance(request: HttpRequest) -> HttpResponse:
     return redirect("issuance:dashboard")
 
 
+@staff_view(Action.CARD_WORK)
 @require_POST
-@roles(WORKERS)
 def issue(request: HttpRequest) -> HttpResponse:
     """Issue the paced batch of notices, then offer its PDF and mailing CSV."""
     issued = issue_paced_batch(
@@ -183,22 +158,41 @@ def issue(request: HttpRequest) -> HttpResponse:
     return redirect("issuance:dashboard")
 
 
-@roles(WORKERS)
+def _batch(request: HttpRequest, batch_id: int) -> NoticeBatch:
+    """The notice batch, if it is the person's municipality's (403 otherwise, also for an id
+    that does not exist)."""
+    batch = NoticeBatch.objects.select_related("municipality").filter(pk=batch_id).first()
+    access.require(
+        request.user,
+        Action.EXPORT_NOTICES,
+        municipality_id=batch.municipality_id if batch is not None else None,
+        present=batch is not None,
+    )
+    if batch is None:  # require() refused it already; this narrows the type
+        raise access.AccessDenied("")
+    return batch
+
+
+@staff_view(Action.EXPORT_NOTICES)
 def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponse | FileResponse:
-    """The batch's notices as PDF (re-rendered from the stored cards)."""
-    batch = get_object_or_404(NoticeBatch, pk=batch_id, municipality=_municipality(request))
+    """The batch's notices as PDF (re-rendered from the stored cards); an access record."""
+    batch = _batch(request, batch_id)
+    cards = batch_cards(batch.pk)
     out = io.BytesIO()
-    render_notices_pdf(batch_cards(batch.pk), out, context=notice_context(batch.municipality.name))
+    render_notices_pdf(cards, out, context=notice_context(batch.municipality.name))
     out.seek(0)
+    access.record_read(request.user, "notices_pdf", batch, cards=len(cards))
     return FileResponse(out, as_attachment=True, filename=f"notices-{batch.pk}.pdf")
 
 
-@roles(WORKERS)
+@staff_view(Action.EXPORT_NOTICES)
 def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
-    """The batch's list for the mailing house (UTF-8 with BOM)."""
-    batch = get_object_or_404(NoticeBatch, pk=batch_id, municipality=_municipality(request))
+    """The batch's list for the mailing house (UTF-8 with BOM); an access record."""
+    batch = _batch(request, batch_id)
+    cards = batch_cards(batch.pk)
     text = io.StringIO()
-    write_mailing_csv(batch_cards(batch.pk), text)
+    write_mailing_csv(cards, text)
+    access.record_read(request.user, "mailing_csv", batch, cards=len(cards))
     response = HttpResponse(
         ("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
     )
@@ -206,8 +200,8 @@ def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     return response
 
 
+@staff_view(Action.CARD_OFFICIAL)
 @require_POST
-@roles(OFFICIALS)
 def upload_applications(request: HttpRequest) -> HttpResponse:
     """Upload weekly application counts (`week,applications`); the dashboard then shows the
     expected arrivals. A bad file changes nothing and its report is shown."""

@@ -1,4 +1,7 @@
-"""Staff accounts: Django auth plus a role and the sites a person may work at."""
+"""Staff accounts: Django auth plus a role and the sites a person may work at.
+
+What a role may do where is decided in one place, `staff.access` (docs/access.md).
+"""
 
 from __future__ import annotations
 
@@ -37,19 +40,3 @@ class StaffUser(AbstractUser):
     class Meta:
         verbose_name = "職員アカウント"
         verbose_name_plural = "職員アカウント"
-
-    @property
-    def is_municipal_official(self) -> bool:
-        """Officials, managers and administrators are municipal staff; contractors are not."""
-        return self.role in (Role.OFFICIAL, Role.MANAGER, Role.ADMINISTRATOR)
-
-    @property
-    def can_see_planning(self) -> bool:
-        """Managers, auditors and administrators read the planning pages."""
-        return self.is_superuser or self.role in (Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR)
-
-    def can_work_at(self, site_id: int) -> bool:
-        """Least privilege: officials and contractors only at their assigned sites."""
-        if self.role in (Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR):
-            return True
-        return self.sites.filter(pk=site_id).exists()

@@ -1,7 +1,8 @@
 """Staff calling page: call the next visitor to a counter, start, finish, no-show, cancel.
 
-Views translate, services decide. Every view needs a login and checks that the person may work
-at the site (least privilege: `StaffUser.can_work_at`); changes are POST forms with CSRF.
+Views translate, services decide. Every view goes through the staff access rule
+(`staff.access`: sign-in, role, site scope; 403 otherwise; no-store); changes are POST forms
+with CSRF.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Callable
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -22,7 +22,8 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.links import public_url
 from madoguchi.offices.models import Counter, Site
 from madoguchi.offices.selectors import active_sites
-from madoguchi.staff.models import StaffUser
+from madoguchi.staff import access
+from madoguchi.staff.access import Action, staff_view
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.selectors import queue_state
 from madoguchi.walkins.services import (
@@ -41,45 +42,62 @@ TICKET_MOVES: dict[str, tuple[Callable[..., QueueTicket], str]] = {
 }
 
 
-def _staff(request: HttpRequest) -> StaffUser:
-    user = request.user
-    if not isinstance(user, StaffUser):  # login_required runs first; this narrows the type
-        raise Http404("not a staff user")
-    return user
-
-
-def _site_for(request: HttpRequest, site_id: int) -> Site:
-    """The site, if this person may work there; 404 otherwise (do not reveal other sites)."""
-    site = active_sites().filter(pk=site_id).first()
-    if site is None or not _staff(request).can_work_at(site.pk):
-        raise Http404("no such site for this person")
+def _site_for(request: HttpRequest, site_id: int, action: Action) -> Site:
+    """The site, if this person may do `action` there (403 otherwise); an inactive site has no
+    queue (404)."""
+    site = access.site_for(request.user, action, site_id)
+    if not site.is_active:
+        raise Http404("no queue at an inactive site")
     return site
 
 
-@login_required
+def _ticket(request: HttpRequest, ticket_id: int, action: Action) -> QueueTicket:
+    """The ticket, if this person may do `action` at its site (403 otherwise, also for an id
+    that does not exist)."""
+    ticket = (
+        QueueTicket.objects.select_related("site", "procedure", "reservation")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    access.require(
+        request.user,
+        action,
+        site=ticket.site if ticket is not None else None,
+        present=ticket is not None,
+    )
+    if ticket is None:  # require() refused it already; this narrows the type
+        raise access.AccessDenied("")
+    return ticket
+
+
+@staff_view(Action.SEE_SITE)
 def sites(request: HttpRequest) -> HttpResponse:
-    """The sites whose queues this person may call."""
-    staff = _staff(request)
-    allowed = [s for s in active_sites() if staff.can_work_at(s.pk)]
+    """The sites whose queues this person may see."""
+    allowed = access.in_scope(request.user, Action.SEE_SITE, active_sites())
     return render(request, "walkins/sites.html", {"sites": allowed})
 
 
-@login_required
+@staff_view(Action.SEE_SITE)
 def calling(request: HttpRequest, site_id: int) -> HttpResponse:
-    """One site's queue with a button per counter."""
-    site = _site_for(request, site_id)
-    return render(request, "walkins/calling.html", {"site": site, "state": queue_state(site)})
+    """One site's queue with a button per counter (buttons only for those who may call)."""
+    site = _site_for(request, site_id, Action.SEE_SITE)
+    return render(
+        request,
+        "walkins/calling.html",
+        {
+            "site": site,
+            "state": queue_state(site),
+            "can_work": access.allows(request.user, Action.COUNTER, site=site),
+        },
+    )
 
 
-@login_required
+@staff_view(Action.SEE_SITE)
 def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """A printable slip for a visitor (受付票): the number, and a QR code of the ticket's phone
     page on the public site — handed to a booked visitor on check-in, or to anybody who wants
     to follow the queue on their phone."""
-    ticket = get_object_or_404(
-        QueueTicket.objects.select_related("site", "procedure", "reservation"), pk=ticket_id
-    )
-    _site_for(request, ticket.site_id)
+    ticket = _ticket(request, ticket_id, Action.SEE_SITE)
     status_page = public_url("queue_board:ticket", kwargs={"token": ticket.token})
     qr = segno.make(status_page, error="m").svg_inline(
         scale=4, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
@@ -91,15 +109,14 @@ def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
     )
     # The page carries the ticket's token: never sent to another site (decision 0013).
     response["Referrer-Policy"] = "same-origin"
-    response["Cache-Control"] = "no-store"
-    return response
+    return response  # no-store: staff_view
 
 
-@login_required
+@staff_view(Action.COUNTER)
 @require_POST
 def call_next(request: HttpRequest, site_id: int, counter_id: int) -> HttpResponse:
     """Call the next waiting visitor to this counter."""
-    site = _site_for(request, site_id)
+    site = _site_for(request, site_id, Action.COUNTER)
     counter = get_object_or_404(Counter, pk=counter_id, site=site)
     try:
         ticket = call_next_ticket(site=site, counter=counter, actor=Actor.staff(request.user))
@@ -117,14 +134,14 @@ def call_next(request: HttpRequest, site_id: int, counter_id: int) -> HttpRespon
     return redirect("walkins:calling", site_id=site.pk)
 
 
-@login_required
+@staff_view(Action.COUNTER)
 @require_POST
 def move_ticket(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
     """Start serving, finish, mark a no-show or cancel one ticket."""
+    ticket = _ticket(request, ticket_id, Action.COUNTER)
     if action not in TICKET_MOVES:
         raise Http404("unknown action")
-    ticket = get_object_or_404(QueueTicket, pk=ticket_id)
-    site = _site_for(request, ticket.site_id)
+    site = ticket.site
     service, done = TICKET_MOVES[action]
     try:
         service(ticket=ticket, actor=Actor.staff(request.user))
