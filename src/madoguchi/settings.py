@@ -53,7 +53,7 @@ SECRET_KEY = env_secret("MADOGUCHI_SECRET_KEY", "MADOGUCHI_SECRET_KEY_FILE", "")
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "madoguchi.core.admin_site.AdminConfig",  # django.contrib.admin; refuses Individual Numbers
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -173,3 +173,44 @@ def test_requests_per_ip_are_rate_limited(client: Client, slot: Slot, settings: 
 def test_openapi_document_is_served(client: Client, db: None) -> None:
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/reservations" in schema["paths"]
+
+
+INDIVIDUAL_NUMBER_SPELLINGS = [
+    "1234.5678.9018",
+    "1234_5678_9018",
+    "123456-789018",
+    "1234\u20105678\u20109018",
+    "１２３４　５６７８　９０１８",
+]
+
+
+@pytest.mark.parametrize("spelling", INDIVIDUAL_NUMBER_SPELLINGS)
+@pytest.mark.parametrize(
+    ("field", "template"),
+    [
+        ("email", "{}@example.jp"),
+        ("phone", "{}"),
+        ("family_name_kana", "ヤマダ{}"),
+        ("given_name_kana", "{}"),
+        ("notice_number", "{}"),
+    ],
+)
+def test_every_text_field_refuses_every_spelling_before_anything_is_stored(
+    client: Client, slot: Slot, field: str, template: str, spelling: str
+) -> None:
+    from madoguchi.core.models import AuditEvent
+
+    events = AuditEvent.objects.count()
+    response = _book(client, slot, **{field: template.format(spelling)})
+    assert (response.status_code, response.json()["error"]) == (422, "individual_number")
+    assert not Reservation.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("spelling", INDIVIDUAL_NUMBER_SPELLINGS)
+def test_a_family_member_carrying_a_number_is_refused(
+    client: Client, slot: Slot, spelling: str
+) -> None:
+    member = {"birth_date": str(BIRTH), "email": f"{spelling}@example.jp"}
+    response = _book(client, slot, family_members=[member])
+    assert (response.status_code, response.json()["error"]) == (422, "individual_number")

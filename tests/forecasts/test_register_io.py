@@ -89,3 +89,33 @@ def test_parquet_person_ids_holding_individual_numbers_are_refused(tmp_path: Pat
     with pytest.raises(RegisterError) as caught:
         list(iter_register_chunks(path, today=TODAY))
     assert [line.split(":")[0] for line in caught.value.errors] == ["3行目"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("person_id", "1234-5678-9018"),
+        ("person_id", "1234.5678.9018"),
+        ("person_id", "ID 1234\u20105678\u20109018"),
+        ("area", "中央 1234_5678_9018"),
+    ],
+)
+def test_csv_cells_holding_individual_numbers_in_any_spelling_are_refused(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    from madoguchi.forecasts.register_io import read_register
+
+    row = {"person_id": "P1", "area": "中央"}
+    row[column] = value
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "person_id,birth_date,card_issued_on,cert_issued_on,area\n"
+        "P0,1990-01-01,2020-01-01,2020-01-01,北\n"
+        f"{row['person_id']},1990-01-01,2020-01-01,2020-01-01,{row['area']}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RegisterError) as caught:
+        read_register(path, today=TODAY)
+    assert [line.split(":")[0] for line in caught.value.errors] == ["3行目"]
+    assert "個人番号" in caught.value.errors[0]
+    assert "9018" not in caught.value.errors[0]

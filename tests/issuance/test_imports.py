@@ -269,3 +269,19 @@ def test_a_big_file_is_streamed_line_by_line_and_a_bad_last_line_still_rejects_i
     )
     assert stream.largest_piece < 200  # never more than one line in hand
     assert_rejected_without_change(report, f"{rows + 2}行目")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "デモ市中央1.2.3 1234.5678.9018",
+        "デモ市中央 1234_5678_9018",
+        "デモ市中央 123456-789018",
+        "デモ市中央 1234\u20105678\u20109018",
+        "デモ市中央 １２３４ー５６７８ー９０１８",
+    ],
+)
+def test_an_individual_number_in_any_spelling_rejects_the_file(address: str) -> None:
+    row = ROW_2.replace("デモ市北町5番地の1", address)
+    report = run(csv_text(ROW_1, row))
+    assert_rejected_without_change(report, "3行目", "address", "個人番号")

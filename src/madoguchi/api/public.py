@@ -6,13 +6,15 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema, Status
+from ninja import Path, Query, Router, Status
 from pydantic import Field
 
 from madoguchi.api.schemas import (
     MAX_ID,
     BirthDateIn,
+    Date,
     ErrorOut,
+    Input,
     MemberIn,
     ProcedureOut,
     RescheduleIn,
@@ -103,14 +105,14 @@ def list_sites(request: HttpRequest) -> list[SiteOut]:
     ]
 
 
-class SiteId(Schema):
+class SiteId(Input):
     site_id: int = Field(ge=1, le=MAX_ID)
 
 
-class SlotQuery(Schema):
+class SlotQuery(Input):
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: Date | None = None
+    date_to: Date | None = None
 
 
 @router.get("/sites/{site_id}/slots", response={200: list[SlotOut], **ERRORS})
@@ -178,12 +180,12 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
     )
 
 
-class CodePath(Schema):
+class CodePath(Input):
     code: str = Field(max_length=40)
 
 
-class BirthDateQuery(Schema):
-    birth_date: dt.date
+class BirthDateQuery(Input):
+    birth_date: Date
 
 
 def _found(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from madoguchi.core.forms import holds_individual_number
+from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL
 
 # Plain pydantic models, not ninja's `Schema`: that one reads every field through a Python-level
 # getter meant for ORM objects, and these are built from dicts and keywords only (decision 0010).
@@ -12,6 +17,34 @@ from pydantic import BaseModel, Field
 
 MAX_ID = 2**62
 """Ids above this are refused by validation (they could never exist, and overflow bigint)."""
+
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+Date = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+"""Every date the API accepts: 1900-01-01 … 2199-12-31 (a 422 outside: no date arithmetic at
+the calendar's ends, 0001-01-01 or 9999-12-31, can overflow)."""
+
+
+class Input(BaseModel):
+    """Base of every request shape (body, query, path): no value may hold an Individual Number.
+
+    Checked before any field is parsed and before the view runs, so a refused request changes
+    nothing and reaches neither the database nor the audit log; the answer is 422
+    `individual_number` (see `api/urls.py`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_individual_numbers(cls, data: Any) -> Any:
+        if holds_individual_number(data if isinstance(data, dict | list | str) else _items(data)):
+            raise PydanticCustomError("individual_number", str(INDIVIDUAL_NUMBER_REFUSAL))
+        return data
+
+
+def _items(data: Any) -> list[Any]:
+    """Values of a query dict or another mapping-like input (ninja passes QueryDicts)."""
+    lists = getattr(data, "lists", None)
+    return [list(pair) for pair in lists()] if callable(lists) else []
 
 
 class ErrorOut(BaseModel):
@@ -52,10 +85,10 @@ class SlotFullOut(ErrorOut):
     alternatives: list[SlotOut] = Field(default=[], description="nearest free slots")
 
 
-class MemberIn(BaseModel):
+class MemberIn(Input):
     """Another family member booked into the same slot (optional; all or none)."""
 
-    birth_date: dt.date
+    birth_date: Date
     notice_number: str | None = Field(default=None, max_length=40)
     family_name_kana: str | None = Field(default=None, max_length=60)
     given_name_kana: str | None = Field(default=None, max_length=60)
@@ -97,8 +130,8 @@ class ReservationOut(BaseModel):
     )
 
 
-class BirthDateIn(BaseModel):
-    birth_date: dt.date
+class BirthDateIn(Input):
+    birth_date: Date
 
 
 class RescheduleIn(BirthDateIn):

@@ -16,6 +16,7 @@ from ninja.renderers import JSONRenderer
 
 from madoguchi.api import public, walkins
 from madoguchi.core.errors import DomainError
+from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL
 from madoguchi.core.ratelimit import RateLimited
 from madoguchi.reservations.services import SlotFullError
 
@@ -65,6 +66,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     details = [
         {"field": _field(e.get("loc")), "message": str(e.get("msg", ""))[:200]} for e in exc.errors
     ]
+    if any(e.get("type") == "individual_number" for e in exc.errors):
+        body = {"error": "individual_number", "message": str(INDIVIDUAL_NUMBER_REFUSAL)}
+        return api.create_response(request, {**body, "details": details}, status=422)
     return api.create_response(
         request, {"error": "invalid", "message": INVALID_MESSAGE, "details": details}, status=422
     )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
-from madoguchi.api.schemas import MAX_ID, ErrorOut, ValidationErrorOut
+from madoguchi.api.schemas import MAX_ID, ErrorOut, Input, ValidationErrorOut
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import client_ip, hit
@@ -38,15 +38,15 @@ def _ticket_not_found() -> DomainError:
     )
 
 
-class SiteId(Schema):
+class SiteId(Input):
     site_id: int = Field(ge=1, le=MAX_ID)
 
 
-class TicketToken(Schema):
+class TicketToken(Input):
     token: str = Field(min_length=16, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-class TicketIn(Schema):
+class TicketIn(Input):
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
 
 

@@ -10,6 +10,7 @@ from django.forms import ModelForm
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
+from madoguchi.core.admin_site import RefusesIndividualNumbersAdmin
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.models import AuditEvent
 
@@ -21,8 +22,11 @@ def _snapshot(obj: models.Model) -> dict[str, Any]:
     }
 
 
-class AuditedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared by many models
-    """Writes an audit event (before → after) for every save and delete in the admin."""
+class AuditedModelAdmin(RefusesIndividualNumbersAdmin):
+    """Writes an audit event (before → after) for every save and delete in the admin.
+
+    Its forms refuse Individual Numbers (the mixin): a refused form is never saved, so the
+    number never reaches the append-only audit log."""
 
     def save_model(
         self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool

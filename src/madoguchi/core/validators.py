@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
 
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, contains_individual_number
 
@@ -27,4 +26,4 @@ def validate_municipality_code(value: str) -> None:
 def validate_no_individual_number(value: str) -> None:
     """Refuse any text that carries a 12-digit Individual Number."""
     if value and contains_individual_number(str(value)):
-        raise ValidationError(gettext(INDIVIDUAL_NUMBER_REFUSAL), code="individual_number")
+        raise ValidationError(INDIVIDUAL_NUMBER_REFUSAL, code="individual_number")

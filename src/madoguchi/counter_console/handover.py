@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.counter_console.views import _reservation, _staff
 from madoguchi.issuance.models import IdDocumentClass, ProxyReason
 from madoguchi.issuance.selectors import card_by_reservation
@@ -34,7 +35,7 @@ from madoguchi.staff.access import Action, staff_view
 PICKUP = "card_pickup"
 
 
-class HandOverForm(forms.Form):
+class HandOverForm(RefusesIndividualNumbers, forms.Form):
     """What the counter records at hand-over. No free text: nothing that could carry personal
     data beyond the fixed choices."""
 

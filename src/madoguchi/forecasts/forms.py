@@ -5,10 +5,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.offices.models import Site
 
 
-class WhatIfForm(forms.Form):
+class WhatIfForm(RefusesIndividualNumbers, forms.Form):
     """A manager's what-if: more counters, Saturday sessions, a temporary counter."""
 
     months = forms.IntegerField(label=_("期間（月）"), min_value=1, max_value=36, initial=12)

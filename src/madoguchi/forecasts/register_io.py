@@ -24,7 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, is_individual_number
+from madoguchi.core.individual_number import (
+    INDIVIDUAL_NUMBER_REFUSAL_TEXT,
+    contains_individual_number,
+)
 from madoguchi.planning.demand import RegisterColumns
 from madoguchi.planning.rules import FIRST_SUPPORTED_YEAR, NO_DATE, day_number
 
@@ -47,6 +50,8 @@ DATE_COLUMNS: Final = (
     "cert_issued_on",
     "cert_expires_on",
 )
+TEXT_COLUMNS: Final = ("area",)
+"""Optional free-text columns, checked for Individual Numbers like person_id."""
 MAX_REPORTED_ERRORS: Final = 200
 DEFAULT_CHUNK_ROWS: Final = 1_000_000
 
@@ -221,13 +226,19 @@ def _validate(
             )
 
 
-def _check_person_ids(person_ids: pl.Series, first_row: int, errors: _Errors) -> None:
+def _check_text_column(person_ids: pl.Series, first_row: int, errors: _Errors) -> None:
+    """Refuse rows whose cell holds an Individual Number, however its digits are separated.
+
+    Only cells with at least 12 digits (any script) can hold one: polars finds those in one
+    vectorised pass, the detector looks at each of them.
+    """
     text = person_ids.cast(pl.String).fill_null("")
-    twelve = text.str.contains(r"^\s*[0-9０-９]{12}\s*$").to_numpy()
-    for index in np.flatnonzero(twelve):
-        if is_individual_number(text[int(index)]):
+    candidates = (text.str.count_matches(r"\d") >= 12).to_numpy()
+    for index in np.flatnonzero(candidates):
+        if contains_individual_number(text[int(index)]):
             row = first_row + int(index) + 2
-            errors.add(row, f"{row}行目: person_id: {INDIVIDUAL_NUMBER_REFUSAL}")
+            name = person_ids.name
+            errors.add(row, f"{row}行目: {name}: {INDIVIDUAL_NUMBER_REFUSAL_TEXT}")
 
 
 def _columns_from_days(days: dict[str, npt.NDArray[np.int32]]) -> RegisterColumns:
@@ -298,7 +309,8 @@ def read_register(path: Path | str, *, today: dt.date) -> LoadedRegister:
     errors = _Errors()
     days = _frame_days(frame, 0, errors)
     _validate(days, today, 0, errors)
-    _check_person_ids(frame.get_column("person_id"), 0, errors)
+    for name in ("person_id", *(c for c in TEXT_COLUMNS if c in frame.columns)):
+        _check_text_column(frame.get_column(name), 0, errors)
     errors.raise_if_any()
     return LoadedRegister(frame=frame, columns=_columns_from_days(days))
 
@@ -377,7 +389,7 @@ def _check_arrow_person_ids(column: pa.Array, first_row: int, errors: _Errors) -
         text = pc.cast(column, pa.string())
     else:
         text = pc.cast(column, pa.string())
-    _check_person_ids(pl.Series("person_id", text), first_row, errors)
+    _check_text_column(pl.Series("person_id", text), first_row, errors)
 
 
 def iter_register_chunks(
@@ -407,12 +419,18 @@ def iter_register_chunks(
     if parquet.metadata.num_rows == 0:
         raise RegisterError(["データ行がありません。"])
     wanted = ["person_id", *(c for c in DATE_COLUMNS if c in names)]
+    texts = [c for c in TEXT_COLUMNS if c in names]
     errors = _Errors()
     first_row = 0
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted, use_threads=True):
+    read = wanted + texts
+    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=read, use_threads=True):
         days: dict[str, npt.NDArray[np.int32]] = {}
         nulls: dict[str, int] = {}
         _check_arrow_person_ids(batch.column("person_id"), first_row, errors)
+        for name in texts:
+            _check_text_column(
+                pl.Series(name, pc.cast(batch.column(name), pa.string())), first_row, errors
+            )
         for name in wanted[1:]:
             column = batch.column(name)
             converted = _arrow_days(column)

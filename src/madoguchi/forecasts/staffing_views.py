@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.forecasts import charts
 from madoguchi.forecasts.staffing_plan import (
     DEFAULT_TIME_LIMIT_SECONDS,
@@ -28,7 +29,7 @@ from madoguchi.planning.staffing import StaffingError, StaffingPlan
 from madoguchi.staff.access import Action, staff_view
 
 
-class StaffingForm(forms.Form):
+class StaffingForm(RefusesIndividualNumbers, forms.Form):
     """Horizon, take-up, lead-time target and relative costs of evening and weekend hours."""
 
     weeks = forms.IntegerField(label=_("期間（週）"), min_value=4, max_value=52, initial=26)

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from madoguchi.core.admin import AuditedModelAdmin
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.offices.models import (
     Closure,
     Counter,
@@ -18,7 +19,7 @@ from madoguchi.offices.models import (
 )
 
 
-class SiteForm(forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
+class SiteForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
     class Meta:
         model = Site
         fields = [

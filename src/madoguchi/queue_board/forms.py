@@ -4,10 +4,11 @@ from typing import Any
 
 from django import forms
 
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.offices.models import Procedure
 
 
-class TakeTicketForm(forms.Form):
+class TakeTicketForm(RefusesIndividualNumbers, forms.Form):
     procedure = forms.ModelChoiceField(
         label="ご用件",
         queryset=Procedure.objects.none(),

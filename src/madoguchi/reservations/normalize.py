@@ -25,7 +25,7 @@ def refuse_individual_number(*values: str | None) -> None:
     """Raise 422 `individual_number` when any value carries a 12-digit Individual Number."""
     for value in values:
         if value and contains_individual_number(value):
-            raise DomainError("individual_number", _(INDIVIDUAL_NUMBER_REFUSAL))
+            raise DomainError("individual_number", str(INDIVIDUAL_NUMBER_REFUSAL))
 
 
 def nfkc(value: str) -> str:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.core.validators import validate_no_individual_number
 from madoguchi.reservations.normalize import (
     normalize_kana,
@@ -80,7 +81,7 @@ class BirthDateField(forms.DateField):
             raise forms.ValidationError(_("生年月日に未来の日付は選べません。"), code="future")
 
 
-class IdentifyForm(forms.Form):
+class IdentifyForm(RefusesIndividualNumbers, forms.Form):
     """Who is coming: what each procedure needs to identify the resident (CONTRACT.md)."""
 
     notice_number = forms.CharField(
@@ -190,7 +191,7 @@ class IdentifyForm(forms.Form):
         return arguments
 
 
-class LookupForm(forms.Form):
+class LookupForm(RefusesIndividualNumbers, forms.Form):
     """Find a reservation again: its code and the birth date given when booking."""
 
     code = forms.CharField(

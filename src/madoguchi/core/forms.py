@@ -1,0 +1,61 @@
+"""What every form of madoguchi shares: no Individual Number gets past any of them.
+
+`RefusesIndividualNumbers` is mixed into every form class (residents', staff, admin — the admin
+site adds it to every ModelAdmin's forms, see `core/admin_site.py`): after the usual cleaning it
+looks at what was typed into each field (the raw value, before any normaliser could reshape it)
+and at the cleaned value, and refuses the field with the one Japanese message. A form with an
+error is never saved, so nothing refused reaches the database or the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, contains_individual_number
+
+FormT = TypeVar("FormT", bound=type[forms.BaseForm])
+
+
+def holds_individual_number(value: Any) -> bool:
+    """True when `value` (text, or lists and dicts of them, as forms and JSON give) holds one."""
+    if isinstance(value, str):
+        return contains_individual_number(value)
+    if isinstance(value, Mapping):
+        return any(holds_individual_number(v) for v in (*value.keys(), *value.values()))
+    if isinstance(value, Iterable) and not isinstance(value, bytes | bytearray):
+        return any(holds_individual_number(v) for v in value)
+    return False
+
+
+class RefusesIndividualNumbers(forms.BaseForm):
+    """Mixin for any Django form: a field holding an Individual Number is an error."""
+
+    refuses_individual_numbers = True
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or (self.empty_permitted and not self.has_changed()):
+            return
+        for name, field in self.fields.items():
+            if self.has_error(name, code="individual_number"):
+                continue
+            raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            cleaned = getattr(self, "cleaned_data", {}).get(name)
+            if holds_individual_number(raw) or holds_individual_number(cleaned):
+                self.add_error(
+                    name, ValidationError(INDIVIDUAL_NUMBER_REFUSAL, code="individual_number")
+                )
+
+
+def refusing_individual_numbers(form_class: FormT) -> FormT:
+    """`form_class` with `RefusesIndividualNumbers` mixed in (itself when it already is)."""
+    if getattr(form_class, "refuses_individual_numbers", False):
+        return form_class
+    checked = type(form_class.__name__, (RefusesIndividualNumbers, form_class), {})
+    checked.__module__ = form_class.__module__
+    checked.__qualname__ = form_class.__qualname__
+    return checked  # type: ignore[return-value]  # a subclass of form_class
