@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -49,6 +50,53 @@ def _no_rate_limits_unless_a_test_sets_them(settings: Any) -> None:
 def _seal_audit_events_right_after_commit(settings: Any) -> None:
     """Deterministic chains: no background timer (its own tests switch it on)."""
     settings.MADOGUCHI_AUDIT_SEAL_MS = 0
+
+
+# Subprocesses the tests start write their audit checkpoints here, never into the data
+# directory's own file (the demo's); each test gets its own file below.
+os.environ["MADOGUCHI_AUDIT_CHECKPOINT_FILE"] = str(
+    Path(tempfile.mkdtemp(prefix="madoguchi-checkpoints-")) / "audit-checkpoints.jsonl"
+)
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings: Any, tmp_path: Path) -> None:
+    """Each test's chain starts from nothing (rolled back or flushed), so its checkpoints too."""
+    settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_may_empty_the_audit_log() -> Iterator[None]:
+    """Transactional tests end with Django's flush, which empties every table (DELETE on SQLite,
+    TRUNCATE on PostgreSQL) — exactly what the audit table's triggers refuse. The flush lifts
+    them for its own statements, as only the table's owner can (docs/audit.md)."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: Any, sql_list: list[str]) -> None:
+        from django.db import transaction
+
+        connection = self.connection
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
+                original(self, sql_list)
+                cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER USER")
+            else:
+                cursor.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger'"
+                    " AND name = 'core_auditevent_no_delete'"
+                )
+                found = cursor.fetchone()
+                cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+                original(self, sql_list)
+                if found:
+                    cursor.execute(found[0])
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

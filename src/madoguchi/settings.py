@@ -15,6 +15,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.env import (
+    EnvError,
     default_workers,
     env_bool,
     env_choice,
@@ -187,6 +188,44 @@ MADOGUCHI_SLOT_WEIGHTS = env_weights(
 # many milliseconds of their commit; 0 seals right after each commit (decision 0008).
 MADOGUCHI_AUDIT_SEAL_MS = env_int("MADOGUCHI_AUDIT_SEAL_MS", 500, minimum=0, maximum=60_000)
 
+
+# The audit log's secret (decision 0013, docs/audit.md): chain links, each event's seal and the
+# checkpoints are HMAC-SHA256 with this key, which never goes into the database. Unset on a
+# laptop: one is generated into the data directory (0600). Keep it — and back it up — apart
+# from the database: without it the log cannot be verified.
+def _laptop_audit_key() -> str:
+    path = DATA_DIR / "audit_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        fresh = DATA_DIR / f".audit_key.{os.getpid()}"
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(fresh, path)  # atomic: of two processes starting at once, one key wins
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    return path.read_text(encoding="utf-8").strip()
+
+
+MADOGUCHI_AUDIT_KEY = env_secret("MADOGUCHI_AUDIT_KEY", "MADOGUCHI_AUDIT_KEY_FILE", "") or (
+    _laptop_audit_key()
+)
+if len(MADOGUCHI_AUDIT_KEY) < 32:
+    raise EnvError("MADOGUCHI_AUDIT_KEY", "…", "32 文字以上のランダムな文字列にしてください")
+# Every sealing pass appends a keyed checkpoint (sequence number + head hash) here and to the
+# server log; `madoguchi audit-verify` compares the chain with them. Put it where the database's
+# users cannot rewrite it (another disk or host; `chattr +a`).
+MADOGUCHI_AUDIT_CHECKPOINT_FILE = Path(
+    env_str("MADOGUCHI_AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit-checkpoints.jsonl"))
+).resolve()
+# PostgreSQL: the role the application connects as, when migrations run as another (the
+# owner). After every `migrate` that role gets only what the application needs — on the audit
+# table INSERT, SELECT and UPDATE of the seal columns (core/db_roles.py, docs/audit.md).
+MADOGUCHI_DB_APP_ROLE = env_str("MADOGUCHI_DB_APP_ROLE", "")
+
 # Sites, municipalities and procedures are kept this many seconds per process for the booking
 # path (a change made elsewhere takes effect within it); 0 reads them on every booking.
 # The largest J-LIS delivery file the staff upload page takes (bigger ones: `import-deliveries`)
@@ -208,4 +247,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("MADOGUCHI_LOG_LEVEL", "WARNING")},
+    # the audit chain's checkpoints always reach the server log: a copy outside the database
+    "loggers": {"madoguchi.audit.checkpoint": {"level": "INFO"}},
 }

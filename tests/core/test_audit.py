@@ -5,6 +5,7 @@ Events are appended unsealed and linked into the chain by the sealer (decision 0
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from itertools import pairwise
@@ -46,12 +47,14 @@ def _three_events() -> list[AuditEvent]:
 
 
 def _tamper(sql: str, params: list[object]) -> None:
-    """Change a row behind the application's back, as an intruder with database access would."""
+    """Change a row behind the application's back, as an intruder with the table owner's rights
+    would (rolled back with the test)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_no_update")
+            cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
         else:
             cursor.execute("DROP TRIGGER core_auditevent_no_update")
+            cursor.execute("DROP TRIGGER core_auditevent_no_delete")
         cursor.execute(sql, params)
 
 
@@ -235,7 +238,7 @@ def test_concurrent_appends_and_sealers_make_one_chain_with_every_event() -> Non
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed() -> None:
+def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed(settings: Any) -> None:
     """Management commands exit within the sealing interval; the exit hook seals."""
     import os
     import subprocess
@@ -258,6 +261,7 @@ def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed() -> No
         **os.environ,
         "DATABASE_URL": url,
         "MADOGUCHI_AUDIT_SEAL_MS": "2000",
+        "MADOGUCHI_AUDIT_CHECKPOINT_FILE": str(settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE),
         "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
     }
     done = subprocess.run(
@@ -267,3 +271,78 @@ def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed() -> No
     event = AuditEvent.objects.get(action="exit")
     assert event.seq is not None
     assert verify_audit_chain().intact
+
+
+def test_the_database_refuses_deleting_events_on_every_backend() -> None:
+    event = _three_events()[1]
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [event.pk])
+    unsealed = record_audit_event(
+        actor=Actor.system("t"), action="u", subject_type="x", subject_id=1
+    )
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [unsealed.pk])
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE core_auditevent")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET mac = '' WHERE id = %s", [unsealed.pk])
+    assert AuditEvent.objects.count() == 4
+
+
+def _legacy_chain(count: int) -> list[int]:
+    """Events as decision 0004 chained them (unkeyed SHA-256, no row seal)."""
+    from madoguchi.core import sql
+
+    ids = sql.insert_rows(
+        AuditEvent,
+        [
+            {
+                "at": dt.datetime(2026, 11, 1, 9, n, tzinfo=dt.UTC),
+                "actor": "system:old",
+                "action": "card.inspected",
+                "subject_type": "issuance.CardRecord",
+                "subject_id": str(n),
+                "before": None,
+                "after": {"n": n, "名": "値"},
+                "previous_hash": "",
+                "hash": "",
+            }
+            for n in range(count)
+        ],
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER core_auditevent_no_update")
+        previous = audit.GENESIS_HASH
+        for seq, pk in enumerate(ids[:-1], start=1):  # the last one waits for the sealer
+            e = AuditEvent.objects.get(pk=pk)
+            digest = audit._legacy_digest(
+                e.at, e.actor, e.action, e.subject_type, e.subject_id, e.before, e.after, previous
+            )
+            cursor.execute(
+                "UPDATE core_auditevent SET seq = %s, previous_hash = %s, hash = %s WHERE id = %s",
+                [seq, previous, digest, pk],
+            )
+            previous = digest
+    return ids
+
+
+def test_migration_seals_an_intact_unkeyed_chain_with_the_key() -> None:
+    ids = _legacy_chain(5)
+    assert audit.rekey_legacy_chain(connection) == 5
+    assert [e.seq for e in AuditEvent.objects.order_by("id")] == [1, 2, 3, 4, 5]
+    report = verify_audit_chain()
+    assert report.intact, report.findings
+    assert (report.checked, report.checkpoints) == (5, 1)
+    assert len(ids) == 5
+
+
+def test_migration_refuses_to_key_a_broken_unkeyed_chain() -> None:
+    ids = _legacy_chain(4)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET actor = 'mallory' WHERE id = %s", [ids[1]])
+    with pytest.raises(RuntimeError, match=f"#{ids[1]} breaks the unkeyed chain"):
+        audit.rekey_legacy_chain(connection)

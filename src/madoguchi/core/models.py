@@ -22,9 +22,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One change of state: who did what to which record, from what to what, and when.
 
-    Rows are written only by `core.audit.record_audit_events`, unsealed (`seq` empty); the sealer
-    then gives each its place in the chain (`seq`) and the hash of the previous one, so any
-    edit or removal inside the chain shows up in `madoguchi audit-verify` (decision 0008). The
+    Rows are written only by `core.audit.record_audit_events`, unsealed (`seq` empty) with
+    `mac`, the application's keyed seal of their content; the sealer then gives each row whose
+    `mac` it can verify its place in the chain (`seq`) and the keyed hash of the previous one,
+    so any edit or removal shows up in `madoguchi audit-verify` (decisions 0008, 0013). A row
+    it cannot vouch for gets a negative `seq` instead (kept out of the chain, reported). The
     database refuses every other change: sealing, once, is the only update it lets through.
     """
 
@@ -38,6 +40,7 @@ class AuditEvent(models.Model):
     seq = models.BigIntegerField("チェーン上の順番", null=True, blank=True, unique=True)
     previous_hash = models.CharField(max_length=64, blank=True, default="")
     hash = models.CharField(max_length=64, blank=True, default="")
+    mac = models.CharField("記録時の署名", max_length=96, blank=True, default="", db_default="")
 
     objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]  # a manager built from the queryset is the manager
 
