@@ -117,7 +117,7 @@ def test_the_pdf_reads_back_with_names_numbers_address_and_qr_payload(settings) 
     factories.card(owner, status=CardStatus.SETUP_DONE, family_name="GARCIA", given_name="MARIA")
     issued = issue_paced_batch(municipality=owner, actor=SYSTEM)
     out = io.BytesIO()
-    render_notices_pdf(issued.cards, out, context=notice_context(owner.name))
+    render_notices_pdf(issued.cards, out, context=notice_context(owner))
     reader = PdfReader(io.BytesIO(out.getvalue()))
     assert len(reader.pages) == 2
     for page, card in zip(reader.pages, issued.cards, strict=True):
@@ -130,7 +130,7 @@ def test_the_pdf_reads_back_with_names_numbers_address_and_qr_payload(settings) 
         assert url in text  # printed under the QR code
         links = [a.get_object()["/A"]["/URI"] for a in page["/Annots"]]
         assert links == [url]  # and attached to it
-        assert "委任状" in text and "本庁舎" in text
+        assert "委任状" in text and "受け取り期限" in text
     assert "佐藤" in reader.pages[0].extract_text()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, contains_individual_number
 
@@ -27,3 +28,15 @@ def validate_no_individual_number(value: str) -> None:
     """Refuse any text that carries a 12-digit Individual Number."""
     if value and contains_individual_number(str(value)):
         raise ValidationError(INDIVIDUAL_NUMBER_REFUSAL, code="individual_number")
+
+
+def validate_phone_number(value: str) -> None:
+    """A Japanese phone number as printed: 0 then 9 or 10 more digits, hyphens allowed."""
+    digits = value.replace("-", "")
+    if not (digits.isascii() and digits.isdigit() and digits.startswith("0")) or not (
+        10 <= len(digits) <= 11
+    ):
+        raise ValidationError(
+            gettext("電話番号は0から始まる10桁または11桁の数字（ハイフン可）で入力してください。"),
+            code="phone",
+        )

@@ -1,10 +1,15 @@
 """Issuance notices (交付通知書) as one PDF per batch, and the CSV for a mailing house.
 
-One A4 page per card: the address block for a window envelope, the booking number, how to book
-(with a QR code opening the booking page with the number filled in — the same URL is printed under
-the code and attached as a link, so it can be checked and tested), the hand-over sites and their
-hours, what to bring, and the proxy (委任) section. Everything that is the same on every page is
-drawn once as a PDF form and reused, which keeps 10,000 pages fast and the file small.
+A4 (one page per card, for a window envelope) or a postcard (はがき: the address side, then the
+notice side), as the municipality chooses. Each notice has the address block, the notice number
+(交付通知書番号) with the QR code opening the booking page with the number filled in (the same URL
+is printed under the code and attached as a link), the deadline to collect the card, the
+municipality's contact, the hand-over sites with their real hours for the coming four weeks
+(weekend and evening sessions, closed days with their reason, special openings), what to bring,
+and on A4 the proxy (委任) section. Everything that is the same on every page is drawn once as a
+PDF form and reused, which keeps 10,000 pages fast and the file small. The one font, IPAex Gothic
+(TrueType, shipped in `issuance/fonts/` under the IPA Font License), is embedded (subset) in every
+PDF, so a mailing house prints exactly what was drawn.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -22,7 +28,7 @@ from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.core import clock
@@ -30,15 +36,20 @@ from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
+from madoguchi.offices.calendar import SiteDay
+from madoguchi.offices.models import Municipality, NoticeLayout
 from madoguchi.offices.selectors import site_hours
 
 PARALLEL_FROM = 1000
 QR_WORKERS = 2
-GOTHIC = "HeiseiKakuGo-W5"
-MINCHO = "HeiseiMin-W3"
+FONT = "IPAexGothic"
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "ipaexg.ttf"
 WEEKDAYS = "月火水木金土日"
+HOURS_DAYS = 28  # the sites' hours printed: the coming four weeks
 PAGE_WIDTH, PAGE_HEIGHT = A4
+POSTCARD = (100 * mm, 148 * mm)
 LEFT = 20 * mm
+NOTICE_NUMBER_LABEL = "交付通知書番号"
 MAILING_COLUMNS = (
     "page",
     "notice_number",
@@ -51,9 +62,8 @@ MAILING_COLUMNS = (
 
 
 def _fonts() -> None:
-    for name in (GOTHIC, MINCHO):
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont(name))
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
 
 
 def booking_urls(notice_numbers: Sequence[str]) -> list[str]:
@@ -67,58 +77,129 @@ class SiteLines:
     name: str
     address: str
     hours: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class NoticeContext:
-    """What is the same on every page of a batch."""
+    """What is the same on every page of a batch (one municipality)."""
 
     municipality_name: str
     sites: tuple[SiteLines, ...]
     documents: str
     proxy_documents: str
     issued_on: dt.date
+    collect_by: dt.date | None = None
+    contact: tuple[str, ...] = ()
+    phone: str = ""
+    layout: str = NoticeLayout.A4
 
 
-def _weekly_hours(days: Sequence[Any]) -> str:
-    """'月・火・水・金 8:30〜17:15 ／ 木 8:30〜17:15、17:15〜19:00' from a fortnight of SiteDays."""
+def _date(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+def _span(first: dt.date, last: dt.date) -> str:
+    if first == last:
+        return _date(first)
+    return f"{_date(first)}〜{_date(last)}"
+
+
+def _times(periods: Sequence[Any]) -> str:
+    return "、".join(
+        f"{clock.to_jst(p.starts_at):%-H:%M}〜{clock.to_jst(p.ends_at):%-H:%M}" for p in periods
+    )
+
+
+def _weekly_hours(days: Sequence[SiteDay]) -> str:
+    """'月・火・水・金 8:30〜17:15 ／ 木 8:30〜17:15、17:15〜19:00 ／ 土 9:00〜12:00'."""
     by_weekday: dict[int, str] = {}
     for day in days:
         regular = [p for p in day.periods if not p.special]
         if regular and day.day.weekday() not in by_weekday:
-            by_weekday[day.day.weekday()] = "、".join(
-                f"{clock.to_jst(p.starts_at):%-H:%M}〜{clock.to_jst(p.ends_at):%-H:%M}"
-                for p in regular
-            )
+            by_weekday[day.day.weekday()] = _times(regular)
     groups: dict[str, list[str]] = {}
     for weekday in sorted(by_weekday):
         groups.setdefault(by_weekday[weekday], []).append(WEEKDAYS[weekday])
     return " ／ ".join(f"{'・'.join(names)} {hours}" for hours, names in groups.items())
 
 
-def notice_context(municipality_name: str, *, today: dt.date | None = None) -> NoticeContext:
-    """Sites offering card pick-up with their usual weekly hours (read once per batch)."""
+def _site_notes(days: Sequence[SiteDay], open_until: dt.date | None) -> tuple[str, ...]:
+    """Closed weekdays, dated closures with their reason, special openings, the last open day."""
+    open_weekdays = {d.day.weekday() for d in days if any(not p.special for p in d.periods)}
+    seen_weekdays = {d.day.weekday() for d in days}
+    never = [WEEKDAYS[w] for w in sorted(seen_weekdays - open_weekdays)]
+    closures: list[tuple[dt.date, dt.date, str]] = []
+    for day in days:
+        if day.is_open or day.day.weekday() not in open_weekdays or not day.closed_reason:
+            continue
+        if day.closed_reason == "開設期間外":
+            continue
+        last = closures[-1] if closures else None
+        if last and last[2] == day.closed_reason and (day.day - last[1]).days <= 3:
+            closures[-1] = (last[0], day.day, last[2])
+        else:
+            closures.append((day.day, day.day, day.closed_reason))
+    closed = [f"{'・'.join(never)}曜日"] if never else []
+    closed += [f"{_span(first, last)}（{reason}）" for first, last, reason in closures]
+    notes = []
+    if closed:
+        notes.append("休み：" + "、".join(closed))
+    specials = [
+        f"{_date(d.day)} {_times([p for p in d.periods if p.special])}"
+        for d in days
+        if any(p.special for p in d.periods)
+    ]
+    if specials:
+        notes.append("臨時開庁：" + "、".join(specials))
+    if open_until is not None and days and open_until <= days[-1].day:
+        notes.append(f"この窓口は{open_until.year}年{_date(open_until)}までです。")
+    return tuple(notes)
+
+
+def notice_context(municipality: Municipality, *, today: dt.date | None = None) -> NoticeContext:
+    """The municipality's card pick-up sites with their hours for the coming four weeks, its
+    contact and the deadline to collect (read once per batch)."""
+    from madoguchi.issuance.services import policy_for
+
     today = today or clock.today()
     sites = []
     documents = proxy_documents = ""
-    for entry in site_hours(today, 14):
+    for entry in site_hours(today, HOURS_DAYS):
+        if entry.site.municipality_id != municipality.pk:
+            continue
         pickup = next((p for p in entry.procedures if p.code == "card_pickup"), None)
-        if pickup is None:
+        if pickup is None or not any(day.is_open for day in entry.days):
             continue
         documents, proxy_documents = pickup.documents, pickup.proxy_documents
         sites.append(
             SiteLines(
                 name=entry.site.name,
                 address=entry.site.address,
-                hours=_weekly_hours(entry.days) or "開設日はホームページでご確認ください",
+                hours=_weekly_hours(entry.days) or "臨時開庁の日のみ",
+                notes=_site_notes(entry.days, entry.site.open_until),
             )
         )
+    contact = tuple(
+        line
+        for line in (
+            municipality.contact_name,
+            municipality.contact_address,
+            f"電話 {municipality.contact_phone}" if municipality.contact_phone else "",
+            f"受付時間 {municipality.contact_hours}" if municipality.contact_hours else "",
+        )
+        if line
+    )
     return NoticeContext(
-        municipality_name=municipality_name,
+        municipality_name=municipality.name,
         sites=tuple(sites),
         documents=documents or "交付通知書、本人確認書類、今お持ちのカード",
         proxy_documents=proxy_documents,
         issued_on=today,
+        collect_by=today + dt.timedelta(days=policy_for(municipality).reminder_after_days),
+        contact=contact or (municipality.name,),
+        phone=municipality.contact_phone,
+        layout=municipality.notice_layout,
     )
 
 
@@ -127,65 +208,83 @@ def _wrap(text: str, width: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)] or [""]
 
 
+def _how_to_book(context: NoticeContext) -> list[str]:
+    lines = [
+        "QRコードを読み取るか、下のアドレスを開くと、交付通知書番号が入った予約画面が開きます。",
+        f"予約には、{NOTICE_NUMBER_LABEL}とご本人の生年月日が必要です。",
+    ]
+    if context.phone:
+        lines.append(f"電話（{context.phone}）や窓口でも予約できます。")
+    else:
+        lines.append("窓口でも予約できます。")
+    return lines
+
+
+def _collect_by(context: NoticeContext) -> str:
+    if context.collect_by is None:
+        return ""
+    day = context.collect_by
+    return f"受け取り期限：{day.year}年{_date(day)}まで"
+
+
 def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
-    """The parts of the page that are the same for every resident (drawn once, as a form)."""
+    """The parts of an A4 page that are the same for every resident (drawn once, as a form)."""
     top = PAGE_HEIGHT - 20 * mm
-    canvas.setFont(GOTHIC, 16)
+    canvas.setFont(FONT, 16)
     canvas.drawString(LEFT, top - 75 * mm, "マイナンバーカード交付通知書（兼 照会書）")
-    canvas.setFont(MINCHO, 9.5)
+    canvas.setFont(FONT, 9.5)
     y = top - 84 * mm
     intro = (
-        "マイナンバーカードができあがりました。下の予約番号で受け取りの予約をしてから、"
+        f"マイナンバーカードができあがりました。上の{NOTICE_NUMBER_LABEL}で受け取りの予約をしてから、"
         "この通知書を持って窓口へお越しください。"
     )
     for line in _wrap(intro, 46):
         canvas.drawString(LEFT, y, line)
         y -= 5 * mm
+    canvas.setFont(FONT, 11)
+    canvas.drawString(LEFT, y - 1 * mm, _collect_by(context))
     y = top - 112 * mm
-    canvas.setFont(GOTHIC, 11)
+    canvas.setFont(FONT, 11)
     canvas.drawString(LEFT, y, "予約のしかた")
-    canvas.setFont(MINCHO, 9)
-    for line in (
-        "右のQRコードを読み取るか、下のアドレスを開くと、予約番号が入った予約画面が開きます。",
-        "予約には、予約番号とご本人の生年月日が必要です。",
-        "電話や窓口でも予約できます。",
-    ):
-        y -= 5 * mm
-        canvas.drawString(LEFT, y, line)
-    y -= 10 * mm
-    canvas.setFont(GOTHIC, 11)
-    canvas.drawString(LEFT, y, "受け取りができる窓口と時間")
-    canvas.setFont(MINCHO, 8.5)
-    for site in context.sites:
+    canvas.setFont(FONT, 8.5)
+    for line in _how_to_book(context):
         y -= 4.8 * mm
+        canvas.drawString(LEFT, y, line)
+    y -= 8 * mm
+    canvas.setFont(FONT, 11)
+    canvas.drawString(LEFT, y, f"受け取りができる窓口と時間（{_date(context.issued_on)}から4週間）")
+    canvas.setFont(FONT, 8)
+    for site in context.sites:
+        y -= 4.4 * mm
         canvas.drawString(LEFT + 2 * mm, y, f"■ {site.name}　{site.address}")
-        for line in _wrap(site.hours, 56):
-            y -= 4.2 * mm
+        for line in [*_wrap(site.hours, 60), *(w for n in site.notes for w in _wrap(n, 60))]:
+            y -= 3.9 * mm
             canvas.drawString(LEFT + 6 * mm, y, line)
-    canvas.drawString(
-        LEFT + 2 * mm,
-        y - 4.8 * mm,
-        "土日祝日・年末年始（12月29日〜1月3日）は、臨時開庁の日を除きお休みです。",
-    )
-    y -= 14 * mm
-    canvas.setFont(GOTHIC, 11)
+    y -= 8 * mm
+    canvas.setFont(FONT, 11)
     canvas.drawString(LEFT, y, "お持ちいただくもの")
-    canvas.setFont(MINCHO, 8.5)
+    canvas.setFont(FONT, 8.5)
     for line in _wrap(context.documents, 58):
-        y -= 4.6 * mm
+        y -= 4.4 * mm
         canvas.drawString(LEFT + 2 * mm, y, line)
-    y -= 10 * mm
+    y -= 7 * mm
+    canvas.setFont(FONT, 11)
+    canvas.drawString(LEFT, y, "お問い合わせ")
+    canvas.setFont(FONT, 8.5)
+    y -= 4.4 * mm
+    canvas.drawString(LEFT + 2 * mm, y, "　".join(context.contact))
+    y -= 6 * mm
     canvas.setDash(3, 2)
     canvas.line(LEFT, y, PAGE_WIDTH - LEFT, y)
     canvas.setDash()
-    y -= 7 * mm
-    canvas.setFont(GOTHIC, 11)
+    y -= 6 * mm
+    canvas.setFont(FONT, 11)
     canvas.drawString(LEFT, y, "委任状（代理人が受け取る場合）")
-    canvas.setFont(MINCHO, 8.5)
+    canvas.setFont(FONT, 8)
     proxy_lines = [
         "ご本人が病気・障害・高齢（75歳以上）・長期入院・施設入所・妊娠・長期海外滞在などで",
         "来庁が難しい場合に限り、代理人が受け取れます（仕事で忙しいという理由は対象外です）。",
-        *_wrap("代理人の持ち物: " + (context.proxy_documents or ""), 58),
+        *_wrap("代理人の持ち物: " + (context.proxy_documents or ""), 60),
         "私は、下記の者を代理人と定め、マイナンバーカードの受け取りを委任します。",
         "代理人の氏名 ____________________　代理人の生年月日 ______年____月____日",
         "代理人の住所 ______________________________________________________",
@@ -193,11 +292,53 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
         "ご本人の署名 ____________________　記入日 ______年____月____日",
     ]
     for line in proxy_lines:
-        y -= 4.8 * mm
+        y -= 4.3 * mm
         canvas.drawString(LEFT + 2 * mm, y, line)
-    canvas.setFont(MINCHO, 8)
+    canvas.setFont(FONT, 8)
     canvas.drawString(
-        LEFT, 12 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
+        LEFT, 10 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
+    )
+
+
+def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
+    """The notice side of a postcard, the same for every resident (drawn once, as a form)."""
+    height = POSTCARD[1]
+    x = 6 * mm
+    y = height - 9 * mm
+    canvas.setFont(FONT, 10.5)
+    canvas.drawString(x, y, "マイナンバーカード交付通知書")
+    canvas.setFont(FONT, 7)
+    y -= 35 * mm  # the number, the QR code and its address sit here (drawn per card)
+    canvas.setFont(FONT, 8.5)
+    canvas.drawString(x, y, _collect_by(context))
+    canvas.setFont(FONT, 6)
+    for line in _how_to_book(context):
+        for part in _wrap(line, 40):
+            y -= 3.2 * mm
+            canvas.drawString(x, y, part)
+    y -= 4.2 * mm
+    canvas.setFont(FONT, 7)
+    canvas.drawString(x, y, f"受け取りの窓口と時間（{_date(context.issued_on)}から4週間）")
+    canvas.setFont(FONT, 5.6)
+    for site in context.sites:
+        y -= 3 * mm
+        canvas.drawString(x, y, f"■ {site.name}")
+        for line in [*_wrap(site.hours, 44), *(w for n in site.notes for w in _wrap(n, 44))]:
+            y -= 2.7 * mm
+            canvas.drawString(x + 2 * mm, y, line)
+    y -= 3.6 * mm
+    canvas.setFont(FONT, 5.6)
+    for line in _wrap("持ち物：" + context.documents, 44):
+        canvas.drawString(x, y, line)
+        y -= 2.7 * mm
+    canvas.drawString(x, y, "代理人による受け取りは、お問い合わせください。")
+    y -= 3.6 * mm
+    first, *rest = context.contact or ("",)
+    for line in (w for part in ("お問い合わせ：" + first, *rest) for w in _wrap(part, 44)):
+        canvas.drawString(x, y, line)
+        y -= 2.7 * mm
+    canvas.drawString(
+        x, 4 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
     )
 
 
@@ -226,58 +367,111 @@ def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str], pay
     top = PAGE_HEIGHT - 20 * mm
     number = card.notice_number or ""
     # Address block (window envelope position).
-    canvas.setFont(GOTHIC, 11)
+    canvas.setFont(FONT, 11)
     canvas.drawString(LEFT + 5 * mm, top - 5 * mm, f"〒{card.postal_code}")
-    canvas.setFont(MINCHO, 11)
     for index, line in enumerate(_wrap(card.address, 24)[:3]):
         canvas.drawString(LEFT + 5 * mm, top - (13 + 6 * index) * mm, line)
-    canvas.setFont(GOTHIC, 14)
+    canvas.setFont(FONT, 14)
     canvas.drawString(LEFT + 5 * mm, top - 37 * mm, f"{card.full_name}　様")
-    canvas.setFont(MINCHO, 9)
+    canvas.setFont(FONT, 9)
     canvas.drawString(LEFT + 5 * mm, top - 43 * mm, card.full_name_kana)
-    # Booking number box.
+    # Notice number box.
     box_x, box_y = PAGE_WIDTH - LEFT - 70 * mm, top - 45 * mm
     canvas.rect(box_x, box_y, 70 * mm, 26 * mm)
-    canvas.setFont(GOTHIC, 10)
-    canvas.drawString(box_x + 4 * mm, box_y + 19 * mm, "予約番号")
-    canvas.setFont(GOTHIC, 22)
+    canvas.setFont(FONT, 10)
+    canvas.drawString(box_x + 4 * mm, box_y + 19 * mm, NOTICE_NUMBER_LABEL)
+    canvas.setFont(FONT, 22)
     canvas.drawString(box_x + 4 * mm, box_y + 8 * mm, format_notice_number(number))
-    canvas.setFont(MINCHO, 7.5)
+    canvas.setFont(FONT, 7.5)
     canvas.drawString(box_x + 4 * mm, box_y + 3 * mm, f"申請書ID {card.application_id}")
     # QR code with its payload printed underneath and attached as a link.
-    qr_size = 30 * mm
-    qr_x, qr_y = PAGE_WIDTH - LEFT - qr_size, top - 130 * mm
+    qr_size = 28 * mm
+    qr_x, qr_y = PAGE_WIDTH - LEFT - qr_size, top - 126 * mm
     _draw_qr(canvas, code, qr_x, qr_y, qr_size)
     canvas.linkURL(payload, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
-    canvas.setFont("Helvetica", 7)
+    canvas.setFont(FONT, 7)
     canvas.drawRightString(PAGE_WIDTH - LEFT, qr_y - 4 * mm, payload)
+
+
+def _draw_postcard(
+    canvas: Canvas, context: NoticeContext, card: CardRecord, code: tuple[int, str], payload: str
+) -> None:
+    """Two pages: the address side, then the notice side (its fixed text is the form)."""
+    width, height = POSTCARD
+    canvas.setFont(FONT, 11)
+    canvas.drawString(10 * mm, height - 14 * mm, f"〒{card.postal_code}")
+    for index, line in enumerate(_wrap(card.address, 14)[:4]):
+        canvas.drawString(14 * mm, height - (26 + 7 * index) * mm, line)
+    canvas.setFont(FONT, 15)
+    canvas.drawString(18 * mm, height - 64 * mm, f"{card.full_name}　様")
+    canvas.setFont(FONT, 8)
+    canvas.drawString(18 * mm, height - 70 * mm, card.full_name_kana)
+    canvas.setFont(FONT, 7)
+    for index, line in enumerate((context.municipality_name, *context.contact[:3])):
+        canvas.drawString(8 * mm, (22 - 4 * index) * mm, line)
+    canvas.showPage()
+    canvas.doForm(_form_name(context))
+    number = card.notice_number or ""
+    x, top = 6 * mm, height - 13 * mm
+    canvas.setFont(FONT, 7)
+    canvas.drawString(x, top - 3 * mm, NOTICE_NUMBER_LABEL)
+    canvas.setFont(FONT, 15)
+    canvas.drawString(x, top - 10 * mm, format_notice_number(number))
+    canvas.setFont(FONT, 5.5)
+    canvas.drawString(x, top - 14 * mm, f"申請書ID {card.application_id}")
+    canvas.drawString(x, top - 18 * mm, f"{card.full_name}　様")
+    qr_size = 22 * mm
+    qr_x, qr_y = width - 6 * mm - qr_size, top - qr_size
+    _draw_qr(canvas, code, qr_x, qr_y, qr_size)
+    canvas.linkURL(payload, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
+    canvas.setFont(FONT, 4.5)
+    canvas.drawString(x, top - 26 * mm, payload)
+
+
+def _form_name(context: NoticeContext) -> str:
+    return f"notice_static_{id(context)}"
 
 
 def render_notices_pdf(
     cards: Sequence[CardRecord], out: IO[bytes] | str, *, context: NoticeContext
 ) -> int:
-    """Write one notice page per card (cards must have their booking number) to `out`.
+    """Write one notice per card (cards must have their notice number) to `out`.
 
-    Returns the number of pages. Raises ValueError for a card without a booking number.
+    Returns the number of notices. Raises ValueError for a card without a notice number.
     """
+    return render_notice_batches([(context, cards)], out)
+
+
+def render_notice_batches(
+    batches: Sequence[tuple[NoticeContext, Sequence[CardRecord]]], out: IO[bytes] | str
+) -> int:
+    """Several municipalities' notices in one file, each with its own sites, contact and layout."""
     _fonts()
-    missing = [c.pk for c in cards if not c.notice_number]
+    missing = [c.pk for _, cards in batches for c in cards if not c.notice_number]
     if missing:
-        raise ValueError(f"cards without a booking number: {missing[:10]}")
-    canvas = Canvas(out, pagesize=A4, pageCompression=1)
+        raise ValueError(f"cards without a notice number: {missing[:10]}")
+    canvas = Canvas(out, pagesize=A4, pageCompression=1, initialFontName=FONT)
     canvas.setTitle("マイナンバーカード交付通知書")
-    canvas.setAuthor(context.municipality_name)
-    canvas.beginForm("notice_static")
-    _draw_static(canvas, context)
-    canvas.endForm()
-    payloads = booking_urls([card.notice_number or "" for card in cards])
-    codes = _qr_codes(payloads)
-    for card, code, payload in zip(cards, codes, payloads, strict=True):
-        canvas.doForm("notice_static")
-        _draw_card_page(canvas, card, code, payload)
-        canvas.showPage()
-    if not cards:
-        canvas.setFont(GOTHIC, 12)
+    canvas.setAuthor("・".join(dict.fromkeys(context.municipality_name for context, _ in batches)))
+    total = 0
+    for context, cards in batches:
+        postcard = context.layout == NoticeLayout.POSTCARD
+        canvas.setPageSize(POSTCARD if postcard else A4)
+        canvas.beginForm(_form_name(context))
+        (_draw_postcard_static if postcard else _draw_static)(canvas, context)
+        canvas.endForm()
+        payloads = booking_urls([card.notice_number or "" for card in cards])
+        for card, code, payload in zip(cards, _qr_codes(payloads), payloads, strict=True):
+            if postcard:
+                _draw_postcard(canvas, context, card, code, payload)
+            else:
+                canvas.doForm(_form_name(context))
+                _draw_card_page(canvas, card, code, payload)
+            canvas.showPage()
+        total += len(cards)
+    if total == 0:
+        canvas.setPageSize(A4)
+        canvas.setFont(FONT, 12)
         canvas.drawString(LEFT, PAGE_HEIGHT / 2, "発送する交付通知書はありません。")
         canvas.showPage()
     # Plain Flate streams: reportlab's pure-Python ASCII85 pass would double the time.
@@ -287,15 +481,29 @@ def render_notices_pdf(
         canvas.save()
     finally:
         rl_config.useA85 = use_a85
-    return len(cards)
+    return total
 
 
-def write_mailing_csv(cards: Sequence[CardRecord], out: IO[str]) -> None:
-    """The mailing house's list (UTF-8 with BOM for spreadsheet software): one row per page,
-    in page order, with what goes on the envelope. No birth date: the contractor needs none."""
+def first_pages(batches: Sequence[tuple[NoticeContext, Sequence[CardRecord]]]) -> list[int]:
+    """The PDF page each notice starts on (a postcard takes two pages: address, then notice)."""
+    pages, page = [], 1
+    for context, cards in batches:
+        step = 2 if context.layout == NoticeLayout.POSTCARD else 1
+        for _card in cards:
+            pages.append(page)
+            page += step
+    return pages
+
+
+def write_mailing_csv(
+    cards: Sequence[CardRecord], out: IO[str], *, pages: Sequence[int] | None = None
+) -> None:
+    """The mailing house's list (UTF-8 with BOM for spreadsheet software): one row per notice,
+    in page order, with the page it starts on and what goes on the envelope. No birth date:
+    the contractor needs none."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(MAILING_COLUMNS)
-    for page, card in enumerate(cards, start=1):
+    for page, card in zip(pages or range(1, len(cards) + 1), cards, strict=True):
         writer.writerow(
             [
                 page,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance import deadlines, services
@@ -23,7 +24,9 @@ from madoguchi.issuance.applications import (
 from madoguchi.issuance.imports import import_deliveries
 from madoguchi.issuance.models import CardStatus, DeliveryImport, NoticeBatch
 from madoguchi.issuance.notices import (
+    NoticeContext,
     batch_cards,
+    first_pages,
     issue_paced_batch,
     notice_context,
     render_notices_pdf,
@@ -173,13 +176,18 @@ def _batch(request: HttpRequest, batch_id: int) -> NoticeBatch:
     return batch
 
 
+def _batch_context(batch: NoticeBatch) -> NoticeContext:
+    """The batch as it was printed: hours and the deadline counted from its issue date."""
+    return notice_context(batch.municipality, today=clock.to_jst(batch.created_at).date())
+
+
 @staff_view(Action.EXPORT_NOTICES)
 def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponse | FileResponse:
     """The batch's notices as PDF (re-rendered from the stored cards); an access record."""
     batch = _batch(request, batch_id)
     cards = batch_cards(batch.pk)
     out = io.BytesIO()
-    render_notices_pdf(cards, out, context=notice_context(batch.municipality.name))
+    render_notices_pdf(cards, out, context=_batch_context(batch))
     out.seek(0)
     access.record_read(request.user, "notices_pdf", batch, cards=len(cards))
     return FileResponse(out, as_attachment=True, filename=f"notices-{batch.pk}.pdf")
@@ -191,7 +199,7 @@ def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     cards = batch_cards(batch.pk)
     text = io.StringIO()
-    write_mailing_csv(cards, text)
+    write_mailing_csv(cards, text, pages=first_pages([(_batch_context(batch), cards)]))
     access.record_read(request.user, "mailing_csv", batch, cards=len(cards))
     response = HttpResponse(
         ("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"

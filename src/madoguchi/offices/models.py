@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from madoguchi.core.validators import validate_municipality_code
+from madoguchi.core.validators import validate_municipality_code, validate_phone_number
 
 CARD_SYSTEM_CLOSES_AT = dt.time(20, 0)
 """The national card system closes at 20:00: no card work is scheduled after it."""
@@ -24,6 +24,11 @@ DEFAULT_OFFICIAL_STEPS = ["identity_judgement", "handover_decision", "proxy_elig
 
 def _default_official_steps() -> list[str]:
     return list(DEFAULT_OFFICIAL_STEPS)
+
+
+class NoticeLayout(models.TextChoices):
+    A4 = "a4", "A4（封書・窓あき封筒）"
+    POSTCARD = "postcard", "はがき（表：宛名、裏：通知）"
 
 
 class Municipality(models.Model):
@@ -60,6 +65,29 @@ class Municipality(models.Model):
         "職員が行う判断・決定",
         default=_default_official_steps,
         help_text="委託事業者に任せられない手順（本人確認の判断、交付の決定、代理人の可否）",
+    )
+    contact_name = models.CharField(
+        "問い合わせ先（担当）",
+        max_length=100,
+        blank=True,
+        help_text="交付通知書などに印刷します（例：市民課 マイナンバーカード担当）",
+    )
+    contact_phone = models.CharField(
+        "問い合わせ先の電話番号",
+        max_length=20,
+        blank=True,
+        validators=[validate_phone_number],
+        help_text="例：03-1234-5678。空のときは通知書に電話での予約を案内しません。",
+    )
+    contact_hours = models.CharField(
+        "電話の受付時間", max_length=100, blank=True, help_text="例：平日 8:30〜17:15"
+    )
+    contact_address = models.CharField("問い合わせ先の住所", max_length=200, blank=True)
+    notice_layout = models.CharField(
+        "交付通知書の様式",
+        max_length=10,
+        choices=NoticeLayout.choices,
+        default=NoticeLayout.A4,
     )
 
     class Meta:

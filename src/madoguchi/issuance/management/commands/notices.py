@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.notices import (
+    first_pages,
     issue_paced_batch,
     notice_context,
-    render_notices_pdf,
+    render_notice_batches,
     write_mailing_csv,
 )
 from madoguchi.offices.models import Municipality
@@ -41,10 +42,8 @@ class Command(BaseCommand):
         if options["limit"] is not None and options["limit"] < 0:
             self.stderr.write("--limit は 0 以上にしてください。")
             raise SystemExit(2)
-        cards = []
-        names = []
+        batches = []
         for municipality in municipalities.order_by("code"):
-            names.append(municipality.name)
             issued = issue_paced_batch(
                 municipality=municipality,
                 actor=Actor.system("notices"),
@@ -52,10 +51,12 @@ class Command(BaseCommand):
             )
             for line in issued.proposal.explanation():
                 self.stdout.write(f"{municipality.name}: {line}")
-            cards.extend(issued.cards)
-        render_notices_pdf(cards, str(out), context=notice_context("・".join(names)))
+            if issued.cards:
+                batches.append((notice_context(municipality), issued.cards))
+        render_notice_batches(batches, str(out))
+        cards = [card for _, batch in batches for card in batch]
         with csv_path.open("w", encoding="utf-8-sig", newline="") as stream:
-            write_mailing_csv(cards, stream)
+            write_mailing_csv(cards, stream, pages=first_pages(batches))
         self.stdout.write(
             f"交付通知書 {len(cards)}通を {out} に、発送リストを {csv_path} に書き出しました。"
         )

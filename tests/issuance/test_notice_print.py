@@ -1,0 +1,223 @@
+"""The notice as a mailing house prints it: fonts embedded, contact, deadline, real hours, layouts.
+
+Read back with poppler's `pdffonts` and `pdftotext` (what print shops use to check a file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+
+from madoguchi.core.audit import Actor
+from madoguchi.issuance.models import CardStatus
+from madoguchi.issuance.notices import (
+    first_pages,
+    issue_paced_batch,
+    notice_context,
+    render_notice_batches,
+    write_mailing_csv,
+)
+from madoguchi.offices.models import (
+    Closure,
+    ClosureKind,
+    Municipality,
+    NoticeLayout,
+    OpeningSession,
+    Procedure,
+    SessionKind,
+    Site,
+    SpecialOpening,
+)
+from tests.conftest import _missing
+from tests.issuance import factories
+from tests.issuance.test_notices import slots
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture
+def poppler() -> None:
+    """pdffonts and pdftotext (Debian's poppler-utils); CI installs them, so never skips."""
+    if not (shutil.which("pdffonts") and shutil.which("pdftotext")):
+        _missing("poppler-utils (pdffonts, pdftotext) not installed")
+
+
+needs_poppler = pytest.mark.usefixtures("poppler")
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    # Friday 27 November 2026: the printed four weeks run to Thursday 24 December.
+    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
+        yield
+
+
+def _city(layout: str = NoticeLayout.A4) -> Municipality:
+    owner = factories.municipality(
+        contact_name="市民課 マイナンバーカード担当",
+        contact_phone="03-1234-5678",
+        contact_hours="平日 8:30〜17:15",
+        contact_address="テスト区中央一丁目1番1号",
+        notice_layout=layout,
+    )
+    pickup, _ = Procedure.objects.get_or_create(
+        code="card_pickup", defaults={"name": "カードの受け取り", "duration_minutes": 20}
+    )
+    site = Site.objects.create(
+        municipality=owner, name="駅前臨時窓口", kind="temporary", address="駅前ビル3階"
+    )
+    site.open_until = dt.date(2026, 12, 20)
+    site.save()
+    site.procedures.add(pickup)
+    for weekday in range(5):
+        OpeningSession.objects.create(
+            site=site,
+            weekday=weekday,
+            kind=SessionKind.WEEKDAY,
+            starts_at_time=dt.time(8, 30),
+            ends_at_time=dt.time(17, 15),
+        )
+    OpeningSession.objects.create(
+        site=site,
+        weekday=5,
+        kind=SessionKind.WEEKEND,
+        starts_at_time=dt.time(9, 0),
+        ends_at_time=dt.time(12, 0),
+    )
+    SpecialOpening.objects.create(
+        site=site,
+        day=dt.date(2026, 12, 6),
+        starts_at_time=dt.time(9, 0),
+        ends_at_time=dt.time(12, 0),
+        reason="日曜臨時開庁",
+    )
+    Closure.objects.create(
+        municipality=owner,
+        kind=ClosureKind.OTHER,
+        first_day=dt.date(2026, 12, 8),
+        reason="庁舎点検",
+    )
+    slots(owner, seats=5)
+    return owner
+
+
+def _render(owner: Municipality, tmp_path: Path, cards: int = 2) -> tuple[Path, list[int]]:
+    for _ in range(cards):
+        factories.card(owner, status=CardStatus.SETUP_DONE)
+    issued = issue_paced_batch(municipality=owner, actor=SYSTEM)
+    assert len(issued.cards) == cards
+    batches = [(notice_context(owner), issued.cards)]
+    path = tmp_path / "notices.pdf"
+    render_notice_batches(batches, str(path))
+    return path, first_pages(batches)
+
+
+def _text(path: Path) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@needs_poppler
+def test_every_font_in_the_notice_is_embedded(tmp_path: Path) -> None:
+    path, _ = _render(_city(), tmp_path)
+    listing = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    rows = listing[2:]  # after the header and its rule
+    assert rows, listing
+    for row in rows:
+        # name type encoding emb sub uni object ID: the "emb" column is the 4th from the end
+        columns = row.split()
+        assert columns[-5] == "yes", f"not embedded: {row}"
+        assert "IPAexGothic" in columns[0]
+
+
+@needs_poppler
+def test_the_notice_states_the_contact_the_deadline_and_the_real_hours(tmp_path: Path) -> None:
+    owner = _city()
+    path, _ = _render(owner, tmp_path, cards=1)
+    text = re.sub(r"[ \t]+", " ", _text(path))
+    assert "交付通知書番号" in text and "予約番号" not in text
+    # Deadline: issued 27 Nov + the policy's 60 days before a reminder.
+    assert "受け取り期限：2027年1月26日（火）まで" in text
+    assert "電話（03-1234-5678）や窓口でも予約できます" in text
+    assert "市民課 マイナンバーカード担当" in text and "受付時間 平日 8:30〜17:15" in text
+    # The site's real week: weekdays, the Saturday session, closed on Sundays only.
+    assert "月・火・水・木・金 8:30〜17:15 ／ 土 9:00〜12:00" in text
+    assert "休み：日曜日、12月8日（火）（庁舎点検）" in text
+    assert "臨時開庁：12月6日（日） 9:00〜12:00" in text
+    assert "この窓口は2026年12月20日（日）までです。" in text
+    assert "土日祝日" not in text
+
+
+@needs_poppler
+def test_without_a_phone_the_notice_does_not_offer_booking_by_phone(tmp_path: Path) -> None:
+    owner = _city()
+    Municipality.objects.filter(pk=owner.pk).update(contact_phone="")
+    owner.refresh_from_db()
+    text = _text(_render(owner, tmp_path, cards=1)[0])
+    assert "電話" not in text.replace("電話の受付時間", "")
+    assert "窓口でも予約できます" in text
+
+
+@needs_poppler
+def test_the_postcard_layout_gives_an_address_side_and_a_notice_side(tmp_path: Path) -> None:
+    owner = _city(NoticeLayout.POSTCARD)
+    path, pages = _render(owner, tmp_path, cards=2)
+    reader = PdfReader(path)
+    assert len(reader.pages) == 4 and pages == [1, 3]
+    for page in reader.pages:
+        width, height = (float(v) * 25.4 / 72 for v in page.mediabox[2:])
+        assert (round(width), round(height)) == (100, 148)
+    address_side = reader.pages[0].extract_text()
+    notice_side = reader.pages[1].extract_text()
+    assert "〒123-4567" in address_side and "様" in address_side
+    assert "交付通知書番号" in notice_side and "受け取り期限" in notice_side
+    mailing = io.StringIO()
+    write_mailing_csv(
+        list(owner.cards.filter(status=CardStatus.NOTICE_ISSUED).order_by("delivered_on", "pk")),
+        mailing,
+        pages=pages,
+    )
+    assert [line.split(",")[0] for line in mailing.getvalue().splitlines()[1:]] == ["1", "3"]
+
+
+def test_a_notice_lists_only_its_own_municipalitys_sites() -> None:
+    owner = _city()
+    other = factories.municipality(code="131016", name="よその区")
+    pickup = Procedure.objects.get(code="card_pickup")
+    theirs = Site.objects.create(
+        municipality=other, name="よその区役所", kind="main_office", address="x"
+    )
+    theirs.procedures.add(pickup)
+    OpeningSession.objects.create(
+        site=theirs,
+        weekday=0,
+        kind=SessionKind.WEEKDAY,
+        starts_at_time=dt.time(9, 0),
+        ends_at_time=dt.time(17, 0),
+    )
+    # 本庁舎 (from `slots`) has no hours in the coming four weeks: it is not offered.
+    assert [s.name for s in notice_context(owner).sites] == ["駅前臨時窓口"]
+    assert [s.name for s in notice_context(other).sites] == ["よその区役所"]
+
+
+def test_a_bad_contact_phone_is_refused_in_japanese() -> None:
+    from django.core.exceptions import ValidationError
+
+    owner = _city()
+    owner.contact_phone = "12345"
+    with pytest.raises(ValidationError) as refused:
+        owner.full_clean()
+    assert "電話番号は0から始まる10桁または11桁" in str(refused.value)
