@@ -128,6 +128,16 @@ def city(db: None, frozen: Any) -> Any:
     return factories.city()
 
 
+@pytest.fixture
+def personas(db: None, frozen: Any) -> Any:
+    """The staff side's personas (`tests.personas.World`): a municipality with two sites and
+    staff in every role, accounts without a municipality, a second municipality with its own
+    site and staff."""
+    from tests import personas as built
+
+    return built.world()
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must provide this: {reason}")

@@ -116,8 +116,10 @@ def test_a_contractor_is_refused_where_an_official_must_decide_and_nothing_chang
     _, client = worker(city, Role.CONTRACTOR)
     events = AuditEvent.objects.count()
 
-    page = page_after(client, checked_in, HOLDER)
+    response = client.post(url(checked_in), HOLDER)
 
+    assert response.status_code == 403  # the access rule: one status for every refusal
+    page = response.content.decode()
     assert "交付の決定（代理人の場合はその可否の判断も）は市区町村の職員が行います。" in page
     assert card().status == CardStatus.BOOKED
     checked_in.refresh_from_db()

@@ -1,0 +1,806 @@
+"""The generated access matrix: every persona × every staff URL and action × site A (the home
+official's and contractor's own site) / site B (another site of the same municipality) / site C
+(another municipality).
+
+The expected answer is read from the table in docs/access.md — not from the code — and the
+code's table must say the same. Every staff URL of the URLconf must have an entry here (a new
+staff URL without one fails `test_every_staff_url_is_in_the_matrix`), and every staff view must
+go through `access.staff_view`.
+
+Allowed: 2xx/3xx and the effect happened. Refused: 403 with the explanation page, nothing
+changed (the effect did not happen, no audit event written). Every answer: no-store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.models import AuditEvent
+from madoguchi.issuance.models import (
+    ApplicationCount,
+    CardRecord,
+    CardStatus,
+    DeliveryImport,
+    NoticeBatch,
+)
+from madoguchi.offices.models import Counter, Municipality, SpecialOpening
+from madoguchi.reservations import services as reservations
+from madoguchi.reservations.models import Channel, Reservation, ReservationStatus
+from madoguchi.staff import access
+from madoguchi.staff.models import Role
+from madoguchi.walkins.models import QueueTicket, TicketStatus
+from madoguchi.walkins.services import (
+    call_next_ticket,
+    check_in_booked_visitor,
+    issue_ticket,
+    start_serving,
+)
+from tests import personas as p
+from tests.issuance import factories as cards
+from tests.reservations import factories as slots
+from tests.resident_site.factories import VISIT_DAY, birth_fields
+
+pytestmark = pytest.mark.django_db
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "access.md"
+ON_THE_DAY = p.on_the_day(VISIT_DAY)
+SYSTEM = Actor.system("matrix")
+RESIDENT = Actor.resident()
+
+SIGN_IN_FLOW = frozenset({"counter_console:login", "counter_console:logout"})
+"""Staff URLs outside the matrix: the sign-in flow itself (reachable without a standing)."""
+
+
+# --- the documented table ---------------------------------------------------------------------
+
+
+def documented_table() -> dict[str, tuple[str, frozenset[str]]]:
+    """docs/access.md's role × action table: action → (scope, roles allowed)."""
+    lines = DOCS.read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| action | scope |"))
+    roles = [cell.strip() for cell in lines[header].strip("|").split("|")][2:]
+    table: dict[str, tuple[str, frozenset[str]]] = {}
+    for line in lines[header + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        action, scope, answers = cells[0], cells[1], cells[2:]
+        assert set(answers) <= {"yes", "-"}, line
+        table[action] = (
+            scope,
+            frozenset(r for r, a in zip(roles, answers, strict=True) if a == "yes"),
+        )
+    return table
+
+
+DOC_TABLE = documented_table()
+
+
+def test_the_documented_table_is_the_code_table() -> None:
+    assert set(DOC_TABLE) == {a.value for a in access.Action}
+    for action, (scope, roles) in access.TABLE.items():
+        assert DOC_TABLE[action.value] == (scope.value, roles), action
+    assert set().union(*(roles for _, roles in DOC_TABLE.values())) <= set(Role.values)
+
+
+def expected(persona: p.Persona, action: str, target: str | None) -> bool:
+    """The rule as docs/access.md states it (written out here, independent of the code)."""
+    if persona.municipality is None:
+        return False
+    role = Role.ADMINISTRATOR if persona.superuser else persona.role
+    scope, roles = DOC_TABLE[action]
+    if role not in roles:
+        return False
+    if target is None:
+        return True
+    target_municipality = "foreign" if target == "c" else "home"
+    if target_municipality != persona.municipality:
+        return False
+    if scope == "site" and role in (Role.OFFICIAL, Role.CONTRACTOR):
+        return target in persona.sites
+    return True
+
+
+def kept_for_officials(persona: p.Persona) -> bool:
+    """The demo municipalities keep every hand-over judgement for officials."""
+    return persona.role == Role.CONTRACTOR and not persona.superuser
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    world: p.World
+    target: str
+    persona: p.Persona
+    traveller: Any
+
+    @property
+    def site(self) -> Any:
+        return self.world.site(self.target)
+
+    @property
+    def owner(self) -> Municipality:
+        return self.world.municipality_of(self.target)
+
+    @property
+    def mine(self) -> Municipality | None:
+        return self.world.persona_municipality(self.persona)
+
+    def the_day(self) -> None:
+        self.traveller.move_to(ON_THE_DAY)
+
+
+@dataclass
+class Case:
+    path: str
+    happened: Callable[[HttpResponse], bool]
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    url_name: str
+    variant: str
+    action: str
+    kind: str  # "object": at a target; "list": a page listing what is in scope; "own": own data
+    method: str
+    build: Callable[[Ctx], Case]
+    kept_for_officials: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.url_name}{'+' + self.variant if self.variant else ''}"
+
+
+def _status(ticket: QueueTicket) -> str:
+    ticket.refresh_from_db()
+    return ticket.status
+
+
+def _reservation_status(code: str) -> str:
+    return Reservation.objects.get(code=code).status
+
+
+def booked_pickup(ctx: Ctx, time: str = "10:00") -> tuple[Reservation, CardRecord]:
+    card = cards.card(ctx.owner, status=CardStatus.NOTICE_ISSUED)
+    slot = slots.slot(ctx.site, ctx.world.pickup, day=VISIT_DAY, time=time, capacity=3)
+    booked = reservations.book_reservation(
+        slot_id=slot.pk,
+        procedure_code="card_pickup",
+        applicant=slots.pickup(notice=card.notice_number or "", birth=card.birth_date),
+        actor=RESIDENT,
+    )
+    return booked, card
+
+
+def booked_renewal(ctx: Ctx) -> Reservation:
+    slot = slots.slot(ctx.site, ctx.world.renewal, day=VISIT_DAY, time="10:00", capacity=3)
+    return reservations.book_reservation(
+        slot_id=slot.pk,
+        procedure_code="cert_renewal",
+        applicant=slots.renewal(),
+        actor=RESIDENT,
+    )
+
+
+def read_recorded(subject: Any, what: str) -> Callable[[HttpResponse], bool]:
+    def happened(response: HttpResponse) -> bool:
+        return (
+            response.status_code == 200
+            and AuditEvent.objects.filter(
+                action="access.read",
+                subject_type=subject._meta.label,
+                subject_id=str(subject.pk),
+                after__what=what,
+            ).exists()
+        )
+
+    return happened
+
+
+def answered(response: HttpResponse) -> bool:
+    return response.status_code == 200
+
+
+# object cases (one target) ---------------------------------------------------------------------
+
+
+def site_day(ctx: Ctx) -> Case:
+    booked_pickup(ctx)
+    return Case(f"/staff/sites/{ctx.site.pk}/?day={VISIT_DAY}", read_recorded(ctx.site, "day_view"))
+
+
+def phone_form(ctx: Ctx) -> Case:
+    return Case(f"/staff/sites/{ctx.site.pk}/phone-booking/", answered)
+
+
+def phone_book(ctx: Ctx) -> Case:
+    card = cards.card(ctx.owner, status=CardStatus.NOTICE_ISSUED)
+    day = VISIT_DAY + dt.timedelta(days=1)
+    slot = slots.slot(ctx.site, ctx.world.pickup, day=day, time="14:00", capacity=3)
+    site = ctx.site
+    return Case(
+        f"/staff/sites/{site.pk}/phone-booking/",
+        lambda r: Reservation.objects.filter(channel=Channel.PHONE, slot__site=site).exists(),
+        {
+            "procedure": "card_pickup",
+            "day": day.isoformat(),
+            "slot": str(slot.pk),
+            "notice_number": card.notice_number,
+            **birth_fields(card.birth_date),
+        },
+    )
+
+
+def check_in(ctx: Ctx) -> Case:
+    booked = booked_renewal(ctx)
+    return Case(
+        f"/staff/reservations/{booked.code}/check-in/",
+        lambda r: _reservation_status(booked.code) == ReservationStatus.CHECKED_IN,
+        {},
+    )
+
+
+def served(ctx: Ctx) -> Case:
+    booked = booked_renewal(ctx)
+    ctx.the_day()
+    check_in_booked_visitor(code=booked.code, actor=SYSTEM)
+    return Case(
+        f"/staff/reservations/{booked.code}/served/",
+        lambda r: _reservation_status(booked.code) == ReservationStatus.SERVED,
+        {},
+    )
+
+
+def no_show(ctx: Ctx) -> Case:
+    booked = booked_renewal(ctx)
+    return Case(
+        f"/staff/reservations/{booked.code}/no-show/",
+        lambda r: _reservation_status(booked.code) == ReservationStatus.NO_SHOW,
+        {},
+    )
+
+
+def hand_over(ctx: Ctx) -> Case:
+    booked, card = booked_pickup(ctx)
+    ctx.the_day()
+    check_in_booked_visitor(code=booked.code, actor=SYSTEM)
+
+    def happened(response: HttpResponse) -> bool:
+        card.refresh_from_db()
+        return card.status == CardStatus.HANDED_OVER and (
+            _reservation_status(booked.code) == ReservationStatus.SERVED
+        )
+
+    return Case(
+        f"/staff/reservations/{booked.code}/hand-over/",
+        happened,
+        {"is_proxy": "0", "id_document_class": "one_photo", "identity_checked": "on"},
+    )
+
+
+def waiting_ticket(ctx: Ctx) -> QueueTicket:
+    ctx.the_day()
+    return issue_ticket(site=ctx.site, procedure=ctx.world.renewal, actor=RESIDENT)
+
+
+def first_counter(ctx: Ctx) -> Counter:
+    return Counter.objects.filter(site=ctx.site).order_by("name")[0]
+
+
+def calling(ctx: Ctx) -> Case:
+    waiting_ticket(ctx)
+    return Case(f"/staff/queue/sites/{ctx.site.pk}/", answered)
+
+
+def call(ctx: Ctx) -> Case:
+    ticket = waiting_ticket(ctx)
+    return Case(
+        f"/staff/queue/sites/{ctx.site.pk}/counters/{first_counter(ctx).pk}/call/",
+        lambda r: _status(ticket) == TicketStatus.CALLED,
+        {},
+    )
+
+
+def slip(ctx: Ctx) -> Case:
+    ticket = waiting_ticket(ctx)
+    return Case(f"/staff/queue/tickets/{ticket.pk}/slip/", answered)
+
+
+def ticket_move(move: str, before: str, after: str) -> Callable[[Ctx], Case]:
+    def build(ctx: Ctx) -> Case:
+        ticket = waiting_ticket(ctx)
+        if before in (TicketStatus.CALLED, TicketStatus.SERVING):
+            call_next_ticket(site=ctx.site, counter=first_counter(ctx), actor=SYSTEM)
+            ticket.refresh_from_db()
+        if before == TicketStatus.SERVING:
+            start_serving(ticket=ticket, actor=SYSTEM)
+        assert _status(ticket) == before
+        return Case(
+            f"/staff/queue/tickets/{ticket.pk}/{move}/",
+            lambda r: _status(ticket) == after,
+            {},
+        )
+
+    return build
+
+
+def card_page(ctx: Ctx) -> Case:
+    card = cards.card(ctx.owner)
+    return Case(f"/staff/issuance/cards/{card.pk}/", read_recorded(card, "card_page"))
+
+
+def card_move(name: str, before: str, after: str, **extra: str) -> Callable[[Ctx], Case]:
+    def build(ctx: Ctx) -> Case:
+        stamps: dict[str, Any] = {}
+        if before == CardStatus.REMINDED:  # reminded long ago: the destroy period has passed
+            from madoguchi.core import clock
+
+            long_ago = clock.now() - dt.timedelta(days=3 * 366)
+            stamps = {
+                "reminded_at": long_ago,
+                "notice_issued_at": long_ago,
+                "first_notice_issued_at": long_ago,
+            }
+        card = cards.card(ctx.owner, status=before, **stamps)
+
+        def happened(response: HttpResponse) -> bool:
+            card.refresh_from_db()
+            return card.status == after
+
+        return Case(f"/staff/issuance/cards/{card.pk}/act/", happened, {"action": name, **extra})
+
+    return build
+
+
+def notice_batch(ctx: Ctx) -> NoticeBatch:
+    from madoguchi.core import clock
+
+    batch = NoticeBatch.objects.create(
+        municipality=ctx.owner, created_at=clock.now(), created_by="matrix", cards=1
+    )
+    cards.card(ctx.owner, status=CardStatus.NOTICE_ISSUED, notice_batch=batch)
+    return batch
+
+
+def batch_pdf(ctx: Ctx) -> Case:
+    batch = notice_batch(ctx)
+    return Case(
+        f"/staff/issuance/notices/{batch.pk}/notices.pdf", read_recorded(batch, "notices_pdf")
+    )
+
+
+def batch_csv(ctx: Ctx) -> Case:
+    batch = notice_batch(ctx)
+    return Case(
+        f"/staff/issuance/notices/{batch.pk}/mailing.csv", read_recorded(batch, "mailing_csv")
+    )
+
+
+# list cases: `happened` = the target's data is shown ----------------------------------------
+
+
+def shows(marker: Callable[[Ctx], str]) -> Callable[[Ctx, str], Case]:
+    def build(ctx: Ctx, path: str) -> Case:
+        text = marker(ctx)
+        return Case(path, lambda r: r.status_code == 200 and text in r.content.decode())
+
+    return build
+
+
+def site_list(path: str) -> Callable[[Ctx], Case]:
+    return lambda ctx: shows(lambda c: c.site.name)(ctx, path)
+
+
+def municipality_page(path: str) -> Callable[[Ctx], Case]:
+    return lambda ctx: shows(lambda c: c.owner.name)(ctx, path)
+
+
+def card_search(ctx: Ctx) -> Case:
+    card = cards.card(ctx.owner)
+    return Case(
+        f"/staff/issuance/cards/?q={card.application_id}",
+        lambda r: r.status_code == 302 and r["Location"] == f"/staff/issuance/cards/{card.pk}/",
+    )
+
+
+def upload_form(ctx: Ctx) -> Case:
+    return Case("/staff/issuance/import/", answered)
+
+
+# own-municipality cases: `happened` = own data changed, the other municipality's did not ------
+
+
+def _own_only(ctx: Ctx, changed: Callable[[Municipality], bool]) -> Callable[[HttpResponse], bool]:
+    mine = ctx.mine
+    others = [m for m in (ctx.world.home, ctx.world.foreign) if m != mine]
+
+    def happened(response: HttpResponse) -> bool:
+        if any(changed(other) for other in others):
+            return False  # never: flagged as "changed" for refused and allowed alike
+        return mine is not None and changed(mine)
+
+    return happened
+
+
+DELIVERY = (
+    "application_id,delivered_on,family_name,given_name,family_name_kana,given_name_kana,"
+    "birth_date,postal_code,address,application_kind\n"
+    "90210358112040000009901,2026-05-29,山田,花子,ヤマダ,ハナコ,1986-04-12,123-4567,"
+    "みどり市中央一丁目2番3号,renewal\n"
+)
+
+
+def upload(ctx: Ctx) -> Case:
+    return Case(
+        "/staff/issuance/import/",
+        _own_only(ctx, lambda m: DeliveryImport.objects.filter(municipality=m).exists()),
+        {"file": SimpleUploadedFile("d.csv", DELIVERY.encode(), content_type="text/csv")},
+    )
+
+
+def upload_applications(ctx: Ctx) -> Case:
+    return Case(
+        "/staff/issuance/applications/",
+        _own_only(ctx, lambda m: ApplicationCount.objects.filter(municipality=m).exists()),
+        {
+            "file": SimpleUploadedFile(
+                "a.csv", b"week,applications\n2026-05-25,100\n", content_type="text/csv"
+            )
+        },
+    )
+
+
+def advance(step: str, before: str, after: str) -> Callable[[Ctx], Case]:
+    def build(ctx: Ctx) -> Case:
+        for owner in (ctx.world.home, ctx.world.foreign):
+            cards.card(owner, status=before)
+        return Case(
+            "/staff/issuance/advance/",
+            _own_only(ctx, lambda m: m.cards.filter(status=after).exists()),
+            {"step": step},
+        )
+
+    return build
+
+
+def issue(ctx: Ctx) -> Case:
+    for key in ("a", "c"):
+        owner = ctx.world.municipality_of(key)
+        cards.card(owner, status=CardStatus.SETUP_DONE)
+        later = VISIT_DAY + dt.timedelta(days=2)  # seats after "now" on the day
+        slots.slot(ctx.world.site(key), ctx.world.pickup, day=later, capacity=10)
+    return Case(
+        "/staff/issuance/notices/",
+        _own_only(ctx, lambda m: NoticeBatch.objects.filter(municipality=m).exists()),
+        {},
+    )
+
+
+def apply_openings(ctx: Ctx) -> Case:
+    """The proposals depend on the backlog: allowed is a redirect back to the page with the
+    outcome, and no extra opening appears at another municipality's site."""
+    mine = ctx.mine
+
+    def happened(response: HttpResponse) -> bool:
+        elsewhere = SpecialOpening.objects.exclude(site__municipality=mine).exists()
+        return response.status_code == 302 and not elsewhere and mine is not None
+
+    return Case("/staff/planning/apply/", happened, {})
+
+
+A = access.Action
+OBJECT, LIST, OWN = "object", "list", "own"
+MATRIX: tuple[Entry, ...] = (
+    # counter console
+    Entry("counter_console:home", "", A.SEE_SITE, LIST, "get", site_list("/staff/")),
+    Entry("counter_console:site_day", "", A.SEE_SITE, OBJECT, "get", site_day),
+    Entry("counter_console:phone_booking", "form", A.COUNTER, OBJECT, "get", phone_form),
+    Entry("counter_console:phone_booking", "book", A.COUNTER, OBJECT, "post", phone_book),
+    Entry("counter_console:check_in", "", A.COUNTER, OBJECT, "post", check_in),
+    Entry("counter_console:served", "", A.COUNTER, OBJECT, "post", served),
+    Entry("counter_console:no_show", "", A.COUNTER, OBJECT, "post", no_show),
+    Entry("counter_console:hand_over", "", A.HAND_OVER, OBJECT, "post", hand_over, True),
+    # walk-in queue
+    Entry("walkins:sites", "", A.SEE_SITE, LIST, "get", site_list("/staff/queue/")),
+    Entry("walkins:calling", "", A.SEE_SITE, OBJECT, "get", calling),
+    Entry("walkins:call", "", A.COUNTER, OBJECT, "post", call),
+    Entry("walkins:slip", "", A.SEE_SITE, OBJECT, "get", slip),
+    Entry(
+        "walkins:move",
+        "serve",
+        A.COUNTER,
+        OBJECT,
+        "post",
+        ticket_move("serve", TicketStatus.CALLED, TicketStatus.SERVING),
+    ),
+    Entry(
+        "walkins:move",
+        "finish",
+        A.COUNTER,
+        OBJECT,
+        "post",
+        ticket_move("finish", TicketStatus.SERVING, TicketStatus.DONE),
+    ),
+    Entry(
+        "walkins:move",
+        "no-show",
+        A.COUNTER,
+        OBJECT,
+        "post",
+        ticket_move("no-show", TicketStatus.CALLED, TicketStatus.NO_SHOW),
+    ),
+    Entry(
+        "walkins:move",
+        "cancel",
+        A.COUNTER,
+        OBJECT,
+        "post",
+        ticket_move("cancel", TicketStatus.WAITING, TicketStatus.CANCELLED),
+    ),
+    # card pipeline
+    Entry(
+        "issuance:dashboard", "", A.SEE_CARDS, LIST, "get", municipality_page("/staff/issuance/")
+    ),
+    Entry("issuance:upload", "form", A.CARD_OFFICIAL, OWN, "get", upload_form),
+    Entry("issuance:upload", "file", A.CARD_OFFICIAL, OWN, "post", upload),
+    Entry("issuance:upload_applications", "", A.CARD_OFFICIAL, OWN, "post", upload_applications),
+    Entry("issuance:card_search", "", A.SEE_CARDS, LIST, "get", card_search),
+    Entry("issuance:card", "", A.SEE_CARDS, OBJECT, "get", card_page),
+    Entry(
+        "issuance:card_act",
+        "inspect",
+        A.CARD_WORK,
+        OBJECT,
+        "post",
+        card_move("inspect", CardStatus.DELIVERED, CardStatus.INSPECTED),
+    ),
+    Entry(
+        "issuance:card_act",
+        "setup",
+        A.CARD_WORK,
+        OBJECT,
+        "post",
+        card_move("setup", CardStatus.INSPECTED, CardStatus.SETUP_DONE),
+    ),
+    Entry(
+        "issuance:card_act",
+        "defective",
+        A.CARD_WORK,
+        OBJECT,
+        "post",
+        card_move("defective", CardStatus.DELIVERED, CardStatus.DEFECTIVE, reason="chip"),
+    ),
+    Entry(
+        "issuance:card_act",
+        "return",
+        A.CARD_WORK,
+        OBJECT,
+        "post",
+        card_move("return", CardStatus.DEFECTIVE, CardStatus.RETURNED_TO_JLIS),
+    ),
+    Entry(
+        "issuance:card_act",
+        "remind",
+        A.CARD_OFFICIAL,
+        OBJECT,
+        "post",
+        card_move("remind", CardStatus.NOTICE_ISSUED, CardStatus.REMINDED),
+    ),
+    Entry(
+        "issuance:card_act",
+        "destroy",
+        A.CARD_OFFICIAL,
+        OBJECT,
+        "post",
+        card_move("destroy", CardStatus.REMINDED, CardStatus.DESTROYED),
+    ),
+    Entry(
+        "issuance:advance",
+        "inspect",
+        A.CARD_WORK,
+        OWN,
+        "post",
+        advance("inspect", CardStatus.DELIVERED, CardStatus.INSPECTED),
+    ),
+    Entry(
+        "issuance:advance",
+        "setup",
+        A.CARD_WORK,
+        OWN,
+        "post",
+        advance("setup", CardStatus.INSPECTED, CardStatus.SETUP_DONE),
+    ),
+    Entry(
+        "issuance:advance",
+        "remind",
+        A.CARD_OFFICIAL,
+        OWN,
+        "post",
+        advance("remind", CardStatus.NOTICE_ISSUED, CardStatus.REMINDED),
+    ),
+    Entry("issuance:issue", "", A.CARD_WORK, OWN, "post", issue),
+    Entry("issuance:batch_pdf", "", A.EXPORT_NOTICES, OBJECT, "get", batch_pdf),
+    Entry("issuance:batch_csv", "", A.EXPORT_NOTICES, OBJECT, "get", batch_csv),
+    # planning
+    Entry(
+        "forecasts:planning",
+        "",
+        A.SEE_PLANNING,
+        LIST,
+        "get",
+        municipality_page("/staff/planning/"),
+    ),
+    Entry(
+        "forecasts:staffing",
+        "",
+        A.SEE_PLANNING,
+        LIST,
+        "get",
+        municipality_page("/staff/planning/staffing/"),
+    ),
+    Entry("forecasts:apply", "", A.CHANGE_PLANNING, OWN, "post", apply_openings),
+)
+
+
+# --- the URLconf ------------------------------------------------------------------------------
+
+
+def staff_urls() -> dict[str, Any]:
+    """Every named URL the staff zone serves (under /staff/), name → view."""
+    found: dict[str, Any] = {}
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                space = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, route, space)
+            elif isinstance(pattern, URLPattern) and route.startswith("staff/"):
+                assert pattern.name, f"staff URL {route} has no name"
+                found[namespace + pattern.name] = pattern.callback
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_staff_url_is_in_the_matrix() -> None:
+    urls = staff_urls()
+    listed = {entry.url_name for entry in MATRIX}
+    missing = set(urls) - listed - SIGN_IN_FLOW
+    assert not missing, (
+        f"staff URLs without an entry in the access matrix: {sorted(missing)} — add each to "
+        "MATRIX (tests/staff/test_access_matrix.py) with its action from docs/access.md, or to "
+        "SIGN_IN_FLOW if it is part of signing in"
+    )
+    assert listed <= set(urls), sorted(listed - set(urls))
+
+
+def test_every_staff_view_goes_through_the_access_rule() -> None:
+    for name, view in staff_urls().items():
+        if name in SIGN_IN_FLOW:
+            continue
+        declared = getattr(view, "access_action", None)
+        assert declared is not None, f"{name} is not decorated with access.staff_view"
+        entries = {e.action for e in MATRIX if e.url_name == name}
+        assert declared in entries, (name, declared, entries)
+
+
+# --- the matrix -------------------------------------------------------------------------------
+
+
+def cases() -> Iterator[Any]:
+    for entry in MATRIX:
+        targets = p.TARGETS if entry.kind in (OBJECT, LIST) else ("own",)
+        for target in targets:
+            yield pytest.param(entry, target, id=f"{entry.id}@{target}")
+
+
+class Rollback(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    failures: list[str] = field(default_factory=list)
+
+    def check(self, condition: bool, persona: p.Persona, what: str) -> None:
+        if not condition:
+            self.failures.append(f"{persona.name}: {what}")
+
+
+@pytest.mark.parametrize(("entry", "target"), list(cases()))
+def test_access_matrix(personas: p.World, frozen: Any, entry: Entry, target: str) -> None:
+    outcome = Outcome()
+    for persona in p.PERSONAS:
+        try:
+            with transaction.atomic():
+                _one(personas, frozen, entry, target, persona, outcome)
+                raise Rollback
+        except Rollback:
+            pass
+    assert not outcome.failures, "\n".join(outcome.failures)
+
+
+def _one(
+    world: p.World,
+    traveller: Any,
+    entry: Entry,
+    target: str,
+    persona: p.Persona,
+    outcome: Outcome,
+) -> None:
+    from tests.resident_site.factories import NOW
+
+    traveller.move_to(NOW)
+    ctx = Ctx(world, target if target != "own" else "a", persona, traveller)
+    case = entry.build(ctx)
+    traveller.move_to(ON_THE_DAY)
+    client = Client()
+    client.force_login(world.users[persona.name])
+    events = AuditEvent.objects.count()
+    if entry.method == "get":
+        response = client.get(case.path)
+    else:
+        response = client.post(case.path, case.data or {})
+    status = response.status_code
+    cache = response.get("Cache-Control", "")
+    outcome.check("no-store" in cache and "private" in cache, persona, f"Cache-Control {cache!r}")
+
+    role_may = expected(persona, entry.action, None)
+    if entry.kind == LIST:
+        if not role_may:
+            _refused(response, events, outcome, persona, lambda: case.happened(response))
+            return
+        outcome.check(status in (200, 302), persona, f"list page answered {status}")
+        shown = case.happened(response)
+        should = expected(persona, entry.action, target)
+        outcome.check(shown == should, persona, f"target {target} shown={shown}, expected {should}")
+        return
+
+    allowed = expected(persona, entry.action, None if entry.kind == OWN else target)
+    if entry.kept_for_officials and kept_for_officials(persona):
+        allowed = False
+    if allowed:
+        outcome.check(200 <= status < 400, persona, f"allowed but answered {status}")
+        outcome.check(case.happened(response), persona, "allowed but the effect did not happen")
+    else:
+        _refused(response, events, outcome, persona, lambda: case.happened(response))
+
+
+def _refused(
+    response: HttpResponse,
+    events: int,
+    outcome: Outcome,
+    persona: p.Persona,
+    happened: Callable[[], bool],
+) -> None:
+    outcome.check(
+        response.status_code == 403, persona, f"refused but answered {response.status_code}"
+    )
+    body = response.content.decode() if response.status_code == 403 else ""
+    outcome.check('class="refusal"' in body, persona, "refusal page without its explanation")
+    outcome.check(AuditEvent.objects.count() == events, persona, "refused but audited")
+    outcome.check(not happened(), persona, "refused but the effect happened")
+
+
+def test_personas_cover_every_role_and_both_municipalities() -> None:
+    roles = {persona.role for persona in p.PERSONAS if not persona.superuser}
+    assert roles == set(Role.values)
+    assert {persona.municipality for persona in p.PERSONAS} == {"home", "foreign", None}
+    assert re.search(r"\| hand_over \| site \|", DOCS.read_text(encoding="utf-8"))
