@@ -14,10 +14,11 @@ from madoguchi.issuance.models import (
     IssuancePolicy,
     NoticeBatch,
 )
+from madoguchi.staff.access import MunicipalityScopedAdmin
 
 
 @admin.register(CardRecord)
-class CardRecordAdmin(ReadOnlyModelAdmin):
+class CardRecordAdmin(MunicipalityScopedAdmin, ReadOnlyModelAdmin):
     list_display = ("application_id", "status", "delivered_on", "notice_number", "municipality")
     list_filter = ("status",)
     search_fields = ("application_id", "notice_number")
@@ -27,25 +28,25 @@ class CardRecordAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(DeliveryImport)
-class DeliveryImportAdmin(ReadOnlyModelAdmin):
+class DeliveryImportAdmin(MunicipalityScopedAdmin, ReadOnlyModelAdmin):
     list_display = ("file_name", "imported_at", "imported_by", "rows", "created_rows")
     list_filter = ("municipality",)
 
 
 @admin.register(NoticeBatch)
-class NoticeBatchAdmin(ReadOnlyModelAdmin):
+class NoticeBatchAdmin(MunicipalityScopedAdmin, ReadOnlyModelAdmin):
     list_display = ("created_at", "created_by", "cards", "municipality")
     list_filter = ("municipality",)
 
 
 @admin.register(ApplicationCount)
-class ApplicationCountAdmin(ReadOnlyModelAdmin):
+class ApplicationCountAdmin(MunicipalityScopedAdmin, ReadOnlyModelAdmin):
     list_display = ("week", "applications", "municipality", "updated_at")
     list_filter = ("municipality",)
 
 
 @admin.register(IssuancePolicy)
-class IssuancePolicyAdmin(AuditedModelAdmin):
+class IssuancePolicyAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
     list_display = (
         "municipality",
         "notice_target_days",

@@ -17,6 +17,7 @@ from madoguchi.offices.models import (
     SpecialOpening,
     Terminal,
 )
+from madoguchi.staff.access import MunicipalityScopedAdmin
 
 
 class SiteForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
@@ -61,7 +62,8 @@ class TerminalInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(AuditedModelAdmin):
+class MunicipalityAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    municipality_path = ""
     list_display = ("name", "code")
 
 
@@ -71,7 +73,7 @@ class ProcedureAdmin(AuditedModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(AuditedModelAdmin):
+class SiteAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
     form = SiteForm
     list_display = ("name", "kind", "municipality", "open_from", "open_until", "is_active")
     list_filter = ("kind", "municipality")
@@ -80,17 +82,19 @@ class SiteAdmin(AuditedModelAdmin):
 
 
 @admin.register(OpeningSession)
-class OpeningSessionAdmin(AuditedModelAdmin):
+class OpeningSessionAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    municipality_path = "site__municipality"
     list_display = ("site", "weekday", "kind", "starts_at_time", "ends_at_time", "counters_open")
     list_filter = ("site", "kind", "weekday")
 
 
 @admin.register(Closure)
-class ClosureAdmin(AuditedModelAdmin):
+class ClosureAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
     list_display = ("first_day", "last_day", "kind", "reason", "site", "recurs_yearly")
     list_filter = ("kind",)
 
 
 @admin.register(SpecialOpening)
-class SpecialOpeningAdmin(AuditedModelAdmin):
+class SpecialOpeningAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    municipality_path = "site__municipality"
     list_display = ("day", "site", "starts_at_time", "ends_at_time", "counters_open", "reason")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
@@ -321,3 +322,50 @@ def staff_view(action: Action) -> Callable[[View], View]:
         return guarded
 
     return decorate
+
+
+# --- the admin (/admin/) ------------------------------------------------------------------------
+
+SCOPE_PATHS: dict[str, str] = {
+    "offices.Municipality": "",
+    "offices.Site": "municipality",
+    "offices.Counter": "site__municipality",
+    "offices.Terminal": "site__municipality",
+    "staff.StaffUser": "municipality",
+}
+"""How the admin's choice lists of related rows reach their municipality."""
+
+
+def admin_scope(queryset: QuerySet[ModelT], user: Any, path: str) -> QuerySet[ModelT]:
+    """An admin list limited to `user`'s municipality (`path` leads from the model to it; ""
+    for Municipality itself). An account without a municipality is the set-up account (it
+    creates municipalities and their first administrators; the staff pages show it nothing)
+    and is not limited here."""
+    if not isinstance(user, StaffUser) or user.municipality_id is None:
+        return queryset
+    return queryset.filter(**{f"{path}_id" if path else "pk": user.municipality_id})
+
+
+class MunicipalityScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # a mixin for every model
+    """Admin mixin: the rows, and the municipalities / sites / counters / staff offered in
+    choice lists, of the signed-in account's municipality only (`admin_scope`)."""
+
+    municipality_path = "municipality"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return admin_scope(super().get_queryset(request), request.user, self.municipality_path)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        return _limited(super().formfield_for_foreignkey(db_field, request, **kwargs), request)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        return _limited(super().formfield_for_manytomany(db_field, request, **kwargs), request)
+
+
+def _limited(formfield: Any, request: HttpRequest) -> Any:
+    queryset = getattr(formfield, "queryset", None)
+    if queryset is not None:
+        path = SCOPE_PATHS.get(queryset.model._meta.label)
+        if path is not None:
+            formfield.queryset = admin_scope(queryset, request.user, path)
+    return formfield

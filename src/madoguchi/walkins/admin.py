@@ -5,18 +5,21 @@ from __future__ import annotations
 from django.contrib import admin
 
 from madoguchi.core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
+from madoguchi.staff.access import MunicipalityScopedAdmin
 from madoguchi.walkins.models import QueueDay, QueuePrefix, QueueSettings, QueueTicket
 
 
 @admin.register(QueueSettings)
-class QueueSettingsAdmin(AuditedModelAdmin):
+class QueueSettingsAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    municipality_path = "site__municipality"
     """Per site: the booked visitors' early window and late grace, recalls before a no-show."""
 
     list_display = ("site", "early_minutes", "late_grace_minutes", "recalls_before_no_show")
 
 
 @admin.register(QueuePrefix)
-class QueuePrefixAdmin(AuditedModelAdmin):
+class QueuePrefixAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    municipality_path = "site__municipality"
     """Per site and procedure: the letter its numbers carry (one sequence per letter)."""
 
     list_display = ("site", "procedure", "prefix")
@@ -24,7 +27,8 @@ class QueuePrefixAdmin(AuditedModelAdmin):
 
 
 @admin.register(QueueTicket)
-class QueueTicketAdmin(ReadOnlyModelAdmin):
+class QueueTicketAdmin(MunicipalityScopedAdmin, ReadOnlyModelAdmin):
+    municipality_path = "site__municipality"
     list_display = (
         "business_day",
         "site",
@@ -47,7 +51,8 @@ class QueueTicketAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(QueueDay)
-class QueueDayAdmin(ReadOnlyModelAdmin):
+class QueueDayAdmin(MunicipalityScopedAdmin, ReadOnlyModelAdmin):
+    municipality_path = "site__municipality"
     list_display = (
         "business_day",
         "site",

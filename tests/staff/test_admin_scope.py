@@ -1,0 +1,69 @@
+"""The admin (/admin/) shows an account with a municipality only that municipality's rows and
+choices; the set-up account without one is not limited there (the staff pages show it nothing)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from madoguchi.issuance.models import CardStatus
+from tests import personas as p
+from tests.issuance import factories as cards
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_page(world: p.World, name: str, path: str) -> tuple[int, str]:
+    client = Client()
+    client.force_login(world.users[name])
+    response = client.get(path)
+    return response.status_code, response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/offices/site/",
+        "/admin/offices/municipality/",
+        "/admin/staff/staffuser/",
+        "/admin/issuance/cardrecord/",
+    ],
+)
+def test_a_municipal_superuser_sees_only_its_municipality_in_the_admin(
+    personas: p.World, path: str
+) -> None:
+    for owner in (personas.home, personas.foreign):
+        cards.card(owner, status=CardStatus.DELIVERED, application_kind="renewal")
+    home_markers = {
+        "/admin/offices/site/": "みどり本庁舎",
+        "/admin/offices/municipality/": p.HOME_NAME,
+        "/admin/staff/staffuser/": "official_a",
+        "/admin/issuance/cardrecord/": p.HOME_NAME,
+    }
+    foreign_markers = {
+        "/admin/offices/site/": "あおば町役場",
+        "/admin/offices/municipality/": p.FOREIGN_NAME,
+        "/admin/staff/staffuser/": "foreign_manager",
+        "/admin/issuance/cardrecord/": p.FOREIGN_NAME,
+    }
+    status, page = admin_page(personas, "superuser", path)
+    assert status == 200
+    assert home_markers[path] in page and foreign_markers[path] not in page
+    status, page = admin_page(personas, "superuser_nowhere", path)
+    assert status == 200
+    assert home_markers[path] in page and foreign_markers[path] in page
+
+
+def test_another_municipalitys_row_cannot_be_opened_nor_offered_as_a_choice(
+    personas: p.World,
+) -> None:
+    foreign_site = personas.site("c")
+    status, _ = admin_page(personas, "superuser", f"/admin/offices/site/{foreign_site.pk}/change/")
+    assert status == 302  # the admin's "does not exist" answer: back to the list
+    status, page = admin_page(personas, "superuser", "/admin/offices/site/add/")
+    assert status == 200
+    assert p.HOME_NAME in page and p.FOREIGN_NAME not in page
+    user = personas.users["official_a"]
+    status, page = admin_page(personas, "superuser", f"/admin/staff/staffuser/{user.pk}/change/")
+    assert status == 200
+    assert "みどり北支所" in page and "あおば町役場" not in page
