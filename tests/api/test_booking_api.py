@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -214,3 +215,63 @@ def test_a_family_member_carrying_a_number_is_refused(
     member = {"birth_date": str(BIRTH), "email": f"{spelling}@example.jp"}
     response = _book(client, slot, family_members=[member])
     assert (response.status_code, response.json()["error"]) == (422, "individual_number")
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else "\u3000" for c in text)
+
+
+CODE_SPELLINGS = [
+    "ACDEFGHJKL",
+    "acde-fghj-kl",
+    _full_width("ACDE FGHJ KL"),
+    "ACDE\u2010FGHJ\u2010KL",
+    "acd efg hjk l",
+]
+NOTICE_SPELLINGS = [
+    "ABC-123456",
+    "ABC12-34-56",
+    "abc 123456",
+    _full_width("ABC123456"),
+    "abc・123・456",
+]
+
+
+def test_every_spelling_of_one_booking_code_counts_against_one_limit(
+    client: Client, slot: Slot, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"code": (3, 600)}
+    statuses = [
+        client.get(f"/api/v1/reservations/{quote(s)}", {"birth_date": BIRTH}).status_code
+        for s in CODE_SPELLINGS
+    ]
+    assert statuses == [404, 404, 404, 429, 429]
+
+
+def test_negative_control_different_booking_codes_count_separately(
+    client: Client, slot: Slot, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"code": (3, 600)}
+    codes = ["ACDEFGHJKL", "CDEFGHJKLM", "DEFGHJKLMN", "EFGHJKLMNP", "FGHJKLMNPQ"]
+    statuses = [
+        client.get(f"/api/v1/reservations/{c}", {"birth_date": BIRTH}).status_code for c in codes
+    ]
+    assert statuses == [404] * 5
+
+
+def test_every_spelling_of_one_notice_number_counts_against_one_limit(
+    client: Client, slot: Slot, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"notice": (3, 600)}
+    statuses = [
+        _book(client, slot, notice_number=s, birth_date="1980-01-01").status_code
+        for s in NOTICE_SPELLINGS
+    ]
+    assert statuses == [404, 404, 404, 429, 429]
+    limited = _book(client, slot, notice_number="ABC123456")
+    assert limited.status_code == 429
+    wait_seconds = int(limited["Retry-After"])
+    assert 0 < wait_seconds <= 600
+    minutes = -(-wait_seconds // 60)
+    assert f"{minutes}分ほど待ってから" in limited.json()["message"]
+    assert not Reservation.objects.exists()

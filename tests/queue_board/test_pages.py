@@ -134,5 +134,5 @@ def test_taking_tickets_on_the_web_is_rate_limited(
     assert client.post(url, {"procedure": hall.cert_renewal.pk}).status_code == 302
     refused = client.post(url, {"procedure": hall.cert_renewal.pk})
     assert refused.status_code == 422
-    assert "しばらく待ってから" in refused.content.decode()
+    assert "ほど待ってから" in refused.content.decode()
     assert QueueTicket.objects.count() == 1

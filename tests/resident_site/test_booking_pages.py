@@ -452,7 +452,7 @@ def test_guessing_birth_dates_for_a_notice_is_stopped(
     # The right birth date is refused too while the notice is locked: guessing gains nothing.
     locked = confirm(client, slot, pickup_post(slot))
     assert locked.status_code == 429
-    assert "しばらく待って" in locked.content.decode()
+    assert "ほど待って" in locked.content.decode()
     assert not Reservation.objects.exists()
 
 
@@ -469,3 +469,44 @@ def test_guessing_birth_dates_for_a_code_is_stopped(
         for day in range(10, 14)
     ]
     assert statuses == [422, 422, 429, 429]
+
+
+def test_every_spelling_of_one_code_counts_against_one_limit_on_the_lookup_page(
+    city: factories.City, client: Client, settings: Any
+) -> None:
+    booked = booked_pickup(city, client)
+    settings.MADOGUCHI_RATE_LIMITS = {"code": (2, 600)}
+    code = booked.code
+    spellings = [
+        code.lower(),
+        f"{code[:4]}-{code[4:8]}-{code[8:]}",
+        "".join(chr(ord(c) + 0xFEE0) for c in code),
+        f"{code[:3]} {code[3:]}",
+    ]
+    stranger = Client()
+    statuses = [
+        stranger.post("/lookup/", {"code": s, **birth_fields(dt.date(1980, 5, 18))}).status_code
+        for s in spellings
+    ]
+    assert statuses == [422, 422, 429, 429]
+    english = Client(headers={"accept-language": "en"})
+    english.cookies["django_language"] = "en"
+    page = english.post("/lookup/", {"code": code, **birth_fields(BIRTH)})
+    assert page.status_code == 429
+    assert "minute" in page.content.decode()
+
+
+def test_every_spelling_of_one_notice_number_counts_against_one_limit(
+    city: factories.City, client: Client, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"notice": (2, 600)}
+    factories.notice_card(city.municipality)
+    slot = factories.slot(city.site, city.pickup)
+    spellings = [NOTICE.lower(), f"{NOTICE[:3]}-{NOTICE[3:]}", f"{NOTICE[:5]}-{NOTICE[5:]}"]
+    statuses = [
+        confirm(
+            client, slot, pickup_post(slot, notice_number=s, **birth_fields(dt.date(1980, 5, 11)))
+        ).status_code
+        for s in spellings
+    ]
+    assert statuses == [404, 404, 429]

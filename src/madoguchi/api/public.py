@@ -30,6 +30,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import client_ip, hit
+from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import normalize
@@ -157,7 +158,7 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
     members = [body, *body.family_members]
     for member in members:
         if member.notice_number:
-            hit("notice", normalize.nfkc(member.notice_number).upper())
+            hit("notice", normalize_notice_number(member.notice_number))
     reservations = book_group_reservation(
         slot_id=body.slot_id,
         procedure_code=body.procedure,
@@ -193,7 +194,7 @@ def _found(
 ) -> Reservation:
     _limit(request, write=write)
     normalize.refuse_individual_number(code)
-    hit("code", normalize.nfkc(code).upper())
+    hit("code", normalize.normalize_reservation_code(code))
     return find_reservation_for_resident(code=code, birth_date=birth_date)
 
 

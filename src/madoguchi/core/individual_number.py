@@ -5,12 +5,13 @@ This module exists only to *reject* such input; it is the one detector every tex
 through (forms, the JSON API's schemas, the admin, imports).
 
 What counts as "a number" here: digits (ASCII, full-width or any other Unicode decimal digit)
-in groups joined by separators — any whitespace (U+3000 included), dots, middle dots,
-underscores, hyphens, every Unicode dash (category Pd: U+2010–2015, U+FF0D, U+301C …), the
-minus sign U+2212, the long-vowel mark U+30FC (typed as a dash in Japanese) and invisible format
-characters (zero-width space, soft hyphen …). Any run of consecutive whole groups holding exactly
-12 digits whose last digit is the check digit of the first 11 is an Individual Number. A single
-group of more than 12 digits without any separator (a 23-digit J-LIS application id) is not.
+in groups joined by separators (`core.text.is_separator`): any whitespace (U+3000 included),
+dots, middle dots, underscores, hyphens, every Unicode dash (category Pd: U+2010–2015, U+FF0D,
+U+301C …), the minus sign U+2212, the long-vowel mark U+30FC (typed as a dash in Japanese) and
+invisible format characters (zero-width space, soft hyphen …). Any run of consecutive whole
+groups holding exactly 12 digits whose last digit is the check digit of the first 11 is an
+Individual Number. A single group of more than 12 digits without any separator (a 23-digit
+J-LIS application id) is not.
 
 Nothing here translates at import time: the refusal is a lazy string, so importing this module
 (the register reader in a benchmark, say) needs no configured Django.
@@ -24,24 +25,13 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext_lazy
 
+from madoguchi.core.text import is_separator
+
 DIGITS = 12
-
-_EXTRA_SEPARATORS = (
-    "._\u00b7\u2022\u2027\u30fb\uff65"  # dots and middle dots (NFKC maps the full-width ones)
-    "\u2212\u2043\u02d7\u2796\u30fc\uff70"  # minus, hyphen bullet, modifier minus, long-vowel marks
-    "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"  # soft hyphen and zero-width characters
-)
-
-
-def _is_separator(char: str) -> bool:
-    if char.isspace() or char in _EXTRA_SEPARATORS:
-        return True
-    category = unicodedata.category(char)
-    return category in ("Pd", "Zs", "Cf")
 
 
 def _only_separators(text: str) -> bool:
-    return all(_is_separator(char) for char in text)
+    return all(is_separator(char) for char in text)
 
 
 _DIGIT_GROUP = re.compile(r"\d+")

@@ -6,7 +6,10 @@ costs one statement. Expired windows are swept now and then.
 
 Limits come from `settings.MADOGUCHI_RATE_LIMITS`: {scope: (requests, window_seconds)}; a scope
 missing from it (or the whole setting set to {}) is not limited. Keys (IP addresses, notice
-numbers, reservation codes) are hashed before they reach the cache.
+numbers, reservation codes) are hashed before they reach the cache. Callers pass identifiers in
+their one normalised form (`issuance.numbers.normalize_notice_number`,
+`reservations.normalize.normalize_reservation_code`), so every spelling of one number counts
+against one counter.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import secrets
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
@@ -35,11 +39,28 @@ def rate_limits() -> dict[str, tuple[int, int]]:
     return dict(configured)
 
 
+def wait_text(seconds: int) -> str:
+    """How long to wait, in words of the active language: seconds under a minute, else whole
+    minutes rounded up (`Retry-After` carries the exact seconds)."""
+    if seconds < 60:
+        count = max(seconds, 1)
+        return ngettext("%(count)d秒", "%(count)d秒", count) % {"count": count}
+    minutes = -(-seconds // 60)
+    return ngettext("%(count)d分", "%(count)d分", minutes) % {"count": minutes}
+
+
 class RateLimited(DomainError):
+    """429: over a limit. The message says how long to wait; `retry_after_seconds` goes into
+    the `Retry-After` header."""
+
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(
             "rate_limited",
-            "短時間にたくさんのお申し込みがありました。しばらく待ってからもう一度お試しください。",
+            gettext(
+                "短時間にたくさんのお申し込みがありました。"
+                "%(wait)sほど待ってから、もう一度お試しください。"
+            )
+            % {"wait": wait_text(retry_after_seconds)},
             status=429,
         )
         self.retry_after_seconds = retry_after_seconds

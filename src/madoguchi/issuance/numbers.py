@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
+
+from madoguchi.core.text import compact
 
 PREFIX_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _LETTERS = frozenset(c for c in PREFIX_ALPHABET if c.isalpha())
 _SHAPE = re.compile(r"^[2-9A-HJ-NP-Z]{3}[0-9]{6}$")
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−ー]")
 
 
 def generate_notice_number() -> str:
@@ -26,10 +26,13 @@ def generate_notice_number() -> str:
 
 
 def normalize_notice_number(text: str) -> str:
-    """What a resident typed → stored form: full-width to ASCII, hyphens and spaces dropped,
-    upper case. Returns "" when the result is not a well-formed booking number."""
-    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or "")).upper()
-    return compact if _SHAPE.fullmatch(compact) else ""
+    """What a resident typed → stored form: full-width to ASCII, separators (spaces, any dash,
+    dots …: `core.text.is_separator`) dropped, upper case; "" when the result is not a
+    well-formed booking number. THE normaliser of notice numbers: the residents' forms, the
+    API, the staff search and the rate-limit keys all use it, so every spelling of one number
+    (`KGD-597843`, `KGD59-78-43`, `kgd 597843`, full-width) is one number and one counter."""
+    compacted = compact(text)
+    return compacted if _SHAPE.fullmatch(compacted) else ""
 
 
 def format_notice_number(number: str) -> str:

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from madoguchi.core.errors import DomainError
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, contains_individual_number
+from madoguchi.core.text import compact
+from madoguchi.issuance import numbers
 
-NOTICE_NUMBER = re.compile(r"^[A-Z0-9]{3}[0-9]{6}$")
 _KATAKANA_NAME = re.compile(r"^[ァ-ヶー・ヽヾ]+$")
 _PHONE = re.compile(r"^0\d{9,10}$")
 _CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
@@ -33,10 +34,11 @@ def nfkc(value: str) -> str:
 
 
 def normalize_notice_number(value: str) -> str:
-    """`abc-123456`, `ＡＢＣ１２３４５６` → `ABC123456`; raises 422 `invalid_notice_number`."""
+    """`abc-123456`, `ＡＢＣ１２３４５６` → `ABC123456` (`issuance.numbers`' normaliser);
+    raises 422 `invalid_notice_number` when it cannot be one."""
     refuse_individual_number(value)
-    text = re.sub(r"[\s\-‐－ー]", "", nfkc(value)).upper()
-    if not NOTICE_NUMBER.match(text):
+    text = numbers.normalize_notice_number(value)
+    if not text:
         raise DomainError(
             "invalid_notice_number",
             _("交付通知書の予約番号は、英数字3文字と数字6桁（例：ABC123456）で入力してください。"),
@@ -87,8 +89,10 @@ def normalize_email(value: str) -> str:
 
 
 def normalize_reservation_code(value: str) -> str:
-    """`abcd-efgh-jk` → `ABCDEFGHJK`; anything that cannot be a code becomes "" (never matches)."""
-    text = re.sub(r"[\s\-‐－ー]", "", nfkc(value)).upper()
+    """`abcd-efgh-jk`, `ＡＢＣＤ ＥＦＧＨ ＪＫ` → `ABCDEFGHJK`; anything that cannot be a code
+    becomes "" (never matches). THE normaliser of booking codes: look-ups, forms, the API and
+    the rate-limit keys all use it, so every spelling of one code shares one counter."""
+    text = compact(value)
     return text if _RESERVATION_CODE.match(text) else ""
 
 

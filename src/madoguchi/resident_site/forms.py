@@ -24,6 +24,7 @@ from madoguchi.reservations.normalize import (
     normalize_kana,
     normalize_notice_number,
     normalize_phone,
+    normalize_reservation_code,
 )
 
 OLDEST_AGE_YEARS = 120
@@ -204,4 +205,7 @@ class LookupForm(RefusesIndividualNumbers, forms.Form):
     birth_date = BirthDateField()
 
     def clean_code(self) -> str:
-        return unicodedata.normalize("NFKC", str(self.cleaned_data["code"])).strip().upper()
+        """The code as `normalize_reservation_code` spells it (what the look-up and the rate
+        limit use); a text that cannot be a code is kept as typed and finds nothing."""
+        typed = str(self.cleaned_data["code"])
+        return normalize_reservation_code(typed) or unicodedata.normalize("NFKC", typed).strip()

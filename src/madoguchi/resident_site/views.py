@@ -30,6 +30,7 @@ from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
+from madoguchi.reservations.normalize import normalize_reservation_code
 from madoguchi.reservations.selectors import booking_window, find_reservation_for_resident
 from madoguchi.resident_site import availability, mail
 from madoguchi.resident_site.forms import IdentifyForm, LookupForm
@@ -250,7 +251,7 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     try:
         hit("ip_write", client_ip(request))
         if form.cleaned_data.get("notice_number"):
-            hit("notice", str(form.cleaned_data["notice_number"]).upper())
+            hit("notice", form.cleaned_data["notice_number"])  # normalised by the form
         booked = _book(form, slot)
     except services.SlotFullError as full:
         carry = "?" + urlencode({"notice": form.cleaned_data.get("notice_number", "")})
@@ -335,7 +336,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             hit("ip_write", client_ip(request))
-            hit("code", str(form.cleaned_data["code"]).upper())
+            hit("code", normalize_reservation_code(form.cleaned_data["code"]))
             found = find_reservation_for_resident(
                 code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
             )
