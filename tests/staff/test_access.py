@@ -17,7 +17,7 @@ from madoguchi.issuance import services as issuance
 from madoguchi.issuance.models import CardStatus, IdDocumentClass, NoticeBatch
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.staff import access
-from madoguchi.walkins.services import check_in_booked_visitor
+from madoguchi.walkins.services import check_in_booked_visitor, issue_ticket
 from tests import personas as p
 from tests.issuance import factories as cards
 from tests.reservations import factories as slots
@@ -222,3 +222,25 @@ def test_lists_are_scoped_to_the_users_sites(personas: p.World) -> None:
     assert own("manager") == [batches[personas.home.pk]]
     assert own("foreign_official") == [batches[personas.foreign.pk]]
     assert own("auditor") == own("manager_nowhere") == []
+
+
+def test_pages_offer_only_the_moves_the_rule_allows(personas: p.World, frozen: Any) -> None:
+    booked = checked_in_pickup(personas, frozen)
+    issue_ticket(site=personas.site("a"), procedure=personas.renewal, actor=Actor.resident())
+    site = personas.site("a")
+
+    def page(name: str, path: str) -> str:
+        response = signed_in(personas, name).get(path)
+        assert response.status_code == 200, name
+        return response.content.decode()
+
+    day = f"/staff/sites/{site.pk}/?day={VISIT_DAY}"
+    calling = f"/staff/queue/sites/{site.pk}/"
+    hand_over = f"/staff/reservations/{booked.code}/hand-over/"
+    assert hand_over in page("official_a", day)
+    assert hand_over not in page("contractor_a", day)  # the judgement stays with officials
+    assert "/no-show/" in page("contractor_a", day)
+    for path in (day, calling):
+        assert "/staff/reservations/" not in page("auditor", path)
+        assert "/call/" not in page("auditor", path) and "/cancel/" not in page("auditor", path)
+    assert "/call/" in page("manager", calling) and "/cancel/" in page("manager", calling)

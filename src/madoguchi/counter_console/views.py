@@ -109,7 +109,10 @@ def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
             "proxy_reasons": ProxyReason.choices,
             "id_document_classes": IdDocumentClass.choices,
             "can_work": access.allows(request.user, Action.COUNTER, site=site),
-            "can_hand_over": access.allows(request.user, Action.HAND_OVER, site=site),
+            "can_hand_over": access.allows(request.user, Action.HAND_OVER, site=site)
+            and not access.official_step_refusal(
+                request.user, site.municipality, access.hand_over_steps(is_proxy=False)
+            ),
         },
     )
 
