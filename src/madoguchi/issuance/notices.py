@@ -14,7 +14,6 @@ PDF, so a mailing house prints exactly what was drawn.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.core import clock
+from madoguchi.core.csvsafe import safe_writer
 from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
@@ -501,7 +501,7 @@ def write_mailing_csv(
     """The mailing house's list (UTF-8 with BOM for spreadsheet software): one row per notice,
     in page order, with the page it starts on and what goes on the envelope. No birth date:
     the contractor needs none."""
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = safe_writer(out, lineterminator="\r\n")  # no cell runs as a formula
     writer.writerow(MAILING_COLUMNS)
     for page, card in zip(pages or range(1, len(cards) + 1), cards, strict=True):
         writer.writerow(

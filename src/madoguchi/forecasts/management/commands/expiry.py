@@ -11,6 +11,7 @@ import polars as pl
 from django.core.management.base import BaseCommand, CommandParser
 
 from madoguchi.core import clock
+from madoguchi.core.csvsafe import safe_frame
 from madoguchi.forecasts.register_io import RegisterError, read_register
 from madoguchi.planning.rules import NO_DATE, card_expiry_days, cert_expiry_days
 
@@ -59,8 +60,8 @@ class Command(BaseCommand):
             _date_strings("card_expires_on", card), _date_strings("cert_expires_on", cert)
         )
         # empty cells are written as bare empty fields, not as ""
-        text = frame.with_columns(
-            pl.when(pl.col(pl.String) != "").then(pl.col(pl.String)).name.keep()
+        text = safe_frame(
+            frame.with_columns(pl.when(pl.col(pl.String) != "").then(pl.col(pl.String)).name.keep())
         ).write_csv()
         if options.get("out"):
             Path(options["out"]).write_text(text, encoding="utf-8")

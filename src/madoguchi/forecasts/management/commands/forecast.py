@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from madoguchi.core import clock
+from madoguchi.core.csvsafe import safe_writer
 from madoguchi.forecasts.register_io import RegisterError, iter_register_chunks
 from madoguchi.planning.demand import (
     DemandForecast,
@@ -77,7 +79,9 @@ def forecast_csv(forecast: DemandForecast, *, post_office: bool) -> str:
     header = ["period", "card_renewals", "cert_renewals"]
     if post_office:
         header.append("cert_renewals_post_office")
-    lines = [",".join(header)]
+    out = io.StringIO()
+    writer = safe_writer(out, lineterminator="\n")
+    writer.writerow(header)
     card = np.rint(forecast.card_renewals).astype(np.int64)
     cert = np.rint(forecast.cert_renewals).astype(np.int64)
     post = np.rint(forecast.cert_renewals_at_post_office).astype(np.int64)
@@ -85,8 +89,8 @@ def forecast_csv(forecast: DemandForecast, *, post_office: bool) -> str:
         row = [label, str(card[i]), str(cert[i])]
         if post_office:
             row.append(str(post[i]))
-        lines.append(",".join(row))
-    return "\n".join(lines) + "\n"
+        writer.writerow(row)
+    return out.getvalue()
 
 
 class Command(BaseCommand):

