@@ -8,13 +8,14 @@ fictitious (see madoguchi.planning.synthetic).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.demo.pipeline import load_demo_pipeline
-from madoguchi.forecasts.models import RegisterRecord
+from madoguchi.forecasts.register_import import import_register
 from madoguchi.offices.models import (
     Closure,
     ClosureKind,
@@ -305,41 +306,43 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
     )
 
 
-def _load_register(municipality: Municipality, *, residents: int, seed: int, today: dt.date) -> int:
-    """The synthetic register, regenerated only when its size or seed changed."""
-    existing = RegisterRecord.objects.filter(municipality=municipality)
-    marker = f"D{seed:04d}-"
-    if existing.count() == residents and existing.filter(person_id__startswith=marker).exists():
-        return residents
-    existing.delete()
+DEMO_AREAS = ("中央", "北町", "南台", "東浜", "西山")
+"""The demo register's districts (fictitious), for holding rates by area."""
+
+
+def demo_register_csv(*, residents: int, seed: int, today: dt.date) -> bytes:
+    """The synthetic register as the CSV a municipality would import (with an `area` column)."""
     register = generate_synthetic_register(people=residents, seed=seed, as_of=today)
     epoch = dt.date(1970, 1, 1)
+    marker = f"D{seed:04d}-"
 
-    def as_date(day: int) -> dt.date | None:
-        return None if day == NO_DATE else epoch + dt.timedelta(days=int(day))
+    def text(day: int) -> str:
+        return "" if day == NO_DATE else (epoch + dt.timedelta(days=int(day))).isoformat()
 
-    rows = (
-        RegisterRecord(
-            municipality=municipality,
-            person_id=f"{marker}{index:07d}",
-            birth_date=epoch + dt.timedelta(days=int(birth)),
-            card_issued_on=as_date(card),
-            cert_issued_on=as_date(cert),
+    lines = ["person_id,birth_date,card_issued_on,cert_issued_on,area"]
+    for index, (birth, card, cert) in enumerate(
+        zip(
+            register.birth_day.tolist(),
+            register.card_issued_day.tolist(),
+            register.cert_issued_day.tolist(),
+            strict=True,
         )
-        for index, (birth, card, cert) in enumerate(
-            zip(
-                register.birth_day.tolist(),
-                register.card_issued_day.tolist(),
-                register.cert_issued_day.tolist(),
-                strict=True,
-            )
-        )
+    ):
+        area = DEMO_AREAS[(index * 7 + seed) % len(DEMO_AREAS)]
+        lines.append(f"{marker}{index:07d},{text(birth)},{text(card)},{text(cert)},{area}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _load_register(municipality: Municipality, *, residents: int, seed: int, today: dt.date) -> int:
+    """The synthetic register, through the same import a municipality uses (idempotent)."""
+    data = demo_register_csv(residents=residents, seed=seed, today=today)
+    report = import_register(
+        io.BytesIO(data),
+        file_name=f"demo-register-{seed}.csv",
+        municipality=municipality,
+        actor=Actor.system("demo"),
+        taken_on=today,
     )
-    batch: list[RegisterRecord] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == 5000:
-            RegisterRecord.objects.bulk_create(batch)
-            batch = []
-    RegisterRecord.objects.bulk_create(batch)
+    if not report.accepted:
+        raise RuntimeError("\n".join(report.lines()))
     return residents

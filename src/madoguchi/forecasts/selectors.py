@@ -5,15 +5,14 @@ engine's plain arrays and dataclasses, and shapes its answers for the staff page
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Count, Max
 
 from madoguchi.core.clock import JST
-from madoguchi.forecasts.models import RegisterRecord
+from madoguchi.forecasts.models import RegisterExpiryCount, RegisterHolding, RegisterSnapshot
+from madoguchi.forecasts.register_import import current_snapshot
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
@@ -21,15 +20,16 @@ from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.planning.backlog import BacklogInput, OpeningOption, SiteSupply
 from madoguchi.planning.demand import (
+    AGE_BAND_COUNT,
+    AGE_BAND_YEARS,
     DemandForecast,
     DemandOptions,
     ExpiryCube,
-    RegisterColumns,
-    build_expiry_cube,
     cube_range_for,
     forecast_demand,
 )
-from madoguchi.planning.rules import NO_DATE
+from madoguchi.planning.holding import holding_rate
+from madoguchi.planning.rules import day_number
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import planned_slots
 
@@ -52,52 +52,38 @@ def week_monday(day: dt.date) -> dt.date:
 
 # --- forecast ----------------------------------------------------------------------------------
 
-
-def _day_numbers(values: Sequence[dt.date | None]) -> npt.NDArray[np.int32]:
-    return np.array([NO_DATE if v is None else (v - EPOCH).days for v in values], dtype=np.int32)
-
-
-def register_columns(municipality_id: int) -> RegisterColumns:
-    """The municipality's register extract as the engine's day-number arrays."""
-    rows = list(
-        RegisterRecord.objects.filter(municipality_id=municipality_id)
-        .values_list(
-            "birth_date", "card_issued_on", "card_expires_on", "cert_issued_on", "cert_expires_on"
-        )
-        .iterator(chunk_size=20_000)
-    )
-    columns: list[Sequence[dt.date | None]] = (
-        [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], [], [], []]
-    )
-    birth, card, card_expires, cert, cert_expires = (_day_numbers(c) for c in columns)
-    return RegisterColumns(
-        birth_day=birth,
-        card_issued_day=card,
-        cert_issued_day=cert,
-        card_expires_day=card_expires,
-        cert_expires_day=cert_expires,
-    )
-
-
-_CUBES: dict[tuple[int, int, int, dt.date], ExpiryCube] = {}
+_CUBES: dict[tuple[int, int, dt.date], ExpiryCube] = {}
 
 
 def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
-    """The register scanned once into an expiry cube; rebuilt only when the register changes.
+    """The current register snapshot's expiry cube, as prepared at import (never the rows).
 
-    Cached in the process by (municipality, row count, highest id, first month), so what-if
-    questions never touch the rows again.
+    Summed over areas and placed on the range a forecast from `first_month` needs (36 months by
+    week, with 13 weeks of early renewals); days the snapshot does not cover count zero. Cached
+    in the process by (snapshot, first month).
     """
-    stats = RegisterRecord.objects.filter(municipality_id=municipality_id).aggregate(
-        rows=Count("id"), last=Max("id")
-    )
-    key = (municipality_id, stats["rows"] or 0, stats["last"] or 0, first_month)
-    if key not in _CUBES:
-        first_day, last_day = cube_range_for(first_month, CUBE_MONTHS, by="week", early_periods=13)
-        _CUBES.clear()
-        _CUBES[key] = build_expiry_cube(
-            [register_columns(municipality_id)], first_day=first_day, last_day=last_day
+    snapshot = current_snapshot(municipality_id)
+    first_day, last_day = cube_range_for(first_month, CUBE_MONTHS, by="week", early_periods=13)
+    key = (municipality_id, snapshot.pk if snapshot else 0, first_month)
+    if key in _CUBES:
+        return _CUBES[key]
+    counts = np.zeros((last_day - first_day + 1, 2, AGE_BAND_COUNT))
+    if snapshot is not None:
+        stored_first = day_number(snapshot.cube_first_on)
+        low, high = max(first_day, stored_first), min(last_day, stored_first + snapshot.cube_days - 1)
+        rows = RegisterExpiryCount.objects.filter(snapshot=snapshot).values_list(
+            "kind", "age_band", "counts"
         )
+        for kind, band, blob in rows:
+            if low <= high:
+                daily = np.frombuffer(bytes(blob), dtype="<i4")
+                counts[low - first_day : high - first_day + 1, kind, band] += daily[
+                    low - stored_first : high - stored_first + 1
+                ]
+    _CUBES.clear()
+    _CUBES[key] = ExpiryCube(
+        first_day=first_day, counts=counts, rows_scanned=snapshot.rows if snapshot else 0
+    )
     return _CUBES[key]
 
 
@@ -114,6 +100,91 @@ def municipality_forecast(
     if by == "week":
         return forecast_demand(cube, start=start, months=months, by="week", options=options)
     return forecast_demand(cube, start=start, months=months, by="month", options=options)
+
+
+# --- holding rate ------------------------------------------------------------------------------
+
+
+def age_band_label(band: int) -> str:
+    low = band * AGE_BAND_YEARS
+    if band == AGE_BAND_COUNT - 1:
+        return f"{low}歳以上"
+    return f"{low}〜{low + AGE_BAND_YEARS - 1}歳"
+
+
+@dataclass(frozen=True)
+class HoldingRow:
+    """Residents and card holders of one age band or area; rates are 0..1 (NaN: nobody)."""
+
+    label: str
+    residents: int
+    card_holders: int
+    cert_holders: int
+    rate: float
+    previous_rate: float | None = None
+
+    @property
+    def change_points(self) -> float | None:
+        """Change of the card holding rate since the previous snapshot, in percentage points."""
+        if self.previous_rate is None or np.isnan(self.previous_rate) or np.isnan(self.rate):
+            return None
+        return (self.rate - self.previous_rate) * 100
+
+
+@dataclass(frozen=True)
+class HoldingView:
+    snapshot: RegisterSnapshot | None
+    previous: RegisterSnapshot | None
+    total: HoldingRow | None
+    by_band: list[HoldingRow]
+    by_area: list[HoldingRow]
+
+
+def _holding_sums(snapshot: RegisterSnapshot | None) -> dict[tuple[str, object], list[int]]:
+    sums: dict[tuple[str, object], list[int]] = {}
+    if snapshot is None:
+        return sums
+    rows = RegisterHolding.objects.filter(snapshot=snapshot).values_list(
+        "area", "age_band", "residents", "card_holders", "cert_holders"
+    )
+    for area, band, residents, cards, certs in rows:
+        for key in (("band", band), ("area", area), ("total", None)):
+            total = sums.setdefault(key, [0, 0, 0])
+            total[0] += residents
+            total[1] += cards
+            total[2] += certs
+    return sums
+
+
+def holding_view(municipality: Municipality) -> HoldingView:
+    """Card holders ÷ registered residents by age band and area on the current snapshot's
+    date, beside the previous snapshot's rate (read from the aggregates stored at import)."""
+    snapshots = list(RegisterSnapshot.objects.filter(municipality=municipality).order_by("-pk")[:2])
+    current = snapshots[0] if snapshots else None
+    previous = snapshots[1] if len(snapshots) > 1 else None
+    now, before = _holding_sums(current), _holding_sums(previous)
+
+    def row(key: tuple[str, object], label: str) -> HoldingRow:
+        residents, cards, certs = now.get(key, [0, 0, 0])
+        old = before.get(key)
+        return HoldingRow(
+            label=label,
+            residents=residents,
+            card_holders=cards,
+            cert_holders=certs,
+            rate=float(holding_rate(cards, residents)),
+            previous_rate=float(holding_rate(old[1], old[0])) if old else None,
+        )
+
+    bands = sorted(band for kind, band in now if kind == "band")
+    areas = sorted(str(area) for kind, area in now if kind == "area")
+    return HoldingView(
+        snapshot=current,
+        previous=previous,
+        total=row(("total", None), "合計") if current else None,
+        by_band=[row(("band", band), age_band_label(int(str(band)))) for band in bands],
+        by_area=[row(("area", area), area or "（地区なし）") for area in areas],
+    )
 
 
 # --- capacity and what-if ----------------------------------------------------------------------

@@ -1,0 +1,298 @@
+"""`import_register` and `madoguchi import-register`: a register file replaces the snapshot,
+all or nothing, idempotent, with row-numbered reports and aggregates the pages read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from django.core.management import call_command
+
+from madoguchi.core.audit import Actor
+from madoguchi.core.individual_number import individual_number_check_digit
+from madoguchi.core.models import AuditEvent
+from madoguchi.forecasts.models import (
+    RegisterExpiryCount,
+    RegisterHolding,
+    RegisterRecord,
+    RegisterSnapshot,
+)
+from madoguchi.forecasts.register_import import import_register
+from madoguchi.forecasts.register_io import read_register
+from madoguchi.forecasts.selectors import expiry_cube, holding_view, municipality_forecast
+from madoguchi.offices.models import Municipality
+from madoguchi.planning.demand import build_expiry_cube, cube_range_for, forecast_demand
+from madoguchi.planning.rules import card_expiry_date, day_number
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 26)
+HEADER = "person_id,birth_date,card_issued_on,card_expires_on,cert_issued_on,cert_expires_on,area"
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=False)
+
+
+@pytest.fixture
+def town() -> Municipality:
+    return Municipality.objects.create(code="999997", name="台帳町")
+
+
+def _individual_number() -> str:
+    first = "12345678901"
+    return first + str(individual_number_check_digit(first))
+
+
+def _register(people: int, seed: int = 1) -> str:
+    """A register CSV: about 80 % hold a card issued 2016–2026, every row in one of 3 areas."""
+    rng = random.Random(seed)
+    lines = [HEADER]
+    for n in range(people):
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 80))
+        card = cert = ""
+        if rng.random() < 0.8:
+            issued = max(birth, dt.date(2016, 1, 1) + dt.timedelta(days=rng.randrange(0, 3900)))
+            card = cert = issued.isoformat()
+        area = ("北町", "南台", "")[n % 3]
+        lines.append(f"P{seed}-{n:06d},{birth.isoformat()},{card},,{cert},,{area}")
+    return "\n".join(lines) + "\n"
+
+
+def _import(town: Municipality, text: str | bytes, **options):  # type: ignore[no-untyped-def]
+    data = text.encode() if isinstance(text, str) else text
+    return import_register(
+        io.BytesIO(data),
+        file_name="register.csv",
+        municipality=town,
+        actor=Actor.system("test"),
+        **options,
+    )
+
+
+def test_an_imported_register_replaces_the_rows_and_prepares_its_aggregates(
+    town: Municipality, tmp_path: Path
+) -> None:
+    text = _register(900)
+    report = _import(town, text, chunk_rows=256)
+    assert report.accepted, report.lines()
+    assert RegisterRecord.objects.filter(municipality=town).count() == 900
+    assert set(RegisterRecord.objects.values_list("area", flat=True)) == {"北町", "南台", ""}
+    snapshot = RegisterSnapshot.objects.get()
+    assert snapshot.rows == 900 and snapshot.taken_on == TODAY
+    # the stored cube is exactly the engine's cube over the same file
+    path = tmp_path / "register.csv"
+    path.write_text(text)
+    first_month = dt.date(2026, 11, 1)
+    first, last = cube_range_for(first_month, 36, by="week", early_periods=13)
+    direct = build_expiry_cube(
+        [read_register(path, today=TODAY).columns], first_day=first, last_day=last
+    )
+    stored = expiry_cube(town.pk, first_month=first_month)
+    assert stored.counts.sum() > 0
+    np.testing.assert_array_equal(stored.counts, direct.counts)
+    # holders counted on the snapshot's date, per area and age band, add up to the snapshot's
+    frame = pl.read_csv(io.BytesIO(text.encode()), infer_schema=False)
+    holdings = RegisterHolding.objects.filter(snapshot=snapshot)
+    assert sum(h.residents for h in holdings) == 900
+    assert sum(h.card_holders for h in holdings) == snapshot.card_holders
+    assert {h.area for h in holdings} == {"北町", "南台", ""}
+    # the reference: the scalar validity rule, row by row
+    holders = 0
+    for row in frame.iter_rows(named=True):
+        if row["card_issued_on"]:
+            expires = card_expiry_date(
+                birth_on=dt.date.fromisoformat(row["birth_date"]),
+                card_issued_on=dt.date.fromisoformat(row["card_issued_on"]),
+            )
+            holders += expires >= TODAY
+    assert snapshot.card_holders == holders
+
+
+def test_the_planning_forecast_reads_the_aggregates_not_the_rows(town: Municipality) -> None:
+    _import(town, _register(600))
+    before = municipality_forecast(town, start=dt.date(2026, 12, 1), months=12)
+    RegisterRecord.objects.all().delete()  # the pages never look at the rows
+    after = municipality_forecast(town, start=dt.date(2026, 12, 1), months=12)
+    assert before.card_renewals.sum() > 0
+    np.testing.assert_array_equal(before.card_renewals, after.card_renewals)
+    np.testing.assert_array_equal(before.cert_renewals, after.cert_renewals)
+
+
+def test_the_same_file_twice_changes_nothing(town: Municipality) -> None:
+    text = _register(300)
+    assert _import(town, text).accepted
+    snapshots, events = RegisterSnapshot.objects.count(), AuditEvent.objects.count()
+    ids = list(RegisterRecord.objects.order_by("pk").values_list("pk", flat=True))
+    again = _import(town, text)
+    assert again.accepted and again.unchanged
+    assert RegisterSnapshot.objects.count() == snapshots
+    assert AuditEvent.objects.count() == events
+    assert list(RegisterRecord.objects.order_by("pk").values_list("pk", flat=True)) == ids
+
+
+def test_a_new_register_keeps_the_previous_snapshots_date_and_counts(town: Municipality) -> None:
+    _import(town, _register(300, seed=1), taken_on=dt.date(2026, 4, 1))
+    report = _import(town, _register(450, seed=2))
+    assert report.accepted
+    assert report.previous is not None and report.previous.rows == 300
+    assert report.previous.taken_on == dt.date(2026, 4, 1)
+    assert RegisterRecord.objects.count() == 450
+    assert not RegisterRecord.objects.filter(person_id__startswith="P1-").exists()
+    assert "前回（基準日 2026-04-01）: 300人" in "\n".join(report.lines())
+    view = holding_view(town)
+    assert view.snapshot is not None and view.snapshot.rows == 450
+    assert view.previous is not None and view.previous.rows == 300
+    assert view.total is not None and view.total.previous_rate is not None
+    assert view.total.change_points is not None
+    assert {row.label for row in view.by_area} == {"北町", "南台", "（地区なし）"}
+    event = AuditEvent.objects.filter(action="register.import").order_by("pk").last()
+    assert event is not None and event.before["rows"] == 300 and event.after["rows"] == 450
+
+
+GOOD = "P-{n},1980-05-05,2020-01-10,,2020-01-10,,北町"
+
+
+def _with_bad_row(bad: str, at: int = 3) -> str:
+    rows = [GOOD.format(n=n) for n in range(6)]
+    rows[at] = bad
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+BAD_FILES = {
+    "missing column": (
+        "person_id,birth_date,card_issued_on\nP-1,1980-05-05,2020-01-10\n",
+        "必須の列がありません: cert_issued_on",
+    ),
+    "bad date": (_with_bad_row("P-x,1980-13-05,2020-01-10,,2020-01-10,,北町"), "5行目: birth_date"),
+    "impossible date": (
+        _with_bad_row("P-x,1980-02-30,2020-01-10,,2020-01-10,,北町"),
+        "5行目: birth_date",
+    ),
+    "birth in the future": (
+        _with_bad_row("P-x,2030-01-01,,,,,北町"),
+        "5行目: birth_date が未来の日付です",
+    ),
+    "duplicate person_id": (
+        _with_bad_row(GOOD.format(n=1)),
+        "5行目: person_id が 3行目と重複しています",
+    ),
+    "duplicate person_id in another chunk": (
+        _with_bad_row(GOOD.format(n=0), at=5),
+        "7行目: person_id が 2行目と重複しています",
+    ),
+    "individual number as person_id": (
+        _with_bad_row(f"{_individual_number()},1980-05-05,,,,,北町"),
+        "5行目: 列「person_id」に個人番号",
+    ),
+    "individual number in an extra column": (
+        HEADER + ",memo\n" + f"P-1,1980-05-05,,,,,北町,{_individual_number()}\n",
+        "2行目: 列「memo」に個人番号",
+    ),
+    "empty person_id": (_with_bad_row(",1980-05-05,,,,,北町"), "5行目: person_id が空です"),
+    "wrong number of columns": (_with_bad_row("P-x,1980-05-05"), "5行目: 列の数が見出しと違います"),
+    "header only": (HEADER + "\n", "データ行がありません"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_register_is_rejected_whole_and_the_previous_snapshot_kept(
+    town: Municipality, case: str
+) -> None:
+    assert _import(town, _register(120)).accepted
+    snapshot = RegisterSnapshot.objects.get()
+    rows = sorted(RegisterRecord.objects.values_list("person_id", "birth_date", "area"))
+    text, expected = BAD_FILES[case]
+    report = _import(town, text, chunk_rows=3)
+    assert not report.accepted
+    assert any(expected in line for line in report.lines()), report.lines()
+    assert _individual_number() not in "\n".join(report.lines())
+    assert list(RegisterSnapshot.objects.all()) == [snapshot]
+    assert sorted(RegisterRecord.objects.values_list("person_id", "birth_date", "area")) == rows
+    assert RegisterExpiryCount.objects.exclude(snapshot=snapshot).count() == 0
+
+
+def test_a_file_mixing_utf8_and_cp932_is_rejected_with_the_line(town: Municipality) -> None:
+    data = (
+        (HEADER + "\n").encode()
+        + "P-1,1980-05-05,,,,,北町\n".encode()
+        + "P-2,1980-05-05,,,,,南台\n".encode("cp932")
+    )
+    report = _import(town, data)
+    assert not report.accepted
+    assert "3行目: 文字コードが混在しています" in "\n".join(report.lines())
+    assert RegisterSnapshot.objects.count() == 0
+
+
+def test_a_cp932_register_is_read(town: Municipality) -> None:
+    report = _import(town, _register(30).encode("cp932"))
+    assert report.accepted, report.lines()
+    assert RegisterRecord.objects.filter(area="北町").count() == 10
+
+
+def test_a_parquet_register_gives_the_same_snapshot_as_its_csv(
+    town: Municipality, tmp_path: Path
+) -> None:
+    text = _register(400)
+    frame = pl.read_csv(io.BytesIO(text.encode()), infer_schema=False).with_columns(
+        pl.col(c).str.to_date()
+        for c in ("birth_date", "card_issued_on", "card_expires_on", "cert_issued_on")
+    )
+    path = tmp_path / "register.parquet"
+    frame.write_parquet(path)
+    with path.open("rb") as stream:
+        report = import_register(
+            stream, file_name=path.name, municipality=town, actor=Actor.system("test")
+        )
+    assert report.accepted, report.lines()
+    from_parquet = expiry_cube(town.pk, first_month=dt.date(2026, 11, 1)).counts.copy()
+    parquet_rows = sorted(RegisterRecord.objects.values_list("person_id", "birth_date", "area"))
+    assert _import(town, text).accepted
+    from_csv = expiry_cube(town.pk, first_month=dt.date(2026, 11, 1)).counts
+    np.testing.assert_array_equal(from_parquet, from_csv)
+    assert sorted(RegisterRecord.objects.values_list("person_id", "birth_date", "area")) == (
+        parquet_rows
+    )
+
+
+def test_holders_are_counted_on_the_snapshot_date(town: Municipality) -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            # the 10th / 5th birthday strictly after the issue day
+            "A,1990-06-01,2016-03-01,,2016-03-01,,",  # adult: card to 2025-06-01, expired
+            "B,1990-06-01,2020-03-01,,2020-03-01,,",  # card to 2029-06-01, cert to 2024-06-01
+            "C,1990-06-01,,,,,",  # no card
+            "D,2015-06-01,2022-09-01,,2022-09-01,,",  # minor: card and cert to 2027-06-01
+        ]
+    )
+    _import(town, text + "\n")
+    view = holding_view(town)
+    assert view.total is not None
+    assert (view.total.residents, view.total.card_holders, view.total.cert_holders) == (4, 2, 1)
+    assert view.total.rate == pytest.approx(0.5)
+    bands = {row.label: (row.residents, row.card_holders) for row in view.by_band}
+    assert bands == {"35〜39歳": (3, 1), "10〜14歳": (1, 1)}
+
+
+def test_the_command_exits_2_with_the_report_and_0_when_imported(
+    town: Municipality, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(_with_bad_row("P-x,1980-13-05,,,,,"))
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_register", str(bad))
+    assert exit_info.value.code == 2
+    assert "5行目: birth_date" in capsys.readouterr().err
+    good = tmp_path / "good.csv"
+    good.write_text(_register(50))
+    call_command("import_register", str(good), "--taken-on", "2026-10-01")
+    assert "50人分の住民台帳を取り込みました（基準日 2026-10-01）" in capsys.readouterr().out
+    assert RegisterSnapshot.objects.get().cube_first_on == dt.date(2026, 10, 1)
+    assert day_number(dt.date(2026, 10, 1)) > 0
