@@ -58,7 +58,8 @@ def test_the_planning_page_shows_the_wave_and_the_capacity(city) -> None:  # typ
     assert response.status_code == 200
     html = response.content.decode()
     assert "更新の見込み（月別）" in html
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4  # backlog, wave, holding rates, capacity
+    assert "カードの保有状況" in html and "北町" in html
     assert "2026-11" in html
 
 

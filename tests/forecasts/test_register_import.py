@@ -26,7 +26,7 @@ from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.register_io import read_register
 from madoguchi.forecasts.selectors import expiry_cube, holding_view, municipality_forecast
 from madoguchi.offices.models import Municipality
-from madoguchi.planning.demand import build_expiry_cube, cube_range_for, forecast_demand
+from madoguchi.planning.demand import build_expiry_cube, cube_range_for
 from madoguchi.planning.rules import card_expiry_date, day_number
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +296,64 @@ def test_the_command_exits_2_with_the_report_and_0_when_imported(
     assert "50人分の住民台帳を取り込みました（基準日 2026-10-01）" in capsys.readouterr().out
     assert RegisterSnapshot.objects.get().cube_first_on == dt.date(2026, 10, 1)
     assert day_number(dt.date(2026, 10, 1)) > 0
+
+
+# --- the staff upload page -------------------------------------------------------------------
+
+
+def _staff(town: Municipality, role: str):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from madoguchi.staff.models import StaffUser
+
+    user = StaffUser.objects.create_user(
+        username=f"u-{role}", password="x", role=role, municipality=town
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _upload(client, text: str, **fields):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("register.csv", text.encode(), content_type="text/csv")
+    return client.post("/staff/planning/register/", {"file": upload, **fields})
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("manager", True),
+        ("administrator", True),
+        ("auditor", False),
+        ("official", False),
+        ("contractor", False),
+    ],
+)
+def test_only_managers_and_administrators_upload_a_register(
+    town: Municipality, role: str, allowed: bool
+) -> None:
+    client = _staff(town, role)
+    assert client.get("/staff/planning/register/").status_code == (200 if allowed else 403)
+    response = _upload(client, _register(20))
+    assert response.status_code == (200 if allowed else 403)
+    assert RegisterSnapshot.objects.exists() == allowed
+
+
+def test_the_upload_page_imports_a_small_register_and_reports_a_bad_one(
+    town: Municipality,
+) -> None:
+    client = _staff(town, "manager")
+    page = _upload(client, _register(40), taken_on="2026-10-01")
+    assert page.status_code == 200
+    assert "40人分の住民台帳を取り込みました（基準日 2026-10-01）" in page.content.decode()
+    bad = _upload(client, _with_bad_row("P-x,1980-13-05,,,,,"))
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert "取り込みませんでした" in html and "5行目: birth_date" in html
+    assert RegisterRecord.objects.count() == 40
+    future = _upload(client, _register(10), taken_on="2027-01-01")
+    assert future.status_code == 400
+    assert "基準日に未来の日付は指定できません" in future.content.decode()
+    assert RegisterRecord.objects.count() == 40

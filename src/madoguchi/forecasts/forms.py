@@ -60,3 +60,42 @@ class WhatIfForm(RefusesIndividualNumbers, forms.Form):
                 _("臨時窓口は開設週・週数・週あたり時間をすべて入力してください。"),
             )
         return cleaned
+
+
+class RegisterUploadForm(forms.Form):
+    """A small register file uploaded by a manager (large ones: `madoguchi import-register`)."""
+
+    file = forms.FileField(
+        label=_("住民台帳の抜粋（CSV または Parquet）"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.parquet,text/csv"}),
+        error_messages={"required": _("ファイルを選んでください。")},
+    )
+    taken_on = forms.DateField(
+        label=_("台帳の基準日（空欄なら今日）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("基準日は YYYY-MM-DD の形で入力してください。")},
+    )
+
+    def __init__(self, *args: Any, max_bytes: int, today: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.today = today
+
+    def clean_file(self) -> Any:
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size is not None and uploaded.size > self.max_bytes:
+            raise forms.ValidationError(
+                _(
+                    "ファイルが大きすぎます（上限 %(max_mb)sMB）。"
+                    "大きなファイルは `madoguchi import-register` で取り込んでください。"
+                ),
+                params={"max_mb": self.max_bytes // (1024 * 1024)},
+            )
+        return uploaded
+
+    def clean_taken_on(self) -> Any:
+        taken_on = self.cleaned_data.get("taken_on")
+        if taken_on is not None and taken_on > self.today:
+            raise forms.ValidationError(_("基準日に未来の日付は指定できません。"))
+        return taken_on

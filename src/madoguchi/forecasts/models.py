@@ -90,11 +90,16 @@ class RegisterExpiryCount(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.area} {self.kind} {self.age_band}: {self.total}"
+
 
 class RegisterHolding(models.Model):
     """Residents and holders of a valid card / certificate on the snapshot's date."""
 
-    snapshot = models.ForeignKey(RegisterSnapshot, on_delete=models.CASCADE, related_name="holdings")
+    snapshot = models.ForeignKey(
+        RegisterSnapshot, on_delete=models.CASCADE, related_name="holdings"
+    )
     area = models.CharField("地区", max_length=40, blank=True)
     age_band = models.PositiveSmallIntegerField("年齢階級（5歳ごと）")
     residents = models.PositiveIntegerField("住民数")
@@ -105,7 +110,8 @@ class RegisterHolding(models.Model):
         verbose_name = "カード保有状況"
         verbose_name_plural = "カード保有状況"
         constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "area", "age_band"], name="holding_unique"
-            )
+            models.UniqueConstraint(fields=["snapshot", "area", "age_band"], name="holding_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.age_band}: {self.card_holders}/{self.residents}"

@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import hashlib
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
@@ -106,9 +106,7 @@ class RegisterImportReport:
 
     def lines(self) -> list[str]:
         if self.unchanged:
-            return [
-                f"{self.file_name}: 現在の住民台帳と同じファイルです。何も変更していません。"
-            ]
+            return [f"{self.file_name}: 現在の住民台帳と同じファイルです。何も変更していません。"]
         if not self.accepted or self.snapshot is None:
             head = [
                 f"{self.file_name}: 取り込みませんでした（住民台帳は前のままです）。"
@@ -195,7 +193,8 @@ class _Decoder:
     def _mixed(self, other: str) -> str:
         before = "Shift_JIS（CP932）" if self.encoding == "cp932" else "UTF-8"
         return (
-            f"{self.line}行目: 文字コードが混在しています（それまでは {before}、この行は {other}）。"
+            f"{self.line}行目: 文字コードが混在しています"
+            f"（それまでは {before}、この行は {other}）。"
             "1つの文字コードで保存し直してください。ファイル全体を取り込みませんでした。"
         )
 
@@ -221,7 +220,9 @@ def _header(names: list[str]) -> list[str]:
     return cleaned
 
 
-def _refuse_individual_number(row: int, names: list[str], values: list[str], errors: _Errors) -> None:
+def _refuse_individual_number(
+    row: int, names: Sequence[str], values: Sequence[str], errors: _Errors
+) -> None:
     for index, value in enumerate(values):
         if contains_individual_number(value):
             column = names[index] if index < len(names) else f"{index + 1}列目"
@@ -290,9 +291,7 @@ def _parquet_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iter
         raise _Rejected("データ行がありません。")
     wanted = [n for n in ("person_id", *DATE_COLUMNS, AREA) if n in names]
     first = 2
-    for batch in parquet.iter_batches(
-        batch_size=chunk_rows, columns=[original[n] for n in wanted]
-    ):
+    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[original[n] for n in wanted]):
         cells: dict[str, list[str]] = {}
         for name, column in zip(wanted, batch.columns, strict=True):
             if pa.types.is_timestamp(column.type) or pa.types.is_date64(column.type):

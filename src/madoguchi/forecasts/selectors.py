@@ -70,7 +70,10 @@ def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
     counts = np.zeros((last_day - first_day + 1, 2, AGE_BAND_COUNT))
     if snapshot is not None:
         stored_first = day_number(snapshot.cube_first_on)
-        low, high = max(first_day, stored_first), min(last_day, stored_first + snapshot.cube_days - 1)
+        low, high = (
+            max(first_day, stored_first),
+            min(last_day, stored_first + snapshot.cube_days - 1),
+        )
         rows = RegisterExpiryCount.objects.filter(snapshot=snapshot).values_list(
             "kind", "age_band", "counts"
         )
@@ -140,15 +143,19 @@ class HoldingView:
     by_area: list[HoldingRow]
 
 
-def _holding_sums(snapshot: RegisterSnapshot | None) -> dict[tuple[str, object], list[int]]:
-    sums: dict[tuple[str, object], list[int]] = {}
+_HoldingKey = tuple[str, int | str | None]
+
+
+def _holding_sums(snapshot: RegisterSnapshot | None) -> dict[_HoldingKey, list[int]]:
+    sums: dict[_HoldingKey, list[int]] = {}
     if snapshot is None:
         return sums
     rows = RegisterHolding.objects.filter(snapshot=snapshot).values_list(
         "area", "age_band", "residents", "card_holders", "cert_holders"
     )
     for area, band, residents, cards, certs in rows:
-        for key in (("band", band), ("area", area), ("total", None)):
+        keys: tuple[_HoldingKey, ...] = (("band", band), ("area", area), ("total", None))
+        for key in keys:
             total = sums.setdefault(key, [0, 0, 0])
             total[0] += residents
             total[1] += cards
@@ -164,7 +171,7 @@ def holding_view(municipality: Municipality) -> HoldingView:
     previous = snapshots[1] if len(snapshots) > 1 else None
     now, before = _holding_sums(current), _holding_sums(previous)
 
-    def row(key: tuple[str, object], label: str) -> HoldingRow:
+    def row(key: _HoldingKey, label: str) -> HoldingRow:
         residents, cards, certs = now.get(key, [0, 0, 0])
         old = before.get(key)
         return HoldingRow(
@@ -176,13 +183,13 @@ def holding_view(municipality: Municipality) -> HoldingView:
             previous_rate=float(holding_rate(old[1], old[0])) if old else None,
         )
 
-    bands = sorted(band for kind, band in now if kind == "band")
+    bands = sorted(int(band or 0) for kind, band in now if kind == "band")
     areas = sorted(str(area) for kind, area in now if kind == "area")
     return HoldingView(
         snapshot=current,
         previous=previous,
         total=row(("total", None), "合計") if current else None,
-        by_band=[row(("band", band), age_band_label(int(str(band)))) for band in bands],
+        by_band=[row(("band", band), age_band_label(band)) for band in bands],
         by_area=[row(("area", area), area or "（地区なし）") for area in areas],
     )
 

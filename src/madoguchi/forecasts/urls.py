@@ -7,5 +7,6 @@ app_name = "forecasts"
 urlpatterns = [
     path("", views.planning, name="planning"),
     path("apply/", views.apply_proposals, name="apply"),
+    path("register/", views.register_upload, name="register"),
     path("staffing/", staffing_views.staffing, name="staffing"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,8 +16,9 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.forecasts import charts
-from madoguchi.forecasts.forms import WhatIfForm
-from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
+from madoguchi.forecasts.forms import RegisterUploadForm, WhatIfForm
+from madoguchi.forecasts.register_import import import_register
+from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan, holding_view
 from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
 from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import propose_openings
@@ -110,6 +112,39 @@ def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, An
     }
 
 
+def _holding_context(municipality: Municipality) -> dict[str, Any]:
+    view = holding_view(municipality)
+    if view.snapshot is None:
+        return {"holding": view}
+    labels = [row.label for row in view.by_band]
+    series = [
+        charts.Series("カード保有率（今回）", [row.rate * 100 for row in view.by_band], COLORS[0])
+    ]
+    if view.previous is not None:
+        series.append(
+            charts.Series(
+                "前回",
+                [(row.previous_rate or 0.0) * 100 for row in view.by_band],
+                COLORS[1],
+            )
+        )
+    return {
+        "holding": view,
+        "holding_tables": [
+            ("年齢階級別", [*view.by_band, view.total]),
+            ("地区別", view.by_area),
+        ],
+        "holding_chart": charts.bar_chart(
+            title="年齢階級別のカード保有率（％）",
+            summary="住民台帳の基準日に有効なカードを持つ住民の割合（保有者数 ÷ 住民数）を"
+            "5歳ごとの年齢階級別に示したもの。前回の台帳があれば並べて示す。",
+            labels=labels,
+            series=series,
+            unit="％",
+        ),
+    }
+
+
 @staff_view(Action.SEE_PLANNING)
 def planning(request: HttpRequest) -> HttpResponse:
     """The planning dashboard; the what-if form answers through GET (bookmarkable)."""
@@ -177,6 +212,7 @@ def planning(request: HttpRequest) -> HttpResponse:
         "can_apply": access.allows(request.user, Action.CHANGE_PLANNING),
     }
     context.update(_backlog_context(municipality, today))
+    context.update(_holding_context(municipality))
     return render(request, "forecasts/planning.html", context)
 
 
@@ -213,3 +249,37 @@ def apply_proposals(request: HttpRequest) -> HttpResponse:
         ),
     )
     return redirect("forecasts:planning")
+
+
+@staff_view(Action.CHANGE_PLANNING)
+def register_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a small register file (managers, administrators); the report is shown whatever
+    the outcome."""
+    municipality = _municipality(request, Action.CHANGE_PLANNING)
+    max_bytes = settings.MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES
+    form = RegisterUploadForm(
+        request.POST or None, request.FILES or None, max_bytes=max_bytes, today=clock.today()
+    )
+    report = None
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        report = import_register(
+            uploaded.file,
+            file_name=uploaded.name or "register.csv",
+            municipality=municipality,
+            actor=Actor.staff(request.user),
+            taken_on=form.cleaned_data["taken_on"],
+        )
+    rejected = request.method == "POST" and (report is None or not report.accepted)
+    return render(
+        request,
+        "forecasts/register_upload.html",
+        {
+            "municipality": municipality,
+            "form": form,
+            "report": report,
+            "holding": holding_view(municipality),
+            "max_mb": max_bytes // (1024 * 1024),
+        },
+        status=400 if rejected else 200,
+    )

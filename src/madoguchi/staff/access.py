@@ -74,7 +74,7 @@ ACTION_LABELS: dict[Action, Any] = {
     Action.EXPORT_NOTICES: _("交付通知書（PDF）と発送リスト（CSV）の出力"),
     Action.CARD_OFFICIAL: _("取り込み・再通知・廃棄（職員の事務）"),
     Action.SEE_PLANNING: _("計画の画面を見る"),
-    Action.CHANGE_PLANNING: _("臨時開庁の追加"),
+    Action.CHANGE_PLANNING: _("計画の変更（臨時開庁の追加・住民台帳の取込み）"),
 }
 
 OFF, CON, MAN, AUD, ADM = (

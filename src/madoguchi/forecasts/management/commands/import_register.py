@@ -51,7 +51,9 @@ class Command(BaseCommand):
             try:
                 taken_on = dt.date.fromisoformat(options["taken_on"])
             except ValueError:
-                self.stderr.write(f"--taken-on「{options['taken_on']}」は YYYY-MM-DD で指定してください。")
+                self.stderr.write(
+                    f"--taken-on「{options['taken_on']}」は YYYY-MM-DD で指定してください。"
+                )
                 raise SystemExit(2) from None
         if not path.is_file():
             self.stderr.write(f"{path}: ファイルが見つかりません。")
