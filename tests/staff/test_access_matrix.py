@@ -504,6 +504,27 @@ def apply_openings(ctx: Ctx) -> Case:
     return Case("/staff/planning/apply/", happened, {})
 
 
+def upload_register(ctx: Ctx) -> Case:
+    """A small register replaces the person's own municipality's, never another's."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from madoguchi.forecasts.models import RegisterSnapshot
+
+    mine = ctx.mine
+    register = SimpleUploadedFile(
+        "register.csv",
+        b"person_id,birth_date,card_issued_on,cert_issued_on\nM-1,1980-05-05,2020-01-10,\n",
+        content_type="text/csv",
+    )
+
+    def happened(response: HttpResponse) -> bool:
+        elsewhere = RegisterSnapshot.objects.exclude(municipality=mine).exists()
+        own = RegisterSnapshot.objects.filter(municipality=mine, rows=1).exists()
+        return response.status_code == 200 and own and not elsewhere
+
+    return Case("/staff/planning/register/", happened, {"file": register})
+
+
 A = access.Action
 OBJECT, LIST, OWN = "object", "list", "own"
 MATRIX: tuple[Entry, ...] = (
@@ -655,6 +676,7 @@ MATRIX: tuple[Entry, ...] = (
         municipality_page("/staff/planning/staffing/"),
     ),
     Entry("forecasts:apply", "", A.CHANGE_PLANNING, OWN, "post", apply_openings),
+    Entry("forecasts:register", "", A.CHANGE_PLANNING, OWN, "post", upload_register),
 )
 
 
