@@ -189,7 +189,7 @@ MADOGUCHI_SLOT_WEIGHTS = env_weights(
 MADOGUCHI_AUDIT_SEAL_MS = env_int("MADOGUCHI_AUDIT_SEAL_MS", 500, minimum=0, maximum=60_000)
 
 
-# The audit log's secret (decision 0013, docs/audit.md): chain links, each event's seal and the
+# The audit log's secret (decision 0016, docs/audit.md): chain links, each event's seal and the
 # checkpoints are HMAC-SHA256 with this key, which never goes into the database. Unset on a
 # laptop: one is generated into the data directory (0600). Keep it — and back it up — apart
 # from the database: without it the log cannot be verified.

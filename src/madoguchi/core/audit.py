@@ -1,4 +1,4 @@
-"""Writing and verifying the keyed, hash-chained audit log (invariant 3; decisions 0008, 0013).
+"""Writing and verifying the keyed, hash-chained audit log (invariant 3; decisions 0008, 0016).
 
 Three HMAC-SHA256 keys, all derived from `MADOGUCHI_AUDIT_KEY` (never in the database):
 - the **row seal** (`mac`): computed by the application when it appends an event, over the
@@ -95,7 +95,7 @@ ROW_SCOPE = "r"
 """Row seal over the whole content."""
 SQL_ROW_SCOPE = "s"
 """Row seal of an event built in SQL from a locked row (`record_audit_events_per_row`): over
-everything but `subject_id` and `before`, which only the statement knows (decision 0013)."""
+everything but `subject_id` and `before`, which only the statement knows (decision 0016)."""
 
 
 def _row_mac(
@@ -310,7 +310,7 @@ def record_audit_events_per_row(
     are SQL expressions over the locked row (the state the write changes), `after` a value.
     Appended unsealed like `record_audit_events`; the sealer links them after commit. Their
     row seal (`SQL_ROW_SCOPE`) covers everything Python knows — not `subject_id` and `before`
-    (decision 0013); `where` must match at most one row (each row gets the same seal).
+    (decision 0016); `where` must match at most one row (each row gets the same seal).
     """
     at = clock.now().astimezone(dt.UTC)
     key = (source, where, subject_id, before)
@@ -348,7 +348,7 @@ def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int | None:
     one at work returns None at once. Events of transactions still open are sealed by a later
     call.
 
-    The sealer vouches only for what it can verify (decision 0013): a row whose seal (`mac`)
+    The sealer vouches only for what it can verify (decision 0016): a row whose seal (`mac`)
     is not the key's gets `seq = -id` and stays out of the chain (`audit-verify` names it), and
     a chain whose last link is not the key's is not extended at all. After each pass it writes a
     checkpoint (`write_checkpoint`) — so call it outside any transaction (every caller does).
@@ -828,7 +828,7 @@ def verify_audit_chain(*, checkpoint_file: Path | None = None) -> ChainReport:
 
 
 def rekey_legacy_chain(connection: Any) -> int:
-    """Migration 0005: seal every existing event with the key (decision 0013).
+    """Migration 0005: seal every existing event with the key (decision 0016).
 
     Verifies the unkeyed chain of decision 0004 first and refuses (naming the event) if it is
     broken — the key is given only to a history that checks out. Unsealed events get their row

@@ -25,7 +25,7 @@ class AuditEvent(models.Model):
     Rows are written only by `core.audit.record_audit_events`, unsealed (`seq` empty) with
     `mac`, the application's keyed seal of their content; the sealer then gives each row whose
     `mac` it can verify its place in the chain (`seq`) and the keyed hash of the previous one,
-    so any edit or removal shows up in `madoguchi audit-verify` (decisions 0008, 0013). A row
+    so any edit or removal shows up in `madoguchi audit-verify` (decisions 0008, 0016). A row
     it cannot vouch for gets a negative `seq` instead (kept out of the chain, reported). The
     database refuses every other change: sealing, once, is the only update it lets through.
     """

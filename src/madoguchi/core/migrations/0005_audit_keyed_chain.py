@@ -1,4 +1,4 @@
-"""The keyed audit chain (decision 0013).
+"""The keyed audit chain (decision 0016).
 
 Adds each event's row seal (`mac`), seals the existing events with the key (after verifying
 their unkeyed chain: `core.audit.rekey_legacy_chain`), and makes the database refuse, besides
