@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance import services
@@ -106,12 +107,22 @@ def test_a_move_the_table_forbids_is_refused_with_the_reason() -> None:
     assert card.status == CardStatus.NOTICE_ISSUED
 
 
-def test_an_official_sends_a_reminder() -> None:
-    card = factories.card(status=CardStatus.NOTICE_ISSUED)
+def test_an_official_sends_a_due_reminder_as_a_letter_of_its_own() -> None:
+    long_ago = clock.now() - dt.timedelta(days=61)
+    card = factories.card(status=CardStatus.NOTICE_ISSUED, notice_issued_at=long_ago)
     act(client_for(Role.OFFICIAL), card, "remind")
     card.refresh_from_db()
     assert card.status == CardStatus.REMINDED
+    assert card.reminder_batch is not None and card.reminder_batch.cards == 1
     assert AuditEvent.objects.filter(action="card.remind", subject_id=str(card.pk)).exists()
+
+
+def test_a_reminder_before_it_is_due_is_refused_with_its_date() -> None:
+    card = factories.card(status=CardStatus.NOTICE_ISSUED, notice_issued_at=clock.now())
+    html = act(client_for(Role.OFFICIAL), card, "remind")
+    assert "再通知はまだ送れません" in html
+    card.refresh_from_db()
+    assert card.status == CardStatus.NOTICE_ISSUED
 
 
 def test_a_reminded_card_is_destroyed_once_its_period_passed(

@@ -70,7 +70,7 @@ def test_auditors_read_but_cannot_change() -> None:
 
 def test_contractors_cannot_send_reminders() -> None:
     client = client_for(Role.CONTRACTOR)
-    assert client.post("/staff/issuance/advance/", {"step": "remind"}).status_code == 403
+    assert client.post("/staff/issuance/reminders/").status_code == 403
 
 
 def test_the_watch_lists_late_cards_first_then_at_risk() -> None:

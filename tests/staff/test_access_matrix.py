@@ -348,7 +348,8 @@ def card_page(ctx: Ctx) -> Case:
 def card_move(name: str, before: str, after: str, **extra: str) -> Callable[[Ctx], Case]:
     def build(ctx: Ctx) -> Case:
         stamps: dict[str, Any] = {}
-        if before == CardStatus.REMINDED:  # reminded long ago: the destroy period has passed
+        if before in (CardStatus.REMINDED, CardStatus.NOTICE_ISSUED):
+            # noticed and reminded long ago: the reminder is due, the destroy period has passed
             from madoguchi.core import clock
 
             long_ago = clock.now() - dt.timedelta(days=3 * 366)
@@ -489,6 +490,33 @@ def issue(ctx: Ctx) -> Case:
         "/staff/issuance/notices/",
         _own_only(ctx, lambda m: NoticeBatch.objects.filter(municipality=m).exists()),
         {},
+    )
+
+
+def remind(ctx: Ctx) -> Case:
+    from madoguchi.core import clock
+
+    long_ago = clock.now() - dt.timedelta(days=400)
+    for key in ("a", "c"):
+        owner = ctx.world.municipality_of(key)
+        cards.card(owner, status=CardStatus.NOTICE_ISSUED, notice_issued_at=long_ago)
+        later = VISIT_DAY + dt.timedelta(days=2)
+        slots.slot(ctx.world.site(key), ctx.world.pickup, day=later, capacity=10)
+    return Case(
+        "/staff/issuance/reminders/",
+        _own_only(ctx, lambda m: m.cards.filter(status=CardStatus.REMINDED).exists()),
+        {},
+    )
+
+
+def destruction_list(ctx: Ctx) -> Case:
+    from madoguchi.core import clock
+
+    long_ago = clock.now() - dt.timedelta(days=400)
+    card = cards.card(ctx.owner, status=CardStatus.REMINDED, reminded_at=long_ago)
+    return Case(
+        "/staff/issuance/destruction/",
+        lambda r: r.status_code == 200 and card.full_name in r.content.decode(),
     )
 
 
@@ -647,14 +675,8 @@ MATRIX: tuple[Entry, ...] = (
         "post",
         advance("setup", CardStatus.INSPECTED, CardStatus.SETUP_DONE),
     ),
-    Entry(
-        "issuance:advance",
-        "remind",
-        A.CARD_OFFICIAL,
-        OWN,
-        "post",
-        advance("remind", CardStatus.NOTICE_ISSUED, CardStatus.REMINDED),
-    ),
+    Entry("issuance:remind", "", A.CARD_OFFICIAL, OWN, "post", remind),
+    Entry("issuance:destruction", "", A.SEE_CARDS, LIST, "get", destruction_list),
     Entry("issuance:issue", "", A.CARD_WORK, OWN, "post", issue),
     Entry("issuance:batch_pdf", "", A.EXPORT_NOTICES, OBJECT, "get", batch_pdf),
     Entry("issuance:batch_csv", "", A.EXPORT_NOTICES, OBJECT, "get", batch_csv),

@@ -109,7 +109,10 @@ def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date)
                 proxy_reason=ProxyReason.AGED_75_OR_OLDER if card.pk % 11 == 0 else "",
             )
     unclaimed = [c for c in noticed if age[c.pk] > 60 and c not in handed]
-    services.send_reminders(cards=unclaimed, actor=actor)
+    # The history is written today and its dates moved back afterwards (`_backdate`).
+    services.send_reminders(
+        cards=unclaimed, actor=actor, municipality=municipality, require_due=False
+    )
     _backdate(cards, age, today)
     policy = services.policy_for(municipality)
     for card in CardRecord.objects.filter(

@@ -130,7 +130,8 @@ def card_act(request: HttpRequest, card_id: int) -> HttpResponse:
         elif action.name == "return":
             services.return_card_to_jlis(card=card, actor=actor)
         elif action.name == "remind":
-            services.send_reminder(card=card, actor=actor)
+            # One card's reminder letter, when it is due: a batch of one to print and mail.
+            services.send_reminders(cards=[card], actor=actor, municipality=card.municipality)
         else:
             services.destroy_card(card=card, actor=actor, staff_user=user)
     except DomainError as refused:

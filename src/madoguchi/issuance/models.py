@@ -164,12 +164,19 @@ class DeliveryImport(models.Model):
         return f"{self.file_name}（{self.created_rows}件）"
 
 
+class BatchKind(models.TextChoices):
+    NOTICE = "notice", "交付通知書"
+    REMINDER = "reminder", "再通知"
+
+
 class NoticeBatch(models.Model):
-    """One run of notices: which cards, how the number was paced, who ran it."""
+    """One run of notices or of reminder letters: which cards, how the number was paced, who
+    ran it."""
 
     municipality = models.ForeignKey(
         "offices.Municipality", on_delete=models.PROTECT, related_name="notice_batches"
     )
+    kind = models.CharField("種類", max_length=10, choices=BatchKind, default=BatchKind.NOTICE)
     created_at = models.DateTimeField("作成日時")
     created_by = models.CharField("作成者", max_length=200)
     cards = models.PositiveIntegerField("枚数", default=0)
@@ -239,9 +246,18 @@ class CardRecord(models.Model):
     status = models.CharField(
         "状態", max_length=20, choices=CardStatus, default=CardStatus.DELIVERED
     )
-    notice_number = models.CharField("予約番号", max_length=9, null=True, blank=True)
+    notice_number = models.CharField("交付通知書番号", max_length=9, null=True, blank=True)
     notice_batch = models.ForeignKey(
         NoticeBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="card_records"
+    )
+    reminder_batch = models.ForeignKey(
+        NoticeBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reminded_cards",
+        verbose_name="再通知の発送",
+        db_index=False,
     )
     reservation_code = models.CharField("予約番号（予約）", max_length=40, blank=True)
     defect_reason = models.CharField("不良の内容", max_length=200, blank=True)
@@ -261,6 +277,15 @@ class CardRecord(models.Model):
         blank=True,
         related_name="+",
         verbose_name="交付した職員",
+        db_index=False,
+    )
+    destroyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="廃棄した職員",
         db_index=False,
     )
     is_proxy = models.BooleanField("代理人への交付", null=True, blank=True)

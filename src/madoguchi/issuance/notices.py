@@ -93,6 +93,26 @@ class NoticeContext:
     contact: tuple[str, ...] = ()
     phone: str = ""
     layout: str = NoticeLayout.A4
+    reminder: bool = False
+
+    @property
+    def title(self) -> str:
+        if self.reminder:
+            return "マイナンバーカード交付通知書（再通知）"
+        return "マイナンバーカード交付通知書（兼 照会書）"
+
+    @property
+    def intro(self) -> str:
+        if self.reminder:
+            return (
+                f"マイナンバーカードをまだお受け取りいただいていません。上の{NOTICE_NUMBER_LABEL}で"
+                "受け取りの予約をしてから、この通知書を持って窓口へお越しください。"
+                "期限を過ぎたカードは廃棄します。"
+            )
+        return (
+            f"マイナンバーカードができあがりました。上の{NOTICE_NUMBER_LABEL}で受け取りの予約を"
+            "してから、この通知書を持って窓口へお越しください。"
+        )
 
 
 def _date(day: dt.date) -> str:
@@ -157,10 +177,11 @@ def _site_notes(days: Sequence[SiteDay], open_until: dt.date | None) -> tuple[st
     return tuple(notes)
 
 
-def notice_context(municipality: Municipality, *, today: dt.date | None = None) -> NoticeContext:
+def notice_context(
+    municipality: Municipality, *, today: dt.date | None = None, reminder: bool = False
+) -> NoticeContext:
     """The municipality's card pick-up sites with their hours for the coming four weeks, its
     contact and the deadline to collect (read once per batch)."""
-    from madoguchi.issuance.services import policy_for
 
     today = today or clock.today()
     sites = []
@@ -196,11 +217,28 @@ def notice_context(municipality: Municipality, *, today: dt.date | None = None) 
         documents=documents or "交付通知書、本人確認書類、今お持ちのカード",
         proxy_documents=proxy_documents,
         issued_on=today,
-        collect_by=today + dt.timedelta(days=policy_for(municipality).reminder_after_days),
+        collect_by=_collect_by_date(municipality, today, reminder=reminder),
+        reminder=reminder,
         contact=contact or (municipality.name,),
         phone=municipality.contact_phone,
         layout=municipality.notice_layout,
     )
+
+
+def _collect_by_date(
+    municipality: Municipality, today: dt.date, *, reminder: bool
+) -> dt.date | None:
+    """A notice: collect before the reminder is due. A reminder: before the card may be
+    destroyed, where that date is the same for the whole batch (the after-reminder rule)."""
+    from madoguchi.issuance.models import DestroyRule
+    from madoguchi.issuance.services import add_months, policy_for
+
+    policy = policy_for(municipality)
+    if not reminder:
+        return today + dt.timedelta(days=policy.reminder_after_days)
+    if policy.destroy_rule == DestroyRule.AFTER_REMINDER:
+        return add_months(today, policy.destroy_months_after_reminder)
+    return None
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -231,14 +269,10 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     """The parts of an A4 page that are the same for every resident (drawn once, as a form)."""
     top = PAGE_HEIGHT - 20 * mm
     canvas.setFont(FONT, 16)
-    canvas.drawString(LEFT, top - 75 * mm, "マイナンバーカード交付通知書（兼 照会書）")
+    canvas.drawString(LEFT, top - 75 * mm, context.title)
     canvas.setFont(FONT, 9.5)
     y = top - 84 * mm
-    intro = (
-        f"マイナンバーカードができあがりました。上の{NOTICE_NUMBER_LABEL}で受け取りの予約をしてから、"
-        "この通知書を持って窓口へお越しください。"
-    )
-    for line in _wrap(intro, 46):
+    for line in _wrap(context.intro, 46):
         canvas.drawString(LEFT, y, line)
         y -= 5 * mm
     canvas.setFont(FONT, 11)
@@ -306,7 +340,7 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
     x = 6 * mm
     y = height - 9 * mm
     canvas.setFont(FONT, 10.5)
-    canvas.drawString(x, y, "マイナンバーカード交付通知書")
+    canvas.drawString(x, y, context.title.replace("（兼 照会書）", ""))
     canvas.setFont(FONT, 7)
     y -= 35 * mm  # the number, the QR code and its address sit here (drawn per card)
     canvas.setFont(FONT, 8.5)
@@ -451,7 +485,7 @@ def render_notice_batches(
     if missing:
         raise ValueError(f"cards without a notice number: {missing[:10]}")
     canvas = Canvas(out, pagesize=A4, pageCompression=1, initialFontName=FONT)
-    canvas.setTitle("マイナンバーカード交付通知書")
+    canvas.setTitle(batches[0][0].title if batches else "マイナンバーカード交付通知書")
     canvas.setAuthor("・".join(dict.fromkeys(context.municipality_name for context, _ in batches)))
     total = 0
     for context, cards in batches:

@@ -31,6 +31,7 @@ from madoguchi.issuance.models import (
     BOOKABLE_STATUSES,
     CARD_TRANSITIONS,
     ApplicationCount,
+    BatchKind,
     CardRecord,
     CardStatus,
     DestroyRule,
@@ -470,16 +471,57 @@ def hand_over_card(
     )
 
 
-@transaction.atomic
-def send_reminder(*, card: CardRecord, actor: Actor) -> CardRecord:
-    """An unclaimed card's reminder was mailed: notice_issued → reminded."""
-    return _move(card, CardStatus.REMINDED, actor=actor, action="card.remind")
+def reminder_due_on(card: CardRecord, policy: IssuancePolicy) -> dt.date | None:
+    """The first day an unclaimed card's reminder letter is due: its notice date plus the
+    municipality's `reminder_after_days`; None when no notice went out."""
+    if card.notice_issued_at is None:
+        return None
+    return clock.to_jst(card.notice_issued_at).date() + dt.timedelta(
+        days=policy.reminder_after_days
+    )
 
 
 @transaction.atomic
-def send_reminders(*, cards: Sequence[CardRecord], actor: Actor) -> list[CardRecord]:
-    """Bulk `send_reminder`: every card moves, or none."""
-    return _move_many(cards, CardStatus.REMINDED, actor=actor, action="card.remind")
+def send_reminders(
+    *,
+    cards: Sequence[CardRecord],
+    actor: Actor,
+    municipality: Municipality,
+    pacing: dict[str, Any] | None = None,
+    require_due: bool = True,
+) -> NoticeBatch:
+    """Reminder letters (再通知) for unclaimed cards, as one batch whose PDF and mailing CSV are
+    printed like notices: notice_issued → reminded. All or none; 409 naming the date when a
+    card's reminder is not due yet (`require_due=False` only for histories written before
+    their dates, as the demo's)."""
+    policy = policy_for(municipality)
+    today = clock.today()
+    if require_due:
+        for card in cards:
+            due = reminder_due_on(card, policy)
+            if due is None or due > today:
+                raise DomainError(
+                    "reminder_not_due",
+                    _("このカードの再通知はまだ送れません（送れる日: %(due)s）。")
+                    % {"due": due or _("未定")},
+                    status=409,
+                )
+    batch = NoticeBatch.objects.create(
+        municipality=municipality,
+        kind=BatchKind.REMINDER,
+        created_at=clock.now(),
+        created_by=actor.label,
+        cards=len(cards),
+        pacing=pacing or {},
+    )
+    _move_many(
+        cards,
+        CardStatus.REMINDED,
+        actor=actor,
+        action="card.remind",
+        changes={"reminder_batch": batch},
+    )
+    return batch
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -529,7 +571,14 @@ def destroy_card(*, card: CardRecord, actor: Actor, staff_user: StaffUser | None
             % {"due": due or _("未定")},
             status=409,
         )
-    return _move(card, CardStatus.DESTROYED, actor=actor, action="card.destroy")
+    return _move(
+        card,
+        CardStatus.DESTROYED,
+        actor=actor,
+        action="card.destroy",
+        changes={"destroyed_by_id": staff_user.pk if staff_user is not None else None},
+        audit_extra={"rule": policy_for(card.municipality_id).get_destroy_rule_display()},
+    )
 
 
 @transaction.atomic

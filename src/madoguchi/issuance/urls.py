@@ -13,6 +13,8 @@ urlpatterns = [
     path("cards/<int:card_id>/act/", card_views.card_act, name="card_act"),
     path("advance/", views.advance, name="advance"),
     path("notices/", views.issue, name="issue"),
+    path("reminders/", views.remind, name="remind"),
+    path("destruction/", views.destruction, name="destruction"),
     path("notices/<int:batch_id>/notices.pdf", views.batch_pdf, name="batch_pdf"),
     path("notices/<int:batch_id>/mailing.csv", views.batch_csv, name="batch_csv"),
 ]

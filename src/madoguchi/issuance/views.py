@@ -15,14 +15,20 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.issuance import deadlines, services
+from madoguchi.issuance import deadlines, services, unclaimed
 from madoguchi.issuance.applications import (
     project_arrivals,
     read_application_counts,
     stored_counts,
 )
 from madoguchi.issuance.imports import import_deliveries
-from madoguchi.issuance.models import CardStatus, DeliveryImport, NoticeBatch
+from madoguchi.issuance.models import (
+    BatchKind,
+    CardRecord,
+    CardStatus,
+    DeliveryImport,
+    NoticeBatch,
+)
 from madoguchi.issuance.notices import (
     NoticeContext,
     batch_cards,
@@ -71,6 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "proposal": propose_batch(municipality=municipality),
         "summary": deadlines.weekly_summary(municipality),
         "batches": NoticeBatch.objects.filter(municipality=municipality)[:10],
+        "reminders": unclaimed.propose_reminders(municipality=municipality),
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
         "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
         "can_work": access.allows(request.user, Action.CARD_WORK),
@@ -113,14 +120,14 @@ def upload(request: HttpRequest) -> HttpResponse:
 _STEPS: dict[str, tuple[str, Action]] = {
     "inspect": (CardStatus.DELIVERED, Action.CARD_WORK),
     "setup": (CardStatus.INSPECTED, Action.CARD_WORK),
-    "remind": (CardStatus.NOTICE_ISSUED, Action.CARD_OFFICIAL),
 }
 
 
 @staff_view(Action.CARD_WORK)
 @require_POST
 def advance(request: HttpRequest) -> HttpResponse:
-    """Move the oldest cards of one stage forward in bulk (inspect, set-up, remind)."""
+    """Move the oldest cards of one stage forward in bulk (inspect, set-up). Reminders go out
+    as letters when they are due (`remind`), never in bulk by age."""
     step = request.POST.get("step", "")
     if step not in _STEPS:
         return HttpResponse("不明な操作です。", status=400)
@@ -131,10 +138,8 @@ def advance(request: HttpRequest) -> HttpResponse:
     try:
         if step == "inspect":
             services.inspect_cards(cards=cards, actor=actor)
-        elif step == "setup":
-            services.record_cards_setup(cards=cards, terminal=None, actor=actor)
         else:
-            services.send_reminders(cards=cards, actor=actor)
+            services.record_cards_setup(cards=cards, terminal=None, actor=actor)
     except DomainError as refused:
         messages.error(request, refused.message)
     else:
@@ -178,14 +183,62 @@ def _batch(request: HttpRequest, batch_id: int) -> NoticeBatch:
 
 def _batch_context(batch: NoticeBatch) -> NoticeContext:
     """The batch as it was printed: hours and the deadline counted from its issue date."""
-    return notice_context(batch.municipality, today=clock.to_jst(batch.created_at).date())
+    return notice_context(
+        batch.municipality,
+        today=clock.to_jst(batch.created_at).date(),
+        reminder=batch.kind == BatchKind.REMINDER,
+    )
+
+
+def _cards_of(batch: NoticeBatch) -> list[CardRecord]:
+    if batch.kind == BatchKind.REMINDER:
+        return unclaimed.reminder_batch_cards(batch.pk)
+    return batch_cards(batch.pk)
+
+
+@staff_view(Action.CARD_OFFICIAL)
+@require_POST
+def remind(request: HttpRequest) -> HttpResponse:
+    """Send the paced batch of reminder letters for unclaimed cards whose reminder is due."""
+    sent = unclaimed.issue_reminder_batch(
+        municipality=_municipality(request), actor=Actor.staff(_staff(request))
+    )
+    if sent.batch_id is None:
+        messages.info(
+            request,
+            gettext("再通知を送るカードはありません（時期を過ぎたカードか空き枠がありません）。"),
+        )
+    else:
+        messages.success(
+            request, gettext("再通知 %(n)s通を発行しました。") % {"n": len(sent.cards)}
+        )
+    return redirect("issuance:dashboard")
+
+
+@staff_view(Action.SEE_CARDS)
+def destruction(request: HttpRequest) -> HttpResponse:
+    """Cards due for destruction within a month (date and rule), and the cards destroyed with
+    the official who did it."""
+    municipality = _municipality(request)
+    due = unclaimed.cards_due_for_destruction(municipality.pk, today=clock.today())
+    destroyed = list(
+        CardRecord.objects.filter(municipality=municipality, status=CardStatus.DESTROYED)
+        .select_related("destroyed_by")
+        .order_by("-destroyed_at")[:100]
+    )
+    access.record_read(request.user, "destruction_list", municipality)
+    return render(
+        request,
+        "issuance/destruction.html",
+        {"municipality": municipality, "due": due, "destroyed": destroyed, "today": clock.today()},
+    )
 
 
 @staff_view(Action.EXPORT_NOTICES)
 def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponse | FileResponse:
     """The batch's notices as PDF (re-rendered from the stored cards); an access record."""
     batch = _batch(request, batch_id)
-    cards = batch_cards(batch.pk)
+    cards = _cards_of(batch)
     out = io.BytesIO()
     render_notices_pdf(cards, out, context=_batch_context(batch))
     out.seek(0)
@@ -197,7 +250,7 @@ def batch_pdf(request: HttpRequest, batch_id: int) -> HttpResponse | FileRespons
 def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     """The batch's list for the mailing house (UTF-8 with BOM); an access record."""
     batch = _batch(request, batch_id)
-    cards = batch_cards(batch.pk)
+    cards = _cards_of(batch)
     text = io.StringIO()
     write_mailing_csv(cards, text, pages=first_pages([(_batch_context(batch), cards)]))
     access.record_read(request.user, "mailing_csv", batch, cards=len(cards))

@@ -15,12 +15,14 @@ from madoguchi.issuance.notices import (
     render_notice_batches,
     write_mailing_csv,
 )
+from madoguchi.issuance.unclaimed import issue_reminder_batch
 from madoguchi.offices.models import Municipality
 
 
 class Command(BaseCommand):
     help = (
-        "交付前設定が済んだカードの交付通知書を、予約枠の空きの範囲で発行し、PDFと"
+        "交付前設定が済んだカードの交付通知書（--reminders: 未受け取りのカードの再通知）を、"
+        "予約枠の空きの範囲で発行し、PDFと"
         "発送委託用のCSVに書き出します。"
     )
 
@@ -31,6 +33,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--limit", type=int, default=None, help="1回に発行する上限")
         parser.add_argument("--municipality", default=None, help="地方公共団体コード")
+        parser.add_argument(
+            "--reminders",
+            action="store_true",
+            help="交付通知書の代わりに、再通知の時期を過ぎた未受け取りのカードの再通知を発行",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = Path(options["out"])
@@ -42,9 +49,11 @@ class Command(BaseCommand):
         if options["limit"] is not None and options["limit"] < 0:
             self.stderr.write("--limit は 0 以上にしてください。")
             raise SystemExit(2)
+        reminders = options["reminders"]
+        issue = issue_reminder_batch if reminders else issue_paced_batch
         batches = []
         for municipality in municipalities.order_by("code"):
-            issued = issue_paced_batch(
+            issued = issue(
                 municipality=municipality,
                 actor=Actor.system("notices"),
                 limit=options["limit"],
@@ -52,11 +61,15 @@ class Command(BaseCommand):
             for line in issued.proposal.explanation():
                 self.stdout.write(f"{municipality.name}: {line}")
             if issued.cards:
-                batches.append((notice_context(municipality), issued.cards))
+                batches.append((notice_context(municipality, reminder=reminders), issued.cards))
+        if reminders and not batches:
+            self.stdout.write("再通知を送るカードはありません。ファイルは作りませんでした。")
+            return
         render_notice_batches(batches, str(out))
         cards = [card for _, batch in batches for card in batch]
         with csv_path.open("w", encoding="utf-8-sig", newline="") as stream:
             write_mailing_csv(cards, stream, pages=first_pages(batches))
+        what = "再通知" if reminders else "交付通知書"
         self.stdout.write(
-            f"交付通知書 {len(cards)}通を {out} に、発送リストを {csv_path} に書き出しました。"
+            f"{what} {len(cards)}通を {out} に、発送リストを {csv_path} に書き出しました。"
         )
