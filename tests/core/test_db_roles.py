@@ -20,6 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from madoguchi.core import audit
 from madoguchi.core.audit import Actor, record_audit_event, seal_audit_events, verify_audit_chain
 from madoguchi.core.models import AuditEvent
 
@@ -147,3 +148,47 @@ def test_the_application_works_as_its_role(app_role: tuple[str, str], settings: 
     event = AuditEvent.objects.get(action="as-role")
     assert event.seq == 1
     assert verify_audit_chain().intact
+
+
+def test_a_forged_row_inserted_as_the_application_role_is_refused_by_the_sealer(
+    app_role: tuple[str, str],
+) -> None:
+    """Forgery (d) with the only rights the role has: INSERT an unsealed row (its seal copied
+    from a real event), wait for the sealer."""
+    real = _sealed_event()
+    with _connect_as(*app_role) as conn:
+        (forged,) = conn.execute(
+            "INSERT INTO core_auditevent (at, actor, action, subject_type, subject_id, before,"
+            " after, previous_hash, hash, mac) VALUES (now(), 'staff:1:admin', 'card.hand_over',"
+            " 'issuance.CardRecord', '77', NULL, '{\"status\": \"handed_over\"}', '', '', %s)"
+            " RETURNING id",
+            [real.mac],
+        ).fetchone()
+    record_audit_event(actor=Actor.system("t"), action="real", subject_type="x", subject_id=2)
+    seal_audit_events()  # (the commit above sealed already: autocommit, interval 0)
+    assert AuditEvent.objects.get(action="real").seq == 2
+    assert AuditEvent.objects.get(pk=forged).seq == -forged
+    report = verify_audit_chain()
+    assert report.kinds == ["unvouched"]
+    assert report.first_bad_id == forged
+
+
+def test_a_seal_forged_as_the_application_role_is_named(
+    app_role: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role may write the seal columns of an unsealed row once — with a made-up link the
+    chain names it."""
+    real = _sealed_event()
+    monkeypatch.setattr(audit, "_seal_after_commit", lambda: None)  # the sealer is slow today
+    waiting = record_audit_event(
+        actor=Actor.system("t"), action="w", subject_type="x", subject_id=3
+    )
+    with _connect_as(*app_role) as conn:
+        conn.execute(
+            "UPDATE core_auditevent SET seq = 2, previous_hash = %s, hash = repeat('e', 64)"
+            " WHERE id = %s",
+            [real.hash, waiting.pk],
+        )
+    report = verify_audit_chain()
+    assert report.kinds == ["forged-seal"]
+    assert report.first_bad_id == waiting.pk
