@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.sites, name="sites"),
     path("sites/<int:site_id>/", views.calling, name="calling"),
     path("sites/<int:site_id>/counters/<int:counter_id>/call/", views.call_next, name="call"),
+    path("sites/<int:site_id>/issue/", views.issue, name="issue"),
     path("tickets/<int:ticket_id>/slip/", views.slip, name="slip"),
+    path("tickets/<int:ticket_id>/recall/", views.recall, name="recall"),
+    path("tickets/<int:ticket_id>/transfer/", views.transfer, name="transfer"),
     path("tickets/<int:ticket_id>/<str:action>/", views.move_ticket, name="move"),
 ]

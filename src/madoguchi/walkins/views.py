@@ -8,6 +8,7 @@ with CSRF.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import segno
 from django.contrib import messages
@@ -21,17 +22,21 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.links import public_url
 from madoguchi.offices.models import Counter, Site
-from madoguchi.offices.selectors import active_sites
+from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
-from madoguchi.walkins.models import QueueTicket
+from madoguchi.walkins.forms import StaffIssueForm, TransferForm
+from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.selectors import queue_state
 from madoguchi.walkins.services import (
     call_next_ticket,
     cancel_ticket,
     finish_ticket,
+    issue_ticket,
     mark_ticket_no_show,
+    recall_ticket,
     start_serving,
+    transfer_ticket,
 )
 
 TICKET_MOVES: dict[str, tuple[Callable[..., QueueTicket], str]] = {
@@ -77,10 +82,22 @@ def sites(request: HttpRequest) -> HttpResponse:
     return render(request, "walkins/sites.html", {"sites": allowed})
 
 
+def _counters(site: Site) -> list[Counter]:
+    return list(Counter.objects.filter(site=site, is_active=True).order_by("name"))
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for error in form.errors.as_data().values():
+        for message in error:
+            messages.error(request, " ".join(message.messages))
+
+
 @staff_view(Action.SEE_SITE)
 def calling(request: HttpRequest, site_id: int) -> HttpResponse:
-    """One site's queue with a button per counter (buttons only for those who may call)."""
+    """One site's queue with a button per counter (buttons only for those who may call), the
+    form to issue a ticket for somebody without a phone, recall and transfer."""
     site = _site_for(request, site_id, Action.SEE_SITE)
+    procedures = offered_procedures(site)
     return render(
         request,
         "walkins/calling.html",
@@ -88,8 +105,92 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
             "site": site,
             "state": queue_state(site),
             "can_work": access.allows(request.user, Action.COUNTER, site=site),
+            "issue_form": StaffIssueForm(procedures=procedures),
+            "transfer_form": TransferForm(counters=_counters(site), procedures=procedures),
+            "settings": QueueSettings.defaults_for(site),
         },
     )
+
+
+@staff_view(Action.COUNTER)
+@require_POST
+def issue(request: HttpRequest, site_id: int) -> HttpResponse:
+    """Issue a ticket at the counter for somebody without a phone; open its printable slip."""
+    site = _site_for(request, site_id, Action.COUNTER)
+    form = StaffIssueForm(request.POST, procedures=offered_procedures(site))
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("walkins:calling", site_id=site.pk)
+    try:
+        ticket = issue_ticket(
+            site=site,
+            procedure=form.cleaned_data["procedure"],
+            actor=Actor.staff(request.user),
+            channel=TicketChannel.STAFF,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("walkins:calling", site_id=site.pk)
+    messages.success(
+        request,
+        gettext("%(number)s番を発行しました。受付票を印刷してお渡しください。")
+        % {"number": ticket.label},
+    )
+    return redirect("walkins:slip", ticket_id=ticket.pk)
+
+
+@staff_view(Action.COUNTER)
+@require_POST
+def recall(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Call the visitor again (再呼出); after the site's limit the ticket becomes a no-show."""
+    ticket = _ticket(request, ticket_id, Action.COUNTER)
+    try:
+        after = recall_ticket(ticket=ticket, actor=Actor.staff(request.user))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if after.status == TicketStatus.NO_SHOW:
+            messages.warning(
+                request,
+                gettext("%(number)s番は再呼出でもお見えにならなかったため、不在にしました。")
+                % {"number": after.label},
+            )
+        else:
+            messages.success(
+                request,
+                gettext("%(number)s番を再呼出しました（%(count)s回目）。")
+                % {"number": after.label, "count": after.recall_count},
+            )
+    return redirect("walkins:calling", site_id=ticket.site_id)
+
+
+@staff_view(Action.COUNTER)
+@require_POST
+def transfer(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Send the visitor to another counter and/or procedure, keeping their place."""
+    ticket = _ticket(request, ticket_id, Action.COUNTER)
+    site = ticket.site
+    form = TransferForm(request.POST, counters=_counters(site), procedures=offered_procedures(site))
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("walkins:calling", site_id=site.pk)
+    try:
+        after = transfer_ticket(
+            ticket=ticket,
+            actor=Actor.staff(request.user),
+            counter=form.cleaned_data["counter"],
+            procedure=form.cleaned_data["procedure"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        where = after.transfer_counter.name if after.transfer_counter else after.procedure.name
+        messages.success(
+            request,
+            gettext("%(number)s番を%(where)sへ回付しました（順番はそのままです）。")
+            % {"number": after.label, "where": where},
+        )
+    return redirect("walkins:calling", site_id=site.pk)
 
 
 @staff_view(Action.SEE_SITE)
@@ -129,7 +230,7 @@ def call_next(request: HttpRequest, site_id: int, counter_id: int) -> HttpRespon
             messages.success(
                 request,
                 gettext("%(number)s番を%(counter)sにお呼びしました。")
-                % {"number": ticket.number, "counter": counter.name},
+                % {"number": ticket.label, "counter": counter.name},
             )
     return redirect("walkins:calling", site_id=site.pk)
 
@@ -148,5 +249,5 @@ def move_ticket(request: HttpRequest, ticket_id: int, action: str) -> HttpRespon
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, gettext(done).format(number=ticket.number))
+        messages.success(request, gettext(done).format(number=ticket.label))
     return redirect("walkins:calling", site_id=site.pk)
