@@ -100,6 +100,19 @@ def _flush_may_empty_the_audit_log() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _no_queue_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The display's and the congestion page's few seconds of caching would, under a frozen
+    clock, never expire; their own tests switch it on (tests/queue_board/test_congestion.py)."""
+    from django.core.cache import cache
+
+    from madoguchi.queue_board import views
+
+    monkeypatch.setattr(views, "DISPLAY_CACHE_SECONDS", 0)
+    monkeypatch.setattr(views, "CONGESTION_CACHE_SECONDS", 0)
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_reference_cache(settings: Any) -> None:
     """Each test builds its own sites (primary keys repeat after a rollback on SQLite)."""
     from madoguchi.offices.selectors import forget_reference_data

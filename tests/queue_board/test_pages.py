@@ -29,7 +29,7 @@ def text(html: bytes) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.decode()))
 
 
-def test_the_board_shows_called_numbers_with_counters_and_the_next_numbers(
+def test_the_display_shows_called_numbers_with_counters_and_the_next_numbers(
     client: Client, hall: Hall
 ) -> None:
     issue(hall, 14)
@@ -37,25 +37,54 @@ def test_the_board_shows_called_numbers_with_counters_and_the_next_numbers(
     response = client.get(f"/queue/sites/{hall.site.pk}/")
     assert response.status_code == 200
     page = text(response.content)
-    assert "1 2番窓口 お越しください" in page
-    assert "次にお呼びする番号 2 3 4 5 6 7 8 9 10 11 お待ちの人数" in page  # the next ten
-    assert "お待ちの人数 13 人" in page
+    assert "1 2番窓口 へお越しください please come" in page
+    assert "Next 2 3 4 5 6 7 8 9 10 11 " in page  # the next ten
+    assert "お待ちの人数 Waiting 13 人" in page
     assert "10:00 現在" in page
 
 
-def test_the_board_reloads_itself_every_ten_seconds_unless_stopped(
+def test_the_display_updates_through_a_static_script_not_a_meta_refresh(
     client: Client, hall: Hall
 ) -> None:
-    refresh = b'<meta http-equiv="refresh" content="10">'
-    assert refresh in client.get(f"/queue/sites/{hall.site.pk}/").content
-    stopped = client.get(f"/queue/sites/{hall.site.pk}/?auto=0").content
-    assert refresh not in stopped and "自動更新を再開する" in stopped.decode()
+    content = client.get(f"/queue/sites/{hall.site.pk}/").content.decode()
+    assert 'http-equiv="refresh"' not in content
+    assert '<script src="/static/queue_board/display.js" defer></script>' in content
+    assert "<script>" not in content  # no inline script
+    assert f'data-json-url="/queue/sites/{hall.site.pk}/board.json"' in content
+    assert f'<a href="/queue/sites/{hall.site.pk}/">最新の状態に更新' in content  # without JS
 
 
-def test_an_empty_board_says_so(client: Client, hall: Hall) -> None:
-    page = text(client.get(f"/queue/sites/{hall.site.pk}/").content)
-    assert "ただいまお呼び出し中の番号はありません" in page
-    assert "お待ちの方はいません" in page
+def test_the_display_json_has_numbers_and_counters_and_no_personal_data(
+    client: Client, hall: Hall
+) -> None:
+    issue(hall, 3)
+    call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    response = client.get(f"/queue/sites/{hall.site.pk}/board.json")
+    data = response.json()
+    assert response["Cache-Control"] == "no-store"
+    assert [(c["number"], c["counter"], c["status"]) for c in data["calling"]] == [
+        ("1", "1番窓口", "called")
+    ]
+    assert (data["next"], data["waiting"], data["estimated_wait_minutes"]) == (["2", "3"], 2, 10)
+    tokens = set(QueueTicket.objects.values_list("token", flat=True))
+    assert not any(token in response.content.decode() for token in tokens)
+    assert set(data) == {
+        "site",
+        "updated_at",
+        "updated_hm",
+        "calling",
+        "next",
+        "waiting",
+        "estimated_wait_minutes",
+        "opens_hm",
+        "wait_after_opening_minutes",
+        "appointments_first",
+    }
+
+
+def test_an_empty_display_says_so(client: Client, hall: Hall) -> None:
+    page = client.get(f"/queue/sites/{hall.site.pk}/").content.decode()
+    assert '<p class="empty" data-calling-empty>ただいまお呼び出し中の番号はありません。' in page
 
 
 def test_an_unknown_site_has_no_board(client: Client, hall: Hall) -> None:
@@ -132,6 +161,7 @@ def test_taking_tickets_on_the_web_is_rate_limited(
     settings.MADOGUCHI_RATE_LIMITS = {"ip_write": (1, 60)}  # type: ignore[attr-defined]  # pytest-django settings fixture
     url = f"/queue/sites/{hall.site.pk}/take/"
     assert client.post(url, {"procedure": hall.cert_renewal.pk}).status_code == 302
+    client.cookies.clear()  # another phone behind the same address
     refused = client.post(url, {"procedure": hall.cert_renewal.pk})
     assert refused.status_code == 422
     assert "ほど待ってから" in refused.content.decode()

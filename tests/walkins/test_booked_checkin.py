@@ -189,7 +189,7 @@ def test_the_console_check_in_tells_the_number_and_the_calling_page_marks_it(
     day = console.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY.isoformat()}")
     assert f"受付済み（受付番号 {ticket.number}）" in day.content.decode()
     page = console.get(f"/staff/queue/sites/{city.site.pk}/").content.decode()
-    assert f"<td>{ticket.number} <strong>予約</strong></td>" in page
+    assert f"<td>{ticket.label} <strong>予約</strong> 10:00</td>" in page
     assert "<td>1</td>" in page
     assert page.index(f"<td>{ticket.number} <strong>") < page.index("<td>1</td>")
 
@@ -241,10 +241,10 @@ def test_the_waiting_room_board_lists_booked_visitors_first_and_says_why(
     frozen.move_to(ON_THE_DAY)
     walk_in(city)
     board = f"/queue/sites/{city.site.pk}/"
-    assert "ご予約の方を優先して" not in Client().get(board).content.decode()
+    assert '<p class="note" data-appointments hidden>' in Client().get(board).content.decode()
 
     ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)
 
     page = Client().get(board).content.decode()
-    assert f'<ol class="next-numbers">\n    <li>{ticket.number}</li><li>1</li>' in page
-    assert "ご予約の方を優先してお呼びしています。" in page
+    assert f'<ol class="next-numbers" data-next><li>{ticket.label}</li><li>1</li></ol>' in page
+    assert '<p class="note" data-appointments>ご予約の方は予約時刻に合わせて' in page

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.offices.models import Procedure
@@ -14,7 +15,10 @@ class TakeTicketForm(RefusesIndividualNumbers, forms.Form):
         queryset=Procedure.objects.none(),
         widget=forms.RadioSelect,
         empty_label=None,
-        error_messages={"required": "ご用件を選んでください。"},
+        error_messages={
+            "required": "ご用件を選んでください。",
+            "invalid_choice": _("この窓口では扱っていないご用件です。一覧から選んでください。"),
+        },
     )
 
     def __init__(self, *args: Any, procedures: list[Procedure], **kwargs: Any) -> None:

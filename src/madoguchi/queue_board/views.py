@@ -1,32 +1,59 @@
-"""The waiting-room display, taking a ticket, and a ticket's own status page (no JavaScript).
+"""The residents' queue pages: live congestion (混雑状況), the waiting-room display, taking a
+ticket on a phone or at the entrance kiosk, and a ticket's own status page.
 
-The display reloads itself every 10 seconds (a wall screen nobody operates); the phone page
-reloads only when its holder turns that on, because a page that reloads by itself under a
-screen reader breaks WCAG 2.2.1 (docs/decisions/0005-walkin-queue.md).
+Every page works without JavaScript. The display and the kiosk use one static script each
+(no inline script): the display polls `board.json` and chimes on a new call, the kiosk prints
+and returns to its start. Nothing here reloads by itself through a meta refresh (axe-core's
+`meta-refresh`; WCAG 2.2.1) except the phone page when its holder asks for it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import segno
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.links import public_url
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.queue_board.forms import TakeTicketForm
-from madoguchi.walkins.models import QueueTicket, TicketStatus
-from madoguchi.walkins.selectors import queue_state, ticket_by_token, ticket_view
+from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
+from madoguchi.walkins.selectors import (
+    QueueState,
+    intake_today,
+    queue_state,
+    ticket_by_token,
+    ticket_view,
+)
 from madoguchi.walkins.services import cancel_ticket, issue_ticket
 
-BOARD_REFRESH_SECONDS = 10
 TICKET_REFRESH_SECONDS = 30
 NEXT_NUMBERS_SHOWN = 10
+DISPLAY_POLL_SECONDS = 3
+"""How often the display's script asks for `board.json`."""
+DISPLAY_CACHE_SECONDS = 1
+"""`board.json` is built at most once a second per site, however many screens poll it."""
+CONGESTION_CACHE_SECONDS = 5
+"""The congestion page's numbers are at most this old: thousands of phones polling it cost the
+database one round of queries per site every few seconds, not one per request."""
+KIOSK_RETURN_SECONDS = 45
+"""The kiosk's ticket screen goes back to the start after this long (the holder can stop it)."""
+PHONE_COOLDOWN_SECONDS = 60
+"""One phone takes at most one ticket a minute (a signed cookie; the per-address rate limit
+is the other guard)."""
+PHONE_COOLDOWN_COOKIE = "madoguchi_ticket"
 
 
 def _site(site_id: int) -> Site:
@@ -43,50 +70,219 @@ def _ticket(token: str) -> QueueTicket:
     return ticket
 
 
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page whose address is a ticket's token: never cached, never sent to another site."""
+    response["Referrer-Policy"] = "same-origin"  # decision 0013
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _congestion_rows() -> list[dict[str, Any]]:
+    rows = []
+    for site in active_sites():
+        intake = intake_today(site)
+        row: dict[str, Any] = {
+            "site_id": site.pk,
+            "name": site.name,
+            "state": intake.state,
+            "closed_reason": intake.closed_reason,
+            "hours": [(p.starts_at, p.ends_at) for p in intake.periods],
+            "takes_tickets": intake.takes_tickets,
+        }
+        if intake.takes_tickets:
+            state = queue_state(site)
+            row |= {
+                "waiting": state.waiting_count,
+                "estimated_wait_minutes": state.estimated_wait_minutes,
+                "opens_at": state.opens_at,
+                "wait_after_opening_minutes": state.wait_after_opening_minutes,
+            }
+        rows.append(row)
+    return rows
+
+
 def index(request: HttpRequest) -> HttpResponse:
-    """Every active site, with links to its display and to taking a ticket."""
-    return render(request, "queue_board/index.html", {"sites": list(active_sites())})
+    """混雑状況: every site with today's hours, whether it takes walk-in tickets now, how many
+    wait and the estimated wait — from the cache (`CONGESTION_CACHE_SECONDS` old at most)."""
+    rows: list[dict[str, Any]] = (
+        cache.get_or_set("queue_board:congestion", _congestion_rows, CONGESTION_CACHE_SECONDS) or []
+    )
+    response = render(
+        request,
+        "queue_board/index.html",
+        {
+            "open_rows": [r for r in rows if r["takes_tickets"]],
+            "other_rows": [r for r in rows if not r["takes_tickets"]],
+            "updated_at": clock.now(),
+        },
+    )
+    response["Cache-Control"] = f"max-age={CONGESTION_CACHE_SECONDS}"
+    return response
+
+
+def _display_payload(site: Site) -> dict[str, Any]:
+    """What the waiting-room display shows: numbers and counters, no personal data."""
+    state: QueueState = queue_state(site)
+    now = clock.now()
+    return {
+        "site": site.name,
+        "updated_at": now.isoformat(),
+        "updated_hm": f"{now:%H:%M}",
+        "calling": [
+            {
+                "number": t.label,
+                "counter": t.counter.name if t.counter else "",
+                "status": t.status,
+                # A recall shows as a new call (highlight and chime again).
+                "called_at": (t.recalled_at or t.called_at or now).isoformat(),
+            }
+            for t in state.at_counters
+        ],
+        "next": [t.label for t in state.waiting[:NEXT_NUMBERS_SHOWN]],
+        "waiting": state.waiting_count,
+        "estimated_wait_minutes": state.estimated_wait_minutes,
+        "opens_hm": f"{state.opens_at:%H:%M}" if state.opens_at else None,
+        "wait_after_opening_minutes": state.wait_after_opening_minutes,
+        "appointments_first": any(t.reservation_id for t in state.waiting),
+    }
+
+
+def _cached_display(site: Site) -> dict[str, Any]:
+    payload: dict[str, Any] | None = cache.get_or_set(
+        f"queue_board:display:{site.pk}", lambda: _display_payload(site), DISPLAY_CACHE_SECONDS
+    )
+    return payload if payload is not None else _display_payload(site)
 
 
 def board(request: HttpRequest, site_id: int) -> HttpResponse:
-    """The waiting-room display: numbers at the counters, the next numbers, the wait."""
+    """The waiting-room display (a TV, 1920×1080 first): numbers being called with their
+    counter, the next numbers, the waiting count and estimate, in Japanese and English.
+    `display.js` keeps it current; without JavaScript it has a link to reload."""
     site = _site(site_id)
-    state = queue_state(site)
-    auto = request.GET.get("auto") != "0"
     return render(
         request,
-        "queue_board/board.html",
+        "queue_board/display.html",
         {
             "site": site,
-            "state": state,
-            "next_waiting": state.waiting[:NEXT_NUMBERS_SHOWN],
-            # Booked visitors are called first: say so, or the order looks unfair.
-            "appointments_first": any(t.reservation_id for t in state.waiting),
-            "refresh_seconds": BOARD_REFRESH_SECONDS if auto else None,
-            "updated_at": clock.now(),
+            "data": _cached_display(site),
+            "poll_seconds": DISPLAY_POLL_SECONDS,
+            "json_url": reverse("queue_board:board_json", args=[site.pk]),
         },
     )
 
 
+def board_json(request: HttpRequest, site_id: int) -> JsonResponse:
+    """The display's data (polled by `display.js`)."""
+    response = JsonResponse(_cached_display(_site(site_id)))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _recent_ticket(request: HttpRequest) -> str | None:
+    token: str | None = request.get_signed_cookie(
+        PHONE_COOLDOWN_COOKIE, default=None, salt="queue-take", max_age=PHONE_COOLDOWN_SECONDS
+    )
+    return token
+
+
 def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
-    """Take a ticket on a phone or at the site's kiosk; then see it on its own page."""
+    """Take a ticket on a phone; then see it on its own page. A closed site says so (and when
+    it opens) before the form; one phone takes at most one ticket a minute."""
+    site = _site(site_id)
+    form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
+    recent = _recent_ticket(request)
+    if request.method == "POST":
+        if recent is not None:
+            form.add_error(
+                None,
+                gettext(
+                    "1分以内に続けて整理券を受け取ることはできません。"
+                    "先ほど受け取った整理券をご確認ください。"
+                ),
+            )
+        elif form.is_valid():
+            try:
+                hit("ip_write", client_ip(request))
+                ticket = issue_ticket(
+                    site=site,
+                    procedure=form.cleaned_data["procedure"],
+                    actor=Actor.resident("web"),
+                    channel=TicketChannel.PHONE,
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                response = redirect("queue_board:ticket", token=ticket.token)
+                response.set_signed_cookie(
+                    PHONE_COOLDOWN_COOKIE,
+                    ticket.token,
+                    salt="queue-take",
+                    max_age=PHONE_COOLDOWN_SECONDS,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=request.is_secure(),
+                )
+                return response
+    return _private(
+        render(
+            request,
+            "queue_board/take.html",
+            {
+                "site": site,
+                "form": form,
+                "state": queue_state(site),
+                "intake": intake_today(site),
+                "recent": recent,
+            },
+            status=422 if form.errors else 200,
+        )
+    )
+
+
+def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
+    """The entrance tablet: one large button per procedure; a tap issues the ticket."""
     site = _site(site_id)
     form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
     if request.method == "POST" and form.is_valid():
         try:
             hit("ip_write", client_ip(request))
             ticket = issue_ticket(
-                site=site, procedure=form.cleaned_data["procedure"], actor=Actor.resident("web")
+                site=site,
+                procedure=form.cleaned_data["procedure"],
+                actor=Actor.resident("kiosk"),
+                channel=TicketChannel.KIOSK,
             )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            return redirect("queue_board:ticket", token=ticket.token)
+            return redirect("queue_board:kiosk_ticket", token=ticket.token)
     return render(
         request,
-        "queue_board/take.html",
-        {"site": site, "form": form, "state": queue_state(site)},
+        "queue_board/kiosk.html",
+        {"site": site, "form": form, "state": queue_state(site), "intake": intake_today(site)},
         status=422 if form.errors else 200,
+    )
+
+
+def kiosk_ticket(request: HttpRequest, token: str) -> HttpResponse:
+    """The ticket just issued at the kiosk: the number, a QR code of its phone page, a print
+    button; back to the start by itself after `KIOSK_RETURN_SECONDS` (or with the link)."""
+    ticket = _ticket(token)
+    phone_page = public_url("queue_board:ticket", kwargs={"token": ticket.token})
+    qr = segno.make(phone_page, error="m").svg_inline(
+        scale=5, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
+    )
+    return _private(
+        render(
+            request,
+            "queue_board/kiosk_ticket.html",
+            {
+                "ticket": ticket,
+                "view": ticket_view(ticket),
+                "qr": mark_safe(qr),  # noqa: S308 segno's own SVG
+                "return_seconds": KIOSK_RETURN_SECONDS,
+            },
+        )
     )
 
 
@@ -110,9 +306,7 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     )
     # The token is the ticket: never sent to another site. `same-origin` still lets the
     # browser send the Origin header the page's own forms (cancel, language) need (0013).
-    response["Referrer-Policy"] = "same-origin"
-    response["Cache-Control"] = "no-store"
-    return response
+    return _private(response)
 
 
 @require_POST

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from madoguchi.core import clock
-from madoguchi.offices.calendar import SiteCalendar
+from madoguchi.offices.calendar import OpenPeriod, SiteCalendar
 from madoguchi.offices.models import Counter, Procedure, Site
 from madoguchi.walkins.calling import order_key
 from madoguchi.walkins.estimates import blended_service_minutes, wait_minutes
@@ -37,7 +37,11 @@ class QueueState:
     at_counters: list[QueueTicket]
     counters: list[CounterView]
     estimated_wait_minutes: int
-    """For somebody taking a ticket now (behind everyone waiting)."""
+    """For somebody taking a ticket now (behind everyone waiting), counted from now."""
+    opens_at: dt.datetime | None = None
+    """Before today's first opening: when it starts (the estimate counts the wait until then)."""
+    wait_after_opening_minutes: int | None = None
+    """Before opening: the estimated wait counted from the opening."""
 
     @property
     def waiting_count(self) -> int:
@@ -177,14 +181,21 @@ def queue_state(site: Site) -> QueueState:
         CounterView(counter=c, ticket=by_counter.get(c.pk))
         for c in Counter.objects.filter(site=site, is_active=True).order_by("name")
     ]
+    planned = _planned_counters(site, now)
     estimate = _estimate(
-        site=site,
-        now=now,
-        ahead=waiting,
-        at_counters=at_counters,
-        service=service,
-        planned=_planned_counters(site, now),
+        site=site, now=now, ahead=waiting, at_counters=at_counters, service=service, planned=planned
     )
+    opens_at, after_opening = None, None
+    if planned[1] > 0:
+        opens_at = now + dt.timedelta(minutes=planned[1])
+        after_opening = _estimate(
+            site=site,
+            now=now,
+            ahead=waiting,
+            at_counters=at_counters,
+            service=service,
+            planned=(planned[0], 0.0),
+        )
     return QueueState(
         site=site,
         business_day=now.date(),
@@ -192,7 +203,44 @@ def queue_state(site: Site) -> QueueState:
         at_counters=at_counters,
         counters=counters,
         estimated_wait_minutes=estimate,
+        opens_at=opens_at,
+        wait_after_opening_minutes=after_opening,
     )
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Whether `site` gives out tickets today, and when."""
+
+    site: Site
+    state: str
+    """"open" (tickets now), "before_open" (tickets now; service from `opens_at`), "ended"
+    (today's hours are over) or "closed" (not open today)."""
+    opens_at: dt.datetime | None
+    closes_at: dt.datetime | None
+    closed_reason: str | None
+    periods: tuple[OpenPeriod, ...]
+
+    @property
+    def takes_tickets(self) -> bool:
+        return self.state in ("open", "before_open")
+
+
+def intake_today(site: Site) -> Intake:
+    """Today's hours at `site` and whether it takes tickets now (the per-procedure check —
+    card work ends at 20:00 — stays in `walkins.services.issue_ticket`)."""
+    now = clock.now()
+    day = SiteCalendar.load(site).day(now.date())
+    if not site.is_active or not day.periods:
+        return Intake(site, "closed", None, None, day.closed_reason, day.periods)
+    opens_at, closes_at = day.periods[0].starts_at, day.periods[-1].ends_at
+    if now >= closes_at:
+        state = "ended"
+    elif now < opens_at:
+        state = "before_open"
+    else:
+        state = "open"
+    return Intake(site, state, opens_at, closes_at, None, day.periods)
 
 
 def ticket_by_token(token: str) -> QueueTicket | None:

@@ -1,0 +1,33 @@
+// The kiosk's ticket screen: a print button, and back to the start after a while
+// (the visitor can stop that; the "back to the start" link works without JavaScript).
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-return-url]");
+  if (!root) return;
+  var printButton = root.querySelector("[data-print]");
+  if (printButton) {
+    printButton.hidden = false;
+    printButton.addEventListener("click", function () { window.print(); });
+  }
+  var left = parseInt(root.getAttribute("data-return-seconds"), 10) || 45;
+  var countdown = root.querySelector("[data-countdown]");
+  var seconds = root.querySelector("[data-seconds]");
+  var stop = root.querySelector("[data-stop-return]");
+  if (countdown) countdown.hidden = false;
+  function show() { if (seconds) seconds.textContent = "(" + left + ")"; }
+  show();
+  var timer = window.setInterval(function () {
+    left -= 1;
+    show();
+    if (left <= 0) {
+      window.clearInterval(timer);
+      window.location.assign(root.getAttribute("data-return-url"));
+    }
+  }, 1000);
+  if (stop) {
+    stop.addEventListener("click", function () {
+      window.clearInterval(timer);
+      if (countdown) countdown.hidden = true;
+    });
+  }
+})();

@@ -1,0 +1,171 @@
+"""In Chromium: the entrance kiosk (JavaScript on and off), the staff calling page's forms
+(issue, call, recall, transfer, serve, finish, no-show — each really submitted), and the
+waiting-room display updating by itself after a call; axe-core finds nothing on any page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+
+from madoguchi.core.audit import Actor
+from madoguchi.queue_board import views
+from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
+from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests.conftest import axe_violations
+from tests.walkins.conftest import Hall, jst, make_hall
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def open_hall(live_server: Any) -> Iterator[Hall]:
+    with time_machine.travel(jst(10), tick=True):
+        yield make_hall()
+
+
+@pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
+def tablet(request: pytest.FixtureRequest, chromium: Any) -> Iterator[tuple[Any, bool]]:
+    context = chromium.new_context(
+        java_script_enabled=request.param, locale="ja-JP", viewport={"width": 1024, "height": 768}
+    )
+    yield context.new_page(), request.param
+    context.close()
+
+
+def accessible(page: Any) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start(
+    live_server: Any, tablet: tuple[Any, bool], open_hall: Hall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "KIOSK_RETURN_SECONDS", 2)
+    page, js = tablet
+    start = f"{live_server.url}/queue/sites/{open_hall.site.pk}/kiosk/"
+    page.goto(start)
+    accessible(page)
+    button = page.get_by_role("button", name="電子証明書の更新")
+    box = button.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["width"] >= 300  # a touch target
+    button.click()
+
+    ticket = QueueTicket.objects.get()
+    assert (ticket.channel, ticket.procedure_id) == (TicketChannel.KIOSK, open_hall.cert_renewal.pk)
+    assert page.url == f"{live_server.url}/queue/kiosk/tickets/{ticket.token}/"
+    assert page.locator("#kiosk-number").inner_text() == ticket.label
+    assert page.locator("svg.qr").is_visible()
+    assert page.get_by_role("button", name="印刷する").is_visible() is js
+    accessible(page)
+    if js:
+        page.wait_for_url(start, timeout=10_000)  # back to the start by itself
+    else:
+        page.get_by_role("link", name="最初の画面に戻る").click()
+        assert page.url == start
+    # The next visitor takes the next number on the same tablet.
+    page.get_by_role("button", name="カードの受け取り").click()
+    assert page.locator("#kiosk-number").inner_text() == "2"
+
+
+def test_staff_issue_call_recall_transfer_serve_finish_and_no_show(
+    live_server: Any, page: Any, open_hall: Hall
+) -> None:
+    QueueSettings.objects.create(site=open_hall.site, recalls_before_no_show=1)
+    user = StaffUser.objects.create_user("official", password="pw-for-tests", role=Role.OFFICIAL)
+    user.sites.set([open_hall.site])
+    page.goto(f"{live_server.url}/staff/")
+    page.fill("#id_username", "official")
+    page.fill("#id_password", "pw-for-tests")
+    page.get_by_role("button", name="ログイン").click()
+    page.goto(f"{live_server.url}/staff/queue/sites/{open_hall.site.pk}/")
+    accessible(page)
+
+    # Issue a ticket for somebody without a phone: the printable slip opens.
+    page.select_option("#id_procedure", str(open_hall.card_pickup.pk))
+    page.get_by_role("button", name="発行して受付票を開く").click()
+    first = QueueTicket.objects.get()
+    assert first.channel == TicketChannel.STAFF
+    assert page.locator("#slip-number").inner_text() == first.label
+    accessible(page)
+    page.get_by_role("link", name="呼び出しの画面に戻る").click()
+    page.select_option("#id_procedure", str(open_hall.cert_renewal.pk))
+    page.get_by_role("button", name="発行して受付票を開く").click()
+    page.get_by_role("link", name="呼び出しの画面に戻る").click()
+
+    # Call number 1 to counter 1, recall it, then transfer it to counter 2.
+    page.get_by_role("button", name="1番窓口に次の方を呼ぶ").click()
+    assert page.get_by_text("1番を1番窓口にお呼びしました。").is_visible()
+    page.get_by_role("button", name="1番を再呼出").click()
+    assert page.get_by_text("1番を再呼出しました（1回目）。").is_visible()
+    accessible(page)
+    page.locator("summary", has_text="1番を回付").first.click()
+    page.select_option(f"#transfer-{first.pk}-counter", str(open_hall.counter_2.pk))
+    page.get_by_role("button", name="1番を回付する").first.click()
+    assert page.get_by_text("1番を2番窓口へ回付しました（順番はそのままです）。").is_visible()
+    first.refresh_from_db()
+    assert (first.status, first.transfer_counter_id) == (
+        TicketStatus.WAITING,
+        open_hall.counter_2.pk,
+    )
+
+    # Counter 1 now gets number 2; counter 2 gets the transferred number 1 and serves it.
+    page.get_by_role("button", name="1番窓口に次の方を呼ぶ").click()
+    assert page.get_by_text("2番を1番窓口にお呼びしました。").is_visible()
+    page.get_by_role("button", name="2番窓口に次の方を呼ぶ").click()
+    assert page.get_by_text("1番を2番窓口にお呼びしました。").is_visible()
+    page.get_by_role("button", name="1番の対応を開始").click()
+    page.get_by_role("button", name="1番の対応を終了").click()
+    assert page.get_by_text("1番の対応を終了しました。").is_visible()
+    first.refresh_from_db()
+    assert first.status == TicketStatus.DONE
+
+    # Number 2 does not come: marked absent with the button.
+    page.get_by_role("button", name="2番は不在").click()
+    assert page.get_by_text("2番を不在にしました。").is_visible()
+    accessible(page)
+    assert QueueTicket.objects.get(number=2).status == TicketStatus.NO_SHOW
+
+
+def test_the_display_shows_a_new_call_by_itself_and_recovers_after_an_outage(
+    live_server: Any, chromium: Any, open_hall: Hall
+) -> None:
+    context = chromium.new_context(locale="ja-JP", viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        for _ in range(2):
+            issue_ticket(
+                site=open_hall.site, procedure=open_hall.cert_renewal, actor=Actor.resident()
+            )
+        page.goto(f"{live_server.url}/queue/sites/{open_hall.site.pk}/")
+        accessible(page)
+        assert page.locator("[data-calling-empty]").is_visible()
+        size = page.locator(".next-numbers li").first.evaluate(
+            "el => parseFloat(getComputedStyle(el).fontSize)"
+        )
+        assert size >= 56  # readable across the waiting room at 1920×1080
+
+        call_next_ticket(site=open_hall.site, counter=open_hall.counter_2, actor=Actor("staff:1:x"))
+        row = page.locator("[data-calling] tr.fresh")
+        row.wait_for(timeout=8_000)  # within two polls, without reloading the page
+        assert row.locator("td.number").inner_text() == "1"
+        assert "2番窓口" in row.locator("td.counter").inner_text()
+        assert page.locator("[data-announce]").inner_text() == "1番 2番窓口"
+        number_size = row.locator("td.number").evaluate(
+            "el => parseFloat(getComputedStyle(el).fontSize)"
+        )
+        assert number_size >= 120
+        accessible(page)
+
+        # The server goes away for a while: the screen says so, then recovers by itself.
+        page.route("**/board.json", lambda route: route.abort())
+        page.locator("[data-offline]").wait_for(state="visible", timeout=8_000)
+        page.unroute("**/board.json")
+        call_next_ticket(site=open_hall.site, counter=open_hall.counter_1, actor=Actor("staff:1:x"))
+        page.locator("[data-offline]").wait_for(state="hidden", timeout=20_000)
+        page.locator("[data-calling] td.number", has_text="2").wait_for(timeout=8_000)
+    finally:
+        context.close()
