@@ -75,7 +75,12 @@ def test_staff_issue_call_recall_transfer_serve_finish_and_no_show(
     live_server: Any, page: Any, open_hall: Hall
 ) -> None:
     QueueSettings.objects.create(site=open_hall.site, recalls_before_no_show=1)
-    user = StaffUser.objects.create_user("official", password="pw-for-tests", role=Role.OFFICIAL)
+    user = StaffUser.objects.create_user(
+        "official",
+        password="pw-for-tests",
+        role=Role.OFFICIAL,
+        municipality=open_hall.site.municipality,
+    )
     user.sites.set([open_hall.site])
     page.goto(f"{live_server.url}/staff/")
     page.fill("#id_username", "official")
