@@ -322,6 +322,35 @@ def slip(ctx: Ctx) -> Case:
     return Case(f"/staff/queue/tickets/{ticket.pk}/slip/", answered)
 
 
+def staff_issue(ctx: Ctx) -> Case:
+    ctx.the_day()
+    return Case(
+        f"/staff/queue/sites/{ctx.site.pk}/issue/",
+        lambda r: QueueTicket.objects.filter(site=ctx.site, channel="staff").exists(),
+        {"procedure": ctx.world.renewal.pk},
+    )
+
+
+def recall(ctx: Ctx) -> Case:
+    ticket = waiting_ticket(ctx)
+    call_next_ticket(site=ctx.site, counter=first_counter(ctx), actor=SYSTEM)
+    return Case(
+        f"/staff/queue/tickets/{ticket.pk}/recall/",
+        lambda r: QueueTicket.objects.get(pk=ticket.pk).recall_count == 1,
+        {},
+    )
+
+
+def transfer(ctx: Ctx) -> Case:
+    ticket = waiting_ticket(ctx)
+    counter = first_counter(ctx)
+    return Case(
+        f"/staff/queue/tickets/{ticket.pk}/transfer/",
+        lambda r: QueueTicket.objects.get(pk=ticket.pk).transfer_counter_id == counter.pk,
+        {"counter": counter.pk},
+    )
+
+
 def ticket_move(move: str, before: str, after: str) -> Callable[[Ctx], Case]:
     def build(ctx: Ctx) -> Case:
         ticket = waiting_ticket(ctx)
@@ -570,6 +599,9 @@ MATRIX: tuple[Entry, ...] = (
     Entry("walkins:calling", "", A.SEE_SITE, OBJECT, "get", calling),
     Entry("walkins:call", "", A.COUNTER, OBJECT, "post", call),
     Entry("walkins:slip", "", A.SEE_SITE, OBJECT, "get", slip),
+    Entry("walkins:issue", "", A.COUNTER, OBJECT, "post", staff_issue),
+    Entry("walkins:recall", "", A.COUNTER, OBJECT, "post", recall),
+    Entry("walkins:transfer", "", A.COUNTER, OBJECT, "post", transfer),
     Entry(
         "walkins:move",
         "serve",
