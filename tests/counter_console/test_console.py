@@ -9,9 +9,12 @@ import pytest
 from django.test import Client
 
 from madoguchi.core import clock
+from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Channel, Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins.models import QueueTicket
+from madoguchi.walkins.services import call_next_ticket
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY, birth_fields
 
@@ -75,8 +78,9 @@ def test_day_view_query_count_does_not_grow_with_bookings(
 ) -> None:
     for n in range(12):
         book(city, f"{9 + n // 3:02d}:{(n % 3) * 20:02d}", n=n)
-    # session + user, the site, the scope check, the bookings (one query with slot and procedure)
-    with django_assert_max_num_queries(6):
+    # session + user, the site, the scope check, the bookings (one query with slot, procedure and
+    # queue ticket), their card records (one query), the access record
+    with django_assert_max_num_queries(7):
         response = console.get(day_url(city))
     assert response.status_code == 200
     assert response.content.decode().count('action="/staff/reservations/') == 12
@@ -94,7 +98,18 @@ def test_check_in_on_the_day_and_a_card_pickup_ends_only_with_the_hand_over(
     assert booked.status == ReservationStatus.CHECKED_IN
     assert "受付しました" in console.get(day_url(city)).content.decode()
 
-    # A card pick-up has no plain "done" button: it ends with the hand-over form.
+    # Checked in, the visitor waits to be called: the day view says so and links the calling
+    # page; nothing closes the visit before the call.
+    page = console.get(day_url(city)).content.decode()
+    ticket = QueueTicket.objects.get(reservation=booked)
+    assert f"<strong>{ticket.label}</strong>（お待ちください" in page
+    assert f'href="/staff/queue/sites/{city.site.pk}/"' in page
+    assert f"/staff/reservations/{booked.code}/hand-over/" not in page
+    refused = console.post(f"/staff/reservations/{booked.code}/served/", follow=True)
+    assert "まだお呼びしていません" in refused.content.decode()
+
+    # Called to a counter: a card pick-up has no plain "done" button, it ends with the hand-over.
+    call_next_ticket(site=city.site, counter=city.site.counters.first(), actor=Actor.system("t"))
     page = console.get(day_url(city)).content.decode()
     assert f"/staff/reservations/{booked.code}/served/" not in page
     assert f"/staff/reservations/{booked.code}/hand-over/" in page

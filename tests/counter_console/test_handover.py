@@ -1,8 +1,10 @@
-"""Hand-over at the counter: the card is handed over and the visit served, both or neither."""
+"""The hand-over screen: the card record beside the form; the card handed over and the visit
+(booking and queue ticket) closed, all or nothing; refusals keep what was typed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -12,22 +14,35 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
-from madoguchi.counter_console import handover
-from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.reservations import services
+from madoguchi.issuance.models import CardHandOver, CardRecord, CardStatus
+from madoguchi.offices.models import Counter
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins import visits
+from madoguchi.walkins.models import QueueTicket, TicketStatus
+from madoguchi.walkins.services import call_next_ticket, check_in_booked_visitor
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY
 
 pytestmark = pytest.mark.django_db
 
 ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 55))
-HOLDER = {"is_proxy": "0", "id_document_class": "one_photo", "identity_checked": "on"}
-PROXY = {
+HOLDER: dict[str, Any] = {
+    "is_proxy": "0",
+    "id_documents": ["passport"],
+    "old_card": "punched",
+    "pin_setting": "holder",
+    "e_certificates": "both",
+    "identity_checked": "on",
+}
+PROXY: dict[str, Any] = {
     "is_proxy": "1",
     "proxy_reason": "hospital_care",
-    "id_document_class": "two_other",
+    "proxy_documents": ["delegation", "reason_proof", "holder_id", "proxy_id"],
+    "id_documents": ["health_insurance", "pension"],
+    "old_card": "punched",
+    "pin_setting": "inquiry_form",
+    "e_certificates": "user_auth",
     "identity_checked": "on",
 }
 
@@ -50,8 +65,14 @@ def booked(city: factories.City, frozen: Any) -> Reservation:
 
 
 @pytest.fixture
-def checked_in(booked: Reservation) -> Reservation:
-    return services.check_in_reservation(code=booked.code, actor=Actor.system("test"))
+def checked_in(city: factories.City, booked: Reservation) -> Reservation:
+    """Checked in and called to the first counter (the hand-over happens at a counter)."""
+    check_in_booked_visitor(code=booked.code, actor=Actor.system("test"))
+    counter = Counter.objects.filter(site=city.site).order_by("pk").first()
+    assert counter is not None
+    call_next_ticket(site=city.site, counter=counter, actor=Actor.system("test"))
+    booked.refresh_from_db()
+    return booked
 
 
 def card() -> CardRecord:
@@ -62,18 +83,29 @@ def url(reservation: Reservation) -> str:
     return f"/staff/reservations/{reservation.code}/hand-over/"
 
 
-def page_after(client: Client, reservation: Reservation, data: dict[str, str]) -> str:
+def page_after(client: Client, reservation: Reservation, data: dict[str, Any]) -> str:
     return client.post(url(reservation), data, follow=True).content.decode()
 
 
-def test_the_day_view_offers_the_hand_over_form_for_a_checked_in_pickup(
+def test_the_day_view_links_the_hand_over_screen_which_shows_the_card_record(
     city: factories.City, checked_in: Reservation
 ) -> None:
     _, client = worker(city)
     page = client.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY}").content.decode()
-    assert f'action="{url(checked_in)}"' in page
-    assert "本人確認を行いました" in page
-    assert "長期入院・介護施設への入所" in page
+    assert f'href="{url(checked_in)}"' in page
+    assert "山田　花子" in page  # the holder's name from the card record
+
+    screen = client.get(url(checked_in)).content.decode()
+    for shown in (
+        "山田　花子",
+        "ヤマダ　ハナコ",
+        "1980年5月17日",
+        "〒123-4567 テスト区中央一丁目2番3号",
+    ):
+        assert shown in screen
+    assert f'action="{url(checked_in)}"' in screen
+    for choice in ("長期入院・介護施設への入所", "運転免許証", "穴を開けて", "照会書", "署名用"):
+        assert choice in screen
 
 
 def test_an_official_hands_over_the_card_and_the_visit_is_served(
@@ -88,8 +120,13 @@ def test_an_official_hands_over_the_card_and_the_visit_is_served(
     assert handed.is_proxy is True
     assert handed.id_document_class == "two_other"
     assert handed.handed_over_by == official
+    record = CardHandOver.objects.get(card=handed)
+    assert record.proxy_reason == "hospital_care"
+    assert sorted(record.proxy_documents) == sorted(PROXY["proxy_documents"])
+    assert record.pin_setting == "inquiry_form"
     checked_in.refresh_from_db()
     assert checked_in.status == ReservationStatus.SERVED
+    assert QueueTicket.objects.get(reservation=checked_in).status == TicketStatus.DONE
     event = AuditEvent.objects.get(action="card.hand_over", subject_id=str(handed.pk))
     assert event.actor.startswith(f"staff:{official.pk}:")
     assert (event.after or {})["proxy_reason"] == "hospital_care"
@@ -149,7 +186,7 @@ def test_the_identity_check_must_be_confirmed(
 
 def test_a_reservation_not_checked_in_is_refused(city: factories.City, booked: Reservation) -> None:
     _, client = worker(city)
-    page = page_after(client, booked, HOLDER)
+    page = client.post(url(booked), HOLDER).content.decode()
     assert "受付済みの予約だけです" in page
     assert card().status == CardStatus.BOOKED
     booked.refresh_from_db()
@@ -162,12 +199,28 @@ def test_when_closing_the_visit_fails_the_card_is_not_handed_over(
     def refuse(**_: Any) -> Reservation:
         raise DomainError("invalid_transition", "完了にできませんでした。", status=409)
 
-    monkeypatch.setattr(handover, "mark_served", refuse)
+    monkeypatch.setattr(visits, "finish_ticket", refuse)
     _, client = worker(city)
     page = page_after(client, checked_in, HOLDER)
     assert "完了にできませんでした。" in page
     assert card().status == CardStatus.BOOKED
+    assert not CardHandOver.objects.exists()
     assert not AuditEvent.objects.filter(action="card.hand_over").exists()
+
+
+def test_a_refused_hand_over_shows_the_reason_and_keeps_what_was_typed(
+    city: factories.City, checked_in: Reservation
+) -> None:
+    _, client = worker(city)
+    response = client.post(url(checked_in), {**HOLDER, "id_documents": ["pension"]})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "写真付きのもの1点か、写真のないもの2点" in page
+    assert re.search(
+        r'<input type="checkbox" name="id_documents" value="pension"[^>]* checked', page
+    )
+    assert re.search(r'<input type="radio" name="pin_setting" value="holder"[^>]* checked', page)
+    assert card().status == CardStatus.BOOKED
 
 
 def test_staff_of_another_site_cannot_hand_over(
@@ -182,6 +235,14 @@ def test_staff_of_another_site_cannot_hand_over(
     assert card().status == CardStatus.BOOKED
 
 
-def test_hand_over_is_post_only(city: factories.City, checked_in: Reservation) -> None:
+def test_a_visitor_not_yet_called_gets_no_form_but_the_way_to_call_them(
+    city: factories.City, booked: Reservation
+) -> None:
+    check_in_booked_visitor(code=booked.code, actor=Actor.system("test"))
     _, client = worker(city)
-    assert client.get(url(checked_in)).status_code == 405
+    screen = client.get(url(booked)).content.decode()
+    assert "まだお呼びしていません" in screen
+    assert f'action="{url(booked)}"' not in screen
+    page = page_after(client, booked, HOLDER)
+    assert "まだお呼びしていません" in page
+    assert card().status == CardStatus.BOOKED

@@ -288,7 +288,8 @@ def test_reschedule_refuses_a_slot_of_another_procedure(
 
 def test_the_counter_checks_in_and_serves_on_the_day(main_office, card_pickup, frozen) -> None:  # type: ignore[no-untyped-def]
     reservation = _book(factories.slot(main_office, card_pickup))
-    staff = Actor.staff(StaffUser.objects.create(username="clerk"))
+    clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
+    staff = Actor.staff(clerk)
     assert (
         _error(lambda: check_in_reservation(code=reservation.code, actor=staff)).code == "not_today"
     )
@@ -298,7 +299,6 @@ def test_the_counter_checks_in_and_serves_on_the_day(main_office, card_pickup, f
     assert _error(lambda: mark_served(code=reservation.code, actor=staff)).code == (
         "card_not_handed_over"
     )
-    clerk = StaffUser.objects.get(username="clerk")
     hand_over_card(
         card=card_by_reservation(reservation.code),  # type: ignore[arg-type]  # the booked card
         actor=staff,
@@ -317,7 +317,8 @@ def test_no_show_only_after_the_slot_started_and_keeps_the_seat(
 ) -> None:  # type: ignore[no-untyped-def]
     slot = factories.slot(main_office, card_pickup)
     reservation = _book(slot)
-    staff = Actor.staff(StaffUser.objects.create(username="clerk"))
+    clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
+    staff = Actor.staff(clerk)
     assert _error(lambda: mark_no_show(code=reservation.code, actor=staff)).code == "too_early"
     frozen.move_to(dt.datetime(2026, 12, 7, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))))
     assert mark_no_show(code=reservation.code, actor=staff).status == "no_show"
@@ -332,7 +333,8 @@ def test_a_served_person_may_book_the_same_procedure_again(
     main_office, cert_renewal, frozen
 ) -> None:  # type: ignore[no-untyped-def]
     reservation = _book(factories.slot(main_office, cert_renewal), renewal())
-    staff = Actor.staff(StaffUser.objects.create(username="clerk"))
+    clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
+    staff = Actor.staff(clerk)
     frozen.move_to(dt.datetime(2026, 12, 7, 9, 55, tzinfo=dt.timezone(dt.timedelta(hours=9))))
     check_in_reservation(code=reservation.code, actor=staff)
     mark_served(code=reservation.code, actor=staff)

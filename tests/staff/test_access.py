@@ -22,14 +22,26 @@ from tests import personas as p
 from tests.issuance import factories as cards
 from tests.reservations import factories as slots
 from tests.resident_site.factories import VISIT_DAY
+from tests.walkins.factories import call_to_a_counter
 
 pytestmark = pytest.mark.django_db
 
-HOLDER = {"is_proxy": "0", "id_document_class": "one_photo", "identity_checked": "on"}
-PROXY = {
+HOLDER: dict[str, Any] = {
+    "is_proxy": "0",
+    "id_documents": ["passport"],
+    "old_card": "punched",
+    "pin_setting": "holder",
+    "e_certificates": "both",
+    "identity_checked": "on",
+}
+PROXY: dict[str, Any] = {
     "is_proxy": "1",
     "proxy_reason": "hospital_care",
-    "id_document_class": "two_other",
+    "proxy_documents": ["delegation", "reason_proof", "holder_id", "proxy_id"],
+    "id_documents": ["health_insurance", "pension"],
+    "old_card": "punched",
+    "pin_setting": "inquiry_form",
+    "e_certificates": "user_auth",
     "identity_checked": "on",
 }
 
@@ -54,6 +66,7 @@ def checked_in_pickup(world: p.World, frozen: Any) -> Reservation:
     )
     frozen.move_to(p.on_the_day(VISIT_DAY))
     check_in_booked_visitor(code=booked.code, actor=Actor.system("test"))
+    call_to_a_counter(world.site("a"))  # the hand-over happens at a counter (one visit)
     return booked
 
 

@@ -52,6 +52,7 @@ from tests import personas as p
 from tests.issuance import factories as cards
 from tests.reservations import factories as slots
 from tests.resident_site.factories import VISIT_DAY, birth_fields
+from tests.walkins.factories import call_to_a_counter
 
 pytestmark = pytest.mark.django_db
 
@@ -260,6 +261,7 @@ def served(ctx: Ctx) -> Case:
     booked = booked_renewal(ctx)
     ctx.the_day()
     check_in_booked_visitor(code=booked.code, actor=SYSTEM)
+    call_to_a_counter(ctx.site)  # a visit ends at a counter (one visit)
     return Case(
         f"/staff/reservations/{booked.code}/served/",
         lambda r: _reservation_status(booked.code) == ReservationStatus.SERVED,
@@ -280,6 +282,7 @@ def hand_over(ctx: Ctx) -> Case:
     booked, card = booked_pickup(ctx)
     ctx.the_day()
     check_in_booked_visitor(code=booked.code, actor=SYSTEM)
+    call_to_a_counter(ctx.site)  # the hand-over happens at a counter (one visit)
 
     def happened(response: HttpResponse) -> bool:
         card.refresh_from_db()
@@ -290,7 +293,14 @@ def hand_over(ctx: Ctx) -> Case:
     return Case(
         f"/staff/reservations/{booked.code}/hand-over/",
         happened,
-        {"is_proxy": "0", "id_document_class": "one_photo", "identity_checked": "on"},
+        {
+            "is_proxy": "0",
+            "id_documents": ["passport"],
+            "old_card": "punched",
+            "pin_setting": "holder",
+            "e_certificates": "both",
+            "identity_checked": "on",
+        },
     )
 
 

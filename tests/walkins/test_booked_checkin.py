@@ -187,7 +187,7 @@ def test_the_console_check_in_tells_the_number_and_the_calling_page_marks_it(
     assert ticket.number == 2
     assert f"受付番号 {ticket.number}、予約の方として先にお呼びします" in response.content.decode()
     day = console.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY.isoformat()}")
-    assert f"受付済み（受付番号 {ticket.number}）" in day.content.decode()
+    assert f"<strong>{ticket.label}</strong>（お待ちください" in day.content.decode()
     page = console.get(f"/staff/queue/sites/{city.site.pk}/").content.decode()
     assert f"<td>{ticket.label} <strong>予約</strong> 10:00</td>" in page
     assert "<td>1</td>" in page

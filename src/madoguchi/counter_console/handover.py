@@ -1,43 +1,51 @@
-"""Card hand-over at the counter: closes a checked-in `card_pickup` visit.
+"""The hand-over screen (交付): the card record's name, kana, birth date and address beside the
+form, to compare with the ID the visitor shows; then one service call.
 
-The form only parses; `issuance.services.hand_over_card` decides (officials where the
-municipality requires them, the proxy reason, the document class) and
-`reservations.services.mark_served` closes the visit — both in one transaction, so the card
-is never handed over while the visit stays open, nor the visit closed without the card.
+The form only parses; `walkins.visits.hand_over_card_at_visit` decides and moves the card, the
+visitor's queue ticket and the reservation together (one visit), including the officials-only
+steps the municipality keeps (`issuance.services.hand_over_card`). A refusal shows the screen
+again with the message and everything typed kept; nothing changes.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.counter_console.views import _reservation, _staff
-from madoguchi.issuance.models import IdDocumentClass, ProxyReason
-from madoguchi.issuance.selectors import card_by_reservation
-from madoguchi.issuance.services import hand_over_card
-from madoguchi.reservations.models import Reservation, ReservationStatus
-from madoguchi.reservations.services import mark_served
+from madoguchi.issuance.models import (
+    CardRecord,
+    CardStatus,
+    ECertificates,
+    IdDocument,
+    OldCard,
+    PinSetting,
+    ProxyDocument,
+    ProxyReason,
+)
+from madoguchi.issuance.services import HandOverChecks
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
-
-PICKUP = "card_pickup"
+from madoguchi.walkins.models import QueueTicket
+from madoguchi.walkins.visits import CARD_PICKUP, hand_over_card_at_visit
 
 
 class HandOverForm(RefusesIndividualNumbers, forms.Form):
-    """What the counter records at hand-over. No free text: nothing that could carry personal
-    data beyond the fixed choices."""
+    """What the counter checked. Fixed choices only: no free text that could carry personal
+    data. The rules between the answers (photo ID or two documents, proxy documents, PINs) are
+    the service's (`HandOverChecks.problems`)."""
 
     is_proxy = forms.TypedChoiceField(
         label=_("受け取る人"),
@@ -46,26 +54,48 @@ class HandOverForm(RefusesIndividualNumbers, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("ご本人か代理人かを選んでください。")},
     )
+    id_documents = forms.MultipleChoiceField(
+        label=_("確認した本人確認書類（写真付き1点、または写真なし2点）"),
+        choices=IdDocument.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("確認した本人確認書類を選んでください。")},
+    )
     proxy_reason = forms.ChoiceField(
         label=_("代理の理由"),
         choices=[("", _("（代理人のときに選ぶ）")), *ProxyReason.choices],
         required=False,
         error_messages={"invalid_choice": _("代理の理由を一覧から選んでください。")},
     )
-    id_document_class = forms.ChoiceField(
-        label=_("本人確認書類"),
-        choices=IdDocumentClass.choices,
+    proxy_documents = forms.MultipleChoiceField(
+        label=_("代理人の書類（代理人のとき、すべて確認）"),
+        choices=ProxyDocument.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    old_card = forms.ChoiceField(
+        label=_("旧カード"),
+        choices=OldCard.choices,
         widget=forms.RadioSelect,
-        error_messages={
-            "required": _("本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。")
-        },
+        error_messages={"required": _("旧カードの扱いを選んでください。")},
+    )
+    pin_setting = forms.ChoiceField(
+        label=_("暗証番号"),
+        choices=PinSetting.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("暗証番号の設定を選んでください。")},
+    )
+    e_certificates = forms.ChoiceField(
+        label=_("電子証明書"),
+        choices=ECertificates.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("電子証明書の発行について選んでください。")},
     )
     identity_checked = forms.BooleanField(
-        label=_("本人確認を行いました"),
+        label=_("券面の氏名・生年月日・住所と本人確認書類が一致することを確認しました"),
         error_messages={"required": _("本人確認を行ってから「交付する」を押してください。")},
     )
 
-    def clean(self) -> dict[str, object]:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("is_proxy") and not data.get("proxy_reason"):
             self.add_error(
@@ -75,26 +105,26 @@ class HandOverForm(RefusesIndividualNumbers, forms.Form):
             data["proxy_reason"] = ""
         return data
 
-
-def _refusal(reservation: Reservation) -> str:
-    """Why this visit cannot be closed by a hand-over, or "" when it can."""
-    if reservation.procedure.code != PICKUP:
-        return gettext("この予約はカードの受け取りではありません。")
-    if reservation.status != ReservationStatus.CHECKED_IN:
-        return gettext(
-            "カードを交付できるのは、受付済みの予約だけです。先に「受付」をしてください。"
+    def checks(self) -> HandOverChecks:
+        data = self.cleaned_data
+        return HandOverChecks(
+            is_proxy=data["is_proxy"],
+            id_documents=tuple(data["id_documents"]),
+            old_card=data["old_card"],
+            pin_setting=data["pin_setting"],
+            e_certificates=data["e_certificates"],
+            proxy_reason=data["proxy_reason"],
+            proxy_documents=tuple(data["proxy_documents"]),
         )
-    return ""
 
 
 @staff_view(Action.HAND_OVER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def hand_over(request: HttpRequest, code: str) -> HttpResponse:
-    """POST: hand the booked card over and mark the visit served, atomically (both or neither).
+    """GET: the screen; POST: hand the card over, closing the visit (card, ticket, booking).
 
-    Who may: the access rule (403) — the site, and the judgements the municipality keeps for its
-    officials (a contractor is refused there). Other refusals — the form, the visit's state, the
-    service's own — are shown on the day view and change nothing.
+    Who may: the access rule (403) — the site, and the judgements the municipality keeps for
+    its officials (a contractor is refused there, for a proxy also the proxy's eligibility).
     """
     reservation = _reservation(request, code, Action.HAND_OVER)
     site = reservation.slot.site
@@ -104,45 +134,49 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
     if kept:
         raise access.AccessDenied(kept)
     day = clock.to_jst(reservation.slot.starts_at).date()
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("counter_console:site_day", args=[site.pk]) + f"?day={day}"
-
-    form = HandOverForm(request.POST)
-    refusal = _refusal(reservation)
-    card = card_by_reservation(reservation.code) if not refusal else None
-    if not refusal and card is None:
-        refusal = gettext("この予約に結びついた交付待ちのカードが見つかりません。")
-    if not refusal and not form.is_valid():
-        refusal = " ".join(str(e) for errors in form.errors.values() for e in errors)
-    if not refusal and form.cleaned_data["is_proxy"]:
-        kept = access.official_step_refusal(
-            request.user, site.municipality, access.hand_over_steps(is_proxy=True)
-        )
-        if kept:
-            raise access.AccessDenied(kept)
-    if refusal or card is None:
-        messages.error(request, f"{reservation.code}：{refusal}")
-        return redirect(target)
-
-    user = _staff(request)
-    actor = Actor.staff(user)
-    try:
-        with transaction.atomic():
-            hand_over_card(
-                card=card,
-                actor=actor,
-                staff_user=user,
-                is_proxy=form.cleaned_data["is_proxy"],
-                id_document_class=form.cleaned_data["id_document_class"],
-                proxy_reason=form.cleaned_data["proxy_reason"],
+    day_url = reverse("counter_console:site_day", args=[site.pk]) + f"?day={day}"
+    initial = {"is_proxy": "1" if reservation.is_proxy else "0"}
+    form = HandOverForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["is_proxy"]:
+            kept = access.official_step_refusal(
+                request.user, site.municipality, access.hand_over_steps(is_proxy=True)
             )
-            mark_served(code=reservation.code, actor=actor)
-    except DomainError as error:
-        messages.error(request, f"{reservation.code}：{error.message}")
-    else:
-        messages.success(
-            request,
-            gettext("%(code)s：カードを交付し、完了にしました") % {"code": reservation.code},
-        )
-    return redirect(target)
+            if kept:
+                raise access.AccessDenied(kept)
+        user = _staff(request)
+        try:
+            hand_over_card_at_visit(
+                code=reservation.code,
+                actor=Actor.staff(user),
+                staff_user=user,
+                checks=form.checks(),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                gettext("%(code)s：カードを交付し、完了にしました") % {"code": reservation.code},
+            )
+            return redirect(day_url)
+    card = (
+        CardRecord.objects.filter(reservation_code=reservation.code)
+        .exclude(status=CardStatus.NOTICE_ISSUED)
+        .order_by("-pk")
+        .first()
+    )
+    return render(
+        request,
+        "counter_console/hand_over.html",
+        {
+            "site": site,
+            "reservation": reservation,
+            "is_pickup": reservation.procedure.code == CARD_PICKUP,
+            "card": card,
+            "ticket": QueueTicket.objects.filter(reservation=reservation).first(),
+            "form": form,
+            "day_url": day_url,
+        },
+        status=422 if form.errors else 200,
+    )

@@ -27,7 +27,6 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.counter_console.forms import PhoneBookingForm
 from madoguchi.counter_console.selectors import day_view, staff_bookable_slots
-from madoguchi.issuance.models import IdDocumentClass, ProxyReason
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
@@ -38,6 +37,7 @@ from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import check_in_booked_visitor
+from madoguchi.walkins.visits import no_show_visit, serve_visit
 
 Done = TypeVar("Done")
 
@@ -90,12 +90,20 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Action.SEE_SITE)
 def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
-    """The day view: the site's bookings by time (?day=YYYY-MM-DD, default today). Residents'
-    names: every reading is an access record."""
+    """The day view: the site's visits by time (?day=YYYY-MM-DD, default today), each with the
+    holder's name, its queue number and state; ?q= searches name, kana, booking code or notice
+    number. Residents' names: every reading is an access record."""
     site = access.site_for(request.user, Action.SEE_SITE, site_id)
     day = _parse_day(request.GET.get("day"))
-    view = day_view(site_id=site.pk, day=day)
-    access.record_read(request.user, "day_view", site, day=day.isoformat())
+    query = request.GET.get("q", "")
+    try:
+        view = day_view(site_id=site.pk, day=day, query=query)
+    except DomainError as error:  # the search carried an Individual Number: never echo it
+        messages.error(request, error.message)
+        return redirect(f"{reverse('counter_console:site_day', args=[site.pk])}?day={day}")
+    access.record_read(
+        request.user, "day_view", site, day=day.isoformat(), **({"search": True} if query else {})
+    )
     return render(
         request,
         "counter_console/day.html",
@@ -106,8 +114,6 @@ def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
             "next_day": day + dt.timedelta(days=1),
             "is_today": day == clock.today(),
             "now": clock.now(),
-            "proxy_reasons": ProxyReason.choices,
-            "id_document_classes": IdDocumentClass.choices,
             "can_work": access.allows(request.user, Action.COUNTER, site=site),
             "can_hand_over": access.allows(request.user, Action.HAND_OVER, site=site)
             and not access.official_step_refusal(
@@ -150,8 +156,8 @@ def _checked_in(ticket: QueueTicket) -> str:
 
 
 check_in = _transition(check_in_booked_visitor, _checked_in)
-served = _transition(services.mark_served, lambda _: gettext("完了にしました"))
-no_show = _transition(services.mark_no_show, lambda _: gettext("来庁なしにしました"))
+served = _transition(serve_visit, lambda _: gettext("完了にしました"))
+no_show = _transition(no_show_visit, lambda _: gettext("来庁なしにしました"))
 
 
 @staff_view(Action.COUNTER)

@@ -74,6 +74,60 @@ class ProxyReason(models.TextChoices):
     OTHER_ACCEPTED = "other", "その他の認められた理由"
 
 
+class IdDocument(models.TextChoices):
+    """The identity documents the counter may check at hand-over (DOMAIN: one photo ID, or two
+    documents without a photo). Which ones count as photo IDs is `PHOTO_ID_DOCUMENTS`."""
+
+    DRIVING_LICENCE = "driving_licence", "運転免許証・運転経歴証明書"
+    PASSPORT = "passport", "旅券（パスポート）"
+    RESIDENCE_CARD = "residence_card", "在留カード・特別永住者証明書"
+    DISABILITY_CERTIFICATE = "disability_certificate", "身体障害者手帳など（写真付き）"
+    OLD_MY_NUMBER_CARD = "old_card", "マイナンバーカード（更新前のカード）"
+    OTHER_PHOTO_ID = "other_photo", "その他の官公署発行の写真付き証明書"
+    HEALTH_INSURANCE = "health_insurance", "健康保険の資格確認書・被保険者証"
+    PENSION = "pension", "年金手帳・基礎年金番号通知書"
+    STUDENT_ID = "student_id", "学生証・社員証（写真なしの書類として）"
+    OTHER_DOCUMENT = "other_document", "その他の書類（氏名と生年月日または住所のあるもの）"
+
+
+PHOTO_ID_DOCUMENTS = frozenset(
+    {
+        IdDocument.DRIVING_LICENCE,
+        IdDocument.PASSPORT,
+        IdDocument.RESIDENCE_CARD,
+        IdDocument.DISABILITY_CERTIFICATE,
+        IdDocument.OLD_MY_NUMBER_CARD,
+        IdDocument.OTHER_PHOTO_ID,
+    }
+)
+
+
+class OldCard(models.TextChoices):
+    COLLECTED_AND_PUNCHED = "punched", "旧カードを回収し、穴を開けて無効にした"
+    NONE = "none", "旧カードはない（初めてのカード・紛失の届出済み）"
+
+
+class PinSetting(models.TextChoices):
+    SET_BY_HOLDER = "holder", "ご本人が端末で暗証番号を設定した"
+    FROM_INQUIRY_FORM = "inquiry_form", "代理人が持参した照会書の暗証番号を端末で設定した"
+    NONE_FACE_AUTH = "face_auth", "顔認証マイナンバーカード（暗証番号の設定なし）"
+
+
+class ECertificates(models.TextChoices):
+    BOTH = "both", "署名用・利用者証明用の電子証明書を発行した"
+    USER_AUTH_ONLY = "user_auth", "利用者証明用の電子証明書だけを発行した"
+    NONE = "none", "電子証明書は発行しなかった（ご本人の申出）"
+
+
+class ProxyDocument(models.TextChoices):
+    """What a proxy must bring (DOMAIN "Proxies"); all four are checked."""
+
+    DELEGATION = "delegation", "交付通知書の委任欄（ご本人の記入）"
+    REASON_PROOF = "reason_proof", "代理の理由を証明する書類"
+    HOLDER_ID = "holder_id", "ご本人の本人確認書類"
+    PROXY_ID = "proxy_id", "代理人の本人確認書類"
+
+
 class DefectReason(models.TextChoices):
     """The defects staff pick from on the card page (stored as the label in `defect_reason`)."""
 
@@ -346,3 +400,58 @@ class CardRecord(models.Model):
         """The booking number as printed: `K7Q-482913`."""
         number = self.notice_number or ""
         return f"{number[:3]}-{number[3:]}" if number else ""
+
+
+class CardHandOver(models.Model):
+    """What the counter checked when it handed a card over: the identity documents, the old
+    card, the PINs, the e-certificates, and for a proxy the reason and their documents.
+
+    Written once, with the card's move to handed_over (`issuance.services.hand_over_card`), in
+    the same transaction and audit event; never changed afterwards.
+    """
+
+    card = models.OneToOneField(
+        CardRecord, on_delete=models.PROTECT, related_name="hand_over", verbose_name="カード"
+    )
+    reservation_code = models.CharField("予約番号（予約）", max_length=40, blank=True)
+    handed_over_at = models.DateTimeField("交付日時")
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="交付した職員",
+    )
+    is_proxy = models.BooleanField("代理人への交付")
+    proxy_reason = models.CharField(
+        "代理の理由", max_length=20, choices=ProxyReason.choices, blank=True
+    )
+    proxy_documents = models.JSONField("代理人の書類", default=list)
+    id_documents = models.JSONField("確認した本人確認書類", default=list)
+    id_document_class = models.CharField(
+        "本人確認書類の区分", max_length=10, choices=IdDocumentClass.choices
+    )
+    old_card = models.CharField("旧カード", max_length=10, choices=OldCard.choices)
+    pin_setting = models.CharField("暗証番号", max_length=15, choices=PinSetting.choices)
+    e_certificates = models.CharField("電子証明書", max_length=10, choices=ECertificates.choices)
+
+    class Meta:
+        verbose_name = "交付の記録"
+        verbose_name_plural = "交付の記録"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_proxy=False, proxy_reason="")
+                | Q(is_proxy=True) & ~Q(proxy_reason=""),
+                name="card_hand_over_proxy_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card}: {self.handed_over_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def id_document_labels(self) -> list[str]:
+        return [str(IdDocument(value).label) for value in self.id_documents]
+
+    @property
+    def proxy_document_labels(self) -> list[str]:
+        return [str(ProxyDocument(value).label) for value in self.proxy_documents]

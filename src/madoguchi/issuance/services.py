@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
@@ -30,14 +31,22 @@ from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
     BOOKABLE_STATUSES,
     CARD_TRANSITIONS,
+    PHOTO_ID_DOCUMENTS,
     ApplicationCount,
+    ApplicationKind,
     BatchKind,
+    CardHandOver,
     CardRecord,
     CardStatus,
     DestroyRule,
+    ECertificates,
+    IdDocument,
     IdDocumentClass,
     IssuancePolicy,
     NoticeBatch,
+    OldCard,
+    PinSetting,
+    ProxyDocument,
     ProxyReason,
 )
 from madoguchi.issuance.numbers import generate_notice_number
@@ -421,10 +430,16 @@ def hand_over_card(
     is_proxy: bool,
     id_document_class: str,
     proxy_reason: str = "",
+    checks: HandOverChecks | None = None,
+    reservation_code: str = "",
 ) -> CardRecord:
     """The card is handed to the holder (or a proxy): → handed_over, recording who, proxy or
     not, the ID-document class (`one_photo` / `two_other`) and, for a proxy, the accepted
     reason (a `ProxyReason` value; kept in the audit event, the card has no field for it).
+    With `checks` (the counter's hand-over screen) the documents, the old card, the PINs and the
+    e-certificates are checked too (`HandOverChecks.problems`) and kept in a `CardHandOver`
+    record and the same audit event; `is_proxy`, `id_document_class` and `proxy_reason` must
+    then agree with them.
 
     Raises DomainError 403 `official_required` when `staff_user` is not a municipal official
     and the municipality keeps the hand-over decision (or, for a proxy, the proxy-eligibility
@@ -443,6 +458,16 @@ def hand_over_card(
         )
     if not is_proxy and proxy_reason:
         raise DomainError("proxy_reason_unexpected", _("本人への交付に代理の理由は不要です。"))
+    if checks is not None:
+        problems = checks.problems(card)
+        if problems:
+            raise DomainError("hand_over_checks", " ".join(problems))
+        if (is_proxy, id_document_class, proxy_reason) != (
+            checks.is_proxy,
+            checks.id_document_class,
+            checks.proxy_reason,
+        ):
+            raise AssertionError("hand_over_card: the arguments disagree with the checks")
     refused = access.refusal(staff_user, Action.HAND_OVER, municipality_id=card.municipality_id)
     if refused:
         raise DomainError("forbidden", refused, status=403)
@@ -452,7 +477,7 @@ def hand_over_card(
     )
     if kept:
         raise DomainError("official_required", kept, status=403)
-    return _move(
+    moved = _move(
         card,
         CardStatus.HANDED_OVER,
         actor=actor,
@@ -467,8 +492,90 @@ def hand_over_card(
             "is_proxy": is_proxy,
             "id_document_class": id_document_class,
             **({"proxy_reason": proxy_reason} if is_proxy else {}),
+            **(checks.audit() if checks is not None else {}),
         },
     )
+    if checks is not None:
+        CardHandOver.objects.create(
+            card=moved,
+            reservation_code=reservation_code,
+            handed_over_at=moved.handed_over_at or clock.now(),
+            handed_over_by=staff_user,
+            is_proxy=checks.is_proxy,
+            proxy_reason=checks.proxy_reason,
+            proxy_documents=list(checks.proxy_documents),
+            id_documents=list(checks.id_documents),
+            id_document_class=checks.id_document_class,
+            old_card=checks.old_card,
+            pin_setting=checks.pin_setting,
+            e_certificates=checks.e_certificates,
+        )
+    return moved
+
+
+@dataclass(frozen=True)
+class HandOverChecks:
+    """What the counter checked at hand-over (the hand-over screen's form, parsed)."""
+
+    is_proxy: bool
+    id_documents: tuple[str, ...]
+    old_card: str
+    pin_setting: str
+    e_certificates: str
+    proxy_reason: str = ""
+    proxy_documents: tuple[str, ...] = ()
+
+    @property
+    def id_document_class(self) -> str:
+        """One photo ID is enough; otherwise two documents without a photo."""
+        if PHOTO_ID_DOCUMENTS & set(self.id_documents):
+            return IdDocumentClass.ONE_PHOTO
+        return IdDocumentClass.TWO_OTHER
+
+    def problems(self, card: CardRecord) -> list[str]:
+        """Every reason this hand-over may not go ahead, as messages (empty: it may)."""
+        found: list[str] = []
+        documents = set(self.id_documents)
+        if not documents <= set(IdDocument.values) or len(documents) != len(self.id_documents):
+            found.append(_("本人確認書類を一覧から選んでください。"))
+        elif not PHOTO_ID_DOCUMENTS & documents and len(documents) < 2:
+            found.append(
+                _("本人確認書類は、写真付きのもの1点か、写真のないもの2点を確認してください。")
+            )
+        if self.old_card not in OldCard.values:
+            found.append(_("旧カードの扱いを選んでください。"))
+        elif (
+            card.application_kind == ApplicationKind.RENEWAL
+            and self.old_card != OldCard.COLLECTED_AND_PUNCHED
+        ):
+            found.append(_("更新のカードを交付するときは、旧カードを回収して穴を開けてください。"))
+        if self.pin_setting not in PinSetting.values:
+            found.append(_("暗証番号の設定を選んでください。"))
+        elif self.is_proxy and self.pin_setting == PinSetting.SET_BY_HOLDER:
+            found.append(_("代理人への交付では、照会書の暗証番号を端末で設定します。"))
+        elif not self.is_proxy and self.pin_setting == PinSetting.FROM_INQUIRY_FORM:
+            found.append(_("ご本人への交付では、ご本人が端末で暗証番号を設定します。"))
+        if self.e_certificates not in ECertificates.values:
+            found.append(_("電子証明書の発行について選んでください。"))
+        if self.is_proxy and set(self.proxy_documents) != set(ProxyDocument.values):
+            found.append(
+                _(
+                    "代理人に交付するときは、委任欄、代理の理由の証明、ご本人と代理人の"
+                    "本人確認書類をすべて確認してください。"
+                )
+            )
+        if not self.is_proxy and self.proxy_documents:
+            found.append(_("ご本人への交付に代理人の書類は不要です。"))
+        return found
+
+    def audit(self) -> dict[str, Any]:
+        return {
+            "id_documents": sorted(self.id_documents),
+            "old_card": self.old_card,
+            "pin_setting": self.pin_setting,
+            "e_certificates": self.e_certificates,
+            **({"proxy_documents": sorted(self.proxy_documents)} if self.is_proxy else {}),
+        }
 
 
 def reminder_due_on(card: CardRecord, policy: IssuancePolicy) -> dt.date | None:

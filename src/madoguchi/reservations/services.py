@@ -50,6 +50,8 @@ from madoguchi.reservations.models import (
     ReservationStatus,
     Slot,
 )
+from madoguchi.walkins.models import ACTIVE_STATUSES as OPEN_TICKETS
+from madoguchi.walkins.models import QueueTicket
 
 S = ReservationStatus
 RESERVATION_TRANSITIONS = table(
@@ -675,13 +677,63 @@ def mark_served(*, code: str, actor: Actor) -> Reservation:
     over (`issuance.services.hand_over_card` first). Raises 404 `not_found`, 409
     `invalid_transition`, 409 `card_not_handed_over`.
     """
+    _refuse_open_ticket(code)
     if card_by_reservation(code) is not None:
-        raise DomainError(
-            "card_not_handed_over",
-            _("カードの交付がまだ記録されていません。交付の画面から手続きしてください。"),
-            status=409,
-        )
+        raise _card_not_handed_over()
     return _move(code, ReservationStatus.SERVED, actor=actor, action="reservation.serve")
+
+
+VISIT_CLOSINGS = table(checked_in={S.SERVED, S.NO_SHOW, S.CANCELLED})
+"""How a checked-in visit ends with its queue ticket (`walkins.services`, one visit): served when
+the ticket is done, no-show when the called visitor did not come, cancelled when the ticket is
+given up before service (the seat and the card are given back)."""
+
+CLOSING_ACTIONS = {
+    S.SERVED: "reservation.serve",
+    S.NO_SHOW: "reservation.no_show",
+    S.CANCELLED: "reservation.cancel",
+}
+
+
+def close_checked_in_visit(*, code: str, target: str, actor: Actor) -> Reservation:
+    """End a checked-in visit together with its queue ticket: checked_in → `target`.
+
+    Only `walkins.services` calls this, in the transaction that closes the visitor's ticket,
+    so the two records never disagree (one audit event for the reservation). A card pick-up is
+    served only once its card is handed over. Raises 404 `not_found`, 409
+    `invalid_transition`, 409 `card_not_handed_over`.
+    """
+    with transaction.atomic():
+        reservation = _locked(code)
+        check_transition(VISIT_CLOSINGS, reservation.status, target, what=WHAT)
+        if target == S.SERVED and card_by_reservation(code) is not None:
+            raise _card_not_handed_over()
+        before = _snapshot(reservation)
+        now = clock.now()
+        if target == S.CANCELLED:
+            _release_seat(reservation.slot_id)
+        if target in (S.CANCELLED, S.NO_SHOW):
+            _release_card(reservation, actor=actor)
+        reservation.status = target
+        reservation.finished_at = now
+        reservation.updated_at = now
+        reservation.save(update_fields=["status", "finished_at", "updated_at"])
+        _audit(
+            reservation,
+            actor=actor,
+            action=CLOSING_ACTIONS[S(target)],
+            before=before,
+            after=_snapshot(reservation),
+        )
+    return reservation
+
+
+def _card_not_handed_over() -> DomainError:
+    return DomainError(
+        "card_not_handed_over",
+        _("カードの交付がまだ記録されていません。交付の画面から手続きしてください。"),
+        status=409,
+    )
 
 
 def mark_no_show(*, code: str, actor: Actor) -> Reservation:
@@ -690,7 +742,19 @@ def mark_no_show(*, code: str, actor: Actor) -> Reservation:
     The seat is not given back (the slot's time is spent). Raises 404 `not_found`,
     409 `invalid_transition`, 409 `too_early`.
     """
+    _refuse_open_ticket(code)
     return _move(code, ReservationStatus.NO_SHOW, actor=actor, action="reservation.no_show")
+
+
+def _refuse_open_ticket(code: str) -> None:
+    """A checked-in visitor holds a queue ticket: their visit ends with it, through
+    `walkins.services` (one visit), never the reservation alone."""
+    if QueueTicket.objects.filter(reservation__code=code, status__in=OPEN_TICKETS).exists():
+        raise DomainError(
+            "visit_has_ticket",
+            _("この予約の方は整理券をお持ちです。整理券と一緒に終了してください。"),
+            status=409,
+        )
 
 
 def claim_reminder(*, code: str, visit_on: dt.date) -> bool:

@@ -21,8 +21,8 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods, site_offers
 from madoguchi.offices.models import Counter, Procedure, Site
-from madoguchi.reservations.models import Reservation
-from madoguchi.reservations.services import check_in_reservation
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.reservations.services import check_in_reservation, close_checked_in_visit
 from madoguchi.walkins.calling import call_order
 from madoguchi.walkins.models import (
     ACTIVE_STATUSES,
@@ -52,6 +52,20 @@ TICKET_TRANSITIONS = table(
 """waiting → called → serving → done; a called visitor who does not come is a no-show; a
 ticket can be cancelled until service starts; a visitor transferred to another counter or
 procedure goes back to waiting, keeping their place (called/serving → waiting)."""
+
+APPOINTMENT_TICKET_TRANSITIONS = {
+    **TICKET_TRANSITIONS,
+    TicketStatus.CALLED: TICKET_TRANSITIONS[TicketStatus.CALLED] | {TicketStatus.DONE},
+}
+"""A booked visitor's ticket may also go called → done: their visit closed at the counter (the
+hand-over, a finished renewal) without pressing 対応開始 first."""
+
+VISIT_OUTCOMES = {
+    TicketStatus.DONE: ReservationStatus.SERVED,
+    TicketStatus.NO_SHOW: ReservationStatus.NO_SHOW,
+    TicketStatus.CANCELLED: ReservationStatus.CANCELLED,
+}
+"""One visit: how a booked visitor's reservation ends when their ticket ends."""
 
 SUBJECT_TYPE = "walkins.QueueTicket"
 
@@ -219,9 +233,17 @@ def _locked(ticket: QueueTicket) -> QueueTicket:
 def _move(
     ticket: QueueTicket, target: TicketStatus, *, actor: Actor, action: str, **changes: object
 ) -> QueueTicket:
-    """Lock, check the transition, apply, audit. The only place a ticket's status is assigned."""
+    """Lock, check the transition, apply, audit. The only place a ticket's status is assigned.
+
+    A booked visitor's ticket ends their visit too (one visit): the reservation is closed in
+    the same transaction through `close_checked_in_visit` (its own single audit event), so the
+    ticket is never done while the booking stays 受付済み, nor the other way round.
+    """
     locked = _locked(ticket)
-    check_transition(TICKET_TRANSITIONS, locked.status, target, what=gettext_noop("整理券"))
+    transitions = (
+        TICKET_TRANSITIONS if locked.reservation_id is None else APPOINTMENT_TICKET_TRANSITIONS
+    )
+    check_transition(transitions, locked.status, target, what=gettext_noop("整理券"))
     before = _audit_state(locked)
     locked.status = target
     for field, value in changes.items():
@@ -235,6 +257,9 @@ def _move(
         before=before,
         after=_audit_state(locked),
     )
+    if locked.reservation_id is not None and target in VISIT_OUTCOMES:
+        code = Reservation.objects.values_list("code", flat=True).get(pk=locked.reservation_id)
+        close_checked_in_visit(code=code, target=VISIT_OUTCOMES[target], actor=actor)
     return locked
 
 
@@ -442,11 +467,22 @@ def start_serving(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
 def finish_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
     """Service is over; the counter is free for the next visitor.
 
-    Its duration (served_at → finished_at) feeds the wait estimates. Raises DomainError
-    `invalid_transition` (409) unless the ticket is being served.
+    Its duration (served_at → finished_at) feeds the wait estimates. A booked visitor's
+    ticket may be finished straight from the call (their visit closed at the counter); service
+    then counts from the call. A booked visitor's reservation is served with it — a card
+    pick-up only after the hand-over (`walkins.visits.hand_over_card_at_visit`). Raises
+    DomainError `invalid_transition` (409) unless the ticket is being served (or is a booked
+    visitor's, called), `card_not_handed_over` (409).
     """
+    locked = _locked(ticket)
+    now = clock.now()
     return _move(
-        ticket, TicketStatus.DONE, actor=actor, action="ticket.done", finished_at=clock.now()
+        locked,
+        TicketStatus.DONE,
+        actor=actor,
+        action="ticket.done",
+        finished_at=now,
+        served_at=locked.served_at or locked.called_at or now,
     )
 
 
@@ -480,10 +516,13 @@ def close_past_queue_days(*, before: dt.date, actor: Actor) -> dict[str, int]:
     """End every ticket left open on a business day before `before` (the nightly clean-up).
 
     Waiting tickets are cancelled, called ones become no-shows, one still being served is
-    finished — each through its own service, so each change is checked and audited. Returns
+    finished — each through its own service, so each change is checked and audited; a booked
+    visitor's reservation ends with their ticket (one visit). A card pick-up still being served
+    without a recorded hand-over is left open for staff (counted as `left_open`). Returns
     counts by the status set. Idempotent: a second run finds nothing open.
     """
     counts = {TicketStatus.CANCELLED: 0, TicketStatus.NO_SHOW: 0, TicketStatus.DONE: 0}
+    left_open = 0
     open_tickets = QueueTicket.objects.filter(
         business_day__lt=before,
         status__in=(TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING),
@@ -496,6 +535,12 @@ def close_past_queue_days(*, before: dt.date, actor: Actor) -> dict[str, int]:
             mark_ticket_no_show(ticket=ticket, actor=actor)
             counts[TicketStatus.NO_SHOW] += 1
         else:
-            finish_ticket(ticket=ticket, actor=actor)
+            try:
+                finish_ticket(ticket=ticket, actor=actor)
+            except DomainError:  # a card pick-up whose hand-over was never recorded
+                left_open += 1
+                continue
             counts[TicketStatus.DONE] += 1
-    return {str(status): count for status, count in counts.items()}
+    return {str(status): count for status, count in counts.items()} | (
+        {"left_open": left_open} if left_open else {}
+    )
