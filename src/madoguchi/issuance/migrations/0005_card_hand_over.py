@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issuance', '0003_leaner_card_indexes'),
+        ('issuance', '0004_reminder_batches_and_destroyed_by'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
