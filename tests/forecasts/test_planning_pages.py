@@ -90,21 +90,51 @@ def test_what_if_form_rejects_counters_without_a_site(city) -> None:  # type: ig
     assert "対象の窓口を選んでください" in page.content.decode()
 
 
-def test_a_pile_of_notices_triggers_the_warning_and_applying_the_proposal_fixes_it(city) -> None:  # type: ignore[no-untyped-def]
-    _notified_cards(city, 4000)
+def _pickup_seats() -> int:
+    return sum(
+        Slot.objects.filter(procedure__code="card_pickup").values_list("capacity", flat=True)
+    )
+
+
+WARNING = "目標（14日以内）を超える週があります"
+
+
+def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(city) -> None:  # type: ignore[no-untyped-def]
+    _notified_cards(city, 1160)  # a breach the allowed openings can absorb
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
     view = backlog_view(city, today=TODAY)
-    before = propose_openings(view.data, view.options, target_days=14)
-    assert before.before.first_breach(14) is not None
-    assert before.proposals
-
+    result = propose_openings(view.data, view.options, target_days=14)
+    assert result.before.first_breach(14) is not None
+    assert result.resolved and result.proposals
+    promised = result.seats
     page = _client("demo-manager").get("/staff/planning/").content.decode()
-    assert "目標（14日以内）を超える週があります" in page
-    openings, slots = SpecialOpening.objects.count(), Slot.objects.count()
+    assert WARNING in page and "すべての窓口が目標に収まる見込みです" in page
+
+    seats, openings = _pickup_seats(), SpecialOpening.objects.count()
     response = _client("demo-manager").post("/staff/planning/apply/")
     assert response.status_code == 302
-    assert SpecialOpening.objects.count() > openings
-    assert Slot.objects.count() > slots
+    assert SpecialOpening.objects.count() - openings == sum(p.sessions for p in result.proposals)
+    assert _pickup_seats() - seats == promised
+
+    after = backlog_view(city, today=TODAY)
+    assert (
+        propose_openings(after.data, after.options, target_days=14).before.first_breach(14) is None
+    )
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert WARNING not in page
+    assert "どの窓口も目標（14日以内）に収まる見込みです" in page
+
+
+def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(city) -> None:  # type: ignore[no-untyped-def]
+    _notified_cards(city, 3000)
+    regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
+    view = backlog_view(city, today=TODAY)
+    result = propose_openings(view.data, view.options, target_days=14)
+    assert not result.resolved and result.unresolved_site_ids
+    assert set(result.shortfall_seats_per_week) == set(result.unresolved_site_ids)
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert "選べる臨時開庁（土曜午前・平日夜間）だけでは解消できない窓口があります" in page
+    assert "すべての窓口が目標に収まる見込みです" not in page
 
 
 def test_only_managers_apply_proposals(city) -> None:  # type: ignore[no-untyped-def]

@@ -108,3 +108,40 @@ def test_a_site_without_options_is_reported_unresolved() -> None:
     result = propose_openings(_one_site([300] * 6, [100] * 6), [], target_days=14)
     assert not result.resolved
     assert result.unresolved_site_ids == (1,)
+
+
+def test_exact_session_seats_are_what_the_proposals_add() -> None:
+    data = _one_site([130] * 6, [100] * 6)
+    # week w: the first session adds 10 + w seats, the second 3 (the caller's slot plan)
+    exact = tuple((10.0 + w, 3.0) for w in range(6))
+    option = OpeningOption(1, "evening", seats=11, cost=1.0, max_per_week=2, session_seats=exact)
+    result = propose_openings(data, [option], target_days=14)
+    assert result.proposals
+    for proposal in result.proposals:
+        assert proposal.seats == sum(exact[proposal.week][: proposal.sessions])
+        assert proposal.sessions <= 2
+    added = result.after.seats.sum() - result.before.seats.sum()
+    assert added == pytest.approx(result.seats)
+
+
+def test_a_week_without_a_free_day_takes_no_session() -> None:
+    data = _one_site([130] * 4, [100] * 4)
+    exact = ((), (), (20.0,), ())  # only week 2 has a free day
+    option = OpeningOption(1, "weekend", seats=20, cost=1.0, session_seats=exact)
+    result = propose_openings(data, [option], target_days=14)
+    assert {p.week for p in result.proposals} <= {2}
+
+
+def test_an_unresolved_site_gets_the_weekly_seats_it_still_needs() -> None:
+    data = _one_site([300] * 6, [100] * 6)
+    result = propose_openings(data, [], target_days=14)
+    needed = result.shortfall_seats_per_week[1]
+    assert math.isfinite(needed) and needed > 0
+
+    def late_with(extra: float) -> bool:
+        seats = [100.0] + [100.0 + extra] * 5
+        lead = project_backlog(_one_site([300] * 6, seats)).lead_days[0]
+        return bool(np.any(lead > 14))
+
+    assert not late_with(needed)
+    assert late_with(needed - 1)

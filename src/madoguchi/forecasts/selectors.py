@@ -13,6 +13,7 @@ import numpy.typing as npt
 from madoguchi.core.clock import JST
 from madoguchi.forecasts.models import RegisterExpiryCount, RegisterHolding, RegisterSnapshot
 from madoguchi.forecasts.register_import import current_snapshot
+from madoguchi.forecasts.services import candidate_days, opening_seats, site_slot_inputs
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
@@ -422,32 +423,43 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
             arrivals[index] = projected[monday]
     arrivals[0] += waiting
     options = []
-    bookable = (100 - municipality.walkin_share_percent) / 100
     for site in sites:
-        counters = site.counters.filter(is_active=True).count()
-        terminals = site.terminals.filter(is_active=True).count()
-        positions = max(1, min(counters, terminals or counters))
-        per_session = positions * SATURDAY_SESSION_MINUTES / procedure.duration_minutes * bookable
-        options.append(
-            OpeningOption(
-                site_id=site.pk,
-                session_kind="weekend",
-                seats=per_session,
-                cost=WEEKEND_COST * positions * SATURDAY_SESSION_MINUTES / 60,
-                label="土曜 9:00〜12:00",
+        inputs = site_slot_inputs(site)
+        positions = max(1, min(inputs.counters, inputs.terminals or inputs.counters))
+        for kind, per_week, cost, label in (
+            (
+                "weekend",
+                1,
+                WEEKEND_COST * positions * SATURDAY_SESSION_MINUTES / 60,
+                "土曜 9:00〜12:00",
+            ),
+            ("evening", 2, EVENING_COST * positions * 105 / 60, "平日夜間 17:15〜19:00（火・木）"),
+        ):
+            session_seats = tuple(
+                tuple(
+                    float(
+                        opening_seats(inputs, session_kind=kind, day=day, procedure_id=procedure.pk)
+                    )
+                    for day in candidate_days(
+                        inputs.calendar, session_kind=kind, week_start=monday, today=today
+                    )[:per_week]
+                )
+                for monday in weeks
             )
-        )
-        evening = positions * 105 / procedure.duration_minutes * bookable
-        options.append(
-            OpeningOption(
-                site_id=site.pk,
-                session_kind="evening",
-                seats=evening,
-                cost=EVENING_COST * positions * 105 / 60,
-                max_per_week=2,
-                label="平日夜間 17:15〜19:00（火・木）",
+            useful = [s for week in session_seats for s in week if s > 0]
+            if not useful:
+                continue
+            options.append(
+                OpeningOption(
+                    site_id=site.pk,
+                    session_kind=kind,
+                    seats=sum(useful) / len(useful),
+                    cost=cost,
+                    max_per_week=per_week,
+                    label=label,
+                    session_seats=session_seats,
+                )
             )
-        )
     data = BacklogInput(
         arrivals=arrivals,
         sites=supplies,

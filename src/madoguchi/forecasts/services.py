@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.offices.calendar import SiteCalendar
-from madoguchi.offices.models import Site
+from madoguchi.offices.models import Procedure, Site, SpecialOpening
 from madoguchi.offices.services import add_special_opening
-from madoguchi.reservations.slots import regenerate_site_slots
+from madoguchi.reservations.slots import planned_slots, regenerate_site_slots
 
 SESSION_HOURS = {
     "weekend": (dt.time(9, 0), dt.time(12, 0)),
@@ -39,12 +39,19 @@ class AppliedOpenings:
     skipped: list[tuple[str, dt.date, str]]
 
 
-def _free_days(calendar: SiteCalendar, proposal: ProposedOpening) -> list[dt.date]:
-    """Days of the week where the session fits: open period free at those hours, not closed."""
-    starts, ends = SESSION_HOURS[proposal.session_kind]
+def candidate_days(
+    calendar: SiteCalendar, *, session_kind: str, week_start: dt.date, today: dt.date
+) -> list[dt.date]:
+    """The days of a week an extra session of `session_kind` would take, in the order they are
+    taken: after `today`, the session's hours free, not a weekday holiday, inside the site's
+    dates. The backlog's options and `apply_opening_proposals` both use it, so the seats an
+    option promises are the seats applying it creates."""
+    starts, ends = SESSION_HOURS[session_kind]
     days = []
-    for weekday in CANDIDATE_WEEKDAYS[proposal.session_kind]:
-        day = proposal.week_start + dt.timedelta(days=weekday)
+    for weekday in CANDIDATE_WEEKDAYS[session_kind]:
+        day = week_start + dt.timedelta(days=weekday)
+        if day <= today:
+            continue
         site_day = calendar.day(day)
         if calendar.closed_reason(day) is not None and day.weekday() < 5:
             continue  # a weekday holiday stays closed
@@ -54,6 +61,69 @@ def _free_days(calendar: SiteCalendar, proposal: ProposedOpening) -> list[dt.dat
             continue
         days.append(day)
     return days
+
+
+@dataclass(frozen=True)
+class SiteSlotInputs:
+    """What the slot generator reads for one site, loaded once (`site_slot_inputs`)."""
+
+    site: Site
+    calendar: SiteCalendar
+    procedures: list[Procedure]
+    terminals: int
+    counters: int
+    walkin_share_percent: int
+
+
+def site_slot_inputs(site: Site) -> SiteSlotInputs:
+    from madoguchi.offices.selectors import offered_procedures
+
+    return SiteSlotInputs(
+        site=site,
+        calendar=SiteCalendar.load(site),
+        procedures=offered_procedures(site),
+        terminals=site.terminals.filter(is_active=True).count(),
+        counters=site.counters.filter(is_active=True).count(),
+        walkin_share_percent=site.municipality.walkin_share_percent,
+    )
+
+
+def _seats_on(
+    inputs: SiteSlotInputs, calendar: SiteCalendar, procedure_id: int, day: dt.date
+) -> int:
+    return sum(
+        slot.capacity
+        for slot in planned_slots(
+            calendar,
+            inputs.procedures,
+            day,
+            day,
+            terminals=inputs.terminals,
+            walkin_share_percent=inputs.walkin_share_percent,
+        )
+        if slot.procedure_id == procedure_id
+    )
+
+
+def opening_seats(
+    inputs: SiteSlotInputs, *, session_kind: str, day: dt.date, procedure_id: int
+) -> int:
+    """The `procedure_id` seats an extra `session_kind` session on `day` creates: the slot
+    generator's own plan for that day with the opening `apply_opening_proposals` would add,
+    minus its plan without it (the split between procedures, terminals and walk-in share
+    included)."""
+    starts, ends = SESSION_HOURS[session_kind]
+    opening = SpecialOpening(
+        site=inputs.site,
+        day=day,
+        starts_at_time=starts,
+        ends_at_time=ends,
+        counters_open=inputs.counters,
+    )
+    opened = replace(inputs.calendar, specials=[*inputs.calendar.specials, opening])
+    return _seats_on(inputs, opened, procedure_id, day) - _seats_on(
+        inputs, inputs.calendar, procedure_id, day
+    )
 
 
 def apply_opening_proposals(
@@ -71,7 +141,12 @@ def apply_opening_proposals(
         for proposal in proposals:
             site = Site.objects.select_related("municipality").get(pk=proposal.site_id)
             calendar = SiteCalendar.load(site)
-            days = [d for d in _free_days(calendar, proposal) if d > today]
+            days = candidate_days(
+                calendar,
+                session_kind=proposal.session_kind,
+                week_start=proposal.week_start,
+                today=today,
+            )
             starts, ends = SESSION_HOURS[proposal.session_kind]
             counters = site.counters.filter(is_active=True).count()
             for day in days[: proposal.sessions]:
@@ -84,11 +159,11 @@ def apply_opening_proposals(
                     reason="滞留対策の臨時開庁",
                     actor=actor,
                 )
+                # only the opened day: the seats created are exactly the seats promised
+                regenerate_site_slots(site=site, first=day, last=day, actor=actor)
                 created.append((site.name, day))
             for _ in range(proposal.sessions - len(days[: proposal.sessions])):
                 skipped.append((site.name, proposal.week_start, "空いている日がありません"))
-            if days:
-                regenerate_site_slots(site=site, first=min(days), last=max(days), actor=actor)
         record_audit_event(
             actor=actor,
             action="planning.openings.apply",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.conf import settings
@@ -107,6 +108,15 @@ def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, An
         "proposals": proposals,
         "proposal_resolved": result.resolved,
         "unresolved": [names[s] for s in result.unresolved_site_ids],
+        "shortfalls": [
+            {"site": names[site_id], "seats": seats, "reachable": math.isfinite(seats)}
+            for site_id, seats in result.shortfall_seats_per_week.items()
+        ],
+        "after_worst": [
+            {"site": view.sites[row].name, "lead": result.after.worst_lead_days()[row]}
+            for row in range(len(view.sites))
+        ],
+        "proposal_seats": result.seats,
         "breach": result.before.first_breach(TARGET_LEAD_DAYS) is not None,
         "target_days": TARGET_LEAD_DAYS,
     }

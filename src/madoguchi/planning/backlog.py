@@ -190,6 +190,11 @@ class OpeningOption:
 
     `seats` is what one such session adds to the site's `card_pickup` seats; at most
     `max_per_week` of them a week, from week `first_week` on (staff need notice).
+
+    `session_seats`, when given, is exact and wins over both: ``session_seats[w][i]`` is what the
+    ``i``-th session added in week ``w`` adds (the caller computes it with the code that will
+    create the slots — the split between procedures, the terminals, the walk-in share — for the
+    days that session would take); its length is how many sessions week ``w`` can take (0: none).
     """
 
     site_id: int
@@ -199,10 +204,29 @@ class OpeningOption:
     max_per_week: int = 1
     first_week: int = 1
     label: str = ""
+    session_seats: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.seats <= 0 or self.cost < 0 or self.max_per_week < 1 or self.first_week < 0:
             raise ValueError("an opening option needs seats > 0, cost ≥ 0, max_per_week ≥ 1")
+        if self.session_seats is not None and any(
+            s < 0 for week in self.session_seats for s in week
+        ):
+            raise ValueError("session seats must be ≥ 0")
+
+    def sessions_in(self, week: int) -> int:
+        """How many sessions week `week` can take."""
+        if week < self.first_week:
+            return 0
+        if self.session_seats is None:
+            return self.max_per_week
+        return len(self.session_seats[week]) if week < len(self.session_seats) else 0
+
+    def seats_of(self, week: int, sessions: int) -> float:
+        """Seats that `sessions` sessions in week `week` add (the first ones of that week)."""
+        if self.session_seats is None:
+            return self.seats * sessions
+        return float(sum(self.session_seats[week][:sessions]))
 
 
 @dataclass(frozen=True)
@@ -215,7 +239,7 @@ class OpeningProposal:
 
     @property
     def seats(self) -> float:
-        return self.option.seats * self.sessions
+        return self.option.seats_of(self.week, self.sessions)
 
     @property
     def cost(self) -> float:
@@ -224,15 +248,26 @@ class OpeningProposal:
 
 @dataclass(frozen=True)
 class ProposalResult:
+    """`after` is the projection with every proposal added. `resolved`: no site passes the
+    target any more. For each site that still does, `shortfall_seats_per_week[site_id]` is the
+    extra seats a week from week 1 on (on top of the proposals) that would bring it within the
+    target — what a temporary counter, outsourced setup or more terminals must provide."""
+
     before: BacklogProjection
     after: BacklogProjection
     proposals: tuple[OpeningProposal, ...]
     resolved: bool
     unresolved_site_ids: tuple[int, ...] = field(default_factory=tuple)
+    shortfall_seats_per_week: dict[int, float] = field(default_factory=dict)
 
     @property
     def cost(self) -> float:
         return sum(p.cost for p in self.proposals)
+
+    @property
+    def seats(self) -> float:
+        """Seats all proposals add together."""
+        return sum(p.seats for p in self.proposals)
 
 
 def _deadline_week(week: int, target_days: float) -> int:
@@ -250,13 +285,16 @@ def propose_openings(
     """Sessions to add so the projected lead time stays within `target_days` at every site.
 
     Greedy and explainable: take the earliest breach; add the cheapest-per-seat option of that
-    site in the earliest allowed week up to the breach's deadline that still has room; repeat.
-    A site whose options cannot fix it is reported in `unresolved_site_ids`.
+    site in the earliest allowed week up to the breach's deadline that still has room; repeat
+    until the projection meets the target or the options run out. A site the options cannot
+    bring within the target is reported in `unresolved_site_ids`, with the extra weekly seats it
+    would still need in `shortfall_seats_per_week`.
     """
     before = project_backlog(data)
     added: dict[tuple[int, int], int] = {}
     by_site: dict[int, list[OpeningOption]] = {}
     for option in sorted(options, key=lambda o: (o.cost / o.seats, o.first_week)):
+        # `seats` is the typical session's (with session_seats, the caller passes their mean)
         by_site.setdefault(option.site_id, []).append(option)
     current = data
     gave_up: set[int] = set()
@@ -280,9 +318,12 @@ def propose_openings(
             continue
         option_index, option_week = choice
         option = by_site[site.site_id][option_index]
-        added[(id(option), option_week)] = added.get((id(option), option_week), 0) + 1
+        count = added.get((id(option), option_week), 0)
+        added[(id(option), option_week)] = count + 1
         seats = list(site.weekly_seats)
-        seats[option_week] += option.seats
+        seats[option_week] += option.seats_of(option_week, count + 1) - option.seats_of(
+            option_week, count
+        )
         sites = list(current.sites)
         sites[row] = replace(site, weekly_seats=seats)
         current = replace(current, sites=sites)
@@ -294,13 +335,45 @@ def propose_openings(
         if key == id(option)
     )
     after = project_backlog(current)
+    late = {
+        current.sites[row].site_id
+        for row in range(len(current.sites))
+        if np.any(after.lead_days[row] > target_days)
+    }
+    unresolved = tuple(sorted(gave_up | late))
     return ProposalResult(
         before=before,
         after=after,
         proposals=tuple(sorted(proposals, key=lambda p: (p.week, p.option.site_id))),
-        resolved=not gave_up and after.first_breach(target_days) is None,
-        unresolved_site_ids=tuple(sorted(gave_up)),
+        resolved=not unresolved,
+        unresolved_site_ids=unresolved,
+        shortfall_seats_per_week={
+            site_id: _shortfall(current, site_id, target_days) for site_id in unresolved
+        },
     )
+
+
+def _shortfall(data: BacklogInput, site_id: int, target_days: float) -> float:
+    """The fewest whole extra seats a week, from week 1 on, that keep `site_id` within the
+    target (bisection; inf when no number can: a breach week 1 cannot serve in time)."""
+    row = next(i for i, site in enumerate(data.sites) if site.site_id == site_id)
+    site = data.sites[row]
+
+    def meets(extra: int) -> bool:
+        seats = [s + (extra if week >= 1 else 0.0) for week, s in enumerate(site.weekly_seats)]
+        sites = list(data.sites)
+        sites[row] = replace(site, weekly_seats=seats)
+        lead = project_backlog(replace(data, sites=sites)).lead_days[row]
+        return bool(np.all(lead <= target_days))
+
+    high = max(1, math.ceil(float(np.sum(_booking_demand(data))) * site.demand_share))
+    if not meets(high):
+        return NEVER
+    low = 0  # it does not meet the target as it is
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if meets(middle) else (middle, high)
+    return float(high)
 
 
 def _first(lead: FloatArray, target_days: float) -> tuple[int, int] | None:
@@ -328,6 +401,9 @@ def _next_slot(
     """The cheapest option (they are sorted) with room in the earliest useful week."""
     for index, option in enumerate(options):
         for week in range(max(option.first_week, earliest), deadline + 1):
-            if added.get((id(option), week), 0) < option.max_per_week:
+            count = added.get((id(option), week), 0)
+            if count < option.sessions_in(week) and option.seats_of(
+                week, count + 1
+            ) > option.seats_of(week, count):
                 return index, week
     return None
