@@ -36,7 +36,7 @@ from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
-from madoguchi.offices.calendar import SiteDay
+from madoguchi.offices.hours_text import jp_date, site_notes, weekly_hours
 from madoguchi.offices.models import Municipality, NoticeLayout
 from madoguchi.offices.selectors import site_hours
 
@@ -44,7 +44,6 @@ PARALLEL_FROM = 1000
 QR_WORKERS = 2
 FONT = "IPAexGothic"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "ipaexg.ttf"
-WEEKDAYS = "月火水木金土日"
 HOURS_DAYS = 28  # the sites' hours printed: the coming four weeks
 PAGE_WIDTH, PAGE_HEIGHT = A4
 POSTCARD = (100 * mm, 148 * mm)
@@ -115,68 +114,6 @@ class NoticeContext:
         )
 
 
-def _date(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
-
-
-def _span(first: dt.date, last: dt.date) -> str:
-    if first == last:
-        return _date(first)
-    return f"{_date(first)}〜{_date(last)}"
-
-
-def _times(periods: Sequence[Any]) -> str:
-    return "、".join(
-        f"{clock.to_jst(p.starts_at):%-H:%M}〜{clock.to_jst(p.ends_at):%-H:%M}" for p in periods
-    )
-
-
-def _weekly_hours(days: Sequence[SiteDay]) -> str:
-    """'月・火・水・金 8:30〜17:15 ／ 木 8:30〜17:15、17:15〜19:00 ／ 土 9:00〜12:00'."""
-    by_weekday: dict[int, str] = {}
-    for day in days:
-        regular = [p for p in day.periods if not p.special]
-        if regular and day.day.weekday() not in by_weekday:
-            by_weekday[day.day.weekday()] = _times(regular)
-    groups: dict[str, list[str]] = {}
-    for weekday in sorted(by_weekday):
-        groups.setdefault(by_weekday[weekday], []).append(WEEKDAYS[weekday])
-    return " ／ ".join(f"{'・'.join(names)} {hours}" for hours, names in groups.items())
-
-
-def _site_notes(days: Sequence[SiteDay], open_until: dt.date | None) -> tuple[str, ...]:
-    """Closed weekdays, dated closures with their reason, special openings, the last open day."""
-    open_weekdays = {d.day.weekday() for d in days if any(not p.special for p in d.periods)}
-    seen_weekdays = {d.day.weekday() for d in days}
-    never = [WEEKDAYS[w] for w in sorted(seen_weekdays - open_weekdays)]
-    closures: list[tuple[dt.date, dt.date, str]] = []
-    for day in days:
-        if day.is_open or day.day.weekday() not in open_weekdays or not day.closed_reason:
-            continue
-        if day.closed_reason == "開設期間外":
-            continue
-        last = closures[-1] if closures else None
-        if last and last[2] == day.closed_reason and (day.day - last[1]).days <= 3:
-            closures[-1] = (last[0], day.day, last[2])
-        else:
-            closures.append((day.day, day.day, day.closed_reason))
-    closed = [f"{'・'.join(never)}曜日"] if never else []
-    closed += [f"{_span(first, last)}（{reason}）" for first, last, reason in closures]
-    notes = []
-    if closed:
-        notes.append("休み：" + "、".join(closed))
-    specials = [
-        f"{_date(d.day)} {_times([p for p in d.periods if p.special])}"
-        for d in days
-        if any(p.special for p in d.periods)
-    ]
-    if specials:
-        notes.append("臨時開庁：" + "、".join(specials))
-    if open_until is not None and days and open_until <= days[-1].day:
-        notes.append(f"この窓口は{open_until.year}年{_date(open_until)}までです。")
-    return tuple(notes)
-
-
 def notice_context(
     municipality: Municipality, *, today: dt.date | None = None, reminder: bool = False
 ) -> NoticeContext:
@@ -197,8 +134,8 @@ def notice_context(
             SiteLines(
                 name=entry.site.name,
                 address=entry.site.address,
-                hours=_weekly_hours(entry.days) or "臨時開庁の日のみ",
-                notes=_site_notes(entry.days, entry.site.open_until),
+                hours=weekly_hours(entry.days) or "臨時開庁の日のみ",
+                notes=site_notes(entry.days, entry.site.open_until),
             )
         )
     contact = tuple(
@@ -262,7 +199,7 @@ def _collect_by(context: NoticeContext) -> str:
     if context.collect_by is None:
         return ""
     day = context.collect_by
-    return f"受け取り期限：{day.year}年{_date(day)}まで"
+    return f"受け取り期限：{day.year}年{jp_date(day)}まで"
 
 
 def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
@@ -286,7 +223,9 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
         canvas.drawString(LEFT, y, line)
     y -= 8 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT, y, f"受け取りができる窓口と時間（{_date(context.issued_on)}から4週間）")
+    canvas.drawString(
+        LEFT, y, f"受け取りができる窓口と時間（{jp_date(context.issued_on)}から4週間）"
+    )
     canvas.setFont(FONT, 8)
     for site in context.sites:
         y -= 4.4 * mm
@@ -352,7 +291,7 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
             canvas.drawString(x, y, part)
     y -= 4.2 * mm
     canvas.setFont(FONT, 7)
-    canvas.drawString(x, y, f"受け取りの窓口と時間（{_date(context.issued_on)}から4週間）")
+    canvas.drawString(x, y, f"受け取りの窓口と時間（{jp_date(context.issued_on)}から4週間）")
     canvas.setFont(FONT, 5.6)
     for site in context.sites:
         y -= 3 * mm

@@ -6,6 +6,7 @@ app_name = "resident_site"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("renew/", views.renew, name="renew"),
     path("book/", views.procedures, name="procedures"),
     # The notice's QR code opens /book/card_pickup/?notice=XXX: procedure in the path.
     path("book/<slug:procedure>/", views.sites, name="sites"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from madoguchi.reservations.selectors import booking_window, find_reservation_fo
 from madoguchi.resident_site import availability, mail
 from madoguchi.resident_site.forms import IdentifyForm, LookupForm
 from madoguchi.resident_site.ics import visit_calendar
+from madoguchi.resident_site.renewal import renewal_page_context
 from madoguchi.resident_site.visit import Visit, documents_to_bring
 
 HOME_WEEKS = 2
@@ -61,6 +63,29 @@ def home(request: HttpRequest) -> HttpResponse:
     """The public home page: every site, what it offers, and its hours for the coming weeks."""
     sites = site_hours(clock.today(), HOME_WEEKS * 7)
     return render(request, "resident_site/home.html", {"sites": sites})
+
+
+EXPIRY_INPUT_RANGE = (dt.date(2016, 1, 1), dt.date(2045, 12, 31))
+
+
+def renew(request: HttpRequest) -> HttpResponse:
+    """When and how to renew (更新の時期と手続き); `?expires=YYYY-MM-DD` adds the first day a
+    renewal of that card or certificate can be requested."""
+    raw = request.GET.get("expires", "").strip()[:20]
+    expires_on = None
+    error = ""
+    if raw:
+        try:
+            expires_on = dt.date.fromisoformat(unicodedata.normalize("NFKC", raw))
+        except ValueError:
+            error = _("有効期限の日付を「2027-04-01」のように、年-月-日で入力してください。")
+        else:
+            if not EXPIRY_INPUT_RANGE[0] <= expires_on <= EXPIRY_INPUT_RANGE[1]:
+                expires_on = None
+                error = _("有効期限は2016年から2045年までの日付で入力してください。")
+    context = renewal_page_context(expires_on=expires_on)
+    context.update(error=error, expires_raw=raw)
+    return render(request, "resident_site/renew.html", context, status=400 if error else 200)
 
 
 # --- booking flow -----------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""The "when and how to renew" page: built from the sites, procedures and real hand-overs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.test import Client
+
+from madoguchi.core import clock
+from madoguchi.issuance.models import CardStatus
+from madoguchi.offices.models import SiteKind, SpecialOpening
+from tests.issuance.factories import card
+from tests.offices import factories as offices
+from tests.resident_site import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def at_now() -> Iterator[None]:
+    cache.clear()
+    with time_machine.travel(factories.NOW, tick=False):
+        yield
+    cache.clear()
+
+
+def page(query: str = "") -> tuple[int, str]:
+    response = Client().get(f"/renew/{query}")
+    return response.status_code, response.content.decode()
+
+
+def test_the_page_lists_each_site_with_this_months_hours_and_what_to_bring() -> None:
+    city = factories.city(saturday_hours=True)
+    SpecialOpening.objects.create(
+        site=city.site,
+        day=dt.date(2026, 6, 14),
+        starts_at_time=dt.time(9),
+        ends_at_time=dt.time(12),
+    )
+    temporary = offices.site(city.municipality, name="駅前臨時窓口", kind=SiteKind.TEMPORARY)
+    temporary.procedures.set([city.renewal])
+    status, html = page()
+    assert status == 200
+    assert "テスト区役所 本庁舎" in html and "土日も開庁" in html
+    assert "臨時開庁：" in html and "6月14日" in html
+    assert "駅前臨時窓口" in html and "臨時窓口" in html
+    assert factories.PICKUP_DOCUMENTS in html  # what to bring, from the procedure
+    assert "照会書、代理人の本人確認書類" in html  # the proxy documents of cert renewal
+    assert "75歳以上" in html  # the accepted proxy reasons
+    assert "特急発行の対象外" in html
+
+
+def test_the_usual_time_comes_from_real_hand_overs_and_falls_back_to_one_to_two_months() -> None:
+    city = factories.city()
+    assert "約1〜2か月" in page()[1]
+    cache.clear()
+    handed = clock.now() - dt.timedelta(days=3)
+    for applied_days_ago in (45, 52, 59):
+        card(
+            city.municipality,
+            status=CardStatus.HANDED_OVER,
+            handed_over_at=handed,
+            is_proxy=False,
+            applied_on=(handed - dt.timedelta(days=applied_days_ago)).date(),
+        )
+    html = page()[1]
+    assert "約7週間（中央値 52日）" in html and "約1〜2か月" not in html
+
+
+def test_an_expiry_date_gives_the_first_day_to_renew() -> None:
+    factories.city()
+    status, html = page("?expires=2026-09-30")
+    assert status == 200
+    # The day after "expiry minus 3 months" (30 June).
+    assert "2026年7月1日（水）から更新の手続きができます" in html
+    status, html = page("?expires=２０２６－０５－１０")  # full-width, as phones type it
+    assert status == 200 and "有効期限はすでに過ぎています" in html
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "1999-01-01"])
+def test_a_bad_expiry_date_gets_a_clear_message(bad: Any) -> None:
+    factories.city()
+    status, html = page(f"?expires={bad}")
+    assert status == 400
+    assert 'role="alert"' in html and "有効期限" in html
+    assert "から更新の手続きができます" not in html
+
+
+def test_the_home_page_links_the_renewal_page() -> None:
+    factories.city()
+    assert 'href="/renew/"' in Client().get("/").content.decode()
