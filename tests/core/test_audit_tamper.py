@@ -293,6 +293,13 @@ def test_a_checkpoint_line_written_without_the_key_is_named(settings: Any) -> No
     assert "4 行目" in report.findings[0].message
 
 
+def test_a_garbled_checkpoint_line_is_named(settings: Any) -> None:
+    _chain()
+    with open(settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE, "a", encoding="utf-8") as file:
+        file.write('{"kind": "seal", "seq": 12, "head": "\n')
+    assert verify_audit_chain().kinds == ["checkpoint-forged"]
+
+
 def test_a_missing_checkpoint_file_is_named(settings: Any) -> None:
     _chain()
     settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE.unlink()
@@ -306,7 +313,9 @@ def test_the_server_log_serves_as_the_checkpoint_file(
     with caplog.at_level("INFO", logger="madoguchi.audit.checkpoint"):
         _chain()
     log = tmp_path / "server.log"
-    log.write_text("\n".join(f"2026-12-06 INFO {r.getMessage()}" for r in caplog.records))
+    noise = 'WARNING django.request Not Found: /x {"kind": "seal", "seq": 99}'
+    lines = [noise, *(f"2026-12-06 INFO {r.getMessage()}" for r in caplog.records)]
+    log.write_text("\n".join(lines))
     report = verify_audit_chain(checkpoint_file=log)
     assert report.intact and report.checkpoints == 3
     _lift_triggers()

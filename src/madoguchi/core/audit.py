@@ -494,8 +494,13 @@ def read_checkpoints(lines: Iterable[str]) -> tuple[list[Checkpoint], list[int]]
     and the numbers of lines that look like checkpoints but whose MAC is not the key's."""
     good, bad = [], []
     for number, text in enumerate(lines, start=1):
-        start = text.find("{")
-        if start < 0 or '"kind"' not in text:
+        # a line of the checkpoint file, or the server log's "audit checkpoint {…}"
+        marker = text.find("audit checkpoint {")
+        if text.startswith("{"):
+            start = 0
+        elif marker >= 0:
+            start = marker + len("audit checkpoint ")
+        else:
             continue
         try:
             body = json.loads(text[start:])
