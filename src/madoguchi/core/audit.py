@@ -528,12 +528,6 @@ def read_checkpoints(lines: Iterable[str]) -> tuple[list[Checkpoint], list[int]]
     return good, bad
 
 
-def chain_head() -> tuple[int, str]:
-    """The last sealed (seq, hash), or (0, the genesis hash)."""
-    last = AuditEvent.objects.filter(seq__gt=0).order_by("-seq").values_list("seq", "hash").first()
-    return (int(last[0] or 0), str(last[1])) if last else (0, GENESIS_HASH)
-
-
 class _BackgroundSealer:
     """One thread per process that seals within the interval after a commit appended events.
 
