@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.demo.pipeline import load_demo_pipeline
+from madoguchi.demo.today import SiteDay, load_demo_day
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.offices.models import (
     Closure,
@@ -105,6 +107,7 @@ class DemoSummary:
     sites: int
     residents: int
     staff_usernames: tuple[str, ...]
+    today: tuple[SiteDay, ...] = ()
 
 
 def _weekly(
@@ -298,11 +301,13 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         after={"residents": register_count, "seed": seed},
     )
     load_demo_pipeline(municipality=municipality, seed=seed, today=today)
+    live = load_demo_day(municipality=municipality, seed=seed) if today == clock.today() else []
     return DemoSummary(
         municipality=municipality,
         sites=municipality.sites.count(),
         residents=register_count,
         staff_usernames=tuple(usernames),
+        today=tuple(live),
     )
 
 

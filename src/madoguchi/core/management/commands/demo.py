@@ -36,7 +36,30 @@ class Command(BaseCommand):
             self.stdout.write(f"  ユーザー名 {username}  パスワード {DEMO_PASSWORD}")
         for line in sample_notice_lines():
             self.stdout.write(line)
+        self._today(summary.today)
         seal_audit_events()  # the server replaces this process: leave no event unsealed
         if not options["no_serve"]:
             serve_options = {} if options["port"] is None else {"port": options["port"]}
             call_command("serve", **serve_options)
+
+    def _today(self, days: Any) -> None:
+        """Where to look at today's demo visitors."""
+        if not days:
+            self.stdout.write("今日はどの窓口も開いていないため、当日の来庁者はいません。")
+            return
+        self.stdout.write("今日の窓口（demo-official でログインして見てください）:")
+        for day in days:
+            site = day.site
+            if "already" in day.notes:
+                self.stdout.write(f"  {site.name}: 今日の来庁者は作成済みです")
+            else:
+                self.stdout.write(
+                    f"  {site.name}: 予約 {day.booked} 件（受付済み {day.checked_in}）、"
+                    f"当日の整理券 {day.tickets} 枚、窓口で呼出・対応中 {day.at_counters} 人"
+                )
+                for note in day.notes:
+                    self.stdout.write(f"    {note}")
+            self.stdout.write(f"    予約一覧（交付・検索）: /staff/sites/{site.pk}/")
+            self.stdout.write(f"    呼び出し: /staff/queue/sites/{site.pk}/")
+            self.stdout.write(f"    待合室の表示: /queue/sites/{site.pk}/")
+            self.stdout.write(f"    整理券を受け取る: /queue/sites/{site.pk}/take/")

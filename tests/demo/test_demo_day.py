@@ -1,0 +1,88 @@
+"""`madoguchi demo` leaves a live day: booked visitors (some checked in), walk-in tickets
+waiting and being served at the sites open today — through the real services — and says
+where to look."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+
+from madoguchi.core import clock
+from madoguchi.demo.city import build_demo_city
+from madoguchi.offices.models import Site, SiteKind
+from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.staff.models import StaffUser
+from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+THURSDAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture
+def at_ten() -> object:
+    with time_machine.travel(clock.at(THURSDAY, dt.time(10, 0)), tick=False) as traveller:
+        yield traveller
+
+
+def test_the_main_office_has_a_real_day_shown_on_every_screen_and_loaded_once(
+    at_ten: object,
+) -> None:
+    build_demo_city(residents=50, seed=3, today=THURSDAY)
+    main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
+
+    visits = Reservation.objects.filter(slot__site=main, slot__starts_at__date=THURSDAY)
+    assert visits.count() >= 5
+    assert {r.procedure.code for r in visits} == {"card_pickup", "cert_renewal"}
+    assert visits.filter(status=ReservationStatus.CHECKED_IN).exists()
+    assert visits.filter(status=ReservationStatus.BOOKED).exists()
+    assert all(r.slot.starts_at > clock.now() for r in visits)  # nothing booked in the past
+
+    tickets = QueueTicket.objects.filter(site=main, business_day=THURSDAY)
+    statuses = set(tickets.values_list("status", flat=True))
+    assert {TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING} <= statuses
+    assert tickets.filter(priority=TicketPriority.WALK_IN).count() >= 5
+    assert tickets.filter(priority=TicketPriority.APPOINTMENT).exists()
+
+    client = Client()
+    client.force_login(StaffUser.objects.get(username="demo-official"))
+    pickup = Reservation.objects.filter(
+        slot__site=main, procedure__code="card_pickup", slot__starts_at__date=THURSDAY
+    ).first()
+    assert pickup is not None
+
+    day = client.get(f"/staff/sites/{main.pk}/").content.decode()
+    assert pickup.code in day and "受付済み" in day
+    calling = client.get(f"/staff/queue/sites/{main.pk}/").content.decode()
+    assert "対応中" in calling and "お呼び出し中" in calling
+    board = Client().get(f"/queue/sites/{main.pk}/").content.decode()
+    serving = QueueTicket.objects.get(site=main, status=TicketStatus.SERVING)
+    assert serving.label in board
+
+    counts = (Reservation.objects.count(), QueueTicket.objects.count())
+    build_demo_city(residents=50, seed=3, today=THURSDAY)
+    assert (Reservation.objects.count(), QueueTicket.objects.count()) == counts
+
+
+def test_after_hours_nothing_is_invented_and_the_demo_says_so() -> None:
+    with time_machine.travel(clock.at(THURSDAY, dt.time(21, 0)), tick=False):
+        summary = build_demo_city(residents=50, seed=3, today=THURSDAY)
+        assert QueueTicket.objects.count() == 0
+        assert Reservation.objects.filter(slot__starts_at__date=THURSDAY).count() == 0
+        assert all(day.tickets == 0 for day in summary.today)
+
+
+def test_the_demo_command_prints_where_to_look(at_ten: object) -> None:
+    out = io.StringIO()
+    call_command("demo", residents=50, seed=3, no_serve=True, stdout=out)
+    main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
+    printed = out.getvalue()
+    assert "今日の窓口" in printed
+    assert f"予約一覧（交付・検索）: /staff/sites/{main.pk}/" in printed
+    assert f"待合室の表示: /queue/sites/{main.pk}/" in printed
+    assert "当日の整理券 7 枚" in printed
