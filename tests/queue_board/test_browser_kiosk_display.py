@@ -174,3 +174,45 @@ def test_the_display_shows_a_new_call_by_itself_and_recovers_after_an_outage(
         page.locator("[data-calling] td.number", has_text="2").wait_for(timeout=8_000)
     finally:
         context.close()
+
+
+def test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times(
+    live_server: Any, page: Any, open_hall: Hall
+) -> None:
+    from madoguchi.offices.models import Procedure
+    from madoguchi.walkins.services import finish_ticket, start_serving
+
+    for _ in range(10):
+        ticket = issue_ticket(
+            site=open_hall.site, procedure=open_hall.cert_renewal, actor=Actor.resident()
+        )
+        call_next_ticket(site=open_hall.site, counter=open_hall.counter_1, actor=Actor("staff:1:x"))
+        start_serving(ticket=ticket, actor=Actor("staff:1:x"))
+        QueueTicket.objects.filter(pk=ticket.pk).update(
+            served_at=jst(9), called_at=jst(9)
+        )  # 9:00 → now (about 10:00): an hour's service
+        finish_ticket(ticket=ticket, actor=Actor("staff:1:x"))
+    StaffUser.objects.create_user(
+        "kanri",
+        password="pw-for-tests",
+        role=Role.MANAGER,
+        municipality=open_hall.site.municipality,
+    )
+    page.goto(f"{live_server.url}/staff/")
+    page.fill("#id_username", "kanri")
+    page.fill("#id_password", "pw-for-tests")
+    page.get_by_role("button", name="ログイン").click()
+    page.goto(f"{live_server.url}/staff/queue/stats/")
+    accessible(page)
+    page.select_option("#id_site", str(open_hall.site.pk))
+    day = jst(10).date().isoformat()
+    page.fill("#id_first", day)
+    page.fill("#id_last", day)
+    page.get_by_role("button", name="表示").click()
+    assert page.locator("svg.chart").is_visible()
+    assert page.get_by_role("cell", name="電子証明書の更新").first.is_visible()
+    accessible(page)
+    page.get_by_role("button", name="実績の対応時間を所要時間として採用").click()
+    assert page.get_by_text("「電子証明書の更新」の所要時間を10分から").is_visible()
+    duration = Procedure.objects.get(pk=open_hall.cert_renewal.pk).duration_minutes
+    assert 59 <= duration <= 61

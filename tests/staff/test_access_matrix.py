@@ -45,6 +45,7 @@ from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import (
     call_next_ticket,
     check_in_booked_visitor,
+    finish_ticket,
     issue_ticket,
     start_serving,
 )
@@ -361,6 +362,34 @@ def transfer(ctx: Ctx) -> Case:
     )
 
 
+def stats_csv(ctx: Ctx) -> Case:
+    waiting_ticket(ctx)
+    day = ON_THE_DAY.date().isoformat()
+    name = ctx.site.name
+    return Case(
+        f"/staff/queue/stats.csv?first={day}&last={day}",
+        lambda r: r.status_code == 200 and name in r.content.decode(),
+    )
+
+
+def adopt(ctx: Ctx) -> Case:
+    ctx.the_day()
+    counter = first_counter(ctx)
+    for _ in range(10):
+        ticket = issue_ticket(site=ctx.site, procedure=ctx.world.renewal, actor=RESIDENT)
+        call_next_ticket(site=ctx.site, counter=counter, actor=SYSTEM)
+        start_serving(ticket=ticket, actor=SYSTEM)
+        ctx.traveller.shift(dt.timedelta(minutes=37))
+        finish_ticket(ticket=ticket, actor=SYSTEM)
+    day = ON_THE_DAY.date().isoformat()
+    renewal = ctx.world.renewal
+    return Case(
+        f"/staff/queue/stats/sites/{ctx.site.pk}/adopt/?first={day}&last={day}",
+        lambda r: type(renewal).objects.get(pk=renewal.pk).duration_minutes == 37,
+        {},
+    )
+
+
 def ticket_move(move: str, before: str, after: str) -> Callable[[Ctx], Case]:
     def build(ctx: Ctx) -> Case:
         ticket = waiting_ticket(ctx)
@@ -612,6 +641,9 @@ MATRIX: tuple[Entry, ...] = (
     Entry("walkins:issue", "", A.COUNTER, OBJECT, "post", staff_issue),
     Entry("walkins:recall", "", A.COUNTER, OBJECT, "post", recall),
     Entry("walkins:transfer", "", A.COUNTER, OBJECT, "post", transfer),
+    Entry("walkins:stats", "", A.SEE_SITE, LIST, "get", site_list("/staff/queue/stats/")),
+    Entry("walkins:stats_csv", "", A.SEE_SITE, LIST, "get", stats_csv),
+    Entry("walkins:adopt", "", A.CHANGE_PLANNING, OBJECT, "post", adopt),
     Entry(
         "walkins:move",
         "serve",

@@ -61,3 +61,44 @@ class TransferForm(forms.Form):
         _limit(
             self.fields["procedure"], Procedure.objects.filter(pk__in=[p.pk for p in procedures])
         )
+
+
+MAX_REPORT_DAYS = 93
+"""The statistics cover at most about three months at a time."""
+
+
+class StatsForm(forms.Form):
+    """Which sites and days the queue statistics cover."""
+
+    site = forms.TypedChoiceField(
+        label=_("窓口（庁舎）"), coerce=int, required=False, empty_value=None
+    )
+    first = forms.DateField(
+        label=_("開始日"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("開始日を 2025-06-10 の形で入力してください。")},
+    )
+    last = forms.DateField(
+        label=_("終了日"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("終了日を 2025-06-10 の形で入力してください。")},
+    )
+
+    def __init__(self, *args: Any, sites: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["site"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", _("担当のすべての窓口")), *((s.pk, s.name) for s in sites)]
+        field.error_messages["invalid_choice"] = _("担当の窓口から選んでください。")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("first"), data.get("last")
+        if first and last:
+            if last < first:
+                raise forms.ValidationError(_("終了日は開始日と同じか後の日にしてください。"))
+            if (last - first).days >= MAX_REPORT_DAYS:
+                raise forms.ValidationError(
+                    _("期間は%(n)s日以内にしてください。") % {"n": MAX_REPORT_DAYS}
+                )
+        return data

@@ -9,6 +9,8 @@ the interfaces before they call in here; the services check everything that is a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -544,3 +546,67 @@ def close_past_queue_days(*, before: dt.date, actor: Actor) -> dict[str, int]:
     return {str(status): count for status, count in counts.items()} | (
         {"left_open": left_open} if left_open else {}
     )
+
+
+@dataclass(frozen=True)
+class AdoptedDuration:
+    procedure: Procedure
+    before: int
+    after: int
+    samples: int
+
+
+@transaction.atomic
+def adopt_observed_service_times(
+    *, sites: Sequence[Site], first: dt.date, last: dt.date, actor: Actor
+) -> list[AdoptedDuration]:
+    """Make the service times observed at `sites` from `first` to `last` the planning
+    assumption (`Procedure.duration_minutes`, used by slots, forecasts and wait estimates).
+
+    Only procedures with at least `statistics.MIN_SAMPLES_TO_ADOPT` finished services count;
+    the mean is rounded to whole minutes (1–240). One audit event per procedure changed.
+    Raises DomainError `not_enough_observations` (422) when no procedure qualifies; nothing
+    changes then. Returns what changed (a procedure already at its observed time is left).
+    """
+    from madoguchi.walkins.statistics import MIN_SAMPLES_TO_ADOPT, queue_report
+
+    report = queue_report(sites, first, last)
+    qualified = {
+        pk: summary
+        for pk, (_name, summary) in report.by_procedure.items()
+        if len(summary.services) >= MIN_SAMPLES_TO_ADOPT and summary.service_mean is not None
+    }
+    if not qualified:
+        raise DomainError(
+            "not_enough_observations",
+            _("対応時間の実績が足りません（手続きごとに%(n)s件以上の完了が必要です）。")
+            % {"n": MIN_SAMPLES_TO_ADOPT},
+            status=422,
+        )
+    changed = []
+    for procedure in Procedure.objects.select_for_update().filter(pk__in=qualified).order_by("pk"):
+        summary = qualified[procedure.pk]
+        assert summary.service_mean is not None
+        observed = min(240, max(1, round(summary.service_mean)))
+        if observed == procedure.duration_minutes:
+            continue
+        before = procedure.duration_minutes
+        procedure.duration_minutes = observed
+        procedure.save(update_fields=["duration_minutes"])
+        record_audit_event(
+            actor=actor,
+            action="procedure.duration_adopted",
+            subject_type="offices.Procedure",
+            subject_id=procedure.pk,
+            before={"duration_minutes": before},
+            after={
+                "duration_minutes": observed,
+                "observed_mean_minutes": round(summary.service_mean, 2),
+                "samples": len(summary.services),
+                "sites": sorted(s.pk for s in sites),
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+            },
+        )
+        changed.append(AdoptedDuration(procedure, before, observed, len(summary.services)))
+    return changed

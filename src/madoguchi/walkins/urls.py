@@ -6,6 +6,9 @@ app_name = "walkins"
 
 urlpatterns = [
     path("", views.sites, name="sites"),
+    path("stats/", views.stats, name="stats"),
+    path("stats.csv", views.stats_csv, name="stats_csv"),
+    path("stats/sites/<int:site_id>/adopt/", views.adopt_service_times, name="adopt"),
     path("sites/<int:site_id>/", views.calling, name="calling"),
     path("sites/<int:site_id>/counters/<int:counter_id>/call/", views.call_next, name="call"),
     path("sites/<int:site_id>/issue/", views.issue, name="issue"),

@@ -7,6 +7,8 @@ with CSRF.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -14,21 +16,26 @@ import segno
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
+from madoguchi.core import clock
 from madoguchi.core.audit import Actor
+from madoguchi.core.csvsafe import safe_writer
 from madoguchi.core.errors import DomainError
 from madoguchi.core.links import public_url
+from madoguchi.forecasts.charts import Series, bar_chart
 from madoguchi.offices.models import Counter, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
-from madoguchi.walkins.forms import StaffIssueForm, TransferForm
+from madoguchi.walkins.forms import StaffIssueForm, StatsForm, TransferForm
 from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.selectors import queue_state
 from madoguchi.walkins.services import (
+    adopt_observed_service_times,
     call_next_ticket,
     cancel_ticket,
     finish_ticket,
@@ -38,6 +45,7 @@ from madoguchi.walkins.services import (
     start_serving,
     transfer_ticket,
 )
+from madoguchi.walkins.statistics import MIN_SAMPLES_TO_ADOPT, queue_report
 
 TICKET_MOVES: dict[str, tuple[Callable[..., QueueTicket], str]] = {
     "serve": (start_serving, gettext_noop("{number}番の対応を始めました。")),
@@ -251,3 +259,170 @@ def move_ticket(request: HttpRequest, ticket_id: int, action: str) -> HttpRespon
     else:
         messages.success(request, gettext(done).format(number=ticket.label))
     return redirect("walkins:calling", site_id=site.pk)
+
+
+def _report_scope(request: HttpRequest) -> tuple[StatsForm, list[Site], dt.date, dt.date]:
+    """The statistics form and what it selects (today at every site in scope by default)."""
+    in_scope = access.in_scope(request.user, Action.SEE_SITE, active_sites())
+    today = clock.today()
+    data = request.GET if "first" in request.GET else None
+    form = StatsForm(data, sites=in_scope, initial={"first": today, "last": today})
+    first = last = today
+    chosen = in_scope
+    if form.is_bound and form.is_valid():
+        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+        site_id = form.cleaned_data["site"]
+        if site_id is not None:
+            chosen = [s for s in in_scope if s.pk == site_id]
+    return form, chosen, first, last
+
+
+def _rounded(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+@staff_view(Action.SEE_SITE)
+def stats(request: HttpRequest) -> HttpResponse:
+    """The queue's measured day: per site, day and procedure, with waits by hour as a chart."""
+    form, chosen, first, last = _report_scope(request)
+    report = queue_report(chosen, first, last) if not form.errors else None
+    chart = None
+    if report is not None and report.waits_by_hour:
+        hours = list(report.waits_by_hour)
+        chart = bar_chart(
+            title=gettext("発券した時刻ごとの平均待ち時間"),
+            summary=gettext("時刻ごとの平均待ち時間（分）。同じ数字を下の表に示します。"),
+            labels=[f"{h}:00" for h in hours],
+            series=[
+                Series(
+                    gettext("平均待ち時間"),
+                    [report.waits_by_hour[h].wait_mean or 0.0 for h in hours],
+                    "#1f5fa8",
+                ),
+                Series(
+                    gettext("90%の方の待ち時間"),
+                    [report.waits_by_hour[h].wait_p90 or 0.0 for h in hours],
+                    "#c0561b",
+                ),
+            ],
+            unit=gettext("分"),
+        )
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "walkins/stats.html",
+        {
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "first": first,
+            "last": last,
+            "sites": chosen,
+            "csv_query": query,
+            # Adopting is per site: offered when one site is shown and this person plans there.
+            "adopt_site": chosen[0]
+            if len(chosen) == 1
+            and access.allows(request.user, Action.CHANGE_PLANNING, site=chosen[0])
+            else None,
+            "min_samples": MIN_SAMPLES_TO_ADOPT,
+        },
+    )
+
+
+CSV_HEADER = [
+    "営業日",
+    "窓口（庁舎）",
+    "手続き",
+    "整理券",
+    "対応済み",
+    "不在",
+    "取消",
+    "予約の方",
+    "予約なしの方",
+    "平均待ち時間（分）",
+    "待ち時間90パーセンタイル（分）",
+    "平均対応時間（分）",
+    "目安の平均絶対誤差（分）",
+]
+
+
+@staff_view(Action.SEE_SITE)
+def stats_csv(request: HttpRequest) -> HttpResponse:
+    """The same rows as CSV (UTF-8 with BOM for spreadsheet software; formula-safe cells)."""
+    form, chosen, first, last = _report_scope(request)
+    if form.errors:
+        return HttpResponse(
+            " ".join(m for e in form.errors.as_data().values() for v in e for m in v.messages),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    report = queue_report(chosen, first, last)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="queue-{first:%Y%m%d}-{last:%Y%m%d}.csv"'
+    )
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = safe_writer(out)
+    writer.writerow(CSV_HEADER)
+    for row in report.rows:
+        s = row.summary
+        writer.writerow(
+            [
+                row.day.isoformat(),
+                row.site_name,
+                row.procedure_name,
+                s.tickets,
+                s.served,
+                s.no_shows,
+                s.cancelled,
+                s.appointments,
+                s.walk_ins,
+                _rounded(s.wait_mean),
+                _rounded(s.wait_p90),
+                _rounded(s.service_mean),
+                _rounded(s.estimate_mae),
+            ]
+        )
+    response.write(out.getvalue())
+    return response
+
+
+@staff_view(Action.CHANGE_PLANNING)
+@require_POST
+def adopt_service_times(request: HttpRequest, site_id: int) -> HttpResponse:
+    """Make the service times observed at this site (the form's days) the planning
+    assumption — for managers of the site's municipality (403 otherwise)."""
+    site = access.site_for(request.user, Action.CHANGE_PLANNING, site_id)
+    form = StatsForm(request.GET, sites=[site])
+    back = f"{reverse('walkins:stats')}?{request.GET.urlencode()}"
+    if not form.is_valid():
+        messages.error(request, gettext("期間を選び直してください。"))
+        return redirect(back)
+    try:
+        changed = adopt_observed_service_times(
+            sites=[site],
+            first=form.cleaned_data["first"],
+            last=form.cleaned_data["last"],
+            actor=Actor.staff(request.user),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if not changed:
+            messages.info(request, gettext("所要時間は実績と同じでした。変更はありません。"))
+        for item in changed:
+            messages.success(
+                request,
+                gettext(
+                    "「%(procedure)s」の所要時間を%(before)s分から%(after)s分にしました"
+                    "（実績%(n)s件）。"
+                )
+                % {
+                    "procedure": item.procedure.name,
+                    "before": item.before,
+                    "after": item.after,
+                    "n": item.samples,
+                },
+            )
+    return redirect(back)
