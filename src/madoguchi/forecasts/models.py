@@ -9,7 +9,14 @@ digest — earlier snapshots stay, for comparison), its expiry cube per area, ki
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
 from django.db import models
+
+CARD_WORK_ENDS_AT = dt.time(20, 0)
+"""The national system closes at 20:00: no card session may end later."""
 
 
 class RegisterRecord(models.Model):
@@ -115,3 +122,130 @@ class RegisterHolding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area} {self.age_band}: {self.card_holders}/{self.residents}"
+
+
+def _default_evening_weekdays() -> list[int]:
+    return [1, 3]  # Tuesday, Thursday
+
+
+class PlanningPolicy(models.Model):
+    """What the planner may propose and what it assumes, per municipality (edited in the admin,
+    audited). A municipality without a row plans with the defaults (`policy_for`)."""
+
+    municipality = models.OneToOneField(
+        "offices.Municipality", on_delete=models.CASCADE, related_name="planning_policy"
+    )
+    allow_evenings = models.BooleanField("平日夜間の臨時開庁を提案する", default=True)
+    evening_weekdays = models.JSONField(
+        "平日夜間の曜日（0=月曜〜4=金曜、提案する順）",
+        default=_default_evening_weekdays,
+        blank=True,  # an empty list reaches clean(), which says what to enter
+        help_text="例: [1, 3]（火曜・木曜）",
+    )
+    evening_starts_at = models.TimeField("平日夜間の開始", default=dt.time(17, 15))
+    evening_ends_at = models.TimeField("平日夜間の終了", default=dt.time(19, 0))
+    allow_saturdays = models.BooleanField("土曜の臨時開庁を提案する", default=True)
+    saturday_starts_at = models.TimeField("土曜の開始", default=dt.time(9, 0))
+    saturday_ends_at = models.TimeField("土曜の終了", default=dt.time(12, 0))
+    evening_cost_weight = models.DecimalField(
+        "平日夜間の1時間あたり費用（平日日中=1）",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.25"),
+    )
+    weekend_cost_weight = models.DecimalField(
+        "土曜の1時間あたり費用（平日日中=1）",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.50"),
+    )
+    take_up_percent = models.PositiveSmallIntegerField("更新する人の割合（％）", default=90)
+    notice_delay_weeks = models.PositiveSmallIntegerField(
+        "カード到着から交付通知書の発送までの週数", default=1
+    )
+
+    class Meta:
+        verbose_name = "計画の前提"
+        verbose_name_plural = "計画の前提"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(evening_ends_at__gt=models.F("evening_starts_at"))
+                & models.Q(evening_ends_at__lte=CARD_WORK_ENDS_AT)
+                & models.Q(saturday_ends_at__gt=models.F("saturday_starts_at"))
+                & models.Q(saturday_ends_at__lte=CARD_WORK_ENDS_AT),
+                name="policy_sessions_end_after_start_by_20",
+                violation_error_message="開庁時間は開始より後、20:00までに終わるようにしてください。",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(evening_cost_weight__gte=0)
+                & models.Q(weekend_cost_weight__gte=0)
+                & models.Q(take_up_percent__lte=100),
+                name="policy_costs_and_take_up_in_range",
+                violation_error_message="費用は0以上、更新する人の割合は100％以下にしてください。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality}: 計画の前提"
+
+    def clean(self) -> None:
+        """Refuse values the planner cannot use, with a Japanese message per field."""
+        errors: dict[str, list[str]] = {}
+        for kind, starts, ends in (
+            ("evening", self.evening_starts_at, self.evening_ends_at),
+            ("saturday", self.saturday_starts_at, self.saturday_ends_at),
+        ):
+            if starts is None or ends is None:
+                continue
+            if ends <= starts:
+                errors.setdefault(f"{kind}_ends_at", []).append(
+                    "終了は開始より後にしてください（時間がゼロや負になります）。"
+                )
+            if ends > CARD_WORK_ENDS_AT:
+                errors.setdefault(f"{kind}_ends_at", []).append(
+                    "カードの事務は20:00までです。終了を20:00以前にしてください。"
+                )
+        weekdays = self.evening_weekdays
+        if not (
+            isinstance(weekdays, list)
+            and weekdays
+            and all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 4 for d in weekdays
+            )
+            and len(set(weekdays)) == len(weekdays)
+        ):
+            errors.setdefault("evening_weekdays", []).append(
+                "曜日は 0（月曜）〜4（金曜）の数字を重ならないように並べてください。例: [1, 3]"
+            )
+        for name in ("evening_cost_weight", "weekend_cost_weight"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                errors.setdefault(name, []).append("費用は0以上にしてください。")
+        if self.take_up_percent is not None and self.take_up_percent > 100:
+            errors.setdefault("take_up_percent", []).append(
+                "更新する人の割合は0〜100％で入力してください。"
+            )
+        if self.notice_delay_weeks is not None and self.notice_delay_weeks > 8:
+            errors.setdefault("notice_delay_weeks", []).append(
+                "通知書の発送までの週数は0〜8週で入力してください（目安は1週、遅くとも2週）。"
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def evening_minutes(self) -> int:
+        return _minutes(self.evening_starts_at, self.evening_ends_at)
+
+    @property
+    def saturday_minutes(self) -> int:
+        return _minutes(self.saturday_starts_at, self.saturday_ends_at)
+
+
+def _minutes(starts: dt.time, ends: dt.time) -> int:
+    return (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+
+
+def policy_for(municipality_id: int) -> PlanningPolicy:
+    """The municipality's planning policy, or the defaults (unsaved) when it has none."""
+    policy = PlanningPolicy.objects.filter(municipality_id=municipality_id).first()
+    return policy or PlanningPolicy(municipality_id=municipality_id)

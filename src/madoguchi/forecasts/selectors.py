@@ -11,9 +11,21 @@ import numpy as np
 import numpy.typing as npt
 
 from madoguchi.core.clock import JST
-from madoguchi.forecasts.models import RegisterExpiryCount, RegisterHolding, RegisterSnapshot
+from madoguchi.forecasts.models import (
+    PlanningPolicy,
+    RegisterExpiryCount,
+    RegisterHolding,
+    RegisterSnapshot,
+    policy_for,
+)
 from madoguchi.forecasts.register_import import current_snapshot
-from madoguchi.forecasts.services import candidate_days, opening_seats, site_slot_inputs
+from madoguchi.forecasts.services import (
+    candidate_days,
+    opening_seats,
+    session_hours,
+    session_weekdays,
+    site_slot_inputs,
+)
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
@@ -225,9 +237,6 @@ class WhatIf:
         return not (self.extra_counters or self.saturday_counters or self.temporary_counters)
 
 
-SATURDAY_SESSION_MINUTES = 180
-
-
 def monthly_counter_hours(
     municipality: Municipality, *, start: dt.date, months: int, what_if: WhatIf | None = None
 ) -> npt.NDArray[np.float64]:
@@ -236,6 +245,7 @@ def monthly_counter_hours(
     A session's positions are its counters, capped by the site's terminals for card work.
     """
     what_if = what_if or WhatIf()
+    saturday_minutes = policy_for(municipality.pk).saturday_minutes
     end = add_months(start, months)
     hours = np.zeros(months)
     card = Procedure.objects.filter(code=CARD_PICKUP).first()
@@ -258,7 +268,7 @@ def monthly_counter_hours(
                     positions = min(positions, max(terminals, 1) + extra)
                 hours[month] += positions * period.minutes / 60
             if saturday and day.weekday() == 5 and calendar.closed_reason(day) is None:
-                hours[month] += saturday * SATURDAY_SESSION_MINUTES / 60
+                hours[month] += saturday * saturday_minutes / 60
             day += dt.timedelta(days=1)
     if what_if.temporary_counters and what_if.temporary_from and what_if.temporary_weeks:
         for week in range(what_if.temporary_weeks):
@@ -330,8 +340,6 @@ def capacity_plan(
 
 HORIZON_WEEKS = 12
 ARRIVAL_HISTORY_WEEKS = 4
-EVENING_COST, WEEKEND_COST = 1.25, 1.5
-"""Cost of one counter-hour in an evening or weekend session, relative to a weekday one."""
 
 
 @dataclass(frozen=True)
@@ -372,6 +380,17 @@ def _free_seats_by_week(
         if planned.procedure_id == procedure.pk and day not in covered:
             seats[(day - first).days // 7] += planned.capacity
     return seats
+
+
+_WEEKDAY_NAMES = "月火水木金土日"
+
+
+def _session_label(kind: str, starts: dt.time, ends: dt.time, policy: PlanningPolicy) -> str:
+    hours = f"{starts.hour}:{starts.minute:02d}〜{ends.hour}:{ends.minute:02d}"
+    if kind == "weekend":
+        return f"土曜（空いていなければ日曜） {hours}"
+    days = "・".join(_WEEKDAY_NAMES[day] for day in session_weekdays(policy, kind))
+    return f"平日夜間 {hours}（{days}）"
 
 
 def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
@@ -422,26 +441,44 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         if monday in projected:
             arrivals[index] = projected[monday]
     arrivals[0] += waiting
+    policy = policy_for(municipality.pk)
+    kinds = [
+        kind
+        for kind, allowed in (
+            ("weekend", policy.allow_saturdays),
+            ("evening", policy.allow_evenings),
+        )
+        if allowed
+    ]
+    weights = {
+        "weekend": float(policy.weekend_cost_weight),
+        "evening": float(policy.evening_cost_weight),
+    }
     options = []
     for site in sites:
         inputs = site_slot_inputs(site)
         positions = max(1, min(inputs.counters, inputs.terminals or inputs.counters))
-        for kind, per_week, cost, label in (
-            (
-                "weekend",
-                1,
-                WEEKEND_COST * positions * SATURDAY_SESSION_MINUTES / 60,
-                "土曜 9:00〜12:00",
-            ),
-            ("evening", 2, EVENING_COST * positions * 105 / 60, "平日夜間 17:15〜19:00（火・木）"),
-        ):
+        for kind in kinds:
+            starts, ends = session_hours(policy, kind)
+            per_week = len(session_weekdays(policy, kind)) if kind == "evening" else 1
+            minutes = policy.saturday_minutes if kind == "weekend" else policy.evening_minutes
             session_seats = tuple(
                 tuple(
                     float(
-                        opening_seats(inputs, session_kind=kind, day=day, procedure_id=procedure.pk)
+                        opening_seats(
+                            inputs,
+                            session_kind=kind,
+                            day=day,
+                            procedure_id=procedure.pk,
+                            policy=policy,
+                        )
                     )
                     for day in candidate_days(
-                        inputs.calendar, session_kind=kind, week_start=monday, today=today
+                        inputs.calendar,
+                        session_kind=kind,
+                        week_start=monday,
+                        today=today,
+                        policy=policy,
                     )[:per_week]
                 )
                 for monday in weeks
@@ -454,9 +491,9 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
                     site_id=site.pk,
                     session_kind=kind,
                     seats=sum(useful) / len(useful),
-                    cost=cost,
+                    cost=weights[kind] * positions * minutes / 60,
                     max_per_week=per_week,
-                    label=label,
+                    label=_session_label(kind, starts, ends, policy),
                     session_seats=session_seats,
                 )
             )
@@ -464,8 +501,8 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         arrivals=arrivals,
         sites=supplies,
         notices_in_hand=in_hand,
-        notice_delay_weeks=1,
-        take_up=0.9,
+        notice_delay_weeks=policy.notice_delay_weeks,
+        take_up=policy.take_up_percent / 100,
         min_lead_days=municipality.booking_window_min_days,
     )
     return BacklogView(

@@ -8,19 +8,29 @@ from dataclasses import dataclass, replace
 from django.db import transaction
 
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.forecasts.models import PlanningPolicy, policy_for
 from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Procedure, Site, SpecialOpening
 from madoguchi.offices.services import add_special_opening
 from madoguchi.reservations.slots import planned_slots, regenerate_site_slots
 
-SESSION_HOURS = {
-    "weekend": (dt.time(9, 0), dt.time(12, 0)),
-    "evening": (dt.time(17, 15), dt.time(19, 0)),
-}
-CANDIDATE_WEEKDAYS = {
-    "weekend": (5, 6),  # Saturday, then Sunday
-    "evening": (1, 3, 0, 2, 4),  # Tuesday and Thursday first
-}
+SESSION_KINDS = ("weekend", "evening")
+"""The extra sessions a backlog proposal may add (which ones: the municipality's policy)."""
+WEEKEND_DAYS = (5, 6)  # Saturday, then Sunday when Saturday is taken
+
+
+def session_hours(policy: PlanningPolicy, session_kind: str) -> tuple[dt.time, dt.time]:
+    """Start and end of an extra session of `session_kind` under `policy`."""
+    if session_kind == "weekend":
+        return policy.saturday_starts_at, policy.saturday_ends_at
+    return policy.evening_starts_at, policy.evening_ends_at
+
+
+def session_weekdays(policy: PlanningPolicy, session_kind: str) -> tuple[int, ...]:
+    """The weekdays an extra session of `session_kind` may take, in the order they are tried."""
+    if session_kind == "weekend":
+        return WEEKEND_DAYS
+    return tuple(int(day) for day in policy.evening_weekdays)
 
 
 @dataclass(frozen=True)
@@ -40,15 +50,20 @@ class AppliedOpenings:
 
 
 def candidate_days(
-    calendar: SiteCalendar, *, session_kind: str, week_start: dt.date, today: dt.date
+    calendar: SiteCalendar,
+    *,
+    session_kind: str,
+    week_start: dt.date,
+    today: dt.date,
+    policy: PlanningPolicy,
 ) -> list[dt.date]:
     """The days of a week an extra session of `session_kind` would take, in the order they are
     taken: after `today`, the session's hours free, not a weekday holiday, inside the site's
     dates. The backlog's options and `apply_opening_proposals` both use it, so the seats an
     option promises are the seats applying it creates."""
-    starts, ends = SESSION_HOURS[session_kind]
+    starts, ends = session_hours(policy, session_kind)
     days = []
-    for weekday in CANDIDATE_WEEKDAYS[session_kind]:
+    for weekday in session_weekdays(policy, session_kind):
         day = week_start + dt.timedelta(days=weekday)
         if day <= today:
             continue
@@ -106,13 +121,18 @@ def _seats_on(
 
 
 def opening_seats(
-    inputs: SiteSlotInputs, *, session_kind: str, day: dt.date, procedure_id: int
+    inputs: SiteSlotInputs,
+    *,
+    session_kind: str,
+    day: dt.date,
+    procedure_id: int,
+    policy: PlanningPolicy,
 ) -> int:
     """The `procedure_id` seats an extra `session_kind` session on `day` creates: the slot
     generator's own plan for that day with the opening `apply_opening_proposals` would add,
     minus its plan without it (the split between procedures, terminals and walk-in share
     included)."""
-    starts, ends = SESSION_HOURS[session_kind]
+    starts, ends = session_hours(policy, session_kind)
     opening = SpecialOpening(
         site=inputs.site,
         day=day,
@@ -141,13 +161,15 @@ def apply_opening_proposals(
         for proposal in proposals:
             site = Site.objects.select_related("municipality").get(pk=proposal.site_id)
             calendar = SiteCalendar.load(site)
+            policy = policy_for(site.municipality_id)
             days = candidate_days(
                 calendar,
                 session_kind=proposal.session_kind,
                 week_start=proposal.week_start,
                 today=today,
+                policy=policy,
             )
-            starts, ends = SESSION_HOURS[proposal.session_kind]
+            starts, ends = session_hours(policy, proposal.session_kind)
             counters = site.counters.filter(is_active=True).count()
             for day in days[: proposal.sessions]:
                 add_special_opening(

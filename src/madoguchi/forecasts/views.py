@@ -18,6 +18,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.forecasts import charts
 from madoguchi.forecasts.forms import RegisterUploadForm, WhatIfForm
+from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan, holding_view
 from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
@@ -162,9 +163,10 @@ def planning(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     start = today.replace(day=1)
     sites = Site.objects.filter(municipality=municipality, is_active=True)
-    form = WhatIfForm(request.GET or None, sites=sites)
+    policy = policy_for(municipality.pk)
+    form = WhatIfForm(request.GET or None, sites=sites, initial={"take_up": policy.take_up_percent})
     what_if = WhatIf()
-    months, take_up = 12, 0.9
+    months, take_up = 12, policy.take_up_percent / 100
     if form.is_bound and form.is_valid():
         what_if = _what_if(form)
         months, take_up = form.cleaned_data["months"], form.cleaned_data["take_up"] / 100

@@ -1,0 +1,134 @@
+"""The planning policy: the former hard-coded values as defaults, edited in the admin (refused
+with Japanese messages when out of range, audited when saved), and read by the backlog."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from madoguchi.core.models import AuditEvent
+from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.forecasts.selectors import backlog_view
+from madoguchi.offices.models import Municipality
+from madoguchi.staff.models import Role, StaffUser
+from tests.forecasts.test_planning_pages import TODAY, city  # noqa: F401 — the demo city fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def test_without_a_row_the_policy_is_the_former_hard_coded_one() -> None:
+    town = Municipality.objects.create(code="999997", name="前提町")
+    policy = policy_for(town.pk)
+    assert policy.pk is None
+    assert (policy.evening_starts_at, policy.evening_ends_at) == (dt.time(17, 15), dt.time(19))
+    assert policy.evening_weekdays == [1, 3]
+    assert (policy.saturday_starts_at, policy.saturday_ends_at) == (dt.time(9), dt.time(12))
+    assert (policy.evening_cost_weight, policy.weekend_cost_weight) == (
+        Decimal("1.25"),
+        Decimal("1.50"),
+    )
+    assert (policy.take_up_percent, policy.notice_delay_weeks) == (90, 1)
+    assert (policy.evening_minutes, policy.saturday_minutes) == (105, 180)
+
+
+@pytest.fixture
+def admin_client(db: None) -> tuple[Client, Municipality]:
+    town = Municipality.objects.create(code="999997", name="前提町")
+    user = StaffUser.objects.create_superuser(
+        "admin", password="pw", role=Role.ADMINISTRATOR, municipality=town
+    )
+    client = Client()
+    client.force_login(user)
+    return client, town
+
+
+def _form(town: Municipality, **overrides: str) -> dict[str, str]:
+    form = {
+        "municipality": str(town.pk),
+        "allow_evenings": "on",
+        "evening_weekdays": "[1, 3]",
+        "evening_starts_at": "17:15",
+        "evening_ends_at": "19:00",
+        "allow_saturdays": "on",
+        "saturday_starts_at": "09:00",
+        "saturday_ends_at": "12:00",
+        "evening_cost_weight": "1.25",
+        "weekend_cost_weight": "1.50",
+        "take_up_percent": "90",
+        "notice_delay_weeks": "1",
+    }
+    form.update(overrides)
+    return form
+
+
+BAD = {
+    "a session of negative minutes": (
+        {"evening_ends_at": "17:00"},
+        "終了は開始より後にしてください",
+    ),
+    "a session of zero minutes": ({"saturday_ends_at": "09:00"}, "終了は開始より後にしてください"),
+    "a session past 20:00": ({"evening_ends_at": "20:30"}, "カードの事務は20:00までです"),
+    "a Saturday past 20:00": (
+        {"saturday_starts_at": "18:00", "saturday_ends_at": "20:15"},
+        "カードの事務は20:00までです",
+    ),
+    "a cost below zero": ({"evening_cost_weight": "-0.5"}, "費用は0以上にしてください"),
+    "a weekend cost below zero": ({"weekend_cost_weight": "-1"}, "費用は0以上にしてください"),
+    "a take-up above 100 %": ({"take_up_percent": "120"}, "0〜100％で入力してください"),
+    "a notice delay of months": ({"notice_delay_weeks": "12"}, "0〜8週で入力してください"),
+    "a Saturday among the evenings": ({"evening_weekdays": "[1, 5]"}, "0（月曜）〜4（金曜）"),
+    "no evening day": ({"evening_weekdays": "[]"}, "0（月曜）〜4（金曜）"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_the_admin_refuses_a_policy_out_of_range_in_japanese(
+    admin_client: tuple[Client, Municipality], case: str
+) -> None:
+    client, town = admin_client
+    overrides, message = BAD[case]
+    response = client.post("/admin/forecasts/planningpolicy/add/", _form(town, **overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not PlanningPolicy.objects.exists()
+
+
+def test_a_policy_saved_in_the_admin_is_audited(admin_client: tuple[Client, Municipality]) -> None:
+    client, town = admin_client
+    response = client.post(
+        "/admin/forecasts/planningpolicy/add/", _form(town, take_up_percent="75")
+    )
+    assert response.status_code == 302
+    assert policy_for(town.pk).take_up_percent == 75
+    assert AuditEvent.objects.filter(subject_type="forecasts.PlanningPolicy").exists()
+
+
+def test_the_backlog_reads_the_policy(city) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    default = backlog_view(city, today=TODAY)
+    assert default.data.take_up == pytest.approx(0.9) and default.data.notice_delay_weeks == 1
+    assert {o.session_kind for o in default.options} == {"weekend", "evening"}
+    evening = {o.site_id: o for o in default.options if o.session_kind == "evening"}
+    assert all(o.label == "平日夜間 17:15〜19:00（火・木）" for o in evening.values())
+
+    PlanningPolicy.objects.create(
+        municipality=city,
+        allow_saturdays=False,
+        evening_weekdays=[0, 2, 4],
+        evening_ends_at=dt.time(18, 15),
+        take_up_percent=60,
+        notice_delay_weeks=2,
+        evening_cost_weight=Decimal("2.00"),
+    )
+    changed = backlog_view(city, today=TODAY)
+    assert changed.data.take_up == pytest.approx(0.6) and changed.data.notice_delay_weeks == 2
+    assert {o.session_kind for o in changed.options} == {"evening"}
+    for option in changed.options:
+        assert option.label == "平日夜間 17:15〜18:15（月・水・金）"
+        assert option.max_per_week == 3
+        before = evening[option.site_id]
+        # an hour instead of 1 h 45: fewer seats a session, at twice the weight
+        assert option.seats < before.seats
+        assert option.cost / 60 == pytest.approx(2 * before.cost / 105 / 1.25)
