@@ -1,0 +1,224 @@
+"""The national renewal table from public figures: the engine's aggregate mode at country scale.
+
+There is no national register to read, only a handful of published cumulative figures
+(`docs/data/national-card-issuance-points.csv`). This module turns them into monthly card issues
+by age band under written-down assumptions (`IssuanceAssumptions`, explained in
+docs/national-renewals.md), feeds them to `demand.expiry_cube_from_issue_counts`, and sums the
+expiries per fiscal year (April–March) — to set beside the national deck's table.
+
+Pure: numpy only, like the rest of the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from madoguchi.planning.demand import CARD, CERT, expiry_cube_from_issue_counts
+from madoguchi.planning.rules import day_number
+
+FIRST_ISSUE_MONTH: Final = dt.date(2016, 1, 1)
+"""The My Number Card was first issued in January 2016."""
+
+POPULATION_BY_BAND_MILLIONS: Final = (
+    4.54, 5.12, 5.38, 5.62, 6.32, 6.26, 6.71, 7.47, 8.43, 9.79, 8.80,
+    7.94, 7.40, 8.23, 9.19, 7.07, 5.41, 3.70, 1.73, 0.49, 0.08,
+)  # fmt: skip
+"""Japan's population by 5-year age band (0-4 … 95-99, 100+), 2020 census, rounded."""
+
+DECK_TABLE: Final[Mapping[int, tuple[float, float]]] = {
+    2024: (2.8, 6.9),
+    2025: (12.0, 15.8),
+    2026: (5.9, 14.3),
+    2027: (7.1, 21.0),
+}
+"""The national deck's expected renewals by fiscal year, millions: (cards, e-certificates)."""
+
+
+@dataclass(frozen=True)
+class IssuancePoint:
+    """One published figure: `kind` is issued (cumulative), applications (cumulative), held,
+    or issued_in_month."""
+
+    on: dt.date
+    figure: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class IssuanceAssumptions:
+    """What the sparse public figures do not say, each a number someone can argue with.
+
+    - `applications_at_first_point`: applications received by the first `issued` point (9.42M by
+      March 2016, in that point's note); those not yet issued (the 2016 backlog) are issued from
+      then on, front-loaded with an e-folding time of `backlog_decay_months`.
+    - `trickle_slope`: new applications between the backlog and the next `issued` point arrive
+      at a rate rising linearly to this multiple of its start.
+    - `campaign_weights`: relative monthly weights of issuance between two `issued` points, from
+      the given month on (the 2020 special payment and first point campaign, the second point
+      campaign of 2022–23); months not listed weigh 1.
+    - `minor_uptake`: uptake among under-20s relative to their population share, by the month
+      it starts to apply (early years low; campaign years high).
+    - `attrition_per_year`: cards leaving use (deaths, returns) per year, as a share of cards
+      held — turns `held` figures into cumulative issues.
+    """
+
+    applications_at_first_point: float = 9.42e6
+    backlog_decay_months: float = 1.5
+    trickle_slope: float = 2.0
+    campaign_weights: Mapping[dt.date, float] = field(
+        default_factory=lambda: {
+            dt.date(2020, 5, 1): 2.5,
+            dt.date(2022, 1, 1): 1.5,
+            dt.date(2022, 6, 1): 2.5,
+            dt.date(2022, 9, 1): 3.5,
+            dt.date(2022, 11, 1): 4.0,
+        }
+    )
+    minor_uptake: Mapping[dt.date, float] = field(
+        default_factory=lambda: {
+            dt.date(2016, 1, 1): 0.8,
+            dt.date(2019, 7, 1): 2.0,
+            dt.date(2021, 10, 1): 1.2,
+        }
+    )
+    attrition_per_year: float = 0.012
+
+
+def _month(on: dt.date) -> int:
+    return (on.year - FIRST_ISSUE_MONTH.year) * 12 + on.month - 1
+
+
+def _month_of_point(on: dt.date) -> int:
+    """The months a cumulative figure at `on` covers: through `on`'s month from the 15th on
+    (a figure of 27 March counts March), else through the month before."""
+    return _month(on) + (1 if on.day >= 15 else 0)
+
+
+def reconstruct_monthly_issues(
+    points: Sequence[IssuancePoint],
+    *,
+    until: dt.date,
+    assumptions: IssuanceAssumptions | None = None,
+) -> npt.NDArray[np.float64]:
+    """Cards issued per month from January 2016 to `until` (exclusive), in millions.
+
+    Every cumulative `issued` point is met exactly; `held` points after the last `issued` one
+    become cumulative issues through `attrition_per_year`; an `issued_in_month` point fixes its
+    month. Raises ValueError when the points are not increasing.
+    """
+    a = assumptions or IssuanceAssumptions()
+    months = _month(until)
+    issued = sorted((p for p in points if p.kind == "issued"), key=lambda p: p.on)
+    if not issued:
+        raise ValueError("at least one cumulative 'issued' point is needed")
+    last_issued = issued[-1]
+    anchors = [(0, 0.0)] + [(_month_of_point(p.on), p.figure / 1e6) for p in issued]
+    held = sorted(
+        (p for p in points if p.kind == "held" and p.on > last_issued.on), key=lambda p: p.on
+    )
+    for point in held:
+        years = (point.on - FIRST_ISSUE_MONTH).days / 365.25
+        # cards issued ≈ held + those gone; the gone grow with the held base over the years
+        gone = point.figure / 1e6 * a.attrition_per_year * years / 2
+        anchors.append((_month_of_point(point.on), point.figure / 1e6 + gone))
+    fixed = {_month(p.on): p.figure / 1e6 for p in points if p.kind == "issued_in_month"}
+    monthly = np.zeros(months)
+    for (start, low), (end, high) in itertools.pairwise(anchors):
+        end = min(end, months)
+        if end <= start:
+            if high < low:
+                raise ValueError("cumulative figures must not decrease")
+            continue
+        total = high - low
+        if total < 0:
+            raise ValueError("cumulative figures must not decrease")
+        span = end - start
+        weights = np.ones(span)
+        for on, weight in sorted(a.campaign_weights.items()):
+            first = _month(on) - start
+            if 0 <= first < span:
+                weights[first:] = weight
+        pinned = {m - start: v for m, v in fixed.items() if start <= m < end}
+        free = [i for i in range(span) if i not in pinned]
+        rest = total - sum(pinned.values())
+        if start == 0:
+            # the first quarter ramps up; the rest waits for the next segment's backlog
+            weights = np.linspace(0.5, 1.5, span)
+        elif start == anchors[1][0]:
+            backlog = a.applications_at_first_point / 1e6 - low
+            decay = np.exp(-np.arange(span) / a.backlog_decay_months)
+            trickle = np.linspace(1.0, a.trickle_slope, span)
+            backlog = min(max(backlog, 0.0), rest)
+            part = backlog * decay / decay.sum() + (rest - backlog) * trickle / trickle.sum()
+            monthly[start:end] = part
+            continue
+        share = weights[free] / weights[free].sum()
+        monthly[start:end][free] = rest * share
+        for i, value in pinned.items():
+            monthly[start + i] = value
+    if anchors[-1][0] < months:
+        tail = anchors[-1][0]
+        monthly[tail:] = monthly[max(tail - 12, 0) : tail].mean() if tail else 0.0
+    return monthly
+
+
+def issues_by_band(
+    monthly_millions: npt.NDArray[np.float64], *, assumptions: IssuanceAssumptions | None = None
+) -> npt.NDArray[np.float64]:
+    """Monthly issues (cards, not millions) split over the age bands by population, with the
+    under-20 bands weighted by `minor_uptake`."""
+    a = assumptions or IssuanceAssumptions()
+    population = np.asarray(POPULATION_BY_BAND_MILLIONS)
+    uptake = sorted((_month(on), value) for on, value in a.minor_uptake.items())
+    out = np.zeros((len(monthly_millions), len(population)))
+    for m, total in enumerate(monthly_millions):
+        factor = 1.0
+        for start, value in uptake:
+            if m >= start:
+                factor = value
+        weights = population.copy()
+        weights[:4] *= factor
+        out[m] = total * 1e6 * weights / weights.sum()
+    return out
+
+
+@dataclass(frozen=True)
+class FiscalYearRenewals:
+    fiscal_year: int
+    cards: float  # millions
+    certs: float
+
+
+def renewals_by_fiscal_year(
+    points: Sequence[IssuancePoint],
+    fiscal_years: Sequence[int],
+    *,
+    assumptions: IssuanceAssumptions | None = None,
+) -> list[FiscalYearRenewals]:
+    """Card and certificate expiries per fiscal year (millions), from the reconstructed issues."""
+    first_fy, last_fy = min(fiscal_years), max(fiscal_years)
+    until = dt.date(last_fy + 1, 4, 1)
+    monthly = reconstruct_monthly_issues(points, until=until, assumptions=assumptions)
+    first_day = day_number(dt.date(first_fy, 4, 1))
+    last_day = day_number(until) - 1
+    cube = expiry_cube_from_issue_counts(
+        first_issue_month=FIRST_ISSUE_MONTH,
+        card_issues=issues_by_band(monthly, assumptions=assumptions),
+        first_day=first_day,
+        last_day=last_day,
+    )
+    per_day = cube.totals_by_day()
+    rows = []
+    for fy in fiscal_years:
+        lo = day_number(dt.date(fy, 4, 1)) - first_day
+        hi = day_number(dt.date(fy + 1, 4, 1)) - first_day
+        totals = per_day[lo:hi].sum(axis=0) / 1e6
+        rows.append(FiscalYearRenewals(fy, float(totals[CARD]), float(totals[CERT])))
+    return rows
