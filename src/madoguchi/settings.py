@@ -31,6 +31,22 @@ from madoguchi.env import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("MADOGUCHI_DATA_DIR", "var")).resolve()
 
+
+def _owner_only(path: Path, *, mode: int) -> None:
+    """Create `path` (a directory for 0o700, else an empty file) readable by the owner only, or
+    tighten it to `mode` when it exists and belongs to this user: the data directory holds the
+    SQLite database, the secret keys and residents' data."""
+    if mode & 0o100:
+        path.mkdir(mode=mode, parents=True, exist_ok=True)
+    elif not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+        path.chmod(mode)
+
+
+_owner_only(DATA_DIR, mode=0o700)
+
 DEBUG = env_bool("MADOGUCHI_DEBUG", False)
 ZONE = env_choice("MADOGUCHI_ZONE", "all", ("all", "public", "staff"))
 ALLOWED_HOSTS = env_list("MADOGUCHI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
@@ -75,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "madoguchi.core.middleware.ContentSecurityPolicyMiddleware",
+    "madoguchi.core.middleware.RequestGuardMiddleware",  # NUL bytes, oversized bodies, DB down
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.api.middleware.JsonMethodNotAllowedMiddleware",
@@ -133,7 +151,9 @@ def _database(url: str) -> dict[str, Any]:
 DATABASE_URL = env_database_url("DATABASE_URL", f"sqlite:///{DATA_DIR / 'madoguchi.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # An empty file made 0600 first: SQLite takes it as a new database and creates its -wal and
+    # -shm files with the same permissions.
+    _owner_only(Path(DATABASES["default"]["NAME"]), mode=0o600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "ja"
@@ -154,9 +174,29 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Served over HTTPS (the default): cookies only over HTTPS, and Strict-Transport-Security on
+# every HTTPS answer. `madoguchi demo` switches it off for plain http on a laptop; the test
+# suite's root conftest does too. Behind a proxy that ends TLS, trust its X-Forwarded-Proto.
+HTTPS = env_bool("MADOGUCHI_HTTPS", True)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("MADOGUCHI_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int(
+    "MADOGUCHI_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0, maximum=63_072_000
+)
+if env_bool("MADOGUCHI_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# One strict policy for every page (core.middleware.ContentSecurityPolicyMiddleware): only this
+# site's own scripts, styles, images and forms; no inline script or style; never framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+# Bodies above this are refused with 413 (JSON under /api/) before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "MADOGUCHI_MAX_BODY_BYTES", 2_621_440, minimum=1024, maximum=1_073_741_824
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

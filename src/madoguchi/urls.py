@@ -12,6 +12,10 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from madoguchi.public_urls import urlpatterns as public_urlpatterns
 
+handler500 = (
+    "madoguchi.core.middleware.server_error"  # 503 while the database is away; JSON in /api/
+)
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -3,6 +3,7 @@ request may crash the server, and every answer must match the documented schema.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,3 +46,50 @@ def _data(site: Any, slot: Any, no_rate_limits: None) -> Iterator[None]:
 )
 def test_api_answers_every_generated_request_without_a_server_error(case: Any) -> None:
     case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
+
+
+EDGE_DATES = ("0001-01-01", "9999-12-31")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _variants(value: Any) -> Iterator[Any]:
+    """`value` with every date swapped for each edge date, then with a NUL byte in every text."""
+    for edge in EDGE_DATES:
+        yield _map_strings(value, lambda s, edge=edge: edge if _DATE.match(s) else s)
+    yield _map_strings(value, lambda s: s[:1] + "\x00" + s[1:])
+
+
+def _map_strings(value: Any, change: Any) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, change) for v in value]
+    return value
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_edge_dates_and_nul_bytes_in_generated_requests_get_a_json_4xx(case: Any) -> None:
+    """Each generated request again with its dates at 0001-01-01 and 9999-12-31 and with a NUL
+    byte in every text value (path, query and body): never a 5xx, every error JSON."""
+    parts = ("path_parameters", "query", "body")
+    originals = {part: getattr(case, part) for part in parts}
+    for part in parts:
+        if not originals[part]:
+            continue
+        for variant in _variants(originals[part]):
+            setattr(case, part, variant)
+            response = case.call()
+            assert response.status_code < 500, (part, variant, response.text[:300])
+            if response.status_code >= 400:
+                body = response.json()
+                assert body["error"] and body["message"], body
+        setattr(case, part, originals[part])

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from madoguchi.core.dates import EARLIEST_DATE, LATEST_DATE
 from madoguchi.core.forms import holds_individual_number
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL
 
@@ -19,8 +20,6 @@ MAX_ID = 2**62
 """Ids above this are refused by validation (they could never exist, and overflow bigint)."""
 
 
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2199, 12, 31)
 Date = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 """Every date the API accepts: 1900-01-01 … 2199-12-31 (a 422 outside: no date arithmetic at
 the calendar's ends, 0001-01-01 or 9999-12-31, can overflow)."""

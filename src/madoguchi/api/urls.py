@@ -6,8 +6,10 @@ Every error, including validation errors and unknown URLs, is JSON: `{"error": c
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
@@ -17,6 +19,7 @@ from ninja.renderers import JSONRenderer
 from madoguchi.api import public, walkins
 from madoguchi.core.errors import DomainError
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL
+from madoguchi.core.middleware import database_unavailable
 from madoguchi.core.ratelimit import RateLimited
 from madoguchi.reservations.services import SlotFullError
 
@@ -39,6 +42,7 @@ api = NinjaAPI(
 api.add_router("/", public.router)
 api.add_router("/", walkins.router)
 
+logger = logging.getLogger(__name__)
 NOT_FOUND_BODY = {"error": "not_found", "message": "指定されたページまたはデータが見つかりません。"}
 INVALID_MESSAGE = "入力内容に誤りがあります。項目をご確認ください。"
 
@@ -72,6 +76,15 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     return api.create_response(
         request, {"error": "invalid", "message": INVALID_MESSAGE, "details": details}, status=422
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unreachable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """503 with Retry-After while the database cannot be reached (core.middleware); the
+    connection that failed is closed at the end of the request, the next one reconnects."""
+    logger.warning("database unavailable: %s", exc)
+    return database_unavailable(request)
 
 
 @api.exception_handler(Http404)

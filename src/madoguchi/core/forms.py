@@ -9,13 +9,18 @@ error is never saved, so nothing refused reaches the database or the audit log.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
+from madoguchi.core.dates import in_range
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL, contains_individual_number
+
+DATE_OUT_OF_RANGE = gettext_lazy("日付は1900年1月1日から2199年12月31日までの間で入力してください。")
 
 FormT = TypeVar("FormT", bound=type[forms.BaseForm])
 
@@ -32,7 +37,9 @@ def holds_individual_number(value: Any) -> bool:
 
 
 class RefusesIndividualNumbers(forms.BaseForm):
-    """Mixin for any Django form: a field holding an Individual Number is an error."""
+    """Mixin for any Django form: a field holding an Individual Number is an error. While it
+    looks at every field, it also refuses dates outside 1900–2199 (`core.dates`): no form's
+    date can overflow the arithmetic behind it."""
 
     refuses_individual_numbers = True
 
@@ -49,6 +56,10 @@ class RefusesIndividualNumbers(forms.BaseForm):
                 self.add_error(
                     name, ValidationError(INDIVIDUAL_NUMBER_REFUSAL, code="individual_number")
                 )
+            elif isinstance(cleaned, dt.date) and not in_range(
+                cleaned.date() if isinstance(cleaned, dt.datetime) else cleaned
+            ):
+                self.add_error(name, ValidationError(DATE_OUT_OF_RANGE, code="date_range"))
 
 
 def refusing_individual_numbers(form_class: FormT) -> FormT:

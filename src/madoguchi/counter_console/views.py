@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
+from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
 from madoguchi.counter_console.forms import PhoneBookingForm
 from madoguchi.counter_console.selectors import day_view, staff_bookable_slots
@@ -65,10 +66,10 @@ def _reservation(request: HttpRequest, code: str, action: Action) -> Reservation
 def _parse_day(value: str | None) -> dt.date:
     if not value:
         return clock.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise Http404("日付が正しくありません。") from error
+    day = parse_day(value)  # malformed or outside 1900–2199 (no overflow on ±1 day)
+    if day is None:
+        raise Http404("日付が正しくありません。")
+    return day
 
 
 @staff_view(Action.SEE_SITE)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
+from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Procedure, Site
@@ -181,10 +182,10 @@ def month(request: HttpRequest, procedure: str, site_id: int) -> HttpResponse:
 
 
 def _parse_day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise Http404("日付が正しくありません。") from error
+    day = parse_day(value)  # malformed or outside 1900–2199 (no overflow on ±1 day)
+    if day is None:
+        raise Http404("日付が正しくありません。")
+    return day
 
 
 def _time_links(

@@ -1,3 +1,4 @@
+import os
 from typing import Any
 
 from django.core.management import call_command
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         self._today(summary.today)
         seal_audit_events()  # the server replaces this process: leave no event unsealed
         if not options["no_serve"]:
+            # The demo is served over plain http on this machine: cookies without the Secure
+            # flag and no HSTS, unless the environment says otherwise (the server reads it).
+            os.environ.setdefault("MADOGUCHI_HTTPS", "false")
             serve_options = {} if options["port"] is None else {"port": options["port"]}
             call_command("serve", **serve_options)
 

@@ -1,0 +1,173 @@
+"""Middleware every answer passes: the Content-Security-Policy, and clean refusals instead of
+500s — NUL bytes (PostgreSQL cannot store them, SQLite would), oversized bodies (413) and an
+unreachable database (503 with Retry-After). Under /api/ every refusal is JSON
+(`{"error", "message"}`, CONTRACT); pages get a short page in the visitor's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
+
+API_PREFIX = "/api/"
+RETRY_AFTER_SECONDS = 30
+"""What a client is told to wait while the database is unreachable (a restart takes seconds)."""
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+"""Errors that mean "the database cannot be reached now" rather than a bug or bad input."""
+
+logger = logging.getLogger(__name__)
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ContentSecurityPolicyMiddleware:
+    """`Content-Security-Policy` (settings.CONTENT_SECURITY_POLICY) on every answer that has
+    none: only this site's own scripts, styles and images, no inline script or style."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.policy: str = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response
+
+
+def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    """A refusal in the shape the path expects: JSON under /api/, else a small page."""
+    if request.path.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse(
+            {"error": code, "message": message},
+            status=status,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        page = render_to_string("error.html", {"status": status, "message": message})
+        response = HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def nul_byte_refusal(request: HttpRequest) -> HttpResponse:
+    return refusal(
+        request,
+        400,
+        "invalid_character",
+        gettext("入力に使えない文字（NUL文字）が含まれています。入力内容をご確認ください。"),
+    )
+
+
+def too_large_refusal(request: HttpRequest) -> HttpResponse:
+    limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+    return refusal(
+        request,
+        413,
+        "request_too_large",
+        gettext("送信されたデータが大きすぎます（上限 %(limit)s KB）。") % {"limit": limit_kb},
+    )
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    return refusal(
+        request,
+        503,
+        "service_unavailable",
+        gettext(
+            "ただいまシステムを利用できません。%(seconds)s秒ほど待ってから、もう一度お試しください。"
+        )
+        % {"seconds": RETRY_AFTER_SECONDS},
+    )
+
+
+def _holds_nul(values: list[str]) -> bool:
+    return any("\x00" in value for value in values)
+
+
+class RequestGuardMiddleware:
+    """Refuses, before any view or database sees them, requests that could only end in a 500:
+
+    * a NUL byte anywhere in the path, the query, a form field, a JSON body (raw or as the
+      escape \\u0000) or a cookie → 400 `invalid_character` (PostgreSQL cannot store NUL and
+      psycopg raises on it; SQLite would store it: the same answer on both);
+    * a body over DATA_UPLOAD_MAX_MEMORY_SIZE (file uploads: their own limit) → 413
+      `request_too_large`, decided from Content-Length before the body is read;
+    * the database unreachable while a page view runs → 503 `service_unavailable` with
+      Retry-After (`server_error`, the handler500, gives the same answer for the API lane and
+      the middleware). The broken connection is dropped at the end of the request (Django
+      closes a connection that saw an error), so the next request reconnects by itself.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            logger.warning("database unavailable", exc_info=exception)
+            return database_unavailable(request)
+        return None
+
+    def _refuse(self, request: HttpRequest) -> HttpResponse | None:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return nul_byte_refusal(request)
+        if _holds_nul(list(request.COOKIES.values())):
+            return nul_byte_refusal(request)
+        if request.method not in _BODY_METHODS:
+            return None
+        content_type = request.content_type or ""
+        try:
+            if content_type.startswith("multipart/"):
+                # files are streamed to disk under their own limit; fields are checked here
+                fields = [v for _, values in request.POST.lists() for v in values]
+                return nul_byte_refusal(request) if _holds_nul(fields) else None
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return too_large_refusal(request)
+            body = request.body
+        except RequestDataTooBig:
+            return too_large_refusal(request)
+        except (TooManyFieldsSent, MultiPartParserError, SuspiciousOperation, ValueError):
+            return refusal(
+                request,
+                400,
+                "bad_request",
+                gettext("リクエストの形式が正しくありません。"),
+            )
+        if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+            return nul_byte_refusal(request)
+        return None
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an unreachable database is a 503 with Retry-After; under /api/ every error is
+    JSON; a page otherwise. Django calls it while the exception is being handled."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return database_unavailable(request)
+    return refusal(
+        request,
+        500,
+        "server_error",
+        gettext(
+            "申し訳ありません。システムでエラーが起きました。時間をおいてもう一度お試しください。"
+        ),
+    )

@@ -1,0 +1,241 @@
+"""Clean failure: no input yields a 500. Edge dates, NUL bytes and oversized bodies get a clear
+4xx (JSON under /api/), the same on SQLite and PostgreSQL; an unreachable database gets a 503
+with Retry-After, and the next request after it is back works."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.db import OperationalError, connection
+from django.test import Client
+
+from madoguchi.core.models import AuditEvent
+from madoguchi.reservations.models import Reservation
+
+EDGE_DATES = ["0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01"]
+
+
+def _client() -> Client:
+    return Client(raise_request_exception=False)
+
+
+def _json_error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["error"] and body["message"]
+    return dict(body)
+
+
+@pytest.fixture
+def slot(db: None, frozen: Any) -> Any:
+    from tests.offices import factories as offices
+    from tests.reservations import factories
+
+    city = offices.municipality()
+    renewal = offices.procedure("cert_renewal", proxy_allowed=True)
+    pickup = offices.procedure("card_pickup")
+    site = offices.site(city)
+    site.procedures.set([renewal, pickup])
+    return factories.slot(site, renewal, capacity=2)
+
+
+@pytest.mark.parametrize("day", EDGE_DATES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/sites/{site}/slots?procedure=cert_renewal&date_from={day}",
+        "/api/v1/sites/{site}/slots?procedure=cert_renewal&date_to={day}",
+        "/api/v1/sites/{site}/slots?procedure=cert_renewal&date_from={day}&date_to={day}",
+        "/api/v1/reservations/ACDEFGHJKL?birth_date={day}",
+    ],
+)
+def test_edge_dates_in_api_queries_get_a_json_4xx(slot: Any, url: str, day: str) -> None:
+    response = _client().get(url.format(site=slot.site_id, day=day))
+    _json_error(response, 422)
+
+
+@pytest.mark.parametrize("day", EDGE_DATES)
+def test_edge_birth_dates_in_a_booking_get_a_json_422(slot: Any, day: str) -> None:
+    body = {
+        "slot_id": slot.pk,
+        "procedure": "cert_renewal",
+        "birth_date": day,
+        "family_name_kana": "ヤマダ",
+        "given_name_kana": "ハナコ",
+        "email": "hanako@example.jp",
+    }
+    response = _client().post("/api/v1/reservations", body, content_type="application/json")
+    _json_error(response, 422)
+    assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("day", EDGE_DATES)
+def test_edge_dates_on_the_staff_day_view_and_phone_booking_get_a_4xx(
+    personas: Any, day: str
+) -> None:
+    client = _client()
+    client.force_login(personas.users["manager"])
+    site = personas.sites["a"]
+    for url in (
+        f"/staff/sites/{site.pk}/?day={day}",
+        f"/staff/sites/{site.pk}/phone-booking/?day={day}",
+    ):
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("day", EDGE_DATES)
+def test_edge_dates_in_resident_page_urls_get_a_4xx(slot: Any, day: str) -> None:
+    response = _client().get(f"/book/cert_renewal/sites/{slot.site_id}/{day}/")
+    assert 400 <= response.status_code < 500
+
+
+def test_negative_control_an_ordinary_day_is_served(personas: Any) -> None:
+    client = _client()
+    client.force_login(personas.users["manager"])
+    today = dt.date.today().isoformat()
+    assert client.get(f"/staff/sites/{personas.sites['a'].pk}/?day={today}").status_code == 200
+
+
+NUL_FIELDS = ["email", "phone", "family_name_kana", "given_name_kana", "notice_number", "procedure"]
+
+
+@pytest.mark.parametrize("field", NUL_FIELDS)
+@pytest.mark.parametrize("nul", ["\x00", "ab\x00cd"])
+def test_a_nul_byte_in_any_api_field_is_refused_before_anything_is_stored(
+    slot: Any, field: str, nul: str
+) -> None:
+    body = {
+        "slot_id": slot.pk,
+        "procedure": "cert_renewal",
+        "birth_date": "1980-05-17",
+        "family_name_kana": "ヤマダ",
+        "given_name_kana": "ハナコ",
+        "email": "hanako@example.jp",
+    }
+    body[field] = nul
+    events = AuditEvent.objects.count()
+    response = _client().post("/api/v1/reservations", body, content_type="application/json")
+    assert _json_error(response, 400)["error"] == "invalid_character"
+    assert not Reservation.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/reservations/{nul}?birth_date=1980-05-17",
+        "/api/v1/sites/{site}/slots?procedure={nul}",
+        "/api/v1/sites/{site}/slots?procedure=cert_renewal&date_from={nul}",
+    ],
+)
+def test_a_nul_byte_in_an_api_path_or_query_is_refused(slot: Any, url: str) -> None:
+    response = _client().get(url.format(site=slot.site_id, nul=quote("a\x00b")))
+    assert _json_error(response, 400)["error"] == "invalid_character"
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/lookup/", {"code": "ACDE\x00FGHJKL"}),
+        ("/lookup/", {"code": "ACDEFGHJKL", "birth_date_year": "1980\x00"}),
+    ],
+)
+def test_a_nul_byte_in_a_resident_form_is_refused_with_a_page(
+    slot: Any, url: str, data: dict[str, str]
+) -> None:
+    response = _client().post(url, data)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_nul_byte_in_a_staff_form_is_refused(personas: Any) -> None:
+    client = _client()
+    client.force_login(personas.users["manager"])
+    site = personas.sites["a"]
+    response = client.post(
+        f"/staff/sites/{site.pk}/phone-booking/", {"family_name_kana": "ヤマ\x00ダ"}
+    )
+    assert response.status_code == 400
+    assert not Reservation.objects.exists()
+
+
+def test_a_nul_byte_in_a_cookie_is_refused(db: None) -> None:
+    client = _client()
+    client.cookies["sessionid"] = "abc\x00def"
+    assert client.get("/lookup/").status_code == 400
+
+
+def test_an_oversized_api_body_gets_a_json_413(slot: Any, settings: Any) -> None:
+    big = b'{"x": "' + b"a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    response = _client().post("/api/v1/reservations", big, content_type="application/json")
+    assert _json_error(response, 413)["error"] == "request_too_large"
+
+
+def test_an_oversized_form_gets_a_413_page(slot: Any, settings: Any) -> None:
+    response = _client().post(
+        "/lookup/", {"code": "A" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_negative_control_a_body_under_the_limit_is_read(slot: Any) -> None:
+    response = _client().post("/api/v1/reservations", {}, content_type="application/json")
+    assert _json_error(response, 422)["error"] == "invalid"
+
+
+def test_a_database_error_in_an_api_view_is_a_json_503_with_retry_after(
+    slot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("madoguchi.api.public.active_sites", unreachable)
+    response = _client().get("/api/v1/sites")
+    assert _json_error(response, 503)["error"] == "service_unavailable"
+    assert int(response["Retry-After"]) > 0
+    monkeypatch.undo()
+    assert _client().get("/api/v1/sites").status_code == 200
+
+
+def test_a_database_error_on_a_page_is_a_503_page_with_retry_after(
+    slot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("madoguchi.resident_site.views.site_hours", unreachable)
+    response = _client().get("/")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert "待ってから" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_unreachable_the_api_answers_503_and_recovers_by_itself() -> None:
+    """The real thing: the connection settings point at a database that cannot be reached
+    (a closed PostgreSQL port; on SQLite a file in a directory that does not exist)."""
+    settings_dict = connection.settings_dict
+    saved = dict(settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        settings_dict["PORT"] = "1"  # nothing listens there
+        settings_dict["HOST"] = "127.0.0.1"
+    else:
+        settings_dict["NAME"] = "/nonexistent-directory/madoguchi.sqlite3"
+    try:
+        down = _client().get("/api/v1/procedures")
+        page = _client().get("/lookup/", {"code": "x"})
+    finally:
+        connection.close()
+        settings_dict.update(saved)
+    assert _json_error(down, 503)["error"] == "service_unavailable"
+    assert int(down["Retry-After"]) > 0
+    assert page.status_code in (200, 503)  # the look-up form itself needs no database
+    back = _client().get("/api/v1/procedures")
+    assert back.status_code == 200
