@@ -62,7 +62,7 @@ class WhatIfForm(RefusesIndividualNumbers, forms.Form):
         return cleaned
 
 
-class RegisterUploadForm(forms.Form):
+class RegisterUploadForm(RefusesIndividualNumbers, forms.Form):
     """A small register file uploaded by a manager (large ones: `madoguchi import-register`)."""
 
     file = forms.FileField(
