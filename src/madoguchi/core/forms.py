@@ -10,7 +10,7 @@ error is never saved, so nothing refused reaches the database or the audit log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from django import forms
@@ -31,7 +31,9 @@ def holds_individual_number(value: Any) -> bool:
         return contains_individual_number(value)
     if isinstance(value, Mapping):
         return any(holds_individual_number(v) for v in (*value.keys(), *value.values()))
-    if isinstance(value, Iterable) and not isinstance(value, bytes | bytearray):
+    if isinstance(value, list | tuple | set | frozenset):
+        # never any other iterable: an uploaded file would be read to its end (its contents
+        # are the importers' to check, row by row)
         return any(holds_individual_number(v) for v in value)
     return False
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.offices.models import Counter, Procedure
 
 
@@ -15,7 +16,7 @@ def _limit(field: forms.Field, queryset: Any) -> None:
     field.queryset = queryset
 
 
-class StaffIssueForm(forms.Form):
+class StaffIssueForm(RefusesIndividualNumbers, forms.Form):
     """A ticket for somebody without a phone: the procedure they came for."""
 
     procedure = forms.ModelChoiceField(
@@ -35,7 +36,7 @@ class StaffIssueForm(forms.Form):
         )
 
 
-class TransferForm(forms.Form):
+class TransferForm(RefusesIndividualNumbers, forms.Form):
     """Send a visitor to another counter and/or procedure (at least one of the two)."""
 
     counter = forms.ModelChoiceField(
