@@ -171,3 +171,51 @@ def test_every_variable_the_code_reads_is_in_env_example_and_settings() -> None:
     # MADOGUCHI_TEST_DATABASE_URL is read by the tests and CI only, and is documented anyway.
     assert sorted(v for v in read if v not in example) == []
     assert sorted(v for v in read if v not in settings_text) == []
+
+
+def _settings_value(name: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    code = f"from django.conf import settings; print(settings.{name})"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "madoguchi.settings", **variables}
+    for unset in ("MADOGUCHI_AUDIT_KEY", "MADOGUCHI_AUDIT_KEY_FILE", "DATABASE_URL"):
+        if unset not in variables:
+            env.pop(unset, None)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_audit_key_defaults_to_a_private_file_made_once_in_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    first = _settings_value("MADOGUCHI_AUDIT_KEY", MADOGUCHI_DATA_DIR=str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "audit_key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert first.stdout.strip() == key_file.read_text().strip()
+    assert len(first.stdout.strip()) >= 32
+    again = _settings_value("MADOGUCHI_AUDIT_KEY", MADOGUCHI_DATA_DIR=str(tmp_path))
+    assert again.stdout == first.stdout  # made once, kept
+
+
+def test_the_audit_key_comes_from_the_environment_or_its_file(tmp_path: Path) -> None:
+    key = "k" * 40
+    given = _settings_value(
+        "MADOGUCHI_AUDIT_KEY", MADOGUCHI_DATA_DIR=str(tmp_path), MADOGUCHI_AUDIT_KEY=key
+    )
+    assert given.stdout.strip() == key
+    path = tmp_path / "secret"
+    path.write_text("f" * 48 + "\n")
+    from_file = _settings_value(
+        "MADOGUCHI_AUDIT_KEY", MADOGUCHI_DATA_DIR=str(tmp_path), MADOGUCHI_AUDIT_KEY_FILE=str(path)
+    )
+    assert from_file.stdout.strip() == "f" * 48
+    assert not (tmp_path / "audit_key").exists()  # nothing generated when one is given
+
+
+def test_a_short_audit_key_stops_start_up_naming_the_variable(tmp_path: Path) -> None:
+    short = _settings_value(
+        "MADOGUCHI_AUDIT_KEY", MADOGUCHI_DATA_DIR=str(tmp_path), MADOGUCHI_AUDIT_KEY="secret"
+    )
+    assert short.returncode != 0
+    assert "MADOGUCHI_AUDIT_KEY" in short.stderr
+    assert "secret" not in short.stderr  # the refused key is not echoed

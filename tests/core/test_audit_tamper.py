@@ -322,3 +322,12 @@ def test_the_server_log_serves_as_the_checkpoint_file(
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE seq = %s", [EVENTS])
     assert verify_audit_chain(checkpoint_file=log).kinds == ["tail-deleted"]
+
+
+def test_verification_needs_the_key(settings: Any) -> None:
+    """With another key an untouched log proves nothing: its first event is not the key's."""
+    events = _chain()
+    settings.MADOGUCHI_AUDIT_KEY = WRONG_KEY
+    report = verify_audit_chain()
+    assert report.kinds == ["checkpoint-forged"] * 3 + ["forged", "no-checkpoint"]
+    assert report.findings[3].event_id == events[0].pk
