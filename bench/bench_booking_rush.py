@@ -9,10 +9,12 @@ which spend much of the 2 cores themselves.
 
 Baseline, in the same run (10 s before and 10 s after the HTTP phase, averaged): pgbench drives
 the same booking transaction the API runs, in the same ONE round trip (decision 0011) —
-`BEGIN \\;` ONE statement (the app's guarded `WriteBatch`: the card locked first, the
-conditional seat claim requiring it ready, the reservation INSERT, card UPDATE and two audit
-INSERTs depending on the claim) `\\; COMMIT` — with `-c 64 -j 2`. (The slot itself comes from
-the app's per-process cache, so it is not read.) Prints bookings/s, p50/p99 latency and wrk's
+`BEGIN \\;` the app's own statement (`reservations.fastpath.STATEMENT`, verbatim, its
+parameters written as pgbench expressions: the card locked first, the conditional seat claim
+requiring it ready, the reservation, card move and two audit events depending on the claim)
+`\\; COMMIT` — with `-c 64 -j 2`. (The slot itself comes from the app's per-process cache, so
+it is not read.) `MADOGUCHI_BOOKING_PATH=orm` in the environment runs the app on the ORM
+reference implementation instead, for comparisons. Prints bookings/s, p50/p99 latency and wrk's
 latency distribution, the ratio, and checks that no slot holds more reservations than its
 capacity (and that `booked` equals the count of active reservations).
 
@@ -46,7 +48,6 @@ from urllib.parse import urlparse, urlunparse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 from madoguchi.env import default_workers  # noqa: E402  serve's own default
-from madoguchi.reservations.claims import CLAIM_SEATS_SQL  # noqa: E402  the app's own claim
 from smoke import size  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -107,8 +108,10 @@ with connection.cursor() as cursor:
             [digit, prefix, first, first + count - 1, model.pk],
         )
     cursor.execute("ANALYZE")
+from madoguchi.reservations.fastpath import STATEMENT
 print(json.dumps({"http": [s.pk for s in http], "small": [s.pk for s in http[LARGE:]],
-                  "pg": [s.pk for s in pg], "procedure": pickup.pk, "municipality": city.pk}))
+                  "pg": [s.pk for s in pg], "procedure": pickup.pk, "municipality": city.pk,
+                  "statement": STATEMENT}))
 """
 
 WRK_SCRIPT = """
@@ -159,51 +162,29 @@ end
 PGBENCH_SCRIPT = """\\set slot random({first}, {last})
 \\set card random(1, {pg_cards})
 BEGIN \\;
-WITH l0 AS MATERIALIZED (
-  SELECT id, status IN ('notice_issued', 'reminded') AS ready, status, notice_number
-    FROM issuance_cardrecord
-   WHERE municipality_id = {municipality} AND status IN ('notice_issued', 'reminded', 'booked')
-     AND (notice_number, birth_date) IN (('PGB' || lpad(:card::text, 6, '0'), '1980-01-01'))
-   ORDER BY notice_number FOR UPDATE
-), g AS (
-  {claim} AND (SELECT count(*) FROM l0 WHERE ready) = 1 RETURNING id
-), w1 AS (
-  UPDATE issuance_cardrecord
-     SET status = 'booked', booked_at = now(), reservation_code = 'PGBENCH', updated_at = now()
-   WHERE id = (SELECT id FROM l0 WHERE notice_number = 'PGB' || lpad(:card::text, 6, '0')
-                 AND ready)
-     AND EXISTS (SELECT 1 FROM g)
-), w2 AS (
-  INSERT INTO core_auditevent
-    (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-  SELECT now(), 'resident' || chr(58) || 'api', 'card.book', 'issuance.CardRecord',
-         (id)::text, jsonb_build_object('status', status),
-         '{{"reservation": "PGBENCH", "status": "booked"}}'::jsonb, '', ''
-    FROM l0 WHERE (notice_number = 'PGB' || lpad(:card::text, 6, '0') AND ready)
-     AND EXISTS (SELECT 1 FROM g)
-), w3_0 AS (
-  INSERT INTO reservations_reservation
-    (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
-     family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, checked_in_at,
-     finished_at, reminder_sent_for, created_at, updated_at)
-  SELECT substr(md5(random()::text), 1, 10), 'PGBENCH', :slot::bigint, {procedure}, 'booked',
-         'api', 'pgbench' || md5(random()::text), '1980-01-01', '', '', '', '',
-         'PGB' || lpad(:card::text, 6, '0'), false, NULL, NULL, NULL, now(), now()
-  WHERE EXISTS (SELECT 1 FROM g)
-  RETURNING id
-), w4_0 AS (
-  INSERT INTO core_auditevent
-    (at, actor, action, subject_type, subject_id, before, after, previous_hash, hash)
-  SELECT now(), 'resident' || chr(58) || 'api', 'reservation.book',
-         'reservations.Reservation', 'PGBENCH', NULL,
-         '{{"status": "booked", "slot": 1, "channel": "api", "group": "PGBENCH"}}', '', ''
-  WHERE EXISTS (SELECT 1 FROM g)
-  RETURNING id
-)
-SELECT 0, id, ready::int FROM l0 UNION ALL SELECT 5, 0, id FROM g
-UNION ALL SELECT 3, 0, id FROM w3_0 UNION ALL SELECT 4, 0, id FROM w4_0 \\;
+{statement} \\;
 COMMIT;
 """
+
+PGBENCH_VALUES = {  # the app's parameters as pgbench expressions (one card pick-up)
+    "code": "ARRAY[substr(md5(random()::text), 1, 10)]",
+    "person_key": "ARRAY['pgbench' || md5(random()::text)]",
+    "birth_date": "ARRAY['1980-01-01']",
+    "family_name_kana": "ARRAY['']",
+    "given_name_kana": "ARRAY['']",
+    "email": "ARRAY['']",
+    "phone": "ARRAY['']",
+    "notice_number": "ARRAY['PGB' || lpad(:card::text, 6, '0')]",
+    "is_proxy": "ARRAY[false]",
+    "pickup": "true",
+    "seats": "1",
+    "cards": "1",
+    "slot": ":slot",
+    "group": "'PGBENCH'",
+    "channel": "'api'",
+    "now": "now()",
+    "actor": "'resident' || chr(58) || 'api'",  # pgbench would read ":api" as a variable
+}
 
 
 PG_LOAD = ["-j", "2", "-T", "10"]
@@ -407,20 +388,18 @@ def main() -> None:
 
         import psycopg
 
-        claim = (
-            CLAIM_SEATS_SQL.replace("%s", "1", 1)
-            .replace("%s", ":slot::bigint", 1)
-            .replace("%s", "1")
-        )
+        values = {
+            **PGBENCH_VALUES,
+            "municipality": str(ids["municipality"]),
+            "procedure": str(ids["procedure"]),
+        }
         script = workdir / "booking.sql"
         script.write_text(
             PGBENCH_SCRIPT.format(
                 first=min(ids["pg"]),
                 last=max(ids["pg"]),
-                procedure=ids["procedure"],
                 pg_cards=PG_CARDS,
-                municipality=ids["municipality"],
-                claim=claim,
+                statement=ids["statement"] % values,  # the app's own statement, verbatim
             )
         )
         parsed = urlparse(bench_url)

@@ -276,6 +276,11 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
     "MADOGUCHI_REFERENCE_CACHE_SECONDS", 10, minimum=0, maximum=3600
 )
 
+# How a booking is written on PostgreSQL: "statement" sends the whole transaction as one
+# statement in one round trip (reservations/fastpath.py, decision 0013); "orm" the ORM reference
+# implementation, which SQLite always uses.
+MADOGUCHI_BOOKING_PATH = env_choice("MADOGUCHI_BOOKING_PATH", "statement", ("statement", "orm"))
+
 PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
 # gunicorn sync workers for `madoguchi serve`: one per core with the database on this machine,

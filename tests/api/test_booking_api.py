@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from madoguchi.reservations.models import Reservation, Slot
-from madoguchi.reservations.services import NOT_FOUND_MESSAGE
+from madoguchi.reservations.selectors import NOT_FOUND_MESSAGE
 from tests.reservations import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]

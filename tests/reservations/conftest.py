@@ -37,3 +37,22 @@ def main_office(city: Municipality, card_pickup: Procedure, cert_renewal: Proced
     site = factories.site(city, counters=2, terminals=2)
     site.procedures.set([card_pickup, cert_renewal])
     return site
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that use `booking_path` run once per implementation of the booking transaction
+    this database has: on PostgreSQL the one statement (`reservations.fastpath`) and the ORM
+    reference; on SQLite the ORM only (it has no data-modifying WITH queries)."""
+    if "booking_path" in metafunc.fixturenames:
+        from django.db import connection
+
+        paths = ["statement", "orm"] if connection.vendor == "postgresql" else ["orm"]
+        metafunc.parametrize("booking_path", paths, indirect=True)
+
+
+@pytest.fixture
+def booking_path(request: pytest.FixtureRequest, settings: Any) -> str:
+    """The booking implementation this test runs against (`MADOGUCHI_BOOKING_PATH`)."""
+    path: str = request.param
+    settings.MADOGUCHI_BOOKING_PATH = path
+    return path

@@ -13,7 +13,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import hand_over_card
-from madoguchi.reservations import services
+from madoguchi.reservations import selectors, services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import (
     SlotFullError,
@@ -29,7 +29,7 @@ from madoguchi.staff.models import StaffUser
 from tests.reservations import factories
 from tests.reservations.factories import VISIT_DAY, pickup, renewal
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "booking_path")]
 RESIDENT = Actor.resident()
 
 
@@ -360,7 +360,7 @@ def test_an_unknown_notice_and_a_wrong_birth_date_get_the_same_404(
         assert (error.status, error.code, error.message) == (
             404,
             "not_found",
-            services.NOT_FOUND_MESSAGE,
+            selectors.NOT_FOUND_MESSAGE,
         )
 
 
@@ -411,70 +411,20 @@ def test_booking_rules_saved_by_staff_apply_at_once_with_the_reference_cache_on(
 
 
 def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
-    main_office, card_pickup, django_assert_num_queries
+    main_office, card_pickup, booking_path, django_assert_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     """The booking path is the rush's hot path (decisions 0008, 0011): slot, site and procedure
-    reads (the latter two cached in production), then on PostgreSQL ONE statement — card lock,
-    seat claim, reservation, card move, two audit events — and on SQLite the card lock and the
-    five writes one after another; inside one savepoint here (one transaction in a request).
+    reads (the latter two cached in production), then with the one statement ONE statement —
+    card lock, seat claim, reservation, card move, two audit events — and on the ORM the card
+    lock, claim, reservation, card move and two audit events one after another; each inside a
+    savepoint here (SAVEPOINT, RELEASE), as inside any caller's transaction.
     """
-    from django.db import connection
-
     slot = factories.slot(main_office, card_pickup, capacity=2)
-    transaction = 1 if connection.vendor == "postgresql" else 1 + 5
-    with django_assert_num_queries(3 + 2 + transaction):
+    transaction = 2 + (1 if booking_path == "statement" else 6)
+    with django_assert_num_queries(3 + transaction):
         _book(slot)
     slot.refresh_from_db()
     assert slot.booked == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_in_a_request_the_booking_transaction_is_one_round_trip(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
-    """Outside a test's atomic block, as in a request: after the reads, BEGIN, the one
-    statement (card lock first, then the seat claim guarding every write) and COMMIT travel
-    together (`core.sql.ShortTransaction`)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    slot = factories.slot(main_office, card_pickup, capacity=2)
-    with CaptureQueriesContext(connection) as queries:
-        reservation = _book(slot)
-    sent = [q["sql"] for q in queries.captured_queries]
-    reads, (booking,), after = sent[:3], sent[3:4], sent[4:]
-    assert all(r.startswith("SELECT") for r in reads)  # slot, procedure, site (cache off)
-    assert booking.startswith("BEGIN; WITH l0 AS MATERIALIZED (SELECT")
-    assert "FOR UPDATE), g AS (UPDATE" in booking and booking.endswith("; COMMIT")
-    assert after[:1] == ["BEGIN"]  # the audit sealer's own transaction, after the commit
-    slot.refresh_from_db()
-    assert slot.booked == 1
-    card = CardRecord.objects.get(notice_number="ABC123456")
-    assert (card.status, card.reservation_code) == ("booked", reservation.code)
-    assert AuditEvent.objects.filter(action__in=["card.book", "reservation.book"]).count() == 2
-
-
-@pytest.mark.postgres
-def test_the_booking_statement_stays_inside_psycopgs_parse_cache(
-    main_office, card_pickup, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    """psycopg re-parses a statement on every call once it has more than 50 parameters or 4 KiB
-    of text; the booking's one statement must stay under both (decision 0011)."""
-    from psycopg import _queries
-
-    from madoguchi.core import sql
-
-    built = []
-    statement = sql.WriteBatch._statement
-
-    def spy(batch: sql.WriteBatch) -> tuple[str, list[Any]]:
-        built.append(statement(batch))
-        return built[-1]
-
-    monkeypatch.setattr(sql.WriteBatch, "_statement", spy)
-    _book(factories.slot(main_office, card_pickup))
-    ((text, params),) = built
-    assert len(params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
-    assert len(text.encode()) + len("BEGIN; ; COMMIT") <= _queries.MAX_CACHED_STATEMENT_LENGTH
 
 
 @pytest.mark.parametrize("status", [CardStatus.NOTICE_ISSUED, CardStatus.REMINDED])

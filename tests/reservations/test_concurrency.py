@@ -27,7 +27,7 @@ from madoguchi.reservations.services import book_reservation
 from tests.reservations import factories
 from tests.reservations.factories import pickup, renewal
 
-pytestmark = pytest.mark.usefixtures("frozen")
+pytestmark = pytest.mark.usefixtures("frozen", "booking_path")
 
 
 def _person(n: int) -> Any:

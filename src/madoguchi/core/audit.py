@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
-from madoguchi.core import clock, sql
+from madoguchi.core import clock
 from madoguchi.core.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -94,8 +94,9 @@ def _utc(at: dt.datetime) -> str:
 ROW_SCOPE = "r"
 """Row seal over the whole content."""
 SQL_ROW_SCOPE = "s"
-"""Row seal of an event built in SQL from a locked row (`record_audit_events_per_row`): over
-everything but `subject_id` and `before`, which only the statement knows (decision 0016)."""
+"""Row seal of an event built in SQL from a locked row (the booking's card event,
+`reservations.fastpath`): over everything but `subject_id` and `before`, which only the
+statement knows (decision 0016)."""
 
 
 def _row_mac(
@@ -239,99 +240,60 @@ def record_audit_event(
     return event
 
 
-def record_audit_events(
-    *, actor: Actor, events: Sequence[PendingEvent], batch: sql.WriteBatch | None = None
-) -> list[AuditEvent]:
+def record_audit_events(*, actor: Actor, events: Sequence[PendingEvent]) -> list[AuditEvent]:
     """Append events in one INSERT, inside the caller's transaction; they commit or vanish with it.
-
-    With `batch`, the INSERT joins the caller's other writes (`core.sql.WriteBatch`) and nothing
-    is returned.
 
     Appending takes no lock and reads nothing: events are written unsealed, and the sealer
     (`seal_audit_events`) links them into the hash chain in the order their transactions became
     visible, right after commit (decision 0008). Until then the database triggers already refuse
-    any change to them.
+    any change to them. (The booking's own events are appended the same way by its one
+    statement on PostgreSQL, `reservations.fastpath`, with seals from `row_seal`.)
     """
     at = clock.now().astimezone(dt.UTC)
-    values = []
+    rows = []
     for e in events:
         subject_id, before, after = str(e.subject_id), _jsonable(e.before), _jsonable(e.after)
-        values.append(
-            {
-                "at": at,
-                "actor": actor.label,
-                "action": e.action,
-                "subject_type": e.subject_type,
-                "subject_id": subject_id,
-                "before": before,
-                "after": after,
-                "previous_hash": "",  # set by the sealer
-                "hash": "",
+        rows.append(
+            AuditEvent(
+                at=at,
+                actor=actor.label,
+                action=e.action,
+                subject_type=e.subject_type,
+                subject_id=subject_id,
+                before=before,
+                after=after,
                 # the application's seal: the sealer links only rows it can verify
-                "mac": _new_row_mac(
+                mac=_new_row_mac(
                     at, actor.label, e.action, e.subject_type, subject_id, before, after
                 ),
-            }
+            )
         )
-    if batch is not None:
-        batch.insert(AuditEvent, values)
-        batch.after_commit(_seal_after_commit)
-        return []  # the batch has not run yet: there is nothing to hand back
-    ids = sql.insert_rows(AuditEvent, values)  # one statement (core/sql.py)
-    rows = []
-    for pk, value in zip(ids, values, strict=True):
-        event = AuditEvent(pk=pk, **value)
-        event._state.adding = False
-        rows.append(event)
-    transaction.on_commit(_seal_after_commit)
-    return rows
+    created = AuditEvent.objects.bulk_create(rows)
+    transaction.on_commit(seal_after_commit)
+    return created
 
 
-_per_row_statements: dict[tuple[str, ...], str] = {}  # built once per shape (quoting costs)
-
-
-def record_audit_events_per_row(
+def row_seal(
     *,
+    at: dt.datetime,
     actor: Actor,
-    batch: sql.WriteBatch,
     action: str,
     subject_type: str,
-    source: str,
-    where: str,
-    params: Sequence[Any],
-    subject_id: str,
-    before: str,
     after: Any,
-) -> None:
-    """Queue one event per row of `source` matching `where` — a guarded batch's `lock`, read
-    in the same statement (PostgreSQL only) — written only when the batch's guard applies.
-
-    For writes whose subject Python never read (`WriteBatch.lock`): `subject_id` and `before`
-    are SQL expressions over the locked row (the state the write changes), `after` a value.
-    Appended unsealed like `record_audit_events`; the sealer links them after commit. Their
-    row seal (`SQL_ROW_SCOPE`) covers everything Python knows — not `subject_id` and `before`
-    (decision 0016); `where` must match at most one row (each row gets the same seal).
-    """
-    at = clock.now().astimezone(dt.UTC)
-    key = (source, where, subject_id, before)
-    statement = _per_row_statements.get(key)
-    if statement is None:
-        q = connection.ops.quote_name
-        fields = {f.name: f for f in AuditEvent._meta.concrete_fields}
-        names = ("at", "actor", "action", "subject_type", "subject_id", "before", "after")
-        columns = ", ".join(
-            q(str(fields[n].column)) for n in (*names, "previous_hash", "hash", "mac")
+    subject_id: str | None = None,
+    before: Any = None,
+) -> str:
+    """The row seal (`mac`) of one event that a hand-written statement appends — the booking's
+    (`reservations.fastpath`) — for `after` as Python knows it. With `subject_id` None the
+    statement fills the subject and `before` from a row it locked: the seal then covers
+    everything else (`SQL_ROW_SCOPE`, decision 0016). One seal per row: each has its nonce."""
+    if subject_id is None:
+        return _new_row_mac(
+            at, actor.label, action, subject_type, "", None, _jsonable(after), SQL_ROW_SCOPE
         )
-        statement = _per_row_statements[key] = (
-            f"INSERT INTO {q(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT %s, %s, %s, %s, ({subject_id})::text, {before}, %s::jsonb, '', '', %s "
-            f"FROM {source} WHERE ({where}) AND {sql.WriteBatch.GUARD_APPLIED}"
-        )
-    after_value = _jsonable(after)
-    after_json = json.dumps(after_value, ensure_ascii=False, sort_keys=True)
-    mac = _new_row_mac(at, actor.label, action, subject_type, "", None, after_value, SQL_ROW_SCOPE)
-    batch.depend(statement, [at, actor.label, action, subject_type, after_json, mac, *params])
-    batch.after_commit(_seal_after_commit)
+    return _new_row_mac(
+        at, actor.label, action, subject_type, subject_id, _jsonable(before), _jsonable(after)
+    )
 
 
 # --- sealing: linking appended events into the chain ------------------------------------------
@@ -589,8 +551,9 @@ class _BackgroundSealer:
 _sealer = _BackgroundSealer()
 
 
-def _seal_after_commit() -> None:
-    """Seal now (interval 0: tests, small sites) or within the configured interval.
+def seal_after_commit() -> None:
+    """Seal now (interval 0: tests, small sites) or within the configured interval; call it
+    after a commit that appended events (`transaction.on_commit`).
 
     With an interval, the process's background sealer links everything written meanwhile, so
     a booking rush pays for sealing once per interval instead of once per request, and no

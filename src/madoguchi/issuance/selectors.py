@@ -4,53 +4,52 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from madoguchi.core.models import AuditEvent
-from madoguchi.core.sql import ShortTransaction, select_rows
 from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
 from madoguchi.issuance.numbers import normalize_notice_number
 
 SEARCH_LIMIT = 20
 BOOKING_FIELDS = ("municipality_id", "status", "notice_number", "birth_date", "reservation_code")
-"""What the booking path reads of a locked card; the other columns stay deferred (unread)."""
+"""What the booking reads of a locked card; the other columns stay deferred (unread)."""
 
 
-def find_card_for_booking(
-    *,
-    notice_number: str,
-    birth_date: dt.date,
-    lock: bool = False,
-    tx: ShortTransaction | None = None,
-) -> CardRecord | None:
+def find_card_for_booking(*, notice_number: str, birth_date: dt.date) -> CardRecord | None:
     """The card behind a booking number typed by a resident, if the birth date matches.
 
     The number is normalised first (`k7q-482913`, full-width, spaces: all accepted). Only cards
     waiting for or holding a booking are found (notice_issued, reminded, booked); anything else
     — unknown number, wrong birth date, card handed over — is None, so callers can answer with
-    one uniform message. `lock=True` (inside a transaction) also locks the card's row, so a
-    booking can move it without reading it again (only `BOOKING_FIELDS` are read then); `tx`
-    reads inside that short transaction.
+    one uniform message.
     """
     number = normalize_notice_number(notice_number)
     if not number:
         return None
-    if lock:  # the booking path: one plain statement (core/sql.py)
-        statuses = ", ".join(["%s"] * len(BOOKABLE_STATUSES))
-        rows = (tx.select_rows if tx is not None else select_rows)(
-            CardRecord,
-            f"notice_number = %s AND birth_date = %s AND status IN ({statuses})",
-            [number, birth_date, *BOOKABLE_STATUSES],
-            lock=True,
-            only=BOOKING_FIELDS,
-        )
-        return rows[0] if rows else None
     return (
         CardRecord.objects.select_related("municipality")
         .filter(notice_number=number, birth_date=birth_date, status__in=BOOKABLE_STATUSES)
         .first()
+    )
+
+
+def lock_cards_for_booking(
+    *, municipality_id: int, holders: Sequence[tuple[str, dt.date]]
+) -> list[CardRecord]:
+    """The cards of this municipality that (normalised notice number, birth date) pairs find
+    among `BOOKABLE_STATUSES`, locked for the booking transaction in notice order (so families
+    booking at once never deadlock). Fewer cards than holders: a pair found none here."""
+    pairs = Q()
+    for number, birth_date in holders:
+        pairs |= Q(notice_number=number, birth_date=birth_date)
+    return list(
+        CardRecord.objects.select_for_update()
+        .only(*BOOKING_FIELDS)
+        .filter(pairs, municipality_id=municipality_id, status__in=BOOKABLE_STATUSES)
+        .order_by("notice_number")
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,15 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
-from madoguchi.core.audit import (
-    Actor,
-    PendingEvent,
-    record_audit_event,
-    record_audit_events,
-    record_audit_events_per_row,
-)
+from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import WriteBatch, constants, update_row
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
     BOOKABLE_STATUSES,
@@ -87,40 +79,35 @@ def _move(
     audit_extra: dict[str, Any] | None = None,
     refusal: DomainError | None = None,
     already_locked: bool = False,
-    batch: WriteBatch | None = None,
 ) -> CardRecord:
-    """Lock, check, change, save and audit one card; `card` is refreshed in place.
+    """Lock, check, change, save and audit one card (inside the caller's transaction); `card`
+    is refreshed in place from its locked row.
 
     `refusal` replaces the generic `invalid_transition` error when the move is not allowed;
-    `already_locked` says the caller read `card` with `select_for_update` in this transaction;
-    with `batch` the row update and its audit event join the caller's writes.
+    `already_locked` says the caller read `card` with `select_for_update` in this transaction.
     """
-    locked = card if already_locked else CardRecord.objects.select_for_update().get(pk=card.pk)
+    if not already_locked:
+        card.refresh_from_db(from_queryset=CardRecord.objects.select_for_update())
     try:
-        check_transition(CARD_TRANSITIONS, locked.status, target, what=WHAT)
+        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT)
     except DomainError:
         if refusal is None:
             raise
         raise refusal from None
-    before = locked.status
+    before = card.status
     now = clock.now()
-    fields = {"status": target, _STAMP[target]: now, **(changes or {})}
-    fields["updated_at"] = now
+    fields = {"status": target, _STAMP[target]: now, **(changes or {}), "updated_at": now}
     for name, value in fields.items():
-        setattr(locked, name, value)
-    event = PendingEvent(
+        setattr(card, name, value)
+    card.save(update_fields=list(fields))
+    record_audit_event(
+        actor=actor,
         action=action,
         subject_type=SUBJECT,
-        subject_id=locked.pk,
+        subject_id=card.pk,
         before={"status": before},
         after={"status": str(target), **(audit_extra or {})},
     )
-    if batch is not None:
-        batch.update(CardRecord, locked.pk, fields)
-    else:
-        update_row(CardRecord, locked.pk, fields)
-    record_audit_events(actor=actor, events=[event], batch=batch)
-    card.__dict__.update(locked.__dict__)
     return card
 
 
@@ -147,15 +134,13 @@ def _move_many(
             setattr(card, name, value)
         card.updated_at = now
     CardRecord.objects.bulk_update(locked, [*fields, "updated_at"], batch_size=1000)
-    for card, before in zip(locked, befores, strict=True):
-        record_audit_event(
-            actor=actor,
-            action=action,
-            subject_type=SUBJECT,
-            subject_id=card.pk,
-            before={"status": before},
-            after={"status": str(target)},
-        )
+    record_audit_events(
+        actor=actor,
+        events=[
+            PendingEvent(action, SUBJECT, card.pk, {"status": before}, {"status": str(target)})
+            for card, before in zip(locked, befores, strict=True)
+        ],
+    )
     return locked
 
 
@@ -283,15 +268,19 @@ def issue_notices(
             _("予約番号が重なりました。もう一度実行してください。"),
             status=409,
         ) from error
-    for card in locked:
-        record_audit_event(
-            actor=actor,
-            action="card.notice",
-            subject_type=SUBJECT,
-            subject_id=card.pk,
-            before={"status": CardStatus.SETUP_DONE},
-            after={"status": CardStatus.NOTICE_ISSUED, "batch": batch.pk},
-        )
+    record_audit_events(
+        actor=actor,
+        events=[
+            PendingEvent(
+                "card.notice",
+                SUBJECT,
+                card.pk,
+                {"status": CardStatus.SETUP_DONE},
+                {"status": CardStatus.NOTICE_ISSUED, "batch": batch.pk},
+            )
+            for card in locked
+        ],
+    )
     return batch
 
 
@@ -302,24 +291,18 @@ def card_not_bookable() -> DomainError:
     )
 
 
+@transaction.atomic(savepoint=False)
 def mark_card_booked(
-    *,
-    card: CardRecord,
-    reservation_code: str,
-    actor: Actor,
-    already_locked: bool = False,
-    batch: WriteBatch | None = None,
+    *, card: CardRecord, reservation_code: str, actor: Actor, already_locked: bool = False
 ) -> CardRecord:
     """A card_pickup reservation was made for this card: notice_issued (or reminded) → booked.
 
     Call it inside the booking transaction (`already_locked` when the card was read there with
-    `find_card_for_booking(lock=True)`; `batch` to send the writes with the booking's own —
-    then nothing touches the database here, so it also fits a `core.sql.ShortTransaction`).
-    Raises DomainError 409 `card_not_bookable` when the card is already booked, handed over,
-    or otherwise not waiting for a booking.
+    `selectors.lock_cards_for_booking`). On PostgreSQL the booking itself writes the same in
+    its one statement (`reservations.fastpath`). Raises DomainError 409 `card_not_bookable`
+    when the card is already booked, handed over, or otherwise not waiting for a booking.
     """
-    move = partial(
-        _move,
+    return _move(
         card,
         CardStatus.BOOKED,
         actor=actor,
@@ -328,82 +311,11 @@ def mark_card_booked(
         audit_extra={"reservation": reservation_code[:40]},
         refusal=card_not_bookable(),
         already_locked=already_locked,
-        batch=batch,
     )
-    if batch is not None and already_locked:
-        return move()
-    with transaction.atomic(savepoint=False):
-        return move()
 
 
 READY_FOR_BOOKING = tuple(s for s in BOOKABLE_STATUSES if CardStatus.BOOKED in CARD_TRANSITIONS[s])
 """Statuses a booking may move to booked (notice_issued, reminded)."""
-
-
-@cache
-def _card_booking_statements(holders: int) -> tuple[str, str]:
-    """The lock for `holders` cards and the per-card UPDATE (`{lock}`: the lock's name). Statuses
-    are constants in the text: few parameters keep psycopg's parse cache (`sql.constants`)."""
-    table = CardRecord._meta.db_table
-    pairs = ", ".join(["(%s, %s)"] * holders)
-    lock = (
-        f"SELECT id, status IN ({constants(*READY_FOR_BOOKING)}) AS ready, status, notice_number"  # noqa: S608
-        f" FROM {table} WHERE municipality_id = %s AND status IN ({constants(*BOOKABLE_STATUSES)})"
-        f" AND (notice_number, birth_date) IN ({pairs}) ORDER BY notice_number FOR UPDATE"
-    )
-    update = (
-        f"UPDATE {table} SET status = {constants(CardStatus.BOOKED)},"  # noqa: S608
-        f" {_STAMP[CardStatus.BOOKED]} = %s, reservation_code = %s, updated_at = %s"
-        " WHERE id = (SELECT id FROM {lock} WHERE notice_number = %s AND ready)"
-        f" AND {WriteBatch.GUARD_APPLIED}"
-    )
-    return lock, update
-
-
-def queue_card_bookings(
-    batch: WriteBatch,
-    *,
-    holders: Sequence[tuple[str, dt.date, str]],
-    municipality_id: int,
-    actor: Actor,
-) -> tuple[int, str]:
-    """`mark_card_booked` for a card_pickup booking's cards, folded into the booking's one
-    statement (PostgreSQL; `WriteBatch.lock`) — no round trip of its own.
-
-    `holders` are (normalised notice number, birth date, reservation code). The batch locks
-    every card those numbers and birth dates find in this municipality among `BOOKABLE_STATUSES`
-    (in notice order, as `find_card_for_booking` callers do, so groups never deadlock); a card
-    is `ready` when it waits for a booking (`READY_FOR_BOOKING`). Only if the batch's guard
-    applies, each card moves to booked with its reservation code and gets its `card.book` event
-    (`before`: the status the lock read). Returns the lock's (index, name): the guard must
-    require `len(holders)` ready cards in it. From `run()`, the lock's (id, ready) pairs tell
-    why nothing applied — fewer cards than holders: a number or birth date did not match (the
-    uniform 404); a card not ready: already booked (`card_not_bookable`).
-    """
-    lock_sql, update_sql = _card_booking_statements(len(holders))
-    lock_index, name = batch.lock(
-        lock_sql,
-        [
-            municipality_id,
-            *(value for number, birth_date, _code in holders for value in (number, birth_date)),
-        ],
-    )
-    now = clock.now()
-    for number, _birth_date, code in holders:
-        batch.depend(update_sql.format(lock=name), [now, code[:40], now, number])
-        record_audit_events_per_row(
-            actor=actor,
-            batch=batch,
-            action="card.book",
-            subject_type=SUBJECT,
-            source=name,
-            where="notice_number = %s AND ready",
-            params=[number],
-            subject_id="id",
-            before="jsonb_build_object('status', status)",
-            after={"status": str(CardStatus.BOOKED), "reservation": code[:40]},
-        )
-    return lock_index, name
 
 
 @transaction.atomic

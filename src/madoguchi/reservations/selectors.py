@@ -5,17 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import select_rows
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations import normalize
 from madoguchi.reservations.models import Reservation, Slot
-from madoguchi.reservations.services import not_found
+
+NOT_FOUND_MESSAGE = gettext_noop(
+    "入力された番号と生年月日に一致するものが見つかりません。番号と生年月日をご確認ください。"
+)
+
+
+def not_found() -> DomainError:
+    """The one uniform 404: the same body whether the code, notice or birth date was wrong."""
+    return DomainError("not_found", _(NOT_FOUND_MESSAGE), status=404)
 
 
 @dataclass(frozen=True)
@@ -89,36 +96,27 @@ def availability_by_day(
     return [DayAvailability(day, c, r) for day, (c, r) in sorted(totals.items())]
 
 
-# Free slots of the same site and procedure on either side of a time, nearest first: one
-# statement (core/sql.py) — a full slot answers every booking that lost the race for it, so in
-# a rush this runs about as often as the booking itself (the ORM's two queries cost 3× a booking).
-_FREE = (
-    "site_id = %s AND procedure_id = %s AND is_offered AND booked <= capacity - %s"
-    " AND starts_at >= %s AND starts_at < %s AND id <> %s"
-)
-_NEAREST = (  # constants only: values travel as parameters
-    f"id IN (SELECT id FROM (SELECT id FROM reservations_slot WHERE {_FREE} AND starts_at >= %s"  # noqa: S608
-    " ORDER BY starts_at, id LIMIT %s) AS later"
-    f" UNION ALL SELECT id FROM (SELECT id FROM reservations_slot WHERE {_FREE}"
-    " AND starts_at < %s ORDER BY starts_at DESC, id LIMIT %s) AS earlier)"
-)
-
-
 def nearest_free_slots(*, slot: Slot, seats: int = 1, limit: int = 5) -> list[Slot]:
     """Up to `limit` offered slots of the same site and procedure with `seats` free, inside the
-    booking window, closest in time to `slot` first (earlier ones win ties)."""
+    booking window, closest in time to `slot` first (earlier ones win ties).
+
+    One query: the `limit` nearest later and `limit` nearest earlier slots as two subqueries —
+    a full slot answers every booking that lost the race for it, so in a rush this runs about
+    as often as the booking itself."""
     window = booking_window(slot.site.municipality)
-    adapt = connection.ops.adapt_datetimefield_value
-    free = [
-        slot.site_id,
-        slot.procedure_id,
-        seats,
-        adapt(max(clock.at(window.first, dt.time(0)), clock.now())),
-        adapt(clock.at(window.last + dt.timedelta(days=1), dt.time(0))),
-        slot.pk,
-    ]
-    at = adapt(slot.starts_at)
-    found = select_rows(Slot, _NEAREST, [*free, at, limit, *free, at, limit])
+    free = Slot.objects.filter(
+        site_id=slot.site_id,
+        procedure_id=slot.procedure_id,
+        is_offered=True,
+        booked__lte=F("capacity") - seats,
+        starts_at__gte=max(clock.at(window.first, dt.time(0)), clock.now()),
+        starts_at__lt=clock.at(window.last + dt.timedelta(days=1), dt.time(0)),
+    ).exclude(pk=slot.pk)
+    later = free.filter(starts_at__gte=slot.starts_at).order_by("starts_at", "pk")
+    earlier = free.filter(starts_at__lt=slot.starts_at).order_by("-starts_at", "pk")
+    found = Slot.objects.filter(
+        Q(pk__in=later.values("pk")[:limit]) | Q(pk__in=earlier.values("pk")[:limit])
+    )
     both = sorted(
         found,
         key=lambda s: (abs((s.starts_at - slot.starts_at).total_seconds()), s.starts_at),

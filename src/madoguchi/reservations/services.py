@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -25,15 +26,14 @@ from django.utils.translation import gettext_noop
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
-from madoguchi.core.sql import ShortTransaction, WriteBatch, select_rows, short_transaction
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.issuance.models import CardRecord
-from madoguchi.issuance.selectors import card_by_reservation, find_card_for_booking
+from madoguchi.issuance.selectors import card_by_reservation, lock_cards_for_booking
 from madoguchi.issuance.services import (
+    READY_FOR_BOOKING,
     card_not_bookable,
     mark_card_booked,
     mark_card_unbooked,
-    queue_card_bookings,
 )
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import (
@@ -41,8 +41,7 @@ from madoguchi.offices.selectors import (
     procedure_for_booking,
     site_for_booking,
 )
-from madoguchi.reservations import normalize
-from madoguchi.reservations.claims import CARDS_READY_SQL, CLAIM_SEATS_SQL
+from madoguchi.reservations import fastpath, normalize
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -50,6 +49,7 @@ from madoguchi.reservations.models import (
     ReservationStatus,
     Slot,
 )
+from madoguchi.reservations.selectors import nearest_free_slots, not_found
 from madoguchi.walkins.models import ACTIVE_STATUSES as OPEN_TICKETS
 from madoguchi.walkins.models import QueueTicket
 
@@ -63,15 +63,7 @@ RESERVATION_TRANSITIONS = table(
 MAX_GROUP_SIZE = 6
 STAFF_CHANNELS = (Channel.PHONE, Channel.COUNTER)
 
-NOT_FOUND_MESSAGE = gettext_noop(
-    "入力された番号と生年月日に一致するものが見つかりません。番号と生年月日をご確認ください。"
-)
 WHAT = gettext_noop("予約")
-
-
-def not_found() -> DomainError:
-    """The one uniform 404: the same body whether the code, notice or birth date was wrong."""
-    return DomainError("not_found", _(NOT_FOUND_MESSAGE), status=404)
 
 
 class SlotFullError(DomainError):
@@ -225,9 +217,6 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     return _Person(cleaned, key)
 
 
-_INSERTED = [f for f in Reservation._meta.concrete_fields if not f.primary_key]
-
-
 def _claim_seats(slot_id: int, seats: int, *, unsafe_read_then_write: bool = False) -> bool:
     """Take `seats` seats of the slot, or none: ONE conditional UPDATE (invariant 1)."""
     if unsafe_read_then_write:
@@ -239,9 +228,10 @@ def _claim_seats(slot_id: int, seats: int, *, unsafe_read_then_write: bool = Fal
         time.sleep(0.05)
         Slot.objects.filter(pk=slot_id).update(booked=current[0] + seats)
         return True
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SEATS_SQL, [seats, slot_id, seats])
-        return bool(cursor.rowcount == 1)
+    claimed = Slot.objects.filter(
+        pk=slot_id, is_offered=True, booked__lte=F("capacity") - seats
+    ).update(booked=F("booked") + seats)
+    return bool(claimed == 1)
 
 
 def _release_card(reservation: Reservation, *, actor: Actor) -> None:
@@ -276,8 +266,6 @@ def _snapshot(reservation: Reservation) -> dict[str, Any]:
 def _unclaimed(slot: Slot, *, seats: int) -> DomainError:
     """Why the claim found no seats: the slot was withdrawn (the cached copy said offered), or
     it is full — then with the nearest free slots to offer instead."""
-    from madoguchi.reservations.selectors import nearest_free_slots
-
     fresh = _read_slot(slot.pk)
     if fresh is None or not fresh.is_offered:
         return DomainError("invalid_slot", _("この枠は現在予約を受け付けていません。"))
@@ -285,8 +273,7 @@ def _unclaimed(slot: Slot, *, seats: int) -> DomainError:
 
 
 def _read_slot(slot_id: int) -> Slot | None:
-    rows = select_rows(Slot, "id = %s", [slot_id]) if 0 < slot_id < 2**63 else []
-    return rows[0] if rows else None
+    return Slot.objects.filter(pk=slot_id).first() if 0 < slot_id < 2**63 else None
 
 
 def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
@@ -376,6 +363,11 @@ def book_group_reservation(
             unsafe=_unsafe_read_then_write,
         )
     except _SlotFull:
+        # A double submit that lost the race for the slot's last seat to itself is answered
+        # with its own booking, as below; anyone else is offered the nearest free slots.
+        replay = _replayed_booking(people, slot, procedure)
+        if replay is not None:
+            return replay
         raise _unclaimed(slot, seats=len(people)) from None
     except (IntegrityError, DomainError) as error:
         # The person already holds an active booking of this procedure (the partial unique
@@ -420,27 +412,6 @@ def _replayed_booking(
     raise _already_booked()
 
 
-def _lock_cards(
-    tx: ShortTransaction, people: list[_Person], procedure: Procedure, municipality_id: int
-) -> list[CardRecord | None]:
-    """Each card_pickup applicant's card, locked (in notice order, so groups never deadlock);
-    the uniform 404 when a notice number and birth date do not unlock a card here."""
-    if procedure.code != "card_pickup":
-        return [None] * len(people)
-    cards: dict[str, CardRecord] = {}
-    for person in sorted(people, key=lambda p: p.applicant.notice_number):
-        card = find_card_for_booking(
-            notice_number=person.applicant.notice_number,
-            birth_date=person.applicant.birth_date,
-            lock=True,
-            tx=tx,
-        )
-        if card is None or card.municipality_id != municipality_id:
-            raise not_found()
-        cards[person.person_key] = card
-    return [cards[p.person_key] for p in people]
-
-
 def _insert_booking(
     *,
     slot: Slot,
@@ -450,71 +421,86 @@ def _insert_booking(
     channel: str,
     unsafe: bool,
 ) -> list[Reservation]:
-    """The booking transaction. On PostgreSQL ONE round trip (`core.sql.ShortTransaction`):
-    BEGIN, one `WriteBatch` statement, COMMIT. The statement locks a card_pickup's cards first
-    (`issuance.services.queue_card_bookings`), then claims the seats as the batch's guard — only
-    if every card was found and waits for a booking — and only then writes the reservations,
-    card moves and audit events; the hot slot row stays locked only within it. Python learns
-    from the statement's result why nothing was written (404, card booked, slot full).
-    Elsewhere (SQLite) and for the negative control, the cards are locked and checked first.
+    """The booking transaction: the cards locked (card pick-ups), the seats claimed (invariant
+    1), then the reservations, card moves and audit events — all or nothing.
+
+    On PostgreSQL one statement in one round trip (`reservations.fastpath`, decision 0011);
+    with `MADOGUCHI_BOOKING_PATH=orm`, and on SQLite, the ORM reference implementation
+    (`_book_with_orm`). Both give the same reservations, seat counts and audit events (the
+    differential tests) and raise the same errors: 404 for a notice number and birth date
+    that find no card here, `card_not_bookable` for a card booked already, `_SlotFull`.
     """
     now = clock.now()
-    folded = procedure.code == "card_pickup" and connection.vendor == "postgresql" and not unsafe
-    with short_transaction(compact=not unsafe) as tx:
-        if folded:
-            cards: list[CardRecord | None] = [None] * len(people)
-        else:
-            cards = _lock_cards(tx, people, procedure, slot.site.municipality_id)
-        group_code = new_reservation_code()
-        reservations = []
-        for index, person in enumerate(people):
-            a = person.applicant
-            reservations.append(
-                Reservation(
-                    code=group_code if index == 0 else new_reservation_code(),
-                    group_code=group_code,
-                    slot=slot,
-                    procedure=procedure,
-                    status=ReservationStatus.BOOKED,
-                    channel=channel,
-                    person_key=person.person_key,
-                    birth_date=a.birth_date,
-                    family_name_kana=a.family_name_kana,
-                    given_name_kana=a.given_name_kana,
-                    email=a.email,
-                    phone=a.phone,
-                    notice_number=a.notice_number,
-                    is_proxy=a.is_proxy,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        batch = WriteBatch()
-        seats = len(people)
-        claim_sql, claim_params = CLAIM_SEATS_SQL, [seats, slot.pk, seats]
-        card_lock = None
-        if folded:
-            card_lock, locked = queue_card_bookings(
-                batch,
-                holders=[(r.notice_number, r.birth_date, r.code) for r in reservations],
-                municipality_id=slot.site.municipality_id,
-                actor=actor,
-            )
-            claim_sql += CARDS_READY_SQL.format(lock=locked)
-            claim_params.append(seats)
-        inserted = batch.insert(
-            Reservation,
-            [{f.attname: getattr(r, f.attname) for f in _INSERTED} for r in reservations],
+    group_code = new_reservation_code()
+    reservations = [
+        Reservation(
+            code=group_code if index == 0 else new_reservation_code(),
+            group_code=group_code,
+            slot=slot,
+            procedure=procedure,
+            status=ReservationStatus.BOOKED,
+            channel=channel,
+            person_key=person.person_key,
+            birth_date=person.applicant.birth_date,
+            family_name_kana=person.applicant.family_name_kana,
+            given_name_kana=person.applicant.given_name_kana,
+            email=person.applicant.email,
+            phone=person.applicant.phone,
+            notice_number=person.applicant.notice_number,
+            is_proxy=person.applicant.is_proxy,
+            created_at=now,
+            updated_at=now,
         )
-        for reservation, card in zip(reservations, cards, strict=True):
-            if card is not None:
-                mark_card_booked(
-                    card=card,
-                    reservation_code=reservation.code,
-                    actor=actor,
-                    already_locked=True,
-                    batch=batch,
-                )
+        for index, person in enumerate(people)
+    ]
+    pickup = procedure.code == "card_pickup"
+    if connection.vendor != "postgresql" or settings.MADOGUCHI_BOOKING_PATH == "orm":
+        return _book_with_orm(reservations, pickup=pickup, actor=actor, unsafe=unsafe)
+    seen = _read_booked_for_the_negative_control(slot.pk) if unsafe else None
+    outcome = fastpath.book_in_one_statement(
+        reservations,
+        pickup=pickup,
+        municipality_id=slot.site.municipality_id,
+        actor=actor,
+        unsafe_seen=seen,
+    )
+    if not outcome.claimed:
+        if pickup:
+            _refuse_cards(outcome.cards, len(reservations))
+        raise _SlotFull
+    for reservation in reservations:
+        reservation.pk = outcome.ids[reservation.code]
+        reservation._state.adding = False
+    return reservations
+
+
+def _book_with_orm(
+    reservations: list[Reservation], *, pickup: bool, actor: Actor, unsafe: bool
+) -> list[Reservation]:
+    """The reference implementation of the booking transaction, on the ORM: what
+    `reservations.fastpath`'s one statement must do, written the plain way."""
+    first = reservations[0]
+    seats = len(reservations)
+    with transaction.atomic():
+        cards: list[CardRecord] = []
+        if pickup:
+            found = lock_cards_for_booking(
+                municipality_id=first.slot.site.municipality_id,
+                holders=[(r.notice_number, r.birth_date) for r in reservations],
+            )
+            _refuse_cards([(c.pk, c.status in READY_FOR_BOOKING) for c in found], seats)
+            cards = found
+        if not _claim_seats(first.slot_id, seats, unsafe_read_then_write=unsafe):
+            raise _SlotFull
+        Reservation.objects.bulk_create(reservations)
+        by_notice = {r.notice_number: r for r in reservations}
+        for card in cards:
+            mark_card_booked(
+                card=card,
+                reservation_code=by_notice[str(card.notice_number)].code,
+                actor=actor,
+                already_locked=True,
+            )
         record_audit_events(
             actor=actor,
             events=[
@@ -522,33 +508,25 @@ def _insert_booking(
                     action="reservation.book",
                     subject_type=SUBJECT,
                     subject_id=r.code,
-                    after={**_snapshot(r), "channel": channel, "group": group_code},
+                    after={**_snapshot(r), "channel": r.channel, "group": r.group_code},
                 )
                 for r in reservations
             ],
-            batch=batch,
         )
-        if unsafe:  # the negative control claims on its own, read-then-write
-            results = batch.run()
-            claimed = _claim_seats(slot.pk, seats, unsafe_read_then_write=True)
-        else:
-            claim = batch.guard(claim_sql, claim_params, returning="id")
-            results = tx.commit(batch)  # one statement, COMMIT included, on PostgreSQL
-            claimed = len(results[claim]) == 1
-        if not claimed:
-            if card_lock is not None:
-                _refuse_cards(results[card_lock], seats)
-            raise _SlotFull
-        for reservation, pk in zip(reservations, results[inserted], strict=True):
-            reservation.pk = pk
-            reservation._state.adding = False
     return reservations
 
 
+def _read_booked_for_the_negative_control(slot_id: int) -> int:
+    """The negative control's read-then-write: the count read now, decided on later."""
+    booked = Slot.objects.values_list("booked", flat=True).get(pk=slot_id)
+    time.sleep(0.05)
+    return int(booked)
+
+
 def _refuse_cards(found: list[tuple[int, bool]], wanted: int) -> None:
-    """After a folded booking wrote nothing: the uniform 404 when a notice number and birth
-    date found no card here, `card_not_bookable` when a card is booked already (the caller
-    turns a double submit into its own booking). Returns when the cards were not the reason."""
+    """The uniform 404 when a notice number and birth date found no card here,
+    `card_not_bookable` when a card is booked already (the caller turns a double submit into
+    its own booking). Returns when the cards were not the reason."""
     if len(found) < wanted:
         raise not_found()
     if not all(ready for _, ready in found):
