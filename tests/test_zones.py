@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import clear_url_caches
 
 import madoguchi.urls
-from madoguchi.resident_site import mail
+from madoguchi.reservations import mail
 from tests.resident_site import factories
 
 pytestmark = pytest.mark.django_db

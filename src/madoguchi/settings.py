@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "madoguchi.counter_console",
     "madoguchi.queue_board",
     "madoguchi.api",
+    "madoguchi.demo",  # the demo city and its command; touches every app above
 ]
 
 MIDDLEWARE = [

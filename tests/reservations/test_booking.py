@@ -286,7 +286,9 @@ def test_reschedule_refuses_a_slot_of_another_procedure(
     assert error.code == "invalid_slot"
 
 
-def test_the_counter_checks_in_and_serves_on_the_day(main_office, card_pickup, frozen) -> None:  # type: ignore[no-untyped-def]
+def test_the_counter_checks_in_and_serves_on_the_day(
+    city, main_office, card_pickup, frozen
+) -> None:  # type: ignore[no-untyped-def]
     reservation = _book(factories.slot(main_office, card_pickup))
     clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
     staff = Actor.staff(clerk)

@@ -12,7 +12,7 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, OpeningSession, Procedure, SessionKind, Site
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
-from madoguchi.resident_site.visit import Visit
+from madoguchi.reservations.visit import Visit
 from tests.issuance.factories import card as issuance_card
 from tests.offices import factories as offices
 from tests.reservations import factories as reservations_factories

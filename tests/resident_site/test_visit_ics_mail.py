@@ -11,9 +11,9 @@ import pytest
 from icalendar import Calendar
 
 from madoguchi.core import clock
-from madoguchi.resident_site import mail
+from madoguchi.reservations import mail
+from madoguchi.reservations.visit import documents_to_bring
 from madoguchi.resident_site.ics import visit_calendar
-from madoguchi.resident_site.visit import documents_to_bring
 from tests.resident_site import factories
 
 

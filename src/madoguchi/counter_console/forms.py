@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.resident_site.forms import IdentifyForm
+from madoguchi.reservations.forms import IdentifyForm
 
 
 class PhoneBookingForm(IdentifyForm):

@@ -31,8 +31,8 @@ from madoguchi.counter_console.selectors import day_view, staff_bookable_slots
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
+from madoguchi.reservations.mail import send_confirmation_on_commit
 from madoguchi.reservations.models import Channel, Reservation
-from madoguchi.resident_site.mail import send_confirmation_on_commit
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff.models import StaffUser

@@ -1,9 +1,9 @@
 """How many notices to mail now: never more than residents could book.
 
 proposed = min(ready cards, free card_pickup seats over the next N weeks − notices already out
-and not yet booked), never below zero. Free seats are read from the reservations app's `Slot`
-(`capacity − booked` of offered card_pickup slots starting in the window); the reservations app
-is looked up at run time so this module does not depend on its import order.
+and not yet booked), never below zero. Free seats come from the reservations app
+(`reservations.selectors.free_card_pickup_seats`: `capacity − booked` of offered card_pickup
+slots starting in the window).
 """
 
 from __future__ import annotations
@@ -12,38 +12,12 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.apps import apps
-from django.db.models import F, Sum
-
 from madoguchi.core import clock
 from madoguchi.issuance.models import CardStatus
 from madoguchi.issuance.selectors import cards_ready_for_notice
 from madoguchi.issuance.services import policy_for
 from madoguchi.offices.models import Municipality
-
-CARD_PICKUP = "card_pickup"
-
-
-def free_card_pickup_seats(
-    *, municipality_id: int, window_from: dt.datetime, window_until: dt.datetime
-) -> int | None:
-    """Unbooked card_pickup seats in offered slots starting in [window_from, window_until).
-
-    None when the reservations app has no slots model (then nothing can be paced)."""
-    try:
-        slot_model = apps.get_model("reservations", "Slot")
-    except LookupError:
-        return None
-    slots = slot_model.objects.filter(
-        procedure__code=CARD_PICKUP,
-        site__municipality_id=municipality_id,
-        starts_at__gte=window_from,
-        starts_at__lt=window_until,
-    )
-    if any(f.name == "is_offered" for f in slot_model._meta.get_fields()):
-        slots = slots.filter(is_offered=True)
-    total = slots.aggregate(free=Sum(F("capacity") - F("booked")))["free"]
-    return int(total or 0)
+from madoguchi.reservations.selectors import free_card_pickup_seats
 
 
 @dataclass(frozen=True)
@@ -59,7 +33,6 @@ class PacingProposal:
     room: int
     proposed: int
     limit: int | None
-    slots_known: bool
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -81,8 +54,6 @@ class PacingProposal:
         if self.limit is not None:
             lines.append(f"1回の上限（指定）: {self.limit}通")
         lines.append(f"今回の発送数: {self.proposed}通（上の数のうち最も小さいもの）")
-        if not self.slots_known:
-            lines.append("予約枠の情報がないため、発送数は0になります。")
         return lines
 
 
@@ -100,7 +71,7 @@ def propose_batch(*, municipality: Municipality, limit: int | None = None) -> Pa
         status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)
     ).count()
     ready = cards_ready_for_notice(municipality.pk).count()
-    room = max(0, (free or 0) - outstanding)
+    room = max(0, free - outstanding)
     proposed = min(ready, room)
     if limit is not None:
         proposed = min(proposed, max(0, limit))
@@ -108,11 +79,10 @@ def propose_batch(*, municipality: Municipality, limit: int | None = None) -> Pa
         horizon_weeks=policy.pacing_horizon_weeks,
         window_from=window_from,
         window_until=window_until,
-        free_seats=free or 0,
+        free_seats=free,
         outstanding_notices=outstanding,
         ready_cards=ready,
         room=room,
         proposed=proposed,
         limit=limit,
-        slots_known=free is not None,
     )

@@ -124,6 +124,21 @@ def nearest_free_slots(*, slot: Slot, seats: int = 1, limit: int = 5) -> list[Sl
     return both[:limit]
 
 
+def free_card_pickup_seats(
+    *, municipality_id: int, window_from: dt.datetime, window_until: dt.datetime
+) -> int:
+    """Unbooked card_pickup seats in offered slots starting in [window_from, window_until)
+    (what notice pacing may send residents to: `issuance.pacing`)."""
+    total = Slot.objects.filter(
+        procedure__code="card_pickup",
+        site__municipality_id=municipality_id,
+        is_offered=True,
+        starts_at__gte=window_from,
+        starts_at__lt=window_until,
+    ).aggregate(free=Sum(F("capacity") - F("booked")))["free"]
+    return int(total or 0)
+
+
 def find_reservation_for_resident(*, code: str, birth_date: dt.date) -> Reservation:
     """The reservation with this code and birth date; the uniform 404 `not_found` otherwise
     (the same answer for a wrong code and a wrong birth date)."""

@@ -7,7 +7,7 @@ import datetime as dt
 from icalendar import Alarm, Calendar, Event
 
 from madoguchi.core import clock
-from madoguchi.resident_site.visit import Visit
+from madoguchi.reservations.visit import Visit
 
 PRODUCT_ID = "-//madoguchi//resident_site//JA"
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.reservations import mail
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.reservations.services import claim_reminder, release_reminder
-from madoguchi.resident_site import mail
-from madoguchi.resident_site.visit import Visit
+from madoguchi.reservations.visit import Visit
 
 REMIND_ACTION = "reservation.remind"
 SUBJECT_TYPE = "reservations.Reservation"

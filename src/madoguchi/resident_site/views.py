@@ -30,15 +30,15 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
-from madoguchi.reservations import services
+from madoguchi.reservations import mail, services
+from madoguchi.reservations.forms import IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.normalize import normalize_reservation_code
 from madoguchi.reservations.selectors import booking_window, find_reservation_for_resident
-from madoguchi.resident_site import availability, mail
-from madoguchi.resident_site.forms import IdentifyForm, LookupForm
+from madoguchi.reservations.visit import Visit, documents_to_bring
+from madoguchi.resident_site import availability
 from madoguchi.resident_site.ics import visit_calendar
 from madoguchi.resident_site.renewal import renewal_page_context
-from madoguchi.resident_site.visit import Visit, documents_to_bring
 
 HOME_WEEKS = 2
 SESSION_ACCESS = "resident_reservations"

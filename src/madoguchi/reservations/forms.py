@@ -1,4 +1,5 @@
-"""Forms of the residents' booking site: they parse and check input shape; services decide.
+"""Booking forms shared by every interface that books for a resident (the residents' pages, the
+counter's phone bookings): they parse and check input shape; services decide.
 
 Messages are Japanese and say what to do. Normalisation of full-width digits and kana variants is
 the services' job; the forms only refuse what can never be right (a date that does not exist, a
@@ -45,7 +46,7 @@ class BirthDateWidget(SelectDateWidget):
     select with its own visible label (年・月・日).
     """
 
-    template_name = "resident_site/widgets/birth_date.html"
+    template_name = "reservations/widgets/birth_date.html"
 
     @staticmethod
     def _parse_date_fmt() -> Any:

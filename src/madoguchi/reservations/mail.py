@@ -13,15 +13,15 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from madoguchi.core.links import public_url
-from madoguchi.resident_site.visit import Visit
+from madoguchi.reservations.visit import Visit
 
 
 def _message(kind: str, visit: Visit, to: str) -> EmailMessage:
     context = {"visit": visit, "lookup_url": public_url("resident_site:lookup", code=visit.code)}
     # Residents' mail is Japanese whatever language the sending request (or command) used.
     with translation.override("ja"):
-        subject = render_to_string(f"resident_site/mail/{kind}_subject.txt", context)
-        body = render_to_string(f"resident_site/mail/{kind}_body.txt", context)
+        subject = render_to_string(f"reservations/mail/{kind}_subject.txt", context)
+        body = render_to_string(f"reservations/mail/{kind}_body.txt", context)
     return EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
 
 
