@@ -190,15 +190,46 @@ PGBENCH_VALUES = {  # the app's parameters as pgbench expressions (one card pick
 PG_LOAD = ["-j", "2", "-T", "10"]
 
 
-def _pgbench(script: Path, env: dict[str, str]) -> tuple[float, str]:
+def _pgbench(script: Path, env: dict[str, str]) -> tuple[float, int, float]:
+    """pgbench's tps, its transactions, and the database server's CPU seconds meanwhile."""
+    cpu_before = sum(_server_cpu(int(env["PGPORT"])))
     # The simple query protocol, as psycopg's client-side binding cursors (Django's default).
     out = _run(
         [PGBENCH, "-n", "-f", str(script), "-c", str(CLIENTS), *PG_LOAD],
         env,
     )
+    cpu = sum(_server_cpu(int(env["PGPORT"]))) - cpu_before
     tps = re.search(r"tps = ([0-9.]+)", out)
-    latency = re.search(r"latency average = ([0-9.]+) ms", out)
-    return (float(tps.group(1)) if tps else float("nan")), (latency.group(1) if latency else "?")
+    done = re.search(r"number of transactions actually processed: ([0-9]+)", out)
+    return (float(tps.group(1)) if tps else float("nan")), int(done.group(1) if done else 0), cpu
+
+
+def _server_cpu(port: int) -> tuple[float, float]:
+    """User + system CPU seconds of the PostgreSQL server listening on `port` (Linux /proc):
+    the postmaster with its finished children (backends that exited) and its live children —
+    not the other servers on a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats: dict[int, list[str]] = {}
+    postmaster = None
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(proc.name)] = fields
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"-p" in argv and argv[argv.index(b"-p") + 1 : argv.index(b"-p") + 2] == [
+                str(port).encode()
+            ]:
+                postmaster = int(proc.name)
+        except (OSError, IndexError, ValueError):
+            continue
+    if postmaster is None:
+        return float("nan"), float("nan")
+    own = stats[postmaster]
+    user, system = int(own[11]) + int(own[13]), int(own[12]) + int(own[14])
+    for fields in stats.values():
+        if int(fields[1]) == postmaster:  # a live child: ppid is the postmaster
+            user, system = user + int(fields[11]), system + int(fields[12])
+    return user / ticks, system / ticks
 
 
 def _database_urls() -> tuple[str, str, str]:
@@ -414,7 +445,7 @@ def main() -> None:
             pg_env["PGPASSWORD"] = parsed.password
         if not shutil.which(PGBENCH) and not Path(PGBENCH).exists():
             raise SystemExit(f"pgbench not found at {PGBENCH}")
-        pg_before, _ = _pgbench(script, pg_env)  # and once more after the HTTP run
+        pg_before, pg_done, pg_cpu = _pgbench(script, pg_env)  # and again after the HTTP run
         # pgbench's audit events are real rows: seal them now, not during the measured phase.
         _run([str(BIN / "madoguchi"), "audit-seal"], env)
 
@@ -439,13 +470,18 @@ def main() -> None:
         )
         _wait_for(port)
         driver = "wrk" if shutil.which("wrk") else "python threads"
-        cpu_before = {name: _cpu_seconds(name) for name in ("gunicorn", "postgres")}
+        server_port = parsed.port or 5432
+        cpu_before = {"gunicorn": _cpu_seconds("gunicorn"), "postgres": _server_cpu(server_port)}
         if driver == "wrk":
             result = _drive_with_wrk(port, ids["http"], workdir)
         else:
             result = _drive_with_threads(port, ids["http"])
+        cpu_after_http = {
+            "gunicorn": _cpu_seconds("gunicorn"),
+            "postgres": _server_cpu(server_port),
+        }
         cpu = {
-            name: tuple(a - b for a, b in zip(_cpu_seconds(name), cpu_before[name], strict=True))
+            name: tuple(a - b for a, b in zip(cpu_after_http[name], cpu_before[name], strict=True))
             for name in cpu_before
         }
         cpu["driver"] = (
@@ -461,8 +497,9 @@ def main() -> None:
             unsealed = conn.execute(
                 "SELECT count(*) FROM core_auditevent WHERE seq IS NULL"
             ).fetchone()
-        pg_after, _ = _pgbench(script, pg_env)
+        pg_after, done_after, cpu_after = _pgbench(script, pg_env)
         pg_tps = (pg_before + pg_after) / 2
+        pg_cpu_per_transaction = (pg_cpu + cpu_after) / max(1, pg_done + done_after)
 
         with psycopg.connect(bench_url) as conn:
             bad = conn.execute(
@@ -488,7 +525,8 @@ def main() -> None:
         print(
             f"Booking rush: {CLIENTS} clients ({driver}) for {seconds:.0f} s, gunicorn "
             f"{workers} {WORKER_CLASS} workers × {THREADS} threads, PostgreSQL, "
-            f"{os.cpu_count()} cores; Python {platform.python_version()} from {sys.base_prefix}"
+            f"{os.cpu_count()} cores; Python {platform.python_version()} from {sys.base_prefix}; "
+            f"booking path: {os.environ.get('MADOGUCHI_BOOKING_PATH', 'statement')}"
         )
         rows = [
             (
@@ -511,6 +549,12 @@ def main() -> None:
                     f"{cpu[n][1] / result['REQUESTS'] * 1000:.1f} ms"
                     for n in ("gunicorn", "postgres", "driver")
                 ),
+            ),
+            (
+                "PostgreSQL CPU per HTTP request ÷ per pgbench transaction",
+                f"{sum(cpu['postgres']) / result['REQUESTS'] * 1000:.2f} ms ÷ "
+                f"{pg_cpu_per_transaction * 1000:.2f} ms = "
+                f"{sum(cpu['postgres']) / result['REQUESTS'] / pg_cpu_per_transaction:.2f}×",
             ),
             (
                 "small slots filled to capacity",

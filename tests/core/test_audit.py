@@ -292,10 +292,7 @@ def test_the_database_refuses_deleting_events_on_every_backend() -> None:
 
 def _legacy_chain(count: int) -> list[int]:
     """Events as decision 0004 chained them (unkeyed SHA-256, no row seal)."""
-    from madoguchi.core import sql
-
-    ids = sql.insert_rows(
-        AuditEvent,
+    ids = _insert(
         [
             {
                 "at": dt.datetime(2026, 11, 1, 9, n, tzinfo=dt.UTC),
@@ -346,3 +343,8 @@ def test_migration_refuses_to_key_a_broken_unkeyed_chain() -> None:
         cursor.execute("UPDATE core_auditevent SET actor = 'mallory' WHERE id = %s", [ids[1]])
     with pytest.raises(RuntimeError, match=f"#{ids[1]} breaks the unkeyed chain"):
         audit.rekey_legacy_chain(connection)
+
+
+def _insert(rows: list[dict[str, Any]]) -> list[int]:
+    """Rows written as they are (no seal computed), as anyone with the table's INSERT right can."""
+    return [event.pk for event in AuditEvent.objects.bulk_create([AuditEvent(**r) for r in rows])]

@@ -160,3 +160,36 @@ def test_the_booking_statement_stays_inside_psycopgs_parse_cache(
     assert all(len(params) <= _queries.MAX_CACHED_STATEMENT_PARAMS for params in built)
     text = f"BEGIN; {fastpath.STATEMENT}; COMMIT"
     assert len(text.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+
+
+@pytest.mark.postgres
+def test_the_statements_audit_events_carry_seals_the_sealer_verifies(
+    main_office, card_pickup, cert_renewal
+) -> None:  # type: ignore[no-untyped-def]
+    """Each event the statement appends carries its row seal (`core.audit.row_seal`): the
+    sealer links every one of them into the chain, and the chain verifies."""
+    from madoguchi.core.audit import seal_audit_events, verify_audit_chain
+    from tests.reservations.factories import renewal
+
+    family = [pickup("ABC000001"), pickup("ABC000010"), pickup("ABC000011")]
+    book_group_reservation(
+        slot_id=factories.slot(main_office, card_pickup, capacity=5).pk,
+        procedure_code="card_pickup",
+        applicants=family,
+        actor=RESIDENT,
+    )
+    book_reservation(
+        slot_id=factories.slot(main_office, cert_renewal).pk,
+        procedure_code="cert_renewal",
+        applicant=renewal(),
+        actor=RESIDENT,
+    )
+    assert AuditEvent.objects.count() == 3 + 3 + 1
+    assert all(event.mac for event in AuditEvent.objects.all())
+
+    seal_audit_events()
+
+    assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+    assert not AuditEvent.objects.filter(seq__lt=0).exists()  # none refused
+    report = verify_audit_chain()
+    assert report.intact and report.checked == 7 and report.pending == 0
