@@ -278,7 +278,7 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
 )
 
 # How a booking is written on PostgreSQL: "statement" sends the whole transaction as one
-# statement in one round trip (reservations/fastpath.py, decision 0016); "orm" the ORM reference
+# statement in one round trip (reservations/fastpath.py, decision 0017); "orm" the ORM reference
 # implementation, which SQLite always uses.
 MADOGUCHI_BOOKING_PATH = env_choice("MADOGUCHI_BOOKING_PATH", "statement", ("statement", "orm"))
 

@@ -179,7 +179,7 @@ def test_a_seal_forged_as_the_application_role_is_named(
     """The role may write the seal columns of an unsealed row once — with a made-up link the
     chain names it."""
     real = _sealed_event()
-    monkeypatch.setattr(audit, "_seal_after_commit", lambda: None)  # the sealer is slow today
+    monkeypatch.setattr(audit, "seal_after_commit", lambda: None)  # the sealer is slow today
     waiting = record_audit_event(
         actor=Actor.system("t"), action="w", subject_type="x", subject_id=3
     )

@@ -17,9 +17,9 @@ from django.db.models import QuerySet
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.issuance.pacing import free_card_pickup_seats
 from madoguchi.issuance.services import destroy_due_on, policy_for, send_reminders
 from madoguchi.offices.models import Municipality
+from madoguchi.reservations.selectors import free_card_pickup_seats
 
 
 def cards_due_for_reminder(municipality_id: int, *, today: dt.date) -> QuerySet[CardRecord]:
@@ -90,10 +90,10 @@ def propose_reminders(*, municipality: Municipality, limit: int | None = None) -
     )
     due = cards_due_for_reminder(municipality.pk, today=today).count()
     reminded = municipality.cards.filter(status=CardStatus.REMINDED).count()
-    room = max(0, (free or 0) - reminded)
+    room = max(0, free - reminded)
     proposed = min(due, room) if limit is None else min(due, room, max(0, limit))
     return ReminderProposal(
-        due=due, free_seats=free or 0, reminded_unbooked=reminded, room=room, proposed=proposed
+        due=due, free_seats=free, reminded_unbooked=reminded, room=room, proposed=proposed
     )
 
 
