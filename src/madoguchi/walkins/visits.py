@@ -28,7 +28,8 @@ from madoguchi.core.errors import DomainError
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import HandOverChecks, hand_over_card
 from madoguchi.reservations.models import Reservation, ReservationStatus
-from madoguchi.reservations.services import mark_no_show, mark_served, not_found
+from madoguchi.reservations.selectors import not_found
+from madoguchi.reservations.services import mark_no_show, mark_served
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueTicket, TicketStatus
 from madoguchi.walkins.services import finish_ticket, mark_ticket_no_show
