@@ -97,7 +97,7 @@ def test_https_protections_are_on_by_default_and_off_only_when_asked(tmp_path: P
 
 
 def test_the_demo_serves_plain_http_on_a_laptop() -> None:
-    source = (PACKAGE / "core" / "management" / "commands" / "demo.py").read_text()
+    source = (PACKAGE / "demo" / "management" / "commands" / "demo.py").read_text()
     assert 'os.environ.setdefault("MADOGUCHI_HTTPS", "false")' in source
 
 
