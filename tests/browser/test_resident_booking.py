@@ -11,7 +11,8 @@ import pytest
 import time_machine
 
 from madoguchi.core.audit import Actor
-from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
 from tests.conftest import axe_violations
 from tests.resident_site import factories
@@ -130,5 +131,56 @@ def test_booking_completes_with_javascript_disabled(
         booked = Reservation.objects.get()
         assert page.locator(".summary .code").inner_text() == booked.code
         assert booked.status == ReservationStatus.BOOKED
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off(
+    live_server: Any, chromium: Any, city: factories.City, javascript: bool
+) -> None:
+    """The look-up form (a typo first), the reschedule and the cancel forms, each submitted."""
+    slot = Slot.objects.filter(site=city.site, procedure=city.pickup).order_by("starts_at")[5]
+    booked = services.book_reservation(
+        slot_id=slot.pk,
+        procedure_code="card_pickup",
+        applicant=services.Applicant(birth_date=BIRTH, notice_number=NOTICE),
+        actor=Actor.resident(),
+    )
+    first_slot = booked.slot_id
+    context = chromium.new_context(
+        java_script_enabled=javascript, locale="ja-JP", viewport={"width": 390, "height": 844}
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/lookup/")
+        accessible(page)
+        page.fill("#id_code", "XXXX")
+        fill_birth_date(page)
+        page.get_by_role("button", name="予約を表示する").click()
+        assert page.get_by_role("alert").is_visible()
+        accessible(page)
+        page.fill("#id_code", booked.code.lower())
+        fill_birth_date(page)
+        page.get_by_role("button", name="予約を表示する").click()
+        assert page.locator(".summary .code").inner_text() == booked.code
+        accessible(page)
+
+        page.get_by_role("link", name="日時を変更する").click()
+        page.locator("table.month a").nth(1).click()
+        page.locator("a.time-choice").first.click()
+        accessible(page)
+        page.get_by_role("button", name="この日時に変更する").click()
+        assert page.get_by_text("予約の日時を変更しました。").is_visible()
+        booked.refresh_from_db()
+        assert booked.slot_id != first_slot
+
+        page.get_by_role("link", name="予約を取り消す").click()
+        accessible(page)
+        page.get_by_role("button", name="予約を取り消す").click()
+        assert page.get_by_role("heading", name="この予約は取り消されています").is_visible()
+        accessible(page)
+        booked.refresh_from_db()
+        assert booked.status == ReservationStatus.CANCELLED
     finally:
         context.close()

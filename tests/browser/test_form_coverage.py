@@ -1,0 +1,270 @@
+"""Every form a person can submit is submitted in a browser test — checked, not hoped.
+
+The scan below finds each `<form>` in the project's templates and names it by its template and
+its target (the URL name in `action`, with its literal arguments and hidden `step` value, or
+`(self)` for a form posting to its own page). `SUBMITTED_BY` says which browser test submits it
+and a piece of that test's code that does the submitting. The test fails when
+
+- a template has a form that is not in `SUBMITTED_BY` (a new form needs its browser test),
+- `SUBMITTED_BY` names a form that no longer exists (keep the registry true),
+- the named test does not exist, is not a browser test against the live server, or does not
+  contain the submitting code named for it.
+
+Once 403 answered every POST of the queue pages in every browser while all their tests passed
+(the browser test loaded the form but never submitted it; decision 0013).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SRC = REPO / "src" / "madoguchi"
+
+FORM = re.compile(r"<form\b(?P<attrs>[^>]*)>(?P<body>.*?)</form>", re.S)
+ACTION = re.compile(r"""action="\{%\s*url\s+'(?P<name>[^']+)'(?P<args>[^%]*)%\}""")
+LITERAL_ARG = re.compile(r"'([^']*)'")
+STEP = re.compile(r'name="step" value="(\w+)"')
+
+BOOKING = "tests/browser/test_resident_booking.py::test_resident_books_reschedules_and_cancels"
+LOOKUP = (
+    "tests/browser/test_resident_booking.py::"
+    "test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off"
+)
+QUEUE = (
+    "tests/queue_board/test_browser.py::"
+    "test_a_resident_takes_a_ticket_switches_language_and_cancels"
+)
+KIOSK = (
+    "tests/queue_board/test_browser_kiosk_display.py::"
+    "test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start"
+)
+CALLING = (
+    "tests/queue_board/test_browser_kiosk_display.py::"
+    "test_staff_issue_call_recall_transfer_serve_finish_and_no_show"
+)
+COUNTER = "tests/browser/test_counter_day.py::test_a_counter_day_with_every_console_form"
+STAFF = (
+    "tests/browser/test_staff_forms.py::"
+    "test_a_manager_submits_every_card_pipeline_and_planning_form"
+)
+REMIND = "tests/browser/test_reminders.py::test_an_official_sends_due_reminders_from_the_dashboard"
+RENEW = "tests/browser/test_renew_page.py::test_a_resident_finds_when_to_renew"
+REGISTER = (
+    "tests/browser/test_planning_forms.py::test_a_manager_uploads_a_register_and_then_a_bad_one"
+)
+APPLY = "tests/browser/test_planning_forms.py::test_a_manager_applies_the_backlog_proposals"
+
+SUBMITTED_BY: dict[str, tuple[str, str]] = {
+    # residents (JavaScript on and off where the test is parametrised so)
+    "templates/base.html::set_language": (QUEUE, 'name="Change").click()'),
+    "queue_board/templates/queue_board/take.html::(self)": (QUEUE, '"整理券を受け取る").click()'),
+    "queue_board/templates/queue_board/ticket.html::queue_board:cancel": (
+        QUEUE,
+        '"この整理券を取り消す").click()',
+    ),
+    "queue_board/templates/queue_board/kiosk.html::(self)": (KIOSK, '"カードの受け取り").click()'),
+    "resident_site/templates/resident_site/identify.html::resident_site:identify": (
+        BOOKING,
+        '"確認画面へ進む").click()',
+    ),
+    "resident_site/templates/resident_site/confirm.html::resident_site:identify step=confirm": (
+        BOOKING,
+        '"この内容で予約する").click()',
+    ),
+    "resident_site/templates/resident_site/reschedule_confirm.html::"
+    "resident_site:reschedule_confirm": (LOOKUP, '"この日時に変更する").click()'),
+    "resident_site/templates/resident_site/cancel.html::resident_site:cancel": (
+        LOOKUP,
+        '"予約を取り消す").click()',
+    ),
+    "resident_site/templates/resident_site/lookup.html::resident_site:lookup": (
+        LOOKUP,
+        '"予約を表示する").click()',
+    ),
+    "resident_site/templates/resident_site/renew.html::resident_site:renew (get)": (
+        RENEW,
+        '"更新できる日を調べる").click()',
+    ),
+    # the counter
+    "counter_console/templates/counter_console/login.html::(self)": (
+        COUNTER,
+        '"ログイン").click()',
+    ),
+    "counter_console/templates/counter_console/base.html::counter_console:logout": (
+        COUNTER,
+        '"ログアウト").click()',
+    ),
+    "counter_console/templates/counter_console/day.html::counter_console:site_day (get)": (
+        COUNTER,
+        '"探す").click()',
+    ),
+    "counter_console/templates/counter_console/day.html::counter_console:check_in": (
+        COUNTER,
+        'f"受付 {pickup.code}").click()',
+    ),
+    "counter_console/templates/counter_console/day.html::counter_console:served": (
+        COUNTER,
+        'f"完了 {renewal.code}").click()',
+    ),
+    "counter_console/templates/counter_console/day.html::counter_console:no_show": (
+        COUNTER,
+        'f"来庁なし {late.code}").click()',
+    ),
+    "counter_console/templates/counter_console/hand_over.html::counter_console:hand_over": (
+        COUNTER,
+        '"交付する").click()',
+    ),
+    "counter_console/templates/counter_console/phone_booking.html::"
+    "counter_console:phone_booking (get)": (COUNTER, '"空き時間を表示").click()'),
+    "counter_console/templates/counter_console/phone_booking.html::counter_console:phone_booking": (
+        COUNTER,
+        '"予約する").click()',
+    ),
+    "walkins/templates/walkins/calling.html::walkins:call": (CALLING, '次の方を呼ぶ").click()'),
+    "walkins/templates/walkins/calling.html::walkins:issue": (
+        CALLING,
+        '"発行して受付票を開く").click()',
+    ),
+    "walkins/templates/walkins/calling.html::walkins:recall": (CALLING, '再呼出").click()'),
+    "walkins/templates/walkins/calling.html::walkins:move serve": (
+        CALLING,
+        '対応を開始").click()',
+    ),
+    "walkins/templates/walkins/calling.html::walkins:move finish": (
+        CALLING,
+        '対応を終了").click()',
+    ),
+    "walkins/templates/walkins/calling.html::walkins:move no-show": (
+        CALLING,
+        '不在").click()',
+    ),
+    "walkins/templates/walkins/calling.html::walkins:move cancel": (
+        COUNTER,
+        'f"{walk_in.label}番を取り消す").click()',
+    ),
+    "walkins/templates/walkins/transfer_form.html::walkins:transfer": (
+        CALLING,
+        '回付する").first.click()',
+    ),
+    # the card pipeline and planning
+    "issuance/templates/issuance/upload.html::(self)": (STAFF, '"取り込む").click()'),
+    "issuance/templates/issuance/_card_search_form.html::issuance:card_search (get)": (
+        STAFF,
+        'page.locator("form[role=search] button[type=submit]").click()',
+    ),
+    "issuance/templates/issuance/card.html::issuance:card_act": (
+        STAFF,
+        '"検品済みにする").click()',
+    ),
+    "issuance/templates/issuance/dashboard.html::issuance:advance step=inspect": (
+        STAFF,
+        '"古い順に最大500枚を検品済みにする").click()',
+    ),
+    "issuance/templates/issuance/dashboard.html::issuance:advance step=setup": (
+        STAFF,
+        '"古い順に最大500枚を交付前設定済みにする").click()',
+    ),
+    "issuance/templates/issuance/dashboard.html::issuance:issue": (STAFF, "issue.click()"),
+    "issuance/templates/issuance/dashboard.html::issuance:remind": (
+        REMIND,
+        '"再通知 2通を発行する").click()',
+    ),
+    "issuance/templates/issuance/dashboard.html::issuance:upload_applications": (
+        STAFF,
+        '"申請件数を登録する").click()',
+    ),
+    "forecasts/templates/forecasts/planning.html::forecasts:apply": (
+        APPLY,
+        'page.click("text=この案を適用する")',
+    ),
+    "forecasts/templates/forecasts/planning.html::(self) (get)": (STAFF, '"試算する").click()'),
+    "forecasts/templates/forecasts/staffing.html::(self) (get)": (STAFF, '"計算する").click()'),
+    "forecasts/templates/forecasts/register_upload.html::(self)": (
+        REGISTER,
+        'page.click("main button[type=submit]")',
+    ),
+}
+
+
+def form_key(template: Path, attrs: str, body: str) -> str:
+    """`template::target`: the URL name and literal arguments of the action, and the hidden
+    `step` a shared action is told apart by; `(self)` without an action; `(get)` for a search
+    or filter form (a page and its filter may share one URL)."""
+    action = ACTION.search(attrs)
+    if action is None:
+        target = "(self)"
+    else:
+        literal = LITERAL_ARG.findall(action.group("args"))
+        target = " ".join([action.group("name"), *literal])
+    step = STEP.search(body)
+    if step:
+        target += f" step={step.group(1)}"
+    if re.search(r'method="get"', attrs, re.IGNORECASE):
+        target += " (get)"
+    return f"{template.relative_to(SRC).as_posix()}::{target}"
+
+
+def forms_in_templates() -> set[str]:
+    found = set()
+    for template in sorted(SRC.rglob("templates/**/*.html")):
+        text = template.read_text(encoding="utf-8")
+        for match in FORM.finditer(text):
+            found.add(form_key(template, match.group("attrs"), match.group("body")))
+    return found
+
+
+def test_every_form_in_the_templates_is_submitted_by_a_browser_test() -> None:
+    found = forms_in_templates()
+    missing = sorted(found - SUBMITTED_BY.keys())
+    assert missing == [], f"forms without a browser test that submits them: {missing}"
+
+
+def test_the_registry_names_no_form_that_does_not_exist() -> None:
+    stale = sorted(SUBMITTED_BY.keys() - forms_in_templates())
+    assert stale == []
+
+
+@pytest.mark.parametrize("key", sorted(SUBMITTED_BY))
+def test_the_named_browser_test_submits_the_form(key: str) -> None:
+    node, submits = SUBMITTED_BY[key]
+    path, name = node.split("::")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    function = getattr(module, name, None)
+    assert function is not None, f"{node} does not exist"
+    marks = [m.name for m in getattr(module, "pytestmark", [])]
+    marks += [m.name for m in getattr(function, "pytestmark", [])]
+    assert "browser" in marks, f"{node} is not a browser test"
+    assert "live_server" in inspect.signature(function).parameters, f"{node}: no live server"
+    code = [
+        line
+        for line in inspect.getsource(function).splitlines()
+        if not line.strip().startswith(("#", '"""'))
+    ]
+    assert any(submits in line for line in code), f"{node} does not run {submits!r}"
+
+
+def test_the_scan_tells_forms_apart_by_action_arguments_and_step() -> None:
+    """The scan's own control: three forms of one template, told apart; a form without an
+    action is the page's own."""
+    template = SRC / "walkins" / "templates" / "walkins" / "calling.html"
+    serve = "<form method=\"post\" action=\"{% url 'walkins:move' row.ticket.pk 'serve' %}\">"
+    advance = (
+        '<form method="post" action="{% url \'issuance:advance\' %}">'
+        '<input type="hidden" name="step" value="setup">'
+    )
+    assert form_key(template, serve[5:-1], "") == "walkins/templates/walkins/calling.html::" + (
+        "walkins:move serve"
+    )
+    match = FORM.search(advance + "</form>")
+    assert match is not None
+    assert form_key(template, match.group("attrs"), match.group("body")).endswith(
+        "issuance:advance step=setup"
+    )
+    assert form_key(template, ' method="post"', "").endswith("::(self)")
+    assert form_key(template, ' method="get"', "").endswith("::(self) (get)")
