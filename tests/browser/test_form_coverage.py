@@ -48,6 +48,10 @@ CALLING = (
     "tests/queue_board/test_browser_kiosk_display.py::"
     "test_staff_issue_call_recall_transfer_serve_finish_and_no_show"
 )
+STATS = (
+    "tests/queue_board/test_browser_kiosk_display.py::"
+    "test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times"
+)
 COUNTER = "tests/browser/test_counter_day.py::test_a_counter_day_with_every_console_form"
 STAFF = (
     "tests/browser/test_staff_forms.py::"
@@ -151,6 +155,11 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
     "walkins/templates/walkins/transfer_form.html::walkins:transfer": (
         CALLING,
         '回付する").first.click()',
+    ),
+    "walkins/templates/walkins/stats.html::(self) (get)": (STATS, '"表示").click()'),
+    "walkins/templates/walkins/stats.html::walkins:adopt": (
+        STATS,
+        '"実績の対応時間を所要時間として採用").click()',
     ),
     # the card pipeline and planning
     "issuance/templates/issuance/upload.html::(self)": (STAFF, '"取り込む").click()'),
