@@ -59,6 +59,8 @@ def _form(town: Municipality, **overrides: str) -> dict[str, str]:
         "weekend_cost_weight": "1.50",
         "take_up_percent": "90",
         "notice_delay_weeks": "1",
+        "service_level_percent": "80",
+        "target_wait_minutes": "20",
     }
     form.update(overrides)
     return form
@@ -81,6 +83,9 @@ BAD = {
     "a notice delay of months": ({"notice_delay_weeks": "12"}, "0〜8週で入力してください"),
     "a Saturday among the evenings": ({"evening_weekdays": "[1, 5]"}, "0（月曜）〜4（金曜）"),
     "no evening day": ({"evening_weekdays": "[]"}, "0（月曜）〜4（金曜）"),
+    "a service level of 100 %": ({"service_level_percent": "100"}, "1〜99％で入力してください"),
+    "a service level of 0 %": ({"service_level_percent": "0"}, "1〜99％で入力してください"),
+    "a target wait of hours": ({"target_wait_minutes": "300"}, "0〜240分で入力してください"),
 }
 
 
@@ -132,3 +137,44 @@ def test_the_backlog_reads_the_policy(city) -> None:  # type: ignore[no-untyped-
         # an hour instead of 1 h 45: fewer seats a session, at twice the weight
         assert option.seats < before.seats
         assert option.cost / 60 == pytest.approx(2 * before.cost / 105 / 1.25)
+
+
+def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(city) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from madoguchi.forecasts.selectors import counter_needs
+    from madoguchi.planning.queueing import counters_for_mixed_demand, offered_load_erlangs
+
+    start = dt.date(2026, 12, 1)
+    base = counter_needs(city, start=start, months=12, take_up=0.9)
+    assert base is not None and base.sites
+    assert (base.service_level_percent, base.target_wait_minutes) == (80, 20)
+    for need in base.sites:
+        # never fewer counters than the load keeps busy, terminals no more than counters
+        load = offered_load_erlangs(need.arrivals_per_hour, need.service_minutes)
+        assert need.counters_needed >= load
+        assert need.terminals_needed <= need.counters_needed
+    less = counter_needs(city, start=start, months=12, take_up=0.2)
+    assert less is not None
+    assert all(
+        a.counters_needed <= b.counters_needed for a, b in zip(less.sites, base.sites, strict=True)
+    )
+    PlanningPolicy.objects.create(
+        municipality=city, service_level_percent=99, target_wait_minutes=0
+    )
+    strict = counter_needs(city, start=start, months=12, take_up=0.9)
+    assert strict is not None
+    pairs = list(zip(base.sites, strict.sites, strict=True))
+    assert all(b.counters_needed <= s.counters_needed for b, s in pairs)
+    # the policy's level and target reach the queueing answer (tested against Erlang C itself)
+    share = city.walkin_share_percent / 100
+    for need in strict.sites:
+        assert need.counters_needed == counters_for_mixed_demand(
+            booked_per_hour=need.arrivals_per_hour * (1 - share),
+            walkin_per_hour=need.arrivals_per_hour * share,
+            service_minutes=need.service_minutes,
+            target_wait_minutes=0,
+            service_level=0.99,
+        )
+    page = Client()
+    page.force_login(StaffUser.objects.get(username="demo-manager"))
+    html = page.get("/staff/planning/").content.decode()
+    assert "サービス水準に必要な窓口と端末" in html and "99％ を 0分以内" in html

@@ -131,3 +131,41 @@ def test_erlang_a_is_stable_when_overloaded() -> None:
     assert 0.3 < result.probability_of_abandoning < 1
     # Conservation: served work = a·(1 − P(abandon)) = busy counters.
     assert result.utilization * 5 == pytest.approx(7.5 * (1 - result.probability_of_abandoning))
+
+
+def test_mixed_demand_adds_the_booked_load_to_the_walk_in_counters() -> None:
+    from madoguchi.planning.queueing import counters_for_mixed_demand
+
+    walkins = counters_needed(12, 20, 20, 0.8)
+    # 9 booked an hour × 20 min = 3 Erlangs: three counters on top of the walk-ins' answer
+    assert (
+        counters_for_mixed_demand(
+            booked_per_hour=9,
+            walkin_per_hour=12,
+            service_minutes=20,
+            target_wait_minutes=20,
+            service_level=0.8,
+        )
+        == walkins + 3
+    )
+    assert (
+        counters_for_mixed_demand(
+            booked_per_hour=0,
+            walkin_per_hour=0,
+            service_minutes=20,
+            target_wait_minutes=20,
+            service_level=0.8,
+        )
+        == 0
+    )
+    # a fractional booked load is rounded up: 1.1 Erlangs need two counters
+    assert (
+        counters_for_mixed_demand(
+            booked_per_hour=3.3,
+            walkin_per_hour=0,
+            service_minutes=20,
+            target_wait_minutes=20,
+            service_level=0.8,
+        )
+        == 2
+    )

@@ -163,6 +163,12 @@ class PlanningPolicy(models.Model):
     notice_delay_weeks = models.PositiveSmallIntegerField(
         "カード到着から交付通知書の発送までの週数", default=1
     )
+    service_level_percent = models.PositiveSmallIntegerField(
+        "サービス水準: 目標時間内に呼ばれる来庁者の割合（％）", default=80
+    )
+    target_wait_minutes = models.PositiveSmallIntegerField(
+        "サービス水準: 目標の待ち時間（分）", default=20
+    )
 
     class Meta:
         verbose_name = "計画の前提"
@@ -224,6 +230,14 @@ class PlanningPolicy(models.Model):
         if self.take_up_percent is not None and self.take_up_percent > 100:
             errors.setdefault("take_up_percent", []).append(
                 "更新する人の割合は0〜100％で入力してください。"
+            )
+        if self.service_level_percent is not None and not 1 <= self.service_level_percent <= 99:
+            errors.setdefault("service_level_percent", []).append(
+                "サービス水準は1〜99％で入力してください。"
+            )
+        if self.target_wait_minutes is not None and self.target_wait_minutes > 240:
+            errors.setdefault("target_wait_minutes", []).append(
+                "目標の待ち時間は0〜240分で入力してください。"
             )
         if self.notice_delay_weeks is not None and self.notice_delay_weeks > 8:
             errors.setdefault("notice_delay_weeks", []).append(

@@ -42,6 +42,7 @@ from madoguchi.planning.demand import (
     forecast_demand,
 )
 from madoguchi.planning.holding import holding_rate
+from madoguchi.planning.queueing import counters_for_mixed_demand
 from madoguchi.planning.rules import day_number
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import planned_slots
@@ -333,6 +334,139 @@ def capacity_plan(
         capacity_hours=capacity,
         backlog_hours=backlog,
         wait_days=wait,
+    )
+
+
+# --- counters for a service level --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterNeed:
+    """One site in the busiest month of the horizon: the counters and terminals a service level
+    needs on an average open hour, beside what the site has."""
+
+    site: Site
+    open_hours: float
+    visits: float
+    arrivals_per_hour: float
+    service_minutes: float
+    counters_needed: int
+    counters_now: int
+    terminals_needed: int
+    terminals_now: int
+
+
+@dataclass(frozen=True)
+class CounterNeeds:
+    month_label: str
+    service_level_percent: int
+    target_wait_minutes: int
+    walkin_share_percent: int
+    sites: list[CounterNeed]
+
+
+def counter_needs(
+    municipality: Municipality, *, start: dt.date, months: int, take_up: float
+) -> CounterNeeds | None:
+    """Counters and terminals per site for the policy's service level in the horizon's busiest
+    month (card and certificate renewals from the register).
+
+    The month's visits are shared between sites by their counter-hours and spread evenly over
+    each site's open hours; the municipality's walk-in share waits in an Erlang C queue, the rest
+    come booked (`counters_for_mixed_demand`). Terminals: the same for the procedures that need
+    one. None when nothing is forecast.
+    """
+    policy = policy_for(municipality.pk)
+    forecast = municipality_forecast(
+        municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
+    )
+    total = forecast.card_renewals + forecast.cert_renewals
+    if not len(total) or total.max() <= 0:
+        return None
+    peak = int(np.argmax(total))
+    first, after = add_months(start, peak), add_months(start, peak + 1)
+    procedures = {p.code: p for p in Procedure.objects.filter(code__in=(CARD_PICKUP, CERT_RENEWAL))}
+    card, cert = float(forecast.card_renewals[peak]), float(forecast.cert_renewals[peak])
+    # (visits, minutes each, needs a terminal) per kind of work
+    mix = [
+        (visits, p.duration_minutes if p else default, p.needs_terminal if p else True)
+        for visits, p, default in (
+            (card, procedures.get(CARD_PICKUP), 20),
+            (cert, procedures.get(CERT_RENEWAL), 10),
+        )
+    ]
+
+    def mean_minutes(parts: list[tuple[float, int, bool]]) -> float:
+        visits = sum(n for n, _, _ in parts)
+        return sum(n * m for n, m, _ in parts) / visits if visits else 0.0
+
+    rows: list[tuple[Site, float, float, int, int]] = []
+    for site in active_sites().filter(municipality=municipality):
+        offered = offered_procedures(site)
+        reference = procedures.get(CARD_PICKUP)
+        if reference not in offered:
+            continue
+        calendar = SiteCalendar.load(site)
+        open_hours = counter_hours = 0.0
+        most = 0
+        day = first
+        while day < after:
+            for period in procedure_periods(calendar, reference, day):
+                open_hours += period.minutes / 60
+                counter_hours += period.counters * period.minutes / 60
+                most = max(most, period.counters)
+            day += dt.timedelta(days=1)
+        if open_hours > 0:
+            rows.append(
+                (
+                    site,
+                    open_hours,
+                    counter_hours,
+                    most,
+                    site.terminals.filter(is_active=True).count(),
+                )
+            )
+    all_counter_hours = sum(row[2] for row in rows)
+    level, target = policy.service_level_percent / 100, float(policy.target_wait_minutes)
+    walkin_share = municipality.walkin_share_percent / 100
+    needs = []
+    for site, open_hours, counter_hours, most, terminals in rows:
+        share = counter_hours / all_counter_hours
+        service = mean_minutes(mix)
+        per_hour = (card + cert) * share / open_hours
+        terminal_mix = [part for part in mix if part[2]]
+        terminal_per_hour = sum(n for n, _, _ in terminal_mix) * share / open_hours
+
+        def counters(arrivals: float, minutes_each: float) -> int:
+            if arrivals <= 0:
+                return 0
+            return counters_for_mixed_demand(
+                booked_per_hour=arrivals * (1 - walkin_share),
+                walkin_per_hour=arrivals * walkin_share,
+                service_minutes=minutes_each,
+                target_wait_minutes=target,
+                service_level=level,
+            )
+
+        needs.append(
+            CounterNeed(
+                site=site,
+                open_hours=open_hours,
+                visits=(card + cert) * share,
+                arrivals_per_hour=per_hour,
+                service_minutes=service,
+                counters_needed=counters(per_hour, service),
+                counters_now=most,
+                terminals_needed=counters(terminal_per_hour, mean_minutes(terminal_mix)),
+                terminals_now=terminals,
+            )
+        )
+    return CounterNeeds(
+        month_label=forecast.labels[peak],
+        service_level_percent=policy.service_level_percent,
+        target_wait_minutes=policy.target_wait_minutes,
+        walkin_share_percent=municipality.walkin_share_percent,
+        sites=needs,
     )
 
 

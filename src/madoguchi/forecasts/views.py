@@ -20,7 +20,13 @@ from madoguchi.forecasts import charts
 from madoguchi.forecasts.forms import RegisterUploadForm, WhatIfForm
 from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
-from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan, holding_view
+from madoguchi.forecasts.selectors import (
+    WhatIf,
+    backlog_view,
+    capacity_plan,
+    counter_needs,
+    holding_view,
+)
 from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
 from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import propose_openings
@@ -225,6 +231,9 @@ def planning(request: HttpRequest) -> HttpResponse:
     }
     context.update(_backlog_context(municipality, today))
     context.update(_holding_context(municipality))
+    context["counter_needs"] = counter_needs(
+        municipality, start=start, months=months, take_up=take_up
+    )
     return render(request, "forecasts/planning.html", context)
 
 

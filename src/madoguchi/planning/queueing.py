@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = [
     "ErlangAResult",
     "ErlangCResult",
+    "counters_for_mixed_demand",
     "counters_needed",
     "erlang_a",
     "erlang_b",
@@ -246,3 +247,32 @@ def counters_needed(
         f"more than {max_counters} counters would be needed for {arrivals_per_hour}/h "
         f"at {service_minutes} min each"
     )
+
+
+def counters_for_mixed_demand(
+    *,
+    booked_per_hour: float,
+    walkin_per_hour: float,
+    service_minutes: float,
+    target_wait_minutes: float,
+    service_level: float,
+) -> int:
+    """Counters for booked visitors plus walk-ins at a service level.
+
+    Booked visitors come at their slot and need their offered load, rounded up; walk-ins get the
+    Erlang C answer of :func:`counters_needed` on top (P(wait ≤ target) ≥ ``service_level``).
+    Zero when nobody comes. Raises ValueError as :func:`counters_needed`.
+    """
+    if booked_per_hour < 0 or walkin_per_hour < 0:
+        raise ValueError("arrival rates must be ≥ 0")
+    booked = (
+        math.ceil(offered_load_erlangs(booked_per_hour, service_minutes) - 1e-9)
+        if booked_per_hour > 0
+        else 0
+    )
+    walkin = (
+        counters_needed(walkin_per_hour, service_minutes, target_wait_minutes, service_level)
+        if walkin_per_hour > 0
+        else 0
+    )
+    return booked + walkin
