@@ -380,7 +380,12 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(ops.quote_name(c) for c in _INSERT_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # the raw COPY bypasses Django's cursor: map psycopg's errors to Django's (a unique
+            # violation must arrive as django.db.IntegrityError)
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return
