@@ -1,4 +1,4 @@
-"""Request and response shapes of the public JSON API (CONTRACT.md)."""
+"""Request and response shapes of the public JSON API (docs/contract.md)."""
 
 from __future__ import annotations
 

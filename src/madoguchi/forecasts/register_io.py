@@ -1,4 +1,4 @@
-"""Reading a register file (CONTRACT.md "Register") into day-number arrays for the planning engine.
+"""Reading a register file (docs/contract.md "Register") into day-number arrays for the engine.
 
 CSV (UTF-8 with or without BOM, or CP932 — detected) and Parquet with the CONTRACT columns.
 Unknown columns are ignored; a missing required column rejects the file. Every row is checked

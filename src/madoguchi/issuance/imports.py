@@ -1,4 +1,4 @@
-"""Import of J-LIS delivery lists (CONTRACT.md "Deliveries"): all or nothing, idempotent.
+"""Import of J-LIS delivery lists (docs/contract.md "Deliveries"): all or nothing, idempotent.
 
 The file is streamed line by line (memory stays flat for files of hundreds of MB): the encoding is
 decided per line (UTF-8 with or without BOM, or CP932) and a file that mixes them is refused.

@@ -2,7 +2,7 @@
 
 A card's status only changes through `madoguchi.issuance.services` (house rule 6); the allowed
 moves are `CARD_TRANSITIONS`. No field here can hold an Individual Number: the import rejects any
-file that carries one (DESIGN.md invariant 2).
+file that carries one (ARCHITECTURE.md invariant 2).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class IdDocumentClass(models.TextChoices):
 
 
 class ProxyReason(models.TextChoices):
-    """Accepted reasons for a hand-over to a proxy (DOMAIN.md "Proxies"); "busy at work" is not
+    """Accepted reasons for a hand-over to a proxy (docs/domain.md "Proxies"); "busy at work" is not
     one. A fixed list on purpose: no free text that could carry personal data."""
 
     AGED_75_OR_OLDER = "aged_75", "75歳以上"

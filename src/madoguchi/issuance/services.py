@@ -383,7 +383,7 @@ def hand_over_card(
     refused = access.refusal(staff_user, Action.HAND_OVER, municipality_id=card.municipality_id)
     if refused:
         raise DomainError("forbidden", refused, status=403)
-    # The identity check at hand-over is an identity judgement too (DOMAIN.md, Outsourcing).
+    # The identity check at hand-over is an identity judgement too (docs/domain.md, Outsourcing).
     kept = access.official_step_refusal(
         staff_user, card.municipality, access.hand_over_steps(is_proxy=is_proxy)
     )

@@ -1,6 +1,6 @@
 """Expected card arrivals: weekly application counts spread over a production-lag distribution.
 
-J-LIS produces a card in "about 1 month, up to 2 at peaks" (DOMAIN.md, "The card's journey").
+J-LIS produces a card in "about 1 month, up to 2 at peaks" (docs/domain.md, "The card's journey").
 Nobody publishes the distribution, so it is a parameter: `lag_weights[k]` is the share of a
 week's applications whose cards arrive `k` weeks later. The default below is an **assumption**
 (3 weeks 10%, 4 weeks 40%, 5 weeks 30%, 6 weeks 15%, 8 weeks 5%: most cards in about a month,

@@ -2,12 +2,12 @@
 
 The register is scanned **once** into an :class:`ExpiryCube` — counts of expiries by expiry day ×
 kind (card / certificate) × age band — and every what-if (take-up, early renewal, post-office share,
-another horizon inside the cube) only touches the cube (DESIGN.md, "Planning engine").
+another horizon inside the cube) only touches the cube (docs/ARCHITECTURE.md, "planning").
 
-Default semantics (CONTRACT.md, "Forecast output"): every expiry inside the horizon is counted in
-the period of its expiry date; ``cert_renewals`` counts certificates that expire strictly before
-their card — a certificate ending the same day as its card is renewed with the card and counted
-once, under ``card_renewals``.
+Default semantics (docs/contract.md, "Forecast output"): every expiry inside the horizon is
+counted in the period of its expiry date; ``cert_renewals`` counts certificates that expire
+strictly before their card — a certificate ending the same day as its card is renewed with the
+card and counted once, under ``card_renewals``.
 
 Without a row-level register (a prefecture, the nation), :func:`expiry_cube_from_issue_counts`
 builds the same cube from monthly issue counts by age band.
@@ -111,7 +111,7 @@ class ExpiryCube:
 
     ``counts[d, k, b]`` is the number of expiries of kind ``k`` on day ``first_day + d`` of holders
     in age band ``b`` (age reached in the expiry year, 5-year bands, 100+ last). Certificates are
-    only counted when they expire strictly before their card (CONTRACT.md). Counts are float64
+    only counted when they expire strictly before their card (docs/contract.md). Counts are float64
     because cubes from aggregate input carry expected (fractional) counts.
     """
 
@@ -371,7 +371,7 @@ class DemandForecast:
 
     ``period_starts`` are day numbers of each period's first day (the 1st of the month, or the ISO
     week's Monday, which may lie before the horizon start); ``labels`` are ``YYYY-MM`` or the
-    Monday's ``YYYY-MM-DD`` (CONTRACT.md).
+    Monday's ``YYYY-MM-DD`` (docs/contract.md).
     """
 
     by: Period
@@ -527,7 +527,7 @@ def expiry_cube_from_issue_counts(
     (each expires at the 5th birthday after issue and is counted as a certificate renewal).
     When None, certificates issued with the counted cards are derived: those of 10-year cards
     expire at the 5th birthday, before their card; those of 5-year cards end with the card and are
-    not counted separately (CONTRACT.md).
+    not counted separately (docs/contract.md).
 
     Returns a float64 cube over [first_day, last_day]. Raises ValueError on shape or negative
     counts.

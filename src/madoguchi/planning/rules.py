@@ -1,4 +1,4 @@
-"""Validity rules of the My Number Card and its e-certificates (docs: DOMAIN.md "Validity rules").
+"""Validity rules of the My Number Card and its e-certificates (docs/domain.md "Validity rules").
 
 Dates are handled in two forms:
 
@@ -7,7 +7,7 @@ Dates are handled in two forms:
 * vectorised functions over numpy arrays of **day numbers** (days since 1970-01-01, the same
   integers as ``datetime64[D]``), with :data:`NO_DATE` for "none". The hot path uses lookup tables
   built once at import (day number → year / month-day, and (year, month-day) → day number), never
-  per-row calendar arithmetic, so 124M rows run in seconds (DESIGN.md, "Planning engine").
+  per-row calendar arithmetic, so 124M rows run in seconds (docs/ARCHITECTURE.md, "planning").
 
 Readings chosen (and tested in ``tests/planning/test_rules.py``):
 
@@ -16,7 +16,7 @@ Readings chosen (and tested in ``tests/planning/test_rules.py``):
   counted); a card issued the day before a birthday runs N-1 years and a day.
 * **Age at issue** is the ordinary calendar age on the issue date: a holder issued a card on their
   18th birthday is 18.
-* **Age threshold**: 20 for cards issued before 2022-04-01, 18 from that day (CONTRACT.md: the
+* **Age threshold**: 20 for cards issued before 2022-04-01, 18 from that day (docs/contract.md: the
   register's ``card_issued_on`` decides, not the J-LIS application date, which registers lack).
 * **29 February** birthdays fall on **28 February** in common years — :data:`FEB_29_IN_COMMON_YEARS`
   is the only place that says so (docs/decisions/0002-feb-29-birthdays.md).
@@ -62,7 +62,7 @@ NO_DATE: Final = np.int32(np.iinfo(np.int32).min)
 
 FEB_29_IN_COMMON_YEARS: Final = (2, 28)
 """Where a 29 February birthday falls in a common year: 28 February (the usual legal reading; the
-national rule is unconfirmed — DOMAIN.md). The single place this convention lives."""
+national rule is unconfirmed — docs/domain.md). The single place this convention lives."""
 
 AGE_THRESHOLD_CHANGED_ON: Final = dt.date(2022, 4, 1)
 """Cards issued before this date use adult age 20; from it, 18."""
@@ -376,7 +376,7 @@ def cert_expiry_days(
 
     ``card_expiry`` is the card's effective expiry (computed or printed; :data:`NO_DATE` = unknown,
     no cap). ``renewed_in_window`` (bool or bool array) selects the 6th-birthday rule; registers
-    default to the 5th (CONTRACT.md). :data:`NO_DATE` where the certificate issue date or birth
+    default to the 5th (docs/contract.md). :data:`NO_DATE` where the certificate issue date or birth
     date is missing, unless ``printed_days`` (which wins) is given. Raises as
     :func:`card_expiry_days`.
     """

@@ -4,7 +4,7 @@ The keys are documented in docs/simulation-scenario.md. Two forms:
 
 * **continuous** (``continuous = true``): one never-closing period with ``counters`` counters and
   Poisson walk-ins, for ``customers`` visitors (or ``days`` × 24 h of arrivals) — the stationary
-  M/M/c or M/G/c model of CONTRACT.md;
+  M/M/c or M/G/c model of docs/contract.md;
 * **days** (``continuous = false``, the default): ``days`` identical opening days made of
   ``sessions`` (or ``opening_hours`` with ``counters``), walk-ins at an hourly rate, optional
   ``appointments``, ``procedures`` with terminal needs, a calling ``policy`` and an overtime limit.
@@ -312,8 +312,8 @@ def _hourly_rates(reader: _Reader, data: Mapping[str, Any]) -> tuple[float, ...]
 def parse_scenario(data: Mapping[str, Any]) -> Scenario:
     """Check a scenario dict (as ``tomllib.load`` returns it) and build a :class:`Scenario`.
 
-    Unknown keys are ignored (CONTRACT.md: more keys allowed). Raises ScenarioError listing every
-    missing or invalid key with the reason.
+    Unknown keys are ignored (docs/contract.md: more keys allowed). Raises ScenarioError listing
+    every missing or invalid key with the reason.
     """
     reader = _Reader()
     seed = reader.integer(data, "seed", default=0, minimum=0)

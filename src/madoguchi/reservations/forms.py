@@ -84,7 +84,7 @@ class BirthDateField(forms.DateField):
 
 
 class IdentifyForm(RefusesIndividualNumbers, forms.Form):
-    """Who is coming: what each procedure needs to identify the resident (CONTRACT.md)."""
+    """Who is coming: what each procedure needs to identify the resident (docs/contract.md)."""
 
     notice_number = forms.CharField(
         label=_("交付通知書の予約番号"),
@@ -177,7 +177,7 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
         return cleaned
 
     def booking_arguments(self) -> dict[str, Any]:
-        """The cleaned values under the names `book_reservation` takes (CONTRACT.md fields)."""
+        """The cleaned values under the names `book_reservation` takes (docs/contract.md fields)."""
         data = self.cleaned_data
         arguments: dict[str, Any] = {
             "birth_date": data["birth_date"],

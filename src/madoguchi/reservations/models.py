@@ -1,8 +1,8 @@
 """Slots (bookable seats at a site for one procedure) and reservations.
 
-Capacity rule (DESIGN.md invariant 1): `Slot.booked` counts the slot's active reservations and is
-only ever changed by a conditional UPDATE in `services` (`… WHERE booked < capacity`); the CHECK
-constraints below are the database's last word, so no code path can oversell a slot.
+Capacity rule (ARCHITECTURE.md invariant 1): `Slot.booked` counts the slot's active reservations
+and is only ever changed by a conditional UPDATE in `services` (`… WHERE booked + n <= capacity`);
+the CHECK constraints below are the database's last word, so no code path can oversell a slot.
 """
 
 from __future__ import annotations

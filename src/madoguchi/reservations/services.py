@@ -1,8 +1,9 @@
 """Every write to reservations: booking, cancelling, rescheduling, check-in, served, no-show.
 
-Each service is atomic, checks `RESERVATION_TRANSITIONS`, and records an audit event (DESIGN.md
-invariant 3). Seats are claimed with one conditional UPDATE (`… WHERE booked + n <= capacity`)
-inside the booking transaction, backed by CHECK constraints on the slot (invariant 1).
+Each service is atomic, checks `RESERVATION_TRANSITIONS`, and records an audit event
+(ARCHITECTURE.md invariant 3). Seats are claimed with one conditional UPDATE (`… WHERE booked + n
+<= capacity`) inside the booking transaction, backed by CHECK constraints on the slot (invariant
+1).
 
 `Slot.booked` counts the slot's reservations that are not cancelled (booked, checked in, served,
 no-show): only a cancellation or a reschedule gives a seat back.

@@ -2,8 +2,9 @@
 serving, finishing, no-shows, cancelling.
 
 Each function is atomic, checks `TICKET_TRANSITIONS` before changing a status, and writes one
-audit event (DESIGN.md invariant 3). Staff scope (which sites a person may work at) is checked by
-the interfaces before they call in here; the services check everything that is about the queue.
+audit event (ARCHITECTURE.md invariant 3). Staff scope (which sites a person may work at) is
+checked by the interfaces before they call in here; the services check everything that is about
+the queue.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`madoguchi expiry --register FILE [--out FILE]` (CONTRACT.md)."""
+"""`madoguchi expiry --register FILE [--out FILE]` (docs/contract.md)."""
 
 from __future__ import annotations
 
