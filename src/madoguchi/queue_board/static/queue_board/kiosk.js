@@ -21,7 +21,9 @@
     show();
     if (left <= 0) {
       window.clearInterval(timer);
-      window.location.assign(root.getAttribute("data-return-url"));
+      // replace(): the ticket page leaves the tablet's history, so the next visitor cannot go
+      // back to it (its QR code leads to the holder's phone page).
+      window.location.replace(root.getAttribute("data-return-url"));
     }
   }, 1000);
   if (stop) {
