@@ -68,7 +68,7 @@ MAX_REPORT_DAYS = 93
 """The statistics cover at most about three months at a time."""
 
 
-class StatsForm(forms.Form):
+class StatsForm(RefusesIndividualNumbers, forms.Form):
     """Which sites and days the queue statistics cover."""
 
     site = forms.TypedChoiceField(
