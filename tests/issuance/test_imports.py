@@ -285,3 +285,12 @@ def test_an_individual_number_in_any_spelling_rejects_the_file(address: str) -> 
     row = ROW_2.replace("デモ市北町5番地の1", address)
     report = run(csv_text(ROW_1, row))
     assert_rejected_without_change(report, "3行目", "address", "個人番号")
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "9999-12-31"])
+@pytest.mark.parametrize("column", ["delivered_on", "birth_date"])
+def test_edge_dates_reject_the_file_with_the_row(day: str, column: str) -> None:
+    cells = ROW_1.split(",")
+    cells[HEADER.split(",").index(column)] = day
+    report = run(csv_text(",".join(cells)))
+    assert_rejected_without_change(report, "2行目", day)

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.dates import in_range
 from madoguchi.core.individual_number import contains_individual_number
 from madoguchi.issuance.models import ApplicationKind, CardRecord, CardStatus, DeliveryImport
 from madoguchi.offices.models import Municipality
@@ -157,9 +158,15 @@ def _date(value: str, column: str) -> tuple[dt.date | None, str | None]:
     if not _DATE.match(value):
         return None, f"{COLUMN_LABELS[column]}「{value}」は YYYY-MM-DD の形で入力してください。"
     try:
-        return dt.date.fromisoformat(value), None
+        day = dt.date.fromisoformat(value)
     except ValueError:
         return None, f"{COLUMN_LABELS[column]}「{value}」は存在しない日付です。"
+    if not in_range(day):  # 0001-01-01 or 9999-12-31 would overflow the deadlines' arithmetic
+        return (
+            None,
+            f"{COLUMN_LABELS[column]}「{value}」は1900年から2199年までの日付にしてください。",
+        )
+    return day, None
 
 
 def normalize_row(raw: dict[str, str], today: dt.date) -> tuple[dict[str, Any], list[str]]:
