@@ -77,6 +77,15 @@ ACTION_LABELS: dict[Action, Any] = {
     Action.CHANGE_PLANNING: _("計画の変更（臨時開庁の追加・住民台帳の取込み）"),
 }
 
+ROLE_LABELS: dict[str, Any] = {
+    Role.OFFICIAL: _("職員"),
+    Role.CONTRACTOR: _("委託事業者"),
+    Role.MANAGER: _("管理職"),
+    Role.AUDITOR: _("監査担当"),
+    Role.ADMINISTRATOR: _("システム管理者"),
+}
+"""The roles' names in the page's language (the model's choices are the Japanese names)."""
+
 OFF, CON, MAN, AUD, ADM = (
     Role.OFFICIAL,
     Role.CONTRACTOR,
@@ -132,10 +141,13 @@ def staff_of(user: Any) -> Staff | None:
     object (one request)."""
     if not isinstance(user, StaffUser) or not user.is_active or user.municipality_id is None:
         return None
-    cached = getattr(user, "_madoguchi_access", None)
-    if isinstance(cached, Staff):
-        return cached
     role = Role.ADMINISTRATOR if user.is_superuser else user.role
+    cached = getattr(user, "_madoguchi_access", None)
+    if isinstance(cached, Staff) and (cached.role, cached.municipality_id) == (
+        role,
+        user.municipality_id,
+    ):
+        return cached
     site_ids = frozenset(
         user.sites.filter(municipality_id=user.municipality_id).values_list("pk", flat=True)
     )
@@ -174,7 +186,7 @@ def refusal(
     scope, roles = TABLE[action]
     if staff.role not in roles:
         return gettext("%(role)sの役割では「%(action)s」はできません。") % {
-            "role": Role(staff.role).label,
+            "role": ROLE_LABELS[staff.role],
             "action": ACTION_LABELS[action],
         }
     if not present:
