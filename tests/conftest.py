@@ -159,6 +159,35 @@ def personas(db: None, frozen: Any) -> Any:
     return built.world()
 
 
+# --- staff sign-in ---------------------------------------------------------------------------
+
+
+def login_staff(client: Any, user: Any) -> Any:
+    """Sign a staff member in as the two sign-in steps do: the password step
+    (`Client.force_login`, which also starts the session's idle and absolute clocks) and the
+    second factor (a confirmed authenticator device, verified in the session). Returns the
+    device. Staff pages refuse a session without the second step (tests/staff/)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="認証アプリ", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def current_totp_code(device: Any) -> str:
+    """The code the authenticator app shows now for `device` (time-machine's now)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must provide this: {reason}")

@@ -19,6 +19,7 @@ from django.utils import translation
 
 from madoguchi.demo.city import build_demo_city
 from madoguchi.staff.models import StaffUser
+from tests.conftest import login_staff
 
 PO = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES" / "django.po"
 TODAY = dt.date(2026, 11, 26)
@@ -114,7 +115,7 @@ def city(time_machine):  # type: ignore[no-untyped-def]
 
 def _manager(**headers: str) -> Client:
     client = Client(headers=headers)
-    client.force_login(StaffUser.objects.get(username="demo-manager"))
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
     return client
 
 

@@ -159,6 +159,23 @@ def env_rate_limits(
     return limits
 
 
+def env_login_limits(
+    name: str, default: dict[str, tuple[int, int]], *, environ: Mapping[str, str] | None = None
+) -> dict[str, tuple[int, int]]:
+    """Limits like `env_rate_limits` for exactly the scopes of `default`, which cannot be
+    switched off (`off` and unknown scopes are refused)."""
+    value = _raw(name, environ)
+    if value is not None and value.lower() == "off":
+        raise EnvError(name, value, "この制限は止められません")
+    limits = env_rate_limits(name, default, environ=environ)
+    unknown = sorted(set(limits) - set(default))
+    if unknown or any(requests < 1 for requests, _ in limits.values()):
+        raise EnvError(
+            name, str(value), f"{', '.join(default)} に 1 以上の回数/秒 を指定してください"
+        )
+    return limits
+
+
 def env_weights(
     name: str, default: dict[str, int], *, environ: Mapping[str, str] | None = None
 ) -> dict[str, int]:

@@ -22,6 +22,7 @@ from madoguchi.env import (
     env_database_url,
     env_int,
     env_list,
+    env_login_limits,
     env_rate_limits,
     env_secret,
     env_str,
@@ -76,6 +77,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "madoguchi.core",
     "madoguchi.staff",
     "madoguchi.offices",
@@ -103,7 +107,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # the staff zone: sign-in, second factor, idle and absolute timeouts (docs/staff-login.md)
+    "madoguchi.staff.middleware.StaffLoginMiddleware",
 ]
 
 ROOT_URLCONF = "madoguchi.urls"
@@ -111,6 +118,29 @@ WSGI_APPLICATION = "madoguchi.wsgi.application"
 AUTH_USER_MODEL = "staff.StaffUser"
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Staff sessions (docs/staff-login.md): signed out after this many idle minutes, and this many
+# hours after the password step whatever happens.
+MADOGUCHI_STAFF_IDLE_MINUTES = env_int(
+    "MADOGUCHI_STAFF_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60
+)
+MADOGUCHI_STAFF_SESSION_MAX_HOURS = env_int(
+    "MADOGUCHI_STAFF_SESSION_MAX_HOURS", 12, minimum=1, maximum=7 * 24
+)
+# Failed staff logins allowed per account and per client address in a fixed window
+# (attempts/seconds); counted before the password is hashed. They cannot be switched off.
+MADOGUCHI_STAFF_LOGIN_LIMITS = env_login_limits(
+    "MADOGUCHI_STAFF_LOGIN_LIMITS", {"account": (5, 900), "address": (20, 900)}
+)
+OTP_TOTP_ISSUER = "madoguchi"
 
 TEMPLATES = [
     {

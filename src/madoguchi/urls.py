@@ -28,6 +28,7 @@ if settings.ZONE in ("all", "staff"):
         path("staff/issuance/", include("madoguchi.issuance.urls")),
         path("staff/planning/", include("madoguchi.forecasts.urls")),
         path("staff/queue/", include("madoguchi.walkins.urls")),
+        path("staff/", include("madoguchi.staff.urls")),  # sign-in and second factor
         path("staff/", include("madoguchi.counter_console.urls")),
         path("admin/", admin.site.urls),
     ]

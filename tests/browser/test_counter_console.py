@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import time_machine
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.core import clock
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, current_totp_code
 from tests.resident_site import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,6 +29,7 @@ def booked(live_server: Any) -> Iterator[Reservation]:
             "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
         )
         user.sites.set([city.site])
+        TOTPDevice.objects.create(user=user, name="認証アプリ", confirmed=True)
         traveller.move_to(clock.at(factories.VISIT_DAY, dt.time(9, 50)))
         yield reservation
 
@@ -38,6 +40,10 @@ def test_official_checks_a_visitor_in(live_server: Any, page: Any, booked: Reser
     page.fill("#id_username", "official")
     page.fill("#id_password", "pw-for-tests")
     page.get_by_role("button", name="ログイン").click()
+    assert axe_violations(page) == []
+    device = TOTPDevice.objects.get(user__username="official")
+    page.fill("#id_code", current_totp_code(device))
+    page.get_by_role("button", name="確認する").click()
     assert axe_violations(page) == []
     page.get_by_role("link", name="今日の予約").first.click()
     assert axe_violations(page) == []

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.demo.city import build_demo_city
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, current_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +24,10 @@ def test_staff_pages_have_no_axe_violations(page: Any, live_server: Any) -> None
         page.goto(f"{live_server.url}/staff/login/")
         page.fill("#id_username", "demo-manager")
         page.fill("#id_password", "madoguchi-demo")
+        page.click("main button[type=submit]")
+        # the second factor: the demo account's published authenticator secret
+        device = TOTPDevice.objects.get(user__username="demo-manager", confirmed=True)
+        page.fill("#id_code", current_totp_code(device))
         page.click("main button[type=submit]")
         page.wait_for_url(f"{live_server.url}/staff/")
         for path in (

@@ -15,6 +15,7 @@ from madoguchi.reservations.models import Channel, Reservation, ReservationStatu
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import call_next_ticket
+from tests.conftest import login_staff
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY, birth_fields
 
@@ -35,7 +36,7 @@ def official(city: factories.City) -> StaffUser:
 @pytest.fixture
 def console(official: StaffUser) -> Client:
     client = Client()
-    client.force_login(official)
+    login_staff(client, official)
     return client
 
 
@@ -57,7 +58,7 @@ def test_staff_only_see_sites_they_work_at(city: factories.City) -> None:
         "elsewhere", password="x", role=Role.CONTRACTOR, municipality=city.municipality
     )
     client = Client()
-    client.force_login(other)
+    login_staff(client, other)
     assert client.get(f"/staff/sites/{city.site.pk}/").status_code == 403
     assert client.post(f"/staff/sites/{city.site.pk}/phone-booking/").status_code == 403
 
@@ -78,19 +79,21 @@ def test_day_view_query_count_does_not_grow_with_bookings(
 ) -> None:
     for n in range(12):
         book(city, f"{9 + n // 3:02d}:{(n % 3) * 20:02d}", n=n)
-    # session + user, the site, the scope check, the bookings (one query with slot, procedure and
-    # queue ticket), their card records (one query), the access record
-    with django_assert_max_num_queries(7):
+    # session + user + the verified second-factor device, the site, the scope check, the
+    # bookings (one query with slot, procedure and queue ticket), their card records (one
+    # query), the access record
+    with django_assert_max_num_queries(8):
         response = console.get(day_url(city))
     assert response.status_code == 200
     assert response.content.decode().count('action="/staff/reservations/') == 12
 
 
 def test_check_in_on_the_day_and_a_card_pickup_ends_only_with_the_hand_over(
-    city: factories.City, console: Client, frozen: Any
+    city: factories.City, console: Client, official: StaffUser, frozen: Any
 ) -> None:
     booked = book(city)
     frozen.move_to(ON_THE_DAY)
+    login_staff(console, official)  # a new day: the earlier session has timed out
 
     response = console.post(f"/staff/reservations/{booked.code}/check-in/", {"next": day_url(city)})
     assert response["Location"] == day_url(city)
@@ -129,9 +132,12 @@ def test_check_in_on_another_day_is_refused_with_the_reason(
     assert booked.status == ReservationStatus.BOOKED
 
 
-def test_no_show_after_the_slot_started(city: factories.City, console: Client, frozen: Any) -> None:
+def test_no_show_after_the_slot_started(
+    city: factories.City, console: Client, official: StaffUser, frozen: Any
+) -> None:
     booked = book(city)
     frozen.move_to(clock.at(VISIT_DAY, dt.time(10, 30)))
+    login_staff(console, official)  # a new day: the earlier session has timed out
     assert "来庁なし" in console.get(day_url(city)).content.decode()
     console.post(f"/staff/reservations/{booked.code}/no-show/")
     booked.refresh_from_db()
@@ -201,9 +207,9 @@ def test_the_staff_menu_links_every_staff_page_the_role_may_use(city: factories.
         "c", password="pw", role=Role.CONTRACTOR, municipality=owner
     )
     client = Client()
-    client.force_login(manager)
+    login_staff(client, manager)
     html = client.get("/staff/").content.decode()
     assert "/staff/queue/" in html and "/staff/issuance/" in html and "/staff/planning/" in html
-    client.force_login(contractor)
+    login_staff(client, contractor)
     html = client.get("/staff/").content.decode()
     assert "/staff/queue/" in html and "/staff/planning/" not in html

@@ -21,6 +21,7 @@ from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins import visits
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, check_in_booked_visitor
+from tests.conftest import login_staff
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY
 
@@ -53,7 +54,7 @@ def worker(city: factories.City, role: str = Role.OFFICIAL) -> tuple[StaffUser, 
     )
     user.sites.set([city.site])
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     return user, client
 
 
@@ -230,7 +231,7 @@ def test_staff_of_another_site_cannot_hand_over(
         "elsewhere", password="x", role=Role.OFFICIAL, municipality=city.municipality
     )
     client = Client()
-    client.force_login(stranger)
+    login_staff(client, stranger)
     assert client.post(url(checked_in), HOLDER).status_code == 403
     assert card().status == CardStatus.BOOKED
 

@@ -16,6 +16,7 @@ from madoguchi.planning.backlog import propose_openings
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import regenerate_slots
 from madoguchi.staff.models import StaffUser
+from tests.conftest import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def city(time_machine):  # type: ignore[no-untyped-def]
 
 def _client(username: str) -> Client:
     client = Client()
-    client.force_login(StaffUser.objects.get(username=username))
+    login_staff(client, StaffUser.objects.get(username=username))
     return client
 
 

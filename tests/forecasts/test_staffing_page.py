@@ -18,6 +18,7 @@ from madoguchi.forecasts.staffing_plan import (
 from madoguchi.offices.models import SiteKind
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.staff.models import StaffUser
+from tests.conftest import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def city(time_machine):  # type: ignore[no-untyped-def]
 
 def _client(username: str) -> Client:
     client = Client()
-    client.force_login(StaffUser.objects.get(username=username))
+    login_staff(client, StaffUser.objects.get(username=username))
     return client
 
 

@@ -9,6 +9,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus, IssuancePolicy
 from madoguchi.issuance.services import policy_for
 from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import login_staff
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def admin_client() -> Client:
     user = StaffUser.objects.create_superuser("admin", password="pw", role=Role.ADMINISTRATOR)
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 

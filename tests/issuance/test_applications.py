@@ -24,6 +24,7 @@ from madoguchi.issuance.applications import (
 from madoguchi.issuance.models import ApplicationCount
 from madoguchi.issuance.services import store_application_counts
 from madoguchi.staff.models import Role
+from tests.conftest import login_staff
 from tests.issuance import factories
 
 GOOD = "week,applications\n2026-01-05,100\n2026-01-12,200\n"
@@ -143,7 +144,7 @@ def test_the_command_refuses_bad_input_with_exit_code_2(
 @pytest.mark.django_db
 def test_an_official_uploads_counts_and_the_dashboard_shows_expected_arrivals() -> None:
     client = Client()
-    client.force_login(factories.staff(Role.OFFICIAL, factories.municipality()))
+    login_staff(client, factories.staff(Role.OFFICIAL, factories.municipality()))
     assert "週ごとの申請件数が登録されていません" in client.get("/staff/issuance/").content.decode()
 
     upload = SimpleUploadedFile("a.csv", GOOD.encode(), content_type="text/csv")
@@ -158,7 +159,7 @@ def test_an_official_uploads_counts_and_the_dashboard_shows_expected_arrivals() 
 @pytest.mark.django_db
 def test_a_bad_counts_upload_changes_nothing_and_shows_the_report() -> None:
     client = Client()
-    client.force_login(factories.staff(Role.OFFICIAL, factories.municipality()))
+    login_staff(client, factories.staff(Role.OFFICIAL, factories.municipality()))
     upload = SimpleUploadedFile("a.csv", b"week,applications\n2026-01-06,1\n")
     html = client.post("/staff/issuance/applications/", {"file": upload}, follow=True)
     assert "月曜日ではありません" in html.content.decode()
@@ -169,7 +170,7 @@ def test_a_bad_counts_upload_changes_nothing_and_shows_the_report() -> None:
 @pytest.mark.parametrize("role", [Role.CONTRACTOR, Role.AUDITOR])
 def test_only_officials_upload_counts(role: str) -> None:
     client = Client()
-    client.force_login(factories.staff(role, factories.municipality()))
+    login_staff(client, factories.staff(role, factories.municipality()))
     upload = SimpleUploadedFile("a.csv", GOOD.encode())
     assert client.post("/staff/issuance/applications/", {"file": upload}).status_code == 403
     assert ApplicationCount.objects.count() == 0

@@ -16,6 +16,7 @@ from madoguchi.issuance import services
 from madoguchi.issuance.card_views import actions_for
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
+from tests.conftest import login_staff
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def frozen_clock() -> Iterator[time_machine.Traveller]:
 
 def client_for(role: str) -> Client:
     client = Client()
-    client.force_login(factories.staff(role, factories.municipality()))
+    login_staff(client, factories.staff(role, factories.municipality()))
     return client
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from madoguchi.issuance import deadlines
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
+from tests.conftest import login_staff
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def frozen_clock() -> Iterator[None]:
 def client_for(role: str) -> Client:
     owner = factories.municipality()
     client = Client()
-    client.force_login(factories.staff(role, owner))
+    login_staff(client, factories.staff(role, owner))
     return client
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 from madoguchi.core.validators import municipality_code_check_digit, validate_municipality_code
 from madoguchi.offices.models import Municipality, OpeningSession, Site, SiteKind
 from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import login_staff
 from tests.offices import factories
 
 
@@ -33,7 +34,7 @@ def test_bad_municipality_codes_are_refused(code: str, message: str) -> None:
 def admin_client(db: None) -> Client:
     user = StaffUser.objects.create_superuser("admin", password="pw", role=Role.ADMINISTRATOR)
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 

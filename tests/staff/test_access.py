@@ -19,6 +19,7 @@ from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.staff import access
 from madoguchi.walkins.services import check_in_booked_visitor, issue_ticket
 from tests import personas as p
+from tests.conftest import login_staff
 from tests.issuance import factories as cards
 from tests.reservations import factories as slots
 from tests.resident_site.factories import VISIT_DAY
@@ -49,7 +50,7 @@ PROXY: dict[str, Any] = {
 def signed_in(world: p.World, name: str, language: str = "ja") -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     client.cookies["django_language"] = language
-    client.force_login(world.users[name])
+    login_staff(client, world.users[name])
     return client
 
 

@@ -20,6 +20,7 @@ from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
 from madoguchi.walkins.selectors import queue_state, ticket_view
 from madoguchi.walkins.services import call_next_ticket, check_in_booked_visitor, issue_ticket
+from tests.conftest import login_staff
 from tests.resident_site import factories
 from tests.resident_site.factories import VISIT_DAY
 
@@ -40,7 +41,7 @@ def console_for(city: factories.City) -> Client:
     )
     official.sites.set([city.site])
     console = Client()
-    console.force_login(official)
+    login_staff(console, official)
     return console
 
 
@@ -176,9 +177,9 @@ def test_the_database_refuses_a_priority_that_does_not_match_the_reservation(
 def test_the_console_check_in_tells_the_number_and_the_calling_page_marks_it(
     city: factories.City, frozen: Any
 ) -> None:
-    console = console_for(city)
     booked = book(city)
     frozen.move_to(ON_THE_DAY)
+    console = console_for(city)
     walk_in(city)
 
     response = console.post(f"/staff/reservations/{booked.code}/check-in/", follow=True)
@@ -198,9 +199,9 @@ def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
     city: factories.City, frozen: Any, settings: Any
 ) -> None:
     settings.PUBLIC_BASE_URL = "https://madoguchi.example.lg.jp"
-    console = console_for(city)
     booked = book(city)
     frozen.move_to(ON_THE_DAY)
+    console = console_for(city)
     ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)
 
     day = console.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY.isoformat()}")
@@ -229,7 +230,7 @@ def test_a_slip_is_only_for_staff_of_the_tickets_site(city: factories.City, froz
         "elsewhere", password="x", role=Role.OFFICIAL, municipality=city.municipality
     )
     client = Client()
-    client.force_login(elsewhere)
+    login_staff(client, elsewhere)
     assert client.get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 403
     assert Client().get(f"/staff/queue/tickets/{ticket.pk}/slip/").status_code == 302  # login
 

@@ -10,6 +10,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import issue_ticket
+from tests.conftest import login_staff
 from tests.walkins.conftest import Hall, make_hall
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
@@ -26,7 +27,7 @@ def clerk(hall: Hall) -> StaffUser:
 
 @pytest.fixture
 def staff_client(client: Client, clerk: StaffUser) -> Client:
-    client.force_login(clerk)
+    login_staff(client, clerk)
     return client
 
 

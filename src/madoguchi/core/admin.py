@@ -14,37 +14,57 @@ from madoguchi.core.admin_site import RefusesIndividualNumbersAdmin
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.models import AuditEvent
 
+NEVER_AUDITED = frozenset({"password"})
+"""Fields whose values never reach the audit log (a password hash); the admin records that
+they changed instead."""
+
 
 def _snapshot(obj: models.Model) -> dict[str, Any]:
     return {
         key: (value if not isinstance(value, list) else [getattr(v, "pk", v) for v in value])
         for key, value in model_to_dict(obj).items()
+        if key not in NEVER_AUDITED
     }
+
+
+_PENDING = "_madoguchi_admin_audit"
 
 
 class AuditedModelAdmin(RefusesIndividualNumbersAdmin):
     """Writes an audit event (before → after) for every save and delete in the admin.
 
     Its forms refuse Individual Numbers (the mixin): a refused form is never saved, so the
-    number never reaches the append-only audit log."""
+    number never reaches the append-only audit log. The admin saves the object (`save_model`)
+    and then its many-to-many fields and inlines (`save_related`) in one transaction; the event
+    is written after both, so "after" holds the new many-to-many values too."""
 
     def save_model(
         self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool
     ) -> None:
-        with transaction.atomic():
-            before = None
-            if change and obj.pk is not None:
-                previous = type(obj).objects.filter(pk=obj.pk).first()
-                before = _snapshot(previous) if previous is not None else None
-            super().save_model(request, obj, form, change)
-            record_audit_event(
-                actor=Actor.staff(request.user),
-                action=f"admin.{'change' if change else 'add'}",
-                subject_type=obj._meta.label,
-                subject_id=obj.pk,
-                before=before,
-                after=_snapshot(obj),
-            )
+        before = None
+        if change and obj.pk is not None:
+            previous = type(obj).objects.filter(pk=obj.pk).first()
+            before = _snapshot(previous) if previous is not None else None
+        super().save_model(request, obj, form, change)
+        setattr(request, _PENDING, (obj, before, change))
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        pending = request.__dict__.pop(_PENDING, None)
+        if pending is None:
+            return
+        obj, before, change = pending
+        after = _snapshot(obj)
+        record_audit_event(
+            actor=Actor.staff(request.user),
+            action=f"admin.{'change' if change else 'add'}",
+            subject_type=obj._meta.label,
+            subject_id=obj.pk,
+            before=before,
+            after=after,
+        )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():

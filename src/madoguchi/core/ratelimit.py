@@ -20,6 +20,7 @@ import secrets
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 
@@ -77,11 +78,23 @@ def hit(scope: str, key: str) -> None:
     if limit is None or not key:
         return
     requests, window = limit
-    now = clock.now()
-    stamp = int(now.timestamp())
+    count, retry_after = count_in_window(scope, key, window)
+    if count > requests:
+        raise RateLimited(retry_after_seconds=retry_after)
+
+
+def _counter_key(scope: str, key: str, window: int) -> tuple[str, int, int]:
+    """(counter row key, window number, now as a Unix second) for `key` in the current window."""
+    stamp = int(clock.now().timestamp())
     bucket = stamp // window
     digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
-    counter_key = f"{scope}:{bucket}:{digest}"
+    return f"{scope}:{bucket}:{digest}", bucket, stamp
+
+
+def count_in_window(scope: str, key: str, window: int) -> tuple[int, int]:
+    """Count one hit for `key` in `scope`'s current `window`-second window (one atomic upsert).
+    Returns (hits in this window including this one, seconds until the window ends)."""
+    counter_key, bucket, stamp = _counter_key(scope, key, window)
     window_ends_at = dt.datetime.fromtimestamp((bucket + 1) * window, tz=dt.UTC)
     q = connection.ops.quote_name
     table, key_, ends, count_ = (
@@ -99,6 +112,12 @@ def hit(scope: str, key: str) -> None:
         )
         count = int(cursor.fetchone()[0])
     if secrets.randbelow(SWEEP_ONE_IN) == 0:
-        RateCounter.objects.filter(window_ends_at__lt=now).delete()
-    if count > requests:
-        raise RateLimited(retry_after_seconds=(bucket + 1) * window - stamp)
+        RateCounter.objects.filter(window_ends_at__lt=clock.now()).delete()
+    return count, (bucket + 1) * window - stamp
+
+
+def take_back(scope: str, key: str, window: int) -> None:
+    """Undo one hit of `count_in_window` in the current window (an attempt that turned out not
+    to count, e.g. a successful login)."""
+    counter_key, _, _ = _counter_key(scope, key, window)
+    RateCounter.objects.filter(key=counter_key, count__gt=0).update(count=F("count") - 1)

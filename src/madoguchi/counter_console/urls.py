@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from madoguchi.counter_console import handover, views
@@ -7,12 +6,6 @@ app_name = "counter_console"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="counter_console/login.html"),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(next_page="/staff/login/"), name="logout"),
     path("sites/<int:site_id>/", views.site_day, name="site_day"),
     path("sites/<int:site_id>/phone-booking/", views.phone_booking, name="phone_booking"),
     path("reservations/<str:code>/check-in/", views.check_in, name="check_in"),

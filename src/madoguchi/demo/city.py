@@ -35,6 +35,7 @@ from madoguchi.planning.rules import NO_DATE
 from madoguchi.planning.synthetic import generate_synthetic_register
 from madoguchi.reservations.slots import regenerate_slots
 from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff.second_factor import give_demo_second_factor
 
 DEMO_MUNICIPALITY_CODE = "999997"  # 99xxx is no real municipality; check digit valid
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 — the published password of the synthetic demo only
@@ -284,6 +285,7 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         user.save()
         if role in (Role.OFFICIAL, Role.CONTRACTOR):
             user.sites.set([main, temporary])
+        give_demo_second_factor(user)  # its published secret: `madoguchi demo` prints it
         usernames.append(username)
 
     register_count = _load_register(municipality, residents=residents, seed=seed, today=today)

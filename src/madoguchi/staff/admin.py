@@ -1,12 +1,48 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+"""Staff accounts in the admin: every change (role, municipality, sites, flags, password) is an
+audit event — never with the password hash — and an administrator resets a lost second factor
+here (also audited). The admin has no login page of its own: it signs in through the staff
+login, with its attempt limits and second factor."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_lazy
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from madoguchi.core.admin import AuditedModelAdmin
+from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.staff.access import MunicipalityScopedAdmin
 from madoguchi.staff.models import StaffUser
+from madoguchi.staff.second_factor import reset_second_factor
+
+
+def _login_through_the_staff_page(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin's own login form would skip the attempt limits and the second factor."""
+    if request.user.is_authenticated:  # signed in, but not admin staff
+        raise PermissionDenied
+    return redirect_to_login(request.get_full_path())
+
+
+admin.site.login = _login_through_the_staff_page  # type: ignore[method-assign]
+
+# Second-factor devices change only through `staff.second_factor` (audited): django-otp's own
+# device admin pages, which would show secrets and edit them unaudited, are removed.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(StaffUser)
-class StaffUserAdmin(MunicipalityScopedAdmin, UserAdmin):  # type: ignore[type-arg]  # django-stubs' UserAdmin generic needs the concrete user
+class StaffUserAdmin(MunicipalityScopedAdmin, AuditedModelAdmin, UserAdmin):  # type: ignore[type-arg]  # django-stubs' UserAdmin generic needs the concrete user
     list_display = ("username", "last_name", "first_name", "role", "municipality", "is_active")
     list_filter = ("role", "municipality", "is_active")
     fieldsets = (
@@ -14,3 +50,36 @@ class StaffUserAdmin(MunicipalityScopedAdmin, UserAdmin):  # type: ignore[type-a
         ("役割と担当", {"fields": ("role", "municipality", "sites")}),
     )
     filter_horizontal = ("sites", "groups", "user_permissions")
+    actions = ["reset_second_factor"]
+
+    @admin.action(
+        description=gettext_lazy("二要素認証をリセットする（次のログインで登録し直し）"),
+        permissions=["change"],
+    )
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[StaffUser]) -> None:
+        for user in queryset:
+            reset_second_factor(user, actor=Actor.staff(request.user))
+        self.message_user(
+            request,
+            gettext("%(count)d 件のアカウントの二要素認証をリセットしました。")
+            % {"count": queryset.count()},
+            messages.SUCCESS,
+        )
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's password page, plus an audit event (without the hash) when it saved."""
+        with transaction.atomic():
+            before = StaffUser.objects.filter(pk=id).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            after = StaffUser.objects.filter(pk=id).values_list("password", flat=True).first()
+            if request.method == "POST" and before is not None and before != after:
+                record_audit_event(
+                    actor=Actor.staff(request.user),
+                    action="staff.password_changed",
+                    subject_type="staff.StaffUser",
+                    subject_id=id,
+                    after={"usable": bool(after) and not str(after).startswith("!")},
+                )
+        return response

@@ -3,11 +3,13 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.core import clock
 from madoguchi.core.audit import seal_audit_events
 from madoguchi.demo.city import DEMO_PASSWORD, build_demo_city
 from madoguchi.demo.samples import sample_notice_lines
+from madoguchi.staff.second_factor import secret_for_display
 
 
 class Command(BaseCommand):
@@ -32,9 +34,16 @@ class Command(BaseCommand):
             f"{summary.municipality.name}: 窓口 {summary.sites} か所、住民 {summary.residents:,} 人"
             "（すべて架空）"
         )
-        self.stdout.write("職員用デモログイン（/staff/login/）:")
+        self.stdout.write(
+            "職員用デモログイン（/staff/login/）: パスワードのあとに二要素認証の確認コードが"
+            "要ります。認証アプリ（TOTP）に秘密鍵か URI を登録するか、"
+            "`madoguchi demo-code ユーザー名` で今のコードを表示してください。"
+        )
         for username in summary.staff_usernames:
+            device = TOTPDevice.objects.get(user__username=username, confirmed=True)
             self.stdout.write(f"  ユーザー名 {username}  パスワード {DEMO_PASSWORD}")
+            self.stdout.write(f"    秘密鍵 {secret_for_display(device)}")
+            self.stdout.write(f"    {device.config_url}")
         for line in sample_notice_lines():
             self.stdout.write(line)
         self._today(summary.today)

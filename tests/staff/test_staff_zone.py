@@ -1,0 +1,102 @@
+"""Every page of the staff zone (/staff/…, /admin/…), generated from the URLconf: anonymous
+requests go to the login page, a member who has only passed the password step goes to the
+second-factor step (or its enrolment), for every method; only the sign-in steps are open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from madoguchi.staff.middleware import STAFF_PREFIXES
+from madoguchi.staff.models import StaffUser
+from tests.conftest import login_staff
+
+pytestmark = pytest.mark.django_db
+
+SIGN_IN_STEPS = {"/staff/login/", "/staff/logout/", "/staff/otp/", "/staff/otp/enrol/"}
+SAMPLE = {"int": "1", "str": "ABCDEFGHJK", "slug": "x", "path": "x/y", "uuid": "0" * 32}
+
+
+def _paths(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    """One concrete path per URL pattern, every converter filled with a sample value."""
+    for entry in patterns:
+        route = str(entry.pattern)
+        if route.startswith("^"):  # the admin's regex patterns
+            route = route.strip("^$").replace("\\Z", "")
+            if "(?P" in route or "(" in route:
+                route = route.split("(")[0] + "1/"
+        for kind, value in SAMPLE.items():
+            while f"<{kind}:" in route:
+                start = route.index(f"<{kind}:")
+                route = route[:start] + value + route[route.index(">", start) + 1 :]
+        while "<" in route:  # <name> without a converter is a str
+            start = route.index("<")
+            route = route[:start] + SAMPLE["str"] + route[route.index(">", start) + 1 :]
+        if isinstance(entry, URLResolver):
+            yield from _paths(entry.url_patterns, prefix + route)
+        elif isinstance(entry, URLPattern):
+            yield "/" + prefix + route
+
+
+STAFF_PATHS = sorted(
+    {p for p in _paths(get_resolver().url_patterns) if p.startswith(STAFF_PREFIXES)} - SIGN_IN_STEPS
+)
+
+
+def test_the_generated_list_covers_each_staff_area() -> None:
+    for expected in (
+        "/staff/",
+        "/staff/sites/1/",
+        "/staff/issuance/",
+        "/staff/planning/",
+        "/staff/queue/",
+        "/staff/otp/backup-codes/",
+        "/admin/",
+        "/admin/staff/staffuser/",
+    ):
+        assert expected in STAFF_PATHS, expected
+    assert len(STAFF_PATHS) > 40
+
+
+@pytest.fixture
+def password_only() -> tuple[Client, Client]:
+    """Two members past the password step only: one with an authenticator app, one without."""
+    with_app = StaffUser.objects.create_user("with-app", password="x", is_superuser=True)
+    TOTPDevice.objects.create(user=with_app, name="app", confirmed=True)
+    without = StaffUser.objects.create_user("without", password="x", is_superuser=True)
+    clients = Client(), Client()
+    clients[0].force_login(with_app)
+    clients[1].force_login(without)
+    return clients
+
+
+@pytest.mark.parametrize("path", STAFF_PATHS)
+def test_every_staff_page_needs_the_second_factor(
+    path: str, password_only: tuple[Client, Client]
+) -> None:
+    with_app, without = password_only
+    for method in ("get", "post"):
+        expected_next = quote(path, safe="")
+        answer = getattr(with_app, method)(path)
+        assert answer.status_code == 302, (method, path)
+        assert answer["Location"] == f"/staff/otp/?next={expected_next}", (method, path)
+        answer = getattr(without, method)(path)
+        assert answer["Location"] == f"/staff/otp/enrol/?next={expected_next}", (method, path)
+        anonymous = getattr(Client(), method)(path)
+        assert anonymous["Location"] == f"/staff/login/?next={expected_next}", (method, path)
+
+
+def test_with_the_second_factor_the_pages_open(db: None) -> None:
+    """Negative control for the test above: the same member, verified, gets the page."""
+    user = StaffUser.objects.create_superuser("verified", password="x")
+    client = Client()
+    login_staff(client, user)
+    assert client.get("/staff/").status_code == 200
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/staff/otp/backup-codes/").status_code == 200
