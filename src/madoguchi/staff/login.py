@@ -272,7 +272,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     qr = segno.make(uri, error="m").svg_inline(
         scale=4, title=gettext("認証アプリに読み取らせる QR コード"), svgclass="qr"
     )
-    response = render(
+    return render(
         request,
         "staff/otp_enrol.html",
         {
@@ -283,8 +283,6 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             "qr": mark_safe(qr),  # noqa: S308 segno's own SVG
         },
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @never_cache
@@ -296,7 +294,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     codes: list[str] = []
     if request.method == "POST":
         codes = second_factor.new_backup_codes(user)
-    response = render(
+    return render(
         request,
         "staff/backup_codes.html",
         {
@@ -305,5 +303,3 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
             "next": _next(request),
         },
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
