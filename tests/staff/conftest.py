@@ -10,6 +10,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.staff.models import Role, StaffUser
+from tests.issuance import factories
 
 PASSWORD = "kawa-sora-ringo-42"
 ADDRESS = "192.0.2.10"
@@ -17,7 +18,10 @@ ADDRESS = "192.0.2.10"
 
 @pytest.fixture
 def member(db: None) -> StaffUser:
-    return StaffUser.objects.create_user("hanako", password=PASSWORD, role=Role.OFFICIAL)
+    """An official of a municipality (an account without one sees no staff page at all)."""
+    return StaffUser.objects.create_user(
+        "hanako", password=PASSWORD, role=Role.OFFICIAL, municipality=factories.municipality()
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from madoguchi.staff.middleware import STAFF_PREFIXES
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
+from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,9 @@ def test_every_staff_page_needs_the_second_factor(
 
 def test_with_the_second_factor_the_pages_open(db: None) -> None:
     """Negative control for the test above: the same member, verified, gets the page."""
-    user = StaffUser.objects.create_superuser("verified", password="x")
+    user = StaffUser.objects.create_superuser(
+        "verified", password="x", municipality=factories.municipality()
+    )
     client = Client()
     login_staff(client, user)
     assert client.get("/staff/").status_code == 200
