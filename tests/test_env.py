@@ -18,6 +18,7 @@ from madoguchi.env import (
     env_database_url,
     env_int,
     env_list,
+    env_login_limits,
     env_secret,
 )
 
@@ -219,3 +220,15 @@ def test_a_short_audit_key_stops_start_up_naming_the_variable(tmp_path: Path) ->
     assert short.returncode != 0
     assert "MADOGUCHI_AUDIT_KEY" in short.stderr
     assert "secret" not in short.stderr  # the refused key is not echoed
+
+
+def test_staff_login_limits_can_be_changed_but_never_switched_off() -> None:
+    default = {"account": (5, 900), "address": (20, 900)}
+    assert env_login_limits("L", default, environ={}) == default
+    assert env_login_limits("L", default, environ={"L": "account=3/600"}) == {
+        "account": (3, 600),
+        "address": (20, 900),
+    }
+    for refused in ("off", "OFF", "account=0/600", "everyone=3/600", "account=3"):
+        with pytest.raises(EnvError, match="L"):
+            env_login_limits("L", default, environ={"L": refused})

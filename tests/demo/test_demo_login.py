@@ -1,0 +1,70 @@
+"""`make demo` stays two commands with the second factor required: the demo prints each demo
+account's published TOTP secret and otpauth:// URI, and `madoguchi demo-code` shows the current
+code of a demo account — and of no other account."""
+
+from __future__ import annotations
+
+import re
+from base64 import b32decode
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from madoguchi.demo.city import DEMO_PASSWORD
+from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import current_totp_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def printed(frozen: Any) -> str:
+    out = StringIO()
+    call_command("demo", residents=50, no_serve=True, stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_prints_each_accounts_secret_and_uri_and_they_sign_in(
+    printed: str, frozen: Any
+) -> None:
+    for username in ("demo-manager", "demo-official", "demo-contractor"):
+        block = printed[printed.index(f"ユーザー名 {username}") :]
+        secret = re.search(r"秘密鍵 ([A-Z2-7 ]+)\n", block)
+        uri = re.search(r"(otpauth://totp/madoguchi%3A" + username + r"\?\S+)", block)
+        assert secret is not None and uri is not None, username
+        raw = secret.group(1).replace(" ", "")
+        assert f"secret={raw}" in uri.group(1)
+
+        client = Client()
+        response = client.post("/staff/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert response["Location"].startswith("/staff/otp/")
+        app = TOTP(b32decode(raw + "=" * (-len(raw) % 8)))
+        verified = client.post("/staff/otp/", {"code": f"{app.token():06d}"})
+        assert verified["Location"] == "/staff/"
+        assert client.get("/staff/").status_code == 200
+    assert "demo-code" in printed
+
+
+def test_demo_code_prints_the_current_code_of_a_demo_account_only(
+    printed: str, frozen: Any
+) -> None:
+    out = StringIO()
+    call_command("demo_code", "demo-official", stdout=out)
+    device = TOTPDevice.objects.get(user__username="demo-official")
+    assert out.getvalue().strip() == current_totp_code(device)
+
+    real = StaffUser.objects.create_user("real-person", password="x", role=Role.OFFICIAL)
+    TOTPDevice.objects.create(user=real, name="認証アプリ", confirmed=True)
+    with pytest.raises(CommandError, match="デモ市のアカウントではありません"):
+        call_command("demo_code", "real-person", stdout=StringIO())
+    # A demo name whose device was re-enrolled (a secret that is not the published one).
+    device.key = TOTPDevice().key
+    device.save()
+    with pytest.raises(CommandError):
+        call_command("demo_code", "demo-official", stdout=StringIO())
