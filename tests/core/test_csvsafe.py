@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from madoguchi.core.csvsafe import FORMULA_LEADS, safe_writer
 from madoguchi.issuance.models import CardStatus, NoticeBatch
+from tests.conftest import login_staff
 from tests.issuance import factories as cards
 
 HOSTILE = [
@@ -91,7 +92,7 @@ def _hostile_batch(owner: Any) -> NoticeBatch:
 def test_the_mailing_csv_download_neutralises_formula_cells(personas: Any) -> None:
     batch = _hostile_batch(personas.home)
     client = Client()
-    client.force_login(personas.users["manager"])
+    login_staff(client, personas.users["manager"])
     response = client.get(f"/staff/issuance/notices/{batch.pk}/mailing.csv")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")

@@ -28,6 +28,7 @@ from madoguchi.forecasts.selectors import expiry_cube, holding_view, municipalit
 from madoguchi.offices.models import Municipality
 from madoguchi.planning.demand import build_expiry_cube, cube_range_for
 from madoguchi.planning.rules import card_expiry_date, day_number
+from tests.conftest import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +311,7 @@ def _staff(town: Municipality, role: str):  # type: ignore[no-untyped-def]
         username=f"u-{role}", password="x", role=role, municipality=town
     )
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 

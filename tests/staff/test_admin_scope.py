@@ -8,6 +8,7 @@ from django.test import Client
 
 from madoguchi.issuance.models import CardStatus
 from tests import personas as p
+from tests.conftest import login_staff
 from tests.issuance import factories as cards
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def admin_page(world: p.World, name: str, path: str) -> tuple[int, str]:
     client = Client()
-    client.force_login(world.users[name])
+    login_staff(client, world.users[name])
     response = client.get(path)
     return response.status_code, response.content.decode()
 
