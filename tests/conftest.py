@@ -180,6 +180,16 @@ def login_staff(client: Any, user: Any) -> Any:
     return device
 
 
+@pytest.fixture
+def admin_client(db: None, admin_user: Any) -> Any:
+    """pytest-django's `admin_client`, signed in through both steps (`login_staff`)."""
+    from django.test import Client
+
+    client = Client()
+    login_staff(client, admin_user)
+    return client
+
+
 def current_totp_code(device: Any) -> str:
     """The code the authenticator app shows now for `device` (time-machine's now)."""
     from django_otp.oath import TOTP

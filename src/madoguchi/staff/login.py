@@ -32,6 +32,7 @@ from django_otp import login as otp_login
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.core.ratelimit import client_ip
 from madoguchi.staff import attempts, second_factor
 from madoguchi.staff.models import StaffUser
@@ -104,7 +105,7 @@ def _signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 # --- the password step -----------------------------------------------------------------------
 
 
-class StaffLoginForm(AuthenticationForm):
+class StaffLoginForm(RefusesIndividualNumbers, AuthenticationForm):
     """Django's login form with the attempt limits counted before the password is checked."""
 
     error_messages = {
@@ -172,7 +173,7 @@ class StaffLogoutView(auth_views.LogoutView):
 # --- the second factor -----------------------------------------------------------------------
 
 
-class CodeForm(forms.Form):
+class CodeForm(RefusesIndividualNumbers, forms.Form):
     code = forms.CharField(
         label=gettext_lazy("確認コード"),
         max_length=32,
