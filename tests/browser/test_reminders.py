@@ -13,7 +13,7 @@ from django.test import Client
 from madoguchi.core import clock
 from madoguchi.issuance.models import BatchKind, CardStatus, NoticeBatch
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, login_staff
 from tests.issuance import factories
 from tests.issuance.test_notices import slots
 
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _logged_in(page: Any, live_server: Any, user: StaffUser) -> None:
     """The staff session of `user` in the browser (the login form has tests of its own)."""
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )

@@ -18,6 +18,7 @@ from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.services import check_in_booked_visitor
+from tests.conftest import login_staff
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
@@ -96,7 +97,7 @@ def test_the_day_view_shows_name_procedure_time_queue_number_and_state(
     )
     official.sites.set([city.site])
     client = Client()
-    client.force_login(official)
+    login_staff(client, official)
     ticket = check_in_booked_visitor(code=day["sato"].code, actor=Actor.system("t"))
 
     page = client.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY}&q=さとう").content.decode()
@@ -117,7 +118,7 @@ def test_an_individual_number_in_the_search_is_refused_not_searched(
     )
     official.sites.set([city.site])
     client = Client()
-    client.force_login(official)
+    login_staff(client, official)
     number = "12345678901" + str(individual_number_check_digit("12345678901"))
     response = client.get(f"/staff/sites/{city.site.pk}/?day={VISIT_DAY}&q={number}", follow=True)
     page = response.content

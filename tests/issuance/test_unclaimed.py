@@ -22,6 +22,7 @@ from madoguchi.issuance import services, unclaimed
 from madoguchi.issuance.models import BatchKind, CardRecord, CardStatus, NoticeBatch
 from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import login_staff
 from tests.issuance import factories
 from tests.issuance.test_notices import slots
 
@@ -104,7 +105,7 @@ def test_the_reminder_letter_reads_back_as_a_reminder_with_the_destruction_deadl
         "official", password="x", role=Role.OFFICIAL, municipality=owner
     )
     client = Client()
-    client.force_login(official)
+    login_staff(client, official)
     pdf = client.get(f"/staff/issuance/notices/{sent.batch_id}/notices.pdf")
     text = PdfReader(io.BytesIO(b"".join(pdf.streaming_content))).pages[0].extract_text()
     assert "再通知" in text and "鈴木" in text
@@ -149,6 +150,6 @@ def test_the_destruction_list_gives_date_and_rule_and_records_who_destroyed() ->
     ready.refresh_from_db()
     assert ready.status == CardStatus.DESTROYED and ready.destroyed_by_id == official.pk
     client = Client()
-    client.force_login(official)
+    login_staff(client, official)
     page = client.get("/staff/issuance/destruction/").content.decode()
     assert "廃棄担当" in page and "2026-12-08" in page

@@ -13,6 +13,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests.conftest import login_staff
 from tests.walkins.conftest import Hall, make_hall
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
@@ -26,7 +27,7 @@ def staff_client(client: Client, hall: Hall) -> Client:
         "tanaka", role=Role.OFFICIAL, municipality=hall.site.municipality
     )
     user.sites.add(hall.site)
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 
@@ -158,7 +159,7 @@ def test_only_staff_of_the_site_may_issue_recall_or_transfer(
         )
         if who == "other_site":
             user.sites.add(make_hall("南支所").site)
-        client.force_login(user)
+        login_staff(client, user)
     before = list(QueueTicket.objects.values().order_by("pk"))
     events = AuditEvent.objects.count()
     url, data = ACTIONS[action](hall, ticket)
