@@ -79,6 +79,7 @@ def test_staff_issue_after_closing_is_refused_with_the_reason(
     from tests.walkins.conftest import jst
 
     traveller.move_to(jst(18))  # type: ignore[attr-defined]
+    login_staff(staff_client, StaffUser.objects.get(username="tanaka"))  # hours later: timed out
     response = staff_client.post(
         f"/staff/queue/sites/{hall.site.pk}/issue/",
         {"procedure": hall.card_pickup.pk},
