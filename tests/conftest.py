@@ -190,6 +190,28 @@ def admin_client(db: None, admin_user: Any) -> Any:
     return client
 
 
+def pass_second_factor(page: Any, username: str) -> None:
+    """In a browser test, after the password form was submitted: the second step as a person
+    does it — the code of the account's authenticator app, or on a first sign-in the enrolment
+    (the secret read from the page, a code from it, then on past the backup codes)."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page.wait_for_load_state()
+    if page.locator("#otp-secret").count():
+        secret = page.locator("#otp-secret").inner_text().replace(" ", "")
+        app = TOTP(b32decode(secret + "=" * (-len(secret) % 8)))
+        page.fill("#id_code", f"{app.token():06d}")
+        page.get_by_role("button", name="登録する").click()
+        page.get_by_role("link", name="続ける").click()
+        return
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    page.fill("#id_code", current_totp_code(device))
+    page.get_by_role("button", name="確認する").click()
+
+
 def current_totp_code(device: Any) -> str:
     """The code the authenticator app shows now for `device` (time-machine's now)."""
     from django_otp.oath import TOTP

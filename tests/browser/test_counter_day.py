@@ -20,7 +20,7 @@ from madoguchi.reservations.models import Channel, Reservation, ReservationStatu
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import issue_ticket
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, pass_second_factor
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
@@ -73,6 +73,7 @@ def test_a_counter_day_with_every_console_form(
     page.fill("#id_username", "official")
     page.fill("#id_password", "pw-for-tests")
     page.get_by_role("button", name="ログイン").click()
+    pass_second_factor(page, "official")
     page.goto(f"{live_server.url}/staff/sites/{site.pk}/")
     accessible(page)
 

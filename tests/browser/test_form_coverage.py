@@ -53,6 +53,7 @@ STATS = (
     "test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times"
 )
 COUNTER = "tests/browser/test_counter_day.py::test_a_counter_day_with_every_console_form"
+SIGN_IN = "tests/browser/test_staff_login.py::test_enrol_then_sign_in_with_a_backup_code"
 STAFF = (
     "tests/browser/test_staff_forms.py::"
     "test_a_manager_submits_every_card_pipeline_and_planning_form"
@@ -96,12 +97,16 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
         '"更新できる日を調べる").click()',
     ),
     # the counter
-    "counter_console/templates/counter_console/login.html::(self)": (
-        COUNTER,
-        '"ログイン").click()',
+    # staff sign-in (docs/staff-login.md)
+    "staff/templates/staff/login.html::(self)": (SIGN_IN, '"ログイン").click()'),
+    "staff/templates/staff/otp_enrol.html::(self)": (SIGN_IN, '"登録する").click()'),
+    "staff/templates/staff/backup_codes.html::(self)": (
+        SIGN_IN,
+        '"新しい予備コードを作る").click()',
     ),
-    "counter_console/templates/counter_console/base.html::counter_console:logout": (
-        COUNTER,
+    "staff/templates/staff/otp_verify.html::(self)": (SIGN_IN, '"確認する").click()'),
+    "counter_console/templates/counter_console/base.html::staff:logout": (
+        SIGN_IN,
         '"ログアウト").click()',
     ),
     "counter_console/templates/counter_console/day.html::counter_console:site_day (get)": (

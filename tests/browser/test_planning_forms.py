@@ -13,7 +13,7 @@ import time_machine
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.models import RegisterRecord, RegisterSnapshot
 from madoguchi.offices.models import SpecialOpening
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, pass_second_factor
 from tests.forecasts.test_planning_pages import TODAY, _notified_cards
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,6 +24,7 @@ def _log_in(page: Any, live_server: Any) -> None:
     page.fill("#id_username", "demo-manager")
     page.fill("#id_password", "madoguchi-demo")
     page.click("main button[type=submit]")
+    pass_second_factor(page, "demo-manager")
     page.wait_for_url(f"{live_server.url}/staff/")
 
 

@@ -15,7 +15,7 @@ import time_machine
 from madoguchi.core import clock
 from madoguchi.demo.city import build_demo_city
 from madoguchi.issuance.models import ApplicationCount, CardRecord, CardStatus, NoticeBatch
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, pass_second_factor
 from tests.issuance.factories import DELIVERIES_CSV
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,6 +38,7 @@ def test_a_manager_submits_every_card_pipeline_and_planning_form(
         page.fill("#id_username", "demo-manager")
         page.fill("#id_password", "madoguchi-demo")
         page.get_by_role("button", name="ログイン").click()
+        pass_second_factor(page, "demo-manager")
         page.wait_for_url(f"{live_server.url}/staff/")
 
         # The J-LIS delivery list.

@@ -50,7 +50,9 @@ def test_enrol_then_sign_in_with_a_backup_code(live_server: Any, page: Any, trav
     assert page.get_by_role("alert").inner_text() == "ユーザー名またはパスワードが違います。"
     accessible(page)
 
-    log_in(page, PASSWORD)
+    page.fill("#id_username", "hanako")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
     assert page.get_by_role("heading", level=1).inner_text() == "認証アプリの登録"
     assert page.locator("svg.qr").is_visible()
     assert page.locator("#otp-uri").inner_text().startswith("otpauth://totp/")

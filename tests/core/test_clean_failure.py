@@ -14,6 +14,7 @@ from django.test import Client
 
 from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Reservation
+from tests.conftest import login_staff
 
 EDGE_DATES = ["0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01"]
 
@@ -78,7 +79,7 @@ def test_edge_dates_on_the_staff_day_view_and_phone_booking_get_a_4xx(
     personas: Any, day: str
 ) -> None:
     client = _client()
-    client.force_login(personas.users["manager"])
+    login_staff(client, personas.users["manager"])
     site = personas.sites["a"]
     for url in (
         f"/staff/sites/{site.pk}/?day={day}",
@@ -95,7 +96,7 @@ def test_edge_dates_in_resident_page_urls_get_a_4xx(slot: Any, day: str) -> None
 
 def test_negative_control_an_ordinary_day_is_served(personas: Any) -> None:
     client = _client()
-    client.force_login(personas.users["manager"])
+    login_staff(client, personas.users["manager"])
     today = dt.date.today().isoformat()
     assert client.get(f"/staff/sites/{personas.sites['a'].pk}/?day={today}").status_code == 200
 
@@ -155,7 +156,7 @@ def test_a_nul_byte_in_a_resident_form_is_refused_with_a_page(
 
 def test_a_nul_byte_in_a_staff_form_is_refused(personas: Any) -> None:
     client = _client()
-    client.force_login(personas.users["manager"])
+    login_staff(client, personas.users["manager"])
     site = personas.sites["a"]
     response = client.post(
         f"/staff/sites/{site.pk}/phone-booking/", {"family_name_kana": "ヤマ\x00ダ"}

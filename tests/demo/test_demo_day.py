@@ -18,6 +18,7 @@ from madoguchi.offices.models import Site, SiteKind
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
+from tests.conftest import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_the_main_office_has_a_real_day_shown_on_every_screen_and_loaded_once(
     assert tickets.filter(priority=TicketPriority.APPOINTMENT).exists()
 
     client = Client()
-    client.force_login(StaffUser.objects.get(username="demo-official"))
+    login_staff(client, StaffUser.objects.get(username="demo-official"))
     pickup = Reservation.objects.filter(
         slot__site=main, procedure__code="card_pickup", slot__starts_at__date=THURSDAY
     ).first()

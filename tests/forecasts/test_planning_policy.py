@@ -14,6 +14,7 @@ from madoguchi.forecasts.models import PlanningPolicy, policy_for
 from madoguchi.forecasts.selectors import backlog_view
 from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import login_staff
 from tests.forecasts.test_planning_pages import TODAY, city  # noqa: F401 — the demo city fixture
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def admin_client(db: None) -> tuple[Client, Municipality]:
         "admin", password="pw", role=Role.ADMINISTRATOR, municipality=town
     )
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     return client, town
 
 

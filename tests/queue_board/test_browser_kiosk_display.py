@@ -15,7 +15,7 @@ from madoguchi.queue_board import views
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, pass_second_factor
 from tests.walkins.conftest import Hall, jst, make_hall
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,6 +86,7 @@ def test_staff_issue_call_recall_transfer_serve_finish_and_no_show(
     page.fill("#id_username", "official")
     page.fill("#id_password", "pw-for-tests")
     page.get_by_role("button", name="ログイン").click()
+    pass_second_factor(page, "official")
     page.goto(f"{live_server.url}/staff/queue/sites/{open_hall.site.pk}/")
     accessible(page)
 
@@ -202,6 +203,7 @@ def test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times(
     page.fill("#id_username", "kanri")
     page.fill("#id_password", "pw-for-tests")
     page.get_by_role("button", name="ログイン").click()
+    pass_second_factor(page, "kanri")
     page.goto(f"{live_server.url}/staff/queue/stats/")
     accessible(page)
     page.select_option("#id_site", str(open_hall.site.pk))

@@ -24,6 +24,7 @@ from madoguchi.walkins.services import (
     start_serving,
 )
 from madoguchi.walkins.statistics import TicketFacts, percentile, summarise
+from tests.conftest import login_staff
 from tests.walkins.conftest import TUESDAY, Hall, jst
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +113,7 @@ def manager(hall: Hall) -> Client:
         "kanri", role=Role.MANAGER, municipality=hall.site.municipality
     )
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 
@@ -240,7 +241,7 @@ def test_an_official_sees_the_statistics_but_cannot_adopt(
     )
     user.sites.add(hall.site)
     client = Client()
-    client.force_login(user)
+    login_staff(client, user)
     page = client.get("/staff/queue/stats/", {"site": hall.site.pk}).content.decode()
     assert "電子証明書の更新" in page and "所要時間として採用" not in page
     assert client.post(f"/staff/queue/stats/sites/{hall.site.pk}/adopt/").status_code == 403
