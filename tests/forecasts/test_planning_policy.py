@@ -176,6 +176,6 @@ def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(city)
             service_level=0.99,
         )
     page = Client()
-    page.force_login(StaffUser.objects.get(username="demo-manager"))
+    login_staff(page, StaffUser.objects.get(username="demo-manager"))
     html = page.get("/staff/planning/").content.decode()
     assert "サービス水準に必要な窓口と端末" in html and "99％ を 0分以内" in html
