@@ -1,4 +1,6 @@
-"""The dates madoguchi accepts from outside: 1900-01-01 … 2199-12-31.
+"""Dates in one place: the range madoguchi accepts from outside, and calendar arithmetic.
+
+The range is 1900-01-01 … 2199-12-31.
 
 Every date typed into a page, passed to the API or read from a query string lies in this range
 or is refused with a 4xx: a day view for 0001-01-01 would ask for the day before it, and
@@ -8,6 +10,7 @@ and no booking window reaches 2200.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -27,3 +30,27 @@ def parse_day(text: str) -> dt.date | None:
     except (TypeError, ValueError):
         return None
     return day if in_range(day) else None
+
+
+# --- calendar arithmetic: months and weeks --------------------------------------------------
+# Two different "plus N months" exist and are named apart: `add_months` keeps the day of the
+# month (clamped to the month's end: a deadline N months after a date), `month_start` gives the
+# 1st of a later month (a forecast's monthly bins).
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` plus `months` calendar months, clamped to the month end (31 Jan + 1 → 28/29 Feb)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def month_start(day: dt.date, months: int = 0) -> dt.date:
+    """The 1st of the month `months` after `day`'s month (0: `day`'s own month)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(year, month + 1, 1)
+
+
+def monday_of(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week (weeks run Monday to Sunday, as application counts do)."""
+    return day - dt.timedelta(days=day.weekday())

@@ -36,10 +36,11 @@ from madoguchi.issuance.models import (
     ProxyReason,
 )
 from madoguchi.issuance.services import HandOverChecks
+from madoguchi.offices.models import ProcedureCode
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.walkins.models import QueueTicket
-from madoguchi.walkins.visits import CARD_PICKUP, hand_over_card_at_visit
+from madoguchi.walkins.visits import hand_over_card_at_visit
 
 
 class HandOverForm(RefusesIndividualNumbers, forms.Form):
@@ -172,7 +173,7 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
         {
             "site": site,
             "reservation": reservation,
-            "is_pickup": reservation.procedure.code == CARD_PICKUP,
+            "is_pickup": reservation.procedure.code == ProcedureCode.CARD_PICKUP,
             "card": card,
             "ticket": QueueTicket.objects.filter(reservation=reservation).first(),
             "form": form,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance.models import CardRecord
+from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.normalize import (
     nfkc,
@@ -79,7 +80,7 @@ def day_view(*, site_id: int, day: dt.date, query: str = "") -> DayView:
     rows = list(
         site_day_reservations(site_id=site_id, day=day).select_related("queue_ticket__counter")
     )
-    codes = [r.code for r in rows if r.procedure.code == "card_pickup"]
+    codes = [r.code for r in rows if r.procedure.code == ProcedureCode.CARD_PICKUP]
     cards = {
         c.reservation_code: c
         for c in CardRecord.objects.filter(reservation_code__in=codes).order_by("pk")

@@ -19,7 +19,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.offices.models import Counter, Municipality, Procedure, Site
+from madoguchi.offices.models import Counter, Municipality, Procedure, ProcedureCode, Site
 from madoguchi.reservations import services as reservations
 from madoguchi.reservations.models import Channel, Reservation, Slot
 from madoguchi.walkins.models import QueueTicket, TicketChannel
@@ -101,7 +101,7 @@ def _book(day: SiteDay, slots: list[Slot], rng: random.Random, actor: Actor) -> 
     booked: list[Reservation] = []
     for slot in ahead[::step][:BOOKINGS_PER_SITE]:
         try:
-            if slot.procedure.code == "card_pickup":
+            if slot.procedure.code == ProcedureCode.CARD_PICKUP:
                 card = next(cards, None)
                 if card is None:
                     continue

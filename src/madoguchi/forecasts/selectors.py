@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from madoguchi.core.clock import JST
+from madoguchi.core.dates import monday_of, month_start
 from madoguchi.forecasts.models import (
     PlanningPolicy,
     RegisterExpiryCount,
@@ -29,7 +30,7 @@ from madoguchi.forecasts.services import (
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
-from madoguchi.offices.models import Municipality, Procedure, Site
+from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.planning.backlog import BacklogInput, OpeningOption, SiteSupply
 from madoguchi.planning.demand import (
@@ -48,20 +49,8 @@ from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import planned_slots
 
 EPOCH = dt.date(1970, 1, 1)
-CARD_PICKUP = "card_pickup"
-CERT_RENEWAL = "cert_renewal"
 CUBE_MONTHS = 36
 """The cached expiry cube covers three years from the month it was built in."""
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The 1st of the month `months` after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def week_monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 # --- forecast ----------------------------------------------------------------------------------
@@ -247,9 +236,9 @@ def monthly_counter_hours(
     """
     what_if = what_if or WhatIf()
     saturday_minutes = policy_for(municipality.pk).saturday_minutes
-    end = add_months(start, months)
+    end = month_start(start, months)
     hours = np.zeros(months)
-    card = Procedure.objects.filter(code=CARD_PICKUP).first()
+    card = Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).first()
     for site in active_sites().filter(municipality=municipality):
         procedures = offered_procedures(site)
         if not procedures:
@@ -312,8 +301,8 @@ def capacity_plan(
     )
     minutes = dict(Procedure.objects.values_list("code", "duration_minutes"))
     demand = (
-        forecast.card_renewals * minutes.get(CARD_PICKUP, 20)
-        + forecast.cert_renewals * minutes.get(CERT_RENEWAL, 10)
+        forecast.card_renewals * minutes.get(ProcedureCode.CARD_PICKUP, 20)
+        + forecast.cert_renewals * minutes.get(ProcedureCode.CERT_RENEWAL, 10)
     ) / 60
     capacity = monthly_counter_hours(municipality, start=start, months=months, what_if=what_if)
     backlog = np.zeros(months)
@@ -534,8 +523,8 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
     exist, else the average of the last four weeks' deliveries; cards delivered but without a
     notice yet are added to the first week.
     """
-    procedure = Procedure.objects.get(code=CARD_PICKUP)
-    monday = week_monday(today)
+    procedure = Procedure.objects.get(code=ProcedureCode.CARD_PICKUP)
+    monday = monday_of(today)
     weeks = [monday + dt.timedelta(weeks=w) for w in range(HORIZON_WEEKS)]
     sites = [
         site

@@ -32,14 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from madoguchi.forecasts.selectors import (
-    CARD_PICKUP,
-    CERT_RENEWAL,
-    municipality_forecast,
-    week_monday,
-)
+from madoguchi.core.dates import monday_of
+from madoguchi.forecasts.selectors import municipality_forecast
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
-from madoguchi.offices.models import Municipality, OpeningSession, Procedure, Site, SiteKind
+from madoguchi.offices.models import (
+    Municipality,
+    OpeningSession,
+    Procedure,
+    ProcedureCode,
+    Site,
+    SiteKind,
+)
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.planning.staffing import (
@@ -199,7 +202,7 @@ def staffing_input(
     """
     if not 1 <= settings.weeks <= 104:
         raise ValueError("weeks must be within 1..104")
-    first_monday = week_monday(today) + dt.timedelta(weeks=1)
+    first_monday = monday_of(today) + dt.timedelta(weeks=1)
     week_starts = [first_monday + dt.timedelta(weeks=w) for w in range(settings.weeks)]
     start = today.replace(day=1)
     last_day = week_starts[-1] + dt.timedelta(days=6)
@@ -215,7 +218,12 @@ def staffing_input(
     card = np.asarray(forecast.card_renewals[first_index : first_index + settings.weeks])
     cert = np.asarray(forecast.cert_renewals[first_index : first_index + settings.weeks])
 
-    procedures = {p.code: p for p in Procedure.objects.filter(code__in=(CARD_PICKUP, CERT_RENEWAL))}
+    procedures = {
+        p.code: p
+        for p in Procedure.objects.filter(
+            code__in=(ProcedureCode.CARD_PICKUP, ProcedureCode.CERT_RENEWAL)
+        )
+    }
     sites: list[Site] = []
     card_capacity: list[FloatArray] = []
     cert_capacity: list[FloatArray] = []
@@ -233,8 +241,8 @@ def staffing_input(
             p.code: _weekly_capacity_hours(calendar, p, week_starts, terminals) for p in offered
         }
         sites.append(site)
-        card_capacity.append(capacity.get(CARD_PICKUP, np.zeros(settings.weeks)))
-        cert_capacity.append(capacity.get(CERT_RENEWAL, np.zeros(settings.weeks)))
+        card_capacity.append(capacity.get(ProcedureCode.CARD_PICKUP, np.zeros(settings.weeks)))
+        cert_capacity.append(capacity.get(ProcedureCode.CERT_RENEWAL, np.zeros(settings.weeks)))
         max_counters.append(min(counters, terminals))
         open_weeks.append(
             [
@@ -246,8 +254,12 @@ def staffing_input(
     if not sites:
         raise StaffingError("no active site offers card or certificate renewals")
 
-    card_hours = _split(card * _minutes(CARD_PICKUP, 20) / 60, np.array(card_capacity).T)
-    cert_hours = _split(cert * _minutes(CERT_RENEWAL, 10) / 60, np.array(cert_capacity).T)
+    card_hours = _split(
+        card * _minutes(ProcedureCode.CARD_PICKUP, 20) / 60, np.array(card_capacity).T
+    )
+    cert_hours = _split(
+        cert * _minutes(ProcedureCode.CERT_RENEWAL, 10) / 60, np.array(cert_capacity).T
+    )
     kinds = session_kinds_from_calendars(sessions_by_site, settings)
     problem = StaffingProblem(
         site_names=tuple(site.name for site in sites),

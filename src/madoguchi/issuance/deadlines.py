@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from madoguchi.core import clock
+from madoguchi.core.dates import monday_of
 from madoguchi.issuance.models import OPEN_STATUSES, CardRecord, CardStatus
 from madoguchi.issuance.services import policy_for
 from madoguchi.offices.models import Municipality
@@ -112,10 +113,6 @@ class WeeklySummary:
     publishable_text: str
 
 
-def _monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 def weekly_summary(
     municipality: Municipality, *, weeks: int = 8, today: dt.date | None = None
 ) -> WeeklySummary:
@@ -123,7 +120,7 @@ def weekly_summary(
     median days from application to hand-over over the period (see the module docstring)."""
     today = today or clock.today()
     policy = policy_for(municipality)
-    first = _monday(today) - dt.timedelta(weeks=weeks - 1)
+    first = monday_of(today) - dt.timedelta(weeks=weeks - 1)
     starts = [first + dt.timedelta(weeks=i) for i in range(weeks)]
     arrivals: Counter[dt.date] = Counter()
     notices: Counter[dt.date] = Counter()
@@ -136,15 +133,15 @@ def weekly_summary(
     )
     for card in cards.iterator(chunk_size=2000):
         if card.delivered_on >= first:
-            arrivals[_monday(card.delivered_on)] += 1
+            arrivals[monday_of(card.delivered_on)] += 1
         if card.first_notice_issued_at:
             day = clock.to_jst(card.first_notice_issued_at).date()
             if day >= first:
-                notices[_monday(day)] += 1
+                notices[monday_of(day)] += 1
         if card.handed_over_at:
             day = clock.to_jst(card.handed_over_at).date()
             if day >= first:
-                hand_overs[_monday(day)] += 1
+                hand_overs[monday_of(day)] += 1
                 applied = card.applied_on or (card.delivered_on - lag)
                 estimated += card.applied_on is None
                 durations.append((day - applied).days)

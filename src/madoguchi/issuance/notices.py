@@ -37,7 +37,7 @@ from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
 from madoguchi.offices.hours_text import jp_date, site_notes, weekly_hours
-from madoguchi.offices.models import Municipality, NoticeLayout
+from madoguchi.offices.models import Municipality, NoticeLayout, ProcedureCode
 from madoguchi.offices.selectors import site_hours
 
 PARALLEL_FROM = 1000
@@ -67,7 +67,7 @@ def _fonts() -> None:
 
 def booking_urls(notice_numbers: Sequence[str]) -> list[str]:
     """The residents' card pick-up booking page with each number filled in (one reverse)."""
-    page = public_url("resident_site:sites", kwargs={"procedure": "card_pickup"})
+    page = public_url("resident_site:sites", kwargs={"procedure": ProcedureCode.CARD_PICKUP})
     return [f"{page}?{urlencode({'notice': number})}" for number in notice_numbers]
 
 
@@ -126,7 +126,7 @@ def notice_context(
     for entry in site_hours(today, HOURS_DAYS):
         if entry.site.municipality_id != municipality.pk:
             continue
-        pickup = next((p for p in entry.procedures if p.code == "card_pickup"), None)
+        pickup = next((p for p in entry.procedures if p.code == ProcedureCode.CARD_PICKUP), None)
         if pickup is None or not any(day.is_open for day in entry.days):
             continue
         documents, proxy_documents = pickup.documents, pickup.proxy_documents
@@ -167,8 +167,9 @@ def _collect_by_date(
 ) -> dt.date | None:
     """A notice: collect before the reminder is due. A reminder: before the card may be
     destroyed, where that date is the same for the whole batch (the after-reminder rule)."""
+    from madoguchi.core.dates import add_months
     from madoguchi.issuance.models import DestroyRule
-    from madoguchi.issuance.services import add_months, policy_for
+    from madoguchi.issuance.services import policy_for
 
     policy = policy_for(municipality)
     if not reminder:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
+from madoguchi.core.dates import add_months
 from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import check_transition
 from madoguchi.issuance.models import (
@@ -541,18 +542,6 @@ def send_reminders(
         changes={"reminder_batch": batch},
     )
     return batch
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` plus `months` calendar months, clamped to the month end (31 Jan + 1 → 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def destroy_due_on(card: CardRecord, policy: IssuancePolicy) -> dt.date | None:

@@ -112,6 +112,16 @@ class SiteKind(models.TextChoices):
     OUTREACH = "outreach", "出張受付"
 
 
+class ProcedureCode(models.TextChoices):
+    """The procedures the code itself relies on, by their `Procedure.code` (a municipality may
+    add others in the admin; these have rules of their own: a card pick-up needs its notice
+    number and moves the card, the forecasts plan card pick-ups and renewals)."""
+
+    CARD_PICKUP = "card_pickup", "マイナンバーカードの受け取り"
+    CERT_RENEWAL = "cert_renewal", "電子証明書の更新"
+    CARD_APPLICATION = "card_application", "マイナンバーカードの申請"
+
+
 class Procedure(models.Model):
     """A kind of counter visit (card hand-over, e-certificate renewal, …) and what it needs."""
 

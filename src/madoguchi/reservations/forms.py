@@ -21,6 +21,7 @@ from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.core.validators import validate_no_individual_number
+from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.normalize import (
     normalize_kana,
     normalize_notice_number,
@@ -141,7 +142,7 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
     @property
     def needs_notice(self) -> bool:
         """`card_pickup` identifies by notice number; other procedures by kana name and contact."""
-        return bool(self.procedure.code == "card_pickup")
+        return bool(self.procedure.code == ProcedureCode.CARD_PICKUP)
 
     def clean_notice_number(self) -> str:
         value = str(self.cleaned_data.get("notice_number", "")).strip()

@@ -1,8 +1,11 @@
 """Slots (bookable seats at a site for one procedure) and reservations.
 
-Capacity rule (ARCHITECTURE.md invariant 1): `Slot.booked` counts the slot's active reservations
-and is only ever changed by a conditional UPDATE in `services` (`… WHERE booked + n <= capacity`);
-the CHECK constraints below are the database's last word, so no code path can oversell a slot.
+Capacity rule (invariant 1, docs/ARCHITECTURE.md): `Slot.booked` counts the slot's reservations
+that are not cancelled (booked, checked in, served, no-show) and a booking changes it only by one
+conditional UPDATE (`… SET booked = booked + n WHERE booked + n <= capacity AND is_offered`: the
+booking statement's claim, `reservations/fastpath.py`, or `services._claim_seats`); a
+cancellation or a reschedule gives a seat back. The CHECK constraints below are the database's
+last word, so no code path can oversell a slot.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
-from madoguchi.offices.models import Municipality
+from madoguchi.offices.models import Municipality, ProcedureCode
 from madoguchi.reservations import normalize
 from madoguchi.reservations.models import Reservation, Slot
 
@@ -130,7 +130,7 @@ def free_card_pickup_seats(
     """Unbooked card_pickup seats in offered slots starting in [window_from, window_until)
     (what notice pacing may send residents to: `issuance.pacing`)."""
     total = Slot.objects.filter(
-        procedure__code="card_pickup",
+        procedure__code=ProcedureCode.CARD_PICKUP,
         site__municipality_id=municipality_id,
         is_offered=True,
         starts_at__gte=window_from,

@@ -36,7 +36,7 @@ from madoguchi.issuance.services import (
     mark_card_booked,
     mark_card_unbooked,
 )
-from madoguchi.offices.models import Procedure
+from madoguchi.offices.models import Procedure, ProcedureCode
 from madoguchi.offices.selectors import (
     cached_for_booking,
     procedure_for_booking,
@@ -188,7 +188,7 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
         email = normalize.normalize_email(applicant.email)
     if applicant.phone:
         phone = normalize.normalize_phone(applicant.phone)
-    if procedure.code == "card_pickup":
+    if procedure.code == ProcedureCode.CARD_PICKUP:
         if not applicant.notice_number:
             raise DomainError(
                 "notice_number_required", _("カードの受け取りには交付通知書の予約番号が必要です。")
@@ -454,7 +454,7 @@ def _insert_booking(
         )
         for index, person in enumerate(people)
     ]
-    pickup = procedure.code == "card_pickup"
+    pickup = procedure.code == ProcedureCode.CARD_PICKUP
     if connection.vendor != "postgresql" or settings.MADOGUCHI_BOOKING_PATH == "orm":
         return _book_with_orm(reservations, pickup=pickup, actor=actor, unsafe=unsafe)
     seen = _read_booked_for_the_negative_control(slot.pk) if unsafe else None

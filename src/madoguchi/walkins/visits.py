@@ -27,14 +27,13 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import HandOverChecks, hand_over_card
+from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.reservations.selectors import not_found
 from madoguchi.reservations.services import mark_no_show, mark_served
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueTicket, TicketStatus
 from madoguchi.walkins.services import finish_ticket, mark_ticket_no_show
-
-CARD_PICKUP = "card_pickup"
 
 
 def _reservation(code: str) -> Reservation:
@@ -89,7 +88,7 @@ def hand_over_card_at_visit(
     keeps the decision with officials, 422 `hand_over_checks` …).
     """
     reservation = _reservation(code)
-    if reservation.procedure.code != CARD_PICKUP:
+    if reservation.procedure.code != ProcedureCode.CARD_PICKUP:
         raise DomainError(
             "not_card_pickup", _("この予約はカードの受け取りではありません。"), status=409
         )
