@@ -373,15 +373,20 @@ def counter_needs(
     if not len(total) or total.max() <= 0:
         return None
     peak = int(np.argmax(total))
-    first, after = add_months(start, peak), add_months(start, peak + 1)
-    procedures = {p.code: p for p in Procedure.objects.filter(code__in=(CARD_PICKUP, CERT_RENEWAL))}
+    first, after = month_start(start, peak), month_start(start, peak + 1)
+    procedures = {
+        p.code: p
+        for p in Procedure.objects.filter(
+            code__in=(ProcedureCode.CARD_PICKUP, ProcedureCode.CERT_RENEWAL)
+        )
+    }
     card, cert = float(forecast.card_renewals[peak]), float(forecast.cert_renewals[peak])
     # (visits, minutes each, needs a terminal) per kind of work
     mix = [
         (visits, p.duration_minutes if p else default, p.needs_terminal if p else True)
         for visits, p, default in (
-            (card, procedures.get(CARD_PICKUP), 20),
-            (cert, procedures.get(CERT_RENEWAL), 10),
+            (card, procedures.get(ProcedureCode.CARD_PICKUP), 20),
+            (cert, procedures.get(ProcedureCode.CERT_RENEWAL), 10),
         )
     ]
 
@@ -392,7 +397,7 @@ def counter_needs(
     rows: list[tuple[Site, float, float, int, int]] = []
     for site in active_sites().filter(municipality=municipality):
         offered = offered_procedures(site)
-        reference = procedures.get(CARD_PICKUP)
+        reference = procedures.get(ProcedureCode.CARD_PICKUP)
         if reference not in offered:
             continue
         calendar = SiteCalendar.load(site)
