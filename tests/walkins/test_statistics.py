@@ -204,6 +204,8 @@ def test_observed_service_times_become_the_planning_assumption_with_one_action(
     hall: Hall, traveller: time_machine.Coordinates, manager: Client
 ) -> None:
     finished_services(hall, traveller, 10, 14)
+    # a morning of services: the manager's session ended idle meanwhile; they sign in again
+    login_staff(manager, StaffUser.objects.get(username="kanri"))
     query = f"?first={TUESDAY.isoformat()}&last={TUESDAY.isoformat()}&site={hall.site.pk}"
     page = manager.get(f"/staff/queue/stats/{query}").content.decode()
     assert f'action="/staff/queue/stats/sites/{hall.site.pk}/adopt/?' in page
@@ -225,6 +227,8 @@ def test_too_few_observations_change_nothing(
     hall: Hall, traveller: time_machine.Coordinates, manager: Client
 ) -> None:
     finished_services(hall, traveller, 9, 14)
+    # a morning of services: the manager's session ended idle meanwhile; they sign in again
+    login_staff(manager, StaffUser.objects.get(username="kanri"))
     query = f"?first={TUESDAY.isoformat()}&last={TUESDAY.isoformat()}"
     response = manager.post(f"/staff/queue/stats/sites/{hall.site.pk}/adopt/{query}", follow=True)
     assert any("実績が足りません" in str(m) for m in response.context["messages"])
