@@ -78,6 +78,7 @@ def test_the_main_resident_pages_load_without_a_policy_violation(
     page.locator("table.month a").first.click()
     assert _violations(page, console) == [], page.url  # the day's times
     page.locator("a.time-choice").first.click()
+    page.wait_for_load_state("load")  # the stylesheet is in before its effect is read
     assert _violations(page, console) == [], page.url  # who is coming
     assert page.locator("link[rel=stylesheet]").count() >= 1
     # the stylesheet applied: the policy let the site's own CSS in
