@@ -68,3 +68,25 @@ def test_another_municipalitys_row_cannot_be_opened_nor_offered_as_a_choice(
     status, page = admin_page(personas, "superuser", f"/admin/staff/staffuser/{user.pk}/change/")
     assert status == 200
     assert "みどり北支所" in page and "あおば町役場" not in page
+
+
+def test_only_the_deployments_operators_read_the_whole_audit_log(personas: p.World) -> None:
+    status, _page = admin_page(personas, "superuser", "/admin/core/auditevent/")
+    assert status == 403  # events carry no municipality: every municipality's would show
+    status, page = admin_page(personas, "superuser", "/admin/")
+    assert status == 200 and "/admin/core/auditevent/" not in page
+    status, _page = admin_page(personas, "superuser_nowhere", "/admin/core/auditevent/")
+    assert status == 200
+
+
+def test_a_municipal_superuser_cannot_make_superusers_or_grant_permissions(
+    personas: p.World,
+) -> None:
+    official = personas.users["official_a"]
+    path = f"/admin/staff/staffuser/{official.pk}/change/"
+    _status, page = admin_page(personas, "superuser", path)
+    assert 'name="role"' in page  # the form is editable otherwise
+    for field in ("is_superuser", "user_permissions", "groups"):
+        assert f'name="{field}"' not in page, field
+    _status, page = admin_page(personas, "superuser_nowhere", path)
+    assert 'name="is_superuser"' in page

@@ -98,9 +98,25 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # shared 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyModelAdmin):
+    """The whole audit log, for the deployment's operators only: events carry no municipality,
+    so an account of one municipality would read every municipality's events here. Municipal
+    staff read a card's trail on its card page, scoped by the access rule."""
+
     list_display = ("id", "at", "actor", "action", "subject_type", "subject_id")
     list_filter = ("action", "subject_type")
     search_fields = ("actor", "subject_id")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _operator(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _operator(request) and super().has_view_permission(request, obj)
+
+
+def _operator(request: HttpRequest) -> bool:
+    """A superuser of the deployment itself: no municipality."""
+    user = request.user
+    return bool(user.is_superuser) and getattr(user, "municipality_id", None) is None
 
 
 admin.site.site_header = "madoguchi 管理画面"

@@ -52,6 +52,14 @@ class StaffUserAdmin(MunicipalityScopedAdmin, AuditedModelAdmin, UserAdmin):  # 
     filter_horizontal = ("sites", "groups", "user_permissions")
     actions = ["reset_second_factor"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """An account of a municipality cannot hand out powers beyond it: only the deployment's
+        operators (no municipality) make superusers or grant Django permissions and groups."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if getattr(request.user, "municipality_id", None) is not None:
+            fields += ("is_superuser", "user_permissions", "groups")
+        return fields
+
     @admin.action(
         description=gettext_lazy("二要素認証をリセットする（次のログインで登録し直し）"),
         permissions=["change"],
