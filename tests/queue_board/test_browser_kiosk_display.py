@@ -59,7 +59,10 @@ def test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start(
     assert page.url == f"{live_server.url}/queue/kiosk/tickets/{ticket.token}/"
     assert page.locator("#kiosk-number").inner_text() == ticket.label
     assert page.locator("svg.qr").is_visible()
-    assert page.get_by_role("button", name="印刷する").is_visible() is js
+    print_button = page.get_by_role("button", name="印刷する")
+    if js:  # kiosk.js adds it once the page has loaded: wait for it rather than race it
+        print_button.wait_for(state="visible", timeout=5_000)
+    assert print_button.is_visible() is js
     accessible(page)
     if js:
         page.wait_for_url(start, timeout=10_000)  # back to the start by itself
