@@ -13,13 +13,12 @@ import csv
 import datetime as dt
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
+import children
 from smoke import finish, size
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else size(100_000, 2_000)
@@ -77,33 +76,12 @@ print(f"{seconds:.3f} {repeat:.3f}")
 
 
 def run_child(path: Path, env: dict[str, str]) -> tuple[float, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(ROWS)],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    out = children.run_child(CHILD, str(path), str(ROWS), env=env)
     return float(out[-2]), float(out[-1])
 
 
 def postgres(path: Path) -> tuple[float, float] | None:
-    url = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
-    if not url:
-        return None
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_bench_issuance"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return run_child(path, {"DATABASE_URL": urlunparse(parsed._replace(path="/" + name))})
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    return children.on_fresh_postgres("bench_issuance", lambda env: run_child(path, env))
 
 
 def main() -> None:

@@ -17,13 +17,12 @@ import csv
 import datetime as dt
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
+import children
 from smoke import finish, size
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else size(1_000_000, 5_000)
@@ -60,12 +59,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
 django.setup()
 import time_machine
 from django.core.management import call_command
-from django.test import Client
 call_command("migrate", verbosity=0)
 from madoguchi.core.audit import Actor
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.register_import import import_register
-from madoguchi.staff.models import StaffUser
 with time_machine.travel(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=True):
     actor = Actor.system("bench")
     town = build_demo_city(residents=200, seed=1, today=dt.date(2026, 11, 26)).municipality
@@ -79,15 +76,8 @@ with time_machine.travel(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=Tr
         again = import_register(f, file_name="bench.csv", municipality=town, actor=actor)
         repeat = time.perf_counter() - start
     assert again.accepted and again.unchanged
-    client = Client(HTTP_HOST="localhost")
-    manager = StaffUser.objects.get(username="demo-manager")
-    client.force_login(manager)  # both sign-in steps: the password, then the demo's TOTP device
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-    session = client.session
-    device = TOTPDevice.objects.get(user=manager, confirmed=True)
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    from children import signed_in_client
+    client = signed_in_client("demo-manager", HTTP_HOST="localhost")
     pages = []
     for _ in range(2):
         start = time.perf_counter()
@@ -99,33 +89,11 @@ print(f"{seconds:.3f} {repeat:.3f} {pages[0]:.3f} {pages[1]:.3f}")
 
 
 def run_child(path: Path, env: dict[str, str]) -> list[float]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(ROWS)],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    return [float(value) for value in out[-4:]]
+    return [float(value) for value in children.run_child(CHILD, str(path), str(ROWS), env=env)[-4:]]
 
 
 def postgres(path: Path) -> list[float] | None:
-    url = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
-    if not url:
-        return None
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_bench_register"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return run_child(path, {"DATABASE_URL": urlunparse(parsed._replace(path="/" + name))})
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    return children.on_fresh_postgres("bench_register", lambda env: run_child(path, env))
 
 
 def main() -> None:

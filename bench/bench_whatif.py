@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 
+from children import signed_in_client
 from smoke import size
 
 
@@ -34,29 +35,17 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
 
     from madoguchi.core import clock
     from madoguchi.demo.city import build_demo_city
     from madoguchi.forecasts.selectors import monthly_counter_hours, municipality_forecast
     from madoguchi.offices.models import Site, SiteKind
-    from madoguchi.staff.models import StaffUser
 
     call_command("migrate", verbosity=0)
     today = clock.today()
     start = today.replace(day=1)
     summary = build_demo_city(residents=args.residents, seed=1, today=today)
-    client = Client()
-    manager = StaffUser.objects.get(username="demo-manager")
-    client.force_login(manager)  # both sign-in steps: the password, then the demo's TOTP device
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(
-        user=manager, confirmed=True
-    ).persistent_id
-    session.save()
+    client = signed_in_client("demo-manager")
     main_office = Site.objects.get(municipality=summary.municipality, kind=SiteKind.MAIN_OFFICE)
 
     def timed(fn) -> float:  # type: ignore[no-untyped-def]
