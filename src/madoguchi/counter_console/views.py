@@ -52,15 +52,7 @@ def _reservation(request: HttpRequest, code: str, action: Action) -> Reservation
     """The booking with this code if the person may do `action` at its site (403 otherwise,
     also for a code that does not exist: codes cannot be probed)."""
     booked = Reservation.objects.select_related("slot__site", "procedure").filter(code=code).first()
-    access.require(
-        request.user,
-        action,
-        site=booked.slot.site if booked is not None else None,
-        present=booked is not None,
-    )
-    if booked is None:  # require() refused it already; this narrows the type
-        raise access.AccessDenied("")
-    return booked
+    return access.require_object(request.user, action, booked, site_of=lambda b: b.slot.site)
 
 
 def _parse_day(value: str | None) -> dt.date:

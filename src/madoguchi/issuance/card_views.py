@@ -72,15 +72,9 @@ def _card(request: HttpRequest, card_id: int, action: Action) -> CardRecord:
         .filter(pk=card_id)
         .first()
     )
-    access.require(
-        request.user,
-        action,
-        municipality_id=card.municipality_id if card is not None else None,
-        present=card is not None,
+    return access.require_object(
+        request.user, action, card, municipality_of=lambda c: c.municipality_id
     )
-    if card is None:  # require() refused it already; this narrows the type
-        raise access.AccessDenied("")
-    return card
 
 
 @staff_view(Action.SEE_CARDS)

@@ -170,15 +170,9 @@ def _batch(request: HttpRequest, batch_id: int) -> NoticeBatch:
     """The notice batch, if it is the person's municipality's (403 otherwise, also for an id
     that does not exist)."""
     batch = NoticeBatch.objects.select_related("municipality").filter(pk=batch_id).first()
-    access.require(
-        request.user,
-        Action.EXPORT_NOTICES,
-        municipality_id=batch.municipality_id if batch is not None else None,
-        present=batch is not None,
+    return access.require_object(
+        request.user, Action.EXPORT_NOTICES, batch, municipality_of=lambda b: b.municipality_id
     )
-    if batch is None:  # require() refused it already; this narrows the type
-        raise access.AccessDenied("")
-    return batch
 
 
 def _batch_context(batch: NoticeBatch) -> NoticeContext:

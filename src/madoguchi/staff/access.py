@@ -226,14 +226,36 @@ def require(
     return staff
 
 
+def require_object(
+    user: Any,
+    action: Action,
+    obj: ModelT | None,
+    *,
+    site_of: Callable[[ModelT], Site] | None = None,
+    municipality_of: Callable[[ModelT], int] | None = None,
+) -> ModelT:
+    """`obj` (as read, or None when no row had the id) if `user` may do `action` on it — at
+    its site (`site_of`) or in its municipality (`municipality_of`); AccessDenied otherwise. A
+    missing object is refused like another municipality's, so ids cannot be probed."""
+    require(
+        user,
+        action,
+        site=site_of(obj) if obj is not None and site_of is not None else None,
+        municipality_id=(
+            municipality_of(obj) if obj is not None and municipality_of is not None else None
+        ),
+        present=obj is not None,
+    )
+    if obj is None:  # require() refused it already; this narrows the type
+        raise AccessDenied(_not_yours())
+    return obj
+
+
 def site_for(user: Any, action: Action, site_id: int) -> Site:
     """The site with this id if `user` may do `action` there; AccessDenied otherwise (a
     missing id is refused like another municipality's)."""
     site = Site.objects.select_related("municipality").filter(pk=site_id).first()
-    require(user, action, site=site, present=site is not None)
-    if site is None:  # require() refused it already; this narrows the type
-        raise AccessDenied(_not_yours())
-    return site
+    return require_object(user, action, site, site_of=lambda s: s)
 
 
 def municipality(user: Any, action: Action) -> Municipality:

@@ -72,15 +72,7 @@ def _ticket(request: HttpRequest, ticket_id: int, action: Action) -> QueueTicket
         .filter(pk=ticket_id)
         .first()
     )
-    access.require(
-        request.user,
-        action,
-        site=ticket.site if ticket is not None else None,
-        present=ticket is not None,
-    )
-    if ticket is None:  # require() refused it already; this narrows the type
-        raise access.AccessDenied("")
-    return ticket
+    return access.require_object(request.user, action, ticket, site_of=lambda t: t.site)
 
 
 @staff_view(Action.SEE_SITE)
