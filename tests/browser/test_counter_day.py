@@ -160,7 +160,7 @@ def test_a_counter_day_with_every_console_form(
     page.select_option("#id_birth_date_day", str(BIRTH.day))
     page.fill("#id_phone", "0312345678")
     page.get_by_role("button", name="予約する").click()
-    assert page.get_by_text("予約しました。予約番号").is_visible()
+    assert page.get_by_text("予約しました。予約コード").is_visible()
     assert Reservation.objects.filter(channel=Channel.PHONE).count() == 1
     accessible(page)
 

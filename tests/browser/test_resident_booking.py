@@ -160,7 +160,8 @@ def test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off(
         page.get_by_role("button", name="予約を表示する").click()
         assert page.get_by_role("alert").is_visible()
         accessible(page)
-        page.fill("#id_code", booked.code.lower())
+        # The notice number finds the card's booking too (交付通知書番号 or 予約コード).
+        page.fill("#id_code", "abc-123456")
         fill_birth_date(page)
         page.get_by_role("button", name="予約を表示する").click()
         assert page.locator(".summary .code").inner_text() == booked.code
@@ -182,5 +183,13 @@ def test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off(
         accessible(page)
         booked.refresh_from_db()
         assert booked.status == ReservationStatus.CANCELLED
+
+        # In a fresh session the booking code still opens the cancelled booking.
+        context.clear_cookies()
+        page.goto(f"{live_server.url}/lookup/")
+        page.fill("#id_code", booked.code.lower())
+        fill_birth_date(page)
+        page.get_by_role("button", name="予約を表示する").click()
+        assert page.get_by_role("heading", name="この予約は取り消されています").is_visible()
     finally:
         context.close()

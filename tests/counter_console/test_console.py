@@ -176,7 +176,7 @@ def test_phone_booking_goes_through_the_booking_service_as_staff(
     assert booked.channel == Channel.PHONE
     assert AuditEvent.objects.get(subject_id=booked.code).actor == f"staff:{official.pk}:official"
     page = console.get(response["Location"]).content.decode()
-    assert f"予約番号 {booked.code} をお伝えください" in page
+    assert f"予約コード {booked.code} をお伝えください" in page
 
 
 def test_phone_booking_errors_are_shown_and_nothing_is_written(

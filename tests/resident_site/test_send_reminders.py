@@ -62,7 +62,7 @@ def test_tomorrows_bookings_get_one_reminder_each_even_when_run_twice(
     assert message["To"] == "hanako@example.jp"
     assert subject_of(message).startswith("【明日のご予約】電子証明書の更新 6月10日 10:00")
     body = body_of(message)
-    assert f"予約番号: {booked.code}" in body
+    assert f"予約コード: {booked.code}" in body
     assert "・マイナンバーカード" in body
 
 

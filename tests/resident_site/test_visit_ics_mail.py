@@ -67,11 +67,11 @@ def test_confirmation_mail_arrives_over_smtp_in_japanese(smtp_inbox: Any) -> Non
     (message,) = smtp_inbox.messages
     assert message["To"] == "hanako@example.jp"
     assert subject_of(message) == (
-        "【予約受付】マイナンバーカードの受け取り 6月10日 10:00（予約番号 ACDEFGHJKL）"
+        "【予約受付】マイナンバーカードの受け取り 6月10日 10:00（予約コード ACDEFGHJKL）"
     )
     body = body_of(message)
     assert "予約を受け付けました" in body
-    assert "予約番号: ACDEFGHJKL" in body
+    assert "予約コード: ACDEFGHJKL" in body
     assert "日時: 2026年6月10日（水）10:00〜10:20" in body
     assert "場所: テスト区役所 本庁舎" in body
     assert "・本人確認書類（写真付き1点、または写真なし2点）" in body

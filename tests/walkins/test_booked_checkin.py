@@ -214,7 +214,7 @@ def test_a_printable_slip_carries_the_number_and_a_qr_of_the_public_ticket_page(
     page = response.content.decode()
     path = f"/queue/tickets/{ticket.token}/"
     assert f'<p class="number" id="slip-number">{ticket.number}</p>' in page
-    assert f"予約番号 {booked.code}" in page
+    assert f"予約コード {booked.code}" in page
     assert f"https://madoguchi.example.lg.jp{path}" in page
     expected_qr = segno.make(f"https://madoguchi.example.lg.jp{path}", error="m")
     assert (

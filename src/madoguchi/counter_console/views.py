@@ -202,7 +202,7 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                gettext("予約しました。予約番号 %(code)s をお伝えください（%(when)s）。")
+                gettext("予約しました。予約コード %(code)s をお伝えください（%(when)s）。")
                 % {
                     "code": booked.code,
                     "when": f"{clock.to_jst(booked.slot.starts_at):%-m月%-d日 %H:%M}",

@@ -1,4 +1,5 @@
-"""Sample booking numbers printed by `madoguchi demo` (cards whose notice went out, not booked)."""
+"""Sample notice numbers (交付通知書番号) printed by `madoguchi demo`: cards whose notice went
+out, not booked yet."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def sample_notice_lines(count: int = 3) -> list[str]:
         application_id__startswith=PREFIX, status=CardStatus.NOTICE_ISSUED
     ).order_by("pk")[:count]
     lines = [
-        f"  予約番号 {format_notice_number(c.notice_number or '')}"
+        f"  交付通知書番号 {format_notice_number(c.notice_number or '')}"
         f"  生年月日 {c.birth_date:%Y-%m-%d}"
         for c in cards
     ]

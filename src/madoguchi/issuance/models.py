@@ -313,7 +313,7 @@ class CardRecord(models.Model):
         verbose_name="再通知の発送",
         db_index=False,
     )
-    reservation_code = models.CharField("予約番号（予約）", max_length=40, blank=True)
+    reservation_code = models.CharField("予約コード", max_length=40, blank=True)
     defect_reason = models.CharField("不良の内容", max_length=200, blank=True)
     setup_terminal = models.ForeignKey(
         "offices.Terminal",
@@ -413,7 +413,7 @@ class CardHandOver(models.Model):
     card = models.OneToOneField(
         CardRecord, on_delete=models.PROTECT, related_name="hand_over", verbose_name="カード"
     )
-    reservation_code = models.CharField("予約番号（予約）", max_length=40, blank=True)
+    reservation_code = models.CharField("予約コード", max_length=40, blank=True)
     handed_over_at = models.DateTimeField("交付日時")
     handed_over_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

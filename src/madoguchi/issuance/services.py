@@ -266,7 +266,7 @@ def issue_notices(
     except IntegrityError as error:  # pragma: no cover - a concurrent run drew the same number
         raise DomainError(
             "notice_number_collision",
-            _("予約番号が重なりました。もう一度実行してください。"),
+            _("交付通知書番号が重なりました。もう一度実行してください。"),
             status=409,
         ) from error
     record_audit_events(

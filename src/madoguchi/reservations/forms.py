@@ -21,6 +21,7 @@ from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.core.validators import validate_no_individual_number
+from madoguchi.issuance.numbers import normalize_notice_number as normalize_notice_number_or_blank
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.normalize import (
     normalize_kana,
@@ -88,7 +89,7 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
     """Who is coming: what each procedure needs to identify the resident (docs/contract.md)."""
 
     notice_number = forms.CharField(
-        label=_("交付通知書の予約番号"),
+        label=_("交付通知書番号"),
         max_length=40,
         required=False,
         help_text=_("交付通知書に印刷された9桁の番号です（英数字3桁＋数字6桁、例：ABC123456）。"),
@@ -147,7 +148,7 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
     def clean_notice_number(self) -> str:
         value = str(self.cleaned_data.get("notice_number", "")).strip()
         if not value:
-            message = _("交付通知書の予約番号を入力してください。")
+            message = _("交付通知書番号を入力してください。")
             raise forms.ValidationError(message, code="required")
         return _normalised(normalize_notice_number, value)
 
@@ -195,19 +196,28 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
 
 
 class LookupForm(RefusesIndividualNumbers, forms.Form):
-    """Find a reservation again: its code and the birth date given when booking."""
+    """Find a reservation again: its booking code (予約コード) or, for a card pick-up, the
+    notice number (交付通知書番号), with the birth date given when booking."""
 
     code = forms.CharField(
-        label=_("予約番号"),
+        label=_("予約コード または 交付通知書番号"),
         max_length=40,
-        help_text=_("予約のときに表示された番号です（確認メールにも書かれています）。"),
-        error_messages={"required": _("予約番号を入力してください。")},
+        help_text=_(
+            "予約コードは予約のときに表示された10文字です（確認メールにも書かれています）。"
+            "カードの受け取りの予約は、交付通知書番号（例：ABC-123456）でも探せます。"
+        ),
+        error_messages={"required": _("予約コードか交付通知書番号を入力してください。")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     birth_date = BirthDateField()
 
     def clean_code(self) -> str:
-        """The code as `normalize_reservation_code` spells it (what the look-up and the rate
-        limit use); a text that cannot be a code is kept as typed and finds nothing."""
+        """A booking code as `normalize_reservation_code` spells it, a notice number as
+        `issuance.numbers` does (what the look-up and its rate limits use); a text that can be
+        neither is kept as typed and finds nothing."""
         typed = str(self.cleaned_data["code"])
-        return normalize_reservation_code(typed) or unicodedata.normalize("NFKC", typed).strip()
+        return (
+            normalize_reservation_code(typed)
+            or normalize_notice_number_or_blank(typed)
+            or unicodedata.normalize("NFKC", typed).strip()
+        )

@@ -87,7 +87,7 @@ class Reservation(models.Model):
 
     # Unique and indexed through Meta, not `unique=True` / `db_index=True`: those add a second
     # LIKE-pattern index on PostgreSQL that no query uses, and every booking writes each index.
-    code = models.CharField("予約番号", max_length=16)
+    code = models.CharField("予約コード", max_length=16)
     group_code = models.CharField("同時予約の番号", max_length=16)
     # db_index=False: the (slot, status) index below starts with the slot and serves its lookups.
     slot = models.ForeignKey(
@@ -106,7 +106,7 @@ class Reservation(models.Model):
     given_name_kana = models.CharField("名（カナ）", max_length=60, blank=True)
     email = models.EmailField("メールアドレス", blank=True)
     phone = models.CharField("電話番号", max_length=20, blank=True)
-    notice_number = models.CharField("交付通知書の予約番号", max_length=12, blank=True)
+    notice_number = models.CharField("交付通知書番号", max_length=12, blank=True)
     is_proxy = models.BooleanField("代理人が来庁", default=False)
     created_at = models.DateTimeField("予約日時")
     updated_at = models.DateTimeField("更新日時")

@@ -41,7 +41,7 @@ def normalize_notice_number(value: str) -> str:
     if not text:
         raise DomainError(
             "invalid_notice_number",
-            _("交付通知書の予約番号は、英数字3文字と数字6桁（例：ABC123456）で入力してください。"),
+            _("交付通知書番号は、英数字3文字と数字6桁（例：ABC123456）で入力してください。"),
         )
     return text
 

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
+from madoguchi.issuance import numbers
 from madoguchi.offices.models import Municipality, ProcedureCode
 from madoguchi.reservations import normalize
-from madoguchi.reservations.models import Reservation, Slot
+from madoguchi.reservations.models import ACTIVE_STATUSES, Reservation, Slot
 
 NOT_FOUND_MESSAGE = gettext_noop(
     "入力された番号と生年月日に一致するものが見つかりません。番号と生年月日をご確認ください。"
@@ -148,6 +149,30 @@ def find_reservation_for_resident(*, code: str, birth_date: dt.date) -> Reservat
         .filter(code=normalized)
         .first()
         if normalized
+        else None
+    )
+    if reservation is None or reservation.birth_date != birth_date:
+        raise not_found()
+    return reservation
+
+
+def find_reservation_by_number(*, number: str, birth_date: dt.date) -> Reservation:
+    """What the look-up page finds: `number` is a booking code (予約コード) or a notice number
+    (交付通知書番号, which finds that card's active pick-up booking), with the birth date given
+    when booking. The uniform 404 `not_found` for an unknown number, a notice number without an
+    active booking and a wrong birth date alike (no enumeration)."""
+    if normalize.normalize_reservation_code(number):
+        return find_reservation_for_resident(code=number, birth_date=birth_date)
+    notice = numbers.normalize_notice_number(number)
+    reservation = (
+        Reservation.objects.select_related("slot__site", "procedure")
+        .filter(
+            person_key=f"notice:{notice}",
+            procedure__code=ProcedureCode.CARD_PICKUP,
+            status__in=ACTIVE_STATUSES,
+        )
+        .first()
+        if notice
         else None
     )
     if reservation is None or reservation.birth_date != birth_date:

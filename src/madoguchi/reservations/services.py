@@ -191,7 +191,7 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     if procedure.code == ProcedureCode.CARD_PICKUP:
         if not applicant.notice_number:
             raise DomainError(
-                "notice_number_required", _("カードの受け取りには交付通知書の予約番号が必要です。")
+                "notice_number_required", _("カードの受け取りには交付通知書番号が必要です。")
             )
         notice = normalize.normalize_notice_number(applicant.notice_number)
         key = f"notice:{notice}"

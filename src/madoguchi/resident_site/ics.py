@@ -29,14 +29,14 @@ def visit_calendar(visit: Visit, *, uid_domain: str = "madoguchi") -> bytes:
     event.add("dtend", visit.ends_at.astimezone(dt.UTC))
     event.add("summary", f"{visit.procedure_name}（{visit.site_name}）")
     event.add("location", f"{visit.site_name} {visit.site_address}")
-    lines = [f"予約番号: {visit.code}", f"手続き: {visit.procedure_name}", "持ち物:"]
+    lines = [f"予約コード: {visit.code}", f"手続き: {visit.procedure_name}", "持ち物:"]
     lines += [f"・{item}" for item in visit.documents]
     if visit.is_proxy:
         lines.append("代理人が来庁します。")
     event.add("description", "\n".join(lines))
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", f"明日は{visit.procedure_name}の予約日です（予約番号 {visit.code}）")
+    alarm.add("description", f"明日は{visit.procedure_name}の予約日です（予約コード {visit.code}）")
     alarm.add("trigger", dt.timedelta(days=-1))
     event.add_component(alarm)
     calendar.add_component(event)

@@ -28,13 +28,18 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import client_ip, hit
+from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
 from madoguchi.reservations import mail, services
 from madoguchi.reservations.forms import IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.normalize import normalize_reservation_code
-from madoguchi.reservations.selectors import booking_window, find_reservation_for_resident
+from madoguchi.reservations.selectors import (
+    booking_window,
+    find_reservation_by_number,
+    find_reservation_for_resident,
+)
 from madoguchi.reservations.visit import Visit, documents_to_bring
 from madoguchi.resident_site import availability
 from madoguchi.resident_site.ics import visit_calendar
@@ -353,7 +358,8 @@ def _to_lookup(code: str) -> HttpResponseRedirect:
 
 @require_http_methods(["GET", "POST"])
 def lookup(request: HttpRequest) -> HttpResponse:
-    """Find a reservation by its code and birth date (the same message for either mistake)."""
+    """Find a reservation by its booking code or notice number and the birth date (the same
+    message for any mistake)."""
     if request.method == "GET":
         form = LookupForm(initial={"code": request.GET.get("code", "")})
         return render(request, "resident_site/lookup.html", {"form": form})
@@ -362,9 +368,13 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             hit("ip_write", client_ip(request))
-            hit("code", normalize_reservation_code(form.cleaned_data["code"]))
-            found = find_reservation_for_resident(
-                code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
+            number = form.cleaned_data["code"]
+            if normalize_reservation_code(number):
+                hit("code", number)
+            elif normalize_notice_number(number):
+                hit("notice", number)  # the booking form's counter: one limit per notice
+            found = find_reservation_by_number(
+                number=number, birth_date=form.cleaned_data["birth_date"]
             )
         except DomainError as error:
             form.add_error(None, error.message)
