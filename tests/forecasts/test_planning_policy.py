@@ -10,7 +10,12 @@ import pytest
 from django.test import Client
 
 from madoguchi.core.models import AuditEvent
-from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.forecasts.models import (
+    COUNTER_WORK_KINDS,
+    PlanningPolicy,
+    TemporaryCounterOption,
+    policy_for,
+)
 from madoguchi.forecasts.selectors import backlog_view
 from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import Role, StaffUser
@@ -27,10 +32,17 @@ def test_without_a_row_the_policy_is_the_former_hard_coded_one() -> None:
     assert (policy.evening_starts_at, policy.evening_ends_at) == (dt.time(17, 15), dt.time(19))
     assert policy.evening_weekdays == [1, 3]
     assert (policy.saturday_starts_at, policy.saturday_ends_at) == (dt.time(9), dt.time(12))
+    # the former cost weights, now the ratio of the yen rates
     assert (policy.evening_cost_weight, policy.weekend_cost_weight) == (
         Decimal("1.25"),
         Decimal("1.50"),
     )
+    assert not policy.allow_sundays and policy.allow_temporary_counters
+    assert not policy.allow_post_office
+    # the seed's minutes: 15–20 a card, 10 a certificate
+    assert (policy.card_pickup_minutes, policy.cert_renewal_minutes) == (20, 10)
+    assert policy.hourly_rate_yen("official", "weekday") == 3000
+    assert policy.hourly_rate_yen("contractor", "weekend") == 3600
     assert (policy.take_up_percent, policy.notice_delay_weeks) == (90, 1)
     assert (policy.evening_minutes, policy.saturday_minutes) == (105, 180)
 
@@ -56,13 +68,29 @@ def _form(town: Municipality, **overrides: str) -> dict[str, str]:
         "allow_saturdays": "on",
         "saturday_starts_at": "09:00",
         "saturday_ends_at": "12:00",
-        "evening_cost_weight": "1.25",
-        "weekend_cost_weight": "1.50",
+        "sunday_starts_at": "09:00",
+        "sunday_ends_at": "12:00",
+        "allow_temporary_counters": "on",
+        "post_office_fee_yen": "0",
+        "post_office_share_percent": "10",
+        "contractor_share_percent": "0",
+        "patience_minutes": "0",
+        "counter_application_percent": "20",
+        "apply_in_person_percent": "10",
+        "new_cards_per_1000_per_year": "38.7",
+        "pin_resets_per_1000_per_month": "1.0",
+        "other_visits_per_1000_per_month": "1.0",
         "take_up_percent": "90",
         "notice_delay_weeks": "1",
         "service_level_percent": "80",
         "target_wait_minutes": "20",
     }
+    for name in PlanningPolicy.rate_fields():
+        form[name] = str(PlanningPolicy._meta.get_field(name).default)
+    for prefix, _label, _at_counter in COUNTER_WORK_KINDS:
+        form[f"{prefix}_minutes"] = str(PlanningPolicy._meta.get_field(f"{prefix}_minutes").default)
+        if PlanningPolicy._meta.get_field(f"{prefix}_needs_terminal").default:
+            form[f"{prefix}_needs_terminal"] = "on"
     form.update(overrides)
     return form
 
@@ -78,8 +106,29 @@ BAD = {
         {"saturday_starts_at": "18:00", "saturday_ends_at": "20:15"},
         "カードの事務は20:00までです",
     ),
-    "a cost below zero": ({"evening_cost_weight": "-0.5"}, "費用は0以上にしてください"),
-    "a weekend cost below zero": ({"weekend_cost_weight": "-1"}, "費用は0以上にしてください"),
+    "a Sunday past 20:00": ({"sunday_ends_at": "20:01"}, "カードの事務は20:00までです"),
+    "an evening rate below zero": ({"official_evening_yen": "-1"}, "費用は0以上にしてください"),
+    "a contractor rate below zero": (
+        {"contractor_sunday_yen": "-2500"},
+        "費用は0以上にしてください",
+    ),
+    "a post-office fee below zero": ({"post_office_fee_yen": "-10"}, "費用は0以上にしてください"),
+    "negative minutes a card": ({"card_pickup_minutes": "-5"}, "0〜240分で入力してください"),
+    "negative set-up minutes": ({"setup_minutes": "-1"}, "0〜240分で入力してください"),
+    "a whole day for a PIN": ({"pin_reset_minutes": "600"}, "0〜240分で入力してください"),
+    "negative patience": ({"patience_minutes": "-3"}, "0〜480分で入力してください"),
+    "a counter share above 100 %": (
+        {"counter_application_percent": "101"},
+        "割合は0〜100％で入力してください",
+    ),
+    "a negative in-person share": (
+        {"apply_in_person_percent": "-1"},
+        "割合は0〜100％で入力してください",
+    ),
+    "negative new cards": (
+        {"new_cards_per_1000_per_year": "-1"},
+        "0〜1,000で入力してください",
+    ),
     "a take-up above 100 %": ({"take_up_percent": "120"}, "0〜100％で入力してください"),
     "a notice delay of months": ({"notice_delay_weeks": "12"}, "0〜8週で入力してください"),
     "a Saturday among the evenings": ({"evening_weekdays": "[1, 5]"}, "0（月曜）〜4（金曜）"),
@@ -126,7 +175,7 @@ def test_the_backlog_reads_the_policy(city) -> None:  # type: ignore[no-untyped-
         evening_ends_at=dt.time(18, 15),
         take_up_percent=60,
         notice_delay_weeks=2,
-        evening_cost_weight=Decimal("2.00"),
+        official_evening_yen=6000,  # twice the weekday rate
     )
     changed = backlog_view(city, today=TODAY)
     assert changed.data.take_up == pytest.approx(0.6) and changed.data.notice_delay_weeks == 2
@@ -179,3 +228,65 @@ def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(city)
     login_staff(page, StaffUser.objects.get(username="demo-manager"))
     html = page.get("/staff/planning/").content.decode()
     assert "サービス水準に必要な窓口と端末" in html and "99％ を 0分以内" in html
+
+
+def _temporary_form(town: Municipality, **overrides: str) -> dict[str, str]:
+    form = {
+        "municipality": str(town.pk),
+        "name": "駅前臨時窓口",
+        "opens_on": "2027-01-04",
+        "closes_on": "2027-03-31",
+        "weekdays": "[0, 1, 2, 3, 4, 5]",
+        "starts_at": "10:00",
+        "ends_at": "19:00",
+        "counters": "3",
+        "terminals": "3",
+        "setup_cost_yen": "1500000",
+        "monthly_cost_yen": "400000",
+    }
+    form.update(overrides)
+    return form
+
+
+TEMPORARY_BAD = {
+    "closing before opening": ({"closes_on": "2027-01-01"}, "最終日は開設日以降にしてください"),
+    "a session past 20:00": ({"ends_at": "20:30"}, "カードの事務は20:00までです"),
+    "a set-up cost below zero": ({"setup_cost_yen": "-1"}, "費用は0以上にしてください"),
+    "a monthly cost below zero": ({"monthly_cost_yen": "-100"}, "費用は0以上にしてください"),
+    "no counter": ({"counters": "0"}, "窓口の数は1〜50で入力してください"),
+    "a day 7": ({"weekdays": "[0, 7]"}, "0（月曜）〜6（日曜）"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEMPORARY_BAD))
+def test_the_admin_refuses_a_temporary_counter_out_of_range_in_japanese(
+    admin_client: tuple[Client, Municipality], case: str
+) -> None:
+    client, town = admin_client
+    overrides, message = TEMPORARY_BAD[case]
+    response = client.post(
+        "/admin/forecasts/temporarycounteroption/add/", _temporary_form(town, **overrides)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not TemporaryCounterOption.objects.exists()
+
+
+def test_a_temporary_counter_saved_in_the_admin_is_audited(
+    admin_client: tuple[Client, Municipality],
+) -> None:
+    client, town = admin_client
+    response = client.post("/admin/forecasts/temporarycounteroption/add/", _temporary_form(town))
+    assert response.status_code == 302
+    option = TemporaryCounterOption.objects.get()
+    assert (option.counters, option.setup_cost_yen, option.minutes_per_day) == (3, 1_500_000, 540)
+    assert AuditEvent.objects.filter(subject_type="forecasts.TemporaryCounterOption").exists()
+
+
+def test_the_yen_rates_set_the_backlog_cost_weights() -> None:
+    policy = PlanningPolicy(official_weekday_yen=2000, official_evening_yen=3000)
+    assert policy.evening_cost_weight == Decimal("1.5")
+    mixed = PlanningPolicy(contractor_share_percent=50)
+    # half officials at 3,000/4,500 yen, half contractors at 2,400/3,600 yen a Saturday hour
+    assert mixed.blended_rate_yen("saturday") == pytest.approx(4050)
+    assert mixed.weekend_cost_weight == Decimal("1.5")

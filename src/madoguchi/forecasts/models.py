@@ -128,13 +128,54 @@ def _default_evening_weekdays() -> list[int]:
     return [1, 3]  # Tuesday, Thursday
 
 
+def _default_open_weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4, 5]  # Monday to Saturday
+
+
+def _minutes_field(label: str, default: int) -> models.SmallIntegerField:  # type: ignore[type-arg]
+    # signed, so a negative value reaches clean() and is refused with a Japanese message
+    return models.SmallIntegerField(label, default=default)
+
+
+def _yen_field(label: str, default: int) -> models.IntegerField:  # type: ignore[type-arg]
+    return models.IntegerField(label, default=default)
+
+
+COUNTER_WORK_KINDS: tuple[tuple[str, str, bool], ...] = (
+    ("card_pickup", "カードの交付（交付時来庁）", True),
+    ("cert_renewal", "電子証明書の更新", True),
+    ("application", "申請の受付（交付時来庁：カードは後日窓口で交付）", True),
+    ("application_in_person", "申請の受付（申請時来庁：本人確認をしてカードは郵送）", True),
+    ("pin_reset", "暗証番号の再設定・初期化", True),
+    ("other_visit", "その他の来庁（住所変更の券面記載、問い合わせなど）", True),
+    ("setup", "届いたカードの検品と交付前設定（1枚あたり）", False),
+    ("notice", "交付通知書の作成と発送・申請時来庁のカードの郵送（1枚あたり）", False),
+)
+"""Every kind of work the demand model counts: (field prefix, label, done at the counter —
+else back-office work). Each has `<prefix>_minutes` and `<prefix>_needs_terminal` below."""
+
+SESSION_KINDS: tuple[tuple[str, str], ...] = (
+    ("weekday", "平日日中"),
+    ("evening", "平日夜間"),
+    ("saturday", "土曜"),
+    ("sunday", "日曜・祝日"),
+)
+EMPLOYMENTS: tuple[tuple[str, str], ...] = (("official", "職員"), ("contractor", "委託事業者"))
+
+
 class PlanningPolicy(models.Model):
     """What the planner may propose and what it assumes, per municipality (edited in the admin,
-    audited). A municipality without a row plans with the defaults (`policy_for`)."""
+    audited). A municipality without a row plans with the defaults (`policy_for`).
+
+    Defaults: the values the planner used before they were settings; the counter work's minutes
+    from docs/domain.md (15–20 min a card, 10 a certificate); the yen rates and the shares of
+    kinds of visits are examples to replace with the municipality's own (docs/planning-policy.md).
+    """
 
     municipality = models.OneToOneField(
         "offices.Municipality", on_delete=models.CASCADE, related_name="planning_policy"
     )
+    # --- the sessions the planner may propose
     allow_evenings = models.BooleanField("平日夜間の臨時開庁を提案する", default=True)
     evening_weekdays = models.JSONField(
         "平日夜間の曜日（0=月曜〜4=金曜、提案する順）",
@@ -147,18 +188,36 @@ class PlanningPolicy(models.Model):
     allow_saturdays = models.BooleanField("土曜の臨時開庁を提案する", default=True)
     saturday_starts_at = models.TimeField("土曜の開始", default=dt.time(9, 0))
     saturday_ends_at = models.TimeField("土曜の終了", default=dt.time(12, 0))
-    evening_cost_weight = models.DecimalField(
-        "平日夜間の1時間あたり費用（平日日中=1）",
-        max_digits=4,
-        decimal_places=2,
-        default=Decimal("1.25"),
+    allow_sundays = models.BooleanField("日曜・祝日の臨時開庁を提案する", default=False)
+    sunday_starts_at = models.TimeField("日曜・祝日の開始", default=dt.time(9, 0))
+    sunday_ends_at = models.TimeField("日曜・祝日の終了", default=dt.time(12, 0))
+    allow_temporary_counters = models.BooleanField(
+        "臨時窓口（下の候補）を提案する",
+        default=True,
+        help_text="候補は「臨時窓口の候補」に日付と費用とともに登録します。",
     )
-    weekend_cost_weight = models.DecimalField(
-        "土曜の1時間あたり費用（平日日中=1）",
-        max_digits=4,
-        decimal_places=2,
-        default=Decimal("1.50"),
+    allow_post_office = models.BooleanField(
+        "郵便局への事務委託（電子証明書の更新・暗証番号の再設定）を提案する", default=False
     )
+    post_office_fee_yen = _yen_field("郵便局への委託料（1件あたり、円）", 0)
+    post_office_share_percent = models.SmallIntegerField(
+        "委託したとき郵便局で受ける電子証明書の更新などの割合（％）", default=10
+    )
+    # --- staff cost per hour, by employment and session kind (yen)
+    official_weekday_yen = _yen_field("職員の1時間あたり費用：平日日中（円）", 3000)
+    official_evening_yen = _yen_field("職員の1時間あたり費用：平日夜間（円）", 3750)
+    official_saturday_yen = _yen_field("職員の1時間あたり費用：土曜（円）", 4500)
+    official_sunday_yen = _yen_field("職員の1時間あたり費用：日曜・祝日（円）", 4500)
+    contractor_weekday_yen = _yen_field("委託事業者の1時間あたり費用：平日日中（円）", 2400)
+    contractor_evening_yen = _yen_field("委託事業者の1時間あたり費用：平日夜間（円）", 3000)
+    contractor_saturday_yen = _yen_field("委託事業者の1時間あたり費用：土曜（円）", 3600)
+    contractor_sunday_yen = _yen_field("委託事業者の1時間あたり費用：日曜・祝日（円）", 3600)
+    contractor_share_percent = models.SmallIntegerField(
+        "窓口・事務の時間のうち委託事業者が担う割合（％）",
+        default=0,
+        help_text="本人確認の判断、交付の決定、代理人の可否は職員が行います。",
+    )
+    # --- assumptions
     take_up_percent = models.PositiveSmallIntegerField("更新する人の割合（％）", default=90)
     notice_delay_weeks = models.PositiveSmallIntegerField(
         "カード到着から交付通知書の発送までの週数", default=1
@@ -169,6 +228,56 @@ class PlanningPolicy(models.Model):
     target_wait_minutes = models.PositiveSmallIntegerField(
         "サービス水準: 目標の待ち時間（分）", default=20
     )
+    patience_minutes = _minutes_field(
+        "来庁者があきらめて帰るまでの平均の待ち時間（分、0=帰らない）", 0
+    )
+    # --- the counter work: minutes of each kind and whether it needs an integrated terminal
+    card_pickup_minutes = _minutes_field("カードの交付（分）", 20)
+    card_pickup_needs_terminal = models.BooleanField("カードの交付に端末が必要", default=True)
+    cert_renewal_minutes = _minutes_field("電子証明書の更新（分）", 10)
+    cert_renewal_needs_terminal = models.BooleanField("電子証明書の更新に端末が必要", default=True)
+    application_minutes = _minutes_field("申請の受付・交付時来庁（分）", 15)
+    application_needs_terminal = models.BooleanField(
+        "申請の受付（交付時来庁）に端末が必要", default=False
+    )
+    application_in_person_minutes = _minutes_field("申請の受付・申請時来庁（分）", 20)
+    application_in_person_needs_terminal = models.BooleanField(
+        "申請の受付（申請時来庁）に端末が必要", default=False
+    )
+    pin_reset_minutes = _minutes_field("暗証番号の再設定（分）", 10)
+    pin_reset_needs_terminal = models.BooleanField("暗証番号の再設定に端末が必要", default=True)
+    other_visit_minutes = _minutes_field("その他の来庁（分）", 10)
+    other_visit_needs_terminal = models.BooleanField("その他の来庁に端末が必要", default=False)
+    setup_minutes = _minutes_field("検品と交付前設定（1枚あたり分）", 5)
+    setup_needs_terminal = models.BooleanField("交付前設定に端末が必要", default=True)
+    notice_minutes = _minutes_field("通知書の作成・発送（1枚あたり分）", 2)
+    notice_needs_terminal = models.BooleanField("通知書の作成に端末が必要", default=False)
+    # --- how many of each
+    counter_application_percent = models.SmallIntegerField(
+        "窓口で申請する人の割合（％、新規・更新とも。ほかはスマホ・郵送など）", default=20
+    )
+    apply_in_person_percent = models.SmallIntegerField(
+        "窓口で申請する人のうち申請時来庁（カードを郵送）の割合（％）", default=10
+    )
+    new_cards_per_1000_per_year = models.DecimalField(
+        "新規の申請（住民1,000人あたり年間）",
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("38.7"),
+        help_text="既定値は全国の見込み 480万件（2025年度）÷ 人口 約1億2,400万人。",
+    )
+    pin_resets_per_1000_per_month = models.DecimalField(
+        "暗証番号の再設定の来庁（住民1,000人あたり月間）",
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("1.0"),
+    )
+    other_visits_per_1000_per_month = models.DecimalField(
+        "その他の来庁（住民1,000人あたり月間）",
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("1.0"),
+    )
 
     class Meta:
         verbose_name = "計画の前提"
@@ -178,16 +287,38 @@ class PlanningPolicy(models.Model):
                 condition=models.Q(evening_ends_at__gt=models.F("evening_starts_at"))
                 & models.Q(evening_ends_at__lte=CARD_WORK_ENDS_AT)
                 & models.Q(saturday_ends_at__gt=models.F("saturday_starts_at"))
-                & models.Q(saturday_ends_at__lte=CARD_WORK_ENDS_AT),
+                & models.Q(saturday_ends_at__lte=CARD_WORK_ENDS_AT)
+                & models.Q(sunday_ends_at__gt=models.F("sunday_starts_at"))
+                & models.Q(sunday_ends_at__lte=CARD_WORK_ENDS_AT),
                 name="policy_sessions_end_after_start_by_20",
                 violation_error_message="開庁時間は開始より後、20:00までに終わるようにしてください。",
             ),
             models.CheckConstraint(
-                condition=models.Q(evening_cost_weight__gte=0)
-                & models.Q(weekend_cost_weight__gte=0)
-                & models.Q(take_up_percent__lte=100),
+                condition=models.Q(take_up_percent__lte=100)
+                & models.Q(official_weekday_yen__gte=0)
+                & models.Q(official_evening_yen__gte=0)
+                & models.Q(official_saturday_yen__gte=0)
+                & models.Q(official_sunday_yen__gte=0)
+                & models.Q(contractor_weekday_yen__gte=0)
+                & models.Q(contractor_evening_yen__gte=0)
+                & models.Q(contractor_saturday_yen__gte=0)
+                & models.Q(contractor_sunday_yen__gte=0)
+                & models.Q(post_office_fee_yen__gte=0),
                 name="policy_costs_and_take_up_in_range",
                 violation_error_message="費用は0以上、更新する人の割合は100％以下にしてください。",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(card_pickup_minutes__gte=0)
+                & models.Q(cert_renewal_minutes__gte=0)
+                & models.Q(application_minutes__gte=0)
+                & models.Q(application_in_person_minutes__gte=0)
+                & models.Q(pin_reset_minutes__gte=0)
+                & models.Q(other_visit_minutes__gte=0)
+                & models.Q(setup_minutes__gte=0)
+                & models.Q(notice_minutes__gte=0)
+                & models.Q(patience_minutes__gte=0),
+                name="policy_minutes_not_negative",
+                violation_error_message="時間（分）は0以上にしてください。",
             ),
         ]
 
@@ -200,17 +331,9 @@ class PlanningPolicy(models.Model):
         for kind, starts, ends in (
             ("evening", self.evening_starts_at, self.evening_ends_at),
             ("saturday", self.saturday_starts_at, self.saturday_ends_at),
+            ("sunday", self.sunday_starts_at, self.sunday_ends_at),
         ):
-            if starts is None or ends is None:
-                continue
-            if ends <= starts:
-                errors.setdefault(f"{kind}_ends_at", []).append(
-                    "終了は開始より後にしてください（時間がゼロや負になります）。"
-                )
-            if ends > CARD_WORK_ENDS_AT:
-                errors.setdefault(f"{kind}_ends_at", []).append(
-                    "カードの事務は20:00までです。終了を20:00以前にしてください。"
-                )
+            errors.update(_session_errors(f"{kind}_ends_at", starts, ends))
         weekdays = self.evening_weekdays
         if not (
             isinstance(weekdays, list)
@@ -223,14 +346,45 @@ class PlanningPolicy(models.Model):
             errors.setdefault("evening_weekdays", []).append(
                 "曜日は 0（月曜）〜4（金曜）の数字を重ならないように並べてください。例: [1, 3]"
             )
-        for name in ("evening_cost_weight", "weekend_cost_weight"):
+        for name in (*self.rate_fields(), "post_office_fee_yen"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 errors.setdefault(name, []).append("費用は0以上にしてください。")
-        if self.take_up_percent is not None and self.take_up_percent > 100:
-            errors.setdefault("take_up_percent", []).append(
-                "更新する人の割合は0〜100％で入力してください。"
+            elif value is not None and value > 1_000_000:
+                errors.setdefault(name, []).append("費用は100万円以下で入力してください。")
+        for prefix, _label, _at_counter in COUNTER_WORK_KINDS:
+            name = f"{prefix}_minutes"
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 240:
+                errors.setdefault(name, []).append(
+                    "所要時間は0〜240分で入力してください（負の値は使えません）。"
+                )
+        if self.patience_minutes is not None and not 0 <= self.patience_minutes <= 480:
+            errors.setdefault("patience_minutes", []).append(
+                "あきらめるまでの時間は0〜480分で入力してください（0はあきらめない）。"
             )
+        for name in (
+            "take_up_percent",
+            "contractor_share_percent",
+            "counter_application_percent",
+            "apply_in_person_percent",
+            "post_office_share_percent",
+        ):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 100:
+                errors.setdefault(name, []).append("割合は0〜100％で入力してください。")
+        if self.take_up_percent is not None and self.take_up_percent > 100:
+            errors["take_up_percent"] = ["更新する人の割合は0〜100％で入力してください。"]
+        for name in (
+            "new_cards_per_1000_per_year",
+            "pin_resets_per_1000_per_month",
+            "other_visits_per_1000_per_month",
+        ):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1000:
+                errors.setdefault(name, []).append(
+                    "住民1,000人あたりの件数は0〜1,000で入力してください。"
+                )
         if self.service_level_percent is not None and not 1 <= self.service_level_percent <= 99:
             errors.setdefault("service_level_percent", []).append(
                 "サービス水準は1〜99％で入力してください。"
@@ -246,6 +400,34 @@ class PlanningPolicy(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @staticmethod
+    def rate_fields() -> tuple[str, ...]:
+        return tuple(f"{who}_{kind}_yen" for who, _ in EMPLOYMENTS for kind, _ in SESSION_KINDS)
+
+    def hourly_rate_yen(self, employment: str, session_kind: str) -> int:
+        """Staff cost of one hour (yen): `employment` official|contractor, `session_kind`
+        weekday|evening|saturday|sunday (the staffing plan's "weekend" is Saturday)."""
+        kind = "saturday" if session_kind == "weekend" else session_kind
+        return int(getattr(self, f"{employment}_{kind}_yen"))
+
+    def blended_rate_yen(self, session_kind: str) -> float:
+        """One counter-hour of `session_kind` at the municipality's mix of officials and
+        contractors (`contractor_share_percent`)."""
+        share = self.contractor_share_percent / 100
+        return (1 - share) * self.hourly_rate_yen("official", session_kind) + (
+            share * self.hourly_rate_yen("contractor", session_kind)
+        )
+
+    @property
+    def evening_cost_weight(self) -> Decimal:
+        """An evening hour's cost relative to a weekday hour (from the yen rates)."""
+        return _ratio(self.blended_rate_yen("evening"), self.blended_rate_yen("weekday"))
+
+    @property
+    def weekend_cost_weight(self) -> Decimal:
+        """A Saturday hour's cost relative to a weekday hour (from the yen rates)."""
+        return _ratio(self.blended_rate_yen("saturday"), self.blended_rate_yen("weekday"))
+
     @property
     def evening_minutes(self) -> int:
         return _minutes(self.evening_starts_at, self.evening_ends_at)
@@ -253,6 +435,106 @@ class PlanningPolicy(models.Model):
     @property
     def saturday_minutes(self) -> int:
         return _minutes(self.saturday_starts_at, self.saturday_ends_at)
+
+    @property
+    def sunday_minutes(self) -> int:
+        return _minutes(self.sunday_starts_at, self.sunday_ends_at)
+
+
+def _ratio(value: float, base: float) -> Decimal:
+    return Decimal(str(round(value / base, 2))) if base > 0 else Decimal("1")
+
+
+def _session_errors(
+    field: str, starts: dt.time | None, ends: dt.time | None
+) -> dict[str, list[str]]:
+    if starts is None or ends is None:
+        return {}
+    messages = []
+    if ends <= starts:
+        messages.append("終了は開始より後にしてください（時間がゼロや負になります）。")
+    if ends > CARD_WORK_ENDS_AT:
+        messages.append("カードの事務は20:00までです。終了を20:00以前にしてください。")
+    return {field: messages} if messages else {}
+
+
+class TemporaryCounterOption(models.Model):
+    """A temporary counter the planner may propose (a station, a mall, a public hall): its dates,
+    hours, counters and what it costs besides the staff (edited in the admin, audited)."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.CASCADE, related_name="temporary_counter_options"
+    )
+    name = models.CharField("名称・場所", max_length=100)
+    opens_on = models.DateField("開設日")
+    closes_on = models.DateField("最終日")
+    weekdays = models.JSONField(
+        "開く曜日（0=月曜〜6=日曜）",
+        default=_default_open_weekdays,
+        blank=True,
+        help_text="例: [0, 1, 2, 3, 4, 5]",
+    )
+    starts_at = models.TimeField("開始", default=dt.time(10, 0))
+    ends_at = models.TimeField("終了", default=dt.time(19, 0))
+    counters = models.SmallIntegerField("窓口の数", default=2)
+    terminals = models.SmallIntegerField("端末の数", default=2)
+    setup_cost_yen = _yen_field("開設・撤去の費用（円）", 0)
+    monthly_cost_yen = _yen_field("会場費など月ごとの費用（円）", 0)
+
+    class Meta:
+        verbose_name = "臨時窓口の候補"
+        verbose_name_plural = "臨時窓口の候補"
+        ordering = ("opens_on", "name")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gte=models.F("opens_on"))
+                & models.Q(ends_at__gt=models.F("starts_at"))
+                & models.Q(ends_at__lte=CARD_WORK_ENDS_AT)
+                & models.Q(counters__gte=1)
+                & models.Q(terminals__gte=0)
+                & models.Q(setup_cost_yen__gte=0)
+                & models.Q(monthly_cost_yen__gte=0),
+                name="temporary_option_in_range",
+                violation_error_message=(
+                    "日付・時間・窓口の数・費用を確かめてください（終了は20:00まで、費用は0以上）。"
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.opens_on}〜{self.closes_on}）"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            errors["closes_on"] = ["最終日は開設日以降にしてください。"]
+        errors.update(_session_errors("ends_at", self.starts_at, self.ends_at))
+        weekdays = self.weekdays
+        if not (
+            isinstance(weekdays, list)
+            and weekdays
+            and all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in weekdays
+            )
+            and len(set(weekdays)) == len(weekdays)
+        ):
+            errors["weekdays"] = [
+                "曜日は 0（月曜）〜6（日曜）の数字を重ならないように並べてください。例: [0, 1, 2]"
+            ]
+        if self.counters is not None and not 1 <= self.counters <= 50:
+            errors["counters"] = ["窓口の数は1〜50で入力してください。"]
+        if self.terminals is not None and not 0 <= self.terminals <= 50:
+            errors["terminals"] = ["端末の数は0〜50で入力してください。"]
+        for name in ("setup_cost_yen", "monthly_cost_yen"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                errors[name] = ["費用は0以上にしてください。"]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def minutes_per_day(self) -> int:
+        return _minutes(self.starts_at, self.ends_at)
 
 
 def _minutes(starts: dt.time, ends: dt.time) -> int:
