@@ -8,7 +8,13 @@ import pytest
 import time_machine
 
 from madoguchi.core.audit import Actor
-from madoguchi.walkins.estimates import PRIOR_WEIGHT, blended_service_minutes, wait_minutes
+from madoguchi.walkins.estimates import (
+    PRIOR_WEIGHT,
+    Waiting,
+    blended_service_minutes,
+    wait_minutes,
+    wait_minutes_at_counters,
+)
 from madoguchi.walkins.selectors import queue_state, ticket_view
 from madoguchi.walkins.services import (
     call_next_ticket,
@@ -174,3 +180,88 @@ def test_reading_the_queue_takes_a_fixed_number_of_queries(
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
     with django_assert_max_num_queries(12):  # type: ignore[operator]  # pytest-django fixture
         queue_state(hall.site)
+
+
+# --- counter skills: only the counters that take the procedure count --------------------------
+
+TERMINAL, DESK = "terminal", "desk"
+CARD = Waiting(20, frozenset({TERMINAL}))  # card work: only where a terminal is
+CERT = Waiting(10, frozenset({TERMINAL, DESK}))
+
+
+def test_card_work_waits_only_for_the_counter_with_a_terminal() -> None:
+    wait = wait_minutes_at_counters(
+        free_in_minutes={TERMINAL: 0, DESK: 0},
+        ahead=[CARD, CERT, CARD, CERT],
+        mine=frozenset({TERMINAL}),
+    )
+    # The terminal counter serves both card visitors (0→20→40); the desk serves the renewals.
+    assert wait == 40
+    # Counting both counters for everybody, as before skills, said 30.
+    assert (
+        wait_minutes(counters=2, busy_remaining_minutes=[], ahead_service_minutes=[20, 10, 20, 10])
+        == 30
+    )
+
+
+def test_a_renewal_behind_card_visitors_is_called_at_the_other_counter() -> None:
+    wait = wait_minutes_at_counters(
+        free_in_minutes={TERMINAL: 0, DESK: 5},
+        ahead=[CARD, CARD, CARD],
+        mine=CERT.counters,
+    )
+    assert wait == 5  # the card visitors do not compete for the desk
+
+
+def test_nobody_at_work_takes_the_procedure() -> None:
+    assert wait_minutes_at_counters(free_in_minutes={DESK: 0}, ahead=[], mine=frozenset()) is None
+
+
+@pytestmark_db
+def test_a_ticket_counts_only_the_counters_that_take_its_procedure(
+    hall: Hall, traveller: time_machine.Coordinates
+) -> None:
+    hall.counter_2.has_terminal = False
+    hall.counter_2.save()
+    hall.cert_renewal.needs_terminal = False  # a renewal here needs no terminal
+    hall.cert_renewal.save()
+    cards = [
+        issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK) for _ in range(3)
+    ]
+    renewal = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
+    card = issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK)
+    # Three card pick-ups (20 min) ahead, one counter with a terminal: 60 min, not 30.
+    assert ticket_view(card).estimated_wait_minutes == 60
+    # The renewal competes with nobody for counter 2, which is idle.
+    assert ticket_view(renewal).estimated_wait_minutes == 0
+    assert [t.estimated_wait_minutes for t in cards] == [0, 20, 40]  # stored at issue
+    state = queue_state(hall.site)
+    # A newcomer for card work is behind four card visitors; one for a renewal behind the
+    # renewal waiting at counter 2.
+    assert state.wait_by_procedure == {hall.card_pickup.pk: 80, hall.cert_renewal.pk: 10}
+    assert state.estimated_wait_minutes == 80  # the newcomer's procedure is not known yet
+
+
+@pytestmark_db
+def test_a_counter_limited_to_renewals_does_not_shorten_the_card_queue(
+    hall: Hall, traveller: time_machine.Coordinates
+) -> None:
+    hall.counter_1.procedures.set([hall.cert_renewal])
+    for _ in range(2):
+        issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK)
+    card = issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK)
+    assert ticket_view(card).estimated_wait_minutes == 40  # counter 2 alone: 2 × 20 min
+    # The estimate matches what the counters then do: counter 1 never calls card work.
+    assert call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK) is None
+
+
+@pytestmark_db
+def test_no_counter_at_work_has_a_terminal_counts_the_sites_counters_that_have_one(
+    traveller: time_machine.Coordinates,
+) -> None:
+    hall = make_hall(counters_open=1)
+    hall.counter_1.has_terminal = False
+    hall.counter_1.save()  # the calendar opens one counter: 1番窓口 (by name), no terminal
+    issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK)
+    card = issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK)
+    assert ticket_view(card).estimated_wait_minutes == 20  # 2番窓口 (terminal) after one visitor

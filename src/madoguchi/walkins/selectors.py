@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 
 from madoguchi.core import clock
 from madoguchi.offices.calendar import OpenPeriod, SiteCalendar
 from madoguchi.offices.models import Counter, Procedure, Site
+from madoguchi.offices.selectors import offered_procedures
 from madoguchi.walkins.calling import order_key
-from madoguchi.walkins.estimates import blended_service_minutes, wait_minutes
+from madoguchi.walkins.estimates import (
+    Waiting,
+    blended_service_minutes,
+    wait_minutes,
+    wait_minutes_at_counters,
+)
 from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueSettings, QueueTicket, TicketStatus
 
 OBSERVATION_DAYS = 14
@@ -37,7 +44,11 @@ class QueueState:
     at_counters: list[QueueTicket]
     counters: list[CounterView]
     estimated_wait_minutes: int
-    """For somebody taking a ticket now (behind everyone waiting), counted from now."""
+    """For somebody taking a ticket now (behind everyone waiting), counted from now: the longest
+    of `wait_by_procedure` (a newcomer's procedure is not known yet)."""
+    wait_by_procedure: dict[int, int] = field(default_factory=dict)
+    """Per procedure offered (id): the wait of a newcomer for it, counting only the counters
+    that take it."""
     opens_at: dt.datetime | None = None
     """Before today's first opening: when it starts (the estimate counts the wait until then)."""
     wait_after_opening_minutes: int | None = None
@@ -116,30 +127,81 @@ def _planned_counters(site: Site, now: dt.datetime) -> tuple[int, float]:
     return 0, 0.0
 
 
+def _active_counters(site: Site) -> list[Counter]:
+    """`site`'s counters in use, by name, their skills prefetched (one round of queries)."""
+    return list(
+        Counter.objects.filter(site=site, is_active=True)
+        .prefetch_related("procedures")
+        .order_by("name")
+    )
+
+
 def _estimate(
     *,
-    site: Site,
     now: dt.datetime,
+    procedure: Procedure,
     ahead: list[QueueTicket],
     at_counters: list[QueueTicket],
     service: dict[int, float],
     planned: tuple[int, float],
+    active: list[Counter],
+    transfer_counter_id: int | None = None,
 ) -> int:
-    counters, minutes_until_open = planned
-    busy_remaining = []
+    """The wait of somebody for `procedure` behind `ahead`, counting only the counters that take
+    `procedure` and, ahead, who competes for them (`estimates.wait_minutes_at_counters`).
+
+    The counters at work are the busy ones, then idle active counters by name until the
+    calendar's number of counters open is reached (every active counter on a day without
+    hours). When none of them takes `procedure`, the site's other counters that do are counted
+    (staff would open one); a site without a counter that takes it is estimated as one counter
+    for everybody. A transferred visitor waits for their one counter.
+    """
+    count, minutes_until_open = planned
+    opening = max(0.0, minutes_until_open)
+    busy_remaining: dict[int, float] = {}
     for ticket in at_counters:
         expected = service[ticket.procedure_id]
         if ticket.status == TicketStatus.SERVING and ticket.served_at is not None:
             expected -= _minutes(now - ticket.served_at)
-        busy_remaining.append(max(0.0, expected))
-    if counters == 0:
-        counters = Counter.objects.filter(site=site, is_active=True).count()
-    return wait_minutes(
-        counters=max(counters, len(at_counters)),
-        busy_remaining_minutes=busy_remaining,
-        ahead_service_minutes=[service[t.procedure_id] for t in ahead],
-        minutes_until_open=minutes_until_open,
+        if ticket.counter_id is not None:
+            busy_remaining[ticket.counter_id] = max(opening, expected)
+    skills = {c.pk: {p.pk for p in c.procedures.all()} for c in active}
+
+    def takes(counters: list[Counter], p: Procedure) -> frozenset[Hashable]:
+        return frozenset(c.pk for c in counters if c.can_serve(p, skills[c.pk]))
+
+    ordered = [c for c in active if c.pk in busy_remaining]
+    ordered += [c for c in active if c.pk not in busy_remaining]
+    counters = ordered[: max(count, len(busy_remaining))] if count else ordered
+    mine = takes(counters, procedure)
+    if not mine:
+        counters = active
+        mine = takes(counters, procedure)
+    if transfer_counter_id is not None and transfer_counter_id in mine:
+        mine = frozenset({transfer_counter_id})
+    if not mine:
+        return wait_minutes(
+            counters=max(count, len(at_counters)),
+            busy_remaining_minutes=list(busy_remaining.values()),
+            ahead_service_minutes=[service[t.procedure_id] for t in ahead],
+            minutes_until_open=minutes_until_open,
+        )
+    eligible: dict[int, frozenset[Hashable]] = {}
+    queue = []
+    for ticket in ahead:
+        if ticket.procedure_id not in eligible:
+            eligible[ticket.procedure_id] = takes(counters, ticket.procedure)
+        allowed = eligible[ticket.procedure_id]
+        if ticket.transfer_counter_id is not None:
+            allowed = allowed & {ticket.transfer_counter_id}
+        queue.append(Waiting(service[ticket.procedure_id], allowed))
+    found = wait_minutes_at_counters(
+        free_in_minutes={c.pk: busy_remaining.get(c.pk, opening) for c in counters},
+        ahead=queue,
+        mine=mine,
     )
+    assert found is not None  # a counter in `mine` is among them
+    return found
 
 
 def _today_active(site: Site, now: dt.datetime) -> tuple[list[QueueTicket], list[QueueTicket], int]:
@@ -177,25 +239,38 @@ def queue_state(site: Site) -> QueueState:
     procedure_ids = {t.procedure_id for t in waiting + at_counters}
     service = service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {}
     by_counter = {t.counter_id: t for t in at_counters}
-    counters = [
-        CounterView(counter=c, ticket=by_counter.get(c.pk))
-        for c in Counter.objects.filter(site=site, is_active=True).order_by("name")
-    ]
+    active = _active_counters(site)
+    counters = [CounterView(counter=c, ticket=by_counter.get(c.pk)) for c in active]
     planned = _planned_counters(site, now)
-    estimate = _estimate(
-        site=site, now=now, ahead=waiting, at_counters=at_counters, service=service, planned=planned
-    )
+    offered = offered_procedures(site)
+
+    def longest(planned: tuple[int, float]) -> tuple[int, dict[int, int]]:
+        by_procedure = {
+            p.pk: _estimate(
+                now=now,
+                procedure=p,
+                ahead=waiting,
+                at_counters=at_counters,
+                service=service,
+                planned=planned,
+                active=active,
+            )
+            for p in offered
+        }
+        if not by_procedure:  # a site offering nothing: every counter for everybody
+            return wait_minutes(
+                counters=max(planned[0], len(at_counters)),
+                busy_remaining_minutes=[],
+                ahead_service_minutes=[service[t.procedure_id] for t in waiting],
+                minutes_until_open=planned[1],
+            ), {}
+        return max(by_procedure.values()), by_procedure
+
+    estimate, by_procedure = longest(planned)
     opens_at, after_opening = None, None
     if planned[1] > 0:
         opens_at = now + dt.timedelta(minutes=planned[1])
-        after_opening = _estimate(
-            site=site,
-            now=now,
-            ahead=waiting,
-            at_counters=at_counters,
-            service=service,
-            planned=(planned[0], 0.0),
-        )
+        after_opening, _ = longest((planned[0], 0.0))
     return QueueState(
         site=site,
         business_day=now.date(),
@@ -203,6 +278,7 @@ def queue_state(site: Site) -> QueueState:
         at_counters=at_counters,
         counters=counters,
         estimated_wait_minutes=estimate,
+        wait_by_procedure=by_procedure,
         opens_at=opens_at,
         wait_after_opening_minutes=after_opening,
     )
@@ -266,12 +342,14 @@ def ticket_view(ticket: QueueTicket) -> TicketView:
     procedure_ids = {t.procedure_id for t in ahead + at_counters} | {ticket.procedure_id}
     service = service_minutes_by_procedure(ticket.site, procedure_ids)
     estimate = _estimate(
-        site=ticket.site,
         now=now,
+        procedure=ticket.procedure,
         ahead=ahead,
         at_counters=at_counters,
         service=service,
         planned=_planned_counters(ticket.site, now),
+        active=_active_counters(ticket.site),
+        transfer_counter_id=ticket.transfer_counter_id,
     )
     return TicketView(
         ticket=ticket,
