@@ -407,50 +407,85 @@ def _event_loop(
 
     Customers are given in order of ``entry`` (the moment they may be called). ``queue_index`` is
     ``2·is_walk_in + needs_terminal``. ``boundaries`` are (time, counters open from then on,
-    flush the queue) in time order. Ties: completions, then boundaries, then entries.
+    flush the queue) in time order. Ties: completions (plain counters before terminal ones), then
+    boundaries, then entries; after every event the free counters call from the queues.
+
+    Written for speed (the planning checks run it for every site and session): the two
+    completion heaps and the boundary and entry lists end in an ``inf`` sentinel, so the next
+    event is found by comparing four numbers without emptiness checks; a visitor who finds no
+    queue and a free counter is called at once without touching a queue; the calling step runs
+    only when someone waits and a counter is free. ``tests/planning/test_simulation.py`` checks
+    it against the plain reference loop on random sites, ties included.
     """
     inf = math.inf
     n = len(entry)
     call = [math.nan] * n
+    entry = [*entry, inf]
     queues: list[deque[int]] = [deque(), deque(), deque(), deque()]
     booked_plain, booked_term, walk_plain, walk_term = queues
-    done_plain: list[float] = []
-    done_term: list[float] = []
+    done_plain = [inf]  # a heap whose last-popped element is never the sentinel
+    done_term = [inf]
     heappush = heapq.heappush
     heappop = heapq.heappop
-    boundary_count = len(boundaries)
-    next_entry = 0
+    bounds = [*boundaries, (inf, 0, False)]
     next_boundary = 0
+    t_bound = bounds[0][0]
+    i = 0
+    t_entry = entry[0]
     open_counters = 0
     busy = 0
     terminals_free = terminals
     queued = 0
     while True:
-        t_entry = entry[next_entry] if next_entry < n else inf
-        t_plain = done_plain[0] if done_plain else inf
-        t_term = done_term[0] if done_term else inf
-        t_bound = boundaries[next_boundary][0] if next_boundary < boundary_count else inf
+        t_plain = done_plain[0]
+        t_term = done_term[0]
         if t_plain <= t_term and t_plain <= t_bound and t_plain <= t_entry:
             if t_plain == inf:
                 break
             now = heappop(done_plain)
             busy -= 1
+            if not queued:
+                continue
         elif t_term <= t_bound and t_term <= t_entry:
             now = heappop(done_term)
             busy -= 1
             terminals_free += 1
+            if not queued:
+                continue
         elif t_bound <= t_entry:
-            now, open_counters, flush = boundaries[next_boundary]
+            now, open_counters, flush = bounds[next_boundary]
             next_boundary += 1
+            t_bound = bounds[next_boundary][0]
             if flush:
                 for queue in queues:
                     queue.clear()
                 queued = 0
+                if i >= n:
+                    break
+                continue
         else:
             now = t_entry
-            queues[queue_index[next_entry]].append(next_entry)
-            next_entry += 1
+            kind = queue_index[i]
+            if not queued and busy < open_counters:
+                if not kind & 1:
+                    call[i] = now
+                    busy += 1
+                    heappush(done_plain, now + service[i])
+                    i += 1
+                    t_entry = entry[i]
+                    continue
+                if terminals_free:
+                    call[i] = now
+                    busy += 1
+                    terminals_free -= 1
+                    heappush(done_term, now + service[i])
+                    i += 1
+                    t_entry = entry[i]
+                    continue
+            queues[kind].append(i)
             queued += 1
+            i += 1
+            t_entry = entry[i]
         while queued and busy < open_counters:
             best = -1
             best_entry = inf
@@ -474,8 +509,83 @@ def _event_loop(
                 heappush(done_term, now + service[chosen])
             else:
                 heappush(done_plain, now + service[chosen])
-        if next_entry >= n and not queued:
+        if i >= n and not queued:
             break
+    return call
+
+
+def _one_queue_loop(
+    entry: list[float],
+    service: list[float],
+    boundaries: list[tuple[float, int, bool]],
+    counter_limit: int,
+) -> list[float]:
+    """:func:`_event_loop` for visitors who all wait in one queue (one kind): same ties, same
+    call times (the tests compare the two on random sites).
+
+    With one queue visitors are called in entry order, so each is called at the later of their
+    entry and the moment the first counter frees, unless a boundary comes first: the bare
+    kernel's recursion (one ``heapreplace`` per visitor) with the sessions added. ``free`` holds
+    when each open counter is next free. At a boundary the counters still busy are kept, idle
+    ones are re-dated to the boundary up to the new count, and while more are busy than may be
+    open (``excess``) the first to finish go idle instead of calling. With one kind every busy
+    counter holds the same resources, so a terminal limit is a cap on open counters
+    (``counter_limit``).
+    """
+    inf = math.inf
+    n = len(entry)
+    call = [math.nan] * n
+    if not boundaries:
+        return call
+    heapreplace = heapq.heapreplace
+    heappop = heapq.heappop
+    free = [inf]  # no counter open yet; the sentinel is never replaced
+    bounds = [*boundaries, (inf, 0, False)]
+    next_boundary = 0
+    t_bound = bounds[0][0]
+    limit = t_bound  # t_bound, or -inf while some counters must go idle first
+    excess = 0
+    cutoff = -inf  # visitors who entered before the last flush were sent home
+    for k, e in enumerate(entry):
+        f = free[0]
+        t = f if f > e else e
+        if t <= limit and cutoff <= e < t_bound:
+            call[k] = t
+            heapreplace(free, t + service[k])
+            continue
+        if e < cutoff:
+            continue
+        while True:
+            f = free[0]
+            if excess and f <= t_bound:
+                heappop(free)  # this counter finishes and closes
+                excess -= 1
+                if not excess:
+                    limit = t_bound
+                continue
+            t = f if f > e else e
+            if t <= t_bound and e < t_bound:
+                break
+            # The boundary comes first (completions at its time came before it).
+            now, open_counters, flush = bounds[next_boundary]
+            next_boundary += 1
+            t_bound = bounds[next_boundary][0]
+            capacity = min(open_counters, counter_limit)
+            busy = [x for x in free if now < x < inf]
+            excess = max(0, len(busy) - capacity)
+            free = [*busy, *([now] * (capacity - len(busy))), inf]
+            heapq.heapify(free)
+            limit = -inf if excess else t_bound
+            if flush:
+                cutoff = now
+            if capacity == 0 and t_bound == inf:
+                return call
+            if e < cutoff:
+                break
+        if e < cutoff:
+            continue
+        call[k] = t
+        heapreplace(free, t + service[k])
     return call
 
 
@@ -635,16 +745,20 @@ def _report(
         last_end = np.full(closes.size, -np.inf)
         np.maximum.at(last_end, visitors.day[served], (call + visitors.service)[served])
         overtime = float(np.nansum(np.clip(last_end - closes, 0.0, None)[np.isfinite(last_end)]))
-    everyone = np.ones(waits.size, dtype=bool)
+    overall = _summarise(waits, np.ones(waits.size, dtype=bool))
+
+    def group(mask: npt.NDArray[np.bool_]) -> WaitSummary:
+        # A group that is everyone (one procedure, walk-ins only) has the overall figures.
+        return overall if mask.all() else _summarise(waits, mask)
+
     return SimulationReport(
-        overall=_summarise(waits, everyone),
+        overall=overall,
         by_procedure={
-            proc.code: _summarise(waits, visitors.procedure == index)
-            for index, proc in enumerate(procedures)
+            proc.code: group(visitors.procedure == index) for index, proc in enumerate(procedures)
         },
         by_arrival_type={
-            "appointment": _summarise(waits, ~visitors.is_walk_in),
-            "walk_in": _summarise(waits, visitors.is_walk_in),
+            "appointment": group(~visitors.is_walk_in),
+            "walk_in": group(visitors.is_walk_in),
         },
         no_shows=no_shows,
         utilization=busy / scheduled_counter_minutes if scheduled_counter_minutes else math.nan,
@@ -686,17 +800,34 @@ def _run(
     too_late = np.zeros(entry.size, dtype=bool)
     if closes.size:
         too_late = booked & ~(visitors.arrival <= closes[visitors.day])
-    admitted = np.flatnonzero(~too_late)
-    order = admitted[np.argsort(entry[admitted], kind="stable")]
-    call_sorted = _event_loop(
-        entry[order].tolist(),
-        visitors.service[order].tolist(),
-        queue_index[order].tolist(),
-        boundaries,
-        terminals if terminals is not None else 1 << 60,
-        policy == "appointments_first",
-    )
-    call = np.full(entry.size, np.nan)
+    service = visitors.service
+    order: npt.NDArray[np.intp] | None = None
+    if too_late.any() or (entry.size > 1 and bool((entry[1:] < entry[:-1]).any())):
+        admitted = np.flatnonzero(~too_late)
+        order = admitted[np.argsort(entry[admitted], kind="stable")]
+        entry, service, queue_index = entry[order], service[order], queue_index[order]
+    # (Already in entry order with everyone admitted, as a continuous run is: no reordering.)
+    limit = terminals if terminals is not None else 1 << 60
+    if queue_index.size == 0 or bool((queue_index == queue_index[0]).all()):
+        # One queue (e.g. walk-ins only, none or all needing a terminal): the FIFO recursion.
+        call_sorted = _one_queue_loop(
+            entry.tolist(),
+            service.tolist(),
+            boundaries,
+            limit if queue_index.size and queue_index[0] & 1 else 1 << 60,
+        )
+    else:
+        call_sorted = _event_loop(
+            entry.tolist(),
+            service.tolist(),
+            queue_index.tolist(),
+            boundaries,
+            limit,
+            policy == "appointments_first",
+        )
+    if order is None:
+        return np.asarray(call_sorted, dtype=np.float64)
+    call = np.full(visitors.arrival.size, np.nan)
     call[order] = call_sorted
     return call
 
