@@ -126,3 +126,39 @@ def test_the_endpoints_are_in_the_openapi_document(client: Client) -> None:
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/sites/{site_id}/tickets", "/api/v1/sites/{site_id}/queue"} <= set(paths)
     assert "/api/v1/tickets/{token}" in paths
+
+
+def test_numbers_carry_their_prefixes_as_on_the_pages(client: Client, hall: Hall) -> None:
+    from madoguchi.walkins.models import QueuePrefix
+
+    QueuePrefix.objects.create(site=hall.site, procedure=hall.card_pickup, prefix="A")
+    QueuePrefix.objects.create(site=hall.site, procedure=hall.cert_renewal, prefix="B")
+    created = take(client, hall, "card_pickup").json()
+    assert (created["number"], created["label"]) == (1, "A1")
+    renewal = take(client, hall, "cert_renewal").json()
+    assert (renewal["number"], renewal["label"]) == (1, "B1")
+    call_next_ticket(site=hall.site, counter=hall.counter_2, actor=Actor("staff:1:x"))
+
+    called = client.get(created["status_url"]).json()
+    assert (called["label"], called["status"], called["serving_labels"]) == ("A1", "called", ["A1"])
+    waiting = client.get(renewal["status_url"]).json()
+    assert (waiting["label"], waiting["serving"], waiting["serving_labels"]) == ("B1", [1], ["A1"])
+    queue = client.get(f"/api/v1/sites/{hall.site.pk}/queue").json()
+    assert (queue["serving"], queue["serving_labels"]) == ([1], ["A1"])
+    page = client.get(f"/queue/tickets/{QueueTicket.objects.get(prefix='B').token}/")
+    assert "A1" in page.content.decode()  # the same label the page shows
+
+
+def test_the_queue_gives_the_wait_per_procedure_by_the_counters_that_take_it(
+    client: Client, hall: Hall
+) -> None:
+    hall.counter_2.has_terminal = False
+    hall.counter_2.save()
+    hall.cert_renewal.needs_terminal = False
+    hall.cert_renewal.save()
+    for _ in range(2):
+        issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=Actor.resident())
+    body = client.get(f"/api/v1/sites/{hall.site.pk}/queue").json()
+    # Two card pick-ups (20 min) for the one counter with a terminal; the other counter is idle.
+    assert body["estimated_wait_by_procedure"] == {"card_pickup": 40, "cert_renewal": 0}
+    assert body["estimated_wait_minutes"] == 40

@@ -50,8 +50,14 @@ class TicketIn(Input):
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
 
 
+LABEL = "受付番号 as shown and called: the site's prefix for the procedure and the number, e.g. A12"
+
+
 class TicketCreatedOut(Schema):
-    number: int = Field(description="受付番号: 1, 2, 3, … per site and business day")
+    number: int = Field(
+        description="受付番号: 1, 2, 3, … per site, business day and prefix (see `label`)"
+    )
+    label: str = Field(description=LABEL)
     position: int = Field(description="1 = next to be called")
     estimated_wait_minutes: int
     status_url: str = Field(description="this ticket's status (JSON); keep it private")
@@ -62,11 +68,21 @@ class QueueOut(Schema):
     site_id: int
     waiting: int = Field(description="tickets waiting to be called")
     serving: list[int] = Field(description="numbers being called or served at a counter")
-    estimated_wait_minutes: int = Field(description="for somebody taking a ticket now")
+    serving_labels: list[str] = Field(
+        description="the same numbers as shown, with their prefixes (e.g. A12), by counter"
+    )
+    estimated_wait_minutes: int = Field(
+        description="for somebody taking a ticket now (the longest over the procedures)"
+    )
+    estimated_wait_by_procedure: dict[str, int] = Field(
+        description="per procedure code: the wait of somebody taking a ticket for it now, "
+        "counting only the counters that take it"
+    )
 
 
 class TicketOut(Schema):
     number: int
+    label: str = Field(description=LABEL)
     status: str = Field(description="waiting | called | serving | done | no_show | cancelled")
     status_label: str
     site_id: int
@@ -78,6 +94,7 @@ class TicketOut(Schema):
     estimated_wait_minutes: int | None = Field(description="while waiting")
     counter: str | None = Field(description="the counter to go to, once called")
     serving: list[int]
+    serving_labels: list[str] = Field(description="`serving` as shown, with prefixes")
 
 
 def _site(site_id: int) -> Site:
@@ -112,6 +129,7 @@ def take_ticket(
         201,
         TicketCreatedOut(
             number=ticket.number,
+            label=ticket.label,
             position=view.position or 1,
             estimated_wait_minutes=view.estimated_wait_minutes or 0,
             status_url=request.build_absolute_uri(
@@ -129,11 +147,18 @@ def site_queue(request: HttpRequest, path: Path[SiteId]) -> QueueOut:
     """How many wait, which numbers are at the counters, and the wait for a newcomer."""
     hit("ip", client_ip(request))
     state = queue_state(_site(path.site_id))
+    codes = dict(
+        Procedure.objects.filter(pk__in=state.wait_by_procedure).values_list("pk", "code")
+    )
     return QueueOut(
         site_id=state.site.pk,
         waiting=state.waiting_count,
         serving=state.serving_numbers,
+        serving_labels=state.serving_labels,
         estimated_wait_minutes=state.estimated_wait_minutes,
+        estimated_wait_by_procedure={
+            codes[pk]: minutes for pk, minutes in state.wait_by_procedure.items()
+        },
     )
 
 
@@ -153,6 +178,7 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
     at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
     return TicketOut(
         number=ticket.number,
+        label=ticket.label,
         status=ticket.status,
         status_label=ticket.get_status_display(),
         site_id=ticket.site_id,
@@ -164,4 +190,5 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
         estimated_wait_minutes=view.estimated_wait_minutes,
         counter=ticket.counter.name if at_counter and ticket.counter else None,
         serving=view.serving_numbers,
+        serving_labels=view.serving_labels,
     )
