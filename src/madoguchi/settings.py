@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "madoguchi.issuance",
     "madoguchi.forecasts",
     "madoguchi.resident_site",
-    "madoguchi.counter_console",
+    "madoguchi.staff_console",
     "madoguchi.queue_board",
     "madoguchi.api",
     "madoguchi.demo",  # the demo city and its command; touches every app above

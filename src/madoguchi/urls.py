@@ -25,10 +25,7 @@ if settings.ZONE in ("all", "public"):
 
 if settings.ZONE in ("all", "staff"):
     urlpatterns += [
-        path("staff/issuance/", include("madoguchi.issuance.urls")),
-        path("staff/planning/", include("madoguchi.forecasts.urls")),
-        path("staff/queue/", include("madoguchi.walkins.urls")),
         path("staff/", include("madoguchi.staff.urls")),  # sign-in and second factor
-        path("staff/", include("madoguchi.counter_console.urls")),
+        path("staff/", include("madoguchi.staff_console.urls")),  # every staff page
         path("admin/", admin.site.urls),
     ]

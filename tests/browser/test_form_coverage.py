@@ -105,101 +105,104 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
         '"新しい予備コードを作る").click()',
     ),
     "staff/templates/staff/otp_verify.html::(self)": (SIGN_IN, '"確認する").click()'),
-    "counter_console/templates/counter_console/base.html::staff:logout": (
+    "staff_console/templates/counter_console/base.html::staff:logout": (
         SIGN_IN,
         '"ログアウト").click()',
     ),
-    "counter_console/templates/counter_console/day.html::counter_console:site_day (get)": (
+    "staff_console/templates/counter_console/day.html::counter_console:site_day (get)": (
         COUNTER,
         '"探す").click()',
     ),
-    "counter_console/templates/counter_console/day.html::counter_console:check_in": (
+    "staff_console/templates/counter_console/day.html::counter_console:check_in": (
         COUNTER,
         'f"受付 {pickup.code}").click()',
     ),
-    "counter_console/templates/counter_console/day.html::counter_console:served": (
+    "staff_console/templates/counter_console/day.html::counter_console:served": (
         COUNTER,
         'f"完了 {renewal.code}").click()',
     ),
-    "counter_console/templates/counter_console/day.html::counter_console:no_show": (
+    "staff_console/templates/counter_console/day.html::counter_console:no_show": (
         COUNTER,
         'f"来庁なし {late.code}").click()',
     ),
-    "counter_console/templates/counter_console/hand_over.html::counter_console:hand_over": (
+    "staff_console/templates/counter_console/hand_over.html::counter_console:hand_over": (
         COUNTER,
         '"交付する").click()',
     ),
-    "counter_console/templates/counter_console/phone_booking.html::"
+    "staff_console/templates/counter_console/phone_booking.html::"
     "counter_console:phone_booking (get)": (COUNTER, '"空き時間を表示").click()'),
-    "counter_console/templates/counter_console/phone_booking.html::counter_console:phone_booking": (
+    "staff_console/templates/counter_console/phone_booking.html::counter_console:phone_booking": (
         COUNTER,
         '"予約する").click()',
     ),
-    "walkins/templates/walkins/calling.html::walkins:call": (CALLING, '次の方を呼ぶ").click()'),
-    "walkins/templates/walkins/calling.html::walkins:issue": (
+    "staff_console/templates/walkins/calling.html::walkins:call": (
+        CALLING,
+        '次の方を呼ぶ").click()',
+    ),
+    "staff_console/templates/walkins/calling.html::walkins:issue": (
         CALLING,
         '"発行して受付票を開く").click()',
     ),
-    "walkins/templates/walkins/calling.html::walkins:recall": (CALLING, '再呼出").click()'),
-    "walkins/templates/walkins/calling.html::walkins:move serve": (
+    "staff_console/templates/walkins/calling.html::walkins:recall": (CALLING, '再呼出").click()'),
+    "staff_console/templates/walkins/calling.html::walkins:move serve": (
         CALLING,
         '対応を開始").click()',
     ),
-    "walkins/templates/walkins/calling.html::walkins:move finish": (
+    "staff_console/templates/walkins/calling.html::walkins:move finish": (
         CALLING,
         '対応を終了").click()',
     ),
-    "walkins/templates/walkins/calling.html::walkins:move no-show": (
+    "staff_console/templates/walkins/calling.html::walkins:move no-show": (
         CALLING,
         '不在").click()',
     ),
-    "walkins/templates/walkins/calling.html::walkins:move cancel": (
+    "staff_console/templates/walkins/calling.html::walkins:move cancel": (
         COUNTER,
         'f"{walk_in.label}番を取り消す").click()',
     ),
-    "walkins/templates/walkins/transfer_form.html::walkins:transfer": (
+    "staff_console/templates/walkins/transfer_form.html::walkins:transfer": (
         CALLING,
         '回付する").first.click()',
     ),
-    "walkins/templates/walkins/stats.html::(self) (get)": (STATS, '"表示").click()'),
-    "walkins/templates/walkins/stats.html::walkins:adopt": (
+    "staff_console/templates/walkins/stats.html::(self) (get)": (STATS, '"表示").click()'),
+    "staff_console/templates/walkins/stats.html::walkins:adopt": (
         STATS,
         '"実績の対応時間を所要時間として採用").click()',
     ),
     # the card pipeline and planning
-    "issuance/templates/issuance/upload.html::(self)": (STAFF, '"取り込む").click()'),
-    "issuance/templates/issuance/_card_search_form.html::issuance:card_search (get)": (
+    "staff_console/templates/issuance/upload.html::(self)": (STAFF, '"取り込む").click()'),
+    "staff_console/templates/issuance/_card_search_form.html::issuance:card_search (get)": (
         STAFF,
         'page.locator("form[role=search] button[type=submit]").click()',
     ),
-    "issuance/templates/issuance/card.html::issuance:card_act": (
+    "staff_console/templates/issuance/card.html::issuance:card_act": (
         STAFF,
         '"検品済みにする").click()',
     ),
-    "issuance/templates/issuance/dashboard.html::issuance:advance step=inspect": (
+    "staff_console/templates/issuance/dashboard.html::issuance:advance step=inspect": (
         STAFF,
         '"古い順に最大500枚を検品済みにする").click()',
     ),
-    "issuance/templates/issuance/dashboard.html::issuance:advance step=setup": (
+    "staff_console/templates/issuance/dashboard.html::issuance:advance step=setup": (
         STAFF,
         '"古い順に最大500枚を交付前設定済みにする").click()',
     ),
-    "issuance/templates/issuance/dashboard.html::issuance:issue": (STAFF, "issue.click()"),
-    "issuance/templates/issuance/dashboard.html::issuance:remind": (
+    "staff_console/templates/issuance/dashboard.html::issuance:issue": (STAFF, "issue.click()"),
+    "staff_console/templates/issuance/dashboard.html::issuance:remind": (
         REMIND,
         '"再通知 2通を発行する").click()',
     ),
-    "issuance/templates/issuance/dashboard.html::issuance:upload_applications": (
+    "staff_console/templates/issuance/dashboard.html::issuance:upload_applications": (
         STAFF,
         '"申請件数を登録する").click()',
     ),
-    "forecasts/templates/forecasts/planning.html::forecasts:apply": (
+    "staff_console/templates/forecasts/planning.html::forecasts:apply": (
         APPLY,
         'page.click("text=この案を適用する")',
     ),
-    "forecasts/templates/forecasts/planning.html::(self) (get)": (STAFF, '"試算する").click()'),
-    "forecasts/templates/forecasts/staffing.html::(self) (get)": (STAFF, '"計算する").click()'),
-    "forecasts/templates/forecasts/register_upload.html::(self)": (
+    "staff_console/templates/forecasts/planning.html::(self) (get)": (STAFF, '"試算する").click()'),
+    "staff_console/templates/forecasts/staffing.html::(self) (get)": (STAFF, '"計算する").click()'),
+    "staff_console/templates/forecasts/register_upload.html::(self)": (
         REGISTER,
         'page.click("main button[type=submit]")',
     ),
@@ -266,14 +269,14 @@ def test_the_named_browser_test_submits_the_form(key: str) -> None:
 def test_the_scan_tells_forms_apart_by_action_arguments_and_step() -> None:
     """The scan's own control: three forms of one template, told apart; a form without an
     action is the page's own."""
-    template = SRC / "walkins" / "templates" / "walkins" / "calling.html"
+    template = SRC / "staff_console" / "templates" / "walkins" / "calling.html"
     serve = "<form method=\"post\" action=\"{% url 'walkins:move' row.ticket.pk 'serve' %}\">"
     advance = (
         '<form method="post" action="{% url \'issuance:advance\' %}">'
         '<input type="hidden" name="step" value="setup">'
     )
-    assert form_key(template, serve[5:-1], "") == "walkins/templates/walkins/calling.html::" + (
-        "walkins:move serve"
+    assert form_key(template, serve[5:-1], "") == (
+        "staff_console/templates/walkins/calling.html::walkins:move serve"
     )
     match = FORM.search(advance + "</form>")
     assert match is not None

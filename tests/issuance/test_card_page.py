@@ -13,9 +13,9 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance import services
-from madoguchi.issuance.card_views import actions_for
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
+from madoguchi.staff_console.issuance.card_views import actions_for
 from tests.conftest import login_staff
 from tests.issuance import factories
 

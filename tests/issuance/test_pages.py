@@ -93,7 +93,7 @@ def test_the_watch_lists_late_cards_first_then_at_risk() -> None:
 def test_an_oversized_upload_is_refused_with_a_pointer_to_the_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from madoguchi.issuance import views
+    from madoguchi.staff_console.issuance import views
 
     monkeypatch.setattr(views, "UPLOAD_MAX_BYTES", 100)
     client = client_for(Role.OFFICIAL)

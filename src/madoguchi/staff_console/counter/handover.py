@@ -24,7 +24,6 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import RefusesIndividualNumbers
-from madoguchi.counter_console.views import _reservation, _staff
 from madoguchi.issuance.models import (
     CardRecord,
     CardStatus,
@@ -39,6 +38,7 @@ from madoguchi.issuance.services import HandOverChecks
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
+from madoguchi.staff_console.counter.views import _reservation, _staff
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.visits import hand_over_card_at_visit
 

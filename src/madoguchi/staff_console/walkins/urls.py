@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.walkins import views
+from madoguchi.staff_console.walkins import views
 
 app_name = "walkins"
 

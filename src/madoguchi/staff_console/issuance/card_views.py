@@ -19,9 +19,9 @@ from madoguchi.core.errors import DomainError
 from madoguchi.issuance import services
 from madoguchi.issuance.models import CARD_TRANSITIONS, CardRecord, CardStatus, DefectReason
 from madoguchi.issuance.selectors import card_audit_trail, card_stage_history, search_cards
-from madoguchi.issuance.views import _municipality
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
+from madoguchi.staff_console.issuance.views import _municipality
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.forecasts import staffing_views, views
+from madoguchi.staff_console.forecasts import staffing_views, views
 
 app_name = "forecasts"
 

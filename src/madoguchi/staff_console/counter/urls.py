@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.counter_console import handover, views
+from madoguchi.staff_console.counter import handover, views
 
 app_name = "counter_console"
 

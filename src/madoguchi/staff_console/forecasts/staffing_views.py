@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
 from madoguchi.core.forms import RefusesIndividualNumbers
-from madoguchi.forecasts import charts
 from madoguchi.forecasts.staffing_plan import (
     DEFAULT_TIME_LIMIT_SECONDS,
     KIND_LABELS,
@@ -24,9 +23,10 @@ from madoguchi.forecasts.staffing_plan import (
     solve_staffing_plan,
     staffing_input,
 )
-from madoguchi.forecasts.views import COLORS, _municipality
 from madoguchi.planning.staffing import StaffingError, StaffingPlan
 from madoguchi.staff.access import Action, staff_view
+from madoguchi.staff_console import charts
+from madoguchi.staff_console.forecasts.views import COLORS, _municipality
 
 
 class StaffingForm(RefusesIndividualNumbers, forms.Form):

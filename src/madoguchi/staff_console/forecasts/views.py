@@ -16,8 +16,6 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.forecasts import charts
-from madoguchi.forecasts.forms import RegisterUploadForm, WhatIfForm
 from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.selectors import (
@@ -32,6 +30,8 @@ from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import propose_openings
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
+from madoguchi.staff_console import charts
+from madoguchi.staff_console.forecasts.forms import RegisterUploadForm, WhatIfForm
 
 TARGET_LEAD_DAYS = 14
 COLORS = ("#0b5394", "#e69138", "#38761d", "#990000", "#674ea7", "#45818e")

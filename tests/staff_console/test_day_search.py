@@ -12,11 +12,11 @@ from django.test import Client
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.individual_number import individual_number_check_digit
-from madoguchi.counter_console.selectors import day_view
 from madoguchi.issuance.models import CardRecord
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation
 from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff_console.counter.selectors import day_view
 from madoguchi.walkins.services import check_in_booked_visitor
 from tests.conftest import login_staff
 from tests.resident_site import factories

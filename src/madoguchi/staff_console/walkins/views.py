@@ -26,12 +26,12 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.csvsafe import safe_writer
 from madoguchi.core.errors import DomainError
 from madoguchi.core.links import public_url
-from madoguchi.forecasts.charts import Series, bar_chart
 from madoguchi.offices.models import Counter, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
-from madoguchi.walkins.forms import StaffIssueForm, StatsForm, TransferForm
+from madoguchi.staff_console.charts import Series, bar_chart
+from madoguchi.staff_console.walkins.forms import StaffIssueForm, StatsForm, TransferForm
 from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.selectors import queue_state
 from madoguchi.walkins.services import (

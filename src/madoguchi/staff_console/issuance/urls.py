@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.issuance import card_views, views
+from madoguchi.staff_console.issuance import card_views, views
 
 app_name = "issuance"
 

@@ -26,8 +26,6 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
-from madoguchi.counter_console.forms import PhoneBookingForm
-from madoguchi.counter_console.selectors import day_view, staff_bookable_slots
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
@@ -36,6 +34,8 @@ from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff.models import StaffUser
+from madoguchi.staff_console.counter.forms import PhoneBookingForm
+from madoguchi.staff_console.counter.selectors import day_view, staff_bookable_slots
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import check_in_booked_visitor
 from madoguchi.walkins.visits import no_show_visit, serve_visit
