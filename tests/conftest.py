@@ -6,6 +6,7 @@ A test that needs a component the machine lacks is skipped with the reason — e
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -52,6 +53,28 @@ def _no_rate_limits_unless_a_test_sets_them(settings: Any) -> None:
     """Every test client is 127.0.0.1 and makes many requests in seconds, which real limits
     would stop; tests of the limits set their own."""
     settings.MADOGUCHI_RATE_LIMITS = {}
+
+
+class SmsOutbox:
+    """The text messages sent through the SMS adapter's file backend, oldest first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines]
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings: Any, tmp_path: Path) -> SmsOutbox:
+    """Every test's SMS go to a file of its own (the adapter's `file` backend), never printed."""
+    settings.MADOGUCHI_SMS_BACKEND = "file"
+    settings.MADOGUCHI_SMS_FILE = str(tmp_path / "sms.jsonl")
+    return SmsOutbox(tmp_path / "sms.jsonl")
 
 
 @pytest.fixture(autouse=True)

@@ -245,6 +245,19 @@ EMAIL_BACKEND = env_str(
     else "django.core.mail.backends.console.EmailBackend",
 )
 
+# Text messages to residents' mobile phones (core/sms.py): "console" prints them, "file"
+# appends JSON lines to MADOGUCHI_SMS_FILE, "twilio" sends through Twilio's Messages API.
+MADOGUCHI_SMS_BACKEND = env_choice(
+    "MADOGUCHI_SMS_BACKEND", "console", ("console", "file", "twilio")
+)
+MADOGUCHI_SMS_FILE = env_str("MADOGUCHI_SMS_FILE", str(DATA_DIR / "sms.jsonl"))
+MADOGUCHI_TWILIO_ACCOUNT_SID = env_str("MADOGUCHI_TWILIO_ACCOUNT_SID", "")
+MADOGUCHI_TWILIO_AUTH_TOKEN = env_secret(
+    "MADOGUCHI_TWILIO_AUTH_TOKEN", "MADOGUCHI_TWILIO_AUTH_TOKEN_FILE", ""
+)
+MADOGUCHI_TWILIO_FROM = env_str("MADOGUCHI_TWILIO_FROM", "")
+MADOGUCHI_TWILIO_API_BASE = env_str("MADOGUCHI_TWILIO_API_BASE", "https://api.twilio.com")
+
 # Public rate limits (scope=requests/seconds); see core/ratelimit.py for the scopes.
 MADOGUCHI_RATE_LIMITS = env_rate_limits(
     "MADOGUCHI_RATE_LIMITS",
@@ -312,8 +325,11 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
 # implementation, which SQLite always uses.
 MADOGUCHI_BOOKING_PATH = env_choice("MADOGUCHI_BOOKING_PATH", "statement", ("statement", "orm"))
 
-PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
+# The residents' site as residents reach it: every link in mails, SMS, the notice's QR code and
+# the queue slip (core/links.py). Unset: this machine on MADOGUCHI_PORT (`serve --port` and
+# `demo --port` set it for their port when it is unset).
+PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}")
 # gunicorn sync workers for `madoguchi serve`: one per core with the database on this machine,
 # 2 × cores + 1 with a remote one (env.default_workers, decision 0010).
 WORKERS = env_int("MADOGUCHI_WORKERS", default_workers(DATABASE_URL), minimum=1, maximum=64)
