@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 PUBLIC_URLCONF = "madoguchi.public_urls"
+BASE_URL_VARIABLE = "MADOGUCHI_PUBLIC_BASE_URL"
 
 
 def public_url(viewname: str, *, kwargs: dict[str, Any] | None = None, **query: str) -> str:
@@ -20,3 +22,19 @@ def public_url(viewname: str, *, kwargs: dict[str, Any] | None = None, **query: 
     path = reverse(viewname, urlconf=PUBLIC_URLCONF, kwargs=kwargs)
     suffix = f"?{urlencode(query)}" if query else ""
     return str(settings.PUBLIC_BASE_URL).rstrip("/") + path + suffix
+
+
+def follow_server_port(*, host: str, port: int) -> str:
+    """Point links at the server about to start on `host:port` when the deployment has not set
+    `MADOGUCHI_PUBLIC_BASE_URL` (a demo on another port must not link to :8000); returns the base.
+
+    The variable is set in the environment too, so the server's workers read the same address.
+    """
+    if os.environ.get(BASE_URL_VARIABLE, "").strip():
+        return str(settings.PUBLIC_BASE_URL)
+    reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 — compared, not bound
+    shown = f"[{reachable}]" if ":" in reachable else reachable
+    base = f"http://{shown}:{port}"
+    os.environ[BASE_URL_VARIABLE] = base
+    settings.PUBLIC_BASE_URL = base
+    return base

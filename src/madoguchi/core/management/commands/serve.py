@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from madoguchi.core.links import follow_server_port
+
 
 class Command(BaseCommand):
     help = "本番用サーバー（gunicorn）で madoguchi を公開します。"
@@ -16,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind = f"{options['host']}:{options['port']}"
+        base = follow_server_port(host=options["host"], port=options["port"])
         self.stdout.write(f"http://{bind}/ で公開します（停止は Ctrl+C）。")
+        self.stdout.write(f"メール・SMS・通知書のリンク先: {base}/")
         self.stdout.flush()
         argv = [
             sys.executable,

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.core import clock
 from madoguchi.core.audit import seal_audit_events
+from madoguchi.core.links import follow_server_port
 from madoguchi.demo.city import DEMO_PASSWORD, build_demo_city
 from madoguchi.demo.samples import sample_notice_lines
 from madoguchi.staff.second_factor import secret_for_display
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         if options["residents"] < 0:
             self.stderr.write("--residents は 0 以上にしてください。")
             raise SystemExit(2)
+        if options["port"] is not None and not options["no_serve"]:
+            # the sample notices' QR codes below already point at the port served
+            follow_server_port(host="127.0.0.1", port=options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("デモ市を準備しています…")
         summary = build_demo_city(
