@@ -124,6 +124,9 @@ def visit(**overrides: Any) -> Visit:
         "ends_at": clock.at(VISIT_DAY, dt.time(10, 20)),
         "is_proxy": False,
         "documents": ("交付通知書", "本人確認書類（写真付き1点、または写真なし2点）"),
+        "change_until": VISIT_DAY - dt.timedelta(days=2),
+        "municipality": "テスト区",
+        "contact": "市民課 03-1234-5678",
     }
     fields.update(overrides)
     return Visit(**fields)

@@ -80,11 +80,43 @@ def test_confirmation_mail_arrives_over_smtp_in_japanese(smtp_inbox: Any) -> Non
 
 
 @pytest.mark.django_db
-def test_reminder_mail_says_tomorrow(smtp_inbox: Any) -> None:
+def test_the_reminder_names_the_visit_day_never_tomorrow(smtp_inbox: Any) -> None:
     mail.send_reminder(factories.visit(is_proxy=True), "hanako@example.jp")
 
     (message,) = smtp_inbox.messages
-    assert subject_of(message).startswith("【明日のご予約】")
+    assert subject_of(message).startswith(
+        "【ご予約日のお知らせ】マイナンバーカードの受け取り 6月10日（水）"
+    )
     body = body_of(message)
-    assert "明日はマイナンバーカード窓口のご予約の日です" in body
+    assert body.startswith("6月10日（水）はマイナンバーカード窓口のご予約の日です")
+    assert "明日" not in body
     assert "（代理人が来庁）" in body
+
+
+@pytest.mark.parametrize(
+    ("today", "says"),
+    [
+        (
+            dt.date(2026, 6, 8),  # the cut-off day itself: still open
+            "インターネットでの変更・取消は 6月8日（月）までです。"
+            "それ以降は市民課 03-1234-5678までお電話ください。",
+        ),
+        (
+            dt.date(2026, 6, 9),
+            "インターネットでの変更・取消は 6月8日（月）で締め切りました。"
+            "ご都合が悪くなった場合は、市民課 03-1234-5678までお電話ください。",
+        ),
+    ],
+)
+def test_mails_and_sms_state_the_last_day_of_online_changes(today: dt.date, says: str) -> None:
+    visit = factories.visit()
+    for message in (
+        mail.confirmation_message(visit, "hanako@example.jp", today=today),
+        mail.reminder_message(visit, "hanako@example.jp", today=today),
+    ):
+        assert says in message.body.replace("\n", "")
+    for kind in (mail.CONFIRMATION, mail.REMINDER):
+        text = mail.sms_text(kind, visit, today=today)
+        assert "6月10日（水）10:00" in text and "ACDEFGHJKL" in text
+        assert ("6月8日（月）まで" in text) == (today <= dt.date(2026, 6, 8))
+        assert "\n" not in text and "明日" not in text

@@ -25,6 +25,7 @@ from madoguchi.issuance.numbers import normalize_notice_number as normalize_noti
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.normalize import (
     normalize_kana,
+    normalize_mobile,
     normalize_notice_number,
     normalize_phone,
     normalize_reservation_code,
@@ -130,8 +131,18 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
         super().__init__(*args, **kwargs)
         self.procedure = procedure
         if self.needs_notice:
-            for name in ("family_name_kana", "given_name_kana", "email", "phone"):
+            # A card pick-up is identified by the notice; a contact is optional, for the
+            # confirmation and the day-before reminder (by mail, or SMS to a mobile).
+            for name in ("family_name_kana", "given_name_kana"):
                 del self.fields[name]
+            self.fields["email"].help_text = _(
+                "入力すると、予約の確認と予約日の前日のお知らせをメールでお送りします。"
+            )
+            self.fields["phone"].label = _("携帯電話番号")
+            self.fields["phone"].help_text = _(
+                "入力すると、予約の確認と予約日の前日のお知らせをSMSでお送りします"
+                "（070・080・090で始まる番号、ハイフンはなくてもかまいません）。"
+            )
         else:
             del self.fields["notice_number"]
         if not procedure.proxy_allowed:
@@ -168,7 +179,11 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
 
     def clean_phone(self) -> str:
         value = str(self.cleaned_data.get("phone", "")).strip()
-        return _normalised(normalize_phone, value) if value else ""
+        if not value:
+            return ""
+        if self.needs_notice:  # asked for as a mobile number: the SMS goes to it
+            return _normalised(normalize_mobile, value)
+        return _normalised(normalize_phone, value)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -190,8 +205,8 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
         else:
             arguments["family_name_kana"] = data["family_name_kana"]
             arguments["given_name_kana"] = data["given_name_kana"]
-            arguments["email"] = data.get("email") or ""
-            arguments["phone"] = data.get("phone") or ""
+        arguments["email"] = data.get("email") or ""
+        arguments["phone"] = data.get("phone") or ""
         return arguments
 
 

@@ -1,23 +1,38 @@
-"""Confirmation and day-before reminder e-mails to residents (Japanese, plain text).
+"""What residents are sent about a visit: the confirmation and the day-before reminder, as an
+e-mail (plain text) and as an SMS (one short text), always in Japanese.
 
-Composition only: which reservations get a reminder, and marking them, is the command's job.
+Composition only: who gets what and when is `reservations.notify`'s job. Every text names the
+visit's real date and weekday (never 「明日」: a reminder run for another day must not lie), the
+last day of online changes (the municipality's cut-off) and, once it has passed, whom to call;
+links point at the public site's configured address (`core.links`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from madoguchi.core import clock
 from madoguchi.core.links import public_url
 from madoguchi.reservations.visit import Visit
 
+CONFIRMATION, REMINDER = "confirmation", "reminder"
 
-def _message(kind: str, visit: Visit, to: str) -> EmailMessage:
-    context = {"visit": visit, "lookup_url": public_url("resident_site:lookup", code=visit.code)}
+
+def _context(visit: Visit, today: dt.date | None) -> dict[str, Any]:
+    return {
+        "visit": visit,
+        "lookup_url": public_url("resident_site:lookup", code=visit.code),
+        "changes_open": visit.can_change_on(today or clock.today()),
+    }
+
+
+def _message(kind: str, visit: Visit, to: str, today: dt.date | None) -> EmailMessage:
+    context = _context(visit, today)
     # Residents' mail is Japanese whatever language the sending request (or command) used.
     with translation.override("ja"):
         subject = render_to_string(f"reservations/mail/{kind}_subject.txt", context)
@@ -25,33 +40,28 @@ def _message(kind: str, visit: Visit, to: str) -> EmailMessage:
     return EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
 
 
-def confirmation_message(visit: Visit, to: str) -> EmailMessage:
-    """The 「予約を受け付けました」 mail: code, date and time, site, what to bring."""
-    return _message("confirmation", visit, to)
+def sms_text(kind: str, visit: Visit, *, today: dt.date | None = None) -> str:
+    """The SMS of `kind` (`confirmation` or `reminder`) for `visit`, one line."""
+    with translation.override("ja"):
+        text = render_to_string(f"reservations/sms/{kind}.txt", _context(visit, today))
+    return " ".join(text.split())
 
 
-def reminder_message(visit: Visit, to: str) -> EmailMessage:
-    """The day-before 「明日はご予約の日です」 mail with the same facts."""
-    return _message("reminder", visit, to)
+def confirmation_message(visit: Visit, to: str, *, today: dt.date | None = None) -> EmailMessage:
+    """The 「予約を受け付けました」 mail: code, date and time, site, what to bring, changes."""
+    return _message(CONFIRMATION, visit, to, today)
+
+
+def reminder_message(visit: Visit, to: str, *, today: dt.date | None = None) -> EmailMessage:
+    """The 「n月j日（曜）はご予約の日です」 mail with the same facts, composed on `today`."""
+    return _message(REMINDER, visit, to, today)
 
 
 def send_confirmation(visit: Visit, to: str) -> None:
-    """Send the confirmation; call it from `transaction.on_commit` (nothing leaves on rollback)."""
+    """Send the confirmation mail now (`reservations.notify` calls it after the commit)."""
     confirmation_message(visit, to).send(fail_silently=False)
 
 
 def send_reminder(visit: Visit, to: str) -> None:
-    """Send the day-before reminder."""
+    """Send the day-before reminder mail now."""
     reminder_message(visit, to).send(fail_silently=False)
-
-
-def send_confirmation_on_commit(booked: Any) -> None:
-    """Queue the confirmation of reservation `booked` for after its transaction commits.
-
-    Nothing is queued without an e-mail address; on rollback nothing is sent.
-    """
-    if not booked.email:
-        return
-    visit = Visit.of(booked)
-    address = booked.email
-    transaction.on_commit(lambda: send_confirmation(visit, address))

@@ -72,6 +72,23 @@ def normalize_phone(value: str) -> str:
     return text
 
 
+def normalize_mobile(value: str) -> str:
+    """A mobile number for SMS: digits only, 070/080/090 and 8 more digits (`+81 90-…` is
+    accepted too); raises 422 `invalid_mobile`."""
+    refuse_individual_number(value)
+    text = re.sub(r"[\s\-‐－ー()（）]", "", nfkc(value))
+    if text.startswith("+81"):
+        text = "0" + text[3:]
+    if not re.fullmatch(r"0[789]0\d{8}", text):
+        raise DomainError(
+            "invalid_mobile",
+            _(
+                "携帯電話番号は070・080・090で始まる11桁の数字で入力してください（例：090-1234-5678）。"
+            ),
+        )
+    return text
+
+
 def normalize_email(value: str) -> str:
     """Lower-cased domain, NFKC; raises 422 `invalid_email` on anything that is not an address."""
     refuse_individual_number(value)

@@ -57,6 +57,16 @@ class Visit:
     ends_at: dt.datetime
     is_proxy: bool
     documents: tuple[str, ...]
+    change_until: dt.date | None = None
+    """The last day the resident may change or cancel online (the municipality's cut-off,
+    `services._check_cutoff`); None when not known."""
+    municipality: str = ""
+    contact: str = ""
+    """Whom to call once online changes have ended: the municipality's contact and phone."""
+
+    def can_change_on(self, day: dt.date) -> bool:
+        """Whether online changes are still open on business date `day`."""
+        return self.change_until is not None and day <= self.change_until
 
     @property
     def day(self) -> dt.date:
@@ -70,6 +80,11 @@ class Visit:
         procedure = reservation.procedure
         site = slot.site
         address = f"〒{site.postal_code} {site.address}" if site.postal_code else site.address
+        municipality = site.municipality
+        starts_on = clock.to_jst(slot.starts_at).date()
+        contact = " ".join(
+            part for part in (municipality.contact_name, municipality.contact_phone) if part
+        )
         return cls(
             code=reservation.code,
             procedure_code=procedure.code,
@@ -81,4 +96,7 @@ class Visit:
             ends_at=clock.to_jst(slot.ends_at),
             is_proxy=bool(reservation.is_proxy),
             documents=documents_to_bring(procedure, is_proxy=bool(reservation.is_proxy)),
+            change_until=starts_on - dt.timedelta(days=municipality.cancellation_cutoff_days),
+            municipality=municipality.name,
+            contact=contact or municipality.name,
         )

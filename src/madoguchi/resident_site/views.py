@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +30,7 @@ from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
-from madoguchi.reservations import mail, services
+from madoguchi.reservations import services
 from madoguchi.reservations.forms import IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.normalize import normalize_reservation_code
@@ -57,6 +56,7 @@ FIELD_OF_ERROR = {
     "invalid_kana": "family_name_kana",
     "kana_name_required": "family_name_kana",
     "invalid_phone": "phone",
+    "invalid_mobile": "phone",
     "invalid_email": "email",
     "contact_required": "email",
     "invalid_birth_date": "birth_date",
@@ -324,16 +324,14 @@ def _initial_from(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
 
 
 def _book(form: IdentifyForm, slot: Slot) -> Reservation:
-    """Book through the reservations service; the confirmation mail leaves after the commit."""
-    with transaction.atomic():
-        booked = services.book_reservation(
-            slot_id=slot.pk,
-            procedure_code=slot.procedure.code,
-            applicant=services.Applicant(**form.booking_arguments()),
-            actor=Actor.resident(),
-        )
-        mail.send_confirmation_on_commit(booked)
-    return booked
+    """Book through the reservations service, which also sends the confirmation (after the
+    commit) — no transaction here, so the booking takes the one-statement path."""
+    return services.book_reservation(
+        slot_id=slot.pk,
+        procedure_code=slot.procedure.code,
+        applicant=services.Applicant(**form.booking_arguments()),
+        actor=Actor.resident(),
+    )
 
 
 # --- the reservation: look-up, page, .ics, cancel, reschedule ---------------------------------

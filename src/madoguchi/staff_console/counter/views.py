@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -29,7 +28,6 @@ from madoguchi.core.errors import DomainError
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
-from madoguchi.reservations.mail import send_confirmation_on_commit
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -188,15 +186,13 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     form = PhoneBookingForm(request.POST, procedure=chosen, slot_choices=choices)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                booked = services.book_reservation(
-                    slot_id=form.cleaned_data["slot"],
-                    procedure_code=chosen.code,
-                    applicant=services.Applicant(**form.booking_arguments()),
-                    actor=Actor.staff(_staff(request)),
-                    channel=Channel.PHONE,
-                )
-                send_confirmation_on_commit(booked)
+            booked = services.book_reservation(  # it sends the confirmation itself
+                slot_id=form.cleaned_data["slot"],
+                procedure_code=chosen.code,
+                applicant=services.Applicant(**form.booking_arguments()),
+                actor=Actor.staff(_staff(request)),
+                channel=Channel.PHONE,
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:

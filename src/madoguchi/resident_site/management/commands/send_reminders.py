@@ -1,4 +1,5 @@
-"""`madoguchi send_reminders [--date YYYY-MM-DD]`: the day-before reminder mails.
+"""`madoguchi send_reminders [--date YYYY-MM-DD]`: the day-before reminders, by e-mail and SMS,
+to every booking with a contact (card pick-ups too).
 
 Run it once a day (cron or a systemd timer); running it again sends nothing twice.
 """
@@ -14,7 +15,7 @@ from madoguchi.resident_site.reminders import send_day_before_reminders
 
 
 class Command(BaseCommand):
-    help = "予約日前日のお知らせメールを送ります（何度実行しても二重には送りません）。"
+    help = "予約日前日のお知らせ（メール・SMS）を送ります（何度実行しても二重には送りません）。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", help="予約日（YYYY-MM-DD）。省略すると明日。", default=None)
@@ -30,6 +31,10 @@ class Command(BaseCommand):
         for result in send_day_before_reminders(day=day):
             if result.sent:
                 sent += 1
+                if result.error:
+                    self.stderr.write(
+                        f"一部の連絡方法で送れませんでした {result.code}: {result.error}"
+                    )
             else:
                 failed += 1
                 self.stderr.write(f"送信できませんでした {result.code}: {result.error}")

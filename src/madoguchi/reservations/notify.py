@@ -1,0 +1,116 @@
+"""Telling residents about their bookings, by e-mail and SMS: who gets what, and sending it.
+
+The booking service calls `after_booking` for every new booking, whatever the interface (the
+residents' pages, phone bookings at the counter, the API): the confirmation leaves after the
+booking's transaction commits (`transaction.on_commit`) — at once on the fast path, whose one
+statement has committed by then; at the commit of a caller's transaction otherwise; never on a
+rollback. A replayed double submit books nothing and sends nothing. The day-before reminder job
+(`resident_site.reminders`) sends through `deliver` too.
+
+A booking has a contact when it has an e-mail address or a mobile number (SMS reaches only
+070/080/090 numbers; a landline is kept for staff to call). A channel that fails is logged and
+reported; it never undoes a committed booking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from madoguchi.core import sms
+from madoguchi.reservations import mail
+from madoguchi.reservations.visit import Visit
+
+logger = logging.getLogger(__name__)
+
+EMAIL, SMS = "email", "sms"
+
+
+def channels_of(reservation: Any) -> list[str]:
+    """The channels a booking can be told on: `email` when it has an address, `sms` for a
+    mobile number."""
+    found = []
+    if reservation.email:
+        found.append(EMAIL)
+    if reservation.phone and sms.is_mobile(reservation.phone):
+        found.append(SMS)
+    return found
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message on one channel: sent, or the error that stopped it."""
+
+    channel: str
+    error: str = ""
+
+    @property
+    def sent(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    visit: Visit
+    email: str
+    phone: str
+
+
+def deliver(
+    kind: str, visit: Visit, *, email: str, phone: str, today: dt.date | None = None
+) -> list[Delivery]:
+    """Send the `kind` message (`confirmation` or `reminder`) for `visit` on every channel the
+    contact allows; one `Delivery` per channel tried. `today`: the day the text is composed for
+    (whether online changes are still open)."""
+    results = []
+    if email:
+        try:
+            message = (
+                mail.confirmation_message(visit, email, today=today)
+                if kind == mail.CONFIRMATION
+                else mail.reminder_message(visit, email, today=today)
+            )
+            message.send(fail_silently=False)
+        except OSError as error:  # SMTP failures are OSError subclasses (smtplib, socket)
+            results.append(Delivery(EMAIL, str(error) or type(error).__name__))
+        else:
+            results.append(Delivery(EMAIL))
+    if phone and sms.is_mobile(phone):
+        try:
+            sms.send_sms(phone, mail.sms_text(kind, visit, today=today))
+        except sms.SmsError as error:
+            results.append(Delivery(SMS, str(error) or type(error).__name__))
+        else:
+            results.append(Delivery(SMS))
+    return results
+
+
+def after_booking(reservations: Sequence[Any]) -> None:
+    """Queue the confirmation of each new reservation with a contact for after the commit.
+
+    Called by `services.book_group_reservation` once the booking is written; the reservations
+    carry their slot (with site and municipality) and procedure, so composing needs no query.
+    """
+    recipients = [_Recipient(Visit.of(r), r.email, r.phone) for r in reservations if channels_of(r)]
+    if recipients:
+        transaction.on_commit(partial(_confirm, recipients))
+
+
+def _confirm(recipients: Iterable[_Recipient]) -> None:
+    for recipient in recipients:
+        for result in deliver(
+            mail.CONFIRMATION, recipient.visit, email=recipient.email, phone=recipient.phone
+        ):
+            if not result.sent:
+                logger.warning(
+                    "confirmation of %s by %s failed: %s",
+                    recipient.visit.code,
+                    result.channel,
+                    result.error,
+                )
