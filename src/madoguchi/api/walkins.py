@@ -147,9 +147,7 @@ def site_queue(request: HttpRequest, path: Path[SiteId]) -> QueueOut:
     """How many wait, which numbers are at the counters, and the wait for a newcomer."""
     hit("ip", client_ip(request))
     state = queue_state(_site(path.site_id))
-    codes = dict(
-        Procedure.objects.filter(pk__in=state.wait_by_procedure).values_list("pk", "code")
-    )
+    codes = dict(Procedure.objects.filter(pk__in=state.wait_by_procedure).values_list("pk", "code"))
     return QueueOut(
         site_id=state.site.pk,
         waiting=state.waiting_count,
