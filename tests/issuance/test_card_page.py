@@ -103,7 +103,8 @@ def test_a_defect_needs_a_listed_reason() -> None:
 def test_a_move_the_table_forbids_is_refused_with_the_reason() -> None:
     card = factories.card(status=CardStatus.NOTICE_ISSUED)
     html = act(client_for(Role.OFFICIAL), card, "return")
-    assert "状態を" in html and "変えることはできません" in html
+    assert "カードは「交付通知書発送済み」のため、「J-LISへ返送」にはできません。" in html
+    assert "notice_issued" not in html
     card.refresh_from_db()
     assert card.status == CardStatus.NOTICE_ISSUED
 

@@ -101,7 +101,7 @@ def test_a_refused_move_is_shown_as_a_message_not_an_error_page(
     (ticket,) = issue(hall, 1)
     response = staff_client.post(f"/staff/queue/tickets/{ticket.pk}/finish/", follow=True)
     assert response.status_code == 200
-    assert "変えることはできません" in response.content.decode()
+    assert "整理券は「お待ちください」のため、「完了」にはできません。" in response.content.decode()
 
 
 def test_calling_with_nobody_waiting_says_so(staff_client: Client, hall: Hall) -> None:

@@ -54,3 +54,39 @@ def month_start(day: dt.date, months: int = 0) -> dt.date:
 def monday_of(day: dt.date) -> dt.date:
     """The Monday of `day`'s week (weeks run Monday to Sunday, as application counts do)."""
     return day - dt.timedelta(days=day.weekday())
+
+
+# --- 和暦: the Japanese era of a year, as birth-date selects label it --------------------------
+# Five public facts (the first day of each era), kept here rather than in a dependency; a new
+# era is one more row. Years before 明治 never reach a birth-date select (EARLIEST_DATE).
+
+ERAS: tuple[tuple[dt.date, str], ...] = (
+    (dt.date(1868, 10, 23), "明治"),
+    (dt.date(1912, 7, 30), "大正"),
+    (dt.date(1926, 12, 25), "昭和"),
+    (dt.date(1989, 1, 8), "平成"),
+    (dt.date(2019, 5, 1), "令和"),
+)
+
+
+def _era_year(first_day: dt.date, name: str, year: int) -> str:
+    number = year - first_day.year + 1
+    return f"{name}{'元' if number == 1 else number}年"
+
+
+def wareki_years(year: int) -> list[str]:
+    """The era years a Western year falls in, earliest first: 1985 → ["昭和60年"];
+    1989 → ["昭和64年", "平成元年"] (the era changed on 8 January)."""
+    found = []
+    for index, (first_day, name) in enumerate(ERAS):
+        ends = ERAS[index + 1][0] if index + 1 < len(ERAS) else dt.date.max
+        if first_day.year <= year and dt.date(year, 1, 1) < ends:
+            found.append(_era_year(first_day, name, year))
+    return found
+
+
+def year_with_wareki(year: int, *, pattern: str = "%(year)s年（%(eras)s）") -> str:
+    """「1985年（昭和60年）」, 「1989年（昭和64年・平成元年）」: a year as a select shows it
+    (`pattern` is the page language's form of it, the era names stay Japanese)."""
+    eras = wareki_years(year)
+    return pattern % {"year": year, "eras": "・".join(eras)} if eras else str(year)

@@ -11,15 +11,29 @@ from madoguchi.core.errors import DomainError
 TransitionTable = Mapping[str, frozenset[str]]
 
 
-def check_transition(table: TransitionTable, current: str, target: str, *, what: str) -> None:
-    """Raise DomainError (409 `invalid_transition`) unless `table` allows current → target."""
+def check_transition(
+    table: TransitionTable,
+    current: str,
+    target: str,
+    *,
+    what: str,
+    labels: Mapping[str, str],
+) -> None:
+    """Raise DomainError (409 `invalid_transition`) unless `table` allows current → target.
+
+    The message names both states by their `labels` (the status choices' Japanese names: a
+    resident reads 「取消」, never `cancelled`); a state without a label is not named at all.
+    """
     if target not in table.get(current, frozenset()):
-        raise DomainError(
-            "invalid_transition",
-            _("%(what)sの状態を「%(current)s」から「%(target)s」に変えることはできません。")
-            % {"what": _(what), "current": current, "target": target},
-            status=409,
-        )
+        if current in labels and target in labels:
+            message = _("%(what)sは「%(current)s」のため、「%(target)s」にはできません。") % {
+                "what": _(what),
+                "current": _(labels[current]),
+                "target": _(labels[target]),
+            }
+        else:
+            message = _("%(what)sは今の状態では、この操作ができません。") % {"what": _(what)}
+        raise DomainError("invalid_transition", message, status=409)
 
 
 def table(**edges: set[str] | frozenset[str]) -> dict[str, frozenset[str]]:

@@ -50,6 +50,7 @@ from madoguchi.staff.models import StaffUser
 
 SUBJECT = "issuance.CardRecord"
 WHAT = gettext_noop("カード")
+CARD_LABELS = dict(CardStatus.choices)
 _STAMP = {
     CardStatus.INSPECTED: "inspected_at",
     CardStatus.DEFECTIVE: "defective_at",
@@ -90,7 +91,7 @@ def _move(
     if not already_locked:
         card.refresh_from_db(from_queryset=CardRecord.objects.select_for_update())
     try:
-        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT)
+        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT, labels=CARD_LABELS)
     except DomainError:
         if refusal is None:
             raise
@@ -129,7 +130,7 @@ def _move_many(
     fields = {"status": target, _STAMP[target]: now, **(changes or {})}
     befores = []
     for card in locked:
-        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT)
+        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT, labels=CARD_LABELS)
         befores.append(card.status)
         for name, value in fields.items():
             setattr(card, name, value)
@@ -243,7 +244,9 @@ def issue_notices(
     locked = list(CardRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     numbers = _fresh_numbers(len(locked))
     for card, number in zip(locked, numbers, strict=True):
-        check_transition(CARD_TRANSITIONS, card.status, CardStatus.NOTICE_ISSUED, what=WHAT)
+        check_transition(
+            CARD_TRANSITIONS, card.status, CardStatus.NOTICE_ISSUED, what=WHAT, labels=CARD_LABELS
+        )
         card.status = CardStatus.NOTICE_ISSUED
         card.notice_number = number
         card.notice_batch = batch

@@ -112,6 +112,10 @@ class SiteKind(models.TextChoices):
     OUTREACH = "outreach", "出張受付"
 
 
+IN_PERSON_ONLY_SITE_KINDS = frozenset({SiteKind.POST_OFFICE})
+"""Site kinds that serve the holder in person only: no proxy bookings (post offices)."""
+
+
 class ProcedureCode(models.TextChoices):
     """The procedures the code itself relies on, by their `Procedure.code` (a municipality may
     add others in the admin; these have rules of their own: a card pick-up needs its notice
@@ -204,6 +208,12 @@ class Site(models.Model):
             errors["open_until"] = "閉設日が開設日より前になっています。"
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def takes_proxies(self) -> bool:
+        """Whether a proxy (代理人) may come here for a resident: a post office serves the holder
+        in person only (`IN_PERSON_ONLY_SITE_KINDS`)."""
+        return self.kind not in IN_PERSON_ONLY_SITE_KINDS
 
     def is_open_on_date(self, day: dt.date) -> bool:
         """Whether `day` lies inside the site's opening period (temporary counters)."""

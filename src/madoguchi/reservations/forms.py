@@ -11,18 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.widgets import SelectDateWidget
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
+from madoguchi.core.dates import year_with_wareki
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.core.validators import validate_no_individual_number
 from madoguchi.issuance.numbers import normalize_notice_number as normalize_notice_number_or_blank
 from madoguchi.offices.models import ProcedureCode
+from madoguchi.reservations import services
 from madoguchi.reservations.normalize import (
     normalize_kana,
     normalize_mobile,
@@ -60,8 +62,26 @@ class BirthDateWidget(SelectDateWidget):
         super().__init__(
             attrs=attrs,
             years=range(this_year, this_year - OLDEST_AGE_YEARS - 1, -1),
-            empty_label=("----", "--", "--"),
+            # lazy: the page's language, not the one the form class was defined in
+            empty_label=cast(tuple[str, ...], (_("年を選ぶ"), _("月を選ぶ"), _("日を選ぶ"))),
         )
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        """Every select starts with its empty choice, also on a required field (Django leaves
+        it out there, so an untouched form sent this year's 1 January as a birth date), and
+        each year carries its 和暦 (「1985年（昭和60年）」)."""
+        required, self.is_required = self.is_required, False
+        try:
+            context: dict[str, Any] = super().get_context(name, value, attrs)
+        finally:
+            self.is_required = required
+        pattern = str(_("%(year)s年（%(eras)s）"))
+        year_select = context["widget"]["subwidgets"][0]
+        for _group, options, _index in year_select["optgroups"]:
+            for option in options:
+                if option["value"] not in ("", None):
+                    option["label"] = year_with_wareki(int(option["value"]), pattern=pattern)
+        return context
 
 
 class BirthDateField(forms.DateField):
@@ -79,6 +99,13 @@ class BirthDateField(forms.DateField):
             },
         )
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        """A date with a select left empty (the widget sends `1985-0-0`) is asked for again as
+        missing, not called impossible."""
+        if isinstance(value, str) and any(part in ("", "0") for part in value.split("-")):
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return super().to_python(value)
 
     def validate(self, value: dt.date | None) -> None:
         super().validate(value)
@@ -127,9 +154,10 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
     )
     is_proxy = forms.BooleanField(label=_("代理人が来庁します"), required=False)
 
-    def __init__(self, *args: Any, procedure: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, procedure: Any, site: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.procedure = procedure
+        self.site = site
         if self.needs_notice:
             # A card pick-up is identified by the notice; a contact is optional, for the
             # confirmation and the day-before reminder (by mail, or SMS to a mobile).
@@ -176,6 +204,20 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
             message = _("名をフリガナ（カタカナ）で入力してください。")
             raise forms.ValidationError(message, code="required")
         return _normalised(lambda v: normalize_kana(v, field="名（フリガナ）"), value)
+
+    @property
+    def site_takes_proxies(self) -> bool:
+        """False at a post office (the holder in person only): the page says so up front."""
+        return self.site is None or bool(self.site.takes_proxies)
+
+    def clean_is_proxy(self) -> bool:
+        """A proxy is refused here, before the confirmation page, where the site takes none
+        (the booking service refuses it too: `proxy_not_at_site`)."""
+        wanted = bool(self.cleaned_data.get("is_proxy"))
+        if wanted and not self.site_takes_proxies:
+            message = services.proxy_not_at_site().message
+            raise forms.ValidationError(message, code="proxy_not_at_site")
+        return wanted
 
     def clean_phone(self) -> str:
         value = str(self.cleaned_data.get("phone", "")).strip()

@@ -65,6 +65,8 @@ MAX_GROUP_SIZE = 6
 STAFF_CHANNELS = (Channel.PHONE, Channel.COUNTER)
 
 WHAT = gettext_noop("予約")
+RESERVATION_LABELS = dict(ReservationStatus.choices)
+"""The states' Japanese names: what a transition refusal says (never `cancelled`)."""
 
 
 class SlotFullError(DomainError):
@@ -141,15 +143,31 @@ def _check_cutoff(reservation: Reservation, *, actor: Actor) -> None:
         return
     cutoff = reservation.slot.site.municipality.cancellation_cutoff_days
     if _days_ahead(reservation.slot) < cutoff:
-        raise DomainError(
-            "past_cutoff",
-            _(
-                "ご予約日の%(days)s日前を過ぎたため、インターネットでは取消・変更できません。"
-                "お手数ですが窓口までお電話ください。"
-            )
-            % {"days": cutoff},
-            status=409,
+        raise past_cutoff(cutoff)
+
+
+def past_cutoff(days: int) -> DomainError:
+    """409 `past_cutoff`: too close to the visit for a resident to change or cancel online."""
+    return DomainError(
+        "past_cutoff",
+        _(
+            "ご予約日の%(days)s日前を過ぎたため、インターネットでは取消・変更できません。"
+            "お手数ですが窓口までお電話ください。"
         )
+        % {"days": days},
+        status=409,
+    )
+
+
+def proxy_not_at_site() -> DomainError:
+    """422 `proxy_not_at_site`: a post office serves the holder in person only."""
+    return DomainError(
+        "proxy_not_at_site",
+        _(
+            "郵便局の窓口では、ご本人の手続きだけをお受けしています。代理人が来庁する場合は、"
+            "市役所・支所などの窓口を選んでください。"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -313,7 +331,8 @@ def book_reservation(
     residents only inside the municipality's booking window.
 
     Raises DomainError: 422 (`individual_number`, `invalid_*`, `outside_window`, `slot_in_past`,
-    `*_required`), 404 `not_found` (notice number and birth date do not match a card),
+    `*_required`, `proxy_not_allowed`, `proxy_not_at_site` — a proxy at a post office),
+    404 `not_found` (notice number and birth date do not match a card),
     409 `already_booked` (an active booking of this procedure in another slot),
     409 `slot_full` (a `SlotFullError` with `alternatives`).
     """
@@ -353,6 +372,8 @@ def book_group_reservation(
         )
     slot, procedure = _load_slot(slot_id, procedure_code)
     people = [_normalise(a, procedure) for a in applicants]
+    if any(a.is_proxy for a in applicants) and not slot.site.takes_proxies:
+        raise proxy_not_at_site()
     if len({p.person_key for p in people}) != len(people):
         raise DomainError("invalid_group", _("同じ方が2回入力されています。"))
     _check_window(slot, channel=channel)
@@ -561,7 +582,11 @@ def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
     with transaction.atomic():
         reservation = _locked(code)
         check_transition(
-            RESERVATION_TRANSITIONS, reservation.status, ReservationStatus.CANCELLED, what=WHAT
+            RESERVATION_TRANSITIONS,
+            reservation.status,
+            ReservationStatus.CANCELLED,
+            what=WHAT,
+            labels=RESERVATION_LABELS,
         )
         _check_cutoff(reservation, actor=actor)
         before = _snapshot(reservation)
@@ -582,6 +607,33 @@ def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
     return reservation
 
 
+def reschedule_refusal(reservation: Reservation, *, by_resident: bool) -> DomainError | None:
+    """Why `reservation`'s date cannot be changed any more, in the resident's words (409
+    `not_reschedulable`), or None: a cancelled booking and one checked in or ended cannot
+    move; nor, for the resident, one whose time has passed (staff may still move a booking
+    its visitor missed). The pages ask before they show a calendar."""
+    if reservation.status == ReservationStatus.CANCELLED:
+        message = _(
+            "この予約は取り消されているため、日時を変更できません。新しく予約してください。"
+        )
+    elif reservation.status != ReservationStatus.BOOKED:
+        message = _("この予約は「%(status)s」のため、日時を変更できません。") % {
+            "status": _(RESERVATION_LABELS[reservation.status])
+        }
+    elif by_resident and reservation.slot.starts_at <= clock.now():
+        message = _("この予約の日時は過ぎているため、変更できません。新しく予約してください。")
+    else:
+        return None
+    return DomainError("not_reschedulable", message, status=409)
+
+
+def refuse_reschedule(reservation: Reservation, *, actor: Actor) -> None:
+    """Raise `reschedule_refusal` for `actor` if there is one."""
+    refusal = reschedule_refusal(reservation, by_resident=actor.label.startswith("resident"))
+    if refusal is not None:
+        raise refusal
+
+
 def reschedule_reservation(
     *, code: str, slot_id: int, actor: Actor, channel: str = Channel.WEB
 ) -> Reservation:
@@ -591,12 +643,12 @@ def reschedule_reservation(
     the resident never ends up with neither. Same window rules as booking; residents also need
     the old booking to be before its cut-off. Moving to the same slot changes nothing.
     Raises 404 `not_found`, 409 `slot_full` (with alternatives), 409 `past_cutoff`,
-    409 `invalid_transition`, 422 `invalid_slot` / `outside_window` / `slot_in_past`.
+    409 `not_reschedulable` (cancelled, checked in or ended, or its time passed),
+    422 `invalid_slot` / `outside_window` / `slot_in_past`.
     """
     with transaction.atomic():
         reservation = _locked(code)
-        if reservation.status != ReservationStatus.BOOKED:
-            check_transition(RESERVATION_TRANSITIONS, reservation.status, "rescheduled", what=WHAT)
+        refuse_reschedule(reservation, actor=actor)
         if reservation.slot_id == slot_id:
             return reservation
         _check_cutoff(reservation, actor=actor)
@@ -625,7 +677,13 @@ def reschedule_reservation(
 def _move(code: str, target: str, *, actor: Actor, action: str) -> Reservation:
     with transaction.atomic():
         reservation = _locked(code)
-        check_transition(RESERVATION_TRANSITIONS, reservation.status, target, what=WHAT)
+        check_transition(
+            RESERVATION_TRANSITIONS,
+            reservation.status,
+            target,
+            what=WHAT,
+            labels=RESERVATION_LABELS,
+        )
         before = _snapshot(reservation)
         now = clock.now()
         if target == ReservationStatus.CHECKED_IN:
@@ -690,7 +748,9 @@ def close_checked_in_visit(*, code: str, target: str, actor: Actor) -> Reservati
     """
     with transaction.atomic():
         reservation = _locked(code)
-        check_transition(VISIT_CLOSINGS, reservation.status, target, what=WHAT)
+        check_transition(
+            VISIT_CLOSINGS, reservation.status, target, what=WHAT, labels=RESERVATION_LABELS
+        )
         if target == S.SERVED and card_by_reservation(code) is not None:
             raise _card_not_handed_over()
         before = _snapshot(reservation)

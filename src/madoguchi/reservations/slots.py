@@ -73,6 +73,26 @@ class GenerationReport:
         self.conflicts += other.conflicts
 
 
+def spread_seats(slots: int, seats_per_slot: float, carry: float) -> tuple[list[int], float]:
+    """Whole seats for `slots` consecutive slots of one period, `seats_per_slot` on average,
+    plus the fraction `carry` left from the day's earlier periods; returns the seats per slot
+    and the fraction carried on.
+
+    The period gets `floor(carry + slots × seats_per_slot)` seats, spread evenly and front-loaded:
+    slot i holds ceil((i + 1) × s) − ceil(i × s) of them (capped at the total), so the first
+    slot of a session always has a seat when the session has any — a day opening at 09:00
+    offers 09:00, never first 09:10 (plain error diffusion started at the second slot when a
+    procedure had less than one seat per slot).
+    """
+    total = math.floor(carry + slots * seats_per_slot + 1e-9)
+
+    def before(index: int) -> int:
+        return min(total, math.ceil(index * seats_per_slot - 1e-9))
+
+    seats = [before(index + 1) - before(index) for index in range(slots)]
+    return seats, carry + slots * seats_per_slot - total
+
+
 def planned_slots(
     calendar: SiteCalendar,
     procedures: list[Procedure],
@@ -106,14 +126,17 @@ def planned_slots(
                 if procedure.needs_terminal:
                     positions = min(positions, terminals)
                 seats_per_slot = positions * bookable_share * share
-                starts = period.starts_at
-                while starts + step <= period.ends_at:
-                    carry += seats_per_slot
-                    seats = math.floor(carry + 1e-9)
-                    carry -= seats
-                    if seats > 0:
-                        planned.append(PlannedSlot(procedure.pk, starts, starts + step, seats))
-                    starts += step
+                starts = []
+                start = period.starts_at
+                while start + step <= period.ends_at:
+                    starts.append(start)
+                    start += step
+                seats_in_slots, carry = spread_seats(len(starts), seats_per_slot, carry)
+                planned.extend(
+                    PlannedSlot(procedure.pk, begins, begins + step, seats)
+                    for begins, seats in zip(starts, seats_in_slots, strict=True)
+                    if seats > 0
+                )
         day += dt.timedelta(days=1)
     return planned
 

@@ -61,6 +61,7 @@ FIELD_OF_ERROR = {
     "contact_required": "email",
     "invalid_birth_date": "birth_date",
     "proxy_not_allowed": "is_proxy",
+    "proxy_not_at_site": "is_proxy",
 }
 """Which form field a service's DomainError belongs next to (others: the summary only)."""
 
@@ -257,7 +258,9 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
     if request.method == "GET":
         form = IdentifyForm(
-            procedure=chosen, initial={"notice_number": request.GET.get("notice", "")}
+            procedure=chosen,
+            site=slot.site,
+            initial={"notice_number": request.GET.get("notice", "")},
         )
         return render(request, "resident_site/identify.html", {**context, "form": form})
 
@@ -267,9 +270,11 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     if step == "confirm" and token in done:
         return redirect("resident_site:reservation", code=done[token])
     if step == "edit":
-        form = IdentifyForm(procedure=chosen, initial=_initial_from(request, chosen))
+        form = IdentifyForm(
+            procedure=chosen, site=slot.site, initial=_initial_from(request, chosen)
+        )
         return render(request, "resident_site/identify.html", {**context, "form": form})
-    form = IdentifyForm(request.POST, procedure=chosen)
+    form = IdentifyForm(request.POST, procedure=chosen, site=slot.site)
     if not form.is_valid():
         return render(request, "resident_site/identify.html", {**context, "form": form}, status=422)
     if step != "confirm":
@@ -440,12 +445,32 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("resident_site:reservation", code=known[0].code)
 
 
+def _cannot_reschedule(request: HttpRequest, booked: Reservation) -> HttpResponse | None:
+    """The reservation page with the reason (409) when `booked` can no longer move — cancelled,
+    checked in or ended, its time passed, or past the online cut-off — so no calendar is shown
+    for a change the service would refuse."""
+    refusal = services.reschedule_refusal(booked, by_resident=True)
+    if refusal is None and not _policy(booked)["can_change"]:
+        refusal = services.past_cutoff(booked.slot.site.municipality.cancellation_cutoff_days)
+    if refusal is None:
+        return None
+    return render(
+        request,
+        "resident_site/reservation.html",
+        {**_visit_context(booked), "error": refusal.message},
+        status=refusal.status,
+    )
+
+
 def reschedule(request: HttpRequest, code: str) -> HttpResponse:
     """Pick another day at the same site for the same procedure (month view)."""
     known = _known(request, code)
     if known is None:
         return _to_lookup(code)
     booked = known[0]
+    refused = _cannot_reschedule(request, booked)
+    if refused is not None:
+        return refused
 
     def day_url(day: dt.date) -> str:
         return reverse("resident_site:reschedule_day", args=[booked.code, day.isoformat()])
@@ -465,6 +490,9 @@ def reschedule_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
     if known is None:
         return _to_lookup(code)
     booked = known[0]
+    refused = _cannot_reschedule(request, booked)
+    if refused is not None:
+        return refused
     visit_day = _parse_day(date)
     times = _time_links(
         [
@@ -497,6 +525,9 @@ def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpRes
     if known is None:
         return _to_lookup(code)
     booked = known[0]
+    refused = _cannot_reschedule(request, booked)
+    if refused is not None:
+        return refused
     slot = _slot(booked.procedure, slot_id)
     context = {**_visit_context(booked), "slot": slot}
     if request.method == "GET":

@@ -39,6 +39,9 @@ from madoguchi.walkins.models import (
     TicketStatus,
 )
 
+TICKET_LABELS = dict(TicketStatus.choices)
+"""The states' Japanese names for transition refusals."""
+
 TICKET_TRANSITIONS = table(
     waiting={TicketStatus.CALLED, TicketStatus.CANCELLED},
     called={
@@ -246,7 +249,9 @@ def _move(
     transitions = (
         TICKET_TRANSITIONS if locked.reservation_id is None else APPOINTMENT_TICKET_TRANSITIONS
     )
-    check_transition(transitions, locked.status, target, what=gettext_noop("整理券"))
+    check_transition(
+        transitions, locked.status, target, what=gettext_noop("整理券"), labels=TICKET_LABELS
+    )
     before = _audit_state(locked)
     locked.status = target
     for field, value in changes.items():
@@ -420,7 +425,11 @@ def transfer_ticket(
     before = _audit_state(locked)
     if locked.status != TicketStatus.WAITING:
         check_transition(
-            TICKET_TRANSITIONS, locked.status, TicketStatus.WAITING, what=gettext_noop("整理券")
+            TICKET_TRANSITIONS,
+            locked.status,
+            TicketStatus.WAITING,
+            what=gettext_noop("整理券"),
+            labels=TICKET_LABELS,
         )
         locked.status = TicketStatus.WAITING
     locked.counter = None
