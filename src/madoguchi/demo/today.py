@@ -114,7 +114,9 @@ def _book(day: SiteDay, slots: list[Slot], rng: random.Random, actor: Actor) -> 
                     birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20_000)),
                     family_name_kana=family,
                     given_name_kana=given,
-                    phone=f"090{rng.randint(10_000_000, 99_999_999)}",
+                    # a fictitious landline: the demo never texts a mobile number that may
+                    # be someone's (a booking with a mobile is confirmed by SMS)
+                    phone=f"03{rng.randint(10_000_000, 99_999_999)}",
                 )
             else:
                 continue
