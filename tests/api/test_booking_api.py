@@ -275,3 +275,29 @@ def test_every_spelling_of_one_notice_number_counts_against_one_limit(
     minutes = -(-wait_seconds // 60)
     assert f"{minutes}分ほど待ってから" in limited.json()["message"]
     assert not Reservation.objects.exists()
+
+
+def test_a_card_pickup_may_leave_a_contact(client: Client, slot: Slot) -> None:
+    response = _book(client, slot, email="Taro@Example.JP", phone="090-1234-5678")
+    assert response.status_code == 201, response.content
+    booked = Reservation.objects.get()
+    assert (booked.email, booked.phone) == ("Taro@example.jp", "09012345678")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("email", "taro@", "invalid_email"),
+        ("phone", "090-1234", "invalid_phone"),
+        ("email", "123456789018@example.jp", "individual_number"),
+        ("phone", "1234-5678-9018", "individual_number"),
+    ],
+)
+def test_a_bad_contact_is_refused_and_nothing_is_stored(
+    client: Client, slot: Slot, field: str, value: str, code: str
+) -> None:
+    response = _book(client, slot, **{field: value})
+    assert response.status_code == 422
+    assert response.json()["error"] == code
+    assert response.json()["message"]
+    assert not Reservation.objects.exists()
