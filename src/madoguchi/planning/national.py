@@ -51,6 +51,36 @@ class IssuancePoint:
     kind: str
 
 
+PUBLISHED_POINTS: Final = (
+    IssuancePoint(dt.date(2016, 3, 27), 2_040_000, "issued"),
+    IssuancePoint(dt.date(2019, 7, 1), 17_270_000, "issued"),
+    IssuancePoint(dt.date(2021, 2, 1), 31_980_527, "issued"),
+    IssuancePoint(dt.date(2021, 4, 1), 35_792_714, "issued"),
+    IssuancePoint(dt.date(2021, 10, 1), 48_700_000, "issued"),
+    IssuancePoint(dt.date(2023, 3, 31), 84_399_025, "issued"),
+    IssuancePoint(dt.date(2023, 4, 9), 96_342_452, "applications"),
+    IssuancePoint(dt.date(2024, 3, 31), 92_150_000, "held"),
+    IssuancePoint(dt.date(2025, 4, 30), 97_990_000, "held"),
+    IssuancePoint(dt.date(2025, 7, 31), 98_520_000, "held"),
+    IssuancePoint(dt.date(2023, 3, 1), 4_400_000, "issued_in_month"),
+)
+"""The figures of `docs/data/national-card-issuance-points.csv` (a test holds them equal), for
+code that runs without the docs: the synthetic registers take their issue months from them."""
+
+
+def issue_rate_by_age(
+    until: dt.date, *, assumptions: IssuanceAssumptions | None = None
+) -> npt.NDArray[np.float64]:
+    """Cards issued per resident per month, by month from January 2016 to `until` (exclusive)
+    and 5-year age band (the band's population as the denominator): the national waves, per
+    capita, from :data:`PUBLISHED_POINTS`."""
+    monthly = reconstruct_monthly_issues(PUBLISHED_POINTS, until=until, assumptions=assumptions)
+    population = np.asarray(POPULATION_BY_BAND_MILLIONS) * 1e6
+    by_band = issues_by_band(monthly, assumptions=assumptions)
+    rate: npt.NDArray[np.float64] = by_band / population
+    return rate
+
+
 @dataclass(frozen=True)
 class IssuanceAssumptions:
     """What the sparse public figures do not say, each a number someone can argue with.

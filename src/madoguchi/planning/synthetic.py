@@ -13,6 +13,7 @@ Output is deterministic for a given ``(people, seed, as_of, chunk_rows)``: chunk
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -20,6 +21,11 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from madoguchi.planning.national import (
+    FIRST_ISSUE_MONTH,
+    IssuanceAssumptions,
+    issue_rate_by_age,
+)
 from madoguchi.planning.rules import (
     NO_DATE,
     DayArray,
@@ -56,23 +62,18 @@ _CARD_HOLDING_BY_BAND: Final = np.array(
     ]
 )
 
-# Relative monthly issuance volume (approximate percentage points of the population per month),
-# as (first month, last month inclusive, volume per month).
-_ISSUE_WAVES: Final = (
-    ("2016-01", "2017-03", 0.56),  # start of issuance
-    ("2017-04", "2020-03", 0.20),  # quiet years
-    ("2020-04", "2020-12", 0.94),  # first point campaign
-    ("2021-01", "2021-12", 1.33),
-    ("2022-01", "2022-08", 1.10),  # second point campaign
-    ("2022-09", "2022-12", 2.30),
-    ("2023-01", "2023-06", 2.20),  # peak hand-overs (March 2023)
-    ("2023-07", "2023-12", 0.33),
-    ("2024-01", "2024-11", 0.18),
-    ("2024-12", "2024-12", 1.00),  # health-insurance card switch
-    ("2025-01", "2030-12", 0.45),
+_MAX_AGE_YEARS: Final = 110
+
+# The national reconstruction's assumptions, but with minors' uptake kept high after October
+# 2021. In the aggregate, uptake decides how many of all issues went to minors; here it decides
+# WHEN a minor who holds a card got it (each age's months are normalised). Calibrated (like the
+# national table, docs/national-renewals.md): with it the register of 2025-04-01 forecasts
+# FY2025–FY2027 renewals per resident within 15% of the national table ÷ 124M (a test holds it).
+_REGISTER_ASSUMPTIONS: Final = IssuanceAssumptions(
+    minor_uptake={dt.date(2016, 1, 1): 0.8, dt.date(2019, 7, 1): 2.0, dt.date(2021, 10, 1): 2.0}
 )
 
-_CERT_WITH_CARD_SHARE: Final = 0.97  # cards issued with e-certificates
+_CERT_WITH_CARD_SHARE: Final = 1.0  # cards issued with e-certificates (as the national table)
 _CARD_RENEWAL_SHARE: Final = 0.95  # expired cards that were renewed
 _CERT_RENEWAL_SHARE: Final = 0.90  # expired certificates that were renewed
 _CARD_RENEWAL_LEAD_DAYS: Final = 90  # renewed cards are produced up to this long before expiry
@@ -107,26 +108,35 @@ class SyntheticRegister:
         return out
 
 
-def _month_weights(
+@functools.lru_cache(maxsize=8)
+def _issue_month_table(
     as_of: dt.date,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Month starts (day numbers) up to ``as_of``'s month, their lengths and issuance weights."""
-    starts: list[npt.NDArray[np.int64]] = []
-    lengths: list[npt.NDArray[np.int64]] = []
-    weights: list[npt.NDArray[np.float64]] = []
-    last_month = np.datetime64(as_of, "M")
-    for first, last, volume in _ISSUE_WAVES:
-        months = np.arange(np.datetime64(first, "M"), np.datetime64(last, "M") + 1)
-        months = months[months <= last_month]
-        starts.append(months.astype("datetime64[D]").astype(np.int64))
-        lengths.append(
-            ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
-        )
-        weights.append(np.full(len(months), volume))
-    month_weights = np.concatenate(weights)
-    if month_weights.size:
-        month_weights = month_weights / month_weights.sum()
-    return np.concatenate(starts), np.concatenate(lengths), month_weights
+    """Month starts (day numbers) from January 2016 through ``as_of``'s month, their lengths,
+    and for each age in whole years at ``as_of`` (0 … 109) the cumulative distribution of the
+    month a card was issued: the national per-capita issue rate of the age band the person was
+    in that month (:func:`madoguchi.planning.national.issue_rate_by_age`), zero before birth.
+    Row ``a`` of the table is offset by ``a`` so all rows search as one sorted array."""
+    first = np.datetime64(FIRST_ISSUE_MONTH, "M")
+    last = np.datetime64(as_of, "M")
+    months = np.arange(first, last + 1)
+    if months.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty((_MAX_AGE_YEARS, 0))
+    starts = months.astype("datetime64[D]").astype(np.int64)
+    lengths = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    until = (last + 1).astype("datetime64[D]").astype(dt.date)
+    rate = issue_rate_by_age(until, assumptions=_REGISTER_ASSUMPTIONS)  # (months, bands)
+    years_before = (months.size - 1 - np.arange(months.size)) / 12.0  # months before as_of
+    age_then = np.arange(_MAX_AGE_YEARS)[:, None] + 0.5 - years_before[None, :]
+    band = np.clip((age_then // _AGE_BAND_YEARS).astype(np.int64), 0, rate.shape[1] - 1)
+    weights = np.where(age_then >= 0, rate[np.arange(months.size)[None, :], band], 0.0)
+    weights[weights.sum(axis=1) == 0, -1] = 1.0  # born this month: issued this month
+    cdf = np.cumsum(weights, axis=1)
+    cdf /= cdf[:, -1:]
+    return starts, lengths, cdf + np.arange(_MAX_AGE_YEARS)[:, None]
 
 
 def _chunk(rows: int, rng: np.random.Generator, as_of: dt.date) -> SyntheticRegister:
@@ -137,10 +147,12 @@ def _chunk(rows: int, rng: np.random.Generator, as_of: dt.date) -> SyntheticRegi
     birth = (today - age_days.astype(np.int64)).astype(np.int32)
 
     holds = rng.random(rows) < _CARD_HOLDING_BY_BAND[band]
-    month_starts, month_lengths, weights = _month_weights(as_of)
+    month_starts, month_lengths, cdf = _issue_month_table(as_of)
     card = np.full(rows, NO_DATE, dtype=np.int32)
     if month_starts.size:
-        month = rng.choice(len(month_starts), size=rows, p=weights)
+        age = np.minimum(age_days // 365.2425, _MAX_AGE_YEARS - 1).astype(np.int64)
+        draw = np.searchsorted(cdf.ravel(), age + rng.random(rows), side="right")
+        month = np.minimum(draw - age * month_starts.size, month_starts.size - 1)
         issued = month_starts[month] + (rng.random(rows) * month_lengths[month]).astype(np.int64)
         issued = np.minimum(issued, today)
         # babies get their first card some time between one month old and today
