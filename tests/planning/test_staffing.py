@@ -175,3 +175,55 @@ def test_a_site_never_gets_a_session_kind_it_cannot_hold() -> None:
     # The control: without the restriction the cheaper weekday sessions are used there.
     free = solve_staffing(dataclasses.replace(problem, site_kind_days=None))
     assert free.counter_sessions[:, 1, names.index("weekday")].sum() > 0
+
+
+def _steady_two_sites(**changes: object) -> StaffingProblem:
+    # 12 weeks of 60 h and 30 h of work a week, a 2-week lead time: with free carry-over the
+    # cheapest plan ends by leaving the last two weeks' work waiting.
+    weeks = 12
+    return _problem(
+        [[60.0, 30.0]] * weeks, lead_time_weeks=2.0, max_counters=np.array([4, 2]), **changes
+    )
+
+
+def test_without_a_carry_over_price_the_plan_collapses_at_the_horizon() -> None:
+    # The negative control: carry-over free, as before.
+    plan = solve_staffing(_steady_two_sites(carry_over_cost_per_hour=0.0))
+    hours = plan.counter_sessions @ np.array([k.session_hours for k in KINDS])
+    assert (hours[-2:] == 0).any()
+    assert plan.backlog_hours[-1].sum() > plan.backlog_hours[-4].sum()
+
+
+def test_no_site_drops_to_zero_at_the_horizon_while_carry_over_grows() -> None:
+    plan = solve_staffing(_steady_two_sites())
+    hours = plan.counter_sessions @ np.array([k.session_hours for k in KINDS])
+    assert (hours > 0).all()  # every site opens every week, the last ones included
+    # the carry-over does not grow at the end: the last week leaves no more than the plan's
+    # middle weeks do
+    assert plan.backlog_hours[-1].sum() <= plan.backlog_hours[2:-2].sum(axis=1).max() + 1e-6
+    served = plan.served_hours.sum() + plan.backlog_hours[-1].sum()
+    assert served == pytest.approx(90.0 * 12)
+
+
+def _swinging(**changes: object) -> StaffingProblem:
+    # Work alternates 16 h, 64 h, 16 h, … at one site, each week served in its own week.
+    demand = [[16.0 if week % 2 == 0 else 64.0] for week in range(10)]
+    return _problem(demand, lead_time_weeks=1.0, **changes)
+
+
+def test_a_change_price_bounds_week_to_week_swings() -> None:
+    kinds_hours = np.array([k.session_hours for k in KINDS])
+    free = solve_staffing(_swinging(carry_over_cost_per_hour=0.0))
+    free_swing = np.abs(np.diff(free.counter_sessions @ kinds_hours, axis=0)).max()
+    steady = solve_staffing(_swinging(carry_over_cost_per_hour=0.0, change_cost_per_hour=2.0))
+    steady_swing = np.abs(np.diff(steady.counter_sessions @ kinds_hours, axis=0)).max()
+    assert free_swing >= 40  # the negative control follows the demand up and down
+    assert steady_swing <= 8  # one weekday session at most
+    assert steady.backlog_hours.max() <= 64.0 + 1e-6  # within the lead time, as before
+
+
+def test_negative_change_or_carry_over_prices_are_refused() -> None:
+    with pytest.raises(StaffingError, match="change and carry-over"):
+        solve_staffing(_swinging(change_cost_per_hour=-1.0))
+    with pytest.raises(StaffingError, match="change and carry-over"):
+        solve_staffing(_swinging(carry_over_cost_per_hour=-1.0))
