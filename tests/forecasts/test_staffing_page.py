@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.test import Client
 
@@ -12,6 +13,7 @@ from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.selectors import municipality_forecast
 from madoguchi.forecasts.staffing_plan import (
     StaffingSettings,
+    planned_hours,
     solve_staffing_plan,
     staffing_input,
 )
@@ -118,3 +120,30 @@ def test_the_staffing_page_shows_the_plan_to_managers_only(city) -> None:  # typ
     assert "入力を確認してください" in bad and "<svg" not in bad
 
     assert _client("demo-contractor").get("/staff/planning/staffing/").status_code == 403
+
+
+def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(city) -> None:  # type: ignore[no-untyped-def]
+    """No end-of-horizon collapse (no site closes in the last weeks while the carry-over grows)
+    and week-to-week swings bounded by the steadiness price; without it (the negative control)
+    the same plan swings more."""
+    staffing = staffing_input(city, today=TODAY, settings=SHORT)
+    plan = solve_staffing_plan(staffing).plan
+    assert plan is not None
+    kinds = staffing.problem.session_kinds
+    hours = planned_hours(plan, kinds)
+    open_weeks = staffing.problem.open_weeks
+    assert open_weeks is not None
+    for s in range(staffing.problem.sites):
+        weeks_open = np.flatnonzero(open_weeks[:, s])
+        last = weeks_open[-2:]
+        carry = plan.backlog_hours[last, s]
+        if carry[-1] > plan.backlog_hours[weeks_open[:-2], s].max(initial=0.0) + 1e-6:
+            assert (hours[last, s] > 0).all(), staffing.sites[s].name
+    assert plan.backlog_hours[-1].sum() <= plan.backlog_hours[:-1].sum(axis=1).max() + 1e-6
+    steady_swing = np.abs(np.diff(hours, axis=0)).sum()
+    free = solve_staffing_plan(
+        staffing_input(city, today=TODAY, settings=dataclasses.replace(SHORT, change_cost=0.0))
+    ).plan
+    assert free is not None
+    free_swing = np.abs(np.diff(planned_hours(free, kinds), axis=0)).sum()
+    assert steady_swing < free_swing

@@ -19,7 +19,9 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
   temporary counter keeps to its own calendar (no evenings at a post office).
 * A site opens at most its active counters at once, capped by its active terminals (every renewal
   needs a terminal); a site is open in a week if its opening period covers any day of it.
-* Costs are relative: a weekday counter-hour is 1.
+* Costs are relative: a weekday counter-hour is 1. Work still waiting after the last week is
+  priced at the dearest session hour (no closing at the horizon); each counter-hour a site's
+  weekly hours move costs `StaffingSettings.change_cost` (a steadier roster).
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ class StaffingSettings:
     weekday_cost: float = 1.0
     evening_cost: float = 1.25
     weekend_cost: float = 1.5
+    change_cost: float = 0.25
+    """Price of each counter-hour a site's weekly hours move from one week to the next, in
+    weekday hours: a steadier roster for a little more staff time (0 = follow demand freely)."""
 
 
 @dataclass(frozen=True)
@@ -275,6 +280,7 @@ def staffing_input(
             dtype=np.float64,
         ),
         lead_time_weeks=settings.lead_time_weeks,
+        change_cost_per_hour=settings.change_cost * settings.weekday_cost,
     )
     return StaffingInput(
         problem=problem,
