@@ -144,6 +144,16 @@ def _no_queue_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings: Any) -> None:
+    """The booking pages' few seconds of whole-page caching (core/pagecache.py) would, under a
+    frozen clock, never expire; tests/core/test_pagecache.py switches it on."""
+    from madoguchi.core.pagecache import forget_pages
+
+    settings.MADOGUCHI_PAGE_CACHE_SECONDS = 0
+    forget_pages()
+
+
+@pytest.fixture(autouse=True)
 def _no_reference_cache(settings: Any) -> None:
     """Each test builds its own sites (primary keys repeat after a rollback on SQLite)."""
     from madoguchi.offices.selectors import forget_reference_data

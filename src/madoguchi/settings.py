@@ -154,6 +154,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "madoguchi.core.context_processors.zone",
+                # after Django's csrf processor: a page rendered for the page cache gets a
+                # marker for its CSRF token, replaced per answer (core/pagecache.py)
+                "madoguchi.core.pagecache.context",
             ],
         },
     },
@@ -319,6 +322,10 @@ MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES = env_int(
 MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
     "MADOGUCHI_REFERENCE_CACHE_SECONDS", 10, minimum=0, maximum=3600
 )
+# The residents' booking pages before the form (home, procedures, sites, month, day) are kept
+# this many seconds per process (core/pagecache.py, decision 0020): the availability they show
+# is at most this old; the confirmation reads the slot live. 0 renders them on every request.
+MADOGUCHI_PAGE_CACHE_SECONDS = env_int("MADOGUCHI_PAGE_CACHE_SECONDS", 2, minimum=0, maximum=60)
 
 # How a booking is written on PostgreSQL: "statement" sends the whole transaction as one
 # statement in one round trip (reservations/fastpath.py, decision 0017); "orm" the ORM reference

@@ -208,5 +208,6 @@ def test_the_display_json_is_built_once_a_second_however_many_screens_poll(
     with CaptureQueriesContext(connection) as queries:
         for _ in range(5):
             client.get(url)
-    # The site itself is looked up (404 for an unknown one); the queue is not read again.
-    assert queries and not [q for q in queries if "walkins_queueticket" in q["sql"]]
+    # Neither the site nor the queue is read again; an unknown site is still a 404.
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    assert client.get("/queue/sites/999999/board.json").status_code == 404

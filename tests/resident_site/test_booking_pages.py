@@ -282,12 +282,12 @@ def test_refusals_are_explained_in_english_when_the_page_is_english(
     )
     outside = confirm(client, too_soon, pickup_post(too_soon)).content.decode()
     assert "Bookings are taken for time slots from 3 to 45 days ahead." in outside
-    Slot.objects.filter(pk=slot.pk).update(booked=1)
-    full = confirm(client, slot, pickup_post(slot))
-    assert full.status_code == 409
-    assert "this time slot is full" in full.content.decode()
     malformed = client.post(identify_url(slot), pickup_post(slot, notice_number="AB12"))
     assert "3 letters or digits and 6 digits" in malformed.content.decode()
+    Slot.objects.filter(pk=slot.pk).update(booked=1)
+    full = client.post(identify_url(slot), pickup_post(slot))  # refused at the confirmation
+    assert full.status_code == 409
+    assert "this time slot is full" in full.content.decode()
     assert not Reservation.objects.exists()
 
 

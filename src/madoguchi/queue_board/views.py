@@ -25,6 +25,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.links import public_url
+from madoguchi.core.pagecache import cached_page
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
@@ -101,6 +102,7 @@ def _congestion_rows() -> list[dict[str, Any]]:
     return rows
 
 
+@cached_page(lambda: CONGESTION_CACHE_SECONDS)
 def index(request: HttpRequest) -> HttpResponse:
     """混雑状況: every site with today's hours, whether it takes walk-in tickets now, how many
     wait and the estimated wait — from the cache (`CONGESTION_CACHE_SECONDS` old at most)."""
@@ -147,13 +149,18 @@ def _display_payload(site: Site) -> dict[str, Any]:
     }
 
 
-def _cached_display(site: Site) -> dict[str, Any]:
+def _cached_display(site_id: int) -> dict[str, Any]:
+    """The display's data, built at most once per `DISPLAY_CACHE_SECONDS` per site (the site
+    itself is read only then)."""
     payload: dict[str, Any] | None = cache.get_or_set(
-        f"queue_board:display:{site.pk}", lambda: _display_payload(site), DISPLAY_CACHE_SECONDS
+        f"queue_board:display:{site_id}",
+        lambda: _display_payload(_site(site_id)),
+        DISPLAY_CACHE_SECONDS,
     )
-    return payload if payload is not None else _display_payload(site)
+    return payload if payload is not None else _display_payload(_site(site_id))
 
 
+@cached_page(lambda: DISPLAY_CACHE_SECONDS)
 def board(request: HttpRequest, site_id: int) -> HttpResponse:
     """The waiting-room display (a TV, 1920×1080 first): numbers being called with their
     counter, the next numbers, the waiting count and estimate, in Japanese and English.
@@ -164,7 +171,7 @@ def board(request: HttpRequest, site_id: int) -> HttpResponse:
         "queue_board/display.html",
         {
             "site": site,
-            "data": _cached_display(site),
+            "data": _cached_display(site.pk),
             "poll_seconds": DISPLAY_POLL_SECONDS,
             "json_url": reverse("queue_board:board_json", args=[site.pk]),
         },
@@ -173,7 +180,7 @@ def board(request: HttpRequest, site_id: int) -> HttpResponse:
 
 def board_json(request: HttpRequest, site_id: int) -> JsonResponse:
     """The display's data (polled by `display.js`)."""
-    response = JsonResponse(_cached_display(_site(site_id)))
+    response = JsonResponse(_cached_display(site_id))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -185,6 +192,7 @@ def _recent_ticket(request: HttpRequest) -> str | None:
     return token
 
 
+@cached_page(lambda: DISPLAY_CACHE_SECONDS, personal_cookies=(PHONE_COOLDOWN_COOKIE,))
 def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     """Take a ticket on a phone; then see it on its own page. A closed site says so (and when
     it opens) before the form; one phone takes at most one ticket a minute."""

@@ -26,6 +26,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
+from madoguchi.core.pagecache import booking_page_seconds, cached_page
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure, Site
@@ -38,6 +39,7 @@ from madoguchi.reservations.selectors import (
     booking_window,
     find_reservation_by_number,
     find_reservation_for_resident,
+    nearest_free_slots,
 )
 from madoguchi.reservations.visit import Visit, documents_to_bring
 from madoguchi.resident_site import availability
@@ -66,6 +68,7 @@ FIELD_OF_ERROR = {
 """Which form field a service's DomainError belongs next to (others: the summary only)."""
 
 
+@cached_page(booking_page_seconds)
 def home(request: HttpRequest) -> HttpResponse:
     """The public home page: every site, what it offers, and its hours for the coming weeks."""
     sites = site_hours(clock.today(), HOME_WEEKS * 7)
@@ -115,6 +118,7 @@ def _site_offering(procedure: Procedure, site_id: int) -> Site:
     return site
 
 
+@cached_page(booking_page_seconds)
 def procedures(request: HttpRequest) -> HttpResponse:
     """Step 1: which procedure (only those some active site offers)."""
     offered = {p for site in active_sites() for p in offered_procedures(site)}
@@ -124,6 +128,7 @@ def procedures(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page(booking_page_seconds)
 def sites(request: HttpRequest, procedure: str) -> HttpResponse:
     """Step 2: where — sites offering the procedure, with kind, address and this week's hours."""
     chosen = _procedure(procedure)
@@ -173,6 +178,7 @@ def _month_context(
     }
 
 
+@cached_page(booking_page_seconds)
 def month(request: HttpRequest, procedure: str, site_id: int) -> HttpResponse:
     """Step 3: a month of days with ○ △ × (and words) for the chosen procedure and site."""
     chosen = _procedure(procedure)
@@ -200,6 +206,7 @@ def _time_links(
     return [{"time": t, "url": url(t) if t.remaining else ""} for t in times]
 
 
+@cached_page(booking_page_seconds)
 def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpResponse:
     """Step 4: the times on one day, each a link to the next step (full times shown, not links)."""
     chosen = _procedure(procedure)
@@ -256,6 +263,10 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     chosen = _procedure(procedure)
     slot = _slot(chosen, slot_id)
     context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
+    if request.POST.get("step") != "confirm" and slot.remaining <= 0:
+        # Read live: the day's page may be a few seconds old (core/pagecache.py), and a time
+        # booked out since is never offered as free here.
+        return _slot_full(request, context, services.SlotFullError(nearest_free_slots(slot=slot)))
     if request.method == "GET":
         form = IdentifyForm(
             procedure=chosen,
@@ -291,16 +302,7 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
         booked = _book(form, slot)
     except services.SlotFullError as full:
         carry = "?" + urlencode({"notice": form.cleaned_data.get("notice_number", "")})
-        nearest = _time_links(
-            availability.time_choices(full.alternatives),
-            lambda t: reverse("resident_site:identify", args=[chosen.code, t.slot_id]) + carry,
-        )
-        return render(
-            request,
-            "resident_site/full.html",
-            {**context, "message": full.message, "nearest": nearest},
-            status=409,
-        )
+        return _slot_full(request, context, full, carry)
     except DomainError as error:
         _attach_service_error(form, error)
         return render(
@@ -310,6 +312,32 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     request.session[SESSION_TOKENS] = {**dict(recent), token: booked.code}
     _remember(request, booked.code, booked.birth_date)
     return redirect("resident_site:reservation", code=booked.code)
+
+
+def _slot_full(
+    request: HttpRequest,
+    context: dict[str, Any],
+    full: services.SlotFullError,
+    carry: str | None = None,
+) -> HttpResponse:
+    """The time is full: say so, with the nearest free times (409)."""
+    code = context["procedure"].code
+    if carry is not None:
+        carried = carry
+    elif request.POST.get("notice_number"):
+        carried = "?" + urlencode({"notice": request.POST["notice_number"].strip()[:40]})
+    else:
+        carried = _carry(request)
+    nearest = _time_links(
+        availability.time_choices(full.alternatives),
+        lambda t: reverse("resident_site:identify", args=[code, t.slot_id]) + carried,
+    )
+    return render(
+        request,
+        "resident_site/full.html",
+        {**context, "message": full.message, "nearest": nearest},
+        status=409,
+    )
 
 
 def _initial_from(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
