@@ -28,10 +28,20 @@ STATIC_FILE = "/static/madoguchi/site.css"
 """The static-file baseline: the stylesheet every page links, served by WhiteNoise."""
 
 RATE_SCRIPT = """
+local paths = {PATHS}
 counts = {}
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) counts = {} end
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counts = {}
+  math.randomseed(id * 7919 + os.time())
+end
+function request()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
 function response(status, headers, body) counts[status] = (counts[status] or 0) + 1 end
 function done(summary, latency, requests)
   local bad = 0
@@ -150,18 +160,20 @@ class Server:
         response = conn.getresponse()
         return response.status, response.read()
 
-    def rate(self, path: str, seconds: float, connections: int = 50) -> Rate:
-        """`wrk` on `path` with `connections` keep-alive connections for `seconds`."""
+    def rate(self, paths: str | list[str], seconds: float, connections: int = 50) -> Rate:
+        """`wrk` with `connections` keep-alive connections for `seconds`, each request on
+        `paths` (one, or one of several at random)."""
         if not shutil.which("wrk"):
             raise SystemExit("wrk is needed (Debian package wrk)")
+        chosen = [paths] if isinstance(paths, str) else paths
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(RATE_SCRIPT)
+            script.write(RATE_SCRIPT.replace("PATHS", ", ".join(f'"{p}"' for p in chosen)))
         try:
             out = subprocess.run(
                 [
                     "wrk",
                     "-t",
-                    "2",
+                    str(min(2, connections)),
                     "-c",
                     str(connections),
                     "-d",
@@ -170,7 +182,7 @@ class Server:
                     "30s",
                     "-s",
                     script.name,
-                    f"http://127.0.0.1:{self.port}{path}",
+                    f"http://127.0.0.1:{self.port}{chosen[0]}",
                 ],
                 capture_output=True,
                 text=True,

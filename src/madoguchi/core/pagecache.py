@@ -55,10 +55,32 @@ _lock = threading.Lock()
 _rendering = threading.local()
 
 
+_kept: dict[str, tuple[float, Any]] = {}
+
+T = TypeVar("T")
+
+
+def kept(key: str, seconds: float, load: Callable[[], T]) -> T:
+    """`load()`, kept in this process for `seconds` under `key` — as it is, not pickled (for
+    model instances read on every request; callers must not modify what they get)."""
+    now = time.time()
+    hit = _kept.get(key)
+    if seconds > 0 and hit is not None and now - hit[0] < seconds:
+        return hit[1]  # type: ignore[no-any-return]
+    value = load()
+    if seconds > 0:
+        with _lock:
+            if len(_kept) >= MAX_PAGES:
+                _kept.clear()
+            _kept[key] = (now, value)
+    return value
+
+
 def forget_pages() -> None:
-    """Drop every cached page of this process (tests; a deliberate refresh)."""
+    """Drop every cached page and kept value of this process (tests; a deliberate refresh)."""
     with _lock:
         _pages.clear()
+        _kept.clear()
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
@@ -74,7 +96,7 @@ def _personal(request: HttpRequest, cookies: tuple[str, ...]) -> bool:
     return any(name in request.COOKIES for name in names)
 
 
-def _carried(request: HttpRequest) -> str | None | bool:
+def _carried(request: HttpRequest) -> str | bool | None:
     """The carried notice number; None when absent; False when it cannot share a page."""
     values = request.GET.getlist(CARRIED)
     if not values:

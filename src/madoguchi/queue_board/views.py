@@ -9,9 +9,11 @@ and returns to its start. Nothing here reloads by itself through a meta refresh 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -32,8 +34,10 @@ from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.queue_board.forms import TakeTicketForm
 from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.selectors import (
+    QueueSnapshot,
     QueueState,
     intake_today,
+    queue_snapshot,
     queue_state,
     ticket_by_token,
     ticket_view,
@@ -69,6 +73,31 @@ def _ticket(token: str) -> QueueTicket:
     if ticket is None:
         raise Http404("no such ticket")
     return ticket
+
+
+_snapshots: dict[int, tuple[float, QueueSnapshot]] = {}
+"""This process's latest queue snapshot per site (`_ticket_and_queue`)."""
+
+
+def _ticket_and_queue(request: HttpRequest, token: str) -> tuple[QueueTicket, QueueSnapshot]:
+    """A phone's ticket and its site's queue, both at most `DISPLAY_CACHE_SECONDS` old: a
+    ticket still in the queue is taken from the site's snapshot (one set of queries per site
+    and second, however many phones ask); any other — finished, cancelled, just issued, or
+    asked for right after an action of its holder (a messages or session cookie) — is read."""
+    now = time.time()
+    personal = "messages" in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
+    if not personal and DISPLAY_CACHE_SECONDS > 0:
+        for at, snapshot in list(_snapshots.values()):
+            found = snapshot.ticket(token) if now - at < DISPLAY_CACHE_SECONDS else None
+            if found is not None:
+                return found, snapshot
+    ticket = _ticket(token)
+    kept_at, snapshot = _snapshots.get(ticket.site_id, (0.0, None))
+    if snapshot is None or now - kept_at >= DISPLAY_CACHE_SECONDS:
+        snapshot = queue_snapshot(ticket.site)
+        if DISPLAY_CACHE_SECONDS > 0:
+            _snapshots[ticket.site_id] = (now, snapshot)
+    return ticket, snapshot
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -296,7 +325,8 @@ def kiosk_ticket(request: HttpRequest, token: str) -> HttpResponse:
 
 def ticket(request: HttpRequest, token: str) -> HttpResponse:
     """One ticket on its holder's phone: position, estimated wait, where to go when called."""
-    view = ticket_view(_ticket(token))
+    ticket, snapshot = _ticket_and_queue(request, token)
+    view = ticket_view(ticket, snapshot)
     active = view.ticket.is_active and view.ticket.business_day == clock.today()
     auto = active and request.GET.get("auto") == "1"
     response = render(

@@ -328,33 +328,84 @@ def ticket_by_token(token: str) -> QueueTicket | None:
     )
 
 
-def ticket_view(ticket: QueueTicket) -> TicketView:
-    """Where `ticket` stands: its position among those waiting and its estimated wait."""
-    if ticket.status != TicketStatus.WAITING or ticket.business_day != clock.today():
-        if ticket.business_day != clock.today():
-            return TicketView(ticket, None, None, [], [])
-        state = queue_state(ticket.site)
-        return TicketView(ticket, None, None, state.serving_numbers, state.serving_labels)
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """A site's queue at one moment: what every ticket's position and wait are computed from
+    (`ticket_view`). The phone pages keep one per site for a second (queue_board), so a page
+    costs the ticket's own row at most, not the whole queue."""
+
+    site: Site
+    waiting: list[QueueTicket]
+    at_counters: list[QueueTicket]
+    early_minutes: int
+    service: dict[int, float]
+    planned: tuple[int, float]
+    active: list[Counter]
+
+    def ticket(self, token: str) -> QueueTicket | None:
+        """The waiting or called ticket with this token, as it was in the snapshot."""
+        for ticket in (*self.at_counters, *self.waiting):
+            if ticket.token == token:
+                return ticket
+        return None
+
+
+def queue_snapshot(site: Site) -> QueueSnapshot:
+    """`site`'s queue now (a fixed number of queries)."""
     now = clock.now()
-    waiting, at_counters, early = _today_active(ticket.site, now)
+    waiting, at_counters, early = _today_active(site, now)
+    for ticket in (*waiting, *at_counters):
+        ticket.site = site  # one site object for all (pages show its name)
+    procedure_ids = {t.procedure_id for t in waiting + at_counters}
+    return QueueSnapshot(
+        site=site,
+        waiting=waiting,
+        at_counters=at_counters,
+        early_minutes=early,
+        service=service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {},
+        planned=_planned_counters(site, now),
+        active=_active_counters(site),
+    )
+
+
+def ticket_view(ticket: QueueTicket, snapshot: QueueSnapshot | None = None) -> TicketView:
+    """Where `ticket` stands: its position among those waiting and its estimated wait — from
+    `snapshot` (the site's queue a moment ago) when given, else read now. The ticket itself is
+    taken as given."""
+    if ticket.business_day != clock.today():
+        return TicketView(ticket, None, None, [], [])
+    queue = snapshot if snapshot is not None else queue_snapshot(ticket.site)
+    at_counters = queue.at_counters
+    serving_numbers = sorted(t.number for t in at_counters)
+    serving_labels = [t.label for t in at_counters]
+    if ticket.status != TicketStatus.WAITING:
+        return TicketView(ticket, None, None, serving_numbers, serving_labels)
+    now = clock.now()
+    early = queue.early_minutes
     mine = order_key(ticket, now=now, early_minutes=early)
-    ahead = [t for t in waiting if order_key(t, now=now, early_minutes=early) < mine]
-    procedure_ids = {t.procedure_id for t in ahead + at_counters} | {ticket.procedure_id}
-    service = service_minutes_by_procedure(ticket.site, procedure_ids)
+    ahead = [
+        t
+        for t in queue.waiting
+        if t.pk != ticket.pk and order_key(t, now=now, early_minutes=early) < mine
+    ]
+    service = queue.service
+    missing = {t.procedure_id for t in ahead + at_counters} - service.keys()
+    if missing:  # a procedure that joined the queue after the snapshot
+        service = {**service, **service_minutes_by_procedure(ticket.site, missing)}
     estimate = _estimate(
         now=now,
         procedure=ticket.procedure,
         ahead=ahead,
         at_counters=at_counters,
         service=service,
-        planned=_planned_counters(ticket.site, now),
-        active=_active_counters(ticket.site),
+        planned=queue.planned,
+        active=queue.active,
         transfer_counter_id=ticket.transfer_counter_id,
     )
     return TicketView(
         ticket=ticket,
         position=len(ahead) + 1,
         estimated_wait_minutes=estimate,
-        serving_numbers=sorted(t.number for t in at_counters),
-        serving_labels=[t.label for t in at_counters],
+        serving_numbers=serving_numbers,
+        serving_labels=serving_labels,
     )
