@@ -43,12 +43,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 from madoguchi.env import default_workers  # noqa: E402  serve's own default
-from smoke import size  # noqa: E402
+from smoke import finish, size  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PGBENCH = os.environ.get("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
@@ -62,6 +63,7 @@ THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
 HTTP_CARDS = int(os.environ.get("BENCH_HTTP_CARDS", str(size(40_000, 2_000))))
 PG_CARDS = size(100_000, 5_000)
+PAGE_CARDS = size(20_000, 1_000)
 LARGE_SLOTS, SMALL_SLOTS, SMALL_SEATS = 48, 2, 25
 
 SEED = r"""
@@ -72,7 +74,7 @@ from madoguchi.issuance.models import CardRecord
 from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.reservations.models import Slot
 
-LARGE, SMALL, SMALL_SEATS, HTTP_CARDS, PG_CARDS = (int(a) for a in sys.argv[1:6])
+LARGE, SMALL, SMALL_SEATS, HTTP_CARDS, PG_CARDS, PAGE_CARDS = (int(a) for a in sys.argv[1:7])
 city = Municipality.objects.create(code="999997", name="ベンチ市")
 pickup = Procedure.objects.create(code="card_pickup", name="カードの受け取り", duration_minutes=20)
 site = Site.objects.create(municipality=city, name="ベンチ本庁舎", kind="main_office", address="-")
@@ -94,13 +96,16 @@ model = CardRecord.objects.create(
     application_kind="renewal", delivered_on=clock.today(), status="notice_issued",
     notice_number="ZZZ999999", notice_issued_at=clock.now(),
 )
-# Clone the model card in SQL: BEN000000… for the HTTP clients, PGB000001… for pgbench.
+# Clone the model card in SQL: BEN000000… for the API clients, PAG000000… for the page flow,
+# PGB000001… for pgbench.
 columns = [f.column for f in CardRecord._meta.concrete_fields if not f.primary_key]
 fresh = {"application_id": "%s || lpad(n::text, 22, '0')",
          "notice_number": "%s || lpad(n::text, 6, '0')"}
 copied = ", ".join(fresh.get(c, f'"{c}"') for c in columns)
 with connection.cursor() as cursor:
-    for digit, prefix, first, count in (("1", "BEN", 0, HTTP_CARDS), ("2", "PGB", 1, PG_CARDS)):
+    for digit, prefix, first, count in (
+        ("1", "BEN", 0, HTTP_CARDS), ("2", "PGB", 1, PG_CARDS), ("3", "PAG", 0, PAGE_CARDS)
+    ):
         cursor.execute(
             f'INSERT INTO issuance_cardrecord ({", ".join(columns)}) '
             f"SELECT {copied} FROM issuance_cardrecord, generate_series(%s, %s) AS n "
@@ -111,7 +116,7 @@ with connection.cursor() as cursor:
 from madoguchi.reservations.fastpath import STATEMENT
 print(json.dumps({"http": [s.pk for s in http], "small": [s.pk for s in http[LARGE:]],
                   "pg": [s.pk for s in pg], "procedure": pickup.pk, "municipality": city.pk,
-                  "statement": STATEMENT}))
+                  "site": site.pk, "day": day.isoformat(), "statement": STATEMENT}))
 """
 
 WRK_SCRIPT = """
@@ -154,6 +159,117 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(75) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000,
     latency.mean / 1000, latency.stdev / 1000))
+  io.write(string.format("ERRORS %d\\n", summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+PAGE_SCRIPT = """
+-- The residents' flow from the notice's QR code, one resident at a time per connection (wrk
+-- runs one thread per connection here, so request() and response() alternate): the month
+-- calendar, the day's times, the form, the confirmation page, the booking, the reservation
+-- page; then the next resident (a new notice number, no cookies).
+local slots = {{{slots}}}
+local site, day, stride = {site}, "{day}", {stride}
+local threads = {{}}
+local counter, state = 0, 1
+local notice, slot, csrf, token, session, code
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+local function begin()
+  notice = string.format("PAG%06d", id * stride + counter)
+  counter = counter + 1
+  slot = slots[math.random(#slots)]
+  csrf, token, session, code, state = nil, nil, nil, nil, 1
+end
+function init(args)
+  math.randomseed(id + 1)
+  booked, full, bad, flows = 0, 0, 0, 0
+  begin()
+end
+local function cookies()
+  local c = {{}}
+  if csrf then table.insert(c, "csrftoken=" .. csrf) end
+  if session then table.insert(c, "sessionid=" .. session) end
+  return {{["Cookie"] = table.concat(c, "; "),
+           ["Content-Type"] = "application/x-www-form-urlencoded"}}
+end
+local function form()
+  return "csrfmiddlewaretoken=" .. csrf .. "&notice_number=" .. notice ..
+    "&birth_date_year=1980&birth_date_month=1&birth_date_day=1"
+end
+function request()
+  local q = "?notice=" .. notice
+  if state == 1 then
+    return wrk.format("GET", "/book/card_pickup/" .. site .. "/" .. q, cookies())
+  elseif state == 2 then
+    return wrk.format("GET", "/book/card_pickup/" .. site .. "/" .. day .. "/" .. q, cookies())
+  elseif state == 3 then
+    return wrk.format("GET", "/book/card_pickup/slot/" .. slot .. "/" .. q, cookies())
+  elseif state == 4 then
+    return wrk.format("POST", "/book/card_pickup/slot/" .. slot .. "/", cookies(), form())
+  elseif state == 5 then
+    return wrk.format("POST", "/book/card_pickup/slot/" .. slot .. "/", cookies(),
+      form() .. "&step=confirm&token=" .. token)
+  else
+    return wrk.format("GET", "/reservation/" .. code .. "/", cookies())
+  end
+end
+local function cookie(headers, name)
+  local value = headers["Set-Cookie"] or headers["set-cookie"]
+  return value and value:match(name .. "=([^;]+)")
+end
+function response(status, headers, body)
+  if state == 1 and status == 200 then
+    csrf = cookie(headers, "csrftoken")
+    state = csrf and 2 or 1
+    if not csrf then bad = bad + 1; begin() end
+  elseif state == 2 and status == 200 and body:find("/slot/" .. slot .. "/", 1, true) then
+    state = 3
+  elseif (state == 3 or state == 4 or state == 5) and status == 409 then
+    full = full + 1
+    flows = flows + 1
+    begin()
+  elseif state == 2 and status == 200 then  -- the time is shown full: not a link
+    full = full + 1
+    flows = flows + 1
+    begin()
+  elseif state == 3 and status == 200 then
+    state = 4
+  elseif state == 4 and status == 200 then
+    token = body:match('name="token" value="([^"]+)"')
+    state = token and 5 or 1
+    if not token then bad = bad + 1; begin() end
+  elseif state == 5 and status == 302 then
+    booked = booked + 1
+    session = cookie(headers, "sessionid")
+    code = (headers["Location"] or ""):match("/reservation/([^/]+)/")
+    state = 6
+    if not (session and code) then bad = bad + 1; begin() end
+  elseif state == 6 and status == 200 then
+    flows = flows + 1
+    begin()
+  else
+    bad = bad + 1
+    io.stderr:write(string.format("state %d status %d\\n", state, status))
+    begin()
+  end
+end
+function done(summary, latency, requests)
+  local t = {{booked = 0, full = 0, bad = 0, flows = 0}}
+  for _, thread in ipairs(threads) do
+    for name, _ in pairs(t) do t[name] = t[name] + thread:get(name) end
+  end
+  io.write(string.format("PAGES booked %d full %d bad %d flows %d\\n",
+    t.booked, t.full, t.bad, t.flows))
+  io.write(string.format("P50 %.3f\\nP99 %.3f\\nREQUESTS %d\\nSECONDS %.3f\\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.duration / 1e6))
+  io.write(string.format("DIST p1 %.0f p10 %.0f p50 %.0f p90 %.0f p99 %.0f max %.0f ms\\n",
+    latency:percentile(1) / 1000, latency:percentile(10) / 1000, latency:percentile(50) / 1000,
+    latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
   io.write(string.format("ERRORS %d\\n", summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout))
 end
@@ -345,6 +461,43 @@ def _drive_with_wrk(port: int, slots: list[int], workdir: Path) -> dict[str, flo
     return result
 
 
+def _drive_pages(port: int, ids: dict[str, Any], workdir: Path) -> dict[str, float]:
+    """The residents' page flow with wrk: one thread per connection (a resident per
+    connection, step by step); counts bookings (the booking POST's redirect), full times and
+    anything unexpected."""
+    script = workdir / "pages.lua"
+    script.write_text(
+        PAGE_SCRIPT.format(
+            slots=", ".join(map(str, ids["http"])),
+            site=ids["site"],
+            day=ids["day"],
+            stride=PAGE_CARDS // CLIENTS,
+        )
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        ["wrk", "-t", str(CLIENTS), "-c", str(CLIENTS), "-d", f"{SECONDS}s", "--timeout", "30s",
+         "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result: dict[str, float] = {
+        "wrk_user": after.ru_utime - before.ru_utime,
+        "wrk_system": after.ru_stime - before.ru_stime,
+    }
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("DIST"):
+            print("page flow latency distribution:", line[5:])
+        elif parts[:1] == ["PAGES"]:
+            result |= {parts[i]: float(parts[i + 1]) for i in range(1, len(parts), 2)}
+        elif parts and parts[0] in ("P50", "P99", "REQUESTS", "SECONDS", "ERRORS"):
+            result[parts[0]] = float(parts[1])
+    return result
+
+
 def _drive_with_threads(port: int, slots: list[int]) -> dict[str, float]:
     """Fallback without wrk: Python threads (they compete with the server for the CPU)."""
     out: list[tuple[float, int]] = []
@@ -397,6 +550,63 @@ def _drive_with_threads(port: int, slots: list[int]) -> dict[str, float]:
     }
 
 
+def _three_way(
+    api: dict[str, float],
+    flow: dict[str, float],
+    cpu: dict[str, tuple[float, ...]],
+    page_cpu: dict[str, tuple[float, ...]],
+    pg_tps: float,
+    pg_cpu_per_transaction: float,
+    bad: list[Any],
+) -> bool:
+    """The API rush, the residents' page flow and pgbench side by side; targets judged."""
+    api_rate = api["201"] / api["SECONDS"]
+    page_rate = flow.get("booked", 0) / flow["SECONDS"] if flow.get("SECONDS") else 0.0
+    api_pg = sum(cpu["postgres"]) / max(1, api["201"])
+    page_pg = sum(page_cpu["postgres"]) / max(1, flow.get("booked", 0))
+    api_app = sum(cpu["gunicorn"]) / max(1, api["201"])
+    page_app = sum(page_cpu["gunicorn"]) / max(1, flow.get("booked", 0))
+    per_booking = flow.get("REQUESTS", 0) / max(1, flow.get("booked", 0))
+    print()
+    print("| | API rush | page flow | pgbench |")
+    print("|---|---|---|---|")
+    print(
+        f"| bookings/s | {api_rate:.0f} ({api_rate / pg_tps:.0%} of pgbench) | {page_rate:.0f} "
+        f"({page_rate / api_rate if api_rate else 0:.0%} of the API) | {pg_tps:.0f} tps |"
+    )
+    print(
+        f"| requests (per booking) | {int(api['REQUESTS'])} (1) | {int(flow.get('REQUESTS', 0))} "
+        f"({per_booking:.1f}: month, day, form, confirmation, booking, reservation page) | – |"
+    )
+    print(
+        f"| full at the booking or confirmation | {int(api['409'])} | "
+        f"{int(flow.get('full', 0))} | – |"
+    )
+    print(
+        f"| latency per request p50 / p99 | {api['P50']:.0f} / {api['P99']:.0f} ms | "
+        f"{flow.get('P50', float('nan')):.0f} / {flow.get('P99', float('nan')):.0f} ms | – |"
+    )
+    print(
+        f"| PostgreSQL CPU per booking | {api_pg * 1000:.2f} ms "
+        f"({api_pg / pg_cpu_per_transaction:.2f}×) | {page_pg * 1000:.2f} ms "
+        f"({page_pg / pg_cpu_per_transaction:.2f}×) | {pg_cpu_per_transaction * 1000:.2f} ms |"
+    )
+    print(f"| gunicorn CPU per booking | {api_app * 1000:.1f} ms | {page_app * 1000:.1f} ms | – |")
+    print(f"| overbooked or miscounted slots (all slots) | {len(bad)} | {len(bad)} | – |")
+    met = (
+        api_rate >= 0.25 * pg_tps
+        and api["P99"] < 250
+        and page_rate >= 0.20 * api_rate
+        and flow.get("P99", float("inf")) < 300
+        and not bad
+    )
+    print(
+        "targets (API ≥ 25% of pgbench, p99 < 250 ms; page flow ≥ 20% of the API's bookings/s, "
+        f"p99 < 300 ms per request; no overbooking): {'met' if met else 'MISSED'}"
+    )
+    return met
+
+
 def main() -> None:
     admin_url, bench_url, bench_name = _database_urls()
     workers = int(WORKERS_SETTING) if WORKERS_SETTING else default_workers(bench_url)
@@ -418,7 +628,7 @@ def main() -> None:
     try:
         _run([str(BIN / "madoguchi"), "migrate", "--no-input", "-v", "0"], env)
         seed = f"import django\ndjango.setup()\n{SEED}"
-        args = [LARGE_SLOTS, SMALL_SLOTS, SMALL_SEATS, HTTP_CARDS, PG_CARDS]
+        args = [LARGE_SLOTS, SMALL_SLOTS, SMALL_SEATS, HTTP_CARDS, PG_CARDS, PAGE_CARDS]
         out = _run([sys.executable, "-c", seed, *map(str, args)], env)
         ids = json.loads(out.strip().splitlines()[-1])
 
@@ -493,6 +703,27 @@ def main() -> None:
             result.get("wrk_user", float("nan")),
             result.get("wrk_system", float("nan")),
         )
+        # The residents' page flow, the same server right after (issue 16 item 3).
+        page_cpu_before = {
+            "gunicorn": _cpu_seconds("gunicorn"),
+            "postgres": _server_cpu(server_port),
+        }
+        flow = _drive_pages(port, ids, workdir) if driver == "wrk" else {}
+        page_cpu = {
+            name: tuple(
+                a - b
+                for a, b in zip(
+                    (_cpu_seconds("gunicorn") if name == "gunicorn" else _server_cpu(server_port)),
+                    page_cpu_before[name],
+                    strict=True,
+                )
+            )
+            for name in page_cpu_before
+        }
+        page_cpu["driver"] = (
+            flow.get("wrk_user", float("nan")),
+            flow.get("wrk_system", float("nan")),
+        )
         time.sleep(1.5)  # let the background sealers finish the last events
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -517,6 +748,10 @@ def main() -> None:
             ).fetchall()
             stored = conn.execute(
                 "SELECT count(*) FROM reservations_reservation WHERE group_code <> 'PGBENCH'"
+                " AND channel = 'api'"
+            ).fetchone()
+            stored_pages = conn.execute(
+                "SELECT count(*) FROM reservations_reservation WHERE channel = 'web'"
             ).fetchone()
             small_full = conn.execute(
                 "SELECT count(*) FROM reservations_slot WHERE id = ANY(%s) AND booked = capacity",
@@ -578,10 +813,20 @@ def main() -> None:
         # wrk stops counting at the deadline while up to CLIENTS requests are still in flight
         # (they commit; their answers go uncounted), so stored may exceed the 201s by that much.
         in_flight_ok = stored is not None and booked <= stored[0] <= booked + CLIENTS
-        if bad or result["other"] or not in_flight_ok:
+        page_booked = int(flow.get("booked", 0))
+        pages_ok = (
+            driver != "wrk"
+            or (stored_pages is not None
+            and page_booked <= stored_pages[0] <= page_booked + CLIENTS)
+        )
+        met = _three_way(result, flow, cpu, page_cpu, pg_tps, pg_cpu_per_transaction, bad)
+        if bad or result["other"] or not in_flight_ok or not pages_ok or flow.get("bad", 0):
             raise SystemExit(
-                f"FAILED: {len(bad)} bad slots, {int(result['other'])} unexpected responses"
+                f"FAILED: {len(bad)} bad slots, {int(result['other'])} unexpected API "
+                f"responses, {int(flow.get('bad', 0))} unexpected page answers, stored "
+                f"{stored} / {stored_pages}"
             )
+        finish(met)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()

@@ -42,9 +42,9 @@ from children import on_fresh_postgres  # noqa: E402
 from smoke import finish, size  # noqa: E402
 
 POLL_SECONDS = size(120, 8)
-CALL_EVERY = size(30.0, 2.0)
+CALL_EVERY = size(30.0, 4.0)
 SATURATED_SECONDS = size(10, 1)
-SATURATED_CALL_EVERY = size(5.0, 0.5)
+SATURATED_CALL_EVERY = size(5.0, 4.0)
 WAITING = size(300, 30)
 DISPLAYS, PHONES, CONGESTION, SITE_PAGE = 10, 30, 5, 5
 DISPLAY_POLL = 3.0  # queue_board.views.DISPLAY_POLL_SECONDS, as display.js polls
@@ -210,12 +210,14 @@ def run_backend(backend: str) -> dict[str, object]:
             + [Client(congestion, PHONE_POLL, server.port) for _ in range(CONGESTION)]
             + [Client(take, PHONE_POLL, server.port) for _ in range(SITE_PAGE)]
         )
-        stop = threading.Event()
+        stop, stop_calling = threading.Event(), threading.Event()
         threads = [threading.Thread(target=c.run, args=(stop,)) for c in clients]
-        threads.append(threading.Thread(target=counter.run, args=(CALL_EVERY, stop)))
-        for t in threads:
+        calling = threading.Thread(target=counter.run, args=(CALL_EVERY, stop_calling))
+        for t in [*threads, calling]:
             t.start()
         time.sleep(POLL_SECONDS)
+        stop_calling.set()
+        calling.join()
         time.sleep(DISPLAY_POLL + 1)  # the last call's displays get their chance
         stop.set()
         for t in threads:
@@ -242,13 +244,11 @@ def run_backend(backend: str) -> dict[str, object]:
         # 2. saturated, a counter calling and a display polling meanwhile
         counter.calls.clear()
         watcher = Client(board_json, DISPLAY_POLL, server.port)
-        stop = threading.Event()
-        threads = [
-            threading.Thread(target=watcher.run, args=(stop,)),
-            threading.Thread(target=counter.run, args=(SATURATED_CALL_EVERY, stop)),
-        ]
-        for t in threads:
-            t.start()
+        stop, stop_calling = threading.Event(), threading.Event()
+        watching = threading.Thread(target=watcher.run, args=(stop,))
+        calling = threading.Thread(target=counter.run, args=(SATURATED_CALL_EVERY, stop_calling))
+        watching.start()
+        calling.start()
         rates = {}
         for name, paths in (
             ("static file (baseline)", pages.STATIC_FILE),
@@ -260,10 +260,11 @@ def run_backend(backend: str) -> dict[str, object]:
         ):
             rate = server.rate(paths, SATURATED_SECONDS)
             rates[name] = [rate.per_second, rate.p50, rate.p99, rate.not_2xx + rate.errors]
+        stop_calling.set()
+        calling.join()
         time.sleep(DISPLAY_POLL + 1)
         stop.set()
-        for t in threads:
-            t.join()
+        watching.join()
         delays = _visibility(counter, [watcher])
         result["saturated"] = rates
         result["saturated_calls"] = len(counter.calls)

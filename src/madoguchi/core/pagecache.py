@@ -192,3 +192,14 @@ def cached_page(
 def booking_page_seconds() -> float:
     """How old the booking pages' availability may be (MADOGUCHI_PAGE_CACHE_SECONDS)."""
     return float(settings.MADOGUCHI_PAGE_CACHE_SECONDS)
+
+
+def reference_page_seconds() -> float:
+    """Pages that show only sites, procedures and hours (no free seats) are kept as long as
+    the booking path keeps that reference data (MADOGUCHI_REFERENCE_CACHE_SECONDS), never less
+    than the booking pages; 0 when page caching is off."""
+    if settings.MADOGUCHI_PAGE_CACHE_SECONDS <= 0:
+        return 0.0
+    return float(
+        max(settings.MADOGUCHI_PAGE_CACHE_SECONDS, settings.MADOGUCHI_REFERENCE_CACHE_SECONDS)
+    )

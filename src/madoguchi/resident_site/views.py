@@ -26,7 +26,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
-from madoguchi.core.pagecache import booking_page_seconds, cached_page
+from madoguchi.core.pagecache import booking_page_seconds, cached_page, reference_page_seconds
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure, Site
@@ -68,7 +68,7 @@ FIELD_OF_ERROR = {
 """Which form field a service's DomainError belongs next to (others: the summary only)."""
 
 
-@cached_page(booking_page_seconds)
+@cached_page(reference_page_seconds)
 def home(request: HttpRequest) -> HttpResponse:
     """The public home page: every site, what it offers, and its hours for the coming weeks."""
     sites = site_hours(clock.today(), HOME_WEEKS * 7)
@@ -118,7 +118,7 @@ def _site_offering(procedure: Procedure, site_id: int) -> Site:
     return site
 
 
-@cached_page(booking_page_seconds)
+@cached_page(reference_page_seconds)
 def procedures(request: HttpRequest) -> HttpResponse:
     """Step 1: which procedure (only those some active site offers)."""
     offered = {p for site in active_sites() for p in offered_procedures(site)}
@@ -128,7 +128,7 @@ def procedures(request: HttpRequest) -> HttpResponse:
     )
 
 
-@cached_page(booking_page_seconds)
+@cached_page(reference_page_seconds)
 def sites(request: HttpRequest, procedure: str) -> HttpResponse:
     """Step 2: where — sites offering the procedure, with kind, address and this week's hours."""
     chosen = _procedure(procedure)
