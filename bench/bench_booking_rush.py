@@ -814,10 +814,8 @@ def main() -> None:
         # (they commit; their answers go uncounted), so stored may exceed the 201s by that much.
         in_flight_ok = stored is not None and booked <= stored[0] <= booked + CLIENTS
         page_booked = int(flow.get("booked", 0))
-        pages_ok = (
-            driver != "wrk"
-            or (stored_pages is not None
-            and page_booked <= stored_pages[0] <= page_booked + CLIENTS)
+        pages_ok = driver != "wrk" or (
+            stored_pages is not None and page_booked <= stored_pages[0] <= page_booked + CLIENTS
         )
         met = _three_way(result, flow, cpu, page_cpu, pg_tps, pg_cpu_per_transaction, bad)
         if bad or result["other"] or not in_flight_ok or not pages_ok or flow.get("bad", 0):

@@ -103,9 +103,8 @@ def main() -> None:
                 met &= ratio >= RATIO_TARGET
             met &= bad == 0
             print(f"| {name} | {rate:,.0f} | {ratio:.0%} | {p50:.0f} ms | {p99:.0f} ms | {bad} |")
-    print(
-        f"\ntarget (each page ≥ {RATIO_TARGET:.0%} of the static file): {'met' if met else 'MISSED'}"
-    )
+    verdict = "met" if met else "MISSED"
+    print(f"\ntarget (each page ≥ {RATIO_TARGET:.0%} of the static file): {verdict}")
     finish(met)
 
 

@@ -141,6 +141,7 @@ def _no_queue_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(views, "DISPLAY_CACHE_SECONDS", 0)
     monkeypatch.setattr(views, "CONGESTION_CACHE_SECONDS", 0)
     cache.clear()
+    views._snapshots.clear()  # the phones' queue snapshots (site ids repeat between tests)
 
 
 @pytest.fixture(autouse=True)

@@ -170,7 +170,8 @@ def cached_page(
                 )
                 if not cacheable:  # rendered again as itself (a 404, a redirect: rare)
                     if original is not None:
-                        request.GET, request.META["QUERY_STRING"] = original
+                        request.GET = original[0]  # type: ignore[assignment]
+                        request.META["QUERY_STRING"] = original[1]
                     return view(request, *args, **kwargs)
                 page = _Page(
                     at=now,

@@ -92,11 +92,12 @@ def _ticket_and_queue(request: HttpRequest, token: str) -> tuple[QueueTicket, Qu
             if found is not None:
                 return found, snapshot
     ticket = _ticket(token)
-    kept_at, snapshot = _snapshots.get(ticket.site_id, (0.0, None))
-    if snapshot is None or now - kept_at >= DISPLAY_CACHE_SECONDS:
-        snapshot = queue_snapshot(ticket.site)
-        if DISPLAY_CACHE_SECONDS > 0:
-            _snapshots[ticket.site_id] = (now, snapshot)
+    held = _snapshots.get(ticket.site_id)
+    if held is not None and now - held[0] < DISPLAY_CACHE_SECONDS:
+        return ticket, held[1]
+    snapshot = queue_snapshot(ticket.site)
+    if DISPLAY_CACHE_SECONDS > 0:
+        _snapshots[ticket.site_id] = (now, snapshot)
     return ticket, snapshot
 
 
