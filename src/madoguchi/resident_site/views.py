@@ -253,6 +253,7 @@ def _attach_service_error(form: IdentifyForm, error: DomainError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@cached_page(booking_page_seconds)  # the empty form (GET); the confirmation reads live
 def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse:
     """Steps 5 and 6: who is coming, then a confirmation page; the second POST books.
 
