@@ -262,3 +262,43 @@ def test_the_confirmation_names_the_day_and_the_last_day_of_online_changes(
     assert "日時: 2026年6月10日（水）10:00" in effects.mail[2]
     assert "インターネットでの変更・取消は 6月8日（月）までです。" in effects.mail[2]
     assert "変更・取消は6月8日（月）まで" in effects.sms[1]
+
+
+def test_a_cancellation_through_the_pages_or_the_api_is_told_the_same(
+    world: World, sms_outbox: SmsOutbox
+) -> None:
+    told = {}
+    with time_machine.travel(factories.NOW, tick=False):
+        for n, channel in enumerate((Channel.WEB, Channel.API)):
+            client = Client()
+            body = {
+                "slot_id": world.slot.pk,
+                "procedure": "card_pickup",
+                "notice_number": _notice(n),
+                "birth_date": BIRTH.isoformat(),
+                **CONTACT,
+            }
+            code = client.post(
+                "/api/v1/reservations", body, content_type="application/json"
+            ).json()["code"]
+            mail.outbox.clear()
+            texts_before = len(sms_outbox.messages)
+            if channel == Channel.WEB:
+                client.post("/lookup/", {"code": code, **birth_fields()})  # proves the code
+                response = client.post(f"/reservation/{code}/cancel/")
+            else:
+                response = client.post(
+                    f"/api/v1/reservations/{code}/cancel",
+                    {"birth_date": BIRTH.isoformat()},
+                    content_type="application/json",
+                )
+            assert response.status_code in (200, 302), response.content.decode()
+            (message,) = mail.outbox
+            (text,) = sms_outbox.messages[texts_before:]
+            told[channel] = (
+                _without(message.subject, code),
+                _without(message.body, code),
+                _without(text["body"], code),
+            )
+    assert "次の予約を取り消しました" in told[Channel.WEB][1]
+    assert told[Channel.WEB] == told[Channel.API]

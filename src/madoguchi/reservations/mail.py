@@ -1,5 +1,6 @@
-"""What residents are sent about a visit: the confirmation and the day-before reminder, as an
-e-mail (plain text) and as an SMS (one short text), always in Japanese.
+"""What residents are sent about a visit — the confirmation, the day-before reminder, a change of
+date and a cancellation — as an e-mail (plain text) and as an SMS (one short text), always in
+Japanese.
 
 Composition only: who gets what and when is `reservations.notify`'s job. Every text names the
 visit's real date and weekday (never 「明日」: a reminder run for another day must not lie), the
@@ -21,17 +22,21 @@ from madoguchi.core.links import public_url
 from madoguchi.reservations.visit import Visit
 
 CONFIRMATION, REMINDER = "confirmation", "reminder"
+RESCHEDULED, CANCELLED = "rescheduled", "cancelled"
+KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED)
 
 
 def _context(visit: Visit, today: dt.date | None) -> dict[str, Any]:
     return {
         "visit": visit,
         "lookup_url": public_url("resident_site:lookup", code=visit.code),
+        "book_url": public_url("resident_site:procedures"),
         "changes_open": visit.can_change_on(today or clock.today()),
     }
 
 
-def _message(kind: str, visit: Visit, to: str, today: dt.date | None) -> EmailMessage:
+def message(kind: str, visit: Visit, to: str, *, today: dt.date | None = None) -> EmailMessage:
+    """The mail of `kind` (one of `KINDS`) for `visit` to `to`, composed on `today`."""
     context = _context(visit, today)
     # Residents' mail is Japanese whatever language the sending request (or command) used.
     with translation.override("ja"):
@@ -41,7 +46,7 @@ def _message(kind: str, visit: Visit, to: str, today: dt.date | None) -> EmailMe
 
 
 def sms_text(kind: str, visit: Visit, *, today: dt.date | None = None) -> str:
-    """The SMS of `kind` (`confirmation` or `reminder`) for `visit`, one line."""
+    """The SMS of `kind` (one of `KINDS`) for `visit`, one line."""
     with translation.override("ja"):
         text = render_to_string(f"reservations/sms/{kind}.txt", _context(visit, today))
     return " ".join(text.split())
@@ -49,12 +54,12 @@ def sms_text(kind: str, visit: Visit, *, today: dt.date | None = None) -> str:
 
 def confirmation_message(visit: Visit, to: str, *, today: dt.date | None = None) -> EmailMessage:
     """The 「予約を受け付けました」 mail: code, date and time, site, what to bring, changes."""
-    return _message(CONFIRMATION, visit, to, today)
+    return message(CONFIRMATION, visit, to, today=today)
 
 
 def reminder_message(visit: Visit, to: str, *, today: dt.date | None = None) -> EmailMessage:
     """The 「n月j日（曜）はご予約の日です」 mail with the same facts, composed on `today`."""
-    return _message(REMINDER, visit, to, today)
+    return message(REMINDER, visit, to, today=today)
 
 
 def send_confirmation(visit: Visit, to: str) -> None:

@@ -4,8 +4,9 @@ The booking service calls `after_booking` for every new booking, whatever the in
 residents' pages, phone bookings at the counter, the API): the confirmation leaves after the
 booking's transaction commits (`transaction.on_commit`) — at once on the fast path, whose one
 statement has committed by then; at the commit of a caller's transaction otherwise; never on a
-rollback. A replayed double submit books nothing and sends nothing. The day-before reminder job
-(`resident_site.reminders`) sends through `deliver` too.
+rollback. A replayed double submit books nothing and sends nothing. A change of date and a
+cancellation are told the same way (`after_change`, from their services); the day-before
+reminder job (`resident_site.reminders`) sends through `deliver` too.
 
 A booking has a contact when it has an e-mail address or a mobile number (SMS reaches only
 070/080/090 numbers; a landline is kept for staff to call). A channel that fails is logged and
@@ -65,18 +66,13 @@ class _Recipient:
 def deliver(
     kind: str, visit: Visit, *, email: str, phone: str, today: dt.date | None = None
 ) -> list[Delivery]:
-    """Send the `kind` message (`confirmation` or `reminder`) for `visit` on every channel the
+    """Send the `kind` message (one of `mail.KINDS`) for `visit` on every channel the
     contact allows; one `Delivery` per channel tried. `today`: the day the text is composed for
     (whether online changes are still open)."""
     results = []
     if email:
         try:
-            message = (
-                mail.confirmation_message(visit, email, today=today)
-                if kind == mail.CONFIRMATION
-                else mail.reminder_message(visit, email, today=today)
-            )
-            message.send(fail_silently=False)
+            mail.message(kind, visit, email, today=today).send(fail_silently=False)
         except OSError as error:  # SMTP failures are OSError subclasses (smtplib, socket)
             results.append(Delivery(EMAIL, str(error) or type(error).__name__))
         else:
@@ -97,19 +93,29 @@ def after_booking(reservations: Sequence[Any]) -> None:
     Called by `services.book_group_reservation` once the booking is written; the reservations
     carry their slot (with site and municipality) and procedure, so composing needs no query.
     """
+    _on_commit(mail.CONFIRMATION, reservations)
+
+
+def after_change(reservation: Any, kind: str) -> None:
+    """Queue the message of a change — `mail.RESCHEDULED` (the new date) or `mail.CANCELLED` —
+    for after the commit of the service that made it (`reschedule_reservation`,
+    `cancel_reservation`); the reservation carries its slot, site, municipality and procedure."""
+    _on_commit(kind, [reservation])
+
+
+def _on_commit(kind: str, reservations: Sequence[Any]) -> None:
     recipients = [_Recipient(Visit.of(r), r.email, r.phone) for r in reservations if channels_of(r)]
     if recipients:
-        transaction.on_commit(partial(_confirm, recipients))
+        transaction.on_commit(partial(_send, kind, recipients))
 
 
-def _confirm(recipients: Iterable[_Recipient]) -> None:
+def _send(kind: str, recipients: Iterable[_Recipient]) -> None:
     for recipient in recipients:
-        for result in deliver(
-            mail.CONFIRMATION, recipient.visit, email=recipient.email, phone=recipient.phone
-        ):
+        for result in deliver(kind, recipient.visit, email=recipient.email, phone=recipient.phone):
             if not result.sent:
                 logger.warning(
-                    "confirmation of %s by %s failed: %s",
+                    "%s message for %s by %s failed: %s",
+                    kind,
                     recipient.visit.code,
                     result.channel,
                     result.error,

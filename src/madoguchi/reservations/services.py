@@ -42,7 +42,7 @@ from madoguchi.offices.selectors import (
     procedure_for_booking,
     site_for_booking,
 )
-from madoguchi.reservations import fastpath, normalize, notify
+from madoguchi.reservations import fastpath, mail, normalize, notify
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -576,7 +576,8 @@ def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
     """Cancel a booked reservation and give its seat back; returns it (status `cancelled`).
 
     Residents (`Actor.resident`) may cancel until `cancellation_cutoff_days` before the visit
-    day; staff at any time before check-in. Raises 404 `not_found`, 409 `past_cutoff`,
+    day; staff at any time before check-in. A booking with a contact is told (mail, SMS) after
+    the commit. Raises 404 `not_found`, 409 `past_cutoff`,
     409 `invalid_transition` (already checked in, served, cancelled…).
     """
     with transaction.atomic():
@@ -604,6 +605,7 @@ def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
             before=before,
             after=_snapshot(reservation),
         )
+        notify.after_change(reservation, mail.CANCELLED)  # after the commit
     return reservation
 
 
@@ -641,7 +643,8 @@ def reschedule_reservation(
 
     The new seat is claimed with the conditional UPDATE before the old one is given back, so
     the resident never ends up with neither. Same window rules as booking; residents also need
-    the old booking to be before its cut-off. Moving to the same slot changes nothing.
+    the old booking to be before its cut-off. Moving to the same slot changes nothing; a move is
+    told to a booking with a contact (mail, SMS: the new date) after the commit.
     Raises 404 `not_found`, 409 `slot_full` (with alternatives), 409 `past_cutoff`,
     409 `not_reschedulable` (cancelled, checked in or ended, or its time passed),
     422 `invalid_slot` / `outside_window` / `slot_in_past`.
@@ -668,6 +671,7 @@ def reschedule_reservation(
             before=before,
             after=_snapshot(reservation),
         )
+        notify.after_change(reservation, mail.RESCHEDULED)  # the new date, after the commit
     return reservation
 
 
