@@ -44,6 +44,10 @@ KIOSK = (
     "tests/queue_board/test_browser_kiosk_display.py::"
     "test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start"
 )
+KIOSK_REGISTRATION = (
+    "tests/queue_board/test_browser_kiosk_display.py::"
+    "test_a_manager_registers_the_entrance_tablet_and_revokes_it"
+)
 CALLING = (
     "tests/queue_board/test_browser_kiosk_display.py::"
     "test_staff_issue_call_recall_transfer_serve_finish_and_no_show"
@@ -74,6 +78,18 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
         '"この整理券を取り消す").click()',
     ),
     "queue_board/templates/queue_board/kiosk.html::(self)": (KIOSK, '"カードの受け取り").click()'),
+    "queue_board/templates/queue_board/kiosk_activate.html::(self)": (
+        KIOSK,
+        '"この端末を発行機にする").click()',
+    ),
+    "staff_console/templates/walkins/kiosks.html::(self)": (
+        KIOSK_REGISTRATION,
+        '"登録して登録用リンクを出す").click()',
+    ),
+    "staff_console/templates/walkins/kiosks.html::walkins:kiosk_revoke": (
+        KIOSK_REGISTRATION,
+        '"正面入口の登録を取り消す").click()',
+    ),
     "resident_site/templates/resident_site/identify.html::resident_site:identify": (
         BOOKING,
         '"確認画面へ進む").click()',

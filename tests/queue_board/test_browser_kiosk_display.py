@@ -13,7 +13,14 @@ import time_machine
 from madoguchi.core.audit import Actor
 from madoguchi.queue_board import views
 from madoguchi.staff.models import Role, StaffUser
-from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
+from madoguchi.walkins.kiosks import register_kiosk
+from madoguchi.walkins.models import (
+    KioskDevice,
+    QueueSettings,
+    QueueTicket,
+    TicketChannel,
+    TicketStatus,
+)
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.conftest import axe_violations, pass_second_factor
 from tests.walkins.conftest import Hall, jst, make_hall
@@ -47,7 +54,19 @@ def test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start(
     monkeypatch.setattr(views, "KIOSK_RETURN_SECONDS", 2)
     page, js = tablet
     start = f"{live_server.url}/queue/sites/{open_hall.site.pk}/kiosk/"
+    # Before it is registered, the tablet is refused like any phone.
     page.goto(start)
+    assert page.get_by_role("alert").inner_text().startswith("この画面は、庁舎の入口に置かれた")
+    assert page.get_by_role("button", name="電子証明書の更新").count() == 0
+    accessible(page)
+    # A manager registered it; the one-time link is opened on the tablet and confirmed.
+    _device, token = register_kiosk(
+        site=open_hall.site, name="正面入口", actor=Actor("staff:1:manager")
+    )
+    page.goto(f"{live_server.url}/queue/kiosk/activate/{token}/")
+    accessible(page)
+    page.get_by_role("button", name="この端末を発行機にする").click()
+    assert page.url == start
     accessible(page)
     button = page.get_by_role("button", name="電子証明書の更新")
     box = button.bounding_box()
@@ -221,3 +240,52 @@ def test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times(
     assert page.get_by_text("「電子証明書の更新」の所要時間を10分から").is_visible()
     duration = Procedure.objects.get(pk=open_hall.cert_renewal.pk).duration_minutes
     assert 59 <= duration <= 61
+
+
+def test_a_manager_registers_the_entrance_tablet_and_revokes_it(
+    live_server: Any, chromium: Any, page: Any, open_hall: Hall
+) -> None:
+    StaffUser.objects.create_user(
+        "kanri",
+        password="pw-for-tests",
+        role=Role.MANAGER,
+        municipality=open_hall.site.municipality,
+    )
+    page.goto(f"{live_server.url}/staff/")
+    page.fill("#id_username", "kanri")
+    page.fill("#id_password", "pw-for-tests")
+    page.get_by_role("button", name="ログイン").click()
+    pass_second_factor(page, "kanri")
+    page.goto(f"{live_server.url}/staff/queue/sites/{open_hall.site.pk}/")
+    page.get_by_role("link", name="整理券発行機の登録").click()
+    accessible(page)
+    page.get_by_label("発行機の名前（置き場所）").fill("   ")  # blank: refused by the server
+    page.get_by_role("button", name="登録して登録用リンクを出す").click()
+    assert "発行機の名前を入力してください" in page.get_by_role("alert").inner_text()
+    page.get_by_label("発行機の名前（置き場所）").fill("正面入口")
+    page.get_by_role("button", name="登録して登録用リンクを出す").click()
+    link = page.locator("#activation-link").inner_text()
+    assert "/queue/kiosk/activate/" in link
+    assert page.locator("svg.qr").is_visible()
+    accessible(page)
+
+    # The tablet (another browser context: its own cookies) opens the link.
+    tablet = chromium.new_context(locale="ja-JP", viewport={"width": 1024, "height": 768})
+    try:
+        kiosk = tablet.new_page()
+        kiosk.goto(live_server.url + link[link.index("/queue/") :])
+        kiosk.get_by_role("button", name="この端末を発行機にする").click()
+        kiosk.get_by_role("button", name="電子証明書の更新").click()
+        assert kiosk.locator("#kiosk-number").inner_text() == "1"
+
+        # The manager revokes it: the tablet's next tap is refused, nothing issued.
+        page.reload()
+        page.get_by_role("button", name="正面入口の登録を取り消す").click()
+        assert page.get_by_text("発行機「正面入口」の登録を取り消しました。").is_visible()
+        accessible(page)
+        assert KioskDevice.objects.get().revoked_at is not None
+        kiosk.goto(f"{live_server.url}/queue/sites/{open_hall.site.pk}/kiosk/")
+        assert kiosk.get_by_role("alert").is_visible()
+        assert QueueTicket.objects.count() == 1
+    finally:
+        tablet.close()

@@ -15,9 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from madoguchi.core.audit import Actor
 from madoguchi.offices.models import Procedure
 from madoguchi.queue_board import views
+from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
 from madoguchi.walkins.models import QueueTicket, TicketChannel
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.walkins.conftest import Hall, jst, make_hall
+from tests.walkins.factories import kiosk_cookie
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
 
@@ -97,6 +99,7 @@ def test_a_procedure_the_site_does_not_offer_is_refused_and_nothing_is_created(
         code="card_application", name="カードの申請", duration_minutes=15
     )
     url = take(hall) if where == "take" else f"/queue/sites/{hall.site.pk}/kiosk/"
+    client.cookies[KIOSK_COOKIE] = kiosk_cookie(hall.site)
     response = client.post(url, {"procedure": other.pk})
     assert response.status_code == 422
     assert "この窓口では扱っていないご用件です。" in response.content.decode()
@@ -107,8 +110,10 @@ def test_a_ticket_at_a_closed_site_is_refused_and_nothing_is_created(
     client: Client, hall: Hall, traveller: time_machine.Coordinates
 ) -> None:
     traveller.move_to(jst(10, day=SATURDAY))
+    cookie = kiosk_cookie(hall.site)
     for url in (take(hall), f"/queue/sites/{hall.site.pk}/kiosk/"):
         client.cookies.clear()
+        client.cookies[KIOSK_COOKIE] = cookie
         response = client.post(url, {"procedure": hall.cert_renewal.pk})
         assert response.status_code == 422
         assert "本日は受付をしていません" in response.content.decode()
@@ -121,6 +126,7 @@ def test_a_ticket_at_a_closed_site_is_refused_and_nothing_is_created(
 def test_the_kiosk_issues_one_ticket_per_tap_and_shows_it_with_a_qr_code(
     client: Client, hall: Hall
 ) -> None:
+    client.cookies[KIOSK_COOKIE] = kiosk_cookie(hall.site)
     start = client.get(f"/queue/sites/{hall.site.pk}/kiosk/").content.decode()
     assert f'<button type="submit" name="procedure" value="{hall.card_pickup.pk}"' in start
     tickets = []

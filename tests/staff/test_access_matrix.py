@@ -394,6 +394,33 @@ def adopt(ctx: Ctx) -> Case:
     )
 
 
+def kiosks_page(ctx: Ctx) -> Case:
+    return Case(f"/staff/queue/sites/{ctx.site.pk}/kiosks/", answered)
+
+
+def register_kiosk(ctx: Ctx) -> Case:
+    from madoguchi.walkins.models import KioskDevice
+
+    site = ctx.site
+    return Case(
+        f"/staff/queue/sites/{site.pk}/kiosks/",
+        lambda r: KioskDevice.objects.filter(site=site, name="正面入口").exists(),
+        {"name": "正面入口"},
+    )
+
+
+def revoke_kiosk(ctx: Ctx) -> Case:
+    from madoguchi.walkins.kiosks import register_kiosk as register
+    from madoguchi.walkins.models import KioskDevice
+
+    device, _token = register(site=ctx.site, name="正面入口", actor=SYSTEM)
+    return Case(
+        f"/staff/queue/kiosks/{device.pk}/revoke/",
+        lambda r: KioskDevice.objects.get(pk=device.pk).revoked_at is not None,
+        {},
+    )
+
+
 def ticket_move(move: str, before: str, after: str) -> Callable[[Ctx], Case]:
     def build(ctx: Ctx) -> Case:
         ticket = waiting_ticket(ctx)
@@ -648,6 +675,9 @@ MATRIX: tuple[Entry, ...] = (
     Entry("walkins:stats", "", A.SEE_SITE, LIST, "get", site_list("/staff/queue/stats/")),
     Entry("walkins:stats_csv", "", A.SEE_SITE, LIST, "get", stats_csv),
     Entry("walkins:adopt", "", A.CHANGE_PLANNING, OBJECT, "post", adopt),
+    Entry("walkins:kiosks", "list", A.CHANGE_PLANNING, OBJECT, "get", kiosks_page),
+    Entry("walkins:kiosks", "register", A.CHANGE_PLANNING, OBJECT, "post", register_kiosk),
+    Entry("walkins:kiosk_revoke", "", A.CHANGE_PLANNING, OBJECT, "post", revoke_kiosk),
     Entry(
         "walkins:move",
         "serve",

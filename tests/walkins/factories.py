@@ -20,3 +20,12 @@ def call_to_a_counter(site: Site) -> QueueTicket:
     called = call_next_ticket(site=site, counter=counter, actor=Actor.system("test"))
     assert called is not None, "nobody was waiting"
     return called
+
+
+def kiosk_cookie(site: Site, name: str = "正面入口") -> str:
+    """The signed cookie of a tablet registered and activated as `site`'s kiosk."""
+    from madoguchi.walkins.kiosks import activate_kiosk, register_kiosk
+
+    _device, token = register_kiosk(site=site, name=name, actor=Actor("staff:1:manager"))
+    _device, cookie = activate_kiosk(token=token, actor=Actor.resident("kiosk-activation"))
+    return cookie

@@ -11,6 +11,7 @@ urlpatterns = [
     path("sites/<int:site_id>/take/", views.take_ticket, name="take"),
     path("sites/<int:site_id>/kiosk/", views.kiosk, name="kiosk"),
     path("kiosk/tickets/<str:token>/", views.kiosk_ticket, name="kiosk_ticket"),
+    path("kiosk/activate/<str:token>/", views.kiosk_activate, name="kiosk_activate"),
     path("tickets/<str:token>/", views.ticket, name="ticket"),
     path("tickets/<str:token>/cancel/", views.cancel, name="cancel"),
 ]

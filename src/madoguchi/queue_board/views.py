@@ -32,6 +32,9 @@ from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.queue_board.forms import TakeTicketForm
+from madoguchi.walkins.kiosks import COOKIE_MAX_AGE as KIOSK_COOKIE_MAX_AGE
+from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
+from madoguchi.walkins.kiosks import activate_kiosk, kiosk_for, pending_activation
 from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.selectors import (
     QueueSnapshot,
@@ -277,9 +280,20 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
+def _kiosk_refused(request: HttpRequest, site: Site) -> HttpResponse:
+    """The kiosk page on a device that is not a registered kiosk of `site`: 403, nothing
+    issued, and where to take a ticket instead."""
+    return render(request, "queue_board/kiosk_refused.html", {"site": site}, status=403)
+
+
 def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
-    """The entrance tablet: one large button per procedure; a tap issues the ticket."""
+    """The entrance tablet: one large button per procedure; a tap issues the ticket. Only a
+    tablet registered as this site's kiosk (`walkins.kiosks`) may use it; anything else —
+    a phone that found the address — is refused with 403 and sent to the phone page."""
     site = _site(site_id)
+    device = kiosk_for(site, request.COOKIES.get(KIOSK_COOKIE))
+    if device is None:
+        return _kiosk_refused(request, site)
     form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
     if request.method == "POST" and form.is_valid():
         try:
@@ -287,7 +301,7 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
             ticket = issue_ticket(
                 site=site,
                 procedure=form.cleaned_data["procedure"],
-                actor=Actor.resident("kiosk"),
+                actor=Actor.resident(f"kiosk:{device.pk}"),
                 channel=TicketChannel.KIOSK,
             )
         except DomainError as error:
@@ -297,8 +311,45 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
     return render(
         request,
         "queue_board/kiosk.html",
-        {"site": site, "form": form, "state": queue_state(site), "intake": intake_today(site)},
+        {
+            "site": site,
+            "device": device,
+            "form": form,
+            "state": queue_state(site),
+            "intake": intake_today(site),
+        },
         status=422 if form.errors else 200,
+    )
+
+
+def kiosk_activate(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link a manager's registration gives (`walkins.kiosks`), opened on the
+    tablet: a button makes this browser the site's kiosk (a signed cookie), then the kiosk
+    page opens. A used, expired or revoked link says so (410)."""
+    device = pending_activation(token)
+    if request.method == "POST" and device is not None:
+        try:
+            device, cookie = activate_kiosk(token=token, actor=Actor.resident("kiosk-activation"))
+        except DomainError:
+            device = None
+        else:
+            response = redirect("queue_board:kiosk", site_id=device.site_id)
+            response.set_cookie(
+                KIOSK_COOKIE,
+                cookie,
+                max_age=KIOSK_COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+            return _private(response)
+    return _private(
+        render(
+            request,
+            "queue_board/kiosk_activate.html",
+            {"device": device},
+            status=200 if device is not None else 410,
+        )
     )
 
 

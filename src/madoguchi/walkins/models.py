@@ -259,3 +259,44 @@ class QueueTicket(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class KioskDevice(models.Model):
+    """A tablet registered as a site's entrance kiosk (整理券発行機).
+
+    Only a registered tablet gets tickets from the kiosk page: it holds a signed cookie with
+    its device id and a secret key, of which only the SHA-256 is stored here
+    (`walkins.kiosks`). A manager registers a kiosk on the staff page, which gives a one-time
+    activation link (valid for a short time) to open on the tablet; revoking a kiosk makes its
+    key worthless at once."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="kiosks", verbose_name="窓口（庁舎）"
+    )
+    name = models.CharField("名称", max_length=50)
+    key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    activation_hash = models.CharField(max_length=64, blank=True, editable=False)
+    activation_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    registered_at = models.DateTimeField("登録日時")
+    registered_by = models.CharField("登録した人", max_length=100)
+    activated_at = models.DateTimeField("端末での有効化", null=True, blank=True)
+    revoked_at = models.DateTimeField("登録の取消", null=True, blank=True)
+
+    class Meta:
+        ordering = ["site", "name", "pk"]
+        verbose_name = "整理券発行機（登録端末）"
+        verbose_name_plural = "整理券発行機（登録端末）"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["site", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="kiosk_name_unique_while_registered",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.name}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.activated_at is not None

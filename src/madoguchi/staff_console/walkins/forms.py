@@ -103,3 +103,16 @@ class StatsForm(RefusesIndividualNumbers, forms.Form):
                     _("期間は%(n)s日以内にしてください。") % {"n": MAX_REPORT_DAYS}
                 )
         return data
+
+
+class KioskForm(RefusesIndividualNumbers, forms.Form):
+    """Register a tablet as the site's entrance kiosk: its name (where it stands)."""
+
+    name = forms.CharField(
+        label=_("発行機の名前（置き場所）"),
+        max_length=50,
+        error_messages={
+            "required": _("発行機の名前を入力してください（例：正面入口）。"),
+            "max_length": _("発行機の名前は50文字以内にしてください。"),
+        },
+    )

@@ -31,8 +31,15 @@ from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console.charts import Series, bar_chart
-from madoguchi.staff_console.walkins.forms import StaffIssueForm, StatsForm, TransferForm
-from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
+from madoguchi.staff_console.walkins.forms import KioskForm, StaffIssueForm, StatsForm, TransferForm
+from madoguchi.walkins.kiosks import ACTIVATION_MINUTES, register_kiosk, revoke_kiosk
+from madoguchi.walkins.models import (
+    KioskDevice,
+    QueueSettings,
+    QueueTicket,
+    TicketChannel,
+    TicketStatus,
+)
 from madoguchi.walkins.selectors import queue_state
 from madoguchi.walkins.services import (
     adopt_observed_service_times,
@@ -105,6 +112,7 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
             "site": site,
             "state": queue_state(site),
             "can_work": access.allows(request.user, Action.COUNTER, site=site),
+            "can_register_kiosks": access.allows(request.user, Action.CHANGE_PLANNING, site=site),
             "issue_form": StaffIssueForm(procedures=procedures),
             "transfer_form": TransferForm(counters=_counters(site), procedures=procedures),
             "settings": QueueSettings.defaults_for(site),
@@ -418,3 +426,59 @@ def adopt_service_times(request: HttpRequest, site_id: int) -> HttpResponse:
                 },
             )
     return redirect(back)
+
+
+@staff_view(Action.CHANGE_PLANNING)
+def kiosks(request: HttpRequest, site_id: int) -> HttpResponse:
+    """The site's registered entrance kiosks; register one (`walkins.kiosks`): the one-time
+    activation link and its QR code are shown once, to open on the tablet."""
+    site = _site_for(request, site_id, Action.CHANGE_PLANNING)
+    form = KioskForm(request.POST or None)
+    activation = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, token = register_kiosk(
+                site=site, name=form.cleaned_data["name"], actor=Actor.staff(request.user)
+            )
+        except DomainError as error:
+            form.add_error("name", error.message)
+        else:
+            link = public_url("queue_board:kiosk_activate", kwargs={"token": token})
+            qr = segno.make(link, error="m").svg_inline(
+                scale=4, title=gettext("発行機の登録用リンク（QRコード）"), svgclass="qr"
+            )
+            activation = {"device": device, "link": link, "qr": mark_safe(qr)}  # noqa: S308
+            form = KioskForm()
+    return render(
+        request,
+        "walkins/kiosks.html",
+        {
+            "site": site,
+            "form": form,
+            "activation": activation,
+            "activation_minutes": ACTIVATION_MINUTES,
+            "devices": KioskDevice.objects.filter(site=site, revoked_at__isnull=True),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@staff_view(Action.CHANGE_PLANNING)
+@require_POST
+def revoke_kiosk_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    """End a kiosk's registration: its tablet issues nothing from now on."""
+    device = access.require_object(
+        request.user,
+        Action.CHANGE_PLANNING,
+        KioskDevice.objects.select_related("site").filter(pk=device_id).first(),
+        site_of=lambda d: d.site,
+    )
+    try:
+        revoke_kiosk(device=device, actor=Actor.staff(request.user))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, gettext("発行機「%(name)s」の登録を取り消しました。") % {"name": device.name}
+        )
+    return redirect("walkins:kiosks", site_id=device.site_id)
