@@ -106,7 +106,9 @@ def after_change(reservation: Any, kind: str) -> None:
 def _on_commit(kind: str, reservations: Sequence[Any]) -> None:
     recipients = [_Recipient(Visit.of(r), r.email, r.phone) for r in reservations if channels_of(r)]
     if recipients:
-        transaction.on_commit(partial(_send, kind, recipients))
+        # robust: whatever goes wrong in sending is logged, never turned into an error page
+        # for a booking that is committed
+        transaction.on_commit(partial(_send, kind, recipients), robust=True)
 
 
 def _send(kind: str, recipients: Iterable[_Recipient]) -> None:
