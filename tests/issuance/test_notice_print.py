@@ -21,7 +21,6 @@ from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardStatus
 from madoguchi.issuance.notices import (
     first_pages,
-    issue_paced_batch,
     notice_context,
     render_notice_batches,
     write_mailing_csv,
@@ -37,6 +36,7 @@ from madoguchi.offices.models import (
     Site,
     SpecialOpening,
 )
+from madoguchi.reservations.pacing import issue_paced_batch
 from tests.conftest import _missing
 from tests.issuance import factories
 from tests.issuance.test_notices import slots

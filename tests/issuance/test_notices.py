@@ -16,15 +16,15 @@ from pypdf import PdfReader
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardStatus
-from madoguchi.issuance.notices import issue_paced_batch, notice_context, render_notices_pdf
+from madoguchi.issuance.notices import notice_context, render_notices_pdf
 from madoguchi.issuance.numbers import (
     PREFIX_ALPHABET,
     format_notice_number,
     generate_notice_number,
     normalize_notice_number,
 )
-from madoguchi.issuance.pacing import propose_batch
 from madoguchi.offices.models import Municipality, Procedure, Site
+from madoguchi.reservations.pacing import issue_paced_batch, propose_batch
 from tests.issuance import factories
 
 pytestmark = pytest.mark.django_db

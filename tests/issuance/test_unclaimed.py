@@ -21,6 +21,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance import services, unclaimed
 from madoguchi.issuance.models import BatchKind, CardRecord, CardStatus, NoticeBatch
 from madoguchi.offices.models import Municipality
+from madoguchi.reservations import pacing
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import login_staff
 from tests.issuance import factories
@@ -63,10 +64,10 @@ def test_a_reminder_batch_prints_letters_and_moves_the_cards_paced_by_free_seats
     already = noticed(owner, 200)
     services.send_reminders(cards=[already], actor=SYSTEM, municipality=owner)
     oldest, middle, _newest = (noticed(owner, d) for d in (90, 80, 70))
-    proposal = unclaimed.propose_reminders(municipality=owner)
+    proposal = pacing.propose_reminders(municipality=owner)
     # 3 free seats − 1 card reminded and not booked = room for 2 of the 3 due.
     assert (proposal.due, proposal.room, proposal.proposed) == (3, 2, 2)
-    sent = unclaimed.issue_reminder_batch(municipality=owner, actor=SYSTEM)
+    sent = pacing.issue_reminder_batch(municipality=owner, actor=SYSTEM)
     assert [c.pk for c in sent.cards] == [oldest.pk, middle.pk]
     batch = NoticeBatch.objects.get(pk=sent.batch_id)
     assert batch.kind == BatchKind.REMINDER and batch.cards == 2
@@ -80,7 +81,7 @@ def test_with_no_due_card_the_batch_is_empty_and_nothing_is_created() -> None:
     owner = factories.municipality()
     slots(owner, seats=5)
     noticed(owner, 10)
-    sent = unclaimed.issue_reminder_batch(municipality=owner, actor=SYSTEM)
+    sent = pacing.issue_reminder_batch(municipality=owner, actor=SYSTEM)
     assert sent.batch_id is None and sent.cards == []
     assert not NoticeBatch.objects.exists()
 
@@ -100,7 +101,7 @@ def test_the_reminder_letter_reads_back_as_a_reminder_with_the_destruction_deadl
     owner = factories.municipality()
     slots(owner, seats=5)
     noticed(owner, 61, family_name="鈴木")
-    sent = unclaimed.issue_reminder_batch(municipality=owner, actor=SYSTEM)
+    sent = pacing.issue_reminder_batch(municipality=owner, actor=SYSTEM)
     official = StaffUser.objects.create_user(
         "official", password="x", role=Role.OFFICIAL, municipality=owner
     )

@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlencode
 
 from reportlab import rl_config
@@ -489,33 +489,6 @@ def write_mailing_csv(
                 card.application_id,
             ]
         )
-
-
-@dataclass(frozen=True)
-class IssuedBatch:
-    batch_id: int | None
-    cards: list[CardRecord]
-    proposal: Any  # pacing.PacingProposal
-
-
-def issue_paced_batch(*, municipality: Any, actor: Any, limit: int | None = None) -> IssuedBatch:
-    """Issue notices for as many ready cards as the pacing allows (oldest arrival first).
-
-    Returns the batch (None when nothing was issued), the cards in page order and the
-    arithmetic. Writes happen in `services.issue_notices` (atomic, audited per card)."""
-    from madoguchi.issuance.pacing import propose_batch
-    from madoguchi.issuance.selectors import cards_ready_for_notice
-    from madoguchi.issuance.services import issue_notices
-
-    proposal = propose_batch(municipality=municipality, limit=limit)
-    chosen = list(cards_ready_for_notice(municipality.pk)[: proposal.proposed])
-    if not chosen:
-        return IssuedBatch(batch_id=None, cards=[], proposal=proposal)
-    batch = issue_notices(
-        cards=chosen, actor=actor, municipality=municipality, pacing=proposal.as_dict()
-    )
-    cards = batch_cards(batch.pk)
-    return IssuedBatch(batch_id=batch.pk, cards=cards, proposal=proposal)
 
 
 def batch_cards(batch_id: int) -> list[CardRecord]:

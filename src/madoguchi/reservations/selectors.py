@@ -129,7 +129,7 @@ def free_card_pickup_seats(
     *, municipality_id: int, window_from: dt.datetime, window_until: dt.datetime
 ) -> int:
     """Unbooked card_pickup seats in offered slots starting in [window_from, window_until)
-    (what notice pacing may send residents to: `issuance.pacing`)."""
+    (what notice pacing may send residents to: `reservations.pacing`)."""
     total = Slot.objects.filter(
         procedure__code=ProcedureCode.CARD_PICKUP,
         site__municipality_id=municipality_id,

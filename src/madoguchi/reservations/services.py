@@ -51,8 +51,6 @@ from madoguchi.reservations.models import (
     Slot,
 )
 from madoguchi.reservations.selectors import nearest_free_slots, not_found
-from madoguchi.walkins.models import ACTIVE_STATUSES as OPEN_TICKETS
-from madoguchi.walkins.models import QueueTicket
 
 S = ReservationStatus
 RESERVATION_TRANSITIONS = table(
@@ -718,13 +716,14 @@ def check_in_reservation(*, code: str, actor: Actor) -> Reservation:
 
 
 def mark_served(*, code: str, actor: Actor) -> Reservation:
-    """The visit is done: checked_in → served.
+    """The visit is done: checked_in → served — for a visit without a queue ticket.
 
-    A card pick-up whose card is still waiting (booked) is not done until the card is handed
-    over (`issuance.services.hand_over_card` first). Raises 404 `not_found`, 409
-    `invalid_transition`, 409 `card_not_handed_over`.
+    Only `walkins.visits` calls this, after finding the visitor holds no ticket (a visit with a
+    ticket ends with it: `walkins.services`, one visit; tests/walkins/test_visits.py checks no
+    other module calls it). A card pick-up whose card is still waiting (booked) is not done
+    until the card is handed over (`issuance.services.hand_over_card` first). Raises 404
+    `not_found`, 409 `invalid_transition`, 409 `card_not_handed_over`.
     """
-    _refuse_open_ticket(code)
     if card_by_reservation(code) is not None:
         raise _card_not_handed_over()
     return _move(code, ReservationStatus.SERVED, actor=actor, action="reservation.serve")
@@ -786,24 +785,14 @@ def _card_not_handed_over() -> DomainError:
 
 
 def mark_no_show(*, code: str, actor: Actor) -> Reservation:
-    """Nobody came: booked (or checked_in) → no_show, only once the slot has started.
+    """Nobody came: booked (or checked_in without a queue ticket) → no_show, only once the slot
+    has started.
 
-    The seat is not given back (the slot's time is spent). Raises 404 `not_found`,
-    409 `invalid_transition`, 409 `too_early`.
+    Only `walkins.visits` calls this, after finding the visitor holds no open ticket (see
+    `mark_served`). The seat is not given back (the slot's time is spent). Raises 404
+    `not_found`, 409 `invalid_transition`, 409 `too_early`.
     """
-    _refuse_open_ticket(code)
     return _move(code, ReservationStatus.NO_SHOW, actor=actor, action="reservation.no_show")
-
-
-def _refuse_open_ticket(code: str) -> None:
-    """A checked-in visitor holds a queue ticket: their visit ends with it, through
-    `walkins.services` (one visit), never the reservation alone."""
-    if QueueTicket.objects.filter(reservation__code=code, status__in=OPEN_TICKETS).exists():
-        raise DomainError(
-            "visit_has_ticket",
-            _("この予約の方は整理券をお持ちです。整理券と一緒に終了してください。"),
-            status=409,
-        )
 
 
 def claim_reminder(*, code: str, visit_on: dt.date) -> bool:

@@ -33,14 +33,13 @@ from madoguchi.issuance.notices import (
     NoticeContext,
     batch_cards,
     first_pages,
-    issue_paced_batch,
     notice_context,
     render_notices_pdf,
     write_mailing_csv,
 )
-from madoguchi.issuance.pacing import propose_batch
 from madoguchi.issuance.selectors import cards_in_status
 from madoguchi.offices.models import Municipality
+from madoguchi.reservations import pacing
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff.models import StaffUser
@@ -74,10 +73,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "watch": watch,
         "watch_rows": watch.cards[:50],
         "expiring": deadlines.expiring_before_pickup(municipality)[:50],
-        "proposal": propose_batch(municipality=municipality),
+        "proposal": pacing.propose_batch(municipality=municipality),
         "summary": deadlines.weekly_summary(municipality),
         "batches": NoticeBatch.objects.filter(municipality=municipality)[:10],
-        "reminders": unclaimed.propose_reminders(municipality=municipality),
+        "reminders": pacing.propose_reminders(municipality=municipality),
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
         "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
         "can_work": access.allows(request.user, Action.CARD_WORK),
@@ -151,7 +150,7 @@ def advance(request: HttpRequest) -> HttpResponse:
 @require_POST
 def issue(request: HttpRequest) -> HttpResponse:
     """Issue the paced batch of notices, then offer its PDF and mailing CSV."""
-    issued = issue_paced_batch(
+    issued = pacing.issue_paced_batch(
         municipality=_municipality(request), actor=Actor.staff(_staff(request))
     )
     if issued.batch_id is None:
@@ -194,7 +193,7 @@ def _cards_of(batch: NoticeBatch) -> list[CardRecord]:
 @require_POST
 def remind(request: HttpRequest) -> HttpResponse:
     """Send the paced batch of reminder letters for unclaimed cards whose reminder is due."""
-    sent = unclaimed.issue_reminder_batch(
+    sent = pacing.issue_reminder_batch(
         municipality=_municipality(request), actor=Actor.staff(_staff(request))
     )
     if sent.batch_id is None:

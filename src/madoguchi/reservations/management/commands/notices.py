@@ -1,4 +1,5 @@
-"""`madoguchi notices [--limit N] --out FILE.pdf`: issue paced notices and print them."""
+"""`madoguchi notices [--limit N] [--reminders] --out FILE.pdf`: issue paced notices (or reminder
+letters) and print them — with the pacing (`reservations.pacing`), which reads free seats."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.notices import (
     first_pages,
-    issue_paced_batch,
     notice_context,
     render_notice_batches,
     write_mailing_csv,
 )
-from madoguchi.issuance.unclaimed import issue_reminder_batch
 from madoguchi.offices.models import Municipality
+from madoguchi.reservations.pacing import issue_paced_batch, issue_reminder_batch
 
 
 class Command(BaseCommand):
