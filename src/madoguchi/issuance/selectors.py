@@ -54,12 +54,23 @@ def lock_cards_for_booking(
 
 
 def card_by_reservation(reservation_code: str) -> CardRecord | None:
-    """The booked card a reservation points at (for the counter console's hand-over)."""
+    """The booked card a reservation points at (the one a hand-over hands over)."""
     if not reservation_code:
         return None
     return (
         CardRecord.objects.select_related("municipality")
         .filter(reservation_code=reservation_code, status=CardStatus.BOOKED)
+        .first()
+    )
+
+
+def card_of_booking(reservation_code: str) -> CardRecord | None:
+    """The card a booking was made for, whatever became of it since (booked, handed over …;
+    not a card whose booking was given back): what the hand-over screen shows."""
+    return (
+        CardRecord.objects.filter(reservation_code=reservation_code)
+        .exclude(status=CardStatus.NOTICE_ISSUED)
+        .order_by("-pk")
         .first()
     )
 

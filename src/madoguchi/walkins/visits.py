@@ -31,13 +31,18 @@ from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.reservations.selectors import not_found
 from madoguchi.reservations.services import mark_no_show, mark_served
+from madoguchi.staff import access
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueTicket, TicketStatus
 from madoguchi.walkins.services import finish_ticket, mark_ticket_no_show
 
 
 def _reservation(code: str) -> Reservation:
-    reservation = Reservation.objects.select_related("procedure").filter(code=code).first()
+    reservation = (
+        Reservation.objects.select_related("procedure", "slot__site__municipality")
+        .filter(code=code)
+        .first()
+    )
     if reservation is None:
         raise not_found()
     return reservation
@@ -81,13 +86,23 @@ def hand_over_card_at_visit(
 ) -> Reservation:
     """The booked card is handed over at the counter: the card → handed_over (with its
     `CardHandOver` record), the ticket → done and the reservation → served, all or nothing.
+    The whole hand-over: the counter's screen only parses the form and calls this.
 
-    Raises DomainError 404 `not_found`; 409 `not_card_pickup`, `not_checked_in`, `not_called`
-    (the ticket still waits), `ticket_finished`, `no_card`; and whatever
-    `issuance.services.hand_over_card` refuses (403 `official_required` where the municipality
-    keeps the decision with officials, 422 `hand_over_checks` …).
+    Raises DomainError 404 `not_found`; first of all 403 `official_required` where the
+    municipality keeps the judgements this hand-over involves (with a proxy, also the proxy's
+    eligibility) with its officials and `staff_user` is not one (`access.official_step_refusal`);
+    then 409 `not_card_pickup`, `not_checked_in`, `not_called` (the ticket still waits),
+    `ticket_finished`, `no_card`; and whatever `issuance.services.hand_over_card` refuses
+    (422 `hand_over_checks` …).
     """
     reservation = _reservation(code)
+    kept = access.official_step_refusal(
+        staff_user,
+        reservation.slot.site.municipality,
+        access.hand_over_steps(is_proxy=checks.is_proxy),
+    )
+    if kept:
+        raise DomainError("official_required", kept, status=403)
     if reservation.procedure.code != ProcedureCode.CARD_PICKUP:
         raise DomainError(
             "not_card_pickup", _("この予約はカードの受け取りではありません。"), status=409

@@ -1,10 +1,10 @@
 """The hand-over screen (交付): the card record's name, kana, birth date and address beside the
 form, to compare with the ID the visitor shows; then one service call.
 
-The form only parses; `walkins.visits.hand_over_card_at_visit` decides and moves the card, the
-visitor's queue ticket and the reservation together (one visit), including the officials-only
-steps the municipality keeps (`issuance.services.hand_over_card`). A refusal shows the screen
-again with the message and everything typed kept; nothing changes.
+The form only parses; `walkins.visits.hand_over_card_at_visit` — one service call — decides and
+moves the card, the visitor's queue ticket and the reservation together (one visit), including
+the officials-only steps the municipality keeps (a 403 from it is the refusal page). Any other
+refusal shows the screen again with the message and everything typed kept; nothing changes.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.issuance.models import (
-    CardRecord,
-    CardStatus,
     ECertificates,
     IdDocument,
     OldCard,
@@ -34,6 +32,7 @@ from madoguchi.issuance.models import (
     ProxyDocument,
     ProxyReason,
 )
+from madoguchi.issuance.selectors import card_of_booking
 from madoguchi.issuance.services import HandOverChecks
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.staff import access
@@ -139,12 +138,6 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
     initial = {"is_proxy": "1" if reservation.is_proxy else "0"}
     form = HandOverForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["is_proxy"]:
-            kept = access.official_step_refusal(
-                request.user, site.municipality, access.hand_over_steps(is_proxy=True)
-            )
-            if kept:
-                raise access.AccessDenied(kept)
         user = _staff(request)
         try:
             hand_over_card_at_visit(
@@ -154,6 +147,8 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
                 checks=form.checks(),
             )
         except DomainError as error:
+            if error.status == 403:  # a judgement kept for officials: the one refusal page
+                raise access.AccessDenied(error.message) from error
             form.add_error(None, error.message)
         else:
             messages.success(
@@ -161,12 +156,7 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
                 gettext("%(code)s：カードを交付し、完了にしました") % {"code": reservation.code},
             )
             return redirect(day_url)
-    card = (
-        CardRecord.objects.filter(reservation_code=reservation.code)
-        .exclude(status=CardStatus.NOTICE_ISSUED)
-        .order_by("-pk")
-        .first()
-    )
+    card = card_of_booking(reservation.code)
     return render(
         request,
         "counter_console/hand_over.html",
