@@ -165,6 +165,35 @@ def test_a_contractor_is_refused_where_an_official_must_decide_and_nothing_chang
     assert AuditEvent.objects.count() == events
 
 
+@pytest.mark.parametrize("ready", [True, False], ids=["called", "not-checked-in"])
+def test_a_contractor_handing_to_a_proxy_where_officials_judge_proxies_gets_the_refusal_page(
+    city: factories.City, booked: Reservation, ready: bool
+) -> None:
+    """The municipality keeps only the proxy's eligibility with officials: the contractor
+    sees the screen, may hand the card to its holder, but handing it to a proxy is refused
+    with the 403 page — before anything else about the visit is judged — and nothing changes."""
+    city.municipality.official_required_steps = ["proxy_eligibility"]
+    city.municipality.save(update_fields=["official_required_steps"])
+    if ready:
+        check_in_booked_visitor(code=booked.code, actor=Actor.system("test"))
+        counter = Counter.objects.filter(site=city.site).order_by("pk").first()
+        assert counter is not None
+        call_next_ticket(site=city.site, counter=counter, actor=Actor.system("test"))
+    _, client = worker(city, Role.CONTRACTOR)
+    assert client.get(url(booked)).status_code == 200
+    events = AuditEvent.objects.count()
+
+    response = client.post(url(booked), PROXY)
+
+    assert response.status_code == 403
+    assert "市区町村の職員が行います" in response.content.decode()
+    assert card().status == CardStatus.BOOKED
+    assert AuditEvent.objects.count() == events
+    if ready:  # the control: the same contractor hands the card to its holder
+        page_after(client, booked, HOLDER)
+        assert card().status == CardStatus.HANDED_OVER
+
+
 def test_a_proxy_needs_an_accepted_reason(city: factories.City, checked_in: Reservation) -> None:
     _, client = worker(city)
     page = page_after(client, checked_in, {**PROXY, "proxy_reason": ""})
