@@ -99,3 +99,8 @@ def test_a_manager_submits_every_card_pipeline_and_planning_form(
         assert "?" in page.url
         assert page.get_by_role("heading", level=1).count() == 1
         accessible(page)
+        # the plan's cost as a subsidy claim, for the same conditions
+        with page.expect_download() as download:
+            page.get_by_role("link", name="補助金の申請の形（CSV）で保存").click()
+        claim = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        assert claim.startswith("自治体,区分,年月・年度,")

@@ -366,6 +366,19 @@ def transfer(ctx: Ctx) -> Case:
     )
 
 
+def staffing_claim_csv(ctx: Ctx) -> Case:
+    name = ctx.owner.name
+    return Case(
+        "/staff/planning/staffing/claim.csv?weeks=4&take_up=90&lead_time_weeks=2"
+        "&weekday_cost=1&evening_cost=1.25&weekend_cost=1.5",
+        lambda r: (
+            r.status_code == 200
+            and r.content.decode("utf-8-sig").startswith("自治体,区分,")
+            and name in r.content.decode("utf-8-sig")
+        ),
+    )
+
+
 def stats_csv(ctx: Ctx) -> Case:
     waiting_ticket(ctx)
     day = ON_THE_DAY.date().isoformat()
@@ -804,6 +817,14 @@ MATRIX: tuple[Entry, ...] = (
         LIST,
         "get",
         municipality_page("/staff/planning/staffing/"),
+    ),
+    Entry(
+        "forecasts:staffing_claim",
+        "",
+        A.SEE_PLANNING,
+        LIST,
+        "get",
+        staffing_claim_csv,
     ),
     Entry("forecasts:apply", "", A.CHANGE_PLANNING, OWN, "post", apply_openings),
     Entry("forecasts:register", "", A.CHANGE_PLANNING, OWN, "post", upload_register),

@@ -19,9 +19,10 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
   temporary counter keeps to its own calendar (no evenings at a post office).
 * A site opens at most its active counters at once, capped by its active terminals (every renewal
   needs a terminal); a site is open in a week if its opening period covers any day of it.
-* Costs are relative: a weekday counter-hour is 1. Work still waiting after the last week is
-  priced at the dearest session hour (no closing at the horizon); each counter-hour a site's
-  weekly hours move costs `StaffingSettings.change_cost` (a steadier roster).
+* Costs are in yen: the relative costs (a weekday counter-hour is 1) times the municipality's
+  blended weekday rate (`StaffingSettings.weekday_rate_yen`). Work still waiting after the
+  last week is priced at the dearest session hour (no closing at the horizon); each counter-hour
+  a site's weekly hours move costs `StaffingSettings.change_cost` (a steadier roster).
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ MIP_REL_GAP = 0.01
 
 @dataclass(frozen=True)
 class StaffingSettings:
-    """What the manager chooses: horizon in weeks, take-up, lead-time target, relative costs."""
+    """What the manager chooses: horizon in weeks, take-up, lead-time target, relative costs
+    (a weekday hour = `weekday_cost`) and the yen of one weekday counter-hour they multiply
+    (the municipality's blended rate, `PlanningPolicy.blended_rate_yen`), so the plan's cost is
+    in yen."""
 
     weeks: int = 26
     take_up: float = 0.9
@@ -77,6 +81,7 @@ class StaffingSettings:
     evening_cost: float = 1.25
     weekend_cost: float = 1.5
     change_cost: float = 0.25
+    weekday_rate_yen: float = 3000.0
     """Price of each counter-hour a site's weekly hours move from one week to the next, in
     weekday hours: a steadier roster for a little more staff time (0 = follow demand freely)."""
 
@@ -150,9 +155,9 @@ def session_kinds_from_calendars(
 ) -> tuple[SessionKind, ...]:
     """Weekday, evening and weekend kinds with hours from the calendars (see module docstring)."""
     costs = {
-        "weekday": settings.weekday_cost,
-        "evening": settings.evening_cost,
-        "weekend": settings.weekend_cost,
+        "weekday": settings.weekday_cost * settings.weekday_rate_yen,
+        "evening": settings.evening_cost * settings.weekday_rate_yen,
+        "weekend": settings.weekend_cost * settings.weekday_rate_yen,
     }
     defaults = {kind.name: kind for kind in default_session_kinds()}
     kinds = []
@@ -280,7 +285,9 @@ def staffing_input(
             dtype=np.float64,
         ),
         lead_time_weeks=settings.lead_time_weeks,
-        change_cost_per_hour=settings.change_cost * settings.weekday_cost,
+        change_cost_per_hour=settings.change_cost
+        * settings.weekday_cost
+        * settings.weekday_rate_yen,
     )
     return StaffingInput(
         problem=problem,

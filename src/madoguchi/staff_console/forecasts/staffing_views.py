@@ -6,18 +6,21 @@ import math
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
 from madoguchi.core.forms import RefusesIndividualNumbers
+from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.forecasts.staffing_cost import claim_csv, claim_lines
 from madoguchi.forecasts.staffing_plan import (
     DEFAULT_TIME_LIMIT_SECONDS,
     KIND_LABELS,
     MIP_REL_GAP,
     StaffingInput,
+    StaffingOutcome,
     StaffingSettings,
     planned_hours,
     solve_staffing_plan,
@@ -58,7 +61,17 @@ class StaffingForm(RefusesIndividualNumbers, forms.Form):
     )
 
 
-def _settings(form: StaffingForm) -> StaffingSettings:
+def _settings(form: StaffingForm, policy: PlanningPolicy) -> StaffingSettings:
+    """The manager's choices, or the policy's when the form is not sent: relative costs from
+    the municipality's yen rates, and the yen of a weekday hour they multiply."""
+    rate = policy.blended_rate_yen("weekday")
+    if not form.is_bound:
+        return StaffingSettings(
+            take_up=policy.take_up_percent / 100,
+            evening_cost=float(policy.evening_cost_weight),
+            weekend_cost=float(policy.weekend_cost_weight),
+            weekday_rate_yen=rate,
+        )
     data = form.cleaned_data
     return StaffingSettings(
         weeks=data["weeks"],
@@ -67,7 +80,35 @@ def _settings(form: StaffingForm) -> StaffingSettings:
         weekday_cost=float(data["weekday_cost"]),
         evening_cost=float(data["evening_cost"]),
         weekend_cost=float(data["weekend_cost"]),
+        weekday_rate_yen=rate,
     )
+
+
+def _solve(
+    request: HttpRequest,
+) -> tuple[dict[str, Any], StaffingInput | None, StaffingOutcome | None]:
+    """Read the form, build the problem and solve it (the page and the claim share this)."""
+    municipality = _municipality(request)
+    policy = policy_for(municipality.pk)
+    form = StaffingForm(
+        request.GET or None,
+        initial={
+            "take_up": policy.take_up_percent,
+            "evening_cost": policy.evening_cost_weight,
+            "weekend_cost": policy.weekend_cost_weight,
+        },
+    )
+    context: dict[str, Any] = {"municipality": municipality, "form": form}
+    if form.is_bound and not form.is_valid():
+        return context, None, None
+    settings = _settings(form, policy)
+    context.update({"settings": settings, "policy": policy})
+    try:
+        staffing_data = staffing_input(municipality, today=clock.today(), settings=settings)
+    except StaffingError:
+        context["error"] = "カードや電子証明書の更新を受け付ける窓口が登録されていません。"
+        return context, None, None
+    return context, staffing_data, solve_staffing_plan(staffing_data)
 
 
 def _status(plan: StaffingPlan) -> dict[str, Any]:
@@ -155,22 +196,12 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
 @staff_view(Action.SEE_PLANNING)
 def staffing(request: HttpRequest) -> HttpResponse:
     """The staffing plan; the form answers through GET (bookmarkable)."""
-    municipality = _municipality(request)
-    form = StaffingForm(request.GET or None)
-    context: dict[str, Any] = {"municipality": municipality, "form": form}
-    if form.is_bound and not form.is_valid():
+    context, staffing_data, outcome = _solve(request)
+    if staffing_data is None or outcome is None:
         return render(request, "forecasts/staffing.html", context)
-    settings = _settings(form) if form.is_bound else StaffingSettings()
-    try:
-        staffing_data = staffing_input(municipality, today=clock.today(), settings=settings)
-    except StaffingError:
-        context["error"] = "カードや電子証明書の更新を受け付ける窓口が登録されていません。"
-        return render(request, "forecasts/staffing.html", context)
-    outcome = solve_staffing_plan(staffing_data)
     kinds = staffing_data.problem.session_kinds
     context.update(
         {
-            "settings": settings,
             "first_week": staffing_data.week_starts[0],
             "kinds": [
                 {
@@ -187,9 +218,30 @@ def staffing(request: HttpRequest) -> HttpResponse:
     )
     if outcome.plan is not None:
         context.update(_plan_context(staffing_data, outcome.plan))
+        lines = claim_lines(staffing_data, outcome.plan, context["policy"])
+        context["cost_yen"] = sum(line.amount_yen for line in lines if not line.is_total)
+        context["claim_query"] = request.GET.urlencode()
     return render(request, "forecasts/staffing.html", context)
 
 
 def _clock(hour: float) -> str:
     minutes = round(hour * 60)
     return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+@staff_view(Action.SEE_PLANNING)
+def staffing_claim(request: HttpRequest) -> HttpResponse:
+    """The plan's cost as a subsidy-claim CSV (same conditions as the page, through GET)."""
+    context, staffing_data, outcome = _solve(request)
+    if staffing_data is None or outcome is None or outcome.plan is None:
+        raise Http404("no plan for these conditions")
+    text = claim_csv(
+        claim_lines(staffing_data, outcome.plan, context["policy"]),
+        municipality=context["municipality"].name,
+    )
+    response = HttpResponse(
+        ("\ufeff" + text).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    first = staffing_data.week_starts[0].isoformat()
+    response["Content-Disposition"] = f'attachment; filename="staffing-claim-{first}.csv"'
+    return response

@@ -9,4 +9,5 @@ urlpatterns = [
     path("apply/", views.apply_proposals, name="apply"),
     path("register/", views.register_upload, name="register"),
     path("staffing/", staffing_views.staffing, name="staffing"),
+    path("staffing/claim.csv", staffing_views.staffing_claim, name="staffing_claim"),
 ]

@@ -1,0 +1,155 @@
+"""The staffing plan's cost in yen, in the shape of a subsidy claim (issue 15.6).
+
+The optimiser decides counter-sessions per week, site and session kind; this module prices them
+with the municipality's rates (`PlanningPolicy`: yen per hour by employment and session kind, and
+the share of counter hours contractors work) and lays the result out as a claim: per month, staff
+hours × rate by employment (official, contractor) and session kind, with the hours at temporary
+sites on their own lines, then the totals per fiscal year (April–March).
+
+Conventions:
+* A week's hours go to the months its seven days fall in, in proportion (a week of 29 March
+  counts 3/7 in March, 4/7 in April).
+* The plan's "weekend" kind is a Saturday session (`PlanningPolicy.hourly_rate_yen`).
+* Contractor hours are `contractor_share_percent` of every counter hour; the rest are officials'.
+* Amounts are rounded to the yen per line; the fiscal-year lines add the rounded month lines, so
+  a claim's lines always sum to its totals.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from madoguchi.core.csvsafe import safe_writer
+from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy
+from madoguchi.forecasts.staffing_plan import KIND_LABELS, StaffingInput
+from madoguchi.offices.models import SiteKind
+from madoguchi.planning.staffing import StaffingPlan
+
+EMPLOYMENT_LABELS = dict(EMPLOYMENTS)
+CLAIM_HEADER = (
+    "自治体",
+    "区分",
+    "年月・年度",
+    "従事者",
+    "時間帯",
+    "窓口",
+    "時間",
+    "単価（円）",
+    "金額（円）",
+)
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    """One line of the claim: `period` is YYYY-MM (a month) or 'FY2026' (a fiscal year's total);
+    `place` is 常設 (permanent sites) or a temporary site's name."""
+
+    period: str
+    employment: str
+    session_kind: str
+    place: str
+    hours: float
+    rate_yen: int
+    amount_yen: int
+
+    @property
+    def is_total(self) -> bool:
+        return self.period.startswith("FY")
+
+
+def _month_shares(monday: dt.date) -> dict[str, float]:
+    shares: dict[str, float] = defaultdict(float)
+    for offset in range(7):
+        day = monday + dt.timedelta(days=offset)
+        shares[f"{day.year:04d}-{day.month:02d}"] += 1 / 7
+    return shares
+
+
+def claim_lines(
+    staffing: StaffingInput, plan: StaffingPlan, policy: PlanningPolicy
+) -> list[ClaimLine]:
+    """Month lines then fiscal-year totals (see the module docstring). Lines with no hours are
+    left out."""
+    kinds = staffing.problem.session_kinds
+    session_hours = np.array([k.session_hours for k in kinds])
+    hours = plan.counter_sessions * session_hours  # [week, site, kind] counter-hours
+    contractor_share = policy.contractor_share_percent / 100
+    places = [site.name if site.kind == SiteKind.TEMPORARY else "常設" for site in staffing.sites]
+    by_month: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    for w, monday in enumerate(staffing.week_starts):
+        shares = _month_shares(monday)
+        for s, place in enumerate(places):
+            for k, kind in enumerate(kinds):
+                counter_hours = float(hours[w, s, k])
+                if counter_hours <= 0:
+                    continue
+                for employment, share in (
+                    ("official", 1 - contractor_share),
+                    ("contractor", contractor_share),
+                ):
+                    if share <= 0:
+                        continue
+                    for month, month_share in shares.items():
+                        key = (month, employment, kind.name, place)
+                        by_month[key] += counter_hours * share * month_share
+    month_lines = []
+    for (month, employment, kind_name, place), value in sorted(by_month.items()):
+        rate = policy.hourly_rate_yen(employment, kind_name)
+        month_lines.append(
+            ClaimLine(month, employment, kind_name, place, value, rate, round(value * rate))
+        )
+    totals: dict[tuple[str, str, str, str, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for line in month_lines:
+        year, month_number = (int(part) for part in line.period.split("-"))
+        fiscal = f"FY{year if month_number >= 4 else year - 1}"
+        total_key = (fiscal, line.employment, line.session_kind, line.place, line.rate_yen)
+        totals[total_key][0] += line.hours
+        totals[total_key][1] += line.amount_yen
+    total_lines = [
+        ClaimLine(fiscal, employment, kind_name, place, value, rate, int(amount))
+        for (fiscal, employment, kind_name, place, rate), (value, amount) in sorted(totals.items())
+    ]
+    return month_lines + total_lines
+
+
+def claim_csv(lines: list[ClaimLine], *, municipality: str) -> str:
+    """The claim as CSV text (UTF-8 with BOM when encoded by the caller), formula-safe: text
+    cells that a spreadsheet would run as formulas (a site named `=…`) are neutralised."""
+    out = io.StringIO()
+    writer = safe_writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CLAIM_HEADER)
+    for line in lines:
+        writer.writerow(
+            (
+                municipality,
+                "年度計" if line.is_total else "月別",
+                line.period,
+                EMPLOYMENT_LABELS[line.employment],
+                KIND_LABELS.get(line.session_kind, line.session_kind),
+                line.place,
+                round(line.hours, 2),
+                line.rate_yen,
+                line.amount_yen,
+            )
+        )
+    month_lines = [line for line in lines if not line.is_total]
+    writer.writerow(
+        (
+            municipality,
+            "合計",
+            "",
+            "",
+            "",
+            "",
+            round(sum(line.hours for line in month_lines), 2),
+            "",
+            sum(line.amount_yen for line in month_lines),
+        )
+    )
+    return out.getvalue()

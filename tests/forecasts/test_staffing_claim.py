@@ -1,0 +1,122 @@
+"""The staffing plan's cost in yen as a subsidy-claim CSV (issue 15.6): read back as a spreadsheet
+would, the lines add up to the plan's hours and to their own totals, and no cell runs as a
+formula."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+
+from madoguchi.demo.city import build_demo_city
+from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.forecasts.staffing_plan import (
+    StaffingSettings,
+    planned_hours,
+    solve_staffing_plan,
+    staffing_input,
+)
+from madoguchi.offices.models import Site, SiteKind
+from madoguchi.staff.models import StaffUser
+from tests.conftest import login_staff
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 26)
+QUERY = "weeks=8&take_up=90&lead_time_weeks=2&weekday_cost=1&evening_cost=1.25&weekend_cost=1.5"
+
+
+@pytest.fixture
+def city(time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+    return build_demo_city(residents=150, seed=3, today=TODAY).municipality
+
+
+def _claim(query: str = QUERY) -> list[list[str]]:
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    response = client.get(f"/staff/planning/staffing/claim.csv?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())  # a spreadsheet reads it as UTF-8
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+
+
+def _plan_hours(city, policy: PlanningPolicy) -> float:  # type: ignore[no-untyped-def]
+    settings = StaffingSettings(
+        weeks=8,
+        evening_cost=1.25,
+        weekend_cost=1.5,
+        weekday_rate_yen=policy.blended_rate_yen("weekday"),
+    )
+    staffing = staffing_input(city, today=TODAY, settings=settings)
+    plan = solve_staffing_plan(staffing).plan
+    assert plan is not None
+    return float(planned_hours(plan, staffing.problem.session_kinds).sum())
+
+
+def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city) -> None:  # type: ignore[no-untyped-def]
+    rows = _claim()
+    header, *lines, total = rows
+    assert header == [
+        "自治体",
+        "区分",
+        "年月・年度",
+        "従事者",
+        "時間帯",
+        "窓口",
+        "時間",
+        "単価（円）",
+        "金額（円）",
+    ]
+    assert total[:2] == [city.name, "合計"]
+    months = [line for line in lines if line[1] == "月別"]
+    years = [line for line in lines if line[1] == "年度計"]
+    assert months and years
+    policy = policy_for(city.pk)
+    for line in months:
+        hours, rate, amount = float(line[6]), int(line[7]), int(line[8])
+        employment = "official" if line[3] == "職員" else "contractor"
+        kind = {"平日": "weekday", "夜間": "evening", "休日": "weekend"}[line[4]]
+        assert rate == policy.hourly_rate_yen(employment, kind)
+        assert abs(amount - hours * rate) <= rate * 0.005 + 1
+    month_yen = sum(int(line[8]) for line in months)
+    assert sum(int(line[8]) for line in years) == month_yen == int(total[8])
+    assert {line[2] for line in years} == {"FY2026"}  # December–January: one fiscal year
+    assert float(total[6]) == pytest.approx(_plan_hours(city, policy), abs=0.05)
+    assert month_yen > 0
+
+
+def test_contractor_hours_are_the_policys_share(city) -> None:  # type: ignore[no-untyped-def]
+    PlanningPolicy.objects.update_or_create(
+        municipality=city, defaults={"contractor_share_percent": 40}
+    )
+    rows = _claim()
+    months = [line for line in rows if line[1] == "月別"]
+    contractor = sum(float(line[6]) for line in months if line[3] == "委託事業者")
+    everyone = sum(float(line[6]) for line in months)
+    assert contractor / everyone == pytest.approx(0.4, abs=0.001)
+    rates = {int(line[7]) for line in months if line[3] == "委託事業者" and line[4] == "平日"}
+    assert rates == {2400}
+
+
+def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city) -> None:  # type: ignore[no-untyped-def]
+    Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
+        name='=HYPERLINK("http://example.invalid","x")'
+    )
+    rows = _claim()
+    places = {line[5] for line in rows[1:-1]}
+    assert '\'=HYPERLINK("http://example.invalid","x")' in places
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    total = _claim()[-1]
+    assert f"{int(total[8]):,}" in page
+    assert f'href="/staff/planning/staffing/claim.csv?{QUERY.replace("&", "&amp;")}"' in page
