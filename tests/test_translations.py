@@ -1,96 +1,246 @@
-"""The English catalogue is complete, and staff pages switch language with the request.
+"""Every catalogue is complete (docs/languages.md), dates take each language's form, and pages
+switch language with the request.
 
-Japanese is the default (the msgids are the Japanese text); English is chosen by
-`Accept-Language: en` or the language cookie, through `LocaleMiddleware`.
+Japanese is the default (the msgids are the Japanese text); another language is chosen by
+`Accept-Language` or the language cookie, through `LocaleMiddleware`. Every offered language
+translates every residents' message; English translates every message (staff pages too).
 """
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
+import os
 import shutil
 import subprocess
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.test import Client
-from django.utils import translation
+from django.utils import formats, translation
+from django.utils.formats import date_format
 
+from madoguchi.core import languages
+from madoguchi.core.formats import NAMED_FORMATS
 from madoguchi.demo.city import build_demo_city
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
 
 PO = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES" / "django.po"
 TODAY = dt.date(2026, 11, 26)
+TRANSLATED = languages.translated_languages()
+IN_CI = bool(os.environ.get("CI"))
 
 
-def _entries(path: Path) -> list[dict[str, str | bool]]:
-    """A tiny .po reader: msgctxt, msgid, msgstr and whether the entry is fuzzy.
+def _needs(tool: str) -> None:
+    if shutil.which(tool) is None:
+        if IN_CI:
+            pytest.fail(f"{tool} (GNU gettext) is missing")
+        pytest.skip(f"needs GNU gettext ({tool})")
 
-    Plural entries (`msgid_plural`, `msgstr[n]`) are read as their first form; obsolete (`#~`)
-    entries are skipped.
-    """
-    entries: list[dict[str, str | bool]] = []
-    current: dict[str, str | bool] = {}
-    key = ""
 
-    def flush() -> None:
-        if "msgid" in current:
-            entries.append(dict(current))
-        current.clear()
+# --- every catalogue complete (docs/languages.md) ---------------------------------------------
 
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line:
-            flush()
-        elif line.startswith("#,"):
-            if "msgid" in current:
-                flush()
-            if "fuzzy" in (flag.strip() for flag in line[2:].split(",")):
-                current["fuzzy"] = True
-        elif line.startswith("#"):
+
+def test_every_language_offered_has_a_catalogue_but_the_source_language() -> None:
+    assert settings.LANGUAGE_CODE == "ja"
+    assert TRANSLATED == ["ja-x-easy", "en", "zh-hans", "ko", "vi", "pt-br"]
+    for code in TRANSLATED:
+        assert languages.catalogue_path(code).exists(), code
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_the_catalogue_translates_every_message_it_must(code: str) -> None:
+    """Every residents' message (and, in English, every message) translated, none fuzzy, the
+    placeholders and HTML tags of each msgid kept."""
+    _needs("xgettext")
+    assert [str(f) for f in languages.missing_translations(code)] == []
+
+
+def test_the_residents_messages_are_those_of_the_residents_sources() -> None:
+    _needs("xgettext")
+    messages = {msgid for _ctx, msgid in languages.resident_messages()}
+    assert len(messages) > 300
+    # pages, mails' layout, services' refusals, choice labels residents read
+    for msgid in ("予約の確認", "本文へ移動", "整理券を受け取る", "長期の海外滞在", "郵便局"):
+        assert msgid in messages
+    # staff pages only: Japanese and English
+    for msgid in ("カードを探す", "段階ごとの枚数", "職員メニュー"):
+        assert msgid not in messages
+    en = {e.msgid for e in languages.read_po(PO)}
+    assert messages <= en
+
+
+def _write_po(path: Path, entries: str, language: str = "ko") -> Path:
+    path.write_text(
+        'msgid ""\nmsgstr ""\n'
+        f'"Language: {language}\\n"\n'
+        '"Content-Type: text/plain; charset=UTF-8\\n"\n\n' + entries,
+        encoding="utf-8",
+    )
+    return path
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _complete_entries(skip: str = "", overrides: dict[str, str] | None = None) -> str:
+    """A catalogue "translating" every residents' message as itself (placeholders kept), with
+    `skip` left out and `overrides` translated as given."""
+    overrides = overrides or {}
+    lines = []
+    for ctx, msgid in sorted(languages.resident_messages()):
+        if msgid == skip:
             continue
-        elif line.startswith('"'):
-            if key:
-                current[key] = str(current.get(key, "")) + ast.literal_eval(line)
-        else:
-            keyword, _, value = line.partition(" ")
-            if keyword == "msgid" and "msgid" in current:
-                flush()
-            key = {"msgstr[0]": "msgstr"}.get(keyword, keyword)
-            if key in ("msgctxt", "msgid", "msgstr"):
-                current[key] = ast.literal_eval(value)
-            else:
-                key = ""
-    flush()
-    return entries
+        context = f"msgctxt {_quote(ctx)}\n" if ctx else ""
+        text = overrides.get(msgid, msgid)
+        lines.append(f"{context}msgid {_quote(msgid)}\nmsgstr {_quote(text)}\n")
+    return "\n".join(lines)
 
 
-def test_the_catalogue_has_no_empty_or_fuzzy_entries() -> None:
-    entries = [e for e in _entries(PO) if e["msgid"]]
-    assert len(entries) > 400
-    assert [e["msgid"] for e in entries if not e.get("msgstr")] == []
-    assert [e["msgid"] for e in entries if e.get("fuzzy")] == []
+def test_the_check_passes_a_complete_catalogue_and_names_each_gap(tmp_path: Path) -> None:
+    """The completeness check can fail: a missing message, an empty or fuzzy one, a lost or
+    renamed placeholder, a dropped tag and a wrong Language header are each reported."""
+    _needs("xgettext")
+    complete = _write_po(tmp_path / "ok.po", _complete_entries())
+    assert languages.missing_translations("ko", complete) == []
+
+    missing = _write_po(tmp_path / "missing.po", _complete_entries(skip="予約の確認"))
+    assert [(f.msgid, f.problem) for f in languages.missing_translations("ko", missing)] == [
+        ("予約の確認", "not in the catalogue (run makemessages)")
+    ]
+
+    empty = _write_po(tmp_path / "empty.po", _complete_entries(overrides={"予約の確認": ""}))
+    assert [f.problem for f in languages.missing_translations("ko", empty)] == ["not translated"]
+
+    fuzzy_text = _complete_entries().replace('msgid "予約の確認"', '#, fuzzy\nmsgid "予約の確認"')
+    fuzzy = _write_po(tmp_path / "fuzzy.po", fuzzy_text)
+    assert [f.problem for f in languages.missing_translations("ko", fuzzy)] == ["fuzzy"]
+
+    for name, bad in {
+        "lost": "前の日付を選んでください",
+        "renamed": "%(days)sの時間を選んでください",
+        "brace": "{day}の時間を選んでください",
+    }.items():
+        po = _write_po(
+            tmp_path / f"{name}.po",
+            _complete_entries(overrides={"%(day)sの時間を選んでください": bad}),
+        )
+        assert [(f.msgid, f.problem) for f in languages.missing_translations("ko", po)] == [
+            ("%(day)sの時間を選んでください", "placeholders differ")
+        ], name
+
+    tag = '<span class="big">%(n)s</span> 人'
+    no_tag = _write_po(tmp_path / "tag.po", _complete_entries(overrides={tag: "%(n)s 명"}))
+    assert [f.problem for f in languages.missing_translations("ko", no_tag)] == ["HTML tags differ"]
+
+    header = _write_po(tmp_path / "header.po", _complete_entries(), language="vi")
+    assert [f.problem for f in languages.missing_translations("ko", header)] == [
+        "the header does not say Language: ko"
+    ]
 
 
-def test_the_header_is_not_fuzzy() -> None:
-    header = next(e for e in _entries(PO) if e["msgid"] == "")
-    assert not header.get("fuzzy")
-    assert "Language: en" in str(header["msgstr"])
+def test_a_staff_language_must_translate_every_message_it_holds(tmp_path: Path) -> None:
+    _needs("xgettext")
+    entries = _complete_entries() + '\nmsgid "カードを探す"\nmsgstr ""\n'
+    po = _write_po(tmp_path / "en.po", entries, language="en")
+    assert [(f.msgid, f.problem) for f in languages.missing_translations("en", po)] == [
+        ("カードを探す", "not translated")
+    ]
+    ko = _write_po(tmp_path / "ko.po", entries)
+    assert languages.missing_translations("ko", ko) == []
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs GNU gettext (msgfmt)")
-def test_msgfmt_accepts_the_catalogue_with_every_message_translated() -> None:
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_msgfmt_accepts_the_catalogue(code: str) -> None:
+    _needs("msgfmt")
     result = subprocess.run(
-        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(PO)],
+        ["msgfmt", "--check", "-o", "/dev/null", str(languages.catalogue_path(code))],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "untranslated" not in result.stderr
-    assert "fuzzy" not in result.stderr
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_the_compiled_catalogue_is_the_catalogue(code: str) -> None:
+    """The committed .mo is what Django reads: it gives every translation the .po holds."""
+    entries = [e for e in languages.read_po(languages.catalogue_path(code)) if e.msgid]
+    stale = []
+    with translation.override(code):
+        for entry in entries:
+            if not all(entry.msgstrs) or entry.fuzzy:
+                continue
+            if entry.msgid_plural:
+                got = translation.ngettext(entry.msgid, entry.msgid_plural, 1)
+            elif entry.msgctxt:
+                got = translation.pgettext(entry.msgctxt, entry.msgid)
+            else:
+                got = translation.gettext(entry.msgid)
+            if got not in entry.msgstrs:
+                stale.append(entry.msgid)
+    assert stale == [], "run `madoguchi compilemessages`"
+
+
+def test_the_check_command_reports_every_language_and_refuses_an_unknown_one() -> None:
+    _needs("xgettext")
+    out = StringIO()
+    call_command("check_translations", stdout=out)
+    for code in TRANSLATED:
+        assert f"{code}: 揃っています" in out.getvalue()
+    with pytest.raises(CommandError, match=r"settings\.LANGUAGES にない言語コードです: xx"):
+        call_command("check_translations", "-l", "xx")
+
+
+# --- language names, formats, staff pages -----------------------------------------------------
+
+
+def test_the_switch_names_each_language_in_its_own_language() -> None:
+    assert dict(settings.LANGUAGES) == {
+        "ja": "日本語",
+        "ja-x-easy": "やさしい日本語",
+        "en": "English",
+        "zh-hans": "简体中文",
+        "ko": "한국어",
+        "vi": "Tiếng Việt",
+        "pt-br": "Português",
+    }
+    for code in languages.offered_languages():
+        assert translation.get_language_info(code)["code"] == code
+        assert translation.check_for_language(code)
+
+
+@pytest.mark.parametrize("code", languages.offered_languages())
+def test_every_language_has_every_named_date_format(code: str) -> None:
+    day = dt.datetime(2026, 12, 6, 9, 30)
+    with translation.override(code):
+        for name in NAMED_FORMATS:
+            fmt = formats.get_format(name)
+            assert fmt != name, (code, name)
+            assert "6" in date_format(day, name)
+
+
+def test_dates_take_each_languages_own_form() -> None:
+    day = dt.date(2026, 12, 6)
+    expected = {
+        "ja": ("2026年12月6日", "12月6日（日）"),
+        "ja-x-easy": ("2026年12月6日", "12月6日（日）"),
+        "en": ("December 6, 2026", "Sun, December 6"),
+        "zh-hans": ("2026年12月6日", "12月6日（星期日）"),
+        "ko": ("2026년 12월 6일", "12월 6일 (일요일)"),
+        "vi": ("6/12/2026", "Chủ nhật, 6/12"),
+        "pt-br": ("06/12/2026", "Dom, 06/12"),
+    }
+    for code, (date, day_form) in expected.items():
+        with translation.override(code):
+            assert (date_format(day, "DATE_FORMAT"), date_format(day, "DAY_FORMAT")) == (
+                date,
+                day_form,
+            ), code
 
 
 def test_the_compiled_catalogue_holds_the_staff_strings() -> None:
@@ -171,3 +321,61 @@ def test_the_english_issuance_dashboard_has_no_untranslated_headings(city: objec
         assert heading in html
     for japanese in ("段階ごとの枚数", "週ごとのまとめ", "交付通知書の発送"):
         assert japanese not in html
+
+
+RESIDENT_HOME_HEADINGS = {
+    "ja": "マイナンバーカードの窓口と受付時間",
+    "ja-x-easy": "マイナンバーカードの まどぐちと あいている じかん",
+    "en": "My Number Card counters and opening hours",
+    "zh-hans": "个人编号卡窗口和受理时间",
+    "ko": "마이넘버 카드 창구와 접수 시간",
+    "vi": "Điểm tiếp nhận thẻ My Number và giờ tiếp nhận",
+    "pt-br": "Locais de atendimento do cartão My Number e horários",
+}
+
+
+@pytest.mark.django_db
+def test_resident_pages_come_in_every_language_offered_with_its_lang_and_switch(
+    city: object,
+) -> None:
+    assert set(RESIDENT_HOME_HEADINGS) == set(languages.offered_languages())
+    for code, heading in RESIDENT_HOME_HEADINGS.items():
+        client = Client()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = code
+        html = client.get("/").content.decode()
+        assert f'<html lang="{code}">' in html
+        assert heading in html
+        for other, name in settings.LANGUAGES:
+            selected = " selected" if other == code else ""
+            assert f'<option value="{other}" lang="{other}"{selected}>{name}</option>' in html
+        assert "英語" not in html
+
+
+@pytest.mark.django_db
+def test_staff_pages_stay_japanese_or_english_whatever_the_residents_language(
+    city: object,
+) -> None:
+    for code in ("ko", "ja-x-easy", "vi"):
+        client = _manager()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = code
+        html = client.get("/staff/").content.decode()
+        assert '<html lang="ja">' in html
+        assert "<h1>職員メニュー</h1>" in html
+        assert '<option value="ko"' not in html
+        assert '<option value="en" lang="en">English</option>' in html
+    english = _manager()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "<h1>Staff menu</h1>" in english.get("/staff/").content.decode()
+
+
+@pytest.mark.django_db
+def test_choosing_a_language_that_does_not_exist_changes_nothing(city: object) -> None:
+    client = Client()
+    response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    html = client.get("/").content.decode()
+    assert '<html lang="ja">' in html
+    assert "その言語は選べません。一覧から選んでください。" in html
+    chosen = client.post("/i18n/setlang/", {"language": "ja-x-easy", "next": "/"})
+    assert chosen.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ja-x-easy"

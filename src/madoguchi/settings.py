@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
+from django.conf.locale import LANG_INFO
 
 from madoguchi.env import (
     EnvError,
@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "madoguchi.api.middleware.ApiLaneMiddleware",  # /api/ skips the page middleware below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "madoguchi.core.middleware.StaffLanguageMiddleware",  # staff pages: Japanese or English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,6 +158,7 @@ TEMPLATES = [
                 # after Django's csrf processor: a page rendered for the page cache gets a
                 # marker for its CSRF token, replaced per answer (core/pagecache.py)
                 "madoguchi.core.pagecache.context",
+                "madoguchi.core.context_processors.languages",
             ],
         },
     },
@@ -190,9 +192,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _owner_only(Path(DATABASES["default"]["NAME"]), mode=0o600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Languages (docs/languages.md). Japanese is the source language (the msgids); every language
+# here has a complete catalogue for the residents' pages, mails and notice guidance
+# (`madoguchi check-translations`, tests/test_translations.py). Staff pages are Japanese and
+# English only (STAFF_LANGUAGES); on them any other choice is shown in Japanese. The switch names
+# each language in its own name (LANG_INFO's name_local).
 LANGUAGE_CODE = "ja"
-LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+LANG_INFO["ja-x-easy"] = {
+    # やさしい日本語: a private-use BCP 47 tag; its catalogue lives in locale/ja_X-easy, and dates
+    # and other formats fall back to Japanese.
+    "bidi": False,
+    "code": "ja-x-easy",
+    "name": "Easy Japanese",
+    "name_local": "やさしい日本語",
+}
+LANGUAGES = [
+    ("ja", "日本語"),
+    ("ja-x-easy", "やさしい日本語"),
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("ko", "한국어"),
+    ("vi", "Tiếng Việt"),
+    ("pt-br", "Português"),
+]
+STAFF_LANGUAGES = ("ja", "en")
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates in each language's own form: Django's formats per language, plus the project's named
+# formats (DAY_FORMAT, …) in core/formats/<locale>/formats.py (docs/languages.md).
+FORMAT_MODULE_PATH = ["madoguchi.core.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True

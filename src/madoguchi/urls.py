@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from madoguchi.core.views import set_language
 from madoguchi.public_urls import urlpatterns as public_urlpatterns
 
 handler500 = (
@@ -17,7 +18,8 @@ handler500 = (
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch; a language not offered is refused with a message
+    path("i18n/setlang/", set_language, name="set_language"),
 ]
 
 if settings.ZONE in ("all", "public"):

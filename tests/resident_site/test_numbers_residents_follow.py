@@ -12,13 +12,13 @@ import pytest
 from django.test import Client
 
 import madoguchi
+from madoguchi.core import languages
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.reservations import services
 from madoguchi.reservations.selectors import find_reservation_by_number
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, birth_fields
-from tests.test_translations import PO, _entries
 
 pytestmark = pytest.mark.django_db
 
@@ -114,12 +114,28 @@ def test_no_page_mail_notice_or_command_says_yoyaku_bangou() -> None:
     assert offenders == []
 
 
-def test_english_catalogue_uses_the_same_two_names() -> None:
-    for entry in _entries(PO):
-        msgid, msgstr = str(entry["msgid"]), str(entry.get("msgstr", "")).lower()
-        if "交付通知書番号" in msgid:
-            assert "notice number" in msgstr, msgid
-        if "予約コード" in msgid:
-            assert "booking code" in msgstr, msgid
-        for old in ("booking number", "reservation code", "reservation number"):
-            assert old not in msgstr, msgstr
+# Each catalogue's one name for the notice number and one for the booking code.
+NAMES = {
+    "en": ("notice number", "booking code"),
+    "ja-x-easy": ("こうふつうちしょ ばんごう", "よやくコード"),
+    "zh-hans": ("交付通知书编号", "预约代码"),
+    "ko": ("교부 통지서 번호", "예약 코드"),
+    "vi": ("số thông báo cấp thẻ", "mã đặt lịch"),
+    "pt-br": ("número do aviso de emissão", "código do agendamento"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(NAMES))
+def test_every_catalogue_uses_the_same_two_names(code: str) -> None:
+    notice, booking = NAMES[code]
+    for entry in languages.read_po(languages.catalogue_path(code)):
+        msgstr = " ".join(entry.msgstrs).lower()
+        if not msgstr:
+            continue
+        if "交付通知書番号" in entry.msgid:
+            assert notice in msgstr, entry.msgid
+        if "予約コード" in entry.msgid:
+            assert booking in msgstr, entry.msgid
+        if code == "en":
+            for old in ("booking number", "reservation code", "reservation number"):
+                assert old not in msgstr, msgstr

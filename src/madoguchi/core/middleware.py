@@ -16,7 +16,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils.translation import activate, get_language, gettext
+
+from madoguchi.core.languages import is_staff_path
 
 API_PREFIX = "/api/"
 RETRY_AFTER_SECONDS = 30
@@ -43,6 +45,21 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         return response
+
+
+class StaffLanguageMiddleware:
+    """Staff pages are Japanese or English (settings.STAFF_LANGUAGES): a language chosen on the
+    residents' pages that staff pages have no catalogue for shows them in Japanese
+    (docs/languages.md)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_staff_path(request.path) and get_language() not in settings.STAFF_LANGUAGES:
+            activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return self.get_response(request)
 
 
 def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:

@@ -11,21 +11,22 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.transitions import table
 
 
 class CardStatus(models.TextChoices):
-    DELIVERED = "delivered", "到着"
-    INSPECTED = "inspected", "検品済み"
-    DEFECTIVE = "defective", "不良"
-    RETURNED_TO_JLIS = "returned_to_jlis", "J-LISへ返送"
-    SETUP_DONE = "setup_done", "交付前設定済み"
-    NOTICE_ISSUED = "notice_issued", "交付通知書発送済み"
-    BOOKED = "booked", "予約済み"
-    HANDED_OVER = "handed_over", "交付済み"
-    REMINDED = "reminded", "再通知済み"
-    DESTROYED = "destroyed", "廃棄"
+    DELIVERED = "delivered", _("到着")
+    INSPECTED = "inspected", _("検品済み")
+    DEFECTIVE = "defective", _("不良")
+    RETURNED_TO_JLIS = "returned_to_jlis", _("J-LISへ返送")
+    SETUP_DONE = "setup_done", _("交付前設定済み")
+    NOTICE_ISSUED = "notice_issued", _("交付通知書発送済み")
+    BOOKED = "booked", _("予約済み")
+    HANDED_OVER = "handed_over", _("交付済み")
+    REMINDED = "reminded", _("再通知済み")
+    DESTROYED = "destroyed", _("廃棄")
 
 
 S = CardStatus
@@ -51,43 +52,43 @@ OPEN_STATUSES = (S.DELIVERED, S.INSPECTED, S.SETUP_DONE)
 
 
 class ApplicationKind(models.TextChoices):
-    NEW = "new", "新規"
-    RENEWAL = "renewal", "更新"
-    REISSUE = "reissue", "再交付"
+    NEW = "new", _("新規")
+    RENEWAL = "renewal", _("更新")
+    REISSUE = "reissue", _("再交付")
 
 
 class IdDocumentClass(models.TextChoices):
-    ONE_PHOTO = "one_photo", "写真付き本人確認書類1点"
-    TWO_OTHER = "two_other", "写真なし本人確認書類2点"
+    ONE_PHOTO = "one_photo", _("写真付き本人確認書類1点")
+    TWO_OTHER = "two_other", _("写真なし本人確認書類2点")
 
 
 class ProxyReason(models.TextChoices):
     """Accepted reasons for a hand-over to a proxy (docs/domain.md "Proxies"); "busy at work" is not
     one. A fixed list on purpose: no free text that could carry personal data."""
 
-    AGED_75_OR_OLDER = "aged_75", "75歳以上"
-    CHILD_OR_STUDENT = "child_student", "未就学児・児童・生徒・学生"
-    HOSPITAL_OR_CARE = "hospital_care", "長期入院・介護施設への入所"
-    DISABILITY = "disability", "障害がある"
-    PREGNANCY = "pregnancy", "妊娠中"
-    LONG_STAY_ABROAD = "abroad", "長期の海外滞在"
-    OTHER_ACCEPTED = "other", "その他の認められた理由"
+    AGED_75_OR_OLDER = "aged_75", _("75歳以上")
+    CHILD_OR_STUDENT = "child_student", _("未就学児・児童・生徒・学生")
+    HOSPITAL_OR_CARE = "hospital_care", _("長期入院・介護施設への入所")
+    DISABILITY = "disability", _("障害がある")
+    PREGNANCY = "pregnancy", _("妊娠中")
+    LONG_STAY_ABROAD = "abroad", _("長期の海外滞在")
+    OTHER_ACCEPTED = "other", _("その他の認められた理由")
 
 
 class IdDocument(models.TextChoices):
     """The identity documents the counter may check at hand-over (DOMAIN: one photo ID, or two
     documents without a photo). Which ones count as photo IDs is `PHOTO_ID_DOCUMENTS`."""
 
-    DRIVING_LICENCE = "driving_licence", "運転免許証・運転経歴証明書"
-    PASSPORT = "passport", "旅券（パスポート）"
-    RESIDENCE_CARD = "residence_card", "在留カード・特別永住者証明書"
-    DISABILITY_CERTIFICATE = "disability_certificate", "身体障害者手帳など（写真付き）"
-    OLD_MY_NUMBER_CARD = "old_card", "マイナンバーカード（更新前のカード）"
-    OTHER_PHOTO_ID = "other_photo", "その他の官公署発行の写真付き証明書"
-    HEALTH_INSURANCE = "health_insurance", "健康保険の資格確認書・被保険者証"
-    PENSION = "pension", "年金手帳・基礎年金番号通知書"
-    STUDENT_ID = "student_id", "学生証・社員証（写真なしの書類として）"
-    OTHER_DOCUMENT = "other_document", "その他の書類（氏名と生年月日または住所のあるもの）"
+    DRIVING_LICENCE = "driving_licence", _("運転免許証・運転経歴証明書")
+    PASSPORT = "passport", _("旅券（パスポート）")
+    RESIDENCE_CARD = "residence_card", _("在留カード・特別永住者証明書")
+    DISABILITY_CERTIFICATE = "disability_certificate", _("身体障害者手帳など（写真付き）")
+    OLD_MY_NUMBER_CARD = "old_card", _("マイナンバーカード（更新前のカード）")
+    OTHER_PHOTO_ID = "other_photo", _("その他の官公署発行の写真付き証明書")
+    HEALTH_INSURANCE = "health_insurance", _("健康保険の資格確認書・被保険者証")
+    PENSION = "pension", _("年金手帳・基礎年金番号通知書")
+    STUDENT_ID = "student_id", _("学生証・社員証（写真なしの書類として）")
+    OTHER_DOCUMENT = "other_document", _("その他の書類（氏名と生年月日または住所のあるもの）")
 
 
 PHOTO_ID_DOCUMENTS = frozenset(
@@ -103,42 +104,42 @@ PHOTO_ID_DOCUMENTS = frozenset(
 
 
 class OldCard(models.TextChoices):
-    COLLECTED_AND_PUNCHED = "punched", "旧カードを回収し、穴を開けて無効にした"
-    NONE = "none", "旧カードはない（初めてのカード・紛失の届出済み）"
+    COLLECTED_AND_PUNCHED = "punched", _("旧カードを回収し、穴を開けて無効にした")
+    NONE = "none", _("旧カードはない（初めてのカード・紛失の届出済み）")
 
 
 class PinSetting(models.TextChoices):
-    SET_BY_HOLDER = "holder", "ご本人が端末で暗証番号を設定した"
-    FROM_INQUIRY_FORM = "inquiry_form", "代理人が持参した照会書の暗証番号を端末で設定した"
-    NONE_FACE_AUTH = "face_auth", "顔認証マイナンバーカード（暗証番号の設定なし）"
+    SET_BY_HOLDER = "holder", _("ご本人が端末で暗証番号を設定した")
+    FROM_INQUIRY_FORM = "inquiry_form", _("代理人が持参した照会書の暗証番号を端末で設定した")
+    NONE_FACE_AUTH = "face_auth", _("顔認証マイナンバーカード（暗証番号の設定なし）")
 
 
 class ECertificates(models.TextChoices):
-    BOTH = "both", "署名用・利用者証明用の電子証明書を発行した"
-    USER_AUTH_ONLY = "user_auth", "利用者証明用の電子証明書だけを発行した"
-    NONE = "none", "電子証明書は発行しなかった（ご本人の申出）"
+    BOTH = "both", _("署名用・利用者証明用の電子証明書を発行した")
+    USER_AUTH_ONLY = "user_auth", _("利用者証明用の電子証明書だけを発行した")
+    NONE = "none", _("電子証明書は発行しなかった（ご本人の申出）")
 
 
 class ProxyDocument(models.TextChoices):
     """What a proxy must bring (DOMAIN "Proxies"); all four are checked."""
 
-    DELEGATION = "delegation", "交付通知書の委任欄（ご本人の記入）"
-    REASON_PROOF = "reason_proof", "代理の理由を証明する書類"
-    HOLDER_ID = "holder_id", "ご本人の本人確認書類"
-    PROXY_ID = "proxy_id", "代理人の本人確認書類"
+    DELEGATION = "delegation", _("交付通知書の委任欄（ご本人の記入）")
+    REASON_PROOF = "reason_proof", _("代理の理由を証明する書類")
+    HOLDER_ID = "holder_id", _("ご本人の本人確認書類")
+    PROXY_ID = "proxy_id", _("代理人の本人確認書類")
 
 
 class DefectReason(models.TextChoices):
     """The defects staff pick from on the card page (stored as the label in `defect_reason`)."""
 
-    PRINT = "print", "券面の印字不良"
-    CHIP = "chip", "ICチップの不良"
-    OTHER = "other", "その他の不良"
+    PRINT = "print", _("券面の印字不良")
+    CHIP = "chip", _("ICチップの不良")
+    OTHER = "other", _("その他の不良")
 
 
 class DestroyRule(models.TextChoices):
-    AFTER_REMINDER = "after_reminder", "再通知から一定期間後"
-    AFTER_FIRST_NOTICE = "after_first_notice", "最初の通知から一定期間後"
+    AFTER_REMINDER = "after_reminder", _("再通知から一定期間後")
+    AFTER_FIRST_NOTICE = "after_first_notice", _("最初の通知から一定期間後")
 
 
 class IssuancePolicy(models.Model):
@@ -219,8 +220,8 @@ class DeliveryImport(models.Model):
 
 
 class BatchKind(models.TextChoices):
-    NOTICE = "notice", "交付通知書"
-    REMINDER = "reminder", "再通知"
+    NOTICE = "notice", _("交付通知書")
+    REMINDER = "reminder", _("再通知")
 
 
 class NoticeBatch(models.Model):

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
@@ -108,7 +110,7 @@ def search_cards(municipality_id: int, query: str) -> list[CardRecord]:
 class Stage:
     """One step a card went through, with when it happened (a date for the arrival)."""
 
-    label: str
+    label: str | Promise  # a choice label, translated when shown
     at: dt.datetime | dt.date
 
 
@@ -117,7 +119,7 @@ _HISTORY = (
     ("defective_at", CardStatus.DEFECTIVE.label),
     ("returned_at", CardStatus.RETURNED_TO_JLIS.label),
     ("setup_done_at", CardStatus.SETUP_DONE.label),
-    ("first_notice_issued_at", "最初の交付通知書発送"),
+    ("first_notice_issued_at", gettext_lazy("最初の交付通知書発送")),
     ("booked_at", CardStatus.BOOKED.label),
     ("reminded_at", CardStatus.REMINDED.label),
     ("handed_over_at", CardStatus.HANDED_OVER.label),
@@ -127,7 +129,7 @@ _HISTORY = (
 
 def card_stage_history(card: CardRecord) -> list[Stage]:
     """The card's stages in the order they happened, from its stored stamps (no query)."""
-    stamped: list[tuple[dt.datetime, str]] = [
+    stamped: list[tuple[dt.datetime, str | Promise]] = [
         (at, label) for field, label in _HISTORY if (at := getattr(card, field)) is not None
     ]
     stamped.sort(key=lambda pair: pair[0])

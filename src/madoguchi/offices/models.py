@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.validators import validate_municipality_code, validate_phone_number
 
@@ -27,8 +28,8 @@ def _default_official_steps() -> list[str]:
 
 
 class NoticeLayout(models.TextChoices):
-    A4 = "a4", "A4（封書・窓あき封筒）"
-    POSTCARD = "postcard", "はがき（表：宛名、裏：通知）"
+    A4 = "a4", _("A4（封書・窓あき封筒）")
+    POSTCARD = "postcard", _("はがき（表：宛名、裏：通知）")
 
 
 class Municipality(models.Model):
@@ -105,11 +106,11 @@ class Municipality(models.Model):
 
 
 class SiteKind(models.TextChoices):
-    MAIN_OFFICE = "main_office", "本庁舎"
-    BRANCH_OFFICE = "branch_office", "支所・出張所"
-    TEMPORARY = "temporary", "臨時窓口"
-    POST_OFFICE = "post_office", "郵便局"
-    OUTREACH = "outreach", "出張受付"
+    MAIN_OFFICE = "main_office", _("本庁舎")
+    BRANCH_OFFICE = "branch_office", _("支所・出張所")
+    TEMPORARY = "temporary", _("臨時窓口")
+    POST_OFFICE = "post_office", _("郵便局")
+    OUTREACH = "outreach", _("出張受付")
 
 
 IN_PERSON_ONLY_SITE_KINDS = frozenset({SiteKind.POST_OFFICE})
@@ -121,9 +122,9 @@ class ProcedureCode(models.TextChoices):
     add others in the admin; these have rules of their own: a card pick-up needs its notice
     number and moves the card, the forecasts plan card pick-ups and renewals)."""
 
-    CARD_PICKUP = "card_pickup", "マイナンバーカードの受け取り"
-    CERT_RENEWAL = "cert_renewal", "電子証明書の更新"
-    CARD_APPLICATION = "card_application", "マイナンバーカードの申請"
+    CARD_PICKUP = "card_pickup", _("マイナンバーカードの受け取り")
+    CERT_RENEWAL = "cert_renewal", _("電子証明書の更新")
+    CARD_APPLICATION = "card_application", _("マイナンバーカードの申請")
 
 
 class Procedure(models.Model):
@@ -280,19 +281,19 @@ class Terminal(models.Model):
 
 
 class SessionKind(models.TextChoices):
-    WEEKDAY = "weekday", "平日"
-    EVENING = "evening", "夜間"
-    WEEKEND = "weekend", "休日"
+    WEEKDAY = "weekday", _("平日")
+    EVENING = "evening", _("夜間")
+    WEEKEND = "weekend", _("休日")
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "月曜日"
-    TUESDAY = 1, "火曜日"
-    WEDNESDAY = 2, "水曜日"
-    THURSDAY = 3, "木曜日"
-    FRIDAY = 4, "金曜日"
-    SATURDAY = 5, "土曜日"
-    SUNDAY = 6, "日曜日"
+    MONDAY = 0, _("月曜日")
+    TUESDAY = 1, _("火曜日")
+    WEDNESDAY = 2, _("水曜日")
+    THURSDAY = 3, _("木曜日")
+    FRIDAY = 4, _("金曜日")
+    SATURDAY = 5, _("土曜日")
+    SUNDAY = 6, _("日曜日")
 
 
 def _check_times(starts: dt.time | None, ends: dt.time | None, field: str) -> dict[str, str]:
@@ -392,9 +393,9 @@ def _periods_overlap(
 
 
 class ClosureKind(models.TextChoices):
-    LOCAL_HOLIDAY = "local_holiday", "地域の休日"
-    SYSTEM_OUTAGE = "system_outage", "J-LISシステム停止"
-    OTHER = "other", "その他"
+    LOCAL_HOLIDAY = "local_holiday", _("地域の休日")
+    SYSTEM_OUTAGE = "system_outage", _("J-LISシステム停止")
+    OTHER = "other", _("その他")
 
 
 class Closure(models.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.offices.models import Procedure, Site
 
@@ -60,11 +61,11 @@ class Slot(models.Model):
 
 
 class ReservationStatus(models.TextChoices):
-    BOOKED = "booked", "予約済み"
-    CHECKED_IN = "checked_in", "受付済み"
-    SERVED = "served", "完了"
-    NO_SHOW = "no_show", "来庁なし"
-    CANCELLED = "cancelled", "取消"
+    BOOKED = "booked", _("予約済み")
+    CHECKED_IN = "checked_in", _("受付済み")
+    SERVED = "served", _("完了")
+    NO_SHOW = "no_show", _("来庁なし")
+    CANCELLED = "cancelled", _("取消")
 
 
 ACTIVE_STATUSES = (ReservationStatus.BOOKED, ReservationStatus.CHECKED_IN)
@@ -72,10 +73,10 @@ ACTIVE_STATUSES = (ReservationStatus.BOOKED, ReservationStatus.CHECKED_IN)
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "インターネット"
-    API = "api", "API"
-    PHONE = "phone", "電話"
-    COUNTER = "counter", "窓口"
+    WEB = "web", _("インターネット")
+    API = "api", _("API")
+    PHONE = "phone", _("電話")
+    COUNTER = "counter", _("窓口")
 
 
 class Reservation(models.Model):

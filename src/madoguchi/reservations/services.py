@@ -618,7 +618,7 @@ def reschedule_refusal(reservation: Reservation, *, by_resident: bool) -> Domain
         )
     elif reservation.status != ReservationStatus.BOOKED:
         message = _("この予約は「%(status)s」のため、日時を変更できません。") % {
-            "status": _(RESERVATION_LABELS[reservation.status])
+            "status": RESERVATION_LABELS[reservation.status]
         }
     elif by_resident and reservation.slot.starts_at <= clock.now():
         message = _("この予約の日時は過ぎているため、変更できません。新しく予約してください。")

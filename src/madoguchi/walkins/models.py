@@ -11,6 +11,7 @@ import secrets
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.offices.models import Counter, Procedure, Site
 
@@ -21,30 +22,30 @@ def new_ticket_token() -> str:
 
 
 class TicketStatus(models.TextChoices):
-    WAITING = "waiting", "お待ちください"
-    CALLED = "called", "お呼び出し中"
-    SERVING = "serving", "対応中"
-    DONE = "done", "完了"
-    NO_SHOW = "no_show", "不在"
-    CANCELLED = "cancelled", "取消"
+    WAITING = "waiting", _("お待ちください")
+    CALLED = "called", _("お呼び出し中")
+    SERVING = "serving", _("対応中")
+    DONE = "done", _("完了")
+    NO_SHOW = "no_show", _("不在")
+    CANCELLED = "cancelled", _("取消")
 
 
 class TicketPriority(models.IntegerChoices):
     """Who is called first: booked visitors at their time (see `walkins.calling`), then
     walk-ins by number. A booked visitor who checks in after the late grace is a walk-in."""
 
-    APPOINTMENT = 0, "予約の方"
-    WALK_IN = 1, "予約なしの方"
+    APPOINTMENT = 0, _("予約の方")
+    WALK_IN = 1, _("予約なしの方")
 
 
 class TicketChannel(models.TextChoices):
     """Where the ticket was issued."""
 
-    PHONE = "phone", "スマートフォン"
-    KIOSK = "kiosk", "受付端末（キオスク）"
-    STAFF = "staff", "職員による発券"
-    CHECK_IN = "check_in", "予約の受付"
-    API = "api", "API"
+    PHONE = "phone", _("スマートフォン")
+    KIOSK = "kiosk", _("受付端末（キオスク）")
+    STAFF = "staff", _("職員による発券")
+    CHECK_IN = "check_in", _("予約の受付")
+    API = "api", _("API")
 
 
 PREFIX_VALIDATOR = RegexValidator(r"^[A-Z]{0,2}$", "英大文字1〜2字で入力してください。")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
@@ -120,7 +121,10 @@ def card_act(request: HttpRequest, card_id: int) -> HttpResponse:
                 raise DomainError(
                     "reason_required", gettext("不良の内容を一覧から選んでください。")
                 )
-            services.mark_card_defective(card=card, reason=DefectReason(reason).label, actor=actor)
+            # Stored and audited in Japanese, whatever the page's language.
+            with translation.override("ja"):
+                label = str(DefectReason(reason).label)
+            services.mark_card_defective(card=card, reason=label, actor=actor)
         elif action.name == "return":
             services.return_card_to_jlis(card=card, actor=actor)
         elif action.name == "remind":
