@@ -103,3 +103,18 @@ def test_the_notice_number_is_still_required_for_a_pickup(client: Client, pickup
     )
     assert response.status_code == 422
     assert not Reservation.objects.exists()
+
+
+def test_the_reservation_page_says_where_the_messages_go(client: Client, pickup_slot: Any) -> None:
+    data = pickup_post(pickup_slot, email="taro@example.jp", phone="09012345678")
+    page = client.get(confirm(client, pickup_slot, data)["Location"]).content.decode()
+    assert "予約の確認と予約日の前日のお知らせを、次の連絡先にお送りします。" in page
+    assert "taro@example.jp" in page
+    assert "090-****-5678" in page and "09012345678" not in page
+
+
+def test_the_reservation_page_says_when_no_reminder_will_come(
+    client: Client, pickup_slot: Any
+) -> None:
+    page = client.get(confirm(client, pickup_slot, pickup_post(pickup_slot))["Location"])
+    assert "前日のお知らせはお送りしません" in page.content.decode()

@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from madoguchi.core import clock
+from madoguchi.core import clock, sms
 from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
@@ -429,7 +429,18 @@ def _policy(booked: Reservation) -> dict[str, Any]:
 
 
 def _visit_context(booked: Reservation) -> dict[str, Any]:
-    return {"reservation": booked, "visit": Visit.of(booked), **_policy(booked)}
+    return {
+        "reservation": booked,
+        "visit": Visit.of(booked),
+        "sms_number": _masked_mobile(booked.phone),
+        **_policy(booked),
+    }
+
+
+def _masked_mobile(phone: str) -> str:
+    """The mobile number the SMS go to, as `090-****-5678` (enough to spot a typo); "" when the
+    booking has no mobile number."""
+    return f"{phone[:3]}-****-{phone[-4:]}" if sms.is_mobile(phone) else ""
 
 
 def reservation(request: HttpRequest, code: str) -> HttpResponse:
