@@ -179,7 +179,7 @@ def env_login_limits(
 def env_weights(
     name: str, default: dict[str, int], *, environ: Mapping[str, str] | None = None
 ) -> dict[str, int]:
-    """Integer weights as `key=N,…` (e.g. `card_pickup=50,cert_renewal=30`)."""
+    """Integer weights as `key=N,…` (e.g. `cert_renewal=30,pin_reset=5`)."""
     weights = dict(default)
     for key, val in env_mapping(name, {}, environ=environ).items():
         if not val.isdigit():

@@ -293,10 +293,10 @@ MADOGUCHI_RATE_LIMITS = env_rate_limits(
     "MADOGUCHI_RATE_LIMITS",
     {"ip": (120, 60), "ip_write": (20, 60), "notice": (10, 600), "code": (20, 600)},
 )
-# How a site's bookable counter time is shared between procedures (weights).
-MADOGUCHI_SLOT_WEIGHTS = env_weights(
-    "MADOGUCHI_SLOT_WEIGHTS", {"card_pickup": 50, "cert_renewal": 30, "card_application": 20}
-)
+# How a site's bookable counter time is shared between procedures: weights by procedure code,
+# over the defaults in `reservations.slots.DEFAULT_SLOT_WEIGHTS` (the codes are
+# `offices.models.ProcedureCode`'s; settings cannot import models).
+MADOGUCHI_SLOT_WEIGHTS = env_weights("MADOGUCHI_SLOT_WEIGHTS", {})
 
 # Audit events are sealed into the hash chain by one background timer per process within this
 # many milliseconds of their commit; 0 seals right after each commit (decision 0008).

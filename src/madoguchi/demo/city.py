@@ -25,6 +25,7 @@ from madoguchi.offices.models import (
     Municipality,
     OpeningSession,
     Procedure,
+    ProcedureCode,
     SessionKind,
     Site,
     SiteKind,
@@ -49,7 +50,7 @@ _ALL_BUT_POST = [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]
 
 PROCEDURES = (
     {
-        "code": "card_pickup",
+        "code": ProcedureCode.CARD_PICKUP,
         "name": "マイナンバーカードの受け取り",
         "name_en": "Card pick-up",
         "duration_minutes": 20,
@@ -63,7 +64,7 @@ PROCEDURES = (
         "sort_order": 1,
     },
     {
-        "code": "cert_renewal",
+        "code": ProcedureCode.CERT_RENEWAL,
         "name": "電子証明書の更新",
         "name_en": "E-certificate renewal",
         "duration_minutes": 10,
@@ -76,7 +77,7 @@ PROCEDURES = (
         "sort_order": 2,
     },
     {
-        "code": "card_application",
+        "code": ProcedureCode.CARD_APPLICATION,
         "name": "マイナンバーカードの申請（窓口で申請）",
         "name_en": "Card application at the counter",
         "duration_minutes": 15,
@@ -224,7 +225,7 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         access_notes="デモ駅南口直結。平日夜間と土日に開設します。",
         counters=3,
         terminals=3,
-        procedures=[procedures["card_pickup"], procedures["cert_renewal"]],
+        procedures=[procedures[ProcedureCode.CARD_PICKUP], procedures[ProcedureCode.CERT_RENEWAL]],
         open_from=today - dt.timedelta(days=30),
         open_until=today + dt.timedelta(days=120),
     )
@@ -240,7 +241,7 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         access_notes="郵便窓口の隣の専用カウンターです。カードの受け取りはできません。",
         counters=1,
         terminals=1,
-        procedures=[procedures["cert_renewal"], procedures["pin_reset"]],
+        procedures=[procedures[ProcedureCode.CERT_RENEWAL], procedures["pin_reset"]],
     )
     _weekly(post, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
 

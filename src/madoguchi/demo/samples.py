@@ -6,6 +6,7 @@ from __future__ import annotations
 from madoguchi.demo.pipeline import PREFIX
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.numbers import format_notice_number
+from madoguchi.offices.models import ProcedureCode
 
 
 def sample_notice_lines(count: int = 3) -> list[str]:
@@ -18,4 +19,5 @@ def sample_notice_lines(count: int = 3) -> list[str]:
         f"  生年月日 {c.birth_date:%Y-%m-%d}"
         for c in cards
     ]
-    return ["カード受け取り予約の試し用（/book/card_pickup/）:", *lines] if lines else []
+    title = f"カード受け取り予約の試し用（/book/{ProcedureCode.CARD_PICKUP.value}/）:"
+    return [title, *lines] if lines else []

@@ -108,7 +108,7 @@ def _book(day: SiteDay, slots: list[Slot], rng: random.Random, actor: Actor) -> 
                 applicant = reservations.Applicant(
                     birth_date=card.birth_date, notice_number=card.notice_number or ""
                 )
-            elif slot.procedure.code == "cert_renewal":
+            elif slot.procedure.code == ProcedureCode.CERT_RENEWAL:
                 family, given = rng.choice(RENEWAL_NAMES)
                 applicant = reservations.Applicant(
                     birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20_000)),
@@ -145,7 +145,7 @@ def _walk_ins(day: SiteDay, rng: random.Random, actor: Actor) -> None:
     procedures = [
         p
         for p in Procedure.objects.filter(sites=day.site).order_by("sort_order")
-        if p.code in ("card_pickup", "cert_renewal", "pin_reset", "card_application")
+        if p.code in (*ProcedureCode.values, "pin_reset")
     ]
     for index in range(WALK_INS_PER_SITE if procedures else 0):
         try:

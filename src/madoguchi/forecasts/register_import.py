@@ -37,6 +37,7 @@ from django.db import IntegrityError, connection, transaction
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.dates import month_start
 from madoguchi.core.individual_number import contains_individual_number
 from madoguchi.forecasts.models import (
     RegisterExpiryCount,
@@ -365,9 +366,8 @@ def _take(columns: RegisterColumns, mask: npt.NDArray[np.bool_]) -> RegisterColu
 
 
 def _cube_range(taken_on: dt.date) -> tuple[int, int]:
-    first = taken_on.replace(day=1)
-    index = first.year * 12 + first.month - 1 + CUBE_MONTHS
-    after = dt.date(index // 12, index % 12 + 1, 1)
+    first = month_start(taken_on)
+    after = month_start(first, CUBE_MONTHS)
     return day_number(first), day_number(after) - 1
 
 

@@ -299,7 +299,7 @@ def card_not_bookable() -> DomainError:
 def mark_card_booked(
     *, card: CardRecord, reservation_code: str, actor: Actor, already_locked: bool = False
 ) -> CardRecord:
-    """A card_pickup reservation was made for this card: notice_issued (or reminded) → booked.
+    """A card pick-up reservation was made for this card: notice_issued (or reminded) → booked.
 
     Call it inside the booking transaction (`already_locked` when the card was read there with
     `selectors.lock_cards_for_booking`). On PostgreSQL the booking itself writes the same in

@@ -154,6 +154,11 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_card_pickup(self) -> bool:
+        """A card pick-up: needs its notice number and moves the card (templates ask this)."""
+        return self.code == ProcedureCode.CARD_PICKUP
+
     def allowed_at(self, kind: str) -> bool:
         """Whether a site of `kind` may offer this procedure at all."""
         return not self.allowed_site_kinds or kind in self.allowed_site_kinds

@@ -45,7 +45,7 @@ NEVER = math.inf
 
 @dataclass(frozen=True)
 class SiteSupply:
-    """One site's free `card_pickup` seats per week and its share of the booking demand."""
+    """One site's free card pick-up seats per week and its share of the booking demand."""
 
     site_id: int
     name: str
@@ -188,7 +188,7 @@ def project_backlog(data: BacklogInput) -> BacklogProjection:
 class OpeningOption:
     """A kind of extra opening a site can add: e.g. a Saturday morning with 3 counters.
 
-    `seats` is what one such session adds to the site's `card_pickup` seats; at most
+    `seats` is what one such session adds to the site's card pick-up seats; at most
     `max_per_week` of them a week, from week `first_week` on (staff need notice).
 
     `session_seats`, when given, is exact and wins over both: ``session_seats[w][i]`` is what the

@@ -201,7 +201,7 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
 
     @property
     def needs_notice(self) -> bool:
-        """`card_pickup` identifies by notice number; other procedures by kana name and contact."""
+        """A card pick-up identifies by notice number; other procedures by kana name and contact."""
         return bool(self.procedure.code == ProcedureCode.CARD_PICKUP)
 
     def clean_notice_number(self) -> str:

@@ -128,7 +128,7 @@ def nearest_free_slots(*, slot: Slot, seats: int = 1, limit: int = 5) -> list[Sl
 def free_card_pickup_seats(
     *, municipality_id: int, window_from: dt.datetime, window_until: dt.datetime
 ) -> int:
-    """Unbooked card_pickup seats in offered slots starting in [window_from, window_until)
+    """Unbooked card pick-up seats in offered slots starting in [window_from, window_until)
     (what notice pacing may send residents to: `reservations.pacing`)."""
     total = Slot.objects.filter(
         procedure__code=ProcedureCode.CARD_PICKUP,

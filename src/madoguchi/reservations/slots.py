@@ -6,8 +6,8 @@ How many seats a slot gets (see docs in `planned_slots`):
    at most the site's active terminals (`min(counters, terminals)`).
 2. **Walk-in share**: the municipality's `walkin_share_percent` of the positions is held back.
 3. **Fair split between procedures**: a site's bookable positions are shared by the procedures it
-   offers in proportion to a weight (`MADOGUCHI_SLOT_WEIGHTS`, default card_pickup 50,
-   cert_renewal 30, card_application 20, anything else 10).
+   offers in proportion to a weight (`DEFAULT_SLOT_WEIGHTS`: card pick-up 50, certificate
+   renewal 30, card application 20, anything else 10; `MADOGUCHI_SLOT_WEIGHTS` overrides).
 4. The result is fractional (e.g. 0.8 positions); slot lengths equal the procedure's duration, and
    the fraction is carried from slot to slot through the day (error diffusion), so a procedure
    with 0.8 positions gets 4 seats in every 5 slots and the day's total matches its share of
@@ -32,21 +32,27 @@ from django.db.models.functions import Greatest
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
-from madoguchi.offices.models import Procedure, Site, Terminal
+from madoguchi.offices.models import Procedure, ProcedureCode, Site, Terminal
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations.models import Slot
 
 OTHER_PROCEDURE_WEIGHT = 10
+DEFAULT_SLOT_WEIGHTS: dict[str, int] = {
+    ProcedureCode.CARD_PICKUP: 50,
+    ProcedureCode.CERT_RENEWAL: 30,
+    ProcedureCode.CARD_APPLICATION: 20,
+}
 
 CONFLICT_NOT_IN_CALENDAR = "カレンダー変更により、この時間は受付時間外になりました"
 CONFLICT_OVER_CAPACITY = "カレンダー変更により、予約数が定員を超えています"
 
 
 def slot_weights() -> dict[str, int]:
-    """Per-procedure weights for the fair split (`MADOGUCHI_SLOT_WEIGHTS`, where the defaults
-    live; a procedure not named there weighs `OTHER_PROCEDURE_WEIGHT`)."""
+    """Per-procedure weights for the fair split: `DEFAULT_SLOT_WEIGHTS` with the deployment's
+    `MADOGUCHI_SLOT_WEIGHTS` over them; a procedure named in neither weighs
+    `OTHER_PROCEDURE_WEIGHT`."""
     configured: dict[str, int] = settings.MADOGUCHI_SLOT_WEIGHTS
-    return dict(configured)
+    return {**DEFAULT_SLOT_WEIGHTS, **configured}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core import clock
+from madoguchi.core.dates import month_start
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.selectors import bookable_slots
 
@@ -131,8 +132,8 @@ def day_times(site_id: int, procedure_code: str, day: dt.date) -> list[TimeChoic
 def months_between(first_day: dt.date, last_day: dt.date) -> list[tuple[int, int]]:
     """(year, month) pairs from `first_day`'s month to `last_day`'s, for month navigation."""
     months = []
-    year, month = first_day.year, first_day.month
-    while (year, month) <= (last_day.year, last_day.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    month = month_start(first_day)
+    while month <= last_day:
+        months.append((month.year, month.month))
+        month = month_start(month, 1)
     return months
