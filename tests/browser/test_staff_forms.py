@@ -104,3 +104,7 @@ def test_a_manager_submits_every_card_pipeline_and_planning_form(
             page.get_by_role("link", name="補助金の申請の形（CSV）で保存").click()
         claim = Path(download.value.path()).read_text(encoding="utf-8-sig")
         assert claim.startswith("自治体,区分,年月・年度,")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Excel形式（XLSX）で保存").click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        assert Path(download.value.path()).read_bytes().startswith(b"PK")  # a zip: the workbook

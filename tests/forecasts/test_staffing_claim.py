@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 
+import openpyxl
 import pytest
 from django.test import Client
 
@@ -120,3 +121,32 @@ def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city) -> None:  # ty
     total = _claim()[-1]
     assert f"{int(total[8]):,}" in page
     assert f'href="/staff/planning/staffing/claim.csv?{QUERY.replace("&", "&amp;")}"' in page
+
+
+def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(city) -> None:  # type: ignore[no-untyped-def]
+    Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
+        name='=HYPERLINK("http://example.invalid","x")'
+    )
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    response = client.get(f"/staff/planning/staffing/claim.xlsx?{QUERY}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    cells = [list(row) for row in sheet.iter_rows()]
+    values = [[cell.value for cell in row] for row in cells]
+    csv_rows = _claim()
+    assert [str(v) for v in values[0]] == csv_rows[0]
+    assert len(values) == len(csv_rows)
+    for got, expected in zip(values[1:], csv_rows[1:], strict=True):
+        assert isinstance(got[8], int) and got[8] == int(expected[8])
+        assert isinstance(got[6], int | float) and got[6] == pytest.approx(float(expected[6]))
+        # the CSV neutralises a formula-looking name with an apostrophe; the workbook keeps
+        # the name itself, stored as text
+        assert got[5] == (expected[5][1:] if expected[5].startswith("'=") else expected[5]) or (
+            got[5] is None and expected[5] == ""
+        )
+    names = [row[5] for row in cells[1:] if str(row[5].value or "").startswith("=")]
+    assert names, "the formula-looking site name is in the workbook"
+    assert all(cell.data_type == "s" for cell in names)  # text, never a formula

@@ -14,12 +14,14 @@ changed (the effect did not happen, no audit event written). Every answer: no-st
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -376,6 +378,22 @@ def staffing_claim_csv(ctx: Ctx) -> Case:
             and r.content.decode("utf-8-sig").startswith("自治体,区分,")
             and name in r.content.decode("utf-8-sig")
         ),
+    )
+
+
+def staffing_claim_xlsx(ctx: Ctx) -> Case:
+    name = ctx.owner.name
+
+    def shown(r: HttpResponse) -> bool:
+        if r.status_code != 200:
+            return False
+        sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+        return sheet is not None and sheet.cell(row=2, column=1).value == name
+
+    return Case(
+        "/staff/planning/staffing/claim.xlsx?weeks=4&take_up=90&lead_time_weeks=2"
+        "&weekday_cost=1&evening_cost=1.25&weekend_cost=1.5",
+        shown,
     )
 
 
@@ -825,6 +843,14 @@ MATRIX: tuple[Entry, ...] = (
         LIST,
         "get",
         staffing_claim_csv,
+    ),
+    Entry(
+        "forecasts:staffing_claim_xlsx",
+        "",
+        A.SEE_PLANNING,
+        LIST,
+        "get",
+        staffing_claim_xlsx,
     ),
     Entry("forecasts:apply", "", A.CHANGE_PLANNING, OWN, "post", apply_openings),
     Entry("forecasts:register", "", A.CHANGE_PLANNING, OWN, "post", upload_register),

@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from openpyxl import Workbook
 
 from madoguchi.core.csvsafe import safe_writer
 from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy
@@ -118,28 +119,25 @@ def claim_lines(
     return month_lines + total_lines
 
 
-def claim_csv(lines: list[ClaimLine], *, municipality: str) -> str:
-    """The claim as CSV text (UTF-8 with BOM when encoded by the caller), formula-safe: text
-    cells that a spreadsheet would run as formulas (a site named `=…`) are neutralised."""
-    out = io.StringIO()
-    writer = safe_writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CLAIM_HEADER)
-    for line in lines:
-        writer.writerow(
-            (
-                municipality,
-                "年度計" if line.is_total else "月別",
-                line.period,
-                EMPLOYMENT_LABELS[line.employment],
-                KIND_LABELS.get(line.session_kind, line.session_kind),
-                line.place,
-                round(line.hours, 2),
-                line.rate_yen,
-                line.amount_yen,
-            )
+def claim_rows(lines: list[ClaimLine], *, municipality: str) -> list[tuple[str | int | float, ...]]:
+    """The claim's rows under :data:`CLAIM_HEADER`: month lines, fiscal-year totals, then the
+    grand total (the month lines' sum)."""
+    rows: list[tuple[str | int | float, ...]] = [
+        (
+            municipality,
+            "年度計" if line.is_total else "月別",
+            line.period,
+            EMPLOYMENT_LABELS[line.employment],
+            KIND_LABELS.get(line.session_kind, line.session_kind),
+            line.place,
+            round(line.hours, 2),
+            line.rate_yen,
+            line.amount_yen,
         )
+        for line in lines
+    ]
     month_lines = [line for line in lines if not line.is_total]
-    writer.writerow(
+    rows.append(
         (
             municipality,
             "合計",
@@ -152,4 +150,34 @@ def claim_csv(lines: list[ClaimLine], *, municipality: str) -> str:
             sum(line.amount_yen for line in month_lines),
         )
     )
+    return rows
+
+
+def claim_xlsx(lines: list[ClaimLine], *, municipality: str) -> bytes:
+    """The claim as an XLSX workbook (openpyxl): the same rows as the CSV, numbers as numbers,
+    every text cell stored as text — a site named `=…` is a string, never a formula."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = "人件費の内訳"
+    for row_index, row in enumerate(
+        [CLAIM_HEADER, *claim_rows(lines, municipality=municipality)], start=1
+    ):
+        for column_index, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_index, column=column_index)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would take a leading "=" as a formula
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def claim_csv(lines: list[ClaimLine], *, municipality: str) -> str:
+    """The claim as CSV text (UTF-8 with BOM when encoded by the caller), formula-safe: text
+    cells that a spreadsheet would run as formulas (a site named `=…`) are neutralised."""
+    out = io.StringIO()
+    writer = safe_writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CLAIM_HEADER)
+    writer.writerows(claim_rows(lines, municipality=municipality))
     return out.getvalue()

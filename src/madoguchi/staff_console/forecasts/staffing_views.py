@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.core import clock
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.forecasts.models import PlanningPolicy, policy_for
-from madoguchi.forecasts.staffing_cost import claim_csv, claim_lines
+from madoguchi.forecasts.staffing_cost import claim_csv, claim_lines, claim_xlsx
 from madoguchi.forecasts.staffing_plan import (
     DEFAULT_TIME_LIMIT_SECONDS,
     KIND_LABELS,
@@ -229,19 +229,34 @@ def _clock(hour: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-@staff_view(Action.SEE_PLANNING)
-def staffing_claim(request: HttpRequest) -> HttpResponse:
-    """The plan's cost as a subsidy-claim CSV (same conditions as the page, through GET)."""
+def _claim(request: HttpRequest, kind: str) -> HttpResponse:
     context, staffing_data, outcome = _solve(request)
     if staffing_data is None or outcome is None or outcome.plan is None:
         raise Http404("no plan for these conditions")
-    text = claim_csv(
-        claim_lines(staffing_data, outcome.plan, context["policy"]),
-        municipality=context["municipality"].name,
-    )
-    response = HttpResponse(
-        ("\ufeff" + text).encode("utf-8"), content_type="text/csv; charset=utf-8"
-    )
+    lines = claim_lines(staffing_data, outcome.plan, context["policy"])
+    name = context["municipality"].name
     first = staffing_data.week_starts[0].isoformat()
-    response["Content-Disposition"] = f'attachment; filename="staffing-claim-{first}.csv"'
+    if kind == "xlsx":
+        response = HttpResponse(
+            claim_xlsx(lines, municipality=name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        text = claim_csv(lines, municipality=name)
+        response = HttpResponse(
+            ("\ufeff" + text).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="staffing-claim-{first}.{kind}"'
     return response
+
+
+@staff_view(Action.SEE_PLANNING)
+def staffing_claim(request: HttpRequest) -> HttpResponse:
+    """The plan's cost as a subsidy-claim CSV (same conditions as the page, through GET)."""
+    return _claim(request, "csv")
+
+
+@staff_view(Action.SEE_PLANNING)
+def staffing_claim_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same claim as an XLSX workbook."""
+    return _claim(request, "xlsx")

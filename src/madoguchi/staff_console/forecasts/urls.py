@@ -10,4 +10,5 @@ urlpatterns = [
     path("register/", views.register_upload, name="register"),
     path("staffing/", staffing_views.staffing, name="staffing"),
     path("staffing/claim.csv", staffing_views.staffing_claim, name="staffing_claim"),
+    path("staffing/claim.xlsx", staffing_views.staffing_claim_xlsx, name="staffing_claim_xlsx"),
 ]
