@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.core.admin import AuditedModelAdmin
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.staff import offices_admin  # noqa: F401 — registers the offices' admin
 from madoguchi.staff.access import MunicipalityScopedAdmin
 from madoguchi.staff.models import StaffUser
 from madoguchi.staff.second_factor import reset_second_factor

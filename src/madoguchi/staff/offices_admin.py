@@ -1,3 +1,12 @@
+"""The admin of the municipality's set-up — municipalities, sites, counters, terminals,
+procedures, opening sessions, closures, special openings — with Japanese validation, audited,
+and limited to the signed-in account's municipality (`access.MunicipalityScopedAdmin`).
+
+It lives with the access rules rather than in `offices` because it asks them, and they read
+`offices`' models: `offices` stays below `staff` (docs/ARCHITECTURE.md, Layers). Registered when
+`staff.admin` is loaded by the admin's autodiscovery.
+"""
+
 from __future__ import annotations
 
 from typing import Any
