@@ -150,3 +150,26 @@ def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(city) -
     names = [row[5] for row in cells[1:] if str(row[5].value or "").startswith("=")]
     assert names, "the formula-looking site name is in the workbook"
     assert all(cell.data_type == "s" for cell in names)  # text, never a formula
+
+
+def test_the_policys_staff_hours_limit_reaches_the_plan(city) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    unlimited = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert "計画がありません" not in unlimited
+    PlanningPolicy.objects.update_or_create(
+        municipality=city, defaults={"staff_hours_per_week_limit": 0}
+    )
+    limited = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert "需要・待ちの目標・窓口数の制約をすべて満たす計画がありません" in limited
+
+
+def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(city) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    policy = PlanningPolicy(municipality=city, staff_hours_per_week_limit=100_001)
+    with pytest.raises(ValidationError) as refused:
+        policy.full_clean()
+    assert refused.value.message_dict["staff_hours_per_week_limit"] == [
+        "1週間の時間の上限は0〜100,000時間で入力してください（空欄なら上限なし）。"
+    ]

@@ -227,3 +227,24 @@ def test_negative_change_or_carry_over_prices_are_refused() -> None:
         solve_staffing(_swinging(change_cost_per_hour=-1.0))
     with pytest.raises(StaffingError, match="change and carry-over"):
         solve_staffing(_swinging(carry_over_cost_per_hour=-1.0))
+
+
+def test_a_total_staff_hours_cap_binds_across_sites() -> None:
+    # Two sites with 30 h of work a week each. Uncapped, each opens 4 weekday sessions (32 h,
+    # cost 32); capped at 60 h for both, each must hit 30 h exactly with dearer sessions: 3
+    # weekday + 6 evening sessions (24 h + 6 h, cost 24 + 9 = 33).
+    demand = [[30.0, 30.0]] * 3
+    free = solve_staffing(_problem(demand))
+    kinds_hours = np.array([k.session_hours for k in KINDS])
+    assert (free.counter_sessions @ kinds_hours).sum(axis=1).tolist() == [64.0] * 3
+    capped = solve_staffing(_problem(demand, total_staff_hours_per_week=60.0))
+    assert (capped.counter_sessions @ kinds_hours).sum(axis=1).max() <= 60.0 + 1e-9
+    assert capped.cost == pytest.approx(3 * 66.0)
+    assert free.cost == pytest.approx(3 * 64.0)
+
+
+def test_a_total_staff_cap_too_low_is_named() -> None:
+    with pytest.raises(StaffingInfeasibleError, match=r"all sites together .* by week 1 within 59"):
+        solve_staffing(_problem([[30.0, 30.0]] * 3, total_staff_hours_per_week=59.0))
+    with pytest.raises(StaffingError, match="total_staff_hours_per_week"):
+        solve_staffing(_problem([[30.0, 30.0]], total_staff_hours_per_week=-1.0))

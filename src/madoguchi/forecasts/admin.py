@@ -50,6 +50,7 @@ class PlanningPolicyAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
                 "fields": (
                     *PlanningPolicy.rate_fields(),
                     "contractor_share_percent",
+                    "staff_hours_per_week_limit",
                 )
             },
         ),

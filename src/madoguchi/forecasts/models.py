@@ -212,6 +212,12 @@ class PlanningPolicy(models.Model):
     contractor_evening_yen = _yen_field("委託事業者の1時間あたり費用：平日夜間（円）", 3000)
     contractor_saturday_yen = _yen_field("委託事業者の1時間あたり費用：土曜（円）", 3600)
     contractor_sunday_yen = _yen_field("委託事業者の1時間あたり費用：日曜・祝日（円）", 3600)
+    staff_hours_per_week_limit = models.PositiveIntegerField(
+        "全窓口で1週間に確保できる窓口の時間の上限（職員と委託の合計、時間）",
+        null=True,
+        blank=True,
+        help_text="人数×1人あたりの時間。空欄なら上限なし。窓口の配置計画がこの範囲で組まれます。",
+    )
     contractor_share_percent = models.SmallIntegerField(
         "窓口・事務の時間のうち委託事業者が担う割合（％）",
         default=0,
@@ -392,6 +398,12 @@ class PlanningPolicy(models.Model):
         if self.target_wait_minutes is not None and self.target_wait_minutes > 240:
             errors.setdefault("target_wait_minutes", []).append(
                 "目標の待ち時間は0〜240分で入力してください。"
+            )
+        if self.staff_hours_per_week_limit is not None and not (
+            0 <= self.staff_hours_per_week_limit <= 100_000
+        ):
+            errors.setdefault("staff_hours_per_week_limit", []).append(
+                "1週間の時間の上限は0〜100,000時間で入力してください（空欄なら上限なし）。"
             )
         if self.notice_delay_weeks is not None and self.notice_delay_weeks > 8:
             errors.setdefault("notice_delay_weeks", []).append(

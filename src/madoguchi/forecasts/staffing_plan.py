@@ -82,6 +82,8 @@ class StaffingSettings:
     weekend_cost: float = 1.5
     change_cost: float = 0.25
     weekday_rate_yen: float = 3000.0
+    total_staff_hours_per_week: float | None = None
+    """Counter-hours all sites together may open in a week (the policy's staff limit)."""
     """Price of each counter-hour a site's weekly hours move from one week to the next, in
     weekday hours: a steadier roster for a little more staff time (0 = follow demand freely)."""
 
@@ -285,6 +287,7 @@ def staffing_input(
             dtype=np.float64,
         ),
         lead_time_weeks=settings.lead_time_weeks,
+        total_staff_hours_per_week=settings.total_staff_hours_per_week,
         change_cost_per_hour=settings.change_cost
         * settings.weekday_cost
         * settings.weekday_rate_yen,

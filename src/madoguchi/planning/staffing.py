@@ -171,6 +171,8 @@ class StaffingProblem:
     close counters and hand their work to the week after the plan. ``change_cost_per_hour``
     prices each counter-hour a site's weekly hours move from one week to the next (0 = no
     penalty): a higher price gives a steadier roster at some extra staff cost.
+    ``total_staff_hours_per_week`` caps the counter-hours of all sites together in each week (the
+    staff the municipality can field: headcount × hours each; None = no cap).
     """
 
     site_names: tuple[str, ...]
@@ -188,6 +190,7 @@ class StaffingProblem:
     backlog_cost_per_hour: float = 0.0
     carry_over_cost_per_hour: float | None = None
     change_cost_per_hour: float = 0.0
+    total_staff_hours_per_week: float | None = None
 
     @property
     def weeks(self) -> int:
@@ -229,6 +232,10 @@ class StaffingProblem:
                 raise StaffingError(f"spill pair ({origin}, {target}) is not two different sites")
         if not self.lead_time_weeks >= 0:
             raise StaffingError("lead_time_weeks must be ≥ 0")
+        if self.total_staff_hours_per_week is not None and not (
+            self.total_staff_hours_per_week >= 0
+        ):
+            raise StaffingError("total_staff_hours_per_week must be ≥ 0")
         if not self.change_cost_per_hour >= 0 or not (
             self.carry_over_cost_per_hour is None or self.carry_over_cost_per_hour >= 0
         ):
@@ -308,6 +315,20 @@ def _diagnose(problem: StaffingProblem, site_week_hours: FloatArray) -> str:
             f"{must_serve[week, site]:.0f} counter-hours due, at most "
             f"{np.cumsum(reach, axis=0)[week, site]:.0f} available"
         )
+    if problem.total_staff_hours_per_week is not None:
+        due = must_serve.sum(axis=1)
+        available = np.cumsum(
+            np.minimum(weekly.sum(axis=1), problem.total_staff_hours_per_week), axis=0
+        )
+        short_total = due - available > 1e-6
+        if short_total.any():
+            week = int(np.argmax(short_total))
+            return (
+                f"all sites together cannot keep the lead time of {problem.lead_time_weeks:g} "
+                f"weeks by week {week + 1} within {problem.total_staff_hours_per_week:.0f} staff "
+                f"hours a week: {due[week]:.0f} counter-hours due, at most "
+                f"{available[week]:.0f} available"
+            )
     return "no plan meets demand, lead time, counter and staff limits together"
 
 
@@ -437,6 +458,14 @@ def solve_staffing(
             row_lower.append(np.full(weeks * limited.size, -np.inf))
             row_upper.append(np.tile(problem.staff_hours_per_week[limited], weeks))
             next_row += weeks * limited.size
+
+    # All sites together: Σ_s Σ_k hours_k x[w,s,k] ≤ the staff the municipality can field.
+    if problem.total_staff_hours_per_week is not None:
+        w_g, s_g, k_g = np.meshgrid(week_ids, np.arange(sites), np.arange(kinds), indexing="ij")
+        add(next_row + w_g, x_index(w_g, s_g, k_g), hours[k_g])
+        row_lower.append(np.full(weeks, -np.inf))
+        row_upper.append(np.full(weeks, problem.total_staff_hours_per_week))
+        next_row += weeks
 
     # Temporary sites: x[w,t,k] ≤ max_counters[t] · y[t].
     if n_y:

@@ -65,12 +65,15 @@ def _settings(form: StaffingForm, policy: PlanningPolicy) -> StaffingSettings:
     """The manager's choices, or the policy's when the form is not sent: relative costs from
     the municipality's yen rates, and the yen of a weekday hour they multiply."""
     rate = policy.blended_rate_yen("weekday")
+    limit = policy.staff_hours_per_week_limit
+    cap = float(limit) if limit is not None else None
     if not form.is_bound:
         return StaffingSettings(
             take_up=policy.take_up_percent / 100,
             evening_cost=float(policy.evening_cost_weight),
             weekend_cost=float(policy.weekend_cost_weight),
             weekday_rate_yen=rate,
+            total_staff_hours_per_week=cap,
         )
     data = form.cleaned_data
     return StaffingSettings(
@@ -81,6 +84,7 @@ def _settings(form: StaffingForm, policy: PlanningPolicy) -> StaffingSettings:
         evening_cost=float(data["evening_cost"]),
         weekend_cost=float(data["weekend_cost"]),
         weekday_rate_yen=rate,
+        total_staff_hours_per_week=cap,
     )
 
 
