@@ -191,39 +191,34 @@ def test_the_backlog_reads_the_policy(city) -> None:  # type: ignore[no-untyped-
 
 def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(city) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     from madoguchi.forecasts.selectors import counter_needs
-    from madoguchi.planning.queueing import counters_for_mixed_demand, offered_load_erlangs
 
     start = dt.date(2026, 12, 1)
+    busy = {"pin_resets_per_1000_per_month": Decimal("3000")}  # a queue in a 400-resident city
+    PlanningPolicy.objects.create(municipality=city, **busy)
     base = counter_needs(city, start=start, months=12, take_up=0.9)
     assert base is not None and base.sites
     assert (base.service_level_percent, base.target_wait_minutes) == (80, 20)
     for need in base.sites:
-        # never fewer counters than the load keeps busy, terminals no more than counters
-        load = offered_load_erlangs(need.arrivals_per_hour, need.service_minutes)
-        assert need.counters_needed >= load
-        assert need.terminals_needed <= need.counters_needed
-    less = counter_needs(city, start=start, months=12, take_up=0.2)
-    assert less is not None
-    assert all(
-        a.counters_needed <= b.counters_needed for a, b in zip(less.sites, base.sites, strict=True)
+        for session in need.sessions:
+            # never fewer counters than the booked visitors keep busy
+            booked_load = session.booked_per_hour * session.service_minutes / 60
+            assert session.counters_needed >= booked_load
+            assert session.terminals_needed <= session.counters_needed
+    PlanningPolicy.objects.filter(municipality=city).update(
+        pin_resets_per_1000_per_month=Decimal("6000")
     )
-    PlanningPolicy.objects.create(
-        municipality=city, service_level_percent=99, target_wait_minutes=0
+    more = counter_needs(city, start=start, months=12, take_up=0.9)
+    assert more is not None
+    pairs = list(zip(base.sites, more.sites, strict=True))
+    assert all(b.counters_needed <= m.counters_needed for b, m in pairs)
+    PlanningPolicy.objects.filter(municipality=city).update(
+        service_level_percent=99, target_wait_minutes=0
     )
     strict = counter_needs(city, start=start, months=12, take_up=0.9)
     assert strict is not None
-    pairs = list(zip(base.sites, strict.sites, strict=True))
+    pairs = list(zip(more.sites, strict.sites, strict=True))
     assert all(b.counters_needed <= s.counters_needed for b, s in pairs)
-    # the policy's level and target reach the queueing answer (tested against Erlang C itself)
-    share = city.walkin_share_percent / 100
-    for need in strict.sites:
-        assert need.counters_needed == counters_for_mixed_demand(
-            booked_per_hour=need.arrivals_per_hour * (1 - share),
-            walkin_per_hour=need.arrivals_per_hour * share,
-            service_minutes=need.service_minutes,
-            target_wait_minutes=0,
-            service_level=0.99,
-        )
+    assert sum(s.counters_needed for _, s in pairs) > sum(b.counters_needed for b, _ in pairs)
     page = Client()
     login_staff(page, StaffUser.objects.get(username="demo-manager"))
     html = page.get("/staff/planning/").content.decode()

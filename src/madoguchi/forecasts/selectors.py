@@ -5,14 +5,17 @@ engine's plain arrays and dataclasses, and shapes its answers for the staff page
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from madoguchi.core.clock import JST
 from madoguchi.core.dates import monday_of, month_start
+from madoguchi.core.holidays import national_holiday_name
 from madoguchi.forecasts.models import (
+    COUNTER_WORK_KINDS,
     PlanningPolicy,
     RegisterExpiryCount,
     RegisterHolding,
@@ -45,6 +48,14 @@ from madoguchi.planning.demand import (
 from madoguchi.planning.holding import holding_rate
 from madoguchi.planning.queueing import counters_for_mixed_demand
 from madoguchi.planning.rules import day_number
+from madoguchi.planning.service_level import CounterAdvice, counters_for_service_level
+from madoguchi.planning.workload import (
+    WORK_KINDS,
+    WorkKind,
+    Workload,
+    WorkloadParameters,
+    weekly_workload,
+)
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import planned_slots
 
@@ -292,17 +303,18 @@ def capacity_plan(
 ) -> CapacityPlan:
     """Renewal workload per month against counter capacity, and what is left over.
 
-    Workload = card renewals × the hand-over time + certificate renewals × their time. What a
-    month cannot serve carries into the next; the wait is that backlog over the next month's
+    Workload = card renewals × the hand-over time + certificate renewals × their time (the
+    municipality's minutes, `PlanningPolicy`; all the counter work by week: `counter_needs`).
+    What a month cannot serve carries into the next; the wait is that backlog over the next month's
     capacity, in days (30-day months).
     """
     forecast = municipality_forecast(
         municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
     )
-    minutes = dict(Procedure.objects.values_list("code", "duration_minutes"))
+    policy = policy_for(municipality.pk)
     demand = (
-        forecast.card_renewals * minutes.get(ProcedureCode.CARD_PICKUP, 20)
-        + forecast.cert_renewals * minutes.get(ProcedureCode.CERT_RENEWAL, 10)
+        forecast.card_renewals * policy.card_pickup_minutes
+        + forecast.cert_renewals * policy.cert_renewal_minutes
     ) / 60
     capacity = monthly_counter_hours(municipality, start=start, months=months, what_if=what_if)
     backlog = np.zeros(months)
@@ -326,141 +338,415 @@ def capacity_plan(
     )
 
 
-# --- counters for a service level --------------------------------------------------------------
+# --- all the counter work, and counters, staff and terminals for a service level ----------------
+
+SESSION_LABELS = {
+    "weekday": "平日日中",
+    "evening": "平日夜間",
+    "saturday": "土曜",
+    "sunday": "日曜・祝日",
+}
+WORK_LABELS = {prefix: label for prefix, label, _at_counter in COUNTER_WORK_KINDS}
+FULL_TIME_HOURS_PER_WEEK = 38.75
+"""A full-time municipal post: 7 h 45 a day, five days (the unit of the headcount)."""
+WARM_UP_MONTHS = 3
+"""Months forecast before the horizon only to feed the production lag (their cards arrive in it)."""
+
+_WORK_PROCEDURE = {
+    "card_pickup": ProcedureCode.CARD_PICKUP,
+    "cert_renewal": ProcedureCode.CERT_RENEWAL,
+    "application": ProcedureCode.CARD_APPLICATION,
+    "application_in_person": ProcedureCode.CARD_APPLICATION,
+    "pin_reset": ProcedureCode.CERT_RENEWAL,
+    "other_visit": ProcedureCode.CARD_PICKUP,
+}
+"""Where each kind of visit can be done: at the sites, and in the hours, that offer this procedure
+(a PIN reset goes where certificates are renewed; other visits where cards are handed over; a
+municipality without an application procedure takes applications where cards are handed over)."""
+
+
+def workload_parameters(municipality: Municipality, policy: PlanningPolicy) -> WorkloadParameters:
+    """The municipality's policy as the engine's parameters (new cards scaled by population)."""
+    snapshot = current_snapshot(municipality.pk)
+    residents = snapshot.rows if snapshot else 0
+    weeks_a_year = 365.25 / 7
+    return WorkloadParameters(
+        kinds={
+            prefix: WorkKind(
+                minutes=float(getattr(policy, f"{prefix}_minutes")),
+                needs_terminal=bool(getattr(policy, f"{prefix}_needs_terminal")),
+            )
+            for prefix in WORK_KINDS
+        },
+        counter_application_share=policy.counter_application_percent / 100,
+        apply_in_person_share=policy.apply_in_person_percent / 100,
+        new_cards_per_week=float(policy.new_cards_per_1000_per_year)
+        * residents
+        / 1000
+        / weeks_a_year,
+        pin_resets_per_week=float(policy.pin_resets_per_1000_per_month)
+        * residents
+        / 1000
+        * 12
+        / weeks_a_year,
+        other_visits_per_week=float(policy.other_visits_per_1000_per_month)
+        * residents
+        / 1000
+        * 12
+        / weeks_a_year,
+    )
 
 
 @dataclass(frozen=True)
-class CounterNeed:
-    """One site in the busiest month of the horizon: the counters and terminals a service level
-    needs on an average open hour, beside what the site has."""
+class MunicipalityWork:
+    """All the counter and back-office work per ISO week of the horizon (engine's `Workload`)."""
 
-    site: Site
+    week_starts: list[dt.date]
+    workload: Workload
+    new_cards_capped: bool
+
+
+def municipality_work(
+    municipality: Municipality, *, start: dt.date, months: int, take_up: float
+) -> MunicipalityWork:
+    """Every kind of work per week for `months` from `start` (a 1st): renewals from the register
+    at `take_up`, new cards at the policy's rate (never more, over the horizon, than residents
+    without a card), applications, hand-overs after the production lag, PIN resets, other visits,
+    setup and notices. Certificate renewals a post office takes, where the policy consigns them,
+    are not counter work here."""
+    policy = policy_for(municipality.pk)
+    warm_start = month_start(start, -WARM_UP_MONTHS)
+    forecast = municipality_forecast(
+        municipality,
+        start=warm_start,
+        months=months + WARM_UP_MONTHS,
+        by="week",
+        options=DemandOptions(
+            take_up=take_up,
+            post_office_share=(
+                policy.post_office_share_percent / 100 if policy.allow_post_office else 0.0
+            ),
+        ),
+    )
+    mondays = [EPOCH + dt.timedelta(days=int(day)) for day in forecast.period_starts]
+    first = next(index for index, monday in enumerate(mondays) if monday >= start)
+    # the last ISO week is cut by the horizon's end: leave it out
+    end = month_start(start, months)
+    last = max(index for index, monday in enumerate(mondays) if monday + dt.timedelta(6) < end)
+    parameters = workload_parameters(municipality, policy)
+    snapshot = current_snapshot(municipality.pk)
+    capped = False
+    if snapshot is not None:
+        without_card = max(0, snapshot.rows - snapshot.card_holders)
+        horizon_new = parameters.new_cards_per_week * (last + 1 - first)
+        if horizon_new > without_card:
+            capped = True
+            parameters = replace(
+                parameters, new_cards_per_week=without_card / max(1, last + 1 - first)
+            )
+    certs = forecast.cert_renewals - forecast.cert_renewals_at_post_office
+    workload = weekly_workload(
+        forecast.card_renewals[: last + 1], certs[: last + 1], parameters, warm_up_weeks=first
+    )
+    return MunicipalityWork(
+        week_starts=mondays[first : last + 1], workload=workload, new_cards_capped=capped
+    )
+
+
+@dataclass(frozen=True)
+class SessionNeed:
+    """One session kind at a site in the busiest week: what comes, what the service level needs
+    (formula and simulation, `planning.service_level`) and what the site has now."""
+
+    session_kind: str
+    label: str
     open_hours: float
+    session_minutes: float
     visits: float
-    arrivals_per_hour: float
+    booked_per_hour: float
+    walkin_per_hour: float
     service_minutes: float
-    counters_needed: int
+    advice: CounterAdvice
     counters_now: int
     terminals_needed: int
+
+    @property
+    def counters_needed(self) -> int:
+        return self.advice.counters
+
+
+@dataclass(frozen=True)
+class SiteNeed:
+    """A site in the busiest week: its sessions, the staff and terminals all its work needs."""
+
+    site: Site
+    sessions: list[SessionNeed]
+    visits: float
+    counter_staff_hours: float
+    back_office_hours: float
+    setup_terminals: int
     terminals_now: int
+
+    @property
+    def counters_needed(self) -> int:
+        return max((s.counters_needed for s in self.sessions), default=0)
+
+    @property
+    def counters_now(self) -> int:
+        return max((s.counters_now for s in self.sessions), default=0)
+
+    @property
+    def terminals_needed(self) -> int:
+        counter = max((s.terminals_needed for s in self.sessions), default=0)
+        return counter + self.setup_terminals
+
+    @property
+    def staff_hours(self) -> float:
+        return self.counter_staff_hours + self.back_office_hours
+
+    @property
+    def full_time_staff(self) -> float:
+        return self.staff_hours / FULL_TIME_HOURS_PER_WEEK
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One kind of work in the busiest week and over the horizon."""
+
+    kind: str
+    label: str
+    at_counter: bool
+    minutes: float
+    needs_terminal: bool
+    peak_count: float
+    peak_hours: float
+    horizon_count: float
 
 
 @dataclass(frozen=True)
 class CounterNeeds:
-    month_label: str
+    week_start: dt.date
     service_level_percent: int
     target_wait_minutes: int
+    patience_minutes: int
     walkin_share_percent: int
-    sites: list[CounterNeed]
+    work: list[WorkRow]
+    sites: list[SiteNeed]
+    new_cards_capped: bool
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.week_start:%Y-%m-%d}"
+
+
+def _session_kind(period_kind: str, day: dt.date) -> str:
+    if period_kind == "weekend":
+        return "saturday" if day.weekday() == 5 else "sunday"
+    if period_kind == "weekday" and (day.weekday() >= 5 or national_holiday_name(day)):
+        return "saturday" if day.weekday() == 5 else "sunday"
+    return period_kind if period_kind in SESSION_LABELS else "weekday"
+
+
+@dataclass
+class _Hours:
+    """Open hours of one procedure at one site in a week, by session kind."""
+
+    hours: dict[str, float] = field(default_factory=dict)
+    counter_hours: dict[str, float] = field(default_factory=dict)
+    sessions: dict[str, int] = field(default_factory=dict)
+    most: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.hours.values())
+
+    @property
+    def total_counter_hours(self) -> float:
+        return sum(self.counter_hours.values())
 
 
 def counter_needs(
     municipality: Municipality, *, start: dt.date, months: int, take_up: float
 ) -> CounterNeeds | None:
-    """Counters and terminals per site for the policy's service level in the horizon's busiest
-    month (card and certificate renewals from the register).
+    """Counters, staff and terminals per site and session kind for the policy's service level in
+    the horizon's busiest week (all the counter work, `municipality_work`).
 
-    The month's visits are shared between sites by their counter-hours and spread evenly over
-    each site's open hours; the municipality's walk-in share waits in an Erlang C queue, the rest
-    come booked (`counters_for_mixed_demand`). Terminals: the same for the procedures that need
-    one. None when nothing is forecast.
+    Each kind of visit goes to the sites offering its procedure in proportion to their
+    counter-hours for it that week, and within a site spreads evenly over the procedure's open
+    hours. In each session kind the municipality's walk-in share comes without a booking; the
+    counters are the formula's answer checked by the simulation (`planning.service_level`).
+    Terminals: the same for the visits that need one, plus the setup of the site's delivered
+    cards (back office, weekday hours). Back-office work goes to the sites in proportion to
+    their card hand-overs. Staff hours: counters × session hours plus back-office hours. None
+    when nothing is forecast.
     """
     policy = policy_for(municipality.pk)
-    forecast = municipality_forecast(
-        municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
-    )
-    total = forecast.card_renewals + forecast.cert_renewals
-    if not len(total) or total.max() <= 0:
+    work = municipality_work(municipality, start=start, months=months, take_up=take_up)
+    load = work.workload
+    if not load.weeks or load.counter_hours.max() <= 0:
         return None
-    peak = int(np.argmax(total))
-    first, after = month_start(start, peak), month_start(start, peak + 1)
+    peak = int(np.argmax(load.counter_hours + load.back_office_hours))
+    monday = work.week_starts[peak]
     procedures = {
         p.code: p
-        for p in Procedure.objects.filter(
-            code__in=(ProcedureCode.CARD_PICKUP, ProcedureCode.CERT_RENEWAL)
-        )
+        for p in Procedure.objects.filter(code__in={str(code) for code in _WORK_PROCEDURE.values()})
     }
-    card, cert = float(forecast.card_renewals[peak]), float(forecast.cert_renewals[peak])
-    # (visits, minutes each, needs a terminal) per kind of work
-    mix = [
-        (visits, p.duration_minutes if p else default, p.needs_terminal if p else True)
-        for visits, p, default in (
-            (card, procedures.get(ProcedureCode.CARD_PICKUP), 20),
-            (cert, procedures.get(ProcedureCode.CERT_RENEWAL), 10),
-        )
-    ]
-
-    def mean_minutes(parts: list[tuple[float, int, bool]]) -> float:
-        visits = sum(n for n, _, _ in parts)
-        return sum(n * m for n, m, _ in parts) / visits if visits else 0.0
-
-    rows: list[tuple[Site, float, float, int, int]] = []
-    for site in active_sites().filter(municipality=municipality):
+    fallback = procedures.get(ProcedureCode.CARD_PICKUP)
+    hours: dict[tuple[int, str], _Hours] = {}
+    sites = list(active_sites().filter(municipality=municipality))
+    terminals_now: dict[int, int] = {}
+    for site in sites:
         offered = offered_procedures(site)
-        reference = procedures.get(ProcedureCode.CARD_PICKUP)
-        if reference not in offered:
-            continue
         calendar = SiteCalendar.load(site)
-        open_hours = counter_hours = 0.0
-        most = 0
-        day = first
-        while day < after:
-            for period in procedure_periods(calendar, reference, day):
-                open_hours += period.minutes / 60
-                counter_hours += period.counters * period.minutes / 60
-                most = max(most, period.counters)
-            day += dt.timedelta(days=1)
-        if open_hours > 0:
-            rows.append(
-                (
-                    site,
-                    open_hours,
-                    counter_hours,
-                    most,
-                    site.terminals.filter(is_active=True).count(),
-                )
-            )
-    all_counter_hours = sum(row[2] for row in rows)
-    level, target = policy.service_level_percent / 100, float(policy.target_wait_minutes)
-    walkin_share = municipality.walkin_share_percent / 100
-    needs = []
-    for site, open_hours, counter_hours, most, terminals in rows:
-        share = counter_hours / all_counter_hours
-        service = mean_minutes(mix)
-        per_hour = (card + cert) * share / open_hours
-        terminal_mix = [part for part in mix if part[2]]
-        terminal_per_hour = sum(n for n, _, _ in terminal_mix) * share / open_hours
+        terminals_now[site.pk] = site.terminals.filter(is_active=True).count()
+        for code, procedure in procedures.items():
+            if procedure not in offered:
+                continue
+            week = hours.setdefault((site.pk, code), _Hours())
+            for offset in range(7):
+                day = monday + dt.timedelta(days=offset)
+                for period in procedure_periods(calendar, procedure, day):
+                    kind = _session_kind(period.kind, day)
+                    week.hours[kind] = week.hours.get(kind, 0.0) + period.minutes / 60
+                    week.counter_hours[kind] = (
+                        week.counter_hours.get(kind, 0.0) + period.counters * period.minutes / 60
+                    )
+                    week.sessions[kind] = week.sessions.get(kind, 0) + 1
+                    week.most[kind] = max(week.most.get(kind, 0), period.counters)
 
-        def counters(arrivals: float, minutes_each: float) -> int:
-            if arrivals <= 0:
-                return 0
-            return counters_for_mixed_demand(
-                booked_per_hour=arrivals * (1 - walkin_share),
-                walkin_per_hour=arrivals * walkin_share,
-                service_minutes=minutes_each,
+    def procedure_of(kind: str) -> str:
+        code = str(_WORK_PROCEDURE[kind])
+        return code if code in procedures else str(fallback.code if fallback else code)
+
+    # visits[site][session kind] = list of (visits per hour, minutes, needs terminal) per kind
+    rates: dict[int, dict[str, list[tuple[float, float, bool]]]] = {s.pk: {} for s in sites}
+    visits_at: dict[int, float] = {s.pk: 0.0 for s in sites}
+    pickups_at: dict[int, float] = {s.pk: 0.0 for s in sites}
+    for kind in load.counter_kinds:
+        count = float(load.counts[kind][peak])
+        code = procedure_of(kind)
+        offering = [s for s in sites if (s.pk, code) in hours and hours[s.pk, code].total > 0]
+        capacity = sum(hours[s.pk, code].total_counter_hours for s in offering)
+        if count <= 0 or capacity <= 0:
+            continue
+        spec = load.kinds[kind]
+        for site in offering:
+            week = hours[site.pk, code]
+            share = count * week.total_counter_hours / capacity
+            visits_at[site.pk] += share
+            if kind == "card_pickup":
+                pickups_at[site.pk] += share
+            for session_kind in week.hours:
+                rates[site.pk].setdefault(session_kind, []).append(
+                    (share / week.total, spec.minutes, spec.needs_terminal)
+                )
+    all_pickups = sum(pickups_at.values())
+    back_office = float(load.back_office_hours[peak])
+    setup_terminal_hours = float(load.terminal_hours(counter=False)[peak])
+    level, target = policy.service_level_percent / 100, float(policy.target_wait_minutes)
+    walkin = municipality.walkin_share_percent / 100
+    needs = []
+    for site in sites:
+        session_needs = []
+        counter_staff = 0.0
+        site_hours = {
+            kind: week
+            for (site_pk, _code), week in hours.items()
+            if site_pk == site.pk
+            for kind in week.hours
+        }
+        for session_kind in SESSION_LABELS:
+            parts = rates[site.pk].get(session_kind, [])
+            per_hour = sum(rate for rate, _, _ in parts)
+            if per_hour <= 0 or session_kind not in site_hours:
+                continue
+            week = site_hours[session_kind]
+            service = sum(rate * minutes for rate, minutes, _ in parts) / per_hour
+            session_minutes = week.hours[session_kind] * 60 / week.sessions[session_kind]
+            advice = counters_for_service_level(
+                booked_per_hour=round(per_hour * (1 - walkin), 2),
+                walkin_per_hour=round(per_hour * walkin, 2),
+                service_minutes=round(service, 1),
+                session_minutes=round(session_minutes),
                 target_wait_minutes=target,
                 service_level=level,
+                patience_minutes=float(policy.patience_minutes),
             )
-
+            terminal_parts = [part for part in parts if part[2]]
+            terminal_rate = sum(rate for rate, _, _ in terminal_parts)
+            terminals = 0
+            if terminal_rate > 0:
+                terminal_service = (
+                    sum(rate * minutes for rate, minutes, _ in terminal_parts) / terminal_rate
+                )
+                terminals = min(
+                    advice.counters,
+                    counters_for_mixed_demand(
+                        booked_per_hour=terminal_rate * (1 - walkin),
+                        walkin_per_hour=terminal_rate * walkin,
+                        service_minutes=terminal_service,
+                        target_wait_minutes=target,
+                        service_level=level,
+                    ),
+                )
+            counter_staff += advice.counters * week.hours[session_kind]
+            session_needs.append(
+                SessionNeed(
+                    session_kind=session_kind,
+                    label=SESSION_LABELS[session_kind],
+                    open_hours=week.hours[session_kind],
+                    session_minutes=session_minutes,
+                    visits=per_hour * week.hours[session_kind],
+                    booked_per_hour=per_hour * (1 - walkin),
+                    walkin_per_hour=per_hour * walkin,
+                    service_minutes=service,
+                    advice=advice,
+                    counters_now=week.most[session_kind],
+                    terminals_needed=terminals,
+                )
+            )
+        if not session_needs:
+            continue
+        share = pickups_at[site.pk] / all_pickups if all_pickups > 0 else 0.0
+        weekday_hours = site_hours["weekday"].hours["weekday"] if "weekday" in site_hours else 0.0
+        setup_terminals = (
+            math.ceil(setup_terminal_hours * share / weekday_hours - 1e-9)
+            if weekday_hours > 0 and setup_terminal_hours * share > 0
+            else 0
+        )
         needs.append(
-            CounterNeed(
+            SiteNeed(
                 site=site,
-                open_hours=open_hours,
-                visits=(card + cert) * share,
-                arrivals_per_hour=per_hour,
-                service_minutes=service,
-                counters_needed=counters(per_hour, service),
-                counters_now=most,
-                terminals_needed=counters(terminal_per_hour, mean_minutes(terminal_mix)),
-                terminals_now=terminals,
+                sessions=session_needs,
+                visits=visits_at[site.pk],
+                counter_staff_hours=counter_staff,
+                back_office_hours=back_office * share,
+                setup_terminals=setup_terminals,
+                terminals_now=terminals_now[site.pk],
             )
         )
+    rows = [
+        WorkRow(
+            kind=kind,
+            label=WORK_LABELS[kind],
+            at_counter=kind in load.counter_kinds,
+            minutes=load.kinds[kind].minutes,
+            needs_terminal=load.kinds[kind].needs_terminal,
+            peak_count=float(load.counts[kind][peak]),
+            peak_hours=float(load.hours(kind)[peak]),
+            horizon_count=float(load.counts[kind].sum()),
+        )
+        for kind in WORK_KINDS
+    ]
     return CounterNeeds(
-        month_label=forecast.labels[peak],
+        week_start=monday,
         service_level_percent=policy.service_level_percent,
         target_wait_minutes=policy.target_wait_minutes,
+        patience_minutes=policy.patience_minutes,
         walkin_share_percent=municipality.walkin_share_percent,
+        work=rows,
         sites=needs,
+        new_cards_capped=work.new_cards_capped,
     )
 
 

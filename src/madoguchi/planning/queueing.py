@@ -13,12 +13,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.linalg import expm_multiply
+
 __all__ = [
     "ErlangAResult",
     "ErlangCResult",
     "counters_for_mixed_demand",
     "counters_needed",
+    "counters_needed_with_abandonment",
     "erlang_a",
+    "erlang_a_service_level",
     "erlang_b",
     "erlang_c",
     "erlang_c_probability_of_waiting",
@@ -216,6 +222,111 @@ def erlang_a(
     )
 
 
+MAX_QUEUE_STATES = 5_000
+"""Erlang A's service level sums at most this many waiting residents; a steady state with more
+(patience so long and counters so few that the queue only stops growing in the thousands) is
+answered as a service level of 0."""
+
+
+def erlang_a_service_level(
+    counters: int,
+    arrivals_per_hour: float,
+    service_minutes: float,
+    patience_minutes: float,
+    target_wait_minutes: float,
+    *,
+    tolerance: float = 1e-12,
+) -> float:
+    """Return P(an arrival is called within ``target_wait_minutes``) in the Erlang A queue.
+
+    Those who give up before being called count as not served in time. An arrival (PASTA) finds
+    n in the system with the stationary probabilities of :func:`erlang_a`; below c counters it is
+    called at once; otherwise, with j waiting ahead, the queue ahead shrinks at rate
+    ``cμ + kθ`` (k still ahead: one called or one giving up) while the arrival itself gives up at
+    rate θ. The probability of being called by the target is read from that absorbing chain
+    (``scipy.sparse.linalg.expm_multiply``). Raises ValueError as :func:`erlang_a` and on a
+    negative target.
+    """
+    _check_counters(counters)
+    _check_positive("patience_minutes", patience_minutes)
+    offered_load_erlangs(arrivals_per_hour, service_minutes)
+    if not target_wait_minutes >= 0:
+        raise ValueError(f"target_wait_minutes must be ≥ 0, got {target_wait_minutes!r}")
+
+    lam = arrivals_per_hour / 60.0
+    mu = 1.0 / service_minutes
+    theta = 1.0 / patience_minutes
+    below = 0.0  # Σ_{n<c} p_n / p_c
+    weight = 1.0
+    for n in range(counters, 0, -1):
+        weight *= n * mu / lam
+        below += weight
+    ahead = [1.0]  # p_{c+j} / p_c, j = 0, 1, …
+    mass = 1.0
+    while True:
+        j = len(ahead)
+        if j > MAX_QUEUE_STATES:
+            # thousands still waiting at a steady state: nobody is called in time
+            return 0.0
+        ahead.append(ahead[-1] * lam / (counters * mu + j * theta))
+        mass += ahead[-1]
+        if ahead[-1] < tolerance * mass and lam < counters * mu + j * theta:
+            break
+    total = below + mass
+    if target_wait_minutes == 0:
+        return below / total
+    waiting = np.asarray(ahead) / total  # an arrival finds j waiting ahead
+    size = len(ahead)
+    ks = np.arange(size)
+    advance = counters * mu + theta * ks  # k ahead → k − 1 (k = 0: called)
+    # forward equation dp/dt = Aᵀ-form: A[to, from]; state `size` is "called" (absorbing),
+    # giving up (θ from every state) leaves the chain
+    rows = np.concatenate([ks, ks[1:] - 1, [size]])
+    cols = np.concatenate([ks, ks[1:], [0]])
+    values = np.concatenate([-(advance + theta), advance[1:], [advance[0]]])
+    generator = coo_matrix((values, (rows, cols)), shape=(size + 1, size + 1)).tocsr()
+    reached = expm_multiply(target_wait_minutes * generator, np.append(waiting, 0.0))
+    return float(below / total + reached[-1])
+
+
+def counters_needed_with_abandonment(
+    arrivals_per_hour: float,
+    service_minutes: float,
+    patience_minutes: float,
+    target_wait_minutes: float,
+    service_level: float,
+    *,
+    max_counters: int = 10_000,
+) -> int:
+    """Return the fewest counters so that P(called within target) ≥ service_level in Erlang A
+    (residents who give up count as not served in time). Raises ValueError as
+    :func:`counters_needed`."""
+    load = offered_load_erlangs(arrivals_per_hour, service_minutes)
+    if not 0.0 < service_level < 1.0:
+        raise ValueError(f"service_level must be in (0, 1), got {service_level!r}")
+
+    def meets(counters: int) -> bool:
+        level = erlang_a_service_level(
+            counters, arrivals_per_hour, service_minutes, patience_minutes, target_wait_minutes
+        )
+        return level >= service_level
+
+    # the level grows with the counters: step down from a guess while it holds, else up
+    counters = max(1, math.floor(load))
+    if meets(counters):
+        while counters > 1 and meets(counters - 1):
+            counters -= 1
+        return counters
+    while counters <= max_counters:
+        counters += 1
+        if meets(counters):
+            return counters
+    raise ValueError(
+        f"more than {max_counters} counters would be needed for {arrivals_per_hour}/h "
+        f"at {service_minutes} min each"
+    )
+
+
 def counters_needed(
     arrivals_per_hour: float,
     service_minutes: float,
@@ -256,11 +367,14 @@ def counters_for_mixed_demand(
     service_minutes: float,
     target_wait_minutes: float,
     service_level: float,
+    patience_minutes: float = 0.0,
 ) -> int:
     """Counters for booked visitors plus walk-ins at a service level.
 
     Booked visitors come at their slot and need their offered load, rounded up; walk-ins get the
-    Erlang C answer of :func:`counters_needed` on top (P(wait ≤ target) ≥ ``service_level``).
+    Erlang C answer of :func:`counters_needed` on top (P(wait ≤ target) ≥ ``service_level``),
+    or, when walk-ins give up after ``patience_minutes`` on average (> 0), the Erlang A answer of
+    :func:`counters_needed_with_abandonment`.
     Zero when nobody comes. Raises ValueError as :func:`counters_needed`.
     """
     if booked_per_hour < 0 or walkin_per_hour < 0:
@@ -270,9 +384,14 @@ def counters_for_mixed_demand(
         if booked_per_hour > 0
         else 0
     )
-    walkin = (
-        counters_needed(walkin_per_hour, service_minutes, target_wait_minutes, service_level)
-        if walkin_per_hour > 0
-        else 0
-    )
+    if walkin_per_hour <= 0:
+        walkin = 0
+    elif patience_minutes > 0:
+        walkin = counters_needed_with_abandonment(
+            walkin_per_hour, service_minutes, patience_minutes, target_wait_minutes, service_level
+        )
+    else:
+        walkin = counters_needed(
+            walkin_per_hour, service_minutes, target_wait_minutes, service_level
+        )
     return booked + walkin
