@@ -31,7 +31,9 @@ ACTION = re.compile(r"""action="\{%\s*url\s+'(?P<name>[^']+)'(?P<args>[^%]*)%\}"
 LITERAL_ARG = re.compile(r"'([^']*)'")
 STEP = re.compile(r'name="step" value="(\w+)"')
 
-BOOKING = "tests/browser/test_resident_booking.py::test_resident_books_reschedules_and_cancels"
+FAMILY = (
+    "tests/browser/test_booking_without_traps.py::test_a_family_books_card_pickups_without_traps"
+)
 LOOKUP = (
     "tests/browser/test_resident_booking.py::"
     "test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off"
@@ -90,12 +92,13 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
         KIOSK_REGISTRATION,
         '"正面入口の登録を取り消す").click()',
     ),
-    "resident_site/templates/resident_site/identify.html::resident_site:identify": (
-        BOOKING,
-        '"確認画面へ進む").click()',
+    # who is coming (with the add-a-family-member button) and the confirmation, JS on and off
+    "resident_site/templates/resident_site/identify.html::resident_site:identify step=add_member": (
+        FAMILY,
+        '"家族を追加する").click()',
     ),
     "resident_site/templates/resident_site/confirm.html::resident_site:identify step=confirm": (
-        BOOKING,
+        FAMILY,
         '"この内容で予約する").click()',
     ),
     "resident_site/templates/resident_site/reschedule_confirm.html::"

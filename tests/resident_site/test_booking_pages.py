@@ -120,7 +120,7 @@ def test_day_lists_times_and_shows_full_ones_without_a_link(
     page = client.get(f"/book/card_pickup/{city.site.pk}/{VISIT_DAY}/").content.decode()
     assert identify_url(free) in page
     assert identify_url(full) not in page
-    assert "10:20〜10:40" in page and "空きなし" in page
+    assert ">10時台<" in page and ">10:20<" in page and "空きなし" in page
 
 
 # --- identifying and booking -----------------------------------------------------------------

@@ -272,6 +272,28 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
         return arguments
 
 
+class FamilyMemberForm(IdentifyForm):
+    """One more family member in the same visit (a family booking, as the API's
+    `family_members`): identified like the first person, without contact fields — the booking's
+    contact is the first person's (`booking_arguments(contact=…)`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("email", "phone"):
+            self.fields.pop(name, None)
+
+    def clean(self) -> dict[str, Any]:
+        return forms.Form.clean(self) or {}
+
+    def booking_arguments(self, *, contact: dict[str, str] | None = None) -> dict[str, Any]:
+        """As `IdentifyForm`'s, with `contact` (the first person's e-mail and phone) where the
+        procedure needs one for everybody (not a card pick-up: that holder's own is optional)."""
+        arguments = super().booking_arguments()
+        if contact and not self.needs_notice:
+            arguments.update(email=contact.get("email", ""), phone=contact.get("phone", ""))
+        return arguments
+
+
 class LookupForm(RefusesIndividualNumbers, forms.Form):
     """Find a reservation again: its booking code (予約コード) or, for a card pick-up, the
     notice number (交付通知書番号), with the birth date given when booking."""

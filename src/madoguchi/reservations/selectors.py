@@ -68,6 +68,51 @@ def bookable_slots(
     )
 
 
+def days_inside_lead_time(
+    *, site_id: int, procedure_code: str, date_from: dt.date, date_to: dt.date
+) -> set[dt.date]:
+    """Business dates between `date_from` and `date_to` when the site offers the procedure but
+    too soon to book online (from today to the day before the booking window opens): a
+    calendar marks them apart from closed days. One query, dates only."""
+    municipality = Municipality.objects.filter(sites__pk=site_id).first()
+    if municipality is None:
+        return set()
+    window = booking_window(municipality)
+    first = max(date_from, clock.today())
+    last = min(date_to, window.first - dt.timedelta(days=1))
+    if last < first:
+        return set()
+    starts = Slot.objects.filter(
+        site_id=site_id,
+        procedure__code=procedure_code,
+        is_offered=True,
+        starts_at__gte=clock.at(first, dt.time(0)),
+        starts_at__lt=clock.at(last + dt.timedelta(days=1), dt.time(0)),
+    ).values_list("starts_at", flat=True)
+    return {clock.to_jst(start).date() for start in starts}
+
+
+def first_free_day(*, site_id: int, procedure_code: str) -> dt.date | None:
+    """The first business date inside the booking window with a free seat for the procedure
+    at the site (what the calendar names as the first day to book), or None."""
+    municipality = Municipality.objects.filter(sites__pk=site_id).first()
+    if municipality is None:
+        return None
+    window = booking_window(municipality)
+    first = (
+        bookable_slots(
+            site_id=site_id,
+            procedure_code=procedure_code,
+            date_from=window.first,
+            date_to=window.last,
+        )
+        .filter(booked__lt=F("capacity"))
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    return clock.to_jst(first).date() if first is not None else None
+
+
 @dataclass(frozen=True)
 class DayAvailability:
     day: dt.date

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.core import clock
 from madoguchi.core.dates import month_start
 from madoguchi.reservations.models import Slot
-from madoguchi.reservations.selectors import bookable_slots
+from madoguchi.reservations.selectors import bookable_slots, days_inside_lead_time
 
 
 class Level(Enum):
@@ -28,11 +29,12 @@ class Level(Enum):
     MANY = "many"
     FEW = "few"
     NONE = "none"
+    SOON = "soon"
     CLOSED = "closed"
 
     @property
     def symbol(self) -> str:
-        return {"many": "○", "few": "△", "none": "×", "closed": "－"}[self.value]
+        return {"many": "○", "few": "△", "none": "×", "soon": "◇", "closed": "－"}[self.value]
 
     @property
     def words(self) -> Promise:
@@ -40,6 +42,7 @@ class Level(Enum):
             "many": _("空きあり"),
             "few": _("残りわずか"),
             "none": _("空きなし"),
+            "soon": _("直前のためネット予約は終了"),
             "closed": _("受付なし"),
         }[self.value]
 
@@ -84,15 +87,20 @@ def month_grid(site_id: int, procedure_code: str, year: int, month: int) -> list
         entry = seats.setdefault(clock.to_jst(starts_at).date(), [0, 0])
         entry[0] += max(0, capacity - booked)
         entry[1] += capacity
+    soon = days_inside_lead_time(
+        site_id=site_id,
+        procedure_code=procedure_code,
+        date_from=weeks[0][0],
+        date_to=weeks[-1][-1],
+    )
+
+    def level(day: dt.date) -> Level:
+        if day in seats:
+            return level_of(*seats[day])
+        return Level.SOON if day in soon else Level.CLOSED
+
     return [
-        [
-            CalendarDay(
-                day=day,
-                in_month=day.month == month,
-                level=level_of(*seats[day]) if day in seats else Level.CLOSED,
-            )
-            for day in week
-        ]
+        [CalendarDay(day=day, in_month=day.month == month, level=level(day)) for day in week]
         for week in weeks
     ]
 
@@ -120,6 +128,24 @@ def time_choices(slots: Iterable[Slot]) -> list[TimeChoice]:
         )
         for slot in slots
     ]
+
+
+@dataclass(frozen=True)
+class HourOfTimes:
+    """The times of one day that start within one hour (「9時台」), for a compact list."""
+
+    hour: int
+    entries: list[Any]
+
+
+def by_hour(entries: Iterable[Any]) -> list[HourOfTimes]:
+    """`entries` (each with a `time`: a `TimeChoice`, as `_time_links` gives) grouped by the
+    hour they start in, in time order: a phone shows a few short rows per hour instead of one
+    long list."""
+    hours: dict[int, list[Any]] = {}
+    for entry in entries:
+        hours.setdefault(entry["time"].starts_at.hour, []).append(entry)
+    return [HourOfTimes(hour, found) for hour, found in hours.items()]
 
 
 def day_times(site_id: int, procedure_code: str, day: dt.date) -> list[TimeChoice]:

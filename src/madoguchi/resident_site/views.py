@@ -32,13 +32,15 @@ from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
 from madoguchi.reservations import services
-from madoguchi.reservations.forms import IdentifyForm, LookupForm
+from madoguchi.reservations.forms import FamilyMemberForm, IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.normalize import normalize_reservation_code
 from madoguchi.reservations.selectors import (
     booking_window,
     find_reservation_by_number,
     find_reservation_for_resident,
+    first_free_day,
+    group_members,
     nearest_free_slots,
 )
 from madoguchi.reservations.visit import Visit, documents_to_bring
@@ -175,6 +177,8 @@ def _month_context(
         "previous_url": month_link(months[index - 1]) if index > 0 else "",
         "next_url": month_link(months[index + 1]) if index + 1 < len(months) else "",
         "levels": list(availability.Level),
+        "lead_days": site.municipality.booking_window_min_days,
+        "first_free_day": first_free_day(site_id=site.pk, procedure_code=procedure.code),
     }
 
 
@@ -226,6 +230,7 @@ def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpRe
             "site": site,
             "day": visit_day,
             "times": times,
+            "hours": availability.by_hour(times),
             "month_url": reverse("resident_site:month", args=[chosen.code, site.pk])
             + "?"
             + urlencode(month_query),
@@ -252,11 +257,83 @@ def _attach_service_error(form: IdentifyForm, error: DomainError) -> None:
     form.add_error(field if field in form.fields else None, error.message)
 
 
+MEMBERS_FIELD = "members"
+"""The hidden field counting the family members added to a booking (0 … MAX_GROUP_SIZE − 1)."""
+
+
+def _member_count(request: HttpRequest) -> int:
+    try:
+        count = int(request.POST.get(MEMBERS_FIELD, "0"))
+    except ValueError:
+        return 0
+    return max(0, min(count, services.MAX_GROUP_SIZE - 1))
+
+
+def _member_prefix(index: int) -> str:
+    return f"member{index + 1}"
+
+
+def _people_forms(
+    request: HttpRequest, procedure: Procedure, slot: Slot, count: int, *, bound: bool
+) -> tuple[IdentifyForm, list[FamilyMemberForm]]:
+    """The first person's form and `count` family members' forms, bound to the POST or filled
+    from it (to edit, add or remove someone without showing errors yet)."""
+    if bound:
+        lead = IdentifyForm(request.POST, procedure=procedure, site=slot.site)
+        members = [
+            FamilyMemberForm(
+                request.POST, procedure=procedure, site=slot.site, prefix=_member_prefix(i)
+            )
+            for i in range(count)
+        ]
+        return lead, members
+    lead = IdentifyForm(
+        procedure=procedure, site=slot.site, initial=_initial_from(request, procedure)
+    )
+    members = [
+        FamilyMemberForm(
+            procedure=procedure,
+            site=slot.site,
+            prefix=_member_prefix(i),
+            initial=_initial_from(request, procedure, prefix=_member_prefix(i)),
+        )
+        for i in range(count)
+    ]
+    return lead, members
+
+
+def _identify_page(
+    request: HttpRequest,
+    context: dict[str, Any],
+    form: IdentifyForm,
+    members: list[FamilyMemberForm],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "resident_site/identify.html",
+        {
+            **context,
+            "form": form,
+            "members": members,
+            "members_have_errors": any(member.errors for member in members),
+            "member_count": len(members),
+            "can_add_member": len(members) < services.MAX_GROUP_SIZE - 1,
+            "max_group_size": services.MAX_GROUP_SIZE,
+        },
+        status=status,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @cached_page(booking_page_seconds)  # the empty form (GET); the confirmation reads live
 def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse:
     """Steps 5 and 6: who is coming, then a confirmation page; the second POST books.
 
+    Family members may be added (「家族の分もいっしょに予約する」, up to `MAX_GROUP_SIZE` people
+    in one visit, as the API's `family_members`): a plain submit button adds or removes one,
+    so it works without JavaScript; all of them are booked in one slot, all or none.
     The confirmation page carries the entered values as hidden fields and a one-time token:
     the same token again (a double tap, a reload) shows the booking already made. The service
     is idempotent for the same person and slot too, so even two racing requests book once.
@@ -274,45 +351,64 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
             site=slot.site,
             initial={"notice_number": request.GET.get("notice", "")},
         )
-        return render(request, "resident_site/identify.html", {**context, "form": form})
+        return _identify_page(request, context, form, [])
 
     step = request.POST.get("step", "")
     token = request.POST.get("token", "")
     done = request.session.get(SESSION_TOKENS, {})
     if step == "confirm" and token in done:
         return redirect("resident_site:reservation", code=done[token])
-    if step == "edit":
-        form = IdentifyForm(
-            procedure=chosen, site=slot.site, initial=_initial_from(request, chosen)
-        )
-        return render(request, "resident_site/identify.html", {**context, "form": form})
-    form = IdentifyForm(request.POST, procedure=chosen, site=slot.site)
-    if not form.is_valid():
-        return render(request, "resident_site/identify.html", {**context, "form": form}, status=422)
+    count = _member_count(request)
+    if step in ("edit", "add_member", "remove_member"):
+        if step == "add_member":
+            count = min(count + 1, services.MAX_GROUP_SIZE - 1)
+        elif step == "remove_member":
+            count = max(count - 1, 0)
+        form, members = _people_forms(request, chosen, slot, count, bound=False)
+        return _identify_page(request, context, form, members)
+    form, members = _people_forms(request, chosen, slot, count, bound=True)
+    if not all([form.is_valid(), *[member.is_valid() for member in members]]):
+        return _identify_page(request, context, form, members, status=422)
     if step != "confirm":
-        documents = documents_to_bring(chosen, is_proxy=bool(form.cleaned_data.get("is_proxy")))
+        people = [
+            {
+                "form": person,
+                "documents": documents_to_bring(
+                    chosen, is_proxy=bool(person.cleaned_data.get("is_proxy"))
+                ),
+            }
+            for person in [form, *members]
+        ]
         return render(
             request,
             "resident_site/confirm.html",
-            {**context, "form": form, "token": secrets.token_urlsafe(16), "documents": documents},
+            {
+                **context,
+                "form": form,
+                "members": members,
+                "member_count": len(members),
+                "people": people,
+                "token": secrets.token_urlsafe(16),
+                "documents": people[0]["documents"],
+            },
         )
     try:
         hit("ip_write", client_ip(request))
-        if form.cleaned_data.get("notice_number"):
-            hit("notice", form.cleaned_data["notice_number"])  # normalised by the form
-        booked = _book(form, slot)
+        for person in [form, *members]:
+            if person.cleaned_data.get("notice_number"):
+                hit("notice", person.cleaned_data["notice_number"])  # normalised by the form
+        booked = _book(form, members, slot)
     except services.SlotFullError as full:
         carry = "?" + urlencode({"notice": form.cleaned_data.get("notice_number", "")})
         return _slot_full(request, context, full, carry)
     except DomainError as error:
         _attach_service_error(form, error)
-        return render(
-            request, "resident_site/identify.html", {**context, "form": form}, status=error.status
-        )
+        return _identify_page(request, context, form, members, status=error.status)
     recent = list(done.items())[-(KEPT_TOKENS - 1) :]
-    request.session[SESSION_TOKENS] = {**dict(recent), token: booked.code}
-    _remember(request, booked.code, booked.birth_date)
-    return redirect("resident_site:reservation", code=booked.code)
+    request.session[SESSION_TOKENS] = {**dict(recent), token: booked[0].code}
+    for reservation in booked:
+        _remember(request, reservation.code, reservation.birth_date)
+    return redirect("resident_site:reservation", code=booked[0].code)
 
 
 def _slot_full(
@@ -341,29 +437,48 @@ def _slot_full(
     )
 
 
-def _initial_from(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
-    """The values sent back from the confirmation page, to edit them (no errors shown)."""
+def _initial_from(
+    request: HttpRequest, procedure: Procedure, *, prefix: str = ""
+) -> dict[str, Any]:
+    """The values sent back from the confirmation page (or with an add/remove button), to edit
+    them (no errors shown); `prefix` names a family member's fields."""
+    name_of = (lambda name: f"{prefix}-{name}") if prefix else (lambda name: name)
     bound = IdentifyForm(request.POST, procedure=procedure)
-    initial: dict[str, Any] = {name: request.POST.get(name, "") for name in bound.fields}
-    initial["is_proxy"] = bool(request.POST.get("is_proxy"))
+    initial: dict[str, Any] = {name: request.POST.get(name_of(name), "") for name in bound.fields}
+    initial["is_proxy"] = bool(request.POST.get(name_of("is_proxy")))
     try:
         initial["birth_date"] = dt.date(
-            int(request.POST.get("birth_date_year", "")),
-            int(request.POST.get("birth_date_month", "")),
-            int(request.POST.get("birth_date_day", "")),
+            int(request.POST.get(name_of("birth_date_year"), "")),
+            int(request.POST.get(name_of("birth_date_month"), "")),
+            int(request.POST.get(name_of("birth_date_day"), "")),
         )
     except ValueError:
         initial.pop("birth_date")
     return initial
 
 
-def _book(form: IdentifyForm, slot: Slot) -> Reservation:
+def _book(form: IdentifyForm, members: list[FamilyMemberForm], slot: Slot) -> list[Reservation]:
     """Book through the reservations service, which also sends the confirmation (after the
-    commit) — no transaction here, so the booking takes the one-statement path."""
-    return services.book_reservation(
+    commit) — no transaction here, so the booking takes the one-statement path. With family
+    members, one group booking: everyone in the slot, or nobody."""
+    lead = form.booking_arguments()
+    if not members:
+        return [
+            services.book_reservation(
+                slot_id=slot.pk,
+                procedure_code=slot.procedure.code,
+                applicant=services.Applicant(**lead),
+                actor=Actor.resident(),
+            )
+        ]
+    contact = {"email": lead["email"], "phone": lead["phone"]}
+    return services.book_group_reservation(
         slot_id=slot.pk,
         procedure_code=slot.procedure.code,
-        applicant=services.Applicant(**form.booking_arguments()),
+        applicants=[
+            services.Applicant(**lead),
+            *[services.Applicant(**m.booking_arguments(contact=contact)) for m in members],
+        ],
         actor=Actor.resident(),
     )
 
@@ -443,12 +558,28 @@ def _masked_mobile(phone: str) -> str:
     return f"{phone[:3]}-****-{phone[-4:]}" if sms.is_mobile(phone) else ""
 
 
+def _companions(request: HttpRequest, booked: Reservation) -> dict[str, Any]:
+    """Who was booked together with `booked` (a family booking): the codes this session knows
+    (it made the booking, or looked each one up), and how many others there are — a code
+    opens one person's booking, never the family's."""
+    others = [r for r in group_members(booked) if r.pk != booked.pk]
+    access = request.session.get(SESSION_ACCESS, {})
+    return {
+        "companions": [r for r in others if r.code in access],
+        "other_companions": sum(1 for r in others if r.code not in access),
+    }
+
+
 def reservation(request: HttpRequest, code: str) -> HttpResponse:
     """The reservation page: code, date and time, site, what to bring, .ics, change and cancel."""
     known = _known(request, code)
     if known is None:
         return _to_lookup(code)
-    return render(request, "resident_site/reservation.html", _visit_context(known[0]))
+    return render(
+        request,
+        "resident_site/reservation.html",
+        {**_visit_context(known[0]), **_companions(request, known[0])},
+    )
 
 
 def reservation_ics(request: HttpRequest, code: str) -> HttpResponse:
@@ -550,6 +681,7 @@ def reschedule_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
             "site": booked.slot.site,
             "day": visit_day,
             "times": times,
+            "hours": availability.by_hour(times),
             "rescheduling": True,
             "month_url": reverse("resident_site:reschedule", args=[booked.code])
             + "?"
