@@ -5,8 +5,10 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
 
 * The plan covers whole ISO weeks from next Monday: this week's roster is already set, and a
   week starting on or after the 1st of this month is never cut short by the forecast horizon.
-* Workload in counter-hours = card renewals × the card hand-over minutes + certificate renewals ×
-  the certificate minutes (no allowance for idle time, as on the capacity page).
+* Workload in counter-hours = all the counter work of `selectors.municipality_work` at the
+  municipality's minutes (card hand-overs after the production lag, applications at the counter,
+  certificate renewals, PIN resets, other visits; no allowance for idle time). Card work goes
+  where cards are handed over, certificate work and PIN resets where certificates are renewed.
 * Each procedure's work in a week is split between the sites offering it in proportion to their
   calendar capacity for it that week (open minutes × counters, capped by terminals): a post office
   takes only certificate work, a temporary site only work in the weeks it is open.
@@ -36,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from madoguchi.core.dates import monday_of
-from madoguchi.forecasts.selectors import municipality_forecast
+from madoguchi.forecasts.selectors import municipality_forecast, municipality_work
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import (
     Municipality,
@@ -114,9 +116,30 @@ class StaffingOutcome:
     error: str | None
 
 
-def _minutes(code: str, fallback: int) -> int:
-    value = Procedure.objects.filter(code=code).values_list("duration_minutes", flat=True).first()
-    return int(value) if value else fallback
+CARD_COUNTER_WORK = ("card_pickup", "application", "application_in_person", "other_visit")
+"""Counter work served where cards are handed over (`selectors.counter_needs` sends it there)."""
+CERT_COUNTER_WORK = ("cert_renewal", "pin_reset")
+"""Counter work served where certificates are renewed (a post office takes its share)."""
+
+
+def _counter_work_hours(
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    settings: StaffingSettings,
+    week_starts: list[dt.date],
+) -> tuple[FloatArray, FloatArray]:
+    """Counter-hours per plan week of all the counter work (`selectors.municipality_work`:
+    hand-overs after the production lag, applications, certificates, PIN resets, other visits,
+    each at the municipality's minutes), split into card work and certificate work."""
+    work = municipality_work(municipality, start=start, months=months, take_up=settings.take_up)
+    first = work.week_starts.index(week_starts[0])
+    weeks = slice(first, first + len(week_starts))
+    load = work.workload
+    card = sum((load.hours(kind)[weeks] for kind in CARD_COUNTER_WORK), np.zeros(len(week_starts)))
+    cert = sum((load.hours(kind)[weeks] for kind in CERT_COUNTER_WORK), np.zeros(len(week_starts)))
+    return np.asarray(card), np.asarray(cert)
 
 
 def _weekly_capacity_hours(
@@ -266,12 +289,11 @@ def staffing_input(
     if not sites:
         raise StaffingError("no active site offers card or certificate renewals")
 
-    card_hours = _split(
-        card * _minutes(ProcedureCode.CARD_PICKUP, 20) / 60, np.array(card_capacity).T
+    card_work, cert_work = _counter_work_hours(
+        municipality, start=start, months=months, settings=settings, week_starts=week_starts
     )
-    cert_hours = _split(
-        cert * _minutes(ProcedureCode.CERT_RENEWAL, 10) / 60, np.array(cert_capacity).T
-    )
+    card_hours = _split(card_work, np.array(card_capacity).T)
+    cert_hours = _split(cert_work, np.array(cert_capacity).T)
     kinds = session_kinds_from_calendars(sessions_by_site, settings)
     problem = StaffingProblem(
         site_names=tuple(site.name for site in sites),
