@@ -86,6 +86,7 @@ def test_the_demo_command_prints_where_to_look(at_ten: object) -> None:
     assert "今日の窓口" in printed
     assert f"予約一覧（交付・検索）: /staff/sites/{main.pk}/" in printed
     assert f"待合室の表示: /queue/sites/{main.pk}/" in printed
+    assert f"/staff/queue/sites/{main.pk}/kiosks/" in printed  # the kiosk needs registering
     assert "当日の整理券 7 枚" in printed
     # The sample numbers to try booking with carry the notice's own name (one name everywhere).
     assert "  交付通知書番号 " in printed and "予約番号" not in printed

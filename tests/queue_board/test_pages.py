@@ -166,3 +166,16 @@ def test_taking_tickets_on_the_web_is_rate_limited(
     assert refused.status_code == 422
     assert "ほど待ってから" in refused.content.decode()
     assert QueueTicket.objects.count() == 1
+
+
+def test_the_ticket_form_gives_each_procedure_its_own_wait(client: Client, hall: Hall) -> None:
+    hall.counter_2.has_terminal = False
+    hall.counter_2.save()
+    hall.cert_renewal.needs_terminal = False
+    hall.cert_renewal.save()
+    for _ in range(2):
+        issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=Actor.resident())
+    page = text(client.get(f"/queue/sites/{hall.site.pk}/take/").content)
+    # Card work waits for the one counter with a terminal; a renewal goes to the idle one.
+    assert "カードの受け取り（待ち時間の目安：約40分）" in page
+    assert "電子証明書の更新（待ち時間の目安：約0分）" in page

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.forms import RefusesIndividualNumbers
@@ -21,8 +22,27 @@ class TakeTicketForm(RefusesIndividualNumbers, forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, procedures: list[Procedure], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        procedures: list[Procedure],
+        waits: dict[int, int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`waits`: per procedure id, the wait of somebody taking a ticket for it now (shown
+        beside each choice: only the counters that take a procedure count for it)."""
         super().__init__(*args, **kwargs)
         field = self.fields["procedure"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Procedure.objects.filter(pk__in=[p.pk for p in procedures])
+        if waits:
+
+            def label(procedure: Procedure) -> str:
+                if procedure.pk not in waits:
+                    return str(procedure.name)
+                return gettext("%(procedure)s（待ち時間の目安：約%(minutes)s分）") % {
+                    "procedure": procedure.name,
+                    "minutes": waits[procedure.pk],
+                }
+
+            field.label_from_instance = label  # type: ignore[method-assign,assignment]

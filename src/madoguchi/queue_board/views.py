@@ -230,7 +230,13 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     """Take a ticket on a phone; then see it on its own page. A closed site says so (and when
     it opens) before the form; one phone takes at most one ticket a minute."""
     site = _site(site_id)
-    form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
+    state = queue_state(site)
+    form = TakeTicketForm(
+        request.POST or None,
+        procedures=offered_procedures(site),
+        # Once open: before opening the page says when the estimate starts instead.
+        waits=state.wait_by_procedure if state.opens_at is None else None,
+    )
     recent = _recent_ticket(request)
     if request.method == "POST":
         if recent is not None:
@@ -271,7 +277,7 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
             {
                 "site": site,
                 "form": form,
-                "state": queue_state(site),
+                "state": state,
                 "intake": intake_today(site),
                 "recent": recent,
             },

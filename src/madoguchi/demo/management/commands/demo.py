@@ -80,3 +80,7 @@ class Command(BaseCommand):
             self.stdout.write(f"    呼び出し: /staff/queue/sites/{site.pk}/")
             self.stdout.write(f"    待合室の表示: /queue/sites/{site.pk}/")
             self.stdout.write(f"    整理券を受け取る: /queue/sites/{site.pk}/take/")
+            self.stdout.write(
+                f"    入口の整理券発行機（demo-manager が登録し、タブレットで有効化）: "
+                f"/staff/queue/sites/{site.pk}/kiosks/"
+            )
