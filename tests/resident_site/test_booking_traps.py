@@ -322,3 +322,25 @@ def test_staff_may_still_move_a_booking_its_visitor_missed(
         code=booked.code, slot_id=later.pk, actor=Actor.staff(clerk), channel="phone"
     )
     assert moved.slot_id == later.pk
+
+
+def test_a_cancelled_booking_is_not_asked_to_be_cancelled_again(
+    city: factories.City, client: Client
+) -> None:
+    booked = booked_on_the_page(city, client)
+    services.cancel_reservation(code=booked.code, actor=Actor.resident())
+    for response in (
+        client.get(f"/reservation/{booked.code}/cancel/"),
+        client.post(f"/reservation/{booked.code}/cancel/"),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 409
+        assert "この予約はすでに取り消されています。" in html
+        assert "この予約を取り消しますか" not in html
+        assert not INTERNAL_NAME.search(_alert(html))
+
+
+def _alert(html: str) -> str:
+    found = re.search(r'role="alert".*?</div>', html, re.S)
+    assert found, "the reason is an alert"
+    return re.sub(r"<[^>]+>|id=\"[^\"]*\"|role=\"alert\"|tabindex=\"-1\"", "", found.group(0))

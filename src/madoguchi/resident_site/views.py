@@ -594,6 +594,17 @@ def reservation_ics(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def _cancel_refusal(booked: Reservation) -> str | None:
+    """Why `booked` can no longer be cancelled online, in the resident's words, or None."""
+    if booked.status == ReservationStatus.CANCELLED:
+        return _("この予約はすでに取り消されています。")
+    if booked.status != ReservationStatus.BOOKED:
+        return _("この予約は「%(status)s」のため、取り消せません。") % {
+            "status": _(booked.get_status_display())
+        }
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, code: str) -> HttpResponse:
     """Ask once more, then cancel through the service (refused after the cut-off)."""
@@ -601,6 +612,15 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
     if known is None:
         return _to_lookup(code)
     context = _visit_context(known[0])
+    refusal = _cancel_refusal(known[0])
+    if refusal is not None:
+        # No "cancel this booking?" question for a booking that cannot be cancelled any more.
+        return render(
+            request,
+            "resident_site/reservation.html",
+            {**context, **_companions(request, known[0]), "error": refusal},
+            status=409,
+        )
     if request.method == "GET":
         return render(request, "resident_site/cancel.html", context)
     try:
