@@ -18,6 +18,14 @@ reference implementation instead, for comparisons. Prints bookings/s, p50/p99 la
 latency distribution, the ratio, and checks that no slot holds more reservations than its
 capacity (and that `booked` equals the count of active reservations).
 
+Then, on the same server, the residents' page flow (issue 16 item 3) with 64 clients for the
+same time: each connection is one resident after another on the notice's QR path — the month
+calendar, the day's times, the form (`?notice=…` carried), the confirmation page, the booking
+POST and the reservation page it redirects to, with the CSRF cookie and the session as a
+browser keeps them (wrk, one thread per connection) — on the same hot slots. The three-way
+table puts the API rush, the page flow and pgbench side by side: bookings/s, latency per
+request, PostgreSQL's CPU per booking against pgbench's per transaction, overbooking.
+
     MADOGUCHI_TEST_DATABASE_URL=postgres://madoguchi@127.0.0.1:54329/madoguchi \\
         .venv/bin/python bench/bench_booking_rush.py
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import time_machine
@@ -73,3 +74,42 @@ def test_switched_off_a_call_shows_at_once(client: Client, hall: Hall) -> None:
     ticket = issue(hall)
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=Actor.resident())
     assert calling(client, hall) == [ticket.label]
+
+
+def test_phones_in_the_same_state_share_a_rendered_page_but_each_sees_only_its_own_ticket(
+    client: Client, hall: Hall, cached: None
+) -> None:
+    issue(hall)  # first in line
+    second, third = issue(hall), issue(hall)  # same shape: waiting, not first
+    pages = {}
+    for ticket in (second, third):
+        with CaptureQueriesContext(connection) as queries:
+            pages[ticket.token] = client.get(f"/queue/tickets/{ticket.token}/").content.decode()
+        if ticket is third:
+            assert len(queries) == 0  # the snapshot and the shared page: nothing read
+    own, other = pages[third.token], pages[second.token]
+    assert third.token in own and second.token not in own
+    assert f'value="/queue/tickets/{third.token}/"' in own  # the language switch's way back
+    assert third.label in own and 'あなたの前に <strong class="big">2</strong> 人' in own
+    assert 'あなたの前に <strong class="big">1</strong> 人' in other
+    assert "tktMark" not in own + other and "pagecache" not in own + other
+    tokens = {
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        for page in pages.values()
+    }
+    assert len(tokens) == 2  # a CSRF token of its own per answer
+
+
+def test_the_cancel_form_of_a_shared_page_passes_the_csrf_check(hall: Hall, cached: None) -> None:
+    issue(hall)
+    ticket = issue(hall)
+    phone = Client(enforce_csrf_checks=True)
+    page = phone.get(f"/queue/tickets/{ticket.token}/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+    cancelled = phone.post(
+        f"/queue/tickets/{ticket.token}/cancel/", {"csrfmiddlewaretoken": token.group(1)}
+    )
+    assert cancelled.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "cancelled"

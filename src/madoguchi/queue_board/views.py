@@ -9,7 +9,9 @@ and returns to its start. Nothing here reloads by itself through a meta refresh 
 
 from __future__ import annotations
 
+import re
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import segno
@@ -17,8 +19,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -27,7 +33,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.links import public_url
-from madoguchi.core.pagecache import cached_page
+from madoguchi.core.pagecache import CSRF_MARK, cached_page
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
@@ -39,6 +45,7 @@ from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.selectors import (
     QueueSnapshot,
     QueueState,
+    TicketView,
     intake_today,
     queue_snapshot,
     queue_state,
@@ -225,7 +232,7 @@ def _recent_ticket(request: HttpRequest) -> str | None:
     return token
 
 
-@cached_page(lambda: DISPLAY_CACHE_SECONDS, personal_cookies=(PHONE_COOLDOWN_COOKIE,))
+@cached_page(lambda: CONGESTION_CACHE_SECONDS, personal_cookies=(PHONE_COOLDOWN_COOKIE,))
 def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     """Take a ticket on a phone; then see it on its own page. A closed site says so (and when
     it opens) before the form; one phone takes at most one ticket a minute."""
@@ -381,25 +388,118 @@ def kiosk_ticket(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+_TICKET_MARKS = {
+    "token": "tktMarkTokenQ7x",
+    "label": "tktMarkLabelQ7x",
+    "ahead": "tktMarkAheadQ7x",
+    "minutes": "tktMarkMinutesQ7x",
+    "issued": "tktMarkIssuedQ7x",
+}
+_TICKET_MARK = re.compile("|".join([*_TICKET_MARKS.values(), CSRF_MARK]))
+_ticket_shapes: dict[tuple[Any, ...], tuple[float, str]] = {}
+"""This process's ticket pages by shape (`_shared_ticket_page`)."""
+
+
+def _ticket_context(view: TicketView, request: HttpRequest) -> dict[str, Any]:
+    ticket = view.ticket
+    active = ticket.is_active and ticket.business_day == clock.today()
+    auto = active and request.GET.get("auto") == "1"
+    return {
+        "view": view,
+        "ticket": ticket,
+        "active": active,
+        "auto": auto,
+        "refresh_seconds": TICKET_REFRESH_SECONDS if auto else None,
+        "updated_at": clock.now(),
+        "can_cancel": ticket.status == TicketStatus.WAITING and active,
+        "issued_text": date_format(clock.to_jst(ticket.issued_at), "n月j日 H:i"),
+        "ahead": (view.position or 1) - 1,
+    }
+
+
+def _shared_ticket_page(request: HttpRequest, view: TicketView) -> str:
+    """The ticket page of every ticket in the same state: rendered once per second and shape
+    (site, procedure, counter, status, first in line or not, the numbers being served, the
+    language, the minute shown) with markers for what is the holder's own — token, number,
+    position, wait, issue time, CSRF token — which each answer puts back (escaped). Waiting
+    phones of a site share a handful of pages instead of rendering one each."""
+    ticket, context = view.ticket, _ticket_context(view, request)
+    key = (
+        ticket.site_id,
+        ticket.procedure_id,
+        ticket.counter_id,
+        ticket.status,
+        view.position == 1,
+        tuple(view.serving_labels),
+        ticket.business_day,
+        context["active"],
+        context["auto"],
+        context["can_cancel"],
+        context["updated_at"].strftime("%H:%M"),
+        request.META.get("QUERY_STRING", ""),
+        getattr(request, "LANGUAGE_CODE", ""),
+    )
+    now = time.time()
+    held = _ticket_shapes.get(key)
+    if held is None or now - held[0] >= DISPLAY_CACHE_SECONDS:
+        marked = SimpleNamespace(
+            token=_TICKET_MARKS["token"],
+            label=_TICKET_MARKS["label"],
+            site=ticket.site,
+            procedure=ticket.procedure,
+            counter=ticket.counter,
+            status=ticket.status,
+            business_day=ticket.business_day,
+        )
+        marked_view = SimpleNamespace(
+            position=view.position,
+            estimated_wait_minutes=_TICKET_MARKS["minutes"],
+            serving_numbers=view.serving_numbers,
+            serving_labels=view.serving_labels,
+        )
+        path, path_info = request.path, request.path_info
+        request.path = path.replace(ticket.token, _TICKET_MARKS["token"])
+        request.path_info = path_info.replace(ticket.token, _TICKET_MARKS["token"])
+        try:
+            html = render_to_string(
+                "queue_board/ticket.html",
+                {
+                    **context,
+                    "ticket": marked,
+                    "view": marked_view,
+                    "issued_text": _TICKET_MARKS["issued"],
+                    "ahead": _TICKET_MARKS["ahead"],
+                    "csrf_token": CSRF_MARK,
+                },
+                request,
+            )
+        finally:
+            request.path, request.path_info = path, path_info
+        if len(_ticket_shapes) >= 2_000:
+            _ticket_shapes.clear()
+        _ticket_shapes[key] = held = (now, html)
+    own = {
+        _TICKET_MARKS["token"]: ticket.token,
+        _TICKET_MARKS["label"]: escape(ticket.label),
+        _TICKET_MARKS["ahead"]: str(context["ahead"]),
+        _TICKET_MARKS["minutes"]: escape(view.estimated_wait_minutes),
+        _TICKET_MARKS["issued"]: escape(context["issued_text"]),
+        CSRF_MARK: get_token(request),
+    }
+    return _TICKET_MARK.sub(lambda found: own[found.group(0)], held[1])
+
+
 def ticket(request: HttpRequest, token: str) -> HttpResponse:
-    """One ticket on its holder's phone: position, estimated wait, where to go when called."""
+    """One ticket on its holder's phone: position, estimated wait, where to go when called.
+    Shared with the tickets in the same state (`_shared_ticket_page`), except right after the
+    holder's own action (a messages or session cookie: the page says what happened)."""
     ticket, snapshot = _ticket_and_queue(request, token)
     view = ticket_view(ticket, snapshot)
-    active = view.ticket.is_active and view.ticket.business_day == clock.today()
-    auto = active and request.GET.get("auto") == "1"
-    response = render(
-        request,
-        "queue_board/ticket.html",
-        {
-            "view": view,
-            "ticket": view.ticket,
-            "active": active,
-            "auto": auto,
-            "refresh_seconds": TICKET_REFRESH_SECONDS if auto else None,
-            "updated_at": clock.now(),
-            "can_cancel": view.ticket.status == TicketStatus.WAITING and active,
-        },
-    )
+    personal = "messages" in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
+    if DISPLAY_CACHE_SECONDS > 0 and not personal:
+        response = HttpResponse(_shared_ticket_page(request, view))
+    else:
+        response = render(request, "queue_board/ticket.html", _ticket_context(view, request))
     # The token is the ticket: never sent to another site. `same-origin` still lets the
     # browser send the Origin header the page's own forms (cancel, language) need (0013).
     return _private(response)
