@@ -160,9 +160,15 @@ class Server:
         response = conn.getresponse()
         return response.status, response.read()
 
-    def rate(self, paths: str | list[str], seconds: float, connections: int = 50) -> Rate:
+    def rate(
+        self, paths: str | list[str], seconds: float, connections: int = 50, warm: float = 1.0
+    ) -> Rate:
         """`wrk` with `connections` keep-alive connections for `seconds`, each request on
-        `paths` (one, or one of several at random)."""
+        `paths` (one, or one of several at random), after `warm` seconds of the same load that
+        are not counted (every worker's first answer compiles templates and fills caches: a
+        one-time cost, not the steady state measured here)."""
+        if warm > 0:
+            self.rate(paths, warm, connections, warm=0)
         if not shutil.which("wrk"):
             raise SystemExit("wrk is needed (Debian package wrk)")
         chosen = [paths] if isinstance(paths, str) else paths
