@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 from io import StringIO
@@ -379,3 +380,60 @@ def test_choosing_a_language_that_does_not_exist_changes_nothing(city: object) -
     assert "その言語は選べません。一覧から選んでください。" in html
     chosen = client.post("/i18n/setlang/", {"language": "ja-x-easy", "next": "/"})
     assert chosen.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ja-x-easy"
+
+
+# --- no Japanese outside the catalogue on the residents' pages --------------------------------
+
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u4e00-\u9fff\uff01-\uff60]")
+TRANSLATED_PARTS = [
+    re.compile(r"\{%\s*blocktrans(?:late)?\b.*?%\}.*?\{%\s*endblocktrans(?:late)?\s*%\}", re.S),
+    re.compile(r"\{%\s*trans(?:late)?\s+([\"']).*?\1.*?%\}", re.S),
+    re.compile(r"\b_\(\"[^\"]*\"\)"),  # a translated literal in a filter argument
+    re.compile(r"\{#.*?#\}", re.S),
+    re.compile(r"〒"),  # the postal mark of a Japanese address, read as part of the address
+]
+# The waiting-room display is bilingual on purpose (Japanese and English side by side, for a
+# room of people in many languages); the mails and SMS are composed in Japanese (not yet per
+# resident language).
+NOT_SWEPT = ("display.html", "/mail/", "/sms/")
+
+
+def test_resident_templates_keep_no_japanese_outside_translation_tags() -> None:
+    """Punctuation, date formats and words of the residents' templates come from the catalogue
+    (`core/templatetags/local_text.py`, named date formats), so an English page is English."""
+    offenders = []
+    for path in languages.resident_source_files():
+        text = str(path)
+        if path.suffix not in (".html", ".txt") or any(part in text for part in NOT_SWEPT):
+            continue
+        source = path.read_text(encoding="utf-8")
+        for pattern in TRANSLATED_PARTS:
+            source = pattern.sub("", source)
+        offenders += [
+            f"{path.relative_to(languages.PACKAGE_DIR)}: {line.strip()[:80]}"
+            for line in source.splitlines()
+            if JAPANESE.search(line)
+        ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("code", "rendered"),
+    [
+        ("ja", "09:00〜12:00、13:00〜17:15 （夜間）"),
+        ("en", "09:00–12:00, 13:00–17:15 (Evening)"),
+        ("ko", "09:00~12:00, 13:00~17:15 (야간)"),
+    ],
+)
+def test_ranges_lists_and_brackets_take_each_languages_punctuation(
+    code: str, rendered: str
+) -> None:
+    from django.template import Context, Template
+
+    template = Template(
+        "{% load i18n local_text %}{% from_to a b %}{% list_separator %}{% from_to c d %} "
+        '{% translate "夜間" as kind %}{% in_brackets kind %}'
+    )
+    times = {"a": dt.time(9), "b": dt.time(12), "c": dt.time(13), "d": dt.time(17, 15)}
+    with translation.override(code):
+        assert template.render(Context(times)).replace("  ", " ") == rendered

@@ -60,6 +60,7 @@ RESIDENT_SOURCES: tuple[str, ...] = (
     "core/middleware.py",
     "core/ratelimit.py",
     "core/views.py",
+    "core/templatetags/local_text.py",
 )
 """Where the messages residents read come from (globs under src/madoguchi). Keep it in step
 with docs/languages.md."""

@@ -412,7 +412,7 @@ def _ticket_context(view: TicketView, request: HttpRequest) -> dict[str, Any]:
         "refresh_seconds": TICKET_REFRESH_SECONDS if auto else None,
         "updated_at": clock.now(),
         "can_cancel": ticket.status == TicketStatus.WAITING and active,
-        "issued_text": date_format(clock.to_jst(ticket.issued_at), "n月j日 H:i"),
+        "issued_text": date_format(clock.to_jst(ticket.issued_at), "DAY_TIME_FORMAT"),
         "ahead": (view.position or 1) - 1,
     }
 
