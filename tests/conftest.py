@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.frozen_clock"]
+"""The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py."""
+
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHARED_EXAMPLES = REPO.parent / "shared" / "examples"
@@ -161,18 +164,6 @@ def _no_reference_cache(settings: Any) -> None:
 
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 0
     forget_reference_data()
-
-
-@pytest.fixture
-def frozen() -> Iterator[Any]:
-    """Time frozen on the residents' factories' "now" (a Monday, 9 days before the visit day);
-    move it with `frozen.move_to(…)`. Some directories (reservations/, api/) have their own."""
-    import time_machine
-
-    from tests.resident_site import factories
-
-    with time_machine.travel(factories.NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

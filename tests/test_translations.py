@@ -17,6 +17,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -26,8 +27,10 @@ from django.utils.formats import date_format
 from madoguchi.core import languages
 from madoguchi.core.formats import NAMED_FORMATS
 from madoguchi.demo.city import build_demo_city
+from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_EVENING
 
 PO = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES" / "django.po"
 TODAY = dt.date(2026, 11, 26)
@@ -259,8 +262,8 @@ def test_the_compiled_catalogue_holds_the_staff_strings() -> None:
 
 
 @pytest.fixture
-def city(time_machine):  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+def city(frozen: time_machine.Traveller) -> Municipality:
+    frozen.move_to(DEMO_EVENING)
     return build_demo_city(residents=200, seed=1, today=TODAY).municipality
 
 

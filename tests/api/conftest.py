@@ -1,23 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.offices.models import Site
 from madoguchi.reservations.models import Slot
+from tests.frozen_clock import BOOKINGS_NOW
 from tests.offices import factories as offices
 from tests.reservations import factories
-from tests.reservations.factories import NOW
 
 
 @pytest.fixture
-def frozen() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def now() -> dt.datetime:
+    """`frozen` holds the bookings' Tuesday here (tests/frozen_clock.py)."""
+    return BOOKINGS_NOW
 
 
 @pytest.fixture

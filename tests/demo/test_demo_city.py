@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.test import Client
 
@@ -49,8 +50,10 @@ def test_the_demo_city_has_the_sites_the_brief_asks_for() -> None:
     assert sorted(post.procedures.values_list("code", flat=True)) == ["cert_renewal", "pin_reset"]
 
 
-def test_home_page_lists_sites_with_their_hours_in_japanese(time_machine) -> None:  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
+def test_home_page_lists_sites_with_their_hours_in_japanese(
+    frozen: time_machine.Traveller,
+) -> None:
+    frozen.move_to(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
     build_demo_city(residents=10, seed=1, today=TODAY)
     html = Client().get("/").content.decode()
     assert "デモ市役所 本庁舎" in html

@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.test import Client
 
 from madoguchi.core.audit import Actor
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
 from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.offices.models import Site, SiteKind, SpecialOpening
+from madoguchi.offices.models import Municipality, Site, SiteKind, SpecialOpening
 from madoguchi.planning.backlog import propose_openings
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import regenerate_slots
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +26,8 @@ TODAY = dt.date(2026, 11, 26)
 
 
 @pytest.fixture
-def city(time_machine):  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+def city(frozen: time_machine.Traveller) -> Municipality:
+    frozen.move_to(DEMO_EVENING)
     summary = build_demo_city(residents=400, seed=3, today=TODAY)
     return summary.municipality
 

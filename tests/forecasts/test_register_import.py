@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from madoguchi.core.audit import Actor
@@ -29,6 +30,7 @@ from madoguchi.offices.models import Municipality
 from madoguchi.planning.demand import build_expiry_cube, cube_range_for
 from madoguchi.planning.rules import card_expiry_date, day_number
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_MORNING
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +39,8 @@ HEADER = "person_id,birth_date,card_issued_on,card_expires_on,cert_issued_on,cer
 
 
 @pytest.fixture(autouse=True)
-def _today(time_machine):  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=False)
+def _today(frozen: time_machine.Traveller) -> None:
+    frozen.move_to(DEMO_MORNING)
 
 
 @pytest.fixture

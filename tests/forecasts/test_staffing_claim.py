@@ -10,6 +10,7 @@ import io
 
 import openpyxl
 import pytest
+import time_machine
 from django.test import Client
 
 from madoguchi.demo.city import build_demo_city
@@ -20,9 +21,10 @@ from madoguchi.forecasts.staffing_plan import (
     solve_staffing_plan,
     staffing_input,
 )
-from madoguchi.offices.models import Site, SiteKind
+from madoguchi.offices.models import Municipality, Site, SiteKind
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +33,8 @@ QUERY = "weeks=8&take_up=90&lead_time_weeks=2&weekday_cost=1&evening_cost=1.25&w
 
 
 @pytest.fixture
-def city(time_machine):  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+def city(frozen: time_machine.Traveller) -> Municipality:
+    frozen.move_to(DEMO_EVENING)
     return build_demo_city(residents=150, seed=3, today=TODAY).municipality
 
 

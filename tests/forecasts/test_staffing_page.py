@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+import time_machine
 from django.test import Client
 
 from madoguchi.demo.city import build_demo_city
@@ -17,10 +18,11 @@ from madoguchi.forecasts.staffing_plan import (
     solve_staffing_plan,
     staffing_input,
 )
-from madoguchi.offices.models import SiteKind
+from madoguchi.offices.models import Municipality, SiteKind
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +31,8 @@ SHORT = StaffingSettings(weeks=22)  # the temporary counter closes after week 17
 
 
 @pytest.fixture
-def city(time_machine):  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+def city(frozen: time_machine.Traveller) -> Municipality:
+    frozen.move_to(DEMO_EVENING)
     return build_demo_city(residents=150, seed=3, today=TODAY).municipality
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
@@ -25,15 +23,12 @@ from madoguchi.issuance.models import ApplicationCount
 from madoguchi.issuance.services import store_application_counts
 from madoguchi.staff.models import Role
 from tests.conftest import login_staff
+from tests.frozen_clock import APPLICATIONS_NOW
 from tests.issuance import factories
 
 GOOD = "week,applications\n2026-01-05,100\n2026-01-12,200\n"
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel("2026-03-02 10:00 +09:00", tick=False):
-        yield
+pytestmark = [pytest.mark.frozen_at(APPLICATIONS_NOW), pytest.mark.usefixtures("frozen")]
 
 
 def read(text: str, encoding: str = "utf-8") -> ApplicationCountsReport:

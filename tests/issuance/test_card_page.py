@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 import time_machine
@@ -17,15 +16,14 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
 from madoguchi.staff_console.issuance.card_views import actions_for
 from tests.conftest import login_staff
+from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False) as traveller:
-        yield traveller
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(CARDS_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 
 
 def client_for(role: str) -> Client:
@@ -128,7 +126,7 @@ def test_a_reminder_before_it_is_due_is_refused_with_its_date() -> None:
 
 
 def test_a_reminded_card_is_destroyed_once_its_period_passed(
-    frozen_clock: time_machine.Traveller,
+    frozen: time_machine.Traveller,
 ) -> None:
     card = factories.card(status=CardStatus.REMINDED)
     client = client_for(Role.OFFICIAL)
@@ -136,7 +134,7 @@ def test_a_reminded_card_is_destroyed_once_its_period_passed(
 
     html = act(client, card, "destroy")
     assert "まだ廃棄できません" in html
-    frozen_clock.move_to(dt.datetime(2027, 2, 27, 10, tzinfo=dt.UTC))
+    frozen.move_to(dt.datetime(2027, 2, 27, 10, tzinfo=dt.UTC))
     act(client_for(Role.OFFICIAL), card, "destroy")  # a fresh login: sessions expire
     card.refresh_from_db()
     assert card.status == CardStatus.DESTROYED

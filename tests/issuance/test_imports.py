@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.management import call_command
 
 from madoguchi.core.audit import Actor
@@ -16,15 +15,14 @@ from madoguchi.issuance.imports import ImportReport, import_deliveries
 from madoguchi.issuance.models import CardRecord, DeliveryImport
 from madoguchi.offices.models import Municipality
 from tests.conftest import shared_example
+from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
-        yield
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(CARDS_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 
 
 HEADER = (

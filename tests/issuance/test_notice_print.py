@@ -10,11 +10,9 @@ import io
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from pypdf import PdfReader
 
 from madoguchi.core.audit import Actor
@@ -38,10 +36,16 @@ from madoguchi.offices.models import (
 )
 from madoguchi.reservations.pacing import issue_paced_batch
 from tests.conftest import _missing
+from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 from tests.issuance.test_notices import slots
 
-pytestmark = pytest.mark.django_db
+# Friday 27 November 2026: the printed four weeks run to Thursday 24 December.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(CARDS_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 SYSTEM = Actor.system("test")
 
 
@@ -53,13 +57,6 @@ def poppler() -> None:
 
 
 needs_poppler = pytest.mark.usefixtures("poppler")
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[None]:
-    # Friday 27 November 2026: the printed four weeks run to Thursday 24 December.
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
-        yield
 
 
 def _city(layout: str = NoticeLayout.A4) -> Municipality:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.apps import apps
 from django.core.management import call_command
 from pypdf import PdfReader
@@ -25,16 +23,15 @@ from madoguchi.issuance.numbers import (
 )
 from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.reservations.pacing import issue_paced_batch, propose_batch
+from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(CARDS_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
-        yield
 
 
 def slots(owner: Municipality, *, seats: int, booked: int = 0, days_ahead: int = 3) -> None:

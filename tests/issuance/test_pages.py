@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -14,16 +12,15 @@ from madoguchi.issuance import deadlines
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.staff.models import Role
 from tests.conftest import login_staff
+from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(CARDS_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 SAMPLE = factories.DELIVERIES_CSV.encode()
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
-        yield
 
 
 def client_for(role: str) -> Client:

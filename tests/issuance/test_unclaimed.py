@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.test import Client
 from pypdf import PdfReader
@@ -24,18 +22,17 @@ from madoguchi.offices.models import Municipality
 from madoguchi.reservations import pacing
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import login_staff
+from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 from tests.issuance.test_notices import slots
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(CARDS_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 SYSTEM = Actor.system("test")
 TODAY = dt.date(2026, 11, 27)
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=False):
-        yield
 
 
 def noticed(owner: Municipality, days_ago: int, **fields: object) -> CardRecord:

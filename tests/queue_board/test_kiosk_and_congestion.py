@@ -21,7 +21,7 @@ from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.walkins.conftest import Hall, jst, make_hall
 from tests.walkins.factories import kiosk_cookie
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 SATURDAY = dt.date(2025, 6, 14)
 
@@ -38,9 +38,9 @@ def take(hall: Hall) -> str:
 
 
 def test_before_opening_the_page_says_when_the_site_opens_and_when_the_estimate_starts(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(7))
+    frozen.move_to(jst(7))
     content = client.get(take(hall)).content.decode()
     page = text(content.encode())
     assert "受付開始は 08:30 です。整理券は今お取りいただけます。" in page
@@ -50,18 +50,18 @@ def test_before_opening_the_page_says_when_the_site_opens_and_when_the_estimate_
 
 
 def test_a_site_closed_today_says_so_and_shows_no_form(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(10, day=SATURDAY))
+    frozen.move_to(jst(10, day=SATURDAY))
     content = client.get(take(hall)).content.decode()
     assert "本庁舎は本日、受付をしていません。" in content
     assert 'name="procedure"' not in content
 
 
 def test_after_hours_the_page_says_the_day_is_over_and_shows_no_form(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(17, 30))
+    frozen.move_to(jst(17, 30))
     content = client.get(take(hall)).content.decode()
     assert "本庁舎の本日の受付は終了しました（17:15まで）。" in content
     assert 'name="procedure"' not in content
@@ -71,7 +71,7 @@ def test_after_hours_the_page_says_the_day_is_over_and_shows_no_form(
 
 
 def test_a_second_ticket_from_one_phone_within_a_minute_is_refused(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     first = client.post(take(hall), {"procedure": hall.cert_renewal.pk})
     assert first.status_code == 302
@@ -81,7 +81,7 @@ def test_a_second_ticket_from_one_phone_within_a_minute_is_refused(
     assert "1分以内に続けて整理券を受け取ることはできません。" in content
     (ticket,) = QueueTicket.objects.all()
     assert f'href="/queue/tickets/{ticket.token}/"' in content  # the one they have
-    traveller.shift(dt.timedelta(seconds=61))
+    frozen.shift(dt.timedelta(seconds=61))
     assert client.post(take(hall), {"procedure": hall.card_pickup.pk}).status_code == 302
     assert QueueTicket.objects.count() == 2
 
@@ -107,9 +107,9 @@ def test_a_procedure_the_site_does_not_offer_is_refused_and_nothing_is_created(
 
 
 def test_a_ticket_at_a_closed_site_is_refused_and_nothing_is_created(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(10, day=SATURDAY))
+    frozen.move_to(jst(10, day=SATURDAY))
     cookie = kiosk_cookie(hall.site)
     for url in (take(hall), f"/queue/sites/{hall.site.pk}/kiosk/"):
         client.cookies.clear()
@@ -170,9 +170,9 @@ def test_the_congestion_page_lists_open_sites_with_waits_hours_and_tickets(
 
 
 def test_the_congestion_page_lists_closed_sites_apart(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(18))
+    frozen.move_to(jst(18))
     page = text(client.get("/queue/").content)
     assert "現在、整理券を発行している窓口はありません。" in page
     assert "本庁舎：本日の受付は終了しました" in page
@@ -196,12 +196,12 @@ def test_the_congestion_page_is_served_from_the_cache_without_database_queries(
 
 
 def test_the_congestion_cache_expires_after_a_few_seconds(
-    client: Client, hall: Hall, monkeypatch: pytest.MonkeyPatch, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, monkeypatch: pytest.MonkeyPatch, frozen: time_machine.Traveller
 ) -> None:
     monkeypatch.setattr(views, "CONGESTION_CACHE_SECONDS", 5)
     client.get("/queue/")
     issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
-    traveller.shift(dt.timedelta(seconds=6))
+    frozen.shift(dt.timedelta(seconds=6))
     assert "お待ちの人数 1 人" in text(client.get("/queue/").content)
 
 

@@ -23,7 +23,7 @@ from tests.conftest import login_staff
 from tests.walkins.conftest import Hall, make_hall
 from tests.walkins.factories import kiosk_cookie
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 MANAGER = Actor("staff:1:manager")
 REFUSAL = "この画面は、庁舎の入口に置かれた登録済みの整理券発行機でだけ使えます。"
@@ -124,12 +124,12 @@ def test_an_activation_link_works_once(client: Client, hall: Hall) -> None:
 
 
 def test_an_expired_or_revoked_activation_link_is_refused(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     _device, late = register_kiosk(site=hall.site, name="正面入口", actor=MANAGER)
     device, revoked = register_kiosk(site=hall.site, name="裏口", actor=MANAGER)
     revoke_kiosk(device=device, actor=MANAGER)
-    traveller.shift(dt.timedelta(minutes=kiosks.ACTIVATION_MINUTES + 1))
+    frozen.shift(dt.timedelta(minutes=kiosks.ACTIVATION_MINUTES + 1))
     for token in (late, revoked):
         response = client.post(f"/queue/kiosk/activate/{token}/")
         assert response.status_code == 410

@@ -13,7 +13,7 @@ from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.walkins.conftest import Hall, jst
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 CLERK = Actor("staff:1:clerk")
 
@@ -101,9 +101,9 @@ def test_taking_a_ticket_on_the_phone_leads_to_its_own_page(client: Client, hall
 
 
 def test_taking_a_ticket_after_hours_explains_why(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(17, 30))
+    frozen.move_to(jst(17, 30))
     response = client.post(
         f"/queue/sites/{hall.site.pk}/take/", {"procedure": hall.cert_renewal.pk}
     )

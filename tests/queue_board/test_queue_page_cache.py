@@ -19,7 +19,7 @@ from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.walkins.conftest import Hall
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def calling(client: Client, hall: Hall) -> list[str]:
 
 
 def test_a_call_shows_on_the_display_within_the_cache_time(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates, cached: None
+    client: Client, hall: Hall, frozen: time_machine.Traveller, cached: None
 ) -> None:
     ticket = issue(hall)
     assert calling(client, hall) == []
@@ -45,14 +45,14 @@ def test_a_call_shows_on_the_display_within_the_cache_time(
     with CaptureQueriesContext(connection) as queries:
         assert calling(client, hall) == []  # the second before: from the cache
     assert len(queries) == 0
-    traveller.shift(dt.timedelta(seconds=1))
+    frozen.shift(dt.timedelta(seconds=1))
     assert calling(client, hall) == [ticket.label]
     display = client.get(f"/queue/sites/{hall.site.pk}/").content.decode()
     assert ticket.label in display and hall.counter_1.name in display
 
 
 def test_a_phone_sees_its_call_within_the_cache_time_and_its_own_cancellation_at_once(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates, cached: None
+    client: Client, hall: Hall, frozen: time_machine.Traveller, cached: None
 ) -> None:
     first, second = issue(hall), issue(hall)
     page = f"/queue/tickets/{first.token}/"
@@ -61,7 +61,7 @@ def test_a_phone_sees_its_call_within_the_cache_time_and_its_own_cancellation_at
     with CaptureQueriesContext(connection) as queries:
         assert "次にお呼びします" in client.get(page).content.decode()  # the snapshot
     assert len(queries) == 0
-    traveller.shift(dt.timedelta(seconds=1))
+    frozen.shift(dt.timedelta(seconds=1))
     assert "お呼び出し中です" in client.get(page).content.decode()
     other = f"/queue/tickets/{second.token}/"
     assert "次にお呼びします" in client.get(other).content.decode()

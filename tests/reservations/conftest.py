@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.offices.models import Municipality, Procedure, Site
+from tests.frozen_clock import BOOKINGS_NOW
 from tests.offices import factories
-from tests.reservations.factories import NOW
 
 
 @pytest.fixture
-def frozen() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def now() -> dt.datetime:
+    """`frozen` holds the bookings' Tuesday here (tests/frozen_clock.py)."""
+    return BOOKINGS_NOW
 
 
 @pytest.fixture

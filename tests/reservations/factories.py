@@ -9,8 +9,9 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.services import Applicant
+from tests.frozen_clock import BOOKINGS_NOW
 
-NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=clock.JST)  # a Tuesday
+NOW = BOOKINGS_NOW  # a Tuesday
 VISIT_DAY = dt.date(2026, 12, 7)  # the Monday after: 6 days ahead, inside the 3..45 window
 
 

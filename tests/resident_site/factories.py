@@ -13,11 +13,12 @@ from madoguchi.offices.models import Municipality, OpeningSession, Procedure, Se
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.visit import Visit
+from tests.frozen_clock import RESIDENTS_NOW
 from tests.issuance.factories import card as issuance_card
 from tests.offices import factories as offices
 from tests.reservations import factories as reservations_factories
 
-NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=clock.JST)  # a Monday; no holiday in June
+NOW = RESIDENTS_NOW  # a Monday; no holiday in June
 VISIT_DAY = dt.date(2026, 6, 10)  # a Wednesday, 9 days ahead: inside the 3..45-day window
 NOTICE = "ABC123456"
 BIRTH = dt.date(1980, 5, 17)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import time_machine
 
 from madoguchi.core.clock import JST
 from madoguchi.offices.models import (
@@ -19,8 +17,9 @@ from madoguchi.offices.models import (
     Site,
     SiteKind,
 )
+from tests.frozen_clock import HALL_DAY
 
-TUESDAY = dt.date(2025, 6, 10)
+TUESDAY = HALL_DAY
 """An ordinary working day (no holiday)."""
 
 
@@ -68,10 +67,3 @@ def make_hall(name: str = "本庁舎", *, counters_open: int = 2) -> Hall:
 @pytest.fixture
 def hall(db: None) -> Hall:
     return make_hall()
-
-
-@pytest.fixture
-def traveller() -> Iterator[time_machine.Coordinates]:
-    """Time frozen on Tuesday 10:00 JST; move it with `traveller.move_to(jst(…))`."""
-    with time_machine.travel(jst(10), tick=False) as traveller:
-        yield traveller

@@ -11,9 +11,14 @@ from django.test import Client
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import Hall, jst
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(HALL_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -85,9 +90,9 @@ def test_the_queue_answers_waiting_serving_and_the_wait(client: Client, hall: Ha
 
 
 def test_tickets_outside_todays_hours_are_refused_with_409(
-    client: Client, hall: Hall, traveller: time_machine.Coordinates
+    client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(18))
+    frozen.move_to(jst(18))
     response = take(client, hall)
     assert response.status_code == 409
     assert response.json()["error"] == "site_closed"

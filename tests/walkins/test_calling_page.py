@@ -11,9 +11,14 @@ from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import issue_ticket
 from tests.conftest import login_staff
+from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import Hall, make_hall
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(HALL_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 
 
 @pytest.fixture

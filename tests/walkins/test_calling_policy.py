@@ -33,6 +33,7 @@ from madoguchi.walkins.services import (
     start_serving,
     transfer_ticket,
 )
+from tests.frozen_clock import HALL_NOW
 from tests.resident_site import factories
 from tests.resident_site.factories import VISIT_DAY
 from tests.walkins.conftest import Hall, jst
@@ -137,7 +138,8 @@ def test_the_database_order_and_the_python_order_agree(city: factories.City, fro
 # --- skills ------------------------------------------------------------------------------------
 
 
-def test_card_work_is_called_only_to_a_counter_with_a_terminal(hall: Hall, traveller: Any) -> None:
+@pytest.mark.frozen_at(HALL_NOW)
+def test_card_work_is_called_only_to_a_counter_with_a_terminal(hall: Hall, frozen: Any) -> None:
     hall.cert_renewal.needs_terminal = False
     hall.cert_renewal.save()
     hall.counter_1.has_terminal = False
@@ -151,7 +153,8 @@ def test_card_work_is_called_only_to_a_counter_with_a_terminal(hall: Hall, trave
     assert second is not None and second.pk == card.pk
 
 
-def test_a_counter_limited_to_some_procedures_calls_only_those(hall: Hall, traveller: Any) -> None:
+@pytest.mark.frozen_at(HALL_NOW)
+def test_a_counter_limited_to_some_procedures_calls_only_those(hall: Hall, frozen: Any) -> None:
     hall.counter_1.procedures.set([hall.card_pickup])
     cert = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     assert call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK) is None
@@ -164,13 +167,14 @@ def test_a_counter_limited_to_some_procedures_calls_only_those(hall: Hall, trave
 # --- recall → no-show -------------------------------------------------------------------------
 
 
+@pytest.mark.frozen_at(HALL_NOW)
 def test_recalls_up_to_the_limit_then_the_next_recall_is_a_no_show(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     QueueSettings.objects.create(site=hall.site, recalls_before_no_show=2)
     ticket = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
-    traveller.move_to(jst(10, 2))
+    frozen.move_to(jst(10, 2))
     first = recall_ticket(ticket=ticket, actor=CLERK)
     assert (first.status, first.recall_count, first.recalled_at) == (
         TicketStatus.CALLED,
@@ -200,9 +204,10 @@ def test_recalls_up_to_the_limit_then_the_next_recall_is_a_no_show(
     assert called is not None and called.pk == nxt.pk
 
 
+@pytest.mark.frozen_at(HALL_NOW)
 @pytest.mark.parametrize("end", ["done", "waiting", "serving"])
 def test_a_recall_of_a_ticket_not_being_called_is_refused_and_changes_nothing(
-    hall: Hall, traveller: Any, end: str
+    hall: Hall, frozen: Any, end: str
 ) -> None:
     ticket = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     if end != "waiting":
@@ -222,7 +227,8 @@ def test_a_recall_of_a_ticket_not_being_called_is_refused_and_changes_nothing(
 # --- transfer keeping the place ----------------------------------------------------------------
 
 
-def test_a_transfer_to_another_procedure_keeps_the_place(hall: Hall, traveller: Any) -> None:
+@pytest.mark.frozen_at(HALL_NOW)
+def test_a_transfer_to_another_procedure_keeps_the_place(hall: Hall, frozen: Any) -> None:
     first, second, third = (
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK) for _ in range(3)
     )
@@ -241,8 +247,9 @@ def test_a_transfer_to_another_procedure_keeps_the_place(hall: Hall, traveller: 
     )
 
 
+@pytest.mark.frozen_at(HALL_NOW)
 def test_a_visitor_sent_to_another_counter_is_called_there_first_and_nowhere_else(
-    hall: Hall, traveller: Any
+    hall: Hall, frozen: Any
 ) -> None:
     third_counter = Counter.objects.create(site=hall.site, name="3番窓口")
     served = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
@@ -267,8 +274,9 @@ def test_a_visitor_sent_to_another_counter_is_called_there_first_and_nowhere_els
     assert at_three.called_at == jst(10) and at_three.served_at == jst(10)
 
 
+@pytest.mark.frozen_at(HALL_NOW)
 def test_a_transfer_to_a_counter_that_cannot_serve_the_procedure_is_refused(
-    hall: Hall, traveller: Any
+    hall: Hall, frozen: Any
 ) -> None:
     hall.counter_2.has_terminal = False
     hall.counter_2.save()
@@ -280,9 +288,10 @@ def test_a_transfer_to_a_counter_that_cannot_serve_the_procedure_is_refused(
     assert snapshot(ticket) == before
 
 
+@pytest.mark.frozen_at(HALL_NOW)
 @pytest.mark.parametrize("end", ["done", "no_show", "cancelled"])
 def test_a_transfer_of_a_finished_ticket_is_refused_and_changes_nothing(
-    hall: Hall, traveller: Any, end: str
+    hall: Hall, frozen: Any, end: str
 ) -> None:
     ticket = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     QueueTicket.objects.filter(pk=ticket.pk).update(status=end, counter=hall.counter_1)
@@ -298,7 +307,8 @@ def test_a_transfer_of_a_finished_ticket_is_refused_and_changes_nothing(
 # --- prefixes ----------------------------------------------------------------------------------
 
 
-def test_each_prefix_group_numbers_gap_free_on_its_own(hall: Hall, traveller: Any) -> None:
+@pytest.mark.frozen_at(HALL_NOW)
+def test_each_prefix_group_numbers_gap_free_on_its_own(hall: Hall, frozen: Any) -> None:
     QueuePrefix.objects.create(site=hall.site, procedure=hall.card_pickup, prefix="A")
     QueuePrefix.objects.create(site=hall.site, procedure=hall.cert_renewal, prefix="B")
     order = [hall.card_pickup, hall.cert_renewal, hall.card_pickup, hall.card_pickup]
@@ -311,7 +321,8 @@ def test_each_prefix_group_numbers_gap_free_on_its_own(hall: Hall, traveller: An
     assert called is not None and called.label == "B1"
 
 
-def test_a_procedure_without_a_prefix_numbers_plainly(hall: Hall, traveller: Any) -> None:
+@pytest.mark.frozen_at(HALL_NOW)
+def test_a_procedure_without_a_prefix_numbers_plainly(hall: Hall, frozen: Any) -> None:
     QueuePrefix.objects.create(site=hall.site, procedure=hall.card_pickup, prefix="A")
     labels = [
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK).label
@@ -323,7 +334,8 @@ def test_a_procedure_without_a_prefix_numbers_plainly(hall: Hall, traveller: Any
 # --- the estimate each ticket was given ---------------------------------------------------------
 
 
-def test_each_ticket_stores_the_estimate_it_was_given(hall: Hall, traveller: Any) -> None:
+@pytest.mark.frozen_at(HALL_NOW)
+def test_each_ticket_stores_the_estimate_it_was_given(hall: Hall, frozen: Any) -> None:
     tickets = [
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK) for _ in range(4)
     ]

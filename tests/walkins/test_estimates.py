@@ -22,6 +22,7 @@ from madoguchi.walkins.services import (
     issue_ticket,
     start_serving,
 )
+from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import Hall, jst, make_hall
 
 KIOSK = Actor.resident("kiosk")
@@ -82,12 +83,13 @@ def test_observed_services_pull_the_service_time_towards_them() -> None:
 # --- the queue as the board and the phone see it --------------------------------------------
 
 
+pytestmark = pytest.mark.frozen_at(HALL_NOW)
 pytestmark_db = pytest.mark.django_db
 
 
 @pytestmark_db
 def test_a_newcomers_wait_replays_the_queue_over_the_open_counters(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     for _ in range(4):
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)  # 10 min each
@@ -98,7 +100,7 @@ def test_a_newcomers_wait_replays_the_queue_over_the_open_counters(
 
 @pytestmark_db
 def test_a_ticket_sees_its_position_and_the_wait_for_those_ahead(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     tickets = [
         issue_ticket(site=hall.site, procedure=hall.card_pickup, actor=KIOSK) for _ in range(5)
@@ -106,7 +108,7 @@ def test_a_ticket_sees_its_position_and_the_wait_for_those_ahead(
     called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
     assert called is not None
     start_serving(ticket=called, actor=CLERK)
-    traveller.move_to(jst(10, 5))
+    frozen.move_to(jst(10, 5))
     view = ticket_view(tickets[3])  # number 4: numbers 2 and 3 wait ahead
     # Counter 1 frees in 15 min, counter 2 is idle: no. 2 → c2 (0→20), no. 3 → c1 (15→35).
     assert (view.position, view.estimated_wait_minutes) == (3, 20)
@@ -115,19 +117,19 @@ def test_a_ticket_sees_its_position_and_the_wait_for_those_ahead(
 
 @pytestmark_db
 def test_slow_services_today_lengthen_the_estimate(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     started = jst(8, 30)
     for _ in range(5):  # five cert renewals that took 20 min instead of the planned 10
-        traveller.move_to(started)
+        frozen.move_to(started)
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
         called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
         assert called is not None
         serving = start_serving(ticket=called, actor=CLERK)
         started += dt.timedelta(minutes=20)
-        traveller.move_to(started)
+        frozen.move_to(started)
         finish_ticket(ticket=serving, actor=CLERK)
-    traveller.move_to(jst(11))
+    frozen.move_to(jst(11))
     issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     # Blend of plan 10 and five observed 20s: 15 min. Two ahead over two counters: 15.
@@ -136,16 +138,16 @@ def test_slow_services_today_lengthen_the_estimate(
 
 @pytestmark_db
 def test_before_opening_the_estimate_includes_the_time_until_the_doors_open(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(8, 0))
+    frozen.move_to(jst(8, 0))
     issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     assert queue_state(hall.site).estimated_wait_minutes == 30
 
 
 @pytestmark_db
 def test_a_called_ticket_has_no_position_any_more(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     ticket = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
@@ -156,7 +158,7 @@ def test_a_called_ticket_has_no_position_any_more(
 
 @pytestmark_db
 def test_the_queue_lists_each_counter_with_the_number_at_it(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     make_hall("北支所")
     for _ in range(3):
@@ -173,7 +175,7 @@ def test_the_queue_lists_each_counter_with_the_number_at_it(
 
 @pytestmark_db
 def test_reading_the_queue_takes_a_fixed_number_of_queries(
-    hall: Hall, traveller: time_machine.Coordinates, django_assert_max_num_queries: object
+    hall: Hall, frozen: time_machine.Traveller, django_assert_max_num_queries: object
 ) -> None:
     for _ in range(30):
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=KIOSK)
@@ -219,7 +221,7 @@ def test_nobody_at_work_takes_the_procedure() -> None:
 
 @pytestmark_db
 def test_a_ticket_counts_only_the_counters_that_take_its_procedure(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     hall.counter_2.has_terminal = False
     hall.counter_2.save()
@@ -244,7 +246,7 @@ def test_a_ticket_counts_only_the_counters_that_take_its_procedure(
 
 @pytestmark_db
 def test_a_counter_limited_to_renewals_does_not_shorten_the_card_queue(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     hall.counter_1.procedures.set([hall.cert_renewal])
     for _ in range(2):
@@ -257,7 +259,7 @@ def test_a_counter_limited_to_renewals_does_not_shorten_the_card_queue(
 
 @pytestmark_db
 def test_no_counter_at_work_has_a_terminal_counts_the_sites_counters_that_have_one(
-    traveller: time_machine.Coordinates,
+    frozen: time_machine.Traveller,
 ) -> None:
     hall = make_hall(counters_open=1)
     hall.counter_1.has_terminal = False

@@ -14,9 +14,14 @@ from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueSettings, QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.conftest import login_staff
+from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import Hall, make_hall
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(HALL_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 
 CLERK = Actor("staff:1:clerk")
 
@@ -74,11 +79,11 @@ def test_staff_issue_with_a_bad_procedure_says_so_and_issues_nothing(
 
 
 def test_staff_issue_after_closing_is_refused_with_the_reason(
-    staff_client: Client, hall: Hall, traveller: object
+    staff_client: Client, hall: Hall, frozen: object
 ) -> None:
     from tests.walkins.conftest import jst
 
-    traveller.move_to(jst(18))  # type: ignore[attr-defined]
+    frozen.move_to(jst(18))  # type: ignore[attr-defined]
     login_staff(staff_client, StaffUser.objects.get(username="tanaka"))  # hours later: timed out
     response = staff_client.post(
         f"/staff/queue/sites/{hall.site.pk}/issue/",

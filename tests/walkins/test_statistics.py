@@ -25,9 +25,10 @@ from madoguchi.walkins.services import (
 )
 from madoguchi.walkins.statistics import TicketFacts, percentile, summarise
 from tests.conftest import login_staff
+from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import TUESDAY, Hall, jst
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen_at(HALL_NOW)]
 
 CLERK = Actor("staff:1:clerk")
 
@@ -89,20 +90,20 @@ def test_summarise_counts_and_measures_each_group() -> None:
     }
 
 
-def a_day(hall: Hall, traveller: time_machine.Coordinates) -> list[QueueTicket]:
+def a_day(hall: Hall, frozen: time_machine.Traveller) -> list[QueueTicket]:
     """Three walk-ins: served 10:00–10:14 after a 6-minute wait, a no-show, one waiting."""
-    traveller.move_to(jst(9, 54))
+    frozen.move_to(jst(9, 54))
     tickets = [
         issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
         for _ in range(3)
     ]
-    traveller.move_to(jst(10))
+    frozen.move_to(jst(10))
     first = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
     second = call_next_ticket(site=hall.site, counter=hall.counter_2, actor=CLERK)
     assert first is not None and second is not None
     start_serving(ticket=first, actor=CLERK)
     mark_ticket_no_show(ticket=second, actor=CLERK)
-    traveller.move_to(jst(10, 14))
+    frozen.move_to(jst(10, 14))
     finish_ticket(ticket=first, actor=CLERK)
     return tickets
 
@@ -118,9 +119,9 @@ def manager(hall: Hall) -> Client:
 
 
 def test_the_statistics_page_shows_the_day(
-    hall: Hall, traveller: time_machine.Coordinates, manager: Client
+    hall: Hall, frozen: time_machine.Traveller, manager: Client
 ) -> None:
-    a_day(hall, traveller)
+    a_day(hall, frozen)
     response = manager.get(
         "/staff/queue/stats/",
         {"site": hall.site.pk, "first": TUESDAY.isoformat(), "last": TUESDAY.isoformat()},
@@ -149,7 +150,7 @@ def test_the_statistics_page_shows_the_day(
     ],
 )
 def test_bad_statistics_filters_say_why(
-    hall: Hall, manager: Client, params: dict[str, str], message: str, traveller: object
+    hall: Hall, manager: Client, params: dict[str, str], message: str, frozen: object
 ) -> None:
     page = manager.get("/staff/queue/stats/", params).content.decode()
     assert message in page
@@ -159,11 +160,11 @@ def test_bad_statistics_filters_say_why(
 
 
 def test_the_csv_has_the_same_numbers_and_neutralises_formulas(
-    hall: Hall, traveller: time_machine.Coordinates, manager: Client
+    hall: Hall, frozen: time_machine.Traveller, manager: Client
 ) -> None:
     hall.cert_renewal.name = '=HYPERLINK("http://evil.example","x")'
     hall.cert_renewal.save()
-    a_day(hall, traveller)
+    a_day(hall, frozen)
     response = manager.get(
         "/staff/queue/stats.csv",
         {"first": TUESDAY.isoformat(), "last": TUESDAY.isoformat()},
@@ -188,22 +189,20 @@ def test_the_csv_has_the_same_numbers_and_neutralises_formulas(
     ]
 
 
-def finished_services(
-    hall: Hall, traveller: time_machine.Coordinates, n: int, minutes: int
-) -> None:
+def finished_services(hall: Hall, frozen: time_machine.Traveller, n: int, minutes: int) -> None:
     for i in range(n):
-        traveller.move_to(jst(9) + dt.timedelta(minutes=30 * i))
+        frozen.move_to(jst(9) + dt.timedelta(minutes=30 * i))
         ticket = issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
         call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
         start_serving(ticket=ticket, actor=CLERK)
-        traveller.shift(dt.timedelta(minutes=minutes))
+        frozen.shift(dt.timedelta(minutes=minutes))
         finish_ticket(ticket=ticket, actor=CLERK)
 
 
 def test_observed_service_times_become_the_planning_assumption_with_one_action(
-    hall: Hall, traveller: time_machine.Coordinates, manager: Client
+    hall: Hall, frozen: time_machine.Traveller, manager: Client
 ) -> None:
-    finished_services(hall, traveller, 10, 14)
+    finished_services(hall, frozen, 10, 14)
     # a morning of services: the manager's session ended idle meanwhile; they sign in again
     login_staff(manager, StaffUser.objects.get(username="kanri"))
     query = f"?first={TUESDAY.isoformat()}&last={TUESDAY.isoformat()}&site={hall.site.pk}"
@@ -224,9 +223,9 @@ def test_observed_service_times_become_the_planning_assumption_with_one_action(
 
 
 def test_too_few_observations_change_nothing(
-    hall: Hall, traveller: time_machine.Coordinates, manager: Client
+    hall: Hall, frozen: time_machine.Traveller, manager: Client
 ) -> None:
-    finished_services(hall, traveller, 9, 14)
+    finished_services(hall, frozen, 9, 14)
     # a morning of services: the manager's session ended idle meanwhile; they sign in again
     login_staff(manager, StaffUser.objects.get(username="kanri"))
     query = f"?first={TUESDAY.isoformat()}&last={TUESDAY.isoformat()}"
@@ -237,9 +236,9 @@ def test_too_few_observations_change_nothing(
 
 
 def test_an_official_sees_the_statistics_but_cannot_adopt(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    finished_services(hall, traveller, 10, 14)
+    finished_services(hall, frozen, 10, 14)
     user = StaffUser.objects.create_user(
         "tanaka", role=Role.OFFICIAL, municipality=hall.site.municipality
     )

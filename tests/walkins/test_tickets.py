@@ -21,9 +21,14 @@ from madoguchi.walkins.services import (
     mark_ticket_no_show,
     start_serving,
 )
+from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import Hall, jst, make_hall
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("traveller")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.frozen_at(HALL_NOW),
+    pytest.mark.usefixtures("frozen"),
+]
 
 KIOSK = Actor.resident("kiosk")
 CLERK = Actor("staff:1:clerk")
@@ -46,10 +51,10 @@ def test_each_site_has_its_own_sequence() -> None:
 
 
 def test_the_sequence_starts_again_on_the_next_business_day(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     issue(hall, 3)
-    traveller.move_to(jst(9, day=dt.date(2025, 6, 11)))
+    frozen.move_to(jst(9, day=dt.date(2025, 6, 11)))
     (ticket,) = issue(hall)
     assert (ticket.number, ticket.business_day) == (1, dt.date(2025, 6, 11))
 
@@ -62,25 +67,23 @@ def test_a_new_ticket_waits_and_carries_an_unguessable_token(hall: Hall) -> None
 
 
 def test_tickets_are_refused_after_the_last_opening_period(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(17, 15))
+    frozen.move_to(jst(17, 15))
     with pytest.raises(DomainError) as refused:
         issue(hall)
     assert (refused.value.code, refused.value.status) == ("site_closed", 409)
 
 
 def test_tickets_can_be_taken_before_opening_on_an_open_day(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(8, 0))
+    frozen.move_to(jst(8, 0))
     assert issue(hall)[0].number == 1
 
 
-def test_tickets_are_refused_on_a_closed_day(
-    hall: Hall, traveller: time_machine.Coordinates
-) -> None:
-    traveller.move_to(jst(10, day=dt.date(2025, 6, 14)))  # Saturday
+def test_tickets_are_refused_on_a_closed_day(hall: Hall, frozen: time_machine.Traveller) -> None:
+    frozen.move_to(jst(10, day=dt.date(2025, 6, 14)))  # Saturday
     with pytest.raises(DomainError, match="受付をしていません"):
         issue(hall)
 
@@ -104,16 +107,16 @@ def test_the_transition_table_allows_exactly_the_documented_moves() -> None:
 
 
 def test_a_visit_goes_waiting_called_serving_done_with_timestamps(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
     (ticket,) = issue(hall)
     called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
     assert called is not None and called.pk == ticket.pk
     assert (called.status, called.counter, called.called_at) == ("called", hall.counter_1, jst(10))
-    traveller.move_to(jst(10, 2))
+    frozen.move_to(jst(10, 2))
     serving = start_serving(ticket=called, actor=CLERK)
     assert (serving.status, serving.served_at) == ("serving", jst(10, 2))
-    traveller.move_to(jst(10, 12))
+    frozen.move_to(jst(10, 12))
     done = finish_ticket(ticket=serving, actor=CLERK)
     assert (done.status, done.finished_at) == ("done", jst(10, 12))
 
@@ -131,11 +134,11 @@ def test_calling_with_nobody_waiting_returns_none(hall: Hall) -> None:
 
 
 def test_yesterdays_leftover_tickets_are_not_called(
-    hall: Hall, traveller: time_machine.Coordinates
+    hall: Hall, frozen: time_machine.Traveller
 ) -> None:
-    traveller.move_to(jst(10, day=dt.date(2025, 6, 9)))
+    frozen.move_to(jst(10, day=dt.date(2025, 6, 9)))
     issue(hall)
-    traveller.move_to(jst(10))
+    frozen.move_to(jst(10))
     assert call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK) is None
 
 
