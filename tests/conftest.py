@@ -128,7 +128,7 @@ def _flush_may_empty_the_audit_log() -> Iterator[None]:
                 if found:
                     cursor.execute(found[0])
 
-    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign,assignment]
     yield
     BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 

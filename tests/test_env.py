@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_valid_values_are_parsed() -> None:
         ),
     ],
 )
-def test_garbage_is_rejected_naming_the_variable(call, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_is_rejected_naming_the_variable(call: Callable[[], object], name: str) -> None:
     with pytest.raises(EnvError) as caught:
         call()
     assert caught.value.name == name

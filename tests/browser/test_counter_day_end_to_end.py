@@ -77,7 +77,9 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
 ) -> None:
     city, pickup, renewal, traveller = day["city"], day["pickup"], day["renewal"], day["traveller"]
     site = city.site
-    at = lambda hour, minute: traveller.move_to(clock.at(VISIT_DAY, dt.time(hour, minute)))  # noqa: E731
+
+    def at(hour: int, minute: int) -> None:
+        traveller.move_to(clock.at(VISIT_DAY, dt.time(hour, minute)))
 
     phone_context = chromium.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
     tv_context = chromium.new_context(locale="ja-JP", viewport={"width": 1920, "height": 1080})

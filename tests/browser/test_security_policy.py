@@ -111,6 +111,7 @@ def test_the_booking_form_refuses_an_individual_number_in_chromium(
     try:
         page = context.new_page()
         slot = city.site.slots.filter(procedure=city.renewal).order_by("starts_at").first()
+        assert slot is not None
         page.goto(f"{live_server.url}/book/cert_renewal/slot/{slot.pk}/")
         page.fill("#id_family_name_kana", "ヤマダ")
         page.fill("#id_given_name_kana", "ハナコ")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django import forms
@@ -91,7 +91,7 @@ class _Superuser:
 
 def _admin_request() -> Any:
     request = RequestFactory().get("/")
-    request.user = _Superuser()
+    request.user = cast(Any, _Superuser())
     return request
 
 

@@ -19,7 +19,7 @@ TODAY = dt.date(2026, 11, 26)
 
 def _counts() -> dict[str, int]:
     return {
-        model._meta.label: model.objects.count()
+        model._meta.label: model._default_manager.count()
         for model in apps.get_models()
         if model._meta.app_label not in ("core", "sessions", "admin", "contenttypes", "auth")
     }

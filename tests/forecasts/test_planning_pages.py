@@ -38,7 +38,7 @@ def _client(username: str) -> Client:
     return client
 
 
-def _notified_cards(municipality, count: int) -> None:  # type: ignore[no-untyped-def]
+def _notified_cards(municipality: Municipality, count: int) -> None:
     CardRecord.objects.bulk_create(
         CardRecord(
             municipality=municipality,
@@ -56,7 +56,7 @@ def _notified_cards(municipality, count: int) -> None:  # type: ignore[no-untype
     )
 
 
-def test_the_planning_page_shows_the_wave_and_the_capacity(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_planning_page_shows_the_wave_and_the_capacity(city: Municipality) -> None:
     response = _client("demo-manager").get("/staff/planning/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -66,12 +66,12 @@ def test_the_planning_page_shows_the_wave_and_the_capacity(city) -> None:  # typ
     assert "2026-11" in html
 
 
-def test_officials_and_contractors_cannot_open_the_planning_page(city) -> None:  # type: ignore[no-untyped-def]
+def test_officials_and_contractors_cannot_open_the_planning_page(city: Municipality) -> None:
     assert _client("demo-contractor").get("/staff/planning/").status_code == 403
     assert _client("demo-official").get("/staff/planning/").status_code == 403
 
 
-def test_what_if_more_counters_raises_capacity(city) -> None:  # type: ignore[no-untyped-def]
+def test_what_if_more_counters_raises_capacity(city: Municipality) -> None:
     main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
     base = capacity_plan(city, start=dt.date(2026, 12, 1), months=3)
     more = capacity_plan(
@@ -86,7 +86,7 @@ def test_what_if_more_counters_raises_capacity(city) -> None:  # type: ignore[no
     assert "試算の能力" in page.content.decode()
 
 
-def test_what_if_form_rejects_counters_without_a_site(city) -> None:  # type: ignore[no-untyped-def]
+def test_what_if_form_rejects_counters_without_a_site(city: Municipality) -> None:
     page = _client("demo-manager").get(
         "/staff/planning/", {"months": 6, "take_up": 90, "extra_counters": 2}
     )
@@ -102,7 +102,9 @@ def _pickup_seats() -> int:
 WARNING = "目標（14日以内）を超える週があります"
 
 
-def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(city) -> None:  # type: ignore[no-untyped-def]
+def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
+    city: Municipality,
+) -> None:
     _notified_cards(city, 1160)  # a breach the allowed openings can absorb
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
     view = backlog_view(city, today=TODAY)
@@ -128,7 +130,9 @@ def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
     assert "どの窓口も目標（14日以内）に収まる見込みです" in page
 
 
-def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(
+    city: Municipality,
+) -> None:
     _notified_cards(city, 3000)
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
     view = backlog_view(city, today=TODAY)
@@ -140,11 +144,11 @@ def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(city
     assert "すべての窓口が目標に収まる見込みです" not in page
 
 
-def test_only_managers_apply_proposals(city) -> None:  # type: ignore[no-untyped-def]
+def test_only_managers_apply_proposals(city: Municipality) -> None:
     assert _client("demo-official").post("/staff/planning/apply/").status_code == 403
 
 
-def test_uploaded_application_counts_drive_the_expected_arrivals(city) -> None:  # type: ignore[no-untyped-def]
+def test_uploaded_application_counts_drive_the_expected_arrivals(city: Municipality) -> None:
     from madoguchi.issuance.services import store_application_counts
 
     before = backlog_view(city, today=TODAY).data.arrivals

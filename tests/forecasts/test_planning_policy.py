@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import Field
 from django.test import Client
 
 from madoguchi.core.models import AuditEvent
@@ -23,6 +24,12 @@ from tests.conftest import login_staff
 from tests.forecasts.test_planning_pages import TODAY, city  # noqa: F401 — the demo city fixture
 
 pytestmark = pytest.mark.django_db
+
+
+def _default(name: str) -> object:
+    field = PlanningPolicy._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.default
 
 
 def test_without_a_row_the_policy_is_the_former_hard_coded_one() -> None:
@@ -86,10 +93,10 @@ def _form(town: Municipality, **overrides: str) -> dict[str, str]:
         "target_wait_minutes": "20",
     }
     for name in PlanningPolicy.rate_fields():
-        form[name] = str(PlanningPolicy._meta.get_field(name).default)
+        form[name] = str(_default(name))
     for prefix, _label, _at_counter in COUNTER_WORK_KINDS:
-        form[f"{prefix}_minutes"] = str(PlanningPolicy._meta.get_field(f"{prefix}_minutes").default)
-        if PlanningPolicy._meta.get_field(f"{prefix}_needs_terminal").default:
+        form[f"{prefix}_minutes"] = str(_default(f"{prefix}_minutes"))
+        if _default(f"{prefix}_needs_terminal"):
             form[f"{prefix}_needs_terminal"] = "on"
     form.update(overrides)
     return form
@@ -161,7 +168,7 @@ def test_a_policy_saved_in_the_admin_is_audited(admin_client: tuple[Client, Muni
     assert AuditEvent.objects.filter(subject_type="forecasts.PlanningPolicy").exists()
 
 
-def test_the_backlog_reads_the_policy(city) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_backlog_reads_the_policy(city: Municipality) -> None:  # noqa: F811
     default = backlog_view(city, today=TODAY)
     assert default.data.take_up == pytest.approx(0.9) and default.data.notice_delay_weeks == 1
     assert {o.session_kind for o in default.options} == {"weekend", "evening"}
@@ -189,7 +196,9 @@ def test_the_backlog_reads_the_policy(city) -> None:  # type: ignore[no-untyped-
         assert option.cost / 60 == pytest.approx(2 * before.cost / 105 / 1.25)
 
 
-def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(city) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(
+    city: Municipality,  # noqa: F811
+) -> None:
     from madoguchi.forecasts.selectors import counter_needs
 
     start = dt.date(2026, 12, 1)

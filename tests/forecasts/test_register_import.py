@@ -7,12 +7,14 @@ import datetime as dt
 import io
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import Client
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.individual_number import individual_number_check_digit
@@ -23,7 +25,7 @@ from madoguchi.forecasts.models import (
     RegisterRecord,
     RegisterSnapshot,
 )
-from madoguchi.forecasts.register_import import import_register
+from madoguchi.forecasts.register_import import RegisterImportReport, import_register
 from madoguchi.forecasts.register_io import read_register
 from madoguchi.forecasts.selectors import expiry_cube, holding_view, municipality_forecast
 from madoguchi.offices.models import Municipality
@@ -68,7 +70,7 @@ def _register(people: int, seed: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _import(town: Municipality, text: str | bytes, **options):  # type: ignore[no-untyped-def]
+def _import(town: Municipality, text: str | bytes, **options: Any) -> RegisterImportReport:
     data = text.encode() if isinstance(text, str) else text
     return import_register(
         io.BytesIO(data),
@@ -304,7 +306,7 @@ def test_the_command_exits_2_with_the_report_and_0_when_imported(
 # --- the staff upload page -------------------------------------------------------------------
 
 
-def _staff(town: Municipality, role: str):  # type: ignore[no-untyped-def]
+def _staff(town: Municipality, role: str) -> Client:
     from django.test import Client
 
     from madoguchi.staff.models import StaffUser
@@ -317,7 +319,7 @@ def _staff(town: Municipality, role: str):  # type: ignore[no-untyped-def]
     return client
 
 
-def _upload(client, text: str, **fields):  # type: ignore[no-untyped-def]
+def _upload(client: Client, text: str, **fields: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("register.csv", text.encode(), content_type="text/csv")

@@ -48,7 +48,7 @@ def _claim(query: str = QUERY) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
 
 
-def _plan_hours(city, policy: PlanningPolicy) -> float:  # type: ignore[no-untyped-def]
+def _plan_hours(city: Municipality, policy: PlanningPolicy) -> float:
     settings = StaffingSettings(
         weeks=8,
         evening_cost=1.25,
@@ -61,7 +61,7 @@ def _plan_hours(city, policy: PlanningPolicy) -> float:  # type: ignore[no-untyp
     return float(planned_hours(plan, staffing.problem.session_kinds).sum())
 
 
-def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city: Municipality) -> None:
     rows = _claim()
     header, *lines, total = rows
     assert header == [
@@ -93,7 +93,7 @@ def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city) -> None:  # t
     assert month_yen > 0
 
 
-def test_contractor_hours_are_the_policys_share(city) -> None:  # type: ignore[no-untyped-def]
+def test_contractor_hours_are_the_policys_share(city: Municipality) -> None:
     PlanningPolicy.objects.update_or_create(
         municipality=city, defaults={"contractor_share_percent": 40}
     )
@@ -106,7 +106,7 @@ def test_contractor_hours_are_the_policys_share(city) -> None:  # type: ignore[n
     assert rates == {2400}
 
 
-def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city: Municipality) -> None:
     Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
         name='=HYPERLINK("http://example.invalid","x")'
     )
@@ -116,7 +116,7 @@ def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city) -> None:
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
-def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city: Municipality) -> None:
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
     page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
@@ -125,7 +125,9 @@ def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city) -> None:  # ty
     assert f'href="/staff/planning/staffing/claim.csv?{QUERY.replace("&", "&amp;")}"' in page
 
 
-def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(
+    city: Municipality,
+) -> None:
     Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
         name='=HYPERLINK("http://example.invalid","x")'
     )

@@ -13,6 +13,7 @@ from django.test import Client
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.selectors import municipality_forecast, municipality_work
 from madoguchi.forecasts.staffing_plan import (
+    StaffingInput,
     StaffingSettings,
     planned_hours,
     solve_staffing_plan,
@@ -42,11 +43,11 @@ def _client(username: str) -> Client:
     return client
 
 
-def _index(staffing, kind: str) -> int:  # type: ignore[no-untyped-def]
+def _index(staffing: StaffingInput, kind: str) -> int:
     return next(i for i, site in enumerate(staffing.sites) if site.kind == kind)
 
 
-def test_the_demo_citys_plan_from_live_data(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_citys_plan_from_live_data(city: Municipality) -> None:
     """Workload = all the counter work at the municipality's minutes; post offices take only
     certificate work; the temporary counter gets no work and no sessions once closed; the plan is
     solved."""
@@ -99,7 +100,7 @@ def test_the_demo_citys_plan_from_live_data(city) -> None:  # type: ignore[no-un
     assert "「デモ市役所 本庁舎」は12月14日の週までに" in impossible.error
 
 
-def test_the_staffing_page_shows_the_plan_to_managers_only(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_staffing_page_shows_the_plan_to_managers_only(city: Municipality) -> None:
     manager = _client("demo-manager")
     planning = manager.get("/staff/planning/").content.decode()
     assert 'href="/staff/planning/staffing/"' in planning
@@ -127,7 +128,7 @@ def test_the_staffing_page_shows_the_plan_to_managers_only(city) -> None:  # typ
     assert _client("demo-contractor").get("/staff/planning/staffing/").status_code == 403
 
 
-def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(city: Municipality) -> None:
     """No end-of-horizon collapse (no site closes in the last weeks while the carry-over grows)
     and week-to-week swings bounded by the steadiness price; without it (the negative control)
     the same plan swings more."""

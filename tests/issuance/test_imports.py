@@ -260,7 +260,7 @@ def test_a_big_file_is_streamed_line_by_line_and_a_bad_last_line_still_rejects_i
 
     stream = _LineStream(lines())
     report = import_deliveries(
-        stream,  # type: ignore[arg-type]  # a binary stream that only iterates
+        stream,  # a binary stream that only iterates
         file_name="big.csv",
         municipality=factories.municipality(),
         actor=SYSTEM,

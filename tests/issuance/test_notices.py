@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from django.apps import apps
@@ -99,7 +100,7 @@ def test_issuing_gives_each_card_a_unique_number_oldest_arrival_first() -> None:
     assert len({c.notice_number for c in issued.cards}) == 2
 
 
-def test_the_pdf_reads_back_with_names_numbers_address_and_qr_payload(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_pdf_reads_back_with_names_numbers_address_and_qr_payload(settings: Any) -> None:
     settings.PUBLIC_BASE_URL = "https://yoyaku.example.jp"
     owner = factories.municipality()
     slots(owner, seats=5)
@@ -125,7 +126,7 @@ def test_the_pdf_reads_back_with_names_numbers_address_and_qr_payload(settings) 
         assert card.family_name in text and card.given_name in text
         assert f"〒{card.postal_code}" in text and card.address in text
         assert url in text  # printed under the QR code
-        links = [a.get_object()["/A"]["/URI"] for a in page["/Annots"]]
+        links = [a.get_object()["/A"]["/URI"] for a in cast(list[Any], page["/Annots"])]
         assert links == [url]  # and attached to it
         assert "委任状" in text and "受け取り期限" in text
     assert "佐藤" in reader.pages[0].extract_text()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.http import FileResponse
 from django.test import Client
 from pypdf import PdfReader
 
@@ -66,6 +67,7 @@ def test_a_reminder_batch_prints_letters_and_moves_the_cards_paced_by_free_seats
     assert (proposal.due, proposal.room, proposal.proposed) == (3, 2, 2)
     sent = pacing.issue_reminder_batch(municipality=owner, actor=SYSTEM)
     assert [c.pk for c in sent.cards] == [oldest.pk, middle.pk]
+    assert sent.batch_id is not None
     batch = NoticeBatch.objects.get(pk=sent.batch_id)
     assert batch.kind == BatchKind.REMINDER and batch.cards == 2
     assert all(
@@ -105,6 +107,7 @@ def test_the_reminder_letter_reads_back_as_a_reminder_with_the_destruction_deadl
     client = Client()
     login_staff(client, official)
     pdf = client.get(f"/staff/issuance/notices/{sent.batch_id}/notices.pdf")
+    assert isinstance(pdf, FileResponse)
     text = PdfReader(io.BytesIO(b"".join(pdf.streaming_content))).pages[0].extract_text()
     assert "再通知" in text and "鈴木" in text
     # After a reminder the card may be destroyed 3 months later (the default rule).

@@ -16,6 +16,7 @@ from madoguchi.offices.calendar import (
 from madoguchi.offices.models import (
     Closure,
     ClosureKind,
+    Municipality,
     OpeningSession,
     SessionKind,
     SiteKind,
@@ -27,11 +28,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def city():  # type: ignore[no-untyped-def]
+def city() -> Municipality:
     return factories.municipality()
 
 
-def test_an_ordinary_weekday_is_open_during_its_sessions(city) -> None:  # type: ignore[no-untyped-def]
+def test_an_ordinary_weekday_is_open_during_its_sessions(city: Municipality) -> None:
     site = factories.site(city)
     day = SiteCalendar.load(site).day(dt.date(2026, 12, 2))  # a Wednesday
     assert day.is_open
@@ -41,14 +42,14 @@ def test_an_ordinary_weekday_is_open_during_its_sessions(city) -> None:  # type:
     assert period.starts_at.tzinfo is not None
 
 
-def test_a_national_holiday_on_a_monday_closes_the_site(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_national_holiday_on_a_monday_closes_the_site(city: Municipality) -> None:
     site = factories.site(city)
     day = SiteCalendar.load(site).day(dt.date(2027, 1, 11))  # 成人の日, a Monday
     assert not day.is_open
     assert day.closed_reason == "成人の日"
 
 
-def test_a_substitute_holiday_closes_the_site(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_substitute_holiday_closes_the_site(city: Municipality) -> None:
     site = factories.site(city)
     day = SiteCalendar.load(site).day(dt.date(2026, 5, 6))  # 振替休日 for 3 May (Sunday)
     assert not day.is_open
@@ -57,7 +58,9 @@ def test_a_substitute_holiday_closes_the_site(city) -> None:  # type: ignore[no-
 @pytest.mark.parametrize(
     "day", [dt.date(2026, 12, 29), dt.date(2026, 12, 30), dt.date(2027, 1, 4 - 1)]
 )
-def test_year_end_closure_runs_from_29_december_to_3_january(city, day: dt.date) -> None:  # type: ignore[no-untyped-def]
+def test_year_end_closure_runs_from_29_december_to_3_january(
+    city: Municipality, day: dt.date
+) -> None:
     site = factories.site(city)
     for weekday in (5, 6):  # even a site open at weekends is closed then
         OpeningSession.objects.create(
@@ -72,20 +75,20 @@ def test_year_end_closure_runs_from_29_december_to_3_january(city, day: dt.date)
     assert result.closed_reason in ("年末年始", "元日")
 
 
-def test_the_day_after_the_year_end_closure_is_open(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_day_after_the_year_end_closure_is_open(city: Municipality) -> None:
     site = factories.site(city)
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 28)).is_open  # Monday
     assert SiteCalendar.load(site).day(dt.date(2027, 1, 4)).is_open  # Monday
 
 
-def test_a_municipality_may_keep_its_offices_open_at_year_end(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_municipality_may_keep_its_offices_open_at_year_end(city: Municipality) -> None:
     city.year_end_closure = False
     city.save()
     site = factories.site(city)
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 29)).is_open  # Tuesday
 
 
-def test_a_special_opening_overrides_a_holiday(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_special_opening_overrides_a_holiday(city: Municipality) -> None:
     site = factories.site(city)
     SpecialOpening.objects.create(
         site=site,
@@ -102,7 +105,7 @@ def test_a_special_opening_overrides_a_holiday(city) -> None:  # type: ignore[no
     assert period.ends_at == clock.at(dt.date(2027, 1, 11), dt.time(12))
 
 
-def test_local_holiday_recurs_every_year_for_every_site(city) -> None:  # type: ignore[no-untyped-def]
+def test_local_holiday_recurs_every_year_for_every_site(city: Municipality) -> None:
     site = factories.site(city)
     Closure.objects.create(
         municipality=city,
@@ -116,7 +119,7 @@ def test_local_holiday_recurs_every_year_for_every_site(city) -> None:  # type: 
     assert day.closed_reason == "慰霊の日"
 
 
-def test_a_system_outage_closes_only_its_site(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_system_outage_closes_only_its_site(city: Municipality) -> None:
     closed_site, other_site = factories.site(city, name="A"), factories.site(city, name="B")
     Closure.objects.create(
         municipality=city,
@@ -130,7 +133,7 @@ def test_a_system_outage_closes_only_its_site(city) -> None:  # type: ignore[no-
     assert SiteCalendar.load(other_site).day(dt.date(2026, 12, 3)).is_open
 
 
-def test_sunday_after_the_third_saturday_is_closed_when_configured(city) -> None:  # type: ignore[no-untyped-def]
+def test_sunday_after_the_third_saturday_is_closed_when_configured(city: Municipality) -> None:
     city.closes_sunday_after_third_saturday = True
     city.save()
     site = factories.site(city, weekday_hours=None)
@@ -146,7 +149,7 @@ def test_sunday_after_the_third_saturday_is_closed_when_configured(city) -> None
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 13)).is_open
 
 
-def test_a_temporary_counter_is_closed_outside_its_dates(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_temporary_counter_is_closed_outside_its_dates(city: Municipality) -> None:
     site = factories.site(
         city,
         kind=SiteKind.TEMPORARY,
@@ -160,7 +163,7 @@ def test_a_temporary_counter_is_closed_outside_its_dates(city) -> None:  # type:
     assert not calendar.day(dt.date(2026, 12, 28)).is_open
 
 
-def test_card_work_is_never_scheduled_past_20(city) -> None:  # type: ignore[no-untyped-def]
+def test_card_work_is_never_scheduled_past_20(city: Municipality) -> None:
     site = factories.site(city, weekday_hours=("17:00", "20:00"))
     card = factories.procedure("card_pickup")
     site.procedures.add(card)
@@ -169,7 +172,7 @@ def test_card_work_is_never_scheduled_past_20(city) -> None:  # type: ignore[no-
     assert periods and all(p.ends_at.time() <= dt.time(20) for p in periods)
 
 
-def test_a_post_office_never_hands_over_a_card(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_post_office_never_hands_over_a_card(city: Municipality) -> None:
     post = factories.site(city, kind=SiteKind.POST_OFFICE)
     card, cert = factories.procedure("card_pickup"), factories.procedure("cert_renewal")
     post.procedures.add(card, cert)  # even if misconfigured

@@ -22,7 +22,7 @@ def _one_site(arrivals: list[float], seats: list[float], **kwargs: float) -> Bac
         arrivals=arrivals,
         sites=[SiteSupply(site_id=1, name="本庁舎", weekly_seats=seats, demand_share=1.0)],
         notice_delay_weeks=0,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 

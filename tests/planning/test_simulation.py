@@ -41,7 +41,7 @@ def _site(**changes: object) -> SiteModel:
         ),
         terminals=2,
     )
-    return dataclasses.replace(model, **changes)  # type: ignore[arg-type]  # test helper
+    return dataclasses.replace(model, **changes)
 
 
 # ---- the bare kernel -------------------------------------------------------------------------

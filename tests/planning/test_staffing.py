@@ -36,7 +36,7 @@ def _problem(demand: list[list[float]], **changes: object) -> StaffingProblem:
         backlog_cost_per_hour=0.0,
         spill_cost_per_hour=0.0,
     )
-    return dataclasses.replace(problem, **changes)  # type: ignore[arg-type]  # test helper
+    return dataclasses.replace(problem, **changes)
 
 
 def test_cheapest_mix_of_sessions_covers_one_week_by_hand() -> None:

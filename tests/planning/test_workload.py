@@ -37,7 +37,7 @@ def _parameters(**overrides: object) -> WorkloadParameters:
         "lag_weights": {4: 0.5, 6: 0.5},
     }
     values.update(overrides)
-    return WorkloadParameters(**values)  # type: ignore[arg-type]
+    return WorkloadParameters(**values)
 
 
 def test_a_week_of_applications_comes_back_as_cards_after_the_lag() -> None:

@@ -38,7 +38,7 @@ def slot(
 def pickup(
     notice: str = "ABC123456", birth: dt.date = dt.date(1980, 5, 17), **kw: object
 ) -> Applicant:
-    return Applicant(birth_date=birth, notice_number=notice, **kw)  # type: ignore[arg-type]
+    return Applicant(birth_date=birth, notice_number=notice, **kw)
 
 
 def renewal(
@@ -53,7 +53,7 @@ def renewal(
         family_name_kana=family,
         given_name_kana=given,
         email=email,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

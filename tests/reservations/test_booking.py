@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
@@ -13,6 +14,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.issuance.selectors import card_by_reservation
 from madoguchi.issuance.services import hand_over_card
+from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.reservations import selectors, services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import (
@@ -34,7 +36,7 @@ RESIDENT = Actor.resident()
 
 
 @pytest.fixture(autouse=True)
-def cards(city):  # type: ignore[no-untyped-def]
+def cards(city: Municipality) -> None:
     """Cards waiting for pick-up, one per notice number the tests use."""
     for notice in ("ABC123456", "ABC000001", "ABC000010", "ABC000011", "XYZ999999"):
         factories.card(city, notice)
@@ -57,7 +59,9 @@ def _error(call: Any) -> DomainError:
     return caught.value
 
 
-def test_booking_takes_one_seat_and_writes_an_audit_event(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_booking_takes_one_seat_and_writes_an_audit_event(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     slot = factories.slot(main_office, card_pickup, capacity=2)
     reservation = _book(slot)
     slot.refresh_from_db()
@@ -71,8 +75,8 @@ def test_booking_takes_one_seat_and_writes_an_audit_event(main_office, card_pick
 
 
 def test_a_full_slot_refuses_with_409_and_offers_the_nearest_free_slots(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
     full = factories.slot(main_office, card_pickup, time="10:00", capacity=1, booked=1)
     later = factories.slot(main_office, card_pickup, time="10:20", capacity=1)
     far = factories.slot(main_office, card_pickup, time="15:00", capacity=1)
@@ -86,8 +90,8 @@ def test_a_full_slot_refuses_with_409_and_offers_the_nearest_free_slots(
 
 
 def test_nearest_free_slots_skip_what_cannot_take_the_booking(
-    city, main_office, card_pickup, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, main_office: Site, card_pickup: Procedure, cert_renewal: Procedure
+) -> None:
     from madoguchi.reservations.selectors import nearest_free_slots
     from tests.offices.factories import site
 
@@ -115,30 +119,34 @@ def test_nearest_free_slots_skip_what_cannot_take_the_booking(
 
 
 def test_notice_numbers_are_normalised_from_full_width_and_hyphens(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
     slot = factories.slot(main_office, card_pickup)
     reservation = _book(slot, pickup(notice="ａｂｃ－１２３４５６"))
     assert reservation.notice_number == "ABC123456"
 
 
 @pytest.mark.parametrize("notice", ["AB123456", "ABCD12345", "ABC12345X", "", "あいう123456"])
-def test_malformed_notice_numbers_are_refused(main_office, card_pickup, notice) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_notice_numbers_are_refused(
+    main_office: Site, card_pickup: Procedure, notice: str
+) -> None:
     slot = factories.slot(main_office, card_pickup)
     error = _error(lambda: _book(slot, pickup(notice=notice)))
     assert error.status == 422
     assert error.code in ("invalid_notice_number", "notice_number_required")
 
 
-def test_kana_names_accept_hiragana_and_half_width_katakana(main_office, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_kana_names_accept_hiragana_and_half_width_katakana(
+    main_office: Site, cert_renewal: Procedure
+) -> None:
     slot = factories.slot(main_office, cert_renewal)
     reservation = _book(slot, renewal(family="やまだ", given="ﾊﾅｺ"))
     assert (reservation.family_name_kana, reservation.given_name_kana) == ("ヤマダ", "ハナコ")
 
 
 def test_an_individual_number_in_any_field_is_refused_and_nothing_is_stored(
-    main_office, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, cert_renewal: Procedure
+) -> None:
     slot = factories.slot(main_office, cert_renewal)
     for field in ("phone", "email", "family_name_kana"):
         values = {"phone": "", "email": "a@example.jp", "family_name_kana": "ヤマダ"}
@@ -152,15 +160,17 @@ def test_an_individual_number_in_any_field_is_refused_and_nothing_is_stored(
     assert Reservation.objects.count() == 0
 
 
-def test_cert_renewal_needs_a_kana_name_and_a_contact(main_office, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_cert_renewal_needs_a_kana_name_and_a_contact(
+    main_office: Site, cert_renewal: Procedure
+) -> None:
     slot = factories.slot(main_office, cert_renewal)
     assert _error(lambda: _book(slot, renewal(email=""))).code == "contact_required"
     assert _error(lambda: _book(slot, renewal(given=""))).code == "kana_name_required"
 
 
 def test_past_slots_and_slots_outside_the_window_are_refused(
-    main_office, card_pickup, frozen
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, frozen: time_machine.Traveller
+) -> None:
     too_soon = factories.slot(main_office, card_pickup, day=dt.date(2026, 12, 3))
     too_late = factories.slot(main_office, card_pickup, day=dt.date(2027, 1, 20))
     past = factories.slot(main_office, card_pickup, day=dt.date(2026, 11, 30))
@@ -170,8 +180,8 @@ def test_past_slots_and_slots_outside_the_window_are_refused(
 
 
 def test_staff_can_book_by_phone_for_tomorrow_through_the_same_service(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
     user = StaffUser.objects.create(username="clerk")
     tomorrow = factories.slot(main_office, card_pickup, day=dt.date(2026, 12, 2))
     reservation = _book(tomorrow, actor=Actor.staff(user), channel="phone")
@@ -179,7 +189,9 @@ def test_staff_can_book_by_phone_for_tomorrow_through_the_same_service(
     assert AuditEvent.objects.get(action="reservation.book").actor.startswith("staff:")
 
 
-def test_a_double_submit_returns_the_same_reservation(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_a_double_submit_returns_the_same_reservation(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     slot = factories.slot(main_office, card_pickup, capacity=3)
     first = _book(slot)
     again = _book(slot, pickup(notice="abc123456"))
@@ -189,8 +201,8 @@ def test_a_double_submit_returns_the_same_reservation(main_office, card_pickup) 
 
 
 def test_one_person_holds_at_most_one_active_booking_per_procedure(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
     first_slot = factories.slot(main_office, card_pickup, time="10:00")
     other_slot = factories.slot(main_office, card_pickup, time="11:00")
     _book(first_slot)
@@ -198,14 +210,16 @@ def test_one_person_holds_at_most_one_active_booking_per_procedure(
     assert (error.status, error.code) == (409, "already_booked")
 
 
-def test_the_same_kana_name_and_birth_date_is_one_person(main_office, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_kana_name_and_birth_date_is_one_person(
+    main_office: Site, cert_renewal: Procedure
+) -> None:
     first_slot = factories.slot(main_office, cert_renewal, time="10:00")
     other_slot = factories.slot(main_office, cert_renewal, time="11:00")
     _book(first_slot, renewal())
     assert _error(lambda: _book(other_slot, renewal(family="ﾔﾏﾀﾞ"))).code == "already_booked"
 
 
-def test_a_family_books_together_or_not_at_all(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_a_family_books_together_or_not_at_all(main_office: Site, card_pickup: Procedure) -> None:
     slot = factories.slot(main_office, card_pickup, capacity=3)
     family = [pickup("ABC000001"), pickup("ABC000002", birth=dt.date(2015, 1, 1))]
     members = book_group_reservation(
@@ -223,7 +237,7 @@ def test_a_family_books_together_or_not_at_all(main_office, card_pickup) -> None
     assert Reservation.objects.count() == 2
 
 
-def test_cancelled_reservation_frees_its_seat(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_reservation_frees_its_seat(main_office: Site, card_pickup: Procedure) -> None:
     slot = factories.slot(main_office, card_pickup, capacity=1)
     reservation = _book(slot)
     cancelled = cancel_reservation(code=reservation.code, actor=RESIDENT)
@@ -234,8 +248,8 @@ def test_cancelled_reservation_frees_its_seat(main_office, card_pickup) -> None:
 
 
 def test_residents_cannot_cancel_after_the_cutoff_but_staff_can(
-    main_office, card_pickup, frozen
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, frozen: time_machine.Traveller
+) -> None:
     slot = factories.slot(main_office, card_pickup)
     reservation = _book(slot)
     frozen.move_to(dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9))))
@@ -245,14 +259,16 @@ def test_residents_cannot_cancel_after_the_cutoff_but_staff_can(
     assert cancel_reservation(code=reservation.code, actor=Actor.staff(user)).status == "cancelled"
 
 
-def test_a_cancelled_reservation_cannot_be_cancelled_again(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_reservation_cannot_be_cancelled_again(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     reservation = _book(factories.slot(main_office, card_pickup))
     cancel_reservation(code=reservation.code, actor=RESIDENT)
     error = _error(lambda: cancel_reservation(code=reservation.code, actor=RESIDENT))
     assert (error.status, error.code) == (409, "invalid_transition")
 
 
-def test_reschedule_moves_the_seat_in_one_step(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_reschedule_moves_the_seat_in_one_step(main_office: Site, card_pickup: Procedure) -> None:
     old = factories.slot(main_office, card_pickup, time="10:00")
     new = factories.slot(main_office, card_pickup, time="14:00")
     reservation = _book(old)
@@ -264,7 +280,9 @@ def test_reschedule_moves_the_seat_in_one_step(main_office, card_pickup) -> None
     assert AuditEvent.objects.filter(action="reservation.reschedule").count() == 1
 
 
-def test_reschedule_to_a_full_slot_keeps_the_old_booking(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_reschedule_to_a_full_slot_keeps_the_old_booking(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     old = factories.slot(main_office, card_pickup, time="10:00")
     full = factories.slot(main_office, card_pickup, time="14:00", capacity=1, booked=1)
     reservation = _book(old)
@@ -276,8 +294,8 @@ def test_reschedule_to_a_full_slot_keeps_the_old_booking(main_office, card_picku
 
 
 def test_reschedule_refuses_a_slot_of_another_procedure(
-    main_office, card_pickup, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, cert_renewal: Procedure
+) -> None:
     reservation = _book(factories.slot(main_office, card_pickup))
     other = factories.slot(main_office, cert_renewal, time="15:00")
     error = _error(
@@ -287,8 +305,8 @@ def test_reschedule_refuses_a_slot_of_another_procedure(
 
 
 def test_the_counter_checks_in_and_serves_on_the_day(
-    city, main_office, card_pickup, frozen
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, main_office: Site, card_pickup: Procedure, frozen: time_machine.Traveller
+) -> None:
     reservation = _book(factories.slot(main_office, card_pickup))
     clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
     staff = Actor.staff(clerk)
@@ -302,7 +320,7 @@ def test_the_counter_checks_in_and_serves_on_the_day(
         "card_not_handed_over"
     )
     hand_over_card(
-        card=card_by_reservation(reservation.code),  # type: ignore[arg-type]  # the booked card
+        card=card_by_reservation(reservation.code),  # the booked card
         actor=staff,
         staff_user=clerk,
         is_proxy=False,
@@ -315,8 +333,8 @@ def test_the_counter_checks_in_and_serves_on_the_day(
 
 
 def test_no_show_only_after_the_slot_started_and_keeps_the_seat(
-    main_office, card_pickup, frozen
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, frozen: time_machine.Traveller
+) -> None:
     slot = factories.slot(main_office, card_pickup)
     reservation = _book(slot)
     clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
@@ -332,8 +350,8 @@ def test_no_show_only_after_the_slot_started_and_keeps_the_seat(
 
 
 def test_a_served_person_may_book_the_same_procedure_again(
-    main_office, cert_renewal, frozen
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, cert_renewal: Procedure, frozen: time_machine.Traveller
+) -> None:
     reservation = _book(factories.slot(main_office, cert_renewal), renewal())
     clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
     staff = Actor.staff(clerk)
@@ -344,7 +362,9 @@ def test_a_served_person_may_book_the_same_procedure_again(
     assert _book(later, renewal()).pk != reservation.pk
 
 
-def test_the_check_constraint_refuses_an_overbooked_slot(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_the_check_constraint_refuses_an_overbooked_slot(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     from django.db import IntegrityError, transaction
 
     slot = factories.slot(main_office, card_pickup, capacity=1)
@@ -353,8 +373,8 @@ def test_the_check_constraint_refuses_an_overbooked_slot(main_office, card_picku
 
 
 def test_an_unknown_notice_and_a_wrong_birth_date_get_the_same_404(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
     slot = factories.slot(main_office, card_pickup)
     unknown = _error(lambda: _book(slot, pickup(notice="QQQ111111")))
     wrong_birth = _error(lambda: _book(slot, pickup(birth=dt.date(1980, 5, 18))))
@@ -367,8 +387,8 @@ def test_an_unknown_notice_and_a_wrong_birth_date_get_the_same_404(
 
 
 def test_booking_a_pickup_marks_the_card_booked_and_cancelling_frees_it(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
 
     reservation = _book(factories.slot(main_office, card_pickup))
     card = CardRecord.objects.get(notice_number="ABC123456")
@@ -380,8 +400,8 @@ def test_booking_a_pickup_marks_the_card_booked_and_cancelling_frees_it(
 
 
 def test_a_card_booked_without_a_reservation_is_refused_and_nothing_is_written(
-    city, main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, main_office: Site, card_pickup: Procedure
+) -> None:
     from tests.issuance.factories import card as issuance_card
 
     issuance_card(
@@ -401,8 +421,8 @@ def test_a_card_booked_without_a_reservation_is_refused_and_nothing_is_written(
 
 
 def test_booking_rules_saved_by_staff_apply_at_once_with_the_reference_cache_on(
-    settings, city, main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    settings: Any, city: Municipality, main_office: Site, card_pickup: Procedure
+) -> None:
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
     slot = factories.slot(main_office, card_pickup, capacity=5)  # 6 days ahead
     _book(slot)  # reads and caches the site, municipality and procedure
@@ -413,8 +433,8 @@ def test_booking_rules_saved_by_staff_apply_at_once_with_the_reference_cache_on(
 
 
 def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
-    main_office, card_pickup, booking_path, django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, booking_path: str, django_assert_num_queries: Any
+) -> None:
     """The booking path is the rush's hot path (decisions 0008, 0011): slot, site and procedure
     reads (the latter two cached in production), then with the one statement ONE statement —
     card lock, seat claim, reservation, card move, two audit events — and on the ORM the card
@@ -431,8 +451,8 @@ def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
 
 @pytest.mark.parametrize("status", [CardStatus.NOTICE_ISSUED, CardStatus.REMINDED])
 def test_the_card_event_records_the_status_the_booking_found(
-    city, main_office, card_pickup, status
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, main_office: Site, card_pickup: Procedure, status: str
+) -> None:
     """On PostgreSQL the card's event is written from the row the statement locked: the same
     event as the step-by-step path writes on SQLite, and the chain verifies."""
     from madoguchi.core.audit import seal_audit_events, verify_audit_chain
@@ -454,7 +474,9 @@ def test_the_card_event_records_the_status_the_booking_found(
     assert report.intact and report.checked >= 2 and report.pending == 0
 
 
-def test_a_card_of_another_municipality_gets_the_uniform_404(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_of_another_municipality_gets_the_uniform_404(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     from tests.offices.factories import municipality
 
     elsewhere = municipality(code="011002", name="札幌市")
@@ -467,7 +489,9 @@ def test_a_card_of_another_municipality_gets_the_uniform_404(main_office, card_p
     assert slot.booked == 0 and not Reservation.objects.exists()
 
 
-def test_a_family_with_one_unknown_notice_writes_nothing(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_a_family_with_one_unknown_notice_writes_nothing(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     slot = factories.slot(main_office, card_pickup, capacity=3)
     events = AuditEvent.objects.count()
     family = [pickup("ABC000001"), pickup("QQQ111111")]
@@ -483,8 +507,8 @@ def test_a_family_with_one_unknown_notice_writes_nothing(main_office, card_picku
 
 
 def test_a_cached_slot_that_stops_being_offered_takes_no_more_bookings(
-    settings, main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    settings: Any, main_office: Site, card_pickup: Procedure
+) -> None:
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
     slot = factories.slot(main_office, card_pickup, capacity=5)
     _book(slot)  # the slot is now cached as offered
@@ -496,8 +520,8 @@ def test_a_cached_slot_that_stops_being_offered_takes_no_more_bookings(
 
 
 def test_rescheduling_to_a_withdrawn_cached_slot_is_refused_and_keeps_the_booking(
-    settings, main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    settings: Any, main_office: Site, card_pickup: Procedure
+) -> None:
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
     first = factories.slot(main_office, card_pickup, time="10:00")
     target = factories.slot(main_office, card_pickup, time="11:00")

@@ -18,6 +18,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Channel, Reservation, Slot
 from madoguchi.reservations.services import SlotFullError, book_group_reservation
@@ -106,8 +107,13 @@ def _run(path: str, settings: Any, run: Callable[[], list[Any]], monkeypatch: An
 
 
 def test_the_one_statement_and_the_orm_reference_book_the_same(
-    settings, city, main_office, card_pickup, cert_renewal, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    settings: Any,
+    city: Municipality,
+    main_office: Site,
+    card_pickup: Procedure,
+    cert_renewal: Procedure,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for n in range(1, 9):
         factories.card(city, f"DFT{n:06d}")
     CardRecord.objects.filter(notice_number="DFT000006").update(status=CardStatus.REMINDED)

@@ -13,6 +13,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
 from madoguchi.issuance.services import READY_FOR_BOOKING
 from madoguchi.issuance.services import SUBJECT as CARD_SUBJECT
+from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.reservations import fastpath
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import SUBJECT as RESERVATION_SUBJECT
@@ -25,7 +26,7 @@ RESIDENT = Actor.resident()
 
 
 @pytest.fixture(autouse=True)
-def cards(city):  # type: ignore[no-untyped-def]
+def cards(city: Municipality) -> None:
     for notice in ("ABC123456", "ABC000001", "ABC000010", "ABC000011"):
         factories.card(city, notice)
 
@@ -81,7 +82,9 @@ def test_the_negative_control_differs_from_the_statement_only_in_its_claim() -> 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_in_a_request_the_booking_transaction_is_one_round_trip(main_office, card_pickup) -> None:  # type: ignore[no-untyped-def]
+def test_in_a_request_the_booking_transaction_is_one_round_trip(
+    main_office: Site, card_pickup: Procedure
+) -> None:
     """Outside a test's atomic block, as in a request: after the reads, BEGIN, the one
     statement (card lock first, then the seat claim guarding every write) and COMMIT travel
     together (`reservations.fastpath`)."""
@@ -109,8 +112,8 @@ def test_in_a_request_the_booking_transaction_is_one_round_trip(main_office, car
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_refused_by_the_database_rolls_back_and_leaves_the_connection_usable(
-    main_office, card_pickup
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure
+) -> None:
     """A statement that fails in the database (here the partial unique index: the same person
     booked already, which a double submit meets) sends ROLLBACK; the service then answers
     with the existing booking on the same connection."""
@@ -131,8 +134,8 @@ def test_a_booking_refused_by_the_database_rolls_back_and_leaves_the_connection_
 
 @pytest.mark.postgres
 def test_the_booking_statement_stays_inside_psycopgs_parse_cache(
-    main_office, card_pickup, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """psycopg re-parses a statement on every call once it has more than 50 parameters or 4 KiB
     of text; the booking's one statement must stay under both (decision 0011), for a family
     as for one person (its text never changes)."""
@@ -164,8 +167,8 @@ def test_the_booking_statement_stays_inside_psycopgs_parse_cache(
 
 @pytest.mark.postgres
 def test_the_statements_audit_events_carry_seals_the_sealer_verifies(
-    main_office, card_pickup, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    main_office: Site, card_pickup: Procedure, cert_renewal: Procedure
+) -> None:
     """Each event the statement appends carries its row seal (`core.audit.row_seal`): the
     sealer links every one of them into the chain, and the chain verifies."""
     from madoguchi.core.audit import seal_audit_events, verify_audit_chain

@@ -8,11 +8,18 @@ import pytest
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
-from madoguchi.offices.models import OpeningSession, SessionKind, Terminal
+from madoguchi.offices.models import (
+    Municipality,
+    OpeningSession,
+    Procedure,
+    SessionKind,
+    Site,
+    Terminal,
+)
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.selectors import slot_conflicts
 from madoguchi.reservations.services import book_reservation
-from madoguchi.reservations.slots import regenerate_site_slots
+from madoguchi.reservations.slots import GenerationReport, regenerate_site_slots
 from tests.offices import factories as offices
 from tests.reservations.factories import VISIT_DAY, renewal
 
@@ -20,11 +27,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 SYSTEM = Actor.system("test")
 
 
-def _generate(site, day=VISIT_DAY):  # type: ignore[no-untyped-def]
+def _generate(site: Site, day: dt.date = VISIT_DAY) -> GenerationReport:
     return regenerate_site_slots(site=site, first=day, last=day, actor=SYSTEM)
 
 
-def test_slots_follow_the_opening_hours_and_the_procedure_duration(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_slots_follow_the_opening_hours_and_the_procedure_duration(
+    city: Municipality, cert_renewal: Procedure
+) -> None:
     site = offices.site(city, counters=5, terminals=5, weekday_hours=("09:00", "12:00"))
     site.procedures.set([cert_renewal])
     city.walkin_share_percent = 20
@@ -37,7 +46,9 @@ def test_slots_follow_the_opening_hours_and_the_procedure_duration(city, cert_re
     assert {s.capacity for s in slots} == {4}  # 5 counters minus 20% for walk-ins
 
 
-def test_terminals_limit_procedures_that_need_one(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_terminals_limit_procedures_that_need_one(
+    city: Municipality, cert_renewal: Procedure
+) -> None:
     site = offices.site(city, counters=4, terminals=1, weekday_hours=("09:00", "10:00"))
     site.procedures.set([cert_renewal])
     city.walkin_share_percent = 0
@@ -47,8 +58,8 @@ def test_terminals_limit_procedures_that_need_one(city, cert_renewal) -> None:  
 
 
 def test_shared_counters_are_split_by_weight_within_one_seat_over_the_day(
-    city, card_pickup, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, card_pickup: Procedure, cert_renewal: Procedure
+) -> None:
     site = offices.site(city, counters=2, terminals=2)  # 08:30–17:15
     site.procedures.set([card_pickup, cert_renewal])
     _generate(site)
@@ -60,7 +71,7 @@ def test_shared_counters_are_split_by_weight_within_one_seat_over_the_day(
     assert minutes["cert_renewal"] == pytest.approx(open_minutes * 30 / 80, abs=10)
 
 
-def test_closed_days_get_no_slots(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_closed_days_get_no_slots(city: Municipality, cert_renewal: Procedure) -> None:
     site = offices.site(city)
     site.procedures.set([cert_renewal])
     regenerate_site_slots(
@@ -69,7 +80,7 @@ def test_closed_days_get_no_slots(city, cert_renewal) -> None:  # type: ignore[n
     assert not Slot.objects.exists()
 
 
-def test_regenerating_twice_changes_nothing(city, cert_renewal) -> None:  # type: ignore[no-untyped-def]
+def test_regenerating_twice_changes_nothing(city: Municipality, cert_renewal: Procedure) -> None:
     site = offices.site(city)
     site.procedures.set([cert_renewal])
     first = _generate(site)
@@ -79,8 +90,8 @@ def test_regenerating_twice_changes_nothing(city, cert_renewal) -> None:  # type
 
 
 def test_regeneration_after_a_closure_keeps_booked_slots_and_lists_them_as_conflicts(
-    city, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, cert_renewal: Procedure
+) -> None:
     site = offices.site(city, counters=2, terminals=2, weekday_hours=("09:00", "12:00"))
     site.procedures.set([cert_renewal])
     _generate(site)
@@ -104,8 +115,8 @@ def test_regeneration_after_a_closure_keeps_booked_slots_and_lists_them_as_confl
 
 
 def test_a_capacity_cut_below_the_bookings_keeps_them_and_flags_the_slot(
-    city, cert_renewal
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, cert_renewal: Procedure
+) -> None:
     site = offices.site(city, counters=5, terminals=5, weekday_hours=("09:00", "10:00"))
     site.procedures.set([cert_renewal])
     city.walkin_share_percent = 0

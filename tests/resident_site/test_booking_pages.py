@@ -317,7 +317,7 @@ def test_renewal_books_with_hiragana_and_sends_the_confirmation_mail(
     assert (booked.family_name_kana, booked.given_name_kana) == ("ヤマダ", "ハナコ")
     assert booked.phone == "0312345678"
     (message,) = smtp_inbox.messages
-    assert booked.code in message.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
+    assert booked.code in message.get_payload(decode=True).decode("utf-8")
 
 
 # --- the reservation afterwards --------------------------------------------------------------

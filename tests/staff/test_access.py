@@ -14,7 +14,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance import services as issuance
-from madoguchi.issuance.models import CardStatus, IdDocumentClass, NoticeBatch
+from madoguchi.issuance.models import CardRecord, CardStatus, IdDocumentClass, NoticeBatch
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.staff import access
 from madoguchi.walkins.services import check_in_booked_visitor, issue_ticket
@@ -72,7 +72,7 @@ def checked_in_pickup(world: p.World, frozen: Any) -> Reservation:
 
 
 def card_status(booked: Reservation) -> str:
-    return cards.CardRecord.objects.get(reservation_code=booked.code).status
+    return CardRecord.objects.get(reservation_code=booked.code).status
 
 
 def keep(world: p.World, steps: list[str]) -> None:
@@ -183,9 +183,7 @@ def test_a_missing_id_is_refused_like_another_municipalitys(personas: p.World) -
     foreign = client.get(f"/staff/sites/{personas.site('c').pk}/")
     missing = client.get("/staff/sites/999999/")
     assert foreign.status_code == missing.status_code == 403
-    assert (
-        foreign.context["reason"] == missing.context["reason"]  # type: ignore[index]
-    )
+    assert foreign.context["reason"] == missing.context["reason"]
     code = client.post("/staff/reservations/NOSUCHCODE/check-in/")
     assert code.status_code == 403
 

@@ -49,7 +49,8 @@ def limits(settings: Any) -> Any:
 
 
 def errors(response: Any) -> str:
-    return response.content.decode()
+    content: bytes = response.content
+    return content.decode()
 
 
 def test_an_account_is_locked_after_its_failures_and_says_how_long(

@@ -26,7 +26,9 @@ def test_yesterdays_open_tickets_are_closed_and_todays_are_left_alone() -> None:
             for _ in range(3)
         )
         start_serving(
-            ticket=call_next_ticket(site=hall.site, counter=hall.counter_1, actor=STAFF),  # type: ignore[arg-type]  # a ticket is waiting
+            ticket=call_next_ticket(
+                site=hall.site, counter=hall.counter_1, actor=STAFF
+            ),  # a ticket is waiting
             actor=STAFF,
         )
         call_next_ticket(site=hall.site, counter=hall.counter_2, actor=STAFF)

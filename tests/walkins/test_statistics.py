@@ -56,7 +56,7 @@ def facts(**fields: object) -> TicketFacts:
         "estimate": 12,
     }
     base.update(fields)
-    return TicketFacts(**base)  # type: ignore[arg-type]
+    return TicketFacts(**base)
 
 
 def test_summarise_counts_and_measures_each_group() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -278,12 +279,13 @@ def test_a_visitor_not_yet_called_cannot_be_closed_at_the_counter(
     check_in_booked_visitor(code=booked.code, actor=CLERK)
     mark = last_event()
 
-    for close in (
+    closes: tuple[Callable[[], object], ...] = (
         lambda: visits.hand_over_card_at_visit(
             code=booked.code, actor=CLERK, staff_user=official, checks=HOLDER_CHECKS
         ),
         lambda: visits.no_show_visit(code=booked.code, actor=CLERK),
-    ):
+    )
+    for close in closes:
         with pytest.raises(DomainError) as refused:
             close()
         assert refused.value.code == "not_called"
