@@ -108,3 +108,35 @@ def wait_minutes(
     )
     assert found is not None  # every counter takes everybody
     return found
+
+
+def waits_at_counters(
+    *,
+    free_in_minutes: Mapping[Hashable, float],
+    queue: Sequence[Waiting],
+) -> list[int | None]:
+    """Every waiting person's `wait_minutes_at_counters` from one replay of the whole `queue`.
+
+    Entry k of the result is what `wait_minutes_at_counters(free_in_minutes=…,
+    ahead=queue[:k], mine=queue[k].counters)` returns: the minutes, rounded up, until a counter
+    calls `queue[k]` (None when no counter at work takes it). The replay is the same one, run
+    to the end: the counter that frees first calls the first person still waiting whose
+    procedure it takes. Why it agrees with the per-person replay: a counter that may call
+    `queue[k]` never calls anybody behind it first, and a counter that would find nobody it
+    takes among those ahead (and leave that replay) can only call people behind them — it
+    never again competes with those ahead. `tests/walkins/test_estimates_all_at_once.py`
+    compares the two on random queues.
+    """
+    waiting = list(range(len(queue)))
+    found: list[int | None] = [None] * len(queue)
+    heap = [(max(0.0, float(m)), i, key) for i, (key, m) in enumerate(free_in_minutes.items())]
+    heapq.heapify(heap)
+    while heap and waiting:
+        free_at, i, key = heapq.heappop(heap)
+        taken = next((n for n, k in enumerate(waiting) if key in queue[k].counters), None)
+        if taken is None:
+            continue  # nobody left it may call: it plays no part any more
+        k = waiting.pop(taken)
+        found[k] = math.ceil(round(free_at, 6))
+        heapq.heappush(heap, (free_at + max(0.0, queue[k].service_minutes), i, key))
+    return found

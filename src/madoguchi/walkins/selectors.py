@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from madoguchi.walkins.estimates import (
     blended_service_minutes,
     wait_minutes,
     wait_minutes_at_counters,
+    waits_at_counters,
 )
 from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueSettings, QueueTicket, TicketStatus
 
@@ -136,6 +138,61 @@ def _active_counters(site: Site) -> list[Counter]:
     )
 
 
+@dataclass(frozen=True)
+class _AtWork:
+    """The counters a replay counts (`_at_work`) and when each frees."""
+
+    counters: list[Counter]
+    free_in: dict[Hashable, float]
+    skills: dict[int, set[int]]
+    busy_remaining: dict[int, float]
+
+    def takes(self, counters: list[Counter], procedure: Procedure) -> frozenset[Hashable]:
+        return frozenset(c.pk for c in counters if c.can_serve(procedure, self.skills[c.pk]))
+
+
+def _at_work(
+    *,
+    now: dt.datetime,
+    at_counters: list[QueueTicket],
+    service: dict[int, float],
+    planned: tuple[int, float],
+    active: list[Counter],
+) -> _AtWork:
+    """The counters at work (see `_estimate`) with the minutes until each frees."""
+    count, minutes_until_open = planned
+    opening = max(0.0, minutes_until_open)
+    busy_remaining: dict[int, float] = {}
+    for ticket in at_counters:
+        expected = service[ticket.procedure_id]
+        if ticket.status == TicketStatus.SERVING and ticket.served_at is not None:
+            expected -= _minutes(now - ticket.served_at)
+        if ticket.counter_id is not None:
+            busy_remaining[ticket.counter_id] = max(opening, expected)
+    skills = {c.pk: {p.pk for p in c.procedures.all()} for c in active}
+    ordered = [c for c in active if c.pk in busy_remaining]
+    ordered += [c for c in active if c.pk not in busy_remaining]
+    counters = ordered[: max(count, len(busy_remaining))] if count else ordered
+    free_in: dict[Hashable, float] = {c.pk: busy_remaining.get(c.pk, opening) for c in counters}
+    return _AtWork(counters, free_in, skills, busy_remaining)
+
+
+def _queue_of(
+    tickets: list[QueueTicket], work: _AtWork, counters: list[Counter], service: dict[int, float]
+) -> list[Waiting]:
+    """`tickets` as the replay sees them: service time and the counters that may call each."""
+    eligible: dict[int, frozenset[Hashable]] = {}
+    queue = []
+    for ticket in tickets:
+        if ticket.procedure_id not in eligible:
+            eligible[ticket.procedure_id] = work.takes(counters, ticket.procedure)
+        allowed = eligible[ticket.procedure_id]
+        if ticket.transfer_counter_id is not None:
+            allowed = allowed & {ticket.transfer_counter_id}
+        queue.append(Waiting(service[ticket.procedure_id], allowed))
+    return queue
+
+
 def _estimate(
     *,
     now: dt.datetime,
@@ -156,52 +213,75 @@ def _estimate(
     (staff would open one); a site without a counter that takes it is estimated as one counter
     for everybody. A transferred visitor waits for their one counter.
     """
-    count, minutes_until_open = planned
-    opening = max(0.0, minutes_until_open)
-    busy_remaining: dict[int, float] = {}
-    for ticket in at_counters:
-        expected = service[ticket.procedure_id]
-        if ticket.status == TicketStatus.SERVING and ticket.served_at is not None:
-            expected -= _minutes(now - ticket.served_at)
-        if ticket.counter_id is not None:
-            busy_remaining[ticket.counter_id] = max(opening, expected)
-    skills = {c.pk: {p.pk for p in c.procedures.all()} for c in active}
-
-    def takes(counters: list[Counter], p: Procedure) -> frozenset[Hashable]:
-        return frozenset(c.pk for c in counters if c.can_serve(p, skills[c.pk]))
-
-    ordered = [c for c in active if c.pk in busy_remaining]
-    ordered += [c for c in active if c.pk not in busy_remaining]
-    counters = ordered[: max(count, len(busy_remaining))] if count else ordered
-    mine = takes(counters, procedure)
+    work = _at_work(
+        now=now, at_counters=at_counters, service=service, planned=planned, active=active
+    )
+    counters = work.counters
+    free_in = work.free_in
+    mine = work.takes(counters, procedure)
     if not mine:
         counters = active
-        mine = takes(counters, procedure)
+        opening = max(0.0, planned[1])
+        free_in = {c.pk: work.busy_remaining.get(c.pk, opening) for c in counters}
+        mine = work.takes(counters, procedure)
     if transfer_counter_id is not None and transfer_counter_id in mine:
         mine = frozenset({transfer_counter_id})
     if not mine:
         return wait_minutes(
-            counters=max(count, len(at_counters)),
-            busy_remaining_minutes=list(busy_remaining.values()),
+            counters=max(planned[0], len(at_counters)),
+            busy_remaining_minutes=list(work.busy_remaining.values()),
             ahead_service_minutes=[service[t.procedure_id] for t in ahead],
-            minutes_until_open=minutes_until_open,
+            minutes_until_open=planned[1],
         )
-    eligible: dict[int, frozenset[Hashable]] = {}
-    queue = []
-    for ticket in ahead:
-        if ticket.procedure_id not in eligible:
-            eligible[ticket.procedure_id] = takes(counters, ticket.procedure)
-        allowed = eligible[ticket.procedure_id]
-        if ticket.transfer_counter_id is not None:
-            allowed = allowed & {ticket.transfer_counter_id}
-        queue.append(Waiting(service[ticket.procedure_id], allowed))
     found = wait_minutes_at_counters(
-        free_in_minutes={c.pk: busy_remaining.get(c.pk, opening) for c in counters},
-        ahead=queue,
+        free_in_minutes=free_in,
+        ahead=_queue_of(ahead, work, counters, service),
         mine=mine,
     )
     assert found is not None  # a counter in `mine` is among them
     return found
+
+
+def wait_by_ticket(
+    *,
+    now: dt.datetime,
+    waiting: list[QueueTicket],
+    at_counters: list[QueueTicket],
+    service: dict[int, float],
+    planned: tuple[int, float],
+    active: list[Counter],
+) -> dict[int, int]:
+    """Every waiting ticket's `_estimate` (by ticket id), `waiting` being in the calling order:
+    one replay of the whole queue (`estimates.waits_at_counters`) instead of one per ticket.
+
+    A ticket the common replay does not describe — no counter at work takes its procedure, or
+    it was transferred to a counter not at work — gets its own `_estimate`, so every value is
+    the one `_estimate` gives with the tickets before it as `ahead`
+    (tests/walkins/test_estimates_all_at_once.py).
+    """
+    work = _at_work(
+        now=now, at_counters=at_counters, service=service, planned=planned, active=active
+    )
+    queue = _queue_of(waiting, work, work.counters, service)
+    found = waits_at_counters(free_in_minutes=work.free_in, queue=queue)
+    waits: dict[int, int] = {}
+    for index, (ticket, entry, wait) in enumerate(zip(waiting, queue, found, strict=True)):
+        mine = work.takes(work.counters, ticket.procedure)
+        if ticket.transfer_counter_id is not None and ticket.transfer_counter_id in mine:
+            mine = frozenset({ticket.transfer_counter_id})
+        if wait is None or not mine or mine != entry.counters:
+            wait = _estimate(
+                now=now,
+                procedure=ticket.procedure,
+                ahead=waiting[:index],
+                at_counters=at_counters,
+                service=service,
+                planned=planned,
+                active=active,
+                transfer_counter_id=ticket.transfer_counter_id,
+            )
+        waits[ticket.pk] = wait
+    return waits
 
 
 def _today_active(site: Site, now: dt.datetime) -> tuple[list[QueueTicket], list[QueueTicket], int]:
@@ -341,6 +421,21 @@ class QueueSnapshot:
     service: dict[int, float]
     planned: tuple[int, float]
     active: list[Counter]
+    now: dt.datetime | None = None
+    """When it was read (None: count from the moment a wait is asked for)."""
+
+    @functools.cached_property
+    def waits(self) -> dict[int, int]:
+        """Every waiting ticket's estimated wait (by ticket id), as of `now`: computed once per
+        snapshot, on first use (`wait_by_ticket`), so the phones of a site share one replay."""
+        return wait_by_ticket(
+            now=self.now or clock.now(),
+            waiting=self.waiting,
+            at_counters=self.at_counters,
+            service=self.service,
+            planned=self.planned,
+            active=self.active,
+        )
 
     def ticket(self, token: str) -> QueueTicket | None:
         """The waiting or called ticket with this token, as it was in the snapshot."""
@@ -365,6 +460,7 @@ def queue_snapshot(site: Site) -> QueueSnapshot:
         service=service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {},
         planned=_planned_counters(site, now),
         active=_active_counters(site),
+        now=now,
     )
 
 
@@ -383,11 +479,27 @@ def ticket_view(ticket: QueueTicket, snapshot: QueueSnapshot | None = None) -> T
     now = clock.now()
     early = queue.early_minutes
     mine = order_key(ticket, now=now, early_minutes=early)
-    ahead = [
-        t
-        for t in queue.waiting
-        if t.pk != ticket.pk and order_key(t, now=now, early_minutes=early) < mine
-    ]
+    keys = {t.pk: order_key(t, now=now, early_minutes=early) for t in queue.waiting}
+    # in the calling order now (a booked visitor may have become due since the snapshot)
+    ahead = sorted(
+        (t for t in queue.waiting if t.pk != ticket.pk and keys[t.pk] < mine),
+        key=lambda t: keys[t.pk],
+    )
+    if snapshot is not None and ticket.pk in queue.waits:
+        index = next(n for n, t in enumerate(queue.waiting) if t.pk == ticket.pk)
+        held = queue.waiting[index]
+        if (held.procedure_id, held.transfer_counter_id) == (
+            ticket.procedure_id,
+            ticket.transfer_counter_id,
+        ) and [t.pk for t in queue.waiting[:index]] == [t.pk for t in ahead]:
+            # the calling order is still the snapshot's: its wait (≤ a snapshot's age old)
+            return TicketView(
+                ticket=ticket,
+                position=len(ahead) + 1,
+                estimated_wait_minutes=queue.waits[ticket.pk],
+                serving_numbers=serving_numbers,
+                serving_labels=serving_labels,
+            )
     service = queue.service
     missing = {t.procedure_id for t in ahead + at_counters} - service.keys()
     if missing:  # a procedure that joined the queue after the snapshot
