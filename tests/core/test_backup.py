@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
@@ -23,6 +22,7 @@ from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.services import book_reservation
+from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
 from tests.reservations import factories
 from tests.reservations.factories import NOW, renewal
@@ -73,7 +73,7 @@ def test_drill_backup_while_booking_wipe_restore_same_fingerprint_and_intact_log
     file = tmp_path / "madoguchi.backup"
     workers, errors = 3, []
     stop = threading.Event()
-    with time_machine.travel(NOW, tick=False):
+    with frozen_at(NOW):
         slots = _slots()
 
         def book(worker: int) -> None:
@@ -143,7 +143,7 @@ def test_drill_backup_while_booking_wipe_restore_same_fingerprint_and_intact_log
     event_id = AuditEvent.objects.order_by("id").values_list("id", flat=True).first()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [event_id])
-    with time_machine.travel(NOW, tick=False):
+    with frozen_at(NOW):
         book_reservation(
             slot_id=slots[0].pk,
             procedure_code="cert_renewal",

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.test import Client
 
@@ -19,6 +18,7 @@ from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ THURSDAY = dt.date(2026, 11, 26)
 
 @pytest.fixture
 def at_ten() -> object:
-    with time_machine.travel(clock.at(THURSDAY, dt.time(10, 0)), tick=False) as traveller:
+    with frozen_at(DEMO_MORNING) as traveller:
         yield traveller
 
 
@@ -71,7 +71,7 @@ def test_the_main_office_has_a_real_day_shown_on_every_screen_and_loaded_once(
 
 
 def test_after_hours_nothing_is_invented_and_the_demo_says_so() -> None:
-    with time_machine.travel(clock.at(THURSDAY, dt.time(21, 0)), tick=False):
+    with frozen_at(clock.at(THURSDAY, dt.time(21, 0))):
         summary = build_demo_city(residents=50, seed=3, today=THURSDAY)
         assert QueueTicket.objects.count() == 0
         assert Reservation.objects.filter(slot__starts_at__date=THURSDAY).count() == 0

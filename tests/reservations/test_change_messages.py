@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.core import mail
 
 from madoguchi.core.audit import Actor
@@ -16,6 +15,7 @@ from madoguchi.core.errors import DomainError
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation
 from tests.conftest import SmsOutbox
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def clock_at() -> Iterator[Any]:
     """The residents' factories' "now" (this directory's `frozen` uses another day)."""
-    with time_machine.travel(factories.NOW, tick=False) as traveller:
+    with frozen_at(factories.NOW) as traveller:
         yield traveller
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -23,6 +22,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Channel, Reservation, Slot
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import SmsOutbox, login_staff
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY, birth_fields
 
@@ -43,7 +43,7 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         city = factories.city()
         slot = factories.slot(city.site, city.pickup, capacity=3)
         for n in range(3):
@@ -123,7 +123,7 @@ def _without(text: str, *values: str) -> str:
 def _book_through(
     world: World, channel: str, n: int, sms_outbox: SmsOutbox
 ) -> tuple[Reservation, Effects]:
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         send = INTERFACES[channel](world, n)  # pages before the booking: not measured
         mail.outbox.clear()
         texts_before = len(sms_outbox.messages)
@@ -208,7 +208,7 @@ def test_pages_phone_and_api_book_with_the_same_mail_events_and_statements(
 
 
 def test_a_double_submit_sends_one_confirmation(world: World, sms_outbox: SmsOutbox) -> None:
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         client = Client()
         body = {
             "slot_id": world.slot.pk,
@@ -225,7 +225,7 @@ def test_a_double_submit_sends_one_confirmation(world: World, sms_outbox: SmsOut
 
 
 def test_a_booking_without_a_contact_sends_nothing(world: World, sms_outbox: SmsOutbox) -> None:
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         response = Client().post(
             "/api/v1/reservations",
             {
@@ -246,7 +246,7 @@ def test_a_failing_mail_server_does_not_undo_the_booking(
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # discard port: refused
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         response = by_page(world, 0)()
     assert response.status_code == 302
     booked = Reservation.objects.get()
@@ -268,7 +268,7 @@ def test_a_cancellation_through_the_pages_or_the_api_is_told_the_same(
     world: World, sms_outbox: SmsOutbox
 ) -> None:
     told = {}
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         for n, channel in enumerate((Channel.WEB, Channel.API)):
             client = Client()
             body = {

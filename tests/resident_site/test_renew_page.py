@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.cache import cache
 from django.test import Client
 
 from madoguchi.core import clock
 from madoguchi.issuance.models import CardStatus
 from madoguchi.offices.models import SiteKind, SpecialOpening
+from tests.frozen_clock import frozen_at
 from tests.issuance.factories import card
 from tests.offices import factories as offices
 from tests.resident_site import factories
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def at_now() -> Iterator[None]:
     cache.clear()
-    with time_machine.travel(factories.NOW, tick=False):
+    with frozen_at(factories.NOW):
         yield
     cache.clear()
 
