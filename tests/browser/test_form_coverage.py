@@ -221,6 +221,10 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
     ),
     "staff_console/templates/forecasts/planning.html::(self) (get)": (STAFF, '"試算する").click()'),
     "staff_console/templates/forecasts/staffing.html::(self) (get)": (STAFF, '"計算する").click()'),
+    "staff_console/templates/forecasts/staffing.html::forecasts:staffing_solve": (
+        STAFF,
+        '"再計算").click()',
+    ),
     "staff_console/templates/forecasts/register_upload.html::(self)": (
         REGISTER,
         'page.click("main button[type=submit]")',

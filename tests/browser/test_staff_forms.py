@@ -98,6 +98,13 @@ def test_a_manager_submits_every_card_pipeline_and_planning_form(
         page.get_by_role("button", name="計算する").click()
         assert "?" in page.url
         assert page.get_by_role("heading", level=1).count() == 1
+        assert page.get_by_text("まだ計算されていません").count() == 1
+        accessible(page)
+        # 再計算 solves the plan for the same conditions and shows it
+        page.get_by_role("button", name="再計算").click()
+        assert "?" in page.url and "weeks=" in page.url
+        assert page.get_by_text("まだ計算されていません").count() == 0
+        assert page.locator("figure svg").count() == 1
         accessible(page)
         # the plan's cost as a subsidy claim, for the same conditions
         with page.expect_download() as download:

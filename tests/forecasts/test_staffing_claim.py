@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from urllib.parse import parse_qsl
 
 import openpyxl
 import pytest
@@ -38,9 +39,16 @@ def city(frozen: time_machine.Traveller) -> Municipality:
     return build_demo_city(residents=150, seed=3, today=TODAY).municipality
 
 
+def _solve(client: Client, query: str = QUERY) -> None:
+    """Press 再計算 for these conditions (the page and the claim only read the kept plan)."""
+    response = client.post("/staff/planning/staffing/solve/", dict(parse_qsl(query)))
+    assert response.status_code == 302
+
+
 def _claim(query: str = QUERY) -> list[list[str]]:
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    _solve(client, query)
     response = client.get(f"/staff/planning/staffing/claim.csv?{query}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -119,6 +127,7 @@ def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city: Municipa
 def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city: Municipality) -> None:
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    _solve(client)
     page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
     total = _claim()[-1]
     assert f"{int(total[8]):,}" in page
@@ -133,6 +142,7 @@ def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(
     )
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    _solve(client)
     response = client.get(f"/staff/planning/staffing/claim.xlsx?{QUERY}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -159,12 +169,17 @@ def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(
 def test_the_policys_staff_hours_limit_reaches_the_plan(city) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    _solve(client)
     unlimited = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
     assert "計画がありません" not in unlimited
     PlanningPolicy.objects.update_or_create(
         municipality=city, defaults={"staff_hours_per_week_limit": 0}
     )
+    stale = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert "入力が変わりました" in stale and "計画がありません" not in stale
+    _solve(client)
     limited = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert "入力が変わりました" not in limited
     assert "需要・待ちの目標・窓口数の制約をすべて満たす計画がありません" in limited
 
 
@@ -177,3 +192,4 @@ def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(city) -> None: 
     assert refused.value.message_dict["staff_hours_per_week_limit"] == [
         "1週間の時間の上限は0〜100,000時間で入力してください（空欄なら上限なし）。"
     ]
+

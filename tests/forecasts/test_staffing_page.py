@@ -104,17 +104,19 @@ def test_the_staffing_page_shows_the_plan_to_managers_only(city: Municipality) -
     manager = _client("demo-manager")
     planning = manager.get("/staff/planning/").content.decode()
     assert 'href="/staff/planning/staffing/"' in planning
-    response = manager.get(
-        "/staff/planning/staffing/",
-        {
-            "weeks": 6,
-            "take_up": 90,
-            "lead_time_weeks": 2,
-            "weekday_cost": "1",
-            "evening_cost": "1.25",
-            "weekend_cost": "1.5",
-        },
-    )
+    choices = {
+        "weeks": 6,
+        "take_up": 90,
+        "lead_time_weeks": 2,
+        "weekday_cost": "1",
+        "evening_cost": "1.25",
+        "weekend_cost": "1.5",
+    }
+    before = manager.get("/staff/planning/staffing/", choices).content.decode()
+    assert "まだ計算されていません" in before and "<svg" not in before
+    solved = manager.post("/staff/planning/staffing/solve/", choices)
+    assert solved.status_code == 302 and solved["Location"].startswith("/staff/planning/staffing/?")
+    response = manager.get(solved["Location"])
     assert response.status_code == 200
     html = response.content.decode()
     assert "窓口の配置計画" in html

@@ -368,8 +368,41 @@ def transfer(ctx: Ctx) -> Case:
     )
 
 
+CLAIM_CHOICES = {
+    "weeks": "4",
+    "take_up": "90",
+    "lead_time_weeks": "2",
+    "weekday_cost": "1",
+    "evening_cost": "1.25",
+    "weekend_cost": "1.5",
+}
+
+
+def _keep_plan(ctx: Ctx) -> None:
+    """The claim reads the kept plan: solve it first (as `madoguchi solve_staffing` would)."""
+    from madoguchi.forecasts.staffing_cache import solve_and_keep
+
+    for municipality in {ctx.owner, ctx.mine} - {None}:
+        solve_and_keep(municipality, CLAIM_CHOICES, today=VISIT_DAY)  # the request's day
+
+
+def staffing_solve(ctx: Ctx) -> Case:
+    """再計算 keeps a plan for the person's own municipality, never another's."""
+    from madoguchi.forecasts.models import SolvedStaffingPlan
+
+    mine = ctx.mine
+
+    def happened(response: HttpResponse) -> bool:
+        elsewhere = SolvedStaffingPlan.objects.exclude(municipality=mine).exists()
+        own = SolvedStaffingPlan.objects.filter(municipality=mine).exists()
+        return response.status_code == 302 and own and not elsewhere
+
+    return Case("/staff/planning/staffing/solve/", happened, dict(CLAIM_CHOICES))
+
+
 def staffing_claim_csv(ctx: Ctx) -> Case:
     name = ctx.owner.name
+    _keep_plan(ctx)
     return Case(
         "/staff/planning/staffing/claim.csv?weeks=4&take_up=90&lead_time_weeks=2"
         "&weekday_cost=1&evening_cost=1.25&weekend_cost=1.5",
@@ -383,6 +416,7 @@ def staffing_claim_csv(ctx: Ctx) -> Case:
 
 def staffing_claim_xlsx(ctx: Ctx) -> Case:
     name = ctx.owner.name
+    _keep_plan(ctx)
 
     def shown(r: HttpResponse) -> bool:
         if r.status_code != 200:
@@ -852,6 +886,7 @@ MATRIX: tuple[Entry, ...] = (
         "get",
         staffing_claim_xlsx,
     ),
+    Entry("forecasts:staffing_solve", "", A.SEE_PLANNING, OWN, "post", staffing_solve),
     Entry("forecasts:apply", "", A.CHANGE_PLANNING, OWN, "post", apply_openings),
     Entry("forecasts:register", "", A.CHANGE_PLANNING, OWN, "post", upload_register),
 )

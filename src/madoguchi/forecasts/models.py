@@ -557,3 +557,34 @@ def policy_for(municipality_id: int) -> PlanningPolicy:
     """The municipality's planning policy, or the defaults (unsaved) when it has none."""
     policy = PlanningPolicy.objects.filter(municipality_id=municipality_id).first()
     return policy or PlanningPolicy(municipality_id=municipality_id)
+
+
+class SolvedStaffingPlan(models.Model):
+    """A staffing plan solved outside the page (`madoguchi solve-staffing` or the 再計算 button),
+    kept per municipality and set of choices (``choices_key``: the form's values, or "" for the
+    policy's defaults). ``inputs_digest`` is the SHA-256 of everything the plan was built from
+    (policy, temporary-counter options, register snapshot, sites, counters, terminals, sessions,
+    closures, procedures, choices and the first week); the page compares it with the current one
+    to say whether the plan is stale (`forecasts.staffing_cache`)."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.CASCADE, related_name="solved_staffing_plans"
+    )
+    choices_key = models.CharField("条件", max_length=64, blank=True)
+    choices = models.JSONField("条件の値", default=dict, blank=True)
+    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
+    solved_at = models.DateTimeField("計算日時")
+    solve_seconds = models.FloatField("計算時間（秒）")
+    payload = models.BinaryField("計画")
+
+    class Meta:
+        verbose_name = "計算済みの配置計画"
+        verbose_name_plural = "計算済みの配置計画"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "choices_key"], name="solved_staffing_plan_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.choices_key or 'policy'} {self.solved_at}"

@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from madoguchi.core import clock
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.forecasts.staffing_cache import (
+    KeptPlan,
+    kept_plan,
+    normalise_choices,
+    settings_for,
+    solve_and_keep,
+)
 from madoguchi.forecasts.staffing_cost import claim_csv, claim_lines, claim_xlsx
 from madoguchi.forecasts.staffing_plan import (
     DEFAULT_TIME_LIMIT_SECONDS,
     KIND_LABELS,
     MIP_REL_GAP,
     StaffingInput,
-    StaffingOutcome,
-    StaffingSettings,
     planned_hours,
-    solve_staffing_plan,
-    staffing_input,
 )
-from madoguchi.planning.staffing import StaffingError, StaffingPlan
+from madoguchi.planning.staffing import StaffingPlan
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console import charts
 from madoguchi.staff_console.forecasts.views import COLORS, _municipality
@@ -61,58 +66,43 @@ class StaffingForm(RefusesIndividualNumbers, forms.Form):
     )
 
 
-def _settings(form: StaffingForm, policy: PlanningPolicy) -> StaffingSettings:
-    """The manager's choices, or the policy's when the form is not sent: relative costs from
-    the municipality's yen rates, and the yen of a weekday hour they multiply."""
-    rate = policy.blended_rate_yen("weekday")
-    limit = policy.staff_hours_per_week_limit
-    cap = float(limit) if limit is not None else None
-    if not form.is_bound:
-        return StaffingSettings(
-            take_up=policy.take_up_percent / 100,
-            evening_cost=float(policy.evening_cost_weight),
-            weekend_cost=float(policy.weekend_cost_weight),
-            weekday_rate_yen=rate,
-            total_staff_hours_per_week=cap,
-        )
-    data = form.cleaned_data
-    return StaffingSettings(
-        weeks=data["weeks"],
-        take_up=data["take_up"] / 100,
-        lead_time_weeks=float(data["lead_time_weeks"]),
-        weekday_cost=float(data["weekday_cost"]),
-        evening_cost=float(data["evening_cost"]),
-        weekend_cost=float(data["weekend_cost"]),
-        weekday_rate_yen=rate,
-        total_staff_hours_per_week=cap,
-    )
-
-
-def _solve(
-    request: HttpRequest,
-) -> tuple[dict[str, Any], StaffingInput | None, StaffingOutcome | None]:
-    """Read the form, build the problem and solve it (the page and the claim share this)."""
-    municipality = _municipality(request)
-    policy = policy_for(municipality.pk)
-    form = StaffingForm(
-        request.GET or None,
+def _form(request: HttpRequest, policy: PlanningPolicy) -> StaffingForm:
+    data = request.POST if request.method == "POST" else request.GET
+    return StaffingForm(
+        {k: v for k, v in data.items() if k in StaffingForm.base_fields} or None,
         initial={
             "take_up": policy.take_up_percent,
             "evening_cost": policy.evening_cost_weight,
             "weekend_cost": policy.weekend_cost_weight,
         },
     )
+
+
+def _kept(
+    request: HttpRequest,
+) -> tuple[dict[str, Any], KeptPlan | None]:
+    """Read the form and find the plan kept for its choices (the page and the claim share
+    this). Never solves: `madoguchi solve_staffing` and the 再計算 button do."""
+    municipality = _municipality(request)
+    policy = policy_for(municipality.pk)
+    form = _form(request, policy)
     context: dict[str, Any] = {"municipality": municipality, "form": form}
     if form.is_bound and not form.is_valid():
-        return context, None, None
-    settings = _settings(form, policy)
-    context.update({"settings": settings, "policy": policy})
-    try:
-        staffing_data = staffing_input(municipality, today=clock.today(), settings=settings)
-    except StaffingError:
-        context["error"] = "カードや電子証明書の更新を受け付ける窓口が登録されていません。"
-        return context, None, None
-    return context, staffing_data, solve_staffing_plan(staffing_data)
+        return context, None
+    choices = normalise_choices(form.cleaned_data if form.is_bound else None)
+    context.update(
+        {"settings": settings_for(policy, choices), "policy": policy, "choices": choices}
+    )
+    kept = kept_plan(municipality, choices)
+    if kept is not None:
+        context.update(
+            {"solved_at": kept.solved_at, "stale": kept.stale, "kept_seconds": kept.solve_seconds}
+        )
+        if kept.error:
+            context["error"] = kept.error
+    else:
+        context["not_solved"] = True
+    return context, kept
 
 
 def _status(plan: StaffingPlan) -> dict[str, Any]:
@@ -199,10 +189,11 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
 
 @staff_view(Action.SEE_PLANNING)
 def staffing(request: HttpRequest) -> HttpResponse:
-    """The staffing plan; the form answers through GET (bookmarkable)."""
-    context, staffing_data, outcome = _solve(request)
-    if staffing_data is None or outcome is None:
+    """The kept staffing plan; the form answers through GET (bookmarkable)."""
+    context, kept = _kept(request)
+    if kept is None or kept.staffing is None or kept.outcome is None:
         return render(request, "forecasts/staffing.html", context)
+    staffing_data, outcome = kept.staffing, kept.outcome
     kinds = staffing_data.problem.session_kinds
     context.update(
         {
@@ -228,16 +219,37 @@ def staffing(request: HttpRequest) -> HttpResponse:
     return render(request, "forecasts/staffing.html", context)
 
 
+@staff_view(Action.SEE_PLANNING)
+@require_POST
+def staffing_solve(request: HttpRequest) -> HttpResponse:
+    """再計算: solve the plan for the posted choices now, keep it, and show it."""
+    municipality = _municipality(request)
+    form = _form(request, policy_for(municipality.pk))
+    if form.is_bound and not form.is_valid():
+        context = {"municipality": municipality, "form": form, "not_solved": True}
+        return render(request, "forecasts/staffing.html", context, status=400)
+    choices = normalise_choices(form.cleaned_data if form.is_bound else None)
+    solve_and_keep(municipality, choices)
+    query = urlencode({k: request.POST[k] for k in StaffingForm.base_fields if k in request.POST})
+    return redirect(reverse("forecasts:staffing") + (f"?{query}" if query else ""))
+
+
 def _clock(hour: float) -> str:
     minutes = round(hour * 60)
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def _claim(request: HttpRequest, kind: str) -> HttpResponse:
-    context, staffing_data, outcome = _solve(request)
-    if staffing_data is None or outcome is None or outcome.plan is None:
-        raise Http404("no plan for these conditions")
-    lines = claim_lines(staffing_data, outcome.plan, context["policy"])
+    context, kept = _kept(request)
+    plan = kept.outcome.plan if kept is not None and kept.outcome is not None else None
+    if kept is None or kept.staffing is None or plan is None:
+        return HttpResponse(
+            gettext("この条件の計画はまだ計算されていません。"),
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    staffing_data = kept.staffing
+    lines = claim_lines(staffing_data, plan, context["policy"])
     name = context["municipality"].name
     first = staffing_data.week_starts[0].isoformat()
     if kind == "xlsx":

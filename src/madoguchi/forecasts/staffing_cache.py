@@ -1,0 +1,246 @@
+"""The staffing plan solved outside the page and kept (issue 15.6; docs/decisions/0025).
+
+The page never solves: it shows the plan kept for its choices (`SolvedStaffingPlan`) and says
+whether it is stale. A plan is stale when the digest of its inputs — the planning policy, the
+temporary-counter options, the register (current snapshot and rows), the municipality's sites,
+counters, terminals, sessions, special openings, closures, the procedures' minutes, the choices
+and the first week planned — differs from the one it was solved from. The digest is a handful of
+small queries, so the page can afford it; `madoguchi solve-staffing` (run after an import or
+from cron) and the page's 再計算 button solve and store.
+
+The kept plan is pickled: it is written only by this module from the solver's own objects and
+read back by the same code version (a version mismatch reads as "not solved").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import pickle
+import time
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max
+
+from madoguchi.core import clock
+from madoguchi.core.dates import monday_of
+from madoguchi.forecasts.models import (
+    PlanningPolicy,
+    RegisterRecord,
+    RegisterSnapshot,
+    SolvedStaffingPlan,
+    TemporaryCounterOption,
+    policy_for,
+)
+from madoguchi.forecasts.staffing_plan import (
+    StaffingInput,
+    StaffingOutcome,
+    StaffingSettings,
+    solve_staffing_plan,
+    staffing_input,
+)
+from madoguchi.offices.models import (
+    Closure,
+    Counter,
+    Municipality,
+    OpeningSession,
+    Procedure,
+    Site,
+    SpecialOpening,
+    Terminal,
+)
+from madoguchi.planning.staffing import StaffingError
+
+PAYLOAD_VERSION = 1
+
+
+def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> StaffingSettings:
+    """The manager's choices (the form's cleaned values), or the policy's when there are none:
+    relative costs from the municipality's yen rates, and the yen of a weekday hour."""
+    rate = policy.blended_rate_yen("weekday")
+    limit = policy.staff_hours_per_week_limit
+    cap = float(limit) if limit is not None else None
+    if not choices:
+        return StaffingSettings(
+            take_up=policy.take_up_percent / 100,
+            evening_cost=float(policy.evening_cost_weight),
+            weekend_cost=float(policy.weekend_cost_weight),
+            weekday_rate_yen=rate,
+            total_staff_hours_per_week=cap,
+        )
+    return StaffingSettings(
+        weeks=int(choices["weeks"]),
+        take_up=int(choices["take_up"]) / 100,
+        lead_time_weeks=float(choices["lead_time_weeks"]),
+        weekday_cost=float(choices["weekday_cost"]),
+        evening_cost=float(choices["evening_cost"]),
+        weekend_cost=float(choices["weekend_cost"]),
+        weekday_rate_yen=rate,
+        total_staff_hours_per_week=cap,
+    )
+
+
+def normalise_choices(cleaned: dict[str, Any] | None) -> dict[str, str]:
+    """The form's cleaned values as strings (JSON-safe, stable), {} for the policy's defaults."""
+    if not cleaned:
+        return {}
+    return {
+        key: (format(value.normalize(), "f") if isinstance(value, Decimal) else str(value))
+        for key, value in sorted(cleaned.items())
+    }
+
+
+def choices_key(choices: dict[str, str]) -> str:
+    if not choices:
+        return ""
+    return hashlib.sha256(json.dumps(choices, sort_keys=True).encode()).hexdigest()
+
+
+def _rows(queryset: Any) -> list[dict[str, Any]]:
+    return list(queryset.order_by("pk").values())
+
+
+def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, today: dt.date) -> str:
+    """SHA-256 of everything the plan for `settings` is built from (see the module docstring)."""
+    sites = Site.objects.filter(municipality=municipality)
+    site_ids = list(sites.values_list("pk", flat=True))
+    snapshot = (
+        RegisterSnapshot.objects.filter(municipality=municipality)
+        .values("pk", "file_sha256", "taken_on")
+        .first()
+    )
+    register = RegisterRecord.objects.filter(municipality=municipality).aggregate(
+        rows=Count("pk"), last=Max("pk")
+    )
+    policy = PlanningPolicy.objects.filter(municipality=municipality).values().first()
+    parts = {
+        "version": PAYLOAD_VERSION,
+        "first_monday": monday_of(today) + dt.timedelta(weeks=1),
+        "settings": asdict(settings),
+        "policy": policy,
+        "temporary_options": _rows(
+            TemporaryCounterOption.objects.filter(municipality=municipality)
+        ),
+        "snapshot": snapshot,
+        "register": register,
+        "sites": _rows(sites),
+        "site_procedures": _rows(Site.procedures.through.objects.filter(site_id__in=site_ids)),
+        "counters": _rows(Counter.objects.filter(site_id__in=site_ids)),
+        "terminals": _rows(Terminal.objects.filter(site_id__in=site_ids)),
+        "sessions": _rows(OpeningSession.objects.filter(site_id__in=site_ids)),
+        "specials": _rows(SpecialOpening.objects.filter(site_id__in=site_ids)),
+        "closures": _rows(
+            Closure.objects.filter(municipality=municipality)
+            | Closure.objects.filter(site_id__in=site_ids)
+        ),
+        "procedures": _rows(Procedure.objects.all()),
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeptPlan:
+    """A kept plan as the page shows it: the problem, the outcome, when and whether stale."""
+
+    staffing: StaffingInput | None
+    outcome: StaffingOutcome | None
+    error: str | None
+    solved_at: dt.datetime
+    solve_seconds: float
+    stale: bool
+
+
+def kept_plan(
+    municipality: Municipality, choices: dict[str, str], *, today: dt.date | None = None
+) -> KeptPlan | None:
+    """The plan kept for these choices, with whether its inputs changed since; None when none
+    was solved (or it was kept by another code version). Never solves."""
+    row = SolvedStaffingPlan.objects.filter(
+        municipality=municipality, choices_key=choices_key(choices)
+    ).first()
+    if row is None:
+        return None
+    try:
+        version, staffing, outcome, error = pickle.loads(bytes(row.payload))  # noqa: S301
+    except Exception:
+        return None
+    if version != PAYLOAD_VERSION:
+        return None
+    settings = settings_for(policy_for(municipality.pk), choices)
+    current = inputs_digest(municipality, settings, today=today or clock.today())
+    return KeptPlan(
+        staffing=staffing,
+        outcome=outcome,
+        error=error,
+        solved_at=row.solved_at,
+        solve_seconds=row.solve_seconds,
+        stale=current != row.inputs_digest,
+    )
+
+
+NO_SITE = "カードや電子証明書の更新を受け付ける窓口が登録されていません。"
+
+
+def solve_and_keep(
+    municipality: Municipality, choices: dict[str, str], *, today: dt.date | None = None
+) -> SolvedStaffingPlan:
+    """Build the problem from live data, solve it and keep it (replacing the previous plan for
+    the same choices). The digest is taken before reading the inputs, so a change made during
+    the solve leaves the kept plan stale rather than wrongly fresh."""
+    today = today or clock.today()
+    settings = settings_for(policy_for(municipality.pk), choices)
+    digest = inputs_digest(municipality, settings, today=today)
+    started = time.perf_counter()
+    staffing: StaffingInput | None
+    outcome: StaffingOutcome | None
+    error: str | None = None
+    try:
+        staffing = staffing_input(municipality, today=today, settings=settings)
+    except StaffingError:
+        staffing, outcome, error = None, None, NO_SITE
+    else:
+        outcome = solve_staffing_plan(staffing)
+    seconds = time.perf_counter() - started
+    payload = pickle.dumps((PAYLOAD_VERSION, staffing, outcome, error))
+    with transaction.atomic():
+        row, _ = SolvedStaffingPlan.objects.update_or_create(
+            municipality=municipality,
+            choices_key=choices_key(choices),
+            defaults={
+                "choices": choices,
+                "inputs_digest": digest,
+                "solved_at": clock.now(),
+                "solve_seconds": seconds,
+                "payload": payload,
+            },
+        )
+    return row
+
+
+def solve_stale(*, today: dt.date | None = None) -> list[tuple[SolvedStaffingPlan, bool]]:
+    """Solve the policy's plan of every municipality with a site, and every kept plan whose
+    inputs changed; returns (row, solved) pairs — solved False when it was already current."""
+    today = today or clock.today()
+    results = []
+    seen: set[tuple[int, str]] = set()
+    municipalities = Municipality.objects.filter(sites__isnull=False).distinct().order_by("pk")
+    work: list[tuple[Municipality, dict[str, str]]] = [(m, {}) for m in municipalities]
+    for row in SolvedStaffingPlan.objects.select_related("municipality").order_by("pk"):
+        work.append((row.municipality, dict(row.choices)))
+    for municipality, choices in work:
+        key = (municipality.pk, choices_key(choices))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept = kept_plan(municipality, choices, today=today)
+        if kept is not None and not kept.stale:
+            row = SolvedStaffingPlan.objects.get(municipality=municipality, choices_key=key[1])
+            results.append((row, False))
+            continue
+        results.append((solve_and_keep(municipality, choices, today=today), True))
+    return results

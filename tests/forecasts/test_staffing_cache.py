@@ -1,0 +1,118 @@
+"""The staffing plan is solved outside the page and kept (issue 15.6): the page never solves,
+a change of inputs marks the kept plan stale, the command and the 再計算 button solve it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from madoguchi.demo.city import build_demo_city
+from madoguchi.forecasts import staffing_cache
+from madoguchi.forecasts.models import PlanningPolicy, SolvedStaffingPlan
+from madoguchi.offices.models import Counter, Site, SiteKind
+from madoguchi.staff.models import StaffUser
+from tests.conftest import login_staff
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture
+def city(time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+    return build_demo_city(residents=150, seed=3, today=TODAY).municipality
+
+
+def _manager() -> Client:
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    return client
+
+
+def _forbid_solving(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page solved the staffing plan")
+
+    monkeypatch.setattr(staffing_cache, "solve_staffing_plan", refuse)
+    monkeypatch.setattr(staffing_cache, "staffing_input", refuse)
+
+
+def test_the_command_solves_and_the_page_shows_the_kept_plan_without_solving(
+    city, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    client = _manager()
+    assert "まだ計算されていません" in client.get("/staff/planning/staffing/").content.decode()
+
+    out = StringIO()
+    call_command("solve_staffing", stdout=out)
+    assert "policy solved in" in out.getvalue()
+    row = SolvedStaffingPlan.objects.get(municipality=city, choices_key="")
+    assert row.solve_seconds > 0
+
+    _forbid_solving(monkeypatch)
+    page = client.get("/staff/planning/staffing/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "最適" in html or "時間切れ" in html
+    assert "<svg" in html and "デモ市役所 本庁舎" in html
+    assert "入力が変わりました" not in html
+    assert "2026年11月26日 18:00に計算" in html  # solved_at, in Japan time
+    assert client.get("/staff/planning/staffing/claim.csv").status_code == 200
+
+    # a second run finds nothing changed and solves nothing
+    again = StringIO()
+    call_command("solve_staffing", stdout=again)
+    assert "policy current" in again.getvalue()
+
+
+def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(city) -> None:  # type: ignore[no-untyped-def]
+    staffing_cache.solve_and_keep(city, {})
+    assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
+
+    PlanningPolicy.objects.update_or_create(municipality=city, defaults={"take_up_percent": 70})
+    kept = staffing_cache.kept_plan(city, {})
+    assert kept is not None and kept.stale is True
+    html = _manager().get("/staff/planning/staffing/").content.decode()
+    assert "入力が変わりました" in html and "<svg" in html  # the old plan, marked
+
+    out = StringIO()
+    call_command("solve_staffing", stdout=out)
+    assert "policy solved in" in out.getvalue()
+    assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
+
+
+def test_site_counter_and_register_changes_mark_it_stale(city) -> None:  # type: ignore[no-untyped-def]
+    staffing_cache.solve_and_keep(city, {})
+    main = Site.objects.get(municipality=city, kind=SiteKind.MAIN_OFFICE)
+    Counter.objects.create(site=main, name="臨時増設")
+    assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
+
+    staffing_cache.solve_and_keep(city, {})
+    city.register_records.first().delete()
+    assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
+
+
+def test_the_recalculate_button_solves_the_posted_choices(city) -> None:  # type: ignore[no-untyped-def]
+    client = _manager()
+    choices = {
+        "weeks": "6",
+        "take_up": "90",
+        "lead_time_weeks": "2",
+        "weekday_cost": "1.00",
+        "evening_cost": "1.25",
+        "weekend_cost": "1.5",
+    }
+    response = client.post("/staff/planning/staffing/solve/", choices)
+    assert response.status_code == 302
+    row = SolvedStaffingPlan.objects.get(municipality=city)
+    assert row.choices["weeks"] == "6" and row.choices["weekday_cost"] == "1"
+    html = client.get(response["Location"]).content.decode()
+    assert "<svg" in html and "まだ計算されていません" not in html
+    assert client.get("/staff/planning/staffing/solve/").status_code == 405
+    bad = client.post("/staff/planning/staffing/solve/", {**choices, "weeks": "99"})
+    assert bad.status_code == 400 and SolvedStaffingPlan.objects.count() == 1
