@@ -15,7 +15,7 @@ import time_machine
 from django.test import Client
 
 from madoguchi.demo.city import build_demo_city
-from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
 from madoguchi.forecasts.staffing_plan import (
     StaffingSettings,
     planned_hours,
@@ -90,6 +90,9 @@ def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city: Municipality)
     policy = policy_for(city.pk)
     for line in months:
         hours, rate, amount = float(line[6]), int(line[7]), int(line[8])
+        if line[3] == "固定費":  # the temporary site's fixed costs: no hours, the cost itself
+            assert hours == 0 and amount == rate > 0
+            continue
         employment = "official" if line[3] == "職員" else "contractor"
         kind = {"平日": "weekday", "夜間": "evening", "休日": "weekend"}[line[4]]
         assert rate == policy.hourly_rate_yen(employment, kind)
@@ -193,3 +196,48 @@ def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(city) -> None: 
         "1週間の時間の上限は0〜100,000時間で入力してください（空欄なら上限なし）。"
     ]
 
+
+def test_a_temporary_sites_fixed_costs_are_in_the_claim_and_the_plans_cost(city) -> None:  # type: ignore[no-untyped-def]
+    """The demo's temporary site is linked to its option: its monthly cost is claimed for every
+    month of the horizon it is open, its set-up cost in the month it opens (when in the
+    horizon); the page's cost includes them; unlinked, neither appears (negative control)."""
+    option = TemporaryCounterOption.objects.get(municipality=city)
+    temporary = Site.objects.get(municipality=city, kind=SiteKind.TEMPORARY)
+    assert option.site == temporary
+    option.opens_on = dt.date(2026, 12, 10)  # inside the 8 weeks from 30 November
+    option.closes_on = dt.date(2027, 1, 5)
+    option.save()
+    rows = _claim()
+    fixed = [row for row in rows if row[3] == "固定費"]
+    monthly = [row for row in fixed if row[1] == "月別"]
+    assert sorted((row[2], row[4], int(row[8])) for row in monthly) == [
+        ("2026-12", "会場費など（月額）", 450_000),
+        ("2026-12", "開設・撤去", 800_000),
+        ("2027-01", "会場費など（月額）", 450_000),
+    ]
+    assert all(row[5] == temporary.name for row in fixed)
+    staff = sum(int(row[8]) for row in rows if row[1] == "月別" and row[3] != "固定費")
+    assert int(rows[-1][8]) == staff + 1_700_000
+    fiscal = [row for row in fixed if row[1] == "年度計"]
+    assert sum(int(row[8]) for row in fiscal) == 1_700_000
+
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+    page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert f"{int(rows[-1][8]):,}" in page
+
+    option.site = None
+    option.save()
+    assert not [row for row in _claim() if row[3] == "固定費"]
+
+
+def test_an_option_linked_to_a_permanent_site_is_refused_in_japanese(city) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    option = TemporaryCounterOption.objects.get(municipality=city)
+    option.site = Site.objects.get(municipality=city, kind=SiteKind.MAIN_OFFICE)
+    with pytest.raises(ValidationError) as refused:
+        option.full_clean()
+    assert refused.value.message_dict["site"] == [
+        "同じ自治体の臨時窓口（種類が「臨時窓口」の窓口）を選んでください。"
+    ]

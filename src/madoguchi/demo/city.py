@@ -17,6 +17,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.demo.pipeline import load_demo_pipeline
 from madoguchi.demo.today import SiteDay, load_demo_day
+from madoguchi.forecasts.models import TemporaryCounterOption
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.offices.models import (
     Closure,
@@ -231,6 +232,22 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
     )
     _weekly(temporary, range(0, 5), SessionKind.EVENING, "16:00", "19:30", 2)
     _weekly(temporary, (5, 6), SessionKind.WEEKEND, "10:00", "17:00", 3)
+    TemporaryCounterOption.objects.update_or_create(
+        municipality=municipality,
+        name=temporary.name,
+        defaults={
+            "opens_on": today - dt.timedelta(days=30),
+            "closes_on": today + dt.timedelta(days=120),
+            "weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "starts_at": dt.time(16, 0),
+            "ends_at": dt.time(19, 30),
+            "counters": 3,
+            "terminals": 3,
+            "setup_cost_yen": 800_000,
+            "monthly_cost_yen": 450_000,
+            "site": temporary,
+        },
+    )
 
     post = _site(
         municipality,

@@ -492,6 +492,16 @@ class TemporaryCounterOption(models.Model):
     terminals = models.SmallIntegerField("端末の数", default=2)
     setup_cost_yen = _yen_field("開設・撤去の費用（円）", 0)
     monthly_cost_yen = _yen_field("会場費など月ごとの費用（円）", 0)
+    site = models.OneToOneField(
+        "offices.Site",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="temporary_option",
+        verbose_name="開設した臨時窓口",
+        help_text="この候補を臨時窓口として開設したら選びます。開設・撤去の費用と月ごとの費用が"
+        "配置計画の費用と補助金の申請の内訳に入ります。",
+    )
 
     class Meta:
         verbose_name = "臨時窓口の候補"
@@ -541,6 +551,16 @@ class TemporaryCounterOption(models.Model):
             value = getattr(self, name)
             if value is not None and value < 0:
                 errors[name] = ["費用は0以上にしてください。"]
+        if self.site_id is not None:
+            from madoguchi.offices.models import SiteKind
+
+            site = self.site
+            if site is not None and (
+                site.kind != SiteKind.TEMPORARY or site.municipality_id != self.municipality_id
+            ):
+                errors["site"] = [
+                    "同じ自治体の臨時窓口（種類が「臨時窓口」の窓口）を選んでください。"
+                ]
         if errors:
             raise ValidationError(errors)
 

@@ -11,6 +11,11 @@ Conventions:
   counts 3/7 in March, 4/7 in April).
 * The plan's "weekend" kind is a Saturday session (`PlanningPolicy.hourly_rate_yen`).
 * Contractor hours are `contractor_share_percent` of every counter hour; the rest are officials'.
+* A temporary site linked to its `TemporaryCounterOption` adds its fixed costs on lines of their
+  own (従事者 "固定費"): the set-up and removal cost in the month it opens, when that month is in
+  the plan's horizon, and the monthly cost for every month of the horizon in which it is open on
+  any day. They do not depend on the optimiser's choices (a site's dates are inputs), so they
+  add to the plan's cost without changing which plan is cheapest.
 * Amounts are rounded to the yen per line; the fiscal-year lines add the rounded month lines, so
   a claim's lines always sum to its totals.
 """
@@ -27,12 +32,13 @@ import numpy as np
 from openpyxl import Workbook
 
 from madoguchi.core.csvsafe import safe_writer
-from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy
+from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy, TemporaryCounterOption
 from madoguchi.forecasts.staffing_plan import KIND_LABELS, StaffingInput
 from madoguchi.offices.models import SiteKind
 from madoguchi.planning.staffing import StaffingPlan
 
-EMPLOYMENT_LABELS = dict(EMPLOYMENTS)
+EMPLOYMENT_LABELS = {**dict(EMPLOYMENTS), "fixed": "固定費"}
+FIXED_LABELS = {"setup": "開設・撤去", "monthly": "会場費など（月額）"}
 CLAIM_HEADER = (
     "自治体",
     "区分",
@@ -105,6 +111,8 @@ def claim_lines(
         month_lines.append(
             ClaimLine(month, employment, kind_name, place, value, rate, round(value * rate))
         )
+    month_lines.extend(fixed_cost_lines(staffing))
+    month_lines.sort(key=lambda line: (line.period, line.employment, line.session_kind, line.place))
     totals: dict[tuple[str, str, str, str, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for line in month_lines:
         year, month_number = (int(part) for part in line.period.split("-"))
@@ -119,6 +127,39 @@ def claim_lines(
     return month_lines + total_lines
 
 
+def _months(first: dt.date, last: dt.date) -> list[tuple[int, int]]:
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def fixed_cost_lines(staffing: StaffingInput) -> list[ClaimLine]:
+    """The fixed costs of the plan's temporary sites (see the module docstring)."""
+    first = staffing.week_starts[0]
+    last = staffing.week_starts[-1] + dt.timedelta(days=6)
+    site_ids = [site.pk for site in staffing.sites if site.kind == SiteKind.TEMPORARY]
+    lines = []
+    for option in TemporaryCounterOption.objects.filter(site_id__in=site_ids).select_related(
+        "site"
+    ):
+        assert option.site is not None  # filtered on site_id
+        place = option.site.name
+        setup = int(option.setup_cost_yen)
+        if setup > 0 and first <= option.opens_on <= last:
+            period = f"{option.opens_on.year:04d}-{option.opens_on.month:02d}"
+            lines.append(ClaimLine(period, "fixed", "setup", place, 0.0, setup, setup))
+        monthly = int(option.monthly_cost_yen)
+        if monthly <= 0:
+            continue
+        for year, month in _months(max(first, option.opens_on), min(last, option.closes_on)):
+            period = f"{year:04d}-{month:02d}"
+            lines.append(ClaimLine(period, "fixed", "monthly", place, 0.0, monthly, monthly))
+    return lines
+
+
 def claim_rows(lines: list[ClaimLine], *, municipality: str) -> list[tuple[str | int | float, ...]]:
     """The claim's rows under :data:`CLAIM_HEADER`: month lines, fiscal-year totals, then the
     grand total (the month lines' sum)."""
@@ -128,7 +169,8 @@ def claim_rows(lines: list[ClaimLine], *, municipality: str) -> list[tuple[str |
             "年度計" if line.is_total else "月別",
             line.period,
             EMPLOYMENT_LABELS[line.employment],
-            KIND_LABELS.get(line.session_kind, line.session_kind),
+            FIXED_LABELS.get(line.session_kind)
+            or KIND_LABELS.get(line.session_kind, line.session_kind),
             line.place,
             round(line.hours, 2),
             line.rate_yen,
