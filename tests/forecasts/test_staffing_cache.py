@@ -7,15 +7,17 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts import staffing_cache
 from madoguchi.forecasts.models import PlanningPolicy, SolvedStaffingPlan
-from madoguchi.offices.models import Counter, Site, SiteKind
+from madoguchi.offices.models import Counter, Municipality, Site, SiteKind
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
+from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +25,8 @@ TODAY = dt.date(2026, 11, 26)
 
 
 @pytest.fixture
-def city(time_machine):  # type: ignore[no-untyped-def]
-    time_machine.move_to(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+def city(frozen: time_machine.Traveller) -> Municipality:
+    frozen.move_to(DEMO_EVENING)
     return build_demo_city(residents=150, seed=3, today=TODAY).municipality
 
 
@@ -43,8 +45,8 @@ def _forbid_solving(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_command_solves_and_the_page_shows_the_kept_plan_without_solving(
-    city, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    city: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = _manager()
     assert "まだ計算されていません" in client.get("/staff/planning/staffing/").content.decode()
 
@@ -70,7 +72,7 @@ def test_the_command_solves_and_the_page_shows_the_kept_plan_without_solving(
     assert "policy current" in again.getvalue()
 
 
-def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(city: Municipality) -> None:
     staffing_cache.solve_and_keep(city, {})
     assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
 
@@ -86,18 +88,18 @@ def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(city) -> N
     assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
 
 
-def test_site_counter_and_register_changes_mark_it_stale(city) -> None:  # type: ignore[no-untyped-def]
+def test_site_counter_and_register_changes_mark_it_stale(city: Municipality) -> None:
     staffing_cache.solve_and_keep(city, {})
     main = Site.objects.get(municipality=city, kind=SiteKind.MAIN_OFFICE)
     Counter.objects.create(site=main, name="臨時増設")
     assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
 
     staffing_cache.solve_and_keep(city, {})
-    city.register_records.first().delete()
+    city.register_records.order_by("pk")[0].delete()
     assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
 
 
-def test_the_recalculate_button_solves_the_posted_choices(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_recalculate_button_solves_the_posted_choices(city: Municipality) -> None:
     client = _manager()
     choices = {
         "weeks": "6",
