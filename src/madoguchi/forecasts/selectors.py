@@ -50,6 +50,7 @@ from madoguchi.planning.queueing import counters_for_mixed_demand
 from madoguchi.planning.rules import day_number
 from madoguchi.planning.service_level import CounterAdvice, counters_for_service_level
 from madoguchi.planning.workload import (
+    PICKUP_WORK,
     WORK_KINDS,
     WorkKind,
     Workload,
@@ -353,7 +354,7 @@ WARM_UP_MONTHS = 3
 """Months forecast before the horizon only to feed the production lag (their cards arrive in it)."""
 
 _WORK_PROCEDURE = {
-    "card_pickup": ProcedureCode.CARD_PICKUP,
+    PICKUP_WORK: ProcedureCode.CARD_PICKUP,
     "cert_renewal": ProcedureCode.CERT_RENEWAL,
     "application": ProcedureCode.CARD_APPLICATION,
     "application_in_person": ProcedureCode.CARD_APPLICATION,
@@ -634,7 +635,7 @@ def counter_needs(
             week = hours[site.pk, code]
             share = count * week.total_counter_hours / capacity
             visits_at[site.pk] += share
-            if kind == "card_pickup":
+            if kind == PICKUP_WORK:
                 pickups_at[site.pk] += share
             for session_kind in week.hours:
                 rates[site.pk].setdefault(session_kind, []).append(

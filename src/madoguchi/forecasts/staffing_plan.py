@@ -60,6 +60,7 @@ from madoguchi.planning.staffing import (
     default_session_kinds,
     solve_staffing,
 )
+from madoguchi.planning.workload import PICKUP_WORK
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -116,7 +117,7 @@ class StaffingOutcome:
     error: str | None
 
 
-CARD_COUNTER_WORK = ("card_pickup", "application", "application_in_person", "other_visit")
+CARD_COUNTER_WORK = (PICKUP_WORK, "application", "application_in_person", "other_visit")
 """Counter work served where cards are handed over (`selectors.counter_needs` sends it there)."""
 CERT_COUNTER_WORK = ("cert_renewal", "pin_reset")
 """Counter work served where certificates are renewed (a post office takes its share)."""

@@ -32,6 +32,7 @@ from madoguchi.planning.arrivals import DEFAULT_LAG_WEIGHTS, lag_vector
 FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
+    "PICKUP_WORK",
     "WORK_KINDS",
     "WorkKind",
     "Workload",
@@ -39,8 +40,12 @@ __all__ = [
     "weekly_workload",
 ]
 
+PICKUP_WORK = "card_pickup"
+"""The work kind of a card pick-up visit: the procedure's own code, written here because the
+pure engine cannot import `offices.ProcedureCode`; the rest of the project names it by this."""
+
 WORK_KINDS: tuple[str, ...] = (
-    "card_pickup",
+    PICKUP_WORK,
     "cert_renewal",
     "application",
     "application_in_person",
@@ -99,7 +104,7 @@ class Workload:
 
     @property
     def weeks(self) -> int:
-        return len(self.counts["card_pickup"])
+        return len(self.counts[PICKUP_WORK])
 
     def hours(self, kind: str) -> FloatArray:
         """Staff hours of one kind of work per week."""
@@ -167,7 +172,7 @@ def weekly_workload(
     delivered = np.convolve(applications, lag)[:weeks]
     mailed_share = parameters.counter_application_share * parameters.apply_in_person_share
     counts = {
-        "card_pickup": delivered * (1 - mailed_share),
+        PICKUP_WORK: delivered * (1 - mailed_share),
         "cert_renewal": certs,
         "application": at_counter - in_person,
         "application_in_person": in_person,
