@@ -85,6 +85,12 @@ def _ticket(token: str) -> QueueTicket:
     return ticket
 
 
+def _after_own_action(request: HttpRequest) -> bool:
+    """Right after the holder's own action (a messages or session cookie): the ticket is read
+    live and its page rendered for this holder alone, never shared."""
+    return "messages" in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 _snapshots: dict[int, tuple[float, QueueSnapshot]] = {}
 """This process's latest queue snapshot per site (`_ticket_and_queue`)."""
 
@@ -95,7 +101,7 @@ def _ticket_and_queue(request: HttpRequest, token: str) -> tuple[QueueTicket, Qu
     and second, however many phones ask); any other — finished, cancelled, just issued, or
     asked for right after an action of its holder (a messages or session cookie) — is read."""
     now = time.time()
-    personal = "messages" in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
+    personal = _after_own_action(request)
     if not personal and DISPLAY_CACHE_SECONDS > 0:
         for at, snapshot in list(_snapshots.values()):
             found = snapshot.ticket(token) if now - at < DISPLAY_CACHE_SECONDS else None
@@ -495,7 +501,7 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     holder's own action (a messages or session cookie: the page says what happened)."""
     ticket, snapshot = _ticket_and_queue(request, token)
     view = ticket_view(ticket, snapshot)
-    personal = "messages" in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES
+    personal = _after_own_action(request)
     if DISPLAY_CACHE_SECONDS > 0 and not personal:
         response = HttpResponse(_shared_ticket_page(request, view))
     else:
