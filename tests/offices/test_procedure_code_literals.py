@@ -1,27 +1,36 @@
-"""The card pick-up's procedure code is written once, in `offices.models.ProcedureCode`: code
-and templates compare with the enum (or `Procedure.is_card_pickup`), never the bare string."""
+"""The procedure codes the code relies on are written once, in `offices.models.ProcedureCode`:
+code and templates compare with the enum (or `Procedure.is_card_pickup`), never the bare string."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 import madoguchi
+from madoguchi.offices.models import ProcedureCode
 
 PACKAGE = Path(madoguchi.__file__).parent
-CODE = "card_pickup"
 ALLOWED = {
-    "offices/models.py": "ProcedureCode itself",
-    "forecasts/models.py": "a work kind's field prefix (`card_pickup_minutes`), not a code",
-    "planning/workload.py": "`PICKUP_WORK`: the pure engine cannot import ProcedureCode",
+    ProcedureCode.CARD_PICKUP: {
+        "offices/models.py": "ProcedureCode itself",
+        "forecasts/models.py": "a work kind's field prefix (`card_pickup_minutes`), not a code",
+        "planning/workload.py": "`PICKUP_WORK`: the pure engine cannot import ProcedureCode",
+    },
+    ProcedureCode.PIN_RESET: {
+        "offices/models.py": "ProcedureCode itself",
+        "forecasts/models.py": "a work kind's field prefix (`pin_reset_minutes`), not a code",
+        "planning/workload.py": "`PIN_RESET_WORK`: the pure engine cannot import ProcedureCode",
+    },
 }
 
 
-def literal_places(code: str) -> set[str]:
-    """Files under src/madoguchi holding `code` as a whole string constant (docstrings aside)
-    or as a quoted string in a template."""
+def literal_places(code: str, package: Path = PACKAGE) -> set[str]:
+    """Files under `package` (src/madoguchi) holding `code` as a whole string constant
+    (docstrings aside) or as a quoted string in a template."""
     found = set()
-    for path in PACKAGE.rglob("*.py"):
+    for path in package.rglob("*.py"):
         if "migrations" in path.parts:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -35,18 +44,25 @@ def literal_places(code: str) -> set[str]:
         }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and node.value == code and id(node) not in docstrings:
-                found.add(path.relative_to(PACKAGE).as_posix())
-    for path in PACKAGE.rglob("*.html"):
+                found.add(path.relative_to(package).as_posix())
+    for path in package.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         if f'"{code}"' in text or f"'{code}'" in text:
-            found.add(path.relative_to(PACKAGE).as_posix())
+            found.add(path.relative_to(package).as_posix())
     return found
 
 
-def test_the_card_pickup_code_is_written_only_in_procedure_code() -> None:
-    assert literal_places(CODE) == set(ALLOWED)
+@pytest.mark.parametrize("code", sorted(ALLOWED))
+def test_the_code_is_written_only_in_procedure_code(code: str) -> None:
+    assert literal_places(code) == set(ALLOWED[code])
 
 
-def test_the_scan_finds_a_code_written_as_a_string() -> None:
-    """The scan's control: another procedure's code, still written out in places, is found."""
-    assert "demo/city.py" in literal_places("pin_reset")
+def test_the_scan_finds_a_code_written_as_a_string(tmp_path: Path) -> None:
+    """The scan's control: a code written out in code or quoted in a template is found, one
+    only named in a docstring or a migration is not."""
+    (tmp_path / "views.py").write_text('WHICH = {"pin_reset": 1}\n', encoding="utf-8")
+    (tmp_path / "doc.py").write_text('"""pin_reset"""\n', encoding="utf-8")
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "0001_initial.py").write_text('X = "pin_reset"\n', encoding="utf-8")
+    (tmp_path / "page.html").write_text("{% if code == 'pin_reset' %}{% endif %}", encoding="utf-8")
+    assert literal_places("pin_reset", tmp_path) == {"views.py", "page.html"}

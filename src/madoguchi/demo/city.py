@@ -90,7 +90,7 @@ PROCEDURES = (
         "sort_order": 3,
     },
     {
-        "code": "pin_reset",
+        "code": ProcedureCode.PIN_RESET,
         "name": "暗証番号の再設定",
         "name_en": "PIN reset",
         "duration_minutes": 10,
@@ -258,7 +258,7 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         access_notes="郵便窓口の隣の専用カウンターです。カードの受け取りはできません。",
         counters=1,
         terminals=1,
-        procedures=[procedures[ProcedureCode.CERT_RENEWAL], procedures["pin_reset"]],
+        procedures=[procedures[ProcedureCode.CERT_RENEWAL], procedures[ProcedureCode.PIN_RESET]],
     )
     _weekly(post, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
 

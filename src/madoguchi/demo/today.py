@@ -145,7 +145,7 @@ def _walk_ins(day: SiteDay, rng: random.Random, actor: Actor) -> None:
     procedures = [
         p
         for p in Procedure.objects.filter(sites=day.site).order_by("sort_order")
-        if p.code in (*ProcedureCode.values, "pin_reset")
+        if p.code in ProcedureCode.values
     ]
     for index in range(WALK_INS_PER_SITE if procedures else 0):
         try:

@@ -51,6 +51,7 @@ from madoguchi.planning.rules import day_number
 from madoguchi.planning.service_level import CounterAdvice, counters_for_service_level
 from madoguchi.planning.workload import (
     PICKUP_WORK,
+    PIN_RESET_WORK,
     WORK_KINDS,
     WorkKind,
     Workload,
@@ -358,7 +359,7 @@ _WORK_PROCEDURE = {
     "cert_renewal": ProcedureCode.CERT_RENEWAL,
     "application": ProcedureCode.CARD_APPLICATION,
     "application_in_person": ProcedureCode.CARD_APPLICATION,
-    "pin_reset": ProcedureCode.CERT_RENEWAL,
+    PIN_RESET_WORK: ProcedureCode.CERT_RENEWAL,
     "other_visit": ProcedureCode.CARD_PICKUP,
 }
 """Where each kind of visit can be done: at the sites, and in the hours, that offer this procedure

@@ -60,7 +60,7 @@ from madoguchi.planning.staffing import (
     default_session_kinds,
     solve_staffing,
 )
-from madoguchi.planning.workload import PICKUP_WORK
+from madoguchi.planning.workload import PICKUP_WORK, PIN_RESET_WORK
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,7 +119,7 @@ class StaffingOutcome:
 
 CARD_COUNTER_WORK = (PICKUP_WORK, "application", "application_in_person", "other_visit")
 """Counter work served where cards are handed over (`selectors.counter_needs` sends it there)."""
-CERT_COUNTER_WORK = ("cert_renewal", "pin_reset")
+CERT_COUNTER_WORK = ("cert_renewal", PIN_RESET_WORK)
 """Counter work served where certificates are renewed (a post office takes its share)."""
 
 

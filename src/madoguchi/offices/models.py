@@ -125,6 +125,7 @@ class ProcedureCode(models.TextChoices):
     CARD_PICKUP = "card_pickup", _("マイナンバーカードの受け取り")
     CERT_RENEWAL = "cert_renewal", _("電子証明書の更新")
     CARD_APPLICATION = "card_application", _("マイナンバーカードの申請")
+    PIN_RESET = "pin_reset", _("暗証番号の再設定")
 
 
 class Procedure(models.Model):

@@ -33,6 +33,7 @@ FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "PICKUP_WORK",
+    "PIN_RESET_WORK",
     "WORK_KINDS",
     "WorkKind",
     "Workload",
@@ -44,12 +45,16 @@ PICKUP_WORK = "card_pickup"
 """The work kind of a card pick-up visit: the procedure's own code, written here because the
 pure engine cannot import `offices.ProcedureCode`; the rest of the project names it by this."""
 
+PIN_RESET_WORK = "pin_reset"
+"""The work kind of a PIN reset visit: the procedure's own code (`offices.ProcedureCode.PIN_RESET`),
+written here for the same reason as :data:`PICKUP_WORK`."""
+
 WORK_KINDS: tuple[str, ...] = (
     PICKUP_WORK,
     "cert_renewal",
     "application",
     "application_in_person",
-    "pin_reset",
+    PIN_RESET_WORK,
     "other_visit",
     "setup",
     "notice",
@@ -176,7 +181,7 @@ def weekly_workload(
         "cert_renewal": certs,
         "application": at_counter - in_person,
         "application_in_person": in_person,
-        "pin_reset": np.full(weeks, parameters.pin_resets_per_week),
+        PIN_RESET_WORK: np.full(weeks, parameters.pin_resets_per_week),
         "other_visit": np.full(weeks, parameters.other_visits_per_week),
         "setup": delivered,
         "notice": delivered,
