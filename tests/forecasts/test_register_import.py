@@ -266,6 +266,95 @@ def test_a_parquet_register_gives_the_same_snapshot_as_its_csv(
     )
 
 
+TRICKY_CELLS = [
+    "P-000001",
+    "1980-05-05",
+    "北町",
+    "",
+    _individual_number(),
+    "１２３４５６７８９０１" + _individual_number()[-1],  # full-width digits
+    "1234 5678 901" + _individual_number()[-1],  # grouped by spaces
+    "1234－5678－901" + _individual_number()[-1],  # full-width dashes
+    "①②③④⑤⑥⑦⑧⑨⑩",  # circled numbers: NFKC gives digits (and ⑩ two of them)
+    "12345678901" + str((int(_individual_number()[-1]) + 1) % 10),  # wrong check digit
+    "R12345678901234567890123",  # one group of 23 digits: an application id, not a number
+    "memo 2020-01-10 " + _individual_number() + " end",
+    "北町" + _individual_number(),
+]
+
+
+@pytest.mark.parametrize("copies", [1, 3])
+def test_the_vectorised_individual_number_check_agrees_with_the_detector(copies: int) -> None:
+    from madoguchi.core.individual_number import contains_individual_number
+    from madoguchi.forecasts.register_import import _holding_individual_number
+
+    cells = TRICKY_CELLS * copies
+    found = _holding_individual_number(pl.Series(cells, dtype=pl.String))
+    assert found.tolist() == [contains_individual_number(cell) for cell in cells]
+    assert found.sum() == 6 * copies  # the six cells above that hold one
+    ascii_only = [cell for cell in cells if cell.isascii()]
+    found = _holding_individual_number(pl.Series(ascii_only, dtype=pl.String))
+    assert found.tolist() == [contains_individual_number(cell) for cell in ascii_only]
+
+
+def test_an_individual_number_in_the_area_column_is_refused_by_row_and_column(
+    town: Municipality,
+) -> None:
+    rows = [GOOD.format(n=n) for n in range(5)]
+    rows[2] = f"P-2,1980-05-05,,,,,北町{_individual_number()}"
+    report = _import(town, "\n".join([HEADER, *rows]) + "\n")
+    assert not report.accepted
+    assert "4行目: 列「area」に個人番号" in "\n".join(report.lines())
+    assert _individual_number() not in "\n".join(report.lines())
+    assert report.problem_count == 1
+
+
+def test_a_cp932_line_after_the_first_block_is_named_by_its_line(
+    town: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madoguchi.forecasts import register_import
+
+    monkeypatch.setattr(register_import, "_BLOCK_BYTES", 64)  # many blocks of whole lines
+    lines = [GOOD.format(n=n) for n in range(40)]
+    data = (HEADER + "\n" + "\n".join(lines[:30]) + "\n").encode()
+    data += ("\n".join(lines[30:]) + "\n").encode("cp932")
+    report = _import(town, data)
+    assert not report.accepted
+    assert "32行目: 文字コードが混在しています" in "\n".join(report.lines())
+
+
+def test_a_register_spanning_many_blocks_and_statements_is_stored_whole(
+    town: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madoguchi.forecasts import register_import
+
+    monkeypatch.setattr(register_import, "_BLOCK_BYTES", 1000)
+    text = _register(2_345)  # two whole INSERTs of 1,000 rows and one of 345 on SQLite
+    text = text.replace("P1-000007,", '"P1-000007,\nwith a line break",', 1)
+    report = _import(town, text.encode("utf-8-sig"), chunk_rows=2_345)
+    assert report.accepted, report.lines()
+    stored = dict(RegisterRecord.objects.values_list("person_id", "birth_date"))
+    frame = pl.read_csv(io.BytesIO(text.encode()), infer_schema=False)
+    assert len(stored) == frame.height == 2_345
+    assert stored == {
+        row["person_id"]: dt.date.fromisoformat(row["birth_date"])
+        for row in frame.iter_rows(named=True)
+    }
+    assert RegisterRecord.objects.filter(card_issued_on=None).count() == (
+        frame.get_column("card_issued_on").is_null().sum()
+    )
+
+
+def test_too_many_areas_in_one_chunk_are_refused(town: Municipality) -> None:
+    from madoguchi.forecasts.register_import import MAX_AREAS
+
+    rows = [f"P-{n},1980-05-05,,,,,地区{n}" for n in range(MAX_AREAS + 1)]
+    report = _import(town, "\n".join([HEADER, *rows]) + "\n")
+    assert not report.accepted
+    assert f"地区（area）が多すぎます（{MAX_AREAS}まで）" in "\n".join(report.lines())
+    assert not RegisterSnapshot.objects.exists()
+
+
 def test_holders_are_counted_on_the_snapshot_date(town: Municipality) -> None:
     text = "\n".join(
         [

@@ -15,6 +15,12 @@ Checks: a missing required column, a date that is not ``YYYY-MM-DD`` (or impossi
 the future, an issue before the birth, an expiry before the issue, an empty or too long
 person_id, a person_id given twice, an Individual Number in any column (never echoed), a file
 that mixes UTF-8 and CP932, more than :data:`MAX_AREAS` areas.
+
+Speed (`bench/bench_register_import.py`): the CSV is decoded in blocks of whole lines, each chunk
+becomes one polars frame, every check runs on whole columns (the Individual Number detector sees
+only the cells that could hold 12 digits, each distinct value once), and a chunk is written with
+one COPY (PostgreSQL) or INSERTs of a thousand rows (SQLite). Python touches a row only in
+``csv.reader`` and one length test.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
+import itertools
+import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Final
+from typing import IO, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +47,7 @@ from django.db import IntegrityError, connection, transaction
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.dates import month_start
-from madoguchi.core.individual_number import contains_individual_number
+from madoguchi.core.individual_number import DIGITS, contains_individual_number
 from madoguchi.forecasts.models import (
     RegisterExpiryCount,
     RegisterHolding,
@@ -88,7 +97,10 @@ _INSERT_COLUMNS: Final = (
     "cert_expires_on",
     "area",
 )
-_ROWS_PER_INSERT: Final = 100  # 100 × 8 parameters: under SQLite's limit of 999 on old builds
+_BLOCK_BYTES: Final = 1 << 20
+"""CSV bytes decoded at a time (then completed to the end of the line)."""
+_ROWS_PER_INSERT: Final = 1000
+"""Rows per SQLite INSERT statement (fewer when the build allows fewer parameters)."""
 Progress = Callable[[int], None]
 
 
@@ -146,30 +158,64 @@ class _Rejected(Exception):
 
 @dataclass
 class _Chunk:
-    """Rows ``first_row`` … of one chunk: stripped text per column ("" = empty)."""
+    """Rows ``first_row`` … of one chunk: the wanted columns as stripped text ("" = empty)."""
 
     first_row: int
-    cells: dict[str, list[str]]
+    frame: pl.DataFrame
 
     @property
     def size(self) -> int:
-        return len(self.cells["person_id"])
+        return self.frame.height
+
+    def text(self, name: str) -> pl.Series:
+        return self.frame.get_column(name)
 
 
 class _Decoder:
-    """Decides the encoding line by line (UTF-8 with or without BOM, or CP932); a mix is refused."""
+    """Decides the encoding (UTF-8 with or without BOM, or CP932); a mix is refused.
+
+    The file is read in blocks of whole lines: a block that is ASCII, or UTF-8 in a file not
+    already seen to be CP932, is decoded at once; any other block line by line, which names the
+    line where the encodings mix."""
 
     def __init__(self) -> None:
         self.encoding = ""
         self.line = 0
 
     def lines(self, stream: IO[bytes]) -> Iterator[str]:
-        for raw in stream:
-            self.line += 1
-            if self.line == 1 and raw.startswith(_UTF8_BOM):
-                raw = raw[len(_UTF8_BOM) :]
+        """The file's lines, decoded (``line`` counts the lines before the current block)."""
+        return itertools.chain.from_iterable(self._blocks(stream))
+
+    def _blocks(self, stream: IO[bytes]) -> Iterator[Iterable[str]]:
+        first = True
+        while block := stream.read(_BLOCK_BYTES):
+            if not block.endswith(b"\n"):
+                block += stream.readline()
+            if first and block.startswith(_UTF8_BOM):
+                block = block[len(_UTF8_BOM) :]
                 self.encoding = "utf-8"
+            first = False
+            text = self._block(block)
+            if text is None:
+                yield self._line_by_line(block)
+            else:
+                yield io.StringIO(text, newline="\n")
+                self.line += text.count("\n") + (not text.endswith("\n"))
+
+    def _line_by_line(self, block: bytes) -> Iterator[str]:
+        for raw in io.BytesIO(block):
+            self.line += 1
             yield self._decode(raw)
+
+    def _block(self, block: bytes) -> str | None:
+        if block.isascii():
+            return block.decode("ascii")
+        if self.encoding == "cp932":
+            return None
+        text = _try(block, "utf-8")
+        if text is not None:
+            self.encoding = "utf-8"
+        return text
 
     def _decode(self, raw: bytes) -> str:
         if raw.isascii():
@@ -221,18 +267,67 @@ def _header(names: list[str]) -> list[str]:
     return cleaned
 
 
+def _individual_number_text(row: int, column: str) -> str:
+    return (
+        f"{row}行目: 列「{column}」に個人番号（マイナンバー）と思われる12桁の番号が"
+        "あります。個人番号は取り込めません。その列を削除してから取り込んでください。"
+    )
+
+
 def _refuse_individual_number(
     row: int, names: Sequence[str], values: Sequence[str], errors: _Errors
 ) -> None:
     for index, value in enumerate(values):
         if contains_individual_number(value):
             column = names[index] if index < len(names) else f"{index + 1}列目"
-            errors.add(
-                row,
-                f"{row}行目: 列「{column}」に個人番号（マイナンバー）と思われる12桁の番号が"
-                "あります。個人番号は取り込めません。その列を削除してから取り込んでください。",
-            )
+            errors.add(row, _individual_number_text(row, column))
             return
+
+
+def _holding_individual_number(text: pl.Series) -> npt.NDArray[np.bool_]:
+    """The cells of a text column that hold an Individual Number (the one detector decides).
+
+    Vectorised first: a cell can hold one only when its NFKC form has at least 12 decimal
+    digits (the detector reads digits of the NFKC form, and the 12 must be in the one cell: a
+    comma never separates a number's groups). Only those cells, each distinct value once, go to
+    :func:`contains_individual_number`."""
+    if not (text.str.len_bytes() == text.str.len_chars()).all():
+        text = text.str.normalize("NFKC")  # ASCII needs none: NFKC changes nothing there
+    # 12 digits need 12 characters: most cells (dates, short keys) stop at the length
+    candidates = (text.str.len_chars() >= DIGITS).to_numpy()
+    if candidates.any():
+        candidates[candidates] = (
+            text.filter(pl.Series(candidates)).str.count_matches(r"\d") >= DIGITS
+        ).to_numpy()
+    if not candidates.any():
+        return candidates
+    values = text.filter(pl.Series(candidates)).unique().to_list()
+    found = [value for value in values if contains_individual_number(value)]
+    if not found:
+        return np.zeros(len(text), dtype=bool)
+    holding: npt.NDArray[np.bool_] = text.is_in(pl.Series(found, dtype=pl.String)).to_numpy()
+    holding &= candidates
+    return holding
+
+
+def _refuse_individual_numbers(
+    columns: Sequence[tuple[str, pl.Series]],
+    first_row: int,
+    errors: _Errors,
+    reported: Collection[int] = (),
+) -> None:
+    """Report each row that holds an Individual Number once, naming its first such column."""
+    flagged: dict[int, str] = {}
+    for name, text in columns:
+        for index in np.flatnonzero(_holding_individual_number(text)).tolist():
+            flagged.setdefault(first_row + index, name)
+    for row in sorted(flagged):
+        if row not in reported:
+            errors.add(row, _individual_number_text(row, flagged[row]))
+
+
+def _stripped(values: Sequence[str]) -> pl.Series:
+    return pl.Series(values, dtype=pl.String).str.strip_chars()
 
 
 def _csv_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iterator[_Chunk]:
@@ -244,39 +339,54 @@ def _csv_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iterator
             raise _Rejected("ファイルが空です（見出し行がありません）。")
         names = _header(header)
         wanted = [n for n in ("person_id", *DATE_COLUMNS, AREA) if n in names]
-        position = [names.index(n) for n in wanted]
         width = len(names)
+        positions = [f"column_{index}" for index in range(width)]  # header names may repeat
         row = 1
-        cells: dict[str, list[str]] = {n: [] for n in wanted}
+        records: list[list[str]] = []
+        reported: set[int] = set()  # rows whose Individual Number was found while reading
         first = 2
+
+        def chunk() -> _Chunk:
+            frame = pl.DataFrame(records, orient="row", schema=positions)
+            texts = list(zip(names, frame.get_columns(), strict=True))
+            _refuse_individual_numbers(texts, first, errors, reported)
+            return _Chunk(
+                first,
+                frame.select(
+                    pl.col(positions[names.index(n)]).str.strip_chars().alias(n) for n in wanted
+                ),
+            )
+
         for record in reader:
             row += 1
-            if not any(cell.strip() for cell in record):
-                if cells["person_id"]:
-                    yield _Chunk(first, cells)
-                cells = {n: [] for n in wanted}
+            if len(record) != width or not record[0].strip():  # a rare row: look closer
+                if not any(cell.strip() for cell in record):  # blank: it ends the chunk
+                    if records:
+                        yield chunk()
+                    records = []
+                    first = row + 1
+                    continue
+                if len(record) != width:
+                    if contains_individual_number(",".join(record)):
+                        _refuse_individual_number(row, names, record, errors)
+                        reported.add(row)
+                    errors.add(
+                        row,
+                        f"{row}行目: 列の数が見出しと違います（{len(record)}列／見出し {width}列）",
+                    )
+                    record = (record + [""] * width)[:width]
+            records.append(record)
+            if len(records) >= chunk_rows:
+                yield chunk()
+                records = []
                 first = row + 1
-                continue
-            if contains_individual_number(",".join(record)):
-                _refuse_individual_number(row, names, record, errors)
-            if len(record) != width:
-                errors.add(
-                    row, f"{row}行目: 列の数が見出しと違います（{len(record)}列／見出し {width}列）"
-                )
-                record = (record + [""] * width)[:width]
-            for name, index in zip(wanted, position, strict=True):
-                cells[name].append(record[index].strip())
-            if len(cells["person_id"]) >= chunk_rows:
-                yield _Chunk(first, cells)
-                cells = {n: [] for n in wanted}
-                first = row + 1
-        if cells["person_id"]:
-            yield _Chunk(first, cells)
+        if records:
+            yield chunk()
         elif row == 1:
             raise _Rejected("データ行がありません（見出し行だけです）。")
     except csv.Error as error:
         raise _Rejected(
-            f"{decoder.line}行目: CSVとして読めません（{error}）。"
+            f"{reader.line_num}行目: CSVとして読めません（{error}）。"
             "引用符の閉じ忘れなどを確認してください。"
         ) from None
 
@@ -293,16 +403,14 @@ def _parquet_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iter
     wanted = [n for n in ("person_id", *DATE_COLUMNS, AREA) if n in names]
     first = 2
     for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[original[n] for n in wanted]):
-        cells: dict[str, list[str]] = {}
+        texts: list[tuple[str, pl.Series]] = []
         for name, column in zip(wanted, batch.columns, strict=True):
             if pa.types.is_timestamp(column.type) or pa.types.is_date64(column.type):
                 column = pc.cast(column, pa.date32())
             text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(column, pa.string())), "")
-            cells[name] = text.to_pylist()
-        for index, values in enumerate(zip(*(cells[n] for n in wanted), strict=True)):
-            if contains_individual_number(",".join(values)):
-                _refuse_individual_number(first + index, wanted, list(values), errors)
-        yield _Chunk(first, cells)
+            texts.append((name, pl.Series(name, text, dtype=pl.String)))
+        _refuse_individual_numbers(texts, first, errors)
+        yield _Chunk(first, pl.DataFrame([text for _, text in texts]))
         first += batch.num_rows
 
 
@@ -328,14 +436,16 @@ class _Aggregates:
         default_factory=lambda: HoldingCounts.empty(0).counts.copy()
     )
 
-    def area_index(self, areas: list[str]) -> npt.NDArray[np.int32]:
+    def area_index(self, areas: pl.Series) -> npt.NDArray[np.int32]:
         index = self.areas
-        codes = np.fromiter(
-            (index.setdefault(a, len(index)) for a in areas), dtype=np.int32, count=len(areas)
-        )
+        for area in areas.unique(maintain_order=True).to_list():
+            index.setdefault(area, len(index))
+        if len(index) > MAX_AREAS:
+            raise _Rejected(f"地区（area）が多すぎます（{MAX_AREAS}まで）。")
         while len(self.cubes) < len(index):
             self.cubes.append(ExpiryCubeBuilder(first_day=self.first_day, last_day=self.last_day))
-        return codes
+        codes = areas.replace_strict(index, return_dtype=pl.Int32)
+        return codes.to_numpy().astype(np.int32, copy=False)
 
     def add(self, columns: RegisterColumns, codes: npt.NDArray[np.int32]) -> None:
         present = np.unique(codes)
@@ -374,39 +484,66 @@ def _cube_range(taken_on: dt.date) -> tuple[int, int]:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
+def _insert_rows(frame: pl.DataFrame) -> None:
+    """Append ``frame`` (the columns of :data:`_INSERT_COLUMNS`, dates as ISO text or null) to
+    the register table: one COPY of the chunk as CSV on PostgreSQL, one ``executemany`` of a
+    one-row INSERT on SQLite (its loop runs in C)."""
     table = RegisterRecord._meta.db_table
     ops = connection.ops
     columns = ", ".join(ops.quote_name(c) for c in _INSERT_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # the raw COPY bypasses Django's cursor: map psycopg's errors to Django's (a unique
+            # CSV: an unquoted empty field is NULL, a quoted one ("") the empty string. The raw
+            # COPY bypasses Django's cursor: map psycopg's errors to Django's (a unique
             # violation must arrive as django.db.IntegrityError)
+            data = frame.write_csv(include_header=False).encode()
             with (
                 connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
             ):
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(data)
             return
-        statement = (
-            f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 — names from the model
-            + ", ".join(["(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"] * _ROWS_PER_INSERT)
-        )
-        whole = len(rows) - len(rows) % _ROWS_PER_INSERT
-        cursor.executemany(
-            statement,
-            [
-                [value for row in rows[start : start + _ROWS_PER_INSERT] for value in row]
-                for start in range(0, whole, _ROWS_PER_INSERT)
-            ],
-        )
-        for row in rows[whole:]:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 — names from the model
-                f"({', '.join(['%s'] * len(_INSERT_COLUMNS))})",
-                row,
+        width = len(_INSERT_COLUMNS)
+        per_statement = min(_ROWS_PER_INSERT, _sqlite_variable_limit() // width)
+        values = list(
+            itertools.chain.from_iterable(
+                zip(*(c.to_list() for c in frame.iter_columns()), strict=True)
             )
+        )
+        step = per_statement * width
+        whole = len(values) - len(values) % step
+        one_row = "(" + ", ".join(["%s"] * width) + ")"
+        insert = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 — names from the model
+        if whole:
+            cursor.executemany(
+                insert + ", ".join([one_row] * per_statement),
+                [values[start : start + step] for start in range(0, whole, step)],
+            )
+        if rest := (len(values) - whole) // width:
+            cursor.execute(insert + ", ".join([one_row] * rest), values[whole:])
+
+
+def _sqlite_variable_limit() -> int:
+    """How many parameters one SQLite statement may carry (999 on old builds)."""
+    raw = connection.connection
+    limit = getattr(raw, "getlimit", None)
+    return int(limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if limit else 999
+
+
+def _insert_frame(municipality_id: int, chunk: _Chunk, areas: pl.Series) -> pl.DataFrame:
+    """The chunk's rows as stored: empty dates as null, the area in NFKC ("" = none)."""
+    present = set(chunk.frame.columns)
+    return chunk.frame.with_columns(areas.alias(AREA)).select(
+        pl.lit(municipality_id, dtype=pl.Int64).alias("municipality_id"),
+        pl.col("person_id"),
+        *(
+            pl.when(pl.col(name) != "").then(pl.col(name)).alias(name)
+            if name in present
+            else pl.lit(None, dtype=pl.String).alias(name)
+            for name in DATE_COLUMNS
+        ),
+        pl.col(AREA),
+    )
 
 
 @dataclass
@@ -441,27 +578,25 @@ class _Fingerprints:
 
 def _chunk_columns(
     chunk: _Chunk, today: dt.date, errors: _Errors, fingerprints: _Fingerprints
-) -> tuple[RegisterColumns, dict[str, list[str | None]]]:
-    """Check one chunk; return its day numbers and its values as stored (None = empty)."""
+) -> tuple[RegisterColumns, pl.Series]:
+    """Check one chunk; return its day numbers and its areas in NFKC ("" = none)."""
     offset = chunk.first_row - 2  # register_io numbers rows as offset + index + 2
     days: dict[str, npt.NDArray[np.int32]] = {}
-    stored: dict[str, list[str | None]] = {}
     for name in DATE_COLUMNS:
-        if name in chunk.cells:
-            series = pl.Series(name, chunk.cells[name], dtype=pl.String)
-            days[name] = _parse_text_dates(series, name, offset, errors)
-            stored[name] = [value or None for value in chunk.cells[name]]
+        if name in chunk.frame.columns:
+            days[name] = _parse_text_dates(chunk.text(name), name, offset, errors)
     _validate(days, today, offset, errors)
-    ids = pl.Series("person_id", chunk.cells["person_id"], dtype=pl.String)
+    ids = chunk.text("person_id")
     lengths = ids.str.len_chars().to_numpy()
     errors.add_rows(lengths == 0, offset, "person_id が空です")
     errors.add_rows(lengths > MAX_TEXT, offset, f"person_id が長すぎます（{MAX_TEXT}文字まで）")
     fingerprints.add(ids, chunk.first_row)
-    areas = [unicodedata.normalize("NFKC", a) for a in chunk.cells.get(AREA, [])]
-    if areas:
-        too_long = np.fromiter((len(a) > MAX_TEXT for a in areas), dtype=bool, count=len(areas))
+    if AREA in chunk.frame.columns:
+        areas = chunk.text(AREA).str.normalize("NFKC")
+        too_long = (areas.str.len_chars() > MAX_TEXT).to_numpy()
         errors.add_rows(too_long, offset, f"area が長すぎます（{MAX_TEXT}文字まで）")
-    stored[AREA] = areas or [""] * chunk.size  # type: ignore[assignment]  # str ⊂ str | None
+    else:
+        areas = pl.repeat("", chunk.size, dtype=pl.String, eager=True)
     columns = RegisterColumns(
         birth_day=days["birth_date"],
         card_issued_day=days["card_issued_on"],
@@ -469,7 +604,7 @@ def _chunk_columns(
         card_expires_day=days.get("card_expires_on"),
         cert_expires_day=days.get("cert_expires_on"),
     )
-    return columns, stored
+    return columns, areas
 
 
 def _run(
@@ -497,30 +632,14 @@ def _run(
     writing = True
     for chunk in chunks:
         report.rows += chunk.size
-        columns, stored = _chunk_columns(chunk, today, errors, fingerprints)
-        if len(aggregates.areas) > MAX_AREAS:
-            raise _Rejected(f"地区（area）が多すぎます（{MAX_AREAS}まで）。")
+        columns, areas = _chunk_columns(chunk, today, errors, fingerprints)
         if errors.total:
             writing = False
         if writing:
-            codes = aggregates.area_index(stored[AREA])  # type: ignore[arg-type]  # no None
-            aggregates.add(columns, codes)
-            rows = list(
-                zip(
-                    [municipality.pk] * chunk.size,
-                    chunk.cells["person_id"],
-                    stored["birth_date"],
-                    stored["card_issued_on"],
-                    stored.get("card_expires_on") or [None] * chunk.size,
-                    stored["cert_issued_on"],
-                    stored.get("cert_expires_on") or [None] * chunk.size,
-                    stored[AREA],
-                    strict=True,
-                )
-            )
+            aggregates.add(columns, aggregates.area_index(areas))
             try:
                 with transaction.atomic():
-                    _insert_rows(rows)
+                    _insert_rows(_insert_frame(municipality.pk, chunk, areas))
             except IntegrityError:
                 writing = False  # a person_id given twice: the fingerprints name the rows
         if progress is not None:
