@@ -1,10 +1,12 @@
 """The national renewal table from public figures: the engine's aggregate mode at country scale.
 
-There is no national register to read, only a handful of published cumulative figures
-(`docs/data/national-card-issuance-points.csv`). This module turns them into monthly card issues
-by age band under written-down assumptions (`IssuanceAssumptions`, explained in
-docs/national-renewals.md), feeds them to `demand.expiry_cube_from_issue_counts`, and sums the
-expiries per fiscal year (April–March) — to set beside the national deck's table.
+There is no national register to read, only published cumulative figures
+(`docs/data/national-card-issuance-points.csv` and `national-card-issuance-more-points.csv`).
+This module turns them into monthly card issues by age band under written-down assumptions
+(`IssuanceAssumptions`; the national table's are :data:`NATIONAL_ASSUMPTIONS`, each with its
+source in docs/national-renewals.md), feeds them to `demand.expiry_cube_from_issue_counts`, takes
+out the holders who die before their card or certificate expires, and sums the expiries per
+fiscal year (April–March) — to set beside the national deck's table.
 
 Pure: numpy only, like the rest of the engine.
 """
@@ -20,8 +22,14 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from madoguchi.planning.demand import CARD, CERT, expiry_cube_from_issue_counts
-from madoguchi.planning.rules import day_number
+from madoguchi.planning.demand import AGE_BAND_YEARS, CARD, CERT, expiry_cube_from_issue_counts
+from madoguchi.planning.rules import (
+    ADULT_AGE_BEFORE,
+    ADULT_CARD_YEARS,
+    CERT_YEARS,
+    MINOR_CARD_YEARS,
+    day_number,
+)
 
 FIRST_ISSUE_MONTH: Final = dt.date(2016, 1, 1)
 """The My Number Card was first issued in January 2016."""
@@ -31,6 +39,17 @@ POPULATION_BY_BAND_MILLIONS: Final = (
     7.94, 7.40, 8.23, 9.19, 7.07, 5.41, 3.70, 1.73, 0.49, 0.08,
 )  # fmt: skip
 """Japan's population by 5-year age band (0-4 … 95-99, 100+), 2020 census, rounded."""
+
+DEATH_RATES_PER_100K: Final = (
+    45, 7, 9, 22, 36, 40, 48, 63, 93, 145, 225,
+    345, 530, 850, 1300, 2150, 3900, 7300, 13500, 23500, 40000,
+)  # fmt: skip
+"""Deaths a year per 100,000 people by 5-year age band, both sexes: Japan's 2020 vital
+statistics (MHLW), rounded. Over the 2020 census bands they make 1.33M deaths a year against the
+1.37M registered in 2020 (a test holds it within 5%)."""
+
+DEATHS_REGISTERED_2020: Final = 1_372_755
+"""Deaths registered in Japan in 2020 (MHLW vital statistics): the check of the rates above."""
 
 DECK_TABLE: Final[Mapping[int, tuple[float, float]]] = {
     2024: (2.8, 6.9),
@@ -97,6 +116,9 @@ class IssuanceAssumptions:
       it starts to apply (early years low; campaign years high).
     - `attrition_per_year`: cards leaving use (deaths, returns) per year, as a share of cards
       held — turns `held` figures into cumulative issues.
+    - `death_rates_per_100k`: yearly death rates by 5-year age band; a holder who dies before
+      the card or certificate expires renews nothing. None: nobody dies (the synthetic
+      registers, which draw their own residents, use it so).
     """
 
     applications_at_first_point: float = 9.42e6
@@ -119,6 +141,36 @@ class IssuanceAssumptions:
         }
     )
     attrition_per_year: float = 0.012
+    death_rates_per_100k: tuple[float, ...] | None = None
+
+
+MINORS_BELOW_RATE_2021: Final = (0.20, 0.283)
+"""Published on 2021-04-01: every under-20 band had cards for fewer than 20% of its people while
+all ages had 28.3% (MIC's figures by age, as reported then) — minors' uptake was at most
+0.2 / 0.283 ≈ 0.71 of the average. A test holds :data:`NATIONAL_ASSUMPTIONS` to it."""
+
+NATIONAL_ASSUMPTIONS: Final = IssuanceAssumptions(
+    minor_uptake={dt.date(2016, 1, 1): 0.6, dt.date(2021, 4, 1): 0.9},
+    death_rates_per_100k=DEATH_RATES_PER_100K,
+)
+"""The national table's assumptions (docs/national-renewals.md): minors' uptake from the published
+figures by age (below 0.71 of the average until April 2021, :data:`MINORS_BELOW_RATE_2021`; the
+0-4 band at 0.76 of the average in July 2023, the lowest), and holders' deaths."""
+
+
+def survival_by_band(years: int, death_rates_per_100k: Sequence[float]) -> npt.NDArray[np.float64]:
+    """Share of holders in each 5-year age band at issue still alive `years` later.
+
+    Ages are uniform within a band (the mean 2.5 years above its start); in year y of the term a
+    holder is in the band reached at that year's middle, and dies at that band's rate.
+    """
+    rates = np.asarray(death_rates_per_100k, dtype=np.float64) / 1e5
+    last = len(rates) - 1
+    alive = np.ones(len(rates))
+    for band in range(len(rates)):
+        for year in range(years):
+            alive[band] *= 1.0 - rates[min(band + (year + 3) // 5, last)]
+    return alive
 
 
 def _month(on: dt.date) -> int:
@@ -232,23 +284,47 @@ def renewals_by_fiscal_year(
     *,
     assumptions: IssuanceAssumptions | None = None,
 ) -> list[FiscalYearRenewals]:
-    """Card and certificate expiries per fiscal year (millions), from the reconstructed issues."""
+    """Card and certificate expiries per fiscal year (millions), from the reconstructed issues.
+
+    With `death_rates_per_100k`, a card counts only when its holder is alive at its expiry (10
+    years for adults; 5 for the under-20 bands, whose cards run 5 years) and a certificate when
+    the holder is alive at its 5-year expiry.
+    """
+    a = assumptions or IssuanceAssumptions()
     first_fy, last_fy = min(fiscal_years), max(fiscal_years)
     until = dt.date(last_fy + 1, 4, 1)
-    monthly = reconstruct_monthly_issues(points, until=until, assumptions=assumptions)
+    monthly = reconstruct_monthly_issues(points, until=until, assumptions=a)
     first_day = day_number(dt.date(first_fy, 4, 1))
     last_day = day_number(until) - 1
-    cube = expiry_cube_from_issue_counts(
-        first_issue_month=FIRST_ISSUE_MONTH,
-        card_issues=issues_by_band(monthly, assumptions=assumptions),
-        first_day=first_day,
-        last_day=last_day,
-    )
-    per_day = cube.totals_by_day()
+    by_band = issues_by_band(monthly, assumptions=a)
+
+    def per_day(issues: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return expiry_cube_from_issue_counts(
+            first_issue_month=FIRST_ISSUE_MONTH,
+            card_issues=issues,
+            first_day=first_day,
+            last_day=last_day,
+        ).totals_by_day()
+
+    if a.death_rates_per_100k is None:
+        cards = certs = per_day(by_band)
+    else:
+        card_alive = survival_by_band(ADULT_CARD_YEARS, a.death_rates_per_100k)
+        minor_bands = ADULT_AGE_BEFORE // AGE_BAND_YEARS
+        card_alive[:minor_bands] = survival_by_band(MINOR_CARD_YEARS, a.death_rates_per_100k)[
+            :minor_bands
+        ]
+        cards = per_day(by_band * card_alive)
+        certs = per_day(by_band * survival_by_band(CERT_YEARS, a.death_rates_per_100k))
     rows = []
     for fy in fiscal_years:
         lo = day_number(dt.date(fy, 4, 1)) - first_day
         hi = day_number(dt.date(fy + 1, 4, 1)) - first_day
-        totals = per_day[lo:hi].sum(axis=0) / 1e6
-        rows.append(FiscalYearRenewals(fy, float(totals[CARD]), float(totals[CERT])))
+        rows.append(
+            FiscalYearRenewals(
+                fy,
+                float(cards[lo:hi, CARD].sum() / 1e6),
+                float(certs[lo:hi, CERT].sum() / 1e6),
+            )
+        )
     return rows
