@@ -301,3 +301,31 @@ def test_a_bad_contact_is_refused_and_nothing_is_stored(
     assert response.json()["error"] == code
     assert response.json()["message"]
     assert not Reservation.objects.exists()
+
+
+def test_a_booking_keeps_the_language_asked_for_and_japanese_when_none_is(
+    client: Client, slot: Slot
+) -> None:
+    default = _book(client, slot)
+    assert default.status_code == 201, default.content
+    assert Reservation.objects.get(code=default.json()["code"]).language == "ja"
+    other = factories.card(slot.site.municipality, "ABC123457")
+    asked = _book(client, slot, notice_number=other.notice_number, language="pt-BR")
+    assert asked.status_code == 201, asked.content
+    assert Reservation.objects.get(code=asked.json()["code"]).language == "pt-br"
+
+
+@pytest.mark.parametrize("language", ["xx", "english", "ja-jp", "zh"])
+def test_an_unknown_language_is_refused_with_the_codes_offered_and_nothing_stored(
+    client: Client, slot: Slot, language: str
+) -> None:
+    refused = _book(client, slot, language=language)
+
+    assert refused.status_code == 422, refused.content
+    answer = refused.json()
+    assert answer["error"] == "invalid_language"
+    assert answer["message"].startswith("その言語には対応していません。")
+    assert "ja, ja-x-easy, en, zh-hans, ko, vi, pt-br" in answer["message"]
+    assert not Reservation.objects.exists()
+    slot.refresh_from_db()
+    assert slot.booked == 0

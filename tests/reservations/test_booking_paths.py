@@ -35,23 +35,24 @@ class _Rollback(Exception):
 def _scenario(slots: dict[str, Slot], staff: Actor) -> list[Any]:
     """Every kind of booking outcome, in an order where later steps meet earlier ones."""
     resident = Actor.resident("api")
-    steps: list[tuple[str, list[services.Applicant], Actor, str]] = [
-        ("pickup", [pickup("DFT000001")], resident, Channel.API),
-        ("pickup", [pickup("DFT000001")], resident, Channel.API),  # a double submit
-        ("pickup", [pickup("DFT000002"), pickup("DFT000003")], resident, Channel.WEB),
-        ("pickup", [pickup("DFT000004"), pickup("QQQ999999")], resident, Channel.WEB),  # unknown
-        ("pickup", [pickup("DFT000005", birth=dt.date(1999, 1, 1))], resident, Channel.WEB),
-        ("other_pickup", [pickup("DFT000002")], resident, Channel.WEB),  # booked elsewhere
-        ("pickup", [pickup("DFT000006")], staff, Channel.PHONE),  # a reminded card
-        ("small_pickup", [pickup("DFT000007")], resident, Channel.WEB),
-        ("small_pickup", [pickup("DFT000008")], resident, Channel.WEB),  # full: card stays
-        ("renewal", [renewal(is_proxy=True)], resident, Channel.WEB),
-        ("renewal", [renewal(given="タロウ"), renewal(given="ジロウ")], staff, Channel.PHONE),
-        ("renewal", [renewal(given="サブロウ")], resident, Channel.WEB),  # full, alternatives
-        ("renewal", [renewal(is_proxy=True)], resident, Channel.WEB),  # a double submit
+    steps: list[tuple[str, list[services.Applicant], Actor, str, str]] = [
+        ("pickup", [pickup("DFT000001")], resident, Channel.API, "en"),
+        ("pickup", [pickup("DFT000001")], resident, Channel.API, "en"),  # a double submit
+        ("pickup", [pickup("DFT000002"), pickup("DFT000003")], resident, Channel.WEB, "pt-BR"),
+        ("pickup", [pickup("DFT000004"), pickup("QQQ999999")], resident, Channel.WEB, "ko"),
+        ("pickup", [pickup("DFT000005", birth=dt.date(1999, 1, 1))], resident, Channel.WEB, "vi"),
+        ("other_pickup", [pickup("DFT000002")], resident, Channel.WEB, "ja"),  # booked elsewhere
+        ("pickup", [pickup("DFT000006")], staff, Channel.PHONE, "ja"),  # a reminded card
+        ("small_pickup", [pickup("DFT000007")], resident, Channel.WEB, "zh-hans"),
+        ("small_pickup", [pickup("DFT000008")], resident, Channel.WEB, "ja"),  # full: card stays
+        ("renewal", [renewal(is_proxy=True)], resident, Channel.WEB, "ja-x-easy"),
+        ("renewal", [renewal(given="タロウ"), renewal(given="ジロウ")], staff, Channel.PHONE, "ko"),
+        ("renewal", [renewal(given="サブロウ")], resident, Channel.WEB, "ja"),  # full
+        ("renewal", [renewal(is_proxy=True)], resident, Channel.WEB, "ja-x-easy"),  # double
+        ("renewal_later", [renewal(given="シロウ")], resident, Channel.WEB, "xx"),  # no such
     ]
     answers: list[Any] = []
-    for slot_name, applicants, actor, channel in steps:
+    for slot_name, applicants, actor, channel, language in steps:
         slot = slots[slot_name]
         try:
             booked = book_group_reservation(
@@ -60,6 +61,7 @@ def _scenario(slots: dict[str, Slot], staff: Actor) -> list[Any]:
                 applicants=applicants,
                 actor=actor,
                 channel=channel,
+                language=language,
             )
             answers.append(sorted(r.code for r in booked))
         except SlotFullError as error:
@@ -138,6 +140,13 @@ def test_the_one_statement_and_the_orm_reference_book_the_same(
     assert answers[3] == (404, "not_found") == answers[4]
     assert answers[5] == (409, "already_booked")
     assert answers[8][0] == "slot_full"
+    assert answers[13] == (422, "invalid_language")
+    # each booking keeps the language it was made in, in the one form settings.LANGUAGES has
+    languages = {r["code"]: r["language"] for r in state["reservations"]}
+    assert [languages[code] for code in answers[0]] == ["en"]
+    assert {languages[code] for code in answers[2]} == {"pt-br"}
+    assert {languages[code] for code in answers[10]} == {"ko"}
+    assert [languages[code] for code in answers[9]] == ["ja-x-easy"]
     assert answers[11] == ("slot_full", [slots["renewal_later"].pk])
     assert answers[12] == answers[9]
     assert len(state["reservations"]) == 8

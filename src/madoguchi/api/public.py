@@ -165,6 +165,7 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
         applicants=[_applicant(m) for m in members],
         actor=API_ACTOR,
         channel=Channel.API,
+        language=body.language,
     )
     first = reservations[0]
     return Status(

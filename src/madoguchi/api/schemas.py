@@ -100,6 +100,9 @@ class ReservationIn(MemberIn):
     slot_id: int = Field(ge=1, le=MAX_ID)
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     family_members: list[MemberIn] = Field(default=[], max_length=5)
+    language: str = Field(default="ja", min_length=1, max_length=20)
+    """The language of the confirmation and the reminder (a code of `settings.LANGUAGES`);
+    the booking service refuses any other (422 `invalid_language`)."""
 
 
 class ReservationCreatedOut(BaseModel):

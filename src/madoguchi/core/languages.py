@@ -28,7 +28,8 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import to_locale
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, to_locale
 from django.utils.translation.template import templatize
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +84,26 @@ XGETTEXT = [
     "--no-wrap",
 ]
 """makemessages' own xgettext call for the "django" domain."""
+
+
+def offered_language(code: str) -> str | None:
+    """The code in `settings.LANGUAGES` that `code` names (any letter case, `_` or `-`), or
+    None when the site does not offer it."""
+    wanted = code.strip().replace("_", "-").lower()
+    for offered, _name in settings.LANGUAGES:
+        if offered.lower() == wanted:
+            return str(offered)
+    return None
+
+
+def validate_offered_language(code: str) -> None:
+    """Model-field validator: `code` must be a language code in `settings.LANGUAGES`."""
+    if offered_language(code) != code:
+        raise ValidationError(
+            gettext("提供していない言語コードです（使えるコード: %(codes)s）。")
+            % {"codes": ", ".join(c for c, _n in settings.LANGUAGES)}
+        )
+
 
 STAFF_PATH_PREFIXES = ("/staff/", "/admin/")
 """Pages in the staff languages only (settings.STAFF_LANGUAGES)."""

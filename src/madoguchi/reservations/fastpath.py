@@ -73,10 +73,10 @@ WITH applicant AS (
 ), reservation AS (
   INSERT INTO reservations_reservation
     (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
-     family_name_kana, given_name_kana, email, phone, notice_number, is_proxy,
+     family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, language,
      created_at, updated_at)
   SELECT code, %(group)s, %(slot)s, %(procedure)s, 'booked', %(channel)s, person_key, birth_date,
-         family_name_kana, given_name_kana, email, phone, notice_number, is_proxy,
+         family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, %(language)s,
          %(now)s, %(now)s
     FROM applicant
    WHERE EXISTS (SELECT 1 FROM claim)
@@ -215,6 +215,7 @@ def _parameters(
         "procedure": first.procedure_id,
         "group": first.group_code,
         "channel": first.channel,
+        "language": first.language,
         "now": now,
         "actor": actor.label,
     }

@@ -1,6 +1,7 @@
 """What residents are sent about a visit — the confirmation, the day-before reminder, a change of
-date and a cancellation — as an e-mail (plain text) and as an SMS (one short text), always in
-Japanese.
+date and a cancellation — as an e-mail (plain text) and as an SMS (one short text), in the
+language the resident booked in (`Visit.language`, kept on the reservation), whatever language
+the sending request or command runs in.
 
 Composition only: who gets what and when is `reservations.notify`'s job. Every text names the
 visit's real date and weekday (never 「明日」: a reminder run for another day must not lie), the
@@ -38,8 +39,8 @@ def _context(visit: Visit, today: dt.date | None) -> dict[str, Any]:
 def message(kind: str, visit: Visit, to: str, *, today: dt.date | None = None) -> EmailMessage:
     """The mail of `kind` (one of `KINDS`) for `visit` to `to`, composed on `today`."""
     context = _context(visit, today)
-    # Residents' mail is Japanese whatever language the sending request (or command) used.
-    with translation.override("ja"):
+    # The resident's language, whatever language the sending request (or command) used.
+    with translation.override(visit.language):
         subject = render_to_string(f"reservations/mail/{kind}_subject.txt", context)
         body = render_to_string(f"reservations/mail/{kind}_body.txt", context)
     return EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
@@ -47,7 +48,7 @@ def message(kind: str, visit: Visit, to: str, *, today: dt.date | None = None) -
 
 def sms_text(kind: str, visit: Visit, *, today: dt.date | None = None) -> str:
     """The SMS of `kind` (one of `KINDS`) for `visit`, one line."""
-    with translation.override("ja"):
+    with translation.override(visit.language):
         text = render_to_string(f"reservations/sms/{kind}.txt", _context(visit, today))
     return " ".join(text.split())
 

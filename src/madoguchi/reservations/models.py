@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core.languages import validate_offered_language
 from madoguchi.offices.models import Procedure, Site
 
 
@@ -114,6 +115,13 @@ class Reservation(models.Model):
     checked_in_at = models.DateTimeField("受付日時", null=True, blank=True)
     finished_at = models.DateTimeField("完了・来庁なし・取消の日時", null=True, blank=True)
     reminder_sent_for = models.DateField("前日のお知らせを送った来庁日", null=True, blank=True)
+    language = models.CharField(
+        "言語",
+        max_length=16,
+        default="ja",
+        validators=[validate_offered_language],
+        help_text="予約したときの言語（settings.LANGUAGES のコード）。メールと SMS はこの言語。",
+    )
 
     class Meta:
         ordering = ["slot__starts_at", "id"]

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_noop
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.errors import DomainError
+from madoguchi.core.languages import offered_language
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.selectors import card_by_reservation, lock_cards_for_booking
@@ -154,6 +155,16 @@ def past_cutoff(days: int) -> DomainError:
         )
         % {"days": days},
         status=409,
+    )
+
+
+def unknown_language() -> DomainError:
+    """422 `invalid_language`: a language code the site does not offer (the offered codes
+    named)."""
+    return DomainError(
+        "invalid_language",
+        _("その言語には対応していません。使える言語コード: %(codes)s")
+        % {"codes": ", ".join(c for c, _name in settings.LANGUAGES)},
     )
 
 
@@ -319,6 +330,7 @@ def book_reservation(
     applicant: Applicant,
     actor: Actor,
     channel: str = Channel.WEB,
+    language: str = "ja",
     _unsafe_read_then_write: bool = False,
 ) -> Reservation:
     """Book one seat of slot `slot_id` for `applicant`; returns the reservation.
@@ -340,6 +352,7 @@ def book_reservation(
         applicants=[applicant],
         actor=actor,
         channel=channel,
+        language=language,
         _unsafe_read_then_write=_unsafe_read_then_write,
     )
     return reservation
@@ -352,6 +365,7 @@ def book_group_reservation(
     applicants: Sequence[Applicant],
     actor: Actor,
     channel: str = Channel.WEB,
+    language: str = "ja",
     _unsafe_read_then_write: bool = False,
 ) -> list[Reservation]:
     """Book one seat each for several people (a family) in one slot: all of them or none.
@@ -362,7 +376,14 @@ def book_group_reservation(
     confirmation after the commit (`reservations.notify`); callers add nothing and wrap
     nothing in a transaction of their own. Same rules and errors as `book_reservation`; a
     group larger than `MAX_GROUP_SIZE` or naming one person twice is refused (422 `invalid_group`).
+
+    `language` is the language the resident booked in (a code in `settings.LANGUAGES`, any
+    letter case); the confirmation, changes and the reminder are composed in it. A code the
+    site does not offer is refused (422 `invalid_language`) before anything is read.
     """
+    offered = offered_language(language)
+    if offered is None:
+        raise unknown_language()
     if not applicants or len(applicants) > MAX_GROUP_SIZE:
         raise DomainError(
             "invalid_group",
@@ -382,6 +403,7 @@ def book_group_reservation(
             people=people,
             actor=actor,
             channel=channel,
+            language=offered,
             unsafe=_unsafe_read_then_write,
         )
     except _SlotFull:
@@ -445,6 +467,7 @@ def _insert_booking(
     people: list[_Person],
     actor: Actor,
     channel: str,
+    language: str,
     unsafe: bool,
 ) -> list[Reservation]:
     """The booking transaction: the cards locked (card pick-ups), the seats claimed (invariant
@@ -474,6 +497,7 @@ def _insert_booking(
             phone=person.applicant.phone,
             notice_number=person.applicant.notice_number,
             is_proxy=person.applicant.is_proxy,
+            language=language,
             created_at=now,
             updated_at=now,
         )

@@ -63,6 +63,9 @@ class Visit:
     municipality: str = ""
     contact: str = ""
     """Whom to call once online changes have ended: the municipality's contact and phone."""
+    language: str = "ja"
+    """The language the resident booked in (`Reservation.language`): the mails and SMS are
+    composed in it."""
 
     def can_change_on(self, day: dt.date) -> bool:
         """Whether online changes are still open on business date `day`."""
@@ -99,4 +102,5 @@ class Visit:
             change_until=starts_on - dt.timedelta(days=municipality.cancellation_cutoff_days),
             municipality=municipality.name,
             contact=contact or municipality.name,
+            language=reservation.language,
         )

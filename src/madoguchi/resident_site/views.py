@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -460,7 +461,8 @@ def _initial_from(
 def _book(form: IdentifyForm, members: list[FamilyMemberForm], slot: Slot) -> list[Reservation]:
     """Book through the reservations service, which also sends the confirmation (after the
     commit) — no transaction here, so the booking takes the one-statement path. With family
-    members, one group booking: everyone in the slot, or nobody."""
+    members, one group booking: everyone in the slot, or nobody. The booking keeps the page's
+    language, which its mails and SMS follow."""
     lead = form.booking_arguments()
     if not members:
         return [
@@ -469,6 +471,7 @@ def _book(form: IdentifyForm, members: list[FamilyMemberForm], slot: Slot) -> li
                 procedure_code=slot.procedure.code,
                 applicant=services.Applicant(**lead),
                 actor=Actor.resident(),
+                language=translation.get_language(),
             )
         ]
     contact = {"email": lead["email"], "phone": lead["phone"]}
@@ -480,6 +483,7 @@ def _book(form: IdentifyForm, members: list[FamilyMemberForm], slot: Slot) -> li
             *[services.Applicant(**m.booking_arguments(contact=contact)) for m in members],
         ],
         actor=Actor.resident(),
+        language=translation.get_language(),
     )
 
 
