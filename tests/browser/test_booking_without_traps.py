@@ -196,3 +196,39 @@ def test_a_cancelled_booking_explains_instead_of_showing_a_calendar(
         assert clock.now() < slot.starts_at
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_family_of_three_is_offered_only_times_that_seat_all_three(
+    live_server: Any, chromium: Any, city: factories.City, javascript: bool
+) -> None:
+    day_slots = city.site.slots.filter(
+        procedure=city.renewal, starts_at__gte=clock.at(factories.VISIT_DAY, dt.time(0))
+    ).filter(starts_at__lt=clock.at(factories.VISIT_DAY, dt.time(23)))
+    first, second, *_rest = day_slots.order_by("starts_at")
+    Slot.objects.filter(pk=first.pk).update(booked=2)  # one seat left: not for three
+    context = phone(chromium, javascript)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/book/cert_renewal/{city.site.pk}/{factories.VISIT_DAY}/")
+        accessible(page)
+        first_time = clock.to_jst(first.starts_at).strftime("%H:%M")
+        assert page.locator("a.time-choice .time").first.inner_text() == first_time
+
+        page.select_option("#id_people", "3")
+        page.get_by_role("button", name="この人数で空きを表示する").click()
+        accessible(page)
+        assert page.input_value("#id_people") == "3"
+        assert page.get_by_text("3人分の空きがある時間だけ選べます。").is_visible()
+        too_small = page.locator(".time-choice.disabled", has_text=first_time)
+        assert "人数分の空きなし" in too_small.inner_text()
+        offered = page.locator("a.time-choice .time").first.inner_text()
+        assert offered == clock.to_jst(second.starts_at).strftime("%H:%M")
+
+        page.locator("a.time-choice").first.click()
+        accessible(page)
+        assert page.locator("#id_member1-family_name_kana").is_visible()
+        assert page.locator("#id_member2-family_name_kana").is_visible()
+        assert page.locator("#id_member3-family_name_kana").count() == 0
+    finally:
+        context.close()

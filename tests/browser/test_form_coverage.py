@@ -34,6 +34,10 @@ STEP = re.compile(r'name="step" value="(\w+)"')
 FAMILY = (
     "tests/browser/test_booking_without_traps.py::test_a_family_books_card_pickups_without_traps"
 )
+FAMILY_SIZE = (
+    "tests/browser/test_booking_without_traps.py::"
+    "test_a_family_of_three_is_offered_only_times_that_seat_all_three"
+)
 LOOKUP = (
     "tests/browser/test_resident_booking.py::"
     "test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off"
@@ -91,6 +95,11 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
     "staff_console/templates/walkins/kiosks.html::walkins:kiosk_revoke": (
         KIOSK_REGISTRATION,
         '"正面入口の登録を取り消す").click()',
+    ),
+    # how many come together (a GET form on the day's times), JS on and off
+    "resident_site/templates/resident_site/day.html::(self) (get)": (
+        FAMILY_SIZE,
+        '"この人数で空きを表示する").click()',
     ),
     # who is coming (with the add-a-family-member button) and the confirmation, JS on and off
     "resident_site/templates/resident_site/identify.html::resident_site:identify step=add_member": (

@@ -213,3 +213,75 @@ def test_a_days_times_are_grouped_by_hour_from_the_first_time(
     assert hours == [("9", "9"), ("10", "10"), ("13", "13")]
     nine = page.split('id="hour-9"', 1)[1].split('id="hour-10"', 1)[0]
     assert re.findall(r'class="time">(\d\d:\d\d)<', nine) == ["09:00", "09:20", "09:40"]
+
+
+# --- the day: as many free seats as the family coming ----------------------------------------
+
+
+def _linked_times(page: str) -> list[str]:
+    return re.findall(r'<a class="time-choice" href="[^"]*"><span class="time">(\d\d:\d\d)<', page)
+
+
+@pytest.mark.parametrize(
+    ("people", "offered", "too_few"),
+    [
+        ("1", ["09:00", "09:20", "09:40"], []),
+        ("2", ["09:20", "09:40"], ["09:00"]),
+        ("3", ["09:40"], ["09:00", "09:20"]),
+        ("4", [], ["09:00", "09:20", "09:40"]),
+        # anything that is not 1 … MAX_GROUP_SIZE counts as one person
+        ("0", ["09:00", "09:20", "09:40"], []),
+        (str(MAX_GROUP_SIZE + 1), ["09:00", "09:20", "09:40"], []),
+        ("two", ["09:00", "09:20", "09:40"], []),
+    ],
+)
+def test_the_day_offers_only_times_with_a_seat_for_everyone_coming(
+    city: factories.City, client: Client, people: str, offered: list[str], too_few: list[str]
+) -> None:
+    for time, free in (("09:00", 1), ("09:20", 2), ("09:40", 3)):
+        factories.slot(city.site, city.renewal, time=time, capacity=3, booked=3 - free)
+    factories.slot(city.site, city.renewal, time="10:00", capacity=3, booked=3)  # full
+
+    page = client.get(
+        f"/book/cert_renewal/{city.site.pk}/{VISIT_DAY}/", {"people": people}
+    ).content.decode()
+
+    assert _linked_times(page) == offered
+    marked = re.findall(r'class="time">(\d\d:\d\d)<(?:(?!</li>).)*人数分の空きなし', page, re.S)
+    assert marked == too_few, "the full 10:00 is full, not too small"
+    chosen = re.search(r'<option value="(\d)" selected>', page)
+    assert chosen and chosen.group(1) == (people if people in "1234" else "1")
+
+
+def test_the_chosen_number_of_people_opens_the_form_with_a_place_for_each(
+    city: factories.City, client: Client
+) -> None:
+    slot = factories.slot(city.site, city.renewal, capacity=3)
+    day = client.get(
+        f"/book/cert_renewal/{city.site.pk}/{VISIT_DAY}/", {"people": "3", "notice": "ABC123456"}
+    ).content.decode()
+    link = re.search(r'<a class="time-choice" href="([^"]+)"', day)
+    assert link, day
+    href = link.group(1).replace("&amp;", "&")
+    assert href == f"/book/cert_renewal/slot/{slot.pk}/?notice=ABC123456&people=3"
+
+    form = client.get(href).content.decode()
+    assert 'name="members" value="2"' in form
+    assert 'id="id_member2-given_name_kana"' in form
+    assert 'id="id_member3-given_name_kana"' not in form
+
+
+def test_a_time_that_no_longer_seats_the_family_answers_with_times_that_do(
+    city: factories.City, client: Client
+) -> None:
+    small = factories.slot(city.site, city.renewal, capacity=3, booked=2)
+    roomy = factories.slot(city.site, city.renewal, time="11:00", capacity=3)
+    factories.slot(city.site, city.renewal, time="10:40", capacity=3, booked=2)
+
+    page = client.get(f"/book/cert_renewal/slot/{small.pk}/", {"people": "2"})
+
+    assert page.status_code == 409
+    html = page.content.decode()
+    assert re.findall(r'href="/book/cert_renewal/slot/(\d+)/[^"]*people=2"', html) == [
+        str(roomy.pk)
+    ]

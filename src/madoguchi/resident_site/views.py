@@ -110,6 +110,26 @@ def _carry(request: HttpRequest) -> str:
     return "?" + urlencode({"notice": notice}) if notice else ""
 
 
+PEOPLE_FIELD = "people"
+"""The query parameter of the day page and the identify page: how many people come together
+(1 … MAX_GROUP_SIZE; anything else counts as 1)."""
+
+
+def _people(request: HttpRequest) -> int:
+    try:
+        count = int(request.GET.get(PEOPLE_FIELD, "1"))
+    except ValueError:
+        return 1
+    return count if 1 <= count <= services.MAX_GROUP_SIZE else 1
+
+
+def _with_people(carry: str, people: int) -> str:
+    """`carry` (a query string or "") with the number of people added when more than one."""
+    if people <= 1:
+        return carry
+    return (carry + "&" if carry else "?") + urlencode({PEOPLE_FIELD: people})
+
+
 def _procedure(code: str) -> Procedure:
     return get_object_or_404(Procedure, code=code)
 
@@ -206,21 +226,40 @@ def _parse_day(value: str) -> dt.date:
 
 
 def _time_links(
-    times: list[availability.TimeChoice], url: Callable[[availability.TimeChoice], str]
+    times: list[availability.TimeChoice],
+    url: Callable[[availability.TimeChoice], str],
+    *,
+    people: int = 1,
 ) -> list[dict[str, Any]]:
-    return [{"time": t, "url": url(t) if t.remaining else ""} for t in times]
+    """Each time with its link — none for a time with fewer free seats than `people` (a time
+    with some seats but too few for them is marked `too_few`)."""
+    return [
+        {
+            "time": t,
+            "url": url(t) if t.remaining >= people else "",
+            "too_few": 0 < t.remaining < people,
+        }
+        for t in times
+    ]
 
 
 @cached_page(booking_page_seconds)
 def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpResponse:
-    """Step 4: the times on one day, each a link to the next step (full times shown, not links)."""
+    """Step 4: the times on one day, each a link to the next step (full times shown, not links).
+
+    A family chooses how many people come (`people`, a plain GET form): a time with fewer free
+    seats than that is shown without a link, and the link carries the number on to the form,
+    which opens with a place for each of them."""
     chosen = _procedure(procedure)
     site = _site_offering(chosen, site_id)
     visit_day = _parse_day(date)
     carry = _carry(request)
+    people = _people(request)
+    onward = _with_people(carry, people)
     times = _time_links(
         availability.day_times(site.pk, chosen.code, visit_day),
-        lambda t: reverse("resident_site:identify", args=[chosen.code, t.slot_id]) + carry,
+        lambda t: reverse("resident_site:identify", args=[chosen.code, t.slot_id]) + onward,
+        people=people,
     )
     month_query = {"month": f"{visit_day:%Y-%m}", **{k: str(v) for k, v in request.GET.items()}}
     return render(
@@ -232,6 +271,9 @@ def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpRe
             "day": visit_day,
             "times": times,
             "hours": availability.by_hour(times),
+            "people": people,
+            "people_choices": range(1, services.MAX_GROUP_SIZE + 1),
+            "notice": request.GET.get("notice", "").strip()[:40],
             "month_url": reverse("resident_site:month", args=[chosen.code, site.pk])
             + "?"
             + urlencode(month_query),
@@ -342,17 +384,27 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     chosen = _procedure(procedure)
     slot = _slot(chosen, slot_id)
     context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
-    if request.POST.get("step") != "confirm" and slot.remaining <= 0:
+    coming = _people(request) if request.method == "GET" else 1
+    if request.POST.get("step") != "confirm" and slot.remaining < coming:
         # Read live: the day's page may be a few seconds old (core/pagecache.py), and a time
-        # booked out since is never offered as free here.
-        return _slot_full(request, context, services.SlotFullError(nearest_free_slots(slot=slot)))
+        # booked out since (or without seats for the family) is never offered as free here.
+        return _slot_full(
+            request,
+            context,
+            services.SlotFullError(nearest_free_slots(slot=slot, seats=coming)),
+            None if request.method == "POST" else _with_people(_carry(request), coming),
+        )
     if request.method == "GET":
         form = IdentifyForm(
             procedure=chosen,
             site=slot.site,
             initial={"notice_number": request.GET.get("notice", "")},
         )
-        return _identify_page(request, context, form, [])
+        members = [
+            FamilyMemberForm(procedure=chosen, site=slot.site, prefix=_member_prefix(i))
+            for i in range(coming - 1)
+        ]
+        return _identify_page(request, context, form, members)
 
     step = request.POST.get("step", "")
     token = request.POST.get("token", "")
