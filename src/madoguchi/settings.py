@@ -329,6 +329,17 @@ MADOGUCHI_AUDIT_KEY = env_secret("MADOGUCHI_AUDIT_KEY", "MADOGUCHI_AUDIT_KEY_FIL
 )
 if len(MADOGUCHI_AUDIT_KEY) < 32:
     raise EnvError("MADOGUCHI_AUDIT_KEY", "…", "32 文字以上のランダムな文字列にしてください")
+# Municipality reports (docs/municipality-report.md, decision 0026): each municipality's
+# Ed25519 signing key is a PEM file `<code>.ed25519.pem` in this directory (0600, never in the
+# database; created on first use when missing — back it up with the audit key). The roll-up
+# accepts imported reports signed by the public keys listed in the trusted-keys file
+# (`CODE BASE64_KEY` per line, kept by the deployment's operators).
+MADOGUCHI_REPORT_KEY_DIR = Path(
+    env_str("MADOGUCHI_REPORT_KEY_DIR", str(DATA_DIR / "report_keys"))
+).resolve()
+MADOGUCHI_REPORT_TRUSTED_KEYS = Path(
+    env_str("MADOGUCHI_REPORT_TRUSTED_KEYS", str(DATA_DIR / "report_trusted_keys.txt"))
+).resolve()
 # Every sealing pass appends a keyed checkpoint (sequence number + head hash) here and to the
 # server log; `madoguchi audit-verify` compares the chain with them. Put it where the database's
 # users cannot rewrite it (another disk or host; `chattr +a`).

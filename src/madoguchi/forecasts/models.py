@@ -608,3 +608,31 @@ class SolvedStaffingPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id} {self.choices_key or 'policy'} {self.solved_at}"
+
+
+class ImportedReport(models.Model):
+    """A municipality's signed report, imported for the roll-up (`forecasts.report_import`).
+
+    Only aggregates (the report's schema has no field about a person); the report as signed,
+    with its signature, so anyone can verify it again. The same report twice is one row."""
+
+    municipality_code = models.CharField("地方公共団体コード", max_length=6)
+    municipality_name = models.CharField("自治体名", max_length=100)
+    municipality_class = models.CharField("区分", max_length=20)
+    population = models.PositiveIntegerField("人口", null=True, blank=True)
+    as_of = models.DateField("報告の基準日")
+    schema_version = models.PositiveSmallIntegerField("様式の版")
+    report = models.JSONField("報告（署名された内容）")
+    public_key = models.CharField("公開鍵（base64）", max_length=64)
+    signature = models.CharField("署名（base64）", max_length=100)
+    sha256 = models.CharField("内容のSHA-256", max_length=64, unique=True)
+    file_name = models.CharField("ファイル名", max_length=255, blank=True)
+    imported_at = models.DateTimeField("取込日時")
+
+    class Meta:
+        ordering = ["municipality_code", "-as_of", "-imported_at"]
+        verbose_name = "取り込んだ自治体の報告"
+        verbose_name_plural = "取り込んだ自治体の報告"
+
+    def __str__(self) -> str:
+        return f"{self.municipality_name}（{self.municipality_code}） {self.as_of}"

@@ -27,6 +27,15 @@ def _default_official_steps() -> list[str]:
     return list(DEFAULT_OFFICIAL_STEPS)
 
 
+class MunicipalityClass(models.TextChoices):
+    """The classes the national deck reports implementation rates by (configuration)."""
+
+    DESIGNATED_CITY = "designated_city", "政令指定都市"
+    CORE_CITY = "core_city", "中核市"
+    SPECIAL_WARD = "special_ward", "特別区"
+    OTHER = "other", "その他の市町村"
+
+
 class NoticeLayout(models.TextChoices):
     A4 = "a4", _("A4（封書・窓あき封筒）")
     POSTCARD = "postcard", _("はがき（表：宛名、裏：通知）")
@@ -89,6 +98,19 @@ class Municipality(models.Model):
         max_length=10,
         choices=NoticeLayout.choices,
         default=NoticeLayout.A4,
+    )
+    municipality_class = models.CharField(
+        "区分（集計用）",
+        max_length=20,
+        choices=MunicipalityClass.choices,
+        default=MunicipalityClass.OTHER,
+        help_text="都道府県・全国の集計で、実施率を区分別に示すために使います。",
+    )
+    population = models.PositiveIntegerField(
+        "人口（集計用）",
+        null=True,
+        blank=True,
+        help_text="住民基本台帳の人口。空のときは、取り込んだ住民台帳の住民数を使います。",
     )
 
     class Meta:
