@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
@@ -159,3 +160,33 @@ def test_uploaded_application_counts_drive_the_expected_arrivals(city: Municipal
     after = backlog_view(city, today=TODAY).data.arrivals
     assert after[1] > before[1] + 5_000
     assert sum(after) > sum(before) + 40_000
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/planning/",
+        "/staff/planning/?months=12&take_up=90&temporary_counters=1&temporary_from=2026-12-07"
+        "&temporary_weeks=4&temporary_hours_per_week=20",
+        "/staff/planning/staffing/",
+        "/staff/planning/staffing/claim.csv",
+    ],
+)
+def test_the_planning_pages_read_the_aggregates_never_the_register_rows(
+    city: Municipality, path: str
+) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.forecasts.models import RegisterRecord
+
+    call_command("solve_staffing", stdout=io.StringIO())
+    client = _client("demo-manager")
+    assert RegisterRecord.objects.filter(municipality=city).exists()
+    table = RegisterRecord._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    assert queries.captured_queries  # the control: the page's own queries are seen
+    assert not [q["sql"] for q in queries.captured_queries if table in q["sql"]]

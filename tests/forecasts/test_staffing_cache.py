@@ -4,16 +4,18 @@ a change of inputs marks the kept plan stale, the command and the 再計算 butt
 from __future__ import annotations
 
 import datetime as dt
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.test import Client
 
-from madoguchi.demo.city import build_demo_city
+from madoguchi.core.audit import Actor
+from madoguchi.demo.city import build_demo_city, demo_register_csv
 from madoguchi.forecasts import staffing_cache
 from madoguchi.forecasts.models import PlanningPolicy, SolvedStaffingPlan
+from madoguchi.forecasts.register_import import import_register
 from madoguchi.offices.models import Counter, Municipality, Site, SiteKind
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
@@ -95,7 +97,15 @@ def test_site_counter_and_register_changes_mark_it_stale(city: Municipality) -> 
     assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
 
     staffing_cache.solve_and_keep(city, {})
+    # the rows alone are not an input (the plan reads the snapshot's aggregates) ...
     city.register_records.order_by("pk")[0].delete()
+    assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
+    # ... a new register is
+    register = demo_register_csv(residents=300, seed=9, today=dt.date(2026, 11, 26))
+    report = import_register(
+        BytesIO(register), file_name="new.csv", municipality=city, actor=Actor.system("test")
+    )
+    assert report.accepted, report.lines()
     assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
 
 

@@ -2,7 +2,8 @@
 
 The page never solves: it shows the plan kept for its choices (`SolvedStaffingPlan`) and says
 whether it is stale. A plan is stale when the digest of its inputs — the planning policy, the
-temporary-counter options, the register (current snapshot and rows), the municipality's sites,
+temporary-counter options, the register's current snapshot (every import makes a new one with
+the file's SHA-256; the plan reads its aggregates, never the rows), the municipality's sites,
 counters, terminals, sessions, special openings, closures, the procedures' minutes, the choices
 and the first week planned — differs from the one it was solved from. The digest is a handful of
 small queries, so the page can afford it; `madoguchi solve-staffing` (run after an import or
@@ -24,13 +25,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max
 
 from madoguchi.core import clock
 from madoguchi.core.dates import monday_of
 from madoguchi.forecasts.models import (
     PlanningPolicy,
-    RegisterRecord,
     RegisterSnapshot,
     SolvedStaffingPlan,
     TemporaryCounterOption,
@@ -113,9 +112,6 @@ def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, tod
         .values("pk", "file_sha256", "taken_on")
         .first()
     )
-    register = RegisterRecord.objects.filter(municipality=municipality).aggregate(
-        rows=Count("pk"), last=Max("pk")
-    )
     policy = PlanningPolicy.objects.filter(municipality=municipality).values().first()
     parts = {
         "version": PAYLOAD_VERSION,
@@ -126,7 +122,6 @@ def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, tod
             TemporaryCounterOption.objects.filter(municipality=municipality)
         ),
         "snapshot": snapshot,
-        "register": register,
         "sites": _rows(sites),
         "site_procedures": _rows(Site.procedures.through.objects.filter(site_id__in=site_ids)),
         "counters": _rows(Counter.objects.filter(site_id__in=site_ids)),
