@@ -32,10 +32,11 @@ KIND_ORDER = [
 # other processes see the change within that time. Callers must not modify what they get.
 
 T = TypeVar("T", bound=Model | None)
-_reference: dict[tuple[str, int], tuple[float, Any]] = {}
+_reference: dict[tuple[str, int | str], tuple[float, Any]] = {}
+K = TypeVar("K", int, str)
 
 
-def cached_for_booking(kind: str, pk: int, load: Callable[[int], T]) -> T:
+def cached_for_booking(kind: str, pk: K, load: Callable[[K], T]) -> T:
     """`load(pk)`, kept per process for MADOGUCHI_REFERENCE_CACHE_SECONDS (read-only!)."""
     ttl = settings.MADOGUCHI_REFERENCE_CACHE_SECONDS
     if ttl <= 0:
@@ -62,6 +63,14 @@ def site_for_booking(site_id: int) -> Site:
 def procedure_for_booking(procedure_id: int) -> Procedure:
     """The procedure (cached, read-only)."""
     return cached_for_booking("procedure", procedure_id, lambda pk: Procedure.objects.get(pk=pk))
+
+
+def procedure_by_code(code: str) -> Procedure | None:
+    """The procedure with this code, or None (cached, read-only): the booking pages name the
+    procedure in every URL."""
+    return cached_for_booking(
+        "procedure_code", code, lambda c: Procedure.objects.filter(code=c[:40]).first()
+    )
 
 
 def forget_reference_data(**_: object) -> None:

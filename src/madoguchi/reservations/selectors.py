@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance import numbers
 from madoguchi.offices.models import Municipality, ProcedureCode
+from madoguchi.offices.selectors import cached_for_booking, procedure_for_booking, site_for_booking
 from madoguchi.reservations import normalize
 from madoguchi.reservations.models import ACTIVE_STATUSES, Reservation, Slot
 
@@ -24,6 +26,42 @@ NOT_FOUND_MESSAGE = gettext_noop(
 def not_found() -> DomainError:
     """The one uniform 404: the same body whether the code, notice or birth date was wrong."""
     return DomainError("not_found", _(NOT_FOUND_MESSAGE), status=404)
+
+
+def _read_slot(slot_id: int) -> Slot | None:
+    # order_by("pk"): `first()` would otherwise order by Meta.ordering, joining site and
+    # procedure into a primary-key read
+    return Slot.objects.filter(pk=slot_id).order_by("pk").first() if 0 < slot_id < 2**63 else None
+
+
+def slot_for_booking(slot_id: int) -> Slot | None:
+    """The slot with its site (and municipality) and procedure, from the per-process reference
+    cache (`offices.selectors.cached_for_booking`; read-only) — no query when cached. A slot's
+    time, site and procedure never change; its SEATS here may be old: whatever tells a resident
+    a time is free reads them live (`with_live_seats`), and the booking statement's claim
+    counts them itself."""
+    slot = cached_for_booking("slot", slot_id, _read_slot)
+    if slot is None:
+        return None
+    slot.procedure = procedure_for_booking(slot.procedure_id)
+    slot.site = site_for_booking(slot.site_id)
+    return slot
+
+
+def with_live_seats(slot: Slot) -> Slot | None:
+    """A copy of `slot` with its seats and `is_offered` as the database holds them now (one
+    primary-key read); None when the slot is gone."""
+    seats = (
+        Slot.objects.filter(pk=slot.pk)
+        .order_by("pk")
+        .values_list("capacity", "booked", "is_offered")
+        .first()
+    )
+    if seats is None:
+        return None
+    live = copy.copy(slot)
+    live.capacity, live.booked, live.is_offered = seats
+    return live
 
 
 @dataclass(frozen=True)

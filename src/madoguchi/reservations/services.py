@@ -38,11 +38,6 @@ from madoguchi.issuance.services import (
     mark_card_unbooked,
 )
 from madoguchi.offices.models import Procedure, ProcedureCode
-from madoguchi.offices.selectors import (
-    cached_for_booking,
-    procedure_for_booking,
-    site_for_booking,
-)
 from madoguchi.reservations import fastpath, mail, normalize, notify
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
@@ -51,7 +46,12 @@ from madoguchi.reservations.models import (
     ReservationStatus,
     Slot,
 )
-from madoguchi.reservations.selectors import nearest_free_slots, not_found
+from madoguchi.reservations.selectors import (
+    nearest_free_slots,
+    not_found,
+    slot_for_booking,
+    with_live_seats,
+)
 
 S = ReservationStatus
 RESERVATION_TRANSITIONS = table(
@@ -294,30 +294,23 @@ def _snapshot(reservation: Reservation) -> dict[str, Any]:
 def _unclaimed(slot: Slot, *, seats: int) -> DomainError:
     """Why the claim found no seats: the slot was withdrawn (the cached copy said offered), or
     it is full — then with the nearest free slots to offer instead."""
-    fresh = _read_slot(slot.pk)
+    fresh = with_live_seats(slot)
     if fresh is None or not fresh.is_offered:
         return DomainError("invalid_slot", _("この枠は現在予約を受け付けていません。"))
     return SlotFullError(nearest_free_slots(slot=slot, seats=seats))
 
 
-def _read_slot(slot_id: int) -> Slot | None:
-    return Slot.objects.filter(pk=slot_id).first() if 0 < slot_id < 2**63 else None
-
-
 def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
     """The slot with its site, municipality and procedure, all from the per-process cache
-    (`offices.selectors.cached_for_booking`). A slot's time, site and procedure never change;
-    its seats are never read from here (the claim counts them) and the claim re-checks
-    `is_offered`, so a cached slot cannot let a booking through that the database would not."""
-    slot = cached_for_booking("slot", slot_id, _read_slot)
-    procedure = procedure_for_booking(slot.procedure_id) if slot is not None else None
-    if slot is None or procedure is None or procedure.code != procedure_code:
+    (`selectors.slot_for_booking`). A slot's time, site and procedure never change; its seats
+    are never read from here (the claim counts them) and the claim re-checks `is_offered`, so
+    a cached slot cannot let a booking through that the database would not."""
+    slot = slot_for_booking(slot_id)
+    if slot is None or slot.procedure.code != procedure_code:
         raise DomainError(
             "invalid_slot", _("選ばれた枠が見つかりません。もう一度枠をお選びください。")
         )
-    slot.procedure = procedure
-    slot.site = site_for_booking(slot.site_id)
-    return slot, procedure
+    return slot, slot.procedure
 
 
 # --- booking -----------------------------------------------------------------------------------

@@ -3,7 +3,11 @@
 Flow (every step a plain link or form, complete without JavaScript):
 procedure → site → month (○△×) → time → who is coming → confirm → reservation page (.ics).
 Look-up, cancellation and rescheduling need the reservation code and the birth date; once given
-(or right after booking) the session remembers them, so the resident is not asked again.
+(or right after booking) the browser's signed cookie remembers them (`kept.py`), so the resident
+is not asked again. The flow asks the database for nothing but the booking itself and one live
+read of the time's seats before the confirmation is shown (decision 0026): procedures, slots and
+sites come from the per-process reference cache, what the browser keeps is in its cookie, and
+the reservation page right after a booking is rendered from what the booking wrote.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
@@ -31,7 +35,12 @@ from madoguchi.core.pagecache import booking_page_seconds, cached_page, referenc
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Procedure, Site
-from madoguchi.offices.selectors import active_sites, offered_procedures, site_hours
+from madoguchi.offices.selectors import (
+    active_sites,
+    offered_procedures,
+    procedure_by_code,
+    site_hours,
+)
 from madoguchi.reservations import services
 from madoguchi.reservations.forms import FamilyMemberForm, IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
@@ -43,17 +52,15 @@ from madoguchi.reservations.selectors import (
     first_free_day,
     group_members,
     nearest_free_slots,
+    slot_for_booking,
+    with_live_seats,
 )
 from madoguchi.reservations.visit import Visit, documents_to_bring
-from madoguchi.resident_site import availability
+from madoguchi.resident_site import availability, kept
 from madoguchi.resident_site.ics import visit_calendar
 from madoguchi.resident_site.renewal import renewal_page_context
 
 HOME_WEEKS = 2
-SESSION_ACCESS = "resident_reservations"
-SESSION_TOKENS = "resident_booking_tokens"
-KEPT_TOKENS = 10
-"""How many used one-time tokens a session remembers (enough for a family booking in a row)."""
 
 FIELD_OF_ERROR = {
     "invalid_notice_number": "notice_number",
@@ -131,7 +138,10 @@ def _with_people(carry: str, people: int) -> str:
 
 
 def _procedure(code: str) -> Procedure:
-    return get_object_or_404(Procedure, code=code)
+    found = procedure_by_code(code)  # the reference cache: no query on the booking path
+    if found is None:
+        raise Http404("この手続きは見つかりません。")
+    return found
 
 
 def _site_offering(procedure: Procedure, site_id: int) -> Site:
@@ -282,17 +292,23 @@ def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpRe
 
 
 def _slot(procedure: Procedure, slot_id: int) -> Slot:
-    return get_object_or_404(
-        Slot.objects.select_related("site__municipality", "procedure"),
-        pk=slot_id,
-        procedure=procedure,
-    )
+    """The slot's time, site and procedure from the reference cache — its seats are NOT live
+    here (`with_live_seats`)."""
+    slot = slot_for_booking(slot_id)
+    if slot is None or slot.procedure_id != procedure.pk:
+        raise Http404("選ばれた枠が見つかりません。")
+    return slot
+
+
+def _live(slot: Slot) -> Slot:
+    live = with_live_seats(slot)
+    if live is None:
+        raise Http404("選ばれた枠が見つかりません。")
+    return live
 
 
 def _remember(request: HttpRequest, code: str, birth_date: dt.date) -> None:
-    access = dict(request.session.get(SESSION_ACCESS, {}))
-    access[code] = birth_date.isoformat()
-    request.session[SESSION_ACCESS] = access
+    kept.of(request).remember(code, birth_date.isoformat())
 
 
 def _attach_service_error(form: IdentifyForm, error: DomainError) -> None:
@@ -370,7 +386,11 @@ def _identify_page(
 
 
 @require_http_methods(["GET", "POST"])
-@cached_page(booking_page_seconds)  # the empty form (GET); the confirmation reads live
+@kept.keeps
+# The empty form (GET) shows the slot's time, site and procedure, never its seats: kept as long
+# as that reference data. Rendered afresh, it says so when the time is full; the confirmation
+# always reads the seats live.
+@cached_page(reference_page_seconds)
 def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse:
     """Steps 5 and 6: who is coming, then a confirmation page; the second POST books.
 
@@ -380,13 +400,21 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     The confirmation page carries the entered values as hidden fields and a one-time token:
     the same token again (a double tap, a reload) shows the booking already made. The service
     is idempotent for the same person and slot too, so even two racing requests book once.
+
+    Database work: the confirmation reads the time's seats live (one primary-key read: the
+    day's page may be a few seconds old, and a time booked out since is never offered as free
+    there), as does a form rendered afresh (a cached one comes with no query); the booking POST
+    reads nothing — its statement refuses a full time itself — and the reservation page it
+    redirects to is rendered from what it wrote.
     """
     chosen = _procedure(procedure)
     slot = _slot(chosen, slot_id)
+    if request.POST.get("step") != "confirm":
+        slot = _live(slot)
     context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
     coming = _people(request) if request.method == "GET" else 1
     if request.POST.get("step") != "confirm" and slot.remaining < coming:
-        # Read live: the day's page may be a few seconds old (core/pagecache.py), and a time
+        # Read live above: the day's page may be a few seconds old (core/pagecache.py), and a time
         # booked out since (or without seats for the family) is never offered as free here.
         return _slot_full(
             request,
@@ -408,9 +436,10 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
 
     step = request.POST.get("step", "")
     token = request.POST.get("token", "")
-    done = request.session.get(SESSION_TOKENS, {})
-    if step == "confirm" and token in done:
-        return redirect("resident_site:reservation", code=done[token])
+    browser = kept.of(request)
+    made = browser.booked_with(token) if step == "confirm" else None
+    if made is not None:
+        return redirect("resident_site:reservation", code=made)
     count = _member_count(request)
     if step in ("edit", "add_member", "remove_member"):
         if step == "add_member":
@@ -457,11 +486,65 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     except DomainError as error:
         _attach_service_error(form, error)
         return _identify_page(request, context, form, members, status=error.status)
-    recent = list(done.items())[-(KEPT_TOKENS - 1) :]
-    request.session[SESSION_TOKENS] = {**dict(recent), token: booked[0].code}
+    browser.used_token(token, booked[0].code)
     for reservation in booked:
         _remember(request, reservation.code, reservation.birth_date)
+    browser.keep_just_booked(_snapshot(booked))
     return redirect("resident_site:reservation", code=booked[0].code)
+
+
+SNAPSHOT_FIELDS = (
+    "id",
+    "code",
+    "group_code",
+    "channel",
+    "family_name_kana",
+    "given_name_kana",
+    "email",
+    "phone",
+    "notice_number",
+    "is_proxy",
+)
+
+
+def _snapshot(booked: list[Reservation]) -> dict[str, Any]:
+    """What the booking wrote, for its reservation page (`kept.Kept.just_booked`)."""
+    return {
+        "code": booked[0].code,
+        "slot": booked[0].slot_id,
+        "created_at": booked[0].created_at.isoformat(),
+        "people": [
+            {
+                **{name: getattr(r, name) for name in SNAPSHOT_FIELDS},
+                "birth_date": r.birth_date.isoformat(),
+            }
+            for r in booked
+        ],
+    }
+
+
+def _from_snapshot(snapshot: dict[str, Any]) -> list[Reservation] | None:
+    """The reservations a `_snapshot` describes, with their slot, site and procedure from the
+    reference cache (no query); None when it cannot be read."""
+    try:
+        slot = slot_for_booking(int(snapshot["slot"]))
+        created = dt.datetime.fromisoformat(snapshot["created_at"])
+        if slot is None:
+            return None
+        return [
+            Reservation(
+                **{name: person[name] for name in SNAPSHOT_FIELDS},
+                birth_date=dt.date.fromisoformat(person["birth_date"]),
+                slot=slot,
+                procedure=slot.procedure,
+                status=ReservationStatus.BOOKED,
+                created_at=created,
+                updated_at=created,
+            )
+            for person in snapshot["people"]
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _slot_full(
@@ -543,8 +626,8 @@ def _book(form: IdentifyForm, members: list[FamilyMemberForm], slot: Slot) -> li
 
 
 def _known(request: HttpRequest, code: str) -> tuple[Reservation, dt.date] | None:
-    """The reservation if this session proved its code and birth date; None otherwise."""
-    birth = request.session.get(SESSION_ACCESS, {}).get(code)
+    """The reservation if this browser proved its code and birth date; None otherwise."""
+    birth = kept.of(request).access.get(code)
     if birth is None:
         return None
     birth_date = dt.date.fromisoformat(birth)
@@ -560,6 +643,7 @@ def _to_lookup(code: str) -> HttpResponseRedirect:
 
 
 @require_http_methods(["GET", "POST"])
+@kept.keeps
 def lookup(request: HttpRequest) -> HttpResponse:
     """Find a reservation by its booking code or notice number and the birth date (the same
     message for any mistake)."""
@@ -619,15 +703,27 @@ def _companions(request: HttpRequest, booked: Reservation) -> dict[str, Any]:
     (it made the booking, or looked each one up), and how many others there are — a code
     opens one person's booking, never the family's."""
     others = [r for r in group_members(booked) if r.pk != booked.pk]
-    access = request.session.get(SESSION_ACCESS, {})
+    access = kept.of(request).access
     return {
         "companions": [r for r in others if r.code in access],
         "other_companions": sum(1 for r in others if r.code not in access),
     }
 
 
+@kept.keeps
 def reservation(request: HttpRequest, code: str) -> HttpResponse:
-    """The reservation page: code, date and time, site, what to bring, .ics, change and cancel."""
+    """The reservation page: code, date and time, site, what to bring, .ics, change and cancel.
+
+    Right after this browser booked it (the booking's redirect), rendered from what the booking
+    wrote (`kept.Kept.just_booked`, once, within a minute) instead of reading it back."""
+    snapshot = kept.of(request).just_booked(code)
+    made = _from_snapshot(snapshot) if snapshot is not None else None
+    if made and code in kept.of(request).access:
+        return render(
+            request,
+            "resident_site/reservation.html",
+            {**_visit_context(made[0]), "companions": made[1:], "other_companions": 0},
+        )
     known = _known(request, code)
     if known is None:
         return _to_lookup(code)
@@ -662,6 +758,7 @@ def _cancel_refusal(booked: Reservation) -> str | None:
 
 
 @require_http_methods(["GET", "POST"])
+@kept.keeps
 def cancel(request: HttpRequest, code: str) -> HttpResponse:
     """Ask once more, then cancel through the service (refused after the cut-off)."""
     known = _known(request, code)
@@ -679,6 +776,7 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
         )
     if request.method == "GET":
         return render(request, "resident_site/cancel.html", context)
+    kept.of(request).forget_just_booked()
     try:
         services.cancel_reservation(code=known[0].code, actor=Actor.resident())
     except DomainError as error:
@@ -767,6 +865,7 @@ def reschedule_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@kept.keeps
 def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpResponse:
     """Show the old and the new time; the POST moves the booking through the service."""
     known = _known(request, code)
@@ -780,6 +879,7 @@ def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpRes
     context = {**_visit_context(booked), "slot": slot}
     if request.method == "GET":
         return render(request, "resident_site/reschedule_confirm.html", context)
+    kept.of(request).forget_just_booked()
     try:
         moved = services.reschedule_reservation(
             code=booked.code, slot_id=slot.pk, actor=Actor.resident()

@@ -1,0 +1,112 @@
+"""The residents' booking flow adds no database work to the booking (decision 0026): once the
+caches hold the pages and the reference data, a resident's month, day, form and reservation
+page ask the database nothing, the confirmation reads the time's seats once (by primary key),
+and the booking POST sends what the booking service sends and the rate limits' counters —
+never a session row. With the caches switched off (the suite's default) the same flow reads
+the database at every step: the negative control."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from madoguchi.core.audit import Actor
+from madoguchi.reservations import services
+from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
+from tests.resident_site import factories
+from tests.resident_site.factories import BIRTH, VISIT_DAY, birth_fields
+
+pytestmark = pytest.mark.django_db
+
+STEPS = ("month", "day", "form", "confirmation", "booking", "reservation page")
+
+
+@pytest.fixture
+def caches(settings: Any) -> None:
+    settings.MADOGUCHI_PAGE_CACHE_SECONDS = 2
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
+
+
+def notice(n: int) -> str:
+    return f"ABC{123456 + n}"
+
+
+def resident_flow(city: factories.City, slot: Slot, number: str) -> dict[str, list[str]]:
+    """One resident on the notice's QR path, in a browser of their own; each step's SQL."""
+    browser = Client(enforce_csrf_checks=True)
+    steps: dict[str, list[str]] = {}
+
+    def step(name: str, call: Any) -> Any:
+        with CaptureQueriesContext(connection) as queries:
+            response = call()
+        steps[name] = [query["sql"] for query in queries.captured_queries]
+        return response
+
+    carry = f"?notice={number}"
+    month = step("month", lambda: browser.get(f"/book/card_pickup/{city.site.pk}/{carry}"))
+    assert month.status_code == 200
+    day = f"/book/card_pickup/{city.site.pk}/{VISIT_DAY.isoformat()}/{carry}"
+    assert f"/slot/{slot.pk}/" in step("day", lambda: browser.get(day)).content.decode()
+    url = f"/book/card_pickup/slot/{slot.pk}/"
+    form = step("form", lambda: browser.get(url + carry)).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert csrf
+    data = {"csrfmiddlewaretoken": csrf.group(1), "notice_number": number, **birth_fields()}
+    page = step("confirmation", lambda: browser.post(url, data)).content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token, page
+    booked = step(
+        "booking", lambda: browser.post(url, {**data, "step": "confirm", "token": token.group(1)})
+    )
+    assert booked.status_code == 302
+    shown = step("reservation page", lambda: browser.get(booked["Location"]))
+    code = Reservation.objects.get(notice_number=number).code
+    assert shown.status_code == 200 and code in shown.content.decode()
+    return steps
+
+
+def touches(queries: list[str], table: str) -> list[str]:
+    return [query for query in queries if f'"{table}"' in query or f" {table} " in query]
+
+
+def test_the_flow_reads_only_the_seats_and_writes_only_the_booking(
+    city: factories.City, caches: None, settings: Any
+) -> None:
+    settings.MADOGUCHI_RATE_LIMITS = {"ip_write": (100, 60), "notice": (100, 60)}
+    slot = factories.slot(city.site, city.pickup, capacity=5)
+    for n in range(3):
+        factories.notice_card(city.municipality, notice=notice(n))
+    resident_flow(city, slot, notice(0))  # the first resident fills the caches
+    steps = resident_flow(city, slot, notice(1))
+    with CaptureQueriesContext(connection) as direct:  # the service alone, for a third card
+        services.book_reservation(
+            slot_id=slot.pk,
+            procedure_code="card_pickup",
+            applicant=services.Applicant(birth_date=BIRTH, notice_number=notice(2)),
+            actor=Actor.resident(),
+        )
+
+    for name in ("month", "day", "form", "reservation page"):
+        assert steps[name] == [], name
+    (seats,) = steps["confirmation"]
+    assert '"reservations_slot"' in seats and "JOIN" not in seats
+    limits = touches(steps["booking"], "core_ratecounter")
+    assert len(limits) == 2  # per address and per notice number (core/ratelimit.py)
+    booking = [query for query in steps["booking"] if query not in limits]
+    assert len(booking) == len(direct.captured_queries)
+    assert not any(touches(queries, "django_session") for queries in steps.values())
+    assert Reservation.objects.filter(status=ReservationStatus.BOOKED).count() == 3
+
+
+def test_with_the_caches_off_every_step_reads(city: factories.City) -> None:
+    """The control: the same flow with the page and reference caches switched off."""
+    slot = factories.slot(city.site, city.pickup, capacity=5)
+    factories.notice_card(city.municipality, notice=notice(0))
+    steps = resident_flow(city, slot, notice(0))
+    assert all(steps[name] for name in ("month", "day", "form", "confirmation"))
+    assert len(steps["confirmation"]) > 1
