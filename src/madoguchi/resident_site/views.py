@@ -504,6 +504,7 @@ SNAPSHOT_FIELDS = (
     "phone",
     "notice_number",
     "is_proxy",
+    "language",
 )
 
 
