@@ -311,6 +311,7 @@ PGBENCH_VALUES = {  # the app's parameters as pgbench expressions (one card pick
     "slot": ":slot",
     "group": "'PGBENCH'",
     "channel": "'api'",
+    "language": "'ja'",
     "now": "now()",
     "actor": "'resident' || chr(58) || 'api'",  # pgbench would read ":api" as a variable
 }
