@@ -1,4 +1,4 @@
-"""The residents' booking flow adds no database work to the booking (decision 0026): once the
+"""The residents' booking flow adds no database work to the booking (decision 0027): once the
 caches hold the pages and the reference data, a resident's month, day, form and reservation
 page ask the database nothing, the confirmation reads the time's seats once (by primary key),
 and the booking POST sends what the booking service sends and the rate limits' counters —

@@ -11,7 +11,7 @@ The residents' pages remember little, and only for the browser that proved it:
   or cancellation made from this browser before it was shown).
 
 It is kept in a cookie signed with the SECRET_KEY (`django.core.signing`, its own salt), so the
-database does no work for it (decision 0026) — Django's database sessions stay for the staff
+database does no work for it (decision 0027) — Django's database sessions stay for the staff
 side, whose sign-in must be revocable. The browser can read its own cookie (what it typed) but
 not change it; HttpOnly, Secure over HTTPS and SameSite=Lax as the session cookie.
 """

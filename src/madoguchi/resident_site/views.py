@@ -5,7 +5,7 @@ procedure → site → month (○△×) → time → who is coming → confirm �
 Look-up, cancellation and rescheduling need the reservation code and the birth date; once given
 (or right after booking) the browser's signed cookie remembers them (`kept.py`), so the resident
 is not asked again. The flow asks the database for nothing but the booking itself and one live
-read of the time's seats before the confirmation is shown (decision 0026): procedures, slots and
+read of the time's seats before the confirmation is shown (decision 0027): procedures, slots and
 sites come from the per-process reference cache, what the browser keeps is in its cookie, and
 the reservation page right after a booking is rendered from what the booking wrote.
 """
