@@ -190,3 +190,30 @@ def test_the_planning_pages_read_the_aggregates_never_the_register_rows(
     assert response.status_code == 200
     assert queries.captured_queries  # the control: the page's own queries are seen
     assert not [q["sql"] for q in queries.captured_queries if table in q["sql"]]
+
+
+def test_planned_slots_of_one_procedure_and_skipped_days_are_those_of_the_full_plan(
+    city: Municipality,
+) -> None:
+    from madoguchi.offices.calendar import SiteCalendar
+    from madoguchi.offices.selectors import offered_procedures
+    from madoguchi.reservations.slots import planned_slots
+
+    first, last = TODAY, TODAY + dt.timedelta(days=27)
+    skip = {TODAY + dt.timedelta(days=d) for d in (1, 2, 9)}
+    compared = 0
+    for site in Site.objects.filter(municipality=city, is_active=True):
+        calendar, procedures = SiteCalendar.load(site), offered_procedures(site)
+        options = {"terminals": site.terminals.count(), "walkin_share_percent": 30}
+        full = planned_slots(calendar, procedures, first, last, **options)
+        for procedure in procedures:
+            part = planned_slots(
+                calendar, procedures, first, last, only=procedure.pk, skip=skip, **options
+            )
+            assert part == [
+                slot
+                for slot in full
+                if slot.procedure_id == procedure.pk and slot.starts_at.date() not in skip
+            ]
+            compared += len(part)
+    assert compared > 100

@@ -790,11 +790,17 @@ def _free_seats_by_week(
     terminals = site.terminals.filter(is_active=True).count()
     procedures = offered_procedures(site)
     for planned in planned_slots(
-        calendar, procedures, first, last, terminals=terminals, walkin_share_percent=walkin_share
+        calendar,
+        procedures,
+        first,
+        last,
+        terminals=terminals,
+        walkin_share_percent=walkin_share,
+        only=procedure.pk,
+        skip=covered,
     ):
         day = planned.starts_at.date()
-        if planned.procedure_id == procedure.pk and day not in covered:
-            seats[(day - first).days // 7] += planned.capacity
+        seats[(day - first).days // 7] += planned.capacity
     return seats
 
 

@@ -115,8 +115,8 @@ def _seats_on(
             day,
             terminals=inputs.terminals,
             walkin_share_percent=inputs.walkin_share_percent,
+            only=procedure_id,
         )
-        if slot.procedure_id == procedure_id
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -107,12 +107,16 @@ def planned_slots(
     *,
     terminals: int,
     walkin_share_percent: int,
+    only: int | None = None,
+    skip: Container[dt.date] = (),
 ) -> list[PlannedSlot]:
     """The slots the calendar calls for between `first` and `last` (inclusive), capacity ≥ 1.
 
     Pure apart from reading the loaded calendar: positions per period come from the counters
     open (and `terminals` for terminal procedures), minus the walk-in share, split between
-    `procedures` by weight; fractions carry over from slot to slot within a day.
+    `procedures` by weight; fractions carry over from slot to slot within a day. `only`: the
+    slots of that one procedure (its share still counts every procedure's weight); `skip`: days
+    left out. Both give exactly the slots the full plan has for them, in less time.
     """
     weights = slot_weights()
     weight_of = {p.pk: weights.get(p.code, OTHER_PROCEDURE_WEIGHT) for p in procedures}
@@ -123,7 +127,12 @@ def planned_slots(
     planned: list[PlannedSlot] = []
     day = first
     while day <= last:
+        if day in skip:
+            day += dt.timedelta(days=1)
+            continue
         for procedure in procedures:
+            if only is not None and procedure.pk != only:
+                continue  # a procedure's carry is its own: the others' slots change nothing
             share = weight_of[procedure.pk] / total_weight
             carry = 0.0
             step = dt.timedelta(minutes=procedure.duration_minutes)
