@@ -451,3 +451,24 @@ def test_the_upload_page_imports_a_small_register_and_reports_a_bad_one(
     assert future.status_code == 400
     assert "基準日に未来の日付は指定できません" in future.content.decode()
     assert RegisterRecord.objects.count() == 40
+
+
+def test_an_individual_number_in_a_parquet_register_is_refused_by_row_and_column(
+    town: Municipality, tmp_path: Path
+) -> None:
+    frame = pl.read_csv(io.BytesIO(_register(50).encode()), infer_schema=False)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 7)
+        .then(pl.lit("１２３４ ５６７８ ９０１" + _individual_number()[-1]))
+        .otherwise(pl.col("area"))
+        .alias("area")
+    )
+    path = tmp_path / "register.parquet"
+    frame.write_parquet(path)
+    with path.open("rb") as stream:
+        report = import_register(
+            stream, file_name=path.name, municipality=town, actor=Actor.system("test")
+        )
+    assert not report.accepted
+    assert "9行目: 列「area」に個人番号" in "\n".join(report.lines())
+    assert not RegisterSnapshot.objects.exists()
