@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from pypdf import PdfReader
 
 from madoguchi.core.audit import Actor
@@ -23,6 +24,7 @@ from madoguchi.issuance.notices import (
     render_notice_batches,
     write_mailing_csv,
 )
+from madoguchi.offices.hours_text import site_notes, weekly_hours
 from madoguchi.offices.models import (
     Closure,
     ClosureKind,
@@ -34,6 +36,7 @@ from madoguchi.offices.models import (
     Site,
     SpecialOpening,
 )
+from madoguchi.offices.selectors import site_hours
 from madoguchi.reservations.pacing import issue_paced_batch
 from tests.conftest import _missing
 from tests.frozen_clock import CARDS_NOW
@@ -133,11 +136,16 @@ def test_every_font_in_the_notice_is_embedded(tmp_path: Path) -> None:
     ).stdout.splitlines()
     rows = listing[2:]  # after the header and its rule
     assert rows, listing
+    names = set()
     for row in rows:
         # name type encoding emb sub uni object ID: the "emb" column is the 4th from the end
         columns = row.split()
         assert columns[-5] == "yes", f"not embedded: {row}"
-        assert "IPAexGothic" in columns[0]
+        assert columns[1] == "TrueType", row
+        names.add(columns[0].split("+", 1)[1].split("-", 1)[0])
+    # Japanese and Latin in IPAex Gothic; Hangul, simplified Chinese and Vietnamese lines in
+    # WenQuanYi Micro Hei (IPAex has none of their letters); nothing else
+    assert names == {"IPAexGothic", "WenQuanYiMicroHei"}, listing
 
 
 @needs_poppler
@@ -218,3 +226,54 @@ def test_a_bad_contact_phone_is_refused_in_japanese() -> None:
     with pytest.raises(ValidationError) as refused:
         owner.full_clean()
     assert "電話番号は0から始まる10桁または11桁" in str(refused.value)
+
+
+# Each offered language's line, as a resident reads it (written here, not read from the
+# catalogue), and the address it gives.
+LANGUAGE_LINES = {
+    "ja-x-easy": (
+        "やさしい日本語: この てがみの せつめいと カードを うけとる よやくを やさしい にほんごで："
+    ),
+    "en": "English: This notice's guidance and booking your card pick-up in English:",
+    "zh-hans": "简体中文: 用简体中文阅读本通知的说明并预约领取：",
+    "ko": "한국어: 이 통지서의 안내와 수령 예약을 한국어로:",
+    "vi": "Tiếng Việt: Hướng dẫn của thông báo này và đặt lịch nhận thẻ bằng tiếng Việt:",
+    "pt-br": "Português: Orientações deste aviso e agendamento da retirada em português:",
+}
+
+
+@needs_poppler
+@pytest.mark.parametrize("layout", [NoticeLayout.A4, NoticeLayout.POSTCARD])
+def test_the_notice_points_to_the_residents_site_in_every_other_language(
+    tmp_path: Path, layout: str
+) -> None:
+    path, _ = _render(_city(layout), tmp_path, cards=1)
+    text = _text(path)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+
+    assert any("ほかの言語での案内（Other languages）" in line for line in lines)
+    for code, says in LANGUAGE_LINES.items():
+        (line,) = [line for line in lines if line.startswith(" ".join(says.split()))]
+        assert line.endswith(f"/lang/{code}/"), line
+    assert not any("/lang/ja/" in line for line in lines), "the notice itself is Japanese"
+    # every glyph came back as the character drawn: nothing fell back to a missing-glyph box
+    assert "\ufffd" not in text and "□□" not in text
+
+
+def test_the_hours_text_follows_the_active_language() -> None:
+    owner = _city()
+    with translation.override("en"):
+        english = notice_context(owner)
+    (site,) = english.sites
+    # the notice itself stays Japanese whatever language the staff page ran in
+    assert site.hours == "月・火・水・木・金 8:30〜17:15 ／ 土 9:00〜12:00"
+
+    (entry,) = [e for e in site_hours(CARDS_NOW.date(), 28) if e.site.name == "駅前臨時窓口"]
+    with translation.override("en"):
+        assert weekly_hours(entry.days) == "Mon, Tue, Wed, Thu, Fri 8:30–17:15; Sat 9:00–12:00"
+        notes = site_notes(entry.days, entry.site.open_until)
+    assert notes[0] == "Closed: Sun (every week), Tue, December 8 (庁舎点検)"
+    assert notes[1] == "Special openings: Sun, December 6 9:00–12:00"
+    assert notes[2] == "This counter is open until Sunday, December 20, 2026."
+    with translation.override("ko"):
+        assert site_notes(entry.days, entry.site.open_until)[0].startswith("휴무: 매주 일요일")

@@ -7,9 +7,14 @@ is printed under the code and attached as a link), the deadline to collect the c
 municipality's contact, the hand-over sites with their real hours for the coming four weeks
 (weekend and evening sessions, closed days with their reason, special openings), what to bring,
 and on A4 the proxy (委任) section. Everything that is the same on every page is drawn once as a
-PDF form and reused, which keeps 10,000 pages fast and the file small. The one font, IPAex Gothic
-(TrueType, shipped in `issuance/fonts/` under the IPA Font License), is embedded (subset) in every
-PDF, so a mailing house prints exactly what was drawn.
+PDF form and reused, which keeps 10,000 pages fast and the file small. The fonts are TrueType,
+shipped in `issuance/fonts/` and embedded (subset) in every PDF, so a mailing house prints exactly
+what was drawn: IPAex Gothic (IPA Font License) for Japanese and Latin text, and WenQuanYi Micro
+Hei (Apache-2.0) for the lines IPAex cannot write — Hangul, simplified Chinese, Vietnamese.
+
+The notice is printed before anyone has chosen a language, so it is Japanese (its hours text is
+rendered under `translation.override("ja")`) with one short line per other offered language, in
+that language, pointing at the residents' site in it (`resident_site:in_language`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -44,6 +52,9 @@ PARALLEL_FROM = 1000
 QR_WORKERS = 2
 FONT = "IPAexGothic"
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "ipaexg.ttf"
+WIDE_FONT = "WenQuanYiMicroHei"
+WIDE_FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
+LANGUAGES_HEADING = "ほかの言語での案内（Other languages）"
 HOURS_DAYS = 28  # the sites' hours printed: the coming four weeks
 PAGE_WIDTH, PAGE_HEIGHT = A4
 POSTCARD = (100 * mm, 148 * mm)
@@ -61,8 +72,33 @@ MAILING_COLUMNS = (
 
 
 def _fonts() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
+    registered = pdfmetrics.getRegisteredFontNames()
+    if FONT not in registered:
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
+    if WIDE_FONT not in registered:
+        pdfmetrics.registerFont(TTFont(WIDE_FONT, str(WIDE_FONT_FILE), subfontIndex=0))
+
+
+def font_for(text: str) -> str:
+    """IPAex Gothic when it has a glyph for every character of `text`, else WenQuanYi Micro
+    Hei (Hangul, simplified Chinese, Vietnamese)."""
+    _fonts()
+    glyphs = pdfmetrics.getFont(FONT).face.charToGlyph
+    return FONT if all(ord(c) in glyphs for c in text if not c.isspace()) else WIDE_FONT
+
+
+def language_lines() -> tuple[str, ...]:
+    """One line per offered language other than Japanese, in that language: where to read the
+    guidance and book the pick-up in it (docs/languages.md)."""
+    lines = []
+    for code, name in settings.LANGUAGES:
+        if code == settings.LANGUAGE_CODE:
+            continue
+        url = public_url("resident_site:in_language", kwargs={"code": code})
+        with translation.override(code):
+            text = gettext("この通知書の案内と受け取りの予約をこの言語で：%(url)s") % {"url": url}
+        lines.append(f"{name}: {text}")
+    return tuple(lines)
 
 
 def booking_urls(notice_numbers: Sequence[str]) -> list[str]:
@@ -93,6 +129,8 @@ class NoticeContext:
     phone: str = ""
     layout: str = NoticeLayout.A4
     reminder: bool = False
+    languages: tuple[str, ...] = ()
+    """`language_lines()`: one line per other offered language."""
 
     @property
     def title(self) -> str:
@@ -120,7 +158,11 @@ def notice_context(
     """The municipality's card pick-up sites with their hours for the coming four weeks, its
     contact and the deadline to collect (read once per batch)."""
 
-    today = today or clock.today()
+    with translation.override(settings.LANGUAGE_CODE):  # the notice is Japanese
+        return _notice_context(municipality, today=today or clock.today(), reminder=reminder)
+
+
+def _notice_context(municipality: Municipality, *, today: dt.date, reminder: bool) -> NoticeContext:
     sites = []
     documents = proxy_documents = ""
     for entry in site_hours(today, HOURS_DAYS):
@@ -159,6 +201,7 @@ def notice_context(
         contact=contact or (municipality.name,),
         phone=municipality.contact_phone,
         layout=municipality.notice_layout,
+        languages=language_lines(),
     )
 
 
@@ -268,10 +311,38 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     for line in proxy_lines:
         y -= 4.3 * mm
         canvas.drawString(LEFT + 2 * mm, y, line)
+    if context.languages:
+        y -= 6 * mm
+        canvas.setFont(FONT, 8.5)
+        canvas.drawString(LEFT, y, LANGUAGES_HEADING)
+        y -= 3.6 * mm
+        _draw_language_lines(
+            canvas, context, LEFT + 2 * mm, y, PAGE_WIDTH - 2 * LEFT - 2 * mm, 7, 3.6 * mm
+        )
     canvas.setFont(FONT, 8)
     canvas.drawString(
         LEFT, 10 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
     )
+
+
+def _draw_language_lines(
+    canvas: Canvas,
+    context: NoticeContext,
+    x: float,
+    y: float,
+    width: float,
+    size: float,
+    step: float,
+) -> float:
+    """The other languages' lines from `y` down, each in a font that has its characters and
+    made smaller when it would not fit `width`; returns the last line's y."""
+    for line in context.languages:
+        font = font_for(line)
+        fitted = min(size, size * width / max(canvas.stringWidth(line, font, size), 1))
+        canvas.setFont(font, fitted)
+        canvas.drawString(x, y, line)
+        y -= step
+    return y + step
 
 
 def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
@@ -311,6 +382,13 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
     for line in (w for part in ("お問い合わせ：" + first, *rest) for w in _wrap(part, 44)):
         canvas.drawString(x, y, line)
         y -= 2.7 * mm
+    if context.languages:
+        y -= 0.8 * mm
+        canvas.setFont(FONT, 5)
+        canvas.drawString(x, y, LANGUAGES_HEADING)
+        y -= 2.4 * mm
+        _draw_language_lines(canvas, context, x, y, POSTCARD[0] - 2 * x, 4.5, 2.3 * mm)
+        canvas.setFont(FONT, 5.6)
     canvas.drawString(
         x, 4 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
     )
@@ -420,6 +498,13 @@ def render_notice_batches(
     batches: Sequence[tuple[NoticeContext, Sequence[CardRecord]]], out: IO[bytes] | str
 ) -> int:
     """Several municipalities' notices in one file, each with its own sites, contact and layout."""
+    with translation.override(settings.LANGUAGE_CODE):  # the notice is Japanese
+        return _render_notice_batches(batches, out)
+
+
+def _render_notice_batches(
+    batches: Sequence[tuple[NoticeContext, Sequence[CardRecord]]], out: IO[bytes] | str
+) -> int:
     _fonts()
     missing = [c.pk for _, cards in batches for c in cards if not c.notice_number]
     if missing:

@@ -7,6 +7,8 @@ app_name = "resident_site"
 urlpatterns = [
     path("", views.home, name="home"),
     path("renew/", views.renew, name="renew"),
+    # Printed on the notice, one per language: the card pick-up booking in that language.
+    path("lang/<str:code>/", views.in_language, name="in_language"),
     path("book/", views.procedures, name="procedures"),
     # The notice's QR code opens /book/<the card pick-up code>/?notice=XXX: procedure in the path.
     path("book/<slug:procedure>/", views.sites, name="sites"),

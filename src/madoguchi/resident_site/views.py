@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -31,10 +32,11 @@ from madoguchi.core import clock, sms
 from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
+from madoguchi.core.languages import offered_language
 from madoguchi.core.pagecache import booking_page_seconds, cached_page, reference_page_seconds
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
-from madoguchi.offices.models import Procedure, Site
+from madoguchi.offices.models import Procedure, ProcedureCode, Site
 from madoguchi.offices.selectors import (
     active_sites,
     offered_procedures,
@@ -115,6 +117,28 @@ def _carry(request: HttpRequest) -> str:
     """The query string carrying a notice number (from the notice's QR code) through the flow."""
     notice = request.GET.get("notice", "").strip()[:40]
     return "?" + urlencode({"notice": notice}) if notice else ""
+
+
+def in_language(request: HttpRequest, code: str) -> HttpResponse:
+    """The card pick-up booking in language `code` (the notice's printed line per language):
+    the language is kept in its cookie, as the switch keeps it. A code not offered is refused
+    with a message on the home page, and nothing is kept."""
+    offered = offered_language(code)
+    if offered is None:
+        messages.error(request, _("その言語は選べません。一覧から選んでください。"))
+        return redirect("resident_site:home")
+    response = redirect("resident_site:sites", procedure=ProcedureCode.CARD_PICKUP)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        offered,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
 
 
 PEOPLE_FIELD = "people"
