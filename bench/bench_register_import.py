@@ -95,7 +95,7 @@ with time_machine.travel(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=Tr
     pages = {
         "planning": ("/staff/planning/", "更新の見込み"),
         "what-if": (what_if, "試算の体制"),
-        "staffing": ("/staff/planning/staffing/", "<svg"),
+        "staffing": ("/staff/planning/staffing/", "計算済みの計画"),  # chart, or why none fits
         "claim.csv": ("/staff/planning/staffing/claim.csv", ""),
     }
     from children import signed_in_client
