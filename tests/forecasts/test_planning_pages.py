@@ -10,7 +10,10 @@ import time_machine
 from django.test import Client
 
 from madoguchi.core.audit import Actor
+from madoguchi.core.holidays import national_holiday_name
+from madoguchi.core.models import AuditEvent
 from madoguchi.demo.city import build_demo_city
+from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption
 from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, Site, SiteKind, SpecialOpening
@@ -141,7 +144,8 @@ def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(
     assert not result.resolved and result.unresolved_site_ids
     assert set(result.shortfall_seats_per_week) == set(result.unresolved_site_ids)
     page = _client("demo-manager").get("/staff/planning/").content.decode()
-    assert "選べる臨時開庁（土曜午前・平日夜間）だけでは解消できない窓口があります" in page
+    assert "計画の前提で選べる手段（臨時開庁・臨時窓口）だけでは解消できない窓口があります" in page
+    assert "臨時窓口の開設、交付前設定の外部委託、端末の追加など" in page
     assert "すべての窓口が目標に収まる見込みです" not in page
 
 
@@ -217,3 +221,98 @@ def test_planned_slots_of_one_procedure_and_skipped_days_are_those_of_the_full_p
             ]
             compared += len(part)
     assert compared > 100
+
+
+OPTION_SWITCHES = {
+    "evening": "allow_evenings",
+    "saturday": "allow_saturdays",
+    "sunday": "allow_sundays",
+    "temporary": "allow_temporary_counters",
+}
+
+
+def _only(city: Municipality, kind: str) -> None:
+    """A policy that lets the planner propose `kind` and nothing else, and one candidate
+    temporary counter (proposed only when temporary counters are allowed)."""
+    PlanningPolicy.objects.create(
+        municipality=city, **{switch: name == kind for name, switch in OPTION_SWITCHES.items()}
+    )
+    TemporaryCounterOption.objects.create(
+        municipality=city,
+        name="デモ公民館 臨時窓口",
+        opens_on=TODAY + dt.timedelta(days=1),
+        closes_on=TODAY + dt.timedelta(days=120),
+        weekdays=[0, 1, 2, 3, 4],
+        starts_at=dt.time(9, 0),
+        ends_at=dt.time(17, 0),
+        counters=2,
+        terminals=2,
+        setup_cost_yen=500_000,
+        monthly_cost_yen=300_000,
+    )
+
+
+@pytest.mark.parametrize("kind", list(OPTION_SWITCHES))
+def test_each_allowed_option_alone_resolves_and_creates_exactly_the_seats_promised(
+    city: Municipality, kind: str
+) -> None:
+    _only(city, kind)
+    _notified_cards(city, 1120)  # a breach one kind of opening alone can absorb
+    regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
+    view = backlog_view(city, today=TODAY)
+    result = propose_openings(view.data, view.options, temporary=view.temporary, target_days=14)
+    assert result.before.first_breach(14) is not None
+    assert result.resolved
+    if kind == "temporary":
+        assert [t.name for t in result.opened] == ["デモ公民館 臨時窓口"] and not result.proposals
+    else:
+        assert result.proposals and not result.opened
+        assert {p.option.session_kind for p in result.proposals} == {kind}
+    promised = result.seats
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert WARNING in page and "すべての窓口が目標に収まる見込みです" in page
+
+    seats, openings, sites = _pickup_seats(), SpecialOpening.objects.count(), Site.objects.count()
+    assert _client("demo-manager").post("/staff/planning/apply/").status_code == 302
+    assert _pickup_seats() - seats == promised
+    assert SpecialOpening.objects.count() - openings == sum(p.sessions for p in result.proposals)
+    assert Site.objects.count() - sites == len(result.opened)
+    if kind == "temporary":
+        option = TemporaryCounterOption.objects.get(name="デモ公民館 臨時窓口")
+        assert option.site is not None and option.site.kind == SiteKind.TEMPORARY
+        assert AuditEvent.objects.filter(action="planning.temporary_counter.open").count() == 1
+    if kind == "sunday":
+        days = SpecialOpening.objects.filter(reason="滞留対策の臨時開庁").values_list(
+            "day", flat=True
+        )
+        assert all(day.weekday() == 6 or national_holiday_name(day) for day in days)
+
+    after = backlog_view(city, today=TODAY)
+    assert (
+        propose_openings(
+            after.data, after.options, temporary=after.temporary, target_days=14
+        ).before.first_breach(14)
+        is None
+    )
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert WARNING not in page
+    assert "どの窓口も目標（14日以内）に収まる見込みです" in page
+
+
+def test_a_temporary_counter_outside_the_policy_or_already_open_is_not_proposed(
+    city: Municipality,
+) -> None:
+    _only(city, "evening")
+    assert backlog_view(city, today=TODAY).temporary == []
+    PlanningPolicy.objects.filter(municipality=city).update(allow_temporary_counters=True)
+    assert [t.name for t in backlog_view(city, today=TODAY).temporary] == ["デモ公民館 臨時窓口"]
+    # the demo's own temporary counter is open already (its candidate names its site)
+    assert TemporaryCounterOption.objects.filter(municipality=city, site__isnull=False).exists()
+
+
+def test_post_office_consignment_is_explained_not_proposed(city: Municipality) -> None:
+    PlanningPolicy.objects.create(municipality=city, allow_post_office=True)
+    _notified_cards(city, 1160)
+    regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert "郵便局への委託は電子証明書の更新と暗証番号の再設定だけを引き受けます" in page

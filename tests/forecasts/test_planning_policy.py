@@ -171,7 +171,7 @@ def test_a_policy_saved_in_the_admin_is_audited(admin_client: tuple[Client, Muni
 def test_the_backlog_reads_the_policy(city: Municipality) -> None:  # noqa: F811
     default = backlog_view(city, today=TODAY)
     assert default.data.take_up == pytest.approx(0.9) and default.data.notice_delay_weeks == 1
-    assert {o.session_kind for o in default.options} == {"weekend", "evening"}
+    assert {o.session_kind for o in default.options} == {"saturday", "evening"}
     evening = {o.site_id: o for o in default.options if o.session_kind == "evening"}
     assert all(o.label == "平日夜間 17:15〜19:00（火・木）" for o in evening.values())
 

@@ -12,6 +12,7 @@ from madoguchi.planning.backlog import (
     BacklogInput,
     OpeningOption,
     SiteSupply,
+    TemporarySite,
     project_backlog,
     propose_openings,
 )
@@ -145,3 +146,39 @@ def test_an_unresolved_site_gets_the_weekly_seats_it_still_needs() -> None:
 
     assert not late_with(needed)
     assert late_with(needed - 1)
+
+
+def test_a_temporary_counter_is_opened_when_sessions_cannot_keep_the_target() -> None:
+    data = _one_site([160] * 8, [100] * 8)
+    evening = OpeningOption(1, "evening", seats=10, cost=1.0, max_per_week=2)
+    assert not propose_openings(data, [evening], target_days=14).resolved
+    station = TemporarySite(site_id=-7, name="駅前", weekly_seats=[60.0] * 8, cost=500.0)
+    result = propose_openings(data, [evening], temporary=[station], target_days=14)
+    assert result.opened == (station,)
+    assert result.resolved and result.after.first_breach(14) is None
+    assert result.after.site_ids == (1, -7)
+    assert result.after.seats[1].tolist() == [60.0] * 8
+    # the temporary counter takes its seats' share of the demand (against the seats before)
+    assert result.after.demand[1].sum() == pytest.approx(
+        result.after.demand.sum() * 480 / (800 + 480)
+    )
+    assert result.seats == pytest.approx(sum(p.seats for p in result.proposals) + 480)
+    assert result.cost == pytest.approx(sum(p.cost for p in result.proposals) + 500)
+
+
+def test_the_cheapest_temporary_counter_that_helps_is_opened_and_no_other() -> None:
+    data = _one_site([160] * 8, [100] * 8)
+    dear = TemporarySite(-1, "ホール", [80.0] * 8, cost=900.0)
+    cheap = TemporarySite(-2, "駅前", [80.0] * 8, cost=400.0)
+    result = propose_openings(data, [], temporary=[dear, cheap], target_days=14)
+    assert result.opened == (cheap,)
+    assert result.resolved
+
+
+def test_a_temporary_counter_that_does_not_help_is_not_opened() -> None:
+    data = _one_site([160] * 8, [100] * 8)
+    # too small to matter: the main office stays late and the kiosk would be late too
+    kiosk = TemporarySite(-3, "出張所", [1.0] * 8, cost=10.0)
+    result = propose_openings(data, [], temporary=[kiosk], target_days=14)
+    assert result.opened == ()
+    assert not result.resolved and result.unresolved_site_ids == (1,)

@@ -20,22 +20,27 @@ from madoguchi.forecasts.models import (
     RegisterExpiryCount,
     RegisterHolding,
     RegisterSnapshot,
+    TemporaryCounterOption,
     policy_for,
 )
 from madoguchi.forecasts.register_import import current_snapshot
 from madoguchi.forecasts.services import (
+    allowed_session_kinds,
     candidate_days,
     opening_seats,
     session_hours,
+    session_minutes,
     session_weekdays,
     site_slot_inputs,
+    temporary_counter_cost,
+    temporary_counter_seats,
 )
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
-from madoguchi.planning.backlog import BacklogInput, OpeningOption, SiteSupply
+from madoguchi.planning.backlog import BacklogInput, OpeningOption, SiteSupply, TemporarySite
 from madoguchi.planning.demand import (
     AGE_BAND_COUNT,
     AGE_BAND_YEARS,
@@ -766,6 +771,15 @@ class BacklogView:
     options: list[OpeningOption]
     expected_arrivals_per_week: float
     waiting_for_notice: int
+    temporary: list[TemporarySite] = field(default_factory=list)
+    """Temporary-counter candidates not opened yet, as sites (id: the candidate's, negated)."""
+    temporary_candidates: dict[int, TemporaryCounterOption] = field(default_factory=dict)
+    post_office: bool = False
+    """Post-office consignment allowed (it never adds card pick-up seats; the page says so)."""
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.week_starts[-1] + dt.timedelta(days=6)
 
 
 def _free_seats_by_week(
@@ -809,8 +823,10 @@ _WEEKDAY_NAMES = "月火水木金土日"
 
 def _session_label(kind: str, starts: dt.time, ends: dt.time, policy: PlanningPolicy) -> str:
     hours = f"{starts.hour}:{starts.minute:02d}〜{ends.hour}:{ends.minute:02d}"
-    if kind == "weekend":
-        return f"土曜（空いていなければ日曜） {hours}"
+    if kind == "saturday":
+        return f"土曜 {hours}"
+    if kind == "sunday":
+        return f"日曜・祝日 {hours}"
     days = "・".join(_WEEKDAY_NAMES[day] for day in session_weekdays(policy, kind))
     return f"平日夜間 {hours}（{days}）"
 
@@ -864,26 +880,13 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
             arrivals[index] = projected[monday]
     arrivals[0] += waiting
     policy = policy_for(municipality.pk)
-    kinds = [
-        kind
-        for kind, allowed in (
-            ("weekend", policy.allow_saturdays),
-            ("evening", policy.allow_evenings),
-        )
-        if allowed
-    ]
-    weights = {
-        "weekend": float(policy.weekend_cost_weight),
-        "evening": float(policy.evening_cost_weight),
-    }
     options = []
     for site in sites:
         inputs = site_slot_inputs(site)
         positions = max(1, min(inputs.counters, inputs.terminals or inputs.counters))
-        for kind in kinds:
+        for kind in allowed_session_kinds(policy):
             starts, ends = session_hours(policy, kind)
-            per_week = len(session_weekdays(policy, kind)) if kind == "evening" else 1
-            minutes = policy.saturday_minutes if kind == "weekend" else policy.evening_minutes
+            per_week = len(session_weekdays(policy, kind)) if kind != "saturday" else 1
             session_seats = tuple(
                 tuple(
                     float(
@@ -913,10 +916,32 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
                     site_id=site.pk,
                     session_kind=kind,
                     seats=sum(useful) / len(useful),
-                    cost=weights[kind] * positions * minutes / 60,
+                    # yen: the session's counters × hours at the policy's rate for its kind
+                    cost=policy.blended_rate_yen(kind)
+                    * positions
+                    * session_minutes(policy, kind)
+                    / 60,
                     max_per_week=per_week,
                     label=_session_label(kind, starts, ends, policy),
                     session_seats=session_seats,
+                )
+            )
+    temporary: list[TemporarySite] = []
+    candidates: dict[int, TemporaryCounterOption] = {}
+    if policy.allow_temporary_counters:
+        for candidate in TemporaryCounterOption.objects.filter(
+            municipality=municipality, site__isnull=True, closes_on__gt=today
+        ).select_related("municipality"):
+            weekly = temporary_counter_seats(candidate, today=today, weeks=weeks, pickup=procedure)
+            if sum(weekly) <= 0:
+                continue
+            candidates[candidate.pk] = candidate
+            temporary.append(
+                TemporarySite(
+                    site_id=-candidate.pk,
+                    name=candidate.name,
+                    weekly_seats=weekly,
+                    cost=temporary_counter_cost(candidate, today=today, policy=policy),
                 )
             )
     data = BacklogInput(
@@ -932,6 +957,9 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         sites=sites,
         data=data,
         options=options,
+        temporary=temporary,
+        temporary_candidates=candidates,
+        post_office=policy.allow_post_office,
         expected_arrivals_per_week=expected,
         waiting_for_notice=waiting,
     )

@@ -3,33 +3,67 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
 from madoguchi.core.audit import Actor, record_audit_event
-from madoguchi.forecasts.models import PlanningPolicy, policy_for
+from madoguchi.core.errors import DomainError
+from madoguchi.core.holidays import national_holiday_name
+from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
 from madoguchi.offices.calendar import SiteCalendar
-from madoguchi.offices.models import Procedure, Site, SpecialOpening
+from madoguchi.offices.models import (
+    Closure,
+    Counter,
+    OpeningSession,
+    Procedure,
+    ProcedureCode,
+    SessionKind,
+    Site,
+    SiteKind,
+    SpecialOpening,
+    Terminal,
+)
 from madoguchi.offices.services import add_special_opening
 from madoguchi.reservations.slots import planned_slots, regenerate_site_slots
 
-SESSION_KINDS = ("weekend", "evening")
+SESSION_KINDS = ("evening", "saturday", "sunday")
 """The extra sessions a backlog proposal may add (which ones: the municipality's policy)."""
-WEEKEND_DAYS = (5, 6)  # Saturday, then Sunday when Saturday is taken
+
+
+def allowed_session_kinds(policy: PlanningPolicy) -> list[str]:
+    """The session kinds `policy` lets the planner propose."""
+    allowed = {
+        "evening": policy.allow_evenings,
+        "saturday": policy.allow_saturdays,
+        "sunday": policy.allow_sundays,
+    }
+    return [kind for kind in SESSION_KINDS if allowed[kind]]
 
 
 def session_hours(policy: PlanningPolicy, session_kind: str) -> tuple[dt.time, dt.time]:
     """Start and end of an extra session of `session_kind` under `policy`."""
-    if session_kind == "weekend":
+    if session_kind == "saturday":
         return policy.saturday_starts_at, policy.saturday_ends_at
+    if session_kind == "sunday":
+        return policy.sunday_starts_at, policy.sunday_ends_at
     return policy.evening_starts_at, policy.evening_ends_at
 
 
+def session_minutes(policy: PlanningPolicy, session_kind: str) -> int:
+    return {
+        "saturday": policy.saturday_minutes,
+        "sunday": policy.sunday_minutes,
+    }.get(session_kind, policy.evening_minutes)
+
+
 def session_weekdays(policy: PlanningPolicy, session_kind: str) -> tuple[int, ...]:
-    """The weekdays an extra session of `session_kind` may take, in the order they are tried."""
-    if session_kind == "weekend":
-        return WEEKEND_DAYS
+    """The weekdays an extra session of `session_kind` may take, in the order they are tried
+    (a Sunday/holiday session: Sunday, or a weekday that is a national holiday)."""
+    if session_kind == "saturday":
+        return (5,)
+    if session_kind == "sunday":
+        return (6, 0, 1, 2, 3, 4)
     return tuple(int(day) for day in policy.evening_weekdays)
 
 
@@ -47,6 +81,7 @@ class ProposedOpening:
 class AppliedOpenings:
     created: list[tuple[str, dt.date]]
     skipped: list[tuple[str, dt.date, str]]
+    opened: list[str] = field(default_factory=list)
 
 
 def candidate_days(
@@ -58,9 +93,10 @@ def candidate_days(
     policy: PlanningPolicy,
 ) -> list[dt.date]:
     """The days of a week an extra session of `session_kind` would take, in the order they are
-    taken: after `today`, the session's hours free, not a weekday holiday, inside the site's
-    dates. The backlog's options and `apply_opening_proposals` both use it, so the seats an
-    option promises are the seats applying it creates."""
+    taken: after `today`, the session's hours free, inside the site's dates, not a weekday
+    holiday or closure (except that a Sunday/holiday session takes a weekday holiday). The
+    backlog's options and `apply_opening_proposals` both use it, so the seats an option
+    promises are the seats applying it creates."""
     starts, ends = session_hours(policy, session_kind)
     days = []
     for weekday in session_weekdays(policy, session_kind):
@@ -68,8 +104,11 @@ def candidate_days(
         if day <= today:
             continue
         site_day = calendar.day(day)
-        if calendar.closed_reason(day) is not None and day.weekday() < 5:
-            continue  # a weekday holiday stays closed
+        if session_kind == "sunday":
+            if day.weekday() < 5 and national_holiday_name(day) is None:
+                continue  # a Sunday/holiday session takes a weekday only when it is a holiday
+        elif calendar.closed_reason(day) is not None and day.weekday() < 5:
+            continue  # a weekday holiday or closure stays closed
         if not calendar.site.is_open_on_date(day):
             continue
         if any(p.starts_at.time() < ends and p.ends_at.time() > starts for p in site_day.periods):
@@ -146,10 +185,169 @@ def opening_seats(
     )
 
 
+# --- temporary counters -------------------------------------------------------------------------
+
+
+def temporary_site_dates(option: TemporaryCounterOption, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The dates a temporary counter opened today would run: from tomorrow at the earliest."""
+    return max(option.opens_on, today + dt.timedelta(days=1)), option.closes_on
+
+
+def _temporary_session_kind(weekday: int, starts: dt.time) -> str:
+    if weekday >= 5:
+        return SessionKind.WEEKEND
+    return SessionKind.EVENING if starts >= dt.time(17, 0) else SessionKind.WEEKDAY
+
+
+def planned_temporary_calendar(option: TemporaryCounterOption, *, today: dt.date) -> SiteCalendar:
+    """The calendar the candidate would have once opened (unsaved site and sessions): the
+    municipality's holidays and closures, its weekdays and hours with all its counters.
+    `open_temporary_counter` saves exactly these, so the seats promised are the seats created."""
+    opens, closes = temporary_site_dates(option, today)
+    municipality = option.municipality
+    site = Site(
+        municipality=municipality,
+        name=option.name,
+        kind=SiteKind.TEMPORARY,
+        address=option.name,
+        open_from=opens,
+        open_until=closes,
+    )
+    sessions = [
+        OpeningSession(
+            site=site,
+            weekday=weekday,
+            kind=_temporary_session_kind(weekday, option.starts_at),
+            starts_at_time=option.starts_at,
+            ends_at_time=option.ends_at,
+            counters_open=option.counters,
+        )
+        for weekday in sorted(option.weekdays)
+    ]
+    return SiteCalendar(
+        site=site,
+        sessions=sessions,
+        closures=list(Closure.objects.filter(municipality_id=municipality.pk, site__isnull=True)),
+        specials=[],
+        year_end_closure=municipality.year_end_closure,
+        closes_sunday_after_third_saturday=municipality.closes_sunday_after_third_saturday,
+    )
+
+
+def temporary_counter_seats(
+    option: TemporaryCounterOption, *, today: dt.date, weeks: list[dt.date], pickup: Procedure
+) -> list[float]:
+    """Card pick-up seats per week (weeks start on the given Mondays) the candidate would
+    offer once opened: it offers card pick-up only, at all its counters (and terminals)."""
+    calendar = planned_temporary_calendar(option, today=today)
+    seats = [0.0] * len(weeks)
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    for planned in planned_slots(
+        calendar,
+        [pickup],
+        first,
+        last,
+        terminals=option.terminals,
+        walkin_share_percent=option.municipality.walkin_share_percent,
+    ):
+        seats[(planned.starts_at.date() - first).days // 7] += planned.capacity
+    return seats
+
+
+def _rate_kind(period_kind: str, day: dt.date) -> str:
+    if period_kind == "weekend":
+        return "saturday" if day.weekday() == 5 else "sunday"
+    return period_kind
+
+
+def temporary_counter_cost(
+    option: TemporaryCounterOption, *, today: dt.date, policy: PlanningPolicy
+) -> float:
+    """Yen the candidate costs over its whole run if opened today: set-up, the monthly cost for
+    every calendar month it is open, and its counters' staff hours at the policy's rates."""
+    calendar = planned_temporary_calendar(option, today=today)
+    opens, closes = temporary_site_dates(option, today)
+    if closes < opens:
+        return float(option.setup_cost_yen)
+    staff = 0.0
+    for site_day in calendar.days(opens, closes):
+        for period in site_day.periods:
+            rate = policy.blended_rate_yen(_rate_kind(period.kind, site_day.day))
+            staff += period.minutes / 60 * period.counters * rate
+    months = (closes.year - opens.year) * 12 + closes.month - opens.month + 1
+    return float(option.setup_cost_yen + option.monthly_cost_yen * months) + staff
+
+
+def open_temporary_counter(
+    *, option_id: int, today: dt.date, slots_until: dt.date, actor: Actor
+) -> Site:
+    """Open a temporary-counter candidate as a site: the site (card pick-up), its counters,
+    terminals and weekly hours as `planned_temporary_calendar` plans them, the candidate linked
+    to it (its fixed costs then count in the staffing plan and the claim), and its slots up to
+    `slots_until`. Atomic and audited; DomainError when it is open already or its name is taken."""
+    with transaction.atomic():
+        option = (
+            TemporaryCounterOption.objects.select_for_update()
+            .select_related("municipality")
+            .get(pk=option_id)
+        )
+        if option.site_id is not None:
+            raise DomainError("already_open", "この臨時窓口の候補はすでに開設されています。")
+        if Site.objects.filter(municipality=option.municipality, name=option.name).exists():
+            raise DomainError(
+                "name_taken",
+                f"「{option.name}」という窓口がすでにあります。候補の名称を変えてください。",
+            )
+        calendar = planned_temporary_calendar(option, today=today)
+        site = calendar.site
+        site.save()
+        site.procedures.set(Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP))
+        Counter.objects.bulk_create(
+            Counter(site=site, name=f"{n}番窓口") for n in range(1, option.counters + 1)
+        )
+        Terminal.objects.bulk_create(
+            Terminal(site=site, name=f"端末{n}") for n in range(1, option.terminals + 1)
+        )
+        for session in calendar.sessions:
+            session.site = site
+            session.save()
+        option.site = site
+        option.save(update_fields=["site"])
+        record_audit_event(
+            actor=actor,
+            action="planning.temporary_counter.open",
+            subject_type="forecasts.TemporaryCounterOption",
+            subject_id=option.pk,
+            after={
+                "site": site.pk,
+                "name": site.name,
+                "open_from": site.open_from.isoformat() if site.open_from else None,
+                "open_until": site.open_until.isoformat() if site.open_until else None,
+                "counters": option.counters,
+                "terminals": option.terminals,
+            },
+        )
+        assert site.open_from is not None and site.open_until is not None
+        if site.open_from <= min(site.open_until, slots_until):
+            regenerate_site_slots(
+                site=site,
+                first=site.open_from,
+                last=min(site.open_until, slots_until),
+                actor=actor,
+            )
+    return site
+
+
 def apply_opening_proposals(
-    *, proposals: list[ProposedOpening], actor: Actor, today: dt.date
+    *,
+    proposals: list[ProposedOpening],
+    actor: Actor,
+    today: dt.date,
+    temporary_counters: tuple[int, ...] = (),
+    slots_until: dt.date | None = None,
 ) -> AppliedOpenings:
-    """Create the special openings a backlog proposal lists, then the slots for them.
+    """Open the temporary counters (candidate ids; slots up to `slots_until`), then create the
+    special openings a backlog proposal lists and the slots for them.
 
     All-or-nothing; each opening is audited by `add_special_opening`, the whole action once more.
     A session with no free day in its week (already open then, holiday, outside a temporary
@@ -157,7 +355,16 @@ def apply_opening_proposals(
     """
     created: list[tuple[str, dt.date]] = []
     skipped: list[tuple[str, dt.date, str]] = []
+    opened: list[str] = []
     with transaction.atomic():
+        for option_id in temporary_counters:
+            site = open_temporary_counter(
+                option_id=option_id,
+                today=today,
+                slots_until=slots_until or today + dt.timedelta(weeks=12),
+                actor=actor,
+            )
+            opened.append(site.name)
         for proposal in proposals:
             site = Site.objects.select_related("municipality").get(pk=proposal.site_id)
             calendar = SiteCalendar.load(site)
@@ -192,8 +399,9 @@ def apply_opening_proposals(
             subject_type="offices.Municipality",
             subject_id="backlog",
             after={
+                "temporary_counters": opened,
                 "created": [(name, day.isoformat()) for name, day in created],
                 "skipped": [(name, day.isoformat(), why) for name, day, why in skipped],
             },
         )
-    return AppliedOpenings(created=created, skipped=skipped)
+    return AppliedOpenings(created=created, skipped=skipped, opened=opened)

@@ -14,7 +14,11 @@ what a manager needs to see a backlog coming, not a promise to a resident.
 
 When the projected lead time passes the target inside the horizon, `propose_openings` adds
 sessions from the options it is given (cheapest per seat first, earliest weeks first) until every
-week meets the target or the options run out. Pure: numpy and dataclasses only.
+week meets the target or the options run out. When sessions alone cannot, it opens temporary
+counters (`TemporarySite`, cheapest first, each with its fixed cost) while one helps, and adds
+sessions again on top. A temporary counter is a new site: it takes the share of the booking
+demand its seats are of all seats, the other sites' shares shrink in proportion.
+Pure: numpy and dataclasses only.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "OpeningProposal",
     "ProposalResult",
     "SiteSupply",
+    "TemporarySite",
     "project_backlog",
     "propose_openings",
 ]
@@ -247,11 +252,32 @@ class OpeningProposal:
 
 
 @dataclass(frozen=True)
+class TemporarySite:
+    """A temporary counter that could be opened: its card pick-up seats per week of the horizon
+    (0 outside its dates) and its whole cost — fixed costs and staff — when opened.
+    `site_id` must differ from every site's (the caller passes e.g. the candidate's id negated)."""
+
+    site_id: int
+    name: str
+    weekly_seats: Sequence[float]
+    cost: float
+
+    def __post_init__(self) -> None:
+        if self.cost < 0 or any(s < 0 for s in self.weekly_seats):
+            raise ValueError("a temporary counter needs seats ≥ 0 and cost ≥ 0")
+
+    @property
+    def seats(self) -> float:
+        return float(sum(self.weekly_seats))
+
+
+@dataclass(frozen=True)
 class ProposalResult:
-    """`after` is the projection with every proposal added. `resolved`: no site passes the
-    target any more. For each site that still does, `shortfall_seats_per_week[site_id]` is the
-    extra seats a week from week 1 on (on top of the proposals) that would bring it within the
-    target — what a temporary counter, outsourced setup or more terminals must provide."""
+    """`after` is the projection with every proposal added (opened temporary counters are rows
+    after the input's sites). `resolved`: no site passes the target any more. For each site that
+    still does, `shortfall_seats_per_week[site_id]` is the extra seats a week from week 1 on (on
+    top of the proposals) that would bring it within the target — what a temporary counter,
+    outsourced setup or more terminals must provide."""
 
     before: BacklogProjection
     after: BacklogProjection
@@ -259,15 +285,16 @@ class ProposalResult:
     resolved: bool
     unresolved_site_ids: tuple[int, ...] = field(default_factory=tuple)
     shortfall_seats_per_week: dict[int, float] = field(default_factory=dict)
+    opened: tuple[TemporarySite, ...] = field(default_factory=tuple)
 
     @property
     def cost(self) -> float:
-        return sum(p.cost for p in self.proposals)
+        return sum(p.cost for p in self.proposals) + sum(t.cost for t in self.opened)
 
     @property
     def seats(self) -> float:
-        """Seats all proposals add together."""
-        return sum(p.seats for p in self.proposals)
+        """Seats all proposals add together (sessions and temporary counters)."""
+        return sum(p.seats for p in self.proposals) + sum(t.seats for t in self.opened)
 
 
 def _deadline_week(week: int, target_days: float) -> int:
@@ -279,18 +306,76 @@ def propose_openings(
     data: BacklogInput,
     options: Sequence[OpeningOption],
     *,
+    temporary: Sequence[TemporarySite] = (),
     target_days: float = 14.0,
     max_rounds: int = 10_000,
 ) -> ProposalResult:
-    """Sessions to add so the projected lead time stays within `target_days` at every site.
+    """Openings to add so the projected lead time stays within `target_days` at every site.
 
-    Greedy and explainable: take the earliest breach; add the cheapest-per-seat option of that
-    site in the earliest allowed week up to the breach's deadline that still has room; repeat
-    until the projection meets the target or the options run out. A site the options cannot
-    bring within the target is reported in `unresolved_site_ids`, with the extra weekly seats it
-    would still need in `shortfall_seats_per_week`.
+    Greedy and explainable: take the earliest breach; add the cheapest-per-seat session option
+    of that site in the earliest allowed week up to the breach's deadline that still has room;
+    repeat until the projection meets the target or the options run out. When sessions alone
+    leave a site late, open the temporary counters (cheapest first) one at a time, each kept only
+    when it lowers the breaches, and plan the sessions again on top. A site still late is
+    reported in `unresolved_site_ids`, with the extra weekly seats it would still need in
+    `shortfall_seats_per_week`.
     """
     before = project_backlog(data)
+    plan = _plan_sessions(data, options, target_days, max_rounds)
+    opened: list[TemporarySite] = []
+    base = data
+    for candidate in sorted(temporary, key=lambda t: (t.cost, -t.seats, t.site_id)):
+        if not plan.unresolved:
+            break
+        if candidate.seats <= 0:
+            continue
+        trial_base = _with_temporary(base, candidate)
+        trial = _plan_sessions(trial_base, options, target_days, max_rounds)
+        if trial.badness < plan.badness:
+            base, plan = trial_base, trial
+            opened.append(candidate)
+    return ProposalResult(
+        before=before,
+        after=plan.after,
+        proposals=plan.proposals,
+        resolved=not plan.unresolved,
+        unresolved_site_ids=plan.unresolved,
+        shortfall_seats_per_week={
+            site_id: _shortfall(plan.current, site_id, target_days) for site_id in plan.unresolved
+        },
+        opened=tuple(opened),
+    )
+
+
+@dataclass(frozen=True)
+class _SessionPlan:
+    current: BacklogInput
+    after: BacklogProjection
+    proposals: tuple[OpeningProposal, ...]
+    unresolved: tuple[int, ...]
+    badness: tuple[int, int, float]
+    """Sites late, (site, week)s late, days beyond the target summed (capped a week at a year)."""
+
+
+def _with_temporary(data: BacklogInput, site: TemporarySite) -> BacklogInput:
+    """`data` with the temporary counter as one more site taking its seats' share of demand."""
+    existing = sum(float(sum(s.weekly_seats)) for s in data.sites)
+    share = site.seats / (existing + site.seats)
+    sites = [replace(s, demand_share=s.demand_share * (1 - share)) for s in data.sites]
+    sites.append(
+        SiteSupply(
+            site_id=site.site_id,
+            name=site.name,
+            weekly_seats=tuple(float(s) for s in site.weekly_seats),
+            demand_share=share if data.sites else 1.0,
+        )
+    )
+    return replace(data, sites=sites)
+
+
+def _plan_sessions(
+    data: BacklogInput, options: Sequence[OpeningOption], target_days: float, max_rounds: int
+) -> _SessionPlan:
     added: dict[tuple[int, int], int] = {}
     by_site: dict[int, list[OpeningOption]] = {}
     for option in sorted(options, key=lambda o: (o.cost / o.seats, o.first_week)):
@@ -335,21 +420,17 @@ def propose_openings(
         if key == id(option)
     )
     after = project_backlog(current)
+    late_cells = after.lead_days > target_days
     late = {
-        current.sites[row].site_id
-        for row in range(len(current.sites))
-        if np.any(after.lead_days[row] > target_days)
+        current.sites[row].site_id for row in range(len(current.sites)) if late_cells[row].any()
     }
-    unresolved = tuple(sorted(gave_up | late))
-    return ProposalResult(
-        before=before,
+    excess = np.minimum(after.lead_days - target_days, 365.0)
+    return _SessionPlan(
+        current=current,
         after=after,
         proposals=tuple(sorted(proposals, key=lambda p: (p.week, p.option.site_id))),
-        resolved=not unresolved,
-        unresolved_site_ids=unresolved,
-        shortfall_seats_per_week={
-            site_id: _shortfall(current, site_id, target_days) for site_id in unresolved
-        },
+        unresolved=tuple(sorted(gave_up | late)),
+        badness=(len(late), int(late_cells.sum()), float(excess[late_cells].sum())),
     )
 
 

@@ -19,6 +19,7 @@ from madoguchi.core.errors import DomainError
 from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.selectors import (
+    BacklogView,
     WhatIf,
     backlog_view,
     capacity_plan,
@@ -27,7 +28,7 @@ from madoguchi.forecasts.selectors import (
 )
 from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
 from madoguchi.offices.models import Municipality, Site
-from madoguchi.planning.backlog import propose_openings
+from madoguchi.planning.backlog import ProposalResult, propose_openings
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console import charts
@@ -61,9 +62,10 @@ def _what_if(form: WhatIfForm) -> WhatIf:
 
 def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, Any]:
     view = backlog_view(municipality, today=today)
-    result = propose_openings(view.data, view.options, target_days=TARGET_LEAD_DAYS)
+    result = _propose(view)
     labels = [f"{d.month}/{d.day}" for d in view.week_starts]
     names = {site.pk: site.name for site in view.sites}
+    names.update({t.site_id: t.name for t in view.temporary})
     lead_series = [
         charts.Series(
             f"{view.sites[row].name}", list(result.before.lead_days[row]), COLORS[row % 6]
@@ -95,8 +97,18 @@ def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, An
             "kind": p.option.session_kind,
             "sessions": p.sessions,
             "seats": p.seats,
+            "cost": p.cost,
         }
         for p in result.proposals
+    ]
+    opened = [
+        {
+            "name": t.name,
+            "candidate": view.temporary_candidates[-t.site_id],
+            "seats": t.seats,
+            "cost": t.cost,
+        }
+        for t in result.opened
     ]
     return {
         "backlog": view,
@@ -113,6 +125,9 @@ def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, An
             threshold_label=f"目標 {TARGET_LEAD_DAYS}日",
         ),
         "proposals": proposals,
+        "opened_counters": opened,
+        "proposal_cost": result.cost,
+        "post_office": view.post_office,
         "proposal_resolved": result.resolved,
         "unresolved": [names[s] for s in result.unresolved_site_ids],
         "shortfalls": [
@@ -120,13 +135,21 @@ def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, An
             for site_id, seats in result.shortfall_seats_per_week.items()
         ],
         "after_worst": [
-            {"site": view.sites[row].name, "lead": result.after.worst_lead_days()[row]}
-            for row in range(len(view.sites))
+            {"site": names[site_id], "lead": lead}
+            for site_id, lead in zip(
+                result.after.site_ids, result.after.worst_lead_days(), strict=True
+            )
         ],
         "proposal_seats": result.seats,
         "breach": result.before.first_breach(TARGET_LEAD_DAYS) is not None,
         "target_days": TARGET_LEAD_DAYS,
     }
+
+
+def _propose(view: BacklogView) -> ProposalResult:
+    return propose_openings(
+        view.data, view.options, temporary=view.temporary, target_days=TARGET_LEAD_DAYS
+    )
 
 
 def _holding_context(municipality: Municipality) -> dict[str, Any]:
@@ -245,7 +268,7 @@ def apply_proposals(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = clock.today()
     view = backlog_view(municipality, today=today)
-    result = propose_openings(view.data, view.options, target_days=TARGET_LEAD_DAYS)
+    result = _propose(view)
     proposals = [
         ProposedOpening(
             site_id=p.option.site_id,
@@ -256,13 +279,24 @@ def apply_proposals(request: HttpRequest) -> HttpResponse:
         for p in result.proposals
     ]
     try:
-        applied = apply_opening_proposals(proposals=proposals, actor=Actor.staff(user), today=today)
+        applied = apply_opening_proposals(
+            proposals=proposals,
+            actor=Actor.staff(user),
+            today=today,
+            temporary_counters=tuple(-t.site_id for t in result.opened),
+            slots_until=view.last_day,
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("forecasts:planning")
     messages.success(
         request,
-        gettext("臨時開庁を %(n)s 件追加し、予約枠を作成しました。") % {"n": len(applied.created)}
+        (
+            gettext("臨時窓口を開設しました: %(names)s。") % {"names": "、".join(applied.opened)}
+            if applied.opened
+            else ""
+        )
+        + gettext("臨時開庁を %(n)s 件追加し、予約枠を作成しました。") % {"n": len(applied.created)}
         + (
             gettext("（%(n)s 件は空いている日がなく見送りました）") % {"n": len(applied.skipped)}
             if applied.skipped
