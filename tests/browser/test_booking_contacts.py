@@ -12,7 +12,6 @@ from io import StringIO
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.management import call_command
 
 from madoguchi.core import clock
@@ -20,6 +19,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
 from tests.conftest import SmsOutbox, SmtpInbox, axe_violations
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
 from tests.resident_site.test_visit_ics_mail import body_of, subject_of
@@ -33,7 +33,7 @@ WEEKDAYS = "月火水木金土日"
 @pytest.fixture
 def pickup_city(live_server: Any, settings: Any) -> Iterator[factories.City]:
     settings.PUBLIC_BASE_URL = PUBLIC  # the live server's own port must not leak into links
-    with time_machine.travel(factories.NOW, tick=True):
+    with frozen_at(factories.NOW, tick=True):
         built = factories.city()
         regenerate_site_slots(
             site=built.site,
@@ -120,10 +120,10 @@ def test_a_card_pickup_with_a_contact_is_confirmed_and_reminded_by_mail_and_sms(
 
     # two days before: the job sends nothing yet; the day before it reaches the pick-up
     out = StringIO()
-    with time_machine.travel(clock.at(visit_day - dt.timedelta(days=2), dt.time(18)), tick=False):
+    with frozen_at(clock.at(visit_day - dt.timedelta(days=2), dt.time(18))):
         call_command("send_reminders", stdout=out)
     assert "送信 0 件" in out.getvalue()
-    with time_machine.travel(clock.at(visit_day - dt.timedelta(days=1), dt.time(18)), tick=False):
+    with frozen_at(clock.at(visit_day - dt.timedelta(days=1), dt.time(18))):
         call_command("send_reminders", stdout=out)
     assert "送信 1 件" in out.getvalue()
 

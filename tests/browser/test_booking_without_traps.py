@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
@@ -20,6 +19,7 @@ from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
 from tests.conftest import axe_violations
+from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
@@ -32,7 +32,7 @@ CHILD_BIRTH = dt.date(2015, 3, 3)
 
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
-    with time_machine.travel(factories.NOW, tick=True):
+    with frozen_at(factories.NOW, tick=True):
         built = factories.city()
         post = offices.site(built.municipality, kind=SiteKind.POST_OFFICE, name="テスト郵便局")
         post.procedures.set([built.renewal])

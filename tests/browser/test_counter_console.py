@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.core import clock
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import axe_violations, current_totp_code
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def booked(live_server: Any) -> Iterator[Reservation]:
-    with time_machine.travel(factories.NOW, tick=True) as traveller:
+    with frozen_at(factories.NOW, tick=True) as traveller:
         city = factories.city()
         reservation = factories.book_card_pickup(city)
         user = StaffUser.objects.create_user(

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
@@ -21,6 +20,7 @@ from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import issue_ticket
 from tests.conftest import axe_violations, pass_second_factor
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
@@ -34,7 +34,7 @@ def accessible(page: Any) -> None:
 
 @pytest.fixture
 def day(live_server: Any) -> Iterator[dict[str, Any]]:
-    with time_machine.travel(factories.NOW, tick=True) as traveller:
+    with frozen_at(factories.NOW, tick=True) as traveller:
         city = factories.city()
         pickup = factories.book_card_pickup(city, "10:00", n=0)
         late = factories.book_card_pickup(city, "09:00", n=1)

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
@@ -25,6 +24,7 @@ from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueuePrefix, QueueTicket, TicketChannel, TicketStatus
 from tests.conftest import axe_violations, pass_second_factor
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
@@ -43,7 +43,7 @@ def accessible(page: Any) -> None:
 def day(live_server: Any) -> Iterator[dict[str, Any]]:
     """Booked on June 1st: a card pick-up at 10:00 and a certificate renewal at 10:20 on
     VISIT_DAY; then the clock (ticking) stands at 9:50 on VISIT_DAY."""
-    with time_machine.travel(factories.NOW, tick=True) as traveller:
+    with frozen_at(factories.NOW, tick=True) as traveller:
         city = factories.city()
         QueuePrefix.objects.create(site=city.site, procedure=city.pickup, prefix="A")
         QueuePrefix.objects.create(site=city.site, procedure=city.renewal, prefix="B")

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import time_machine
 from django.conf import settings
 
 from madoguchi.core.audit import Actor
@@ -21,6 +20,7 @@ from madoguchi.reservations.slots import regenerate_site_slots
 from madoguchi.walkins import services as walkins
 from madoguchi.walkins.models import TicketChannel
 from tests.conftest import axe_violations
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
@@ -41,7 +41,7 @@ class Town:
 
 @pytest.fixture
 def town(live_server: Any) -> Iterator[Town]:
-    with time_machine.travel(factories.NOW, tick=True):
+    with frozen_at(factories.NOW, tick=True):
         city = factories.city()
         regenerate_site_slots(
             site=city.site,

@@ -3,18 +3,17 @@ backlog proposals. Each page after the submit passes axe-core."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.models import RegisterRecord, RegisterSnapshot
 from madoguchi.offices.models import SpecialOpening
 from tests.conftest import axe_violations, pass_second_factor
 from tests.forecasts.test_planning_pages import TODAY, _notified_cards
+from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +30,7 @@ def _log_in(page: Any, live_server: Any) -> None:
 def test_a_manager_uploads_a_register_and_then_a_bad_one(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
-    with time_machine.travel(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=True):
+    with frozen_at(DEMO_MORNING, tick=True):
         build_demo_city(residents=200, seed=5, today=TODAY)
         _log_in(page, live_server)
         page.goto(f"{live_server.url}/staff/planning/")
@@ -61,7 +60,7 @@ def test_a_manager_uploads_a_register_and_then_a_bad_one(
 
 
 def test_a_manager_applies_the_backlog_proposals(page: Any, live_server: Any) -> None:
-    with time_machine.travel(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=True):
+    with frozen_at(DEMO_MORNING, tick=True):
         summary = build_demo_city(residents=200, seed=5, today=TODAY)
         _notified_cards(summary.municipality, 3000)
         _log_in(page, live_server)

@@ -7,13 +7,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 
 from madoguchi.core import clock
 from madoguchi.issuance.models import BatchKind, CardStatus, NoticeBatch
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import axe_violations, login_staff
+from tests.frozen_clock import CARDS_NOW, frozen_at
 from tests.issuance import factories
 from tests.issuance.test_notices import slots
 
@@ -30,7 +30,7 @@ def _logged_in(page: Any, live_server: Any, user: StaffUser) -> None:
 
 
 def test_an_official_sends_due_reminders_from_the_dashboard(page: Any, live_server: Any) -> None:
-    with time_machine.travel("2026-11-27 10:00 +09:00", tick=True):
+    with frozen_at(CARDS_NOW, tick=True):
         owner = factories.municipality()
         slots(owner, seats=5)
         long_ago = clock.now() - dt.timedelta(days=70)

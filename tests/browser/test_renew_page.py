@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from tests.conftest import axe_violations
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
-    with time_machine.travel(factories.NOW, tick=True):
+    with frozen_at(factories.NOW, tick=True):
         yield factories.city(saturday_hours=True)
 
 

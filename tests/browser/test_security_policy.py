@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
 
@@ -29,7 +29,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
-    with time_machine.travel(factories.NOW, tick=True):
+    with frozen_at(factories.NOW, tick=True):
         built = factories.city()
         regenerate_site_slots(
             site=built.site,

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core import clock
 from madoguchi.demo.city import build_demo_city
 from madoguchi.issuance.models import ApplicationCount, CardRecord, CardStatus, NoticeBatch
 from tests.conftest import axe_violations, pass_second_factor
+from tests.frozen_clock import frozen_at
 from tests.issuance.factories import DELIVERIES_CSV
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,7 +32,7 @@ def accessible(page: Any) -> None:
 def test_a_manager_submits_every_card_pipeline_and_planning_form(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
-    with time_machine.travel(clock.at(TODAY, dt.time(10, 0)), tick=True):
+    with frozen_at(clock.at(TODAY, dt.time(10, 0)), tick=True):
         build_demo_city(residents=300, seed=5, today=TODAY)
         page.goto(f"{live_server.url}/staff/login/")
         page.fill("#id_username", "demo-manager")

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django_otp.oath import TOTP
 
 from madoguchi.core.models import AuditEvent
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import axe_violations
+from tests.frozen_clock import frozen_at
 from tests.issuance import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ PASSWORD = "kawa-sora-ringo-42"
 
 @pytest.fixture
 def traveller(live_server: Any) -> Iterator[Any]:
-    with time_machine.travel(dt.datetime(2026, 6, 1, 0, 2, tzinfo=dt.UTC), tick=True) as moving:
+    with frozen_at(dt.datetime(2026, 6, 1, 0, 2, tzinfo=dt.UTC), tick=True) as moving:
         StaffUser.objects.create_user(
             "hanako", password=PASSWORD, role=Role.OFFICIAL, municipality=factories.municipality()
         )

@@ -7,11 +7,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.demo.city import build_demo_city
 from tests.conftest import axe_violations, current_totp_code
+from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,7 @@ TODAY = dt.date(2026, 11, 26)
 
 
 def test_staff_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
-    with time_machine.travel(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC), tick=True):
+    with frozen_at(DEMO_MORNING, tick=True):
         build_demo_city(residents=300, seed=5, today=TODAY)
         page.goto(f"{live_server.url}/staff/login/")
         page.fill("#id_username", "demo-manager")

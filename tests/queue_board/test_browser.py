@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.conftest import axe_violations
+from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def open_hall(live_server: Any) -> Iterator[Hall]:
-    with time_machine.travel(jst(10), tick=True):
+    with frozen_at(jst(10), tick=True):
         yield make_hall()
 
 
@@ -78,7 +78,7 @@ def test_a_resident_takes_a_ticket_switches_language_and_cancels(
 
 
 def test_the_ticket_page_and_the_board_have_no_axe_violations(page: Any, live_server: Any) -> None:
-    with time_machine.travel(jst(10), tick=True):
+    with frozen_at(jst(10), tick=True):
         hall = make_hall()
         tickets = [
             issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core.audit import Actor
 from madoguchi.queue_board import views
@@ -23,6 +22,7 @@ from madoguchi.walkins.models import (
 )
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests.conftest import axe_violations, pass_second_factor
+from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def open_hall(live_server: Any) -> Iterator[Hall]:
-    with time_machine.travel(jst(10), tick=True):
+    with frozen_at(jst(10), tick=True):
         yield make_hall()
 
 
