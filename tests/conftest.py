@@ -175,13 +175,62 @@ def city(db: None, frozen: Any) -> Any:
 
 
 @pytest.fixture
-def personas(db: None, frozen: Any) -> Any:
-    """The staff side's personas (`tests.personas.World`): a municipality with two sites and
-    staff in every role, accounts without a municipality, a second municipality with its own
-    site and staff."""
+def _kept_world(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Any:
+    """The world this test shares with its neighbours (`personas`, `demo_city`), held open for
+    as long as consecutive tests ask for the same one (tests/personas.py, `hold`); None for a
+    test that wants none, which rolls any held world back first."""
     from tests import personas as built
 
-    return built.world()
+    want = built.wanted(request)
+    if want is None:
+        built.release(django_db_blocker)
+        return None
+    return built.hold(want, django_db_blocker)
+
+
+@pytest.fixture
+def _django_db_helper(_kept_world: Any, _django_db_helper: Any) -> Any:
+    """pytest-django's per-test transaction, entered after the kept world's (a savepoint in it)."""
+    return _django_db_helper
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _release_the_kept_world(django_db_blocker: Any) -> Iterator[None]:
+    yield
+    from tests import personas as built
+
+    built.release(django_db_blocker)
+
+
+@pytest.fixture
+def personas(request: pytest.FixtureRequest, _kept_world: Any, db: None, frozen: Any) -> Any:
+    """The staff side's personas (`tests.personas.World`): a municipality with two sites and
+    staff in every role, accounts without a municipality, a second municipality with its own
+    site and staff. Built once for consecutive tests at the same moment; each test gets its own
+    copy of the objects, and its changes to the rows are rolled back."""
+    from tests import personas as built
+
+    if _kept_world is None:
+        pytest.fail(
+            "`personas` is kept for tests that roll back; a transactional test builds its own "
+            "with tests.personas.world()"
+        )
+    return built.fresh_copy(_kept_world)
+
+
+@pytest.fixture
+def demo_city(_kept_world: Any, db: None, frozen: Any) -> Any:
+    """The demo city's Municipality (the module's `DEMO_CITY`, tests.personas.DemoCity), built once
+    for consecutive tests that ask for the same one; time stands on the demo day's evening."""
+    from tests import personas as built
+    from tests.frozen_clock import DEMO_EVENING
+
+    if _kept_world is None:
+        pytest.fail("`demo_city` is kept for tests that roll back")
+    frozen.move_to(DEMO_EVENING)
+    return built.fresh_copy(_kept_world)
 
 
 # --- staff sign-in ---------------------------------------------------------------------------

@@ -7,16 +7,28 @@ fixed so browser tests can sign in as a persona too.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pytest
 
 from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.staff.models import Role, StaffUser
 from tests.offices import factories as offices
 
 PASSWORD = "persona-pw-for-tests"
+HOME_CODE = "131041"
 HOME_NAME = "みどり市"
+"""The home municipality: the staff personas' and every factory's (tests/offices/factories.py,
+tests/issuance/factories.py, the residents' `city` in tests/resident_site/factories.py)."""
+FOREIGN_CODE = "999997"
 FOREIGN_NAME = "あおば町"
+"""The second municipality: its own site and staff, that the home staff must never see."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,8 +86,8 @@ class World:
 def world() -> World:
     """Both municipalities, three sites offering card pick-up and certificate renewal on
     weekdays 8:30–17:15, and one account per persona."""
-    home = offices.municipality(code="131041", name=HOME_NAME)
-    foreign = offices.municipality(code="999997", name=FOREIGN_NAME)
+    home = offices.municipality()
+    foreign = offices.municipality(code=FOREIGN_CODE, name=FOREIGN_NAME)
     pickup = offices.procedure("card_pickup")
     renewal = offices.procedure("cert_renewal")
     sites = {
@@ -105,3 +117,124 @@ def on_the_day(day: dt.date) -> dt.datetime:
     from madoguchi.core import clock
 
     return clock.at(day, dt.time(10, 30))
+
+
+# --- kept between tests ----------------------------------------------------------------------
+
+BUILD_SETTINGS: dict[str, Any] = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "MADOGUCHI_AUDIT_SEAL_MS": 0,
+    "MADOGUCHI_RATE_LIMITS": {},
+    "MADOGUCHI_PAGE_CACHE_SECONDS": 0,
+    "MADOGUCHI_REFERENCE_CACHE_SECONDS": 0,
+}
+"""What the suite's autouse fixtures (tests/conftest.py) set for every test, set for a build
+that runs before them: the rows come out as a test's own build would make them."""
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    """The demo city (`madoguchi.demo.city`, its staff `demo-*`) a module's tests ask for with
+    the `demo_city` fixture: the module says `DEMO_CITY = DemoCity(residents=…, seed=…)`. Built
+    on the demo day's evening (tests/frozen_clock.py), where the fixture leaves the clock."""
+
+    residents: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Wanted:
+    key: tuple[Any, ...]
+    moment: dt.datetime
+    build: Callable[[], Any] = field(compare=False)
+
+
+def rolls_back(request: pytest.FixtureRequest) -> bool:
+    """Whether the requesting test runs in a transaction rolled back at its end (not a
+    transactional test, not a live server): only such tests may share kept rows."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    ):
+        return False
+    return not {"transactional_db", "live_server"} & set(request.fixturenames)
+
+
+def wanted(request: pytest.FixtureRequest) -> Wanted | None:
+    """The kept world a test asks for (`personas` at its moment, or its module's `DEMO_CITY`),
+    or None."""
+    names = set(request.fixturenames)
+    if not rolls_back(request):
+        return None
+    if "personas" in names:
+        moment = request.getfixturevalue("now")
+        return Wanted(("personas", moment), moment, world)
+    if "demo_city" in names:
+        spec = getattr(request.module, "DEMO_CITY", None)
+        if not isinstance(spec, DemoCity):
+            pytest.fail("a module using `demo_city` says DEMO_CITY = DemoCity(residents=…, seed=…)")
+        from madoguchi.demo.city import build_demo_city
+        from tests.frozen_clock import DEMO_DAY, DEMO_EVENING
+
+        def build() -> Municipality:
+            summary = build_demo_city(residents=spec.residents, seed=spec.seed, today=DEMO_DAY)
+            return summary.municipality
+
+        return Wanted(("demo_city", spec), DEMO_EVENING, build)
+    return None
+
+
+@dataclass
+class _Held:
+    key: tuple[Any, ...]
+    value: Any
+    outer: Any
+
+
+_held: list[_Held] = []
+"""The one world kept now in this process (pytest-xdist: one per worker), if any."""
+
+
+def hold(want: Wanted, django_db_blocker: Any) -> Any:
+    """The rows `want` names, built ONCE while consecutive tests ask for the same world — as
+    Django's `setUpTestData` keeps a class's rows: the build runs at its moment inside a
+    transaction held open, each test runs in a savepoint within it (pytest-django's `db`, which
+    tests/conftest.py makes wait for this), and the world is rolled back as soon as a test wants
+    another world or none. pytest-django runs every test that rolls back before any
+    transactional one, so nothing commits or flushes while a world is held. Fixtures built on it
+    hand each test a deep copy of the objects (`copy.deepcopy`, as `setUpTestData` does)."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from tests.frozen_clock import frozen_at
+
+    if _held and _held[0].key == want.key:
+        return _held[0].value
+    release(django_db_blocker)
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with frozen_at(want.moment), override_settings(**BUILD_SETTINGS):
+                value = want.build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    _held.append(_Held(want.key, value, outer))
+    return value
+
+
+def release(django_db_blocker: Any) -> None:
+    """Roll the kept world back, if one is held."""
+    from django.db import transaction
+
+    while _held:
+        held = _held.pop()
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            held.outer.__exit__(None, None, None)
+
+
+def fresh_copy(kept: T) -> T:
+    return copy.deepcopy(kept)

@@ -17,7 +17,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -26,11 +25,9 @@ from django.utils.formats import date_format
 
 from madoguchi.core import languages
 from madoguchi.core.formats import NAMED_FORMATS
-from madoguchi.demo.city import build_demo_city
-from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.frozen_clock import DEMO_EVENING
 
 PO = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES" / "django.po"
 TODAY = dt.date(2026, 11, 26)
@@ -261,10 +258,7 @@ def test_the_compiled_catalogue_holds_the_staff_strings() -> None:
 # --- pages -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def city(frozen: time_machine.Traveller) -> Municipality:
-    frozen.move_to(DEMO_EVENING)
-    return build_demo_city(residents=200, seed=1, today=TODAY).municipality
+DEMO_CITY = personas.DemoCity(residents=200, seed=1)
 
 
 def _manager(**headers: str) -> Client:
@@ -286,7 +280,7 @@ PAGES = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("url", "japanese", "english"), PAGES)
 def test_pages_are_japanese_by_default_and_english_on_request(
-    city: object, url: str, japanese: str, english: str
+    demo_city: object, url: str, japanese: str, english: str
 ) -> None:
     default = _manager().get(url)
     assert default.status_code == 200
@@ -304,7 +298,7 @@ def test_pages_are_japanese_by_default_and_english_on_request(
 
 
 @pytest.mark.django_db
-def test_the_language_cookie_selects_english(city: object) -> None:
+def test_the_language_cookie_selects_english(demo_city: object) -> None:
     client = _manager()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get("/staff/issuance/").content.decode()
@@ -315,7 +309,7 @@ def test_the_language_cookie_selects_english(city: object) -> None:
 
 
 @pytest.mark.django_db
-def test_the_english_issuance_dashboard_has_no_untranslated_headings(city: object) -> None:
+def test_the_english_issuance_dashboard_has_no_untranslated_headings(demo_city: object) -> None:
     html = _manager(accept_language="en").get("/staff/issuance/").content.decode()
     for heading in (
         "Sending card issuance notices (paced to the booking slots)",
@@ -340,7 +334,7 @@ RESIDENT_HOME_HEADINGS = {
 
 @pytest.mark.django_db
 def test_resident_pages_come_in_every_language_offered_with_its_lang_and_switch(
-    city: object,
+    demo_city: object,
 ) -> None:
     assert set(RESIDENT_HOME_HEADINGS) == set(languages.offered_languages())
     for code, heading in RESIDENT_HOME_HEADINGS.items():
@@ -357,7 +351,7 @@ def test_resident_pages_come_in_every_language_offered_with_its_lang_and_switch(
 
 @pytest.mark.django_db
 def test_staff_pages_stay_japanese_or_english_whatever_the_residents_language(
-    city: object,
+    demo_city: object,
 ) -> None:
     for code in ("ko", "ja-x-easy", "vi"):
         client = _manager()
@@ -373,7 +367,7 @@ def test_staff_pages_stay_japanese_or_english_whatever_the_residents_language(
 
 
 @pytest.mark.django_db
-def test_choosing_a_language_that_does_not_exist_changes_nothing(city: object) -> None:
+def test_choosing_a_language_that_does_not_exist_changes_nothing(demo_city: object) -> None:
     client = Client()
     response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
     assert response.status_code == 302

@@ -17,10 +17,12 @@ from madoguchi.offices.models import Municipality
 from madoguchi.planning.queueing import counters_for_mixed_demand
 from madoguchi.planning.service_level import simulated_walkin_level
 from madoguchi.staff.models import StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.forecasts.test_planning_pages import city  # noqa: F401 — the demo city fixture
 
 pytestmark = pytest.mark.django_db
+DEMO_CITY = personas.DemoCity(residents=400, seed=3)
+"""The demo city of tests/forecasts/test_planning_pages.py."""
 
 START = dt.date(2026, 12, 1)
 
@@ -45,9 +47,9 @@ def _busy(municipality: Municipality, **overrides: object) -> PlanningPolicy:
 
 
 def test_every_kind_of_work_is_counted_with_the_policys_minutes(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    base = {row.kind: row for row in _needs(city).work}
+    base = {row.kind: row for row in _needs(demo_city).work}
     assert set(base) == {
         "card_pickup",
         "cert_renewal",
@@ -62,17 +64,17 @@ def test_every_kind_of_work_is_counted_with_the_policys_minutes(
     assert base["setup"].horizon_count > 0 and not base["setup"].at_counter
     # every delivered card is set up and gets a notice (or is mailed)
     assert base["notice"].horizon_count == pytest.approx(base["setup"].horizon_count)
-    _busy(city, card_pickup_minutes=40)
-    slower = {row.kind: row for row in _needs(city).work}
+    _busy(demo_city, card_pickup_minutes=40)
+    slower = {row.kind: row for row in _needs(demo_city).work}
     assert slower["card_pickup"].minutes == 40
     assert slower["pin_reset"].horizon_count > base["pin_reset"].horizon_count
 
 
 def test_applying_in_person_moves_the_hand_over_off_the_counter(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    _busy(city, counter_application_percent=100, apply_in_person_percent=100)
-    work = {row.kind: row for row in _needs(city).work}
+    _busy(demo_city, counter_application_percent=100, apply_in_person_percent=100)
+    work = {row.kind: row for row in _needs(demo_city).work}
     assert work["card_pickup"].horizon_count == 0  # every card is mailed
     assert work["application"].horizon_count == 0
     assert work["application_in_person"].horizon_count > 0
@@ -80,11 +82,11 @@ def test_applying_in_person_moves_the_hand_over_off_the_counter(
 
 
 def test_new_cards_never_exceed_the_residents_without_one(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    assert not _needs(city).new_cards_capped
-    _busy(city, new_cards_per_1000_per_year=Decimal("1000"))
-    assert _needs(city).new_cards_capped
+    assert not _needs(demo_city).new_cards_capped
+    _busy(demo_city, new_cards_per_1000_per_year=Decimal("1000"))
+    assert _needs(demo_city).new_cards_capped
 
 
 def _simulated_level(session: SessionNeed, counters: int) -> float:
@@ -103,10 +105,10 @@ def _simulated_level(session: SessionNeed, counters: int) -> float:
 
 
 def test_the_recommended_counters_per_session_meet_the_level_and_one_fewer_do_not(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    _busy(city)
-    needs = _needs(city)
+    _busy(demo_city)
+    needs = _needs(demo_city)
     checked = 0
     for site in needs.sites:
         for session in site.sessions:
@@ -121,11 +123,11 @@ def test_the_recommended_counters_per_session_meet_the_level_and_one_fewer_do_no
 
 
 def test_residents_who_give_up_are_planned_with_erlang_a(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    _busy(city, patience_minutes=10)
-    needs = _needs(city)
-    share = city.walkin_share_percent / 100
+    _busy(demo_city, patience_minutes=10)
+    needs = _needs(demo_city)
+    share = demo_city.walkin_share_percent / 100
     for site in needs.sites:
         for session in site.sessions:
             assert session.advice.simulated_level is None  # giving up is not simulated
@@ -141,10 +143,10 @@ def test_residents_who_give_up_are_planned_with_erlang_a(
 
 
 def test_terminals_follow_the_work_that_needs_one(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    _busy(city)
-    busy = _needs(city)
+    _busy(demo_city)
+    busy = _needs(demo_city)
     assert any(site.terminals_needed > 0 for site in busy.sites)
     for site in busy.sites:
         assert site.terminals_needed <= site.counters_needed + site.setup_terminals
@@ -153,15 +155,15 @@ def test_terminals_follow_the_work_that_needs_one(
         f"{kind}_needs_terminal": False
         for kind in ("card_pickup", "cert_renewal", "pin_reset", "setup")
     }
-    _busy(city, **no_terminal)
-    assert all(site.terminals_needed == 0 for site in _needs(city).sites)
+    _busy(demo_city, **no_terminal)
+    assert all(site.terminals_needed == 0 for site in _needs(demo_city).sites)
 
 
 def test_the_planning_page_shows_the_work_and_the_needs_beside_the_current_configuration(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
-    _busy(city)
-    needs = _needs(city)
+    _busy(demo_city)
+    needs = _needs(demo_city)
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
     html = client.get("/staff/planning/").content.decode()

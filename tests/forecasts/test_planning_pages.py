@@ -6,13 +6,11 @@ import datetime as dt
 import io
 
 import pytest
-import time_machine
 from django.test import Client
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.holidays import national_holiday_name
 from madoguchi.core.models import AuditEvent
-from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption
 from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
 from madoguchi.issuance.models import CardRecord, CardStatus
@@ -21,19 +19,15 @@ from madoguchi.planning.backlog import propose_openings
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.slots import regenerate_slots
 from madoguchi.staff.models import StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 26)
 
 
-@pytest.fixture
-def city(frozen: time_machine.Traveller) -> Municipality:
-    frozen.move_to(DEMO_EVENING)
-    summary = build_demo_city(residents=400, seed=3, today=TODAY)
-    return summary.municipality
+DEMO_CITY = personas.DemoCity(residents=400, seed=3)
 
 
 def _client(username: str) -> Client:
@@ -60,7 +54,7 @@ def _notified_cards(municipality: Municipality, count: int) -> None:
     )
 
 
-def test_the_planning_page_shows_the_wave_and_the_capacity(city: Municipality) -> None:
+def test_the_planning_page_shows_the_wave_and_the_capacity(demo_city: Municipality) -> None:
     response = _client("demo-manager").get("/staff/planning/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -70,16 +64,19 @@ def test_the_planning_page_shows_the_wave_and_the_capacity(city: Municipality) -
     assert "2026-11" in html
 
 
-def test_officials_and_contractors_cannot_open_the_planning_page(city: Municipality) -> None:
+def test_officials_and_contractors_cannot_open_the_planning_page(demo_city: Municipality) -> None:
     assert _client("demo-contractor").get("/staff/planning/").status_code == 403
     assert _client("demo-official").get("/staff/planning/").status_code == 403
 
 
-def test_what_if_more_counters_raises_capacity(city: Municipality) -> None:
+def test_what_if_more_counters_raises_capacity(demo_city: Municipality) -> None:
     main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
-    base = capacity_plan(city, start=dt.date(2026, 12, 1), months=3)
+    base = capacity_plan(demo_city, start=dt.date(2026, 12, 1), months=3)
     more = capacity_plan(
-        city, start=dt.date(2026, 12, 1), months=3, what_if=WhatIf(saturday_counters={main.pk: 4})
+        demo_city,
+        start=dt.date(2026, 12, 1),
+        months=3,
+        what_if=WhatIf(saturday_counters={main.pk: 4}),
     )
     # December 2026 has four Saturdays before the year-end closure: 4 × 3 h × 4 counters.
     assert more.capacity_hours[0] - base.capacity_hours[0] == pytest.approx(48)
@@ -90,7 +87,7 @@ def test_what_if_more_counters_raises_capacity(city: Municipality) -> None:
     assert "試算の能力" in page.content.decode()
 
 
-def test_what_if_form_rejects_counters_without_a_site(city: Municipality) -> None:
+def test_what_if_form_rejects_counters_without_a_site(demo_city: Municipality) -> None:
     page = _client("demo-manager").get(
         "/staff/planning/", {"months": 6, "take_up": 90, "extra_counters": 2}
     )
@@ -107,11 +104,11 @@ WARNING = "目標（14日以内）を超える週があります"
 
 
 def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
-    city: Municipality,
+    demo_city: Municipality,
 ) -> None:
-    _notified_cards(city, 1160)  # a breach the allowed openings can absorb
+    _notified_cards(demo_city, 1160)  # a breach the allowed openings can absorb
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
-    view = backlog_view(city, today=TODAY)
+    view = backlog_view(demo_city, today=TODAY)
     result = propose_openings(view.data, view.options, target_days=14)
     assert result.before.first_breach(14) is not None
     assert result.resolved and result.proposals
@@ -125,7 +122,7 @@ def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
     assert SpecialOpening.objects.count() - openings == sum(p.sessions for p in result.proposals)
     assert _pickup_seats() - seats == promised
 
-    after = backlog_view(city, today=TODAY)
+    after = backlog_view(demo_city, today=TODAY)
     assert (
         propose_openings(after.data, after.options, target_days=14).before.first_breach(14) is None
     )
@@ -135,11 +132,11 @@ def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
 
 
 def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(
-    city: Municipality,
+    demo_city: Municipality,
 ) -> None:
-    _notified_cards(city, 3000)
+    _notified_cards(demo_city, 3000)
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
-    view = backlog_view(city, today=TODAY)
+    view = backlog_view(demo_city, today=TODAY)
     result = propose_openings(view.data, view.options, target_days=14)
     assert not result.resolved and result.unresolved_site_ids
     assert set(result.shortfall_seats_per_week) == set(result.unresolved_site_ids)
@@ -149,19 +146,19 @@ def test_a_pile_the_options_cannot_absorb_is_named_with_what_it_still_needs(
     assert "すべての窓口が目標に収まる見込みです" not in page
 
 
-def test_only_managers_apply_proposals(city: Municipality) -> None:
+def test_only_managers_apply_proposals(demo_city: Municipality) -> None:
     assert _client("demo-official").post("/staff/planning/apply/").status_code == 403
 
 
-def test_uploaded_application_counts_drive_the_expected_arrivals(city: Municipality) -> None:
+def test_uploaded_application_counts_drive_the_expected_arrivals(demo_city: Municipality) -> None:
     from madoguchi.issuance.services import store_application_counts
 
-    before = backlog_view(city, today=TODAY).data.arrivals
+    before = backlog_view(demo_city, today=TODAY).data.arrivals
     # 10,000 applications a week for the last eight weeks arrive over the next weeks.
     monday = TODAY - dt.timedelta(days=TODAY.weekday())
     counts = {monday - dt.timedelta(weeks=w): 10_000 for w in range(1, 9)}
-    store_application_counts(municipality=city, counts=counts, actor=Actor.system("test"))
-    after = backlog_view(city, today=TODAY).data.arrivals
+    store_application_counts(municipality=demo_city, counts=counts, actor=Actor.system("test"))
+    after = backlog_view(demo_city, today=TODAY).data.arrivals
     assert after[1] > before[1] + 5_000
     assert sum(after) > sum(before) + 40_000
 
@@ -177,7 +174,7 @@ def test_uploaded_application_counts_drive_the_expected_arrivals(city: Municipal
     ],
 )
 def test_the_planning_pages_read_the_aggregates_never_the_register_rows(
-    city: Municipality, path: str
+    demo_city: Municipality, path: str
 ) -> None:
     from django.core.management import call_command
     from django.db import connection
@@ -187,7 +184,7 @@ def test_the_planning_pages_read_the_aggregates_never_the_register_rows(
 
     call_command("solve_staffing", stdout=io.StringIO())
     client = _client("demo-manager")
-    assert RegisterRecord.objects.filter(municipality=city).exists()
+    assert RegisterRecord.objects.filter(municipality=demo_city).exists()
     table = RegisterRecord._meta.db_table
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
@@ -197,7 +194,7 @@ def test_the_planning_pages_read_the_aggregates_never_the_register_rows(
 
 
 def test_planned_slots_of_one_procedure_and_skipped_days_are_those_of_the_full_plan(
-    city: Municipality,
+    demo_city: Municipality,
 ) -> None:
     from madoguchi.offices.calendar import SiteCalendar
     from madoguchi.offices.selectors import offered_procedures
@@ -206,7 +203,7 @@ def test_planned_slots_of_one_procedure_and_skipped_days_are_those_of_the_full_p
     first, last = TODAY, TODAY + dt.timedelta(days=27)
     skip = {TODAY + dt.timedelta(days=d) for d in (1, 2, 9)}
     compared = 0
-    for site in Site.objects.filter(municipality=city, is_active=True):
+    for site in Site.objects.filter(municipality=demo_city, is_active=True):
         calendar, procedures = SiteCalendar.load(site), offered_procedures(site)
         options = {"terminals": site.terminals.count(), "walkin_share_percent": 30}
         full = planned_slots(calendar, procedures, first, last, **options)
@@ -231,14 +228,14 @@ OPTION_SWITCHES = {
 }
 
 
-def _only(city: Municipality, kind: str) -> None:
+def _only(demo_city: Municipality, kind: str) -> None:
     """A policy that lets the planner propose `kind` and nothing else, and one candidate
     temporary counter (proposed only when temporary counters are allowed)."""
     PlanningPolicy.objects.create(
-        municipality=city, **{switch: name == kind for name, switch in OPTION_SWITCHES.items()}
+        municipality=demo_city, **{switch: name == kind for name, switch in OPTION_SWITCHES.items()}
     )
     TemporaryCounterOption.objects.create(
-        municipality=city,
+        municipality=demo_city,
         name="デモ公民館 臨時窓口",
         opens_on=TODAY + dt.timedelta(days=1),
         closes_on=TODAY + dt.timedelta(days=120),
@@ -254,12 +251,12 @@ def _only(city: Municipality, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", list(OPTION_SWITCHES))
 def test_each_allowed_option_alone_resolves_and_creates_exactly_the_seats_promised(
-    city: Municipality, kind: str
+    demo_city: Municipality, kind: str
 ) -> None:
-    _only(city, kind)
-    _notified_cards(city, 1120)  # a breach one kind of opening alone can absorb
+    _only(demo_city, kind)
+    _notified_cards(demo_city, 1120)  # a breach one kind of opening alone can absorb
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
-    view = backlog_view(city, today=TODAY)
+    view = backlog_view(demo_city, today=TODAY)
     result = propose_openings(view.data, view.options, temporary=view.temporary, target_days=14)
     assert result.before.first_breach(14) is not None
     assert result.resolved
@@ -287,7 +284,7 @@ def test_each_allowed_option_alone_resolves_and_creates_exactly_the_seats_promis
         )
         assert all(day.weekday() == 6 or national_holiday_name(day) for day in days)
 
-    after = backlog_view(city, today=TODAY)
+    after = backlog_view(demo_city, today=TODAY)
     assert (
         propose_openings(
             after.data, after.options, temporary=after.temporary, target_days=14
@@ -300,19 +297,23 @@ def test_each_allowed_option_alone_resolves_and_creates_exactly_the_seats_promis
 
 
 def test_a_temporary_counter_outside_the_policy_or_already_open_is_not_proposed(
-    city: Municipality,
+    demo_city: Municipality,
 ) -> None:
-    _only(city, "evening")
-    assert backlog_view(city, today=TODAY).temporary == []
-    PlanningPolicy.objects.filter(municipality=city).update(allow_temporary_counters=True)
-    assert [t.name for t in backlog_view(city, today=TODAY).temporary] == ["デモ公民館 臨時窓口"]
+    _only(demo_city, "evening")
+    assert backlog_view(demo_city, today=TODAY).temporary == []
+    PlanningPolicy.objects.filter(municipality=demo_city).update(allow_temporary_counters=True)
+    assert [t.name for t in backlog_view(demo_city, today=TODAY).temporary] == [
+        "デモ公民館 臨時窓口"
+    ]
     # the demo's own temporary counter is open already (its candidate names its site)
-    assert TemporaryCounterOption.objects.filter(municipality=city, site__isnull=False).exists()
+    assert TemporaryCounterOption.objects.filter(
+        municipality=demo_city, site__isnull=False
+    ).exists()
 
 
-def test_post_office_consignment_is_explained_not_proposed(city: Municipality) -> None:
-    PlanningPolicy.objects.create(municipality=city, allow_post_office=True)
-    _notified_cards(city, 1160)
+def test_post_office_consignment_is_explained_not_proposed(demo_city: Municipality) -> None:
+    PlanningPolicy.objects.create(municipality=demo_city, allow_post_office=True)
+    _notified_cards(demo_city, 1160)
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
     page = _client("demo-manager").get("/staff/planning/").content.decode()
     assert "郵便局への委託は電子証明書の更新と暗証番号の再設定だけを引き受けます" in page

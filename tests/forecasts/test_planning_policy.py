@@ -20,10 +20,13 @@ from madoguchi.forecasts.models import (
 from madoguchi.forecasts.selectors import backlog_view
 from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import Role, StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.forecasts.test_planning_pages import TODAY, city  # noqa: F401 — the demo city fixture
+from tests.forecasts.test_planning_pages import TODAY
 
 pytestmark = pytest.mark.django_db
+DEMO_CITY = personas.DemoCity(residents=400, seed=3)
+"""The demo city of tests/forecasts/test_planning_pages.py."""
 
 
 def _default(name: str) -> object:
@@ -168,15 +171,15 @@ def test_a_policy_saved_in_the_admin_is_audited(admin_client: tuple[Client, Muni
     assert AuditEvent.objects.filter(subject_type="forecasts.PlanningPolicy").exists()
 
 
-def test_the_backlog_reads_the_policy(city: Municipality) -> None:  # noqa: F811
-    default = backlog_view(city, today=TODAY)
+def test_the_backlog_reads_the_policy(demo_city: Municipality) -> None:
+    default = backlog_view(demo_city, today=TODAY)
     assert default.data.take_up == pytest.approx(0.9) and default.data.notice_delay_weeks == 1
     assert {o.session_kind for o in default.options} == {"saturday", "evening"}
     evening = {o.site_id: o for o in default.options if o.session_kind == "evening"}
     assert all(o.label == "平日夜間 17:15〜19:00（火・木）" for o in evening.values())
 
     PlanningPolicy.objects.create(
-        municipality=city,
+        municipality=demo_city,
         allow_saturdays=False,
         evening_weekdays=[0, 2, 4],
         evening_ends_at=dt.time(18, 15),
@@ -184,7 +187,7 @@ def test_the_backlog_reads_the_policy(city: Municipality) -> None:  # noqa: F811
         notice_delay_weeks=2,
         official_evening_yen=6000,  # twice the weekday rate
     )
-    changed = backlog_view(city, today=TODAY)
+    changed = backlog_view(demo_city, today=TODAY)
     assert changed.data.take_up == pytest.approx(0.6) and changed.data.notice_delay_weeks == 2
     assert {o.session_kind for o in changed.options} == {"evening"}
     for option in changed.options:
@@ -197,14 +200,14 @@ def test_the_backlog_reads_the_policy(city: Municipality) -> None:  # noqa: F811
 
 
 def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(
-    city: Municipality,  # noqa: F811
+    demo_city: Municipality,
 ) -> None:
     from madoguchi.forecasts.selectors import counter_needs
 
     start = dt.date(2026, 12, 1)
     busy = {"pin_resets_per_1000_per_month": Decimal("3000")}  # a queue in a 400-resident city
-    PlanningPolicy.objects.create(municipality=city, **busy)
-    base = counter_needs(city, start=start, months=12, take_up=0.9)
+    PlanningPolicy.objects.create(municipality=demo_city, **busy)
+    base = counter_needs(demo_city, start=start, months=12, take_up=0.9)
     assert base is not None and base.sites
     assert (base.service_level_percent, base.target_wait_minutes) == (80, 20)
     for need in base.sites:
@@ -213,17 +216,17 @@ def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(
             booked_load = session.booked_per_hour * session.service_minutes / 60
             assert session.counters_needed >= booked_load
             assert session.terminals_needed <= session.counters_needed
-    PlanningPolicy.objects.filter(municipality=city).update(
+    PlanningPolicy.objects.filter(municipality=demo_city).update(
         pin_resets_per_1000_per_month=Decimal("6000")
     )
-    more = counter_needs(city, start=start, months=12, take_up=0.9)
+    more = counter_needs(demo_city, start=start, months=12, take_up=0.9)
     assert more is not None
     pairs = list(zip(base.sites, more.sites, strict=True))
     assert all(b.counters_needed <= m.counters_needed for b, m in pairs)
-    PlanningPolicy.objects.filter(municipality=city).update(
+    PlanningPolicy.objects.filter(municipality=demo_city).update(
         service_level_percent=99, target_wait_minutes=0
     )
-    strict = counter_needs(city, start=start, months=12, take_up=0.9)
+    strict = counter_needs(demo_city, start=start, months=12, take_up=0.9)
     assert strict is not None
     pairs = list(zip(more.sites, strict.sites, strict=True))
     assert all(b.counters_needed <= s.counters_needed for b, s in pairs)

@@ -7,29 +7,25 @@ import datetime as dt
 from io import BytesIO, StringIO
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.test import Client
 
 from madoguchi.core.audit import Actor
-from madoguchi.demo.city import build_demo_city, demo_register_csv
+from madoguchi.demo.city import demo_register_csv
 from madoguchi.forecasts import staffing_cache
 from madoguchi.forecasts.models import PlanningPolicy, SolvedStaffingPlan
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.offices.models import Counter, Municipality, Site, SiteKind
 from madoguchi.staff.models import StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 26)
 
 
-@pytest.fixture
-def city(frozen: time_machine.Traveller) -> Municipality:
-    frozen.move_to(DEMO_EVENING)
-    return build_demo_city(residents=150, seed=3, today=TODAY).municipality
+DEMO_CITY = personas.DemoCity(residents=150, seed=3)
 
 
 def _manager() -> Client:
@@ -47,7 +43,7 @@ def _forbid_solving(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_command_solves_and_the_page_shows_the_kept_plan_without_solving(
-    city: Municipality, monkeypatch: pytest.MonkeyPatch
+    demo_city: Municipality, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = _manager()
     assert "まだ計算されていません" in client.get("/staff/planning/staffing/").content.decode()
@@ -55,7 +51,7 @@ def test_the_command_solves_and_the_page_shows_the_kept_plan_without_solving(
     out = StringIO()
     call_command("solve_staffing", stdout=out)
     assert "policy solved in" in out.getvalue()
-    row = SolvedStaffingPlan.objects.get(municipality=city, choices_key="")
+    row = SolvedStaffingPlan.objects.get(municipality=demo_city, choices_key="")
     assert row.solve_seconds > 0
 
     _forbid_solving(monkeypatch)
@@ -74,12 +70,16 @@ def test_the_command_solves_and_the_page_shows_the_kept_plan_without_solving(
     assert "policy current" in again.getvalue()
 
 
-def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(city: Municipality) -> None:
-    staffing_cache.solve_and_keep(city, {})
-    assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
+def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(
+    demo_city: Municipality,
+) -> None:
+    staffing_cache.solve_and_keep(demo_city, {})
+    assert staffing_cache.kept_plan(demo_city, {}).stale is False  # type: ignore[union-attr]
 
-    PlanningPolicy.objects.update_or_create(municipality=city, defaults={"take_up_percent": 70})
-    kept = staffing_cache.kept_plan(city, {})
+    PlanningPolicy.objects.update_or_create(
+        municipality=demo_city, defaults={"take_up_percent": 70}
+    )
+    kept = staffing_cache.kept_plan(demo_city, {})
     assert kept is not None and kept.stale is True
     html = _manager().get("/staff/planning/staffing/").content.decode()
     assert "入力が変わりました" in html and "<svg" in html  # the old plan, marked
@@ -87,29 +87,29 @@ def test_a_policy_change_marks_the_kept_plan_stale_until_solved_again(city: Muni
     out = StringIO()
     call_command("solve_staffing", stdout=out)
     assert "policy solved in" in out.getvalue()
-    assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
+    assert staffing_cache.kept_plan(demo_city, {}).stale is False  # type: ignore[union-attr]
 
 
-def test_site_counter_and_register_changes_mark_it_stale(city: Municipality) -> None:
-    staffing_cache.solve_and_keep(city, {})
-    main = Site.objects.get(municipality=city, kind=SiteKind.MAIN_OFFICE)
+def test_site_counter_and_register_changes_mark_it_stale(demo_city: Municipality) -> None:
+    staffing_cache.solve_and_keep(demo_city, {})
+    main = Site.objects.get(municipality=demo_city, kind=SiteKind.MAIN_OFFICE)
     Counter.objects.create(site=main, name="臨時増設")
-    assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
+    assert staffing_cache.kept_plan(demo_city, {}).stale is True  # type: ignore[union-attr]
 
-    staffing_cache.solve_and_keep(city, {})
+    staffing_cache.solve_and_keep(demo_city, {})
     # the rows alone are not an input (the plan reads the snapshot's aggregates) ...
-    city.register_records.order_by("pk")[0].delete()
-    assert staffing_cache.kept_plan(city, {}).stale is False  # type: ignore[union-attr]
+    demo_city.register_records.order_by("pk")[0].delete()
+    assert staffing_cache.kept_plan(demo_city, {}).stale is False  # type: ignore[union-attr]
     # ... a new register is
     register = demo_register_csv(residents=300, seed=9, today=dt.date(2026, 11, 26))
     report = import_register(
-        BytesIO(register), file_name="new.csv", municipality=city, actor=Actor.system("test")
+        BytesIO(register), file_name="new.csv", municipality=demo_city, actor=Actor.system("test")
     )
     assert report.accepted, report.lines()
-    assert staffing_cache.kept_plan(city, {}).stale is True  # type: ignore[union-attr]
+    assert staffing_cache.kept_plan(demo_city, {}).stale is True  # type: ignore[union-attr]
 
 
-def test_the_recalculate_button_solves_the_posted_choices(city: Municipality) -> None:
+def test_the_recalculate_button_solves_the_posted_choices(demo_city: Municipality) -> None:
     client = _manager()
     choices = {
         "weeks": "6",
@@ -121,7 +121,7 @@ def test_the_recalculate_button_solves_the_posted_choices(city: Municipality) ->
     }
     response = client.post("/staff/planning/staffing/solve/", choices)
     assert response.status_code == 302
-    row = SolvedStaffingPlan.objects.get(municipality=city)
+    row = SolvedStaffingPlan.objects.get(municipality=demo_city)
     assert row.choices["weeks"] == "6" and row.choices["weekday_cost"] == "1"
     html = client.get(response["Location"]).content.decode()
     assert "<svg" in html and "まだ計算されていません" not in html

@@ -11,10 +11,8 @@ from urllib.parse import parse_qsl
 
 import openpyxl
 import pytest
-import time_machine
 from django.test import Client
 
-from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
 from madoguchi.forecasts.staffing_plan import (
     StaffingSettings,
@@ -24,8 +22,8 @@ from madoguchi.forecasts.staffing_plan import (
 )
 from madoguchi.offices.models import Municipality, Site, SiteKind
 from madoguchi.staff.models import StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +31,7 @@ TODAY = dt.date(2026, 11, 26)
 QUERY = "weeks=8&take_up=90&lead_time_weeks=2&weekday_cost=1&evening_cost=1.25&weekend_cost=1.5"
 
 
-@pytest.fixture
-def city(frozen: time_machine.Traveller) -> Municipality:
-    frozen.move_to(DEMO_EVENING)
-    return build_demo_city(residents=150, seed=3, today=TODAY).municipality
+DEMO_CITY = personas.DemoCity(residents=150, seed=3)
 
 
 def _solve(client: Client, query: str = QUERY) -> None:
@@ -56,20 +51,20 @@ def _claim(query: str = QUERY) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
 
 
-def _plan_hours(city: Municipality, policy: PlanningPolicy) -> float:
+def _plan_hours(demo_city: Municipality, policy: PlanningPolicy) -> float:
     settings = StaffingSettings(
         weeks=8,
         evening_cost=1.25,
         weekend_cost=1.5,
         weekday_rate_yen=policy.blended_rate_yen("weekday"),
     )
-    staffing = staffing_input(city, today=TODAY, settings=settings)
+    staffing = staffing_input(demo_city, today=TODAY, settings=settings)
     plan = solve_staffing_plan(staffing).plan
     assert plan is not None
     return float(planned_hours(plan, staffing.problem.session_kinds).sum())
 
 
-def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city: Municipality) -> None:
+def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(demo_city: Municipality) -> None:
     rows = _claim()
     header, *lines, total = rows
     assert header == [
@@ -83,11 +78,11 @@ def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city: Municipality)
         "単価（円）",
         "金額（円）",
     ]
-    assert total[:2] == [city.name, "合計"]
+    assert total[:2] == [demo_city.name, "合計"]
     months = [line for line in lines if line[1] == "月別"]
     years = [line for line in lines if line[1] == "年度計"]
     assert months and years
-    policy = policy_for(city.pk)
+    policy = policy_for(demo_city.pk)
     for line in months:
         hours, rate, amount = float(line[6]), int(line[7]), int(line[8])
         if line[3] == "固定費":  # the temporary site's fixed costs: no hours, the cost itself
@@ -100,13 +95,13 @@ def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(city: Municipality)
     month_yen = sum(int(line[8]) for line in months)
     assert sum(int(line[8]) for line in years) == month_yen == int(total[8])
     assert {line[2] for line in years} == {"FY2026"}  # December–January: one fiscal year
-    assert float(total[6]) == pytest.approx(_plan_hours(city, policy), abs=0.05)
+    assert float(total[6]) == pytest.approx(_plan_hours(demo_city, policy), abs=0.05)
     assert month_yen > 0
 
 
-def test_contractor_hours_are_the_policys_share(city: Municipality) -> None:
+def test_contractor_hours_are_the_policys_share(demo_city: Municipality) -> None:
     PlanningPolicy.objects.update_or_create(
-        municipality=city, defaults={"contractor_share_percent": 40}
+        municipality=demo_city, defaults={"contractor_share_percent": 40}
     )
     rows = _claim()
     months = [line for line in rows if line[1] == "月別"]
@@ -117,8 +112,8 @@ def test_contractor_hours_are_the_policys_share(city: Municipality) -> None:
     assert rates == {2400}
 
 
-def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city: Municipality) -> None:
-    Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
+def test_a_site_name_that_looks_like_a_formula_is_written_as_text(demo_city: Municipality) -> None:
+    Site.objects.filter(municipality=demo_city, kind=SiteKind.TEMPORARY).update(
         name='=HYPERLINK("http://example.invalid","x")'
     )
     rows = _claim()
@@ -127,7 +122,7 @@ def test_a_site_name_that_looks_like_a_formula_is_written_as_text(city: Municipa
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
-def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city: Municipality) -> None:
+def test_the_page_shows_the_cost_in_yen_and_links_the_claim(demo_city: Municipality) -> None:
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
     _solve(client)
@@ -138,9 +133,9 @@ def test_the_page_shows_the_cost_in_yen_and_links_the_claim(city: Municipality) 
 
 
 def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(
-    city: Municipality,
+    demo_city: Municipality,
 ) -> None:
-    Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
+    Site.objects.filter(municipality=demo_city, kind=SiteKind.TEMPORARY).update(
         name='=HYPERLINK("http://example.invalid","x")'
     )
     client = Client()
@@ -169,14 +164,14 @@ def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(
     assert all(cell.data_type == "s" for cell in names)  # text, never a formula
 
 
-def test_the_policys_staff_hours_limit_reaches_the_plan(city) -> None:  # type: ignore[no-untyped-def]
+def test_the_policys_staff_hours_limit_reaches_the_plan(demo_city) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
     _solve(client)
     unlimited = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
     assert "計画がありません" not in unlimited
     PlanningPolicy.objects.update_or_create(
-        municipality=city, defaults={"staff_hours_per_week_limit": 0}
+        municipality=demo_city, defaults={"staff_hours_per_week_limit": 0}
     )
     stale = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
     assert "入力が変わりました" in stale and "計画がありません" not in stale
@@ -186,10 +181,10 @@ def test_the_policys_staff_hours_limit_reaches_the_plan(city) -> None:  # type: 
     assert "需要・待ちの目標・窓口数の制約をすべて満たす計画がありません" in limited
 
 
-def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(demo_city) -> None:  # type: ignore[no-untyped-def]
     from django.core.exceptions import ValidationError
 
-    policy = PlanningPolicy(municipality=city, staff_hours_per_week_limit=100_001)
+    policy = PlanningPolicy(municipality=demo_city, staff_hours_per_week_limit=100_001)
     with pytest.raises(ValidationError) as refused:
         policy.full_clean()
     assert refused.value.message_dict["staff_hours_per_week_limit"] == [
@@ -197,12 +192,12 @@ def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(city) -> None: 
     ]
 
 
-def test_a_temporary_sites_fixed_costs_are_in_the_claim_and_the_plans_cost(city) -> None:  # type: ignore[no-untyped-def]
+def test_a_temporary_sites_fixed_costs_are_in_the_claim_and_the_plans_cost(demo_city) -> None:  # type: ignore[no-untyped-def]
     """The demo's temporary site is linked to its option: its monthly cost is claimed for every
     month of the horizon it is open, its set-up cost in the month it opens (when in the
     horizon); the page's cost includes them; unlinked, neither appears (negative control)."""
-    option = TemporaryCounterOption.objects.get(municipality=city)
-    temporary = Site.objects.get(municipality=city, kind=SiteKind.TEMPORARY)
+    option = TemporaryCounterOption.objects.get(municipality=demo_city)
+    temporary = Site.objects.get(municipality=demo_city, kind=SiteKind.TEMPORARY)
     assert option.site == temporary
     option.opens_on = dt.date(2026, 12, 10)  # inside the 8 weeks from 30 November
     option.closes_on = dt.date(2027, 1, 5)
@@ -231,11 +226,11 @@ def test_a_temporary_sites_fixed_costs_are_in_the_claim_and_the_plans_cost(city)
     assert not [row for row in _claim() if row[3] == "固定費"]
 
 
-def test_an_option_linked_to_a_permanent_site_is_refused_in_japanese(city) -> None:  # type: ignore[no-untyped-def]
+def test_an_option_linked_to_a_permanent_site_is_refused_in_japanese(demo_city) -> None:  # type: ignore[no-untyped-def]
     from django.core.exceptions import ValidationError
 
-    option = TemporaryCounterOption.objects.get(municipality=city)
-    option.site = Site.objects.get(municipality=city, kind=SiteKind.MAIN_OFFICE)
+    option = TemporaryCounterOption.objects.get(municipality=demo_city)
+    option.site = Site.objects.get(municipality=demo_city, kind=SiteKind.MAIN_OFFICE)
     with pytest.raises(ValidationError) as refused:
         option.full_clean()
     assert refused.value.message_dict["site"] == [

@@ -7,10 +7,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-import time_machine
 from django.test import Client
 
-from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.selectors import municipality_forecast, municipality_work
 from madoguchi.forecasts.staffing_plan import (
     StaffingInput,
@@ -22,8 +20,8 @@ from madoguchi.forecasts.staffing_plan import (
 from madoguchi.offices.models import Municipality, SiteKind
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.staff.models import StaffUser
+from tests import personas
 from tests.conftest import login_staff
-from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +29,7 @@ TODAY = dt.date(2026, 11, 26)
 SHORT = StaffingSettings(weeks=22)  # the temporary counter closes after week 17 of 22
 
 
-@pytest.fixture
-def city(frozen: time_machine.Traveller) -> Municipality:
-    frozen.move_to(DEMO_EVENING)
-    return build_demo_city(residents=150, seed=3, today=TODAY).municipality
+DEMO_CITY = personas.DemoCity(residents=150, seed=3)
 
 
 def _client(username: str) -> Client:
@@ -47,19 +42,23 @@ def _index(staffing: StaffingInput, kind: str) -> int:
     return next(i for i, site in enumerate(staffing.sites) if site.kind == kind)
 
 
-def test_the_demo_citys_plan_from_live_data(city: Municipality) -> None:
+def test_the_demo_citys_plan_from_live_data(demo_city: Municipality) -> None:
     """Workload = all the counter work at the municipality's minutes; post offices take only
     certificate work; the temporary counter gets no work and no sessions once closed; the plan is
     solved."""
-    staffing = staffing_input(city, today=TODAY, settings=SHORT)
-    work = municipality_work(city, start=dt.date(2026, 11, 1), months=7, take_up=0.9)
+    staffing = staffing_input(demo_city, today=TODAY, settings=SHORT)
+    work = municipality_work(demo_city, start=dt.date(2026, 11, 1), months=7, take_up=0.9)
     first = work.week_starts.index(dt.date(2026, 11, 30))
     weeks = slice(first, first + SHORT.weeks)
     load = work.workload
     expected = sum(load.hours(kind)[weeks].sum() for kind in load.counter_kinds)
     # more than the renewals alone: hand-overs, applications, PIN resets and other visits
     forecast = municipality_forecast(
-        city, start=dt.date(2026, 11, 1), months=6, by="week", options=DemandOptions(take_up=0.9)
+        demo_city,
+        start=dt.date(2026, 11, 1),
+        months=6,
+        by="week",
+        options=DemandOptions(take_up=0.9),
     )
     renewals = forecast.cert_renewals[forecast.labels.index("2026-11-30") :][: SHORT.weeks]
     assert expected > renewals.sum() * 10 / 60 > 0
@@ -100,7 +99,7 @@ def test_the_demo_citys_plan_from_live_data(city: Municipality) -> None:
     assert "「デモ市役所 本庁舎」は12月14日の週までに" in impossible.error
 
 
-def test_the_staffing_page_shows_the_plan_to_managers_only(city: Municipality) -> None:
+def test_the_staffing_page_shows_the_plan_to_managers_only(demo_city: Municipality) -> None:
     manager = _client("demo-manager")
     planning = manager.get("/staff/planning/").content.decode()
     assert 'href="/staff/planning/staffing/"' in planning
@@ -130,11 +129,13 @@ def test_the_staffing_page_shows_the_plan_to_managers_only(city: Municipality) -
     assert _client("demo-contractor").get("/staff/planning/staffing/").status_code == 403
 
 
-def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(city: Municipality) -> None:
+def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(
+    demo_city: Municipality,
+) -> None:
     """No end-of-horizon collapse (no site closes in the last weeks while the carry-over grows)
     and week-to-week swings bounded by the steadiness price; without it (the negative control)
     the same plan swings more."""
-    staffing = staffing_input(city, today=TODAY, settings=SHORT)
+    staffing = staffing_input(demo_city, today=TODAY, settings=SHORT)
     plan = solve_staffing_plan(staffing).plan
     assert plan is not None
     kinds = staffing.problem.session_kinds
@@ -150,7 +151,7 @@ def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(city: Mun
     assert plan.backlog_hours[-1].sum() <= plan.backlog_hours[:-1].sum(axis=1).max() + 1e-6
     steady_swing = np.abs(np.diff(hours, axis=0)).sum()
     free = solve_staffing_plan(
-        staffing_input(city, today=TODAY, settings=dataclasses.replace(SHORT, change_cost=0.0))
+        staffing_input(demo_city, today=TODAY, settings=dataclasses.replace(SHORT, change_cost=0.0))
     ).plan
     assert free is not None
     free_swing = np.abs(np.diff(planned_hours(free, kinds), axis=0)).sum()
