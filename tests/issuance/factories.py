@@ -16,7 +16,10 @@ _serial = itertools.count(1)
 
 
 def municipality(**overrides: Any) -> Municipality:
-    fields: dict[str, Any] = {"code": "131041", "name": "テスト区"}
+    """The personas' home municipality (tests/personas.py) unless overridden."""
+    from tests.personas import HOME_CODE, HOME_NAME
+
+    fields: dict[str, Any] = {"code": HOME_CODE, "name": HOME_NAME}
     fields.update(overrides)
     obj, _ = Municipality.objects.get_or_create(code=fields.pop("code"), defaults=fields)
     return obj

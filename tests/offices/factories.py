@@ -18,7 +18,10 @@ from madoguchi.offices.models import (
 
 
 def municipality(**overrides: Any) -> Municipality:
-    fields: dict[str, Any] = {"code": "131041", "name": "テスト区"}
+    """The personas' home municipality (tests/personas.py) unless overridden."""
+    from tests.personas import HOME_CODE, HOME_NAME
+
+    fields: dict[str, Any] = {"code": HOME_CODE, "name": HOME_NAME}
     fields.update(overrides)
     return Municipality.objects.create(**fields)
 

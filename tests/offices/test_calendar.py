@@ -28,12 +28,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def city() -> Municipality:
+def municipality() -> Municipality:
     return factories.municipality()
 
 
-def test_an_ordinary_weekday_is_open_during_its_sessions(city: Municipality) -> None:
-    site = factories.site(city)
+def test_an_ordinary_weekday_is_open_during_its_sessions(municipality: Municipality) -> None:
+    site = factories.site(municipality)
     day = SiteCalendar.load(site).day(dt.date(2026, 12, 2))  # a Wednesday
     assert day.is_open
     (period,) = day.periods
@@ -42,15 +42,15 @@ def test_an_ordinary_weekday_is_open_during_its_sessions(city: Municipality) -> 
     assert period.starts_at.tzinfo is not None
 
 
-def test_a_national_holiday_on_a_monday_closes_the_site(city: Municipality) -> None:
-    site = factories.site(city)
+def test_a_national_holiday_on_a_monday_closes_the_site(municipality: Municipality) -> None:
+    site = factories.site(municipality)
     day = SiteCalendar.load(site).day(dt.date(2027, 1, 11))  # 成人の日, a Monday
     assert not day.is_open
     assert day.closed_reason == "成人の日"
 
 
-def test_a_substitute_holiday_closes_the_site(city: Municipality) -> None:
-    site = factories.site(city)
+def test_a_substitute_holiday_closes_the_site(municipality: Municipality) -> None:
+    site = factories.site(municipality)
     day = SiteCalendar.load(site).day(dt.date(2026, 5, 6))  # 振替休日 for 3 May (Sunday)
     assert not day.is_open
 
@@ -59,9 +59,9 @@ def test_a_substitute_holiday_closes_the_site(city: Municipality) -> None:
     "day", [dt.date(2026, 12, 29), dt.date(2026, 12, 30), dt.date(2027, 1, 4 - 1)]
 )
 def test_year_end_closure_runs_from_29_december_to_3_january(
-    city: Municipality, day: dt.date
+    municipality: Municipality, day: dt.date
 ) -> None:
-    site = factories.site(city)
+    site = factories.site(municipality)
     for weekday in (5, 6):  # even a site open at weekends is closed then
         OpeningSession.objects.create(
             site=site,
@@ -75,21 +75,21 @@ def test_year_end_closure_runs_from_29_december_to_3_january(
     assert result.closed_reason in ("年末年始", "元日")
 
 
-def test_the_day_after_the_year_end_closure_is_open(city: Municipality) -> None:
-    site = factories.site(city)
+def test_the_day_after_the_year_end_closure_is_open(municipality: Municipality) -> None:
+    site = factories.site(municipality)
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 28)).is_open  # Monday
     assert SiteCalendar.load(site).day(dt.date(2027, 1, 4)).is_open  # Monday
 
 
-def test_a_municipality_may_keep_its_offices_open_at_year_end(city: Municipality) -> None:
-    city.year_end_closure = False
-    city.save()
-    site = factories.site(city)
+def test_a_municipality_may_keep_its_offices_open_at_year_end(municipality: Municipality) -> None:
+    municipality.year_end_closure = False
+    municipality.save()
+    site = factories.site(municipality)
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 29)).is_open  # Tuesday
 
 
-def test_a_special_opening_overrides_a_holiday(city: Municipality) -> None:
-    site = factories.site(city)
+def test_a_special_opening_overrides_a_holiday(municipality: Municipality) -> None:
+    site = factories.site(municipality)
     SpecialOpening.objects.create(
         site=site,
         day=dt.date(2027, 1, 11),
@@ -105,10 +105,10 @@ def test_a_special_opening_overrides_a_holiday(city: Municipality) -> None:
     assert period.ends_at == clock.at(dt.date(2027, 1, 11), dt.time(12))
 
 
-def test_local_holiday_recurs_every_year_for_every_site(city: Municipality) -> None:
-    site = factories.site(city)
+def test_local_holiday_recurs_every_year_for_every_site(municipality: Municipality) -> None:
+    site = factories.site(municipality)
     Closure.objects.create(
-        municipality=city,
+        municipality=municipality,
         kind=ClosureKind.LOCAL_HOLIDAY,
         first_day=dt.date(2000, 6, 23),
         recurs_yearly=True,
@@ -119,10 +119,13 @@ def test_local_holiday_recurs_every_year_for_every_site(city: Municipality) -> N
     assert day.closed_reason == "慰霊の日"
 
 
-def test_a_system_outage_closes_only_its_site(city: Municipality) -> None:
-    closed_site, other_site = factories.site(city, name="A"), factories.site(city, name="B")
+def test_a_system_outage_closes_only_its_site(municipality: Municipality) -> None:
+    closed_site, other_site = (
+        factories.site(municipality, name="A"),
+        factories.site(municipality, name="B"),
+    )
     Closure.objects.create(
-        municipality=city,
+        municipality=municipality,
         site=closed_site,
         kind=ClosureKind.SYSTEM_OUTAGE,
         first_day=dt.date(2026, 12, 2),
@@ -133,10 +136,12 @@ def test_a_system_outage_closes_only_its_site(city: Municipality) -> None:
     assert SiteCalendar.load(other_site).day(dt.date(2026, 12, 3)).is_open
 
 
-def test_sunday_after_the_third_saturday_is_closed_when_configured(city: Municipality) -> None:
-    city.closes_sunday_after_third_saturday = True
-    city.save()
-    site = factories.site(city, weekday_hours=None)
+def test_sunday_after_the_third_saturday_is_closed_when_configured(
+    municipality: Municipality,
+) -> None:
+    municipality.closes_sunday_after_third_saturday = True
+    municipality.save()
+    site = factories.site(municipality, weekday_hours=None)
     OpeningSession.objects.create(
         site=site,
         weekday=6,
@@ -149,9 +154,9 @@ def test_sunday_after_the_third_saturday_is_closed_when_configured(city: Municip
     assert SiteCalendar.load(site).day(dt.date(2026, 12, 13)).is_open
 
 
-def test_a_temporary_counter_is_closed_outside_its_dates(city: Municipality) -> None:
+def test_a_temporary_counter_is_closed_outside_its_dates(municipality: Municipality) -> None:
     site = factories.site(
-        city,
+        municipality,
         kind=SiteKind.TEMPORARY,
         open_from=dt.date(2026, 12, 1),
         open_until=dt.date(2026, 12, 25),
@@ -163,8 +168,8 @@ def test_a_temporary_counter_is_closed_outside_its_dates(city: Municipality) -> 
     assert not calendar.day(dt.date(2026, 12, 28)).is_open
 
 
-def test_card_work_is_never_scheduled_past_20(city: Municipality) -> None:
-    site = factories.site(city, weekday_hours=("17:00", "20:00"))
+def test_card_work_is_never_scheduled_past_20(municipality: Municipality) -> None:
+    site = factories.site(municipality, weekday_hours=("17:00", "20:00"))
     card = factories.procedure("card_pickup")
     site.procedures.add(card)
     calendar = SiteCalendar.load(site)
@@ -172,8 +177,8 @@ def test_card_work_is_never_scheduled_past_20(city: Municipality) -> None:
     assert periods and all(p.ends_at.time() <= dt.time(20) for p in periods)
 
 
-def test_a_post_office_never_hands_over_a_card(city: Municipality) -> None:
-    post = factories.site(city, kind=SiteKind.POST_OFFICE)
+def test_a_post_office_never_hands_over_a_card(municipality: Municipality) -> None:
+    post = factories.site(municipality, kind=SiteKind.POST_OFFICE)
     card, cert = factories.procedure("card_pickup"), factories.procedure("cert_renewal")
     post.procedures.add(card, cert)  # even if misconfigured
     assert not site_offers(post, card)

@@ -17,7 +17,7 @@ def now() -> dt.datetime:
 
 
 @pytest.fixture
-def city(db: None) -> Municipality:
+def municipality(db: None) -> Municipality:
     return factories.municipality()
 
 
@@ -32,8 +32,10 @@ def cert_renewal(db: None) -> Procedure:
 
 
 @pytest.fixture
-def main_office(city: Municipality, card_pickup: Procedure, cert_renewal: Procedure) -> Site:
-    site = factories.site(city, counters=2, terminals=2)
+def main_office(
+    municipality: Municipality, card_pickup: Procedure, cert_renewal: Procedure
+) -> Site:
+    site = factories.site(municipality, counters=2, terminals=2)
     site.procedures.set([card_pickup, cert_renewal])
     return site
 

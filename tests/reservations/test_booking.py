@@ -36,11 +36,11 @@ RESIDENT = Actor.resident()
 
 
 @pytest.fixture(autouse=True)
-def cards(city: Municipality) -> None:
+def cards(municipality: Municipality) -> None:
     """Cards waiting for pick-up, one per notice number the tests use."""
     for notice in ("ABC123456", "ABC000001", "ABC000010", "ABC000011", "XYZ999999"):
-        factories.card(city, notice)
-    factories.card(city, "ABC000002", birth=dt.date(2015, 1, 1))
+        factories.card(municipality, notice)
+    factories.card(municipality, "ABC000002", birth=dt.date(2015, 1, 1))
 
 
 def _book(slot: Slot, applicant: services.Applicant | None = None, **kw: Any) -> Reservation:
@@ -90,7 +90,7 @@ def test_a_full_slot_refuses_with_409_and_offers_the_nearest_free_slots(
 
 
 def test_nearest_free_slots_skip_what_cannot_take_the_booking(
-    city: Municipality, main_office: Site, card_pickup: Procedure, cert_renewal: Procedure
+    municipality: Municipality, main_office: Site, card_pickup: Procedure, cert_renewal: Procedure
 ) -> None:
     from madoguchi.reservations.selectors import nearest_free_slots
     from tests.offices.factories import site
@@ -101,7 +101,7 @@ def test_nearest_free_slots_skip_what_cannot_take_the_booking(
     withdrawn = factories.slot(main_office, card_pickup, time="09:40", capacity=2)
     Slot.objects.filter(pk=withdrawn.pk).update(is_offered=False)
     factories.slot(main_office, cert_renewal, time="10:40", capacity=2)  # other procedure
-    elsewhere = site(city, name="北支所")
+    elsewhere = site(municipality, name="北支所")
     elsewhere.procedures.set([card_pickup])
     factories.slot(elsewhere, card_pickup, time="10:40", capacity=2)  # other site
     too_soon = VISIT_DAY - dt.timedelta(days=5)  # tomorrow: before the 3-day minimum
@@ -305,7 +305,10 @@ def test_reschedule_refuses_a_slot_of_another_procedure(
 
 
 def test_the_counter_checks_in_and_serves_on_the_day(
-    city: Municipality, main_office: Site, card_pickup: Procedure, frozen: time_machine.Traveller
+    municipality: Municipality,
+    main_office: Site,
+    card_pickup: Procedure,
+    frozen: time_machine.Traveller,
 ) -> None:
     reservation = _book(factories.slot(main_office, card_pickup))
     clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
@@ -400,12 +403,12 @@ def test_booking_a_pickup_marks_the_card_booked_and_cancelling_frees_it(
 
 
 def test_a_card_booked_without_a_reservation_is_refused_and_nothing_is_written(
-    city: Municipality, main_office: Site, card_pickup: Procedure
+    municipality: Municipality, main_office: Site, card_pickup: Procedure
 ) -> None:
     from tests.issuance.factories import card as issuance_card
 
     issuance_card(
-        city,
+        municipality,
         status=CardStatus.BOOKED,
         notice_number="ABD222222",
         birth_date=dt.date(1980, 5, 17),
@@ -421,13 +424,13 @@ def test_a_card_booked_without_a_reservation_is_refused_and_nothing_is_written(
 
 
 def test_booking_rules_saved_by_staff_apply_at_once_with_the_reference_cache_on(
-    settings: Any, city: Municipality, main_office: Site, card_pickup: Procedure
+    settings: Any, municipality: Municipality, main_office: Site, card_pickup: Procedure
 ) -> None:
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
     slot = factories.slot(main_office, card_pickup, capacity=5)  # 6 days ahead
     _book(slot)  # reads and caches the site, municipality and procedure
-    city.booking_window_min_days = 10
-    city.save()
+    municipality.booking_window_min_days = 10
+    municipality.save()
     error = _error(lambda: _book(slot, pickup(notice="ABC000001")))
     assert error.code == "outside_window"
 
@@ -451,7 +454,7 @@ def test_a_card_pickup_booking_runs_a_fixed_handful_of_statements(
 
 @pytest.mark.parametrize("status", [CardStatus.NOTICE_ISSUED, CardStatus.REMINDED])
 def test_the_card_event_records_the_status_the_booking_found(
-    city: Municipality, main_office: Site, card_pickup: Procedure, status: str
+    municipality: Municipality, main_office: Site, card_pickup: Procedure, status: str
 ) -> None:
     """On PostgreSQL the card's event is written from the row the statement locked: the same
     event as the step-by-step path writes on SQLite, and the chain verifies."""

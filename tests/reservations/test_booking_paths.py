@@ -110,14 +110,14 @@ def _run(path: str, settings: Any, run: Callable[[], list[Any]], monkeypatch: An
 
 def test_the_one_statement_and_the_orm_reference_book_the_same(
     settings: Any,
-    city: Municipality,
+    municipality: Municipality,
     main_office: Site,
     card_pickup: Procedure,
     cert_renewal: Procedure,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for n in range(1, 9):
-        factories.card(city, f"DFT{n:06d}")
+        factories.card(municipality, f"DFT{n:06d}")
     CardRecord.objects.filter(notice_number="DFT000006").update(status=CardStatus.REMINDED)
     slots = {
         "pickup": factories.slot(main_office, card_pickup, time="10:00", capacity=10),

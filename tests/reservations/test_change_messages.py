@@ -31,7 +31,7 @@ def clock_at() -> Iterator[Any]:
 
 @pytest.fixture
 def town(clock_at: Any) -> factories.City:
-    """The residents' test city (this directory's `city` is a bare municipality)."""
+    """The residents' test city (this directory's `municipality` is the bare municipality)."""
     return factories.city()
 
 

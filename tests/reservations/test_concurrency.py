@@ -122,14 +122,14 @@ def test_parallel_bookings_for_the_last_seats_never_oversell(
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_card_pickups_for_the_last_seats_never_oversell(
-    city: Any, main_office: Any, card_pickup: Any
+    municipality: Any, main_office: Any, card_pickup: Any
 ) -> None:
     """The card path: each contender's card row locked first (BEGIN travels with that
     statement on PostgreSQL), then the guarded writes with COMMIT. Losers keep their card."""
     slot = factories.slot(main_office, card_pickup, capacity=3)
     for n in range(12):
-        factories.card(city, f"RCE{n:06d}")
-    factories.card(city, "RCE000099")
+        factories.card(municipality, f"RCE{n:06d}")
+    factories.card(municipality, "RCE000099")
     book_reservation(  # one seat taken before the race
         slot_id=slot.pk, procedure_code="card_pickup", applicant=_pickup(99), actor=Actor.resident()
     )
@@ -195,12 +195,12 @@ def test_a_double_submit_racing_itself_books_once(main_office: Any, cert_renewal
 
 @pytest.mark.django_db(transaction=True)
 def test_a_card_pickup_double_submit_racing_itself_books_once(
-    city: Any, main_office: Any, card_pickup: Any
+    municipality: Any, main_office: Any, card_pickup: Any
 ) -> None:
     """The same notice number submitted six times at once: the card lock serialises them, one
     reservation is made and every submission answers with it."""
     slot = factories.slot(main_office, card_pickup, capacity=5)
-    factories.card(city, "RCE000001")
+    factories.card(municipality, "RCE000001")
 
     codes = _submit_together(slot, _pickup(1), 6)
 
@@ -213,7 +213,7 @@ def test_a_card_pickup_double_submit_racing_itself_books_once(
 
 @pytest.mark.django_db(transaction=True)
 def test_families_sharing_members_race_and_exactly_one_books(
-    city: Any, main_office: Any, card_pickup: Any
+    municipality: Any, main_office: Any, card_pickup: Any
 ) -> None:
     """Two families name the same two children, typed in opposite order, and submit at once,
     four times over: each time one family books and the other is told the children are booked
@@ -224,7 +224,7 @@ def test_families_sharing_members_race_and_exactly_one_books(
     number returns the rows in that order anyway (tried: the test passes without the ORDER BY
     too) — the ORDER BY makes the order a guarantee rather than a property of the plan."""
     for n in range(1, 17):
-        factories.card(city, f"RCE{n:06d}")
+        factories.card(municipality, f"RCE{n:06d}")
     for round_ in range(4):
         slot = factories.slot(main_office, card_pickup, capacity=10, time=f"{10 + round_}:00")
         a, b, c, d = (_pickup(4 * round_ + n) for n in range(1, 5))

@@ -26,9 +26,9 @@ RESIDENT = Actor.resident()
 
 
 @pytest.fixture(autouse=True)
-def cards(city: Municipality) -> None:
+def cards(municipality: Municipality) -> None:
     for notice in ("ABC123456", "ABC000001", "ABC000010", "ABC000011"):
-        factories.card(city, notice)
+        factories.card(municipality, notice)
 
 
 def _book(slot: Slot) -> Reservation:

@@ -32,12 +32,12 @@ def _generate(site: Site, day: dt.date = VISIT_DAY) -> GenerationReport:
 
 
 def test_slots_follow_the_opening_hours_and_the_procedure_duration(
-    city: Municipality, cert_renewal: Procedure
+    municipality: Municipality, cert_renewal: Procedure
 ) -> None:
-    site = offices.site(city, counters=5, terminals=5, weekday_hours=("09:00", "12:00"))
+    site = offices.site(municipality, counters=5, terminals=5, weekday_hours=("09:00", "12:00"))
     site.procedures.set([cert_renewal])
-    city.walkin_share_percent = 20
-    city.save()
+    municipality.walkin_share_percent = 20
+    municipality.save()
     _generate(site)
     slots = list(Slot.objects.filter(site=site).order_by("starts_at"))
     assert len(slots) == 18  # 3 hours of 10-minute slots
@@ -47,20 +47,20 @@ def test_slots_follow_the_opening_hours_and_the_procedure_duration(
 
 
 def test_terminals_limit_procedures_that_need_one(
-    city: Municipality, cert_renewal: Procedure
+    municipality: Municipality, cert_renewal: Procedure
 ) -> None:
-    site = offices.site(city, counters=4, terminals=1, weekday_hours=("09:00", "10:00"))
+    site = offices.site(municipality, counters=4, terminals=1, weekday_hours=("09:00", "10:00"))
     site.procedures.set([cert_renewal])
-    city.walkin_share_percent = 0
-    city.save()
+    municipality.walkin_share_percent = 0
+    municipality.save()
     _generate(site)
     assert {s.capacity for s in Slot.objects.filter(site=site)} == {1}
 
 
 def test_shared_counters_are_split_by_weight_within_one_seat_over_the_day(
-    city: Municipality, card_pickup: Procedure, cert_renewal: Procedure
+    municipality: Municipality, card_pickup: Procedure, cert_renewal: Procedure
 ) -> None:
-    site = offices.site(city, counters=2, terminals=2)  # 08:30–17:15
+    site = offices.site(municipality, counters=2, terminals=2)  # 08:30–17:15
     site.procedures.set([card_pickup, cert_renewal])
     _generate(site)
     minutes = {"card_pickup": 0, "cert_renewal": 0}
@@ -71,8 +71,8 @@ def test_shared_counters_are_split_by_weight_within_one_seat_over_the_day(
     assert minutes["cert_renewal"] == pytest.approx(open_minutes * 30 / 80, abs=10)
 
 
-def test_closed_days_get_no_slots(city: Municipality, cert_renewal: Procedure) -> None:
-    site = offices.site(city)
+def test_closed_days_get_no_slots(municipality: Municipality, cert_renewal: Procedure) -> None:
+    site = offices.site(municipality)
     site.procedures.set([cert_renewal])
     regenerate_site_slots(
         site=site, first=dt.date(2026, 12, 5), last=dt.date(2026, 12, 6), actor=SYSTEM
@@ -80,8 +80,10 @@ def test_closed_days_get_no_slots(city: Municipality, cert_renewal: Procedure) -
     assert not Slot.objects.exists()
 
 
-def test_regenerating_twice_changes_nothing(city: Municipality, cert_renewal: Procedure) -> None:
-    site = offices.site(city)
+def test_regenerating_twice_changes_nothing(
+    municipality: Municipality, cert_renewal: Procedure
+) -> None:
+    site = offices.site(municipality)
     site.procedures.set([cert_renewal])
     first = _generate(site)
     again = _generate(site)
@@ -90,9 +92,9 @@ def test_regenerating_twice_changes_nothing(city: Municipality, cert_renewal: Pr
 
 
 def test_regeneration_after_a_closure_keeps_booked_slots_and_lists_them_as_conflicts(
-    city: Municipality, cert_renewal: Procedure
+    municipality: Municipality, cert_renewal: Procedure
 ) -> None:
-    site = offices.site(city, counters=2, terminals=2, weekday_hours=("09:00", "12:00"))
+    site = offices.site(municipality, counters=2, terminals=2, weekday_hours=("09:00", "12:00"))
     site.procedures.set([cert_renewal])
     _generate(site)
     booked_slot = Slot.objects.filter(site=site).order_by("starts_at")[3]
@@ -115,12 +117,12 @@ def test_regeneration_after_a_closure_keeps_booked_slots_and_lists_them_as_confl
 
 
 def test_a_capacity_cut_below_the_bookings_keeps_them_and_flags_the_slot(
-    city: Municipality, cert_renewal: Procedure
+    municipality: Municipality, cert_renewal: Procedure
 ) -> None:
-    site = offices.site(city, counters=5, terminals=5, weekday_hours=("09:00", "10:00"))
+    site = offices.site(municipality, counters=5, terminals=5, weekday_hours=("09:00", "10:00"))
     site.procedures.set([cert_renewal])
-    city.walkin_share_percent = 0
-    city.save()
+    municipality.walkin_share_percent = 0
+    municipality.save()
     _generate(site)
     slot = Slot.objects.filter(site=site).order_by("starts_at").first()
     assert slot is not None and slot.capacity == 5

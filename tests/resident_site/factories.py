@@ -16,6 +16,7 @@ from madoguchi.reservations.visit import Visit
 from tests.frozen_clock import RESIDENTS_NOW
 from tests.issuance.factories import card as issuance_card
 from tests.offices import factories as offices
+from tests.personas import HOME_NAME
 from tests.reservations import factories as reservations_factories
 
 NOW = RESIDENTS_NOW  # a Monday; no holiday in June
@@ -126,7 +127,7 @@ def visit(**overrides: Any) -> Visit:
         "is_proxy": False,
         "documents": ("交付通知書", "本人確認書類（写真付き1点、または写真なし2点）"),
         "change_until": VISIT_DAY - dt.timedelta(days=2),
-        "municipality": "テスト区",
+        "municipality": HOME_NAME,
         "contact": "市民課 03-1234-5678",
     }
     fields.update(overrides)
