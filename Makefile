@@ -46,13 +46,16 @@ demo: $(STAMP)
 	$(BIN)/madoguchi demo
 
 # SQLite first; then, when MADOGUCHI_TEST_DATABASE_URL is set, the suite again on PostgreSQL
-# (browser tests run once, in the SQLite pass).
+# (browser tests run once, in the SQLite pass). pytest-xdist runs one worker per CPU
+# (`make test TEST_WORKERS=0` runs in one process); each worker has its own test database
+# (PostgreSQL: test_madoguchi_gw0, …), its own Chromium and its own live server on a free port.
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	@if [ -n "$$MADOGUCHI_TEST_DATABASE_URL" ]; then \
-	  $(BIN)/pytest -m "not postgres" $(PYTEST_ARGS) && \
-	  DATABASE_URL="$$MADOGUCHI_TEST_DATABASE_URL" $(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
+	  $(BIN)/pytest -n $(TEST_WORKERS) -m "not postgres" $(PYTEST_ARGS) && \
+	  DATABASE_URL="$$MADOGUCHI_TEST_DATABASE_URL" $(BIN)/pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS); \
 	else \
-	  $(BIN)/pytest $(PYTEST_ARGS); \
+	  $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 lint: $(STAMP)
