@@ -33,6 +33,7 @@ from madoguchi.forecasts.report_import import ReportRefused, import_report
 from madoguchi.forecasts.selectors import holding_view
 from madoguchi.issuance.models import CardRecord
 from madoguchi.offices.models import Municipality, Site, SiteKind
+from tests import personas
 from tests.frozen_clock import DEMO_EVENING
 
 pytestmark = pytest.mark.django_db
@@ -53,17 +54,14 @@ def keys(settings: Any, tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def city(frozen: time_machine.Traveller) -> Municipality:
-    frozen.move_to(DEMO_EVENING)
-    return build_demo_city(residents=400, seed=3, today=TODAY).municipality
+DEMO_CITY = personas.DemoCity(residents=400, seed=3)
 
 
 @pytest.fixture
 def exported(frozen: time_machine.Traveller, settings: Any, tmp_path: Path) -> dict[str, Any]:
     """Deployment A: the demo city's signed report, built with A's own key directory inside a
     transaction that is then rolled back — the database the test goes on with is deployment B,
-    which never held the city, with its own (empty) key directory and trusted keys."""
+    which never held the demo_city, with its own (empty) key directory and trusted keys."""
     frozen.move_to(DEMO_EVENING)
     settings.MADOGUCHI_REPORT_KEY_DIR = tmp_path / "a-keys"
     document: dict[str, Any] = {}
@@ -106,10 +104,10 @@ def _nothing_imported() -> None:
 
 
 def test_the_report_adds_up_to_the_register_and_holds_no_personal_data(
-    city: Municipality, keys: Path
+    demo_city: Municipality, keys: Path
 ) -> None:
-    report = build_report(city, today=TODAY)
-    view = holding_view(city)
+    report = build_report(demo_city, today=TODAY)
+    view = holding_view(demo_city)
     assert view.total is not None
     assert report.holding.residents == view.total.residents > 0
     assert sum(b.card_holders for b in report.holding.by_age_band) == report.holding.card_holders
@@ -130,7 +128,7 @@ def test_the_report_adds_up_to_the_register_and_holds_no_personal_data(
     text = to_json(signed_document(report)).decode() + to_csv(signed_document(report)).decode(
         "utf-8-sig"
     )
-    cards = list(CardRecord.objects.filter(municipality=city))
+    cards = list(CardRecord.objects.filter(municipality=demo_city))
     assert cards
     for card in cards:
         for personal in (card.family_name, card.address, card.notice_number, card.application_id):
@@ -138,26 +136,26 @@ def test_the_report_adds_up_to_the_register_and_holds_no_personal_data(
     assert "birth" not in text and "name_kana" not in text
 
 
-def test_the_measures_follow_the_configuration(city: Municipality, keys: Path) -> None:
-    before = measures_of(city, TODAY)
-    Site.objects.filter(municipality=city, kind=SiteKind.POST_OFFICE).update(is_active=False)
-    without = measures_of(city, TODAY)
+def test_the_measures_follow_the_configuration(demo_city: Municipality, keys: Path) -> None:
+    before = measures_of(demo_city, TODAY)
+    Site.objects.filter(municipality=demo_city, kind=SiteKind.POST_OFFICE).update(is_active=False)
+    without = measures_of(demo_city, TODAY)
     assert not without.post_office_consignment and without.post_offices == 0
     Site.objects.create(
-        municipality=city, name="駅前郵便局", kind=SiteKind.POST_OFFICE, address="駅前1"
+        municipality=demo_city, name="駅前郵便局", kind=SiteKind.POST_OFFICE, address="駅前1"
     )
     Site.objects.create(
-        municipality=city, name="駅前郵便局2", kind=SiteKind.POST_OFFICE, address="駅前2"
+        municipality=demo_city, name="駅前郵便局2", kind=SiteKind.POST_OFFICE, address="駅前2"
     )
-    with_two = measures_of(city, TODAY)
+    with_two = measures_of(demo_city, TODAY)
     assert with_two.post_office_consignment and with_two.post_offices == 2
     assert before.reservations  # the demo city takes bookings
 
 
-def test_the_signing_key_is_made_once_and_kept_private(city: Municipality, keys: Path) -> None:
-    first = report_signing.own_public_key(city.code)
-    assert report_signing.own_public_key(city.code) == first
-    key_file = keys / "keys" / f"{city.code}.ed25519.pem"
+def test_the_signing_key_is_made_once_and_kept_private(demo_city: Municipality, keys: Path) -> None:
+    first = report_signing.own_public_key(demo_city.code)
+    assert report_signing.own_public_key(demo_city.code) == first
+    key_file = keys / "keys" / f"{demo_city.code}.ed25519.pem"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
 
@@ -193,13 +191,15 @@ def test_the_commands_export_and_import(
 
 
 def test_export_report_writes_a_file_the_other_side_verifies(
-    city: Municipality, keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo_city: Municipality, keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out.csv"
-    call_command("export_report", "--municipality", city.code, "--format", "csv", "-o", str(out))
-    call_command("report_public_key", "--municipality", city.code)
+    call_command(
+        "export_report", "--municipality", demo_city.code, "--format", "csv", "-o", str(out)
+    )
+    call_command("report_public_key", "--municipality", demo_city.code)
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line == f"{city.code} {report_signing.own_public_key(city.code)}"
+    assert line == f"{demo_city.code} {report_signing.own_public_key(demo_city.code)}"
     assert out.read_bytes().decode("utf-8-sig").startswith("key,value")
     with pytest.raises(ReportRefused, match="運用している自治体"):
         report_signing.register_public_key(*line.split())
