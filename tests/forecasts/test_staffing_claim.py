@@ -20,7 +20,7 @@ from madoguchi.forecasts.staffing_plan import (
     solve_staffing_plan,
     staffing_input,
 )
-from madoguchi.offices.models import Municipality, Site, SiteKind
+from madoguchi.offices.models import Municipality, Site, SiteKind, Terminal
 from madoguchi.staff.models import StaffUser
 from tests import personas
 from tests.conftest import login_staff
@@ -61,7 +61,8 @@ def _plan_hours(demo_city: Municipality, policy: PlanningPolicy) -> float:
     staffing = staffing_input(demo_city, today=TODAY, settings=settings)
     plan = solve_staffing_plan(staffing).plan
     assert plan is not None
-    return float(planned_hours(plan, staffing.problem.session_kinds).sum())
+    counters = float(planned_hours(plan, staffing.problem.session_kinds).sum())
+    return counters + float(staffing.back_office_hours.sum())
 
 
 def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(demo_city: Municipality) -> None:
@@ -89,7 +90,12 @@ def test_the_claim_adds_up_to_the_plan_and_to_its_own_totals(demo_city: Municipa
             assert hours == 0 and amount == rate > 0
             continue
         employment = "official" if line[3] == "職員" else "contractor"
-        kind = {"平日": "weekday", "夜間": "evening", "休日": "weekend"}[line[4]]
+        kind = {
+            "平日": "weekday",
+            "夜間": "evening",
+            "休日": "weekend",
+            "事務（交付前設定・通知）": "weekday",  # back-office hours at the weekday rate
+        }[line[4]]
         assert rate == policy.hourly_rate_yen(employment, kind)
         assert abs(amount - hours * rate) <= rate * 0.005 + 1
     month_yen = sum(int(line[8]) for line in months)
@@ -112,7 +118,16 @@ def test_contractor_hours_are_the_policys_share(demo_city: Municipality) -> None
     assert rates == {2400}
 
 
+def _only_the_temporary_site_hands_over_cards(city: Municipality) -> None:
+    """Without terminals at the offices, card work can only be done at the temporary site: the
+    plan must open it (its lines then appear in the claim)."""
+    Terminal.objects.filter(
+        site__municipality=city, site__kind__in=(SiteKind.MAIN_OFFICE, SiteKind.BRANCH_OFFICE)
+    ).update(is_active=False)
+
+
 def test_a_site_name_that_looks_like_a_formula_is_written_as_text(demo_city: Municipality) -> None:
+    _only_the_temporary_site_hands_over_cards(demo_city)
     Site.objects.filter(municipality=demo_city, kind=SiteKind.TEMPORARY).update(
         name='=HYPERLINK("http://example.invalid","x")'
     )
@@ -135,6 +150,7 @@ def test_the_page_shows_the_cost_in_yen_and_links_the_claim(demo_city: Municipal
 def test_the_xlsx_reads_back_as_the_csv_with_numbers_and_text_kept_apart(
     demo_city: Municipality,
 ) -> None:
+    _only_the_temporary_site_hands_over_cards(demo_city)
     Site.objects.filter(municipality=demo_city, kind=SiteKind.TEMPORARY).update(
         name='=HYPERLINK("http://example.invalid","x")'
     )
@@ -192,16 +208,29 @@ def test_a_staff_hours_limit_out_of_range_is_refused_in_japanese(demo_city) -> N
     ]
 
 
-def test_a_temporary_sites_fixed_costs_are_in_the_claim_and_the_plans_cost(demo_city) -> None:  # type: ignore[no-untyped-def]
-    """The demo's temporary site is linked to its option: its monthly cost is claimed for every
-    month of the horizon it is open, its set-up cost in the month it opens (when in the
-    horizon); the page's cost includes them; unlinked, neither appears (negative control)."""
+def test_the_plan_opens_a_temporary_site_only_when_worth_its_fixed_costs(demo_city) -> None:  # type: ignore[no-untyped-def]
+    """The demo's temporary site is linked to its option. With the demo's few residents the
+    permanent sites do the work more cheaply than its 1.7M yen: the plan leaves it closed and
+    claims no fixed cost. Without terminals at the permanent sites, card work can only be done
+    there: the plan opens it, and its monthly cost is claimed for every month of the horizon it
+    is open, its set-up cost in the month it opens; the page's cost includes them; unlinked,
+    neither appears (negative control)."""
     option = TemporaryCounterOption.objects.get(municipality=demo_city)
     temporary = Site.objects.get(municipality=demo_city, kind=SiteKind.TEMPORARY)
     assert option.site == temporary
     option.opens_on = dt.date(2026, 12, 10)  # inside the 8 weeks from 30 November
     option.closes_on = dt.date(2027, 1, 5)
     option.save()
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+
+    rows = _claim()
+    assert not [row for row in rows if row[3] == "固定費"]
+    assert not [row for row in rows if row[5] == temporary.name]  # no staff hours there either
+    page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert f"{temporary.name}: 開設しない（固定費に見合わない）" in page
+
+    _only_the_temporary_site_hands_over_cards(demo_city)
     rows = _claim()
     fixed = [row for row in rows if row[3] == "固定費"]
     monthly = [row for row in fixed if row[1] == "月別"]
@@ -215,11 +244,9 @@ def test_a_temporary_sites_fixed_costs_are_in_the_claim_and_the_plans_cost(demo_
     assert int(rows[-1][8]) == staff + 1_700_000
     fiscal = [row for row in fixed if row[1] == "年度計"]
     assert sum(int(row[8]) for row in fiscal) == 1_700_000
-
-    client = Client()
-    login_staff(client, StaffUser.objects.get(username="demo-manager"))
     page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
     assert f"{int(rows[-1][8]):,}" in page
+    assert f"{temporary.name}: 開設する" in page
 
     option.site = None
     option.save()

@@ -248,3 +248,61 @@ def test_a_total_staff_cap_too_low_is_named() -> None:
         solve_staffing(_problem([[30.0, 30.0]] * 3, total_staff_hours_per_week=59.0))
     with pytest.raises(StaffingError, match="total_staff_hours_per_week"):
         solve_staffing(_problem([[30.0, 30.0]], total_staff_hours_per_week=-1.0))
+
+
+def test_back_office_hours_are_costed_and_leave_the_counters_as_they_were_without_a_cap() -> None:
+    demand = [[30.0, 30.0]] * 3
+    back_office = np.array([[5.0, 2.0]] * 3)
+    free = solve_staffing(_problem(demand))
+    with_office = solve_staffing(_problem(demand, back_office_hours=back_office))
+    assert np.array_equal(with_office.counter_sessions, free.counter_sessions)
+    # at the cheapest session kind's hourly cost (the weekday's, 1.0) unless a price is given
+    assert with_office.cost == pytest.approx(free.cost + 21.0)
+    assert with_office.back_office_cost == pytest.approx(21.0)
+    priced = solve_staffing(
+        _problem(demand, back_office_hours=back_office, back_office_cost_per_hour=3.0)
+    )
+    assert priced.cost == pytest.approx(free.cost + 63.0)
+    assert priced.back_office_hours is not None
+    assert priced.back_office_hours.tolist() == back_office.tolist()
+
+
+def test_back_office_hours_count_against_the_staff_limits() -> None:
+    # Capped at 71 h for both sites, 64 counter-hours fit beside 7 back-office hours; the counters
+    # must then make do with 64 h: still 4 weekday sessions each (32 h ≥ 30 h).
+    demand = [[30.0, 30.0]] * 3
+    kinds_hours = np.array([k.session_hours for k in KINDS])
+    back_office = np.array([[5.0, 2.0]] * 3)
+    fits = solve_staffing(
+        _problem(demand, back_office_hours=back_office, total_staff_hours_per_week=71.0)
+    )
+    counter = (fits.counter_sessions @ kinds_hours).sum(axis=1)
+    assert (counter + back_office.sum(axis=1)).max() <= 71.0 + 1e-9
+    # at 67 h the counters have 60 h: exactly the work, with dearer evening sessions
+    tight = solve_staffing(
+        _problem(demand, back_office_hours=back_office, total_staff_hours_per_week=67.0)
+    )
+    assert (tight.counter_sessions @ kinds_hours).sum(axis=1).max() <= 60.0 + 1e-9
+    assert tight.cost == pytest.approx(3 * 66.0 + 21.0)
+    # without the back office 67 h would leave room; with it, 66 h is too little
+    with pytest.raises(StaffingInfeasibleError, match="all sites together"):
+        solve_staffing(
+            _problem(demand, back_office_hours=back_office, total_staff_hours_per_week=66.0)
+        )
+    solve_staffing(_problem(demand, total_staff_hours_per_week=66.0))
+    # per site: site 0 may staff 34 h, 5 of them back office → 29 h of counters < 30 h of work
+    with pytest.raises(StaffingInfeasibleError, match="site0"):
+        solve_staffing(
+            _problem(
+                demand,
+                back_office_hours=back_office,
+                staff_hours_per_week=np.array([34.0, 100.0]),
+            )
+        )
+
+
+def test_malformed_back_office_hours_are_refused() -> None:
+    with pytest.raises(StaffingError, match="back_office_hours"):
+        solve_staffing(_problem([[1.0]], back_office_hours=np.array([[-1.0]])))
+    with pytest.raises(StaffingError, match="back_office_hours"):
+        solve_staffing(_problem([[1.0]], back_office_hours=np.array([1.0])))

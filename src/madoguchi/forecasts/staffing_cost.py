@@ -11,11 +11,14 @@ Conventions:
   counts 3/7 in March, 4/7 in April).
 * The plan's "weekend" kind is a Saturday session (`PlanningPolicy.hourly_rate_yen`).
 * Contractor hours are `contractor_share_percent` of every counter hour; the rest are officials'.
+* Back-office hours (inspection and pre-issuance set-up of the cards delivered, notices; 時間帯
+  "事務") are in the plan at the weekday rate, split between officials and contractors as the
+  counter hours are.
 * A temporary site linked to its `TemporaryCounterOption` adds its fixed costs on lines of their
   own (従事者 "固定費"): the set-up and removal cost in the month it opens, when that month is in
   the plan's horizon, and the monthly cost for every month of the horizon in which it is open on
-  any day. They do not depend on the optimiser's choices (a site's dates are inputs), so they
-  add to the plan's cost without changing which plan is cheapest.
+  any day — only when the optimiser opened it (it weighs them against the counter-hours the site
+  saves; `staffing_plan.temporary_fixed_costs`).
 * Amounts are rounded to the yen per line; the fiscal-year lines add the rounded month lines, so
   a claim's lines always sum to its totals.
 """
@@ -32,7 +35,7 @@ import numpy as np
 from openpyxl import Workbook
 
 from madoguchi.core.csvsafe import safe_writer
-from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy, TemporaryCounterOption
+from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy
 from madoguchi.forecasts.staffing_plan import KIND_LABELS, StaffingInput
 from madoguchi.offices.models import SiteKind
 from madoguchi.planning.staffing import StaffingPlan
@@ -88,12 +91,15 @@ def claim_lines(
     hours = plan.counter_sessions * session_hours  # [week, site, kind] counter-hours
     contractor_share = policy.contractor_share_percent / 100
     places = [site.name if site.kind == SiteKind.TEMPORARY else "常設" for site in staffing.sites]
+    back_office = staffing.back_office_hours
     by_month: dict[tuple[str, str, str, str], float] = defaultdict(float)
     for w, monday in enumerate(staffing.week_starts):
         shares = _month_shares(monday)
         for s, place in enumerate(places):
-            for k, kind in enumerate(kinds):
-                counter_hours = float(hours[w, s, k])
+            for kind_name, counter_hours in [
+                *((kind.name, float(hours[w, s, k])) for k, kind in enumerate(kinds)),
+                ("back_office", float(back_office[w, s])),
+            ]:
                 if counter_hours <= 0:
                     continue
                 for employment, share in (
@@ -103,15 +109,17 @@ def claim_lines(
                     if share <= 0:
                         continue
                     for month, month_share in shares.items():
-                        key = (month, employment, kind.name, place)
+                        key = (month, employment, kind_name, place)
                         by_month[key] += counter_hours * share * month_share
     month_lines = []
     for (month, employment, kind_name, place), value in sorted(by_month.items()):
-        rate = policy.hourly_rate_yen(employment, kind_name)
+        rate = policy.hourly_rate_yen(
+            employment, "weekday" if kind_name == "back_office" else kind_name
+        )
         month_lines.append(
             ClaimLine(month, employment, kind_name, place, value, rate, round(value * rate))
         )
-    month_lines.extend(fixed_cost_lines(staffing))
+    month_lines.extend(fixed_cost_lines(staffing, plan))
     month_lines.sort(key=lambda line: (line.period, line.employment, line.session_kind, line.place))
     totals: dict[tuple[str, str, str, str, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for line in month_lines:
@@ -127,37 +135,21 @@ def claim_lines(
     return month_lines + total_lines
 
 
-def _months(first: dt.date, last: dt.date) -> list[tuple[int, int]]:
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def fixed_cost_lines(staffing: StaffingInput) -> list[ClaimLine]:
-    """The fixed costs of the plan's temporary sites (see the module docstring)."""
-    first = staffing.week_starts[0]
-    last = staffing.week_starts[-1] + dt.timedelta(days=6)
-    site_ids = [site.pk for site in staffing.sites if site.kind == SiteKind.TEMPORARY]
-    lines = []
-    for option in TemporaryCounterOption.objects.filter(site_id__in=site_ids).select_related(
-        "site"
-    ):
-        assert option.site is not None  # filtered on site_id
-        place = option.site.name
-        setup = int(option.setup_cost_yen)
-        if setup > 0 and first <= option.opens_on <= last:
-            period = f"{option.opens_on.year:04d}-{option.opens_on.month:02d}"
-            lines.append(ClaimLine(period, "fixed", "setup", place, 0.0, setup, setup))
-        monthly = int(option.monthly_cost_yen)
-        if monthly <= 0:
-            continue
-        for year, month in _months(max(first, option.opens_on), min(last, option.closes_on)):
-            period = f"{year:04d}-{month:02d}"
-            lines.append(ClaimLine(period, "fixed", "monthly", place, 0.0, monthly, monthly))
-    return lines
+def fixed_cost_lines(staffing: StaffingInput, plan: StaffingPlan) -> list[ClaimLine]:
+    """The fixed costs of the temporary sites the plan opens (see the module docstring)."""
+    return [
+        ClaimLine(
+            cost.period,
+            "fixed",
+            cost.kind,
+            staffing.sites[cost.site_index].name,
+            0.0,
+            cost.yen,
+            cost.yen,
+        )
+        for cost in staffing.fixed_costs
+        if plan.temporary_used[cost.site_index]
+    ]
 
 
 def claim_rows(lines: list[ClaimLine], *, municipality: str) -> list[tuple[str | int | float, ...]]:

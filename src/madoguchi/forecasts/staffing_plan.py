@@ -25,6 +25,11 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
   blended weekday rate (`StaffingSettings.weekday_rate_yen`). Work still waiting after the
   last week is priced at the dearest session hour (no closing at the horizon); each counter-hour
   a site's weekly hours move costs `StaffingSettings.change_cost` (a steadier roster).
+* Back-office hours (set-up and notices of the cards delivered) go to the permanent sites that
+  hand over cards, in proportion to their card work, and count against the staff limits at the
+  weekday rate. A temporary site linked to its `TemporaryCounterOption` is a binary choice with
+  its fixed costs in the horizon (`temporary_fixed_costs`); its work may move to the permanent
+  sites that hand over cards and theirs to it (`_shares_work`), so closing it stays possible.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from madoguchi.core.dates import monday_of
+from madoguchi.forecasts.models import TemporaryCounterOption
 from madoguchi.forecasts.selectors import municipality_forecast, municipality_work
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import (
@@ -65,7 +71,12 @@ from madoguchi.planning.workload import PICKUP_WORK, PIN_RESET_WORK
 FloatArray = npt.NDArray[np.float64]
 
 KIND_NAMES = ("weekday", "evening", "weekend")
-KIND_LABELS = {"weekday": "平日", "evening": "夜間", "weekend": "休日"}
+KIND_LABELS = {
+    "weekday": "平日",
+    "evening": "夜間",
+    "weekend": "休日",
+    "back_office": "事務（交付前設定・通知）",
+}
 DEFAULT_TIME_LIMIT_SECONDS = 5.0
 MIP_REL_GAP = 0.01
 
@@ -106,6 +117,51 @@ class StaffingInput:
     cert_renewals: FloatArray
     card_hours: FloatArray
     cert_hours: FloatArray
+    fixed_costs: tuple[FixedCost, ...] = ()
+    """The temporary sites' fixed costs in the horizon (the optimiser opens a site or not)."""
+
+    @property
+    def back_office_hours(self) -> FloatArray:
+        """[week, site] staff hours of back-office work the plan includes."""
+        return self.problem.back_office
+
+
+@dataclass(frozen=True)
+class FixedCost:
+    """One fixed cost of temporary site `site_index`: `kind` setup (in the month it opens) or
+    monthly (every month of the horizon it is open on any day), in `period` YYYY-MM."""
+
+    site_index: int
+    period: str
+    kind: str
+    yen: int
+
+
+def temporary_fixed_costs(sites: list[Site], week_starts: list[dt.date]) -> tuple[FixedCost, ...]:
+    """The fixed costs of the temporary sites linked to their `TemporaryCounterOption` within
+    the plan's horizon: the set-up cost in the month it opens, when that month is in the
+    horizon, and the monthly cost for every month of the horizon in which it is open."""
+    first = week_starts[0]
+    last = week_starts[-1] + dt.timedelta(days=6)
+    index = {site.pk: i for i, site in enumerate(sites) if site.kind == SiteKind.TEMPORARY}
+    costs = []
+    for option in TemporaryCounterOption.objects.filter(site_id__in=list(index)):
+        assert option.site_id is not None  # filtered on site_id
+        site_index = index[option.site_id]
+        setup = int(option.setup_cost_yen)
+        if setup > 0 and first <= option.opens_on <= last:
+            period = f"{option.opens_on.year:04d}-{option.opens_on.month:02d}"
+            costs.append(FixedCost(site_index, period, "setup", setup))
+        monthly = int(option.monthly_cost_yen)
+        if monthly <= 0:
+            continue
+        day = max(first, option.opens_on).replace(day=1)
+        while day <= min(last, option.closes_on):
+            costs.append(
+                FixedCost(site_index, f"{day.year:04d}-{day.month:02d}", "monthly", monthly)
+            )
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+    return tuple(costs)
 
 
 @dataclass(frozen=True)
@@ -130,17 +186,18 @@ def _counter_work_hours(
     months: int,
     settings: StaffingSettings,
     week_starts: list[dt.date],
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Counter-hours per plan week of all the counter work (`selectors.municipality_work`:
     hand-overs after the production lag, applications, certificates, PIN resets, other visits,
-    each at the municipality's minutes), split into card work and certificate work."""
+    each at the municipality's minutes), split into card work and certificate work; and the
+    back-office hours (set-up and notices of the cards delivered)."""
     work = municipality_work(municipality, start=start, months=months, take_up=settings.take_up)
     first = work.week_starts.index(week_starts[0])
     weeks = slice(first, first + len(week_starts))
     load = work.workload
     card = sum((load.hours(kind)[weeks] for kind in CARD_COUNTER_WORK), np.zeros(len(week_starts)))
     cert = sum((load.hours(kind)[weeks] for kind in CERT_COUNTER_WORK), np.zeros(len(week_starts)))
-    return np.asarray(card), np.asarray(cert)
+    return np.asarray(card), np.asarray(cert), np.asarray(load.back_office_hours[weeks])
 
 
 def _weekly_capacity_hours(
@@ -290,12 +347,33 @@ def staffing_input(
     if not sites:
         raise StaffingError("no active site offers card or certificate renewals")
 
-    card_work, cert_work = _counter_work_hours(
+    card_work, cert_work, back_office_work = _counter_work_hours(
         municipality, start=start, months=months, settings=settings, week_starts=week_starts
     )
     card_hours = _split(card_work, np.array(card_capacity).T)
     cert_hours = _split(cert_work, np.array(cert_capacity).T)
+    # back-office work (set-up, notices) is done at the permanent sites that hand over cards, in
+    # proportion to their card work: a temporary counter hands over cards set up elsewhere
+    permanent_card = card_hours * np.array([site.kind != SiteKind.TEMPORARY for site in sites])
+    back_office = _split(
+        back_office_work, permanent_card if permanent_card.sum() > 0 else card_hours
+    )
     kinds = session_kinds_from_calendars(sessions_by_site, settings)
+    fixed_costs = temporary_fixed_costs(sites, week_starts)
+    fixed = np.full(len(sites), np.nan)
+    for cost in fixed_costs:
+        fixed[cost.site_index] = np.nan_to_num(fixed[cost.site_index]) + cost.yen
+    temporary = [i for i, site in enumerate(sites) if not np.isnan(fixed[i])]
+    permanent = [i for i, site in enumerate(sites) if site.kind != SiteKind.TEMPORARY]
+    # a temporary site with a fixed cost may stay closed: its work can go to the permanent
+    # sites offering the same work, and theirs to it
+    spill = tuple(
+        pair
+        for t in temporary
+        for p in permanent
+        for pair in ((t, p), (p, t))
+        if _shares_work(card_capacity, cert_capacity, t, p)
+    )
     problem = StaffingProblem(
         site_names=tuple(site.name for site in sites),
         demand_hours=card_hours + cert_hours,
@@ -311,6 +389,10 @@ def staffing_input(
         ),
         lead_time_weeks=settings.lead_time_weeks,
         total_staff_hours_per_week=settings.total_staff_hours_per_week,
+        temporary_fixed_cost=fixed if temporary else None,
+        spill=spill,
+        back_office_hours=back_office,
+        back_office_cost_per_hour=settings.weekday_cost * settings.weekday_rate_yen,
         change_cost_per_hour=settings.change_cost
         * settings.weekday_cost
         * settings.weekday_rate_yen,
@@ -323,7 +405,20 @@ def staffing_input(
         cert_renewals=cert,
         card_hours=card_hours,
         cert_hours=cert_hours,
+        fixed_costs=fixed_costs,
     )
+
+
+def _shares_work(
+    card_capacity: list[FloatArray], cert_capacity: list[FloatArray], one: int, other: int
+) -> bool:
+    """Whether work may move between two sites: both hand over cards, or neither does and both
+    renew certificates (the plan counts hours, not their kind, so a site that hands over cards
+    never sends its work to one that cannot — a post office)."""
+    cards = [card_capacity[one].sum() > 0, card_capacity[other].sum() > 0]
+    if any(cards):
+        return all(cards)
+    return bool(cert_capacity[one].sum() > 0 and cert_capacity[other].sum() > 0)
 
 
 _INFEASIBLE = re.compile(

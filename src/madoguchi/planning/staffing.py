@@ -27,6 +27,14 @@ is priced at what serving it later costs (``carry_over_cost_per_hour``), so the 
 by closing counters and leaving the last weeks' work to a week nobody planned; plus, optionally,
 a price per counter-hour of change in a site's weekly hours (``change_cost_per_hour``, with
 ``d⁺[w,s] − d⁻[w,s] = hours[w,s] − hours[w−1,s]``), which keeps the roster steady.
+
+Back-office work (``back_office_hours[w,s]``: inspection and pre-issuance set-up of the cards
+delivered, notices) is staff time but not counter time: it is done in its week on weekday
+hours, so it takes its hours out of the site's and the municipality's staff limits
+(``Σ_k hours_k x[w,t,k] + back_office[w,t] ≤ staff_hours_per_week[t]``, and the same summed over
+sites against ``total_staff_hours_per_week``) and is costed at ``back_office_cost_per_hour``.
+A temporary site is opened (``y[s] = 1``) only when the counter-hours it saves are worth its fixed
+cost.
 """
 
 from __future__ import annotations
@@ -173,6 +181,9 @@ class StaffingProblem:
     penalty): a higher price gives a steadier roster at some extra staff cost.
     ``total_staff_hours_per_week`` caps the counter-hours of all sites together in each week (the
     staff the municipality can field: headcount × hours each; None = no cap).
+    ``back_office_hours`` — [week, site] staff hours of back-office work (set-up, notices), done
+    in its week; it counts against both staff limits and costs ``back_office_cost_per_hour`` an
+    hour (None: the cheapest session kind's hourly cost, a weekday hour).
     """
 
     site_names: tuple[str, ...]
@@ -191,6 +202,8 @@ class StaffingProblem:
     carry_over_cost_per_hour: float | None = None
     change_cost_per_hour: float = 0.0
     total_staff_hours_per_week: float | None = None
+    back_office_hours: FloatArray | None = None
+    back_office_cost_per_hour: float | None = None
 
     @property
     def weeks(self) -> int:
@@ -220,6 +233,14 @@ class StaffingProblem:
                 raise StaffingError(f"{name} must hold one value per site")
         if self.open_weeks is not None and self.open_weeks.shape != (weeks, sites):
             raise StaffingError("open_weeks must be (weeks, sites)")
+        if self.back_office_hours is not None and (
+            self.back_office_hours.shape != (weeks, sites)
+            or not np.isfinite(self.back_office_hours).all()
+            or (self.back_office_hours < 0).any()
+        ):
+            raise StaffingError("back_office_hours must be (weeks, sites), finite and ≥ 0")
+        if self.back_office_cost_per_hour is not None and not self.back_office_cost_per_hour >= 0:
+            raise StaffingError("back_office_cost_per_hour must be ≥ 0")
         if self.site_kind_days is not None and (
             self.site_kind_days.shape != (sites, len(self.session_kinds))
             or (self.site_kind_days < 0).any()
@@ -240,6 +261,20 @@ class StaffingProblem:
             self.carry_over_cost_per_hour is None or self.carry_over_cost_per_hour >= 0
         ):
             raise StaffingError("change and carry-over costs must be ≥ 0")
+
+    @property
+    def back_office(self) -> FloatArray:
+        """Back-office staff hours [week, site] (zeros when none were given)."""
+        if self.back_office_hours is None:
+            return np.zeros(self.demand_hours.shape)
+        return self.back_office_hours
+
+    @property
+    def back_office_price(self) -> float:
+        """Cost of one back-office hour (see the class docstring)."""
+        if self.back_office_cost_per_hour is not None:
+            return self.back_office_cost_per_hour
+        return min(kind.cost_per_counter_hour for kind in self.session_kinds)
 
     @property
     def carry_over_price(self) -> float:
@@ -274,6 +309,10 @@ class StaffingPlan:
     solve_seconds: float
     variables: int
     integer_variables: int
+    back_office_hours: FloatArray | None = None
+    """Back-office staff hours [week, site] in the plan (the problem's, done in their week)."""
+    back_office_cost: float = 0.0
+    """Their cost, part of ``cost``."""
 
     @property
     def counters_open(self) -> FloatArray:
@@ -288,9 +327,10 @@ def _diagnose(problem: StaffingProblem, site_week_hours: FloatArray) -> str:
     `site_week_hours` — per site, counter-hours one counter offers in a full week.
     """
     capacity = problem.max_counters.astype(np.float64) * site_week_hours
-    if problem.staff_hours_per_week is not None:
-        capacity = np.minimum(capacity, problem.staff_hours_per_week)
     weekly = np.broadcast_to(capacity, problem.demand_hours.shape).copy()
+    if problem.staff_hours_per_week is not None:  # less the back office's hours
+        weekly = np.minimum(weekly, problem.staff_hours_per_week[None, :] - problem.back_office)
+    weekly = np.maximum(weekly, 0.0)
     if problem.open_weeks is not None:
         weekly[~problem.open_weeks] = 0.0
     reach = weekly.copy()  # capacity of a site plus every site it may spill to (an upper bound)
@@ -317,9 +357,8 @@ def _diagnose(problem: StaffingProblem, site_week_hours: FloatArray) -> str:
         )
     if problem.total_staff_hours_per_week is not None:
         due = must_serve.sum(axis=1)
-        available = np.cumsum(
-            np.minimum(weekly.sum(axis=1), problem.total_staff_hours_per_week), axis=0
-        )
+        staff = problem.total_staff_hours_per_week - problem.back_office.sum(axis=1)
+        available = np.cumsum(np.maximum(np.minimum(weekly.sum(axis=1), staff), 0.0), axis=0)
         short_total = due - available > 1e-6
         if short_total.any():
             week = int(np.argmax(short_total))
@@ -360,6 +399,7 @@ def solve_staffing(
         else np.broadcast_to(days, (sites, kinds))
     )
     hourly_cost = np.array([k.cost_per_counter_hour for k in problem.session_kinds])
+    back_office = problem.back_office
     demand = problem.demand_hours
     fixed = (
         problem.temporary_fixed_cost
@@ -456,7 +496,9 @@ def solve_staffing(
             )
             add(staff_row[w_g, j_g], x_index(w_g, limited[j_g], k_g), hours[k_g])
             row_lower.append(np.full(weeks * limited.size, -np.inf))
-            row_upper.append(np.tile(problem.staff_hours_per_week[limited], weeks))
+            row_upper.append(
+                (problem.staff_hours_per_week[limited][None, :] - back_office[:, limited]).ravel()
+            )
             next_row += weeks * limited.size
 
     # All sites together: Σ_s Σ_k hours_k x[w,s,k] ≤ the staff the municipality can field.
@@ -464,7 +506,7 @@ def solve_staffing(
         w_g, s_g, k_g = np.meshgrid(week_ids, np.arange(sites), np.arange(kinds), indexing="ij")
         add(next_row + w_g, x_index(w_g, s_g, k_g), hours[k_g])
         row_lower.append(np.full(weeks, -np.inf))
-        row_upper.append(np.full(weeks, problem.total_staff_hours_per_week))
+        row_upper.append(problem.total_staff_hours_per_week - back_office.sum(axis=1))
         next_row += weeks
 
     # Temporary sites: x[w,t,k] ≤ max_counters[t] · y[t].
@@ -517,6 +559,7 @@ def solve_staffing(
         raise StaffingError(f"the solver stopped without a plan: {result.message}")
 
     solution = np.asarray(result.x, dtype=np.float64)
+    back_office_cost = float(back_office.sum()) * problem.back_office_price
     counter_sessions = solution[x0:y0].reshape(weeks, sites, kinds)
     if not relax:
         counter_sessions = np.round(counter_sessions)
@@ -528,11 +571,11 @@ def solve_staffing(
     np.add.at(spilled.T, pair_origin[crossing], flows[:, crossing].T)
     temporary_used = np.zeros(sites, dtype=bool)
     temporary_used[temporary_sites] = solution[y0:f0] > 0.5
-    cost_value = float(result.fun)
+    cost_value = float(result.fun) + back_office_cost
     if relax:
         status, gap, bound = "relaxed", 0.0, cost_value
     else:
-        bound = float(getattr(result, "mip_dual_bound", math.nan))
+        bound = float(getattr(result, "mip_dual_bound", math.nan)) + back_office_cost
         gap = float(getattr(result, "mip_gap", math.nan))
         status = "optimal" if result.status == 0 else "time_limit"
     return StaffingPlan(
@@ -543,6 +586,8 @@ def solve_staffing(
         spilled_hours=spilled,
         temporary_used=temporary_used,
         cost=cost_value,
+        back_office_hours=back_office.copy(),
+        back_office_cost=back_office_cost,
         dual_bound=bound,
         mip_gap=gap,
         status=status,

@@ -6,6 +6,7 @@ import math
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -148,6 +149,7 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
                 "card": staffing.card_hours[w, s],
                 "cert": staffing.cert_hours[w, s],
                 "backlog": plan.backlog_hours[w, s],
+                "back_office": staffing.back_office_hours[w, s],
             }
             for w in range(problem.weeks)
         ]
@@ -160,9 +162,16 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
                 "rows": rows,
             }
         )
+    fixed = problem.temporary_fixed_cost
     return {
         **_status(plan),
         "sites": sites,
+        "back_office_hours": float(staffing.back_office_hours.sum()),
+        "temporary_sites": [
+            {"name": site.name, "used": bool(plan.temporary_used[s])}
+            for s, site in enumerate(staffing.sites)
+            if fixed is not None and not np.isnan(fixed[s])
+        ],
         "weeks": [
             {
                 "label": labels[w],
@@ -170,6 +179,7 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
                 "cert": staffing.cert_renewals[w],
                 "workload": workload[w],
                 "planned": hours[w].sum(),
+                "back_office": staffing.back_office_hours[w].sum(),
             }
             for w in range(problem.weeks)
         ],
