@@ -23,6 +23,7 @@ from madoguchi.env import (
     env_int,
     env_list,
     env_login_limits,
+    env_mapping,
     env_rate_limits,
     env_secret,
     env_str,
@@ -99,6 +100,8 @@ MIDDLEWARE = [
     "madoguchi.core.middleware.ContentSecurityPolicyMiddleware",
     "madoguchi.core.middleware.RequestGuardMiddleware",  # NUL bytes, oversized bodies, DB down
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # public pages: the municipality of /m/<code>/ or of the host (docs/municipalities.md)
+    "madoguchi.offices.tenancy.MunicipalityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.api.middleware.JsonMethodNotAllowedMiddleware",
     "madoguchi.api.middleware.ApiLaneMiddleware",  # /api/ skips the page middleware below
@@ -375,6 +378,13 @@ PORT = env_int("MADOGUCHI_PORT", 8000, minimum=1, maximum=65535)
 # the queue slip (core/links.py). Unset: this machine on MADOGUCHI_PORT (`serve --port` and
 # `demo --port` set it for their port when it is unset).
 PUBLIC_BASE_URL = env_str("MADOGUCHI_PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}")
+# Several municipalities on one deployment (docs/municipalities.md): each municipality's
+# residents' site is at /m/<municipality code>/ and, for a host named here, at that host's root
+# (`host=code,host=code`; the host also belongs in MADOGUCHI_ALLOWED_HOSTS). With one
+# municipality its site stays at /.
+MUNICIPALITY_HOSTS = {
+    host.lower(): code for host, code in env_mapping("MADOGUCHI_MUNICIPALITY_HOSTS", {}).items()
+}
 # gunicorn sync workers for `madoguchi serve`: one per core with the database on this machine,
 # 2 × cores + 1 with a remote one (env.default_workers, decision 0010).
 WORKERS = env_int("MADOGUCHI_WORKERS", default_workers(DATABASE_URL), minimum=1, maximum=64)

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.test import Client
 
 from madoguchi.demo.city import build_demo_city
-from madoguchi.offices.models import Site, SiteKind
+from madoguchi.offices.models import Municipality, Site, SiteKind
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,51 @@ def test_home_page_lists_sites_with_their_hours_in_japanese(
     assert "08:30〜17:15" in html
     assert "デモ中央郵便局" in html
     assert '<html lang="ja">' in html
+
+
+def test_two_demo_municipalities_each_have_their_own_sites_staff_and_cards(
+    frozen: time_machine.Traveller,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from madoguchi.demo.city import DEMO_CITIES
+    from madoguchi.issuance.models import CardRecord
+    from madoguchi.staff.models import StaffUser
+
+    frozen.move_to(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC))  # 10:00 in Tokyo
+    out = StringIO()
+    call_command("demo", residents=40, municipalities=2, no_serve=True, stdout=out)
+    printed = out.getvalue()
+    first, second = DEMO_CITIES[0], DEMO_CITIES[1]
+    for city in (first, second):
+        assert f"住民向けサイト: /m/{city.code}/" in printed
+        assert f"ユーザー名 {city.username('manager')}" in printed
+        staff = StaffUser.objects.filter(username__startswith=f"{city.staff_prefix}-")
+        assert {u.municipality_id for u in staff} == {Municipality.objects.get(code=city.code).pk}
+        cards = CardRecord.objects.filter(application_id__startswith=city.card_prefix)
+        assert cards.exists()
+        assert {c.municipality.code for c in cards} == {city.code}
+    # each residents' site shows its own sites only; / lists both municipalities
+    second_home = Client().get(f"/m/{second.code}/").content.decode()
+    assert "見本町役場 住民課" in second_home and "デモ市役所 本庁舎" not in second_home
+    first_home = Client().get(f"/m/{first.code}/").content.decode()
+    assert "デモ市役所 本庁舎" in first_home and "見本町役場" not in first_home
+    root = Client().get("/").content.decode()
+    assert f'href="/m/{first.code}/"' in root and f'href="/m/{second.code}/"' in root
+    # a municipality's manager sees its own sites in the staff console, not the other's
+    assert Site.objects.filter(municipality__code=second.code).count() == 2
+
+
+def test_the_demo_refuses_more_municipalities_than_it_has() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from madoguchi.demo.city import DEMO_CITIES
+
+    err = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("demo", municipalities=len(DEMO_CITIES) + 1, no_serve=True, stderr=err)
+    assert "--municipalities" in err.getvalue()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import Any
 
 import pytest
 import time_machine
@@ -23,8 +24,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture
-def cached(monkeypatch: pytest.MonkeyPatch) -> None:
+def cached(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     monkeypatch.setattr(views, "DISPLAY_CACHE_SECONDS", 1)
+    # as deployed: the request's municipality (offices.tenancy) from the reference cache
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
 
 
 def issue(hall: Hall) -> QueueTicket:

@@ -25,6 +25,8 @@ TTL = 2
 @pytest.fixture
 def cached(settings: Any) -> None:
     settings.MADOGUCHI_PAGE_CACHE_SECONDS = TTL
+    # as deployed: the request's municipality (offices.tenancy) from the reference cache
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
 
 
 def day_url(city: factories.City) -> str:

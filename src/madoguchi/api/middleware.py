@@ -22,7 +22,7 @@ class JsonMethodNotAllowedMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code == 405 and request.path.startswith(API_PREFIX):
+        if response.status_code == 405 and request.path_info.startswith(API_PREFIX):
             json = JsonResponse(
                 {
                     "error": "method_not_allowed",

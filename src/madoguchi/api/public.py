@@ -31,7 +31,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
-from madoguchi.offices.models import Procedure
+from madoguchi.offices.models import Municipality, Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import normalize
 from madoguchi.reservations.models import Channel, Reservation, Slot
@@ -47,6 +47,12 @@ router = Router(tags=["booking"])
 
 ERRORS = {404: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
 API_ACTOR = Actor.resident("api")
+
+
+def _municipality(request: HttpRequest) -> Municipality | None:
+    """The municipality this API is asked for (`/m/<code>/api/v1/` or its host:
+    offices.tenancy); every answer holds its sites, slots and bookings only."""
+    return getattr(request, "municipality", None)
 
 
 def _limit(request: HttpRequest, *, write: bool = False) -> None:
@@ -102,7 +108,7 @@ def list_sites(request: HttpRequest) -> list[SiteOut]:
             kind=site.kind,
             procedures=[p.code for p in offered_procedures(site)],
         )
-        for site in active_sites()
+        for site in active_sites(_municipality(request))
     ]
 
 
@@ -120,7 +126,7 @@ class SlotQuery(Input):
 def list_slots(request: HttpRequest, path: Path[SiteId], query: Query[SlotQuery]) -> list[SlotOut]:
     """Offered slots inside the booking window (full ones with remaining 0)."""
     _limit(request)
-    if not active_sites().filter(pk=path.site_id).exists():
+    if not active_sites(_municipality(request)).filter(pk=path.site_id).exists():
         raise DomainError("site_not_found", _("窓口が見つかりません。"), status=404)
     today = clock.today()
     date_from = query.date_from or today
@@ -166,6 +172,7 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
         actor=API_ACTOR,
         channel=Channel.API,
         language=body.language,
+        municipality=_municipality(request),
     )
     first = reservations[0]
     return Status(
@@ -196,7 +203,9 @@ def _found(
     _limit(request, write=write)
     normalize.refuse_individual_number(code)
     hit("code", normalize.normalize_reservation_code(code))
-    return find_reservation_for_resident(code=code, birth_date=birth_date)
+    return find_reservation_for_resident(
+        code=code, birth_date=birth_date, municipality=_municipality(request)
+    )
 
 
 @router.get("/reservations/{code}", response={200: ReservationOut, **ERRORS})

@@ -97,8 +97,9 @@ class TicketOut(Schema):
     serving_labels: list[str] = Field(description="`serving` as shown, with prefixes")
 
 
-def _site(site_id: int) -> Site:
-    site = active_sites().filter(pk=site_id).first()
+def _site(request: HttpRequest, site_id: int) -> Site:
+    """An active site of the municipality the API is asked for (offices.tenancy)."""
+    site = active_sites(getattr(request, "municipality", None)).filter(pk=site_id).first()
     if site is None:
         raise DomainError("site_not_found", _("窓口が見つかりません。"), status=404)
     return site
@@ -115,7 +116,7 @@ def take_ticket(
     """A numbered place in the site's queue today (409 `site_closed` outside today's hours)."""
     hit("ip", client_ip(request))
     hit("ip_write", client_ip(request))
-    site = _site(path.site_id)
+    site = _site(request, path.site_id)
     procedure = Procedure.objects.filter(code=body.procedure).first()
     if procedure is None:
         raise DomainError(
@@ -146,7 +147,7 @@ def take_ticket(
 def site_queue(request: HttpRequest, path: Path[SiteId]) -> QueueOut:
     """How many wait, which numbers are at the counters, and the wait for a newcomer."""
     hit("ip", client_ip(request))
-    state = queue_state(_site(path.site_id))
+    state = queue_state(_site(request, path.site_id))
     codes = dict(Procedure.objects.filter(pk__in=state.wait_by_procedure).values_list("pk", "code"))
     return QueueOut(
         site_id=state.site.pk,
@@ -170,7 +171,10 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
     """Position and estimated wait of the ticket behind `token` (404 for unknown tokens)."""
     hit("ip", client_ip(request))
     ticket = ticket_by_token(path.token)
-    if ticket is None:
+    municipality = getattr(request, "municipality", None)
+    if ticket is None or (
+        municipality is not None and ticket.site.municipality_id != municipality.pk
+    ):
         raise _ticket_not_found()
     view = ticket_view(ticket)
     at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)

@@ -6,22 +6,30 @@ import os
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.http import urlencode
 
 PUBLIC_URLCONF = "madoguchi.public_urls"
 BASE_URL_VARIABLE = "MADOGUCHI_PUBLIC_BASE_URL"
 
 
-def public_url(viewname: str, *, kwargs: dict[str, Any] | None = None, **query: str) -> str:
+def public_url(
+    viewname: str, *, kwargs: dict[str, Any] | None = None, base: str | None = None, **query: str
+) -> str:
     """`viewname` of the public site as an absolute URL, with `query` as its query string.
 
     Reversed against the public URLconf, not the deployment's own: a staff-zone deployment does
-    not serve the residents' pages but its mails and slips must link to them.
+    not serve the residents' pages but its mails and slips must link to them. `base` replaces
+    `MADOGUCHI_PUBLIC_BASE_URL` (one municipality's site among several: `offices.tenancy`).
     """
-    path = reverse(viewname, urlconf=PUBLIC_URLCONF, kwargs=kwargs)
+    # the path from the site's root: a request's own script prefix (a municipality's /m/<code>/
+    # while one of its pages is answered) is not part of it
+    path = (
+        "/" + reverse(viewname, urlconf=PUBLIC_URLCONF, kwargs=kwargs)[len(get_script_prefix()) :]
+    )
     suffix = f"?{urlencode(query)}" if query else ""
-    return str(settings.PUBLIC_BASE_URL).rstrip("/") + path + suffix
+    root = str(settings.PUBLIC_BASE_URL if base is None else base).rstrip("/")
+    return root + path + suffix
 
 
 def follow_server_port(*, host: str, port: int) -> str:

@@ -64,7 +64,7 @@ class StaffLanguageMiddleware:
 
 def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
     """A refusal in the shape the path expects: JSON under /api/, else a small page."""
-    if request.path.startswith(API_PREFIX):
+    if request.path_info.startswith(API_PREFIX):  # also under /m/<code>/ (offices.tenancy)
         response: HttpResponse = JsonResponse(
             {"error": code, "message": message},
             status=status,

@@ -5,7 +5,8 @@ pages (congestion, display, a site's ticket page) are the same for every anonymo
 a language, yet rendering one costs 5–40 ms of templates and queries — against ~0.5 ms for a
 static file. `cached_page(seconds)` keeps each such page's HTML per process for a few seconds:
 
-- The key is the view, its path, the query string and the language. What makes a page personal
+- The key is the view, the request's municipality (several on one deployment), its path, the
+  query string and the language. What makes a page personal
   is never served from the cache: a session or messages cookie (or one the view names), any
   method but GET, an answer other than 200 or one that sets a cookie.
 - The CSRF token of the page's forms (the language switch) is rendered as a marker and each
@@ -150,6 +151,9 @@ def cached_page(
             original = _with_marked_notice(request) if carried is not None else None
             key = (
                 name,
+                # the municipality a host or /m/<code>/ chose (offices.tenancy): one host's
+                # path is another's too
+                str(getattr(getattr(request, "municipality", None), "pk", "")),
                 request.path,
                 request.META.get("QUERY_STRING", ""),
                 getattr(request, "LANGUAGE_CODE", ""),

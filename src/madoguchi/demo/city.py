@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
-from madoguchi.demo.pipeline import load_demo_pipeline
+from madoguchi.demo.pipeline import PREFIX, load_demo_pipeline
 from madoguchi.demo.today import SiteDay, load_demo_day
 from madoguchi.forecasts.models import TemporaryCounterOption
 from madoguchi.forecasts.register_import import import_register
@@ -42,10 +43,11 @@ from madoguchi.staff.second_factor import give_demo_second_factor
 DEMO_MUNICIPALITY_CODE = "999997"  # 99xxx is no real municipality; check digit valid
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 — the published password of the synthetic demo only
 DEMO_STAFF = (
-    ("demo-manager", Role.MANAGER, "管理", "花子", True),
-    ("demo-official", Role.OFFICIAL, "窓口", "太郎", False),
-    ("demo-contractor", Role.CONTRACTOR, "委託", "次郎", False),
+    ("manager", Role.MANAGER, "管理", "花子", True),
+    ("official", Role.OFFICIAL, "窓口", "太郎", False),
+    ("contractor", Role.CONTRACTOR, "委託", "次郎", False),
 )
+"""Each demo city's staff: `<staff_prefix>-manager`, `-official`, `-contractor`."""
 
 _ALL_BUT_POST = [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]
 
@@ -105,12 +107,45 @@ PROCEDURES = (
 
 
 @dataclass(frozen=True)
+class DemoCity:
+    """One fictitious municipality of the demo: `madoguchi demo --municipalities N` loads the
+    first N of `DEMO_CITIES` into one deployment, each with its own sites, staff, register,
+    cards and today's visitors. A city is data plus the function that lays out its sites."""
+
+    code: str
+    name: str
+    name_en: str
+    place: str
+    """The place name its addresses and holidays start with."""
+    staff_prefix: str
+    card_prefix: str
+    """14 digits every demo card's application id starts with (a 9-digit serial follows)."""
+    resident_share: float
+    """Its register's size as a share of `--residents`."""
+    local_holiday: tuple[str, dt.date]
+    build_sites: Callable[[Municipality, dict[str, Procedure], dt.date], SiteSet]
+
+    def username(self, role: str) -> str:
+        return f"{self.staff_prefix}-{role}"
+
+
+@dataclass(frozen=True)
+class SiteSet:
+    """The sites a demo city's layout created: `main` gets the holiday opening, `staffed` are
+    the sites its officials and contractors work at."""
+
+    main: Site
+    staffed: tuple[Site, ...]
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     municipality: Municipality
     sites: int
     residents: int
     staff_usernames: tuple[str, ...]
     today: tuple[SiteDay, ...] = ()
+    city: DemoCity | None = None
 
 
 def _weekly(
@@ -167,25 +202,11 @@ def _next_weekday(day: dt.date, weekday: int) -> dt.date:
     return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
 
 
-@transaction.atomic
-def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary:
-    """Create or refresh the demo city; returns what it holds. Idempotent for equal arguments."""
-    municipality, _ = Municipality.objects.update_or_create(
-        code=DEMO_MUNICIPALITY_CODE,
-        defaults={
-            "name": "デモ市（架空）",
-            "name_en": "Demo City (fictitious)",
-            "closes_sunday_after_third_saturday": True,
-        },
-    )
-    procedures = {}
-    for spec in PROCEDURES:
-        procedure, _ = Procedure.objects.update_or_create(
-            code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"}
-        )
-        procedures[procedure.code] = procedure
+def _demo_city_sites(
+    municipality: Municipality, procedures: dict[str, Procedure], today: dt.date
+) -> SiteSet:
+    """デモ市: a main office, two branches, a temporary counter by the station, a post office."""
     everything = list(procedures.values())
-
     main = _site(
         municipality,
         name="デモ市役所 本庁舎",
@@ -262,12 +283,97 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
     )
     _weekly(post, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
 
+    return SiteSet(main=main, staffed=(main, temporary))
+
+
+def _sample_town_sites(
+    municipality: Municipality, procedures: dict[str, Procedure], today: dt.date
+) -> SiteSet:
+    """見本町: a small town — its town hall (Saturday mornings too) and one branch."""
+    everything = list(procedures.values())
+    hall = _site(
+        municipality,
+        name="見本町役場 住民課",
+        kind=SiteKind.MAIN_OFFICE,
+        address="見本町役場通り一丁目1番地 役場1階",
+        postal_code="987-6501",
+        access_notes="見本駅から町営バス「役場前」下車すぐ。駐車場あり。",
+        counters=3,
+        terminals=2,
+        procedures=everything,
+    )
+    _weekly(hall, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 3)
+    _weekly(hall, (5,), SessionKind.WEEKEND, "09:00", "12:00", 2)
+    branch = _site(
+        municipality,
+        name="見本町 東出張所",
+        kind=SiteKind.BRANCH_OFFICE,
+        address="見本町東浦三丁目2番",
+        postal_code="987-6601",
+        access_notes="東浦公民館の中です。",
+        counters=1,
+        terminals=1,
+        procedures=[procedures[ProcedureCode.CARD_PICKUP], procedures[ProcedureCode.CERT_RENEWAL]],
+    )
+    _weekly(branch, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
+    return SiteSet(main=hall, staffed=(hall, branch))
+
+
+DEMO_CITIES: tuple[DemoCity, ...] = (
+    DemoCity(
+        code=DEMO_MUNICIPALITY_CODE,
+        name="デモ市（架空）",
+        name_en="Demo City (fictitious)",
+        place="デモ市",
+        staff_prefix="demo",
+        card_prefix=PREFIX,
+        resident_share=1.0,
+        local_holiday=("デモ市 市民の日", dt.date(2000, 6, 23)),
+        build_sites=_demo_city_sites,
+    ),
+    DemoCity(
+        code="999989",  # 99998 + its check digit: no real municipality either
+        name="見本町（架空）",
+        name_en="Mihon Town (fictitious)",
+        place="見本町",
+        staff_prefix="demo2",
+        card_prefix="99998900000000",
+        resident_share=0.25,
+        local_holiday=("見本町 町民の日", dt.date(2000, 10, 1)),
+        build_sites=_sample_town_sites,
+    ),
+)
+"""The demo's municipalities, in the order `--municipalities N` takes them."""
+
+
+@transaction.atomic
+def build_demo_city(
+    *, residents: int, seed: int, today: dt.date, city: DemoCity = DEMO_CITIES[0]
+) -> DemoSummary:
+    """Create or refresh one demo city; returns what it holds. Idempotent for equal arguments."""
+    municipality, _ = Municipality.objects.update_or_create(
+        code=city.code,
+        defaults={
+            "name": city.name,
+            "name_en": city.name_en,
+            "closes_sunday_after_third_saturday": True,
+        },
+    )
+    procedures = {}
+    for spec in PROCEDURES:
+        procedure, _ = Procedure.objects.update_or_create(
+            code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"}
+        )
+        procedures[procedure.code] = procedure
+    layout = city.build_sites(municipality, procedures, today)
+    main = layout.main
+
     Closure.objects.update_or_create(
         municipality=municipality,
         site=None,
         kind=ClosureKind.LOCAL_HOLIDAY,
-        reason="デモ市 市民の日",
-        defaults={"first_day": dt.date(2000, 6, 23), "recurs_yearly": True},
+        reason=city.local_holiday[0],
+        defaults={"first_day": city.local_holiday[1], "recurs_yearly": True},
     )
     outage_day = _next_weekday(today + dt.timedelta(days=21), 2)
     Closure.objects.update_or_create(
@@ -290,7 +396,8 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
     )
 
     usernames = []
-    for username, role, last, first, is_admin in DEMO_STAFF:
+    for suffix, role, last, first, is_admin in DEMO_STAFF:
+        username = city.username(suffix)
         user, created = StaffUser.objects.get_or_create(
             username=username,
             defaults={"last_name": last, "first_name": first, "role": role},
@@ -302,11 +409,13 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         user.is_superuser = is_admin
         user.save()
         if role in (Role.OFFICIAL, Role.CONTRACTOR):
-            user.sites.set([main, temporary])
+            user.sites.set(layout.staffed)
         give_demo_second_factor(user)  # its published secret: `madoguchi demo` prints it
         usernames.append(username)
 
-    register_count = _load_register(municipality, residents=residents, seed=seed, today=today)
+    register_count = _load_register(
+        municipality, residents=round(residents * city.resident_share), seed=seed, today=today
+    )
     regenerate_slots(  # bookable slots for the next 8 weeks (covers the 45-day window)
         first=today,
         last=today + dt.timedelta(weeks=8),
@@ -320,7 +429,14 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         subject_id=municipality.pk,
         after={"residents": register_count, "seed": seed},
     )
-    load_demo_pipeline(municipality=municipality, seed=seed, today=today)
+    load_demo_pipeline(
+        municipality=municipality,
+        seed=seed,
+        today=today,
+        prefix=city.card_prefix,
+        place=city.place,
+        official=city.username("official"),
+    )
     live = load_demo_day(municipality=municipality, seed=seed) if today == clock.today() else []
     return DemoSummary(
         municipality=municipality,
@@ -328,6 +444,7 @@ def build_demo_city(*, residents: int, seed: int, today: dt.date) -> DemoSummary
         residents=register_count,
         staff_usernames=tuple(usernames),
         today=tuple(live),
+        city=city,
     )
 
 

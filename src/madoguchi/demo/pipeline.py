@@ -19,6 +19,7 @@ from madoguchi.offices.models import Municipality
 from madoguchi.staff.models import StaffUser
 
 PREFIX = "99999700000000"  # 14 digits + 9-digit serial = a 23-digit application id
+"""The first demo city's application ids; each demo city has its own (`card_prefix`)."""
 CARDS = 320
 FAMILY = [
     ("山田", "ヤマダ"),
@@ -47,9 +48,18 @@ def _when(today: dt.date, days_ago: int) -> dt.datetime:
     return clock.at(today - dt.timedelta(days=max(days_ago, 0)), dt.time(10, 0))
 
 
-def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date) -> int:
-    """Create the demo cards once; returns how many demo cards exist."""
-    existing = CardRecord.objects.filter(application_id__startswith=PREFIX)
+def load_demo_pipeline(
+    *,
+    municipality: Municipality,
+    seed: int,
+    today: dt.date,
+    prefix: str = PREFIX,
+    place: str = "デモ市",
+    official: str = "demo-official",
+) -> int:
+    """Create the demo cards of `municipality` once (application ids starting with `prefix`,
+    addresses in `place`, hand-overs by the staff account `official`); returns how many exist."""
+    existing = CardRecord.objects.filter(application_id__startswith=prefix)
     if existing.exists():
         return existing.count()
     rng = random.Random(seed)
@@ -63,14 +73,14 @@ def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date)
         cards.append(
             CardRecord(
                 municipality=municipality,
-                application_id=f"{PREFIX}{index:09d}",
+                application_id=f"{prefix}{index:09d}",
                 family_name=family,
                 given_name=given,
                 family_name_kana=family_kana,
                 given_name_kana=given_kana,
                 birth_date=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randint(0, 29_000)),
                 postal_code=f"123-{4500 + rng.randint(0, 399):04d}",
-                address=f"デモ市{rng.choice(TOWNS)}{rng.randint(1, 30)}番{rng.randint(1, 20)}号",
+                address=f"{place}{rng.choice(TOWNS)}{rng.randint(1, 30)}番{rng.randint(1, 20)}号",
                 application_kind=rng.choice(["renewal", "renewal", "new", "reissue"]),
                 applied_on=today - dt.timedelta(days=days_ago + rng.randint(25, 55)),
                 previous_card_expires_on=today + dt.timedelta(days=rng.randint(-20, 200)),
@@ -78,7 +88,7 @@ def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date)
             )
         )
     CardRecord.objects.bulk_create(cards)
-    cards = list(CardRecord.objects.filter(application_id__startswith=PREFIX).order_by("pk"))
+    cards = list(CardRecord.objects.filter(application_id__startswith=prefix).order_by("pk"))
     age = {c.pk: (today - c.delivered_on).days for c in cards}
     # Inspected: everything older than 2 days, except a few defects.
     defects = [c for c in cards if age[c.pk] > 2][:4]
@@ -93,15 +103,15 @@ def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date)
     # Notices: older than 9 days (some 10–14 day cards still wait: at risk).
     noticed = [c for c in setup if age[c.pk] > 9 and not (10 <= age[c.pk] <= 12)]
     services.issue_notices(cards=noticed, actor=actor, municipality=municipality)
-    official = StaffUser.objects.filter(username="demo-official").first()
+    handing = StaffUser.objects.filter(username=official, municipality=municipality).first()
     handed = [c for c in noticed if 25 <= age[c.pk] <= 60 and c.pk % 3 != 0]
-    if official is not None:
+    if handing is not None:
         for card in handed:
             card.refresh_from_db()
             services.hand_over_card(
                 card=card,
-                actor=Actor.staff(official),
-                staff_user=official,
+                actor=Actor.staff(handing),
+                staff_user=handing,
                 is_proxy=card.pk % 11 == 0,
                 id_document_class=(
                     IdDocumentClass.TWO_OTHER if card.pk % 7 == 0 else IdDocumentClass.ONE_PHOTO
@@ -121,7 +131,7 @@ def load_demo_pipeline(*, municipality: Municipality, seed: int, today: dt.date)
         due = services.destroy_due_on(card, policy)
         if due is not None and due <= today:
             services.destroy_card(card=card, actor=actor, staff_user=None)
-    return CardRecord.objects.filter(application_id__startswith=PREFIX).count()
+    return CardRecord.objects.filter(application_id__startswith=prefix).count()
 
 
 def _backdate(cards: list[CardRecord], age: dict[int, int], today: dt.date) -> None:

@@ -9,15 +9,16 @@ from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.offices.models import ProcedureCode
 
 
-def sample_notice_lines(count: int = 3) -> list[str]:
-    """A few notice numbers with birth dates of demo cards ready to book."""
+def sample_notice_lines(count: int = 3, *, prefix: str = PREFIX, site_path: str = "/") -> list[str]:
+    """A few notice numbers with birth dates of demo cards ready to book (the demo city whose
+    application ids start with `prefix`; its residents' site at `site_path`)."""
     cards = CardRecord.objects.filter(
-        application_id__startswith=PREFIX, status=CardStatus.NOTICE_ISSUED
+        application_id__startswith=prefix, status=CardStatus.NOTICE_ISSUED
     ).order_by("pk")[:count]
     lines = [
         f"  交付通知書番号 {format_notice_number(c.notice_number or '')}"
         f"  生年月日 {c.birth_date:%Y-%m-%d}"
         for c in cards
     ]
-    title = f"カード受け取り予約の試し用（/book/{ProcedureCode.CARD_PICKUP.value}/）:"
+    title = f"カード受け取り予約の試し用（{site_path}book/{ProcedureCode.CARD_PICKUP.value}/）:"
     return [title, *lines] if lines else []

@@ -40,13 +40,13 @@ from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.core import clock
 from madoguchi.core.csvsafe import safe_writer
-from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
 from madoguchi.offices.hours_text import jp_date, site_notes, weekly_hours
 from madoguchi.offices.models import Municipality, NoticeLayout, ProcedureCode
 from madoguchi.offices.selectors import site_hours
+from madoguchi.offices.tenancy import resident_url
 
 PARALLEL_FROM = 1000
 QR_WORKERS = 2
@@ -87,23 +87,29 @@ def font_for(text: str) -> str:
     return FONT if all(ord(c) in glyphs for c in text if not c.isspace()) else WIDE_FONT
 
 
-def language_lines() -> tuple[str, ...]:
+def language_lines(municipality: Municipality | None = None) -> tuple[str, ...]:
     """One line per offered language other than Japanese, in that language: where to read the
-    guidance and book the pick-up in it (docs/languages.md)."""
+    guidance and book the pick-up in it (docs/languages.md) — on `municipality`'s residents'
+    site (its host, or /m/<code>/ among several)."""
     lines = []
     for code, name in settings.LANGUAGES:
         if code == settings.LANGUAGE_CODE:
             continue
-        url = public_url("resident_site:in_language", kwargs={"code": code})
+        url = resident_url(municipality, "resident_site:in_language", kwargs={"code": code})
         with translation.override(code):
             text = gettext("この通知書の案内と受け取りの予約をこの言語で：%(url)s") % {"url": url}
         lines.append(f"{name}: {text}")
     return tuple(lines)
 
 
-def booking_urls(notice_numbers: Sequence[str]) -> list[str]:
-    """The residents' card pick-up booking page with each number filled in (one reverse)."""
-    page = public_url("resident_site:sites", kwargs={"procedure": ProcedureCode.CARD_PICKUP})
+def booking_urls(
+    notice_numbers: Sequence[str], municipality: Municipality | None = None
+) -> list[str]:
+    """The residents' card pick-up booking page with each number filled in (one reverse), on
+    `municipality`'s residents' site (its host, or /m/<code>/ among several)."""
+    page = resident_url(
+        municipality, "resident_site:sites", kwargs={"procedure": ProcedureCode.CARD_PICKUP}
+    )
     return [f"{page}?{urlencode({'notice': number})}" for number in notice_numbers]
 
 
@@ -201,7 +207,7 @@ def _notice_context(municipality: Municipality, *, today: dt.date, reminder: boo
         contact=contact or (municipality.name,),
         phone=municipality.contact_phone,
         layout=municipality.notice_layout,
-        languages=language_lines(),
+        languages=language_lines(municipality),
     )
 
 
@@ -519,7 +525,10 @@ def _render_notice_batches(
         canvas.beginForm(_form_name(context))
         (_draw_postcard_static if postcard else _draw_static)(canvas, context)
         canvas.endForm()
-        payloads = booking_urls([card.notice_number or "" for card in cards])
+        payloads = booking_urls(
+            [card.notice_number or "" for card in cards],
+            cards[0].municipality if cards else None,
+        )
         for card, code, payload in zip(cards, _qr_codes(payloads), payloads, strict=True):
             if postcard:
                 _draw_postcard(canvas, context, card, code, payload)

@@ -73,8 +73,26 @@ def procedure_by_code(code: str) -> Procedure | None:
     )
 
 
+_municipalities: dict[str, tuple[float, dict[str, Municipality]]] = {}
+
+
+def municipalities_by_code() -> dict[str, Municipality]:
+    """Every municipality by code (what `offices.tenancy` resolves each public request
+    against), kept like the other reference data (read-only!)."""
+    ttl = settings.MADOGUCHI_REFERENCE_CACHE_SECONDS
+    now = time.monotonic()
+    hit = _municipalities.get("all")
+    if ttl > 0 and hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    found = {m.code: m for m in Municipality.objects.order_by("code")}
+    if ttl > 0:
+        _municipalities["all"] = (now, found)
+    return found
+
+
 def forget_reference_data(**_: object) -> None:
     _reference.clear()
+    _municipalities.clear()
 
 
 for _model in (Municipality, Site, Procedure):
@@ -82,15 +100,18 @@ for _model in (Municipality, Site, Procedure):
     post_delete.connect(forget_reference_data, sender=_model, dispatch_uid=f"ref-del-{_model}")
 
 
-def active_sites() -> QuerySet[Site]:
-    """Sites in service, main office first, with their procedures prefetched."""
+def active_sites(municipality: Municipality | None = None) -> QuerySet[Site]:
+    """Sites in service, main office first, with their procedures prefetched; only
+    `municipality`'s when given (every public page passes the request's: offices.tenancy)."""
     kind_rank = Case(
         *(When(kind=kind, then=Value(rank)) for rank, kind in enumerate(KIND_ORDER)),
         output_field=IntegerField(),
     )
+    sites = Site.objects.filter(is_active=True)
+    if municipality is not None:
+        sites = sites.filter(municipality=municipality)
     return (
-        Site.objects.filter(is_active=True)
-        .select_related("municipality")
+        sites.select_related("municipality")
         .prefetch_related(Prefetch("procedures", queryset=Procedure.objects.order_by("sort_order")))
         .order_by("municipality_id", kind_rank, "name")
     )
@@ -108,8 +129,11 @@ class SiteHours:
     days: list[SiteDay]
 
 
-def site_hours(first: dt.date, days: int) -> list[SiteHours]:
-    """Every active site with its offered procedures and its hours for `days` days from `first`."""
+def site_hours(
+    first: dt.date, days: int, municipality: Municipality | None = None
+) -> list[SiteHours]:
+    """Every active site (of `municipality` when given) with its offered procedures and its
+    hours for `days` days from `first`."""
     last = first + dt.timedelta(days=days - 1)
     return [
         SiteHours(
@@ -117,5 +141,5 @@ def site_hours(first: dt.date, days: int) -> list[SiteHours]:
             procedures=offered_procedures(site),
             days=list(SiteCalendar.load(site).days(first, last)),
         )
-        for site in active_sites()
+        for site in active_sites(municipality)
     ]

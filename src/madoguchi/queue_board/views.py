@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -32,11 +32,11 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.core.links import public_url
 from madoguchi.core.pagecache import CSRF_MARK, cached_page
 from madoguchi.core.ratelimit import client_ip, hit
-from madoguchi.offices.models import Site
+from madoguchi.offices.models import Municipality, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.offices.tenancy import resident_url
 from madoguchi.queue_board.forms import TakeTicketForm
 from madoguchi.walkins.kiosks import COOKIE_MAX_AGE as KIOSK_COOKIE_MAX_AGE
 from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
@@ -71,16 +71,26 @@ is the other guard)."""
 PHONE_COOLDOWN_COOKIE = "madoguchi_ticket"
 
 
-def _site(site_id: int) -> Site:
-    site = active_sites().filter(pk=site_id).first()
+def _municipality(request: HttpRequest) -> Municipality | None:
+    """The municipality whose queue pages these are (offices.tenancy)."""
+    return getattr(request, "municipality", None)
+
+
+def _ours(request: HttpRequest, site: Site) -> bool:
+    municipality = _municipality(request)
+    return municipality is None or site.municipality_id == municipality.pk
+
+
+def _site(request: HttpRequest, site_id: int) -> Site:
+    site = active_sites(_municipality(request)).filter(pk=site_id).first()
     if site is None:
         raise Http404("no such site")
     return site
 
 
-def _ticket(token: str) -> QueueTicket:
+def _ticket(request: HttpRequest, token: str) -> QueueTicket:
     ticket = ticket_by_token(token)
-    if ticket is None:
+    if ticket is None or not _ours(request, ticket.site):
         raise Http404("no such ticket")
     return ticket
 
@@ -105,9 +115,9 @@ def _ticket_and_queue(request: HttpRequest, token: str) -> tuple[QueueTicket, Qu
     if not personal and DISPLAY_CACHE_SECONDS > 0:
         for at, snapshot in list(_snapshots.values()):
             found = snapshot.ticket(token) if now - at < DISPLAY_CACHE_SECONDS else None
-            if found is not None:
+            if found is not None and _ours(request, snapshot.site):
                 return found, snapshot
-    ticket = _ticket(token)
+    ticket = _ticket(request, token)
     held = _snapshots.get(ticket.site_id)
     if held is not None and now - held[0] < DISPLAY_CACHE_SECONDS:
         return ticket, held[1]
@@ -124,9 +134,9 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _congestion_rows() -> list[dict[str, Any]]:
+def _congestion_rows(municipality: Municipality | None) -> list[dict[str, Any]]:
     rows = []
-    for site in active_sites():
+    for site in active_sites(municipality):
         intake = intake_today(site)
         row: dict[str, Any] = {
             "site_id": site.pk,
@@ -152,8 +162,14 @@ def _congestion_rows() -> list[dict[str, Any]]:
 def index(request: HttpRequest) -> HttpResponse:
     """混雑状況: every site with today's hours, whether it takes walk-in tickets now, how many
     wait and the estimated wait — from the cache (`CONGESTION_CACHE_SECONDS` old at most)."""
+    municipality = _municipality(request)
     rows: list[dict[str, Any]] = (
-        cache.get_or_set("queue_board:congestion", _congestion_rows, CONGESTION_CACHE_SECONDS) or []
+        cache.get_or_set(
+            f"queue_board:congestion:{municipality.pk if municipality else ''}",
+            lambda: _congestion_rows(municipality),
+            CONGESTION_CACHE_SECONDS,
+        )
+        or []
     )
     response = render(
         request,
@@ -195,15 +211,17 @@ def _display_payload(site: Site) -> dict[str, Any]:
     }
 
 
-def _cached_display(site_id: int) -> dict[str, Any]:
-    """The display's data, built at most once per `DISPLAY_CACHE_SECONDS` per site (the site
-    itself is read only then)."""
+def _cached_display(request: HttpRequest, site_id: int) -> dict[str, Any]:
+    """The display's data, built at most once per `DISPLAY_CACHE_SECONDS` per site and
+    municipality asked through (the site itself is read — and found to be of the request's
+    municipality — only then)."""
+    municipality = _municipality(request)
     payload: dict[str, Any] | None = cache.get_or_set(
-        f"queue_board:display:{site_id}",
-        lambda: _display_payload(_site(site_id)),
+        f"queue_board:display:{municipality.pk if municipality else ''}:{site_id}",
+        lambda: _display_payload(_site(request, site_id)),
         DISPLAY_CACHE_SECONDS,
     )
-    return payload if payload is not None else _display_payload(_site(site_id))
+    return payload if payload is not None else _display_payload(_site(request, site_id))
 
 
 @cached_page(lambda: DISPLAY_CACHE_SECONDS)
@@ -211,13 +229,13 @@ def board(request: HttpRequest, site_id: int) -> HttpResponse:
     """The waiting-room display (a TV, 1920×1080 first): numbers being called with their
     counter, the next numbers, the waiting count and estimate, in Japanese and English.
     `display.js` keeps it current; without JavaScript it has a link to reload."""
-    site = _site(site_id)
+    site = _site(request, site_id)
     return render(
         request,
         "queue_board/display.html",
         {
             "site": site,
-            "data": _cached_display(site.pk),
+            "data": _cached_display(request, site.pk),
             "poll_seconds": DISPLAY_POLL_SECONDS,
             "json_url": reverse("queue_board:board_json", args=[site.pk]),
         },
@@ -226,7 +244,7 @@ def board(request: HttpRequest, site_id: int) -> HttpResponse:
 
 def board_json(request: HttpRequest, site_id: int) -> JsonResponse:
     """The display's data (polled by `display.js`)."""
-    response = JsonResponse(_cached_display(site_id))
+    response = JsonResponse(_cached_display(request, site_id))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -242,7 +260,7 @@ def _recent_ticket(request: HttpRequest) -> str | None:
 def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     """Take a ticket on a phone; then see it on its own page. A closed site says so (and when
     it opens) before the form; one phone takes at most one ticket a minute."""
-    site = _site(site_id)
+    site = _site(request, site_id)
     state = queue_state(site)
     form = TakeTicketForm(
         request.POST or None,
@@ -309,7 +327,7 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
     """The entrance tablet: one large button per procedure; a tap issues the ticket. Only a
     tablet registered as this site's kiosk (`walkins.kiosks`) may use it; anything else —
     a phone that found the address — is refused with 403 and sent to the phone page."""
-    site = _site(site_id)
+    site = _site(request, site_id)
     device = kiosk_for(site, request.COOKIES.get(KIOSK_COOKIE))
     if device is None:
         return _kiosk_refused(request, site)
@@ -346,6 +364,8 @@ def kiosk_activate(request: HttpRequest, token: str) -> HttpResponse:
     tablet: a button makes this browser the site's kiosk (a signed cookie), then the kiosk
     page opens. A used, expired or revoked link says so (410)."""
     device = pending_activation(token)
+    if device is not None and not _ours(request, device.site):
+        device = None  # another municipality's kiosk: as unknown as a wrong link
     if request.method == "POST" and device is not None:
         try:
             device, cookie = activate_kiosk(token=token, actor=Actor.resident("kiosk-activation"))
@@ -375,8 +395,10 @@ def kiosk_activate(request: HttpRequest, token: str) -> HttpResponse:
 def kiosk_ticket(request: HttpRequest, token: str) -> HttpResponse:
     """The ticket just issued at the kiosk: the number, a QR code of its phone page, a print
     button; back to the start by itself after `KIOSK_RETURN_SECONDS` (or with the link)."""
-    ticket = _ticket(token)
-    phone_page = public_url("queue_board:ticket", kwargs={"token": ticket.token})
+    ticket = _ticket(request, token)
+    phone_page = resident_url(
+        ticket.site.municipality, "queue_board:ticket", kwargs={"token": ticket.token}
+    )
     qr = segno.make(phone_page, error="m").svg_inline(
         scale=5, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
     )
@@ -431,6 +453,7 @@ def _shared_ticket_page(request: HttpRequest, view: TicketView) -> str:
     phones of a site share a handful of pages instead of rendering one each."""
     ticket, context = view.ticket, _ticket_context(view, request)
     key = (
+        get_script_prefix(),  # a municipality's /m/<code>/ or a host's root: the page's links
         ticket.site_id,
         ticket.procedure_id,
         ticket.counter_id,
@@ -515,7 +538,7 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """The holder gives up their place."""
     try:
-        cancel_ticket(ticket=_ticket(token), actor=Actor.resident("web"))
+        cancel_ticket(ticket=_ticket(request, token), actor=Actor.resident("web"))
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -30,8 +30,8 @@ KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED)
 def _context(visit: Visit, today: dt.date | None) -> dict[str, Any]:
     return {
         "visit": visit,
-        "lookup_url": public_url("resident_site:lookup", code=visit.code),
-        "book_url": public_url("resident_site:procedures"),
+        "lookup_url": public_url("resident_site:lookup", base=visit.site_url, code=visit.code),
+        "book_url": public_url("resident_site:procedures", base=visit.site_url),
         "changes_open": visit.can_change_on(today or clock.today()),
     }
 

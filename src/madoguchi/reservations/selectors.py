@@ -223,32 +223,40 @@ def free_card_pickup_seats(
     return int(total or 0)
 
 
-def find_reservation_for_resident(*, code: str, birth_date: dt.date) -> Reservation:
-    """The reservation with this code and birth date; the uniform 404 `not_found` otherwise
-    (the same answer for a wrong code and a wrong birth date)."""
+def _of(municipality: Municipality | None) -> QuerySet[Reservation]:
+    reservations = Reservation.objects.select_related("slot__site", "procedure")
+    if municipality is not None:
+        reservations = reservations.filter(slot__site__municipality=municipality)
+    return reservations
+
+
+def find_reservation_for_resident(
+    *, code: str, birth_date: dt.date, municipality: Municipality | None = None
+) -> Reservation:
+    """The reservation with this code and birth date (at `municipality`'s sites when given: the
+    residents' site it is asked on); the uniform 404 `not_found` otherwise (the same answer for
+    a wrong code, a wrong birth date and another municipality's booking)."""
     normalized = normalize.normalize_reservation_code(code)
-    reservation = (
-        Reservation.objects.select_related("slot__site", "procedure")
-        .filter(code=normalized)
-        .first()
-        if normalized
-        else None
-    )
+    reservation = _of(municipality).filter(code=normalized).first() if normalized else None
     if reservation is None or reservation.birth_date != birth_date:
         raise not_found()
     return reservation
 
 
-def find_reservation_by_number(*, number: str, birth_date: dt.date) -> Reservation:
+def find_reservation_by_number(
+    *, number: str, birth_date: dt.date, municipality: Municipality | None = None
+) -> Reservation:
     """What the look-up page finds: `number` is a booking code (予約コード) or a notice number
     (交付通知書番号, which finds that card's active pick-up booking), with the birth date given
     when booking. The uniform 404 `not_found` for an unknown number, a notice number without an
     active booking and a wrong birth date alike (no enumeration)."""
     if normalize.normalize_reservation_code(number):
-        return find_reservation_for_resident(code=number, birth_date=birth_date)
+        return find_reservation_for_resident(
+            code=number, birth_date=birth_date, municipality=municipality
+        )
     notice = numbers.normalize_notice_number(number)
     reservation = (
-        Reservation.objects.select_related("slot__site", "procedure")
+        _of(municipality)
         .filter(
             person_key=f"notice:{notice}",
             procedure__code=ProcedureCode.CARD_PICKUP,

@@ -37,7 +37,7 @@ from madoguchi.issuance.services import (
     mark_card_booked,
     mark_card_unbooked,
 )
-from madoguchi.offices.models import Procedure, ProcedureCode
+from madoguchi.offices.models import Municipality, Procedure, ProcedureCode
 from madoguchi.reservations import fastpath, mail, normalize, notify
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
@@ -300,13 +300,20 @@ def _unclaimed(slot: Slot, *, seats: int) -> DomainError:
     return SlotFullError(nearest_free_slots(slot=slot, seats=seats))
 
 
-def _load_slot(slot_id: int, procedure_code: str) -> tuple[Slot, Procedure]:
+def _load_slot(
+    slot_id: int, procedure_code: str, municipality_id: int | None = None
+) -> tuple[Slot, Procedure]:
     """The slot with its site, municipality and procedure, all from the per-process cache
     (`selectors.slot_for_booking`). A slot's time, site and procedure never change; its seats
     are never read from here (the claim counts them) and the claim re-checks `is_offered`, so
-    a cached slot cannot let a booking through that the database would not."""
+    a cached slot cannot let a booking through that the database would not. With
+    `municipality_id`, another municipality's slot is as unknown as a wrong id."""
     slot = slot_for_booking(slot_id)
-    if slot is None or slot.procedure.code != procedure_code:
+    if (
+        slot is None
+        or slot.procedure.code != procedure_code
+        or (municipality_id is not None and slot.site.municipality_id != municipality_id)
+    ):
         raise DomainError(
             "invalid_slot", _("選ばれた枠が見つかりません。もう一度枠をお選びください。")
         )
@@ -324,6 +331,7 @@ def book_reservation(
     actor: Actor,
     channel: str = Channel.WEB,
     language: str = "ja",
+    municipality: Municipality | None = None,
     _unsafe_read_then_write: bool = False,
 ) -> Reservation:
     """Book one seat of slot `slot_id` for `applicant`; returns the reservation.
@@ -337,7 +345,8 @@ def book_reservation(
     `*_required`, `proxy_not_allowed`, `proxy_not_at_site` — a proxy at a post office),
     404 `not_found` (notice number and birth date do not match a card),
     409 `already_booked` (an active booking of this procedure in another slot),
-    409 `slot_full` (a `SlotFullError` with `alternatives`).
+    409 `slot_full` (a `SlotFullError` with `alternatives`). With `municipality` (the residents'
+    site or API it is asked through), a slot of another municipality is 422 `invalid_slot`.
     """
     (reservation,) = book_group_reservation(
         slot_id=slot_id,
@@ -346,6 +355,7 @@ def book_reservation(
         actor=actor,
         channel=channel,
         language=language,
+        municipality=municipality,
         _unsafe_read_then_write=_unsafe_read_then_write,
     )
     return reservation
@@ -359,6 +369,7 @@ def book_group_reservation(
     actor: Actor,
     channel: str = Channel.WEB,
     language: str = "ja",
+    municipality: Municipality | None = None,
     _unsafe_read_then_write: bool = False,
 ) -> list[Reservation]:
     """Book one seat each for several people (a family) in one slot: all of them or none.
@@ -382,7 +393,9 @@ def book_group_reservation(
             "invalid_group",
             _("一度に予約できるのは%(count)s人までです。") % {"count": MAX_GROUP_SIZE},
         )
-    slot, procedure = _load_slot(slot_id, procedure_code)
+    slot, procedure = _load_slot(
+        slot_id, procedure_code, municipality.pk if municipality is not None else None
+    )
     people = [_normalise(a, procedure) for a in applicants]
     if any(a.is_proxy for a in applicants) and not slot.site.takes_proxies:
         raise proxy_not_at_site()
@@ -670,7 +683,10 @@ def reschedule_reservation(
         if reservation.slot_id == slot_id:
             return reservation
         _check_cutoff(reservation, actor=actor)
-        slot, _procedure = _load_slot(slot_id, reservation.procedure.code)
+        # a booking moves within its own municipality only
+        slot, _procedure = _load_slot(
+            slot_id, reservation.procedure.code, reservation.slot.site.municipality_id
+        )
         _check_window(slot, channel=channel)
         if not _claim_seats(slot.pk, 1):
             raise _unclaimed(slot, seats=1)

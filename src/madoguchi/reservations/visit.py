@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from madoguchi.core import clock
+from madoguchi.offices.tenancy import resident_base_url
 
 _ITEM_SEPARATORS = re.compile(r"[、\n]+")
 
@@ -61,6 +62,9 @@ class Visit:
     """The last day the resident may change or cancel online (the municipality's cut-off,
     `services._check_cutoff`); None when not known."""
     municipality: str = ""
+    site_url: str | None = None
+    """The base URL of the municipality's residents' site (`offices.tenancy.resident_base_url`:
+    its host, or /m/<code>/ among several); None: `MADOGUCHI_PUBLIC_BASE_URL`."""
     contact: str = ""
     """Whom to call once online changes have ended: the municipality's contact and phone."""
     language: str = "ja"
@@ -101,6 +105,7 @@ class Visit:
             documents=documents_to_bring(procedure, is_proxy=bool(reservation.is_proxy)),
             change_until=starts_on - dt.timedelta(days=municipality.cancellation_cutoff_days),
             municipality=municipality.name,
+            site_url=resident_base_url(municipality),
             contact=contact or municipality.name,
             language=reservation.language,
         )

@@ -75,32 +75,37 @@ def _site_month(entry: SiteHours) -> SiteMonth:
     )
 
 
-def usual_days_to_card() -> int | None:
-    """The median days from application to hand-over over the last eight weeks, across the
-    municipalities this site serves; None until a card has been handed over (cached)."""
-    key = "renewal:usual-days-to-card"
+def usual_days_to_card(municipality: Municipality | None = None) -> int | None:
+    """The median days from application to hand-over over the last eight weeks in
+    `municipality` (the page's; across every municipality when None); None until a card has
+    been handed over (cached)."""
+    key = f"renewal:usual-days-to-card:{municipality.pk if municipality else ''}"
     cached = cache.get(key)
     if cached is not None:
         return int(cached) if cached >= 0 else None
     medians = [
         summary.median_days_to_card
-        for municipality in Municipality.objects.all()
-        if (summary := weekly_summary(municipality)).median_days_to_card is not None
+        for each in ([municipality] if municipality else Municipality.objects.all())
+        if (summary := weekly_summary(each)).median_days_to_card is not None
     ]
     value = round(statistics.median(medians)) if medians else None
     cache.set(key, -1 if value is None else value, USUAL_TIME_CACHE_SECONDS)
     return value
 
 
-def renewal_page_context(*, expires_on: dt.date | None) -> dict[str, Any]:
+def renewal_page_context(
+    *, expires_on: dt.date | None, municipality: Municipality | None = None
+) -> dict[str, Any]:
     today = clock.today()
     first = today.replace(day=1)
     next_month = (first + dt.timedelta(days=32)).replace(day=1)
-    entries = [e for e in site_hours(today, (next_month - today).days) if e.procedures]
+    entries = [
+        e for e in site_hours(today, (next_month - today).days, municipality) if e.procedures
+    ]
     procedures = sorted(
         {p for e in entries for p in e.procedures}, key=lambda p: (p.sort_order, p.code)
     )
-    days = usual_days_to_card()
+    days = usual_days_to_card(municipality)
     return {
         "today": today,
         "month_end": next_month - dt.timedelta(days=1),

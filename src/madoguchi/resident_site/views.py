@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -36,13 +36,14 @@ from madoguchi.core.languages import offered_language
 from madoguchi.core.pagecache import booking_page_seconds, cached_page, reference_page_seconds
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
-from madoguchi.offices.models import Procedure, ProcedureCode, Site
+from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
 from madoguchi.offices.selectors import (
     active_sites,
     offered_procedures,
     procedure_by_code,
     site_hours,
 )
+from madoguchi.offices.tenancy import municipalities, resident_site_path, several
 from madoguchi.reservations import services
 from madoguchi.reservations.forms import FamilyMemberForm, IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
@@ -82,9 +83,22 @@ FIELD_OF_ERROR = {
 
 @cached_page(reference_page_seconds)
 def home(request: HttpRequest) -> HttpResponse:
-    """The public home page: every site, what it offers, and its hours for the coming weeks."""
-    sites = site_hours(clock.today(), HOME_WEEKS * 7)
+    """The public home page: every site, what it offers, and its hours for the coming weeks.
+    On a deployment of several municipalities with none chosen: their residents' sites."""
+    municipality = _municipality(request)
+    if municipality is None and several():
+        entries = [
+            {"municipality": m, "path": get_script_prefix() + resident_site_path(code)[1:]}
+            for code, m in municipalities().items()
+        ]
+        return render(request, "resident_site/municipalities.html", {"entries": entries})
+    sites = site_hours(clock.today(), HOME_WEEKS * 7, municipality)
     return render(request, "resident_site/home.html", {"sites": sites})
+
+
+def _municipality(request: HttpRequest) -> Municipality | None:
+    """The municipality whose site this is (offices.tenancy); None only with none at all."""
+    return getattr(request, "municipality", None)
 
 
 EXPIRY_INPUT_RANGE = (dt.date(2016, 1, 1), dt.date(2045, 12, 31))
@@ -105,7 +119,7 @@ def renew(request: HttpRequest) -> HttpResponse:
             if not EXPIRY_INPUT_RANGE[0] <= expires_on <= EXPIRY_INPUT_RANGE[1]:
                 expires_on = None
                 error = _("有効期限は2016年から2045年までの日付で入力してください。")
-    context = renewal_page_context(expires_on=expires_on)
+    context = renewal_page_context(expires_on=expires_on, municipality=_municipality(request))
     context.update(error=error, expires_raw=raw)
     return render(request, "resident_site/renew.html", context, status=400 if error else 200)
 
@@ -168,8 +182,8 @@ def _procedure(code: str) -> Procedure:
     return found
 
 
-def _site_offering(procedure: Procedure, site_id: int) -> Site:
-    site = active_sites().filter(pk=site_id).first()
+def _site_offering(request: HttpRequest, procedure: Procedure, site_id: int) -> Site:
+    site = active_sites(_municipality(request)).filter(pk=site_id).first()
     if site is None or procedure not in offered_procedures(site):
         raise Http404("この窓口では、この手続きを受け付けていません。")
     return site
@@ -178,7 +192,7 @@ def _site_offering(procedure: Procedure, site_id: int) -> Site:
 @cached_page(reference_page_seconds)
 def procedures(request: HttpRequest) -> HttpResponse:
     """Step 1: which procedure (only those some active site offers)."""
-    offered = {p for site in active_sites() for p in offered_procedures(site)}
+    offered = {p for site in active_sites(_municipality(request)) for p in offered_procedures(site)}
     ordered = sorted(offered, key=lambda p: (p.sort_order, p.code))
     return render(
         request, "resident_site/procedures.html", {"procedures": ordered, "carry": _carry(request)}
@@ -189,7 +203,9 @@ def procedures(request: HttpRequest) -> HttpResponse:
 def sites(request: HttpRequest, procedure: str) -> HttpResponse:
     """Step 2: where — sites offering the procedure, with kind, address and this week's hours."""
     chosen = _procedure(procedure)
-    entries = [e for e in site_hours(clock.today(), 7) if chosen in e.procedures]
+    entries = [
+        e for e in site_hours(clock.today(), 7, _municipality(request)) if chosen in e.procedures
+    ]
     return render(
         request,
         "resident_site/sites.html",
@@ -241,7 +257,7 @@ def _month_context(
 def month(request: HttpRequest, procedure: str, site_id: int) -> HttpResponse:
     """Step 3: a month of days with ○ △ × (and words) for the chosen procedure and site."""
     chosen = _procedure(procedure)
-    site = _site_offering(chosen, site_id)
+    site = _site_offering(request, chosen, site_id)
     carry = _carry(request)
 
     def day_url(day: dt.date) -> str:
@@ -285,7 +301,7 @@ def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpRe
     seats than that is shown without a link, and the link carries the number on to the form,
     which opens with a place for each of them."""
     chosen = _procedure(procedure)
-    site = _site_offering(chosen, site_id)
+    site = _site_offering(request, chosen, site_id)
     visit_day = _parse_day(date)
     carry = _carry(request)
     people = _people(request)
@@ -315,11 +331,16 @@ def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpRe
     )
 
 
-def _slot(procedure: Procedure, slot_id: int) -> Slot:
+def _slot(request: HttpRequest, procedure: Procedure, slot_id: int) -> Slot:
     """The slot's time, site and procedure from the reference cache — its seats are NOT live
-    here (`with_live_seats`)."""
+    here (`with_live_seats`) — at a site of this residents' site's municipality only."""
     slot = slot_for_booking(slot_id)
-    if slot is None or slot.procedure_id != procedure.pk:
+    municipality = _municipality(request)
+    if (
+        slot is None
+        or slot.procedure_id != procedure.pk
+        or (municipality is not None and slot.site.municipality_id != municipality.pk)
+    ):
         raise Http404("選ばれた枠が見つかりません。")
     return slot
 
@@ -432,7 +453,7 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     redirects to is rendered from what it wrote.
     """
     chosen = _procedure(procedure)
-    slot = _slot(chosen, slot_id)
+    slot = _slot(request, chosen, slot_id)
     if request.POST.get("step") != "confirm":
         slot = _live(slot)
     context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
@@ -657,7 +678,9 @@ def _known(request: HttpRequest, code: str) -> tuple[Reservation, dt.date] | Non
         return None
     birth_date = dt.date.fromisoformat(birth)
     try:
-        found = find_reservation_for_resident(code=code, birth_date=birth_date)
+        found = find_reservation_for_resident(
+            code=code, birth_date=birth_date, municipality=_municipality(request)
+        )
     except DomainError:
         return None
     return found, birth_date
@@ -686,7 +709,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
             elif normalize_notice_number(number):
                 hit("notice", number)  # the booking form's counter: one limit per notice
             found = find_reservation_by_number(
-                number=number, birth_date=form.cleaned_data["birth_date"]
+                number=number,
+                birth_date=form.cleaned_data["birth_date"],
+                municipality=_municipality(request),
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -743,6 +768,9 @@ def reservation(request: HttpRequest, code: str) -> HttpResponse:
     wrote (`kept.Kept.just_booked`, once, within a minute) instead of reading it back."""
     snapshot = kept.of(request).just_booked(code)
     made = _from_snapshot(snapshot) if snapshot is not None else None
+    municipality = _municipality(request)
+    if municipality is not None and made and made[0].slot.site.municipality_id != municipality.pk:
+        made = None  # booked on another municipality's site: unknown here
     if made and code in kept.of(request).access:
         return render(
             request,
@@ -900,7 +928,7 @@ def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpRes
     refused = _cannot_reschedule(request, booked)
     if refused is not None:
         return refused
-    slot = _slot(booked.procedure, slot_id)
+    slot = _slot(request, booked.procedure, slot_id)
     context = {**_visit_context(booked), "slot": slot}
     if request.method == "GET":
         return render(request, "resident_site/reschedule_confirm.html", context)

@@ -25,9 +25,9 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.csvsafe import safe_writer
 from madoguchi.core.errors import DomainError
-from madoguchi.core.links import public_url
 from madoguchi.offices.models import Counter, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.offices.tenancy import resident_url
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console.charts import Series, bar_chart
@@ -207,7 +207,9 @@ def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
     page on the public site — handed to a booked visitor on check-in, or to anybody who wants
     to follow the queue on their phone."""
     ticket = _ticket(request, ticket_id, Action.SEE_SITE)
-    status_page = public_url("queue_board:ticket", kwargs={"token": ticket.token})
+    status_page = resident_url(
+        ticket.site.municipality, "queue_board:ticket", kwargs={"token": ticket.token}
+    )
     qr = segno.make(status_page, error="m").svg_inline(
         scale=4, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
     )
@@ -443,7 +445,9 @@ def kiosks(request: HttpRequest, site_id: int) -> HttpResponse:
         except DomainError as error:
             form.add_error("name", error.message)
         else:
-            link = public_url("queue_board:kiosk_activate", kwargs={"token": token})
+            link = resident_url(
+                site.municipality, "queue_board:kiosk_activate", kwargs={"token": token}
+            )
             qr = segno.make(link, error="m").svg_inline(
                 scale=4, title=gettext("発行機の登録用リンク（QRコード）"), svgclass="qr"
             )

@@ -1,0 +1,105 @@
+"""offices.tenancy: which municipality a public request is for, and where links point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from madoguchi.issuance.notices import booking_urls
+from madoguchi.offices.models import Municipality
+from madoguchi.offices.tenancy import resident_base_url, resident_url
+from madoguchi.reservations import mail
+from madoguchi.reservations.visit import Visit
+from tests.offices import factories as offices
+from tests.resident_site import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+
+BASE = "https://yoyaku.example.lg.jp"
+
+
+@pytest.fixture
+def base(settings: Any) -> None:
+    settings.PUBLIC_BASE_URL = BASE
+
+
+def test_one_municipality_keeps_its_site_at_the_root(base: None) -> None:
+    city = factories.city()
+    assert resident_base_url(city.municipality) == BASE
+    assert Client().get("/").status_code == 200
+    assert city.site.name in Client().get("/").content.decode()
+    # its path works too
+    assert city.site.name in Client().get(f"/m/{city.municipality.code}/").content.decode()
+
+
+def _second() -> Municipality:
+    second = offices.municipality(code="999989", name="ベータ町")
+    offices.site(second, name="ベータ町役場")
+    return second
+
+
+def test_with_several_the_root_lists_them_and_other_paths_need_one(base: None) -> None:
+    city = factories.city()
+    second = _second()
+    root = Client().get("/").content.decode()
+    assert f'href="/m/{city.municipality.code}/"' in root and 'href="/m/999989/"' in root
+    assert city.site.name not in root  # no site of anybody on the list
+    assert Client().get("/book/").status_code == 404
+    api = Client().get("/api/v1/sites")
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    assert Client().get("/api/v1/openapi.json").status_code == 200  # the API's description
+    assert resident_base_url(second) == f"{BASE}/m/999989"
+
+
+def test_an_unknown_code_and_the_staff_side_under_a_prefix_are_404() -> None:
+    city = factories.city()
+    assert Client().get("/m/999989/").status_code == 404
+    assert Client().get(f"/m/{city.municipality.code}/staff/").status_code == 404
+    assert Client().get(f"/m/{city.municipality.code}/admin/").status_code == 404
+
+
+def test_a_host_of_its_own_serves_its_municipality_at_the_root(settings: Any, base: None) -> None:
+    city = factories.city()
+    _second()
+    settings.MUNICIPALITY_HOSTS = {"yoyaku.town-b.example.jp": "999989"}
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "yoyaku.town-b.example.jp"]
+    page = Client(HTTP_HOST="yoyaku.town-b.example.jp").get("/").content.decode()
+    assert "ベータ町役場" in page and city.site.name not in page
+    second = Municipality.objects.get(code="999989")
+    assert resident_base_url(second) == "https://yoyaku.town-b.example.jp"
+    assert (
+        resident_url(second, "resident_site:lookup", code="X")
+        == "https://yoyaku.town-b.example.jp/lookup/?code=X"
+    )
+
+
+def test_mails_and_notices_link_to_the_municipalitys_own_site(base: None) -> None:
+    city = factories.city()
+    booked = factories.book_card_pickup(city)
+    _second()
+    visit = Visit.of(booked)
+    text = mail.message(mail.CONFIRMATION, visit, "a@example.jp").body
+    assert f"{BASE}/m/{city.municipality.code}/lookup/?code={booked.code}" in text
+    sms = mail.sms_text(mail.CONFIRMATION, visit)
+    assert f"{BASE}/m/{city.municipality.code}/lookup/?code={booked.code}" in sms
+    (url,) = booking_urls(["ABC123456"], city.municipality)
+    assert url == f"{BASE}/m/{city.municipality.code}/book/card_pickup/?notice=ABC123456"
+
+
+def test_a_link_built_while_a_prefixed_page_is_answered_is_not_prefixed_twice(
+    base: None,
+) -> None:
+    """The confirmation is composed during the booking request under /m/<code>/."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    city = factories.city()
+    _second()
+    outer = get_script_prefix()
+    set_script_prefix(f"/m/{city.municipality.code}/")
+    try:
+        url = resident_url(city.municipality, "resident_site:procedures")
+    finally:
+        set_script_prefix(outer)
+    assert url == f"{BASE}/m/{city.municipality.code}/book/"
