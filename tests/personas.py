@@ -48,6 +48,8 @@ PERSONAS = (
     Persona("manager", Role.MANAGER, "home"),
     Persona("auditor", Role.AUDITOR, "home"),
     Persona("administrator", Role.ADMINISTRATOR, "home"),
+    # The roll-up's statistics staff: the roll-up only, nothing of any municipality's residents.
+    Persona("rollup", Role.ROLLUP, "home"),
     # A superuser is an administrator of its own municipality only, whatever its role says.
     Persona("superuser", Role.OFFICIAL, "home", superuser=True),
     # Accounts without a municipality see nothing, even when sites are assigned to them.

@@ -74,6 +74,11 @@ REGISTER = (
     "tests/browser/test_planning_forms.py::test_a_manager_uploads_a_register_and_then_a_bad_one"
 )
 APPLY = "tests/browser/test_planning_forms.py::test_a_manager_applies_the_backlog_proposals"
+REPORT = "tests/browser/test_report_forms.py::test_a_manager_saves_the_signed_report"
+ROLLUP = (
+    "tests/browser/test_report_forms.py::"
+    "test_the_rollup_imports_a_report_and_refuses_a_tampered_one"
+)
 
 SUBMITTED_BY: dict[str, tuple[str, str]] = {
     # residents (JavaScript on and off where the test is parametrised so)
@@ -237,6 +242,14 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
     "staff_console/templates/forecasts/register_upload.html::(self)": (
         REGISTER,
         'page.click("main button[type=submit]")',
+    ),
+    "staff_console/templates/forecasts/report.html::(self) (get)": (
+        REPORT,
+        'get_by_role("button", name="報告書を保存する").click()',
+    ),
+    "staff_console/templates/forecasts/rollup.html::forecasts:rollup_import": (
+        ROLLUP,
+        'get_by_role("button", name="取り込む").click()',
     ),
 }
 

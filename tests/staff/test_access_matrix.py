@@ -717,6 +717,49 @@ def upload_register(ctx: Ctx) -> Case:
     return Case("/staff/planning/register/", happened, {"file": register})
 
 
+def rollup_page(ctx: Ctx) -> Case:
+    """The roll-up shows every municipality of the deployment (aggregates only)."""
+    names = (ctx.world.home.name, ctx.world.foreign.name)
+    return Case(
+        "/staff/planning/rollup/",
+        lambda r: r.status_code == 200 and all(n in r.content.decode() for n in names),
+    )
+
+
+def rollup_csv(ctx: Ctx) -> Case:
+    names = (ctx.world.home.name, ctx.world.foreign.name)
+
+    def shown(r: HttpResponse) -> bool:
+        text = r.content.decode("utf-8-sig") if r.status_code == 200 else ""
+        return text.startswith("地方公共団体コード") and all(n in text for n in names)
+
+    return Case("/staff/planning/rollup/rollup.csv", shown)
+
+
+ROLLUP_CODE = "011002"
+
+
+def rollup_import(ctx: Ctx) -> Case:
+    """A signed report of a municipality run elsewhere is imported (its key registered)."""
+    from madoguchi.forecasts import report_signing
+    from madoguchi.forecasts.models import ImportedReport
+    from madoguchi.forecasts.report import build_report, canonical_bytes, to_json
+
+    data = build_report(ctx.world.home).dump()
+    data["municipality"] = {**data["municipality"], "code": ROLLUP_CODE, "name": "さっぽろ試験市"}
+    public_key, value = report_signing.sign(ROLLUP_CODE, canonical_bytes(data))
+    report_signing.register_public_key(ROLLUP_CODE, public_key)
+    signature = {"algorithm": "Ed25519", "public_key": public_key, "value": value}
+    upload = SimpleUploadedFile(
+        "report.json", to_json({"report": data, "signature": signature}), "application/json"
+    )
+    return Case(
+        "/staff/planning/rollup/import/",
+        lambda r: ImportedReport.objects.filter(municipality_code=ROLLUP_CODE).exists(),
+        {"file": upload},
+    )
+
+
 A = access.Action
 OBJECT, LIST, OWN = "object", "list", "own"
 MATRIX: tuple[Entry, ...] = (
@@ -889,6 +932,28 @@ MATRIX: tuple[Entry, ...] = (
     Entry("forecasts:staffing_solve", "", A.SEE_PLANNING, OWN, "post", staffing_solve),
     Entry("forecasts:apply", "", A.CHANGE_PLANNING, OWN, "post", apply_openings),
     Entry("forecasts:register", "", A.CHANGE_PLANNING, OWN, "post", upload_register),
+    Entry(
+        "forecasts:report",
+        "",
+        A.SEE_PLANNING,
+        LIST,
+        "get",
+        municipality_page("/staff/planning/report/"),
+    ),
+    Entry(
+        "forecasts:report",
+        "download",
+        A.SEE_PLANNING,
+        LIST,
+        "get",
+        lambda ctx: shows(lambda c: f'"code": "{c.owner.code}"')(
+            ctx, "/staff/planning/report/?format=json"
+        ),
+    ),
+    # the roll-up (deployment scope: every municipality, aggregates only)
+    Entry("forecasts:rollup", "", A.ROLLUP, OWN, "get", rollup_page),
+    Entry("forecasts:rollup_csv", "", A.ROLLUP, OWN, "get", rollup_csv),
+    Entry("forecasts:rollup_import", "", A.ROLLUP, OWN, "post", rollup_import),
 )
 
 

@@ -38,6 +38,7 @@ from madoguchi.offices.models import (
     Counter,
     Municipality,
     OpeningSession,
+    Procedure,
     ProcedureCode,
     SessionKind,
     Site,
@@ -359,6 +360,14 @@ def _notices(municipality: Municipality, today: dt.date) -> Notices:
 
 
 def _backlog(municipality: Municipality, today: dt.date, capacity: Capacity) -> Backlog:
+    if not Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).exists():
+        return Backlog(  # no card pick-up at all yet: nothing to book, nothing to project
+            waiting_for_notice=0,
+            target_lead_days=TARGET_LEAD_DAYS,
+            worst_lead_days=None,
+            weeks_over_target=0,
+            heading_for_backlog=capacity.backlog_hours_peak > 0,
+        )
     view = backlog_view(municipality, today=today)
     if view.sites:
         projection = project_backlog(view.data)

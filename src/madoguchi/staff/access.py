@@ -49,6 +49,7 @@ View = Callable[..., HttpResponseBase]
 class Scope(enum.StrEnum):
     SITE = "site"
     MUNICIPALITY = "municipality"
+    DEPLOYMENT = "deployment"
 
 
 class Action(enum.StrEnum):
@@ -63,6 +64,7 @@ class Action(enum.StrEnum):
     CARD_OFFICIAL = "card_official"
     SEE_PLANNING = "see_planning"
     CHANGE_PLANNING = "change_planning"
+    ROLLUP = "rollup"
 
 
 ACTION_LABELS: dict[Action, Any] = {
@@ -75,6 +77,7 @@ ACTION_LABELS: dict[Action, Any] = {
     Action.CARD_OFFICIAL: _("取り込み・再通知・廃棄（職員の事務）"),
     Action.SEE_PLANNING: _("計画の画面を見る"),
     Action.CHANGE_PLANNING: _("計画の変更（臨時開庁の追加・住民台帳の取込み）"),
+    Action.ROLLUP: _("都道府県・全国の集計（報告書の取込み）"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -83,15 +86,17 @@ ROLE_LABELS: dict[str, Any] = {
     Role.MANAGER: _("管理職"),
     Role.AUDITOR: _("監査担当"),
     Role.ADMINISTRATOR: _("システム管理者"),
+    Role.ROLLUP: _("集計担当（都道府県・運用者）"),
 }
 """The roles' names in the page's language (the model's choices are the Japanese names)."""
 
-OFF, CON, MAN, AUD, ADM = (
+OFF, CON, MAN, AUD, ADM, ROL = (
     Role.OFFICIAL,
     Role.CONTRACTOR,
     Role.MANAGER,
     Role.AUDITOR,
     Role.ADMINISTRATOR,
+    Role.ROLLUP,
 )
 
 TABLE: dict[Action, tuple[Scope, frozenset[str]]] = {
@@ -104,6 +109,7 @@ TABLE: dict[Action, tuple[Scope, frozenset[str]]] = {
     Action.CARD_OFFICIAL: (Scope.MUNICIPALITY, frozenset({OFF, MAN, ADM})),
     Action.SEE_PLANNING: (Scope.MUNICIPALITY, frozenset({MAN, AUD, ADM})),
     Action.CHANGE_PLANNING: (Scope.MUNICIPALITY, frozenset({MAN, ADM})),
+    Action.ROLLUP: (Scope.DEPLOYMENT, frozenset({ROL})),
 }
 """Role × action: the one table (docs/access.md shows it; tests compare the two)."""
 

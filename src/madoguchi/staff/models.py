@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", "管理職"
     AUDITOR = "auditor", "監査担当"
     ADMINISTRATOR = "administrator", "システム管理者"
+    ROLLUP = "rollup", "集計担当（都道府県・運用者）"
 
 
 class StaffUser(AbstractUser):

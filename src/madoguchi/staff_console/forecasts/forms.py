@@ -99,3 +99,24 @@ class RegisterUploadForm(RefusesIndividualNumbers, forms.Form):
         if taken_on is not None and taken_on > self.today:
             raise forms.ValidationError(_("基準日に未来の日付は指定できません。"))
         return taken_on
+
+
+class ReportExportForm(RefusesIndividualNumbers, forms.Form):
+    """The municipality's signed report: which form to save it in."""
+
+    format = forms.ChoiceField(
+        label=_("形式"),
+        choices=(("json", "JSON"), ("csv", "CSV")),
+        initial="json",
+        widget=forms.RadioSelect,
+    )
+
+
+class ReportUploadForm(RefusesIndividualNumbers, forms.Form):
+    """Another municipality's signed report, for the roll-up."""
+
+    file = forms.FileField(
+        label=_("自治体の報告書（JSON または CSV）"),
+        widget=forms.FileInput(attrs={"accept": ".json,.csv,application/json,text/csv"}),
+        error_messages={"required": _("ファイルを選んでください。")},
+    )

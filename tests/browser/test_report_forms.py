@@ -1,0 +1,112 @@
+"""The municipality's report and the roll-up, in Chromium: a manager saves the signed report
+(the export form), the roll-up's statistics staff import a report run elsewhere and see a
+tampered one refused (the upload form). Each page after a submit passes axe-core."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+
+from madoguchi.demo.city import build_demo_city
+from madoguchi.forecasts import report_signing
+from madoguchi.forecasts.models import ImportedReport
+from madoguchi.forecasts.report import build_report, canonical_bytes, to_json
+from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import axe_violations, pass_second_factor
+from tests.forecasts.test_planning_pages import TODAY
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NOW = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+PASSWORD = "rollup-browser-pw"
+
+
+def _log_in(page: Any, live_server: Any, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/staff/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    pass_second_factor(page, username)
+
+
+@pytest.fixture
+def keys(settings: Any, tmp_path: Path) -> Path:
+    settings.MADOGUCHI_REPORT_KEY_DIR = tmp_path / "keys"
+    settings.MADOGUCHI_REPORT_TRUSTED_KEYS = tmp_path / "trusted.txt"
+    return tmp_path
+
+
+def test_a_manager_saves_the_signed_report(page: Any, live_server: Any, keys: Path) -> None:
+    with time_machine.travel(NOW, tick=True):
+        city = build_demo_city(residents=200, seed=5, today=TODAY).municipality
+        _log_in(page, live_server, "demo-manager", "madoguchi-demo")
+        page.wait_for_url(f"{live_server.url}/staff/")
+        page.goto(f"{live_server.url}/staff/planning/")
+        page.click("text=自治体の報告書（署名付き）")
+        assert city.code in page.locator("pre.public-key").inner_text()
+        assert axe_violations(page) == []
+        page.get_by_label("CSV").check()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="報告書を保存する").click()
+        saved = keys / "report.csv"
+        download.value.save_as(saved)
+        text = saved.read_bytes().decode("utf-8-sig")
+        assert text.startswith("key,value")
+        assert f"report.municipality.code,{city.code}" in text
+        assert "signature.value," in text
+
+
+def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
+    page: Any, live_server: Any, keys: Path
+) -> None:
+    with time_machine.travel(NOW, tick=True):
+        city = build_demo_city(residents=200, seed=5, today=TODAY).municipality
+        StaffUser.objects.create_user(
+            username="pref-rollup", password=PASSWORD, role=Role.ROLLUP, municipality=city
+        )
+        data = build_report(city, today=TODAY).dump()
+        data["municipality"] = {**data["municipality"], "code": "011002", "name": "さっぽろ試験市"}
+        public_key, value = report_signing.sign("011002", canonical_bytes(data))
+        report_signing.register_public_key("011002", public_key)
+        signature = {"algorithm": "Ed25519", "public_key": public_key, "value": value}
+        good = keys / "sapporo.json"
+        good.write_bytes(to_json({"report": data, "signature": signature}))
+        tampered = json.loads(good.read_text(encoding="utf-8"))
+        tampered["report"]["holding"]["card_holders"] += 100
+        bad = keys / "tampered.json"
+        bad.write_bytes(to_json(tampered))
+
+        _log_in(page, live_server, "pref-rollup", PASSWORD)
+        page.goto(f"{live_server.url}/staff/planning/rollup/")
+        assert city.name in page.content()
+        assert axe_violations(page) == []
+
+        page.set_input_files("#id_file", str(good))
+        page.get_by_role("button", name="取り込む").click()
+        page.wait_for_load_state()
+        assert (
+            "さっぽろ試験市（011002）の2026-11-26時点の報告書を取り込みました。" in page.content()
+        )
+        assert page.get_by_role("cell", name="取り込んだ報告書").count() == 1
+        assert axe_violations(page) == []
+        assert ImportedReport.objects.count() == 1
+
+        page.set_input_files("#id_file", str(bad))
+        page.get_by_role("button", name="取り込む").click()
+        page.wait_for_load_state()
+        alert = page.get_by_role("alert").inner_text()
+        assert "署名が報告書の内容と合いません" in alert
+        assert axe_violations(page) == []
+        assert ImportedReport.objects.count() == 1
+
+        with page.expect_download() as download:
+            page.click("text=自治体別の一覧をCSVで保存")
+        rows = keys / "rollup.csv"
+        download.value.save_as(rows)
+        text = rows.read_bytes().decode("utf-8-sig")
+        assert "さっぽろ試験市" in text and city.name in text
