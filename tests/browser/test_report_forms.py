@@ -82,7 +82,7 @@ def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
         bad.write_bytes(to_json(tampered))
 
         _log_in(page, live_server, "pref-rollup", PASSWORD)
-        page.goto(f"{live_server.url}/staff/planning/rollup/")
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/")  # its only page
         assert city.name in page.content()
         assert axe_violations(page) == []
 

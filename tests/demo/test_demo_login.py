@@ -51,6 +51,20 @@ def test_the_demo_prints_each_accounts_secret_and_uri_and_they_sign_in(
     assert "demo-code" in printed
 
 
+def test_the_demo_rollup_account_lands_on_the_rollup_and_sees_nothing_else(
+    printed: str, frozen: Any
+) -> None:
+    assert "demo-rollup" in printed and "/staff/planning/rollup/" in printed
+    device = TOTPDevice.objects.get(user__username="demo-rollup")
+    client = Client()
+    client.post("/staff/login/", {"username": "demo-rollup", "password": DEMO_PASSWORD})
+    verified = client.post("/staff/otp/", {"code": current_totp_code(device)})
+    assert verified["Location"] == "/staff/planning/rollup/"
+    assert client.get("/staff/planning/rollup/").status_code == 200
+    assert client.get("/staff/").status_code == 403
+    assert client.get("/staff/planning/").status_code == 403
+
+
 def test_demo_code_prints_the_current_code_of_a_demo_account_only(
     printed: str, frozen: Any
 ) -> None:

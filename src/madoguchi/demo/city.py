@@ -46,8 +46,10 @@ DEMO_STAFF = (
     ("manager", Role.MANAGER, "管理", "花子", True),
     ("official", Role.OFFICIAL, "窓口", "太郎", False),
     ("contractor", Role.CONTRACTOR, "委託", "次郎", False),
+    # the roll-up's statistics staff: the prefectural / national roll-up only
+    ("rollup", Role.ROLLUP, "集計", "三郎", False),
 )
-"""Each demo city's staff: `<staff_prefix>-manager`, `-official`, `-contractor`."""
+"""Each demo city's staff: `<staff_prefix>-manager`, `-official`, `-contractor`, `-rollup`."""
 
 _ALL_BUT_POST = [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]
 

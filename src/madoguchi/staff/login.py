@@ -35,13 +35,15 @@ from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.core.ratelimit import client_ip
 from madoguchi.staff import attempts, second_factor
-from madoguchi.staff.models import StaffUser
+from madoguchi.staff.models import Role, StaffUser
 
 SIGNED_IN_AT = "staff_signed_in_at"
 """Session key: Unix time of the password step (the absolute maximum counts from it)."""
 LAST_SEEN_AT = "staff_last_seen_at"
 """Session key: Unix time of the session's last staff request (the idle timeout)."""
 SUBJECT = "staff.StaffUser"
+ROLLUP_HOME = "/staff/planning/rollup/"
+"""Where the roll-up role lands after signing in (its only staff page, `forecasts:rollup`)."""
 
 
 def staff_session_max_seconds() -> int:
@@ -145,6 +147,8 @@ def _next(request: HttpRequest) -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
+    if getattr(request.user, "role", None) == Role.ROLLUP:
+        return ROLLUP_HOME  # the roll-up's staff have no other staff page (docs/access.md)
     return str(settings.LOGIN_REDIRECT_URL)
 
 

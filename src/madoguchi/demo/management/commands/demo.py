@@ -56,6 +56,10 @@ class Command(BaseCommand):
         )
         for summary in summaries:
             self._city(summary, several=several)
+        self.stdout.write(
+            "都道府県・全国の集計（/staff/planning/rollup/）は demo-rollup で見られます"
+            "（他の職員の画面は開けません）。自治体の報告書は demo-manager の計画の画面から。"
+        )
         seal_audit_events()  # the server replaces this process: leave no event unsealed
         if not options["no_serve"]:
             # The demo is served over plain http on this machine: cookies without the Secure
