@@ -4,13 +4,11 @@ tampered one refused (the upload form). Each page after a submit passes axe-core
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts import report_signing
@@ -19,10 +17,10 @@ from madoguchi.forecasts.report import build_report, canonical_bytes, to_json
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import axe_violations, pass_second_factor
 from tests.forecasts.test_planning_pages import TODAY
+from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-NOW = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
 PASSWORD = "rollup-browser-pw"
 
 
@@ -42,7 +40,7 @@ def keys(settings: Any, tmp_path: Path) -> Path:
 
 
 def test_a_manager_saves_the_signed_report(page: Any, live_server: Any, keys: Path) -> None:
-    with time_machine.travel(NOW, tick=True):
+    with frozen_at(DEMO_MORNING, tick=True):
         city = build_demo_city(residents=200, seed=5, today=TODAY).municipality
         _log_in(page, live_server, "demo-manager", "madoguchi-demo")
         page.wait_for_url(f"{live_server.url}/staff/")
@@ -64,7 +62,7 @@ def test_a_manager_saves_the_signed_report(page: Any, live_server: Any, keys: Pa
 def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
     page: Any, live_server: Any, keys: Path
 ) -> None:
-    with time_machine.travel(NOW, tick=True):
+    with frozen_at(DEMO_MORNING, tick=True):
         city = build_demo_city(residents=200, seed=5, today=TODAY).municipality
         StaffUser.objects.create_user(
             username="pref-rollup", password=PASSWORD, role=Role.ROLLUP, municipality=city
