@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from madoguchi.core import clock
+from madoguchi.offices.models import Procedure
 from madoguchi.reservations import mail
 from madoguchi.reservations.visit import documents_to_bring
 from madoguchi.resident_site.ics import visit_calendar
@@ -27,9 +28,10 @@ def body_of(message: Message) -> str:
     return payload.decode(message.get_content_charset() or "utf-8")
 
 
-class _Procedure:
-    documents = "交付通知書、本人確認書類（写真付き1点、または写真なし2点）、今お持ちのカード"
-    proxy_documents = "委任欄に記入した交付通知書、代理人の本人確認書類"
+_Procedure = Procedure(
+    documents="交付通知書、本人確認書類（写真付き1点、または写真なし2点）、今お持ちのカード",
+    proxy_documents="委任欄に記入した交付通知書、代理人の本人確認書類",
+)
 
 
 def test_documents_are_split_into_items_but_not_inside_brackets() -> None:

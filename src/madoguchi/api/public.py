@@ -29,6 +29,7 @@ from madoguchi.api.schemas import (
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.languages import offered_language
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Municipality, Procedure
@@ -41,6 +42,7 @@ from madoguchi.reservations.services import (
     book_group_reservation,
     cancel_reservation,
     reschedule_reservation,
+    unknown_language,
 )
 
 router = Router(tags=["booking"])
@@ -78,9 +80,9 @@ def reservation_out(reservation: Reservation) -> ReservationOut:
         status=reservation.status,
         slot_id=slot.pk,
         site_id=slot.site_id,
-        site_name=slot.site.name,
+        site_name=slot.site.localized("name", reservation.language),
         procedure=reservation.procedure.code,
-        procedure_name=reservation.procedure.name,
+        procedure_name=reservation.procedure.localized("name", reservation.language),
         starts_at=clock.to_jst(slot.starts_at),
         ends_at=clock.to_jst(slot.ends_at),
         is_proxy=reservation.is_proxy,
@@ -89,22 +91,41 @@ def reservation_out(reservation: Reservation) -> ReservationOut:
     )
 
 
-@router.get("/procedures", response={200: list[ProcedureOut], 429: ErrorOut})
-def list_procedures(request: HttpRequest) -> list[ProcedureOut]:
+class LanguageQuery(Input):
+    language: str = Field(default="ja", min_length=1, max_length=20)
+    """The language of the names (a code of `settings.LANGUAGES`; 422 `invalid_language` for
+    any other): each name as entered in the admin for it, the Japanese name where none was."""
+
+
+def _names_language(query: LanguageQuery) -> str:
+    offered = offered_language(query.language)
+    if offered is None:
+        raise unknown_language()
+    return offered
+
+
+@router.get(
+    "/procedures", response={200: list[ProcedureOut], 422: ValidationErrorOut, 429: ErrorOut}
+)
+def list_procedures(request: HttpRequest, query: Query[LanguageQuery]) -> list[ProcedureOut]:
     _limit(request)
+    language = _names_language(query)
     return [
-        ProcedureOut(code=p.code, name=p.name, duration_minutes=p.duration_minutes)
+        ProcedureOut(
+            code=p.code, name=p.localized("name", language), duration_minutes=p.duration_minutes
+        )
         for p in Procedure.objects.order_by("sort_order", "code")
     ]
 
 
-@router.get("/sites", response={200: list[SiteOut], 429: ErrorOut})
-def list_sites(request: HttpRequest) -> list[SiteOut]:
+@router.get("/sites", response={200: list[SiteOut], 422: ValidationErrorOut, 429: ErrorOut})
+def list_sites(request: HttpRequest, query: Query[LanguageQuery]) -> list[SiteOut]:
     _limit(request)
+    language = _names_language(query)
     return [
         SiteOut(
             id=site.pk,
-            name=site.name,
+            name=site.localized("name", language),
             kind=site.kind,
             procedures=[p.code for p in offered_procedures(site)],
         )

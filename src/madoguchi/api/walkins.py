@@ -184,7 +184,7 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
         status=ticket.status,
         status_label=ticket.get_status_display(),
         site_id=ticket.site_id,
-        site_name=ticket.site.name,
+        site_name=ticket.site.localized("name"),
         procedure=ticket.procedure.code,
         business_day=ticket.business_day,
         issued_at=ticket.issued_at,

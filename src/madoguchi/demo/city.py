@@ -57,7 +57,7 @@ PROCEDURES = (
     {
         "code": ProcedureCode.CARD_PICKUP,
         "name": "マイナンバーカードの受け取り",
-        "name_en": "Card pick-up",
+        "translations": {"en": {"name": "Card pick-up"}},
         "duration_minutes": 20,
         "needs_terminal": True,
         "allowed_site_kinds": _ALL_BUT_POST,
@@ -71,7 +71,7 @@ PROCEDURES = (
     {
         "code": ProcedureCode.CERT_RENEWAL,
         "name": "電子証明書の更新",
-        "name_en": "E-certificate renewal",
+        "translations": {"en": {"name": "E-certificate renewal"}},
         "duration_minutes": 10,
         "needs_terminal": True,
         "allowed_site_kinds": [],
@@ -84,7 +84,7 @@ PROCEDURES = (
     {
         "code": ProcedureCode.CARD_APPLICATION,
         "name": "マイナンバーカードの申請（窓口で申請）",
-        "name_en": "Card application at the counter",
+        "translations": {"en": {"name": "Card application at the counter"}},
         "duration_minutes": 15,
         "needs_terminal": False,
         "allowed_site_kinds": [],
@@ -96,7 +96,7 @@ PROCEDURES = (
     {
         "code": ProcedureCode.PIN_RESET,
         "name": "暗証番号の再設定",
-        "name_en": "PIN reset",
+        "translations": {"en": {"name": "PIN reset"}},
         "duration_minutes": 10,
         "needs_terminal": True,
         "allowed_site_kinds": [],
@@ -357,7 +357,7 @@ def build_demo_city(
         code=city.code,
         defaults={
             "name": city.name,
-            "name_en": city.name_en,
+            "translations": {"en": {"name": city.name_en}},
             "closes_sunday_after_third_saturday": True,
         },
     )

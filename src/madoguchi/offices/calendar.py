@@ -110,7 +110,7 @@ class SiteCalendar:
             return holiday
         for closure in self.closures:
             if closure.covers(day):
-                return closure.reason
+                return closure.localized("reason")
         if self.closes_sunday_after_third_saturday and is_sunday_after_third_saturday(day):
             return "システム保守日（第3土曜日の翌日曜日）"
         return None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.validators import validate_municipality_code, validate_phone_number
@@ -25,6 +27,86 @@ DEFAULT_OFFICIAL_STEPS = ["identity_judgement", "handover_decision", "proxy_elig
 
 def _default_official_steps() -> list[str]:
     return list(DEFAULT_OFFICIAL_STEPS)
+
+
+def _translation_languages() -> list[str]:
+    """The languages a name or free text may be entered in besides Japanese (settings.LANGUAGES)."""
+    return [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+class _LocalizedFields:
+    """`obj.local.<field>`: the field in the active language (templates read it this way)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Translatable) -> None:
+        self._obj = obj
+
+    def __getattr__(self, field: str) -> str:
+        return self._obj.localized(field)
+
+
+class Translatable(models.Model):
+    """Names and free texts that residents read, entered in the admin per language.
+
+    The model's own field (`name`, `address`, …) holds the Japanese value; `translations` holds
+    the others as ``{language code: {field: text}}`` with codes from settings.LANGUAGES.
+    `localized(field)` (or ``obj.local.<field>`` in templates) gives the active language's text,
+    falling back to the Japanese value when none was entered (docs/languages.md).
+    """
+
+    TRANSLATED_FIELDS: tuple[str, ...] = ()
+
+    translations = models.JSONField(
+        "他の言語での表記",
+        default=dict,
+        blank=True,
+        help_text="言語コードごとの名称・案内文。空のときは日本語で表示します。",
+    )
+
+    class Meta:
+        abstract = True
+
+    def localized(self, field: str, language: str | None = None) -> str:
+        """`field` in `language` (default: the active language), else the Japanese value."""
+        if field not in self.TRANSLATED_FIELDS:
+            raise AttributeError(field)
+        japanese = str(getattr(self, field) or "")
+        code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+        entries = self.translations if isinstance(self.translations, dict) else {}
+        for candidate in (code, code.split("-")[0]):
+            value = (entries.get(candidate) or {}).get(field)
+            if isinstance(value, str) and value.strip():
+                return value
+        return japanese
+
+    @property
+    def local(self) -> _LocalizedFields:
+        return _LocalizedFields(self)
+
+    def clean(self) -> None:
+        self.clean_translations()
+
+    def clean_translations(self) -> None:
+        """Refuses language codes not in settings.LANGUAGES, unknown fields and non-text values."""
+        entries = self.translations
+        if entries in (None, ""):
+            self.translations = {}
+            return
+        if not isinstance(entries, dict):
+            raise ValidationError(
+                {"translations": "言語コードごとの表記の形式が正しくありません。"}
+            )
+        allowed = set(_translation_languages())
+        unknown = sorted(str(code) for code in entries if code not in allowed)
+        if unknown:
+            raise ValidationError({"translations": f"使えない言語コードです: {', '.join(unknown)}"})
+        for code, values in entries.items():
+            if not isinstance(values, dict) or any(
+                key not in self.TRANSLATED_FIELDS or not isinstance(text, str)
+                for key, text in values.items()
+            ):
+                raise ValidationError({"translations": f"{code} の表記の形式が正しくありません。"})
 
 
 class MunicipalityClass(models.TextChoices):
@@ -41,8 +123,10 @@ class NoticeLayout(models.TextChoices):
     POSTCARD = "postcard", _("はがき（表：宛名、裏：通知）")
 
 
-class Municipality(models.Model):
+class Municipality(Translatable):
     """A city, town or village: the unit that owns sites, cards and booking rules."""
+
+    TRANSLATED_FIELDS = ("name",)
 
     code = models.CharField(
         "地方公共団体コード",
@@ -52,7 +136,6 @@ class Municipality(models.Model):
         help_text="6桁（検査数字を含む）",
     )
     name = models.CharField("名称", max_length=100)
-    name_en = models.CharField("名称（英語）", max_length=100, blank=True)
     year_end_closure = models.BooleanField("年末年始（12月29日〜1月3日）は閉庁", default=True)
     closes_sunday_after_third_saturday = models.BooleanField(
         "第3土曜日の翌日曜日はカード事務を行わない（システム保守）", default=False
@@ -121,6 +204,7 @@ class Municipality(models.Model):
         return f"{self.name}（{self.code}）"
 
     def clean(self) -> None:
+        super().clean()
         if self.booking_window_min_days >= self.booking_window_max_days:
             raise ValidationError(
                 {"booking_window_max_days": "予約受付の終わりは始まりより後の日にしてください。"}
@@ -150,12 +234,13 @@ class ProcedureCode(models.TextChoices):
     PIN_RESET = "pin_reset", _("暗証番号の再設定")
 
 
-class Procedure(models.Model):
+class Procedure(Translatable):
     """A kind of counter visit (card hand-over, e-certificate renewal, …) and what it needs."""
+
+    TRANSLATED_FIELDS = ("name", "documents", "proxy_documents")
 
     code = models.SlugField("コード", max_length=40, unique=True)
     name = models.CharField("名称", max_length=100)
-    name_en = models.CharField("名称（英語）", max_length=100, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(
         "所要時間（分）", validators=[MinValueValidator(1), MaxValueValidator(240)]
     )
@@ -187,6 +272,7 @@ class Procedure(models.Model):
         return not self.allowed_site_kinds or kind in self.allowed_site_kinds
 
     def clean(self) -> None:
+        super().clean()
         unknown = set(self.allowed_site_kinds or []) - set(SiteKind.values)
         if unknown:
             raise ValidationError(
@@ -194,14 +280,15 @@ class Procedure(models.Model):
             )
 
 
-class Site(models.Model):
+class Site(Translatable):
     """A place where residents are served: main office, branch, temporary counter, post office."""
+
+    TRANSLATED_FIELDS = ("name", "address", "access_notes")
 
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="sites", verbose_name="自治体"
     )
     name = models.CharField("名称", max_length=100)
-    name_en = models.CharField("名称（英語）", max_length=100, blank=True)
     kind = models.CharField("種類", max_length=20, choices=SiteKind.choices)
     postal_code = models.CharField("郵便番号", max_length=8, blank=True)
     address = models.CharField("所在地", max_length=200)
@@ -230,6 +317,7 @@ class Site(models.Model):
         return self.name
 
     def clean(self) -> None:
+        super().clean()
         errors: dict[str, str] = {}
         if self.kind == SiteKind.TEMPORARY and (self.open_from is None or self.open_until is None):
             errors["open_until"] = "臨時窓口には開設日と閉設日の両方を入力してください。"
@@ -426,8 +514,10 @@ class ClosureKind(models.TextChoices):
     OTHER = "other", _("その他")
 
 
-class Closure(models.Model):
+class Closure(Translatable):
     """A day (or run of days) when a site, or every site of the municipality, is closed."""
+
+    TRANSLATED_FIELDS = ("reason",)
 
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="closures", verbose_name="自治体"
@@ -462,6 +552,7 @@ class Closure(models.Model):
         return f"{self.first_day} {self.reason}"
 
     def clean(self) -> None:
+        super().clean()
         if self.last_day and self.first_day and self.last_day < self.first_day:
             raise ValidationError({"last_day": "終了日が開始日より前になっています。"})
         site = self.site if self.site_id is not None else None

@@ -39,9 +39,9 @@ class TakeTicketForm(RefusesIndividualNumbers, forms.Form):
 
             def label(procedure: Procedure) -> str:
                 if procedure.pk not in waits:
-                    return str(procedure.name)
+                    return procedure.localized("name")
                 return gettext("%(procedure)s（待ち時間の目安：約%(minutes)s分）") % {
-                    "procedure": procedure.name,
+                    "procedure": procedure.localized("name"),
                     "minutes": waits[procedure.pk],
                 }
 

@@ -140,7 +140,7 @@ def _congestion_rows(municipality: Municipality | None) -> list[dict[str, Any]]:
         intake = intake_today(site)
         row: dict[str, Any] = {
             "site_id": site.pk,
-            "name": site.name,
+            "name": site.localized("name"),
             "state": intake.state,
             "closed_reason": intake.closed_reason,
             "hours": [(p.starts_at, p.ends_at) for p in intake.periods],

@@ -104,7 +104,11 @@ def after_change(reservation: Any, kind: str) -> None:
 
 
 def _on_commit(kind: str, reservations: Sequence[Any]) -> None:
-    recipients = [_Recipient(Visit.of(r), r.email, r.phone) for r in reservations if channels_of(r)]
+    recipients = [
+        _Recipient(Visit.of(r, language=r.language), r.email, r.phone)
+        for r in reservations
+        if channels_of(r)
+    ]
     if recipients:
         # robust: whatever goes wrong in sending is logged, never turned into an error page
         # for a booking that is committed

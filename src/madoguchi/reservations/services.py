@@ -200,7 +200,7 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
         raise DomainError(
             "proxy_not_allowed",
             _("「%(procedure)s」は代理人による手続きができません。")
-            % {"procedure": procedure.name},
+            % {"procedure": procedure.localized("name")},
         )
     notice = family = given = email = phone = ""
     if applicant.family_name_kana:

@@ -17,13 +17,18 @@ from madoguchi.offices.tenancy import resident_base_url
 _ITEM_SEPARATORS = re.compile(r"[、\n]+")
 
 
-def documents_to_bring(procedure: Any, *, is_proxy: bool) -> tuple[str, ...]:
-    """The procedure's list of documents (the proxy variant when `is_proxy`), one item each.
+def documents_to_bring(
+    procedure: Any, *, is_proxy: bool, language: str | None = None
+) -> tuple[str, ...]:
+    """The procedure's list of documents (the proxy variant when `is_proxy`), one item each, in
+    `language` (default: the active one; the Japanese list when none was entered in it).
 
     The offices admin keeps the list as one sentence separated by 「、」 or line breaks; a proxy
     visit falls back to the holder's list when no proxy list is configured.
     """
-    text = (procedure.proxy_documents if is_proxy else "") or procedure.documents or ""
+    text = (
+        procedure.localized("proxy_documents", language) if is_proxy else ""
+    ) or procedure.localized("documents", language)
     # Brackets may hold 「、」 themselves: split only outside （…）.
     items: list[str] = []
     depth = 0
@@ -81,12 +86,15 @@ class Visit:
         return clock.to_jst(self.starts_at).date()
 
     @classmethod
-    def of(cls, reservation: Any) -> Visit:
-        """The visit of a `reservations.Reservation` (slot, site and procedure loaded)."""
+    def of(cls, reservation: Any, *, language: str | None = None) -> Visit:
+        """The visit of a `reservations.Reservation` (slot, site and procedure loaded), its
+        names and texts in `language` (default: the active language; mails pass the booking's)
+        with the Japanese value where none was entered in it."""
         slot = reservation.slot
         procedure = reservation.procedure
         site = slot.site
-        address = f"〒{site.postal_code} {site.address}" if site.postal_code else site.address
+        site_address = site.localized("address", language)
+        address = f"〒{site.postal_code} {site_address}" if site.postal_code else site_address
         municipality = site.municipality
         starts_on = clock.to_jst(slot.starts_at).date()
         contact = " ".join(
@@ -95,17 +103,19 @@ class Visit:
         return cls(
             code=reservation.code,
             procedure_code=procedure.code,
-            procedure_name=procedure.name,
-            site_name=site.name,
+            procedure_name=procedure.localized("name", language),
+            site_name=site.localized("name", language),
             site_address=address,
-            site_access_notes=site.access_notes,
+            site_access_notes=site.localized("access_notes", language),
             starts_at=clock.to_jst(slot.starts_at),
             ends_at=clock.to_jst(slot.ends_at),
             is_proxy=bool(reservation.is_proxy),
-            documents=documents_to_bring(procedure, is_proxy=bool(reservation.is_proxy)),
+            documents=documents_to_bring(
+                procedure, is_proxy=bool(reservation.is_proxy), language=language
+            ),
             change_until=starts_on - dt.timedelta(days=municipality.cancellation_cutoff_days),
-            municipality=municipality.name,
+            municipality=municipality.localized("name", language),
             site_url=resident_base_url(municipality),
-            contact=contact or municipality.name,
+            contact=contact or municipality.localized("name", language),
             language=reservation.language,
         )

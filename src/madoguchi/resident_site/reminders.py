@@ -68,7 +68,10 @@ def send_day_before_reminders(*, day: dt.date | None = None) -> Iterator[Reminde
         if not claim_reminder(code=booked.code, visit_on=visit_on):
             continue  # another run took it
         deliveries = notify.deliver(
-            mail.REMINDER, Visit.of(booked), email=booked.email, phone=booked.phone
+            mail.REMINDER,
+            Visit.of(booked, language=booked.language),
+            email=booked.email,
+            phone=booked.phone,
         )
         reached = [d.channel for d in deliveries if d.sent]
         errors = "; ".join(f"{d.channel}: {d.error}" for d in deliveries if not d.sent)

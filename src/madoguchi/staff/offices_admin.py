@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.db import models
 
 from madoguchi.core.admin import AuditedModelAdmin
 from madoguchi.core.forms import RefusesIndividualNumbers
@@ -25,17 +27,81 @@ from madoguchi.offices.models import (
     Site,
     SpecialOpening,
     Terminal,
+    Translatable,
 )
 from madoguchi.staff.access import MunicipalityScopedAdmin
 
 
-class SiteForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
+def translation_field_name(field: str, language: str) -> str:
+    """The admin form's input for `field` in `language` (``name__zh_hans``)."""
+    return f"{field}__{language.replace('-', '_')}"
+
+
+class TranslationsForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over the model
+    """A model form with one input per language (settings.LANGUAGES but Japanese) for each of
+    the model's `TRANSLATED_FIELDS`; saved into `translations` (empty inputs are left out, so
+    the Japanese value is shown). The inputs are built by `with_translations`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        entries = self.instance.translations if isinstance(self.instance.translations, dict) else {}
+        for language, field in _languages_and_fields(self._meta.model):
+            name = translation_field_name(field, language)
+            if name in self.fields and not self.is_bound:
+                self.initial.setdefault(name, (entries.get(language) or {}).get(field, ""))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        entries: dict[str, dict[str, str]] = {}
+        for language, field in _languages_and_fields(self._meta.model):
+            text = (cleaned.get(translation_field_name(field, language)) or "").strip()
+            if text:
+                entries.setdefault(language, {})[field] = text
+        self.instance.translations = entries
+        return cleaned
+
+
+def _languages_and_fields(model: type[Translatable]) -> list[tuple[str, str]]:
+    return [
+        (code, field)
+        for code, _name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+        for field in model.TRANSLATED_FIELDS
+    ]
+
+
+def with_translations(
+    model: type[Translatable],
+    base: type[forms.ModelForm] = forms.ModelForm,  # type: ignore[type-arg]
+) -> type[TranslationsForm]:
+    """A `TranslationsForm` for `model` (on top of `base`): its per-language inputs are class
+    attributes, so the admin lays them out after the model's fields."""
+    attributes: dict[str, Any] = {"__module__": __name__}
+    names = dict(settings.LANGUAGES)
+    for language, field in _languages_and_fields(model):
+        model_field = model._meta.get_field(field)
+        assert isinstance(model_field, models.Field)
+        long_text = isinstance(model_field, models.TextField)
+        attributes[translation_field_name(field, language)] = forms.CharField(
+            label=f"{model_field.verbose_name}（{names[language]}）",
+            required=False,
+            max_length=model_field.max_length,
+            widget=forms.Textarea(attrs={"rows": 3}) if long_text else forms.TextInput(),
+            help_text="空のときは日本語で表示します。",
+        )
+    meta = type("Meta", (), {"model": model, "exclude": ["translations"]})
+    if hasattr(base, "Meta"):
+        meta = type("Meta", (base.Meta,), {})
+    attributes["Meta"] = meta
+    return type(f"{model.__name__}TranslationsForm", (TranslationsForm, base), attributes)
+
+
+class _SiteForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type-arg]  # ModelForm generic over Site
     class Meta:
         model = Site
         fields = [
             "municipality",
             "name",
-            "name_en",
             "kind",
             "postal_code",
             "address",
@@ -60,6 +126,9 @@ class SiteForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type-
         return cleaned
 
 
+SiteForm = with_translations(Site, _SiteForm)
+
+
 class CounterInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Counter
     extra = 0
@@ -73,11 +142,13 @@ class TerminalInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(Municipality)
 class MunicipalityAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
     municipality_path = ""
+    form = with_translations(Municipality)
     list_display = ("name", "code")
 
 
 @admin.register(Procedure)
 class ProcedureAdmin(AuditedModelAdmin):
+    form = with_translations(Procedure)
     list_display = ("name", "code", "duration_minutes", "needs_terminal", "proxy_allowed")
 
 
@@ -99,6 +170,7 @@ class OpeningSessionAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
 
 @admin.register(Closure)
 class ClosureAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    form = with_translations(Closure)
     list_display = ("first_day", "last_day", "kind", "reason", "site", "recurs_yearly")
     list_filter = ("kind",)
 

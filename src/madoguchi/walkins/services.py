@@ -119,7 +119,7 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
         raise DomainError(
             "procedure_not_offered",
             _("%(site)sでは「%(procedure)s」の受付をしていません。")
-            % {"site": site.name, "procedure": procedure.name},
+            % {"site": site.localized("name"), "procedure": procedure.localized("name")},
             status=422,
         )
     now = clock.now()
@@ -128,7 +128,7 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
         raise DomainError(
             "site_closed",
             _("%(site)sの本日の受付は終了しているか、本日は受付をしていません。")
-            % {"site": site.name},
+            % {"site": site.localized("name")},
             status=409,
         )
 
@@ -398,7 +398,7 @@ def transfer_ticket(
         raise DomainError(
             "procedure_not_offered",
             _("%(site)sでは「%(procedure)s」の受付をしていません。")
-            % {"site": site.name, "procedure": procedure.name},
+            % {"site": site.localized("name"), "procedure": procedure.localized("name")},
             status=422,
         )
     if counter is not None:
