@@ -17,8 +17,15 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("forecasts", "0004_service_level")]
-AFTER = [("forecasts", "0005_policy_counter_work_rates_sessions")]
+FORECASTS_BEFORE = ("forecasts", "0004_service_level")
+FORECASTS_AFTER = ("forecasts", "0005_policy_counter_work_rates_sessions")
+
+
+def _with_other_apps_at_newest(forecasts: tuple[str, str]) -> list[tuple[str, str]]:
+    """`forecasts` at the given migration, every other app at its newest: the historical models
+    then have the columns other apps' later migrations added (a municipality's class, NOT NULL)."""
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    return [leaf for leaf in leaves if leaf[0] != "forecasts"] + [forecasts]
 
 
 def _migrate(targets: list[tuple[str, str]]) -> Any:
@@ -31,7 +38,7 @@ def _migrate(targets: list[tuple[str, str]]) -> Any:
 @pytest.fixture
 def at_0004() -> Iterator[Any]:
     try:
-        yield _migrate(BEFORE)
+        yield _migrate(_with_other_apps_at_newest(FORECASTS_BEFORE))
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
@@ -50,7 +57,9 @@ def test_0005_turns_each_policys_cost_weights_into_its_evening_and_weekend_rates
     )
     policy.objects.create(municipality=plain)  # the weights' defaults: 1.25 and 1.50
 
-    after = _migrate(AFTER).get_model("forecasts", "PlanningPolicy")
+    after = _migrate(_with_other_apps_at_newest(FORECASTS_AFTER)).get_model(
+        "forecasts", "PlanningPolicy"
+    )
 
     rates = {
         row.municipality.name: {
