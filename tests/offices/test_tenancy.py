@@ -103,3 +103,20 @@ def test_a_link_built_while_a_prefixed_page_is_answered_is_not_prefixed_twice(
     finally:
         set_script_prefix(outer)
     assert url == f"{BASE}/m/{city.municipality.code}/book/"
+
+
+def test_the_staff_calling_page_links_to_the_display_and_kiosk_on_the_sites_own_residents_side(
+    base: None, personas: Any
+) -> None:
+    """With two municipalities on the deployment, a site's waiting-room display and kiosk live
+    under its municipality's /m/<code>/; the staff page (unprefixed) must link there."""
+    from tests.conftest import login_staff
+
+    for user, key in (("foreign_manager", "c"), ("manager", "a")):
+        site = personas.site(key)
+        client = Client()
+        login_staff(client, personas.users[user])
+        page = client.get(f"/staff/queue/sites/{site.pk}/").content.decode()
+        code = site.municipality.code
+        assert f'href="{BASE}/m/{code}/queue/sites/{site.pk}/"' in page
+        assert f'href="{BASE}/m/{code}/queue/sites/{site.pk}/kiosk/"' in page

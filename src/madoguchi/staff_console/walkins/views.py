@@ -116,6 +116,14 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
             "issue_form": StaffIssueForm(procedures=procedures),
             "transfer_form": TransferForm(counters=_counters(site), procedures=procedures),
             "settings": QueueSettings.defaults_for(site),
+            # on the site's own residents' side: under /m/<code>/ or its host when the
+            # deployment serves several municipalities
+            "board_url": resident_url(
+                site.municipality, "queue_board:board", kwargs={"site_id": site.pk}
+            ),
+            "kiosk_url": resident_url(
+                site.municipality, "queue_board:kiosk", kwargs={"site_id": site.pk}
+            ),
         },
     )
 
