@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import translation
 
+from madoguchi.core.languages import PACKAGE_DIR, RESIDENT_SOURCES
 from madoguchi.offices.models import Procedure
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.visit import documents_to_bring
@@ -227,3 +228,35 @@ def test_documents_to_bring_are_listed_in_the_language_asked_for() -> None:
     )
     with translation.override("ko"):
         assert documents_to_bring(procedure, is_proxy=False) == ("交付通知書", "本人確認書類")
+
+
+# Templates residents read that show the Japanese value on purpose: the chooser of
+# municipalities marks each name lang="ja", the waiting-room board is Japanese with English.
+JAPANESE_ON_PURPOSE = {
+    "resident_site/templates/resident_site/municipalities.html",
+    "queue_board/templates/queue_board/display.html",
+}
+RAW_FIELD = re.compile(
+    r"\b(site|procedure|municipality|closure)\."
+    r"(name|address|access_notes|documents|proxy_documents|reason)\b"
+)
+
+
+def test_templates_residents_read_ask_for_the_active_languages_names() -> None:
+    """A template in the residents' sources reads `obj.local.<field>`, never the bare field
+    (which is the Japanese value): a new page cannot forget the other languages unnoticed."""
+    templates = [
+        path
+        for pattern in RESIDENT_SOURCES
+        if pattern.endswith((".html", ".txt"))
+        for path in PACKAGE_DIR.glob(pattern)
+    ]
+    assert len(templates) > 20
+    raw = [
+        f"{path.relative_to(PACKAGE_DIR)}:{number}: {match.group(0)}"
+        for path in templates
+        if str(path.relative_to(PACKAGE_DIR)) not in JAPANESE_ON_PURPOSE
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for match in RAW_FIELD.finditer(line)
+    ]
+    assert raw == []
