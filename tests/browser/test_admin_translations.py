@@ -1,0 +1,61 @@
+"""In Chromium against a live server: the municipality's administrator enters a site's name in
+English and Korean in the admin and saves the form; the residents' booking pages then name the
+site so in each language (and in Japanese where nothing was entered), axe-core clean."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from madoguchi.core import clock
+from madoguchi.core.models import AuditEvent
+from madoguchi.demo.city import DEMO_MUNICIPALITY_CODE, build_demo_city
+from madoguchi.offices.models import Site, SiteKind
+from tests.conftest import axe_violations, pass_second_factor
+from tests.frozen_clock import frozen_at
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TODAY = dt.date(2026, 11, 26)
+ENGLISH = "Demo City Hall, Main Building"
+KOREAN = "데모시청 본청사"
+
+
+def test_a_site_named_in_the_admin_per_language_is_so_named_on_the_residents_pages(
+    page: Any, live_server: Any
+) -> None:
+    with frozen_at(clock.at(TODAY, dt.time(10, 0)), tick=True):
+        build_demo_city(residents=50, seed=5, today=TODAY)
+        site = Site.objects.get(
+            municipality__code=DEMO_MUNICIPALITY_CODE, kind=SiteKind.MAIN_OFFICE
+        )
+        japanese = site.name
+        page.goto(f"{live_server.url}/staff/login/")
+        page.fill("#id_username", "demo-manager")
+        page.fill("#id_password", "madoguchi-demo")
+        page.get_by_role("button", name="ログイン").click()
+        pass_second_factor(page, "demo-manager")
+        page.wait_for_url(f"{live_server.url}/staff/")
+
+        page.goto(f"{live_server.url}/admin/offices/site/{site.pk}/change/")
+        page.fill("#id_name__en", ENGLISH)
+        page.fill("#id_name__ko", KOREAN)
+        page.locator("input[name=_save]").click()
+        page.wait_for_url(f"{live_server.url}/admin/offices/site/")
+        site.refresh_from_db()
+        assert site.name == japanese
+        assert site.translations["en"]["name"] == ENGLISH
+        assert site.translations["ko"]["name"] == KOREAN
+        event = AuditEvent.objects.filter(
+            action="admin.change", subject_type="offices.Site", subject_id=str(site.pk)
+        ).latest("at")
+        assert event.after["translations"] == site.translations
+
+        for language, name in (("en", ENGLISH), ("ko", KOREAN), ("vi", japanese)):
+            page.goto(f"{live_server.url}/lang/{language}/")  # the card pick-up booking in it
+            assert page.locator("html").get_attribute("lang") == language
+            assert page.get_by_role("heading", name=name, exact=False).first.is_visible()
+            violations = axe_violations(page)
+            assert violations == [], f"{page.url}: {violations}"
