@@ -6,7 +6,9 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
@@ -136,6 +138,28 @@ def test_a_called_ticket_page_says_which_counter_to_go_to(client: Client, hall: 
     page = text(client.get(f"/queue/tickets/{mine.token}/").content)
     assert "お呼び出し中です。1番窓口へお越しください。" in page
     assert "取り消す" not in page
+
+
+def test_a_called_ticket_page_names_the_counter_and_site_in_the_pages_language(
+    hall: Hall,
+) -> None:
+    """Counter and site names entered in the admin per language (`offices.Translatable`)."""
+    hall.counter_1.translations = {"en": {"name": "Counter 1"}}
+    hall.counter_1.full_clean()
+    hall.counter_1.save()
+    hall.site.translations = {"en": {"name": "City Hall"}}
+    hall.site.save()
+    (mine,) = issue(hall, 1)
+    call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = text(english.get(f"/queue/tickets/{mine.token}/").content)
+    assert "Counter 1" in page and "City Hall" in page
+    assert "1番窓口" not in page
+    korean = Client()  # nothing entered in Korean: the Japanese name
+    korean.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+    assert "1番窓口" in text(korean.get(f"/queue/tickets/{mine.token}/").content)
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def test_the_holder_can_cancel_a_waiting_ticket(client: Client, hall: Hall) -> None:

@@ -237,7 +237,7 @@ JAPANESE_ON_PURPOSE = {
     "queue_board/templates/queue_board/display.html",
 }
 RAW_FIELD = re.compile(
-    r"\b(site|procedure|municipality|closure)\."
+    r"\b(site|procedure|municipality|closure|counter)\."
     r"(name|address|access_notes|documents|proxy_documents|reason)\b"
 )
 

@@ -190,7 +190,7 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
         issued_at=ticket.issued_at,
         position=view.position,
         estimated_wait_minutes=view.estimated_wait_minutes,
-        counter=ticket.counter.name if at_counter and ticket.counter else None,
+        counter=ticket.counter.localized("name") if at_counter and ticket.counter else None,
         serving=view.serving_numbers,
         serving_labels=view.serving_labels,
     )

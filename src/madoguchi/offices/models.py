@@ -339,8 +339,10 @@ class Site(Translatable):
         return not (self.open_until and day > self.open_until)
 
 
-class Counter(models.Model):
+class Counter(Translatable):
     """One service position at a site."""
+
+    TRANSLATED_FIELDS = ("name",)
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="counters")
     name = models.CharField("名称", max_length=50)

@@ -131,6 +131,7 @@ SiteForm = with_translations(Site, _SiteForm)
 
 class CounterInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Counter
+    form = with_translations(Counter)
     extra = 0
 
 
