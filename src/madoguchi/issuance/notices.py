@@ -113,6 +113,15 @@ def booking_urls(
     return [f"{page}?{urlencode({'notice': number})}" for number in notice_numbers]
 
 
+def _of_batch(cards: Sequence[CardRecord]) -> Municipality | None:
+    """The municipality whose residents' site a batch's QR codes open (a batch is one
+    municipality's). Unsaved cards with none — the notice benchmark renders such, without a
+    database — link to the deployment's own address."""
+    if not cards or cards[0].municipality_id is None:
+        return None
+    return cards[0].municipality
+
+
 @dataclass(frozen=True)
 class SiteLines:
     name: str
@@ -525,10 +534,7 @@ def _render_notice_batches(
         canvas.beginForm(_form_name(context))
         (_draw_postcard_static if postcard else _draw_static)(canvas, context)
         canvas.endForm()
-        payloads = booking_urls(
-            [card.notice_number or "" for card in cards],
-            cards[0].municipality if cards else None,
-        )
+        payloads = booking_urls([card.notice_number or "" for card in cards], _of_batch(cards))
         for card, code, payload in zip(cards, _qr_codes(payloads), payloads, strict=True):
             if postcard:
                 _draw_postcard(canvas, context, card, code, payload)
