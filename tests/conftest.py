@@ -38,6 +38,18 @@ def shared_example(name: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _default_language_afterwards() -> Iterator[None]:
+    """A page requested in another language leaves that language active in the thread
+    (LocaleMiddleware activates it): the next test, in whatever order the workers run them,
+    starts from the default again."""
+    yield
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Staff passwords in tests need no brute-force resistance; hashing them costs seconds."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

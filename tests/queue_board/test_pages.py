@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
@@ -159,7 +158,6 @@ def test_a_called_ticket_page_names_the_counter_and_site_in_the_pages_language(
     korean = Client()  # nothing entered in Korean: the Japanese name
     korean.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
     assert "1番窓口" in text(korean.get(f"/queue/tickets/{mine.token}/").content)
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def test_the_holder_can_cancel_a_waiting_ticket(client: Client, hall: Hall) -> None:

@@ -25,13 +25,6 @@ from tests.resident_site.test_visit_ics_mail import body_of, subject_of
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _japanese_afterwards() -> Any:
-    """The pages requested here leave their language active in this thread: not for the next."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 NAMES = {
     "en": {
         "site": "Test Ward Office, Main Building",
