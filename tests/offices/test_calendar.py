@@ -184,3 +184,83 @@ def test_a_post_office_never_hands_over_a_card(municipality: Municipality) -> No
     assert not site_offers(post, card)
     assert site_offers(post, cert)
     assert procedure_periods(SiteCalendar.load(post), card, dt.date(2026, 12, 2)) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "holiday", "year_end", "outside", "maintenance"),
+    [
+        ("ja", "成人の日", "年末年始", "開設期間外", "システム保守日（第3土曜日の翌日曜日）"),
+        (
+            "en",
+            "National holiday",
+            "Year-end and New Year holidays",
+            "Outside the opening period",
+            "System maintenance day (the Sunday after the third Saturday)",
+        ),
+        ("ko", "공휴일", "연말연시", "운영 기간 외", "시스템 점검일(셋째 토요일 다음 일요일)"),
+    ],
+)
+def test_why_a_site_is_closed_is_said_in_the_active_language(
+    municipality: Municipality,
+    language: str,
+    holiday: str,
+    year_end: str,
+    outside: str,
+    maintenance: str,
+) -> None:
+    """Residents read the reason on the home, renewal and queue pages in their language; a
+    holiday keeps its own name in Japanese only."""
+    from django.utils import translation
+
+    municipality.closes_sunday_after_third_saturday = True
+    municipality.save()
+    office = factories.site(municipality)
+    OpeningSession.objects.create(
+        site=office,
+        weekday=6,
+        kind=SessionKind.WEEKEND,
+        starts_at_time=dt.time(9),
+        ends_at_time=dt.time(12),
+    )
+    temporary = factories.site(
+        municipality,
+        name="臨時窓口",
+        kind=SiteKind.TEMPORARY,
+        open_from=dt.date(2026, 12, 1),
+        open_until=dt.date(2026, 12, 25),
+    )
+    with translation.override(language):
+        calendar = SiteCalendar.load(office)
+        assert calendar.day(dt.date(2027, 1, 11)).closed_reason == holiday  # 成人の日
+        assert calendar.day(dt.date(2026, 12, 30)).closed_reason == year_end
+        assert calendar.day(dt.date(2026, 12, 20)).closed_reason == maintenance
+        assert SiteCalendar.load(temporary).day(dt.date(2026, 11, 30)).closed_reason == outside
+
+
+def test_the_hours_text_leaves_out_days_outside_the_opening_period_in_every_language(
+    municipality: Municipality,
+) -> None:
+    """The reason is in the language active when the days were computed, and the hours text
+    may be written in another: days outside a temporary counter's period stay out of the
+    closures it lists whichever languages the two ran in."""
+    from django.utils import translation
+
+    from madoguchi.offices.hours_text import site_notes
+
+    temporary = factories.site(
+        municipality,
+        kind=SiteKind.TEMPORARY,
+        open_from=dt.date(2026, 12, 1),
+        open_until=dt.date(2026, 12, 25),
+    )
+    outside = {"ja": "開設期間外", "en": "Outside the opening period"}
+    for computed_in in outside:
+        with translation.override(computed_in):
+            days = list(
+                SiteCalendar.load(temporary).days(dt.date(2026, 11, 23), dt.date(2026, 12, 6))
+            )
+        assert any(day.closed_reason == outside[computed_in] for day in days)
+        for written_in in outside:
+            with translation.override(written_in):
+                notes = site_notes(days, None)
+            assert not any(text in note for note in notes for text in outside.values())

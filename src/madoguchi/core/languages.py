@@ -49,6 +49,7 @@ RESIDENT_SOURCES: tuple[str, ...] = (
     # hours, procedures and sites as residents read them; the queue's messages and its slip
     "offices/models.py",
     "offices/hours_text.py",
+    "offices/calendar.py",
     "walkins/models.py",
     "walkins/services.py",
     "staff_console/templates/walkins/slip.html",

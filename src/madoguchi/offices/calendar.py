@@ -18,6 +18,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.utils.translation import get_language, gettext, gettext_lazy
+
 from madoguchi.core import clock
 from madoguchi.core.holidays import national_holiday_name
 from madoguchi.offices.models import (
@@ -29,6 +31,10 @@ from madoguchi.offices.models import (
     SiteKind,
     SpecialOpening,
 )
+
+OUT_OF_PERIOD = gettext_lazy("開設期間外")
+"""Why a temporary counter is closed outside its opening period (`SiteDay.outside_period`).
+Every reason is given in the active language; a holiday's own name only in Japanese."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class SiteDay:
     day: dt.date
     periods: tuple[OpenPeriod, ...]
     closed_reason: str | None
+    """In the language active when the day was computed."""
+    outside_period: bool = False
+    """A temporary counter's day outside its opening period (what callers test, never the
+    reason's text, which depends on the language)."""
 
     @property
     def is_open(self) -> bool:
@@ -102,17 +112,18 @@ class SiteCalendar:
     def closed_reason(self, day: dt.date) -> str | None:
         """Why the site is closed on `day` before special openings, or None if it is not."""
         if not self.site.is_open_on_date(day):
-            return "開設期間外"
+            return str(OUT_OF_PERIOD)
         if self.year_end_closure and is_year_end_closure(day):
-            return "年末年始"
+            return gettext("年末年始")
         holiday = national_holiday_name(day)
         if holiday:
-            return holiday
+            japanese = (get_language() or "ja").startswith("ja")
+            return holiday if japanese else gettext("国民の祝日")
         for closure in self.closures:
             if closure.covers(day):
                 return closure.localized("reason")
         if self.closes_sunday_after_third_saturday and is_sunday_after_third_saturday(day):
-            return "システム保守日（第3土曜日の翌日曜日）"
+            return gettext("システム保守日（第3土曜日の翌日曜日）")
         return None
 
     def day(self, day: dt.date) -> SiteDay:
@@ -144,7 +155,12 @@ class SiteCalendar:
                 if s.day == day
             )
         periods.sort(key=lambda p: p.starts_at)
-        return SiteDay(day=day, periods=tuple(periods), closed_reason=None if periods else reason)
+        return SiteDay(
+            day=day,
+            periods=tuple(periods),
+            closed_reason=None if periods else reason,
+            outside_period=not self.site.is_open_on_date(day),
+        )
 
     def days(self, first: dt.date, last: dt.date) -> Iterator[SiteDay]:
         day = first

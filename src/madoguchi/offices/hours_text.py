@@ -81,7 +81,7 @@ def site_notes(days: Sequence[SiteDay], open_until: dt.date | None) -> tuple[str
     for day in days:
         if day.is_open or day.day.weekday() not in open_weekdays or not day.closed_reason:
             continue
-        if day.closed_reason == "開設期間外":
+        if day.outside_period:
             continue
         last = closures[-1] if closures else None
         if last and last[2] == day.closed_reason and (day.day - last[1]).days <= 3:
