@@ -1,7 +1,9 @@
 """10,000 issuance notices rendered to one PDF (target ≤ 60 s on 2 cores).
 
-Baseline from the same run: a loop of blank reportlab pages with the same Japanese CID fonts
-registered. No database: the cards are unsaved model instances.
+Baseline from the same run: a loop of blank reportlab pages. No database: the cards are unsaved
+model instances and the batch's context is built here as `notice_context` builds it for one
+municipality — its residents' site address, its sites and hours, and one line per other offered
+language (drawn in the second embedded font where IPAex lacks the characters).
 
     .venv/bin/python bench/bench_notices.py [PAGES]
 """
@@ -29,9 +31,15 @@ def main() -> None:
     from reportlab.pdfgen.canvas import Canvas
 
     from madoguchi.issuance.models import CardRecord
-    from madoguchi.issuance.notices import NoticeContext, SiteLines, render_notices_pdf
+    from madoguchi.issuance.notices import (
+        NoticeContext,
+        SiteLines,
+        language_lines,
+        render_notices_pdf,
+    )
     from madoguchi.issuance.numbers import generate_notice_number
 
+    site_url = "https://yoyaku.demo-city.example.jp"
     context = NoticeContext(
         "デモ市（架空）",
         (
@@ -45,6 +53,15 @@ def main() -> None:
         "交付通知書、本人確認書類（写真付き1点、または写真なし2点）、今お持ちのカード",
         "委任欄に記入した交付通知書、代理の理由を証明する書類、ご本人と代理人の本人確認書類",
         dt.date(2026, 11, 27),
+        site_url,
+        collect_by=dt.date(2027, 5, 31),
+        contact=(
+            "デモ市 市民課 マイナンバーカード係",
+            "デモ市中央一丁目1番1号",
+            "電話 0120-000-000",
+        ),
+        phone="0120-000-000",
+        languages=language_lines(site_url),
     )
     cards = [
         CardRecord(

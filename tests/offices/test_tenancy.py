@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from madoguchi.issuance.notices import booking_urls
+from madoguchi.issuance.notices import booking_urls, notice_context
 from madoguchi.offices.models import Municipality
 from madoguchi.offices.tenancy import resident_base_url, resident_url
 from madoguchi.reservations import mail
@@ -84,8 +84,12 @@ def test_mails_and_notices_link_to_the_municipalitys_own_site(base: None) -> Non
     assert f"{BASE}/m/{city.municipality.code}/lookup/?code={booked.code}" in text
     sms = mail.sms_text(mail.CONFIRMATION, visit)
     assert f"{BASE}/m/{city.municipality.code}/lookup/?code={booked.code}" in sms
-    (url,) = booking_urls(["ABC123456"], city.municipality)
+    context = notice_context(city.municipality)
+    (url,) = booking_urls(["ABC123456"], context.site_url)
     assert url == f"{BASE}/m/{city.municipality.code}/book/card_pickup/?notice=ABC123456"
+    assert context.languages
+    for line in context.languages:
+        assert f"{BASE}/m/{city.municipality.code}/lang/" in line
 
 
 def test_a_link_built_while_a_prefixed_page_is_answered_is_not_prefixed_twice(

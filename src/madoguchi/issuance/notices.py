@@ -40,13 +40,14 @@ from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.core import clock
 from madoguchi.core.csvsafe import safe_writer
+from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
 from madoguchi.offices.hours_text import jp_date, site_notes, weekly_hours
 from madoguchi.offices.models import Municipality, NoticeLayout, ProcedureCode
 from madoguchi.offices.selectors import site_hours
-from madoguchi.offices.tenancy import resident_url
+from madoguchi.offices.tenancy import resident_base_url
 
 PARALLEL_FROM = 1000
 QR_WORKERS = 2
@@ -87,39 +88,29 @@ def font_for(text: str) -> str:
     return FONT if all(ord(c) in glyphs for c in text if not c.isspace()) else WIDE_FONT
 
 
-def language_lines(municipality: Municipality | None = None) -> tuple[str, ...]:
+def language_lines(site_url: str) -> tuple[str, ...]:
     """One line per offered language other than Japanese, in that language: where to read the
-    guidance and book the pick-up in it (docs/languages.md) — on `municipality`'s residents'
-    site (its host, or /m/<code>/ among several)."""
+    guidance and book the pick-up in it (docs/languages.md) — on the residents' site at
+    `site_url` (`offices.tenancy.resident_base_url`: the municipality's host, or /m/<code>/
+    among several)."""
     lines = []
     for code, name in settings.LANGUAGES:
         if code == settings.LANGUAGE_CODE:
             continue
-        url = resident_url(municipality, "resident_site:in_language", kwargs={"code": code})
+        url = public_url("resident_site:in_language", kwargs={"code": code}, base=site_url)
         with translation.override(code):
             text = gettext("この通知書の案内と受け取りの予約をこの言語で：%(url)s") % {"url": url}
         lines.append(f"{name}: {text}")
     return tuple(lines)
 
 
-def booking_urls(
-    notice_numbers: Sequence[str], municipality: Municipality | None = None
-) -> list[str]:
+def booking_urls(notice_numbers: Sequence[str], site_url: str) -> list[str]:
     """The residents' card pick-up booking page with each number filled in (one reverse), on
-    `municipality`'s residents' site (its host, or /m/<code>/ among several)."""
-    page = resident_url(
-        municipality, "resident_site:sites", kwargs={"procedure": ProcedureCode.CARD_PICKUP}
+    the residents' site at `site_url` (`offices.tenancy.resident_base_url`)."""
+    page = public_url(
+        "resident_site:sites", kwargs={"procedure": ProcedureCode.CARD_PICKUP}, base=site_url
     )
     return [f"{page}?{urlencode({'notice': number})}" for number in notice_numbers]
-
-
-def _of_batch(cards: Sequence[CardRecord]) -> Municipality | None:
-    """The municipality whose residents' site a batch's QR codes open (a batch is one
-    municipality's). Unsaved cards with none — the notice benchmark renders such, without a
-    database — link to the deployment's own address."""
-    if not cards or cards[0].municipality_id is None:
-        return None
-    return cards[0].municipality
 
 
 @dataclass(frozen=True)
@@ -139,6 +130,9 @@ class NoticeContext:
     documents: str
     proxy_documents: str
     issued_on: dt.date
+    site_url: str
+    """Where the batch's QR codes and language lines point: the municipality's residents' site
+    (`offices.tenancy.resident_base_url`), asked once per batch."""
     collect_by: dt.date | None = None
     contact: tuple[str, ...] = ()
     phone: str = ""
@@ -195,6 +189,7 @@ def _notice_context(municipality: Municipality, *, today: dt.date, reminder: boo
                 notes=site_notes(entry.days, entry.site.open_until),
             )
         )
+    site_url = resident_base_url(municipality)
     contact = tuple(
         line
         for line in (
@@ -211,12 +206,13 @@ def _notice_context(municipality: Municipality, *, today: dt.date, reminder: boo
         documents=documents or "交付通知書、本人確認書類、今お持ちのカード",
         proxy_documents=proxy_documents,
         issued_on=today,
+        site_url=site_url,
         collect_by=_collect_by_date(municipality, today, reminder=reminder),
         reminder=reminder,
         contact=contact or (municipality.name,),
         phone=municipality.contact_phone,
         layout=municipality.notice_layout,
-        languages=language_lines(municipality),
+        languages=language_lines(site_url),
     )
 
 
@@ -534,7 +530,7 @@ def _render_notice_batches(
         canvas.beginForm(_form_name(context))
         (_draw_postcard_static if postcard else _draw_static)(canvas, context)
         canvas.endForm()
-        payloads = booking_urls([card.notice_number or "" for card in cards], _of_batch(cards))
+        payloads = booking_urls([card.notice_number or "" for card in cards], context.site_url)
         for card, code, payload in zip(cards, _qr_codes(payloads), payloads, strict=True):
             if postcard:
                 _draw_postcard(canvas, context, card, code, payload)
