@@ -11,15 +11,21 @@ import numpy as np
 import pytest
 
 from madoguchi.planning.national import (
-    DEATH_RATES_PER_100K,
-    DEATHS_REGISTERED_2020,
+    DEATH_FILES,
     DECK_TABLE,
     MINORS_BELOW_RATE_2021,
     NATIONAL_ASSUMPTIONS,
     POPULATION_BY_BAND_MILLIONS,
     IssuanceAssumptions,
     IssuancePoint,
+    TenYearDeaths,
+    death_rates_by_band,
     issues_by_band,
+    national_assumptions,
+    production_by_month,
+    read_death_rates,
+    read_registered_deaths,
+    read_ten_year_deaths,
     reconstruct_monthly_issues,
     renewals_by_fiscal_year,
     survival_by_band,
@@ -28,6 +34,9 @@ from madoguchi.planning.national import (
 DATA = Path(__file__).resolve().parents[2] / "docs" / "data"
 POINTS_FILE = DATA / "national-card-issuance-points.csv"
 MORE_POINTS_FILE = DATA / "national-card-issuance-more-points.csv"
+PRODUCTION_FILE = DATA / "national-card-production-2016.csv"
+DEATH_RATES = read_death_rates(DATA)
+NATIONAL = national_assumptions(DATA)
 
 
 def _read(path: Path) -> list[IssuancePoint]:
@@ -44,6 +53,11 @@ def _points() -> list[IssuancePoint]:
 
 def _all_points() -> list[IssuancePoint]:
     return _read(POINTS_FILE) + _read(MORE_POINTS_FILE)
+
+
+def _national_points() -> list[IssuancePoint]:
+    """The national table's figures: handovers and 2016's production."""
+    return _all_points() + _read(PRODUCTION_FILE)
 
 
 def _month(on: dt.date) -> int:
@@ -73,25 +87,56 @@ def test_no_month_exceeds_the_published_peak_month(points: list[IssuancePoint]) 
     assert (monthly >= 0).all()
 
 
-def test_every_added_figure_names_its_public_source() -> None:
-    with MORE_POINTS_FILE.open(encoding="utf-8", newline="") as f:
+@pytest.mark.parametrize("path", [MORE_POINTS_FILE, PRODUCTION_FILE])
+def test_every_added_figure_names_its_public_source(path: Path) -> None:
+    with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows and all("https://" in r["source"] and r["note"] for r in rows)
-    seed_dates = {p.on for p in _points()}
-    assert not seed_dates & {dt.date.fromisoformat(r["date"]) for r in rows}
+    assert rows and all("://" in r["source"] and r["note"] for r in rows)
+    seed = {(p.on, p.kind) for p in _points()}
+    assert not seed & {(dt.date.fromisoformat(r["date"]), r["kind"]) for r in rows}
 
 
 def test_the_death_rates_give_the_deaths_registered_in_2020() -> None:
+    registered = read_registered_deaths(DATA / DEATH_FILES[2])[2020]
     deaths = sum(
         people * 1e6 * rate / 1e5
-        for people, rate in zip(POPULATION_BY_BAND_MILLIONS, DEATH_RATES_PER_100K, strict=True)
+        for people, rate in zip(POPULATION_BY_BAND_MILLIONS, DEATH_RATES, strict=True)
     )
-    assert deaths == pytest.approx(DEATHS_REGISTERED_2020, rel=0.05)
+    assert deaths == pytest.approx(registered, rel=0.03)
+
+
+@pytest.mark.parametrize("name", DEATH_FILES)
+def test_every_mortality_figure_names_its_public_source(name: str) -> None:
+    with (DATA / name).open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and "https://" in rows[0]["source"]
+    assert all(r["source"] for r in rows)
+
+
+def test_the_split_keeps_each_published_ten_year_rate() -> None:
+    """Each pair of 5-year rates, weighted by the population, gives back the published rate of
+    its 10-year band; within the band the older 5-year table's ratio holds."""
+    bands = [b for b in read_ten_year_deaths(DATA / DEATH_FILES[0]) if b.year == 2021]
+    population = POPULATION_BY_BAND_MILLIONS
+    for k, band in enumerate(sorted(bands, key=lambda b: b.age_from)[:-1]):
+        low, high = 2 * k, 2 * k + 1
+        together = (population[low] * DEATH_RATES[low] + population[high] * DEATH_RATES[high]) / (
+            population[low] + population[high]
+        )
+        assert together == pytest.approx(band.rate_per_100k)
+    assert DEATH_RATES[-1] == pytest.approx(bands[-1].rate_per_100k)
+    assert DEATH_RATES[17] / DEATH_RATES[16] == pytest.approx(8363.5 / 4721.1)  # 85-89 / 80-84
+
+
+def test_death_rates_refuse_bands_that_leave_a_gap() -> None:
+    bands = [TenYearDeaths(2021, a, a + 9, 1000.0, 10.0) for a in range(0, 100, 10)]
+    with pytest.raises(ValueError, match="100\\+"):
+        death_rates_by_band(bands, [1.0] * 21)
 
 
 def test_survival_falls_with_age_and_term() -> None:
-    ten = survival_by_band(10, DEATH_RATES_PER_100K)
-    five = survival_by_band(5, DEATH_RATES_PER_100K)
+    ten = survival_by_band(10, DEATH_RATES)
+    five = survival_by_band(5, DEATH_RATES)
     assert ten[0] > 0.99 and 0.3 < ten[16] < 0.8  # a child; someone of 80-84 at issue
     assert (np.diff(ten[2:]) < 0).all() and (five >= ten).all()
 
@@ -123,8 +168,8 @@ def test_the_rates_check_refuses_the_previously_calibrated_minors_uptake() -> No
 def test_deaths_lower_every_years_renewals_and_cards_most() -> None:
     points = _all_points()
     years = sorted(DECK_TABLE)
-    alive = dataclasses.replace(NATIONAL_ASSUMPTIONS, death_rates_per_100k=None)
-    with_deaths = renewals_by_fiscal_year(points, years, assumptions=NATIONAL_ASSUMPTIONS)
+    alive = dataclasses.replace(NATIONAL, death_rates_per_100k=None)
+    with_deaths = renewals_by_fiscal_year(points, years, assumptions=NATIONAL)
     without = renewals_by_fiscal_year(points, years, assumptions=alive)
     for dead, living in zip(with_deaths, without, strict=True):
         assert dead.cards < living.cards and dead.certs < living.certs
@@ -136,13 +181,55 @@ def test_deaths_lower_every_years_renewals_and_cards_most() -> None:
     )
 
 
+def test_production_meets_the_produced_figures_and_never_trails_the_handovers() -> None:
+    points = _national_points()
+    handed = reconstruct_monthly_issues(points, until=dt.date(2018, 4, 1), assumptions=NATIONAL)
+    made = production_by_month(points, handed)
+    assert (made >= 0).all()
+    assert made.sum() == pytest.approx(handed.sum())
+    assert (np.cumsum(made) >= np.cumsum(handed) - 1e-9).all()
+    # 1 April 2016 lies between the figures of 27 March (8.67M) and 17 April (9.53M)
+    assert 8.67 < made[:3].sum() < 9.53
+    # once the handovers pass the last figure the two are the same
+    assert np.allclose(made[12:], handed[12:])
+
+
+def test_production_without_produced_figures_is_the_handovers() -> None:
+    handed = reconstruct_monthly_issues(_all_points(), until=dt.date(2018, 4, 1))
+    assert production_by_month(_all_points(), handed) is handed
+
+
+def test_decreasing_produced_figures_are_refused() -> None:
+    points = [
+        IssuancePoint(dt.date(2016, 3, 27), 2e6, "issued"),
+        IssuancePoint(dt.date(2016, 3, 1), 5e6, "produced"),
+        IssuancePoint(dt.date(2016, 3, 20), 4e6, "produced"),
+    ]
+    handed = reconstruct_monthly_issues(points, until=dt.date(2017, 1, 1))
+    with pytest.raises(ValueError, match="must not decrease"):
+        production_by_month(points, handed)
+
+
+def test_validity_from_production_moves_2016s_cards_to_earlier_fiscal_years() -> None:
+    """Cards produced in January–March 2016 for holders whose birthday follows in the same
+    quarter expire in January–March 2025 (FY2024), the rest within FY2025; handed over from
+    April 2016 on, the same cards expired in FY2025 and FY2026."""
+    years = sorted(DECK_TABLE)
+    by_handover = renewals_by_fiscal_year(_all_points(), years, assumptions=NATIONAL)
+    by_production = renewals_by_fiscal_year(_national_points(), years, assumptions=NATIONAL)
+    assert by_production[0].cards > by_handover[0].cards + 0.5
+    assert by_production[2].cards < by_handover[2].cards - 0.3
+    # certificates of 2016 expired in 2021; FY2027's cards were made in 2017–18 (unchanged)
+    for produced, handed in zip(by_production, by_handover, strict=True):
+        assert produced.certs == pytest.approx(handed.certs, rel=1e-6)
+    assert by_production[3].cards == pytest.approx(by_handover[3].cards, rel=1e-3)
+
+
 def test_the_certificates_come_within_12_percent_of_the_deck_each_year() -> None:
     """From public figures alone the e-certificates come close; the cards do not (the deck
     counts more under-20s' cards than the published rates by age allow; see
     docs/national-renewals.md)."""
-    rows = renewals_by_fiscal_year(
-        _all_points(), sorted(DECK_TABLE), assumptions=NATIONAL_ASSUMPTIONS
-    )
+    rows = renewals_by_fiscal_year(_all_points(), sorted(DECK_TABLE), assumptions=NATIONAL)
     differences = {r.fiscal_year: r.certs / DECK_TABLE[r.fiscal_year][1] - 1 for r in rows}
     assert all(abs(d) < 0.12 for d in differences.values()), differences
     # and the wave's shape: FY2025 is the card peak, FY2027 the certificate peak

@@ -8,15 +8,18 @@ source in docs/national-renewals.md), feeds them to `demand.expiry_cube_from_iss
 out the holders who die before their card or certificate expires, and sums the expiries per
 fiscal year (April–March) — to set beside the national deck's table.
 
-Pure: numpy only, like the rest of the engine.
+Pure: numpy and the standard library (the published tables are read with `csv`), like the rest
+of the engine.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -40,16 +43,103 @@ POPULATION_BY_BAND_MILLIONS: Final = (
 )  # fmt: skip
 """Japan's population by 5-year age band (0-4 … 95-99, 100+), 2020 census, rounded."""
 
-DEATH_RATES_PER_100K: Final = (
-    45, 7, 9, 22, 36, 40, 48, 63, 93, 145, 225,
-    345, 530, 850, 1300, 2150, 3900, 7300, 13500, 23500, 40000,
-)  # fmt: skip
-"""Deaths a year per 100,000 people by 5-year age band, both sexes: Japan's 2020 vital
-statistics (MHLW), rounded. Over the 2020 census bands they make 1.33M deaths a year against the
-1.37M registered in 2020 (a test holds it within 5%)."""
+DEATH_FILES: Final = (
+    "deaths-by-10-year-band.csv",
+    "death-rates-by-5-year-band-2013.csv",
+    "deaths-registered.csv",
+)
+"""The published mortality figures in `docs/data/` (each row names its source):
 
-DEATHS_REGISTERED_2020: Final = 1_372_755
-"""Deaths registered in Japan in 2020 (MHLW vital statistics): the check of the rates above."""
+- `deaths-by-10-year-band.csv`: deaths and population by 10-year age band, Japan, 2016 and 2021
+  (MHLW vital statistics);
+- `death-rates-by-5-year-band-2013.csv`: death rates per 100,000 by 5-year band, 2013 (MHLW) —
+  the latest 5-year table found in public material; used only for the shape within a 10-year band;
+- `deaths-registered.csv`: the deaths registered in 2020 (MHLW, final figures) — the check.
+
+A 2020 table of rates by 5-year band was not found in the public material searched
+(docs/national-renewals.md)."""
+
+DEATH_RATES_YEAR: Final = 2021
+"""The year whose 10-year-band rates the national table uses: the nearest published one to the
+forecast years (2024–2027) found with every band."""
+
+
+@dataclass(frozen=True)
+class TenYearDeaths:
+    """Deaths and population of one 10-year age band (`age_to` None: the open top band)."""
+
+    year: int
+    age_from: int
+    age_to: int | None
+    population_thousands: float
+    deaths: float
+
+    @property
+    def rate_per_100k(self) -> float:
+        return self.deaths / (self.population_thousands * 1e3) * 1e5
+
+
+def read_ten_year_deaths(path: Path) -> list[TenYearDeaths]:
+    """The rows of `deaths-by-10-year-band.csv`."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            TenYearDeaths(
+                int(r["year"]),
+                int(r["age_from"]),
+                int(r["age_to"]) if r["age_to"] else None,
+                float(r["population_thousands"]),
+                float(r["deaths"]),
+            )
+            for r in csv.DictReader(f)
+        ]
+
+
+def read_five_year_rates(path: Path) -> tuple[float, ...]:
+    """The rates of `death-rates-by-5-year-band-2013.csv`, youngest band first."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: int(r["age_from"]))
+    return tuple(float(r["rate_per_100k"]) for r in rows)
+
+
+def read_registered_deaths(path: Path) -> dict[int, int]:
+    """Deaths registered per year, from `deaths-registered.csv`."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return {int(r["year"]): int(r["deaths"]) for r in csv.DictReader(f)}
+
+
+def death_rates_by_band(
+    ten_year: Sequence[TenYearDeaths],
+    five_year_shape: Sequence[float],
+    *,
+    population: Sequence[float] = POPULATION_BY_BAND_MILLIONS,
+) -> tuple[float, ...]:
+    """Yearly deaths per 100,000 by 5-year band (0-4 … 95-99, 100+) from one year's 10-year
+    bands: each 10-year band's published rate is split over its two 5-year bands in the ratio of
+    `five_year_shape` (an older 5-year table), weighted by `population` so that the two together
+    keep the published rate. The open top band (100+) is taken as published.
+
+    Raises ValueError when the bands do not cover 0–99 in tens plus 100+.
+    """
+    bands = sorted(ten_year, key=lambda b: b.age_from)
+    if [b.age_from for b in bands] != list(range(0, 101, 10)) or bands[-1].age_to is not None:
+        raise ValueError("10-year bands 0-9 … 90-99 and an open 100+ band are needed")
+    if len(five_year_shape) != len(population) or len(population) != 2 * (len(bands) - 1) + 1:
+        raise ValueError("the 5-year shape and population must have 21 bands (0-4 … 100+)")
+    rates: list[float] = []
+    for k, band in enumerate(bands[:-1]):
+        low, high = 2 * k, 2 * k + 1
+        weighted = population[low] * five_year_shape[low] + population[high] * five_year_shape[high]
+        scale = band.rate_per_100k * (population[low] + population[high]) / weighted
+        rates += [five_year_shape[low] * scale, five_year_shape[high] * scale]
+    rates.append(bands[-1].rate_per_100k)
+    return tuple(rates)
+
+
+def read_death_rates(data_dir: Path, *, year: int = DEATH_RATES_YEAR) -> tuple[float, ...]:
+    """:func:`death_rates_by_band` of `year`'s published 10-year bands in `data_dir`."""
+    ten_year = [b for b in read_ten_year_deaths(data_dir / DEATH_FILES[0]) if b.year == year]
+    return death_rates_by_band(ten_year, read_five_year_rates(data_dir / DEATH_FILES[1]))
+
 
 DECK_TABLE: Final[Mapping[int, tuple[float, float]]] = {
     2024: (2.8, 6.9),
@@ -62,8 +152,10 @@ DECK_TABLE: Final[Mapping[int, tuple[float, float]]] = {
 
 @dataclass(frozen=True)
 class IssuancePoint:
-    """One published figure: `kind` is issued (cumulative), applications (cumulative), held,
-    or issued_in_month."""
+    """One published figure: `kind` is issued (cumulative, handed over), applications
+    (cumulative), held, issued_in_month, or produced (cumulative cards produced — or sent to the
+    municipalities, which they were after production — a card's validity counts from its
+    production, docs/national-renewals.md)."""
 
     on: dt.date
     figure: float
@@ -151,11 +243,16 @@ all ages had 28.3% (MIC's figures by age, as reported then) — minors' uptake w
 
 NATIONAL_ASSUMPTIONS: Final = IssuanceAssumptions(
     minor_uptake={dt.date(2016, 1, 1): 0.6, dt.date(2021, 4, 1): 0.9},
-    death_rates_per_100k=DEATH_RATES_PER_100K,
 )
-"""The national table's assumptions (docs/national-renewals.md): minors' uptake from the published
-figures by age (below 0.71 of the average until April 2021, :data:`MINORS_BELOW_RATE_2021`; the
-0-4 band at 0.76 of the average in July 2023, the lowest), and holders' deaths."""
+"""The national table's assumptions without the mortality (docs/national-renewals.md): minors'
+uptake from the published figures by age (below 0.71 of the average until April 2021,
+:data:`MINORS_BELOW_RATE_2021`; the 0-4 band at 0.76 of the average in July 2023, the lowest).
+:func:`national_assumptions` adds the holders' deaths read from the published tables."""
+
+
+def national_assumptions(data_dir: Path) -> IssuanceAssumptions:
+    """:data:`NATIONAL_ASSUMPTIONS` with the death rates read from `data_dir` (docs/data)."""
+    return replace(NATIONAL_ASSUMPTIONS, death_rates_per_100k=read_death_rates(data_dir))
 
 
 def survival_by_band(years: int, death_rates_per_100k: Sequence[float]) -> npt.NDArray[np.float64]:
@@ -251,6 +348,35 @@ def reconstruct_monthly_issues(
     return monthly
 
 
+def production_by_month(
+    points: Sequence[IssuancePoint], handed_over: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Cards produced per month (millions) from the monthly handovers and the `produced` points.
+
+    A card's validity counts from its production (the expiry is printed on it), and in 2016
+    production ran months ahead of the handover. At each month start the cumulative production
+    is the `produced` points' figure interpolated by day (from zero on 1 January 2016; after the
+    last point, that point's figure), or the cumulative handovers when they are higher — cards
+    produced after the last point are dated when the handovers pass it. Without `produced`
+    points: the handovers unchanged. Raises ValueError when the points decrease.
+    """
+    produced = sorted((p for p in points if p.kind == "produced"), key=lambda p: p.on)
+    if not produced:
+        return handed_over
+    days = [0] + [(p.on - FIRST_ISSUE_MONTH).days for p in produced]
+    figures = [0.0] + [p.figure / 1e6 for p in produced]
+    if any(high < low for low, high in itertools.pairwise(figures)):
+        raise ValueError("cumulative figures must not decrease")
+    handed = np.concatenate([[0.0], np.cumsum(handed_over)])
+    starts = [
+        (dt.date(FIRST_ISSUE_MONTH.year + m // 12, m % 12 + 1, 1) - FIRST_ISSUE_MONTH).days
+        for m in range(len(handed))
+    ]
+    made = np.maximum(handed, np.interp(starts, days, figures))
+    production: npt.NDArray[np.float64] = np.diff(made)
+    return production
+
+
 def issues_by_band(
     monthly_millions: npt.NDArray[np.float64], *, assumptions: IssuanceAssumptions | None = None
 ) -> npt.NDArray[np.float64]:
@@ -288,13 +414,33 @@ def renewals_by_fiscal_year(
 
     With `death_rates_per_100k`, a card counts only when its holder is alive at its expiry (10
     years for adults; 5 for the under-20 bands, whose cards run 5 years) and a certificate when
-    the holder is alive at its 5-year expiry.
+    the holder is alive at its 5-year expiry. With `produced` points a card's validity counts
+    from its production month (:func:`production_by_month`), else from its handover.
     """
+    periods = [(dt.date(fy, 4, 1), dt.date(fy + 1, 4, 1)) for fy in fiscal_years]
+    totals = renewals_in_periods(points, periods, assumptions=assumptions)
+    return [
+        FiscalYearRenewals(fy, cards, certs)
+        for fy, (cards, certs) in zip(fiscal_years, totals, strict=True)
+    ]
+
+
+def renewals_in_periods(
+    points: Sequence[IssuancePoint],
+    periods: Sequence[tuple[dt.date, dt.date]],
+    *,
+    assumptions: IssuanceAssumptions | None = None,
+) -> list[tuple[float, float]]:
+    """(cards, certificates) expiring in each period [start, end), millions; as
+    :func:`renewals_by_fiscal_year`."""
     a = assumptions or IssuanceAssumptions()
-    first_fy, last_fy = min(fiscal_years), max(fiscal_years)
-    until = dt.date(last_fy + 1, 4, 1)
-    monthly = reconstruct_monthly_issues(points, until=until, assumptions=a)
-    first_day = day_number(dt.date(first_fy, 4, 1))
+    first = min(start for start, _ in periods)
+    until = max(end for _, end in periods)
+    until_month = dt.date(until.year + (until.month == 12), until.month % 12 + 1, 1)
+    monthly = production_by_month(
+        points, reconstruct_monthly_issues(points, until=until_month, assumptions=a)
+    )
+    first_day = day_number(first)
     last_day = day_number(until) - 1
     by_band = issues_by_band(monthly, assumptions=a)
 
@@ -316,15 +462,8 @@ def renewals_by_fiscal_year(
         ]
         cards = per_day(by_band * card_alive)
         certs = per_day(by_band * survival_by_band(CERT_YEARS, a.death_rates_per_100k))
-    rows = []
-    for fy in fiscal_years:
-        lo = day_number(dt.date(fy, 4, 1)) - first_day
-        hi = day_number(dt.date(fy + 1, 4, 1)) - first_day
-        rows.append(
-            FiscalYearRenewals(
-                fy,
-                float(cards[lo:hi, CARD].sum() / 1e6),
-                float(certs[lo:hi, CERT].sum() / 1e6),
-            )
-        )
-    return rows
+    out = []
+    for start, end in periods:
+        lo, hi = day_number(start) - first_day, day_number(end) - first_day
+        out.append((float(cards[lo:hi, CARD].sum() / 1e6), float(certs[lo:hi, CERT].sum() / 1e6)))
+    return out
