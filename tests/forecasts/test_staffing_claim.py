@@ -263,3 +263,77 @@ def test_an_option_linked_to_a_permanent_site_is_refused_in_japanese(demo_city) 
     assert refused.value.message_dict["site"] == [
         "同じ自治体の臨時窓口（種類が「臨時窓口」の窓口）を選んでください。"
     ]
+
+
+def _register_expiring_in_the_horizon(city: Municipality, rows: int) -> None:
+    """Replace the city's register with `rows` adults whose cards (issued January 2017) expire
+    on their birthdays in December 2026 and January 2027: their pick-ups fall in the plan's 8
+    weeks, more than the offices' counters can hand over."""
+    from madoguchi.core.audit import Actor
+    from madoguchi.forecasts.register_import import import_register
+
+    lines = ["person_id,birth_date,card_issued_on,cert_issued_on"]
+    for i in range(rows):
+        born = dt.date(1970, 12, 1) + dt.timedelta(days=i % 41)
+        lines.append(f"P{i:06d},{born},2017-01-05,2022-01-05")
+    report = import_register(
+        io.BytesIO("\n".join(lines).encode()),
+        file_name="expiring.csv",
+        municipality=city,
+        actor=Actor.system("test"),
+        taken_on=dt.date(2026, 11, 1),
+    )
+    assert report.accepted, report.lines()[:3]
+
+
+def test_a_candidate_not_yet_opened_is_claimed_only_when_the_plan_opens_it(demo_city) -> None:  # type: ignore[no-untyped-def]
+    """A `TemporaryCounterOption` with no site is an open/don't-open choice of the plan, with
+    the calendar, counters and fixed costs it would have: with the demo's few residents the
+    offices do the work and the claim has no line for it; with a register whose cards expire
+    in the horizon the offices fall short, the plan opens it, and the claim has its staff hours
+    and its fixed costs (set-up in the month it opens, the monthly cost for each month open).
+    With temporary counters not allowed by the policy it is not in the plan (negative control:
+    the same wave cannot then be planned at all)."""
+    Site.objects.filter(municipality=demo_city, kind=SiteKind.TEMPORARY).update(is_active=False)
+    candidate = TemporaryCounterOption.objects.create(
+        municipality=demo_city,
+        name="デモ公民館 臨時窓口",
+        opens_on=dt.date(2026, 12, 1),
+        closes_on=dt.date(2027, 3, 31),
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        starts_at=dt.time(9, 0),
+        ends_at=dt.time(19, 0),
+        counters=4,
+        terminals=4,
+        setup_cost_yen=500_000,
+        monthly_cost_yen=300_000,
+    )
+    client = Client()
+    login_staff(client, StaffUser.objects.get(username="demo-manager"))
+
+    rows = _claim()
+    assert not [row for row in rows if row[5] == candidate.name or row[3] == "固定費"]
+    page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert f"{candidate.name}: 開設しない（固定費に見合わない）" in page
+
+    _register_expiring_in_the_horizon(demo_city, 30_000)
+    rows = _claim()
+    fixed = [row for row in rows if row[3] == "固定費" and row[1] == "月別"]
+    assert sorted((row[2], row[4], int(row[8])) for row in fixed) == [
+        ("2026-12", "会場費など（月額）", 300_000),
+        ("2026-12", "開設・撤去", 500_000),
+        ("2027-01", "会場費など（月額）", 300_000),
+    ]
+    assert {row[5] for row in fixed} == {candidate.name}
+    staff_there = [row for row in rows if row[5] == candidate.name and row[3] != "固定費"]
+    assert sum(float(row[6]) for row in staff_there if row[1] == "月別") > 0
+    page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert f"{candidate.name}: 開設する" in page
+    assert not TemporaryCounterOption.objects.get(pk=candidate.pk).site  # planned, not opened
+
+    PlanningPolicy.objects.update_or_create(
+        municipality=demo_city, defaults={"allow_temporary_counters": False}
+    )
+    _solve(client)
+    page = client.get(f"/staff/planning/staffing/?{QUERY}").content.decode()
+    assert candidate.name not in page

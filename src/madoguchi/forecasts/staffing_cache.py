@@ -54,7 +54,7 @@ from madoguchi.offices.models import (
 )
 from madoguchi.planning.staffing import StaffingError
 
-PAYLOAD_VERSION = 2
+PAYLOAD_VERSION = 3
 
 
 def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> StaffingSettings:

@@ -30,6 +30,13 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
   weekday rate. A temporary site linked to its `TemporaryCounterOption` is a binary choice with
   its fixed costs in the horizon (`temporary_fixed_costs`); its work may move to the permanent
   sites that hand over cards and theirs to it (`_shares_work`), so closing it stays possible.
+* A candidate not yet opened as a site (a `TemporaryCounterOption` with no site, when the policy
+  allows temporary counters and its dates meet the horizon) is the same open/don't-open choice:
+  its planned calendar (`services.planned_temporary_calendar`, from the plan's first Monday at the
+  earliest — what `open_temporary_counter` would create), card pick-up only, at most
+  min(counters, terminals) at once, with its fixed costs. Residents do not go to a counter that
+  does not exist yet, so no work arises there: the permanent sites that hand over cards may send
+  it theirs (at the spill price), and it appears in the plan and the claim only when opened.
 """
 
 from __future__ import annotations
@@ -43,8 +50,9 @@ import numpy as np
 import numpy.typing as npt
 
 from madoguchi.core.dates import monday_of
-from madoguchi.forecasts.models import TemporaryCounterOption
+from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
 from madoguchi.forecasts.selectors import municipality_forecast, municipality_work
+from madoguchi.forecasts.services import planned_temporary_calendar
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import (
     Municipality,
@@ -119,6 +127,13 @@ class StaffingInput:
     cert_hours: FloatArray
     fixed_costs: tuple[FixedCost, ...] = ()
     """The temporary sites' fixed costs in the horizon (the optimiser opens a site or not)."""
+    candidates: tuple[tuple[int, int], ...] = ()
+    """(site index, option pk) of the candidates not yet opened: their `sites` entry is the
+    unsaved site `open_temporary_counter` would create."""
+
+    def is_candidate(self, site_index: int) -> bool:
+        """Whether site `site_index` is a candidate not yet opened (see `candidates`)."""
+        return any(index == site_index for index, _ in self.candidates)
 
     @property
     def back_office_hours(self) -> FloatArray:
@@ -137,30 +152,55 @@ class FixedCost:
     yen: int
 
 
-def temporary_fixed_costs(sites: list[Site], week_starts: list[dt.date]) -> tuple[FixedCost, ...]:
-    """The fixed costs of the temporary sites linked to their `TemporaryCounterOption` within
-    the plan's horizon: the set-up cost in the month it opens, when that month is in the
-    horizon, and the monthly cost for every month of the horizon in which it is open."""
+def _option_fixed_costs(
+    option: TemporaryCounterOption,
+    site_index: int,
+    opens_on: dt.date,
+    week_starts: list[dt.date],
+) -> list[FixedCost]:
+    """`option`'s set-up cost in the month it opens (`opens_on`), when that day is in the horizon,
+    and its monthly cost for every month of the horizon in which it is open."""
     first = week_starts[0]
     last = week_starts[-1] + dt.timedelta(days=6)
-    index = {site.pk: i for i, site in enumerate(sites) if site.kind == SiteKind.TEMPORARY}
     costs = []
-    for option in TemporaryCounterOption.objects.filter(site_id__in=list(index)):
-        assert option.site_id is not None  # filtered on site_id
-        site_index = index[option.site_id]
-        setup = int(option.setup_cost_yen)
-        if setup > 0 and first <= option.opens_on <= last:
-            period = f"{option.opens_on.year:04d}-{option.opens_on.month:02d}"
-            costs.append(FixedCost(site_index, period, "setup", setup))
-        monthly = int(option.monthly_cost_yen)
-        if monthly <= 0:
-            continue
-        day = max(first, option.opens_on).replace(day=1)
+    setup = int(option.setup_cost_yen)
+    if setup > 0 and first <= opens_on <= last:
+        period = f"{opens_on.year:04d}-{opens_on.month:02d}"
+        costs.append(FixedCost(site_index, period, "setup", setup))
+    monthly = int(option.monthly_cost_yen)
+    if monthly > 0:
+        day = max(first, opens_on).replace(day=1)
         while day <= min(last, option.closes_on):
             costs.append(
                 FixedCost(site_index, f"{day.year:04d}-{day.month:02d}", "monthly", monthly)
             )
             day = (day + dt.timedelta(days=32)).replace(day=1)
+    return costs
+
+
+def temporary_fixed_costs(
+    sites: list[Site],
+    week_starts: list[dt.date],
+    candidates: dict[int, TemporaryCounterOption] | None = None,
+) -> tuple[FixedCost, ...]:
+    """The fixed costs within the plan's horizon of the temporary sites linked to their
+    `TemporaryCounterOption` and of the `candidates` (site index → option not yet opened, whose
+    site would open on its `open_from`): the set-up cost in the month it opens, when that month
+    is in the horizon, and the monthly cost for every month of the horizon in which it is open."""
+    index = {
+        site.pk: i
+        for i, site in enumerate(sites)
+        if site.kind == SiteKind.TEMPORARY and site.pk is not None
+    }
+    costs = []
+    for option in TemporaryCounterOption.objects.filter(site_id__in=list(index)):
+        assert option.site_id is not None  # filtered on site_id
+        costs.extend(
+            _option_fixed_costs(option, index[option.site_id], option.opens_on, week_starts)
+        )
+    for site_index, option in sorted((candidates or {}).items()):
+        opens_on = sites[site_index].open_from or option.opens_on
+        costs.extend(_option_fixed_costs(option, site_index, opens_on, week_starts))
     return tuple(costs)
 
 
@@ -346,21 +386,45 @@ def staffing_input(
         sessions_by_site.append(calendar.sessions)
     if not sites:
         raise StaffingError("no active site offers card or certificate renewals")
+    candidates: dict[int, TemporaryCounterOption] = {}
+    pickup = procedures.get(ProcedureCode.CARD_PICKUP)
+    if pickup is not None and policy_for(municipality.pk).allow_temporary_counters:
+        for option, calendar in _candidate_calendars(municipality, week_starts):
+            candidates[len(sites)] = option
+            sites.append(calendar.site)
+            card_capacity.append(
+                _weekly_capacity_hours(calendar, pickup, week_starts, option.terminals)
+            )
+            cert_capacity.append(np.zeros(settings.weeks))
+            max_counters.append(min(option.counters, option.terminals))
+            open_weeks.append(
+                [
+                    any(calendar.site.is_open_on_date(monday + dt.timedelta(d)) for d in range(7))
+                    for monday in week_starts
+                ]
+            )
+            sessions_by_site.append(calendar.sessions)
 
     card_work, cert_work, back_office_work = _counter_work_hours(
         municipality, start=start, months=months, settings=settings, week_starts=week_starts
     )
-    card_hours = _split(card_work, np.array(card_capacity).T)
-    cert_hours = _split(cert_work, np.array(cert_capacity).T)
+    # no work arises at a candidate (see the module docstring): it gets none of the split
+    arising = np.array([i not in candidates for i in range(len(sites))])
+    card_hours = _split(card_work, np.array(card_capacity).T * arising)
+    cert_hours = _split(cert_work, np.array(cert_capacity).T * arising)
     # back-office work (set-up, notices) is done at the permanent sites that hand over cards, in
     # proportion to their card work: a temporary counter hands over cards set up elsewhere
     permanent_card = card_hours * np.array([site.kind != SiteKind.TEMPORARY for site in sites])
     back_office = _split(
         back_office_work, permanent_card if permanent_card.sum() > 0 else card_hours
     )
-    kinds = session_kinds_from_calendars(sessions_by_site, settings)
-    fixed_costs = temporary_fixed_costs(sites, week_starts)
+    # the kinds' hours come from the sites that exist: a candidate does not shape them
+    kinds = session_kinds_from_calendars(
+        [sessions for i, sessions in enumerate(sessions_by_site) if i not in candidates], settings
+    )
+    fixed_costs = temporary_fixed_costs(sites, week_starts, candidates)
     fixed = np.full(len(sites), np.nan)
+    fixed[list(candidates)] = 0.0  # a candidate is a choice even when it costs nothing fixed
     for cost in fixed_costs:
         fixed[cost.site_index] = np.nan_to_num(fixed[cost.site_index]) + cost.yen
     temporary = [i for i, site in enumerate(sites) if not np.isnan(fixed[i])]
@@ -406,7 +470,35 @@ def staffing_input(
         card_hours=card_hours,
         cert_hours=cert_hours,
         fixed_costs=fixed_costs,
+        candidates=tuple((index, option.pk) for index, option in sorted(candidates.items())),
     )
+
+
+def _candidate_calendars(
+    municipality: Municipality, week_starts: list[dt.date]
+) -> list[tuple[TemporaryCounterOption, SiteCalendar]]:
+    """The candidates not yet opened whose dates meet the horizon and that can hand over cards
+    (a counter with a terminal) under a name no site has (`open_temporary_counter` refuses a
+    taken name), each with the calendar it would have if opened for the plan's
+    first Monday (`planned_temporary_calendar`; the day before it is "today")."""
+    first, last = week_starts[0], week_starts[-1] + dt.timedelta(days=6)
+    taken = Site.objects.filter(municipality=municipality).values("name")
+    options = (
+        TemporaryCounterOption.objects.exclude(name__in=taken)
+        .filter(
+            municipality=municipality,
+            site__isnull=True,
+            opens_on__lte=last,
+            closes_on__gte=first,
+            counters__gte=1,
+            terminals__gte=1,
+        )
+        .order_by("opens_on", "name", "pk")
+    )
+    return [
+        (option, planned_temporary_calendar(option, today=first - dt.timedelta(days=1)))
+        for option in options.select_related("municipality")
+    ]
 
 
 def _shares_work(

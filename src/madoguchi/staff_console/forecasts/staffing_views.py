@@ -137,6 +137,8 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
     open_weeks = problem.open_weeks
     sites = []
     for s, site in enumerate(staffing.sites):
+        if staffing.is_candidate(s) and not plan.temporary_used[s]:
+            continue  # a candidate the plan leaves unopened has no roster (it is named below)
         rows = [
             {
                 "label": labels[w],
