@@ -199,6 +199,23 @@ def test_production_without_produced_figures_is_the_handovers() -> None:
     assert production_by_month(_all_points(), handed) is handed
 
 
+def test_a_production_lead_dates_each_handover_that_many_months_earlier() -> None:
+    handed = reconstruct_monthly_issues(_all_points(), until=dt.date(2024, 4, 1))
+    led = production_by_month(_all_points(), handed, lead_months=2)
+    assert np.array_equal(led[:-2], handed[2:])
+    assert (led[-2:] == handed[-1]).all()
+    # the 2016 figures still bound the production from below
+    with_2016 = production_by_month(_national_points(), handed, lead_months=2)
+    assert with_2016[:3].sum() == pytest.approx(made_by_april_2016())
+    with pytest.raises(ValueError, match="negative"):
+        production_by_month(_all_points(), handed, lead_months=-1)
+
+
+def made_by_april_2016() -> float:
+    """8.67M by 27 March and 9.53M by 17 April, interpolated to 1 April (millions)."""
+    return 8.67 + (9.53 - 8.67) * 5 / 21
+
+
 def test_decreasing_produced_figures_are_refused() -> None:
     points = [
         IssuancePoint(dt.date(2016, 3, 27), 2e6, "issued"),

@@ -211,6 +211,9 @@ class IssuanceAssumptions:
     - `death_rates_per_100k`: yearly death rates by 5-year age band; a holder who dies before
       the card or certificate expires renews nothing. None: nobody dies (the synthetic
       registers, which draw their own residents, use it so).
+    - `production_lead_months`: cards are taken as produced this many months before their
+      handover, the `produced` points bounding it from below (0: the same month — the national
+      table; a sensitivity only, no figure gives it).
     """
 
     applications_at_first_point: float = 9.42e6
@@ -234,6 +237,7 @@ class IssuanceAssumptions:
     )
     attrition_per_year: float = 0.012
     death_rates_per_100k: tuple[float, ...] | None = None
+    production_lead_months: int = 0
 
 
 MINORS_BELOW_RATE_2021: Final = (0.20, 0.283)
@@ -349,7 +353,7 @@ def reconstruct_monthly_issues(
 
 
 def production_by_month(
-    points: Sequence[IssuancePoint], handed_over: npt.NDArray[np.float64]
+    points: Sequence[IssuancePoint], handed_over: npt.NDArray[np.float64], *, lead_months: int = 0
 ) -> npt.NDArray[np.float64]:
     """Cards produced per month (millions) from the monthly handovers and the `produced` points.
 
@@ -358,8 +362,17 @@ def production_by_month(
     is the `produced` points' figure interpolated by day (from zero on 1 January 2016; after the
     last point, that point's figure), or the cumulative handovers when they are higher — cards
     produced after the last point are dated when the handovers pass it. Without `produced`
-    points: the handovers unchanged. Raises ValueError when the points decrease.
+    points and lead: the handovers unchanged. With `lead_months`, the cards handed over in a month
+    were produced that many months before (the last month repeats at the end); the `produced`
+    points still bound it from below. Raises ValueError when the points decrease or the lead
+    is negative.
     """
+    if lead_months < 0:
+        raise ValueError("the production lead must not be negative")
+    if lead_months:
+        handed_over = np.concatenate(
+            [handed_over[lead_months:], np.repeat(handed_over[-1:], lead_months)]
+        )
     produced = sorted((p for p in points if p.kind == "produced"), key=lambda p: p.on)
     if not produced:
         return handed_over
@@ -438,7 +451,9 @@ def renewals_in_periods(
     until = max(end for _, end in periods)
     until_month = dt.date(until.year + (until.month == 12), until.month % 12 + 1, 1)
     monthly = production_by_month(
-        points, reconstruct_monthly_issues(points, until=until_month, assumptions=a)
+        points,
+        reconstruct_monthly_issues(points, until=until_month, assumptions=a),
+        lead_months=a.production_lead_months,
     )
     first_day = day_number(first)
     last_day = day_number(until) - 1
