@@ -134,6 +134,18 @@ def test_death_rates_refuse_bands_that_leave_a_gap() -> None:
         death_rates_by_band(bands, [1.0] * 21)
 
 
+def test_the_population_bands_hold_the_published_census_counts() -> None:
+    """The model's 2020 bands (rounded, unknown ages allocated) against the census's published
+    counts by age (unknown ages left out — 2M people in all): never below, at most 7% above."""
+    with (DATA / "population-2020-census-by-5-year-band.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 14 and "://" in rows[0]["source"]
+    for row in rows:
+        band = int(row["age_from"]) // 5
+        ratio = POPULATION_BY_BAND_MILLIONS[band] * 1e6 / int(row["population"])
+        assert 1.0 <= ratio <= 1.07, (row["age_from"], ratio)
+
+
 def test_survival_falls_with_age_and_term() -> None:
     ten = survival_by_band(10, DEATH_RATES)
     five = survival_by_band(5, DEATH_RATES)
