@@ -610,6 +610,30 @@ class SolvedStaffingPlan(models.Model):
         return f"{self.municipality_id} {self.choices_key or 'policy'} {self.solved_at}"
 
 
+class KeptReport(models.Model):
+    """A local municipality's report, kept for the roll-up (`forecasts.report_cache`).
+
+    ``inputs_digest`` is the SHA-256 of everything the report is built from (the day, the
+    municipality's own fields, the staffing plan's inputs, the register's snapshots, the cards,
+    the slots, the application counts, the contractors); the roll-up rebuilds the report only
+    when the current digest differs, so a view reads the kept ones."""
+
+    municipality = models.OneToOneField(
+        "offices.Municipality", on_delete=models.CASCADE, related_name="kept_report"
+    )
+    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
+    built_at = models.DateTimeField("作成日時")
+    build_seconds = models.FloatField("作成時間（秒）")
+    report = models.JSONField("報告")
+
+    class Meta:
+        verbose_name = "作成済みの自治体の報告"
+        verbose_name_plural = "作成済みの自治体の報告"
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.built_at}"
+
+
 class ImportedReport(models.Model):
     """A municipality's signed report, imported for the roll-up (`forecasts.report_import`).
 

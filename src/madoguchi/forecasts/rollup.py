@@ -1,10 +1,11 @@
 """The roll-up: a prefecture's or the national view over many municipalities' reports.
 
-Built from the municipalities of this deployment (their reports built live, `report.build_report`)
-and from the latest imported report of every other municipality (`ImportedReport`). The tables
-are the national deck's: holding rate, expected renewals by fiscal year, how many municipalities
-run each measure (overall and by municipality class), post-office consignment, and the
-municipalities late with notices or heading for a backlog (docs/municipality-report.md).
+Built from the municipalities of this deployment (their reports as kept by `report_cache`: built
+from live data, rebuilt only when their inputs change) and from the latest imported report of
+every other municipality (`ImportedReport`). The tables are the national deck's: holding rate,
+expected renewals by fiscal year, how many municipalities run each measure (overall and by
+municipality class), post-office consignment, and the municipalities late with notices or
+heading for a backlog (docs/municipality-report.md).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from madoguchi.core import clock
 from madoguchi.core.csvsafe import SafeWriter
 from madoguchi.forecasts.models import ImportedReport
-from madoguchi.forecasts.report import ReportV1, build_report
+from madoguchi.forecasts.report import ReportV1
+from madoguchi.forecasts.report_cache import kept_report
 from madoguchi.offices.models import Municipality, MunicipalityClass
 
 LIVE, IMPORTED = "live", "imported"
@@ -112,7 +114,7 @@ def latest_imported() -> list[ReportV1]:
 def build_rollup(*, today: dt.date | None = None) -> Rollup:
     today = today or clock.today()
     entries = [
-        Entry(build_report(m, today=today), LIVE) for m in Municipality.objects.order_by("code")
+        Entry(kept_report(m, today=today), LIVE) for m in Municipality.objects.order_by("code")
     ]
     live_codes = {e.report.municipality.code for e in entries}
     entries += [

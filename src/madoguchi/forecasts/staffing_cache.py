@@ -103,8 +103,10 @@ def _rows(queryset: Any) -> list[dict[str, Any]]:
     return list(queryset.order_by("pk").values())
 
 
-def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, today: dt.date) -> str:
-    """SHA-256 of everything the plan for `settings` is built from (see the module docstring)."""
+def site_input_parts(municipality: Municipality) -> dict[str, Any]:
+    """The municipality's planning inputs as plain rows: policy, temporary-counter options, the
+    register's current snapshot, sites, counters, terminals, sessions, special openings,
+    closures and procedures (also part of the kept report's digest, `report_cache`)."""
     sites = Site.objects.filter(municipality=municipality)
     site_ids = list(sites.values_list("pk", flat=True))
     snapshot = (
@@ -113,10 +115,7 @@ def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, tod
         .first()
     )
     policy = PlanningPolicy.objects.filter(municipality=municipality).values().first()
-    parts = {
-        "version": PAYLOAD_VERSION,
-        "first_monday": monday_of(today) + dt.timedelta(weeks=1),
-        "settings": asdict(settings),
+    return {
         "policy": policy,
         "temporary_options": _rows(
             TemporaryCounterOption.objects.filter(municipality=municipality)
@@ -125,6 +124,9 @@ def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, tod
         "sites": _rows(sites),
         "site_procedures": _rows(Site.procedures.through.objects.filter(site_id__in=site_ids)),
         "counters": _rows(Counter.objects.filter(site_id__in=site_ids)),
+        "counter_procedures": _rows(
+            Counter.procedures.through.objects.filter(counter__site_id__in=site_ids)
+        ),
         "terminals": _rows(Terminal.objects.filter(site_id__in=site_ids)),
         "sessions": _rows(OpeningSession.objects.filter(site_id__in=site_ids)),
         "specials": _rows(SpecialOpening.objects.filter(site_id__in=site_ids)),
@@ -134,8 +136,23 @@ def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, tod
         ),
         "procedures": _rows(Procedure.objects.all()),
     }
+
+
+def digest_of(parts: dict[str, Any]) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def inputs_digest(municipality: Municipality, settings: StaffingSettings, *, today: dt.date) -> str:
+    """SHA-256 of everything the plan for `settings` is built from (see the module docstring)."""
+    return digest_of(
+        {
+            "version": PAYLOAD_VERSION,
+            "first_monday": monday_of(today) + dt.timedelta(weeks=1),
+            "settings": asdict(settings),
+            **site_input_parts(municipality),
+        }
+    )
 
 
 @dataclass(frozen=True)
