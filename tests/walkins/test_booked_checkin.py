@@ -249,3 +249,15 @@ def test_the_waiting_room_board_lists_booked_visitors_first_and_says_why(
     page = Client().get(board).content.decode()
     assert f'<ol class="next-numbers" data-next><li>{ticket.label}</li><li>1</li></ol>' in page
     assert '<p class="note" data-appointments>ご予約の方は予約時刻に合わせて' in page
+
+
+def test_a_booked_visitors_ticket_keeps_the_language_they_booked_in(
+    city: factories.City, frozen: Any
+) -> None:
+    booked = book(city)
+    booked.language = "vi"
+    booked.save(update_fields=["language"])
+    frozen.move_to(ON_THE_DAY)
+    ticket = check_in_booked_visitor(code=booked.code, actor=CLERK)
+    assert ticket.language == "vi"
+    assert walk_in(city).language == ""  # issued without one: the phone's language decides

@@ -1,6 +1,10 @@
 """Walk-in ticket and queue endpoints: `POST /sites/{site_id}/tickets`, `GET /sites/{site_id}/queue`
 and the ticket's own status, `GET /tickets/{token}` (the `status_url` a ticket carries).
 
+A ticket is taken in a language (`language`, Japanese by default; a code not offered is 422
+`invalid_language`, nothing issued): the answer — its messages, the site's and the procedure's
+names — is in it, and the ticket keeps it, so its status here and its phone page answer in it too.
+
 This router is mounted at the API root, so it declares full paths. Errors are `DomainError`s;
 the API turns them into `{"error", "message"}` with their status. Views translate, services
 decide: numbering, opening hours and estimates live in `madoguchi.walkins`.
@@ -12,6 +16,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
@@ -19,10 +24,12 @@ from pydantic import Field
 from madoguchi.api.schemas import MAX_ID, ErrorOut, Input, ValidationErrorOut
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.languages import offered_language
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites
-from madoguchi.walkins.models import TicketStatus
+from madoguchi.reservations.services import unknown_language
+from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.selectors import queue_state, ticket_by_token, ticket_view
 from madoguchi.walkins.services import issue_ticket
 
@@ -48,6 +55,9 @@ class TicketToken(Input):
 
 class TicketIn(Input):
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    language: str = Field(default="ja", min_length=1, max_length=20)
+    """The ticket's language (a code of `settings.LANGUAGES`; 422 `invalid_language` for any
+    other): the answer's messages and names, and later the ticket's status and phone page."""
 
 
 LABEL = "受付番号 as shown and called: the site's prefix for the procedure and the number, e.g. A12"
@@ -60,6 +70,9 @@ class TicketCreatedOut(Schema):
     label: str = Field(description=LABEL)
     position: int = Field(description="1 = next to be called")
     estimated_wait_minutes: int
+    language: str = Field(description="the ticket's language, as given (a code it keeps)")
+    site_name: str = Field(description="in the ticket's language (Japanese where none entered)")
+    procedure_name: str = Field(description="in the ticket's language")
     status_url: str = Field(description="this ticket's status (JSON); keep it private")
     status_page_url: str = Field(description="the same status as a phone page")
 
@@ -84,10 +97,12 @@ class TicketOut(Schema):
     number: int
     label: str = Field(description=LABEL)
     status: str = Field(description="waiting | called | serving | done | no_show | cancelled")
-    status_label: str
+    status_label: str = Field(description="in the ticket's language")
+    language: str = Field(description="the language the ticket was taken in; '' at the counter")
     site_id: int
     site_name: str
     procedure: str
+    procedure_name: str
     business_day: dt.date
     issued_at: dt.datetime
     position: int | None = Field(description="while waiting; 1 = next")
@@ -113,18 +128,29 @@ def _site(request: HttpRequest, site_id: int) -> Site:
 def take_ticket(
     request: HttpRequest, path: Path[SiteId], body: TicketIn
 ) -> Status[TicketCreatedOut]:
-    """A numbered place in the site's queue today (409 `site_closed` outside today's hours)."""
+    """A numbered place in the site's queue today (409 `site_closed` outside today's hours),
+    answered in `language`."""
     hit("ip", client_ip(request))
     hit("ip_write", client_ip(request))
-    site = _site(request, path.site_id)
-    procedure = Procedure.objects.filter(code=body.procedure).first()
+    language = offered_language(body.language)
+    if language is None:
+        raise unknown_language()
+    with translation.override(language):
+        return _take_ticket(request, path.site_id, body.procedure, language)
+
+
+def _take_ticket(
+    request: HttpRequest, site_id: int, code: str, language: str
+) -> Status[TicketCreatedOut]:
+    site = _site(request, site_id)
+    procedure = Procedure.objects.filter(code=code).first()
     if procedure is None:
         raise DomainError(
             "procedure_not_offered",
             _("この窓口では選ばれた手続きの受付をしていません。"),
             status=422,
         )
-    ticket = issue_ticket(site=site, procedure=procedure, actor=API_ACTOR)
+    ticket = issue_ticket(site=site, procedure=procedure, actor=API_ACTOR, language=language)
     view = ticket_view(ticket)
     return Status(
         201,
@@ -133,6 +159,9 @@ def take_ticket(
             label=ticket.label,
             position=view.position or 1,
             estimated_wait_minutes=view.estimated_wait_minutes or 0,
+            language=language,
+            site_name=site.localized("name", language),
+            procedure_name=procedure.localized("name", language),
             status_url=request.build_absolute_uri(
                 reverse("api_v1:walkin_ticket", kwargs={"token": ticket.token})
             ),
@@ -168,7 +197,8 @@ def site_queue(request: HttpRequest, path: Path[SiteId]) -> QueueOut:
     summary="One ticket's status",
 )
 def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
-    """Position and estimated wait of the ticket behind `token` (404 for unknown tokens)."""
+    """Position and estimated wait of the ticket behind `token` (404 for unknown tokens), in
+    the language the ticket was taken in."""
     hit("ip", client_ip(request))
     ticket = ticket_by_token(path.token)
     municipality = getattr(request, "municipality", None)
@@ -176,6 +206,11 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
         municipality is not None and ticket.site.municipality_id != municipality.pk
     ):
         raise _ticket_not_found()
+    with translation.override(ticket.language or translation.get_language()):
+        return _ticket_out(ticket)
+
+
+def _ticket_out(ticket: QueueTicket) -> TicketOut:
     view = ticket_view(ticket)
     at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
     return TicketOut(
@@ -183,9 +218,11 @@ def ticket_status(request: HttpRequest, path: Path[TicketToken]) -> TicketOut:
         label=ticket.label,
         status=ticket.status,
         status_label=ticket.get_status_display(),
+        language=ticket.language,
         site_id=ticket.site_id,
         site_name=ticket.site.localized("name"),
         procedure=ticket.procedure.code,
+        procedure_name=ticket.procedure.localized("name"),
         business_day=ticket.business_day,
         issued_at=ticket.issued_at,
         position=view.position,

@@ -52,6 +52,7 @@ RESIDENT_SOURCES: tuple[str, ...] = (
     "offices/calendar.py",
     "walkins/models.py",
     "walkins/services.py",
+    "api/walkins.py",  # a walk-in ticket's answers are in its language
     "staff_console/templates/walkins/slip.html",
     # the notice's guidance and the proxy reasons
     "issuance/models.py",

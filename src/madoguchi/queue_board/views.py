@@ -23,6 +23,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -286,6 +287,7 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
                     procedure=form.cleaned_data["procedure"],
                     actor=Actor.resident("web"),
                     channel=TicketChannel.PHONE,
+                    language=translation.get_language(),
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -340,6 +342,7 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
                 procedure=form.cleaned_data["procedure"],
                 actor=Actor.resident(f"kiosk:{device.pk}"),
                 channel=TicketChannel.KIOSK,
+                language=translation.get_language(),
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -523,6 +526,7 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     Shared with the tickets in the same state (`_shared_ticket_page`), except right after the
     holder's own action (a messages or session cookie: the page says what happened)."""
     ticket, snapshot = _ticket_and_queue(request, token)
+    _in_ticket_language(request, ticket)
     view = ticket_view(ticket, snapshot)
     personal = _after_own_action(request)
     if DISPLAY_CACHE_SECONDS > 0 and not personal:
@@ -532,6 +536,16 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     # The token is the ticket: never sent to another site. `same-origin` still lets the
     # browser send the Origin header the page's own forms (cancel, language) need (0013).
     return _private(response)
+
+
+def _in_ticket_language(request: HttpRequest, ticket: QueueTicket) -> None:
+    """The ticket page speaks the language the ticket was taken in (on a phone, at the kiosk,
+    through the API), unless its holder chose one with the switch (the language cookie); a
+    ticket issued at the counter has none and follows the phone's language."""
+    if not ticket.language or settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    translation.activate(ticket.language)
+    request.LANGUAGE_CODE = translation.get_language()
 
 
 @require_POST

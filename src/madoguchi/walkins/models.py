@@ -213,6 +213,14 @@ class QueueTicket(models.Model):
     recalled_at = models.DateTimeField("最後の再呼出の日時", null=True, blank=True)
     served_at = models.DateTimeField("対応開始日時", null=True, blank=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    language = models.CharField(
+        "言語",
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="整理券を受け取ったときの言語（settings.LANGUAGES のコード）。整理券のページと"
+        "状況の API はこの言語。空欄（窓口で発行）は閲覧する端末の言語。",
+    )
 
     class Meta:
         ordering = ("site", "business_day", "number")

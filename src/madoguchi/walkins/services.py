@@ -21,11 +21,16 @@ from django.utils.translation import gettext_noop
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.errors import DomainError
+from madoguchi.core.languages import offered_language
 from madoguchi.core.transitions import check_transition, table
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods, site_offers
 from madoguchi.offices.models import Counter, Procedure, Site
 from madoguchi.reservations.models import Reservation, ReservationStatus
-from madoguchi.reservations.services import check_in_reservation, close_checked_in_visit
+from madoguchi.reservations.services import (
+    check_in_reservation,
+    close_checked_in_visit,
+    unknown_language,
+)
 from madoguchi.walkins.calling import call_order
 from madoguchi.walkins.models import (
     ACTIVE_STATUSES,
@@ -148,6 +153,7 @@ def _new_ticket(
     actor: Actor,
     channel: str,
     reservation: Reservation | None = None,
+    language: str = "",
 ) -> QueueTicket:
     """The next number of `site`'s queue today, waiting, with the wait estimate it was given.
 
@@ -177,11 +183,13 @@ def _new_ticket(
         appointment_at=appointment_at,
         channel=channel,
         issued_at=now,
+        language=language,
     )
     ticket.estimated_wait_minutes = ticket_view(ticket).estimated_wait_minutes
     ticket.save(update_fields=["estimated_wait_minutes"])
     after = _audit_state(ticket)
     after["channel"] = channel
+    after["language"] = language
     after["estimated_wait_minutes"] = ticket.estimated_wait_minutes
     if reservation is not None:
         after["reservation"] = reservation.code
@@ -198,17 +206,31 @@ def _new_ticket(
 
 @transaction.atomic
 def issue_ticket(
-    *, site: Site, procedure: Procedure, actor: Actor, channel: str = TicketChannel.PHONE
+    *,
+    site: Site,
+    procedure: Procedure,
+    actor: Actor,
+    channel: str = TicketChannel.PHONE,
+    language: str = "",
 ) -> QueueTicket:
     """Give a walk-in visitor the next number of `site`'s queue today (of the procedure's
     prefix group), issued on a phone, at the kiosk or by staff (`channel`).
 
+    `language` is the language the ticket was taken in (a code of `settings.LANGUAGES`): its
+    page and its status in the API answer in it. Empty — a ticket issued at the counter — leaves
+    the page to the language of the phone that opens it.
+
     Tickets can be taken on a day the site offers `procedure`, from the morning until the end of
-    the day's last opening period. Raises DomainError `procedure_not_offered` (422) or
-    `site_closed` (409). Returns the new waiting ticket.
+    the day's last opening period. Raises DomainError `invalid_language` (422) before anything
+    else, `procedure_not_offered` (422) or `site_closed` (409). Returns the new waiting ticket.
     """
+    offered = offered_language(language) if language else ""
+    if offered is None:
+        raise unknown_language()
     _ensure_open_for(site, procedure)
-    return _new_ticket(site=site, procedure=procedure, actor=actor, channel=channel)
+    return _new_ticket(
+        site=site, procedure=procedure, actor=actor, channel=channel, language=offered
+    )
 
 
 @transaction.atomic
@@ -229,6 +251,7 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
         actor=actor,
         channel=TicketChannel.CHECK_IN,
         reservation=reservation,
+        language=reservation.language,
     )
 
 
