@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from madoguchi.core import clock
@@ -18,6 +19,8 @@ from madoguchi.walkins.services import call_next_ticket
 from tests.conftest import login_staff
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY, birth_fields
+from tests.resident_site.test_mail_languages import SAYS
+from tests.resident_site.test_visit_ics_mail import body_of
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +177,7 @@ def test_phone_booking_goes_through_the_booking_service_as_staff(
     booked = Reservation.objects.get()
     assert response.status_code == 302
     assert booked.channel == Channel.PHONE
+    assert booked.language == "ja"  # no language chosen: Japanese
     assert AuditEvent.objects.get(subject_id=booked.code).actor == f"staff:{official.pk}:official"
     page = console.get(response["Location"]).content.decode()
     assert f"予約コード {booked.code} をお伝えください" in page
@@ -196,6 +200,70 @@ def test_phone_booking_errors_are_shown_and_nothing_is_written(
     assert response.status_code == 422
     assert "一致するものが見つかりません" in response.content.decode()
     assert not Reservation.objects.exists()
+
+
+def _phone_booking(console: Client, city: factories.City, **extra: str) -> Any:
+    factories.notice_card(city.municipality)
+    slot = factories.slot(city.site, city.pickup)
+    response = console.post(
+        f"/staff/sites/{city.site.pk}/phone-booking/",
+        {
+            "procedure": "card_pickup",
+            "day": VISIT_DAY.isoformat(),
+            "slot": str(slot.pk),
+            "notice_number": NOTICE,
+            **birth_fields(),
+            "email": "hanako@example.jp",
+            **extra,
+        },
+    )
+    return response
+
+
+def test_the_phone_booking_form_offers_every_language_with_japanese_chosen(
+    city: factories.City, console: Client
+) -> None:
+    html = console.get(
+        f"/staff/sites/{city.site.pk}/phone-booking/?procedure=card_pickup&day={VISIT_DAY}"
+    ).content.decode()
+    select = html[html.index('<select name="language"') :]
+    select = select[: select.index("</select>")]
+    for code, name in settings.LANGUAGES:
+        assert f'value="{code}"' in select and str(name) in select
+    assert '<option value="ja" selected>' in select
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_a_phone_booking_in_the_residents_language_is_confirmed_in_it(
+    city: factories.City,
+    console: Client,
+    smtp_inbox: Any,
+    django_capture_on_commit_callbacks: Any,
+    language: str,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _phone_booking(console, city, language=language)
+    assert response.status_code == 302
+    booked = Reservation.objects.get()
+    assert (booked.language, booked.channel) == (language, Channel.PHONE)
+    (confirmation,) = smtp_inbox.messages
+    assert SAYS[language].confirmation_body in body_of(confirmation)
+    # the clerk's page stays Japanese
+    assert (
+        f"予約コード {booked.code} をお伝えください"
+        in console.get(response["Location"]).content.decode()
+    )
+
+
+@pytest.mark.parametrize("language", ["klingon", "fr", "ja-jp", "EN"])
+def test_a_phone_booking_in_a_language_not_offered_is_refused_and_nothing_is_stored(
+    city: factories.City, console: Client, smtp_inbox: Any, language: str
+) -> None:
+    response = _phone_booking(console, city, language=language)
+    assert response.status_code == 422
+    assert "その言語は選べません" in response.content.decode()
+    assert not Reservation.objects.exists()
+    assert smtp_inbox.messages == []
 
 
 def test_the_staff_menu_links_every_staff_page_the_role_may_use(city: factories.City) -> None:

@@ -156,8 +156,9 @@ no_show = _transition(no_show_visit, lambda _: gettext("来庁なしにしまし
 def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     """Book by phone on a resident's behalf through the same `book_reservation` service.
 
-    GET ?procedure=…&day=… lists the free times; POST books (channel `phone`, staff actor) and
-    shows the code to read out.
+    GET ?procedure=…&day=… lists the free times; POST books (channel `phone`, staff actor) in
+    the language the clerk chose for the resident (mails and SMS go out in it) and shows the
+    code to read out.
     """
     site = access.site_for(request.user, Action.COUNTER, site_id)
     procedures = offered_procedures(site)
@@ -192,6 +193,7 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
                 applicant=services.Applicant(**form.booking_arguments()),
                 actor=Actor.staff(_staff(request)),
                 channel=Channel.PHONE,
+                language=form.cleaned_data["language"],
             )
         except DomainError as error:
             form.add_error(None, error.message)
