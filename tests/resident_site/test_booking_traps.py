@@ -296,6 +296,26 @@ def test_a_past_booking_cannot_open_the_reschedule_pages(
         assert "この予約の日時は過ぎているため、変更できません。" in response.content.decode()
 
 
+def test_the_reschedule_pages_keep_the_booking_at_its_own_site(
+    city: factories.City, client: Client
+) -> None:
+    """The pages move a booking to another time at the same site (the confirmation names that
+    site): a slot of another site, its id typed into the address, is as unknown as a wrong id."""
+    booked = booked_on_the_page(city, client)
+    elsewhere = offices.site(city.municipality, name="テスト区 北支所")
+    elsewhere.procedures.set([city.pickup])
+    there = factories.slot(elsewhere, city.pickup, day=VISIT_DAY + dt.timedelta(days=1))
+    url = f"/reservation/{booked.code}/reschedule/slot/{there.pk}/"
+
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+
+    booked.refresh_from_db()
+    assert booked.slot.site_id == city.site.pk and booked.status == ReservationStatus.BOOKED
+    there.refresh_from_db()
+    assert there.booked == 0
+
+
 def test_the_service_refuses_to_move_a_cancelled_booking_in_japanese(
     city: factories.City,
 ) -> None:

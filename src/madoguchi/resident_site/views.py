@@ -929,6 +929,10 @@ def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpRes
     if refused is not None:
         return refused
     slot = _slot(request, booked.procedure, slot_id)
+    if slot.site_id != booked.slot.site_id:
+        # these pages move a visit in time at its own site (the confirmation names that site);
+        # another site's slot, typed into the address, is as unknown as a wrong id
+        raise Http404("選ばれた枠が見つかりません。")
     context = {**_visit_context(booked), "slot": slot}
     if request.method == "GET":
         return render(request, "resident_site/reschedule_confirm.html", context)
