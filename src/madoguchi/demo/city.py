@@ -16,6 +16,7 @@ from django.db import transaction
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.demo.names import counter_translations, translations
 from madoguchi.demo.pipeline import PREFIX, load_demo_pipeline
 from madoguchi.demo.today import SiteDay, load_demo_day
 from madoguchi.forecasts.models import TemporaryCounterOption
@@ -51,13 +52,14 @@ DEMO_STAFF = (
 )
 """Each demo city's staff: `<staff_prefix>-manager`, `-official`, `-contractor`, `-rollup`."""
 
+OUTAGE_REASON = "J-LISシステム計画停止（デモ）"
+
 _ALL_BUT_POST = [k for k in SiteKind.values if k != SiteKind.POST_OFFICE]
 
 PROCEDURES = (
     {
         "code": ProcedureCode.CARD_PICKUP,
         "name": "マイナンバーカードの受け取り",
-        "translations": {"en": {"name": "Card pick-up"}},
         "duration_minutes": 20,
         "needs_terminal": True,
         "allowed_site_kinds": _ALL_BUT_POST,
@@ -71,7 +73,6 @@ PROCEDURES = (
     {
         "code": ProcedureCode.CERT_RENEWAL,
         "name": "電子証明書の更新",
-        "translations": {"en": {"name": "E-certificate renewal"}},
         "duration_minutes": 10,
         "needs_terminal": True,
         "allowed_site_kinds": [],
@@ -84,7 +85,6 @@ PROCEDURES = (
     {
         "code": ProcedureCode.CARD_APPLICATION,
         "name": "マイナンバーカードの申請（窓口で申請）",
-        "translations": {"en": {"name": "Card application at the counter"}},
         "duration_minutes": 15,
         "needs_terminal": False,
         "allowed_site_kinds": [],
@@ -96,7 +96,6 @@ PROCEDURES = (
     {
         "code": ProcedureCode.PIN_RESET,
         "name": "暗証番号の再設定",
-        "translations": {"en": {"name": "PIN reset"}},
         "duration_minutes": 10,
         "needs_terminal": True,
         "allowed_site_kinds": [],
@@ -116,7 +115,7 @@ class DemoCity:
 
     code: str
     name: str
-    name_en: str
+    """Its name in Japanese (in every other language: `demo.names`)."""
     place: str
     """The place name its addresses and holidays start with."""
     staff_prefix: str
@@ -190,11 +189,16 @@ def _site(
             "access_notes": access_notes,
             "open_from": open_from,
             "open_until": open_until,
+            "translations": translations(name=name, address=address, access_notes=access_notes),
         },
     )
     site.procedures.set(procedures)
     for number in range(1, counters + 1):
-        Counter.objects.get_or_create(site=site, name=f"{number}番窓口")
+        Counter.objects.update_or_create(
+            site=site,
+            name=f"{number}番窓口",
+            defaults={"translations": counter_translations(number)},
+        )
     for number in range(1, terminals + 1):
         Terminal.objects.get_or_create(site=site, name=f"端末{number}")
     return site
@@ -325,7 +329,6 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
     DemoCity(
         code=DEMO_MUNICIPALITY_CODE,
         name="デモ市（架空）",
-        name_en="Demo City (fictitious)",
         place="デモ市",
         staff_prefix="demo",
         card_prefix=PREFIX,
@@ -336,7 +339,6 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
     DemoCity(
         code="999989",  # 99998 + its check digit: no real municipality either
         name="見本町（架空）",
-        name_en="Mihon Town (fictitious)",
         place="見本町",
         staff_prefix="demo2",
         card_prefix="99998900000000",
@@ -357,15 +359,19 @@ def build_demo_city(
         code=city.code,
         defaults={
             "name": city.name,
-            "translations": {"en": {"name": city.name_en}},
+            "translations": translations(name=city.name),
             "closes_sunday_after_third_saturday": True,
         },
     )
     procedures = {}
     for spec in PROCEDURES:
-        procedure, _ = Procedure.objects.update_or_create(
-            code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"}
+        defaults = {k: v for k, v in spec.items() if k != "code"}
+        defaults["translations"] = translations(
+            name=str(spec["name"]),
+            documents=str(spec["documents"]),
+            proxy_documents=str(spec["proxy_documents"]),
         )
+        procedure, _ = Procedure.objects.update_or_create(code=spec["code"], defaults=defaults)
         procedures[procedure.code] = procedure
     layout = city.build_sites(municipality, procedures, today)
     main = layout.main
@@ -375,15 +381,23 @@ def build_demo_city(
         site=None,
         kind=ClosureKind.LOCAL_HOLIDAY,
         reason=city.local_holiday[0],
-        defaults={"first_day": city.local_holiday[1], "recurs_yearly": True},
+        defaults={
+            "first_day": city.local_holiday[1],
+            "recurs_yearly": True,
+            "translations": translations(reason=city.local_holiday[0]),
+        },
     )
     outage_day = _next_weekday(today + dt.timedelta(days=21), 2)
     Closure.objects.update_or_create(
         municipality=municipality,
         site=None,
         kind=ClosureKind.SYSTEM_OUTAGE,
-        reason="J-LISシステム計画停止（デモ）",
-        defaults={"first_day": outage_day, "recurs_yearly": False},
+        reason=OUTAGE_REASON,
+        defaults={
+            "first_day": outage_day,
+            "recurs_yearly": False,
+            "translations": translations(reason=OUTAGE_REASON),
+        },
     )
     sunday = _next_weekday(today + dt.timedelta(days=14), 6)
     SpecialOpening.objects.update_or_create(
