@@ -37,7 +37,7 @@ def _japanese_texts() -> dict[str, tuple[Translatable, str]]:
     """Every non-empty Japanese value of a translatable field the demo stored."""
     texts: dict[str, tuple[Translatable, str]] = {}
     for model in MODELS:
-        for obj in model.objects.all():
+        for obj in model._default_manager.all():
             for field in obj.TRANSLATED_FIELDS:
                 value = str(getattr(obj, field) or "")
                 if value.strip():
