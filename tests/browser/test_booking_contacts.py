@@ -69,7 +69,7 @@ def test_a_card_pickup_with_a_contact_is_confirmed_and_reminded_by_mail_and_sms(
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
-        page.get_by_role("link", name="テスト区役所 本庁舎で予約する").click()
+        page.get_by_role("link", name="みどり本庁舎で予約する").click()
         page.locator("table.month a").first.click()
         page.locator("a.time-choice").first.click()
         assert page.get_by_role("heading", name="予約の確認と前日のお知らせ（任意）").is_visible()

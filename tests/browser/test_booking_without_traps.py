@@ -34,7 +34,7 @@ CHILD_BIRTH = dt.date(2015, 3, 3)
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
         built = factories.city()
-        post = offices.site(built.municipality, kind=SiteKind.POST_OFFICE, name="テスト郵便局")
+        post = offices.site(built.municipality, kind=SiteKind.POST_OFFICE, name="みどり中央郵便局")
         post.procedures.set([built.renewal])
         for site in (built.site, post):
             regenerate_site_slots(
@@ -133,7 +133,7 @@ def test_a_post_office_says_it_serves_the_holder_only_and_a_family_member_is_rem
         assert page.get_by_text(
             "ご本人の手続きだけをお受けしています（代理人は不可）。"
         ).is_visible()
-        page.get_by_role("link", name="テスト郵便局で予約する").click()
+        page.get_by_role("link", name="みどり中央郵便局で予約する").click()
         page.locator("table.month a").first.click()
         page.locator("a.time-choice").first.click()
         accessible(page)

@@ -59,7 +59,7 @@ def test_resident_books_reschedules_and_cancels(
     # The notice's QR code opens the booking with the procedure and the notice number.
     page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
     accessible(page)
-    page.get_by_role("link", name="テスト区役所 本庁舎で予約する").click()
+    page.get_by_role("link", name="みどり本庁舎で予約する").click()
     accessible(page)  # month view
     page.locator("table.month a").first.click()
     accessible(page)  # times of the day
@@ -120,7 +120,7 @@ def test_booking_completes_with_javascript_disabled(
         page = context.new_page()
         page.goto(f"{live_server.url}/book/")
         page.get_by_role("link", name="マイナンバーカードの受け取り").click()
-        page.get_by_role("link", name="テスト区役所 本庁舎で予約する").click()
+        page.get_by_role("link", name="みどり本庁舎で予約する").click()
         page.locator("table.month a").first.click()
         page.locator("a.time-choice").first.click()
         page.fill("#id_notice_number", NOTICE)

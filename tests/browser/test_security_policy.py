@@ -73,7 +73,7 @@ def test_the_main_resident_pages_load_without_a_policy_violation(
         visited.append(path)
         assert _violations(page, console) == [], path
     page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
-    page.get_by_role("link", name="テスト区役所 本庁舎で予約する").click()
+    page.get_by_role("link", name="みどり本庁舎で予約する").click()
     assert _violations(page, console) == [], page.url  # month view
     page.locator("table.month a").first.click()
     assert _violations(page, console) == [], page.url  # the day's times

@@ -103,7 +103,7 @@ def twilio(settings: Any) -> Iterator[Stub]:
 
 def test_twilio_gets_one_authenticated_post_with_the_number_in_e164(twilio: Stub) -> None:
     twilio.reply = (201, {"sid": "SM" + "f" * 32, "status": "queued"})
-    body = "【テスト区】6月10日（水）10:00はマイナンバーカード窓口のご予約日です。"
+    body = "【みどり市】6月10日（水）10:00はマイナンバーカード窓口のご予約日です。"
 
     sent = sms.send_sms("090-1234-5678".replace("-", ""), body)
 

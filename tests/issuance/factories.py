@@ -39,7 +39,7 @@ def card(owner: Municipality | None = None, **overrides: Any) -> CardRecord:
         "given_name_kana": "ハナコ",
         "birth_date": dt.date(1986, 4, 12),
         "postal_code": "123-4567",
-        "address": "テスト区中央一丁目2番3号",
+        "address": "みどり市中央一丁目2番3号",
         "application_kind": "renewal",
         "delivered_on": clock.today() - dt.timedelta(days=3),
         "status": status,

@@ -67,7 +67,7 @@ def _city(layout: str = NoticeLayout.A4) -> Municipality:
         contact_name="市民課 マイナンバーカード担当",
         contact_phone="03-1234-5678",
         contact_hours="平日 8:30〜17:15",
-        contact_address="テスト区中央一丁目1番1号",
+        contact_address="みどり市中央一丁目1番1号",
         notice_layout=layout,
     )
     pickup, _ = Procedure.objects.get_or_create(

@@ -110,7 +110,7 @@ def test_the_pdf_reads_back_with_names_numbers_address_and_qr_payload(settings: 
         family_name="佐藤",
         given_name="一郎",
         postal_code="123-4568",
-        address="テスト区北町5番地の1",
+        address="みどり市北町5番地の1",
     )
     factories.card(owner, status=CardStatus.SETUP_DONE, family_name="GARCIA", given_name="MARIA")
     issued = issue_paced_batch(municipality=owner, actor=SYSTEM)

@@ -56,7 +56,7 @@ def site(
     weekday_hours: tuple[str, str] | None = ("08:30", "17:15"),
     **overrides: Any,
 ) -> Site:
-    fields: dict[str, Any] = {"name": f"{kind} site", "kind": kind, "address": "テスト区1-1"}
+    fields: dict[str, Any] = {"name": f"{kind} site", "kind": kind, "address": "みどり市1-1"}
     fields.update(overrides)
     created = Site.objects.create(municipality=owner, **fields)
     for n in range(counters):

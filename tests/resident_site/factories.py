@@ -54,7 +54,7 @@ def city(*, saturday_hours: bool = False) -> City:
         proxy_documents="ご本人のマイナンバーカード、照会書、代理人の本人確認書類",
     )
     site = offices.site(
-        owner, name="テスト区役所 本庁舎", address="テスト区中央1-1", postal_code="123-4567"
+        owner, name="みどり本庁舎", address="みどり市中央1-1", postal_code="123-4567"
     )
     site.procedures.set([pickup, renewal])
     if saturday_hours:
@@ -119,9 +119,9 @@ def visit(**overrides: Any) -> Visit:
         "code": "ACDEFGHJKL",
         "procedure_code": "card_pickup",
         "procedure_name": "マイナンバーカードの受け取り",
-        "site_name": "テスト区役所 本庁舎",
-        "site_address": "〒123-4567 テスト区中央1-1",
-        "site_access_notes": "テスト駅から徒歩5分",
+        "site_name": "みどり本庁舎",
+        "site_address": "〒123-4567 みどり市中央1-1",
+        "site_access_notes": "みどり駅から徒歩5分",
         "starts_at": clock.at(VISIT_DAY, dt.time(10, 0)),
         "ends_at": clock.at(VISIT_DAY, dt.time(10, 20)),
         "is_proxy": False,

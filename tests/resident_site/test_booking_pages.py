@@ -50,15 +50,15 @@ def test_procedure_page_lists_what_sites_offer(city: factories.City, client: Cli
 def test_site_page_lists_only_sites_offering_the_procedure(
     city: factories.City, client: Client
 ) -> None:
-    post = offices.site(city.municipality, kind=SiteKind.POST_OFFICE, name="テスト郵便局")
+    post = offices.site(city.municipality, kind=SiteKind.POST_OFFICE, name="みどり中央郵便局")
     post.procedures.set([city.renewal, city.pickup])  # a post office never hands over cards
 
     pickup = client.get("/book/card_pickup/").content.decode()
     renewal = client.get("/book/cert_renewal/").content.decode()
 
-    assert "テスト区役所 本庁舎" in pickup and "テスト郵便局" not in pickup
-    assert "テスト郵便局" in renewal
-    assert "〒123-4567 テスト区中央1-1" in pickup
+    assert "みどり本庁舎" in pickup and "みどり中央郵便局" not in pickup
+    assert "みどり中央郵便局" in renewal
+    assert "〒123-4567 みどり市中央1-1" in pickup
 
 
 def test_notice_qr_code_url_carries_the_notice_number_to_the_form(

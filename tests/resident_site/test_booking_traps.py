@@ -141,7 +141,7 @@ def test_generated_slots_start_at_the_opening_time(frozen: Any) -> None:
 
 @pytest.fixture
 def post_office(city: factories.City) -> Any:
-    site = offices.site(city.municipality, kind=SiteKind.POST_OFFICE, name="テスト郵便局")
+    site = offices.site(city.municipality, kind=SiteKind.POST_OFFICE, name="みどり中央郵便局")
     site.procedures.set([city.renewal])
     return site
 

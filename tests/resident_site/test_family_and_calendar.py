@@ -162,7 +162,7 @@ def test_no_more_than_the_group_limit_can_be_added(city: factories.City, client:
 def test_a_family_member_cannot_be_a_proxy_at_a_post_office(
     city: factories.City, client: Client
 ) -> None:
-    post = offices.site(city.municipality, kind=SiteKind.POST_OFFICE, name="テスト郵便局")
+    post = offices.site(city.municipality, kind=SiteKind.POST_OFFICE, name="みどり中央郵便局")
     post.procedures.set([city.renewal])
     slot = factories.slot(post, city.renewal)
     response = client.post(

@@ -46,7 +46,7 @@ def test_the_page_lists_each_site_with_this_months_hours_and_what_to_bring() -> 
     temporary.procedures.set([city.renewal])
     status, html = page()
     assert status == 200
-    assert "テスト区役所 本庁舎" in html and "土日も開庁" in html
+    assert "みどり本庁舎" in html and "土日も開庁" in html
     assert "臨時開庁：" in html and "6月14日" in html
     assert "駅前臨時窓口" in html and "臨時窓口" in html
     assert factories.PICKUP_DOCUMENTS in html  # what to bring, from the procedure

@@ -41,12 +41,12 @@ NAMES = {
         "documents": "교부통지서、사진이 있는 신분증",
     },
 }
-JAPANESE_SITE = "テスト区役所 本庁舎"
+JAPANESE_SITE = "みどり本庁舎"
 JAPANESE_PROCEDURE = "マイナンバーカードの受け取り"
 
 
 def _translated_city(city: factories.City) -> factories.City:
-    city.site.access_notes = "テスト駅から徒歩5分"
+    city.site.access_notes = "みどり駅から徒歩5分"
     city.site.translations = {
         code: {"name": says["site"], "address": says["address"], "access_notes": says["notes"]}
         for code, says in NAMES.items()

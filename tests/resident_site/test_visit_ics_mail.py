@@ -55,7 +55,7 @@ def test_ics_holds_one_event_at_the_visit_time_with_the_code_and_what_to_bring()
     assert event.decoded("dtstart") == clock.at(factories.VISIT_DAY, dt.time(10, 0))
     assert event.decoded("dtend") == clock.at(factories.VISIT_DAY, dt.time(10, 20))
     assert str(event["uid"]) == "reservation-ACDEFGHJKL@madoguchi"
-    assert "テスト区役所 本庁舎" in str(event["location"])
+    assert "みどり本庁舎" in str(event["location"])
     description = str(event["description"])
     assert "ACDEFGHJKL" in description
     assert "・交付通知書" in description
@@ -75,7 +75,7 @@ def test_confirmation_mail_arrives_over_smtp_in_japanese(smtp_inbox: Any) -> Non
     assert "予約を受け付けました" in body
     assert "予約コード: ACDEFGHJKL" in body
     assert "日時: 2026年6月10日（水）10:00〜10:20" in body
-    assert "場所: テスト区役所 本庁舎" in body
+    assert "場所: みどり本庁舎" in body
     assert "・本人確認書類（写真付き1点、または写真なし2点）" in body
     assert "/lookup/?code=ACDEFGHJKL" in body
     assert "&lt;" not in body and "&amp;" not in body, "plain text is not HTML-escaped"

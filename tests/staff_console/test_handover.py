@@ -101,7 +101,7 @@ def test_the_day_view_links_the_hand_over_screen_which_shows_the_card_record(
         "山田　花子",
         "ヤマダ　ハナコ",
         "1980年5月17日",
-        "〒123-4567 テスト区中央一丁目2番3号",
+        "〒123-4567 みどり市中央一丁目2番3号",
     ):
         assert shown in screen
     assert f'action="{url(checked_in)}"' in screen
