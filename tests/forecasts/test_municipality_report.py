@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
@@ -34,7 +35,7 @@ from madoguchi.forecasts.selectors import holding_view
 from madoguchi.issuance.models import CardRecord
 from madoguchi.offices.models import Municipality, Site, SiteKind
 from tests import personas
-from tests.frozen_clock import DEMO_EVENING
+from tests.frozen_clock import DEMO_EVENING, frozen_at
 
 pytestmark = pytest.mark.django_db
 
@@ -57,25 +58,44 @@ def keys(settings: Any, tmp_path: Path) -> Path:
 DEMO_CITY = personas.DemoCity(residents=400, seed=3)
 
 
-@pytest.fixture
-def exported(frozen: time_machine.Traveller, settings: Any, tmp_path: Path) -> dict[str, Any]:
-    """Deployment A: the demo city's signed report, built with A's own key directory inside a
-    transaction that is then rolled back — the database the test goes on with is deployment B,
-    which never held the demo_city, with its own (empty) key directory and trusted keys."""
-    frozen.move_to(DEMO_EVENING)
-    settings.MADOGUCHI_REPORT_KEY_DIR = tmp_path / "a-keys"
+@pytest.fixture(scope="module")
+def _deployment_a(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Deployment A: the demo city's signed report, built ONCE for the module with A's own key
+    directory inside a transaction that is then rolled back — so no test's database (deployment
+    B's) ever held the demo city."""
+    personas.release(django_db_blocker)  # a kept world's transaction must not hold the build
     document: dict[str, Any] = {}
-    try:
-        with transaction.atomic():
-            municipality = build_demo_city(residents=400, seed=3, today=TODAY).municipality
-            document = signed_document(build_report(municipality, today=TODAY))
-            raise _RollBack
-    except _RollBack:
-        pass
+    with (
+        django_db_blocker.unblock(),
+        frozen_at(DEMO_EVENING),
+        override_settings(
+            MADOGUCHI_REPORT_KEY_DIR=tmp_path_factory.mktemp("a-keys"), **personas.BUILD_SETTINGS
+        ),
+    ):
+        try:
+            with transaction.atomic():
+                municipality = build_demo_city(residents=400, seed=3, today=TODAY).municipality
+                document = signed_document(build_report(municipality, today=TODAY))
+                raise _RollBack
+        except _RollBack:
+            pass
+        assert not Municipality.objects.exists()
+    return document
+
+
+@pytest.fixture
+def exported(
+    _deployment_a: dict[str, Any], frozen: time_machine.Traveller, settings: Any, tmp_path: Path
+) -> dict[str, Any]:
+    """Deployment A's signed report (its own copy); the test goes on as deployment B, with its
+    own (empty) key directory and trusted keys, at the moment A built it."""
+    frozen.move_to(DEMO_EVENING)
     assert not Municipality.objects.exists()
     settings.MADOGUCHI_REPORT_KEY_DIR = tmp_path / "b-keys"
     settings.MADOGUCHI_REPORT_TRUSTED_KEYS = tmp_path / "b-trusted.txt"
-    return document
+    return copy.deepcopy(_deployment_a)
 
 
 def _trust(document: dict[str, Any]) -> None:
@@ -162,6 +182,22 @@ def test_the_signing_key_is_made_once_and_kept_private(demo_city: Municipality, 
 # --- the round trip --------------------------------------------------------------------------
 
 
+def test_export_report_writes_a_file_the_other_side_verifies(
+    demo_city: Municipality, keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.csv"
+    call_command(
+        "export_report", "--municipality", demo_city.code, "--format", "csv", "-o", str(out)
+    )
+    call_command("report_public_key", "--municipality", demo_city.code)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line == f"{demo_city.code} {report_signing.own_public_key(demo_city.code)}"
+    assert out.read_bytes().decode("utf-8-sig").startswith("key,value")
+    with pytest.raises(ReportRefused, match="運用している自治体"):
+        report_signing.register_public_key(*line.split())
+        import_report(out.read_bytes(), file_name="out.csv", actor=ACTOR)
+
+
 @pytest.mark.parametrize("form", ["json", "csv"])
 def test_a_report_round_trips_to_another_deployment(exported: dict[str, Any], form: str) -> None:
     _trust(exported)
@@ -188,22 +224,6 @@ def test_the_commands_export_and_import(
     call_command("import_report", str(path))
     assert "取り込みました" in capsys.readouterr().out
     assert ImportedReport.objects.count() == 1
-
-
-def test_export_report_writes_a_file_the_other_side_verifies(
-    demo_city: Municipality, keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "out.csv"
-    call_command(
-        "export_report", "--municipality", demo_city.code, "--format", "csv", "-o", str(out)
-    )
-    call_command("report_public_key", "--municipality", demo_city.code)
-    line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line == f"{demo_city.code} {report_signing.own_public_key(demo_city.code)}"
-    assert out.read_bytes().decode("utf-8-sig").startswith("key,value")
-    with pytest.raises(ReportRefused, match="運用している自治体"):
-        report_signing.register_public_key(*line.split())
-        import_report(out.read_bytes(), file_name="out.csv", actor=ACTOR)
 
 
 # --- refusals: each refused whole, nothing imported ------------------------------------------
