@@ -1,13 +1,14 @@
 """Every residents' page in every language offered, in Chromium: `<html lang>` is the language
 chosen, the switch offers every language in its own name, and axe-core finds no WCAG 2.0/2.1 A
 or AA violation. The sweep runs with JavaScript off (the pages need none; axe checks the served
-HTML in a twin page); one pass runs with JavaScript on (docs/languages.md)."""
+HTML in a twin page); one pass runs with JavaScript on (docs/languages.md). Each page in each
+language is a test of its own, so pytest-xdist spreads them; the town they read is built once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser]
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 DISPLAY = re.compile(r"/queue/sites/\d+/")
@@ -37,67 +38,101 @@ class Town:
     other_slot: Slot
     booked: Reservation
     ticket_token: str
+    url: str
+    """The live server's address."""
 
 
-@pytest.fixture
-def town(live_server: Any) -> Iterator[Town]:
-    with frozen_at(factories.NOW, tick=True):
-        city = factories.city()
-        regenerate_site_slots(
-            site=city.site,
-            first=dt.date(2026, 6, 4),
-            last=dt.date(2026, 6, 30),
-            actor=Actor.system("test"),
-        )
-        for n, _code in enumerate(LANGUAGES):  # one notice per language for the form
-            factories.notice_card(city.municipality, notice=f"LNG{100000 + n}")
-        slots = Slot.objects.filter(site=city.site, procedure=city.pickup).order_by("starts_at")
-        day_slots = [s for s in slots if s.starts_at.date() == VISIT_DAY]
-        booked = factories.book_card_pickup(city, n=900)
-        ticket = walkins.issue_ticket(
-            site=city.site,
-            procedure=city.renewal,
-            actor=Actor.resident(),
-            channel=TicketChannel.PHONE,
-        )
-        yield Town(city, day_slots[0], day_slots[-1], booked, ticket.token)
+@pytest.fixture(scope="module")
+def town(live_server: Any, django_db_setup: None, django_db_blocker: Any) -> Iterator[Town]:
+    """The residents' town, built and committed ONCE for the module's tests (one page in one
+    language each, only reading): the live server's thread reads it through its own
+    connection. The tests here are not transactional ones (`_live_server_helper` below), so
+    nothing flushes it between them; the module's end flushes the database as a transactional
+    test's end does."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from tests import personas
+
+    personas.release(django_db_blocker)  # a kept world's open transaction would hide the town
+    with (
+        frozen_at(factories.NOW, tick=True),
+        django_db_blocker.unblock(),
+    ):
+        try:
+            with override_settings(**personas.BUILD_SETTINGS):
+                city = factories.city()
+                regenerate_site_slots(
+                    site=city.site,
+                    first=dt.date(2026, 6, 4),
+                    last=dt.date(2026, 6, 30),
+                    actor=Actor.system("test"),
+                )
+                for n, _code in enumerate(LANGUAGES):  # one notice per language for the form
+                    factories.notice_card(city.municipality, notice=f"LNG{100000 + n}")
+                slots = Slot.objects.filter(site=city.site, procedure=city.pickup).order_by(
+                    "starts_at"
+                )
+                day_slots = [s for s in slots if s.starts_at.date() == VISIT_DAY]
+                booked = factories.book_card_pickup(city, n=900)
+                ticket = walkins.issue_ticket(
+                    site=city.site,
+                    procedure=city.renewal,
+                    actor=Actor.resident(),
+                    channel=TicketChannel.PHONE,
+                )
+            yield Town(city, day_slots[0], day_slots[-1], booked, ticket.token, live_server.url)
+        finally:
+            call_command("flush", verbosity=0, interactive=False)
 
 
-def pages(town: Town) -> list[str]:
-    """Every residents' page reachable with GET (the confirmation is reached by the form)."""
-    site, code = town.city.site.pk, town.booked.code
-    other_day = town.other_slot.starts_at.date().isoformat()
-    return [
-        "/",
-        "/renew/",
-        "/renew/?expires=2026-09-30",
-        "/book/",
-        "/book/card_pickup/",
-        f"/book/card_pickup/{site}/",
-        f"/book/card_pickup/{site}/{VISIT_DAY.isoformat()}/",
-        f"/book/card_pickup/slot/{town.slot.pk}/",
-        "/lookup/",
-        f"/reservation/{code}/",
-        f"/reservation/{code}/cancel/",
-        f"/reservation/{code}/reschedule/",
-        f"/reservation/{code}/reschedule/{other_day}/",
-        f"/reservation/{code}/reschedule/slot/{town.other_slot.pk}/",
-        "/queue/",
-        f"/queue/sites/{site}/",  # the waiting-room display
-        f"/queue/sites/{site}/take/",
-        f"/queue/sites/{site}/kiosk/",
-        f"/queue/tickets/{town.ticket_token}/",
-        "/reservation/NOSUCHCODE/",  # the 404 page
-    ]
+@pytest.fixture(autouse=True)
+def _live_server_helper(live_server: Any, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's helper of the same name makes every live-server test a transactional
+    one, whose end flushes the database; these tests only read the module's town, so they get
+    the live server's settings and database access without the flush."""
+    live_server._live_server_modified_settings.enable()
+    try:
+        with django_db_blocker.unblock():
+            yield
+    finally:
+        live_server._live_server_modified_settings.disable()
 
 
-def _context(chromium: Any, live_server: Any, code: str, *, javascript: bool) -> Any:
+PAGES: dict[str, Callable[[Town], str]] = {
+    "home": lambda town: "/",
+    "renew": lambda town: "/renew/",
+    "renew-expires": lambda town: "/renew/?expires=2026-09-30",
+    "book": lambda town: "/book/",
+    "procedure": lambda town: "/book/card_pickup/",
+    "month": lambda town: f"/book/card_pickup/{town.city.site.pk}/",
+    "day": lambda town: f"/book/card_pickup/{town.city.site.pk}/{VISIT_DAY.isoformat()}/",
+    "slot": lambda town: f"/book/card_pickup/slot/{town.slot.pk}/",
+    "lookup": lambda town: "/lookup/",
+    "reservation": lambda town: f"/reservation/{town.booked.code}/",
+    "cancel": lambda town: f"/reservation/{town.booked.code}/cancel/",
+    "reschedule": lambda town: f"/reservation/{town.booked.code}/reschedule/",
+    "reschedule-day": lambda town: (
+        f"/reservation/{town.booked.code}/reschedule/{town.other_slot.starts_at.date()}/"
+    ),
+    "reschedule-slot": lambda town: (
+        f"/reservation/{town.booked.code}/reschedule/slot/{town.other_slot.pk}/"
+    ),
+    "queue": lambda town: "/queue/",
+    "display": lambda town: f"/queue/sites/{town.city.site.pk}/",  # the waiting-room display
+    "take": lambda town: f"/queue/sites/{town.city.site.pk}/take/",
+    "kiosk": lambda town: f"/queue/sites/{town.city.site.pk}/kiosk/",
+    "ticket": lambda town: f"/queue/tickets/{town.ticket_token}/",
+    "not-found": lambda town: "/reservation/NOSUCHCODE/",  # the 404 page
+}
+"""Every residents' page reachable with GET (the confirmation is reached by the form)."""
+
+
+def _context(chromium: Any, town: Town, code: str, *, javascript: bool) -> Any:
     context = chromium.new_context(
         java_script_enabled=javascript, locale="ja-JP", viewport={"width": 390, "height": 844}
     )
-    context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "url": live_server.url}]
-    )
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "url": town.url}])
     return context
 
 
@@ -119,45 +154,49 @@ def _check(page: Any, code: str, url: str) -> list[str]:
     return problems
 
 
-def _confirmation(page: Any, live_server: Any, town: Town, n: int) -> None:
-    """The form of who is coming, filled in and sent: the confirmation page."""
-    page.goto(f"{live_server.url}/book/card_pickup/slot/{town.slot.pk}/")
-    page.fill("#id_notice_number", f"LNG{100000 + n}")
-    page.select_option("#id_birth_date_year", str(BIRTH.year))
-    page.select_option("#id_birth_date_month", str(BIRTH.month))
-    page.select_option("#id_birth_date_day", str(BIRTH.day))
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_load_state()
+def _page_problems(
+    chromium: Any, town: Town, code: str, name: str, *, javascript: bool
+) -> list[str]:
+    context = _context(chromium, town, code, javascript=javascript)
+    try:
+        page = context.new_page()
+        url = PAGES[name](town)
+        page.goto(town.url + url)
+        return _check(page, code, url)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_residents_page_in_every_language_is_accessible_with_its_lang(
+    chromium: Any, town: Town, code: str, name: str
+) -> None:
+    """The sweep runs with JavaScript off: the pages need none."""
+    assert _page_problems(chromium, town, code, name, javascript=False) == []
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
-def test_every_residents_page_in_every_language_is_accessible_with_its_lang(
-    live_server: Any, chromium: Any, town: Town, code: str
+def test_the_confirmation_in_every_language_is_accessible_with_its_lang(
+    chromium: Any, town: Town, code: str
 ) -> None:
-    context = _context(chromium, live_server, code, javascript=False)
-    problems: list[str] = []
+    """The form of who is coming, filled in and sent (JavaScript off): the confirmation page."""
+    context = _context(chromium, town, code, javascript=False)
     try:
         page = context.new_page()
-        for url in pages(town):
-            page.goto(live_server.url + url)
-            problems += _check(page, code, url)
-        _confirmation(page, live_server, town, LANGUAGES.index(code))
+        page.goto(f"{town.url}/book/card_pickup/slot/{town.slot.pk}/")
+        page.fill("#id_notice_number", f"LNG{100000 + LANGUAGES.index(code)}")
+        page.select_option("#id_birth_date_year", str(BIRTH.year))
+        page.select_option("#id_birth_date_month", str(BIRTH.month))
+        page.select_option("#id_birth_date_day", str(BIRTH.day))
+        page.locator("main form button[type=submit]").first.click()
+        page.wait_for_load_state()
         assert page.locator("main form").count(), page.url  # the confirmation's form
-        problems += _check(page, code, "confirmation")
+        assert _check(page, code, "confirmation") == []
     finally:
         context.close()
-    assert problems == []
 
 
-def test_one_pass_with_javascript_on(live_server: Any, chromium: Any, town: Town) -> None:
-    code = "vi"
-    context = _context(chromium, live_server, code, javascript=True)
-    problems: list[str] = []
-    try:
-        page = context.new_page()
-        for url in pages(town):
-            page.goto(live_server.url + url)
-            problems += _check(page, code, url)
-    finally:
-        context.close()
-    assert problems == []
+@pytest.mark.parametrize("name", PAGES)
+def test_one_pass_with_javascript_on(chromium: Any, town: Town, name: str) -> None:
+    assert _page_problems(chromium, town, "vi", name, javascript=True) == []
