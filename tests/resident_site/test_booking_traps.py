@@ -302,7 +302,7 @@ def test_the_reschedule_pages_keep_the_booking_at_its_own_site(
     """The pages move a booking to another time at the same site (the confirmation names that
     site): a slot of another site, its id typed into the address, is as unknown as a wrong id."""
     booked = booked_on_the_page(city, client)
-    elsewhere = offices.site(city.municipality, name="テスト区 北支所")
+    elsewhere = offices.site(city.municipality, name="みどり北支所")
     elsewhere.procedures.set([city.pickup])
     there = factories.slot(elsewhere, city.pickup, day=VISIT_DAY + dt.timedelta(days=1))
     url = f"/reservation/{booked.code}/reschedule/slot/{there.pk}/"
