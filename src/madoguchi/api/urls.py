@@ -1,7 +1,8 @@
 """The JSON API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json).
 
 Every error, including validation errors and unknown URLs, is JSON: `{"error": code,
-"message": Japanese sentence}` (plus `details` for validation, `alternatives` for slot_full).
+"message": Japanese sentence}` (plus `details` for validation, `alternatives` for slot_full);
+a walk-in ticket's answers are in the language it is taken in (`api/walkins.py`).
 """
 
 from __future__ import annotations
