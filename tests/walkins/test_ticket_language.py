@@ -14,10 +14,12 @@ from django.utils.translation import gettext
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
+from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
 from madoguchi.walkins.models import QueueDay, QueueTicket, TicketChannel
 from madoguchi.walkins.services import issue_ticket
 from tests.frozen_clock import HALL_NOW
 from tests.walkins.conftest import Hall, jst
+from tests.walkins.factories import kiosk_cookie
 
 pytestmark = [
     pytest.mark.django_db,
@@ -194,3 +196,22 @@ def test_a_ticket_taken_on_the_phone_page_keeps_the_pages_language(
     assert ticket.language == "pt-br"
     status = Client().get(f"/api/v1/tickets/{ticket.token}").json()
     assert status["site_name"] == _names("pt-br")["site"]
+
+
+def test_a_ticket_taken_at_the_kiosk_keeps_the_kiosks_language_for_the_phone_page(
+    client: Client, named_hall: Hall
+) -> None:
+    """A visitor switches the kiosk to Vietnamese and taps; the QR code on the slip opens the
+    ticket's page on their own phone, whatever language that phone asks for, in Vietnamese."""
+    client.cookies[KIOSK_COOKIE] = kiosk_cookie(named_hall.site)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    response = client.post(
+        f"/queue/sites/{named_hall.site.pk}/kiosk/", {"procedure": named_hall.cert_renewal.pk}
+    )
+    assert response.status_code == 302
+    ticket = QueueTicket.objects.get()
+    assert (ticket.channel, ticket.language) == (TicketChannel.KIOSK, "vi")
+    phone = Client()
+    html = phone.get(f"/queue/tickets/{ticket.token}/", HTTP_ACCEPT_LANGUAGE="ja").content
+    assert '<html lang="vi"' in html.decode()
+    assert _names("vi")["site"] in html.decode()
