@@ -470,6 +470,58 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+STATEMENTS = os.environ.get("BENCH_STATEMENTS", "") == "1"
+"""BENCH_STATEMENTS=1: print, per phase, the statements PostgreSQL ran per booking (calls,
+execution + planning time) from `pg_stat_statements` — a diagnosis, for a server started with
+`shared_preload_libraries = 'pg_stat_statements'` (and track_planning on for the planning
+time); the extension's own bookkeeping costs CPU, so a measured run leaves it off."""
+
+
+def _statements_reset(conn: Any) -> None:
+    if STATEMENTS:
+        conn.execute("SELECT pg_stat_statements_reset()")
+        print("statements counted from", time.strftime("%H:%M:%S"), flush=True)
+
+
+def _statements_report(conn: Any, phase: str, bookings: int) -> None:
+    """The statements of the phase since `_statements_reset`, per booking, busiest first."""
+    if not STATEMENTS:
+        return
+    rows = conn.execute(
+        "SELECT calls, total_exec_time + total_plan_time, rows, query FROM pg_stat_statements"
+        " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " ORDER BY total_exec_time + total_plan_time DESC"
+    ).fetchall()
+    per = max(1, bookings)
+    print(
+        f"Statements per booking, {phase} ({bookings} bookings, until {time.strftime('%H:%M:%S')}):"
+    )
+    print("| calls | ms (exec + plan) | rows | statement |")
+    print("|---|---|---|---|")
+    for calls, ms, count, query in rows[:25]:
+        text = " ".join(str(query).split())[:150].replace("|", "¦")
+        print(f"| {calls / per:.3f} | {ms / per:.3f} | {count / per:.2f} | {text} |")
+    calls = sum(r[0] for r in rows)
+    ms = sum(r[1] for r in rows)
+    print(f"| {calls / per:.3f} | {ms / per:.3f} | | (all {len(rows)} statements) |")
+
+
+def _quiesce(url: str) -> None:
+    """Before a measured phase, outside it: VACUUM ANALYZE and a CHECKPOINT, so that the
+    autovacuum and the checkpoint the previous phase's writes call for do not land in this
+    phase's PostgreSQL CPU (a phase of 2,000 page bookings after one of 11,000 API bookings
+    would pay five times over per booking for the other's clean-up). Every phase — pgbench
+    before and after, the API rush, the page flow — starts the same way."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        try:
+            conn.execute("CHECKPOINT")  # superuser or pg_checkpoint (PostgreSQL 15)
+        except psycopg.Error as error:
+            print(f"(no CHECKPOINT before the phase: {error})", file=sys.stderr)
+
+
 def _settle(conn: Any, timeout: float = 60.0) -> float:
     """Wait until no audit event waits for the sealers; the seconds it took."""
     started = time.monotonic()
@@ -722,9 +774,11 @@ def main() -> None:
             pg_env["PGPASSWORD"] = parsed.password
         if not shutil.which(PGBENCH) and not Path(PGBENCH).exists():
             raise SystemExit(f"pgbench not found at {PGBENCH}")
+        _quiesce(bench_url)
         pg_before, pg_done, pg_cpu = _pgbench(script, pg_env)  # and again after the HTTP run
         # pgbench's audit events are real rows: seal them now, not during the measured phase.
         _run([str(BIN / "madoguchi"), "audit-seal"], env)
+        _quiesce(bench_url)
 
         port = _free_port()
         gunicorn = subprocess.Popen(  # our own venv's gunicorn, loopback only
@@ -752,6 +806,9 @@ def main() -> None:
         # events, so neither phase pays for the other's sealing (polled on a connection opened
         # before, through the partial index of unsealed events).
         watcher = psycopg.connect(bench_url, autocommit=True)
+        if STATEMENTS:
+            watcher.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        _statements_reset(watcher)
         kinds_before = _server_cpu_by_kind(server_port)
         cpu_before = {"gunicorn": _cpu_seconds("gunicorn"), "postgres": _server_cpu(server_port)}
         if driver == "wrk":
@@ -772,7 +829,11 @@ def main() -> None:
             result.get("wrk_user", float("nan")),
             result.get("wrk_system", float("nan")),
         )
+        _statements_report(watcher, "API rush", int(result["201"]))
+        _statements_reset(watcher)
         # The residents' page flow, the same server right after (issue 16 item 3).
+        _quiesce(bench_url)
+        kinds_pages_before = _server_cpu_by_kind(server_port)
         page_cpu_before = {
             "gunicorn": _cpu_seconds("gunicorn"),
             "postgres": _server_cpu(server_port),
@@ -780,13 +841,14 @@ def main() -> None:
         flow = _drive_pages(port, ids, workdir) if driver == "wrk" else {}
         page_sealing = _settle(watcher)
         kinds_pages = _server_cpu_by_kind(server_port)
+        _statements_report(watcher, "page flow", int(flow.get("booked", 0)))
         print(
             "PostgreSQL CPU per booking by process (ms), API rush:",
             _kinds_delta(kinds_api, kinds_before, int(result["201"])),
         )
         print(
             "PostgreSQL CPU per booking by process (ms), page flow:",
-            _kinds_delta(kinds_pages, kinds_api, int(flow.get("booked", 0))),
+            _kinds_delta(kinds_pages, kinds_pages_before, int(flow.get("booked", 0))),
         )
         watcher.close()
         print(
@@ -816,6 +878,7 @@ def main() -> None:
             unsealed = conn.execute(
                 "SELECT count(*) FROM core_auditevent WHERE seq IS NULL"
             ).fetchone()
+        _quiesce(bench_url)
         pg_after, done_after, cpu_after = _pgbench(script, pg_env)
         pg_tps = (pg_before + pg_after) / 2
         pg_cpu_per_transaction = (pg_cpu + cpu_after) / max(1, pg_done + done_after)

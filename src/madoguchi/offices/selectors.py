@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, Model, Prefetch, QuerySet, Value, When
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from madoguchi.offices.calendar import SiteCalendar, SiteDay
 from madoguchi.offices.models import Municipality, Procedure, Site, SiteKind
@@ -98,6 +98,9 @@ def forget_reference_data(**_: object) -> None:
 for _model in (Municipality, Site, Procedure):
     post_save.connect(forget_reference_data, sender=_model, dispatch_uid=f"ref-save-{_model}")
     post_delete.connect(forget_reference_data, sender=_model, dispatch_uid=f"ref-del-{_model}")
+m2m_changed.connect(  # what a site offers (`active_site_for_booking`)
+    forget_reference_data, sender=Site.procedures.through, dispatch_uid="ref-site-procedures"
+)
 
 
 def active_sites(municipality: Municipality | None = None) -> QuerySet[Site]:
@@ -114,6 +117,15 @@ def active_sites(municipality: Municipality | None = None) -> QuerySet[Site]:
         sites.select_related("municipality")
         .prefetch_related(Prefetch("procedures", queryset=Procedure.objects.order_by("sort_order")))
         .order_by("municipality_id", kind_rank, "name")
+    )
+
+
+def active_site_for_booking(site_id: int) -> Site | None:
+    """The active site with its municipality and procedures (`active_sites`), from the
+    reference cache (read-only!): the month and day pages re-render every few seconds in a
+    rush, and which site offers what changes a few times a year."""
+    return cached_for_booking(
+        "active_site", site_id, lambda pk: active_sites().filter(pk=pk).first()
     )
 
 

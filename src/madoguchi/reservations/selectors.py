@@ -6,15 +6,21 @@ import copy
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest, TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance import numbers
-from madoguchi.offices.models import Municipality, ProcedureCode
-from madoguchi.offices.selectors import cached_for_booking, procedure_for_booking, site_for_booking
+from madoguchi.offices.models import Municipality, ProcedureCode, Site
+from madoguchi.offices.selectors import (
+    cached_for_booking,
+    procedure_by_code,
+    procedure_for_booking,
+    site_for_booking,
+)
 from madoguchi.reservations import normalize
 from madoguchi.reservations.models import ACTIVE_STATUSES, Reservation, Slot
 
@@ -87,7 +93,7 @@ def bookable_slots(
     """Offered slots of one site and procedure between two dates (inclusive), clipped to the
     booking window and to the future, in time order. Full slots are included (remaining 0), so
     a calendar can show them as ×."""
-    municipality = Municipality.objects.filter(sites__pk=site_id).first()
+    municipality = _municipality_of_site(site_id)
     if municipality is None:
         return Slot.objects.none()
     window = booking_window(municipality)
@@ -106,49 +112,77 @@ def bookable_slots(
     )
 
 
-def days_inside_lead_time(
+@dataclass(frozen=True)
+class MonthSeats:
+    """What a month calendar shows of one site and procedure, from one read."""
+
+    seats: dict[dt.date, tuple[int, int]]
+    """Business dates inside the booking window (and not yet past) → (free seats, seats)."""
+    soon: frozenset[dt.date]
+    """Dates the site offers the procedure but too soon to book online (from today to the day
+    before the booking window opens): a calendar marks them apart from closed days."""
+    first_free_day: dt.date | None
+    """The first date in the whole booking window with a free seat (what the calendar names as
+    the first day to book), or None."""
+
+
+def month_seats(
     *, site_id: int, procedure_code: str, date_from: dt.date, date_to: dt.date
-) -> set[dt.date]:
-    """Business dates between `date_from` and `date_to` when the site offers the procedure but
-    too soon to book online (from today to the day before the booking window opens): a
-    calendar marks them apart from closed days. One query, dates only."""
-    municipality = Municipality.objects.filter(sites__pk=site_id).first()
-    if municipality is None:
-        return set()
+) -> MonthSeats:
+    """Seats per date between `date_from` and `date_to` (inclusive), the dates too soon to book,
+    and the booking window's first free date — ONE aggregate statement (slots summed per
+    business date in the database), with the site, municipality and procedure from the
+    reference cache. The month page re-renders it every few seconds per process while a rush
+    reads it (core/pagecache.py), so it asks for what the page shows and nothing more."""
+    municipality = _municipality_of_site(site_id)
+    procedure = procedure_by_code(procedure_code)
+    if municipality is None or procedure is None:
+        return MonthSeats({}, frozenset(), None)
     window = booking_window(municipality)
-    first = max(date_from, clock.today())
-    last = min(date_to, window.first - dt.timedelta(days=1))
-    if last < first:
-        return set()
-    starts = Slot.objects.filter(
-        site_id=site_id,
-        procedure__code=procedure_code,
-        is_offered=True,
-        starts_at__gte=clock.at(first, dt.time(0)),
-        starts_at__lt=clock.at(last + dt.timedelta(days=1), dt.time(0)),
-    ).values_list("starts_at", flat=True)
-    return {clock.to_jst(start).date() for start in starts}
-
-
-def first_free_day(*, site_id: int, procedure_code: str) -> dt.date | None:
-    """The first business date inside the booking window with a free seat for the procedure
-    at the site (what the calendar names as the first day to book), or None."""
-    municipality = Municipality.objects.filter(sites__pk=site_id).first()
-    if municipality is None:
-        return None
-    window = booking_window(municipality)
-    first = (
-        bookable_slots(
+    today = clock.today()
+    bookable_from = max(clock.at(window.first, dt.time(0)), clock.now())
+    soon_first, soon_last = max(date_from, today), min(date_to, window.first - dt.timedelta(days=1))
+    seats_first, seats_last = max(date_from, window.first), min(date_to, window.last)
+    bookable = Q(starts_at__gte=bookable_from)
+    per_day = (
+        Slot.objects.filter(
             site_id=site_id,
-            procedure_code=procedure_code,
-            date_from=window.first,
-            date_to=window.last,
+            procedure_id=procedure.pk,
+            is_offered=True,
+            starts_at__gte=clock.at(min(soon_first, window.first), dt.time(0)),
+            starts_at__lt=clock.at(window.last + dt.timedelta(days=1), dt.time(0)),
         )
-        .filter(booked__lt=F("capacity"))
-        .values_list("starts_at", flat=True)
-        .first()
+        .annotate(day=TruncDate("starts_at", tzinfo=clock.JST))
+        .values("day")
+        .annotate(
+            seats_free=Sum(Greatest(F("capacity") - F("booked"), Value(0)), filter=bookable),
+            seats_total=Sum("capacity", filter=bookable),
+            first_free_at=Min("starts_at", filter=bookable & Q(booked__lt=F("capacity"))),
+        )
+        .order_by("day")
+        .values_list("day", "seats_total", "seats_free", "first_free_at")
     )
-    return clock.to_jst(first).date() if first is not None else None
+    seats: dict[dt.date, tuple[int, int]] = {}
+    soon: set[dt.date] = set()
+    first_free: dt.datetime | None = None
+    for day, capacity, free, first in per_day:
+        if seats_first <= day <= seats_last and capacity is not None:
+            seats[day] = (int(free), int(capacity))
+        if soon_first <= day <= soon_last:
+            soon.add(day)
+        if first is not None and (first_free is None or first < first_free):
+            first_free = first
+    return MonthSeats(
+        seats, frozenset(soon), clock.to_jst(first_free).date() if first_free else None
+    )
+
+
+def _municipality_of_site(site_id: int) -> Municipality | None:
+    """The site's municipality (its booking window) from the reference cache."""
+    try:
+        return site_for_booking(site_id).municipality
+    except Site.DoesNotExist:
+        return None
 
 
 @dataclass(frozen=True)

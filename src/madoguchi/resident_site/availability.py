@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.core import clock
 from madoguchi.core.dates import month_start
 from madoguchi.reservations.models import Slot
-from madoguchi.reservations.selectors import bookable_slots, days_inside_lead_time
+from madoguchi.reservations.selectors import bookable_slots, month_seats
 
 
 class Level(Enum):
@@ -69,25 +69,21 @@ class CalendarDay:
         return self.in_month and self.level in (Level.MANY, Level.FEW)
 
 
-def month_grid(site_id: int, procedure_code: str, year: int, month: int) -> list[list[CalendarDay]]:
-    """Weeks (Sunday first, as Japanese calendars print) of the month with each day's level.
+@dataclass(frozen=True)
+class Month:
+    """A month calendar: its weeks and the first day with a free seat in the booking window."""
 
-    One query over `bookable_slots` (the booking window and the future already applied); seats
-    are summed per business date here.
-    """
+    weeks: list[list[CalendarDay]]
+    first_free_day: dt.date | None
+
+
+def month_calendar(site_id: int, procedure_code: str, year: int, month: int) -> Month:
+    """Weeks (Sunday first, as Japanese calendars print) of the month with each day's level,
+    and the booking window's first free day — one aggregate statement
+    (`reservations.selectors.month_seats`: the booking window and the future applied, seats
+    summed per business date)."""
     weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(year, month)
-    seats: dict[dt.date, list[int]] = {}
-    slots = bookable_slots(
-        site_id=site_id,
-        procedure_code=procedure_code,
-        date_from=weeks[0][0],
-        date_to=weeks[-1][-1],
-    ).values_list("starts_at", "capacity", "booked")
-    for starts_at, capacity, booked in slots:
-        entry = seats.setdefault(clock.to_jst(starts_at).date(), [0, 0])
-        entry[0] += max(0, capacity - booked)
-        entry[1] += capacity
-    soon = days_inside_lead_time(
+    found = month_seats(
         site_id=site_id,
         procedure_code=procedure_code,
         date_from=weeks[0][0],
@@ -95,14 +91,22 @@ def month_grid(site_id: int, procedure_code: str, year: int, month: int) -> list
     )
 
     def level(day: dt.date) -> Level:
-        if day in seats:
-            return level_of(*seats[day])
-        return Level.SOON if day in soon else Level.CLOSED
+        if day in found.seats:
+            return level_of(*found.seats[day])
+        return Level.SOON if day in found.soon else Level.CLOSED
 
-    return [
-        [CalendarDay(day=day, in_month=day.month == month, level=level(day)) for day in week]
-        for week in weeks
-    ]
+    return Month(
+        weeks=[
+            [CalendarDay(day=day, in_month=day.month == month, level=level(day)) for day in week]
+            for week in weeks
+        ],
+        first_free_day=found.first_free_day,
+    )
+
+
+def month_grid(site_id: int, procedure_code: str, year: int, month: int) -> list[list[CalendarDay]]:
+    """The weeks of `month_calendar`."""
+    return month_calendar(site_id, procedure_code, year, month).weeks
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
 from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
 from madoguchi.offices.selectors import (
+    active_site_for_booking,
     active_sites,
     offered_procedures,
     procedure_by_code,
@@ -52,7 +53,6 @@ from madoguchi.reservations.selectors import (
     booking_window,
     find_reservation_by_number,
     find_reservation_for_resident,
-    first_free_day,
     group_members,
     nearest_free_slots,
     slot_for_booking,
@@ -183,8 +183,13 @@ def _procedure(code: str) -> Procedure:
 
 
 def _site_offering(request: HttpRequest, procedure: Procedure, site_id: int) -> Site:
-    site = active_sites(_municipality(request)).filter(pk=site_id).first()
-    if site is None or procedure not in offered_procedures(site):
+    site = active_site_for_booking(site_id)  # the reference cache: no query in a rush
+    municipality = _municipality(request)
+    if (
+        site is None
+        or (municipality is not None and site.municipality_id != municipality.pk)
+        or procedure not in offered_procedures(site)
+    ):
         raise Http404("この窓口では、この手続きを受け付けていません。")
     return site
 
@@ -234,13 +239,13 @@ def _month_context(
     def month_link(ym: tuple[int, int]) -> str:
         return page_url + "?" + urlencode({**extra, "month": f"{ym[0]:04d}-{ym[1]:02d}"})
 
-    grid = availability.month_grid(site.pk, procedure.code, year, month)
+    shown = availability.month_calendar(site.pk, procedure.code, year, month)
     return {
         "site": site,
         "procedure": procedure,
         "weeks": [
             [{"cell": c, "url": day_url(c.day) if c.bookable else ""} for c in week]
-            for week in grid
+            for week in shown.weeks
         ],
         "month_start": dt.date(year, month, 1),
         "window_first": window.first,
@@ -249,7 +254,7 @@ def _month_context(
         "next_url": month_link(months[index + 1]) if index + 1 < len(months) else "",
         "levels": list(availability.Level),
         "lead_days": site.municipality.booking_window_min_days,
-        "first_free_day": first_free_day(site_id=site.pk, procedure_code=procedure.code),
+        "first_free_day": shown.first_free_day,
     }
 
 
