@@ -506,20 +506,21 @@ def _statements_report(conn: Any, phase: str, bookings: int) -> None:
     print(f"| {calls / per:.3f} | {ms / per:.3f} | | (all {len(rows)} statements) |")
 
 
-def _quiesce(url: str) -> None:
+def _quiesce(conn: Any) -> None:
     """Before a measured phase, outside it: VACUUM ANALYZE and a CHECKPOINT, so that the
     autovacuum and the checkpoint the previous phase's writes call for do not land in this
     phase's PostgreSQL CPU (a phase of 2,000 page bookings after one of 11,000 API bookings
     would pay five times over per booking for the other's clean-up). Every phase — pgbench
-    before and after, the API rush, the page flow — starts the same way."""
+    before and after, the API rush, the page flow — starts the same way. `conn` stays open for
+    the whole run: a connection closed here would add its backend's CPU to the postmaster's
+    finished children when it is reaped, inside the next phase."""
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
-        try:
-            conn.execute("CHECKPOINT")  # superuser or pg_checkpoint (PostgreSQL 15)
-        except psycopg.Error as error:
-            print(f"(no CHECKPOINT before the phase: {error})", file=sys.stderr)
+    conn.execute("VACUUM (ANALYZE)")
+    try:
+        conn.execute("CHECKPOINT")  # superuser or pg_checkpoint (PostgreSQL 15)
+    except psycopg.Error as error:
+        print(f"(no CHECKPOINT before the phase: {error})", file=sys.stderr)
 
 
 def _settle(conn: Any, timeout: float = 60.0) -> float:
@@ -774,11 +775,12 @@ def main() -> None:
             pg_env["PGPASSWORD"] = parsed.password
         if not shutil.which(PGBENCH) and not Path(PGBENCH).exists():
             raise SystemExit(f"pgbench not found at {PGBENCH}")
-        _quiesce(bench_url)
+        quiet = psycopg.connect(bench_url, autocommit=True)  # open until the end: see _quiesce
+        _quiesce(quiet)
         pg_before, pg_done, pg_cpu = _pgbench(script, pg_env)  # and again after the HTTP run
         # pgbench's audit events are real rows: seal them now, not during the measured phase.
         _run([str(BIN / "madoguchi"), "audit-seal"], env)
-        _quiesce(bench_url)
+        _quiesce(quiet)
 
         port = _free_port()
         gunicorn = subprocess.Popen(  # our own venv's gunicorn, loopback only
@@ -830,9 +832,9 @@ def main() -> None:
             result.get("wrk_system", float("nan")),
         )
         _statements_report(watcher, "API rush", int(result["201"]))
-        _statements_reset(watcher)
         # The residents' page flow, the same server right after (issue 16 item 3).
-        _quiesce(bench_url)
+        _quiesce(quiet)
+        _statements_reset(watcher)
         kinds_pages_before = _server_cpu_by_kind(server_port)
         page_cpu_before = {
             "gunicorn": _cpu_seconds("gunicorn"),
@@ -878,8 +880,9 @@ def main() -> None:
             unsealed = conn.execute(
                 "SELECT count(*) FROM core_auditevent WHERE seq IS NULL"
             ).fetchone()
-        _quiesce(bench_url)
+        _quiesce(quiet)
         pg_after, done_after, cpu_after = _pgbench(script, pg_env)
+        quiet.close()
         pg_tps = (pg_before + pg_after) / 2
         pg_cpu_per_transaction = (pg_cpu + cpu_after) / max(1, pg_done + done_after)
 
