@@ -266,6 +266,34 @@ def test_a_phone_booking_in_a_language_not_offered_is_refused_and_nothing_is_sto
     assert smtp_inbox.messages == []
 
 
+CLERKS_NAME = {
+    "ja-x-easy": "やさしい日本語",
+    "en": "英語",
+    "zh-hans": "中国語（簡体字）",
+    "ko": "韓国語",
+    "vi": "ベトナム語",
+    "pt-br": "ポルトガル語",
+}
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_day_view_names_a_bookings_language_in_japanese_unless_it_is_japanese(
+    city: factories.City, console: Client, language: str
+) -> None:
+    booked = book(city, "10:00")
+    other = book(city, "11:00", n=1)
+    Reservation.objects.filter(pk=booked.pk).update(language=language)
+    page = console.get(day_url(city)).content.decode()
+    row = page[page.index(booked.code) - 1200 : page.index(booked.code)]
+    other_row = page[page.index(booked.code) : page.index(other.code)]
+    if language == "ja":
+        assert "言語：" not in page
+    else:
+        assert f'<span class="booking-language">言語：{CLERKS_NAME[language]}</span>' in row
+        assert "言語：" not in other_row  # the Japanese booking says nothing
+    assert set(CLERKS_NAME) | {"ja"} == {code for code, _name in settings.LANGUAGES}
+
+
 def test_the_staff_menu_links_every_staff_page_the_role_may_use(city: factories.City) -> None:
     owner = city.municipality
     manager = StaffUser.objects.create_user(

@@ -276,3 +276,18 @@ def test_a_visitor_not_yet_called_gets_no_form_but_the_way_to_call_them(
     page = page_after(client, booked, HOLDER)
     assert "まだお呼びしていません" in page
     assert card().status == CardStatus.BOOKED
+
+
+@pytest.mark.parametrize(
+    ("language", "named"), [("vi", "ベトナム語"), ("en", "英語"), ("ja", None)]
+)
+def test_the_hand_over_screen_names_the_bookings_language_for_the_clerk(
+    city: factories.City, checked_in: Reservation, language: str, named: str | None
+) -> None:
+    Reservation.objects.filter(pk=checked_in.pk).update(language=language)
+    _, client = worker(city)
+    screen = client.get(url(checked_in)).content.decode()
+    if named is None:
+        assert "booking-language" not in screen
+    else:
+        assert f'<dt>言語</dt><dd class="booking-language">{named}</dd>' in screen

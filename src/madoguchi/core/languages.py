@@ -29,7 +29,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, to_locale
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, to_locale
 from django.utils.translation.template import templatize
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -105,6 +106,27 @@ def validate_offered_language(code: str) -> None:
             gettext("提供していない言語コードです（使えるコード: %(codes)s）。")
             % {"codes": ", ".join(c for c, _n in settings.LANGUAGES)}
         )
+
+
+STAFF_LANGUAGE_NAMES: dict[str, Promise] = {
+    "ja": gettext_lazy("日本語"),
+    "ja-x-easy": gettext_lazy("やさしい日本語"),
+    "en": gettext_lazy("英語"),
+    "zh-hans": gettext_lazy("中国語（簡体字）"),
+    "ko": gettext_lazy("韓国語"),
+    "vi": gettext_lazy("ベトナム語"),
+    "pt-br": gettext_lazy("ポルトガル語"),
+}
+"""Each offered language as the staff pages name it (in Japanese, English on English staff
+pages), where residents' pages name a language in itself (settings.LANGUAGES)."""
+
+
+def language_for_staff(code: str) -> str:
+    """The language `code` named for the clerk (日本語, 英語, ベトナム語, …); the code itself for
+    one the site does not name."""
+    offered = offered_language(code or settings.LANGUAGE_CODE)
+    name = STAFF_LANGUAGE_NAMES.get(offered or "")
+    return str(name) if name is not None else code
 
 
 STAFF_PATH_PREFIXES = ("/staff/", "/admin/")

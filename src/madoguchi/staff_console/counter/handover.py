@@ -37,6 +37,7 @@ from madoguchi.issuance.services import HandOverChecks
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
+from madoguchi.staff_console.counter.selectors import Visit
 from madoguchi.staff_console.counter.views import _reservation, _staff
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.visits import hand_over_card_at_visit
@@ -166,6 +167,7 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
             "is_pickup": reservation.procedure.code == ProcedureCode.CARD_PICKUP,
             "card": card,
             "ticket": QueueTicket.objects.filter(reservation=reservation).first(),
+            "language": Visit(reservation, None, None).language_for_staff,
             "form": form,
             "day_url": day_url,
         },

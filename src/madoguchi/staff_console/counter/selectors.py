@@ -7,10 +7,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
+from madoguchi.core.languages import language_for_staff
 from madoguchi.issuance.models import CardRecord
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.models import Reservation, Slot
@@ -44,6 +46,13 @@ class Visit:
             return self.card.full_name_kana
         r = self.reservation
         return f"{r.family_name_kana}　{r.given_name_kana}".strip("　")
+
+    @property
+    def language_for_staff(self) -> str:
+        """The booking's language named in Japanese for the clerk (英語, ベトナム語, …), so the
+        counter expects it; empty for a Japanese booking."""
+        language = self.reservation.language
+        return "" if language in ("", settings.LANGUAGE_CODE) else language_for_staff(language)
 
     @property
     def notice_number(self) -> str:
