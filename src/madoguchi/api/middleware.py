@@ -45,7 +45,8 @@ class ApiLaneMiddleware:
     measured in-process (decision 0009). Everything listed
     before it (security headers, static files, JSON 405s) applies to both. Messages are
     answered in the site's default language, whatever a previous request in this worker chose
-    (a view may answer in a language its request names: the walk-in ticket's `language`).
+    (a view may answer in a language its request names: a booking's or a walk-in ticket's
+    `language`, api/public.py).
 
     An API view that ever needs a session or a signed-in user (a staff API with cookie sign-in)
     must move this lane's prefix or the middleware it needs above it.

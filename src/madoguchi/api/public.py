@@ -1,10 +1,23 @@
-"""Public booking endpoints: views translate, services decide (house rule 1)."""
+"""Public booking endpoints: views translate, services decide (house rule 1).
+
+Reservations answer in the resident's language: a booking's answers (booking, look-up, change,
+cancel, and the errors raised once it is found) in the booking's own `language`; before a booking
+is found or made, in the request's optional `language` (a query parameter, or a body field), and
+Japanese without one. A code not offered is 422 `invalid_language`, answered in Japanese, nothing
+changed. Messages come from the catalogues (this module and `api/urls.py` are residents' sources);
+site and procedure names from `localized()`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
 from pydantic import Field
@@ -87,6 +100,7 @@ def reservation_out(reservation: Reservation) -> ReservationOut:
         ends_at=clock.to_jst(slot.ends_at),
         is_proxy=reservation.is_proxy,
         group_code=reservation.group_code,
+        language=reservation.language,
         self_service_changes_until=clock.to_jst(slot.starts_at).date() - dt.timedelta(days=cutoff),
     )
 
@@ -102,6 +116,41 @@ def _names_language(query: LanguageQuery) -> str:
     if offered is None:
         raise unknown_language()
     return offered
+
+
+def _answer_language(code: str | None) -> str:
+    """The offered language `code` names, Japanese when None; 422 `invalid_language` (in
+    Japanese, before anything is read or written) for a code the site does not offer."""
+    if code is None:
+        return str(settings.LANGUAGE_CODE)
+    offered = offered_language(code)
+    if offered is None:
+        raise unknown_language()
+    return offered
+
+
+def requested_language(request: HttpRequest) -> str:
+    """The language a request names (`language` in its query, else in its JSON body) when the
+    site offers it, else Japanese: what an error raised before the view runs answers in (a
+    validation error, `api/urls.py`)."""
+    code = request.GET.get("language")
+    if code is None and request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            body = None
+        language = body.get("language") if isinstance(body, dict) else None
+        code = language if isinstance(language, str) else None
+    offered = offered_language(code) if code is not None and len(code) <= 20 else None
+    return offered or str(settings.LANGUAGE_CODE)
+
+
+@contextmanager
+def _in_language(code: str | None) -> Iterator[str]:
+    """Answer in `code` (validated: `_answer_language`) inside the block."""
+    language = _answer_language(code)
+    with translation.override(language):
+        yield language
 
 
 @router.get(
@@ -141,11 +190,19 @@ class SlotQuery(Input):
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     date_from: Date | None = None
     date_to: Date | None = None
+    language: str | None = Field(default=None, min_length=1, max_length=20)
+    """The language of the errors (Japanese when absent; 422 `invalid_language` for a code
+    not offered)."""
 
 
 @router.get("/sites/{site_id}/slots", response={200: list[SlotOut], **ERRORS})
 def list_slots(request: HttpRequest, path: Path[SiteId], query: Query[SlotQuery]) -> list[SlotOut]:
     """Offered slots inside the booking window (full ones with remaining 0)."""
+    with _in_language(query.language):
+        return _list_slots(request, path, query)
+
+
+def _list_slots(request: HttpRequest, path: SiteId, query: SlotQuery) -> list[SlotOut]:
     _limit(request)
     if not active_sites(_municipality(request)).filter(pk=path.site_id).exists():
         raise DomainError("site_not_found", _("窓口が見つかりません。"), status=404)
@@ -179,7 +236,14 @@ def _applicant(member: MemberIn) -> Applicant:
 )
 def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[ReservationCreatedOut]:
     """Book a seat (and one for each family member, all or none). A double submit answers with
-    the same reservation."""
+    the same reservation. The answer and its errors are in `language`."""
+    with _in_language(body.language) as language:
+        return _create_reservation(request, body, language)
+
+
+def _create_reservation(
+    request: HttpRequest, body: ReservationIn, language: str
+) -> Status[ReservationCreatedOut]:
     _limit(request, write=True)
     normalize.refuse_individual_number(body.procedure)
     members = [body, *body.family_members]
@@ -192,7 +256,7 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
         applicants=[_applicant(m) for m in members],
         actor=API_ACTOR,
         channel=Channel.API,
-        language=body.language,
+        language=language,
         municipality=_municipality(request),
     )
     first = reservations[0]
@@ -206,6 +270,9 @@ def create_reservation(request: HttpRequest, body: ReservationIn) -> Status[Rese
             starts_at=clock.to_jst(first.slot.starts_at),
             group_code=first.group_code,
             member_codes=[r.code for r in reservations],
+            language=first.language,
+            site_name=first.slot.site.localized("name", first.language),
+            procedure_name=first.procedure.localized("name", first.language),
         ),
     )
 
@@ -216,6 +283,9 @@ class CodePath(Input):
 
 class BirthDateQuery(Input):
     birth_date: Date
+    language: str | None = Field(default=None, min_length=1, max_length=20)
+    """The language of an error before the booking is found (Japanese when absent; 422
+    `invalid_language` for a code not offered); a found booking answers in its own."""
 
 
 def _found(
@@ -229,12 +299,26 @@ def _found(
     )
 
 
+@contextmanager
+def _booking(
+    request: HttpRequest, code: str, query: BirthDateQuery | BirthDateIn, *, write: bool = False
+) -> Iterator[Reservation]:
+    """The booking behind `code` and the birth date, with its language active inside the
+    block; the request's `language` until it is found (the uniform 404 is in it)."""
+    with _in_language(query.language):
+        reservation = _found(request, code, query.birth_date, write=write)
+    with translation.override(reservation.language or settings.LANGUAGE_CODE):
+        yield reservation
+
+
 @router.get("/reservations/{code}", response={200: ReservationOut, **ERRORS})
 def get_reservation(
     request: HttpRequest, path: Path[CodePath], query: Query[BirthDateQuery]
 ) -> ReservationOut:
-    """The reservation for this code and birth date; one uniform 404 otherwise."""
-    return reservation_out(_found(request, path.code, query.birth_date))
+    """The reservation for this code and birth date, in its language; one uniform 404
+    otherwise."""
+    with _booking(request, path.code, query) as reservation:
+        return reservation_out(reservation)
 
 
 @router.post(
@@ -242,9 +326,9 @@ def get_reservation(
     response={200: ReservationOut, 409: ErrorOut, **ERRORS},
 )
 def cancel(request: HttpRequest, path: Path[CodePath], body: BirthDateIn) -> ReservationOut:
-    """Cancel before the cut-off (409 `past_cutoff` after it)."""
-    reservation = _found(request, path.code, body.birth_date, write=True)
-    return reservation_out(cancel_reservation(code=reservation.code, actor=API_ACTOR))
+    """Cancel before the cut-off (409 `past_cutoff` after it, in the booking's language)."""
+    with _booking(request, path.code, body, write=True) as reservation:
+        return reservation_out(cancel_reservation(code=reservation.code, actor=API_ACTOR))
 
 
 @router.post(
@@ -252,11 +336,14 @@ def cancel(request: HttpRequest, path: Path[CodePath], body: BirthDateIn) -> Res
     response={200: ReservationOut, 409: SlotFullOut, **ERRORS},
 )
 def reschedule(request: HttpRequest, path: Path[CodePath], body: RescheduleIn) -> ReservationOut:
-    """Move to another slot of the same procedure (409 `slot_full` with alternatives)."""
-    reservation = _found(request, path.code, body.birth_date, write=True)
-    moved = reschedule_reservation(
-        code=reservation.code, slot_id=body.slot_id, actor=API_ACTOR, channel=Channel.API
-    )
-    return reservation_out(
-        Reservation.objects.select_related("slot__site__municipality", "procedure").get(pk=moved.pk)
-    )
+    """Move to another slot of the same procedure (409 `slot_full` with alternatives), in the
+    booking's language."""
+    with _booking(request, path.code, body, write=True) as reservation:
+        moved = reschedule_reservation(
+            code=reservation.code, slot_id=body.slot_id, actor=API_ACTOR, channel=Channel.API
+        )
+        return reservation_out(
+            Reservation.objects.select_related("slot__site__municipality", "procedure").get(
+                pk=moved.pk
+            )
+        )

@@ -48,7 +48,9 @@ def _items(data: Any) -> list[Any]:
 
 class ErrorOut(BaseModel):
     error: str = Field(description="stable machine code, e.g. slot_full, not_found, invalid")
-    message: str = Field(description="a sentence for the resident (Japanese)")
+    message: str = Field(
+        description="a sentence for the resident, in the booking's or the request's language"
+    )
 
 
 class FieldErrorOut(BaseModel):
@@ -113,6 +115,9 @@ class ReservationCreatedOut(BaseModel):
     starts_at: dt.datetime
     group_code: str
     member_codes: list[str]
+    language: str = Field(description="the booking's language: its answers, mails and SMS")
+    site_name: str = Field(description="in the booking's language (Japanese where none entered)")
+    procedure_name: str = Field(description="in the booking's language")
 
 
 class ReservationOut(BaseModel):
@@ -127,6 +132,7 @@ class ReservationOut(BaseModel):
     ends_at: dt.datetime
     is_proxy: bool
     group_code: str
+    language: str = Field(description="the booking's language (this answer is in it)")
     self_service_changes_until: dt.date = Field(
         description="last date the resident may cancel or reschedule online"
     )
@@ -134,6 +140,9 @@ class ReservationOut(BaseModel):
 
 class BirthDateIn(Input):
     birth_date: Date
+    language: str | None = Field(default=None, min_length=1, max_length=20)
+    """The language of an error before the booking is found (Japanese when absent; 422
+    `invalid_language` for a code not offered); a found booking answers in its own."""
 
 
 class RescheduleIn(BirthDateIn):

@@ -1,8 +1,9 @@
 """The JSON API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json).
 
 Every error, including validation errors and unknown URLs, is JSON: `{"error": code,
-"message": Japanese sentence}` (plus `details` for validation, `alternatives` for slot_full);
-a walk-in ticket's answers are in the language it is taken in (`api/walkins.py`).
+"message": sentence}` (plus `details` for validation, `alternatives` for slot_full). The sentence
+is in the resident's language: a booking's (`api/public.py`) or a walk-in ticket's
+(`api/walkins.py`) once known, else the request's `language` (query or JSON body), else Japanese.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -44,8 +47,13 @@ api.add_router("/", public.router)
 api.add_router("/", walkins.router)
 
 logger = logging.getLogger(__name__)
-NOT_FOUND_BODY = {"error": "not_found", "message": "指定されたページまたはデータが見つかりません。"}
-INVALID_MESSAGE = "入力内容に誤りがあります。項目をご確認ください。"
+NOT_FOUND_MESSAGE = gettext_noop("指定されたページまたはデータが見つかりません。")
+INVALID_MESSAGE = gettext_noop("入力内容に誤りがあります。項目をご確認ください。")
+
+
+def _not_found_body(request: HttpRequest) -> dict[str, str]:
+    with translation.override(public.requested_language(request)):
+        return {"error": "not_found", "message": gettext(NOT_FOUND_MESSAGE)}
 
 
 def _field(loc: Any) -> str:
@@ -71,11 +79,13 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     details = [
         {"field": _field(e.get("loc")), "message": str(e.get("msg", ""))[:200]} for e in exc.errors
     ]
-    if any(e.get("type") == "individual_number" for e in exc.errors):
-        body = {"error": "individual_number", "message": str(INDIVIDUAL_NUMBER_REFUSAL)}
-        return api.create_response(request, {**body, "details": details}, status=422)
+    with translation.override(public.requested_language(request)):
+        if any(e.get("type") == "individual_number" for e in exc.errors):
+            body = {"error": "individual_number", "message": str(INDIVIDUAL_NUMBER_REFUSAL)}
+            return api.create_response(request, {**body, "details": details}, status=422)
+        message = gettext(INVALID_MESSAGE)
     return api.create_response(
-        request, {"error": "invalid", "message": INVALID_MESSAGE, "details": details}, status=422
+        request, {"error": "invalid", "message": message, "details": details}, status=422
     )
 
 
@@ -90,7 +100,7 @@ def database_unreachable(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, NOT_FOUND_BODY, status=404)
+    return api.create_response(request, _not_found_body(request), status=404)
 
 
 @api.exception_handler(AuthenticationError)
@@ -106,7 +116,9 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def unknown_path(request: HttpRequest, rest: str = "") -> JsonResponse:
-    return JsonResponse(NOT_FOUND_BODY, status=404, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        _not_found_body(request), status=404, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 urlpatterns: list[URLPattern | URLResolver] = [

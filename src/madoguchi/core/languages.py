@@ -54,6 +54,8 @@ RESIDENT_SOURCES: tuple[str, ...] = (
     "walkins/models.py",
     "walkins/services.py",
     "api/walkins.py",  # a walk-in ticket's answers are in its language
+    "api/public.py",  # a booking's answers are in its language (or the request's)
+    "api/urls.py",  # the API's own errors, in the request's language
     "staff_console/templates/walkins/slip.html",
     # the notice's guidance and the proxy reasons
     "issuance/models.py",
