@@ -90,3 +90,49 @@ def test_a_municipal_superuser_cannot_make_superusers_or_grant_permissions(
         assert f'name="{field}"' not in page, field
     _status, page = admin_page(personas, "superuser_nowhere", path)
     assert 'name="is_superuser"' in page
+
+
+def test_a_procedure_shared_with_another_municipality_is_changed_by_the_operators_only(
+    personas: p.World,
+) -> None:
+    """Procedures are shared by every municipality on the deployment: one municipality's
+    superuser reads them but cannot change, add or delete one (its names, documents and
+    minutes are the other municipality's too); the operators can."""
+    path = f"/admin/offices/procedure/{personas.pickup.pk}/change/"
+    client = Client()
+    login_staff(client, personas.users["superuser"])
+    page = client.get(path).content.decode()
+    assert 'name="name"' not in page and "カードの受け取り" in page  # read-only
+    response = client.post(
+        path, {"code": "card_pickup", "name": "書き換え", "duration_minutes": 240}
+    )
+    assert response.status_code == 403
+    assert client.get("/admin/offices/procedure/add/").status_code == 403
+    delete = f"/admin/offices/procedure/{personas.pickup.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    personas.pickup.refresh_from_db()
+    assert (personas.pickup.name, personas.pickup.duration_minutes) == ("カードの受け取り", 20)
+    _status, page = admin_page(personas, "superuser_nowhere", path)
+    assert 'name="name"' in page
+
+
+def test_a_municipality_alone_on_its_deployment_changes_its_procedures(
+    personas: p.World,
+) -> None:
+    personas.sites["c"].delete()
+    personas.foreign.staff.all().delete()
+    personas.foreign.delete()
+    path = f"/admin/offices/procedure/{personas.pickup.pk}/change/"
+    _status, page = admin_page(personas, "superuser", path)
+    assert 'name="name"' in page
+
+
+def test_only_the_deployments_operators_manage_permission_groups(personas: p.World) -> None:
+    """A group's permissions reach every account in it, whatever its municipality."""
+    for path in ("/admin/auth/group/", "/admin/auth/group/add/"):
+        status, _page = admin_page(personas, "superuser", path)
+        assert status == 403, path
+        status, _page = admin_page(personas, "superuser_nowhere", path)
+        assert status == 200, path
+    _status, page = admin_page(personas, "superuser", "/admin/")
+    assert "/admin/auth/group/" not in page

@@ -107,13 +107,13 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     search_fields = ("actor", "subject_id")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _operator(request) and super().has_module_permission(request)
+        return is_operator(request) and super().has_module_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _operator(request) and super().has_view_permission(request, obj)
+        return is_operator(request) and super().has_view_permission(request, obj)
 
 
-def _operator(request: HttpRequest) -> bool:
+def is_operator(request: HttpRequest) -> bool:
     """A superuser of the deployment itself: no municipality."""
     user = request.user
     return bool(user.is_superuser) and getattr(user, "municipality_id", None) is None

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -18,7 +19,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from madoguchi.core.admin import AuditedModelAdmin
+from madoguchi.core.admin import AuditedModelAdmin, is_operator
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.staff import offices_admin  # noqa: F401 — registers the offices' admin
 from madoguchi.staff.access import MunicipalityScopedAdmin
@@ -40,6 +41,32 @@ admin.site.login = _login_through_the_staff_page  # type: ignore[method-assign]
 for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class OperatorsGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    """Permission groups belong to the deployment's operators (no municipality): a group's
+    permissions reach every account in it, whatever its municipality, and only operators put
+    accounts in groups. Audited like every admin change."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator(request) and super().has_delete_permission(request, obj)
 
 
 @admin.register(StaffUser)

@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db import models
+from django.http import HttpRequest
 
 from madoguchi.core.admin import AuditedModelAdmin
 from madoguchi.core.forms import RefusesIndividualNumbers
@@ -147,10 +148,30 @@ class MunicipalityAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
     list_display = ("name", "code")
 
 
+def _shared_with_others(request: HttpRequest) -> bool:
+    """Whether the signed-in account belongs to one municipality of several on this deployment."""
+    municipality_id = getattr(request.user, "municipality_id", None)
+    return municipality_id is not None and Municipality.objects.exclude(pk=municipality_id).exists()
+
+
 @admin.register(Procedure)
 class ProcedureAdmin(AuditedModelAdmin):
+    """Procedures are shared by every municipality on the deployment (their names, documents
+    and minutes are read by all): where there are several, one municipality's account reads
+    them and only the deployment's operators (no municipality) change them; a municipality
+    alone on its deployment changes its own."""
+
     form = with_translations(Procedure)
     list_display = ("name", "code", "duration_minutes", "needs_terminal", "proxy_allowed")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not _shared_with_others(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _shared_with_others(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not _shared_with_others(request) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Site)
