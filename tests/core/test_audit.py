@@ -348,3 +348,54 @@ def test_migration_refuses_to_key_a_broken_unkeyed_chain() -> None:
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
     """Rows written as they are (no seal computed), as anyone with the table's INSERT right can."""
     return [event.pk for event in AuditEvent.objects.bulk_create([AuditEvent(**r) for r in rows])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sealer_that_must_not_wait_yields_to_a_long_sqlite_write_and_seals_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A register import holds SQLite's one write lock for tens of seconds — longer than the
+    connection's busy timeout. The background sealer (`wait=False`) used to wait that long and
+    fail with "database is locked"; it now answers None at once (look again next interval) and
+    seals once the writer is done. Without the fix this call raises after 20 s."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL's sealer uses a try-lock already")
+    import sqlite3
+
+    monkeypatch.setattr(audit, "seal_after_commit", lambda: None)  # left for the sealer
+    event = record_audit_event(
+        actor=Actor.system("t"), action="long", subject_type="x", subject_id=1
+    )
+    writer = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the import's long write transaction
+    answers: list[int | None] = []
+    failures: list[BaseException] = []
+
+    def seal_in_background() -> None:
+        try:
+            answers.append(seal_audit_events(wait=False))
+        except BaseException as error:  # reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    try:
+        started = time.monotonic()
+        thread = threading.Thread(target=seal_in_background)
+        thread.start()
+        thread.join(timeout=30)
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert not failures, failures
+    assert answers == [None]
+    assert waited < 5
+    assert AuditEvent.objects.get(pk=event.pk).seq is None
+    # the writer is done: the next pass seals, and the connection waits as long as before
+    assert seal_audit_events(wait=False) == 1
+    assert AuditEvent.objects.get(pk=event.pk).seq is not None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20_000
+    assert verify_audit_chain().intact

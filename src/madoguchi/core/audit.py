@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import Q
 
 from madoguchi.core import clock
@@ -315,6 +315,40 @@ def seal_audit_events(*, wait: bool = True, batch: int = 2000) -> int | None:
     a chain whose last link is not the key's is not extended at all. After each pass it writes a
     checkpoint (`write_checkpoint`) — so call it outside any transaction (every caller does).
     """
+    if connection.vendor == "sqlite" and not wait:
+        return _seal_sqlite_without_waiting(batch)
+    return _seal(wait=wait, batch=batch)
+
+
+SQLITE_TRY_MS = 250
+"""How long a sealer that must not wait (`wait=False`) waits for SQLite's write lock."""
+
+
+def _seal_sqlite_without_waiting(batch: int) -> int | None:
+    """SQLite has one write lock and a sealer takes it at BEGIN (IMMEDIATE). With the
+    connection's busy timeout (20 s) a sealer that met a long write — a register import holds
+    the lock for tens of seconds — waited and then failed with "database is locked". Not waiting
+    is what `wait=False` means, as PostgreSQL's try-lock: wait at most `SQLITE_TRY_MS`, and when
+    the lock is still held answer None (another writer is at work; the caller looks again)."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        row = cursor.fetchone()
+        previous = int(row[0]) if row else 0
+        cursor.execute(f"PRAGMA busy_timeout = {min(previous, SQLITE_TRY_MS)}")
+    try:
+        return _seal(wait=False, batch=batch)
+    except OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        logger.debug("audit sealing deferred: another writer holds the database (%s)", error)
+        return None
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {previous}")
+
+
+def _seal(*, wait: bool, batch: int) -> int | None:
     sealed = 0
     while True:
         with transaction.atomic():
