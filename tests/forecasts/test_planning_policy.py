@@ -92,6 +92,7 @@ def _form(town: Municipality, **overrides: str) -> dict[str, str]:
         "other_visits_per_1000_per_month": "1.0",
         "take_up_percent": "90",
         "notice_delay_weeks": "1",
+        "setup_deadline_days": "7",
         "service_level_percent": "80",
         "target_wait_minutes": "20",
     }

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from madoguchi.planning.staffing import (
+    BackOfficeWork,
     SessionKind,
     StaffingError,
     StaffingInfeasibleError,
@@ -306,3 +307,104 @@ def test_malformed_back_office_hours_are_refused() -> None:
         solve_staffing(_problem([[1.0]], back_office_hours=np.array([[-1.0]])))
     with pytest.raises(StaffingError, match="back_office_hours"):
         solve_staffing(_problem([[1.0]], back_office_hours=np.array([1.0])))
+
+
+SPIKE = np.array([[0.0], [30.0], [0.0], [0.0], [0.0]])
+"""30 h of set-up for a delivery spike in week 2 of 5; the counters need 8 h every week."""
+
+
+def _weeks_of(done: np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in done[:, 0]]
+
+
+def test_back_office_work_that_may_wait_is_spread_within_its_deadline_under_a_staff_cap() -> None:
+    # 20 staff hours a week, 8 of them at the counter: 12 h of back office a week at most. Done
+    # in its week the spike needs 30 h; allowed one week's wait, 24 h (weeks 2–3); two weeks'
+    # wait lets it finish in week 4 — and not a week later.
+    demand = [[8.0]] * 5
+    capped = {"total_staff_hours_per_week": 20.0}
+    with pytest.raises(StaffingInfeasibleError):
+        solve_staffing(_problem(demand, back_office_hours=SPIKE, **capped))
+    with pytest.raises(StaffingInfeasibleError):
+        work = BackOfficeWork("setup", SPIKE, deadline_weeks=1)
+        solve_staffing(_problem(demand, back_office_work=(work,), **capped))
+    plan = solve_staffing(
+        _problem(demand, back_office_work=(BackOfficeWork("setup", SPIKE, 2),), **capped)
+    )
+    assert plan.back_office_hours is not None and plan.back_office_waiting is not None
+    done = plan.back_office_hours
+    weeks = _weeks_of(done)
+    assert weeks[0] == weeks[4] == 0.0  # not before the delivery, nothing after the deadline
+    assert sum(weeks) == pytest.approx(30.0) and max(weeks) <= 12.0 + 1e-6
+    assert plan.back_office_done["setup"].tolist() == done.tolist()
+    counter = plan.counter_sessions @ np.array([k.session_hours for k in KINDS])
+    assert (counter[:, 0] + done[:, 0]).max() <= 20.0 + 1e-9
+    waiting = np.cumsum(SPIKE[:, 0]) - np.cumsum(done[:, 0])
+    assert plan.back_office_waiting[:, 0] == pytest.approx(waiting, abs=1e-6)
+    assert waiting[3] == pytest.approx(0.0, abs=1e-6)  # the week-2 spike done by week 4
+    assert plan.back_office_cost == pytest.approx(30.0)  # every hour once, at the weekday rate
+
+
+def test_a_change_price_smooths_a_delivery_spike_the_deadline_lets_wait() -> None:
+    # No cap; a price on each hour a site's staff hours move. Done in its week the spike moves
+    # them by +30 and −30; spread evenly over the three weeks its deadline allows, by +10 and −10.
+    demand = [[8.0]] * 5
+    in_its_week = solve_staffing(
+        _problem(
+            demand,
+            back_office_work=(BackOfficeWork("setup", SPIKE, 0),),
+            change_cost_per_hour=1.0,
+        )
+    )
+    assert in_its_week.back_office_hours is not None
+    assert _weeks_of(in_its_week.back_office_hours) == [0.0, 30.0, 0.0, 0.0, 0.0]
+    smoothed = solve_staffing(
+        _problem(
+            demand,
+            back_office_work=(BackOfficeWork("setup", SPIKE, 2),),
+            change_cost_per_hour=1.0,
+        )
+    )
+    assert smoothed.back_office_hours is not None
+    assert _weeks_of(smoothed.back_office_hours) == [0.0, 10.0, 10.0, 10.0, 0.0]
+    assert smoothed.cost < in_its_week.cost
+    # the same spike arriving in the last week: what waits after the plan is priced, so it is
+    # still done in the horizon unless a cap forbids it
+    late = np.array([[0.0], [0.0], [0.0], [0.0], [30.0]])
+    plan = solve_staffing(_problem(demand, back_office_work=(BackOfficeWork("setup", late, 2),)))
+    assert plan.back_office_hours is not None and plan.back_office_waiting is not None
+    assert plan.back_office_hours[:, 0].sum() == pytest.approx(30.0)
+    assert plan.back_office_waiting[-1, 0] == pytest.approx(0.0)
+
+
+def test_set_up_shares_the_terminals_with_the_counters() -> None:
+    # 32 h of counter work a week and 12 h of set-up. With 40 terminal-hours the counters keep
+    # only 28 h once set-up has its terminal: no plan (lead time 0). Set-up that needs no
+    # terminal fits; with 44 terminal-hours both fit, within them every week.
+    demand = [[32.0]] * 2
+    hours = np.array([k.session_hours for k in KINDS])
+    setup = BackOfficeWork("setup", np.array([[12.0], [12.0]]), needs_terminal=True)
+    notice = BackOfficeWork("notice", np.array([[12.0], [12.0]]))
+    with pytest.raises(StaffingInfeasibleError):
+        solve_staffing(
+            _problem(demand, back_office_work=(setup,), terminal_hours_per_week=np.array([40.0]))
+        )
+    free = solve_staffing(
+        _problem(demand, back_office_work=(notice,), terminal_hours_per_week=np.array([40.0]))
+    )
+    assert (free.counter_sessions @ hours)[:, 0].tolist() == [32.0, 32.0]
+    fits = solve_staffing(
+        _problem(demand, back_office_work=(setup,), terminal_hours_per_week=np.array([44.0]))
+    )
+    assert fits.back_office_done["setup"][:, 0].tolist() == [12.0, 12.0]
+    assert ((fits.counter_sessions @ hours)[:, 0] + 12.0 <= 44.0 + 1e-9).all()
+
+
+def test_malformed_back_office_work_or_terminal_hours_are_refused() -> None:
+    with pytest.raises(StaffingError, match="'setup'"):
+        solve_staffing(_problem([[1.0]], back_office_work=(BackOfficeWork("setup", np.ones(1)),)))
+    with pytest.raises(StaffingError, match="deadline"):
+        work = BackOfficeWork("setup", np.ones((1, 1)), deadline_weeks=2)
+        solve_staffing(_problem([[1.0]], back_office_work=(work,)))
+    with pytest.raises(StaffingError, match="terminal_hours_per_week"):
+        solve_staffing(_problem([[1.0]], terminal_hours_per_week=np.array([-1.0])))

@@ -60,6 +60,7 @@ class PlanningPolicyAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
                 "fields": (
                     "take_up_percent",
                     "notice_delay_weeks",
+                    "setup_deadline_days",
                     "service_level_percent",
                     "target_wait_minutes",
                     "patience_minutes",

@@ -228,6 +228,12 @@ class PlanningPolicy(models.Model):
     notice_delay_weeks = models.PositiveSmallIntegerField(
         "カード到着から交付通知書の発送までの週数", default=1
     )
+    setup_deadline_days = models.PositiveSmallIntegerField(
+        "カード到着から検品・交付前設定を終えるまでの日数",
+        default=7,
+        help_text="窓口の配置計画は、この日数（7日ごとに1週）の範囲で交付前設定を後の週に回せます。"
+        "0なら到着した週に行います。通知書の作成・発送は上の週数の範囲で回せます。",
+    )
     service_level_percent = models.PositiveSmallIntegerField(
         "サービス水準: 目標時間内に呼ばれる来庁者の割合（％）", default=80
     )
@@ -408,6 +414,19 @@ class PlanningPolicy(models.Model):
         if self.notice_delay_weeks is not None and self.notice_delay_weeks > 8:
             errors.setdefault("notice_delay_weeks", []).append(
                 "通知書の発送までの週数は0〜8週で入力してください（目安は1週、遅くとも2週）。"
+            )
+        if self.setup_deadline_days is not None and self.setup_deadline_days > 56:
+            errors.setdefault("setup_deadline_days", []).append(
+                "交付前設定を終えるまでの日数は0〜56日で入力してください。"
+            )
+        elif (
+            self.setup_deadline_days is not None
+            and self.notice_delay_weeks is not None
+            and self.setup_deadline_days // 7 > self.notice_delay_weeks
+        ):
+            errors.setdefault("setup_deadline_days", []).append(
+                "交付前設定は通知書の発送までに終える必要があります。"
+                "日数を通知書の発送までの週数×7日以下にしてください。"
             )
         if errors:
             raise ValidationError(errors)

@@ -54,7 +54,7 @@ from madoguchi.offices.models import (
 )
 from madoguchi.planning.staffing import StaffingError
 
-PAYLOAD_VERSION = 3
+PAYLOAD_VERSION = 4
 
 
 def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> StaffingSettings:
@@ -63,6 +63,10 @@ def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> Staf
     rate = policy.blended_rate_yen("weekday")
     limit = policy.staff_hours_per_week_limit
     cap = float(limit) if limit is not None else None
+    deadlines = {
+        "setup_deadline_weeks": int(policy.setup_deadline_days) // 7,
+        "notice_deadline_weeks": int(policy.notice_delay_weeks),
+    }
     if not choices:
         return StaffingSettings(
             take_up=policy.take_up_percent / 100,
@@ -70,6 +74,7 @@ def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> Staf
             weekend_cost=float(policy.weekend_cost_weight),
             weekday_rate_yen=rate,
             total_staff_hours_per_week=cap,
+            **deadlines,
         )
     return StaffingSettings(
         weeks=int(choices["weeks"]),
@@ -80,6 +85,7 @@ def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> Staf
         weekend_cost=float(choices["weekend_cost"]),
         weekday_rate_yen=rate,
         total_staff_hours_per_week=cap,
+        **deadlines,
     )
 
 

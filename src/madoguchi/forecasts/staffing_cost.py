@@ -12,8 +12,9 @@ Conventions:
 * The plan's "weekend" kind is a Saturday session (`PlanningPolicy.hourly_rate_yen`).
 * Contractor hours are `contractor_share_percent` of every counter hour; the rest are officials'.
 * Back-office hours (inspection and pre-issuance set-up of the cards delivered, notices; 時間帯
-  "事務") are in the plan at the weekday rate, split between officials and contractors as the
-  counter hours are.
+  "事務") are claimed in the week the plan does them (work that may wait is done when it fits,
+  and what still waits after the plan is not in this claim) at the weekday rate, split between
+  officials and contractors as the counter hours are.
 * A temporary site linked to its `TemporaryCounterOption` adds its fixed costs on lines of their
   own (従事者 "固定費"): the set-up and removal cost in the month it opens, when that month is in
   the plan's horizon, and the monthly cost for every month of the horizon in which it is open on
@@ -36,7 +37,7 @@ from openpyxl import Workbook
 
 from madoguchi.core.csvsafe import safe_writer
 from madoguchi.forecasts.models import EMPLOYMENTS, PlanningPolicy
-from madoguchi.forecasts.staffing_plan import KIND_LABELS, StaffingInput
+from madoguchi.forecasts.staffing_plan import KIND_LABELS, StaffingInput, planned_back_office
 from madoguchi.offices.models import SiteKind
 from madoguchi.planning.staffing import StaffingPlan
 
@@ -91,7 +92,7 @@ def claim_lines(
     hours = plan.counter_sessions * session_hours  # [week, site, kind] counter-hours
     contractor_share = policy.contractor_share_percent / 100
     places = [site.name if site.kind == SiteKind.TEMPORARY else "常設" for site in staffing.sites]
-    back_office = staffing.back_office_hours
+    back_office = planned_back_office(staffing, plan)
     by_month: dict[tuple[str, str, str, str], float] = defaultdict(float)
     for w, monday in enumerate(staffing.week_starts):
         shares = _month_shares(monday)

@@ -27,9 +27,15 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
   a site's weekly hours move costs `StaffingSettings.change_cost` (a steadier roster).
 * Back-office hours (set-up and notices of the cards delivered) go to the permanent sites that
   hand over cards, in proportion to their card work, and count against the staff limits at the
-  weekday rate. A temporary site linked to its `TemporaryCounterOption` is a binary choice with
-  its fixed costs in the horizon (`temporary_fixed_costs`); its work may move to the permanent
-  sites that hand over cards and theirs to it (`_shares_work`), so closing it stays possible.
+  weekday rate. Each kind may wait for the weeks the policy allows (`BackOfficeWork`): set-up
+  `setup_deadline_days` // 7 weeks after the cards arrive (whole weeks, rounded down, so the
+  deadline is never later than the policy's days), notices `notice_delay_weeks` (the week the
+  notice is due). Set-up needs an integrated terminal when the policy says so: a site's active
+  terminals × the hours of the sessions it may hold in a week are shared between its
+  counter-sessions (each takes a terminal) and set-up (`terminal_hours_per_week`).
+* A temporary site linked to its `TemporaryCounterOption` is a binary choice with its fixed
+  costs in the horizon (`temporary_fixed_costs`); its work may move to the permanent sites that
+  hand over cards and theirs to it (`_shares_work`), so closing it stays possible.
 * A candidate not yet opened as a site (a `TemporaryCounterOption` with no site, when the policy
   allows temporary counters and its dates meet the horizon) is the same open/don't-open choice:
   its planned calendar (`services.planned_temporary_calendar`, from the plan's first Monday at the
@@ -66,6 +72,7 @@ from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.planning.staffing import (
     CARD_SYSTEM_CLOSES_HOUR,
+    BackOfficeWork,
     SessionKind,
     StaffingError,
     StaffingInfeasibleError,
@@ -74,7 +81,7 @@ from madoguchi.planning.staffing import (
     default_session_kinds,
     solve_staffing,
 )
-from madoguchi.planning.workload import PICKUP_WORK, PIN_RESET_WORK
+from madoguchi.planning.workload import BACK_OFFICE_KINDS, PICKUP_WORK, PIN_RESET_WORK
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -106,6 +113,10 @@ class StaffingSettings:
     weekday_rate_yen: float = 3000.0
     total_staff_hours_per_week: float | None = None
     """Counter-hours all sites together may open in a week (the policy's staff limit)."""
+    setup_deadline_weeks: int = 1
+    """Whole weeks set-up may wait after the cards arrive (the policy's days // 7)."""
+    notice_deadline_weeks: int = 1
+    """Whole weeks notices may wait after the cards arrive (the policy's notice delay)."""
     """Price of each counter-hour a site's weekly hours move from one week to the next, in
     weekday hours: a steadier roster for a little more staff time (0 = follow demand freely)."""
 
@@ -137,8 +148,15 @@ class StaffingInput:
 
     @property
     def back_office_hours(self) -> FloatArray:
-        """[week, site] staff hours of back-office work the plan includes."""
+        """[week, site] staff hours of back-office work arising (cards delivered)."""
         return self.problem.back_office
+
+
+def planned_back_office(staffing: StaffingInput, plan: StaffingPlan) -> FloatArray:
+    """[week, site] back-office hours the plan does (work that may wait is done when it fits)."""
+    if plan.back_office_hours is None:
+        return staffing.back_office_hours
+    return plan.back_office_hours
 
 
 @dataclass(frozen=True)
@@ -226,18 +244,23 @@ def _counter_work_hours(
     months: int,
     settings: StaffingSettings,
     week_starts: list[dt.date],
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, dict[str, tuple[FloatArray, bool]]]:
     """Counter-hours per plan week of all the counter work (`selectors.municipality_work`:
     hand-overs after the production lag, applications, certificates, PIN resets, other visits,
-    each at the municipality's minutes), split into card work and certificate work; and the
-    back-office hours (set-up and notices of the cards delivered)."""
+    each at the municipality's minutes), split into card work and certificate work; and per
+    kind of back-office work (set-up, notices of the cards delivered) its hours and whether it
+    needs a terminal."""
     work = municipality_work(municipality, start=start, months=months, take_up=settings.take_up)
     first = work.week_starts.index(week_starts[0])
     weeks = slice(first, first + len(week_starts))
     load = work.workload
     card = sum((load.hours(kind)[weeks] for kind in CARD_COUNTER_WORK), np.zeros(len(week_starts)))
     cert = sum((load.hours(kind)[weeks] for kind in CERT_COUNTER_WORK), np.zeros(len(week_starts)))
-    return np.asarray(card), np.asarray(cert), np.asarray(load.back_office_hours[weeks])
+    back_office = {
+        kind: (np.asarray(load.hours(kind)[weeks]), load.kinds[kind].needs_terminal)
+        for kind in sorted(BACK_OFFICE_KINDS)
+    }
+    return np.asarray(card), np.asarray(cert), back_office
 
 
 def _weekly_capacity_hours(
@@ -361,6 +384,7 @@ def staffing_input(
     card_capacity: list[FloatArray] = []
     cert_capacity: list[FloatArray] = []
     max_counters: list[int] = []
+    terminal_counts: list[int] = []
     open_weeks: list[list[bool]] = []
     sessions_by_site: list[list[OpeningSession]] = []
     for site in active_sites().filter(municipality=municipality):
@@ -377,6 +401,7 @@ def staffing_input(
         card_capacity.append(capacity.get(ProcedureCode.CARD_PICKUP, np.zeros(settings.weeks)))
         cert_capacity.append(capacity.get(ProcedureCode.CERT_RENEWAL, np.zeros(settings.weeks)))
         max_counters.append(min(counters, terminals))
+        terminal_counts.append(terminals)
         open_weeks.append(
             [
                 any(site.is_open_on_date(monday + dt.timedelta(d)) for d in range(7))
@@ -397,6 +422,7 @@ def staffing_input(
             )
             cert_capacity.append(np.zeros(settings.weeks))
             max_counters.append(min(option.counters, option.terminals))
+            terminal_counts.append(option.terminals)
             open_weeks.append(
                 [
                     any(calendar.site.is_open_on_date(monday + dt.timedelta(d)) for d in range(7))
@@ -405,7 +431,7 @@ def staffing_input(
             )
             sessions_by_site.append(calendar.sessions)
 
-    card_work, cert_work, back_office_work = _counter_work_hours(
+    card_work, cert_work, back_office_kinds = _counter_work_hours(
         municipality, start=start, months=months, settings=settings, week_starts=week_starts
     )
     # no work arises at a candidate (see the module docstring): it gets none of the split
@@ -415,8 +441,15 @@ def staffing_input(
     # back-office work (set-up, notices) is done at the permanent sites that hand over cards, in
     # proportion to their card work: a temporary counter hands over cards set up elsewhere
     permanent_card = card_hours * np.array([site.kind != SiteKind.TEMPORARY for site in sites])
-    back_office = _split(
-        back_office_work, permanent_card if permanent_card.sum() > 0 else card_hours
+    deadlines = {"setup": settings.setup_deadline_weeks, "notice": settings.notice_deadline_weeks}
+    back_office = tuple(
+        BackOfficeWork(
+            name=kind,
+            hours=_split(hours, permanent_card if permanent_card.sum() > 0 else card_hours),
+            deadline_weeks=min(deadlines.get(kind, 0), settings.weeks),
+            needs_terminal=needs_terminal,
+        )
+        for kind, (hours, needs_terminal) in back_office_kinds.items()
     )
     # the kinds' hours come from the sites that exist: a candidate does not shape them
     kinds = session_kinds_from_calendars(
@@ -438,24 +471,28 @@ def staffing_input(
         for pair in ((t, p), (p, t))
         if _shares_work(card_capacity, cert_capacity, t, p)
     )
+    site_days = np.array(
+        [
+            site_kind_days(site, sessions, kinds)
+            for site, sessions in zip(sites, sessions_by_site, strict=True)
+        ],
+        dtype=np.float64,
+    )
     problem = StaffingProblem(
         site_names=tuple(site.name for site in sites),
         demand_hours=card_hours + cert_hours,
         max_counters=np.array(max_counters, dtype=np.int64),
         session_kinds=kinds,
         open_weeks=np.array(open_weeks, dtype=np.bool_).T,
-        site_kind_days=np.array(
-            [
-                site_kind_days(site, sessions, kinds)
-                for site, sessions in zip(sites, sessions_by_site, strict=True)
-            ],
-            dtype=np.float64,
-        ),
+        site_kind_days=site_days,
         lead_time_weeks=settings.lead_time_weeks,
         total_staff_hours_per_week=settings.total_staff_hours_per_week,
         temporary_fixed_cost=fixed if temporary else None,
         spill=spill,
-        back_office_hours=back_office,
+        back_office_work=back_office,
+        # the terminals' hours in the sessions each site may hold
+        terminal_hours_per_week=np.array(terminal_counts, dtype=np.float64)
+        * (site_days @ np.array([kind.session_hours for kind in kinds])),
         back_office_cost_per_hour=settings.weekday_cost * settings.weekday_rate_yen,
         change_cost_per_hour=settings.change_cost
         * settings.weekday_cost

@@ -33,6 +33,19 @@ delivered, notices) is staff time but not counter time: it is done in its week o
 hours, so it takes its hours out of the site's and the municipality's staff limits
 (``Σ_k hours_k x[w,t,k] + back_office[w,t] ≤ staff_hours_per_week[t]``, and the same summed over
 sites against ``total_staff_hours_per_week``) and is costed at ``back_office_cost_per_hour``.
+Back-office work may also wait (``back_office_work``: one :class:`BackOfficeWork` per kind —
+set-up, notices — each with the whole weeks it may wait after the cards are delivered): then
+``g[w,s]`` ≥ 0 hours done and ``c[w,s]`` ≥ 0 hours waiting, ``c[w−1,s] + arising[w,s] = g[w,s] +
+c[w,s]``, and the deadline ``c[w,s] ≤ Σ arising[w−D+1..w, s]`` (what waits at a week's end arose
+within the last ``D`` weeks: first in, first done, so nothing waits longer than ``D`` weeks); what
+still waits after the last week is priced like the counters' carry-over. The done hours take the
+place of the arising ones in the staff limits, the cost and the change measure. A site's
+integrated terminals (``terminal_hours_per_week``: terminal-hours in the sessions the site may
+hold) are shared between its counter-sessions (every open counter uses a terminal) and the
+back-office work that needs one (pre-issuance set-up): ``Σ_k hours_k·x[w,s,k] + Σ terminal work
+≤ terminal_hours_per_week[s]``. With a change
+price the measure of a site's week is its staff hours (counter-hours plus back-office hours done),
+so a delivery spike whose work may wait is spread over the weeks its deadline allows.
 A temporary site is opened (``y[s] = 1``) only when the counter-hours it saves are worth its fixed
 cost.
 """
@@ -50,6 +63,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 __all__ = [
     "CARD_SYSTEM_CLOSES_HOUR",
+    "BackOfficeWork",
     "SessionKind",
     "StaffingError",
     "StaffingInfeasibleError",
@@ -111,6 +125,18 @@ class SessionKind:
     def hours_per_week(self) -> float:
         """Counter-hours one counter open at every session of this kind offers per week."""
         return self.session_hours * self.days_per_week
+
+
+@dataclass(frozen=True)
+class BackOfficeWork:
+    """One kind of back-office work: ``hours`` [week, site] arising (when the cards are
+    delivered), the whole weeks it may wait (``deadline_weeks``, 0 = done in its week) and
+    whether it needs an integrated terminal (pre-issuance set-up does)."""
+
+    name: str
+    hours: FloatArray
+    deadline_weeks: int = 0
+    needs_terminal: bool = False
 
 
 def default_session_kinds(
@@ -204,6 +230,10 @@ class StaffingProblem:
     total_staff_hours_per_week: float | None = None
     back_office_hours: FloatArray | None = None
     back_office_cost_per_hour: float | None = None
+    back_office_work: tuple[BackOfficeWork, ...] = ()
+    """Back-office work that may wait (see the module docstring), besides ``back_office_hours``."""
+    terminal_hours_per_week: FloatArray | None = None
+    """[site] terminal-hours a week in the sessions the site may hold (None: no limit)."""
 
     @property
     def weeks(self) -> int:
@@ -239,6 +269,22 @@ class StaffingProblem:
             or (self.back_office_hours < 0).any()
         ):
             raise StaffingError("back_office_hours must be (weeks, sites), finite and ≥ 0")
+        for work in self.back_office_work:
+            if (
+                work.hours.shape != (weeks, sites)
+                or not np.isfinite(work.hours).all()
+                or (work.hours < 0).any()
+                or not 0 <= work.deadline_weeks <= weeks
+            ):
+                raise StaffingError(
+                    f"back-office work {work.name!r}: hours must be (weeks, sites), finite and "
+                    "≥ 0, and its deadline 0..weeks"
+                )
+        if self.terminal_hours_per_week is not None and (
+            self.terminal_hours_per_week.shape != (sites,)
+            or (self.terminal_hours_per_week < 0).any()
+        ):
+            raise StaffingError("terminal_hours_per_week must hold one value ≥ 0 per site")
         if self.back_office_cost_per_hour is not None and not self.back_office_cost_per_hour >= 0:
             raise StaffingError("back_office_cost_per_hour must be ≥ 0")
         if self.site_kind_days is not None and (
@@ -264,10 +310,31 @@ class StaffingProblem:
 
     @property
     def back_office(self) -> FloatArray:
-        """Back-office staff hours [week, site] (zeros when none were given)."""
-        if self.back_office_hours is None:
-            return np.zeros(self.demand_hours.shape)
-        return self.back_office_hours
+        """Back-office staff hours arising [week, site], of every kind (zeros when none)."""
+        total = (
+            np.zeros(self.demand_hours.shape)
+            if self.back_office_hours is None
+            else self.back_office_hours.copy()
+        )
+        for work in self.back_office_work:
+            total = total + work.hours
+        return total
+
+    def fixed_back_office(self, *, terminal: bool | None = None) -> FloatArray:
+        """[week, site] back-office hours done in their week (no deadline), optionally only
+        those that need (True) or do not need (False) a terminal."""
+        total = np.zeros(self.demand_hours.shape)
+        if self.back_office_hours is not None and terminal is not True:
+            total += self.back_office_hours
+        for work in self.back_office_work:
+            if work.deadline_weeks == 0 and terminal in (None, work.needs_terminal):
+                total += work.hours
+        return total
+
+    @property
+    def movable_back_office(self) -> tuple[BackOfficeWork, ...]:
+        """The back-office work that may wait (a deadline of a week or more)."""
+        return tuple(work for work in self.back_office_work if work.deadline_weeks > 0)
 
     @property
     def back_office_price(self) -> float:
@@ -313,6 +380,11 @@ class StaffingPlan:
     """Back-office staff hours [week, site] in the plan (the problem's, done in their week)."""
     back_office_cost: float = 0.0
     """Their cost, part of ``cost``."""
+    back_office_waiting: FloatArray | None = None
+    """Back-office hours [week, site] arisen and not yet done at the end of each week (work that
+    may wait); the last week's wait is the work left after the plan."""
+    back_office_done: dict[str, FloatArray] = field(default_factory=dict)
+    """Per kind of ``back_office_work``, the hours done [week, site]."""
 
     @property
     def counters_open(self) -> FloatArray:
@@ -399,7 +471,8 @@ def solve_staffing(
         else np.broadcast_to(days, (sites, kinds))
     )
     hourly_cost = np.array([k.cost_per_counter_hour for k in problem.session_kinds])
-    back_office = problem.back_office
+    back_office = problem.fixed_back_office()  # done in its week: a constant of the plan
+    movable = problem.movable_back_office
     demand = problem.demand_hours
     fixed = (
         problem.temporary_fixed_cost
@@ -410,7 +483,8 @@ def solve_staffing(
     pairs = [(s, s) for s in range(sites)] + list(problem.spill)
     n_pairs = len(pairs)
 
-    # Variable layout: x | y | f | b | d⁺ d⁻ (week-to-week change, only when priced).
+    # Variable layout: x | y | f | b | d⁺ d⁻ (week-to-week change, only when priced) | g c per
+    # kind of back-office work that may wait (hours done, hours waiting).
     n_x = weeks * sites * kinds
     n_y = temporary_sites.size
     n_f = weeks * n_pairs
@@ -419,7 +493,18 @@ def solve_staffing(
     n_d = (weeks - 1) * sites if smooth else 0
     x0, y0, f0, b0 = 0, n_x, n_x + n_y, n_x + n_y + n_f
     d0 = b0 + n_b
-    n_vars = n_x + n_y + n_f + n_b + 2 * n_d
+    o0 = d0 + 2 * n_d
+    n_o = weeks * sites
+    n_vars = o0 + 2 * n_o * len(movable)
+
+    def done_index(i: int) -> IntArray:
+        """[week, site] indexes of the hours of movable work ``i`` done."""
+        index: IntArray = o0 + 2 * i * n_o + np.arange(n_o).reshape(weeks, sites)
+        return index
+
+    def waiting_index(i: int) -> IntArray:
+        """[week, site] indexes of the hours of movable work ``i`` waiting at the week's end."""
+        return done_index(i) + n_o
 
     def x_index(w: IntArray, s: IntArray, k: IntArray) -> IntArray:
         index: IntArray = x0 + (w * sites + s) * kinds + k
@@ -436,7 +521,10 @@ def solve_staffing(
     cost[f0:b0] = np.tile(spill_cost, weeks)
     cost[b0:d0] = problem.backlog_cost_per_hour
     cost[d0 - sites : d0] += problem.carry_over_price  # the last week's carry-over
-    cost[d0:] = problem.change_cost_per_hour
+    cost[d0:o0] = problem.change_cost_per_hour
+    for i in range(len(movable)):
+        cost[done_index(i).ravel()] = problem.back_office_price
+        cost[waiting_index(i)[-1]] = problem.carry_over_price  # left after the last week
 
     lower = np.zeros(n_vars)
     upper = np.full(n_vars, np.inf)
@@ -446,6 +534,12 @@ def solve_staffing(
     upper[x0:y0] = np.floor((site_cap[:, :, None] * site_days[None, :, :]).ravel() + 1e-9)
     upper[y0:f0] = 1.0
     upper[b0:d0] = (problem.lead_time_weeks * demand).ravel()
+    for i, work in enumerate(movable):
+        # what waits at a week's end arose within its last `deadline_weeks` weeks
+        arisen = np.cumsum(work.hours, axis=0)
+        before = np.zeros_like(arisen)
+        before[work.deadline_weeks :] = arisen[: weeks - work.deadline_weeks]
+        upper[waiting_index(i).ravel()] = np.maximum(arisen - before, 0.0).ravel()
     integrality = np.zeros(n_vars, dtype=np.int64)
     if not relax:
         integrality[x0:f0] = 1
@@ -495,6 +589,8 @@ def solve_staffing(
                 week_ids, np.arange(limited.size), np.arange(kinds), indexing="ij"
             )
             add(staff_row[w_g, j_g], x_index(w_g, limited[j_g], k_g), hours[k_g])
+            for i in range(len(movable)):
+                add(staff_row, done_index(i)[:, limited], 1.0)
             row_lower.append(np.full(weeks * limited.size, -np.inf))
             row_upper.append(
                 (problem.staff_hours_per_week[limited][None, :] - back_office[:, limited]).ravel()
@@ -505,9 +601,37 @@ def solve_staffing(
     if problem.total_staff_hours_per_week is not None:
         w_g, s_g, k_g = np.meshgrid(week_ids, np.arange(sites), np.arange(kinds), indexing="ij")
         add(next_row + w_g, x_index(w_g, s_g, k_g), hours[k_g])
+        for i in range(len(movable)):
+            add(next_row + week_ids[:, None], done_index(i), 1.0)
         row_lower.append(np.full(weeks, -np.inf))
         row_upper.append(problem.total_staff_hours_per_week - back_office.sum(axis=1))
         next_row += weeks
+
+    # Back-office work that may wait: c[w−1,s] + arising[w,s] = g[w,s] + c[w,s].
+    for i, work in enumerate(movable):
+        rows_i = next_row + np.arange(n_o).reshape(weeks, sites)
+        add(rows_i, done_index(i), 1.0)
+        add(rows_i, waiting_index(i), 1.0)
+        add(rows_i[1:], waiting_index(i)[:-1], -1.0)
+        row_lower.append(work.hours.ravel())
+        row_upper.append(work.hours.ravel())
+        next_row += n_o
+
+    # Terminals: the counter-sessions plus the back-office work that needs one.
+    if problem.terminal_hours_per_week is not None:
+        terminal_rows = next_row + np.arange(n_o).reshape(weeks, sites)
+        w_g, s_g, k_g = np.meshgrid(week_ids, np.arange(sites), np.arange(kinds), indexing="ij")
+        add(terminal_rows[w_g, s_g], x_index(w_g, s_g, k_g), hours[k_g])
+        for i, work in enumerate(movable):
+            if work.needs_terminal:
+                add(terminal_rows, done_index(i), 1.0)
+        row_lower.append(np.full(n_o, -np.inf))
+        row_upper.append(
+            (
+                problem.terminal_hours_per_week[None, :] - problem.fixed_back_office(terminal=True)
+            ).ravel()
+        )
+        next_row += n_o
 
     # Temporary sites: x[w,t,k] ≤ max_counters[t] · y[t].
     if n_y:
@@ -536,8 +660,12 @@ def solve_staffing(
         add(change_rows[w_g - 1, s_g], x_index(w_g - 1, s_g, k_g), -hours[k_g])
         add(change_rows, d0 + np.arange(n_d).reshape(weeks - 1, sites), -1.0)
         add(change_rows, d0 + n_d + np.arange(n_d).reshape(weeks - 1, sites), 1.0)
-        row_lower.append(np.zeros(n_d))
-        row_upper.append(np.zeros(n_d))
+        for i in range(len(movable)):  # a site's staff hours: the back office's too
+            add(change_rows, done_index(i)[1:], 1.0)
+            add(change_rows, done_index(i)[:-1], -1.0)
+        fixed_change = -np.diff(back_office, axis=0).ravel()
+        row_lower.append(fixed_change)
+        row_upper.append(fixed_change)
         next_row += n_d
 
     matrix = sparse.csr_array(
@@ -559,7 +687,23 @@ def solve_staffing(
         raise StaffingError(f"the solver stopped without a plan: {result.message}")
 
     solution = np.asarray(result.x, dtype=np.float64)
-    back_office_cost = float(back_office.sum()) * problem.back_office_price
+    done_by_kind = {
+        work.name: work.hours.copy()
+        for work in problem.back_office_work
+        if work.deadline_weeks == 0  # done in its week
+    }
+    done_by_kind.update(
+        (work.name, np.maximum(solution[done_index(i)], 0.0)) for i, work in enumerate(movable)
+    )
+    waiting = sum(
+        (np.maximum(solution[waiting_index(i)], 0.0) for i in range(len(movable))),
+        np.zeros((weeks, sites)),
+    )
+    done = back_office + sum(
+        (done_by_kind[work.name] for work in movable), np.zeros((weeks, sites))
+    )
+    back_office_cost = float(done.sum()) * problem.back_office_price
+    fixed_back_office_cost = float(back_office.sum()) * problem.back_office_price
     counter_sessions = solution[x0:y0].reshape(weeks, sites, kinds)
     if not relax:
         counter_sessions = np.round(counter_sessions)
@@ -571,11 +715,11 @@ def solve_staffing(
     np.add.at(spilled.T, pair_origin[crossing], flows[:, crossing].T)
     temporary_used = np.zeros(sites, dtype=bool)
     temporary_used[temporary_sites] = solution[y0:f0] > 0.5
-    cost_value = float(result.fun) + back_office_cost
+    cost_value = float(result.fun) + fixed_back_office_cost
     if relax:
         status, gap, bound = "relaxed", 0.0, cost_value
     else:
-        bound = float(getattr(result, "mip_dual_bound", math.nan)) + back_office_cost
+        bound = float(getattr(result, "mip_dual_bound", math.nan)) + fixed_back_office_cost
         gap = float(getattr(result, "mip_gap", math.nan))
         status = "optimal" if result.status == 0 else "time_limit"
     return StaffingPlan(
@@ -586,8 +730,10 @@ def solve_staffing(
         spilled_hours=spilled,
         temporary_used=temporary_used,
         cost=cost_value,
-        back_office_hours=back_office.copy(),
+        back_office_hours=done,
         back_office_cost=back_office_cost,
+        back_office_waiting=waiting,
+        back_office_done=done_by_kind,
         dual_bound=bound,
         mip_gap=gap,
         status=status,

@@ -30,6 +30,7 @@ from madoguchi.forecasts.staffing_plan import (
     KIND_LABELS,
     MIP_REL_GAP,
     StaffingInput,
+    planned_back_office,
     planned_hours,
 )
 from madoguchi.planning.staffing import StaffingPlan
@@ -135,6 +136,7 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
     hours = planned_hours(plan, problem.session_kinds)
     workload = problem.demand_hours.sum(axis=1)
     open_weeks = problem.open_weeks
+    back_office = planned_back_office(staffing, plan)
     sites = []
     for s, site in enumerate(staffing.sites):
         if staffing.is_candidate(s) and not plan.temporary_used[s]:
@@ -151,7 +153,7 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
                 "card": staffing.card_hours[w, s],
                 "cert": staffing.cert_hours[w, s],
                 "backlog": plan.backlog_hours[w, s],
-                "back_office": staffing.back_office_hours[w, s],
+                "back_office": back_office[w, s],
             }
             for w in range(problem.weeks)
         ]
@@ -168,7 +170,7 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
     return {
         **_status(plan),
         "sites": sites,
-        "back_office_hours": float(staffing.back_office_hours.sum()),
+        "back_office_hours": float(back_office.sum()),
         "temporary_sites": [
             {"name": site.name, "used": bool(plan.temporary_used[s])}
             for s, site in enumerate(staffing.sites)
@@ -181,7 +183,7 @@ def _plan_context(staffing: StaffingInput, plan: StaffingPlan) -> dict[str, Any]
                 "cert": staffing.cert_renewals[w],
                 "workload": workload[w],
                 "planned": hours[w].sum(),
-                "back_office": staffing.back_office_hours[w].sum(),
+                "back_office": back_office[w].sum(),
             }
             for w in range(problem.weeks)
         ],
