@@ -50,12 +50,16 @@ demo: $(STAMP)
 # (`make test TEST_WORKERS=0` runs in one process); each worker has its own test database
 # (PostgreSQL: test_madoguchi_gw0, …), its own Chromium and its own live server on a free port.
 TEST_WORKERS ?= auto
+# worksteal: each worker starts on its own contiguous half of the suite (tests sharing a kept
+# world or a module's town stay together) and an idle worker takes work from the end of the
+# other's queue, so no worker idles while one long test runs on.
+TEST_DIST ?= worksteal
 test: $(STAMP)
 	@if [ -n "$$MADOGUCHI_TEST_DATABASE_URL" ]; then \
-	  $(BIN)/pytest -n $(TEST_WORKERS) -m "not postgres" $(PYTEST_ARGS) && \
-	  DATABASE_URL="$$MADOGUCHI_TEST_DATABASE_URL" $(BIN)/pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS); \
+	  $(BIN)/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "not postgres" $(PYTEST_ARGS) && \
+	  DATABASE_URL="$$MADOGUCHI_TEST_DATABASE_URL" $(BIN)/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "not browser" $(PYTEST_ARGS); \
 	else \
-	  $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); \
+	  $(BIN)/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS); \
 	fi
 
 lint: $(STAMP)
