@@ -7,6 +7,7 @@ the database at every step: the negative control."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -16,8 +17,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core.audit import Actor
+from madoguchi.core.pagecache import forget_pages
+from madoguchi.offices.selectors import forget_reference_data
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
+from madoguchi.reservations.selectors import slot_for_booking
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY, birth_fields
 
@@ -110,3 +114,34 @@ def test_with_the_caches_off_every_step_reads(city: factories.City) -> None:
     steps = resident_flow(city, slot, notice(0))
     assert all(steps[name] for name in ("month", "day", "form", "confirmation"))
     assert len(steps["confirmation"]) > 1
+
+
+def test_the_times_of_a_day_come_into_the_reference_cache_in_one_read(
+    city: factories.City, settings: Any
+) -> None:
+    """A rush asks for many times of the same day: the first slot read brings the day's other
+    times of that site and procedure with it (one more statement), so they cost no read of
+    their own; another day, another site's or procedure's times are read apart."""
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 60
+    forget_reference_data()
+    forget_pages()
+    first, *same_day = [
+        factories.slot(city.site, city.pickup, time=f"{hour}:00") for hour in (10, 11, 14)
+    ]
+    other_day = factories.slot(
+        city.site, city.pickup, day=VISIT_DAY + dt.timedelta(days=1), time="10:00"
+    )
+    other_procedure = factories.slot(city.site, city.renewal, time="10:00")
+
+    def reads(slot: Slot) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            found = slot_for_booking(slot.pk)
+        assert found is not None and found.pk == slot.pk and found.starts_at == slot.starts_at
+        return sum('"reservations_slot"' in q["sql"] for q in queries.captured_queries)
+
+    assert reads(first) == 2  # the slot, then its day's other times
+    assert [reads(slot) for slot in same_day] == [0, 0]
+    assert reads(other_day) == 2
+    assert reads(other_procedure) == 2
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 0  # the control: every read its own, alone
+    assert [reads(slot) for slot in (first, *same_day)] == [1, 1, 1]

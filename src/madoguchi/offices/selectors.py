@@ -53,6 +53,16 @@ def cached_for_booking(kind: str, pk: K, load: Callable[[K], T]) -> T:
     return value
 
 
+def keep_for_booking(kind: str, values: dict[int, Model]) -> None:
+    """Put reference data read together into the cache (a day's slots in one read); nothing
+    when the cache is off."""
+    if settings.MADOGUCHI_REFERENCE_CACHE_SECONDS <= 0:
+        return
+    now = time.monotonic()
+    for pk, value in values.items():
+        _reference[(kind, pk)] = (now, value)
+
+
 def site_for_booking(site_id: int) -> Site:
     """The site with its municipality (cached, read-only)."""
     return cached_for_booking(

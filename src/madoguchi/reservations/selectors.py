@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import F, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest, TruncDate
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from madoguchi.issuance import numbers
 from madoguchi.offices.models import Municipality, ProcedureCode, Site
 from madoguchi.offices.selectors import (
     cached_for_booking,
+    keep_for_booking,
     procedure_by_code,
     procedure_for_booking,
     site_for_booking,
@@ -34,10 +36,31 @@ def not_found() -> DomainError:
     return DomainError("not_found", _(NOT_FOUND_MESSAGE), status=404)
 
 
+DAY_SLOTS_KEPT = 500
+"""At most this many of a slot's day's other times are kept with it (`_read_slot`)."""
+
+
 def _read_slot(slot_id: int) -> Slot | None:
+    """The slot; with the reference cache on, the other times of its day at the same site and
+    for the same procedure are read in a second statement and kept too — a rush asks for many
+    times of the same few days, each of them otherwise a read of its own every reference
+    period."""
+    if not 0 < slot_id < 2**63:
+        return None
     # order_by("pk"): `first()` would otherwise order by Meta.ordering, joining site and
     # procedure into a primary-key read
-    return Slot.objects.filter(pk=slot_id).order_by("pk").first() if 0 < slot_id < 2**63 else None
+    slot = Slot.objects.filter(pk=slot_id).order_by("pk").first()
+    if slot is None or settings.MADOGUCHI_REFERENCE_CACHE_SECONDS <= 0:
+        return slot
+    day = clock.to_jst(slot.starts_at).date()
+    siblings = Slot.objects.filter(
+        site_id=slot.site_id,
+        procedure_id=slot.procedure_id,
+        starts_at__gte=clock.at(day, dt.time(0)),
+        starts_at__lt=clock.at(day + dt.timedelta(days=1), dt.time(0)),
+    ).exclude(pk=slot.pk)
+    keep_for_booking("slot", {s.pk: s for s in siblings.order_by("starts_at")[:DAY_SLOTS_KEPT]})
+    return slot
 
 
 def slot_for_booking(slot_id: int) -> Slot | None:
