@@ -39,6 +39,9 @@ RESIDENT_SOURCES: tuple[str, ...] = (
     # pages and their layout
     "templates/base.html",
     "templates/error.html",
+    "templates/400.html",
+    "templates/403_csrf.html",
+    "templates/404.html",
     "resident_site/*.py",
     "resident_site/templates/**/*.html",
     "queue_board/*.py",
