@@ -173,7 +173,8 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
         '次の方を呼ぶ").click()',
     ),
     "staff_console/templates/walkins/calling.html::walkins:issue": (
-        CALLING,
+        "tests/browser/test_counter_ticket_language.py::"
+        "test_a_ticket_issued_at_the_counter_in_vietnamese_prints_and_opens_in_vietnamese",
         '"発行して受付票を開く").click()',
     ),
     "staff_console/templates/walkins/calling.html::walkins:recall": (CALLING, '再呼出").click()'),

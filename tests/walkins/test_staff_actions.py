@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
@@ -41,6 +44,9 @@ def called(hall: Hall) -> QueueTicket:
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
     ticket.refresh_from_db()
     return ticket
+
+
+CALLED_TO = "番号が呼ばれたら、表示された窓口へお越しください。"
 
 
 def messages_of(response: object) -> list[str]:
@@ -175,3 +181,66 @@ def test_only_staff_of_the_site_may_issue_recall_or_transfer(
         assert response["Location"].startswith("/staff/login/")
     assert list(QueueTicket.objects.values().order_by("pk")) == before
     assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_staff_issue_a_ticket_in_the_language_the_clerk_chose_prints_and_opens_in_it(
+    staff_client: Client, hall: Hall, language: str
+) -> None:
+    response = staff_client.post(
+        f"/staff/queue/sites/{hall.site.pk}/issue/",
+        {"procedure": hall.card_pickup.pk, "language": language},
+    )
+    ticket = QueueTicket.objects.get()
+    assert (ticket.language, ticket.channel) == (language, TicketChannel.STAFF)
+    issued = AuditEvent.objects.get(subject_id=str(ticket.pk), action="ticket.issued")
+    assert issued.after["language"] == language
+    with translation.override(language):
+        told = gettext(CALLED_TO)
+    # the printed part of the slip is in it, the clerk's page around it is not
+    slip = staff_client.get(response["Location"]).content.decode()
+    printed = slip[slip.index('<section class="slip"') : slip.index("</section>")]
+    assert f'lang="{language}"' in printed and told in printed
+    assert "ブラウザの印刷機能で印刷してお渡しください。" in slip
+    # the phone that scans it opens the ticket's page in it
+    page = Client().get(f"/queue/tickets/{ticket.token}/").content.decode()
+    assert f'<html lang="{language}"' in page
+    if language != settings.LANGUAGE_CODE:
+        assert told != CALLED_TO
+
+
+def test_staff_issue_without_a_language_leaves_the_ticket_to_the_phone(
+    staff_client: Client, hall: Hall
+) -> None:
+    response = staff_client.post(
+        f"/staff/queue/sites/{hall.site.pk}/issue/", {"procedure": hall.card_pickup.pk}
+    )
+    ticket = QueueTicket.objects.get()
+    assert ticket.language == ""
+    assert CALLED_TO in staff_client.get(response["Location"]).content.decode()
+    english_phone = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/queue/tickets/{ticket.token}/")
+    assert '<html lang="en"' in english_phone.content.decode()
+
+
+def test_the_issue_form_offers_no_language_first_then_every_offered_language(
+    staff_client: Client, hall: Hall
+) -> None:
+    html = staff_client.get(f"/staff/queue/sites/{hall.site.pk}/").content.decode()
+    select = html[html.index('<select name="language"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="" selected>' in select
+    for code, name in settings.LANGUAGES:
+        assert f'<option value="{code}">{name}</option>' in select
+
+
+@pytest.mark.parametrize("language", ["klingon", "fr", "ja-jp", "EN"])
+def test_staff_issue_in_a_language_not_offered_says_so_and_issues_nothing(
+    staff_client: Client, hall: Hall, language: str
+) -> None:
+    response = staff_client.post(
+        f"/staff/queue/sites/{hall.site.pk}/issue/",
+        {"procedure": hall.card_pickup.pk, "language": language},
+        follow=True,
+    )
+    assert QueueTicket.objects.count() == 0
+    assert any("その言語は選べません" in m for m in messages_of(response))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.forms import RefusesIndividualNumbers
@@ -17,7 +18,9 @@ def _limit(field: forms.Field, queryset: Any) -> None:
 
 
 class StaffIssueForm(RefusesIndividualNumbers, forms.Form):
-    """A ticket for somebody without a phone: the procedure they came for."""
+    """A ticket for somebody without a phone: the procedure they came for, and optionally the
+    language the clerk chose for them (the slip's printed part and the ticket's phone page are
+    in it; none — the default — leaves the page to the phone that opens it)."""
 
     procedure = forms.ModelChoiceField(
         label=_("手続き"),
@@ -29,11 +32,25 @@ class StaffIssueForm(RefusesIndividualNumbers, forms.Form):
         },
     )
 
+    language = forms.ChoiceField(
+        label=_("ご本人の言語"),
+        required=False,
+        help_text=_("受付票と待ち状況のページをこの言語で表示します。"),
+        error_messages={"invalid_choice": _("その言語は選べません。一覧から選んでください。")},
+    )
+
     def __init__(self, *args: Any, procedures: list[Procedure], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _limit(
             self.fields["procedure"], Procedure.objects.filter(pk__in=[p.pk for p in procedures])
         )
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        # none first (chosen), then every offered language named in itself
+        language.choices = [
+            ("", _("指定しない（日本語、またはスマートフォンの言語）")),
+            *((code, str(name)) for code, name in settings.LANGUAGES),
+        ]
 
 
 class TransferForm(RefusesIndividualNumbers, forms.Form):

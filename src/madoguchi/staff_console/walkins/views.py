@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
@@ -143,6 +144,7 @@ def issue(request: HttpRequest, site_id: int) -> HttpResponse:
             procedure=form.cleaned_data["procedure"],
             actor=Actor.staff(request.user),
             channel=TicketChannel.STAFF,
+            language=form.cleaned_data["language"],
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -213,18 +215,26 @@ def transfer(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """A printable slip for a visitor (受付票): the number, and a QR code of the ticket's phone
     page on the public site — handed to a booked visitor on check-in, or to anybody who wants
-    to follow the queue on their phone."""
+    to follow the queue on their phone. Its printed part is in the ticket's language (the
+    staff page's around it), the staff page's when the ticket has none."""
     ticket = _ticket(request, ticket_id, Action.SEE_SITE)
     status_page = resident_url(
         ticket.site.municipality, "queue_board:ticket", kwargs={"token": ticket.token}
     )
-    qr = segno.make(status_page, error="m").svg_inline(
-        scale=4, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
-    )
+    slip_language = ticket.language or translation.get_language()
+    with translation.override(slip_language):
+        qr = segno.make(status_page, error="m").svg_inline(
+            scale=4, title=gettext("待ち状況のページ（QRコード）"), svgclass="qr"
+        )
     response = render(
         request,
         "walkins/slip.html",
-        {"ticket": ticket, "status_page": status_page, "qr": mark_safe(qr)},  # noqa: S308 segno's own SVG
+        {
+            "ticket": ticket,
+            "status_page": status_page,
+            "qr": mark_safe(qr),  # noqa: S308 segno's own SVG
+            "slip_language": slip_language,
+        },
     )
     # The page carries the ticket's token: never sent to another site (decision 0013).
     response["Referrer-Policy"] = "same-origin"
