@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from itertools import pairwise
 
 import numpy as np
@@ -65,20 +66,33 @@ def test_notices_in_hand_book_in_the_first_week_and_arrivals_after_the_notice_de
     assert projection.demand[0].tolist() == pytest.approx([24, 40, 0])
 
 
-def test_demand_is_split_between_sites_by_share() -> None:
+def test_demand_is_split_between_sites_by_the_seats_of_each_week_and_the_next() -> None:
     data = BacklogInput(
-        arrivals=[100, 100],
-        sites=[SiteSupply(1, "A", [70, 70], 0.7), SiteSupply(2, "B", [10, 10], 0.3)],
+        arrivals=[100, 100, 100, 100],
+        sites=[
+            SiteSupply(1, "A", [70, 70, 0, 0], 0.7),
+            SiteSupply(2, "B", [10, 30, 0, 0], 0.3),
+        ],
         notice_delay_weeks=0,
     )
     projection = project_backlog(data)
-    assert projection.lead_days[0].max() <= 3.5
-    assert projection.lead_days[1].max() > 7
+    # weeks 0 and 1 by their seats (80 + 100), week 1 by its own and week 2's (none): 70 / 30;
+    # a week with no seat in it or the next splits by the sites' fallback shares
+    assert projection.demand[:, 0].tolist() == pytest.approx([100 * 140 / 180, 100 * 40 / 180])
+    assert projection.demand[:, 1].tolist() == pytest.approx([70, 30])
+    assert projection.demand[:, 3].tolist() == pytest.approx([70, 30])
+    one_week = project_backlog(replace(data, split_weeks=1))
+    assert one_week.demand[:, 0].tolist() == pytest.approx([87.5, 12.5])
+    assert project_backlog(replace(data, split_weeks=4)).demand[:, 0].tolist() == pytest.approx(
+        [100 * 140 / 180, 100 * 40 / 180]
+    )
 
 
 def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="shares"):
         BacklogInput(arrivals=[1], sites=[SiteSupply(1, "A", [1], 0.5)])
+    with pytest.raises(ValueError, match="split_weeks"):
+        BacklogInput(arrivals=[1], sites=[SiteSupply(1, "A", [1], 1.0)], split_weeks=0)
     with pytest.raises(ValueError, match="weeks of seats"):
         BacklogInput(arrivals=[1, 2], sites=[SiteSupply(1, "A", [1], 1.0)])
 
@@ -158,7 +172,7 @@ def test_a_temporary_counter_is_opened_when_sessions_cannot_keep_the_target() ->
     assert result.resolved and result.after.first_breach(14) is None
     assert result.after.site_ids == (1, -7)
     assert result.after.seats[1].tolist() == [60.0] * 8
-    # the temporary counter takes its seats' share of the demand (against the seats before)
+    # the temporary counter takes its seats' share of the demand (the same every week)
     assert result.after.demand[1].sum() == pytest.approx(
         result.after.demand.sum() * 480 / (800 + 480)
     )
@@ -182,3 +196,19 @@ def test_a_temporary_counter_that_does_not_help_is_not_opened() -> None:
     result = propose_openings(data, [], temporary=[kiosk], target_days=14)
     assert result.opened == ()
     assert not result.resolved and result.unresolved_site_ids == (1,)
+
+
+def test_a_temporary_counter_opening_late_in_the_horizon_is_kept_when_it_cuts_the_late_weeks() -> (
+    None
+):
+    # the main office falls behind from week 6 on; the station counter opens in week 8 only
+    data = _one_site([100] * 6 + [140] * 6, [110] * 12)
+    late = TemporarySite(-9, "駅前（第9週から）", [0.0] * 8 + [60.0] * 4, cost=300.0)
+    without = propose_openings(data, [], target_days=7)
+    assert not without.resolved
+    result = propose_openings(data, [], temporary=[late], target_days=7)
+    # a 12-week share would give it requests from week 0 it cannot serve until week 8
+    assert result.opened == (late,)
+    assert result.after.demand[1][:7].sum() == 0
+    before, after = result.before.lead_days[0], result.after.lead_days
+    assert max(after[0][8:].max(), after[1][8:].max()) < before[8:].max()

@@ -1,7 +1,7 @@
 """Backlog early warning: project week by week how long a resident waits for a free slot.
 
 The model, per site and per week ``w`` of the horizon:
-- booking requests ``demand[w] = share × take_up × notices[w]`` (plus, in week 0, the notices
+- booking requests ``demand[w] = share[w] × take_up × notices[w]`` (plus, in week 0, the notices
   already mailed and not yet booked), where ``notices[w] = arrivals[w − notice_delay_weeks]``;
 - free bookable seats ``seats[w]`` (already net of existing bookings);
 - requests are served first come, first served, each by the earliest free seat.
@@ -16,8 +16,14 @@ When the projected lead time passes the target inside the horizon, `propose_open
 sessions from the options it is given (cheapest per seat first, earliest weeks first) until every
 week meets the target or the options run out. When sessions alone cannot, it opens temporary
 counters (`TemporarySite`, cheapest first, each with its fixed cost) while one helps, and adds
-sessions again on top. A temporary counter is a new site: it takes the share of the booking
-demand its seats are of all seats, the other sites' shares shrink in proportion.
+sessions again on top.
+
+Demand is split between sites week by week: each site takes the share of week ``w``'s booking
+requests that its seats are of all seats in weeks ``w`` and ``w + 1`` (`split_weeks`: where a
+request made in week ``w`` books; `SiteSupply.demand_share` only when no site has a seat then).
+So a temporary counter that opens late in the horizon takes requests from the week before its
+first on, not a share of the early weeks it cannot serve, and a session added at a site draws
+requests from the others in those weeks.
 Pure: numpy and dataclasses only.
 """
 
@@ -50,7 +56,8 @@ NEVER = math.inf
 
 @dataclass(frozen=True)
 class SiteSupply:
-    """One site's free card pick-up seats per week and its share of the booking demand."""
+    """One site's free card pick-up seats per week, and its share of the booking demand in a
+    week when no site has a seat (otherwise each week's seats decide the split)."""
 
     site_id: int
     name: str
@@ -74,6 +81,9 @@ class BacklogInput:
     notice_delay_weeks: int = 1
     take_up: float = 1.0
     min_lead_days: float = 0.0
+    split_weeks: int = 2
+    """A week's requests are split between sites by the seats of that week and the following
+    ones, this many weeks in all (a request books within about two weeks)."""
 
     def __post_init__(self) -> None:
         weeks = len(self.arrivals)
@@ -90,6 +100,8 @@ class BacklogInput:
         shares = sum(site.demand_share for site in self.sites)
         if self.sites and not math.isclose(shares, 1.0, abs_tol=1e-6):
             raise ValueError(f"demand shares must add up to 1, got {shares:.4f}")
+        if self.split_weeks < 1:
+            raise ValueError("split_weeks must be ≥ 1")
         if not 0 <= self.take_up <= 1:
             raise ValueError("take_up must be between 0 and 1")
         if (
@@ -167,17 +179,32 @@ def _serve(demand: FloatArray, seats: FloatArray, min_lead_days: float) -> _Serv
     return _Served(lead, pending_after, float(pending_after[-1]))
 
 
+def _weekly_shares(data: BacklogInput, seats: FloatArray) -> FloatArray:
+    """Each site's share of week ``w``'s booking demand: its share of the seats of weeks ``w``
+    to ``w + split_weeks − 1`` (where a request made in week ``w`` books); weeks without any
+    seat fall back to the sites' `demand_share`."""
+    window = np.cumsum(np.pad(seats, ((0, 0), (0, data.split_weeks))), axis=1)
+    ahead = window[:, data.split_weeks - 1 : data.split_weeks - 1 + data.weeks].copy()
+    ahead[:, 1:] -= window[:, : data.weeks - 1]
+    totals = ahead.sum(axis=0)
+    fallback = np.array([site.demand_share for site in data.sites], dtype=np.float64)
+    shares = np.repeat(fallback[:, None], data.weeks, axis=1)
+    open_weeks = totals > 1e-9
+    shares[:, open_weeks] = ahead[:, open_weeks] / totals[open_weeks]
+    return shares
+
+
 def project_backlog(data: BacklogInput) -> BacklogProjection:
     """Project booking demand, seats and lead time per site and week (see the module's model)."""
     total = _booking_demand(data)
     rows = len(data.sites)
-    demand = np.zeros((rows, data.weeks))
     seats = np.zeros((rows, data.weeks))
     lead = np.zeros((rows, data.weeks))
     unserved = np.zeros(rows)
     for row, site in enumerate(data.sites):
-        demand[row] = total * site.demand_share
         seats[row] = np.asarray(site.weekly_seats, dtype=np.float64)
+    demand = total * _weekly_shares(data, seats)
+    for row in range(rows):
         served = _serve(demand[row], seats[row], data.min_lead_days)
         lead[row], unserved[row] = served.lead_days, served.unserved
     return BacklogProjection(
@@ -358,7 +385,8 @@ class _SessionPlan:
 
 
 def _with_temporary(data: BacklogInput, site: TemporarySite) -> BacklogInput:
-    """`data` with the temporary counter as one more site taking its seats' share of demand."""
+    """`data` with the temporary counter as one more site (its fallback share: its seats' share
+    of all seats; week by week it takes its share of that week's seats)."""
     existing = sum(float(sum(s.weekly_seats)) for s in data.sites)
     share = site.seats / (existing + site.seats)
     sites = [replace(s, demand_share=s.demand_share * (1 - share)) for s in data.sites]
@@ -447,7 +475,8 @@ def _shortfall(data: BacklogInput, site_id: int, target_days: float) -> float:
         lead = project_backlog(replace(data, sites=sites)).lead_days[row]
         return bool(np.all(lead <= target_days))
 
-    high = max(1, math.ceil(float(np.sum(_booking_demand(data))) * site.demand_share))
+    # extra seats draw a larger share of each week's demand: all of it is the upper bound
+    high = max(1, math.ceil(float(np.sum(_booking_demand(data)))))
     if not meets(high):
         return NEVER
     low = 0  # it does not meet the target as it is
