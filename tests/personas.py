@@ -240,3 +240,61 @@ def release(django_db_blocker: Any) -> None:
 
 def fresh_copy(kept: T) -> T:
     return copy.deepcopy(kept)
+
+
+# --- the demo city at fixed sizes ------------------------------------------------------------
+
+ROOMY_SITES = {
+    # kind: (counters, terminals, weekday counters open)
+    "main_office": (6, 4, 6),
+    "branch_office": (2, 2, 2),
+}
+"""The counters and terminals a test's numbers were worked out on (the demo's sizes before it
+was sized to fall short in the renewal wave's peak): a main office with four terminals, branches
+with two, every one open every weekday 8:30–17:15, the main office on Thursday evenings too."""
+
+
+def roomy_demo_sites(city: Municipality, *, today: dt.date) -> None:
+    """Fix the demo city's permanent sites at `ROOMY_SITES`, whatever the demo's own sizing, and
+    open its temporary counter as `open_demo_temporary_counter` does — for tests whose figures (a
+    pile of notices that one kind of opening absorbs) mean these sizes. Slots already made keep
+    their seats: a test that reads seats regenerates them."""
+    from madoguchi.offices.models import Counter, OpeningSession, SessionKind, SiteKind, Terminal
+
+    for site in Site.objects.filter(municipality=city):
+        if site.kind not in ROOMY_SITES:  # the post office keeps its hours
+            continue
+        counters, terminals, open_counters = ROOMY_SITES[site.kind]
+        for number in range(1, counters + 1):
+            Counter.objects.get_or_create(site=site, name=f"{number}番窓口")
+        for number in range(1, terminals + 1):
+            Terminal.objects.get_or_create(site=site, name=f"端末{number}")
+        site.opening_sessions.filter(kind=SessionKind.WEEKDAY).delete()
+        for weekday in range(5):
+            OpeningSession.objects.create(
+                site=site,
+                weekday=weekday,
+                kind=SessionKind.WEEKDAY,
+                starts_at_time=dt.time(8, 30),
+                ends_at_time=dt.time(17, 15),
+                counters_open=open_counters,
+            )
+        if site.kind == SiteKind.MAIN_OFFICE:
+            site.opening_sessions.filter(kind=SessionKind.EVENING).update(counters_open=2)
+    open_demo_temporary_counter(city, today=today)
+
+
+def open_demo_temporary_counter(city: Municipality, *, today: dt.date) -> None:
+    """The demo city's temporary counter (its site and its linked candidate) open from 30 days
+    before `today` to 120 days after, whenever the demo's own forecast would open it — for tests
+    that mean a temporary counter open now and closing inside their horizon."""
+    from madoguchi.forecasts.models import TemporaryCounterOption
+    from madoguchi.offices.models import SiteKind
+
+    opens_on, closes_on = today - dt.timedelta(days=30), today + dt.timedelta(days=120)
+    Site.objects.filter(municipality=city, kind=SiteKind.TEMPORARY).update(
+        open_from=opens_on, open_until=closes_on
+    )
+    TemporaryCounterOption.objects.filter(municipality=city, site__isnull=False).update(
+        opens_on=opens_on, closes_on=closes_on
+    )

@@ -106,6 +106,7 @@ WARNING = "目標（14日以内）を超える週があります"
 def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
     demo_city: Municipality,
 ) -> None:
+    personas.roomy_demo_sites(demo_city, today=TODAY)  # the sizes the pile is worked out on
     _notified_cards(demo_city, 1160)  # a breach the allowed openings can absorb
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
     view = backlog_view(demo_city, today=TODAY)
@@ -253,6 +254,7 @@ def _only(demo_city: Municipality, kind: str) -> None:
 def test_each_allowed_option_alone_resolves_and_creates_exactly_the_seats_promised(
     demo_city: Municipality, kind: str
 ) -> None:
+    personas.roomy_demo_sites(demo_city, today=TODAY)  # the sizes the pile is worked out on
     _only(demo_city, kind)
     _notified_cards(demo_city, 1120)  # a breach one kind of opening alone can absorb
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))

@@ -173,6 +173,7 @@ def test_a_policy_saved_in_the_admin_is_audited(admin_client: tuple[Client, Muni
 
 
 def test_the_backlog_reads_the_policy(demo_city: Municipality) -> None:
+    personas.roomy_demo_sites(demo_city, today=TODAY)  # sessions long enough to lose seats
     default = backlog_view(demo_city, today=TODAY)
     assert default.data.take_up == pytest.approx(0.9) and default.data.notice_delay_weeks == 1
     assert {o.session_kind for o in default.options} == {"saturday", "evening"}

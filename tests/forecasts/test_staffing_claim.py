@@ -35,6 +35,12 @@ QUERY = "weeks=8&take_up=90&lead_time_weeks=2&weekday_cost=1&evening_cost=1.25&w
 DEMO_CITY = personas.DemoCity(residents=150, seed=3)
 
 
+@pytest.fixture(autouse=True)
+def _temporary_counter_open(demo_city: Municipality) -> None:
+    """These tests mean the demo's temporary counter open now and closing inside the horizon."""
+    personas.open_demo_temporary_counter(demo_city, today=TODAY)
+
+
 def _solve(client: Client, query: str = QUERY) -> None:
     """Press 再計算 for these conditions (the page and the claim only read the kept plan)."""
     response = client.post("/staff/planning/staffing/solve/", dict(parse_qsl(query)))

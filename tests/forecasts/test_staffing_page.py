@@ -32,6 +32,12 @@ SHORT = StaffingSettings(weeks=22)  # the temporary counter closes after week 17
 DEMO_CITY = personas.DemoCity(residents=150, seed=3)
 
 
+@pytest.fixture(autouse=True)
+def _temporary_counter_open(demo_city: Municipality) -> None:
+    """These tests mean the demo's temporary counter open now and closing inside the horizon."""
+    personas.open_demo_temporary_counter(demo_city, today=TODAY)
+
+
 def _client(username: str) -> Client:
     client = Client()
     login_staff(client, StaffUser.objects.get(username=username))

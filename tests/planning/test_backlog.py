@@ -66,26 +66,34 @@ def test_notices_in_hand_book_in_the_first_week_and_arrivals_after_the_notice_de
     assert projection.demand[0].tolist() == pytest.approx([24, 40, 0])
 
 
-def test_demand_is_split_between_sites_by_the_seats_of_each_week_and_the_next() -> None:
+def test_demand_is_split_by_share_between_the_sites_open_that_week_or_the_next() -> None:
     data = BacklogInput(
-        arrivals=[100, 100, 100, 100],
+        arrivals=[100] * 5,
         sites=[
-            SiteSupply(1, "A", [70, 70, 0, 0], 0.7),
-            SiteSupply(2, "B", [10, 30, 0, 0], 0.3),
+            SiteSupply(1, "A", [70, 70, 70, 70, 0], 0.6),
+            SiteSupply(2, "B (opens in week 2)", [0, 0, 30, 30, 0], 0.4),
         ],
         notice_delay_weeks=0,
     )
     projection = project_backlog(data)
-    # weeks 0 and 1 by their seats (80 + 100), week 1 by its own and week 2's (none): 70 / 30;
-    # a week with no seat in it or the next splits by the sites' fallback shares
-    assert projection.demand[:, 0].tolist() == pytest.approx([100 * 140 / 180, 100 * 40 / 180])
-    assert projection.demand[:, 1].tolist() == pytest.approx([70, 30])
-    assert projection.demand[:, 3].tolist() == pytest.approx([70, 30])
+    # week 0: B has no seat that week or the next, so A takes all; from week 1 on, by share;
+    # a week with no seat at any site in it or the next splits by the shares as given
+    assert projection.demand[:, 0].tolist() == pytest.approx([100, 0])
+    assert projection.demand[:, 1].tolist() == pytest.approx([60, 40])
+    assert projection.demand[:, 3].tolist() == pytest.approx([60, 40])
+    assert projection.demand[:, 4].tolist() == pytest.approx([60, 40])
     one_week = project_backlog(replace(data, split_weeks=1))
-    assert one_week.demand[:, 0].tolist() == pytest.approx([87.5, 12.5])
-    assert project_backlog(replace(data, split_weeks=4)).demand[:, 0].tolist() == pytest.approx(
-        [100 * 140 / 180, 100 * 40 / 180]
+    assert one_week.demand[:, 1].tolist() == pytest.approx([100, 0])
+    # a site open every week keeps its share every week, as before
+    steady = project_backlog(
+        BacklogInput(
+            arrivals=[100, 100],
+            sites=[SiteSupply(1, "A", [70, 70], 0.7), SiteSupply(2, "B", [10, 10], 0.3)],
+            notice_delay_weeks=0,
+        )
     )
+    assert steady.demand[:, 0].tolist() == pytest.approx([70, 30])
+    assert steady.lead_days[0].max() <= 3.5 and steady.lead_days[1].max() > 7
 
 
 def test_bad_input_is_refused() -> None:
@@ -172,7 +180,7 @@ def test_a_temporary_counter_is_opened_when_sessions_cannot_keep_the_target() ->
     assert result.resolved and result.after.first_breach(14) is None
     assert result.after.site_ids == (1, -7)
     assert result.after.seats[1].tolist() == [60.0] * 8
-    # the temporary counter takes its seats' share of the demand (the same every week)
+    # the temporary counter takes its seats' share of the demand (against the seats before)
     assert result.after.demand[1].sum() == pytest.approx(
         result.after.demand.sum() * 480 / (800 + 480)
     )
@@ -210,5 +218,6 @@ def test_a_temporary_counter_opening_late_in_the_horizon_is_kept_when_it_cuts_th
     # a 12-week share would give it requests from week 0 it cannot serve until week 8
     assert result.opened == (late,)
     assert result.after.demand[1][:7].sum() == 0
-    before, after = result.before.lead_days[0], result.after.lead_days
-    assert max(after[0][8:].max(), after[1][8:].max()) < before[8:].max()
+    before, after = result.before, result.after
+    assert (before.lead_days[0][8:] > 7).all() and (after.lead_days[0][8:] <= 7).all()
+    assert after.unserved_at_end.sum() < before.unserved_at_end.sum()

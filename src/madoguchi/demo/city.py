@@ -12,15 +12,18 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import transaction
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.dates import month_start
 from madoguchi.demo.names import counter_translations, translations
 from madoguchi.demo.pipeline import PREFIX, load_demo_pipeline
 from madoguchi.demo.today import SiteDay, load_demo_day
-from madoguchi.forecasts.models import TemporaryCounterOption
+from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
 from madoguchi.forecasts.register_import import import_register
+from madoguchi.forecasts.selectors import capacity_plan
 from madoguchi.offices.models import (
     Closure,
     ClosureKind,
@@ -125,6 +128,10 @@ class DemoCity:
     """Its register's size as a share of `--residents`."""
     local_holiday: tuple[str, dt.date]
     build_sites: Callable[[Municipality, dict[str, Procedure], dt.date], SiteSet]
+    build_temporary: (
+        Callable[[Municipality, dict[str, Procedure], tuple[dt.date, dt.date]], Site] | None
+    ) = None
+    """Its temporary counter, given the dates `temporary_counter_window` derives (staffed too)."""
 
     def username(self, role: str) -> str:
         return f"{self.staff_prefix}-{role}"
@@ -211,7 +218,11 @@ def _next_weekday(day: dt.date, weekday: int) -> dt.date:
 def _demo_city_sites(
     municipality: Municipality, procedures: dict[str, Procedure], today: dt.date
 ) -> SiteSet:
-    """デモ市: a main office, two branches, a temporary counter by the station, a post office."""
+    """デモ市: a main office, two branches, a post office — sized for the default 100,000
+    residents so that its regular hours fall short in the renewal wave's peak months (one card
+    terminal at the main office; the branches hand over cards on two days a week; the post office
+    renews certificates twice a week). The temporary counter that covers the peak is
+    `_demo_city_temporary`, laid out once the register says when the peak comes."""
     everything = list(procedures.values())
     main = _site(
         municipality,
@@ -220,16 +231,30 @@ def _demo_city_sites(
         address="デモ市中央一丁目1番1号 本庁舎1階 市民課",
         postal_code="123-4501",
         access_notes="デモ駅北口から徒歩8分。駐車場あり（2時間無料）。",
-        counters=6,
-        terminals=4,
+        counters=4,
+        terminals=1,
         procedures=everything,
     )
-    _weekly(main, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 6)
-    _weekly(main, (3,), SessionKind.EVENING, "17:15", "19:00", 2)
+    _weekly(main, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 4)
+    _weekly(main, (3,), SessionKind.EVENING, "17:15", "19:00", 1)
 
-    for name, address, postal, notes in (
-        ("デモ市 北支所", "デモ市北町二丁目3番4号", "123-4601", "北町バス停すぐ。"),
-        ("デモ市 南支所", "デモ市南台五丁目6番7号", "123-4701", "南台駅から徒歩5分。"),
+    for name, address, postal, notes, days, hours in (
+        (
+            "デモ市 北支所",
+            "デモ市北町二丁目3番4号",
+            "123-4601",
+            "北町バス停すぐ。",
+            (0, 2),
+            ("09:00", "12:00"),
+        ),
+        (
+            "デモ市 南支所",
+            "デモ市南台五丁目6番7号",
+            "123-4701",
+            "南台駅から徒歩5分。",
+            (1, 3),
+            ("09:00", "16:00"),
+        ),
     ):
         branch = _site(
             municipality,
@@ -238,43 +263,11 @@ def _demo_city_sites(
             address=address,
             postal_code=postal,
             access_notes=notes,
-            counters=2,
-            terminals=2,
+            counters=1,
+            terminals=1,
             procedures=everything,
         )
-        _weekly(branch, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 2)
-
-    temporary = _site(
-        municipality,
-        name="デモ駅前 臨時窓口",
-        kind=SiteKind.TEMPORARY,
-        address="デモ市駅前二丁目8番 デモ駅前ビル2階",
-        postal_code="123-4801",
-        access_notes="デモ駅南口直結。平日夜間と土日に開設します。",
-        counters=3,
-        terminals=3,
-        procedures=[procedures[ProcedureCode.CARD_PICKUP], procedures[ProcedureCode.CERT_RENEWAL]],
-        open_from=today - dt.timedelta(days=30),
-        open_until=today + dt.timedelta(days=120),
-    )
-    _weekly(temporary, range(0, 5), SessionKind.EVENING, "16:00", "19:30", 2)
-    _weekly(temporary, (5, 6), SessionKind.WEEKEND, "10:00", "17:00", 3)
-    TemporaryCounterOption.objects.update_or_create(
-        municipality=municipality,
-        name=temporary.name,
-        defaults={
-            "opens_on": today - dt.timedelta(days=30),
-            "closes_on": today + dt.timedelta(days=120),
-            "weekdays": [0, 1, 2, 3, 4, 5, 6],
-            "starts_at": dt.time(16, 0),
-            "ends_at": dt.time(19, 30),
-            "counters": 3,
-            "terminals": 3,
-            "setup_cost_yen": 800_000,
-            "monthly_cost_yen": 450_000,
-            "site": temporary,
-        },
-    )
+        _weekly(branch, days, SessionKind.WEEKDAY, *hours, 1)
 
     post = _site(
         municipality,
@@ -287,9 +280,77 @@ def _demo_city_sites(
         terminals=1,
         procedures=[procedures[ProcedureCode.CERT_RENEWAL], procedures[ProcedureCode.PIN_RESET]],
     )
-    _weekly(post, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
+    _weekly(post, (1, 4), SessionKind.WEEKDAY, "09:00", "16:00", 1)
 
-    return SiteSet(main=main, staffed=(main, temporary))
+    return SiteSet(main=main, staffed=(main,))
+
+
+def _demo_city_temporary(
+    municipality: Municipality, procedures: dict[str, Procedure], window: tuple[dt.date, dt.date]
+) -> Site:
+    """デモ市's temporary counter by the station: weekday evenings and weekends, open over
+    `window` (`temporary_counter_window`: the months its regular hours fall short)."""
+    opens_on, closes_on = window
+    temporary = _site(
+        municipality,
+        name="デモ駅前 臨時窓口",
+        kind=SiteKind.TEMPORARY,
+        address="デモ市駅前二丁目8番 デモ駅前ビル2階",
+        postal_code="123-4801",
+        access_notes="デモ駅南口直結。平日夜間と土日に開設します。",
+        counters=3,
+        terminals=3,
+        procedures=[procedures[ProcedureCode.CARD_PICKUP], procedures[ProcedureCode.CERT_RENEWAL]],
+        open_from=opens_on,
+        open_until=closes_on,
+    )
+    _weekly(temporary, range(0, 5), SessionKind.EVENING, "16:00", "19:30", 2)
+    _weekly(temporary, (5, 6), SessionKind.WEEKEND, "10:00", "17:00", 3)
+    TemporaryCounterOption.objects.update_or_create(
+        municipality=municipality,
+        name=temporary.name,
+        defaults={
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "starts_at": dt.time(16, 0),
+            "ends_at": dt.time(19, 30),
+            "counters": 3,
+            "terminals": 3,
+            "setup_cost_yen": 800_000,
+            "monthly_cost_yen": 450_000,
+            "site": temporary,
+        },
+    )
+    return temporary
+
+
+WINDOW_MONTHS = 24
+"""How far ahead the demo looks for the months its regular hours fall short."""
+
+
+def temporary_counter_window(
+    municipality: Municipality, *, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """When the demo's temporary counter opens and closes, from the municipality's own forecast:
+    the first to the last month of the next `WINDOW_MONTHS` in which the regular hours leave a
+    backlog (`capacity_plan(regular_only=True)` at the policy's take-up); when they never do (a
+    small register, or a date after the wave), the busiest month and one either side."""
+    start = today.replace(day=1)
+    plan = capacity_plan(
+        municipality,
+        start=start,
+        months=WINDOW_MONTHS,
+        take_up=policy_for(municipality.pk).take_up_percent / 100,
+        regular_only=True,
+    )
+    short = [month for month in range(WINDOW_MONTHS) if plan.backlog_hours[month] > 0]
+    if short:
+        first, last = short[0], short[-1]
+    else:
+        peak = int(np.argmax(plan.demand_hours))
+        first, last = max(0, peak - 1), min(WINDOW_MONTHS - 1, peak + 1)
+    return month_start(start, first), month_start(start, last + 1) - dt.timedelta(days=1)
 
 
 def _sample_town_sites(
@@ -335,6 +396,7 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
         resident_share=1.0,
         local_holiday=("デモ市 市民の日", dt.date(2000, 6, 23)),
         build_sites=_demo_city_sites,
+        build_temporary=_demo_city_temporary,
     ),
     DemoCity(
         code="999989",  # 99998 + its check digit: no real municipality either
@@ -412,6 +474,7 @@ def build_demo_city(
     )
 
     usernames = []
+    at_sites = []
     for suffix, role, last, first, is_admin in DEMO_STAFF:
         username = city.username(suffix)
         user, created = StaffUser.objects.get_or_create(
@@ -425,13 +488,20 @@ def build_demo_city(
         user.is_superuser = is_admin
         user.save()
         if role in (Role.OFFICIAL, Role.CONTRACTOR):
-            user.sites.set(layout.staffed)
+            at_sites.append(user)
         give_demo_second_factor(user)  # its published secret: `madoguchi demo` prints it
         usernames.append(username)
 
     register_count = _load_register(
         municipality, residents=round(residents * city.resident_share), seed=seed, today=today
     )
+    staffed = layout.staffed
+    if city.build_temporary is not None:
+        # after the register: its forecast says when the regular hours fall short
+        window = temporary_counter_window(municipality, today=today)
+        staffed = (*staffed, city.build_temporary(municipality, procedures, window))
+    for user in at_sites:
+        user.sites.set(staffed)
     regenerate_slots(  # bookable slots for the next 8 weeks (covers the 45-day window)
         first=today,
         last=today + dt.timedelta(weeks=8),

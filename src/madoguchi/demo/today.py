@@ -91,7 +91,12 @@ def load_demo_day(*, municipality: Municipality, seed: int) -> list[SiteDay]:
 
 def _book(day: SiteDay, slots: list[Slot], rng: random.Random, actor: Actor) -> None:
     now = clock.now()
-    ahead = [s for s in slots if s.starts_at > now and s.booked < s.capacity]
+    bookable = (ProcedureCode.CARD_PICKUP, ProcedureCode.CERT_RENEWAL)
+    ahead = [
+        s
+        for s in slots
+        if s.starts_at > now and s.booked < s.capacity and s.procedure.code in bookable
+    ]
     step = max(1, len(ahead) // BOOKINGS_PER_SITE)
     cards = iter(
         CardRecord.objects.filter(

@@ -38,9 +38,15 @@ from madoguchi.forecasts.services import (
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
-from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
+from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site, SiteKind
 from madoguchi.offices.selectors import active_sites, offered_procedures
-from madoguchi.planning.backlog import BacklogInput, OpeningOption, SiteSupply, TemporarySite
+from madoguchi.planning.backlog import (
+    BacklogInput,
+    OpeningOption,
+    SiteSupply,
+    TemporarySite,
+    seats_per_open_week,
+)
 from madoguchi.planning.demand import (
     AGE_BAND_COUNT,
     AGE_BAND_YEARS,
@@ -246,11 +252,18 @@ class WhatIf:
 
 
 def monthly_counter_hours(
-    municipality: Municipality, *, start: dt.date, months: int, what_if: WhatIf | None = None
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    what_if: WhatIf | None = None,
+    regular_only: bool = False,
 ) -> npt.NDArray[np.float64]:
     """Counter-hours available for card work per month (rows: months), calendar-based.
 
     A session's positions are its counters, capped by the site's terminals for card work.
+    `regular_only`: the regular hours alone — no temporary counter, no Saturday, Sunday or
+    holiday opening (weekend sessions and special openings), weekday and evening sessions only.
     """
     what_if = what_if or WhatIf()
     saturday_minutes = policy_for(municipality.pk).saturday_minutes
@@ -259,7 +272,7 @@ def monthly_counter_hours(
     card = Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).first()
     for site in active_sites().filter(municipality=municipality):
         procedures = offered_procedures(site)
-        if not procedures:
+        if not procedures or (regular_only and site.kind == SiteKind.TEMPORARY):
             continue
         reference = card if card in procedures else procedures[0]
         calendar = SiteCalendar.load(site)
@@ -271,6 +284,8 @@ def monthly_counter_hours(
             month = (day.year - start.year) * 12 + day.month - start.month
             periods = procedure_periods(calendar, reference, day)
             for period in periods:
+                if regular_only and (period.special or day.weekday() >= 5):
+                    continue
                 positions = period.counters + extra
                 if reference.needs_terminal:
                     positions = min(positions, max(terminals, 1) + extra)
@@ -307,13 +322,15 @@ def capacity_plan(
     months: int,
     take_up: float = 1.0,
     what_if: WhatIf | None = None,
+    regular_only: bool = False,
 ) -> CapacityPlan:
     """Renewal workload per month against counter capacity, and what is left over.
 
     Workload = card renewals × the hand-over time + certificate renewals × their time (the
     municipality's minutes, `PlanningPolicy`; all the counter work by week: `counter_needs`).
     What a month cannot serve carries into the next; the wait is that backlog over the next month's
-    capacity, in days (30-day months).
+    capacity, in days (30-day months). `regular_only`: against the regular hours alone
+    (`monthly_counter_hours`), as a planner asks when to open a temporary counter.
     """
     forecast = municipality_forecast(
         municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
@@ -323,7 +340,9 @@ def capacity_plan(
         forecast.card_renewals * policy.card_pickup_minutes
         + forecast.cert_renewals * policy.cert_renewal_minutes
     ) / 60
-    capacity = monthly_counter_hours(municipality, start=start, months=months, what_if=what_if)
+    capacity = monthly_counter_hours(
+        municipality, start=start, months=months, what_if=what_if, regular_only=regular_only
+    )
     backlog = np.zeros(months)
     wait = np.zeros(months)
     carried = 0.0
@@ -858,13 +877,15 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         site.pk: _free_seats_by_week(site, procedure, weeks, municipality.walkin_share_percent)
         for site in sites
     }
-    total_seats = sum(sum(s) for s in seats.values())
+    # a site's part of the demand while open: its seats per open week against the others'
+    rates = {site.pk: seats_per_open_week(seats[site.pk]) for site in sites}
+    total_rate = sum(rates.values())
     supplies = [
         SiteSupply(
             site_id=site.pk,
             name=site.name,
             weekly_seats=seats[site.pk],
-            demand_share=(sum(seats[site.pk]) / total_seats) if total_seats else 1 / len(sites),
+            demand_share=(rates[site.pk] / total_rate) if total_rate else 1 / len(sites),
         )
         for site in sites
     ]

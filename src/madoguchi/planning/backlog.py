@@ -18,12 +18,13 @@ week meets the target or the options run out. When sessions alone cannot, it ope
 counters (`TemporarySite`, cheapest first, each with its fixed cost) while one helps, and adds
 sessions again on top.
 
-Demand is split between sites week by week: each site takes the share of week ``w``'s booking
-requests that its seats are of all seats in weeks ``w`` and ``w + 1`` (`split_weeks`: where a
-request made in week ``w`` books; `SiteSupply.demand_share` only when no site has a seat then).
-So a temporary counter that opens late in the horizon takes requests from the week before its
-first on, not a share of the early weeks it cannot serve, and a session added at a site draws
-requests from the others in those weeks.
+Demand is split between sites week by week: week ``w``'s booking requests go to the sites with
+a seat in weeks ``w`` and ``w + 1`` (`split_weeks`: where a request made in week ``w`` books),
+in proportion to their `SiteSupply.demand_share` (a site's seats per week it is open, against
+the others'). So a temporary counter that opens late in the horizon takes requests from the week
+before its first on — not a share of the early weeks it cannot serve, which would leave them
+late and the counter never kept — and one that closes takes none after.
+
 Pure: numpy and dataclasses only.
 """
 
@@ -48,6 +49,7 @@ __all__ = [
     "TemporarySite",
     "project_backlog",
     "propose_openings",
+    "seats_per_open_week",
 ]
 
 NEVER = math.inf
@@ -56,8 +58,8 @@ NEVER = math.inf
 
 @dataclass(frozen=True)
 class SiteSupply:
-    """One site's free card pick-up seats per week, and its share of the booking demand in a
-    week when no site has a seat (otherwise each week's seats decide the split)."""
+    """One site's free card pick-up seats per week and its share of the booking demand while it
+    is open (the weeks it has no seat, the other open sites share its part)."""
 
     site_id: int
     name: str
@@ -82,8 +84,8 @@ class BacklogInput:
     take_up: float = 1.0
     min_lead_days: float = 0.0
     split_weeks: int = 2
-    """A week's requests are split between sites by the seats of that week and the following
-    ones, this many weeks in all (a request books within about two weeks)."""
+    """A week's requests go to the sites with a seat in that week or the following ones, this many
+    weeks in all (a request books within about two weeks)."""
 
     def __post_init__(self) -> None:
         weeks = len(self.arrivals)
@@ -180,17 +182,19 @@ def _serve(demand: FloatArray, seats: FloatArray, min_lead_days: float) -> _Serv
 
 
 def _weekly_shares(data: BacklogInput, seats: FloatArray) -> FloatArray:
-    """Each site's share of week ``w``'s booking demand: its share of the seats of weeks ``w``
-    to ``w + split_weeks − 1`` (where a request made in week ``w`` books); weeks without any
-    seat fall back to the sites' `demand_share`."""
-    window = np.cumsum(np.pad(seats, ((0, 0), (0, data.split_weeks))), axis=1)
-    ahead = window[:, data.split_weeks - 1 : data.split_weeks - 1 + data.weeks].copy()
-    ahead[:, 1:] -= window[:, : data.weeks - 1]
-    totals = ahead.sum(axis=0)
-    fallback = np.array([site.demand_share for site in data.sites], dtype=np.float64)
-    shares = np.repeat(fallback[:, None], data.weeks, axis=1)
-    open_weeks = totals > 1e-9
-    shares[:, open_weeks] = ahead[:, open_weeks] / totals[open_weeks]
+    """Each site's share of week ``w``'s booking demand: the sites' `demand_share`, among the
+    sites with a seat in weeks ``w`` to ``w + split_weeks − 1`` (where a request made in week
+    ``w`` books) — a site not open yet, or no longer, takes none; when no site has a seat then,
+    the shares as given."""
+    ahead = np.cumsum(np.pad(seats, ((0, 0), (0, data.split_weeks))), axis=1)
+    window = ahead[:, data.split_weeks - 1 : data.split_weeks - 1 + data.weeks].copy()
+    window[:, 1:] -= ahead[:, : data.weeks - 1]
+    given = np.array([site.demand_share for site in data.sites], dtype=np.float64)
+    weights = given[:, None] * (window > 1e-9)
+    totals = weights.sum(axis=0)
+    shares = np.repeat(given[:, None], data.weeks, axis=1)
+    open_weeks = totals > 1e-12
+    shares[:, open_weeks] = weights[:, open_weeks] / totals[open_weeks]
     return shares
 
 
@@ -385,10 +389,11 @@ class _SessionPlan:
 
 
 def _with_temporary(data: BacklogInput, site: TemporarySite) -> BacklogInput:
-    """`data` with the temporary counter as one more site (its fallback share: its seats' share
-    of all seats; week by week it takes its share of that week's seats)."""
-    existing = sum(float(sum(s.weekly_seats)) for s in data.sites)
-    share = site.seats / (existing + site.seats)
+    """`data` with the temporary counter as one more site: while open, it takes the share of the
+    demand that its seats per open week are of every site's (`seats_per_open_week`)."""
+    existing = sum(seats_per_open_week(s.weekly_seats) for s in data.sites)
+    own = seats_per_open_week(site.weekly_seats)
+    share = own / (existing + own) if existing + own > 0 else 0.0
     sites = [replace(s, demand_share=s.demand_share * (1 - share)) for s in data.sites]
     sites.append(
         SiteSupply(
@@ -399,6 +404,12 @@ def _with_temporary(data: BacklogInput, site: TemporarySite) -> BacklogInput:
         )
     )
     return replace(data, sites=sites)
+
+
+def seats_per_open_week(weekly_seats: Sequence[float]) -> float:
+    """A site's seats per week it has any (what its demand share is worked out from)."""
+    open_weeks = [s for s in weekly_seats if s > 1e-9]
+    return float(sum(open_weeks)) / len(open_weeks) if open_weeks else 0.0
 
 
 def _plan_sessions(
@@ -475,7 +486,6 @@ def _shortfall(data: BacklogInput, site_id: int, target_days: float) -> float:
         lead = project_backlog(replace(data, sites=sites)).lead_days[row]
         return bool(np.all(lead <= target_days))
 
-    # extra seats draw a larger share of each week's demand: all of it is the upper bound
     high = max(1, math.ceil(float(np.sum(_booking_demand(data)))))
     if not meets(high):
         return NEVER

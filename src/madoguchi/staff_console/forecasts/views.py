@@ -20,6 +20,7 @@ from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.selectors import (
     BacklogView,
+    CapacityPlan,
     WhatIf,
     backlog_view,
     capacity_plan,
@@ -200,6 +201,16 @@ def planning(request: HttpRequest) -> HttpResponse:
         what_if = _what_if(form)
         months, take_up = form.cleaned_data["months"], form.cleaned_data["take_up"] / 100
     plan = capacity_plan(municipality, start=start, months=months, take_up=take_up)
+    # the regular hours alone (no temporary counter, no weekend or holiday opening): when the
+    # municipality has any, the page shows what they cover and what falls short without them
+    regular: CapacityPlan | None = capacity_plan(
+        municipality, start=start, months=months, take_up=take_up, regular_only=True
+    )
+    if regular is not None and all(
+        math.isclose(a, b, abs_tol=1e-6)
+        for a, b in zip(regular.capacity_hours, plan.capacity_hours, strict=True)
+    ):
+        regular = None
     tried = (
         capacity_plan(municipality, start=start, months=months, take_up=take_up, what_if=what_if)
         if not what_if.is_empty
@@ -210,6 +221,15 @@ def planning(request: HttpRequest) -> HttpResponse:
         charts.Series("需要（窓口時間）", list(plan.demand_hours), COLORS[1]),
         charts.Series("現在の体制", list(plan.capacity_hours), COLORS[0]),
     ]
+    if regular is not None:
+        capacity_series.append(
+            charts.Series(
+                "通常の体制（臨時窓口・土日祝を除く）",
+                list(regular.capacity_hours),
+                COLORS[3],
+                True,
+            )
+        )
     if tried is not None:
         capacity_series.append(
             charts.Series("試算の体制", list(tried.capacity_hours), COLORS[2], True)
@@ -219,6 +239,7 @@ def planning(request: HttpRequest) -> HttpResponse:
         "form": form,
         "plan": plan,
         "tried": tried,
+        "regular": regular,
         "months": [
             {
                 "label": label,
@@ -228,6 +249,8 @@ def planning(request: HttpRequest) -> HttpResponse:
                 "capacity": plan.capacity_hours[i],
                 "backlog": plan.backlog_hours[i],
                 "wait": plan.wait_days[i],
+                "regular_capacity": regular.capacity_hours[i] if regular is not None else None,
+                "regular_backlog": regular.backlog_hours[i] if regular is not None else None,
                 "tried_capacity": tried.capacity_hours[i] if tried is not None else None,
                 "tried_wait": tried.wait_days[i] if tried is not None else None,
             }
