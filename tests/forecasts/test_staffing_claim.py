@@ -301,6 +301,7 @@ def test_a_candidate_not_yet_opened_is_claimed_only_when_the_plan_opens_it(demo_
     and its fixed costs (set-up in the month it opens, the monthly cost for each month open).
     With temporary counters not allowed by the policy it is not in the plan (negative control:
     the same wave cannot then be planned at all)."""
+    personas.roomy_demo_sites(demo_city, today=TODAY)  # the offices the wave is worked out on
     Site.objects.filter(municipality=demo_city, kind=SiteKind.TEMPORARY).update(is_active=False)
     candidate = TemporaryCounterOption.objects.create(
         municipality=demo_city,
