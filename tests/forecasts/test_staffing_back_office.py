@@ -53,6 +53,7 @@ def test_a_delivery_spike_waits_within_the_policys_deadlines_and_no_longer(
     does not fit beside the weekday counters on the terminals: no plan. Allowed two weeks, the
     plan spreads it — its busiest back-office week is lighter than the busiest delivery week —
     and by every week it has done all that arrived two weeks earlier."""
+    personas.roomy_demo_sites(demo_city, today=TODAY)  # the offices the spike is worked out on
     _register_expiring_in_the_horizon(demo_city, 20_000)
     _, strict = _plan(demo_city, setup_deadline_days=0, notice_delay_weeks=0)
     assert strict.plan is None and strict.error
