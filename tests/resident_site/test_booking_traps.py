@@ -364,3 +364,22 @@ def _alert(html: str) -> str:
     found = re.search(r'role="alert".*?</div>', html, re.S)
     assert found, "the reason is an alert"
     return re.sub(r"<[^>]+>|id=\"[^\"]*\"|role=\"alert\"|tabindex=\"-1\"", "", found.group(0))
+
+
+def test_an_individual_number_typed_by_mistake_is_refused_and_not_shown_back(
+    city: factories.City, client: Client
+) -> None:
+    """The refusal names the field; the number itself is not written back into the page (nor
+    into a browser's form history from there) — the other inputs are kept."""
+    number = "1234 5678 9018"  # a valid check digit
+    slot = factories.slot(city.site, city.pickup)
+    response = client.post(
+        f"/book/card_pickup/slot/{slot.pk}/",
+        {"notice_number": number, "email": "taro@example.jp", **birth_fields(BIRTH)},
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "個人番号（マイナンバー）と思われる12桁の番号" in page
+    assert "5678" not in page and "123456789018" not in page
+    assert 'value="taro@example.jp"' in page
+    assert f'<option value="{BIRTH.year}" selected' in page

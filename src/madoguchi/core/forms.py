@@ -50,7 +50,8 @@ class RefusesIndividualNumbers(forms.BaseForm):
         if not self.is_bound or (self.empty_permitted and not self.has_changed()):
             return
         for name, field in self.fields.items():
-            if self.has_error(name, code="individual_number"):
+            if self.has_error(name, code="individual_number"):  # refused by its own clean
+                self._forget_input(self.add_prefix(name))
                 continue
             raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
             cleaned = getattr(self, "cleaned_data", {}).get(name)
@@ -58,10 +59,21 @@ class RefusesIndividualNumbers(forms.BaseForm):
                 self.add_error(
                     name, ValidationError(INDIVIDUAL_NUMBER_REFUSAL, code="individual_number")
                 )
+                self._forget_input(self.add_prefix(name))
             elif isinstance(cleaned, dt.date) and not in_range(
                 cleaned.date() if isinstance(cleaned, dt.datetime) else cleaned
             ):
                 self.add_error(name, ValidationError(DATE_OUT_OF_RANGE, code="date_range"))
+
+    def _forget_input(self, key: str) -> None:
+        """The page shown again with the refusal does not write the number back into the
+        field (nor, from there, into the browser's form history): the field's inputs are
+        emptied; every other input is kept."""
+        data = self.data.copy()
+        for input_name in list(data):
+            if input_name == key or input_name.startswith(f"{key}_"):
+                data[input_name] = ""
+        self.data = data
 
 
 def refusing_individual_numbers(form_class: FormT) -> FormT:
