@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy
 
 from madoguchi.core.dates import in_range
@@ -69,10 +70,12 @@ class RefusesIndividualNumbers(forms.BaseForm):
         """The page shown again with the refusal does not write the number back into the
         field (nor, from there, into the browser's form history): the field's inputs are
         emptied; every other input is kept."""
-        data = self.data.copy()
-        for input_name in list(data):
-            if input_name == key or input_name.startswith(f"{key}_"):
-                data[input_name] = ""
+        emptied = [name for name in self.data if name == key or name.startswith(f"{key}_")]
+        if not emptied:
+            return
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        for input_name in emptied:
+            data[input_name] = ""
         self.data = data
 
 
