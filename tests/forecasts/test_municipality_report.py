@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +14,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
+from django.utils import translation
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
@@ -289,6 +292,82 @@ def test_a_bad_report_is_refused_whole(exported: dict[str, Any], case: str, form
     with pytest.raises(ReportRefused) as refused:
         import_report(content, file_name=f"bad.{form}", actor=ACTOR)
     assert message in refused.value.message
+    _nothing_imported()
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_each_refusal_is_translated_for_staff_reading_english(
+    exported: dict[str, Any], case: str
+) -> None:
+    """The same refusals under English (a staff page in English): no Japanese left in the
+    message — the check would fail on any message not passed through gettext or not in the
+    English catalogue."""
+    change, resign, _message = BAD[case]
+    document = copy.deepcopy(exported)
+    change(document)
+    if resign:
+        document = _resign(document)
+        report_signing.register_public_key(
+            document["report"]["municipality"]["code"], document["signature"]["public_key"]
+        )
+    _trust(exported)
+    with translation.override("en"), pytest.raises(ReportRefused) as refused:
+        import_report(to_json(document), file_name="bad.json", actor=ACTOR)
+    english = refused.value.message
+    assert not JAPANESE.search(english.replace(exported["report"]["municipality"]["name"], "")), (
+        english
+    )
+    with translation.override("ja"), pytest.raises(ReportRefused) as refused:
+        import_report(to_json(document), file_name="bad.json", actor=ACTOR)
+    assert refused.value.message != english
+    _nothing_imported()
+
+
+def test_a_file_that_is_no_report_is_refused_in_english_too(exported: dict[str, Any]) -> None:
+    _trust(exported)
+    for content, name in (
+        (b"\x89PNG\r\n", "x"),
+        (b"{not json", "x"),
+        (json.dumps({"report": exported["report"]}).encode(), "x"),
+        (b"a;b\n1;2\n", "x"),
+        (b"key,value\nreport.a,1\nreport.a,2\n", "x.csv"),
+        (b"nothing", "x.csv"),
+        (b"x" * 2_000_001, "x"),
+    ):
+        with translation.override("en"), pytest.raises(ReportRefused) as refused:
+            import_report(content, file_name=name, actor=ACTOR)
+        assert not JAPANESE.search(refused.value.message), refused.value.message
+    unsigned = {"report": exported["report"], "signature": {"algorithm": "RSA"}}
+    with translation.override("en"), pytest.raises(ReportRefused, match="not supported"):
+        import_report(json.dumps(unsigned).encode(), file_name="x", actor=ACTOR)
+    _nothing_imported()
+
+
+def test_the_rollup_page_shows_a_refusal_in_english(exported: dict[str, Any], client: Any) -> None:
+    from madoguchi.staff.models import Role, StaffUser
+    from tests.conftest import login_staff
+    from tests.offices import factories as offices
+
+    _trust(exported)
+    tampered = copy.deepcopy(exported)
+    tampered["report"]["holding"]["card_holders"] += 1
+    user = StaffUser.objects.create_user(
+        username="pref",
+        password="x" * 12,
+        role=Role.ROLLUP,
+        municipality=offices.municipality(code="999997", name="あおば町"),
+    )
+    login_staff(client, user)
+    client.cookies["django_language"] = "en"
+    upload = SimpleUploadedFile("bad.json", to_json(tampered), content_type="application/json")
+    response = client.post(
+        "/staff/planning/rollup/import/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert "The signature does not match the report" in response.content.decode()
     _nothing_imported()
 
 

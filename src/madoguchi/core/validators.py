@@ -17,10 +17,13 @@ def municipality_code_check_digit(first_five: str) -> int:
 def validate_municipality_code(value: str) -> None:
     """Six digits whose last is the check digit of the first five."""
     if len(value) != 6 or not value.isascii() or not value.isdigit():
-        raise ValidationError("地方公共団体コードは6桁の数字で入力してください。", code="format")
+        raise ValidationError(
+            gettext("地方公共団体コードは6桁の数字で入力してください。"), code="format"
+        )
     if municipality_code_check_digit(value[:5]) != int(value[5]):
         raise ValidationError(
-            "地方公共団体コードの検査数字（6桁目）が正しくありません。", code="check_digit"
+            gettext("地方公共団体コードの検査数字（6桁目）が正しくありません。"),
+            code="check_digit",
         )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from pydantic import ValidationError as SchemaError
 
 from madoguchi.core import clock
@@ -63,7 +64,8 @@ NOTICE_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])([2-9A-HJ-NP-Z]{3})[-‐－ ]?
 
 
 class ReportRefused(Exception):
-    """The file is refused whole; `message` says why (Japanese, for the person importing)."""
+    """The file is refused whole; `message` says why (in the active language: the msgids are
+    Japanese, the English catalogue translates them for the staff pages)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -79,19 +81,25 @@ class CheckedReport:
     sha256: str
 
 
+def too_large() -> str:
+    return _("ファイルが大きすぎます（2 MB まで）。自治体の報告書ではありません。")
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
 def _from_csv(text: str) -> dict[str, Any]:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or [cell.strip() for cell in rows[0]] != ["key", "value"]:
-        raise ReportRefused("CSVの1行目は「key,value」の見出しにしてください。")
+        raise ReportRefused(_("CSVの1行目は「key,value」の見出しにしてください。"))
     document: dict[str, Any] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != 2 or not row[0]:
-            raise ReportRefused(f"CSVの{number}行目が「キー,値」の2列ではありません。")
+            raise ReportRefused(
+                _("CSVの%(line)s行目が「キー,値」の2列ではありません。") % {"line": number}
+            )
         key, value = row
         if value.startswith("'") and value[1:].startswith(FORMULA_LEADS):
             value = value[1:]  # written formula-safe by core.csvsafe
@@ -104,10 +112,15 @@ def _place(node: dict[str, Any], parts: list[str], value: Any, number: int) -> N
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise ReportRefused(f"CSVの{number}行目のキーが、前の行の値と重なっています。")
+            raise ReportRefused(
+                _("CSVの%(line)s行目のキーが、前の行の値と重なっています。") % {"line": number}
+            )
         node = child
     if parts[-1] in node:
-        raise ReportRefused(f"CSVの{number}行目のキー「{'.'.join(parts)}」が2回あります。")
+        raise ReportRefused(
+            _("CSVの%(line)s行目のキー「%(key)s」が2回あります。")
+            % {"line": number, "key": ".".join(parts)}
+        )
     node[parts[-1]] = value
 
 
@@ -126,67 +139,95 @@ def _lists(node: Any) -> Any:
 def read_document(content: bytes, file_name: str = "") -> dict[str, Any]:
     """The file's {"report": …, "signature": …}, from the JSON or the CSV form."""
     if len(content) > MAX_REPORT_BYTES:
-        raise ReportRefused("ファイルが大きすぎます（2 MB まで）。自治体の報告書ではありません。")
+        raise ReportRefused(too_large())
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ReportRefused("ファイルが UTF-8 の文字として読めません。") from None
+        raise ReportRefused(_("ファイルが UTF-8 の文字として読めません。")) from None
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
             document = json.loads(text)
         except json.JSONDecodeError as error:
             raise ReportRefused(
-                f"JSONとして読めません（{error.lineno}行目 {error.colno}文字目）。"
+                _("JSONとして読めません（%(line)s行目 %(column)s文字目）。")
+                % {"line": error.lineno, "column": error.colno}
             ) from None
     elif stripped.startswith("key,") or file_name.lower().endswith(".csv"):
         document = _from_csv(text)
     else:
         raise ReportRefused(
-            "自治体の報告書（JSON または CSV）として読めません。"
-            "madoguchi の報告書の出力をそのまま取り込んでください。"
+            _(
+                "自治体の報告書（JSON または CSV）として読めません。"
+                "madoguchi の報告書の出力をそのまま取り込んでください。"
+            )
         )
     if (
         not isinstance(document, dict)
         or not isinstance(document.get("report"), dict)
         or not isinstance(document.get("signature"), dict)
     ):
-        raise ReportRefused("報告書（report）と署名（signature）の両方が必要です。")
+        raise ReportRefused(_("報告書（report）と署名（signature）の両方が必要です。"))
     return document
 
 
 # --- checking ---------------------------------------------------------------------------------
 
 
-def _personal_data(path: str, node: Any) -> str:
-    """Why `node` (at `path`) carries personal data, or ""."""
+PERSONAL_KEY, INDIVIDUAL_NUMBER, NOTICE_NUMBER = "key", "individual_number", "notice_number"
+
+
+def personal_refusal(kind: str, path: str) -> str:
+    """The refusal for personal data of `kind` found at `path` (one whole sentence per kind)."""
+    if kind == PERSONAL_KEY:
+        text = _(
+            "個人に関する項目「%(path)s」が含まれているため、取り込みません（何も登録していません）。"
+            "報告書には個人の情報を入れず、集計値だけにしてください。"
+        )
+    elif kind == INDIVIDUAL_NUMBER:
+        text = _(
+            "「%(path)s」の個人番号（マイナンバー）と思われる数字が含まれているため、"
+            "取り込みません（何も登録していません）。"
+            "報告書には個人の情報を入れず、集計値だけにしてください。"
+        )
+    else:
+        text = _(
+            "「%(path)s」の交付通知書番号と思われる文字列が含まれているため、"
+            "取り込みません（何も登録していません）。"
+            "報告書には個人の情報を入れず、集計値だけにしてください。"
+        )
+    return text % {"path": path}
+
+
+def _personal_data(path: str, node: Any) -> tuple[str, str] | None:
+    """(kind, path) of the first personal data in `node` (at `path`), or None."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}.{key}"
             lowered = str(key).lower()
             personal = lowered in PERSONAL_KEYS or any(p in lowered for p in PERSONAL_KEY_PARTS)
             if personal and here not in ALLOWED_NAME_PATHS:
-                return f"個人に関する項目「{here}」"
+                return PERSONAL_KEY, here
             found = _personal_data(here, value)
             if found:
                 return found
-        return ""
+        return None
     if isinstance(node, list):
         for index, item in enumerate(node):
             found = _personal_data(f"{path}.{index}", item)
             if found:
                 return found
-        return ""
+        return None
     if node is None or isinstance(node, bool):
-        return ""
+        return None
     text = str(node)
     if contains_individual_number(text):
-        return f"「{path}」の個人番号（マイナンバー）と思われる数字"
+        return INDIVIDUAL_NUMBER, path
     if isinstance(node, str):
         for match in NOTICE_NUMBER_LIKE.finditer(text.upper()):
             if any(c.isalpha() for c in match.group(1)):
-                return f"「{path}」の交付通知書番号と思われる文字列"
-    return ""
+                return NOTICE_NUMBER, path
+    return None
 
 
 def check_document(document: dict[str, Any]) -> CheckedReport:
@@ -195,49 +236,64 @@ def check_document(document: dict[str, Any]) -> CheckedReport:
     schema, version = raw.get("schema"), raw.get("schema_version")
     if schema != SCHEMA or str(version) != str(SCHEMA_VERSION):
         raise ReportRefused(
-            f"報告書の様式「{schema}」第「{version}」版は扱えません"
-            f"（扱えるのは {SCHEMA} 第{SCHEMA_VERSION}版）。"
-            "送り元の madoguchi の版を確かめてください。"
+            _(
+                "報告書の様式「%(schema)s」第「%(version)s」版は扱えません"
+                "（扱えるのは %(known)s 第%(known_version)s版）。"
+                "送り元の madoguchi の版を確かめてください。"
+            )
+            % {
+                "schema": schema,
+                "version": version,
+                "known": SCHEMA,
+                "known_version": SCHEMA_VERSION,
+            }
         )
     personal = _personal_data("report", raw)
     if personal:
-        raise ReportRefused(
-            f"{personal}が含まれているため、取り込みません（何も登録していません）。"
-            "報告書には個人の情報を入れず、集計値だけにしてください。"
-        )
+        raise ReportRefused(personal_refusal(*personal))
     try:
         report = ReportV1.load(raw)
     except SchemaError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]).replace("schema_", "schema")
         raise ReportRefused(
-            f"報告書の形が様式（第{SCHEMA_VERSION}版）と合いません：「report.{where}」"
-            f"（{first['msg']}）。"
+            _("報告書の形が様式（第%(version)s版）と合いません：「report.%(where)s」（%(why)s）。")
+            % {"version": SCHEMA_VERSION, "where": where, "why": first["msg"]}
         ) from None
     code = report.municipality.code
     try:
         validate_municipality_code(code)
     except ValidationError as error:
-        raise ReportRefused(f"地方公共団体コード「{code}」: {error.messages[0]}") from None
+        raise ReportRefused(
+            _("地方公共団体コード「%(code)s」: %(why)s") % {"code": code, "why": error.messages[0]}
+        ) from None
     signature = document["signature"]
     algorithm = signature.get("algorithm")
     public_key, value = signature.get("public_key"), signature.get("value")
     if algorithm != report_signing.ALGORITHM:
-        raise ReportRefused(f"署名の方式「{algorithm}」は扱えません（Ed25519 だけです）。")
+        raise ReportRefused(
+            _("署名の方式「%(algorithm)s」は扱えません（Ed25519 だけです）。")
+            % {"algorithm": algorithm}
+        )
     if not isinstance(public_key, str) or not isinstance(value, str):
-        raise ReportRefused("署名に公開鍵（public_key）と署名値（value）が必要です。")
+        raise ReportRefused(_("署名に公開鍵（public_key）と署名値（value）が必要です。"))
     data = report.dump()
     message = canonical_bytes(data)
     if not report_signing.signature_holds(public_key, value, message):
         raise ReportRefused(
-            "署名が報告書の内容と合いません。送られる途中で書き換えられたか、"
-            "壊れています。送り元から出力し直してもらってください。"
+            _(
+                "署名が報告書の内容と合いません。送られる途中で書き換えられたか、"
+                "壊れています。送り元から出力し直してもらってください。"
+            )
         )
     if public_key not in _trusted_for(code):
         raise ReportRefused(
-            f"この報告書の公開鍵は、{report.municipality.name}（{code}）の鍵として"
-            "登録されていません。送り元の `madoguchi report-public-key` の出力を、"
-            "別の経路で確かめてから登録してください。"
+            _(
+                "この報告書の公開鍵は、%(name)s（%(code)s）の鍵として"
+                "登録されていません。送り元の `madoguchi report-public-key` の出力を、"
+                "別の経路で確かめてから登録してください。"
+            )
+            % {"name": report.municipality.name, "code": code}
         )
     return CheckedReport(
         report=report,
@@ -270,8 +326,11 @@ def import_report(content: bytes, *, file_name: str, actor: Actor) -> ImportResu
     code = checked.report.municipality.code
     if Municipality.objects.filter(code=code).exists():
         raise ReportRefused(
-            f"{checked.report.municipality.name}（{code}）はこのシステムで運用している自治体です。"
-            "集計には運用中のデータを使うので、報告書の取り込みは要りません。"
+            _(
+                "%(name)s（%(code)s）はこのシステムで運用している自治体です。"
+                "集計には運用中のデータを使うので、報告書の取り込みは要りません。"
+            )
+            % {"name": checked.report.municipality.name, "code": code}
         )
     with transaction.atomic():
         existing = ImportedReport.objects.select_for_update().filter(sha256=checked.sha256).first()
