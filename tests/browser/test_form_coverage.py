@@ -79,6 +79,10 @@ ROLLUP = (
     "tests/browser/test_report_forms.py::"
     "test_the_rollup_imports_a_report_and_refuses_a_tampered_one"
 )
+ROLLUP_KEYS = (
+    "tests/browser/test_report_forms.py::"
+    "test_the_rollup_role_trusts_a_key_on_the_screen_and_revokes_it"
+)
 
 SUBMITTED_BY: dict[str, tuple[str, str]] = {
     # residents (JavaScript on and off where the test is parametrised so)
@@ -251,6 +255,14 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
     "staff_console/templates/forecasts/rollup.html::forecasts:rollup_import": (
         ROLLUP,
         'get_by_role("button", name="取り込む").click()',
+    ),
+    "staff_console/templates/forecasts/report_keys.html::forecasts:rollup_keys": (
+        ROLLUP_KEYS,
+        'get_by_role("button", name="登録する").click()',
+    ),
+    "staff_console/templates/forecasts/report_keys.html::forecasts:rollup_key_revoke": (
+        ROLLUP_KEYS,
+        'get_by_role("button", name="011002 の鍵を取り消す").click()',
     ),
 }
 

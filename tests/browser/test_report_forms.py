@@ -108,3 +108,48 @@ def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
         download.value.save_as(rows)
         text = rows.read_bytes().decode("utf-8-sig")
         assert "さっぽろ試験市" in text and city.name in text
+
+
+def test_the_rollup_role_trusts_a_key_on_the_screen_and_revokes_it(
+    page: Any, live_server: Any, keys: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from madoguchi.forecasts.models import TrustedReportKey
+    from tests.offices import factories as offices
+
+    key = report_signing.public_key_text(Ed25519PrivateKey.generate().public_key())
+    with frozen_at(DEMO_MORNING, tick=True):
+        city = offices.municipality()
+        StaffUser.objects.create_user(
+            username="pref-keys", password=PASSWORD, role=Role.ROLLUP, municipality=city
+        )
+        _log_in(page, live_server, "pref-keys", PASSWORD)
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/")
+        page.click("text=信頼する報告書の公開鍵")
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/keys/")
+        assert axe_violations(page) == []
+
+        page.fill("#id_municipality_code", "011003")  # a wrong check digit
+        page.fill("#id_public_key", key)
+        page.get_by_role("button", name="登録する").click()
+        page.wait_for_load_state()
+        assert "検査数字" in page.get_by_role("alert").inner_text()
+        assert axe_violations(page) == []
+        assert not TrustedReportKey.objects.exists()
+
+        page.fill("#id_municipality_code", "011002")
+        page.fill("#id_public_key", key)
+        page.fill("#id_note", "電話で読み合わせ")
+        page.get_by_role("button", name="登録する").click()
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/keys/?done=added")
+        assert "公開鍵を登録しました" in page.get_by_role("status").inner_text()
+        assert page.get_by_role("cell", name=key).count() == 1
+        assert axe_violations(page) == []
+        assert report_signing.trusted_keys().for_code("011002") == {key}
+
+        page.get_by_role("button", name="011002 の鍵を取り消す").click()
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/keys/?done=revoked")
+        assert "公開鍵を取り消しました" in page.get_by_role("status").inner_text()
+        assert axe_violations(page) == []
+        assert report_signing.trusted_keys().for_code("011002") == frozenset()

@@ -653,6 +653,50 @@ class KeptReport(models.Model):
         return f"{self.municipality_id} {self.built_at}"
 
 
+class TrustedReportKey(models.Model):
+    """A public key the roll-up trusts for a municipality's signed reports, added on the trusted
+    keys screen (`forecasts.report_keys`, `/staff/planning/rollup/keys/`). Revoked keys stay,
+    with who revoked them and when; only keys not revoked are trusted. The operators' file
+    (`MADOGUCHI_REPORT_TRUSTED_KEYS`) is read as well (`report_signing.trusted_keys`)."""
+
+    municipality_code = models.CharField("地方公共団体コード", max_length=6)
+    public_key = models.CharField("公開鍵（base64）", max_length=64)
+    note = models.CharField("確かめた方法", max_length=200, blank=True)
+    added_at = models.DateTimeField("登録日時")
+    added_by = models.ForeignKey(
+        "staff.StaffUser",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="登録した職員",
+    )
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "staff.StaffUser",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="取り消した職員",
+    )
+
+    class Meta:
+        ordering = ["municipality_code", "added_at"]
+        verbose_name = "信頼する報告書の公開鍵"
+        verbose_name_plural = "信頼する報告書の公開鍵"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality_code", "public_key"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="trusted_report_key_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_code} {self.public_key}"
+
+
 class ImportedReport(models.Model):
     """A municipality's signed report, imported for the roll-up (`forecasts.report_import`).
 

@@ -5,8 +5,9 @@ audit key: one PEM file per municipality code in `MADOGUCHI_REPORT_KEY_DIR` (060
 first use when missing, as the laptop's audit key is). The roll-up trusts the public keys listed
 in `MADOGUCHI_REPORT_TRUSTED_KEYS`, a text file its operators keep — one `CODE PUBLIC_KEY` per
 line (base64 of the 32 raw bytes; `madoguchi report-public-key` prints a municipality's line).
-A municipality may have several lines (a key being replaced). The municipalities of this
-deployment are trusted with their own keys without a line.
+A municipality may have several lines (a key being replaced). Keys may also be added and
+revoked on the trusted keys screen (`report_keys`, kept in the database); both are trusted. The
+municipalities of this deployment are trusted with their own keys without a line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 ALGORITHM = "Ed25519"
 
@@ -56,9 +58,11 @@ def private_key(code: str) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError) as error:
-        raise KeyFileError(f"{path}: 署名鍵を読めません（{error}）。") from None
+        raise KeyFileError(
+            _("%(path)s: 署名鍵を読めません（%(why)s）。") % {"path": path, "why": error}
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path}: Ed25519 の秘密鍵ではありません。")
+        raise KeyFileError(_("%(path)s: Ed25519 の秘密鍵ではありません。") % {"path": path})
     return key
 
 
@@ -108,6 +112,19 @@ class TrustedKeys:
 
 
 def trusted_keys(path: Path | None = None) -> TrustedKeys:
+    """The keys the roll-up trusts: those added on the trusted keys screen and not revoked
+    (`TrustedReportKey`, `report_keys`) and those of the operators' file."""
+    from madoguchi.forecasts.models import TrustedReportKey
+
+    keys = {code: set(found) for code, found in file_trusted_keys(path).keys.items()}
+    for code, key in TrustedReportKey.objects.filter(revoked_at__isnull=True).values_list(
+        "municipality_code", "public_key"
+    ):
+        keys.setdefault(code, set()).add(key)
+    return TrustedKeys({code: frozenset(found) for code, found in keys.items()})
+
+
+def file_trusted_keys(path: Path | None = None) -> TrustedKeys:
     """The registry file (`MADOGUCHI_REPORT_TRUSTED_KEYS`); a missing file trusts nobody.
 
     Blank lines and `#` comments are ignored; a line that is not `CODE KEY` stops with the
@@ -123,7 +140,11 @@ def trusted_keys(path: Path | None = None) -> TrustedKeys:
         parts = text.split()
         if len(parts) != 2 or load_public_key(parts[1]) is None:
             raise KeyFileError(
-                f"{path} {number}行目: 「地方公共団体コード 公開鍵（base64）」の形ではありません。"
+                _(
+                    "%(path)s %(line)s行目: "
+                    "「地方公共団体コード 公開鍵（base64）」の形ではありません。"
+                )
+                % {"path": path, "line": number}
             )
         keys.setdefault(parts[0], set()).add(parts[1])
     return TrustedKeys({code: frozenset(found) for code, found in keys.items()})
@@ -133,8 +154,8 @@ def register_public_key(code: str, public_key: str, path: Path | None = None) ->
     """Append `CODE KEY` to the registry unless it is there; True when added."""
     path = Path(path or settings.MADOGUCHI_REPORT_TRUSTED_KEYS)
     if load_public_key(public_key) is None:
-        raise KeyFileError("公開鍵が Ed25519 の公開鍵（base64、32バイト）ではありません。")
-    if public_key in trusted_keys(path).for_code(code):
+        raise KeyFileError(_("公開鍵が Ed25519 の公開鍵（base64、32バイト）ではありません。"))
+    if public_key in file_trusted_keys(path).for_code(code):
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as file:

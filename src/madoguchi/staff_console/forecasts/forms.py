@@ -120,3 +120,25 @@ class ReportUploadForm(RefusesIndividualNumbers, forms.Form):
         widget=forms.FileInput(attrs={"accept": ".json,.csv,application/json,text/csv"}),
         error_messages={"required": _("ファイルを選んでください。")},
     )
+
+
+class TrustedKeyForm(RefusesIndividualNumbers, forms.Form):
+    """A municipality's public key the roll-up is to trust (`forecasts.report_keys`)."""
+
+    municipality_code = forms.CharField(
+        label=_("地方公共団体コード（6桁）"),
+        max_length=6,
+        error_messages={"required": _("地方公共団体コードを入力してください。")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    public_key = forms.CharField(
+        label=_("公開鍵（base64）"),
+        max_length=64,
+        error_messages={"required": _("公開鍵を入力してください。")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    note = forms.CharField(
+        label=_("確かめた方法（任意）"),
+        max_length=200,
+        required=False,
+    )

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
-from madoguchi.forecasts import report_signing
+from madoguchi.forecasts import report_keys, report_signing
+from madoguchi.forecasts.models import TrustedReportKey
 from madoguchi.forecasts.report import build_report, signed_document, to_csv, to_json
-from madoguchi.forecasts.report_import import ReportRefused, import_report
+from madoguchi.forecasts.report_import import ReportRefused, import_report, too_large
 from madoguchi.forecasts.rollup import SOURCE_LABELS, Rollup, build_rollup, rollup_csv
 from madoguchi.offices.models import MunicipalityClass
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console import charts
-from madoguchi.staff_console.forecasts.forms import ReportExportForm, ReportUploadForm
+from madoguchi.staff_console.forecasts.forms import (
+    ReportExportForm,
+    ReportUploadForm,
+    TrustedKeyForm,
+)
 
 COLORS = ("#0b5394", "#e69138")
 MAX_REPORT_UPLOAD = 2_000_000
@@ -155,7 +163,7 @@ def rollup_import(request: HttpRequest) -> HttpResponse:
         return _rollup_page(
             request,
             form,
-            refusal="ファイルが大きすぎます（2 MB まで）。自治体の報告書ではありません。",
+            refusal=too_large(),
             status=400,
         )
     try:
@@ -165,8 +173,75 @@ def rollup_import(request: HttpRequest) -> HttpResponse:
     except ReportRefused as refused:
         return _rollup_page(request, form, refusal=refused.message, status=400)
     stored = result.imported
-    outcome = (
-        f"{stored.municipality_name}（{stored.municipality_code}）の{stored.as_of:%Y-%m-%d}時点の"
-        + ("報告書を取り込みました。" if result.created else "報告書はすでに取り込まれています。")
-    )
+    names = {
+        "name": stored.municipality_name,
+        "code": stored.municipality_code,
+        "as_of": f"{stored.as_of:%Y-%m-%d}",
+    }
+    if result.created:
+        outcome = _("%(name)s（%(code)s）の%(as_of)s時点の報告書を取り込みました。") % names
+    else:
+        outcome = (
+            _("%(name)s（%(code)s）の%(as_of)s時点の報告書はすでに取り込まれています。") % names
+        )
     return _rollup_page(request, ReportUploadForm(), outcome=outcome)
+
+
+def _keys_page(
+    request: HttpRequest, form: TrustedKeyForm, *, refusal: str = "", status: int = 200
+) -> HttpResponse:
+    file_keys, file_error = report_keys.file_keys()
+    done = {
+        "added": _("公開鍵を登録しました。この鍵で署名された報告書を取り込めます。"),
+        "revoked": _("公開鍵を取り消しました。この鍵で署名された報告書はもう取り込めません。"),
+    }.get(request.GET.get("done", ""), "")
+    return render(
+        request,
+        "forecasts/report_keys.html",
+        {
+            "form": form,
+            "done": done,
+            "refusal": refusal,
+            "keys": TrustedReportKey.objects.select_related("added_by", "revoked_by"),
+            "file_keys": file_keys,
+            "file_error": file_error,
+            "trusted_file": settings.MADOGUCHI_REPORT_TRUSTED_KEYS,
+        },
+        status=status,
+    )
+
+
+@staff_view(Action.ROLLUP)
+def rollup_keys(request: HttpRequest) -> HttpResponse:
+    """The trusted report keys: listed, added (POST), each revocable (`rollup_key_revoke`)."""
+    if request.method != "POST":
+        return _keys_page(request, TrustedKeyForm())
+    form = TrustedKeyForm(request.POST)
+    if not form.is_valid():
+        return _keys_page(request, form, status=400)
+    try:
+        report_keys.trust_key(
+            form.cleaned_data["municipality_code"],
+            form.cleaned_data["public_key"],
+            note=form.cleaned_data["note"],
+            by=request.user,  # type: ignore[arg-type]
+            actor=Actor.staff(request.user),
+        )
+    except report_keys.KeyRefused as refused:
+        form.add_error(None, refused.message)
+        return _keys_page(request, form, status=400)
+    return redirect(f"{reverse('forecasts:rollup_keys')}?done=added")
+
+
+@require_POST
+@staff_view(Action.ROLLUP)
+def rollup_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    try:
+        report_keys.revoke_key(
+            key_id,
+            by=request.user,  # type: ignore[arg-type]
+            actor=Actor.staff(request.user),
+        )
+    except report_keys.KeyRefused as refused:
+        return _keys_page(request, TrustedKeyForm(), refusal=refused.message, status=400)
+    return redirect(f"{reverse('forecasts:rollup_keys')}?done=revoked")

@@ -16,4 +16,10 @@ urlpatterns = [
     path("rollup/", report_views.rollup, name="rollup"),
     path("rollup/rollup.csv", report_views.rollup_export, name="rollup_csv"),
     path("rollup/import/", report_views.rollup_import, name="rollup_import"),
+    path("rollup/keys/", report_views.rollup_keys, name="rollup_keys"),
+    path(
+        "rollup/keys/<int:key_id>/revoke/",
+        report_views.rollup_key_revoke,
+        name="rollup_key_revoke",
+    ),
 ]
