@@ -1,5 +1,5 @@
-"""The staff side's test personas: one municipality with two sites, its staff in every role,
-accounts that must see nothing, and a second municipality with its own site and staff.
+"""The staff side's test personas: three municipalities — the home one with two sites, two
+others with one site each — with staff in every role in each, and accounts that must see nothing.
 
 `world()` builds them (fixture `personas` in tests/conftest.py). Names and passwords are
 fixed so browser tests can sign in as a persona too.
@@ -27,13 +27,18 @@ tests/issuance/factories.py, the residents' `city` in tests/resident_site/factor
 FOREIGN_CODE = "999997"
 FOREIGN_NAME = "あおば町"
 """The second municipality: its own site and staff, that the home staff must never see."""
+THIRD_CODE = "203009"
+THIRD_NAME = "さくら村"
+"""The third municipality: its own site and staff; no municipality's staff see another's."""
+MUNICIPALITIES = ("home", "foreign", "third")
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Persona:
-    """Who signs in: a role, a municipality ("home", "foreign" or None) and assigned sites."""
+    """Who signs in: a role, a municipality ("home", "foreign", "third" or None) and assigned
+    sites."""
 
     name: str
     role: str
@@ -55,21 +60,35 @@ PERSONAS = (
     # Accounts without a municipality see nothing, even when sites are assigned to them.
     Persona("superuser_nowhere", Role.ADMINISTRATOR, None, ("a",), superuser=True),
     Persona("manager_nowhere", Role.MANAGER, None, ("a",)),
-    # The second municipality's staff; the official is (wrongly) also assigned site A.
+    # The second municipality's staff in every role; the official is (wrongly) also assigned
+    # site A, the contractor site D: an assignment never reaches past the own municipality.
     Persona("foreign_official", Role.OFFICIAL, "foreign", ("c", "a")),
+    Persona("foreign_contractor", Role.CONTRACTOR, "foreign", ("c", "d")),
     Persona("foreign_manager", Role.MANAGER, "foreign"),
+    Persona("foreign_auditor", Role.AUDITOR, "foreign"),
+    Persona("foreign_administrator", Role.ADMINISTRATOR, "foreign"),
+    Persona("foreign_rollup", Role.ROLLUP, "foreign"),
+    # The third municipality's staff in every role; its official is (wrongly) assigned site C.
+    Persona("third_official", Role.OFFICIAL, "third", ("d", "c")),
+    Persona("third_contractor", Role.CONTRACTOR, "third", ("d",)),
+    Persona("third_manager", Role.MANAGER, "third"),
+    Persona("third_auditor", Role.AUDITOR, "third"),
+    Persona("third_administrator", Role.ADMINISTRATOR, "third"),
+    Persona("third_rollup", Role.ROLLUP, "third"),
 )
 BY_NAME = {persona.name: persona for persona in PERSONAS}
 
-TARGETS = ("a", "b", "c")
+TARGETS = ("a", "b", "c", "d")
 """Site A (assigned to the home official and contractor), site B (same municipality, nobody
-assigned), site C (the second municipality)."""
+assigned), site C (the second municipality), site D (the third)."""
+OWNER_OF_TARGET = {"a": "home", "b": "home", "c": "foreign", "d": "third"}
 
 
 @dataclass
 class World:
     home: Municipality
     foreign: Municipality
+    third: Municipality
     sites: dict[str, Site]
     pickup: Procedure
     renewal: Procedure
@@ -82,24 +101,35 @@ class World:
         return self.sites[key].municipality
 
     def persona_municipality(self, persona: Persona) -> Municipality | None:
-        return {"home": self.home, "foreign": self.foreign, None: None}[persona.municipality]
+        return self.by_key(persona.municipality)
+
+    def by_key(self, key: str | None) -> Municipality | None:
+        return {"home": self.home, "foreign": self.foreign, "third": self.third, None: None}[key]
+
+    @property
+    def municipalities(self) -> tuple[Municipality, Municipality, Municipality]:
+        return (self.home, self.foreign, self.third)
 
 
 def world() -> World:
-    """Both municipalities, three sites offering card pick-up and certificate renewal on
+    """The three municipalities, four sites offering card pick-up and certificate renewal on
     weekdays 8:30–17:15, and one account per persona."""
     home = offices.municipality()
     foreign = offices.municipality(code=FOREIGN_CODE, name=FOREIGN_NAME)
+    third = offices.municipality(code=THIRD_CODE, name=THIRD_NAME)
     pickup = offices.procedure("card_pickup")
     renewal = offices.procedure("cert_renewal")
     sites = {
         "a": offices.site(home, name="みどり本庁舎"),
         "b": offices.site(home, name="みどり北支所"),
         "c": offices.site(foreign, name="あおば町役場"),
+        "d": offices.site(third, name="さくら村役場"),
     }
     for site in sites.values():
         site.procedures.set([pickup, renewal])
-    built = World(home=home, foreign=foreign, sites=sites, pickup=pickup, renewal=renewal)
+    built = World(
+        home=home, foreign=foreign, third=third, sites=sites, pickup=pickup, renewal=renewal
+    )
     for persona in PERSONAS:
         user = StaffUser.objects.create_user(
             persona.name,

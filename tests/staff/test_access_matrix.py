@@ -1,6 +1,7 @@
 """The generated access matrix: every persona × every staff URL and action × site A (the home
 official's and contractor's own site) / site B (another site of the same municipality) / site C
-(another municipality).
+(the second municipality's) / site D (the third's). Each of the three municipalities has staff
+in every role, so every role of each acts on the others' objects and must be refused.
 
 The expected answer is read from the table in docs/access.md — not from the code — and the
 code's table must say the same. Every staff URL of the URLconf must have an entry here (a new
@@ -114,7 +115,7 @@ def expected(persona: p.Persona, action: str, target: str | None) -> bool:
         return False
     if target is None:
         return True
-    target_municipality = "foreign" if target == "c" else "home"
+    target_municipality = p.OWNER_OF_TARGET[target]
     if target_municipality != persona.municipality:
         return False
     if scope == "site" and role in (Role.OFFICIAL, Role.CONTRACTOR):
@@ -593,7 +594,7 @@ def upload_form(ctx: Ctx) -> Case:
 
 def _own_only(ctx: Ctx, changed: Callable[[Municipality], bool]) -> Callable[[HttpResponse], bool]:
     mine = ctx.mine
-    others = [m for m in (ctx.world.home, ctx.world.foreign) if m != mine]
+    others = [m for m in ctx.world.municipalities if m != mine]
 
     def happened(response: HttpResponse) -> bool:
         if any(changed(other) for other in others):
@@ -633,7 +634,7 @@ def upload_applications(ctx: Ctx) -> Case:
 
 def advance(step: str, before: str, after: str) -> Callable[[Ctx], Case]:
     def build(ctx: Ctx) -> Case:
-        for owner in (ctx.world.home, ctx.world.foreign):
+        for owner in ctx.world.municipalities:
             cards.card(owner, status=before)
         return Case(
             "/staff/issuance/advance/",
@@ -645,7 +646,7 @@ def advance(step: str, before: str, after: str) -> Callable[[Ctx], Case]:
 
 
 def issue(ctx: Ctx) -> Case:
-    for key in ("a", "c"):
+    for key in ("a", "c", "d"):
         owner = ctx.world.municipality_of(key)
         cards.card(owner, status=CardStatus.SETUP_DONE)
         later = VISIT_DAY + dt.timedelta(days=2)  # seats after "now" on the day
@@ -661,7 +662,7 @@ def remind(ctx: Ctx) -> Case:
     from madoguchi.core import clock
 
     long_ago = clock.now() - dt.timedelta(days=400)
-    for key in ("a", "c"):
+    for key in ("a", "c", "d"):
         owner = ctx.world.municipality_of(key)
         cards.card(owner, status=CardStatus.NOTICE_ISSUED, notice_issued_at=long_ago)
         later = VISIT_DAY + dt.timedelta(days=2)
@@ -719,7 +720,7 @@ def upload_register(ctx: Ctx) -> Case:
 
 def rollup_page(ctx: Ctx) -> Case:
     """The roll-up shows every municipality of the deployment (aggregates only)."""
-    names = (ctx.world.home.name, ctx.world.foreign.name)
+    names = tuple(m.name for m in ctx.world.municipalities)
     return Case(
         "/staff/planning/rollup/",
         lambda r: r.status_code == 200 and all(n in r.content.decode() for n in names),
@@ -727,7 +728,7 @@ def rollup_page(ctx: Ctx) -> Case:
 
 
 def rollup_csv(ctx: Ctx) -> Case:
-    names = (ctx.world.home.name, ctx.world.foreign.name)
+    names = tuple(m.name for m in ctx.world.municipalities)
 
     def shown(r: HttpResponse) -> bool:
         text = r.content.decode("utf-8-sig") if r.status_code == 200 else ""
@@ -757,6 +758,44 @@ def rollup_import(ctx: Ctx) -> Case:
         "/staff/planning/rollup/import/",
         lambda r: ImportedReport.objects.filter(municipality_code=ROLLUP_CODE).exists(),
         {"file": upload},
+    )
+
+
+def rollup_keys_page(ctx: Ctx) -> Case:
+    return Case(
+        "/staff/planning/rollup/keys/",
+        lambda r: r.status_code == 200 and "鍵を登録する" in r.content.decode(),
+    )
+
+
+def _a_public_key() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from madoguchi.forecasts import report_signing
+
+    return report_signing.public_key_text(Ed25519PrivateKey.generate().public_key())
+
+
+def rollup_key_add(ctx: Ctx) -> Case:
+    from madoguchi.forecasts.models import TrustedReportKey
+
+    key = _a_public_key()
+    return Case(
+        "/staff/planning/rollup/keys/",
+        lambda r: TrustedReportKey.objects.filter(public_key=key).exists(),
+        {"municipality_code": ROLLUP_CODE, "public_key": key, "note": ""},
+    )
+
+
+def rollup_key_revoke(ctx: Ctx) -> Case:
+    from madoguchi.forecasts import report_keys
+    from madoguchi.forecasts.models import TrustedReportKey
+
+    key = report_keys.trust_key(ROLLUP_CODE, _a_public_key(), by=None, actor=SYSTEM)
+    return Case(
+        f"/staff/planning/rollup/keys/{key.pk}/revoke/",
+        lambda r: TrustedReportKey.objects.filter(pk=key.pk, revoked_at__isnull=False).exists(),
+        {},
     )
 
 
@@ -954,6 +993,9 @@ MATRIX: tuple[Entry, ...] = (
     Entry("forecasts:rollup", "", A.ROLLUP, OWN, "get", rollup_page),
     Entry("forecasts:rollup_csv", "", A.ROLLUP, OWN, "get", rollup_csv),
     Entry("forecasts:rollup_import", "", A.ROLLUP, OWN, "post", rollup_import),
+    Entry("forecasts:rollup_keys", "list", A.ROLLUP, OWN, "get", rollup_keys_page),
+    Entry("forecasts:rollup_keys", "add", A.ROLLUP, OWN, "post", rollup_key_add),
+    Entry("forecasts:rollup_key_revoke", "", A.ROLLUP, OWN, "post", rollup_key_revoke),
 )
 
 
@@ -1098,8 +1140,15 @@ def _refused(
     outcome.check(not happened(), persona, "refused but the effect happened")
 
 
-def test_personas_cover_every_role_and_both_municipalities() -> None:
-    roles = {persona.role for persona in p.PERSONAS if not persona.superuser}
-    assert roles == set(Role.values)
-    assert {persona.municipality for persona in p.PERSONAS} == {"home", "foreign", None}
+def test_personas_cover_every_role_in_each_of_three_municipalities() -> None:
+    for municipality in p.MUNICIPALITIES:
+        roles = {
+            persona.role
+            for persona in p.PERSONAS
+            if persona.municipality == municipality and not persona.superuser
+        }
+        assert roles == set(Role.values), municipality
+    assert {persona.municipality for persona in p.PERSONAS} == {*p.MUNICIPALITIES, None}
+    assert set(p.OWNER_OF_TARGET.values()) == set(p.MUNICIPALITIES)
+    assert set(p.TARGETS) == set(p.OWNER_OF_TARGET)
     assert re.search(r"\| hand_over \| site \|", DOCS.read_text(encoding="utf-8"))
