@@ -150,6 +150,8 @@ def _value(name: str, parameter: str, town: Town) -> str:
         "ticket_id": town.ticket.pk,
         "device_id": town.kiosk.pk,
         "action": "recall",
+        # a trusted report key is the deployment's roll-up's, no municipality's (POST only)
+        "key_id": 1,
     }
     if parameter not in values:
         pytest.fail(f"{name}: no value for the parameter {parameter!r} — add one here")
