@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forecasts', '0010_kept_report'),
+        ('forecasts', '0011_policy_setup_deadline'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
