@@ -12,7 +12,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from madoguchi.core import clock
+from madoguchi.demo import city as demo_city
 from madoguchi.demo.city import build_demo_city
+from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Site, SiteKind
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import StaffUser
@@ -90,3 +92,32 @@ def test_the_demo_command_prints_where_to_look(at_ten: object) -> None:
     assert "当日の整理券 7 枚" in printed
     # The sample numbers to try booking with carry the notice's own name (one name everywhere).
     assert "  交付通知書番号 " in printed and "予約番号" not in printed
+
+
+def test_a_site_that_opens_later_today_has_its_bookings_but_no_queue_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The temporary counter opens at 16:00 on weekdays: at 10:00 nobody is called there (its
+    counters are not staffed yet) and no walk-in ticket is invented for it."""
+    day = dt.date(2027, 5, 13)  # a Thursday
+    # the counter's months come from the forecast (tests/demo/test_demo_capacity.py); here
+    # they only need to hold the day
+    monkeypatch.setattr(
+        demo_city,
+        "temporary_counter_window",
+        lambda municipality, *, today: (
+            today - dt.timedelta(days=30),
+            today + dt.timedelta(days=30),
+        ),
+    )
+    with frozen_at(clock.at(day, dt.time(10, 0))):
+        summary = build_demo_city(residents=50, seed=3, today=day)
+        temporary = Site.objects.get(kind=SiteKind.TEMPORARY)
+        periods = SiteCalendar.load(temporary).day(day).periods
+        assert periods and min(p.starts_at for p in periods) == clock.at(day, dt.time(16, 0))
+        assert not QueueTicket.objects.filter(site=temporary).exists()
+        (entry,) = [d for d in summary.today if d.site == temporary]
+        assert entry.tickets == 0 and entry.at_counters == 0
+        assert any("16:00に開きます" in note for note in entry.notes)
+        main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
+        assert QueueTicket.objects.filter(site=main, business_day=day).exists()

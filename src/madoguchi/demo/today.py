@@ -6,7 +6,9 @@ checked in; walk-in tickets taken on phones and at the kiosk; counters calling a
 the day view, the calling page, the hand-over screen and the waiting-room display all show a
 real day on first login. What the clock allows decides what exists: nothing is booked in the
 past, no ticket is taken after the site's last period (the services refuse it, and the demo
-says so). Idempotent: a site that already has today's demo visitors is left as it is.
+says so), and a site that opens later today (the temporary counter's evening session) has its
+bookings but no walk-ins and no calls yet (the demo says when it opens). Idempotent: a site
+that already has today's demo visitors is left as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Counter, Municipality, Procedure, ProcedureCode, Site
 from madoguchi.reservations import services as reservations
 from madoguchi.reservations.models import Channel, Reservation, Slot
@@ -83,10 +86,22 @@ def load_demo_day(*, municipality: Municipality, seed: int) -> list[SiteDay]:
             days.append(day)
             continue
         _book(day, slots, rng, actor)
-        _walk_ins(day, rng, actor)
-        _call(day, actor)
+        opens_at = _opens_at(site, today)
+        if opens_at is not None and opens_at > clock.now():
+            day.notes.append(
+                f"{clock.to_jst(opens_at):%H:%M}に開きます（受付待ちの番号と呼出しはまだありません）"
+            )
+        else:
+            _walk_ins(day, rng, actor)
+            _call(day, actor)
         days.append(day)
     return days
+
+
+def _opens_at(site: Site, day: dt.date) -> dt.datetime | None:
+    """When `site`'s first period of `day` starts (None when it has none)."""
+    periods = SiteCalendar.load(site).day(day).periods
+    return min((p.starts_at for p in periods), default=None)
 
 
 def _book(day: SiteDay, slots: list[Slot], rng: random.Random, actor: Actor) -> None:
