@@ -119,9 +119,10 @@ def test_a_procedure_shared_with_another_municipality_is_changed_by_the_operator
 def test_a_municipality_alone_on_its_deployment_changes_its_procedures(
     personas: p.World,
 ) -> None:
-    personas.sites["c"].delete()
-    personas.foreign.staff.all().delete()
-    personas.foreign.delete()
+    for key, other in (("c", personas.foreign), ("d", personas.third)):
+        personas.sites[key].delete()
+        other.staff.all().delete()
+        other.delete()
     path = f"/admin/offices/procedure/{personas.pickup.pk}/change/"
     _status, page = admin_page(personas, "superuser", path)
     assert 'name="name"' in page
