@@ -31,12 +31,12 @@ import datetime as dt
 import math
 import os
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from children import django_on_throwaway_sqlite
 from smoke import SMOKE, finish, size
 
 DAY = dt.date(2026, 6, 9)  # a Tuesday without a holiday
@@ -284,17 +284,9 @@ def main() -> None:
     loads = [float(x) for x in args.loads.split(",")]
     closes = size(CLOSES, OPENS + 150)
 
-    data_dir = tempfile.mkdtemp(prefix="madoguchi-bench-estimate-")
-    os.environ["MADOGUCHI_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "madoguchi.settings"
-    import django
-
-    django.setup()
+    django_on_throwaway_sqlite("madoguchi-bench-estimate-")
     import time_machine
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
     began = time.perf_counter()
     rows = []
     run = 0

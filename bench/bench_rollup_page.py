@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 
-from children import signed_in_client
+from children import django_on_throwaway_sqlite, signed_in_client
 from smoke import finish, size
 
 
@@ -29,22 +28,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=size(7, 2))
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="madoguchi-bench-rollup-")
-    os.environ["MADOGUCHI_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "madoguchi.settings"
-    os.environ["MADOGUCHI_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on_throwaway_sqlite("madoguchi-bench-rollup-")
 
     from madoguchi.core import clock
     from madoguchi.demo.city import DEMO_CITIES, build_demo_city
     from madoguchi.forecasts.models import KeptReport
     from madoguchi.offices.models import Counter, Site
 
-    call_command("migrate", verbosity=0)
     for seed, city in enumerate(DEMO_CITIES[:2], start=1):
         build_demo_city(residents=args.residents, seed=seed, today=clock.today(), city=city)
     client = signed_in_client("demo-rollup")

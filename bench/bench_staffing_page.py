@@ -14,10 +14,9 @@ import argparse
 import io
 import os
 import statistics
-import tempfile
 import time
 
-from children import signed_in_client
+from children import django_on_throwaway_sqlite, signed_in_client
 from smoke import finish, size
 
 
@@ -27,20 +26,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=size(9, 2))
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="madoguchi-bench-staffing-")
-    os.environ["MADOGUCHI_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "madoguchi.settings"
-    os.environ["MADOGUCHI_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
+    django_on_throwaway_sqlite("madoguchi-bench-staffing-")
     from django.core.management import call_command
 
     from madoguchi.core import clock
     from madoguchi.demo.city import build_demo_city
 
-    call_command("migrate", verbosity=0)
     build_demo_city(residents=args.residents, seed=1, today=clock.today())
     client = signed_in_client("demo-manager")
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 
-from children import signed_in_client
+from children import django_on_throwaway_sqlite, signed_in_client
 from smoke import size
 
 
@@ -26,22 +25,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=size(5, 1))
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="madoguchi-bench-whatif-")
-    os.environ["MADOGUCHI_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "madoguchi.settings"
-    os.environ["MADOGUCHI_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on_throwaway_sqlite("madoguchi-bench-whatif-")
 
     from madoguchi.core import clock
     from madoguchi.demo.city import build_demo_city
     from madoguchi.forecasts.selectors import monthly_counter_hours, municipality_forecast
     from madoguchi.offices.models import Site, SiteKind
 
-    call_command("migrate", verbosity=0)
     today = clock.today()
     start = today.replace(day=1)
     summary = build_demo_city(residents=args.residents, seed=1, today=today)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +51,24 @@ def on_fresh_postgres(suffix: str, run: Callable[[dict[str, str]], T]) -> T | No
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def django_on_throwaway_sqlite(prefix: str) -> str:
+    """Set Django up in this process on a new SQLite database in a temp dir (migrated; any
+    DATABASE_URL ignored), the way a page benchmark measures a single-machine deployment;
+    returns the data dir."""
+    data_dir = tempfile.mkdtemp(prefix=prefix)
+    os.environ["MADOGUCHI_DATA_DIR"] = data_dir
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "madoguchi.settings"
+    os.environ.setdefault("MADOGUCHI_ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return data_dir
 
 
 def signed_in_client(username: str, **client_options: Any) -> Any:
