@@ -258,12 +258,17 @@ def hold(want: Wanted, django_db_blocker: Any) -> Any:
 
 
 def release(django_db_blocker: Any) -> None:
-    """Roll the kept world back, if one is held."""
-    from django.db import transaction
+    """Roll the kept world back, if one is held. When the connection is no longer inside the
+    world's transaction, there is nothing left to roll back: once, in CI, a pytest-xdist
+    worker's session teardown found it already ended after its last test (a kept-world one)
+    had passed — the cause was not found; a world lost while tests still use it fails them."""
+    from django.db import connection, transaction
 
     while _held:
         held = _held.pop()
         with django_db_blocker.unblock():
+            if not connection.in_atomic_block:
+                continue
             transaction.set_rollback(True)
             held.outer.__exit__(None, None, None)
 
