@@ -510,3 +510,22 @@ def test_every_spelling_of_one_notice_number_counts_against_one_limit(
         for s in spellings
     ]
     assert statuses == [404, 404, 429]
+
+
+def test_a_second_booking_of_the_same_card_points_at_the_look_up(
+    city: factories.City, client: Client
+) -> None:
+    """The refusal says there is a booking already; the page links to where it can be seen,
+    changed or cancelled."""
+    factories.notice_card(city.municipality)
+    first = factories.slot(city.site, city.pickup)
+    assert confirm(client, first, pickup_post(first)).status_code == 302
+    second = factories.slot(city.site, city.pickup, time="11:00")
+
+    response = confirm(Client(), second, pickup_post(second))
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "すでにご予約があります" in html
+    assert 'href="/lookup/"' in html
+    assert Reservation.objects.count() == 1

@@ -418,12 +418,14 @@ def _identify_page(
     members: list[FamilyMemberForm],
     *,
     status: int = 200,
+    already_booked: bool = False,
 ) -> HttpResponse:
     return render(
         request,
         "resident_site/identify.html",
         {
             **context,
+            "already_booked": already_booked,
             "form": form,
             "members": members,
             "members_have_errors": any(member.errors for member in members),
@@ -535,7 +537,14 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
         return _slot_full(request, context, full, carry)
     except DomainError as error:
         _attach_service_error(form, error)
-        return _identify_page(request, context, form, members, status=error.status)
+        return _identify_page(
+            request,
+            context,
+            form,
+            members,
+            status=error.status,
+            already_booked=error.code == "already_booked",
+        )
     browser.used_token(token, booked[0].code)
     for reservation in booked:
         _remember(request, reservation.code, reservation.birth_date)
