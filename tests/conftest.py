@@ -355,7 +355,8 @@ def chromium() -> Iterator[Any]:
     # Playwright's sync API keeps an event loop running in this thread; the Django ORM calls
     # the tests make between browser steps are synchronous and safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright, pytest.MonkeyPatch.context() as patch:
+        _settle_after_actions(patch)
         browser = playwright.chromium.launch(
             executable_path=executable,
             args=[
@@ -370,6 +371,45 @@ def chromium() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+SETTLING_ACTIONS = (
+    "click",
+    "dblclick",
+    "tap",
+    "press",
+    "check",
+    "uncheck",
+    "set_checked",
+    "select_option",
+)
+"""Page and locator actions after which a test reads the page: each may submit a form."""
+
+
+def _settle_after_actions(patch: pytest.MonkeyPatch) -> None:
+    """Make every action that may submit a form return only once the page it led to is loaded.
+
+    Playwright's actions wait for a navigation they start to *commit*; the new document may
+    still be parsing when the action returns, so a read right after it (`count()`,
+    `all_inner_texts()`, a heading's text) can see an empty or half-built page — under load,
+    a test that passes on a quiet machine then fails. Waiting for the `load` state after each
+    action closes that gap for every test at once; when nothing navigated, the current
+    document is loaded already and the wait returns at once.
+    """
+    from playwright.sync_api import Locator, Page
+
+    def settling(action: Any, page_of: Any) -> Any:
+        @functools.wraps(action)
+        def act(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = action(self, *args, **kwargs)
+            page_of(self).wait_for_load_state()
+            return result
+
+        return act
+
+    for name in SETTLING_ACTIONS:
+        patch.setattr(Page, name, settling(getattr(Page, name), lambda page: page))
+        patch.setattr(Locator, name, settling(getattr(Locator, name), lambda locator: locator.page))
 
 
 @pytest.fixture
