@@ -16,13 +16,13 @@ from django.utils.translation import gettext
 from madoguchi.api.urls import INVALID_MESSAGE, NOT_FOUND_MESSAGE
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.selectors import NOT_FOUND_MESSAGE as NO_BOOKING
+from tests.offices.factories import OTHER_LANGUAGES, translated, translations_for
 from tests.reservations import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "no_rate_limits")]
 
 BIRTH = "1980-05-17"
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
-OTHER_LANGUAGES = [code for code in LANGUAGES if code != settings.LANGUAGE_CODE]
 SLOT_FULL = (
     "申し訳ありません。この時間の予約枠はいっぱいです。近い時間の空いている枠からお選びください。"
 )
@@ -41,17 +41,19 @@ def in_language(code: str, msgid: str) -> str:
     return text
 
 
+SITE = "Main office"
+PROCEDURE = "Card pick-up"
+
+
 def names(code: str) -> dict[str, str]:
-    return {"site": f"Main office [{code}]", "procedure": f"Card pick-up [{code}]"}
+    return {"site": translated(SITE, code), "procedure": translated(PROCEDURE, code)}
 
 
 @pytest.fixture
 def named(slot: Slot) -> Slot:
     """The slot's site and procedure named in every other offered language."""
-    slot.site.translations = {c: {"name": names(c)["site"]} for c in OTHER_LANGUAGES}
-    slot.site.save()
-    slot.procedure.translations = {c: {"name": names(c)["procedure"]} for c in OTHER_LANGUAGES}
-    slot.procedure.save()
+    translations_for(slot.site, name=SITE)
+    translations_for(slot.procedure, name=PROCEDURE)
     return slot
 
 

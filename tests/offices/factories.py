@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from django.conf import settings
 
 from madoguchi.offices.models import (
     Counter,
@@ -14,7 +17,43 @@ from madoguchi.offices.models import (
     Site,
     SiteKind,
     Terminal,
+    Translatable,
 )
+
+OTHER_LANGUAGES: tuple[str, ...] = tuple(
+    code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE
+)
+"""Every offered language but Japanese (the source language): the ones `translations` holds."""
+
+T = TypeVar("T", bound=Translatable)
+
+
+def translated(text: str, language: str) -> str:
+    """What `translations_for` gives a field in `language` for `text`: the text marked with the
+    language's code, so that a page or answer in the wrong language cannot pass for it."""
+    return f"{text} [{language}]"
+
+
+def translations_for(obj: T, /, **texts: str | Mapping[str, str]) -> T:
+    """Gives `obj` the fields of `texts` in other languages, checked as the admin checks them
+    (`clean_translations`), and saves it: a text given as a str in every offered language but
+    Japanese, as `translated(text, code)`; a ``{language: text}`` mapping in those languages only.
+
+    ``translations_for(site, name="Main office")`` names a site in every other language.
+    """
+    entries: dict[str, dict[str, str]] = {}
+    for field, text in texts.items():
+        per_language = (
+            {code: translated(text, code) for code in OTHER_LANGUAGES}
+            if isinstance(text, str)
+            else text
+        )
+        for code, value in per_language.items():
+            entries.setdefault(code, {})[field] = value
+    obj.translations = entries
+    obj.clean_translations()
+    obj.save()
+    return obj
 
 
 def municipality(**overrides: Any) -> Municipality:

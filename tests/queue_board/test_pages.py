@@ -12,6 +12,7 @@ from django.test import Client
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests.offices.factories import translations_for
 from tests.walkins.conftest import Hall, jst
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
@@ -143,11 +144,8 @@ def test_a_called_ticket_page_names_the_counter_and_site_in_the_pages_language(
     hall: Hall,
 ) -> None:
     """Counter and site names entered in the admin per language (`offices.Translatable`)."""
-    hall.counter_1.translations = {"en": {"name": "Counter 1"}}
-    hall.counter_1.full_clean()
-    hall.counter_1.save()
-    hall.site.translations = {"en": {"name": "City Hall"}}
-    hall.site.save()
+    translations_for(hall.counter_1, name={"en": "Counter 1"})
+    translations_for(hall.site, name={"en": "City Hall"})
     (mine,) = issue(hall, 1)
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
     english = Client()

@@ -18,6 +18,7 @@ from madoguchi.core.languages import PACKAGE_DIR, RESIDENT_SOURCES
 from madoguchi.offices.models import Procedure
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.visit import documents_to_bring
+from tests.offices.factories import translations_for
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY, birth_fields
 from tests.resident_site.test_visit_ics_mail import body_of, subject_of
@@ -47,18 +48,14 @@ JAPANESE_PROCEDURE = "マイナンバーカードの受け取り"
 
 def _translated_city(city: factories.City) -> factories.City:
     city.site.access_notes = "みどり駅から徒歩5分"
-    city.site.translations = {
-        code: {"name": says["site"], "address": says["address"], "access_notes": says["notes"]}
-        for code, says in NAMES.items()
-    }
-    city.site.full_clean()
-    city.site.save()
-    city.pickup.translations = {
-        code: {"name": says["procedure"], "documents": says["documents"]}
-        for code, says in NAMES.items()
-    }
-    city.pickup.full_clean()
-    city.pickup.save()
+
+    def each(key: str) -> dict[str, str]:
+        return {code: says[key] for code, says in NAMES.items()}
+
+    translations_for(
+        city.site, name=each("site"), address=each("address"), access_notes=each("notes")
+    )
+    translations_for(city.pickup, name=each("procedure"), documents=each("documents"))
     return city
 
 

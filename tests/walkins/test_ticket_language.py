@@ -18,6 +18,7 @@ from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
 from madoguchi.walkins.models import QueueDay, QueueTicket, TicketChannel
 from madoguchi.walkins.services import issue_ticket
 from tests.frozen_clock import HALL_NOW
+from tests.offices.factories import OTHER_LANGUAGES, translated, translations_for
 from tests.walkins.conftest import Hall, jst
 from tests.walkins.factories import kiosk_cookie
 
@@ -27,7 +28,6 @@ pytestmark = [
     pytest.mark.usefixtures("frozen"),
 ]
 
-OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 WAITING_MSGID = "お待ちください"
 
 
@@ -36,17 +36,19 @@ def no_rate_limits(settings: Any) -> None:
     settings.MADOGUCHI_RATE_LIMITS = {}
 
 
+SITE = "Main office"
+PROCEDURE = "Certificate renewal"
+
+
 def _names(code: str) -> dict[str, str]:
-    return {"site": f"Main office [{code}]", "procedure": f"Certificate renewal [{code}]"}
+    return {"site": translated(SITE, code), "procedure": translated(PROCEDURE, code)}
 
 
 @pytest.fixture
 def named_hall(hall: Hall) -> Hall:
     """The hall with its site and procedure named in every offered language."""
-    hall.site.translations = {c: {"name": _names(c)["site"]} for c in OTHER_LANGUAGES}
-    hall.site.save()
-    hall.cert_renewal.translations = {c: {"name": _names(c)["procedure"]} for c in OTHER_LANGUAGES}
-    hall.cert_renewal.save()
+    translations_for(hall.site, name=SITE)
+    translations_for(hall.cert_renewal, name=PROCEDURE)
     return hall
 
 
