@@ -214,6 +214,10 @@ class IssuanceAssumptions:
     - `production_lead_months`: cards are taken as produced this many months before their
       handover, the `produced` points bounding it from below (0: the same month — the national
       table; a sensitivity only, no figure gives it).
+    - `stay_limited_cards_millions`: foreign residents' cards whose validity ends with their
+      period of stay (every status but permanent and special permanent residents), held at any
+      time; each such card reaches its expiry once every `period_of_stay_years` and is renewed
+      then (0: none — the synthetic registers, whose residents have no status of residence).
     """
 
     applications_at_first_point: float = 9.42e6
@@ -238,6 +242,8 @@ class IssuanceAssumptions:
     attrition_per_year: float = 0.012
     death_rates_per_100k: tuple[float, ...] | None = None
     production_lead_months: int = 0
+    stay_limited_cards_millions: float = 0.0
+    period_of_stay_years: float = 2.0
 
 
 MINORS_BELOW_RATE_2021: Final = (0.20, 0.283)
@@ -248,15 +254,137 @@ all ages had 28.3% (MIC's figures by age, as reported then) — minors' uptake w
 NATIONAL_ASSUMPTIONS: Final = IssuanceAssumptions(
     minor_uptake={dt.date(2016, 1, 1): 0.6, dt.date(2021, 4, 1): 0.9},
 )
-"""The national table's assumptions without the mortality (docs/national-renewals.md): minors'
-uptake from the published figures by age (below 0.71 of the average until April 2021,
-:data:`MINORS_BELOW_RATE_2021`; the 0-4 band at 0.76 of the average in July 2023, the lowest).
-:func:`national_assumptions` adds the holders' deaths read from the published tables."""
+"""The base of the national table's assumptions (docs/national-renewals.md): minors' uptake
+below 0.71 of the average until April 2021 (:data:`MINORS_BELOW_RATE_2021`); the 0.9 from April
+2021 is the earlier guess, kept as the control — :func:`national_assumptions` replaces it by the
+least the published 2023 rates allow and adds the holders' deaths and the foreign residents'
+stay-limited cards read from docs/data."""
+
+
+MINORS_HELD_AT_LEAST_2023: Final = (dt.date(2023, 7, 31), 0.652)
+"""Published for 31 July 2023 (MIC's holding rates by age, as reported then): the 0-4 band held
+cards at 54.1 % (the lowest), 80+ at 65.2 % (the next lowest), 75-79 at 81.7 % (the highest),
+all ages 71.0 % — so every band from 5-9 to 75-79, the minors' 5-9, 10-14 and 15-19 among them,
+held at least 65.2 %. :func:`minors_uptake_from_2023_rates` takes the under-20s' uptake from
+April 2021 on as the smallest that meets it."""
+
+UPTAKE_FROM_2021: Final = dt.date(2021, 4, 1)
+"""The month from which the under-20s' uptake is the one the 2023 rates give: the published
+rates of April 2021 bound the uptake before it (:data:`MINORS_BELOW_RATE_2021`)."""
+
+FOREIGN_RESIDENTS_FILE: Final = "foreign-residents.csv"
+"""Foreign residents holding a card and residents by status (docs/data, each row its source)."""
+
+
+def read_foreign_residents(path: Path) -> dict[str, float]:
+    """The figures of `foreign-residents.csv` by name."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return {r["figure"]: float(r["value"]) for r in csv.DictReader(f)}
+
+
+def stay_limited_cards(figures: Mapping[str, float]) -> float:
+    """Foreign residents' cards whose validity ends with the period of stay, millions: the
+    holders, times the share of foreign residents who are neither permanent nor special
+    permanent residents (their cards run like everyone's) — the same holding rate taken for
+    every status, as no holding figure by status was found."""
+    residents = figures["foreign_residents"]
+    limited = residents - figures["permanent_residents"] - figures["special_permanent_residents"]
+    return figures["foreign_card_holders"] * limited / residents / 1e6
+
+
+def holding_rate_by_band(
+    points: Sequence[IssuancePoint], on: dt.date, *, assumptions: IssuanceAssumptions
+) -> npt.NDArray[np.float64]:
+    """Cards held on `on` per resident, by 5-year age band (the band reached by then), from the
+    reconstructed issues: each month's issues age with their holders (ages uniform within the
+    band at issue), and an under-20's 5-year card issued more than five years before is gone
+    (its renewal is among the later issues). With `death_rates_per_100k` the holders who died
+    since are taken out (:func:`survival_by_band` over the whole years passed); the denominators
+    are :data:`POPULATION_BY_BAND_MILLIONS`."""
+    monthly = reconstruct_monthly_issues(points, until=on.replace(day=1), assumptions=assumptions)
+    by_band = issues_by_band(monthly, assumptions=assumptions)
+    count = len(POPULATION_BY_BAND_MILLIONS)
+    minor_bands = ADULT_AGE_BEFORE // AGE_BAND_YEARS
+    now = _month(on) + on.day / 31
+    held = np.zeros(count)
+    starts = np.arange(count) * AGE_BAND_YEARS
+    ends = (starts + AGE_BAND_YEARS).astype(np.float64)
+    ends[-1] = np.inf  # the open top band
+    rates = assumptions.death_rates_per_100k
+    for m, issues in enumerate(by_band):
+        years = (now - m - 0.5) / 12
+        if rates is not None:
+            issues = issues * survival_by_band(round(years), rates)
+        for band in range(count):
+            if issues[band] == 0 or (band < minor_bands and years > MINOR_CARD_YEARS):
+                continue
+            low = band * AGE_BAND_YEARS + years
+            overlap = np.clip(
+                np.minimum(low + AGE_BAND_YEARS, ends) - np.maximum(low, starts), 0, None
+            )
+            held += issues[band] * overlap / AGE_BAND_YEARS
+    rate: npt.NDArray[np.float64] = held / (np.asarray(POPULATION_BY_BAND_MILLIONS) * 1e6)
+    return rate
+
+
+def minors_uptake_from_2023_rates(
+    points: Sequence[IssuancePoint], *, base: IssuanceAssumptions = NATIONAL_ASSUMPTIONS
+) -> float:
+    """The smallest under-20s' uptake from April 2021 on (to 0.01) with which the 5-9, 10-14
+    and 15-19 bands hold at least the published share on 31 July 2023
+    (:data:`MINORS_HELD_AT_LEAST_2023`); the uptake before April 2021 stays `base`'s.
+    Raises ValueError when even 3.0 does not reach it."""
+    on, least = MINORS_HELD_AT_LEAST_2023
+    before = {d: u for d, u in base.minor_uptake.items() if d < UPTAKE_FROM_2021}
+
+    def lowest_minor_rate(uptake: float) -> float:
+        trial = replace(base, minor_uptake={**before, UPTAKE_FROM_2021: uptake})
+        rates = holding_rate_by_band(points, on, assumptions=trial)
+        return float(rates[1 : ADULT_AGE_BEFORE // AGE_BAND_YEARS].min())
+
+    low, high = 0.0, 3.0
+    if lowest_minor_rate(high) < least:
+        raise ValueError("no under-20s' uptake up to 3.0 meets the published 2023 rates")
+    while high - low > 0.005:
+        middle = (low + high) / 2
+        if lowest_minor_rate(middle) >= least:
+            high = middle
+        else:
+            low = middle
+    return float(np.ceil(high * 100) / 100)
+
+
+def read_points(path: Path) -> list[IssuancePoint]:
+    """The rows of one of the `docs/data/national-card-*.csv` files."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            IssuancePoint(dt.date.fromisoformat(r["date"]), float(r["figure"]), r["kind"])
+            for r in csv.DictReader(f)
+        ]
+
+
+HANDOVER_FILES: Final = (
+    "national-card-issuance-points.csv",
+    "national-card-issuance-more-points.csv",
+)
+"""The published cumulative handovers (and held cards) the table reconstructs from."""
 
 
 def national_assumptions(data_dir: Path) -> IssuanceAssumptions:
-    """:data:`NATIONAL_ASSUMPTIONS` with the death rates read from `data_dir` (docs/data)."""
-    return replace(NATIONAL_ASSUMPTIONS, death_rates_per_100k=read_death_rates(data_dir))
+    """:data:`NATIONAL_ASSUMPTIONS` with what `data_dir` (docs/data) gives: the death rates, the
+    under-20s' uptake from April 2021 on that the published 2023 rates by age require, and the
+    foreign residents' cards that end with the period of stay."""
+    points = [p for name in HANDOVER_FILES for p in read_points(data_dir / name)]
+    before = {d: u for d, u in NATIONAL_ASSUMPTIONS.minor_uptake.items() if d < UPTAKE_FROM_2021}
+    uptake = minors_uptake_from_2023_rates(points)
+    return replace(
+        NATIONAL_ASSUMPTIONS,
+        death_rates_per_100k=read_death_rates(data_dir),
+        minor_uptake={**before, UPTAKE_FROM_2021: uptake},
+        stay_limited_cards_millions=stay_limited_cards(
+            read_foreign_residents(data_dir / FOREIGN_RESIDENTS_FILE)
+        ),
+    )
 
 
 def survival_by_band(years: int, death_rates_per_100k: Sequence[float]) -> npt.NDArray[np.float64]:
@@ -478,7 +606,14 @@ def renewals_in_periods(
         cards = per_day(by_band * card_alive)
         certs = per_day(by_band * survival_by_band(CERT_YEARS, a.death_rates_per_100k))
     out = []
+    # foreign residents' cards ending with the period of stay: evenly over the days
+    stay_per_day = a.stay_limited_cards_millions / a.period_of_stay_years / 365.25
     for start, end in periods:
         lo, hi = day_number(start) - first_day, day_number(end) - first_day
-        out.append((float(cards[lo:hi, CARD].sum() / 1e6), float(certs[lo:hi, CERT].sum() / 1e6)))
+        out.append(
+            (
+                float(cards[lo:hi, CARD].sum() / 1e6) + stay_per_day * (hi - lo),
+                float(certs[lo:hi, CERT].sum() / 1e6),
+            )
+        )
     return out
