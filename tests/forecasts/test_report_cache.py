@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +155,43 @@ def test_the_municipalitys_name_changed_is_in_the_next_rollup(
     first.save()
     rollup = build_rollup(today=TODAY)
     assert "新基準区" in {e.report.municipality.name for e in rollup.entries}
+
+
+def _manager_client(client: Any, municipality: Any) -> Any:
+    user = StaffUser.objects.create_user(
+        username="kacho", password="x" * 12, role=Role.MANAGER, municipality=municipality
+    )
+    login_staff(client, user)
+    return client
+
+
+def _post_offices(content: bytes, kind: str) -> str:
+    if kind == "json":
+        return str(json.loads(content)["report"]["measures"]["post_offices"])
+    rows = dict(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    return rows["report.measures.post_offices"]
+
+
+@pytest.mark.parametrize("kind", ["json", "csv"])
+def test_a_second_download_of_the_own_report_builds_nothing_and_a_change_rebuilds_it(
+    client: Any, builds: list[str], two_cities: tuple[Any, Any], kind: str
+) -> None:
+    first, _ = two_cities
+    manager = _manager_client(client, first)
+    url = f"/staff/planning/report/?format={kind}"
+    once = manager.get(url)
+    assert once.status_code == 200 and "attachment" in once["Content-Disposition"]
+    assert builds == ["131041"]
+    twice = manager.get(url)
+    assert twice.status_code == 200
+    assert builds == ["131041"]  # read from the kept report
+    assert twice.content == once.content  # the same report, the same signature
+    offices.site(first, kind=SiteKind.POST_OFFICE, name="中央郵便局")
+    changed = manager.get(url)
+    assert changed.status_code == 200
+    assert builds == ["131041", "131041"]  # the inputs changed: built again
+    assert _post_offices(once.content, kind) == "0"
+    assert _post_offices(changed.content, kind) == "1"  # the download shows the change
+    assert KeptReport.objects.get(municipality=first).inputs_digest == (
+        report_cache.report_inputs_digest(first, today=clock.today())
+    )

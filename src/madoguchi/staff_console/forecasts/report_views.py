@@ -15,7 +15,8 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.forecasts import report_keys, report_signing
 from madoguchi.forecasts.models import TrustedReportKey
-from madoguchi.forecasts.report import build_report, signed_document, to_csv, to_json
+from madoguchi.forecasts.report import signed_document, to_csv, to_json
+from madoguchi.forecasts.report_cache import kept_report
 from madoguchi.forecasts.report_import import ReportRefused, import_report, too_large
 from madoguchi.forecasts.rollup import SOURCE_LABELS, Rollup, build_rollup, rollup_csv
 from madoguchi.offices.models import MunicipalityClass
@@ -34,13 +35,14 @@ MAX_REPORT_UPLOAD = 2_000_000
 
 @staff_view(Action.SEE_PLANNING)
 def municipality_report(request: HttpRequest) -> HttpResponse:
-    """The page with the export form; submitted, the signed report as a file."""
+    """The page with the export form; submitted, the signed report as a file — the kept report
+    (`report_cache`), built again only when its inputs changed since it was kept."""
     municipality = access.municipality(request.user, Action.SEE_PLANNING)
     form = ReportExportForm(request.GET or None)
     error = ""
     if form.is_bound and form.is_valid():
         try:
-            document = signed_document(build_report(municipality))
+            document = signed_document(kept_report(municipality))
         except report_signing.KeyFileError as refused:
             error = str(refused)
         else:
