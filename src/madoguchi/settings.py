@@ -343,6 +343,11 @@ MADOGUCHI_REPORT_KEY_DIR = Path(
 MADOGUCHI_REPORT_TRUSTED_KEYS = Path(
     env_str("MADOGUCHI_REPORT_TRUSTED_KEYS", str(DATA_DIR / "report_trusted_keys.txt"))
 ).resolve()
+# Decision 0030: the roll-up's staff may also trust and revoke keys on the trusted keys screen
+# (kept in the database). True keeps the stricter rule of decision 0026: the file above is the
+# only source of trust — the screen lists the keys read-only, refuses to add or revoke (403),
+# and keys stored in the database are not used to verify a report.
+MADOGUCHI_REPORT_KEYS_FILE_ONLY = env_bool("MADOGUCHI_REPORT_KEYS_FILE_ONLY", False)
 # Every sealing pass appends a keyed checkpoint (sequence number + head hash) here and to the
 # server log; `madoguchi audit-verify` compares the chain with them. Put it where the database's
 # users cannot rewrite it (another disk or host; `chattr +a`).

@@ -153,3 +153,37 @@ def test_the_rollup_role_trusts_a_key_on_the_screen_and_revokes_it(
         assert "公開鍵を取り消しました" in page.get_by_role("status").inner_text()
         assert axe_violations(page) == []
         assert report_signing.trusted_keys().for_code("011002") == frozenset()
+
+
+def test_with_the_file_only_the_keys_screen_is_read_only_and_says_why(
+    page: Any, live_server: Any, keys: Path, settings: Any
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from madoguchi.core.audit import Actor
+    from madoguchi.forecasts import report_keys
+    from tests.offices import factories as offices
+
+    in_file, on_screen = (
+        report_signing.public_key_text(Ed25519PrivateKey.generate().public_key()) for _ in range(2)
+    )
+    report_signing.register_public_key("011002", in_file)
+    report_keys.trust_key("011002", on_screen, by=None, actor=Actor.system("test"))
+    settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY = True
+    with frozen_at(DEMO_MORNING, tick=True):
+        city = offices.municipality()
+        StaffUser.objects.create_user(
+            username="pref-file", password=PASSWORD, role=Role.ROLLUP, municipality=city
+        )
+        _log_in(page, live_server, "pref-file", PASSWORD)
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/")
+        page.click("text=信頼する報告書の公開鍵")
+        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/keys/")
+        assert "MADOGUCHI_REPORT_KEYS_FILE_ONLY" in page.locator("#file-only").inner_text()
+        assert page.get_by_role("cell", name=in_file).count() == 1
+        assert page.get_by_role("cell", name=on_screen).count() == 1  # listed, not used
+        assert page.get_by_role("button", name="登録する").count() == 0
+        assert page.get_by_role("button", name="011002 の鍵を取り消す").count() == 0
+        assert page.locator("main form").count() == 0
+        assert axe_violations(page) == []
+        assert report_signing.trusted_keys().for_code("011002") == {in_file}

@@ -1,15 +1,24 @@
 """The roll-up's trusted report keys on a screen: added, listed, revoked, audited, refused when
-malformed; the operators' file and `report-public-key --trust` keep working beside them."""
+malformed; the operators' file and `report-public-key --trust` keep working beside them.
+
+`MADOGUCHI_REPORT_KEYS_FILE_ONLY` (decision 0030): the operators' file is the only source of
+trust — the screen is read-only, its add and revoke are refused (403, nothing stored or
+audited) and keys stored in the database do not verify a report; the matrix is generated over
+both modes, every role and each of the screen's three requests."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
+from django.test import Client
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
@@ -159,3 +168,111 @@ def test_the_screen_refuses_a_malformed_key_with_its_reason(rollup_client: Any) 
     assert "地方公共団体コードを入力してください" in empty.content.decode()
     assert not TrustedReportKey.objects.exists()
     assert not AuditEvent.objects.filter(action="report.key_trusted").exists()
+
+
+KEYS = "/staff/planning/rollup/keys/"
+MODES = {"screen": False, "file only": True}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    changed: bool  # a key added or revoked (and one audit event written)
+
+
+def expected(role: str, mode: str, request: str) -> Outcome:
+    """The rule: only the roll-up role reaches the screen; with the file only, it reads it and
+    changes nothing."""
+    if role != Role.ROLLUP:
+        return Outcome(403, False)
+    if request == "list":
+        return Outcome(200, False)
+    if mode == "file only":
+        return Outcome(403, False)
+    return Outcome(302, True)
+
+
+REQUESTS = ("list", "add", "revoke")
+CASES = [
+    pytest.param(role, mode, request, id=f"{role}-{mode}-{request}")
+    for role, mode, request in itertools.product(Role.values, MODES, REQUESTS)
+]
+
+
+def _state() -> tuple[int, int, int]:
+    return (
+        TrustedReportKey.objects.count(),
+        TrustedReportKey.objects.filter(revoked_at__isnull=False).count(),
+        AuditEvent.objects.filter(action__startswith="report.key_").count(),
+    )
+
+
+@pytest.mark.parametrize(("role", "mode", "request_kind"), CASES)
+def test_the_keys_screen_in_each_mode_for_each_role(
+    client: Client, settings: Any, keys: Path, role: str, mode: str, request_kind: str
+) -> None:
+    settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY = False
+    stored = report_keys.trust_key(SENDER, _new_key(), by=None, actor=ACTOR)
+    settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY = MODES[mode]
+    user = StaffUser.objects.create_user(
+        username=f"u-{role}",
+        password="x" * 12,
+        role=role,
+        municipality=offices.municipality(code="131041", name="基準区"),
+    )
+    login_staff(client, user)
+    before = _state()
+    send: dict[str, Callable[[], Any]] = {
+        "list": lambda: client.get(KEYS),
+        "add": lambda: client.post(
+            KEYS, {"municipality_code": "011002", "public_key": _new_key(), "note": "電話"}
+        ),
+        "revoke": lambda: client.post(f"{KEYS}{stored.pk}/revoke/"),
+    }
+    response = send[request_kind]()
+    want = expected(role, mode, request_kind)
+    assert response.status_code == want.status
+    assert (_state() != before) is want.changed
+    page = response.content.decode()
+    if response.status_code == 403 and role == Role.ROLLUP:
+        assert "MADOGUCHI_REPORT_KEYS_FILE_ONLY" in page  # says why
+        assert "運用者のファイル" in page
+    if response.status_code == 200:
+        file_only = MODES[mode]
+        offered = f'action="{KEYS}"' in page or "/revoke/" in page
+        assert offered is not file_only  # neither add nor revoke is offered with the file only
+        assert ("MADOGUCHI_REPORT_KEYS_FILE_ONLY" in page) is file_only
+        assert stored.public_key in page  # listed either way
+        assert ("使っていません" in page) is file_only
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("where", ["file", "screen"])
+def test_which_keys_verify_a_report_in_each_mode(
+    settings: Any, sent: tuple[bytes, str], mode: str, where: str
+) -> None:
+    content, public_key = sent
+    if where == "file":
+        report_signing.register_public_key(SENDER, public_key)
+    else:
+        report_keys.trust_key(SENDER, public_key, by=None, actor=ACTOR)
+    settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY = MODES[mode]
+    admitted = where == "file" or not MODES[mode]
+    assert (public_key in report_signing.trusted_keys().for_code(SENDER)) is admitted
+    if admitted:
+        assert import_report(content, file_name="r.json", actor=ACTOR).created
+    else:
+        with pytest.raises(ReportRefused, match="鍵として登録されていません"):
+            import_report(content, file_name="r.json", actor=ACTOR)
+        assert not ImportedReport.objects.exists()
+
+
+def test_the_services_refuse_too_with_the_file_only(settings: Any, keys: Path) -> None:
+    key = report_keys.trust_key(SENDER, _new_key(), by=None, actor=ACTOR)
+    settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY = True
+    before = _state()
+    with pytest.raises(report_keys.FileOnly, match="MADOGUCHI_REPORT_KEYS_FILE_ONLY"):
+        report_keys.trust_key(SENDER, _new_key(), by=None, actor=ACTOR)
+    with pytest.raises(report_keys.FileOnly, match="運用者のファイル"):
+        report_keys.revoke_key(key.pk, by=None, actor=ACTOR)
+    assert _state() == before

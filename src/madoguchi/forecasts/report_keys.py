@@ -10,12 +10,18 @@ already trusted for that code. Revoked keys stay listed with who revoked them.
 The operators' file (`MADOGUCHI_REPORT_TRUSTED_KEYS`) and `madoguchi report-public-key --trust`
 keep working: `report_signing.trusted_keys` trusts the keys of both. A key in the file is shown
 on the screen but can be withdrawn only by deleting its line (docs/municipality-report.md).
+
+A deployment that keeps the stricter rule of decision 0026 sets
+`MADOGUCHI_REPORT_KEYS_FILE_ONLY`: then `screen_manages_keys()` is False, `trust_key` and
+`revoke_key` refuse (`FileOnly`, nothing stored, nothing audited — nothing changed), the screen
+is read-only and the keys in the table are not used to verify (`report_signing.trusted_keys`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -35,6 +41,29 @@ class KeyRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class FileOnly(KeyRefused):
+    """The deployment keeps trust in the operators' file only: the screen changes nothing."""
+
+
+def screen_manages_keys() -> bool:
+    """Whether keys may be added and revoked on the screen (and those in the table trusted)."""
+    return not settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY
+
+
+def file_only_reason() -> str:
+    return _(
+        "このシステムでは、信頼する公開鍵を運用者のファイル（%(path)s）だけで管理しています"
+        "（MADOGUCHI_REPORT_KEYS_FILE_ONLY）。この画面からは鍵の登録も取消しもできず、"
+        "データベースに登録された鍵は報告書の確認に使いません。鍵を加えるか取り消すには、"
+        "システムの運用者に依頼してください。"
+    ) % {"path": settings.MADOGUCHI_REPORT_TRUSTED_KEYS}
+
+
+def _screen_may_change_keys() -> None:
+    if not screen_manages_keys():
+        raise FileOnly(file_only_reason())
 
 
 def _checked(code: str, public_key: str) -> tuple[str, str]:
@@ -61,6 +90,7 @@ def trust_key(
     code: str, public_key: str, *, note: str = "", by: StaffUser | None, actor: Actor
 ) -> TrustedReportKey:
     """Trust `public_key` for municipality `code` from now on (audited)."""
+    _screen_may_change_keys()
     code, public_key = _checked(code, public_key)
     try:
         with transaction.atomic():
@@ -88,6 +118,7 @@ def trust_key(
 def revoke_key(key_id: int, *, by: StaffUser | None, actor: Actor) -> TrustedReportKey:
     """Stop trusting a key added on the screen (audited); a report it signed is refused from
     now on. Reports imported before stay, with their signature."""
+    _screen_may_change_keys()
     with transaction.atomic():
         key = TrustedReportKey.objects.select_for_update().filter(pk=key_id).first()
         if key is None:

@@ -6,7 +6,8 @@ first use when missing, as the laptop's audit key is). The roll-up trusts the pu
 in `MADOGUCHI_REPORT_TRUSTED_KEYS`, a text file its operators keep — one `CODE PUBLIC_KEY` per
 line (base64 of the 32 raw bytes; `madoguchi report-public-key` prints a municipality's line).
 A municipality may have several lines (a key being replaced). Keys may also be added and
-revoked on the trusted keys screen (`report_keys`, kept in the database); both are trusted. The
+revoked on the trusted keys screen (`report_keys`, kept in the database); both are trusted,
+unless `MADOGUCHI_REPORT_KEYS_FILE_ONLY` keeps the file the only source of trust. The
 municipalities of this deployment are trusted with their own keys without a line.
 """
 
@@ -112,10 +113,13 @@ class TrustedKeys:
 
 
 def trusted_keys(path: Path | None = None) -> TrustedKeys:
-    """The keys the roll-up trusts: those added on the trusted keys screen and not revoked
-    (`TrustedReportKey`, `report_keys`) and those of the operators' file."""
+    """The keys the roll-up trusts: those of the operators' file and, unless the deployment
+    keeps trust in the file only (`MADOGUCHI_REPORT_KEYS_FILE_ONLY`), those added on the
+    trusted keys screen and not revoked (`TrustedReportKey`, `report_keys`)."""
     from madoguchi.forecasts.models import TrustedReportKey
 
+    if settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY:
+        return file_trusted_keys(path)
     keys = {code: set(found) for code, found in file_trusted_keys(path).keys.items()}
     for code, key in TrustedReportKey.objects.filter(revoked_at__isnull=True).values_list(
         "municipality_code", "public_key"

@@ -201,6 +201,8 @@ def _keys_page(
         request,
         "forecasts/report_keys.html",
         {
+            "file_only": not report_keys.screen_manages_keys(),
+            "file_only_reason": report_keys.file_only_reason(),
             "form": form,
             "done": done,
             "refusal": refusal,
@@ -213,11 +215,19 @@ def _keys_page(
     )
 
 
+def _refuse_when_file_only() -> None:
+    """With `MADOGUCHI_REPORT_KEYS_FILE_ONLY` the screen changes nothing: 403 saying why (not
+    audited: a refusal changes no state; decision 0030)."""
+    if not report_keys.screen_manages_keys():
+        raise access.AccessDenied(report_keys.file_only_reason())
+
+
 @staff_view(Action.ROLLUP)
 def rollup_keys(request: HttpRequest) -> HttpResponse:
     """The trusted report keys: listed, added (POST), each revocable (`rollup_key_revoke`)."""
     if request.method != "POST":
         return _keys_page(request, TrustedKeyForm())
+    _refuse_when_file_only()
     form = TrustedKeyForm(request.POST)
     if not form.is_valid():
         return _keys_page(request, form, status=400)
@@ -238,6 +248,7 @@ def rollup_keys(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_view(Action.ROLLUP)
 def rollup_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    _refuse_when_file_only()
     try:
         report_keys.revoke_key(
             key_id,
