@@ -159,6 +159,14 @@ def test_extra_columns_are_ignored_and_a_missing_column_rejects_the_file() -> No
         (ROW_2.replace(",renewal", ",lost"), "申請の種類"),
         (ROW_2.replace("2026-11-20", "2026-12-20"), "未来"),
         (ROW_1, "重複"),
+        # digits of other scripts are digits to `\d` but not to the card's CHECK constraint
+        (ROW_2.replace("90210358112040000000102", "٩٠٢١٠٣٥٨١١٢٠٤٠٠٠٠٠٠٠١٠٢"), "23桁"),
+        (ROW_2.replace("1234568", "१२३४५६८"), "郵便番号"),
+        (ROW_2.replace("1949-10-30", "١٩٤٩-١٠-٣٠"), "YYYY-MM-DD"),
+        # NUL (PostgreSQL cannot store it), an escape, a bidirectional override
+        (ROW_2.replace("佐藤", "佐\x00藤"), "氏に使えない文字"),
+        (ROW_2.replace("一郎", "一\x1b[31m郎"), "名に使えない文字"),
+        (ROW_2.replace("北町", "北\u202e町"), "住所に使えない文字"),
     ],
 )
 def test_a_bad_row_rejects_the_whole_file_with_its_row_number(bad_row: str, fragment: str) -> None:

@@ -71,9 +71,14 @@ _MAX_LENGTH = {
     "given_name_kana": 100,
     "address": 200,
 }
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
-_APPLICATION_ID = re.compile(r"^\d{23}$")
+# ASCII digits only: `\d` alone also matches other scripts' digits (Arabic-Indic, Devanagari…),
+# which NFKC leaves as they are and the card's CHECK constraint refuses.
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_POSTAL = re.compile(r"^(\d{3})-?(\d{4})$", re.ASCII)
+_APPLICATION_ID = re.compile(r"^\d{23}$", re.ASCII)
+# Control characters (NUL, which PostgreSQL cannot store; escapes; line breaks inside a quoted
+# cell) and the bidirectional overrides that would reorder a printed name or address.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Full-width katakana, the prolonged sound mark, middle dot and spaces (full- and half-width).
 _KATAKANA = re.compile(r"^[\u30a1-\u30fa\u30fc\u30fb\u3000 ]+$")
 _HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]+")
@@ -195,6 +200,11 @@ def normalize_row(raw: dict[str, str], today: dt.date) -> tuple[dict[str, Any], 
         errors.append("生年月日が到着日より後になっています。")
     for column in ("family_name", "given_name", "address"):
         values[column] = normalize_text(raw[column])
+        if _CONTROL.search(values[column]):
+            errors.append(
+                f"{COLUMN_LABELS[column]}に使えない文字（制御文字や文字の向きを変える記号）が"
+                "含まれています。"
+            )
     for column in ("family_name_kana", "given_name_kana"):
         kana = normalize_kana(raw[column])
         values[column] = kana
