@@ -102,9 +102,13 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     so an account of one municipality would read every municipality's events here. Municipal
     staff read a card's trail on its card page, scoped by the access rule."""
 
-    list_display = ("id", "at", "actor", "action", "subject_type", "subject_id")
+    list_display = ("number", "at", "actor", "action", "subject_type", "subject_id")
     list_filter = ("action", "subject_type")
     search_fields = ("actor", "subject_id")
+
+    @admin.display(description="番号", ordering="id")
+    def number(self, event: AuditEvent) -> int:
+        return event.pk
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_operator(request) and super().has_module_permission(request)

@@ -38,8 +38,8 @@ class AuditEvent(models.Model):
     before = models.JSONField("変更前", null=True, blank=True)
     after = models.JSONField("変更後", null=True, blank=True)
     seq = models.BigIntegerField("チェーン上の順番", null=True, blank=True, unique=True)
-    previous_hash = models.CharField(max_length=64, blank=True, default="")
-    hash = models.CharField(max_length=64, blank=True, default="")
+    previous_hash = models.CharField("前の記録のハッシュ", max_length=64, blank=True, default="")
+    hash = models.CharField("ハッシュ", max_length=64, blank=True, default="")
     mac = models.CharField("記録時の署名", max_length=96, blank=True, default="", db_default="")
 
     objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]  # a manager built from the queryset is the manager
@@ -70,9 +70,9 @@ class AuditEvent(models.Model):
 class RateCounter(models.Model):
     """One fixed-window rate-limit counter: requests seen for a hashed key in one window."""
 
-    key = models.CharField(max_length=80, unique=True)
-    window_ends_at = models.DateTimeField(db_index=True)
-    count = models.PositiveIntegerField(default=0)
+    key = models.CharField("キー", max_length=80, unique=True)
+    window_ends_at = models.DateTimeField("期間の終わり", db_index=True)
+    count = models.PositiveIntegerField("回数", default=0)
 
     class Meta:
         verbose_name = "アクセス回数（制限用）"

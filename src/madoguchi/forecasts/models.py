@@ -23,7 +23,10 @@ class RegisterRecord(models.Model):
     """One resident's card and certificate dates, under a local pseudonymous key."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="register_records"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="register_records",
+        verbose_name="自治体",
     )
     person_id = models.CharField("住民キー（仮名）", max_length=40)
     birth_date = models.DateField("生年月日")
@@ -50,7 +53,10 @@ class RegisterSnapshot(models.Model):
     """One imported register: when it was taken, what it held. The newest is the current one."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="register_snapshots"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="register_snapshots",
+        verbose_name="自治体",
     )
     taken_on = models.DateField("台帳の基準日")
     imported_at = models.DateTimeField("取込日時")
@@ -80,7 +86,10 @@ class RegisterExpiryCount(models.Model):
     CARD, CERT = 0, 1
 
     snapshot = models.ForeignKey(
-        RegisterSnapshot, on_delete=models.CASCADE, related_name="expiry_counts"
+        RegisterSnapshot,
+        on_delete=models.CASCADE,
+        related_name="expiry_counts",
+        verbose_name="住民台帳の取込",
     )
     area = models.CharField("地区", max_length=40, blank=True)
     kind = models.PositiveSmallIntegerField("種類", choices=[(0, "カード"), (1, "電子証明書")])
@@ -105,7 +114,10 @@ class RegisterHolding(models.Model):
     """Residents and holders of a valid card / certificate on the snapshot's date."""
 
     snapshot = models.ForeignKey(
-        RegisterSnapshot, on_delete=models.CASCADE, related_name="holdings"
+        RegisterSnapshot,
+        on_delete=models.CASCADE,
+        related_name="holdings",
+        verbose_name="住民台帳の取込",
     )
     area = models.CharField("地区", max_length=40, blank=True)
     age_band = models.PositiveSmallIntegerField("年齢階級（5歳ごと）")
@@ -173,7 +185,10 @@ class PlanningPolicy(models.Model):
     """
 
     municipality = models.OneToOneField(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="planning_policy"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="planning_policy",
+        verbose_name="自治体",
     )
     # --- the sessions the planner may propose
     allow_evenings = models.BooleanField("平日夜間の臨時開庁を提案する", default=True)
@@ -494,7 +509,10 @@ class TemporaryCounterOption(models.Model):
     hours, counters and what it costs besides the staff (edited in the admin, audited)."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="temporary_counter_options"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="temporary_counter_options",
+        verbose_name="自治体",
     )
     name = models.CharField("名称・場所", max_length=100)
     opens_on = models.DateField("開設日")
@@ -607,7 +625,10 @@ class SolvedStaffingPlan(models.Model):
     to say whether the plan is stale (`forecasts.staffing_cache`)."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="solved_staffing_plans"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="solved_staffing_plans",
+        verbose_name="自治体",
     )
     choices_key = models.CharField("条件", max_length=64, blank=True)
     choices = models.JSONField("条件の値", default=dict, blank=True)
@@ -638,7 +659,10 @@ class KeptReport(models.Model):
     when the current digest differs, so a view reads the kept ones."""
 
     municipality = models.OneToOneField(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="kept_report"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="kept_report",
+        verbose_name="自治体",
     )
     inputs_digest = models.CharField("入力のSHA-256", max_length=64)
     built_at = models.DateTimeField("作成日時")

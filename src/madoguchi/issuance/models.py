@@ -199,7 +199,10 @@ class DeliveryImport(models.Model):
     """One accepted J-LIS delivery file. Rejected files leave no row (nothing is stored)."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.PROTECT, related_name="delivery_imports"
+        "offices.Municipality",
+        on_delete=models.PROTECT,
+        related_name="delivery_imports",
+        verbose_name="自治体",
     )
     file_name = models.CharField("ファイル名", max_length=255)
     file_sha256 = models.CharField("ファイルのSHA-256", max_length=64, db_index=True)
@@ -229,7 +232,10 @@ class NoticeBatch(models.Model):
     ran it."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.PROTECT, related_name="notice_batches"
+        "offices.Municipality",
+        on_delete=models.PROTECT,
+        related_name="notice_batches",
+        verbose_name="自治体",
     )
     kind = models.CharField("種類", max_length=10, choices=BatchKind, default=BatchKind.NOTICE)
     created_at = models.DateTimeField("作成日時")
@@ -251,7 +257,10 @@ class ApplicationCount(models.Model):
     arrivals). `week` is that week's Monday."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="application_counts"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="application_counts",
+        verbose_name="自治体",
     )
     week = models.DateField("週（月曜日）")
     applications = models.PositiveIntegerField("申請件数")
@@ -278,7 +287,11 @@ class CardRecord(models.Model):
     # (municipality, status, delivered_on) serves the watch lists, so the single-column
     # indexes it covers are left out.
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.PROTECT, related_name="cards", db_index=False
+        "offices.Municipality",
+        on_delete=models.PROTECT,
+        related_name="cards",
+        db_index=False,
+        verbose_name="自治体",
     )
     application_id = models.CharField("申請書ID", max_length=23, unique=True)
     family_name = models.CharField("氏", max_length=100)
@@ -295,7 +308,12 @@ class CardRecord(models.Model):
     )
     delivered_on = models.DateField("到着日")
     delivery_import = models.ForeignKey(
-        DeliveryImport, on_delete=models.PROTECT, null=True, blank=True, related_name="cards"
+        DeliveryImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cards",
+        verbose_name="J-LIS到着リストの取込",
     )
 
     status = models.CharField(
@@ -303,7 +321,12 @@ class CardRecord(models.Model):
     )
     notice_number = models.CharField("交付通知書番号", max_length=9, null=True, blank=True)
     notice_batch = models.ForeignKey(
-        NoticeBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="card_records"
+        NoticeBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="card_records",
+        verbose_name="交付通知書の発送",
     )
     reminder_batch = models.ForeignKey(
         NoticeBatch,

@@ -344,7 +344,9 @@ class Counter(Translatable):
 
     TRANSLATED_FIELDS = ("name",)
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="counters")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="counters", verbose_name="窓口（庁舎）"
+    )
     name = models.CharField("名称", max_length=50)
     is_active = models.BooleanField("使用中", default=True)
     has_terminal = models.BooleanField(
@@ -382,7 +384,9 @@ class Counter(Translatable):
 class Terminal(models.Model):
     """A card terminal (交付端末) at a site; hand-over, PIN setting and certificates need one."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="terminals")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="terminals", verbose_name="窓口（庁舎）"
+    )
     name = models.CharField("名称", max_length=50)
     is_active = models.BooleanField("使用中", default=True)
 
@@ -430,7 +434,9 @@ def _check_times(starts: dt.time | None, ends: dt.time | None, field: str) -> di
 class OpeningSession(models.Model):
     """A weekly opening: e.g. every Thursday 17:15–19:00 (evening) with 2 counters."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_sessions")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="opening_sessions", verbose_name="窓口（庁舎）"
+    )
     weekday = models.PositiveSmallIntegerField("曜日", choices=Weekday.choices)
     kind = models.CharField("区分", max_length=10, choices=SessionKind.choices)
     starts_at_time = models.TimeField("開始")
@@ -577,7 +583,9 @@ class Closure(Translatable):
 class SpecialOpening(models.Model):
     """Hours on one date that override any closure (a holiday Sunday opening, say)."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="special_openings")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="special_openings", verbose_name="窓口（庁舎）"
+    )
     day = models.DateField("日付")
     starts_at_time = models.TimeField("開始")
     ends_at_time = models.TimeField("終了")

@@ -26,8 +26,12 @@ class Slot(models.Model):
     holds active bookings.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="slots")
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="slots")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="slots", verbose_name="窓口（庁舎）"
+    )
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="slots", verbose_name="手続き"
+    )
     starts_at = models.DateTimeField("開始")
     ends_at = models.DateTimeField("終了")
     capacity = models.PositiveIntegerField("定員")
@@ -93,9 +97,15 @@ class Reservation(models.Model):
     group_code = models.CharField("同時予約の番号", max_length=16)
     # db_index=False: the (slot, status) index below starts with the slot and serves its lookups.
     slot = models.ForeignKey(
-        Slot, on_delete=models.PROTECT, related_name="reservations", db_index=False
+        Slot,
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        db_index=False,
+        verbose_name="予約枠",
     )
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="reservations")
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="reservations", verbose_name="手続き"
+    )
     status = models.CharField(
         "状態", max_length=12, choices=ReservationStatus.choices, default=ReservationStatus.BOOKED
     )

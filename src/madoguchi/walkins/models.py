@@ -63,7 +63,9 @@ class QueueDay(models.Model):
     and gap-free (docs/decisions/0005-walkin-queue.md).
     """
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="queue_days")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="queue_days", verbose_name="窓口（庁舎）"
+    )
     business_day = models.DateField("営業日")
     prefix = models.CharField("番号の頭文字", max_length=2, blank=True, default="")
     last_number = models.PositiveIntegerField("最後に発行した番号", default=0)
@@ -283,9 +285,13 @@ class KioskDevice(models.Model):
         Site, on_delete=models.CASCADE, related_name="kiosks", verbose_name="窓口（庁舎）"
     )
     name = models.CharField("名称", max_length=50)
-    key_hash = models.CharField(max_length=64, blank=True, editable=False)
-    activation_hash = models.CharField(max_length=64, blank=True, editable=False)
-    activation_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    key_hash = models.CharField("端末キーのハッシュ", max_length=64, blank=True, editable=False)
+    activation_hash = models.CharField(
+        "有効化リンクのハッシュ", max_length=64, blank=True, editable=False
+    )
+    activation_expires_at = models.DateTimeField(
+        "有効化リンクの期限", null=True, blank=True, editable=False
+    )
     registered_at = models.DateTimeField("登録日時")
     registered_by = models.CharField("登録した人", max_length=100)
     activated_at = models.DateTimeField("端末での有効化", null=True, blank=True)
