@@ -69,6 +69,7 @@ def test_offered_moves_follow_the_transition_table_and_the_role() -> None:
     assert names(CardStatus.NOTICE_ISSUED, Role.OFFICIAL) == ["remind"]
     assert names(CardStatus.NOTICE_ISSUED, Role.CONTRACTOR) == []
     assert names(CardStatus.REMINDED, Role.OFFICIAL) == ["destroy"]
+    assert names(CardStatus.BOOKED, Role.OFFICIAL) == []  # no reminder letter for a booked card
     assert names(CardStatus.REMINDED, Role.CONTRACTOR) == []
     assert names(CardStatus.DELIVERED, Role.AUDITOR) == []
     assert names(CardStatus.HANDED_OVER, Role.ADMINISTRATOR) == []
@@ -105,6 +106,24 @@ def test_a_move_the_table_forbids_is_refused_with_the_reason() -> None:
     assert "notice_issued" not in html
     card.refresh_from_db()
     assert card.status == CardStatus.NOTICE_ISSUED
+
+
+def test_a_booked_cards_reminder_letter_is_refused_and_its_booking_kept() -> None:
+    long_ago = clock.now() - dt.timedelta(days=120)
+    card = factories.card(
+        status=CardStatus.BOOKED,
+        reservation_code="R-1",
+        notice_issued_at=long_ago,
+        first_notice_issued_at=long_ago,
+    )
+    html = act(client_for(Role.OFFICIAL), card, "remind")
+    assert "カードは「予約済み」のため、「再通知済み」にはできません。" in html
+    card.refresh_from_db()
+    assert (card.status, card.reservation_code, card.reminded_at) == (
+        CardStatus.BOOKED,
+        "R-1",
+        None,
+    )
 
 
 def test_an_official_sends_a_due_reminder_as_a_letter_of_its_own() -> None:

@@ -154,3 +154,33 @@ def test_the_destruction_list_gives_date_and_rule_and_records_who_destroyed() ->
     login_staff(client, official)
     page = client.get("/staff/issuance/destruction/").content.decode()
     assert "廃棄担当" in page and "2026-12-08" in page
+
+
+def test_a_cancelled_booking_keeps_the_cards_notice_date_so_its_reminder_stays_due() -> None:
+    owner = factories.municipality()
+    card = noticed(owner, 75)
+    services.mark_card_booked(card=card, reservation_code="R-1", actor=SYSTEM)
+    services.mark_card_unbooked(card=card, actor=SYSTEM)
+    card.refresh_from_db()
+    assert card.status == CardStatus.NOTICE_ISSUED
+    assert clock.to_jst(card.notice_issued_at).date() == TODAY - dt.timedelta(days=75)
+    assert list(unclaimed.cards_due_for_reminder(owner.pk, today=TODAY)) == [card]
+
+
+def test_a_reminded_cards_cancelled_booking_leaves_it_reminded_and_never_reminded_twice() -> None:
+    owner = factories.municipality()
+    reminded_at = clock.now() - dt.timedelta(days=200)
+    card = noticed(owner, 300, reminded_at=reminded_at)
+    CardRecord.objects.filter(pk=card.pk).update(status=CardStatus.REMINDED)
+    card.refresh_from_db()
+    services.mark_card_booked(card=card, reservation_code="R-1", actor=SYSTEM)
+    services.mark_card_unbooked(card=card, actor=SYSTEM)
+    card.refresh_from_db()
+    assert card.status == CardStatus.REMINDED
+    assert card.reminded_at == reminded_at
+    assert list(unclaimed.cards_due_for_reminder(owner.pk, today=TODAY)) == []
+    due = unclaimed.cards_due_for_destruction(owner.pk, today=TODAY)
+    assert [d.card.pk for d in due] == [card.pk]
+    assert list(AuditEvent.objects.filter(subject_id=str(card.pk)).values_list("after", flat=True))[
+        -1
+    ] == {"status": "reminded"}

@@ -37,12 +37,16 @@ CARD_TRANSITIONS = table(
     setup_done={S.NOTICE_ISSUED},
     notice_issued={S.BOOKED, S.REMINDED, S.HANDED_OVER},
     reminded={S.BOOKED, S.DESTROYED, S.HANDED_OVER},
-    booked={S.NOTICE_ISSUED, S.HANDED_OVER},
+    booked={S.NOTICE_ISSUED, S.REMINDED, S.HANDED_OVER},
 )
 """delivered → inspected → setup_done → notice_issued → booked → handed_over; a defect goes back to
 J-LIS; an unclaimed card is reminded, then destroyed. Cancelling a booking returns the card to
-notice_issued. A resident who comes with the notice but no booking (or after the reminder) may
-still be handed the card."""
+where it was: notice_issued, or reminded once its reminder letter went out. A resident who comes
+with the notice but no booking (or after the reminder) may still be handed the card."""
+
+REMINDER_LETTER_TRANSITIONS = table(notice_issued={S.REMINDED})
+"""The moves a reminder letter makes (a part of CARD_TRANSITIONS): only a card nobody booked
+gets one — booked → reminded is the cancellation of a reminded card's booking, not a letter."""
 
 BOOKABLE_STATUSES = (S.NOTICE_ISSUED, S.REMINDED, S.BOOKED)
 """Cards a booking site may find by notice number and birth date."""

@@ -20,11 +20,12 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
 from madoguchi.core.dates import add_months
 from madoguchi.core.errors import DomainError
-from madoguchi.core.transitions import check_transition
+from madoguchi.core.transitions import TransitionTable, check_transition
 from madoguchi.issuance.models import (
     BOOKABLE_STATUSES,
     CARD_TRANSITIONS,
     PHOTO_ID_DOCUMENTS,
+    REMINDER_LETTER_TRANSITIONS,
     ApplicationCount,
     ApplicationKind,
     BatchKind,
@@ -81,12 +82,14 @@ def _move(
     audit_extra: dict[str, Any] | None = None,
     refusal: DomainError | None = None,
     already_locked: bool = False,
+    stamp: bool = True,
 ) -> CardRecord:
     """Lock, check, change, save and audit one card (inside the caller's transaction); `card`
     is refreshed in place from its locked row.
 
     `refusal` replaces the generic `invalid_transition` error when the move is not allowed;
-    `already_locked` says the caller read `card` with `select_for_update` in this transaction.
+    `already_locked` says the caller read `card` with `select_for_update` in this transaction;
+    `stamp=False` keeps the target stage's time (a step back to a stage reached before).
     """
     if not already_locked:
         card.refresh_from_db(from_queryset=CardRecord.objects.select_for_update())
@@ -98,7 +101,8 @@ def _move(
         raise refusal from None
     before = card.status
     now = clock.now()
-    fields = {"status": target, _STAMP[target]: now, **(changes or {}), "updated_at": now}
+    stamps = {_STAMP[target]: now} if stamp else {}
+    fields = {"status": target, **stamps, **(changes or {}), "updated_at": now}
     for name, value in fields.items():
         setattr(card, name, value)
     card.save(update_fields=list(fields))
@@ -120,8 +124,10 @@ def _move_many(
     actor: Actor,
     action: str,
     changes: dict[str, Any] | None = None,
+    transitions: TransitionTable = CARD_TRANSITIONS,
 ) -> list[CardRecord]:
-    """The bulk form of `_move`: all or none; one audit event per card."""
+    """The bulk form of `_move`: all or none; one audit event per card. `transitions` narrows
+    the moves allowed (a part of CARD_TRANSITIONS)."""
     ids = [c.pk for c in cards]
     locked = list(CardRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if len(locked) != len(set(ids)):
@@ -130,7 +136,7 @@ def _move_many(
     fields = {"status": target, _STAMP[target]: now, **(changes or {})}
     befores = []
     for card in locked:
-        check_transition(CARD_TRANSITIONS, card.status, target, what=WHAT, labels=CARD_LABELS)
+        check_transition(transitions, card.status, target, what=WHAT, labels=CARD_LABELS)
         befores.append(card.status)
         for name, value in fields.items():
             setattr(card, name, value)
@@ -324,16 +330,22 @@ READY_FOR_BOOKING = tuple(s for s in BOOKABLE_STATUSES if CardStatus.BOOKED in C
 
 @transaction.atomic
 def mark_card_unbooked(*, card: CardRecord, actor: Actor) -> CardRecord:
-    """The card's reservation was cancelled (or moved to no slot): booked → notice_issued.
+    """The card's reservation was cancelled (or moved to no slot): booked → back where it was
+    before the booking — reminded when its reminder letter went out, else notice_issued — with
+    the dates of the notice and the reminder kept, so the reminder and the destruction stay due
+    when they were (a cancellation sends no second reminder and restarts no period).
 
     The card can be booked again with the same number. Raises DomainError 409 when not booked.
     """
+    card.refresh_from_db(from_queryset=CardRecord.objects.select_for_update())
     return _move(
         card,
-        CardStatus.NOTICE_ISSUED,
+        CardStatus.REMINDED if card.reminded_at is not None else CardStatus.NOTICE_ISSUED,
         actor=actor,
         action="card.unbook",
         changes={"reservation_code": "", "booked_at": None},
+        already_locked=True,
+        stamp=False,
     )
 
 
@@ -543,6 +555,7 @@ def send_reminders(
         actor=actor,
         action="card.remind",
         changes={"reminder_batch": batch},
+        transitions=REMINDER_LETTER_TRANSITIONS,
     )
     return batch
 

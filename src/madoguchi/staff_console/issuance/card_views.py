@@ -6,7 +6,7 @@ auditors read, contractors work but neither remind nor destroy) and the services
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -17,8 +17,15 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.core.transitions import TransitionTable
 from madoguchi.issuance import services
-from madoguchi.issuance.models import CARD_TRANSITIONS, CardRecord, CardStatus, DefectReason
+from madoguchi.issuance.models import (
+    CARD_TRANSITIONS,
+    REMINDER_LETTER_TRANSITIONS,
+    CardRecord,
+    CardStatus,
+    DefectReason,
+)
 from madoguchi.issuance.selectors import card_audit_trail, card_stage_history, search_cards
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -33,6 +40,8 @@ class CardAction:
     target: CardStatus
     button: str
     needs: Action
+    transitions: TransitionTable = field(default_factory=lambda: CARD_TRANSITIONS)
+    """The moves this action makes (a part of CARD_TRANSITIONS, as its service checks)."""
 
 
 ACTIONS = (
@@ -44,7 +53,13 @@ ACTIONS = (
     CardAction(
         "return", CardStatus.RETURNED_TO_JLIS, gettext_noop("J-LISへ返送した"), Action.CARD_WORK
     ),
-    CardAction("remind", CardStatus.REMINDED, gettext_noop("再通知を送った"), Action.CARD_OFFICIAL),
+    CardAction(
+        "remind",
+        CardStatus.REMINDED,
+        gettext_noop("再通知を送った"),
+        Action.CARD_OFFICIAL,
+        REMINDER_LETTER_TRANSITIONS,
+    ),
     CardAction("destroy", CardStatus.DESTROYED, gettext_noop("廃棄する"), Action.CARD_OFFICIAL),
 )
 _BY_NAME = {action.name: action for action in ACTIONS}
@@ -56,11 +71,10 @@ def actions_for(card: CardRecord, user: object) -> list[CardAction]:
 
     Booking, notices and hand-over are not here: they happen through the booking site, the
     paced notice batch and the counter console."""
-    targets = CARD_TRANSITIONS.get(card.status, frozenset())
     return [
         a
         for a in ACTIONS
-        if a.target in targets
+        if a.target in a.transitions.get(card.status, frozenset())
         and access.allows(user, a.needs, municipality_id=card.municipality_id)
     ]
 
