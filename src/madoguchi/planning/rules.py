@@ -38,6 +38,7 @@ __all__ = [
     "LAST_SUPPORTED_YEAR",
     "NO_DATE",
     "DayArray",
+    "age_on",
     "age_on_days",
     "birthday_in_year",
     "card_and_cert_expiries",
@@ -123,7 +124,8 @@ def _nth_birthday_after(birth_on: dt.date, after: dt.date, n: int) -> dt.date:
     return birthday_in_year(birth_on, first_year + n - 1)
 
 
-def _age_on(birth_on: dt.date, on: dt.date) -> int:
+def age_on(birth_on: dt.date, on: dt.date) -> int:
+    """Full years of age on the date ``on``: one more from each birthday (`birthday_in_year`)."""
     return on.year - birth_on.year - (1 if birthday_in_year(birth_on, on.year) > on else 0)
 
 
@@ -140,7 +142,7 @@ def card_expiry_date(
     if printed is not None:
         return printed
     threshold = ADULT_AGE_BEFORE if card_issued_on < AGE_THRESHOLD_CHANGED_ON else ADULT_AGE_FROM
-    years = ADULT_CARD_YEARS if _age_on(birth_on, card_issued_on) >= threshold else MINOR_CARD_YEARS
+    years = ADULT_CARD_YEARS if age_on(birth_on, card_issued_on) >= threshold else MINOR_CARD_YEARS
     return _nth_birthday_after(birth_on, card_issued_on, years)
 
 

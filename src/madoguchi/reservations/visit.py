@@ -13,6 +13,11 @@ from typing import Any
 
 from madoguchi.core import clock
 from madoguchi.offices.tenancy import resident_base_url
+from madoguchi.planning.rules import age_on
+
+LEGAL_REPRESENTATIVE_AGE = 15
+"""Under this age on the day of the visit, the person comes with their legal representative
+(法定代理人) — as the booking form says; the reservation page and the mails repeat it."""
 
 _ITEM_SEPARATORS = re.compile(r"[、\n]+")
 
@@ -75,6 +80,9 @@ class Visit:
     language: str = "ja"
     """The language the resident booked in (`Reservation.language`): the mails and SMS are
     composed in it."""
+    with_legal_representative: bool = False
+    """The person booked is under `LEGAL_REPRESENTATIVE_AGE` on the day of the visit, so comes
+    with their legal representative (the page and the mails say so)."""
 
     def can_change_on(self, day: dt.date) -> bool:
         """Whether online changes are still open on business date `day`."""
@@ -118,4 +126,7 @@ class Visit:
             site_url=resident_base_url(municipality),
             contact=contact or municipality.localized("name", language),
             language=reservation.language,
+            with_legal_representative=(
+                age_on(reservation.birth_date, starts_on) < LEGAL_REPRESENTATIVE_AGE
+            ),
         )
