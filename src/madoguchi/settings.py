@@ -359,12 +359,12 @@ MADOGUCHI_AUDIT_CHECKPOINT_FILE = Path(
 # table INSERT, SELECT and UPDATE of the seal columns (core/db_roles.py, docs/audit.md).
 MADOGUCHI_DB_APP_ROLE = env_str("MADOGUCHI_DB_APP_ROLE", "")
 
-# Sites, municipalities and procedures are kept this many seconds per process for the booking
-# path (a change made elsewhere takes effect within it); 0 reads them on every booking.
 # The largest J-LIS delivery file the staff upload page takes (bigger ones: `import-deliveries`)
 MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES = env_int(
     "MADOGUCHI_IMPORT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**31
 )
+# Sites, municipalities and procedures are kept this many seconds per process for the booking
+# path (a change made elsewhere takes effect within it); 0 reads them on every booking.
 MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
     "MADOGUCHI_REFERENCE_CACHE_SECONDS", 10, minimum=0, maximum=3600
 )
@@ -372,6 +372,10 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
 # this many seconds per process (core/pagecache.py, decision 0020): the availability they show
 # is at most this old; the confirmation reads the slot live. 0 renders them on every request.
 MADOGUCHI_PAGE_CACHE_SECONDS = env_int("MADOGUCHI_PAGE_CACHE_SECONDS", 2, minimum=0, maximum=60)
+
+# PostgreSQL: the residents' flow's live seat read runs as a prepared statement of the
+# connection (core/prepared.py); 0 for a connection pooler that does not keep sessions.
+MADOGUCHI_PREPARED_READS = env_bool("MADOGUCHI_PREPARED_READS", True)
 
 # How a booking is written on PostgreSQL: "statement" sends the whole transaction as one
 # statement in one round trip (reservations/fastpath.py, decision 0017); "orm" the ORM reference

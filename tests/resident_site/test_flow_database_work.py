@@ -74,6 +74,15 @@ def resident_flow(city: factories.City, slot: Slot, number: str) -> dict[str, li
     return steps
 
 
+FILLING = {"month": 5, "day": 1, "form": 3, "confirmation": 1, "reservation page": 0}
+"""Statements per step for the first resident, the caches empty: the month reads the
+municipalities (offices.tenancy), the procedure by its code, the site with its municipality
+and what it offers (two statements; kept for the booking window and the booking too, not read
+again), and the month's seats; the day its times; the form the slot, the day's other times
+and the seats (rendered afresh); the confirmation the seats. Before, the month read the site
+and the form the procedure a second time."""
+
+
 def touches(queries: list[str], table: str) -> list[str]:
     return [query for query in queries if f'"{table}"' in query or f" {table} " in query]
 
@@ -85,7 +94,7 @@ def test_the_flow_reads_only_the_seats_and_writes_only_the_booking(
     slot = factories.slot(city.site, city.pickup, capacity=5)
     for n in range(3):
         factories.notice_card(city.municipality, notice=notice(n))
-    resident_flow(city, slot, notice(0))  # the first resident fills the caches
+    first = resident_flow(city, slot, notice(0))  # the first resident fills the caches
     steps = resident_flow(city, slot, notice(1))
     with CaptureQueriesContext(connection) as direct:  # the service alone, for a third card
         services.book_reservation(
@@ -97,6 +106,9 @@ def test_the_flow_reads_only_the_seats_and_writes_only_the_booking(
 
     for name in ("month", "day", "form", "reservation page"):
         assert steps[name] == [], name
+    # with the caches empty, each reference row is read once whichever page asks for it first
+    # (the month's procedure and site serve the form and the booking too)
+    assert {name: len(first[name]) for name in FILLING} == FILLING, first
     (seats,) = steps["confirmation"]
     assert '"reservations_slot"' in seats and "JOIN" not in seats
     limits = touches(steps["booking"], "core_ratecounter")
@@ -145,3 +157,35 @@ def test_the_times_of_a_day_come_into_the_reference_cache_in_one_read(
     assert reads(other_procedure) == 2
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 0  # the control: every read its own, alone
     assert [reads(slot) for slot in (first, *same_day)] == [1, 1, 1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "control"])
+def test_the_confirmations_seat_read_is_prepared_once_per_connection(
+    frozen: Any, caches: None, settings: Any, prepared: bool
+) -> None:
+    """PostgreSQL: the seat read every confirmation sends is a statement the connection
+    prepared on its first run (core/prepared.py) and reuses — parsed and planned once, not per
+    booking. The control: with MADOGUCHI_PREPARED_READS off nothing is prepared, and the same
+    read answers the same."""
+    settings.MADOGUCHI_PREPARED_READS = prepared
+    settings.MADOGUCHI_RATE_LIMITS = {"ip_write": (100, 60), "notice": (100, 60)}
+    city = factories.city()
+    slot = factories.slot(city.site, city.pickup, capacity=5)
+    for n in range(3):
+        factories.notice_card(city.municipality, notice=notice(n))
+    connection.close()  # a fresh connection: nothing prepared on it yet
+    confirmations = [resident_flow(city, slot, notice(n))["confirmation"] for n in range(3)]
+
+    assert [len(sent) for sent in confirmations] == [1, 1, 1]
+    assert all('"reservations_slot"."id" = ' in sent for (sent,) in confirmations)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        kept = [statement for (statement,) in cursor.fetchall()]
+    if prepared:
+        (seats,) = kept  # one statement for three confirmations (and the form's first read)
+        assert '"reservations_slot"."booked"' in seats and '"reservations_slot"."id" = $1' in seats
+    else:
+        assert kept == []
+    assert Slot.objects.get(pk=slot.pk).booked == 3

@@ -78,9 +78,14 @@ def procedure_for_booking(procedure_id: int) -> Procedure:
 def procedure_by_code(code: str) -> Procedure | None:
     """The procedure with this code, or None (cached, read-only): the booking pages name the
     procedure in every URL."""
-    return cached_for_booking(
-        "procedure_code", code, lambda c: Procedure.objects.filter(code=c[:40]).first()
-    )
+    return cached_for_booking("procedure_code", code, _procedure_with_code)
+
+
+def _procedure_with_code(code: str) -> Procedure | None:
+    procedure = Procedure.objects.filter(code=code[:40]).first()
+    if procedure is not None:  # the form and the booking ask for it by id: no read of its own
+        keep_for_booking("procedure", {procedure.pk: procedure})
+    return procedure
 
 
 _municipalities: dict[str, tuple[float, dict[str, Municipality]]] = {}
@@ -134,9 +139,16 @@ def active_site_for_booking(site_id: int) -> Site | None:
     """The active site with its municipality and procedures (`active_sites`), from the
     reference cache (read-only!): the month and day pages re-render every few seconds in a
     rush, and which site offers what changes a few times a year."""
-    return cached_for_booking(
-        "active_site", site_id, lambda pk: active_sites().filter(pk=pk).first()
-    )
+    return cached_for_booking("active_site", site_id, _active_site)
+
+
+def _active_site(site_id: int) -> Site | None:
+    site = active_sites().filter(pk=site_id).first()
+    if (
+        site is not None
+    ):  # with its municipality, as `site_for_booking` keeps it: no read of its own
+        keep_for_booking("site", {site.pk: site})
+    return site
 
 
 def offered_procedures(site: Site) -> list[Procedure]:

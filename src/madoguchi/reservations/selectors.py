@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.errors import DomainError
+from madoguchi.core.prepared import prepared_rows
 from madoguchi.issuance import numbers
 from madoguchi.offices.models import Municipality, ProcedureCode, Site
 from madoguchi.offices.selectors import (
@@ -79,17 +80,17 @@ def slot_for_booking(slot_id: int) -> Slot | None:
 
 def with_live_seats(slot: Slot) -> Slot | None:
     """A copy of `slot` with its seats and `is_offered` as the database holds them now (one
-    primary-key read); None when the slot is gone."""
-    seats = (
+    primary-key read, prepared once per connection on PostgreSQL: a rush sends one before
+    every confirmation — `core.prepared`); None when the slot is gone."""
+    rows = prepared_rows(
         Slot.objects.filter(pk=slot.pk)
         .order_by("pk")
-        .values_list("capacity", "booked", "is_offered")
-        .first()
+        .values_list("capacity", "booked", "is_offered")[:1]
     )
-    if seats is None:
+    if not rows:
         return None
     live = copy.copy(slot)
-    live.capacity, live.booked, live.is_offered = seats
+    ((live.capacity, live.booked, live.is_offered),) = rows
     return live
 
 
