@@ -1,14 +1,18 @@
 """The roll-up page reads the kept reports: a view builds no municipality's report.
 
-Builds the demo cities (two municipalities on one deployment) in a throw-away SQLite database,
-then times the roll-up page as the roll-up account's browser asks for it, in one run:
+Builds the demo cities (two municipalities on one deployment) and a few small towns (a site,
+no residents: the roll-up of a prefecture has dozens of municipalities) in a throw-away SQLite
+database, then times the roll-up page as the roll-up account's browser asks for it, in one run:
 - every report built on every view (the kept reports deleted before each request: what every
   view cost before the reports were kept);
 - from the kept reports (the second and later views; inputs unchanged);
 - after one counter is added to one city (that city's report is rebuilt, the other's is read);
+- from the kept reports with each municipality's input digest taken on its own (a few dozen
+  queries per municipality, what every view did before `report_inputs_digests`) against all of
+  them at once (one query per table), the page and the digest step alone, with query counts;
 and a baseline page of the same run (the staff menu, `/staff/`, as the manager).
 
-    .venv/bin/python bench/bench_rollup_page.py [--residents N] [--repeat K]
+    .venv/bin/python bench/bench_rollup_page.py [--residents N] [--repeat K] [--towns T]
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 from children import django_on_throwaway_sqlite, signed_in_client
 from smoke import finish, size
@@ -26,19 +32,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=size(50_000, 1_000))
     parser.add_argument("--repeat", type=int, default=size(7, 2))
+    parser.add_argument(
+        "--towns",
+        type=int,
+        default=size(10, 2),
+        help="small municipalities added beside the two cities (one site, no residents)",
+    )
     args = parser.parse_args()
 
     django_on_throwaway_sqlite("madoguchi-bench-rollup-")
 
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from madoguchi.core import clock
+    from madoguchi.core.validators import municipality_code_check_digit
     from madoguchi.demo.city import DEMO_CITIES, build_demo_city
+    from madoguchi.forecasts import report_cache, rollup
     from madoguchi.forecasts.models import KeptReport
-    from madoguchi.offices.models import Counter, Site
+    from madoguchi.offices.models import Counter, Municipality, Site, SiteKind
 
     for seed, city in enumerate(DEMO_CITIES[:2], start=1):
         build_demo_city(residents=args.residents, seed=seed, today=clock.today(), city=city)
+    for n in range(args.towns):
+        first_five = f"{98000 + n:05d}"  # no real municipality has these codes
+        town = Municipality.objects.create(
+            code=first_five + str(municipality_code_check_digit(first_five)), name=f"計測町{n + 1}"
+        )
+        Site.objects.create(municipality=town, name="役場", kind=SiteKind.MAIN_OFFICE, address="-")
     client = signed_in_client("demo-rollup")
     manager = signed_in_client("demo-manager")  # the roll-up account may open only the roll-up
+
+    def seconds_of(step: Callable[[], None]) -> float:
+        began = time.perf_counter()
+        step()
+        return time.perf_counter() - began
 
     def timed(path: str, as_whom: object = client) -> float:
         began = time.perf_counter()
@@ -60,17 +88,51 @@ def main() -> None:
     for n in range(args.repeat):
         Counter.objects.create(site=site, name=f"計測{n}")
         one_changed.append(timed("/staff/planning/rollup/"))
+    timed("/staff/planning/rollup/")  # the change kept
+
+    def one_at_a_time(municipalities: list[Any], *, today: Any = None) -> list[Any]:
+        return [report_cache.kept_report(m, today=today) for m in municipalities]
+
+    together = rollup.kept_reports
+    rollup.kept_reports = one_at_a_time  # type: ignore[assignment]
+    kept_alone = [timed("/staff/planning/rollup/") for _ in range(args.repeat)]
+    rollup.kept_reports = together
+    kept_together = [timed("/staff/planning/rollup/") for _ in range(args.repeat)]
+    ids = list(Municipality.objects.values_list("pk", flat=True))
+    today = clock.today()
+
+    def digests_alone() -> None:
+        for pk in ids:
+            report_cache.report_inputs_digests([pk], today=today)
+
+    def digests_together() -> None:
+        report_cache.report_inputs_digests(ids, today=today)
+
+    step_alone = [seconds_of(digests_alone) for _ in range(args.repeat)]
+    step_together = [seconds_of(digests_together) for _ in range(args.repeat)]
+    queries = {}
+    for name, step in (("alone", digests_alone), ("together", digests_together)):
+        with CaptureQueriesContext(connection) as captured:
+            step()
+        queries[name] = len(captured.captured_queries)
     median_rebuilt, median_kept = statistics.median(rebuilt), statistics.median(kept)
+    median_alone, median_together = statistics.median(kept_alone), statistics.median(kept_together)
+    step_ratio = statistics.median(step_alone) / statistics.median(step_together)
     rows = [
         ("staff menu /staff/ (baseline page), median", statistics.median(baseline)),
         ("roll-up, every report built on each view (before), median", median_rebuilt),
         ("roll-up from the kept reports, median", median_kept),
         ("roll-up from the kept reports, worst", max(kept)),
         ("roll-up after one city's counter changed, median", statistics.median(one_changed)),
+        ("roll-up from the kept reports, digests one municipality at a time, median", median_alone),
+        ("roll-up from the kept reports, digests all at once, median", median_together),
+        ("the digests alone, one municipality at a time, median", statistics.median(step_alone)),
+        ("the digests alone, all at once, median", statistics.median(step_together)),
     ]
     met = median_kept * 4 < median_rebuilt
     lines = [
-        f"municipalities: 2; residents each: {args.residents:,}; repeats: {args.repeat}; "
+        f"municipalities: 2 cities ({args.residents:,} residents each) and {args.towns} towns "
+        f"(one site, no residents); repeats: {args.repeat}; "
         f"machine: {os.cpu_count()} cores",
         "",
         "| measurement | seconds |",
@@ -78,12 +140,18 @@ def main() -> None:
         *[f"| {name} | {seconds:.3f} |" for name, seconds in rows],
         f"| built on each view ÷ kept | {median_rebuilt / median_kept:.1f}× |",
         f"| kept ÷ baseline page | {median_kept / statistics.median(baseline):.1f}× |",
+        f"| page, digests one at a time ÷ all at once | {median_alone / median_together:.2f}× |",
+        f"| digests, one at a time ÷ all at once | {step_ratio:.2f}× |",
+        f"| queries for the digests, one at a time / all at once | "
+        f"{queries['alone']} / {queries['together']} |",
         "",
         "target: the kept roll-up at least 4× faster than building — "
         + ("met" if met else "NOT met"),
+        "target: the digests taken at once in fewer queries than one at a time — "
+        + ("met" if queries["together"] < queries["alone"] else "NOT met"),
     ]
     print("\n".join(lines))
-    finish(met)
+    finish(met and queries["together"] < queries["alone"])
 
 
 if __name__ == "__main__":

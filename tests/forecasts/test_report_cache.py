@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core import clock
 from madoguchi.forecasts import report_cache
@@ -18,7 +20,7 @@ from madoguchi.forecasts.models import KeptReport
 from madoguchi.forecasts.report import build_report
 from madoguchi.forecasts.rollup import build_rollup
 from madoguchi.issuance.models import CardStatus
-from madoguchi.offices.models import Counter, SiteKind
+from madoguchi.offices.models import Closure, ClosureKind, Counter, SiteKind
 from madoguchi.reservations.models import Slot
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import login_staff
@@ -195,3 +197,46 @@ def test_a_second_download_of_the_own_report_builds_nothing_and_a_change_rebuild
     assert KeptReport.objects.get(municipality=first).inputs_digest == (
         report_cache.report_inputs_digest(first, today=clock.today())
     )
+
+
+def _queries_for_digests(municipalities: list[Any]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        report_cache.report_inputs_digests([m.pk for m in municipalities], today=TODAY)
+    return len(queries.captured_queries)
+
+
+def test_the_digests_taken_together_are_each_municipalitys_own_in_a_fixed_number_of_queries(
+    builds: list[str], two_cities: tuple[Any, Any]
+) -> None:
+    first, second = two_cities
+    third = offices.municipality(code="203009", name="さくら村")
+    offices.site(third)
+    pickup = offices.procedure("card_pickup")
+    for city in (first, second, third):
+        issuance.card(city)
+        site = city.sites.get()
+        Counter.objects.create(site=site, name="臨時")
+        reservations.slot(site, pickup, day=TODAY, time="10:00", capacity=2, booked=1)
+    Closure.objects.create(
+        municipality=second,
+        site=second.sites.get(),
+        kind=ClosureKind.OTHER,
+        first_day=TODAY,
+        reason="点検",
+    )
+    Closure.objects.create(
+        municipality=first, kind=ClosureKind.OTHER, first_day=TODAY, reason="年末"
+    )
+    together = report_cache.report_inputs_digests([first.pk, second.pk, third.pk], today=TODAY)
+    alone = {
+        m.pk: report_cache.report_inputs_digests([m.pk], today=TODAY)[m.pk]
+        for m in (first, second, third)
+    }
+    assert together == alone  # no row of one municipality leaks into another's digest
+    assert len(set(together.values())) == 3
+    # one query per table, however many municipalities: the roll-up took this many for each
+    assert _queries_for_digests([first]) == _queries_for_digests([first, second, third])
+    Closure.objects.filter(municipality=second).delete()
+    after = report_cache.report_inputs_digests([first.pk, second.pk, third.pk], today=TODAY)
+    assert after[second.pk] != together[second.pk]
+    assert (after[first.pk], after[third.pk]) == (together[first.pk], together[third.pk])

@@ -20,7 +20,7 @@ from madoguchi.core import clock
 from madoguchi.core.csvsafe import SafeWriter
 from madoguchi.forecasts.models import ImportedReport
 from madoguchi.forecasts.report import ReportV1
-from madoguchi.forecasts.report_cache import kept_report
+from madoguchi.forecasts.report_cache import kept_reports
 from madoguchi.offices.models import Municipality, MunicipalityClass
 
 LIVE, IMPORTED = "live", "imported"
@@ -113,9 +113,8 @@ def latest_imported() -> list[ReportV1]:
 
 def build_rollup(*, today: dt.date | None = None) -> Rollup:
     today = today or clock.today()
-    entries = [
-        Entry(kept_report(m, today=today), LIVE) for m in Municipality.objects.order_by("code")
-    ]
+    local = list(Municipality.objects.order_by("code"))
+    entries = [Entry(report, LIVE) for report in kept_reports(local, today=today)]
     live_codes = {e.report.municipality.code for e in entries}
     entries += [
         Entry(report, IMPORTED)

@@ -5,8 +5,9 @@ whether it is stale. A plan is stale when the digest of its inputs — the plann
 temporary-counter options, the register's current snapshot (every import makes a new one with
 the file's SHA-256; the plan reads its aggregates, never the rows), the municipality's sites,
 counters, terminals, sessions, special openings, closures, the procedures' minutes, the choices
-and the first week planned — differs from the one it was solved from. The digest is a handful of
-small queries, so the page can afford it; `madoguchi solve-staffing` (run after an import or
+and the first week planned — differs from the one it was solved from. The digest is a dozen
+small queries (`site_input_parts_of` takes them for many municipalities at once, the roll-up's
+kept reports use it), so the page can afford it; `madoguchi solve-staffing` (run after an import or
 from cron) and the page's 再計算 button solve and store.
 
 The kept plan is pickled: it is written only by this module from the solver's own objects and
@@ -20,11 +21,13 @@ import hashlib
 import json
 import pickle
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from madoguchi.core import clock
 from madoguchi.core.dates import monday_of
@@ -113,34 +116,77 @@ def site_input_parts(municipality: Municipality) -> dict[str, Any]:
     """The municipality's planning inputs as plain rows: policy, temporary-counter options, the
     register's current snapshot, sites, counters, terminals, sessions, special openings,
     closures and procedures (also part of the kept report's digest, `report_cache`)."""
-    sites = Site.objects.filter(municipality=municipality)
-    site_ids = list(sites.values_list("pk", flat=True))
-    snapshot = (
-        RegisterSnapshot.objects.filter(municipality=municipality)
-        .values("pk", "file_sha256", "taken_on")
-        .first()
-    )
-    policy = PlanningPolicy.objects.filter(municipality=municipality).values().first()
+    return site_input_parts_of([municipality.pk])[municipality.pk]
+
+
+Grouped = dict[int, list[dict[str, Any]]]
+
+
+def _by(rows: list[dict[str, Any]], owner: Callable[[dict[str, Any]], Iterable[int]]) -> Grouped:
+    grouped: Grouped = {}
+    for row in rows:
+        for municipality_id in owner(row):
+            grouped.setdefault(municipality_id, []).append(row)
+    return grouped
+
+
+def site_input_parts_of(municipality_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """`site_input_parts` of several municipalities at once: one query per table over all of
+    them (a dozen queries whatever their number), rows in the same order as for one."""
+    ids = set(municipality_ids)
+    sites = _rows(Site.objects.filter(municipality_id__in=ids))
+    site_owner = {row["id"]: row["municipality_id"] for row in sites}
+    counters = _rows(Counter.objects.filter(site_id__in=site_owner))
+    counter_owner = {row["id"]: site_owner[row["site_id"]] for row in counters}
+
+    def of_site(row: dict[str, Any]) -> Iterable[int]:
+        return (site_owner[row["site_id"]],)
+
+    def of_municipality(row: dict[str, Any]) -> Iterable[int]:
+        return (row["municipality_id"],)
+
+    def of_closure(row: dict[str, Any]) -> Iterable[int]:
+        owners = {row["municipality_id"], site_owner.get(row["site_id"])}
+        return sorted(owner for owner in owners if owner in ids)
+
+    snapshots: dict[int, dict[str, Any]] = {}
+    for owner, pk, sha, taken_on in (
+        RegisterSnapshot.objects.filter(municipality_id__in=ids)
+        .order_by("municipality_id", "-pk")
+        .values_list("municipality_id", "pk", "file_sha256", "taken_on")
+    ):  # the newest of each (`RegisterSnapshot` orders by -pk)
+        snapshots.setdefault(owner, {"pk": pk, "file_sha256": sha, "taken_on": taken_on})
+    policies = _by(_rows(PlanningPolicy.objects.filter(municipality_id__in=ids)), of_municipality)
+    grouped = {
+        "temporary_options": _by(
+            _rows(TemporaryCounterOption.objects.filter(municipality_id__in=ids)), of_municipality
+        ),
+        "sites": _by(sites, of_municipality),
+        "site_procedures": _by(
+            _rows(Site.procedures.through.objects.filter(site_id__in=site_owner)), of_site
+        ),
+        "counters": _by(counters, of_site),
+        "counter_procedures": _by(
+            _rows(Counter.procedures.through.objects.filter(counter_id__in=counter_owner)),
+            lambda row: (counter_owner[row["counter_id"]],),
+        ),
+        "terminals": _by(_rows(Terminal.objects.filter(site_id__in=site_owner)), of_site),
+        "sessions": _by(_rows(OpeningSession.objects.filter(site_id__in=site_owner)), of_site),
+        "specials": _by(_rows(SpecialOpening.objects.filter(site_id__in=site_owner)), of_site),
+        "closures": _by(
+            _rows(Closure.objects.filter(Q(municipality_id__in=ids) | Q(site_id__in=site_owner))),
+            of_closure,
+        ),
+    }
+    procedures = _rows(Procedure.objects.all())
     return {
-        "policy": policy,
-        "temporary_options": _rows(
-            TemporaryCounterOption.objects.filter(municipality=municipality)
-        ),
-        "snapshot": snapshot,
-        "sites": _rows(sites),
-        "site_procedures": _rows(Site.procedures.through.objects.filter(site_id__in=site_ids)),
-        "counters": _rows(Counter.objects.filter(site_id__in=site_ids)),
-        "counter_procedures": _rows(
-            Counter.procedures.through.objects.filter(counter__site_id__in=site_ids)
-        ),
-        "terminals": _rows(Terminal.objects.filter(site_id__in=site_ids)),
-        "sessions": _rows(OpeningSession.objects.filter(site_id__in=site_ids)),
-        "specials": _rows(SpecialOpening.objects.filter(site_id__in=site_ids)),
-        "closures": _rows(
-            Closure.objects.filter(municipality=municipality)
-            | Closure.objects.filter(site_id__in=site_ids)
-        ),
-        "procedures": _rows(Procedure.objects.all()),
+        municipality_id: {
+            "policy": policies[municipality_id][0] if municipality_id in policies else None,
+            "snapshot": snapshots.get(municipality_id),
+            **{name: rows.get(municipality_id, []) for name, rows in grouped.items()},
+            "procedures": procedures,
+        }
+        for municipality_id in municipality_ids
     }
 
 
