@@ -677,6 +677,36 @@ class KeptReport(models.Model):
         return f"{self.municipality_id} {self.built_at}"
 
 
+class KeptDashboard(models.Model):
+    """The planning dashboard's figures, kept per municipality and set of choices
+    (`forecasts.dashboard_cache`): ``choices_key`` is the SHA-256 of the page's choices (months,
+    take-up, what-if, language, the month it starts), ``inputs_digest`` the kept report's digest
+    of everything the figures are built from (`report_cache.report_inputs_digest`). A view whose
+    digest matches reads the figures instead of computing them; ``payload`` is pickled by the
+    same code version that reads it (anything else reads as not kept)."""
+
+    municipality = models.ForeignKey(
+        "offices.Municipality", on_delete=models.CASCADE, related_name="kept_dashboards"
+    )
+    choices_key = models.CharField("条件", max_length=64)
+    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
+    built_at = models.DateTimeField("作成日時")
+    build_seconds = models.FloatField("作成時間（秒）")
+    payload = models.BinaryField("計算結果")
+
+    class Meta:
+        verbose_name = "計算済みの計画画面"
+        verbose_name_plural = "計算済みの計画画面"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "choices_key"], name="kept_dashboard_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.choices_key[:8]} {self.built_at}"
+
+
 class TrustedReportKey(models.Model):
     """A public key the roll-up trusts for a municipality's signed reports, added on the trusted
     keys screen (`forecasts.report_keys`, `/staff/planning/rollup/keys/`). Revoked keys stay,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -16,11 +17,14 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.forecasts.dashboard_cache import kept_figures
 from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.selectors import (
     BacklogView,
     CapacityPlan,
+    CounterNeeds,
+    HoldingView,
     WhatIf,
     backlog_view,
     capacity_plan,
@@ -61,9 +65,7 @@ def _what_if(form: WhatIfForm) -> WhatIf:
     )
 
 
-def _backlog_context(municipality: Municipality, today: dt.date) -> dict[str, Any]:
-    view = backlog_view(municipality, today=today)
-    result = _propose(view)
+def _backlog_context(view: BacklogView, result: ProposalResult) -> dict[str, Any]:
     labels = [f"{d.month}/{d.day}" for d in view.week_starts]
     names = {site.pk: site.name for site in view.sites}
     names.update({t.site_id: t.name for t in view.temporary})
@@ -153,8 +155,7 @@ def _propose(view: BacklogView) -> ProposalResult:
     )
 
 
-def _holding_context(municipality: Municipality) -> dict[str, Any]:
-    view = holding_view(municipality)
+def _holding_context(view: HoldingView) -> dict[str, Any]:
     if view.snapshot is None:
         return {"holding": view}
     labels = [row.label for row in view.by_band]
@@ -186,20 +187,30 @@ def _holding_context(municipality: Municipality) -> dict[str, Any]:
     }
 
 
-@staff_view(Action.SEE_PLANNING)
-def planning(request: HttpRequest) -> HttpResponse:
-    """The planning dashboard; the what-if form answers through GET (bookmarkable)."""
-    municipality = _municipality(request)
-    today = clock.today()
-    start = today.replace(day=1)
-    sites = Site.objects.filter(municipality=municipality, is_active=True)
-    policy = policy_for(municipality.pk)
-    form = WhatIfForm(request.GET or None, sites=sites, initial={"take_up": policy.take_up_percent})
-    what_if = WhatIf()
-    months, take_up = 12, policy.take_up_percent / 100
-    if form.is_bound and form.is_valid():
-        what_if = _what_if(form)
-        months, take_up = form.cleaned_data["months"], form.cleaned_data["take_up"] / 100
+@dataclass(frozen=True)
+class PlanningFigures:
+    """What the dashboard computes for one set of choices (kept: `forecasts.dashboard_cache`)."""
+
+    plan: CapacityPlan
+    regular: CapacityPlan | None
+    """The regular hours alone, when the municipality has more (else None)."""
+    tried: CapacityPlan | None
+    backlog: BacklogView
+    proposals: ProposalResult
+    holding: HoldingView
+    counter_needs: CounterNeeds | None
+
+
+def planning_figures(
+    municipality: Municipality,
+    *,
+    today: dt.date,
+    start: dt.date,
+    months: int,
+    take_up: float,
+    what_if: WhatIf,
+) -> PlanningFigures:
+    """Compute the dashboard's figures (every read of the database and of the engine)."""
     plan = capacity_plan(municipality, start=start, months=months, take_up=take_up)
     # the regular hours alone (no temporary counter, no weekend or holiday opening): when the
     # municipality has any, the page shows what they cover and what falls short without them
@@ -216,6 +227,47 @@ def planning(request: HttpRequest) -> HttpResponse:
         if not what_if.is_empty
         else None
     )
+    backlog = backlog_view(municipality, today=today)
+    return PlanningFigures(
+        plan=plan,
+        regular=regular,
+        tried=tried,
+        backlog=backlog,
+        proposals=_propose(backlog),
+        holding=holding_view(municipality),
+        counter_needs=counter_needs(municipality, start=start, months=months, take_up=take_up),
+    )
+
+
+@staff_view(Action.SEE_PLANNING)
+def planning(request: HttpRequest) -> HttpResponse:
+    """The planning dashboard; the what-if form answers through GET (bookmarkable). Its figures
+    are computed once per change of their inputs and kept (`forecasts.dashboard_cache`)."""
+    municipality = _municipality(request)
+    today = clock.today()
+    start = today.replace(day=1)
+    sites = Site.objects.filter(municipality=municipality, is_active=True)
+    policy = policy_for(municipality.pk)
+    form = WhatIfForm(request.GET or None, sites=sites, initial={"take_up": policy.take_up_percent})
+    what_if = WhatIf()
+    months, take_up = 12, policy.take_up_percent / 100
+    if form.is_bound and form.is_valid():
+        what_if = _what_if(form)
+        months, take_up = form.cleaned_data["months"], form.cleaned_data["take_up"] / 100
+    figures = kept_figures(
+        municipality,
+        choices={"start": start, "months": months, "take_up": take_up, "what_if": asdict(what_if)},
+        build=lambda: planning_figures(
+            municipality,
+            today=today,
+            start=start,
+            months=months,
+            take_up=take_up,
+            what_if=what_if,
+        ),
+        kind=PlanningFigures,
+    )
+    plan, regular, tried = figures.plan, figures.regular, figures.tried
     labels = plan.labels
     capacity_series = [
         charts.Series("需要（窓口時間）", list(plan.demand_hours), COLORS[1]),
@@ -275,11 +327,9 @@ def planning(request: HttpRequest) -> HttpResponse:
         ),
         "can_apply": access.allows(request.user, Action.CHANGE_PLANNING),
     }
-    context.update(_backlog_context(municipality, today))
-    context.update(_holding_context(municipality))
-    context["counter_needs"] = counter_needs(
-        municipality, start=start, months=months, take_up=take_up
-    )
+    context.update(_backlog_context(figures.backlog, figures.proposals))
+    context.update(_holding_context(figures.holding))
+    context["counter_needs"] = figures.counter_needs
     return render(request, "forecasts/planning.html", context)
 
 
