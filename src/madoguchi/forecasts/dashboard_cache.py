@@ -23,18 +23,16 @@ change made during it leaves the kept figures stale rather than wrongly fresh.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import pickle
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import get_language
 
 from madoguchi.core import clock
+from madoguchi.core.code_version import code_digest
 from madoguchi.forecasts.models import KeptDashboard
 from madoguchi.forecasts.report_cache import report_inputs_digest
 from madoguchi.forecasts.staffing_cache import digest_of
@@ -42,17 +40,6 @@ from madoguchi.offices.models import Municipality
 
 KEPT_PER_MUNICIPALITY = 16
 T = TypeVar("T")
-
-
-@functools.cache
-def code_digest() -> str:
-    """SHA-256 of every Python source of the `madoguchi` package (read once per process)."""
-    root = Path(__file__).resolve().parents[1]
-    sha = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        sha.update(str(path.relative_to(root)).encode())
-        sha.update(path.read_bytes())
-    return sha.hexdigest()
 
 
 def choices_key(choices: dict[str, Any]) -> str:
