@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.template import engines
+from django.template.backends.django import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver
 
@@ -18,7 +19,9 @@ from madoguchi.core.code_version import code_digest
 
 
 def _cached_loader() -> Any:
-    (loader,) = engines["django"].engine.template_loaders
+    backend = engines["django"]
+    assert isinstance(backend, DjangoTemplates)
+    (loader,) = backend.engine.template_loaders
     return loader
 
 
