@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -83,3 +84,31 @@ def test_login_and_logout_are_audited(member: StaffUser, frozen: Any) -> None:
         ("staff.logout", f"staff:{member.pk}:hanako"),
     ]
     assert events[1].after == {"reason": "user"}
+
+
+@pytest.mark.parametrize(
+    ("referer", "back_to"),
+    [
+        (
+            "http://testserver/staff/issuance/cards/7/?tab=history",
+            "/staff/issuance/cards/7/?tab=history",
+        ),
+        ("", "/staff/"),  # no referer: the staff home
+        ("https://evil.example/staff/x/", "/staff/"),  # another site's page is never a target
+        ("http://testserver/queue/", "/staff/"),  # nor a page outside the staff zone
+    ],
+)
+def test_a_form_sent_after_the_session_ended_signs_in_again_back_to_the_page_it_came_from(
+    client: Client, frozen: Any, member: StaffUser, referer: str, back_to: str
+) -> None:
+    """The form's own address answers only a POST: after the sign-in, a GET of it would be a
+    bare 405. The way back is the page the form was sent from."""
+    frozen.shift(dt.timedelta(minutes=31))
+    headers = {"HTTP_REFERER": referer} if referer else {}
+    expired = client.post("/staff/issuance/cards/7/act/", {"action": "inspect"}, **headers)
+    assert expired.status_code == 302
+    assert expired["Location"] == "/staff/login/?" + urlencode({"next": back_to})
+    page = client.get(expired["Location"]).content.decode()
+    assert "操作のない時間が続いたため、ログアウトしました。" in page
+    login_staff(client, member)
+    assert client.get(back_to).status_code != 405

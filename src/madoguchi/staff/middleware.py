@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
 from madoguchi.core import clock
@@ -59,6 +61,23 @@ def expiry_reason(request: HttpRequest) -> str | None:
     return None
 
 
+def return_to(request: HttpRequest) -> str:
+    """Where the sign-in leads back to: the page asked for; for a form sent (POST) the page it
+    was sent from — a form's own address (`…/act/`) answers only a POST, its GET after the
+    sign-in would be a bare 405 — when that is a staff page of this host, else the staff home."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = str(request.META.get("HTTP_REFERER", ""))
+    came_from = urlsplit(referer)
+    if (
+        referer
+        and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()})
+        and came_from.path.startswith(STAFF_PREFIXES)
+    ):
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return str(settings.LOGIN_REDIRECT_URL)
+
+
 class StaffLoginMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -79,7 +98,7 @@ class StaffLoginMiddleware:
                         if reason == "idle"
                         else gettext("ログインの有効時間が過ぎたため、ログアウトしました。"),
                     )
-                    return redirect(step_url("staff:login", request.get_full_path()))
+                    return redirect(step_url("staff:login", return_to(request)))
             else:
                 now = clock.now().timestamp()
                 if now - request.session[LAST_SEEN_AT] >= SEEN_RESOLUTION_SECONDS:
@@ -88,11 +107,11 @@ class StaffLoginMiddleware:
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated or not isinstance(user, StaffUser):
-            return redirect(step_url("staff:login", request.get_full_path()))
+            return redirect(step_url("staff:login", return_to(request)))
         if path in _second_factor_paths():
             return self.get_response(request)
         if not user.is_verified():  # type: ignore[attr-defined]  # django-otp's OTPMiddleware adds it
             if second_factor.has_second_factor(user):
-                return redirect(step_url("staff:otp", request.get_full_path()))
-            return redirect(step_url("staff:otp_enrol", request.get_full_path()))
+                return redirect(step_url("staff:otp", return_to(request)))
+            return redirect(step_url("staff:otp_enrol", return_to(request)))
         return self.get_response(request)
