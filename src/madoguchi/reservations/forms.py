@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms.widgets import SelectDateWidget
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -36,6 +38,59 @@ from madoguchi.reservations.normalize import (
 )
 
 OLDEST_AGE_YEARS = 120
+EMAIL_MAX_LENGTH = 254
+"""What `Reservation.email` stores (Django's form field would let 320 characters through)."""
+
+TOO_LONG = _("%(field)sは%(limit)s文字以内で入力してください（%(count)s文字入力されています）。")
+
+
+class _TooLong:
+    """A field's maximum length, refused with a message that names the field, the limit and
+    the length typed (Django's own names neither the field nor, on the page, where it is)."""
+
+    def __init__(self, field: forms.Field, limit: int) -> None:
+        self.field = field
+        self.limit = limit
+
+    def __call__(self, value: Any) -> None:
+        count = len(value)
+        if count > self.limit:
+            raise ValidationError(
+                TOO_LONG,
+                code="max_length",
+                params={"field": str(self.field.label), "limit": self.limit, "count": count},
+            )
+
+
+class _WithinLimit:
+    """Another check of the field, run only on a value of an allowed length: an over-long
+    value gets the one message saying so, not a second one about its shape."""
+
+    def __init__(self, check: Any, limit: int) -> None:
+        self.check = check
+        self.limit = limit
+
+    def __call__(self, value: Any) -> None:
+        if len(value) <= self.limit:
+            self.check(value)
+
+
+class NamesLengthLimits(RefusesIndividualNumbers):
+    """Mixin for the residents' forms: every field with a maximum length refuses a longer
+    value with `TOO_LONG` — in the page's language, naming the field (its label, read when
+    the value is refused) and the limit — and with nothing else."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            limit = getattr(field, "max_length", None)
+            if limit is None:
+                continue
+            others = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+            field.validators = [
+                _TooLong(field, int(limit)),
+                *(_WithinLimit(check, int(limit)) for check in others),
+            ]
 
 
 def _normalised(normalise: Callable[[str], str], value: str) -> str:
@@ -133,7 +188,7 @@ class BirthDateField(forms.DateField):
             raise forms.ValidationError(_("生年月日に未来の日付は選べません。"), code="future")
 
 
-class IdentifyForm(RefusesIndividualNumbers, forms.Form):
+class IdentifyForm(NamesLengthLimits, RefusesIndividualNumbers, forms.Form):
     """Who is coming: what each procedure needs to identify the resident (docs/contract.md)."""
 
     notice_number = forms.CharField(
@@ -158,6 +213,7 @@ class IdentifyForm(RefusesIndividualNumbers, forms.Form):
     birth_date = BirthDateField()
     email = forms.EmailField(
         label=_("メールアドレス"),
+        max_length=EMAIL_MAX_LENGTH,
         required=False,
         help_text=_("予約の確認メールと前日のお知らせをお送りします。"),
         error_messages={
@@ -294,7 +350,7 @@ class FamilyMemberForm(IdentifyForm):
         return arguments
 
 
-class LookupForm(RefusesIndividualNumbers, forms.Form):
+class LookupForm(NamesLengthLimits, RefusesIndividualNumbers, forms.Form):
     """Find a reservation again: its booking code (予約コード) or, for a card pick-up, the
     notice number (交付通知書番号), with the birth date given when booking."""
 
