@@ -17,13 +17,19 @@ from django.db import transaction
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
-from madoguchi.core.dates import month_start
+from madoguchi.core.dates import monday_of, month_start
 from madoguchi.demo.names import counter_translations, translations
 from madoguchi.demo.pipeline import PREFIX, load_demo_pipeline
 from madoguchi.demo.today import SiteDay, load_demo_day
 from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
 from madoguchi.forecasts.register_import import import_register
-from madoguchi.forecasts.selectors import capacity_plan
+from madoguchi.forecasts.selectors import (
+    EPOCH,
+    capacity_plan,
+    municipality_forecast,
+    workload_parameters,
+)
+from madoguchi.issuance.services import store_application_counts
 from madoguchi.offices.models import (
     Closure,
     ClosureKind,
@@ -38,8 +44,11 @@ from madoguchi.offices.models import (
     SpecialOpening,
     Terminal,
 )
+from madoguchi.planning.arrivals import DEFAULT_LAG_WEIGHTS
+from madoguchi.planning.demand import DemandOptions
 from madoguchi.planning.rules import NO_DATE
 from madoguchi.planning.synthetic import generate_synthetic_register
+from madoguchi.planning.workload import card_applications
 from madoguchi.reservations.slots import regenerate_slots
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.staff.second_factor import give_demo_second_factor
@@ -132,6 +141,9 @@ class DemoCity:
         Callable[[Municipality, dict[str, Procedure], tuple[dt.date, dt.date]], Site] | None
     ) = None
     """Its temporary counter, given the dates `temporary_counter_window` derives (staffed too)."""
+    build_standby: Callable[[Municipality, tuple[dt.date, dt.date], dt.date], None] | None = None
+    """Its standby temporary counter (a candidate the backlog proposals may open), given the same
+    dates and today."""
 
     def username(self, role: str) -> str:
         return f"{self.staff_prefix}-{role}"
@@ -325,6 +337,68 @@ def _demo_city_temporary(
     return temporary
 
 
+def _demo_city_winter_candidate(
+    municipality: Municipality, window: tuple[dt.date, dt.date], today: dt.date
+) -> None:
+    """デモ市's standby temporary counter for the weeks before the station counter opens: a
+    candidate (`TemporaryCounterOption` without a site) the backlog proposals open when the
+    regular card pick-up seats cannot keep the lead time within the target."""
+    opens_on = monday_of(today) + dt.timedelta(weeks=1)
+    closes_on = max(opens_on, window[0] - dt.timedelta(days=1))
+    TemporaryCounterOption.objects.update_or_create(
+        municipality=municipality,
+        name="デモ市 北町公民館 臨時窓口",
+        defaults={
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "weekdays": [0, 1, 2, 3, 4],
+            "starts_at": dt.time(9, 0),
+            "ends_at": dt.time(16, 0),
+            "counters": 1,
+            "terminals": 1,
+            "setup_cost_yen": 300_000,
+            "monthly_cost_yen": 200_000,
+        },
+    )
+
+
+APPLICATION_WEEKS = 5
+"""The weeks of application counts the demo stores: those before today's week whose cards reach
+the backlog's horizon through the production lag (most within 3–6 weeks)."""
+
+APPLIED_AHEAD_WEEKS = round(sum(lag * share for lag, share in DEFAULT_LAG_WEIGHTS.items()))
+"""Residents apply for a renewed card this many weeks before their card expires — the mean
+production lag (4.7 weeks), so the new card arrives about when the old one ends."""
+
+
+def forecast_application_counts(
+    municipality: Municipality, *, today: dt.date
+) -> dict[dt.date, int]:
+    """The weekly card applications the municipality's own forecast implies for the
+    `APPLICATION_WEEKS` weeks before today's: the card renewals (at the policy's take-up) of the
+    cards expiring `APPLIED_AHEAD_WEEKS` later, plus new cards at the policy's rate
+    (`planning.workload.card_applications`, the staffing plan's sum)."""
+    policy = policy_for(municipality.pk)
+    monday = monday_of(today)
+    first = monday - dt.timedelta(weeks=APPLICATION_WEEKS)
+    start = first.replace(day=1)
+    forecast = municipality_forecast(
+        municipality,
+        start=start,
+        months=4,
+        by="week",
+        options=DemandOptions(take_up=policy.take_up_percent / 100),
+    )
+    renewals = {
+        EPOCH + dt.timedelta(days=int(day)): float(count)
+        for day, count in zip(forecast.period_starts, forecast.card_renewals, strict=True)
+    }
+    weeks = [first + dt.timedelta(weeks=w) for w in range(APPLICATION_WEEKS)]
+    expiring = [renewals.get(w + dt.timedelta(weeks=APPLIED_AHEAD_WEEKS), 0.0) for w in weeks]
+    applications = card_applications(expiring, workload_parameters(municipality, policy))
+    return {week: round(float(n)) for week, n in zip(weeks, applications, strict=True)}
+
+
 WINDOW_MONTHS = 24
 """How far ahead the demo looks for the months its regular hours fall short."""
 
@@ -397,6 +471,7 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
         local_holiday=("デモ市 市民の日", dt.date(2000, 6, 23)),
         build_sites=_demo_city_sites,
         build_temporary=_demo_city_temporary,
+        build_standby=_demo_city_winter_candidate,
     ),
     DemoCity(
         code="999989",  # 99998 + its check digit: no real municipality either
@@ -500,6 +575,16 @@ def build_demo_city(
         # after the register: its forecast says when the regular hours fall short
         window = temporary_counter_window(municipality, today=today)
         staffed = (*staffed, city.build_temporary(municipality, procedures, window))
+        if city.build_standby is not None:
+            city.build_standby(municipality, window, today)
+    # the weekly application counts a municipality stores from J-LIS's figures: here the ones
+    # its own forecast implies, so the backlog's arrivals follow the wave (decision 0031)
+    store_application_counts(
+        municipality=municipality,
+        counts=forecast_application_counts(municipality, today=today),
+        actor=Actor.system("demo"),
+        file_name="demo-applications.csv",
+    )
     for user in at_sites:
         user.sites.set(staffed)
     regenerate_slots(  # bookable slots for the next 8 weeks (covers the 45-day window)

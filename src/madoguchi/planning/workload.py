@@ -38,6 +38,7 @@ __all__ = [
     "WorkKind",
     "Workload",
     "WorkloadParameters",
+    "card_applications",
     "weekly_workload",
 ]
 
@@ -148,6 +149,17 @@ class Workload:
         return self._sum_hours([kind for kind in kinds if self.kinds[kind].needs_terminal])
 
 
+def card_applications(
+    card_renewals: Sequence[float] | FloatArray, parameters: WorkloadParameters
+) -> FloatArray:
+    """Card applications per week: the week's card renewals and the new cards at the
+    municipality's rate (what J-LIS produces, and what comes back through the production lag)."""
+    applications: FloatArray = (
+        np.asarray(card_renewals, dtype=np.float64) + parameters.new_cards_per_week
+    )
+    return applications
+
+
 def weekly_workload(
     card_renewals: Sequence[float] | FloatArray,
     cert_renewals: Sequence[float] | FloatArray,
@@ -170,7 +182,7 @@ def weekly_workload(
     if not 0 <= warm_up_weeks < len(cards):
         raise ValueError("warm_up_weeks must leave at least one week")
     weeks = len(cards)
-    applications = cards + parameters.new_cards_per_week
+    applications = card_applications(cards, parameters)
     at_counter = applications * parameters.counter_application_share
     in_person = at_counter * parameters.apply_in_person_share
     lag = lag_vector(parameters.lag_weights)
