@@ -62,9 +62,9 @@ def test_a_delivery_spike_waits_within_the_policys_deadlines_and_no_longer(
     plan = outcome.plan
     assert plan is not None, outcome.error
     works = {work.name: work for work in staffing.problem.back_office_work}
-    assert {name: work.deadline_weeks for name, work in works.items()} == {
-        "setup": 2,
-        "notice": 2,
+    assert {name: work.deadline_days for name, work in works.items()} == {
+        "setup": 14,
+        "notice": 14,
     }
     assert works["setup"].needs_terminal and not works["notice"].needs_terminal
     for name, work in works.items():
@@ -101,12 +101,33 @@ def test_the_terminal_hours_are_each_sites_active_terminals_in_its_sessions(
     assert problem.terminal_hours_per_week[main] > 0
 
 
+def test_the_policys_set_up_deadline_reaches_the_plan_in_days(demo_city: Municipality) -> None:
+    PlanningPolicy.objects.update_or_create(
+        municipality=demo_city, defaults={"setup_deadline_days": 10, "notice_delay_weeks": 2}
+    )
+    settings = settings_for(policy_for(demo_city.pk), None)
+    assert (settings.setup_deadline_days, settings.notice_deadline_days) == (10, 14)
+    staffing = staffing_input(demo_city, today=TODAY, settings=settings)
+    works = {work.name: work for work in staffing.problem.back_office_work}
+    assert works["setup"].deadline_days == 10 and works["notice"].deadline_days == 14
+    # 10 days: a delivery week's set-up may all wait one week and 3/7 of it a second
+    setup = works["setup"]
+    weekly = setup.hours.sum(axis=1)
+    waiting = setup.may_wait().sum(axis=1)
+    assert waiting[1:] == pytest.approx(weekly[1:] + weekly[:-1] * 3 / 7)
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         ({"setup_deadline_days": 57}, "交付前設定を終えるまでの日数は0〜56日で入力してください。"),
         (
             {"setup_deadline_days": 14, "notice_delay_weeks": 1},
+            "交付前設定は通知書の発送までに終える必要があります。"
+            "日数を通知書の発送までの週数×7日以下にしてください。",
+        ),
+        (  # a day past the notice's week: counted in days, no longer rounded down to it
+            {"setup_deadline_days": 8, "notice_delay_weeks": 1},
             "交付前設定は通知書の発送までに終える必要があります。"
             "日数を通知書の発送までの週数×7日以下にしてください。",
         ),

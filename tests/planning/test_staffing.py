@@ -326,10 +326,10 @@ def test_back_office_work_that_may_wait_is_spread_within_its_deadline_under_a_st
     with pytest.raises(StaffingInfeasibleError):
         solve_staffing(_problem(demand, back_office_hours=SPIKE, **capped))
     with pytest.raises(StaffingInfeasibleError):
-        work = BackOfficeWork("setup", SPIKE, deadline_weeks=1)
+        work = BackOfficeWork("setup", SPIKE, deadline_days=7)
         solve_staffing(_problem(demand, back_office_work=(work,), **capped))
     plan = solve_staffing(
-        _problem(demand, back_office_work=(BackOfficeWork("setup", SPIKE, 2),), **capped)
+        _problem(demand, back_office_work=(BackOfficeWork("setup", SPIKE, 14),), **capped)
     )
     assert plan.back_office_hours is not None and plan.back_office_waiting is not None
     done = plan.back_office_hours
@@ -343,6 +343,52 @@ def test_back_office_work_that_may_wait_is_spread_within_its_deadline_under_a_st
     assert plan.back_office_waiting[:, 0] == pytest.approx(waiting, abs=1e-6)
     assert waiting[3] == pytest.approx(0.0, abs=1e-6)  # the week-2 spike done by week 4
     assert plan.back_office_cost == pytest.approx(30.0)  # every hour once, at the weekday rate
+
+
+def test_a_deadline_in_days_lets_the_part_of_a_week_past_its_whole_weeks_wait() -> None:
+    # The spike of 30 h arrives in week 2; 12 h of back office a week at most. A week's
+    # deliveries count as spread over its 7 days, so a deadline of 7 + d days lets d/7 of the
+    # spike wait past week 3. 8 days: 30/7 = 4.3 h may wait, weeks 2–3 must do 25.7 h > 24 h —
+    # no plan. 9 days: 8.6 h may wait, 21.4 h ≤ 24 h — a plan, with at most 8.6 h done in
+    # week 4 and nothing after. Counted in whole weeks, 8 and 9 days would be the same week.
+    demand = [[8.0]] * 5
+    capped = {"total_staff_hours_per_week": 20.0}
+    with pytest.raises(StaffingInfeasibleError):
+        work = BackOfficeWork("setup", SPIKE, deadline_days=8)
+        solve_staffing(_problem(demand, back_office_work=(work,), **capped))
+    plan = solve_staffing(
+        _problem(
+            demand, back_office_work=(BackOfficeWork("setup", SPIKE, deadline_days=9),), **capped
+        )
+    )
+    assert plan.back_office_hours is not None and plan.back_office_waiting is not None
+    weeks = _weeks_of(plan.back_office_hours)
+    assert sum(weeks) == pytest.approx(30.0)
+    assert weeks[1] + weeks[2] >= 30.0 * 5 / 7 - 1e-6
+    assert 0.0 < weeks[3] <= 30.0 * 2 / 7 + 1e-6 and weeks[4] == 0.0
+    assert plan.back_office_waiting[2, 0] <= 30.0 * 2 / 7 + 1e-6
+
+
+def test_what_may_wait_is_what_arose_in_the_last_deadline_days() -> None:
+    hours = np.array([[7.0], [14.0], [0.0], [0.0]])
+    assert BackOfficeWork("setup", hours, deadline_days=0).may_wait()[:, 0].tolist() == [
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ]
+    assert BackOfficeWork("setup", hours, deadline_days=3).may_wait()[:, 0] == pytest.approx(
+        [3.0, 6.0, 0.0, 0.0]
+    )
+    assert BackOfficeWork("setup", hours, deadline_days=7).may_wait()[:, 0] == pytest.approx(
+        [7.0, 14.0, 0.0, 0.0]
+    )
+    assert BackOfficeWork("setup", hours, deadline_days=10).may_wait()[:, 0] == pytest.approx(
+        [7.0, 17.0, 6.0, 0.0]
+    )
+    assert BackOfficeWork("setup", hours, deadline_days=14).may_wait()[:, 0] == pytest.approx(
+        [7.0, 21.0, 14.0, 0.0]
+    )
 
 
 def test_a_change_price_smooths_a_delivery_spike_the_deadline_lets_wait() -> None:
@@ -361,7 +407,7 @@ def test_a_change_price_smooths_a_delivery_spike_the_deadline_lets_wait() -> Non
     smoothed = solve_staffing(
         _problem(
             demand,
-            back_office_work=(BackOfficeWork("setup", SPIKE, 2),),
+            back_office_work=(BackOfficeWork("setup", SPIKE, 14),),
             change_cost_per_hour=1.0,
         )
     )
@@ -371,7 +417,7 @@ def test_a_change_price_smooths_a_delivery_spike_the_deadline_lets_wait() -> Non
     # the same spike arriving in the last week: what waits after the plan is priced, so it is
     # still done in the horizon unless a cap forbids it
     late = np.array([[0.0], [0.0], [0.0], [0.0], [30.0]])
-    plan = solve_staffing(_problem(demand, back_office_work=(BackOfficeWork("setup", late, 2),)))
+    plan = solve_staffing(_problem(demand, back_office_work=(BackOfficeWork("setup", late, 14),)))
     assert plan.back_office_hours is not None and plan.back_office_waiting is not None
     assert plan.back_office_hours[:, 0].sum() == pytest.approx(30.0)
     assert plan.back_office_waiting[-1, 0] == pytest.approx(0.0)
@@ -404,7 +450,7 @@ def test_malformed_back_office_work_or_terminal_hours_are_refused() -> None:
     with pytest.raises(StaffingError, match="'setup'"):
         solve_staffing(_problem([[1.0]], back_office_work=(BackOfficeWork("setup", np.ones(1)),)))
     with pytest.raises(StaffingError, match="deadline"):
-        work = BackOfficeWork("setup", np.ones((1, 1)), deadline_weeks=2)
+        work = BackOfficeWork("setup", np.ones((1, 1)), deadline_days=8)
         solve_staffing(_problem([[1.0]], back_office_work=(work,)))
     with pytest.raises(StaffingError, match="terminal_hours_per_week"):
         solve_staffing(_problem([[1.0]], terminal_hours_per_week=np.array([-1.0])))

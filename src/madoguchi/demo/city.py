@@ -430,7 +430,10 @@ def temporary_counter_window(
 def _sample_town_sites(
     municipality: Municipality, procedures: dict[str, Procedure], today: dt.date
 ) -> SiteSet:
-    """見本町: a small town — its town hall (Saturday mornings too) and one branch."""
+    """見本町: a small town (a quarter of `--residents`) sized for its wave the way デモ市 is: its
+    town hall hands over cards and renews certificates at one terminal on Tuesdays and Thursdays
+    (and Saturday mornings), its branch one morning a week — so its regular hours fall short in
+    the wave's busy months until its temporary counter (`_sample_town_temporary`) is counted."""
     everything = list(procedures.values())
     hall = _site(
         municipality,
@@ -439,12 +442,12 @@ def _sample_town_sites(
         address="見本町役場通り一丁目1番地 役場1階",
         postal_code="987-6501",
         access_notes="見本駅から町営バス「役場前」下車すぐ。駐車場あり。",
-        counters=3,
-        terminals=2,
+        counters=2,
+        terminals=1,
         procedures=everything,
     )
-    _weekly(hall, range(0, 5), SessionKind.WEEKDAY, "08:30", "17:15", 3)
-    _weekly(hall, (5,), SessionKind.WEEKEND, "09:00", "12:00", 2)
+    _weekly(hall, (1, 3), SessionKind.WEEKDAY, "08:30", "17:15", 1)
+    _weekly(hall, (5,), SessionKind.WEEKEND, "09:00", "12:00", 1)
     branch = _site(
         municipality,
         name="見本町 東出張所",
@@ -456,8 +459,48 @@ def _sample_town_sites(
         terminals=1,
         procedures=[procedures[ProcedureCode.CARD_PICKUP], procedures[ProcedureCode.CERT_RENEWAL]],
     )
-    _weekly(branch, range(0, 5), SessionKind.WEEKDAY, "09:00", "16:00", 1)
+    _weekly(branch, (2,), SessionKind.WEEKDAY, "09:00", "12:00", 1)
     return SiteSet(main=hall, staffed=(hall, branch))
+
+
+def _sample_town_temporary(
+    municipality: Municipality, procedures: dict[str, Procedure], window: tuple[dt.date, dt.date]
+) -> Site:
+    """見本町's temporary counter at its health centre: Monday, Wednesday and Friday afternoons
+    and Sunday mornings, open over `window` (`temporary_counter_window`)."""
+    opens_on, closes_on = window
+    temporary = _site(
+        municipality,
+        name="見本町 保健センター 臨時窓口",
+        kind=SiteKind.TEMPORARY,
+        address="見本町役場通り二丁目5番 保健センター1階",
+        postal_code="987-6502",
+        access_notes="役場の向かいです。月・水・金の午後と日曜の午前に開設します。",
+        counters=1,
+        terminals=1,
+        procedures=[procedures[ProcedureCode.CARD_PICKUP], procedures[ProcedureCode.CERT_RENEWAL]],
+        open_from=opens_on,
+        open_until=closes_on,
+    )
+    _weekly(temporary, (0, 2, 4), SessionKind.WEEKDAY, "13:00", "17:00", 1)
+    _weekly(temporary, (6,), SessionKind.WEEKEND, "09:00", "12:00", 1)
+    TemporaryCounterOption.objects.update_or_create(
+        municipality=municipality,
+        name=temporary.name,
+        defaults={
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "weekdays": [0, 2, 4, 6],
+            "starts_at": dt.time(13, 0),
+            "ends_at": dt.time(17, 0),
+            "counters": 1,
+            "terminals": 1,
+            "setup_cost_yen": 200_000,
+            "monthly_cost_yen": 120_000,
+            "site": temporary,
+        },
+    )
+    return temporary
 
 
 DEMO_CITIES: tuple[DemoCity, ...] = (
@@ -482,6 +525,7 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
         resident_share=0.25,
         local_holiday=("見本町 町民の日", dt.date(2000, 10, 1)),
         build_sites=_sample_town_sites,
+        build_temporary=_sample_town_temporary,
     ),
 )
 """The demo's municipalities, in the order `--municipalities N` takes them."""

@@ -319,6 +319,33 @@ TEXTS: dict[str, tuple[str, str, str, str, str, str]] = {
         "Nằm trong nhà văn hóa Higashiura.",
         "Dentro do centro comunitário de Higashiura.",
     ),
+    "見本町 保健センター 臨時窓口": (
+        "みほんちょう ほけんセンター りんじ まどぐち",
+        "Mihon Town Health Centre, Temporary Counter",
+        "见本町 保健中心 临时窗口",
+        "미혼초 보건센터 임시 창구",
+        "Quầy tạm thời tại Trung tâm Y tế thị trấn Mihon",
+        "Balcão temporário do Centro de Saúde de Mihon",
+    ),
+    "見本町役場通り二丁目5番 保健センター1階": (
+        "みほんちょう やくばどおり 2ちょうめ 5ばん ほけんセンター 1かい",
+        "2-5 Yakuba-dori, Mihon Town — Health Centre 1F",
+        "见本町役场通二丁目5番 保健中心1楼",
+        "미혼초 야쿠바도리 2초메 5 보건센터 1층",
+        "2-5 Yakuba-dori, thị trấn Mihon — Trung tâm Y tế tầng 1",
+        "Yakuba-dori 2-5, Cidade de Mihon — Centro de Saúde, 1º andar",
+    ),
+    "役場の向かいです。月・水・金の午後と日曜の午前に開設します。": (
+        "やくばの むかいがわです。げつようび・すいようび・きんようびの ごごと、"
+        "にちようびの ごぜんに あいて います。",
+        "Across from the town hall. Open Monday, Wednesday and Friday afternoons and Sunday "
+        "mornings.",
+        "在町政府对面。周一、周三、周五下午及周日上午开放。",
+        "사무소 맞은편입니다. 월·수·금요일 오후와 일요일 오전에 엽니다.",
+        "Đối diện ủy ban thị trấn. Mở chiều thứ Hai, thứ Tư, thứ Sáu và sáng Chủ nhật.",
+        "Em frente à prefeitura. Aberto às tardes de segunda, quarta e sexta e às manhãs de "
+        "domingo.",
+    ),
     # -- closures ------------------------------------------------------------------------------
     "デモ市 市民の日": (
         "デモしの しみんの ひ",

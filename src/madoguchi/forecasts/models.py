@@ -246,7 +246,8 @@ class PlanningPolicy(models.Model):
     setup_deadline_days = models.PositiveSmallIntegerField(
         "カード到着から検品・交付前設定を終えるまでの日数",
         default=7,
-        help_text="窓口の配置計画は、この日数（7日ごとに1週）の範囲で交付前設定を後の週に回せます。"
+        help_text="窓口の配置計画は、この日数の範囲で交付前設定を後に回せます"
+        "（1週間に届くカードは7日に均等に届くものとして数えます）。"
         "0なら到着した週に行います。通知書の作成・発送は上の週数の範囲で回せます。",
     )
     service_level_percent = models.PositiveSmallIntegerField(
@@ -437,7 +438,7 @@ class PlanningPolicy(models.Model):
         elif (
             self.setup_deadline_days is not None
             and self.notice_delay_weeks is not None
-            and self.setup_deadline_days // 7 > self.notice_delay_weeks
+            and self.setup_deadline_days > 7 * self.notice_delay_weeks
         ):
             errors.setdefault("setup_deadline_days", []).append(
                 "交付前設定は通知書の発送までに終える必要があります。"

@@ -67,8 +67,8 @@ def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> Staf
     limit = policy.staff_hours_per_week_limit
     cap = float(limit) if limit is not None else None
     deadlines = {
-        "setup_deadline_weeks": int(policy.setup_deadline_days) // 7,
-        "notice_deadline_weeks": int(policy.notice_delay_weeks),
+        "setup_deadline_days": int(policy.setup_deadline_days),
+        "notice_deadline_days": 7 * int(policy.notice_delay_weeks),
     }
     if not choices:
         return StaffingSettings(

@@ -27,12 +27,13 @@ Reads the register forecast, each site's calendar, counters and terminals; the o
   a site's weekly hours move costs `StaffingSettings.change_cost` (a steadier roster).
 * Back-office hours (set-up and notices of the cards delivered) go to the permanent sites that
   hand over cards, in proportion to their card work, and count against the staff limits at the
-  weekday rate. Each kind may wait for the weeks the policy allows (`BackOfficeWork`): set-up
-  `setup_deadline_days` // 7 weeks after the cards arrive (whole weeks, rounded down, so the
-  deadline is never later than the policy's days), notices `notice_delay_weeks` (the week the
-  notice is due). Set-up needs an integrated terminal when the policy says so: a site's active
-  terminals × the hours of the sessions it may hold in a week are shared between its
-  counter-sessions (each takes a terminal) and set-up (`terminal_hours_per_week`).
+  weekday rate. Each kind may wait for the days the policy allows (`BackOfficeWork`): set-up
+  `setup_deadline_days` after the cards arrive (a week's deliveries taken as spread evenly over
+  its days, so 10 days lets 3/7 of a week's set-up wait into the week after next), notices
+  `notice_delay_weeks` × 7 days (the week the notice is due). Set-up needs an integrated
+  terminal when the policy says so: a site's active terminals × the hours of the sessions it
+  may hold in a week are shared between its counter-sessions (each takes a terminal) and set-up
+  (`terminal_hours_per_week`).
 * A temporary site linked to its `TemporaryCounterOption` is a binary choice with its fixed
   costs in the horizon (`temporary_fixed_costs`); its work may move to the permanent sites that
   hand over cards and theirs to it (`_shares_work`), so closing it stays possible.
@@ -113,10 +114,10 @@ class StaffingSettings:
     weekday_rate_yen: float = 3000.0
     total_staff_hours_per_week: float | None = None
     """Counter-hours all sites together may open in a week (the policy's staff limit)."""
-    setup_deadline_weeks: int = 1
-    """Whole weeks set-up may wait after the cards arrive (the policy's days // 7)."""
-    notice_deadline_weeks: int = 1
-    """Whole weeks notices may wait after the cards arrive (the policy's notice delay)."""
+    setup_deadline_days: int = 7
+    """Days set-up may wait after the cards arrive (the policy's `setup_deadline_days`)."""
+    notice_deadline_days: int = 7
+    """Days notices may wait after the cards arrive (the policy's notice delay, in days)."""
     """Price of each counter-hour a site's weekly hours move from one week to the next, in
     weekday hours: a steadier roster for a little more staff time (0 = follow demand freely)."""
 
@@ -441,12 +442,12 @@ def staffing_input(
     # back-office work (set-up, notices) is done at the permanent sites that hand over cards, in
     # proportion to their card work: a temporary counter hands over cards set up elsewhere
     permanent_card = card_hours * np.array([site.kind != SiteKind.TEMPORARY for site in sites])
-    deadlines = {"setup": settings.setup_deadline_weeks, "notice": settings.notice_deadline_weeks}
+    deadlines = {"setup": settings.setup_deadline_days, "notice": settings.notice_deadline_days}
     back_office = tuple(
         BackOfficeWork(
             name=kind,
             hours=_split(hours, permanent_card if permanent_card.sum() > 0 else card_hours),
-            deadline_weeks=min(deadlines.get(kind, 0), settings.weeks),
+            deadline_days=min(deadlines.get(kind, 0), 7 * settings.weeks),
             needs_terminal=needs_terminal,
         )
         for kind, (hours, needs_terminal) in back_office_kinds.items()

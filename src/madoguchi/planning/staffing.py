@@ -34,11 +34,14 @@ hours, so it takes its hours out of the site's and the municipality's staff limi
 (``Σ_k hours_k x[w,t,k] + back_office[w,t] ≤ staff_hours_per_week[t]``, and the same summed over
 sites against ``total_staff_hours_per_week``) and is costed at ``back_office_cost_per_hour``.
 Back-office work may also wait (``back_office_work``: one :class:`BackOfficeWork` per kind —
-set-up, notices — each with the whole weeks it may wait after the cards are delivered): then
+set-up, notices — each with the days it may wait after the cards are delivered, ``D``): then
 ``g[w,s]`` ≥ 0 hours done and ``c[w,s]`` ≥ 0 hours waiting, ``c[w−1,s] + arising[w,s] = g[w,s] +
-c[w,s]``, and the deadline ``c[w,s] ≤ Σ arising[w−D+1..w, s]`` (what waits at a week's end arose
-within the last ``D`` weeks: first in, first done, so nothing waits longer than ``D`` weeks); what
-still waits after the last week is priced like the counters' carry-over. The done hours take the
+c[w,s]``, and the deadline ``c[w,s] ≤ (what arose in the last D days up to week w's end)`` —
+first in, first done, so nothing waits longer than ``D`` days. The plan's unit is the week, so a
+week's deliveries are taken as spread evenly over its seven days: the last ``D`` days are the
+``D // 7`` whole weeks up to week ``w`` plus ``(D mod 7) / 7`` of the week before them (10 days:
+all of week ``w`` and 3/7 of week ``w − 1``). What still waits after the last week is priced like
+the counters' carry-over. The done hours take the
 place of the arising ones in the staff limits, the cost and the change measure. A site's
 integrated terminals (``terminal_hours_per_week``: terminal-hours in the sessions the site may
 hold) are shared between its counter-sessions (every open counter uses a terminal) and the
@@ -130,13 +133,28 @@ class SessionKind:
 @dataclass(frozen=True)
 class BackOfficeWork:
     """One kind of back-office work: ``hours`` [week, site] arising (when the cards are
-    delivered), the whole weeks it may wait (``deadline_weeks``, 0 = done in its week) and
-    whether it needs an integrated terminal (pre-issuance set-up does)."""
+    delivered), the days it may wait (``deadline_days``, 0 = done in its week; a week's
+    deliveries count as spread evenly over its days, see the module docstring) and whether it
+    needs an integrated terminal (pre-issuance set-up does)."""
 
     name: str
     hours: FloatArray
-    deadline_weeks: int = 0
+    deadline_days: int = 0
     needs_terminal: bool = False
+
+    def may_wait(self) -> FloatArray:
+        """[week, site] the most of this work that may still wait at each week's end: what
+        arose in the last ``deadline_days`` days up to it."""
+        arisen = np.cumsum(self.hours, axis=0)
+        whole, part = divmod(self.deadline_days, 7)
+        before = np.zeros_like(arisen)
+        if whole < len(arisen):
+            before[whole:] = arisen[: len(arisen) - whole]
+        older = np.zeros_like(self.hours)  # the week just before the whole weeks
+        if whole < len(self.hours):
+            older[whole:] = self.hours[: len(self.hours) - whole]
+        waiting: FloatArray = np.maximum(arisen - before + older * part / 7, 0.0)
+        return waiting
 
 
 def default_session_kinds(
@@ -274,11 +292,11 @@ class StaffingProblem:
                 work.hours.shape != (weeks, sites)
                 or not np.isfinite(work.hours).all()
                 or (work.hours < 0).any()
-                or not 0 <= work.deadline_weeks <= weeks
+                or not 0 <= work.deadline_days <= 7 * weeks
             ):
                 raise StaffingError(
                     f"back-office work {work.name!r}: hours must be (weeks, sites), finite and "
-                    "≥ 0, and its deadline 0..weeks"
+                    "≥ 0, and its deadline 0..7 × weeks days"
                 )
         if self.terminal_hours_per_week is not None and (
             self.terminal_hours_per_week.shape != (sites,)
@@ -327,14 +345,14 @@ class StaffingProblem:
         if self.back_office_hours is not None and terminal is not True:
             total += self.back_office_hours
         for work in self.back_office_work:
-            if work.deadline_weeks == 0 and terminal in (None, work.needs_terminal):
+            if work.deadline_days == 0 and terminal in (None, work.needs_terminal):
                 total += work.hours
         return total
 
     @property
     def movable_back_office(self) -> tuple[BackOfficeWork, ...]:
-        """The back-office work that may wait (a deadline of a week or more)."""
-        return tuple(work for work in self.back_office_work if work.deadline_weeks > 0)
+        """The back-office work that may wait (a deadline of a day or more)."""
+        return tuple(work for work in self.back_office_work if work.deadline_days > 0)
 
     @property
     def back_office_price(self) -> float:
@@ -535,11 +553,8 @@ def solve_staffing(
     upper[y0:f0] = 1.0
     upper[b0:d0] = (problem.lead_time_weeks * demand).ravel()
     for i, work in enumerate(movable):
-        # what waits at a week's end arose within its last `deadline_weeks` weeks
-        arisen = np.cumsum(work.hours, axis=0)
-        before = np.zeros_like(arisen)
-        before[work.deadline_weeks :] = arisen[: weeks - work.deadline_weeks]
-        upper[waiting_index(i).ravel()] = np.maximum(arisen - before, 0.0).ravel()
+        # what waits at a week's end arose within its last `deadline_days` days
+        upper[waiting_index(i).ravel()] = work.may_wait().ravel()
     integrality = np.zeros(n_vars, dtype=np.int64)
     if not relax:
         integrality[x0:f0] = 1
@@ -690,7 +705,7 @@ def solve_staffing(
     done_by_kind = {
         work.name: work.hours.copy()
         for work in problem.back_office_work
-        if work.deadline_weeks == 0  # done in its week
+        if work.deadline_days == 0  # done in its week
     }
     done_by_kind.update(
         (work.name, np.maximum(solution[done_index(i)], 0.0)) for i, work in enumerate(movable)
