@@ -23,8 +23,10 @@ from madoguchi.demo.pipeline import PREFIX, load_demo_pipeline
 from madoguchi.demo.today import SiteDay, load_demo_day
 from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
 from madoguchi.forecasts.register_import import import_register
+from madoguchi.forecasts.report import TARGET_LEAD_DAYS
 from madoguchi.forecasts.selectors import (
     EPOCH,
+    backlog_view,
     capacity_plan,
     municipality_forecast,
     workload_parameters,
@@ -45,6 +47,7 @@ from madoguchi.offices.models import (
     Terminal,
 )
 from madoguchi.planning.arrivals import DEFAULT_LAG_WEIGHTS
+from madoguchi.planning.backlog import project_backlog
 from madoguchi.planning.demand import DemandOptions
 from madoguchi.planning.rules import NO_DATE
 from madoguchi.planning.synthetic import generate_synthetic_register
@@ -342,7 +345,8 @@ def _demo_city_winter_candidate(
 ) -> None:
     """デモ市's standby temporary counter for the weeks before the station counter opens: a
     candidate (`TemporaryCounterOption` without a site) the backlog proposals open when the
-    regular card pick-up seats cannot keep the lead time within the target."""
+    regular card pick-up seats cannot keep the lead time within the target. Laid out only when
+    the backlog projection, as loaded, passes the target (a small demo register does not)."""
     opens_on = monday_of(today) + dt.timedelta(weeks=1)
     closes_on = max(opens_on, window[0] - dt.timedelta(days=1))
     TemporaryCounterOption.objects.update_or_create(
@@ -360,6 +364,13 @@ def _demo_city_winter_candidate(
             "monthly_cost_yen": 200_000,
         },
     )
+
+
+def _backlog_breaches_target(municipality: Municipality, *, today: dt.date) -> bool:
+    """Whether the backlog projection (cards, application counts and slots as loaded) passes
+    the report's lead-time target in some week of its horizon."""
+    projection = project_backlog(backlog_view(municipality, today=today).data)
+    return projection.first_breach(TARGET_LEAD_DAYS) is not None
 
 
 APPLICATION_WEEKS = 5
@@ -615,12 +626,11 @@ def build_demo_city(
         municipality, residents=round(residents * city.resident_share), seed=seed, today=today
     )
     staffed = layout.staffed
+    window = None
     if city.build_temporary is not None:
         # after the register: its forecast says when the regular hours fall short
         window = temporary_counter_window(municipality, today=today)
         staffed = (*staffed, city.build_temporary(municipality, procedures, window))
-        if city.build_standby is not None:
-            city.build_standby(municipality, window, today)
     # the weekly application counts a municipality stores from J-LIS's figures: here the ones
     # its own forecast implies, so the backlog's arrivals follow the wave (decision 0031)
     store_application_counts(
@@ -652,6 +662,13 @@ def build_demo_city(
         place=city.place,
         official=city.username("official"),
     )
+    if (
+        window is not None
+        and city.build_standby is not None
+        and _backlog_breaches_target(municipality, today=today)
+    ):
+        # after the cards and slots: the backlog projection says whether seats fall short
+        city.build_standby(municipality, window, today)
     live = load_demo_day(municipality=municipality, seed=seed) if today == clock.today() else []
     return DemoSummary(
         municipality=municipality,
