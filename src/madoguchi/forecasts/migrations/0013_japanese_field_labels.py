@@ -5,51 +5,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forecasts', '0012_trusted_report_key'),
-        ('offices', '0007_japanese_field_labels'),
+        ("forecasts", "0012_trusted_report_key"),
+        ("offices", "0007_japanese_field_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='keptreport',
-            name='municipality',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='kept_report', to='offices.municipality', verbose_name='自治体'),
+            model_name="keptreport",
+            name="municipality",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="kept_report",
+                to="offices.municipality",
+                verbose_name="自治体",
+            ),
         ),
         migrations.AlterField(
-            model_name='planningpolicy',
-            name='municipality',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='planning_policy', to='offices.municipality', verbose_name='自治体'),
+            model_name="planningpolicy",
+            name="municipality",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="planning_policy",
+                to="offices.municipality",
+                verbose_name="自治体",
+            ),
         ),
         migrations.AlterField(
-            model_name='registerexpirycount',
-            name='snapshot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expiry_counts', to='forecasts.registersnapshot', verbose_name='住民台帳の取込'),
+            model_name="registerexpirycount",
+            name="snapshot",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="expiry_counts",
+                to="forecasts.registersnapshot",
+                verbose_name="住民台帳の取込",
+            ),
         ),
         migrations.AlterField(
-            model_name='registerholding',
-            name='snapshot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holdings', to='forecasts.registersnapshot', verbose_name='住民台帳の取込'),
+            model_name="registerholding",
+            name="snapshot",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="holdings",
+                to="forecasts.registersnapshot",
+                verbose_name="住民台帳の取込",
+            ),
         ),
         migrations.AlterField(
-            model_name='registerrecord',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='register_records', to='offices.municipality', verbose_name='自治体'),
+            model_name="registerrecord",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="register_records",
+                to="offices.municipality",
+                verbose_name="自治体",
+            ),
         ),
         migrations.AlterField(
-            model_name='registersnapshot',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='register_snapshots', to='offices.municipality', verbose_name='自治体'),
+            model_name="registersnapshot",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="register_snapshots",
+                to="offices.municipality",
+                verbose_name="自治体",
+            ),
         ),
         migrations.AlterField(
-            model_name='solvedstaffingplan',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='solved_staffing_plans', to='offices.municipality', verbose_name='自治体'),
+            model_name="solvedstaffingplan",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="solved_staffing_plans",
+                to="offices.municipality",
+                verbose_name="自治体",
+            ),
         ),
         migrations.AlterField(
-            model_name='temporarycounteroption',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='temporary_counter_options', to='offices.municipality', verbose_name='自治体'),
+            model_name="temporarycounteroption",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="temporary_counter_options",
+                to="offices.municipality",
+                verbose_name="自治体",
+            ),
         ),
     ]

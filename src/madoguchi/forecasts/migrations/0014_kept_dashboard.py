@@ -5,28 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forecasts', '0013_japanese_field_labels'),
-        ('offices', '0006_counter_translations'),
+        ("forecasts", "0013_japanese_field_labels"),
+        ("offices", "0006_counter_translations"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KeptDashboard',
+            name="KeptDashboard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('choices_key', models.CharField(max_length=64, verbose_name='条件')),
-                ('inputs_digest', models.CharField(max_length=64, verbose_name='入力のSHA-256')),
-                ('built_at', models.DateTimeField(verbose_name='作成日時')),
-                ('build_seconds', models.FloatField(verbose_name='作成時間（秒）')),
-                ('payload', models.BinaryField(verbose_name='計算結果')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='kept_dashboards', to='offices.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("choices_key", models.CharField(max_length=64, verbose_name="条件")),
+                ("inputs_digest", models.CharField(max_length=64, verbose_name="入力のSHA-256")),
+                ("built_at", models.DateTimeField(verbose_name="作成日時")),
+                ("build_seconds", models.FloatField(verbose_name="作成時間（秒）")),
+                ("payload", models.BinaryField(verbose_name="計算結果")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="kept_dashboards",
+                        to="offices.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '計算済みの計画画面',
-                'verbose_name_plural': '計算済みの計画画面',
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'choices_key'), name='kept_dashboard_unique')],
+                "verbose_name": "計算済みの計画画面",
+                "verbose_name_plural": "計算済みの計画画面",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("municipality", "choices_key"), name="kept_dashboard_unique"
+                    )
+                ],
             },
         ),
     ]
