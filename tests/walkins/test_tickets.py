@@ -142,6 +142,26 @@ def test_yesterdays_leftover_tickets_are_not_called(
     assert call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK) is None
 
 
+def test_a_visitor_left_at_a_counter_yesterday_does_not_block_it_today(
+    hall: Hall, frozen: time_machine.Traveller
+) -> None:
+    """The nightly `close_queue_days` ends such a ticket; until it has run (or when it did not)
+    the counter's next call ends it the same way (a no-show, audited), so today's queue is not
+    held up by a ticket no page of today shows."""
+    frozen.move_to(jst(16, day=dt.date(2025, 6, 9)))
+    issue(hall)
+    left = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    assert left is not None
+    frozen.move_to(jst(10))
+    (today,) = issue(hall)
+    called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    assert called == today and called.status == TicketStatus.CALLED
+    left.refresh_from_db()
+    assert left.status == TicketStatus.NO_SHOW
+    ended = AuditEvent.objects.filter(subject_id=str(left.pk)).latest("id")
+    assert (ended.action, ended.actor) == ("ticket.no_show", CLERK.label)
+
+
 def test_a_counter_with_a_visitor_cannot_call_the_next_one(hall: Hall) -> None:
     issue(hall, 2)
     call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)

@@ -311,12 +311,17 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
     (`SKIP LOCKED` on PostgreSQL) and moved with the transition check.
     Returns the called ticket, or None when nobody is waiting for this counter. Raises
     DomainError `counter_not_at_site` (422) or `counter_busy` (409, the counter still has a
-    visitor).
+    visitor today).
     """
     if counter.site_id != site.pk or not counter.is_active:
         raise DomainError(
             "counter_not_at_site", _("この窓口（受付台）はこの庁舎で使われていません。"), status=422
         )
+    now = clock.now()
+    # A visitor left at this counter on an earlier day is on no page of today: ended here as
+    # the nightly `close_queue_days` would end them (it may not have run yet), so they do not
+    # hold the counter up.
+    close_past_queue_days(before=now.date(), actor=actor, counter=counter)
     if QueueTicket.objects.filter(counter=counter, status__in=AT_COUNTER_STATUSES).exists():
         raise DomainError(
             "counter_busy",
@@ -324,7 +329,6 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
             % {"counter": counter.name},
             status=409,
         )
-    now = clock.now()
     waiting = QueueTicket.objects.filter(
         Q(transfer_counter__isnull=True) | Q(transfer_counter=counter),
         site=site,
@@ -547,8 +551,11 @@ def cancel_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
     )
 
 
-def close_past_queue_days(*, before: dt.date, actor: Actor) -> dict[str, int]:
-    """End every ticket left open on a business day before `before` (the nightly clean-up).
+def close_past_queue_days(
+    *, before: dt.date, actor: Actor, counter: Counter | None = None
+) -> dict[str, int]:
+    """End every ticket left open on a business day before `before` (the nightly clean-up; with
+    `counter`, only the tickets at that counter — before it calls the next visitor).
 
     Waiting tickets are cancelled, called ones become no-shows, one still being served is
     finished — each through its own service, so each change is checked and audited; a booked
@@ -562,6 +569,8 @@ def close_past_queue_days(*, before: dt.date, actor: Actor) -> dict[str, int]:
         business_day__lt=before,
         status__in=(TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING),
     ).order_by("pk")
+    if counter is not None:
+        open_tickets = open_tickets.filter(counter=counter)
     for ticket in open_tickets:
         if ticket.status == TicketStatus.WAITING:
             cancel_ticket(ticket=ticket, actor=actor)
