@@ -687,7 +687,10 @@ class KeptDashboard(models.Model):
     same code version that reads it (anything else reads as not kept)."""
 
     municipality = models.ForeignKey(
-        "offices.Municipality", on_delete=models.CASCADE, related_name="kept_dashboards"
+        "offices.Municipality",
+        on_delete=models.CASCADE,
+        related_name="kept_dashboards",
+        verbose_name="自治体",
     )
     choices_key = models.CharField("条件", max_length=64)
     inputs_digest = models.CharField("入力のSHA-256", max_length=64)
