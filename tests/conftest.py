@@ -146,6 +146,80 @@ def _flush_may_empty_the_audit_log() -> Iterator[None]:
     BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_use_migrations: bool,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's `django_db_setup`, the test database copied from a template migrated
+    once per set of migrations (tests/template_db.py) instead of migrated in every worker."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    from tests import personas, template_db
+
+    assert django_db_use_migrations, "the suite always tests the migrated schema"
+    keepdb = django_db_keepdb and not django_db_createdb
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = template_db.setup_databases(
+            setup_databases,
+            aliases,
+            verbosity=verbosity,
+            interactive=False,
+            serialized_aliases=serialized_aliases,
+            keepdb=keepdb,
+        )
+    yield
+    # The kept world's transaction ends before its database does: session fixtures end in
+    # the reverse order of their start, so `_release_the_kept_world` (autouse, started first)
+    # would otherwise roll it back only after the database was torn down, on a connection
+    # closed inside that transaction — whenever a worker's last test used a kept world.
+    personas.release(django_db_blocker)
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=verbosity)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_listed_once() -> Iterator[None]:
+    """WhiteNoise lists every static file when its middleware is made — once per process in a
+    server, but once per test `Client` here (every new client loads the middleware again): a
+    tenth of a second per client, thousands of clients. The listing is made once per process
+    and configuration and shared by every later middleware (it is read-only unless WhiteNoise
+    refreshes it, which is never kept)."""
+    from django.conf import settings as django_settings
+    from whitenoise.middleware import WhiteNoiseMiddleware  # type: ignore[import-untyped]
+
+    original = WhiteNoiseMiddleware.__init__
+    listed: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def __init__(self: Any, get_response: Any = None, settings: Any = django_settings) -> None:
+        key = tuple(
+            repr(getattr(settings, name, None))
+            for name in sorted(dir(settings))
+            if name.startswith(("WHITENOISE_", "STATIC")) or name in ("DEBUG", "FORCE_SCRIPT_NAME")
+        )
+        state = listed.get(key)
+        if state is None:
+            original(self, get_response, settings)
+            if not self.autorefresh:
+                listed[key] = dict(vars(self))
+            return
+        vars(self).update(state)
+        self.get_response = get_response
+
+    WhiteNoiseMiddleware.__init__ = __init__
+    yield
+    WhiteNoiseMiddleware.__init__ = original
+
+
 @pytest.fixture(autouse=True)
 def _no_queue_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """The display's and the congestion page's few seconds of caching would, under a frozen
@@ -230,6 +304,18 @@ def personas(request: pytest.FixtureRequest, _kept_world: Any, db: None, frozen:
             "`personas` is kept for tests that roll back; a transactional test builds its own "
             "with tests.personas.world()"
         )
+    return built.fresh_copy(_kept_world)
+
+
+@pytest.fixture
+def signed_in_personas(_kept_world: Any, db: None, frozen: Any) -> Any:
+    """`personas` with every persona signed in at the module's `SIGNED_IN_AT`
+    (`tests.personas.SignedIn`: `.world`, `.client(name)`), kept like `personas`: the sign-ins
+    happen once for consecutive tests, each test's requests are rolled back with its changes."""
+    from tests import personas as built
+
+    if _kept_world is None:
+        pytest.fail("`signed_in_personas` is kept for tests that roll back")
     return built.fresh_copy(_kept_world)
 
 
