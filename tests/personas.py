@@ -144,6 +144,44 @@ def world() -> World:
     return built
 
 
+@dataclass
+class SignedIn:
+    """The personas' world with every persona signed in through both steps (as
+    `tests.conftest.login_staff` does) at one moment: `client(name)` is a test client carrying
+    that persona's session — no sign-in per request. A module asks for it with the fixture
+    `signed_in_personas` and says when the sign-ins happen: `SIGNED_IN_AT = <datetime>` (staff
+    sessions idle out after 30 minutes: its requests are made then)."""
+
+    world: World
+    sessions: dict[str, str]
+
+    def client(self, name: str) -> Any:
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[name]
+        return client
+
+
+def signed_in(at: dt.datetime) -> SignedIn:
+    """`world()`, then every persona signed in at `at`."""
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.conftest import login_staff
+    from tests.frozen_clock import frozen_at
+
+    built = world()
+    sessions = {}
+    with frozen_at(at):
+        for persona in PERSONAS:
+            client = Client()
+            login_staff(client, built.users[persona.name])
+            sessions[persona.name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return SignedIn(built, sessions)
+
+
 def on_the_day(day: dt.date) -> dt.datetime:
     """10:30 on `day` (Tokyo): the sites are open and a 10:00 visit has started."""
     from madoguchi.core import clock
@@ -193,14 +231,20 @@ def rolls_back(request: pytest.FixtureRequest) -> bool:
 
 
 def wanted(request: pytest.FixtureRequest) -> Wanted | None:
-    """The kept world a test asks for (`personas` at its moment, or its module's `DEMO_CITY`),
-    or None."""
+    """The kept world a test asks for (`personas` at its moment, `signed_in_personas` at its
+    moment and its module's `SIGNED_IN_AT`, or its module's `DEMO_CITY`), or None."""
     names = set(request.fixturenames)
     if not rolls_back(request):
         return None
     if "personas" in names:
         moment = request.getfixturevalue("now")
         return Wanted(("personas", moment), moment, world)
+    if "signed_in_personas" in names:
+        moment = request.getfixturevalue("now")
+        at = getattr(request.module, "SIGNED_IN_AT", None)
+        if not isinstance(at, dt.datetime):
+            pytest.fail("a module using `signed_in_personas` says SIGNED_IN_AT = <datetime>")
+        return Wanted(("signed_in_personas", moment, at), moment, lambda: signed_in(at))
     if "demo_city" in names:
         spec = getattr(request.module, "DEMO_CITY", None)
         if not isinstance(spec, DemoCity):
@@ -259,9 +303,12 @@ def hold(want: Wanted, django_db_blocker: Any) -> Any:
 
 def release(django_db_blocker: Any) -> None:
     """Roll the kept world back, if one is held. When the connection is no longer inside the
-    world's transaction, there is nothing left to roll back: once, in CI, a pytest-xdist
-    worker's session teardown found it already ended after its last test (a kept-world one)
-    had passed — the cause was not found; a world lost while tests still use it fails them."""
+    world's transaction, there is nothing left to roll back. That was seen once, in CI, at a
+    pytest-xdist worker's session teardown after its last test (a kept-world one) had passed:
+    the session's last release ran after pytest-django had torn the test database down (session
+    fixtures end last-started first), on a connection closed inside the world's transaction;
+    `django_db_setup` (tests/conftest.py) now releases the world before the database goes. A
+    world lost while tests still use it fails them."""
     from django.db import connection, transaction
 
     while _held:

@@ -27,7 +27,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import HttpResponse
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from madoguchi.core.audit import Actor
@@ -53,7 +52,6 @@ from madoguchi.walkins.services import (
     start_serving,
 )
 from tests import personas as p
-from tests.conftest import login_staff
 from tests.issuance import factories as cards
 from tests.reservations import factories as slots
 from tests.resident_site.factories import VISIT_DAY, birth_fields
@@ -63,6 +61,9 @@ pytestmark = pytest.mark.django_db
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "access.md"
 ON_THE_DAY = p.on_the_day(VISIT_DAY)
+SIGNED_IN_AT = ON_THE_DAY
+"""Every persona is signed in once, at the moment every request of the matrix is made
+(fixture `signed_in_personas`); each case's requests and effects are rolled back."""
 SYSTEM = Actor.system("matrix")
 RESIDENT = Actor.resident()
 
@@ -131,12 +132,22 @@ def kept_for_officials(persona: p.Persona) -> bool:
 # --- cases ------------------------------------------------------------------------------------
 
 
+class PersonaNeeded(Exception):
+    """A case's set-up read who acts (`Ctx.persona`, `Ctx.mine`): it is built for each persona."""
+
+
 @dataclass
 class Ctx:
     world: p.World
     target: str
-    persona: p.Persona
+    acting: p.Persona | None
     traveller: Any
+
+    @property
+    def persona(self) -> p.Persona:
+        if self.acting is None:
+            raise PersonaNeeded
+        return self.acting
 
     @property
     def site(self) -> Any:
@@ -1066,34 +1077,57 @@ class Outcome:
 
 
 @pytest.mark.parametrize(("entry", "target"), list(cases()))
-def test_access_matrix(personas: p.World, frozen: Any, entry: Entry, target: str) -> None:
+def test_access_matrix(
+    signed_in_personas: p.SignedIn, frozen: Any, entry: Entry, target: str
+) -> None:
+    """Each persona's request in a savepoint rolled back after it, so every persona meets the
+    case as it was built. A case whose set-up does not depend on who acts is built once for all
+    personas; one that reads the persona (`Ctx.persona`, `Ctx.mine`) is built for each."""
     outcome = Outcome()
+    shared = _build(signed_in_personas, frozen, entry, target, None)
     for persona in p.PERSONAS:
         try:
             with transaction.atomic():
-                _one(personas, frozen, entry, target, persona, outcome)
+                case = shared or _build(signed_in_personas, frozen, entry, target, persona)
+                assert case is not None
+                _one(signed_in_personas, frozen, entry, target, persona, case, outcome)
                 raise Rollback
         except Rollback:
             pass
     assert not outcome.failures, "\n".join(outcome.failures)
 
 
+def _build(
+    signed_in: p.SignedIn, traveller: Any, entry: Entry, target: str, persona: p.Persona | None
+) -> Case | None:
+    """The case, set up at the residents' moment (None: without a persona, it needs one)."""
+    from tests.resident_site.factories import NOW
+
+    traveller.move_to(NOW)
+    ctx = Ctx(signed_in.world, target if target != "own" else "a", persona, traveller)
+    if persona is not None:
+        return entry.build(ctx)
+    try:
+        with transaction.atomic():  # a set-up that stops half-way leaves nothing behind
+            return entry.build(ctx)
+    except PersonaNeeded:
+        return None
+
+
 def _one(
-    world: p.World,
+    signed_in: p.SignedIn,
     traveller: Any,
     entry: Entry,
     target: str,
     persona: p.Persona,
+    case: Case,
     outcome: Outcome,
 ) -> None:
-    from tests.resident_site.factories import NOW
-
-    traveller.move_to(NOW)
-    ctx = Ctx(world, target if target != "own" else "a", persona, traveller)
-    case = entry.build(ctx)
     traveller.move_to(ON_THE_DAY)
-    client = Client()
-    login_staff(client, world.users[persona.name])
+    client = signed_in.client(persona.name)
+    for value in (case.data or {}).values():
+        if hasattr(value, "seek"):
+            value.seek(0)  # an uploaded file is read again by each persona's request
     events = AuditEvent.objects.count()
     if entry.method == "get":
         response = client.get(case.path)
