@@ -277,3 +277,28 @@ def test_the_hours_text_follows_the_active_language() -> None:
     assert notes[2] == "This counter is open until Sunday, December 20, 2026."
     with translation.override("ko"):
         assert site_notes(entry.days, entry.site.open_until)[0].startswith("휴무: 매주 일요일")
+
+
+@pytest.mark.parametrize("layout", [NoticeLayout.A4, NoticeLayout.POSTCARD])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "みどり市中央一丁目2番3号",
+        # the longest address the delivery import takes (200 characters)
+        "みどり市中央一丁目2番3号グランドメゾンみどり中央レジデンス北棟" + "1203号室" * 30,
+    ],
+)
+def test_the_whole_address_is_printed_in_the_address_block(
+    tmp_path: Path, layout: str, address: str
+) -> None:
+    """A long address is set smaller, on more lines, never cut (it was cut after 72 characters
+    on A4 and 56 on a postcard: a letter to half an address)."""
+    address = address[:200]
+    owner = _city(layout)
+    factories.card(owner, status=CardStatus.SETUP_DONE, address=address)
+    issued = issue_paced_batch(municipality=owner, actor=SYSTEM)
+    path = tmp_path / "notices.pdf"
+    render_notice_batches([(notice_context(owner), issued.cards)], str(path))
+    first = PdfReader(path).pages[0].extract_text()
+    block = first[first.index("〒") : first.index("様")]
+    assert address in "".join(block.split()), block

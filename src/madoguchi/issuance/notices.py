@@ -233,6 +233,45 @@ def _collect_by_date(
     return None
 
 
+ADDRESS_SIZES = (11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 5.0)
+"""The address block's font sizes, largest first: a long address is set smaller, never cut."""
+
+
+def _fit_lines(
+    text: str, *, width: float, height: float, sizes: Sequence[float] = ADDRESS_SIZES
+) -> tuple[float, float, list[str]]:
+    """`text` broken into lines no wider than `width` (points) at the largest of `sizes` whose
+    lines fit in `height`: (size, line step, lines). At the smallest size every line is
+    returned even when they do not fit — a block running long beats a cut address."""
+    _fonts()
+    face = pdfmetrics.getFont(FONT)
+    lines: list[str] = []
+    size = step = sizes[-1]
+    for size in sizes:
+        step = size * 1.55
+        lines, line, used = [], "", 0.0
+        for char in text:
+            advance = face.stringWidth(char, size)
+            if line and used + advance > width:
+                lines.append(line)
+                line, used = "", 0.0
+            line += char
+            used += advance
+        lines.append(line)
+        if len(lines) * step <= height:
+            break
+    return size, step, lines
+
+
+def _draw_address(
+    canvas: Canvas, text: str, *, x: float, first_baseline: float, width: float, height: float
+) -> None:
+    size, step, lines = _fit_lines(text, width=width, height=height)
+    canvas.setFont(FONT, size)
+    for index, line in enumerate(lines):
+        canvas.drawString(x, first_baseline - index * step, line)
+
+
 def _wrap(text: str, width: int) -> list[str]:
     """Japanese text broken every `width` characters (no spaces to break at)."""
     return [text[i : i + width] for i in range(0, len(text), width)] or [""]
@@ -432,8 +471,15 @@ def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str], pay
     # Address block (window envelope position).
     canvas.setFont(FONT, 11)
     canvas.drawString(LEFT + 5 * mm, top - 5 * mm, f"〒{card.postal_code}")
-    for index, line in enumerate(_wrap(card.address, 24)[:3]):
-        canvas.drawString(LEFT + 5 * mm, top - (13 + 6 * index) * mm, line)
+    # 24 characters a line at 11 pt, baselines down to 17 mm above the name.
+    _draw_address(
+        canvas,
+        card.address,
+        x=LEFT + 5 * mm,
+        first_baseline=top - 13 * mm,
+        width=93 * mm,
+        height=20 * mm,
+    )
     canvas.setFont(FONT, 14)
     canvas.drawString(LEFT + 5 * mm, top - 37 * mm, f"{card.full_name}　様")
     canvas.setFont(FONT, 9)
@@ -463,8 +509,15 @@ def _draw_postcard(
     width, height = POSTCARD
     canvas.setFont(FONT, 11)
     canvas.drawString(10 * mm, height - 14 * mm, f"〒{card.postal_code}")
-    for index, line in enumerate(_wrap(card.address, 14)[:4]):
-        canvas.drawString(14 * mm, height - (26 + 7 * index) * mm, line)
+    # 14 characters a line at 11 pt, baselines down to 16 mm above the name.
+    _draw_address(
+        canvas,
+        card.address,
+        x=14 * mm,
+        first_baseline=height - 26 * mm,
+        width=54 * mm,
+        height=28 * mm,
+    )
     canvas.setFont(FONT, 15)
     canvas.drawString(18 * mm, height - 64 * mm, f"{card.full_name}　様")
     canvas.setFont(FONT, 8)
