@@ -54,6 +54,11 @@ TEST_WORKERS ?= auto
 # world or a module's town stay together) and an idle worker takes work from the end of the
 # other's queue, so no worker idles while one long test runs on.
 TEST_DIST ?= worksteal
+# Compiled bytecode is kept (in the venv, out of the tree) even where the environment says
+# PYTHONDONTWRITEBYTECODE: without it every worker and every process a test starts compiles the
+# project and the tests again (collecting the suite took 11.8 s of CPU instead of 5.2 s).
+test: export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(STAMP)
 	@if [ -n "$$MADOGUCHI_TEST_DATABASE_URL" ]; then \
 	  $(BIN)/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "not postgres" $(PYTEST_ARGS) && \
