@@ -22,7 +22,6 @@ first request within 2× the tenth after the warm-up start.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -39,7 +38,7 @@ STARTS = ("preload", "warm-up")
 MOMENT = "2026-11-26T01:00:00+00:00"
 
 SETUP = """
-import datetime as dt, io, os, sys
+import datetime as dt, io, json, os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
 import django
 django.setup()
@@ -54,7 +53,8 @@ with time_machine.travel(dt.datetime.fromisoformat(sys.argv[2]), tick=True):
     from children import signed_in_client
     client = signed_in_client("demo-manager", HTTP_HOST="localhost")
     assert client.get("/staff/planning/").status_code == 200  # its figures are kept now
-    print(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    print(json.dumps({"cookie": cookie}, separators=(",", ":")))
 """
 
 FRESH = """
@@ -86,10 +86,11 @@ print(json.dumps({"start": started, "times": times}, separators=(",", ":")))
 
 
 def run(env: dict[str, str]) -> dict[str, dict[str, Any]]:
-    cookie = children.run_child(SETUP, str(DEMO_RESIDENTS), MOMENT, env=env)[-1]
+    setup = children.run_child(SETUP, str(DEMO_RESIDENTS), MOMENT, env=env)
+    cookie = children.last_json(setup, "cookie")["cookie"]
     return {
-        f"{page} {start}": json.loads(
-            children.run_child(FRESH, start, page, cookie, MOMENT, str(REQUESTS), env=env)[-1]
+        f"{page} {start}": children.last_json(
+            children.run_child(FRESH, start, page, cookie, MOMENT, str(REQUESTS), env=env), "start"
         )
         for page in PAGES
         for start in STARTS

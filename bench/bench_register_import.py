@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import os
 import random
 import statistics
@@ -174,9 +173,10 @@ STARTS = ("cold", "preload")
 
 def run_child(path: Path, env: dict[str, str]) -> dict[str, Any]:
     out = children.run_child(CHILD, str(path), str(ROWS), str(PAGE_REPEAT), env=env)
-    result: dict[str, Any] = json.loads(out[-1])
+    result: dict[str, Any] = children.last_json(out, "import")
     result["starts"] = {
-        start: json.loads(children.run_child(FIRST_CHILD, start, env=env)[-1]) for start in STARTS
+        start: children.last_json(children.run_child(FIRST_CHILD, start, env=env), "start")
+        for start in STARTS
     }
     return result
 

@@ -4,6 +4,7 @@ signed in through both steps (password, then the demo account's authenticator de
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,14 @@ def run_child(code: str, *args: str, env: dict[str, str]) -> list[str]:
         capture_output=True,
         text=True,
     ).stdout.split()
+
+
+def last_json(out: list[str], key: str) -> dict[str, Any]:
+    """The last JSON object printed (without spaces) by a child whose first key is `key` — the
+    audit sealer may print its checkpoint line after it."""
+    prefix = '{"' + key + '"'
+    result: dict[str, Any] = json.loads(next(t for t in reversed(out) if t.startswith(prefix)))
+    return result
 
 
 def on_fresh_postgres(suffix: str, run: Callable[[dict[str, str]], T]) -> T | None:
