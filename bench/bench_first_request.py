@@ -5,8 +5,9 @@ A setup child builds the demo city (DEMO_RESIDENTS residents) on a fresh databas
 MADOGUCHI_TEST_DATABASE_URL is set), solves its staffing plan, signs the demo manager in through
 both steps and opens the planning dashboard once — as a server that ran before the restart
 would have (its figures are kept in the database). Then, for each page and each start, a fresh
-process loads the application and requests the page ten times with that session's cookie (the
-first request also opens the database connection, as a worker's first request does):
+process loads the application and requests the page ten times with that session's cookie through
+a test client whose middleware is loaded before the first request, as the WSGI handler's is at
+start-up (the first request also opens the database connection, as a worker's first does):
 
 - "preload" (the baseline): what `madoguchi.wsgi` loaded before the warm-up — Django set up and
   the URL configuration imported (every view module, the engine, numpy and scipy);
@@ -74,6 +75,7 @@ from django.conf import settings
 from django.test import Client
 client = Client(HTTP_HOST="localhost")
 client.cookies[settings.SESSION_COOKIE_NAME] = sys.argv[3]
+client.handler.load_middleware()  # as gunicorn's WSGIHandler does when the process starts
 times = []
 with time_machine.travel(dt.datetime.fromisoformat(sys.argv[4]), tick=True):
     for _ in range(int(sys.argv[5])):

@@ -4,11 +4,14 @@ first request used to build is built, and the database is not opened."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import django.forms
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.forms.renderers import get_default_renderer
 from django.template import engines
 from django.template.backends.django import DjangoTemplates
 from django.test.utils import CaptureQueriesContext
@@ -18,8 +21,8 @@ from madoguchi.core import clock, holidays, warmup
 from madoguchi.core.code_version import code_digest
 
 
-def _cached_loader() -> Any:
-    backend = engines["django"]
+def _cached_loader(backend: Any = None) -> Any:
+    backend = backend or engines["django"]
     assert isinstance(backend, DjangoTemplates)
     (loader,) = backend.engine.template_loaders
     return loader
@@ -29,20 +32,27 @@ def _cached_loader() -> Any:
 def cold() -> None:
     """Forget what the process built: compiled templates, reverse tables, holidays, the digest."""
     _cached_loader().reset()
+    _cached_loader(get_default_renderer().engine).reset()
     for urlconf in warmup.URLCONFS:
         get_resolver(urlconf)._reverse_dict.clear()
     holidays._holidays_of.cache_clear()
     code_digest.cache_clear()
 
 
-def test_every_project_template_is_compiled_before_the_first_request(cold: None) -> None:
+def test_every_project_and_form_widget_template_is_compiled_before_the_first_request(
+    cold: None,
+) -> None:
     names = warmup.template_names()
     assert "base.html" in names and "forecasts/planning.html" in names
-    loader = _cached_loader()
+    widgets = warmup.template_names(Path(django.forms.__file__).parent)
+    assert "django/forms/widgets/input.html" in widgets
+    loader, forms = _cached_loader(), _cached_loader(get_default_renderer().engine)
     assert not any(loader.cache_key(name) in loader.get_template_cache for name in names)
+    assert not any(forms.cache_key(name) in forms.get_template_cache for name in widgets)
     done = warmup.warm_up()
-    assert done["templates"] == len(names)
+    assert done["templates"] == len(names) + len(widgets)
     assert all(loader.cache_key(name) in loader.get_template_cache for name in names)
+    assert all(forms.cache_key(name) in forms.get_template_cache for name in widgets)
 
 
 def test_the_reverse_tables_of_every_language_are_built(cold: None) -> None:

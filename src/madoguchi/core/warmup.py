@@ -5,7 +5,8 @@ serve`) that runs once, before the workers are forked, so every worker starts wi
 Without it the first request of each worker paid for (measured with cProfile,
 `bench/bench_first_request.py`): the URL configuration's reverse tables (built per language on
 the first `reverse()` — every staff request reverses the sign-in pages), the templates (compiled
-on first use, ~70 of them), the gettext catalogues of each language, the national holidays of
+on first use, ~70 of them, and Django's form widget templates in the form renderer's own engine),
+the gettext catalogues of each language, the national holidays of
 the years calendars ask about (`jpholiday` takes ~0.3 s a year; kept per process) and the SHA-256
 of the code that keys the kept dashboard figures. None of it opens the database: a connection
 opened before the fork would be shared by every worker.
@@ -17,7 +18,9 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import django.forms
 from django.conf import settings
+from django.forms.renderers import get_default_renderer
 from django.template import TemplateSyntaxError, engines
 from django.urls import get_resolver
 from django.utils import translation
@@ -36,10 +39,11 @@ URLCONFS = (None, "madoguchi.public_urls")
 """The project's URL configuration and the public one every zone reverses links with."""
 
 
-def template_names() -> list[str]:
-    """The names of the project's own templates (its folder and its apps' `templates/`)."""
+def template_names(package: Path = PACKAGE_DIR) -> list[str]:
+    """The names of a package's templates (the project's: its folder and its apps'
+    `templates/`)."""
     names: set[str] = set()
-    for folder in PACKAGE_DIR.rglob("templates"):
+    for folder in package.rglob("templates"):
         if folder.is_dir():
             names.update(
                 path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
@@ -61,14 +65,18 @@ def warm_up() -> dict[str, int]:
                 resolver.namespace_dict  # noqa: B018
                 resolver.app_dict  # noqa: B018
     compiled = 0
-    engine = engines["django"]
-    for name in template_names():
-        try:
-            engine.get_template(name)  # the cached loader keeps the compiled template
-        except TemplateSyntaxError:
-            logger.exception("template %s does not compile; its page will fail", name)
-            continue
-        compiled += 1
+    renderer = get_default_renderer()
+    for engine, names in (
+        (engines["django"], template_names()),
+        (renderer, template_names(Path(django.forms.__file__).parent)),
+    ):
+        for name in names:
+            try:
+                engine.get_template(name)  # the cached loader keeps the compiled template
+            except TemplateSyntaxError:
+                logger.exception("template %s does not compile; its page will fail", name)
+                continue
+            compiled += 1
     year = clock.today().year
     for offset in HOLIDAY_YEARS:
         national_holiday_name(dt.date(year + offset, 1, 1))
