@@ -14,6 +14,7 @@ from django.test import Client
 from madoguchi.demo.city import (
     APPLICATION_WEEKS,
     APPLIED_AHEAD_WEEKS,
+    backlog_hint,
     forecast_application_counts,
 )
 from madoguchi.forecasts.models import TemporaryCounterOption
@@ -87,9 +88,15 @@ def test_a_manager_sees_the_warning_and_proposals_that_resolve_it_on_first_login
     assert result.resolved and (result.proposals or result.opened)
     page = _page()
     assert WARNING in page and RESOLVES in page and APPLY in page
+    # the page says where its arrivals come from
+    assert view.weeks_from_counts > 0
+    assert f"うち{view.weeks_from_counts}週は週ごとの申請件数から製造期間をへた見込み" in page
     assert max(_lead_cells(page)) > TARGET
     for opened in result.opened:
         assert opened.name in page
+    # what `madoguchi demo` prints points the manager there
+    hint = backlog_hint(demo_city, manager="demo-manager", today=DEMO_DAY)
+    assert "/staff/planning/、demo-manager" in hint and "目標（14日）を超える週があります" in hint
 
 
 def test_applying_the_demo_proposals_fixes_it(demo_city: Municipality) -> None:

@@ -90,6 +90,9 @@ def test_the_demo_command_prints_where_to_look(at_ten: object) -> None:
     assert f"待合室の表示: /queue/sites/{main.pk}/" in printed
     assert f"/staff/queue/sites/{main.pk}/kiosks/" in printed  # the kiosk needs registering
     assert "当日の整理券 7 枚" in printed
+    # a 50-resident register: the backlog stays within the target, and the demo says so
+    assert "計画の画面（/staff/planning/、demo-manager）" in printed
+    assert "目標（14日）以内の見込みです" in printed
     # The sample numbers to try booking with carry the notice's own name (one name everywhere).
     assert "  交付通知書番号 " in printed and "予約番号" not in printed
 

@@ -164,6 +164,19 @@ def test_uploaded_application_counts_drive_the_expected_arrivals(demo_city: Muni
     assert sum(after) > sum(before) + 40_000
 
 
+def test_the_backlog_says_where_its_arrivals_come_from(demo_city: Municipality) -> None:
+    from madoguchi.issuance.models import ApplicationCount
+
+    counted = "週は週ごとの申請件数から製造期間をへた見込み"
+    average = "（過去4週の平均）、通知書の発送待ち"
+    assert ApplicationCount.objects.filter(municipality=demo_city).exists()  # the demo's own
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert counted in page and average not in page
+    ApplicationCount.objects.filter(municipality=demo_city).delete()
+    page = _client("demo-manager").get("/staff/planning/").content.decode()
+    assert average in page and counted not in page
+
+
 @pytest.mark.parametrize(
     "path",
     [

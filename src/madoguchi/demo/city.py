@@ -366,11 +366,23 @@ def _demo_city_winter_candidate(
     )
 
 
-def _backlog_breaches_target(municipality: Municipality, *, today: dt.date) -> bool:
+def backlog_breaches_target(municipality: Municipality, *, today: dt.date) -> bool:
     """Whether the backlog projection (cards, application counts and slots as loaded) passes
     the report's lead-time target in some week of its horizon."""
     projection = project_backlog(backlog_view(municipality, today=today).data)
     return projection.first_breach(TARGET_LEAD_DAYS) is not None
+
+
+def backlog_hint(municipality: Municipality, *, manager: str, today: dt.date) -> str:
+    """The line `madoguchi demo` prints about the backlog warning: where to see it, and whether
+    it speaks."""
+    where = f"  計画の画面（/staff/planning/、{manager}）: カード受け取りの予約の待ち日数"
+    if backlog_breaches_target(municipality, today=today):
+        return (
+            f"{where}が目標（{TARGET_LEAD_DAYS}日）を超える週があります。"
+            "早期警告と臨時開庁・臨時窓口の案を見て、適用できます。"
+        )
+    return f"{where}は今後12週間、目標（{TARGET_LEAD_DAYS}日）以内の見込みです。"
 
 
 APPLICATION_WEEKS = 5
@@ -665,7 +677,7 @@ def build_demo_city(
     if (
         window is not None
         and city.build_standby is not None
-        and _backlog_breaches_target(municipality, today=today)
+        and backlog_breaches_target(municipality, today=today)
     ):
         # after the cards and slots: the backlog projection says whether seats fall short
         city.build_standby(municipality, window, today)

@@ -795,6 +795,14 @@ class BacklogView:
     temporary_candidates: dict[int, TemporaryCounterOption] = field(default_factory=dict)
     post_office: bool = False
     """Post-office consignment allowed (it never adds card pick-up seats; the page says so)."""
+    weeks_from_counts: int = 0
+    """Weeks of the horizon whose arrivals come from the stored weekly application counts
+    (through the production lag) rather than the recent deliveries' average."""
+
+    @property
+    def arrivals_in_horizon(self) -> float:
+        """Cards expected to arrive over the horizon (without those already waiting)."""
+        return float(sum(self.data.arrivals)) - self.waiting_for_notice
 
     @property
     def last_day(self) -> dt.date:
@@ -896,9 +904,11 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         week.week: week.expected_arrivals
         for week in project_arrivals(stored_counts(municipality.pk))
     }
+    from_counts = 0
     for index, monday in enumerate(weeks):
         if monday in projected:
             arrivals[index] = projected[monday]
+            from_counts += 1
     arrivals[0] += waiting
     policy = policy_for(municipality.pk)
     options = []
@@ -983,4 +993,5 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         post_office=policy.allow_post_office,
         expected_arrivals_per_week=expected,
         waiting_for_notice=waiting,
+        weeks_from_counts=from_counts,
     )

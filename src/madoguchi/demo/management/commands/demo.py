@@ -8,7 +8,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from madoguchi.core import clock
 from madoguchi.core.audit import seal_audit_events
 from madoguchi.core.links import follow_server_port
-from madoguchi.demo.city import DEMO_CITIES, DEMO_PASSWORD, DemoSummary, build_demo_city
+from madoguchi.demo.city import (
+    DEMO_CITIES,
+    DEMO_PASSWORD,
+    DemoSummary,
+    backlog_hint,
+    build_demo_city,
+)
 from madoguchi.demo.samples import sample_notice_lines
 from madoguchi.offices.tenancy import resident_site_path
 from madoguchi.staff.second_factor import secret_for_display
@@ -87,6 +93,9 @@ class Command(BaseCommand):
             self.stdout.write(f"    {device.config_url}")
         for line in sample_notice_lines(prefix=city.card_prefix, site_path=site_path):
             self.stdout.write(line)
+        self.stdout.write(
+            backlog_hint(municipality, manager=city.username("manager"), today=clock.today())
+        )
         self._today(summary.today, site_path=site_path, official=city.username("official"))
 
     def _today(self, days: Any, *, site_path: str, official: str) -> None:
