@@ -135,6 +135,24 @@ def test_a_deleted_tail_is_named(removed: int, capsys: pytest.CaptureFixture[str
     assert len(events) == EVENTS
 
 
+def test_a_second_forgery_after_a_first_is_named_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """A rewritten event, then further on a deleted one: both are named (the walk stopped at
+    the first, so the second stayed hidden behind a damage nobody can repair)."""
+    events = _chain()
+    _lift_triggers()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_auditevent SET actor = %s WHERE id = %s", ["staff:99:x", events[3].pk]
+        )
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [events[8].pk])
+    report = verify_audit_chain()
+    assert report.kinds == ["rewritten", "link-broken"]
+    assert [f.event_id for f in report.findings] == [events[3].pk, events[9].pk]
+    assert report.checked == 3  # sound before the first
+    err = _verify_fails(capsys)
+    assert f"記録 #{events[3].pk}（順番 4" in err and f"記録 #{events[9].pk}（順番 10）" in err
+
+
 @pytest.mark.parametrize("hashing", ["unkeyed", "wrong key"])
 def test_an_appended_forged_event_is_named(
     hashing: str, settings: Any, capsys: pytest.CaptureFixture[str]

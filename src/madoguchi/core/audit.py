@@ -668,11 +668,13 @@ def verify_audit_chain(*, checkpoint_file: Path | None = None) -> ChainReport:
     """Check the log against the key and the checkpoints; name everything wrong.
 
     Every sealed event in `seq` order: its link to the previous one, its row seal (the
-    application wrote this content) and its chain link (the key's sealer linked it) — the first
+    application wrote this content) and its chain link (the key's sealer linked it) — each
     failure is named, by whether a checkpoint already covered it (`rewritten`) or not
-    (`forged`). Then every checkpoint: the chain must reach it (`tail-deleted`) and hold its
-    head (`checkpoint-mismatch`); a `restore` checkpoint ends the ones before it past its own
-    head (those events were given up with the restore: a note, not damage). Then the rows
+    (`forged`); the walk goes on from the damaged event as stored, so a later forgery is named
+    too (a run of damaged events once, by its first). Then every checkpoint: the chain must
+    reach it (`tail-deleted`) and hold its head (`checkpoint-mismatch`); a `restore` checkpoint
+    ends the ones before it past its own head (those events were given up with the restore: a
+    note, not damage). Then the rows
     outside the chain: unsealed ones with no valid seal, and any the sealer kept out.
     """
     path = Path(checkpoint_file or settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE)
@@ -700,15 +702,14 @@ def verify_audit_chain(*, checkpoint_file: Path | None = None) -> ChainReport:
     heads: dict[int, str] = {0: GENESIS_HASH}
     seen_nonces: set[int] = set()
     previous_hash, checked, last_seq = GENESIS_HASH, 0, 0
-    chain_failed = False
+    failed = previous_broken = False
     for seq, link, digest, pk, *content, mac in _events():
-        last_seq = seq
         if seq in expected:
             heads[seq] = digest
-        if chain_failed:
-            continue
         where = "チェックポイントより前" if seq <= anchored else "チェックポイントより後"
-        if seq != checked + 1 or link != previous_hash:
+        broken = False
+        found_before = len(findings)
+        if seq != last_seq + 1 or link != previous_hash:
             findings.append(
                 Finding(
                     "link-broken",
@@ -717,8 +718,7 @@ def verify_audit_chain(*, checkpoint_file: Path | None = None) -> ChainReport:
                     "（途中の記録が消されたか入れ替えられています）",
                 )
             )
-            chain_failed = True
-            continue
+            broken = True
         if not _row_mac_valid(mac, *content):
             kind = "rewritten" if seq <= anchored else "forged"
             text = (
@@ -728,9 +728,8 @@ def verify_audit_chain(*, checkpoint_file: Path | None = None) -> ChainReport:
                 "（鍵を持たない者が追加した記録です）"
             )
             findings.append(Finding(kind, pk, f"記録 #{pk}（順番 {seq}、{where}）: {text}"))
-            chain_failed = True
-            continue
-        if _link(seq, link, *content, mac) != digest:  # type: ignore[call-arg]  # 7 columns
+            broken = True
+        elif _link(seq, link, *content, mac) != digest:  # type: ignore[call-arg]  # 7 columns
             findings.append(
                 Finding(
                     "forged-seal",
@@ -739,20 +738,29 @@ def verify_audit_chain(*, checkpoint_file: Path | None = None) -> ChainReport:
                     "（鍵を持たない者がチェーンをつなぎました）",
                 )
             )
-            chain_failed = True
-            continue
-        nonce = int(mac[2:18], 16)
-        if nonce in seen_nonces:
-            findings.append(
-                Finding(
-                    "duplicate", pk, f"記録 #{pk}（順番 {seq}）: 同じ署名の記録がすでにあります"
+            broken = True
+        else:
+            nonce = int(mac[2:18], 16)
+            if nonce in seen_nonces:
+                findings.append(
+                    Finding(
+                        "duplicate",
+                        pk,
+                        f"記録 #{pk}（順番 {seq}）: 同じ署名の記録がすでにあります",
+                    )
                 )
-            )
-            chain_failed = True
-            continue
-        seen_nonces.add(nonce)
-        previous_hash = digest
-        checked += 1
+                broken = True
+            seen_nonces.add(nonce)
+        # The next event is checked against this one as stored, so a forgery after a first one
+        # is named too (the walk used to stop at the first: later damage went unseen for good).
+        # A damaged stretch is named once, by its first event (a chain recomputed from there,
+        # or the wrong key, fails every event after it).
+        if broken and previous_broken:
+            del findings[found_before:]
+        previous_hash, last_seq, previous_broken = digest, seq, broken
+        failed = failed or broken
+        if not failed:
+            checked += 1
 
     if last_seq and not checkpoints:
         findings.append(
