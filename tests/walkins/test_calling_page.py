@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -128,3 +130,22 @@ def test_the_page_lists_counters_and_waiting_tickets(staff_client: Client, hall:
     assert "1番の対応を開始" in page
     assert "2番窓口に次の方を呼ぶ" in page
     assert "3番を取り消す" in page
+
+
+def test_a_visitor_left_at_a_counter_on_an_earlier_day_is_shown_there_with_its_buttons(
+    staff_client: Client, hall: Hall
+) -> None:
+    """A ticket the nightly clean-up leaves open (a card pick-up served without a recorded
+    hand-over) holds its counter: the page shows it at that counter, with its day, so the clerk
+    can end it — it showed the counter as free while every call was refused as busy."""
+    (ticket,) = issue(hall, 1)
+    yesterday = ticket.business_day - dt.timedelta(days=1)
+    QueueTicket.objects.filter(pk=ticket.pk).update(
+        business_day=yesterday, status=TicketStatus.SERVING, counter=hall.counter_1
+    )
+    page = staff_client.get(f"/staff/queue/sites/{hall.site.pk}/").content.decode()
+    assert f"/staff/queue/tickets/{ticket.pk}/finish/" in page
+    assert yesterday.isoformat() in page
+    staff_client.post(f"/staff/queue/tickets/{ticket.pk}/finish/")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.DONE

@@ -306,6 +306,28 @@ def _today_active(site: Site, now: dt.datetime) -> tuple[list[QueueTicket], list
     return waiting, at_counters, early
 
 
+def counters_with_leftovers(site: Site, state: QueueState) -> list[CounterView]:
+    """`state`'s counters for the staff page, each free one showing a visitor left there on an
+    earlier day if any (a ticket the nightly `close_queue_days` leaves open — a card pick-up
+    served without a recorded hand-over — holds its counter until staff end it). One query;
+    the public pages never show such a ticket."""
+    leftovers = {
+        t.counter_id: t
+        for t in QueueTicket.objects.filter(
+            site=site,
+            business_day__lt=clock.today(),
+            status__in=AT_COUNTER_STATUSES,
+            counter__isnull=False,
+        ).select_related("counter", "procedure")
+    }
+    return [
+        row
+        if row.ticket is not None or row.counter.pk not in leftovers
+        else CounterView(counter=row.counter, ticket=leftovers[row.counter.pk])
+        for row in state.counters
+    ]
+
+
 def queue_state(site: Site) -> QueueState:
     """`site`'s queue today: who waits, who is at which counter, and the wait for a newcomer.
 

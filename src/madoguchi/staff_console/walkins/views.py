@@ -41,7 +41,7 @@ from madoguchi.walkins.models import (
     TicketChannel,
     TicketStatus,
 )
-from madoguchi.walkins.selectors import queue_state
+from madoguchi.walkins.selectors import counters_with_leftovers, queue_state
 from madoguchi.walkins.services import (
     adopt_observed_service_times,
     call_next_ticket,
@@ -106,12 +106,15 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
     form to issue a ticket for somebody without a phone, recall and transfer."""
     site = _site_for(request, site_id, Action.SEE_SITE)
     procedures = offered_procedures(site)
+    state = queue_state(site)
     return render(
         request,
         "walkins/calling.html",
         {
             "site": site,
-            "state": queue_state(site),
+            "state": state,
+            "counters": counters_with_leftovers(site, state),
+            "today": clock.today(),
             "can_work": access.allows(request.user, Action.COUNTER, site=site),
             "can_register_kiosks": access.allows(request.user, Action.CHANGE_PLANNING, site=site),
             "issue_form": StaffIssueForm(procedures=procedures),
