@@ -204,3 +204,11 @@ def test_each_municipality_keeps_its_newest_choices_only(town: Municipality) -> 
     )
     kept_figures(town, choices={"months": 0}, build=build, kind=Figures)  # pruned: again
     assert build.calls == KEPT_PER_MUNICIPALITY + 5
+
+
+def test_kept_figures_that_no_longer_unpickle_are_computed_again(town: Municipality) -> None:
+    build = Builder()
+    kept_figures(town, choices={}, build=build, kind=Figures)
+    KeptDashboard.objects.filter(municipality=town).update(payload=b"not a pickle")
+    assert kept_figures(town, choices={}, build=build, kind=Figures) == Figures(2)
+    assert kept_figures(town, choices={}, build=build, kind=Figures) == Figures(2)  # kept again

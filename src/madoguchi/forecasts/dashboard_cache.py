@@ -64,7 +64,10 @@ def kept_figures(
         .first()
     )
     if row is not None and row[0] == digest:
-        kept = pickle.loads(bytes(row[1]))  # noqa: S301 — written only below, by this code
+        try:
+            kept = pickle.loads(bytes(row[1]))  # noqa: S301 — written only below, by this code
+        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError):
+            kept = None  # pickled under other libraries (an upgrade): computed again below
         if isinstance(kept, kind):
             return kept
     started = time.perf_counter()
