@@ -13,8 +13,9 @@ import pytest
 from madoguchi.core.dates import month_start
 from madoguchi.demo.city import DEMO_CITIES, build_demo_city, temporary_counter_window
 from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
-from madoguchi.forecasts.selectors import capacity_plan
+from madoguchi.forecasts.selectors import backlog_view, capacity_plan
 from madoguchi.offices.models import SessionKind, Site, SiteKind
+from madoguchi.planning.backlog import propose_openings
 from tests.frozen_clock import DEMO_DAY
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,13 @@ def test_the_sample_town_falls_short_in_its_busy_months_until_its_temporary_coun
     # counted with it (and the Saturday mornings), nothing is left over in any month
     assert counted.backlog_hours.max() == 0
     assert regular.backlog_hours.max() > 0
+
+    # before it opens, its card pick-up seats fall behind the arrivals its counts imply: the
+    # backlog warning speaks, and its standby counter is what resolves it
+    view = backlog_view(municipality, today=DEMO_DAY)
+    result = propose_openings(view.data, view.options, temporary=view.temporary, target_days=14)
+    assert result.before.first_breach(14) is not None
+    assert result.resolved
+    assert [t.name for t in result.opened] == [town.standby_name]
+    standby = TemporaryCounterOption.objects.get(name=town.standby_name)
+    assert standby.site is None and standby.closes_on < temporary.open_from

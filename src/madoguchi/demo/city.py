@@ -144,9 +144,9 @@ class DemoCity:
         Callable[[Municipality, dict[str, Procedure], tuple[dt.date, dt.date]], Site] | None
     ) = None
     """Its temporary counter, given the dates `temporary_counter_window` derives (staffed too)."""
-    build_standby: Callable[[Municipality, tuple[dt.date, dt.date], dt.date], None] | None = None
-    """Its standby temporary counter (a candidate the backlog proposals may open), given the same
-    dates and today."""
+    standby_name: str | None = None
+    """The name of its standby temporary counter (`_standby_counter`: a candidate the backlog
+    proposals may open), laid out when its backlog projection passes the target."""
 
     def username(self, role: str) -> str:
         return f"{self.staff_prefix}-{role}"
@@ -340,18 +340,18 @@ def _demo_city_temporary(
     return temporary
 
 
-def _demo_city_winter_candidate(
-    municipality: Municipality, window: tuple[dt.date, dt.date], today: dt.date
+def _standby_counter(
+    municipality: Municipality, name: str, window: tuple[dt.date, dt.date], today: dt.date
 ) -> None:
-    """デモ市's standby temporary counter for the weeks before the station counter opens: a
-    candidate (`TemporaryCounterOption` without a site) the backlog proposals open when the
-    regular card pick-up seats cannot keep the lead time within the target. Laid out only when
-    the backlog projection, as loaded, passes the target (a small demo register does not)."""
+    """A demo city's standby temporary counter for the weeks before its temporary counter opens:
+    a candidate (`TemporaryCounterOption` without a site) the backlog proposals open when the
+    regular card pick-up seats cannot keep the lead time within the target — one counter,
+    weekdays 9:00–16:00, from next Monday to the day before `window` starts."""
     opens_on = monday_of(today) + dt.timedelta(weeks=1)
     closes_on = max(opens_on, window[0] - dt.timedelta(days=1))
     TemporaryCounterOption.objects.update_or_create(
         municipality=municipality,
-        name="デモ市 北町公民館 臨時窓口",
+        name=name,
         defaults={
             "opens_on": opens_on,
             "closes_on": closes_on,
@@ -537,7 +537,7 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
         local_holiday=("デモ市 市民の日", dt.date(2000, 6, 23)),
         build_sites=_demo_city_sites,
         build_temporary=_demo_city_temporary,
-        build_standby=_demo_city_winter_candidate,
+        standby_name="デモ市 北町公民館 臨時窓口",
     ),
     DemoCity(
         code="999989",  # 99998 + its check digit: no real municipality either
@@ -549,6 +549,7 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
         local_holiday=("見本町 町民の日", dt.date(2000, 10, 1)),
         build_sites=_sample_town_sites,
         build_temporary=_sample_town_temporary,
+        standby_name="見本町 中央公民館 臨時窓口",
     ),
 )
 """The demo's municipalities, in the order `--municipalities N` takes them."""
@@ -676,11 +677,11 @@ def build_demo_city(
     )
     if (
         window is not None
-        and city.build_standby is not None
+        and city.standby_name is not None
         and backlog_breaches_target(municipality, today=today)
     ):
         # after the cards and slots: the backlog projection says whether seats fall short
-        city.build_standby(municipality, window, today)
+        _standby_counter(municipality, city.standby_name, window, today)
     live = load_demo_day(municipality=municipality, seed=seed) if today == clock.today() else []
     return DemoSummary(
         municipality=municipality,
