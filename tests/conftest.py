@@ -20,6 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+hypothesis_settings.register_profile(
+    "madoguchi", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("madoguchi")
+"""Property tests judge results, not speed: Hypothesis's 200 ms deadline per example and its
+"input generation is slow" check fail on a loaded machine what passes on a quiet one."""
 
 pytest_plugins = ["tests.frozen_clock"]
 """The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py."""
@@ -91,6 +100,25 @@ def sms_outbox(settings: Any, tmp_path: Path) -> SmsOutbox:
     settings.MADOGUCHI_SMS_BACKEND = "file"
     settings.MADOGUCHI_SMS_FILE = str(tmp_path / "sms.jsonl")
     return SmsOutbox(tmp_path / "sms.jsonl")
+
+
+SOLVER_TIME_LIMIT_SECONDS = 600.0
+"""The staffing solver's limit in tests: far above what it needs to reach its gap."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _staffing_plans_solved_to_their_gap() -> Iterator[None]:
+    """A staffing plan cut short by the solver's clock (5–10 s by default) depends on how busy
+    the machine is, so a property of it (steady, serving to the last week) could hold on a quiet
+    machine and fail on a loaded one; the tests get the plan the solver returns at its gap,
+    which is the same on every machine (tests/planning/test_staffing.py checks the limit)."""
+    from madoguchi.forecasts import staffing_plan
+    from madoguchi.planning import staffing
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(staffing, "DEFAULT_TIME_LIMIT_SECONDS", SOLVER_TIME_LIMIT_SECONDS)
+        patch.setattr(staffing_plan, "DEFAULT_TIME_LIMIT_SECONDS", SOLVER_TIME_LIMIT_SECONDS)
+        yield
 
 
 @pytest.fixture(autouse=True)

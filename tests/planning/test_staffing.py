@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from madoguchi.planning import staffing
 from madoguchi.planning.staffing import (
     BackOfficeWork,
     SessionKind,
@@ -120,7 +121,7 @@ def test_malformed_problem_is_rejected() -> None:
         solve_staffing(_problem([[1.0, 2.0]], spill=((0, 0),)))
 
 
-def test_gap_target_is_respected_on_a_year_of_twelve_sites() -> None:
+def _a_year_of_twelve_sites() -> StaffingProblem:
     rng = np.random.default_rng(4)
     kinds = default_session_kinds()
     weeks, sites = 52, 12
@@ -129,7 +130,7 @@ def test_gap_target_is_respected_on_a_year_of_twelve_sites() -> None:
     wave = 1 + 0.3 * np.sin(2 * np.pi * np.arange(weeks) / 52)
     demand = capacity * np.outer(wave, rng.uniform(0.3, 0.6, sites))
     demand *= rng.uniform(0.95, 1.05, (weeks, sites))
-    problem = StaffingProblem(
+    return StaffingProblem(
         site_names=tuple(str(i) for i in range(sites)),
         demand_hours=demand,
         max_counters=np.full(sites, 6),
@@ -137,7 +138,12 @@ def test_gap_target_is_respected_on_a_year_of_twelve_sites() -> None:
         spill=tuple((i, (i + 1) % sites) for i in range(sites)),
         lead_time_weeks=1.0,
     )
-    plan = solve_staffing(problem, mip_rel_gap=0.01, time_limit_seconds=10)
+
+
+def test_gap_target_is_respected_on_a_year_of_twelve_sites() -> None:
+    problem = _a_year_of_twelve_sites()
+    demand = problem.demand_hours
+    plan = solve_staffing(problem, mip_rel_gap=0.01)  # the tests' limit: never the clock
     assert plan.status == "optimal"
     assert plan.mip_gap <= 0.01
     relaxed = solve_staffing(problem, relax=True)
@@ -454,3 +460,16 @@ def test_malformed_back_office_work_or_terminal_hours_are_refused() -> None:
         solve_staffing(_problem([[1.0]], back_office_work=(work,)))
     with pytest.raises(StaffingError, match="terminal_hours_per_week"):
         solve_staffing(_problem([[1.0]], terminal_hours_per_week=np.array([-1.0])))
+
+
+def test_without_a_named_limit_the_solver_stops_at_the_default_read_at_each_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default limit is read when the solver is called (the tests raise it so that their
+    plans never depend on the machine's load): a tiny default stops the year's plan by the clock."""
+    monkeypatch.setattr(staffing, "DEFAULT_TIME_LIMIT_SECONDS", 1e-3)
+    try:
+        stopped = solve_staffing(_a_year_of_twelve_sites()).status
+    except StaffingError as error:  # stopped before any plan was found
+        stopped = str(error)
+    assert "time" in stopped.lower()

@@ -577,9 +577,12 @@ def infeasible_message(error: StaffingInfeasibleError, week_starts: list[dt.date
 
 
 def solve_staffing_plan(
-    staffing: StaffingInput, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT_SECONDS
+    staffing: StaffingInput, *, time_limit_seconds: float | None = None
 ) -> StaffingOutcome:
-    """Solve to a 1% gap or the time limit; infeasibility and solver failure become messages."""
+    """Solve to a 1% gap or the time limit (`DEFAULT_TIME_LIMIT_SECONDS`, read at each call,
+    when none is named); infeasibility and solver failure become messages."""
+    if time_limit_seconds is None:
+        time_limit_seconds = DEFAULT_TIME_LIMIT_SECONDS
     try:
         plan = solve_staffing(
             staffing.problem, time_limit_seconds=time_limit_seconds, mip_rel_gap=MIP_REL_GAP
