@@ -445,6 +445,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- browser ---------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Any:
+    """pytest-django's live server, warmed up as `madoguchi.wsgi` warms a production process
+    (`core.warmup`: URL tables, templates, catalogues, holidays) before any page is asked of it.
+
+    The server runs in this process, so the warm-up done here is the server's. Without it the
+    first page a browser test opens paid for all of that in its request: under load it took
+    over 30 s, and that test's first `goto` ran out of Playwright's time.
+    """
+    from madoguchi.core.warmup import warm_up
+
+    warm_up()
+    return live_server
+
+
 def chromium_path() -> str | None:
     configured = os.environ.get("MADOGUCHI_CHROMIUM")
     if configured:
