@@ -96,7 +96,8 @@ def test_negative_control_an_inline_script_is_reported(
         "() => { const s = document.createElement('script');"
         " s.textContent = 'window.__ran = 1'; document.body.appendChild(s); }"
     )
-    page.wait_for_timeout(200)
+    # The report reaches the page as a queued event: wait for it, not for a fixed time.
+    page.wait_for_function("() => window.__cspViolations.some(v => v.startsWith('script-src'))")
     assert page.evaluate("() => window.__ran") is None
     assert any("script-src" in v for v in _violations(page, console))
 
