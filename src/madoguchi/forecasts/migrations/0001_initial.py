@@ -5,57 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("offices", "0001_initial"),
+        ('offices', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="RegisterRecord",
+            name='RegisterRecord',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("person_id", models.CharField(max_length=40, verbose_name="住民キー（仮名）")),
-                ("birth_date", models.DateField(verbose_name="生年月日")),
-                (
-                    "card_issued_on",
-                    models.DateField(blank=True, null=True, verbose_name="カード発行日"),
-                ),
-                (
-                    "card_expires_on",
-                    models.DateField(blank=True, null=True, verbose_name="カード有効期限"),
-                ),
-                (
-                    "cert_issued_on",
-                    models.DateField(blank=True, null=True, verbose_name="電子証明書発行日"),
-                ),
-                (
-                    "cert_expires_on",
-                    models.DateField(blank=True, null=True, verbose_name="電子証明書有効期限"),
-                ),
-                (
-                    "municipality",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="register_records",
-                        to="offices.municipality",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('person_id', models.CharField(max_length=40, verbose_name='住民キー（仮名）')),
+                ('birth_date', models.DateField(verbose_name='生年月日')),
+                ('card_issued_on', models.DateField(blank=True, null=True, verbose_name='カード発行日')),
+                ('card_expires_on', models.DateField(blank=True, null=True, verbose_name='カード有効期限')),
+                ('cert_issued_on', models.DateField(blank=True, null=True, verbose_name='電子証明書発行日')),
+                ('cert_expires_on', models.DateField(blank=True, null=True, verbose_name='電子証明書有効期限')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='register_records', to='offices.municipality')),
             ],
             options={
-                "verbose_name": "住民台帳（抜粋）",
-                "verbose_name_plural": "住民台帳（抜粋）",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("municipality", "person_id"), name="register_person_unique"
-                    )
-                ],
+                'verbose_name': '住民台帳（抜粋）',
+                'verbose_name_plural': '住民台帳（抜粋）',
+                'constraints': [models.UniqueConstraint(fields=('municipality', 'person_id'), name='register_person_unique')],
             },
         ),
     ]

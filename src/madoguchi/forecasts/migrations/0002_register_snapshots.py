@@ -5,120 +5,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0001_initial"),
-        ("offices", "0001_initial"),
+        ('forecasts', '0001_initial'),
+        ('offices', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="registerrecord",
-            name="area",
-            field=models.CharField(blank=True, default="", max_length=40, verbose_name="地区"),
+            model_name='registerrecord',
+            name='area',
+            field=models.CharField(blank=True, default='', max_length=40, verbose_name='地区'),
         ),
         migrations.CreateModel(
-            name="RegisterSnapshot",
+            name='RegisterSnapshot',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("taken_on", models.DateField(verbose_name="台帳の基準日")),
-                ("imported_at", models.DateTimeField(verbose_name="取込日時")),
-                ("imported_by", models.CharField(max_length=150, verbose_name="取込者")),
-                ("file_name", models.CharField(max_length=255, verbose_name="ファイル名")),
-                ("file_sha256", models.CharField(max_length=64, verbose_name="ファイルのSHA-256")),
-                ("rows", models.PositiveIntegerField(verbose_name="住民数")),
-                ("card_holders", models.PositiveIntegerField(verbose_name="カード保有者数")),
-                ("cert_holders", models.PositiveIntegerField(verbose_name="電子証明書保有者数")),
-                ("cube_first_on", models.DateField(verbose_name="有効期限の集計の初日")),
-                ("cube_days", models.PositiveIntegerField(verbose_name="有効期限の集計の日数")),
-                (
-                    "municipality",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="register_snapshots",
-                        to="offices.municipality",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('taken_on', models.DateField(verbose_name='台帳の基準日')),
+                ('imported_at', models.DateTimeField(verbose_name='取込日時')),
+                ('imported_by', models.CharField(max_length=150, verbose_name='取込者')),
+                ('file_name', models.CharField(max_length=255, verbose_name='ファイル名')),
+                ('file_sha256', models.CharField(max_length=64, verbose_name='ファイルのSHA-256')),
+                ('rows', models.PositiveIntegerField(verbose_name='住民数')),
+                ('card_holders', models.PositiveIntegerField(verbose_name='カード保有者数')),
+                ('cert_holders', models.PositiveIntegerField(verbose_name='電子証明書保有者数')),
+                ('cube_first_on', models.DateField(verbose_name='有効期限の集計の初日')),
+                ('cube_days', models.PositiveIntegerField(verbose_name='有効期限の集計の日数')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='register_snapshots', to='offices.municipality')),
             ],
             options={
-                "verbose_name": "住民台帳の取込",
-                "verbose_name_plural": "住民台帳の取込",
-                "ordering": ("-pk",),
+                'verbose_name': '住民台帳の取込',
+                'verbose_name_plural': '住民台帳の取込',
+                'ordering': ('-pk',),
             },
         ),
         migrations.CreateModel(
-            name="RegisterHolding",
+            name='RegisterHolding',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("area", models.CharField(blank=True, max_length=40, verbose_name="地区")),
-                ("age_band", models.PositiveSmallIntegerField(verbose_name="年齢階級（5歳ごと）")),
-                ("residents", models.PositiveIntegerField(verbose_name="住民数")),
-                ("card_holders", models.PositiveIntegerField(verbose_name="カード保有者数")),
-                ("cert_holders", models.PositiveIntegerField(verbose_name="電子証明書保有者数")),
-                (
-                    "snapshot",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="holdings",
-                        to="forecasts.registersnapshot",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('area', models.CharField(blank=True, max_length=40, verbose_name='地区')),
+                ('age_band', models.PositiveSmallIntegerField(verbose_name='年齢階級（5歳ごと）')),
+                ('residents', models.PositiveIntegerField(verbose_name='住民数')),
+                ('card_holders', models.PositiveIntegerField(verbose_name='カード保有者数')),
+                ('cert_holders', models.PositiveIntegerField(verbose_name='電子証明書保有者数')),
+                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holdings', to='forecasts.registersnapshot')),
             ],
             options={
-                "verbose_name": "カード保有状況",
-                "verbose_name_plural": "カード保有状況",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("snapshot", "area", "age_band"), name="holding_unique"
-                    )
-                ],
+                'verbose_name': 'カード保有状況',
+                'verbose_name_plural': 'カード保有状況',
+                'constraints': [models.UniqueConstraint(fields=('snapshot', 'area', 'age_band'), name='holding_unique')],
             },
         ),
         migrations.CreateModel(
-            name="RegisterExpiryCount",
+            name='RegisterExpiryCount',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("area", models.CharField(blank=True, max_length=40, verbose_name="地区")),
-                (
-                    "kind",
-                    models.PositiveSmallIntegerField(
-                        choices=[(0, "カード"), (1, "電子証明書")], verbose_name="種類"
-                    ),
-                ),
-                ("age_band", models.PositiveSmallIntegerField(verbose_name="年齢階級（5歳ごと）")),
-                ("total", models.PositiveIntegerField(verbose_name="件数の合計")),
-                ("counts", models.BinaryField(verbose_name="日ごとの件数")),
-                (
-                    "snapshot",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="expiry_counts",
-                        to="forecasts.registersnapshot",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('area', models.CharField(blank=True, max_length=40, verbose_name='地区')),
+                ('kind', models.PositiveSmallIntegerField(choices=[(0, 'カード'), (1, '電子証明書')], verbose_name='種類')),
+                ('age_band', models.PositiveSmallIntegerField(verbose_name='年齢階級（5歳ごと）')),
+                ('total', models.PositiveIntegerField(verbose_name='件数の合計')),
+                ('counts', models.BinaryField(verbose_name='日ごとの件数')),
+                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expiry_counts', to='forecasts.registersnapshot')),
             ],
             options={
-                "verbose_name": "有効期限の集計",
-                "verbose_name_plural": "有効期限の集計",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("snapshot", "area", "kind", "age_band"), name="expiry_count_unique"
-                    )
-                ],
+                'verbose_name': '有効期限の集計',
+                'verbose_name_plural': '有効期限の集計',
+                'constraints': [models.UniqueConstraint(fields=('snapshot', 'area', 'kind', 'age_band'), name='expiry_count_unique')],
             },
         ),
     ]

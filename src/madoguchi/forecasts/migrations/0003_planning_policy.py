@@ -8,117 +8,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0002_register_snapshots"),
-        ("offices", "0003_municipality_contact_and_notice_layout"),
+        ('forecasts', '0002_register_snapshots'),
+        ('offices', '0003_municipality_contact_and_notice_layout'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PlanningPolicy",
+            name='PlanningPolicy',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "allow_evenings",
-                    models.BooleanField(default=True, verbose_name="平日夜間の臨時開庁を提案する"),
-                ),
-                (
-                    "evening_weekdays",
-                    models.JSONField(
-                        blank=True,
-                        default=madoguchi.forecasts.models._default_evening_weekdays,
-                        help_text="例: [1, 3]（火曜・木曜）",
-                        verbose_name="平日夜間の曜日（0=月曜〜4=金曜、提案する順）",
-                    ),
-                ),
-                (
-                    "evening_starts_at",
-                    models.TimeField(default=datetime.time(17, 15), verbose_name="平日夜間の開始"),
-                ),
-                (
-                    "evening_ends_at",
-                    models.TimeField(default=datetime.time(19, 0), verbose_name="平日夜間の終了"),
-                ),
-                (
-                    "allow_saturdays",
-                    models.BooleanField(default=True, verbose_name="土曜の臨時開庁を提案する"),
-                ),
-                (
-                    "saturday_starts_at",
-                    models.TimeField(default=datetime.time(9, 0), verbose_name="土曜の開始"),
-                ),
-                (
-                    "saturday_ends_at",
-                    models.TimeField(default=datetime.time(12, 0), verbose_name="土曜の終了"),
-                ),
-                (
-                    "evening_cost_weight",
-                    models.DecimalField(
-                        decimal_places=2,
-                        default=Decimal("1.25"),
-                        max_digits=4,
-                        verbose_name="平日夜間の1時間あたり費用（平日日中=1）",
-                    ),
-                ),
-                (
-                    "weekend_cost_weight",
-                    models.DecimalField(
-                        decimal_places=2,
-                        default=Decimal("1.50"),
-                        max_digits=4,
-                        verbose_name="土曜の1時間あたり費用（平日日中=1）",
-                    ),
-                ),
-                (
-                    "take_up_percent",
-                    models.PositiveSmallIntegerField(
-                        default=90, verbose_name="更新する人の割合（％）"
-                    ),
-                ),
-                (
-                    "notice_delay_weeks",
-                    models.PositiveSmallIntegerField(
-                        default=1, verbose_name="カード到着から交付通知書の発送までの週数"
-                    ),
-                ),
-                (
-                    "municipality",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="planning_policy",
-                        to="offices.municipality",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('allow_evenings', models.BooleanField(default=True, verbose_name='平日夜間の臨時開庁を提案する')),
+                ('evening_weekdays', models.JSONField(blank=True, default=madoguchi.forecasts.models._default_evening_weekdays, help_text='例: [1, 3]（火曜・木曜）', verbose_name='平日夜間の曜日（0=月曜〜4=金曜、提案する順）')),
+                ('evening_starts_at', models.TimeField(default=datetime.time(17, 15), verbose_name='平日夜間の開始')),
+                ('evening_ends_at', models.TimeField(default=datetime.time(19, 0), verbose_name='平日夜間の終了')),
+                ('allow_saturdays', models.BooleanField(default=True, verbose_name='土曜の臨時開庁を提案する')),
+                ('saturday_starts_at', models.TimeField(default=datetime.time(9, 0), verbose_name='土曜の開始')),
+                ('saturday_ends_at', models.TimeField(default=datetime.time(12, 0), verbose_name='土曜の終了')),
+                ('evening_cost_weight', models.DecimalField(decimal_places=2, default=Decimal('1.25'), max_digits=4, verbose_name='平日夜間の1時間あたり費用（平日日中=1）')),
+                ('weekend_cost_weight', models.DecimalField(decimal_places=2, default=Decimal('1.50'), max_digits=4, verbose_name='土曜の1時間あたり費用（平日日中=1）')),
+                ('take_up_percent', models.PositiveSmallIntegerField(default=90, verbose_name='更新する人の割合（％）')),
+                ('notice_delay_weeks', models.PositiveSmallIntegerField(default=1, verbose_name='カード到着から交付通知書の発送までの週数')),
+                ('municipality', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='planning_policy', to='offices.municipality')),
             ],
             options={
-                "verbose_name": "計画の前提",
-                "verbose_name_plural": "計画の前提",
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            ("evening_ends_at__gt", models.F("evening_starts_at")),
-                            ("evening_ends_at__lte", datetime.time(20, 0)),
-                            ("saturday_ends_at__gt", models.F("saturday_starts_at")),
-                            ("saturday_ends_at__lte", datetime.time(20, 0)),
-                        ),
-                        name="policy_sessions_end_after_start_by_20",
-                        violation_error_message="開庁時間は開始より後、20:00までに終わるようにしてください。",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            ("evening_cost_weight__gte", 0),
-                            ("weekend_cost_weight__gte", 0),
-                            ("take_up_percent__lte", 100),
-                        ),
-                        name="policy_costs_and_take_up_in_range",
-                        violation_error_message="費用は0以上、更新する人の割合は100％以下にしてください。",
-                    ),
-                ],
+                'verbose_name': '計画の前提',
+                'verbose_name_plural': '計画の前提',
+                'constraints': [models.CheckConstraint(condition=models.Q(('evening_ends_at__gt', models.F('evening_starts_at')), ('evening_ends_at__lte', datetime.time(20, 0)), ('saturday_ends_at__gt', models.F('saturday_starts_at')), ('saturday_ends_at__lte', datetime.time(20, 0))), name='policy_sessions_end_after_start_by_20', violation_error_message='開庁時間は開始より後、20:00までに終わるようにしてください。'), models.CheckConstraint(condition=models.Q(('evening_cost_weight__gte', 0), ('weekend_cost_weight__gte', 0), ('take_up_percent__lte', 100)), name='policy_costs_and_take_up_in_range', violation_error_message='費用は0以上、更新する人の割合は100％以下にしてください。')],
             },
         ),
     ]

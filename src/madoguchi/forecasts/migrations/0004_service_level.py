@@ -4,23 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0003_planning_policy"),
+        ('forecasts', '0003_planning_policy'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="planningpolicy",
-            name="service_level_percent",
-            field=models.PositiveSmallIntegerField(
-                default=80, verbose_name="サービス水準: 目標時間内に呼ばれる来庁者の割合（％）"
-            ),
+            model_name='planningpolicy',
+            name='service_level_percent',
+            field=models.PositiveSmallIntegerField(default=80, verbose_name='サービス水準: 目標時間内に呼ばれる来庁者の割合（％）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="target_wait_minutes",
-            field=models.PositiveSmallIntegerField(
-                default=20, verbose_name="サービス水準: 目標の待ち時間（分）"
-            ),
+            model_name='planningpolicy',
+            name='target_wait_minutes',
+            field=models.PositiveSmallIntegerField(default=20, verbose_name='サービス水準: 目標の待ち時間（分）'),
         ),
     ]

@@ -20,398 +20,262 @@ def rates_from_weights(apps, schema_editor):  # type: ignore[no-untyped-def]
         policy.save()
 
 
+
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0004_service_level"),
-        ("offices", "0003_municipality_contact_and_notice_layout"),
+        ('forecasts', '0004_service_level'),
+        ('offices', '0003_municipality_contact_and_notice_layout'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TemporaryCounterOption",
+            name='TemporaryCounterOption',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, verbose_name="名称・場所")),
-                ("opens_on", models.DateField(verbose_name="開設日")),
-                ("closes_on", models.DateField(verbose_name="最終日")),
-                (
-                    "weekdays",
-                    models.JSONField(
-                        blank=True,
-                        default=madoguchi.forecasts.models._default_open_weekdays,
-                        help_text="例: [0, 1, 2, 3, 4, 5]",
-                        verbose_name="開く曜日（0=月曜〜6=日曜）",
-                    ),
-                ),
-                ("starts_at", models.TimeField(default=datetime.time(10, 0), verbose_name="開始")),
-                ("ends_at", models.TimeField(default=datetime.time(19, 0), verbose_name="終了")),
-                ("counters", models.SmallIntegerField(default=2, verbose_name="窓口の数")),
-                ("terminals", models.SmallIntegerField(default=2, verbose_name="端末の数")),
-                (
-                    "setup_cost_yen",
-                    models.IntegerField(default=0, verbose_name="開設・撤去の費用（円）"),
-                ),
-                (
-                    "monthly_cost_yen",
-                    models.IntegerField(default=0, verbose_name="会場費など月ごとの費用（円）"),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, verbose_name='名称・場所')),
+                ('opens_on', models.DateField(verbose_name='開設日')),
+                ('closes_on', models.DateField(verbose_name='最終日')),
+                ('weekdays', models.JSONField(blank=True, default=madoguchi.forecasts.models._default_open_weekdays, help_text='例: [0, 1, 2, 3, 4, 5]', verbose_name='開く曜日（0=月曜〜6=日曜）')),
+                ('starts_at', models.TimeField(default=datetime.time(10, 0), verbose_name='開始')),
+                ('ends_at', models.TimeField(default=datetime.time(19, 0), verbose_name='終了')),
+                ('counters', models.SmallIntegerField(default=2, verbose_name='窓口の数')),
+                ('terminals', models.SmallIntegerField(default=2, verbose_name='端末の数')),
+                ('setup_cost_yen', models.IntegerField(default=0, verbose_name='開設・撤去の費用（円）')),
+                ('monthly_cost_yen', models.IntegerField(default=0, verbose_name='会場費など月ごとの費用（円）')),
             ],
             options={
-                "verbose_name": "臨時窓口の候補",
-                "verbose_name_plural": "臨時窓口の候補",
-                "ordering": ("opens_on", "name"),
+                'verbose_name': '臨時窓口の候補',
+                'verbose_name_plural': '臨時窓口の候補',
+                'ordering': ('opens_on', 'name'),
             },
         ),
         migrations.RemoveConstraint(
-            model_name="planningpolicy",
-            name="policy_sessions_end_after_start_by_20",
+            model_name='planningpolicy',
+            name='policy_sessions_end_after_start_by_20',
         ),
         migrations.RemoveConstraint(
-            model_name="planningpolicy",
-            name="policy_costs_and_take_up_in_range",
+            model_name='planningpolicy',
+            name='policy_costs_and_take_up_in_range',
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="allow_post_office",
-            field=models.BooleanField(
-                default=False,
-                verbose_name="郵便局への事務委託（電子証明書の更新・暗証番号の再設定）を提案する",
-            ),
+            model_name='planningpolicy',
+            name='allow_post_office',
+            field=models.BooleanField(default=False, verbose_name='郵便局への事務委託（電子証明書の更新・暗証番号の再設定）を提案する'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="allow_sundays",
-            field=models.BooleanField(default=False, verbose_name="日曜・祝日の臨時開庁を提案する"),
+            model_name='planningpolicy',
+            name='allow_sundays',
+            field=models.BooleanField(default=False, verbose_name='日曜・祝日の臨時開庁を提案する'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="allow_temporary_counters",
-            field=models.BooleanField(
-                default=True,
-                help_text="候補は「臨時窓口の候補」に日付と費用とともに登録します。",
-                verbose_name="臨時窓口（下の候補）を提案する",
-            ),
+            model_name='planningpolicy',
+            name='allow_temporary_counters',
+            field=models.BooleanField(default=True, help_text='候補は「臨時窓口の候補」に日付と費用とともに登録します。', verbose_name='臨時窓口（下の候補）を提案する'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="application_in_person_minutes",
-            field=models.SmallIntegerField(default=20, verbose_name="申請の受付・申請時来庁（分）"),
+            model_name='planningpolicy',
+            name='application_in_person_minutes',
+            field=models.SmallIntegerField(default=20, verbose_name='申請の受付・申請時来庁（分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="application_in_person_needs_terminal",
-            field=models.BooleanField(
-                default=False, verbose_name="申請の受付（申請時来庁）に端末が必要"
-            ),
+            model_name='planningpolicy',
+            name='application_in_person_needs_terminal',
+            field=models.BooleanField(default=False, verbose_name='申請の受付（申請時来庁）に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="application_minutes",
-            field=models.SmallIntegerField(default=15, verbose_name="申請の受付・交付時来庁（分）"),
+            model_name='planningpolicy',
+            name='application_minutes',
+            field=models.SmallIntegerField(default=15, verbose_name='申請の受付・交付時来庁（分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="application_needs_terminal",
-            field=models.BooleanField(
-                default=False, verbose_name="申請の受付（交付時来庁）に端末が必要"
-            ),
+            model_name='planningpolicy',
+            name='application_needs_terminal',
+            field=models.BooleanField(default=False, verbose_name='申請の受付（交付時来庁）に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="apply_in_person_percent",
-            field=models.SmallIntegerField(
-                default=10,
-                verbose_name="窓口で申請する人のうち申請時来庁（カードを郵送）の割合（％）",
-            ),
+            model_name='planningpolicy',
+            name='apply_in_person_percent',
+            field=models.SmallIntegerField(default=10, verbose_name='窓口で申請する人のうち申請時来庁（カードを郵送）の割合（％）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="card_pickup_minutes",
-            field=models.SmallIntegerField(default=20, verbose_name="カードの交付（分）"),
+            model_name='planningpolicy',
+            name='card_pickup_minutes',
+            field=models.SmallIntegerField(default=20, verbose_name='カードの交付（分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="card_pickup_needs_terminal",
-            field=models.BooleanField(default=True, verbose_name="カードの交付に端末が必要"),
+            model_name='planningpolicy',
+            name='card_pickup_needs_terminal',
+            field=models.BooleanField(default=True, verbose_name='カードの交付に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="cert_renewal_minutes",
-            field=models.SmallIntegerField(default=10, verbose_name="電子証明書の更新（分）"),
+            model_name='planningpolicy',
+            name='cert_renewal_minutes',
+            field=models.SmallIntegerField(default=10, verbose_name='電子証明書の更新（分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="cert_renewal_needs_terminal",
-            field=models.BooleanField(default=True, verbose_name="電子証明書の更新に端末が必要"),
+            model_name='planningpolicy',
+            name='cert_renewal_needs_terminal',
+            field=models.BooleanField(default=True, verbose_name='電子証明書の更新に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="contractor_evening_yen",
-            field=models.IntegerField(
-                default=3000, verbose_name="委託事業者の1時間あたり費用：平日夜間（円）"
-            ),
+            model_name='planningpolicy',
+            name='contractor_evening_yen',
+            field=models.IntegerField(default=3000, verbose_name='委託事業者の1時間あたり費用：平日夜間（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="contractor_saturday_yen",
-            field=models.IntegerField(
-                default=3600, verbose_name="委託事業者の1時間あたり費用：土曜（円）"
-            ),
+            model_name='planningpolicy',
+            name='contractor_saturday_yen',
+            field=models.IntegerField(default=3600, verbose_name='委託事業者の1時間あたり費用：土曜（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="contractor_share_percent",
-            field=models.SmallIntegerField(
-                default=0,
-                help_text="本人確認の判断、交付の決定、代理人の可否は職員が行います。",
-                verbose_name="窓口・事務の時間のうち委託事業者が担う割合（％）",
-            ),
+            model_name='planningpolicy',
+            name='contractor_share_percent',
+            field=models.SmallIntegerField(default=0, help_text='本人確認の判断、交付の決定、代理人の可否は職員が行います。', verbose_name='窓口・事務の時間のうち委託事業者が担う割合（％）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="contractor_sunday_yen",
-            field=models.IntegerField(
-                default=3600, verbose_name="委託事業者の1時間あたり費用：日曜・祝日（円）"
-            ),
+            model_name='planningpolicy',
+            name='contractor_sunday_yen',
+            field=models.IntegerField(default=3600, verbose_name='委託事業者の1時間あたり費用：日曜・祝日（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="contractor_weekday_yen",
-            field=models.IntegerField(
-                default=2400, verbose_name="委託事業者の1時間あたり費用：平日日中（円）"
-            ),
+            model_name='planningpolicy',
+            name='contractor_weekday_yen',
+            field=models.IntegerField(default=2400, verbose_name='委託事業者の1時間あたり費用：平日日中（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="counter_application_percent",
-            field=models.SmallIntegerField(
-                default=20,
-                verbose_name="窓口で申請する人の割合（％、新規・更新とも。ほかはスマホ・郵送など）",
-            ),
+            model_name='planningpolicy',
+            name='counter_application_percent',
+            field=models.SmallIntegerField(default=20, verbose_name='窓口で申請する人の割合（％、新規・更新とも。ほかはスマホ・郵送など）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="new_cards_per_1000_per_year",
-            field=models.DecimalField(
-                decimal_places=1,
-                default=Decimal("38.7"),
-                help_text="既定値は全国の見込み 480万件（2025年度）÷ 人口 約1億2,400万人。",
-                max_digits=5,
-                verbose_name="新規の申請（住民1,000人あたり年間）",
-            ),
+            model_name='planningpolicy',
+            name='new_cards_per_1000_per_year',
+            field=models.DecimalField(decimal_places=1, default=Decimal('38.7'), help_text='既定値は全国の見込み 480万件（2025年度）÷ 人口 約1億2,400万人。', max_digits=5, verbose_name='新規の申請（住民1,000人あたり年間）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="notice_minutes",
-            field=models.SmallIntegerField(
-                default=2, verbose_name="通知書の作成・発送（1枚あたり分）"
-            ),
+            model_name='planningpolicy',
+            name='notice_minutes',
+            field=models.SmallIntegerField(default=2, verbose_name='通知書の作成・発送（1枚あたり分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="notice_needs_terminal",
-            field=models.BooleanField(default=False, verbose_name="通知書の作成に端末が必要"),
+            model_name='planningpolicy',
+            name='notice_needs_terminal',
+            field=models.BooleanField(default=False, verbose_name='通知書の作成に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="official_evening_yen",
-            field=models.IntegerField(
-                default=3750, verbose_name="職員の1時間あたり費用：平日夜間（円）"
-            ),
+            model_name='planningpolicy',
+            name='official_evening_yen',
+            field=models.IntegerField(default=3750, verbose_name='職員の1時間あたり費用：平日夜間（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="official_saturday_yen",
-            field=models.IntegerField(
-                default=4500, verbose_name="職員の1時間あたり費用：土曜（円）"
-            ),
+            model_name='planningpolicy',
+            name='official_saturday_yen',
+            field=models.IntegerField(default=4500, verbose_name='職員の1時間あたり費用：土曜（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="official_sunday_yen",
-            field=models.IntegerField(
-                default=4500, verbose_name="職員の1時間あたり費用：日曜・祝日（円）"
-            ),
+            model_name='planningpolicy',
+            name='official_sunday_yen',
+            field=models.IntegerField(default=4500, verbose_name='職員の1時間あたり費用：日曜・祝日（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="official_weekday_yen",
-            field=models.IntegerField(
-                default=3000, verbose_name="職員の1時間あたり費用：平日日中（円）"
-            ),
+            model_name='planningpolicy',
+            name='official_weekday_yen',
+            field=models.IntegerField(default=3000, verbose_name='職員の1時間あたり費用：平日日中（円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="other_visit_minutes",
-            field=models.SmallIntegerField(default=10, verbose_name="その他の来庁（分）"),
+            model_name='planningpolicy',
+            name='other_visit_minutes',
+            field=models.SmallIntegerField(default=10, verbose_name='その他の来庁（分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="other_visit_needs_terminal",
-            field=models.BooleanField(default=False, verbose_name="その他の来庁に端末が必要"),
+            model_name='planningpolicy',
+            name='other_visit_needs_terminal',
+            field=models.BooleanField(default=False, verbose_name='その他の来庁に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="other_visits_per_1000_per_month",
-            field=models.DecimalField(
-                decimal_places=1,
-                default=Decimal("1.0"),
-                max_digits=5,
-                verbose_name="その他の来庁（住民1,000人あたり月間）",
-            ),
+            model_name='planningpolicy',
+            name='other_visits_per_1000_per_month',
+            field=models.DecimalField(decimal_places=1, default=Decimal('1.0'), max_digits=5, verbose_name='その他の来庁（住民1,000人あたり月間）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="patience_minutes",
-            field=models.SmallIntegerField(
-                default=0,
-                verbose_name="来庁者があきらめて帰るまでの平均の待ち時間（分、0=帰らない）",
-            ),
+            model_name='planningpolicy',
+            name='patience_minutes',
+            field=models.SmallIntegerField(default=0, verbose_name='来庁者があきらめて帰るまでの平均の待ち時間（分、0=帰らない）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="pin_reset_minutes",
-            field=models.SmallIntegerField(default=10, verbose_name="暗証番号の再設定（分）"),
+            model_name='planningpolicy',
+            name='pin_reset_minutes',
+            field=models.SmallIntegerField(default=10, verbose_name='暗証番号の再設定（分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="pin_reset_needs_terminal",
-            field=models.BooleanField(default=True, verbose_name="暗証番号の再設定に端末が必要"),
+            model_name='planningpolicy',
+            name='pin_reset_needs_terminal',
+            field=models.BooleanField(default=True, verbose_name='暗証番号の再設定に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="pin_resets_per_1000_per_month",
-            field=models.DecimalField(
-                decimal_places=1,
-                default=Decimal("1.0"),
-                max_digits=5,
-                verbose_name="暗証番号の再設定の来庁（住民1,000人あたり月間）",
-            ),
+            model_name='planningpolicy',
+            name='pin_resets_per_1000_per_month',
+            field=models.DecimalField(decimal_places=1, default=Decimal('1.0'), max_digits=5, verbose_name='暗証番号の再設定の来庁（住民1,000人あたり月間）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="post_office_fee_yen",
-            field=models.IntegerField(default=0, verbose_name="郵便局への委託料（1件あたり、円）"),
+            model_name='planningpolicy',
+            name='post_office_fee_yen',
+            field=models.IntegerField(default=0, verbose_name='郵便局への委託料（1件あたり、円）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="post_office_share_percent",
-            field=models.SmallIntegerField(
-                default=10,
-                verbose_name="委託したとき郵便局で受ける電子証明書の更新などの割合（％）",
-            ),
+            model_name='planningpolicy',
+            name='post_office_share_percent',
+            field=models.SmallIntegerField(default=10, verbose_name='委託したとき郵便局で受ける電子証明書の更新などの割合（％）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="setup_minutes",
-            field=models.SmallIntegerField(
-                default=5, verbose_name="検品と交付前設定（1枚あたり分）"
-            ),
+            model_name='planningpolicy',
+            name='setup_minutes',
+            field=models.SmallIntegerField(default=5, verbose_name='検品と交付前設定（1枚あたり分）'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="setup_needs_terminal",
-            field=models.BooleanField(default=True, verbose_name="交付前設定に端末が必要"),
+            model_name='planningpolicy',
+            name='setup_needs_terminal',
+            field=models.BooleanField(default=True, verbose_name='交付前設定に端末が必要'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="sunday_ends_at",
-            field=models.TimeField(default=datetime.time(12, 0), verbose_name="日曜・祝日の終了"),
+            model_name='planningpolicy',
+            name='sunday_ends_at',
+            field=models.TimeField(default=datetime.time(12, 0), verbose_name='日曜・祝日の終了'),
         ),
         migrations.AddField(
-            model_name="planningpolicy",
-            name="sunday_starts_at",
-            field=models.TimeField(default=datetime.time(9, 0), verbose_name="日曜・祝日の開始"),
+            model_name='planningpolicy',
+            name='sunday_starts_at',
+            field=models.TimeField(default=datetime.time(9, 0), verbose_name='日曜・祝日の開始'),
         ),
         migrations.RunPython(rates_from_weights, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name="planningpolicy",
-            name="evening_cost_weight",
+            model_name='planningpolicy',
+            name='evening_cost_weight',
         ),
         migrations.RemoveField(
-            model_name="planningpolicy",
-            name="weekend_cost_weight",
+            model_name='planningpolicy',
+            name='weekend_cost_weight',
         ),
         migrations.AddConstraint(
-            model_name="planningpolicy",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("evening_ends_at__gt", models.F("evening_starts_at")),
-                    ("evening_ends_at__lte", datetime.time(20, 0)),
-                    ("saturday_ends_at__gt", models.F("saturday_starts_at")),
-                    ("saturday_ends_at__lte", datetime.time(20, 0)),
-                    ("sunday_ends_at__gt", models.F("sunday_starts_at")),
-                    ("sunday_ends_at__lte", datetime.time(20, 0)),
-                ),
-                name="policy_sessions_end_after_start_by_20",
-                violation_error_message="開庁時間は開始より後、20:00までに終わるようにしてください。",
-            ),
+            model_name='planningpolicy',
+            constraint=models.CheckConstraint(condition=models.Q(('evening_ends_at__gt', models.F('evening_starts_at')), ('evening_ends_at__lte', datetime.time(20, 0)), ('saturday_ends_at__gt', models.F('saturday_starts_at')), ('saturday_ends_at__lte', datetime.time(20, 0)), ('sunday_ends_at__gt', models.F('sunday_starts_at')), ('sunday_ends_at__lte', datetime.time(20, 0))), name='policy_sessions_end_after_start_by_20', violation_error_message='開庁時間は開始より後、20:00までに終わるようにしてください。'),
         ),
         migrations.AddConstraint(
-            model_name="planningpolicy",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("take_up_percent__lte", 100),
-                    ("official_weekday_yen__gte", 0),
-                    ("official_evening_yen__gte", 0),
-                    ("official_saturday_yen__gte", 0),
-                    ("official_sunday_yen__gte", 0),
-                    ("contractor_weekday_yen__gte", 0),
-                    ("contractor_evening_yen__gte", 0),
-                    ("contractor_saturday_yen__gte", 0),
-                    ("contractor_sunday_yen__gte", 0),
-                    ("post_office_fee_yen__gte", 0),
-                ),
-                name="policy_costs_and_take_up_in_range",
-                violation_error_message="費用は0以上、更新する人の割合は100％以下にしてください。",
-            ),
+            model_name='planningpolicy',
+            constraint=models.CheckConstraint(condition=models.Q(('take_up_percent__lte', 100), ('official_weekday_yen__gte', 0), ('official_evening_yen__gte', 0), ('official_saturday_yen__gte', 0), ('official_sunday_yen__gte', 0), ('contractor_weekday_yen__gte', 0), ('contractor_evening_yen__gte', 0), ('contractor_saturday_yen__gte', 0), ('contractor_sunday_yen__gte', 0), ('post_office_fee_yen__gte', 0)), name='policy_costs_and_take_up_in_range', violation_error_message='費用は0以上、更新する人の割合は100％以下にしてください。'),
         ),
         migrations.AddConstraint(
-            model_name="planningpolicy",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("card_pickup_minutes__gte", 0),
-                    ("cert_renewal_minutes__gte", 0),
-                    ("application_minutes__gte", 0),
-                    ("application_in_person_minutes__gte", 0),
-                    ("pin_reset_minutes__gte", 0),
-                    ("other_visit_minutes__gte", 0),
-                    ("setup_minutes__gte", 0),
-                    ("notice_minutes__gte", 0),
-                    ("patience_minutes__gte", 0),
-                ),
-                name="policy_minutes_not_negative",
-                violation_error_message="時間（分）は0以上にしてください。",
-            ),
+            model_name='planningpolicy',
+            constraint=models.CheckConstraint(condition=models.Q(('card_pickup_minutes__gte', 0), ('cert_renewal_minutes__gte', 0), ('application_minutes__gte', 0), ('application_in_person_minutes__gte', 0), ('pin_reset_minutes__gte', 0), ('other_visit_minutes__gte', 0), ('setup_minutes__gte', 0), ('notice_minutes__gte', 0), ('patience_minutes__gte', 0)), name='policy_minutes_not_negative', violation_error_message='時間（分）は0以上にしてください。'),
         ),
         migrations.AddField(
-            model_name="temporarycounteroption",
-            name="municipality",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="temporary_counter_options",
-                to="offices.municipality",
-            ),
+            model_name='temporarycounteroption',
+            name='municipality',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='temporary_counter_options', to='offices.municipality'),
         ),
         migrations.AddConstraint(
-            model_name="temporarycounteroption",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("closes_on__gte", models.F("opens_on")),
-                    ("ends_at__gt", models.F("starts_at")),
-                    ("ends_at__lte", datetime.time(20, 0)),
-                    ("counters__gte", 1),
-                    ("terminals__gte", 0),
-                    ("setup_cost_yen__gte", 0),
-                    ("monthly_cost_yen__gte", 0),
-                ),
-                name="temporary_option_in_range",
-                violation_error_message="日付・時間・窓口の数・費用を確かめてください（終了は20:00まで、費用は0以上）。",
-            ),
+            model_name='temporarycounteroption',
+            constraint=models.CheckConstraint(condition=models.Q(('closes_on__gte', models.F('opens_on')), ('ends_at__gt', models.F('starts_at')), ('ends_at__lte', datetime.time(20, 0)), ('counters__gte', 1), ('terminals__gte', 0), ('setup_cost_yen__gte', 0), ('monthly_cost_yen__gte', 0)), name='temporary_option_in_range', violation_error_message='日付・時間・窓口の数・費用を確かめてください（終了は20:00まで、費用は0以上）。'),
         ),
     ]

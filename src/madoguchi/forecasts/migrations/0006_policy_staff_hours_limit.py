@@ -4,19 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0005_policy_counter_work_rates_sessions"),
+        ('forecasts', '0005_policy_counter_work_rates_sessions'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="planningpolicy",
-            name="staff_hours_per_week_limit",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="人数×1人あたりの時間。空欄なら上限なし。窓口の配置計画がこの範囲で組まれます。",
-                null=True,
-                verbose_name="全窓口で1週間に確保できる窓口の時間の上限（職員と委託の合計、時間）",
-            ),
+            model_name='planningpolicy',
+            name='staff_hours_per_week_limit',
+            field=models.PositiveIntegerField(blank=True, help_text='人数×1人あたりの時間。空欄なら上限なし。窓口の配置計画がこの範囲で組まれます。', null=True, verbose_name='全窓口で1週間に確保できる窓口の時間の上限（職員と委託の合計、時間）'),
         ),
     ]

@@ -5,44 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0006_policy_staff_hours_limit"),
-        ("offices", "0003_municipality_contact_and_notice_layout"),
+        ('forecasts', '0006_policy_staff_hours_limit'),
+        ('offices', '0003_municipality_contact_and_notice_layout'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SolvedStaffingPlan",
+            name='SolvedStaffingPlan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("choices_key", models.CharField(blank=True, max_length=64, verbose_name="条件")),
-                ("choices", models.JSONField(blank=True, default=dict, verbose_name="条件の値")),
-                ("inputs_digest", models.CharField(max_length=64, verbose_name="入力のSHA-256")),
-                ("solved_at", models.DateTimeField(verbose_name="計算日時")),
-                ("solve_seconds", models.FloatField(verbose_name="計算時間（秒）")),
-                ("payload", models.BinaryField(verbose_name="計画")),
-                (
-                    "municipality",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="solved_staffing_plans",
-                        to="offices.municipality",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('choices_key', models.CharField(blank=True, max_length=64, verbose_name='条件')),
+                ('choices', models.JSONField(blank=True, default=dict, verbose_name='条件の値')),
+                ('inputs_digest', models.CharField(max_length=64, verbose_name='入力のSHA-256')),
+                ('solved_at', models.DateTimeField(verbose_name='計算日時')),
+                ('solve_seconds', models.FloatField(verbose_name='計算時間（秒）')),
+                ('payload', models.BinaryField(verbose_name='計画')),
+                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='solved_staffing_plans', to='offices.municipality')),
             ],
             options={
-                "verbose_name": "計算済みの配置計画",
-                "verbose_name_plural": "計算済みの配置計画",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("municipality", "choices_key"), name="solved_staffing_plan_unique"
-                    )
-                ],
+                'verbose_name': '計算済みの配置計画',
+                'verbose_name_plural': '計算済みの配置計画',
+                'constraints': [models.UniqueConstraint(fields=('municipality', 'choices_key'), name='solved_staffing_plan_unique')],
             },
         ),
     ]

@@ -5,23 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0007_solved_staffing_plan"),
-        ("offices", "0003_municipality_contact_and_notice_layout"),
+        ('forecasts', '0007_solved_staffing_plan'),
+        ('offices', '0003_municipality_contact_and_notice_layout'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="temporarycounteroption",
-            name="site",
-            field=models.OneToOneField(
-                blank=True,
-                help_text="この候補を臨時窓口として開設したら選びます。開設・撤去の費用と月ごとの費用が配置計画の費用と補助金の申請の内訳に入ります。",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="temporary_option",
-                to="offices.site",
-                verbose_name="開設した臨時窓口",
-            ),
+            model_name='temporarycounteroption',
+            name='site',
+            field=models.OneToOneField(blank=True, help_text='この候補を臨時窓口として開設したら選びます。開設・撤去の費用と月ごとの費用が配置計画の費用と補助金の申請の内訳に入ります。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='temporary_option', to='offices.site', verbose_name='開設した臨時窓口'),
         ),
     ]

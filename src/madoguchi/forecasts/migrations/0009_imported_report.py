@@ -4,49 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0008_temporary_option_site"),
+        ('forecasts', '0008_temporary_option_site'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ImportedReport",
+            name='ImportedReport',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "municipality_code",
-                    models.CharField(max_length=6, verbose_name="地方公共団体コード"),
-                ),
-                ("municipality_name", models.CharField(max_length=100, verbose_name="自治体名")),
-                ("municipality_class", models.CharField(max_length=20, verbose_name="区分")),
-                (
-                    "population",
-                    models.PositiveIntegerField(blank=True, null=True, verbose_name="人口"),
-                ),
-                ("as_of", models.DateField(verbose_name="報告の基準日")),
-                ("schema_version", models.PositiveSmallIntegerField(verbose_name="様式の版")),
-                ("report", models.JSONField(verbose_name="報告（署名された内容）")),
-                ("public_key", models.CharField(max_length=64, verbose_name="公開鍵（base64）")),
-                ("signature", models.CharField(max_length=100, verbose_name="署名（base64）")),
-                (
-                    "sha256",
-                    models.CharField(max_length=64, unique=True, verbose_name="内容のSHA-256"),
-                ),
-                (
-                    "file_name",
-                    models.CharField(blank=True, max_length=255, verbose_name="ファイル名"),
-                ),
-                ("imported_at", models.DateTimeField(verbose_name="取込日時")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('municipality_code', models.CharField(max_length=6, verbose_name='地方公共団体コード')),
+                ('municipality_name', models.CharField(max_length=100, verbose_name='自治体名')),
+                ('municipality_class', models.CharField(max_length=20, verbose_name='区分')),
+                ('population', models.PositiveIntegerField(blank=True, null=True, verbose_name='人口')),
+                ('as_of', models.DateField(verbose_name='報告の基準日')),
+                ('schema_version', models.PositiveSmallIntegerField(verbose_name='様式の版')),
+                ('report', models.JSONField(verbose_name='報告（署名された内容）')),
+                ('public_key', models.CharField(max_length=64, verbose_name='公開鍵（base64）')),
+                ('signature', models.CharField(max_length=100, verbose_name='署名（base64）')),
+                ('sha256', models.CharField(max_length=64, unique=True, verbose_name='内容のSHA-256')),
+                ('file_name', models.CharField(blank=True, max_length=255, verbose_name='ファイル名')),
+                ('imported_at', models.DateTimeField(verbose_name='取込日時')),
             ],
             options={
-                "verbose_name": "取り込んだ自治体の報告",
-                "verbose_name_plural": "取り込んだ自治体の報告",
-                "ordering": ["municipality_code", "-as_of", "-imported_at"],
+                'verbose_name': '取り込んだ自治体の報告',
+                'verbose_name_plural': '取り込んだ自治体の報告',
+                'ordering': ['municipality_code', '-as_of', '-imported_at'],
             },
         ),
     ]

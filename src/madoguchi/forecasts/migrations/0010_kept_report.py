@@ -5,37 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0009_imported_report"),
-        ("offices", "0006_counter_translations"),
+        ('forecasts', '0009_imported_report'),
+        ('offices', '0006_counter_translations'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="KeptReport",
+            name='KeptReport',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("inputs_digest", models.CharField(max_length=64, verbose_name="入力のSHA-256")),
-                ("built_at", models.DateTimeField(verbose_name="作成日時")),
-                ("build_seconds", models.FloatField(verbose_name="作成時間（秒）")),
-                ("report", models.JSONField(verbose_name="報告")),
-                (
-                    "municipality",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="kept_report",
-                        to="offices.municipality",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('inputs_digest', models.CharField(max_length=64, verbose_name='入力のSHA-256')),
+                ('built_at', models.DateTimeField(verbose_name='作成日時')),
+                ('build_seconds', models.FloatField(verbose_name='作成時間（秒）')),
+                ('report', models.JSONField(verbose_name='報告')),
+                ('municipality', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='kept_report', to='offices.municipality')),
             ],
             options={
-                "verbose_name": "作成済みの自治体の報告",
-                "verbose_name_plural": "作成済みの自治体の報告",
+                'verbose_name': '作成済みの自治体の報告',
+                'verbose_name_plural': '作成済みの自治体の報告',
             },
         ),
     ]

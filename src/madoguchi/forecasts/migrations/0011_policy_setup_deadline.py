@@ -4,18 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0010_kept_report"),
+        ('forecasts', '0010_kept_report'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="planningpolicy",
-            name="setup_deadline_days",
-            field=models.PositiveSmallIntegerField(
-                default=7,
-                help_text="窓口の配置計画は、この日数（7日ごとに1週）の範囲で交付前設定を後の週に回せます。0なら到着した週に行います。通知書の作成・発送は上の週数の範囲で回せます。",
-                verbose_name="カード到着から検品・交付前設定を終えるまでの日数",
-            ),
+            model_name='planningpolicy',
+            name='setup_deadline_days',
+            field=models.PositiveSmallIntegerField(default=7, help_text='窓口の配置計画は、この日数（7日ごとに1週）の範囲で交付前設定を後の週に回せます。0なら到着した週に行います。通知書の作成・発送は上の週数の範囲で回せます。', verbose_name='カード到着から検品・交付前設定を終えるまでの日数'),
         ),
     ]

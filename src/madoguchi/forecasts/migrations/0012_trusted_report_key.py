@@ -6,66 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("forecasts", "0011_policy_setup_deadline"),
+        ('forecasts', '0011_policy_setup_deadline'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TrustedReportKey",
+            name='TrustedReportKey',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "municipality_code",
-                    models.CharField(max_length=6, verbose_name="地方公共団体コード"),
-                ),
-                ("public_key", models.CharField(max_length=64, verbose_name="公開鍵（base64）")),
-                ("note", models.CharField(blank=True, max_length=200, verbose_name="確かめた方法")),
-                ("added_at", models.DateTimeField(verbose_name="登録日時")),
-                (
-                    "revoked_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="取消日時"),
-                ),
-                (
-                    "added_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="登録した職員",
-                    ),
-                ),
-                (
-                    "revoked_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="取り消した職員",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('municipality_code', models.CharField(max_length=6, verbose_name='地方公共団体コード')),
+                ('public_key', models.CharField(max_length=64, verbose_name='公開鍵（base64）')),
+                ('note', models.CharField(blank=True, max_length=200, verbose_name='確かめた方法')),
+                ('added_at', models.DateTimeField(verbose_name='登録日時')),
+                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='取消日時')),
+                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登録した職員')),
+                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='取り消した職員')),
             ],
             options={
-                "verbose_name": "信頼する報告書の公開鍵",
-                "verbose_name_plural": "信頼する報告書の公開鍵",
-                "ordering": ["municipality_code", "added_at"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("revoked_at__isnull", True)),
-                        fields=("municipality_code", "public_key"),
-                        name="trusted_report_key_once",
-                    )
-                ],
+                'verbose_name': '信頼する報告書の公開鍵',
+                'verbose_name_plural': '信頼する報告書の公開鍵',
+                'ordering': ['municipality_code', 'added_at'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('municipality_code', 'public_key'), name='trusted_report_key_once')],
             },
         ),
     ]
