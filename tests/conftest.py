@@ -575,6 +575,12 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         twin.goto("about:blank")  # nothing of the checked page runs on (a display's polling)
 
 
+def accessible(page: Any) -> None:
+    """The page in front of the person has no WCAG 2.0/2.1 A or AA violation (axe-core)."""
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+
+
 _SCRIPTING_ENABLED = """() => {
     const probe = document.createElement("div");
     probe.innerHTML = "<noscript><p></p></noscript>";

@@ -18,7 +18,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
-from tests.conftest import SmsOutbox, SmtpInbox, axe_violations
+from tests.conftest import SmsOutbox, SmtpInbox, accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
@@ -43,11 +43,6 @@ def pickup_city(live_server: Any, settings: Any) -> Iterator[factories.City]:
         )
         factories.notice_card(built.municipality)
         yield built
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def _named(day: dt.date) -> str:

@@ -18,7 +18,7 @@ from madoguchi.offices.models import SiteKind
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
-from tests.conftest import axe_violations
+from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
 from tests.resident_site import factories
@@ -48,11 +48,6 @@ def city(live_server: Any) -> Iterator[factories.City]:
         factories.notice_card(built.municipality)
         factories.notice_card(built.municipality, notice=CHILD_NOTICE, birth=CHILD_BIRTH)
         yield built
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def phone(chromium: Any, javascript: bool) -> Any:

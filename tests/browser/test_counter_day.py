@@ -19,17 +19,12 @@ from madoguchi.reservations.models import Channel, Reservation, ReservationStatu
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import issue_ticket
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 @pytest.fixture

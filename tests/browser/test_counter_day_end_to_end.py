@@ -23,7 +23,7 @@ from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueuePrefix, QueueTicket, TicketChannel, TicketStatus
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
@@ -32,11 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOWN_WITHIN_MS = 5_000
 """A called number is on the display within 5 s (the display polls every 3 s)."""
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 @pytest.fixture

@@ -13,18 +13,13 @@ import pytest
 
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketChannel
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CALLED_TO_IN_VIETNAMESE = "Khi số của bạn được gọi"
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
-from tests.conftest import axe_violations
+from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE
@@ -36,11 +36,6 @@ def city(live_server: Any) -> Iterator[factories.City]:
         )
         factories.notice_card(built.municipality, birth=CHILD)
         yield built
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def fill_birth_date(page: Any) -> None:

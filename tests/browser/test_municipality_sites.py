@@ -16,7 +16,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
-from tests.conftest import axe_violations
+from tests.conftest import accessible
 from tests.offices import factories as offices
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH
@@ -42,11 +42,6 @@ def towns(live_server: Any) -> Iterator[tuple[factories.City, Municipality]]:
                 actor=Actor.system("test"),
             )
         yield first, second
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])

@@ -14,7 +14,7 @@ import pytest
 from madoguchi.core import clock
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import SmtpInbox, axe_violations, pass_second_factor
+from tests.conftest import SmtpInbox, accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY
@@ -22,11 +22,6 @@ from tests.resident_site.test_mail_languages import JAPANESE_FIXED, SAYS
 from tests.resident_site.test_visit_ics_mail import body_of, subject_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
-from tests.conftest import axe_violations
+from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
@@ -34,12 +34,6 @@ def city(live_server: Any) -> Iterator[factories.City]:
         )
         factories.notice_card(built.municipality)
         yield built
-
-
-def accessible(page: Any) -> None:
-    """The page in front of the resident has no WCAG 2.0/2.1 A or AA violation."""
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def fill_birth_date(page: Any) -> None:

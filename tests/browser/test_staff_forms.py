@@ -14,7 +14,7 @@ import pytest
 from madoguchi.core import clock
 from madoguchi.demo.city import build_demo_city
 from madoguchi.issuance.models import ApplicationCount, CardRecord, CardStatus, NoticeBatch
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.issuance.factories import DELIVERIES_CSV
 
@@ -22,11 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TODAY = dt.date(2026, 11, 26)
 IMPORTED = "90210358112040000000101"
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def test_a_manager_submits_every_card_pipeline_and_planning_form(

@@ -13,7 +13,7 @@ from django_otp.oath import TOTP
 
 from madoguchi.core.models import AuditEvent
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import axe_violations
+from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.issuance import factories
 
@@ -29,11 +29,6 @@ def traveller(live_server: Any) -> Iterator[Any]:
             "hanako", password=PASSWORD, role=Role.OFFICIAL, municipality=factories.municipality()
         )
         yield moving
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def log_in(page: Any, password: str) -> None:

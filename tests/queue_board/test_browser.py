@@ -16,7 +16,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
-from tests.conftest import axe_violations
+from tests.conftest import accessible, axe_violations
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
@@ -37,11 +37,6 @@ def phone(request: pytest.FixtureRequest, chromium: Any) -> Iterator[Any]:
     )
     yield context.new_page()
     context.close()
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def test_a_resident_takes_a_ticket_switches_language_and_cancels(

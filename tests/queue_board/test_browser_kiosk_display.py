@@ -21,7 +21,7 @@ from madoguchi.walkins.models import (
     TicketStatus,
 )
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
@@ -41,11 +41,6 @@ def tablet(request: pytest.FixtureRequest, chromium: Any) -> Iterator[tuple[Any,
     )
     yield context.new_page(), request.param
     context.close()
-
-
-def accessible(page: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start(
