@@ -321,23 +321,45 @@ def _demo_city_temporary(
     )
     _weekly(temporary, range(0, 5), SessionKind.EVENING, "16:00", "19:30", 2)
     _weekly(temporary, (5, 6), SessionKind.WEEKEND, "10:00", "17:00", 3)
+    _keep_as_option(
+        temporary,
+        window,
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        hours=(dt.time(16, 0), dt.time(19, 30)),
+        counters=3,
+        costs_yen=(800_000, 450_000),
+    )
+    return temporary
+
+
+def _keep_as_option(
+    temporary: Site,
+    window: tuple[dt.date, dt.date],
+    *,
+    weekdays: list[int],
+    hours: tuple[dt.time, dt.time],
+    counters: int,
+    costs_yen: tuple[int, int],
+) -> None:
+    """Record an opened demo temporary counter as its `TemporaryCounterOption` (the plan and
+    the claim cost it from there): open over `window`, as many terminals as counters,
+    `costs_yen` = (set-up, monthly)."""
     TemporaryCounterOption.objects.update_or_create(
-        municipality=municipality,
+        municipality=temporary.municipality,
         name=temporary.name,
         defaults={
-            "opens_on": opens_on,
-            "closes_on": closes_on,
-            "weekdays": [0, 1, 2, 3, 4, 5, 6],
-            "starts_at": dt.time(16, 0),
-            "ends_at": dt.time(19, 30),
-            "counters": 3,
-            "terminals": 3,
-            "setup_cost_yen": 800_000,
-            "monthly_cost_yen": 450_000,
+            "opens_on": window[0],
+            "closes_on": window[1],
+            "weekdays": weekdays,
+            "starts_at": hours[0],
+            "ends_at": hours[1],
+            "counters": counters,
+            "terminals": counters,
+            "setup_cost_yen": costs_yen[0],
+            "monthly_cost_yen": costs_yen[1],
             "site": temporary,
         },
     )
-    return temporary
 
 
 def _standby_counter(
@@ -507,21 +529,13 @@ def _sample_town_temporary(
     )
     _weekly(temporary, (0, 2, 4), SessionKind.WEEKDAY, "13:00", "17:00", 1)
     _weekly(temporary, (6,), SessionKind.WEEKEND, "09:00", "12:00", 1)
-    TemporaryCounterOption.objects.update_or_create(
-        municipality=municipality,
-        name=temporary.name,
-        defaults={
-            "opens_on": opens_on,
-            "closes_on": closes_on,
-            "weekdays": [0, 2, 4, 6],
-            "starts_at": dt.time(13, 0),
-            "ends_at": dt.time(17, 0),
-            "counters": 1,
-            "terminals": 1,
-            "setup_cost_yen": 200_000,
-            "monthly_cost_yen": 120_000,
-            "site": temporary,
-        },
+    _keep_as_option(
+        temporary,
+        window,
+        weekdays=[0, 2, 4, 6],
+        hours=(dt.time(13, 0), dt.time(17, 0)),
+        counters=1,
+        costs_yen=(200_000, 120_000),
     )
     return temporary
 
