@@ -16,23 +16,23 @@ moment ago, reads what any other computed.
 The choices (months, take-up, what-if, the page's language, the first month) key the figures;
 each municipality keeps at most `KEPT_PER_MUNICIPALITY` sets of choices, the most recently built
 (bookmarked what-ifs beyond that are computed again). The code that computes the figures is part
-of the key (`code_digest`: the SHA-256 of the package's Python sources), so figures pickled by
-another version of the code are never read back. The digest is taken before the build, so a
-change made during it leaves the kept figures stale rather than wrongly fresh.
+of the key and of the payload (`code_digest`: the SHA-256 of the package's Python sources), so
+figures pickled by another version of the code are never read back (`forecasts.kept`). The
+digest is taken before the build, so a change made during it leaves the kept figures stale
+rather than wrongly fresh.
 """
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
 from django.utils.translation import get_language
 
 from madoguchi.core import clock
 from madoguchi.core.code_version import code_digest
+from madoguchi.forecasts.kept import keep, pickled, unpickled
 from madoguchi.forecasts.models import KeptDashboard
 from madoguchi.forecasts.report_cache import report_inputs_digest
 from madoguchi.forecasts.staffing_cache import digest_of
@@ -64,29 +64,24 @@ def kept_figures(
         .first()
     )
     if row is not None and row[0] == digest:
-        try:
-            kept = pickle.loads(bytes(row[1]))  # noqa: S301 — written only below, by this code
-        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError):
-            kept = None  # pickled under other libraries (an upgrade): computed again below
-        if isinstance(kept, kind):
+        kept = unpickled(row[1], kind=kind, version=code_digest())
+        if kept is not None:
             return kept
     started = time.perf_counter()
     figures = build()
-    values = {
-        "inputs_digest": digest,
-        "built_at": clock.now(),
-        "build_seconds": time.perf_counter() - started,
-        "payload": pickle.dumps(figures, protocol=pickle.HIGHEST_PROTOCOL),
-    }
-    try:
-        with transaction.atomic():
-            KeptDashboard.objects.update_or_create(
-                municipality=municipality, choices_key=key, defaults=values
-            )
-            stale = KeptDashboard.objects.filter(municipality=municipality).order_by(
-                "-built_at", "-pk"
-            )[KEPT_PER_MUNICIPALITY:]
-            KeptDashboard.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
-    except IntegrityError:
-        pass  # another request kept the same figures at the same moment; these are as good
+    keep(
+        KeptDashboard,
+        municipality=municipality,
+        choices_key=key,
+        defaults={
+            "inputs_digest": digest,
+            "built_at": clock.now(),
+            "build_seconds": time.perf_counter() - started,
+            "payload": pickled(figures, version=code_digest()),
+        },
+    )
+    stale = KeptDashboard.objects.filter(municipality=municipality).order_by("-built_at", "-pk")[
+        KEPT_PER_MUNICIPALITY:
+    ]
+    KeptDashboard.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
     return figures

@@ -617,7 +617,28 @@ def policy_for(municipality_id: int) -> PlanningPolicy:
     return policy or PlanningPolicy(municipality_id=municipality_id)
 
 
-class SolvedStaffingPlan(models.Model):
+class KeptResult(models.Model):
+    """Something a page would otherwise compute on every view, kept with ``inputs_digest``, the
+    SHA-256 of everything it was built from: a view whose current digest matches reads it, any
+    other computes it again (`forecasts.kept`)."""
+
+    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
+
+    class Meta:
+        abstract = True
+
+
+class PickledResult(KeptResult):
+    """A kept result pickled with the code version that computed it (`kept.pickled`); one that
+    does not unpickle, or was written by another version, reads as not kept (`kept.unpickled`)."""
+
+    payload = models.BinaryField("計算結果")
+
+    class Meta:
+        abstract = True
+
+
+class SolvedStaffingPlan(PickledResult):
     """A staffing plan solved outside the page (`madoguchi solve-staffing` or the 再計算 button),
     kept per municipality and set of choices (``choices_key``: the form's values, or "" for the
     policy's defaults). ``inputs_digest`` is the SHA-256 of everything the plan was built from
@@ -633,7 +654,6 @@ class SolvedStaffingPlan(models.Model):
     )
     choices_key = models.CharField("条件", max_length=64, blank=True)
     choices = models.JSONField("条件の値", default=dict, blank=True)
-    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
     solved_at = models.DateTimeField("計算日時")
     solve_seconds = models.FloatField("計算時間（秒）")
     payload = models.BinaryField("計画")
@@ -651,7 +671,7 @@ class SolvedStaffingPlan(models.Model):
         return f"{self.municipality_id} {self.choices_key or 'policy'} {self.solved_at}"
 
 
-class KeptReport(models.Model):
+class KeptReport(KeptResult):
     """A local municipality's report, kept for the roll-up (`forecasts.report_cache`).
 
     ``inputs_digest`` is the SHA-256 of everything the report is built from (the day, the
@@ -665,7 +685,6 @@ class KeptReport(models.Model):
         related_name="kept_report",
         verbose_name="自治体",
     )
-    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
     built_at = models.DateTimeField("作成日時")
     build_seconds = models.FloatField("作成時間（秒）")
     report = models.JSONField("報告")
@@ -678,7 +697,7 @@ class KeptReport(models.Model):
         return f"{self.municipality_id} {self.built_at}"
 
 
-class KeptDashboard(models.Model):
+class KeptDashboard(PickledResult):
     """The planning dashboard's figures, kept per municipality and set of choices
     (`forecasts.dashboard_cache`): ``choices_key`` is the SHA-256 of the page's choices (months,
     take-up, what-if, language, the month it starts), ``inputs_digest`` the kept report's digest
@@ -693,10 +712,8 @@ class KeptDashboard(models.Model):
         verbose_name="自治体",
     )
     choices_key = models.CharField("条件", max_length=64)
-    inputs_digest = models.CharField("入力のSHA-256", max_length=64)
     built_at = models.DateTimeField("作成日時")
     build_seconds = models.FloatField("作成時間（秒）")
-    payload = models.BinaryField("計算結果")
 
     class Meta:
         verbose_name = "計算済みの計画画面"

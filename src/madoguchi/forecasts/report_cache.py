@@ -22,10 +22,10 @@ import datetime as dt
 import time
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q, Sum
 
 from madoguchi.core import clock
+from madoguchi.forecasts.kept import keep
 from madoguchi.forecasts.models import KeptReport, RegisterSnapshot
 from madoguchi.forecasts.report import SCHEMA_VERSION, ReportV1, build_report
 from madoguchi.forecasts.staffing_cache import digest_of, site_input_parts_of
@@ -192,15 +192,14 @@ def _build_and_keep(municipality: Municipality, today: dt.date, digest: str) -> 
     started = time.perf_counter()
     report = build_report(municipality, today=today)
     seconds = time.perf_counter() - started
-    values = {
-        "inputs_digest": digest,
-        "built_at": clock.now(),
-        "build_seconds": seconds,
-        "report": report.dump(),
-    }
-    try:
-        with transaction.atomic():
-            KeptReport.objects.update_or_create(municipality=municipality, defaults=values)
-    except IntegrityError:
-        pass  # another request kept the same report at the same moment; this one is as good
+    keep(
+        KeptReport,
+        municipality=municipality,
+        defaults={
+            "inputs_digest": digest,
+            "built_at": clock.now(),
+            "build_seconds": seconds,
+            "report": report.dump(),
+        },
+    )
     return report

@@ -10,8 +10,8 @@ small queries (`site_input_parts_of` takes them for many municipalities at once,
 kept reports use it), so the page can afford it; `madoguchi solve-staffing` (run after an import or
 from cron) and the page's 再計算 button solve and store.
 
-The kept plan is pickled: it is written only by this module from the solver's own objects and
-read back by the same code version (a version mismatch reads as "not solved").
+The kept plan is pickled (`forecasts.kept`): it is written only by this module from the solver's
+own objects and read back by the same payload version (a mismatch reads as "not solved").
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import pickle
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 
 from madoguchi.core import clock
 from madoguchi.core.dates import monday_of
+from madoguchi.forecasts.kept import keep, pickled, unpickled
 from madoguchi.forecasts.models import (
     PlanningPolicy,
     RegisterSnapshot,
@@ -57,7 +56,8 @@ from madoguchi.offices.models import (
 )
 from madoguchi.planning.staffing import StaffingError
 
-PAYLOAD_VERSION = 4
+PAYLOAD_VERSION = 5
+"""The layout of a kept plan (`kept.pickled`): a plan kept under another one reads as not solved."""
 
 
 def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> StaffingSettings:
@@ -229,12 +229,10 @@ def kept_plan(
     ).first()
     if row is None:
         return None
-    try:
-        version, staffing, outcome, error = pickle.loads(bytes(row.payload))  # noqa: S301
-    except Exception:
+    kept = unpickled(row.payload, kind=tuple, version=PAYLOAD_VERSION)
+    if kept is None:
         return None
-    if version != PAYLOAD_VERSION:
-        return None
+    staffing, outcome, error = kept
     settings = settings_for(policy_for(municipality.pk), choices)
     current = inputs_digest(municipality, settings, today=today or clock.today())
     return KeptPlan(
@@ -270,20 +268,18 @@ def solve_and_keep(
     else:
         outcome = solve_staffing_plan(staffing)
     seconds = time.perf_counter() - started
-    payload = pickle.dumps((PAYLOAD_VERSION, staffing, outcome, error))
-    with transaction.atomic():
-        row, _ = SolvedStaffingPlan.objects.update_or_create(
-            municipality=municipality,
-            choices_key=choices_key(choices),
-            defaults={
-                "choices": choices,
-                "inputs_digest": digest,
-                "solved_at": clock.now(),
-                "solve_seconds": seconds,
-                "payload": payload,
-            },
-        )
-    return row
+    return keep(
+        SolvedStaffingPlan,
+        municipality=municipality,
+        choices_key=choices_key(choices),
+        defaults={
+            "choices": choices,
+            "inputs_digest": digest,
+            "solved_at": clock.now(),
+            "solve_seconds": seconds,
+            "payload": pickled((staffing, outcome, error), version=PAYLOAD_VERSION),
+        },
+    )
 
 
 def solve_stale(*, today: dt.date | None = None) -> list[tuple[SolvedStaffingPlan, bool]]:
