@@ -30,8 +30,9 @@ hypothesis_settings.load_profile("madoguchi")
 """Property tests judge results, not speed: Hypothesis's 200 ms deadline per example and its
 "input generation is slow" check fail on a loaded machine what passes on a quiet one."""
 
-pytest_plugins = ["tests.frozen_clock"]
-"""The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py."""
+pytest_plugins = ["tests.frozen_clock", "tests.migration_steps"]
+"""The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py; the
+migration-data tests' throw-away database (`migration_steps`): tests/migration_steps.py."""
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"

@@ -1,51 +1,24 @@
 """forecasts 0005 turns the cost weights of a saved policy into yen per hour: the data it moves.
 
-Run with Django's MigrationExecutor: the database is taken back to 0004, policies are saved
-with the weights as they were, and 0005 is applied; the schema is brought back to the newest
-migrations afterwards (also when the test fails).
+Run on the module's throw-away database (tests/migration_steps.py): forecasts is taken to 0004
+(with only the migrations it depends on), policies are saved with the weights as they were, and
+0005 is applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from tests.migration_steps import MigrationSteps
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-FORECASTS_BEFORE = ("forecasts", "0004_service_level")
-FORECASTS_AFTER = ("forecasts", "0005_policy_counter_work_rates_sessions")
-
-
-def _with_other_apps_at_newest(forecasts: tuple[str, str]) -> list[tuple[str, str]]:
-    """`forecasts` at the given migration, every other app at its newest: the historical models
-    then have the columns other apps' later migrations added (a municipality's class, NOT NULL)."""
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    return [leaf for leaf in leaves if leaf[0] != "forecasts"] + [forecasts]
-
-
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    """Migrate to `targets`; the historical models (apps) of that state."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-@pytest.fixture
-def at_0004() -> Iterator[Any]:
-    try:
-        yield _migrate(_with_other_apps_at_newest(FORECASTS_BEFORE))
-    finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+FORECASTS_BEFORE = [("forecasts", "0004_service_level")]
+FORECASTS_AFTER = [("forecasts", "0005_policy_counter_work_rates_sessions")]
 
 
 def test_0005_turns_each_policys_cost_weights_into_its_evening_and_weekend_rates(
-    at_0004: Any,
+    migration_steps: MigrationSteps,
 ) -> None:
+    at_0004 = migration_steps.migrate(FORECASTS_BEFORE)
     municipality = at_0004.get_model("offices", "Municipality")
     policy = at_0004.get_model("forecasts", "PlanningPolicy")
     weighted = municipality.objects.create(code="999991", name="重み町")
@@ -57,9 +30,7 @@ def test_0005_turns_each_policys_cost_weights_into_its_evening_and_weekend_rates
     )
     policy.objects.create(municipality=plain)  # the weights' defaults: 1.25 and 1.50
 
-    after = _migrate(_with_other_apps_at_newest(FORECASTS_AFTER)).get_model(
-        "forecasts", "PlanningPolicy"
-    )
+    after = migration_steps.migrate(FORECASTS_AFTER).get_model("forecasts", "PlanningPolicy")
 
     rates = {
         row.municipality.name: {

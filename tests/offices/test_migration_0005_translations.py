@@ -1,42 +1,23 @@
 """offices 0005 moves the former `name_en` columns into `translations` (the English entries),
 and back when reversed.
 
-Run with Django's MigrationExecutor: the database is taken back to 0004, rows are saved with
-`name_en` as they were, and 0005 is applied; the schema is brought back to the newest
-migrations afterwards (also when the test fails).
+Run on the module's throw-away database (tests/migration_steps.py): offices is taken to 0004
+(only offices' own migrations apply), rows are saved with `name_en` as they were, and 0005 is
+applied, then reversed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.migration_steps import MigrationSteps
 
 BEFORE = [("offices", "0004_municipality_class_and_population")]
 AFTER = [("offices", "0005_translations")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    """Migrate to `targets`; the historical models (apps) of that state."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-@pytest.fixture
-def at_0004() -> Iterator[Any]:
-    try:
-        yield _migrate(BEFORE)
-    finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
-
-
-def test_0005_keeps_each_english_name_as_the_english_translation(at_0004: Any) -> None:
+def test_0005_keeps_each_english_name_as_the_english_translation(
+    migration_steps: MigrationSteps,
+) -> None:
+    at_0004 = migration_steps.migrate(BEFORE)
     municipality = at_0004.get_model("offices", "Municipality")
     procedure = at_0004.get_model("offices", "Procedure")
     site = at_0004.get_model("offices", "Site")
@@ -49,7 +30,7 @@ def test_0005_keeps_each_english_name_as_the_english_translation(at_0004: Any) -
         municipality=town, name="支所", name_en="Branch", kind="branch_office", address="2-2"
     )
 
-    after = _migrate(AFTER)
+    after = migration_steps.migrate(AFTER)
 
     assert after.get_model("offices", "Municipality").objects.get().translations == {
         "en": {"name": "Migration Town"}
@@ -60,7 +41,7 @@ def test_0005_keeps_each_english_name_as_the_english_translation(at_0004: Any) -
     sites = {s.name: s.translations for s in after.get_model("offices", "Site").objects.all()}
     assert sites == {"本庁舎": {}, "支所": {"en": {"name": "Branch"}}}
 
-    back = _migrate(BEFORE)
+    back = migration_steps.migrate(BEFORE)
     assert {s.name: s.name_en for s in back.get_model("offices", "Site").objects.all()} == {
         "本庁舎": "",
         "支所": "Branch",
