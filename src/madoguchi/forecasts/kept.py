@@ -1,6 +1,7 @@
 """Results kept in the database with the digest of what they were built from — the planning
-dashboard's figures (`dashboard_cache`), the solved staffing plans (`staffing_cache`) and the
-roll-up's reports (`report_cache`) — read, kept and computed again the same way.
+dashboard's figures (`dashboard_cache`), the solved staffing plans (`staffing_cache`), the
+roll-up's reports (`report_cache`) and the roll-up itself (`rollup.kept_rollup`) — read, kept and
+computed again the same way.
 
 A pickled result carries the version of the code that wrote it (`pickled`); reading it back
 (`unpickled`) gives None — compute it again — when it does not unpickle (kept under other

@@ -772,6 +772,26 @@ class TrustedReportKey(models.Model):
         return f"{self.municipality_code} {self.public_key}"
 
 
+class KeptRollup(PickledResult):
+    """The roll-up as last built (`forecasts.rollup.kept_rollup`), one row per deployment.
+
+    ``inputs_digest`` is the SHA-256 of what it was built from: the day, the code version, every
+    local municipality's report input digest (`report_cache.report_inputs_digests`) and the
+    imported reports (their ids and SHA-256). A view whose digest matches reads ``payload`` (the
+    roll-up pickled by the same code version) instead of loading each municipality's report."""
+
+    scope = models.CharField("範囲", max_length=20, unique=True)
+    built_at = models.DateTimeField("作成日時")
+    build_seconds = models.FloatField("作成時間（秒）")
+
+    class Meta:
+        verbose_name = "作成済みの集計"
+        verbose_name_plural = "作成済みの集計"
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.built_at}"
+
+
 class ImportedReport(models.Model):
     """A municipality's signed report, imported for the roll-up (`forecasts.report_import`).
 

@@ -163,14 +163,18 @@ def kept_report(municipality: Municipality, *, today: dt.date | None = None) -> 
 
 
 def kept_reports(
-    municipalities: list[Municipality], *, today: dt.date | None = None
+    municipalities: list[Municipality],
+    *,
+    today: dt.date | None = None,
+    digests: dict[int, str] | None = None,
 ) -> list[ReportV1]:
     """The reports of `municipalities` as of `today`, in their order: each the kept one when its
     inputs are unchanged, else built now and kept. The digests are taken for all at once and
-    before any build, so a change made during a build leaves that report stale rather than
-    wrongly fresh."""
+    before any build (or given, just taken, by the caller), so a change made during a build
+    leaves that report stale rather than wrongly fresh."""
     today = today or clock.today()
-    digests = report_inputs_digests([m.pk for m in municipalities], today=today)
+    if digests is None or not {m.pk for m in municipalities} <= digests.keys():
+        digests = report_inputs_digests([m.pk for m in municipalities], today=today)
     rows = {
         row.municipality_id: row
         for row in KeptReport.objects.filter(municipality__in=municipalities)

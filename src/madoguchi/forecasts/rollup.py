@@ -6,6 +6,12 @@ every other municipality (`ImportedReport`). The tables are the national deck's:
 expected renewals by fiscal year, how many municipalities run each measure (overall and by
 municipality class), post-office consignment, and the municipalities late with notices or
 heading for a backlog (docs/municipality-report.md).
+
+The roll-up itself is kept too (`kept_rollup`, `KeptRollup`): under the digest of the day, the
+code version, every local municipality's report input digest (taken for all of them at once) and
+the imported reports' ids and SHA-256. A view whose digest matches unpickles the kept roll-up —
+no municipality's report is loaded, nothing is summed — and any change that rebuilds a kept
+report, or a report imported, changes the roll-up's digest, so the next view shows it.
 """
 
 from __future__ import annotations
@@ -13,14 +19,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from madoguchi.core import clock
+from madoguchi.core.code_version import code_digest
 from madoguchi.core.csvsafe import SafeWriter
-from madoguchi.forecasts.models import ImportedReport
+from madoguchi.forecasts.kept import keep, pickled, unpickled
+from madoguchi.forecasts.models import ImportedReport, KeptRollup
 from madoguchi.forecasts.report import ReportV1
-from madoguchi.forecasts.report_cache import kept_reports
+from madoguchi.forecasts.report_cache import kept_reports, report_inputs_digests
+from madoguchi.forecasts.staffing_cache import digest_of
 from madoguchi.offices.models import Municipality, MunicipalityClass
 
 LIVE, IMPORTED = "live", "imported"
@@ -111,10 +121,13 @@ def latest_imported() -> list[ReportV1]:
     return latest
 
 
-def build_rollup(*, today: dt.date | None = None) -> Rollup:
+def build_rollup(*, today: dt.date | None = None, digests: dict[int, str] | None = None) -> Rollup:
+    """The roll-up built now from the kept reports (each rebuilt if its inputs changed) and the
+    latest imported reports; `digests`, when given, are the local reports' input digests just
+    taken (`report_inputs_digests`), so they are not taken twice."""
     today = today or clock.today()
     local = list(Municipality.objects.order_by("code"))
-    entries = [Entry(report, LIVE) for report in kept_reports(local, today=today)]
+    entries = [Entry(report, LIVE) for report in kept_reports(local, today=today, digests=digests)]
     live_codes = {e.report.municipality.code for e in entries}
     entries += [
         Entry(report, IMPORTED)
@@ -123,6 +136,55 @@ def build_rollup(*, today: dt.date | None = None) -> Rollup:
     ]
     entries.sort(key=lambda e: e.report.municipality.code)
     return summarise(entries)
+
+
+ROLLUP_SCOPE = "deployment"
+
+
+def rollup_inputs_digest(*, today: dt.date) -> tuple[str, dict[int, str]]:
+    """SHA-256 of everything the roll-up as of `today` is built from, and the local reports'
+    input digests it covers: a fixed number of queries however many municipalities there are."""
+    ids = list(Municipality.objects.order_by("pk").values_list("pk", flat=True))
+    local = report_inputs_digests(ids, today=today)
+    imported = list(ImportedReport.objects.order_by("pk").values_list("pk", "sha256"))
+    parts = {
+        "code": code_digest(),
+        "today": today,
+        "local": sorted(local.items()),
+        "imported": imported,
+    }
+    return digest_of(parts), local
+
+
+def kept_rollup(*, today: dt.date | None = None) -> Rollup:
+    """The roll-up as of `today`: the kept one when its inputs are unchanged, else built now (from
+    the kept reports, rebuilding only those whose inputs changed) and kept. The digest is taken
+    before the build, so a change made during it leaves the kept roll-up stale, not wrongly
+    fresh."""
+    today = today or clock.today()
+    digest, local = rollup_inputs_digest(today=today)
+    row = (
+        KeptRollup.objects.filter(scope=ROLLUP_SCOPE)
+        .values_list("inputs_digest", "payload")
+        .first()
+    )
+    if row is not None and row[0] == digest:
+        kept = unpickled(row[1], kind=Rollup, version=code_digest())
+        if kept is not None:
+            return kept
+    started = time.perf_counter()
+    rollup = build_rollup(today=today, digests=local)
+    keep(
+        KeptRollup,
+        scope=ROLLUP_SCOPE,
+        defaults={
+            "inputs_digest": digest,
+            "built_at": clock.now(),
+            "build_seconds": time.perf_counter() - started,
+            "payload": pickled(rollup, version=code_digest()),
+        },
+    )
+    return rollup
 
 
 def summarise(entries: list[Entry]) -> Rollup:

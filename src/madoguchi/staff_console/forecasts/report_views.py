@@ -18,7 +18,7 @@ from madoguchi.forecasts.models import TrustedReportKey
 from madoguchi.forecasts.report import signed_document, to_csv, to_json
 from madoguchi.forecasts.report_cache import kept_report
 from madoguchi.forecasts.report_import import ReportRefused, import_report, too_large
-from madoguchi.forecasts.rollup import SOURCE_LABELS, Rollup, build_rollup, rollup_csv
+from madoguchi.forecasts.rollup import SOURCE_LABELS, Rollup, kept_rollup, rollup_csv
 from madoguchi.offices.models import MunicipalityClass
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -136,7 +136,7 @@ def _rollup_page(
     refusal: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = _rollup_context(build_rollup())
+    context = _rollup_context(kept_rollup())
     context.update({"form": form, "outcome": outcome, "refusal": refusal})
     return render(request, "forecasts/rollup.html", context, status=status)
 
@@ -148,7 +148,7 @@ def rollup(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Action.ROLLUP)
 def rollup_export(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(rollup_csv(build_rollup()), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(rollup_csv(kept_rollup()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rollup-{clock.today():%Y%m%d}.csv"'
     return response
 
