@@ -548,3 +548,37 @@ def test_reservation_codes_use_the_whole_alphabet_in_every_position() -> None:
     assert all(len(code) == 10 and set(code) <= set(CODE_ALPHABET) for code in codes)
     for position in range(10):  # ~115 draws per symbol and position: none can be missing
         assert {code[position] for code in codes} == set(CODE_ALPHABET)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (CardStatus.HANDED_OVER, "card_handed_over"),
+        (CardStatus.DESTROYED, "card_destroyed"),
+    ],
+)
+def test_a_card_past_its_booking_is_named_as_such_not_as_a_typing_mistake(
+    main_office: Site, card_pickup: Procedure, municipality: Municipality, status: str, code: str
+) -> None:
+    """A notice number and birth date that match a card handed over already, or destroyed
+    after the deadline, say so (the resident typed them right; "check the number" would send
+    them round in circles) — and name the number, since a family books several at once."""
+    card = CardRecord.objects.get(notice_number="ABC000010")
+    CardRecord.objects.filter(pk=card.pk).update(
+        status=status, is_proxy=False, handed_over_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    )
+    slot = factories.slot(main_office, card_pickup, capacity=3)
+    family = [pickup("ABC000001"), pickup("abc-000010")]
+    events = AuditEvent.objects.count()
+    with pytest.raises(DomainError) as caught:
+        book_group_reservation(
+            slot_id=slot.pk, procedure_code="card_pickup", applicants=family, actor=RESIDENT
+        )
+    assert (caught.value.status, caught.value.code) == (409, code)
+    assert "ABC-000010" in caught.value.message
+    slot.refresh_from_db()
+    assert slot.booked == 0 and not Reservation.objects.exists()
+    assert AuditEvent.objects.count() == events
+    # the birth date still has to match: anything else stays the uniform 404
+    error = _error(lambda: _book(slot, pickup("ABC000010", birth=dt.date(1980, 5, 18))))
+    assert (error.status, error.code) == (404, "not_found")

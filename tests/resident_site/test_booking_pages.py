@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from madoguchi.core import clock
+from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import SiteKind
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from tests.offices import factories as offices
@@ -213,6 +214,25 @@ def test_impossible_birth_date_is_refused(city: factories.City, client: Client) 
     data = pickup_post(slot, birth_date_month="2", birth_date_day="31")
     page = client.post(identify_url(slot), data).content.decode()
     assert "存在する日付を選んでください" in page
+
+
+def test_a_card_handed_over_already_is_named_on_the_page_in_the_residents_language(
+    city: factories.City, client: Client
+) -> None:
+    card = factories.notice_card(city.municipality)
+    CardRecord.objects.filter(pk=card.pk).update(
+        status=CardStatus.HANDED_OVER, is_proxy=False, handed_over_at=clock.now()
+    )
+    slot = factories.slot(city.site, city.pickup)
+    response = confirm(client, slot, pickup_post(slot))
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "ABC-123456 のカードは、すでにお渡ししています" in page
+    assert "一致するものが見つかりません" not in page
+    client.cookies["django_language"] = "en"
+    page = confirm(client, slot, pickup_post(slot)).content.decode()
+    assert "The card with notice number ABC-123456 has already been handed over" in page
+    assert not Reservation.objects.exists()
 
 
 def test_wrong_birth_date_gets_the_uniform_message_and_writes_nothing(

@@ -63,6 +63,8 @@ RESIDENT_SOURCES: tuple[str, ...] = (
     # the notice's guidance and the proxy reasons
     "issuance/models.py",
     "issuance/notices.py",
+    # a booking's refusals of a card (booked already, handed over, destroyed)
+    "issuance/booking_refusals.py",
     # refusals any page can give
     "core/forms.py",
     "core/individual_number.py",

@@ -51,6 +51,9 @@ gets one — booked → reminded is the cancellation of a reminded card's bookin
 BOOKABLE_STATUSES = (S.NOTICE_ISSUED, S.REMINDED, S.BOOKED)
 """Cards a booking site may find by notice number and birth date."""
 
+PAST_BOOKING_STATUSES = (S.HANDED_OVER, S.DESTROYED)
+"""Cards that had a notice but will never be booked again: the booking names why."""
+
 OPEN_STATUSES = (S.DELIVERED, S.INSPECTED, S.SETUP_DONE)
 """Cards that arrived and still wait for their notice (the 7/14-day watch)."""
 

@@ -12,7 +12,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from madoguchi.core.models import AuditEvent
-from madoguchi.issuance.models import BOOKABLE_STATUSES, CardRecord, CardStatus
+from madoguchi.issuance.models import (
+    BOOKABLE_STATUSES,
+    PAST_BOOKING_STATUSES,
+    CardRecord,
+    CardStatus,
+)
 from madoguchi.issuance.numbers import normalize_notice_number
 
 SEARCH_LIMIT = 20
@@ -51,6 +56,22 @@ def lock_cards_for_booking(
         CardRecord.objects.select_for_update()
         .only(*BOOKING_FIELDS)
         .filter(pairs, municipality_id=municipality_id, status__in=BOOKABLE_STATUSES)
+        .order_by("notice_number")
+    )
+
+
+def cards_past_booking(
+    *, municipality_id: int, holders: Sequence[tuple[str, dt.date]]
+) -> list[CardRecord]:
+    """The cards of this municipality that (normalised notice number, birth date) pairs find
+    among those a booking can no longer find — handed over, or destroyed after the deadline to
+    collect: what a booking that found too few cards tells the resident (reservations)."""
+    pairs = Q()
+    for number, birth_date in holders:
+        pairs |= Q(notice_number=number, birth_date=birth_date)
+    return list(
+        CardRecord.objects.only("notice_number", "status")
+        .filter(pairs, municipality_id=municipality_id, status__in=PAST_BOOKING_STATUSES)
         .order_by("notice_number")
     )
 

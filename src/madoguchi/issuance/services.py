@@ -21,6 +21,7 @@ from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record
 from madoguchi.core.dates import add_months
 from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import TransitionTable, check_transition
+from madoguchi.issuance.booking_refusals import card_not_bookable
 from madoguchi.issuance.models import (
     BOOKABLE_STATUSES,
     CARD_TRANSITIONS,
@@ -292,13 +293,6 @@ def issue_notices(
         ],
     )
     return batch
-
-
-def card_not_bookable() -> DomainError:
-    """409 `card_not_bookable`: the card is booked already, handed over, or not yet noticed."""
-    return DomainError(
-        "card_not_bookable", _("このカードはすでに予約済みか、予約できない状態です。"), status=409
-    )
 
 
 @transaction.atomic(savepoint=False)

@@ -29,11 +29,15 @@ from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record
 from madoguchi.core.errors import DomainError
 from madoguchi.core.languages import offered_language
 from madoguchi.core.transitions import check_transition, table
+from madoguchi.issuance.booking_refusals import card_not_bookable, card_past_booking
 from madoguchi.issuance.models import CardRecord
-from madoguchi.issuance.selectors import card_by_reservation, lock_cards_for_booking
+from madoguchi.issuance.selectors import (
+    card_by_reservation,
+    cards_past_booking,
+    lock_cards_for_booking,
+)
 from madoguchi.issuance.services import (
     READY_FOR_BOOKING,
-    card_not_bookable,
     mark_card_booked,
     mark_card_unbooked,
 )
@@ -423,7 +427,10 @@ def book_group_reservation(
         # The person already holds an active booking of this procedure (the partial unique
         # index, or `mark_card_booked` refusing a card that is booked): a double submit gets
         # its own booking back, a booking elsewhere is refused (409 `already_booked`, raised by
-        # `_replayed_booking`). Anything else is re-raised as it came.
+        # `_replayed_booking`). A card the notice number and birth date find handed over or
+        # destroyed is named (`_past_booking`). Anything else is re-raised as it came.
+        if isinstance(error, DomainError) and error.code == "not_found":
+            raise _past_booking(slot, people) or error from None
         if isinstance(error, DomainError) and error.code != "card_not_bookable":
             raise
         replay = _replayed_booking(people, slot, procedure)
@@ -434,6 +441,21 @@ def book_group_reservation(
     # replayed double submit above wrote nothing and sends nothing.
     notify.after_booking(booked)
     return booked
+
+
+def _past_booking(slot: Slot, people: list[_Person]) -> DomainError | None:
+    """After a booking found too few cards (and wrote nothing): the 409 naming a card the
+    holder's own number and birth date find handed over or destroyed, if one is; None leaves
+    the uniform 404 (unknown number, wrong birth date, another municipality's card)."""
+    holders = [
+        (p.applicant.notice_number, p.applicant.birth_date)
+        for p in people
+        if p.applicant.notice_number
+    ]
+    if not holders:
+        return None
+    found = cards_past_booking(municipality_id=slot.site.municipality_id, holders=holders)
+    return card_past_booking(found[0]) if found else None
 
 
 class _SlotFull(Exception):
