@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -240,3 +241,30 @@ def test_the_digests_taken_together_are_each_municipalitys_own_in_a_fixed_number
     after = report_cache.report_inputs_digests([first.pk, second.pk, third.pk], today=TODAY)
     assert after[second.pk] != together[second.pk]
     assert (after[first.pk], after[third.pk]) == (together[first.pk], together[third.pk])
+
+
+@pytest.mark.parametrize("kind", ["json", "csv"])
+def test_export_report_gives_the_kept_report_the_staff_download_gives_and_a_change_rebuilds_it(
+    client: Any, builds: list[str], two_cities: tuple[Any, Any], tmp_path: Path, kind: str
+) -> None:
+    first, _ = two_cities
+
+    def exported() -> bytes:
+        out = tmp_path / f"report.{kind}"
+        call_command("export_report", "--municipality", first.code, "--format", kind, "-o", out)
+        return out.read_bytes()
+
+    once = exported()
+    assert builds == ["131041"]
+    assert exported() == once  # read from the kept report: the same signed bytes
+    assert builds == ["131041"]
+    manager = _manager_client(client, first)
+    downloaded = manager.get(f"/staff/planning/report/?format={kind}")
+    assert downloaded.content == once  # the staff download is the same report, the same bytes
+    assert builds == ["131041"]
+    offices.site(first, kind=SiteKind.POST_OFFICE, name="中央郵便局")
+    changed = exported()
+    assert builds == ["131041", "131041"]  # the inputs changed: built again
+    assert (_post_offices(once, kind), _post_offices(changed, kind)) == ("0", "1")
+    assert manager.get(f"/staff/planning/report/?format={kind}").content == changed
+    assert builds == ["131041", "131041"]

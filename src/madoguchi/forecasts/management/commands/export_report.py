@@ -1,4 +1,6 @@
-"""`madoguchi export-report`: a municipality's signed report (JSON or CSV) to a file or stdout."""
+"""`madoguchi export-report`: a municipality's signed report (JSON or CSV) to a file or stdout —
+the kept report (`report_cache.kept_report`), as the staff download gives it: the same signed
+bytes for the same inputs, built again only when they changed."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from madoguchi.forecasts.report import build_report, signed_document, to_csv, to_json
+from madoguchi.forecasts.report import signed_document, to_csv, to_json
+from madoguchi.forecasts.report_cache import kept_report
 from madoguchi.forecasts.report_signing import KeyFileError
 from madoguchi.offices.models import Municipality
 
@@ -39,7 +42,7 @@ class Command(BaseCommand):
             )
             raise SystemExit(2)
         try:
-            document = signed_document(build_report(municipality))
+            document = signed_document(kept_report(municipality))
         except KeyFileError as error:
             self.stderr.write(str(error))
             raise SystemExit(2) from None
