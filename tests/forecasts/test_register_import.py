@@ -472,3 +472,14 @@ def test_an_individual_number_in_a_parquet_register_is_refused_by_row_and_column
     assert not report.accepted
     assert "9行目: 列「area」に個人番号" in "\n".join(report.lines())
     assert not RegisterSnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_register_saved_as_utf16_or_utf32_is_named_so(town: Municipality, encoding: str) -> None:
+    text = HEADER + "\n" + GOOD.format(n=1) + "\n"
+    data = ("\ufeff" + text).encode(encoding) if encoding == "utf-16-be" else text.encode(encoding)
+    report = _import(town, data)
+    assert not report.accepted
+    lines = "\n".join(report.lines())
+    assert f"1行目: ファイルが {encoding[:6].upper()} で保存されています" in lines, lines
+    assert RegisterSnapshot.objects.count() == 0

@@ -119,3 +119,14 @@ def test_csv_cells_holding_individual_numbers_in_any_spelling_are_refused(
     assert [line.split(":")[0] for line in caught.value.errors] == ["3行目"]
     assert "個人番号" in caught.value.errors[0]
     assert "9018" not in caught.value.errors[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_register_saved_as_utf16_or_utf32_is_named_so(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "register.csv"
+    path.write_bytes(
+        "person_id,birth_date,card_issued_on,cert_issued_on\nP-1,1980-05-05,,\n".encode(encoding)
+    )
+    with pytest.raises(RegisterError) as caught:
+        list(iter_register_chunks(path, today=TODAY))
+    assert encoding[:6].upper() in caught.value.errors[0]

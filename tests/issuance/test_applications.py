@@ -169,3 +169,11 @@ def test_only_officials_upload_counts(role: str) -> None:
     upload = SimpleUploadedFile("a.csv", GOOD.encode())
     assert client.post("/staff/issuance/applications/", {"file": upload}).status_code == 403
     assert ApplicationCount.objects.count() == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_file_saved_as_utf16_or_utf32_is_named_so(encoding: str) -> None:
+    report = read(GOOD, encoding)
+    assert not report.accepted
+    assert report.counts == {}
+    assert encoding[:6].upper() in "\n".join(report.lines())

@@ -300,3 +300,15 @@ def test_edge_dates_reject_the_file_with_the_row(day: str, column: str) -> None:
     cells[HEADER.split(",").index(column)] = day
     report = run(csv_text(",".join(cells)))
     assert_rejected_without_change(report, "2行目", day)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_file_saved_as_utf16_or_utf32_is_named_so_not_as_missing_columns(encoding: str) -> None:
+    """Excel's "Unicode text" is UTF-16: every column is there, only the encoding is not one
+    the import reads — the report says so instead of listing every column as missing."""
+    data = csv_text(ROW_1)
+    if encoding == "utf-16-be":
+        data = "\ufeff" + data
+    report = run(data, encoding=encoding)
+    assert_rejected_without_change(report, encoding[:6].upper(), "UTF-8", "CP932")
+    assert "必要な列がありません" not in "\n".join(report.lines())

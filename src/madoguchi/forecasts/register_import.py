@@ -47,6 +47,7 @@ from django.db import IntegrityError, connection, transaction
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.dates import month_start
+from madoguchi.core.encodings import wide_encoding_refusal
 from madoguchi.core.individual_number import DIGITS, contains_individual_number
 from madoguchi.forecasts.models import (
     RegisterExpiryCount,
@@ -191,6 +192,8 @@ class _Decoder:
         while block := stream.read(_BLOCK_BYTES):
             if not block.endswith(b"\n"):
                 block += stream.readline()
+            if first and (refusal := wide_encoding_refusal(block)) is not None:
+                raise _Rejected(refusal)
             if first and block.startswith(_UTF8_BOM):
                 block = block[len(_UTF8_BOM) :]
                 self.encoding = "utf-8"

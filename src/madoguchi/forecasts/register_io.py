@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from madoguchi.core.encodings import HEAD_BYTES, wide_encoding_refusal
 from madoguchi.core.individual_number import (
     INDIVIDUAL_NUMBER_REFUSAL_TEXT,
     contains_individual_number,
@@ -122,6 +123,9 @@ class _Errors:
 
 def _decode_csv(data: bytes) -> bytes:
     """Return UTF-8 bytes (without BOM) of a UTF-8 or CP932 file. Raises RegisterError."""
+    refusal = wide_encoding_refusal(data[:HEAD_BYTES])
+    if refusal is not None:
+        raise RegisterError([refusal])
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.dates import in_range
+from madoguchi.core.encodings import wide_encoding_refusal
 from madoguchi.core.individual_number import contains_individual_number
 from madoguchi.issuance.models import ApplicationKind, CardRecord, CardStatus, DeliveryImport
 from madoguchi.offices.models import Municipality
@@ -251,6 +252,8 @@ class _Decoder:
             self.line += 1
             self.sha256.update(raw)
             self.ended_with_newline = raw.endswith(b"\n")
+            if self.line == 1 and (refusal := wide_encoding_refusal(raw)) is not None:
+                raise FileRejected(refusal)
             if self.line == 1 and raw.startswith(UTF8_BOM):
                 self.encoding = "utf-8-sig"
                 raw = raw[len(UTF8_BOM) :]
