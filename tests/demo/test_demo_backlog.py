@@ -9,6 +9,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from madoguchi.demo.city import (
@@ -21,13 +22,14 @@ from madoguchi.forecasts.models import TemporaryCounterOption
 from madoguchi.forecasts.selectors import backlog_view
 from madoguchi.issuance.applications import stored_counts
 from madoguchi.issuance.models import CardRecord
-from madoguchi.offices.models import Municipality, SiteKind
+from madoguchi.offices.models import Municipality, ProcedureCode, SiteKind
 from madoguchi.planning.backlog import project_backlog, propose_openings
 from madoguchi.reservations.models import Slot
 from madoguchi.staff.models import StaffUser
 from tests import personas
 from tests.conftest import login_staff
 from tests.frozen_clock import DEMO_DAY
+from tests.offices.factories import OTHER_LANGUAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -113,10 +115,20 @@ def test_applying_the_demo_proposals_fixes_it(demo_city: Municipality) -> None:
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
     assert client.post("/staff/planning/apply/").status_code == 302
 
-    # the standby counter is open now, with the seats the proposal promised
+    # the standby counter is open now, with the seats the proposal promised, named in every
+    # language (its candidate's names carried over), so English pages show no Japanese name
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    booking = english.get(f"/book/{ProcedureCode.CARD_PICKUP}/").content.decode()
+    assert result.opened
     for opened in result.opened:
         candidate = TemporaryCounterOption.objects.get(pk=-opened.site_id)
         assert candidate.site is not None and candidate.site.kind == SiteKind.TEMPORARY
+        for code in OTHER_LANGUAGES:
+            assert candidate.site.localized("name", code) == candidate.localized("name", code)
+            assert candidate.site.localized("name", code) != candidate.name
+        assert candidate.name not in booking
+        assert candidate.site.localized("name", "en") in booking
     created = (
         sum(
             Slot.objects.filter(

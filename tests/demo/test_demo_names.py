@@ -1,6 +1,7 @@
 """The demo names everything residents read in every offered language (decision 0029): its
-municipalities, sites (name, address, access notes), procedures (name, what to bring), counters
-and closure reasons, so its residents' pages in another language show no Japanese name."""
+municipalities, sites (name, address, access notes), procedures (name, what to bring), counters,
+closure reasons and temporary-counter candidates (whose names go to the sites they open), so its
+residents' pages in another language show no Japanese name."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.conf import settings
 from django.test import Client
 
 from madoguchi.demo import names
-from madoguchi.demo.city import DEMO_CITIES, build_demo_city
+from madoguchi.demo.city import DEMO_CITIES, DemoCity, build_demo_city
+from madoguchi.forecasts.models import TemporaryCounterOption
 from madoguchi.offices.models import (
     Closure,
     Counter,
@@ -30,7 +32,14 @@ DEMO_CITY = personas.DemoCity(residents=200, seed=1)
 
 TODAY = dt.date(2026, 11, 26)
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
-MODELS: tuple[type[Translatable], ...] = (Municipality, Site, Procedure, Counter, Closure)
+MODELS: tuple[type[Translatable], ...] = (
+    Municipality,
+    Site,
+    Procedure,
+    Counter,
+    Closure,
+    TemporaryCounterOption,
+)
 
 
 def _japanese_texts() -> dict[str, tuple[Translatable, str]]:
@@ -64,6 +73,7 @@ def _every_text_has_every_language() -> None:
 
 def test_every_text_the_demo_city_stores_has_every_language(demo_city: Municipality) -> None:
     _every_text_has_every_language()
+    assert TemporaryCounterOption.objects.exists()  # the opened temporary counter's candidate
     assert Municipality.objects.get().localized("name", "en") == "Demo City (fictitious)"
 
 
@@ -99,3 +109,14 @@ def test_the_demos_resident_pages_show_no_japanese_name_in_another_language(
 def test_every_text_the_second_demo_municipality_stores_has_every_language() -> None:
     build_demo_city(residents=10, seed=1, today=TODAY, city=DEMO_CITIES[1])
     _every_text_has_every_language()
+
+
+@pytest.mark.parametrize("city", DEMO_CITIES, ids=lambda city: city.code)
+def test_each_demo_citys_standby_counter_is_named_in_every_language(city: DemoCity) -> None:
+    # built only when the backlog passes the target (the full-size demo): its name is checked
+    # here, so a renamed standby counter cannot open a site named in Japanese only
+    standby = city.standby_name
+    assert standby is not None
+    entries = names.translations(name=standby)
+    assert sorted(entries) == sorted(OTHER_LANGUAGES)
+    assert all(entries[code]["name"] not in ("", standby) for code in OTHER_LANGUAGES)

@@ -348,6 +348,7 @@ def _keep_as_option(
         municipality=temporary.municipality,
         name=temporary.name,
         defaults={
+            "translations": translations(name=temporary.name),
             "opens_on": window[0],
             "closes_on": window[1],
             "weekdays": weekdays,
@@ -368,13 +369,15 @@ def _standby_counter(
     """A demo city's standby temporary counter for the weeks before its temporary counter opens:
     a candidate (`TemporaryCounterOption` without a site) the backlog proposals open when the
     regular card pick-up seats cannot keep the lead time within the target — one counter,
-    weekdays 9:00–16:00, from next Monday to the day before `window` starts."""
+    weekdays 9:00–16:00, from next Monday to the day before `window` starts; named in every
+    language, so the site it opens is too."""
     opens_on = monday_of(today) + dt.timedelta(weeks=1)
     closes_on = max(opens_on, window[0] - dt.timedelta(days=1))
     TemporaryCounterOption.objects.update_or_create(
         municipality=municipality,
         name=name,
         defaults={
+            "translations": translations(name=name),
             "opens_on": opens_on,
             "closes_on": closes_on,
             "weekdays": [0, 1, 2, 3, 4],

@@ -223,6 +223,22 @@ TEXTS: dict[str, tuple[str, str, str, str, str, str]] = {
         "Quầy tạm thời trước ga Demo",
         "Balcão temporário da Estação Demo",
     ),
+    "デモ市 北町公民館 臨時窓口": (
+        "デモし きたまち こうみんかん りんじの まどぐち",
+        "Demo City Kitamachi Community Hall temporary counter",
+        "演示市 北町公民馆 临时窗口",
+        "데모시 기타마치 공민관 임시 창구",
+        "Quầy tạm thời tại nhà văn hóa Kitamachi, thành phố Demo",
+        "Balcão temporário do Centro Comunitário de Kitamachi, Cidade Demo",
+    ),
+    "見本町 中央公民館 臨時窓口": (
+        "みほんちょう ちゅうおう こうみんかん りんじの まどぐち",
+        "Mihon Town Central Community Hall temporary counter",
+        "见本町 中央公民馆 临时窗口",
+        "미혼초 중앙 공민관 임시 창구",
+        "Quầy tạm thời tại nhà văn hóa trung tâm, thị trấn Mihon",
+        "Balcão temporário do Centro Comunitário Central, Cidade de Mihon",
+    ),
     "デモ市駅前二丁目8番 デモ駅前ビル2階": (
         "デモし えきまえ 2ちょうめ 8ばん デモえきまえビル 2かい",
         "Demo Ekimae Building 2F, 2-8 Ekimae, Demo City",

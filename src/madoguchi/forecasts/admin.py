@@ -12,6 +12,7 @@ from madoguchi.forecasts.models import (
     TemporaryCounterOption,
 )
 from madoguchi.staff.access import MunicipalityScopedAdmin
+from madoguchi.staff.offices_admin import with_translations
 
 
 @admin.register(PlanningPolicy)
@@ -93,4 +94,5 @@ class PlanningPolicyAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
 
 @admin.register(TemporaryCounterOption)
 class TemporaryCounterOptionAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+    form = with_translations(TemporaryCounterOption)
     list_display = ("name", "municipality", "opens_on", "closes_on", "counters", "setup_cost_yen")

@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from madoguchi.offices.models import Translatable
+
 CARD_WORK_ENDS_AT = dt.time(20, 0)
 """The national system closes at 20:00: no card session may end later."""
 
@@ -505,9 +507,12 @@ def _session_errors(
     return {field: messages} if messages else {}
 
 
-class TemporaryCounterOption(models.Model):
+class TemporaryCounterOption(Translatable):
     """A temporary counter the planner may propose (a station, a mall, a public hall): its dates,
-    hours, counters and what it costs besides the staff (edited in the admin, audited)."""
+    hours, counters and what it costs besides the staff (edited in the admin, audited). Its name
+    in other languages (decision 0029) goes to the site `open_temporary_counter` opens."""
+
+    TRANSLATED_FIELDS = ("name",)
 
     municipality = models.ForeignKey(
         "offices.Municipality",
@@ -565,6 +570,7 @@ class TemporaryCounterOption(models.Model):
         return f"{self.name}（{self.opens_on}〜{self.closes_on}）"
 
     def clean(self) -> None:
+        self.clean_translations()
         errors: dict[str, list[str]] = {}
         if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
             errors["closes_on"] = ["最終日は開設日以降にしてください。"]

@@ -212,6 +212,7 @@ def planned_temporary_calendar(option: TemporaryCounterOption, *, today: dt.date
         address=option.name,
         open_from=opens,
         open_until=closes,
+        translations=_site_translations(option),
     )
     sessions = [
         OpeningSession(
@@ -232,6 +233,29 @@ def planned_temporary_calendar(option: TemporaryCounterOption, *, today: dt.date
         year_end_closure=municipality.year_end_closure,
         closes_sunday_after_third_saturday=municipality.closes_sunday_after_third_saturday,
     )
+
+
+def _site_translations(option: TemporaryCounterOption) -> dict[str, dict[str, str]]:
+    """The opened site's names in other languages (decision 0029): the candidate's name, which
+    is also the site's address, as entered for the candidate in the admin."""
+    entries = option.translations if isinstance(option.translations, dict) else {}
+    return {
+        language: {"name": name, "address": name}
+        for language, values in entries.items()
+        if isinstance(values, dict) and (name := str(values.get("name") or "").strip())
+    }
+
+
+def _counter_translations(municipality_id: int) -> dict[str, dict[str, dict[str, str]]]:
+    """The names in other languages the municipality entered for its counters, by Japanese name
+    (「1番窓口」 at the main office): a new counter of the same name takes them."""
+    known: dict[str, dict[str, dict[str, str]]] = {}
+    for name, entries in Counter.objects.filter(site__municipality_id=municipality_id).values_list(
+        "name", "translations"
+    ):
+        if isinstance(entries, dict) and entries:
+            known.setdefault(name, entries)
+    return known
 
 
 def temporary_counter_seats(
@@ -302,8 +326,10 @@ def open_temporary_counter(
         site = calendar.site
         site.save()
         site.procedures.set(Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP))
+        counter_names = _counter_translations(option.municipality_id)
         Counter.objects.bulk_create(
-            Counter(site=site, name=f"{n}番窓口") for n in range(1, option.counters + 1)
+            Counter(site=site, name=name, translations=counter_names.get(name, {}))
+            for name in (f"{n}番窓口" for n in range(1, option.counters + 1))
         )
         Terminal.objects.bulk_create(
             Terminal(site=site, name=f"端末{n}") for n in range(1, option.terminals + 1)
@@ -321,6 +347,7 @@ def open_temporary_counter(
             after={
                 "site": site.pk,
                 "name": site.name,
+                "translations": site.translations,
                 "open_from": site.open_from.isoformat() if site.open_from else None,
                 "open_until": site.open_until.isoformat() if site.open_until else None,
                 "counters": option.counters,
