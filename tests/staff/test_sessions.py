@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,8 +12,11 @@ import pytest
 from django.test import Client
 
 from madoguchi.core.models import AuditEvent
-from madoguchi.staff.models import StaffUser
+from madoguchi.staff.kept_input import MAX_KEPT_CHARACTERS, SESSION_KEY
+from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins.models import KioskDevice
 from tests.conftest import login_staff
+from tests.offices import factories as offices
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +116,135 @@ def test_a_form_sent_after_the_session_ended_signs_in_again_back_to_the_page_it_
     assert "操作のない時間が続いたため、ログアウトしました。" in page
     login_staff(client, member)
     assert client.get(back_to).status_code != 405
+
+
+# --- what a form sent after the session ended held is given back (decision 0032) --------------
+
+KEPT_MESSAGE = "ログアウトの前に入力された内容をフォームに戻しました。"
+
+
+@pytest.fixture
+def kiosks_page(db: None, frozen: Any) -> tuple[StaffUser, str]:
+    """A manager and the page registering a site's entrance kiosks (its form posts to itself)."""
+    owner = offices.municipality()
+    manager = StaffUser.objects.create_user(
+        "kanri", password="pw-for-tests", role=Role.MANAGER, municipality=owner
+    )
+    return manager, f"/staff/queue/sites/{offices.site(owner).pk}/kiosks/"
+
+
+def _post_after_the_timeout(
+    client: Client, frozen: Any, url: str, data: dict[str, Any], **extra: Any
+) -> Any:
+    frozen.shift(dt.timedelta(minutes=31))
+    expired = client.post(url, data, HTTP_REFERER=f"http://testserver{url}", **extra)
+    assert expired["Location"] == "/staff/login/?" + urlencode({"next": url})
+    return expired
+
+
+def _name_field(page: str) -> str:
+    match = re.search(r'<input[^>]*name="name"[^>]*>', page)
+    assert match is not None
+    return match.group(0)
+
+
+def test_what_the_form_held_is_given_back_on_the_page_after_signing_in_again(
+    frozen: Any, kiosks_page: tuple[StaffUser, str]
+) -> None:
+    manager, url = kiosks_page
+    client = Client()
+    login_staff(client, manager)
+    _post_after_the_timeout(client, frozen, url, {"name": "北口の受付台"})
+    assert not KioskDevice.objects.exists()  # nothing was done on the clerk's behalf
+    login_staff(client, manager)
+    page = client.get(url).content.decode()
+    assert 'value="北口の受付台"' in _name_field(page)
+    assert KEPT_MESSAGE in page
+    again = client.get(url).content.decode()  # given back once
+    assert 'value="北口の受付台"' not in _name_field(again) and KEPT_MESSAGE not in again
+
+
+def test_a_form_sent_before_the_timeout_gives_nothing_back(
+    frozen: Any, kiosks_page: tuple[StaffUser, str]
+) -> None:
+    """The negative control: with the session alive the form is handled and nothing is kept."""
+    manager, url = kiosks_page
+    client = Client()
+    login_staff(client, manager)
+    frozen.shift(dt.timedelta(minutes=29))
+    client.post(url, {"name": ""})
+    assert KEPT_MESSAGE not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"name": "北口 123456789018"}, id="individual-number"),
+        pytest.param({"name": "x" * (MAX_KEPT_CHARACTERS + 1)}, id="too-long"),
+        pytest.param({"password": "secret-pw", "next": "/staff/"}, id="nothing-to-keep"),
+    ],
+)
+def test_what_may_not_be_kept_is_not_kept(
+    frozen: Any, kiosks_page: tuple[StaffUser, str], data: dict[str, str]
+) -> None:
+    manager, url = kiosks_page
+    client = Client()
+    login_staff(client, manager)
+    _post_after_the_timeout(client, frozen, url, data)
+    assert SESSION_KEY not in client.session.get(SESSION_KEY, {}).get("fields", {})
+    kept = client.session.get(SESSION_KEY)
+    assert kept is None or "name" not in kept["fields"]
+    login_staff(client, manager)
+    page = client.get(url).content.decode()
+    assert "123456789018" not in page and "secret-pw" not in page
+    assert 'value="' not in _name_field(page)
+
+
+def test_the_kept_fields_leave_out_passwords_codes_tokens_and_buttons(
+    frozen: Any, kiosks_page: tuple[StaffUser, str]
+) -> None:
+    manager, url = kiosks_page
+    client = Client()
+    login_staff(client, manager)
+    _post_after_the_timeout(
+        client,
+        frozen,
+        url,
+        {"name": "北口", "password1": "p", "otp_token": "123456", "_save": "1", "next": "/x/"},
+    )
+    assert client.session[SESSION_KEY]["fields"] == {"name": ["北口"]}
+
+
+def test_another_members_sign_in_or_another_page_drops_the_kept_input(
+    frozen: Any, kiosks_page: tuple[StaffUser, str]
+) -> None:
+    manager, url = kiosks_page
+    other = StaffUser.objects.create_user(
+        "kanri2", password="pw-for-tests", role=Role.MANAGER, municipality=manager.municipality
+    )
+    client = Client()
+    login_staff(client, manager)
+    _post_after_the_timeout(client, frozen, url, {"name": "北口の受付台"})
+    login_staff(client, other)  # another clerk at the same browser
+    assert "北口の受付台" not in client.get(url).content.decode()
+
+    login_staff(client, manager)
+    _post_after_the_timeout(client, frozen, url, {"name": "北口の受付台"})
+    login_staff(client, manager)
+    client.get("/staff/")  # somewhere else first
+    assert "北口の受付台" not in client.get(url).content.decode()
+
+
+def test_a_form_from_another_site_plants_nothing(
+    frozen: Any, kiosks_page: tuple[StaffUser, str]
+) -> None:
+    """A cross-site POST carries the clerk's cookie but not a CSRF token that checks."""
+    manager, url = kiosks_page
+    client = Client(enforce_csrf_checks=True)
+    login_staff(client, manager)
+    _post_after_the_timeout(client, frozen, url, {"name": "偽の受付台"})
+    assert SESSION_KEY not in client.session
+    login_staff(client, manager)
+    token = client.get(url).context["csrf_token"]
+    _post_after_the_timeout(client, frozen, url, {"name": "北口", "csrfmiddlewaretoken": token})
+    assert client.session[SESSION_KEY]["fields"] == {"name": ["北口"]}  # the control

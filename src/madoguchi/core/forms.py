@@ -10,7 +10,10 @@ error is never saved, so nothing refused reaches the database or the audit log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django import forms
@@ -39,12 +42,59 @@ def holds_individual_number(value: Any) -> bool:
     return False
 
 
+@dataclass
+class KeptInput:
+    """What a form sent after its staff session had ended held (`staff.kept_input`), given back
+    while the page it was sent from is shown again after the sign-in: each unbound form of the
+    page whose fields hold every kept name starts from the kept values (`restoring`)."""
+
+    data: QueryDict
+    on_restored: Callable[[], None]
+    restored: bool = False
+
+
+_kept_input: ContextVar[KeptInput | None] = ContextVar("kept_input", default=None)
+
+
+@contextmanager
+def restoring(kept: KeptInput) -> Iterator[KeptInput]:
+    """Within this block, unbound forms whose fields match start from `kept`'s values."""
+    token = _kept_input.set(kept)
+    try:
+        yield kept
+    finally:
+        _kept_input.reset(token)
+
+
 class RefusesIndividualNumbers(forms.BaseForm):
     """Mixin for any Django form: a field holding an Individual Number is an error. While it
     looks at every field, it also refuses dates outside 1900–2199 (`core.dates`): no form's
-    date can overflow the arithmetic behind it."""
+    date can overflow the arithmetic behind it. An unbound form shown while a kept input is
+    given back (`restoring`) starts from it."""
 
     refuses_individual_numbers = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kept = _kept_input.get()
+        if kept is not None and not self.is_bound:
+            self._start_from(kept)
+
+    def _start_from(self, kept: KeptInput) -> None:
+        names = {self.add_prefix(name): name for name in self.fields}
+        if not kept.data or not set(kept.data).issubset(names):
+            return
+        self.initial = {
+            **self.initial,
+            **{
+                name: self.fields[name].widget.value_from_datadict(kept.data, {}, input_name)
+                for input_name, name in names.items()
+                if input_name in kept.data
+            },
+        }
+        if not kept.restored:
+            kept.restored = True
+            kept.on_restored()
 
     def full_clean(self) -> None:
         super().full_clean()

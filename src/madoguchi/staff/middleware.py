@@ -23,7 +23,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
 from madoguchi.core import clock
-from madoguchi.staff import second_factor
+from madoguchi.core.forms import restoring
+from madoguchi.staff import kept_input, second_factor
 from madoguchi.staff.login import LAST_SEEN_AT, SIGNED_IN_AT, step_url
 from madoguchi.staff.models import StaffUser
 
@@ -90,15 +91,19 @@ class StaffLoginMiddleware:
             reason = expiry_reason(request)
             if reason is not None:
                 request.staff_logout_reason = reason  # type: ignore[attr-defined]  # for the logout event
+                member_id = user.pk
                 logout(request)
                 if in_staff_zone and path not in _open_paths():
+                    back_to = return_to(request)
+                    if path not in _second_factor_paths():
+                        kept_input.keep(request, member_id=member_id, page=back_to)
                     messages.info(
                         request,
                         gettext("操作のない時間が続いたため、ログアウトしました。")
                         if reason == "idle"
                         else gettext("ログインの有効時間が過ぎたため、ログアウトしました。"),
                     )
-                    return redirect(step_url("staff:login", return_to(request)))
+                    return redirect(step_url("staff:login", back_to))
             else:
                 now = clock.now().timestamp()
                 if now - request.session[LAST_SEEN_AT] >= SEEN_RESOLUTION_SECONDS:
@@ -114,4 +119,9 @@ class StaffLoginMiddleware:
             if second_factor.has_second_factor(user):
                 return redirect(step_url("staff:otp", return_to(request)))
             return redirect(step_url("staff:otp_enrol", return_to(request)))
+        if kept_input.SESSION_KEY in request.session:
+            kept = kept_input.given_back(request)
+            if kept is not None:
+                with restoring(kept):
+                    return self.get_response(request)
         return self.get_response(request)
