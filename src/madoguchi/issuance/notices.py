@@ -10,7 +10,10 @@ and on A4 the proxy (委任) section. Everything that is the same on every page 
 PDF form and reused, which keeps 10,000 pages fast and the file small. The fonts are TrueType,
 shipped in `issuance/fonts/` and embedded (subset) in every PDF, so a mailing house prints exactly
 what was drawn: IPAex Gothic (IPA Font License) for Japanese and Latin text, and WenQuanYi Micro
-Hei (Apache-2.0) for the lines IPAex cannot write — Hangul, simplified Chinese, Vietnamese.
+Hei (Apache-2.0) for the lines IPAex cannot write — Hangul, simplified Chinese, Vietnamese. Every
+line goes through `issuance.typeset.draw`: a character of a name or address IPAex lacks (𠮷, a
+variation sequence) is drawn in Madoguchi Fallback Mincho (IPAmj Mincho's characters), one no
+bundled font has as 〓 — never a blank (decision 0033).
 
 The notice is printed before anyone has chosen a language, so it is Japanese (its hours text is
 rendered under `translation.override("ja")`) with one short line per other offered language, in
@@ -24,7 +27,6 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 from urllib.parse import urlencode
 
@@ -35,7 +37,6 @@ from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.core import clock
@@ -44,6 +45,15 @@ from madoguchi.core.links import public_url
 from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.numbers import format_notice_number
 from madoguchi.issuance.qr import qr_path_literal
+from madoguchi.issuance.typeset import (
+    FONT,
+    WIDE_FONT,
+    clusters,
+    covered,
+    draw,
+    register_fonts,
+    string_width,
+)
 from madoguchi.offices.hours_text import jp_date, site_notes, weekly_hours
 from madoguchi.offices.models import Municipality, NoticeLayout, ProcedureCode
 from madoguchi.offices.selectors import site_hours
@@ -51,10 +61,6 @@ from madoguchi.offices.tenancy import resident_base_url
 
 PARALLEL_FROM = 1000
 QR_WORKERS = 2
-FONT = "IPAexGothic"
-FONT_FILE = Path(__file__).resolve().parent / "fonts" / "ipaexg.ttf"
-WIDE_FONT = "WenQuanYiMicroHei"
-WIDE_FONT_FILE = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
 LANGUAGES_HEADING = "ほかの言語での案内（Other languages）"
 HOURS_DAYS = 28  # the sites' hours printed: the coming four weeks
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -72,20 +78,10 @@ MAILING_COLUMNS = (
 )
 
 
-def _fonts() -> None:
-    registered = pdfmetrics.getRegisteredFontNames()
-    if FONT not in registered:
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
-    if WIDE_FONT not in registered:
-        pdfmetrics.registerFont(TTFont(WIDE_FONT, str(WIDE_FONT_FILE), subfontIndex=0))
-
-
 def font_for(text: str) -> str:
-    """IPAex Gothic when it has a glyph for every character of `text`, else WenQuanYi Micro
-    Hei (Hangul, simplified Chinese, Vietnamese)."""
-    _fonts()
-    glyphs = pdfmetrics.getFont(FONT).face.charToGlyph
-    return FONT if all(ord(c) in glyphs for c in text if not c.isspace()) else WIDE_FONT
+    """A guidance line's font: IPAex Gothic when it has a glyph for every character of
+    `text`, else WenQuanYi Micro Hei (Hangul, simplified Chinese, Vietnamese)."""
+    return FONT if covered(FONT).issuperset(text) else WIDE_FONT
 
 
 def language_lines(site_url: str) -> tuple[str, ...]:
@@ -243,15 +239,19 @@ def _fit_lines(
     """`text` broken into lines no wider than `width` (points) at the largest of `sizes` whose
     lines fit in `height`: (size, line step, lines). At the smallest size every line is
     returned even when they do not fit — a block running long beats a cut address."""
-    _fonts()
+    register_fonts()
     face = pdfmetrics.getFont(FONT)
+    # A text IPAex writes whole is measured a character at a time, as always; any other a
+    # character with its variation selectors at a time, each in the font that draws it.
+    plain = covered(FONT).issuperset(text)
+    units = text if plain else clusters(text)
     lines: list[str] = []
     size = step = sizes[-1]
     for size in sizes:
         step = size * 1.55
         lines, line, used = [], "", 0.0
-        for char in text:
-            advance = face.stringWidth(char, size)
+        for char in units:
+            advance = face.stringWidth(char, size) if plain else string_width(char, FONT, size)
             if line and used + advance > width:
                 lines.append(line)
                 line, used = "", 0.0
@@ -269,7 +269,7 @@ def _draw_address(
     size, step, lines = _fit_lines(text, width=width, height=height)
     canvas.setFont(FONT, size)
     for index, line in enumerate(lines):
-        canvas.drawString(x, first_baseline - index * step, line)
+        draw(canvas, x, first_baseline - index * step, line)
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -300,53 +300,51 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     """The parts of an A4 page that are the same for every resident (drawn once, as a form)."""
     top = PAGE_HEIGHT - 20 * mm
     canvas.setFont(FONT, 16)
-    canvas.drawString(LEFT, top - 75 * mm, context.title)
+    draw(canvas, LEFT, top - 75 * mm, context.title)
     canvas.setFont(FONT, 9.5)
     y = top - 84 * mm
     for line in _wrap(context.intro, 46):
-        canvas.drawString(LEFT, y, line)
+        draw(canvas, LEFT, y, line)
         y -= 5 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT, y - 1 * mm, _collect_by(context))
+    draw(canvas, LEFT, y - 1 * mm, _collect_by(context))
     y = top - 112 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT, y, "予約のしかた")
+    draw(canvas, LEFT, y, "予約のしかた")
     canvas.setFont(FONT, 8.5)
     for line in _how_to_book(context):
         y -= 4.8 * mm
-        canvas.drawString(LEFT, y, line)
+        draw(canvas, LEFT, y, line)
     y -= 8 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(
-        LEFT, y, f"受け取りができる窓口と時間（{jp_date(context.issued_on)}から4週間）"
-    )
+    draw(canvas, LEFT, y, f"受け取りができる窓口と時間（{jp_date(context.issued_on)}から4週間）")
     canvas.setFont(FONT, 8)
     for site in context.sites:
         y -= 4.4 * mm
-        canvas.drawString(LEFT + 2 * mm, y, f"■ {site.name}　{site.address}")
+        draw(canvas, LEFT + 2 * mm, y, f"■ {site.name}　{site.address}")
         for line in [*_wrap(site.hours, 60), *(w for n in site.notes for w in _wrap(n, 60))]:
             y -= 3.9 * mm
-            canvas.drawString(LEFT + 6 * mm, y, line)
+            draw(canvas, LEFT + 6 * mm, y, line)
     y -= 8 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT, y, "お持ちいただくもの")
+    draw(canvas, LEFT, y, "お持ちいただくもの")
     canvas.setFont(FONT, 8.5)
     for line in _wrap(context.documents, 58):
         y -= 4.4 * mm
-        canvas.drawString(LEFT + 2 * mm, y, line)
+        draw(canvas, LEFT + 2 * mm, y, line)
     y -= 7 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT, y, "お問い合わせ")
+    draw(canvas, LEFT, y, "お問い合わせ")
     canvas.setFont(FONT, 8.5)
     y -= 4.4 * mm
-    canvas.drawString(LEFT + 2 * mm, y, "　".join(context.contact))
+    draw(canvas, LEFT + 2 * mm, y, "　".join(context.contact))
     y -= 6 * mm
     canvas.setDash(3, 2)
     canvas.line(LEFT, y, PAGE_WIDTH - LEFT, y)
     canvas.setDash()
     y -= 6 * mm
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT, y, "委任状（代理人が受け取る場合）")
+    draw(canvas, LEFT, y, "委任状（代理人が受け取る場合）")
     canvas.setFont(FONT, 8)
     proxy_lines = [
         "ご本人が病気・障害・高齢（75歳以上）・長期入院・施設入所・妊娠・長期海外滞在などで",
@@ -360,18 +358,21 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     ]
     for line in proxy_lines:
         y -= 4.3 * mm
-        canvas.drawString(LEFT + 2 * mm, y, line)
+        draw(canvas, LEFT + 2 * mm, y, line)
     if context.languages:
         y -= 6 * mm
         canvas.setFont(FONT, 8.5)
-        canvas.drawString(LEFT, y, LANGUAGES_HEADING)
+        draw(canvas, LEFT, y, LANGUAGES_HEADING)
         y -= 3.6 * mm
         _draw_language_lines(
             canvas, context, LEFT + 2 * mm, y, PAGE_WIDTH - 2 * LEFT - 2 * mm, 7, 3.6 * mm
         )
     canvas.setFont(FONT, 8)
-    canvas.drawString(
-        LEFT, 10 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
+    draw(
+        canvas,
+        LEFT,
+        10 * mm,
+        f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}",
     )
 
 
@@ -388,9 +389,9 @@ def _draw_language_lines(
     made smaller when it would not fit `width`; returns the last line's y."""
     for line in context.languages:
         font = font_for(line)
-        fitted = min(size, size * width / max(canvas.stringWidth(line, font, size), 1))
+        fitted = min(size, size * width / max(string_width(line, font, size), 1))
         canvas.setFont(font, fitted)
-        canvas.drawString(x, y, line)
+        draw(canvas, x, y, line)
         y -= step
     return y + step
 
@@ -401,47 +402,45 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
     x = 6 * mm
     y = height - 9 * mm
     canvas.setFont(FONT, 10.5)
-    canvas.drawString(x, y, context.title.replace("（兼 照会書）", ""))
+    draw(canvas, x, y, context.title.replace("（兼 照会書）", ""))
     canvas.setFont(FONT, 7)
     y -= 35 * mm  # the number, the QR code and its address sit here (drawn per card)
     canvas.setFont(FONT, 8.5)
-    canvas.drawString(x, y, _collect_by(context))
+    draw(canvas, x, y, _collect_by(context))
     canvas.setFont(FONT, 6)
     for line in _how_to_book(context):
         for part in _wrap(line, 40):
             y -= 3.2 * mm
-            canvas.drawString(x, y, part)
+            draw(canvas, x, y, part)
     y -= 4.2 * mm
     canvas.setFont(FONT, 7)
-    canvas.drawString(x, y, f"受け取りの窓口と時間（{jp_date(context.issued_on)}から4週間）")
+    draw(canvas, x, y, f"受け取りの窓口と時間（{jp_date(context.issued_on)}から4週間）")
     canvas.setFont(FONT, 5.6)
     for site in context.sites:
         y -= 3 * mm
-        canvas.drawString(x, y, f"■ {site.name}")
+        draw(canvas, x, y, f"■ {site.name}")
         for line in [*_wrap(site.hours, 44), *(w for n in site.notes for w in _wrap(n, 44))]:
             y -= 2.7 * mm
-            canvas.drawString(x + 2 * mm, y, line)
+            draw(canvas, x + 2 * mm, y, line)
     y -= 3.6 * mm
     canvas.setFont(FONT, 5.6)
     for line in _wrap("持ち物：" + context.documents, 44):
-        canvas.drawString(x, y, line)
+        draw(canvas, x, y, line)
         y -= 2.7 * mm
-    canvas.drawString(x, y, "代理人による受け取りは、お問い合わせください。")
+    draw(canvas, x, y, "代理人による受け取りは、お問い合わせください。")
     y -= 3.6 * mm
     first, *rest = context.contact or ("",)
     for line in (w for part in ("お問い合わせ：" + first, *rest) for w in _wrap(part, 44)):
-        canvas.drawString(x, y, line)
+        draw(canvas, x, y, line)
         y -= 2.7 * mm
     if context.languages:
         y -= 0.8 * mm
         canvas.setFont(FONT, 5)
-        canvas.drawString(x, y, LANGUAGES_HEADING)
+        draw(canvas, x, y, LANGUAGES_HEADING)
         y -= 2.4 * mm
         _draw_language_lines(canvas, context, x, y, POSTCARD[0] - 2 * x, 4.5, 2.3 * mm)
         canvas.setFont(FONT, 5.6)
-    canvas.drawString(
-        x, 4 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}"
-    )
+    draw(canvas, x, 4 * mm, f"{context.municipality_name}　発行日 {context.issued_on:%Y年%m月%d日}")
 
 
 def _draw_qr(canvas: Canvas, code: tuple[int, str], x: float, y: float, size: float) -> None:
@@ -470,7 +469,7 @@ def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str], pay
     number = card.notice_number or ""
     # Address block (window envelope position).
     canvas.setFont(FONT, 11)
-    canvas.drawString(LEFT + 5 * mm, top - 5 * mm, f"〒{card.postal_code}")
+    draw(canvas, LEFT + 5 * mm, top - 5 * mm, f"〒{card.postal_code}")
     # 24 characters a line at 11 pt, baselines down to 17 mm above the name.
     _draw_address(
         canvas,
@@ -481,25 +480,25 @@ def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str], pay
         height=20 * mm,
     )
     canvas.setFont(FONT, 14)
-    canvas.drawString(LEFT + 5 * mm, top - 37 * mm, f"{card.full_name}　様")
+    draw(canvas, LEFT + 5 * mm, top - 37 * mm, f"{card.full_name}　様")
     canvas.setFont(FONT, 9)
-    canvas.drawString(LEFT + 5 * mm, top - 43 * mm, card.full_name_kana)
+    draw(canvas, LEFT + 5 * mm, top - 43 * mm, card.full_name_kana)
     # Notice number box.
     box_x, box_y = PAGE_WIDTH - LEFT - 70 * mm, top - 45 * mm
     canvas.rect(box_x, box_y, 70 * mm, 26 * mm)
     canvas.setFont(FONT, 10)
-    canvas.drawString(box_x + 4 * mm, box_y + 19 * mm, NOTICE_NUMBER_LABEL)
+    draw(canvas, box_x + 4 * mm, box_y + 19 * mm, NOTICE_NUMBER_LABEL)
     canvas.setFont(FONT, 22)
-    canvas.drawString(box_x + 4 * mm, box_y + 8 * mm, format_notice_number(number))
+    draw(canvas, box_x + 4 * mm, box_y + 8 * mm, format_notice_number(number))
     canvas.setFont(FONT, 7.5)
-    canvas.drawString(box_x + 4 * mm, box_y + 3 * mm, f"申請書ID {card.application_id}")
+    draw(canvas, box_x + 4 * mm, box_y + 3 * mm, f"申請書ID {card.application_id}")
     # QR code with its payload printed underneath and attached as a link.
     qr_size = 28 * mm
     qr_x, qr_y = PAGE_WIDTH - LEFT - qr_size, top - 126 * mm
     _draw_qr(canvas, code, qr_x, qr_y, qr_size)
     canvas.linkURL(payload, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
     canvas.setFont(FONT, 7)
-    canvas.drawRightString(PAGE_WIDTH - LEFT, qr_y - 4 * mm, payload)
+    draw(canvas, PAGE_WIDTH - LEFT, qr_y - 4 * mm, payload, right=True)
 
 
 def _draw_postcard(
@@ -508,7 +507,7 @@ def _draw_postcard(
     """Two pages: the address side, then the notice side (its fixed text is the form)."""
     width, height = POSTCARD
     canvas.setFont(FONT, 11)
-    canvas.drawString(10 * mm, height - 14 * mm, f"〒{card.postal_code}")
+    draw(canvas, 10 * mm, height - 14 * mm, f"〒{card.postal_code}")
     # 14 characters a line at 11 pt, baselines down to 16 mm above the name.
     _draw_address(
         canvas,
@@ -519,29 +518,29 @@ def _draw_postcard(
         height=28 * mm,
     )
     canvas.setFont(FONT, 15)
-    canvas.drawString(18 * mm, height - 64 * mm, f"{card.full_name}　様")
+    draw(canvas, 18 * mm, height - 64 * mm, f"{card.full_name}　様")
     canvas.setFont(FONT, 8)
-    canvas.drawString(18 * mm, height - 70 * mm, card.full_name_kana)
+    draw(canvas, 18 * mm, height - 70 * mm, card.full_name_kana)
     canvas.setFont(FONT, 7)
     for index, line in enumerate((context.municipality_name, *context.contact[:3])):
-        canvas.drawString(8 * mm, (22 - 4 * index) * mm, line)
+        draw(canvas, 8 * mm, (22 - 4 * index) * mm, line)
     canvas.showPage()
     canvas.doForm(_form_name(context))
     number = card.notice_number or ""
     x, top = 6 * mm, height - 13 * mm
     canvas.setFont(FONT, 7)
-    canvas.drawString(x, top - 3 * mm, NOTICE_NUMBER_LABEL)
+    draw(canvas, x, top - 3 * mm, NOTICE_NUMBER_LABEL)
     canvas.setFont(FONT, 15)
-    canvas.drawString(x, top - 10 * mm, format_notice_number(number))
+    draw(canvas, x, top - 10 * mm, format_notice_number(number))
     canvas.setFont(FONT, 5.5)
-    canvas.drawString(x, top - 14 * mm, f"申請書ID {card.application_id}")
-    canvas.drawString(x, top - 18 * mm, f"{card.full_name}　様")
+    draw(canvas, x, top - 14 * mm, f"申請書ID {card.application_id}")
+    draw(canvas, x, top - 18 * mm, f"{card.full_name}　様")
     qr_size = 22 * mm
     qr_x, qr_y = width - 6 * mm - qr_size, top - qr_size
     _draw_qr(canvas, code, qr_x, qr_y, qr_size)
     canvas.linkURL(payload, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
     canvas.setFont(FONT, 4.5)
-    canvas.drawString(x, top - 26 * mm, payload)
+    draw(canvas, x, top - 26 * mm, payload)
 
 
 def _form_name(context: NoticeContext) -> str:
@@ -569,7 +568,7 @@ def render_notice_batches(
 def _render_notice_batches(
     batches: Sequence[tuple[NoticeContext, Sequence[CardRecord]]], out: IO[bytes] | str
 ) -> int:
-    _fonts()
+    register_fonts()
     missing = [c.pk for _, cards in batches for c in cards if not c.notice_number]
     if missing:
         raise ValueError(f"cards without a notice number: {missing[:10]}")
@@ -595,7 +594,7 @@ def _render_notice_batches(
     if total == 0:
         canvas.setPageSize(A4)
         canvas.setFont(FONT, 12)
-        canvas.drawString(LEFT, PAGE_HEIGHT / 2, "発送する交付通知書はありません。")
+        draw(canvas, LEFT, PAGE_HEIGHT / 2, "発送する交付通知書はありません。")
         canvas.showPage()
     # Plain Flate streams: reportlab's pure-Python ASCII85 pass would double the time.
     use_a85 = rl_config.useA85

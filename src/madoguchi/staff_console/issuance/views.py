@@ -38,6 +38,7 @@ from madoguchi.issuance.notices import (
     write_mailing_csv,
 )
 from madoguchi.issuance.selectors import cards_in_status
+from madoguchi.issuance.typeset import unprintable
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations import pacing
 from madoguchi.staff import access
@@ -162,7 +163,28 @@ def issue(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, gettext("交付通知書 %(n)s通を発行しました。") % {"n": len(issued.cards)}
         )
+        _warn_unprintable(request, issued.cards)
     return redirect("issuance:dashboard")
+
+
+def _warn_unprintable(request: HttpRequest, cards: list[CardRecord]) -> None:
+    """Before the batch's PDF is opened: each card whose name, reading or address has a
+    character no bundled font has (printed as 〓), with the characters (decision 0033)."""
+    found = unprintable(cards)
+    if found:
+        listed = "、".join(
+            gettext("申請書ID %(id)s（%(chars)s）")
+            % {"id": entry.application_id, "chars": entry.describe()}
+            for entry in found
+        )
+        messages.warning(
+            request,
+            gettext(
+                "次のカードの氏名・フリガナ・住所に、どのフォントにもない文字があります。"
+                "通知書には〓と印刷されます。印刷の前に確認してください：%(cards)s"
+            )
+            % {"cards": listed},
+        )
 
 
 def _batch(request: HttpRequest, batch_id: int) -> NoticeBatch:
@@ -205,6 +227,7 @@ def remind(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, gettext("再通知 %(n)s通を発行しました。") % {"n": len(sent.cards)}
         )
+        _warn_unprintable(request, sent.cards)
     return redirect("issuance:dashboard")
 
 

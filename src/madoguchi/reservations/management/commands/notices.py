@@ -15,6 +15,7 @@ from madoguchi.issuance.notices import (
     render_notice_batches,
     write_mailing_csv,
 )
+from madoguchi.issuance.typeset import unprintable
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations.pacing import issue_paced_batch, issue_reminder_batch
 
@@ -60,6 +61,11 @@ class Command(BaseCommand):
             )
             for line in issued.proposal.explanation():
                 self.stdout.write(f"{municipality.name}: {line}")
+            for entry in unprintable(issued.cards):
+                self.stdout.write(
+                    f"{municipality.name}: 申請書ID {entry.application_id}：{entry.describe()}"
+                    "（どのフォントにもない文字は〓で印刷されます）"
+                )
             if issued.cards:
                 batches.append((notice_context(municipality, reminder=reminders), issued.cards))
         if reminders and not batches:
