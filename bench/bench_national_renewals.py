@@ -32,9 +32,11 @@ from madoguchi.planning.national import (  # noqa: E402
     DECK_TABLE,
     NATIONAL_ASSUMPTIONS,
     UPTAKE_FROM_2021,
+    UPTAKE_FROM_2022,
     FiscalYearRenewals,
     IssuanceAssumptions,
     IssuancePoint,
+    minors_uptake_from_2023_rates,
     national_assumptions,
     production_by_month,
     reconstruct_monthly_issues,
@@ -106,8 +108,14 @@ def main() -> None:
     deaths_only = dataclasses.replace(
         NATIONAL_ASSUMPTIONS, death_rates_per_100k=national.death_rates_per_100k
     )
-    uptake_2023 = dataclasses.replace(deaths_only, minor_uptake=national.minor_uptake)
-    since_2021 = national.minor_uptake[UPTAKE_FROM_2021]
+    # the previous table: one uptake from April 2021 on, the least the July 2023 rates allow
+    one_uptake = {
+        **{d: u for d, u in national.minor_uptake.items() if d < UPTAKE_FROM_2021},
+        UPTAKE_FROM_2021: minors_uptake_from_2023_rates(handovers, since=UPTAKE_FROM_2021),
+    }
+    uptake_2023 = dataclasses.replace(deaths_only, minor_uptake=one_uptake)
+    since_2021 = one_uptake[UPTAKE_FROM_2021]
+    from_2021, from_2022 = (national.minor_uptake[d] for d in (UPTAKE_FROM_2021, UPTAKE_FROM_2022))
     steps = [
         ("previous table: 11 seed figures, minors calibrated", seed, calibrated),
         ("+ 9 more published cumulative figures", handovers, calibrated),
@@ -129,20 +137,30 @@ def main() -> None:
         ),
         (
             f"+ foreign residents' cards ending with the stay "
-            f"({national.stay_limited_cards_millions:.2f}M; this table)",
+            f"({national.stay_limited_cards_millions:.2f}M)",
+            points,
+            dataclasses.replace(national, minor_uptake=one_uptake),
+        ),
+        (
+            f"+ April 2022's issue rates: minors {from_2021:.2f} to March 2022, "
+            f"{from_2022:.2f} after (this table)",
             points,
             national,
         ),
     ]
     years = sorted(DECK_TABLE)
+    width = max(len(name) for name, _, _ in steps) + 2
     print("differences to the deck as the facts are added, cards | e-certificates:")
     print(
-        f"{'':<76}" + "".join(f"{y:>7}" for y in years) + " |" + "".join(f"{y:>7}" for y in years)
+        f"{'':<{width}}"
+        + "".join(f"{y:>7}" for y in years)
+        + " |"
+        + "".join(f"{y:>7}" for y in years)
     )
     for name, step_points, assumptions in steps:
         diffs = differences(step_points, assumptions)
         print(
-            f"{name:<76}"
+            f"{name:<{width}}"
             + "".join(f"{c:>+7.1%}" for c, _ in diffs)
             + " |"
             + "".join(f"{e:>+7.1%}" for _, e in diffs)

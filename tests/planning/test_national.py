@@ -16,15 +16,19 @@ from madoguchi.planning.national import (
     FOREIGN_RESIDENTS_FILE,
     MINORS_BELOW_RATE_2021,
     MINORS_HELD_AT_LEAST_2023,
+    MINORS_ISSUED_OVER_2022,
     NATIONAL_ASSUMPTIONS,
     POPULATION_BY_BAND_MILLIONS,
     UPTAKE_FROM_2021,
+    UPTAKE_FROM_2022,
     IssuanceAssumptions,
     IssuancePoint,
     TenYearDeaths,
     death_rates_by_band,
     holding_rate_by_band,
+    issue_rate_by_band,
     issues_by_band,
+    minors_uptake_from_2022_rates,
     minors_uptake_from_2023_rates,
     national_assumptions,
     production_by_month,
@@ -185,18 +189,74 @@ def _lowest_minor_rate_2023(assumptions: IssuanceAssumptions) -> float:
     return float(holding_rate_by_band(_all_points(), on, assumptions=assumptions)[1:4].min())
 
 
-def test_the_minors_uptake_from_2021_is_the_least_the_published_rates_of_2023_allow() -> None:
+def test_the_minors_uptake_from_2022_is_the_least_the_published_rates_of_2023_allow() -> None:
     """On 31 July 2023 every band but 0-4 held cards at 65.2 % or more: the national table's
-    uptake from April 2021 meets it, 0.01 less does not, and the earlier 0.9 fell far short."""
+    uptake from April 2022 meets it, 0.01 less does not, and the earlier 0.9 from April 2021 fell
+    far short."""
     _, least = MINORS_HELD_AT_LEAST_2023
-    uptake = NATIONAL.minor_uptake[UPTAKE_FROM_2021]
-    assert uptake == minors_uptake_from_2023_rates(_all_points())
+    uptake = NATIONAL.minor_uptake[UPTAKE_FROM_2022]
+    before = dataclasses.replace(
+        NATIONAL_ASSUMPTIONS,
+        minor_uptake={d: u for d, u in NATIONAL.minor_uptake.items() if d < UPTAKE_FROM_2022},
+    )
+    assert uptake == minors_uptake_from_2023_rates(_all_points(), base=before)
     assert _lowest_minor_rate_2023(NATIONAL) >= least
     less = dataclasses.replace(
-        NATIONAL, minor_uptake={**NATIONAL.minor_uptake, UPTAKE_FROM_2021: uptake - 0.01}
+        NATIONAL, minor_uptake={**NATIONAL.minor_uptake, UPTAKE_FROM_2022: uptake - 0.01}
     )
     assert _lowest_minor_rate_2023(less) < least
     assert _lowest_minor_rate_2023(NATIONAL_ASSUMPTIONS) < least - 0.1  # the control: 0.9
+
+
+def _lowest_minor_issue_rate_2022(assumptions: IssuanceAssumptions) -> float:
+    on, _ = MINORS_ISSUED_OVER_2022
+    return float(issue_rate_by_band(_all_points(), on, assumptions=assumptions)[1:4].min())
+
+
+def test_the_minors_uptake_to_march_2022_is_the_least_the_published_issue_rates_allow() -> None:
+    """On 1 April 2022 every under-20 band but 0-4 had cards issued to over 35 % of its people:
+    the national table's uptake from April 2021 meets it, 0.01 less does not — and the one
+    uptake from April 2021 of the previous table (the least the 2023 rates allow, 1.31) did not
+    meet it either."""
+    _, least = MINORS_ISSUED_OVER_2022
+    uptake = NATIONAL.minor_uptake[UPTAKE_FROM_2021]
+    assert uptake == minors_uptake_from_2022_rates(_all_points())
+    assert _lowest_minor_issue_rate_2022(NATIONAL) >= least
+    less = dataclasses.replace(
+        NATIONAL, minor_uptake={**NATIONAL.minor_uptake, UPTAKE_FROM_2021: uptake - 0.01}
+    )
+    assert _lowest_minor_issue_rate_2022(less) < least
+    one = minors_uptake_from_2023_rates(_all_points(), since=UPTAKE_FROM_2021)
+    assert one == pytest.approx(1.31)
+    previous = dataclasses.replace(
+        NATIONAL,
+        minor_uptake={
+            **{d: u for d, u in NATIONAL.minor_uptake.items() if d < UPTAKE_FROM_2021},
+            UPTAKE_FROM_2021: one,
+        },
+    )
+    assert _lowest_minor_issue_rate_2022(previous) < least
+
+
+def test_an_issue_rate_counts_the_expired_and_the_dead_a_holding_rate_does_not() -> None:
+    """MIC's issue rates (交付枚数率, to May 2023) count every card handed over; its holding rates
+    (保有枚数率, from June 2023) take out the expired and the holders who died."""
+    on = dt.date(2022, 4, 1)
+    issued = issue_rate_by_band(_all_points(), on, assumptions=NATIONAL)
+    held = holding_rate_by_band(_all_points(), on, assumptions=NATIONAL)
+    assert (issued >= held).all()
+    assert (issued[1:4] > held[1:4]).all()  # minors' 5-year cards of early 2016 had expired
+    assert issued[-1] > held[-1]  # the oldest died most
+    alive = dataclasses.replace(NATIONAL, death_rates_per_100k=None)
+    assert issue_rate_by_band(_all_points(), on, assumptions=alive) == pytest.approx(issued)
+
+
+def test_the_national_table_moved_by_the_april_2022_rates() -> None:
+    """The figures of docs/national-renewals.md's table (millions), with the uptake to March 2022
+    from the April 2022 issue rates: FY2027's cards 7.87 (7.93 with one uptake from April 2021)."""
+    rows = renewals_by_fiscal_year(_national_points(), sorted(DECK_TABLE), assumptions=NATIONAL)
+    assert [round(r.cards, 2) for r in rows] == [2.31, 10.56, 5.77, 7.87]
+    assert [round(r.certs, 2) for r in rows] == [7.40, 15.17, 13.28, 22.16]
 
 
 def test_the_reconstructed_holding_comes_near_the_published_rate_of_2023() -> None:

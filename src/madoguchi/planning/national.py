@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
@@ -269,8 +269,20 @@ held at least 65.2 %. :func:`minors_uptake_from_2023_rates` takes the under-20s'
 April 2021 on as the smallest that meets it."""
 
 UPTAKE_FROM_2021: Final = dt.date(2021, 4, 1)
-"""The month from which the under-20s' uptake is the one the 2023 rates give: the published
-rates of April 2021 bound the uptake before it (:data:`MINORS_BELOW_RATE_2021`)."""
+"""The month from which the under-20s' uptake is the one the April 2022 rates give: the
+published rates of April 2021 bound the uptake before it (:data:`MINORS_BELOW_RATE_2021`)."""
+
+MINORS_ISSUED_OVER_2022: Final = (dt.date(2022, 4, 1), 0.35)
+"""Published for 1 April 2022 (MIC's issue rates by age, as reported then): of the four under-20
+bands, all but 0-4 had cards issued to more than 35 % of their people (all ages 43.3 %). An issue
+rate (交付枚数率), not a holding rate: cumulative cards handed over, the expired and the holders
+who died included (MIC published holding rates, 保有枚数率, only from June 2023) — so it is read
+with :func:`issue_rate_by_band`. :func:`minors_uptake_from_2022_rates` takes the under-20s'
+uptake from April 2021 to March 2022 as the smallest that meets it."""
+
+UPTAKE_FROM_2022: Final = dt.date(2022, 4, 1)
+"""The month from which the under-20s' uptake is the one the July 2023 rates give
+(:data:`MINORS_HELD_AT_LEAST_2023`), the April 2022 rates having set the year before it."""
 
 FOREIGN_RESIDENTS_FILE: Final = "foreign-residents.csv"
 """Foreign residents holding a card and residents by status (docs/data, each row its source)."""
@@ -292,8 +304,22 @@ def stay_limited_cards(figures: Mapping[str, float]) -> float:
     return figures["foreign_card_holders"] * limited / residents / 1e6
 
 
-def holding_rate_by_band(
+def issue_rate_by_band(
     points: Sequence[IssuancePoint], on: dt.date, *, assumptions: IssuanceAssumptions
+) -> npt.NDArray[np.float64]:
+    """Cards handed over by `on` per resident, by the 5-year age band their holders have reached
+    by then — MIC's issue rate by age (交付枚数率): every card issued counts, the expired minors'
+    cards and those of holders who died included, as :func:`holding_rate_by_band` without its
+    deductions."""
+    return holding_rate_by_band(points, on, assumptions=assumptions, deductions=False)
+
+
+def holding_rate_by_band(
+    points: Sequence[IssuancePoint],
+    on: dt.date,
+    *,
+    assumptions: IssuanceAssumptions,
+    deductions: bool = True,
 ) -> npt.NDArray[np.float64]:
     """Cards held on `on` per resident, by 5-year age band (the band reached by then), from the
     reconstructed issues: each month's issues age with their holders (ages uniform within the
@@ -310,13 +336,14 @@ def holding_rate_by_band(
     starts = np.arange(count) * AGE_BAND_YEARS
     ends = (starts + AGE_BAND_YEARS).astype(np.float64)
     ends[-1] = np.inf  # the open top band
-    rates = assumptions.death_rates_per_100k
+    rates = assumptions.death_rates_per_100k if deductions else None
     for m, issues in enumerate(by_band):
         years = (now - m - 0.5) / 12
         if rates is not None:
             issues = issues * survival_by_band(round(years), rates)
         for band in range(count):
-            if issues[band] == 0 or (band < minor_bands and years > MINOR_CARD_YEARS):
+            expired = deductions and band < minor_bands and years > MINOR_CARD_YEARS
+            if issues[band] == 0 or expired:
                 continue
             low = band * AGE_BAND_YEARS + years
             overlap = np.clip(
@@ -327,31 +354,64 @@ def holding_rate_by_band(
     return rate
 
 
-def minors_uptake_from_2023_rates(
-    points: Sequence[IssuancePoint], *, base: IssuanceAssumptions = NATIONAL_ASSUMPTIONS
-) -> float:
-    """The smallest under-20s' uptake from April 2021 on (to 0.01) with which the 5-9, 10-14
-    and 15-19 bands hold at least the published share on 31 July 2023
-    (:data:`MINORS_HELD_AT_LEAST_2023`); the uptake before April 2021 stays `base`'s.
-    Raises ValueError when even 3.0 does not reach it."""
-    on, least = MINORS_HELD_AT_LEAST_2023
-    before = {d: u for d, u in base.minor_uptake.items() if d < UPTAKE_FROM_2021}
-
-    def lowest_minor_rate(uptake: float) -> float:
-        trial = replace(base, minor_uptake={**before, UPTAKE_FROM_2021: uptake})
-        rates = holding_rate_by_band(points, on, assumptions=trial)
-        return float(rates[1 : ADULT_AGE_BEFORE // AGE_BAND_YEARS].min())
-
+def _least_uptake(meets: Callable[[float], bool], what: str) -> float:
+    """The smallest uptake (rounded up to 0.01) in [0, 3] for which `meets` holds; `meets`
+    grows with the uptake. Raises ValueError when even 3.0 does not meet it."""
     low, high = 0.0, 3.0
-    if lowest_minor_rate(high) < least:
-        raise ValueError("no under-20s' uptake up to 3.0 meets the published 2023 rates")
+    if not meets(high):
+        raise ValueError(f"no under-20s' uptake up to 3.0 meets the published {what}")
     while high - low > 0.005:
         middle = (low + high) / 2
-        if lowest_minor_rate(middle) >= least:
+        if meets(middle):
             high = middle
         else:
             low = middle
     return float(np.ceil(high * 100) / 100)
+
+
+def _with_uptake(base: IssuanceAssumptions, since: dt.date, uptake: float) -> IssuanceAssumptions:
+    """`base` with the under-20s' `uptake` from `since` on (its uptakes before `since` kept)."""
+    before = {d: u for d, u in base.minor_uptake.items() if d < since}
+    return replace(base, minor_uptake={**before, since: uptake})
+
+
+def minors_uptake_from_2022_rates(
+    points: Sequence[IssuancePoint], *, base: IssuanceAssumptions = NATIONAL_ASSUMPTIONS
+) -> float:
+    """The smallest under-20s' uptake from April 2021 on (to 0.01) with which the 5-9, 10-14 and
+    15-19 bands had cards issued to at least the published share by 1 April 2022
+    (:data:`MINORS_ISSUED_OVER_2022`, an issue rate: :func:`issue_rate_by_band`); the uptake
+    before April 2021 stays `base`'s. Raises ValueError when even 3.0 does not reach it."""
+    on, least = MINORS_ISSUED_OVER_2022
+    minor_bands = slice(1, ADULT_AGE_BEFORE // AGE_BAND_YEARS)
+
+    def meets(uptake: float) -> bool:
+        trial = _with_uptake(base, UPTAKE_FROM_2021, uptake)
+        return float(issue_rate_by_band(points, on, assumptions=trial)[minor_bands].min()) >= least
+
+    return _least_uptake(meets, "rates of April 2022")
+
+
+def minors_uptake_from_2023_rates(
+    points: Sequence[IssuancePoint],
+    *,
+    base: IssuanceAssumptions = NATIONAL_ASSUMPTIONS,
+    since: dt.date = UPTAKE_FROM_2022,
+) -> float:
+    """The smallest under-20s' uptake from `since` on (to 0.01) with which the 5-9, 10-14
+    and 15-19 bands hold at least the published share on 31 July 2023
+    (:data:`MINORS_HELD_AT_LEAST_2023`); the uptake before `since` stays `base`'s. Raises
+    ValueError when even 3.0 does not reach it."""
+    on, least = MINORS_HELD_AT_LEAST_2023
+    minor_bands = slice(1, ADULT_AGE_BEFORE // AGE_BAND_YEARS)
+
+    def meets(uptake: float) -> bool:
+        trial = _with_uptake(base, since, uptake)
+        return (
+            float(holding_rate_by_band(points, on, assumptions=trial)[minor_bands].min()) >= least
+        )
+
+    return _least_uptake(meets, "rates of July 2023")
 
 
 def read_points(path: Path) -> list[IssuancePoint]:
@@ -375,12 +435,16 @@ def national_assumptions(data_dir: Path) -> IssuanceAssumptions:
     under-20s' uptake from April 2021 on that the published 2023 rates by age require, and the
     foreign residents' cards that end with the period of stay."""
     points = [p for name in HANDOVER_FILES for p in read_points(data_dir / name)]
-    before = {d: u for d, u in NATIONAL_ASSUMPTIONS.minor_uptake.items() if d < UPTAKE_FROM_2021}
-    uptake = minors_uptake_from_2023_rates(points)
+    from_2021 = _with_uptake(
+        NATIONAL_ASSUMPTIONS, UPTAKE_FROM_2021, minors_uptake_from_2022_rates(points)
+    )
+    from_2022 = _with_uptake(
+        from_2021, UPTAKE_FROM_2022, minors_uptake_from_2023_rates(points, base=from_2021)
+    )
     return replace(
         NATIONAL_ASSUMPTIONS,
         death_rates_per_100k=read_death_rates(data_dir),
-        minor_uptake={**before, UPTAKE_FROM_2021: uptake},
+        minor_uptake=from_2022.minor_uptake,
         stay_limited_cards_millions=stay_limited_cards(
             read_foreign_residents(data_dir / FOREIGN_RESIDENTS_FILE)
         ),
