@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -329,3 +330,61 @@ def test_an_unknown_language_is_refused_with_the_codes_offered_and_nothing_store
     assert not Reservation.objects.exists()
     slot.refresh_from_db()
     assert slot.booked == 0
+
+
+BOOKING_POSTS = [
+    "/api/v1/reservations",
+    "/api/v1/reservations/NOCODE/cancel",
+    "/api/v1/reservations/NOCODE/reschedule",
+    "/api/v1/sites/1/tickets",
+]
+"""Every API endpoint that reads a JSON body."""
+
+
+@pytest.mark.parametrize("url", BOOKING_POSTS)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_refused_as_such_and_books_nothing(
+    client: Client, slot: Slot, url: str, content_type: str
+) -> None:
+    """A JSON body under another Content-Type (what a cross-site form can send without asking)
+    is not read: 415 naming the type the API takes."""
+    body = json.dumps({"slot_id": slot.pk, "procedure": "card_pickup", "birth_date": BIRTH})
+    response = client.post(url, body, content_type=content_type)
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+    assert "application/json" in response.json()["message"]
+    english = client.post(f"{url}?language=en", body, content_type=content_type)
+    assert english.json()["message"].startswith("Send the body as JSON")
+    assert not Reservation.objects.exists()
+
+
+def test_a_key_given_twice_is_refused_naming_it_not_read_as_the_last(
+    client: Client, slot: Slot
+) -> None:
+    body = (
+        f'{{"slot_id": {slot.pk}, "procedure": "card_pickup", "birth_date": "1990-01-01",'
+        f' "notice_number": "ABC123456", "birth_date": "{BIRTH}"}}'
+    )
+    response = client.post("/api/v1/reservations", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "repeated_key"
+    assert "birth_date" in response.json()["message"]
+    assert not Reservation.objects.exists()
+    nested = (
+        f'{{"slot_id": {slot.pk}, "procedure": "card_pickup", "birth_date": "{BIRTH}",'
+        ' "notice_number": "ABC123456", "family_members": [{"birth_date": "2010-01-01",'
+        ' "birth_date": "2011-01-01"}]}'
+    )
+    response = client.post("/api/v1/reservations", nested, content_type="application/json")
+    assert (response.status_code, response.json()["error"]) == (400, "repeated_key")
+
+
+@pytest.mark.parametrize(("field", "value"), [("slot_id", True), ("is_proxy", "yes")])
+def test_a_value_of_another_json_type_is_refused_not_converted(
+    client: Client, slot: Slot, field: str, value: object
+) -> None:
+    """`true` is not slot 1, and "yes" is not a boolean: the contract types them."""
+    response = _book(client, slot, **{field: value})
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["details"]] == [field]
+    assert not Reservation.objects.exists()

@@ -95,11 +95,11 @@ class MemberIn(Input):
     given_name_kana: str | None = Field(default=None, max_length=60)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=30)
-    is_proxy: bool = False
+    is_proxy: bool = Field(default=False, strict=True)
 
 
 class ReservationIn(MemberIn):
-    slot_id: int = Field(ge=1, le=MAX_ID)
+    slot_id: int = Field(ge=1, le=MAX_ID, strict=True)
     procedure: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     family_members: list[MemberIn] = Field(default=[], max_length=5)
     language: str = Field(default="ja", min_length=1, max_length=20)
@@ -146,4 +146,4 @@ class BirthDateIn(Input):
 
 
 class RescheduleIn(BirthDateIn):
-    slot_id: int = Field(ge=1, le=MAX_ID)
+    slot_id: int = Field(ge=1, le=MAX_ID, strict=True)

@@ -8,7 +8,10 @@ is in the resident's language: a booking's (`api/public.py`) or a walk-in ticket
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections import Counter
 from typing import Any
 
 from django.db import InterfaceError, OperationalError
@@ -18,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from madoguchi.api import public, walkins
@@ -35,7 +39,50 @@ class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+UNSUPPORTED_MESSAGE = gettext_noop(
+    "本文はJSONで、Content-Type: application/json を付けて送ってください。"
+)
+REPEATED_KEY_MESSAGE = gettext_noop(
+    "本文に同じ項目「%(key)s」が2回以上あります。各項目は1回だけにしてください。"
+)
+_KEY_SHOWN = re.compile(r"[a-z_]{1,40}")
+"""A repeated key is named when it could be one of the API's own (never echo anything else)."""
+
+
+class BodyRefused(Exception):
+    """A request body the API does not read; `http_error` answers with its status and code."""
+
+    def __init__(self, status: int, code: str, message: str, **params: str) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message, self.params = status, code, message, params
+
+
+class JSONBodyParser(Parser):
+    """Bodies are JSON, declared so (`application/json` or a `+json` type): a body under
+    another Content-Type — `text/plain` or a form's, which a page elsewhere can post without
+    asking — is refused with 415 instead of being read as JSON anyway; and an object that
+    gives a key twice is refused (400 `repeated_key`) instead of silently keeping the last
+    value, which another reader of the same body (a proxy, a log) may take differently."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        content_type = request.content_type or ""
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise BodyRefused(415, "unsupported_media_type", UNSUPPORTED_MESSAGE)
+        body: dict[str, Any] = json.loads(request.body, object_pairs_hook=_each_key_once)
+        return body
+
+
+def _each_key_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        key = next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+        shown = key if _KEY_SHOWN.fullmatch(key) else "…"
+        raise BodyRefused(400, "repeated_key", REPEATED_KEY_MESSAGE, key=shown)
+    return result
+
+
 api = NinjaAPI(
+    parser=JSONBodyParser(),
     renderer=ReadableJSONRenderer(),
     title="madoguchi API",
     version="1",
@@ -111,6 +158,12 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    refused = exc.__cause__  # ninja wraps whatever the parser raised in a 400
+    if isinstance(refused, BodyRefused):
+        with translation.override(public.requested_language(request)):
+            message = gettext(refused.message) % refused.params
+        body = {"error": refused.code, "message": message}
+        return api.create_response(request, body, status=refused.status)
     body = {"error": "bad_request", "message": "リクエストの形式が正しくありません。"}
     return api.create_response(request, body, status=exc.status_code)
 
