@@ -14,11 +14,16 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import signing
+from django.db.models import F
 
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
+from madoguchi.resident_site import kept
 from madoguchi.walkins import services as walkins
+from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
+from madoguchi.walkins.kiosks import activate_kiosk, register_kiosk
 from madoguchi.walkins.models import TicketChannel
 from tests.conftest import axe_violations
 from tests.frozen_clock import frozen_at
@@ -36,10 +41,64 @@ class Town:
     city: factories.City
     slot: Slot
     other_slot: Slot
+    full_slot: Slot
+    """A time with no seat left: its page is the one that says so (full.html)."""
+    family_slot: Slot
+    """A time with three seats: a family of two may book it together."""
     booked: Reservation
     ticket_token: str
+    kiosk_cookie: str
+    """The cookie of the site's registered kiosk (the kiosk page proper, not its refusal)."""
+    kiosk_activation: str
+    """A registered kiosk's activation link, not yet opened."""
+    resident_cookie: str
+    """The residents' cookie of a browser that looked the booking up (its pages need it)."""
     url: str
     """The live server's address."""
+
+
+def build_town(url: str = "") -> Town:
+    """The residents' town every page of the sweep reads (the clock at `factories.NOW`)."""
+    city = factories.city()
+    regenerate_site_slots(
+        site=city.site,
+        first=dt.date(2026, 6, 4),
+        last=dt.date(2026, 6, 30),
+        actor=Actor.system("test"),
+    )
+    for n, _code in enumerate(LANGUAGES):  # one notice per language for the form
+        factories.notice_card(city.municipality, notice=f"LNG{100000 + n}")
+    slots = Slot.objects.filter(site=city.site, procedure=city.pickup).order_by("starts_at")
+    day_slots = [s for s in slots if s.starts_at.date() == VISIT_DAY]
+    full, family = day_slots[len(day_slots) // 2], day_slots[1]
+    Slot.objects.filter(pk=full.pk).update(capacity=F("booked"))
+    Slot.objects.filter(pk=family.pk).update(capacity=F("booked") + 3)
+    booked = factories.book_card_pickup(city, n=900)
+    ticket = walkins.issue_ticket(
+        site=city.site,
+        procedure=city.renewal,
+        actor=Actor.resident(),
+        channel=TicketChannel.PHONE,
+    )
+    _device, token = register_kiosk(site=city.site, name="入口", actor=Actor.system("test"))
+    _device, cookie = activate_kiosk(token=token, actor=Actor.system("test"))
+    _pending, pending = register_kiosk(site=city.site, name="2階", actor=Actor.system("test"))
+    looked_up = signing.dumps(
+        {"access": {booked.code: BIRTH.isoformat()}}, salt=kept.SALT, compress=True
+    )
+    return Town(
+        city,
+        day_slots[0],
+        day_slots[-1],
+        full,
+        family,
+        booked,
+        ticket.token,
+        cookie,
+        pending,
+        looked_up,
+        url,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,27 +120,8 @@ def town(live_server: Any, django_db_setup: None, django_db_blocker: Any) -> Ite
     ):
         try:
             with override_settings(**personas.BUILD_SETTINGS):
-                city = factories.city()
-                regenerate_site_slots(
-                    site=city.site,
-                    first=dt.date(2026, 6, 4),
-                    last=dt.date(2026, 6, 30),
-                    actor=Actor.system("test"),
-                )
-                for n, _code in enumerate(LANGUAGES):  # one notice per language for the form
-                    factories.notice_card(city.municipality, notice=f"LNG{100000 + n}")
-                slots = Slot.objects.filter(site=city.site, procedure=city.pickup).order_by(
-                    "starts_at"
-                )
-                day_slots = [s for s in slots if s.starts_at.date() == VISIT_DAY]
-                booked = factories.book_card_pickup(city, n=900)
-                ticket = walkins.issue_ticket(
-                    site=city.site,
-                    procedure=city.renewal,
-                    actor=Actor.resident(),
-                    channel=TicketChannel.PHONE,
-                )
-            yield Town(city, day_slots[0], day_slots[-1], booked, ticket.token, live_server.url)
+                built = build_town(live_server.url)
+            yield built
         finally:
             call_command("flush", verbosity=0, interactive=False)
 
@@ -121,18 +161,43 @@ PAGES: dict[str, Callable[[Town], str]] = {
     "queue": lambda town: "/queue/",
     "display": lambda town: f"/queue/sites/{town.city.site.pk}/",  # the waiting-room display
     "take": lambda town: f"/queue/sites/{town.city.site.pk}/take/",
-    "kiosk": lambda town: f"/queue/sites/{town.city.site.pk}/kiosk/",
+    "kiosk": lambda town: f"/queue/sites/{town.city.site.pk}/kiosk/",  # not a kiosk: refused
+    "kiosk-registered": lambda town: f"/queue/sites/{town.city.site.pk}/kiosk/",
+    "kiosk-activate": lambda town: f"/queue/kiosk/activate/{town.kiosk_activation}/",
+    "kiosk-ticket": lambda town: f"/queue/kiosk/tickets/{town.ticket_token}/",
     "ticket": lambda town: f"/queue/tickets/{town.ticket_token}/",
-    "not-found": lambda town: "/reservation/NOSUCHCODE/",  # the 404 page
+    # family booking: the day for two people, the form of who is coming for two
+    "day-family": lambda town: (
+        f"/book/card_pickup/{town.city.site.pk}/{VISIT_DAY.isoformat()}/?people=2"
+    ),
+    "slot-family": lambda town: f"/book/card_pickup/slot/{town.family_slot.pk}/?people=2",
+    "slot-full": lambda town: f"/book/card_pickup/slot/{town.full_slot.pk}/",
+    # the error pages: not found, and a request refused (a NUL character in it)
+    "not-found": lambda town: "/book/card_pickup/slot/999999/",
+    "refused": lambda town: "/lookup/?code=%00",
 }
-"""Every residents' page reachable with GET (the confirmation is reached by the form)."""
+"""Every residents' page reachable with GET (the confirmation and a form sent without its
+cookie are reached by a form: tests of their own below). A new residents' URL or page template
+fails `tests/resident_site/test_language_sweep_coverage.py` until it is here."""
+
+LOOKED_UP = ("reservation", "cancel", "reschedule", "reschedule-day", "reschedule-slot")
+"""A booking's pages open for a browser that looked it up (else they lead to the look-up)."""
+
+COOKIES: dict[str, Callable[[Town], dict[str, str]]] = {
+    "kiosk-registered": lambda town: {KIOSK_COOKIE: town.kiosk_cookie},
+    **{name: (lambda town: {kept.COOKIE: town.resident_cookie}) for name in LOOKED_UP},
+}
+"""Cookies a page of PAGES is opened with besides the language's."""
 
 
-def _context(chromium: Any, town: Town, code: str, *, javascript: bool) -> Any:
+def _context(
+    chromium: Any, town: Town, code: str, *, javascript: bool, cookies: dict[str, str] | None = None
+) -> Any:
     context = chromium.new_context(
         java_script_enabled=javascript, locale="ja-JP", viewport={"width": 390, "height": 844}
     )
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "url": town.url}])
+    given = {settings.LANGUAGE_COOKIE_NAME: code, **(cookies or {})}
+    context.add_cookies([{"name": k, "value": v, "url": town.url} for k, v in given.items()])
     return context
 
 
@@ -157,7 +222,8 @@ def _check(page: Any, code: str, url: str) -> list[str]:
 def _page_problems(
     chromium: Any, town: Town, code: str, name: str, *, javascript: bool
 ) -> list[str]:
-    context = _context(chromium, town, code, javascript=javascript)
+    cookies = COOKIES[name](town) if name in COOKIES else None
+    context = _context(chromium, town, code, javascript=javascript, cookies=cookies)
     try:
         page = context.new_page()
         url = PAGES[name](town)
@@ -193,6 +259,33 @@ def test_the_confirmation_in_every_language_is_accessible_with_its_lang(
         page.wait_for_load_state()
         assert page.locator("main form").count(), page.url  # the confirmation's form
         assert _check(page, code, "confirmation") == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_a_form_sent_without_its_cookie_in_every_language_is_accessible_with_its_lang(
+    chromium: Any, town: Town, code: str
+) -> None:
+    """The look-up sent after its CSRF cookie went (a browser that cleared its cookies): the
+    page that says what to do (403_csrf.html)."""
+    context = _context(chromium, town, code, javascript=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{town.url}/lookup/")
+        context.clear_cookies()
+        context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "url": town.url}]
+        )
+        page.fill("#id_code", town.booked.code)
+        page.select_option("#id_birth_date_year", str(BIRTH.year))
+        page.select_option("#id_birth_date_month", str(BIRTH.month))
+        page.select_option("#id_birth_date_day", str(BIRTH.day))
+        with page.expect_navigation() as sent:
+            page.locator("main form button[type=submit]").first.click()
+        response = sent.value
+        assert response is not None and response.status == 403, page.url
+        assert _check(page, code, "refused form") == []
     finally:
         context.close()
 

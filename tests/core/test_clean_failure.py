@@ -240,3 +240,53 @@ def test_with_the_database_unreachable_the_api_answers_503_and_recovers_by_itsel
     assert page.status_code in (200, 503)  # the look-up form itself needs no database
     back = _client().get("/api/v1/procedures")
     assert back.status_code == 200
+
+
+REFUSED_PAGES = {
+    "a NUL byte in the query": ("get", "/lookup/?code=%00", {}, 400),
+    "a NUL byte in a form": ("post", "/lookup/", {"code": "A\x00"}, 400),
+    "an oversized form": ("post", "/lookup/", {"code": "A" * (2_700_000)}, 413),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_PAGES))
+@pytest.mark.parametrize("by", ["cookie", "accept-language"])
+def test_a_refused_page_is_in_the_visitors_language(
+    slot: Any, case: str, by: str, settings: Any
+) -> None:
+    """The guard runs before LocaleMiddleware has chosen the language: it chooses it itself
+    (the thread's language before the request is the default, as in a fresh server thread)."""
+    from django.utils import translation
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000
+    method, url, data, status = REFUSED_PAGES[case]
+    client = _client()
+    headers = {}
+    if by == "cookie":
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+    else:
+        headers["HTTP_ACCEPT_LANGUAGE"] = "ko-KR,ko;q=0.9"
+    translation.activate(settings.LANGUAGE_CODE)
+    response = getattr(client, method)(url, data, **headers)
+    page = response.content.decode()
+    assert response.status_code == status
+    assert '<html lang="ko">' in page
+    assert not any("\u3040" <= ch <= "\u30ff" for ch in page), page  # no kana left
+
+
+def test_a_refused_staff_page_is_japanese_for_a_residents_language_staff_pages_lack(
+    personas: Any, settings: Any
+) -> None:
+    from django.utils import translation
+
+    client = _client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+    translation.activate("ko")
+    response = client.get("/staff/?q=%00")
+    assert response.status_code == 400
+    assert '<html lang="ja">' in response.content.decode()
+
+
+def test_a_refused_api_request_answers_in_japanese_whatever_the_browser_asks(slot: Any) -> None:
+    response = _client().get("/api/v1/sites?x=%00", HTTP_ACCEPT_LANGUAGE="ko")
+    assert "NUL文字" in _json_error(response, 400)["message"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
@@ -16,6 +17,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import activate, get_language, gettext
 
 from madoguchi.core.languages import is_staff_path
@@ -78,35 +80,58 @@ def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpR
     return response
 
 
+@contextmanager
+def _in_visitor_language(request: HttpRequest) -> Iterator[None]:
+    """The visitor's language (cookie, then Accept-Language, as LocaleMiddleware chooses it;
+    staff pages Japanese or English) while a refusal is written: the guard runs before
+    LocaleMiddleware has chosen it. The API answers in Japanese (docs/contract.md)."""
+    if request.path_info.startswith(API_PREFIX):
+        yield
+        return
+    language = translation.get_language_from_request(request)
+    if is_staff_path(request.path) and language not in settings.STAFF_LANGUAGES:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        yield
+
+
 def nul_byte_refusal(request: HttpRequest) -> HttpResponse:
-    return refusal(
-        request,
-        400,
-        "invalid_character",
-        gettext("入力に使えない文字（NUL文字）が含まれています。入力内容をご確認ください。"),
-    )
+    with _in_visitor_language(request):
+        return refusal(
+            request,
+            400,
+            "invalid_character",
+            gettext("入力に使えない文字（NUL文字）が含まれています。入力内容をご確認ください。"),
+        )
 
 
 def too_large_refusal(request: HttpRequest) -> HttpResponse:
     limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-    return refusal(
-        request,
-        413,
-        "request_too_large",
-        gettext("送信されたデータが大きすぎます（上限 %(limit)s KB）。") % {"limit": limit_kb},
-    )
+    with _in_visitor_language(request):
+        return refusal(
+            request,
+            413,
+            "request_too_large",
+            gettext("送信されたデータが大きすぎます（上限 %(limit)s KB）。") % {"limit": limit_kb},
+        )
+
+
+def bad_request_refusal(request: HttpRequest) -> HttpResponse:
+    with _in_visitor_language(request):
+        return refusal(request, 400, "bad_request", gettext("リクエストの形式が正しくありません。"))
 
 
 def database_unavailable(request: HttpRequest) -> HttpResponse:
-    return refusal(
-        request,
-        503,
-        "service_unavailable",
-        gettext(
-            "ただいまシステムを利用できません。%(seconds)s秒ほど待ってから、もう一度お試しください。"
+    with _in_visitor_language(request):
+        return refusal(
+            request,
+            503,
+            "service_unavailable",
+            gettext(
+                "ただいまシステムを利用できません。%(seconds)s秒ほど待ってから、もう一度お試しください。"
+            )
+            % {"seconds": RETRY_AFTER_SECONDS},
         )
-        % {"seconds": RETRY_AFTER_SECONDS},
-    )
 
 
 def _holds_nul(values: list[str]) -> bool:
@@ -163,12 +188,7 @@ class RequestGuardMiddleware:
         except RequestDataTooBig:
             return too_large_refusal(request)
         except (TooManyFieldsSent, MultiPartParserError, SuspiciousOperation, ValueError):
-            return refusal(
-                request,
-                400,
-                "bad_request",
-                gettext("リクエストの形式が正しくありません。"),
-            )
+            return bad_request_refusal(request)
         if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
             return nul_byte_refusal(request)
         return None
