@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from madoguchi.issuance import typeset
@@ -29,15 +30,17 @@ from tests.issuance import factories
 from tests.issuance.test_notice_print import SYSTEM, _city, _text, needs_poppler, poppler
 
 # 𠮷 (U+20BB7, the "tsuchi-yoshi" of 吉田): in IPAmj only; 𠀋 and 𡈽: JIS X 0213 plane 2
-# (levels 3/4), beyond U+FFFF, in IPAex; 髙 and 﨑: in IPAex; 葛󠄂 and 邉󠄈: variation sequences
-# of the registers' character set (文字情報基盤) that only IPAmj draws.
+# (levels 3/4), beyond U+FFFF, in IPAex; 髙 and 﨑: in IPAex; 葛󠄂 and 邉󠄐: variation sequences
+# of the registers' character set (文字情報基盤) that only IPAmj draws; 葛󠄀: the Adobe-Japan1
+# sequence IPAex defines.
 TSUCHI_YOSHI = "\U00020bb7"
 KUZU_VARIANT = "葛\U000e0102"
 WATANABE_VARIANT = "邉\U000e0110"
+KUZU_ADOBE = "葛\U000e0100"
 NAMES = {
     "family_name": f"{TSUCHI_YOSHI}田",
     "given_name": "髙﨑",
-    "address": f"{KUZU_VARIANT}城市𠀋町{WATANABE_VARIANT}一丁目𡈽番地",
+    "address": f"{KUZU_VARIANT}城市𠀋町{WATANABE_VARIANT}一丁目𡈽番地{KUZU_ADOBE}西",
 }
 NO_FONT = "\U00030000"  # CJK Extension G: in no bundled font
 __all__ = ["poppler"]  # the fixture needs_poppler asks for
@@ -76,7 +79,7 @@ def test_names_beyond_ipaex_read_back_from_the_notice_with_every_font_embedded(
     path = _print(tmp_path, layout, **NAMES)
     text = re.sub(r"\s+", "", _text(path))
     assert f"{TSUCHI_YOSHI}田髙﨑様" in text
-    assert f"{KUZU_VARIANT}城市𠀋町{WATANABE_VARIANT}一丁目𡈽番地" in text
+    assert f"{KUZU_VARIANT}城市𠀋町{WATANABE_VARIANT}一丁目𡈽番地{KUZU_ADOBE}西" in text
     assert typeset.GETA not in text
     fonts = _fonts(path)
     assert fonts == {
@@ -125,9 +128,32 @@ def test_each_character_is_drawn_by_the_first_font_that_has_it() -> None:
 
 def test_a_selector_stays_with_its_base_and_an_unknown_sequence_prints_its_base() -> None:
     assert typeset.clusters(f"a{KUZU_VARIANT}b") == ["a", KUZU_VARIANT, "b"]
-    # 葛 with the Adobe-Japan1 selector (IPAmj does not define it): the standard 葛.
-    assert typeset.runs("葛\U000e0100城") == [(typeset.FONT, "葛城")]
-    assert typeset.missing("葛\U000e0100城") == []
+    # A sequence no bundled font defines: the standard 葛, not a mark.
+    assert typeset.runs("葛\U000e01ef城") == [(typeset.FONT, "葛城")]
+    assert typeset.missing("葛\U000e01ef城") == []
+
+
+def test_a_sequence_ipaex_defines_is_drawn_by_ipaex_with_its_own_glyph() -> None:
+    private, glyph = typeset.font_sequences()[KUZU_ADOBE]
+    assert typeset.runs(f"{KUZU_ADOBE}城") == [(typeset.FONT, f"{private}城")]
+    face = pdfmetrics.getFont(typeset.FONT).face
+    assert face.charToGlyph[ord(private)] == glyph != face.charToGlyph[ord("葛")]
+
+
+def test_the_list_of_ipaexs_sequences_is_the_fonts_own() -> None:
+    """`ipaexg-ivs.txt` was written from `ipaexg.ttf` (build_fallback_font.py
+    --primary-sequences); read again from the font, it is the same."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(typeset.FONT_FILE, lazy=True) as font:
+        cmap = font.getBestCmap()
+        table = next(t for t in font["cmap"].tables if t.format == 14)
+        expected = {
+            chr(base) + chr(selector): font.getGlyphID(glyph or cmap[base])
+            for selector, entries in table.uvsDict.items()
+            for base, glyph in entries
+        }
+    assert {text: gid for text, (_, gid) in typeset.font_sequences().items()} == expected
 
 
 def test_missing_names_only_the_characters_no_font_has() -> None:

@@ -3,7 +3,8 @@ for a character none has — never a silent blank (decision 0033).
 
 reportlab draws a run of text in one font and writes glyph 0 (blank) for a character the font
 lacks. `draw()` splits a line into runs by coverage, a character at a time, an ideographic
-variation selector kept with its base: the line's font first (IPAex Gothic, or WenQuanYi Micro
+variation selector kept with its base (a variation sequence IPAex defines drawn from IPAex,
+one IPAmj defines from the fallback font): the line's font first (IPAex Gothic, or WenQuanYi Micro
 Hei for the guidance lines IPAex cannot write), then IPAex Gothic, then Madoguchi Fallback
 Mincho (a subset of IPAmj Mincho holding what IPAex lacks — the characters of the residents'
 registers, 文字情報基盤, and every variation sequence IPAmj defines; built by
@@ -40,6 +41,8 @@ FALLBACK_FONT = "MadoguchiFallbackMincho"
 FALLBACK_FONT_FILE = FONTS / "madoguchi-fallback-mincho.ttf"
 FALLBACK_SEQUENCES_FILE = FONTS / "madoguchi-fallback-mincho-ivs.txt"
 FALLBACK_PRIVATE_START = 0xF0000  # where the fallback font's variation sequences are mapped
+FONT_SEQUENCES_FILE = FONTS / "ipaexg-ivs.txt"
+FONT_PRIVATE_START = 0x100000  # where IPAex's own variation sequences are mapped
 GETA = "〓"
 """Printed for a character no bundled font has (in IPAex Gothic)."""
 
@@ -101,7 +104,15 @@ def register_fonts() -> None:
     """IPAex Gothic and WenQuanYi Micro Hei (the fallback font only when a line needs it)."""
     registered = pdfmetrics.getRegisteredFontNames()
     if FONT not in registered:
-        pdfmetrics.registerFont(UnicodeTTFont(FONT, str(FONT_FILE)))
+        font = UnicodeTTFont(FONT, str(FONT_FILE))
+        # IPAex's own variation sequences (Adobe-Japan1): reportlab reads no format-14 cmap, so
+        # each gets a private code point drawing the sequence's glyph (the file is unchanged).
+        face = font.face
+        for text, (private, gid) in font_sequences().items():
+            face.charToGlyph[ord(private)] = gid
+            face.charWidths[ord(private)] = face.charWidths.get(ord(text[0]), face.defaultWidth)
+        font.text_of = {ord(private): text for text, (private, _) in font_sequences().items()}
+        pdfmetrics.registerFont(font)
     if WIDE_FONT not in registered:
         pdfmetrics.registerFont(UnicodeTTFont(WIDE_FONT, str(WIDE_FONT_FILE), subfontIndex=0))
 
@@ -114,6 +125,16 @@ def sequences() -> dict[str, str]:
     return {
         "".join(chr(int(part, 16)) for part in line.split()): chr(FALLBACK_PRIVATE_START + n)
         for n, line in enumerate(lines)
+    }
+
+
+@functools.cache
+def font_sequences() -> dict[str, tuple[str, int]]:
+    """Each variation sequence IPAex Gothic defines → (its private code point, its glyph id)."""
+    rows = [line.split() for line in FONT_SEQUENCES_FILE.read_text(encoding="ascii").splitlines()]
+    return {
+        chr(int(base, 16)) + chr(int(selector, 16)): (chr(FONT_PRIVATE_START + n), int(gid))
+        for n, (base, selector, gid) in enumerate(rows)
     }
 
 
@@ -140,6 +161,9 @@ def _chain(font: str) -> tuple[str, ...]:
 def _place(cluster: str, chain: Sequence[str]) -> tuple[str, str] | None:
     """(font, what to draw) for one cluster, or None when no bundled font has it."""
     if len(cluster) > 1:
+        own = font_sequences().get(cluster[:2])
+        if own is not None:
+            return FONT, own[0]
         private = sequences().get(cluster[:2])
         if private is not None and private in covered(FALLBACK_FONT):  # registers it
             return FALLBACK_FONT, private

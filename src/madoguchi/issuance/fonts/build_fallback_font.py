@@ -1,6 +1,7 @@
 """Build `madoguchi-fallback-mincho.ttf`, the notices' fallback font, from IPAmj Mincho.
 
     .venv/bin/python src/madoguchi/issuance/fonts/build_fallback_font.py ipamjm.ttf
+    .venv/bin/python src/madoguchi/issuance/fonts/build_fallback_font.py --primary-sequences
 
 IPAmj Mincho 005.01 (IPA Font License v1.0, Debian's `fonts-ipamj-mincho`; `apt-get download
 fonts-ipamj-mincho` and `dpkg-deb -x` give `usr/share/fonts/truetype/ipamj/ipamjm.ttf`) holds the
@@ -32,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 PRIMARY = HERE / "ipaexg.ttf"
 OUT = HERE / "madoguchi-fallback-mincho.ttf"
 SEQUENCES = HERE / "madoguchi-fallback-mincho-ivs.txt"
+PRIMARY_SEQUENCES = HERE / "ipaexg-ivs.txt"
 FAMILY = "Madoguchi Fallback Mincho"
 POSTSCRIPT = "MadoguchiFallbackMincho"
 PRIVATE_START = 0xF0000
@@ -70,6 +72,27 @@ def build(original: Path) -> None:
         encoding="ascii",
     )
     print(f"{OUT.name}: {len(keep)} characters, {len(sequences)} variation sequences")
+    write_primary_sequences()
+
+
+def write_primary_sequences() -> None:
+    """`ipaexg-ivs.txt`: the variation sequences IPAex Gothic itself defines (Adobe-Japan1, e.g.
+    葛 U+845B U+E0100), `BASE SELECTOR GLYPH-ID` a line — reportlab cannot read them from the
+    font, so `issuance.typeset` gives each a private code point of the font (U+100000 on, in
+    this order) drawing that glyph. The font file is not changed."""
+    font = TTFont(PRIMARY, lazy=True)
+    cmap = font.getBestCmap()
+    variations = next(t for t in font["cmap"].tables if t.format == 14).uvsDict
+    rows = sorted(
+        (base, selector, font.getGlyphID(glyph or cmap[base]))
+        for selector, entries in variations.items()
+        for base, glyph in entries
+        if base in cmap
+    )
+    PRIMARY_SEQUENCES.write_text(
+        "".join(f"{base:04X} {selector:04X} {gid}\n" for base, selector, gid in rows),
+        encoding="ascii",
+    )
 
 
 def _rename(font: TTFont) -> None:
@@ -87,4 +110,7 @@ def _rename(font: TTFont) -> None:
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1]))
+    if sys.argv[1:] == ["--primary-sequences"]:
+        write_primary_sequences()
+    else:
+        build(Path(sys.argv[1]))
