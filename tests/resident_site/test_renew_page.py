@@ -11,8 +11,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from madoguchi.core import clock
+from madoguchi.forecasts.models import PlanningPolicy
 from madoguchi.issuance.models import CardStatus
-from madoguchi.offices.models import SiteKind, SpecialOpening
+from madoguchi.offices.models import OpeningSession, SessionKind, SiteKind, SpecialOpening
 from tests.frozen_clock import frozen_at
 from tests.issuance.factories import card
 from tests.offices import factories as offices
@@ -94,3 +95,54 @@ def test_a_bad_expiry_date_gets_a_clear_message(bad: Any) -> None:
 def test_the_home_page_links_the_renewal_page() -> None:
     factories.city()
     assert 'href="/renew/"' in Client().get("/").content.decode()
+
+
+MAILED = "できあがったカードは本人限定受取郵便で届きます"
+
+
+def _application_site(city: factories.City) -> None:
+    """A site that takes card applications at the counter, open two evenings a week."""
+    application = offices.procedure("card_application")
+    helped = offices.site(city.municipality, name="北支所", kind=SiteKind.BRANCH_OFFICE)
+    helped.procedures.set([application])
+    for weekday in (1, 3):
+        OpeningSession.objects.create(
+            site=helped,
+            weekday=weekday,
+            kind=SessionKind.EVENING,
+            starts_at_time=dt.time(17, 15),
+            ends_at_time=dt.time(19),
+            counters_open=1,
+        )
+
+
+def test_the_page_says_when_notices_come_how_to_apply_and_where_to_book_or_queue() -> None:
+    city = factories.city()
+    _application_site(city)
+    status, html = page()
+    assert status == 200
+    # the J-LIS expiry notice ahead of the expiry, and when renewal can start
+    assert "有効期限通知書" in html and "有効期限の3か月前の日の翌日から" in html
+    # online application with the QR form; the counters' application support, 申請時来庁
+    assert "申請書のQRコードから、スマートフォンやパソコンで申請できます" in html
+    support = html[html.index("申請のお手伝い") :]
+    assert "北支所" in support[: support.index("</ul>")]
+    assert MAILED in html and "申請時来庁" in html
+    # evening sessions marked, as weekend ones are
+    assert "夜間も開庁" in html and "（夜間）" in html
+    # links to booking, to the queue and congestion
+    assert 'href="/book/"' in html and 'href="/queue/"' in html
+
+
+def test_without_mailed_cards_in_the_policy_the_page_does_not_offer_them() -> None:
+    city = factories.city()
+    _application_site(city)
+    PlanningPolicy.objects.create(municipality=city.municipality, apply_in_person_percent=0)
+    html = page()[1]
+    assert "北支所" in html and MAILED not in html
+
+
+def test_without_a_site_taking_applications_no_support_or_mailing_is_promised() -> None:
+    factories.city()
+    html = page()[1]
+    assert "申請のお手伝い" not in html and MAILED not in html

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.cache import cache
 
 from madoguchi.core import clock
+from madoguchi.forecasts.models import policy_for
 from madoguchi.issuance.deadlines import weekly_summary
 from madoguchi.issuance.models import ProxyReason
 from madoguchi.offices.calendar import SiteDay
@@ -93,6 +94,13 @@ def usual_days_to_card(municipality: Municipality | None = None) -> int | None:
     return value
 
 
+def mailed_after_application(municipality: Municipality | None) -> bool:
+    """Whether the municipality offers 申請時来庁 — identity checked when applying at a counter,
+    the card then mailed — read from its planning policy (a share of counter applicants above
+    0 %: docs/planning-policy.md)."""
+    return municipality is not None and policy_for(municipality.pk).apply_in_person_percent > 0
+
+
 def renewal_page_context(
     *, expires_on: dt.date | None, municipality: Municipality | None = None
 ) -> dict[str, Any]:
@@ -114,6 +122,7 @@ def renewal_page_context(
         "application_sites": [
             e.site for e in entries if any(p.code == CARD_APPLICATION for p in e.procedures)
         ],
+        "mailed_after_application": mailed_after_application(municipality),
         "proxy_procedures": [p for p in procedures if p.proxy_allowed],
         "proxy_reasons": [label for _value, label in ProxyReason.choices],
         "usual_weeks": round(days / 7) if days is not None else None,
