@@ -18,6 +18,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests.browser.booking_pages import book_through_pages
 from tests.conftest import SmsOutbox, SmtpInbox, accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -64,9 +65,7 @@ def test_a_card_pickup_with_a_contact_is_confirmed_and_reminded_by_mail_and_sms(
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
-        page.get_by_role("link", name="みどり本庁舎で予約する").click()
-        page.locator("table.month a").first.click()
-        page.locator("a.time-choice").first.click()
+        book_through_pages(page, "みどり本庁舎")
         assert page.get_by_role("heading", name="予約の確認と前日のお知らせ（任意）").is_visible()
         accessible(page)
 

@@ -18,6 +18,7 @@ from madoguchi.offices.models import SiteKind
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
@@ -128,9 +129,7 @@ def test_a_post_office_says_it_serves_the_holder_only_and_a_family_member_is_rem
         assert page.get_by_text(
             "ご本人の手続きだけをお受けしています（代理人は不可）。"
         ).is_visible()
-        page.get_by_role("link", name="みどり中央郵便局で予約する").click()
-        page.locator("table.month a").first.click()
-        page.locator("a.time-choice").first.click()
+        book_through_pages(page, "みどり中央郵便局")
         accessible(page)
         assert page.get_by_text(
             "郵便局の窓口では、ご本人の手続きだけをお受けしています。"
@@ -146,8 +145,7 @@ def test_a_post_office_says_it_serves_the_holder_only_and_a_family_member_is_rem
         page.get_by_role("button", name="最後に追加した方を削除する").click()
         accessible(page)
         assert page.locator("#id_member1-family_name_kana").count() == 0
-        page.get_by_role("button", name="確認画面へ進む").click()
-        page.get_by_role("button", name="この内容で予約する").click()
+        send_booking(page)
         booked = Reservation.objects.get()
         assert (booked.slot.site.kind, booked.is_proxy) == (SiteKind.POST_OFFICE, False)
     finally:

@@ -13,6 +13,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests.browser.booking_pages import book_through_pages
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -44,6 +45,11 @@ def fill_birth_date(page: Any) -> None:
     page.select_option("#id_birth_date_day", str(CHILD.day))
 
 
+def fill_notice_and_birth_date(page: Any) -> None:
+    page.fill("#id_notice_number", NOTICE)
+    fill_birth_date(page)
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
 def test_the_reservation_page_says_a_legal_representative_comes_along(
     live_server: Any, chromium: Any, city: factories.City, javascript: bool
@@ -54,13 +60,7 @@ def test_the_reservation_page_says_a_legal_representative_comes_along(
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
-        page.get_by_role("link", name="みどり本庁舎で予約する").click()
-        page.locator("table.month a").first.click()
-        page.locator("a.time-choice").first.click()
-        page.fill("#id_notice_number", NOTICE)
-        fill_birth_date(page)
-        page.get_by_role("button", name="確認画面へ進む").click()
-        page.get_by_role("button", name="この内容で予約する").click()
+        book_through_pages(page, "みどり本庁舎", fill=fill_notice_and_birth_date)
         booked = Reservation.objects.get()
         assert page.locator(".summary .code").inner_text() == booked.code
         notice = page.locator(".legal-representative")

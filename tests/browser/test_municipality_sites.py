@@ -16,6 +16,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
 from tests.offices import factories as offices
 from tests.resident_site import factories
@@ -62,9 +63,7 @@ def test_a_resident_chooses_a_municipality_and_books_there_with_javascript_on_an
 
         page.get_by_role("link", name="来庁を予約する").first.click()
         page.get_by_role("link", name="電子証明書の更新").click()
-        page.get_by_role("link", name=f"{SECOND_SITE}で予約する").click()
-        page.locator("table.month a").first.click()
-        page.locator("a.time-choice").first.click()
+        book_through_pages(page, SECOND_SITE)
         assert page.url.startswith(f"{live_server.url}/m/{SECOND_CODE}/book/")
         accessible(page)
         page.fill("#id_family_name_kana", "ヤマダ")
@@ -73,8 +72,7 @@ def test_a_resident_chooses_a_municipality_and_books_there_with_javascript_on_an
         page.select_option("#id_birth_date_month", str(BIRTH.month))
         page.select_option("#id_birth_date_day", str(BIRTH.day))
         page.fill("#id_phone", "0312345678")
-        page.get_by_role("button", name="確認画面へ進む").click()
-        page.get_by_role("button", name="この内容で予約する").click()
+        send_booking(page)
         accessible(page)
 
         booked = Reservation.objects.get()

@@ -13,6 +13,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -42,6 +43,11 @@ def fill_birth_date(page: Any) -> None:
     page.select_option("#id_birth_date_day", str(BIRTH.day))
 
 
+def fill_notice_and_birth_date(page: Any) -> None:
+    page.fill("#id_notice_number", NOTICE)
+    fill_birth_date(page)
+
+
 def test_resident_books_reschedules_and_cancels(
     live_server: Any, page: Any, city: factories.City
 ) -> None:
@@ -53,12 +59,7 @@ def test_resident_books_reschedules_and_cancels(
     # The notice's QR code opens the booking with the procedure and the notice number.
     page.goto(f"{live_server.url}/book/card_pickup/?notice={NOTICE}")
     accessible(page)
-    page.get_by_role("link", name="みどり本庁舎で予約する").click()
-    accessible(page)  # month view
-    page.locator("table.month a").first.click()
-    accessible(page)  # times of the day
-    page.locator("a.time-choice").first.click()
-    accessible(page)  # who is coming
+    book_through_pages(page, "みどり本庁舎", each=accessible)  # month, times of the day, who
     assert page.input_value("#id_notice_number") == NOTICE
 
     # A mistake first: the error summary and the field say what to fix, still accessible.
@@ -70,10 +71,7 @@ def test_resident_books_reschedules_and_cancels(
 
     page.fill("#id_notice_number", "ａｂｃ１２３４５６")  # full-width, as a phone may type it
     fill_birth_date(page)
-    page.get_by_role("button", name="確認画面へ進む").click()
-    accessible(page)  # confirmation
-    page.get_by_role("button", name="この内容で予約する").click()
-    accessible(page)  # the reservation
+    send_booking(page, each=accessible)  # the confirmation, the reservation
 
     booked = Reservation.objects.get()
     assert page.locator(".summary .code").inner_text() == booked.code
@@ -114,13 +112,7 @@ def test_booking_completes_with_javascript_disabled(
         page = context.new_page()
         page.goto(f"{live_server.url}/book/")
         page.get_by_role("link", name="マイナンバーカードの受け取り").click()
-        page.get_by_role("link", name="みどり本庁舎で予約する").click()
-        page.locator("table.month a").first.click()
-        page.locator("a.time-choice").first.click()
-        page.fill("#id_notice_number", NOTICE)
-        fill_birth_date(page)
-        page.get_by_role("button", name="確認画面へ進む").click()
-        page.get_by_role("button", name="この内容で予約する").click()
+        book_through_pages(page, "みどり本庁舎", fill=fill_notice_and_birth_date)
 
         booked = Reservation.objects.get()
         assert page.locator(".summary .code").inner_text() == booked.code
