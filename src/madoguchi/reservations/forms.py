@@ -78,7 +78,13 @@ class _WithinLimit:
 class NamesLengthLimits(RefusesIndividualNumbers):
     """Mixin for the residents' forms: every field with a maximum length refuses a longer
     value with `TOO_LONG` — in the page's language, naming the field (its label, read when
-    the value is refused) and the limit — and with nothing else."""
+    the value is refused) and the limit — and with nothing else.
+
+    Not Django's `error_messages["max_length"]`: the MaxLengthValidator's params are the limit
+    and the length (`limit_value`, `show_value`), not the field, so the message would have to
+    be built per field with the label spliced in ahead of Django's own interpolation; and a
+    field runs every validator, so an over-long e-mail address would still get the shape's
+    message too — the `_WithinLimit` wrapping would stay either way."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
