@@ -11,8 +11,9 @@ import pytest
 
 from madoguchi.core import clock
 from madoguchi.core.models import AuditEvent
-from madoguchi.demo.city import DEMO_MUNICIPALITY_CODE, build_demo_city
+from madoguchi.demo.city import DEMO_MUNICIPALITY_CODE
 from madoguchi.offices.models import Site, SiteKind
+from tests import live_worlds
 from tests.conftest import axe_violations, pass_second_factor
 from tests.frozen_clock import frozen_at
 
@@ -28,7 +29,7 @@ def test_a_site_named_in_the_admin_per_language_is_so_named_on_the_residents_pag
     page: Any, live_server: Any
 ) -> None:
     with frozen_at(clock.at(TODAY, dt.time(10, 0)), tick=True):
-        build_demo_city(residents=50, seed=5, today=TODAY)
+        live_worlds.demo_city(residents=50, seed=5, today=TODAY)
         site = Site.objects.get(
             municipality__code=DEMO_MUNICIPALITY_CODE, kind=SiteKind.MAIN_OFFICE
         )

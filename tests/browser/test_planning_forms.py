@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts.models import RegisterRecord, RegisterSnapshot
 from madoguchi.offices.models import SpecialOpening
+from tests import live_worlds
 from tests.conftest import axe_violations, pass_second_factor
 from tests.forecasts.test_planning_pages import TODAY, _notified_cards
 from tests.frozen_clock import DEMO_MORNING, frozen_at
@@ -31,7 +31,7 @@ def test_a_manager_uploads_a_register_and_then_a_bad_one(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        build_demo_city(residents=200, seed=5, today=TODAY)
+        live_worlds.demo_city(residents=200, seed=5, today=TODAY)
         _log_in(page, live_server)
         page.goto(f"{live_server.url}/staff/planning/")
         page.click("text=住民台帳の取込み")
@@ -61,7 +61,7 @@ def test_a_manager_uploads_a_register_and_then_a_bad_one(
 
 def test_a_manager_applies_the_backlog_proposals(page: Any, live_server: Any) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        summary = build_demo_city(residents=200, seed=5, today=TODAY)
+        summary = live_worlds.demo_city(residents=200, seed=5, today=TODAY)
         _notified_cards(summary.municipality, 3000)
         _log_in(page, live_server)
         page.goto(f"{live_server.url}/staff/planning/")

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts import report_signing
 from madoguchi.forecasts.models import ImportedReport
 from madoguchi.forecasts.report import build_report, canonical_bytes, to_json
 from madoguchi.staff.models import Role, StaffUser
+from tests import live_worlds
 from tests.conftest import axe_violations, pass_second_factor
 from tests.forecasts.test_planning_pages import TODAY
 from tests.frozen_clock import DEMO_MORNING, frozen_at
@@ -41,7 +41,7 @@ def keys(settings: Any, tmp_path: Path) -> Path:
 
 def test_a_manager_saves_the_signed_report(page: Any, live_server: Any, keys: Path) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        city = build_demo_city(residents=200, seed=5, today=TODAY).municipality
+        city = live_worlds.demo_city(residents=200, seed=5, today=TODAY).municipality
         _log_in(page, live_server, "demo-manager", "madoguchi-demo")
         page.wait_for_url(f"{live_server.url}/staff/")
         page.goto(f"{live_server.url}/staff/planning/")
@@ -63,7 +63,7 @@ def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
     page: Any, live_server: Any, keys: Path
 ) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        city = build_demo_city(residents=200, seed=5, today=TODAY).municipality
+        city = live_worlds.demo_city(residents=200, seed=5, today=TODAY).municipality
         StaffUser.objects.create_user(
             username="pref-rollup", password=PASSWORD, role=Role.ROLLUP, municipality=city
         )

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from madoguchi.core import clock
-from madoguchi.demo.city import build_demo_city
 from madoguchi.issuance.models import ApplicationCount, CardRecord, CardStatus, NoticeBatch
+from tests import live_worlds
 from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
 from tests.issuance.factories import DELIVERIES_CSV
@@ -28,7 +28,7 @@ def test_a_manager_submits_every_card_pipeline_and_planning_form(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
     with frozen_at(clock.at(TODAY, dt.time(10, 0)), tick=True):
-        build_demo_city(residents=300, seed=5, today=TODAY)
+        live_worlds.demo_city(residents=300, seed=5, today=TODAY)
         page.goto(f"{live_server.url}/staff/login/")
         page.fill("#id_username", "demo-manager")
         page.fill("#id_password", "madoguchi-demo")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from madoguchi.demo.city import build_demo_city
+from tests import live_worlds
 from tests.conftest import axe_violations, current_totp_code
 from tests.frozen_clock import DEMO_MORNING, frozen_at
 
@@ -20,7 +20,7 @@ TODAY = dt.date(2026, 11, 26)
 
 def test_staff_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        build_demo_city(residents=300, seed=5, today=TODAY)
+        live_worlds.demo_city(residents=300, seed=5, today=TODAY)
         page.goto(f"{live_server.url}/staff/login/")
         page.fill("#id_username", "demo-manager")
         page.fill("#id_password", "madoguchi-demo")
