@@ -6,6 +6,7 @@ language is a test of its own, so pytest-xdist spreads them; the town they read 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
@@ -190,15 +191,47 @@ COOKIES: dict[str, Callable[[Town], dict[str, str]]] = {
 """Cookies a page of PAGES is opened with besides the language's."""
 
 
-def _context(
-    chromium: Any, town: Town, code: str, *, javascript: bool, cookies: dict[str, str] | None = None
-) -> Any:
-    context = chromium.new_context(
-        java_script_enabled=javascript, locale="ja-JP", viewport={"width": 390, "height": 844}
-    )
+@pytest.fixture(scope="module")
+def phones(chromium: Any) -> Iterator[dict[bool, Any]]:
+    """One phone-sized page with JavaScript on and one with it off, kept for the module's tests:
+    a browser context and its page cost more than the page check itself (a renderer process
+    each), and a kept page keeps the stylesheets in its cache. `_opened` hands each test one
+    with nothing of the test before it."""
+    contexts = {
+        javascript: chromium.new_context(
+            java_script_enabled=javascript, locale="ja-JP", viewport={"width": 390, "height": 844}
+        )
+        for javascript in (True, False)
+    }
+    try:
+        yield {javascript: context.new_page() for javascript, context in contexts.items()}
+    finally:
+        for context in contexts.values():
+            context.close()
+
+
+@contextlib.contextmanager
+def _opened(
+    phones: dict[bool, Any],
+    town: Town,
+    code: str,
+    *,
+    javascript: bool,
+    cookies: dict[str, str] | None = None,
+) -> Iterator[Any]:
+    """The kept page, its cookies only the language `code` and `cookies` (no session, no kept
+    booking of the test before), its storage empty; afterwards on a blank page, so nothing of
+    this test's page runs on (a display's polling)."""
+    page = phones[javascript]
+    page.context.clear_cookies()
     given = {settings.LANGUAGE_COOKIE_NAME: code, **(cookies or {})}
-    context.add_cookies([{"name": k, "value": v, "url": town.url} for k, v in given.items()])
-    return context
+    page.context.add_cookies([{"name": k, "value": v, "url": town.url} for k, v in given.items()])
+    try:
+        yield page
+    finally:
+        if page.url.startswith(town.url):
+            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        page.goto("about:blank")
 
 
 def _check(page: Any, code: str, url: str) -> list[str]:
@@ -220,36 +253,30 @@ def _check(page: Any, code: str, url: str) -> list[str]:
 
 
 def _page_problems(
-    chromium: Any, town: Town, code: str, name: str, *, javascript: bool
+    phones: dict[bool, Any], town: Town, code: str, name: str, *, javascript: bool
 ) -> list[str]:
     cookies = COOKIES[name](town) if name in COOKIES else None
-    context = _context(chromium, town, code, javascript=javascript, cookies=cookies)
-    try:
-        page = context.new_page()
+    with _opened(phones, town, code, javascript=javascript, cookies=cookies) as page:
         url = PAGES[name](town)
         page.goto(town.url + url)
         return _check(page, code, url)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("name", PAGES)
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_every_residents_page_in_every_language_is_accessible_with_its_lang(
-    chromium: Any, town: Town, code: str, name: str
+    phones: dict[bool, Any], town: Town, code: str, name: str
 ) -> None:
     """The sweep runs with JavaScript off: the pages need none."""
-    assert _page_problems(chromium, town, code, name, javascript=False) == []
+    assert _page_problems(phones, town, code, name, javascript=False) == []
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_the_confirmation_in_every_language_is_accessible_with_its_lang(
-    chromium: Any, town: Town, code: str
+    phones: dict[bool, Any], town: Town, code: str
 ) -> None:
     """The form of who is coming, filled in and sent (JavaScript off): the confirmation page."""
-    context = _context(chromium, town, code, javascript=False)
-    try:
-        page = context.new_page()
+    with _opened(phones, town, code, javascript=False) as page:
         page.goto(f"{town.url}/book/card_pickup/slot/{town.slot.pk}/")
         page.fill("#id_notice_number", f"LNG{100000 + LANGUAGES.index(code)}")
         page.select_option("#id_birth_date_year", str(BIRTH.year))
@@ -259,22 +286,18 @@ def test_the_confirmation_in_every_language_is_accessible_with_its_lang(
         page.wait_for_load_state()
         assert page.locator("main form").count(), page.url  # the confirmation's form
         assert _check(page, code, "confirmation") == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_a_form_sent_without_its_cookie_in_every_language_is_accessible_with_its_lang(
-    chromium: Any, town: Town, code: str
+    phones: dict[bool, Any], town: Town, code: str
 ) -> None:
     """The look-up sent after its CSRF cookie went (a browser that cleared its cookies): the
     page that says what to do (403_csrf.html)."""
-    context = _context(chromium, town, code, javascript=False)
-    try:
-        page = context.new_page()
+    with _opened(phones, town, code, javascript=False) as page:
         page.goto(f"{town.url}/lookup/")
-        context.clear_cookies()
-        context.add_cookies(
+        page.context.clear_cookies()
+        page.context.add_cookies(
             [{"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "url": town.url}]
         )
         page.fill("#id_code", town.booked.code)
@@ -286,10 +309,8 @@ def test_a_form_sent_without_its_cookie_in_every_language_is_accessible_with_its
         response = sent.value
         assert response is not None and response.status == 403, page.url
         assert _check(page, code, "refused form") == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_one_pass_with_javascript_on(chromium: Any, town: Town, name: str) -> None:
-    assert _page_problems(chromium, town, "vi", name, javascript=True) == []
+def test_one_pass_with_javascript_on(phones: dict[bool, Any], town: Town, name: str) -> None:
+    assert _page_problems(phones, town, "vi", name, javascript=True) == []
