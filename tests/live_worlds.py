@@ -76,7 +76,8 @@ def committed(key: Hashable, build: Callable[[], T]) -> T:
         _restore(connection, kept.database)
         _append(Path(settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE), kept.checkpoints)
         _clock_past(kept.finished)
-        return copy.deepcopy(kept.value)
+        restored: T = copy.deepcopy(kept.value)
+        return restored
     checkpoint_file = Path(settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE)
     before = checkpoint_file.stat().st_size if checkpoint_file.exists() else 0
     started = clock.now()
