@@ -9,14 +9,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django import forms
+from django.http import QueryDict
 from django.test import Client
 
+from madoguchi.core.forms import KeptInput, RefusesIndividualNumbers, restoring
 from madoguchi.core.models import AuditEvent
+from madoguchi.reservations.models import Reservation
 from madoguchi.staff.kept_input import MAX_KEPT_CHARACTERS, SESSION_KEY
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import KioskDevice
 from tests.conftest import login_staff
 from tests.offices import factories as offices
+from tests.resident_site import factories
+from tests.resident_site.factories import VISIT_DAY, birth_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +254,67 @@ def test_a_form_from_another_site_plants_nothing(
     token = client.get(url).context["csrf_token"]
     _post_after_the_timeout(client, frozen, url, {"name": "北口", "csrfmiddlewaretoken": token})
     assert client.session[SESSION_KEY]["fields"] == {"name": ["北口"]}  # the control
+
+
+def test_a_phone_booking_typed_before_the_timeout_is_found_again(
+    frozen: Any, city: factories.City
+) -> None:
+    """The clerk's typing on the phone-booking page — names, birth date (three selects), phone,
+    e-mail — comes back; the form's hidden procedure and day do not stop it."""
+    clerk = StaffUser.objects.create_user(
+        "madoguchi", password="x", role=Role.OFFICIAL, municipality=city.municipality
+    )
+    clerk.sites.set([city.site])
+    page = f"/staff/sites/{city.site.pk}/phone-booking/?procedure=cert_renewal&day={VISIT_DAY}"
+    client = Client()
+    login_staff(client, clerk)
+    frozen.shift(dt.timedelta(minutes=31))
+    typed = {
+        "procedure": "cert_renewal",
+        "day": VISIT_DAY.isoformat(),
+        "family_name_kana": "ヤマダ",
+        "given_name_kana": "ハナコ",
+        **birth_fields(dt.date(1984, 7, 9)),
+        "phone": "090-1234-5678",
+        "email": "hanako@example.jp",
+    }
+    client.post(
+        f"/staff/sites/{city.site.pk}/phone-booking/",
+        typed,
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    login_staff(client, clerk)
+    form = client.get(page).content.decode()
+    assert KEPT_MESSAGE in form
+    for value in ("ヤマダ", "ハナコ", "090-1234-5678", "hanako@example.jp"):
+        assert f'value="{value}"' in form, value
+    for select, chosen in (("year", "1984"), ("month", "7"), ("day", "9")):
+        assert re.search(
+            rf'id="id_birth_date_{select}".*?<option value="{chosen}" selected', form, re.S
+        ), select
+    assert not Reservation.objects.exists()
+
+
+class _Transfer(RefusesIndividualNumbers, forms.Form):
+    counter = forms.CharField()
+    procedure = forms.CharField()
+
+
+class _Issue(RefusesIndividualNumbers, forms.Form):
+    procedure = forms.CharField()
+    language = forms.CharField()
+
+
+def test_only_the_form_most_of_the_kept_inputs_belong_to_starts_from_them() -> None:
+    """The calling page has an issue form and transfer forms sharing `procedure`: a transfer
+    sent after the timeout refills the transfer form, not the issue form beside it."""
+    restored: list[bool] = []
+    kept = KeptInput(
+        data=QueryDict("counter=2&procedure=card_pickup"), on_restored=lambda: restored.append(True)
+    )
+    with restoring(kept):
+        issue, transfer = _Issue(), _Transfer()
+    assert issue["procedure"].value() is None and issue.initial == {}
+    assert (transfer["counter"].value(), transfer["procedure"].value()) == ("2", "card_pickup")
+    assert restored == [True]  # one message for the page
+    assert _Transfer()["counter"].value() is None  # outside the page's request: nothing

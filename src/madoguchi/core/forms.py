@@ -46,7 +46,7 @@ def holds_individual_number(value: Any) -> bool:
 class KeptInput:
     """What a form sent after its staff session had ended held (`staff.kept_input`), given back
     while the page it was sent from is shown again after the sign-in: each unbound form of the
-    page whose fields hold every kept name starts from the kept values (`restoring`)."""
+    page that most of the kept inputs belong to starts from the kept values (`restoring`)."""
 
     data: QueryDict
     on_restored: Callable[[], None]
@@ -81,15 +81,24 @@ class RefusesIndividualNumbers(forms.BaseForm):
             self._start_from(kept)
 
     def _start_from(self, kept: KeptInput) -> None:
-        names = {self.add_prefix(name): name for name in self.fields}
-        if not kept.data or not set(kept.data).issubset(names):
+        """Start from `kept` when most of its inputs are this form's (a form's own hidden
+        inputs — the procedure and day of a phone booking — are not fields; another form of
+        the page sharing a field name or two is not taken for it)."""
+        owners: dict[str, str] = {}  # input name → field name (a date's three selects → one)
+        for name in self.fields:
+            key = self.add_prefix(name)
+            for input_name in kept.data:
+                if input_name == key or input_name.startswith(f"{key}_"):
+                    owners[input_name] = name
+        if not owners or 2 * len(owners) <= len(kept.data):
             return
         self.initial = {
             **self.initial,
             **{
-                name: self.fields[name].widget.value_from_datadict(kept.data, {}, input_name)
-                for input_name, name in names.items()
-                if input_name in kept.data
+                name: self.fields[name].widget.value_from_datadict(
+                    kept.data, {}, self.add_prefix(name)
+                )
+                for name in set(owners.values())
             },
         }
         if not kept.restored:
