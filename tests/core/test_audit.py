@@ -431,3 +431,68 @@ def test_a_sealer_that_must_not_wait_is_never_held_up_by_a_long_write(
         assert answers == [1]
     assert AuditEvent.objects.get(pk=event.pk).seq is not None
     assert verify_audit_chain().intact
+
+
+def _chain_holder() -> Any:
+    """Another process's sealer in the middle of a pass: on PostgreSQL it holds the chain's
+    advisory lock; on SQLite it holds the one write lock."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return _long_writer()
+    import psycopg
+
+    holder = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+        dbname=db["NAME"], autocommit=True,
+    )  # fmt: skip
+    holder.execute("SELECT pg_advisory_lock(%s)", [audit._CHAIN_LOCK_KEY])
+    return holder
+
+
+def _release(holder: Any) -> None:
+    if connection.vendor == "sqlite":
+        holder.execute("ROLLBACK")
+    else:
+        holder.execute("SELECT pg_advisory_unlock(%s)", [audit._CHAIN_LOCK_KEY])
+    holder.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stopping", [False, True], ids=["running", "stopping"])
+def test_the_background_sealer_does_not_wait_for_another_processs_pass(
+    monkeypatch: pytest.MonkeyPatch, stopping: bool
+) -> None:
+    """Every process's sealer wakes after each interval of a rush. While running, one that
+    finds another at work returns at once (None: it looks again next interval) instead of
+    waiting for that pass and then reading the chain's head and an almost empty batch — a
+    second pass per interval for nothing. Stopping, it waits (the control): what is pending is
+    sealed before the process ends."""
+    monkeypatch.setattr(audit, "seal_after_commit", lambda: None)  # left for the sealer
+    event = record_audit_event(actor=Actor.system("t"), action="e", subject_type="x", subject_id=1)
+    sealer = audit._BackgroundSealer()
+    sealer._stopping = stopping
+    answers: list[int | None] = []
+
+    def one_pass() -> None:
+        try:
+            answers.append(sealer.seal_once())
+        finally:
+            connections.close_all()
+
+    holder = _chain_holder()
+    thread = threading.Thread(target=one_pass)
+    try:
+        thread.start()
+        thread.join(timeout=1.0 if stopping else 10.0)
+        waited = thread.is_alive()
+    finally:
+        _release(holder)
+        thread.join(timeout=30)
+    if stopping:
+        assert waited and answers == [1]  # it waited for the other pass, then sealed
+    else:
+        assert not waited and answers == [None]
+        assert AuditEvent.objects.get(pk=event.pk).seq is None
+        assert sealer.seal_once() == 1  # the next interval, the lock free
+    assert AuditEvent.objects.get(pk=event.pk).seq is not None
+    assert verify_audit_chain().pending == 0

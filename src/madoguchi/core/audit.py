@@ -563,6 +563,14 @@ class _BackgroundSealer:
                     )
                     self._thread.start()
 
+    def seal_once(self) -> int | None:
+        """One pass: while running, with the non-blocking lock — a pass that finds another
+        process's sealer at work returns None at once (it would otherwise wait for that pass
+        and then read the chain's head and an almost empty batch again: every process's sealer
+        runs after each interval of a rush). When stopping, it waits: what is pending is
+        sealed before the process ends."""
+        return seal_audit_events(wait=self._stopping)
+
     def _run(self) -> None:
         while not self._stopping:
             if not self._wake.wait(timeout=60):
@@ -573,7 +581,7 @@ class _BackgroundSealer:
             self._wake.clear()
             try:
                 connection.close_if_unusable_or_obsolete()
-                if seal_audit_events(wait=not self._stopping) is None:
+                if self.seal_once() is None:
                     self._wake.set()  # someone else is sealing: look again next interval
             except DatabaseError:
                 logger.exception("audit events could not be sealed; retrying")
