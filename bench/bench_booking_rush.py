@@ -648,11 +648,18 @@ DB_COUNTERS = (
 )
 
 
-def _db_counters(conn: Any) -> dict[str, float]:
+STATS_LAG = 11.0
+"""Seconds until every idle backend has published its counters: PostgreSQL 15 publishes a
+backend's at most once a second, and one that went idle within a second of its last publishing
+waits 10 s (PGSTAT_IDLE_INTERVAL) — read sooner, a phase's last second lands in the next one's
+counts. Ended backends (pgbench's) publish as they exit."""
+
+
+def _db_counters(conn: Any, lag: float = 1.5) -> dict[str, float]:
     """The database's own cumulative counters (`pg_stat_database`): transactions, blocks, rows,
-    connections opened. Counts, not times: they do not depend on the machine's load. Backends
-    publish them within a second of going idle (PostgreSQL 15), hence the pause."""
-    time.sleep(1.5)
+    connections opened. Counts, not times: they do not depend on the machine's load. Read after
+    `lag` seconds (STATS_LAG after the app's phases: its connections stay open)."""
+    time.sleep(lag)
     row = conn.execute(
         f"SELECT {', '.join(DB_COUNTERS)} FROM pg_stat_database WHERE datname = current_database()"
     ).fetchone()
@@ -745,7 +752,7 @@ def _attribute_phases(
             found = re.search(r"UNITS (\d+) BAD (\d+) REQUESTS (\d+)", out)
             units, bad, requests = (int(v) for v in found.groups()) if found else (0, 0, 0)
             _settle(conn)
-        after = _db_counters(conn)
+        after = _db_counters(conn, STATS_LAG)
         kinds_after = _server_cpu_by_kind(server_port)
         unit = "second" if phase == "idle" else "booking" if phase == "booking" else "request"
         connections = kinds_after.get("connections", 0.0) - kinds.get("connections", 0.0)
@@ -1060,7 +1067,7 @@ def _phase(
     cpu["driver"] = (result.get("wrk_user", float("nan")), result.get("wrk_system", float("nan")))
     booked = int(result.get(booked_key, 0))
     _statements_report(watcher, name, booked)
-    counts_done, tables_done = _db_counters(watcher), _table_counters(watcher)
+    counts_done, tables_done = _db_counters(watcher, STATS_LAG), _table_counters(watcher)
     stored = _stored(watcher, stored_where) - stored_before
     return {
         "result": result,
