@@ -28,6 +28,7 @@ from madoguchi.reservations.models import Slot
 from madoguchi.staff.models import StaffUser
 from tests import personas
 from tests.conftest import login_staff
+from tests.forecasts.test_planning_pages import apply_shown_plan
 from tests.frozen_clock import DEMO_DAY
 from tests.offices.factories import OTHER_LANGUAGES
 
@@ -113,7 +114,7 @@ def test_applying_the_demo_proposals_fixes_it(demo_city: Municipality) -> None:
     )
     client = Client()
     login_staff(client, StaffUser.objects.get(username="demo-manager"))
-    assert client.post("/staff/planning/apply/").status_code == 302
+    assert apply_shown_plan(client).status_code == 302
 
     # the standby counter is open now, with the seats the proposal promised, named in every
     # language (its candidate's names carried over), so English pages show no Japanese name

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -11,7 +13,7 @@ from django.test import Client
 from madoguchi.core.audit import Actor
 from madoguchi.core.holidays import national_holiday_name
 from madoguchi.core.models import AuditEvent
-from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption
+from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
 from madoguchi.forecasts.selectors import WhatIf, backlog_view, capacity_plan
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, Site, SiteKind, SpecialOpening
@@ -28,6 +30,19 @@ TODAY = dt.date(2026, 11, 26)
 
 
 DEMO_CITY = personas.DemoCity(residents=400, seed=3)
+
+
+def shown_plan(client: Client) -> str:
+    """The fingerprint of the plan the planning page shows (its apply form's hidden field)."""
+    page = client.get("/staff/planning/").content.decode()
+    found = re.search(r'name="plan" value="([0-9a-f]{64})"', page)
+    assert found, "the page shows no plan to apply"
+    return found.group(1)
+
+
+def apply_shown_plan(client: Client) -> Any:
+    """Apply the plan the planning page shows, as its button does."""
+    return client.post("/staff/planning/apply/", {"plan": shown_plan(client)})
 
 
 def _client(username: str) -> Client:
@@ -118,7 +133,7 @@ def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
     assert WARNING in page and "すべての窓口が目標に収まる見込みです" in page
 
     seats, openings = _pickup_seats(), SpecialOpening.objects.count()
-    response = _client("demo-manager").post("/staff/planning/apply/")
+    response = apply_shown_plan(_client("demo-manager"))
     assert response.status_code == 302
     assert SpecialOpening.objects.count() - openings == sum(p.sessions for p in result.proposals)
     assert _pickup_seats() - seats == promised
@@ -285,7 +300,7 @@ def test_each_allowed_option_alone_resolves_and_creates_exactly_the_seats_promis
     assert WARNING in page and "すべての窓口が目標に収まる見込みです" in page
 
     seats, openings, sites = _pickup_seats(), SpecialOpening.objects.count(), Site.objects.count()
-    assert _client("demo-manager").post("/staff/planning/apply/").status_code == 302
+    assert apply_shown_plan(_client("demo-manager")).status_code == 302
     assert _pickup_seats() - seats == promised
     assert SpecialOpening.objects.count() - openings == sum(p.sessions for p in result.proposals)
     assert Site.objects.count() - sites == len(result.opened)
@@ -332,3 +347,52 @@ def test_post_office_consignment_is_explained_not_proposed(demo_city: Municipali
     regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
     page = _client("demo-manager").get("/staff/planning/").content.decode()
     assert "郵便局への委託は電子証明書の更新と暗証番号の再設定だけを引き受けます" in page
+
+
+def _breached_demo(demo_city: Municipality) -> None:
+    personas.roomy_demo_sites(demo_city, today=TODAY)
+    _notified_cards(demo_city, 1160)
+    regenerate_slots(first=TODAY, last=TODAY + dt.timedelta(days=83), actor=Actor.system("test"))
+
+
+PLAN_CHANGED = "表示していた案から変わっています"
+
+
+def test_a_plan_applied_already_is_not_applied_again_from_the_same_page(
+    demo_city: Municipality,
+) -> None:
+    """Two managers on the same page (or one pressing twice): the second apply finds the plan
+    changed and adds nothing — no openings or costs nobody saw."""
+    _breached_demo(demo_city)
+    first, second = _client("demo-manager"), _client("demo-manager")
+    plan = shown_plan(first)
+    assert shown_plan(second) == plan
+    openings = SpecialOpening.objects.count()
+    assert first.post("/staff/planning/apply/", {"plan": plan}).status_code == 302
+    applied = SpecialOpening.objects.count()
+    assert applied > openings
+    seats, events = _pickup_seats(), AuditEvent.objects.count()
+    response = second.post("/staff/planning/apply/", {"plan": plan}, follow=True)
+    assert PLAN_CHANGED in response.content.decode()
+    assert SpecialOpening.objects.count() == applied and _pickup_seats() == seats
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_plan_whose_costs_were_edited_after_the_page_is_refused(
+    demo_city: Municipality,
+) -> None:
+    _breached_demo(demo_city)
+    client = _client("demo-manager")
+    plan = shown_plan(client)
+    policy = policy_for(demo_city.pk)  # the defaults, unsaved, when none was entered
+    for rate in ("weekday", "evening", "saturday", "sunday"):
+        setattr(policy, f"official_{rate}_yen", 9000)
+    policy.save()
+    openings, seats = SpecialOpening.objects.count(), _pickup_seats()
+    response = client.post("/staff/planning/apply/", {"plan": plan}, follow=True)
+    assert PLAN_CHANGED in response.content.decode()
+    assert SpecialOpening.objects.count() == openings and _pickup_seats() == seats
+    assert shown_plan(client) != plan  # the page now shows the plan at the new costs
+    empty = client.post("/staff/planning/apply/", follow=True)  # no plan at all
+    assert PLAN_CHANGED in empty.content.decode()
+    assert SpecialOpening.objects.count() == openings

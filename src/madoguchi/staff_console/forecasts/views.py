@@ -17,6 +17,12 @@ from django.views.decorators.http import require_POST
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.forecasts.backlog_plan import (
+    TARGET_LEAD_DAYS,
+    apply_backlog_plan,
+    plan_digest,
+    propose,
+)
 from madoguchi.forecasts.dashboard_cache import kept_figures
 from madoguchi.forecasts.models import policy_for
 from madoguchi.forecasts.register_import import import_register
@@ -31,15 +37,13 @@ from madoguchi.forecasts.selectors import (
     counter_needs,
     holding_view,
 )
-from madoguchi.forecasts.services import ProposedOpening, apply_opening_proposals
 from madoguchi.offices.models import Municipality, Site
-from madoguchi.planning.backlog import ProposalResult, propose_openings
+from madoguchi.planning.backlog import ProposalResult
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console import charts
 from madoguchi.staff_console.forecasts.forms import RegisterUploadForm, WhatIfForm
 
-TARGET_LEAD_DAYS = 14
 COLORS = ("#0b5394", "#e69138", "#38761d", "#990000", "#674ea7", "#45818e")
 
 
@@ -146,13 +150,8 @@ def _backlog_context(view: BacklogView, result: ProposalResult) -> dict[str, Any
         "proposal_seats": result.seats,
         "breach": result.before.first_breach(TARGET_LEAD_DAYS) is not None,
         "target_days": TARGET_LEAD_DAYS,
+        "plan_digest": plan_digest(view, result),
     }
-
-
-def _propose(view: BacklogView) -> ProposalResult:
-    return propose_openings(
-        view.data, view.options, temporary=view.temporary, target_days=TARGET_LEAD_DAYS
-    )
 
 
 def _holding_context(view: HoldingView) -> dict[str, Any]:
@@ -233,7 +232,7 @@ def planning_figures(
         regular=regular,
         tried=tried,
         backlog=backlog,
-        proposals=_propose(backlog),
+        proposals=propose(backlog),
         holding=holding_view(municipality),
         counter_needs=counter_needs(municipality, start=start, months=months, take_up=take_up),
     )
@@ -336,28 +335,15 @@ def planning(request: HttpRequest) -> HttpResponse:
 @staff_view(Action.CHANGE_PLANNING)
 @require_POST
 def apply_proposals(request: HttpRequest) -> HttpResponse:
-    """Apply the proposed openings in one action (recomputed here, never taken from the form)."""
+    """Apply the plan the page showed (its fingerprint in the form): worked out again here,
+    never taken from the form, and refused whole when it is no longer the one shown."""
     municipality = _municipality(request, Action.CHANGE_PLANNING)
-    user = request.user
-    today = clock.today()
-    view = backlog_view(municipality, today=today)
-    result = _propose(view)
-    proposals = [
-        ProposedOpening(
-            site_id=p.option.site_id,
-            week_start=view.week_starts[p.week],
-            session_kind=p.option.session_kind,
-            sessions=p.sessions,
-        )
-        for p in result.proposals
-    ]
     try:
-        applied = apply_opening_proposals(
-            proposals=proposals,
-            actor=Actor.staff(user),
-            today=today,
-            temporary_counters=tuple(-t.site_id for t in result.opened),
-            slots_until=view.last_day,
+        applied = apply_backlog_plan(
+            municipality,
+            shown=request.POST.get("plan", "")[:64],
+            today=clock.today(),
+            actor=Actor.staff(request.user),
         )
     except DomainError as error:
         messages.error(request, error.message)
