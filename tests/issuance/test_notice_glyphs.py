@@ -6,6 +6,7 @@ Read back as a mailing house checks a file: poppler's `pdftotext` (the text laye
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from io import StringIO
@@ -13,13 +14,15 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.http import FileResponse
 from django.test import Client
 from django.urls import reverse
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from madoguchi.core import clock
 from madoguchi.issuance import typeset
-from madoguchi.issuance.models import CardStatus
+from madoguchi.issuance.models import BatchKind, CardStatus, NoticeBatch
 from madoguchi.issuance.notices import notice_context, render_notice_batches
 from madoguchi.offices.models import NoticeLayout
 from madoguchi.reservations.pacing import issue_paced_batch
@@ -241,4 +244,48 @@ def test_a_batch_whose_characters_all_print_gives_no_warning() -> None:
     login_staff(client, factories.staff(Role.OFFICIAL, owner))
     page = client.post(reverse("issuance:issue"), follow=True).content.decode()
     assert "交付通知書 1通を発行しました。" in page
+    assert "どのフォントにもない文字" not in page
+
+
+@needs_poppler
+@pytest.mark.django_db
+@pytest.mark.frozen_at(CARDS_NOW)
+@pytest.mark.usefixtures("frozen")
+def test_reminder_letters_print_the_names_and_their_batch_warns_like_notices(
+    tmp_path: Path,
+) -> None:
+    """The reminder letter is the other PDF residents get: same lines, same warning."""
+    owner = _city()
+    at = clock.now() - dt.timedelta(days=61)
+    due = {"status": CardStatus.NOTICE_ISSUED, "first_notice_issued_at": at}
+    factories.card(owner, notice_issued_at=at, family_name=f"{TSUCHI_YOSHI}田", **due)
+    flagged = factories.card(owner, notice_issued_at=at, given_name=f"{NO_FONT}子", **due)
+    client = Client()
+    login_staff(client, factories.staff(Role.OFFICIAL, owner))
+    page = client.post(reverse("issuance:remind"), follow=True).content.decode()
+    assert "再通知 2通を発行しました。" in page
+    assert f"申請書ID {flagged.application_id}（{NO_FONT}（U+30000））" in page
+    batch = NoticeBatch.objects.get(municipality=owner, kind=BatchKind.REMINDER)
+    pdf = client.get(reverse("issuance:batch_pdf", args=[batch.pk]))
+    assert isinstance(pdf, FileResponse)
+    path = tmp_path / "reminders.pdf"
+    path.write_bytes(b"".join(pdf.streaming_content))
+    text = re.sub(r"\s+", "", _text(path))
+    assert "再通知" in text
+    assert f"{TSUCHI_YOSHI}田花子様" in text and f"山田{typeset.GETA}子様" in text
+    assert set(_fonts(path).values()) == {"TrueType yes"}
+
+
+@pytest.mark.django_db
+@pytest.mark.frozen_at(CARDS_NOW)
+@pytest.mark.usefixtures("frozen")
+def test_the_card_page_warns_of_a_character_no_font_has_and_only_then() -> None:
+    owner = factories.municipality()
+    flagged = factories.card(owner, address=f"みどり市{NO_FONT}町")
+    plain = factories.card(owner, family_name=f"{TSUCHI_YOSHI}田")
+    client = Client()
+    login_staff(client, factories.staff(Role.OFFICIAL, owner))
+    page = client.get(reverse("issuance:card", args=[flagged.pk])).content.decode()
+    assert f"どのフォントにもない文字があります：{NO_FONT}（U+30000）" in page
+    page = client.get(reverse("issuance:card", args=[plain.pk])).content.decode()
     assert "どのフォントにもない文字" not in page

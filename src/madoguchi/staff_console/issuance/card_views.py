@@ -27,6 +27,7 @@ from madoguchi.issuance.models import (
     DefectReason,
 )
 from madoguchi.issuance.selectors import card_audit_trail, card_stage_history, search_cards
+from madoguchi.issuance.typeset import unprintable
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console.issuance.views import _municipality
@@ -109,6 +110,7 @@ def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
             "actions": actions_for(card, request.user),
             "defect_reasons": DefectReason.choices,
             "destroy_due_on": services.destroy_due_on(card, policy),
+            "unprintable": unprintable([card]),
         },
     )
 
