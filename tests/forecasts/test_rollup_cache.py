@@ -126,7 +126,7 @@ def test_a_second_view_of_the_rollup_page_loads_no_report_and_builds_nothing(
 
 
 def _changes(first: Municipality, second: Municipality) -> list[tuple[str, Callable[[], Any]]]:
-    """Each kind of input change, and what of it the roll-up shows (or None: only rebuilt)."""
+    """Each kind of input change, named, and the change itself."""
     pickup = offices.procedure("card_pickup")
     site = first.sites.get()
     morning = reservations.slot(site, pickup, day=TODAY, time="10:00", capacity=2, booked=1)
