@@ -18,6 +18,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages
 from tests.conftest import SmsOutbox, SmtpInbox, accessible
 from tests.frozen_clock import frozen_at
@@ -35,15 +36,19 @@ WEEKDAYS = "月火水木金土日"
 def pickup_city(live_server: Any, settings: Any) -> Iterator[factories.City]:
     settings.PUBLIC_BASE_URL = PUBLIC  # the live server's own port must not leak into links
     with frozen_at(factories.NOW, tick=True):
-        built = factories.city()
-        regenerate_site_slots(
-            site=built.site,
-            first=dt.date(2026, 6, 4),
-            last=dt.date(2026, 6, 30),
-            actor=Actor.system("test"),
-        )
-        factories.notice_card(built.municipality)
-        yield built
+        yield live_worlds.committed((__name__, "pickup_city"), _build_pickup_city)
+
+
+def _build_pickup_city() -> factories.City:
+    built = factories.city()
+    regenerate_site_slots(
+        site=built.site,
+        first=dt.date(2026, 6, 4),
+        last=dt.date(2026, 6, 30),
+        actor=Actor.system("test"),
+    )
+    factories.notice_card(built.municipality)
+    return built
 
 
 def _named(day: dt.date) -> str:

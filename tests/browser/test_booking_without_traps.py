@@ -18,6 +18,7 @@ from madoguchi.offices.models import SiteKind
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
@@ -34,21 +35,25 @@ CHILD_BIRTH = dt.date(2015, 3, 3)
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
-        built = factories.city()
-        post = offices.site(built.municipality, kind=SiteKind.POST_OFFICE, name="みどり中央郵便局")
-        post.procedures.set([built.renewal])
-        for site in (built.site, post):
-            regenerate_site_slots(
-                site=site,
-                first=dt.date(2026, 6, 1),
-                last=dt.date(2026, 6, 30),
-                actor=Actor.system("test"),
-            )
-        # Seats for a family of two in one slot (two counters give one pick-up seat a slot).
-        Slot.objects.filter(site=built.site).update(capacity=3)
-        factories.notice_card(built.municipality)
-        factories.notice_card(built.municipality, notice=CHILD_NOTICE, birth=CHILD_BIRTH)
-        yield built
+        yield live_worlds.committed((__name__, "city"), _build_city)
+
+
+def _build_city() -> factories.City:
+    built = factories.city()
+    post = offices.site(built.municipality, kind=SiteKind.POST_OFFICE, name="みどり中央郵便局")
+    post.procedures.set([built.renewal])
+    for site in (built.site, post):
+        regenerate_site_slots(
+            site=site,
+            first=dt.date(2026, 6, 1),
+            last=dt.date(2026, 6, 30),
+            actor=Actor.system("test"),
+        )
+    # Seats for a family of two in one slot (two counters give one pick-up seat a slot).
+    Slot.objects.filter(site=built.site).update(capacity=3)
+    factories.notice_card(built.municipality)
+    factories.notice_card(built.municipality, notice=CHILD_NOTICE, birth=CHILD_BIRTH)
+    return built
 
 
 def phone(chromium: Any, javascript: bool) -> Any:

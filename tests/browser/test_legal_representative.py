@@ -13,6 +13,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
@@ -28,15 +29,19 @@ SAYS = "ご予約の方は来庁日に15歳未満のため、法定代理人（�
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
-        built = factories.city()
-        regenerate_site_slots(
-            site=built.site,
-            first=dt.date(2026, 6, 4),
-            last=dt.date(2026, 6, 30),
-            actor=Actor.system("test"),
-        )
-        factories.notice_card(built.municipality, birth=CHILD)
-        yield built
+        yield live_worlds.committed((__name__, "city"), _build_city)
+
+
+def _build_city() -> factories.City:
+    built = factories.city()
+    regenerate_site_slots(
+        site=built.site,
+        first=dt.date(2026, 6, 4),
+        last=dt.date(2026, 6, 30),
+        actor=Actor.system("test"),
+    )
+    factories.notice_card(built.municipality, birth=CHILD)
+    return built
 
 
 def fill_birth_date(page: Any) -> None:

@@ -16,6 +16,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
 from tests.offices import factories as offices
@@ -31,18 +32,22 @@ SECOND_SITE = "ベータ町役場 住民課"
 @pytest.fixture
 def towns(live_server: Any) -> Iterator[tuple[factories.City, Municipality]]:
     with time_machine.travel(factories.NOW, tick=True):
-        first = factories.city()
-        second = offices.municipality(code=SECOND_CODE, name="ベータ町")
-        site = offices.site(second, name=SECOND_SITE)
-        site.procedures.set([first.pickup, first.renewal])
-        for each in (first.site, site):
-            regenerate_site_slots(
-                site=each,
-                first=dt.date(2026, 6, 4),
-                last=dt.date(2026, 6, 30),
-                actor=Actor.system("test"),
-            )
-        yield first, second
+        yield live_worlds.committed((__name__, "towns"), _build_towns)
+
+
+def _build_towns() -> tuple[factories.City, Municipality]:
+    first = factories.city()
+    second = offices.municipality(code=SECOND_CODE, name="ベータ町")
+    site = offices.site(second, name=SECOND_SITE)
+    site.procedures.set([first.pickup, first.renewal])
+    for each in (first.site, site):
+        regenerate_site_slots(
+            site=each,
+            first=dt.date(2026, 6, 4),
+            last=dt.date(2026, 6, 30),
+            actor=Actor.system("test"),
+        )
+    return first, second
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests import live_worlds
 from tests.conftest import axe_violations
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -18,7 +19,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
-        yield factories.city(saturday_hours=True)
+        yield live_worlds.committed((__name__, "city"), _build_city)
+
+
+def _build_city() -> factories.City:
+    return factories.city(saturday_hours=True)
 
 
 @pytest.mark.parametrize("javascript", [True, False])

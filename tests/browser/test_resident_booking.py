@@ -13,6 +13,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
@@ -26,15 +27,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def city(live_server: Any) -> Iterator[factories.City]:
     # tick=True: the clock runs on from NOW, so the browser's timeouts behave normally.
     with frozen_at(factories.NOW, tick=True):
-        built = factories.city()
-        regenerate_site_slots(
-            site=built.site,
-            first=dt.date(2026, 6, 4),
-            last=dt.date(2026, 6, 30),
-            actor=Actor.system("test"),
-        )
-        factories.notice_card(built.municipality)
-        yield built
+        yield live_worlds.committed((__name__, "city"), _build_city)
+
+
+def _build_city() -> factories.City:
+    built = factories.city()
+    regenerate_site_slots(
+        site=built.site,
+        first=dt.date(2026, 6, 4),
+        last=dt.date(2026, 6, 30),
+        actor=Actor.system("test"),
+    )
+    factories.notice_card(built.municipality)
+    return built
 
 
 def fill_birth_date(page: Any) -> None:

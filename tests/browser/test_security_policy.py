@@ -13,6 +13,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
 from madoguchi.reservations.slots import regenerate_site_slots
+from tests import live_worlds
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
@@ -30,15 +31,19 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
-        built = factories.city()
-        regenerate_site_slots(
-            site=built.site,
-            first=dt.date(2026, 6, 4),
-            last=dt.date(2026, 6, 30),
-            actor=Actor.system("test"),
-        )
-        factories.notice_card(built.municipality)
-        yield built
+        yield live_worlds.committed((__name__, "city"), _build_city)
+
+
+def _build_city() -> factories.City:
+    built = factories.city()
+    regenerate_site_slots(
+        site=built.site,
+        first=dt.date(2026, 6, 4),
+        last=dt.date(2026, 6, 30),
+        actor=Actor.system("test"),
+    )
+    factories.notice_card(built.municipality)
+    return built
 
 
 @pytest.fixture

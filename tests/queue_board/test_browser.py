@@ -16,6 +16,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests import live_worlds
 from tests.conftest import accessible, axe_violations
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def open_hall(live_server: Any) -> Iterator[Hall]:
     with frozen_at(jst(10), tick=True):
-        yield make_hall()
+        yield live_worlds.committed((__name__, "open_hall"), make_hall)
 
 
 @pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
