@@ -150,3 +150,43 @@ def demo_city(*, residents: int, seed: int, today: dt.date) -> Any:
         ("demo_city", residents, seed, today),
         lambda: build_demo_city(residents=residents, seed=seed, today=today),
     )
+
+
+def demo_city_signed_in(
+    page: Any,
+    base_url: str,
+    *,
+    residents: int,
+    seed: int,
+    today: dt.date,
+    username: str = "demo-manager",
+    password: str = "madoguchi-demo",
+) -> Any:
+    """`demo_city(…)` with `username` signed in through both steps in `page`'s browser — once
+    per process, as part of the kept world: a later test gets the rows (the session among them)
+    and the browser's cookies of that sign-in, not a sign-in of its own. For tests that are not
+    about signing in (tests/browser/test_staff_login.py is)."""
+    from madoguchi.demo.city import build_demo_city
+
+    def build() -> tuple[Any, list[Any]]:
+        summary = build_demo_city(residents=residents, seed=seed, today=today)
+        sign_in(page, base_url, username, password)
+        return summary, page.context.cookies()
+
+    summary, cookies = committed(
+        ("demo_city", residents, seed, today, "signed in", username), build
+    )
+    page.context.add_cookies(cookies)
+    return summary
+
+
+def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """The staff sign-in in the browser, both steps, ending on the staff start page."""
+    from tests.conftest import pass_second_factor
+
+    page.goto(f"{base_url}/staff/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="ログイン").click()
+    pass_second_factor(page, username)
+    page.wait_for_url(f"{base_url}/staff/")

@@ -14,7 +14,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.demo.city import DEMO_MUNICIPALITY_CODE
 from madoguchi.offices.models import Site, SiteKind
 from tests import live_worlds
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import axe_violations
 from tests.frozen_clock import frozen_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,19 +29,13 @@ def test_a_site_named_in_the_admin_per_language_is_so_named_on_the_residents_pag
     page: Any, live_server: Any
 ) -> None:
     with frozen_at(clock.at(TODAY, dt.time(10, 0)), tick=True):
-        live_worlds.demo_city(residents=50, seed=5, today=TODAY)
+        live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
         site = Site.objects.get(
             municipality__code=DEMO_MUNICIPALITY_CODE, kind=SiteKind.MAIN_OFFICE
         )
         japanese = site.name
         # the demo names its sites in every language: start from a site named in Japanese only
         Site.objects.filter(pk=site.pk).update(translations={})
-        page.goto(f"{live_server.url}/staff/login/")
-        page.fill("#id_username", "demo-manager")
-        page.fill("#id_password", "madoguchi-demo")
-        page.get_by_role("button", name="ログイン").click()
-        pass_second_factor(page, "demo-manager")
-        page.wait_for_url(f"{live_server.url}/staff/")
 
         page.goto(f"{live_server.url}/admin/offices/site/{site.pk}/change/")
         page.fill("#id_name__en", ENGLISH)

@@ -11,28 +11,18 @@ import pytest
 from madoguchi.forecasts.models import RegisterRecord, RegisterSnapshot
 from madoguchi.offices.models import SpecialOpening
 from tests import live_worlds
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import axe_violations
 from tests.forecasts.test_planning_pages import TODAY, _notified_cards
 from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page: Any, live_server: Any) -> None:
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "demo-manager")
-    page.fill("#id_password", "madoguchi-demo")
-    page.click("main button[type=submit]")
-    pass_second_factor(page, "demo-manager")
-    page.wait_for_url(f"{live_server.url}/staff/")
-
-
 def test_a_manager_uploads_a_register_and_then_a_bad_one(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        live_worlds.demo_city(residents=200, seed=5, today=TODAY)
-        _log_in(page, live_server)
+        live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
         page.goto(f"{live_server.url}/staff/planning/")
         page.click("text=住民台帳の取込み")
         good = tmp_path / "register.csv"
@@ -61,9 +51,10 @@ def test_a_manager_uploads_a_register_and_then_a_bad_one(
 
 def test_a_manager_applies_the_backlog_proposals(page: Any, live_server: Any) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        summary = live_worlds.demo_city(residents=200, seed=5, today=TODAY)
+        summary = live_worlds.demo_city_signed_in(
+            page, live_server.url, residents=200, seed=5, today=TODAY
+        )
         _notified_cards(summary.municipality, 3000)
-        _log_in(page, live_server)
         page.goto(f"{live_server.url}/staff/planning/")
         openings = SpecialOpening.objects.count()
         page.click("text=この案を適用する")

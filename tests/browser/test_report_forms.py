@@ -41,9 +41,9 @@ def keys(settings: Any, tmp_path: Path) -> Path:
 
 def test_a_manager_saves_the_signed_report(page: Any, live_server: Any, keys: Path) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        city = live_worlds.demo_city(residents=200, seed=5, today=TODAY).municipality
-        _log_in(page, live_server, "demo-manager", "madoguchi-demo")
-        page.wait_for_url(f"{live_server.url}/staff/")
+        city = live_worlds.demo_city_signed_in(
+            page, live_server.url, residents=200, seed=5, today=TODAY
+        ).municipality
         page.goto(f"{live_server.url}/staff/planning/")
         page.click("text=自治体の報告書（署名付き）")
         assert city.code in page.locator("pre.public-key").inner_text()

@@ -14,7 +14,7 @@ import pytest
 from madoguchi.core import clock
 from madoguchi.issuance.models import ApplicationCount, CardRecord, CardStatus, NoticeBatch
 from tests import live_worlds
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.issuance.factories import DELIVERIES_CSV
 
@@ -28,13 +28,7 @@ def test_a_manager_submits_every_card_pipeline_and_planning_form(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
     with frozen_at(clock.at(TODAY, dt.time(10, 0)), tick=True):
-        live_worlds.demo_city(residents=300, seed=5, today=TODAY)
-        page.goto(f"{live_server.url}/staff/login/")
-        page.fill("#id_username", "demo-manager")
-        page.fill("#id_password", "madoguchi-demo")
-        page.get_by_role("button", name="ログイン").click()
-        pass_second_factor(page, "demo-manager")
-        page.wait_for_url(f"{live_server.url}/staff/")
+        live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
 
         # The J-LIS delivery list.
         deliveries = tmp_path / "deliveries.csv"

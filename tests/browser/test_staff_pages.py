@@ -7,10 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import live_worlds
-from tests.conftest import axe_violations, current_totp_code
+from tests.conftest import axe_violations
 from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,16 +19,7 @@ TODAY = dt.date(2026, 11, 26)
 
 def test_staff_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        live_worlds.demo_city(residents=300, seed=5, today=TODAY)
-        page.goto(f"{live_server.url}/staff/login/")
-        page.fill("#id_username", "demo-manager")
-        page.fill("#id_password", "madoguchi-demo")
-        page.click("main button[type=submit]")
-        # the second factor: the demo account's published authenticator secret
-        device = TOTPDevice.objects.get(user__username="demo-manager", confirmed=True)
-        page.fill("#id_code", current_totp_code(device))
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/staff/")
+        live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
         for path in (
             "/staff/",
             "/staff/planning/",
