@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -75,17 +76,29 @@ def plan_changed() -> DomainError:
 
 
 def apply_backlog_plan(
-    municipality: Municipality, *, shown: str, today: dt.date, actor: Actor
+    municipality: Municipality,
+    *,
+    shown: str,
+    today: dt.date,
+    actor: Actor,
+    _unlocked_for_the_negative_control: bool = False,
+    _planned: Callable[[], None] | None = None,
 ) -> AppliedOpenings:
     """Apply the plan worked out now if its `plan_digest` is `shown`; else 409 `plan_changed`
     and nothing changes. One transaction, holding the municipality's row (FOR NO KEY UPDATE:
-    bookings, which only reference it, are not held up)."""
+    bookings, which only reference it, are not held up).
+
+    For the concurrency test only: `_planned` is called once the plan is worked out and found
+    to be the one shown; `_unlocked_for_the_negative_control` leaves the row unheld."""
     with transaction.atomic():
-        Municipality.objects.select_for_update(no_key=True).filter(pk=municipality.pk).first()
+        if not _unlocked_for_the_negative_control:
+            Municipality.objects.select_for_update(no_key=True).filter(pk=municipality.pk).first()
         view = backlog_view(municipality, today=today)
         result = propose(view)
         if plan_digest(view, result) != shown:
             raise plan_changed()
+        if _planned is not None:
+            _planned()
         return apply_opening_proposals(
             proposals=[
                 ProposedOpening(
