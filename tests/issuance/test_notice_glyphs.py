@@ -289,3 +289,23 @@ def test_the_card_page_warns_of_a_character_no_font_has_and_only_then() -> None:
     assert f"どのフォントにもない文字があります：{NO_FONT}（U+30000）" in page
     page = client.get(reverse("issuance:card", args=[plain.pk])).content.decode()
     assert "どのフォントにもない文字" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.frozen_at(CARDS_NOW)
+@pytest.mark.usefixtures("frozen")
+def test_the_dashboards_list_of_batches_names_the_cards_on_every_visit() -> None:
+    """Whoever opens the dashboard later to print a batch is told too, not only who made it."""
+    owner = _city()
+    client = Client()
+    login_staff(client, factories.staff(Role.OFFICIAL, owner))
+    plain = factories.card(owner, status=CardStatus.SETUP_DONE, family_name=f"{TSUCHI_YOSHI}田")
+    issue_paced_batch(municipality=owner, actor=SYSTEM)
+    page = client.get(reverse("issuance:dashboard")).content.decode()
+    assert "交付通知書" in page and "どのフォントにもない文字" not in page
+    flagged = factories.card(owner, status=CardStatus.SETUP_DONE, given_name=f"{NO_FONT}子")
+    issue_paced_batch(municipality=owner, actor=SYSTEM)
+    page = client.get(reverse("issuance:dashboard")).content.decode()
+    assert page.count("どのフォントにもない文字（〓と印刷されます）") == 1
+    assert f"申請書ID {flagged.application_id}（{NO_FONT}（U+30000））" in page
+    assert plain.application_id not in page

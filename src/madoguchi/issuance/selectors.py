@@ -19,6 +19,7 @@ from madoguchi.issuance.models import (
     CardStatus,
 )
 from madoguchi.issuance.numbers import normalize_notice_number
+from madoguchi.issuance.typeset import Unprintable, unprintable
 
 SEARCH_LIMIT = 20
 BOOKING_FIELDS = ("municipality_id", "status", "notice_number", "birth_date", "reservation_code")
@@ -164,3 +165,35 @@ def card_audit_trail(card_id: int) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         subject_type="issuance.CardRecord", subject_id=str(card_id)
     ).order_by("id")
+
+
+def unprintable_by_batch(batch_ids: Sequence[int]) -> dict[int, list[Unprintable]]:
+    """For each of the batches of notices or reminder letters `batch_ids`, its cards that would
+    print a 〓 (the dashboard's list of batches says so on every visit, not only right after
+    the batch was made). One read of the batches' cards' names and addresses."""
+    found: dict[int, list[Unprintable]] = {}
+    if not batch_ids:
+        return found
+    cards = (
+        CardRecord.objects.filter(
+            Q(notice_batch_id__in=batch_ids) | Q(reminder_batch_id__in=batch_ids)
+        )
+        .only(
+            "application_id",
+            "notice_number",
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "address",
+            "notice_batch_id",
+            "reminder_batch_id",
+        )
+        .order_by("pk")
+    )
+    wanted = set(batch_ids)
+    for card in cards.iterator(chunk_size=2000):
+        for entry in unprintable([card]):
+            for batch_id in wanted & {card.notice_batch_id, card.reminder_batch_id}:
+                found.setdefault(batch_id, []).append(entry)
+    return found

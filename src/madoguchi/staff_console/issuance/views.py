@@ -37,7 +37,7 @@ from madoguchi.issuance.notices import (
     render_notices_pdf,
     write_mailing_csv,
 )
-from madoguchi.issuance.selectors import cards_in_status
+from madoguchi.issuance.selectors import cards_in_status, unprintable_by_batch
 from madoguchi.issuance.typeset import unprintable
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations import pacing
@@ -68,6 +68,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     stages = [(s.value, s.label, counts.get(s.value, 0)) for s in CardStatus]
     watch = deadlines.deadline_watch(municipality)
+    batches = list(NoticeBatch.objects.filter(municipality=municipality)[:10])
     context = {
         "municipality": municipality,
         "stages": stages,
@@ -76,7 +77,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "expiring": deadlines.expiring_before_pickup(municipality)[:50],
         "proposal": pacing.propose_batch(municipality=municipality),
         "summary": deadlines.weekly_summary(municipality),
-        "batches": NoticeBatch.objects.filter(municipality=municipality)[:10],
+        "batches": batches,
+        "unprintable": unprintable_by_batch([batch.pk for batch in batches]),
         "reminders": pacing.propose_reminders(municipality=municipality),
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
         "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
