@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -687,7 +687,13 @@ def refuse_reschedule(reservation: Reservation, *, actor: Actor) -> None:
 
 
 def reschedule_reservation(
-    *, code: str, slot_id: int, actor: Actor, channel: str = Channel.WEB
+    *,
+    code: str,
+    slot_id: int,
+    actor: Actor,
+    channel: str = Channel.WEB,
+    _between_seats: Callable[[], None] | None = None,
+    _unordered_for_the_negative_control: bool = False,
 ) -> Reservation:
     """Move a booked reservation to slot `slot_id` (same procedure) in one transaction.
 
@@ -698,6 +704,12 @@ def reschedule_reservation(
     Raises 404 `not_found`, 409 `slot_full` (with alternatives), 409 `past_cutoff`,
     409 `not_reschedulable` (cancelled, checked in or ended, or its time passed),
     422 `invalid_slot` / `outside_window` / `slot_in_past`.
+
+    The two slot rows are locked in id order before either count moves: two residents moving
+    at the same moment each into the other's slot would otherwise each hold one row and wait
+    for the other's (a deadlock PostgreSQL ends by failing one of them). For the concurrency
+    test only: `_between_seats` runs between the claim and the release, and
+    `_unordered_for_the_negative_control` leaves the rows unlocked until their updates.
     """
     with transaction.atomic():
         reservation = _locked(code)
@@ -710,8 +722,13 @@ def reschedule_reservation(
             slot_id, reservation.procedure.code, reservation.slot.site.municipality_id
         )
         _check_window(slot, channel=channel)
+        if not _unordered_for_the_negative_control:
+            both = Slot.objects.select_for_update().filter(pk__in=(slot.pk, reservation.slot_id))
+            list(both.order_by("pk").values_list("pk", flat=True))
         if not _claim_seats(slot.pk, 1):
             raise _unclaimed(slot, seats=1)
+        if _between_seats is not None:
+            _between_seats()
         before = _snapshot(reservation)
         _release_seat(reservation.slot_id)
         reservation.slot = slot
