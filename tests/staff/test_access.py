@@ -255,3 +255,30 @@ def test_pages_offer_only_the_moves_the_rule_allows(personas: p.World, frozen: A
         assert "/staff/reservations/" not in page("auditor", path)
         assert "/call/" not in page("auditor", path) and "/cancel/" not in page("auditor", path)
     assert "/call/" in page("manager", calling) and "/cancel/" in page("manager", calling)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"role": "official"}, 403),  # downgraded: the planning page is a manager's
+        ({"is_active": False}, 302),  # switched off: back to the sign-in page
+        ({"municipality": "foreign"}, 200),  # moved: the new one's plan, none of the old
+    ],
+)
+def test_a_signed_in_managers_changed_account_counts_from_their_next_request(
+    personas: p.World, frozen: Any, change: dict[str, Any], expected: int
+) -> None:
+    """The open session keeps no rights: each request reads the account as it is now."""
+    client = signed_in(personas, "manager")
+    assert client.get("/staff/planning/").status_code == 200
+    manager = personas.users["manager"]
+    for field, value in change.items():
+        setattr(manager, field, personas.by_key(value) if field == "municipality" else value)
+    manager.save()
+    response = client.get("/staff/planning/")
+    assert response.status_code == expected
+    if expected == 302:
+        assert "/staff/login/" in response["Location"]
+    if change.get("municipality"):
+        home_site = personas.site("a")
+        assert client.get(f"/staff/sites/{home_site.pk}/").status_code == 403
