@@ -142,7 +142,9 @@ def _move_many(
         for name, value in fields.items():
             setattr(card, name, value)
         card.updated_at = now
-    CardRecord.objects.bulk_update(locked, [*fields, "updated_at"], batch_size=1000)
+    # The same values for every card: one UPDATE (bulk_update's CASE per card and field cost
+    # seconds of expression building for a few hundred cards).
+    CardRecord.objects.filter(pk__in=[card.pk for card in locked]).update(**fields, updated_at=now)
     record_audit_events(
         actor=actor,
         events=[
@@ -261,18 +263,15 @@ def issue_notices(
         card.first_notice_issued_at = now
         card.updated_at = now
     try:
-        CardRecord.objects.bulk_update(
-            locked,
-            [
-                "status",
-                "notice_number",
-                "notice_batch",
-                "notice_issued_at",
-                "first_notice_issued_at",
-                "updated_at",
-            ],
-            batch_size=1000,
+        # Only the numbers differ from card to card: the rest is one plain UPDATE.
+        CardRecord.objects.filter(pk__in=[card.pk for card in locked]).update(
+            status=CardStatus.NOTICE_ISSUED,
+            notice_batch=batch,
+            notice_issued_at=now,
+            first_notice_issued_at=now,
+            updated_at=now,
         )
+        CardRecord.objects.bulk_update(locked, ["notice_number"], batch_size=1000)
     except IntegrityError as error:  # pragma: no cover - a concurrent run drew the same number
         raise DomainError(
             "notice_number_collision",
