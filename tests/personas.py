@@ -210,6 +210,16 @@ class DemoCity:
 
     residents: int
     seed: int
+    roomy: bool = False
+    """Built as well: the permanent sites at `ROOMY_SITES`, the temporary counter open
+    (`roomy_demo_sites`) and the slots of the twelve weeks from the demo day regenerated for
+    those sizes (`ROOMY_SLOT_DAYS`) — once per world instead of in every test that means
+    them (the regeneration is most of such a test's time)."""
+
+
+ROOMY_SLOT_DAYS = 84
+"""The days from the demo day whose slots a roomy demo city has regenerated: the weeks the
+backlog page reads."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +264,13 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
 
         def build() -> Municipality:
             summary = build_demo_city(residents=spec.residents, seed=spec.seed, today=DEMO_DAY)
+            if spec.roomy:
+                from madoguchi.core.audit import Actor
+                from madoguchi.reservations.slots import regenerate_slots
+
+                roomy_demo_sites(summary.municipality, today=DEMO_DAY)
+                last = DEMO_DAY + dt.timedelta(days=ROOMY_SLOT_DAYS - 1)
+                regenerate_slots(first=DEMO_DAY, last=last, actor=Actor.system("test"))
             return summary.municipality
 
         return Wanted(("demo_city", spec), DEMO_EVENING, build)
