@@ -1,5 +1,6 @@
-"""The SMS adapter: numbers in E.164, the file backend, and the Twilio client tested against a
-local stub of Twilio's Messages API that checks what it receives (path, Basic auth, form body)."""
+"""The SMS adapter: numbers in E.164, the console and file backends, and the Twilio client
+tested against a local stub of Twilio's Messages API that checks what it receives (path, Basic
+auth, form body)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ def test_the_file_backend_appends_one_json_line_per_message(sms_outbox: Any) -> 
         ("+819012345678", "一通目"),
         ("+818012345678", "二通目"),
     ]
+
+
+def test_the_console_backend_prints_the_message_for_development(
+    settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.MADOGUCHI_SMS_BACKEND = "console"
+    sent = sms.send_sms("09012345678", "明日 10:00 のご予約です")
+    assert sent == sms.Sent("+819012345678", "console")
+    assert capsys.readouterr().out == "--- SMS to +819012345678 ---\n明日 10:00 のご予約です\n---\n"
 
 
 @dataclass
