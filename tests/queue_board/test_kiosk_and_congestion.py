@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +20,7 @@ from madoguchi.queue_board import views
 from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
 from madoguchi.walkins.models import QueueTicket, TicketChannel
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from tests.offices.factories import translated, translations_for
 from tests.walkins.conftest import Hall, jst, make_hall
 from tests.walkins.factories import kiosk_cookie
 
@@ -205,6 +207,24 @@ def test_the_congestion_cache_expires_after_a_few_seconds(
     issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
     frozen.shift(dt.timedelta(seconds=6))
     assert "お待ちの人数 1 人" in text(client.get("/queue/").content)
+
+
+@pytest.mark.parametrize("first", ["ja", "ko"])
+def test_the_cached_congestion_page_names_sites_in_each_visitors_language(
+    hall: Hall, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """The cached rows hold names read in the language of the request that filled them: one
+    set per language (a Japanese visitor filled the cache and an English one read 本庁舎)."""
+    monkeypatch.setattr(views, "CONGESTION_CACHE_SECONDS", 5)
+    translations_for(hall.site, name="Main office")
+    pages = {}
+    for language in (first, "en"):
+        client = Client()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        pages[language] = client.get("/queue/").content.decode()
+    assert f"<h2>{hall.site.name}</h2>" not in pages["en"]
+    assert f"<h2>{translated('Main office', 'en')}</h2>" in pages["en"]
+    assert f"<h2>{hall.site.localized('name', first)}</h2>" in pages[first]
 
 
 def test_the_display_json_is_built_once_a_second_however_many_screens_poll(

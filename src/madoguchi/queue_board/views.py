@@ -164,9 +164,11 @@ def index(request: HttpRequest) -> HttpResponse:
     """混雑状況: every site with today's hours, whether it takes walk-in tickets now, how many
     wait and the estimated wait — from the cache (`CONGESTION_CACHE_SECONDS` old at most)."""
     municipality = _municipality(request)
+    # The rows hold names and closure reasons read in the request's language: one set each.
     rows: list[dict[str, Any]] = (
         cache.get_or_set(
-            f"queue_board:congestion:{municipality.pk if municipality else ''}",
+            f"queue_board:congestion:{municipality.pk if municipality else ''}"
+            f":{translation.get_language()}",
             lambda: _congestion_rows(municipality),
             CONGESTION_CACHE_SECONDS,
         )
