@@ -230,3 +230,33 @@ def test_a_family_of_three_is_offered_only_times_that_seat_all_three(
         assert page.locator("#id_member3-family_name_kana").count() == 0
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_the_home_page_fits_a_few_screens_on_a_phone_and_unfolds_a_sites_days(
+    live_server: Any, chromium: Any, city: factories.City, javascript: bool
+) -> None:
+    """Four sites in English at 390 px: each site's week in a line, its two weeks of dated
+    hours folded (open, the dated table of that site shows)."""
+    for kind, name in (
+        (SiteKind.BRANCH_OFFICE, "みどり北支所"),
+        (SiteKind.TEMPORARY, "駅前臨時窓口"),
+    ):
+        offices.site(city.municipality, kind=kind, name=name).procedures.set([city.renewal])
+    context = phone(chromium, javascript)
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/")
+        accessible(page)
+        assert page.locator("section.site").count() == 4
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        assert height < 2600, f"the home page fits a few screens on a phone ({height}px)"
+        first = page.locator("section.site").first
+        assert not first.locator("table").is_visible()
+        first.get_by_text("Hours by date (two weeks)").click()
+        assert first.locator("table tbody tr").count() == 14
+        assert first.locator("table").is_visible()
+        accessible(page)
+    finally:
+        context.close()

@@ -36,6 +36,7 @@ from madoguchi.core.languages import offered_language
 from madoguchi.core.pagecache import booking_page_seconds, cached_page, reference_page_seconds
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.issuance.numbers import normalize_notice_number
+from madoguchi.offices.hours_text import site_notes, weekly_hours
 from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
 from madoguchi.offices.selectors import (
     active_site_for_booking,
@@ -83,8 +84,10 @@ FIELD_OF_ERROR = {
 
 @cached_page(reference_page_seconds)
 def home(request: HttpRequest) -> HttpResponse:
-    """The public home page: every site, what it offers, and its hours for the coming weeks.
-    On a deployment of several municipalities with none chosen: their residents' sites."""
+    """The public home page: every site, what it offers, and its hours for the coming weeks —
+    the regular week in a line, closures and special openings under it, the day-by-day table
+    folded (a phone's page stayed ~10,000 px tall with it open). On a deployment of several
+    municipalities with none chosen: their residents' sites."""
     municipality = _municipality(request)
     if municipality is None and several():
         entries = [
@@ -92,7 +95,14 @@ def home(request: HttpRequest) -> HttpResponse:
             for code, m in municipalities().items()
         ]
         return render(request, "resident_site/municipalities.html", {"entries": entries})
-    sites = site_hours(clock.today(), HOME_WEEKS * 7, municipality)
+    sites = [
+        {
+            "entry": entry,
+            "week": weekly_hours(entry.days),
+            "notes": site_notes(entry.days, entry.site.open_until),
+        }
+        for entry in site_hours(clock.today(), HOME_WEEKS * 7, municipality)
+    ]
     return render(request, "resident_site/home.html", {"sites": sites})
 
 
