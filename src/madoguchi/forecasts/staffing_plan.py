@@ -557,8 +557,30 @@ _INFEASIBLE = re.compile(
 )
 
 
-def infeasible_message(error: StaffingInfeasibleError, week_starts: list[dt.date]) -> str:
-    """The optimiser's diagnosis in Japanese, naming the site and the week (its Monday)."""
+def infeasible_message(
+    error: StaffingInfeasibleError,
+    week_starts: list[dt.date],
+    *,
+    staff_hours_limit: float | None = None,
+) -> str:
+    """The optimiser's diagnosis in Japanese, naming the site and the week (its Monday), and
+    the policy's limit on the counter-hours of a week when one is set (it may be the reason)."""
+    return _diagnosis(error, week_starts) + _limit_note(staff_hours_limit)
+
+
+def _limit_note(limit: float | None) -> str:
+    if limit is None:
+        return ""
+    hours = f"{limit:,.0f}"
+    return (
+        f"計画の前提で、すべての窓口を合わせて開ける窓口の時間の上限が週 {hours} 時間に"
+        "決められています"
+        + ("（どの窓口も開けません）" if limit <= 0 else "")
+        + "。上限（計画の前提の「全窓口で1週間に確保できる窓口の時間の上限」）を見直してください。"
+    )
+
+
+def _diagnosis(error: StaffingInfeasibleError, week_starts: list[dt.date]) -> str:
     match = _INFEASIBLE.search(str(error))
     if match is None:
         return (
@@ -588,7 +610,12 @@ def solve_staffing_plan(
             staffing.problem, time_limit_seconds=time_limit_seconds, mip_rel_gap=MIP_REL_GAP
         )
     except StaffingInfeasibleError as error:
-        return StaffingOutcome(staffing, None, infeasible_message(error, staffing.week_starts))
+        message = infeasible_message(
+            error,
+            staffing.week_starts,
+            staff_hours_limit=staffing.problem.total_staff_hours_per_week,
+        )
+        return StaffingOutcome(staffing, None, message)
     except StaffingError as error:
         return StaffingOutcome(
             staffing, None, f"計画を作れませんでした（最適化の途中で停止しました: {error}）。"
