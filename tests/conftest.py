@@ -122,6 +122,39 @@ def _staffing_plans_solved_to_their_gap() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _staffing_plans_solved_once_per_problem(
+    _staffing_plans_solved_to_their_gap: None,
+) -> Iterator[None]:
+    """The pages, commands and caches (`forecasts.staffing_plan`) of many tests solve the very
+    same problem — the same kept demo city, rolled back between tests. Solved to its gap, a plan
+    is a function of the problem and the options (HiGHS is deterministic), so each process
+    solves a problem once (a digest of the pickled problem and options) and every caller gets
+    its own deep copy. Only plans that reached their gap are kept; errors are raised each time;
+    the solver's own tests (tests/planning) call `planning.staffing` directly, never this."""
+    import copy
+    import hashlib
+    import pickle
+
+    from madoguchi.forecasts import staffing_plan
+    from madoguchi.planning.staffing import solve_staffing as original
+
+    solved: dict[bytes, Any] = {}
+
+    def solve_staffing(problem: Any, **options: Any) -> Any:
+        key = hashlib.sha256(pickle.dumps((problem, sorted(options.items())))).digest()
+        if key not in solved:
+            plan = original(problem, **options)
+            if plan.status != "optimal":
+                return plan
+            solved[key] = plan
+        return copy.deepcopy(solved[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(staffing_plan, "solve_staffing", solve_staffing)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _seal_audit_events_right_after_commit(settings: Any) -> None:
     """Deterministic chains: no background timer (its own tests switch it on)."""
