@@ -37,7 +37,8 @@ after another, as the app's clients do (a card picked at random twice is found b
 transaction, which writes nothing, made later baselines cheaper). Every phase also prints the
 database's own counters per booking stored (`pg_stat_database`, `pg_stat_user_tables`:
 transactions, blocks, rows read and written) — counts that do not depend on the machine's load.
-BENCH_PHASES=1 then drives each step of the page flow alone (BENCH_STATEMENTS=1 adds
+BENCH_PIN=1 puts PostgreSQL on a core of its own, the app and the load generators on the
+others. BENCH_PHASES=1 then drives each step of the page flow alone (BENCH_STATEMENTS=1 adds
 `pg_stat_statements` per step, on a server that preloads it): a diagnosis, not a measured run.
 
 Rate limits are switched off for the run (all clients share 127.0.0.1); audit events are sealed
@@ -450,6 +451,45 @@ def _pgbench(script: Path, env: dict[str, str], run: int) -> tuple[float, int, f
     tps = re.search(r"tps = ([0-9.]+)", out)
     done = re.search(r"number of transactions actually processed: ([0-9]+)", out)
     return (float(tps.group(1)) if tps else float("nan")), int(done.group(1) if done else 0), cpu
+
+
+PIN = os.environ.get("BENCH_PIN", "") == "1"
+"""BENCH_PIN=1 (Linux, two cores or more): PostgreSQL's processes on the first core, this
+script and everything it starts (gunicorn, wrk, pgbench) on the others — as in production, where
+the app servers are not on the database's cores, and so that the app's Python does not evict
+the database's caches between its statements. For a local server this script may re-pin; its
+processes get every core back at the end."""
+
+
+def _server_processes(port: int) -> list[int]:
+    """The postmaster listening on `port` and its children."""
+    postmaster, parents = None, {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(proc.name)] = int(fields[1])
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"-p" in argv and argv[argv.index(b"-p") + 1 : argv.index(b"-p") + 2] == [
+                str(port).encode()
+            ]:
+                postmaster = int(proc.name)
+        except (OSError, IndexError, ValueError):
+            continue
+    if postmaster is None:
+        return []
+    return [postmaster, *(pid for pid, parent in parents.items() if parent == postmaster)]
+
+
+def _pin(port: int, database: set[int] | None) -> None:
+    """PostgreSQL's processes (new backends inherit the postmaster's) on `database`, this
+    process and its future children on the other cores; `None`: every core back to both."""
+    cores = set(range(os.cpu_count() or 1))
+    for pid in _server_processes(port):
+        try:
+            os.sched_setaffinity(pid, database or cores)
+        except OSError:  # a backend that just ended
+            continue
+    os.sched_setaffinity(0, (cores - database) if database else cores)
 
 
 def _server_cpu(port: int) -> tuple[float, float]:
@@ -1267,6 +1307,9 @@ def main() -> None:
             pg_env["PGPASSWORD"] = parsed.password
         if not shutil.which(PGBENCH) and not Path(PGBENCH).exists():
             raise SystemExit(f"pgbench not found at {PGBENCH}")
+        if PIN and (os.cpu_count() or 1) > 1:
+            _pin(int(pg_env["PGPORT"]), {0})
+            print("PostgreSQL pinned to core 0, gunicorn, wrk and pgbench to the others")
         quiet = psycopg.connect(bench_url, autocommit=True)  # open until the end: see _quiesce
         baselines = [_baseline(quiet, script, pg_env, env, 0)]
 
@@ -1367,6 +1410,8 @@ def main() -> None:
             raise SystemExit(f"FAILED: {len(bad)} bad slots; " + "; ".join(failures))
         finish(met)
     finally:
+        if PIN:
+            _pin(int(urlparse(bench_url).port or 5432), None)
         if gunicorn is not None:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
