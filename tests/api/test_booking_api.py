@@ -379,11 +379,15 @@ def test_a_key_given_twice_is_refused_naming_it_not_read_as_the_last(
     assert (response.status_code, response.json()["error"]) == (400, "repeated_key")
 
 
-@pytest.mark.parametrize(("field", "value"), [("slot_id", True), ("is_proxy", "yes")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("slot_id", True), ("is_proxy", "yes"), ("birth_date", 0), ("birth_date", 86400.0)],
+)
 def test_a_value_of_another_json_type_is_refused_not_converted(
     client: Client, slot: Slot, field: str, value: object
 ) -> None:
-    """`true` is not slot 1, and "yes" is not a boolean: the contract types them."""
+    """`true` is not slot 1, "yes" is not a boolean and 86400 is not a date (it was read as
+    seconds since 1970: 2 January 1970): the contract types them."""
     response = _book(client, slot, **{field: value})
     assert response.status_code == 422
     assert [d["field"] for d in response.json()["details"]] == [field]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from madoguchi.core.dates import EARLIEST_DATE, LATEST_DATE
@@ -20,9 +20,17 @@ MAX_ID = 2**62
 """Ids above this are refused by validation (they could never exist, and overflow bigint)."""
 
 
-Date = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
-"""Every date the API accepts: 1900-01-01 … 2199-12-31 (a 422 outside: no date arithmetic at
-the calendar's ends, 0001-01-01 or 9999-12-31, can overflow)."""
+def _date_text(value: Any) -> Any:
+    """A date comes as text (`YYYY-MM-DD`): a number is refused, not read as seconds since 1970
+    (pydantic's default would book 86400 as 2 January 1970)."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a date as text, YYYY-MM-DD")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_text), Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+"""Every date the API accepts: text, 1900-01-01 … 2199-12-31 (a 422 outside: no date
+arithmetic at the calendar's ends, 0001-01-01 or 9999-12-31, can overflow)."""
 
 
 class Input(BaseModel):
