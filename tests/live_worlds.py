@@ -162,22 +162,41 @@ def demo_city_signed_in(
     username: str = "demo-manager",
     password: str = "madoguchi-demo",
 ) -> Any:
-    """`demo_city(…)` with `username` signed in through both steps in `page`'s browser — once
-    per process, as part of the kept world: a later test gets the rows (the session among them)
-    and the browser's cookies of that sign-in, not a sign-in of its own. For tests that are not
-    about signing in (tests/browser/test_staff_login.py is)."""
+    """`demo_city(…)` with `username` signed in in `page`'s browser (`signed_in_world`)."""
     from madoguchi.demo.city import build_demo_city
 
-    def build() -> tuple[Any, list[Any]]:
-        summary = build_demo_city(residents=residents, seed=seed, today=today)
-        sign_in(page, base_url, username, password)
-        return summary, page.context.cookies()
-
-    summary, cookies = committed(
-        ("demo_city", residents, seed, today, "signed in", username), build
+    return signed_in_world(
+        page,
+        base_url,
+        ("demo_city", residents, seed, today),
+        lambda: build_demo_city(residents=residents, seed=seed, today=today),
+        username=username,
+        password=password,
     )
+
+
+def signed_in_world(
+    page: Any,
+    base_url: str,
+    key: tuple[Any, ...],
+    build: Callable[[], T],
+    *,
+    username: str,
+    password: str,
+) -> T:
+    """`committed(key, build)` with `username` then signed in through both steps in `page`'s
+    browser — once per process, as part of the kept world: a later test gets the rows (the
+    session among them) and the browser's cookies of that sign-in, not a sign-in of its own.
+    For tests that are not about signing in (tests/browser/test_staff_login.py is)."""
+
+    def build_and_sign_in() -> tuple[T, list[Any]]:
+        value = build()
+        sign_in(page, base_url, username, password)
+        return value, page.context.cookies()
+
+    value, cookies = committed((*key, "signed in", username), build_and_sign_in)
     page.context.add_cookies(cookies)
-    return summary
+    return value
 
 
 def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
