@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
@@ -582,3 +583,35 @@ def test_a_card_past_its_booking_is_named_as_such_not_as_a_typing_mistake(
     # the birth date still has to match: anything else stays the uniform 404
     error = _error(lambda: _book(slot, pickup("ABC000010", birth=dt.date(1980, 5, 18))))
     assert (error.status, error.code) == (404, "not_found")
+
+
+def test_a_booking_missed_yesterday_is_closed_at_night_and_frees_the_resident_and_the_card(
+    main_office: Site, card_pickup: Procedure, cert_renewal: Procedure, frozen: Any
+) -> None:
+    """A resident who never came stays 'booked' no more after the night: the nightly job ends
+    the booking as a no-show (audited, the card back to waiting for a booking), so the same
+    notice and the same person can book again; today's bookings are left alone."""
+    from django.core.management import call_command
+
+    missed = _book(factories.slot(main_office, card_pickup, day=VISIT_DAY))
+    renewal_missed = _book(factories.slot(main_office, cert_renewal, day=VISIT_DAY), renewal())
+    next_day = VISIT_DAY + dt.timedelta(days=1)
+    today = _book(
+        factories.slot(main_office, cert_renewal, day=next_day + dt.timedelta(days=3)),
+        renewal(given="タロウ"),
+    )
+    frozen.move_to(clock.at(next_day, dt.time(0, 30)))
+    call_command("close_queue_days")
+    call_command("close_queue_days")  # idempotent
+    statuses = dict(Reservation.objects.values_list("code", "status"))
+    assert statuses[missed.code] == ReservationStatus.NO_SHOW
+    assert statuses[renewal_missed.code] == ReservationStatus.NO_SHOW
+    assert statuses[today.code] == ReservationStatus.BOOKED
+    assert CardRecord.objects.get(notice_number="ABC123456").status == CardStatus.NOTICE_ISSUED
+    events = AuditEvent.objects.filter(
+        action="reservation.no_show", actor="system:close-queue-days"
+    )
+    assert events.count() == 2
+    later = next_day + dt.timedelta(days=5)
+    assert _book(factories.slot(main_office, card_pickup, day=later)).status == "booked"
+    assert _book(factories.slot(main_office, cert_renewal, day=later), renewal()).code
