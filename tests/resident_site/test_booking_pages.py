@@ -549,3 +549,26 @@ def test_a_second_booking_of_the_same_card_points_at_the_look_up(
     assert "すでにご予約があります" in html
     assert 'href="/lookup/"' in html
     assert Reservation.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "heading"),
+    [
+        (ReservationStatus.SERVED, "この予約の手続きは終わりました"),
+        (ReservationStatus.NO_SHOW, "この予約の日時は過ぎました"),
+    ],
+)
+def test_an_ended_visit_is_not_shown_as_one_to_come(
+    city: factories.City, client: Client, status: str, heading: str
+) -> None:
+    """A resident looking up a visit that is over (the card handed over, or never collected)
+    is told so — not what to bring, to come five minutes early, or to call to change it."""
+    booked = booked_pickup(city, client)
+    Reservation.objects.filter(pk=booked.pk).update(status=status)
+    later = Client()  # looks it up again later (not the page right after booking)
+    found = later.post("/lookup/", {"code": booked.code, **birth_fields(BIRTH)})
+    page = later.get(found["Location"]).content.decode()
+    assert heading in page
+    for upcoming in ("当日の持ち物", "5分前までにお越しください", "calendar.ics", "変更・取消"):
+        assert upcoming not in page, upcoming
+    assert 'href="/book/"' in page  # a new booking is one link away
