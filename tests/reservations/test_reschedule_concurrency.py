@@ -1,13 +1,14 @@
 """Two residents move at the same moment, each into the other's slot (PostgreSQL, a thread and a
 connection each): both moves succeed and every slot's count equals its reservations. The
 negative control leaves the two slot rows unlocked until their updates and must deadlock —
-proving the test can see one at all (the pause between the claim and the release only widens
-the window both versions share)."""
+proving the test can see one at all. Between its claim and its release each move waits until the
+other has claimed too (never past a bound): in the control both then hold one row each, whatever
+the machine's load; with the rows locked in order the second cannot claim before the first
+commits, so the first waits out its bound and goes on."""
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -29,16 +30,24 @@ pytestmark = [
 
 def _swap(first: Reservation, second: Reservation, *, unordered: bool) -> list[str]:
     start = threading.Barrier(2)
+    claimed = (threading.Event(), threading.Event())
+    # In the control both moves claim (nothing holds them back), so the wait ends when the other
+    # has; in order, the other cannot claim before this one commits, so the wait is its bound.
+    bound = 30 if unordered else 1
     results: list[str] = []
 
-    def move(code: str, slot_id: int) -> None:
+    def move(me: int, code: str, slot_id: int) -> None:
+        def between_seats() -> None:
+            claimed[me].set()
+            claimed[1 - me].wait(timeout=bound)
+
         try:
             start.wait(timeout=30)
             reschedule_reservation(
                 code=code,
                 slot_id=slot_id,
                 actor=Actor.resident(),
-                _between_seats=lambda: time.sleep(0.5),
+                _between_seats=between_seats,
                 _unordered_for_the_negative_control=unordered,
             )
             results.append("moved")
@@ -50,8 +59,8 @@ def _swap(first: Reservation, second: Reservation, *, unordered: bool) -> list[s
             connections.close_all()
 
     threads = [
-        threading.Thread(target=move, args=(first.code, second.slot_id)),
-        threading.Thread(target=move, args=(second.code, first.slot_id)),
+        threading.Thread(target=move, args=(0, first.code, second.slot_id)),
+        threading.Thread(target=move, args=(1, second.code, first.slot_id)),
     ]
     for thread in threads:
         thread.start()
