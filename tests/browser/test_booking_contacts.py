@@ -15,9 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
-from madoguchi.reservations.slots import regenerate_site_slots
 from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages
 from tests.conftest import SmsOutbox, SmtpInbox, accessible
@@ -40,15 +38,7 @@ def pickup_city(live_server: Any, settings: Any) -> Iterator[factories.City]:
 
 
 def _build_pickup_city() -> factories.City:
-    built = factories.city()
-    regenerate_site_slots(
-        site=built.site,
-        first=dt.date(2026, 6, 4),
-        last=dt.date(2026, 6, 30),
-        actor=Actor.system("test"),
-    )
-    factories.notice_card(built.municipality)
-    return built
+    return factories.city_with_june_slots()
 
 
 def _named(day: dt.date) -> str:

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
-from madoguchi.reservations.slots import regenerate_site_slots
 from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages
 from tests.conftest import accessible
@@ -33,15 +31,7 @@ def city(live_server: Any) -> Iterator[factories.City]:
 
 
 def _build_city() -> factories.City:
-    built = factories.city()
-    regenerate_site_slots(
-        site=built.site,
-        first=dt.date(2026, 6, 4),
-        last=dt.date(2026, 6, 30),
-        actor=Actor.system("test"),
-    )
-    factories.notice_card(built.municipality, birth=CHILD)
-    return built
+    return factories.city_with_june_slots(birth=CHILD)
 
 
 def fill_birth_date(page: Any) -> None:

@@ -3,7 +3,6 @@ axe-core violations (JIS X 8341-3 AA); and a phone with JavaScript off completes
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
-from madoguchi.reservations.slots import regenerate_site_slots
 from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
@@ -31,15 +29,7 @@ def city(live_server: Any) -> Iterator[factories.City]:
 
 
 def _build_city() -> factories.City:
-    built = factories.city()
-    regenerate_site_slots(
-        site=built.site,
-        first=dt.date(2026, 6, 4),
-        last=dt.date(2026, 6, 30),
-        actor=Actor.system("test"),
-    )
-    factories.notice_card(built.municipality)
-    return built
+    return factories.city_with_june_slots()
 
 
 def fill_birth_date(page: Any) -> None:

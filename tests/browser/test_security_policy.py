@@ -4,15 +4,12 @@ Japanese message — with JavaScript on and off."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from madoguchi.core.audit import Actor
 from madoguchi.reservations.models import Reservation
-from madoguchi.reservations.slots import regenerate_site_slots
 from tests import live_worlds
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -35,15 +32,7 @@ def city(live_server: Any) -> Iterator[factories.City]:
 
 
 def _build_city() -> factories.City:
-    built = factories.city()
-    regenerate_site_slots(
-        site=built.site,
-        first=dt.date(2026, 6, 4),
-        last=dt.date(2026, 6, 30),
-        actor=Actor.system("test"),
-    )
-    factories.notice_card(built.municipality)
-    return built
+    return factories.city_with_june_slots()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import Municipality, OpeningSession, Procedure, SessionKind, Site
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, Slot
+from madoguchi.reservations.slots import regenerate_site_slots
 from madoguchi.reservations.visit import Visit
 from tests.frozen_clock import RESIDENTS_NOW
 from tests.issuance.factories import card as issuance_card
@@ -88,6 +89,20 @@ def notice_card(owner: Municipality, notice: str = NOTICE, birth: dt.date = BIRT
     return issuance_card(
         owner, status=CardStatus.NOTICE_ISSUED, notice_number=notice, birth_date=birth
     )
+
+
+def city_with_june_slots(birth: dt.date = BIRTH) -> City:
+    """A town (`city`) whose main site has its generated slots from 4 to 30 June 2026 and one
+    card noticed to a resident born on `birth` — the world the residents' browser walks book in."""
+    built = city()
+    regenerate_site_slots(
+        site=built.site,
+        first=dt.date(2026, 6, 4),
+        last=dt.date(2026, 6, 30),
+        actor=Actor.system("test"),
+    )
+    notice_card(built.municipality, birth=birth)
+    return built
 
 
 def book_card_pickup(city: City, time: str = "10:00", n: int = 0) -> Reservation:
