@@ -24,7 +24,6 @@ rather than wrongly fresh.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,7 +31,7 @@ from django.utils.translation import get_language
 
 from madoguchi.core import clock
 from madoguchi.core.code_version import code_digest
-from madoguchi.forecasts.kept import keep, pickled, unpickled
+from madoguchi.forecasts.kept import kept_or_built
 from madoguchi.forecasts.models import KeptDashboard
 from madoguchi.forecasts.report_cache import report_inputs_digest
 from madoguchi.forecasts.staffing_cache import digest_of
@@ -56,30 +55,16 @@ def kept_figures(
 ) -> T:
     """The figures `build()` computes for `choices` as of today: the kept ones when the inputs
     are unchanged, else computed now and kept (replacing the previous ones for these choices)."""
-    key = choices_key(choices)
-    digest = report_inputs_digest(municipality, today=clock.today())
-    row = (
-        KeptDashboard.objects.filter(municipality=municipality, choices_key=key)
-        .values_list("inputs_digest", "payload")
-        .first()
-    )
-    if row is not None and row[0] == digest:
-        kept = unpickled(row[1], kind=kind, version=code_digest())
-        if kept is not None:
-            return kept
-    started = time.perf_counter()
-    figures = build()
-    keep(
+    figures, built = kept_or_built(
         KeptDashboard,
+        digest=report_inputs_digest(municipality, today=clock.today()),
+        kind=kind,
+        build=build,
         municipality=municipality,
-        choices_key=key,
-        defaults={
-            "inputs_digest": digest,
-            "built_at": clock.now(),
-            "build_seconds": time.perf_counter() - started,
-            "payload": pickled(figures, version=code_digest()),
-        },
+        choices_key=choices_key(choices),
     )
+    if not built:
+        return figures
     stale = KeptDashboard.objects.filter(municipality=municipality).order_by("-built_at", "-pk")[
         KEPT_PER_MUNICIPALITY:
     ]

@@ -8,14 +8,21 @@ A pickled result carries the version of the code that wrote it (`pickled`); read
 libraries or another layout), was written by another version, or is not of the kind asked for.
 `keep` writes a row, replacing the previous one for the same key; two requests keeping the same
 row at the same moment are both right, so the loser's IntegrityError is not an error.
+`kept_or_built` is the whole round for a `PickledResult` kept under the digest of its inputs:
+the kept value when the digest matches and it reads back, else built now and kept.
 """
 
 from __future__ import annotations
 
 import pickle
+import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
+
+from madoguchi.core import clock
+from madoguchi.core.code_version import code_digest
 
 T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
@@ -48,3 +55,34 @@ def keep(model: type[M], *, defaults: dict[str, Any], **key: Any) -> M:
     except IntegrityError:
         return manager.get(**key)
     return row
+
+
+def kept_or_built(
+    model: type[models.Model],
+    *,
+    digest: str,
+    kind: type[T],
+    build: Callable[[], T],
+    **key: Any,
+) -> tuple[T, bool]:
+    """The value kept in `model`'s row of `key` when it was built from inputs of `digest` by this
+    code and reads back as a `kind`; else `build()`'s, kept in that row. The second item says
+    whether it was built now."""
+    row = model._default_manager.filter(**key).values_list("inputs_digest", "payload").first()
+    if row is not None and row[0] == digest:
+        value = unpickled(row[1], kind=kind, version=code_digest())
+        if value is not None:
+            return value, False
+    started = time.perf_counter()
+    value = build()
+    keep(
+        model,
+        defaults={
+            "inputs_digest": digest,
+            "built_at": clock.now(),
+            "build_seconds": time.perf_counter() - started,
+            "payload": pickled(value, version=code_digest()),
+        },
+        **key,
+    )
+    return value, True

@@ -19,14 +19,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from madoguchi.core import clock
 from madoguchi.core.code_version import code_digest
 from madoguchi.core.csvsafe import SafeWriter
-from madoguchi.forecasts.kept import keep, pickled, unpickled
+from madoguchi.forecasts.kept import kept_or_built
 from madoguchi.forecasts.models import ImportedReport, KeptRollup
 from madoguchi.forecasts.report import ReportV1
 from madoguchi.forecasts.report_cache import kept_reports, report_inputs_digests
@@ -163,26 +162,12 @@ def kept_rollup(*, today: dt.date | None = None) -> Rollup:
     fresh."""
     today = today or clock.today()
     digest, local = rollup_inputs_digest(today=today)
-    row = (
-        KeptRollup.objects.filter(scope=ROLLUP_SCOPE)
-        .values_list("inputs_digest", "payload")
-        .first()
-    )
-    if row is not None and row[0] == digest:
-        kept = unpickled(row[1], kind=Rollup, version=code_digest())
-        if kept is not None:
-            return kept
-    started = time.perf_counter()
-    rollup = build_rollup(today=today, digests=local)
-    keep(
+    rollup, _built = kept_or_built(
         KeptRollup,
+        digest=digest,
+        kind=Rollup,
+        build=lambda: build_rollup(today=today, digests=local),
         scope=ROLLUP_SCOPE,
-        defaults={
-            "inputs_digest": digest,
-            "built_at": clock.now(),
-            "build_seconds": time.perf_counter() - started,
-            "payload": pickled(rollup, version=code_digest()),
-        },
     )
     return rollup
 
