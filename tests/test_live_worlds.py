@@ -25,6 +25,15 @@ def _rows() -> list[tuple[Any, ...]]:
     return list(Municipality.objects.order_by("pk").values_list("pk", "code", "name"))
 
 
+def _same(found: list[tuple[Any, ...]], kept: list[tuple[Any, ...]]) -> bool:
+    """The same rows: with their primary keys where the world is restored (SQLite); without them
+    where it is built again (PostgreSQL: the flush between tests resets the sequences, so a
+    rebuild numbers its rows from 1 whatever the first build got)."""
+    if connection.vendor == "sqlite":
+        return found == kept
+    return [row[1:] for row in found] == [row[1:] for row in kept]
+
+
 def _end_of_test() -> None:
     """What pytest-django does at a transactional test's end."""
     call_command("flush", verbosity=0, interactive=False)
@@ -66,10 +75,11 @@ def test_the_next_test_gets_the_same_committed_rows_without_building_them(
     assert _rows() == []
     with frozen_at(MOMENT, tick=True):
         again = live_worlds.committed(key, town)
-    assert _rows() == rows  # same rows, same primary keys
-    assert (again.pk, again.code) == (built.pk, built.code)
+    assert _same(_rows(), rows)  # same rows (on SQLite, same primary keys)
+    assert again.code == built.code
     assert again is not built  # each test its own copy of the objects
     if connection.vendor == "sqlite":
+        assert again.pk == built.pk
         assert town.builds == 1
         # committed: the live server's own connection sees them
         assert _committed_rows_seen_by_another_connection() == [
@@ -90,7 +100,7 @@ def test_what_a_test_changed_is_gone_for_the_next_one(key: tuple[str, str]) -> N
     _end_of_test()
     with frozen_at(MOMENT, tick=True):
         live_worlds.committed(key, town)
-    assert _rows() == rows
+    assert _same(_rows(), rows)
 
 
 def test_another_key_or_another_moment_builds_its_own(key: tuple[str, str]) -> None:
