@@ -239,7 +239,8 @@ def test_counters_for_the_service_level_grow_with_the_level_and_the_demand(
     assert "サービス水準に必要な窓口と端末" in html and "99％ を 0分以内" in html
 
 
-def _temporary_form(town: Municipality, **overrides: str) -> dict[str, str]:
+def temporary_option_form(town: Municipality, **overrides: str) -> dict[str, str]:
+    """The admin's add form of a temporary counter option, valid unless `overrides` spoil it."""
     form = {
         "municipality": str(town.pk),
         "name": "駅前臨時窓口",
@@ -274,7 +275,7 @@ def test_the_admin_refuses_a_temporary_counter_out_of_range_in_japanese(
     client, town = admin_client
     overrides, message = TEMPORARY_BAD[case]
     response = client.post(
-        "/admin/forecasts/temporarycounteroption/add/", _temporary_form(town, **overrides)
+        "/admin/forecasts/temporarycounteroption/add/", temporary_option_form(town, **overrides)
     )
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -285,7 +286,9 @@ def test_a_temporary_counter_saved_in_the_admin_is_audited(
     admin_client: tuple[Client, Municipality],
 ) -> None:
     client, town = admin_client
-    response = client.post("/admin/forecasts/temporarycounteroption/add/", _temporary_form(town))
+    response = client.post(
+        "/admin/forecasts/temporarycounteroption/add/", temporary_option_form(town)
+    )
     assert response.status_code == 302
     option = TemporaryCounterOption.objects.get()
     assert (option.counters, option.setup_cost_yen, option.minutes_per_day) == (3, 1_500_000, 540)

@@ -24,6 +24,7 @@ from madoguchi.offices.models import Counter, Municipality, ProcedureCode, Site
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.staff.offices_admin import translation_field_name
 from tests.conftest import login_staff
+from tests.forecasts.test_planning_policy import temporary_option_form
 from tests.offices import factories as offices
 from tests.offices.factories import OTHER_LANGUAGES, translated, translations_for
 
@@ -144,20 +145,7 @@ def admin(town: Municipality) -> Client:
 
 
 def _form(town: Municipality, **inputs: str) -> dict[str, str]:
-    return {
-        "municipality": str(town.pk),
-        "name": NAME,
-        "opens_on": "2027-01-04",
-        "closes_on": "2027-03-31",
-        "weekdays": "[0, 1, 2, 3, 4, 5]",
-        "starts_at": "10:00",
-        "ends_at": "19:00",
-        "counters": "3",
-        "terminals": "3",
-        "setup_cost_yen": "1500000",
-        "monthly_cost_yen": "400000",
-        **inputs,
-    }
+    return temporary_option_form(town, name=NAME, **inputs)
 
 
 def test_the_admin_has_an_input_per_offered_language_for_the_candidates_name(
