@@ -188,7 +188,29 @@ function done(summary, latency, requests)
 end
 """
 
-PAGE_SCRIPT = """
+PAGE_HELPERS = """
+-- What the page flow and its steps alone share: the cookies a resident's browser sends, the
+-- identify form it posts, a cookie read from an answer. Pasted after each script's locals
+-- (csrf, kept, notice), which these functions read.
+local function cookies()
+  local c = {{}}
+  if csrf then table.insert(c, "csrftoken=" .. csrf) end
+  if kept then table.insert(c, "madoguchi_resident=" .. kept) end
+  return {{["Cookie"] = table.concat(c, "; "),
+           ["Content-Type"] = "application/x-www-form-urlencoded"}}
+end
+local function form()
+  return "csrfmiddlewaretoken=" .. csrf .. "&notice_number=" .. notice ..
+    "&birth_date_year=1980&birth_date_month=1&birth_date_day=1"
+end
+local function cookie(headers, name)
+  local value = headers["Set-Cookie"] or headers["set-cookie"]
+  return value and value:match(name .. "=([^;]+)")
+end
+"""
+
+PAGE_SCRIPT = (
+    """
 -- The residents' flow from the notice's QR code, one resident at a time per connection (wrk
 -- runs one thread per connection here, so request() and response() alternate): the month
 -- calendar, the day's times, the form, the confirmation page, the booking, the reservation
@@ -213,17 +235,9 @@ function init(args)
   booked, full, bad, flows = 0, 0, 0, 0
   begin()
 end
-local function cookies()
-  local c = {{}}
-  if csrf then table.insert(c, "csrftoken=" .. csrf) end
-  if kept then table.insert(c, "madoguchi_resident=" .. kept) end
-  return {{["Cookie"] = table.concat(c, "; "),
-           ["Content-Type"] = "application/x-www-form-urlencoded"}}
-end
-local function form()
-  return "csrfmiddlewaretoken=" .. csrf .. "&notice_number=" .. notice ..
-    "&birth_date_year=1980&birth_date_month=1&birth_date_day=1"
-end
+"""
+    + PAGE_HELPERS
+    + """
 function request()
   local q = "?notice=" .. notice
   if state == 1 then
@@ -240,10 +254,6 @@ function request()
   else
     return wrk.format("GET", "/reservation/" .. code .. "/", cookies())
   end
-end
-local function cookie(headers, name)
-  local value = headers["Set-Cookie"] or headers["set-cookie"]
-  return value and value:match(name .. "=([^;]+)")
 end
 function response(status, headers, body)
   if state == 1 and status == 200 then
@@ -298,8 +308,10 @@ function done(summary, latency, requests)
     + summary.errors.write + summary.errors.timeout))
 end
 """
+)
 
-PHASE_SCRIPT = """
+PHASE_SCRIPT = (
+    """
 -- One step of the residents' flow, repeated (BENCH_PHASES=1: where PostgreSQL's work goes per
 -- step). wrk runs one thread per connection, so request() and response() alternate. A
 -- connection first fetches its CSRF cookie (one month page) when the step needs one.
@@ -322,17 +334,9 @@ function init(args)
   units, bad = 0, 0
   next_resident()
 end
-local function cookies()
-  local c = {{}}
-  if csrf then table.insert(c, "csrftoken=" .. csrf) end
-  if kept then table.insert(c, "madoguchi_resident=" .. kept) end
-  return {{["Cookie"] = table.concat(c, "; "),
-           ["Content-Type"] = "application/x-www-form-urlencoded"}}
-end
-local function form()
-  return "csrfmiddlewaretoken=" .. csrf .. "&notice_number=" .. notice ..
-    "&birth_date_year=1980&birth_date_month=1&birth_date_day=1"
-end
+"""
+    + PAGE_HELPERS
+    + """
 local function month()
   return wrk.format("GET", "/book/card_pickup/" .. site .. "/?notice=" .. notice, cookies())
 end
@@ -352,10 +356,6 @@ function request()
   else  -- the reservation page it redirects to
     return wrk.format("GET", "/reservation/" .. code .. "/", cookies())
   end
-end
-local function cookie(headers, name)
-  local value = headers["Set-Cookie"] or headers["set-cookie"]
-  return value and value:match(name .. "=([^;]+)")
 end
 function response(status, headers, body)
   if csrf == nil and phase ~= "day" and phase ~= "form" then
@@ -392,6 +392,7 @@ function done(summary, latency, requests)
   io.write(string.format("UNITS %d BAD %d REQUESTS %d\\n", t.units, t.bad, summary.requests))
 end
 """
+)
 
 
 PGBENCH_SCRIPT = """\\set slot random({first}, {last})
