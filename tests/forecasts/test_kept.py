@@ -62,3 +62,28 @@ def test_keeping_again_replaces_the_row() -> None:
     row = KeptDashboard.objects.get()
     assert row.inputs_digest == "2" * 64
     assert unpickled(row.payload, kind=Figures, version="v1") == Figures(2)
+
+
+def test_when_and_how_long_a_kept_result_was_built_is_declared_once() -> None:
+    """`built_at` and `build_seconds` live in `BuiltResult`, the one abstract model every result
+    `kept_or_built` and the roll-up's reports keep inherits; no kept model declares its own."""
+    import ast
+    from pathlib import Path
+
+    from madoguchi.forecasts import models
+
+    tree = ast.parse(Path(models.__file__).read_text(encoding="utf-8"))
+    declaring = sorted(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        for statement in node.body
+        if isinstance(statement, ast.Assign)
+        for target in statement.targets
+        if isinstance(target, ast.Name) and target.id in ("built_at", "build_seconds")
+    )
+    assert declaring == ["BuiltResult", "BuiltResult"]
+    for model in (models.KeptReport, models.KeptDashboard, models.KeptRollup):
+        assert issubclass(model, models.BuiltResult), model
+        assert model._meta.get_field("built_at").verbose_name == "作成日時"
+        assert model._meta.get_field("build_seconds").verbose_name == "作成時間（秒）"

@@ -644,6 +644,17 @@ class PickledResult(KeptResult):
         abstract = True
 
 
+class BuiltResult(KeptResult):
+    """A kept result with when it was built and how long that took (`kept.kept_or_built` and
+    `report_cache` write both)."""
+
+    built_at = models.DateTimeField("作成日時")
+    build_seconds = models.FloatField("作成時間（秒）")
+
+    class Meta:
+        abstract = True
+
+
 class SolvedStaffingPlan(PickledResult):
     """A staffing plan solved outside the page (`madoguchi solve-staffing` or the 再計算 button),
     kept per municipality and set of choices (``choices_key``: the form's values, or "" for the
@@ -677,7 +688,7 @@ class SolvedStaffingPlan(PickledResult):
         return f"{self.municipality_id} {self.choices_key or 'policy'} {self.solved_at}"
 
 
-class KeptReport(KeptResult):
+class KeptReport(BuiltResult):
     """A local municipality's report, kept for the roll-up (`forecasts.report_cache`).
 
     ``inputs_digest`` is the SHA-256 of everything the report is built from (the day, the
@@ -691,8 +702,6 @@ class KeptReport(KeptResult):
         related_name="kept_report",
         verbose_name="自治体",
     )
-    built_at = models.DateTimeField("作成日時")
-    build_seconds = models.FloatField("作成時間（秒）")
     report = models.JSONField("報告")
 
     class Meta:
@@ -703,7 +712,7 @@ class KeptReport(KeptResult):
         return f"{self.municipality_id} {self.built_at}"
 
 
-class KeptDashboard(PickledResult):
+class KeptDashboard(PickledResult, BuiltResult):
     """The planning dashboard's figures, kept per municipality and set of choices
     (`forecasts.dashboard_cache`): ``choices_key`` is the SHA-256 of the page's choices (months,
     take-up, what-if, language, the month it starts), ``inputs_digest`` the kept report's digest
@@ -718,8 +727,6 @@ class KeptDashboard(PickledResult):
         verbose_name="自治体",
     )
     choices_key = models.CharField("条件", max_length=64)
-    built_at = models.DateTimeField("作成日時")
-    build_seconds = models.FloatField("作成時間（秒）")
 
     class Meta:
         verbose_name = "計算済みの計画画面"
@@ -778,7 +785,7 @@ class TrustedReportKey(models.Model):
         return f"{self.municipality_code} {self.public_key}"
 
 
-class KeptRollup(PickledResult):
+class KeptRollup(PickledResult, BuiltResult):
     """The roll-up as last built (`forecasts.rollup.kept_rollup`), one row per deployment.
 
     ``inputs_digest`` is the SHA-256 of what it was built from: the day, the code version, every
@@ -787,8 +794,6 @@ class KeptRollup(PickledResult):
     roll-up pickled by the same code version) instead of loading each municipality's report."""
 
     scope = models.CharField("範囲", max_length=20, unique=True)
-    built_at = models.DateTimeField("作成日時")
-    build_seconds = models.FloatField("作成時間（秒）")
 
     class Meta:
         verbose_name = "作成済みの集計"
