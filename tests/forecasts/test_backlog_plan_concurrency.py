@@ -15,6 +15,7 @@ from django.db import connections
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.forecasts import backlog_plan
 from madoguchi.forecasts.backlog_plan import apply_backlog_plan, plan_digest, propose
 from madoguchi.forecasts.selectors import backlog_view
 from madoguchi.offices.models import SpecialOpening
@@ -35,7 +36,7 @@ def _apply_together(municipality: Any, shown: str, *, unlocked: bool) -> list[st
     bound = 30 if unlocked else 2
     results: list[str] = []
 
-    def wait_for_the_other() -> None:
+    def wait_for_the_other(_municipality: Any) -> None:
         with contextlib.suppress(threading.BrokenBarrierError):  # the other waits for the row
             planned.wait(timeout=bound)
 
@@ -47,8 +48,6 @@ def _apply_together(municipality: Any, shown: str, *, unlocked: bool) -> list[st
                 shown=shown,
                 today=TODAY,
                 actor=Actor.system("test"),
-                _unlocked_for_the_negative_control=unlocked,
-                _planned=wait_for_the_other,
             )
             results.append("applied")
         except DomainError as error:
@@ -59,10 +58,13 @@ def _apply_together(municipality: Any, shown: str, *, unlocked: bool) -> list[st
             connections.close_all()
 
     threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    with pytest.MonkeyPatch.context() as patch:  # the service's seams
+        patch.setattr(backlog_plan, "planned", wait_for_the_other)
+        patch.setattr(backlog_plan, "UNLOCKED_FOR_THE_NEGATIVE_CONTROL", unlocked)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
     return sorted(results)
 
 

@@ -22,6 +22,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import book_reservation
 from tests.reservations import factories
@@ -73,9 +74,7 @@ def _outcomes(results: list[Any]) -> Counter[str]:
     return Counter(r if isinstance(r, str) else "booked" for r in results)
 
 
-def _race(
-    slot: Slot, people: range, *, unsafe: bool = False, applicant: Any = _person
-) -> Counter[str]:
+def _race(slot: Slot, people: range, *, applicant: Any = _person) -> Counter[str]:
     return _outcomes(
         _together(
             [
@@ -85,7 +84,6 @@ def _race(
                     procedure_code=slot.procedure.code,
                     applicant=applicant(n),
                     actor=Actor.resident(),
-                    _unsafe_read_then_write=unsafe,
                 )
                 for n in people
             ]
@@ -150,7 +148,7 @@ def test_parallel_card_pickups_for_the_last_seats_never_oversell(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_negative_control_without_the_conditional_update_the_slot_oversells(
-    main_office: Any, cert_renewal: Any
+    main_office: Any, cert_renewal: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read-then-write (the guard switched off) loses updates: more reservations than seats.
 
@@ -158,8 +156,9 @@ def test_negative_control_without_the_conditional_update_the_slot_oversells(
     concurrency test above would catch a broken guard.
     """
     slot = factories.slot(main_office, cert_renewal, capacity=3)
+    monkeypatch.setattr(services, "READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL", True)
 
-    outcomes = _race(slot, range(10), unsafe=True)
+    outcomes = _race(slot, range(10))
 
     slot.refresh_from_db()
     taken = _seats_taken(slot)

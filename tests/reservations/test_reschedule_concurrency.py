@@ -16,6 +16,7 @@ from django.db import connections
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.services import book_reservation, reschedule_reservation
 from tests.reservations import factories
@@ -35,21 +36,16 @@ def _swap(first: Reservation, second: Reservation, *, unordered: bool) -> list[s
     # has; in order, the other cannot claim before this one commits, so the wait is its bound.
     bound = 30 if unordered else 1
     results: list[str] = []
+    me = {first.code: 0, second.code: 1}
 
-    def move(me: int, code: str, slot_id: int) -> None:
-        def between_seats() -> None:
-            claimed[me].set()
-            claimed[1 - me].wait(timeout=bound)
+    def between_seats(reservation: Reservation) -> None:
+        claimed[me[reservation.code]].set()
+        claimed[1 - me[reservation.code]].wait(timeout=bound)
 
+    def move(code: str, slot_id: int) -> None:
         try:
             start.wait(timeout=30)
-            reschedule_reservation(
-                code=code,
-                slot_id=slot_id,
-                actor=Actor.resident(),
-                _between_seats=between_seats,
-                _unordered_for_the_negative_control=unordered,
-            )
+            reschedule_reservation(code=code, slot_id=slot_id, actor=Actor.resident())
             results.append("moved")
         except DomainError as error:
             results.append(error.code)
@@ -59,13 +55,16 @@ def _swap(first: Reservation, second: Reservation, *, unordered: bool) -> list[s
             connections.close_all()
 
     threads = [
-        threading.Thread(target=move, args=(0, first.code, second.slot_id)),
-        threading.Thread(target=move, args=(1, second.code, first.slot_id)),
+        threading.Thread(target=move, args=(first.code, second.slot_id)),
+        threading.Thread(target=move, args=(second.code, first.slot_id)),
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    with pytest.MonkeyPatch.context() as patch:  # the service's seams
+        patch.setattr(services, "between_seats", between_seats)
+        patch.setattr(services, "UNORDERED_FOR_THE_NEGATIVE_CONTROL", unordered)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
     return sorted(results)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -75,30 +74,40 @@ def plan_changed() -> DomainError:
     )
 
 
+# Seams of the concurrency test (tests/forecasts/test_backlog_plan_concurrency.py monkeypatches
+# them; production never changes them), so that `apply_backlog_plan`'s signature carries no
+# parameter for tests.
+
+UNLOCKED_FOR_THE_NEGATIVE_CONTROL = False
+"""True: `apply_backlog_plan` leaves the municipality's row unheld (two managers both apply)."""
+
+
+def planned(municipality: Municipality) -> None:
+    """Runs inside `apply_backlog_plan` once the plan is worked out and found to be the one
+    shown. Nothing in production; the concurrency test replaces it to hold two applies there."""
+
+
 def apply_backlog_plan(
     municipality: Municipality,
     *,
     shown: str,
     today: dt.date,
     actor: Actor,
-    _unlocked_for_the_negative_control: bool = False,
-    _planned: Callable[[], None] | None = None,
 ) -> AppliedOpenings:
     """Apply the plan worked out now if its `plan_digest` is `shown`; else 409 `plan_changed`
     and nothing changes. One transaction, holding the municipality's row (FOR NO KEY UPDATE:
     bookings, which only reference it, are not held up).
 
-    For the concurrency test only: `_planned` is called once the plan is worked out and found
-    to be the one shown; `_unlocked_for_the_negative_control` leaves the row unheld."""
+    The concurrency test's seams: `planned` runs once the plan is worked out and found to be
+    the one shown; `UNLOCKED_FOR_THE_NEGATIVE_CONTROL` leaves the row unheld."""
     with transaction.atomic():
-        if not _unlocked_for_the_negative_control:
+        if not UNLOCKED_FOR_THE_NEGATIVE_CONTROL:
             Municipality.objects.select_for_update(no_key=True).filter(pk=municipality.pk).first()
         view = backlog_view(municipality, today=today)
         result = propose(view)
         if plan_digest(view, result) != shown:
             raise plan_changed()
-        if _planned is not None:
-            _planned()
+        planned(municipality)
         return apply_opening_proposals(
             proposals=[
                 ProposedOpening(

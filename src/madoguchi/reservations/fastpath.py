@@ -137,19 +137,32 @@ def book_in_one_statement(
     pickup: bool,
     municipality_id: int,
     actor: audit.Actor,
-    unsafe_seen: int | None = None,
 ) -> Outcome:
     """Write `reservations` (unsaved, one slot, one group, same procedure and channel) with
     their seats, cards (`pickup`) and audit events — all, or nothing when a card or the seats
     were missing. Outside a transaction this IS the transaction (BEGIN … COMMIT in the same
     round trip); inside one (tests, a caller's `atomic`) it joins it in a savepoint.
-
-    `unsafe_seen` (the negative control only): claim on this count read earlier instead.
     """
     params = _parameters(reservations, pickup=pickup, municipality_id=municipality_id, actor=actor)
-    statement = STATEMENT
-    if unsafe_seen is not None:
-        statement, params["seen"] = _UNSAFE_STATEMENT, unsafe_seen
+    return _run(STATEMENT, params)
+
+
+def book_on_a_count_read_earlier(
+    reservations: Sequence[Reservation],
+    *,
+    pickup: bool,
+    municipality_id: int,
+    actor: audit.Actor,
+    seen: int,
+) -> Outcome:
+    """For the concurrency tests' negative control only (the seam in `services`):
+    `book_in_one_statement` with the seats claimed on `seen`, a count read earlier, instead of
+    the conditional UPDATE."""
+    params = _parameters(reservations, pickup=pickup, municipality_id=municipality_id, actor=actor)
+    return _run(_UNSAFE_STATEMENT, {**params, "seen": seen})
+
+
+def _run(statement: str, params: dict[str, Any]) -> Outcome:
     if connection.get_autocommit() and not connection.in_atomic_block:
         rows = _own_transaction(statement, params)
         audit.seal_after_commit()

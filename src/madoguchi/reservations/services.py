@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -249,9 +249,28 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     return _Person(cleaned, key)
 
 
-def _claim_seats(slot_id: int, seats: int, *, unsafe_read_then_write: bool = False) -> bool:
+# --- seams of the concurrency tests' negative controls ------------------------------------------
+# Module-level, so that no service's signature carries a parameter for tests: the concurrency
+# tests (tests/reservations/test_concurrency.py, test_reschedule_concurrency.py) monkeypatch them;
+# production never changes them.
+
+READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL = False
+"""True: a booking claims its seats on a count read earlier, without the conditional UPDATE —
+concurrent bookings overwrite each other's counts (lost updates, an oversell)."""
+
+UNORDERED_FOR_THE_NEGATIVE_CONTROL = False
+"""True: a reschedule leaves both slot rows unlocked until their updates — two residents swapping
+slots at once each hold one row and wait for the other's (a deadlock)."""
+
+
+def between_seats(reservation: Reservation) -> None:
+    """Runs inside a reschedule of `reservation` between the new seat's claim and the old one's
+    release. Nothing in production; a concurrency test replaces it to hold two moves there."""
+
+
+def _claim_seats(slot_id: int, seats: int) -> bool:
     """Take `seats` seats of the slot, or none: ONE conditional UPDATE (invariant 1)."""
-    if unsafe_read_then_write:
+    if READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL:
         # Negative control for the concurrency tests only: read, think, write without a
         # condition. Concurrent bookings overwrite each other's counts (lost updates).
         current = Slot.objects.values_list("booked", "capacity").get(pk=slot_id)
@@ -336,7 +355,6 @@ def book_reservation(
     channel: str = Channel.WEB,
     language: str = "ja",
     municipality: Municipality | None = None,
-    _unsafe_read_then_write: bool = False,
 ) -> Reservation:
     """Book one seat of slot `slot_id` for `applicant`; returns the reservation.
 
@@ -360,7 +378,6 @@ def book_reservation(
         channel=channel,
         language=language,
         municipality=municipality,
-        _unsafe_read_then_write=_unsafe_read_then_write,
     )
     return reservation
 
@@ -374,7 +391,6 @@ def book_group_reservation(
     channel: str = Channel.WEB,
     language: str = "ja",
     municipality: Municipality | None = None,
-    _unsafe_read_then_write: bool = False,
 ) -> list[Reservation]:
     """Book one seat each for several people (a family) in one slot: all of them or none.
 
@@ -414,7 +430,6 @@ def book_group_reservation(
             actor=actor,
             channel=channel,
             language=offered,
-            unsafe=_unsafe_read_then_write,
         )
     except _SlotFull:
         # A double submit that lost the race for the slot's last seat to itself is answered
@@ -496,7 +511,6 @@ def _insert_booking(
     actor: Actor,
     channel: str,
     language: str,
-    unsafe: bool,
 ) -> list[Reservation]:
     """The booking transaction: the cards locked (card pick-ups), the seats claimed (invariant
     1), then the reservations, card moves and audit events — all or nothing.
@@ -533,15 +547,19 @@ def _insert_booking(
     ]
     pickup = procedure.code == ProcedureCode.CARD_PICKUP
     if connection.vendor != "postgresql" or settings.MADOGUCHI_BOOKING_PATH == "orm":
-        return _book_with_orm(reservations, pickup=pickup, actor=actor, unsafe=unsafe)
-    seen = _read_booked_for_the_negative_control(slot.pk) if unsafe else None
-    outcome = fastpath.book_in_one_statement(
-        reservations,
-        pickup=pickup,
-        municipality_id=slot.site.municipality_id,
-        actor=actor,
-        unsafe_seen=seen,
-    )
+        return _book_with_orm(reservations, pickup=pickup, actor=actor)
+    if READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL:
+        outcome = fastpath.book_on_a_count_read_earlier(
+            reservations,
+            pickup=pickup,
+            municipality_id=slot.site.municipality_id,
+            actor=actor,
+            seen=_read_booked_for_the_negative_control(slot.pk),
+        )
+    else:
+        outcome = fastpath.book_in_one_statement(
+            reservations, pickup=pickup, municipality_id=slot.site.municipality_id, actor=actor
+        )
     if not outcome.claimed:
         if pickup:
             _refuse_cards(outcome.cards, len(reservations))
@@ -553,7 +571,7 @@ def _insert_booking(
 
 
 def _book_with_orm(
-    reservations: list[Reservation], *, pickup: bool, actor: Actor, unsafe: bool
+    reservations: list[Reservation], *, pickup: bool, actor: Actor
 ) -> list[Reservation]:
     """The reference implementation of the booking transaction, on the ORM: what
     `reservations.fastpath`'s one statement must do, written the plain way."""
@@ -568,7 +586,7 @@ def _book_with_orm(
             )
             _refuse_cards([(c.pk, c.status in READY_FOR_BOOKING) for c in found], seats)
             cards = found
-        if not _claim_seats(first.slot_id, seats, unsafe_read_then_write=unsafe):
+        if not _claim_seats(first.slot_id, seats):
             raise _SlotFull
         Reservation.objects.bulk_create(reservations)
         by_notice = {r.notice_number: r for r in reservations}
@@ -692,8 +710,6 @@ def reschedule_reservation(
     slot_id: int,
     actor: Actor,
     channel: str = Channel.WEB,
-    _between_seats: Callable[[], None] | None = None,
-    _unordered_for_the_negative_control: bool = False,
 ) -> Reservation:
     """Move a booked reservation to slot `slot_id` (same procedure) in one transaction.
 
@@ -707,9 +723,9 @@ def reschedule_reservation(
 
     The two slot rows are locked in id order before either count moves: two residents moving
     at the same moment each into the other's slot would otherwise each hold one row and wait
-    for the other's (a deadlock PostgreSQL ends by failing one of them). For the concurrency
-    test only: `_between_seats` runs between the claim and the release, and
-    `_unordered_for_the_negative_control` leaves the rows unlocked until their updates.
+    for the other's (a deadlock PostgreSQL ends by failing one of them). The concurrency test's
+    seams: `between_seats` runs between the claim and the release, and
+    `UNORDERED_FOR_THE_NEGATIVE_CONTROL` leaves the rows unlocked until their updates.
     """
     with transaction.atomic():
         reservation = _locked(code)
@@ -722,13 +738,12 @@ def reschedule_reservation(
             slot_id, reservation.procedure.code, reservation.slot.site.municipality_id
         )
         _check_window(slot, channel=channel)
-        if not _unordered_for_the_negative_control:
+        if not UNORDERED_FOR_THE_NEGATIVE_CONTROL:
             both = Slot.objects.select_for_update().filter(pk__in=(slot.pk, reservation.slot_id))
             list(both.order_by("pk").values_list("pk", flat=True))
         if not _claim_seats(slot.pk, 1):
             raise _unclaimed(slot, seats=1)
-        if _between_seats is not None:
-            _between_seats()
+        between_seats(reservation)
         before = _snapshot(reservation)
         _release_seat(reservation.slot_id)
         reservation.slot = slot
