@@ -392,3 +392,40 @@ def test_a_value_of_another_json_type_is_refused_not_converted(
     assert response.status_code == 422
     assert [d["field"] for d in response.json()["details"]] == [field]
     assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["86400", "1811980800", "1980-05-17T00:00", "1980-05-17 00:00Z"])
+def test_a_date_is_only_ever_read_from_year_month_day_text(
+    client: Client, slot: Slot, text: str
+) -> None:
+    """A date sent as text must be YYYY-MM-DD: "86400" was read as seconds since 1970 (a
+    resident born 2 January 1970) and a datetime at midnight as its date."""
+    response = _book(client, slot, birth_date=text)
+    assert response.status_code == 422, response.content
+    assert [d["field"] for d in response.json()["details"]] == ["birth_date"]
+    assert not Reservation.objects.exists()
+    lookup = client.get("/api/v1/reservations/ABCD2345", {"birth_date": text})
+    assert lookup.status_code == 422
+    for field in ("date_from", "date_to"):
+        listed = client.get(
+            f"/api/v1/sites/{slot.site_id}/slots", {"procedure": "card_pickup", field: text}
+        )
+        assert listed.status_code == 422, listed.content
+        assert [d["field"] for d in listed.json()["details"]] == [field]
+
+
+def test_slots_asked_for_backwards_dates_are_refused_with_a_message(
+    client: Client, slot: Slot
+) -> None:
+    """date_to before date_from answered an empty list, as if every time were taken."""
+    response = client.get(
+        f"/api/v1/sites/{slot.site_id}/slots",
+        {"procedure": "card_pickup", "date_from": "2026-12-08", "date_to": "2026-12-07"},
+    )
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["details"]] == ["date_to"]
+    same_day = client.get(
+        f"/api/v1/sites/{slot.site_id}/slots",
+        {"procedure": "card_pickup", "date_from": "2026-12-07", "date_to": "2026-12-07"},
+    )
+    assert [s["id"] for s in same_day.json()] == [slot.pk]

@@ -20,7 +20,8 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from madoguchi.api.schemas import (
     MAX_ID,
@@ -193,6 +194,15 @@ class SlotQuery(Input):
     language: str | None = Field(default=None, min_length=1, max_length=20)
     """The language of the errors (Japanese when absent; 422 `invalid_language` for a code
     not offered)."""
+
+    @field_validator("date_to")
+    @classmethod
+    def _not_before_date_from(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        """date_to before date_from is a mistake to name, not a window with no times in it."""
+        date_from = info.data.get("date_from")
+        if value is not None and date_from is not None and value < date_from:
+            raise PydanticCustomError("date_order", "date_to must be on or after date_from")
+        return value
 
 
 @router.get("/sites/{site_id}/slots", response={200: list[SlotOut], **ERRORS})

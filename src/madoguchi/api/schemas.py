@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
@@ -20,10 +21,14 @@ MAX_ID = 2**62
 """Ids above this are refused by validation (they could never exist, and overflow bigint)."""
 
 
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_text(value: Any) -> Any:
-    """A date comes as text (`YYYY-MM-DD`): a number is refused, not read as seconds since 1970
-    (pydantic's default would book 86400 as 2 January 1970)."""
-    if isinstance(value, int | float):
+    """A date comes as text, `YYYY-MM-DD`, and only so: a number — or a number as text, as every
+    query parameter is — is refused, not read as seconds since 1970 (pydantic's default would
+    book 86400 or "86400" as 2 January 1970), and so is a datetime, even at midnight."""
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
         raise PydanticCustomError("date_type", "Input should be a date as text, YYYY-MM-DD")
     return value
 
