@@ -4,6 +4,7 @@ waiting-room display updating by itself after a call; axe-core finds nothing on 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from madoguchi.core.audit import Actor
 from madoguchi.queue_board import views
 from madoguchi.staff.models import Role, StaffUser
-from madoguchi.walkins.kiosks import register_kiosk
+from madoguchi.walkins.kiosks import COOKIE_NAME, register_kiosk
 from madoguchi.walkins.models import (
     KioskDevice,
     QueueSettings,
@@ -24,7 +25,8 @@ from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests import live_worlds
 from tests.conftest import accessible, pass_second_factor
 from tests.frozen_clock import frozen_at
-from tests.walkins.conftest import Hall, jst, make_hall
+from tests.walkins.conftest import TUESDAY, Hall, jst, make_hall
+from tests.walkins.factories import kiosk_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -320,3 +322,37 @@ def test_a_manager_registers_the_entrance_tablet_and_revokes_it(
         assert QueueTicket.objects.count() == 1
     finally:
         tablet.close()
+
+
+def test_a_kiosk_left_on_overnight_offers_tickets_in_the_morning_by_itself(
+    live_server: Any, chromium: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tablet stays on the kiosk page from closing time to the next morning and nobody
+    touches it: it said 受付は終了しました with no buttons until someone reloaded it by hand.
+    It reloads itself, so the morning's visitors find the buttons."""
+    monkeypatch.setattr(views, "KIOSK_REFRESH_SECONDS", 1)
+    context = chromium.new_context(locale="ja-JP", viewport={"width": 1024, "height": 768})
+    try:
+        with frozen_at(jst(18), tick=True) as traveller:
+            hall = make_hall()
+            context.add_cookies(
+                [{"name": COOKIE_NAME, "value": kiosk_cookie(hall.site), "url": live_server.url}]
+            )
+            page = context.new_page()
+            page.goto(f"{live_server.url}/queue/sites/{hall.site.pk}/kiosk/")
+            assert "本日の受付は終了しました" in page.locator(".closed-notice").inner_text()
+            assert page.get_by_role("button", name="電子証明書の更新").count() == 0
+            traveller.move_to(jst(8, 35, day=TUESDAY + dt.timedelta(days=1)))
+            button = page.get_by_role("button", name="電子証明書の更新")
+            button.wait_for(timeout=10_000)  # no reload by hand
+            # Back to the production period before reading the page (a reload every second
+            # would pull it from under axe-core).
+            monkeypatch.setattr(views, "KIOSK_REFRESH_SECONDS", 600)
+            page.locator('[data-refresh-seconds="600"]').wait_for(state="attached", timeout=10_000)
+            accessible(page)
+            button.click()
+            ticket = QueueTicket.objects.get()
+            assert ticket.business_day == TUESDAY + dt.timedelta(days=1)
+            assert ticket.channel == TicketChannel.KIOSK
+    finally:
+        context.close()

@@ -174,3 +174,19 @@ def test_a_manager_registers_a_kiosk_and_gets_a_one_time_link(client: Client, ha
     refused = client.post(url, {"name": ""})
     assert refused.status_code == 422
     assert "発行機の名前を入力してください" in refused.content.decode()
+
+
+def test_the_kiosk_reloads_itself_by_get_even_after_a_refused_tap(
+    client: Client, hall: Hall
+) -> None:
+    """A tablet left on the start screen must follow the day (the intake, the wait, the next
+    morning's buttons) by itself; after a refused tap the reload must not send the tap again."""
+    from madoguchi.queue_board.views import KIOSK_REFRESH_SECONDS
+
+    client.cookies[COOKIE_NAME] = kiosk_cookie(hall.site)
+    refresh = f'data-refresh-url="{kiosk_url(hall)}" data-refresh-seconds="{KIOSK_REFRESH_SECONDS}"'
+    assert refresh in client.get(kiosk_url(hall)).content.decode()
+    refused = client.post(kiosk_url(hall), {"procedure": "999999"})
+    assert refused.status_code == 422
+    assert refresh in refused.content.decode()
+    assert not QueueTicket.objects.exists()

@@ -66,6 +66,11 @@ CONGESTION_CACHE_SECONDS = 5
 database one round of queries per site every few seconds, not one per request."""
 KIOSK_RETURN_SECONDS = 45
 """The kiosk's ticket screen goes back to the start after this long (the holder can stop it)."""
+KIOSK_REFRESH_SECONDS = 60
+"""The kiosk's start screen reloads itself this often (kiosk.js, by GET — a refused tap is never
+sent again): a tablet left on overnight, or through a quiet hour, shows the intake and the wait
+as they are now, and in the morning the buttons appear without anyone reloading it. Not a meta
+refresh: WCAG 2.2.1 (axe-core's `meta-refresh`) refuses a timed one."""
 PHONE_COOLDOWN_SECONDS = 60
 """One phone takes at most one ticket a minute (a signed cookie; the per-address rate limit
 is the other guard)."""
@@ -359,6 +364,7 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
             "form": form,
             "state": queue_state(site),
             "intake": intake_today(site),
+            "kiosk_refresh_seconds": KIOSK_REFRESH_SECONDS,
         },
         status=422 if form.errors else 200,
     )

@@ -1,3 +1,15 @@
+// The kiosk's start screen reloads itself now and then (by GET), so a tablet left on overnight
+// offers the morning's buttons and shows the wait as it is now.
+(function () {
+  "use strict";
+  var start = document.querySelector("[data-refresh-url]");
+  if (!start) return;
+  var every = parseInt(start.getAttribute("data-refresh-seconds"), 10) || 60;
+  window.setTimeout(function () {
+    window.location.replace(start.getAttribute("data-refresh-url"));
+  }, every * 1000);
+})();
+
 // The kiosk's ticket screen: a print button, and back to the start after a while
 // (the visitor can stop that; the "back to the start" link works without JavaScript).
 (function () {
