@@ -18,6 +18,16 @@ ALLOWED = {
         "forecasts/models.py": "a work kind's field prefix (`card_pickup_minutes`), not a code",
         "planning/workload.py": "`PICKUP_WORK`: the pure engine cannot import ProcedureCode",
     },
+    ProcedureCode.CERT_RENEWAL: {
+        "offices/models.py": "ProcedureCode itself",
+        "forecasts/models.py": "a work kind's field prefix (`cert_renewal_minutes`), not a code",
+        "forecasts/selectors.py": "the work kind `cert_renewal` mapped to its ProcedureCode",
+        "forecasts/staffing_plan.py": "the work kind `cert_renewal` among the certificate work",
+        "planning/workload.py": "the work kind in `WORK_KINDS` (the pure engine's own names)",
+    },
+    ProcedureCode.CARD_APPLICATION: {
+        "offices/models.py": "ProcedureCode itself",
+    },
     ProcedureCode.PIN_RESET: {
         "offices/models.py": "ProcedureCode itself",
         "forecasts/models.py": "a work kind's field prefix (`pin_reset_minutes`), not a code",
@@ -50,6 +60,10 @@ def literal_places(code: str, package: Path = PACKAGE) -> set[str]:
         if f'"{code}"' in text or f"'{code}'" in text:
             found.add(path.relative_to(package).as_posix())
     return found
+
+
+def test_every_procedure_code_is_scanned() -> None:
+    assert set(ALLOWED) == set(ProcedureCode)
 
 
 @pytest.mark.parametrize("code", sorted(ALLOWED))

@@ -22,12 +22,11 @@ from madoguchi.forecasts.models import policy_for
 from madoguchi.issuance.deadlines import weekly_summary
 from madoguchi.issuance.models import ProxyReason
 from madoguchi.offices.calendar import SiteDay
-from madoguchi.offices.models import Municipality, SessionKind, SiteKind
+from madoguchi.offices.models import Municipality, ProcedureCode, SessionKind, SiteKind
 from madoguchi.offices.selectors import SiteHours, site_hours
 from madoguchi.planning.rules import renewal_window_opens_date
 
 USUAL_TIME_CACHE_SECONDS = 3600
-CARD_APPLICATION = "card_application"
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,9 @@ def renewal_page_context(
         "sites": [_site_month(e) for e in entries],
         "procedures": procedures,
         "application_sites": [
-            e.site for e in entries if any(p.code == CARD_APPLICATION for p in e.procedures)
+            e.site
+            for e in entries
+            if any(p.code == ProcedureCode.CARD_APPLICATION for p in e.procedures)
         ],
         "mailed_after_application": mailed_after_application(municipality),
         "proxy_procedures": [p for p in procedures if p.proxy_allowed],
