@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core.audit import Actor
 from madoguchi.offices.models import Municipality
@@ -19,6 +18,7 @@ from madoguchi.reservations.slots import regenerate_site_slots
 from tests import live_worlds
 from tests.browser.booking_pages import book_through_pages, send_booking
 from tests.conftest import accessible
+from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH
@@ -31,7 +31,7 @@ SECOND_SITE = "ベータ町役場 住民課"
 
 @pytest.fixture
 def towns(live_server: Any) -> Iterator[tuple[factories.City, Municipality]]:
-    with time_machine.travel(factories.NOW, tick=True):
+    with frozen_at(factories.NOW, tick=True):
         yield live_worlds.committed((__name__, "towns"), _build_towns)
 
 

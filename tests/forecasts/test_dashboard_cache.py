@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.utils import translation
 
@@ -25,6 +24,7 @@ from madoguchi.staff.models import StaffUser
 from madoguchi.staff_console.forecasts import views
 from tests import personas
 from tests.conftest import login_staff
+from tests.frozen_clock import frozen_at
 from tests.issuance import factories as issuance
 from tests.offices import factories as offices
 
@@ -163,7 +163,7 @@ def test_kept_figures_are_read_back_until_the_day_changes(town: Municipality) ->
     first = kept_figures(town, choices={"months": 12}, build=build, kind=Figures)
     assert kept_figures(town, choices={"months": 12}, build=build, kind=Figures) == first
     assert build.calls == 1
-    with time_machine.travel(clock.at(clock.today() + dt.timedelta(days=1), dt.time(9))):
+    with frozen_at(clock.at(clock.today() + dt.timedelta(days=1), dt.time(9))):
         assert kept_figures(town, choices={"months": 12}, build=build, kind=Figures) != first
     assert build.calls == 2
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import pytest
-import time_machine
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
@@ -31,6 +30,7 @@ from madoguchi.walkins.services import (
     start_serving,
     transfer_ticket,
 )
+from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.walkins.conftest import Hall, jst
 
@@ -146,7 +146,7 @@ def test_a_snapshots_waits_equal_each_tickets_own_estimate(hall: Hall, seed: int
     hall.cert_renewal.save()
     renewals_only = Counter.objects.create(site=hall.site, name="3番窓口")
     renewals_only.procedures.set([hall.cert_renewal])
-    with time_machine.travel(jst(10), tick=False) as traveller:
+    with frozen_at(jst(10)) as traveller:
         for _ in range(30):
             issue_ticket(
                 site=hall.site,

@@ -11,13 +11,13 @@ import threading
 from collections.abc import Callable
 
 import pytest
-import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import issue_ticket
+from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -56,7 +56,7 @@ def hall() -> Hall:
 
 
 def test_concurrent_issuers_get_unique_sequential_numbers(hall: Hall) -> None:
-    with time_machine.travel(jst(10), tick=False):
+    with frozen_at(jst(10)):
         results = run_together(
             lambda: (
                 issue_ticket(
@@ -107,7 +107,7 @@ def test_counters_calling_at_once_never_get_the_same_visitor(hall: Hall) -> None
     counters = [hall.counter_1, hall.counter_2] + [
         Counter.objects.create(site=hall.site, name=f"{n}番窓口") for n in range(3, 7)
     ]
-    with time_machine.travel(jst(10), tick=False):
+    with frozen_at(jst(10)):
         for _ in range(4):
             issue_ticket(site=hall.site, procedure=hall.cert_renewal, actor=Actor.resident())
         free = list(counters)
@@ -138,7 +138,7 @@ def test_concurrent_issuers_number_each_prefix_group_gap_free(hall: Hall) -> Non
             procedure = procedures.pop()
         return issue_ticket(site=hall.site, procedure=procedure, actor=Actor.resident()).label
 
-    with time_machine.travel(jst(10), tick=False):
+    with frozen_at(jst(10)):
         results = run_together(issue_one)
     half = KIOSKS // 2
     assert sorted(results) == sorted(  # type: ignore[type-var]  # labels, or the exceptions that fail the test
