@@ -53,6 +53,7 @@ from madoguchi.reservations.models import (
 from madoguchi.reservations.selectors import (
     nearest_free_slots,
     not_found,
+    note_claimed,
     slot_for_booking,
     with_live_seats,
 )
@@ -282,6 +283,8 @@ def _claim_seats(slot_id: int, seats: int) -> bool:
     claimed = Slot.objects.filter(
         pk=slot_id, is_offered=True, booked__lte=F("capacity") - seats
     ).update(booked=F("booked") + seats)
+    if claimed == 1:
+        note_claimed(slot_id, seats)  # this process's seat board (selectors.seats_to_offer)
     return bool(claimed == 1)
 
 
@@ -564,6 +567,7 @@ def _insert_booking(
         if pickup:
             _refuse_cards(outcome.cards, len(reservations))
         raise _SlotFull
+    note_claimed(slot.pk, len(reservations))  # this process's seat board
     for reservation in reservations:
         reservation.pk = outcome.ids[reservation.code]
         reservation._state.adding = False
