@@ -4,7 +4,6 @@ with Retry-After, and the next request after it is back works."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +11,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
+from madoguchi.core import clock
 from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Reservation
 from tests.conftest import login_staff
@@ -94,10 +94,10 @@ def test_edge_dates_in_resident_page_urls_get_a_4xx(slot: Any, day: str) -> None
     assert 400 <= response.status_code < 500
 
 
-def test_negative_control_an_ordinary_day_is_served(personas: Any) -> None:
+def test_negative_control_an_ordinary_day_is_served(personas: Any, frozen: Any) -> None:
     client = _client()
     login_staff(client, personas.users["manager"])
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()  # the frozen day: never the machine's own date
     assert client.get(f"/staff/sites/{personas.sites['a'].pk}/?day={today}").status_code == 200
 
 
