@@ -25,20 +25,26 @@ from tests.frozen_clock import DEMO_MORNING, frozen_at
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
+CONTROL_WAITS_AT_MOST_SECONDS = 240
+"""In the control each apply waits for the other to have worked out the plan too; only a broken
+control waits this long, and then fails saying so rather than applying alone."""
+
 
 def _apply_together(municipality: Any, shown: str, *, unlocked: bool) -> list[str]:
     """Both applies released at once; each waits after working out the plan for the other to
-    get as far — which, with the row held, the other cannot (then the wait is its bound). In the
-    control nothing holds the other back, so the bound is long: a slow machine still brings both
-    to the same point before either applies."""
+    get as far — which, with the row held, the other cannot (then the wait is its bound, 2 s). In
+    the control nothing holds the other back, so it waits for the other however long a loaded
+    machine takes; a barrier broken there is a crash the control's assertion names."""
     start = threading.Barrier(2)
     planned = threading.Barrier(2)
-    bound = 30 if unlocked else 2
     results: list[str] = []
 
     def wait_for_the_other(_municipality: Any) -> None:
+        if unlocked:  # a broken barrier here fails the control: "crash BrokenBarrierError"
+            planned.wait(timeout=CONTROL_WAITS_AT_MOST_SECONDS)
+            return
         with contextlib.suppress(threading.BrokenBarrierError):  # the other waits for the row
-            planned.wait(timeout=bound)
+            planned.wait(timeout=2)
 
     def run() -> None:
         try:
@@ -64,7 +70,7 @@ def _apply_together(municipality: Any, shown: str, *, unlocked: bool) -> list[st
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=300)
+            thread.join(timeout=2 * CONTROL_WAITS_AT_MOST_SECONDS)
     return sorted(results)
 
 

@@ -23,6 +23,9 @@ from tests.walkins.conftest import Hall, jst, make_hall
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 KIOSKS = 12
+WAIT_AT_MOST_SECONDS = 120
+"""Only a broken test waits this long at a barrier (a thread that never came); the barrier then
+breaks and every thread's `BrokenBarrierError` fails the assertions instead of hanging the run."""
 
 
 def run_together(work: Callable[[], object], threads: int = KIOSKS) -> list[object]:
@@ -33,7 +36,7 @@ def run_together(work: Callable[[], object], threads: int = KIOSKS) -> list[obje
 
     def worker() -> None:
         try:
-            barrier.wait()
+            barrier.wait(timeout=WAIT_AT_MOST_SECONDS)
             outcome: object = work()
         except Exception as error:  # the caller inspects what went wrong
             outcome = error
@@ -46,7 +49,8 @@ def run_together(work: Callable[[], object], threads: int = KIOSKS) -> list[obje
     for thread in pool:
         thread.start()
     for thread in pool:
-        thread.join(timeout=60)
+        thread.join(timeout=2 * WAIT_AT_MOST_SECONDS)
+    assert not any(thread.is_alive() for thread in pool), "a thread is still running"
     return results
 
 
@@ -83,7 +87,7 @@ def test_negative_control_highest_plus_one_hands_out_duplicates(hall: Hall) -> N
             number = (highest or 0) + 1
             with lock:
                 handed_out.append(number)
-            read_done.wait()
+            read_done.wait(timeout=WAIT_AT_MOST_SECONDS)
             QueueTicket.objects.create(
                 site=hall.site,
                 procedure=hall.cert_renewal,
@@ -161,7 +165,7 @@ def test_negative_control_one_counter_for_two_prefixes_collides(hall: Hall) -> N
             number = (highest or 0) + 1
             with lock:
                 handed_out.append(number)
-            read_done.wait()
+            read_done.wait(timeout=WAIT_AT_MOST_SECONDS)
             QueueTicket.objects.create(
                 site=hall.site,
                 procedure=hall.card_pickup,
