@@ -1,7 +1,8 @@
 """Invariant 1 under real concurrency: N threads, each on its own database connection, race for
 the last K seats of a slot. Exactly K succeed, the others get 409 slot_full, and the slot's
 counter equals its reservations. The negative control switches the conditional UPDATE off
-(read, wait, write) and must oversell — proving these tests can see an oversell at all.
+(read, wait until every contender has read, write) and must oversell — proving these tests
+can see an oversell at all.
 
 On SQLite the IMMEDIATE transactions serialise the writers (the test proves the guard holds
 there too); the control needs PostgreSQL's real parallelism, so it is marked `postgres`.
@@ -72,6 +73,11 @@ def _together(attempts: list[Callable[[], Any]]) -> list[Any]:
 
 def _outcomes(results: list[Any]) -> Counter[str]:
     return Counter(r if isinstance(r, str) else "booked" for r in results)
+
+
+HOLD_AT_MOST_SECONDS = 120
+"""Only a broken control waits this long (a contender that never read); it then crashes with
+`BrokenBarrierError`, which the assertion shows."""
 
 
 def _race(slot: Slot, people: range, *, applicant: Any = _person) -> Counter[str]:
@@ -153,18 +159,27 @@ def test_negative_control_without_the_conditional_update_the_slot_oversells(
     """Read-then-write (the guard switched off) loses updates: more reservations than seats.
 
     This test passes when the oversell HAPPENS: it shows the race is real and that the
-    concurrency test above would catch a broken guard.
+    concurrency test above would catch a broken guard. Every contender reads the free seats
+    before any writes (each is held between its read and its write until all have read), so
+    all ten book and the counter says one — on every run, whatever the machine's load.
     """
     slot = factories.slot(main_office, cert_renewal, capacity=3)
+    contenders = 10
+    everyone_read = threading.Barrier(contenders)
     monkeypatch.setattr(services, "READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL", True)
+    monkeypatch.setattr(  # a broken barrier is a crash the assertion below names
+        services,
+        "between_read_and_write",
+        lambda _slot_id: everyone_read.wait(timeout=HOLD_AT_MOST_SECONDS),
+    )
 
-    outcomes = _race(slot, range(10))
+    outcomes = _race(slot, range(contenders))
 
     slot.refresh_from_db()
     taken = _seats_taken(slot)
-    assert outcomes["booked"] > slot.capacity, outcomes
-    assert taken > slot.capacity  # an oversell in reality …
-    assert slot.booked != taken  # … that the lost-update counter does not even show
+    assert outcomes == Counter({"booked": contenders}), outcomes
+    assert taken == contenders > slot.capacity  # an oversell in reality …
+    assert slot.booked == 1  # … that the lost-update counter does not even show
 
 
 def _submit_together(slot: Slot, applicant: Any, times: int) -> list[str]:

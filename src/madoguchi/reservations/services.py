@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -269,15 +268,22 @@ def between_seats(reservation: Reservation) -> None:
     release. Nothing in production; a concurrency test replaces it to hold two moves there."""
 
 
+def between_read_and_write(slot_id: int) -> None:
+    """Runs in the read-then-write control (`READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL`) between
+    reading the slot's count and writing it back. Never in production; the control replaces it
+    to hold every contender there until all have read, so all decide on the same count however
+    the threads are scheduled (a fixed sleep left that to the machine's load)."""
+
+
 def _claim_seats(slot_id: int, seats: int) -> bool:
     """Take `seats` seats of the slot, or none: ONE conditional UPDATE (invariant 1)."""
     if READ_THEN_WRITE_FOR_THE_NEGATIVE_CONTROL:
-        # Negative control for the concurrency tests only: read, think, write without a
+        # Negative control for the concurrency tests only: read, wait, write without a
         # condition. Concurrent bookings overwrite each other's counts (lost updates).
         current = Slot.objects.values_list("booked", "capacity").get(pk=slot_id)
         if current[0] + seats > current[1]:
             return False
-        time.sleep(0.05)
+        between_read_and_write(slot_id)
         Slot.objects.filter(pk=slot_id).update(booked=current[0] + seats)
         return True
     claimed = Slot.objects.filter(
@@ -619,7 +625,7 @@ def _book_with_orm(
 def _read_booked_for_the_negative_control(slot_id: int) -> int:
     """The negative control's read-then-write: the count read now, decided on later."""
     booked = Slot.objects.values_list("booked", flat=True).get(pk=slot_id)
-    time.sleep(0.05)
+    between_read_and_write(slot_id)
     return int(booked)
 
 
