@@ -63,6 +63,10 @@ STATS = (
     "test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times"
 )
 COUNTER = "tests/browser/test_counter_day.py::test_a_counter_day_with_every_console_form"
+PHONE_FAMILY = (
+    "tests/browser/test_phone_family_booking.py::"
+    "test_a_clerk_books_a_family_calling_together_in_one_go"
+)
 SIGN_IN = "tests/browser/test_staff_login.py::test_enrol_then_sign_in_with_a_backup_code"
 STAFF = (
     "tests/browser/test_staff_forms.py::"
@@ -168,10 +172,9 @@ SUBMITTED_BY: dict[str, tuple[str, str]] = {
     ),
     "staff_console/templates/counter_console/phone_booking.html::"
     "counter_console:phone_booking (get)": (COUNTER, '"空き時間を表示").click()'),
-    "staff_console/templates/counter_console/phone_booking.html::counter_console:phone_booking": (
-        COUNTER,
-        '"予約する").click()',
-    ),
+    # the phone booking (with the add-a-family-member button): one person or a family
+    "staff_console/templates/counter_console/phone_booking.html::"
+    "counter_console:phone_booking step=add_member": (PHONE_FAMILY, '"家族を追加する").click()'),
     "staff_console/templates/walkins/calling.html::walkins:call": (
         CALLING,
         '次の方を呼ぶ").click()',

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from django import forms
@@ -354,6 +354,31 @@ class FamilyMemberForm(IdentifyForm):
         if contact and not self.needs_notice:
             arguments.update(email=contact.get("email", ""), phone=contact.get("phone", ""))
         return arguments
+
+
+def member_prefix(index: int) -> str:
+    """The field prefix of the family member at `index` (0: the second person) — every
+    interface that books a family names the members' fields alike."""
+    return f"member{index + 1}"
+
+
+def sent_values(data: Mapping[str, Any], form: forms.Form, *, prefix: str = "") -> dict[str, Any]:
+    """The values `data` (a POST) holds for `form`'s fields, as `initial` to show them again
+    without validating them (a family member added or removed, the confirmation's 修正する): a
+    birth date from its three selects when they make a date; `prefix` names a family member's
+    fields."""
+    name_of = (lambda name: f"{prefix}-{name}") if prefix else (lambda name: name)
+    initial: dict[str, Any] = {name: data.get(name_of(name), "") for name in form.fields}
+    initial["is_proxy"] = bool(data.get(name_of("is_proxy")))
+    try:
+        initial["birth_date"] = dt.date(
+            int(data.get(name_of("birth_date_year"), "")),
+            int(data.get(name_of("birth_date_month"), "")),
+            int(data.get(name_of("birth_date_day"), "")),
+        )
+    except ValueError:
+        initial.pop("birth_date", None)
+    return initial
 
 
 class LookupForm(NamesLengthLimits, RefusesIndividualNumbers, forms.Form):

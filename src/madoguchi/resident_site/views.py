@@ -47,7 +47,13 @@ from madoguchi.offices.selectors import (
 )
 from madoguchi.offices.tenancy import municipalities, resident_site_path, several
 from madoguchi.reservations import services
-from madoguchi.reservations.forms import FamilyMemberForm, IdentifyForm, LookupForm
+from madoguchi.reservations.forms import (
+    FamilyMemberForm,
+    IdentifyForm,
+    LookupForm,
+    member_prefix,
+    sent_values,
+)
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.normalize import normalize_reservation_code
 from madoguchi.reservations.selectors import (
@@ -392,10 +398,6 @@ def _member_count(request: HttpRequest) -> int:
     return max(0, min(count, services.MAX_GROUP_SIZE - 1))
 
 
-def _member_prefix(index: int) -> str:
-    return f"member{index + 1}"
-
-
 def _people_forms(
     request: HttpRequest, procedure: Procedure, slot: Slot, count: int, *, bound: bool
 ) -> tuple[IdentifyForm, list[FamilyMemberForm]]:
@@ -405,7 +407,7 @@ def _people_forms(
         lead = IdentifyForm(request.POST, procedure=procedure, site=slot.site)
         members = [
             FamilyMemberForm(
-                request.POST, procedure=procedure, site=slot.site, prefix=_member_prefix(i)
+                request.POST, procedure=procedure, site=slot.site, prefix=member_prefix(i)
             )
             for i in range(count)
         ]
@@ -417,8 +419,8 @@ def _people_forms(
         FamilyMemberForm(
             procedure=procedure,
             site=slot.site,
-            prefix=_member_prefix(i),
-            initial=_initial_from(request, procedure, prefix=_member_prefix(i)),
+            prefix=member_prefix(i),
+            initial=_initial_from(request, procedure, prefix=member_prefix(i)),
         )
         for i in range(count)
     ]
@@ -497,7 +499,7 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
             initial={"notice_number": request.GET.get("notice", "")},
         )
         members = [
-            FamilyMemberForm(procedure=chosen, site=slot.site, prefix=_member_prefix(i))
+            FamilyMemberForm(procedure=chosen, site=slot.site, prefix=member_prefix(i))
             for i in range(coming - 1)
         ]
         return _identify_page(request, context, form, members)
@@ -654,19 +656,7 @@ def _initial_from(
 ) -> dict[str, Any]:
     """The values sent back from the confirmation page (or with an add/remove button), to edit
     them (no errors shown); `prefix` names a family member's fields."""
-    name_of = (lambda name: f"{prefix}-{name}") if prefix else (lambda name: name)
-    bound = IdentifyForm(request.POST, procedure=procedure)
-    initial: dict[str, Any] = {name: request.POST.get(name_of(name), "") for name in bound.fields}
-    initial["is_proxy"] = bool(request.POST.get(name_of("is_proxy")))
-    try:
-        initial["birth_date"] = dt.date(
-            int(request.POST.get(name_of("birth_date_year"), "")),
-            int(request.POST.get(name_of("birth_date_month"), "")),
-            int(request.POST.get(name_of("birth_date_day"), "")),
-        )
-    except ValueError:
-        initial.pop("birth_date")
-    return initial
+    return sent_values(request.POST, IdentifyForm(procedure=procedure), prefix=prefix)
 
 
 def _book(form: IdentifyForm, members: list[FamilyMemberForm], slot: Slot) -> list[Reservation]:

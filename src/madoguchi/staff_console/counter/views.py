@@ -28,6 +28,7 @@ from madoguchi.core.errors import DomainError
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
+from madoguchi.reservations.forms import FamilyMemberForm, member_prefix, sent_values
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -151,14 +152,30 @@ served = _transition(serve_visit, lambda _: gettext("完了にしました"))
 no_show = _transition(no_show_visit, lambda _: gettext("来庁なしにしました"))
 
 
+MEMBERS_FIELD = "members"
+"""The hidden field counting the family members added to a phone booking (as on the residents'
+identify page: 0 … MAX_GROUP_SIZE − 1)."""
+
+
+def _member_count(data: Any) -> int:
+    try:
+        count = int(data.get(MEMBERS_FIELD, "0"))
+    except ValueError:
+        return 0
+    return max(0, min(count, services.MAX_GROUP_SIZE - 1))
+
+
 @staff_view(Action.COUNTER)
 @require_http_methods(["GET", "POST"])
 def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
-    """Book by phone on a resident's behalf through the same `book_reservation` service.
+    """Book by phone on a resident's behalf through the same booking service as residents.
 
     GET ?procedure=…&day=… lists the free times; POST books (channel `phone`, staff actor) in
     the language the clerk chose for the resident (mails and SMS go out in it) and shows the
-    code to read out.
+    code to read out. A family calling together: 「家族を追加する」 adds a member's notice
+    number (or kana name) and birth date — a plain submit, as on the residents' page — and the
+    booking is one group booking (`book_group_reservation`): everyone at that time, or nobody,
+    the members reached at the first person's contact, each confirmation sent by the service.
     """
     site = access.site_for(request.user, Action.COUNTER, site_id)
     procedures = offered_procedures(site)
@@ -180,37 +197,105 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
         "procedures": procedures,
         "procedure": chosen,
         "day": day,
+        "max_group_size": services.MAX_GROUP_SIZE,
     }
+
+    def page(
+        form: PhoneBookingForm, members: list[FamilyMemberForm], status: int = 200
+    ) -> HttpResponse:
+        return render(
+            request,
+            "counter_console/phone_booking.html",
+            {
+                **context,
+                "form": form,
+                "members": members,
+                "member_count": len(members),
+                "members_have_errors": any(member.errors for member in members),
+                "can_add_member": len(members) < services.MAX_GROUP_SIZE - 1,
+            },
+            status=status,
+        )
+
     if request.method == "GET":
-        form = PhoneBookingForm(procedure=chosen, slot_choices=choices)
-        return render(request, "counter_console/phone_booking.html", {**context, "form": form})
-    form = PhoneBookingForm(request.POST, procedure=chosen, slot_choices=choices)
-    if form.is_valid():
-        try:
-            booked = services.book_reservation(  # it sends the confirmation itself
-                slot_id=form.cleaned_data["slot"],
-                procedure_code=chosen.code,
-                applicant=services.Applicant(**form.booking_arguments()),
-                actor=Actor.staff(_staff(request)),
-                channel=Channel.PHONE,
-                language=form.cleaned_data["language"],
+        return page(PhoneBookingForm(procedure=chosen, slot_choices=choices), [])
+    count = _member_count(request.POST)
+    step = request.POST.get("step", "")
+    if step in ("add_member", "remove_member"):
+        # the values typed so far shown again, unvalidated, with one member more or less
+        if step == "add_member":
+            count = min(count + 1, services.MAX_GROUP_SIZE - 1)
+        else:
+            count = max(count - 1, 0)
+        lead = PhoneBookingForm(procedure=chosen, slot_choices=choices)
+        lead.initial = sent_values(request.POST, lead)
+        members = [
+            FamilyMemberForm(
+                procedure=chosen,
+                prefix=member_prefix(i),
+                initial=sent_values(
+                    request.POST, FamilyMemberForm(procedure=chosen), prefix=member_prefix(i)
+                ),
             )
+            for i in range(count)
+        ]
+        return page(lead, members)
+    form = PhoneBookingForm(request.POST, procedure=chosen, slot_choices=choices)
+    members = [
+        FamilyMemberForm(request.POST, procedure=chosen, prefix=member_prefix(i))
+        for i in range(count)
+    ]
+    if all([form.is_valid(), *[member.is_valid() for member in members]]):
+        try:
+            booked = _book_by_phone(request, form, members, chosen)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request,
-                gettext("予約しました。予約コード %(code)s をお伝えください（%(when)s）。")
-                % {
-                    "code": booked.code,
-                    "when": f"{clock.to_jst(booked.slot.starts_at):%-m月%-d日 %H:%M}",
-                },
-            )
+            messages.success(request, _booked_message(booked))
             day_url = reverse("counter_console:site_day", args=[site.pk])
-            return redirect(f"{day_url}?day={clock.to_jst(booked.slot.starts_at).date()}")
-    return render(
-        request, "counter_console/phone_booking.html", {**context, "form": form}, status=422
+            return redirect(f"{day_url}?day={clock.to_jst(booked[0].slot.starts_at).date()}")
+    return page(form, members, status=422)
+
+
+def _book_by_phone(
+    request: HttpRequest,
+    form: PhoneBookingForm,
+    members: list[FamilyMemberForm],
+    procedure: Procedure,
+) -> list[Reservation]:
+    """One person through `book_reservation`, a family through `book_group_reservation` — the
+    services the residents' pages book through, which send the confirmations themselves (no
+    transaction here, so the booking takes the one-statement path)."""
+    lead = form.booking_arguments()
+    booking: dict[str, Any] = {
+        "slot_id": form.cleaned_data["slot"],
+        "procedure_code": procedure.code,
+        "actor": Actor.staff(_staff(request)),
+        "channel": Channel.PHONE,
+        "language": form.cleaned_data["language"],
+    }
+    if not members:
+        return [services.book_reservation(applicant=services.Applicant(**lead), **booking)]
+    contact = {"email": lead["email"], "phone": lead["phone"]}
+    return services.book_group_reservation(
+        applicants=[
+            services.Applicant(**lead),
+            *[services.Applicant(**m.booking_arguments(contact=contact)) for m in members],
+        ],
+        **booking,
     )
+
+
+def _booked_message(booked: list[Reservation]) -> str:
+    when = f"{clock.to_jst(booked[0].slot.starts_at):%-m月%-d日 %H:%M}"
+    if len(booked) == 1:
+        return gettext("予約しました。予約コード %(code)s をお伝えください（%(when)s）。") % {
+            "code": booked[0].code,
+            "when": when,
+        }
+    return gettext(
+        "%(count)s人分を予約しました。予約コード %(codes)s をお伝えください（%(when)s）。"
+    ) % {"count": len(booked), "codes": "、".join(r.code for r in booked), "when": when}
 
 
 def _chosen_procedure(procedures: list[Procedure], code: str | None) -> Procedure:
