@@ -78,3 +78,21 @@ def test_only_the_booking_service_may_import_the_booking_statement() -> None:
     )
     assert "madoguchi.reservations.notify" in must  # the scan sees the package's modules
     assert sorted(must - sources) == []
+
+
+def test_no_module_reaches_a_model_by_name_past_the_contracts() -> None:
+    """`apps.get_model` is an import import-linter cannot see (pacing once probed bookings that
+    way); only migrations, which must, use it."""
+    found = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.parts and "get_model(" in path.read_text(encoding="utf-8")
+    )
+    assert found == []
+
+
+def test_the_bookings_reads_do_not_import_its_writes() -> None:
+    """reservations.selectors and reservations.services once imported each other."""
+    contract = _one("forbidden", "reads do not import its writes")
+    assert contract["source_modules"] == ["madoguchi.reservations.selectors"]
+    assert contract["forbidden_modules"] == ["madoguchi.reservations.services"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,3 +29,11 @@ def test_the_documents_the_code_cites_are_in_the_repository() -> None:
     for name in ("contract.md", "domain.md", "ARCHITECTURE.md", "glossary.md"):
         assert (ROOT / "docs" / name).is_file(), name
     assert (ROOT / "LICENSE").is_file()
+
+
+def test_the_licence_file_is_the_licence_pyproject_declares() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
