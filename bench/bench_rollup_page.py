@@ -11,11 +11,14 @@ database, then times the roll-up page as the roll-up account's browser asks for 
 - after one counter is added to one city (that city's report is rebuilt, the other's is read);
 - each municipality's input digest taken on its own (a few dozen queries per municipality, what
   every view did before `report_inputs_digests`) against all of them at once (one query per
-  table), the digest step alone, with query counts; the kept view's statements with the towns
-  and with half of them;
+  table), the digest step alone, with query counts;
+- with 2, 7 and 50 municipalities (`--scale`): a kept view (the quick digest only) and a view
+  that checks the municipalities' inputs again (what one view in `rollup.FIGURES_MAX_AGE`
+  does, and what every kept view did before `rollup_inputs`), seconds and statements;
 and a baseline page of the same run (the staff menu, `/staff/`, as the manager).
 
     .venv/bin/python bench/bench_rollup_page.py [--residents N] [--repeat K] [--towns T]
+        [--scale 2,7,50]
 """
 
 from __future__ import annotations
@@ -40,11 +43,18 @@ def main() -> None:
         default=size(10, 2),
         help="small municipalities added beside the two cities (one site, no residents)",
     )
+    parser.add_argument(
+        "--scale",
+        default=size("2,7,50", "2,3,5"),
+        help="numbers of municipalities (two cities and towns) to time a kept view with",
+    )
     args = parser.parse_args()
+    scale = sorted({max(2, int(n)) for n in args.scale.split(",")})
 
     django_on_throwaway_sqlite("madoguchi-bench-rollup-")
 
     from django.db import connection
+    from django.db.models import F
     from django.test.utils import CaptureQueriesContext
 
     from madoguchi.core import clock
@@ -52,16 +62,24 @@ def main() -> None:
     from madoguchi.demo.city import DEMO_CITIES, build_demo_city
     from madoguchi.forecasts import report_cache
     from madoguchi.forecasts.models import KeptReport, KeptRollup
+    from madoguchi.forecasts.rollup import FIGURES_MAX_AGE
     from madoguchi.offices.models import Counter, Municipality, Site, SiteKind
 
     for seed, city in enumerate(DEMO_CITIES[:2], start=1):
         build_demo_city(residents=args.residents, seed=seed, today=clock.today(), city=city)
-    for n in range(args.towns):
-        first_five = f"{98000 + n:05d}"  # no real municipality has these codes
-        town = Municipality.objects.create(
-            code=first_five + str(municipality_code_check_digit(first_five)), name=f"計測町{n + 1}"
-        )
-        Site.objects.create(municipality=town, name="役場", kind=SiteKind.MAIN_OFFICE, address="-")
+
+    def towns_up_to(total: int) -> None:
+        """Add small towns until the deployment has `total` municipalities."""
+        for n in range(Municipality.objects.count() - 2, total - 2):
+            first_five = f"{98000 + n:05d}"  # no real municipality has these codes
+            town = Municipality.objects.create(
+                code=first_five + str(municipality_code_check_digit(first_five)),
+                name=f"計測町{n + 1}",
+            )
+            Site.objects.create(
+                municipality=town, name="役場", kind=SiteKind.MAIN_OFFICE, address="-"
+            )
+
     client = signed_in_client("demo-rollup")
     manager = signed_in_client("demo-manager")  # the roll-up account may open only the roll-up
 
@@ -78,6 +96,45 @@ def main() -> None:
         return seconds
 
     timed("/staff/planning/rollup/")  # the process's first request (URLs, per-process caches)
+
+    def statements_of(step: Callable[[], None]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            step()
+        return len(captured.captured_queries)
+
+    def force_check() -> None:  # as if the municipalities' inputs were checked long ago
+        KeptRollup.objects.update(checked_at=F("checked_at") - FIGURES_MAX_AGE)
+
+    def checked_view() -> float:
+        force_check()
+        return timed("/staff/planning/rollup/")
+
+    by_scale = []
+
+    def measure_scale() -> None:
+        timed("/staff/planning/rollup/")  # built (new towns) and kept
+        kept_times = [timed("/staff/planning/rollup/") for _ in range(args.repeat)]
+        kept_statements = statements_of(lambda: timed("/staff/planning/rollup/"))
+        checked_times = [checked_view() for _ in range(args.repeat)]
+        force_check()
+        checked_statements = statements_of(lambda: timed("/staff/planning/rollup/"))
+        by_scale.append(
+            (
+                Municipality.objects.count(),
+                statistics.median(kept_times),
+                kept_statements,
+                statistics.median(checked_times),
+                checked_statements,
+            )
+        )
+
+    main_total = 2 + args.towns
+    for total in [n for n in scale if n < main_total]:
+        towns_up_to(total)
+        measure_scale()
+    towns_up_to(main_total)
+    if main_total in scale:
+        measure_scale()
     baseline = [timed("/staff/", manager) for _ in range(args.repeat)]
     rebuilt = []
     for _ in range(args.repeat):
@@ -99,13 +156,6 @@ def main() -> None:
         KeptRollup.objects.all().delete()
         summed.append(timed("/staff/planning/rollup/"))
 
-    def statements_of_a_kept_view() -> int:
-        timed("/staff/planning/rollup/")  # kept
-        with CaptureQueriesContext(connection) as captured:
-            timed("/staff/planning/rollup/")
-        return len(captured.captured_queries)
-
-    statements_all = statements_of_a_kept_view()
     ids = list(Municipality.objects.values_list("pk", flat=True))
     today = clock.today()
 
@@ -123,11 +173,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as captured:
             step()
         queries[name] = len(captured.captured_queries)
-    all_municipalities = len(ids)
-    half = Municipality.objects.filter(code__startswith="980")[: args.towns // 2 or 1]
-    Site.objects.filter(municipality__in=list(half)).delete()
-    Municipality.objects.filter(pk__in=[m.pk for m in half]).delete()
-    statements_fewer = statements_of_a_kept_view()
+    for total in [n for n in scale if n > main_total]:
+        towns_up_to(total)
+        measure_scale()
     median_rebuilt, median_kept = statistics.median(rebuilt), statistics.median(kept)
     median_summed = statistics.median(summed)
     step_ratio = statistics.median(step_alone) / statistics.median(step_together)
@@ -142,6 +190,7 @@ def main() -> None:
         ("the digests alone, all at once, median", statistics.median(step_together)),
     ]
     met = median_kept * 4 < median_rebuilt
+    same_statements = len({row[2] for row in by_scale}) == 1
     lines = [
         f"municipalities: 2 cities ({args.residents:,} residents each) and {args.towns} towns "
         f"(one site, no residents); repeats: {args.repeat}; "
@@ -156,18 +205,26 @@ def main() -> None:
         f"| digests, one at a time ÷ all at once | {step_ratio:.2f}× |",
         f"| queries for the digests, one at a time / all at once | "
         f"{queries['alone']} / {queries['together']} |",
-        f"| statements of a kept view, {all_municipalities} / {Municipality.objects.count()} "
-        f"municipalities | {statements_all} / {statements_fewer} |",
+        "",
+        "| municipalities | kept view, median s | its statements | view checking the "
+        "municipalities' inputs, median s | its statements |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {n} | {kept_s:.3f} | {kept_q} | {checked_s:.3f} | {checked_q} |"
+            for n, kept_s, kept_q, checked_s, checked_q in by_scale
+        ],
+        f"| {by_scale[-1][0]} ÷ {by_scale[0][0]} | {by_scale[-1][1] / by_scale[0][1]:.2f}× | "
+        f"| {by_scale[-1][3] / by_scale[0][3]:.2f}× | |",
         "",
         "target: the kept roll-up at least 4× faster than building — "
         + ("met" if met else "NOT met"),
         "target: a kept view's statements the same however many municipalities — "
-        + ("met" if statements_all == statements_fewer else "NOT met"),
+        + ("met" if same_statements else "NOT met"),
         "target: the digests taken at once in fewer queries than one at a time — "
         + ("met" if queries["together"] < queries["alone"] else "NOT met"),
     ]
     print("\n".join(lines))
-    finish(met and queries["together"] < queries["alone"] and statements_all == statements_fewer)
+    finish(met and queries["together"] < queries["alone"] and same_statements)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""The roll-up kept whole: a view with nothing changed loads no municipality's report and sums
-nothing, in the same number of statements however many municipalities there are; each kind of
-change to its inputs shows on the next view."""
+"""The roll-up kept whole: a view with nothing changed loads no municipality's report, sums
+nothing and takes no municipality's input digest, in the same number of statements however many
+municipalities there are; each kind of change to its inputs that is not a booking shows on the
+next view, and the booking, notice and hand-over figures within `rollup.FIGURES_MAX_AGE` — the
+bound the page states — each equal to a roll-up built afresh."""
 
 from __future__ import annotations
 
@@ -11,17 +13,18 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.validators import municipality_code_check_digit
-from madoguchi.forecasts import report_cache, report_signing, rollup
+from madoguchi.forecasts import report_cache, report_signing, rollup, rollup_inputs
 from madoguchi.forecasts.models import KeptRollup
 from madoguchi.forecasts.report import ReportV1, build_report, canonical_bytes, to_json
 from madoguchi.forecasts.report_import import import_report
 from madoguchi.issuance.models import CardStatus
+from madoguchi.issuance.services import store_application_counts
 from madoguchi.offices.models import Counter, Municipality, SiteKind
 from madoguchi.reservations.models import Slot
 from madoguchi.staff.models import Role, StaffUser
@@ -43,9 +46,10 @@ class Work:
         self.rollups = 0
         self.reports_built: list[str] = []
         self.reports_loaded = 0
+        self.digests_taken = 0
 
     def clear(self) -> None:
-        self.rollups, self.reports_loaded = 0, 0
+        self.rollups, self.reports_loaded, self.digests_taken = 0, 0, 0
         self.reports_built.clear()
 
 
@@ -73,7 +77,14 @@ def work(settings: Any, tmp_path: Path, frozen: time_machine.Traveller, monkeypa
         done.reports_loaded += 1
         return load(cls, data)
 
+    digests = report_cache.report_inputs_digests
+
+    def counting_digests(ids: Any, **kwargs: Any) -> Any:
+        done.digests_taken += 1
+        return digests(ids, **kwargs)
+
     monkeypatch.setattr(rollup, "build_rollup", counting_rollup)
+    monkeypatch.setattr(rollup, "report_inputs_digests", counting_digests)
     monkeypatch.setattr(report_cache, "build_report", counting_report)
     monkeypatch.setattr(ReportV1, "load", classmethod(counting_load))
     return done
@@ -119,14 +130,19 @@ def test_a_second_view_of_the_rollup_page_loads_no_report_and_builds_nothing(
     work.clear()
     twice = client.get("/staff/planning/rollup/")
     assert twice.status_code == 200 and "あおば町" in twice.content.decode()
+    assert "時点のものです（最大5分前。" in twice.content.decode()  # the bound, stated
     assert (work.rollups, work.reports_built, work.reports_loaded) == (0, [], 0)
     assert client.get("/staff/planning/rollup/rollup.csv").status_code == 200
     assert (work.rollups, work.reports_built, work.reports_loaded) == (0, [], 0)
     assert KeptRollup.objects.count() == 1
 
 
-def _changes(first: Municipality, second: Municipality) -> list[tuple[str, Callable[[], Any]]]:
-    """Each kind of input change, named, and the change itself."""
+Changes = list[tuple[str, Callable[[], Any]]]
+
+
+def _changes(first: Municipality, second: Municipality) -> tuple[Changes, Changes]:
+    """Each kind of input change, named, and the change itself: those that are not bookings,
+    then the booking, notice and hand-over figures."""
     pickup = offices.procedure("card_pickup")
     site = first.sites.get()
     morning = reservations.slot(site, pickup, day=TODAY, time="10:00", capacity=2, booked=1)
@@ -152,6 +168,18 @@ def _changes(first: Municipality, second: Municipality) -> list[tuple[str, Calla
     def post_office() -> None:
         offices.site(first, kind=SiteKind.POST_OFFICE, name="中央郵便局")
 
+    def applications_imported() -> None:  # written in bulk: the service says so itself
+        store_application_counts(
+            municipality=first,
+            counts={dt.date(2026, 11, 16): 40, dt.date(2026, 11, 23): 55},
+            actor=Actor.system("test"),
+        )
+
+    def contractor_added() -> None:
+        StaffUser.objects.create_user(
+            username="itaku", password="x" * 12, role=Role.CONTRACTOR, municipality=first
+        )
+
     def town_added() -> None:
         offices.municipality(code="203009", name="さくら村")  # no site yet: it can be removed
 
@@ -159,27 +187,33 @@ def _changes(first: Municipality, second: Municipality) -> list[tuple[str, Calla
         Municipality.objects.filter(code="203009").delete()
 
     return [
-        ("a seat moved between two slots", seat_moved),
-        ("a card noticed", card_noticed),
         ("a municipality renamed", renamed),
         ("a counter added", counter_added),
         ("a post office consigned", post_office),
+        ("application counts imported", applications_imported),
+        ("a contractor added", contractor_added),
         ("a municipality added", town_added),
         ("a municipality removed", town_removed),
+    ], [
+        ("a seat moved between two slots", seat_moved),
+        ("a card noticed", card_noticed),
     ]
 
 
 def test_each_kind_of_change_to_the_inputs_shows_on_the_next_view(
-    work: Work, two_cities: tuple[Municipality, Municipality]
+    work: Work,
+    two_cities: tuple[Municipality, Municipality],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     first, second = two_cities
-    changes = _changes(first, second)
+    not_bookings, _ = _changes(first, second)
     base = rollup.kept_rollup(today=TODAY).entries[0].report
-    for what, change in changes:
+    for what, change in not_bookings:
         work.clear()
         rollup.kept_rollup(today=TODAY)
         assert work.rollups == 0, f"kept before: {what}"
-        change()
+        with django_capture_on_commit_callbacks(execute=True):  # the change commits
+            change()
         after = rollup.kept_rollup(today=TODAY)
         assert work.rollups == 1, f"not rebuilt after: {what}"
         assert after == rollup.build_rollup(today=TODAY), what  # the same as built afresh
@@ -205,6 +239,95 @@ def test_each_kind_of_change_to_the_inputs_shows_on_the_next_view(
     }
 
 
+def test_booking_figures_show_within_the_stated_bound(
+    work: Work,
+    two_cities: tuple[Municipality, Municipality],
+    frozen: time_machine.Traveller,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    first, second = two_cities
+    _, bookings = _changes(first, second)
+    for what, change in bookings:
+        before = rollup.kept_rollup(today=TODAY)
+        counted = rollup_inputs.changes()
+        work.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            change()
+        assert rollup_inputs.changes() == counted, f"a booking figure counted: {what}"
+        frozen.shift(rollup.FIGURES_MAX_AGE - dt.timedelta(seconds=1))
+        assert rollup.kept_rollup(today=TODAY) == before, f"kept within the bound: {what}"
+        assert (work.rollups, work.reports_loaded) == (0, 0), what
+        frozen.shift(dt.timedelta(seconds=1))
+        after = rollup.kept_rollup(today=TODAY)
+        assert work.rollups == 1, f"not rebuilt after the bound: {what}"
+        assert after != before, what
+        assert after == rollup.build_rollup(today=TODAY), what
+
+
+def test_inputs_unchanged_past_the_bound_are_checked_again_not_rebuilt(
+    work: Work, two_cities: tuple[Municipality, Municipality], frozen: time_machine.Traveller
+) -> None:
+    first_view = rollup.kept_rollup_view(today=TODAY)
+    frozen.shift(rollup.FIGURES_MAX_AGE)
+    work.clear()
+    again = rollup.kept_rollup_view(today=TODAY)
+    assert (work.rollups, work.reports_built) == (0, [])
+    assert again.rollup == first_view.rollup
+    assert again.checked_at == first_view.checked_at + rollup.FIGURES_MAX_AGE
+    assert KeptRollup.objects.get().checked_at == again.checked_at
+
+
+def test_a_sign_in_does_not_count_as_a_change_and_a_role_change_does(
+    two_cities: tuple[Municipality, Municipality], django_capture_on_commit_callbacks: Any
+) -> None:
+    first, _ = two_cities
+    with django_capture_on_commit_callbacks(execute=True):
+        user = StaffUser.objects.create_user(
+            username="clerk", password="x" * 12, role=Role.OFFICIAL, municipality=first
+        )
+    counted = rollup_inputs.changes()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.last_login = clock.now()
+        user.save(update_fields=["last_login"])
+    assert rollup_inputs.changes() == counted
+    with django_capture_on_commit_callbacks(execute=True):
+        user.role = Role.CONTRACTOR
+        user.save(update_fields=["role"])
+    assert rollup_inputs.changes() == (counted or 0) + 1
+
+
+def test_a_change_rolled_back_is_not_counted(
+    two_cities: tuple[Municipality, Municipality], django_capture_on_commit_callbacks: Any
+) -> None:
+    first, _ = two_cities
+    counted = rollup_inputs.changes()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                Counter.objects.create(site=first.sites.get(), name="取消")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+    assert callbacks == [] and rollup_inputs.changes() == counted
+
+
+def test_without_the_count_a_counter_added_would_not_show_until_the_bound(
+    work: Work,
+    two_cities: tuple[Municipality, Municipality],
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Control: the count is what makes a change that is not a booking show on the next view."""
+    first, _ = two_cities
+    monkeypatch.setattr(rollup_inputs, "changes", lambda: 0)
+    rollup.kept_rollup(today=TODAY)
+    work.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        Counter.objects.create(site=first.sites.get(), name="3番")
+    rollup.kept_rollup(today=TODAY)
+    assert work.rollups == 0
+
+
 def test_a_rollup_kept_by_another_code_version_is_built_again(
     work: Work, two_cities: tuple[Municipality, Municipality], monkeypatch: Any
 ) -> None:
@@ -226,12 +349,12 @@ def test_a_kept_rollup_that_no_longer_unpickles_is_built_again(
     assert work.rollups == 1
 
 
-def _view_work(work: Work, view: Callable[[], Any]) -> tuple[int, int]:
-    """Statements run and municipality reports loaded by one view."""
+def _view_work(work: Work, view: Callable[[], Any]) -> tuple[int, int, int]:
+    """Statements run, municipality reports loaded and input digests taken by one view."""
     work.clear()
     with CaptureQueriesContext(connection) as queries:
         view()
-    return len(queries.captured_queries), work.reports_loaded
+    return len(queries.captured_queries), work.reports_loaded, work.digests_taken
 
 
 def _coded(first_five: str) -> str:
@@ -239,7 +362,9 @@ def _coded(first_five: str) -> str:
 
 
 def test_a_kept_view_does_the_same_work_however_many_municipalities(
-    work: Work, two_cities: tuple[Municipality, Municipality]
+    work: Work,
+    two_cities: tuple[Municipality, Municipality],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     def kept() -> Any:
         return rollup.kept_rollup(today=TODAY)
@@ -249,11 +374,14 @@ def test_a_kept_view_does_the_same_work_however_many_municipalities(
 
     kept()
     kept_with_two, old_with_two = _view_work(work, kept), _view_work(work, old_path)
-    for n in range(3):
-        _town(_coded(f"{98000 + n:05d}"), f"計測町{n + 1}")
-    kept()  # the new towns' reports built and the roll-up kept again
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            _town(_coded(f"{98000 + n:05d}"), f"計測町{n + 1}")
+    assert len(kept().entries) == 5  # the new towns' reports built and the roll-up kept again
     kept_with_five, old_with_five = _view_work(work, kept), _view_work(work, old_path)
     assert kept_with_five == kept_with_two
-    assert kept_with_two[1] == 0  # no municipality's report loaded
-    # control: the old path loads every municipality's report on each view
+    assert kept_with_two[1:] == (0, 0)  # no municipality's report loaded, no digest taken
+    # controls: the old path loads every municipality's report on each view, and the previous
+    # kept view took every municipality's input digest on each view
     assert (old_with_two[1], old_with_five[1]) == (2, 5)
+    assert _view_work(work, lambda: rollup.rollup_inputs_digest(today=TODAY))[2] == 1

@@ -788,12 +788,16 @@ class TrustedReportKey(models.Model):
 class KeptRollup(PickledResult, BuiltResult):
     """The roll-up as last built (`forecasts.rollup.kept_rollup`), one row per deployment.
 
-    ``inputs_digest`` is the SHA-256 of what it was built from: the day, the code version, every
-    local municipality's report input digest (`report_cache.report_inputs_digests`) and the
-    imported reports (their ids and SHA-256). A view whose digest matches reads ``payload`` (the
-    roll-up pickled by the same code version) instead of loading each municipality's report."""
+    ``inputs_digest`` is the SHA-256 of what it was built from: ``quick_digest`` (the day, the
+    code version, the imported reports' ids and SHA-256, the count of changes to the inputs that
+    are not bookings, `rollup_inputs`) and every local municipality's report input digest
+    (`report_cache.report_inputs_digests`), taken at ``checked_at``. A view whose quick digest
+    matches, at most `rollup.FIGURES_MAX_AGE` after ``checked_at``, reads ``payload`` (the roll-up
+    pickled by the same code version) without taking the municipalities' digests."""
 
     scope = models.CharField("範囲", max_length=20, unique=True)
+    quick_digest = models.CharField("予約以外の入力のSHA-256", max_length=64, default="")
+    checked_at = models.DateTimeField("各自治体の入力を確かめた日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "作成済みの集計"
@@ -801,6 +805,22 @@ class KeptRollup(PickledResult, BuiltResult):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.built_at}"
+
+
+class RollupInputsChanges(models.Model):
+    """How many times the roll-up's inputs that are not bookings changed (`rollup_inputs`): one
+    row per deployment, counted up after each such write commits. A booking writes nothing
+    here."""
+
+    scope = models.CharField("範囲", max_length=20, unique=True)
+    count = models.BigIntegerField("変更回数", default=0)
+
+    class Meta:
+        verbose_name = "集計の入力の変更回数"
+        verbose_name_plural = "集計の入力の変更回数"
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.count}"
 
 
 class ImportedReport(models.Model):

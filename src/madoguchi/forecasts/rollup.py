@@ -7,11 +7,17 @@ expected renewals by fiscal year, how many municipalities run each measure (over
 municipality class), post-office consignment, and the municipalities late with notices or
 heading for a backlog (docs/municipality-report.md).
 
-The roll-up itself is kept too (`kept_rollup`, `KeptRollup`): under the digest of the day, the
-code version, every local municipality's report input digest (taken for all of them at once) and
-the imported reports' ids and SHA-256. A view whose digest matches unpickles the kept roll-up —
-no municipality's report is loaded, nothing is summed — and any change that rebuilds a kept
-report, or a report imported, changes the roll-up's digest, so the next view shows it.
+The roll-up itself is kept too (`kept_rollup`, `KeptRollup`) under two digests. The quick one —
+the day, the code version, the imported reports' ids and SHA-256 and the count of changes to
+the inputs that are not bookings (`rollup_inputs`: settings, sites, counters, calendars, post
+offices, register and application imports, contractors) — is taken on every view in a few
+statements however many municipalities there are. The full one adds every local municipality's
+report input digest (their cards and slots included; taken for all at once, a query per table
+but reading every municipality's rows) and is taken only when the quick one changed or the last
+was taken `FIGURES_MAX_AGE` ago. So a change that is not a booking shows on the next view, and
+the booking, notice and hand-over figures are at most `FIGURES_MAX_AGE` old (the page says as
+of when); whichever way, a changed input rebuilds the roll-up from the kept reports (only the
+changed ones built again) and the result equals one built afresh.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from dataclasses import dataclass
 from madoguchi.core import clock
 from madoguchi.core.code_version import code_digest
 from madoguchi.core.csvsafe import SafeWriter
-from madoguchi.forecasts.kept import kept_or_built
+from madoguchi.forecasts import rollup_inputs
+from madoguchi.forecasts.kept import kept_or_built, unpickled
 from madoguchi.forecasts.models import ImportedReport, KeptRollup
 from madoguchi.forecasts.report import ReportV1
 from madoguchi.forecasts.report_cache import kept_reports, report_inputs_digests
@@ -138,38 +145,82 @@ def build_rollup(*, today: dt.date | None = None, digests: dict[int, str] | None
 
 
 ROLLUP_SCOPE = "deployment"
+FIGURES_MAX_AGE = dt.timedelta(minutes=5)
+"""How old the booking, notice and hand-over figures of a kept roll-up may be: the
+municipalities' input digests are taken again when the last were taken this long ago."""
 
 
-def rollup_inputs_digest(*, today: dt.date) -> tuple[str, dict[int, str]]:
-    """SHA-256 of everything the roll-up as of `today` is built from, and the local reports'
-    input digests it covers: a fixed number of queries however many municipalities there are."""
+@dataclass(frozen=True)
+class KeptView:
+    """The roll-up a view shows and when the municipalities' inputs were last checked."""
+
+    rollup: Rollup
+    checked_at: dt.datetime
+
+
+def rollup_quick_digest(*, today: dt.date) -> str:
+    """SHA-256 of the day, the code version, the imported reports and the count of changes to
+    the inputs that are not bookings: a fixed few statements however many municipalities."""
+    imported = list(ImportedReport.objects.order_by("pk").values_list("pk", "sha256"))
+    return digest_of(
+        {
+            "code": code_digest(),
+            "today": today,
+            "imported": imported,
+            "changes": rollup_inputs.changes(),
+        }
+    )
+
+
+def rollup_inputs_digest(*, today: dt.date, quick: str | None = None) -> tuple[str, dict[int, str]]:
+    """SHA-256 of everything the roll-up as of `today` is built from (the quick digest and every
+    local report's input digest), and the local reports' input digests it covers."""
+    quick = quick if quick is not None else rollup_quick_digest(today=today)
     ids = list(Municipality.objects.order_by("pk").values_list("pk", flat=True))
     local = report_inputs_digests(ids, today=today)
-    imported = list(ImportedReport.objects.order_by("pk").values_list("pk", "sha256"))
-    parts = {
-        "code": code_digest(),
-        "today": today,
-        "local": sorted(local.items()),
-        "imported": imported,
-    }
-    return digest_of(parts), local
+    return digest_of({"quick": quick, "local": sorted(local.items())}), local
 
 
 def kept_rollup(*, today: dt.date | None = None) -> Rollup:
-    """The roll-up as of `today`: the kept one when its inputs are unchanged, else built now (from
-    the kept reports, rebuilding only those whose inputs changed) and kept. The digest is taken
-    before the build, so a change made during it leaves the kept roll-up stale, not wrongly
-    fresh."""
+    """The roll-up as of `today` (see `kept_rollup_view`)."""
+    return kept_rollup_view(today=today).rollup
+
+
+def kept_rollup_view(*, today: dt.date | None = None) -> KeptView:
+    """The roll-up as of `today`: the kept one when the quick digest is unchanged and the
+    municipalities' inputs were checked less than `FIGURES_MAX_AGE` ago; else, their digests
+    taken now, the kept one if they are unchanged too, or built now (from the kept reports,
+    rebuilding only those whose inputs changed) and kept. The digests are taken before the
+    build, so a change made during it leaves the kept roll-up stale, not wrongly fresh."""
     today = today or clock.today()
-    digest, local = rollup_inputs_digest(today=today)
-    rollup, _built = kept_or_built(
+    now = clock.now()
+    quick = rollup_quick_digest(today=today)
+    row = (
+        KeptRollup.objects.filter(scope=ROLLUP_SCOPE)
+        .values("inputs_digest", "quick_digest", "checked_at", "payload")
+        .first()
+    )
+    if (
+        row is not None
+        and row["quick_digest"] == quick
+        and row["checked_at"] is not None
+        and now - row["checked_at"] < FIGURES_MAX_AGE
+    ):
+        kept = unpickled(row["payload"], kind=Rollup, version=code_digest())
+        if kept is not None:
+            return KeptView(kept, row["checked_at"])
+    digest, local = rollup_inputs_digest(today=today, quick=quick)
+    value, _built = kept_or_built(
         KeptRollup,
         digest=digest,
         kind=Rollup,
         build=lambda: build_rollup(today=today, digests=local),
         scope=ROLLUP_SCOPE,
     )
-    return rollup
+    KeptRollup.objects.filter(scope=ROLLUP_SCOPE, inputs_digest=digest).update(
+        quick_digest=quick, checked_at=now
+    )
+    return KeptView(value, now)
 
 
 def summarise(entries: list[Entry]) -> Rollup:

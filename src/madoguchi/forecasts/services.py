@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from django.db import transaction
 
 from madoguchi.core.audit import Actor, record_audit_event
+from madoguchi.core.changes import planning_inputs_changed
 from madoguchi.core.errors import DomainError
 from madoguchi.core.holidays import national_holiday_name
 from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
@@ -334,6 +335,7 @@ def open_temporary_counter(
         Terminal.objects.bulk_create(
             Terminal(site=site, name=f"端末{n}") for n in range(1, option.terminals + 1)
         )
+        planning_inputs_changed.send(sender=Counter)  # bulk writes send no post_save
         for session in calendar.sessions:
             session.site = site
             session.save()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, PendingEvent, record_audit_event, record_audit_events
+from madoguchi.core.changes import planning_inputs_changed
 from madoguchi.core.dates import add_months
 from madoguchi.core.errors import DomainError
 from madoguchi.core.transitions import TransitionTable, check_transition
@@ -628,6 +629,7 @@ def store_application_counts(
     ApplicationCount.objects.bulk_update(
         [r for r in existing.values() if r.pk is not None], ["applications", "updated_at"]
     )
+    planning_inputs_changed.send(sender=ApplicationCount)  # bulk writes send no post_save
     record_audit_event(
         actor=actor,
         action="applications.store",

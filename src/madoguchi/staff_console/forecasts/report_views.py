@@ -18,7 +18,14 @@ from madoguchi.forecasts.models import TrustedReportKey
 from madoguchi.forecasts.report import signed_document, to_csv, to_json
 from madoguchi.forecasts.report_cache import kept_report
 from madoguchi.forecasts.report_import import ReportRefused, import_report, too_large
-from madoguchi.forecasts.rollup import SOURCE_LABELS, Rollup, kept_rollup, rollup_csv
+from madoguchi.forecasts.rollup import (
+    FIGURES_MAX_AGE,
+    SOURCE_LABELS,
+    Rollup,
+    kept_rollup,
+    kept_rollup_view,
+    rollup_csv,
+)
 from madoguchi.offices.models import MunicipalityClass
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -136,8 +143,17 @@ def _rollup_page(
     refusal: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = _rollup_context(kept_rollup())
-    context.update({"form": form, "outcome": outcome, "refusal": refusal})
+    view = kept_rollup_view()
+    context = _rollup_context(view.rollup)
+    context.update(
+        {
+            "form": form,
+            "outcome": outcome,
+            "refusal": refusal,
+            "checked_at": view.checked_at,
+            "max_age_minutes": int(FIGURES_MAX_AGE.total_seconds() // 60),
+        }
+    )
     return render(request, "forecasts/rollup.html", context, status=status)
 
 
