@@ -24,11 +24,17 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 hypothesis_settings.register_profile(
-    "madoguchi", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "madoguchi",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
 )
 hypothesis_settings.load_profile("madoguchi")
 """Property tests judge results, not speed: Hypothesis's 200 ms deadline per example and its
-"input generation is slow" check fail on a loaded machine what passes on a quiet one."""
+"input generation is slow" check fail on a loaded machine what passes on a quiet one. And every
+run tries the same examples (`derandomize`, seeded from each test's own code): a property test
+passes or fails the same way on every run and every machine, never by the draw of one CI run —
+new examples come when a test or Hypothesis changes, and a failure found is reproduced as is."""
 
 pytest_plugins = ["tests.frozen_clock", "tests.migration_steps"]
 """The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py; the
