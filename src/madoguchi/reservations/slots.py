@@ -231,6 +231,32 @@ def regenerate_site_slots(
     return report
 
 
+CALENDAR_CHANGE_WEEKS = 8
+"""A calendar changed in the admin is applied to this many weeks of slots from today (as far
+as the nightly `generate-slots` goes by default), or to the booking window if it is longer."""
+
+
+def match_slots_to_calendars(site_ids: Iterable[int], *, actor: Actor) -> list[Slot]:
+    """After a change to these sites' calendars: their slots from today on made to match it
+    (`regenerate_site_slots`: never drops a booking), and the future slots holding bookings the
+    calendar no longer supports, in time order — the people someone has to call."""
+    sites = list(
+        Site.objects.filter(pk__in=set(site_ids), is_active=True).select_related("municipality")
+    )
+    today = clock.today()
+    for site in sites:
+        days = max(CALENDAR_CHANGE_WEEKS * 7, site.municipality.booking_window_max_days + 1)
+        regenerate_site_slots(
+            site=site, first=today, last=today + dt.timedelta(days=days - 1), actor=actor
+        )
+    return list(
+        Slot.objects.filter(site__in=sites, booked__gt=0, starts_at__gte=clock.now())
+        .exclude(conflict_reason="")
+        .select_related("site", "procedure")
+        .order_by("starts_at", "pk")
+    )
+
+
 def calendar_start(day: dt.date) -> dt.datetime:
     """Midnight (JST) at the start of business date `day`."""
     return clock.at(day, dt.time(0, 0))

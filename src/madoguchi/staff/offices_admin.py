@@ -13,11 +13,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.forms import ModelForm
 from django.http import HttpRequest
 
+from madoguchi.core import clock
 from madoguchi.core.admin import AuditedModelAdmin
+from madoguchi.core.audit import Actor
 from madoguchi.core.forms import RefusesIndividualNumbers
 from madoguchi.offices.models import (
     Closure,
@@ -30,6 +33,7 @@ from madoguchi.offices.models import (
     Terminal,
     Translatable,
 )
+from madoguchi.offices.signals import calendar_changed
 from madoguchi.staff.access import MunicipalityScopedAdmin
 
 
@@ -154,6 +158,72 @@ def _shared_with_others(request: HttpRequest) -> bool:
     return municipality_id is not None and Municipality.objects.exclude(pk=municipality_id).exists()
 
 
+def _sites_of(obj: Any) -> set[int]:
+    """The sites whose calendar `obj` (a site, weekly hours, a special opening or a closure —
+    one site's, or every site of its municipality) is part of."""
+    if obj is None:
+        return set()
+    if isinstance(obj, Site):
+        return {obj.pk} if obj.pk is not None else set()
+    if isinstance(obj, Closure) and obj.site_id is None:
+        return set(
+            Site.objects.filter(municipality_id=obj.municipality_id).values_list("pk", flat=True)
+        )
+    return {obj.site_id} if obj.site_id is not None else set()
+
+
+class ChangesCalendar(AuditedModelAdmin):
+    """Admin of a part of a site's calendar: a save or delete makes the sites' slots match the
+    calendar in the same transaction (`offices.signals.calendar_changed`, which
+    `reservations.slots.match_slots_to_calendars` receives — it sits above `staff`), so a day
+    closed here is not offered from that moment — not only after the nightly `generate-slots` —
+    and hours opened here are bookable at once. Bookings on times that no longer fit are kept
+    and flagged; the manager is told which, to call those residents."""
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool
+    ) -> None:
+        before = type(obj).objects.filter(pk=obj.pk).first() if change and obj.pk else None
+        request._calendar_sites = _sites_of(before)  # type: ignore[attr-defined]  # read in save_related
+        super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        sites = request.__dict__.pop("_calendar_sites", set()) | _sites_of(form.instance)
+        self._match(request, sites)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        sites = _sites_of(obj)
+        super().delete_model(request, obj)
+        self._match(request, sites)
+
+    def _match(self, request: HttpRequest, site_ids: set[int]) -> None:
+        answers = calendar_changed.send(
+            type(self), site_ids=site_ids, actor=Actor.staff(request.user)
+        )
+        conflicts: list[Any] = [slot for _receiver, slots in answers for slot in slots or []]
+        if not conflicts:
+            return
+        lines = [
+            f"{slot.site.name} {clock.to_jst(slot.starts_at):%Y-%m-%d %H:%M} "
+            f"{slot.procedure.name} 予約{slot.booked}件"
+            for slot in conflicts[:CONFLICTS_NAMED]
+        ]
+        more = len(conflicts) - len(lines)
+        messages.warning(
+            request,
+            f"予約の入っている枠が{len(conflicts)}件、開庁時間に合わなくなりました。新しい予約は"
+            "受け付けませんが、入っている予約はそのままです。予約した方に連絡して日時の変更を"
+            "お願いしてください：" + "、".join(lines) + (f"、ほか{more}件" if more > 0 else ""),
+        )
+
+
+CONFLICTS_NAMED = 20
+"""At most this many times with bookings are named in the admin's message (then "and N more")."""
+
+
 @admin.register(Procedure)
 class ProcedureAdmin(AuditedModelAdmin):
     """Procedures are shared by every municipality on the deployment (their names, documents
@@ -175,7 +245,7 @@ class ProcedureAdmin(AuditedModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+class SiteAdmin(MunicipalityScopedAdmin, ChangesCalendar):
     form = SiteForm
     list_display = ("name", "kind", "municipality", "open_from", "open_until", "is_active")
     list_filter = ("kind", "municipality")
@@ -184,20 +254,20 @@ class SiteAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
 
 
 @admin.register(OpeningSession)
-class OpeningSessionAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+class OpeningSessionAdmin(MunicipalityScopedAdmin, ChangesCalendar):
     municipality_path = "site__municipality"
     list_display = ("site", "weekday", "kind", "starts_at_time", "ends_at_time", "counters_open")
     list_filter = ("site", "kind", "weekday")
 
 
 @admin.register(Closure)
-class ClosureAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+class ClosureAdmin(MunicipalityScopedAdmin, ChangesCalendar):
     form = with_translations(Closure)
     list_display = ("first_day", "last_day", "kind", "reason", "site", "recurs_yearly")
     list_filter = ("kind",)
 
 
 @admin.register(SpecialOpening)
-class SpecialOpeningAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
+class SpecialOpeningAdmin(MunicipalityScopedAdmin, ChangesCalendar):
     municipality_path = "site__municipality"
     list_display = ("day", "site", "starts_at_time", "ends_at_time", "counters_open", "reason")
