@@ -42,15 +42,14 @@ migration-data tests' throw-away database (`migration_steps`): tests/migration_s
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SHARED_EXAMPLES = REPO.parent / "shared" / "examples"
-"""The brief's sample files (CI lays shared/ beside the clone); tests make their own data too."""
+EXAMPLES = REPO / "docs" / "examples"
+"""The sample files docs/contract.md shows; tests make their own data too."""
 
 
-def shared_example(name: str) -> Path:
-    """A sample file from ../shared/examples; skipped where the checkout has none beside it."""
-    path = SHARED_EXAMPLES / name
-    if not path.exists():
-        _missing(f"{path} not found (shared/ is laid beside the clone in CI)")
+def example_file(name: str) -> Path:
+    """A sample file of docs/examples (in every clone)."""
+    path = EXAMPLES / name
+    assert path.is_file(), path
     return path
 
 

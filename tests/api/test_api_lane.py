@@ -67,7 +67,7 @@ def test_api_views_run_in_the_default_language_whatever_the_worker_did_before(
 
 @pytest.mark.django_db
 def test_api_errors_stay_japanese_for_an_english_browser(client: Client) -> None:
-    """CONTRACT.md: the API's messages are Japanese by default, whatever the browser asks."""
+    """docs/contract.md: the API's messages are Japanese by default, whatever the browser asks."""
     response = client.get("/api/v1/sites/999999/queue", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert response.json() == {"error": "site_not_found", "message": "窓口が見つかりません。"}

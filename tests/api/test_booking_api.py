@@ -1,4 +1,4 @@
-"""The public JSON API, as CONTRACT.md describes it."""
+"""The public JSON API, as docs/contract.md describes it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`madoguchi simulate --scenario FILE [--json]` per CONTRACT.md."""
+"""`madoguchi simulate --scenario FILE [--json]` per docs/contract.md."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.imports import ImportReport, import_deliveries
 from madoguchi.issuance.models import CardRecord, DeliveryImport
 from madoguchi.offices.models import Municipality
-from tests.conftest import shared_example
+from tests.conftest import example_file
 from tests.frozen_clock import CARDS_NOW
 from tests.issuance import factories
 
@@ -71,9 +71,9 @@ def test_a_good_file_creates_one_card_per_row_in_status_delivered() -> None:
     assert AuditEvent.objects.filter(action="card.import").count() == 1
 
 
-def test_the_shared_sample_file_imports() -> None:
+def test_the_contracts_sample_file_imports() -> None:
     owner = factories.municipality()
-    with shared_example("deliveries-sample.csv").open("rb") as stream:
+    with example_file("deliveries-sample.csv").open("rb") as stream:
         report = import_deliveries(stream, file_name="s.csv", municipality=owner, actor=SYSTEM)
     assert report.accepted, report.lines()
     assert CardRecord.objects.get(family_name="GARCIA").family_name_kana == "ガルシア"

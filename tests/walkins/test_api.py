@@ -1,4 +1,4 @@
-"""The walk-in endpoints answer exactly the shapes CONTRACT.md promises."""
+"""The walk-in endpoints answer exactly the shapes docs/contract.md promises."""
 
 from __future__ import annotations
 
