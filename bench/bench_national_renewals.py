@@ -116,37 +116,43 @@ def main() -> None:
     uptake_2023 = dataclasses.replace(deaths_only, minor_uptake=one_uptake)
     since_2021 = one_uptake[UPTAKE_FROM_2021]
     from_2021, from_2022 = (national.minor_uptake[d] for d in (UPTAKE_FROM_2021, UPTAKE_FROM_2022))
+    # the two figures found last (MIC's of 8 March 2017 and 1 March 2020) enter in the last step
+    latest = {dt.date(2017, 3, 8), dt.date(2020, 3, 1)}
+    earlier = [p for p in handovers if p.on not in latest]
+    earlier_points = [p for p in points if p.on not in latest]
+    more = len(earlier) - len(seed)
     steps = [
         ("previous table: 11 seed figures, minors calibrated", seed, calibrated),
-        ("+ 9 more published cumulative figures", handovers, calibrated),
+        (f"+ {more} more published cumulative figures", earlier, calibrated),
         (
             "+ holders' deaths (MHLW's 2021 death rates by age)",
-            handovers,
+            earlier,
             dataclasses.replace(calibrated, death_rates_per_100k=national.death_rates_per_100k),
         ),
         (
             "+ minors' uptake from the published rates of April 2021",
-            handovers,
+            earlier,
             deaths_only,
         ),
-        ("+ validity from production (2016's production figures)", points, deaths_only),
+        ("+ validity from production (2016's production figures)", earlier_points, deaths_only),
         (
             f"+ minors' uptake from April 2021 from the July 2023 rates ({since_2021:.2f})",
-            points,
+            earlier_points,
             uptake_2023,
         ),
         (
             f"+ foreign residents' cards ending with the stay "
             f"({national.stay_limited_cards_millions:.2f}M)",
-            points,
+            earlier_points,
             dataclasses.replace(national, minor_uptake=one_uptake),
         ),
         (
             f"+ April 2022's issue rates: minors {from_2021:.2f} to March 2022, "
-            f"{from_2022:.2f} after (this table)",
-            points,
+            f"{from_2022:.2f} after",
+            earlier_points,
             national,
         ),
+        ("+ MIC's figures of 8 March 2017 and 1 March 2020 (this table)", points, national),
     ]
     years = sorted(DECK_TABLE)
     width = max(len(name) for name, _, _ in steps) + 2
