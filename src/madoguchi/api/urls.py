@@ -27,7 +27,11 @@ from ninja.renderers import JSONRenderer
 from madoguchi.api import public, walkins
 from madoguchi.core.errors import DomainError
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL
-from madoguchi.core.middleware import database_unavailable
+from madoguchi.core.middleware import (
+    database_unavailable,
+    is_transaction_conflict,
+    transaction_conflict,
+)
 from madoguchi.core.ratelimit import RateLimited
 from madoguchi.reservations.services import SlotFullError
 
@@ -140,7 +144,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 @api.exception_handler(InterfaceError)
 def database_unreachable(request: HttpRequest, exc: Exception) -> HttpResponse:
     """503 with Retry-After while the database cannot be reached (core.middleware); the
-    connection that failed is closed at the end of the request, the next one reconnects."""
+    connection that failed is closed at the end of the request, the next one reconnects. A
+    deadlock or serialization failure is 409 `try_again` instead (decision 0035)."""
+    if is_transaction_conflict(exc):
+        return transaction_conflict(request, exc)
     logger.warning("database unavailable: %s", exc)
     return database_unavailable(request)
 

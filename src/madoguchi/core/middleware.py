@@ -1,6 +1,7 @@
 """Middleware every answer passes: the Content-Security-Policy, and clean refusals instead of
-500s — NUL bytes (PostgreSQL cannot store them, SQLite would), oversized bodies (413) and an
-unreachable database (503 with Retry-After). Under /api/ every refusal is JSON
+500s — NUL bytes (PostgreSQL cannot store them, SQLite would), oversized bodies (413), an
+unreachable database (503 with Retry-After) and a transaction the database undid to break a
+deadlock or keep it serializable (409 `try_again`, decision 0035). Under /api/ every refusal is JSON
 (`{"error", "message"}`, CONTRACT); pages get a short page in the visitor's language.
 """
 
@@ -27,7 +28,22 @@ RETRY_AFTER_SECONDS = 30
 """What a client is told to wait while the database is unreachable (a restart takes seconds)."""
 
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-"""Errors that mean "the database cannot be reached now" rather than a bug or bad input."""
+"""Errors that mean "the database cannot be reached now" rather than a bug or bad input —
+except a transaction conflict (`is_transaction_conflict`), which is an OperationalError too."""
+
+
+def is_transaction_conflict(error: BaseException | None) -> bool:
+    """A deadlock or a serialization failure: SQLSTATE class 40 (transaction rollback) —
+    PostgreSQL undid the whole transaction to break a cycle of waits or keep a serializable
+    snapshot. The database is there and nothing the transaction wrote stayed: the person is
+    asked to send the same again (409 `try_again`), not to wait for a database that is away,
+    and the log gets an error with the stack, since it names a lock order to put right
+    (decision 0035)."""
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("40")
+
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +150,31 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
         )
 
 
+def transaction_conflict(request: HttpRequest, error: BaseException) -> HttpResponse:
+    logger.error("transaction conflict (deadlock or serialization failure)", exc_info=error)
+    with _in_visitor_language(request):
+        return refusal(
+            request,
+            409,
+            "try_again",
+            gettext(
+                "ほかの操作と同時に処理が重なったため、完了できませんでした。何も変更されていません。"
+                "もう一度お試しください。"
+            ),
+        )
+
+
+def database_error(request: HttpRequest, error: BaseException) -> HttpResponse | None:
+    """The answer to a database error a view raised: a transaction conflict (409, try again
+    now) or the database away (503, wait); None for anything else."""
+    if is_transaction_conflict(error):
+        return transaction_conflict(request, error)
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        logger.warning("database unavailable", exc_info=error)
+        return database_unavailable(request)
+    return None
+
+
 def _holds_nul(values: list[str]) -> bool:
     return any("\x00" in value for value in values)
 
@@ -149,7 +190,9 @@ class RequestGuardMiddleware:
     * the database unreachable while a page view runs → 503 `service_unavailable` with
       Retry-After (`server_error`, the handler500, gives the same answer for the API lane and
       the middleware). The broken connection is dropped at the end of the request (Django
-      closes a connection that saw an error), so the next request reconnects by itself.
+      closes a connection that saw an error), so the next request reconnects by itself;
+    * a deadlock or serialization failure → 409 `try_again`: nothing was changed, send it
+      again (`is_transaction_conflict`, decision 0035).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -162,10 +205,7 @@ class RequestGuardMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, DATABASE_UNAVAILABLE):
-            logger.warning("database unavailable", exc_info=exception)
-            return database_unavailable(request)
-        return None
+        return database_error(request, exception)
 
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:
         query = request.META.get("QUERY_STRING", "")
@@ -198,6 +238,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: an unreachable database is a 503 with Retry-After; under /api/ every error is
     JSON; a page otherwise. Django calls it while the exception is being handled."""
     error = sys.exc_info()[1]
+    if is_transaction_conflict(error):
+        assert error is not None
+        return transaction_conflict(request, error)
     if isinstance(error, DATABASE_UNAVAILABLE):
         return database_unavailable(request)
     return refusal(
