@@ -302,3 +302,61 @@ def test_the_whole_address_is_printed_in_the_address_block(
     first = PdfReader(path).pages[0].extract_text()
     block = first[first.index("〒") : first.index("様")]
     assert address in "".join(block.split()), block
+
+
+LONG_NAMES = [
+    # a foreign resident's name as the register writes it (alphabet, several parts)
+    ("RODRIGUES DOS SANTOS OLIVEIRA DE ALBUQUERQUE", "MARIA FERNANDA CRISTINA APARECIDA"),
+    # the longest the delivery import takes (100 characters each)
+    ("W" * 100, "長" * 100),
+]
+
+
+def _words(path: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """(word, xMin, yMin, xMax, yMax) in points from the top left, as poppler reads them."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(path), "-"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    found = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+        out.stdout,
+    )
+    return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in found]
+
+
+@needs_poppler
+@pytest.mark.parametrize("layout", [NoticeLayout.A4, NoticeLayout.POSTCARD])
+@pytest.mark.parametrize(("family", "given"), LONG_NAMES, ids=["register-latin", "longest"])
+def test_a_long_name_is_printed_whole_inside_its_place(
+    tmp_path: Path, layout: str, family: str, given: str
+) -> None:
+    """The name was set at one size on one line: a long one ran over the notice number's box on
+    A4, past the envelope's window, off the postcard and under its QR code."""
+    owner = _city(layout)
+    factories.card(owner, status=CardStatus.SETUP_DONE, family_name=family, given_name=given)
+    issued = issue_paced_batch(municipality=owner, actor=SYSTEM)
+    path = tmp_path / "notices.pdf"
+    render_notice_batches([(notice_context(owner), issued.cards)], str(path))
+    reader = PdfReader(path)
+    name = "".join((family + given).split())
+    mm = 72 / 25.4
+    if layout == NoticeLayout.A4:
+        # the window of the envelope: the address block's 93 mm from 25 mm; the box beyond it
+        places = [(1, 25 * mm, 118 * mm)]
+    else:
+        # the address side; the notice side left of the QR code
+        places = [(1, 8 * mm, 94 * mm), (2, 6 * mm, 70 * mm)]
+    for page, left, right in places:
+        text = reader.pages[page - 1].extract_text()
+        assert name in "".join(text.split()), (page, text)
+        name_words = [
+            w
+            for w in _words(path, page)
+            if set(w[0]) & set(name) and set(w[0]) <= set(name + "　様")
+        ]
+        assert name_words, page
+        for word, x_min, _y_min, x_max, _y_max in name_words:
+            assert left - 1 <= x_min and x_max <= right + 1, (page, word, x_min, x_max, right)

@@ -272,6 +272,49 @@ def _draw_address(
         draw(canvas, x, first_baseline - index * step, line)
 
 
+def _draw_name(
+    canvas: Canvas,
+    card: CardRecord,
+    *,
+    x: float,
+    baseline: float,
+    width: float,
+    size: float,
+    kana_size: float | None = None,
+    kana_below: float = 0.0,
+) -> None:
+    """The holder's name (with 様) at `size`, and under it the kana at `kana_size`, each set
+    smaller — down to a third, then on more lines — so that a long name (a foreign resident's
+    in the alphabet, up to 100 characters a part) stays whole inside `width`: it ran over the
+    notice number's box, out of the envelope's window and off the postcard."""
+    sizes = _sizes_down_from(size)
+    name_size, step, lines = _fit_lines(
+        f"{card.full_name}　様", width=width, height=size * 1.55, sizes=sizes
+    )
+    canvas.setFont(FONT, name_size)
+    for index, line in enumerate(lines):
+        draw(canvas, x, baseline - index * step, line)
+    if kana_size is None:
+        return
+    kana_baseline = baseline - kana_below - (len(lines) - 1) * step
+    kana_fit, kana_step, kana_lines = _fit_lines(
+        card.full_name_kana,
+        width=width,
+        height=kana_size * 1.55,
+        sizes=_sizes_down_from(kana_size),
+    )
+    canvas.setFont(FONT, kana_fit)
+    for index, line in enumerate(kana_lines):
+        draw(canvas, x, kana_baseline - index * kana_step, line)
+
+
+def _sizes_down_from(size: float) -> tuple[float, ...]:
+    """Font sizes from `size` down to a third of it (not below 4 pt), half a point apart."""
+    smallest = max(4.0, size / 3)
+    steps = int((size - smallest) * 2)
+    return tuple(size - 0.5 * i for i in range(steps + 1))
+
+
 def _wrap(text: str, width: int) -> list[str]:
     """Japanese text broken every `width` characters (no spaces to break at)."""
     return [text[i : i + width] for i in range(0, len(text), width)] or [""]
@@ -479,10 +522,16 @@ def _draw_card_page(canvas: Canvas, card: CardRecord, code: tuple[int, str], pay
         width=93 * mm,
         height=20 * mm,
     )
-    canvas.setFont(FONT, 14)
-    draw(canvas, LEFT + 5 * mm, top - 37 * mm, f"{card.full_name}　様")
-    canvas.setFont(FONT, 9)
-    draw(canvas, LEFT + 5 * mm, top - 43 * mm, card.full_name_kana)
+    _draw_name(  # inside the window, left of the notice number's box
+        canvas,
+        card,
+        x=LEFT + 5 * mm,
+        baseline=top - 37 * mm,
+        width=93 * mm,
+        size=14,
+        kana_size=9,
+        kana_below=6 * mm,
+    )
     # Notice number box.
     box_x, box_y = PAGE_WIDTH - LEFT - 70 * mm, top - 45 * mm
     canvas.rect(box_x, box_y, 70 * mm, 26 * mm)
@@ -517,10 +566,16 @@ def _draw_postcard(
         width=54 * mm,
         height=28 * mm,
     )
-    canvas.setFont(FONT, 15)
-    draw(canvas, 18 * mm, height - 64 * mm, f"{card.full_name}　様")
-    canvas.setFont(FONT, 8)
-    draw(canvas, 18 * mm, height - 70 * mm, card.full_name_kana)
+    _draw_name(
+        canvas,
+        card,
+        x=18 * mm,
+        baseline=height - 64 * mm,
+        width=width - 18 * mm - 8 * mm,
+        size=15,
+        kana_size=8,
+        kana_below=6 * mm,
+    )
     canvas.setFont(FONT, 7)
     for index, line in enumerate((context.municipality_name, *context.contact[:3])):
         draw(canvas, 8 * mm, (22 - 4 * index) * mm, line)
@@ -534,9 +589,9 @@ def _draw_postcard(
     draw(canvas, x, top - 10 * mm, format_notice_number(number))
     canvas.setFont(FONT, 5.5)
     draw(canvas, x, top - 14 * mm, f"申請書ID {card.application_id}")
-    draw(canvas, x, top - 18 * mm, f"{card.full_name}　様")
     qr_size = 22 * mm
     qr_x, qr_y = width - 6 * mm - qr_size, top - qr_size
+    _draw_name(canvas, card, x=x, baseline=top - 18 * mm, width=qr_x - 2 * mm - x, size=5.5)
     _draw_qr(canvas, code, qr_x, qr_y, qr_size)
     canvas.linkURL(payload, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
     canvas.setFont(FONT, 4.5)
