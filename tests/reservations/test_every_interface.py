@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+import madoguchi
 from madoguchi.core.models import AuditEvent
 from madoguchi.reservations.models import Channel, Reservation, Slot
 from madoguchi.staff.models import Role, StaffUser
@@ -302,3 +305,35 @@ def test_a_cancellation_through_the_pages_or_the_api_is_told_the_same(
             )
     assert "次の予約を取り消しました" in told[Channel.WEB][1]
     assert told[Channel.WEB] == told[Channel.API]
+
+
+INTERFACES_PACKAGES = ("api", "resident_site", "staff_console", "queue_board")
+OPENS_A_TRANSACTION = re.compile(r"\batomic\b")
+
+
+def transactions_opened_by_interfaces(package: Path) -> list[str]:
+    """Interface modules that open a transaction of their own (`atomic` in any form)."""
+    return sorted(
+        path.relative_to(package).as_posix()
+        for name in INTERFACES_PACKAGES
+        for path in (package / name).rglob("*.py")
+        if OPENS_A_TRANSACTION.search(path.read_text(encoding="utf-8"))
+    )
+
+
+def test_no_interface_opens_a_transaction_around_the_services() -> None:
+    """Static, for every entry point the test above does not drive (a family by phone, a
+    reschedule, …): the services own their transactions, so the booking keeps its one-statement
+    path from every interface; nor do requests get one each."""
+    assert not any(db.get("ATOMIC_REQUESTS") for db in settings.DATABASES.values())
+    assert transactions_opened_by_interfaces(Path(madoguchi.__file__).parent) == []
+
+
+def test_the_scan_finds_an_interface_that_wraps_a_service(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "views.py").write_text("with transaction.atomic():\n    book()\n")
+    (tmp_path / "staff_console").mkdir()
+    (tmp_path / "staff_console" / "v.py").write_text("@atomic\ndef page(request): ...\n")
+    (tmp_path / "queue_board").mkdir()
+    (tmp_path / "queue_board" / "ok.py").write_text("is_transaction_conflict(exc)\n")
+    assert transactions_opened_by_interfaces(tmp_path) == ["api/views.py", "staff_console/v.py"]
