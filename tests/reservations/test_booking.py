@@ -615,3 +615,48 @@ def test_a_booking_missed_yesterday_is_closed_at_night_and_frees_the_resident_an
     later = next_day + dt.timedelta(days=5)
     assert _book(factories.slot(main_office, card_pickup, day=later)).status == "booked"
     assert _book(factories.slot(main_office, cert_renewal, day=later), renewal()).code
+
+
+def test_booked_counts_every_reservation_not_cancelled_through_every_service(
+    main_office: Site, cert_renewal: Procedure, frozen: time_machine.Traveller
+) -> None:
+    """The rule `reservations/models.py` and `services.py` state, checked after each service
+    that moves a reservation: `Slot.booked` is the number of the slot's reservations not
+    cancelled — a cancellation or a reschedule gives the seat back, a no-show (marked, or left
+    to the nightly clean-up) and a check-in keep it."""
+    first = factories.slot(main_office, cert_renewal, capacity=8)
+    second = factories.slot(main_office, cert_renewal, time="11:00", capacity=8)
+    clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
+    staff = Actor.staff(clerk)
+
+    def holds() -> None:
+        for slot in (first, second):
+            slot.refresh_from_db()
+            live = Reservation.objects.filter(slot=slot).exclude(status=ReservationStatus.CANCELLED)
+            assert slot.booked == live.count(), (slot.starts_at, slot.booked)
+
+    people = [
+        renewal(family="アオキ", given=given, birth=dt.date(1970, 1, 1 + n))
+        for n, given in enumerate(("イチロウ", "ジロウ", "サブロウ", "シロウ", "ゴロウ"))
+    ]
+    one, two, three = (_book(first, person) for person in people[:3])
+    holds()
+    book_group_reservation(
+        slot_id=first.pk, procedure_code="cert_renewal", applicants=people[3:], actor=RESIDENT
+    )
+    holds()
+    cancel_reservation(code=one.code, actor=RESIDENT)
+    holds()
+    reschedule_reservation(code=two.code, slot_id=second.pk, actor=RESIDENT)
+    holds()
+    frozen.move_to(clock.at(VISIT_DAY, dt.time(9, 0)))
+    check_in_reservation(code=three.code, actor=staff)
+    holds()
+    frozen.move_to(clock.at(VISIT_DAY, dt.time(11, 30)))
+    mark_no_show(code=two.code, actor=staff)
+    holds()
+    services.close_missed_bookings(before=VISIT_DAY + dt.timedelta(days=1), actor=staff)
+    holds()
+    statuses = sorted(Reservation.objects.values_list("status", flat=True))
+    assert statuses == ["cancelled", "checked_in", "no_show", "no_show", "no_show"]
+    assert (first.booked, second.booked) == (3, 1)
