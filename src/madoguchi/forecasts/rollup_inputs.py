@@ -21,6 +21,7 @@ is caught by that same bound.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -82,9 +83,15 @@ def count_change() -> None:
         RollupInputsChanges.objects.filter(scope=SCOPE).update(count=F("count") + 1)
 
 
+def after_commit(count: Callable[[], None]) -> None:
+    """Run `count` once the writer's transaction commits (at once outside one); a module-level
+    seam the concurrency test's control replaces with counting inside the transaction."""
+    transaction.on_commit(count, robust=True)
+
+
 def changed(**_: Any) -> None:
     """A signal's receiver: count the change once the writer's transaction commits."""
-    transaction.on_commit(count_change, robust=True)
+    after_commit(count_change)
 
 
 def account_changed(instance: StaffUser, update_fields: Any = None, **kwargs: Any) -> None:
