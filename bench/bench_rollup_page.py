@@ -62,7 +62,7 @@ def main() -> None:
     from madoguchi.demo.city import DEMO_CITIES, build_demo_city
     from madoguchi.forecasts import report_cache
     from madoguchi.forecasts.models import KeptReport, KeptRollup
-    from madoguchi.forecasts.rollup import FIGURES_MAX_AGE
+    from madoguchi.forecasts.rollup import FIGURES_MAX_AGE, kept_rollup_view
     from madoguchi.offices.models import Counter, Municipality, Site, SiteKind
 
     for seed, city in enumerate(DEMO_CITIES[:2], start=1):
@@ -109,7 +109,7 @@ def main() -> None:
         force_check()
         return timed("/staff/planning/rollup/")
 
-    by_scale = []
+    by_scale: list[tuple[int, float, int, float, int, float, float]] = []
 
     def measure_scale() -> None:
         timed("/staff/planning/rollup/")  # built (new towns) and kept
@@ -121,6 +121,13 @@ def main() -> None:
         checked_times = [checked_view() for _ in range(args.repeat)]
         force_check()
         checked_statements = statements_of(lambda: timed("/staff/planning/rollup/"))
+        read_alone = [seconds_of(kept_rollup_view) for _ in range(args.repeat)]
+
+        def checked_alone() -> float:
+            force_check()
+            return seconds_of(kept_rollup_view)
+
+        checked_read = [checked_alone() for _ in range(args.repeat)]
         by_scale.append(
             (
                 Municipality.objects.count(),
@@ -128,6 +135,8 @@ def main() -> None:
                 kept_statements,
                 statistics.median(checked_times),
                 checked_statements,
+                statistics.median(read_alone),
+                statistics.median(checked_read),
             )
         )
 
@@ -210,14 +219,17 @@ def main() -> None:
         f"{queries['alone']} / {queries['together']} |",
         "",
         "| municipalities | kept view, median s | its statements | view checking the "
-        "municipalities' inputs, median s | its statements |",
-        "|---|---|---|---|---|",
+        "municipalities' inputs, median s | its statements | the kept roll-up read alone "
+        "(no page), median s | read after checking the inputs, median s |",
+        "|---|---|---|---|---|---|---|",
         *[
-            f"| {n} | {kept_s:.3f} | {kept_q} | {checked_s:.3f} | {checked_q} |"
-            for n, kept_s, kept_q, checked_s, checked_q in by_scale
+            f"| {n} | {kept_s:.3f} | {kept_q} | {checked_s:.3f} | {checked_q} "
+            f"| {read_s:.4f} | {checked_read_s:.4f} |"
+            for n, kept_s, kept_q, checked_s, checked_q, read_s, checked_read_s in by_scale
         ],
         f"| {by_scale[-1][0]} ÷ {by_scale[0][0]} | {by_scale[-1][1] / by_scale[0][1]:.2f}× | "
-        f"| {by_scale[-1][3] / by_scale[0][3]:.2f}× | |",
+        f"| {by_scale[-1][3] / by_scale[0][3]:.2f}× | | {by_scale[-1][5] / by_scale[0][5]:.2f}× "
+        f"| {by_scale[-1][6] / by_scale[0][6]:.2f}× |",
         "",
         "target: the kept roll-up at least 4× faster than building — "
         + ("met" if met else "NOT met"),
