@@ -295,6 +295,52 @@ def test_a_phone_booking_typed_before_the_timeout_is_found_again(
     assert not Reservation.objects.exists()
 
 
+def test_a_family_phone_booking_typed_before_the_timeout_comes_back_with_every_member(
+    frozen: Any, city: factories.City
+) -> None:
+    """A family on the phone, sent after the timeout: the first person's entries and each
+    member's (a form of its own, under its prefix) come back, as many members as were added."""
+    clerk = StaffUser.objects.create_user(
+        "madoguchi", password="x", role=Role.OFFICIAL, municipality=city.municipality
+    )
+    clerk.sites.set([city.site])
+    page = f"/staff/sites/{city.site.pk}/phone-booking/?procedure=cert_renewal&day={VISIT_DAY}"
+    client = Client()
+    login_staff(client, clerk)
+    frozen.shift(dt.timedelta(minutes=31))
+    typed = {
+        "procedure": "cert_renewal",
+        "day": VISIT_DAY.isoformat(),
+        "family_name_kana": "ヤマダ",
+        "given_name_kana": "ハナコ",
+        **birth_fields(dt.date(1984, 7, 9)),
+        "email": "hanako@example.jp",
+        "members": "2",
+        "member1-family_name_kana": "ヤマダ",
+        "member1-given_name_kana": "タロウ",
+        **birth_fields(dt.date(2015, 3, 3), prefix="member1-birth_date"),
+        "member2-family_name_kana": "ヤマダ",
+        "member2-given_name_kana": "ジロウ",
+        **birth_fields(dt.date(2018, 4, 5), prefix="member2-birth_date"),
+    }
+    client.post(
+        f"/staff/sites/{city.site.pk}/phone-booking/",
+        typed,
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    login_staff(client, clerk)
+    form = client.get(page).content.decode()
+    assert KEPT_MESSAGE in form
+    for value in ("ハナコ", "hanako@example.jp", "タロウ", "ジロウ"):
+        assert f'value="{value}"' in form, value
+    assert 'name="members" value="2"' in form
+    for prefix, chosen in (("id_member1-birth_date", "2015"), ("id_member2-birth_date", "2018")):
+        assert re.search(rf'id="{prefix}_year".*?<option value="{chosen}" selected', form, re.S)
+    assert not Reservation.objects.exists()
+    # the control: the same page afterwards (nothing given back) has no member
+    assert 'name="member1-family_name_kana"' not in client.get(page).content.decode()
+
+
 class _Transfer(RefusesIndividualNumbers, forms.Form):
     counter = forms.CharField()
     procedure = forms.CharField()

@@ -66,6 +66,23 @@ def restoring(kept: KeptInput) -> Iterator[KeptInput]:
         _kept_input.reset(token)
 
 
+def _under(input_name: str, prefix: str | None) -> bool:
+    """Whether `input_name` is under the form prefix `prefix` ("member1-notice_number"), or
+    under none when `prefix` is None (a formset's prefix may hold dashes: "counters-0-name")."""
+    return input_name.startswith(f"{prefix}-") if prefix else "-" not in input_name
+
+
+def kept_value(name: str) -> str | None:
+    """The value of input `name` in the input being given back (`restoring`) — what a page needs
+    to build its forms as they were sent, such as how many family members a phone booking had;
+    None when nothing is given back or it has no such input."""
+    kept = _kept_input.get()
+    if kept is None:
+        return None
+    value = kept.data.get(name)
+    return None if value is None else str(value)
+
+
 class RefusesIndividualNumbers(forms.BaseForm):
     """Mixin for any Django form: a field holding an Individual Number is an error. While it
     looks at every field, it also refuses dates outside 1900–2199 (`core.dates`): no form's
@@ -83,14 +100,18 @@ class RefusesIndividualNumbers(forms.BaseForm):
     def _start_from(self, kept: KeptInput) -> None:
         """Start from `kept` when most of its inputs are this form's (a form's own hidden
         inputs — the procedure and day of a phone booking — are not fields; another form of
-        the page sharing a field name or two is not taken for it)."""
+        the page sharing a field name or two is not taken for it). Counted among the inputs
+        under the form's prefix (a family member's), or under none for a form without one."""
         owners: dict[str, str] = {}  # input name → field name (a date's three selects → one)
         for name in self.fields:
             key = self.add_prefix(name)
             for input_name in kept.data:
                 if input_name == key or input_name.startswith(f"{key}_"):
                     owners[input_name] = name
-        if not owners or 2 * len(owners) <= len(kept.data):
+        # a prefixed form (a family member's) among the inputs under its prefix, any other
+        # among those under none: "<prefix>-<field>" names another form's field
+        sent = [n for n in kept.data if _under(n, self.prefix)]
+        if not owners or 2 * len(owners) <= len(sent):
             return
         self.initial = {
             **self.initial,

@@ -25,6 +25,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
+from madoguchi.core.forms import kept_value
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
@@ -218,7 +219,13 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
         )
 
     if request.method == "GET":
-        return page(PhoneBookingForm(procedure=chosen, slot_choices=choices), [])
+        # after a sign-in that gives a sent family booking back, its members' forms too (each
+        # starts from what was typed for it: `core.forms.restoring`)
+        count = _member_count({MEMBERS_FIELD: kept_value(MEMBERS_FIELD) or "0"})
+        members = [
+            FamilyMemberForm(procedure=chosen, prefix=member_prefix(i)) for i in range(count)
+        ]
+        return page(PhoneBookingForm(procedure=chosen, slot_choices=choices), members)
     count = _member_count(request.POST)
     step = request.POST.get("step", "")
     if step in ("add_member", "remove_member"):
