@@ -116,3 +116,35 @@ def test_a_special_opening_on_a_saturday_is_bookable_at_once(
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert _offered_on(town, saturday) != []
+
+
+def test_a_longer_booking_window_set_in_the_admin_has_times_at_once(
+    town: factories.City, manager: Client
+) -> None:
+    """The municipality's booking window is part of what the slots follow: made longer in the
+    admin, its new days have times to book from that save (the nightly run covers it too)."""
+    from django.contrib.admin import site as admin_site
+    from django.test import RequestFactory
+
+    from madoguchi.offices.models import Municipality
+
+    municipality = town.municipality
+    far = clock.today() + dt.timedelta(days=100)
+    while far.weekday() >= 5:
+        far -= dt.timedelta(days=1)
+    assert _offered_on(town, far) == []
+    model_admin = admin_site._registry[Municipality]
+    request = RequestFactory().get("/")
+    request.user = StaffUser.objects.get(username="admin")
+    form = model_admin.get_form(request, municipality)(instance=municipality)
+    data: dict[str, object] = {}
+    for name in form.fields:  # the form as the page shows it, unchecked boxes left out
+        value = form[name].value()
+        if value is not None and value is not False:
+            data[name] = value
+    data["booking_window_max_days"] = "120"
+    response = manager.post(f"/admin/offices/municipality/{municipality.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    municipality.refresh_from_db()
+    assert municipality.booking_window_max_days == 120
+    assert _offered_on(town, far) != []

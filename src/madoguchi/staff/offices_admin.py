@@ -145,13 +145,6 @@ class TerminalInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
 
 
-@admin.register(Municipality)
-class MunicipalityAdmin(MunicipalityScopedAdmin, AuditedModelAdmin):
-    municipality_path = ""
-    form = with_translations(Municipality)
-    list_display = ("name", "code")
-
-
 def _shared_with_others(request: HttpRequest) -> bool:
     """Whether the signed-in account belongs to one municipality of several on this deployment."""
     municipality_id = getattr(request.user, "municipality_id", None)
@@ -159,10 +152,12 @@ def _shared_with_others(request: HttpRequest) -> bool:
 
 
 def _sites_of(obj: Any) -> set[int]:
-    """The sites whose calendar `obj` (a site, weekly hours, a special opening or a closure —
-    one site's, or every site of its municipality) is part of."""
+    """The sites whose calendar `obj` (a municipality, a site, weekly hours, a special opening or
+    a closure — one site's, or every site of its municipality) is part of."""
     if obj is None:
         return set()
+    if isinstance(obj, Municipality):  # its booking window and walk-in share shape every slot
+        return set(Site.objects.filter(municipality_id=obj.pk).values_list("pk", flat=True))
     if isinstance(obj, Site):
         return {obj.pk} if obj.pk is not None else set()
     if isinstance(obj, Closure) and obj.site_id is None:
@@ -222,6 +217,13 @@ class ChangesCalendar(AuditedModelAdmin):
 
 CONFLICTS_NAMED = 20
 """At most this many times with bookings are named in the admin's message (then "and N more")."""
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(MunicipalityScopedAdmin, ChangesCalendar):
+    municipality_path = ""
+    form = with_translations(Municipality)
+    list_display = ("name", "code")
 
 
 @admin.register(Procedure)
