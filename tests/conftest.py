@@ -306,11 +306,9 @@ def _no_page_cache(settings: Any) -> None:
     """The booking pages' few seconds of whole-page caching (core/pagecache.py) would, under a
     frozen clock, never expire; tests/core/test_pagecache.py switches it on."""
     from madoguchi.core.pagecache import forget_pages
-    from madoguchi.reservations.selectors import forget_seats
 
     settings.MADOGUCHI_PAGE_CACHE_SECONDS = 0
     forget_pages()
-    forget_seats()  # the confirmation's seat board, which the page cache's seconds bound
 
 
 @pytest.fixture(autouse=True)

@@ -370,15 +370,8 @@ MADOGUCHI_REFERENCE_CACHE_SECONDS = env_int(
 )
 # The residents' booking pages before the form (home, procedures, sites, month, day) are kept
 # this many seconds per process (core/pagecache.py, decision 0020): the availability they show
-# is at most this old (and so the seats the confirmation shows unless the time is nearly full:
-# MADOGUCHI_NEARLY_FULL_SEATS). 0 renders them on every request.
+# is at most this old; the confirmation reads the slot live. 0 renders them on every request.
 MADOGUCHI_PAGE_CACHE_SECONDS = env_int("MADOGUCHI_PAGE_CACHE_SECONDS", 2, minimum=0, maximum=60)
-# The confirmation shows a time's seats as this process saw them less than
-# MADOGUCHI_PAGE_CACHE_SECONDS ago unless fewer than this many would be left after the
-# resident's party: then (and when not seen so lately) it reads them live (decision 0027).
-MADOGUCHI_NEARLY_FULL_SEATS = env_int(
-    "MADOGUCHI_NEARLY_FULL_SEATS", 5, minimum=0, maximum=1_000_000_000
-)
 
 # PostgreSQL: the residents' flow's live seat read runs as a prepared statement of the
 # connection (core/prepared.py); 0 for a connection pooler that does not keep sessions.

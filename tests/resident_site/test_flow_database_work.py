@@ -1,7 +1,6 @@
 """The residents' booking flow adds no database work to the booking (decision 0027): once the
-caches hold the pages and the reference data, a resident's month, day, form, confirmation and
-reservation page ask the database nothing (the confirmation shows the seats the day page saw
-within its seconds; a nearly full time is read live: tests/resident_site/test_seat_board.py),
+caches hold the pages and the reference data, a resident's month, day, form and reservation
+page ask the database nothing, the confirmation reads the time's seats once (by primary key),
 and the booking POST sends what the booking service sends and the rate limits' counters —
 never a session row. With the caches switched off (the suite's default) the same flow reads
 the database at every step: the negative control."""
@@ -75,26 +74,24 @@ def resident_flow(city: factories.City, slot: Slot, number: str) -> dict[str, li
     return steps
 
 
-FILLING = {"month": 5, "day": 1, "form": 2, "confirmation": 0, "reservation page": 0}
+FILLING = {"month": 5, "day": 1, "form": 3, "confirmation": 1, "reservation page": 0}
 """Statements per step for the first resident, the caches empty: the month reads the
 municipalities (offices.tenancy), the procedure by its code, the site with its municipality
 and what it offers (two statements; kept for the booking window and the booking too, not read
-again), and the month's seats; the day its times (their seats kept on the seat board); the
-form the slot and the day's other times (rendered afresh); the confirmation nothing — the day
-page saw the time's seats and it is far from full. Before, the month read the site and the
-form the procedure a second time; the form and the confirmation each read the seats."""
+again), and the month's seats; the day its times; the form the slot, the day's other times
+and the seats (rendered afresh); the confirmation the seats. Before, the month read the site
+and the form the procedure a second time."""
 
 
 def touches(queries: list[str], table: str) -> list[str]:
     return [query for query in queries if f'"{table}"' in query or f" {table} " in query]
 
 
-def test_the_flow_reads_nothing_and_writes_only_the_booking(
+def test_the_flow_reads_only_the_seats_and_writes_only_the_booking(
     city: factories.City, caches: None, settings: Any
 ) -> None:
     settings.MADOGUCHI_RATE_LIMITS = {"ip_write": (100, 60), "notice": (100, 60)}
-    # far from full: MADOGUCHI_NEARLY_FULL_SEATS (5) to spare after all three bookings
-    slot = factories.slot(city.site, city.pickup, capacity=10)
+    slot = factories.slot(city.site, city.pickup, capacity=5)
     for n in range(3):
         factories.notice_card(city.municipality, notice=notice(n))
     first = resident_flow(city, slot, notice(0))  # the first resident fills the caches
@@ -107,11 +104,13 @@ def test_the_flow_reads_nothing_and_writes_only_the_booking(
             actor=Actor.resident(),
         )
 
-    for name in ("month", "day", "form", "confirmation", "reservation page"):
+    for name in ("month", "day", "form", "reservation page"):
         assert steps[name] == [], name
     # with the caches empty, each reference row is read once whichever page asks for it first
     # (the month's procedure and site serve the form and the booking too)
     assert {name: len(first[name]) for name in FILLING} == FILLING, first
+    (seats,) = steps["confirmation"]
+    assert '"reservations_slot"' in seats and "JOIN" not in seats
     limits = touches(steps["booking"], "core_ratecounter")
     assert len(limits) == 2  # per address and per notice number (core/ratelimit.py)
     booking = [query for query in steps["booking"] if query not in limits]
@@ -122,7 +121,7 @@ def test_the_flow_reads_nothing_and_writes_only_the_booking(
 
 def test_with_the_caches_off_every_step_reads(city: factories.City) -> None:
     """The control: the same flow with the page and reference caches switched off."""
-    slot = factories.slot(city.site, city.pickup, capacity=10)
+    slot = factories.slot(city.site, city.pickup, capacity=5)
     factories.notice_card(city.municipality, notice=notice(0))
     steps = resident_flow(city, slot, notice(0))
     assert all(steps[name] for name in ("month", "day", "form", "confirmation"))
@@ -166,8 +165,7 @@ def test_the_times_of_a_day_come_into_the_reference_cache_in_one_read(
 def test_the_confirmations_seat_read_is_prepared_once_per_connection(
     frozen: Any, caches: None, settings: Any, prepared: bool
 ) -> None:
-    """PostgreSQL: the seat read a confirmation of a nearly full time sends (capacity 5: fewer
-    than MADOGUCHI_NEARLY_FULL_SEATS left after the resident) is a statement the connection
+    """PostgreSQL: the seat read every confirmation sends is a statement the connection
     prepared on its first run (core/prepared.py) and reuses — parsed and planned once, not per
     booking. The control: with MADOGUCHI_PREPARED_READS off nothing is prepared, and the same
     read answers the same."""

@@ -15,8 +15,7 @@ static file. `cached_page(seconds)` keeps each such page's HTML per process for 
   rendered as a marker too and put back per answer, so the QR's path shares one cached page;
   a value other than plain letters, digits and hyphens (≤ 40) is rendered uncached.
 - The age is bounded by `seconds` (`MADOGUCHI_PAGE_CACHE_SECONDS` for the booking pages: the
-  availability a page shows is at most that old, and so are the seats a confirmation shows —
-  a nearly full time's are read live: `reservations.selectors.seats_to_offer`). 0
+  availability a page shows is at most that old; the confirmation reads the slot live). 0
   switches it off. Each process keeps its own copies; nothing is shared between processes.
 """
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -70,8 +68,8 @@ def slot_for_booking(slot_id: int) -> Slot | None:
     """The slot with its site (and municipality) and procedure, from the per-process reference
     cache (`offices.selectors.cached_for_booking`; read-only) — no query when cached. A slot's
     time, site and procedure never change; its SEATS here may be old: whatever tells a resident
-    a time is free reads them live or from the seat board (`seats_to_offer`), and the booking
-    statement's claim counts them itself."""
+    a time is free reads them live (`with_live_seats`), and the booking statement's claim
+    counts them itself."""
     slot = cached_for_booking("slot", slot_id, _read_slot)
     if slot is None:
         return None
@@ -82,82 +80,18 @@ def slot_for_booking(slot_id: int) -> Slot | None:
 
 def with_live_seats(slot: Slot) -> Slot | None:
     """A copy of `slot` with its seats and `is_offered` as the database holds them now (one
-    primary-key read, prepared once per connection on PostgreSQL — `core.prepared`); None when
-    the slot is gone. What it read goes on this process's seat board (`seats_to_offer`)."""
+    primary-key read, prepared once per connection on PostgreSQL: a rush sends one before
+    every confirmation — `core.prepared`); None when the slot is gone."""
     rows = prepared_rows(
         Slot.objects.filter(pk=slot.pk)
         .order_by("pk")
         .values_list("capacity", "booked", "is_offered")[:1]
     )
     if not rows:
-        _seen.pop(slot.pk, None)
         return None
     live = copy.copy(slot)
     ((live.capacity, live.booked, live.is_offered),) = rows
-    note_seats([live])
     return live
-
-
-# --- the seat board: the seats this process last saw, for the confirmation (decision 0027) ---
-
-
-@dataclass(frozen=True)
-class _Seen:
-    at: float
-    capacity: int
-    booked: int
-    is_offered: bool
-
-
-_seen: dict[int, _Seen] = {}
-SEEN_KEPT = 50_000
-"""Slots kept on the board per process before it starts afresh."""
-
-
-def note_seats(slots: Iterable[Slot]) -> None:
-    """Put what was just read of these slots' seats on the board (a day's times, a live read)."""
-    now = time.time()
-    if len(_seen) >= SEEN_KEPT:
-        _seen.clear()
-    for slot in slots:
-        _seen[slot.pk] = _Seen(now, slot.capacity, slot.booked, slot.is_offered)
-
-
-def note_claimed(slot_id: int, seats: int) -> None:
-    """A booking of this process took `seats` of the slot: the board counts them at once (its
-    age unchanged — another process's bookings are still only seen by the next read)."""
-    seen = _seen.get(slot_id)
-    if seen is not None:
-        _seen[slot_id] = _Seen(seen.at, seen.capacity, seen.booked + seats, seen.is_offered)
-
-
-def forget_seats() -> None:
-    """Empty this process's seat board (tests)."""
-    _seen.clear()
-
-
-def seats_to_offer(slot: Slot, *, wanted: int) -> Slot | None:
-    """`slot` with the seats to show a resident about to confirm `wanted` seats of it (None
-    when the slot is gone): from this process's seat board when it saw the time less than
-    `MADOGUCHI_PAGE_CACHE_SECONDS` ago — the age of the day page the resident chose it on — with
-    at least `MADOGUCHI_NEARLY_FULL_SEATS` seats to spare beyond `wanted` (its own bookings
-    since counted); otherwise read live (`with_live_seats`). So a time seen nearly full, booked
-    out by this process, withdrawn, or not seen within those seconds is never offered without
-    a live read; a time seen with seats to spare is offered as the day page offered it, and
-    the booking statement still refuses it if other processes took those seats in the
-    meantime (invariant 1 is held by the claim, never by a page)."""
-    seen = _seen.get(slot.pk)
-    fresh_for = settings.MADOGUCHI_PAGE_CACHE_SECONDS
-    if (
-        seen is None
-        or not seen.is_offered
-        or time.time() - seen.at >= fresh_for
-        or seen.capacity - seen.booked - wanted < settings.MADOGUCHI_NEARLY_FULL_SEATS
-    ):
-        return with_live_seats(slot)
-    shown = copy.copy(slot)
-    shown.capacity, shown.booked, shown.is_offered = seen.capacity, seen.booked, True
-    return shown
 
 
 @dataclass(frozen=True)

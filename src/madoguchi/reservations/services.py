@@ -52,7 +52,6 @@ from madoguchi.reservations.models import (
 from madoguchi.reservations.selectors import (
     nearest_free_slots,
     not_found,
-    note_claimed,
     slot_for_booking,
     with_live_seats,
 )
@@ -289,8 +288,6 @@ def _claim_seats(slot_id: int, seats: int) -> bool:
     claimed = Slot.objects.filter(
         pk=slot_id, is_offered=True, booked__lte=F("capacity") - seats
     ).update(booked=F("booked") + seats)
-    if claimed == 1:
-        note_claimed(slot_id, seats)  # this process's seat board (selectors.seats_to_offer)
     return bool(claimed == 1)
 
 
@@ -573,7 +570,6 @@ def _insert_booking(
         if pickup:
             _refuse_cards(outcome.cards, len(reservations))
         raise _SlotFull
-    note_claimed(slot.pk, len(reservations))  # this process's seat board
     for reservation in reservations:
         reservation.pk = outcome.ids[reservation.code]
         reservation._state.adding = False

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.core import clock
 from madoguchi.core.dates import month_start
 from madoguchi.reservations.models import Slot
-from madoguchi.reservations.selectors import bookable_slots, month_seats, note_seats
+from madoguchi.reservations.selectors import bookable_slots, month_seats
 
 
 class Level(Enum):
@@ -153,14 +153,10 @@ def by_hour(entries: Iterable[Any]) -> list[HourOfTimes]:
 
 
 def day_times(site_id: int, procedure_code: str, day: dt.date) -> list[TimeChoice]:
-    """Every offered time on `day` inside the booking window; their seats go on this
-    process's seat board, which the confirmation of a time chosen here may show for the same
-    few seconds the day page is kept (`reservations.selectors.seats_to_offer`)."""
-    slots = list(
+    """Every offered time on `day` inside the booking window."""
+    return time_choices(
         bookable_slots(site_id=site_id, procedure_code=procedure_code, date_from=day, date_to=day)
     )
-    note_seats(slots)
-    return time_choices(slots)
 
 
 def months_between(first_day: dt.date, last_day: dt.date) -> list[tuple[int, int]]:

@@ -62,8 +62,8 @@ from madoguchi.reservations.selectors import (
     find_reservation_for_resident,
     group_members,
     nearest_free_slots,
-    seats_to_offer,
     slot_for_booking,
+    with_live_seats,
 )
 from madoguchi.reservations.visit import Visit, documents_to_bring
 from madoguchi.resident_site import availability, kept
@@ -354,7 +354,7 @@ def day(request: HttpRequest, procedure: str, site_id: int, date: str) -> HttpRe
 
 def _slot(request: HttpRequest, procedure: Procedure, slot_id: int) -> Slot:
     """The slot's time, site and procedure from the reference cache — its seats are NOT live
-    here (`seats_to_offer`) — at a site of this residents' site's municipality only."""
+    here (`with_live_seats`) — at a site of this residents' site's municipality only."""
     slot = slot_for_booking(slot_id)
     municipality = _municipality(request)
     if (
@@ -366,15 +366,11 @@ def _slot(request: HttpRequest, procedure: Procedure, slot_id: int) -> Slot:
     return slot
 
 
-def _with_seats(request: HttpRequest, slot: Slot) -> Slot:
-    """The slot with the seats to show before the confirmation: from this process's seat
-    board when it saw the time within the day page's few seconds with seats to spare for the
-    party, otherwise read live (`reservations.selectors.seats_to_offer`, decision 0027)."""
-    party = _people(request) if request.method == "GET" else 1 + _member_count(request)
-    shown = seats_to_offer(slot, wanted=party)
-    if shown is None:
+def _live(slot: Slot) -> Slot:
+    live = with_live_seats(slot)
+    if live is None:
         raise Http404("選ばれた枠が見つかりません。")
-    return shown
+    return live
 
 
 def _remember(request: HttpRequest, code: str, birth_date: dt.date) -> None:
@@ -457,7 +453,7 @@ def _identify_page(
 @kept.keeps
 # The empty form (GET) shows the slot's time, site and procedure, never its seats: kept as long
 # as that reference data. Rendered afresh, it says so when the time is full; the confirmation
-# shows the seats live, or as the day page saw them when far from full (`seats_to_offer`).
+# always reads the seats live.
 @cached_page(reference_page_seconds)
 def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse:
     """Steps 5 and 6: who is coming, then a confirmation page; the second POST books.
@@ -469,23 +465,21 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
     the same token again (a double tap, a reload) shows the booking already made. The service
     is idempotent for the same person and slot too, so even two racing requests book once.
 
-    Database work: the confirmation (and a form rendered afresh; a cached one comes with no
-    query) shows the time's seats as this process saw them within the day page's few seconds
-    when they leave `MADOGUCHI_NEARLY_FULL_SEATS` to spare, and reads them live (one
-    primary-key read) otherwise — a nearly full time booked out since is never offered as free
-    there; the booking POST reads nothing — its statement refuses a full time itself — and the
-    reservation page it redirects to is rendered from what it wrote.
+    Database work: the confirmation reads the time's seats live (one primary-key read: the
+    day's page may be a few seconds old, and a time booked out since is never offered as free
+    there), as does a form rendered afresh (a cached one comes with no query); the booking POST
+    reads nothing — its statement refuses a full time itself — and the reservation page it
+    redirects to is rendered from what it wrote.
     """
     chosen = _procedure(procedure)
     slot = _slot(request, chosen, slot_id)
     if request.POST.get("step") != "confirm":
-        slot = _with_seats(request, slot)
+        slot = _live(slot)
     context: dict[str, Any] = {"procedure": chosen, "slot": slot, "site": slot.site}
     coming = _people(request) if request.method == "GET" else 1
     if request.POST.get("step") != "confirm" and slot.remaining < coming:
-        # Seats read live above unless seen within the day page's seconds with seats to spare:
-        # a time seen nearly full and booked out since (or without seats for the family) is
-        # never offered as free here.
+        # Read live above: the day's page may be a few seconds old (core/pagecache.py), and a time
+        # booked out since (or without seats for the family) is never offered as free here.
         return _slot_full(
             request,
             context,
