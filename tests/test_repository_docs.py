@@ -37,3 +37,30 @@ def test_the_licence_file_is_the_licence_pyproject_declares() -> None:
     assert project["license-files"] == ["LICENSE"]
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in text and "Version 2.0, January 2004" in text
+
+
+DECISIONS = ROOT / "docs" / "decisions"
+CITED_DECISION = re.compile(r"\b[Dd]ecisions? (\d{4})\b")
+
+
+def test_each_decision_has_a_number_of_its_own() -> None:
+    numbers = [p.name[:4] for p in DECISIONS.glob("*.md")]
+    assert len(numbers) > 30
+    assert sorted(n for n in set(numbers) if numbers.count(n) > 1) == []
+    for path in DECISIONS.glob("*.md"):
+        stated = re.match(r"# (?:ADR[- ])?(\d{4})\D", path.read_text(encoding="utf-8"))
+        assert stated is None or stated.group(1) == path.name[:4], path.name
+
+
+def test_every_decision_cited_exists() -> None:
+    numbers = {p.name[:4] for p in DECISIONS.glob("*.md")}
+    places = [ROOT / "README.md", ROOT / "bench" / "README.md"]
+    for folder in ("src", "docs", "tests"):
+        places += [p for p in (ROOT / folder).rglob("*") if p.suffix in {".py", ".md", ".html"}]
+    cited = {
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in places
+        for n in CITED_DECISION.findall(p.read_text(encoding="utf-8"))
+        if n not in numbers
+    }
+    assert sorted(cited) == []
