@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 
 from madoguchi.core.audit import Actor
 from madoguchi.walkins.models import QueueTicket, TicketStatus
-from madoguchi.walkins.services import call_next_ticket, issue_ticket
+from madoguchi.walkins.services import call_next_ticket, issue_ticket, start_serving
 from tests.offices.factories import translations_for
 from tests.walkins.conftest import Hall, jst
 
@@ -199,3 +200,35 @@ def test_the_ticket_form_gives_each_procedure_its_own_wait(client: Client, hall:
     # Card work waits for the one counter with a terminal; a renewal goes to the idle one.
     assert "カードの受け取り（待ち時間の目安：約40分）" in page
     assert "電子証明書の更新（待ち時間の目安：約0分）" in page
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own-page", "shared-page"])
+@pytest.mark.parametrize("then", ["waiting", "called", "serving"])
+def test_a_ticket_left_open_overnight_no_longer_sends_anyone_to_a_counter(
+    client: Client,
+    hall: Hall,
+    frozen: time_machine.Coordinates,
+    then: str,
+    shared: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After midnight, before the nightly close-queue-days ends yesterday's tickets, a ticket
+    called yesterday and never answered said お呼び出し中です。1番窓口へお越しください — the
+    holder could come to the counter today on yesterday's number. Both the page rendered for
+    the holder and the one shared by every ticket in the same state (production)."""
+    from madoguchi.queue_board import views
+
+    monkeypatch.setattr(views, "DISPLAY_CACHE_SECONDS", 1 if shared else 0)
+    (mine,) = issue(hall, 1)
+    if then != "waiting":
+        call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    if then == "serving":
+        mine.refresh_from_db()
+        start_serving(ticket=mine, actor=CLERK)
+    mine.refresh_from_db()
+    assert mine.status == then
+    frozen.move_to(jst(0, 1, day=mine.business_day + dt.timedelta(days=1)))
+    page = text(client.get(f"/queue/tickets/{mine.token}/").content)
+    assert "を過ぎたため使えません" in page
+    assert "へお越しください" not in page and "で対応中です" not in page
+    assert "取り消す" not in page

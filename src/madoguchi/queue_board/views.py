@@ -489,6 +489,7 @@ def _shared_ticket_page(request: HttpRequest, view: TicketView) -> str:
             procedure=ticket.procedure,
             counter=ticket.counter,
             status=ticket.status,
+            is_active=ticket.is_active,
             business_day=ticket.business_day,
         )
         marked_view = SimpleNamespace(
