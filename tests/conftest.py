@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -648,12 +649,26 @@ def _axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
+_axe_contexts: weakref.WeakSet[Any] = weakref.WeakSet()
+"""Browser contexts that have axe-core as an init script (`_inject_axe`)."""
+
+
 def _inject_axe(page: Any) -> None:
-    """axe-core into the page, once per document. It is evaluated through the DevTools protocol,
-    which the site's Content-Security-Policy (no inline scripts) does not govern; the page's
-    own rules stay in force."""
+    """axe-core into the page, and into every later document of its browser context.
+
+    The first check in a context evaluates axe-core in the page and gives it to the context as
+    an init script: each later document of the context has it from its start, evaluated by the
+    browser from source it already holds (V8 keeps the compiled script), instead of 650 kB sent
+    through the driver and compiled again for every page checked (0.2–0.4 s a page under load,
+    as long as the check itself). A context with no page checked never gets it. Both ways go
+    through the DevTools protocol, which the site's Content-Security-Policy (no inline scripts)
+    does not govern; the page's own rules stay in force."""
     if page.evaluate("() => typeof axe") == "undefined":
         page.evaluate(_axe_source())
+    context = page.context
+    if context not in _axe_contexts:
+        context.add_init_script(script=_axe_source())
+        _axe_contexts.add(context)
 
 
 def _run_axe(page: Any) -> list[dict[str, Any]]:
