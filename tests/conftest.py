@@ -667,8 +667,15 @@ def _inject_axe(page: Any) -> None:
         page.evaluate(_axe_source())
     context = page.context
     if context not in _axe_contexts:
-        context.add_init_script(script=_axe_source())
+        context.add_init_script(script=_axe_in_every_document())
         _axe_contexts.add(context)
+
+
+@functools.cache
+def _axe_in_every_document() -> str:
+    """axe-core for a context's init script, not evaluated in blank documents (a kept page is
+    sent to about:blank after each test, a page nobody checks)."""
+    return f'if (location.protocol !== "about:") {{\n{_axe_source()}\n}}'
 
 
 def _run_axe(page: Any) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ def _violations(chromium: Any, documents: list[str], *, javascript: bool) -> lis
     context = chromium.new_context(java_script_enabled=javascript, locale="ja-JP")
     try:
         page = context.new_page()
-        found = []
+        found: list[set[str]] = []
         for html in documents:
             page.route(ADDRESS, _serving(html))
             page.goto(ADDRESS)
