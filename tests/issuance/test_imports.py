@@ -106,11 +106,11 @@ def test_importing_the_same_file_twice_changes_nothing() -> None:
     data = csv_text(ROW_1, ROW_2)
     run(data)
     events = AuditEvent.objects.count()
-    before = list(CardRecord.objects.values())
+    before = list(CardRecord.objects.order_by("pk").values())
     again = run(data)
     assert again.accepted
     assert (again.created, again.unchanged) == (0, 2)
-    assert list(CardRecord.objects.values()) == before
+    assert list(CardRecord.objects.order_by("pk").values()) == before
     assert DeliveryImport.objects.count() == 1
     assert AuditEvent.objects.count() == events
 
@@ -202,10 +202,10 @@ def test_undecodable_bytes_are_refused() -> None:
 
 def test_a_rejected_file_leaves_already_stored_cards_untouched() -> None:
     run(csv_text(ROW_1))
-    before = list(CardRecord.objects.values())
+    before = list(CardRecord.objects.order_by("pk").values())
     report = run(csv_text(ROW_2, ROW_2.replace("1949-10-30", "bad")))
     assert not report.accepted
-    assert list(CardRecord.objects.values()) == before
+    assert list(CardRecord.objects.order_by("pk").values()) == before
 
 
 def test_the_command_exits_0_on_success_and_2_with_the_report_on_stderr(tmp_path: Path) -> None:
