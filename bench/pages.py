@@ -137,7 +137,7 @@ class Server:
             env=env,
             cwd=REPO,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a safety net: a loaded machine warms slowly
         while time.monotonic() < deadline:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
@@ -147,7 +147,7 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise SystemExit("gunicorn did not start")
+        raise SystemExit("gunicorn did not start within 120 s")
 
     def stop(self) -> None:
         if self.process.poll() is None:
