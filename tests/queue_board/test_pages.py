@@ -207,7 +207,7 @@ def test_the_ticket_form_gives_each_procedure_its_own_wait(client: Client, hall:
 def test_a_ticket_left_open_overnight_no_longer_sends_anyone_to_a_counter(
     client: Client,
     hall: Hall,
-    frozen: time_machine.Coordinates,
+    frozen: time_machine.Traveller,
     then: str,
     shared: bool,
     monkeypatch: pytest.MonkeyPatch,
