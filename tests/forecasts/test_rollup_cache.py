@@ -20,6 +20,7 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.validators import municipality_code_check_digit
 from madoguchi.forecasts import report_cache, report_signing, rollup, rollup_inputs
+from madoguchi.forecasts.kept import pickled
 from madoguchi.forecasts.models import KeptRollup
 from madoguchi.forecasts.report import ReportV1, build_report, canonical_bytes, to_json
 from madoguchi.forecasts.report_import import import_report
@@ -385,3 +386,21 @@ def test_a_kept_view_does_the_same_work_however_many_municipalities(
     # kept view took every municipality's input digest on each view
     assert (old_with_two[1], old_with_five[1]) == (2, 5)
     assert _view_work(work, lambda: rollup.rollup_inputs_digest(today=TODAY))[2] == 1
+
+
+def test_the_kept_rollup_keeps_of_each_report_what_it_shows(
+    work: Work, two_cities: tuple[Municipality, Municipality]
+) -> None:
+    """The monthly forecast and the holding by age band are not in the kept roll-up (they made
+    its payload, unpickled on every view, grow with every municipality's report whole), and the
+    CSV is the same as one summed from the reports whole."""
+    kept = rollup.kept_rollup(today=TODAY)
+    whole = report_cache.kept_reports(list(Municipality.objects.order_by("code")), today=TODAY)
+    assert all(r.forecast.by_month for r in whole)  # what would otherwise be kept
+    assert all(
+        not e.report.forecast.by_month and not e.report.holding.by_age_band for e in kept.entries
+    )
+    summed_whole = rollup.summarise([rollup.Entry(r, rollup.LIVE) for r in whole])
+    assert rollup.rollup_csv(kept) == rollup.rollup_csv(summed_whole)
+    kept_bytes, whole_bytes = (len(pickled(r, version="v")) for r in (kept, summed_whole))
+    assert kept_bytes < whole_bytes / 2, (kept_bytes, whole_bytes)

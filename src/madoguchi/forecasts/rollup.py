@@ -127,16 +127,30 @@ def latest_imported() -> list[ReportV1]:
     return latest
 
 
+def shown(report: ReportV1) -> ReportV1:
+    """What the roll-up keeps of a report: all but the monthly forecast and the holding by age
+    band, which its tables and CSV do not show — the kept roll-up, unpickled on every view, then
+    holds a few dozen numbers per municipality rather than every report whole."""
+    return report.model_copy(
+        update={
+            "forecast": report.forecast.model_copy(update={"by_month": []}),
+            "holding": report.holding.model_copy(update={"by_age_band": []}),
+        }
+    )
+
+
 def build_rollup(*, today: dt.date | None = None, digests: dict[int, str] | None = None) -> Rollup:
     """The roll-up built now from the kept reports (each rebuilt if its inputs changed) and the
     latest imported reports; `digests`, when given, are the local reports' input digests just
     taken (`report_inputs_digests`), so they are not taken twice."""
     today = today or clock.today()
     local = list(Municipality.objects.order_by("code"))
-    entries = [Entry(report, LIVE) for report in kept_reports(local, today=today, digests=digests)]
+    entries = [
+        Entry(shown(report), LIVE) for report in kept_reports(local, today=today, digests=digests)
+    ]
     live_codes = {e.report.municipality.code for e in entries}
     entries += [
-        Entry(report, IMPORTED)
+        Entry(shown(report), IMPORTED)
         for report in latest_imported()
         if report.municipality.code not in live_codes
     ]
