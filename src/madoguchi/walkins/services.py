@@ -308,7 +308,8 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
     their time, walk-ins by the time they took their ticket, early booked visitors), among the
     procedures this counter takes (`Counter.can_serve`: card work only where a terminal is).
     Two counters calling at once never get the same ticket: the ticket row is locked
-    (`SKIP LOCKED` on PostgreSQL) and moved with the transition check.
+    (`SKIP LOCKED` on PostgreSQL) and moved with the transition check; one counter calling
+    twice at once calls one visitor (the counter's row is locked first, `_hold_counter`).
     Returns the called ticket, or None when nobody is waiting for this counter. Raises
     DomainError `counter_not_at_site` (422) or `counter_busy` (409, the counter still has a
     visitor today).
@@ -317,6 +318,7 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
         raise DomainError(
             "counter_not_at_site", _("この窓口（受付台）はこの庁舎で使われていません。"), status=422
         )
+    _hold_counter(counter)
     now = clock.now()
     # A visitor left at this counter on an earlier day is on no page of today: ended here as
     # the nightly `close_queue_days` would end them (it may not have run yet), so they do not
@@ -356,6 +358,14 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
         recalled_at=None,
         recall_count=0,
     )
+
+
+def _hold_counter(counter: Counter) -> None:
+    """Lock `counter`'s row until the call commits: two clerks at one counter (or one clerk's
+    double click) calling at once are taken one after the other, so the second finds the
+    counter busy instead of calling a second visitor to it. A module-level seam: the negative
+    control in tests/walkins/test_one_counter_concurrency.py replaces it."""
+    Counter.objects.select_for_update().filter(pk=counter.pk).first()
 
 
 def _finished(ticket: QueueTicket, message: str) -> DomainError:
