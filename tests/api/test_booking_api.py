@@ -429,3 +429,17 @@ def test_slots_asked_for_backwards_dates_are_refused_with_a_message(
         {"procedure": "card_pickup", "date_from": "2026-12-07", "date_to": "2026-12-07"},
     )
     assert [s["id"] for s in same_day.json()] == [slot.pk]
+
+
+def test_a_body_that_is_not_json_is_explained_in_the_language_asked_for(
+    client: Client, slot: Slot
+) -> None:
+    """The malformed-body answer was always Japanese, whatever `language` the request gave."""
+    english = client.post(
+        "/api/v1/reservations?language=en", "{not json", content_type="application/json"
+    )
+    assert (english.status_code, english.json()["error"]) == (400, "bad_request")
+    assert english.json()["message"] == "The request is not in a form we can read."
+    japanese = client.post("/api/v1/reservations", "{not json", content_type="application/json")
+    assert japanese.json()["message"] == "リクエストの形式が正しくありません。"
+    assert not Reservation.objects.exists()

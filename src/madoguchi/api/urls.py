@@ -100,6 +100,7 @@ api.add_router("/", walkins.router)
 logger = logging.getLogger(__name__)
 NOT_FOUND_MESSAGE = gettext_noop("指定されたページまたはデータが見つかりません。")
 INVALID_MESSAGE = gettext_noop("入力内容に誤りがあります。項目をご確認ください。")
+BAD_REQUEST_MESSAGE = gettext_noop("リクエストの形式が正しくありません。")
 
 
 def _not_found_body(request: HttpRequest) -> dict[str, str]:
@@ -171,7 +172,8 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             message = gettext(refused.message) % refused.params
         body = {"error": refused.code, "message": message}
         return api.create_response(request, body, status=refused.status)
-    body = {"error": "bad_request", "message": "リクエストの形式が正しくありません。"}
+    with translation.override(public.requested_language(request)):
+        body = {"error": "bad_request", "message": gettext(BAD_REQUEST_MESSAGE)}
     return api.create_response(request, body, status=exc.status_code)
 
 
