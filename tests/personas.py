@@ -150,7 +150,9 @@ class SignedIn:
     `tests.conftest.login_staff` does) at one moment: `client(name)` is a test client carrying
     that persona's session — no sign-in per request. A module asks for it with the fixture
     `signed_in_personas` and says when the sign-ins happen: `SIGNED_IN_AT = <datetime>` (staff
-    sessions idle out after 30 minutes: its requests are made then)."""
+    sessions idle out after 30 minutes: its requests are made then). It may also say what is
+    done once in the world after the sign-ins, at that moment: `AFTER_SIGN_IN = <function of the
+    SignedIn>` (kept with the world, like the sign-ins)."""
 
     world: World
     sessions: dict[str, str]
@@ -164,8 +166,8 @@ class SignedIn:
         return client
 
 
-def signed_in(at: dt.datetime) -> SignedIn:
-    """`world()`, then every persona signed in at `at`."""
+def signed_in(at: dt.datetime, after: Callable[[SignedIn], None] | None = None) -> SignedIn:
+    """`world()`, then every persona signed in at `at`, then `after` at `at`."""
     from django.conf import settings
     from django.test import Client
 
@@ -179,7 +181,11 @@ def signed_in(at: dt.datetime) -> SignedIn:
             client = Client()
             login_staff(client, built.users[persona.name])
             sessions[persona.name] = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return SignedIn(built, sessions)
+    result = SignedIn(built, sessions)
+    if after is not None:
+        with frozen_at(at):
+            after(result)
+    return result
 
 
 def on_the_day(day: dt.date) -> dt.datetime:
@@ -242,7 +248,8 @@ def rolls_back(request: pytest.FixtureRequest) -> bool:
 
 def wanted(request: pytest.FixtureRequest) -> Wanted | None:
     """The kept world a test asks for (`personas` at its moment, `signed_in_personas` at its
-    moment and its module's `SIGNED_IN_AT`, or its module's `DEMO_CITY`), or None."""
+    moment, its module's `SIGNED_IN_AT` and `AFTER_SIGN_IN`, or its module's `DEMO_CITY`), or
+    None."""
     names = set(request.fixturenames)
     if not rolls_back(request):
         return None
@@ -254,7 +261,10 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
         at = getattr(request.module, "SIGNED_IN_AT", None)
         if not isinstance(at, dt.datetime):
             pytest.fail("a module using `signed_in_personas` says SIGNED_IN_AT = <datetime>")
-        return Wanted(("signed_in_personas", moment, at), moment, lambda: signed_in(at))
+        after = getattr(request.module, "AFTER_SIGN_IN", None)
+        return Wanted(
+            ("signed_in_personas", moment, at, after), moment, lambda: signed_in(at, after)
+        )
     if "demo_city" in names:
         spec = getattr(request.module, "DEMO_CITY", None)
         if not isinstance(spec, DemoCity):

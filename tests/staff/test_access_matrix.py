@@ -64,6 +64,33 @@ ON_THE_DAY = p.on_the_day(VISIT_DAY)
 SIGNED_IN_AT = ON_THE_DAY
 """Every persona is signed in once, at the moment every request of the matrix is made
 (fixture `signed_in_personas`); each case's requests and effects are rolled back."""
+
+KEPT_BY_THE_PAGES = {
+    "manager": ("/staff/planning/", "/staff/planning/report/"),
+    "foreign_manager": ("/staff/planning/", "/staff/planning/report/"),
+    "third_manager": ("/staff/planning/", "/staff/planning/report/"),
+    "rollup": ("/staff/planning/rollup/",),
+}
+"""The pages whose results the planning pages keep (`forecasts.kept`: the dashboard's figures,
+each municipality's report, the roll-up), viewed once in the kept world by whom may see them."""
+
+
+def keep_what_the_planning_pages_keep(signed_in: p.SignedIn) -> None:
+    """Each municipality's planning results kept, as a first view of its pages keeps them, at
+    the moment of the matrix's requests (`AFTER_SIGN_IN`: once per worker, kept with the world).
+    Every later request still goes through the middleware, the access decorator and the whole
+    view — which finds the result its municipality's inputs digest to instead of building the
+    forecast again for each persona of each case (a case that changes those inputs builds it
+    again). The access rule is decided before the view body, so what is proved is unchanged; a
+    view serving the wrong municipality's kept result still shows the wrong name."""
+    for name, paths in KEPT_BY_THE_PAGES.items():
+        client = signed_in.client(name)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, (name, path, response.status_code)
+
+
+AFTER_SIGN_IN = keep_what_the_planning_pages_keep
 SYSTEM = Actor.system("matrix")
 RESIDENT = Actor.resident()
 
@@ -391,10 +418,12 @@ CLAIM_CHOICES = {
 
 
 def _keep_plan(ctx: Ctx) -> None:
-    """The claim reads the kept plan: solve it first (as `madoguchi solve_staffing` would)."""
+    """The claim reads the kept plan: solve every municipality's first (as `madoguchi
+    solve_staffing` would) — once for all personas, and a claim that read another
+    municipality's kept plan would show that municipality's name."""
     from madoguchi.forecasts.staffing_cache import solve_and_keep
 
-    for municipality in {ctx.owner, ctx.mine} - {None}:
+    for municipality in ctx.world.municipalities:
         solve_and_keep(municipality, CLAIM_CHOICES, today=VISIT_DAY)  # the request's day
 
 
