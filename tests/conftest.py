@@ -29,13 +29,20 @@ hypothesis_settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
+    max_examples=50,
+)
+hypothesis_settings.register_profile(
+    "deep", hypothesis_settings.get_profile("madoguchi"), max_examples=1000, derandomize=False
 )
 hypothesis_settings.load_profile("madoguchi")
 """Property tests judge results, not speed: Hypothesis's 200 ms deadline per example and its
 "input generation is slow" check fail on a loaded machine what passes on a quiet one. And every
 run tries the same examples (`derandomize`, seeded from each test's own code): a property test
 passes or fails the same way on every run and every machine, never by the draw of one CI run —
-new examples come when a test or Hypothesis changes, and a failure found is reproduced as is."""
+new examples come when a test or Hypothesis changes, and a failure found is reproduced as is.
+The suite's profile tries 50 examples a property (a test that means more asks for a multiple of
+`settings().max_examples`); `pytest --hypothesis-profile=deep` tries 1,000, drawn
+afresh, for a deeper run."""
 
 pytest_plugins = ["tests.frozen_clock", "tests.migration_steps"]
 """The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py; the

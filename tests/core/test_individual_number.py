@@ -89,7 +89,7 @@ def test_check_digit_follows_the_published_formula(first: str) -> None:
     assert individual_number_check_digit(first) == _check_digit_by_the_published_formula(first)
 
 
-@settings(max_examples=400)
+@settings(max_examples=4 * settings().max_examples)  # 200; 4,000 deep
 @given(spelled(valid=True), surrounding, surrounding)
 def test_a_valid_number_is_found_whatever_separates_and_surrounds_it(
     number: str, before: str, after: str
@@ -99,7 +99,7 @@ def test_a_valid_number_is_found_whatever_separates_and_surrounds_it(
     assert contains_individual_number(f"{before}{number}{after}")
 
 
-@settings(max_examples=400)
+@settings(max_examples=4 * settings().max_examples)  # 200; 4,000 deep
 @given(spelled(valid=False), digit_free, digit_free)
 def test_negative_control_a_wrong_check_digit_passes(number: str, before: str, after: str) -> None:
     assert not contains_individual_number(f"{before}{number}{after}")
