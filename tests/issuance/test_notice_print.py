@@ -360,3 +360,25 @@ def test_a_long_name_is_printed_whole_inside_its_place(
         assert name_words, page
         for word, x_min, _y_min, x_max, _y_max in name_words:
             assert left - 1 <= x_min and x_max <= right + 1, (page, word, x_min, x_max, right)
+
+
+@needs_poppler
+def test_every_line_of_the_notice_stays_inside_the_page_margins(tmp_path: Path) -> None:
+    """The lines of the form the municipality fills in — a site's name and address, the
+    contact line — were set at one size on one line and ran off the page's right edge when
+    long (a site address may be 200 characters, and so may the contact address)."""
+    owner = _city(NoticeLayout.A4)
+    owner.contact_address = "みどり市中央一丁目1番1号　みどり市役所本庁舎2階　市民課" * 3
+    owner.save()
+    site = owner.sites.get(name="駅前臨時窓口")
+    site.address = ("みどり市駅前二丁目3番4号　駅前ビル3階　マイナンバーカード臨時交付窓口" * 5)[
+        :200
+    ]
+    site.save()
+    path, _pages = _render(owner, tmp_path, cards=1)
+    mm = 72 / 25.4
+    right = 210 * mm - 20 * mm
+    outside = [w for w in _words(path, 1) if w[3] > right + 1 or w[1] < 20 * mm - 1]
+    assert outside == [], outside
+    text = "".join(PdfReader(path).pages[0].extract_text().split())
+    assert "".join(site.address.split()) in text  # shrunk or wrapped, never cut

@@ -308,6 +308,22 @@ def _draw_name(
         draw(canvas, x, kana_baseline - index * kana_step, line)
 
 
+def _draw_within(
+    canvas: Canvas, x: float, y: float, text: str, *, width: float, size: float
+) -> float:
+    """`text` from (x, y) at `size`, set smaller (to 6 pt) to stay on one line inside `width`,
+    and only then on more lines: a line the municipality fills in (a site's name and address,
+    the contact line) ran off the page when long. Returns the last line's baseline; the font
+    is `size` again afterwards."""
+    sizes = tuple(s for s in _sizes_down_from(size) if s >= 6.0) or (size,)
+    fitted, step, lines = _fit_lines(text, width=width, height=size * 1.55, sizes=sizes)
+    canvas.setFont(FONT, fitted)
+    for index, line in enumerate(lines):
+        draw(canvas, x, y - index * step, line)
+    canvas.setFont(FONT, size)
+    return y - (len(lines) - 1) * step
+
+
 def _sizes_down_from(size: float) -> tuple[float, ...]:
     """Font sizes from `size` down to a third of it (not below 4 pt), half a point apart."""
     smallest = max(4.0, size / 3)
@@ -364,7 +380,14 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     canvas.setFont(FONT, 8)
     for site in context.sites:
         y -= 4.4 * mm
-        draw(canvas, LEFT + 2 * mm, y, f"■ {site.name}　{site.address}")
+        y = _draw_within(
+            canvas,
+            LEFT + 2 * mm,
+            y,
+            f"■ {site.name}　{site.address}",
+            width=PAGE_WIDTH - 2 * LEFT - 2 * mm,
+            size=8,
+        )
         for line in [*_wrap(site.hours, 60), *(w for n in site.notes for w in _wrap(n, 60))]:
             y -= 3.9 * mm
             draw(canvas, LEFT + 6 * mm, y, line)
@@ -380,7 +403,14 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     draw(canvas, LEFT, y, "お問い合わせ")
     canvas.setFont(FONT, 8.5)
     y -= 4.4 * mm
-    draw(canvas, LEFT + 2 * mm, y, "　".join(context.contact))
+    y = _draw_within(
+        canvas,
+        LEFT + 2 * mm,
+        y,
+        "　".join(context.contact),
+        width=PAGE_WIDTH - 2 * LEFT - 2 * mm,
+        size=8.5,
+    )
     y -= 6 * mm
     canvas.setDash(3, 2)
     canvas.line(LEFT, y, PAGE_WIDTH - LEFT, y)
