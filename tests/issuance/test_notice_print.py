@@ -363,11 +363,15 @@ def test_a_long_name_is_printed_whole_inside_its_place(
 
 
 @needs_poppler
-def test_every_line_of_the_notice_stays_inside_the_page_margins(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", [NoticeLayout.A4, NoticeLayout.POSTCARD])
+def test_every_line_of_the_notice_stays_inside_the_page_margins(
+    tmp_path: Path, layout: str
+) -> None:
     """The lines of the form the municipality fills in — a site's name and address, the
-    contact line — were set at one size on one line and ran off the page's right edge when
-    long (a site address may be 200 characters, and so may the contact address)."""
-    owner = _city(NoticeLayout.A4)
+    contact line, the documents to bring — were set at one size on one line (or broken every
+    so many characters) and ran off the page's right edge when long (a site address may be 200
+    characters, and so may the contact address)."""
+    owner = _city(layout)
     owner.contact_address = "みどり市中央一丁目1番1号　みどり市役所本庁舎2階　市民課" * 3
     owner.save()
     site = owner.sites.get(name="駅前臨時窓口")
@@ -375,10 +379,24 @@ def test_every_line_of_the_notice_stays_inside_the_page_margins(tmp_path: Path) 
         :200
     ]
     site.save()
+    # Full-width text wrapped by counting characters overran too: the documents, the notes.
+    pickup = Procedure.objects.get(code="card_pickup")
+    pickup.documents = (
+        "交付通知書、写真付きの本人確認書類（運転免許証・旅券・在留カードなど）1点、" * 4
+    )
+    pickup.proxy_documents = (
+        "委任状、代理人の写真付き本人確認書類1点、来庁できない理由を証明する書類、" * 3
+    )
+    pickup.save()
     path, _pages = _render(owner, tmp_path, cards=1)
     mm = 72 / 25.4
-    right = 210 * mm - 20 * mm
-    outside = [w for w in _words(path, 1) if w[3] > right + 1 or w[1] < 20 * mm - 1]
+    # A4: the form between 20 mm margins; a postcard: its notice side between 6 mm margins
+    page, left, right = (
+        (1, 20 * mm, 190 * mm) if layout == NoticeLayout.A4 else (2, 6 * mm, 94 * mm)
+    )
+    outside = [w for w in _words(path, page) if w[3] > right + 1 or w[1] < left - 1]
     assert outside == [], outside
-    text = "".join(PdfReader(path).pages[0].extract_text().split())
-    assert "".join(site.address.split()) in text  # shrunk or wrapped, never cut
+    text = "".join(PdfReader(path).pages[page - 1].extract_text().split())
+    if layout == NoticeLayout.A4:  # a postcard names the sites only
+        assert "".join(site.address.split()) in text  # shrunk or wrapped, never cut
+    assert "".join(pickup.documents.split()) in text

@@ -66,6 +66,8 @@ HOURS_DAYS = 28  # the sites' hours printed: the coming four weeks
 PAGE_WIDTH, PAGE_HEIGHT = A4
 POSTCARD = (100 * mm, 148 * mm)
 LEFT = 20 * mm
+TEXT_WIDTH = PAGE_WIDTH - 2 * LEFT
+"""The A4 form's text runs between the two 20 mm margins."""
 NOTICE_NUMBER_LABEL = "交付通知書番号"
 MAILING_COLUMNS = (
     "page",
@@ -331,9 +333,10 @@ def _sizes_down_from(size: float) -> tuple[float, ...]:
     return tuple(size - 0.5 * i for i in range(steps + 1))
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Japanese text broken every `width` characters (no spaces to break at)."""
-    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """`text` broken into lines no wider than `width` points at `size` (measured, not counted:
+    a line of full-width characters broken every so many characters ran off the page)."""
+    return _fit_lines(text, width=width, height=float("inf"), sizes=(size,))[2]
 
 
 def _how_to_book(context: NoticeContext) -> list[str]:
@@ -362,7 +365,7 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     draw(canvas, LEFT, top - 75 * mm, context.title)
     canvas.setFont(FONT, 9.5)
     y = top - 84 * mm
-    for line in _wrap(context.intro, 46):
+    for line in _wrap(context.intro, TEXT_WIDTH, 9.5):
         draw(canvas, LEFT, y, line)
         y -= 5 * mm
     canvas.setFont(FONT, 11)
@@ -388,14 +391,18 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
             width=PAGE_WIDTH - 2 * LEFT - 2 * mm,
             size=8,
         )
-        for line in [*_wrap(site.hours, 60), *(w for n in site.notes for w in _wrap(n, 60))]:
+        inner = TEXT_WIDTH - 6 * mm
+        for line in [
+            *_wrap(site.hours, inner, 8),
+            *(w for n in site.notes for w in _wrap(n, inner, 8)),
+        ]:
             y -= 3.9 * mm
             draw(canvas, LEFT + 6 * mm, y, line)
     y -= 8 * mm
     canvas.setFont(FONT, 11)
     draw(canvas, LEFT, y, "お持ちいただくもの")
     canvas.setFont(FONT, 8.5)
-    for line in _wrap(context.documents, 58):
+    for line in _wrap(context.documents, TEXT_WIDTH - 2 * mm, 8.5):
         y -= 4.4 * mm
         draw(canvas, LEFT + 2 * mm, y, line)
     y -= 7 * mm
@@ -422,7 +429,7 @@ def _draw_static(canvas: Canvas, context: NoticeContext) -> None:
     proxy_lines = [
         "ご本人が病気・障害・高齢（75歳以上）・長期入院・施設入所・妊娠・長期海外滞在などで",
         "来庁が難しい場合に限り、代理人が受け取れます（仕事で忙しいという理由は対象外です）。",
-        *_wrap("代理人の持ち物: " + (context.proxy_documents or ""), 60),
+        *_wrap("代理人の持ち物: " + (context.proxy_documents or ""), TEXT_WIDTH - 2 * mm, 8),
         "私は、下記の者を代理人と定め、マイナンバーカードの受け取りを委任します。",
         "代理人の氏名 ____________________　代理人の生年月日 ______年____月____日",
         "代理人の住所 ______________________________________________________",
@@ -473,6 +480,7 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
     """The notice side of a postcard, the same for every resident (drawn once, as a form)."""
     height = POSTCARD[1]
     x = 6 * mm
+    width = POSTCARD[0] - 2 * x  # the text runs between 6 mm margins
     y = height - 9 * mm
     canvas.setFont(FONT, 10.5)
     draw(canvas, x, y, context.title.replace("（兼 照会書）", ""))
@@ -482,7 +490,7 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
     draw(canvas, x, y, _collect_by(context))
     canvas.setFont(FONT, 6)
     for line in _how_to_book(context):
-        for part in _wrap(line, 40):
+        for part in _wrap(line, width, 6):
             y -= 3.2 * mm
             draw(canvas, x, y, part)
     y -= 4.2 * mm
@@ -491,19 +499,25 @@ def _draw_postcard_static(canvas: Canvas, context: NoticeContext) -> None:
     canvas.setFont(FONT, 5.6)
     for site in context.sites:
         y -= 3 * mm
-        draw(canvas, x, y, f"■ {site.name}")
-        for line in [*_wrap(site.hours, 44), *(w for n in site.notes for w in _wrap(n, 44))]:
+        for index, line in enumerate(_wrap(f"■ {site.name}", width, 5.6)):
+            y -= 2.7 * mm if index else 0
+            draw(canvas, x, y, line)
+        inner = width - 2 * mm
+        for line in [
+            *_wrap(site.hours, inner, 5.6),
+            *(w for n in site.notes for w in _wrap(n, inner, 5.6)),
+        ]:
             y -= 2.7 * mm
             draw(canvas, x + 2 * mm, y, line)
     y -= 3.6 * mm
     canvas.setFont(FONT, 5.6)
-    for line in _wrap("持ち物：" + context.documents, 44):
+    for line in _wrap("持ち物：" + context.documents, width, 5.6):
         draw(canvas, x, y, line)
         y -= 2.7 * mm
     draw(canvas, x, y, "代理人による受け取りは、お問い合わせください。")
     y -= 3.6 * mm
     first, *rest = context.contact or ("",)
-    for line in (w for part in ("お問い合わせ：" + first, *rest) for w in _wrap(part, 44)):
+    for line in (w for part in ("お問い合わせ：" + first, *rest) for w in _wrap(part, width, 5.6)):
         draw(canvas, x, y, line)
         y -= 2.7 * mm
     if context.languages:
