@@ -428,6 +428,21 @@ def login_staff(client: Any, user: Any) -> Any:
     return device
 
 
+def sign_in_browser(page: Any, base_url: str, user: Any) -> None:
+    """`user` signed in through both steps in `page`'s browser as `login_staff` signs in a test
+    client (the session's cookie given to the browser): the sign-in's five pages — password,
+    enrolment of the authenticator, backup codes — are not walked again by every test that is
+    about what staff do once signed in. tests/browser/test_staff_login.py walks them, and
+    submits each of their forms."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    login_staff(client, user)
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": base_url}])
+
+
 @pytest.fixture
 def admin_client(db: None, admin_user: Any) -> Any:
     """pytest-django's `admin_client`, signed in through both steps (`login_staff`)."""

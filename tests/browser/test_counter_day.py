@@ -19,7 +19,7 @@ from madoguchi.reservations.models import Channel, Reservation, ReservationStatu
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.services import issue_ticket
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
@@ -64,11 +64,7 @@ def test_a_counter_day_with_every_console_form(
 ) -> None:
     city, pickup, late, renewal = day["city"], day["pickup"], day["late"], day["renewal"]
     site = city.site
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "official")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "official")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="official"))
     page.goto(f"{live_server.url}/staff/sites/{site.pk}/")
     accessible(page)
 

@@ -25,7 +25,7 @@ from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueuePrefix, QueueTicket, TicketChannel, TicketStatus
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
@@ -115,12 +115,8 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
         assert tv.locator("[data-calling-empty]").is_visible()
         assert "B1" in tv.locator(".next-numbers").inner_text()
 
-        # Staff sign in (password, then the authenticator's code) and check both visitors in.
-        desk.goto(f"{live_server.url}/staff/login/")
-        desk.fill("#id_username", "official")
-        desk.fill("#id_password", "pw-for-tests")
-        desk.get_by_role("button", name="ログイン").click()
-        pass_second_factor(desk, "official")
+        # Staff signed in (test_staff_login.py walks the sign-in) check both visitors in.
+        sign_in_browser(desk, live_server.url, StaffUser.objects.get(username="official"))
         desk.goto(f"{live_server.url}/staff/sites/{site.pk}/")
         desk.get_by_role("button", name=f"受付 {pickup.code}").click()
         desk.get_by_role("button", name=f"受付 {renewal.code}").click()

@@ -13,7 +13,7 @@ import pytest
 
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketChannel
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import Hall, jst, make_hall
 
@@ -39,11 +39,7 @@ def open_hall(live_server: Any) -> Iterator[Hall]:
 def test_a_ticket_issued_at_the_counter_in_vietnamese_prints_and_opens_in_vietnamese(
     live_server: Any, page: Any, chromium: Any, open_hall: Hall
 ) -> None:
-    page.goto(f"{live_server.url}/staff/")
-    page.fill("#id_username", "official")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "official")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="official"))
     page.goto(f"{live_server.url}/staff/queue/sites/{open_hall.site.pk}/")
     language = page.get_by_label("ご本人の言語")
     assert language.input_value() == ""  # none chosen unless the clerk chooses

@@ -14,7 +14,7 @@ import pytest
 from madoguchi.core import clock
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import SmtpInbox, accessible, pass_second_factor
+from tests.conftest import SmtpInbox, accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY
@@ -41,11 +41,7 @@ def test_a_clerk_books_by_phone_in_english_and_the_confirmation_arrives_in_engli
     live_server: Any, page: Any, desk: factories.City, smtp_inbox: SmtpInbox
 ) -> None:
     site = desk.site
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "official")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "official")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="official"))
 
     page.goto(f"{live_server.url}/staff/sites/{site.pk}/phone-booking/")
     page.select_option("#id_procedure", "card_pickup")

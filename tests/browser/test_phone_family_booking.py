@@ -12,7 +12,7 @@ import pytest
 
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY
@@ -46,11 +46,7 @@ def _birth(page: Any, prefix: str, day: Any) -> None:
 def test_a_clerk_books_a_family_calling_together_in_one_go(
     live_server: Any, page: Any, desk: factories.City
 ) -> None:
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", "official")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "official")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="official"))
 
     page.goto(f"{live_server.url}/staff/sites/{desk.site.pk}/phone-booking/")
     page.select_option("#id_procedure", "card_pickup")

@@ -7,26 +7,16 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from madoguchi.core import clock
 from madoguchi.issuance.models import BatchKind, CardStatus, NoticeBatch
 from madoguchi.staff.models import Role, StaffUser
-from tests.conftest import axe_violations, login_staff
+from tests.conftest import axe_violations, sign_in_browser
 from tests.frozen_clock import CARDS_NOW, frozen_at
 from tests.issuance import factories
 from tests.issuance.test_notices import slots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _logged_in(page: Any, live_server: Any, user: StaffUser) -> None:
-    """The staff session of `user` in the browser (the login form has tests of its own)."""
-    client = Client()
-    login_staff(client, user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def test_an_official_sends_due_reminders_from_the_dashboard(page: Any, live_server: Any) -> None:
@@ -39,7 +29,7 @@ def test_an_official_sends_due_reminders_from_the_dashboard(page: Any, live_serv
         official = StaffUser.objects.create_user(
             "official", password="x", role=Role.OFFICIAL, municipality=owner
         )
-        _logged_in(page, live_server, official)
+        sign_in_browser(page, live_server.url, official)
         page.goto(f"{live_server.url}/staff/issuance/")
         assert axe_violations(page) == []
         page.get_by_role("button", name="再通知 2通を発行する").click()

@@ -23,7 +23,7 @@ from madoguchi.walkins.models import (
 )
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests import live_worlds
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import TUESDAY, Hall, jst, make_hall
 from tests.walkins.factories import kiosk_cookie
@@ -114,11 +114,7 @@ def test_staff_issue_call_recall_transfer_serve_finish_and_no_show(
         municipality=open_hall.site.municipality,
     )
     user.sites.set([open_hall.site])
-    page.goto(f"{live_server.url}/staff/")
-    page.fill("#id_username", "official")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "official")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="official"))
     page.goto(f"{live_server.url}/staff/queue/sites/{open_hall.site.pk}/")
     accessible(page)
 
@@ -254,11 +250,7 @@ def test_a_manager_filters_the_statistics_and_adopts_the_observed_service_times(
         role=Role.MANAGER,
         municipality=open_hall.site.municipality,
     )
-    page.goto(f"{live_server.url}/staff/")
-    page.fill("#id_username", "kanri")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "kanri")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="kanri"))
     page.goto(f"{live_server.url}/staff/queue/stats/")
     accessible(page)
     page.select_option("#id_site", str(open_hall.site.pk))
@@ -284,11 +276,7 @@ def test_a_manager_registers_the_entrance_tablet_and_revokes_it(
         role=Role.MANAGER,
         municipality=open_hall.site.municipality,
     )
-    page.goto(f"{live_server.url}/staff/")
-    page.fill("#id_username", "kanri")
-    page.fill("#id_password", "pw-for-tests")
-    page.get_by_role("button", name="ログイン").click()
-    pass_second_factor(page, "kanri")
+    sign_in_browser(page, live_server.url, StaffUser.objects.get(username="kanri"))
     page.goto(f"{live_server.url}/staff/queue/sites/{open_hall.site.pk}/")
     page.get_by_role("link", name="整理券発行機の登録").click()
     accessible(page)
