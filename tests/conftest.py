@@ -626,7 +626,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         return _run_axe(page)
     html, url = page.content(), page.url  # JavaScript is off in this page
     twin = _twin_page(page.context.browser)
-    twin.set_viewport_size(page.viewport_size or {"width": 390, "height": 844})
+    size = page.viewport_size or {"width": 390, "height": 844}
+    if twin.viewport_size != size:  # known here, without asking the browser
+        twin.set_viewport_size(size)
     twin.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
     try:
         twin.goto(url)
