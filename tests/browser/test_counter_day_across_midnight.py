@@ -19,50 +19,23 @@ from django.core.management import call_command
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus
-from madoguchi.staff.models import Role, StaffUser
-from madoguchi.walkins.models import QueuePrefix, QueueTicket, TicketChannel, TicketStatus
+from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.services import issue_ticket
+from tests.browser.counter_days import DISPLAY_CATCHES_UP_MS, booked_day
 from tests.conftest import accessible, pass_second_factor
-from tests.frozen_clock import frozen_at
-from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, VISIT_DAY
+from tests.resident_site.factories import VISIT_DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOWN_WITHIN_MS = 5_000
-"""The display polls every 3 s: what changes is on it within 5 s, without a reload."""
 NEXT_DAY = VISIT_DAY + dt.timedelta(days=1)
 
 
 @pytest.fixture
 def day(live_server: Any) -> Iterator[dict[str, Any]]:
-    """Booked on June 1st: a card pick-up at 10:00 (nobody comes) and a certificate renewal at
-    16:00 on VISIT_DAY; then the clock (ticking) stands at 15:50 on VISIT_DAY."""
-    with frozen_at(factories.NOW, tick=True) as traveller:
-        city = factories.city()
-        QueuePrefix.objects.create(site=city.site, procedure=city.pickup, prefix="A")
-        QueuePrefix.objects.create(site=city.site, procedure=city.renewal, prefix="B")
-        pickup = factories.book_card_pickup(city, "10:00", n=0)
-        slot = factories.slot(city.site, city.renewal, time="16:00")
-        renewal = services.book_reservation(
-            slot_id=slot.pk,
-            procedure_code="cert_renewal",
-            applicant=services.Applicant(
-                birth_date=BIRTH,
-                family_name_kana="スズキ",
-                given_name_kana="ジロウ",
-                phone="0311112222",
-            ),
-            actor=Actor.resident(),
-        )
-        user = StaffUser.objects.create_user(
-            "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
-        )
-        user.sites.set([city.site])
-        traveller.move_to(clock.at(VISIT_DAY, dt.time(15, 50)))
-        yield {"city": city, "pickup": pickup, "renewal": renewal, "traveller": traveller}
+    """The pick-up at 10:00 (nobody comes), a certificate renewal at 16:00; the clock at 15:50."""
+    with booked_day("16:00", dt.time(15, 50)) as booked:
+        yield booked
 
 
 def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
@@ -89,7 +62,7 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
         b1_page = phone.url
         b2 = issue_ticket(site=site, procedure=city.renewal, actor=Actor.resident())
         assert (b1.label, b2.label) == ("B1", "B2")
-        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=SHOWN_WITHIN_MS)
+        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=DISPLAY_CATCHES_UP_MS)
 
         # The desk signs in and checks the 16:00 renewal in (B3).
         desk.goto(f"{live_server.url}/staff/login/")
@@ -106,7 +79,7 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
             desk.get_by_role("button", name=f"{counter}に次の方を呼ぶ").click()
             assert desk.get_by_text(f"{expected}番を{counter}にお呼びしました。").is_visible()
             tv.locator("[data-calling] td.number", has_text=expected).wait_for(
-                timeout=SHOWN_WITHIN_MS
+                timeout=DISPLAY_CATCHES_UP_MS
             )
 
         # 16:00 — the booked renewal first at counter 1, the first walk-in at counter 2.
@@ -151,15 +124,15 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
 
         # 17:15 closes with B2 still waiting; the display still shows B2 as next.
         at(VISIT_DAY, 17, 20)
-        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=SHOWN_WITHIN_MS)
+        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=DISPLAY_CATCHES_UP_MS)
         b2_page = f"{live_server.url}/queue/tickets/{b2.token}/"
 
         # 00:01 — before the nightly job: the display left on shows nobody called or waiting,
         # B2's page says its day is over, and nobody can be called on yesterday's tickets.
         at(NEXT_DAY, 0, 1)
-        tv.locator("[data-calling-empty]").wait_for(state="visible", timeout=SHOWN_WITHIN_MS)
+        tv.locator("[data-calling-empty]").wait_for(state="visible", timeout=DISPLAY_CATCHES_UP_MS)
         tv.locator(".next-numbers", has_text="B2").wait_for(
-            state="detached", timeout=SHOWN_WITHIN_MS
+            state="detached", timeout=DISPLAY_CATCHES_UP_MS
         )
         phone.goto(b2_page)
         assert "を過ぎたため使えません" in phone.locator(".ticket-status").inner_text()
@@ -188,7 +161,7 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
         today = QueueTicket.objects.get(business_day=NEXT_DAY)
         assert today.label == "B1"
         assert "待ち時間の目安" in phone.locator(".ticket-status").inner_text()
-        tv.locator(".next-numbers", has_text="B1").wait_for(timeout=SHOWN_WITHIN_MS)
+        tv.locator(".next-numbers", has_text="B1").wait_for(timeout=DISPLAY_CATCHES_UP_MS)
         assert tv.locator("[data-calling-empty]").is_visible()
         accessible(tv)
 

@@ -18,25 +18,16 @@ from typing import Any
 import pytest
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.queue_board.views import DISPLAY_POLL_SECONDS
-from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation, ReservationStatus
-from madoguchi.staff.models import Role, StaffUser
-from madoguchi.walkins.models import QueuePrefix, QueueTicket, TicketChannel, TicketStatus
+from madoguchi.staff.models import StaffUser
+from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
+from tests.browser.counter_days import DISPLAY_CATCHES_UP_MS, booked_day
 from tests.conftest import accessible, sign_in_browser
-from tests.frozen_clock import frozen_at
-from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, VISIT_DAY
+from tests.resident_site.factories import VISIT_DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DISPLAY_CATCHES_UP_MS = 10 * DISPLAY_POLL_SECONDS * 1000
-"""How long the test waits for the display to show a change: ten of its polls. The display
-picks a call up at its next poll (every `DISPLAY_POLL_SECONDS`, 3 s); the wait is only a safety
-net for a loaded machine — how fast the server answers is the benchmarks' business, not this
-test's."""
 
 FRESH_ROW = """(expected) => {
     for (const row of document.querySelectorAll("[data-calling] tr.fresh")) {
@@ -53,31 +44,9 @@ redraws it without the highlight, so separate reads could straddle that poll."""
 
 @pytest.fixture
 def day(live_server: Any) -> Iterator[dict[str, Any]]:
-    """Booked on June 1st: a card pick-up at 10:00 and a certificate renewal at 10:20 on
-    VISIT_DAY; then the clock (ticking) stands at 9:50 on VISIT_DAY."""
-    with frozen_at(factories.NOW, tick=True) as traveller:
-        city = factories.city()
-        QueuePrefix.objects.create(site=city.site, procedure=city.pickup, prefix="A")
-        QueuePrefix.objects.create(site=city.site, procedure=city.renewal, prefix="B")
-        pickup = factories.book_card_pickup(city, "10:00", n=0)
-        slot = factories.slot(city.site, city.renewal, time="10:20")
-        renewal = services.book_reservation(
-            slot_id=slot.pk,
-            procedure_code="cert_renewal",
-            applicant=services.Applicant(
-                birth_date=BIRTH,
-                family_name_kana="スズキ",
-                given_name_kana="ジロウ",
-                phone="0311112222",
-            ),
-            actor=Actor.resident(),
-        )
-        user = StaffUser.objects.create_user(
-            "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
-        )
-        user.sites.set([city.site])
-        traveller.move_to(clock.at(VISIT_DAY, dt.time(9, 50)))
-        yield {"city": city, "pickup": pickup, "renewal": renewal, "traveller": traveller}
+    """The pick-up at 10:00 and a certificate renewal at 10:20; the clock at 9:50."""
+    with booked_day("10:20", dt.time(9, 50)) as booked:
+        yield booked
 
 
 def _ticket_of(booking: Reservation) -> QueueTicket:

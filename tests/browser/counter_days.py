@@ -1,0 +1,57 @@
+"""The booked counter day the counter-day browser tests walk: one town, queue prefixes A (card
+pick-up) and B (certificate renewal), a pick-up booked at 10:00 that nobody comes to, a
+certificate renewal booked at a given time, an official of the site — and a ticking clock
+standing at a given time on VISIT_DAY."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from madoguchi.core import clock
+from madoguchi.core.audit import Actor
+from madoguchi.queue_board.views import DISPLAY_POLL_SECONDS
+from madoguchi.reservations import services
+from madoguchi.staff.models import Role, StaffUser
+from madoguchi.walkins.models import QueuePrefix
+from tests.frozen_clock import frozen_at
+from tests.resident_site import factories
+from tests.resident_site.factories import BIRTH, VISIT_DAY
+
+DISPLAY_CATCHES_UP_MS = 10 * DISPLAY_POLL_SECONDS * 1000
+"""How long a test waits for the display to show a change: ten of its polls. The display picks
+a change up at its next poll (every `DISPLAY_POLL_SECONDS`, 3 s); the wait is only a safety net
+for a loaded machine — how fast the server answers is the benchmarks' business, not a test's."""
+
+
+@contextmanager
+def booked_day(renewal_at: str, clock_at: dt.time) -> Iterator[dict[str, Any]]:
+    """Booked on June 1st (the factories' NOW): the pick-up at 10:00 and the renewal at
+    `renewal_at` on VISIT_DAY, the official "official" (password "pw-for-tests") of the site;
+    then the clock (ticking) stands at `clock_at` on VISIT_DAY. Yields the city, both bookings
+    and the traveller that moves the clock."""
+    with frozen_at(factories.NOW, tick=True) as traveller:
+        city = factories.city()
+        QueuePrefix.objects.create(site=city.site, procedure=city.pickup, prefix="A")
+        QueuePrefix.objects.create(site=city.site, procedure=city.renewal, prefix="B")
+        pickup = factories.book_card_pickup(city, "10:00", n=0)
+        slot = factories.slot(city.site, city.renewal, time=renewal_at)
+        renewal = services.book_reservation(
+            slot_id=slot.pk,
+            procedure_code="cert_renewal",
+            applicant=services.Applicant(
+                birth_date=BIRTH,
+                family_name_kana="スズキ",
+                given_name_kana="ジロウ",
+                phone="0311112222",
+            ),
+            actor=Actor.resident(),
+        )
+        user = StaffUser.objects.create_user(
+            "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
+        )
+        user.sites.set([city.site])
+        traveller.move_to(clock.at(VISIT_DAY, clock_at))
+        yield {"city": city, "pickup": pickup, "renewal": renewal, "traveller": traveller}
