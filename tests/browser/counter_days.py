@@ -11,14 +11,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from madoguchi.core import clock
-from madoguchi.core.audit import Actor
 from madoguchi.queue_board.views import DISPLAY_POLL_SECONDS
-from madoguchi.reservations import services
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueuePrefix
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, VISIT_DAY
+from tests.resident_site.factories import VISIT_DAY
 
 DISPLAY_CATCHES_UP_MS = 10 * DISPLAY_POLL_SECONDS * 1000
 """How long a test waits for the display to show a change: ten of its polls. The display picks
@@ -37,18 +35,7 @@ def booked_day(renewal_at: str, clock_at: dt.time) -> Iterator[dict[str, Any]]:
         QueuePrefix.objects.create(site=city.site, procedure=city.pickup, prefix="A")
         QueuePrefix.objects.create(site=city.site, procedure=city.renewal, prefix="B")
         pickup = factories.book_card_pickup(city, "10:00", n=0)
-        slot = factories.slot(city.site, city.renewal, time=renewal_at)
-        renewal = services.book_reservation(
-            slot_id=slot.pk,
-            procedure_code="cert_renewal",
-            applicant=services.Applicant(
-                birth_date=BIRTH,
-                family_name_kana="スズキ",
-                given_name_kana="ジロウ",
-                phone="0311112222",
-            ),
-            actor=Actor.resident(),
-        )
+        renewal = factories.book_cert_renewal(city, renewal_at)
         user = StaffUser.objects.create_user(
             "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
         )

@@ -14,7 +14,6 @@ import pytest
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardHandOver, CardRecord, CardStatus
-from madoguchi.reservations import services
 from madoguchi.reservations.models import Channel, Reservation, ReservationStatus
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
@@ -33,18 +32,7 @@ def day(live_server: Any) -> Iterator[dict[str, Any]]:
         city = factories.city()
         pickup = factories.book_card_pickup(city, "10:00", n=0)
         late = factories.book_card_pickup(city, "09:00", n=1)
-        slot = factories.slot(city.site, city.renewal, time="10:20")
-        renewal = services.book_reservation(
-            slot_id=slot.pk,
-            procedure_code="cert_renewal",
-            applicant=services.Applicant(
-                birth_date=BIRTH,
-                family_name_kana="スズキ",
-                given_name_kana="ジロウ",
-                phone="0311112222",
-            ),
-            actor=Actor.resident(),
-        )
+        renewal = factories.book_cert_renewal(city, "10:20")
         factories.slot(city.site, city.renewal, time="15:00")
         user = StaffUser.objects.create_user(
             "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality

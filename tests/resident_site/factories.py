@@ -119,6 +119,23 @@ def book_card_pickup(city: City, time: str = "10:00", n: int = 0) -> Reservation
     )
 
 
+def book_cert_renewal(city: City, time: str) -> Reservation:
+    """A certificate renewal booked on VISIT_DAY at `time` by スズキ ジロウ (born BIRTH, phone
+    0311112222)."""
+    slot_ = slot(city.site, city.renewal, time=time)
+    return services.book_reservation(
+        slot_id=slot_.pk,
+        procedure_code="cert_renewal",
+        applicant=services.Applicant(
+            birth_date=BIRTH,
+            family_name_kana="スズキ",
+            given_name_kana="ジロウ",
+            phone="0311112222",
+        ),
+        actor=Actor.resident(),
+    )
+
+
 def birth_fields(day: dt.date = BIRTH, prefix: str = "birth_date") -> dict[str, str]:
     """The three selects' POST values for a birth date."""
     return {

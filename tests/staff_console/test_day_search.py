@@ -13,14 +13,13 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.individual_number import individual_number_check_digit
 from madoguchi.issuance.models import CardRecord
-from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.staff_console.counter.selectors import day_view
 from madoguchi.walkins.services import check_in_booked_visitor
 from tests.conftest import login_staff
 from tests.resident_site import factories
-from tests.resident_site.factories import BIRTH, VISIT_DAY
+from tests.resident_site.factories import VISIT_DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +32,7 @@ def day(city: factories.City, frozen: Any) -> dict[str, Reservation]:
     CardRecord.objects.filter(reservation_code=second.code).update(
         family_name="佐藤", given_name="一郎", family_name_kana="サトウ", given_name_kana="イチロウ"
     )
-    slot = factories.slot(city.site, city.renewal, time="11:00")
-    renewal = services.book_reservation(
-        slot_id=slot.pk,
-        procedure_code="cert_renewal",
-        applicant=services.Applicant(
-            birth_date=BIRTH,
-            family_name_kana="スズキ",
-            given_name_kana="ジロウ",
-            phone="0311112222",
-        ),
-        actor=Actor.resident(),
-    )
+    renewal = factories.book_cert_renewal(city, "11:00")
     frozen.move_to(clock.at(VISIT_DAY, dt.time(9, 50)))
     return {"yamada": first, "sato": second, "suzuki": renewal}
 
