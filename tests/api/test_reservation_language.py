@@ -5,15 +5,17 @@ request's `language`; Japanese by default; a code not offered is 422 `invalid_la
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import translation
 from django.utils.translation import gettext
+from ninja.errors import AuthenticationError
 
-from madoguchi.api.urls import INVALID_MESSAGE, NOT_FOUND_MESSAGE
+from madoguchi.api.urls import INVALID_MESSAGE, NOT_FOUND_MESSAGE, UNAUTHENTICATED_MESSAGE, api
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.selectors import NOT_FOUND_MESSAGE as NO_BOOKING
 from tests.offices.factories import OTHER_LANGUAGES, translated, translations_for
@@ -192,6 +194,26 @@ def test_invalid_input_and_unknown_addresses_are_answered_in_the_requests_langua
         "message": in_language(language, NOT_FOUND_MESSAGE),
     }
     assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_request_without_sign_in_is_answered_in_the_requests_language(language: str) -> None:
+    """The API's answer to an operation that needs a sign-in (ninja's AuthenticationError)
+    speaks the request's `language` like its other errors, in the query or the JSON body."""
+    factory = RequestFactory()
+    asked = (
+        factory.get("/api/v1/reservations", {"language": language}),
+        factory.post(
+            "/api/v1/reservations", {"language": language}, content_type="application/json"
+        ),
+    )
+    for request in asked:
+        response = api.on_exception(request, AuthenticationError())
+        assert response.status_code == 401
+        assert json.loads(response.content) == {
+            "error": "unauthenticated",
+            "message": in_language(language, UNAUTHENTICATED_MESSAGE),
+        }
 
 
 @pytest.mark.parametrize("language", ["klingon", "fr", "ja-jp", "x" * 20])

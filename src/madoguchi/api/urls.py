@@ -101,6 +101,7 @@ logger = logging.getLogger(__name__)
 NOT_FOUND_MESSAGE = gettext_noop("指定されたページまたはデータが見つかりません。")
 INVALID_MESSAGE = gettext_noop("入力内容に誤りがあります。項目をご確認ください。")
 BAD_REQUEST_MESSAGE = gettext_noop("リクエストの形式が正しくありません。")
+UNAUTHENTICATED_MESSAGE = gettext_noop("ログインが必要です。")
 
 
 def _not_found_body(request: HttpRequest) -> dict[str, str]:
@@ -160,7 +161,8 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    body = {"error": "unauthenticated", "message": "ログインが必要です。"}
+    with translation.override(public.requested_language(request)):
+        body = {"error": "unauthenticated", "message": gettext(UNAUTHENTICATED_MESSAGE)}
     return api.create_response(request, body, status=exc.status_code)
 
 
