@@ -18,10 +18,11 @@ from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
+from madoguchi.core.changes import planning_inputs_changed
 from madoguchi.core.validators import municipality_code_check_digit
 from madoguchi.forecasts import report_cache, report_signing, rollup, rollup_inputs
 from madoguchi.forecasts.kept import pickled
-from madoguchi.forecasts.models import KeptRollup
+from madoguchi.forecasts.models import KeptRollup, RollupInputsChanges
 from madoguchi.forecasts.report import ReportV1, build_report, canonical_bytes, to_json
 from madoguchi.forecasts.report_import import import_report
 from madoguchi.issuance.models import CardStatus
@@ -98,9 +99,12 @@ def _town(code: str, name: str) -> Municipality:
 
 
 @pytest.fixture
-def two_cities() -> tuple[Municipality, Municipality]:
-    offices.procedure("card_pickup")
-    return _town("131041", "基準区"), _town("999997", "あおば町")
+def two_cities(django_capture_on_commit_callbacks: Any) -> tuple[Municipality, Municipality]:
+    # committed, as a test's own changes are: the roll-up's count asked for by these writes
+    # runs now (a transaction counts once, so a count left pending would take the test's)
+    with django_capture_on_commit_callbacks(execute=True):
+        offices.procedure("card_pickup")
+        return _town("131041", "基準区"), _town("999997", "あおば町")
 
 
 def _import(code: str, name: str, base: ReportV1, *, holders: int, as_of: dt.date) -> None:
@@ -207,7 +211,8 @@ def test_each_kind_of_change_to_the_inputs_shows_on_the_next_view(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     first, second = two_cities
-    not_bookings, _ = _changes(first, second)
+    with django_capture_on_commit_callbacks(execute=True):  # the set-up commits
+        not_bookings, _ = _changes(first, second)
     base = rollup.kept_rollup(today=TODAY).entries[0].report
     for what, change in not_bookings:
         work.clear()
@@ -310,6 +315,55 @@ def test_a_change_rolled_back_is_not_counted(
         except RuntimeError:
             pass
     assert callbacks == [] and rollup_inputs.changes() == counted
+
+
+def _counting_statements(queries: CaptureQueriesContext) -> list[str]:
+    table = RollupInputsChanges._meta.db_table
+    return [q["sql"] for q in queries.captured_queries if table in q["sql"]]
+
+
+def test_a_transaction_saving_many_watched_rows_counts_once_in_one_statement(
+    two_cities: tuple[Municipality, Municipality], django_capture_on_commit_callbacks: Any
+) -> None:
+    """An import that saves many watched rows is one change: one UPDATE after its commit, not
+    one per row; the next transaction counts again."""
+    first, _ = two_cities
+    site = first.sites.get()
+    rollup_inputs.count_change()  # the counted row exists: a count is one UPDATE
+    counted = rollup_inputs.changes() or 0
+    for round_ in (1, 2):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+            transaction.atomic(),
+        ):
+            for n in range(5):
+                Counter.objects.create(site=site, name=f"{round_}-{n}番")
+            site.save()
+            planning_inputs_changed.send(sender=None)
+        assert len(_counting_statements(queries)) == 1, _counting_statements(queries)
+        assert rollup_inputs.changes() == counted + round_
+
+
+def test_a_change_in_a_savepoint_rolled_back_leaves_the_next_change_counted(
+    two_cities: tuple[Municipality, Municipality], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The count asked for inside a savepoint goes with it when it rolls back; a change made
+    after it in the same transaction asks again and is counted at the commit."""
+    first, _ = two_cities
+    site = first.sites.get()
+    counted = rollup_inputs.changes() or 0
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        try:
+            with transaction.atomic():
+                Counter.objects.create(site=site, name="取消")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        Counter.objects.create(site=site, name="残る窓口")
+    assert rollup_inputs.changes() == counted + 1
+    assert set(site.counters.values_list("name", flat=True)) >= {"残る窓口"}
+    assert not site.counters.filter(name="取消").exists()
 
 
 def test_without_the_count_a_counter_added_would_not_show_until_the_bound(

@@ -12,7 +12,10 @@ save or delete of the models in `WATCHED` (and of a contractor's account), a cha
 site or a counter offers, and `core.changes.planning_inputs_changed`, which the services that
 write such rows in bulk send. The count goes up after the write's transaction commits
 (`transaction.on_commit`), in a statement of its own: no transaction holds the row while it
-does other work, and a view that reads the new count reads the committed change. A view whose
+does other work, and a view that reads the new count reads the committed change. It goes up
+once per transaction, however many watched rows it saved (an import of a thousand rows is one
+UPDATE, not a thousand): the connection keeps the count it has asked for (`PendingCount`) until
+that runs or is dropped with a rollback. A view whose
 count, day, code and imported reports are as the kept roll-up's reads it; the cards and slots
 reach it through the municipalities' digests, taken at most `rollup.FIGURES_MAX_AGE` apart —
 the bound the page states. A count lost (the process stopped between the commit and the count)
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -89,9 +93,38 @@ def after_commit(count: Callable[[], None]) -> None:
     transaction.on_commit(count, robust=True)
 
 
-def changed(**_: Any) -> None:
-    """A signal's receiver: count the change once the writer's transaction commits."""
-    after_commit(count_change)
+class PendingCount:
+    """One count asked for after a transaction's commit; the connection keeps it (`_PENDING`)
+    so that later changes in the same transaction ask for no other."""
+
+    def __init__(self) -> None:
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        count_change()
+
+    def is_pending_on(self, connection: BaseDatabaseWrapper) -> bool:
+        """Not run yet, and still to run at the commit: a rollback drops it from the
+        connection's commit hooks — of the whole transaction, or of the savepoint it was asked
+        for in, whose changes are gone with it — and the next change asks again."""
+        return not self.ran and any(hook[1] is self for hook in connection.run_on_commit)
+
+
+_PENDING = "_madoguchi_rollup_count"
+"""The connection's attribute holding its `PendingCount`."""
+
+
+def changed(using: str | None = None, **_: Any) -> None:
+    """A signal's receiver: count the change once the writer's transaction commits — once
+    for the transaction, however many changes it makes."""
+    connection = transaction.get_connection(using)
+    pending: PendingCount | None = getattr(connection, _PENDING, None)
+    if pending is not None and pending.is_pending_on(connection):
+        return
+    pending = PendingCount()
+    setattr(connection, _PENDING, pending)
+    after_commit(pending)
 
 
 def account_changed(instance: StaffUser, update_fields: Any = None, **kwargs: Any) -> None:
