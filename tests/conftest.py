@@ -44,9 +44,10 @@ The suite's profile tries 50 examples a property (a test that means more asks fo
 `settings().max_examples`); `pytest --hypothesis-profile=deep` tries 1,000, drawn
 afresh, for a deeper run."""
 
-pytest_plugins = ["tests.frozen_clock", "tests.migration_steps"]
+pytest_plugins = ["tests.frozen_clock", "tests.migration_steps", "tests.cpu_report"]
 """The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py; the
-migration-data tests' throw-away database (`migration_steps`): tests/migration_steps.py."""
+migration-data tests' throw-away database (`migration_steps`): tests/migration_steps.py;
+`--cpu-report`, each test's wall time beside its CPU time: tests/cpu_report.py."""
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"

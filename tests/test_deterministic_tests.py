@@ -23,6 +23,15 @@ ALLOWED = {
     ): "the background sealer's own timer is what is tested, so the test polls the event; the "
     "120 s deadline is a safety net that fails naming the sealer",
     (
+        "cpu_report.py",
+        "pytest_runtest_setup",
+    ): "the opt-in report (`--cpu-report`) reads each test's wall time to print it beside its CPU "
+    "time; no outcome is decided by it (the frozen clock never moves the performance counter)",
+    (
+        "cpu_report.py",
+        "pytest_runtest_makereport",
+    ): "the same report's reading at the end of each test",
+    (
         "core/test_backup.py",
         "_wait_for",
     ): "the drill backs up while booking threads run on; it polls for row counts, and the 60 s "

@@ -1,0 +1,219 @@
+"""`pytest --cpu-report[=N]`: where the suite waits instead of computing.
+
+Loaded as a plugin by tests/conftest.py; does nothing unless the option is given. For every test
+(set-up, call and tear-down together) it records the wall time, the CPU time of the test
+process — every thread of it, so the live server's requests count — and the CPU time of the
+processes it started: children it reaped (a demo command, a migration in a subprocess) and live
+descendants read from /proc (Playwright's driver, Chromium and its renderers). What is left of
+the wall time is waiting: for a timer, a lock, or a core the machine's other work holds.
+
+At the end it prints the N tests (20 without a number) with the largest wall − CPU, and for each
+process (each xdist worker, or the one process) the CPU spent before its first test: start-up,
+imports and collection, then the first test's set-up (template database, Chromium, live server).
+
+The numbers are read, never asserted: nothing decides a test's outcome by them.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("madoguchi").addoption(
+        "--cpu-report",
+        nargs="?",
+        const=20,
+        default=None,
+        type=int,
+        metavar="N",
+        help="print the N tests (default 20) with the largest wall time minus CPU time, "
+        "and each process's CPU before its first test",
+    )
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _descendants_cpu() -> float:
+    """The CPU of this process's live descendants (Playwright's driver, Chromium and its
+    renderers), each with what its own reaped children used — read from /proc (Linux); 0
+    elsewhere."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0.0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                text = stat.read().decode("ascii", "replace")
+        except OSError:  # gone meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (name) "
+        pid = int(entry)
+        parents[pid] = int(fields[1])
+        used[pid] = sum(int(value) for value in fields[11:15]) / _TICK
+    me = os.getpid()
+    total = 0.0
+    for pid in used:
+        ancestor = parents.get(pid)
+        while ancestor is not None and ancestor not in (me, 0, 1):
+            ancestor = parents.get(ancestor)
+        if ancestor == me:
+            total += used[pid]
+    return total
+
+
+def _cpu() -> tuple[float, float]:
+    """(this process's CPU — every thread, the live server's too; the CPU of every process it
+    started: reaped children and live descendants), user + system, in seconds."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    others = children.ru_utime + children.ru_stime + _descendants_cpu()
+    return own.ru_utime + own.ru_stime, others
+
+
+@dataclass
+class _Process:
+    """What one process spent before its first test, and the readings of the test running now."""
+
+    before_collection: float = 0.0
+    after_collection: float = 0.0
+    after_first_setup: float | None = None
+    started: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    last: str | None = None
+    """The process's last test: its tear-down also ends the session (Chromium, the live server,
+    the test database), so its row is marked."""
+
+    def summary(self) -> dict[str, float | None]:
+        return {
+            "before_collection": self.before_collection,
+            "after_collection": self.after_collection,
+            "after_first_setup": self.after_first_setup,
+        }
+
+
+@dataclass
+class _Report:
+    top: int
+    tests: list[tuple[str, float, float, float]] = field(default_factory=list)
+    """(node id, wall, own CPU, other processes' CPU) — gathered from every worker's reports."""
+    processes: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+
+_PROCESS_KEY = pytest.StashKey[_Process]()
+_REPORT_KEY = pytest.StashKey[_Report]()
+_PROPERTY = "cpu-report"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    top = config.getoption("cpu_report", None)
+    if top is None:
+        return
+    config.stash[_PROCESS_KEY] = _Process(before_collection=sum(_cpu()))
+    if not hasattr(config, "workerinput"):  # the controller (or the one process) prints
+        config.stash[_REPORT_KEY] = _Report(top=top)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    process = session.config.stash.get(_PROCESS_KEY, None)
+    if process is not None:
+        process.after_collection = sum(_cpu())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    process = item.config.stash.get(_PROCESS_KEY, None)
+    if process is not None:
+        process.started[item.nodeid] = (time.perf_counter(), *_cpu())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    process = item.config.stash.get(_PROCESS_KEY, None)
+    if process is not None and nextitem is None:
+        process.last = item.nodeid
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    process = item.config.stash.get(_PROCESS_KEY, None)
+    if process is None or item.nodeid not in process.started:
+        return report
+    if call.when == "setup" and process.after_first_setup is None:
+        process.after_first_setup = sum(_cpu())
+    if call.when == "teardown":
+        wall0, own0, children0 = process.started.pop(item.nodeid)
+        own, children = _cpu()
+        name = item.nodeid + (" (+ the session's tear-down)" if item.nodeid == process.last else "")
+        report.user_properties.append(
+            (_PROPERTY, (name, time.perf_counter() - wall0, own - own0, children - children0))
+        )
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "teardown":
+        return
+    for key, value in report.user_properties:
+        if key == _PROPERTY:
+            test, wall, own, others = cast(tuple[str, float, float, float], value)
+            _reports.append((test, wall, own, others))
+
+
+_reports: list[tuple[str, float, float, float]] = []
+"""Filled by `pytest_runtest_logreport` in the process that prints (the controller receives
+every worker's reports with their user properties)."""
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    process = session.config.stash.get(_PROCESS_KEY, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if process is not None and workeroutput is not None:
+        workeroutput[_PROPERTY] = process.summary()
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    report = node.config.stash.get(_REPORT_KEY, None)
+    if report is not None and _PROPERTY in getattr(node, "workeroutput", {}):
+        report.processes[node.gateway.id] = node.workeroutput[_PROPERTY]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    report = config.stash.get(_REPORT_KEY, None)
+    if report is None:
+        return
+    process = config.stash[_PROCESS_KEY]
+    if not report.processes:  # no workers: this process ran the tests
+        report.processes[f"pid {os.getpid()}"] = process.summary()
+    write = terminalreporter.write_line
+    terminalreporter.section("CPU report (seconds)")
+    tests = sorted(_reports, key=lambda row: row[1] - row[2] - row[3], reverse=True)
+    wall = sum(row[1] for row in tests)
+    own = sum(row[2] for row in tests)
+    children = sum(row[3] for row in tests)
+    write(f"{len(tests)} tests: wall {wall:.1f}, CPU {own:.1f} + other processes {children:.1f}")
+    write(f"{'wall':>7} {'CPU':>7} {'others':>7} {'wall-CPU':>8}  test")
+    for nodeid, t_wall, t_own, t_children in tests[: report.top]:
+        idle = t_wall - t_own - t_children
+        write(f"{t_wall:7.2f} {t_own:7.2f} {t_children:7.2f} {idle:8.2f}  {nodeid}")
+    write("CPU of each process before its tests: start-up and collection; first test's set-up")
+    for name, summary in sorted(report.processes.items()):
+        collected = summary["after_collection"] or 0.0
+        first = summary["after_first_setup"]
+        first_text = "-" if first is None else f"{first - collected:.2f}"
+        write(
+            f"  {name}: {collected:.2f} (of which at configure "
+            f"{summary['before_collection'] or 0.0:.2f}); first set-up {first_text}"
+        )
