@@ -11,17 +11,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from madoguchi.core import clock
-from madoguchi.queue_board.views import DISPLAY_POLL_SECONDS
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueuePrefix
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import VISIT_DAY
-
-DISPLAY_CATCHES_UP_MS = 10 * DISPLAY_POLL_SECONDS * 1000
-"""How long a test waits for the display to show a change: ten of its polls. The display picks
-a change up at its next poll (every `DISPLAY_POLL_SECONDS`, 3 s); the wait is only a safety net
-for a loaded machine — how fast the server answers is the benchmarks' business, not a test's."""
 
 
 @contextmanager

@@ -22,7 +22,8 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.services import issue_ticket
-from tests.browser.counter_days import DISPLAY_CATCHES_UP_MS, booked_day
+from tests.browser.counter_days import booked_day
+from tests.browser.displays import CATCHES_UP_MS, SameDocument, next_poll, open_on_clock
 from tests.conftest import accessible, pass_second_factor
 from tests.resident_site.factories import VISIT_DAY
 
@@ -52,7 +53,8 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
     desk_context = chromium.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     try:
         phone, tv, desk = phone_context.new_page(), tv_context.new_page(), desk_context.new_page()
-        tv.goto(f"{live_server.url}/queue/sites/{site.pk}/")
+        open_on_clock(tv, f"{live_server.url}/queue/sites/{site.pk}/")  # polls at `next_poll`
+        tv_document = SameDocument(tv)
 
         # 15:50 — a walk-in takes B1 on the phone; another (B2) at the desk's request.
         phone.goto(f"{live_server.url}/queue/sites/{site.pk}/take/")
@@ -62,7 +64,8 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
         b1_page = phone.url
         b2 = issue_ticket(site=site, procedure=city.renewal, actor=Actor.resident())
         assert (b1.label, b2.label) == ("B1", "B2")
-        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=DISPLAY_CATCHES_UP_MS)
+        next_poll(tv)
+        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=CATCHES_UP_MS)
 
         # The desk signs in and checks the 16:00 renewal in (B3).
         desk.goto(f"{live_server.url}/staff/login/")
@@ -78,8 +81,9 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
         def call(counter: str, expected: str) -> None:
             desk.get_by_role("button", name=f"{counter}に次の方を呼ぶ").click()
             assert desk.get_by_text(f"{expected}番を{counter}にお呼びしました。").is_visible()
+            next_poll(tv)
             tv.locator("[data-calling] td.number", has_text=expected).wait_for(
-                timeout=DISPLAY_CATCHES_UP_MS
+                timeout=CATCHES_UP_MS
             )
 
         # 16:00 — the booked renewal first at counter 1, the first walk-in at counter 2.
@@ -124,16 +128,16 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
 
         # 17:15 closes with B2 still waiting; the display still shows B2 as next.
         at(VISIT_DAY, 17, 20)
-        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=DISPLAY_CATCHES_UP_MS)
+        next_poll(tv)
+        tv.locator(".next-numbers", has_text="B2").wait_for(timeout=CATCHES_UP_MS)
         b2_page = f"{live_server.url}/queue/tickets/{b2.token}/"
 
         # 00:01 — before the nightly job: the display left on shows nobody called or waiting,
         # B2's page says its day is over, and nobody can be called on yesterday's tickets.
         at(NEXT_DAY, 0, 1)
-        tv.locator("[data-calling-empty]").wait_for(state="visible", timeout=DISPLAY_CATCHES_UP_MS)
-        tv.locator(".next-numbers", has_text="B2").wait_for(
-            state="detached", timeout=DISPLAY_CATCHES_UP_MS
-        )
+        next_poll(tv)
+        tv.locator("[data-calling-empty]").wait_for(state="visible", timeout=CATCHES_UP_MS)
+        tv.locator(".next-numbers", has_text="B2").wait_for(state="detached", timeout=CATCHES_UP_MS)
         phone.goto(b2_page)
         assert "を過ぎたため使えません" in phone.locator(".ticket-status").inner_text()
         accessible(phone)
@@ -161,9 +165,11 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
         today = QueueTicket.objects.get(business_day=NEXT_DAY)
         assert today.label == "B1"
         assert "待ち時間の目安" in phone.locator(".ticket-status").inner_text()
-        tv.locator(".next-numbers", has_text="B1").wait_for(timeout=DISPLAY_CATCHES_UP_MS)
+        next_poll(tv)
+        tv.locator(".next-numbers", has_text="B1").wait_for(timeout=CATCHES_UP_MS)
         assert tv.locator("[data-calling-empty]").is_visible()
         accessible(tv)
+        assert not tv_document.reloaded()  # the display showed the whole night by itself
 
         # The desk (signed in again: the night was longer than the idle limit) sees yesterday
         # closed — served, no-show — and today's new ticket on the calling page.

@@ -22,7 +22,8 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
-from tests.browser.counter_days import DISPLAY_CATCHES_UP_MS, booked_day
+from tests.browser.counter_days import booked_day
+from tests.browser.displays import CATCHES_UP_MS, SameDocument, next_poll, open_on_clock
 from tests.conftest import accessible, sign_in_browser
 from tests.resident_site.factories import VISIT_DAY
 
@@ -80,7 +81,8 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
         accessible(phone)
 
         # The waiting-room display is on, with nobody called yet.
-        tv.goto(f"{live_server.url}/queue/sites/{site.pk}/")
+        open_on_clock(tv, f"{live_server.url}/queue/sites/{site.pk}/")  # polls at `next_poll`
+        tv_document = SameDocument(tv)
         assert tv.locator("[data-calling-empty]").is_visible()
         assert "B1" in tv.locator(".next-numbers").inner_text()
 
@@ -96,8 +98,9 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
         def call(counter: str, expected: str) -> None:
             desk.get_by_role("button", name=f"{counter}に次の方を呼ぶ").click()
             assert desk.get_by_text(f"{expected}番を{counter}にお呼びしました。").is_visible()
-            fresh = tv.wait_for_function(  # without reloading the display
-                FRESH_ROW, arg=expected, polling=50, timeout=DISPLAY_CATCHES_UP_MS
+            next_poll(tv)  # the display's own timer, brought forward: no reload
+            fresh = tv.wait_for_function(
+                FRESH_ROW, arg=expected, polling=50, timeout=CATCHES_UP_MS
             ).json_value()
             assert fresh["number"] == expected
             assert counter in fresh["counter"]
@@ -165,8 +168,10 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
         pickup.refresh_from_db()
         assert pickup.status == ReservationStatus.SERVED
 
-        # The display: nobody at a counter, nobody waiting.
-        tv.locator("[data-calling-empty]").wait_for(state="visible", timeout=DISPLAY_CATCHES_UP_MS)
+        # The display: nobody at a counter, nobody waiting — all of it shown by itself.
+        next_poll(tv)
+        tv.locator("[data-calling-empty]").wait_for(state="visible", timeout=CATCHES_UP_MS)
+        assert not tv_document.reloaded()
 
         # The statistics page shows the day: three served, two booked and one walk-in, waits.
         desk.goto(f"{live_server.url}/staff/queue/stats/")

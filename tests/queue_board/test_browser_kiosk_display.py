@@ -23,6 +23,13 @@ from madoguchi.walkins.models import (
 )
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
 from tests import live_worlds
+from tests.browser.displays import (
+    CATCHES_UP_MS,
+    LONGEST_RETRY_MS,
+    SameDocument,
+    next_poll,
+    open_on_clock,
+)
 from tests.conftest import accessible, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.walkins.conftest import TUESDAY, Hall, jst, make_hall
@@ -47,11 +54,13 @@ def tablet(request: pytest.FixtureRequest, chromium: Any) -> Iterator[tuple[Any,
 
 
 def test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start(
-    live_server: Any, tablet: tuple[Any, bool], open_hall: Hall, monkeypatch: pytest.MonkeyPatch
+    live_server: Any, tablet: tuple[Any, bool], open_hall: Hall
 ) -> None:
     from playwright.sync_api import expect
 
     page, js = tablet
+    if js:  # the ticket screen's countdown runs on Playwright's clock (see below)
+        page.clock.install()
     start = f"{live_server.url}/queue/sites/{open_hall.site.pk}/kiosk/"
     # Before it is registered, the tablet is refused like any phone.
     page.goto(start)
@@ -90,13 +99,14 @@ def test_the_kiosk_issues_a_ticket_shows_it_and_returns_to_the_start(
     assert page.url == start
 
     # The next visitor takes the next number on the same tablet; with JavaScript the ticket
-    # screen goes back to the start by itself (a short countdown here; nothing is read from
-    # the ticket screen meanwhile, so nothing races it).
-    monkeypatch.setattr(views, "KIOSK_RETURN_SECONDS", 1)
+    # screen goes back to the start by itself when its countdown has run: the page's clock is
+    # run through the production KIOSK_RETURN_SECONDS, one tick of its timer a second.
     page.get_by_role("button", name="カードの受け取り").click()
     second = QueueTicket.objects.latest("pk")
     assert (second.number, second.channel) == (2, TicketChannel.KIOSK)
     if js:
+        assert page.url == f"{live_server.url}/queue/kiosk/tickets/{second.token}/"
+        page.clock.run_for(views.KIOSK_RETURN_SECONDS * 1000)
         page.wait_for_url(start)
     else:
         assert page.url == f"{live_server.url}/queue/kiosk/tickets/{second.token}/"
@@ -181,11 +191,11 @@ separate reads (wait for it, then its number, then its size) could straddle a po
 def test_the_display_shows_a_new_call_by_itself_and_recovers_after_an_outage(
     live_server: Any, chromium: Any, open_hall: Hall
 ) -> None:
-    # The production polling period (DISPLAY_POLL_SECONDS): a newly called number stays
-    # highlighted for one period, and the test reads it in one go within that time.
+    # The production polling period (DISPLAY_POLL_SECONDS) on Playwright's clock: each change is
+    # picked up by the display's own timer, brought forward (`next_poll`) instead of waited for.
+    # A newly called number stays highlighted for one period; the test reads it in one go.
     from playwright.sync_api import expect
 
-    every = views.DISPLAY_POLL_SECONDS * 1000
     context = chromium.new_context(locale="ja-JP", viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     try:
@@ -193,7 +203,8 @@ def test_the_display_shows_a_new_call_by_itself_and_recovers_after_an_outage(
             issue_ticket(
                 site=open_hall.site, procedure=open_hall.cert_renewal, actor=Actor.resident()
             )
-        page.goto(f"{live_server.url}/queue/sites/{open_hall.site.pk}/")
+        open_on_clock(page, f"{live_server.url}/queue/sites/{open_hall.site.pk}/")
+        same_document = SameDocument(page)
         accessible(page)
         assert page.locator("[data-calling-empty]").is_visible()
         size = page.locator(".next-numbers li").first.evaluate(
@@ -202,8 +213,9 @@ def test_the_display_shows_a_new_call_by_itself_and_recovers_after_an_outage(
         assert size >= 56  # readable across the waiting room at 1920×1080
 
         call_next_ticket(site=open_hall.site, counter=open_hall.counter_2, actor=Actor("staff:1:x"))
-        # Within a few polls, without reloading the page.
-        fresh = page.wait_for_function(FRESH_ROW, polling=50, timeout=6 * every).json_value()
+        # At the display's next poll, without reloading the page.
+        next_poll(page)
+        fresh = page.wait_for_function(FRESH_ROW, polling=50, timeout=CATCHES_UP_MS).json_value()
         assert fresh["number"] == "1"
         assert "2番窓口" in fresh["counter"]
         assert fresh["numberSize"] >= 120
@@ -211,19 +223,23 @@ def test_the_display_shows_a_new_call_by_itself_and_recovers_after_an_outage(
         expect(page.locator("[data-calling-empty]")).to_be_hidden()
         accessible(page)
         # The next poll shows it as called, no longer highlighted (nobody is chimed twice).
-        expect(page.locator("[data-calling] tr.fresh")).to_have_count(0, timeout=6 * every)
+        next_poll(page)
+        expect(page.locator("[data-calling] tr.fresh")).to_have_count(0, timeout=CATCHES_UP_MS)
         expect(page.locator("[data-calling] tr.called td.number")).to_have_text("1")
 
         # The server goes away for a while: the screen says so, then recovers by itself (the
         # back-off doubles the wait after each failure, to at most 30 seconds).
         page.route("**/board.json", lambda route: route.abort())
-        expect(page.locator("[data-offline]")).to_be_visible(timeout=6 * every)
+        next_poll(page)
+        expect(page.locator("[data-offline]")).to_be_visible(timeout=CATCHES_UP_MS)
         page.unroute("**/board.json")
         call_next_ticket(site=open_hall.site, counter=open_hall.counter_1, actor=Actor("staff:1:x"))
-        expect(page.locator("[data-offline]")).to_be_hidden(timeout=60_000)
+        next_poll(page, by_ms=LONGEST_RETRY_MS)
+        expect(page.locator("[data-offline]")).to_be_hidden(timeout=2 * LONGEST_RETRY_MS)
         expect(page.locator("[data-calling] td.number", has_text="2")).to_have_count(
-            1, timeout=6 * every
+            1, timeout=CATCHES_UP_MS
         )
+        assert not same_document.reloaded()
     finally:
         context.close()
 
@@ -313,12 +329,12 @@ def test_a_manager_registers_the_entrance_tablet_and_revokes_it(
 
 
 def test_a_kiosk_left_on_overnight_offers_tickets_in_the_morning_by_itself(
-    live_server: Any, chromium: Any, monkeypatch: pytest.MonkeyPatch
+    live_server: Any, chromium: Any
 ) -> None:
     """The tablet stays on the kiosk page from closing time to the next morning and nobody
     touches it: it said 受付は終了しました with no buttons until someone reloaded it by hand.
-    It reloads itself, so the morning's visitors find the buttons."""
-    monkeypatch.setattr(views, "KIOSK_REFRESH_SECONDS", 1)
+    It reloads itself, so the morning's visitors find the buttons. The production period
+    (KIOSK_REFRESH_SECONDS) runs on Playwright's clock, brought forward once the night is over."""
     context = chromium.new_context(locale="ja-JP", viewport={"width": 1024, "height": 768})
     try:
         with frozen_at(jst(18), tick=True) as traveller:
@@ -327,16 +343,15 @@ def test_a_kiosk_left_on_overnight_offers_tickets_in_the_morning_by_itself(
                 [{"name": COOKIE_NAME, "value": kiosk_cookie(hall.site), "url": live_server.url}]
             )
             page = context.new_page()
-            page.goto(f"{live_server.url}/queue/sites/{hall.site.pk}/kiosk/")
+            open_on_clock(page, f"{live_server.url}/queue/sites/{hall.site.pk}/kiosk/")
             assert "本日の受付は終了しました" in page.locator(".closed-notice").inner_text()
             assert page.get_by_role("button", name="電子証明書の更新").count() == 0
             traveller.move_to(jst(8, 35, day=TUESDAY + dt.timedelta(days=1)))
+            page.clock.fast_forward(
+                views.KIOSK_REFRESH_SECONDS * 1000
+            )  # its timer: no reload by hand
             button = page.get_by_role("button", name="電子証明書の更新")
-            button.wait_for(timeout=10_000)  # no reload by hand
-            # Back to the production period before reading the page (a reload every second
-            # would pull it from under axe-core).
-            monkeypatch.setattr(views, "KIOSK_REFRESH_SECONDS", 600)
-            page.locator('[data-refresh-seconds="600"]').wait_for(state="attached", timeout=10_000)
+            button.wait_for(timeout=10_000)
             accessible(page)
             button.click()
             ticket = QueueTicket.objects.get()
