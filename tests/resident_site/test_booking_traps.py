@@ -21,7 +21,7 @@ from madoguchi.issuance.models import CARD_TRANSITIONS, CardStatus
 from madoguchi.issuance.services import CARD_LABELS
 from madoguchi.offices.models import SiteKind
 from madoguchi.reservations import services
-from madoguchi.reservations.forms import IdentifyForm, LookupForm
+from madoguchi.reservations.forms import OLDEST_AGE_YEARS, IdentifyForm, LookupForm
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.reservations.services import RESERVATION_LABELS, RESERVATION_TRANSITIONS
 from madoguchi.reservations.slots import spread_seats
@@ -31,6 +31,7 @@ from madoguchi.walkins.services import (
     TICKET_LABELS,
     TICKET_TRANSITIONS,
 )
+from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY, birth_fields
@@ -83,6 +84,18 @@ def test_years_are_shown_with_their_era(city: factories.City, client: Client) ->
     assert '<option value="1985">1985年（昭和60年）</option>' in page
     assert '<option value="1989">1989年（昭和64年・平成元年）</option>' in page
     assert '<option value="2019">2019年（平成31年・令和元年）</option>' in page
+
+
+def test_a_baby_born_this_year_can_be_chosen_after_new_year_in_a_running_process() -> None:
+    """The year list follows the clock, not the moment the form class was defined: a server
+    started in December still offers the new year (a newborn's first card) in January."""
+    new_year = dt.datetime(2040, 1, 5, 10, 0, tzinfo=clock.JST)  # long after the import
+    with frozen_at(new_year):
+        form = LookupForm()
+        page = str(form["birth_date"])
+        years = [int(y) for y in re.findall(r'<option value="(\d{4})"', page)]
+        assert years[0] == new_year.year
+        assert years[-1] == new_year.year - OLDEST_AGE_YEARS
 
 
 @pytest.mark.parametrize(

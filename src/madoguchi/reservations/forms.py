@@ -121,18 +121,25 @@ class BirthDateWidget(SelectDateWidget):
         return iter(("year", "month", "day"))
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        this_year = self.this_year = clock.today().year
         super().__init__(
             attrs=attrs,
-            years=range(this_year, this_year - OLDEST_AGE_YEARS - 1, -1),
             # lazy: the page's language, not the one the form class was defined in
             empty_label=cast(tuple[str, ...], (_("年を選ぶ"), _("月を選ぶ"), _("日を選ぶ"))),
         )
+        self._follow_the_year()
+
+    def _follow_the_year(self) -> None:
+        """This year back to the oldest age, from the clock at each rendering: the widget is
+        made once with its form class, and a server running over New Year must still offer
+        the new year (a newborn's first card)."""
+        this_year = self.this_year = clock.today().year
+        self.years = range(this_year, this_year - OLDEST_AGE_YEARS - 1, -1)
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         """Every select starts with its empty choice, also on a required field (Django leaves
         it out there, so an untouched form sent this year's 1 January as a birth date), and
         each year carries its 和暦 (「1985年（昭和60年）」)."""
+        self._follow_the_year()
         required, self.is_required = self.is_required, False
         try:
             context: dict[str, Any] = super().get_context(name, value, attrs)
@@ -152,6 +159,7 @@ class BirthDateWidget(SelectDateWidget):
         """The same selects for the same name, attributes, value and language: ~160 options
         rendered one template each cost the booking form most of its time (20–60 ms), so the
         HTML is kept per process (bounded)."""
+        self._follow_the_year()
         key = repr((name, value, attrs, self.attrs, self.this_year, get_language()))
         html = _rendered_birth_dates.get(key)
         if html is None:
