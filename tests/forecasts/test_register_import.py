@@ -241,6 +241,13 @@ def test_a_cp932_register_is_read(town: Municipality) -> None:
     assert RegisterRecord.objects.filter(area="北町").count() == 10
 
 
+def test_a_register_with_lines_ending_in_cr_alone_is_read(town: Municipality) -> None:
+    report = _import(town, _register(30).replace("\n", "\r").encode("cp932"))
+    assert report.accepted, report.lines()
+    assert report.rows == 30
+    assert RegisterRecord.objects.filter(area="北町").count() == 10
+
+
 def test_a_parquet_register_gives_the_same_snapshot_as_its_csv(
     town: Municipality, tmp_path: Path
 ) -> None:

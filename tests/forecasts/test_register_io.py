@@ -121,6 +121,21 @@ def test_csv_cells_holding_individual_numbers_in_any_spelling_are_refused(
     assert "9018" not in caught.value.errors[0]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_a_register_with_lines_ending_in_cr_alone_is_read(tmp_path: Path, encoding: str) -> None:
+    from madoguchi.forecasts.register_io import read_register
+
+    path = tmp_path / "register.csv"
+    path.write_bytes(
+        "person_id,birth_date,card_issued_on,cert_issued_on,area\r"
+        "P0,1990-01-01,2020-01-01,2020-01-01,北\r"
+        "P1,1991-02-03,2021-01-01,2021-01-01,南\r".encode(encoding)
+    )
+    register = read_register(path, today=TODAY)
+    assert register.frame["person_id"].to_list() == ["P0", "P1"]
+    assert register.frame["area"].to_list() == ["北", "南"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_a_register_saved_as_utf16_or_utf32_is_named_so(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "register.csv"

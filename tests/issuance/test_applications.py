@@ -42,6 +42,12 @@ def test_a_good_file_is_read_in_any_accepted_encoding(encoding: str) -> None:
     assert report.counts == {dt.date(2026, 1, 5): 100, dt.date(2026, 1, 12): 200}
 
 
+def test_a_file_with_lines_ending_in_cr_alone_is_read() -> None:
+    report = read(GOOD.replace("\n", "\r"), "cp932")
+    assert report.accepted, report.problems
+    assert report.counts == {dt.date(2026, 1, 5): 100, dt.date(2026, 1, 12): 200}
+
+
 def test_columns_may_come_in_either_order() -> None:
     assert read("applications,week\n5,2026-01-05\n").counts == {dt.date(2026, 1, 5): 5}
 

@@ -86,6 +86,15 @@ def test_utf8_with_or_without_bom_and_cp932_are_all_read(encoding: str) -> None:
     assert CardRecord.objects.get().family_name == "山田"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_a_file_with_lines_ending_in_cr_alone_is_read(encoding: str) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends each line with CR alone."""
+    report = run(csv_text(ROW_1, ROW_2).replace("\n", "\r"), encoding=encoding)
+    assert report.accepted, report.lines()
+    assert (report.rows, report.created) == (2, 2)
+    assert CardRecord.objects.get(application_id="90210358112040000000102").family_name == "佐藤"
+
+
 def test_half_width_kana_and_full_width_digits_are_normalised() -> None:
     full_width_id = "90210358112040000000101".translate({c: c + 0xFEE0 for c in range(48, 58)})
     row = (

@@ -47,7 +47,7 @@ from django.db import IntegrityError, connection, transaction
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.dates import month_start
-from madoguchi.core.encodings import wide_encoding_refusal
+from madoguchi.core.encodings import wide_encoding_refusal, with_line_feeds
 from madoguchi.core.individual_number import DIGITS, contains_individual_number
 from madoguchi.forecasts.models import (
     RegisterExpiryCount,
@@ -335,7 +335,7 @@ def _stripped(values: Sequence[str]) -> pl.Series:
 
 def _csv_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iterator[_Chunk]:
     decoder = _Decoder()
-    reader = csv.reader(decoder.lines(stream), strict=True)
+    reader = csv.reader(decoder.lines(with_line_feeds(stream)), strict=True)
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):

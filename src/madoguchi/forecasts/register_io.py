@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from madoguchi.core.encodings import HEAD_BYTES, wide_encoding_refusal
+from madoguchi.core.encodings import HEAD_BYTES, line_feeds, wide_encoding_refusal
 from madoguchi.core.individual_number import (
     INDIVIDUAL_NUMBER_REFUSAL_TEXT,
     contains_individual_number,
@@ -132,12 +132,12 @@ def _decode_csv(data: bytes) -> bytes:
         data.decode("utf-8")
     except UnicodeDecodeError:
         try:
-            return data.decode("cp932").encode("utf-8")
+            return line_feeds(data.decode("cp932").encode("utf-8"))
         except UnicodeDecodeError:
             raise RegisterError(
                 ["文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。"]
             ) from None
-    return data
+    return line_feeds(data)
 
 
 def _read_csv(path: Path) -> pl.DataFrame:

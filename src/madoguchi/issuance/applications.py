@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
+from madoguchi.core.encodings import lines_ending_in_lf
 from madoguchi.core.individual_number import contains_individual_number
 from madoguchi.issuance.imports import FileRejected, ImportReport, _Decoder
 from madoguchi.issuance.models import ApplicationCount
@@ -63,7 +64,7 @@ def read_application_counts(stream: IO[bytes], *, file_name: str) -> Application
     report = ApplicationCountsReport(file_name=file_name)
     decoder = _Decoder(report)
     try:
-        _read(csv.reader(decoder.lines(stream), strict=True), report)
+        _read(csv.reader(decoder.lines(lines_ending_in_lf(stream)), strict=True), report)
     except FileRejected as rejected:
         report.add(None, str(rejected))
     except csv.Error as error:

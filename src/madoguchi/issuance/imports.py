@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.dates import in_range
-from madoguchi.core.encodings import wide_encoding_refusal
+from madoguchi.core.encodings import lines_ending_in_lf, wide_encoding_refusal
 from madoguchi.core.individual_number import contains_individual_number
 from madoguchi.issuance.models import ApplicationKind, CardRecord, CardStatus, DeliveryImport
 from madoguchi.offices.models import Municipality
@@ -247,7 +247,7 @@ class _Decoder:
     sha256: Any = field(default_factory=hashlib.sha256)
     ended_with_newline: bool = True
 
-    def lines(self, stream: IO[bytes]) -> Iterator[str]:
+    def lines(self, stream: Iterable[bytes]) -> Iterator[str]:
         for raw in stream:
             self.line += 1
             self.sha256.update(raw)
@@ -339,7 +339,7 @@ def _run(
     stream: IO[bytes], *, report: ImportReport, municipality: Municipality, actor: Actor
 ) -> None:
     decoder = _Decoder(report)
-    reader = csv.reader(decoder.lines(stream), strict=True)
+    reader = csv.reader(decoder.lines(lines_ending_in_lf(stream)), strict=True)
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
         raise FileRejected("ファイルが空です（見出し行がありません）。")
