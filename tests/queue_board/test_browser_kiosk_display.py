@@ -359,3 +359,41 @@ def test_a_kiosk_left_on_overnight_offers_tickets_in_the_morning_by_itself(
             assert ticket.channel == TicketChannel.KIOSK
     finally:
         context.close()
+
+
+def test_a_kiosk_without_javascript_left_on_overnight_offers_tickets_in_the_morning(
+    live_server: Any, chromium: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same night on a tablet with JavaScript off: a meta refresh inside <noscript> reloads
+    the start screen (the browser's own timer, which Playwright's clock does not drive: a short
+    period here, the production one before the page is read)."""
+    monkeypatch.setattr(views, "KIOSK_REFRESH_SECONDS", 1)
+    context = chromium.new_context(
+        java_script_enabled=False, locale="ja-JP", viewport={"width": 1024, "height": 768}
+    )
+    try:
+        with frozen_at(jst(18), tick=True) as traveller:
+            hall = make_hall()
+            context.add_cookies(
+                [{"name": COOKIE_NAME, "value": kiosk_cookie(hall.site), "url": live_server.url}]
+            )
+            page = context.new_page()
+            start = f"{live_server.url}/queue/sites/{hall.site.pk}/kiosk/"
+            page.goto(start)
+            assert "本日の受付は終了しました" in page.locator(".closed-notice").inner_text()
+            assert page.get_by_role("button", name="電子証明書の更新").count() == 0
+            traveller.move_to(jst(8, 35, day=TUESDAY + dt.timedelta(days=1)))
+            button = page.get_by_role("button", name="電子証明書の更新")
+            button.wait_for(timeout=10_000)  # no reload by hand
+            # Back to the production period before reading the page (a reload every second
+            # would pull it from under axe-core).
+            monkeypatch.setattr(views, "KIOSK_REFRESH_SECONDS", 600)
+            page.locator('[data-refresh-seconds="600"]').wait_for(state="attached", timeout=10_000)
+            assert page.url == start
+            accessible(page)
+            button.click()
+            ticket = QueueTicket.objects.get()
+            assert ticket.business_day == TUESDAY + dt.timedelta(days=1)
+            assert ticket.channel == TicketChannel.KIOSK
+    finally:
+        context.close()
