@@ -18,8 +18,13 @@ from madoguchi.offices.models import (
 )
 from madoguchi.reservations.models import Slot
 from madoguchi.reservations.selectors import slot_conflicts
-from madoguchi.reservations.services import book_reservation
-from madoguchi.reservations.slots import GenerationReport, regenerate_site_slots
+from madoguchi.reservations.services import book_reservation, cancel_reservation
+from madoguchi.reservations.slots import (
+    CONFLICT_NOT_IN_CALENDAR,
+    CONFLICT_OVER_CAPACITY,
+    GenerationReport,
+    regenerate_site_slots,
+)
 from tests.offices import factories as offices
 from tests.reservations.factories import VISIT_DAY, renewal
 
@@ -139,3 +144,123 @@ def test_a_capacity_cut_below_the_bookings_keeps_them_and_flags_the_slot(
     assert (slot.capacity, slot.booked, report.conflicts) == (3, 3, 1)
     assert slot.conflict_reason
     assert SessionKind.WEEKDAY
+
+
+def _book(slot: Slot, family: str) -> str:
+    return book_reservation(
+        slot_id=slot.pk,
+        procedure_code="cert_renewal",
+        applicant=renewal(family=family, email=f"{len(family)}{slot.pk}@example.jp"),
+        actor=Actor.resident(),
+    ).code
+
+
+def _at(hour: int, minute: int) -> dt.datetime:
+    return clock.at(VISIT_DAY, dt.time(hour, minute))
+
+
+def test_a_changed_calendar_withdraws_resizes_and_creates_slots_with_their_bookings_kept(
+    municipality: Municipality, cert_renewal: Procedure
+) -> None:
+    """Every path of one regeneration at once: slots the calendar lost are deleted (never
+    booked), closed (a booking cancelled: nothing offered, no conflict) or kept as conflicts
+    (booked); slots it keeps shrink, never below their bookings (flagged when over); slots it
+    gained are made — and one audit event says how many of each."""
+    from madoguchi.core.models import AuditEvent
+
+    site = offices.site(municipality, counters=4, terminals=4, weekday_hours=("09:00", "12:00"))
+    site.procedures.set([cert_renewal])
+    municipality.walkin_share_percent = 0
+    municipality.save()
+    _generate(site)
+    slot_at = {s.starts_at: s for s in Slot.objects.filter(site=site)}
+    _book(slot_at[_at(9, 30)], "アオキ")
+    cancel_reservation(code=_book(slot_at[_at(9, 40)], "イトウ"), actor=Actor.resident())
+    _book(slot_at[_at(10, 0)], "ウエダ")
+    _book(slot_at[_at(10, 0)], "エンドウ")
+    _book(slot_at[_at(10, 10)], "オオタ")
+    OpeningSession.objects.filter(site=site).update(
+        starts_at_time=dt.time(10, 0), ends_at_time=dt.time(13, 0), counters_open=1
+    )
+
+    report = _generate(site)
+
+    assert (report.created, report.updated, report.removed, report.conflicts) == (6, 14, 4, 2)
+    rows = {
+        clock.to_jst(s.starts_at).strftime("%H:%M"): (
+            s.capacity,
+            s.booked,
+            s.is_offered,
+            s.conflict_reason,
+            s.ends_at - s.starts_at,
+        )
+        for s in Slot.objects.filter(site=site)
+    }
+    ten = dt.timedelta(minutes=10)
+    assert rows.pop("09:30") == (1, 1, False, CONFLICT_NOT_IN_CALENDAR, ten)
+    assert rows.pop("09:40") == (0, 0, False, "", ten)
+    assert rows.pop("10:00") == (2, 2, True, CONFLICT_OVER_CAPACITY, ten)
+    assert rows.pop("10:10") == (1, 1, True, "", ten)
+    expected_free = [f"{hour}:{minute:02d}" for hour in (10, 11, 12) for minute in range(0, 60, 10)]
+    assert sorted(rows) == sorted(set(expected_free) - {"10:00", "10:10"})
+    assert set(rows.values()) == {(1, 0, True, "", ten)}
+    event = AuditEvent.objects.filter(action="slots.regenerate").order_by("pk").last()
+    assert event is not None and event.after == {
+        "first": VISIT_DAY.isoformat(),
+        "last": VISIT_DAY.isoformat(),
+        "created": 6,
+        "updated": 14,
+        "removed": 4,
+        "conflicts": 2,
+    }
+
+
+def test_a_longer_procedure_moves_the_end_of_the_slots_it_keeps(
+    municipality: Municipality, cert_renewal: Procedure
+) -> None:
+    site = offices.site(municipality, counters=2, terminals=2, weekday_hours=("09:00", "10:00"))
+    site.procedures.set([cert_renewal])
+    _generate(site)
+    booked = Slot.objects.get(site=site, starts_at=_at(9, 30))
+    _book(booked, "アオキ")
+    Procedure.objects.filter(pk=cert_renewal.pk).update(duration_minutes=15)
+
+    report = _generate(site)
+
+    starts = {s.starts_at: s for s in Slot.objects.filter(site=site, is_offered=True)}
+    assert sorted(starts) == [_at(9, 0), _at(9, 15), _at(9, 30), _at(9, 45)]
+    assert {s.ends_at - s.starts_at for s in starts.values()} == {dt.timedelta(minutes=15)}
+    assert starts[_at(9, 30)].pk == booked.pk and starts[_at(9, 30)].booked == 1
+    assert (report.created, report.updated, report.removed) == (2, 2, 4)
+
+
+def test_a_regeneration_takes_as_many_statements_for_a_week_as_for_a_day(
+    municipality: Municipality, cert_renewal: Procedure
+) -> None:
+    """Slots are withdrawn, resized and made set by set, not one statement per slot."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sites = []
+    for name in ("一日", "一週間"):
+        site = offices.site(municipality, weekday_hours=("09:00", "12:00"), name=name)
+        site.procedures.set([cert_renewal])
+        sites.append(site)
+    week = VISIT_DAY + dt.timedelta(days=4)
+    for site, last in zip(sites, (VISIT_DAY, week), strict=True):
+        regenerate_site_slots(site=site, first=VISIT_DAY, last=last, actor=SYSTEM)
+    OpeningSession.objects.filter(site__in=sites).update(
+        starts_at_time=dt.time(10, 0), ends_at_time=dt.time(13, 0), counters_open=1
+    )
+    statements = []
+    reports = []
+    for site, last in zip(sites, (VISIT_DAY, week), strict=True):
+        with CaptureQueriesContext(connection) as queries:
+            reports.append(
+                regenerate_site_slots(site=site, first=VISIT_DAY, last=last, actor=SYSTEM)
+            )
+        statements.append(len(queries))
+    day, whole_week = reports
+    assert (whole_week.removed, whole_week.updated) == (5 * day.removed, 5 * day.updated)
+    assert day.removed > 0 and day.updated > 0 and day.created > 0
+    assert statements[0] == statements[1]

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Greatest
 
 from madoguchi.core import clock
@@ -34,7 +35,7 @@ from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import Procedure, ProcedureCode, Site, Terminal
 from madoguchi.offices.selectors import active_sites, offered_procedures
-from madoguchi.reservations.models import Slot
+from madoguchi.reservations.models import Reservation, Slot
 
 OTHER_PROCEDURE_WEIGHT = 10
 DEFAULT_SLOT_WEIGHTS: dict[str, int] = {
@@ -42,6 +43,8 @@ DEFAULT_SLOT_WEIGHTS: dict[str, int] = {
     ProcedureCode.CERT_RENEWAL: 30,
     ProcedureCode.CARD_APPLICATION: 20,
 }
+
+T = TypeVar("T")
 
 CONFLICT_NOT_IN_CALENDAR = "カレンダー変更により、この時間は受付時間外になりました"
 CONFLICT_OVER_CAPACITY = "カレンダー変更により、予約数が定員を超えています"
@@ -164,8 +167,8 @@ def regenerate_site_slots(
     Creates missing slots, updates capacities, removes slots that no longer fit and were never
     booked; a slot that no longer fits but has reservations (or would fall below its bookings)
     is kept with its bookings and flagged as a conflict (`conflicts` in the report).
-    Capacity is changed with one UPDATE per slot that never goes below `booked`, so a booking
-    committed concurrently is never lost.
+    Capacity is changed by UPDATEs over many slots at once that never take a slot below its
+    `booked` as they find it, so a booking committed concurrently is never lost.
     """
     procedures = offered_procedures(site)
     calendar = SiteCalendar.load(site)
@@ -202,17 +205,21 @@ def regenerate_site_slots(
         ]
         Slot.objects.bulk_create(new, batch_size=1000)
         report.created = len(new)
+        gone: list[Slot] = []
+        changed: list[tuple[Slot, PlannedSlot]] = []
         for key, slot in existing.items():
             target = wanted.get(key)
             if target is None:
-                report.add(_withdraw(slot))
+                gone.append(slot)
             elif (
                 slot.capacity != target.capacity
                 or slot.ends_at != target.ends_at
                 or not slot.is_offered
                 or slot.conflict_reason
             ):
-                report.add(_resize(slot, target))
+                changed.append((slot, target))
+        report.add(_withdraw(gone))
+        report.add(_resize(changed))
         if report.created or report.updated or report.removed:
             record_audit_event(
                 actor=actor,
@@ -262,36 +269,75 @@ def calendar_start(day: dt.date) -> dt.datetime:
     return clock.at(day, dt.time(0, 0))
 
 
-def _withdraw(slot: Slot) -> GenerationReport:
-    if not slot.reservations.exists():
-        # Nothing ever pointed at it: the row can go. The filter makes the delete a no-op if a
-        # booking raced in (then it is withdrawn like any booked slot on the next run).
-        deleted, _ = Slot.objects.filter(pk=slot.pk, booked=0).delete()
-        if deleted:
-            return GenerationReport(removed=1)
-    # Close it to new bookings; the bookings stay. `capacity = booked` keeps the CHECK true.
-    Slot.objects.filter(pk=slot.pk).update(
-        is_offered=False,
-        capacity=F("booked"),
-        conflict_reason=Case(
-            When(booked__gt=0, then=Value(CONFLICT_NOT_IN_CALENDAR)), default=Value("")
-        ),
-    )
-    slot.refresh_from_db()
-    return GenerationReport(updated=1, conflicts=1 if slot.booked > 0 else 0)
+IN_BATCH = 500
+"""Slots per statement (a few weeks of one site's slots): well under SQLite's and PostgreSQL's
+limits on the parameters of one statement."""
 
 
-def _resize(slot: Slot, target: PlannedSlot) -> GenerationReport:
-    Slot.objects.filter(pk=slot.pk).update(
-        ends_at=target.ends_at,
-        is_offered=True,
-        capacity=Greatest(Value(target.capacity), F("booked")),
-        conflict_reason=Case(
-            When(booked__gt=target.capacity, then=Value(CONFLICT_OVER_CAPACITY)), default=Value("")
-        ),
-    )
-    slot.refresh_from_db()
-    return GenerationReport(updated=1, conflicts=1 if slot.conflict_reason else 0)
+def _batches(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), IN_BATCH):
+        yield items[start : start + IN_BATCH]
+
+
+def _withdraw(slots: list[Slot]) -> GenerationReport:
+    """Slots the calendar no longer has: deleted when nothing ever pointed at them, else closed
+    to new bookings with their bookings kept — a few statements for all of them together.
+
+    The conditions are the statements' own filters, read row by row: a slot a booking reached
+    first is not deleted (it is closed now and withdrawn like any booked slot), and
+    `capacity = booked` takes `booked` as it is when the UPDATE reaches the row, so a booking
+    committed concurrently is never lost."""
+    report = GenerationReport()
+    for batch in _batches([slot.pk for slot in slots]):
+        ever_booked = Reservation.objects.filter(slot=OuterRef("pk"))
+        deleted = (
+            Slot.objects.filter(pk__in=batch, booked=0).exclude(Exists(ever_booked)).delete()[1]
+        )
+        report.removed += deleted.get(Slot._meta.label, 0)
+        kept = Slot.objects.filter(pk__in=batch)  # what the DELETE left
+        # Close them to new bookings; the bookings stay. `capacity = booked` keeps the CHECK true.
+        report.updated += kept.update(
+            is_offered=False,
+            capacity=F("booked"),
+            conflict_reason=Case(
+                When(booked__gt=0, then=Value(CONFLICT_NOT_IN_CALENDAR)), default=Value("")
+            ),
+        )
+        report.conflicts += kept.filter(booked__gt=0).count()
+    return report
+
+
+def _resize(changes: list[tuple[Slot, PlannedSlot]]) -> GenerationReport:
+    """Slots the calendar keeps with another capacity or end (or offers again): one UPDATE per
+    capacity planned (a site's slots have a handful), never below the bookings a slot holds
+    when the UPDATE reaches its row; a slot whose bookings exceed its new capacity keeps them
+    and is flagged. An end that moved (a procedure's duration changed) is set slot by slot
+    within the same statement."""
+    report = GenerationReport()
+    by_capacity: dict[int, list[tuple[Slot, PlannedSlot]]] = {}
+    for slot, target in changes:
+        by_capacity.setdefault(target.capacity, []).append((slot, target))
+    for capacity, group in sorted(by_capacity.items()):
+        for batch in _batches(group):
+            fields: dict[str, Any] = {
+                "is_offered": True,
+                "capacity": Greatest(Value(capacity), F("booked")),
+                "conflict_reason": Case(
+                    When(booked__gt=capacity, then=Value(CONFLICT_OVER_CAPACITY)),
+                    default=Value(""),
+                ),
+            }
+            moved = [(slot.pk, t.ends_at) for slot, t in batch if slot.ends_at != t.ends_at]
+            if moved:
+                fields["ends_at"] = Case(
+                    *(When(pk=pk, then=Value(ends_at)) for pk, ends_at in moved),
+                    default=F("ends_at"),
+                    output_field=DateTimeField(),
+                )
+            rows = Slot.objects.filter(pk__in=[slot.pk for slot, _ in batch])
+            report.updated += rows.update(**fields)
+            report.conflicts += rows.exclude(conflict_reason="").count()
+    return report
 
 
 def regenerate_slots(
