@@ -1,7 +1,8 @@
 """A family on the phone, in Chromium against a live server: the clerk adds a family member to
 the phone booking (「家族を追加する」, a plain submit), types each one's notice number and birth
-date and books them in one go; both are booked at the same time under one group, and every page
-is axe-clean (a staff page: JavaScript on)."""
+date and books them in one go; the time list then offers only the times with a seat for each of
+them; both are booked at the same time under one group, and every page is axe-clean (a staff
+page: JavaScript on)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from madoguchi.core import clock
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import accessible, sign_in_browser
@@ -29,6 +31,7 @@ def desk(live_server: Any) -> Iterator[factories.City]:
         city = factories.city()
         factories.notice_card(city.municipality)
         factories.notice_card(city.municipality, notice=CHILD_NOTICE, birth=CHILD_BIRTH)
+        factories.slot(city.site, city.pickup, time="09:30", capacity=2, booked=1)
         factories.slot(city.site, city.pickup, time="10:00", capacity=3)
         user = StaffUser.objects.create_user(
             "official", password="pw-for-tests", role=Role.OFFICIAL, municipality=city.municipality
@@ -52,7 +55,9 @@ def test_a_clerk_books_a_family_calling_together_in_one_go(
     page.select_option("#id_procedure", "card_pickup")
     page.fill("#id_day", VISIT_DAY.isoformat())
     page.get_by_role("button", name="空き時間を表示").click()
-    page.select_option("#id_slot", index=1)
+    slot = page.locator("#id_slot")
+    assert slot.locator("option").all_inner_texts()[1:] == ["09:30（残り1）", "10:00（残り3）"]
+    page.select_option("#id_slot", label="09:30（残り1）")
     page.fill("#id_notice_number", NOTICE)
     _birth(page, "id_birth_date", BIRTH)
     page.fill("#id_email", "taro@example.jp")
@@ -62,7 +67,12 @@ def test_a_clerk_books_a_family_calling_together_in_one_go(
     assert page.locator("#id_notice_number").input_value() == NOTICE
     assert page.locator("#id_email").input_value() == "taro@example.jp"
     assert page.get_by_role("group", name="2人目").is_visible()
+    # one seat at 09:30 is too few for two: no longer offered, and the list says why
+    assert slot.locator("option").all_inner_texts()[1:] == ["10:00（残り3）"]
+    assert slot.input_value() == ""
+    assert page.get_by_text("2人分の空きがある時間だけを表示しています。").is_visible()
     accessible(page)
+    page.select_option("#id_slot", label="10:00（残り3）")
     page.fill("#id_member1-notice_number", CHILD_NOTICE)
     _birth(page, "id_member1-birth_date", CHILD_BIRTH)
     page.get_by_role("button", name="予約する").click()
@@ -72,6 +82,7 @@ def test_a_clerk_books_a_family_calling_together_in_one_go(
     assert {(r.group_code, r.channel, r.slot_id) for r in family} == {
         (family[0].code, Channel.PHONE, family[0].slot_id)
     }
+    assert f"{clock.to_jst(family[0].slot.starts_at):%H:%M}" == "10:00"
     assert page.get_by_text(
         f"2人分を予約しました。予約コード {family[0].code}、{family[1].code} をお伝えください"
     ).is_visible()

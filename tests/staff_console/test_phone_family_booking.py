@@ -16,6 +16,8 @@ from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.reservations.services import MAX_GROUP_SIZE
 from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff_console.counter import views as counter_views
+from madoguchi.staff_console.counter.selectors import staff_bookable_slots
 from tests.conftest import login_staff
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY, birth_fields
@@ -139,6 +141,36 @@ def test_one_member_who_cannot_be_booked_leaves_the_whole_family_unbooked(
     assert slot.booked == 0 and mailoutbox == []
 
 
+def _offered(html: str) -> list[str]:
+    """The times the phone page's time list offers, as the clerk reads them."""
+    select = re.search(r'<select name="slot".*?</select>', html, re.S)
+    assert select, html
+    return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select.group(0))
+
+
+def test_the_time_list_offers_only_times_with_a_seat_for_each_of_the_family(
+    city: factories.City, console: Client
+) -> None:
+    """As the residents' day page links only the times with a seat for everyone coming, the
+    phone page lists only those for the caller and the members added so far."""
+    two_left = factories.slot(city.site, city.renewal, capacity=3, booked=1)
+    factories.slot(city.site, city.renewal, time="11:00", capacity=3)
+    one = console.get(_url(city), {"procedure": city.renewal.code, "day": VISIT_DAY.isoformat()})
+    assert _offered(one.content.decode()) == ["10:00（残り2）", "11:00（残り3）"]
+    typed = _phone(city, two_left, renewal_family(0))
+
+    pair = console.post(_url(city), {**typed, "step": "add_member"}).content.decode()
+    assert _offered(pair) == ["10:00（残り2）", "11:00（残り3）"]
+    assert "2人分の空きがある時間だけを表示しています。" in pair
+    three = console.post(_url(city), {**typed, "members": "1", "step": "add_member"})
+    html = three.content.decode()
+    assert _offered(html) == ["11:00（残り3）"]
+    assert "3人分の空きがある時間だけを表示しています。" in html
+    back = console.post(_url(city), {**typed, "members": "2", "step": "remove_member"})
+    assert _offered(back.content.decode()) == ["10:00（残り2）", "11:00（残り3）"]
+    assert not Reservation.objects.exists()
+
+
 def test_a_family_larger_than_the_time_has_seats_for_is_refused_whole(
     city: factories.City, console: Client
 ) -> None:
@@ -147,9 +179,36 @@ def test_a_family_larger_than_the_time_has_seats_for_is_refused_whole(
     response = console.post(_url(city), _phone(city, slot, renewal_family(2)))
 
     assert response.status_code == 422
+    assert "選んだ時間には3人分の空きがありません。ほかの時間を選んでください。" in (
+        response.content.decode()
+    )
     assert not Reservation.objects.exists()
     slot.refresh_from_db()
     assert slot.booked == 1
+
+
+def test_a_time_taken_after_the_list_was_read_is_refused_by_the_booking_service(
+    city: factories.City, console: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A race: the list was read with seats for the whole family, another booking takes them
+    before the family's (here the list's read is a moment old): the service's refusal stands."""
+    slot = factories.slot(city.site, city.renewal, capacity=3, booked=2)
+
+    def read_before_the_other_booking(**kwargs: Any) -> list[Any]:
+        slots = list(staff_bookable_slots(**kwargs))
+        for seen in slots:
+            seen.booked -= 2  # as it was before the other booking took two seats
+        return slots
+
+    monkeypatch.setattr(counter_views, "staff_bookable_slots", read_before_the_other_booking)
+
+    response = console.post(_url(city), _phone(city, slot, renewal_family(2)))
+
+    assert response.status_code == 422
+    assert "この時間の予約枠はいっぱいです" in response.content.decode()
+    assert not Reservation.objects.exists()
+    slot.refresh_from_db()
+    assert slot.booked == 2
 
 
 def test_a_members_mistake_is_named_by_its_person_and_nothing_is_booked(

@@ -25,12 +25,27 @@ class PhoneBookingForm(IdentifyForm):
 
     field_order = ["slot"]
 
-    def __init__(self, *args: Any, slot_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, slot_choices: list[tuple[int, str]], party: int = 1, **kwargs: Any
+    ) -> None:
+        """`slot_choices`: the times with a free seat for each of the `party` people booked
+        together (the caller and the family members added)."""
         super().__init__(*args, **kwargs)
         slot = self.fields["slot"]
         assert isinstance(slot, forms.TypedChoiceField)
         slot.choices = [("", _("選んでください")), *slot_choices]
         slot.error_messages["required"] = _("時間を選んでください。")
+        if party > 1:
+            slot.help_text = _("%(count)s人分の空きがある時間だけを表示しています。") % {
+                "count": party
+            }
+            slot.error_messages["invalid_choice"] = _(
+                "選んだ時間には%(count)s人分の空きがありません。ほかの時間を選んでください。"
+            ) % {"count": party}
+        else:
+            slot.error_messages["invalid_choice"] = _(
+                "選んだ時間には空きがありません。ほかの時間を選んでください。"
+            )
         language = self.fields["language"]
         assert isinstance(language, forms.ChoiceField)
         # every offered language, named in itself (a language added to settings.LANGUAGES

@@ -184,15 +184,21 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     chosen = _chosen_procedure(procedures, data.get("procedure"))
     day = _parse_day(data.get("day"))
     slots = list(staff_bookable_slots(site_id=site.pk, procedure_id=chosen.pk, day=day))
-    choices = [
-        (
-            s.pk,
-            gettext("%(time)s（残り%(remaining)s）")
-            % {"time": f"{clock.to_jst(s.starts_at):%H:%M}", "remaining": s.remaining},
-        )
-        for s in slots
-        if s.remaining > 0
-    ]
+
+    def choices(party: int) -> list[tuple[int, str]]:
+        """The times with a free seat for each of `party` people (as the residents' day page
+        links only those: `resident_site.views._time_links`); the booking service still
+        refuses a time taken meanwhile."""
+        return [
+            (
+                s.pk,
+                gettext("%(time)s（残り%(remaining)s）")
+                % {"time": f"{clock.to_jst(s.starts_at):%H:%M}", "remaining": s.remaining},
+            )
+            for s in slots
+            if s.remaining >= party
+        ]
+
     context: dict[str, Any] = {
         "site": site,
         "procedures": procedures,
@@ -225,7 +231,10 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
         members = [
             FamilyMemberForm(procedure=chosen, prefix=member_prefix(i)) for i in range(count)
         ]
-        return page(PhoneBookingForm(procedure=chosen, slot_choices=choices), members)
+        return page(
+            PhoneBookingForm(procedure=chosen, slot_choices=choices(count + 1), party=count + 1),
+            members,
+        )
     count = _member_count(request.POST)
     step = request.POST.get("step", "")
     if step in ("add_member", "remove_member"):
@@ -234,7 +243,7 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
             count = min(count + 1, services.MAX_GROUP_SIZE - 1)
         else:
             count = max(count - 1, 0)
-        lead = PhoneBookingForm(procedure=chosen, slot_choices=choices)
+        lead = PhoneBookingForm(procedure=chosen, slot_choices=choices(count + 1), party=count + 1)
         lead.initial = sent_values(request.POST, lead)
         members = [
             FamilyMemberForm(
@@ -247,7 +256,9 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
             for i in range(count)
         ]
         return page(lead, members)
-    form = PhoneBookingForm(request.POST, procedure=chosen, slot_choices=choices)
+    form = PhoneBookingForm(
+        request.POST, procedure=chosen, slot_choices=choices(count + 1), party=count + 1
+    )
     members = [
         FamilyMemberForm(request.POST, procedure=chosen, prefix=member_prefix(i))
         for i in range(count)
