@@ -7,7 +7,16 @@ processes it started: children it reaped (a demo command, a migration in a subpr
 descendants read from /proc (Playwright's driver, Chromium and its renderers). What is left of
 the wall time is waiting: for a timer, a lock, or a core the machine's other work holds.
 
-At the end it prints the N tests (20 without a number) with the largest wall − CPU, and for each
+It also reads how long the test process's live threads were runnable but waited for a core
+(/proc/self/task/*/schedstat): on a machine other work loads, that wait is most of a test's wall
+time and says nothing about the test. What is left — wall time minus CPU minus that wait — is
+the time the test waited for a timer, a lock, a socket, or for another process: Chromium and a
+command's subprocess wait for a core too, and that wait is not subtracted (summed over their
+many threads it would count parallel waits many times), nor is the wait of a thread that ended
+(the live server's request threads). So "idle" is exact for a test in one thread and an upper
+bound for the others; it is 0 where nothing waits but for cores.
+
+At the end it prints the N tests (20 without a number) with the largest idle time, and for each
 process (each xdist worker, or the one process) the CPU spent before its first test: start-up,
 imports and collection, then the first test's set-up (template database, Chromium, live server).
 
@@ -33,12 +42,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         type=int,
         metavar="N",
-        help="print the N tests (default 20) with the largest wall time minus CPU time, "
+        help="print the N tests (default 20) with the largest wall time minus CPU time and "
+        "minus the time spent waiting for a core, "
         "and each process's CPU before its first test",
     )
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _run_delay(pid: int) -> float:
+    """Seconds the live threads of `pid` spent runnable but waiting for a core (schedstat)."""
+    total = 0
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/schedstat", "rb") as schedstat:
+                total += int(schedstat.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
 
 
 def _descendants_cpu() -> float:
@@ -74,13 +100,14 @@ def _descendants_cpu() -> float:
     return total
 
 
-def _cpu() -> tuple[float, float]:
+def _cpu() -> tuple[float, float, float]:
     """(this process's CPU — every thread, the live server's too; the CPU of every process it
-    started: reaped children and live descendants), user + system, in seconds."""
+    started: reaped children and live descendants; the time this process's live threads were
+    runnable but waited for a core), in seconds."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     others = children.ru_utime + children.ru_stime + _descendants_cpu()
-    return own.ru_utime + own.ru_stime, others
+    return own.ru_utime + own.ru_stime, others, _run_delay(os.getpid())
 
 
 @dataclass
@@ -90,7 +117,7 @@ class _Process:
     before_collection: float = 0.0
     after_collection: float = 0.0
     after_first_setup: float | None = None
-    started: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    started: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     last: str | None = None
     """The process's last test: its tear-down also ends the session (Chromium, the live server,
     the test database), so its row is marked."""
@@ -106,8 +133,6 @@ class _Process:
 @dataclass
 class _Report:
     top: int
-    tests: list[tuple[str, float, float, float]] = field(default_factory=list)
-    """(node id, wall, own CPU, other processes' CPU) — gathered from every worker's reports."""
     processes: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
@@ -120,7 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
     top = config.getoption("cpu_report", None)
     if top is None:
         return
-    config.stash[_PROCESS_KEY] = _Process(before_collection=sum(_cpu()))
+    config.stash[_PROCESS_KEY] = _Process(before_collection=sum(_cpu()[:2]))
     if not hasattr(config, "workerinput"):  # the controller (or the one process) prints
         config.stash[_REPORT_KEY] = _Report(top=top)
 
@@ -128,7 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     process = session.config.stash.get(_PROCESS_KEY, None)
     if process is not None:
-        process.after_collection = sum(_cpu())
+        process.after_collection = sum(_cpu()[:2])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -152,13 +177,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if process is None or item.nodeid not in process.started:
         return report
     if call.when == "setup" and process.after_first_setup is None:
-        process.after_first_setup = sum(_cpu())
+        process.after_first_setup = sum(_cpu()[:2])
     if call.when == "teardown":
-        wall0, own0, children0 = process.started.pop(item.nodeid)
-        own, children = _cpu()
+        wall0, own0, children0, queued0 = process.started.pop(item.nodeid)
+        own, children, queued = _cpu()
         name = item.nodeid + (" (+ the session's tear-down)" if item.nodeid == process.last else "")
         report.user_properties.append(
-            (_PROPERTY, (name, time.perf_counter() - wall0, own - own0, children - children0))
+            (
+                _PROPERTY,
+                (
+                    name,
+                    time.perf_counter() - wall0,
+                    own - own0,
+                    children - children0,
+                    queued - queued0,
+                ),
+            )
         )
     return report
 
@@ -168,11 +202,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     for key, value in report.user_properties:
         if key == _PROPERTY:
-            test, wall, own, others = cast(tuple[str, float, float, float], value)
-            _reports.append((test, wall, own, others))
+            _reports.append(cast(tuple[str, float, float, float, float], tuple(value)))
 
 
-_reports: list[tuple[str, float, float, float]] = []
+_reports: list[tuple[str, float, float, float, float]] = []
 """Filled by `pytest_runtest_logreport` in the process that prints (the controller receives
 every worker's reports with their user properties)."""
 
@@ -199,15 +232,25 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         report.processes[f"pid {os.getpid()}"] = process.summary()
     write = terminalreporter.write_line
     terminalreporter.section("CPU report (seconds)")
-    tests = sorted(_reports, key=lambda row: row[1] - row[2] - row[3], reverse=True)
+
+    def idle(row: tuple[str, float, float, float, float]) -> float:
+        return row[1] - row[2] - row[3] - row[4]
+
+    tests = sorted(_reports, key=idle, reverse=True)
     wall = sum(row[1] for row in tests)
     own = sum(row[2] for row in tests)
-    children = sum(row[3] for row in tests)
-    write(f"{len(tests)} tests: wall {wall:.1f}, CPU {own:.1f} + other processes {children:.1f}")
-    write(f"{'wall':>7} {'CPU':>7} {'others':>7} {'wall-CPU':>8}  test")
-    for nodeid, t_wall, t_own, t_children in tests[: report.top]:
-        idle = t_wall - t_own - t_children
-        write(f"{t_wall:7.2f} {t_own:7.2f} {t_children:7.2f} {idle:8.2f}  {nodeid}")
+    others = sum(row[3] for row in tests)
+    queued = sum(row[4] for row in tests)
+    write(
+        f"{len(tests)} tests: wall {wall:.1f}, CPU {own:.1f} + other processes {others:.1f}, "
+        f"waiting for a core {queued:.1f}, idle {wall - own - others - queued:.1f}"
+    )
+    write(f"{'wall':>7} {'CPU':>7} {'others':>7} {'queued':>7} {'idle':>7}  test")
+    for row in tests[: report.top]:
+        name, t_wall, t_own, t_others, t_queued = row
+        write(
+            f"{t_wall:7.2f} {t_own:7.2f} {t_others:7.2f} {t_queued:7.2f} {idle(row):7.2f}  {name}"
+        )
     write("CPU of each process before its tests: start-up and collection; first test's set-up")
     for name, summary in sorted(report.processes.items()):
         collected = summary["after_collection"] or 0.0
