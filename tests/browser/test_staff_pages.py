@@ -31,3 +31,36 @@ def test_staff_pages_have_no_axe_violations(page: Any, live_server: Any) -> None
             assert page.get_by_role("heading", level=1).count() == 1, path
             violations = axe_violations(page)
             assert violations == [], f"{path}: {violations}"
+
+
+NARROW = {"width": 320, "height": 640}
+"""A phone's narrowest screen, and a 1280 px window zoomed to 400 % (WCAG 1.4.10 Reflow)."""
+
+
+def test_staff_pages_fit_a_320_px_screen_their_tables_scrolling_by_themselves(
+    page: Any, live_server: Any
+) -> None:
+    """No staff page scrolls sideways as a whole at 320 px: a table wider than the screen (a
+    card's 23-digit application ID, the queue statistics' columns) scrolls in its own
+    focusable box, and the pages stay axe-clean."""
+    with frozen_at(DEMO_MORNING, tick=True):
+        live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
+        page.set_viewport_size(NARROW)
+        page.goto(f"{live_server.url}/staff/issuance/")
+        card = page.locator('a[href^="/staff/issuance/cards/"]').first.get_attribute("href")
+        page.goto(f"{live_server.url}/staff/")
+        day = page.locator('a[href^="/staff/sites/"]').first.get_attribute("href")
+        paths = [
+            "/staff/",
+            "/staff/issuance/",
+            "/staff/issuance/destruction/",
+            "/staff/queue/stats/",
+            "/staff/planning/",
+            str(card),
+            str(day),
+        ]
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= NARROW["width"], f"{path}: the page is {wide} px wide"
+            assert axe_violations(page) == [], path
