@@ -107,7 +107,8 @@ def load_demo_pipeline(
     handed = [c for c in noticed if 25 <= age[c.pk] <= 60 and c.pk % 3 != 0]
     if handing is not None:
         for card in handed:
-            card.refresh_from_db()
+            # The service locks and re-reads the card itself; its municipality is this one.
+            card.municipality = municipality
             services.hand_over_card(
                 card=card,
                 actor=Actor.staff(handing),
