@@ -341,9 +341,10 @@ def city(db: None, frozen: Any) -> Any:
 def _kept_world(
     request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
 ) -> Any:
-    """The world this test shares with its neighbours (`personas`, `demo_city`), held open for
-    as long as consecutive tests ask for the same one (tests/personas.py, `hold`); None for a
-    test that wants none, which rolls any held world back first."""
+    """The world this test shares with its neighbours (`personas`, `demo_city`,
+    `demo_printed`), held open for as long as consecutive tests ask for the same one
+    (tests/personas.py, `hold`); None for a test that wants none, which rolls any held world
+    back first."""
     from tests import personas as built
 
     want = built.wanted(request)
@@ -406,6 +407,17 @@ def demo_city(_kept_world: Any, db: None, frozen: Any) -> Any:
         pytest.fail("`demo_city` is kept for tests that roll back")
     frozen.move_to(DEMO_EVENING)
     return built.fresh_copy(_kept_world)
+
+
+@pytest.fixture
+def demo_printed(_kept_world: Any, db: None, frozen: Any) -> str:
+    """What `madoguchi demo --no-serve` printed (the module's `DEMO_COMMAND`,
+    tests.personas.DemoCommand), its rows kept like `demo_city`'s: run once for consecutive
+    tests at the same moment."""
+    if _kept_world is None:
+        pytest.fail("`demo_printed` is kept for tests that roll back")
+    printed: str = _kept_world
+    return printed
 
 
 # --- staff sign-in ---------------------------------------------------------------------------

@@ -223,6 +223,16 @@ class DemoCity:
     them (the regeneration is most of such a test's time)."""
 
 
+@dataclass(frozen=True)
+class DemoCommand:
+    """A run of `madoguchi demo --no-serve` a module's tests ask for with the `demo_printed`
+    fixture (what it printed): the module says `DEMO_COMMAND = DemoCommand(residents=…)`. Run
+    once at the test's moment (its `now`) while consecutive tests ask for it, each test's
+    changes rolled back — the accounts, devices and secrets it printed stay those of the run."""
+
+    residents: int
+
+
 ROOMY_SLOT_DAYS = 84
 """The days from the demo day whose slots a roomy demo city has regenerated: the weeks the
 backlog page reads."""
@@ -248,8 +258,8 @@ def rolls_back(request: pytest.FixtureRequest) -> bool:
 
 def wanted(request: pytest.FixtureRequest) -> Wanted | None:
     """The kept world a test asks for (`personas` at its moment, `signed_in_personas` at its
-    moment, its module's `SIGNED_IN_AT` and `AFTER_SIGN_IN`, or its module's `DEMO_CITY`), or
-    None."""
+    moment, its module's `SIGNED_IN_AT` and `AFTER_SIGN_IN`, its module's `DEMO_CITY`, or its
+    module's `DEMO_COMMAND` at its moment), or None."""
     names = set(request.fixturenames)
     if not rolls_back(request):
         return None
@@ -284,6 +294,24 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
             return summary.municipality
 
         return Wanted(("demo_city", spec), DEMO_EVENING, build)
+    if "demo_printed" in names:
+        command = getattr(request.module, "DEMO_COMMAND", None)
+        if not isinstance(command, DemoCommand):
+            pytest.fail(
+                "a module using `demo_printed` says DEMO_COMMAND = DemoCommand(residents=…)"
+            )
+        moment = request.getfixturevalue("now")
+
+        def run() -> str:
+            from io import StringIO
+
+            from django.core.management import call_command
+
+            out = StringIO()
+            call_command("demo", residents=command.residents, no_serve=True, stdout=out)
+            return out.getvalue()
+
+        return Wanted(("demo_command", command, moment), moment, run)
     return None
 
 

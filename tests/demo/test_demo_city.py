@@ -11,10 +11,15 @@ from django.test import Client
 
 from madoguchi.demo.city import build_demo_city
 from madoguchi.offices.models import Municipality, Site, SiteKind
+from tests import personas
+from tests.frozen_clock import DEMO_DAY
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.date(2026, 11, 26)
+TODAY = DEMO_DAY
+DEMO_CITY = personas.DemoCity(residents=10, seed=1)
+"""Built once for the tests that only read the demo city (tests/personas.py), on `TODAY`; the
+tests of the build itself build their own."""
 
 
 def _counts() -> dict[str, int]:
@@ -34,8 +39,7 @@ def test_loading_the_demo_twice_gives_the_same_rows() -> None:
     assert first["offices.Site"] == 5
 
 
-def test_the_demo_city_has_the_sites_the_brief_asks_for() -> None:
-    build_demo_city(residents=10, seed=1, today=TODAY)
+def test_the_demo_city_has_the_sites_the_brief_asks_for(demo_city: Municipality) -> None:
     kinds = sorted(Site.objects.values_list("kind", flat=True))
     assert kinds == sorted(
         [
@@ -51,10 +55,9 @@ def test_the_demo_city_has_the_sites_the_brief_asks_for() -> None:
 
 
 def test_home_page_lists_sites_with_their_hours_in_japanese(
-    frozen: time_machine.Traveller,
+    demo_city: Municipality, frozen: time_machine.Traveller
 ) -> None:
     frozen.move_to(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
-    build_demo_city(residents=10, seed=1, today=TODAY)
     html = Client().get("/").content.decode()
     assert "デモ市役所 本庁舎" in html
     assert "08:30〜17:15" in html

@@ -18,16 +18,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from madoguchi.demo.city import DEMO_PASSWORD
 from madoguchi.staff.models import Role, StaffUser
+from tests import personas
 from tests.conftest import current_totp_code
 
 pytestmark = pytest.mark.django_db
 
+DEMO_COMMAND = personas.DemoCommand(residents=50)
+"""One run of the command for the module's tests (tests/personas.py keeps its rows)."""
+
 
 @pytest.fixture
-def printed(frozen: Any) -> str:
-    out = StringIO()
-    call_command("demo", residents=50, no_serve=True, stdout=out)
-    return out.getvalue()
+def printed(demo_printed: str) -> str:
+    return demo_printed
 
 
 def test_the_demo_prints_each_accounts_secret_and_uri_and_they_sign_in(
