@@ -217,6 +217,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput[_PROPERTY] = process.summary()
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent with `-p no:xdist`
 def pytest_testnodedown(node: Any, error: Any) -> None:
     report = node.config.stash.get(_REPORT_KEY, None)
     if report is not None and _PROPERTY in getattr(node, "workeroutput", {}):
