@@ -24,6 +24,8 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests import axe_cache
+
 hypothesis_settings.register_profile(
     "madoguchi",
     deadline=None,
@@ -627,16 +629,35 @@ def page(chromium: Any) -> Iterator[Any]:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (WCAG 2.0/2.1 A and AA rules) in the page; return its violations.
 
+    A page of the same structure as one checked before in this process (same markup, its
+    words aside, same stylesheets, viewport, state and layout facts — `tests/axe_cache.py`,
+    decision 0037) gets that page's result without running axe-core again.
+
     A page opened with JavaScript off cannot run axe-core itself (its timers never fire): the
     document it shows is served again, byte for byte, at the same address to a
     JavaScript-enabled page of the same browser (same origin, so the same stylesheets), and
-    checked there. That twin page is opened once per browser and reused.
+    checked there. That twin page is opened once per browser and reused. Its fingerprint is
+    taken in the page itself, so a page known already needs no twin.
     """
     if not AXE_JS.exists():
         _missing("axe-core not installed (run `npm install`, which `make test` does)")
-    if page.evaluate(_SCRIPTING_ENABLED):
+    scripting = page.evaluate(_SCRIPTING_ENABLED)
+    key = axe_cache.page_key(
+        page, scripting=scripting, valid_langs=lambda: _valid_langs(page.context.browser)
+    )
+    found = axe_cache.known(key)
+    if found is not None:
+        return found
+    if scripting:
         _inject_axe(page)
-        return _run_axe(page)
+        violations = _run_axe(page)
+    else:
+        violations = _run_axe_in_twin(page)
+    axe_cache.remember(key, violations)
+    return violations
+
+
+def _run_axe_in_twin(page: Any) -> list[dict[str, Any]]:
     html, url = page.content(), page.url  # JavaScript is off in this page
     twin = _twin_page(page.context.browser)
     size = page.viewport_size or {"width": 390, "height": 844}
@@ -650,6 +671,20 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     finally:
         twin.unroute(url)
         twin.goto("about:blank")  # nothing of the checked page runs on (a display's polling)
+
+
+_langs: dict[str, frozenset[str]] = {}
+
+
+def _valid_langs(browser: Any) -> frozenset[str]:
+    """The primary language subtags axe-core's own list accepts (`axe.utils.validLangs`),
+    asked once per process in the twin page."""
+    if "axe" not in _langs:
+        twin = _twin_page(browser)
+        if twin.evaluate("() => typeof axe") == "undefined":
+            twin.evaluate(_axe_source())
+        _langs["axe"] = frozenset(twin.evaluate("() => axe.utils.validLangs()"))
+    return _langs["axe"]
 
 
 def accessible(page: Any) -> None:
@@ -716,6 +751,7 @@ def _axe_in_every_document() -> str:
 
 
 def _run_axe(page: Any) -> list[dict[str, Any]]:
+    axe_cache.AXE_RUNS.runs += 1
     # resultTypes: only violations are collected node by node (passes and the rest keep one
     # node each), which axe-core documents as the way to make a run faster; violations are
     # found and reported exactly as before.

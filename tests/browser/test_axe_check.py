@@ -1,7 +1,11 @@
 """The suite's accessibility check itself (`tests.conftest.axe_violations`): it reports what
 axe-core finds whether the page runs JavaScript or not (a page with JavaScript off is checked in
 the reused twin page), a clean page after a faulty one is clean (nothing carried over), and a
-faulty page is reported as well when axe-core came with the browser context (`_inject_axe`)."""
+faulty page is reported as well when axe-core came with the browser context (`_inject_axe`).
+A page of a structure checked before is not checked again (`tests/axe_cache.py`): one that
+differs only in its words is served from the results, one whose words make a violation (an
+empty link, an alt of a space, a region they make overflow) or that differs in one attribute is
+checked again, and what it finds is reported."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests import axe_cache
 from tests.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -38,6 +43,7 @@ def _violations(chromium: Any, documents: list[str], *, javascript: bool) -> lis
             page.goto(ADDRESS)
             if javascript and found:  # a later document: axe-core came with the context
                 assert page.evaluate("() => typeof axe") == "object"
+            axe_cache.forget()  # each document checked by axe-core itself
             found.append({violation["id"] for violation in axe_violations(page)})
             page.unroute(ADDRESS)
         return found
@@ -62,4 +68,124 @@ def test_the_check_reports_violations_and_passes_a_clean_page_after_them(
         set(),
         faulty,
         set(),
+    ]
+
+
+def _page(lang: str, title: str, words: dict[str, str], *, attrs: str = "") -> str:
+    """One page structure (a heading, a link, an image, a labelled control, a short region)
+    with its words in one language."""
+    return (
+        f"<!doctype html><html lang={lang}><head><title>{title}</title></head><body>"
+        f"<nav aria-label='{words['nav']}'><a href='#main'>{words['skip']}</a></nav>"
+        f"<main id=main><h1>{words['heading']}</h1>"
+        f"<p{attrs}>{words['text']} <a href='/next/'>{words['link']}</a></p>"
+        f"<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' alt='{words['alt']}'>"
+        f"<label for=q>{words['label']}</label><input id=q name=q>"
+        f"<div class=region style='overflow:auto;height:3em;width:12em'><p>{words['region']}"
+        "</p></div></main></body></html>"
+    )
+
+
+JA = {
+    "nav": "ページ内",
+    "skip": "本文へ",
+    "heading": "予約",
+    "text": "次の画面で時間を選びます。",
+    "link": "次へ",
+    "alt": "地図",
+    "label": "予約コード",
+    "region": "窓口",
+}
+EN = {
+    "nav": "On this page",
+    "skip": "Skip to the content",
+    "heading": "Booking",
+    "text": "You choose the time on the next screen.",
+    "link": "Next",
+    "alt": "Map",
+    "label": "Booking code",
+    "region": "Counter",
+}
+
+
+def _checked(
+    chromium: Any, documents: list[str], *, javascript: bool
+) -> list[tuple[set[str], int]]:
+    """What the check reports for each document, served in turn to one page from an empty
+    cache, with how many times axe-core ran for it (0: served from the cache)."""
+    context = chromium.new_context(java_script_enabled=javascript, locale="ja-JP")
+    axe_cache.forget()
+    try:
+        page = context.new_page()
+        found: list[tuple[set[str], int]] = []
+        for html in documents:
+            page.route(ADDRESS, _serving(html))
+            page.goto(ADDRESS)
+            runs = axe_cache.AXE_RUNS.runs
+            ids = {violation["id"] for violation in axe_violations(page)}
+            found.append((ids, axe_cache.AXE_RUNS.runs - runs))
+            page.unroute(ADDRESS)
+        return found
+    finally:
+        context.close()
+        axe_cache.forget()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_page_differing_only_in_its_words_is_served_from_the_cache(
+    chromium: Any, javascript: bool
+) -> None:
+    """Japanese, then English, then Japanese easy words (its own `lang`): the same structure,
+    checked once."""
+    easy = {**JA, "text": "つぎの がめんで じかんを えらびます。"}
+    documents = [
+        _page("ja", "予約", JA),
+        _page("en", "Booking", EN),
+        _page("ja-x-easy", "よやく", easy),
+    ]
+    assert _checked(chromium, documents, javascript=javascript) == [
+        (set(), 1),
+        (set(), 0),
+        (set(), 0),
+    ]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_violation_only_one_languages_words_make_is_found(
+    chromium: Any, javascript: bool
+) -> None:
+    """After the clean Japanese page: an English catalogue whose link text is empty
+    (`link-name`), a Vietnamese one whose image text is a space (`image-alt`), a language whose
+    label is missing (`label`) and one whose long words make the short region scroll
+    (`scrollable-region-focusable`): each is checked again and its violation reported."""
+    documents = [
+        _page("ja", "予約", JA),
+        _page("en", "Booking", {**EN, "link": ""}),
+        _page("vi", "Đặt lịch", {**EN, "alt": " "}),
+        _page("ko", "예약", {**EN, "label": ""}),
+        _page("pt-BR", "Agendamento", {**EN, "region": "Atendimento presencial " * 12}),
+    ]
+    found = _checked(chromium, documents, javascript=javascript)
+    assert found[0] == (set(), 1)
+    assert found[1] == ({"link-name"}, 1)
+    assert found[2] == ({"image-alt"}, 1)
+    assert found[3] == ({"label"}, 1)
+    assert found[4] == ({"scrollable-region-focusable"}, 1)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_page_differing_in_one_attribute_is_checked_again(
+    chromium: Any, javascript: bool
+) -> None:
+    """The same words, one attribute more (a paragraph's inline colour): checked again, and
+    the faint text it makes is found."""
+    documents = [
+        _page("ja", "予約", JA),
+        _page("ja", "予約", JA, attrs=" style='color:#bbb'"),
+        _page("ja", "予約", JA),
+    ]
+    assert _checked(chromium, documents, javascript=javascript) == [
+        (set(), 1),
+        ({"color-contrast"}, 1),
+        (set(), 0),
     ]
