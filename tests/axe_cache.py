@@ -275,13 +275,14 @@ _results: dict[str, list[dict[str, Any]]] = {}
 own, and a test sees nothing another process found)."""
 
 
-def page_key(page: Any, *, scripting: bool, valid_langs: Any) -> str | None:
-    """The page's fingerprint as a cache key, or None when it is not to be cached.
+def page_key(page: Any, scripting_probe: str, *, valid_langs: Any) -> tuple[bool, str | None]:
+    """Whether scripts run in the page (`scripting_probe`, a function's source), and the page's
+    fingerprint as a cache key, or None when it is not to be cached — asked in one call.
 
     `valid_langs()` gives the language subtags axe-core's own list accepts (asked once)."""
-    raw = page.evaluate(FINGERPRINT)
+    scripting, raw = page.evaluate(f"() => [({scripting_probe})(), ({FINGERPRINT})()]")
     if raw is None:
-        return None
+        return bool(scripting), None
 
     def lang(match: re.Match[str]) -> str:
         value = match[1]
@@ -292,8 +293,8 @@ def page_key(page: Any, *, scripting: bool, valid_langs: Any) -> str | None:
 
     text = _LANG.sub(lang, raw)
     viewport = page.viewport_size or {}
-    head = f"{scripting} {viewport.get('width')}x{viewport.get('height')}\n"
-    return hashlib.sha256((head + text).encode()).hexdigest()
+    head = f"{bool(scripting)} {viewport.get('width')}x{viewport.get('height')}\n"
+    return bool(scripting), hashlib.sha256((head + text).encode()).hexdigest()
 
 
 def known(key: str | None) -> list[dict[str, Any]] | None:

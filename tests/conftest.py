@@ -641,9 +641,8 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """
     if not AXE_JS.exists():
         _missing("axe-core not installed (run `npm install`, which `make test` does)")
-    scripting = page.evaluate(_SCRIPTING_ENABLED)
-    key = axe_cache.page_key(
-        page, scripting=scripting, valid_langs=lambda: _valid_langs(page.context.browser)
+    scripting, key = axe_cache.page_key(
+        page, _SCRIPTING_ENABLED, valid_langs=lambda: _valid_langs(page.context.browser)
     )
     found = axe_cache.known(key)
     if found is not None:

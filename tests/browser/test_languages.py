@@ -220,8 +220,9 @@ def _opened(
     cookies: dict[str, str] | None = None,
 ) -> Iterator[Any]:
     """The kept page, its cookies only the language `code` and `cookies` (no session, no kept
-    booking of the test before), its storage empty; afterwards on a blank page, so nothing of
-    this test's page runs on (a display's polling)."""
+    booking of the test before), its storage empty; with JavaScript on, afterwards on a blank
+    page, so nothing of this test's page runs on (a display's polling). A page with JavaScript
+    off stores nothing and runs nothing: the next test's page simply replaces it."""
     page = phones[javascript]
     page.context.clear_cookies()
     given = {settings.LANGUAGE_COOKIE_NAME: code, **(cookies or {})}
@@ -229,23 +230,29 @@ def _opened(
     try:
         yield page
     finally:
-        if page.url.startswith(town.url):
-            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-        page.goto("about:blank")
+        if javascript:  # a page without JavaScript neither stores anything nor runs on
+            if page.url.startswith(town.url):
+                page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+            page.goto("about:blank")
+
+
+_LANGUAGE_MARKS = """() => [
+    document.documentElement.getAttribute("lang"),
+    Array.from(document.querySelectorAll("#language-select option"), (o) => [o.value, o.lang]),
+]"""
+"""The page's `<html lang>` and what its language switch offers (value and lang of each
+option; none when the page has no switch), read in one call."""
 
 
 def _check(page: Any, code: str, url: str) -> list[str]:
     problems = []
-    lang = page.locator("html").get_attribute("lang")
+    lang, offered = page.evaluate(_LANGUAGE_MARKS)
     # The waiting-room display is bilingual whatever the language: Japanese, with English parts
     # marked lang="en".
     if lang != ("ja" if DISPLAY.fullmatch(url) else code):
         problems.append(f"{code} {url}: <html lang={lang!r}>")
-    switch = page.locator("#language-select option")
-    if switch.count():
-        offered = switch.evaluate_all("options => options.map(o => [o.value, o.lang])")
-        if offered != [[c, c] for c in LANGUAGES]:
-            problems.append(f"{code} {url}: switch offers {offered}")
+    if offered and offered != [[c, c] for c in LANGUAGES]:
+        problems.append(f"{code} {url}: switch offers {offered}")
     violations = axe_violations(page)
     if violations:
         problems.append(f"{code} {url}: {violations}")
