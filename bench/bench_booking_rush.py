@@ -433,14 +433,15 @@ PGBENCH_VALUES = {  # the app's parameters as pgbench expressions (one card pick
 PG_LOAD = ["-j", "2", "-T", "10"]
 
 
-def _pgbench(script: Path, env: dict[str, str], run: int) -> tuple[float, int, float]:
-    """pgbench's tps, its transactions, and the database server's CPU seconds meanwhile.
+def _pgbench(script: Path, env: dict[str, str], run: int) -> tuple[float, int, float, float]:
+    """pgbench's tps, its transactions, the database server's CPU seconds meanwhile and of
+    those the system (kernel) seconds.
 
     Each client books its own cards one after another (`:n` counts its transactions; run
     `run` starts at its own share of each client's cards), as the app's clients do: a card
     picked at random again would be found booked, and that transaction — which writes
     nothing — would make pgbench's average cheaper the more runs came before."""
-    cpu_before = sum(_server_cpu(int(env["PGPORT"])))
+    cpu_before = _server_cpu(int(env["PGPORT"]))
     share = PG_CARDS // CLIENTS // (2 * ROUNDS + 1)
     # The simple query protocol, as psycopg's client-side binding cursors (Django's default).
     out = _run(
@@ -448,10 +449,12 @@ def _pgbench(script: Path, env: dict[str, str], run: int) -> tuple[float, int, f
          *PG_LOAD],
         env,
     )  # fmt: skip
-    cpu = sum(_server_cpu(int(env["PGPORT"]))) - cpu_before
+    cpu_after = _server_cpu(int(env["PGPORT"]))
+    cpu, system = sum(cpu_after) - sum(cpu_before), cpu_after[1] - cpu_before[1]
     tps = re.search(r"tps = ([0-9.]+)", out)
     done = re.search(r"number of transactions actually processed: ([0-9]+)", out)
-    return (float(tps.group(1)) if tps else float("nan")), int(done.group(1) if done else 0), cpu
+    tps_value = float(tps.group(1)) if tps else float("nan")
+    return tps_value, int(done.group(1) if done else 0), cpu, system
 
 
 PIN = os.environ.get("BENCH_PIN", "") == "1"
@@ -1009,6 +1012,7 @@ def _three_way(
     bad: list[Any],
     stored_api: int,
     stored_pages: int,
+    pg_system_per_transaction: float,
 ) -> None:
     """The API rush, the residents' page flow and pgbench side by side.
 
@@ -1060,6 +1064,13 @@ def _three_way(
         f"({page_stored_pg / pg_cpu_per_transaction:.2f}×) | "
         f"{pg_cpu_per_transaction * 1000:.2f} ms |"
     )
+    api_system = cpu["postgres"][1] / max(1, stored_api)
+    page_system = page_cpu["postgres"][1] / max(1, stored_pages)
+    print(
+        "| of which in the kernel (system time: sockets, wake-ups — what callgrind's count of "
+        f"PostgreSQL's instructions leaves out) | {api_system * 1000:.2f} ms | "
+        f"{page_system * 1000:.2f} ms | {pg_system_per_transaction * 1000:.2f} ms |"
+    )
     print(f"| gunicorn CPU per booking | {api_app * 1000:.1f} ms | {page_app * 1000:.1f} ms | – |")
     print(f"| overbooked or miscounted slots (all slots) | {len(bad)} | {len(bad)} | – |")
 
@@ -1071,13 +1082,14 @@ def _baseline(
     measured phase (they are real rows)."""
     _quiesce(quiet)
     counts, tables = _db_counters(quiet), _table_counters(quiet)
-    tps, done, cpu = _pgbench(script, pg_env, run)
+    tps, done, cpu, system = _pgbench(script, pg_env, run)
     counts_done, tables_done = _db_counters(quiet), _table_counters(quiet)
     _run([str(BIN / "madoguchi"), "audit-seal"], env)
     return {
         "tps": tps,
         "done": done,
         "cpu": cpu,
+        "system": system,
         "counts": _counts_per(counts_done, counts, done),
         "tables": _tables_per(tables_done, tables, done),
     }
@@ -1251,6 +1263,7 @@ def _report(
         bad,
         stored_api=measured["api"]["stored"],
         stored_pages=measured["pages"]["stored"],
+        pg_system_per_transaction=measured["pg_system"],
     )
     met = (
         median["api_share"] >= 0.25
@@ -1412,6 +1425,9 @@ def main() -> None:
             before, after = baselines[run], baselines[run + 1]
             measured["pg_tps"] = (before["tps"] + after["tps"]) / 2
             measured["pg_cpu"] = (before["cpu"] + after["cpu"]) / max(
+                1, before["done"] + after["done"]
+            )
+            measured["pg_system"] = (before["system"] + after["system"]) / max(
                 1, before["done"] + after["done"]
             )
         met = _report(rounds, baselines, bad, small_full, unsealed, workers, driver)
