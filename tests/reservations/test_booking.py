@@ -220,6 +220,41 @@ def test_the_same_kana_name_and_birth_date_is_one_person(
     assert _error(lambda: _book(other_slot, renewal(family="ﾔﾏﾀﾞ"))).code == "already_booked"
 
 
+def test_a_family_with_a_member_booked_already_is_told_which_member(
+    main_office: Site, cert_renewal: Procedure, card_pickup: Procedure
+) -> None:
+    """The lead is not told "you are booked already" when it is their child who is: the
+    refusal names the member (kana name, or notice number), and nothing is written."""
+    first_slot = factories.slot(main_office, cert_renewal, time="10:00", capacity=3)
+    family_slot = factories.slot(main_office, cert_renewal, time="11:00", capacity=3)
+    child = renewal(given="タロウ", birth=dt.date(2012, 4, 1))
+    _book(first_slot, child)
+    error = _error(
+        lambda: book_group_reservation(
+            slot_id=family_slot.pk,
+            procedure_code="cert_renewal",
+            applicants=[renewal(), child],
+            actor=RESIDENT,
+        )
+    )
+    assert (error.status, error.code) == (409, "already_booked")
+    assert "ヤマダ タロウ" in error.message and "ハナコ" not in error.message
+    assert Reservation.objects.count() == 1
+    pickup_slot = factories.slot(main_office, card_pickup, time="10:00", capacity=3)
+    other_pickup_slot = factories.slot(main_office, card_pickup, time="11:00", capacity=3)
+    _book(pickup_slot, pickup("ABC000002", birth=dt.date(2015, 1, 1)))
+    error = _error(
+        lambda: book_group_reservation(
+            slot_id=other_pickup_slot.pk,
+            procedure_code="card_pickup",
+            applicants=[pickup("ABC000001"), pickup("ABC000002", birth=dt.date(2015, 1, 1))],
+            actor=RESIDENT,
+        )
+    )
+    assert error.code == "already_booked"
+    assert "ABC000002" in error.message and "ABC000001" not in error.message
+
+
 def test_a_family_books_together_or_not_at_all(main_office: Site, card_pickup: Procedure) -> None:
     slot = factories.slot(main_office, card_pickup, capacity=3)
     family = [pickup("ABC000001"), pickup("ABC000002", birth=dt.date(2015, 1, 1))]

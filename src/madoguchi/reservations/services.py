@@ -483,12 +483,27 @@ class _SlotFull(Exception):
     """Inside the booking transaction: the conditional UPDATE found too few seats."""
 
 
-def _already_booked() -> DomainError:
-    return DomainError(
-        "already_booked",
-        _("この手続きはすでにご予約があります。日時を変える場合は、予約の変更をご利用ください。"),
-        status=409,
-    )
+def _already_booked(booked_already: Sequence[_Person] = ()) -> DomainError:
+    """409 `already_booked`; for a family, naming the members who hold a booking already
+    (the lead is not told "you" when it is their child)."""
+    if not booked_already:
+        message = _(
+            "この手続きはすでにご予約があります。日時を変える場合は、予約の変更をご利用ください。"
+        )
+    else:
+        message = _(
+            "ご家族のうち %(who)s は、この手続きのご予約がすでにあります。"
+            "この方を外して予約するか、すでにある予約の変更をご利用ください。"
+        ) % {"who": "、".join(_who(person.applicant) for person in booked_already)}
+    return DomainError("already_booked", message, status=409)
+
+
+def _who(applicant: Applicant) -> str:
+    """A family member as the person booking typed them in: kana name, else notice number."""
+    if applicant.family_name_kana or applicant.given_name_kana:
+        name = f"{applicant.family_name_kana} {applicant.given_name_kana}".strip()
+        return _("%(name)s さん") % {"name": name}
+    return _("交付通知書番号 %(number)s の方") % {"number": applicant.notice_number}
 
 
 def _replayed_booking(
@@ -506,7 +521,9 @@ def _replayed_booking(
         return None
     if len(existing) == len(people) and all(r.slot_id == slot.pk for r in existing.values()):
         return [existing[p.person_key] for p in people]
-    raise _already_booked()
+    raise _already_booked(
+        [p for p in people if p.person_key in existing] if len(people) > 1 else ()
+    )
 
 
 def _insert_booking(
