@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -158,12 +159,27 @@ class SignedIn:
     sessions: dict[str, str]
 
     def client(self, name: str) -> Any:
+        """A fresh client (its own cookies) carrying `name`'s session, on the process's one
+        request handler (`_handler`)."""
         from django.conf import settings
         from django.test import Client
 
         client = Client()
+        client.handler = _handler(tuple(settings.MIDDLEWARE))
         client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[name]
         return client
+
+
+@functools.cache
+def _handler(middleware: tuple[str, ...]) -> Any:
+    """The test client's request handler, shared by every `SignedIn.client`: a new `Client`
+    has a handler of its own that builds the middleware chain on its first request (every
+    middleware class instantiated again, WhiteNoise scanning the static files), once per
+    request of a matrix that makes a new client per request. The chain holds no state of a
+    request; a change of `MIDDLEWARE` gets a handler of its own."""
+    from django.test.client import ClientHandler
+
+    return ClientHandler(enforce_csrf_checks=False)
 
 
 def signed_in(at: dt.datetime, after: Callable[[SignedIn], None] | None = None) -> SignedIn:
