@@ -7,7 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
@@ -282,3 +284,27 @@ def test_a_signed_in_managers_changed_account_counts_from_their_next_request(
     if change.get("municipality"):
         home_site = personas.site("a")
         assert client.get(f"/staff/sites/{home_site.pk}/").status_code == 403
+
+
+def _reads_assigned_sites(client: Client, path: str) -> tuple[int, bool]:
+    with CaptureQueriesContext(connection) as statements:
+        status = client.get(path).status_code
+    return status, any("staff_staffuser_sites" in q["sql"] for q in statements.captured_queries)
+
+
+def test_only_the_roles_limited_to_their_sites_have_them_read(personas: p.World) -> None:
+    """A request reads the member's assigned sites only where the rule needs them — officials
+    and contractors at a site — not for a manager, auditor or administrator, who act at every
+    site of their municipality (one statement fewer on each of their pages). An official's
+    assignment is still read at each request: one taken away counts from the next."""
+    site_a, site_b = personas.site("a"), personas.site("b")
+    for name in ("manager", "auditor", "administrator", "superuser"):
+        client = signed_in(personas, name)
+        assert _reads_assigned_sites(client, f"/staff/sites/{site_b.pk}/") == (200, False), name
+        assert _reads_assigned_sites(client, "/staff/") == (200, False), name
+    official = signed_in(personas, "official_a")
+    assert _reads_assigned_sites(official, f"/staff/sites/{site_a.pk}/") == (200, True)
+    assert _reads_assigned_sites(official, f"/staff/sites/{site_b.pk}/") == (403, True)
+    personas.users["official_a"].sites.set([site_b])
+    assert official.get(f"/staff/sites/{site_a.pk}/").status_code == 403
+    assert official.get(f"/staff/sites/{site_b.pk}/").status_code == 200

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any, TypeVar
 
 from django.contrib import admin
@@ -138,7 +138,17 @@ class Staff:
     user: StaffUser
     role: str
     municipality_id: int
-    site_ids: frozenset[int]
+
+    @cached_property
+    def site_ids(self) -> frozenset[int]:
+        """The assigned sites of the own municipality — read when first asked for: only the
+        roles limited to their sites (`Scope.SITE` for officials and contractors) ever ask, so
+        a manager's, auditor's, administrator's or roll-up member's request reads no sites."""
+        return frozenset(
+            self.user.sites.filter(municipality_id=self.municipality_id).values_list(
+                "pk", flat=True
+            )
+        )
 
 
 def staff_of(user: Any) -> Staff | None:
@@ -154,10 +164,7 @@ def staff_of(user: Any) -> Staff | None:
         user.municipality_id,
     ):
         return cached
-    site_ids = frozenset(
-        user.sites.filter(municipality_id=user.municipality_id).values_list("pk", flat=True)
-    )
-    staff = Staff(user=user, role=role, municipality_id=user.municipality_id, site_ids=site_ids)
+    staff = Staff(user=user, role=role, municipality_id=user.municipality_id)
     user._madoguchi_access = staff  # type: ignore[attr-defined]  # per-request cache
     return staff
 
