@@ -247,6 +247,8 @@ class DemoCommand:
     changes rolled back — the accounts, devices and secrets it printed stay those of the run."""
 
     residents: int
+    seed: int = 1
+    """The command's `--seed` (its default 1)."""
 
 
 ROOMY_SLOT_DAYS = 84
@@ -324,7 +326,9 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
             from django.core.management import call_command
 
             out = StringIO()
-            call_command("demo", residents=command.residents, no_serve=True, stdout=out)
+            call_command(
+                "demo", residents=command.residents, seed=command.seed, no_serve=True, stdout=out
+            )
             return out.getvalue()
 
         return Wanted(("demo_command", command, moment), moment, run)

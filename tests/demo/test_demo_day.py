@@ -5,10 +5,8 @@ where to look."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from madoguchi.core import clock
@@ -19,6 +17,7 @@ from madoguchi.offices.models import Site, SiteKind
 from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
+from tests import personas
 from tests.conftest import login_staff
 from tests.frozen_clock import DEMO_MORNING, frozen_at
 
@@ -27,16 +26,17 @@ pytestmark = pytest.mark.django_db
 THURSDAY = dt.date(2026, 11, 26)
 
 
-@pytest.fixture
-def at_ten() -> object:
-    with frozen_at(DEMO_MORNING) as traveller:
-        yield traveller
+DEMO_COMMAND = personas.DemoCommand(residents=50, seed=3)
+"""`madoguchi demo --residents 50 --seed 3` at 10:00 on the demo Thursday: its build is
+`build_demo_city(residents=50, seed=3, today=THURSDAY)`, run once for the two tests that ask
+for it (tests/personas.py keeps its rows)."""
 
 
+@pytest.mark.frozen_at(DEMO_MORNING)
 def test_the_main_office_has_a_real_day_shown_on_every_screen_and_loaded_once(
-    at_ten: object,
+    demo_printed: str,
 ) -> None:
-    build_demo_city(residents=50, seed=3, today=THURSDAY)
+    # loaded once already, by the demo command
     main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
 
     visits = Reservation.objects.filter(slot__site=main, slot__starts_at__date=THURSDAY)
@@ -72,19 +72,10 @@ def test_the_main_office_has_a_real_day_shown_on_every_screen_and_loaded_once(
     assert (Reservation.objects.count(), QueueTicket.objects.count()) == counts
 
 
-def test_after_hours_nothing_is_invented_and_the_demo_says_so() -> None:
-    with frozen_at(clock.at(THURSDAY, dt.time(21, 0))):
-        summary = build_demo_city(residents=50, seed=3, today=THURSDAY)
-        assert QueueTicket.objects.count() == 0
-        assert Reservation.objects.filter(slot__starts_at__date=THURSDAY).count() == 0
-        assert all(day.tickets == 0 for day in summary.today)
-
-
-def test_the_demo_command_prints_where_to_look(at_ten: object) -> None:
-    out = io.StringIO()
-    call_command("demo", residents=50, seed=3, no_serve=True, stdout=out)
+@pytest.mark.frozen_at(DEMO_MORNING)
+def test_the_demo_command_prints_where_to_look(demo_printed: str) -> None:
     main = Site.objects.get(kind=SiteKind.MAIN_OFFICE)
-    printed = out.getvalue()
+    printed = demo_printed
     assert "今日の窓口" in printed
     assert f"予約一覧（交付・検索）: /staff/sites/{main.pk}/" in printed
     assert f"待合室の表示: /queue/sites/{main.pk}/" in printed
@@ -95,6 +86,14 @@ def test_the_demo_command_prints_where_to_look(at_ten: object) -> None:
     assert "目標（14日）以内の見込みです" in printed
     # The sample numbers to try booking with carry the notice's own name (one name everywhere).
     assert "  交付通知書番号 " in printed and "予約番号" not in printed
+
+
+def test_after_hours_nothing_is_invented_and_the_demo_says_so() -> None:
+    with frozen_at(clock.at(THURSDAY, dt.time(21, 0))):
+        summary = build_demo_city(residents=50, seed=3, today=THURSDAY)
+        assert QueueTicket.objects.count() == 0
+        assert Reservation.objects.filter(slot__starts_at__date=THURSDAY).count() == 0
+        assert all(day.tickets == 0 for day in summary.today)
 
 
 def test_a_site_that_opens_later_today_has_its_bookings_but_no_queue_yet(
