@@ -4,6 +4,7 @@ code and templates compare with the enum (or `Procedure.is_card_pickup`), never 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,20 @@ ALLOWED = {
 def literal_places(code: str, package: Path = PACKAGE) -> set[str]:
     """Files under `package` (src/madoguchi) holding `code` as a whole string constant
     (docstrings aside) or as a quoted string in a template."""
-    found = set()
+    python, templates = _sources(package)
+    found = {name for name, constants in python.items() if code in constants}
+    found |= {
+        name for name, text in templates.items() if f'"{code}"' in text or f"'{code}'" in text
+    }
+    return found
+
+
+@functools.cache
+def _sources(package: Path) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+    """Each Python file's string constants (docstrings aside, migrations left out) and each
+    template's text under `package` — read and parsed once per package for every code asked
+    about, not once per code."""
+    python: dict[str, frozenset[str]] = {}
     for path in package.rglob("*.py"):
         if "migrations" in path.parts:
             continue
@@ -52,14 +66,18 @@ def literal_places(code: str, package: Path = PACKAGE) -> set[str]:
             and isinstance(node.body[0], ast.Expr)
             and isinstance(node.body[0].value, ast.Constant)
         }
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and node.value == code and id(node) not in docstrings:
-                found.add(path.relative_to(package).as_posix())
-    for path in package.rglob("*.html"):
-        text = path.read_text(encoding="utf-8")
-        if f'"{code}"' in text or f"'{code}'" in text:
-            found.add(path.relative_to(package).as_posix())
-    return found
+        python[path.relative_to(package).as_posix()] = frozenset(
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        )
+    templates = {
+        path.relative_to(package).as_posix(): path.read_text(encoding="utf-8")
+        for path in package.rglob("*.html")
+    }
+    return python, templates
 
 
 def test_every_procedure_code_is_scanned() -> None:
