@@ -92,6 +92,27 @@ def test_a_bad_expiry_date_gets_a_clear_message(bad: Any) -> None:
     assert "から更新の手続きができます" not in html
 
 
+def test_a_date_that_does_not_exist_is_called_so_not_a_wrong_format() -> None:
+    """29 February of a common year is typed in the right format: the page says the day does
+    not exist instead of asking for 年-月-日 again."""
+    factories.city()
+    status, html = page("?expires=2027-02-29")
+    assert status == 400
+    assert "2027年2月29日という日付はありません" in html
+    assert "年-月-日で入力してください" not in html
+    status, html = page("?expires=2028-02-29")  # a leap year's
+    assert status == 200 and "から更新の手続きができます" in html
+
+
+@pytest.mark.parametrize("typed", ["2026/9/30", "2026.09.30", "２０２６／０９／３０"])
+def test_an_expiry_date_typed_with_slashes_or_dots_is_read(typed: str) -> None:
+    """Without a date picker (an old browser shows a text box), people type 2026/9/30."""
+    factories.city()
+    status, html = page(f"?expires={typed}")
+    assert status == 200
+    assert "2026年7月1日（水）から更新の手続きができます" in html
+
+
 def test_the_home_page_links_the_renewal_page() -> None:
     factories.city()
     assert 'href="/renew/"' in Client().get("/").content.decode()

@@ -13,6 +13,7 @@ the reservation page right after a booking is rendered from what the booking wro
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable
@@ -120,6 +121,11 @@ def _municipality(request: HttpRequest) -> Municipality | None:
 EXPIRY_INPUT_RANGE = (dt.date(2016, 1, 1), dt.date(2045, 12, 31))
 
 
+TYPED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", re.ASCII)
+"""A date as typed where no date picker is shown: 2026-09-30, 2026/9/30 or 2026.09.30 (after
+NFKC, so full-width digits and slashes too)."""
+
+
 def renew(request: HttpRequest) -> HttpResponse:
     """When and how to renew (更新の時期と手続き); `?expires=YYYY-MM-DD` adds the first day a
     renewal of that card or certificate can be requested."""
@@ -127,14 +133,23 @@ def renew(request: HttpRequest) -> HttpResponse:
     expires_on = None
     error = ""
     if raw:
-        try:
-            expires_on = dt.date.fromisoformat(unicodedata.normalize("NFKC", raw))
-        except ValueError:
+        typed = TYPED_DATE.fullmatch(unicodedata.normalize("NFKC", raw))
+        if typed is None:
             error = _("有効期限の日付を「2027-04-01」のように、年-月-日で入力してください。")
         else:
-            if not EXPIRY_INPUT_RANGE[0] <= expires_on <= EXPIRY_INPUT_RANGE[1]:
-                expires_on = None
-                error = _("有効期限は2016年から2045年までの日付で入力してください。")
+            year, month, day = (int(part) for part in typed.groups())
+            try:
+                expires_on = dt.date(year, month, day)
+            except ValueError:
+                error = _(
+                    "%(year)s年%(month)s月%(day)s日という日付はありません。"
+                    "有効期限の日付をご確認ください。"
+                ) % {"year": year, "month": month, "day": day}
+        if expires_on is not None and not (
+            EXPIRY_INPUT_RANGE[0] <= expires_on <= EXPIRY_INPUT_RANGE[1]
+        ):
+            expires_on = None
+            error = _("有効期限は2016年から2045年までの日付で入力してください。")
     context = renewal_page_context(expires_on=expires_on, municipality=_municipality(request))
     context.update(error=error, expires_raw=raw)
     return render(request, "resident_site/renew.html", context, status=400 if error else 200)
