@@ -192,3 +192,30 @@ def test_an_unknown_language_books_nothing(city: factories.City, frozen: Any) ->
         _book(city, "klingon")
     assert refused.value.code == "invalid_language"
     assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["vi", "pt-br"])
+def test_the_mails_link_opens_the_look_up_page_in_the_mails_language(
+    city: factories.City,
+    frozen: Any,
+    smtp_inbox: Any,
+    django_capture_on_commit_callbacks: Any,
+    language: str,
+) -> None:
+    """Read on another device (a phone set to Japanese), the link of a Vietnamese mail opens
+    the look-up page in Vietnamese, and the site stays in it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = _book(city, language)
+    (confirmation,) = smtp_inbox.messages
+    link = re.search(r"https?://\S+/lookup/\?\S+", body_of(confirmation))
+    assert link is not None
+    path = link.group(0).split("://", 1)[1].split("/", 1)[1]
+    browser = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    page = browser.get("/" + path)
+    assert page.status_code == 200
+    assert f'<html lang="{language}"' in page.content.decode()
+    assert booked.code in page.content.decode()
+    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == language
+    assert f'<html lang="{language}"' in browser.get("/book/").content.decode()
+    unknown = Client(HTTP_ACCEPT_LANGUAGE="ja").get(f"/lookup/?code={booked.code}&lang=xx")
+    assert unknown.status_code == 200 and '<html lang="ja"' in unknown.content.decode()

@@ -30,7 +30,10 @@ KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED)
 def _context(visit: Visit, today: dt.date | None) -> dict[str, Any]:
     return {
         "visit": visit,
-        "lookup_url": public_url("resident_site:lookup", base=visit.site_url, code=visit.code),
+        # in the mail's language, also on a device whose browser asks for another
+        "lookup_url": public_url(
+            "resident_site:lookup", base=visit.site_url, code=visit.code, lang=visit.language
+        ),
         "book_url": public_url("resident_site:procedures", base=visit.site_url),
         "changes_open": visit.can_change_on(today or clock.today()),
     }

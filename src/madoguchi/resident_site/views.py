@@ -173,9 +173,15 @@ def in_language(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, _("その言語は選べません。一覧から選んでください。"))
         return redirect("resident_site:home")
     response = redirect("resident_site:sites", procedure=ProcedureCode.CARD_PICKUP)
+    _keep_language(response, offered)
+    return response
+
+
+def _keep_language(response: HttpResponse, code: str) -> None:
+    """Keep language `code` in its cookie, as the language switch keeps it."""
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
-        offered,
+        code,
         max_age=settings.LANGUAGE_COOKIE_AGE,
         path=settings.LANGUAGE_COOKIE_PATH,
         domain=settings.LANGUAGE_COOKIE_DOMAIN,
@@ -183,7 +189,6 @@ def in_language(request: HttpRequest, code: str) -> HttpResponse:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
-    return response
 
 
 PEOPLE_FIELD = "people"
@@ -725,8 +730,17 @@ def lookup(request: HttpRequest) -> HttpResponse:
     """Find a reservation by its booking code or notice number and the birth date (the same
     message for any mistake)."""
     if request.method == "GET":
+        # The mails' link carries the booking's language (`lang`): read on another device, the
+        # page opens in the mail's language, which is then kept as the switch keeps it.
+        chosen = offered_language(request.GET.get("lang", "")[:20])
+        if chosen is not None:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
         form = LookupForm(initial={"code": request.GET.get("code", "")})
-        return render(request, "resident_site/lookup.html", {"form": form})
+        response = render(request, "resident_site/lookup.html", {"form": form})
+        if chosen is not None:
+            _keep_language(response, chosen)
+        return response
     form = LookupForm(request.POST)
     status = 422
     if form.is_valid():
