@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from madoguchi.core import clock
+from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.offices.models import SiteKind
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
@@ -425,6 +426,32 @@ def test_reschedule_moves_the_booking_to_another_time(city: factories.City, clie
     page = client.get(response["Location"]).content.decode()
     assert "予約の日時を変更しました。" in page
     assert "2026年6月11日（木） 14:00" in page
+
+
+def test_reschedule_into_the_bookings_own_time_says_nothing_changed(
+    city: factories.City, client: Client
+) -> None:
+    booked = booked_pickup(city, client)
+    later = factories.slot(
+        city.site, city.pickup, day=VISIT_DAY + dt.timedelta(days=1), time="14:00"
+    )
+    moved = client.post(f"/reservation/{booked.code}/reschedule/slot/{later.pk}/")
+    assert "予約の日時を変更しました。" in client.get(moved["Location"]).content.decode()
+    booked.refresh_from_db()
+    assert booked.slot_id == later.pk
+    events = AuditEvent.objects.filter(subject_id=booked.code).count()
+    # the back button to the confirmation just used, its form sent again, and the address typed
+    own_time = f"/reservation/{booked.code}/reschedule/slot/{later.pk}/"
+    for send in (client.get, client.post):
+        response = send(own_time)
+        assert response["Location"] == f"/reservation/{booked.code}/"
+        page = client.get(response["Location"]).content.decode()
+        assert "この予約はすでにこの日時です。日時は変わっていません。" in page
+        assert "予約の日時を変更しました。" not in page
+        assert "2026年6月11日（木） 14:00" in page, "the booking is shown"
+    booked.refresh_from_db()
+    assert booked.slot_id == later.pk
+    assert AuditEvent.objects.filter(subject_id=booked.code).count() == events
 
 
 def test_english_interface_translates_the_booking_pages(

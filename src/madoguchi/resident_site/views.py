@@ -976,6 +976,11 @@ def reschedule_confirm(request: HttpRequest, code: str, slot_id: int) -> HttpRes
         # these pages move a visit in time at its own site (the confirmation names that site);
         # another site's slot, typed into the address, is as unknown as a wrong id
         raise Http404("選ばれた枠が見つかりません。")
+    if slot.pk == booked.slot_id:
+        # the booking's own time (a typed address, or the back button after the move): nothing
+        # moves and nothing is audited, so say that plainly on the booking's page
+        messages.info(request, _("この予約はすでにこの日時です。日時は変わっていません。"))
+        return redirect("resident_site:reservation", code=booked.code)
     context = {**_visit_context(booked), "slot": slot}
     if request.method == "GET":
         return render(request, "resident_site/reschedule_confirm.html", context)
