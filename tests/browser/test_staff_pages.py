@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import live_worlds
 from tests.conftest import axe_violations
@@ -42,7 +43,7 @@ def test_staff_pages_fit_a_320_px_screen_their_tables_scrolling_by_themselves(
 ) -> None:
     """No staff page scrolls sideways as a whole at 320 px: a table wider than the screen (a
     card's 23-digit application ID, the queue statistics' columns) scrolls in its own
-    focusable box, and the pages stay axe-clean."""
+    focusable box named after its table, and the pages stay axe-clean."""
     with frozen_at(DEMO_MORNING, tick=True):
         live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
         page.set_viewport_size(NARROW)
@@ -59,8 +60,44 @@ def test_staff_pages_fit_a_320_px_screen_their_tables_scrolling_by_themselves(
             str(card),
             str(day),
         ]
+        boxes = 0
         for path in paths:
             page.goto(f"{live_server.url}{path}")
             wide = page.evaluate("document.documentElement.scrollWidth")
             assert wide <= NARROW["width"], f"{path}: the page is {wide} px wide"
             assert axe_violations(page) == [], path
+            boxes += _assert_scroll_boxes_are_named_after_their_tables(page, path)
+        assert boxes >= 10, "the pages above show the tables whose names this checks"
+
+
+BOX_NAMES = """() => [...document.querySelectorAll('.table-scroll')].map(box => {
+  const caption = box.querySelector('caption');
+  const ids = (box.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+  return {
+    caption: caption ? caption.textContent.trim() : null,
+    named_by: ids.map(id => document.getElementById(id)).filter(Boolean)
+      .map(el => ({tag: el.tagName, text: el.textContent.trim()})),
+  };
+})"""
+
+
+def _assert_scroll_boxes_are_named_after_their_tables(page: Any, path: str) -> int:
+    """Each scroll box's accessible name (as Playwright computes it by the ARIA name rules) is
+    its table's caption, else the heading before it — never one name shared by every box.
+    Returns how many shown boxes' names were checked."""
+    boxes = page.evaluate(BOX_NAMES)
+    names, named = [], 0
+    for i, box in enumerate(boxes):
+        assert len(box["named_by"]) == 1, f"{path}: box {i} is not named by one element"
+        named_by = box["named_by"][0]
+        expected = box["caption"] if box["caption"] is not None else named_by["text"]
+        if box["caption"] is None:
+            assert named_by["tag"] in {"H2", "H3"}, f"{path}: box {i} is named by {named_by}"
+        assert named_by["text"] == expected, f"{path}: box {i} is not named by its caption"
+        shown = page.locator(".table-scroll").nth(i)
+        if shown.is_visible():  # one in a closed <details> has no name until it is opened
+            expect(shown).to_have_accessible_name(" ".join(expected.split()))
+            named += 1
+        names.append(expected)
+    assert len(set(names)) == len(names), f"{path}: scroll boxes share a name: {names}"
+    return named
