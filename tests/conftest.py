@@ -46,10 +46,16 @@ The suite's profile tries 50 examples a property (a test that means more asks fo
 `settings().max_examples`); `pytest --hypothesis-profile=deep` tries 1,000, drawn
 afresh, for a deeper run."""
 
-pytest_plugins = ["tests.frozen_clock", "tests.migration_steps", "tests.cpu_report"]
+pytest_plugins = [
+    "tests.frozen_clock",
+    "tests.migration_steps",
+    "tests.cpu_report",
+    "tests.world_order",
+]
 """The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py; the
 migration-data tests' throw-away database (`migration_steps`): tests/migration_steps.py;
-`--cpu-report`, each test's wall time beside its CPU time: tests/cpu_report.py."""
+`--cpu-report`, each test's wall time beside its CPU time: tests/cpu_report.py; tests that want
+the same kept world run next to each other: tests/world_order.py."""
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"

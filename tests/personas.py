@@ -345,6 +345,10 @@ class _Held:
 _held: list[_Held] = []
 """The one world kept now in this process (pytest-xdist: one per worker), if any."""
 
+builds: list[tuple[Any, ...]] = []
+"""The key of every world this process built, in order (`pytest --world-builds` prints them:
+tests/world_order.py)."""
+
 
 def hold(want: Wanted, django_db_blocker: Any) -> Any:
     """The rows `want` names, built ONCE while consecutive tests ask for the same world — as
@@ -372,6 +376,7 @@ def hold(want: Wanted, django_db_blocker: Any) -> Any:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
             raise
+    builds.append(want.key)
     _held.append(_Held(want.key, value, outer))
     return value
 

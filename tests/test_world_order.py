@@ -1,0 +1,89 @@
+"""tests/world_order.py: tests that want the same kept world run next to each other, and
+pytest-django's order (rolling back, then transactional, then no database) still holds."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import pytest
+
+from tests import world_order
+
+# (name, band, world) — the bands as pytest-django left them, worlds scattered among them.
+COLLECTED = [
+    ("a", 0, "city-150"),
+    ("b", 0, None),
+    ("c", 0, "city-400"),
+    ("d", 0, "city-150"),
+    ("e", 0, None),
+    ("f", 0, "city-400"),
+    ("g", 0, "city-150"),
+    ("h", 1, None),
+    ("i", 1, "city-150"),  # a world key in another band stays in its band
+    ("j", 2, None),
+]
+
+
+def _names(items: Sequence[tuple[str, int, Any]]) -> str:
+    return "".join(item[0] for item in items)
+
+
+def _key(item: tuple[str, int, Any]) -> Hashable | None:
+    world: Hashable | None = item[2]
+    return world
+
+
+def _band(item: tuple[str, int, Any]) -> int:
+    return item[1]
+
+
+def test_tests_of_one_world_come_out_adjacent_at_the_first_ones_place() -> None:
+    ordered = world_order.grouped(COLLECTED, _key, _band)
+
+    assert _names(ordered) == "adgbcfehij"
+    assert sorted(ordered) == sorted(COLLECTED)
+
+
+def test_the_rest_keep_their_relative_order_and_the_bands_theirs() -> None:
+    ordered = world_order.grouped(COLLECTED, _key, _band)
+
+    unkeyed = [item for item in ordered if item[2] is None]
+    assert unkeyed == [item for item in COLLECTED if item[2] is None]
+    assert [item[1] for item in ordered] == sorted(item[1] for item in ordered)
+
+
+def test_reversed_keeps_the_groups_and_the_bands_but_turns_each_band_around() -> None:
+    ordered = world_order.grouped(COLLECTED, _key, _band, reverse=True)
+
+    assert _names(ordered) == "efcbgdaihj"
+    assert [item[1] for item in ordered] == sorted(item[1] for item in ordered)
+
+
+def _runs(keys: list[Hashable]) -> dict[Hashable, int]:
+    runs: dict[Hashable, int] = {}
+    previous: Hashable | None = None
+    for key in keys:
+        if key is not None and key != previous:
+            runs[key] = runs.get(key, 0) + 1
+        previous = key
+    return runs
+
+
+def test_this_session_runs_each_world_in_one_stretch_after_pytest_django_ordered_it(
+    request: pytest.FixtureRequest,
+) -> None:
+    """This session's own order, as every worker collected it: pytest-django's bands never
+    decrease (so no kept world is open under a transactional test), and every world's tests
+    form one stretch unless the run asked for the collected order."""
+    from django.test import TransactionTestCase
+
+    items = request.session.items
+    classes = {getattr(item, "cls", None) for item in items} - {None}
+    assert not [cls for cls in classes if issubclass(cls, TransactionTestCase)]
+    bands = [world_order.band(item) for item in items]
+    assert bands == sorted(bands)
+    if request.config.getoption("world_order") == "collected":
+        return
+    runs = _runs([world_order.world_key(item) for item in items])
+    assert {key: count for key, count in runs.items() if count > 1} == {}
