@@ -345,6 +345,15 @@ def city(db: None, frozen: Any) -> Any:
     return factories.city()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A kept world is rolled back before a test that cannot share it sets up anything
+    (`tests.personas.release_before`)."""
+    from tests import personas as built
+
+    built.release_before(item)
+
+
 @pytest.fixture
 def _kept_world(
     request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any

@@ -266,12 +266,28 @@ class Wanted:
 def rolls_back(request: pytest.FixtureRequest) -> bool:
     """Whether the requesting test runs in a transaction rolled back at its end (not a
     transactional test, not a live server): only such tests may share kept rows."""
-    marker = request.node.get_closest_marker("django_db")
+    return item_rolls_back(request.node, request.fixturenames)
+
+
+def item_rolls_back(item: Any, fixturenames: Any) -> bool:
+    """`rolls_back` for a collected test, before any of its fixtures is set up."""
+    marker = item.get_closest_marker("django_db")
     if marker is not None and (
         marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
     ):
         return False
-    return not {"transactional_db", "live_server"} & set(request.fixturenames)
+    return not {"transactional_db", "live_server"} & set(fixturenames)
+
+
+def release_before(item: pytest.Item) -> None:
+    """Roll the kept world back before a test that cannot share it sets up any fixture. Its
+    per-test release (`_kept_world`) comes only with the database fixtures, after fixtures
+    such as `live_server` or Playwright's `page`: once those ran, the test's code may see
+    another connection object for the same database than the one holding the world's
+    transaction, which then stays open — and SQLite refuses every other writer ("database is
+    locked": a live-server test right after a `demo_city` test, seen in a two-file run)."""
+    if _held and not item_rolls_back(item, getattr(item, "fixturenames", ())):
+        release(_held[0].blocker)
 
 
 def wanted(request: pytest.FixtureRequest) -> Wanted | None:
@@ -340,6 +356,7 @@ class _Held:
     key: tuple[Any, ...]
     value: Any
     outer: Any
+    blocker: Any
 
 
 _held: list[_Held] = []
@@ -377,7 +394,7 @@ def hold(want: Wanted, django_db_blocker: Any) -> Any:
             outer.__exit__(None, None, None)
             raise
     builds.append(want.key)
-    _held.append(_Held(want.key, value, outer))
+    _held.append(_Held(want.key, value, outer, django_db_blocker))
     return value
 
 

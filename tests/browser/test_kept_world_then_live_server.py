@@ -1,0 +1,43 @@
+"""A kept world (tests/personas.py) is rolled back before the next test that cannot share it
+sets up anything — seen failing in a two-file run: a `demo_city` test, then a live-server
+browser test whose world build found the database locked ("database is locked" on SQLite: the
+world's transaction was still open on a connection the browser test no longer saw, so its
+per-test release came too late). The two tests run in a pytest of their own, in that order."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+PAIR = (
+    "tests/test_translations.py::test_the_language_cookie_selects_english",
+    "tests/browser/test_staff_pages.py::test_staff_pages_have_no_axe_violations",
+)
+"""A test holding the demo city, then a browser test that builds and signs in a live world."""
+
+
+def test_a_live_server_test_after_a_kept_world_test_finds_the_database_free() -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "DATABASE_URL")) and k != "MADOGUCHI_TEST_DATABASE_URL"
+    }
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", *PAIR],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert "2 passed" in ran.stdout, ran.stdout[-3000:]
