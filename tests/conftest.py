@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -649,9 +650,10 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     decision 0037) gets that page's result without running axe-core again.
 
     A page opened with JavaScript off cannot run axe-core itself (its timers never fire): the
-    document it shows is served again, byte for byte, at the same address to a
-    JavaScript-enabled page of the same browser (same origin, so the same stylesheets), and
-    checked there. That twin page is opened once per browser and reused. Its fingerprint is
+    document it shows is served again at the same address to a JavaScript-enabled page of the
+    same browser (same origin, so the same stylesheets), and checked there — byte for byte but
+    for `<noscript>`'s own tags, so what they wrap is checked as the page without JavaScript
+    shows it. That twin page is opened once per browser and reused. Its fingerprint is
     taken in the page itself, so a page known already needs no twin.
     """
     if not AXE_JS.exists():
@@ -672,7 +674,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 def _run_axe_in_twin(page: Any) -> list[dict[str, Any]]:
-    html, url = page.content(), page.url  # JavaScript is off in this page
+    # JavaScript is off in this page, so `<noscript>`'s content is part of its document; the
+    # twin, where scripts run, would read it as text: it gets that content as the page has it.
+    html, url = _NOSCRIPT_TAG.sub("", page.content()), page.url
     twin = _twin_page(page.context.browser)
     size = page.viewport_size or {"width": 390, "height": 844}
     if twin.viewport_size != size:  # known here, without asking the browser
@@ -685,6 +689,11 @@ def _run_axe_in_twin(page: Any) -> list[dict[str, Any]]:
     finally:
         twin.unroute(url)
         twin.goto("about:blank")  # nothing of the checked page runs on (a display's polling)
+
+
+_NOSCRIPT_TAG = re.compile(r"</?noscript\b[^>]*>", re.IGNORECASE)
+"""`<noscript>`'s own tags, dropped for the twin: what they wrap is what a browser without
+JavaScript shows (and axe-core must see — a meta refresh there is `meta-refresh`)."""
 
 
 _langs: dict[str, frozenset[str]] = {}

@@ -71,6 +71,27 @@ def test_the_check_reports_violations_and_passes_a_clean_page_after_them(
     ]
 
 
+NOSCRIPT = (
+    "<!doctype html><html lang=ja><head><title>スクリプトなし</title>"
+    "<noscript><meta http-equiv='refresh' content='60'></noscript></head><body><main>"
+    "<h1>見出し</h1><noscript><img src='data:image/gif;base64,R0lGODlhAQABAAAAACw='>"
+    "</noscript></main></body></html>"
+)
+"""What only a browser without JavaScript shows, inside `<noscript>`: a timed reload and an
+image without alt."""
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_what_noscript_shows_is_checked_where_javascript_is_off(
+    chromium: Any, javascript: bool
+) -> None:
+    """A page without JavaScript is checked in the twin, where scripts run and `<noscript>`'s
+    content would be mere text: the twin gets that content as the page shows it, so its meta
+    refresh and its image are checked; with JavaScript on they are not part of the page."""
+    expected = set() if javascript else {"meta-refresh", "image-alt"}
+    assert _violations(chromium, [NOSCRIPT], javascript=javascript) == [expected]
+
+
 def _page(lang: str, title: str, words: dict[str, str], *, attrs: str = "") -> str:
     """One page structure (a heading, a link, an image, a labelled control, a short region)
     with its words in one language."""

@@ -4,8 +4,7 @@ ticket on a phone or at the entrance kiosk, and a ticket's own status page.
 Every page works without JavaScript. The display and the kiosk use one static script each
 (no inline script): the display polls `board.json` and chimes on a new call, the kiosk prints
 and returns to its start. Nothing here reloads by itself through a meta refresh (axe-core's
-`meta-refresh`; WCAG 2.2.1) except the phone page when its holder asks for it and the kiosk's
-start screen in a browser without JavaScript (`KIOSK_REFRESH_SECONDS`).
+`meta-refresh`; WCAG 2.2.1) except the phone page when its holder asks for it.
 """
 
 from __future__ import annotations
@@ -70,13 +69,11 @@ KIOSK_RETURN_SECONDS = 45
 KIOSK_REFRESH_SECONDS = 60
 """The kiosk's start screen reloads itself this often (kiosk.js, by GET — a refused tap is never
 sent again): a tablet left on overnight, or through a quiet hour, shows the intake and the wait
-as they are now, and in the morning the buttons appear without anyone reloading it. With
-JavaScript off, a meta refresh inside `<noscript>` does the same (same period, same GET of the
-start screen); where scripts run it is inert, so kiosk.js alone reloads. axe-core's
-`meta-refresh` rule (WCAG 2.2.1) refuses a timed reload and does not see this one (it runs only
-where scripts run): the reload is accepted here because this screen is a fixed tablet's start
-screen with nothing to type or lose, shown again as it is now — the same reload kiosk.js makes;
-the ticket screen, which someone reads, never reloads by itself without JavaScript."""
+as they are now, and in the morning the buttons appear without anyone reloading it. Not a meta
+refresh, not even inside `<noscript>` for a tablet without JavaScript: WCAG 2.2.1 (technique F41,
+axe-core's `meta-refresh`) refuses a timed one, and the browser tests check a JavaScript-off page
+with `<noscript>`'s content as such a browser shows it. Without JavaScript the start screen stays
+as it was loaded until someone reloads it."""
 PHONE_COOLDOWN_SECONDS = 60
 """One phone takes at most one ticket a minute (a signed cookie; the per-address rate limit
 is the other guard)."""
