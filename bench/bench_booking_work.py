@@ -459,7 +459,9 @@ def main() -> None:
               "madoguchi"])  # fmt: skip
         (workdir / "bench_settings.py").write_text(GUNICORN_SETTINGS)
         env = {
-            **os.environ,
+            # The server is this run's own: an application role named by the caller's
+            # environment (CI's server has one, `.ci/start-postgres`) does not exist here.
+            **{k: v for k, v in os.environ.items() if k != "MADOGUCHI_DB_APP_ROLE"},
             "DATABASE_URL": server.url,
             "MADOGUCHI_DATA_DIR": str(workdir),
             "DJANGO_SETTINGS_MODULE": "bench_settings",
