@@ -4,30 +4,19 @@ way — one copy of those functions, `PAGE_HELPERS`, pasted into both."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from tests import bench_modules
+from tests.bench_modules import BENCH
+
 HELPERS = ("cookies", "form", "cookie")
 
 
 def _rush() -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_rush_scripts", BENCH / "bench_booking_rush.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return bench_modules.load("bench_booking_rush.py", "bench_rush_scripts")
 
 
 def test_the_page_scripts_helpers_are_written_once_in_the_source() -> None:

@@ -4,27 +4,15 @@ writes them, so a wrong cut or a misread count fails here, not silently in the t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from tests import bench_modules
 
 
 def _work() -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_work_under_test", BENCH / "bench_booking_work.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return bench_modules.load("bench_booking_work.py", "bench_work_under_test")
 
 
 POSTMASTER = 100
