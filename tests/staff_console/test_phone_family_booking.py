@@ -162,10 +162,16 @@ def test_the_time_list_offers_only_times_with_a_seat_for_each_of_the_family(
     pair = console.post(_url(city), {**typed, "step": "add_member"}).content.decode()
     assert _offered(pair) == ["10:00（残り2）", "11:00（残り3）"]
     assert "2人分の空きがある時間だけを表示しています。" in pair
+    assert "一覧から外しました" not in pair  # 10:00 still has a seat for each of two
     three = console.post(_url(city), {**typed, "members": "1", "step": "add_member"})
     html = three.content.decode()
     assert _offered(html) == ["11:00（残り3）"]
     assert "3人分の空きがある時間だけを表示しています。" in html
+    # the clerk had chosen 10:00: the page says it left the list, not a silent reset
+    assert (
+        "選んでいた10:00には3人分の空きがないため、一覧から外しました。ほかの時間を選んでください。"
+    ) in html
+    assert "selected" not in html.split('name="slot"')[1].split("</select>")[0]
     back = console.post(_url(city), {**typed, "members": "2", "step": "remove_member"})
     assert _offered(back.content.decode()) == ["10:00（残り2）", "11:00（残り3）"]
     assert not Reservation.objects.exists()

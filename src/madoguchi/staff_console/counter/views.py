@@ -208,7 +208,10 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
     }
 
     def page(
-        form: PhoneBookingForm, members: list[FamilyMemberForm], status: int = 200
+        form: PhoneBookingForm,
+        members: list[FamilyMemberForm],
+        status: int = 200,
+        dropped: str | None = None,
     ) -> HttpResponse:
         return render(
             request,
@@ -220,9 +223,19 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
                 "member_count": len(members),
                 "members_have_errors": any(member.errors for member in members),
                 "can_add_member": len(members) < services.MAX_GROUP_SIZE - 1,
+                "dropped_time": dropped,
             },
             status=status,
         )
+
+    def dropped_time(party: int) -> str | None:
+        """The time the clerk had chosen, when it has no seat for each of `party` people and
+        so left the list: the page says so, not a list silently back at 「選んでください」."""
+        sent = request.POST.get("slot", "")
+        for s in slots:
+            if str(s.pk) == sent and s.remaining < party:
+                return f"{clock.to_jst(s.starts_at):%H:%M}"
+        return None
 
     if request.method == "GET":
         # after a sign-in that gives a sent family booking back, its members' forms too (each
@@ -255,7 +268,7 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
             )
             for i in range(count)
         ]
-        return page(lead, members)
+        return page(lead, members, dropped=dropped_time(count + 1))
     form = PhoneBookingForm(
         request.POST, procedure=chosen, slot_choices=choices(count + 1), party=count + 1
     )
