@@ -53,6 +53,38 @@ def test_with_several_the_root_lists_them_and_other_paths_need_one(base: None) -
     assert resident_base_url(second) == f"{BASE}/m/999989"
 
 
+def test_a_path_naming_no_municipality_is_the_sites_404_page_in_the_visitors_language(
+    base: None,
+) -> None:
+    """With several municipalities, a residents' path without one (an old bookmark of
+    /lookup/, a typed /book/) or under a code the deployment does not have is answered as any
+    404 page is: the page in the visitor's language with its way back to `/` (the list of the
+    municipalities) — it was one line of plain Japanese text. The API's 404 is JSON in the
+    request's `language`."""
+    factories.city()
+    _second()
+    for path in ("/lookup/", "/book/card_pickup/", "/m/999983/", "/m/999983/lookup/"):
+        japanese = Client().get(path)
+        assert japanese.status_code == 404
+        assert japanese["Content-Type"].startswith("text/html")
+        page = japanese.content.decode()
+        assert '<html lang="ja">' in page and "お探しのページが見つかりません。" in page
+        assert '<a href="/">' in page
+        english = Client(HTTP_ACCEPT_LANGUAGE="en").get(path)
+        assert english.status_code == 404
+        assert '<html lang="en">' in english.content.decode()
+        assert "お探しのページ" not in english.content.decode()
+    chosen = Client()
+    chosen.cookies["django_language"] = "vi"
+    assert '<html lang="vi">' in chosen.get("/lookup/").content.decode()
+    api = Client().get("/api/v1/sites", {"language": "en"})
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    assert api.json()["message"] == "The page or data you asked for was not found."
+    assert Client().get("/m/999983/api/v1/sites").json()["message"] == (
+        "指定されたページまたはデータが見つかりません。"
+    )
+
+
 def test_an_unknown_code_and_the_staff_side_under_a_prefix_are_404() -> None:
     city = factories.city()
     assert Client().get("/m/999989/").status_code == 404

@@ -11,7 +11,6 @@ site and procedure names from `localized()`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -128,22 +127,6 @@ def _answer_language(code: str | None) -> str:
     if offered is None:
         raise unknown_language()
     return offered
-
-
-def requested_language(request: HttpRequest) -> str:
-    """The language a request names (`language` in its query, else in its JSON body) when the
-    site offers it, else Japanese: what an error raised before the view runs answers in (a
-    validation error, `api/urls.py`)."""
-    code = request.GET.get("language")
-    if code is None and request.content_type == "application/json":
-        try:
-            body = json.loads(request.body or b"null")
-        except ValueError:
-            body = None
-        language = body.get("language") if isinstance(body, dict) else None
-        code = language if isinstance(language, str) else None
-    offered = offered_language(code) if code is not None and len(code) <= 20 else None
-    return offered or str(settings.LANGUAGE_CODE)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from ninja.renderers import JSONRenderer
 from madoguchi.api import public, walkins
 from madoguchi.core.errors import DomainError
 from madoguchi.core.individual_number import INDIVIDUAL_NUMBER_REFUSAL
+from madoguchi.core.languages import requested_language
 from madoguchi.core.middleware import (
     database_unavailable,
     is_transaction_conflict,
@@ -105,7 +106,7 @@ UNAUTHENTICATED_MESSAGE = gettext_noop("ログインが必要です。")
 
 
 def _not_found_body(request: HttpRequest) -> dict[str, str]:
-    with translation.override(public.requested_language(request)):
+    with translation.override(requested_language(request)):
         return {"error": "not_found", "message": gettext(NOT_FOUND_MESSAGE)}
 
 
@@ -132,7 +133,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     details = [
         {"field": _field(e.get("loc")), "message": str(e.get("msg", ""))[:200]} for e in exc.errors
     ]
-    with translation.override(public.requested_language(request)):
+    with translation.override(requested_language(request)):
         if any(e.get("type") == "individual_number" for e in exc.errors):
             body = {"error": "individual_number", "message": str(INDIVIDUAL_NUMBER_REFUSAL)}
             return api.create_response(request, {**body, "details": details}, status=422)
@@ -161,7 +162,7 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    with translation.override(public.requested_language(request)):
+    with translation.override(requested_language(request)):
         body = {"error": "unauthenticated", "message": gettext(UNAUTHENTICATED_MESSAGE)}
     return api.create_response(request, body, status=exc.status_code)
 
@@ -170,11 +171,11 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     refused = exc.__cause__  # ninja wraps whatever the parser raised in a 400
     if isinstance(refused, BodyRefused):
-        with translation.override(public.requested_language(request)):
+        with translation.override(requested_language(request)):
             message = gettext(refused.message) % refused.params
         body = {"error": refused.code, "message": message}
         return api.create_response(request, body, status=refused.status)
-    with translation.override(public.requested_language(request)):
+    with translation.override(requested_language(request)):
         body = {"error": "bad_request", "message": gettext(BAD_REQUEST_MESSAGE)}
     return api.create_response(request, body, status=exc.status_code)
 

@@ -19,6 +19,7 @@ tests/test_translations.py fails on it. The residents' msgids are extracted exac
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, to_locale
 from django.utils.translation.template import templatize
@@ -104,6 +106,22 @@ def offered_language(code: str) -> str | None:
         if offered.lower() == wanted:
             return str(offered)
     return None
+
+
+def requested_language(request: HttpRequest) -> str:
+    """The language an API request names (`language` in its query, else in its JSON body) when
+    the site offers it, else Japanese: what an error raised before the view runs answers in (a
+    validation error, `api/urls.py`; a path without a municipality, `offices.tenancy`)."""
+    code = request.GET.get("language")
+    if code is None and request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            body = None
+        language = body.get("language") if isinstance(body, dict) else None
+        code = language if isinstance(language, str) else None
+    offered = offered_language(code) if code is not None and len(code) <= 20 else None
+    return offered or str(settings.LANGUAGE_CODE)
 
 
 def validate_offered_language(code: str) -> None:

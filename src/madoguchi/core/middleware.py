@@ -19,9 +19,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import activate, get_language, gettext
+from django.utils.translation import activate, get_language, gettext, gettext_noop
 
-from madoguchi.core.languages import is_staff_path
+from madoguchi.core.languages import is_staff_path, requested_language
 
 API_PREFIX = "/api/"
 RETRY_AFTER_SECONDS = 30
@@ -80,14 +80,19 @@ class StaffLanguageMiddleware:
         return self.get_response(request)
 
 
+def refusal_json(status: int, code: str, message: str) -> JsonResponse:
+    """The API's refusal: `{"error", "message"}` (docs/contract.md)."""
+    return JsonResponse(
+        {"error": code, "message": message},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
 def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
     """A refusal in the shape the path expects: JSON under /api/, else a small page."""
     if request.path_info.startswith(API_PREFIX):  # also under /m/<code>/ (offices.tenancy)
-        response: HttpResponse = JsonResponse(
-            {"error": code, "message": message},
-            status=status,
-            json_dumps_params={"ensure_ascii": False},
-        )
+        response: HttpResponse = refusal_json(status, code, message)
     else:
         page = render_to_string("error.html", {"status": status, "message": message})
         response = HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
@@ -135,6 +140,22 @@ def too_large_refusal(request: HttpRequest) -> HttpResponse:
 def bad_request_refusal(request: HttpRequest) -> HttpResponse:
     with _in_visitor_language(request):
         return refusal(request, 400, "bad_request", gettext("リクエストの形式が正しくありません。"))
+
+
+NOT_FOUND_API_MESSAGE = gettext_noop("指定されたページまたはデータが見つかりません。")
+
+
+def not_found(request: HttpRequest, path: str) -> HttpResponse:
+    """404 for `path` answered before any view (`offices.tenancy`: a public path that names no
+    municipality, or one the deployment does not have) as a view's 404 is answered: JSON under
+    /api/ in the request's `language`, else the site's 404 page (`templates/404.html`, with its
+    way back) in the visitor's language."""
+    if path.startswith(API_PREFIX):
+        with translation.override(requested_language(request)):
+            return refusal_json(404, "not_found", gettext(NOT_FOUND_API_MESSAGE))
+    with _in_visitor_language(request):
+        page = render_to_string("404.html")
+    return HttpResponse(page, status=404, content_type="text/html; charset=utf-8")
 
 
 def database_unavailable(request: HttpRequest) -> HttpResponse:

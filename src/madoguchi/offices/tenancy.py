@@ -26,10 +26,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix, set_script_prefix
 
 from madoguchi.core.links import public_url
+from madoguchi.core.middleware import not_found
 from madoguchi.offices.models import Municipality
 from madoguchi.offices.selectors import municipalities_by_code
 
@@ -37,7 +38,6 @@ PATH = re.compile(r"^/m/(?P<code>[0-9]{6})(?=/|$)")
 STAFF_PATHS = ("/staff/", "/admin/")
 OPEN_WITHOUT_MUNICIPALITY = ("/i18n/", "/static/", "/api/v1/openapi.json")
 """Public paths that need no municipality even when several share the deployment."""
-NOT_FOUND_MESSAGE = "指定されたページまたはデータが見つかりません。"
 
 
 def municipalities() -> dict[str, Municipality]:
@@ -89,16 +89,6 @@ def resident_url(
     return public_url(viewname, kwargs=kwargs, base=resident_base_url(municipality), **query)
 
 
-def _not_found(request: HttpRequest, path: str) -> HttpResponse:
-    if path.startswith("/api/"):
-        return JsonResponse(
-            {"error": "not_found", "message": NOT_FOUND_MESSAGE},
-            status=404,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain; charset=utf-8")
-
-
 class MunicipalityMiddleware:
     """Sets `request.municipality` (None on staff paths and when no municipality is chosen)."""
 
@@ -118,11 +108,11 @@ class MunicipalityMiddleware:
         if code is not None:
             request.municipality = known.get(code)  # type: ignore[attr-defined]
             if request.municipality is None:  # type: ignore[attr-defined]
-                return _not_found(request, path)
+                return not_found(request, path)
         elif len(known) == 1:
             request.municipality = next(iter(known.values()))  # type: ignore[attr-defined]
         elif known and path != "/":
-            return _not_found(request, path)  # `/` lists the municipalities (resident_site)
+            return not_found(request, path)  # `/` lists the municipalities (resident_site)
         return self.get_response(request)
 
     def _under_prefix(
@@ -130,7 +120,7 @@ class MunicipalityMiddleware:
     ) -> HttpResponse:
         rest = rest or "/"
         if municipality is None or rest.startswith(STAFF_PATHS):
-            return _not_found(request, rest)
+            return not_found(request, rest)
         request.municipality = municipality  # type: ignore[attr-defined]
         request.path_info = rest
         outer = get_script_prefix()
