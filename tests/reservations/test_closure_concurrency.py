@@ -13,7 +13,9 @@ brought about on purpose, never left to the threads' timing:
   equals its bookings, each booking has its audit event, the closure is stored). The negative
   control flags slots from what was read before the booking (`FLAG_AS_READ_FOR_THE_NEGATIVE_
   CONTROL`): the booking then stays on the closed day unflagged and unnamed — proving the test
-  sees that at all;
+  sees that at all. A closure of the whole municipality (no site) goes through the same
+  withdrawal site by site: a booking at its second site, held at that site's seam, is kept,
+  flagged and named the same way;
 - the booking comes after the withdrawal while the manager's transaction is still open: it waits
   for it (its backend seen waiting in `pg_locks`) and is then refused as a time no longer
   offered (422 `invalid_slot`), nothing written.
@@ -63,6 +65,17 @@ def site(municipality: Any, cert_renewal: Procedure) -> Site:
     return created
 
 
+@pytest.fixture
+def other_site(municipality: Any, cert_renewal: Procedure, site: Site) -> Site:
+    """A second site of the same municipality, its slots matching its calendar too."""
+    created = offices.site(
+        municipality, kind="branch", name="branch site", weekday_hours=("09:00", "11:00")
+    )
+    created.procedures.set([cert_renewal])
+    match_slots_to_calendars([created.pk], actor=MANAGER)
+    return created
+
+
 def _day_slots(site: Site) -> QuerySet[Slot]:
     start = slot_generation.calendar_start(VISIT_DAY)
     return Slot.objects.filter(
@@ -70,18 +83,20 @@ def _day_slots(site: Site) -> QuerySet[Slot]:
     )
 
 
-def _close_the_day(site: Site) -> list[Slot]:
+def _close_the_day(site: Site, *, everywhere: tuple[Site, ...] = ()) -> list[Slot]:
     """What the admin does when the manager saves a closure of the visit day: the closure and
-    the slots made to match it, in one transaction; the slots holding bookings it names."""
+    the slots made to match it, in one transaction; the slots holding bookings it names.
+    `everywhere`: the municipality's sites, closed together by one closure without a site
+    (the admin then matches every site of the municipality, one after the other)."""
     with transaction.atomic():
         Closure.objects.create(
             municipality=site.municipality,
-            site=site,
+            site=None if everywhere else site,
             kind=ClosureKind.OTHER,
             first_day=VISIT_DAY,
             reason="臨時休業",
         )
-        return match_slots_to_calendars([site.pk], actor=MANAGER)
+        return match_slots_to_calendars([s.pk for s in everywhere or (site,)], actor=MANAGER)
 
 
 def _book(slot: Slot, n: int) -> Reservation:
@@ -118,16 +133,20 @@ class Outcome:
 def booking_between_read_and_withdrawal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[[Site, Slot], tuple[Outcome, Outcome]]]:
-    def race(site: Site, slot: Slot) -> tuple[Outcome, Outcome]:
+    def race(site: Site, slot: Slot, everywhere: tuple[Site, ...] = ()) -> tuple[Outcome, Outcome]:
         read, booked = threading.Event(), threading.Event()
 
         def hold_the_manager(site_id: int) -> None:
+            if site_id != slot.site_id:
+                return  # another site of a municipality-wide closure: not the one booked
             read.set()
             assert booked.wait(HOLD_AT_MOST_SECONDS), "the booking never finished"
 
         monkeypatch.setattr(slot_generation, "between_read_and_withdraw", hold_the_manager)
         manager, resident = Outcome(), Outcome()
-        closing = threading.Thread(target=manager.run(lambda: _close_the_day(site)))
+        closing = threading.Thread(
+            target=manager.run(lambda: _close_the_day(site, everywhere=everywhere))
+        )
         closing.start()
 
         def book_once_the_slots_were_read() -> Reservation:
@@ -177,6 +196,31 @@ def test_a_booking_made_while_the_day_is_being_closed_is_kept_flagged_and_named(
         action="reservation.book", subject_id=reservation.code
     )
     assert booked_events.count() == 1
+
+
+def test_a_booking_made_while_every_site_is_being_closed_is_kept_flagged_and_named(
+    site: Site, other_site: Site, booking_between_read_and_withdrawal: Any
+) -> None:
+    """A closure of the whole municipality (no site) matches its sites one after the other in
+    the manager's transaction; a booking at the second site committed between that site's read
+    and its withdrawal is kept, flagged and named, and both sites' day is withdrawn."""
+    slot = _first_slot(other_site)
+    assert _day_slots(site).exists()
+
+    manager, resident = booking_between_read_and_withdrawal(
+        site, slot, everywhere=(site, other_site)
+    )
+
+    assert isinstance(resident.value, Reservation), resident.value
+    assert isinstance(manager.value, list), manager.value
+    slot.refresh_from_db()
+    assert (slot.is_offered, slot.capacity, slot.booked) == (False, 1, 1)
+    assert slot.conflict_reason == slot_generation.CONFLICT_NOT_IN_CALENDAR
+    assert [named.pk for named in manager.value] == [slot.pk]
+    assert not _day_slots(site).exists()  # never booked: deleted
+    assert list(_day_slots(other_site).values_list("pk", flat=True)) == [slot.pk]
+    assert Closure.objects.filter(site=None, first_day=VISIT_DAY).count() == 1
+    assert AuditEvent.objects.filter(action="reservation.book").count() == 1
 
 
 def test_negative_control_flags_from_the_read_leave_the_booking_on_the_closed_day_unnamed(
