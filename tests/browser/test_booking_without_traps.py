@@ -1,7 +1,8 @@
 """Issue 17.3 in a phone-sized Chromium (390×844), JavaScript on and off, axe-core clean on every
 page: an empty birth date is asked for in Japanese; the month marks the lead time and names the
 first day to book; a day's times come by hour from the opening time; a family books one visit
-with the add-a-person button; a post office says up front that it serves the holder only; a
+with the add-a-person button (one person named twice is refused before the
+confirmation); a post office says up front that it serves the holder only; a
 cancelled booking's reschedule page explains instead of showing a calendar."""
 
 from __future__ import annotations
@@ -105,6 +106,13 @@ def test_a_family_books_card_pickups_without_traps(
         page.get_by_role("button", name="家族を追加する").click()
         accessible(page)
         assert page.input_value("#id_notice_number") == NOTICE, "what was typed is kept"
+        # The first person again, as the second: refused at the second, before the confirmation.
+        page.fill("#id_member1-notice_number", NOTICE.lower())
+        choose_birth_date(page, BIRTH, prefix="id_member1-birth_date")
+        page.get_by_role("button", name="確認画面へ進む").click()
+        alert = page.get_by_role("alert").inner_text()
+        assert "2人目" in alert and "同じ方が2回入力されています。" in alert
+        accessible(page)
         page.fill("#id_member1-notice_number", CHILD_NOTICE)
         choose_birth_date(page, CHILD_BIRTH, prefix="id_member1-birth_date")
         page.get_by_role("button", name="確認画面へ進む").click()

@@ -135,6 +135,49 @@ def test_a_family_member_mistake_is_shown_and_nothing_is_booked(
     assert not Reservation.objects.exists()
 
 
+def test_one_person_named_twice_is_refused_before_the_confirmation_page(
+    city: factories.City, client: Client
+) -> None:
+    """The same notice number twice (spelled another way) — or the same kana name and birth
+    date — is refused on the form, at the person who repeats someone: the confirmation page
+    used to show the impossible booking, and only 「この内容で予約する」 was refused."""
+    factories.notice_card(city.municipality)
+    pickup = factories.slot(city.site, city.pickup, capacity=3)
+    data = {
+        "notice_number": NOTICE,
+        **birth_fields(BIRTH),
+        "members": "2",
+        "member1-notice_number": "XYZ654321",
+        **birth_fields(CHILD_BIRTH, prefix="member1-birth_date"),
+        "member2-notice_number": f"{NOTICE[:3].lower()}-{NOTICE[3:]}",
+        **birth_fields(BIRTH, prefix="member2-birth_date"),
+    }
+    response = client.post(f"/book/card_pickup/slot/{pickup.pk}/", data)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'name="token"' not in html, "no confirmation page"
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert summary and "同じ方が2回入力されています。" in summary.group(0)
+    assert 'href="#id_member2-notice_number">3人目' in summary.group(0)
+    assert "#id_member1-notice_number" not in summary.group(0)
+
+    renewal = factories.slot(city.site, city.renewal, capacity=3)
+    twice = renewal_family(2)
+    twice["member2-given_name_kana"] = "ハナコ"  # the first member again …
+    twice.update(birth_fields(CHILD_BIRTH, prefix="member2-birth_date"))  # … born the same day
+    response = client.post(f"/book/cert_renewal/slot/{renewal.pk}/", twice)
+    html = response.content.decode()
+    assert response.status_code == 422 and 'name="token"' not in html
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert summary and "3人目：同じ方が2回入力されています。" in summary.group(0)
+    born_apart = {
+        **twice,
+        **birth_fields(CHILD_BIRTH + dt.timedelta(days=9), prefix="member2-birth_date"),
+    }
+    assert client.post(f"/book/cert_renewal/slot/{renewal.pk}/", born_apart).status_code == 200
+    assert not Reservation.objects.exists()
+
+
 def test_a_family_too_big_for_the_slot_books_nobody(city: factories.City, client: Client) -> None:
     slot = factories.slot(city.site, city.renewal, capacity=2)
     factories.slot(city.site, city.renewal, time="11:00", capacity=3)

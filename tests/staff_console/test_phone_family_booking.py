@@ -234,6 +234,27 @@ def test_a_members_mistake_is_named_by_its_person_and_nothing_is_booked(
     assert not Reservation.objects.exists()
 
 
+def test_a_member_who_repeats_the_first_person_is_named_on_that_member(
+    city: factories.City, console: Client
+) -> None:
+    """The lead's notice number given again for a member (spelled another way): refused at that
+    member's notice number, as on the residents' pages — it came back as one line at the top
+    of the form from the booking service, naming nobody."""
+    factories.notice_card(city.municipality)
+    slot = factories.slot(city.site, city.pickup, capacity=3)
+    data = _pickup_family(slot, child_notice=f"{NOTICE[:3]} {NOTICE[3:]}")
+    data.update(birth_fields(BIRTH, prefix="member1-birth_date"))
+
+    response = console.post(_url(city), _phone(city, slot, data))
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert summary and 'href="#id_member1-notice_number">2人目' in summary.group(0)
+    assert "同じ方が2回入力されています。" in summary.group(0)
+    assert not Reservation.objects.exists()
+
+
 def test_adding_and_removing_a_member_keeps_what_was_typed_and_books_nothing(
     city: factories.City, console: Client
 ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -362,6 +362,28 @@ class FamilyMemberForm(IdentifyForm):
         if contact and not self.needs_notice:
             arguments.update(email=contact.get("email", ""), phone=contact.get("phone", ""))
         return arguments
+
+
+def no_one_named_twice(lead: IdentifyForm, members: Sequence[FamilyMemberForm]) -> bool:
+    """True when the people of a family booking (validated forms) are all different people;
+    else each one who repeats someone named before them gets the booking service's own refusal
+    (`invalid_group`) — on the notice number for a card pick-up — and False. Checked on the
+    page, before the confirmation page shows a booking that cannot be made: the same person
+    as the service tells them apart (the notice number; else kana name and birth date, as the
+    forms normalise them)."""
+    seen: set[tuple[Any, ...]] = set()
+    for person in (lead, *members):
+        data = person.cleaned_data
+        key: tuple[Any, ...] = (
+            (data["notice_number"],)
+            if person.needs_notice
+            else (data["family_name_kana"], data["given_name_kana"], data["birth_date"])
+        )
+        if key in seen:
+            field = "notice_number" if person.needs_notice else None
+            person.add_error(field, _("同じ方が2回入力されています。"))
+        seen.add(key)
+    return not any(person.errors for person in (lead, *members))
 
 
 def member_prefix(index: int) -> str:

@@ -53,6 +53,7 @@ from madoguchi.reservations.forms import (
     IdentifyForm,
     LookupForm,
     member_prefix,
+    no_one_named_twice,
     sent_values,
 )
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
@@ -534,6 +535,8 @@ def identify(request: HttpRequest, procedure: str, slot_id: int) -> HttpResponse
         return _identify_page(request, context, form, members)
     form, members = _people_forms(request, chosen, slot, count, bound=True)
     if not all([form.is_valid(), *[member.is_valid() for member in members]]):
+        return _identify_page(request, context, form, members, status=422)
+    if not no_one_named_twice(form, members):
         return _identify_page(request, context, form, members, status=422)
     if step != "confirm":
         people = [

@@ -29,7 +29,12 @@ from madoguchi.core.forms import kept_value
 from madoguchi.offices.models import Procedure
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.reservations import services
-from madoguchi.reservations.forms import FamilyMemberForm, member_prefix, sent_values
+from madoguchi.reservations.forms import (
+    FamilyMemberForm,
+    member_prefix,
+    no_one_named_twice,
+    sent_values,
+)
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -276,7 +281,9 @@ def phone_booking(request: HttpRequest, site_id: int) -> HttpResponse:
         FamilyMemberForm(request.POST, procedure=chosen, prefix=member_prefix(i))
         for i in range(count)
     ]
-    if all([form.is_valid(), *[member.is_valid() for member in members]]):
+    if all([form.is_valid(), *[member.is_valid() for member in members]]) and (
+        no_one_named_twice(form, members)
+    ):
         try:
             booked = _book_by_phone(request, form, members, chosen)
         except DomainError as error:
