@@ -104,9 +104,20 @@ def test_a_date_that_does_not_exist_is_called_so_not_a_wrong_format() -> None:
     assert status == 200 and "から更新の手続きができます" in html
 
 
-@pytest.mark.parametrize("typed", ["2026/9/30", "2026.09.30", "２０２６／０９／３０"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2026/9/30",
+        "2026.09.30",
+        "２０２６／０９／３０",
+        "2026年9月30日",
+        "２０２６年　９月３０日",
+        "2026年 9月30日まで有効",
+    ],
+)
 def test_an_expiry_date_typed_with_slashes_or_dots_is_read(typed: str) -> None:
-    """Without a date picker (an old browser shows a text box), people type 2026/9/30."""
+    """Without a date picker (an old browser shows a text box), people type 2026/9/30 — or the
+    date as the card prints it, 「2026年 9月30日まで有効」, which was refused as not 年-月-日."""
     factories.city()
     status, html = page(f"?expires={typed}")
     assert status == 200

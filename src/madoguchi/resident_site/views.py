@@ -122,9 +122,14 @@ def _municipality(request: HttpRequest) -> Municipality | None:
 EXPIRY_INPUT_RANGE = (dt.date(2016, 1, 1), dt.date(2045, 12, 31))
 
 
-TYPED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", re.ASCII)
-"""A date as typed where no date picker is shown: 2026-09-30, 2026/9/30 or 2026.09.30 (after
-NFKC, so full-width digits and slashes too)."""
+TYPED_DATE = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+    r"|(\d{4}) *年 *(\d{1,2}) *月 *(\d{1,2}) *日(?: *まで *(?:有効)?)?",
+    re.ASCII,
+)
+"""A date as typed where no date picker is shown: 2026-09-30, 2026/9/30 or 2026.09.30, or as
+the card prints its expiry, 2026年9月30日 (「2026年 9月30日まで有効」 copied whole too) — after
+NFKC, so full-width digits, slashes and spaces too."""
 
 
 def renew(request: HttpRequest) -> HttpResponse:
@@ -138,7 +143,7 @@ def renew(request: HttpRequest) -> HttpResponse:
         if typed is None:
             error = _("有効期限の日付を「2027-04-01」のように、年-月-日で入力してください。")
         else:
-            year, month, day = (int(part) for part in typed.groups())
+            year, month, day = (int(part) for part in typed.groups() if part is not None)
             try:
                 expires_on = dt.date(year, month, day)
             except ValueError:
