@@ -2,7 +2,10 @@
 sets up anything — seen failing in a two-file run: a `demo_city` test, then a live-server
 browser test whose world build found the database locked ("database is locked" on SQLite: the
 world's transaction was still open on a connection the browser test no longer saw, so its
-per-test release came too late). The two tests run in a pytest of their own, in that order."""
+per-test release came too late). A pair of the same kinds — a test holding the cheapest kept
+world (`personas`), then a browser test committing rows of its own
+(tests/browser/kept_world_pair.py) — runs in a pytest of its own, in that order: without the
+hook its build finds the database locked, as the first pair's did."""
 
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ pytestmark = [pytest.mark.browser]
 REPO = Path(__file__).resolve().parent.parent.parent
 
 PAIR = (
-    "tests/test_translations.py::test_the_language_cookie_selects_english",
-    "tests/browser/test_staff_pages.py::test_staff_pages_have_no_axe_violations",
+    "tests/browser/kept_world_pair.py::test_a_test_holding_the_personas_world",
+    "tests/browser/kept_world_pair.py::test_a_live_server_test_commits_its_rows_and_reads_them",
 )
-"""A test holding the demo city, then a browser test that builds and signs in a live world."""
+"""A test holding a kept world, then a browser test that commits rows and reads them."""
 
 
 def test_a_live_server_test_after_a_kept_world_test_finds_the_database_free() -> None:
