@@ -377,6 +377,53 @@ def test_ics_download(city: factories.City, client: Client) -> None:
     assert b"BEGIN:VEVENT" in response.content
 
 
+def test_the_calendar_file_follows_a_new_time_and_a_cancellation(
+    city: factories.City, client: Client, frozen: Any
+) -> None:
+    """The .ics keeps its UID and raises its SEQUENCE with each change (RFC 5545: a calendar
+    takes an entry with the same UID as an update only when the SEQUENCE is higher); after a
+    cancellation it says STATUS:CANCELLED and rings no alarm — it used to be the same booked
+    visit, SEQUENCE 0, after a new time and after a cancellation alike."""
+    from icalendar import Calendar
+
+    def event() -> Any:
+        ics = client.get(f"/reservation/{booked.code}/calendar.ics").content
+        (found,) = Calendar.from_ical(ics).walk("VEVENT")
+        return found
+
+    booked = booked_pickup(city, client)
+    first = event()
+    assert str(first["status"]) == "CONFIRMED" and first.walk("VALARM")
+    later = factories.slot(city.site, city.pickup, day=VISIT_DAY + dt.timedelta(days=1))
+    frozen.shift(dt.timedelta(minutes=5))
+    client.post(f"/reservation/{booked.code}/reschedule/slot/{later.pk}/")
+    moved = event()
+    assert moved["uid"] == first["uid"] and moved["sequence"] > first["sequence"]
+    assert moved.decoded("dtstart") == later.starts_at
+    frozen.shift(dt.timedelta(minutes=5))
+    client.post(f"/reservation/{booked.code}/cancel/")
+    cancelled = event()
+    assert cancelled["uid"] == first["uid"] and cancelled["sequence"] > moved["sequence"]
+    assert str(cancelled["status"]) == "CANCELLED" and not cancelled.walk("VALARM")
+
+
+def test_the_calendar_file_is_in_the_pages_language(city: factories.City, client: Client) -> None:
+    """Its labels and alarm were Japanese whatever language the page was in."""
+    from icalendar import Calendar
+
+    booked = booked_pickup(city, client)
+    client.cookies["django_language"] = "en"
+    ics = client.get(f"/reservation/{booked.code}/calendar.ics").content
+    (found,) = Calendar.from_ical(ics).walk("VEVENT")
+    description = str(found["description"])
+    assert f"Booking code: {booked.code}" in description and "What to bring:" in description
+    (alarm,) = found.walk("VALARM")
+    assert str(alarm["description"]).startswith("[Reminder] ")
+    assert f"(booking code {booked.code})" in str(alarm["description"])
+    for japanese in ("予約コード", "手続き", "持ち物", "明日は"):
+        assert japanese not in description + str(alarm["description"])
+
+
 def test_cancel_gives_the_seat_back(city: factories.City, client: Client) -> None:
     booked = booked_pickup(city, client)
     assert (

@@ -1,9 +1,13 @@
-"""The .ics calendar file a resident downloads for a booked visit (RFC 5545, via icalendar)."""
+"""The .ics calendar file a resident downloads for a booked visit (RFC 5545, via icalendar), in
+the page's language: the names as `Visit` gives them in it, the labels and the day-before alarm
+through the catalogues (the alarm says what the reminder mail's subject says)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.template.loader import render_to_string
+from django.utils.translation import gettext, pgettext
 from icalendar import Alarm, Calendar, Event
 
 from madoguchi.core import clock
@@ -12,11 +16,15 @@ from madoguchi.reservations.visit import Visit
 PRODUCT_ID = "-//madoguchi//resident_site//JA"
 
 
-def visit_calendar(visit: Visit, *, uid_domain: str = "madoguchi") -> bytes:
+def visit_calendar(
+    visit: Visit, *, cancelled: bool = False, sequence: int = 0, uid_domain: str = "madoguchi"
+) -> bytes:
     """One VEVENT for `visit`, times in UTC (no VTIMEZONE needed), with a reminder the day before.
 
-    The UID is stable per reservation code, so re-importing after a reschedule updates the entry
-    instead of adding a second one in the resident's calendar.
+    The UID is stable per reservation code and `sequence` is the booking's revision (RFC 5545
+    3.8.7.4: a calendar takes an entry with the same UID as an update only when its SEQUENCE
+    is higher), so re-importing after a reschedule moves the entry instead of adding a second
+    one, and a cancelled booking's file (STATUS:CANCELLED, no alarm) cancels it.
     """
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -24,20 +32,30 @@ def visit_calendar(visit: Visit, *, uid_domain: str = "madoguchi") -> bytes:
     calendar.add("method", "PUBLISH")
     event = Event()
     event.add("uid", f"reservation-{visit.code}@{uid_domain}")
+    event.add("sequence", sequence)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("dtstamp", clock.now().astimezone(dt.UTC))
     event.add("dtstart", visit.starts_at.astimezone(dt.UTC))
     event.add("dtend", visit.ends_at.astimezone(dt.UTC))
-    event.add("summary", f"{visit.procedure_name}（{visit.site_name}）")
+    brackets = pgettext("parenthetical note", "（%(text)s）")
+    event.add("summary", visit.procedure_name + brackets % {"text": visit.site_name})
     event.add("location", f"{visit.site_name} {visit.site_address}")
-    lines = [f"予約コード: {visit.code}", f"手続き: {visit.procedure_name}", "持ち物:"]
+    colon = pgettext("label separator", "：")
+    lines = [
+        f"{gettext('予約コード')}{colon}{visit.code}",
+        f"{gettext('手続き')}{colon}{visit.procedure_name}",
+        f"{gettext('持ち物')}{colon}".rstrip(),
+    ]
     lines += [f"・{item}" for item in visit.documents]
     if visit.is_proxy:
-        lines.append("代理人が来庁します。")
+        lines.append(gettext("代理人が来庁します"))
     event.add("description", "\n".join(lines))
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", f"明日は{visit.procedure_name}の予約日です（予約コード {visit.code}）")
-    alarm.add("trigger", dt.timedelta(days=-1))
-    event.add_component(alarm)
+    if not cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        subject = render_to_string("reservations/mail/reminder_subject.txt", {"visit": visit})
+        alarm.add("description", " ".join(subject.split()))
+        alarm.add("trigger", dt.timedelta(days=-1))
+        event.add_component(alarm)
     calendar.add_component(event)
     return bytes(calendar.to_ical())

@@ -839,13 +839,20 @@ def reservation(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def reservation_ics(request: HttpRequest, code: str) -> HttpResponse:
-    """The visit as an .ics file for the resident's calendar."""
+    """The visit as an .ics file for the resident's calendar, in the page's language; a
+    cancelled booking's file cancels the entry an earlier one made."""
     known = _known(request, code)
     if known is None:
         return _to_lookup(code)
-    response = HttpResponse(
-        visit_calendar(Visit.of(known[0])), content_type="text/calendar; charset=utf-8"
+    booked = known[0]
+    # The booking's revision: every change (a new time, a cancellation) moves `updated_at`.
+    revision = int((booked.updated_at - booked.created_at).total_seconds())
+    calendar = visit_calendar(
+        Visit.of(booked),
+        cancelled=booked.status == ReservationStatus.CANCELLED,
+        sequence=max(revision, 0),
     )
+    response = HttpResponse(calendar, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="madoguchi-{known[0].code}.ics"'
     return response
 
