@@ -20,8 +20,9 @@ Conventions:
   the plan's horizon, and the monthly cost for every month of the horizon in which it is open on
   any day — only when the optimiser opened it (it weighs them against the counter-hours the site
   saves; `staffing_plan.temporary_fixed_costs`).
-* Amounts are rounded to the yen per line; the fiscal-year lines add the rounded month lines, so
-  a claim's lines always sum to its totals.
+* A month line's hours are rounded to the hundredth of an hour and its amount is those hours ×
+  the rate, rounded to the yen — so every line reconciles as written (時間 × 単価 = 金額, to the
+  yen); the fiscal-year lines add the month lines, so a claim's lines always sum to its totals.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from madoguchi.forecasts.staffing_plan import KIND_LABELS, StaffingInput, planne
 from madoguchi.offices.models import SiteKind
 from madoguchi.planning.staffing import StaffingPlan
 
+HOURS_DECIMALS = 2
+"""Hours are claimed to the hundredth (0.01 h, 36 seconds)."""
 EMPLOYMENT_LABELS = {**dict(EMPLOYMENTS), "fixed": "固定費"}
 FIXED_LABELS = {"setup": "開設・撤去", "monthly": "会場費など（月額）"}
 CLAIM_HEADER = (
@@ -117,8 +120,11 @@ def claim_lines(
         rate = policy.hourly_rate_yen(
             employment, "weekday" if kind_name == "back_office" else kind_name
         )
+        shown = round(value, HOURS_DECIMALS)  # the hours as the claim writes them
+        if shown <= 0:
+            continue
         month_lines.append(
-            ClaimLine(month, employment, kind_name, place, value, rate, round(value * rate))
+            ClaimLine(month, employment, kind_name, place, shown, rate, round(shown * rate))
         )
     month_lines.extend(fixed_cost_lines(staffing, plan))
     month_lines.sort(key=lambda line: (line.period, line.employment, line.session_kind, line.place))
@@ -130,7 +136,9 @@ def claim_lines(
         totals[total_key][0] += line.hours
         totals[total_key][1] += line.amount_yen
     total_lines = [
-        ClaimLine(fiscal, employment, kind_name, place, value, rate, int(amount))
+        ClaimLine(
+            fiscal, employment, kind_name, place, round(value, HOURS_DECIMALS), rate, int(amount)
+        )
         for (fiscal, employment, kind_name, place, rate), (value, amount) in sorted(totals.items())
     ]
     return month_lines + total_lines
@@ -165,7 +173,7 @@ def claim_rows(lines: list[ClaimLine], *, municipality: str) -> list[tuple[str |
             FIXED_LABELS.get(line.session_kind)
             or KIND_LABELS.get(line.session_kind, line.session_kind),
             line.place,
-            round(line.hours, 2),
+            round(line.hours, HOURS_DECIMALS),
             line.rate_yen,
             line.amount_yen,
         )
@@ -180,7 +188,7 @@ def claim_rows(lines: list[ClaimLine], *, municipality: str) -> list[tuple[str |
             "",
             "",
             "",
-            round(sum(line.hours for line in month_lines), 2),
+            round(sum(line.hours for line in month_lines), HOURS_DECIMALS),
             "",
             sum(line.amount_yen for line in month_lines),
         )
