@@ -241,7 +241,9 @@ def test_concurrent_appends_and_sealers_make_one_chain_with_every_event() -> Non
 
 @pytest.mark.django_db(transaction=True)
 def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed(settings: Any) -> None:
-    """Management commands exit within the sealing interval; the exit hook seals."""
+    """Management commands exit within the sealing interval; the exit hook seals — at once: the
+    rest of the interval (a minute here) is not sat out first, which the run's bound (a
+    safety net, never reached by a command that does not wait) would cut short."""
     import os
     import subprocess
     import sys
@@ -262,7 +264,7 @@ def test_a_command_that_ends_right_after_writing_leaves_nothing_unsealed(setting
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "MADOGUCHI_AUDIT_SEAL_MS": "2000",
+        "MADOGUCHI_AUDIT_SEAL_MS": "60000",  # the longest allowed, as long as the bound
         "MADOGUCHI_AUDIT_CHECKPOINT_FILE": str(settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE),
         "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
     }
@@ -392,6 +394,7 @@ def test_a_sealer_that_must_not_wait_is_never_held_up_by_a_long_write(
     the sealer's connection waits ten minutes for a busy lock: a sealer that waits for the writer
     is still waiting when the test gives up — no bound on how fast a loaded machine answers."""
     monkeypatch.setattr(audit, "seal_after_commit", lambda: None)  # left for the sealer
+    monkeypatch.setattr(audit, "SQLITE_TRY_MS", 1)  # the try's length is not what is tested
     event = record_audit_event(
         actor=Actor.system("t"), action="long", subject_type="x", subject_id=1
     )
@@ -459,15 +462,17 @@ def _release(holder: Any) -> None:
     holder.close()
 
 
-def _seen_waiting(thread: threading.Thread) -> bool:
+def _seen_waiting(thread: threading.Thread, begun: threading.Event, busy_ms: list[int]) -> bool:
     """Whether the sealer's pass on `thread` waits for the chain's holder. On PostgreSQL its
     backend is seen waiting for the chain's advisory lock (looked for until it is, or the pass
     ended, or the safety net's bound) — however slowly a loaded machine starts the thread, a
     pass that does not wait is never taken for one that does. On SQLite, which shows no waiter,
-    the pass is still blocked a second after it started."""
+    the pass has sent its BEGIN (`begun`, set by `_watch_begin` as it sends it) with the
+    connection's own busy timeout, not the short try of a sealer that must not wait, and is
+    still blocked."""
     if connection.vendor != "postgresql":
-        thread.join(timeout=1.0)
-        return thread.is_alive()
+        begun.wait(timeout=GIVES_UP_SECONDS)  # a safety net: set once the pass sends BEGIN
+        return begun.is_set() and busy_ms[-1] > audit.SQLITE_TRY_MS and thread.is_alive()
     for _ in range(GIVES_UP_SECONDS * 50):  # looks at least every 20 ms
         if not thread.is_alive():
             break
@@ -483,6 +488,21 @@ def _seen_waiting(thread: threading.Thread) -> bool:
     return False
 
 
+def _watch_begin(begun: threading.Event, busy_ms: list[int]) -> Any:
+    """An execute wrapper for the sealer's connection (SQLite): as a transaction begins it notes
+    the connection's busy timeout — how long that BEGIN will wait for a write lock held
+    elsewhere — then sets `begun` and sends the BEGIN."""
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("BEGIN"):
+            raw = context["connection"].connection
+            busy_ms.append(int(raw.execute("PRAGMA busy_timeout").fetchone()[0]))
+            begun.set()
+        return execute(sql, params, many, context)
+
+    return watch
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("stopping", [False, True], ids=["running", "stopping"])
 def test_the_background_sealer_does_not_wait_for_another_processs_pass(
@@ -494,14 +514,19 @@ def test_the_background_sealer_does_not_wait_for_another_processs_pass(
     second pass per interval for nothing. Stopping, it waits (the control): what is pending is
     sealed before the process ends."""
     monkeypatch.setattr(audit, "seal_after_commit", lambda: None)  # left for the sealer
+    monkeypatch.setattr(audit, "SQLITE_TRY_MS", 1)  # the try's length is not what is tested
     event = record_audit_event(actor=Actor.system("t"), action="e", subject_type="x", subject_id=1)
     sealer = audit._BackgroundSealer()
     sealer._stopping = stopping
     answers: list[int | None] = []
 
+    begun = threading.Event()
+    busy_ms: list[int] = []
+
     def one_pass() -> None:
         try:
-            answers.append(sealer.seal_once())
+            with connection.execute_wrapper(_watch_begin(begun, busy_ms)):
+                answers.append(sealer.seal_once())
         finally:
             connections.close_all()
 
@@ -513,7 +538,7 @@ def test_the_background_sealer_does_not_wait_for_another_processs_pass(
         # for the holder forever on PostgreSQL, or fail after the busy timeout on SQLite);
         # stopping, see `_seen_waiting`
         if stopping:
-            waited = _seen_waiting(thread)
+            waited = _seen_waiting(thread, begun, busy_ms)
         else:
             thread.join(timeout=GIVES_UP_SECONDS)
             waited = thread.is_alive()
@@ -526,5 +551,26 @@ def test_the_background_sealer_does_not_wait_for_another_processs_pass(
         assert not waited and answers == [None]
         assert AuditEvent.objects.get(pk=event.pk).seq is None
         assert sealer.seal_once() == 1  # the next interval, the lock free
+    assert AuditEvent.objects.get(pk=event.pk).seq is not None
+    assert verify_audit_chain().pending == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sealer_stopped_before_its_first_round_still_seals_what_is_pending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command can end before its sealer's thread has begun its loop: `stop` then comes first,
+    and the thread's one round must be the waiting pass that seals everything (its loop used to
+    end without a pass). The thread starts only after `stop` set what it sets."""
+    monkeypatch.setattr(audit, "seal_after_commit", lambda: None)  # left for the sealer
+    event = record_audit_event(actor=Actor.system("t"), action="e", subject_type="x", subject_id=1)
+    sealer = audit._BackgroundSealer()
+    sealer._stopping = True
+    sealer._halt.set()
+    sealer._wake.set()
+    thread = threading.Thread(target=sealer._run)
+    thread.start()
+    thread.join(timeout=GIVES_UP_SECONDS)  # a safety net: the loop ends after its one pass
+    assert not thread.is_alive(), "the stopped sealer's loop did not end"
     assert AuditEvent.objects.get(pk=event.pk).seq is not None
     assert verify_audit_chain().pending == 0

@@ -20,7 +20,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -533,6 +532,9 @@ class _BackgroundSealer:
 
     def __init__(self) -> None:
         self._wake = threading.Event()
+        self._halt = threading.Event()
+        """Set by `stop`: ends the interval's wait at once, so a command that ends seals and
+        exits without first sitting out the rest of the interval."""
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -544,9 +546,11 @@ class _BackgroundSealer:
         if thread is None or not thread.is_alive():
             return
         self._stopping = True
+        self._halt.set()
         self._wake.set()
         thread.join(timeout=30)
         self._stopping = False
+        self._halt.clear()
 
     def poke(self) -> None:
         if not self._wake.is_set():  # in a rush it mostly is: setting it again costs a lock
@@ -572,13 +576,16 @@ class _BackgroundSealer:
         return seal_audit_events(wait=self._stopping)
 
     def _run(self) -> None:
-        while not self._stopping:
+        while True:
             if not self._wake.wait(timeout=60):
                 connection.close()  # idle for a minute: give the connection back
                 continue
-            if not self._stopping:
-                time.sleep(settings.MADOGUCHI_AUDIT_SEAL_MS / 1000)
+            if not self._stopping:  # the interval; `stop` ends it early
+                self._halt.wait(timeout=settings.MADOGUCHI_AUDIT_SEAL_MS / 1000)
             self._wake.clear()
+            # read after the clear: a `stop` not seen here sets the wake again, and the next
+            # round is the waiting pass — even for a `stop` that came before the first round
+            stopping = self._stopping
             try:
                 connection.close_if_unusable_or_obsolete()
                 if self.seal_once() is None:
@@ -587,6 +594,8 @@ class _BackgroundSealer:
                 logger.exception("audit events could not be sealed; retrying")
                 connection.close()
                 self._wake.set()
+            if stopping:
+                break
         connection.close()
 
 
