@@ -96,7 +96,9 @@ def twilio(settings: Any) -> Iterator[Stub]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # `shutdown` returns once the serving loop looks at its flag: every poll interval (0.5 s by
+    # default, which each test sat out at its end)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
     settings.MADOGUCHI_SMS_BACKEND = "twilio"
