@@ -52,11 +52,13 @@ pytest_plugins = [
     "tests.migration_steps",
     "tests.cpu_report",
     "tests.world_order",
+    "tests.clean_tree",
 ]
 """The one frozen clock (`frozen`, `now`, `frozen_at`): tests/frozen_clock.py; the
 migration-data tests' throw-away database (`migration_steps`): tests/migration_steps.py;
 `--cpu-report`, each test's wall time beside its CPU time: tests/cpu_report.py; tests that want
-the same kept world run next to each other: tests/world_order.py."""
+the same kept world run next to each other: tests/world_order.py; a run that leaves a new
+untracked file in the working tree fails: tests/clean_tree.py."""
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"

@@ -78,6 +78,18 @@ def test_garbage_is_rejected_naming_the_variable(call: Callable[[], object], nam
     assert name in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "url", ["sqlite:///:memory:", "sqlite:///", "sqlite:///file:db?mode=memory&cache=shared"]
+)
+def test_an_in_memory_sqlite_database_is_refused(url: str) -> None:
+    """Every connection would get a new, empty database, and settings.py made a file named
+    ":memory:" in the working directory for it (one was committed once)."""
+    with pytest.raises(EnvError, match="DATABASE_URL") as caught:
+        env_database_url("DATABASE_URL", "", environ={"DATABASE_URL": url})
+    assert "sqlite:///パス" in str(caught.value)
+    assert env_database_url("DATABASE_URL", "", environ={"DATABASE_URL": "sqlite:///db"})
+
+
 def test_secret_file_is_read_and_a_missing_one_is_named(tmp_path: Path) -> None:
     secret = tmp_path / "key"
     secret.write_text("s3cret\n", encoding="utf-8")

@@ -101,6 +101,14 @@ def env_database_url(name: str, default: str, *, environ: Mapping[str, str] | No
         return default
     if not value.startswith(("postgres://", "postgresql://", "sqlite:///")):
         raise EnvError(name, value, "postgres://… または sqlite:///パス の形で指定してください")
+    if value.startswith("sqlite:") and (
+        value.partition("?")[0] in ("sqlite:///", "sqlite:///:memory:") or "mode=memory" in value
+    ):
+        # An in-memory database is a new, empty one on every connection (each request, the audit
+        # sealer's thread), and settings.py would make an empty file named ":memory:" here.
+        raise EnvError(
+            name, value, "SQLite はデータベースファイルのパス（sqlite:///パス）で指定してください"
+        )
     return value
 
 
