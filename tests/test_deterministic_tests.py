@@ -12,6 +12,7 @@ for a time; a seeded generator."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -113,23 +114,29 @@ def _test_sources() -> list[Path]:
     return sorted(path for path in TESTS.rglob("*.py") if path.name != Path(__file__).name)
 
 
-def test_no_test_waits_for_time_reads_the_clock_or_draws_unseeded() -> None:
-    refused = [
-        f"tests/{path.relative_to(TESTS)}:{line} in {function}: {why}"
+@functools.cache
+def _every_use() -> tuple[tuple[str, str, int, str], ...]:
+    """(module under tests/, enclosing function, line, why) for every test module: walked once
+    per process for both tests below."""
+    return tuple(
+        (str(path.relative_to(TESTS)), function, line, why)
         for path in _test_sources()
         for function, line, why in timing_uses(path.read_text(encoding="utf-8"))
-        if (str(path.relative_to(TESTS)), function) not in ALLOWED
+    )
+
+
+def test_no_test_waits_for_time_reads_the_clock_or_draws_unseeded() -> None:
+    refused = [
+        f"tests/{module}:{line} in {function}: {why}"
+        for module, function, line, why in _every_use()
+        if (module, function) not in ALLOWED
     ]
     assert refused == []
 
 
 def test_every_allowed_use_is_still_there() -> None:
     """An entry whose use is gone is dropped from the list, so the list stays the truth."""
-    used = {
-        (str(path.relative_to(TESTS)), function)
-        for path in _test_sources()
-        for function, _line, _why in timing_uses(path.read_text(encoding="utf-8"))
-    }
+    used = {(module, function) for module, function, _line, _why in _every_use()}
     assert set(ALLOWED) - used == set()
 
 

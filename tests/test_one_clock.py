@@ -21,22 +21,22 @@ def freezes_outside_the_clock(tests: Path = TESTS) -> list[str]:
         if path.name == THE_CLOCK:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        name = path.relative_to(tests).as_posix()
         for node in ast.walk(tree):
-            where = f"{path.relative_to(tests).as_posix()}:{getattr(node, 'lineno', 0)}"
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr in FREEZING
                 and isinstance(node.value, ast.Name)
                 and node.value.id == "time_machine"
             ):
-                found.append(where)
+                found.append(f"{name}:{node.lineno}")
             elif isinstance(node, ast.ImportFrom) and node.module:
                 if node.module.split(".")[0] in OTHER_LIBRARIES | {"time_machine"}:
-                    found.append(where)
+                    found.append(f"{name}:{node.lineno}")
             elif isinstance(node, ast.Import) and any(
                 a.name.split(".")[0] in OTHER_LIBRARIES for a in node.names
             ):
-                found.append(where)
+                found.append(f"{name}:{node.lineno}")
     return found
 
 
