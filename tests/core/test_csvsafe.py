@@ -10,13 +10,14 @@ import io
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from madoguchi.core.csvsafe import FORMULA_LEADS, safe_writer
+from madoguchi.core.csvsafe import FORMULA_LEADS, as_written, safe_frame, safe_writer
 from madoguchi.issuance.models import CardStatus, NoticeBatch
 from tests.conftest import login_staff
 from tests.issuance import factories as cards
@@ -32,12 +33,22 @@ HOSTILE = [
 ]
 
 
+SPREADSHEET_DIGITS = 15
+"""Significant digits a spreadsheet keeps of a number (IEEE double, as Excel and LibreOffice)."""
+
+
 def assert_no_formula_cells(text: str) -> list[list[str]]:
-    """Parse `text` as a spreadsheet would and check every cell; returns the rows."""
+    """Parse `text` as a spreadsheet would and check every cell — no formula, and no number of
+    more digits than the spreadsheet keeps (it would show and save 9.99997E+22 for a 23-digit
+    application ID); returns the rows."""
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     for row in rows:
         for cell in row:
             assert not cell.startswith(FORMULA_LEADS), (cell, row)
+            assert not (cell.isascii() and cell.isdigit() and len(cell) > SPREADSHEET_DIGITS), (
+                cell,
+                row,
+            )
     return rows
 
 
@@ -58,6 +69,21 @@ def test_a_neutralised_cell_keeps_its_text_after_the_apostrophe() -> None:
     row = next(csv.reader(io.StringIO(out.getvalue(), newline="")))
     assert row[: len(HOSTILE)] == ["'" + value for value in HOSTILE]
     assert row[len(HOSTILE) :] == ["ふつうの住所", "42", "-1"]  # numbers stay numbers
+
+
+def test_an_identifier_of_more_digits_than_a_spreadsheet_keeps_is_written_as_text() -> None:
+    """A card's 23-digit application ID as text gets the apostrophe (a spreadsheet would make it
+    9.99997E+22 and save it so); 15 digits and numbers stay as they are; reading the file back
+    (`as_written`, the report import's reading) gives the text as it was."""
+    application_id = "99999700000000000000308"
+    out = io.StringIO()
+    safe_writer(out).writerow([application_id, "123456789012345", 10**22, "0123"])
+    row = next(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert row == ["'" + application_id, "123456789012345", str(10**22), "0123"]
+    assert [as_written(cell) for cell in row[:2]] == [application_id, "123456789012345"]
+    assert as_written("'=1+1") == "=1+1" and as_written("'abc") == "'abc"
+    frame = safe_frame(pl.DataFrame({"person_id": [application_id, "42"]}))
+    assert frame["person_id"].to_list() == ["'" + application_id, "42"]
 
 
 def test_negative_control_a_plain_csv_writer_would_write_the_formulas() -> None:
@@ -98,6 +124,8 @@ def test_the_mailing_csv_download_neutralises_formula_cells(personas: Any) -> No
     rows = assert_no_formula_cells(response.content.decode("utf-8"))
     addresses = {row[3] for row in rows[1:]}
     assert addresses == {"'" + value for value in HOSTILE}
+    written = {row[6] for row in rows[1:]}  # the application IDs, whole
+    assert written == {"'" + card.application_id for card in batch.card_records.all()}
 
 
 @pytest.mark.django_db

@@ -6,11 +6,16 @@ LibreOffice when the file is opened — formula injection, e.g. an address typed
 `=HYPERLINK(…)` in a delivery list ending up in the mailing house's spreadsheet. Such cells are
 written with a leading apostrophe (OWASP "CSV Injection"): shown as text, never evaluated.
 Numbers (int, float) are written as they are; only text can carry a formula.
+
+Text of 16 digits or more (a card's 23-digit application ID) gets the same apostrophe: a
+spreadsheet reads such a cell as a number, keeps 15 significant digits and shows and saves
+99999700000000000000308 as 9.99997E+22 — the identifier is lost (decision 0038).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
@@ -20,13 +25,30 @@ if TYPE_CHECKING:
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 FORMULA_PATTERN = r"^[=+\-@\t\r＝＋－＠]"
 """The same leads as a regular expression (for polars' vectorised check)."""
+LONG_DIGITS = re.compile(r"[0-9]{16,}")
+"""Text a spreadsheet would read as a number it cannot hold (more than 15 significant digits)."""
+LONG_DIGITS_PATTERN = r"^[0-9]{16,}$"
+"""The same as a regular expression for polars."""
+
+
+def needs_apostrophe(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula or turn into a number it cannot hold."""
+    return text.startswith(FORMULA_LEADS) or LONG_DIGITS.fullmatch(text) is not None
 
 
 def neutralise(value: Any) -> Any:
-    """`value` with an apostrophe in front when it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+    """`value` with an apostrophe in front when it is text a spreadsheet would run as a formula
+    or read as a number of more digits than it keeps."""
+    if isinstance(value, str) and needs_apostrophe(value):
         return "'" + value
     return value
+
+
+def as_written(cell: str) -> str:
+    """The text `neutralise` was given for a cell read back from a file it wrote."""
+    if cell.startswith("'") and needs_apostrophe(cell[1:]):
+        return cell[1:]
+    return cell
 
 
 def safe_row(row: Iterable[Any]) -> list[Any]:
@@ -58,7 +80,10 @@ def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     return frame.with_columns(
-        pl.when(pl.col(pl.String).str.contains(FORMULA_PATTERN))
+        pl.when(
+            pl.col(pl.String).str.contains(FORMULA_PATTERN)
+            | pl.col(pl.String).str.contains(LONG_DIGITS_PATTERN)
+        )
         .then(pl.lit("'") + pl.col(pl.String))
         .otherwise(pl.col(pl.String))
         .name.keep()

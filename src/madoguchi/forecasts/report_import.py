@@ -26,7 +26,7 @@ from pydantic import ValidationError as SchemaError
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor, record_audit_event
-from madoguchi.core.csvsafe import FORMULA_LEADS
+from madoguchi.core.csvsafe import as_written
 from madoguchi.core.individual_number import contains_individual_number
 from madoguchi.core.validators import validate_municipality_code
 from madoguchi.forecasts import report_signing
@@ -101,8 +101,7 @@ def _from_csv(text: str) -> dict[str, Any]:
                 _("CSVの%(line)s行目が「キー,値」の2列ではありません。") % {"line": number}
             )
         key, value = row
-        if value.startswith("'") and value[1:].startswith(FORMULA_LEADS):
-            value = value[1:]  # written formula-safe by core.csvsafe
+        value = as_written(value)  # written spreadsheet-safe by core.csvsafe
         _place(document, key.split("."), None if value == "" else value, number)
     rebuilt: dict[str, Any] = _lists(document)
     return rebuilt
