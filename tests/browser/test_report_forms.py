@@ -15,7 +15,7 @@ from madoguchi.forecasts.models import ImportedReport
 from madoguchi.forecasts.report import build_report, canonical_bytes, to_json
 from madoguchi.staff.models import Role, StaffUser
 from tests import live_worlds
-from tests.conftest import axe_violations, pass_second_factor
+from tests.conftest import axe_violations, sign_in_browser
 from tests.forecasts.test_planning_pages import TODAY
 from tests.frozen_clock import DEMO_MORNING, frozen_at
 
@@ -24,12 +24,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "rollup-browser-pw"
 
 
-def _log_in(page: Any, live_server: Any, username: str, password: str) -> None:
-    page.goto(f"{live_server.url}/staff/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("main button[type=submit]")
-    pass_second_factor(page, username)
+def _signed_in_on_the_rollup(page: Any, live_server: Any, user: StaffUser) -> None:
+    """`user` (the roll-up's statistics staff) signed in in `page`'s browser, nobody else, on
+    the roll-up's page — the sign-in's own pages are walked, each form submitted, in
+    tests/browser/test_staff_login.py; where it lands the roll-up's staff is
+    tests/demo/test_demo_login.py's."""
+    page.context.clear_cookies()
+    sign_in_browser(page, live_server.url, user)
+    page.goto(f"{live_server.url}/staff/planning/rollup/")
 
 
 @pytest.fixture
@@ -63,8 +65,11 @@ def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
     page: Any, live_server: Any, keys: Path
 ) -> None:
     with frozen_at(DEMO_MORNING, tick=True):
-        city = live_worlds.demo_city(residents=200, seed=5, today=TODAY).municipality
-        StaffUser.objects.create_user(
+        # The world the other demo-city browser tests keep (its manager signed in): one build.
+        city = live_worlds.demo_city_signed_in(
+            page, live_server.url, residents=200, seed=5, today=TODAY
+        ).municipality
+        rollup = StaffUser.objects.create_user(
             username="pref-rollup", password=PASSWORD, role=Role.ROLLUP, municipality=city
         )
         data = build_report(city, today=TODAY).dump()
@@ -79,8 +84,7 @@ def test_the_rollup_imports_a_report_and_refuses_a_tampered_one(
         bad = keys / "tampered.json"
         bad.write_bytes(to_json(tampered))
 
-        _log_in(page, live_server, "pref-rollup", PASSWORD)
-        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/")  # its only page
+        _signed_in_on_the_rollup(page, live_server, rollup)
         assert city.name in page.content()
         assert axe_violations(page) == []
 
@@ -121,11 +125,10 @@ def test_the_rollup_role_trusts_a_key_on_the_screen_and_revokes_it(
     key = report_signing.public_key_text(Ed25519PrivateKey.generate().public_key())
     with frozen_at(DEMO_MORNING, tick=True):
         city = offices.municipality()
-        StaffUser.objects.create_user(
+        rollup = StaffUser.objects.create_user(
             username="pref-keys", password=PASSWORD, role=Role.ROLLUP, municipality=city
         )
-        _log_in(page, live_server, "pref-keys", PASSWORD)
-        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/")
+        _signed_in_on_the_rollup(page, live_server, rollup)
         page.click("text=信頼する報告書の公開鍵")
         page.wait_for_url(f"{live_server.url}/staff/planning/rollup/keys/")
         assert axe_violations(page) == []
@@ -172,11 +175,10 @@ def test_with_the_file_only_the_keys_screen_is_read_only_and_says_why(
     settings.MADOGUCHI_REPORT_KEYS_FILE_ONLY = True
     with frozen_at(DEMO_MORNING, tick=True):
         city = offices.municipality()
-        StaffUser.objects.create_user(
+        rollup = StaffUser.objects.create_user(
             username="pref-file", password=PASSWORD, role=Role.ROLLUP, municipality=city
         )
-        _log_in(page, live_server, "pref-file", PASSWORD)
-        page.wait_for_url(f"{live_server.url}/staff/planning/rollup/")
+        _signed_in_on_the_rollup(page, live_server, rollup)
         page.click("text=信頼する報告書の公開鍵")
         page.wait_for_url(f"{live_server.url}/staff/planning/rollup/keys/")
         assert "MADOGUCHI_REPORT_KEYS_FILE_ONLY" in page.locator("#file-only").inner_text()
