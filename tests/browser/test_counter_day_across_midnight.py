@@ -20,11 +20,12 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.reservations.models import Reservation, ReservationStatus
+from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from madoguchi.walkins.services import issue_ticket
 from tests.browser.counter_days import booked_day
 from tests.browser.displays import CATCHES_UP_MS, SameDocument, next_poll, open_on_clock
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, sign_in_browser
 from tests.resident_site.factories import VISIT_DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,12 +68,9 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
         next_poll(tv)
         tv.locator(".next-numbers", has_text="B2").wait_for(timeout=CATCHES_UP_MS)
 
-        # The desk signs in and checks the 16:00 renewal in (B3).
-        desk.goto(f"{live_server.url}/staff/login/")
-        desk.fill("#id_username", "official")
-        desk.fill("#id_password", "pw-for-tests")
-        desk.get_by_role("button", name="ログイン").click()
-        pass_second_factor(desk, "official")
+        # The desk signs in (both steps; tests/browser/test_staff_login.py walks their pages)
+        # and checks the 16:00 renewal in (B3).
+        sign_in_browser(desk, live_server.url, StaffUser.objects.get(username="official"))
         desk.goto(f"{live_server.url}/staff/sites/{site.pk}/")
         desk.get_by_role("button", name=f"受付 {renewal.code}").click()
         b3 = QueueTicket.objects.get(reservation=renewal)
@@ -173,11 +171,7 @@ def test_a_counter_day_runs_into_the_night_and_the_next_morning_starts_clean(
 
         # The desk (signed in again: the night was longer than the idle limit) sees yesterday
         # closed — served, no-show — and today's new ticket on the calling page.
-        desk.goto(f"{live_server.url}/staff/login/")
-        desk.fill("#id_username", "official")
-        desk.fill("#id_password", "pw-for-tests")
-        desk.get_by_role("button", name="ログイン").click()
-        pass_second_factor(desk, "official")
+        sign_in_browser(desk, live_server.url, StaffUser.objects.get(username="official"))
         desk.goto(f"{live_server.url}/staff/sites/{site.pk}/?day={VISIT_DAY.isoformat()}")
         rows = desk.locator("tbody tr")
         assert rows.filter(has_text=pickup.code).filter(has_text="来庁なし").count() == 1
