@@ -167,6 +167,28 @@ def test_the_holder_can_cancel_a_waiting_ticket(client: Client, hall: Hall) -> N
     assert "整理券を取り消しました" in response.content.decode()
 
 
+def test_a_ticket_cancelled_or_served_already_is_not_cancelled_and_says_why(
+    client: Client, hall: Hall
+) -> None:
+    """A second tap (or the back button after the first) said 「整理券は「取消」のため、
+    「取消」にはできません。」 — the status table's words, not the holder's."""
+    mine, served = issue(hall, 2)
+    client.post(f"/queue/tickets/{mine.token}/cancel/")
+    again = text(client.post(f"/queue/tickets/{mine.token}/cancel/", follow=True).content)
+    assert "この整理券はすでに取り消されています。" in again
+    assert "にはできません" not in again
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    again = text(english.post(f"/queue/tickets/{mine.token}/cancel/", follow=True).content)
+    assert "This ticket has already been cancelled." in again
+    call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    start_serving(ticket=served, actor=CLERK)
+    late = text(client.post(f"/queue/tickets/{served.token}/cancel/", follow=True).content)
+    assert "この整理券は「対応中」のため、取り消せません。" in late
+    served.refresh_from_db()
+    assert served.status == TicketStatus.SERVING
+
+
 def test_an_unknown_ticket_page_is_404(client: Client, hall: Hall) -> None:
     assert client.get("/queue/tickets/not-a-real-token-at-all/").status_code == 404
 
