@@ -231,6 +231,15 @@ def test_a_family_of_three_is_offered_only_times_that_seat_all_three(
         offered = page.locator("a.time-choice .time").first.inner_text()
         assert offered == clock.to_jst(second.starts_at).strftime("%H:%M")
 
+        # Back to the month: it keeps the number and offers days with a time for all three.
+        day_url = page.url
+        page.get_by_role("link", name="日付を選び直す").click()
+        accessible(page)
+        assert "people=3" in page.url
+        page.locator("table.month a").first.click()
+        assert page.input_value("#id_people") == "3"
+        page.goto(day_url)
+
         page.locator("a.time-choice").first.click()
         accessible(page)
         assert page.locator("#id_member1-family_name_kana").is_visible()

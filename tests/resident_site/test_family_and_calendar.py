@@ -178,6 +178,35 @@ def test_one_person_named_twice_is_refused_before_the_confirmation_page(
     assert not Reservation.objects.exists()
 
 
+def test_the_month_offers_a_family_only_days_with_a_time_seating_them_all(
+    city: factories.City, client: Client
+) -> None:
+    """Back from a day (「日付を選び直す」 carries the number), the month marks a day whose free
+    seats are spread over times too small for the family 「人数分の空きなし」, without a link,
+    names as the first day one with a time for all of them, and carries the number on — it
+    showed ○ for every day with any seat, and a family of two found no time on any of them."""
+    spread = VISIT_DAY
+    roomy = VISIT_DAY + dt.timedelta(days=1)
+    for time in ("09:00", "09:20", "09:40"):
+        factories.slot(city.site, city.renewal, day=spread, time=time, capacity=3, booked=2)
+    factories.slot(city.site, city.renewal, day=roomy, time="10:00", capacity=3, booked=1)
+    url = f"/book/cert_renewal/{city.site.pk}/"
+
+    alone = client.get(url, {"month": f"{spread:%Y-%m}"}).content.decode()
+    assert f'href="{url}{spread}/"' in alone and "人数分の空きなし" not in alone
+
+    family = client.get(url, {"month": f"{spread:%Y-%m}", "people": "2"}).content.decode()
+    assert f'href="{url}{spread}/' not in family
+    cell = re.search(rf"{spread.month}月{spread.day}日[^<]*人数分の空きなし", family)
+    assert cell, "the day is named too small for the family"
+    assert f'href="{url}{roomy}/?people=2"' in family
+    assert f"{roomy.month}月{roomy.day}日" in family.split('class="first-free"', 1)[1][:200]
+
+    day = client.get(f"{url}{spread}/", {"people": "2"}).content.decode()
+    back = re.search(r'class="breadcrumb"><a href="([^"]+)"', day)
+    assert back and "people=2" in back.group(1)
+
+
 def test_a_family_too_big_for_the_slot_books_nobody(city: factories.City, client: Client) -> None:
     slot = factories.slot(city.site, city.renewal, capacity=2)
     factories.slot(city.site, city.renewal, time="11:00", capacity=3)

@@ -7,6 +7,7 @@ reference data is cached (it sent six to eight)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
@@ -25,12 +26,18 @@ pytestmark = pytest.mark.django_db
 
 
 def one_by_one(
-    site: Site, procedure: Procedure, municipality: Municipality, first: dt.date, last: dt.date
-) -> tuple[dict[dt.date, tuple[int, int]], set[dt.date], dt.date | None]:
+    site: Site,
+    procedure: Procedure,
+    municipality: Municipality,
+    first: dt.date,
+    last: dt.date,
+    people: int = 1,
+) -> tuple[dict[dt.date, tuple[int, int]], set[dt.date], dt.date | None, dict[dt.date, int]]:
     """The calendar's rules read slot by slot, in Python (the reference)."""
     window = booking_window(municipality)
     today, now = clock.today(), clock.now()
     seats: dict[dt.date, tuple[int, int]] = {}
+    most_in_one: dict[dt.date, int] = {}
     soon: set[dt.date] = set()
     first_free: dt.datetime | None = None
     for slot in Slot.objects.filter(site=site, procedure=procedure, is_offered=True):
@@ -39,12 +46,13 @@ def one_by_one(
         if bookable and first <= day <= last:
             free, total = seats.get(day, (0, 0))
             seats[day] = (free + max(0, slot.capacity - slot.booked), total + slot.capacity)
+            most_in_one[day] = max(most_in_one.get(day, 0), slot.capacity - slot.booked, 0)
         if max(first, today) <= day <= min(last, window.first - dt.timedelta(days=1)):
             soon.add(day)
         earlier = first_free is None or slot.starts_at < first_free
-        if bookable and slot.booked < slot.capacity and earlier:
+        if bookable and slot.capacity - slot.booked >= people and earlier:
             first_free = slot.starts_at
-    return seats, soon, clock.to_jst(first_free).date() if first_free else None
+    return seats, soon, clock.to_jst(first_free).date() if first_free else None, most_in_one
 
 
 @pytest.mark.parametrize("lead_days", [3, 0])
@@ -79,14 +87,19 @@ def test_month_seats_agree_with_the_slots_read_one_by_one(
         (VISIT_DAY, VISIT_DAY),
         (window.last, window.last + dt.timedelta(days=3)),
     ]
-    for first, last in ranges:
+    for (first, last), people in itertools.product(ranges, (1, 2, 4)):
         found = month_seats(
-            site_id=site.pk, procedure_code="card_pickup", date_from=first, date_to=last
+            site_id=site.pk,
+            procedure_code="card_pickup",
+            date_from=first,
+            date_to=last,
+            people=people,
         )
-        seats, soon, first_free = one_by_one(site, pickup, municipality, first, last)
+        seats, soon, first_free, most = one_by_one(site, pickup, municipality, first, last, people)
         assert found.seats == seats, (first, last)
         assert found.soon == soon, (first, last)
-        assert found.first_free_day == first_free, (first, last)
+        assert found.first_free_day == first_free, (first, last, people)
+        assert found.most_in_one == most, (first, last)
     june = month_seats(
         site_id=site.pk,
         procedure_code="card_pickup",
@@ -94,6 +107,7 @@ def test_month_seats_agree_with_the_slots_read_one_by_one(
         date_to=dt.date(2026, 7, 4),
     )
     assert june.seats[VISIT_DAY] == (5, 9)  # the full time counts 0, the hidden one nothing
+    assert june.most_in_one[VISIT_DAY] == 5  # 11:00's five, not the day's sum
     assert june.first_free_day == (today if lead_days == 0 else window.first)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Min, Q, QuerySet, Sum, Value
+from django.db.models import F, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest, TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -146,18 +146,22 @@ class MonthSeats:
     """Dates the site offers the procedure but too soon to book online (from today to the day
     before the booking window opens): a calendar marks them apart from closed days."""
     first_free_day: dt.date | None
-    """The first date in the whole booking window with a free seat (what the calendar names as
-    the first day to book), or None."""
+    """The first date in the whole booking window with a time that seats `people` (what the
+    calendar names as the first day to book), or None."""
+    most_in_one: dict[dt.date, int] = field(default_factory=dict)
+    """The dates of `seats` → the most free seats of one time that day (what a family coming
+    together needs)."""
 
 
 def month_seats(
-    *, site_id: int, procedure_code: str, date_from: dt.date, date_to: dt.date
+    *, site_id: int, procedure_code: str, date_from: dt.date, date_to: dt.date, people: int = 1
 ) -> MonthSeats:
-    """Seats per date between `date_from` and `date_to` (inclusive), the dates too soon to book,
-    and the booking window's first free date — ONE aggregate statement (slots summed per
-    business date in the database), with the site, municipality and procedure from the
-    reference cache. The month page re-renders it every few seconds per process while a rush
-    reads it (core/pagecache.py), so it asks for what the page shows and nothing more."""
+    """Seats per date between `date_from` and `date_to` (inclusive), the most free seats of one
+    time per date, the dates too soon to book, and the booking window's first date with a time
+    that seats `people` — ONE aggregate statement (slots summed per business date in the
+    database), with the site, municipality and procedure from the reference cache. The month
+    page re-renders it every few seconds per process while a rush reads it
+    (core/pagecache.py), so it asks for what the page shows and nothing more."""
     municipality = _municipality_of_site(site_id)
     procedure = procedure_by_code(procedure_code)
     if municipality is None or procedure is None:
@@ -181,23 +185,31 @@ def month_seats(
         .annotate(
             seats_free=Sum(Greatest(F("capacity") - F("booked"), Value(0)), filter=bookable),
             seats_total=Sum("capacity", filter=bookable),
-            first_free_at=Min("starts_at", filter=bookable & Q(booked__lt=F("capacity"))),
+            most_in_one=Max(Greatest(F("capacity") - F("booked"), Value(0)), filter=bookable),
+            first_free_at=Min(
+                "starts_at", filter=bookable & Q(booked__lte=F("capacity") - max(people, 1))
+            ),
         )
         .order_by("day")
-        .values_list("day", "seats_total", "seats_free", "first_free_at")
+        .values_list("day", "seats_total", "seats_free", "most_in_one", "first_free_at")
     )
     seats: dict[dt.date, tuple[int, int]] = {}
+    most_in_one: dict[dt.date, int] = {}
     soon: set[dt.date] = set()
     first_free: dt.datetime | None = None
-    for day, capacity, free, first in per_day:
+    for day, capacity, free, most, first in per_day:
         if seats_first <= day <= seats_last and capacity is not None:
             seats[day] = (int(free), int(capacity))
+            most_in_one[day] = int(most or 0)
         if soon_first <= day <= soon_last:
             soon.add(day)
         if first is not None and (first_free is None or first < first_free):
             first_free = first
     return MonthSeats(
-        seats, frozenset(soon), clock.to_jst(first_free).date() if first_free else None
+        seats,
+        frozenset(soon),
+        clock.to_jst(first_free).date() if first_free else None,
+        most_in_one,
     )
 
 

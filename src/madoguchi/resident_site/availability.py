@@ -31,10 +31,19 @@ class Level(Enum):
     NONE = "none"
     SOON = "soon"
     CLOSED = "closed"
+    TOO_FEW = "too_few"
+    """Free seats, but no time with a seat for each of the people coming together."""
 
     @property
     def symbol(self) -> str:
-        return {"many": "○", "few": "△", "none": "×", "soon": "◇", "closed": "－"}[self.value]
+        return {
+            "many": "○",
+            "few": "△",
+            "none": "×",
+            "soon": "◇",
+            "closed": "－",
+            "too_few": "×",
+        }[self.value]
 
     @property
     def words(self) -> Promise:
@@ -44,6 +53,7 @@ class Level(Enum):
             "none": _("空きなし"),
             "soon": _("直前のためネット予約は終了"),
             "closed": _("受付なし"),
+            "too_few": _("人数分の空きなし"),
         }[self.value]
 
 
@@ -77,22 +87,30 @@ class Month:
     first_free_day: dt.date | None
 
 
-def month_calendar(site_id: int, procedure_code: str, year: int, month: int) -> Month:
+def month_calendar(
+    site_id: int, procedure_code: str, year: int, month: int, *, people: int = 1
+) -> Month:
     """Weeks (Sunday first, as Japanese calendars print) of the month with each day's level,
-    and the booking window's first free day — one aggregate statement
+    and the booking window's first day with a time for `people` — one aggregate statement
     (`reservations.selectors.month_seats`: the booking window and the future applied, seats
-    summed per business date)."""
+    summed per business date). For a family (`people` > 1) a day with free seats but no time
+    seating all of them is `TOO_FEW`: not offered, as the day's page would offer none of its
+    times."""
     weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(year, month)
     found = month_seats(
         site_id=site_id,
         procedure_code=procedure_code,
         date_from=weeks[0][0],
         date_to=weeks[-1][-1],
+        people=people,
     )
 
     def level(day: dt.date) -> Level:
         if day in found.seats:
-            return level_of(*found.seats[day])
+            shown = level_of(*found.seats[day])
+            if shown in (Level.MANY, Level.FEW) and found.most_in_one.get(day, 0) < people:
+                return Level.TOO_FEW
+            return shown
         return Level.SOON if day in found.soon else Level.CLOSED
 
     return Month(

@@ -266,6 +266,8 @@ def _month_context(
     procedure: Procedure,
     day_url: Callable[[dt.date], str],
     page_url: str,
+    *,
+    people: int = 1,
 ) -> dict[str, Any]:
     window = booking_window(site.municipality)
     months = availability.months_between(window.first, window.last)
@@ -281,7 +283,7 @@ def _month_context(
     def month_link(ym: tuple[int, int]) -> str:
         return page_url + "?" + urlencode({**extra, "month": f"{ym[0]:04d}-{ym[1]:02d}"})
 
-    shown = availability.month_calendar(site.pk, procedure.code, year, month)
+    shown = availability.month_calendar(site.pk, procedure.code, year, month, people=people)
     return {
         "site": site,
         "procedure": procedure,
@@ -294,7 +296,12 @@ def _month_context(
         "window_last": window.last,
         "previous_url": month_link(months[index - 1]) if index > 0 else "",
         "next_url": month_link(months[index + 1]) if index + 1 < len(months) else "",
-        "levels": list(availability.Level),
+        "levels": [
+            level
+            for level in availability.Level
+            if people > 1 or level != availability.Level.TOO_FEW
+        ],
+        "people": people,
         "lead_days": site.municipality.booking_window_min_days,
         "first_free_day": shown.first_free_day,
     }
@@ -302,16 +309,19 @@ def _month_context(
 
 @cached_page(booking_page_seconds)
 def month(request: HttpRequest, procedure: str, site_id: int) -> HttpResponse:
-    """Step 3: a month of days with ○ △ × (and words) for the chosen procedure and site."""
+    """Step 3: a month of days with ○ △ × (and words) for the chosen procedure and site; for a
+    family (`people`, carried back from the day's page) only days with a time seating them all
+    are offered, and the number goes on to the day."""
     chosen = _procedure(procedure)
     site = _site_offering(request, chosen, site_id)
-    carry = _carry(request)
+    people = _people(request)
+    carry = _with_people(_carry(request), people)
 
     def day_url(day: dt.date) -> str:
         return reverse("resident_site:day", args=[chosen.code, site.pk, day.isoformat()]) + carry
 
     page_url = reverse("resident_site:month", args=[chosen.code, site.pk])
-    context = _month_context(request, site, chosen, day_url, page_url)
+    context = _month_context(request, site, chosen, day_url, page_url, people=people)
     return render(request, "resident_site/month.html", {**context, "carry": carry})
 
 
