@@ -73,37 +73,159 @@ def example_file(name: str) -> Path:
     return path
 
 
+SUITE_SETTINGS: dict[str, Any] = {
+    # Staff passwords in tests need no brute-force resistance; hashing them costs seconds.
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    # The test client and the live server speak plain http, as the demo does: no Secure
+    # cookies (settings default them on, MADOGUCHI_HTTPS); header tests switch them back.
+    "SESSION_COOKIE_SECURE": False,
+    "CSRF_COOKIE_SECURE": False,
+    # Every test client is 127.0.0.1 and makes many requests in seconds, which real limits
+    # would stop; tests of the limits set their own.
+    "MADOGUCHI_RATE_LIMITS": {},
+    # Every test's SMS go to a file (the adapter's `file` backend, emptied before each test:
+    # fixture `sms_outbox`), never printed.
+    "MADOGUCHI_SMS_BACKEND": "file",
+    # Deterministic chains: no background timer (its own tests switch it on).
+    "MADOGUCHI_AUDIT_SEAL_MS": 0,
+    # The booking pages' few seconds of whole-page caching (core/pagecache.py) would, under a
+    # frozen clock, never expire; tests/core/test_pagecache.py switches it on.
+    "MADOGUCHI_PAGE_CACHE_SECONDS": 0,
+    # Each test builds its own sites (primary keys repeat after a rollback on SQLite).
+    "MADOGUCHI_REFERENCE_CACHE_SECONDS": 0,
+}
+"""The settings every test starts from, set once per process (`_suite_settings`) — a test that
+wants another value sets it with pytest-django's `settings` fixture, undone after the test."""
+
+
+@dataclass
+class SuiteDefaults:
+    """What `_suite_settings` set up for this process, and what every test starts from."""
+
+    folder: Path
+    holder: Any
+    """The settings layer with `SUITE_SETTINGS` (django.test.utils' UserSettingsHolder)."""
+    kept: dict[str, Any]
+    """A deep copy of `holder`'s own values, as the first test found them."""
+
+    @property
+    def sms_file(self) -> Path:
+        return self.folder / "sms.jsonl"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.folder / "audit-checkpoints.jsonl"
+
+    def layer(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self.holder).items() if k != "default_settings"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _suite_settings(
+    django_test_environment: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SuiteDefaults]:
+    """`SUITE_SETTINGS` as one `override_settings` for the whole process (after pytest-django's
+    test environment, whose own settings stay below it), the SMS and audit checkpoint files in a
+    folder of the process's own, and the queue pages' caches off: the display's and the
+    congestion page's few seconds of caching would, under a frozen clock, never expire (their
+    own tests switch it on with `monkeypatch`). Set once instead of by ten fixtures in every
+    test — each `settings.X = …` was an `override_settings` of its own, with its signals, and a
+    settings chain ten layers deep below whatever the test set."""
+    import copy
+
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    from madoguchi.queue_board import views
+
+    folder = tmp_path_factory.mktemp("suite")
+    override = override_settings(
+        **SUITE_SETTINGS,
+        MADOGUCHI_SMS_FILE=str(folder / "sms.jsonl"),
+        MADOGUCHI_AUDIT_CHECKPOINT_FILE=folder / "audit-checkpoints.jsonl",
+    )
+    override.enable()
+    holder = vars(django_settings)["_wrapped"]
+    suite = SuiteDefaults(folder, holder, {})
+    suite.kept = copy.deepcopy(suite.layer())
+    _suite.append(suite)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(views, "DISPLAY_CACHE_SECONDS", 0)
+            patch.setattr(views, "CONGESTION_CACHE_SECONDS", 0)
+            yield suite
+    finally:
+        _suite.clear()
+        override.disable()
+
+
+_suite: list[SuiteDefaults] = []
+"""This process's `SuiteDefaults` while `_suite_settings` holds them."""
+
+
 @pytest.fixture(autouse=True)
-def _default_language_afterwards() -> Iterator[None]:
-    """A page requested in another language leaves that language active in the thread
-    (LocaleMiddleware activates it): the next test, in whatever order the workers run them,
-    starts from the default again."""
-    yield
+def _each_test_from_the_suite_s_defaults(suite_defaults: SuiteDefaults) -> None:
+    """Before each test, what the tests before it left is gone (`start_from_suite_defaults`);
+    after it, once all its fixtures are torn down, `pytest_runtest_teardown` puts the language
+    and the settings back (`reset_to_suite_defaults`)."""
+    start_from_suite_defaults(suite_defaults)
+
+
+def start_from_suite_defaults(suite: SuiteDefaults) -> None:
+    """The SMS and audit checkpoint files emptied (each test's chain starts from nothing —
+    rolled back or flushed —, so its checkpoints too), the queue pages' caches off, the
+    per-process caches forgotten: the queue pages', their phones' snapshots, whole pages,
+    reference data (site ids repeat between tests)."""
+    from django.core.cache import cache
+
+    from madoguchi.core.pagecache import forget_pages
+    from madoguchi.offices.selectors import forget_reference_data
+    from madoguchi.queue_board import views
+
+    suite.sms_file.unlink(missing_ok=True)
+    suite.checkpoint_file.unlink(missing_ok=True)
+    views.DISPLAY_CACHE_SECONDS = views.CONGESTION_CACHE_SECONDS = 0  # as `_suite_settings` did
+    cache.clear()
+    views._snapshots.clear()
+    forget_pages()
+    forget_reference_data()
+
+
+def reset_to_suite_defaults(suite: SuiteDefaults) -> None:
+    """The default language active again (a page requested in another language leaves it
+    active in the thread: LocaleMiddleware activates it) and the suite's settings again, should
+    a test have written one without the `settings` fixture (straight into the suite's layer) or
+    left an `override_settings` enabled — both were undone before with the test's own layer."""
+    import copy
+
     from django.conf import settings as django_settings
     from django.utils import translation
 
+    lazy: Any = django_settings
+    if vars(lazy)["_wrapped"] is not suite.holder or suite.layer() != suite.kept:
+        values = vars(suite.holder)
+        default_settings = values["default_settings"]
+        values.clear()
+        values.update(copy.deepcopy(suite.kept), default_settings=default_settings)
+        lazy._wrapped = suite.holder  # also forgets LazySettings' cached values
     translation.activate(django_settings.LANGUAGE_CODE)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Staff passwords in tests need no brute-force resistance; hashing them costs seconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After each test and all its fixtures (a live server's `modify_settings` included): the
+    suite's language and settings again (`reset_to_suite_defaults`)."""
+    try:
+        return (yield)
+    finally:
+        if _suite:  # not after the last test, whose teardown ended `_suite_settings` too
+            reset_to_suite_defaults(_suite[0])
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_unless_a_test_sets_https(settings: Any) -> None:
-    """The test client and the live server speak plain http, as the demo does: no Secure
-    cookies (settings default them on, MADOGUCHI_HTTPS); header tests switch them back."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limits_unless_a_test_sets_them(settings: Any) -> None:
-    """Every test client is 127.0.0.1 and makes many requests in seconds, which real limits
-    would stop; tests of the limits set their own."""
-    settings.MADOGUCHI_RATE_LIMITS = {}
+@pytest.fixture
+def suite_defaults(_suite_settings: SuiteDefaults) -> SuiteDefaults:
+    """The process's `SuiteDefaults` (its SMS and checkpoint files, the settings layer)."""
+    return _suite_settings
 
 
 class SmsOutbox:
@@ -120,12 +242,10 @@ class SmsOutbox:
         return [json.loads(line) for line in lines]
 
 
-@pytest.fixture(autouse=True)
-def sms_outbox(settings: Any, tmp_path: Path) -> SmsOutbox:
-    """Every test's SMS go to a file of its own (the adapter's `file` backend), never printed."""
-    settings.MADOGUCHI_SMS_BACKEND = "file"
-    settings.MADOGUCHI_SMS_FILE = str(tmp_path / "sms.jsonl")
-    return SmsOutbox(tmp_path / "sms.jsonl")
+@pytest.fixture
+def sms_outbox(suite_defaults: SuiteDefaults) -> SmsOutbox:
+    """The test's SMS: the suite's file (`SUITE_SETTINGS`), emptied before every test."""
+    return SmsOutbox(suite_defaults.sms_file)
 
 
 SOLVER_TIME_LIMIT_SECONDS = 600.0
@@ -180,23 +300,11 @@ def _staffing_plans_solved_once_per_problem(
         yield
 
 
-@pytest.fixture(autouse=True)
-def _seal_audit_events_right_after_commit(settings: Any) -> None:
-    """Deterministic chains: no background timer (its own tests switch it on)."""
-    settings.MADOGUCHI_AUDIT_SEAL_MS = 0
-
-
 # Subprocesses the tests start write their audit checkpoints here, never into the data
-# directory's own file (the demo's); each test gets its own file below.
+# directory's own file (the demo's); the tests' own go to the file `_suite_settings` names.
 os.environ["MADOGUCHI_AUDIT_CHECKPOINT_FILE"] = str(
     Path(tempfile.mkdtemp(prefix="madoguchi-checkpoints-")) / "audit-checkpoints.jsonl"
 )
-
-
-@pytest.fixture(autouse=True)
-def _audit_checkpoints_per_test(settings: Any, tmp_path: Path) -> None:
-    """Each test's chain starts from nothing (rolled back or flushed), so its checkpoints too."""
-    settings.MADOGUCHI_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -305,39 +413,6 @@ def _static_files_listed_once() -> Iterator[None]:
     WhiteNoiseMiddleware.__init__ = __init__
     yield
     WhiteNoiseMiddleware.__init__ = original
-
-
-@pytest.fixture(autouse=True)
-def _no_queue_page_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The display's and the congestion page's few seconds of caching would, under a frozen
-    clock, never expire; their own tests switch it on (tests/queue_board/test_congestion.py)."""
-    from django.core.cache import cache
-
-    from madoguchi.queue_board import views
-
-    monkeypatch.setattr(views, "DISPLAY_CACHE_SECONDS", 0)
-    monkeypatch.setattr(views, "CONGESTION_CACHE_SECONDS", 0)
-    cache.clear()
-    views._snapshots.clear()  # the phones' queue snapshots (site ids repeat between tests)
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings: Any) -> None:
-    """The booking pages' few seconds of whole-page caching (core/pagecache.py) would, under a
-    frozen clock, never expire; tests/core/test_pagecache.py switches it on."""
-    from madoguchi.core.pagecache import forget_pages
-
-    settings.MADOGUCHI_PAGE_CACHE_SECONDS = 0
-    forget_pages()
-
-
-@pytest.fixture(autouse=True)
-def _no_reference_cache(settings: Any) -> None:
-    """Each test builds its own sites (primary keys repeat after a rollback on SQLite)."""
-    from madoguchi.offices.selectors import forget_reference_data
-
-    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 0
-    forget_reference_data()
 
 
 @pytest.fixture
