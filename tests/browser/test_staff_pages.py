@@ -47,19 +47,19 @@ def test_staff_pages_fit_a_320_px_screen_their_tables_scrolling_by_themselves(
     with frozen_at(DEMO_MORNING, tick=True):
         live_worlds.demo_city_signed_in(page, live_server.url, residents=200, seed=5, today=TODAY)
         page.set_viewport_size(NARROW)
-        page.goto(f"{live_server.url}/staff/issuance/")
-        card = page.locator('a[href^="/staff/issuance/cards/"]').first.get_attribute("href")
-        page.goto(f"{live_server.url}/staff/")
-        day = page.locator('a[href^="/staff/sites/"]').first.get_attribute("href")
         paths = [
             "/staff/",
             "/staff/issuance/",
             "/staff/issuance/destruction/",
             "/staff/queue/stats/",
             "/staff/planning/",
-            str(card),
-            str(day),
         ]
+        # A site's day (linked from /staff/) and a card (from /staff/issuance/): read from
+        # those pages as they are checked, then checked after the rest.
+        linked = {
+            "/staff/": 'a[href^="/staff/sites/"]',
+            "/staff/issuance/": 'a[href^="/staff/issuance/cards/"]',
+        }
         boxes = 0
         for path in paths:
             page.goto(f"{live_server.url}{path}")
@@ -67,6 +67,9 @@ def test_staff_pages_fit_a_320_px_screen_their_tables_scrolling_by_themselves(
             assert wide <= NARROW["width"], f"{path}: the page is {wide} px wide"
             assert axe_violations(page) == [], path
             boxes += _assert_scroll_boxes_are_named_after_their_tables(page, path)
+            if path in linked:
+                paths.append(str(page.locator(linked[path]).first.get_attribute("href")))
+        assert len(paths) == 7, paths
         assert boxes >= 10, "the pages above show the tables whose names this checks"
 
 
