@@ -4,6 +4,7 @@ with Retry-After, and the next request after it is back works."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -152,6 +153,35 @@ def test_a_nul_byte_in_a_resident_form_is_refused_with_a_page(
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("charset", ["shift_jis", "euc-jp"])
+def test_a_form_declared_in_another_charset_gets_a_400_page(slot: Any, charset: str) -> None:
+    """Django reads a form only as UTF-8 and refuses another declared charset; that refusal
+    reached the visitor as the 500 page (found posting the look-up form as Shift_JIS): its 400
+    page's CSRF decorator read the form again and failed — so the CSRF check is on here, as
+    in a browser."""
+    browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get("/lookup/").text)
+    assert token, "the form's CSRF token"
+    # the test client encodes the body in `charset`
+    body = f"csrfmiddlewaretoken={token.group(1)}&code=ＡＢＣ&birth_date_year=1980"
+    for url in ("/lookup/", "/queue/"):
+        response = browser.post(
+            url, body, content_type=f"application/x-www-form-urlencoded; charset={charset}"
+        )
+        assert response.status_code == 400, (url, response.status_code)
+        assert response["Content-Type"].startswith("text/html")
+        assert "リクエストの形式が正しくありません。" in response.content.decode()
+
+
+def test_negative_control_a_form_declared_utf_8_is_read(slot: Any) -> None:
+    response = _client().post(
+        "/lookup/",
+        b"code=ACDEFGHJKL",
+        content_type="application/x-www-form-urlencoded; charset=UTF-8",
+    )
+    assert response.status_code == 422  # the form's own answer: the birth date is missing
 
 
 def test_a_nul_byte_in_a_staff_form_is_refused(personas: Any) -> None:

@@ -13,7 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -206,6 +211,8 @@ class RequestGuardMiddleware:
     * a NUL byte anywhere in the path, the query, a form field, a JSON body (raw or as the
       escape \\u0000) or a cookie → 400 `invalid_character` (PostgreSQL cannot store NUL and
       psycopg raises on it; SQLite would store it: the same answer on both);
+    * a form (`application/x-www-form-urlencoded`) that names another charset than UTF-8,
+      which Django refuses to read → 400 `bad_request`, as a page (it came out as a 500);
     * a body over DATA_UPLOAD_MAX_MEMORY_SIZE (file uploads: their own limit) → 413
       `request_too_large`, decided from Content-Length before the body is read;
     * the database unreachable while a page view runs → 503 `service_unavailable` with
@@ -252,6 +259,13 @@ class RequestGuardMiddleware:
             return bad_request_refusal(request)
         if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
             return nul_byte_refusal(request)
+        if content_type == "application/x-www-form-urlencoded":
+            try:
+                request.POST  # noqa: B018 — parsed here once; the views read the same QueryDict
+            except (BadRequest, TooManyFieldsSent):
+                # A form declared in another charset than UTF-8 (Django refuses it, and its
+                # refusal reached the visitor as a 500 page); too many fields.
+                return bad_request_refusal(request)
         return None
 
 
