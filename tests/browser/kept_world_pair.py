@@ -1,7 +1,9 @@
 """The pair `tests/browser/test_kept_world_then_live_server.py` runs in a pytest of its own, in
 this order: a test holding a kept world (`personas`, tests/personas.py), then a live-server
 browser test that commits rows of its own and reads them in Chromium. Not collected by the
-suite (the file's name does not start with `test_`): the order is the point."""
+suite (the file's name does not start with `test_`): the order is the point. The browser test
+needs Playwright's `page`: with `live_server` alone (the page read with urllib) the pair passes
+even without the hook, so it would prove nothing."""
 
 from __future__ import annotations
 
