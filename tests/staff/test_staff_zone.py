@@ -66,22 +66,43 @@ def test_the_generated_list_covers_each_staff_area() -> None:
 
 
 @pytest.fixture
-def password_only() -> tuple[Client, Client]:
-    """Two members past the password step only: one with an authenticator app, one without."""
+def password_only(db: None) -> tuple[str, str]:
+    """Two members past the password step only: one with an authenticator app, one without —
+    signed in once (each sign-in is a session, an audit event and a last-login write); each
+    path's requests come from clients of their own carrying these sessions."""
+    from django.conf import settings
+
     with_app = StaffUser.objects.create_user("with-app", password="x", is_superuser=True)
     TOTPDevice.objects.create(user=with_app, name="app", confirmed=True)
     without = StaffUser.objects.create_user("without", password="x", is_superuser=True)
-    clients = Client(), Client()
-    clients[0].force_login(with_app)
-    clients[1].force_login(without)
-    return clients
+    sessions = []
+    for user in (with_app, without):
+        client = Client()
+        client.force_login(user)
+        sessions.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return sessions[0], sessions[1]
 
 
-@pytest.mark.parametrize("path", STAFF_PATHS)
-def test_every_staff_page_needs_the_second_factor(
-    path: str, password_only: tuple[Client, Client]
-) -> None:
-    with_app, without = password_only
+def _carrying(session: str) -> Client:
+    from django.conf import settings
+
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session
+    return client
+
+
+def test_every_staff_page_needs_the_second_factor(password_only: tuple[str, str]) -> None:
+    """Every path of `STAFF_PATHS`, GET and POST: the member with an app goes to the second
+    factor, the one without to its enrolment, an anonymous visitor to the login; every path
+    that answers otherwise is reported."""
+    failures: list[str] = []
+    for path in STAFF_PATHS:
+        failures += _needs_the_second_factor(path, *password_only)
+    assert not failures, "\n".join(failures)
+
+
+def _needs_the_second_factor(path: str, with_app: str, without: str) -> list[str]:
+    failures = []
     # A page asked for is the way back; a form sent (POST) leads back to the page it was sent
     # from (its Referer, here the staff home), since its own address may answer only a POST.
     for method, headers, back_to in (
@@ -89,13 +110,20 @@ def test_every_staff_page_needs_the_second_factor(
         ("post", {"HTTP_REFERER": "http://testserver/staff/"}, "/staff/"),
     ):
         expected_next = quote(back_to, safe="")
-        answer = getattr(with_app, method)(path, **headers)
-        assert answer.status_code == 302, (method, path)
-        assert answer["Location"] == f"/staff/otp/?next={expected_next}", (method, path)
-        answer = getattr(without, method)(path, **headers)
-        assert answer["Location"] == f"/staff/otp/enrol/?next={expected_next}", (method, path)
-        anonymous = getattr(Client(), method)(path, **headers)
-        assert anonymous["Location"] == f"/staff/login/?next={expected_next}", (method, path)
+        for who, client, step in (
+            ("with an app", _carrying(with_app), "otp"),
+            ("without an app", _carrying(without), "otp/enrol"),
+            ("anonymous", Client(), "login"),
+        ):
+            answer = getattr(client, method)(path, **headers)
+            location = answer.get("Location")
+            wanted = f"/staff/{step}/?next={expected_next}"
+            if answer.status_code != 302 or location != wanted:
+                failures.append(
+                    f"{method.upper()} {path} {who}: {answer.status_code} to {location!r}, "
+                    f"not 302 to {wanted!r}"
+                )
+    return failures
 
 
 def test_with_the_second_factor_the_pages_open(db: None) -> None:
