@@ -21,12 +21,17 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture(autouse=True)
-def _data(site: Any, slot: Any, no_rate_limits: None) -> Iterator[None]:
+def _data(site: Any, slot: Any, no_rate_limits: None, settings: Any) -> Iterator[None]:
     """A site with a free slot and a card, so that some generated requests get past validation.
 
     Like Django's test client, keep the WSGI handler from closing the test's connection (and
     its transaction) at the end of each request.
+
+    The reference data (municipalities, sites, procedures) is kept per process as deployed
+    (`offices.selectors`; emptied before each test by tests/conftest.py, and no request here
+    changes it): each generated request no longer reads every municipality again.
     """
+    settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 3600
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
