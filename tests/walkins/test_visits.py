@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -301,21 +302,25 @@ def test_a_visitor_not_yet_called_cannot_be_closed_at_the_counter(
 
 def _modules_naming(names: set[str]) -> set[str]:
     """The modules under src/madoguchi that import or call any of `names`."""
+    return {module for module, named in _names_by_module().items() if named & names}
+
+
+@functools.cache
+def _names_by_module() -> dict[str, frozenset[str]]:
+    """Every name each module under src/madoguchi imports from a module or reads (a name or an
+    attribute) — each module parsed once per process for every set of names asked about."""
     package = Path(madoguchi.__file__).parent
-    found = set()
+    found = {}
     for path in package.rglob("*.py"):
+        named: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            named = (
-                {alias.name for alias in node.names}
-                if isinstance(node, ast.ImportFrom)
-                else {node.attr}
-                if isinstance(node, ast.Attribute)
-                else {node.id}
-                if isinstance(node, ast.Name)
-                else set()
-            )
-            if named & names:
-                found.add(path.relative_to(package).as_posix())
+            if isinstance(node, ast.ImportFrom):
+                named.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.Attribute):
+                named.add(node.attr)
+            elif isinstance(node, ast.Name):
+                named.add(node.id)
+        found[path.relative_to(package).as_posix()] = frozenset(named)
     return found
 
 
