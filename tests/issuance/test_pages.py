@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.issuance import deadlines
 from madoguchi.issuance.models import CardRecord, CardStatus
@@ -102,3 +104,15 @@ def test_an_oversized_upload_is_refused_with_a_pointer_to_the_command(
     page = response.content.decode()
     assert "ファイルが大きすぎます" in page and "madoguchi import-deliveries" in page
     assert not CardRecord.objects.exists()
+
+
+def test_the_dashboard_reads_the_issuance_policy_once() -> None:
+    """The deadline watch, the notice pacing, the weekly summary and the reminders share one
+    read of the municipality's issuance policy (each part read it again: five reads)."""
+    client = client_for(Role.OFFICIAL)
+    assert upload(client) == 200
+    with CaptureQueriesContext(connection) as statements:
+        response = client.get("/staff/issuance/")
+    assert response.status_code == 200
+    reads = [q["sql"] for q in statements.captured_queries]
+    assert sum('FROM "issuance_issuancepolicy"' in sql for sql in reads) == 1, reads

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
@@ -149,3 +151,24 @@ def test_a_visitor_left_at_a_counter_on_an_earlier_day_is_shown_there_with_its_b
     staff_client.post(f"/staff/queue/tickets/{ticket.pk}/finish/")
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.DONE
+
+
+def test_the_calling_page_reads_the_sites_offer_settings_and_counters_once(
+    staff_client: Client, hall: Hall
+) -> None:
+    """The page's queue estimates, its two forms and its figures share one read each of what
+    the site offers, its queue settings and its active counters (each was read twice); the
+    forms still offer the site's procedures and counters."""
+    issue(hall, 2)
+    with CaptureQueriesContext(connection) as statements:
+        response = staff_client.get(f"/staff/queue/sites/{hall.site.pk}/")
+    assert response.status_code == 200
+    reads = [q["sql"] for q in statements.captured_queries]
+
+    assert sum('FROM "walkins_queuesettings"' in sql for sql in reads) == 1, reads
+    # the site's active counters (the transfer form's choice list is read by id as it renders)
+    assert sum('FROM "offices_counter" WHERE' in sql for sql in reads) == 1, reads
+    assert sum('INNER JOIN "offices_site_procedures"' in sql for sql in reads) == 1, reads
+    page = response.content.decode()
+    for name in ("1番窓口", "2番窓口", "電子証明書の更新", "カードの受け取り"):
+        assert name in page, name

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from madoguchi.core import clock
 from madoguchi.core.dates import monday_of
-from madoguchi.issuance.models import OPEN_STATUSES, CardRecord, CardStatus
+from madoguchi.issuance.models import OPEN_STATUSES, CardRecord, CardStatus, IssuancePolicy
 from madoguchi.issuance.services import policy_for
 from madoguchi.offices.models import Municipality
 
@@ -53,13 +53,19 @@ class DeadlineWatch:
     limit_days: int
 
 
-def deadline_watch(municipality: Municipality, *, today: dt.date | None = None) -> DeadlineWatch:
+def deadline_watch(
+    municipality: Municipality,
+    *,
+    today: dt.date | None = None,
+    policy: IssuancePolicy | None = None,
+) -> DeadlineWatch:
     """Cards waiting for their notice, late first, then at risk, longest wait first.
 
     A card is at risk once today is past its target date (arrival + target days) and late once
-    past its limit date (arrival + limit days)."""
+    past its limit date (arrival + limit days). `policy`: the municipality's policy when the
+    caller has read it already (the card dashboard reads it once for all its parts)."""
     today = today or clock.today()
-    policy = policy_for(municipality)
+    policy = policy or policy_for(municipality)
     rows = []
     for card in municipality.cards.filter(status__in=OPEN_STATUSES).order_by("delivered_on"):
         target_on = card.delivered_on + dt.timedelta(days=policy.notice_target_days)
@@ -114,12 +120,17 @@ class WeeklySummary:
 
 
 def weekly_summary(
-    municipality: Municipality, *, weeks: int = 8, today: dt.date | None = None
+    municipality: Municipality,
+    *,
+    weeks: int = 8,
+    today: dt.date | None = None,
+    policy: IssuancePolicy | None = None,
 ) -> WeeklySummary:
     """Arrivals, notices and hand-overs per ISO week (Monday), the notice backlog by age, and the
-    median days from application to hand-over over the period (see the module docstring)."""
+    median days from application to hand-over over the period (see the module docstring).
+    `policy`: the municipality's policy when the caller has read it already."""
     today = today or clock.today()
-    policy = policy_for(municipality)
+    policy = policy or policy_for(municipality)
     first = monday_of(today) - dt.timedelta(weeks=weeks - 1)
     starts = [first + dt.timedelta(weeks=i) for i in range(weeks)]
     arrivals: Counter[dt.date] = Counter()

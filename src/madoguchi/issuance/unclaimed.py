@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from madoguchi.core import clock
-from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.issuance.models import CardRecord, CardStatus, IssuancePolicy
 from madoguchi.issuance.services import destroy_due_on, policy_for
 
 
-def cards_due_for_reminder(municipality_id: int, *, today: dt.date) -> QuerySet[CardRecord]:
+def cards_due_for_reminder(
+    municipality_id: int, *, today: dt.date, policy: IssuancePolicy | None = None
+) -> QuerySet[CardRecord]:
     """Unclaimed cards whose reminder letter is due today (notice date + the policy's
-    `reminder_after_days` ≤ today), oldest notice first (the order reminders go out in)."""
-    days = policy_for(municipality_id).reminder_after_days
+    `reminder_after_days` ≤ today), oldest notice first (the order reminders go out in).
+    `policy`: the municipality's policy when the caller has read it already."""
+    days = (policy or policy_for(municipality_id)).reminder_after_days
     cutoff = clock.at(today - dt.timedelta(days=days - 1), dt.time(0, 0))
     return CardRecord.objects.filter(
         municipality_id=municipality_id,

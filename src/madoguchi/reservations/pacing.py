@@ -18,7 +18,7 @@ from typing import Any
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
-from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.issuance.models import CardRecord, CardStatus, IssuancePolicy
 from madoguchi.issuance.notices import batch_cards
 from madoguchi.issuance.selectors import cards_ready_for_notice
 from madoguchi.issuance.services import issue_notices, policy_for, send_reminders
@@ -64,9 +64,15 @@ class PacingProposal:
         return lines
 
 
-def propose_batch(*, municipality: Municipality, limit: int | None = None) -> PacingProposal:
-    """How many ready cards may get their notice now (see the module docstring)."""
-    policy = policy_for(municipality)
+def propose_batch(
+    *,
+    municipality: Municipality,
+    limit: int | None = None,
+    policy: IssuancePolicy | None = None,
+) -> PacingProposal:
+    """How many ready cards may get their notice now (see the module docstring). `policy`: the
+    municipality's policy when the caller has read it already."""
+    policy = policy or policy_for(municipality)
     window_from = clock.now()
     window_until = clock.at(
         clock.today() + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time(0, 0)
@@ -140,16 +146,22 @@ class ReminderProposal:
         ]
 
 
-def propose_reminders(*, municipality: Municipality, limit: int | None = None) -> ReminderProposal:
-    """Reminders for the due cards, never more than the free seats left for reminded residents."""
-    policy = policy_for(municipality)
+def propose_reminders(
+    *,
+    municipality: Municipality,
+    limit: int | None = None,
+    policy: IssuancePolicy | None = None,
+) -> ReminderProposal:
+    """Reminders for the due cards, never more than the free seats left for reminded residents.
+    `policy`: the municipality's policy when the caller has read it already."""
+    policy = policy or policy_for(municipality)
     today = clock.today()
     free = free_card_pickup_seats(
         municipality_id=municipality.pk,
         window_from=clock.now(),
         window_until=clock.at(today + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time()),
     )
-    due = cards_due_for_reminder(municipality.pk, today=today).count()
+    due = cards_due_for_reminder(municipality.pk, today=today, policy=policy).count()
     reminded = municipality.cards.filter(status=CardStatus.REMINDED).count()
     room = max(0, free - reminded)
     proposed = min(due, room) if limit is None else min(due, room, max(0, limit))

@@ -284,10 +284,12 @@ def wait_by_ticket(
     return waits
 
 
-def _today_active(site: Site, now: dt.datetime) -> tuple[list[QueueTicket], list[QueueTicket], int]:
+def _today_active(
+    site: Site, now: dt.datetime, queue_settings: QueueSettings | None = None
+) -> tuple[list[QueueTicket], list[QueueTicket], int]:
     """Waiting tickets in the calling order, tickets at counters (by counter), and the
-    site's early window."""
-    early = QueueSettings.defaults_for(site).early_minutes
+    site's early window (from `queue_settings` when the caller has read them)."""
+    early = (queue_settings or QueueSettings.defaults_for(site)).early_minutes
     tickets = list(
         QueueTicket.objects.filter(
             site=site,
@@ -328,16 +330,17 @@ def counters_with_leftovers(site: Site, state: QueueState) -> list[CounterView]:
     ]
 
 
-def queue_state(site: Site) -> QueueState:
+def queue_state(site: Site, *, queue_settings: QueueSettings | None = None) -> QueueState:
     """`site`'s queue today: who waits, who is at which counter, and the wait for a newcomer.
 
     The estimate is explained in `walkins.estimates`; the number of counters at work is what the
     calendar opens now (before opening: what it opens first today, counting the minutes until
     then), never fewer than the counters busy, and the site's active counters on a day without
-    hours. Runs a fixed number of queries.
+    hours. Runs a fixed number of queries. `queue_settings`: the site's settings
+    (`QueueSettings.defaults_for`) when the caller has read them already.
     """
     now = clock.now()
-    waiting, at_counters, _early = _today_active(site, now)
+    waiting, at_counters, _early = _today_active(site, now, queue_settings)
     procedure_ids = {t.procedure_id for t in waiting + at_counters}
     service = service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {}
     by_counter = {t.counter_id: t for t in at_counters}

@@ -67,7 +67,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         municipality.cards.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     stages = [(s.value, s.label, counts.get(s.value, 0)) for s in CardStatus]
-    watch = deadlines.deadline_watch(municipality)
+    policy = services.policy_for(municipality)  # read once for every part below
+    watch = deadlines.deadline_watch(municipality, policy=policy)
     batches = list(NoticeBatch.objects.filter(municipality=municipality)[:10])
     context = {
         "municipality": municipality,
@@ -75,11 +76,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "watch": watch,
         "watch_rows": watch.cards[:50],
         "expiring": deadlines.expiring_before_pickup(municipality)[:50],
-        "proposal": pacing.propose_batch(municipality=municipality),
-        "summary": deadlines.weekly_summary(municipality),
+        "proposal": pacing.propose_batch(municipality=municipality, policy=policy),
+        "summary": deadlines.weekly_summary(municipality, policy=policy),
         "batches": batches,
         "unprintable": unprintable_by_batch([batch.pk for batch in batches]),
-        "reminders": pacing.propose_reminders(municipality=municipality),
+        "reminders": pacing.propose_reminders(municipality=municipality, policy=policy),
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
         "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
         "can_work": access.allows(request.user, Action.CARD_WORK),

@@ -14,6 +14,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -105,8 +106,13 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
     """One site's queue with a button per counter (buttons only for those who may call), the
     form to issue a ticket for somebody without a phone, recall and transfer."""
     site = _site_for(request, site_id, Action.SEE_SITE)
+    # read once each for the whole page: what the site offers (the queue's estimates and both
+    # forms), its queue settings (the calling order's early window and the page's figures)
+    prefetch_related_objects([site], "procedures")
     procedures = offered_procedures(site)
-    state = queue_state(site)
+    queue_settings = QueueSettings.defaults_for(site)
+    state = queue_state(site, queue_settings=queue_settings)
+    active_counters = [row.counter for row in state.counters]  # active, by name: `_counters`
     return render(
         request,
         "walkins/calling.html",
@@ -118,8 +124,8 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
             "can_work": access.allows(request.user, Action.COUNTER, site=site),
             "can_register_kiosks": access.allows(request.user, Action.CHANGE_PLANNING, site=site),
             "issue_form": StaffIssueForm(procedures=procedures),
-            "transfer_form": TransferForm(counters=_counters(site), procedures=procedures),
-            "settings": QueueSettings.defaults_for(site),
+            "transfer_form": TransferForm(counters=active_counters, procedures=procedures),
+            "settings": queue_settings,
             # on the site's own residents' side: under /m/<code>/ or its host when the
             # deployment serves several municipalities
             "board_url": resident_url(
