@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core import clock
 from madoguchi.offices.calendar import (
@@ -19,6 +21,7 @@ from madoguchi.offices.models import (
     Municipality,
     OpeningSession,
     SessionKind,
+    Site,
     SiteKind,
     SpecialOpening,
 )
@@ -264,3 +267,38 @@ def test_the_hours_text_leaves_out_days_outside_the_opening_period_in_every_lang
             with translation.override(written_in):
                 notes = site_notes(days, None)
             assert not any(text in note for note in notes for text in outside.values())
+
+
+def test_a_calendar_reads_its_sessions_in_their_order_without_the_site_table(
+    municipality: Municipality,
+) -> None:
+    """The sessions come in the model's order — for one site, by weekday then start — read
+    from their own table: ordering by the model's "site" first joined every calendar's read to
+    the site table for rows of one site. A prefetched list is taken as it is (no read)."""
+    site = factories.site(municipality, weekday_hours=None)
+    for weekday, start in ((2, "13:00"), (0, "13:00"), (2, "08:30"), (0, "08:30")):
+        OpeningSession.objects.create(
+            site=site,
+            weekday=weekday,
+            kind=SessionKind.WEEKDAY,
+            starts_at_time=dt.time.fromisoformat(start),
+            ends_at_time=dt.time.fromisoformat(start).replace(hour=int(start[:2]) + 3),
+        )
+    expected = list(OpeningSession.objects.filter(site=site))  # the model's own ordering
+    with CaptureQueriesContext(connection) as statements:
+        calendar = SiteCalendar.load(site)
+    assert calendar.sessions == expected
+    assert [(s.weekday, s.starts_at_time.hour) for s in calendar.sessions] == [
+        (0, 8),
+        (0, 13),
+        (2, 8),
+        (2, 13),
+    ]
+    (sessions_read,) = [q["sql"] for q in statements if 'FROM "offices_openingsession"' in q["sql"]]
+    assert "JOIN" not in sessions_read, sessions_read
+
+    prefetched = Site.objects.prefetch_related("opening_sessions").get(pk=site.pk)
+    with CaptureQueriesContext(connection) as statements:
+        again = SiteCalendar.load(prefetched)
+    assert again.sessions == expected
+    assert not any('FROM "offices_openingsession"' in q["sql"] for q in statements)

@@ -295,7 +295,9 @@ def _today_active(
             site=site,
             business_day=now.date(),
             status__in=[TicketStatus.WAITING, *AT_COUNTER_STATUSES],
-        ).select_related("counter", "procedure")
+        )
+        .select_related("counter", "procedure")
+        .order_by("number")  # the model's order (site, day, number) for one site and day
     )
     waiting = sorted(
         (t for t in tickets if t.status == TicketStatus.WAITING),
@@ -320,7 +322,9 @@ def counters_with_leftovers(site: Site, state: QueueState) -> list[CounterView]:
             business_day__lt=clock.today(),
             status__in=AT_COUNTER_STATUSES,
             counter__isnull=False,
-        ).select_related("counter", "procedure")
+        )
+        .select_related("counter", "procedure")
+        .order_by("business_day", "number")  # the model's order (site, day, number), one site
     }
     return [
         row

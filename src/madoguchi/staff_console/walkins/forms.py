@@ -75,7 +75,11 @@ class TransferForm(RefusesIndividualNumbers, forms.Form):
         self, *args: Any, counters: list[Counter], procedures: list[Procedure], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        _limit(self.fields["counter"], Counter.objects.filter(pk__in=[c.pk for c in counters]))
+        # one site's counters: by name, the model's order (site, name) without its join
+        _limit(
+            self.fields["counter"],
+            Counter.objects.filter(pk__in=[c.pk for c in counters]).order_by("name"),
+        )
         _limit(
             self.fields["procedure"], Procedure.objects.filter(pk__in=[p.pk for p in procedures])
         )
