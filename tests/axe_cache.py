@@ -33,8 +33,9 @@ axe-core 4.14) read, and reduces only what they read no more of than its class:
   name); `<style>`'s text.
 - **State a rule or a stylesheet reads besides the markup**: every stylesheet's rules (so the
   same colours, sizes and fonts), the viewport, the scroll position, the URL's fragment
-  (`:target`), the focused element (and `:focus-visible`), the hovered ones, each control's
-  checked, indeterminate and valid state, a selected option, whether an image loaded.
+  (`:target`), the focused element (and `:focus-visible`), the hovered ones (when a stylesheet
+  has `:hover`: else hovering changes nothing a rule reads), each control's checked,
+  indeterminate and valid state, a selected option, whether an image loaded.
 - **Layout that text can change** and a rule reads: `color-contrast` takes the background from
   the boxes under the text — in normal flow the text's own ancestors, whatever its length; a box
   out of flow or moved (absolute, fixed, sticky, relatively offset, floated, transformed, a
@@ -79,6 +80,7 @@ FINGERPRINT = r"""() => {
   const langStyled = /:lang\(|\[lang|xml:lang/i.test(css);
   const optionStyled = /(^|[^\w.#-])option(?![\w-])|:checked|\[selected/i.test(css);
   const pseudoStyled = /:(before|after)\b/i.test(css);
+  const hoverStyled = /:hover\b/i.test(css);
   const out = [location.hash, innerWidth, innerHeight, scrollX, scrollY, devicePixelRatio,
     document.compatMode, css];
 
@@ -183,7 +185,8 @@ FINGERPRINT = r"""() => {
   };
 
   const active = document.activeElement;
-  const hovered = new Set(document.querySelectorAll(":hover"));
+  // Hovering changes nothing axe-core reads unless a stylesheet styles it.
+  const hovered = new Set(hoverStyled ? document.querySelectorAll(":hover") : []);
   const quote = (v) => '"' + v.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';
   // A closed drop-down shows only its chosen option: which one it is matters to no rule (the
   // select's own text is recorded) unless a stylesheet styles options.

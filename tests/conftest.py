@@ -631,10 +631,12 @@ def live_server(live_server: Any) -> Any:
 
 
 def chromium_path() -> str | None:
+    """The Chromium the browser tests drive: MADOGUCHI_CHROMIUM if set, else Debian's headless
+    shell where it is installed, else Debian's Chromium (decision 0039)."""
     configured = os.environ.get("MADOGUCHI_CHROMIUM")
     if configured:
         return configured
-    for name in ("chromium", "chromium-browser"):
+    for name in ("chromium-headless-shell", "chromium", "chromium-browser"):
         found = shutil.which(name)
         if found:
             return found
@@ -643,7 +645,8 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser): its headless shell
+    where installed, as Playwright's own headless runs use (decision 0039)."""
     executable = chromium_path()
     if executable is None:
         _missing("Chromium not found (apt-get install chromium, or set MADOGUCHI_CHROMIUM)")
@@ -684,12 +687,11 @@ PLAYWRIGHT_DISABLED_FEATURES = (
 again (tests/browser/test_chromium_flags.py checks that Chromium still has each one off)."""
 
 NO_BROWSER_WINDOW_UI = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
-"""The address bar's drop-down, which Chromium (its new headless mode is the whole browser)
-builds as a web page of its own — a renderer process with two WebUI documents — for every
-browser context, although a headless window never shows an address bar. It cost about 0.15 s
-of CPU for each context opened (most browser tests open one), and the renderer of a kept
-context (the twin page, the language sweep's phones) kept using a few per cent of a core while
-its page sat idle."""
+"""The address bar's drop-down, which Chromium's full browser (its new headless mode, used where
+the headless shell is not installed) builds as a web page of its own — a renderer process with
+two WebUI documents — for every browser context, although a headless window never shows an
+address bar. It cost about 0.15 s of CPU for each context opened (most browser tests open one).
+"""
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
