@@ -110,18 +110,44 @@ def _admin_text_fields() -> list[tuple[str, str, bool]]:
     return sorted(set(cases))
 
 
+def _admin_text_fields_by_form() -> list[tuple[str, bool, tuple[str, ...]]]:
+    """(model label, add form?, its text fields) for every admin form with text fields."""
+    forms_: dict[tuple[str, bool], list[str]] = {}
+    for label, field, add in _admin_text_fields():
+        forms_.setdefault((label, add), []).append(field)
+    return [(label, add, tuple(fields)) for (label, add), fields in sorted(forms_.items())]
+
+
+ADMIN_TEXT_FORMS = _admin_text_fields_by_form()
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("label", "field", "add"), _admin_text_fields())
-def test_every_admin_text_field_refuses_every_spelling(label: str, field: str, add: bool) -> None:
+@pytest.mark.parametrize(
+    ("label", "add", "fields"),
+    ADMIN_TEXT_FORMS,
+    ids=[f"{label}-{'add' if add else 'change'}" for label, add, _ in ADMIN_TEXT_FORMS],
+)
+def test_every_admin_text_field_refuses_every_spelling(
+    label: str, add: bool, fields: tuple[str, ...]
+) -> None:
+    """Every text field of the form, each spelling typed into all of them at once (the refusal
+    is each field's own: `RefusesIndividualNumbers.full_clean` looks at every field); every
+    field that does not refuse it is named with the spelling and its errors."""
     model = next(m for m, _ in _registered() if m._meta.label == label)
     model_admin = admin.site._registry[model]
     request = _admin_request()
     form_class = model_admin.get_form(request, None, change=not add)
+    not_refused = []
     for spelling in NUMBER_SPELLINGS:
-        form = form_class(data={field: spelling})
+        form = form_class(data=dict.fromkeys(fields, spelling))
         assert not form.is_valid()
-        codes = [e.code for e in form.errors.as_data().get(field, [])]
-        assert "individual_number" in codes, (label, field, spelling, form.errors)
+        errors = form.errors.as_data()
+        not_refused += [
+            (field, spelling, errors.get(field))
+            for field in fields
+            if "individual_number" not in [e.code for e in errors.get(field, [])]
+        ]
+    assert not_refused == [], (label, "add" if add else "change")
 
 
 def test_admin_text_fields_were_found() -> None:
