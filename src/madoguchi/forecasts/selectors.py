@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -265,41 +266,70 @@ def monthly_counter_hours(
     `regular_only`: the regular hours alone — no temporary counter, no Saturday, Sunday or
     holiday opening (weekend sessions and special openings), weekday and evening sessions only.
     """
-    what_if = what_if or WhatIf()
+    return monthly_counter_hours_of(
+        municipality, start=start, months=months, variants=[(what_if, regular_only)]
+    )[0]
+
+
+def monthly_counter_hours_of(
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    variants: Sequence[tuple[WhatIf | None, bool]],
+) -> list[npt.NDArray[np.float64]]:
+    """`monthly_counter_hours` for each (what-if, regular only) of `variants`, in one walk of
+    the sites' calendars — the planning page asks for the current hours, the regular ones and a
+    what-if of the same months, and the walk (every day of every site) is most of each. Each
+    variant's sums are added in the order its own walk would add them: the same figures."""
+    wanted = [(what_if or WhatIf(), regular_only) for what_if, regular_only in variants]
     saturday_minutes = policy_for(municipality.pk).saturday_minutes
     end = month_start(start, months)
-    hours = np.zeros(months)
+    results = [np.zeros(months) for _ in wanted]
     card = Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).first()
     for site in active_sites().filter(municipality=municipality):
         procedures = offered_procedures(site)
-        if not procedures or (regular_only and site.kind == SiteKind.TEMPORARY):
+        if not procedures:
+            continue
+        at_site = [
+            (
+                hours,
+                what_if.extra_counters.get(site.pk, 0),
+                what_if.saturday_counters.get(site.pk, 0),
+                regular_only,
+            )
+            for hours, (what_if, regular_only) in zip(results, wanted, strict=True)
+            if not (regular_only and site.kind == SiteKind.TEMPORARY)
+        ]
+        if not at_site:
             continue
         reference = card if card in procedures else procedures[0]
         calendar = SiteCalendar.load(site)
         terminals = site.terminals.filter(is_active=True).count()
-        extra = what_if.extra_counters.get(site.pk, 0)
-        saturday = what_if.saturday_counters.get(site.pk, 0)
         day = start
         while day < end:
             month = (day.year - start.year) * 12 + day.month - start.month
             periods = procedure_periods(calendar, reference, day)
-            for period in periods:
-                if regular_only and (period.special or day.weekday() >= 5):
-                    continue
-                positions = period.counters + extra
-                if reference.needs_terminal:
-                    positions = min(positions, max(terminals, 1) + extra)
-                hours[month] += positions * period.minutes / 60
-            if saturday and day.weekday() == 5 and calendar.closed_reason(day) is None:
-                hours[month] += saturday * saturday_minutes / 60
+            weekend = day.weekday() >= 5
+            for hours, extra, saturday, regular_only in at_site:
+                for period in periods:
+                    if regular_only and (period.special or weekend):
+                        continue
+                    positions = period.counters + extra
+                    if reference.needs_terminal:
+                        positions = min(positions, max(terminals, 1) + extra)
+                    hours[month] += positions * period.minutes / 60
+                if saturday and day.weekday() == 5 and calendar.closed_reason(day) is None:
+                    hours[month] += saturday * saturday_minutes / 60
             day += dt.timedelta(days=1)
-    if what_if.temporary_counters and what_if.temporary_from and what_if.temporary_weeks:
-        for week in range(what_if.temporary_weeks):
-            monday = what_if.temporary_from + dt.timedelta(weeks=week)
-            if start <= monday < end:
-                month = (monday.year - start.year) * 12 + monday.month - start.month
-                hours[month] += what_if.temporary_counters * what_if.temporary_hours_per_week
-    return hours
+    for hours, (what_if, _regular_only) in zip(results, wanted, strict=True):
+        if what_if.temporary_counters and what_if.temporary_from and what_if.temporary_weeks:
+            for week in range(what_if.temporary_weeks):
+                monday = what_if.temporary_from + dt.timedelta(weeks=week)
+                if start <= monday < end:
+                    month = (monday.year - start.year) * 12 + monday.month - start.month
+                    hours[month] += what_if.temporary_counters * what_if.temporary_hours_per_week
+    return results
 
 
 @dataclass(frozen=True)
@@ -332,6 +362,25 @@ def capacity_plan(
     capacity, in days (30-day months). `regular_only`: against the regular hours alone
     (`monthly_counter_hours`), as a planner asks when to open a temporary counter.
     """
+    return capacity_plans(
+        municipality,
+        start=start,
+        months=months,
+        take_up=take_up,
+        variants=[(what_if, regular_only)],
+    )[0]
+
+
+def capacity_plans(
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    take_up: float = 1.0,
+    variants: Sequence[tuple[WhatIf | None, bool]],
+) -> list[CapacityPlan]:
+    """`capacity_plan` for each (what-if, regular only) of `variants`: one forecast of the
+    demand and one walk of the calendars (`monthly_counter_hours_of`) for all of them."""
     forecast = municipality_forecast(
         municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
     )
@@ -340,28 +389,32 @@ def capacity_plan(
         forecast.card_renewals * policy.card_pickup_minutes
         + forecast.cert_renewals * policy.cert_renewal_minutes
     ) / 60
-    capacity = monthly_counter_hours(
-        municipality, start=start, months=months, what_if=what_if, regular_only=regular_only
-    )
-    backlog = np.zeros(months)
-    wait = np.zeros(months)
-    carried = 0.0
-    for month in range(months):
-        carried = max(0.0, carried + demand[month] - capacity[month])
-        backlog[month] = carried
-        following = capacity[month + 1] if month + 1 < months else capacity[month]
-        wait[month] = (
-            np.inf if following <= 0 and carried > 0 else carried / max(following, 1e-9) * 30
+    plans = []
+    for capacity in monthly_counter_hours_of(
+        municipality, start=start, months=months, variants=variants
+    ):
+        backlog = np.zeros(months)
+        wait = np.zeros(months)
+        carried = 0.0
+        for month in range(months):
+            carried = max(0.0, carried + demand[month] - capacity[month])
+            backlog[month] = carried
+            following = capacity[month + 1] if month + 1 < months else capacity[month]
+            wait[month] = (
+                np.inf if following <= 0 and carried > 0 else carried / max(following, 1e-9) * 30
+            )
+        plans.append(
+            CapacityPlan(
+                labels=forecast.labels,
+                card_renewals=forecast.card_renewals,
+                cert_renewals=forecast.cert_renewals,
+                demand_hours=demand,
+                capacity_hours=capacity,
+                backlog_hours=backlog,
+                wait_days=wait,
+            )
         )
-    return CapacityPlan(
-        labels=forecast.labels,
-        card_renewals=forecast.card_renewals,
-        cert_renewals=forecast.cert_renewals,
-        demand_hours=demand,
-        capacity_hours=capacity,
-        backlog_hours=backlog,
-        wait_days=wait,
-    )
+    return plans
 
 
 # --- all the counter work, and counters, staff and terminals for a service level ----------------

@@ -33,7 +33,7 @@ from madoguchi.forecasts.selectors import (
     HoldingView,
     WhatIf,
     backlog_view,
-    capacity_plan,
+    capacity_plans,
     counter_needs,
     holding_view,
 )
@@ -210,22 +210,22 @@ def planning_figures(
     what_if: WhatIf,
 ) -> PlanningFigures:
     """Compute the dashboard's figures (every read of the database and of the engine)."""
-    plan = capacity_plan(municipality, start=start, months=months, take_up=take_up)
     # the regular hours alone (no temporary counter, no weekend or holiday opening): when the
-    # municipality has any, the page shows what they cover and what falls short without them
-    regular: CapacityPlan | None = capacity_plan(
-        municipality, start=start, months=months, take_up=take_up, regular_only=True
+    # municipality has any, the page shows what they cover and what falls short without them;
+    # the current hours, the regular ones and the what-if in one walk of the calendars
+    variants: list[tuple[WhatIf | None, bool]] = [(None, False), (None, True)]
+    if not what_if.is_empty:
+        variants.append((what_if, False))
+    plan, *others = capacity_plans(
+        municipality, start=start, months=months, take_up=take_up, variants=variants
     )
+    regular: CapacityPlan | None = others[0]
     if regular is not None and all(
         math.isclose(a, b, abs_tol=1e-6)
         for a, b in zip(regular.capacity_hours, plan.capacity_hours, strict=True)
     ):
         regular = None
-    tried = (
-        capacity_plan(municipality, start=start, months=months, take_up=take_up, what_if=what_if)
-        if not what_if.is_empty
-        else None
-    )
+    tried = others[1] if not what_if.is_empty else None
     backlog = backlog_view(municipality, today=today)
     return PlanningFigures(
         plan=plan,
