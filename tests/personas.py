@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import pytest
@@ -260,7 +260,21 @@ backlog page reads."""
 class Wanted:
     key: tuple[Any, ...]
     moment: dt.datetime
-    build: Callable[[], Any] = field(compare=False)
+    build: Callable[..., Any] = field(compare=False)
+    """What builds the world: of no argument, or, with a `base`, of (a copy of) the base's."""
+    base: Wanted | None = field(default=None, compare=False)
+    """The world this one is built on: held first (or kept, when it is held already) and this
+    one built on top of it in a savepoint — the same rows as building both in one go, and
+    rolled back to the base alone when a test wants the base (tests/world_order.py puts a
+    derived world's tests right after its base's)."""
+
+
+def base_of(key: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The key of the world `key`'s world is built on (`Wanted.base`), or None: a roomy demo
+    city is the demo city of the same size and seed, resized."""
+    if key[0] == "demo_city" and isinstance(key[1], DemoCity) and key[1].roomy:
+        return ("demo_city", replace(key[1], roomy=False))
+    return None
 
 
 def rolls_back(request: pytest.FixtureRequest) -> bool:
@@ -316,18 +330,24 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
         from madoguchi.demo.city import build_demo_city
         from tests.frozen_clock import DEMO_DAY, DEMO_EVENING
 
-        def build() -> Municipality:
+        def build() -> Municipality:  # the plain city: also a roomy one's base
             summary = build_demo_city(residents=spec.residents, seed=spec.seed, today=DEMO_DAY)
-            if spec.roomy:
-                from madoguchi.core.audit import Actor
-                from madoguchi.reservations.slots import regenerate_slots
-
-                roomy_demo_sites(summary.municipality, today=DEMO_DAY)
-                last = DEMO_DAY + dt.timedelta(days=ROOMY_SLOT_DAYS - 1)
-                regenerate_slots(first=DEMO_DAY, last=last, actor=Actor.system("test"))
             return summary.municipality
 
-        return Wanted(("demo_city", spec), DEMO_EVENING, build)
+        if not spec.roomy:
+            return Wanted(("demo_city", spec), DEMO_EVENING, build)
+
+        def roomy(city: Municipality) -> Municipality:
+            from madoguchi.core.audit import Actor
+            from madoguchi.reservations.slots import regenerate_slots
+
+            roomy_demo_sites(city, today=DEMO_DAY)
+            last = DEMO_DAY + dt.timedelta(days=ROOMY_SLOT_DAYS - 1)
+            regenerate_slots(first=DEMO_DAY, last=last, actor=Actor.system("test"))
+            return city
+
+        base = Wanted(("demo_city", replace(spec, roomy=False)), DEMO_EVENING, build)
+        return Wanted(("demo_city", spec), DEMO_EVENING, roomy, base=base)
     if "demo_printed" in names:
         command = getattr(request.module, "DEMO_COMMAND", None)
         if not isinstance(command, DemoCommand):
@@ -360,7 +380,8 @@ class _Held:
 
 
 _held: list[_Held] = []
-"""The one world kept now in this process (pytest-xdist: one per worker), if any."""
+"""The worlds kept now in this process (pytest-xdist: one set per worker), the outermost
+first: one world, or a base and a world built on it (`Wanted.base`)."""
 
 builds: list[tuple[Any, ...]] = []
 """The key of every world this process built, in order (`pytest --world-builds` prints them:
@@ -372,23 +393,43 @@ def hold(want: Wanted, django_db_blocker: Any) -> Any:
     Django's `setUpTestData` keeps a class's rows: the build runs at its moment inside a
     transaction held open, each test runs in a savepoint within it (pytest-django's `db`, which
     tests/conftest.py makes wait for this), and the world is rolled back as soon as a test wants
-    another world or none. pytest-django runs every test that rolls back before any
-    transactional one, so nothing commits or flushes while a world is held. Fixtures built on it
-    hand each test a deep copy of the objects (`copy.deepcopy`, as `setUpTestData` does)."""
+    another world or none. A world built on another (`Wanted.base`) is built in a savepoint on
+    top of its base, held or built first, and a test that wants the base after it gets the base
+    back by rolling that savepoint back, not by building it again. pytest-django runs every
+    test that rolls back before any transactional one, so nothing commits or flushes while a
+    world is held. Fixtures built on it hand each test a deep copy of the objects
+    (`copy.deepcopy`, as `setUpTestData` does)."""
+    if _held and _held[-1].key == want.key:
+        return _held[-1].value
+    if want.base is not None:
+        if _held and _held[0].key == want.base.key:
+            _release_to(1, django_db_blocker)
+        else:
+            release(django_db_blocker)
+            hold(want.base, django_db_blocker)
+        under = fresh_copy(_held[0].value)
+        return _build(want, django_db_blocker, lambda: want.build(under))
+    if _held and _held[0].key == want.key:  # the base, held under the world built on it
+        _release_to(1, django_db_blocker)
+        return _held[0].value
+    release(django_db_blocker)
+    return _build(want, django_db_blocker, want.build)
+
+
+def _build(want: Wanted, django_db_blocker: Any, build: Callable[[], Any]) -> Any:
+    """`build()` at `want`'s moment in a transaction (a savepoint, on a world held already)
+    left open, and held."""
     from django.db import transaction
     from django.test import override_settings
 
     from tests.frozen_clock import frozen_at
 
-    if _held and _held[0].key == want.key:
-        return _held[0].value
-    release(django_db_blocker)
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
             with frozen_at(want.moment), override_settings(**BUILD_SETTINGS):
-                value = want.build()
+                value = build()
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -399,16 +440,21 @@ def hold(want: Wanted, django_db_blocker: Any) -> Any:
 
 
 def release(django_db_blocker: Any) -> None:
-    """Roll the kept world back, if one is held. When the connection is no longer inside the
+    """Roll the kept worlds back, if any is held. When the connection is no longer inside the
     world's transaction, there is nothing left to roll back. That was seen once, in CI, at a
     pytest-xdist worker's session teardown after its last test (a kept-world one) had passed:
     the session's last release ran after pytest-django had torn the test database down (session
     fixtures end last-started first), on a connection closed inside the world's transaction;
     `django_db_setup` (tests/conftest.py) now releases the world before the database goes. A
     world lost while tests still use it fails them."""
+    _release_to(0, django_db_blocker)
+
+
+def _release_to(kept: int, django_db_blocker: Any) -> None:
+    """Roll back the held worlds built on the first `kept`, the innermost first."""
     from django.db import connection, transaction
 
-    while _held:
+    while len(_held) > kept:
         held = _held.pop()
         with django_db_blocker.unblock():
             if not connection.in_atomic_block:

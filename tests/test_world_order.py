@@ -87,3 +87,86 @@ def test_this_session_runs_each_world_in_one_stretch_after_pytest_django_ordered
         return
     runs = _runs([world_order.world_key(item) for item in items])
     assert {key: count for key, count in runs.items() if count > 1} == {}
+
+
+# (name, band, world) — "roomy-400" is built on "city-400" (`base`): its tests follow the base's.
+WITH_DERIVED = [
+    ("a", 0, "city-150"),
+    ("b", 0, "roomy-400"),
+    ("c", 0, None),
+    ("d", 0, "city-400"),
+    ("e", 0, "roomy-400"),
+    ("f", 0, "city-400"),
+    ("g", 0, "city-150"),
+    ("h", 1, "roomy-400"),  # another band: grouped in its own
+]
+
+
+def _base(key: Hashable) -> Hashable | None:
+    return "city-400" if key == "roomy-400" else None
+
+
+def test_a_world_built_on_another_comes_right_after_its_base_at_the_first_ones_place() -> None:
+    ordered = world_order.grouped(WITH_DERIVED, _key, _band, base=_base)
+
+    assert _names(ordered) == "agdfbech"
+    assert sorted(ordered) == sorted(WITH_DERIVED)
+    assert _names(world_order.grouped(WITH_DERIVED, _key, _band, base=_base, reverse=True)) == (
+        "cebfdgah"
+    )
+
+
+def test_a_roomy_demo_city_is_built_on_the_plain_one_of_its_size_and_seed() -> None:
+    from tests import personas
+
+    roomy = personas.DemoCity(residents=400, seed=3, roomy=True)
+    assert world_order.base_world(("demo_city", roomy)) == (
+        "demo_city",
+        personas.DemoCity(residents=400, seed=3),
+    )
+    assert world_order.base_world(("demo_city", personas.DemoCity(residents=400, seed=3))) is None
+
+
+@pytest.mark.django_db
+def test_a_world_on_a_base_is_built_on_it_and_rolled_back_to_it(
+    django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`personas.hold`: the derived world is built on the held base (the base is not built
+    again), a test wanting the base after it gets the base's rows alone (the derived world's
+    rolled back, the base not built again), and `release` leaves nothing of either."""
+    import datetime as dt
+
+    from madoguchi.offices.models import Municipality
+    from tests import personas
+    from tests.offices import factories
+
+    monkeypatch.setattr(personas, "builds", [])  # this test's builds are not the run's
+    built: list[str] = []
+
+    def base_build() -> str:
+        built.append("base")
+        return factories.municipality(code="131016", name="基").name
+
+    def on_base(name: str) -> str:
+        built.append("derived")
+        factories.municipality(code="131024", name="上")
+        return name + "+上"
+
+    moment = dt.datetime(2026, 11, 26, 18, 0, tzinfo=dt.UTC)
+    base = personas.Wanted(("test base",), moment, base_build)
+    derived = personas.Wanted(("test derived",), moment, on_base, base=base)
+
+    def names() -> list[str]:
+        return sorted(Municipality.objects.values_list("name", flat=True))
+
+    try:
+        assert personas.hold(derived, django_db_blocker) == "基+上"
+        assert names() == ["上", "基"] and built == ["base", "derived"]
+        assert personas.hold(derived, django_db_blocker) == "基+上"  # kept
+        assert personas.hold(base, django_db_blocker) == "基"
+        assert names() == ["基"] and built == ["base", "derived"]
+        assert personas.hold(derived, django_db_blocker) == "基+上"  # built again on the base
+        assert names() == ["上", "基"] and built == ["base", "derived", "derived"]
+    finally:
+        personas.release(django_db_blocker)
+    assert names() == []

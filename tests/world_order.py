@@ -118,24 +118,39 @@ def grouped(
     band: Callable[[T], Hashable],
     *,
     reverse: bool = False,
+    base: Callable[[Hashable], Hashable | None] = lambda _key: None,
 ) -> list[T]:
     """`items` with every item whose `key` is not None moved next to the first item of the
     same key and band; all others keep their places, and every item its order relative to the
-    rest. The bands' order is kept (a group never leaves its band); `reverse` turns each band
-    around after grouping."""
+    rest. A world built on another (`base` of its key: tests/personas.py, `Wanted.base`) has
+    its group right after its base's, which takes the place of the first item of either — so
+    the base is held while its derived world is built on top and rolled back to after it. The
+    bands' order is kept (a group never leaves its band); `reverse` turns each band around
+    after grouping."""
     groups: dict[Hashable, list[T]] = {}
-    slots: list[list[T]] = []
+    derived: dict[Hashable, list[list[T]]] = {}
+    slots: list[tuple[Hashable | None, list[T]]] = []
     for item in items:
         wanted = key(item)
         if wanted is None:
-            slots.append([item])
+            slots.append((None, [item]))
             continue
         place = (band(item), wanted)
         if place not in groups:
             groups[place] = []
-            slots.append(groups[place])
+            under = base(wanted)
+            if under is None:
+                slots.append((place, groups[place]))
+            else:
+                base_place = (band(item), under)
+                if base_place not in groups:
+                    groups[base_place] = []
+                    slots.append((base_place, groups[base_place]))
+                derived.setdefault(base_place, []).append(groups[place])
         groups[place].append(item)
-    ordered = [item for slot in slots for item in slot]
+    ordered = [
+        item for place, slot in slots for group in (slot, *derived.get(place, ())) for item in group
+    ]
     if not reverse:
         return ordered
     result: list[T] = []
@@ -147,12 +162,19 @@ def grouped(
     return result
 
 
+def base_world(key: Hashable) -> Hashable | None:
+    """The kept world `key`'s world is built on (tests/personas.py, `base_of`), or None."""
+    from tests import personas
+
+    return personas.base_of(key)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     order = config.getoption("world_order")
     if order == "collected":
         return
-    items[:] = grouped(items, world_key, band, reverse=order == "reversed")
+    items[:] = grouped(items, world_key, band, reverse=order == "reversed", base=base_world)
 
 
 _reported: list[tuple[str, list[str]]] = []
