@@ -867,12 +867,15 @@ def _free_seats_by_week(
 ) -> list[float]:
     """Free `procedure` seats per week: generated slots where they exist, the calendar beyond."""
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    # the slots starting on those Tokyo dates, as a range of the column (which the slots'
+    # (procedure, starts_at) index serves) rather than each row's date (SQLite computes it in
+    # Python row by row, and no index holds it)
     slots = Slot.objects.filter(
         site=site,
         procedure=procedure,
         is_offered=True,
-        starts_at__date__gte=first,
-        starts_at__date__lte=last,
+        starts_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=JST),
+        starts_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=JST),
     ).values_list("starts_at", "capacity", "booked")
     seats = [0.0] * len(weeks)
     covered: set[dt.date] = set()
