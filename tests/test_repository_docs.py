@@ -64,3 +64,37 @@ def test_every_decision_cited_exists() -> None:
         if n not in numbers
     }
     assert sorted(cited) == []
+
+
+# A command named in backquotes anywhere, or — in the pages and the catalogues, where prose says
+# "madoguchi contributors" — a hyphenated (or underscored) name after "madoguchi ".
+NAMED_COMMAND = re.compile(r"`madoguchi ([a-z][a-z0-9_-]*)")
+NAMED_COMMAND_IN_TEXT = re.compile(r"(?<![\w.])madoguchi ([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)")
+
+
+def test_every_command_named_is_one_the_cli_runs_spelt_as_run() -> None:
+    """`madoguchi solve-staffing` is how docs/contract.md names it and how the CLI is run (the CLI
+    turns hyphens into the management command's underscores); a page that says
+    `madoguchi solve_staffing` tells the manager another spelling than the documents."""
+    from django.core.management import get_commands
+
+    commands = set(get_commands())
+    places = [ROOT / "README.md"]
+    for folder in ("src", "docs"):
+        places += [p for p in (ROOT / folder).rglob("*") if p.suffix in {".py", ".md"}]
+    text_places = [
+        p for p in (ROOT / "src").rglob("*") if p.suffix in {".html", ".txt", ".po"} and p.is_file()
+    ]
+    named: dict[str, set[str]] = {}
+    for path in places + text_places:
+        text = path.read_text(encoding="utf-8")
+        found = NAMED_COMMAND.findall(text)
+        if path in text_places:
+            found += NAMED_COMMAND_IN_TEXT.findall(text)
+        for name in found:
+            named.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    assert "solve-staffing" in named  # the scan sees the staffing page and the contract
+    unknown = {n: sorted(w) for n, w in named.items() if n.replace("-", "_") not in commands}
+    assert unknown == {}
+    underscored = {n: sorted(w) for n, w in named.items() if "_" in n}
+    assert underscored == {}

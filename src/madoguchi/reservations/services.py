@@ -819,7 +819,7 @@ def _move(code: str, target: str, *, actor: Actor, action: str) -> Reservation:
 
 def close_missed_bookings(*, before: dt.date, actor: Actor) -> int:
     """End as no-shows the bookings still `booked` for a day before `before` (the nightly
-    clean-up, `madoguchi close_queue_days`): the resident never came, so the booking no longer
+    clean-up, `madoguchi close-queue-days`): the resident never came, so the booking no longer
     holds their one booking per procedure, and a card pick-up's card waits for a booking again
     (the same notice can be booked anew). Each through the checked, audited move; one that
     changed meanwhile is left as it is. Returns how many were closed; idempotent."""

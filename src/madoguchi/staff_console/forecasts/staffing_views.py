@@ -84,7 +84,7 @@ def _kept(
     request: HttpRequest,
 ) -> tuple[dict[str, Any], KeptPlan | None]:
     """Read the form and find the plan kept for its choices (the page and the claim share
-    this). Never solves: `madoguchi solve_staffing` and the 再計算 button do."""
+    this). Never solves: `madoguchi solve-staffing` and the 再計算 button do."""
     municipality = _municipality(request)
     policy = policy_for(municipality.pk)
     form = _form(request, policy)

@@ -1,4 +1,4 @@
-"""`madoguchi solve_staffing`: solve and keep the staffing plans whose inputs changed."""
+"""`madoguchi solve-staffing`: solve and keep the staffing plans whose inputs changed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`madoguchi send_reminders [--date YYYY-MM-DD]`: the day-before reminders, by e-mail and SMS,
+"""`madoguchi send-reminders [--date YYYY-MM-DD]`: the day-before reminders, by e-mail and SMS,
 to every booking with a contact (card pick-ups too).
 
 Run it once a day (cron or a systemd timer); running it again sends nothing twice.
