@@ -7,6 +7,7 @@ A test that needs a component the machine lacks is skipped with the reason — e
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import re
@@ -220,6 +221,27 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         if _suite:  # not after the last test, whose teardown ended `_suite_settings` too
             reset_to_suite_defaults(_suite[0])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Any:
+    """No automatic garbage collection while the tests are collected, and what collection built
+    (every test module, item and fixture definition, the libraries they import — all alive until
+    the process ends) frozen out of later collections (`gc.freeze`). Collection only allocates
+    what it keeps, and each full collection walked all of it again; during the tests each full
+    collection walked it again too. Unfrozen at the session's end (`pytest_sessionfinish`), so
+    the last collection, which pytest runs for unraisable exceptions, sees everything as before.
+    """
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
+        gc.freeze()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    gc.unfreeze()
 
 
 @pytest.fixture
