@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             session.config.stash[_BEFORE] = found
 
 
+_MADE = pytest.StashKey[list[str]]()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     before = session.config.stash.get(_BEFORE, None)
@@ -56,11 +60,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     made = sorted((after or frozenset()) - before)
     if not made:
         return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.section("files left in the working tree", red=True)
-        reporter.write_line("the run made these untracked files (a test's files go in tmp_path):")
-        for name in made:
-            reporter.write_line(f"  {name}")
+    session.config.stash[_MADE] = made
     if session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    made = config.stash.get(_MADE, None)
+    if not made:
+        return
+    terminalreporter.section("files left in the working tree", red=True)
+    terminalreporter.write_line(
+        "the run made these untracked files (a test's files go in tmp_path):"
+    )
+    for name in made:
+        terminalreporter.write_line(f"  {name}")
