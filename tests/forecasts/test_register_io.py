@@ -1,5 +1,6 @@
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,6 +14,7 @@ from madoguchi.forecasts.register_io import (
     _Errors,
     _validate,
     iter_register_chunks,
+    read_register,
 )
 from madoguchi.planning.rules import NO_DATE, day_number
 
@@ -145,3 +147,23 @@ def test_a_register_saved_as_utf16_or_utf32_is_named_so(tmp_path: Path, encoding
     with pytest.raises(RegisterError) as caught:
         list(iter_register_chunks(path, today=TODAY))
     assert encoding[:6].upper() in caught.value.errors[0]
+
+
+@pytest.mark.parametrize("read", [read_register, iter_register_chunks], ids=["whole", "chunks"])
+def test_a_cut_short_or_mislabelled_parquet_register_is_named_in_japanese(
+    tmp_path: Path, read: Any
+) -> None:
+    path = tmp_path / "register.parquet"
+    table = pa.table({"person_id": ["P1"], "birth_date": [dt.date(1980, 1, 1)]})
+    pq.write_table(table, path)
+    whole = path.read_bytes()
+    for data, named in (
+        (whole[: len(whole) // 2], "Parquet ファイルが途中で切れています"),
+        (b"person_id,birth_date\n", "Parquet ファイルではありません"),
+    ):
+        path.write_bytes(data)
+        with pytest.raises(RegisterError) as caught:
+            result = read(path, today=TODAY)
+            list(result) if read is iter_register_chunks else result
+        assert len(caught.value.errors) == 1 and named in caught.value.errors[0]
+        assert "magic" not in caught.value.errors[0] and "footer" not in caught.value.errors[0]

@@ -57,10 +57,15 @@ from madoguchi.forecasts.models import (
 )
 from madoguchi.forecasts.register_io import (
     DATE_COLUMNS,
+    NOT_PARQUET,
+    PARQUET_MAGIC,
     REQUIRED_COLUMNS,
     _Errors,
     _parse_text_dates,
     _validate,
+    unreadable_parquet,
+    unreadable_parquet_column,
+    unreadable_parquet_rows,
 )
 from madoguchi.offices.models import Municipality
 from madoguchi.planning.demand import (
@@ -397,20 +402,34 @@ def _csv_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iterator
 def _parquet_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iterator[_Chunk]:
     try:
         parquet = pq.ParquetFile(stream)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise _Rejected(f"Parquet として読めません: {error}") from None
+    except (pa.ArrowException, OSError):
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(max(0, size - len(PARQUET_MAGIC)))
+        tail = stream.read()
+        stream.seek(0)
+        raise _Rejected(unreadable_parquet(size, tail)) from None
     names = _header(list(parquet.schema_arrow.names))
     original = dict(zip(names, parquet.schema_arrow.names, strict=True))
     if parquet.metadata.num_rows == 0:
         raise _Rejected("データ行がありません。")
     wanted = [n for n in ("person_id", *DATE_COLUMNS, AREA) if n in names]
     first = 2
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[original[n] for n in wanted]):
+    batches = parquet.iter_batches(batch_size=chunk_rows, columns=[original[n] for n in wanted])
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError):
+            raise _Rejected(unreadable_parquet_rows(first)) from None
+        if batch is None:
+            return
         texts: list[tuple[str, pl.Series]] = []
         for name, column in zip(wanted, batch.columns, strict=True):
-            if pa.types.is_timestamp(column.type) or pa.types.is_date64(column.type):
-                column = pc.cast(column, pa.date32())
-            text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(column, pa.string())), "")
+            try:
+                if pa.types.is_timestamp(column.type) or pa.types.is_date64(column.type):
+                    column = pc.cast(column, pa.date32())
+                text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(column, pa.string())), "")
+            except pa.ArrowException:
+                raise _Rejected(unreadable_parquet_column(original[name])) from None
             texts.append((name, pl.Series(name, text, dtype=pl.String)))
         _refuse_individual_numbers(texts, first, errors)
         yield _Chunk(first, pl.DataFrame([text for _, text in texts]))
@@ -420,7 +439,7 @@ def _parquet_chunks(stream: IO[bytes], errors: _Errors, chunk_rows: int) -> Iter
 def _is_parquet(stream: IO[bytes]) -> bool:
     magic = stream.read(4)
     stream.seek(0)
-    return magic == b"PAR1"
+    return magic == PARQUET_MAGIC
 
 
 # --- aggregating -------------------------------------------------------------------------------
@@ -627,9 +646,12 @@ def _run(
     first_day, last_day = _cube_range(taken_on)
     aggregates = _Aggregates(first_day=first_day, last_day=last_day, on_day=day_number(taken_on))
     RegisterRecord.objects.filter(municipality=municipality).delete()
+    parquet = _is_parquet(stream)
+    if not parquet and report.file_name.lower().endswith(".parquet"):
+        raise _Rejected(NOT_PARQUET)
     chunks = (
         _parquet_chunks(stream, errors, chunk_rows)
-        if _is_parquet(stream)
+        if parquet
         else _csv_chunks(stream, errors, chunk_rows)
     )
     writing = True

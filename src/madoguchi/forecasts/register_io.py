@@ -61,6 +61,55 @@ _LAST_DAY: Final = day_number(dt.date(2200, 12, 31))
 _DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}$"
 
 
+# What a manager is told when a Parquet file does not read: the library's own message (footers,
+# magic bytes, thrift, data pages) is English and names nothing they can act on.
+PARQUET_MAGIC: Final = b"PAR1"
+NOT_PARQUET: Final = (
+    "Parquet ファイルではありません（名前は .parquet ですが、中身が Parquet の形ではありません）。"
+    "CSV なら名前を .csv にし、Excel のファイルなら CSV（UTF-8）で保存し直して取り込んでください。"
+)
+
+
+def unreadable_parquet(size: int, tail: bytes) -> str:
+    """The problem of a file of `size` bytes that begins as Parquet and does not open; ``tail`` is
+    its last bytes (a Parquet file ends with its footer's length and PAR1, so a file without them
+    was cut short)."""
+    if size < 2 * len(PARQUET_MAGIC) + 4 or not tail.endswith(PARQUET_MAGIC):
+        return (
+            "Parquet ファイルが途中で切れています（ファイルの終わりがありません）。"
+            "書き出しかコピーが途中で止まったようです。もう一度書き出したファイルを取り込んでください。"
+        )
+    return (
+        "Parquet ファイルが壊れていて読めません。"
+        "元のシステムからもう一度書き出したファイルを取り込んでください。"
+    )
+
+
+def unreadable_parquet_rows(first_row: int) -> str:
+    """The problem of a Parquet file whose data is damaged from `first_row` (header = row 1)."""
+    return (
+        f"{first_row}行目から先のデータが壊れていて読めません（Parquet）。"
+        "元のシステムからもう一度書き出したファイルを取り込んでください。"
+    )
+
+
+def unreadable_parquet_column(name: str) -> str:
+    """The problem of a Parquet column that is not text, a date or a number (a list, a map…)."""
+    return (
+        f"列「{name}」が文字・日付・数値の列ではないため読めません（一覧や入れ子の列です）。"
+        "文字列か日付の列として書き出してください。"
+    )
+
+
+def _parquet_problem(path: Path) -> str:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(len(PARQUET_MAGIC))
+        handle.seek(max(0, size - len(PARQUET_MAGIC)))
+        tail = handle.read()
+    return unreadable_parquet(size, tail) if head == PARQUET_MAGIC else NOT_PARQUET
+
+
 class RegisterError(Exception):
     """The register file was rejected. ``errors`` holds the (Japanese) row-numbered messages.
 
@@ -303,8 +352,8 @@ def read_register(path: Path | str, *, today: dt.date) -> LoadedRegister:
     if _is_parquet(path):
         try:
             frame = pl.read_parquet(path)
-        except (pl.exceptions.PolarsError, OSError) as error:
-            raise RegisterError([f"Parquet として読めません: {error}"]) from None
+        except (pl.exceptions.PolarsError, OSError):
+            raise RegisterError([_parquet_problem(path)]) from None
     else:
         frame = _read_csv(path)
     _check_columns(frame.columns)
@@ -416,8 +465,8 @@ def iter_register_chunks(
     try:
         # memory-mapped: the buffered reader costs several times the decoding on a national file
         parquet = pq.ParquetFile(path, memory_map=True)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise RegisterError([f"Parquet として読めません: {error}"]) from None
+    except (pa.ArrowInvalid, OSError):
+        raise RegisterError([_parquet_problem(path)]) from None
     names = list(parquet.schema_arrow.names)
     _check_columns(names)
     if parquet.metadata.num_rows == 0:
