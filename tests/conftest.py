@@ -96,7 +96,9 @@ SUITE_SETTINGS: dict[str, Any] = {
     "MADOGUCHI_REFERENCE_CACHE_SECONDS": 0,
 }
 """The settings every test starts from, set once per process (`_suite_settings`) — a test that
-wants another value sets it with pytest-django's `settings` fixture, undone after the test."""
+wants another value sets it with pytest-django's `settings` fixture, undone after the test.
+Worlds shared between tests (tests/personas.py's kept worlds, the language sweep's town) are
+built under these settings again, whatever the first test that asks for one has set."""
 
 
 @dataclass

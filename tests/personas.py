@@ -18,6 +18,7 @@ import pytest
 
 from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.staff.models import Role, StaffUser
+from tests.conftest import SUITE_SETTINGS
 from tests.offices import factories as offices
 
 PASSWORD = "persona-pw-for-tests"
@@ -212,16 +213,6 @@ def on_the_day(day: dt.date) -> dt.datetime:
 
 
 # --- kept between tests ----------------------------------------------------------------------
-
-BUILD_SETTINGS: dict[str, Any] = {
-    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
-    "MADOGUCHI_AUDIT_SEAL_MS": 0,
-    "MADOGUCHI_RATE_LIMITS": {},
-    "MADOGUCHI_PAGE_CACHE_SECONDS": 0,
-    "MADOGUCHI_REFERENCE_CACHE_SECONDS": 0,
-}
-"""What the suite's autouse fixtures (tests/conftest.py) set for every test, set for a build
-that runs before them: the rows come out as a test's own build would make them."""
 
 
 @dataclass(frozen=True)
@@ -428,7 +419,9 @@ def _build(want: Wanted, django_db_blocker: Any, build: Callable[[], Any]) -> An
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            with frozen_at(want.moment), override_settings(**BUILD_SETTINGS):
+            # the suite's settings (tests/conftest.py), whatever the first test wanting the
+            # world set before it is built: the rows are the same for every test sharing it
+            with frozen_at(want.moment), override_settings(**SUITE_SETTINGS):
                 value = build()
         except BaseException:
             transaction.set_rollback(True)

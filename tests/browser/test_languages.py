@@ -26,7 +26,7 @@ from madoguchi.walkins import services as walkins
 from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
 from madoguchi.walkins.kiosks import activate_kiosk, register_kiosk
 from madoguchi.walkins.models import TicketChannel
-from tests.conftest import axe_violations
+from tests.conftest import SUITE_SETTINGS, axe_violations
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
@@ -120,7 +120,7 @@ def town(live_server: Any, django_db_setup: None, django_db_blocker: Any) -> Ite
         django_db_blocker.unblock(),
     ):
         try:
-            with override_settings(**personas.BUILD_SETTINGS):
+            with override_settings(**SUITE_SETTINGS):
                 built = build_town(live_server.url)
             yield built
         finally:

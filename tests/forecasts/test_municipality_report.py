@@ -38,6 +38,7 @@ from madoguchi.forecasts.selectors import holding_view
 from madoguchi.issuance.models import CardRecord
 from madoguchi.offices.models import Municipality, Site, SiteKind
 from tests import personas
+from tests.conftest import SUITE_SETTINGS
 from tests.frozen_clock import DEMO_EVENING, frozen_at
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def _deployment_a(
         django_db_blocker.unblock(),
         frozen_at(DEMO_EVENING),
         override_settings(
-            MADOGUCHI_REPORT_KEY_DIR=tmp_path_factory.mktemp("a-keys"), **personas.BUILD_SETTINGS
+            MADOGUCHI_REPORT_KEY_DIR=tmp_path_factory.mktemp("a-keys"), **SUITE_SETTINGS
         ),
     ):
         try:

@@ -19,8 +19,8 @@ from django.urls import resolve
 from django.utils import translation
 
 import madoguchi
-from tests import personas
 from tests.browser.test_languages import COOKIES, PAGES, Town, build_town
+from tests.conftest import SUITE_SETTINGS
 from tests.frozen_clock import frozen_at
 from tests.offices.test_municipality_isolation import public_routes
 from tests.resident_site import factories
@@ -103,7 +103,7 @@ def _page_templates() -> set[str]:
 
 @pytest.fixture
 def sweep_town(db: None) -> Iterator[Town]:
-    with frozen_at(factories.NOW), override_settings(**personas.BUILD_SETTINGS):
+    with frozen_at(factories.NOW), override_settings(**SUITE_SETTINGS):
         yield build_town()
 
 
@@ -120,7 +120,7 @@ def _rendered(town: Town, name: str, code: str) -> tuple[int, set[str], str]:
 
 def test_every_residents_page_template_is_rendered_by_the_sweep(sweep_town: Town) -> None:
     rendered: dict[str, str] = {}
-    with frozen_at(factories.NOW), override_settings(**personas.BUILD_SETTINGS):
+    with frozen_at(factories.NOW), override_settings(**SUITE_SETTINGS):
         for name in PAGES:
             status, names, html = _rendered(sweep_town, name, "en")
             assert status < 500, (name, status)
@@ -150,7 +150,7 @@ def test_the_sweeps_pages_are_the_ones_they_are_named_for(sweep_town: Town) -> N
         "not-found": "404.html",
         "refused": "error.html",
     }
-    with frozen_at(factories.NOW), override_settings(**personas.BUILD_SETTINGS):
+    with frozen_at(factories.NOW), override_settings(**SUITE_SETTINGS):
         for name, template in expected.items():
             _status, names, html = _rendered(sweep_town, name, "ko")
             assert template in names, (name, sorted(names))
