@@ -563,23 +563,11 @@ def _in_ticket_language(request: HttpRequest, ticket: QueueTicket) -> None:
 @require_POST
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """The holder gives up their place. A ticket that has ended or is being served is not
-    cancelled, and the holder is told so in their words — a second tap, or the back button
-    after the first, used to show the status table's 「「取消」のため、「取消」にはできません」."""
-    ticket = _ticket(request, token)
+    cancelled, and the holder is told why in the service's words (`cancel_ticket`)."""
     try:
-        cancel_ticket(ticket=ticket, actor=Actor.resident("web"))
+        cancel_ticket(ticket=_ticket(request, token), actor=Actor.resident("web"))
     except DomainError as error:
-        ticket.refresh_from_db(fields=["status"])
-        if ticket.status == TicketStatus.CANCELLED:
-            messages.error(request, gettext("この整理券はすでに取り消されています。"))
-        elif error.code == "invalid_transition":
-            status = str(ticket.get_status_display())
-            messages.error(
-                request,
-                gettext("この整理券は「%(status)s」のため、取り消せません。") % {"status": status},
-            )
-        else:
-            messages.error(request, error.message)
+        messages.error(request, error.message)
     else:
         messages.success(request, gettext("整理券を取り消しました。"))
     return redirect("queue_board:ticket", token=token)

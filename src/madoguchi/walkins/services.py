@@ -550,15 +550,30 @@ def mark_ticket_no_show(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
 def cancel_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
     """The visitor gives up their place (or staff cancel it) before service starts.
 
-    Raises DomainError `invalid_transition` (409) once service has started or the ticket ended.
+    Raises DomainError `invalid_transition` (409) once service has started or the ticket ended,
+    in the holder's words: 「すでに取り消されています」 for a second cancellation (a second tap,
+    the back button), else the status that keeps it — not the status table's 「「取消」にはできま
+    せん」.
     """
-    return _move(
-        ticket,
-        TicketStatus.CANCELLED,
-        actor=actor,
-        action="ticket.cancelled",
-        finished_at=clock.now(),
-    )
+    try:
+        return _move(
+            ticket,
+            TicketStatus.CANCELLED,
+            actor=actor,
+            action="ticket.cancelled",
+            finished_at=clock.now(),
+        )
+    except DomainError as refused:
+        if refused.code != "invalid_transition":
+            raise
+        ticket.refresh_from_db(fields=["status"])
+        if ticket.status == TicketStatus.CANCELLED:
+            message = _("この整理券はすでに取り消されています。")
+        else:
+            message = _("この整理券は「%(status)s」のため、取り消せません。") % {
+                "status": ticket.get_status_display()
+            }
+        raise DomainError(refused.code, message, status=refused.status) from refused
 
 
 def close_past_queue_days(
