@@ -369,15 +369,18 @@ def no_one_named_twice(lead: IdentifyForm, members: Sequence[FamilyMemberForm]) 
     else each one who repeats someone named before them gets the booking service's own refusal
     (`invalid_group`) — on the notice number for a card pick-up — and False. Checked on the
     page, before the confirmation page shows a booking that cannot be made: the same person
-    as the service tells them apart (the notice number; else kana name and birth date, as the
-    forms normalise them)."""
-    seen: set[tuple[Any, ...]] = set()
+    by the service's own key (`services.person_key`) of what the forms normalised."""
+    seen: set[str] = set()
     for person in (lead, *members):
         data = person.cleaned_data
-        key: tuple[Any, ...] = (
-            (data["notice_number"],)
+        key = (
+            services.person_key(notice=data["notice_number"])
             if person.needs_notice
-            else (data["family_name_kana"], data["given_name_kana"], data["birth_date"])
+            else services.person_key(
+                family=data["family_name_kana"],
+                given=data["given_name_kana"],
+                birth_date=data["birth_date"],
+            )
         )
         if key in seen:
             field = "notice_number" if person.needs_notice else None

@@ -188,6 +188,17 @@ class _Person:
     person_key: str
 
 
+def person_key(
+    *, notice: str = "", family: str = "", given: str = "", birth_date: dt.date | None = None
+) -> str:
+    """Who a booking is for, as the bookings tell people apart (`Reservation.person_key`): the
+    normalised notice number for a card pick-up, else the normalised kana name and birth date."""
+    if notice:
+        return f"notice:{notice}"
+    assert birth_date is not None
+    return f"kana:{family}:{given}:{birth_date.isoformat()}"
+
+
 def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
     normalize.refuse_individual_number(
         applicant.notice_number,
@@ -224,7 +235,7 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
                 "notice_number_required", _("カードの受け取りには交付通知書番号が必要です。")
             )
         notice = normalize.normalize_notice_number(applicant.notice_number)
-        key = f"notice:{notice}"
+        key = person_key(notice=notice)
     else:
         if applicant.notice_number:
             notice = normalize.normalize_notice_number(applicant.notice_number)
@@ -236,7 +247,7 @@ def _normalise(applicant: Applicant, procedure: Procedure) -> _Person:
             raise DomainError(
                 "contact_required", _("ご連絡先としてメールアドレスか電話番号を入力してください。")
             )
-        key = f"kana:{family}:{given}:{applicant.birth_date.isoformat()}"
+        key = person_key(family=family, given=given, birth_date=applicant.birth_date)
     cleaned = replace(
         applicant,
         notice_number=notice,
