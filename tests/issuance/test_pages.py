@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from madoguchi.issuance import deadlines
 from madoguchi.issuance.models import CardRecord, CardStatus
+from madoguchi.issuance.services import policy_for
 from madoguchi.staff.models import Role
 from tests.conftest import login_staff
 from tests.frozen_clock import CARDS_NOW
@@ -116,3 +117,20 @@ def test_the_dashboard_reads_the_issuance_policy_once() -> None:
     assert response.status_code == 200
     reads = [q["sql"] for q in statements.captured_queries]
     assert sum('FROM "issuance_issuancepolicy"' in sql for sql in reads) == 1, reads
+
+
+def test_the_weekly_summary_reads_the_cards_in_the_same_statements_however_many() -> None:
+    """The dashboard's and the renewal page's weekly summary reads a municipality's cards in a
+    fixed number of statements (each card read its municipality again: one statement a card)."""
+    owner = factories.municipality()
+    policy = policy_for(owner)
+    counts = []
+    for _ in range(2):
+        factories.card(owner)
+        factories.card(owner, status=CardStatus.NOTICE_ISSUED)
+        with CaptureQueriesContext(connection) as statements:
+            summary = deadlines.weekly_summary(owner, policy=policy)
+        counts.append(len(statements.captured_queries))
+    assert sum(w.arrivals for w in summary.weeks) == 4
+    assert sum(w.notices for w in summary.weeks) == 2
+    assert counts[0] == counts[1] <= 2, counts

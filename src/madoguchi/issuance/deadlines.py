@@ -139,8 +139,15 @@ def weekly_summary(
     durations: list[int] = []
     estimated = 0
     lag = dt.timedelta(days=policy.typical_production_lag_days)
+    # `municipality` is read too: a reverse manager's rows get their municipality set from it,
+    # and a deferred municipality_id was fetched with a statement of its own for every card.
     cards = municipality.cards.only(
-        "delivered_on", "first_notice_issued_at", "handed_over_at", "applied_on", "status"
+        "municipality",
+        "delivered_on",
+        "first_notice_issued_at",
+        "handed_over_at",
+        "applied_on",
+        "status",
     )
     for card in cards.iterator(chunk_size=2000):
         if card.delivered_on >= first:
