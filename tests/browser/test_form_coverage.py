@@ -40,7 +40,7 @@ FAMILY_SIZE = (
 )
 LOOKUP = (
     "tests/browser/test_resident_booking.py::"
-    "test_a_resident_looks_up_reschedules_and_cancels_with_javascript_on_and_off"
+    "test_a_resident_books_looks_up_reschedules_and_cancels_with_javascript_on_and_off"
 )
 QUEUE = (
     "tests/queue_board/test_browser.py::"
