@@ -55,3 +55,57 @@ class SameDocument:
 
     def reloaded(self) -> bool:
         return self.loads > 0
+
+
+_RECORD_HIGHLIGHTS = """() => {
+    window.highlighted = [];
+    const calling = document.querySelector("[data-calling]");
+    new MutationObserver(() => {
+        for (const row of calling.querySelectorAll("tr.fresh")) {
+            const number = row.querySelector("td.number");
+            window.highlighted.push({
+                number: number.textContent.trim(),
+                counter: row.querySelector("td.counter").textContent,
+                numberSize: parseFloat(getComputedStyle(number).fontSize),
+            });
+        }
+    }).observe(calling, {childList: true});
+}"""
+
+
+def record_highlights(page: Any) -> None:
+    """From now on, every newly called row the display in `page` draws highlighted is recorded
+    as it is drawn (a MutationObserver on the called list: display.js replaces the rows, marking
+    the new ones `fresh`), for `highlighted` to read.
+
+    The display's own timer runs too (its page time flows). When a poll of its own comes between
+    a call and `next_poll`, it draws the highlight, and the poll brought forward redraws the row
+    plain at once: a test looking for the highlight only after that waits for a row already
+    drawn plain (seen once at load 9: a 30 s timeout). Recorded, the highlight counts whichever
+    poll drew it."""
+    page.evaluate(_RECORD_HIGHLIGHTS)
+
+
+def forget_highlights(page: Any) -> None:
+    """The rows recorded so far forgotten: `highlighted` answers only for what comes next."""
+    page.evaluate("() => { window.highlighted = []; }")
+
+
+def highlighted(page: Any, number: str) -> dict[str, Any]:
+    """The row with `number` as drawn highlighted since `record_highlights` (or the last
+    `forget_highlights`) — its number, counter and the number's font size in px — waited for up
+    to `CATCHES_UP_MS`."""
+    found = page.wait_for_function(
+        "(number) => window.highlighted.find((row) => row.number === number) || null",
+        arg=number,
+        polling=50,
+        timeout=CATCHES_UP_MS,
+    )
+    row: dict[str, Any] = found.json_value()
+    return row
+
+
+def highlights(page: Any) -> list[dict[str, Any]]:
+    """Every row recorded as drawn highlighted (as `highlighted` gives them), in order."""
+    rows: list[dict[str, Any]] = page.evaluate("() => window.highlighted")
+    return rows

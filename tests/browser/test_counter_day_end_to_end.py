@@ -23,24 +23,19 @@ from madoguchi.reservations.models import Reservation, ReservationStatus
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketChannel, TicketStatus
 from tests.browser.counter_days import booked_day
-from tests.browser.displays import CATCHES_UP_MS, SameDocument, next_poll, open_on_clock
+from tests.browser.displays import (
+    CATCHES_UP_MS,
+    SameDocument,
+    forget_highlights,
+    highlighted,
+    next_poll,
+    open_on_clock,
+    record_highlights,
+)
 from tests.conftest import accessible, sign_in_browser
 from tests.resident_site.factories import VISIT_DAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-FRESH_ROW = """(expected) => {
-    for (const row of document.querySelectorAll("[data-calling] tr.fresh")) {
-        const number = row.querySelector("td.number").textContent.trim();
-        if (number === expected) {
-            return {number: number, counter: row.querySelector("td.counter").textContent};
-        }
-    }
-    return null;
-}"""
-"""The newly called row with `expected`'s number, read in one go: the display's next poll
-redraws it without the highlight, so separate reads could straddle that poll."""
 
 
 @pytest.fixture
@@ -83,6 +78,7 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
         # The waiting-room display is on, with nobody called yet.
         open_on_clock(tv, f"{live_server.url}/queue/sites/{site.pk}/")  # polls at `next_poll`
         tv_document = SameDocument(tv)
+        record_highlights(tv)
         assert tv.locator("[data-calling-empty]").is_visible()
         assert "B1" in tv.locator(".next-numbers").inner_text()
 
@@ -96,12 +92,11 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
         accessible(desk)
 
         def call(counter: str, expected: str) -> None:
+            forget_highlights(tv)  # only what this call draws
             desk.get_by_role("button", name=f"{counter}に次の方を呼ぶ").click()
             assert desk.get_by_text(f"{expected}番を{counter}にお呼びしました。").is_visible()
             next_poll(tv)  # the display's own timer, brought forward: no reload
-            fresh = tv.wait_for_function(
-                FRESH_ROW, arg=expected, polling=50, timeout=CATCHES_UP_MS
-            ).json_value()
+            fresh = highlighted(tv, expected)
             assert fresh["number"] == expected
             assert counter in fresh["counter"]
 
