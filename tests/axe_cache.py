@@ -4,9 +4,9 @@
 person, computed in that page (a walk of its live DOM and a few layout facts, a few milliseconds)
 and checked against the results already found in this process. A page whose fingerprint was seen
 gets the violations found then; only a new one is checked by axe-core (0.3–0.8 s a page under
-load; for a page with JavaScript off also a load in the twin page). The sweep of every residents'
-page in six languages is the same pages six times over with other words in them; most other
-browser tests check pages that an earlier test of theirs checked in the same state.
+load). The sweep of every residents' page in six languages is the same pages six times over with
+other words in them; most other browser tests check pages that an earlier test of theirs checked
+in the same state.
 
 The fingerprint keeps everything axe-core's rules (the WCAG 2.0/2.1 A and AA tags the suite runs,
 axe-core 4.14) read, and reduces only what they read no more of than its class:

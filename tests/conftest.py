@@ -14,7 +14,6 @@ import re
 import shutil
 import socket
 import tempfile
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -783,33 +782,40 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     words aside, same stylesheets, viewport, state and layout facts — `tests/axe_cache.py`,
     decision 0037) gets that page's result without running axe-core again.
 
-    A page opened with JavaScript off cannot run axe-core itself (its timers never fire): the
-    document it shows is served again at the same address to a JavaScript-enabled page of the
-    same browser (same origin, so the same stylesheets), and checked there — byte for byte but
-    for `<noscript>`'s own tags, so what they wrap is checked as the page without JavaScript
-    shows it. That twin page is opened once per browser and reused. Its fingerprint is
-    taken in the page itself, so a page known already needs no twin.
+    axe-core runs in an isolated world of the page itself (decision 0040): the very document
+    in front of the person, its DOM, layout and computed styles, with JavaScript on or off —
+    with JavaScript off the document is the one the browser built without scripting. The
+    page's own scripts share only the DOM with that world, and a page whose fingerprint is
+    known gets no axe-core at all.
+
+    axe-core calls whatever `<noscript>` wraps hidden, whether scripts run or not; a browser
+    without JavaScript shows it. A JavaScript-off page with a `<noscript>` in its body (the
+    site's templates have none) is therefore checked in a twin: its document served again at
+    the same address to a JavaScript-enabled page of the same browser (same origin, so the
+    same stylesheets), byte for byte but for `<noscript>`'s own tags, so what they wrap is
+    checked as the page without JavaScript shows it. That twin page is opened once per
+    browser and reused.
     """
     if not AXE_JS.exists():
         _missing("axe-core not installed (run `npm install`, which `make test` does)")
     scripting, key = axe_cache.page_key(
-        page, _SCRIPTING_ENABLED, valid_langs=lambda: _valid_langs(page.context.browser)
+        page, _SCRIPTING_ENABLED, valid_langs=lambda: _valid_langs(page)
     )
     found = axe_cache.known(key)
     if found is not None:
         return found
-    if scripting:
-        _inject_axe(page)
-        violations = _run_axe(page)
+    if scripting or not page.evaluate(_NOSCRIPT_IN_BODY):
+        violations = _run_axe(page, scripting=scripting)
     else:
         violations = _run_axe_in_twin(page)
     axe_cache.remember(key, violations)
     return violations
 
 
+_NOSCRIPT_IN_BODY = "() => document.querySelector('body noscript') !== null"
+
+
 def _run_axe_in_twin(page: Any) -> list[dict[str, Any]]:
-    # JavaScript is off in this page, so `<noscript>`'s content is part of its document; the
-    # twin, where scripts run, would read it as text: it gets that content as the page has it.
     html, url = _NOSCRIPT_TAG.sub("", page.content()), page.url
     twin = _twin_page(page.context.browser)
     size = page.viewport_size or {"width": 390, "height": 844}
@@ -818,8 +824,7 @@ def _run_axe_in_twin(page: Any) -> list[dict[str, Any]]:
     twin.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
     try:
         twin.goto(url)
-        _inject_axe(twin)
-        return _run_axe(twin)
+        return _run_axe(twin, scripting=True)
     finally:
         twin.unroute(url)
         twin.goto("about:blank")  # nothing of the checked page runs on (a display's polling)
@@ -827,20 +832,62 @@ def _run_axe_in_twin(page: Any) -> list[dict[str, Any]]:
 
 _NOSCRIPT_TAG = re.compile(r"</?noscript\b[^>]*>", re.IGNORECASE)
 """`<noscript>`'s own tags, dropped for the twin: what they wrap is what a browser without
-JavaScript shows (and axe-core must see — a meta refresh there is `meta-refresh`)."""
+JavaScript shows (and axe-core must see)."""
+
+_twins: dict[int, tuple[Any, Any]] = {}
+"""One JavaScript-enabled page per browser (keyed by the browser's id, the browser kept with
+it) where documents of JavaScript-off pages with a `<noscript>` in their body are checked."""
+
+
+def _twin_page(browser: Any) -> Any:
+    kept = _twins.get(id(browser))
+    if kept is not None and kept[0] is browser and not kept[1].is_closed():
+        return kept[1]
+    context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    twin = context.new_page()
+    _twins[id(browser)] = (browser, twin)
+    return twin
+
+
+AXE_WORLD = "madoguchi-axe"
+"""The name of the isolated world axe-core runs in (DevTools' `Page.createIsolatedWorld`)."""
+
+
+def _in_axe_world(page: Any, expression: str) -> Any:
+    """`expression`'s value (a promise's, awaited) in a new isolated world of the page's main
+    frame: the page's document, not its scripts' globals.
+
+    An isolated world runs what the DevTools protocol gives it even where the page's own
+    scripts are disabled (Playwright's locators work so in a JavaScript-off page), and the
+    site's Content-Security-Policy does not govern it; the page's own rules stay in force."""
+    session = page.context.new_cdp_session(page)
+    try:
+        frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+        world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": AXE_WORLD})
+        reply = session.send(
+            "Runtime.evaluate",
+            {
+                "expression": expression,
+                "contextId": world["executionContextId"],
+                "awaitPromise": True,
+                "returnByValue": True,
+            },
+        )
+    finally:
+        session.detach()
+    if "exceptionDetails" in reply:
+        raise RuntimeError(f"axe-core failed in {page.url}: {reply['exceptionDetails']}")
+    return reply["result"].get("value")
 
 
 _langs: dict[str, frozenset[str]] = {}
 
 
-def _valid_langs(browser: Any) -> frozenset[str]:
+def _valid_langs(page: Any) -> frozenset[str]:
     """The primary language subtags axe-core's own list accepts (`axe.utils.validLangs`),
-    asked once per process in the twin page."""
+    asked once per process."""
     if "axe" not in _langs:
-        twin = _twin_page(browser)
-        if twin.evaluate("() => typeof axe") == "undefined":
-            twin.evaluate(_axe_source())
-        _langs["axe"] = frozenset(twin.evaluate("() => axe.utils.validLangs()"))
+        _langs["axe"] = frozenset(_in_axe_world(page, f"{_axe_source()}\n;axe.utils.validLangs()"))
     return _langs["axe"]
 
 
@@ -858,68 +905,49 @@ _SCRIPTING_ENABLED = """() => {
 """Whether scripts run in the page: the HTML parser keeps <noscript>'s content as text only
 when scripting is enabled (a probe that needs no script of the page's own)."""
 
-_twins: dict[int, tuple[Any, Any]] = {}
-"""One JavaScript-enabled page per browser (keyed by the browser's id, the browser kept with
-it) where documents of JavaScript-off pages are checked."""
-
-
-def _twin_page(browser: Any) -> Any:
-    kept = _twins.get(id(browser))
-    if kept is not None and kept[0] is browser and not kept[1].is_closed():
-        return kept[1]
-    context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
-    twin = context.new_page()
-    _twins[id(browser)] = (browser, twin)
-    return twin
-
 
 @functools.cache
 def _axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
-_axe_contexts: weakref.WeakSet[Any] = weakref.WeakSet()
-"""Browser contexts that have axe-core as an init script (`_inject_axe`)."""
+_TIMERS_AS_MICROTASKS = """window.setTimeout = (callback, _delay, ...args) => {
+  Promise.resolve().then(() => callback(...args));
+  return 0;
+};
+window.clearTimeout = () => {};
+"""
+"""For a page with JavaScript off: its timers never fire, in any world, and axe-core defers
+parts of its run with `setTimeout(…, 0)` (its queue, its promise library). In axe-core's world
+only, a deferred call runs as a microtask instead — the same order, without the timer; microtasks
+run with scripting off."""
+
+_NO_FRAMES = """if (document.querySelector("iframe,frame,object,embed,portal,fencedframe")) {
+  throw new Error("a page with frames: axe-core here checks no frame's document");
+}
+"""
+"""axe-core checks a frame only where it runs in the frame too; it runs in the main frame's
+world alone. The site's pages have no frames: a page with one fails the check loudly instead
+of passing unchecked inside it."""
+
+_AXE_RUN = """axe.run(document, {
+  runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+  resultTypes: ["violations"],
+}).then((result) => result.violations.map((v) => ({
+  id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target),
+})))"""
+"""resultTypes: only violations are collected node by node (passes and the rest keep one node
+each), which axe-core documents as the way to make a run faster; violations are found and
+reported exactly as before. Only what the check reports comes back through the driver."""
 
 
-def _inject_axe(page: Any) -> None:
-    """axe-core into the page, and into every later document of its browser context.
-
-    The first check in a context evaluates axe-core in the page and gives it to the context as
-    an init script: each later document of the context has it from its start, evaluated by the
-    browser from source it already holds (V8 keeps the compiled script), instead of 650 kB sent
-    through the driver and compiled again for every page checked (0.2–0.4 s a page under load,
-    as long as the check itself). A context with no page checked never gets it. Both ways go
-    through the DevTools protocol, which the site's Content-Security-Policy (no inline scripts)
-    does not govern; the page's own rules stay in force."""
-    if page.evaluate("() => typeof axe") == "undefined":
-        page.evaluate(_axe_source())
-    context = page.context
-    if context not in _axe_contexts:
-        context.add_init_script(script=_axe_in_every_document())
-        _axe_contexts.add(context)
-
-
-@functools.cache
-def _axe_in_every_document() -> str:
-    """axe-core for a context's init script, not evaluated in blank documents (a kept page is
-    sent to about:blank after each test, a page nobody checks)."""
-    return f'if (location.protocol !== "about:") {{\n{_axe_source()}\n}}'
-
-
-def _run_axe(page: Any) -> list[dict[str, Any]]:
+def _run_axe(page: Any, *, scripting: bool) -> list[dict[str, Any]]:
+    """axe-core's violations in the page: axe-core evaluated and run in an isolated world of
+    the page in one call — only for a page whose fingerprint missed the cache."""
     axe_cache.AXE_RUNS.runs += 1
-    # resultTypes: only violations are collected node by node (passes and the rest keep one
-    # node each), which axe-core documents as the way to make a run faster; violations are
-    # found and reported exactly as before.
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', "
-        "values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
+    timers = "" if scripting else _TIMERS_AS_MICROTASKS
+    violations = _in_axe_world(page, f"{_NO_FRAMES}{timers}{_axe_source()}\n;{_AXE_RUN}")
+    return [{"id": v["id"], "help": v["help"], "nodes": v["nodes"]} for v in violations]
 
 
 # --- mail ------------------------------------------------------------------------------------

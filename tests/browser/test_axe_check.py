@@ -1,7 +1,7 @@
 """The suite's accessibility check itself (`tests.conftest.axe_violations`): it reports what
-axe-core finds whether the page runs JavaScript or not (a page with JavaScript off is checked in
-the reused twin page), a clean page after a faulty one is clean (nothing carried over), and a
-faulty page is reported as well when axe-core came with the browser context (`_inject_axe`).
+axe-core finds whether the page runs JavaScript or not (axe-core runs in an isolated world of
+the page itself, decision 0040), a clean page after a faulty one is clean (nothing carried
+over), and the page's own scripts never see axe-core.
 A page of a structure checked before is not checked again (`tests/axe_cache.py`): one that
 differs only in its words is served from the results, one whose words make a violation (an
 empty link, an alt of a space, a region they make overflow) or that differs in one attribute is
@@ -41,10 +41,10 @@ def _violations(chromium: Any, documents: list[str], *, javascript: bool) -> lis
         for html in documents:
             page.route(ADDRESS, _serving(html))
             page.goto(ADDRESS)
-            if javascript and found:  # a later document: axe-core came with the context
-                assert page.evaluate("() => typeof axe") == "object"
             axe_cache.forget()  # each document checked by axe-core itself
             found.append({violation["id"] for violation in axe_violations(page)})
+            if javascript:  # axe-core ran in its own world: the page's scripts never see it
+                assert page.evaluate("() => typeof axe") == "undefined"
             page.unroute(ADDRESS)
         return found
     finally:
@@ -59,9 +59,8 @@ def _serving(html: str) -> Any:
 def test_the_check_reports_violations_and_passes_a_clean_page_after_them(
     chromium: Any, javascript: bool
 ) -> None:
-    """The first page is checked with axe-core sent into it; the later ones with axe-core the
-    browser context (or the twin's) runs at every document's start (`_inject_axe`): both find
-    the same."""
+    """Each document is checked in a world of its own: a faulty one after a clean one is
+    reported again, a clean one after a faulty one is clean."""
     faulty = {"image-alt", "color-contrast"}
     assert _violations(chromium, [FAULTY, CLEAN, FAULTY, CLEAN], javascript=javascript) == [
         faulty,
@@ -85,9 +84,9 @@ image without alt."""
 def test_what_noscript_shows_is_checked_where_javascript_is_off(
     chromium: Any, javascript: bool
 ) -> None:
-    """A page without JavaScript is checked in the twin, where scripts run and `<noscript>`'s
-    content would be mere text: the twin gets that content as the page shows it, so its meta
-    refresh and its image are checked; with JavaScript on they are not part of the page."""
+    """A page without JavaScript is checked as the browser built it without scripting, where
+    `<noscript>`'s content is part of the document: its meta refresh and its image are
+    checked; with JavaScript on they are mere text, not part of the page."""
     expected = set() if javascript else {"meta-refresh", "image-alt"}
     assert _violations(chromium, [NOSCRIPT], javascript=javascript) == [expected]
 
@@ -210,3 +209,21 @@ def test_a_page_differing_in_one_attribute_is_checked_again(
         ({"color-contrast"}, 1),
         (set(), 0),
     ]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_page_with_a_frame_fails_the_check_instead_of_passing_unchecked(
+    chromium: Any, javascript: bool
+) -> None:
+    """axe-core runs in the page's main frame only, so a frame's document would go unchecked:
+    the check refuses such a page, naming why."""
+    framed = CLEAN.replace("<p>本文</p>", "<iframe srcdoc='<img src=x.gif>'></iframe>")
+    context = chromium.new_context(java_script_enabled=javascript, locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.route(ADDRESS, _serving(framed))
+        page.goto(ADDRESS)
+        with pytest.raises(RuntimeError, match="a page with frames"):
+            axe_violations(page)
+    finally:
+        context.close()

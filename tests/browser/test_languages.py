@@ -1,8 +1,9 @@
 """Every residents' page in every language offered, in Chromium: `<html lang>` is the language
 chosen, the switch offers every language in its own name, and axe-core finds no WCAG 2.0/2.1 A
-or AA violation. The sweep runs with JavaScript off (the pages need none; axe checks the served
-HTML in a twin page); one pass runs with JavaScript on (docs/languages.md). Each page in each
-language is a test of its own, so pytest-xdist spreads them; the town they read is built once."""
+or AA violation. The sweep runs with JavaScript off (the pages need none; axe-core checks each
+page as the browser built it without scripting); one pass runs with JavaScript on
+(docs/languages.md). Each page in each language is a test of its own, so pytest-xdist spreads
+them; the town they read is built once."""
 
 from __future__ import annotations
 
