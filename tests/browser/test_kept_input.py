@@ -11,7 +11,7 @@ import pytest
 
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import KioskDevice
-from tests.conftest import accessible, pass_second_factor
+from tests.conftest import accessible, pass_second_factor, sign_in_browser
 from tests.frozen_clock import frozen_at
 from tests.offices import factories as offices
 
@@ -30,12 +30,13 @@ def test_a_form_sent_after_the_timeout_is_found_again_filled_in(
 ) -> None:
     with frozen_at(dt.datetime(2026, 6, 1, 0, 2, tzinfo=dt.UTC), tick=True) as traveller:
         owner = offices.municipality()
-        StaffUser.objects.create_user(
+        manager = StaffUser.objects.create_user(
             "kanri", password="pw-for-tests", role=Role.MANAGER, municipality=owner
         )
         url = f"{live_server.url}/staff/queue/sites/{offices.site(owner).pk}/kiosks/"
-        page.goto(url)
-        sign_in(page)
+        # Signed in at the start as any staff test is (test_staff_login.py walks that sign-in);
+        # the sign-in after the timeout is this test's, through its pages.
+        sign_in_browser(page, live_server.url, manager)
         page.goto(url)
         page.get_by_label("発行機の名前（置き場所）").fill("北口の受付台")
 
