@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 TODAY = DEMO_DAY
 DEMO_CITY = personas.DemoCity(residents=10, seed=1)
-"""Built once for the tests that only read the demo city (tests/personas.py), on `TODAY`; the
-tests of the build itself build their own."""
+"""Built once for the tests that read the demo city or load it again (tests/personas.py), on
+`TODAY`; the test of two municipalities runs the command itself."""
 
 
 def _counts() -> dict[str, int]:
@@ -30,12 +30,13 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_loading_the_demo_twice_gives_the_same_rows() -> None:
-    build_demo_city(residents=300, seed=7, today=TODAY)
+def test_loading_the_demo_twice_gives_the_same_rows(demo_city: Municipality) -> None:
+    """The second load is over the kept city (`DEMO_CITY`, loaded on `TODAY` with its live
+    day), with the same arguments: every row is found again, none added."""
     first = _counts()
-    build_demo_city(residents=300, seed=7, today=TODAY)
+    build_demo_city(residents=DEMO_CITY.residents, seed=DEMO_CITY.seed, today=TODAY)
     assert _counts() == first
-    assert first["forecasts.RegisterRecord"] == 300
+    assert first["forecasts.RegisterRecord"] == DEMO_CITY.residents
     assert first["offices.Site"] == 5
 
 
