@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from madoguchi.core.audit import Actor
@@ -50,21 +51,51 @@ def _client(username: str) -> Client:
 
 
 def _notified_cards(municipality: Municipality, count: int) -> None:
-    CardRecord.objects.bulk_create(
-        CardRecord(
-            municipality=municipality,
-            application_id=f"{90000000000000000000000 + n:023d}",
-            family_name="試験",
-            family_name_kana="シケン",
-            birth_date=dt.date(1980, 1, 1),
-            postal_code="123-4567",
-            address="デモ市",
-            application_kind="renewal",
-            delivered_on=TODAY - dt.timedelta(days=10),
-            status=CardStatus.NOTICE_ISSUED,
-        )
-        for n in range(count)
+    """`count` cards of `municipality` with their notice issued, the same but for their
+    application ids ("9" and n in 22 digits, n from 0): the first made as a model (every
+    other field Django's default), the others copied from its row in one INSERT … SELECT —
+    bulk_create's INSERTs built each card's forty-odd values in Python, 0.3 s CPU for 1,160
+    cards (the copy: the same rows, no post_save, as bulk_create)."""
+    if count <= 0:
+        return
+    (first,) = CardRecord.objects.bulk_create(
+        [
+            CardRecord(
+                municipality=municipality,
+                application_id=f"9{0:022d}",
+                family_name="試験",
+                family_name_kana="シケン",
+                birth_date=dt.date(1980, 1, 1),
+                postal_code="123-4567",
+                address="デモ市",
+                application_kind="renewal",
+                delivered_on=TODAY - dt.timedelta(days=10),
+                status=CardStatus.NOTICE_ISSUED,
+            )
+        ]
     )
+    meta = CardRecord._meta
+    quote = connection.ops.quote_name
+    copied = ", ".join(
+        quote(f.column)
+        for f in meta.concrete_fields
+        if not f.primary_key and f.name != "application_id"
+    )
+    padded = (
+        "lpad(n::text, 22, '0')"
+        if connection.vendor == "postgresql"
+        else "substr('0000000000000000000000' || n, -22)"
+    )
+    if count == 1:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < %s) "
+            f"INSERT INTO {quote(meta.db_table)} ({copied}, {quote('application_id')}) "
+            f"SELECT {copied}, '9' || {padded} FROM {quote(meta.db_table)}, seq "
+            f"WHERE {quote(meta.pk.column)} = %s",
+            [count, first.pk],
+        )
 
 
 def test_the_planning_page_shows_the_wave_and_the_capacity(demo_city: Municipality) -> None:
