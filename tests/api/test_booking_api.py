@@ -9,7 +9,11 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from ninja import main as ninja_main
+from ninja.openapi.schema import get_schema
 
+from madoguchi.api import urls as api_urls
+from madoguchi.offices.models import Site
 from madoguchi.reservations.models import Reservation, Slot
 from madoguchi.reservations.selectors import NOT_FOUND_MESSAGE
 from tests.reservations import factories
@@ -175,6 +179,30 @@ def test_requests_per_ip_are_rate_limited(client: Client, slot: Slot, settings: 
 def test_openapi_document_is_served(client: Client, db: None) -> None:
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/reservations" in schema["paths"]
+
+
+def test_the_openapi_document_is_built_once_per_prefix_and_names_its_doors_paths(
+    client: Client, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The document is kept (api.urls.DescribedOnceAPI): asked again it is the same without
+    being built again, and a municipality's door (`/m/<code>/`) gets its own, naming its paths."""
+    built: list[str] = []
+
+    def counted(*, api: Any, path_prefix: str) -> Any:
+        built.append(path_prefix)
+        return get_schema(api=api, path_prefix=path_prefix)
+
+    monkeypatch.setattr(ninja_main, "get_schema", counted)
+    monkeypatch.setattr(api_urls.api, "_described", {})
+    door = f"/m/{site.municipality.code}"
+    plain = client.get("/api/v1/openapi.json").json()
+    through_door = client.get(f"{door}/api/v1/openapi.json").json()
+    assert client.get("/api/v1/openapi.json").json() == plain
+    assert client.get(f"{door}/api/v1/openapi.json").json() == through_door
+    assert built == ["/api/v1/", f"{door}/api/v1/"]
+    assert "/api/v1/reservations" in plain["paths"]
+    assert f"{door}/api/v1/reservations" in through_door["paths"]
+    assert {p.removeprefix(door) for p in through_door["paths"]} == set(plain["paths"])
 
 
 INDIVIDUAL_NUMBER_SPELLINGS = [
