@@ -19,6 +19,7 @@ Nothing here translates at import time: the refusal is a lazy string, so importi
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -30,11 +31,15 @@ from madoguchi.core.text import is_separator
 DIGITS = 12
 
 
+@functools.lru_cache(maxsize=1024)
 def _only_separators(text: str) -> bool:
+    """Kept per text: the gaps between digit groups are mostly the same few (a comma, a
+    hyphen, a space), asked again for every line of an import."""
     return all(is_separator(char) for char in text)
 
 
 _DIGIT_GROUP = re.compile(r"\d+")
+_NOT_DIGITS = re.compile(r"\D+")
 
 
 def individual_number_check_digit(first_eleven: str) -> int:
@@ -57,6 +62,8 @@ def individual_number_check_digit(first_eleven: str) -> int:
 
 
 def _ascii_digits(text: str) -> str:
+    if text.isascii():  # the only ASCII decimal digits are 0–9
+        return text
     return "".join(str(unicodedata.digit(ch)) for ch in text)
 
 
@@ -92,6 +99,8 @@ def _runs(normalized: str) -> Iterator[list[str]]:
 def find_individual_number(text: str) -> bool:
     """True when `text` holds an Individual Number anywhere (see the module docstring)."""
     normalized = unicodedata.normalize("NFKC", text)
+    if len(_NOT_DIGITS.sub("", normalized)) < DIGITS:
+        return False  # fewer than 12 digits in all: no run can hold 12
     for groups in _runs(normalized):
         if sum(len(g) for g in groups) < DIGITS:
             continue
