@@ -166,11 +166,12 @@ _suite: list[SuiteDefaults] = []
 
 
 @pytest.fixture(autouse=True)
-def _each_test_from_the_suite_s_defaults(suite_defaults: SuiteDefaults) -> None:
+def _each_test_from_the_suite_s_defaults(_suite_settings: SuiteDefaults) -> None:
     """Before each test, what the tests before it left is gone (`start_from_suite_defaults`);
     after it, once all its fixtures are torn down, `pytest_runtest_teardown` puts the language
-    and the settings back (`reset_to_suite_defaults`)."""
-    start_from_suite_defaults(suite_defaults)
+    and the settings back (`reset_to_suite_defaults`). It asks for the session's fixture itself,
+    not for `suite_defaults`: every test would set that up and tear it down again."""
+    start_from_suite_defaults(_suite_settings)
 
 
 def start_from_suite_defaults(suite: SuiteDefaults) -> None:
