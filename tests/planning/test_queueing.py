@@ -6,7 +6,6 @@ import math
 from fractions import Fraction
 
 import pytest
-from scipy.stats import poisson
 
 from madoguchi.planning.queueing import (
     counters_needed,
@@ -118,6 +117,8 @@ def test_erlang_a_with_endless_patience_is_erlang_c() -> None:
 def test_erlang_a_with_patience_equal_to_service_is_a_poisson_count() -> None:
     # With θ = μ every customer in the building leaves at rate μ whether served or not: the
     # number present is Poisson(a) exactly, the M/M/∞ law.
+    from scipy.stats import poisson  # only here: scipy.stats costs a process ~0.4 s CPU to import
+
     load = 5.1
     result = erlang_a(6, 20.4, 15, patience_minutes=15)
     assert result.probability_of_waiting == pytest.approx(poisson.sf(5, load), rel=1e-10)
