@@ -239,10 +239,11 @@ def test_with_the_site_scope_switched_off_the_walk_finds_leaks(
     towns: list[Town], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The negative control: the access rule's site lists unscoped (every site of the
-    deployment, as a bug in `access.in_scope` would give) is caught by the walk: the staff menu
-    shows other municipalities' sites (the walk stops there)."""
+    deployment, as a bug in `access.sites_in_scope` would give) is caught by the walk: the staff
+    menu shows other municipalities' sites (the walk stops there)."""
+    from madoguchi.offices.selectors import active_sites
     from madoguchi.staff import access
 
-    monkeypatch.setattr(access, "in_scope", lambda user, action, sites: list(sites))
+    monkeypatch.setattr(access, "sites_in_scope", lambda user, action: list(active_sites()))
     found, _statuses = shown_elsewhere(towns, until="GET /staff/ shows")
     assert any("GET /staff/ shows" in line for line in found), found

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.offices.models import Municipality, Site
+from madoguchi.offices.selectors import municipality_sites
 from madoguchi.staff.models import Role, StaffUser
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -280,6 +281,17 @@ def municipality(user: Any, action: Action) -> Municipality:
 def in_scope(user: Any, action: Action, sites: Iterable[Site]) -> list[Site]:
     """Of `sites`, those where `user` may do `action` (lists on start pages)."""
     return [site for site in sites if allows(user, action, site=site)]
+
+
+def sites_in_scope(user: Any, action: Action) -> list[Site]:
+    """The sites in service where `user` may do `action` (the staff pages' lists of sites),
+    each asked of `allows` as `in_scope` does — but only the user's own municipality's sites
+    are read (the rule refuses every other municipality's), and none when the role may not do
+    `action` at all."""
+    staff = staff_of(user)
+    if staff is None or refusal(user, action):
+        return []
+    return in_scope(user, action, municipality_sites(staff.municipality_id))
 
 
 def scope_to_sites(

@@ -27,7 +27,7 @@ from madoguchi.core.dates import parse_day
 from madoguchi.core.errors import DomainError
 from madoguchi.core.forms import kept_value
 from madoguchi.offices.models import Procedure
-from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.offices.selectors import offered_procedures
 from madoguchi.reservations import services
 from madoguchi.reservations.forms import (
     FamilyMemberForm,
@@ -73,7 +73,7 @@ def _parse_day(value: str | None) -> dt.date:
 def home(request: HttpRequest) -> HttpResponse:
     """The staff start page: the sites this person may work at, each linking to today."""
     user = request.user
-    sites = access.in_scope(user, Action.SEE_SITE, active_sites())
+    sites = access.sites_in_scope(user, Action.SEE_SITE)
     return render(
         request,
         "counter_console/home.html",

@@ -28,7 +28,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.csvsafe import safe_writer
 from madoguchi.core.errors import DomainError
 from madoguchi.offices.models import Counter, Site
-from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.offices.selectors import offered_procedures
 from madoguchi.offices.tenancy import resident_url
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
@@ -87,7 +87,7 @@ def _ticket(request: HttpRequest, ticket_id: int, action: Action) -> QueueTicket
 @staff_view(Action.SEE_SITE)
 def sites(request: HttpRequest) -> HttpResponse:
     """The sites whose queues this person may see."""
-    allowed = access.in_scope(request.user, Action.SEE_SITE, active_sites())
+    allowed = access.sites_in_scope(request.user, Action.SEE_SITE)
     return render(request, "walkins/sites.html", {"sites": allowed})
 
 
@@ -292,7 +292,7 @@ def move_ticket(request: HttpRequest, ticket_id: int, action: str) -> HttpRespon
 
 def _report_scope(request: HttpRequest) -> tuple[StatsForm, list[Site], dt.date, dt.date]:
     """The statistics form and what it selects (today at every site in scope by default)."""
-    in_scope = access.in_scope(request.user, Action.SEE_SITE, active_sites())
+    in_scope = access.sites_in_scope(request.user, Action.SEE_SITE)
     today = clock.today()
     data = request.GET if "first" in request.GET else None
     form = StatsForm(data, sites=in_scope, initial={"first": today, "last": today})
