@@ -134,3 +134,44 @@ def test_the_weekly_summary_reads_the_cards_in_the_same_statements_however_many(
     assert sum(w.arrivals for w in summary.weeks) == 4
     assert sum(w.notices for w in summary.weeks) == 2
     assert counts[0] == counts[1] <= 2, counts
+
+
+def test_the_dashboard_counts_the_cards_and_the_free_seats_once_for_both_proposals() -> None:
+    """The notice pacing and the reminders are proposed from the dashboard's own count of the
+    cards by status, and the reminders from the pacing's count of free pick-up seats (the same
+    window) — each proposal as it is made on its own, one statement for the seats."""
+    from madoguchi.reservations import pacing
+    from tests.offices import factories as offices
+    from tests.reservations import factories as slots
+
+    owner = factories.municipality()
+    client = Client()
+    login_staff(client, factories.staff(Role.OFFICIAL, owner))
+    pickup = offices.procedure("card_pickup")
+    site = offices.site(owner, counters=0, terminals=0)
+    slots.slot(site, pickup, day=dt.date(2026, 12, 1), capacity=5, booked=1)
+    for status, number in (
+        (CardStatus.SETUP_DONE, 3),
+        (CardStatus.NOTICE_ISSUED, 2),
+        (CardStatus.REMINDED, 1),
+    ):
+        for _ in range(number):
+            factories.card(owner, status=status)
+
+    with CaptureQueriesContext(connection) as statements:
+        response = client.get("/staff/issuance/")
+
+    assert response.status_code == 200
+    proposal, reminders = response.context["proposal"], response.context["reminders"]
+    assert proposal == pacing.propose_batch(municipality=owner)
+    assert reminders == pacing.propose_reminders(municipality=owner)
+    assert (proposal.free_seats, proposal.outstanding_notices, reminders.reminded_unbooked) == (
+        4,
+        3,
+        1,
+    )
+    reads = [q["sql"] for q in statements.captured_queries]
+    assert sum('SUM(("reservations_slot"."capacity"' in sql for sql in reads) == 1, reads
+    card_counts = [sql for sql in reads if 'FROM "issuance_cardrecord"' in sql and "COUNT(" in sql]
+    # by status (the page's own), ready for a notice, due for a reminder: 5 before
+    assert len(card_counts) == 3, card_counts

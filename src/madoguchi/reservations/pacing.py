@@ -13,6 +13,7 @@ visible: the card pipeline does not read seats.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -69,9 +70,11 @@ def propose_batch(
     municipality: Municipality,
     limit: int | None = None,
     policy: IssuancePolicy | None = None,
+    by_status: Mapping[str, int] | None = None,
 ) -> PacingProposal:
     """How many ready cards may get their notice now (see the module docstring). `policy`: the
-    municipality's policy when the caller has read it already."""
+    municipality's policy when the caller has read it already; `by_status`: the number of its
+    cards in each status when the caller has counted them (a status absent: none)."""
     policy = policy or policy_for(municipality)
     window_from = clock.now()
     window_until = clock.at(
@@ -80,9 +83,14 @@ def propose_batch(
     free = free_card_pickup_seats(
         municipality_id=municipality.pk, window_from=window_from, window_until=window_until
     )
-    outstanding = municipality.cards.filter(
-        status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)
-    ).count()
+    if by_status is not None:
+        outstanding = by_status.get(CardStatus.NOTICE_ISSUED, 0) + by_status.get(
+            CardStatus.REMINDED, 0
+        )
+    else:
+        outstanding = municipality.cards.filter(
+            status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)
+        ).count()
     ready = cards_ready_for_notice(municipality.pk).count()
     room = max(0, free - outstanding)
     proposed = min(ready, room)
@@ -151,18 +159,28 @@ def propose_reminders(
     municipality: Municipality,
     limit: int | None = None,
     policy: IssuancePolicy | None = None,
+    by_status: Mapping[str, int] | None = None,
+    batch: PacingProposal | None = None,
 ) -> ReminderProposal:
     """Reminders for the due cards, never more than the free seats left for reminded residents.
-    `policy`: the municipality's policy when the caller has read it already."""
+    `policy`: the municipality's policy when the caller has read it already; `by_status`: the
+    number of its cards in each status when the caller has counted them; `batch`: the notice
+    pacing's proposal made for this municipality just before: its count of free seats is this
+    one's when its window ends where this one's does (the same horizon from the same day)."""
     policy = policy or policy_for(municipality)
     today = clock.today()
-    free = free_card_pickup_seats(
-        municipality_id=municipality.pk,
-        window_from=clock.now(),
-        window_until=clock.at(today + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time()),
-    )
+    window_until = clock.at(today + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time())
+    if batch is not None and batch.window_until == window_until:
+        free = batch.free_seats
+    else:
+        free = free_card_pickup_seats(
+            municipality_id=municipality.pk, window_from=clock.now(), window_until=window_until
+        )
     due = cards_due_for_reminder(municipality.pk, today=today, policy=policy).count()
-    reminded = municipality.cards.filter(status=CardStatus.REMINDED).count()
+    if by_status is not None:
+        reminded = by_status.get(CardStatus.REMINDED, 0)
+    else:
+        reminded = municipality.cards.filter(status=CardStatus.REMINDED).count()
     room = max(0, free - reminded)
     proposed = min(due, room) if limit is None else min(due, room, max(0, limit))
     return ReminderProposal(
