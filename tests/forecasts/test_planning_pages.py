@@ -192,6 +192,26 @@ def test_the_backlog_says_where_its_arrivals_come_from(demo_city: Municipality) 
     assert average in page and counted not in page
 
 
+def test_the_backlog_reads_each_sites_calendar_once(
+    demo_city: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site's free seats and the openings it could add come from one read of its calendar,
+    procedures and counts (`site_slot_inputs`): the free seats read them a second time."""
+    from madoguchi.offices.calendar import SiteCalendar
+
+    loaded: list[int] = []
+    load = SiteCalendar.load
+
+    def counted(site: Site) -> SiteCalendar:
+        loaded.append(site.pk)
+        return load(site)
+
+    monkeypatch.setattr(SiteCalendar, "load", counted)
+    view = backlog_view(demo_city, today=TODAY)
+    assert view.data.sites  # the control: the demo city's sites are there
+    assert sorted(loaded) == sorted(s.site_id for s in view.data.sites)
+
+
 @pytest.mark.parametrize(
     "path",
     [

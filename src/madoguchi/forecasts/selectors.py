@@ -26,6 +26,7 @@ from madoguchi.forecasts.models import (
 )
 from madoguchi.forecasts.register_import import current_snapshot
 from madoguchi.forecasts.services import (
+    SiteSlotInputs,
     allowed_session_kinds,
     candidate_days,
     opening_seats,
@@ -863,9 +864,11 @@ class BacklogView:
 
 
 def _free_seats_by_week(
-    site: Site, procedure: Procedure, weeks: list[dt.date], walkin_share: int
+    inputs: SiteSlotInputs, procedure: Procedure, weeks: list[dt.date]
 ) -> list[float]:
-    """Free `procedure` seats per week: generated slots where they exist, the calendar beyond."""
+    """Free `procedure` seats per week at `inputs.site`: generated slots where they exist, the
+    calendar beyond (the site's calendar, procedures and terminals as `inputs` read them)."""
+    site = inputs.site
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     # the slots starting on those Tokyo dates, as a range of the column (which the slots'
     # (procedure, starts_at) index serves) rather than each row's date (SQLite computes it in
@@ -883,16 +886,13 @@ def _free_seats_by_week(
         local = starts_at.astimezone(JST).date()
         covered.add(local)
         seats[(local - first).days // 7] += max(0, capacity - booked)
-    calendar = SiteCalendar.load(site)
-    terminals = site.terminals.filter(is_active=True).count()
-    procedures = offered_procedures(site)
     for planned in planned_slots(
-        calendar,
-        procedures,
+        inputs.calendar,
+        inputs.procedures,
         first,
         last,
-        terminals=terminals,
-        walkin_share_percent=walkin_share,
+        terminals=inputs.terminals,
+        walkin_share_percent=inputs.walkin_share_percent,
         only=procedure.pk,
         skip=covered,
     ):
@@ -937,10 +937,9 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         status__in=(CardStatus.DELIVERED, CardStatus.INSPECTED, CardStatus.SETUP_DONE)
     ).count()
     in_hand = cards.filter(status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)).count()
-    seats = {
-        site.pk: _free_seats_by_week(site, procedure, weeks, municipality.walkin_share_percent)
-        for site in sites
-    }
+    # each site's calendar, procedures and counts read once, for its free seats and its options
+    inputs_of = {site.pk: site_slot_inputs(site) for site in sites}
+    seats = {site.pk: _free_seats_by_week(inputs_of[site.pk], procedure, weeks) for site in sites}
     # a site's part of the demand while open: its seats per open week against the others'
     rates = {site.pk: seats_per_open_week(seats[site.pk]) for site in sites}
     total_rate = sum(rates.values())
@@ -969,7 +968,7 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
     policy = policy_for(municipality.pk)
     options = []
     for site in sites:
-        inputs = site_slot_inputs(site)
+        inputs = inputs_of[site.pk]
         positions = max(1, min(inputs.counters, inputs.terminals or inputs.counters))
         for kind in allowed_session_kinds(policy):
             starts, ends = session_hours(policy, kind)
