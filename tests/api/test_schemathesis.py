@@ -4,6 +4,7 @@ request may crash the server, and every answer must match the documented schema.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,9 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture(autouse=True)
-def _data(site: Any, slot: Any, no_rate_limits: None, settings: Any) -> Iterator[None]:
+def _data(
+    site: Any, slot: Any, no_rate_limits: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """A site with a free slot and a card, so that some generated requests get past validation.
 
     Like Django's test client, keep the WSGI handler from closing the test's connection (and
@@ -30,7 +33,13 @@ def _data(site: Any, slot: Any, no_rate_limits: None, settings: Any) -> Iterator
     The reference data (municipalities, sites, procedures) is kept per process as deployed
     (`offices.selectors`; emptied before each test by tests/conftest.py, and no request here
     changes it): each generated request no longer reads every municipality again.
+
+    Flask is not installed, and `sys.modules` says so at once while these tests run:
+    schemathesis's WSGI transport tries `from flask import …` for every request it sends (to
+    catch a Flask app's exceptions), and a failed import searches the whole import path again
+    each time.
     """
+    monkeypatch.setitem(sys.modules, "flask", None)
     settings.MADOGUCHI_REFERENCE_CACHE_SECONDS = 3600
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
