@@ -111,8 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # django-otp's OTPMiddleware, reading the device by a statement compiled once
-    "madoguchi.staff.middleware.SecondFactorMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # the staff zone: sign-in, second factor, idle and absolute timeouts (docs/staff-login.md)
     "madoguchi.staff.middleware.StaffLoginMiddleware",
@@ -121,10 +120,6 @@ MIDDLEWARE = [
 ROOT_URLCONF = "madoguchi.urls"
 WSGI_APPLICATION = "madoguchi.wsgi.application"
 AUTH_USER_MODEL = "staff.StaffUser"
-# Django's ModelBackend and database sessions, each request's user and session read by a
-# statement compiled once per connection (core/compiled.py)
-AUTHENTICATION_BACKENDS = ["madoguchi.staff.backends.StaffBackend"]
-SESSION_ENGINE = "madoguchi.core.sessions"
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
 AUTH_PASSWORD_VALIDATORS = [

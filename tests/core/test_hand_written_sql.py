@@ -22,7 +22,6 @@ PLACES = {
     "core/audit.py": "the chain's links in one UPDATE … unnest, its advisory lock, SQLite's wait",
     "core/ratelimit.py": "a hit counted by one atomic INSERT … ON CONFLICT DO UPDATE … RETURNING",
     "core/prepared.py": "an ORM read run as a server-side prepared statement (decision 0027)",
-    "core/compiled.py": "an ORM read by key, its compiled statement sent again (decision 0040)",
     "core/db_roles.py": "the application role's GRANTs after every migrate (docs/audit.md)",
     "core/backup.py": "the backup's fingerprint (rows per table, audit head), pg snapshot",
     "issuance/imports.py": "J-LIS deliveries: COPY / multi-row INSERT, one array parameter",

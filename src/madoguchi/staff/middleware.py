@@ -2,8 +2,7 @@
 whose second factor is verified, and a staff session ends after an idle time and at an
 absolute maximum (`MADOGUCHI_STAFF_IDLE_MINUTES`, `MADOGUCHI_STAFF_SESSION_MAX_HOURS`).
 
-Installed after the second factor's middleware (`SecondFactorMiddleware`, django-otp's) and the
-messages middleware. Only the sign-in steps
+Installed after django-otp's OTPMiddleware and the messages middleware. Only the sign-in steps
 themselves are open: the login and logout pages to anybody, the second-factor pages to a
 member who has passed the password step. docs/staff-login.md.
 """
@@ -14,7 +13,6 @@ from collections.abc import Callable
 from functools import cache
 from urllib.parse import urlsplit
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -23,11 +21,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django_otp.middleware import OTPMiddleware
-from django_otp.models import Device
 
 from madoguchi.core import clock
-from madoguchi.core.compiled import KeptRead
 from madoguchi.core.forms import restoring
 from madoguchi.staff import kept_input, second_factor
 from madoguchi.staff.login import LAST_SEEN_AT, SIGNED_IN_AT, step_url
@@ -84,38 +79,6 @@ def return_to(request: HttpRequest) -> str:
     return str(settings.LOGIN_REDIRECT_URL)
 
 
-_DEVICE_READS: dict[type[Device], KeptRead[Device]] = {}
-
-
-def _device_read(model: type[Device]) -> KeptRead[Device]:
-    read = _DEVICE_READS.get(model)
-    if read is None:
-        read = _DEVICE_READS[model] = KeptRead(model, "pk")
-    return read
-
-
-class SecondFactorMiddleware(OTPMiddleware):  # type: ignore[misc]  # django-otp is untyped
-    """django-otp's OTPMiddleware (`request.user.is_verified()`: the session's device, still
-    the user's and confirmed), the device's row read by a statement compiled once per
-    connection (`core.compiled.KeptRead`) instead of a queryset built and compiled on every
-    signed-in request. The same device for the same persistent id as
-    `Device.from_persistent_id`: none for an id that does not parse, names no device model or
-    no row."""
-
-    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
-        model_label, _slash, device_id = self._normalize_persistent_id(persistent_id).rpartition(
-            "/"
-        )
-        try:
-            app_label, model_name = model_label.split(".")
-            model = apps.get_model(app_label, model_name)
-            if not issubclass(model, Device):
-                return None
-            return _device_read(model).get(int(device_id))
-        except (ValueError, LookupError):
-            return None
-
-
 class StaffLoginMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -152,7 +115,7 @@ class StaffLoginMiddleware:
             return redirect(step_url("staff:login", return_to(request)))
         if path in _second_factor_paths():
             return self.get_response(request)
-        if not user.is_verified():  # type: ignore[attr-defined]  # SecondFactorMiddleware adds it
+        if not user.is_verified():  # type: ignore[attr-defined]  # django-otp's OTPMiddleware adds it
             if second_factor.has_second_factor(user):
                 return redirect(step_url("staff:otp", return_to(request)))
             return redirect(step_url("staff:otp_enrol", return_to(request)))
