@@ -26,7 +26,7 @@ from typing import Any
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -494,14 +494,29 @@ def stats_csv(ctx: Ctx) -> Case:
 
 
 def adopt(ctx: Ctx) -> Case:
+    """The site's day has `MIN_SAMPLES_TO_ADOPT` finished services of 37 minutes: one visit
+    through the queue's services (issued, called, served, finished 37 minutes later) and its
+    finished row copied for the others (the statistics read each finished ticket's row:
+    `served_at` → `finished_at`) — the same rows the services would leave, but for the numbers,
+    tokens and clock times, at one visit's cost instead of ten."""
+    from madoguchi.walkins.models import new_ticket_token
+    from madoguchi.walkins.statistics import MIN_SAMPLES_TO_ADOPT
+
     ctx.the_day()
     counter = first_counter(ctx)
-    for _ in range(10):
-        ticket = issue_ticket(site=ctx.site, procedure=ctx.world.renewal, actor=RESIDENT)
-        call_next_ticket(site=ctx.site, counter=counter, actor=SYSTEM)
-        start_serving(ticket=ticket, actor=SYSTEM)
-        ctx.traveller.shift(dt.timedelta(minutes=37))
-        finish_ticket(ticket=ticket, actor=SYSTEM)
+    ticket = issue_ticket(site=ctx.site, procedure=ctx.world.renewal, actor=RESIDENT)
+    call_next_ticket(site=ctx.site, counter=counter, actor=SYSTEM)
+    start_serving(ticket=ticket, actor=SYSTEM)
+    ctx.traveller.shift(dt.timedelta(minutes=37))
+    finish_ticket(ticket=ticket, actor=SYSTEM)
+    done = QueueTicket.objects.get(pk=ticket.pk)
+    assert done.status == TicketStatus.DONE
+    row = {f.attname: getattr(done, f.attname) for f in QueueTicket._meta.concrete_fields}
+    del row[QueueTicket._meta.pk.attname]
+    QueueTicket.objects.bulk_create(
+        QueueTicket(**{**row, "number": number, "token": new_ticket_token()})
+        for number in range(done.number + 1, done.number + MIN_SAMPLES_TO_ADOPT)
+    )
     day = ON_THE_DAY.date().isoformat()
     renewal = ctx.world.renewal
     return Case(
@@ -1189,6 +1204,18 @@ def _one_page(signed_in: p.SignedIn, traveller: Any, entry: Entry, outcome: Outc
             _one(signed_in, traveller, entry, cases, persona, events, outcome)
 
 
+def audit_events() -> int:
+    """How many audit events there are: one COUNT(*) sent as it is (the ORM's count built the
+    query and its aggregation again for each of the matrix's ~3,000 counts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(AUDIT_TABLE)}")
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+AUDIT_TABLE = AuditEvent._meta.db_table
+
+
 class _AuditCount:
     """The audit events written before a persona's request, counted where a refusal is expected
     (it must write none). A case built once for all personas is counted once: each persona's
@@ -1201,7 +1228,7 @@ class _AuditCount:
 
     def before(self) -> int:
         if self.per_persona or self.counted is None:
-            self.counted = AuditEvent.objects.count()
+            self.counted = audit_events()
         return self.counted
 
 
@@ -1281,7 +1308,7 @@ def _refused(
     outcome.check(response.status_code == 403, who, f"refused but answered {response.status_code}")
     body = response.content.decode() if response.status_code == 403 else ""
     outcome.check('class="refusal"' in body, who, "refusal page without its explanation")
-    outcome.check(AuditEvent.objects.count() == events, who, "refused but audited")
+    outcome.check(audit_events() == events, who, "refused but audited")
     for target, case in cases.items():
         outcome.check(
             not case.happened(response),
