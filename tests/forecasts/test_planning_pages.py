@@ -212,6 +212,44 @@ def test_the_backlog_reads_each_sites_calendar_once(
     assert sorted(loaded) == sorted(s.site_id for s in view.data.sites)
 
 
+def test_the_planning_figures_read_each_sites_calendar_once(demo_city: Municipality) -> None:
+    """The planning page's capacity, backlog and counter needs come from one read of each
+    site's calendar, procedures and counts (`municipality_site_inputs`) — each read them again:
+    a site's sessions, closures and special openings in three statements each where one does
+    (the demo city: 14 of each for 5 sites) — and they are the figures each computes reading
+    the sites itself."""
+    from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.forecasts.selectors import capacity_plans, counter_needs
+    from madoguchi.staff_console.forecasts.views import planning_figures
+
+    start, months, take_up = TODAY.replace(day=1), 12, 0.8
+    tried = WhatIf(extra_counters={demo_city.sites.filter(is_active=True)[0].pk: 1})
+    with CaptureQueriesContext(connection) as statements:
+        figures = planning_figures(
+            demo_city, today=TODAY, start=start, months=months, take_up=take_up, what_if=tried
+        )
+    reads = [q["sql"] for q in statements.captured_queries]
+    sites = Site.objects.filter(municipality=demo_city, is_active=True).count()
+    assert sites > 1  # the control: the demo city has several sites in service
+    for table in ("offices_openingsession", "offices_closure", "offices_specialopening"):
+        assert sum(f'FROM "{table}"' in sql for sql in reads) == sites, (table, reads)
+    plans = capacity_plans(
+        demo_city,
+        start=start,
+        months=months,
+        take_up=take_up,
+        variants=[(None, False), (None, True), (tried, False)],
+    )
+    assert figures.tried is not None
+    for shown, alone in zip((figures.plan, figures.tried), (plans[0], plans[2]), strict=True):
+        assert repr(shown) == repr(alone)
+    assert repr(figures.backlog) == repr(backlog_view(demo_city, today=TODAY))
+    needs = counter_needs(demo_city, start=start, months=months, take_up=take_up)
+    assert figures.counter_needs is not None
+    assert repr(figures.counter_needs) == repr(needs)
+
+
 @pytest.mark.parametrize(
     "path",
     [

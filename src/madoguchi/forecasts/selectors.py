@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -39,7 +39,7 @@ from madoguchi.forecasts.services import (
 )
 from madoguchi.issuance.applications import project_arrivals, stored_counts
 from madoguchi.issuance.models import CardRecord, CardStatus
-from madoguchi.offices.calendar import SiteCalendar, procedure_periods
+from madoguchi.offices.calendar import procedure_periods
 from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site, SiteKind
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.planning.backlog import (
@@ -272,24 +272,46 @@ def monthly_counter_hours(
     )[0]
 
 
+def municipality_site_inputs(municipality: Municipality) -> list[SiteSlotInputs]:
+    """`municipality`'s sites in service (`active_sites`' order), each with its calendar,
+    procedures and counts read once (`site_slot_inputs`) — for a computation that reads them
+    several times (the planning page: its capacity, backlog and counter needs). Read per
+    computation, never kept: the calendar is the one of the request."""
+    return [site_slot_inputs(site) for site in active_sites().filter(municipality=municipality)]
+
+
+def _site_inputs(
+    municipality: Municipality, sites: Sequence[SiteSlotInputs] | None
+) -> Iterator[SiteSlotInputs]:
+    """The `sites` given (`municipality_site_inputs`), else each active site's inputs read as
+    it comes."""
+    if sites is not None:
+        yield from sites
+        return
+    for site in active_sites().filter(municipality=municipality):
+        yield site_slot_inputs(site)
+
+
 def monthly_counter_hours_of(
     municipality: Municipality,
     *,
     start: dt.date,
     months: int,
     variants: Sequence[tuple[WhatIf | None, bool]],
+    sites: Sequence[SiteSlotInputs] | None = None,
 ) -> list[npt.NDArray[np.float64]]:
     """`monthly_counter_hours` for each (what-if, regular only) of `variants`, in one walk of
     the sites' calendars — the planning page asks for the current hours, the regular ones and a
     what-if of the same months, and the walk (every day of every site) is most of each. Each
-    variant's sums are added in the order its own walk would add them: the same figures."""
+    variant's sums are added in the order its own walk would add them: the same figures.
+    `sites`: the municipality's sites already read (`municipality_site_inputs`)."""
     wanted = [(what_if or WhatIf(), regular_only) for what_if, regular_only in variants]
     saturday_minutes = policy_for(municipality.pk).saturday_minutes
     end = month_start(start, months)
     results = [np.zeros(months) for _ in wanted]
     card = Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).first()
-    for site in active_sites().filter(municipality=municipality):
-        procedures = offered_procedures(site)
+    for inputs in _site_inputs(municipality, sites):
+        site, procedures = inputs.site, inputs.procedures
         if not procedures:
             continue
         at_site = [
@@ -305,8 +327,7 @@ def monthly_counter_hours_of(
         if not at_site:
             continue
         reference = card if card in procedures else procedures[0]
-        calendar = SiteCalendar.load(site)
-        terminals = site.terminals.filter(is_active=True).count()
+        calendar, terminals = inputs.calendar, inputs.terminals
         day = start
         while day < end:
             month = (day.year - start.year) * 12 + day.month - start.month
@@ -379,9 +400,11 @@ def capacity_plans(
     months: int,
     take_up: float = 1.0,
     variants: Sequence[tuple[WhatIf | None, bool]],
+    sites: Sequence[SiteSlotInputs] | None = None,
 ) -> list[CapacityPlan]:
     """`capacity_plan` for each (what-if, regular only) of `variants`: one forecast of the
-    demand and one walk of the calendars (`monthly_counter_hours_of`) for all of them."""
+    demand and one walk of the calendars (`monthly_counter_hours_of`) for all of them.
+    `sites`: the municipality's sites already read (`municipality_site_inputs`)."""
     forecast = municipality_forecast(
         municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
     )
@@ -392,7 +415,7 @@ def capacity_plans(
     ) / 60
     plans = []
     for capacity in monthly_counter_hours_of(
-        municipality, start=start, months=months, variants=variants
+        municipality, start=start, months=months, variants=variants, sites=sites
     ):
         backlog = np.zeros(months)
         wait = np.zeros(months)
@@ -646,7 +669,12 @@ class _Hours:
 
 
 def counter_needs(
-    municipality: Municipality, *, start: dt.date, months: int, take_up: float
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    take_up: float,
+    sites: Sequence[SiteSlotInputs] | None = None,
 ) -> CounterNeeds | None:
     """Counters, staff and terminals per site and session kind for the policy's service level in
     the horizon's busiest week (all the counter work, `municipality_work`).
@@ -658,7 +686,8 @@ def counter_needs(
     Terminals: the same for the visits that need one, plus the setup of the site's delivered
     cards (back office, weekday hours). Back-office work goes to the sites in proportion to
     their card hand-overs. Staff hours: counters × session hours plus back-office hours. None
-    when nothing is forecast.
+    when nothing is forecast. `sites`: the municipality's sites already read
+    (`municipality_site_inputs`).
     """
     policy = policy_for(municipality.pk)
     work = municipality_work(municipality, start=start, months=months, take_up=take_up)
@@ -673,12 +702,12 @@ def counter_needs(
     }
     fallback = procedures.get(ProcedureCode.CARD_PICKUP)
     hours: dict[tuple[int, str], _Hours] = {}
-    sites = list(active_sites().filter(municipality=municipality))
+    inputs_of = list(_site_inputs(municipality, sites))
+    sites_now = [inputs.site for inputs in inputs_of]
     terminals_now: dict[int, int] = {}
-    for site in sites:
-        offered = offered_procedures(site)
-        calendar = SiteCalendar.load(site)
-        terminals_now[site.pk] = site.terminals.filter(is_active=True).count()
+    for inputs in inputs_of:
+        site, offered, calendar = inputs.site, inputs.procedures, inputs.calendar
+        terminals_now[site.pk] = inputs.terminals
         for code, procedure in procedures.items():
             if procedure not in offered:
                 continue
@@ -699,13 +728,13 @@ def counter_needs(
         return code if code in procedures else str(fallback.code if fallback else code)
 
     # visits[site][session kind] = list of (visits per hour, minutes, needs terminal) per kind
-    rates: dict[int, dict[str, list[tuple[float, float, bool]]]] = {s.pk: {} for s in sites}
-    visits_at: dict[int, float] = {s.pk: 0.0 for s in sites}
-    pickups_at: dict[int, float] = {s.pk: 0.0 for s in sites}
+    rates: dict[int, dict[str, list[tuple[float, float, bool]]]] = {s.pk: {} for s in sites_now}
+    visits_at: dict[int, float] = {s.pk: 0.0 for s in sites_now}
+    pickups_at: dict[int, float] = {s.pk: 0.0 for s in sites_now}
     for kind in load.counter_kinds:
         count = float(load.counts[kind][peak])
         code = procedure_of(kind)
-        offering = [s for s in sites if (s.pk, code) in hours and hours[s.pk, code].total > 0]
+        offering = [s for s in sites_now if (s.pk, code) in hours and hours[s.pk, code].total > 0]
         capacity = sum(hours[s.pk, code].total_counter_hours for s in offering)
         if count <= 0 or capacity <= 0:
             continue
@@ -726,7 +755,7 @@ def counter_needs(
     level, target = policy.service_level_percent / 100, float(policy.target_wait_minutes)
     walkin = municipality.walkin_share_percent / 100
     needs = []
-    for site in sites:
+    for site in sites_now:
         session_needs = []
         counter_staff = 0.0
         site_hours = {
@@ -914,21 +943,33 @@ def _session_label(kind: str, starts: dt.time, ends: dt.time, policy: PlanningPo
     return f"平日夜間 {hours}（{days}）"
 
 
-def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
+def backlog_view(
+    municipality: Municipality,
+    *,
+    today: dt.date,
+    sites: Sequence[SiteSlotInputs] | None = None,
+) -> BacklogView:
     """Live inputs for the backlog projection and the openings a site could add.
 
     Arrivals per week: the expected arrivals from uploaded application counts where they
     exist, else the average of the last four weeks' deliveries; cards delivered but without a
-    notice yet are added to the first week.
+    notice yet are added to the first week. `sites`: the municipality's sites already read
+    (`municipality_site_inputs`).
     """
     procedure = Procedure.objects.get(code=ProcedureCode.CARD_PICKUP)
     monday = monday_of(today)
     weeks = [monday + dt.timedelta(weeks=w) for w in range(HORIZON_WEEKS)]
-    sites = [
-        site
-        for site in active_sites().filter(municipality=municipality)
-        if procedure in offered_procedures(site)
-    ]
+    if sites is None:
+        # each site's calendar, procedures and counts read once, for its seats and its options
+        offering = [
+            site_slot_inputs(site)
+            for site in active_sites().filter(municipality=municipality)
+            if procedure in offered_procedures(site)
+        ]
+    else:
+        offering = [inputs for inputs in sites if procedure in inputs.procedures]
+    inputs_of = {inputs.site.pk: inputs for inputs in offering}
+    sites_now = [inputs.site for inputs in offering]
     cards = CardRecord.objects.filter(municipality=municipality)
     since = monday - dt.timedelta(weeks=ARRIVAL_HISTORY_WEEKS)
     recent = cards.filter(delivered_on__gte=since, delivered_on__lt=monday).count()
@@ -937,20 +978,20 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
         status__in=(CardStatus.DELIVERED, CardStatus.INSPECTED, CardStatus.SETUP_DONE)
     ).count()
     in_hand = cards.filter(status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)).count()
-    # each site's calendar, procedures and counts read once, for its free seats and its options
-    inputs_of = {site.pk: site_slot_inputs(site) for site in sites}
-    seats = {site.pk: _free_seats_by_week(inputs_of[site.pk], procedure, weeks) for site in sites}
+    seats = {
+        site.pk: _free_seats_by_week(inputs_of[site.pk], procedure, weeks) for site in sites_now
+    }
     # a site's part of the demand while open: its seats per open week against the others'
-    rates = {site.pk: seats_per_open_week(seats[site.pk]) for site in sites}
+    rates = {site.pk: seats_per_open_week(seats[site.pk]) for site in sites_now}
     total_rate = sum(rates.values())
     supplies = [
         SiteSupply(
             site_id=site.pk,
             name=site.name,
             weekly_seats=seats[site.pk],
-            demand_share=(rates[site.pk] / total_rate) if total_rate else 1 / len(sites),
+            demand_share=(rates[site.pk] / total_rate) if total_rate else 1 / len(sites_now),
         )
-        for site in sites
+        for site in sites_now
     ]
     arrivals = [expected] * HORIZON_WEEKS
     # Where weekly application counts were uploaded, their projection through the production
@@ -967,7 +1008,7 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
     arrivals[0] += waiting
     policy = policy_for(municipality.pk)
     options = []
-    for site in sites:
+    for site in sites_now:
         inputs = inputs_of[site.pk]
         positions = max(1, min(inputs.counters, inputs.terminals or inputs.counters))
         for kind in allowed_session_kinds(policy):
@@ -1040,7 +1081,7 @@ def backlog_view(municipality: Municipality, *, today: dt.date) -> BacklogView:
     )
     return BacklogView(
         week_starts=weeks,
-        sites=sites,
+        sites=sites_now,
         data=data,
         options=options,
         temporary=temporary,

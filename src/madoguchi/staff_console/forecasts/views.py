@@ -36,6 +36,7 @@ from madoguchi.forecasts.selectors import (
     capacity_plans,
     counter_needs,
     holding_view,
+    municipality_site_inputs,
 )
 from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import ProposalResult
@@ -209,7 +210,11 @@ def planning_figures(
     take_up: float,
     what_if: WhatIf,
 ) -> PlanningFigures:
-    """Compute the dashboard's figures (every read of the database and of the engine)."""
+    """Compute the dashboard's figures (every read of the database and of the engine).
+
+    Each site's calendar, procedures and counts are read once, for the capacity, the backlog
+    and the counter needs (`municipality_site_inputs`)."""
+    sites = municipality_site_inputs(municipality)
     # the regular hours alone (no temporary counter, no weekend or holiday opening): when the
     # municipality has any, the page shows what they cover and what falls short without them;
     # the current hours, the regular ones and the what-if in one walk of the calendars
@@ -217,7 +222,7 @@ def planning_figures(
     if not what_if.is_empty:
         variants.append((what_if, False))
     plan, *others = capacity_plans(
-        municipality, start=start, months=months, take_up=take_up, variants=variants
+        municipality, start=start, months=months, take_up=take_up, variants=variants, sites=sites
     )
     regular: CapacityPlan | None = others[0]
     if regular is not None and all(
@@ -226,7 +231,7 @@ def planning_figures(
     ):
         regular = None
     tried = others[1] if not what_if.is_empty else None
-    backlog = backlog_view(municipality, today=today)
+    backlog = backlog_view(municipality, today=today, sites=sites)
     return PlanningFigures(
         plan=plan,
         regular=regular,
@@ -234,7 +239,9 @@ def planning_figures(
         backlog=backlog,
         proposals=propose(backlog),
         holding=holding_view(municipality),
-        counter_needs=counter_needs(municipality, start=start, months=months, take_up=take_up),
+        counter_needs=counter_needs(
+            municipality, start=start, months=months, take_up=take_up, sites=sites
+        ),
     )
 
 
