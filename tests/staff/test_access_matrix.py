@@ -219,8 +219,14 @@ class Entry:
 
 
 def _status(ticket: QueueTicket) -> str:
-    ticket.refresh_from_db()
-    return ticket.status
+    """The ticket's status as the database holds it now (only that column read)."""
+    return QueueTicket.objects.filter(pk=ticket.pk).values_list("status", flat=True).get()
+
+
+def _card_status(card: CardRecord) -> str:
+    """The card's status as the database holds it now (only that column read, not the whole
+    record refreshed)."""
+    return CardRecord.objects.filter(pk=card.pk).values_list("status", flat=True).get()
 
 
 def _reservation_status(code: str) -> str:
@@ -335,8 +341,7 @@ def hand_over(ctx: Ctx) -> Case:
     call_to_a_counter(ctx.site)  # the hand-over happens at a counter (one visit)
 
     def happened(response: HttpResponse) -> bool:
-        card.refresh_from_db()
-        return card.status == CardStatus.HANDED_OVER and (
+        return _card_status(card) == CardStatus.HANDED_OVER and (
             _reservation_status(booked.code) == ReservationStatus.SERVED
         )
 
@@ -592,8 +597,7 @@ def card_move(name: str, before: str, after: str, **extra: str) -> Callable[[Ctx
         card = cards.card(ctx.owner, status=before, **stamps)
 
         def happened(response: HttpResponse) -> bool:
-            card.refresh_from_db()
-            return card.status == after
+            return _card_status(card) == after
 
         return Case(f"/staff/issuance/cards/{card.pk}/act/", happened, {"action": name, **extra})
 
