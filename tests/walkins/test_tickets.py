@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core.audit import Actor, verify_audit_chain
 from madoguchi.core.errors import DomainError
 from madoguchi.core.models import AuditEvent
 from madoguchi.offices.models import Counter
 from madoguchi.walkins.models import QueueTicket, TicketStatus
+from madoguchi.walkins.selectors import ticket_view
 from madoguchi.walkins.services import (
     TICKET_TRANSITIONS,
     call_next_ticket,
@@ -64,6 +67,21 @@ def test_a_new_ticket_waits_and_carries_an_unguessable_token(hall: Hall) -> None
     assert first.status == TicketStatus.WAITING
     assert first.issued_at == jst(10)
     assert len(first.token) >= 24 and first.token != second.token
+
+
+def test_a_ticket_reads_its_sites_calendar_once_for_the_check_and_its_wait(hall: Hall) -> None:
+    """The calendar read to check the site takes tickets now gives the new ticket's wait too
+    (the queue snapshot's planned counters read it again: two reads of the site's sessions,
+    closures and special openings), and the wait is the one read afresh."""
+    issue(hall, 3)
+    with CaptureQueriesContext(connection) as statements:
+        (ticket,) = issue(hall)
+    reads = [q["sql"] for q in statements.captured_queries]
+    for table in ("offices_openingsession", "offices_closure", "offices_specialopening"):
+        assert sum(f'FROM "{table}"' in sql for sql in reads) == 1, (table, reads)
+    again = ticket_view(QueueTicket.objects.get(pk=ticket.pk)).estimated_wait_minutes
+    assert ticket.estimated_wait_minutes == again
+    assert again is not None and again > 0  # the control: three visitors are ahead
 
 
 def test_tickets_are_refused_after_the_last_opening_period(

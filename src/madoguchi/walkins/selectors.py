@@ -116,9 +116,14 @@ def service_minutes_by_procedure(site: Site, procedures: set[int]) -> dict[int, 
     return {pk: blended_service_minutes(planned[pk], observed[pk]) for pk in planned}
 
 
-def _planned_counters(site: Site, now: dt.datetime) -> tuple[int, float]:
-    """Counters the calendar opens now (or at today's next opening) and minutes until open."""
-    periods = SiteCalendar.load(site).day(now.date()).periods
+def _planned_counters(
+    site: Site, now: dt.datetime, calendar: SiteCalendar | None = None
+) -> tuple[int, float]:
+    """Counters the calendar opens now (or at today's next opening) and minutes until open
+    (`calendar`: `site`'s, when the caller has read it)."""
+    periods = (
+        (calendar if calendar is not None else SiteCalendar.load(site)).day(now.date()).periods
+    )
     current = [p for p in periods if p.starts_at <= now < p.ends_at]
     if current:
         return max(p.counters for p in current), 0.0
@@ -474,8 +479,9 @@ class QueueSnapshot:
         return None
 
 
-def queue_snapshot(site: Site) -> QueueSnapshot:
-    """`site`'s queue now (a fixed number of queries)."""
+def queue_snapshot(site: Site, *, calendar: SiteCalendar | None = None) -> QueueSnapshot:
+    """`site`'s queue now (a fixed number of queries; `calendar`: `site`'s, when the caller
+    has read it — read here otherwise)."""
     now = clock.now()
     waiting, at_counters, early = _today_active(site, now)
     for ticket in (*waiting, *at_counters):
@@ -487,19 +493,25 @@ def queue_snapshot(site: Site) -> QueueSnapshot:
         at_counters=at_counters,
         early_minutes=early,
         service=service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {},
-        planned=_planned_counters(site, now),
+        planned=_planned_counters(site, now, calendar),
         active=_active_counters(site),
         now=now,
     )
 
 
-def ticket_view(ticket: QueueTicket, snapshot: QueueSnapshot | None = None) -> TicketView:
+def ticket_view(
+    ticket: QueueTicket,
+    snapshot: QueueSnapshot | None = None,
+    *,
+    calendar: SiteCalendar | None = None,
+) -> TicketView:
     """Where `ticket` stands: its position among those waiting and its estimated wait — from
-    `snapshot` (the site's queue a moment ago) when given, else read now. The ticket itself is
-    taken as given."""
+    `snapshot` (the site's queue a moment ago) when given, else read now (with `calendar`, the
+    ticket's site's calendar, when the caller has read it). The ticket itself is taken as
+    given."""
     if ticket.business_day != clock.today():
         return TicketView(ticket, None, None, [], [])
-    queue = snapshot if snapshot is not None else queue_snapshot(ticket.site)
+    queue = snapshot if snapshot is not None else queue_snapshot(ticket.site, calendar=calendar)
     at_counters = queue.at_counters
     serving_numbers = sorted(t.number for t in at_counters)
     serving_labels = [t.label for t in at_counters]

@@ -119,7 +119,9 @@ def allocate_ticket_number(*, site: Site, business_day: dt.date, prefix: str = "
     return day_rows.values_list("last_number", flat=True).get()
 
 
-def _ensure_open_for(site: Site, procedure: Procedure) -> None:
+def _ensure_open_for(site: Site, procedure: Procedure) -> SiteCalendar:
+    """`site`'s calendar, read to check it takes `procedure`'s tickets now (for the new
+    ticket's wait: `_new_ticket`)."""
     if not site.is_active or not site_offers(site, procedure):
         raise DomainError(
             "procedure_not_offered",
@@ -128,7 +130,8 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
             status=422,
         )
     now = clock.now()
-    periods = procedure_periods(SiteCalendar.load(site), procedure, now.date())
+    calendar = SiteCalendar.load(site)
+    periods = procedure_periods(calendar, procedure, now.date())
     if not periods or now >= periods[-1].ends_at:
         raise DomainError(
             "site_closed",
@@ -136,6 +139,7 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> None:
             % {"site": site.localized("name")},
             status=409,
         )
+    return calendar
 
 
 def prefix_for(site: Site, procedure: Procedure) -> str:
@@ -154,8 +158,10 @@ def _new_ticket(
     channel: str,
     reservation: Reservation | None = None,
     language: str = "",
+    calendar: SiteCalendar | None = None,
 ) -> QueueTicket:
-    """The next number of `site`'s queue today, waiting, with the wait estimate it was given.
+    """The next number of `site`'s queue today, waiting, with the wait estimate it was given
+    (from `calendar`, `site`'s calendar when the caller has read it, else read here).
 
     A booked visitor's ticket is an appointment (called at their time) unless they checked in
     later than the site's late grace: then they join the walk-in order."""
@@ -185,7 +191,7 @@ def _new_ticket(
         issued_at=now,
         language=language,
     )
-    ticket.estimated_wait_minutes = ticket_view(ticket).estimated_wait_minutes
+    ticket.estimated_wait_minutes = ticket_view(ticket, calendar=calendar).estimated_wait_minutes
     ticket.save(update_fields=["estimated_wait_minutes"])
     after = _audit_state(ticket)
     after["channel"] = channel
@@ -227,9 +233,14 @@ def issue_ticket(
     offered = offered_language(language) if language else ""
     if offered is None:
         raise unknown_language()
-    _ensure_open_for(site, procedure)
+    calendar = _ensure_open_for(site, procedure)
     return _new_ticket(
-        site=site, procedure=procedure, actor=actor, channel=channel, language=offered
+        site=site,
+        procedure=procedure,
+        actor=actor,
+        channel=channel,
+        language=offered,
+        calendar=calendar,
     )
 
 
