@@ -160,6 +160,39 @@ def test_the_report_adds_up_to_the_register_and_holds_no_personal_data(
     assert "birth" not in text and "name_kana" not in text
 
 
+def test_the_report_reads_each_sites_calendar_once(demo_city: Municipality, keys: Path) -> None:
+    """The report's capacity, staffing and backlog come from one read of each site's calendar,
+    procedures and counts (`municipality_site_inputs`) — each read them again: a site's
+    sessions, closures and special openings in three statements each where one does — and
+    they are what each computes reading the sites itself."""
+    import numpy as np
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.forecasts.models import policy_for
+    from madoguchi.forecasts.selectors import backlog_view, capacity_plan, counter_needs
+
+    with CaptureQueriesContext(connection) as statements:
+        report = build_report(demo_city, today=TODAY)
+    reads = [q["sql"] for q in statements.captured_queries]
+    sites = Site.objects.filter(municipality=demo_city, is_active=True).count()
+    assert sites > 1  # the control: the demo city has several sites in service
+    # a site's own rows (the measures look at all the sites' together: "site_id" IN …)
+    for table in ("offices_openingsession", "offices_closure", "offices_specialopening"):
+        own = [sql for sql in reads if f'FROM "{table}"' in sql and f'"{table}"."site_id" =' in sql]
+        assert len(own) == sites, (table, own)
+    start, take_up = TODAY.replace(day=1), policy_for(demo_city.pk).take_up_percent / 100
+    months = report.capacity.months
+    plan = capacity_plan(demo_city, start=start, months=months, take_up=take_up)
+    assert report.capacity.capacity_hours == round(float(np.sum(plan.capacity_hours)), 1) > 0
+    needs = counter_needs(demo_city, start=start, months=months, take_up=take_up)
+    assert needs is not None
+    assert report.staffing.counters_needed == sum(s.counters_needed for s in needs.sites)
+    assert report.staffing.busiest_week == needs.week_start
+    view = backlog_view(demo_city, today=TODAY)
+    assert report.backlog.waiting_for_notice == view.waiting_for_notice
+
+
 def test_the_measures_follow_the_configuration(demo_city: Municipality, keys: Path) -> None:
     before = measures_of(demo_city, TODAY)
     Site.objects.filter(municipality=demo_city, kind=SiteKind.POST_OFFICE).update(is_active=False)

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import math
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +32,9 @@ from madoguchi.forecasts.selectors import (
     counter_needs,
     holding_view,
     municipality_forecast,
+    municipality_site_inputs,
 )
+from madoguchi.forecasts.services import SiteSlotInputs
 from madoguchi.issuance.deadlines import deadline_watch
 from madoguchi.issuance.models import CardRecord
 from madoguchi.offices.models import (
@@ -245,10 +248,16 @@ def _forecast(municipality: Municipality, today: dt.date) -> Forecast:
     )
 
 
-def _capacity(municipality: Municipality, today: dt.date) -> Capacity:
+def _capacity(
+    municipality: Municipality, today: dt.date, sites: Sequence[SiteSlotInputs]
+) -> Capacity:
     take_up = policy_for(municipality.pk).take_up_percent / 100
     plan = capacity_plan(
-        municipality, start=today.replace(day=1), months=CAPACITY_MONTHS, take_up=take_up
+        municipality,
+        start=today.replace(day=1),
+        months=CAPACITY_MONTHS,
+        take_up=take_up,
+        sites=sites,
     )
     return Capacity(
         months=CAPACITY_MONTHS,
@@ -259,10 +268,16 @@ def _capacity(municipality: Municipality, today: dt.date) -> Capacity:
     )
 
 
-def _staffing(municipality: Municipality, today: dt.date) -> Staffing:
+def _staffing(
+    municipality: Municipality, today: dt.date, sites: Sequence[SiteSlotInputs]
+) -> Staffing:
     take_up = policy_for(municipality.pk).take_up_percent / 100
     needs = counter_needs(
-        municipality, start=today.replace(day=1), months=CAPACITY_MONTHS, take_up=take_up
+        municipality,
+        start=today.replace(day=1),
+        months=CAPACITY_MONTHS,
+        take_up=take_up,
+        sites=sites,
     )
     if needs is None:
         return Staffing(
@@ -359,7 +374,12 @@ def _notices(municipality: Municipality, today: dt.date) -> Notices:
     )
 
 
-def _backlog(municipality: Municipality, today: dt.date, capacity: Capacity) -> Backlog:
+def _backlog(
+    municipality: Municipality,
+    today: dt.date,
+    capacity: Capacity,
+    sites: Sequence[SiteSlotInputs],
+) -> Backlog:
     if not Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).exists():
         return Backlog(  # no card pick-up at all yet: nothing to book, nothing to project
             waiting_for_notice=0,
@@ -368,7 +388,7 @@ def _backlog(municipality: Municipality, today: dt.date, capacity: Capacity) -> 
             weeks_over_target=0,
             heading_for_backlog=capacity.backlog_hours_peak > 0,
         )
-    view = backlog_view(municipality, today=today)
+    view = backlog_view(municipality, today=today, sites=sites)
     if view.sites:
         projection = project_backlog(view.data)
         worst = float(np.max(projection.lead_days)) if projection.lead_days.size else 0.0
@@ -385,9 +405,12 @@ def _backlog(municipality: Municipality, today: dt.date, capacity: Capacity) -> 
 
 
 def build_report(municipality: Municipality, *, today: dt.date | None = None) -> ReportV1:
-    """The municipality's report as of `today` (aggregates only; nothing about a person)."""
+    """The municipality's report as of `today` (aggregates only; nothing about a person).
+    Each site's calendar, procedures and counts are read once, for the capacity, the staffing
+    and the backlog (`municipality_site_inputs`)."""
     today = today or clock.today()
-    capacity = _capacity(municipality, today)
+    sites = municipality_site_inputs(municipality)
+    capacity = _capacity(municipality, today, sites)
     return ReportV1(
         schema_=SCHEMA,
         schema_version=SCHEMA_VERSION,
@@ -402,10 +425,10 @@ def build_report(municipality: Municipality, *, today: dt.date | None = None) ->
         holding=_holding(municipality),
         forecast=_forecast(municipality, today),
         capacity=capacity,
-        staffing=_staffing(municipality, today),
+        staffing=_staffing(municipality, today, sites),
         measures=measures_of(municipality, today),
         notices=_notices(municipality, today),
-        backlog=_backlog(municipality, today, capacity),
+        backlog=_backlog(municipality, today, capacity, sites),
     )
 
 

@@ -375,6 +375,7 @@ def capacity_plan(
     take_up: float = 1.0,
     what_if: WhatIf | None = None,
     regular_only: bool = False,
+    sites: Sequence[SiteSlotInputs] | None = None,
 ) -> CapacityPlan:
     """Renewal workload per month against counter capacity, and what is left over.
 
@@ -382,7 +383,8 @@ def capacity_plan(
     municipality's minutes, `PlanningPolicy`; all the counter work by week: `counter_needs`).
     What a month cannot serve carries into the next; the wait is that backlog over the next month's
     capacity, in days (30-day months). `regular_only`: against the regular hours alone
-    (`monthly_counter_hours`), as a planner asks when to open a temporary counter.
+    (`monthly_counter_hours`), as a planner asks when to open a temporary counter. `sites`:
+    the municipality's sites already read (`municipality_site_inputs`).
     """
     return capacity_plans(
         municipality,
@@ -390,6 +392,7 @@ def capacity_plan(
         months=months,
         take_up=take_up,
         variants=[(what_if, regular_only)],
+        sites=sites,
     )[0]
 
 
