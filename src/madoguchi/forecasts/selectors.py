@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -277,19 +277,14 @@ def municipality_site_inputs(municipality: Municipality) -> list[SiteSlotInputs]
     procedures and counts read once (`site_slot_inputs`) — for a computation that reads them
     several times (the planning page: its capacity, backlog and counter needs). Read per
     computation, never kept: the calendar is the one of the request."""
-    return [site_slot_inputs(site) for site in active_sites().filter(municipality=municipality)]
+    return [site_slot_inputs(site) for site in active_sites(municipality)]
 
 
 def _site_inputs(
     municipality: Municipality, sites: Sequence[SiteSlotInputs] | None
-) -> Iterator[SiteSlotInputs]:
-    """The `sites` given (`municipality_site_inputs`), else each active site's inputs read as
-    it comes."""
-    if sites is not None:
-        yield from sites
-        return
-    for site in active_sites().filter(municipality=municipality):
-        yield site_slot_inputs(site)
+) -> Sequence[SiteSlotInputs]:
+    """The `sites` given, else `municipality_site_inputs` read now."""
+    return sites if sites is not None else municipality_site_inputs(municipality)
 
 
 def monthly_counter_hours_of(
