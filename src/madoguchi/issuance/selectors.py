@@ -99,11 +99,15 @@ def card_of_booking(reservation_code: str) -> CardRecord | None:
     )
 
 
+READY_FOR_NOTICE = Q(status=CardStatus.SETUP_DONE)
+"""A card ready for its notice: set up, no notice yet (also counted by `reservations.pacing`)."""
+
+
 def cards_ready_for_notice(municipality_id: int) -> QuerySet[CardRecord]:
     """Set-up cards without a notice, oldest arrival first (the order notices go out in)."""
-    return CardRecord.objects.filter(
-        municipality_id=municipality_id, status=CardStatus.SETUP_DONE
-    ).order_by("delivered_on", "pk")
+    return CardRecord.objects.filter(READY_FOR_NOTICE, municipality_id=municipality_id).order_by(
+        "delivered_on", "pk"
+    )
 
 
 def cards_in_status(municipality_id: int, status: str) -> QuerySet[CardRecord]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from madoguchi.core import clock
 from madoguchi.issuance.models import CardRecord, CardStatus, IssuancePolicy
@@ -26,13 +26,17 @@ def cards_due_for_reminder(
     """Unclaimed cards whose reminder letter is due today (notice date + the policy's
     `reminder_after_days` ≤ today), oldest notice first (the order reminders go out in).
     `policy`: the municipality's policy when the caller has read it already."""
-    days = (policy or policy_for(municipality_id)).reminder_after_days
-    cutoff = clock.at(today - dt.timedelta(days=days - 1), dt.time(0, 0))
-    return CardRecord.objects.filter(
-        municipality_id=municipality_id,
-        status=CardStatus.NOTICE_ISSUED,
-        notice_issued_at__lt=cutoff,
-    ).order_by("notice_issued_at", "pk")
+    due = reminder_due(today=today, policy=policy or policy_for(municipality_id))
+    return CardRecord.objects.filter(due, municipality_id=municipality_id).order_by(
+        "notice_issued_at", "pk"
+    )
+
+
+def reminder_due(*, today: dt.date, policy: IssuancePolicy) -> Q:
+    """A card whose reminder letter is due `today`: a notice out and unbooked, issued at least
+    the policy's `reminder_after_days` ago (also counted by `reservations.pacing`)."""
+    cutoff = clock.at(today - dt.timedelta(days=policy.reminder_after_days - 1), dt.time(0, 0))
+    return Q(status=CardStatus.NOTICE_ISSUED, notice_issued_at__lt=cutoff)
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,22 @@ visible: the card pipeline does not read seats.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+from django.db.models import Count, Q
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance.models import CardRecord, CardStatus, IssuancePolicy
 from madoguchi.issuance.notices import batch_cards
-from madoguchi.issuance.selectors import cards_ready_for_notice
+from madoguchi.issuance.selectors import READY_FOR_NOTICE, cards_ready_for_notice
 from madoguchi.issuance.services import issue_notices, policy_for, send_reminders
-from madoguchi.issuance.unclaimed import cards_due_for_reminder, reminder_batch_cards
+from madoguchi.issuance.unclaimed import (
+    cards_due_for_reminder,
+    reminder_batch_cards,
+    reminder_due,
+)
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations.selectors import free_card_pickup_seats
 
@@ -65,48 +70,72 @@ class PacingProposal:
         return lines
 
 
-def propose_batch(
-    *,
-    municipality: Municipality,
-    limit: int | None = None,
-    policy: IssuancePolicy | None = None,
-    by_status: Mapping[str, int] | None = None,
-) -> PacingProposal:
-    """How many ready cards may get their notice now (see the module docstring). `policy`: the
-    municipality's policy when the caller has read it already; `by_status`: the number of its
-    cards in each status when the caller has counted them (a status absent: none)."""
+@dataclass(frozen=True)
+class _Inputs:
+    """What both proposals are made from, read once: the window, its free pick-up seats and the
+    municipality's cards as the pacing counts them."""
+
+    horizon_weeks: int
+    window_from: dt.datetime
+    window_until: dt.datetime
+    free_seats: int
+    ready: int  # set up, waiting for a notice
+    outstanding: int  # a notice or a reminder out, not booked
+    reminded: int  # a reminder out, not booked
+    due: int  # due for a reminder today
+
+
+def _read_inputs(municipality: Municipality, policy: IssuancePolicy | None) -> _Inputs:
+    """One statement for the seats and one for the four card counts (the rules of `ready` and
+    `due` are the selectors' own: `READY_FOR_NOTICE`, `unclaimed.reminder_due`)."""
     policy = policy or policy_for(municipality)
+    today = clock.today()
     window_from = clock.now()
-    window_until = clock.at(
-        clock.today() + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time(0, 0)
-    )
+    window_until = clock.at(today + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time(0, 0))
     free = free_card_pickup_seats(
         municipality_id=municipality.pk, window_from=window_from, window_until=window_until
     )
-    if by_status is not None:
-        outstanding = by_status.get(CardStatus.NOTICE_ISSUED, 0) + by_status.get(
-            CardStatus.REMINDED, 0
-        )
-    else:
-        outstanding = municipality.cards.filter(
-            status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)
-        ).count()
-    ready = cards_ready_for_notice(municipality.pk).count()
-    room = max(0, free - outstanding)
-    proposed = min(ready, room)
-    if limit is not None:
-        proposed = min(proposed, max(0, limit))
-    return PacingProposal(
+    counts = CardRecord.objects.filter(municipality_id=municipality.pk).aggregate(
+        ready=Count("pk", filter=READY_FOR_NOTICE),
+        outstanding=Count(
+            "pk", filter=Q(status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED))
+        ),
+        reminded=Count("pk", filter=Q(status=CardStatus.REMINDED)),
+        due=Count("pk", filter=reminder_due(today=today, policy=policy)),
+    )
+    return _Inputs(
         horizon_weeks=policy.pacing_horizon_weeks,
         window_from=window_from,
         window_until=window_until,
         free_seats=free,
-        outstanding_notices=outstanding,
-        ready_cards=ready,
+        ready=counts["ready"],
+        outstanding=counts["outstanding"],
+        reminded=counts["reminded"],
+        due=counts["due"],
+    )
+
+
+def _batch(inputs: _Inputs, limit: int | None) -> PacingProposal:
+    room = max(0, inputs.free_seats - inputs.outstanding)
+    proposed = min(inputs.ready, room)
+    if limit is not None:
+        proposed = min(proposed, max(0, limit))
+    return PacingProposal(
+        horizon_weeks=inputs.horizon_weeks,
+        window_from=inputs.window_from,
+        window_until=inputs.window_until,
+        free_seats=inputs.free_seats,
+        outstanding_notices=inputs.outstanding,
+        ready_cards=inputs.ready,
         room=room,
         proposed=proposed,
         limit=limit,
     )
+
+
+def propose_batch(*, municipality: Municipality, limit: int | None = None) -> PacingProposal:
+    """How many ready cards may get their notice now (see the module docstring)."""
+    return _batch(_read_inputs(municipality, None), limit)
 
 
 @dataclass(frozen=True)
@@ -154,38 +183,36 @@ class ReminderProposal:
         ]
 
 
-def propose_reminders(
-    *,
-    municipality: Municipality,
-    limit: int | None = None,
-    policy: IssuancePolicy | None = None,
-    by_status: Mapping[str, int] | None = None,
-    batch: PacingProposal | None = None,
-) -> ReminderProposal:
-    """Reminders for the due cards, never more than the free seats left for reminded residents.
-    `policy`: the municipality's policy when the caller has read it already; `by_status`: the
-    number of its cards in each status when the caller has counted them; `batch`: the notice
-    pacing's proposal made for this municipality just before: its count of free seats is this
-    one's when its window ends where this one's does (the same horizon from the same day)."""
-    policy = policy or policy_for(municipality)
-    today = clock.today()
-    window_until = clock.at(today + dt.timedelta(weeks=policy.pacing_horizon_weeks), dt.time())
-    if batch is not None and batch.window_until == window_until:
-        free = batch.free_seats
-    else:
-        free = free_card_pickup_seats(
-            municipality_id=municipality.pk, window_from=clock.now(), window_until=window_until
-        )
-    due = cards_due_for_reminder(municipality.pk, today=today, policy=policy).count()
-    if by_status is not None:
-        reminded = by_status.get(CardStatus.REMINDED, 0)
-    else:
-        reminded = municipality.cards.filter(status=CardStatus.REMINDED).count()
-    room = max(0, free - reminded)
-    proposed = min(due, room) if limit is None else min(due, room, max(0, limit))
+def _reminders(inputs: _Inputs, limit: int | None) -> ReminderProposal:
+    room = max(0, inputs.free_seats - inputs.reminded)
+    proposed = min(inputs.due, room) if limit is None else min(inputs.due, room, max(0, limit))
     return ReminderProposal(
-        due=due, free_seats=free, reminded_unbooked=reminded, room=room, proposed=proposed
+        due=inputs.due,
+        free_seats=inputs.free_seats,
+        reminded_unbooked=inputs.reminded,
+        room=room,
+        proposed=proposed,
     )
+
+
+def propose_reminders(*, municipality: Municipality, limit: int | None = None) -> ReminderProposal:
+    """Reminders for the due cards, never more than the free seats left for reminded residents."""
+    return _reminders(_read_inputs(municipality, None), limit)
+
+
+class DashboardProposals(NamedTuple):
+    batch: PacingProposal
+    reminders: ReminderProposal
+
+
+def dashboard_proposals(
+    municipality: Municipality, *, policy: IssuancePolicy | None = None
+) -> DashboardProposals:
+    """Both proposals of the card dashboard from one read of the seats and the cards — each the
+    same as `propose_batch` and `propose_reminders` make alone (without a limit). `policy`: the
+    municipality's policy when the caller has read it already."""
+    inputs = _read_inputs(municipality, policy)
+    return DashboardProposals(batch=_batch(inputs, None), reminders=_reminders(inputs, None))
 
 
 @dataclass(frozen=True)

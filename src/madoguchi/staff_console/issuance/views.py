@@ -70,21 +70,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     policy = services.policy_for(municipality)  # read once for every part below
     watch = deadlines.deadline_watch(municipality, policy=policy)
     batches = list(NoticeBatch.objects.filter(municipality=municipality)[:10])
-    # the pacing's counts from the counts above, the reminders' free seats from the pacing's
-    proposal = pacing.propose_batch(municipality=municipality, policy=policy, by_status=counts)
+    proposals = pacing.dashboard_proposals(municipality, policy=policy)
     context = {
         "municipality": municipality,
         "stages": stages,
         "watch": watch,
         "watch_rows": watch.cards[:50],
         "expiring": deadlines.expiring_before_pickup(municipality)[:50],
-        "proposal": proposal,
+        "proposal": proposals.batch,
         "summary": deadlines.weekly_summary(municipality, policy=policy),
         "batches": batches,
         "unprintable": unprintable_by_batch([batch.pk for batch in batches]),
-        "reminders": pacing.propose_reminders(
-            municipality=municipality, policy=policy, by_status=counts, batch=proposal
-        ),
+        "reminders": proposals.reminders,
         "imports": DeliveryImport.objects.filter(municipality=municipality)[:10],
         "expected_arrivals": project_arrivals(stored_counts(municipality.pk)),
         "can_work": access.allows(request.user, Action.CARD_WORK),
