@@ -240,3 +240,55 @@ def test_the_display_json_is_built_once_a_second_however_many_screens_poll(
     # Neither the site nor the queue is read again; an unknown site is still a 404.
     assert len(queries) == 0, [q["sql"] for q in queries]
     assert client.get("/queue/sites/999999/board.json").status_code == 404
+
+
+# --- the site's calendar, read once a request ---------------------------------------------------
+
+CALENDAR_TABLES = ("offices_openingsession", "offices_closure", "offices_specialopening")
+
+
+def calendar_reads(queries: CaptureQueriesContext) -> dict[str, int]:
+    """How many times each of the site calendar's three tables was read."""
+    sqls = [q["sql"] for q in queries.captured_queries]
+    return {table: sum(f'FROM "{table}"' in sql for sql in sqls) for table in CALENDAR_TABLES}
+
+
+ONCE = dict.fromkeys(CALENDAR_TABLES, 1)
+
+
+@pytest.mark.parametrize("where", ["take", "kiosk"])
+def test_a_ticket_request_reads_the_sites_calendar_once(
+    client: Client, hall: Hall, frozen: time_machine.Traveller, where: str
+) -> None:
+    """The page's hours (intake), its waits (the queue's planned counters) and the ticket's own
+    check and wait are made from one read of the site's sessions, closures and special openings
+    — the page shown, a ticket taken, and a ticket refused after hours (the check read it, then
+    the page with the refusal)."""
+    url = take(hall) if where == "take" else f"/queue/sites/{hall.site.pk}/kiosk/"
+    cookie = kiosk_cookie(hall.site)
+
+    def request(method: str) -> tuple[int, dict[str, int]]:
+        client.cookies.clear()  # no phone cooldown: each POST reaches the ticket's own check
+        client.cookies[KIOSK_COOKIE] = cookie
+        with CaptureQueriesContext(connection) as queries:
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, {"procedure": hall.cert_renewal.pk})
+        return response.status_code, calendar_reads(queries)
+
+    assert request("GET") == (200, ONCE)
+    assert request("POST") == (302, ONCE)
+    assert QueueTicket.objects.count() == 1
+    frozen.move_to(jst(17, 30))  # after the last opening period: refused by issue_ticket
+    assert request("POST") == (422, ONCE)
+    assert QueueTicket.objects.count() == 1
+
+
+def test_the_congestion_page_reads_each_sites_calendar_once(client: Client, hall: Hall) -> None:
+    """A site's hours and its wait on the congestion page come from one read of its calendar."""
+    make_hall("北支所")
+    with CaptureQueriesContext(connection) as queries:
+        page = text(client.get("/queue/").content)
+    assert "北支所 受付時間" in page and "本庁舎 受付時間" in page
+    assert calendar_reads(queries) == dict.fromkeys(CALENDAR_TABLES, 2)  # two sites

@@ -35,6 +35,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.pagecache import CSRF_MARK, cached_page
 from madoguchi.core.ratelimit import client_ip, hit
+from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Municipality, Site
 from madoguchi.offices.selectors import active_sites, offered_procedures
 from madoguchi.offices.tenancy import resident_url
@@ -146,7 +147,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 def _congestion_rows(municipality: Municipality | None) -> list[dict[str, Any]]:
     rows = []
     for site in active_sites(municipality):
-        intake = intake_today(site)
+        calendar = SiteCalendar.load(site)  # for its hours and its wait
+        intake = intake_today(site, calendar=calendar)
         row: dict[str, Any] = {
             "site_id": site.pk,
             "name": site.localized("name"),
@@ -156,7 +158,7 @@ def _congestion_rows(municipality: Municipality | None) -> list[dict[str, Any]]:
             "takes_tickets": intake.takes_tickets,
         }
         if intake.takes_tickets:
-            state = queue_state(site)
+            state = queue_state(site, calendar=calendar)
             row |= {
                 "waiting": state.waiting_count,
                 "estimated_wait_minutes": state.estimated_wait_minutes,
@@ -272,7 +274,8 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     """Take a ticket on a phone; then see it on its own page. A closed site says so (and when
     it opens) before the form; one phone takes at most one ticket a minute."""
     site = _site(request, site_id)
-    state = queue_state(site)
+    calendar = SiteCalendar.load(site)  # the day's hours, the waits and the ticket's check
+    state = queue_state(site, calendar=calendar)
     form = TakeTicketForm(
         request.POST or None,
         procedures=offered_procedures(site),
@@ -298,6 +301,7 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
                     actor=Actor.resident("web"),
                     channel=TicketChannel.PHONE,
                     language=translation.get_language(),
+                    calendar=calendar,
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -321,7 +325,7 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
                 "site": site,
                 "form": form,
                 "state": state,
-                "intake": intake_today(site),
+                "intake": intake_today(site, calendar=calendar),
                 "recent": recent,
             },
             status=422 if form.errors else 200,
@@ -344,6 +348,7 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
     if device is None:
         return _kiosk_refused(request, site)
     form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
+    calendar = SiteCalendar.load(site)  # the ticket's check, the day's hours and the wait
     if request.method == "POST" and form.is_valid():
         try:
             hit("ip_write", client_ip(request))
@@ -353,6 +358,7 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
                 actor=Actor.resident(f"kiosk:{device.pk}"),
                 channel=TicketChannel.KIOSK,
                 language=translation.get_language(),
+                calendar=calendar,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -365,8 +371,8 @@ def kiosk(request: HttpRequest, site_id: int) -> HttpResponse:
             "site": site,
             "device": device,
             "form": form,
-            "state": queue_state(site),
-            "intake": intake_today(site),
+            "state": queue_state(site, calendar=calendar),
+            "intake": intake_today(site, calendar=calendar),
             "kiosk_refresh_seconds": KIOSK_REFRESH_SECONDS,
         },
         status=422 if form.errors else 200,

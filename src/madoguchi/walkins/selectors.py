@@ -339,14 +339,20 @@ def counters_with_leftovers(site: Site, state: QueueState) -> list[CounterView]:
     ]
 
 
-def queue_state(site: Site, *, queue_settings: QueueSettings | None = None) -> QueueState:
+def queue_state(
+    site: Site,
+    *,
+    queue_settings: QueueSettings | None = None,
+    calendar: SiteCalendar | None = None,
+) -> QueueState:
     """`site`'s queue today: who waits, who is at which counter, and the wait for a newcomer.
 
     The estimate is explained in `walkins.estimates`; the number of counters at work is what the
     calendar opens now (before opening: what it opens first today, counting the minutes until
     then), never fewer than the counters busy, and the site's active counters on a day without
     hours. Runs a fixed number of queries. `queue_settings`: the site's settings
-    (`QueueSettings.defaults_for`) when the caller has read them already.
+    (`QueueSettings.defaults_for`) and `calendar`: its calendar, when the caller has read them
+    already.
     """
     now = clock.now()
     waiting, at_counters, _early = _today_active(site, now, queue_settings)
@@ -355,7 +361,7 @@ def queue_state(site: Site, *, queue_settings: QueueSettings | None = None) -> Q
     by_counter = {t.counter_id: t for t in at_counters}
     active = _active_counters(site)
     counters = [CounterView(counter=c, ticket=by_counter.get(c.pk)) for c in active]
-    planned = _planned_counters(site, now)
+    planned = _planned_counters(site, now, calendar)
     offered = offered_procedures(site)
 
     def longest(planned: tuple[int, float]) -> tuple[int, dict[int, int]]:
@@ -416,11 +422,12 @@ class Intake:
         return self.state in ("open", "before_open")
 
 
-def intake_today(site: Site) -> Intake:
+def intake_today(site: Site, *, calendar: SiteCalendar | None = None) -> Intake:
     """Today's hours at `site` and whether it takes tickets now (the per-procedure check —
-    card work ends at 20:00 — stays in `walkins.services.issue_ticket`)."""
+    card work ends at 20:00 — stays in `walkins.services.issue_ticket`). `calendar`: `site`'s,
+    when the caller has read it."""
     now = clock.now()
-    day = SiteCalendar.load(site).day(now.date())
+    day = (calendar if calendar is not None else SiteCalendar.load(site)).day(now.date())
     if not site.is_active or not day.periods:
         return Intake(site, "closed", None, None, day.closed_reason, day.periods)
     opens_at, closes_at = day.periods[0].starts_at, day.periods[-1].ends_at

@@ -119,9 +119,11 @@ def allocate_ticket_number(*, site: Site, business_day: dt.date, prefix: str = "
     return day_rows.values_list("last_number", flat=True).get()
 
 
-def _ensure_open_for(site: Site, procedure: Procedure) -> SiteCalendar:
-    """`site`'s calendar, read to check it takes `procedure`'s tickets now (for the new
-    ticket's wait: `_new_ticket`)."""
+def _ensure_open_for(
+    site: Site, procedure: Procedure, calendar: SiteCalendar | None = None
+) -> SiteCalendar:
+    """`site`'s calendar (`calendar` when the caller has read it, else read here), checked to
+    take `procedure`'s tickets now (for the new ticket's wait: `_new_ticket`)."""
     if not site.is_active or not site_offers(site, procedure):
         raise DomainError(
             "procedure_not_offered",
@@ -130,7 +132,8 @@ def _ensure_open_for(site: Site, procedure: Procedure) -> SiteCalendar:
             status=422,
         )
     now = clock.now()
-    calendar = SiteCalendar.load(site)
+    if calendar is None:
+        calendar = SiteCalendar.load(site)
     periods = procedure_periods(calendar, procedure, now.date())
     if not periods or now >= periods[-1].ends_at:
         raise DomainError(
@@ -218,9 +221,13 @@ def issue_ticket(
     actor: Actor,
     channel: str = TicketChannel.PHONE,
     language: str = "",
+    calendar: SiteCalendar | None = None,
 ) -> QueueTicket:
     """Give a walk-in visitor the next number of `site`'s queue today (of the procedure's
     prefix group), issued on a phone, at the kiosk or by staff (`channel`).
+
+    `calendar`: `site`'s calendar when the caller has read it for the same request (a ticket
+    page shows the day's hours and waits from it); read here otherwise.
 
     `language` is the language the ticket was taken in (a code of `settings.LANGUAGES`): its
     page and its status in the API answer in it. Empty — a ticket issued at the counter — leaves
@@ -233,7 +240,7 @@ def issue_ticket(
     offered = offered_language(language) if language else ""
     if offered is None:
         raise unknown_language()
-    calendar = _ensure_open_for(site, procedure)
+    calendar = _ensure_open_for(site, procedure, calendar)
     return _new_ticket(
         site=site,
         procedure=procedure,
