@@ -340,6 +340,57 @@ def test_reschedule_refuses_a_slot_of_another_procedure(
     assert error.code == "invalid_slot"
 
 
+def _revision(reservation: Reservation) -> int:
+    return Reservation.objects.values_list("revision", flat=True).get(pk=reservation.pk)
+
+
+def test_a_bookings_revision_goes_up_with_each_new_time_and_its_cancellation(
+    main_office: Site, card_pickup: Procedure
+) -> None:
+    """The revision — the SEQUENCE of the booking's .ics (RFC 5545 3.8.7.4) — is 0 when booked
+    (by either implementation of the booking) and one up with each change the calendar entry
+    shows; a move to the slot it has and a refused move change nothing."""
+    first = factories.slot(main_office, card_pickup, time="10:00")
+    reservation = _book(first)
+    assert reservation.revision == 0 and _revision(reservation) == 0
+    reschedule_reservation(code=reservation.code, slot_id=first.pk, actor=RESIDENT)
+    assert _revision(reservation) == 0
+    revisions = []
+    for time in ("11:00", "14:00"):
+        later = factories.slot(main_office, card_pickup, time=time)
+        moved = reschedule_reservation(code=reservation.code, slot_id=later.pk, actor=RESIDENT)
+        revisions.append((moved.revision, _revision(reservation)))
+    assert revisions == [(1, 1), (2, 2)]
+    full = factories.slot(main_office, card_pickup, time="15:00", capacity=1, booked=1)
+    with pytest.raises(SlotFullError):
+        reschedule_reservation(code=reservation.code, slot_id=full.pk, actor=RESIDENT)
+    assert _revision(reservation) == 2
+    assert cancel_reservation(code=reservation.code, actor=RESIDENT).revision == 3
+    assert _revision(reservation) == 3
+
+
+def test_a_visits_check_in_and_end_keep_the_revision_and_a_cancelled_visit_raises_it(
+    main_office: Site, cert_renewal: Procedure, frozen: time_machine.Traveller
+) -> None:
+    """Checking in, being served and not coming leave the calendar entry as it was (a booked
+    visit, CONFIRMED); a checked-in visit cancelled with its queue ticket cancels it."""
+    slot = factories.slot(main_office, cert_renewal, capacity=3)
+    people = [renewal(given=given, email=f"{i}@example.jp") for i, given in enumerate("アイウ")]
+    served, absent, dropped = (_book(slot, person) for person in people)
+    clerk = StaffUser.objects.create(username="clerk", municipality=main_office.municipality)
+    staff = Actor.staff(clerk)
+    frozen.move_to(dt.datetime(2026, 12, 7, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    for reservation in (served, dropped):
+        check_in_reservation(code=reservation.code, actor=staff)
+    mark_served(code=served.code, actor=staff)
+    mark_no_show(code=absent.code, actor=staff)
+    services.close_checked_in_visit(
+        code=dropped.code, target=ReservationStatus.CANCELLED, actor=staff
+    )
+    assert [_revision(r) for r in (served, absent, dropped)] == [0, 0, 1]
+    assert Reservation.objects.get(pk=dropped.pk).status == ReservationStatus.CANCELLED
+
+
 def test_the_counter_checks_in_and_serves_on_the_day(
     municipality: Municipality,
     main_office: Site,

@@ -74,10 +74,10 @@ WITH applicant AS (
   INSERT INTO reservations_reservation
     (code, group_code, slot_id, procedure_id, status, channel, person_key, birth_date,
      family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, language,
-     created_at, updated_at)
+     created_at, updated_at, revision)
   SELECT code, %(group)s, %(slot)s, %(procedure)s, 'booked', %(channel)s, person_key, birth_date,
          family_name_kana, given_name_kana, email, phone, notice_number, is_proxy, %(language)s,
-         %(now)s, %(now)s
+         %(now)s, %(now)s, 0
     FROM applicant
    WHERE EXISTS (SELECT 1 FROM claim)
   RETURNING id, code

@@ -89,6 +89,8 @@ class Reservation(models.Model):
 
     `person_key` identifies the person for the one-active-booking-per-procedure rule: the notice
     number for a card pick-up, otherwise kana name + birth date (never an Individual Number).
+    `revision` counts the changes a resident's calendar entry shows — a new time or place, a
+    cancellation (`services`) —: the SEQUENCE of the booking's .ics (RFC 5545 3.8.7.4).
     """
 
     # Unique and indexed through Meta, not `unique=True` / `db_index=True`: those add a second
@@ -125,6 +127,11 @@ class Reservation(models.Model):
     checked_in_at = models.DateTimeField("受付日時", null=True, blank=True)
     finished_at = models.DateTimeField("完了・来庁なし・取消の日時", null=True, blank=True)
     reminder_sent_for = models.DateField("前日のお知らせを送った来庁日", null=True, blank=True)
+    revision = models.PositiveIntegerField(
+        "版",
+        default=0,
+        help_text="日時・場所の変更と取消しのたびに1増える（.ics の SEQUENCE、RFC 5545）。",
+    )
     language = models.CharField(
         "言語",
         max_length=16,

@@ -674,6 +674,13 @@ def _locked(code: str) -> Reservation:
     return reservation
 
 
+def _revise(reservation: Reservation) -> None:
+    """A change the resident's calendar entry shows — a new time or place, a cancellation:
+    the booking's revision (its .ics SEQUENCE, RFC 5545 3.8.7.4) goes one up. The row is
+    locked (`_locked`); the caller saves `revision`."""
+    reservation.revision += 1
+
+
 def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
     """Cancel a booked reservation and give its seat back; returns it (status `cancelled`).
 
@@ -698,7 +705,8 @@ def cancel_reservation(*, code: str, actor: Actor) -> Reservation:
         reservation.status = ReservationStatus.CANCELLED
         reservation.finished_at = now
         reservation.updated_at = now
-        reservation.save(update_fields=["status", "finished_at", "updated_at"])
+        _revise(reservation)
+        reservation.save(update_fields=["status", "finished_at", "updated_at", "revision"])
         _release_card(reservation, actor=actor)
         _audit(
             reservation,
@@ -782,7 +790,8 @@ def reschedule_reservation(
         _release_seat(reservation.slot_id)
         reservation.slot = slot
         reservation.updated_at = clock.now()
-        reservation.save(update_fields=["slot", "updated_at"])
+        _revise(reservation)
+        reservation.save(update_fields=["slot", "updated_at", "revision"])
         _audit(
             reservation,
             actor=actor,
@@ -905,7 +914,9 @@ def close_checked_in_visit(*, code: str, target: str, actor: Actor) -> Reservati
         reservation.status = target
         reservation.finished_at = now
         reservation.updated_at = now
-        reservation.save(update_fields=["status", "finished_at", "updated_at"])
+        if target == S.CANCELLED:
+            _revise(reservation)
+        reservation.save(update_fields=["status", "finished_at", "updated_at", "revision"])
         _audit(
             reservation,
             actor=actor,

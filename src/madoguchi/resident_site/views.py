@@ -855,12 +855,10 @@ def reservation_ics(request: HttpRequest, code: str) -> HttpResponse:
     if known is None:
         return _to_lookup(code)
     booked = known[0]
-    # The booking's revision: every change (a new time, a cancellation) moves `updated_at`.
-    revision = int((booked.updated_at - booked.created_at).total_seconds())
     calendar = visit_calendar(
         Visit.of(booked),
         cancelled=booked.status == ReservationStatus.CANCELLED,
-        sequence=max(revision, 0),
+        sequence=booked.revision,  # one up with each new time or place and the cancellation
     )
     response = HttpResponse(calendar, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="madoguchi-{known[0].code}.ics"'
