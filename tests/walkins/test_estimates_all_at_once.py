@@ -19,6 +19,7 @@ import pytest
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
+from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Counter
 from madoguchi.walkins.estimates import Waiting, wait_minutes_at_counters, waits_at_counters
 from madoguchi.walkins.models import QueueTicket
@@ -146,12 +147,14 @@ def test_a_snapshots_waits_equal_each_tickets_own_estimate(hall: Hall, seed: int
     hall.cert_renewal.save()
     renewals_only = Counter.objects.create(site=hall.site, name="3番窓口")
     renewals_only.procedures.set([hall.cert_renewal])
+    calendar = SiteCalendar.load(hall.site)  # the day's hours: read once for the whole walk
     with frozen_at(jst(10)) as traveller:
         for _ in range(30):
             issue_ticket(
                 site=hall.site,
                 procedure=rng.choice([hall.cert_renewal, hall.card_pickup]),
                 actor=KIOSK,
+                calendar=calendar,
             )
         called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
         assert called is not None
@@ -164,8 +167,8 @@ def test_a_snapshots_waits_equal_each_tickets_own_estimate(hall: Hall, seed: int
 
         snapshot = queue_snapshot(hall.site)
         assert len(snapshot.waiting) == 29
-        own = {
-            t.pk: ticket_view(t).estimated_wait_minutes
+        own = {  # each ticket's queue read and replayed for it alone (the calendar as read)
+            t.pk: ticket_view(t, calendar=calendar).estimated_wait_minutes
             for t in QueueTicket.objects.filter(site=hall.site, status="waiting")
         }
         assert snapshot.waits == own
