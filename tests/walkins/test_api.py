@@ -48,6 +48,21 @@ def test_taking_a_ticket_answers_201_with_number_position_wait_and_status_url(
     assert body["status_page_url"] == f"http://testserver/queue/tickets/{token}/"
 
 
+def test_taking_a_ticket_reads_the_sites_calendar_once(client: Client, hall: Hall) -> None:
+    """The ticket's check, its wait and the answer's position and wait come from one read of
+    the site's sessions, closures and special openings (the answer read them again)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    take(client, hall)
+    with CaptureQueriesContext(connection) as queries:
+        response = take(client, hall)
+    assert response.status_code == 201 and response.json()["position"] == 2
+    sqls = [q["sql"] for q in queries.captured_queries]
+    for table in ("offices_openingsession", "offices_closure", "offices_specialopening"):
+        assert sum(f'FROM "{table}"' in sql for sql in sqls) == 1, (table, sqls)
+
+
 def test_the_status_url_answers_the_tickets_position_and_wait(client: Client, hall: Hall) -> None:
     for _ in range(4):
         take(client, hall)

@@ -26,6 +26,7 @@ from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
 from madoguchi.core.languages import offered_language
 from madoguchi.core.ratelimit import client_ip, hit
+from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Procedure, Site
 from madoguchi.offices.selectors import active_sites
 from madoguchi.reservations.services import unknown_language
@@ -150,8 +151,11 @@ def _take_ticket(
             _("この窓口では選ばれた手続きの受付をしていません。"),
             status=422,
         )
-    ticket = issue_ticket(site=site, procedure=procedure, actor=API_ACTOR, language=language)
-    view = ticket_view(ticket)
+    calendar = SiteCalendar.load(site)  # the ticket's check and wait, and its answer's
+    ticket = issue_ticket(
+        site=site, procedure=procedure, actor=API_ACTOR, language=language, calendar=calendar
+    )
+    view = ticket_view(ticket, calendar=calendar)
     return Status(
         201,
         TicketCreatedOut(
