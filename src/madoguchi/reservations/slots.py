@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 
@@ -192,8 +192,18 @@ def regenerate_site_slots(
                 site=site, starts_at__gte=window_start, starts_at__lt=window_end
             )
         }
-        new = [p for key, p in wanted.items() if key not in existing]
-        _insert_slots(site.pk, new)
+        new = [
+            Slot(
+                site=site,
+                procedure_id=p.procedure_id,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                capacity=p.capacity,
+            )
+            for key, p in wanted.items()
+            if key not in existing
+        ]
+        Slot.objects.bulk_create(new, batch_size=1000)
         report.created = len(new)
         gone: list[Slot] = []
         changed: list[tuple[Slot, PlannedSlot]] = []
@@ -253,54 +263,6 @@ def match_slots_to_calendars(site_ids: Iterable[int], *, actor: Actor) -> list[S
         .select_related("site", "procedure")
         .order_by("starts_at", "pk")
     )
-
-
-_INSERT_COLUMNS = (
-    "site_id",
-    "procedure_id",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "booked",
-    "is_offered",
-    "conflict_reason",
-)
-
-
-def _insert_slots(site_id: int, slots: list[PlannedSlot]) -> None:
-    """New slots of a site, open with no booking, in plan order: one COPY on PostgreSQL, one
-    INSERT of one row sent with ``executemany`` on SQLite (its loop runs in the driver), as
-    the card and register imports write. `bulk_create` built each row's eight placeholders and
-    prepared each value through its field in Python — most of a regeneration's time when it
-    creates a site's weeks of slots (the nightly `generate-slots`, a new site, a calendar
-    opened wider). The datetimes are adapted as their fields would be
-    (`adapt_datetimefield_value`)."""
-    if not slots:
-        return
-    ops = connection.ops
-    columns = ", ".join(ops.quote_name(column) for column in _INSERT_COLUMNS)
-    table = ops.quote_name(Slot._meta.db_table)
-    adapt = ops.adapt_datetimefield_value
-    rows = [
-        (site_id, p.procedure_id, adapt(p.starts_at), adapt(p.ends_at), p.capacity, 0, True, "")
-        for p in slots
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The raw COPY bypasses Django's cursor: its errors mapped to Django's (a slot
-            # inserted meanwhile must arrive as django.db.IntegrityError)
-            with (
-                connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            return
-        placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 — names from the model, values are parameters
-            rows,
-        )
 
 
 def calendar_start(day: dt.date) -> dt.datetime:
