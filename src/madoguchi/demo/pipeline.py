@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django.db import connection
-
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.issuance import services
@@ -109,22 +107,18 @@ def load_demo_pipeline(
     handed = [c for c in noticed if 25 <= age[c.pk] <= 60 and c.pk % 3 != 0]
     if handing is not None:
         for card in handed:
-            card.municipality = municipality  # the access rule reads it: the one being built
-        services.hand_over_cards(
-            hand_overs=[
-                services.HandOver(
-                    card,
-                    is_proxy=card.pk % 11 == 0,
-                    id_document_class=(
-                        IdDocumentClass.TWO_OTHER if card.pk % 7 == 0 else IdDocumentClass.ONE_PHOTO
-                    ),
-                    proxy_reason=ProxyReason.AGED_75_OR_OLDER if card.pk % 11 == 0 else "",
-                )
-                for card in handed
-            ],
-            actor=Actor.staff(handing),
-            staff_user=handing,
-        )
+            # The service locks and re-reads the card itself; its municipality is this one.
+            card.municipality = municipality
+            services.hand_over_card(
+                card=card,
+                actor=Actor.staff(handing),
+                staff_user=handing,
+                is_proxy=card.pk % 11 == 0,
+                id_document_class=(
+                    IdDocumentClass.TWO_OTHER if card.pk % 7 == 0 else IdDocumentClass.ONE_PHOTO
+                ),
+                proxy_reason=ProxyReason.AGED_75_OR_OLDER if card.pk % 11 == 0 else "",
+            )
     unclaimed = [c for c in noticed if age[c.pk] > 60 and c not in handed]
     # The history is written today and its dates moved back afterwards (`_backdate`).
     services.send_reminders(
@@ -141,54 +135,28 @@ def load_demo_pipeline(
     return CardRecord.objects.filter(application_id__startswith=prefix).count()
 
 
-BACKDATED = (
-    "inspected_at",
-    "defective_at",
-    "returned_at",
-    "setup_done_at",
-    "notice_issued_at",
-    "first_notice_issued_at",
-    "handed_over_at",
-    "reminded_at",
-)
-"""The step timestamps `_backdate` moves back."""
-
-
 def _backdate(cards: list[CardRecord], age: dict[int, int], today: dt.date) -> None:
-    """Move step timestamps back to when the steps would have happened (status untouched):
-    each card's steps in one row of one `executemany` — the ORM's UPDATE per step and date
-    (a few hundred) or bulk_update's CASE over every card and step cost far more to build
-    than the database took to run."""
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = []
-    for pk, *stamps in CardRecord.objects.filter(pk__in=[c.pk for c in cards]).values_list(
-        "pk", *BACKDATED
-    ):
-        days = age[pk]
-        days_ago = {
+    """Move step timestamps back to when the steps would have happened (status untouched)."""
+    moved: dict[tuple[str, dt.datetime], list[int]] = {}
+    for card in CardRecord.objects.filter(pk__in=[c.pk for c in cards]):
+        days = age[card.pk]
+        steps = {
             "inspected_at": days - 1,
             "defective_at": days - 1,
             "returned_at": days - 3,
             "setup_done_at": days - 2,
-            "notice_issued_at": days - rng_offset(pk),
-            "first_notice_issued_at": days - rng_offset(pk),
+            "notice_issued_at": days - rng_offset(card.pk),
+            "first_notice_issued_at": days - rng_offset(card.pk),
             "handed_over_at": days - 20,
             "reminded_at": max(days - 60, 0) if days > 300 else 0,
         }
-        rows.append(
-            [
-                None if stamp is None else adapt(_when(today, days_ago[name]))
-                for name, stamp in zip(BACKDATED, stamps, strict=True)
-            ]
-            + [pk]
-        )
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(name)} = %s" for name in BACKDATED)  # each its column
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(CardRecord._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608 — names from the model, values are parameters
-            rows,
-        )
+        for name, days_ago in steps.items():
+            if getattr(card, name) is not None:
+                moved.setdefault((name, _when(today, days_ago)), []).append(card.pk)
+    # One UPDATE per step and date (a few hundred, each cheap) rather than bulk_update's CASE
+    # over every card and step, which cost seconds of expression building.
+    for (name, when), pks in moved.items():
+        CardRecord.objects.filter(pk__in=pks).update(**{name: when})
 
 
 def rng_offset(pk: int) -> int:

@@ -368,7 +368,18 @@ def hand_over_card(
     decision) with officials; 422 on an unknown document class, on a proxy without an accepted
     reason (`proxy_reason_required`) or a reason without a proxy; 409 on a wrong status.
     """
-    _check_hand_over(is_proxy, id_document_class, proxy_reason)
+    if id_document_class not in IdDocumentClass.values:
+        raise DomainError(
+            "id_document_class",
+            _("本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。"),
+        )
+    if is_proxy and proxy_reason not in ProxyReason.values:
+        raise DomainError(
+            "proxy_reason_required",
+            _("代理人に交付するときは、認められた代理の理由を選んでください。"),
+        )
+    if not is_proxy and proxy_reason:
+        raise DomainError("proxy_reason_unexpected", _("本人への交付に代理の理由は不要です。"))
     if checks is not None:
         problems = checks.problems(card)
         if problems:
@@ -379,7 +390,15 @@ def hand_over_card(
             checks.proxy_reason,
         ):
             raise AssertionError("hand_over_card: the arguments disagree with the checks")
-    _check_hand_over_access(staff_user, card, is_proxy=is_proxy)
+    refused = access.refusal(staff_user, Action.HAND_OVER, municipality_id=card.municipality_id)
+    if refused:
+        raise DomainError("forbidden", refused, status=403)
+    # The identity check at hand-over is an identity judgement too (docs/domain.md, Outsourcing).
+    kept = access.official_step_refusal(
+        staff_user, card.municipality, access.hand_over_steps(is_proxy=is_proxy)
+    )
+    if kept:
+        raise DomainError("official_required", kept, status=403)
     moved = _move(
         card,
         CardStatus.HANDED_OVER,
@@ -413,102 +432,6 @@ def hand_over_card(
             pin_setting=checks.pin_setting,
             e_certificates=checks.e_certificates,
         )
-    return moved
-
-
-def _check_hand_over(is_proxy: bool, id_document_class: str, proxy_reason: str) -> None:
-    """`hand_over_card`'s refusals of its arguments (422)."""
-    if id_document_class not in IdDocumentClass.values:
-        raise DomainError(
-            "id_document_class",
-            _("本人確認書類の区分（写真付き1点、または写真なし2点）を選んでください。"),
-        )
-    if is_proxy and proxy_reason not in ProxyReason.values:
-        raise DomainError(
-            "proxy_reason_required",
-            _("代理人に交付するときは、認められた代理の理由を選んでください。"),
-        )
-    if not is_proxy and proxy_reason:
-        raise DomainError("proxy_reason_unexpected", _("本人への交付に代理の理由は不要です。"))
-
-
-def _check_hand_over_access(staff_user: StaffUser, card: CardRecord, *, is_proxy: bool) -> None:
-    """`hand_over_card`'s refusals of the person handing over (403)."""
-    refused = access.refusal(staff_user, Action.HAND_OVER, municipality_id=card.municipality_id)
-    if refused:
-        raise DomainError("forbidden", refused, status=403)
-    # The identity check at hand-over is an identity judgement too (docs/domain.md, Outsourcing).
-    kept = access.official_step_refusal(
-        staff_user, card.municipality, access.hand_over_steps(is_proxy=is_proxy)
-    )
-    if kept:
-        raise DomainError("official_required", kept, status=403)
-
-
-@dataclass(frozen=True)
-class HandOver:
-    """One card of `hand_over_cards`, with what `hand_over_card` takes for it."""
-
-    card: CardRecord
-    is_proxy: bool
-    id_document_class: str
-    proxy_reason: str = ""
-
-
-@transaction.atomic
-def hand_over_cards(
-    *, hand_overs: Sequence[HandOver], actor: Actor, staff_user: StaffUser
-) -> list[CardRecord]:
-    """Bulk `hand_over_card` without the counter's checks (no `CardHandOver` records): every
-    card is handed over, or none (the first refusal is raised, as `hand_over_card` raises it).
-    The cards are locked in one query and written with one UPDATE per set of values; one audit
-    event per card, in the order given, each what `hand_over_card` writes for it."""
-    for item in hand_overs:
-        _check_hand_over(item.is_proxy, item.id_document_class, item.proxy_reason)
-        _check_hand_over_access(staff_user, item.card, is_proxy=item.is_proxy)
-    ids = [item.card.pk for item in hand_overs]
-    locked = CardRecord.objects.select_for_update().filter(pk__in=ids).in_bulk()
-    if len(locked) != len(set(ids)) or len(ids) != len(set(ids)):
-        raise DomainError("card_not_found", _("対象のカードが見つかりません。"), status=404)
-    now = clock.now()
-    groups: dict[tuple[bool, str], list[int]] = {}
-    events, moved = [], []
-    for item in hand_overs:
-        card = locked[item.card.pk]
-        check_transition(
-            CARD_TRANSITIONS, card.status, CardStatus.HANDED_OVER, what=WHAT, labels=CARD_LABELS
-        )
-        events.append(
-            PendingEvent(
-                "card.hand_over",
-                SUBJECT,
-                card.pk,
-                {"status": card.status},
-                {
-                    "status": str(CardStatus.HANDED_OVER),
-                    "by": staff_user.pk,
-                    "is_proxy": item.is_proxy,
-                    "id_document_class": item.id_document_class,
-                    **({"proxy_reason": item.proxy_reason} if item.is_proxy else {}),
-                },
-            )
-        )
-        card.status = CardStatus.HANDED_OVER
-        card.handed_over_at = card.updated_at = now
-        card.handed_over_by = staff_user
-        card.is_proxy, card.id_document_class = item.is_proxy, item.id_document_class
-        groups.setdefault((item.is_proxy, item.id_document_class), []).append(card.pk)
-        moved.append(card)
-    for (is_proxy, id_document_class), pks in groups.items():
-        CardRecord.objects.filter(pk__in=pks).update(
-            status=CardStatus.HANDED_OVER,
-            handed_over_at=now,
-            handed_over_by=staff_user,
-            is_proxy=is_proxy,
-            id_document_class=id_document_class,
-            updated_at=now,
-        )
-    record_audit_events(actor=actor, events=events)
     return moved
 
 
