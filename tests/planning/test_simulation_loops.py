@@ -16,10 +16,14 @@ import numpy as np
 import pytest
 
 from madoguchi.planning.simulation import (
+    AppointmentPlan,
+    Procedure,
     Session,
+    SiteModel,
     _day_boundaries,
     _event_loop,
     _one_queue_loop,
+    simulate_site,
 )
 
 
@@ -171,3 +175,98 @@ def test_the_random_cases_exercise_ties_flushes_and_unserved_visitors() -> None:
         flushed += sum(1 for c in calls if math.isnan(c))
         served += sum(1 for c in calls if not math.isnan(c))
     assert ties > 100 and flushed > 100 and served > 1000
+
+
+# --- days that share their sessions --------------------------------------------------------------
+
+
+def _reference_day_boundaries(
+    sessions_by_day: list[tuple[Session, ...]], overtime_limit_minutes: float
+) -> tuple[list[tuple[float, int, bool]], list[float], float]:
+    """The day boundaries as first written: every day worked out alone, then one sort."""
+    boundaries: list[tuple[float, int, bool]] = []
+    closes = [math.nan] * len(sessions_by_day)
+    scheduled = 0.0
+    for day, sessions in enumerate(sessions_by_day):
+        ordered = sorted(sessions, key=lambda s: s.start_minute)
+        if not ordered:
+            continue
+        base = day * 1440
+        for session in ordered:
+            boundaries.append((base + session.start_minute, session.counters, False))
+            boundaries.append((base + session.end_minute, 0, False))
+            scheduled += session.counters * (session.end_minute - session.start_minute)
+        close = base + ordered[-1].end_minute
+        closes[day] = close
+        boundaries[-1] = (close, ordered[-1].counters, False)
+        boundaries.append((close + overtime_limit_minutes, 0, True))
+    boundaries.sort(key=lambda b: (b[0], b[1] != 0 or b[2]))
+    return boundaries, closes, scheduled
+
+
+def _shared_days(seed: int) -> list[tuple[Session, ...]]:
+    """Days drawn from a few day shapes, each shape one tuple shared by its days; some shapes
+    end late, so that a long overtime runs into the next day."""
+    rng = np.random.default_rng(seed)
+    shapes = []
+    for _ in range(int(rng.integers(1, 4))):
+        sessions = []
+        start = float(rng.choice([0, 480, 540, 540.5, 1200]))
+        for _ in range(int(rng.integers(0, 4))):
+            end = start + float(rng.choice([30, 60, 105, 180.25]))
+            if end > 1440:
+                break
+            sessions.append(Session(start, end, int(rng.integers(0, 4))))
+            start = end + float(rng.choice([0, 0, 15]))
+        shapes.append(tuple(sessions))
+    return [shapes[int(rng.integers(0, len(shapes)))] for _ in range(int(rng.integers(1, 60)))]
+
+
+def test_days_sharing_their_sessions_give_the_reference_boundaries() -> None:
+    for seed in range(200):
+        days = _shared_days(seed)
+        overtime = float(np.random.default_rng(seed).choice([0.0, 60.0, 600.0]))
+        boundaries, closes, scheduled = _day_boundaries(days, overtime)
+        expected, expected_closes, expected_scheduled = _reference_day_boundaries(days, overtime)
+        assert boundaries == expected, seed
+        assert np.array_equal(closes, expected_closes, equal_nan=True), seed
+        assert scheduled == expected_scheduled, seed
+
+
+def test_days_sharing_their_sessions_simulate_as_days_given_one_by_one() -> None:
+    """The same days with every day its own tuple (nothing shared): the same visitors, calls
+    and figures, value for value."""
+    procedures = (
+        Procedure("a", 12.0, 0.5, needs_terminal=False),
+        Procedure("b", 20.0, 1.0, needs_terminal=True, distribution="exponential"),
+    )
+    appointments = AppointmentPlan(slot_minutes=15.0, bookings_per_slot=1, procedure_mix=(1, 1))
+    for seed in range(20):
+        shared = _shared_days(seed)
+        alone = [tuple(list(day)) for day in shared]
+        opened = [day for day in alone if day]  # () is one object however made
+        assert len({id(day) for day in opened}) == len(opened)
+        rates = tuple(float(r) for r in np.random.default_rng(seed).choice([0.0, 2.0, 7.5], 24))
+        reports = [
+            simulate_site(
+                SiteModel(
+                    procedures=procedures,
+                    sessions_by_day=tuple(days),
+                    walkin_arrivals_per_hour=rates,
+                    walkin_procedure_mix=(2.0, 1.0),
+                    appointments=appointments,
+                    terminals=1,
+                    overtime_limit_minutes=90.0,
+                ),
+                seed=seed,
+            )
+            for days in (shared, alone)
+        ]
+        left, right = (report.visits for report in reports)
+        for name in ("arrival_minutes", "slot_minutes", "call_minutes", "service_minutes", "day"):
+            assert np.array_equal(getattr(left, name), getattr(right, name), equal_nan=True), (
+                seed,
+                name,
+            )
+        assert reports[0].overall == reports[1].overall, seed
+        assert reports[0].scheduled_counter_minutes == reports[1].scheduled_counter_minutes, seed

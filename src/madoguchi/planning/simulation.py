@@ -26,7 +26,7 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -277,7 +277,11 @@ class SiteModel:
             raise ValueError(f"policy must be one of {', '.join(CALLING_POLICIES)}")
         if not self.overtime_limit_minutes >= 0:
             raise ValueError("overtime_limit_minutes must be ≥ 0")
+        previous = None
         for day in self.sessions_by_day:
+            if day is previous:
+                continue  # the same sessions as the day before (many days of one session)
+            previous = day
             ordered = sorted(day, key=lambda s: s.start_minute)
             for before, after in itertools.pairwise(ordered):
                 if after.start_minute < before.end_minute:
@@ -624,52 +628,123 @@ def _choose_procedures(
     return rng.choice(len(mix), size=size, p=shares / shares.sum()).astype(np.intp)
 
 
-def _generate_visitors(model: SiteModel, rng: np.random.Generator) -> tuple[_Visitors, int]:
-    """Draw walk-ins and booked visitors for every day; return them and the no-show count."""
-    rates = model.walkin_arrivals_per_hour
+@dataclass(frozen=True, slots=True)
+class _DayPattern:
+    """What one day's sessions call for, in minutes after that day's midnight: the walk-in
+    segments (a session's part of an hour: its start, length and the hour's rate) and the
+    booked slots' starts, in the order the day's sessions give them."""
+
+    seg_start: FloatArray
+    seg_length: FloatArray
+    seg_rate: FloatArray
+    slot_times: FloatArray
+
+
+def _day_pattern(
+    sessions: Sequence[Session], rates: Sequence[float], plan: AppointmentPlan | None
+) -> _DayPattern:
     seg_start: list[float] = []
     seg_length: list[float] = []
     seg_rate: list[float] = []
-    seg_day: list[int] = []
     slot_times: list[float] = []
-    slot_day: list[int] = []
-    for day, sessions in enumerate(model.sessions_by_day):
-        base = day * MINUTES_PER_DAY
-        for session in sessions:
-            if session.counters == 0:
-                continue
-            hour = int(session.start_minute // 60)
-            while hour * 60 < session.end_minute:
-                start = max(session.start_minute, hour * 60.0)
-                end = min(session.end_minute, hour * 60.0 + 60.0)
-                if end > start and rates[hour] > 0:
-                    seg_start.append(base + start)
-                    seg_length.append(end - start)
-                    seg_rate.append(rates[hour])
-                    seg_day.append(day)
-                hour += 1
-            plan = model.appointments
-            if plan is not None and plan.bookings_per_slot > 0:
-                slot = session.start_minute
-                while slot + plan.slot_minutes <= session.end_minute + 1e-9:
-                    slot_times.append(base + slot)
-                    slot_day.append(day)
-                    slot += plan.slot_minutes
-    lengths = np.asarray(seg_length, dtype=np.float64)
-    counts = rng.poisson(np.asarray(seg_rate, dtype=np.float64) * lengths / 60.0)
-    walk_arrival = np.repeat(np.asarray(seg_start, dtype=np.float64), counts) + rng.random(
-        int(counts.sum())
-    ) * np.repeat(lengths, counts)
-    walk_day = np.repeat(np.asarray(seg_day, dtype=np.intp), counts)
+    for session in sessions:
+        if session.counters == 0:
+            continue
+        hour = int(session.start_minute // 60)
+        while hour * 60 < session.end_minute:
+            start = max(session.start_minute, hour * 60.0)
+            end = min(session.end_minute, hour * 60.0 + 60.0)
+            if end > start and rates[hour] > 0:
+                seg_start.append(start)
+                seg_length.append(end - start)
+                seg_rate.append(rates[hour])
+            hour += 1
+        if plan is not None and plan.bookings_per_slot > 0:
+            slot = session.start_minute
+            while slot + plan.slot_minutes <= session.end_minute + 1e-9:
+                slot_times.append(slot)
+                slot += plan.slot_minutes
+    return _DayPattern(
+        np.asarray(seg_start, dtype=np.float64),
+        np.asarray(seg_length, dtype=np.float64),
+        np.asarray(seg_rate, dtype=np.float64),
+        np.asarray(slot_times, dtype=np.float64),
+    )
+
+
+class _Days:
+    """The days of a simulation grouped by their sessions: what a day's sessions call for is
+    worked out once for each distinct day — days given the very same tuple of sessions (a
+    simulation of many days of one session) share it — and laid out day after day
+    (`lay_out`): the same numbers, in the same order, as working it out for every day and
+    adding the day's midnight (``day × 1440``) to each time."""
+
+    def __init__(self, sessions_by_day: Sequence[Sequence[Session]]) -> None:
+        self.distinct: list[Sequence[Session]] = []
+        known: dict[int, int] = {}
+        pattern_of_day: list[int] = []
+        previous: Sequence[Session] | None = None
+        index = -1
+        for sessions in sessions_by_day:
+            if sessions is not previous:
+                found = known.get(id(sessions))
+                if found is None:
+                    found = known[id(sessions)] = len(self.distinct)
+                    self.distinct.append(sessions)
+                previous, index = sessions, found
+            pattern_of_day.append(index)
+        self.pattern_of_day = np.asarray(pattern_of_day, dtype=np.intp)
+        counts = np.bincount(self.pattern_of_day, minlength=len(self.distinct))
+        self.days_of = np.split(
+            np.argsort(self.pattern_of_day, kind="stable"), np.cumsum(counts)[:-1]
+        )
+        self.midnight = np.arange(len(sessions_by_day), dtype=np.float64) * MINUTES_PER_DAY
+
+    def lay_out(
+        self, parts: Sequence[npt.NDArray[Any]], *, times: bool = False
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
+        """`parts` (one array for each of `distinct`) day after day — each day's at its
+        midnight when they are `times` — and the day of each value."""
+        sizes = np.asarray([part.size for part in parts], dtype=np.intp)[self.pattern_of_day]
+        first = np.cumsum(sizes) - sizes
+        dtype = parts[0].dtype if parts else np.float64  # a day's times are float64 already
+        out = np.empty(int(sizes.sum()), dtype=dtype)
+        for part, days in zip(parts, self.days_of, strict=True):
+            if part.size and days.size:
+                where = first[days][:, None] + np.arange(part.size)
+                out[where] = self.midnight[days][:, None] + part if times else part
+        return out, np.repeat(np.arange(sizes.size, dtype=np.intp), sizes)
+
+
+def _generate_visitors(model: SiteModel, rng: np.random.Generator) -> tuple[_Visitors, int]:
+    """Draw walk-ins and booked visitors for every day; return them and the no-show count."""
+    days = _Days(model.sessions_by_day)
+    patterns = [
+        _day_pattern(sessions, model.walkin_arrivals_per_hour, model.appointments)
+        for sessions in days.distinct
+    ]
+    seg_start: FloatArray
+    lengths: FloatArray
+    seg_rate: FloatArray
+    slot_times: FloatArray
+    seg_start, seg_day = days.lay_out([p.seg_start for p in patterns], times=True)
+    lengths, _ = days.lay_out([p.seg_length for p in patterns])
+    seg_rate, _ = days.lay_out([p.seg_rate for p in patterns])
+    slot_times, slot_day = days.lay_out([p.slot_times for p in patterns], times=True)
+    counts = rng.poisson(seg_rate * lengths / 60.0)
+    walk_arrival = np.repeat(seg_start, counts) + rng.random(int(counts.sum())) * np.repeat(
+        lengths, counts
+    )
+    walk_day = np.repeat(seg_day, counts)
     order = np.argsort(walk_arrival, kind="stable")
     walk_arrival, walk_day = walk_arrival[order], walk_day[order]
     walk_procedure = _choose_procedures(rng, model.walkin_procedure_mix, walk_arrival.size)
 
     plan = model.appointments
     no_shows = 0
-    if plan is not None and slot_times:
-        booked_slot = np.repeat(np.asarray(slot_times, dtype=np.float64), plan.bookings_per_slot)
-        booked_day = np.repeat(np.asarray(slot_day, dtype=np.intp), plan.bookings_per_slot)
+    if plan is not None and slot_times.size:
+        booked_slot = np.repeat(slot_times, plan.bookings_per_slot)
+        booked_day = np.repeat(slot_day, plan.bookings_per_slot)
         shows = rng.random(booked_slot.size) >= plan.no_show_rate
         no_shows = int(booked_slot.size - shows.sum())
         booked_slot, booked_day = booked_slot[shows], booked_day[shows]
@@ -698,30 +773,64 @@ def _generate_visitors(model: SiteModel, rng: np.random.Generator) -> tuple[_Vis
     return visitors, no_shows
 
 
+def _day_edges(
+    sessions: Sequence[Session],
+) -> tuple[FloatArray, npt.NDArray[np.intp], npt.NDArray[np.bool_], FloatArray]:
+    """One day's boundaries in minutes after its midnight — each session's start (its
+    counters) and end (none), the last end keeping the last session's counters for the
+    overtime, then the flush, given here at the close (the overtime is added to the day's
+    close, `_day_boundaries`) — and each session's scheduled counter-minutes."""
+    ordered = sorted(sessions, key=lambda s: s.start_minute)
+    times: list[float] = []
+    counters: list[int] = []
+    for session in ordered:
+        times += [session.start_minute, session.end_minute]
+        counters += [session.counters, 0]
+    if ordered:
+        counters[-1] = ordered[-1].counters
+        times.append(ordered[-1].end_minute)
+        counters.append(0)
+    flush = np.zeros(len(times), dtype=bool)
+    flush[-1:] = True
+    scheduled = [
+        session.counters * (session.end_minute - session.start_minute) for session in ordered
+    ]
+    return (
+        np.asarray(times, dtype=np.float64),
+        np.asarray(counters, dtype=np.intp),
+        flush,
+        np.asarray(scheduled, dtype=np.float64),
+    )
+
+
 def _day_boundaries(
     sessions_by_day: Sequence[Sequence[Session]], overtime_limit_minutes: float
 ) -> tuple[list[tuple[float, int, bool]], FloatArray, float]:
-    """Return (boundaries, close time per day (NaN if closed), scheduled counter-minutes)."""
-    boundaries: list[tuple[float, int, bool]] = []
+    """Return (boundaries, close time per day (NaN if closed), scheduled counter-minutes).
+
+    Each day with sessions: every session's start with its counters and end with none, except
+    that after the day's last session its counters keep serving the queue up to the overtime
+    limit, where the queue is flushed. Each distinct day is worked out once (`_Days`)."""
+    days = _Days(sessions_by_day)
+    edges = [_day_edges(sessions) for sessions in days.distinct]
+    times, day_of = days.lay_out([e[0] for e in edges], times=True)
+    counters, _ = days.lay_out([e[1] for e in edges])
+    flush, _ = days.lay_out([e[2] for e in edges])
+    minutes, _ = days.lay_out([e[3] for e in edges])
     closes = np.full(len(sessions_by_day), np.nan)
-    scheduled = 0.0
-    for day, sessions in enumerate(sessions_by_day):
-        ordered = sorted(sessions, key=lambda s: s.start_minute)
-        if not ordered:
-            continue
-        base = day * MINUTES_PER_DAY
-        for session in ordered:
-            boundaries.append((base + session.start_minute, session.counters, False))
-            boundaries.append((base + session.end_minute, 0, False))
-            scheduled += session.counters * (session.end_minute - session.start_minute)
-        close = base + ordered[-1].end_minute
-        closes[day] = close
-        # After closing the last session's counters keep serving the queue, up to the limit.
-        boundaries[-1] = (close, ordered[-1].counters, False)
-        boundaries.append((close + overtime_limit_minutes, 0, True))
+    closes[day_of[flush]] = times[flush]
+    times[flush] += overtime_limit_minutes
+    # added one after the other from 0, day by day, as a running sum adds them
+    scheduled = float(np.cumsum(minutes)[-1]) if minutes.size else 0.0
     # Back-to-back sessions: the "end" of one and the "start" of the next share a time; the
-    # start must win, so order by time with closing entries first.
-    boundaries.sort(key=lambda b: (b[0], b[1] != 0 or b[2]))
+    # start must win, so order by time with closing entries first (a stable sort: already in
+    # that order, as days that do not run into the next are, it changes nothing).
+    opening = (counters != 0) | flush
+    step = np.diff(times)
+    in_order = bool(np.all((step > 0) | ((step == 0) & (opening[1:] >= opening[:-1]))))
+    boundaries = list(zip(times.tolist(), counters.tolist(), flush.tolist(), strict=True))
+    if not in_order:
+        boundaries.sort(key=lambda b: (b[0], b[1] != 0 or b[2]))
     return boundaries, closes, scheduled
 
 
