@@ -28,7 +28,7 @@ from madoguchi.core.languages import offered_language
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Procedure, Site
-from madoguchi.offices.selectors import active_sites
+from madoguchi.offices.selectors import active_site
 from madoguchi.reservations.services import unknown_language
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.selectors import queue_state, ticket_by_token, ticket_view
@@ -115,7 +115,7 @@ class TicketOut(Schema):
 
 def _site(request: HttpRequest, site_id: int) -> Site:
     """An active site of the municipality the API is asked for (offices.tenancy)."""
-    site = active_sites(getattr(request, "municipality", None)).filter(pk=site_id).first()
+    site = active_site(site_id, getattr(request, "municipality", None))
     if site is None:
         raise DomainError("site_not_found", _("窓口が見つかりません。"), status=404)
     return site

@@ -139,6 +139,16 @@ def active_sites(municipality: Municipality | None = None) -> QuerySet[Site]:
     )
 
 
+def active_site(site_id: int, municipality: Municipality | None = None) -> Site | None:
+    """The site `site_id` if it is in service (and `municipality`'s, when given), with its
+    municipality and procedures as `active_sites` gives them, or None. Read without
+    `active_sites`' ORDER BY: one row needs no order, and the kind order's CASE cost as much to
+    build and compile as the rest of the read (a walk-in ticket or queue asked of the API or the
+    queue pages, an uncached booking month: 1.6 → 0.8 ms CPU for an unknown site, 2.5 → 1.6 ms
+    for one in service, SQLite)."""
+    return next(iter(active_sites(municipality).filter(pk=site_id).order_by()[:1]), None)
+
+
 def municipality_sites(municipality_id: int) -> list[Site]:
     """One municipality's sites in service in `active_sites`' order (main office first), the
     site rows alone: the staff pages' lists of sites show a site's name and kind and link to
@@ -158,7 +168,7 @@ def active_site_for_booking(site_id: int) -> Site | None:
 
 
 def _active_site(site_id: int) -> Site | None:
-    site = active_sites().filter(pk=site_id).first()
+    site = active_site(site_id)
     if (
         site is not None
     ):  # with its municipality, as `site_for_booking` keeps it: no read of its own

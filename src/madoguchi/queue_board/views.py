@@ -37,7 +37,7 @@ from madoguchi.core.pagecache import CSRF_MARK, cached_page
 from madoguchi.core.ratelimit import client_ip, hit
 from madoguchi.offices.calendar import SiteCalendar
 from madoguchi.offices.models import Municipality, Site
-from madoguchi.offices.selectors import active_sites, offered_procedures
+from madoguchi.offices.selectors import active_site, active_sites, offered_procedures
 from madoguchi.offices.tenancy import resident_url
 from madoguchi.queue_board.forms import TakeTicketForm
 from madoguchi.walkins.kiosks import COOKIE_MAX_AGE as KIOSK_COOKIE_MAX_AGE
@@ -92,7 +92,7 @@ def _ours(request: HttpRequest, site: Site) -> bool:
 
 
 def _site(request: HttpRequest, site_id: int) -> Site:
-    site = active_sites(_municipality(request)).filter(pk=site_id).first()
+    site = active_site(site_id, _municipality(request))
     if site is None:
         raise Http404("no such site")
     return site
