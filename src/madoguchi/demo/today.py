@@ -86,21 +86,22 @@ def load_demo_day(*, municipality: Municipality, seed: int) -> list[SiteDay]:
             days.append(day)
             continue
         _book(day, slots, rng, actor)
-        opens_at = _opens_at(site, today)
+        calendar = SiteCalendar.load(site)  # read once: for the opening and every ticket
+        opens_at = _opens_at(calendar, today)
         if opens_at is not None and opens_at > clock.now():
             day.notes.append(
                 f"{clock.to_jst(opens_at):%H:%M}に開きます（受付待ちの番号と呼出しはまだありません）"
             )
         else:
-            _walk_ins(day, rng, actor)
+            _walk_ins(day, rng, actor, calendar)
             _call(day, actor)
         days.append(day)
     return days
 
 
-def _opens_at(site: Site, day: dt.date) -> dt.datetime | None:
-    """When `site`'s first period of `day` starts (None when it has none)."""
-    periods = SiteCalendar.load(site).day(day).periods
+def _opens_at(calendar: SiteCalendar, day: dt.date) -> dt.datetime | None:
+    """When the site's first period of `day` starts (None when it has none)."""
+    periods = calendar.day(day).periods
     return min((p.starts_at for p in periods), default=None)
 
 
@@ -161,7 +162,7 @@ def _book(day: SiteDay, slots: list[Slot], rng: random.Random, actor: Actor) -> 
             day.checked_in += 1
 
 
-def _walk_ins(day: SiteDay, rng: random.Random, actor: Actor) -> None:
+def _walk_ins(day: SiteDay, rng: random.Random, actor: Actor, calendar: SiteCalendar) -> None:
     procedures = [
         p
         for p in Procedure.objects.filter(sites=day.site).order_by("sort_order")
@@ -174,6 +175,7 @@ def _walk_ins(day: SiteDay, rng: random.Random, actor: Actor) -> None:
                 procedure=rng.choice(procedures),
                 actor=Actor.resident("demo"),
                 channel=TicketChannel.KIOSK if index % 3 == 0 else TicketChannel.PHONE,
+                calendar=calendar,
             )
         except DomainError as error:
             day.notes.append(error.message)
