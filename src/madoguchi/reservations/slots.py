@@ -23,7 +23,7 @@ import datetime as dt
 import math
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -64,6 +64,21 @@ class PlannedSlot:
     starts_at: dt.datetime
     ends_at: dt.datetime
     capacity: int
+
+
+class ExistingSlot(NamedTuple):
+    """What a regeneration reads of a slot it finds: the keys and values it compares with the
+    plan (and `booked`, for the concurrency test's negative control) — a plain row, not a
+    model instance: a site's weeks of slots are thousands of rows, read every night."""
+
+    pk: int
+    procedure_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    is_offered: bool
+    conflict_reason: str
+    booked: int
 
 
 @dataclass
@@ -188,8 +203,11 @@ def regenerate_site_slots(
     with transaction.atomic():
         existing = {
             (s.procedure_id, s.starts_at): s
-            for s in Slot.objects.filter(
-                site=site, starts_at__gte=window_start, starts_at__lt=window_end
+            for s in map(
+                ExistingSlot._make,
+                Slot.objects.filter(
+                    site=site, starts_at__gte=window_start, starts_at__lt=window_end
+                ).values_list(*ExistingSlot._fields),
             )
         }
         new = [
@@ -205,8 +223,8 @@ def regenerate_site_slots(
         ]
         Slot.objects.bulk_create(new, batch_size=1000)
         report.created = len(new)
-        gone: list[Slot] = []
-        changed: list[tuple[Slot, PlannedSlot]] = []
+        gone: list[ExistingSlot] = []
+        changed: list[tuple[ExistingSlot, PlannedSlot]] = []
         for key, slot in existing.items():
             target = wanted.get(key)
             if target is None:
@@ -293,7 +311,7 @@ in its UPDATE — a booking committed in between then stays on the closed day un
 administrator is not told to call that resident (the concurrency test's negative control)."""
 
 
-def _withdraw(slots: list[Slot]) -> GenerationReport:
+def _withdraw(slots: list[ExistingSlot]) -> GenerationReport:
     """Slots the calendar no longer has: deleted when nothing ever pointed at them, else closed
     to new bookings with their bookings kept — a few statements for all of them together.
 
@@ -324,14 +342,14 @@ def _withdraw(slots: list[Slot]) -> GenerationReport:
     return report
 
 
-def _resize(changes: list[tuple[Slot, PlannedSlot]]) -> GenerationReport:
+def _resize(changes: list[tuple[ExistingSlot, PlannedSlot]]) -> GenerationReport:
     """Slots the calendar keeps with another capacity or end (or offers again): one UPDATE per
     capacity planned (a site's slots have a handful), never below the bookings a slot holds
     when the UPDATE reaches its row; a slot whose bookings exceed its new capacity keeps them
     and is flagged. An end that moved (a procedure's duration changed) is set slot by slot
     within the same statement."""
     report = GenerationReport()
-    by_capacity: dict[int, list[tuple[Slot, PlannedSlot]]] = {}
+    by_capacity: dict[int, list[tuple[ExistingSlot, PlannedSlot]]] = {}
     for slot, target in changes:
         by_capacity.setdefault(target.capacity, []).append((slot, target))
     for capacity, group in sorted(by_capacity.items()):
