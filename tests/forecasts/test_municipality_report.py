@@ -163,8 +163,9 @@ def test_the_report_adds_up_to_the_register_and_holds_no_personal_data(
 def test_the_report_reads_each_sites_calendar_once(demo_city: Municipality, keys: Path) -> None:
     """The report's capacity, staffing and backlog come from one read of each site's calendar,
     procedures and counts (`municipality_site_inputs`) — each read them again: a site's
-    sessions, closures and special openings in three statements each where one does — and
-    they are what each computes reading the sites itself."""
+    sessions, closures and special openings in three statements each where one does — and of
+    the planning policy (each part read it, some twice: 8 reads), and they are what each
+    computes reading the sites and the policy itself."""
     import numpy as np
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -181,6 +182,8 @@ def test_the_report_reads_each_sites_calendar_once(demo_city: Municipality, keys
     for table in ("offices_openingsession", "offices_closure", "offices_specialopening"):
         own = [sql for sql in reads if f'FROM "{table}"' in sql and f'"{table}"."site_id" =' in sql]
         assert len(own) == sites, (table, own)
+    policy_reads = [sql for sql in reads if 'FROM "forecasts_planningpolicy"' in sql]
+    assert len(policy_reads) == 1, policy_reads
     start, take_up = TODAY.replace(day=1), policy_for(demo_city.pk).take_up_percent / 100
     months = report.capacity.months
     plan = capacity_plan(demo_city, start=start, months=months, take_up=take_up)

@@ -25,7 +25,7 @@ from madoguchi.core import clock
 from madoguchi.core.csvsafe import safe_row
 from madoguchi.core.dates import month_start
 from madoguchi.forecasts import report_signing
-from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
+from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
 from madoguchi.forecasts.selectors import (
     backlog_view,
     capacity_plan,
@@ -249,15 +249,18 @@ def _forecast(municipality: Municipality, today: dt.date) -> Forecast:
 
 
 def _capacity(
-    municipality: Municipality, today: dt.date, sites: Sequence[SiteSlotInputs]
+    municipality: Municipality,
+    today: dt.date,
+    sites: Sequence[SiteSlotInputs],
+    policy: PlanningPolicy,
 ) -> Capacity:
-    take_up = policy_for(municipality.pk).take_up_percent / 100
     plan = capacity_plan(
         municipality,
         start=today.replace(day=1),
         months=CAPACITY_MONTHS,
-        take_up=take_up,
+        take_up=policy.take_up_percent / 100,
         sites=sites,
+        policy=policy,
     )
     return Capacity(
         months=CAPACITY_MONTHS,
@@ -269,15 +272,18 @@ def _capacity(
 
 
 def _staffing(
-    municipality: Municipality, today: dt.date, sites: Sequence[SiteSlotInputs]
+    municipality: Municipality,
+    today: dt.date,
+    sites: Sequence[SiteSlotInputs],
+    policy: PlanningPolicy,
 ) -> Staffing:
-    take_up = policy_for(municipality.pk).take_up_percent / 100
     needs = counter_needs(
         municipality,
         start=today.replace(day=1),
         months=CAPACITY_MONTHS,
-        take_up=take_up,
+        take_up=policy.take_up_percent / 100,
         sites=sites,
+        policy=policy,
     )
     if needs is None:
         return Staffing(
@@ -301,8 +307,11 @@ def _staffing(
 CARD_PROCEDURES = frozenset(code.value for code in ProcedureCode)
 
 
-def measures_of(municipality: Municipality, today: dt.date) -> Measures:
-    """What the municipality runs, read from its configuration (docs/municipality-report.md)."""
+def measures_of(
+    municipality: Municipality, today: dt.date, policy: PlanningPolicy | None = None
+) -> Measures:
+    """What the municipality runs, read from its configuration (docs/municipality-report.md);
+    `policy`: its planning policy already read (`policy_for`)."""
     sites = Site.objects.filter(municipality=municipality, is_active=True).exclude(
         open_until__lt=today
     )
@@ -331,7 +340,7 @@ def measures_of(municipality: Municipality, today: dt.date) -> Measures:
     special = SpecialOpening.objects.filter(
         site__in=sites, day__gte=today - dt.timedelta(days=365)
     ).exists()
-    policy = policy_for(municipality.pk)
+    policy = policy or policy_for(municipality.pk)
     contractors = StaffUser.objects.filter(
         municipality=municipality, role=Role.CONTRACTOR, is_active=True
     ).exists()
@@ -379,6 +388,7 @@ def _backlog(
     today: dt.date,
     capacity: Capacity,
     sites: Sequence[SiteSlotInputs],
+    policy: PlanningPolicy,
 ) -> Backlog:
     if not Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).exists():
         return Backlog(  # no card pick-up at all yet: nothing to book, nothing to project
@@ -388,7 +398,7 @@ def _backlog(
             weeks_over_target=0,
             heading_for_backlog=capacity.backlog_hours_peak > 0,
         )
-    view = backlog_view(municipality, today=today, sites=sites)
+    view = backlog_view(municipality, today=today, sites=sites, policy=policy)
     if view.sites:
         projection = project_backlog(view.data)
         worst = float(np.max(projection.lead_days)) if projection.lead_days.size else 0.0
@@ -407,10 +417,11 @@ def _backlog(
 def build_report(municipality: Municipality, *, today: dt.date | None = None) -> ReportV1:
     """The municipality's report as of `today` (aggregates only; nothing about a person).
     Each site's calendar, procedures and counts are read once, for the capacity, the staffing
-    and the backlog (`municipality_site_inputs`)."""
+    and the backlog (`municipality_site_inputs`), and so is the planning policy."""
     today = today or clock.today()
     sites = municipality_site_inputs(municipality)
-    capacity = _capacity(municipality, today, sites)
+    policy = policy_for(municipality.pk)
+    capacity = _capacity(municipality, today, sites, policy)
     return ReportV1(
         schema_=SCHEMA,
         schema_version=SCHEMA_VERSION,
@@ -425,10 +436,10 @@ def build_report(municipality: Municipality, *, today: dt.date | None = None) ->
         holding=_holding(municipality),
         forecast=_forecast(municipality, today),
         capacity=capacity,
-        staffing=_staffing(municipality, today, sites),
-        measures=measures_of(municipality, today),
+        staffing=_staffing(municipality, today, sites, policy),
+        measures=measures_of(municipality, today, policy),
         notices=_notices(municipality, today),
-        backlog=_backlog(municipality, today, capacity, sites),
+        backlog=_backlog(municipality, today, capacity, sites, policy),
     )
 
 

@@ -82,6 +82,7 @@ CUBE_MONTHS = 36
 # --- forecast ----------------------------------------------------------------------------------
 
 _CUBES: dict[tuple[int, int, str, dt.date], ExpiryCube] = {}
+KEPT_CUBES = 4
 
 
 def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
@@ -89,7 +90,9 @@ def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
 
     Summed over areas and placed on the range a forecast from `first_month` needs (36 months by
     week, with 13 weeks of early renewals); days the snapshot does not cover count zero. Cached
-    in the process by (snapshot, its file's digest, first month).
+    in the process by (snapshot, its file's digest, first month), the `KEPT_CUBES` used last:
+    the planning page asks for two first months (its months, and the counter work's from
+    three months before), and a single kept cube made each ask read the other's again.
     """
     snapshot = current_snapshot(municipality_id)
     first_day, last_day = cube_range_for(first_month, CUBE_MONTHS, by="week", early_periods=13)
@@ -101,6 +104,7 @@ def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
         first_month,
     )
     if key in _CUBES:
+        _CUBES[key] = _CUBES.pop(key)  # used last
         return _CUBES[key]
     counts = np.zeros((last_day - first_day + 1, 2, AGE_BAND_COUNT))
     if snapshot is not None:
@@ -118,7 +122,8 @@ def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
                 counts[low - first_day : high - first_day + 1, kind, band] += daily[
                     low - stored_first : high - stored_first + 1
                 ]
-    _CUBES.clear()
+    while len(_CUBES) >= KEPT_CUBES:
+        del _CUBES[next(iter(_CUBES))]  # the one used longest ago
     _CUBES[key] = ExpiryCube(
         first_day=first_day, counts=counts, rows_scanned=snapshot.rows if snapshot else 0
     )
@@ -294,14 +299,16 @@ def monthly_counter_hours_of(
     months: int,
     variants: Sequence[tuple[WhatIf | None, bool]],
     sites: Sequence[SiteSlotInputs] | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> list[npt.NDArray[np.float64]]:
     """`monthly_counter_hours` for each (what-if, regular only) of `variants`, in one walk of
     the sites' calendars — the planning page asks for the current hours, the regular ones and a
     what-if of the same months, and the walk (every day of every site) is most of each. Each
     variant's sums are added in the order its own walk would add them: the same figures.
-    `sites`: the municipality's sites already read (`municipality_site_inputs`)."""
+    `sites`: the municipality's sites already read (`municipality_site_inputs`); `policy`: its
+    planning policy already read (`policy_for`)."""
     wanted = [(what_if or WhatIf(), regular_only) for what_if, regular_only in variants]
-    saturday_minutes = policy_for(municipality.pk).saturday_minutes
+    saturday_minutes = (policy or policy_for(municipality.pk)).saturday_minutes
     end = month_start(start, months)
     results = [np.zeros(months) for _ in wanted]
     card = Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).first()
@@ -371,6 +378,7 @@ def capacity_plan(
     what_if: WhatIf | None = None,
     regular_only: bool = False,
     sites: Sequence[SiteSlotInputs] | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> CapacityPlan:
     """Renewal workload per month against counter capacity, and what is left over.
 
@@ -379,7 +387,8 @@ def capacity_plan(
     What a month cannot serve carries into the next; the wait is that backlog over the next month's
     capacity, in days (30-day months). `regular_only`: against the regular hours alone
     (`monthly_counter_hours`), as a planner asks when to open a temporary counter. `sites`:
-    the municipality's sites already read (`municipality_site_inputs`).
+    the municipality's sites already read (`municipality_site_inputs`); `policy`: its planning
+    policy already read (`policy_for`).
     """
     return capacity_plans(
         municipality,
@@ -388,6 +397,7 @@ def capacity_plan(
         take_up=take_up,
         variants=[(what_if, regular_only)],
         sites=sites,
+        policy=policy,
     )[0]
 
 
@@ -399,21 +409,23 @@ def capacity_plans(
     take_up: float = 1.0,
     variants: Sequence[tuple[WhatIf | None, bool]],
     sites: Sequence[SiteSlotInputs] | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> list[CapacityPlan]:
     """`capacity_plan` for each (what-if, regular only) of `variants`: one forecast of the
     demand and one walk of the calendars (`monthly_counter_hours_of`) for all of them.
-    `sites`: the municipality's sites already read (`municipality_site_inputs`)."""
+    `sites`: the municipality's sites already read (`municipality_site_inputs`); `policy`: its
+    planning policy already read (`policy_for`)."""
     forecast = municipality_forecast(
         municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
     )
-    policy = policy_for(municipality.pk)
+    policy = policy or policy_for(municipality.pk)
     demand = (
         forecast.card_renewals * policy.card_pickup_minutes
         + forecast.cert_renewals * policy.cert_renewal_minutes
     ) / 60
     plans = []
     for capacity in monthly_counter_hours_of(
-        municipality, start=start, months=months, variants=variants, sites=sites
+        municipality, start=start, months=months, variants=variants, sites=sites, policy=policy
     ):
         backlog = np.zeros(months)
         wait = np.zeros(months)
@@ -469,7 +481,11 @@ municipality without an application procedure takes applications where cards are
 def workload_parameters(municipality: Municipality, policy: PlanningPolicy) -> WorkloadParameters:
     """The municipality's policy as the engine's parameters (new cards scaled by population)."""
     snapshot = current_snapshot(municipality.pk)
-    residents = snapshot.rows if snapshot else 0
+    return _workload_parameters(policy, residents=snapshot.rows if snapshot else 0)
+
+
+def _workload_parameters(policy: PlanningPolicy, *, residents: int) -> WorkloadParameters:
+    """`workload_parameters` for a register of `residents` rows."""
     weeks_a_year = 365.25 / 7
     return WorkloadParameters(
         kinds={
@@ -508,14 +524,19 @@ class MunicipalityWork:
 
 
 def municipality_work(
-    municipality: Municipality, *, start: dt.date, months: int, take_up: float
+    municipality: Municipality,
+    *,
+    start: dt.date,
+    months: int,
+    take_up: float,
+    policy: PlanningPolicy | None = None,
 ) -> MunicipalityWork:
     """Every kind of work per week for `months` from `start` (a 1st): renewals from the register
     at `take_up`, new cards at the policy's rate (never more, over the horizon, than residents
     without a card), applications, hand-overs after the production lag, PIN resets, other visits,
     setup and notices. Certificate renewals a post office takes, where the policy consigns them,
-    are not counter work here."""
-    policy = policy_for(municipality.pk)
+    are not counter work here. `policy`: the municipality's planning policy already read."""
+    policy = policy or policy_for(municipality.pk)
     warm_start = month_start(start, -WARM_UP_MONTHS)
     forecast = municipality_forecast(
         municipality,
@@ -534,8 +555,8 @@ def municipality_work(
     # the last ISO week is cut by the horizon's end: leave it out
     end = month_start(start, months)
     last = max(index for index, monday in enumerate(mondays) if monday + dt.timedelta(6) < end)
-    parameters = workload_parameters(municipality, policy)
     snapshot = current_snapshot(municipality.pk)
+    parameters = _workload_parameters(policy, residents=snapshot.rows if snapshot else 0)
     capped = False
     if snapshot is not None:
         without_card = max(0, snapshot.rows - snapshot.card_holders)
@@ -673,6 +694,7 @@ def counter_needs(
     months: int,
     take_up: float,
     sites: Sequence[SiteSlotInputs] | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> CounterNeeds | None:
     """Counters, staff and terminals per site and session kind for the policy's service level in
     the horizon's busiest week (all the counter work, `municipality_work`).
@@ -685,10 +707,12 @@ def counter_needs(
     cards (back office, weekday hours). Back-office work goes to the sites in proportion to
     their card hand-overs. Staff hours: counters × session hours plus back-office hours. None
     when nothing is forecast. `sites`: the municipality's sites already read
-    (`municipality_site_inputs`).
+    (`municipality_site_inputs`); `policy`: its planning policy already read (`policy_for`).
     """
-    policy = policy_for(municipality.pk)
-    work = municipality_work(municipality, start=start, months=months, take_up=take_up)
+    policy = policy or policy_for(municipality.pk)
+    work = municipality_work(
+        municipality, start=start, months=months, take_up=take_up, policy=policy
+    )
     load = work.workload
     if not load.weeks or load.counter_hours.max() <= 0:
         return None
@@ -946,13 +970,14 @@ def backlog_view(
     *,
     today: dt.date,
     sites: Sequence[SiteSlotInputs] | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> BacklogView:
     """Live inputs for the backlog projection and the openings a site could add.
 
     Arrivals per week: the expected arrivals from uploaded application counts where they
     exist, else the average of the last four weeks' deliveries; cards delivered but without a
     notice yet are added to the first week. `sites`: the municipality's sites already read
-    (`municipality_site_inputs`).
+    (`municipality_site_inputs`); `policy`: its planning policy already read (`policy_for`).
     """
     procedure = Procedure.objects.get(code=ProcedureCode.CARD_PICKUP)
     monday = monday_of(today)
@@ -1004,7 +1029,7 @@ def backlog_view(
             arrivals[index] = projected[monday]
             from_counts += 1
     arrivals[0] += waiting
-    policy = policy_for(municipality.pk)
+    policy = policy or policy_for(municipality.pk)
     options = []
     for site in sites_now:
         inputs = inputs_of[site.pk]

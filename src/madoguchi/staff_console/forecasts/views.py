@@ -24,7 +24,7 @@ from madoguchi.forecasts.backlog_plan import (
     propose,
 )
 from madoguchi.forecasts.dashboard_cache import kept_figures
-from madoguchi.forecasts.models import policy_for
+from madoguchi.forecasts.models import PlanningPolicy, policy_for
 from madoguchi.forecasts.register_import import import_register
 from madoguchi.forecasts.selectors import (
     BacklogView,
@@ -209,12 +209,15 @@ def planning_figures(
     months: int,
     take_up: float,
     what_if: WhatIf,
+    policy: PlanningPolicy | None = None,
 ) -> PlanningFigures:
     """Compute the dashboard's figures (every read of the database and of the engine).
 
     Each site's calendar, procedures and counts are read once, for the capacity, the backlog
-    and the counter needs (`municipality_site_inputs`)."""
+    and the counter needs (`municipality_site_inputs`), and so is the planning policy (the
+    page's own, `policy`, when it has read it)."""
     sites = municipality_site_inputs(municipality)
+    policy = policy or policy_for(municipality.pk)
     # the regular hours alone (no temporary counter, no weekend or holiday opening): when the
     # municipality has any, the page shows what they cover and what falls short without them;
     # the current hours, the regular ones and the what-if in one walk of the calendars
@@ -222,7 +225,13 @@ def planning_figures(
     if not what_if.is_empty:
         variants.append((what_if, False))
     plan, *others = capacity_plans(
-        municipality, start=start, months=months, take_up=take_up, variants=variants, sites=sites
+        municipality,
+        start=start,
+        months=months,
+        take_up=take_up,
+        variants=variants,
+        sites=sites,
+        policy=policy,
     )
     regular: CapacityPlan | None = others[0]
     if regular is not None and all(
@@ -231,7 +240,7 @@ def planning_figures(
     ):
         regular = None
     tried = others[1] if not what_if.is_empty else None
-    backlog = backlog_view(municipality, today=today, sites=sites)
+    backlog = backlog_view(municipality, today=today, sites=sites, policy=policy)
     return PlanningFigures(
         plan=plan,
         regular=regular,
@@ -240,7 +249,7 @@ def planning_figures(
         proposals=propose(backlog),
         holding=holding_view(municipality),
         counter_needs=counter_needs(
-            municipality, start=start, months=months, take_up=take_up, sites=sites
+            municipality, start=start, months=months, take_up=take_up, sites=sites, policy=policy
         ),
     )
 
@@ -270,6 +279,7 @@ def planning(request: HttpRequest) -> HttpResponse:
             months=months,
             take_up=take_up,
             what_if=what_if,
+            policy=policy,
         ),
         kind=PlanningFigures,
     )
