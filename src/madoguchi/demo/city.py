@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from django.db import transaction
 
 from madoguchi.core import clock
@@ -715,26 +716,29 @@ DEMO_AREAS = ("中央", "北町", "南台", "東浜", "西山")
 
 
 def demo_register_csv(*, residents: int, seed: int, today: dt.date) -> bytes:
-    """The synthetic register as the CSV a municipality would import (with an `area` column)."""
+    """The synthetic register as the CSV a municipality would import (with an `area` column).
+    Written column by column (polars), not line by line in Python: 100,000 residents were
+    0.4 s of a `madoguchi demo` build."""
     register = generate_synthetic_register(people=residents, seed=seed, as_of=today)
-    epoch = dt.date(1970, 1, 1)
-    marker = f"D{seed:04d}-"
+    index = np.arange(residents, dtype=np.int64)
 
-    def text(day: int) -> str:
-        return "" if day == NO_DATE else (epoch + dt.timedelta(days=int(day))).isoformat()
-
-    lines = ["person_id,birth_date,card_issued_on,cert_issued_on,area"]
-    for index, (birth, card, cert) in enumerate(
-        zip(
-            register.birth_day.tolist(),
-            register.card_issued_day.tolist(),
-            register.cert_issued_day.tolist(),
-            strict=True,
+    def dates(days: np.ndarray) -> pl.Series:  # the day numbers as dates, NO_DATE empty
+        return (
+            pl.Series(np.where(days == NO_DATE, 0, days))
+            .cast(pl.Date)
+            .set(pl.Series(days == NO_DATE), None)
         )
-    ):
-        area = DEMO_AREAS[(index * 7 + seed) % len(DEMO_AREAS)]
-        lines.append(f"{marker}{index:07d},{text(birth)},{text(card)},{text(cert)},{area}")
-    return ("\n".join(lines) + "\n").encode()
+
+    frame = pl.DataFrame(
+        {
+            "person_id": pl.Series(index).cast(pl.String).str.zfill(7),
+            "birth_date": dates(register.birth_day),
+            "card_issued_on": dates(register.card_issued_day),
+            "cert_issued_on": dates(register.cert_issued_day),
+            "area": pl.Series(np.array(DEMO_AREAS)[(index * 7 + seed) % len(DEMO_AREAS)]),
+        }
+    ).with_columns(("D" + pl.lit(f"{seed:04d}") + "-" + pl.col("person_id")).alias("person_id"))
+    return frame.write_csv(include_header=True, line_terminator="\n").encode()
 
 
 def _load_register(municipality: Municipality, *, residents: int, seed: int, today: dt.date) -> int:
