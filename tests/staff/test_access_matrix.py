@@ -1333,3 +1333,53 @@ def test_personas_cover_every_role_in_each_of_three_municipalities() -> None:
     assert set(p.OWNER_OF_TARGET.values()) == set(p.MUNICIPALITIES)
     assert set(p.TARGETS) == set(p.OWNER_OF_TARGET)
     assert re.search(r"\| hand_over \| site \|", DOCS.read_text(encoding="utf-8"))
+
+
+MOVES_READ = {
+    # a move on one object: (the object's table, the tables its read joins)
+    "ticket": ("walkins_queueticket", {"offices_site"}),
+    "card": ("issuance_cardrecord", {"offices_municipality"}),
+    "booking": ("reservations_reservation", {"reservations_slot", "offices_site"}),
+}
+
+
+def test_a_move_reads_its_object_with_what_the_rule_asks_about(
+    signed_in_personas: p.SignedIn, frozen: Any
+) -> None:
+    """A move on one ticket, card or booking reads the object joined to what the access rule
+    asks about — its site, its municipality — and to nothing a page would show (the ticket's
+    procedure and booking, the card's hand-over member and terminal): the move's service reads
+    the object again, locked or by its code. Asked by another municipality's manager (refused,
+    nothing changes) and by the home manager (allowed)."""
+    ctx = Ctx(signed_in_personas.world, "a", None, frozen)
+    booked = booked_renewal(ctx)
+    ticket = waiting_ticket(ctx)
+    card = cards.card(ctx.owner, status=CardStatus.DELIVERED)
+    moves = {
+        "ticket": (f"/staff/queue/tickets/{ticket.pk}/cancel/", {}),
+        "card": (f"/staff/issuance/cards/{card.pk}/act/", {"action": "inspect"}),
+        "booking": (f"/staff/reservations/{booked.code}/no-show/", {}),
+    }
+    for name, status in (("foreign_manager", 403), ("manager", 302)):
+        for what, (path, data) in moves.items():
+            table, joined = MOVES_READ[what]
+            sent = _statements_of(signed_in_personas.client(name), path, data, status)
+            read = next(
+                sql for sql in sent if sql.startswith("SELECT") and f'FROM "{table}"' in sql
+            )
+            assert set(re.findall(r'JOIN "(\w+)"', read)) == joined, (name, what, read)
+
+
+def _statements_of(client: Any, path: str, data: dict[str, str], status: int) -> list[str]:
+    """The statements `client`'s POST to `path` sends (in a savepoint rolled back after it),
+    its answer checked to be `status`."""
+    sent: list[str] = []
+
+    def record(execute: Any, sql: str, *args: Any) -> Any:
+        sent.append(sql)
+        return execute(sql, *args)
+
+    with rolled_back(), connection.execute_wrapper(record):
+        response = client.post(path, data)
+    assert response.status_code == status, (path, response.status_code)
+    return sent

@@ -53,10 +53,12 @@ def _staff(request: HttpRequest) -> StaffUser:
     return access.require(request.user, Action.SEE_SITE).user
 
 
-def _reservation(request: HttpRequest, code: str, action: Action) -> Reservation:
+def _reservation(request: HttpRequest, code: str, action: Action, *shown: str) -> Reservation:
     """The booking with this code if the person may do `action` at its site (403 otherwise,
-    also for a code that does not exist: codes cannot be probed)."""
-    booked = Reservation.objects.select_related("slot__site", "procedure").filter(code=code).first()
+    also for a code that does not exist: codes cannot be probed): read with its slot's site,
+    which the rule asks about, and with the related rows a page shows (`shown`, select_related
+    paths) — a move's services read the booking again by its code."""
+    booked = Reservation.objects.select_related("slot__site", *shown).filter(code=code).first()
     return access.require_object(request.user, action, booked, site_of=lambda b: b.slot.site)
 
 

@@ -80,14 +80,11 @@ def actions_for(card: CardRecord, user: object) -> list[CardAction]:
     ]
 
 
-def _card(request: HttpRequest, card_id: int, action: Action) -> CardRecord:
+def _card(request: HttpRequest, card_id: int, action: Action, *shown: str) -> CardRecord:
     """The card, if the person may do `action` on it (403 otherwise, also for an id that does
-    not exist: another municipality's card is not told apart from none)."""
-    card = (
-        CardRecord.objects.select_related("municipality", "handed_over_by", "setup_terminal")
-        .filter(pk=card_id)
-        .first()
-    )
+    not exist: another municipality's card is not told apart from none): read with its
+    municipality, and with the related rows a page shows (`shown`, select_related paths)."""
+    card = CardRecord.objects.select_related("municipality", *shown).filter(pk=card_id).first()
     return access.require_object(
         request.user, action, card, municipality_of=lambda c: c.municipality_id
     )
@@ -97,7 +94,7 @@ def _card(request: HttpRequest, card_id: int, action: Action) -> CardRecord:
 def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
     """One card: its details, stage history with times, audit trail and the allowed moves.
     Personal data: every reading is an access record."""
-    card = _card(request, card_id, Action.SEE_CARDS)
+    card = _card(request, card_id, Action.SEE_CARDS, "handed_over_by", "setup_terminal")
     policy = services.policy_for(card.municipality_id)
     access.record_read(request.user, "card_page", card)
     return render(

@@ -73,14 +73,12 @@ def _site_for(request: HttpRequest, site_id: int, action: Action) -> Site:
     return site
 
 
-def _ticket(request: HttpRequest, ticket_id: int, action: Action) -> QueueTicket:
+def _ticket(request: HttpRequest, ticket_id: int, action: Action, *shown: str) -> QueueTicket:
     """The ticket, if this person may do `action` at its site (403 otherwise, also for an id
-    that does not exist)."""
-    ticket = (
-        QueueTicket.objects.select_related("site", "procedure", "reservation")
-        .filter(pk=ticket_id)
-        .first()
-    )
+    that does not exist): read with its site, which the rule asks about, and with the related
+    rows a page shows (`shown`, select_related paths) — a move's services read the ticket
+    again, locked, so a move reads nothing more."""
+    ticket = QueueTicket.objects.select_related("site", *shown).filter(pk=ticket_id).first()
     return access.require_object(request.user, action, ticket, site_of=lambda t: t.site)
 
 
@@ -226,7 +224,7 @@ def slip(request: HttpRequest, ticket_id: int) -> HttpResponse:
     page on the public site — handed to a booked visitor on check-in, or to anybody who wants
     to follow the queue on their phone. Its printed part is in the ticket's language (the
     staff page's around it), the staff page's when the ticket has none."""
-    ticket = _ticket(request, ticket_id, Action.SEE_SITE)
+    ticket = _ticket(request, ticket_id, Action.SEE_SITE, "procedure", "reservation")
     status_page = resident_url(
         ticket.site.municipality, "queue_board:ticket", kwargs={"token": ticket.token}
     )
