@@ -161,23 +161,25 @@ class SignedIn:
 
     def client(self, name: str) -> Any:
         """A fresh client (its own cookies) carrying `name`'s session, on the process's one
-        request handler (`_handler`)."""
+        request handler (`shared_handler`)."""
         from django.conf import settings
         from django.test import Client
 
         client = Client()
-        client.handler = _handler(tuple(settings.MIDDLEWARE))
+        client.handler = shared_handler(tuple(settings.MIDDLEWARE))
         client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[name]
         return client
 
 
 @functools.cache
-def _handler(middleware: tuple[str, ...]) -> Any:
-    """The test client's request handler, shared by every `SignedIn.client`: a new `Client`
-    has a handler of its own that builds the middleware chain on its first request (every
+def shared_handler(middleware: tuple[str, ...]) -> Any:
+    """The test client's request handler, shared by every `SignedIn.client` (and by tests
+    that make a new client per request under the suite's settings): a new `Client` has a
+    handler of its own that builds the middleware chain on its first request (every
     middleware class instantiated again, WhiteNoise scanning the static files), once per
     request of a matrix that makes a new client per request. The chain holds no state of a
-    request; a change of `MIDDLEWARE` gets a handler of its own."""
+    request; a change of `MIDDLEWARE` gets a handler of its own (a test that changes the
+    settings a middleware reads when it is built makes its own client)."""
     from django.test.client import ClientHandler
 
     return ClientHandler(enforce_csrf_checks=False)

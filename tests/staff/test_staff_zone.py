@@ -17,6 +17,7 @@ from madoguchi.staff.middleware import STAFF_PREFIXES
 from madoguchi.staff.models import StaffUser
 from tests.conftest import login_staff
 from tests.issuance import factories
+from tests.personas import shared_handler
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +84,21 @@ def password_only(db: None) -> tuple[str, str]:
     return sessions[0], sessions[1]
 
 
-def _carrying(session: str) -> Client:
+def _client() -> Client:
+    """A fresh client (no cookies) on the process's one request handler
+    (`tests.personas.shared_handler`): each of this test's ~1,100 requests comes from a new
+    client, and each new client's handler would build the middleware chain again."""
     from django.conf import settings
 
     client = Client()
+    client.handler = shared_handler(tuple(settings.MIDDLEWARE))
+    return client
+
+
+def _carrying(session: str) -> Client:
+    from django.conf import settings
+
+    client = _client()
     client.cookies[settings.SESSION_COOKIE_NAME] = session
     return client
 
@@ -113,7 +125,7 @@ def _needs_the_second_factor(path: str, with_app: str, without: str) -> list[str
         for who, client, step in (
             ("with an app", _carrying(with_app), "otp"),
             ("without an app", _carrying(without), "otp/enrol"),
-            ("anonymous", Client(), "login"),
+            ("anonymous", _client(), "login"),
         ):
             answer = getattr(client, method)(path, **headers)
             location = answer.get("Location")
