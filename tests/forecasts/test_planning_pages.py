@@ -213,12 +213,13 @@ def test_the_backlog_reads_each_sites_calendar_once(
 
 
 def test_the_planning_figures_read_each_sites_calendar_once(demo_city: Municipality) -> None:
-    """The planning page's capacity, backlog and counter needs come from one read of each
-    site's calendar, procedures and counts (`municipality_site_inputs`) — each read them again:
-    a site's sessions, closures and special openings in three statements each where one does
-    (the demo city: 14 of each for 5 sites) — and of the planning policy (each read it: 5
-    reads), the register's current snapshot read once for the counter work (it was read twice),
-    and they are the figures each computes reading the sites and the policy itself."""
+    """The planning page's capacity, backlog and counter needs come from one read of the
+    sites' calendars, procedures and counts (`municipality_site_inputs`) — each read them
+    again: a site's sessions, closures and special openings in three statements each (the
+    demo city: 14 of each for 5 sites), now one for all the sites — and of the planning
+    policy (each read it: 5 reads), the register's current snapshot read once for the counter
+    work (it was read twice), and they are the figures each computes reading the sites and the
+    policy itself."""
     from django.test.utils import CaptureQueriesContext
 
     from madoguchi.forecasts.selectors import capacity_plans, counter_needs
@@ -234,7 +235,9 @@ def test_the_planning_figures_read_each_sites_calendar_once(demo_city: Municipal
     sites = Site.objects.filter(municipality=demo_city, is_active=True).count()
     assert sites > 1  # the control: the demo city has several sites in service
     for table in ("offices_openingsession", "offices_closure", "offices_specialopening"):
-        assert sum(f'FROM "{table}"' in sql for sql in reads) == sites, (table, reads)
+        assert sum(f'FROM "{table}"' in sql for sql in reads) == 1, (table, reads)
+    for table in ("offices_terminal", "offices_counter"):  # the active ones counted at once
+        assert sum(f'FROM "{table}"' in sql for sql in reads) == 1, (table, reads)
     assert sum('FROM "forecasts_planningpolicy"' in sql for sql in reads) == 1, reads
     # the snapshot: the counter work's one, and the two forecasts' cubes (kept in the process
     # once they are built) and the holding view each ask for the newest

@@ -34,6 +34,7 @@ from madoguchi.forecasts.services import (
     session_minutes,
     session_weekdays,
     site_slot_inputs,
+    site_slot_inputs_of,
     temporary_counter_cost,
     temporary_counter_seats,
 )
@@ -279,10 +280,11 @@ def monthly_counter_hours(
 
 def municipality_site_inputs(municipality: Municipality) -> list[SiteSlotInputs]:
     """`municipality`'s sites in service (`active_sites`' order), each with its calendar,
-    procedures and counts read once (`site_slot_inputs`) — for a computation that reads them
-    several times (the planning page: its capacity, backlog and counter needs). Read per
-    computation, never kept: the calendar is the one of the request."""
-    return [site_slot_inputs(site) for site in active_sites(municipality)]
+    procedures and counts read once (`site_slot_inputs_of`: all the sites' in a fixed number
+    of statements) — for a computation that reads them several times (the planning page: its
+    capacity, backlog and counter needs). Read per computation, never kept: the calendar is
+    the one of the request."""
+    return site_slot_inputs_of(list(active_sites(municipality)))
 
 
 def _site_inputs(

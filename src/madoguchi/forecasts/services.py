@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
+from django.db.models import Count
 
 from madoguchi.core.audit import Actor, record_audit_event
 from madoguchi.core.changes import planning_inputs_changed
@@ -141,6 +143,39 @@ def site_slot_inputs(site: Site) -> SiteSlotInputs:
         counters=site.counters.filter(is_active=True).count(),
         walkin_share_percent=site.municipality.walkin_share_percent,
     )
+
+
+def site_slot_inputs_of(sites: Sequence[Site]) -> list[SiteSlotInputs]:
+    """`site_slot_inputs` of each of `sites` (read with their municipality and procedures, as
+    `active_sites` reads them), in their order: the calendars in three statements
+    (`SiteCalendar.load_many`) and the active terminals and counters in one count each for
+    all of them, instead of five statements per site."""
+    from madoguchi.offices.selectors import offered_procedures
+
+    ids = [site.pk for site in sites]
+    calendars = SiteCalendar.load_many(sites)
+
+    def active(model: type[Terminal] | type[Counter]) -> dict[int, int]:
+        rows = (
+            model.objects.filter(site_id__in=ids, is_active=True)
+            .order_by()
+            .values_list("site_id")
+            .annotate(count=Count("pk"))
+        )
+        return dict(rows)
+
+    terminals, counters = active(Terminal), active(Counter)
+    return [
+        SiteSlotInputs(
+            site=site,
+            calendar=calendars[site.pk],
+            procedures=offered_procedures(site),
+            terminals=terminals.get(site.pk, 0),
+            counters=counters.get(site.pk, 0),
+            walkin_share_percent=site.municipality.walkin_share_percent,
+        )
+        for site in sites
+    ]
 
 
 def _seats_on(
