@@ -640,9 +640,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(live_server: Any) -> Any:
+def live_server(live_server: Any) -> Iterator[Any]:
     """pytest-django's live server, warmed up as `madoguchi.wsgi` warms a production process
-    (`core.warmup`: URL tables, templates, catalogues, holidays) before any page is asked of it.
+    (`core.warmup`: URL tables, templates, catalogues, holidays) before any page is asked of it,
+    its static files kept by the browser (`_static_files_kept`).
 
     The server runs in this process, so the warm-up done here is the server's. Without it the
     first page a browser test opens paid for all of that in its request: under load it took
@@ -651,7 +652,37 @@ def live_server(live_server: Any) -> Any:
     from madoguchi.core.warmup import warm_up
 
     warm_up()
-    return live_server
+    with pytest.MonkeyPatch.context() as patch:
+        _static_files_kept(patch)
+        yield live_server
+
+
+STATIC_MAX_AGE = 10 * 365 * 24 * 3600
+"""How long a browser keeps the live server's static files: ten years, since a max-age counts
+from the response's Date, which the tests' frozen clock puts months or years in the past."""
+
+
+def _static_files_kept(patch: pytest.MonkeyPatch) -> None:
+    """The live server's static files (Django's `StaticFilesHandler`, which answers /static/
+    before WhiteNoise would) come with `Cache-Control: max-age=STATIC_MAX_AGE`, so a browser
+    context asks for a stylesheet or script once, as a resident's browser keeps them between
+    pages (WhiteNoise serves them with a max-age in production).
+
+    Without it Chromium asked for site.css again on every page: the handler sends only
+    Last-Modified (the file's real time), and the response's Date comes from the tests' frozen
+    clock, months before it — a heuristic freshness of nothing, so each page revalidated it (a
+    request and a 304). The files do not change while the tests run; what a page looks like
+    is the same, fetched once or on every page."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    serve = StaticFilesHandler.serve
+
+    def kept(self: Any, request: Any) -> Any:
+        response = serve(self, request)
+        response["Cache-Control"] = f"max-age={STATIC_MAX_AGE}"
+        return response
+
+    patch.setattr(StaticFilesHandler, "serve", kept)
 
 
 def chromium_path() -> str | None:
