@@ -278,14 +278,19 @@ _results: dict[str, list[dict[str, Any]]] = {}
 own, and a test sees nothing another process found)."""
 
 
-def page_key(page: Any, scripting_probe: str, *, valid_langs: Any) -> tuple[bool, str | None]:
-    """Whether scripts run in the page (`scripting_probe`, a function's source), and the page's
-    fingerprint as a cache key, or None when it is not to be cached — asked in one call.
+def page_key(
+    page: Any, scripting_probe: str, *, valid_langs: Any, also: str = "() => null"
+) -> tuple[bool, str | None, Any]:
+    """Whether scripts run in the page (`scripting_probe`, a function's source), the page's
+    fingerprint as a cache key, or None when it is not to be cached, and the value of `also`
+    (another function's source, read from the same document) — asked in one call.
 
     `valid_langs()` gives the language subtags axe-core's own list accepts (asked once)."""
-    scripting, raw = page.evaluate(f"() => [({scripting_probe})(), ({FINGERPRINT})()]")
+    scripting, raw, extra = page.evaluate(
+        f"() => [({scripting_probe})(), ({FINGERPRINT})(), ({also})()]"
+    )
     if raw is None:
-        return bool(scripting), None
+        return bool(scripting), None, extra
 
     def lang(match: re.Match[str]) -> str:
         value = match[1]
@@ -297,7 +302,7 @@ def page_key(page: Any, scripting_probe: str, *, valid_langs: Any) -> tuple[bool
     text = _LANG.sub(lang, raw)
     viewport = page.viewport_size or {}
     head = f"{bool(scripting)} {viewport.get('width')}x{viewport.get('height')}\n"
-    return bool(scripting), hashlib.sha256((head + text).encode()).hexdigest()
+    return bool(scripting), hashlib.sha256((head + text).encode()).hexdigest(), extra
 
 
 def known(key: str | None) -> list[dict[str, Any]] | None:

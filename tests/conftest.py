@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -828,20 +829,30 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     checked as the page without JavaScript shows it. That twin page is opened once per
     browser and reused.
     """
+    return axe_violations_and(page, "() => null")[0]
+
+
+def axe_violations_and(page: Any, read: str) -> tuple[list[dict[str, Any]], Any]:
+    """`axe_violations(page)`, and what `read` (a function's source) gives in the same
+    document: it is asked in the very call that takes the page's fingerprint, one round trip
+    to the browser fewer for a test that reads the page it checks."""
     if not AXE_JS.exists():
         _missing("axe-core not installed (run `npm install`, which `make test` does)")
-    scripting, key = axe_cache.page_key(
-        page, _SCRIPTING_ENABLED, valid_langs=lambda: _valid_langs(page)
+    scripting, key, (noscript, value) = axe_cache.page_key(
+        page,
+        _SCRIPTING_ENABLED,
+        valid_langs=lambda: _valid_langs(page),
+        also=f"() => [({_NOSCRIPT_IN_BODY})(), ({read})()]",
     )
     found = axe_cache.known(key)
     if found is not None:
-        return found
-    if scripting or not page.evaluate(_NOSCRIPT_IN_BODY):
+        return found, value
+    if scripting or not noscript:
         violations = _run_axe(page, scripting=scripting)
     else:
         violations = _run_axe_in_twin(page)
     axe_cache.remember(key, violations)
-    return violations
+    return violations, value
 
 
 _NOSCRIPT_IN_BODY = "() => document.querySelector('body noscript') !== null"
@@ -892,24 +903,35 @@ def _in_axe_world(page: Any, expression: str) -> Any:
     An isolated world runs what the DevTools protocol gives it even where the page's own
     scripts are disabled (Playwright's locators work so in a JavaScript-off page), and the
     site's Content-Security-Policy does not govern it; the page's own rules stay in force."""
-    session = page.context.new_cdp_session(page)
-    try:
-        frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-        world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": AXE_WORLD})
-        reply = session.send(
-            "Runtime.evaluate",
-            {
-                "expression": expression,
-                "contextId": world["executionContextId"],
-                "awaitPromise": True,
-                "returnByValue": True,
-            },
-        )
-    finally:
-        session.detach()
+    session = _devtools_session(page)
+    frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+    world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": AXE_WORLD})
+    reply = session.send(
+        "Runtime.evaluate",
+        {
+            "expression": expression,
+            "contextId": world["executionContextId"],
+            "awaitPromise": True,
+            "returnByValue": True,
+        },
+    )
     if "exceptionDetails" in reply:
         raise RuntimeError(f"axe-core failed in {page.url}: {reply['exceptionDetails']}")
     return reply["result"].get("value")
+
+
+_sessions: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The DevTools session axe-core is run through, one per page, opened at the page's first
+fingerprint miss and kept with it: a session opened and closed for each run cost the browser
+and its renderer more than the three calls it carries (no domain is enabled in it, so it sends
+no events). It ends with its page."""
+
+
+def _devtools_session(page: Any) -> Any:
+    session = _sessions.get(page)
+    if session is None:
+        session = _sessions[page] = page.context.new_cdp_session(page)
+    return session
 
 
 _langs: dict[str, frozenset[str]] = {}

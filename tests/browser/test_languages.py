@@ -27,7 +27,7 @@ from madoguchi.walkins import services as walkins
 from madoguchi.walkins.kiosks import COOKIE_NAME as KIOSK_COOKIE
 from madoguchi.walkins.kiosks import activate_kiosk, register_kiosk
 from madoguchi.walkins.models import TicketChannel
-from tests.conftest import SUITE_SETTINGS, axe_violations
+from tests.conftest import SUITE_SETTINGS, axe_violations_and
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
@@ -242,19 +242,19 @@ _LANGUAGE_MARKS = """() => [
     Array.from(document.querySelectorAll("#language-select option"), (o) => [o.value, o.lang]),
 ]"""
 """The page's `<html lang>` and what its language switch offers (value and lang of each
-option; none when the page has no switch), read in one call."""
+option; none when the page has no switch), read in the call that takes the page's fingerprint
+for axe-core (`tests.conftest.axe_violations_and`)."""
 
 
 def _check(page: Any, code: str, url: str) -> list[str]:
     problems = []
-    lang, offered = page.evaluate(_LANGUAGE_MARKS)
+    violations, (lang, offered) = axe_violations_and(page, _LANGUAGE_MARKS)
     # The waiting-room display is bilingual whatever the language: Japanese, with English parts
     # marked lang="en".
     if lang != ("ja" if DISPLAY.fullmatch(url) else code):
         problems.append(f"{code} {url}: <html lang={lang!r}>")
     if offered and offered != [[c, c] for c in LANGUAGES]:
         problems.append(f"{code} {url}: switch offers {offered}")
-    violations = axe_violations(page)
     if violations:
         problems.append(f"{code} {url}: {violations}")
     return problems
