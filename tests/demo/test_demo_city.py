@@ -17,9 +17,11 @@ from tests.frozen_clock import DEMO_DAY
 pytestmark = pytest.mark.django_db
 
 TODAY = DEMO_DAY
-DEMO_CITY = personas.DemoCity(residents=10, seed=1)
+DEMO_CITY = personas.DemoCity(residents=200, seed=1)
 """Built once for the tests that read the demo city or load it again (tests/personas.py), on
-`TODAY`; the test of two municipalities runs the command itself."""
+`TODAY` — the city tests/demo/test_demo_names.py and tests/test_translations.py read, so one
+build serves all three (tests/world_order.py puts their tests together); the test of two
+municipalities runs the command itself."""
 
 
 def _counts() -> dict[str, int]:
