@@ -157,8 +157,10 @@ def test_the_calling_page_reads_the_sites_offer_settings_and_counters_once(
     staff_client: Client, hall: Hall
 ) -> None:
     """The page's queue estimates, its two forms and its figures share one read each of what
-    the site offers, its queue settings and its active counters (each was read twice); the
-    forms still offer the site's procedures and counters."""
+    the site offers, its queue settings and its active counters (each was read twice), and the
+    forms' lists are drawn from those reads (each list was read again by id as it was drawn,
+    the issue form's procedures twice); the forms still offer the site's procedures and
+    counters."""
     issue(hall, 2)
     with CaptureQueriesContext(connection) as statements:
         response = staff_client.get(f"/staff/queue/sites/{hall.site.pk}/")
@@ -166,10 +168,16 @@ def test_the_calling_page_reads_the_sites_offer_settings_and_counters_once(
     reads = [q["sql"] for q in statements.captured_queries]
 
     assert sum('FROM "walkins_queuesettings"' in sql for sql in reads) == 1, reads
-    # the site's active counters (the transfer form's choice list is read by id as it renders)
     active_counters = 'FROM "offices_counter" WHERE ("offices_counter"."is_active"'
     assert sum(active_counters in sql for sql in reads) == 1, reads
     assert sum('INNER JOIN "offices_site_procedures"' in sql for sql in reads) == 1, reads
+    for table in ("offices_counter", "offices_procedure"):  # whole rows, read again by id
+        rows_by_id = [
+            sql
+            for sql in reads
+            if sql.startswith(f'SELECT "{table}"."id", ') and f'WHERE "{table}"."id" IN' in sql
+        ]
+        assert not rows_by_id, (table, rows_by_id)
     page = response.content.decode()
     for name in ("1番窓口", "2番窓口", "電子証明書の更新", "カードの受け取り"):
         assert name in page, name

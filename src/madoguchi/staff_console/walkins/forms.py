@@ -17,6 +17,18 @@ def _limit(field: forms.Field, queryset: Any) -> None:
     field.queryset = queryset
 
 
+def _drawn_from(field: forms.Field, rows: list[Any]) -> None:
+    """`field`'s select shows `rows` — the rows its queryset holds, in its order, as the page
+    read them — instead of reading them again by id each time it is drawn (twice: for its
+    options and for its `required`); what a form sent is still checked against the queryset."""
+    assert isinstance(field, forms.ModelChoiceField)
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.widget.choices = [
+        *empty,
+        *((row.pk, field.label_from_instance(row)) for row in rows),
+    ]
+
+
 class StaffIssueForm(RefusesIndividualNumbers, forms.Form):
     """A ticket for somebody without a phone: the procedure they came for, and optionally the
     language the clerk chose for them (the slip's printed part and the ticket's phone page are
@@ -44,6 +56,7 @@ class StaffIssueForm(RefusesIndividualNumbers, forms.Form):
         _limit(
             self.fields["procedure"], Procedure.objects.filter(pk__in=[p.pk for p in procedures])
         )
+        _drawn_from(self.fields["procedure"], procedures)
         language = self.fields["language"]
         assert isinstance(language, forms.ChoiceField)
         # none first (chosen), then every offered language named in itself
@@ -83,6 +96,10 @@ class TransferForm(RefusesIndividualNumbers, forms.Form):
         _limit(
             self.fields["procedure"], Procedure.objects.filter(pk__in=[p.pk for p in procedures])
         )
+        # what the page's lists show (walkins/transfer_form.html, once per ticket): the rows
+        # the fields take, as the page read them — not read again by id
+        self.counters = counters
+        self.procedures = procedures
 
 
 MAX_REPORT_DAYS = 93
