@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from pypdf import PdfReader
 
@@ -215,7 +217,11 @@ def test_a_notice_lists_only_its_own_municipalitys_sites() -> None:
     )
     # 本庁舎 (from `slots`) has no hours in the coming four weeks: it is not offered.
     assert [s.name for s in notice_context(owner).sites] == ["駅前臨時窓口"]
-    assert [s.name for s in notice_context(other).sites] == ["よその区役所"]
+    with CaptureQueriesContext(connection) as statements:
+        assert [s.name for s in notice_context(other).sites] == ["よその区役所"]
+    # only its own sites' hours are read (it read every municipality's and kept its own)
+    hours = [q["sql"] for q in statements if 'FROM "offices_openingsession"' in q["sql"]]
+    assert len(hours) == Site.objects.filter(municipality=other, is_active=True).count(), hours
 
 
 def test_a_bad_contact_phone_is_refused_in_japanese() -> None:

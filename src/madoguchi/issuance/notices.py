@@ -172,9 +172,7 @@ def notice_context(
 def _notice_context(municipality: Municipality, *, today: dt.date, reminder: bool) -> NoticeContext:
     sites = []
     documents = proxy_documents = ""
-    for entry in site_hours(today, HOURS_DAYS):
-        if entry.site.municipality_id != municipality.pk:
-            continue
+    for entry in site_hours(today, HOURS_DAYS, municipality):
         pickup = next((p for p in entry.procedures if p.code == ProcedureCode.CARD_PICKUP), None)
         if pickup is None or not any(day.is_open for day in entry.days):
             continue
