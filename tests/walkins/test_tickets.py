@@ -84,6 +84,25 @@ def test_a_ticket_reads_its_sites_calendar_once_for_the_check_and_its_wait(hall:
     assert again is not None and again > 0  # the control: three visitors are ahead
 
 
+def test_serving_and_finishing_read_the_ticket_once(hall: Hall) -> None:
+    """Starting and ending service read the ticket once each, locked (finishing read it locked
+    twice, starting read its service start apart and then the locked row), and the service
+    counts from its start."""
+    issue(hall)
+    called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    assert called is not None
+    for move in (start_serving, finish_ticket):
+        with CaptureQueriesContext(connection) as statements:
+            after = move(ticket=called, actor=CLERK)
+        reads = [q["sql"] for q in statements.captured_queries]
+        assert (
+            sum(sql.startswith("SELECT") and 'FROM "walkins_queueticket"' in sql for sql in reads)
+            == 1
+        ), (move, reads)
+        assert after.served_at == jst(10)
+    assert after.status == TicketStatus.DONE
+
+
 def test_tickets_are_refused_after_the_last_opening_period(
     hall: Hall, frozen: time_machine.Traveller
 ) -> None:

@@ -280,13 +280,20 @@ def _locked(ticket: QueueTicket) -> QueueTicket:
 def _move(
     ticket: QueueTicket, target: TicketStatus, *, actor: Actor, action: str, **changes: object
 ) -> QueueTicket:
-    """Lock, check the transition, apply, audit. The only place a ticket's status is assigned.
+    """Lock, check the transition, apply, audit (`_move_locked`)."""
+    return _move_locked(_locked(ticket), target, actor=actor, action=action, **changes)
+
+
+def _move_locked(
+    locked: QueueTicket, target: TicketStatus, *, actor: Actor, action: str, **changes: object
+) -> QueueTicket:
+    """Check the transition, apply, audit — `locked` read by `_locked` in this transaction. The
+    only place a ticket's status is assigned.
 
     A booked visitor's ticket ends their visit too (one visit): the reservation is closed in
     the same transaction through `close_checked_in_visit` (its own single audit event), so the
     ticket is never done while the booking stays 受付済み, nor the other way round.
     """
-    locked = _locked(ticket)
     transitions = (
         TICKET_TRANSITIONS if locked.reservation_id is None else APPOINTMENT_TICKET_TRANSITIONS
     )
@@ -519,14 +526,14 @@ def start_serving(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
 
     Raises DomainError `invalid_transition` (409) unless the ticket is called.
     """
-    served_at = QueueTicket.objects.filter(pk=ticket.pk).values_list("served_at", flat=True)
-    return _move(
-        ticket,
+    locked = _locked(ticket)
+    return _move_locked(
+        locked,
         TicketStatus.SERVING,
         actor=actor,
         action="ticket.serving",
         # A transferred visitor's service started at the first counter.
-        served_at=next(iter(served_at), None) or clock.now(),
+        served_at=locked.served_at or clock.now(),
     )
 
 
@@ -543,7 +550,7 @@ def finish_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
     """
     locked = _locked(ticket)
     now = clock.now()
-    return _move(
+    return _move_locked(
         locked,
         TicketStatus.DONE,
         actor=actor,
