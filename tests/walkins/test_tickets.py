@@ -103,6 +103,19 @@ def test_serving_and_finishing_read_the_ticket_once(hall: Hall) -> None:
     assert after.status == TicketStatus.DONE
 
 
+def test_calling_reads_the_next_ticket_once(hall: Hall) -> None:
+    """The next ticket is read once, locked, as the queue's order picks it (it was then read
+    again by its id, locked again)."""
+    first, _second = issue(hall, 2)
+    with CaptureQueriesContext(connection) as statements:
+        called = call_next_ticket(site=hall.site, counter=hall.counter_1, actor=CLERK)
+    assert called is not None and called.pk == first.pk
+    assert called.status == TicketStatus.CALLED and called.counter_id == hall.counter_1.pk
+    by_id = 'FROM "walkins_queueticket" WHERE "walkins_queueticket"."id" = '
+    reads = [q["sql"] for q in statements.captured_queries]
+    assert not [sql for sql in reads if sql.startswith("SELECT") and by_id in sql], reads
+
+
 def test_tickets_are_refused_after_the_last_opening_period(
     hall: Hall, frozen: time_machine.Traveller
 ) -> None:

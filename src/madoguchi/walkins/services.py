@@ -369,10 +369,11 @@ def call_next_ticket(*, site: Site, counter: Counter, actor: Actor) -> QueueTick
         early_minutes=QueueSettings.defaults_for(site).early_minutes,
         counter=counter,
     )
+    # the next ticket's row, locked (as `_locked` reads one): the transition is applied to it
     candidate = ordered.select_for_update(skip_locked=True, of=("self",)).first()
     if candidate is None:
         return None
-    return _move(
+    return _move_locked(
         candidate,
         TicketStatus.CALLED,
         actor=actor,
