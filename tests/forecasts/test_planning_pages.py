@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -200,13 +201,13 @@ def test_the_backlog_reads_each_sites_calendar_once(
     from madoguchi.offices.calendar import SiteCalendar
 
     loaded: list[int] = []
-    load = SiteCalendar.load
+    load_many = SiteCalendar.load_many
 
-    def counted(site: Site) -> SiteCalendar:
-        loaded.append(site.pk)
-        return load(site)
+    def counted(sites: Sequence[Site]) -> dict[int, SiteCalendar]:
+        loaded.extend(site.pk for site in sites)
+        return load_many(sites)
 
-    monkeypatch.setattr(SiteCalendar, "load", counted)
+    monkeypatch.setattr(SiteCalendar, "load_many", counted)
     view = backlog_view(demo_city, today=TODAY)
     assert view.data.sites  # the control: the demo city's sites are there
     assert sorted(loaded) == sorted(s.site_id for s in view.data.sites)

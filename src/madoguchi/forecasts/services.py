@@ -133,16 +133,9 @@ class SiteSlotInputs:
 
 
 def site_slot_inputs(site: Site) -> SiteSlotInputs:
-    from madoguchi.offices.selectors import offered_procedures
-
-    return SiteSlotInputs(
-        site=site,
-        calendar=SiteCalendar.load(site),
-        procedures=offered_procedures(site),
-        terminals=site.terminals.filter(is_active=True).count(),
-        counters=site.counters.filter(is_active=True).count(),
-        walkin_share_percent=site.municipality.walkin_share_percent,
-    )
+    """What the slot generator reads for `site` (`site_slot_inputs_of` for one site)."""
+    (inputs,) = site_slot_inputs_of([site])
+    return inputs
 
 
 def site_slot_inputs_of(sites: Sequence[Site]) -> list[SiteSlotInputs]:
