@@ -13,6 +13,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from tests import template_db
+from tests.template_db import schema
+
 
 @pytest.mark.django_db
 def test_models_and_migrations_agree() -> None:
@@ -39,52 +42,16 @@ import django
 django.setup()
 from django.core.management import call_command
 from django.db import connection
-from tests.test_migrations import schema
+from tests.template_db import schema
 call_command("migrate", verbosity=0)
 json.dump(schema(connection), sys.stdout)
 """
 """Run in a child process: migrate its empty database from zero, print the schema."""
 
 
-def schema(conn: Any) -> dict[str, Any]:
-    """Everything the migrations made, comparable between two databases of one backend: every
-    table with its columns and constraints, the applied migrations, and on SQLite every
-    table's, index's and trigger's own SQL."""
-    with conn.cursor() as cursor:
-        tables = sorted(conn.introspection.table_names(cursor))
-        found: dict[str, Any] = {
-            "tables": {
-                table: {
-                    "columns": [
-                        [c.name, str(c.type_code), c.null_ok]
-                        for c in conn.introspection.get_table_description(cursor, table)
-                    ],
-                    "constraints": {
-                        name: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()}
-                        for name, c in conn.introspection.get_constraints(cursor, table).items()
-                        if not name.startswith("__")  # SQLite's unnamed ones, numbered
-                    },
-                }
-                for table in tables
-            }
-        }
-        cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
-        found["migrations"] = [list(row) for row in cursor.fetchall()]
-        if conn.vendor == "sqlite":
-            cursor.execute(
-                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                "ORDER BY type, name"
-            )
-            found["sqlite_master"] = [list(row) for row in cursor.fetchall()]
-    comparable: dict[str, Any] = json.loads(json.dumps(found, default=str))
-    return comparable
-
-
-@pytest.mark.django_db
-def test_migrating_from_zero_makes_the_schema_the_tests_run_on(tmp_path: Path) -> None:
-    """The suite's databases are copies of a template migrated once (tests/template_db.py),
-    possibly in an earlier run: here an empty database is migrated from zero in this run and
-    must come out exactly as the one the tests use."""
+def _migrated_from_zero_in_a_child(tmp_path: Path) -> dict[str, Any]:
+    """An empty database migrated from zero by `migrate` in a child process, as a deployment
+    does; its schema."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="madoguchi.settings")
     if connection.vendor == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'from-zero.sqlite3'}"
@@ -107,13 +74,38 @@ def test_migrating_from_zero_makes_the_schema_the_tests_run_on(tmp_path: Path) -
             check=False,
         )
         assert made.returncode == 0, made.stderr
-        from_zero = json.loads(made.stdout)
+        from_zero: dict[str, Any] = json.loads(made.stdout)
+        return from_zero
     finally:
         if fresh is not None:
             with connection._nodb_cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS {fresh}")
+
+
+@pytest.mark.django_db
+def test_migrating_from_zero_makes_the_schema_the_tests_run_on(tmp_path: Path) -> None:
+    """The suite's databases are copies of a template migrated once (tests/template_db.py),
+    possibly in an earlier run, and must be exactly what migrating an empty database from zero
+    in this run makes. A run that built its template (a clean checkout, CI) migrated it from
+    zero already: the database is compared with what that migration made, recorded then.
+    Otherwise an empty database is migrated from zero here, in a child process (decision
+    0042)."""
+    from_zero = template_db.migrated_from_zero_in_this_run() or _migrated_from_zero_in_a_child(
+        tmp_path
+    )
     used = schema(connection)
     assert "core_auditevent" in from_zero["tables"]
     assert from_zero["migrations"] == used["migrations"]
     assert from_zero["tables"] == used["tables"]
     assert from_zero.get("sqlite_master") == used.get("sqlite_master")
+
+
+def test_every_app_with_models_has_migrations() -> None:
+    """The test runner migrates with `run_syncdb`, which also makes the tables of an app without
+    migrations; `madoguchi migrate` does not — a template migrated from zero by the test runner
+    is what a deployment's migration makes only if no app with models lacks migrations."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    with_models = {app.label for app in apps.get_app_configs() if any(app.get_models())}
+    assert with_models - MigrationLoader(None, ignore_no_migrations=True).migrated_apps == set()
