@@ -1,5 +1,6 @@
 """A counter's day in Chromium, every form really submitted to a live server, every page at zero
-axe-core violations: search the day, check visitors in, call them, hand a card over on the
+axe-core violations: from the staff start page to the day, search it, check visitors in, open a
+visitor's queue slip and go back to the calling page, call them, hand a card over on the
 hand-over screen (a refused attempt first), finish a renewal, mark a no-show, cancel a walk-in
 on the calling page, take a phone booking, log out."""
 
@@ -53,7 +54,11 @@ def test_a_counter_day_with_every_console_form(
     city, pickup, late, renewal = day["city"], day["pickup"], day["late"], day["renewal"]
     site = city.site
     sign_in_browser(page, live_server.url, StaffUser.objects.get(username="official"))
-    page.goto(f"{live_server.url}/staff/sites/{site.pk}/")
+    # The staff start page links the official's site's day.
+    page.goto(f"{live_server.url}/staff/")
+    accessible(page)
+    page.get_by_role("link", name="今日の予約").first.click()
+    assert page.url == f"{live_server.url}/staff/sites/{site.pk}/"
     accessible(page)
 
     # Search the day by kana typed in hiragana: only the renewal's visitor is listed.
@@ -67,9 +72,22 @@ def test_a_counter_day_with_every_console_form(
 
     # Check both visitors in, then call them to the two counters.
     page.get_by_role("button", name=f"受付 {pickup.code}").click()
+    assert page.get_by_text(f"{pickup.code}：受付しました").is_visible()
+    accessible(page)
     page.get_by_role("button", name=f"受付 {renewal.code}").click()
     assert status(pickup) == status(renewal) == ReservationStatus.CHECKED_IN
-    page.goto(f"{live_server.url}/staff/queue/sites/{site.pk}/")
+
+    # The day view links a visitor's queue slip: number and QR code, printable; from it back to
+    # the calling page, both visitors waiting there as booked ones.
+    page.get_by_role("link", name=f"受付票 {pickup.code}").click()
+    slip_number = QueueTicket.objects.get(reservation=pickup).number
+    assert page.locator("#slip-number").inner_text() == str(slip_number)
+    assert page.locator("svg.qr").is_visible()
+    accessible(page)
+    page.get_by_role("link", name="呼び出しの画面に戻る").click()
+    assert page.url == f"{live_server.url}/staff/queue/sites/{site.pk}/"
+    assert page.get_by_text("予約", exact=True).count() == 2
+    accessible(page)
     page.get_by_role("button", name="1番に次の方を呼ぶ").click()
     page.get_by_role("button", name="2番に次の方を呼ぶ").click()
     accessible(page)
