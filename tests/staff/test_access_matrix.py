@@ -211,8 +211,11 @@ class Entry:
     build: Callable[[Ctx], Case]
     kept_for_officials: bool = False
     one_page: bool = False
-    """A list page whose address, data and set-up's writes are the same whatever the target
-    (only what is looked for on it differs): asked once per persona, checked for each target."""
+    """A list page whose address and data are the same whatever the target (only what is
+    looked for on it differs): every target's set-up written in one world, the page asked once
+    per persona and checked for each target. A set-up that writes the target's own row (a
+    ticket at its site, a card of its municipality) marks it as that target's alone (its site's
+    name, a holder's name of its own), so finding one target's mark never stands for another's."""
 
     @property
     def id(self) -> str:
@@ -490,6 +493,8 @@ def staffing_claim_xlsx(ctx: Ctx) -> Case:
 
 
 def stats_csv(ctx: Ctx) -> Case:
+    """The target's site has a ticket today; the export shows its site's name (each target's
+    site name its own: a one-page list)."""
     waiting_ticket(ctx)
     day = ON_THE_DAY.date().isoformat()
     name = ctx.site.name
@@ -745,11 +750,21 @@ def remind(ctx: Ctx) -> Case:
     )
 
 
+HOLDER_OF_TARGET = {"a": "花子", "b": "明美", "c": "直子", "d": "陽子"}
+"""The given name of the card a target's set-up makes for a list page (each target's own: the
+targets' cards are made in one world and each is looked for by its holder's name)."""
+
+
 def destruction_list(ctx: Ctx) -> Case:
     from madoguchi.core import clock
 
     long_ago = clock.now() - dt.timedelta(days=400)
-    card = cards.card(ctx.owner, status=CardStatus.REMINDED, reminded_at=long_ago)
+    card = cards.card(
+        ctx.owner,
+        status=CardStatus.REMINDED,
+        reminded_at=long_ago,
+        given_name=HOLDER_OF_TARGET[ctx.target],
+    )
     return Case(
         "/staff/issuance/destruction/",
         lambda r: r.status_code == 200 and card.full_name in r.content.decode(),
@@ -899,7 +914,7 @@ MATRIX: tuple[Entry, ...] = (
         site_list("/staff/queue/stats/"),
         one_page=True,
     ),
-    Entry("walkins:stats_csv", "", A.SEE_SITE, LIST, "get", stats_csv),
+    Entry("walkins:stats_csv", "", A.SEE_SITE, LIST, "get", stats_csv, one_page=True),
     Entry("walkins:adopt", "", A.CHANGE_PLANNING, OBJECT, "post", adopt),
     Entry("walkins:kiosks", "list", A.CHANGE_PLANNING, OBJECT, "get", kiosks_page),
     Entry("walkins:kiosks", "register", A.CHANGE_PLANNING, OBJECT, "post", register_kiosk),
@@ -1016,7 +1031,7 @@ MATRIX: tuple[Entry, ...] = (
         advance("setup", CardStatus.INSPECTED, CardStatus.SETUP_DONE),
     ),
     Entry("issuance:remind", "", A.CARD_OFFICIAL, OWN, "post", remind),
-    Entry("issuance:destruction", "", A.SEE_CARDS, LIST, "get", destruction_list),
+    Entry("issuance:destruction", "", A.SEE_CARDS, LIST, "get", destruction_list, one_page=True),
     Entry("issuance:issue", "", A.CARD_WORK, OWN, "post", issue),
     Entry("issuance:batch_pdf", "", A.EXPORT_NOTICES, OBJECT, "get", batch_pdf),
     Entry("issuance:batch_csv", "", A.EXPORT_NOTICES, OBJECT, "get", batch_csv),
@@ -1206,9 +1221,9 @@ def _cells(
 
 
 def _one_page(signed_in: p.SignedIn, traveller: Any, entry: Entry, outcome: Outcome) -> None:
-    """A list page the same for every target: every target's case built in the one world (a
-    list page's set-up writes nothing that depends on the target), then each persona asks
-    once and the answer is checked for each target, as each target's own request would be."""
+    """A list page the same for every target: every target's case built in the one world (each
+    target's rows marked as its own, `Entry.one_page`), then each persona asks once and the
+    answer is checked for each target, as each target's own request would be."""
     built = {target: _build(signed_in, traveller, entry, target, None) for target in p.TARGETS}
     cases = {target: case for target, case in built.items() if case is not None}
     assert len(cases) == len(built), f"{entry.id}: a one-page list's set-up read who acts"
