@@ -366,6 +366,79 @@ def _flush_may_empty_the_audit_log() -> Iterator[None]:
     BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
+@dataclass
+class PostMigrateRows:
+    """What `post_migrate` writes after a flush, kept per SQLite database of this process."""
+
+    rows: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = field(default_factory=dict)
+    """The content types and permissions Django's receivers created, by database file."""
+    put_back: int = 0
+    """How many flushes got them written back instead of the signal."""
+
+
+POST_MIGRATE_ROWS = PostMigrateRows()
+
+POST_MIGRATE_RECEIVERS = frozenset(
+    {
+        "django.contrib.contenttypes.management.create_contenttypes",
+        "django.contrib.auth.management.create_permissions",
+        "madoguchi.core.db_roles.grant_after_migrate",
+    }
+)
+"""The receivers whose whole work after a flush on SQLite is the rows kept: Django's content
+types and permissions, and the app role's grant (PostgreSQL, after `migrate` only)."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_puts_back_content_types() -> Iterator[None]:
+    """Every transactional test ends with Django's flush, which empties every table and sends
+    `post_migrate`, whose receivers build the content types and permissions again — a read of
+    each app's rows and a bulk create per app, ~40 ms of CPU per flush (358 transactional tests
+    in the SQLite pass). On SQLite the first flush of a database in this process sends the
+    signal and keeps the rows it wrote; every later one writes those rows back (two bulk
+    creates: the same rows, keys included) instead — as long as nothing but the receivers
+    named in POST_MIGRATE_RECEIVERS listens. PostgreSQL, or another receiver, sends the signal
+    every time. tests/test_flush.py compares the rows with the signal's."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush
+    from django.core.management.sql import emit_post_migrate_signal as original
+    from django.db import connections, transaction
+    from django.db.models.signals import post_migrate
+
+    def only_known_receivers() -> bool:
+        listening = {
+            f"{receiver.__module__}.{receiver.__qualname__}"
+            for receiver in post_migrate._live_receivers(None)[0]
+        }
+        return listening <= POST_MIGRATE_RECEIVERS
+
+    def emit_post_migrate_signal(verbosity: int, interactive: bool, db: str, **kwargs: Any) -> None:
+        connection = connections[db]
+        name = str(connection.settings_dict["NAME"])
+        if connection.vendor != "sqlite" or kwargs or not only_known_receivers():
+            original(verbosity, interactive, db, **kwargs)
+            return
+        kept = POST_MIGRATE_ROWS.rows.get(name)
+        if kept is None:
+            original(verbosity, interactive, db)
+            POST_MIGRATE_ROWS.rows[name] = (
+                list(ContentType.objects.using(db).order_by("pk").values()),
+                list(Permission.objects.using(db).order_by("pk").values()),
+            )
+            return
+        content_types, permissions = kept
+        ContentType.objects.clear_cache()  # as create_contenttypes does first
+        with transaction.atomic(using=db):
+            ContentType.objects.using(db).bulk_create(ContentType(**r) for r in content_types)
+            Permission.objects.using(db).bulk_create(Permission(**r) for r in permissions)
+        POST_MIGRATE_ROWS.put_back += 1
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flush, "emit_post_migrate_signal", emit_post_migrate_signal)
+        yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request: pytest.FixtureRequest,
