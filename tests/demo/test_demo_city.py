@@ -12,7 +12,7 @@ from django.test import Client
 from madoguchi.demo.city import build_demo_city
 from madoguchi.offices.models import Municipality, Site, SiteKind
 from tests import personas
-from tests.frozen_clock import DEMO_DAY
+from tests.frozen_clock import DEMO_DAY, DEMO_MORNING
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,12 @@ TODAY = DEMO_DAY
 DEMO_CITY = personas.DemoCity(residents=200, seed=1)
 """Built once for the tests that read the demo city or load it again (tests/personas.py), on
 `TODAY` — the city tests/demo/test_demo_names.py and tests/test_translations.py read, so one
-build serves all three (tests/world_order.py puts their tests together); the test of two
-municipalities runs the command itself."""
+build serves all three (tests/world_order.py puts their tests together)."""
+DEMO_COMMAND = personas.DemoCommand(residents=50, seed=3)
+"""The run of `madoguchi demo --residents 50 --seed 3` at `DEMO_MORNING` that
+tests/demo/test_demo_day.py and tests/demo/test_demo_login.py read (kept, run once for them
+all): the test of two municipalities runs the command again over it with `--municipalities 2`
+— the first city found as it is, the second built beside it."""
 
 
 def _counts() -> dict[str, int]:
@@ -68,8 +72,9 @@ def test_home_page_lists_sites_with_their_hours_in_japanese(
     assert '<html lang="ja">' in html
 
 
+@pytest.mark.frozen_at(DEMO_MORNING)
 def test_two_demo_municipalities_each_have_their_own_sites_staff_and_cards(
-    frozen: time_machine.Traveller,
+    demo_printed: str,
 ) -> None:
     from io import StringIO
 
@@ -79,9 +84,17 @@ def test_two_demo_municipalities_each_have_their_own_sites_staff_and_cards(
     from madoguchi.issuance.models import CardRecord
     from madoguchi.staff.models import StaffUser
 
-    frozen.move_to(dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC))  # 10:00 in Tokyo
+    # over the kept one-municipality run with the same residents and seed (DEMO_COMMAND)
+    assert Municipality.objects.count() == 1
     out = StringIO()
-    call_command("demo", residents=40, municipalities=2, no_serve=True, stdout=out)
+    call_command(
+        "demo",
+        residents=DEMO_COMMAND.residents,
+        seed=DEMO_COMMAND.seed,
+        municipalities=2,
+        no_serve=True,
+        stdout=out,
+    )
     printed = out.getvalue()
     first, second = DEMO_CITIES[0], DEMO_CITIES[1]
     for city in (first, second):
