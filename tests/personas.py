@@ -230,6 +230,9 @@ class DemoCity:
     (`roomy_demo_sites`) and the slots of the twelve weeks from the demo day regenerated for
     those sizes (`ROOMY_SLOT_DAYS`) — once per world instead of in every test that means
     them (the regeneration is most of such a test's time)."""
+    city: int = 0
+    """Which of `madoguchi.demo.city.DEMO_CITIES` is built: 0 the first (デモ市), 1 the second
+    (見本町, alone, as `madoguchi demo --municipalities 2` builds it beside the first)."""
 
 
 @dataclass(frozen=True)
@@ -320,11 +323,16 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
         spec = getattr(request.module, "DEMO_CITY", None)
         if not isinstance(spec, DemoCity):
             pytest.fail("a module using `demo_city` says DEMO_CITY = DemoCity(residents=…, seed=…)")
-        from madoguchi.demo.city import build_demo_city
+        from madoguchi.demo.city import DEMO_CITIES, build_demo_city
         from tests.frozen_clock import DEMO_DAY, DEMO_EVENING
 
         def build() -> Municipality:  # the plain city: also a roomy one's base
-            summary = build_demo_city(residents=spec.residents, seed=spec.seed, today=DEMO_DAY)
+            summary = build_demo_city(
+                residents=spec.residents,
+                seed=spec.seed,
+                today=DEMO_DAY,
+                city=DEMO_CITIES[spec.city],
+            )
             return summary.municipality
 
         if not spec.roomy:

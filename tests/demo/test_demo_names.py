@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from madoguchi.demo import names
-from madoguchi.demo.city import DEMO_CITIES, DemoCity, build_demo_city
+from madoguchi.demo.city import DEMO_CITIES, DemoCity
 from madoguchi.forecasts.models import TemporaryCounterOption
 from madoguchi.offices.models import (
     Closure,
@@ -104,11 +104,6 @@ def test_the_demos_resident_pages_show_no_japanese_name_in_another_language(
     # and the names are there in the page's language
     home = client.get("/").content.decode()
     assert main.localized("name", language) in home
-
-
-def test_every_text_the_second_demo_municipality_stores_has_every_language() -> None:
-    build_demo_city(residents=10, seed=1, today=TODAY, city=DEMO_CITIES[1])
-    _every_text_has_every_language()
 
 
 @pytest.mark.parametrize("city", DEMO_CITIES, ids=lambda city: city.code)

@@ -2,7 +2,9 @@
 `madoguchi demo --municipalities 2` (a quarter of the default 100,000 residents) its regular
 hours fall short in the wave's busy months and not before it, its temporary counter opens over
 exactly the months they fall short (`temporary_counter_window`), and with that counter and the
-weekend sessions nothing carries over."""
+weekend sessions nothing carries over. And every text it stores is in every offered language
+(decision 0029), as tests/demo/test_demo_names.py checks of デモ市: both read one build of the
+town (`DEMO_CITY`, kept for the module's tests)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ import datetime as dt
 import pytest
 
 from madoguchi.core.dates import month_start
-from madoguchi.demo.city import DEMO_CITIES, build_demo_city, temporary_counter_window
-from madoguchi.forecasts.models import TemporaryCounterOption, policy_for
+from madoguchi.demo.city import DEMO_CITIES, temporary_counter_window
+from madoguchi.forecasts.models import RegisterRecord, TemporaryCounterOption, policy_for
 from madoguchi.forecasts.selectors import backlog_view, capacity_plan
-from madoguchi.offices.models import SessionKind, Site, SiteKind
+from madoguchi.offices.models import Municipality, SessionKind, Site, SiteKind
 from madoguchi.planning.backlog import propose_openings
+from tests import personas
+from tests.demo.test_demo_names import _every_text_has_every_language
 from tests.frozen_clock import DEMO_DAY
 
 pytestmark = pytest.mark.django_db
@@ -23,16 +27,19 @@ pytestmark = pytest.mark.django_db
 START = DEMO_DAY.replace(day=1)
 MONTHS = 15
 PEAK_MONTH = "2027-05"
+DEMO_CITY = personas.DemoCity(residents=100_000, seed=1, city=1)
+"""見本町 alone, built as `madoguchi demo --municipalities 2` builds it (its share of the
+100,000 residents), once for the module's tests (tests/personas.py keeps its rows)."""
 
 
-def test_the_sample_town_falls_short_in_its_busy_months_until_its_temporary_counter_counts() -> (
-    None
-):
+def test_the_sample_town_falls_short_in_its_busy_months_until_its_temporary_counter_counts(
+    demo_city: Municipality,
+) -> None:
     town = DEMO_CITIES[1]
     assert town.name == "見本町（架空）" and town.build_temporary is not None
-    summary = build_demo_city(residents=100_000, seed=1, today=DEMO_DAY, city=town)
-    assert summary.residents == 25_000
-    municipality = summary.municipality
+    municipality = demo_city
+    assert municipality.code == town.code
+    assert RegisterRecord.objects.filter(municipality=municipality).count() == 25_000
     take_up = policy_for(municipality.pk).take_up_percent / 100
     regular = capacity_plan(
         municipality, start=START, months=MONTHS, take_up=take_up, regular_only=True
@@ -77,3 +84,10 @@ def test_the_sample_town_falls_short_in_its_busy_months_until_its_temporary_coun
     assert [t.name for t in result.opened] == [town.standby_name]
     standby = TemporaryCounterOption.objects.get(name=town.standby_name)
     assert standby.site is None and standby.closes_on < temporary.open_from
+
+
+def test_every_text_the_second_demo_municipality_stores_has_every_language(
+    demo_city: Municipality,
+) -> None:
+    assert Municipality.objects.get() == demo_city  # the town alone
+    _every_text_has_every_language()
