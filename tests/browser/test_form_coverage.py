@@ -31,13 +31,8 @@ ACTION = re.compile(r"""action="\{%\s*url\s+'(?P<name>[^']+)'(?P<args>[^%]*)%\}"
 LITERAL_ARG = re.compile(r"'([^']*)'")
 STEP = re.compile(r'name="step" value="(\w+)"')
 
-FAMILY = (
-    "tests/browser/test_booking_without_traps.py::test_a_family_books_card_pickups_without_traps"
-)
-FAMILY_SIZE = (
-    "tests/browser/test_booking_without_traps.py::"
-    "test_a_family_of_three_is_offered_only_times_that_seat_all_three"
-)
+FAMILY = "tests/browser/test_booking_without_traps.py::test_a_phone_books_without_traps"
+FAMILY_SIZE = FAMILY
 LOOKUP = (
     "tests/browser/test_resident_booking.py::"
     "test_a_resident_books_looks_up_reschedules_and_cancels_with_javascript_on_and_off"
