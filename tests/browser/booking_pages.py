@@ -1,14 +1,28 @@
 """The walk through the residents' booking pages that many browser tests share: from a
 procedure's list of sites, the site's 「…で予約する」 link, the first bookable day of its month,
-the day's first free time — the booking form; then, filled in, the confirmation and the booking."""
+the day's first free time — the booking form; then, filled in, the confirmation and the booking.
+And the town those tests book in (`june_city`), built once per process for all of them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from tests import live_worlds
+from tests.resident_site import factories
+
 Step = Callable[[Any], None]
 """Something done on a page (a check such as `tests.conftest.accessible`, or filling a form)."""
+
+
+def june_city(birth: dt.date = factories.BIRTH) -> factories.City:
+    """`factories.city_with_june_slots(birth)`, committed for a live-server test: one build per
+    process for every test that asks (`live_worlds.committed`), so the same rows and keys — a
+    page that one test checked is the same page, in the same state, in another."""
+    return live_worlds.committed(
+        ("city_with_june_slots", birth), lambda: factories.city_with_june_slots(birth)
+    )
 
 
 def _nothing(page: Any) -> None:

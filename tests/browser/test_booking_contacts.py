@@ -16,8 +16,7 @@ from django.core.management import call_command
 
 from madoguchi.core import clock
 from madoguchi.reservations.models import Reservation
-from tests import live_worlds
-from tests.browser.booking_pages import book_through_pages
+from tests.browser.booking_pages import book_through_pages, june_city
 from tests.conftest import SmsOutbox, SmtpInbox, accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -34,11 +33,7 @@ WEEKDAYS = "月火水木金土日"
 def pickup_city(live_server: Any, settings: Any) -> Iterator[factories.City]:
     settings.PUBLIC_BASE_URL = PUBLIC  # the live server's own port must not leak into links
     with frozen_at(factories.NOW, tick=True):
-        yield live_worlds.committed((__name__, "pickup_city"), _build_pickup_city)
-
-
-def _build_pickup_city() -> factories.City:
-    return factories.city_with_june_slots()
+        yield june_city()
 
 
 def _named(day: dt.date) -> str:

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from madoguchi.reservations.models import Reservation
-from tests import live_worlds
-from tests.browser.booking_pages import book_through_pages
+from tests.browser.booking_pages import book_through_pages, june_city
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -27,11 +26,7 @@ SAYS = "ご予約の方は来庁日に15歳未満のため、法定代理人（�
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
-        yield live_worlds.committed((__name__, "city"), _build_city)
-
-
-def _build_city() -> factories.City:
-    return factories.city_with_june_slots(birth=CHILD)
+        yield june_city(birth=CHILD)
 
 
 def fill_birth_date(page: Any) -> None:

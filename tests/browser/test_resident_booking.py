@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from madoguchi.reservations.models import Reservation, ReservationStatus
-from tests import live_worlds
-from tests.browser.booking_pages import book_through_pages, send_booking
+from tests.browser.booking_pages import book_through_pages, june_city, send_booking
 from tests.conftest import accessible
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -23,11 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def city(live_server: Any) -> Iterator[factories.City]:
     # tick=True: the clock runs on from NOW, so the browser's timeouts behave normally.
     with frozen_at(factories.NOW, tick=True):
-        yield live_worlds.committed((__name__, "city"), _build_city)
-
-
-def _build_city() -> factories.City:
-    return factories.city_with_june_slots()
+        yield june_city()
 
 
 def fill_birth_date(page: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from madoguchi.reservations.models import Reservation
-from tests import live_worlds
+from tests.browser.booking_pages import june_city
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE
@@ -28,11 +28,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.fixture
 def city(live_server: Any) -> Iterator[factories.City]:
     with frozen_at(factories.NOW, tick=True):
-        yield live_worlds.committed((__name__, "city"), _build_city)
-
-
-def _build_city() -> factories.City:
-    return factories.city_with_june_slots()
+        yield june_city()
 
 
 @pytest.fixture
