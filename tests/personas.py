@@ -270,6 +270,8 @@ def base_of(key: tuple[Any, ...]) -> tuple[Any, ...] | None:
     city is the demo city of the same size and seed, resized."""
     if key[0] == "demo_city" and isinstance(key[1], DemoCity) and key[1].roomy:
         return ("demo_city", replace(key[1], roomy=False))
+    if key[0] == "leaves":  # a module fixture reading the world once (`LEAVES_DEMO_CITY`)
+        return key[1]  # type: ignore[no-any-return]
     return None
 
 
@@ -323,32 +325,7 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
         spec = getattr(request.module, "DEMO_CITY", None)
         if not isinstance(spec, DemoCity):
             pytest.fail("a module using `demo_city` says DEMO_CITY = DemoCity(residents=…, seed=…)")
-        from madoguchi.demo.city import DEMO_CITIES, build_demo_city
-        from tests.frozen_clock import DEMO_DAY, DEMO_EVENING
-
-        def build() -> Municipality:  # the plain city: also a roomy one's base
-            summary = build_demo_city(
-                residents=spec.residents,
-                seed=spec.seed,
-                today=DEMO_DAY,
-                city=DEMO_CITIES[spec.city],
-            )
-            return summary.municipality
-
-        if not spec.roomy:
-            return Wanted(("demo_city", spec), DEMO_EVENING, build)
-
-        def roomy(city: Municipality) -> Municipality:
-            from madoguchi.core.audit import Actor
-            from madoguchi.reservations.slots import regenerate_slots
-
-            roomy_demo_sites(city, today=DEMO_DAY)
-            last = DEMO_DAY + dt.timedelta(days=ROOMY_SLOT_DAYS - 1)
-            regenerate_slots(first=DEMO_DAY, last=last, actor=Actor.system("test"))
-            return city
-
-        base = Wanted(("demo_city", replace(spec, roomy=False)), DEMO_EVENING, build)
-        return Wanted(("demo_city", spec), DEMO_EVENING, roomy, base=base)
+        return demo_city_wanted(spec)
     if "demo_printed" in names:
         command = getattr(request.module, "DEMO_COMMAND", None)
         if not isinstance(command, DemoCommand):
@@ -370,6 +347,39 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
 
         return Wanted(("demo_command", command, moment), moment, run)
     return None
+
+
+def demo_city_wanted(spec: DemoCity) -> Wanted:
+    """The kept world of the demo city `spec` (`wanted` for a module's `DEMO_CITY`; a module
+    fixture that reads it once, then rolls it back, holds it with this too — its tests are
+    named in the module's `LEAVES_DEMO_CITY`, and tests/world_order.py runs them right after
+    the city's own tests, while it is still held)."""
+    from madoguchi.demo.city import DEMO_CITIES, build_demo_city
+    from tests.frozen_clock import DEMO_DAY, DEMO_EVENING
+
+    def build() -> Municipality:  # the plain city: also a roomy one's base
+        summary = build_demo_city(
+            residents=spec.residents,
+            seed=spec.seed,
+            today=DEMO_DAY,
+            city=DEMO_CITIES[spec.city],
+        )
+        return summary.municipality
+
+    if not spec.roomy:
+        return Wanted(("demo_city", spec), DEMO_EVENING, build)
+
+    def roomy(city: Municipality) -> Municipality:
+        from madoguchi.core.audit import Actor
+        from madoguchi.reservations.slots import regenerate_slots
+
+        roomy_demo_sites(city, today=DEMO_DAY)
+        last = DEMO_DAY + dt.timedelta(days=ROOMY_SLOT_DAYS - 1)
+        regenerate_slots(first=DEMO_DAY, last=last, actor=Actor.system("test"))
+        return city
+
+    base = Wanted(("demo_city", replace(spec, roomy=False)), DEMO_EVENING, build)
+    return Wanted(("demo_city", spec), DEMO_EVENING, roomy, base=base)
 
 
 @dataclass

@@ -116,6 +116,30 @@ def test_a_world_built_on_another_comes_right_after_its_base_at_the_first_ones_p
     )
 
 
+# "leaves-400" reads "city-400" once and rolls it back (a module's `LEAVES_DEMO_CITY`): its
+# tests follow the base's other derived groups, which still need the base held.
+WITH_LEAVING = [
+    ("a", 0, None),
+    ("b", 0, "leaves-400"),
+    ("c", 0, "city-400"),
+    ("d", 0, None),
+    ("e", 0, "roomy-400"),
+    ("f", 0, "leaves-400"),
+]
+
+
+def test_a_group_that_leaves_its_base_comes_after_the_bases_other_derived_groups() -> None:
+    def base(key: Hashable) -> Hashable | None:
+        return "city-400" if key in ("roomy-400", "leaves-400") else None
+
+    def leaves(key: Hashable) -> bool:
+        return key == "leaves-400"
+
+    ordered = world_order.grouped(WITH_LEAVING, _key, _band, base=base, leaves=leaves)
+    assert _names(ordered) == "acebfd"
+    assert _names(world_order.grouped(WITH_LEAVING, _key, _band, base=base)) == "acbfed"
+
+
 def test_a_roomy_demo_city_is_built_on_the_plain_one_of_its_size_and_seed() -> None:
     from tests import personas
 

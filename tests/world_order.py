@@ -107,6 +107,9 @@ def world_key(item: pytest.Item) -> Hashable | None:
         )
     if "demo_city" in names:
         return ("demo_city", declared("DEMO_CITY"))
+    if names & set(getattr(module, "LEAVES_DEMO_CITY", ())):
+        # a module fixture reads the module's kept demo city once, then rolls it back
+        return ("leaves", ("demo_city", declared("DEMO_CITY")))
     if "demo_printed" in names:
         return ("demo_command", declared("DEMO_COMMAND"), _moment(item))
     return None
@@ -119,16 +122,18 @@ def grouped(
     *,
     reverse: bool = False,
     base: Callable[[Hashable], Hashable | None] = lambda _key: None,
+    leaves: Callable[[Hashable], bool] = lambda _key: False,
 ) -> list[T]:
     """`items` with every item whose `key` is not None moved next to the first item of the
     same key and band; all others keep their places, and every item its order relative to the
     rest. A world built on another (`base` of its key: tests/personas.py, `Wanted.base`) has
     its group right after its base's, which takes the place of the first item of either — so
-    the base is held while its derived world is built on top and rolled back to after it. The
-    bands' order is kept (a group never leaves its band); `reverse` turns each band around
-    after grouping."""
+    the base is held while its derived world is built on top and rolled back to after it. A
+    group whose key `leaves` its base (reads it, then rolls it back) comes after the base's
+    other derived groups, which still need the base held. The bands' order is kept (a group
+    never leaves its band); `reverse` turns each band around after grouping."""
     groups: dict[Hashable, list[T]] = {}
-    derived: dict[Hashable, list[list[T]]] = {}
+    derived: dict[Hashable, list[tuple[bool, list[T]]]] = {}
     slots: list[tuple[Hashable | None, list[T]]] = []
     for item in items:
         wanted = key(item)
@@ -146,10 +151,13 @@ def grouped(
                 if base_place not in groups:
                     groups[base_place] = []
                     slots.append((base_place, groups[base_place]))
-                derived.setdefault(base_place, []).append(groups[place])
+                derived.setdefault(base_place, []).append((leaves(wanted), groups[place]))
         groups[place].append(item)
     ordered = [
-        item for place, slot in slots for group in (slot, *derived.get(place, ())) for item in group
+        item
+        for place, slot in slots
+        for group in (slot, *(g for _, g in sorted(derived.get(place, ()), key=lambda d: d[0])))
+        for item in group
     ]
     if not reverse:
         return ordered
@@ -174,7 +182,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     order = config.getoption("world_order")
     if order == "collected":
         return
-    items[:] = grouped(items, world_key, band, reverse=order == "reversed", base=base_world)
+    items[:] = grouped(
+        items,
+        world_key,
+        band,
+        reverse=order == "reversed",
+        base=base_world,
+        leaves=lambda key: isinstance(key, tuple) and key[0] == "leaves",
+    )
 
 
 _reported: list[tuple[str, list[str]]] = []

@@ -22,7 +22,6 @@ from django.utils import translation
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.models import AuditEvent
-from madoguchi.demo.city import build_demo_city
 from madoguchi.forecasts import report_signing
 from madoguchi.forecasts.models import ImportedReport
 from madoguchi.forecasts.report import (
@@ -60,6 +59,10 @@ def keys(settings: Any, tmp_path: Path) -> Path:
 
 
 DEMO_CITY = personas.DemoCity(residents=400, seed=3)
+LEAVES_DEMO_CITY = ("_deployment_a",)
+"""The tests of deployment B start from deployment A's report, which `_deployment_a` builds
+from the kept `DEMO_CITY` once and then rolls the city back: tests/world_order.py runs them
+right after the city's own tests (of every module that keeps it), while it is held."""
 
 
 @pytest.fixture(scope="module")
@@ -67,24 +70,29 @@ def _deployment_a(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """Deployment A: the demo city's signed report, built ONCE for the module with A's own key
-    directory inside a transaction that is then rolled back — so no test's database (deployment
-    B's) ever held the demo city."""
-    personas.release(django_db_blocker)  # a kept world's transaction must not hold the build
+    directory from the kept `DEMO_CITY` (held still, or built now), in a savepoint rolled back,
+    and the city then rolled back too — so no test's database (deployment B's) ever holds it."""
+    municipality = personas.fresh_copy(
+        personas.hold(personas.demo_city_wanted(DEMO_CITY), django_db_blocker)
+    )
     document: dict[str, Any] = {}
-    with (
-        django_db_blocker.unblock(),
-        frozen_at(DEMO_EVENING),
-        override_settings(
-            MADOGUCHI_REPORT_KEY_DIR=tmp_path_factory.mktemp("a-keys"), **SUITE_SETTINGS
-        ),
-    ):
-        try:
-            with transaction.atomic():
-                municipality = build_demo_city(residents=400, seed=3, today=TODAY).municipality
-                document = signed_document(build_report(municipality, today=TODAY))
-                raise _RollBack
-        except _RollBack:
-            pass
+    try:
+        with (
+            django_db_blocker.unblock(),
+            frozen_at(DEMO_EVENING),
+            override_settings(
+                MADOGUCHI_REPORT_KEY_DIR=tmp_path_factory.mktemp("a-keys"), **SUITE_SETTINGS
+            ),
+        ):
+            try:
+                with transaction.atomic():
+                    document = signed_document(build_report(municipality, today=TODAY))
+                    raise _RollBack
+            except _RollBack:
+                pass
+    finally:
+        personas.release(django_db_blocker)
+    with django_db_blocker.unblock():
         assert not Municipality.objects.exists()
     return document
 
