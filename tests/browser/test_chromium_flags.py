@@ -8,6 +8,9 @@ suite's own. Chromium says which features its command line set on `chrome://vers
 variations as a command line); the same browser launched with Playwright's arguments alone is
 the reference. And a browser context of it builds no address-bar drop-down, the web page of its
 own that Chromium otherwise opens for every context.
+
+In the session's browser (the headless shell where installed) a same-site navigation loads its
+document into the frame it leaves (no RenderDocument), which the pointer's hover shows.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM_ARGS, NO_BROWSER_WINDOW_UI, _missing
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    NO_BROWSER_WINDOW_UI,
+    ONE_DOCUMENT_HOST_PER_FRAME,
+    _missing,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +76,7 @@ def test_every_feature_playwright_turns_off_stays_off_and_so_do_the_suites(
     assert "PaintHolding" in playwrights  # the reference reads what it should
     assert playwrights - ours == set()
     assert set(NO_BROWSER_WINDOW_UI) <= ours
+    assert set(ONE_DOCUMENT_HOST_PER_FRAME) <= ours
 
 
 def test_a_browser_context_opens_no_address_bar_page(full_chromium: Any) -> None:
@@ -80,3 +89,39 @@ def test_a_browser_context_opens_no_address_bar_page(full_chromium: Any) -> None
     finally:
         context.close()
         session.detach()
+
+
+HOVER_PAGE = """<!doctype html><html lang="en"><title>{0}</title>
+<style>a:hover {{ color: #000 }}</style><a href="/{1}">{0}</a>"""
+"""A page whose one link, at the top left, leads to the other page of the two."""
+
+_HOVERED = (
+    "() => [document.title, document.documentElement.matches(':hover'), "
+    "document.querySelector('a').matches(':hover')]"
+)
+
+
+def test_a_navigation_keeps_its_frame_so_the_pointer_stays(chromium: Any) -> None:
+    """Without RenderDocument (tests.conftest.ONE_DOCUMENT_HOST_PER_FRAME) a same-site
+    navigation loads its document into the frame it leaves: the session's browser counts a new
+    page's first document as hovered nowhere, and after a click the link under the pointer in
+    the page it led to is hovered. With RenderDocument each document comes in a frame of its own
+    and the headless shell has it the other way round (decision 0039)."""
+    context = chromium.new_context()
+    try:
+        context.route(
+            "http://flags.test/*",
+            lambda route: route.fulfill(
+                content_type="text/html",
+                body=HOVER_PAGE.format(
+                    *("one", "two") if "one" in route.request.url else ("two", "one")
+                ),
+            ),
+        )
+        page = context.new_page()
+        page.goto("http://flags.test/one")
+        assert page.evaluate(_HOVERED) == ["one", False, False]
+        page.click("a")
+        assert page.evaluate(_HOVERED) == ["two", True, True]
+    finally:
+        context.close()
