@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from madoguchi.core import clock
@@ -91,13 +91,15 @@ def _minutes(delta: dt.timedelta) -> float:
     return delta.total_seconds() / 60
 
 
-def service_minutes_by_procedure(site: Site, procedures: set[int]) -> dict[int, float]:
-    """Expected service minutes per procedure id at `site`: plan blended with recent services."""
+def service_minutes_by_procedure(site: Site, procedures: Iterable[Procedure]) -> dict[int, float]:
+    """Expected service minutes per procedure id at `site`: plan (`procedures`' own durations,
+    as the caller read them with its tickets) blended with recent services."""
+    planned = {p.pk: p.duration_minutes for p in procedures}
     since = clock.today() - dt.timedelta(days=OBSERVATION_DAYS)
     finished = (
         QueueTicket.objects.filter(
             site=site,
-            procedure_id__in=procedures,
+            procedure_id__in=planned,
             status=TicketStatus.DONE,
             business_day__gte=since,
             served_at__isnull=False,
@@ -110,9 +112,6 @@ def service_minutes_by_procedure(site: Site, procedures: set[int]) -> dict[int, 
     for procedure_id, served_at, finished_at in finished[: OBSERVATIONS_PER_PROCEDURE * 10]:
         if served_at and finished_at and len(observed[procedure_id]) < OBSERVATIONS_PER_PROCEDURE:
             observed[procedure_id].append(_minutes(finished_at - served_at))
-    planned = dict(
-        Procedure.objects.filter(pk__in=procedures).values_list("pk", "duration_minutes")
-    )
     return {pk: blended_service_minutes(planned[pk], observed[pk]) for pk in planned}
 
 
@@ -356,8 +355,8 @@ def queue_state(
     """
     now = clock.now()
     waiting, at_counters, _early = _today_active(site, now, queue_settings)
-    procedure_ids = {t.procedure_id for t in waiting + at_counters}
-    service = service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {}
+    procedures = {t.procedure_id: t.procedure for t in waiting + at_counters}
+    service = service_minutes_by_procedure(site, procedures.values()) if procedures else {}
     by_counter = {t.counter_id: t for t in at_counters}
     active = _active_counters(site)
     counters = [CounterView(counter=c, ticket=by_counter.get(c.pk)) for c in active]
@@ -486,20 +485,25 @@ class QueueSnapshot:
         return None
 
 
-def queue_snapshot(site: Site, *, calendar: SiteCalendar | None = None) -> QueueSnapshot:
-    """`site`'s queue now (a fixed number of queries; `calendar`: `site`'s, when the caller
-    has read it — read here otherwise)."""
+def queue_snapshot(
+    site: Site,
+    *,
+    calendar: SiteCalendar | None = None,
+    queue_settings: QueueSettings | None = None,
+) -> QueueSnapshot:
+    """`site`'s queue now (a fixed number of queries; `calendar`: `site`'s, and
+    `queue_settings`: its settings, when the caller has read them — read here otherwise)."""
     now = clock.now()
-    waiting, at_counters, early = _today_active(site, now)
+    waiting, at_counters, early = _today_active(site, now, queue_settings)
     for ticket in (*waiting, *at_counters):
         ticket.site = site  # one site object for all (pages show its name)
-    procedure_ids = {t.procedure_id for t in waiting + at_counters}
+    procedures = {t.procedure_id: t.procedure for t in waiting + at_counters}
     return QueueSnapshot(
         site=site,
         waiting=waiting,
         at_counters=at_counters,
         early_minutes=early,
-        service=service_minutes_by_procedure(site, procedure_ids) if procedure_ids else {},
+        service=service_minutes_by_procedure(site, procedures.values()) if procedures else {},
         planned=_planned_counters(site, now, calendar),
         active=_active_counters(site),
         now=now,
@@ -511,14 +515,19 @@ def ticket_view(
     snapshot: QueueSnapshot | None = None,
     *,
     calendar: SiteCalendar | None = None,
+    queue_settings: QueueSettings | None = None,
 ) -> TicketView:
     """Where `ticket` stands: its position among those waiting and its estimated wait — from
     `snapshot` (the site's queue a moment ago) when given, else read now (with `calendar`, the
-    ticket's site's calendar, when the caller has read it). The ticket itself is taken as
-    given."""
+    ticket's site's calendar, and `queue_settings`, its settings, when the caller has read
+    them). The ticket itself is taken as given."""
     if ticket.business_day != clock.today():
         return TicketView(ticket, None, None, [], [])
-    queue = snapshot if snapshot is not None else queue_snapshot(ticket.site, calendar=calendar)
+    queue = (
+        snapshot
+        if snapshot is not None
+        else queue_snapshot(ticket.site, calendar=calendar, queue_settings=queue_settings)
+    )
     at_counters = queue.at_counters
     serving_numbers = sorted(t.number for t in at_counters)
     serving_labels = [t.label for t in at_counters]
@@ -549,9 +558,11 @@ def ticket_view(
                 serving_labels=serving_labels,
             )
     service = queue.service
-    missing = {t.procedure_id for t in ahead + at_counters} - service.keys()
+    missing = {
+        t.procedure_id: t.procedure for t in ahead + at_counters if t.procedure_id not in service
+    }
     if missing:  # a procedure that joined the queue after the snapshot
-        service = {**service, **service_minutes_by_procedure(ticket.site, missing)}
+        service = {**service, **service_minutes_by_procedure(ticket.site, missing.values())}
     estimate = _estimate(
         now=now,
         procedure=ticket.procedure,

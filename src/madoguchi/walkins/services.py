@@ -175,9 +175,11 @@ def _new_ticket(
     prefix = prefix_for(site, procedure)
     priority = TicketPriority.WALK_IN
     appointment_at = None
+    queue_settings = None  # read once, for the late grace and the new ticket's wait
     if reservation is not None:
         appointment_at = reservation.slot.starts_at
-        grace = dt.timedelta(minutes=QueueSettings.defaults_for(site).late_grace_minutes)
+        queue_settings = QueueSettings.defaults_for(site)
+        grace = dt.timedelta(minutes=queue_settings.late_grace_minutes)
         if now <= appointment_at + grace:
             priority = TicketPriority.APPOINTMENT
     ticket = QueueTicket.objects.create(
@@ -194,7 +196,9 @@ def _new_ticket(
         issued_at=now,
         language=language,
     )
-    ticket.estimated_wait_minutes = ticket_view(ticket, calendar=calendar).estimated_wait_minutes
+    ticket.estimated_wait_minutes = ticket_view(
+        ticket, calendar=calendar, queue_settings=queue_settings
+    ).estimated_wait_minutes
     ticket.save(update_fields=["estimated_wait_minutes"])
     after = _audit_state(ticket)
     after["channel"] = channel

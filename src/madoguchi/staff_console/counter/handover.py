@@ -127,7 +127,9 @@ def hand_over(request: HttpRequest, code: str) -> HttpResponse:
     Who may: the access rule (403) — the site, and the judgements the municipality keeps for
     its officials (a contractor is refused there, for a proxy also the proxy's eligibility).
     """
-    reservation = _reservation(request, code, Action.HAND_OVER, "procedure")
+    reservation = _reservation(
+        request, code, Action.HAND_OVER, "procedure", "slot__site__municipality"
+    )
     site = reservation.slot.site
     kept = access.official_step_refusal(
         request.user, site.municipality, access.hand_over_steps(is_proxy=False)

@@ -27,9 +27,10 @@ from madoguchi.core import clock
 from madoguchi.core.audit import Actor
 from madoguchi.core.csvsafe import safe_writer
 from madoguchi.core.errors import DomainError
+from madoguchi.core.links import public_url
 from madoguchi.offices.models import Counter, Site
 from madoguchi.offices.selectors import offered_procedures
-from madoguchi.offices.tenancy import resident_url
+from madoguchi.offices.tenancy import resident_base_url, resident_url
 from madoguchi.staff import access
 from madoguchi.staff.access import Action, staff_view
 from madoguchi.staff_console.charts import Series, bar_chart
@@ -111,6 +112,9 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
     queue_settings = QueueSettings.defaults_for(site)
     state = queue_state(site, queue_settings=queue_settings)
     active_counters = [row.counter for row in state.counters]  # active, by name: `_counters`
+    # on the site's own residents' side: under /m/<code>/ or its host when the deployment
+    # serves several municipalities (`offices.tenancy.resident_url`, its base found once)
+    base = resident_base_url(site.municipality)
     return render(
         request,
         "walkins/calling.html",
@@ -124,14 +128,8 @@ def calling(request: HttpRequest, site_id: int) -> HttpResponse:
             "issue_form": StaffIssueForm(procedures=procedures),
             "transfer_form": TransferForm(counters=active_counters, procedures=procedures),
             "settings": queue_settings,
-            # on the site's own residents' side: under /m/<code>/ or its host when the
-            # deployment serves several municipalities
-            "board_url": resident_url(
-                site.municipality, "queue_board:board", kwargs={"site_id": site.pk}
-            ),
-            "kiosk_url": resident_url(
-                site.municipality, "queue_board:kiosk", kwargs={"site_id": site.pk}
-            ),
+            "board_url": public_url("queue_board:board", kwargs={"site_id": site.pk}, base=base),
+            "kiosk_url": public_url("queue_board:kiosk", kwargs={"site_id": site.pk}, base=base),
         },
     )
 
