@@ -83,7 +83,7 @@ def _checked_in(reservation: Reservation) -> None:
 @transaction.atomic
 def hand_over_card_at_visit(
     *, code: str, actor: Actor, staff_user: StaffUser, checks: HandOverChecks
-) -> Reservation:
+) -> None:
     """The booked card is handed over at the counter: the card → handed_over (with its
     `CardHandOver` record), the ticket → done and the reservation → served, all or nothing.
     The whole hand-over: the counter's screen only parses the form and calls this.
@@ -126,11 +126,11 @@ def hand_over_card_at_visit(
         checks=checks,
         reservation_code=reservation.code,
     )
-    return _finish(reservation, ticket, actor=actor)
+    _finish(reservation, ticket, actor=actor)
 
 
 @transaction.atomic
-def serve_visit(*, code: str, actor: Actor) -> Reservation:
+def serve_visit(*, code: str, actor: Actor) -> None:
     """The visit is done (e.g. the e-certificates renewed): ticket → done, reservation → served.
 
     A card pick-up ends only with `hand_over_card_at_visit` (409 `card_not_handed_over`).
@@ -138,19 +138,21 @@ def serve_visit(*, code: str, actor: Actor) -> Reservation:
     """
     reservation = _reservation(code)
     _checked_in(reservation)
-    return _finish(reservation, _ticket_at_counter(reservation), actor=actor)
+    _finish(reservation, _ticket_at_counter(reservation), actor=actor)
 
 
-def _finish(reservation: Reservation, ticket: QueueTicket | None, *, actor: Actor) -> Reservation:
+def _finish(reservation: Reservation, ticket: QueueTicket | None, *, actor: Actor) -> None:
+    """Served: through the ticket (which closes the booking, `services._move_locked`), or the
+    booking alone when the visit has no ticket. Nothing is read back: the screens only say it
+    is done."""
     if ticket is None:
-        return mark_served(code=reservation.code, actor=actor)
-    finish_ticket(ticket=ticket, actor=actor)
-    reservation.refresh_from_db()
-    return reservation
+        mark_served(code=reservation.code, actor=actor)
+    else:
+        finish_ticket(ticket=ticket, actor=actor)
 
 
 @transaction.atomic
-def no_show_visit(*, code: str, actor: Actor) -> Reservation:
+def no_show_visit(*, code: str, actor: Actor) -> None:
     """The visitor did not come: a booked reservation → no_show (once its time has begun); a
     checked-in visitor who did not come when called → no_show with their ticket.
 
@@ -159,10 +161,12 @@ def no_show_visit(*, code: str, actor: Actor) -> Reservation:
     """
     reservation = _reservation(code)
     if reservation.status != ReservationStatus.CHECKED_IN:
-        return mark_no_show(code=code, actor=actor)
+        mark_no_show(code=code, actor=actor)
+        return
     ticket = _ticket_at_counter(reservation)
     if ticket is None:
-        return mark_no_show(code=code, actor=actor)
+        mark_no_show(code=code, actor=actor)
+        return
     if ticket.status != TicketStatus.CALLED:
         raise DomainError(
             "being_served",
@@ -170,5 +174,3 @@ def no_show_visit(*, code: str, actor: Actor) -> Reservation:
             status=409,
         )
     mark_ticket_no_show(ticket=ticket, actor=actor)
-    reservation.refresh_from_db()
-    return reservation
