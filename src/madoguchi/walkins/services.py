@@ -278,7 +278,13 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
 
 
 def _locked(ticket: QueueTicket) -> QueueTicket:
-    return QueueTicket.objects.select_for_update().get(pk=ticket.pk)
+    """`ticket` read again and locked (only its own row: `of`), with its booking's row, whose
+    code a visit's end closes it by (`_move_locked`) — read with it, not again by id."""
+    return (
+        QueueTicket.objects.select_related("reservation")
+        .select_for_update(of=("self",))
+        .get(pk=ticket.pk)
+    )
 
 
 def _move(
@@ -317,9 +323,10 @@ def _move_locked(
         before=before,
         after=_audit_state(locked),
     )
-    if locked.reservation_id is not None and target in VISIT_OUTCOMES:
-        code = Reservation.objects.values_list("code", flat=True).get(pk=locked.reservation_id)
-        close_checked_in_visit(code=code, target=VISIT_OUTCOMES[target], actor=actor)
+    if target in VISIT_OUTCOMES and locked.reservation is not None:
+        close_checked_in_visit(
+            code=locked.reservation.code, target=VISIT_OUTCOMES[target], actor=actor
+        )
     return locked
 
 
