@@ -20,13 +20,18 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests import axe_cache
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from madoguchi.staff.models import StaffUser
 
 hypothesis_settings.register_profile(
     "madoguchi",
@@ -647,6 +652,27 @@ def login_staff(client: Any, user: Any) -> Any:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def site_official(site: Any, username: str = "official") -> StaffUser:
+    """An official of the site's municipality who works at the site (a counter clerk)."""
+    from madoguchi.staff.models import Role
+    from madoguchi.staff.models import StaffUser as Staff
+
+    user = Staff.objects.create_user(
+        username, password="x", role=Role.OFFICIAL, municipality=site.municipality
+    )
+    user.sites.set([site])
+    return user
+
+
+def signed_in_client(user: StaffUser) -> Client:
+    """A test client with `user` signed in through both steps (`login_staff`)."""
+    from django.test import Client as TestClient
+
+    client = TestClient()
+    login_staff(client, user)
+    return client
 
 
 def sign_in_browser(page: Any, base_url: str, user: Any) -> None:

@@ -16,7 +16,7 @@ from madoguchi.reservations.models import Channel, Reservation, ReservationStatu
 from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket
 from madoguchi.walkins.services import call_next_ticket
-from tests.conftest import login_staff
+from tests.conftest import login_staff, signed_in_client, site_official
 from tests.resident_site import factories
 from tests.resident_site.factories import NOTICE, VISIT_DAY, birth_fields
 from tests.resident_site.test_mail_languages import SAYS
@@ -29,18 +29,12 @@ ON_THE_DAY = clock.at(VISIT_DAY, dt.time(9, 55))
 
 @pytest.fixture
 def official(city: factories.City) -> StaffUser:
-    user = StaffUser.objects.create_user(
-        "official", password="x", role=Role.OFFICIAL, municipality=city.municipality
-    )
-    user.sites.set([city.site])
-    return user
+    return site_official(city.site)
 
 
 @pytest.fixture
 def console(official: StaffUser) -> Client:
-    client = Client()
-    login_staff(client, official)
-    return client
+    return signed_in_client(official)
 
 
 book = factories.book_card_pickup

@@ -17,11 +17,10 @@ from madoguchi.issuance.models import CardRecord, CardStatus, IdDocument, OldCar
 from madoguchi.offices.models import Counter
 from madoguchi.offices.tenancy import resident_url
 from madoguchi.reservations.models import Reservation, ReservationStatus
-from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.selectors import ticket_view
 from madoguchi.walkins.services import call_next_ticket, issue_ticket
-from tests.conftest import login_staff
+from tests.conftest import signed_in_client, site_official
 from tests.resident_site import factories
 from tests.resident_site.factories import VISIT_DAY
 
@@ -58,13 +57,7 @@ def console(city: factories.City, booked: Reservation, frozen: Any) -> Client:
     """On the booked day, behind one walk-in: an official of the site signed in."""
     frozen.move_to(ON_THE_DAY)
     issue_ticket(site=city.site, procedure=city.renewal, actor=SYSTEM)
-    official = StaffUser.objects.create_user(
-        "desk", password="x", role=Role.OFFICIAL, municipality=city.municipality
-    )
-    official.sites.set([city.site])
-    client = Client()
-    login_staff(client, official)
-    return client
+    return signed_in_client(site_official(city.site, "desk"))
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.issuance.models import CardRecord, CardStatus
 from madoguchi.reservations.models import Channel, Reservation
 from madoguchi.reservations.services import MAX_GROUP_SIZE
-from madoguchi.staff.models import Role, StaffUser
+from madoguchi.staff.models import StaffUser
 from madoguchi.staff_console.counter import views as counter_views
 from madoguchi.staff_console.counter.selectors import staff_bookable_slots
-from tests.conftest import login_staff
+from tests.conftest import signed_in_client, site_official
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY, birth_fields
 from tests.resident_site.test_family_and_calendar import CHILD_BIRTH, renewal_family
@@ -31,18 +31,12 @@ CONTACT = {"email": "taro@example.jp", "phone": "090-1234-5678"}
 
 @pytest.fixture
 def official(city: factories.City) -> StaffUser:
-    user = StaffUser.objects.create_user(
-        "official", password="x", role=Role.OFFICIAL, municipality=city.municipality
-    )
-    user.sites.set([city.site])
-    return user
+    return site_official(city.site)
 
 
 @pytest.fixture
 def console(official: StaffUser) -> Client:
-    client = Client()
-    login_staff(client, official)
-    return client
+    return signed_in_client(official)
 
 
 def _url(city: factories.City) -> str:

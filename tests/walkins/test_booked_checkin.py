@@ -20,7 +20,7 @@ from madoguchi.staff.models import Role, StaffUser
 from madoguchi.walkins.models import QueueTicket, TicketPriority, TicketStatus
 from madoguchi.walkins.selectors import queue_state, ticket_view
 from madoguchi.walkins.services import call_next_ticket, check_in_booked_visitor, issue_ticket
-from tests.conftest import login_staff
+from tests.conftest import login_staff, signed_in_client, site_official
 from tests.resident_site import factories
 from tests.resident_site.factories import VISIT_DAY
 
@@ -36,13 +36,7 @@ book = factories.book_card_pickup
 
 def console_for(city: factories.City) -> Client:
     """A signed-in official of the city's site."""
-    official = StaffUser.objects.create_user(
-        "official", password="x", role=Role.OFFICIAL, municipality=city.municipality
-    )
-    official.sites.set([city.site])
-    console = Client()
-    login_staff(console, official)
-    return console
+    return signed_in_client(site_official(city.site))
 
 
 def walk_in(city: factories.City) -> QueueTicket:

@@ -45,6 +45,7 @@ from madoguchi.walkins.services import (
     mark_ticket_no_show,
     start_serving,
 )
+from tests.conftest import site_official
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, VISIT_DAY
 
@@ -63,11 +64,7 @@ HOLDER_CHECKS = HandOverChecks(
 
 @pytest.fixture
 def official(city: factories.City) -> StaffUser:
-    user = StaffUser.objects.create_user(
-        "desk", password="x", role=Role.OFFICIAL, municipality=city.municipality
-    )
-    user.sites.set([city.site])
-    return user
+    return site_official(city.site, "desk")
 
 
 def renewal(city: factories.City) -> Reservation:
