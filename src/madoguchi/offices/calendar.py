@@ -94,6 +94,22 @@ def _sessions_of(site: Site) -> QuerySet[OpeningSession]:
     return site.opening_sessions.order_by("weekday", "starts_at_time")
 
 
+def _closures_of(sites: Sequence[Site]) -> Q:
+    """The closures that apply to any of `sites`: their municipalities' own (no site) and each
+    site's — the rule `_applies_to` states for one closure and one site."""
+    return Q(municipality_id__in={site.municipality_id for site in sites}, site__isnull=True) | Q(
+        site_id__in=[site.pk for site in sites]
+    )
+
+
+def _applies_to(closure: Closure, site: Site) -> bool:
+    """Whether `closure` closes `site`: its own, or its municipality's (no site) — `_closures_of`
+    as a test of one row."""
+    if closure.site_id is not None:
+        return closure.site_id == site.pk
+    return closure.municipality_id == site.municipality_id
+
+
 @dataclass
 class SiteCalendar:
     """A site's calendar data, loaded once; answers questions about any date."""
@@ -108,9 +124,7 @@ class SiteCalendar:
     @classmethod
     def load(cls, site: Site) -> SiteCalendar:
         municipality = site.municipality
-        closures = Closure.objects.filter(municipality_id=site.municipality_id).filter(
-            site__isnull=True
-        ) | Closure.objects.filter(site_id=site.pk)
+        closures = Closure.objects.filter(_closures_of([site]))
         return cls(
             site=site,
             sessions=list(_sessions_of(site)),
@@ -132,12 +146,7 @@ class SiteCalendar:
             "site_id", "weekday", "starts_at_time"
         ):
             sessions[session.site_id].append(session)
-        closures = list(
-            Closure.objects.filter(
-                Q(municipality_id__in={site.municipality_id for site in sites}, site__isnull=True)
-                | Q(site_id__in=ids)
-            ).order_by("first_day", "pk")
-        )
+        closures = list(Closure.objects.filter(_closures_of(sites)).order_by("first_day", "pk"))
         specials: dict[int, list[SpecialOpening]] = {site_id: [] for site_id in ids}
         for special in SpecialOpening.objects.filter(site_id__in=ids).order_by(
             "day", "starts_at_time", "pk"
@@ -147,12 +156,7 @@ class SiteCalendar:
             site.pk: cls(
                 site=site,
                 sessions=sessions[site.pk],
-                closures=[
-                    closure
-                    for closure in closures
-                    if closure.site_id == site.pk
-                    or (closure.site_id is None and closure.municipality_id == site.municipality_id)
-                ],
+                closures=[closure for closure in closures if _applies_to(closure, site)],
                 specials=specials[site.pk],
                 year_end_closure=site.municipality.year_end_closure,
                 closes_sunday_after_third_saturday=(
