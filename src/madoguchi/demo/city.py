@@ -436,7 +436,7 @@ def forecast_application_counts(
         start=start,
         months=4,
         by="week",
-        options=DemandOptions(take_up=policy.take_up_percent / 100),
+        options=DemandOptions(take_up=policy.take_up),
     )
     renewals = {
         EPOCH + dt.timedelta(days=int(day)): float(count)
@@ -464,7 +464,7 @@ def temporary_counter_window(
         municipality,
         start=start,
         months=WINDOW_MONTHS,
-        take_up=policy_for(municipality.pk).take_up_percent / 100,
+        take_up=policy_for(municipality.pk).take_up,
         regular_only=True,
     )
     short = [month for month in range(WINDOW_MONTHS) if plan.backlog_hours[month] > 0]

@@ -355,6 +355,12 @@ class PlanningPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.municipality}: 計画の前提"
 
+    @property
+    def take_up(self) -> float:
+        """The share of residents who renew (`take_up_percent` as a fraction): the take-up the
+        planning computations use unless the page tries another."""
+        return self.take_up_percent / 100
+
     def clean(self) -> None:
         """Refuse values the planner cannot use, with a Japanese message per field."""
         errors: dict[str, list[str]] = {}

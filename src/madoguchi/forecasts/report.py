@@ -258,7 +258,7 @@ def _capacity(
         municipality,
         start=today.replace(day=1),
         months=CAPACITY_MONTHS,
-        take_up=policy.take_up_percent / 100,
+        take_up=policy.take_up,
         sites=sites,
         policy=policy,
     )
@@ -281,7 +281,7 @@ def _staffing(
         municipality,
         start=today.replace(day=1),
         months=CAPACITY_MONTHS,
-        take_up=policy.take_up_percent / 100,
+        take_up=policy.take_up,
         sites=sites,
         policy=policy,
     )

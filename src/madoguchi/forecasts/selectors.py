@@ -1101,7 +1101,7 @@ def backlog_view(
         sites=supplies,
         notices_in_hand=in_hand,
         notice_delay_weeks=policy.notice_delay_weeks,
-        take_up=policy.take_up_percent / 100,
+        take_up=policy.take_up,
         min_lead_days=municipality.booking_window_min_days,
     )
     return BacklogView(

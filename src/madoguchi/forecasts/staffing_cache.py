@@ -72,7 +72,7 @@ def settings_for(policy: PlanningPolicy, choices: dict[str, Any] | None) -> Staf
     }
     if not choices:
         return StaffingSettings(
-            take_up=policy.take_up_percent / 100,
+            take_up=policy.take_up,
             evening_cost=float(policy.evening_cost_weight),
             weekend_cost=float(policy.weekend_cost_weight),
             weekday_rate_yen=rate,

@@ -265,7 +265,7 @@ def planning(request: HttpRequest) -> HttpResponse:
     policy = policy_for(municipality.pk)
     form = WhatIfForm(request.GET or None, sites=sites, initial={"take_up": policy.take_up_percent})
     what_if = WhatIf()
-    months, take_up = 12, policy.take_up_percent / 100
+    months, take_up = 12, policy.take_up
     if form.is_bound and form.is_valid():
         what_if = _what_if(form)
         months, take_up = form.cleaned_data["months"], form.cleaned_data["take_up"] / 100
