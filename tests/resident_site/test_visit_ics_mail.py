@@ -13,8 +13,8 @@ from icalendar import Calendar
 from madoguchi.core import clock
 from madoguchi.offices.models import Procedure
 from madoguchi.reservations import mail
+from madoguchi.reservations.ics import visit_calendar
 from madoguchi.reservations.visit import documents_to_bring
-from madoguchi.resident_site.ics import visit_calendar
 from tests.resident_site import factories
 
 

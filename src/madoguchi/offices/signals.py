@@ -10,3 +10,11 @@ transaction that changed these sites' calendars — a closure, weekly hours, a s
 the site itself. A receiver returns a list of the future slots left holding bookings the
 calendar no longer supports (`reservations` makes the slots match the calendar at once: a day
 just closed is no longer offered)."""
+
+site_place_changed = Signal()
+"""Sent (keywords `site`: the `Site` as saved, `languages`: the codes of `settings.LANGUAGES` in
+which its place — name, postal code, address — now reads otherwise, `actor`) inside the
+transaction of `offices.services.save_site` when the site's place changed in any language. A
+receiver returns `(revised, told)`, how many bookings it revised and how many of them it told:
+`reservations` raises the revision of every booking still to come there and tells those booked
+in one of `languages` (decision 0044)."""

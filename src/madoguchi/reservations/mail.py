@@ -1,12 +1,14 @@
 """What residents are sent about a visit — the confirmation, the day-before reminder, a change of
-date and a cancellation — as an e-mail (plain text) and as an SMS (one short text), in the
-language the resident booked in (`Visit.language`, kept on the reservation), whatever language
-the sending request or command runs in.
+date, a cancellation and a new name or address of the visit's site — as an e-mail (plain text)
+and as an SMS (one short text), in the language the resident booked in (`Visit.language`, kept
+on the reservation), whatever language the sending request or command runs in.
 
 Composition only: who gets what and when is `reservations.notify`'s job. Every text names the
 visit's real date and weekday (never 「明日」: a reminder run for another day must not lie), the
 last day of online changes (the municipality's cut-off) and, once it has passed, whom to call;
-links point at the public site's configured address (`core.links`).
+links point at the public site's configured address (`core.links`). The mail of a site's new
+name or address attaches the visit's .ics (`ics.visit_calendar`, its SEQUENCE the booking's
+revision), so a calendar that imported the old file can take the new place (decision 0044).
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from django.utils import translation
 
 from madoguchi.core import clock
 from madoguchi.core.links import public_url
+from madoguchi.reservations.ics import visit_calendar
 from madoguchi.reservations.visit import Visit
 
 CONFIRMATION, REMINDER = "confirmation", "reminder"
 RESCHEDULED, CANCELLED = "rescheduled", "cancelled"
-KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED)
+PLACE_CHANGED = "place_changed"
+KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED, PLACE_CHANGED)
+WITH_CALENDAR = (PLACE_CHANGED,)
+"""The kinds whose mail attaches the visit's .ics (in the booking's language)."""
 
 
 def _context(visit: Visit, today: dt.date | None) -> dict[str, Any]:
@@ -46,7 +52,11 @@ def message(kind: str, visit: Visit, to: str, *, today: dt.date | None = None) -
     with translation.override(visit.language):
         subject = render_to_string(f"reservations/mail/{kind}_subject.txt", context)
         body = render_to_string(f"reservations/mail/{kind}_body.txt", context)
-    return EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
+        calendar = visit_calendar(visit, sequence=visit.revision) if kind in WITH_CALENDAR else b""
+    message = EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
+    if calendar:
+        message.attach(f"madoguchi-{visit.code}.ics", calendar, "text/calendar")
+    return message
 
 
 def sms_text(kind: str, visit: Visit, *, today: dt.date | None = None) -> str:

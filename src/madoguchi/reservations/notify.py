@@ -5,8 +5,10 @@ residents' pages, phone bookings at the counter, the API): the confirmation leav
 booking's transaction commits (`transaction.on_commit`) — at once on the fast path, whose one
 statement has committed by then; at the commit of a caller's transaction otherwise; never on a
 rollback. A replayed double submit books nothing and sends nothing. A change of date and a
-cancellation are told the same way (`after_change`, from their services); the day-before
-reminder job (`resident_site.reminders`) sends through `deliver` too.
+cancellation are told the same way (`after_change`, from their services), and so is a new name
+or address of the visit's site (`after_place_change`, from `services.revise_for_new_place`,
+with the visit's .ics attached to the mail); the day-before reminder job
+(`resident_site.reminders`) sends through `deliver` too.
 
 A booking has a contact when it has an e-mail address or a mobile number (SMS reaches only
 070/080/090 numbers; a landline is kept for staff to call). A channel that fails is logged and
@@ -101,6 +103,14 @@ def after_change(reservation: Any, kind: str) -> None:
     for after the commit of the service that made it (`reschedule_reservation`,
     `cancel_reservation`); the reservation carries its slot, site, municipality and procedure."""
     _on_commit(kind, [reservation])
+
+
+def after_place_change(reservations: Sequence[Any]) -> None:
+    """Queue `mail.PLACE_CHANGED` — the site's new name or address, the date unchanged, the
+    updated .ics attached to the mail — for each of `reservations` with a contact, for after the
+    commit of the change (`services.revise_for_new_place`); each carries its slot, site,
+    municipality and procedure, and its new revision."""
+    _on_commit(mail.PLACE_CHANGED, reservations)
 
 
 def _on_commit(kind: str, reservations: Sequence[Any]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,7 +40,7 @@ from madoguchi.issuance.services import (
     mark_card_booked,
     mark_card_unbooked,
 )
-from madoguchi.offices.models import Municipality, Procedure, ProcedureCode
+from madoguchi.offices.models import Municipality, Procedure, ProcedureCode, Site
 from madoguchi.reservations import fastpath, mail, normalize, notify
 from madoguchi.reservations.models import (
     ACTIVE_STATUSES,
@@ -801,6 +801,52 @@ def reschedule_reservation(
         )
         notify.after_change(reservation, mail.RESCHEDULED)  # the new date, after the commit
     return reservation
+
+
+def revise_for_new_place(
+    *, site: Site, languages: Collection[str], actor: Actor
+) -> tuple[int, int]:
+    """`site`'s place — its name, postal code or address — now reads otherwise in `languages`
+    (`offices.services.save_site`, in its transaction): every booking still to come there
+    (booked, its time not passed) goes one revision up in ONE UPDATE, since its .ics's LOCATION
+    changed in some language the file may be downloaded in, and each is audited
+    (`reservation.new_place`); after the commit those booked in one of `languages` with a
+    contact are told the new place, their updated .ics attached to the mail (`notify`). The rows
+    are locked first (`_revise`'s lock), so the bookings revised, audited and told are the same
+    ones. Returns `(revised, told)` (decision 0044)."""
+    bookings = list(
+        Reservation.objects.select_related("slot__site__municipality", "procedure")
+        .select_for_update(of=("self",))
+        .filter(
+            slot__site_id=site.pk,
+            status=ReservationStatus.BOOKED,
+            slot__starts_at__gte=clock.now(),
+        )
+        .order_by("pk")
+    )
+    if not bookings:
+        return 0, 0
+    now = clock.now()
+    Reservation.objects.filter(pk__in=[r.pk for r in bookings]).update(
+        revision=F("revision") + 1, updated_at=now
+    )
+    events = []
+    for reservation in bookings:
+        events.append(
+            PendingEvent(
+                action="reservation.new_place",
+                subject_type=SUBJECT,
+                subject_id=reservation.code,
+                before={"revision": reservation.revision},
+                after={"revision": reservation.revision + 1, "site": site.pk},
+            )
+        )
+        _revise(reservation)
+        reservation.updated_at = now
+    record_audit_events(actor=actor, events=events)
+    told = [r for r in bookings if r.language in languages]
+    notify.after_place_change(told)  # after the commit, those with a contact
+    return len(bookings), sum(1 for r in told if notify.channels_of(r))
 
 
 # --- counter console ----------------------------------------------------------------------------

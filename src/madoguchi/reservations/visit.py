@@ -83,6 +83,9 @@ class Visit:
     with_legal_representative: bool = False
     """The person booked is under `LEGAL_REPRESENTATIVE_AGE` on the day of the visit, so comes
     with their legal representative (the page and the mails say so)."""
+    revision: int = 0
+    """The booking's revision (`Reservation.revision`): the SEQUENCE of the .ics a mail
+    attaches (decision 0041)."""
 
     def can_change_on(self, day: dt.date) -> bool:
         """Whether online changes are still open on business date `day`."""
@@ -129,4 +132,5 @@ class Visit:
             with_legal_representative=(
                 age_on(reservation.birth_date, starts_on) < LEGAL_REPRESENTATIVE_AGE
             ),
+            revision=reservation.revision,
         )

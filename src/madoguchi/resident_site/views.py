@@ -56,6 +56,7 @@ from madoguchi.reservations.forms import (
     no_one_named_twice,
     sent_values,
 )
+from madoguchi.reservations.ics import visit_calendar
 from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from madoguchi.reservations.normalize import normalize_reservation_code
 from madoguchi.reservations.selectors import (
@@ -69,7 +70,6 @@ from madoguchi.reservations.selectors import (
 )
 from madoguchi.reservations.visit import Visit, documents_to_bring
 from madoguchi.resident_site import availability, kept
-from madoguchi.resident_site.ics import visit_calendar
 from madoguchi.resident_site.renewal import renewal_page_context
 
 HOME_WEEKS = 2

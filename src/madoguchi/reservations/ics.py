@@ -1,5 +1,6 @@
-"""The .ics calendar file a resident downloads for a booked visit (RFC 5545, via icalendar), in
-the page's language: the names as `Visit` gives them in it, the labels and the day-before alarm
+"""The .ics calendar file of a booked visit (RFC 5545, via icalendar), in the active language —
+the page's where a resident downloads it (`resident_site`), the booking's where a mail attaches
+it (`mail.message`): the names as `Visit` gives them in it, the labels and the day-before alarm
 through the catalogues (the alarm says what the reminder mail's subject says)."""
 
 from __future__ import annotations
