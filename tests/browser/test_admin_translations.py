@@ -56,12 +56,16 @@ def test_a_site_named_in_the_admin_per_language_is_so_named_on_the_residents_pag
         assert len(raised) > 3 and len(revisions) > len(raised)
 
         page.goto(f"{live_server.url}/admin/offices/site/{site.pk}/change/")
+        violations = axe_violations(page)
+        assert violations == [], f"{page.url}: {violations}"
         page.fill("#id_name__en", ENGLISH)
         page.fill("#id_name__ko", KOREAN)
         page.locator("input[name=_save]").click()
         page.wait_for_url(f"{live_server.url}/admin/offices/site/")
         notice = page.locator(".messagelist .info")
         assert f"これからの予約{len(raised)}件" in notice.inner_text()
+        violations = axe_violations(page)
+        assert violations == [], f"{page.url}: {violations}"
         site.refresh_from_db()
         assert site.name == japanese
         assert site.translations["en"]["name"] == ENGLISH

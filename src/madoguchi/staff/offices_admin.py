@@ -135,13 +135,16 @@ class _SiteForm(RefusesIndividualNumbers, forms.ModelForm):  # type: ignore[type
 SiteForm = with_translations(Site, _SiteForm)
 
 
-class CounterInline(admin.TabularInline):  # type: ignore[type-arg]
+class CounterInline(admin.StackedInline):  # type: ignore[type-arg]
+    """Stacked, not tabular: a tabular row's inputs have no label of their own (axe-core's
+    `label`, `select-name`), a stacked one's each have theirs."""
+
     model = Counter
     form = with_translations(Counter)
     extra = 0
 
 
-class TerminalInline(admin.TabularInline):  # type: ignore[type-arg]
+class TerminalInline(admin.StackedInline):  # type: ignore[type-arg]
     model = Terminal
     extra = 0
 
@@ -273,7 +276,9 @@ class SiteAdmin(MunicipalityScopedAdmin, ChangesCalendar, _SavedBySiteService):
     form = SiteForm
     list_display = ("name", "kind", "municipality", "open_from", "open_until", "is_active")
     list_filter = ("kind", "municipality")
-    filter_horizontal = ("procedures",)
+    # the procedures as labelled checkboxes: the admin's two-list chooser (`filter_horizontal`)
+    # gives its search icons an aria-label a <span> may not carry (axe-core)
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     inlines = [CounterInline, TerminalInline]
 
 
