@@ -103,6 +103,43 @@ def test_taking_a_ticket_on_the_phone_leads_to_its_own_page(client: Client, hall
     assert ticket.procedure == hall.card_pickup
 
 
+def queue_reads(sql: list[str]) -> dict[str, int]:
+    """How often `sql` read each part of a site's queue (`walkins.selectors`): its settings,
+    the finished services its estimates learn from, its active counters."""
+    return {
+        "settings": sum('FROM "walkins_queuesettings"' in s for s in sql),
+        "observed": sum('"walkins_queueticket"."finished_at" AS' in s for s in sql),
+        "counters": sum('FROM "offices_counter"' in s for s in sql),
+    }
+
+
+def test_a_ticket_taken_on_the_phone_reads_the_queue_once(client: Client, hall: Hall) -> None:
+    """The new ticket's wait reads the queue with the ticket in it; the waits the form shows
+    beside each procedure are read only for a page drawn (the queue was read for them first,
+    then again for the ticket). The wait stored is still the one the queue gives the ticket."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.walkins.selectors import ticket_view
+
+    issue(hall, 2)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            f"/queue/sites/{hall.site.pk}/take/", {"procedure": hall.cert_renewal.pk}
+        )
+    assert response.status_code == 302
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert queue_reads(sql) == {"settings": 1, "observed": 1, "counters": 1}, sql
+    ticket = QueueTicket.objects.get(number=3)
+    assert ticket.estimated_wait_minutes == ticket_view(ticket).estimated_wait_minutes == 10
+    # a page drawn reads the queue for the form's waits
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/queue/sites/{hall.site.pk}/take/")
+    assert "電子証明書の更新（待ち時間の目安：約10分）" in text(page.content)
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert queue_reads(sql) == {"settings": 1, "observed": 1, "counters": 1}, sql
+
+
 def test_taking_a_ticket_after_hours_explains_why(
     client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:

@@ -63,6 +63,33 @@ def test_taking_a_ticket_reads_the_sites_calendar_once(client: Client, hall: Hal
         assert sum(f'FROM "{table}"' in sql for sql in sqls) == 1, (table, sqls)
 
 
+def test_taking_a_ticket_reads_the_queue_once(client: Client, hall: Hall) -> None:
+    """The answer's position and wait are the ones the ticket was issued with (the queue read
+    with the new ticket in it); the answer read the queue again before. They are still what
+    the ticket's own view gives, and the wait is the one stored on the ticket."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.walkins.selectors import ticket_view
+
+    for procedure in ("card_pickup", "cert_renewal", "card_pickup"):
+        take(client, hall, procedure)
+    with CaptureQueriesContext(connection) as queries:
+        response = take(client, hall)
+    body = response.json()
+    sqls = [q["sql"] for q in queries.captured_queries]
+    for read in ('FROM "walkins_queuesettings"', '"walkins_queueticket"."finished_at" AS'):
+        assert sum(read in sql for sql in sqls) == 1, (read, sqls)
+    ticket = QueueTicket.objects.get(number=4)
+    view = ticket_view(ticket)
+    assert (body["position"], body["estimated_wait_minutes"]) == (4, 20)
+    assert (view.position, view.estimated_wait_minutes, ticket.estimated_wait_minutes) == (
+        4,
+        20,
+        20,
+    )
+
+
 def test_the_status_url_answers_the_tickets_position_and_wait(client: Client, hall: Hall) -> None:
     for _ in range(4):
         take(client, hall)

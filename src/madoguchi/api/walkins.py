@@ -32,7 +32,7 @@ from madoguchi.offices.selectors import active_site
 from madoguchi.reservations.services import unknown_language
 from madoguchi.walkins.models import QueueTicket, TicketStatus
 from madoguchi.walkins.selectors import queue_state, ticket_by_token, ticket_view
-from madoguchi.walkins.services import issue_ticket
+from madoguchi.walkins.services import issue_ticket_seen
 
 router = Router(tags=["walk-ins"])
 
@@ -151,11 +151,16 @@ def _take_ticket(
             _("この窓口では選ばれた手続きの受付をしていません。"),
             status=422,
         )
-    calendar = SiteCalendar.load(site)  # the ticket's check and wait, and its answer's
-    ticket = issue_ticket(
-        site=site, procedure=procedure, actor=API_ACTOR, language=language, calendar=calendar
+    # the ticket's check and wait; the answer's position and wait are the ones it was issued
+    # with (the queue read once, with the new ticket in it)
+    view = issue_ticket_seen(
+        site=site,
+        procedure=procedure,
+        actor=API_ACTOR,
+        language=language,
+        calendar=SiteCalendar.load(site),
     )
-    view = ticket_view(ticket, calendar=calendar)
+    ticket = view.ticket
     return Status(
         201,
         TicketCreatedOut(

@@ -22,27 +22,27 @@ class TakeTicketForm(RefusesIndividualNumbers, forms.Form):
         },
     )
 
-    def __init__(
-        self,
-        *args: Any,
-        procedures: list[Procedure],
-        waits: dict[int, int] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """`waits`: per procedure id, the wait of somebody taking a ticket for it now (shown
-        beside each choice: only the counters that take a procedure count for it)."""
+    def __init__(self, *args: Any, procedures: list[Procedure], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["procedure"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Procedure.objects.filter(pk__in=[p.pk for p in procedures])
-        if waits:
 
-            def label(procedure: Procedure) -> str:
-                if procedure.pk not in waits:
-                    return procedure.localized("name")
-                return gettext("%(procedure)s（待ち時間の目安：約%(minutes)s分）") % {
-                    "procedure": procedure.localized("name"),
-                    "minutes": waits[procedure.pk],
-                }
+    def show_waits(self, waits: dict[int, int] | None) -> None:
+        """`waits`: per procedure id, the wait of somebody taking a ticket for it now, shown
+        beside each choice (only the counters that take a procedure count for it) — given when
+        the form is drawn: a ticket taken is issued without reading the queue for them."""
+        if not waits:
+            return
+        field = self.fields["procedure"]
+        assert isinstance(field, forms.ModelChoiceField)
 
-            field.label_from_instance = label  # type: ignore[method-assign,assignment]
+        def label(procedure: Procedure) -> str:
+            if procedure.pk not in waits:
+                return procedure.localized("name")
+            return gettext("%(procedure)s（待ち時間の目安：約%(minutes)s分）") % {
+                "procedure": procedure.localized("name"),
+                "minutes": waits[procedure.pk],
+            }
+
+        field.label_from_instance = label  # type: ignore[method-assign,assignment]

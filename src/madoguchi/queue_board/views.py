@@ -275,13 +275,7 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
     it opens) before the form; one phone takes at most one ticket a minute."""
     site = _site(request, site_id)
     calendar = SiteCalendar.load(site)  # the day's hours, the waits and the ticket's check
-    state = queue_state(site, calendar=calendar)
-    form = TakeTicketForm(
-        request.POST or None,
-        procedures=offered_procedures(site),
-        # Once open: before opening the page says when the estimate starts instead.
-        waits=state.wait_by_procedure if state.opens_at is None else None,
-    )
+    form = TakeTicketForm(request.POST or None, procedures=offered_procedures(site))
     recent = _recent_ticket(request)
     if request.method == "POST":
         if recent is not None:
@@ -317,6 +311,11 @@ def take_ticket(request: HttpRequest, site_id: int) -> HttpResponse:
                     secure=request.is_secure(),
                 )
                 return response
+    # the queue as the page shows it (a ticket taken is issued without it: its own wait is
+    # the issue's, read with the new ticket in the queue)
+    state = queue_state(site, calendar=calendar)
+    # Once open: before opening the page says when the estimate starts instead.
+    form.show_waits(state.wait_by_procedure if state.opens_at is None else None)
     return _private(
         render(
             request,

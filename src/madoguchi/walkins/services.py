@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -43,6 +44,9 @@ from madoguchi.walkins.models import (
     TicketPriority,
     TicketStatus,
 )
+
+if TYPE_CHECKING:
+    from madoguchi.walkins.selectors import TicketView
 
 TICKET_LABELS = dict(TicketStatus.choices)
 """The states' Japanese names for transition refusals."""
@@ -162,9 +166,10 @@ def _new_ticket(
     reservation: Reservation | None = None,
     language: str = "",
     calendar: SiteCalendar | None = None,
-) -> QueueTicket:
+) -> TicketView:
     """The next number of `site`'s queue today, waiting, with the wait estimate it was given
-    (from `calendar`, `site`'s calendar when the caller has read it, else read here).
+    (from `calendar`, `site`'s calendar when the caller has read it, else read here), and its
+    place as that estimate saw it.
 
     A booked visitor's ticket is an appointment (called at their time) unless they checked in
     later than the site's late grace: then they join the walk-in order."""
@@ -196,9 +201,8 @@ def _new_ticket(
         issued_at=now,
         language=language,
     )
-    ticket.estimated_wait_minutes = ticket_view(
-        ticket, calendar=calendar, queue_settings=queue_settings
-    ).estimated_wait_minutes
+    view = ticket_view(ticket, calendar=calendar, queue_settings=queue_settings)
+    ticket.estimated_wait_minutes = view.estimated_wait_minutes
     ticket.save(update_fields=["estimated_wait_minutes"])
     after = _audit_state(ticket)
     after["channel"] = channel
@@ -214,10 +218,9 @@ def _new_ticket(
         before=None,
         after=after,
     )
-    return ticket
+    return view
 
 
-@transaction.atomic
 def issue_ticket(
     *,
     site: Site,
@@ -227,6 +230,27 @@ def issue_ticket(
     language: str = "",
     calendar: SiteCalendar | None = None,
 ) -> QueueTicket:
+    """The new ticket of `issue_ticket_seen` (see there)."""
+    return issue_ticket_seen(
+        site=site,
+        procedure=procedure,
+        actor=actor,
+        channel=channel,
+        language=language,
+        calendar=calendar,
+    ).ticket
+
+
+@transaction.atomic
+def issue_ticket_seen(
+    *,
+    site: Site,
+    procedure: Procedure,
+    actor: Actor,
+    channel: str = TicketChannel.PHONE,
+    language: str = "",
+    calendar: SiteCalendar | None = None,
+) -> TicketView:
     """Give a walk-in visitor the next number of `site`'s queue today (of the procedure's
     prefix group), issued on a phone, at the kiosk or by staff (`channel`).
 
@@ -239,7 +263,10 @@ def issue_ticket(
 
     Tickets can be taken on a day the site offers `procedure`, from the morning until the end of
     the day's last opening period. Raises DomainError `invalid_language` (422) before anything
-    else, `procedure_not_offered` (422) or `site_closed` (409). Returns the new waiting ticket.
+    else, `procedure_not_offered` (422) or `site_closed` (409). Returns the new waiting ticket
+    as its holder sees it (`walkins.selectors.TicketView`): its place and the wait it was given,
+    from the queue read in this transaction with the ticket in it — what an answer showing them
+    at once (the API's) tells without reading the queue again.
     """
     offered = offered_language(language) if language else ""
     if offered is None:
@@ -274,7 +301,7 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
         channel=TicketChannel.CHECK_IN,
         reservation=reservation,
         language=reservation.language,
-    )
+    ).ticket
 
 
 def _locked(ticket: QueueTicket) -> QueueTicket:
