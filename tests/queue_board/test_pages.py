@@ -140,6 +140,20 @@ def test_a_ticket_taken_on_the_phone_reads_the_queue_once(client: Client, hall: 
     assert queue_reads(sql) == {"settings": 1, "observed": 1, "counters": 1}, sql
 
 
+def test_the_display_reads_its_site_once(client: Client, hall: Hall) -> None:
+    """The display page reads the site for itself and hands it to the data it shows (built
+    at most once a second: read again there before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    issue(hall, 1)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/queue/sites/{hall.site.pk}/")
+    assert response.status_code == 200 and "お待ちの人数 Waiting 1 人" in text(response.content)
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum('FROM "offices_site"' in s for s in sql) == 1, sql
+
+
 def test_taking_a_ticket_after_hours_explains_why(
     client: Client, hall: Hall, frozen: time_machine.Traveller
 ) -> None:

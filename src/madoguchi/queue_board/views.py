@@ -224,17 +224,21 @@ def _display_payload(site: Site) -> dict[str, Any]:
     }
 
 
-def _cached_display(request: HttpRequest, site_id: int) -> dict[str, Any]:
+def _cached_display(request: HttpRequest, site_id: int, site: Site | None = None) -> dict[str, Any]:
     """The display's data, built at most once per `DISPLAY_CACHE_SECONDS` per site and
     municipality asked through (the site itself is read — and found to be of the request's
-    municipality — only then)."""
+    municipality — only then; `site`: the site, when the caller has read it so)."""
     municipality = _municipality(request)
+
+    def build() -> dict[str, Any]:
+        return _display_payload(site if site is not None else _site(request, site_id))
+
     payload: dict[str, Any] | None = cache.get_or_set(
         f"queue_board:display:{municipality.pk if municipality else ''}:{site_id}",
-        lambda: _display_payload(_site(request, site_id)),
+        build,
         DISPLAY_CACHE_SECONDS,
     )
-    return payload if payload is not None else _display_payload(_site(request, site_id))
+    return payload if payload is not None else build()
 
 
 @cached_page(lambda: DISPLAY_CACHE_SECONDS)
@@ -248,7 +252,7 @@ def board(request: HttpRequest, site_id: int) -> HttpResponse:
         "queue_board/display.html",
         {
             "site": site,
-            "data": _cached_display(request, site.pk),
+            "data": _cached_display(request, site.pk, site),
             "poll_seconds": DISPLAY_POLL_SECONDS,
             "json_url": reverse("queue_board:board_json", args=[site.pk]),
         },
