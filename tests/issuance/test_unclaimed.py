@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.http import FileResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from madoguchi.core import clock
@@ -34,6 +36,7 @@ pytestmark = [
 ]
 SYSTEM = Actor.system("test")
 TODAY = dt.date(2026, 11, 27)
+STATEMENTS_OF_A_REMINDER_BATCH = 9
 
 
 def noticed(owner: Municipality, days_ago: int, **fields: object) -> CardRecord:
@@ -74,6 +77,25 @@ def test_a_reminder_batch_prints_letters_and_moves_the_cards_paced_by_free_seats
         c.status == CardStatus.REMINDED and c.reminder_batch_id == batch.pk for c in sent.cards
     )
     assert AuditEvent.objects.filter(action="card.remind").count() == 3
+
+
+def test_a_reminder_batch_reads_the_issuance_policy_once() -> None:
+    """The proposal, the cards due and the letters' due check share one read of the policy
+    (it was read three times), and the batch takes a fixed number of statements."""
+    owner = factories.municipality()
+    slots(owner, seats=3)
+    services.policy_for(owner)  # the policy's row exists, as after the first use
+    noticed(owner, 90), noticed(owner, 80)
+    with CaptureQueriesContext(connection) as captured:
+        sent = pacing.issue_reminder_batch(municipality=owner, actor=SYSTEM)
+    assert len(sent.cards) == 2
+    sql = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert [s for s in sql if 'FROM "issuance_issuancepolicy"' in s] == sql[:1]
+    assert len(sql) == STATEMENTS_OF_A_REMINDER_BATCH, sql
 
 
 def test_with_no_due_card_the_batch_is_empty_and_nothing_is_created() -> None:

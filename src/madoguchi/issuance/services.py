@@ -523,12 +523,14 @@ def send_reminders(
     municipality: Municipality,
     pacing: dict[str, Any] | None = None,
     require_due: bool = True,
+    policy: IssuancePolicy | None = None,
 ) -> NoticeBatch:
     """Reminder letters (再通知) for unclaimed cards, as one batch whose PDF and mailing CSV are
     printed like notices: notice_issued → reminded. All or none; 409 naming the date when a
     card's reminder is not due yet (`require_due=False` only for histories written before
-    their dates, as the demo's)."""
-    policy = policy_for(municipality)
+    their dates, as the demo's). `policy`: the municipality's issuance policy when the caller
+    has read it already (the paced batch chose its cards by it)."""
+    policy = policy or policy_for(municipality)
     today = clock.today()
     if require_due:
         for card in cards:

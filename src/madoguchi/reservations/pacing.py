@@ -226,12 +226,19 @@ def issue_reminder_batch(
     *, municipality: Municipality, actor: Actor, limit: int | None = None
 ) -> ReminderBatch:
     """Send the paced batch of reminder letters (oldest notice first); nothing when none is
-    due or no seat is free."""
-    proposal = propose_reminders(municipality=municipality, limit=limit)
-    chosen = list(cards_due_for_reminder(municipality.pk, today=clock.today())[: proposal.proposed])
+    due or no seat is free. The issuance policy is read once, for the proposal, the cards due
+    and the letters' check."""
+    policy = policy_for(municipality)
+    proposal = _reminders(_read_inputs(municipality, policy), limit)
+    due = cards_due_for_reminder(municipality.pk, today=clock.today(), policy=policy)
+    chosen = list(due[: proposal.proposed])
     if not chosen:
         return ReminderBatch(batch_id=None, cards=[], proposal=proposal)
     batch = send_reminders(
-        cards=chosen, actor=actor, municipality=municipality, pacing=proposal.__dict__
+        cards=chosen,
+        actor=actor,
+        municipality=municipality,
+        pacing=proposal.__dict__,
+        policy=policy,
     )
     return ReminderBatch(batch_id=batch.pk, cards=reminder_batch_cards(batch.pk), proposal=proposal)
