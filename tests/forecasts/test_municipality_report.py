@@ -198,6 +198,19 @@ def test_the_report_reads_each_sites_calendar_once(demo_city: Municipality, keys
         assert len(read) == count, (table, read)
     policy_reads = [sql for sql in reads if 'FROM "forecasts_planningpolicy"' in sql]
     assert len(policy_reads) == 1, policy_reads
+    # the active counters' procedures in one statement (was one a counter: 10 in the demo
+    # city), the backlog's slots in one (was one a site) and its card counts in one (was 3),
+    # the card pick-up taken from the sites' procedures (was read three times more)
+    for table, count in (
+        ("offices_counter_procedures", 1),
+        ("reservations_slot", 2),  # the backlog's seats; the measures' look for reservations
+        ("offices_procedure", 2),  # the sites' offered ones; the counter needs' work kinds
+    ):
+        read = [sql for sql in reads if f'FROM "{table}"' in sql]
+        assert len(read) == count, (table, read)
+    # all told (the cubes' counts aside: read only when the process keeps no such cube)
+    uncached = [sql for sql in reads if 'FROM "forecasts_registerexpirycount"' not in sql]
+    assert len(uncached) == 30, uncached  # was 48
     start, take_up = TODAY.replace(day=1), policy_for(demo_city.pk).take_up_percent / 100
     months = report.capacity.months
     plan = capacity_plan(demo_city, start=start, months=months, take_up=take_up)

@@ -243,6 +243,16 @@ def test_the_planning_figures_read_each_sites_calendar_once(demo_city: Municipal
     # the snapshot: the counter work's one, and the two forecasts' cubes (kept in the process
     # once they are built) and the holding view each ask for the newest
     assert sum('FROM "forecasts_registersnapshot"' in sql for sql in reads) == 4, reads
+    # the backlog's free seats: the slots of all the sites in one statement (was one a site),
+    # its three card counts in one; the card pick-up taken from the sites' procedures (the
+    # hours and the backlog each read it: 4 reads of procedures, now the sites' and the
+    # counter needs' own)
+    assert sum('FROM "reservations_slot"' in sql for sql in reads) == 1, reads
+    assert sum('FROM "issuance_cardrecord"' in sql for sql in reads) == 1, reads
+    assert sum('FROM "offices_procedure"' in sql for sql in reads) == 2, reads
+    # all told (the cubes' counts aside: read only when the process keeps no such cube)
+    uncached = [sql for sql in reads if 'FROM "forecasts_registerexpirycount"' not in sql]
+    assert len(uncached) == 18, uncached  # was 25
     plans = capacity_plans(
         demo_city,
         start=start,

@@ -33,6 +33,7 @@ from madoguchi.forecasts.selectors import (
     holding_view,
     municipality_forecast,
     municipality_site_inputs,
+    offered_card_pickup,
 )
 from madoguchi.forecasts.services import SiteSlotInputs
 from madoguchi.issuance.deadlines import deadline_watch
@@ -323,13 +324,14 @@ def measures_of(
         .exclude(site__in=sites)
         .count()
     )
-    dedicated = any(
-        codes and set(codes) <= CARD_PROCEDURES
-        for codes in (
-            set(counter.procedures.values_list("code", flat=True))
-            for counter in Counter.objects.filter(site__in=sites, is_active=True)
-        )
-    )
+    # a counter dedicated to the card: every procedure it takes is one of the card's (a
+    # counter taking none is not one); the active counters' procedures read in one statement
+    codes_of: dict[int, set[str]] = {}
+    for counter_id, code in Counter.procedures.through.objects.filter(
+        counter__site__in=sites, counter__is_active=True
+    ).values_list("counter_id", "procedure__code"):
+        codes_of.setdefault(counter_id, set()).add(code)
+    dedicated = any(codes <= CARD_PROCEDURES for codes in codes_of.values())
     extended_sessions = (
         OpeningSession.objects.filter(
             site__in=sites, kind__in=(SessionKind.EVENING, SessionKind.WEEKEND)
@@ -390,7 +392,10 @@ def _backlog(
     sites: Sequence[SiteSlotInputs],
     policy: PlanningPolicy,
 ) -> Backlog:
-    if not Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).exists():
+    if (
+        offered_card_pickup(sites) is None
+        and not Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).exists()
+    ):
         return Backlog(  # no card pick-up at all yet: nothing to book, nothing to project
             waiting_for_notice=0,
             target_lead_days=TARGET_LEAD_DAYS,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
+from django.db.models import Count, Q
 
 from madoguchi.core.clock import JST
 from madoguchi.core.dates import monday_of, month_start
@@ -294,6 +295,20 @@ def _site_inputs(
     return sites if sites is not None else municipality_site_inputs(municipality)
 
 
+def offered_card_pickup(sites: Sequence[SiteSlotInputs]) -> Procedure | None:
+    """The card pick-up procedure as the sites' offered procedures hold it (read with them),
+    None when no site offers it."""
+    return next(
+        (
+            procedure
+            for inputs in sites
+            for procedure in inputs.procedures
+            if procedure.code == ProcedureCode.CARD_PICKUP
+        ),
+        None,
+    )
+
+
 def monthly_counter_hours_of(
     municipality: Municipality,
     *,
@@ -313,8 +328,10 @@ def monthly_counter_hours_of(
     saturday_minutes = (policy or policy_for(municipality.pk)).saturday_minutes
     end = month_start(start, months)
     results = [np.zeros(months) for _ in wanted]
-    card = Procedure.objects.filter(code=ProcedureCode.CARD_PICKUP).first()
-    for inputs in _site_inputs(municipality, sites):
+    site_inputs = _site_inputs(municipality, sites)
+    # the card pick-up where a site offers it (a site not offering it counts its first procedure)
+    card = offered_card_pickup(site_inputs)
+    for inputs in site_inputs:
         site, procedures = inputs.site, inputs.procedures
         if not procedures:
             continue
@@ -916,23 +933,43 @@ class BacklogView:
         return self.week_starts[-1] + dt.timedelta(days=6)
 
 
-def _free_seats_by_week(
-    inputs: SiteSlotInputs, procedure: Procedure, weeks: list[dt.date]
-) -> list[float]:
-    """Free `procedure` seats per week at `inputs.site`: generated slots where they exist, the
-    calendar beyond (the site's calendar, procedures and terminals as `inputs` read them)."""
-    site = inputs.site
+SlotSeats = list[tuple[dt.datetime, int, int]]
+"""A site's slots as `_free_seats_by_week` reads them: start, capacity, booked."""
+
+
+def _offered_slots(
+    sites: Sequence[Site], procedure: Procedure, weeks: list[dt.date]
+) -> dict[int, SlotSeats]:
+    """The offered `procedure` slots of `sites` starting in `weeks`, by site, in one statement
+    for all the sites (each site's by start, as a read of the site's alone gave them)."""
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     # the slots starting on those Tokyo dates, as a range of the column (which the slots'
     # (procedure, starts_at) index serves) rather than each row's date (SQLite computes it in
     # Python row by row, and no index holds it)
-    slots = Slot.objects.filter(
-        site=site,
-        procedure=procedure,
-        is_offered=True,
-        starts_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=JST),
-        starts_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=JST),
-    ).values_list("starts_at", "capacity", "booked")
+    rows = (
+        Slot.objects.filter(
+            site__in=[site.pk for site in sites],
+            procedure=procedure,
+            is_offered=True,
+            starts_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=JST),
+            starts_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=JST),
+        )
+        .order_by("starts_at")
+        .values_list("site_id", "starts_at", "capacity", "booked")
+    )
+    by_site: dict[int, SlotSeats] = {site.pk: [] for site in sites}
+    for site_id, starts_at, capacity, booked in rows:
+        by_site[site_id].append((starts_at, capacity, booked))
+    return by_site
+
+
+def _free_seats_by_week(
+    inputs: SiteSlotInputs, procedure: Procedure, weeks: list[dt.date], slots: SlotSeats
+) -> list[float]:
+    """Free `procedure` seats per week at `inputs.site`: its generated `slots` where they exist
+    (`_offered_slots`), the calendar beyond (the site's calendar, procedures and terminals as
+    `inputs` read them)."""
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     seats = [0.0] * len(weeks)
     covered: set[dt.date] = set()
     for starts_at, capacity, booked in slots:
@@ -981,7 +1018,11 @@ def backlog_view(
     notice yet are added to the first week. `sites`: the municipality's sites already read
     (`municipality_site_inputs`); `policy`: its planning policy already read (`policy_for`).
     """
-    procedure = Procedure.objects.get(code=ProcedureCode.CARD_PICKUP)
+    # the card pick-up as the sites read it, else read now (no site offers it; the temporary
+    # counters' candidates still would)
+    procedure = (sites is not None and offered_card_pickup(sites)) or Procedure.objects.get(
+        code=ProcedureCode.CARD_PICKUP
+    )
     monday = monday_of(today)
     weeks = [monday + dt.timedelta(weeks=w) for w in range(HORIZON_WEEKS)]
     if sites is None:
@@ -995,16 +1036,23 @@ def backlog_view(
         offering = [inputs for inputs in sites if procedure in inputs.procedures]
     inputs_of = {inputs.site.pk: inputs for inputs in offering}
     sites_now = [inputs.site for inputs in offering]
-    cards = CardRecord.objects.filter(municipality=municipality)
     since = monday - dt.timedelta(weeks=ARRIVAL_HISTORY_WEEKS)
-    recent = cards.filter(delivered_on__gte=since, delivered_on__lt=monday).count()
+    counts = CardRecord.objects.filter(municipality=municipality).aggregate(  # one statement
+        recent=Count("pk", filter=Q(delivered_on__gte=since, delivered_on__lt=monday)),
+        waiting=Count(
+            "pk",
+            filter=Q(
+                status__in=(CardStatus.DELIVERED, CardStatus.INSPECTED, CardStatus.SETUP_DONE)
+            ),
+        ),
+        in_hand=Count("pk", filter=Q(status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED))),
+    )
+    recent, waiting, in_hand = counts["recent"], counts["waiting"], counts["in_hand"]
     expected = recent / ARRIVAL_HISTORY_WEEKS
-    waiting = cards.filter(
-        status__in=(CardStatus.DELIVERED, CardStatus.INSPECTED, CardStatus.SETUP_DONE)
-    ).count()
-    in_hand = cards.filter(status__in=(CardStatus.NOTICE_ISSUED, CardStatus.REMINDED)).count()
+    slots = _offered_slots(sites_now, procedure, weeks)
     seats = {
-        site.pk: _free_seats_by_week(inputs_of[site.pk], procedure, weeks) for site in sites_now
+        site.pk: _free_seats_by_week(inputs_of[site.pk], procedure, weeks, slots[site.pk])
+        for site in sites_now
     }
     # a site's part of the demand while open: its seats per open week against the others'
     rates = {site.pk: seats_per_open_week(seats[site.pk]) for site in sites_now}
