@@ -243,6 +243,16 @@ def test_the_digests_taken_together_are_each_municipalitys_own_in_a_fixed_number
     assert (after[first.pk], after[third.pk]) == (together[first.pk], together[third.pk])
 
 
+def test_the_digests_read_each_table_once(two_cities: tuple[Any, Any]) -> None:
+    """The register's snapshots are read once, for the report's last two and the planning
+    inputs' newest (each read them: 18 statements, now 17 — one per table)."""
+    with CaptureQueriesContext(connection) as queries:
+        report_cache.report_inputs_digests([m.pk for m in two_cities], today=TODAY)
+    reads = [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "forecasts_registersnapshot"' in sql for sql in reads) == 1, reads
+    assert len(reads) == 17, reads
+
+
 @pytest.mark.parametrize("kind", ["json", "csv"])
 def test_export_report_gives_the_kept_report_the_staff_download_gives_and_a_change_rebuilds_it(
     client: Any, builds: list[str], two_cities: tuple[Any, Any], tmp_path: Path, kind: str

@@ -26,9 +26,9 @@ from django.db.models import Count, F, Max, Q, Sum
 
 from madoguchi.core import clock
 from madoguchi.forecasts.kept import keep
-from madoguchi.forecasts.models import KeptReport, RegisterSnapshot
+from madoguchi.forecasts.models import KeptReport
 from madoguchi.forecasts.report import SCHEMA_VERSION, ReportV1, build_report
-from madoguchi.forecasts.staffing_cache import digest_of, site_input_parts_of
+from madoguchi.forecasts.staffing_cache import digest_of, site_input_parts_of, snapshots_of
 from madoguchi.issuance.models import ApplicationCount, CardRecord
 from madoguchi.offices.models import Municipality
 from madoguchi.reservations.models import Slot
@@ -102,13 +102,7 @@ def report_inputs_digests(municipality_ids: list[int], *, today: dt.date) -> dic
         .order_by("municipality_id", "status")
     ):
         by_status.setdefault(row["municipality_id"], []).append(dict(row))
-    snapshots: dict[int, list[tuple[int, str]]] = {}
-    for owner, pk, sha in (
-        RegisterSnapshot.objects.filter(municipality_id__in=ids)
-        .order_by("municipality_id", "-pk")
-        .values_list("municipality_id", "pk", "file_sha256")
-    ):
-        snapshots.setdefault(owner, []).append((pk, sha))
+    snapshots = snapshots_of(ids)  # read once, for the planning inputs too
     applications: dict[int, list[tuple[dt.date, int]]] = {}
     for owner, week, count in (
         ApplicationCount.objects.filter(municipality_id__in=ids)
@@ -124,7 +118,7 @@ def report_inputs_digests(municipality_ids: list[int], *, today: dt.date) -> dic
         .values_list("municipality_id", "n")
     )
     own = {row["id"]: row for row in Municipality.objects.filter(pk__in=ids).values()}
-    planning = site_input_parts_of(municipality_ids)
+    planning = site_input_parts_of(municipality_ids, snapshots=snapshots)
     digests = {}
     for municipality_id in municipality_ids:
         statuses = by_status.get(municipality_id, [])
@@ -145,7 +139,7 @@ def report_inputs_digests(municipality_ids: list[int], *, today: dt.date) -> dic
             "today": today,
             "municipality": own.get(municipality_id),
             **planning[municipality_id],
-            "snapshots": snapshots.get(municipality_id, [])[:2],
+            "snapshots": [(pk, sha) for pk, sha, _ in snapshots.get(municipality_id, [])[:2]],
             "cards": cards,
             "card_statuses": [(row["status"], row["n"]) for row in statuses],
             "slots": slots.get(municipality_id, _NO_SLOTS),

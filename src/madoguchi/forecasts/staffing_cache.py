@@ -130,9 +130,28 @@ def _by(rows: list[dict[str, Any]], owner: Callable[[dict[str, Any]], Iterable[i
     return grouped
 
 
-def site_input_parts_of(municipality_ids: list[int]) -> dict[int, dict[str, Any]]:
+Snapshots = dict[int, list[tuple[int, str, dt.date]]]
+
+
+def snapshots_of(municipality_ids: Iterable[int]) -> Snapshots:
+    """Each municipality's register snapshots, newest first (`RegisterSnapshot` orders by
+    -pk): id, file digest and date, in one statement for all of them."""
+    snapshots: Snapshots = {}
+    for owner, pk, sha, taken_on in (
+        RegisterSnapshot.objects.filter(municipality_id__in=set(municipality_ids))
+        .order_by("municipality_id", "-pk")
+        .values_list("municipality_id", "pk", "file_sha256", "taken_on")
+    ):
+        snapshots.setdefault(owner, []).append((pk, sha, taken_on))
+    return snapshots
+
+
+def site_input_parts_of(
+    municipality_ids: list[int], *, snapshots: Snapshots | None = None
+) -> dict[int, dict[str, Any]]:
     """`site_input_parts` of several municipalities at once: one query per table over all of
-    them (a dozen queries whatever their number), rows in the same order as for one."""
+    them (a dozen queries whatever their number), rows in the same order as for one.
+    `snapshots`: their snapshots already read (`snapshots_of`)."""
     ids = set(municipality_ids)
     sites = _rows(Site.objects.filter(municipality_id__in=ids))
     site_owner = {row["id"]: row["municipality_id"] for row in sites}
@@ -149,13 +168,12 @@ def site_input_parts_of(municipality_ids: list[int]) -> dict[int, dict[str, Any]
         owners = {row["municipality_id"], site_owner.get(row["site_id"])}
         return sorted(owner for owner in owners if owner in ids)
 
-    snapshots: dict[int, dict[str, Any]] = {}
-    for owner, pk, sha, taken_on in (
-        RegisterSnapshot.objects.filter(municipality_id__in=ids)
-        .order_by("municipality_id", "-pk")
-        .values_list("municipality_id", "pk", "file_sha256", "taken_on")
-    ):  # the newest of each (`RegisterSnapshot` orders by -pk)
-        snapshots.setdefault(owner, {"pk": pk, "file_sha256": sha, "taken_on": taken_on})
+    newest = {
+        owner: {"pk": pk, "file_sha256": sha, "taken_on": taken_on}
+        for owner, ((pk, sha, taken_on), *_older) in (
+            snapshots if snapshots is not None else snapshots_of(ids)
+        ).items()
+    }
     policies = _by(_rows(PlanningPolicy.objects.filter(municipality_id__in=ids)), of_municipality)
     grouped = {
         "temporary_options": _by(
@@ -182,7 +200,7 @@ def site_input_parts_of(municipality_ids: list[int]) -> dict[int, dict[str, Any]
     return {
         municipality_id: {
             "policy": policies[municipality_id][0] if municipality_id in policies else None,
-            "snapshot": snapshots.get(municipality_id),
+            "snapshot": newest.get(municipality_id),
             **{name: rows.get(municipality_id, []) for name, rows in grouped.items()},
             "procedures": procedures,
         }
