@@ -6,14 +6,10 @@ writes one file where `.gitignore` puts it out of sight, one beside the tests an
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests import clean_tree
-
-REPO = Path(__file__).resolve().parent.parent
+from tests import clean_tree, inner_pytest
 
 SUITE = """
 from pathlib import Path
@@ -32,20 +28,8 @@ def test_a_run_that_leaves_untracked_files_fails_naming_them(tmp_path: Path) -> 
     (tmp_path / ".gitignore").write_text("ignored/\n__pycache__/\n", encoding="utf-8")
     (tmp_path / "test_leaves.py").write_text(SUITE, encoding="utf-8")
     assert clean_tree.untracked(tmp_path) == frozenset({".gitignore", "test_leaves.py"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    env["PYTHONPATH"] = str(REPO)
-    ran = subprocess.run(
-        [
-            *(sys.executable, "-m", "pytest", "-q", "-p", "tests.clean_tree", "-p", "no:django"),
-            *("-p", "no:xdist", "-p", "no:cacheprovider", "-c", os.devnull),
-            *("--rootdir", str(tmp_path), str(tmp_path / "test_leaves.py")),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    ran = inner_pytest.run(
+        str(tmp_path / "test_leaves.py"), plugins=["tests.clean_tree"], suite=tmp_path
     )
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "1 passed" in ran.stdout, ran.stdout

@@ -7,13 +7,10 @@ idle — whatever the machine's load, since the wait for a core is read and subt
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import inner_pytest
 
 SUITE = """
 import threading
@@ -40,23 +37,12 @@ def test_the_report_lists_a_waiting_test_as_idle_and_a_computing_one_as_cpu(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "test_two.py").write_text(SUITE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    env["PYTHONPATH"] = str(REPO)
-    # The report alone, as -p names it: no installed plugin is loaded (their entry points, the
-    # schemathesis and Hypothesis plugins among them, cost the child ~0.4 s CPU).
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    ran = subprocess.run(
-        [
-            *(sys.executable, "-m", "pytest", "-q", "-p", "tests.cpu_report", "-p", "no:django"),
-            *("-p", "no:xdist", "-c", os.devnull, "--rootdir", str(tmp_path), "--cpu-report=5"),
-            str(tmp_path / "test_two.py"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # The report alone, as `plugins` names it: no installed plugin is loaded.
+    ran = inner_pytest.run(
+        "--cpu-report=5",
+        str(tmp_path / "test_two.py"),
+        plugins=["tests.cpu_report"],
+        suite=tmp_path,
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     rows = {m["test"]: m for m in map(ROW.match, ran.stdout.splitlines()) if m is not None}

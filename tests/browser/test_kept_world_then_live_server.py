@@ -9,16 +9,11 @@ hook its build finds the database locked, as the first pair's did."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-pytestmark = [pytest.mark.browser]
+from tests import inner_pytest
 
-REPO = Path(__file__).resolve().parent.parent.parent
+pytestmark = [pytest.mark.browser]
 
 PAIR = (
     "tests/browser/kept_world_pair.py::test_a_test_holding_the_personas_world",
@@ -28,19 +23,6 @@ PAIR = (
 
 
 def test_a_live_server_test_after_a_kept_world_test_finds_the_database_free() -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_", "DATABASE_URL")) and k != "MADOGUCHI_TEST_DATABASE_URL"
-    }
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", *PAIR],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    ran = inner_pytest.run(*PAIR, plugins=["pytest_django.plugin"], timeout=300)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
     assert "2 passed" in ran.stdout, ran.stdout[-3000:]
