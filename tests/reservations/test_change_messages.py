@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from icalendar import Calendar
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
+from madoguchi.reservations import mail as notify_mail
 from madoguchi.reservations import services
 from madoguchi.reservations.models import Reservation
+from madoguchi.reservations.visit import Visit
 from tests.conftest import SmsOutbox
 from tests.frozen_clock import frozen_at
 from tests.resident_site import factories
@@ -107,3 +110,42 @@ def test_a_booking_without_a_contact_is_not_told(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_reservation(code=booked.code, actor=Actor.resident())
     assert mail.outbox == [] and sms_outbox.messages == []
+
+
+def _attached_event(message: mail.EmailMessage) -> Any:
+    (attachment,) = message.attachments
+    name, content, mimetype = attachment
+    assert mimetype == "text/calendar" and str(name).endswith(".ics")
+    (event,) = Calendar.from_ical(content).walk("VEVENT")
+    return event
+
+
+def test_each_mail_of_a_change_attaches_the_ics_that_makes_the_calendar_follow(
+    town: factories.City, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The confirmation adds the entry (SEQUENCE 0), the new date moves it (1), the
+    cancellation removes it (2, STATUS:CANCELLED): the same UID, the booking's revision
+    (decision 0041); the reminder attaches nothing."""
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = _booked(town, email="taro@example.jp")
+    later = factories.slot(town.site, town.pickup, day=VISIT_DAY + dt.timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reschedule_reservation(code=booked.code, slot_id=later.pk, actor=Actor.resident())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_reservation(code=booked.code, actor=Actor.resident())
+    confirmation, moved, cancelled = (_attached_event(m) for m in mail.outbox)
+    assert {str(e["uid"]) for e in (confirmation, moved, cancelled)} == {
+        f"reservation-{booked.code}@madoguchi"
+    }
+    assert [e["sequence"] for e in (confirmation, moved, cancelled)] == [0, 1, 2]
+    assert [str(e["status"]) for e in (confirmation, moved, cancelled)] == [
+        "CONFIRMED", "CONFIRMED", "CANCELLED"
+    ]  # fmt: skip
+    assert moved.decoded("dtstart") == later.starts_at
+    assert "添付のファイル（.ics）" in mail.outbox[0].body and "予定が取り消されます" in (
+        mail.outbox[2].body
+    )
+    reminder = notify_mail.reminder_message(
+        Visit.of(Reservation.objects.get(pk=booked.pk)), "taro@example.jp"
+    )
+    assert reminder.attachments == []

@@ -17,6 +17,7 @@ from madoguchi.reservations.models import Reservation, ReservationStatus, Slot
 from tests.offices import factories as offices
 from tests.resident_site import factories
 from tests.resident_site.factories import BIRTH, NOTICE, VISIT_DAY, birth_fields
+from tests.resident_site.test_visit_ics_mail import body_of
 
 pytestmark = pytest.mark.django_db
 
@@ -338,7 +339,7 @@ def test_renewal_books_with_hiragana_and_sends_the_confirmation_mail(
     assert (booked.family_name_kana, booked.given_name_kana) == ("ヤマダ", "ハナコ")
     assert booked.phone == "0312345678"
     (message,) = smtp_inbox.messages
-    assert booked.code in message.get_payload(decode=True).decode("utf-8")
+    assert booked.code in body_of(message)
 
 
 # --- the reservation afterwards --------------------------------------------------------------

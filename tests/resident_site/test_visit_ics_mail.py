@@ -23,6 +23,9 @@ def subject_of(message: Message) -> str:
 
 
 def body_of(message: Message) -> str:
+    """The mail's text (its text/plain part where it attaches the visit's .ics)."""
+    if message.is_multipart():
+        (message,) = [p for p in message.walk() if p.get_content_type() == "text/plain"]
     payload = message.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode(message.get_content_charset() or "utf-8")

@@ -6,9 +6,11 @@ on the reservation), whatever language the sending request or command runs in.
 Composition only: who gets what and when is `reservations.notify`'s job. Every text names the
 visit's real date and weekday (never 「明日」: a reminder run for another day must not lie), the
 last day of online changes (the municipality's cut-off) and, once it has passed, whom to call;
-links point at the public site's configured address (`core.links`). The mail of a site's new
-name or address attaches the visit's .ics (`ics.visit_calendar`, its SEQUENCE the booking's
-revision), so a calendar that imported the old file can take the new place (decision 0044).
+links point at the public site's configured address (`core.links`). The confirmation and every
+change the calendar entry shows — a new date, the cancellation, a site's new name or address —
+attach the visit's .ics in the booking's language (`ics.visit_calendar`, its SEQUENCE the
+booking's revision, a cancellation's STATUS:CANCELLED), so opening it adds, moves or removes the
+calendar entry (decisions 0041, 0044). The reminder attaches nothing: nothing changed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ CONFIRMATION, REMINDER = "confirmation", "reminder"
 RESCHEDULED, CANCELLED = "rescheduled", "cancelled"
 PLACE_CHANGED = "place_changed"
 KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED, PLACE_CHANGED)
-WITH_CALENDAR = (PLACE_CHANGED,)
+WITH_CALENDAR = (CONFIRMATION, RESCHEDULED, CANCELLED, PLACE_CHANGED)
 """The kinds whose mail attaches the visit's .ics (in the booking's language)."""
 
 
@@ -52,7 +54,11 @@ def message(kind: str, visit: Visit, to: str, *, today: dt.date | None = None) -
     with translation.override(visit.language):
         subject = render_to_string(f"reservations/mail/{kind}_subject.txt", context)
         body = render_to_string(f"reservations/mail/{kind}_body.txt", context)
-        calendar = visit_calendar(visit, sequence=visit.revision) if kind in WITH_CALENDAR else b""
+        calendar = (
+            visit_calendar(visit, cancelled=kind == CANCELLED, sequence=visit.revision)
+            if kind in WITH_CALENDAR
+            else b""
+        )
     message = EmailMessage(subject=" ".join(subject.split()), body=body, to=[to])
     if calendar:
         message.attach(f"madoguchi-{visit.code}.ics", calendar, "text/calendar")
