@@ -168,3 +168,29 @@ def test_the_demo_plan_keeps_serving_to_its_last_week_and_holds_steady(
     assert free is not None
     free_swing = np.abs(np.diff(planned_hours(free, kinds), axis=0)).sum()
     assert steady_swing < free_swing
+
+
+def test_the_plans_input_reads_the_sites_and_the_policy_once(demo_city: Municipality) -> None:
+    """The staffing problem reads all its sites' calendars in one statement a table and their
+    active terminals and counters in one count each (it took five statements a site), and the
+    planning policy once (its counter work read it again): 35 statements on the demo city,
+    now 14. The problem is the one each site read alone gave (compared on the old code)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as statements:
+        staffing = staffing_input(demo_city, today=TODAY, settings=SHORT)
+    reads = [q["sql"] for q in statements.captured_queries]
+    assert len(staffing.sites) > 2  # the control: several sites, and the temporary counter
+    for table in (
+        "offices_openingsession",
+        "offices_closure",
+        "offices_specialopening",
+        "offices_terminal",
+        "offices_counter",
+        "forecasts_planningpolicy",
+    ):
+        assert sum(f'FROM "{table}"' in sql for sql in reads) == 1, (table, reads)
+    # all told (the cubes' counts aside: read only when the process keeps no such cube)
+    uncached = [sql for sql in reads if 'FROM "forecasts_registerexpirycount"' not in sql]
+    assert len(uncached) == 14, uncached
