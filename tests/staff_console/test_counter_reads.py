@@ -112,8 +112,10 @@ def test_the_hand_over_reads_the_municipality_with_the_booking(
     """The screen and the hand-over read the site's municipality (whose officials' rules it
     asks) with the booking, not apart; the hand-over does not read the booking back once the
     ticket has closed it (nobody used what it returned), and the ticket's lock reads the
-    booking's code with it: the screen 8 → 7 statements, the hand-over 22 → 19; the card is
-    handed over and the visit closed."""
+    booking's code with it: the screen 8 → 7 statements, the hand-over 22 → 19. The ticket and
+    the card are read once each, locked, and moved as read (each was read, then read again to
+    lock it): 19 → 17 — the card's one other read is the booking's closing check that no booked
+    card is left. The card is handed over and the visit closed."""
     called = call_next_ticket(
         site=city.site, counter=Counter.objects.filter(site=city.site).first(), actor=SYSTEM
     )
@@ -140,9 +142,36 @@ def test_the_hand_over_reads_the_municipality_with_the_booking(
     assert response.status_code == 302
     sql = statements(handing)
     assert not reading(sql, "offices_municipality"), sql
-    assert len(sql) <= 19, sql
+    assert len(reading(sql, "walkins_queueticket")) == 1, sql
+    assert len(reading(sql, "issuance_cardrecord")) == 2, sql
+    assert len(sql) <= 17, sql
     checked_in.refresh_from_db()
     assert checked_in.status == ReservationStatus.SERVED
     assert QueueTicket.objects.get(reservation=checked_in).status == TicketStatus.DONE
     card = CardRecord.objects.get(notice_number=checked_in.notice_number)
     assert card.status == CardStatus.HANDED_OVER
+
+
+def test_a_no_show_at_the_counter_reads_ticket_and_card_once(
+    city: factories.City, checked_in: Reservation, console: Client
+) -> None:
+    """The day view's 来庁なし for a called card pick-up reads the visitor's ticket once, locked,
+    and the card it frees once, locked (each was read, then read again to lock it): 17 → 15
+    statements. Ticket and booking are no-shows, the card can be booked again."""
+    call_next_ticket(
+        site=city.site, counter=Counter.objects.filter(site=city.site).first(), actor=SYSTEM
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        response = console.post(f"/staff/reservations/{checked_in.code}/no-show/")
+
+    assert response.status_code == 302
+    sql = statements(captured)
+    assert len(reading(sql, "walkins_queueticket")) == 1, sql
+    assert len(reading(sql, "issuance_cardrecord")) == 1, sql
+    assert len(sql) <= 15, sql
+    checked_in.refresh_from_db()
+    assert checked_in.status == ReservationStatus.NO_SHOW
+    assert QueueTicket.objects.get(reservation=checked_in).status == TicketStatus.NO_SHOW
+    card = CardRecord.objects.get(notice_number=checked_in.notice_number)
+    assert card.status == CardStatus.NOTICE_ISSUED

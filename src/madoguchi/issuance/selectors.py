@@ -88,6 +88,20 @@ def card_by_reservation(reservation_code: str) -> CardRecord | None:
     )
 
 
+def lock_card_by_reservation(reservation_code: str) -> CardRecord | None:
+    """`card_by_reservation`, its row locked for the caller's transaction (only the card's:
+    `of`): a hand-over checks and moves the card it read once (`services.hand_over_card` with
+    `already_locked`)."""
+    if not reservation_code:
+        return None
+    return (
+        CardRecord.objects.select_related("municipality")
+        .select_for_update(of=("self",))
+        .filter(reservation_code=reservation_code, status=CardStatus.BOOKED)
+        .first()
+    )
+
+
 def card_of_booking(reservation_code: str) -> CardRecord | None:
     """The card a booking was made for, whatever became of it since (booked, handed over …;
     not a card whose booking was given back): what the hand-over screen shows."""

@@ -328,15 +328,20 @@ READY_FOR_BOOKING = tuple(s for s in BOOKABLE_STATUSES if CardStatus.BOOKED in C
 
 
 @transaction.atomic
-def mark_card_unbooked(*, card: CardRecord, actor: Actor) -> CardRecord:
+def mark_card_unbooked(
+    *, card: CardRecord, actor: Actor, already_locked: bool = False
+) -> CardRecord:
     """The card's reservation was cancelled (or moved to no slot): booked → back where it was
     before the booking — reminded when its reminder letter went out, else notice_issued — with
     the dates of the notice and the reminder kept, so the reminder and the destruction stay due
     when they were (a cancellation sends no second reminder and restarts no period).
 
     The card can be booked again with the same number. Raises DomainError 409 when not booked.
+    `already_locked`: the caller read `card` with `select_for_update` in this transaction
+    (`selectors.lock_card_by_reservation`).
     """
-    card.refresh_from_db(from_queryset=CardRecord.objects.select_for_update())
+    if not already_locked:
+        card.refresh_from_db(from_queryset=CardRecord.objects.select_for_update())
     return _move(
         card,
         CardStatus.REMINDED if card.reminded_at is not None else CardStatus.NOTICE_ISSUED,
@@ -359,6 +364,7 @@ def hand_over_card(
     proxy_reason: str = "",
     checks: HandOverChecks | None = None,
     reservation_code: str = "",
+    already_locked: bool = False,
 ) -> CardRecord:
     """The card is handed to the holder (or a proxy): → handed_over, recording who, proxy or
     not, the ID-document class (`one_photo` / `two_other`) and, for a proxy, the accepted
@@ -366,7 +372,8 @@ def hand_over_card(
     With `checks` (the counter's hand-over screen) the documents, the old card, the PINs and the
     e-certificates are checked too (`HandOverChecks.problems`) and kept in a `CardHandOver`
     record and the same audit event; `is_proxy`, `id_document_class` and `proxy_reason` must
-    then agree with them.
+    then agree with them. `already_locked`: the caller read `card` with `select_for_update` in
+    this transaction (`selectors.lock_card_by_reservation`), so it is checked and moved as read.
 
     Raises DomainError 403 `official_required` when `staff_user` is not a municipal official
     and the municipality keeps the hand-over decision (or, for a proxy, the proxy-eligibility
@@ -421,6 +428,7 @@ def hand_over_card(
             **({"proxy_reason": proxy_reason} if is_proxy else {}),
             **(checks.audit() if checks is not None else {}),
         },
+        already_locked=already_locked,
     )
     if checks is not None:
         CardHandOver.objects.create(

@@ -33,6 +33,7 @@ from madoguchi.issuance.models import CardRecord
 from madoguchi.issuance.selectors import (
     card_by_reservation,
     cards_past_booking,
+    lock_card_by_reservation,
     lock_cards_for_booking,
 )
 from madoguchi.issuance.services import (
@@ -303,10 +304,11 @@ def _claim_seats(slot_id: int, seats: int) -> bool:
 
 
 def _release_card(reservation: Reservation, *, actor: Actor) -> None:
-    """A cancelled or missed pick-up lets the card be booked again with the same notice."""
-    card = card_by_reservation(reservation.code)
+    """A cancelled or missed pick-up lets the card be booked again with the same notice (the
+    card read once, locked)."""
+    card = lock_card_by_reservation(reservation.code)
     if card is not None:
-        mark_card_unbooked(card=card, actor=actor)
+        mark_card_unbooked(card=card, actor=actor, already_locked=True)
 
 
 def _release_seat(slot_id: int) -> None:

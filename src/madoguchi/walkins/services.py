@@ -314,6 +314,17 @@ def _locked(ticket: QueueTicket) -> QueueTicket:
     )
 
 
+def lock_visit_ticket(reservation: Reservation) -> QueueTicket | None:
+    """A booked visitor's ticket (None without one), read and locked as `_locked` locks one:
+    for a visit's end that checks it and then moves it as read (`already_locked`)."""
+    return (
+        QueueTicket.objects.select_related("reservation")
+        .select_for_update(of=("self",))
+        .filter(reservation=reservation)
+        .first()
+    )
+
+
 def _move(
     ticket: QueueTicket, target: TicketStatus, *, actor: Actor, action: str, **changes: object
 ) -> QueueTicket:
@@ -577,7 +588,9 @@ def start_serving(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
 
 
 @transaction.atomic
-def finish_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+def finish_ticket(
+    *, ticket: QueueTicket, actor: Actor, already_locked: bool = False
+) -> QueueTicket:
     """Service is over; the counter is free for the next visitor.
 
     Its duration (served_at → finished_at) feeds the wait estimates. A booked visitor's
@@ -585,9 +598,10 @@ def finish_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
     then counts from the call. A booked visitor's reservation is served with it — a card
     pick-up only after the hand-over (`walkins.visits.hand_over_card_at_visit`). Raises
     DomainError `invalid_transition` (409) unless the ticket is being served (or is a booked
-    visitor's, called), `card_not_handed_over` (409).
+    visitor's, called), `card_not_handed_over` (409). `already_locked`: `ticket` was read by
+    `lock_visit_ticket` in this transaction.
     """
-    locked = _locked(ticket)
+    locked = ticket if already_locked else _locked(ticket)
     now = clock.now()
     return _move_locked(
         locked,
@@ -600,13 +614,20 @@ def finish_ticket(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
 
 
 @transaction.atomic
-def mark_ticket_no_show(*, ticket: QueueTicket, actor: Actor) -> QueueTicket:
+def mark_ticket_no_show(
+    *, ticket: QueueTicket, actor: Actor, already_locked: bool = False
+) -> QueueTicket:
     """The called visitor did not come to the counter; the counter is free again.
 
     Raises DomainError `invalid_transition` (409) unless the ticket is called.
+    `already_locked`: `ticket` was read by `lock_visit_ticket` in this transaction.
     """
-    return _move(
-        ticket, TicketStatus.NO_SHOW, actor=actor, action="ticket.no_show", finished_at=clock.now()
+    return _move_locked(
+        ticket if already_locked else _locked(ticket),
+        TicketStatus.NO_SHOW,
+        actor=actor,
+        action="ticket.no_show",
+        finished_at=clock.now(),
     )
 
 

@@ -16,6 +16,11 @@ too); the functions here are the entry points for screens that start from the re
 (the day view) and the hand-over, which also moves the card. Each record changes once and
 writes one audit event. A visit is closed at a counter, so the visitor's ticket must have been
 called: a waiting ticket is refused with a message, nothing changes.
+
+The ticket and the card are read once each, locked, and moved as read (`already_locked`): the
+ticket first, then the card, then the booking (closed through the ticket) — every visit's end
+starts at the ticket's row (the calling page's no-show takes ticket, booking, card), so two
+ends of one visit queue there instead of holding one row each and waiting for the other's.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from madoguchi.core.audit import Actor
 from madoguchi.core.errors import DomainError
-from madoguchi.issuance.selectors import card_by_reservation
+from madoguchi.issuance.selectors import lock_card_by_reservation
 from madoguchi.issuance.services import HandOverChecks, hand_over_card
 from madoguchi.offices.models import ProcedureCode
 from madoguchi.reservations.models import Reservation, ReservationStatus
@@ -34,7 +39,7 @@ from madoguchi.reservations.services import mark_no_show, mark_served
 from madoguchi.staff import access
 from madoguchi.staff.models import StaffUser
 from madoguchi.walkins.models import AT_COUNTER_STATUSES, QueueTicket, TicketStatus
-from madoguchi.walkins.services import finish_ticket, mark_ticket_no_show
+from madoguchi.walkins.services import finish_ticket, lock_visit_ticket, mark_ticket_no_show
 
 
 def _reservation(code: str) -> Reservation:
@@ -50,8 +55,9 @@ def _reservation(code: str) -> Reservation:
 
 def _ticket_at_counter(reservation: Reservation) -> QueueTicket | None:
     """The visitor's ticket, which must be at a counter (called or being served); None for a
-    visit checked in without a ticket (before tickets existed)."""
-    ticket = QueueTicket.objects.filter(reservation=reservation).first()
+    visit checked in without a ticket (before tickets existed). Read once, locked
+    (`lock_visit_ticket`): the visit's end moves it as read (`already_locked`)."""
+    ticket = lock_visit_ticket(reservation)
     if ticket is None or ticket.status in AT_COUNTER_STATUSES:
         return ticket
     if ticket.status == TicketStatus.WAITING:
@@ -109,7 +115,7 @@ def hand_over_card_at_visit(
         )
     _checked_in(reservation)
     ticket = _ticket_at_counter(reservation)
-    card = card_by_reservation(reservation.code)
+    card = lock_card_by_reservation(reservation.code)
     if card is None:
         raise DomainError(
             "no_card",
@@ -125,6 +131,7 @@ def hand_over_card_at_visit(
         proxy_reason=checks.proxy_reason,
         checks=checks,
         reservation_code=reservation.code,
+        already_locked=True,
     )
     _finish(reservation, ticket, actor=actor)
 
@@ -148,7 +155,7 @@ def _finish(reservation: Reservation, ticket: QueueTicket | None, *, actor: Acto
     if ticket is None:
         mark_served(code=reservation.code, actor=actor)
     else:
-        finish_ticket(ticket=ticket, actor=actor)
+        finish_ticket(ticket=ticket, actor=actor, already_locked=True)
 
 
 @transaction.atomic
@@ -173,4 +180,4 @@ def no_show_visit(*, code: str, actor: Actor) -> None:
             _("受付番号 %(number)s の方は対応中です。") % {"number": ticket.label},
             status=409,
         )
-    mark_ticket_no_show(ticket=ticket, actor=actor)
+    mark_ticket_no_show(ticket=ticket, actor=actor, already_locked=True)
