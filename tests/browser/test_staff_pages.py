@@ -76,7 +76,12 @@ def test_staff_pages_fit_a_320_px_screen_their_tables_scrolling_by_themselves(
 BOX_NAMES = """() => [...document.querySelectorAll('.table-scroll')].map(box => {
   const caption = box.querySelector('caption');
   const ids = (box.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+  const rect = box.getBoundingClientRect();
   return {
+    // shown as Playwright's is_visible() judges a block element: rendered, not hidden by
+    // `visibility` and not empty — false inside a closed <details>
+    shown: box.checkVisibility() && getComputedStyle(box).visibility === 'visible'
+      && rect.width > 0 && rect.height > 0,
     caption: caption ? caption.textContent.trim() : null,
     named_by: ids.map(id => document.getElementById(id)).filter(Boolean)
       .map(el => ({tag: el.tagName, text: el.textContent.trim()})),
@@ -97,8 +102,8 @@ def _assert_scroll_boxes_are_named_after_their_tables(page: Any, path: str) -> i
         if box["caption"] is None:
             assert named_by["tag"] in {"H2", "H3"}, f"{path}: box {i} is named by {named_by}"
         assert named_by["text"] == expected, f"{path}: box {i} is not named by its caption"
-        shown = page.locator(".table-scroll").nth(i)
-        if shown.is_visible():  # one in a closed <details> has no name until it is opened
+        if box["shown"]:  # one in a closed <details> has no name until it is opened
+            shown = page.locator(".table-scroll").nth(i)
             expect(shown).to_have_accessible_name(" ".join(expected.split()))
             named += 1
         names.append(expected)
