@@ -170,8 +170,7 @@ def test_a_resident_watches_their_ticket_called_while_staff_serve_the_day(
 
         # The statistics page shows the day: three served, two booked and one walk-in, waits.
         desk.goto(f"{live_server.url}/staff/queue/stats/")
-        total = desk.locator("tfoot tr td")
-        cells = [total.nth(i).inner_text() for i in range(total.count())]
+        cells = desk.locator("tfoot tr td").all_inner_texts()
         tickets, served, no_shows, booked, walk_ins, wait_mean, wait_p90 = cells[:7]
         assert (tickets, served, no_shows, booked, walk_ins) == ("3", "3", "0", "2", "1")
         # Waits (issue → first call): B1 9:50 → 10:00, A1 and B2 checked in about 9:50 and
