@@ -240,9 +240,9 @@ def test_the_planning_figures_read_each_sites_calendar_once(demo_city: Municipal
     for table in ("offices_terminal", "offices_counter"):  # the active ones counted at once
         assert sum(f'FROM "{table}"' in sql for sql in reads) == 1, (table, reads)
     assert sum('FROM "forecasts_planningpolicy"' in sql for sql in reads) == 1, reads
-    # the snapshot: the counter work's one, and the two forecasts' cubes (kept in the process
-    # once they are built) and the holding view each ask for the newest
-    assert sum('FROM "forecasts_registersnapshot"' in sql for sql in reads) == 4, reads
+    # the register's newest snapshots read once for every figure (the counter work, the two
+    # forecasts' cubes and the holding view each asked for them: 4 reads)
+    assert sum('FROM "forecasts_registersnapshot"' in sql for sql in reads) == 1, reads
     # the backlog's free seats: the slots of all the sites in one statement (was one a site),
     # its three card counts in one; the card pick-up taken from the sites' procedures (the
     # hours and the backlog each read it: 4 reads of procedures, now the sites' and the
@@ -252,7 +252,7 @@ def test_the_planning_figures_read_each_sites_calendar_once(demo_city: Municipal
     assert sum('FROM "offices_procedure"' in sql for sql in reads) == 2, reads
     # all told (the cubes' counts aside: read only when the process keeps no such cube)
     uncached = [sql for sql in reads if 'FROM "forecasts_registerexpirycount"' not in sql]
-    assert len(uncached) == 18, uncached  # was 25
+    assert len(uncached) == 15, uncached  # was 25
     plans = capacity_plans(
         demo_city,
         start=start,

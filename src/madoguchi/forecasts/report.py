@@ -27,12 +27,14 @@ from madoguchi.core.dates import month_start
 from madoguchi.forecasts import report_signing
 from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
 from madoguchi.forecasts.selectors import (
+    Snapshots,
     backlog_view,
     capacity_plan,
     counter_needs,
     holding_view,
     municipality_forecast,
     municipality_site_inputs,
+    newest_snapshots,
     offered_card_pickup,
 )
 from madoguchi.forecasts.services import SiteSlotInputs
@@ -197,8 +199,8 @@ def _finite(value: float) -> float | None:
     return round(float(value), 1) if math.isfinite(value) else None
 
 
-def _holding(municipality: Municipality) -> Holding:
-    view = holding_view(municipality)
+def _holding(municipality: Municipality, snapshots: Snapshots) -> Holding:
+    view = holding_view(municipality, snapshots=snapshots)
     bands = []
     for band, row in enumerate(view.by_band):
         last = band == AGE_BAND_COUNT - 1
@@ -221,11 +223,11 @@ def _holding(municipality: Municipality) -> Holding:
     )
 
 
-def _forecast(municipality: Municipality, today: dt.date) -> Forecast:
+def _forecast(municipality: Municipality, today: dt.date, snapshots: Snapshots) -> Forecast:
     first_fy = fiscal_year_of(today)
     start = dt.date(first_fy, 4, 1)
     months = FORECAST_FISCAL_YEARS * 12
-    demand = municipality_forecast(municipality, start=start, months=months)
+    demand = municipality_forecast(municipality, start=start, months=months, snapshots=snapshots)
     by_month = []
     by_year: dict[int, list[float]] = {}
     for index in range(months):
@@ -254,6 +256,7 @@ def _capacity(
     today: dt.date,
     sites: Sequence[SiteSlotInputs],
     policy: PlanningPolicy,
+    snapshots: Snapshots,
 ) -> Capacity:
     plan = capacity_plan(
         municipality,
@@ -262,6 +265,7 @@ def _capacity(
         take_up=policy.take_up,
         sites=sites,
         policy=policy,
+        snapshots=snapshots,
     )
     return Capacity(
         months=CAPACITY_MONTHS,
@@ -277,6 +281,7 @@ def _staffing(
     today: dt.date,
     sites: Sequence[SiteSlotInputs],
     policy: PlanningPolicy,
+    snapshots: Snapshots,
 ) -> Staffing:
     needs = counter_needs(
         municipality,
@@ -285,6 +290,7 @@ def _staffing(
         take_up=policy.take_up,
         sites=sites,
         policy=policy,
+        snapshots=snapshots,
     )
     if needs is None:
         return Staffing(
@@ -422,11 +428,13 @@ def _backlog(
 def build_report(municipality: Municipality, *, today: dt.date | None = None) -> ReportV1:
     """The municipality's report as of `today` (aggregates only; nothing about a person).
     Each site's calendar, procedures and counts are read once, for the capacity, the staffing
-    and the backlog (`municipality_site_inputs`), and so is the planning policy."""
+    and the backlog (`municipality_site_inputs`), and so are the planning policy and the
+    register's newest snapshots (every part from the same register)."""
     today = today or clock.today()
     sites = municipality_site_inputs(municipality)
     policy = policy_for(municipality.pk)
-    capacity = _capacity(municipality, today, sites, policy)
+    snapshots = newest_snapshots(municipality.pk)
+    capacity = _capacity(municipality, today, sites, policy, snapshots)
     return ReportV1(
         schema_=SCHEMA,
         schema_version=SCHEMA_VERSION,
@@ -438,10 +446,10 @@ def build_report(municipality: Municipality, *, today: dt.date | None = None) ->
             municipality_class=municipality.municipality_class,  # type: ignore[arg-type]
             population=municipality.population,
         ),
-        holding=_holding(municipality),
-        forecast=_forecast(municipality, today),
+        holding=_holding(municipality, snapshots),
+        forecast=_forecast(municipality, today, snapshots),
         capacity=capacity,
-        staffing=_staffing(municipality, today, sites, policy),
+        staffing=_staffing(municipality, today, sites, policy, snapshots),
         measures=measures_of(municipality, today, policy),
         notices=_notices(municipality, today),
         backlog=_backlog(municipality, today, capacity, sites, policy),

@@ -87,7 +87,30 @@ _CUBES: dict[tuple[int, int, str, dt.date], ExpiryCube] = {}
 KEPT_CUBES = 4
 
 
-def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
+Snapshots = Sequence[RegisterSnapshot]
+"""A municipality's newest register snapshots, newest first (`newest_snapshots`), read once by
+a computation that asks for them several times (the planning page, the report, the staffing
+problem): [] before the first import. A selector given none reads what it needs itself."""
+
+
+def newest_snapshots(municipality_id: int) -> list[RegisterSnapshot]:
+    """The municipality's two newest register snapshots, newest first (the current one and the
+    one before it, which the holding view compares)."""
+    return list(
+        RegisterSnapshot.objects.filter(municipality_id=municipality_id).order_by("-pk")[:2]
+    )
+
+
+def _current(municipality_id: int, snapshots: Snapshots | None) -> RegisterSnapshot | None:
+    """The current snapshot: the newest of `snapshots` when given, else read now."""
+    if snapshots is None:
+        return current_snapshot(municipality_id)
+    return snapshots[0] if snapshots else None
+
+
+def expiry_cube(
+    municipality_id: int, *, first_month: dt.date, snapshots: Snapshots | None = None
+) -> ExpiryCube:
     """The current register snapshot's expiry cube, as prepared at import (never the rows).
 
     Summed over areas and placed on the range a forecast from `first_month` needs (36 months by
@@ -95,8 +118,9 @@ def expiry_cube(municipality_id: int, *, first_month: dt.date) -> ExpiryCube:
     in the process by (snapshot, its file's digest, first month), the `KEPT_CUBES` used last:
     the planning page asks for two first months (its months, and the counter work's from
     three months before), and a single kept cube made each ask read the other's again.
+    `snapshots`: the municipality's newest, already read (`newest_snapshots`).
     """
-    snapshot = current_snapshot(municipality_id)
+    snapshot = _current(municipality_id, snapshots)
     first_day, last_day = cube_range_for(first_month, CUBE_MONTHS, by="week", early_periods=13)
     # the file's digest too: a rolled-back test database hands out the same primary keys again
     key = (
@@ -139,9 +163,11 @@ def municipality_forecast(
     months: int,
     by: str = "month",
     options: DemandOptions | None = None,
+    snapshots: Snapshots | None = None,
 ) -> DemandForecast:
-    """Renewal demand from the municipality's register, CONTRACT semantics by default."""
-    cube = expiry_cube(municipality.pk, first_month=start.replace(day=1))
+    """Renewal demand from the municipality's register, CONTRACT semantics by default.
+    `snapshots`: the municipality's newest, already read (`newest_snapshots`)."""
+    cube = expiry_cube(municipality.pk, first_month=start.replace(day=1), snapshots=snapshots)
     if by == "week":
         return forecast_demand(cube, start=start, months=months, by="week", options=options)
     return forecast_demand(cube, start=start, months=months, by="month", options=options)
@@ -205,10 +231,12 @@ def _holding_sums(snapshot: RegisterSnapshot | None) -> dict[_HoldingKey, list[i
     return sums
 
 
-def holding_view(municipality: Municipality) -> HoldingView:
+def holding_view(municipality: Municipality, *, snapshots: Snapshots | None = None) -> HoldingView:
     """Card holders ÷ registered residents by age band and area on the current snapshot's
-    date, beside the previous snapshot's rate (read from the aggregates stored at import)."""
-    snapshots = list(RegisterSnapshot.objects.filter(municipality=municipality).order_by("-pk")[:2])
+    date, beside the previous snapshot's rate (read from the aggregates stored at import).
+    `snapshots`: the municipality's two newest, already read (`newest_snapshots`)."""
+    if snapshots is None:
+        snapshots = newest_snapshots(municipality.pk)
     current = snapshots[0] if snapshots else None
     previous = snapshots[1] if len(snapshots) > 1 else None
     now, before = _holding_sums(current), _holding_sums(previous)
@@ -398,6 +426,7 @@ def capacity_plan(
     regular_only: bool = False,
     sites: Sequence[SiteSlotInputs] | None = None,
     policy: PlanningPolicy | None = None,
+    snapshots: Snapshots | None = None,
 ) -> CapacityPlan:
     """Renewal workload per month against counter capacity, and what is left over.
 
@@ -407,7 +436,8 @@ def capacity_plan(
     capacity, in days (30-day months). `regular_only`: against the regular hours alone
     (`monthly_counter_hours`), as a planner asks when to open a temporary counter. `sites`:
     the municipality's sites already read (`municipality_site_inputs`); `policy`: its planning
-    policy already read (`policy_for`).
+    policy already read (`policy_for`); `snapshots`: its newest register snapshots already
+    read (`newest_snapshots`).
     """
     return capacity_plans(
         municipality,
@@ -417,6 +447,7 @@ def capacity_plan(
         variants=[(what_if, regular_only)],
         sites=sites,
         policy=policy,
+        snapshots=snapshots,
     )[0]
 
 
@@ -429,13 +460,19 @@ def capacity_plans(
     variants: Sequence[tuple[WhatIf | None, bool]],
     sites: Sequence[SiteSlotInputs] | None = None,
     policy: PlanningPolicy | None = None,
+    snapshots: Snapshots | None = None,
 ) -> list[CapacityPlan]:
     """`capacity_plan` for each (what-if, regular only) of `variants`: one forecast of the
     demand and one walk of the calendars (`monthly_counter_hours_of`) for all of them.
     `sites`: the municipality's sites already read (`municipality_site_inputs`); `policy`: its
-    planning policy already read (`policy_for`)."""
+    planning policy already read (`policy_for`); `snapshots`: its newest register snapshots
+    already read (`newest_snapshots`)."""
     forecast = municipality_forecast(
-        municipality, start=start, months=months, options=DemandOptions(take_up=take_up)
+        municipality,
+        start=start,
+        months=months,
+        options=DemandOptions(take_up=take_up),
+        snapshots=snapshots,
     )
     policy = policy or policy_for(municipality.pk)
     demand = (
@@ -549,12 +586,14 @@ def municipality_work(
     months: int,
     take_up: float,
     policy: PlanningPolicy | None = None,
+    snapshots: Snapshots | None = None,
 ) -> MunicipalityWork:
     """Every kind of work per week for `months` from `start` (a 1st): renewals from the register
     at `take_up`, new cards at the policy's rate (never more, over the horizon, than residents
     without a card), applications, hand-overs after the production lag, PIN resets, other visits,
     setup and notices. Certificate renewals a post office takes, where the policy consigns them,
-    are not counter work here. `policy`: the municipality's planning policy already read."""
+    are not counter work here. `policy`: the municipality's planning policy already read;
+    `snapshots`: its newest register snapshots already read (`newest_snapshots`)."""
     policy = policy or policy_for(municipality.pk)
     warm_start = month_start(start, -WARM_UP_MONTHS)
     forecast = municipality_forecast(
@@ -568,13 +607,14 @@ def municipality_work(
                 policy.post_office_share_percent / 100 if policy.allow_post_office else 0.0
             ),
         ),
+        snapshots=snapshots,
     )
     mondays = [EPOCH + dt.timedelta(days=int(day)) for day in forecast.period_starts]
     first = next(index for index, monday in enumerate(mondays) if monday >= start)
     # the last ISO week is cut by the horizon's end: leave it out
     end = month_start(start, months)
     last = max(index for index, monday in enumerate(mondays) if monday + dt.timedelta(6) < end)
-    snapshot = current_snapshot(municipality.pk)
+    snapshot = _current(municipality.pk, snapshots)
     parameters = _workload_parameters(policy, residents=snapshot.rows if snapshot else 0)
     capped = False
     if snapshot is not None:
@@ -714,6 +754,7 @@ def counter_needs(
     take_up: float,
     sites: Sequence[SiteSlotInputs] | None = None,
     policy: PlanningPolicy | None = None,
+    snapshots: Snapshots | None = None,
 ) -> CounterNeeds | None:
     """Counters, staff and terminals per site and session kind for the policy's service level in
     the horizon's busiest week (all the counter work, `municipality_work`).
@@ -726,11 +767,17 @@ def counter_needs(
     cards (back office, weekday hours). Back-office work goes to the sites in proportion to
     their card hand-overs. Staff hours: counters × session hours plus back-office hours. None
     when nothing is forecast. `sites`: the municipality's sites already read
-    (`municipality_site_inputs`); `policy`: its planning policy already read (`policy_for`).
+    (`municipality_site_inputs`); `policy`: its planning policy already read (`policy_for`);
+    `snapshots`: its newest register snapshots already read (`newest_snapshots`).
     """
     policy = policy or policy_for(municipality.pk)
     work = municipality_work(
-        municipality, start=start, months=months, take_up=take_up, policy=policy
+        municipality,
+        start=start,
+        months=months,
+        take_up=take_up,
+        policy=policy,
+        snapshots=snapshots,
     )
     load = work.workload
     if not load.weeks or load.counter_hours.max() <= 0:

@@ -58,7 +58,12 @@ import numpy.typing as npt
 
 from madoguchi.core.dates import monday_of
 from madoguchi.forecasts.models import PlanningPolicy, TemporaryCounterOption, policy_for
-from madoguchi.forecasts.selectors import municipality_forecast, municipality_work
+from madoguchi.forecasts.selectors import (
+    Snapshots,
+    municipality_forecast,
+    municipality_work,
+    newest_snapshots,
+)
 from madoguchi.forecasts.services import planned_temporary_calendar, site_slot_inputs_of
 from madoguchi.offices.calendar import SiteCalendar, procedure_periods
 from madoguchi.offices.models import (
@@ -246,14 +251,21 @@ def _counter_work_hours(
     settings: StaffingSettings,
     week_starts: list[dt.date],
     policy: PlanningPolicy,
+    snapshots: Snapshots,
 ) -> tuple[FloatArray, FloatArray, dict[str, tuple[FloatArray, bool]]]:
     """Counter-hours per plan week of all the counter work (`selectors.municipality_work`:
     hand-overs after the production lag, applications, certificates, PIN resets, other visits,
     each at the municipality's minutes), split into card work and certificate work; and per
     kind of back-office work (set-up, notices of the cards delivered) its hours and whether it
-    needs a terminal. `policy`: the municipality's planning policy, read by the caller."""
+    needs a terminal. `policy`, `snapshots`: the municipality's planning policy and newest
+    register snapshots, read by the caller."""
     work = municipality_work(
-        municipality, start=start, months=months, take_up=settings.take_up, policy=policy
+        municipality,
+        start=start,
+        months=months,
+        take_up=settings.take_up,
+        policy=policy,
+        snapshots=snapshots,
     )
     first = work.week_starts.index(week_starts[0])
     weeks = slice(first, first + len(week_starts))
@@ -367,12 +379,14 @@ def staffing_input(
     start = today.replace(day=1)
     last_day = week_starts[-1] + dt.timedelta(days=6)
     months = (last_day.year - start.year) * 12 + last_day.month - start.month + 1
+    snapshots = newest_snapshots(municipality.pk)  # one register for the demand and the work
     forecast = municipality_forecast(
         municipality,
         start=start,
         months=months,
         by="week",
         options=DemandOptions(take_up=settings.take_up),
+        snapshots=snapshots,
     )
     first_index = forecast.labels.index(first_monday.isoformat())
     card = np.asarray(forecast.card_renewals[first_index : first_index + settings.weeks])
@@ -448,6 +462,7 @@ def staffing_input(
         settings=settings,
         week_starts=week_starts,
         policy=policy,
+        snapshots=snapshots,
     )
     # no work arises at a candidate (see the module docstring): it gets none of the split
     arising = np.array([i not in candidates for i in range(len(sites))])

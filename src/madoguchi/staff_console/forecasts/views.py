@@ -37,6 +37,7 @@ from madoguchi.forecasts.selectors import (
     counter_needs,
     holding_view,
     municipality_site_inputs,
+    newest_snapshots,
 )
 from madoguchi.offices.models import Municipality, Site
 from madoguchi.planning.backlog import ProposalResult
@@ -214,10 +215,11 @@ def planning_figures(
     """Compute the dashboard's figures (every read of the database and of the engine).
 
     Each site's calendar, procedures and counts are read once, for the capacity, the backlog
-    and the counter needs (`municipality_site_inputs`), and so is the planning policy (the
-    page's own, `policy`, when it has read it)."""
+    and the counter needs (`municipality_site_inputs`), and so are the planning policy (the
+    page's own, `policy`, when it has read it) and the register's newest snapshots."""
     sites = municipality_site_inputs(municipality)
     policy = policy or policy_for(municipality.pk)
+    snapshots = newest_snapshots(municipality.pk)  # one register for every figure
     # the regular hours alone (no temporary counter, no weekend or holiday opening): when the
     # municipality has any, the page shows what they cover and what falls short without them;
     # the current hours, the regular ones and the what-if in one walk of the calendars
@@ -232,6 +234,7 @@ def planning_figures(
         variants=variants,
         sites=sites,
         policy=policy,
+        snapshots=snapshots,
     )
     regular: CapacityPlan | None = others[0]
     if regular is not None and all(
@@ -247,9 +250,15 @@ def planning_figures(
         tried=tried,
         backlog=backlog,
         proposals=propose(backlog),
-        holding=holding_view(municipality),
+        holding=holding_view(municipality, snapshots=snapshots),
         counter_needs=counter_needs(
-            municipality, start=start, months=months, take_up=take_up, sites=sites, policy=policy
+            municipality,
+            start=start,
+            months=months,
+            take_up=take_up,
+            sites=sites,
+            policy=policy,
+            snapshots=snapshots,
         ),
     )
 
