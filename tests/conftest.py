@@ -534,10 +534,15 @@ def _static_files_listed_once() -> Iterator[None]:
 
 
 @pytest.fixture
-def city(db: None, frozen: Any) -> Any:
-    """The residents' factories' test city (`tests.resident_site.factories.City`)."""
+def city(_kept_world: Any, db: None, frozen: Any) -> Any:
+    """The residents' factories' test city (`tests.resident_site.factories.City`): kept for
+    consecutive tests that roll back (tests.personas.FACTORY_WORLDS), each test handed its own
+    copy of the objects; built for the test otherwise."""
+    from tests import personas as built
     from tests.resident_site import factories
 
+    if built.holding(("factory", "city")):
+        return built.fresh_copy(_kept_world)
     return factories.city()
 
 

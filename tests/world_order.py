@@ -1,9 +1,10 @@
 """Tests that want the same kept world run next to each other.
 
 A kept world (tests/personas.py: `personas` or `signed_in_personas` at a moment, a module's
-`DEMO_CITY`, a module's `DEMO_COMMAND` at a moment) is built once while consecutive tests ask
-for it and rolled back when a test wants another. Collected in file order, the modules that
-want the same demo city (tests/forecasts, tests/demo, …) lie apart, and each built it again.
+`DEMO_CITY`, a module's `DEMO_COMMAND` at a moment, the factories' `city` or `hall`) is built
+once while consecutive tests ask for it and rolled back when a test wants another. Collected in
+file order, the modules that want the same demo city (tests/forecasts, tests/demo, …) lie apart,
+and each built it again.
 This plugin (loaded by tests/conftest.py) moves every test that wants a world to the place of
 the first test that wants the same one; every other test keeps its place and all keep their
 relative order. It runs after pytest-django's own reordering (every test that rolls back,
@@ -112,6 +113,11 @@ def world_key(item: pytest.Item) -> Hashable | None:
         return ("leaves", ("demo_city", declared("DEMO_CITY")))
     if "demo_printed" in names:
         return ("demo_command", declared("DEMO_COMMAND"), _moment(item))
+    from tests import personas
+
+    kept = personas.factory_world(item)
+    if kept is not None:
+        return ("factory", kept)
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -65,5 +66,11 @@ def make_hall(name: str = "本庁舎", *, counters_open: int = 2) -> Hall:
 
 
 @pytest.fixture
-def hall(db: None) -> Hall:
+def hall(_kept_world: Any, db: None) -> Hall:
+    """`make_hall()`: kept for consecutive tests that roll back (tests.personas.FACTORY_WORLDS),
+    each test handed its own copy of the objects; built for the test otherwise."""
+    from tests import personas as built
+
+    if built.holding(("factory", "hall")):
+        return built.fresh_copy(_kept_world)  # type: ignore[no-any-return]
     return make_hall()
