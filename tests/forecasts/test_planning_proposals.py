@@ -9,6 +9,8 @@ the backlog's twelve weeks regenerated once for all these tests, not in each.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core.holidays import national_holiday_name
 from madoguchi.core.models import AuditEvent
@@ -32,6 +34,7 @@ from tests.forecasts.test_planning_pages import (
 pytestmark = pytest.mark.django_db
 
 DEMO_CITY = personas.DemoCity(residents=400, seed=3, roomy=True)
+POLICY_READS_OF_AN_APPLY = 2
 
 
 def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
@@ -47,8 +50,20 @@ def test_applying_the_proposals_creates_the_seats_promised_and_the_warning_goes(
     assert WARNING in page and "すべての窓口が目標に収まる見込みです" in page
 
     seats, openings = _pickup_seats(), SpecialOpening.objects.count()
-    response = apply_shown_plan(_client("demo-manager"))
+    manager = _client("demo-manager")
+    plan = shown_plan(manager)
+    with CaptureQueriesContext(connection) as statements:
+        response = manager.post("/staff/planning/apply/", {"plan": plan})
     assert response.status_code == 302
+    # the planning policy read once for all the proposals (it was read again for each), and
+    # once to work the plan out again
+    policy_reads = [
+        q["sql"]
+        for q in statements.captured_queries
+        if 'FROM "forecasts_planningpolicy"' in q["sql"]
+    ]
+    assert len(result.proposals) > 1  # the control: several proposals to apply
+    assert len(policy_reads) == POLICY_READS_OF_AN_APPLY, policy_reads
     assert SpecialOpening.objects.count() - openings == sum(p.sessions for p in result.proposals)
     assert _pickup_seats() - seats == promised
 

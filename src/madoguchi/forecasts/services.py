@@ -413,6 +413,7 @@ def apply_opening_proposals(
     created: list[tuple[str, dt.date]] = []
     skipped: list[tuple[str, dt.date, str]] = []
     opened: list[str] = []
+    policies: dict[int, PlanningPolicy] = {}  # each municipality's read once, not per proposal
     with transaction.atomic():
         for option_id in temporary_counters:
             site = open_temporary_counter(
@@ -425,7 +426,9 @@ def apply_opening_proposals(
         for proposal in proposals:
             site = Site.objects.select_related("municipality").get(pk=proposal.site_id)
             calendar = SiteCalendar.load(site)
-            policy = policy_for(site.municipality_id)
+            if site.municipality_id not in policies:
+                policies[site.municipality_id] = policy_for(site.municipality_id)
+            policy = policies[site.municipality_id]
             days = candidate_days(
                 calendar,
                 session_kind=proposal.session_kind,
