@@ -8,7 +8,9 @@ from io import BytesIO, StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from madoguchi.core.audit import Actor
 from madoguchi.demo.city import demo_register_csv
@@ -121,12 +123,23 @@ def test_the_recalculate_button_solves_the_posted_choices(demo_city: Municipalit
         "evening_cost": "1.25",
         "weekend_cost": "1.5",
     }
-    response = client.post("/staff/planning/staffing/solve/", choices)
+    with CaptureQueriesContext(connection) as solving:
+        response = client.post("/staff/planning/staffing/solve/", choices)
     assert response.status_code == 302
     row = SolvedStaffingPlan.objects.get(municipality=demo_city)
     assert row.choices["weeks"] == "6" and row.choices["weekday_cost"] == "1"
-    html = client.get(response["Location"]).content.decode()
+    with CaptureQueriesContext(connection) as showing:
+        html = client.get(response["Location"]).content.decode()
     assert "<svg" in html and "まだ計算されていません" not in html
+    # the planning policy: the page's own read (the form, the settings, the problem) and the
+    # inputs digest's row — the solve read it 4 times, the page 3
+    for statements in (solving, showing):
+        policy_reads = [
+            q["sql"]
+            for q in statements.captured_queries
+            if 'FROM "forecasts_planningpolicy"' in q["sql"]
+        ]
+        assert len(policy_reads) == 2, policy_reads
     assert client.get("/staff/planning/staffing/solve/").status_code == 405
     bad = client.post("/staff/planning/staffing/solve/", {**choices, "weeks": "99"})
     assert bad.status_code == 400 and SolvedStaffingPlan.objects.count() == 1

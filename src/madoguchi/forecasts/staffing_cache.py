@@ -238,10 +238,15 @@ class KeptPlan:
 
 
 def kept_plan(
-    municipality: Municipality, choices: dict[str, str], *, today: dt.date | None = None
+    municipality: Municipality,
+    choices: dict[str, str],
+    *,
+    today: dt.date | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> KeptPlan | None:
     """The plan kept for these choices, with whether its inputs changed since; None when none
-    was solved (or it was kept by another code version). Never solves."""
+    was solved (or it was kept by another code version). Never solves. `policy`: the
+    municipality's planning policy when the caller has read it."""
     row = SolvedStaffingPlan.objects.filter(
         municipality=municipality, choices_key=choices_key(choices)
     ).first()
@@ -251,7 +256,7 @@ def kept_plan(
     if kept is None:
         return None
     staffing, outcome, error = kept
-    settings = settings_for(policy_for(municipality.pk), choices)
+    settings = settings_for(policy or policy_for(municipality.pk), choices)
     current = inputs_digest(municipality, settings, today=today or clock.today())
     return KeptPlan(
         staffing=staffing,
@@ -267,20 +272,27 @@ NO_SITE = "カードや電子証明書の更新を受け付ける窓口が登録
 
 
 def solve_and_keep(
-    municipality: Municipality, choices: dict[str, str], *, today: dt.date | None = None
+    municipality: Municipality,
+    choices: dict[str, str],
+    *,
+    today: dt.date | None = None,
+    policy: PlanningPolicy | None = None,
 ) -> SolvedStaffingPlan:
     """Build the problem from live data, solve it and keep it (replacing the previous plan for
     the same choices). The digest is taken before reading the inputs, so a change made during
-    the solve leaves the kept plan stale rather than wrongly fresh."""
+    the solve leaves the kept plan stale rather than wrongly fresh. `policy`: the
+    municipality's planning policy when the caller has read it; the settings and the problem
+    are built from the same one."""
     today = today or clock.today()
-    settings = settings_for(policy_for(municipality.pk), choices)
+    policy = policy or policy_for(municipality.pk)
+    settings = settings_for(policy, choices)
     digest = inputs_digest(municipality, settings, today=today)
     started = time.perf_counter()
     staffing: StaffingInput | None
     outcome: StaffingOutcome | None
     error: str | None = None
     try:
-        staffing = staffing_input(municipality, today=today, settings=settings)
+        staffing = staffing_input(municipality, today=today, settings=settings, policy=policy)
     except StaffingError:
         staffing, outcome, error = None, None, NO_SITE
     else:
@@ -315,10 +327,11 @@ def solve_stale(*, today: dt.date | None = None) -> list[tuple[SolvedStaffingPla
         if key in seen:
             continue
         seen.add(key)
-        kept = kept_plan(municipality, choices, today=today)
+        policy = policy_for(municipality.pk)  # read once for the check and the solve
+        kept = kept_plan(municipality, choices, today=today, policy=policy)
         if kept is not None and not kept.stale:
             row = SolvedStaffingPlan.objects.get(municipality=municipality, choices_key=key[1])
             results.append((row, False))
             continue
-        results.append((solve_and_keep(municipality, choices, today=today), True))
+        results.append((solve_and_keep(municipality, choices, today=today, policy=policy), True))
     return results

@@ -365,9 +365,15 @@ def site_kind_days(
 
 
 def staffing_input(
-    municipality: Municipality, *, today: dt.date, settings: StaffingSettings
+    municipality: Municipality,
+    *,
+    today: dt.date,
+    settings: StaffingSettings,
+    policy: PlanningPolicy | None = None,
 ) -> StaffingInput:
     """Build the staffing problem for `municipality` from live data (see module docstring).
+    `policy`: the municipality's planning policy when the caller has read it (the settings'
+    own).
 
     Raises ValueError when the horizon or take-up is out of range, StaffingError when the
     municipality has no site offering renewals.
@@ -436,7 +442,8 @@ def staffing_input(
         raise StaffingError("no active site offers card or certificate renewals")
     candidates: dict[int, TemporaryCounterOption] = {}
     pickup = procedures.get(ProcedureCode.CARD_PICKUP)
-    policy = policy_for(municipality.pk)  # read once, for the candidates and the counter work
+    # read once, for the candidates and the counter work
+    policy = policy or policy_for(municipality.pk)
     if pickup is not None and policy.allow_temporary_counters:
         for option, calendar in _candidate_calendars(municipality, week_starts):
             candidates[len(sites)] = option

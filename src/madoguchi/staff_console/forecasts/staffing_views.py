@@ -95,7 +95,7 @@ def _kept(
     context.update(
         {"settings": settings_for(policy, choices), "policy": policy, "choices": choices}
     )
-    kept = kept_plan(municipality, choices)
+    kept = kept_plan(municipality, choices, policy=policy)
     if kept is not None:
         context.update(
             {"solved_at": kept.solved_at, "stale": kept.stale, "kept_seconds": kept.solve_seconds}
@@ -238,12 +238,13 @@ def staffing(request: HttpRequest) -> HttpResponse:
 def staffing_solve(request: HttpRequest) -> HttpResponse:
     """再計算: solve the plan for the posted choices now, keep it, and show it."""
     municipality = _municipality(request)
-    form = _form(request, policy_for(municipality.pk))
+    policy = policy_for(municipality.pk)
+    form = _form(request, policy)
     if form.is_bound and not form.is_valid():
         context = {"municipality": municipality, "form": form, "not_solved": True}
         return render(request, "forecasts/staffing.html", context, status=400)
     choices = normalise_choices(form.cleaned_data if form.is_bound else None)
-    solve_and_keep(municipality, choices)
+    solve_and_keep(municipality, choices, policy=policy)
     query = urlencode({k: request.POST[k] for k in StaffingForm.base_fields if k in request.POST})
     return redirect(reverse("forecasts:staffing") + (f"?{query}" if query else ""))
 
