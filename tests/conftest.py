@@ -541,7 +541,7 @@ def city(_kept_world: Any, db: None, frozen: Any) -> Any:
     from tests import personas as built
     from tests.resident_site import factories
 
-    if built.holding(("factory", "city")):
+    if built.holding("city"):
         return built.fresh_copy(_kept_world)
     return factories.city()
 

@@ -19,7 +19,7 @@ import pytest
 from madoguchi.offices.models import Municipality, Procedure, Site
 from madoguchi.staff.models import Role, StaffUser
 from tests.conftest import SUITE_SETTINGS
-from tests.frozen_clock import RESIDENTS_NOW
+from tests.frozen_clock import BOOKINGS_NOW, RESIDENTS_NOW
 from tests.offices import factories as offices
 
 PASSWORD = "persona-pw-for-tests"
@@ -350,21 +350,25 @@ def wanted(request: pytest.FixtureRequest) -> Wanted | None:
         return Wanted(("demo_command", command, moment), moment, run)
     kept = factory_world(request.node)
     if kept is not None:
-        return Wanted(("factory", kept), FACTORY_WORLD_MOMENT, _factory_build(kept))
+        return Wanted(("factory", kept), FACTORY_WORLDS[kept][1], _factory_build(kept))
     return None
 
 
-FACTORY_WORLDS = {"city": "tests.conftest", "hall": "tests.walkins.conftest"}
+FACTORY_WORLDS = {
+    "city": ("tests.conftest", RESIDENTS_NOW),
+    "hall": ("tests.walkins.conftest", RESIDENTS_NOW),
+    "site": ("tests.api.conftest", BOOKINGS_NOW),
+}
 """The small worlds of the factories a test asks for by fixture — the residents' `city`
-(tests/resident_site/factories.py) and the walk-in `hall` (tests/walkins/conftest.py) — kept
-like the worlds above for consecutive tests that roll back, instead of built again by each
-(~23 statements, ~5 ms CPU a build): fixture name → the module that defines the shared
-fixture (a module's own fixture of that name builds what it builds). Their rows are offices'
+(tests/resident_site/factories.py), the walk-in `hall` (tests/walkins/conftest.py) and the
+API's booking `site` (tests/api/conftest.py) — kept like the worlds above for consecutive tests
+that roll back, instead of built again by each (~23–30 statements, ~5 ms CPU a build): fixture
+name → (the module that defines the shared fixture — a module's own fixture of that name builds
+what it builds —, the moment it is built at). The city's and the hall's rows are offices'
 reference rows only (a municipality, procedures, a site with its counters and hours), which
-carry no time: each test finds the rows it found before, numbered the same."""
-FACTORY_WORLD_MOMENT = RESIDENTS_NOW
-"""When a factory world is built (its rows carry no time; the clock is frozen for the build as
-for every kept world)."""
+carry no time: each test finds the rows it found before, numbered the same. The API's site has
+a card, whose rows carry the moment they were made: it is built at the bookings' Tuesday, the
+`now` of tests/api (whose booking tests froze the clock there before building it)."""
 
 
 def factory_world(item: Any) -> str | None:
@@ -373,7 +377,7 @@ def factory_world(item: Any) -> str | None:
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return None
-    for name, module in FACTORY_WORLDS.items():
+    for name, (module, _moment) in FACTORY_WORLDS.items():
         definitions = info.name2fixturedefs.get(name)
         if definitions and definitions[-1].func.__module__ == module:
             return name
@@ -385,15 +389,20 @@ def _factory_build(name: str) -> Callable[[], Any]:
         from tests.resident_site import factories
 
         return factories.city
+    if name == "site":
+        from tests.api.conftest import booking_site
+
+        return booking_site
     from tests.walkins.conftest import make_hall
 
     return make_hall
 
 
-def holding(key: tuple[Any, ...]) -> bool:
-    """Whether the world held for the running test is `key`'s (a test asking for two worlds
-    is handed the first `wanted` names; the other's fixture builds its rows itself)."""
-    return bool(_held) and _held[-1].key == key
+def holding(name: str) -> bool:
+    """Whether the world held for the running test is the factory world `name` (a test asking
+    for two worlds is handed the first `wanted` names; the other's fixture builds its rows
+    itself)."""
+    return bool(_held) and _held[-1].key[:2] == ("factory", name)
 
 
 def demo_city_wanted(spec: DemoCity) -> Wanted:

@@ -23,8 +23,9 @@ def no_rate_limits(settings: Any) -> None:
     settings.MADOGUCHI_RATE_LIMITS = {}
 
 
-@pytest.fixture
-def site(db: None) -> Site:
+def booking_site() -> Site:
+    """A site offering card pick-up and certificate renewal, with a card noticed to a resident
+    born on 17 May 1980 (notice number ABC123456)."""
     city = offices.municipality()
     pickup = offices.procedure("card_pickup")
     renewal = offices.procedure("cert_renewal", proxy_allowed=True)
@@ -32,6 +33,18 @@ def site(db: None) -> Site:
     site.procedures.set([pickup, renewal])
     factories.card(city, "ABC123456", birth=dt.date(1980, 5, 17))
     return site
+
+
+@pytest.fixture
+def site(_kept_world: Any, db: None) -> Site:
+    """`booking_site()`: kept for consecutive tests that roll back at the same `now`
+    (tests.personas.FACTORY_WORLDS), each test handed its own copy; built for the test
+    otherwise."""
+    from tests import personas as built
+
+    if built.holding("site"):
+        return built.fresh_copy(_kept_world)  # type: ignore[no-any-return]
+    return booking_site()
 
 
 @pytest.fixture

@@ -71,6 +71,6 @@ def hall(_kept_world: Any, db: None) -> Hall:
     each test handed its own copy of the objects; built for the test otherwise."""
     from tests import personas as built
 
-    if built.holding(("factory", "hall")):
+    if built.holding("hall"):
         return built.fresh_copy(_kept_world)  # type: ignore[no-any-return]
     return make_hall()
