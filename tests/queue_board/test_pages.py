@@ -177,6 +177,23 @@ def test_the_ticket_page_shows_the_position_and_estimated_wait(client: Client, h
     assert b'http-equiv="refresh"' not in response.content
 
 
+def test_the_ticket_page_reads_its_sites_municipality_with_the_ticket(
+    client: Client, hall: Hall
+) -> None:
+    """The wait's calendar reads the site's municipality (its year-end and Sunday closures):
+    it comes with the ticket instead of read after it by id. The page still shows the wait."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    *_, mine = issue(hall, 3)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/queue/tickets/{mine.token}/")
+    assert "待ち時間の目安：約 10 分" in text(response.content)
+    sql = [q["sql"] for q in captured.captured_queries]
+    by_id = [s for s in sql if 'FROM "offices_municipality" WHERE "offices_municipality"."id"' in s]
+    assert by_id == [], sql
+
+
 def test_the_ticket_page_reloads_itself_only_when_asked(client: Client, hall: Hall) -> None:
     (mine,) = issue(hall, 1)
     page = client.get(f"/queue/tickets/{mine.token}/?auto=1").content

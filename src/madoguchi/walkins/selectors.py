@@ -440,9 +440,10 @@ def intake_today(site: Site, *, calendar: SiteCalendar | None = None) -> Intake:
 
 
 def ticket_by_token(token: str) -> QueueTicket | None:
-    """The ticket behind a status-page token, or None."""
+    """The ticket behind a status-page token, or None — with its site's municipality, which its
+    site's calendar (the wait's counters) and the pages' links read."""
     return (
-        QueueTicket.objects.select_related("site", "procedure", "counter")
+        QueueTicket.objects.select_related("site__municipality", "procedure", "counter")
         .filter(token=token)
         .first()
     )
