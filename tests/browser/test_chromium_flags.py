@@ -10,7 +10,8 @@ the reference. And a browser context of it builds no address-bar drop-down, the 
 own that Chromium otherwise opens for every context.
 
 In the session's browser (the headless shell where installed) a same-site navigation loads its
-document into the frame it leaves (no RenderDocument), which the pointer's hover shows.
+document into the frame it leaves (no RenderDocument), which the pointer's hover shows, and V8
+optimizes no function (no Maglev, no TurboFan), which V8's own optimization status shows.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import pytest
 from tests.conftest import (
     CHROMIUM_ARGS,
     NO_BROWSER_WINDOW_UI,
+    NO_OPTIMIZING_COMPILERS,
     ONE_DOCUMENT_HOST_PER_FRAME,
     _missing,
+    chromium_path,
 )
 
 pytestmark = pytest.mark.browser
@@ -128,3 +131,44 @@ def test_a_navigation_keeps_its_frame_so_the_pointer_stays(chromium: Any) -> Non
         assert page.evaluate(_HOVERED) == ["two", True, True]
     finally:
         context.close()
+
+
+_OPTIMIZATION_PROBE = """() => {
+  function often(x) { return x * 2 + 1; }
+  %PrepareFunctionForOptimization(often); often(1); often(2);
+  %OptimizeFunctionOnNextCall(often); often(3);
+  function sometimes(x) { return x + 1; }
+  %PrepareFunctionForOptimization(sometimes); sometimes(1); sometimes(2);
+  %OptimizeMaglevOnNextCall(sometimes); sometimes(3);
+  return [%GetOptimizationStatus(often), %GetOptimizationStatus(sometimes)];
+}"""
+"""Two functions V8 is asked to optimize at their next call, with TurboFan and with Maglev, and
+V8's optimization status of each afterwards (V8's test natives, `--allow-natives-syntax`)."""
+
+NEVER_OPTIMIZE = 1 << 1
+"""The optimization status bit V8 sets on a function no compiler of its can optimize."""
+
+
+def _optimization_status(chromium: Any, js_flags: str) -> list[int]:
+    browser = chromium.browser_type.launch(
+        executable_path=chromium_path(),
+        args=[*(a for a in CHROMIUM_ARGS if not a.startswith("--js-flags=")), js_flags],
+    )
+    try:
+        page = browser.new_page()
+        page.goto("about:blank")
+        return list(page.evaluate(_OPTIMIZATION_PROBE))
+    finally:
+        browser.close()
+
+
+def test_v8_runs_the_pages_scripts_without_its_optimizing_compilers(chromium: Any) -> None:
+    """tests.conftest.NO_OPTIMIZING_COMPILERS is among the suite's flags, and with it a
+    function V8 is asked to optimize (with TurboFan, with Maglev) is one V8 can never optimize;
+    the same browser without it optimizes both (the probe sees optimization)."""
+    assert NO_OPTIMIZING_COMPILERS in CHROMIUM_ARGS
+    natives = "--allow-natives-syntax"
+    reference = _optimization_status(chromium, f"--js-flags={natives}")
+    assert [status & NEVER_OPTIMIZE for status in reference] == [0, 0], reference
+    ours = _optimization_status(chromium, f"{NO_OPTIMIZING_COMPILERS} {natives}")
+    assert [status & NEVER_OPTIMIZE for status in ours] == [NEVER_OPTIMIZE] * 2, ours
