@@ -247,7 +247,7 @@ class Procedure(Translatable):
     needs_terminal = models.BooleanField("カード端末が必要", default=True)
     needs_card_system = models.BooleanField("国のシステムが必要（20:00まで）", default=True)
     allowed_site_kinds = models.JSONField(
-        "取り扱える窓口の種類", default=list, help_text="空のときはすべての種類"
+        "取り扱える窓口の種類", default=list, blank=True, help_text="空のときはすべての種類"
     )
     proxy_allowed = models.BooleanField("代理人による手続きが可能", default=False)
     documents = models.TextField("持ち物（本人）", blank=True)
