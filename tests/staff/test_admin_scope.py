@@ -137,3 +137,27 @@ def test_only_the_deployments_operators_manage_permission_groups(personas: p.Wor
         assert status == 200, path
     _status, page = admin_page(personas, "superuser", "/admin/")
     assert "/admin/auth/group/" not in page
+
+
+def test_an_account_added_by_a_municipal_superuser_is_of_its_municipality(
+    personas: p.World,
+) -> None:
+    """So the add page's next step — the new account's change page, for its role and sites —
+    opens: the admin shows a municipality's superuser its own municipality's accounts only. The
+    operator's new account is of no municipality until the operator gives it one."""
+    from madoguchi.staff.models import StaffUser
+
+    password = "yama-umi-sakura-77"
+    for name, username in (("superuser", "hanako"), ("superuser_nowhere", "jiro")):
+        client = Client()
+        login_staff(client, personas.users[name])
+        added = client.post(
+            "/admin/staff/staffuser/add/",
+            {"username": username, "password1": password, "password2": password},
+        )
+        account = StaffUser.objects.get(username=username)
+        assert account.municipality_id == personas.users[name].municipality_id
+        assert added.status_code == 302
+        assert added["Location"] == f"/admin/staff/staffuser/{account.pk}/change/"
+        assert client.get(added["Location"]).status_code == 200
+    assert personas.users["superuser"].municipality_id is not None
