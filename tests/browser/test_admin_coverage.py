@@ -16,6 +16,11 @@ the line of that test that opens the form; the test fails when
 - the named test does not exist, is not a browser test against the live server, or does not
   contain the named line followed, before the next page it opens, by a submit (for `view`: the
   line only — the walk's `Admin.open` checks every page it opens with axe-core).
+
+Not read off the admin site yet, so not gated: a row's own deletion page (its change form's
+削除 link, Django's `delete_view`; the list's "delete selected" confirmation is gated, and
+submitted for every admin that deletes), its history page (no form), and the password page's
+second button (パスワードによる認証の無効化; the page is submitted with パスワードの変更).
 """
 
 from __future__ import annotations
