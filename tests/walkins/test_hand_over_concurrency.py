@@ -4,11 +4,11 @@ Real PostgreSQL, real threads.
 
 The hand-over reads the visitor's ticket and the card once each, locked, and moves them as read
 (`walkins.visits.hand_over_card_at_visit`). Every hand-over waits, after both reads and before
-it moves anything, for the other to reach the same point (a barrier with a short bound). With
-the rows locked the other is held at the ticket's row, the barrier gives up and the hand-overs
-go one after the other; the negative control reads both rows without locking them, lets both
-hand-overs past their checks together, and only the one-record-per-card constraint stops the
-second, with an IntegrityError.
+it moves anything, for the other to reach the same point (`Meeting`). With the rows locked the
+other is held at the ticket's row — its backend seen waiting for a lock, which the test asserts:
+the race happened — and the hand-overs go one after the other; the negative control reads both
+rows without locking them, lets both hand-overs past their checks together, and only the
+one-record-per-card constraint stops the second, with an IntegrityError.
 
 The calling page's 不在 for the same visitor at the same moment takes the ticket, the booking and
 then the card (to free it); the hand-over takes the ticket first too, so the two queue at the
@@ -18,14 +18,13 @@ waits for the other's, and PostgreSQL ends one of them as a deadlock — a serve
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import threading
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, OperationalError, connection
 
 from madoguchi.core import clock
 from madoguchi.core.audit import Actor
@@ -51,11 +50,6 @@ from tests.walkins.test_visits import HOLDER_CHECKS
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 CLERKS = 2
-TOGETHER_WITHIN_SECONDS = 3.0
-"""How long a hand-over that has read the ticket and the card waits for the other to read them
-too (with the locks the other cannot come: the wait gives up and the first goes on). A negative
-control, where nothing holds the other, waits as long as it takes (`WAIT_AT_MOST_SECONDS`), so
-a slow thread cannot let the first finish alone and hide the race."""
 CLERK = Actor.system("hand-over-race")
 
 
@@ -71,28 +65,70 @@ def _called_visitor(city: factories.City, frozen: Any) -> tuple[Reservation, Que
     return booked, called
 
 
-def _wait_after(read: Any, together: threading.Barrier, bound: float) -> Any:
-    """`read`, then a wait for the others at `together`, given up after `bound` seconds."""
+class Meeting:
+    """Where the two ends of one visit wait for each other after their reads, before they move
+    anything: each waits until both have come, or until the other is seen held at a row lock —
+    another backend of this test's database waiting for a lock (`held`): with the rows locked
+    it cannot come, and the one that came goes on. Looked for at least every 20 ms; only a
+    broken test waits `WAIT_AT_MOST_SECONDS` (then goes on, and the assertions fail)."""
+
+    def __init__(self) -> None:
+        self.came = 0
+        self.held = False
+        self._changed = threading.Condition()
+
+    def _all_came(self) -> bool:
+        return self.came >= CLERKS
+
+    def wait(self) -> None:
+        with self._changed:
+            self.came += 1
+            self._changed.notify_all()
+        for _ in range(WAIT_AT_MOST_SECONDS * 50):
+            with self._changed:
+                if self._all_came():
+                    return
+            if _another_backend_waits_for_a_lock():
+                with self._changed:
+                    self.held = True
+                return
+            with self._changed:
+                self._changed.wait_for(self._all_came, timeout=0.02)
+
+
+def _another_backend_waits_for_a_lock() -> bool:
+    """Whether a backend of this database other than this thread's waits for a lock (a row's:
+    its holder's transaction) — pg_stat_activity names the database, so another test process's
+    database on the same server is never taken for this one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _wait_after(read: Any, meeting: Meeting) -> Any:
+    """`read`, then a wait for the other at `meeting`."""
 
     def then_wait(*args: Any, **kwargs: Any) -> Any:
         result = read(*args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            together.wait(timeout=bound)
+        meeting.wait()
         return result
 
     return then_wait
 
 
-def _wait_before_the_first(work: Any, together: threading.Barrier, bound: float) -> Any:
+def _wait_before_the_first(work: Any, meeting: Meeting) -> Any:
     """For the first call only (the no-show's: the hand-over closes the booking through the same
-    function, but only after the ticket it waits for is free), a wait for the others at
-    `together`, given up after `bound` seconds; then `work`."""
+    function, but only after the ticket it waits for is free), a wait for the other at
+    `meeting`; then `work`."""
     calls = itertools.count()
 
     def wait_then(*args: Any, **kwargs: Any) -> Any:
         if next(calls) == 0:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                together.wait(timeout=bound)
+            meeting.wait()
         return work(*args, **kwargs)
 
     return wait_then
@@ -109,36 +145,28 @@ def _hand_overs_at_once(
     city: factories.City,
     frozen: Any,
     monkeypatch: pytest.MonkeyPatch,
-    bound: float = TOGETHER_WITHIN_SECONDS,
     read_card: Any = lock_card_by_reservation,
-) -> tuple[Reservation, list[object]]:
+) -> tuple[Reservation, Meeting, list[object]]:
     booked, _ = _called_visitor(city, frozen)
-    read_both = threading.Barrier(CLERKS)
-    monkeypatch.setattr(
-        visits, "lock_card_by_reservation", _wait_after(read_card, read_both, bound)
-    )
-    return booked, run_together(_hand_over(booked, city), threads=CLERKS)
+    meeting = Meeting()
+    monkeypatch.setattr(visits, "lock_card_by_reservation", _wait_after(read_card, meeting))
+    return booked, meeting, run_together(_hand_over(booked, city), threads=CLERKS)
 
 
 def _hand_over_and_no_show_at_once(
-    city: factories.City,
-    frozen: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    bound: float = TOGETHER_WITHIN_SECONDS,
-) -> tuple[Reservation, list[object]]:
+    city: factories.City, frozen: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Reservation, Meeting, list[object]]:
     """The hand-over waits after reading the card, the calling page's 不在 after moving the
     ticket (before it closes the booking and frees the card)."""
     booked, called = _called_visitor(city, frozen)
-    both = threading.Barrier(2)
+    meeting = Meeting()
     monkeypatch.setattr(
-        visits,
-        "lock_card_by_reservation",
-        _wait_after(lock_card_by_reservation, both, bound),
+        visits, "lock_card_by_reservation", _wait_after(lock_card_by_reservation, meeting)
     )
     monkeypatch.setattr(
         services,
         "close_checked_in_visit",
-        _wait_before_the_first(close_checked_in_visit, both, bound),
+        _wait_before_the_first(close_checked_in_visit, meeting),
     )
     hand_over = _hand_over(booked, city)
     ends = iter([hand_over, lambda: mark_ticket_no_show(ticket=called, actor=CLERK)])
@@ -149,13 +177,14 @@ def _hand_over_and_no_show_at_once(
             end = next(ends)
         return end()
 
-    return booked, run_together(one_of_them, threads=2)
+    return booked, meeting, run_together(one_of_them, threads=2)
 
 
 def test_one_card_handed_over_twice_at_once_is_handed_over_once(
     city: factories.City, frozen: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    booked, results = _hand_overs_at_once(city, frozen, monkeypatch)
+    booked, meeting, results = _hand_overs_at_once(city, frozen, monkeypatch)
+    assert meeting.held, "the second hand-over was never seen held at the first one's rows"
     refused = [r for r in results if isinstance(r, DomainError)]
     assert results.count(None) == 1 and [r.code for r in refused] == ["ticket_finished"], results
     card = CardRecord.objects.get(notice_number=booked.notice_number)
@@ -171,16 +200,18 @@ def test_negative_control_without_the_locked_reads_both_hand_overs_pass_their_ch
         "lock_visit_ticket",
         lambda reservation: QueueTicket.objects.filter(reservation=reservation).first(),
     )
-    _, results = _hand_overs_at_once(
-        city, frozen, monkeypatch, bound=WAIT_AT_MOST_SECONDS, read_card=card_by_reservation
+    _, meeting, results = _hand_overs_at_once(
+        city, frozen, monkeypatch, read_card=card_by_reservation
     )
+    assert not meeting.held and meeting.came == CLERKS, "both came, nothing held either"
     assert any(isinstance(r, IntegrityError) for r in results), results
 
 
 def test_a_hand_over_and_a_no_show_at_once_end_the_visit_once(
     city: factories.City, frozen: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    booked, results = _hand_over_and_no_show_at_once(city, frozen, monkeypatch)
+    booked, meeting, results = _hand_over_and_no_show_at_once(city, frozen, monkeypatch)
+    assert meeting.held, "neither end of the visit was seen held at the other's rows"
     failed = [r for r in results if isinstance(r, Exception)]
     # one ends the visit; the other is told it has ended (409), not a server error
     assert len(failed) == 1 and isinstance(failed[0], DomainError), results
@@ -203,8 +234,7 @@ def test_negative_control_the_card_locked_before_the_ticket_deadlocks_with_a_no_
         "lock_visit_ticket",
         lambda reservation: QueueTicket.objects.filter(reservation=reservation).first(),
     )
-    _, results = _hand_over_and_no_show_at_once(
-        city, frozen, monkeypatch, bound=WAIT_AT_MOST_SECONDS
-    )
+    _, meeting, results = _hand_over_and_no_show_at_once(city, frozen, monkeypatch)
+    assert not meeting.held and meeting.came == CLERKS, "both came, each holding one row"
     deadlocked = [r for r in results if isinstance(r, OperationalError)]
     assert deadlocked and "deadlock" in str(deadlocked[0]), results
