@@ -25,8 +25,6 @@ second button (パスワードによる認証の無効化; the page is submitted
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from typing import Any
 
 import pytest
@@ -35,6 +33,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.test import RequestFactory
 
 from madoguchi.staff.models import StaffUser
+from tests.browser.test_form_coverage import browser_test_code
 
 MANAGER = (
     "tests/browser/test_admin_forms.py::"
@@ -145,19 +144,7 @@ def test_the_scan_tells_editable_read_only_and_actions_apart() -> None:
 @pytest.mark.parametrize("key", sorted(SUBMITTED_BY))
 def test_the_named_browser_test_submits_the_admin_form(key: str) -> None:
     node, opens = SUBMITTED_BY[key]
-    path, name = node.split("::")
-    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-    function = getattr(module, name, None)
-    assert function is not None, f"{node} does not exist"
-    marks = [m.name for m in getattr(module, "pytestmark", [])]
-    marks += [m.name for m in getattr(function, "pytestmark", [])]
-    assert "browser" in marks, f"{node} is not a browser test"
-    assert "live_server" in inspect.signature(function).parameters, f"{node}: no live server"
-    code = [
-        line.strip()
-        for line in inspect.getsource(function).splitlines()
-        if line.strip() and not line.strip().startswith(("#", '"""'))
-    ]
+    module, code = browser_test_code(node)
     if key.endswith(" view"):
         read_only = getattr(module, "READ_ONLY", ())
         listed = any(opens == f'("{path}", {model.__name__})' for path, model in read_only)

@@ -20,6 +20,7 @@ import importlib
 import inspect
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -303,9 +304,10 @@ def test_the_registry_names_no_form_that_does_not_exist() -> None:
     assert stale == []
 
 
-@pytest.mark.parametrize("key", sorted(SUBMITTED_BY))
-def test_the_named_browser_test_submits_the_form(key: str) -> None:
-    node, submits = SUBMITTED_BY[key]
+def browser_test_code(node: str) -> tuple[Any, list[str]]:
+    """The module of the browser test `node` names and its code's lines (stripped; blank
+    lines, comments and docstring openings left out), failing when the test does not exist,
+    is not a browser test or has no live server — the registries' common check."""
     path, name = node.split("::")
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
     function = getattr(module, name, None)
@@ -315,10 +317,17 @@ def test_the_named_browser_test_submits_the_form(key: str) -> None:
     assert "browser" in marks, f"{node} is not a browser test"
     assert "live_server" in inspect.signature(function).parameters, f"{node}: no live server"
     code = [
-        line
+        line.strip()
         for line in inspect.getsource(function).splitlines()
-        if not line.strip().startswith(("#", '"""'))
+        if line.strip() and not line.strip().startswith(("#", '"""'))
     ]
+    return module, code
+
+
+@pytest.mark.parametrize("key", sorted(SUBMITTED_BY))
+def test_the_named_browser_test_submits_the_form(key: str) -> None:
+    node, submits = SUBMITTED_BY[key]
+    _module, code = browser_test_code(node)
     assert any(submits in line for line in code), f"{node} does not run {submits!r}"
 
 
