@@ -816,19 +816,19 @@ def revise_for_new_place(
     contact are told the new place, their updated .ics attached to the mail (`notify`). The rows
     are locked first (`_revise`'s lock), so the bookings revised, audited and told are the same
     ones. Returns `(revised, told)` (decision 0044)."""
+    now = clock.now()
     bookings = list(
         Reservation.objects.select_related("slot__site__municipality", "procedure")
         .select_for_update(of=("self",))
         .filter(
             slot__site_id=site.pk,
             status=ReservationStatus.BOOKED,
-            slot__starts_at__gte=clock.now(),
+            slot__starts_at__gte=now,
         )
         .order_by("pk")
     )
     if not bookings:
         return 0, 0
-    now = clock.now()
     Reservation.objects.filter(pk__in=[r.pk for r in bookings]).update(
         revision=F("revision") + 1, updated_at=now
     )

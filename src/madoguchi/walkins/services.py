@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -304,25 +304,21 @@ def check_in_booked_visitor(*, code: str, actor: Actor) -> QueueTicket:
     ).ticket
 
 
+def _locking() -> QuerySet[QueueTicket]:
+    """Tickets read locked — only their own rows (`of`) — with their booking's row, whose code a
+    visit's end closes it by (`_move_locked`): read with the ticket, not again by id."""
+    return QueueTicket.objects.select_related("reservation").select_for_update(of=("self",))
+
+
 def _locked(ticket: QueueTicket) -> QueueTicket:
-    """`ticket` read again and locked (only its own row: `of`), with its booking's row, whose
-    code a visit's end closes it by (`_move_locked`) — read with it, not again by id."""
-    return (
-        QueueTicket.objects.select_related("reservation")
-        .select_for_update(of=("self",))
-        .get(pk=ticket.pk)
-    )
+    """`ticket` read again and locked (`_locking`)."""
+    return _locking().get(pk=ticket.pk)
 
 
 def lock_visit_ticket(reservation: Reservation) -> QueueTicket | None:
     """A booked visitor's ticket (None without one), read and locked as `_locked` locks one:
     for a visit's end that checks it and then moves it as read (`already_locked`)."""
-    return (
-        QueueTicket.objects.select_related("reservation")
-        .select_for_update(of=("self",))
-        .filter(reservation=reservation)
-        .first()
-    )
+    return _locking().filter(reservation=reservation).first()
 
 
 def _move(
